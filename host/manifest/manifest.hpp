@@ -1,0 +1,117 @@
+// The manifest: a TOML file that composes a node — `[node]` and one `[plugins.<instance>]` table
+// per plugin instance. Parsing collects every error (not just the first) with file:line:column.
+// Unknown keys and wrong types are errors that name the key.
+//
+//   [node]
+//   name = "alice"
+//   listen = ["tcp://127.0.0.1:7000"]
+//   http = "127.0.0.1:8080"          # "" turns the HTTP endpoint off
+//   memory_budget = "256MiB"         # or an integer number of bytes
+//   data_dir = ""                    # "" = no persistence
+//   log_level = "info"
+//   plugin_path = ["../plugins"]     # relative to the executable's directory, or absolute
+//   bootstrap = ["tcp://127.0.0.1:7001"]
+//
+//   [plugins.echo]
+//   plugin = "butter.example.echo"   # by id, searched on plugin_path ...
+//   # file = "path/to/echo.so"       # ... or by file, relative to the manifest
+//   enabled = true
+//   [plugins.echo.config]
+//   greeting = "hi"
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace butter::host {
+
+struct SourcePos {
+  std::string file;
+  std::uint32_t line = 0;    // 1-based; 0 = unknown
+  std::uint32_t column = 0;  // 1-based; 0 = unknown
+};
+
+struct Diagnostic {
+  SourcePos pos;
+  std::string message;
+  // "file:line:column: error: message" (line/column omitted when unknown)
+  std::string to_string() const;
+};
+
+struct Diagnostics {
+  std::vector<Diagnostic> items;
+  void add(SourcePos pos, std::string message) { items.push_back({std::move(pos), std::move(message)}); }
+  bool empty() const { return items.empty(); }
+  // One diagnostic per line.
+  std::string to_string() const;
+};
+
+// Types a plugin's config schema can declare (mirrors BUTTER_CONFIG_* in butter/plugin.h).
+enum class ConfigType { String, Integer, Float, Boolean, StringArray };
+const char* config_type_name(ConfigType);
+
+struct ConfigKeySpec {
+  std::string key;
+  ConfigType type = ConfigType::String;
+  bool required = false;
+  std::string description;
+};
+
+using ConfigScalar = std::variant<std::string, std::int64_t, double, bool, std::vector<std::string>>;
+
+struct ConfigValue {
+  ConfigScalar value;
+  SourcePos pos;
+};
+
+struct PluginSpec {
+  std::string instance;   // the table name: [plugins.<instance>]
+  std::string plugin_id;  // `plugin = "..."`, may be empty when `file` is given
+  std::string file;       // `file = "..."`, resolved against the manifest's directory
+  bool enabled = true;
+  SourcePos pos;          // of the table header
+  std::map<std::string, ConfigValue> config;
+};
+
+struct NodeSpec {
+  std::string name = "butter";
+  std::vector<std::string> listen{"tcp://127.0.0.1:0"};
+  std::string http = "127.0.0.1:0";
+  std::uint64_t memory_budget = 256ull * 1024 * 1024;
+  std::string data_dir;
+  std::string log_level = "info";
+  std::vector<std::string> plugin_path;
+  std::vector<std::string> bootstrap;
+  std::uint64_t max_frame_bytes = 16ull * 1024 * 1024;
+  SourcePos pos;
+};
+
+struct Manifest {
+  std::string source;  // file path, or "<default manifest>"
+  std::string directory;  // directory of the file, for relative paths ("" for embedded)
+  NodeSpec node;
+  std::vector<PluginSpec> plugins;
+};
+
+// Parses and validates the [node] section and the shape of each plugin table. Every problem found
+// goes to `diags`; returns nullopt when there was any.
+std::optional<Manifest> parse_manifest(std::string_view text, const std::string& source_name, Diagnostics& diags);
+std::optional<Manifest> load_manifest_file(const std::string& path, Diagnostics& diags);
+
+// The manifest compiled into the binary (manifests/default.toml).
+std::string_view default_manifest_text();
+std::optional<Manifest> load_default_manifest(Diagnostics& diags);
+
+// Checks one plugin instance's config against its schema: unknown keys, missing required keys
+// and wrong types, each at the value's position. An Integer is accepted where a Float is wanted.
+void validate_plugin_config(const PluginSpec& plugin, std::span<const ConfigKeySpec> schema, Diagnostics& diags);
+
+// "256MiB", "1GiB", "512KB", "1000" -> bytes; nullopt when malformed.
+std::optional<std::uint64_t> parse_byte_size(std::string_view text);
+
+}  // namespace butter::host

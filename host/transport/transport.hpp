@@ -1,0 +1,136 @@
+// Transport: TCP connections between nodes, keyed by node id after a HELLO handshake.
+//
+// Frames are length-prefixed (see frame.hpp). A connection is "up" once both sides have sent and
+// received HELLO (node id, listen endpoints, protocol version). Requests carry a request id and a
+// deadline; a response or the deadline completes them exactly once. Outgoing bytes per connection
+// are bounded: over the bound, send/request return BUTTER_E_AGAIN (backpressure) rather than
+// queueing without limit. A malformed frame closes that connection with a logged reason and
+// affects nothing else.
+//
+// Threading: everything here runs on the node's strand; every callback below is invoked on it.
+// Endpoints are URIs: "tcp://127.0.0.1:7000", "tcp://[::1]:7000". Other schemes go to a Dialer
+// registered for them (the NAT plugin's "relay://").
+#pragma once
+#include "core/executor.hpp"
+#include "core/node_id.hpp"
+#include "core/status.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace butter::host {
+
+class TransportImpl;
+
+// A byte stream supplied by a plugin for a non-TCP scheme. The host runs HELLO and frames over it
+// exactly as over TCP. Every function is called on the node's strand.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  // Bytes from the remote side arrived.
+  virtual void deliver(std::span<const std::uint8_t> bytes) = 0;
+  // The remote side closed the stream (or the dialer failed it).
+  virtual void closed(const std::string& reason) = 0;
+};
+
+class Dialer {
+ public:
+  virtual ~Dialer() = default;
+  // Opens a stream to `uri`. On success returns a stream id the dialer chose, and from then on
+  // calls sink->deliver / sink->closed; the host calls write/close below with that id.
+  virtual Error dial(const std::string& uri, std::shared_ptr<StreamSink> sink, std::uint64_t& stream_id) = 0;
+  virtual Error write(std::uint64_t stream_id, std::span<const std::uint8_t> bytes) = 0;
+  virtual void close(std::uint64_t stream_id) = 0;
+};
+
+struct TransportOptions {
+  NodeId self;
+  std::vector<std::string> listen;  // URIs to bind; port 0 picks a free port
+  std::size_t max_frame_bytes = 16 * 1024 * 1024;
+  std::size_t max_queued_bytes_per_connection = 32 * 1024 * 1024;
+  std::chrono::milliseconds hello_timeout{5000};
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds idle_timeout{0};  // 0 = connections are kept
+};
+
+struct PeerInfo {
+  NodeId id;
+  std::vector<std::string> endpoints;  // what the peer advertised in its HELLO
+  std::string remote_address;          // "tcp://ip:port" of the socket, as seen from here
+  bool outbound = false;
+};
+
+// Completes a request exactly once. status BUTTER_OK with the payload of the response, or an
+// error (BUTTER_E_TIMEOUT, BUTTER_E_UNAVAILABLE when the connection dropped, BUTTER_E_NOT_FOUND when
+// the peer had no handler, or the status the remote handler replied with).
+using ResponseFn = std::function<void(std::int32_t status, const NodeId& from, std::span<const std::uint8_t> payload)>;
+
+// Identifies an inbound request so that it can be answered later (replies may be asynchronous).
+struct ReplyToken {
+  std::uint64_t connection = 0;
+  std::uint64_t request_id = 0;
+};
+
+struct TransportHandlers {
+  // A one-way message arrived.
+  std::function<void(const NodeId& from, const std::string& protocol, std::span<const std::uint8_t> payload)> on_message;
+  // A request arrived; answer with Transport::reply(token, ...) now or later.
+  std::function<void(const NodeId& from, const std::string& protocol, std::span<const std::uint8_t> payload, ReplyToken token)> on_request;
+  std::function<void(const PeerInfo&)> on_peer_up;
+  std::function<void(const NodeId&, const std::string& reason)> on_peer_down;
+};
+
+class Transport {
+ public:
+  Transport(IoContext& io, Strand strand, TransportOptions options, TransportHandlers handlers);
+  ~Transport();
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  // Binds every listen endpoint. On success listen_endpoints() holds the bound URIs (real ports).
+  Error start();
+  // Closes listeners and connections; fails every pending request with BUTTER_E_CANCELLED.
+  void stop();
+
+  std::vector<std::string> listen_endpoints() const;
+
+  // `peer` is a node id in hex (must be connected, or have a known endpoint) or an endpoint URI
+  // (dialled if not yet connected; the message waits, bounded, for the HELLO).
+  Error send(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> payload);
+  Error request(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> payload,
+                std::chrono::milliseconds timeout, ResponseFn on_response, std::uint64_t* request_id = nullptr);
+  // Cancels a pending request; its callback is not called. False when it already completed.
+  bool cancel(std::uint64_t request_id);
+  // Answers an inbound request. Returns BUTTER_E_NOT_FOUND if the connection is gone or the
+  // token was already used.
+  Error reply(ReplyToken token, std::int32_t status, std::span<const std::uint8_t> payload);
+
+  // Connects (if needed) and calls back with the peer's node id once HELLO completed.
+  void connect(const std::string& uri, std::function<void(Error, const NodeId&)> done);
+  // Remembers endpoints for a node id, so that send(hex id) can dial it.
+  void add_address(const NodeId& id, const std::vector<std::string>& endpoints);
+  void disconnect(const NodeId& id, const std::string& reason);
+
+  Error register_dialer(const std::string& scheme, std::shared_ptr<Dialer> dialer);
+  void unregister_dialer(const std::string& scheme);
+
+  std::vector<PeerInfo> peers() const;
+  bool is_connected(const NodeId& id) const;
+
+  struct Stats {
+    std::uint64_t frames_in = 0, frames_out = 0, bytes_in = 0, bytes_out = 0;
+    std::uint64_t malformed_frames = 0, connections_opened = 0, connections_closed = 0;
+    std::uint64_t requests_timed_out = 0, backpressure_rejections = 0;
+  };
+  Stats stats() const;
+
+ private:
+  std::unique_ptr<TransportImpl> impl_;
+};
+
+}  // namespace butter::host
