@@ -7,9 +7,10 @@
  * Lifecycle of an instance, always in this order and always on the node's executor [node]:
  *   create -> init -> start -> (callbacks...) -> stop -> destroy
  * init may fail (the instance is then destroyed, never started); start may fail (the instance is
- * then stopped and destroyed — isolated — while the node keeps running). stop is called only after
- * a successful start. After stop returns, the host cancels every timer, handler, socket and route
- * the instance registered, so a plugin may rely on the host for cleanup. */
+ * then destroyed without stop — isolated — while the node keeps running). stop is called only
+ * after a successful start. An instance that throws through the boundary or fails a call is
+ * isolated the same way. After stop (or a failure) the host cancels every timer, handler, socket
+ * and route the instance registered, so a plugin may rely on the host for cleanup. */
 #ifndef BUTTER_PLUGIN_H
 #define BUTTER_PLUGIN_H
 

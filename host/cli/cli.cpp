@@ -1,0 +1,38 @@
+#include "cli/cli.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+namespace butter::host {
+
+static const char* kUsage =
+    "butter — a node of the Butter peer-to-peer framework\n"
+    "\n"
+    "usage: butter <command> [args]\n"
+    "\n"
+    "commands:\n"
+    "  run [FILE]          run a node from a manifest (the embedded default when FILE is omitted)\n"
+    "  check FILE          validate a manifest and its plugin graph; errors as file:line:column\n"
+    "  inspect PLUGIN.so   print a plugin file's descriptors (id, version, ABI, provides, requires)\n"
+    "\n"
+    "`butter <command> --help` tells more.\n";
+
+int cli_main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  std::string_view cmd = argv[1];
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (cmd == "run") return run_command(argc - 1, argv + 1);
+  if (cmd == "check") return check_command(argc - 1, argv + 1);
+  if (cmd == "inspect") return inspect_command(argc - 1, argv + 1);
+  std::fprintf(stderr, "butter: unknown command '%s'\n\n%s", argv[1], kUsage);
+  return 2;
+}
+
+}  // namespace butter::host

@@ -1,0 +1,12 @@
+// The `butter` command line: run, check, inspect (and --help for each).
+#pragma once
+
+namespace butter::host {
+
+int cli_main(int argc, char** argv);
+
+int run_command(int argc, char** argv);      // butter run [FILE] [options]
+int check_command(int argc, char** argv);    // butter check FILE
+int inspect_command(int argc, char** argv);  // butter inspect PLUGIN.so
+
+}  // namespace butter::host

@@ -1,0 +1,76 @@
+// PluginLibrary: one plugin shared object, loaded once per process and shared by every node that
+// instantiates its plugins. Loading pre-flights the file (ELF, `butter_entry` present) with
+// Boost.DLL's library_info before any of its code runs, dlopens it RTLD_NOW|RTLD_LOCAL (so an
+// unresolved symbol fails here, with dlerror's reason), refuses another ABI major, calls
+// entry.init(path), fetches the factory and copies every descriptor into PluginInfo.
+//
+// Threading: load/unload on the host's main thread (entry.init/deinit are [main]).
+#pragma once
+#include "core/status.hpp"
+#include "manifest/manifest.hpp"
+
+#include <butter/entry.h>
+#include <butter/plugin.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace butter::host {
+
+class LoadedObject;  // the dlopen handle (Boost.DLL), private to the loader
+
+// A descriptor copied into C++ values (the raw pointer stays valid while the library is loaded).
+struct PluginInfo {
+  std::string id, name, vendor, version, description;
+  butter_version abi{};
+  std::vector<std::string> provides, required, optional;
+  std::vector<ConfigKeySpec> config_schema;
+  const butter_plugin_descriptor* raw = nullptr;
+};
+
+class PluginLibrary {
+ public:
+  // Loads `path`. On failure returns nullptr and fills `err` with what went wrong and where:
+  // "plugins/x.so: not a plugin: no `butter_entry` symbol", "...: built for ABI 2.0.0, this host
+  // speaks 1.x", "...: cannot load: <dlerror text>", "...: file is truncated or not ELF".
+  static std::shared_ptr<PluginLibrary> load(const std::string& path, Error& err);
+  ~PluginLibrary();  // entry.deinit(), then dlclose
+  PluginLibrary(const PluginLibrary&) = delete;
+  PluginLibrary& operator=(const PluginLibrary&) = delete;
+
+  const std::string& path() const { return path_; }
+  butter_version abi() const { return abi_; }
+  const std::vector<PluginInfo>& plugins() const { return plugins_; }
+  const PluginInfo* find(std::string_view plugin_id) const;
+  const butter_plugin_factory* factory() const { return factory_; }
+
+ private:
+  PluginLibrary() = default;
+  std::string path_;
+  butter_version abi_{};
+  std::vector<PluginInfo> plugins_;
+  const butter_plugin_entry* entry_ = nullptr;
+  const butter_plugin_factory* factory_ = nullptr;
+  std::unique_ptr<LoadedObject> object_;
+};
+
+// Caches loaded libraries by canonical path, and finds a plugin id on a search path (every *.so
+// in each directory, in order; the first library offering the id wins).
+// Threading: main thread only.
+class PluginRegistry {
+ public:
+  std::shared_ptr<PluginLibrary> load_file(const std::string& path, Error& err);
+  // Returns the library and sets `info`; BUTTER_E_NOT_FOUND lists the directories searched.
+  std::shared_ptr<PluginLibrary> find_by_id(const std::string& plugin_id, const std::vector<std::string>& search_path,
+                                            const PluginInfo*& info, Error& err);
+  // Drops cached libraries no node uses any more (unloading them).
+  void collect_unused();
+
+ private:
+  std::vector<std::shared_ptr<PluginLibrary>> libraries_;
+  std::vector<std::string> scanned_;  // files already tried on the search path (loaded or refused)
+};
+
+}  // namespace butter::host

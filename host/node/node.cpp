@@ -1,0 +1,264 @@
+#include "node/node.hpp"
+
+#include "loader/dependency_graph.hpp"
+#include "node/plugin_instance.hpp"
+#include "services/net_dispatch.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace butter::host {
+
+namespace fs = std::filesystem;
+
+Node::Node(IoContext& io, Manifest manifest, PluginRegistry& registry)
+    : core_(std::make_shared<NodeCore>(io, std::move(manifest))), registry_(registry) {}
+
+Node::~Node() {
+  try {
+    stop();
+  } catch (...) {
+  }
+}
+
+static fs::path executable_dir() {
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::current_path() : exe.parent_path();
+}
+
+std::vector<std::string> Node::search_path(const Manifest& m) {
+  std::vector<std::string> out;
+  if (const char* env = std::getenv("BUTTER_PLUGIN_PATH")) {
+    std::string s(env);
+    std::size_t start = 0;
+    while (start <= s.size()) {
+      auto end = s.find(':', start);
+      if (end == std::string::npos) end = s.size();
+      if (end > start) out.push_back(s.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  fs::path base = m.directory.empty() ? executable_dir() : fs::path(m.directory);
+  for (const auto& p : m.node.plugin_path) {
+    fs::path path(p);
+    out.push_back((path.is_absolute() ? path : base / path).lexically_normal().string());
+  }
+  fs::path exe = executable_dir();
+  out.push_back((exe / ".." / "plugins").lexically_normal().string());
+  out.push_back((exe / ".." / "lib" / "butter" / "plugins").lexically_normal().string());
+  return out;
+}
+
+void Node::load_identity() {
+  // A node with a data dir keeps its id across restarts; without one it is new each run.
+  const std::string& dir = core_->manifest.node.data_dir;
+  if (!dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    fs::path file = fs::path(dir) / "node_id";
+    std::ifstream in(file);
+    std::string text;
+    if (in && std::getline(in, text)) {
+      if (auto id = NodeId::from_hex(text)) {
+        core_->id = *id;
+        core_->id_hex = id->hex();
+        return;
+      }
+      spdlog::warn("[{}] {} does not hold a node id; making a new one", core_->manifest.node.name, file.string());
+    }
+    core_->id = NodeId::random();
+    std::ofstream out(file, std::ios::trunc);
+    out << core_->id.hex() << "\n";
+    if (!out) spdlog::warn("[{}] cannot write {}", core_->manifest.node.name, file.string());
+  } else {
+    core_->id = NodeId::random();
+  }
+  core_->id_hex = core_->id.hex();
+}
+
+bool Node::prepare(Diagnostics& diags) {
+  prepared_.clear();
+  auto path = search_path(core_->manifest);
+  std::size_t before = diags.items.size();
+  for (const auto& spec : core_->manifest.plugins) {
+    if (!spec.enabled) continue;
+    PreparedPlugin pp;
+    pp.spec = spec;
+    Error err;
+    if (!spec.file.empty()) {
+      pp.library = registry_.load_file(spec.file, err);
+      if (pp.library) {
+        if (spec.plugin_id.empty()) {
+          if (pp.library->plugins().size() != 1) {
+            diags.add(spec.pos, "plugin '" + spec.instance + "': " + spec.file +
+                                    " offers several plugins; say which with plugin = \"<id>\"");
+            continue;
+          }
+          pp.info = &pp.library->plugins().front();
+        } else {
+          pp.info = pp.library->find(spec.plugin_id);
+          if (!pp.info) {
+            diags.add(spec.pos, "plugin '" + spec.instance + "': " + spec.file + " does not offer " + spec.plugin_id);
+            continue;
+          }
+        }
+      }
+    } else {
+      pp.library = registry_.find_by_id(spec.plugin_id, path, pp.info, err);
+    }
+    if (!pp.library || !pp.info) {
+      diags.add(spec.pos, "plugin '" + spec.instance + "': " + err.message);
+      continue;
+    }
+    validate_plugin_config(spec, pp.info->config_schema, diags);
+    prepared_.push_back(std::move(pp));
+  }
+  std::vector<GraphNode> graph;
+  for (const auto& pp : prepared_) {
+    graph.push_back(GraphNode{pp.spec.instance, pp.info->provides, pp.info->required, pp.info->optional, pp.spec.pos});
+  }
+  if (diags.items.size() == before) {
+    auto order = order_plugins(graph, diags);
+    if (order) order_ = *order;
+  }
+  prepared_ok_ = diags.items.size() == before;
+  return prepared_ok_;
+}
+
+Error Node::start() {
+  if (running_) return {};
+  if (!prepared_ok_) return Error::make(BUTTER_E_INVALID, "the node was not prepared (or preparing it failed)");
+  load_identity();  // here, not in the constructor: `butter check` must not write the data dir
+  Error e = on_strand([this] { return start_on_strand(); });
+  running_ = !e;
+  return e;
+}
+
+Error Node::start_on_strand() {
+  NodeCore& core = *core_;
+  const NodeSpec& spec = core.manifest.node;
+  core.started_at = std::chrono::steady_clock::now();
+  core.stopping = false;
+
+  TransportOptions topts;
+  topts.self = core.id;
+  topts.listen = spec.listen;
+  topts.max_frame_bytes = spec.max_frame_bytes;
+  TransportHandlers handlers;
+  std::weak_ptr<NodeCore> weak = core_;
+  handlers.on_message = [weak](const NodeId& from, const std::string& protocol, std::span<const std::uint8_t> payload) {
+    if (auto c = weak.lock()) dispatch_message(*c, from, protocol, payload);
+  };
+  handlers.on_request = [weak](const NodeId& from, const std::string& protocol, std::span<const std::uint8_t> payload,
+                               ReplyToken token) {
+    if (auto c = weak.lock()) dispatch_request(*c, from, protocol, payload, token);
+  };
+  handlers.on_peer_up = [weak](const PeerInfo& peer) {
+    if (auto c = weak.lock()) dispatch_peer_event(*c, BUTTER_PEER_UP, peer.id);
+  };
+  handlers.on_peer_down = [weak](const NodeId& id, const std::string&) {
+    if (auto c = weak.lock()) dispatch_peer_event(*c, BUTTER_PEER_DOWN, id);
+  };
+  core.transport = std::make_unique<Transport>(core.io, core.strand, topts, std::move(handlers));
+  if (Error e = core.transport->start()) {
+    core.transport.reset();
+    return e;
+  }
+
+  if (!spec.http.empty()) {
+    HttpServerOptions hopts;
+    hopts.endpoint = spec.http;
+    core.http = std::make_unique<HttpServer>(core.io, core.strand, hopts);
+    if (Error e = core.http->start()) {
+      core.http.reset();
+      core.transport->stop();
+      core.transport.reset();
+      return e;
+    }
+    core.http->add_route("GET", "/status", false, [weak](const HttpRequest&, HttpResponder respond) {
+      auto c = weak.lock();
+      if (!c) return;
+      respond(HttpResponse{200, "application/json", c->status_json().dump(2) + "\n", {}});
+    });
+    core.http->add_route("GET", "/metrics", false, [weak](const HttpRequest&, HttpResponder respond) {
+      auto c = weak.lock();
+      if (!c) return;
+      respond(HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", c->metrics_text(), {}});
+    });
+  }
+
+  spdlog::info("[{}] node {} listening on {}", spec.name, core.id.short_hex(),
+               fmt::join(core.transport->listen_endpoints(), ", "));
+  if (core.http) spdlog::info("[{}] status at {}/status", spec.name, core.http->url());
+
+  for (std::size_t i : order_) {
+    auto& pp = prepared_[i];
+    auto inst = std::make_shared<PluginInstance>(core, pp.spec, pp.library, *pp.info);
+    core.instances.push_back(inst);
+    if (Error e = inst->create()) {
+      spdlog::error("[{}] plugin '{}': {}; the node runs without it", spec.name, inst->name(), e.message);
+    }
+  }
+  for (auto& inst : core.instances) {
+    if (inst->active()) inst->init();
+  }
+  for (auto& inst : core.instances) {
+    if (inst->state() == InstanceState::Initialized) {
+      if (!inst->start()) spdlog::info("[{}] plugin '{}' ({} {}) started", spec.name, inst->name(), inst->info().id,
+                                       inst->info().version);
+    }
+  }
+  for (const auto& uri : spec.bootstrap) {
+    core.transport->connect(uri, [name = spec.name, uri](Error e, const NodeId& id) {
+      if (e) {
+        spdlog::warn("[{}] bootstrap peer {} unreachable: {}", name, uri, e.message);
+      } else {
+        spdlog::info("[{}] connected to bootstrap peer {} ({})", name, uri, id.short_hex());
+      }
+    });
+  }
+  return {};
+}
+
+void Node::stop() {
+  if (!running_) return;
+  on_strand([this] { stop_on_strand(); });
+  running_ = false;
+  // Instances hold their libraries; dropping them here (not on the strand) lets the library's
+  // deinit run on a thread the plugin did not start.
+  std::vector<std::shared_ptr<PluginInstance>> instances;
+  on_strand([&] { instances.swap(core_->instances); });
+  instances.clear();
+}
+
+void Node::stop_on_strand() {
+  NodeCore& core = *core_;
+  core.stopping = true;
+  for (auto it = core.instances.rbegin(); it != core.instances.rend(); ++it) (*it)->stop();
+  if (core.http) core.http->stop();
+  if (core.transport) core.transport->stop();
+  spdlog::info("[{}] node {} stopped", core.manifest.node.name, core.id.short_hex());
+}
+
+std::vector<std::string> Node::listen_endpoints() {
+  return on_strand([this] { return core_->transport ? core_->transport->listen_endpoints() : std::vector<std::string>{}; });
+}
+
+std::string Node::http_url() {
+  return on_strand([this] { return core_->http ? core_->http->url() : std::string(); });
+}
+
+nlohmann::json Node::status() {
+  return on_strand([this] { return core_->status_json(); });
+}
+
+std::string Node::metrics_text() {
+  return on_strand([this] { return core_->metrics_text(); });
+}
+
+}  // namespace butter::host

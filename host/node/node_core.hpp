@@ -1,0 +1,132 @@
+// NodeCore: the state of one node that the host services share — identity, the strand, the
+// transport, the HTTP endpoint, the metrics registry and the tables that route network messages,
+// timers and requests to plugin instances. Owned by Node; lives until every instance is gone.
+//
+// Threading: touched only on the node's strand (fields marked otherwise say so).
+#pragma once
+#include "core/executor.hpp"
+#include "core/node_id.hpp"
+#include "http/http_server.hpp"
+#include "manifest/manifest.hpp"
+#include "services/metrics_registry.hpp"
+#include "transport/transport.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+
+#include <butter/ext/datagram.h>
+#include <butter/ext/fd.h>
+#include <butter/ext/http.h>
+#include <butter/ext/net.h>
+#include <butter/ext/timer.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace butter::host {
+
+class PluginInstance;
+
+struct ProtocolHandler {
+  std::weak_ptr<PluginInstance> owner;
+  butter_net_handler_fn fn = nullptr;
+  void* user = nullptr;
+};
+
+struct TimerEntry {
+  std::weak_ptr<PluginInstance> owner;
+  std::shared_ptr<boost::asio::steady_timer> timer;
+  std::chrono::milliseconds period{0};
+  butter_timer_fn fn = nullptr;
+  void* user = nullptr;
+};
+
+struct PendingRequest {
+  std::weak_ptr<PluginInstance> owner;
+  std::uint64_t transport_id = 0;
+};
+
+struct ReplySlot {
+  std::weak_ptr<PluginInstance> owner;
+  ReplyToken token;
+  std::chrono::steady_clock::time_point created;
+};
+
+struct PeerWatcher {
+  std::weak_ptr<PluginInstance> owner;
+  butter_net_peer_fn fn = nullptr;
+  void* user = nullptr;
+};
+
+struct DatagramSocket {
+  std::weak_ptr<PluginInstance> owner;
+  std::shared_ptr<boost::asio::ip::udp::socket> socket;
+  std::vector<std::uint8_t> buffer;
+  boost::asio::ip::udp::endpoint sender;
+  butter_datagram_fn fn = nullptr;
+  void* user = nullptr;
+};
+
+struct FdWatch {
+  std::weak_ptr<PluginInstance> owner;
+  std::shared_ptr<boost::asio::posix::stream_descriptor> descriptor;
+  std::int32_t events = 0;
+  butter_fd_fn fn = nullptr;
+  void* user = nullptr;
+};
+
+struct DialStream {
+  std::weak_ptr<PluginInstance> owner;
+  std::shared_ptr<StreamSink> sink;
+};
+
+struct HttpSlot {
+  std::weak_ptr<PluginInstance> owner;
+  HttpResponder responder;
+};
+
+struct NodeCore : std::enable_shared_from_this<NodeCore> {
+  NodeCore(IoContext& io_context, Manifest m)
+      : io(io_context), strand(boost::asio::make_strand(io_context)), manifest(std::move(m)) {}
+
+  IoContext& io;
+  Strand strand;
+  Manifest manifest;
+  NodeId id;
+  std::string id_hex;  // [any-thread] after construction
+  std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();  // [any-thread]
+  std::unique_ptr<Transport> transport;
+  std::unique_ptr<HttpServer> http;  // null when the manifest turns HTTP off
+  MetricsRegistry metrics;
+
+  std::vector<std::shared_ptr<PluginInstance>> instances;  // in start order
+
+  std::map<std::string, ProtocolHandler> protocols;
+  std::map<std::uint64_t, TimerEntry> timers;
+  std::map<std::uint64_t, PendingRequest> requests;
+  std::map<std::uint64_t, ReplySlot> reply_slots;
+  std::map<std::uint64_t, PeerWatcher> peer_watchers;
+  std::map<std::uint64_t, DatagramSocket> datagram_sockets;
+  std::map<std::uint64_t, FdWatch> fd_watches;
+  std::map<std::uint64_t, HttpSlot> http_slots;
+  std::map<std::uint64_t, std::weak_ptr<PluginInstance>> http_routes;
+  std::map<std::uint64_t, DialStream> dial_streams;
+  std::uint64_t next_id = 1;
+  std::uint64_t fresh_id() { return next_id++; }
+
+  bool stopping = false;
+
+  // GET /status and GET /metrics bodies (node_report.cpp).
+  nlohmann::json status_json() const;
+  std::string metrics_text() const;
+
+  // The instance providing `interface_id`, if any (started or not).
+  std::shared_ptr<PluginInstance> provider_of(const std::string& interface_id) const;
+};
+
+}  // namespace butter::host

@@ -1,0 +1,85 @@
+// What a node says about itself: the JSON of GET /status and the Prometheus text of GET /metrics.
+#include "node/node_core.hpp"
+#include "node/plugin_instance.hpp"
+
+#include <cstdio>
+
+namespace butter::host {
+
+nlohmann::json NodeCore::status_json() const {
+  using nlohmann::json;
+  auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_at);
+  json j;
+  j["node"] = {{"id", id_hex},
+               {"name", manifest.node.name},
+               {"uptime_ms", uptime.count()},
+               {"memory_budget", manifest.node.memory_budget},
+               {"listen", transport ? transport->listen_endpoints() : std::vector<std::string>{}},
+               {"http", http ? http->url() : std::string()}};
+  json plugins = json::array();
+  for (const auto& inst : instances) {
+    json p = {{"instance", inst->name()},
+              {"id", inst->info().id},
+              {"version", inst->info().version},
+              {"state", instance_state_name(inst->state())},
+              {"provides", inst->info().provides}};
+    if (!inst->failure().empty()) p["failure"] = inst->failure();
+    plugins.push_back(std::move(p));
+  }
+  j["plugins"] = std::move(plugins);
+  json peers = json::array();
+  if (transport) {
+    for (const auto& peer : transport->peers()) {
+      peers.push_back({{"id", peer.id.hex()},
+                       {"endpoints", peer.endpoints},
+                       {"remote", peer.remote_address},
+                       {"outbound", peer.outbound}});
+    }
+    auto st = transport->stats();
+    j["transport"] = {{"frames_in", st.frames_in},
+                      {"frames_out", st.frames_out},
+                      {"bytes_in", st.bytes_in},
+                      {"bytes_out", st.bytes_out},
+                      {"malformed_frames", st.malformed_frames},
+                      {"connections_opened", st.connections_opened},
+                      {"connections_closed", st.connections_closed},
+                      {"requests_timed_out", st.requests_timed_out},
+                      {"backpressure_rejections", st.backpressure_rejections}};
+  }
+  j["peers"] = std::move(peers);
+  return j;
+}
+
+std::string NodeCore::metrics_text() const {
+  std::string node = prometheus_escape(manifest.node.name);
+  std::string out;
+  char line[512];
+  auto series = [&](const char* name, const char* type, double value) {
+    std::snprintf(line, sizeof line, "# TYPE butter_%s %s\nbutter_%s{node=\"%s\"} %.17g\n", name, type, name,
+                  node.c_str(), value);
+    out += line;
+  };
+  auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count();
+  series("uptime_seconds", "gauge", uptime);
+  if (transport) {
+    series("peers_connected", "gauge", static_cast<double>(transport->peers().size()));
+    auto st = transport->stats();
+    series("transport_frames_in_total", "counter", static_cast<double>(st.frames_in));
+    series("transport_frames_out_total", "counter", static_cast<double>(st.frames_out));
+    series("transport_bytes_in_total", "counter", static_cast<double>(st.bytes_in));
+    series("transport_bytes_out_total", "counter", static_cast<double>(st.bytes_out));
+    series("transport_malformed_frames_total", "counter", static_cast<double>(st.malformed_frames));
+    series("transport_requests_timed_out_total", "counter", static_cast<double>(st.requests_timed_out));
+    series("transport_backpressure_rejections_total", "counter", static_cast<double>(st.backpressure_rejections));
+  }
+  out += "# TYPE butter_plugin_up gauge\n";
+  for (const auto& inst : instances) {
+    std::snprintf(line, sizeof line, "butter_plugin_up{node=\"%s\",plugin=\"%s\"} %d\n", node.c_str(),
+                  prometheus_escape(inst->name()).c_str(), inst->state() == InstanceState::Started ? 1 : 0);
+    out += line;
+  }
+  out += metrics.render(manifest.node.name);
+  return out;
+}
+
+}  // namespace butter::host

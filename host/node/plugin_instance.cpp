@@ -1,0 +1,178 @@
+#include "node/plugin_instance.hpp"
+
+#include "node/node_core.hpp"
+#include "services/extensions.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+namespace butter::host {
+
+const char* instance_state_name(InstanceState s) {
+  switch (s) {
+    case InstanceState::Created: return "created";
+    case InstanceState::Initialized: return "initialized";
+    case InstanceState::Started: return "started";
+    case InstanceState::Stopped: return "stopped";
+    case InstanceState::Failed: return "failed";
+  }
+  return "unknown";
+}
+
+PluginInstance* instance_of(const butter_host* host) {
+  return host ? static_cast<PluginInstance*>(host->host_data) : nullptr;
+}
+
+PluginInstance::PluginInstance(NodeCore& core, PluginSpec spec, std::shared_ptr<PluginLibrary> library,
+                               const PluginInfo& info)
+    : core_(core), spec_(std::move(spec)), library_(std::move(library)), info_(info) {
+  host_.struct_size = sizeof(butter_host);
+  host_.abi = butter_version BUTTER_ABI_VERSION_INIT;
+  host_.name = "butter";
+  host_.version = BUTTER_HOST_VERSION;
+  host_.host_data = this;
+  host_.get_extension = &host_get_extension;
+  host_.post = &host_post;
+}
+
+PluginInstance::~PluginInstance() = default;
+
+bool PluginInstance::active() const {
+  auto s = state_.load();
+  return plugin_ != nullptr && (s == InstanceState::Created || s == InstanceState::Initialized || s == InstanceState::Started);
+}
+
+static std::string error_text(const butter_error& err, butter_status status) {
+  std::string msg = err.message[0] ? std::string(err.message) : std::string("no reason given");
+  return std::string(status_name(status)) + ": " + msg;
+}
+
+Error PluginInstance::create() {
+  const butter_plugin* p = nullptr;
+  try {
+    p = library_->factory()->create(library_->factory(), &host_, info_.id.c_str());
+  } catch (...) {
+    p = nullptr;
+  }
+  if (!p || !p->init || !p->start || !p->stop || !p->destroy || !p->get_extension) {
+    state_ = InstanceState::Failed;
+    failure_ = p ? "the instance has a NULL lifecycle function" : "the factory returned no instance";
+    return Error::make(BUTTER_E_INTERNAL, failure_);
+  }
+  plugin_ = p;
+  return {};
+}
+
+Error PluginInstance::init() {
+  butter_error err;
+  butter_error_init(&err);
+  butter_status st = BUTTER_OK;
+  if (!invoke("init", [&] { st = plugin_->init(plugin_, &err); })) {
+    return Error::make(BUTTER_E_INTERNAL, failure_);
+  }
+  if (st != BUTTER_OK) {
+    isolate("init failed: " + error_text(err, st));
+    return Error::make(st, failure_);
+  }
+  state_ = InstanceState::Initialized;
+  return {};
+}
+
+Error PluginInstance::start() {
+  butter_error err;
+  butter_error_init(&err);
+  butter_status st = BUTTER_OK;
+  if (!invoke("start", [&] { st = plugin_->start(plugin_, &err); })) {
+    return Error::make(BUTTER_E_INTERNAL, failure_);
+  }
+  if (st != BUTTER_OK) {
+    isolate("start failed: " + error_text(err, st));
+    return Error::make(st, failure_);
+  }
+  state_ = InstanceState::Started;
+  for (const auto& key : unread_config_keys()) {
+    spdlog::warn("[{}] plugin '{}': config key '{}' is set but was never read", core_.manifest.node.name, name(), key);
+  }
+  return {};
+}
+
+void PluginInstance::stop() {
+  if (!plugin_) return;
+  if (state_ == InstanceState::Started) {
+    try {
+      plugin_->stop(plugin_);
+    } catch (...) {
+      spdlog::error("[{}] plugin '{}': stop threw; destroying it anyway", core_.manifest.node.name, name());
+    }
+  }
+  if (state_ != InstanceState::Failed) state_ = InstanceState::Stopped;
+  release_registrations();
+  destroy_plugin();
+}
+
+void PluginInstance::isolate(const std::string& reason) {
+  if (state_ == InstanceState::Failed) return;
+  state_ = InstanceState::Failed;
+  failure_ = reason;
+  spdlog::error("[{}] plugin '{}' ({}) isolated: {}; the node keeps running without it", core_.manifest.node.name,
+                name(), info_.id, reason);
+  core_.metrics.counter_add("", "plugin_failures_total", 1);
+  release_registrations();
+  // The plugin may be on the stack below us (it called a host function that failed): destroy it
+  // once that call has returned.
+  boost::asio::post(core_.strand, [self = shared_from_this()] { self->destroy_plugin(); });
+}
+
+void PluginInstance::destroy_plugin() {
+  if (!plugin_) return;
+  const butter_plugin* p = plugin_;
+  plugin_ = nullptr;
+  try {
+    p->destroy(p);
+  } catch (...) {
+    spdlog::error("[{}] plugin '{}': destroy threw", core_.manifest.node.name, name());
+  }
+}
+
+void PluginInstance::release_registrations() {
+  release_instance_registrations(*this);
+  regs_ = Registrations{};
+  core_.metrics.forget(name());
+}
+
+const ConfigValue* PluginInstance::config_value(const std::string& key) {
+  auto it = spec_.config.find(key);
+  if (it == spec_.config.end()) return nullptr;
+  read_keys_.insert(key);
+  return &it->second;
+}
+
+std::vector<std::string> PluginInstance::unread_config_keys() const {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : spec_.config) {
+    if (!read_keys_.count(key)) out.push_back(key);
+  }
+  return out;
+}
+
+const std::string& PluginInstance::data_dir() {
+  if (!data_dir_ready_) {
+    data_dir_ready_ = true;
+    if (!core_.manifest.node.data_dir.empty()) {
+      std::filesystem::path dir = std::filesystem::path(core_.manifest.node.data_dir) / "plugins" / name();
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
+      if (ec) {
+        spdlog::error("[{}] plugin '{}': cannot create data dir {}: {}", core_.manifest.node.name, name(), dir.string(),
+                      ec.message());
+      } else {
+        data_dir_ = dir.string();
+      }
+    }
+  }
+  return data_dir_;
+}
+
+}  // namespace butter::host

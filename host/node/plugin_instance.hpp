@@ -1,0 +1,115 @@
+// PluginInstance: one plugin instance inside one node — the `butter_host` it was given, its
+// lifecycle state, and everything it registered with the host (handlers, timers, sockets, routes,
+// pending requests), so that stopping or isolating it cancels all of it.
+//
+// Threading: everything here runs on the node's strand, except `post` and logging, which are
+// [any-thread] in the ABI.
+#pragma once
+#include "core/status.hpp"
+#include "loader/plugin_library.hpp"
+#include "manifest/manifest.hpp"
+
+#include <butter/host.h>
+#include <butter/plugin.h>
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace butter::host {
+
+struct NodeCore;
+
+enum class InstanceState { Created, Initialized, Started, Stopped, Failed };
+const char* instance_state_name(InstanceState s);
+
+class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
+ public:
+  PluginInstance(NodeCore& core, PluginSpec spec, std::shared_ptr<PluginLibrary> library, const PluginInfo& info);
+  ~PluginInstance();
+
+  const std::string& name() const { return spec_.instance; }
+  const PluginInfo& info() const { return info_; }
+  const PluginSpec& spec() const { return spec_; }
+  InstanceState state() const { return state_.load(); }
+  const std::string& failure() const { return failure_; }
+  const butter_host* host() const { return &host_; }
+  const butter_plugin* plugin() const { return plugin_; }
+  NodeCore& core() { return core_; }
+  // Serving callbacks: created, initialized or started, not failed/stopped.
+  bool active() const;
+
+  // Lifecycle, each a guarded call into the plugin. On failure the instance is isolated.
+  Error create();
+  Error init();
+  Error start();
+  void stop();     // stop (if started), cancel registrations, destroy
+  // Marks the instance failed, cancels its registrations and destroys it. Safe to call from
+  // within a host function the plugin called: the plugin's destroy runs later, on the strand.
+  void isolate(const std::string& reason);
+
+  // Runs `f` (a call into plugin code) if the instance is active; an exception escaping it
+  // isolates the instance. Returns false when not run or when it threw.
+  template <class F>
+  bool invoke(const char* what, F&& f) {
+    if (!active()) return false;
+    try {
+      f();
+      return true;
+    } catch (const std::exception& e) {
+      isolate(std::string(what) + " threw: " + e.what());
+    } catch (...) {
+      isolate(std::string(what) + " threw a non-standard exception");
+    }
+    return false;
+  }
+
+  // Config access for butter.config/1; marks keys read.
+  const ConfigValue* config_value(const std::string& key);
+  std::vector<std::string> unread_config_keys() const;
+
+  // This instance's data directory ("" when the node has none); created on first call.
+  const std::string& data_dir();
+
+  // Registrations, so stop/isolate can cancel them. Each service owns the real objects and
+  // keeps them in maps keyed by these ids; the instance only records ownership.
+  struct Registrations {
+    std::set<std::string> protocols;
+    std::set<std::uint64_t> timers, requests, reply_tokens, datagram_sockets, fd_watches, http_routes, http_tokens,
+        peer_watchers, dial_streams;
+    std::set<std::string> dialer_schemes;
+  };
+  Registrations& registrations() { return regs_; }
+
+  // Scratch storage for strings returned to the plugin "valid for the current callback".
+  std::string& scratch(int slot) { return scratch_[slot & 3]; }
+
+ private:
+  void release_registrations();
+  void destroy_plugin();
+
+  NodeCore& core_;
+  PluginSpec spec_;
+  std::shared_ptr<PluginLibrary> library_;
+  PluginInfo info_;
+  butter_host host_{};
+  const butter_plugin* plugin_ = nullptr;
+  std::atomic<InstanceState> state_{InstanceState::Created};
+  std::string failure_;
+  std::set<std::string> read_keys_;
+  std::string data_dir_;
+  bool data_dir_ready_ = false;
+  Registrations regs_;
+  std::string scratch_[4];
+};
+
+// The PluginInstance behind a butter_host handed to a plugin (host_data). Never null for hosts
+// the node created; a corrupt pointer from a plugin is undefined behaviour, as any C ABI.
+PluginInstance* instance_of(const butter_host* host);
+
+}  // namespace butter::host

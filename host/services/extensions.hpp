@@ -1,0 +1,36 @@
+// The host's services as C vtables (butter.log/1, butter.node/1, ...), one file each, and the
+// functions behind butter_host.get_extension / post. Each vtable function finds its
+// PluginInstance through host->host_data, checks the instance is active, and never lets an
+// exception escape into plugin code.
+#pragma once
+#include <butter/butter.h>
+
+namespace butter::host {
+
+class PluginInstance;
+
+const void* host_get_extension(const butter_host* host, const char* id);
+butter_status host_post(const butter_host* host, void (*fn)(void* user), void* user);
+
+// Cancels everything the instance registered with any service (called on stop and isolation).
+void release_instance_registrations(PluginInstance& instance);
+
+const butter_log_v1* log_extension();
+const butter_node_v1* node_extension();
+const butter_config_v1* config_extension();
+const butter_timer_v1* timer_extension();
+const butter_net_v1* net_extension();
+const butter_datagram_v1* datagram_extension();
+const butter_fd_v1* fd_extension();
+const butter_http_v1* http_extension();
+const butter_metrics_v1* metrics_extension();
+const butter_services_v1* services_extension();
+
+// Per-service cleanup, called by release_instance_registrations.
+void release_timers(PluginInstance& instance);
+void release_net(PluginInstance& instance);
+void release_datagrams(PluginInstance& instance);
+void release_fds(PluginInstance& instance);
+void release_http(PluginInstance& instance);
+
+}  // namespace butter::host

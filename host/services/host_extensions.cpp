@@ -1,0 +1,52 @@
+// butter_host.get_extension and post, and the cleanup that stop/isolation runs.
+#include "node/node_core.hpp"
+#include "node/plugin_instance.hpp"
+#include "services/extensions.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <cstring>
+#include <string_view>
+
+namespace butter::host {
+
+const void* host_get_extension(const butter_host* host, const char* id) {
+  if (!host || !id) return nullptr;
+  std::string_view want(id);
+  if (want == BUTTER_EXT_LOG) return log_extension();
+  if (want == BUTTER_EXT_NODE) return node_extension();
+  if (want == BUTTER_EXT_CONFIG) return config_extension();
+  if (want == BUTTER_EXT_TIMER) return timer_extension();
+  if (want == BUTTER_EXT_NET) return net_extension();
+  if (want == BUTTER_EXT_DATAGRAM) return datagram_extension();
+  if (want == BUTTER_EXT_FD) return fd_extension();
+  if (want == BUTTER_EXT_HTTP) return http_extension();
+  if (want == BUTTER_EXT_METRICS) return metrics_extension();
+  if (want == BUTTER_EXT_SERVICES) return services_extension();
+  return nullptr;
+}
+
+butter_status host_post(const butter_host* host, void (*fn)(void* user), void* user) {
+  PluginInstance* inst = instance_of(host);
+  if (!inst || !fn) return BUTTER_E_INVALID;
+  if (!inst->active()) return BUTTER_E_UNAVAILABLE;
+  try {
+    std::weak_ptr<PluginInstance> weak = inst->weak_from_this();
+    boost::asio::post(inst->core().strand, [weak, fn, user] {
+      if (auto self = weak.lock()) self->invoke("posted function", [&] { fn(user); });
+    });
+  } catch (...) {
+    return BUTTER_E_NOMEM;
+  }
+  return BUTTER_OK;
+}
+
+void release_instance_registrations(PluginInstance& instance) {
+  release_timers(instance);
+  release_net(instance);
+  release_datagrams(instance);
+  release_fds(instance);
+  release_http(instance);
+}
+
+}  // namespace butter::host

@@ -1,0 +1,463 @@
+// butter.net/1: protocol handlers, one-way messages, requests with deadlines, replies, peer
+// events and plugin-supplied dialers, over the node's Transport.
+#include "services/net_dispatch.hpp"
+
+#include "node/node_core.hpp"
+#include "node/plugin_instance.hpp"
+#include "services/extensions.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+namespace butter::host {
+namespace {
+
+std::string to_string(butter_str s) { return s.data ? std::string(s.data, s.len) : std::string(); }
+butter_str str_of(const std::string& s) { return butter_str{s.data(), s.size()}; }
+std::span<const std::uint8_t> span_of(butter_bytes b) {
+  return b.data ? std::span<const std::uint8_t>(b.data, b.len) : std::span<const std::uint8_t>();
+}
+
+butter_status fail(butter_error* err, const Error& e) { return butter_error_set(err, e.code, e.message.c_str()); }
+
+// Resolves the caller; fills err and returns null when it cannot act.
+PluginInstance* caller(const butter_host* host, butter_error* err = nullptr) {
+  auto* inst = instance_of(host);
+  if (!inst) {
+    butter_error_set(err, BUTTER_E_INVALID, "unknown host handle");
+    return nullptr;
+  }
+  if (!inst->active() || !inst->core().transport) {
+    butter_error_set(err, BUTTER_E_UNAVAILABLE, "the instance is not active");
+    return nullptr;
+  }
+  return inst;
+}
+
+bool valid_protocol(const std::string& p) { return !p.empty() && p.size() <= 256; }
+
+butter_status net_handle(const butter_host* host, butter_str protocol, butter_net_handler_fn fn, void* user,
+                         butter_error* err) {
+  auto* inst = caller(host, err);
+  if (!inst) return err ? err->code : BUTTER_E_UNAVAILABLE;
+  try {
+    std::string p = to_string(protocol);
+    if (!valid_protocol(p) || !fn) return butter_error_set(err, BUTTER_E_INVALID, "empty or over-long protocol id");
+    auto& table = inst->core().protocols;
+    auto it = table.find(p);
+    if (it != table.end()) {
+      auto owner = it->second.owner.lock();
+      if (owner && owner.get() != inst && owner->active()) {
+        std::string msg = "protocol " + p + " is already handled by plugin '" + owner->name() + "'";
+        return butter_error_set(err, BUTTER_E_INVALID, msg.c_str());
+      }
+    }
+    table[p] = ProtocolHandler{inst->weak_from_this(), fn, user};
+    inst->registrations().protocols.insert(p);
+    return BUTTER_OK;
+  } catch (...) {
+    return butter_error_set(err, BUTTER_E_NOMEM, "out of memory");
+  }
+}
+
+void net_unhandle(const butter_host* host, butter_str protocol) {
+  auto* inst = instance_of(host);
+  if (!inst) return;
+  std::string p = to_string(protocol);
+  auto& table = inst->core().protocols;
+  auto it = table.find(p);
+  if (it != table.end() && it->second.owner.lock().get() == inst) table.erase(it);
+  inst->registrations().protocols.erase(p);
+}
+
+butter_status net_send(const butter_host* host, butter_str peer, butter_str protocol, butter_bytes payload,
+                       butter_error* err) {
+  auto* inst = caller(host, err);
+  if (!inst) return err ? err->code : BUTTER_E_UNAVAILABLE;
+  try {
+    std::string p = to_string(protocol);
+    if (!valid_protocol(p)) return butter_error_set(err, BUTTER_E_INVALID, "empty or over-long protocol id");
+    Error e = inst->core().transport->send(to_string(peer), p, span_of(payload));
+    return e ? fail(err, e) : BUTTER_OK;
+  } catch (const std::exception& ex) {
+    return butter_error_set(err, BUTTER_E_INTERNAL, ex.what());
+  }
+}
+
+// Delivers a response to the plugin that asked, unless it was cancelled or the plugin is gone.
+void complete_request(NodeCore& core, std::uint64_t id, std::int32_t status, const NodeId& from,
+                      std::span<const std::uint8_t> payload, const std::string& protocol,
+                      butter_net_response_fn fn, void* user) {
+  auto it = core.requests.find(id);
+  if (it == core.requests.end()) return;
+  auto owner = it->second.owner.lock();
+  core.requests.erase(it);
+  if (!owner || !owner->active()) return;
+  owner->registrations().requests.erase(id);
+  std::string from_hex = from.hex();
+  butter_net_message msg{};
+  msg.struct_size = sizeof msg;
+  msg.from = str_of(from_hex);
+  msg.protocol = str_of(protocol);
+  msg.payload = butter_bytes{payload.data(), payload.size()};
+  msg.reply_token = 0;
+  owner->invoke("response callback", [&] { fn(user, status, &msg); });
+}
+
+butter_status net_request(const butter_host* host, butter_str peer, butter_str protocol, butter_bytes payload,
+                          uint32_t timeout_ms, butter_net_response_fn fn, void* user, uint64_t* out_request_id,
+                          butter_error* err) {
+  auto* inst = caller(host, err);
+  if (!inst) return err ? err->code : BUTTER_E_UNAVAILABLE;
+  if (!fn || timeout_ms == 0) return butter_error_set(err, BUTTER_E_INVALID, "a request needs a callback and a timeout");
+  try {
+    NodeCore& core = inst->core();
+    std::string p = to_string(protocol);
+    if (!valid_protocol(p)) return butter_error_set(err, BUTTER_E_INVALID, "empty or over-long protocol id");
+    std::uint64_t id = core.fresh_id();
+    core.requests[id] = PendingRequest{inst->weak_from_this(), 0};
+    inst->registrations().requests.insert(id);
+    // The ABI promises the callback never runs inside request(); if the transport completes at
+    // once, the completion is deferred to the strand.
+    auto in_call = std::make_shared<bool>(true);
+    auto weak = core.weak_from_this();
+    ResponseFn on_response = [weak, id, p, fn, user, in_call](std::int32_t status, const NodeId& from,
+                                                               std::span<const std::uint8_t> body) {
+      auto core = weak.lock();
+      if (!core) return;
+      if (*in_call) {
+        std::vector<std::uint8_t> copy(body.begin(), body.end());
+        boost::asio::post(core->strand, [weak, id, p, fn, user, status, from, copy] {
+          if (auto c = weak.lock()) complete_request(*c, id, status, from, copy, p, fn, user);
+        });
+        return;
+      }
+      complete_request(*core, id, status, from, body, p, fn, user);
+    };
+    std::uint64_t transport_id = 0;
+    Error e = core.transport->request(to_string(peer), p, span_of(payload), std::chrono::milliseconds(timeout_ms),
+                                      std::move(on_response), &transport_id);
+    *in_call = false;
+    if (e) {
+      core.requests.erase(id);
+      inst->registrations().requests.erase(id);
+      return fail(err, e);
+    }
+    auto it = core.requests.find(id);
+    if (it != core.requests.end()) it->second.transport_id = transport_id;
+    if (out_request_id) *out_request_id = id;
+    return BUTTER_OK;
+  } catch (const std::exception& ex) {
+    return butter_error_set(err, BUTTER_E_INTERNAL, ex.what());
+  }
+}
+
+void net_cancel(const butter_host* host, uint64_t request_id) {
+  auto* inst = instance_of(host);
+  if (!inst) return;
+  NodeCore& core = inst->core();
+  auto it = core.requests.find(request_id);
+  if (it == core.requests.end() || it->second.owner.lock().get() != inst) return;
+  if (core.transport && it->second.transport_id) core.transport->cancel(it->second.transport_id);
+  core.requests.erase(it);
+  inst->registrations().requests.erase(request_id);
+}
+
+butter_status net_reply(const butter_host* host, uint64_t reply_token, butter_status status, butter_bytes payload) {
+  auto* inst = instance_of(host);
+  if (!inst) return BUTTER_E_INVALID;
+  NodeCore& core = inst->core();
+  auto it = core.reply_slots.find(reply_token);
+  if (it == core.reply_slots.end() || it->second.owner.lock().get() != inst) return BUTTER_E_NOT_FOUND;
+  ReplyToken token = it->second.token;
+  core.reply_slots.erase(it);
+  inst->registrations().reply_tokens.erase(reply_token);
+  if (!core.transport) return BUTTER_E_UNAVAILABLE;
+  try {
+    Error e = core.transport->reply(token, status, span_of(payload));
+    return e ? e.code : BUTTER_OK;
+  } catch (...) {
+    return BUTTER_E_INTERNAL;
+  }
+}
+
+butter_status net_connect(const butter_host* host, butter_str uri, butter_net_connect_fn fn, void* user) {
+  auto* inst = caller(host);
+  if (!inst) return BUTTER_E_UNAVAILABLE;
+  try {
+    std::weak_ptr<PluginInstance> weak = inst->weak_from_this();
+    inst->core().transport->connect(to_string(uri), [weak, fn, user](Error e, const NodeId& id) {
+      auto owner = weak.lock();
+      if (!owner || !owner->active() || !fn) return;
+      std::string hex = e ? std::string() : id.hex();
+      owner->invoke("connect callback", [&] { fn(user, e.code, str_of(hex)); });
+    });
+    return BUTTER_OK;
+  } catch (...) {
+    return BUTTER_E_INTERNAL;
+  }
+}
+
+butter_status net_add_address(const butter_host* host, butter_str node_id, butter_str endpoint) {
+  auto* inst = caller(host);
+  if (!inst) return BUTTER_E_UNAVAILABLE;
+  auto id = NodeId::from_hex(std::string_view(node_id.data ? node_id.data : "", node_id.data ? node_id.len : 0));
+  std::string ep = to_string(endpoint);
+  if (!id || ep.find("://") == std::string::npos) return BUTTER_E_INVALID;
+  try {
+    inst->core().transport->add_address(*id, {ep});
+    return BUTTER_OK;
+  } catch (...) {
+    return BUTTER_E_INTERNAL;
+  }
+}
+
+// Strings handed out by peer() live until the next call on this thread: [node] calls of one node
+// are serial, and different nodes run on different threads at any one time.
+thread_local std::vector<PeerInfo> t_peers;
+thread_local std::string t_peer_hex;
+thread_local std::vector<butter_str> t_peer_endpoints;
+
+uint32_t net_peer_count(const butter_host* host) {
+  auto* inst = caller(host);
+  if (!inst) return 0;
+  try {
+    t_peers = inst->core().transport->peers();
+    return static_cast<uint32_t>(t_peers.size());
+  } catch (...) {
+    return 0;
+  }
+}
+
+butter_status net_peer(const butter_host* host, uint32_t index, butter_net_peer_info* out) {
+  auto* inst = caller(host);
+  if (!inst || !out) return BUTTER_E_INVALID;
+  try {
+    if (t_peers.empty() || index >= t_peers.size()) t_peers = inst->core().transport->peers();
+    if (index >= t_peers.size()) return BUTTER_E_NOT_FOUND;
+    const PeerInfo& p = t_peers[index];
+    t_peer_hex = p.id.hex();
+    t_peer_endpoints.clear();
+    for (const auto& ep : p.endpoints) t_peer_endpoints.push_back(str_of(ep));
+    out->node_id = str_of(t_peer_hex);
+    out->endpoint_count = static_cast<uint32_t>(t_peer_endpoints.size());
+    out->endpoints = t_peer_endpoints.data();
+    out->remote_address = str_of(p.remote_address);
+    out->outbound = p.outbound ? 1 : 0;
+    return BUTTER_OK;
+  } catch (...) {
+    return BUTTER_E_INTERNAL;
+  }
+}
+
+butter_status net_watch_peers(const butter_host* host, butter_net_peer_fn fn, void* user) {
+  auto* inst = caller(host);
+  if (!inst || !fn) return BUTTER_E_INVALID;
+  std::uint64_t id = inst->core().fresh_id();
+  inst->core().peer_watchers[id] = PeerWatcher{inst->weak_from_this(), fn, user};
+  inst->registrations().peer_watchers.insert(id);
+  return BUTTER_OK;
+}
+
+// A plugin's dialer seen from the Transport: stream ids are chosen here, bytes go to the plugin.
+class PluginDialer final : public Dialer {
+ public:
+  PluginDialer(std::weak_ptr<PluginInstance> owner, butter_net_dialer d) : owner_(std::move(owner)), d_(d) {}
+
+  Error dial(const std::string& uri, std::shared_ptr<StreamSink> sink, std::uint64_t& stream_id) override {
+    auto owner = owner_.lock();
+    if (!owner || !owner->active()) return Error::make(BUTTER_E_UNAVAILABLE, "the dialer's plugin is not active");
+    NodeCore& core = owner->core();
+    stream_id = core.fresh_id();
+    core.dial_streams[stream_id] = DialStream{owner_, sink};
+    owner->registrations().dial_streams.insert(stream_id);
+    butter_status st = BUTTER_E_INTERNAL;
+    owner->invoke("dialer dial", [&] { st = d_.dial(d_.user, str_of(uri), stream_id); });
+    if (st != BUTTER_OK) {
+      core.dial_streams.erase(stream_id);
+      owner->registrations().dial_streams.erase(stream_id);
+      return Error::make(st, "the dialer refused " + uri);
+    }
+    return {};
+  }
+  Error write(std::uint64_t stream_id, std::span<const std::uint8_t> bytes) override {
+    auto owner = owner_.lock();
+    if (!owner || !owner->active()) return Error::make(BUTTER_E_UNAVAILABLE, "the dialer's plugin is not active");
+    butter_status st = BUTTER_E_INTERNAL;
+    owner->invoke("dialer write", [&] { st = d_.write(d_.user, stream_id, butter_bytes{bytes.data(), bytes.size()}); });
+    return st == BUTTER_OK ? Error{} : Error::make(st, "dialer write failed");
+  }
+  void close(std::uint64_t stream_id) override {
+    auto owner = owner_.lock();
+    if (!owner) return;
+    owner->core().dial_streams.erase(stream_id);
+    owner->registrations().dial_streams.erase(stream_id);
+    owner->invoke("dialer close", [&] { d_.close(d_.user, stream_id); });
+  }
+
+ private:
+  std::weak_ptr<PluginInstance> owner_;
+  butter_net_dialer d_;
+};
+
+butter_status net_register_dialer(const butter_host* host, butter_str scheme, const butter_net_dialer* dialer) {
+  auto* inst = caller(host);
+  if (!inst || !dialer || !dialer->dial || !dialer->write || !dialer->close) return BUTTER_E_INVALID;
+  std::string s = to_string(scheme);
+  if (s.empty() || s == "tcp") return BUTTER_E_INVALID;
+  try {
+    Error e = inst->core().transport->register_dialer(s, std::make_shared<PluginDialer>(inst->weak_from_this(), *dialer));
+    if (e) return e.code;
+    inst->registrations().dialer_schemes.insert(s);
+    return BUTTER_OK;
+  } catch (...) {
+    return BUTTER_E_INTERNAL;
+  }
+}
+
+butter_status net_stream_deliver(const butter_host* host, uint64_t stream_id, butter_bytes bytes) {
+  auto* inst = instance_of(host);
+  if (!inst) return BUTTER_E_INVALID;
+  auto& streams = inst->core().dial_streams;
+  auto it = streams.find(stream_id);
+  if (it == streams.end() || it->second.owner.lock().get() != inst) return BUTTER_E_NOT_FOUND;
+  auto sink = it->second.sink;
+  try {
+    sink->deliver(span_of(bytes));
+  } catch (...) {
+    return BUTTER_E_INTERNAL;
+  }
+  return BUTTER_OK;
+}
+
+void net_stream_closed(const butter_host* host, uint64_t stream_id, butter_str reason) {
+  auto* inst = instance_of(host);
+  if (!inst) return;
+  auto& streams = inst->core().dial_streams;
+  auto it = streams.find(stream_id);
+  if (it == streams.end() || it->second.owner.lock().get() != inst) return;
+  auto sink = it->second.sink;
+  streams.erase(it);
+  inst->registrations().dial_streams.erase(stream_id);
+  try {
+    sink->closed(to_string(reason));
+  } catch (...) {
+  }
+}
+
+const butter_net_v1 kNet = {net_handle,          net_unhandle,         net_send,     net_request,
+                            net_cancel,          net_reply,            net_connect,  net_add_address,
+                            net_peer_count,      net_peer,             net_watch_peers, net_register_dialer,
+                            net_stream_deliver,  net_stream_closed};
+
+}  // namespace
+
+const butter_net_v1* net_extension() { return &kNet; }
+
+void dispatch_message(NodeCore& core, const NodeId& from, const std::string& protocol,
+                      std::span<const std::uint8_t> payload) {
+  auto it = core.protocols.find(protocol);
+  if (it == core.protocols.end()) {
+    core.metrics.counter_add("", "messages_unrouted_total", 1);
+    spdlog::debug("[{}] one-way message for unhandled protocol {} from {}", core.manifest.node.name, protocol,
+                  from.short_hex());
+    return;
+  }
+  ProtocolHandler h = it->second;
+  auto owner = h.owner.lock();
+  if (!owner || !owner->active()) return;
+  std::string from_hex = from.hex();
+  butter_net_message msg{};
+  msg.struct_size = sizeof msg;
+  msg.from = str_of(from_hex);
+  msg.protocol = str_of(protocol);
+  msg.payload = butter_bytes{payload.data(), payload.size()};
+  msg.reply_token = 0;
+  owner->invoke("message handler", [&] { h.fn(h.user, &msg); });
+}
+
+void dispatch_request(NodeCore& core, const NodeId& from, const std::string& protocol,
+                      std::span<const std::uint8_t> payload, ReplyToken token) {
+  auto answer_error = [&](std::int32_t status, const std::string& why) {
+    core.transport->reply(token, status,
+                          std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(why.data()), why.size()));
+  };
+  auto it = core.protocols.find(protocol);
+  if (it == core.protocols.end()) {
+    core.metrics.counter_add("", "messages_unrouted_total", 1);
+    answer_error(BUTTER_E_NOT_FOUND, "no handler for protocol " + protocol + " on this node");
+    return;
+  }
+  ProtocolHandler h = it->second;
+  auto owner = h.owner.lock();
+  if (!owner || !owner->active()) {
+    answer_error(BUTTER_E_UNAVAILABLE, "the handler of protocol " + protocol + " is unavailable");
+    return;
+  }
+  std::uint64_t slot = core.fresh_id();
+  core.reply_slots[slot] = ReplySlot{owner, token, std::chrono::steady_clock::now()};
+  owner->registrations().reply_tokens.insert(slot);
+  std::string from_hex = from.hex();
+  butter_net_message msg{};
+  msg.struct_size = sizeof msg;
+  msg.from = str_of(from_hex);
+  msg.protocol = str_of(protocol);
+  msg.payload = butter_bytes{payload.data(), payload.size()};
+  msg.reply_token = slot;
+  bool ok = owner->invoke("request handler", [&] { h.fn(h.user, &msg); });
+  if (!ok && core.reply_slots.count(slot)) {
+    core.reply_slots.erase(slot);
+    answer_error(BUTTER_E_INTERNAL, "the handler of protocol " + protocol + " failed");
+  }
+}
+
+void dispatch_peer_event(NodeCore& core, std::int32_t event, const NodeId& peer) {
+  std::string hex = peer.hex();
+  auto watchers = core.peer_watchers;  // copy: callbacks may add or remove watchers
+  for (auto& [id, w] : watchers) {
+    auto owner = w.owner.lock();
+    if (!owner || !owner->active()) continue;
+    owner->invoke("peer watcher", [&] { w.fn(w.user, event, str_of(hex)); });
+  }
+}
+
+void release_net(PluginInstance& instance) {
+  NodeCore& core = instance.core();
+  auto& regs = instance.registrations();
+  for (const auto& p : regs.protocols) {
+    auto it = core.protocols.find(p);
+    if (it != core.protocols.end() && it->second.owner.lock().get() == &instance) core.protocols.erase(it);
+  }
+  for (auto id : regs.requests) {
+    auto it = core.requests.find(id);
+    if (it == core.requests.end()) continue;
+    if (core.transport && it->second.transport_id) core.transport->cancel(it->second.transport_id);
+    core.requests.erase(it);
+  }
+  for (auto slot : regs.reply_tokens) {
+    auto it = core.reply_slots.find(slot);
+    if (it == core.reply_slots.end()) continue;
+    static const std::string why = "the handler stopped before answering";
+    if (core.transport) {
+      core.transport->reply(it->second.token, BUTTER_E_UNAVAILABLE,
+                            std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(why.data()), why.size()));
+    }
+    core.reply_slots.erase(it);
+  }
+  for (auto id : regs.peer_watchers) core.peer_watchers.erase(id);
+  for (const auto& scheme : regs.dialer_schemes) {
+    if (core.transport) core.transport->unregister_dialer(scheme);
+  }
+  for (auto id : regs.dial_streams) {
+    auto it = core.dial_streams.find(id);
+    if (it == core.dial_streams.end()) continue;
+    auto sink = it->second.sink;
+    core.dial_streams.erase(it);
+    try {
+      sink->closed("the dialer's plugin stopped");
+    } catch (...) {
+    }
+  }
+}
+
+}  // namespace butter::host
