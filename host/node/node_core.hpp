@@ -17,6 +17,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 
 #include <butter/ext/datagram.h>
+#include <butter/ext/events.h>
 #include <butter/ext/fd.h>
 #include <butter/ext/http.h>
 #include <butter/ext/net.h>
@@ -85,6 +86,13 @@ struct DialStream {
   std::shared_ptr<StreamSink> sink;
 };
 
+struct EventSubscription {
+  std::weak_ptr<PluginInstance> owner;
+  std::string topic;
+  butter_event_fn fn = nullptr;
+  void* user = nullptr;
+};
+
 struct HttpSlot {
   std::weak_ptr<PluginInstance> owner;
   HttpResponder responder;
@@ -116,6 +124,7 @@ struct NodeCore : std::enable_shared_from_this<NodeCore> {
   std::map<std::uint64_t, HttpSlot> http_slots;
   std::map<std::uint64_t, std::weak_ptr<PluginInstance>> http_routes;
   std::map<std::uint64_t, DialStream> dial_streams;
+  std::map<std::uint64_t, EventSubscription> event_subscriptions;
   std::uint64_t next_id = 1;
   std::uint64_t fresh_id() { return next_id++; }
 

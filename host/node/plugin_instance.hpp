@@ -81,7 +81,7 @@ class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
   struct Registrations {
     std::set<std::string> protocols;
     std::set<std::uint64_t> timers, requests, reply_tokens, datagram_sockets, fd_watches, http_routes, http_tokens,
-        peer_watchers, dial_streams;
+        peer_watchers, dial_streams, event_subscriptions;
     std::set<std::string> dialer_schemes;
   };
   Registrations& registrations() { return regs_; }

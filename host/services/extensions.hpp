@@ -25,6 +25,7 @@ const butter_fd_v1* fd_extension();
 const butter_http_v1* http_extension();
 const butter_metrics_v1* metrics_extension();
 const butter_services_v1* services_extension();
+const butter_events_v1* events_extension();
 
 // Per-service cleanup, called by release_instance_registrations.
 void release_timers(PluginInstance& instance);
@@ -32,5 +33,6 @@ void release_net(PluginInstance& instance);
 void release_datagrams(PluginInstance& instance);
 void release_fds(PluginInstance& instance);
 void release_http(PluginInstance& instance);
+void release_events(PluginInstance& instance);
 
 }  // namespace butter::host

@@ -23,6 +23,7 @@ const void* host_get_extension(const butter_host* host, const char* id) {
   if (want == BUTTER_EXT_HTTP) return http_extension();
   if (want == BUTTER_EXT_METRICS) return metrics_extension();
   if (want == BUTTER_EXT_SERVICES) return services_extension();
+  if (want == BUTTER_EXT_EVENTS) return events_extension();
   return nullptr;
 }
 
@@ -47,6 +48,7 @@ void release_instance_registrations(PluginInstance& instance) {
   release_datagrams(instance);
   release_fds(instance);
   release_http(instance);
+  release_events(instance);
 }
 
 }  // namespace butter::host

@@ -126,6 +126,7 @@ class Transport {
     std::uint64_t frames_in = 0, frames_out = 0, bytes_in = 0, bytes_out = 0;
     std::uint64_t malformed_frames = 0, connections_opened = 0, connections_closed = 0;
     std::uint64_t requests_timed_out = 0, backpressure_rejections = 0;
+    std::uint64_t late_responses = 0;  // responses whose request had completed or been cancelled
   };
   Stats stats() const;
 

@@ -6,7 +6,10 @@
  *   host.h      what the host hands each instance; extensions by id
  *   plugin.h    descriptors, the factory, the instance lifecycle
  *   ext/        the host's services: log, node, config, timer, net, datagram, fd, http,
- *               metrics, services (broker), and the plugin-side state extension
+ *               metrics, services (broker), events (pub/sub within a node), and the
+ *               plugin-side state extension
+ *   iface/      interfaces that plugins provide to each other (peers, ...): include the ones you
+ *               use, e.g. <butter/iface/peers.h>
  *
  * Rules that hold everywhere:
  *   - Thread tags: [node] = called on / only callable from the node's executor (calls are serial
@@ -35,5 +38,6 @@
 #include "butter/ext/metrics.h"
 #include "butter/ext/services.h"
 #include "butter/ext/state.h"
+#include "butter/ext/events.h"
 
 #endif

@@ -1,0 +1,83 @@
+// butter.events/1: topic pub/sub inside one node. The host owns subscriptions, so a provider
+// never holds a pointer into a subscriber's code; delivery is posted, never inside publish.
+#include "node/node_core.hpp"
+#include "node/plugin_instance.hpp"
+#include "services/extensions.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace butter::host {
+namespace {
+
+std::string to_string(butter_str s) { return s.data ? std::string(s.data, s.len) : std::string(); }
+
+constexpr std::size_t kMaxTopic = 256;
+constexpr std::size_t kMaxPayload = 64 * 1024;
+
+butter_status ev_publish(const butter_host* host, butter_str topic, butter_bytes payload) {
+  auto* inst = instance_of(host);
+  if (!inst) return BUTTER_E_INVALID;
+  if (!inst->active()) return BUTTER_E_UNAVAILABLE;
+  if (topic.len == 0 || topic.len > kMaxTopic || payload.len > kMaxPayload) return BUTTER_E_INVALID;
+  try {
+    NodeCore& core = inst->core();
+    auto t = std::make_shared<const std::string>(to_string(topic));
+    auto data = std::make_shared<const std::vector<std::uint8_t>>(payload.data, payload.data + payload.len);
+    for (const auto& [id, sub] : core.event_subscriptions) {
+      if (sub.topic != *t) continue;
+      boost::asio::post(core.strand, [weak = core.weak_from_this(), id = id, t, data] {
+        auto core = weak.lock();
+        if (!core) return;
+        auto it = core->event_subscriptions.find(id);
+        if (it == core->event_subscriptions.end()) return;
+        EventSubscription sub = it->second;
+        auto owner = sub.owner.lock();
+        if (!owner || !owner->active()) return;
+        owner->invoke("event handler", [&] {
+          sub.fn(sub.user, butter_str{t->data(), t->size()}, butter_bytes{data->data(), data->size()});
+        });
+      });
+    }
+    return BUTTER_OK;
+  } catch (...) {
+    return BUTTER_E_NOMEM;
+  }
+}
+
+butter_status ev_subscribe(const butter_host* host, butter_str topic, butter_event_fn fn, void* user,
+                           uint64_t* out_id) {
+  auto* inst = instance_of(host);
+  if (!inst || !fn || topic.len == 0 || topic.len > kMaxTopic) return BUTTER_E_INVALID;
+  if (!inst->active()) return BUTTER_E_UNAVAILABLE;
+  try {
+    std::uint64_t id = inst->core().fresh_id();
+    inst->core().event_subscriptions[id] = EventSubscription{inst->weak_from_this(), to_string(topic), fn, user};
+    inst->registrations().event_subscriptions.insert(id);
+    if (out_id) *out_id = id;
+    return BUTTER_OK;
+  } catch (...) {
+    return BUTTER_E_NOMEM;
+  }
+}
+
+void ev_unsubscribe(const butter_host* host, uint64_t id) {
+  auto* inst = instance_of(host);
+  if (!inst) return;
+  auto& subs = inst->core().event_subscriptions;
+  auto it = subs.find(id);
+  if (it == subs.end() || it->second.owner.lock().get() != inst) return;
+  subs.erase(it);
+  inst->registrations().event_subscriptions.erase(id);
+}
+
+const butter_events_v1 kEvents = {ev_publish, ev_subscribe, ev_unsubscribe};
+
+}  // namespace
+
+const butter_events_v1* events_extension() { return &kEvents; }
+
+void release_events(PluginInstance& instance) {
+  for (auto id : instance.registrations().event_subscriptions) instance.core().event_subscriptions.erase(id);
+}
+
+}  // namespace butter::host

@@ -1,0 +1,39 @@
+// BytePipe: the ordered byte stream under a Connection. TCP sockets and plugin-dialled streams
+// (relay://) both implement it, so HELLO and framing are written once, above it.
+// Everything here runs on the node's strand.
+#pragma once
+#include <boost/asio/buffer.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace butter::host {
+
+class BytePipe {
+ public:
+  struct Handlers {
+    // Received bytes; the span is valid for the call only.
+    std::function<void(std::span<const std::uint8_t>)> on_data;
+    // The stream ended (peer closed, error). Called at most once, never after close().
+    std::function<void(const std::string& reason)> on_closed;
+  };
+  // Completion of one write: empty string on success, else the reason.
+  using WriteDone = std::function<void(const std::string& error)>;
+
+  virtual ~BytePipe() = default;
+  // Begins delivering bytes. Called once.
+  virtual void start(Handlers handlers) = 0;
+  // Writes all of `buffers` in order. REQUIRES: no other write in flight; the buffers stay valid
+  // until `done` runs. `done` is always called asynchronously (never from inside write()), unless
+  // the pipe was closed, in which case it may not be called at all.
+  virtual void write(std::vector<boost::asio::const_buffer> buffers, WriteDone done) = 0;
+  // Closes the stream. Idempotent; after it no handler is called.
+  virtual void close() = 0;
+  // "tcp://ip:port" of the remote side, or the URI that was dialled.
+  virtual std::string remote_address() const = 0;
+};
+
+}  // namespace butter::host

@@ -1,0 +1,228 @@
+#include "transport/connection.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace butter::host {
+
+// At most this many frames go into one gathered write: enough to amortise the syscall, few
+// enough that the iovec stays small.
+static constexpr std::size_t kMaxFramesPerWrite = 64;
+
+Connection::Connection(const Strand& strand, Owner* owner, Transport::Stats* stats, std::uint64_t id, bool outbound,
+                       std::string dial_uri, Limits limits, std::string log_prefix)
+    : strand_(strand),
+      owner_(owner),
+      stats_(stats),
+      id_(id),
+      outbound_(outbound),
+      dial_uri_(std::move(dial_uri)),
+      limits_(limits),
+      log_prefix_(std::move(log_prefix)),
+      decoder_(limits.max_frame_bytes),
+      hello_timer_(strand),
+      idle_timer_(strand) {
+  touch();
+}
+
+Connection::~Connection() {
+  if (pipe_) pipe_->close();
+}
+
+std::string Connection::remote_address() const {
+  if (pipe_) return pipe_->remote_address();
+  return dial_uri_;
+}
+
+void Connection::attach(std::shared_ptr<BytePipe> pipe, std::vector<std::uint8_t> hello_payload) {
+  if (closed_) {
+    pipe->close();
+    return;
+  }
+  dial_cancel_ = nullptr;
+  pipe_ = std::move(pipe);
+  touch();
+
+  Outgoing hello;
+  hello.head = encode_frame_head(FrameType::kHello, 0, 0, {}, hello_payload.size());
+  hello.payload = std::move(hello_payload);
+  hello.control = true;
+  queue_.push_front(std::move(hello));  // ahead of frames queued while dialling
+
+  hello_timer_.expires_after(limits_.hello_timeout);
+  hello_timer_.async_wait([w = weak_from_this()](boost::system::error_code ec) {
+    auto self = w.lock();
+    if (ec || !self || self->closed_ || self->hello_received_) return;
+    self->close("no HELLO within " + std::to_string(self->limits_.hello_timeout.count()) + " ms");
+  });
+
+  std::weak_ptr<Connection> w = weak_from_this();
+  pipe_->start({[w](std::span<const std::uint8_t> bytes) {
+                  if (auto self = w.lock()) self->on_data(bytes);
+                },
+                [w](const std::string& reason) {
+                  if (auto self = w.lock()) self->close(reason);
+                }});
+  flush_writes();
+}
+
+void Connection::mark_up(Hello peer) {
+  if (closed_) return;
+  peer_ = std::move(peer);
+  up_ = true;
+  arm_idle_timer();
+  flush_writes();
+}
+
+Error Connection::enqueue(FrameType type, std::uint64_t request_id, std::int32_t status, std::string_view protocol,
+                          std::span<const std::uint8_t> payload) {
+  if (closed_) return Error::make(BUTTER_E_UNAVAILABLE, "connection closed");
+  if (auto why = check_outgoing(type, protocol, payload.size(), limits_.max_frame_bytes); !why.empty())
+    return Error::make(BUTTER_E_INVALID, why);
+  const std::size_t size = kFrameHeaderBytes + protocol.size() + payload.size();
+  if (queued_bytes_ > 0 && queued_bytes_ + size > limits_.max_queued_bytes) {
+    if (stats_) ++stats_->backpressure_rejections;
+    return Error::make(BUTTER_E_AGAIN, "outgoing queue to " + remote_address() + " is full (" +
+                                           std::to_string(queued_bytes_) + " bytes queued)");
+  }
+  Outgoing o;
+  o.head = encode_frame_head(type, request_id, status, protocol, payload.size());
+  o.payload.assign(payload.begin(), payload.end());  // the one copy: the caller's span is borrowed
+  queue_.push_back(std::move(o));
+  queued_bytes_ += size;
+  flush_writes();
+  return Error::ok();
+}
+
+void Connection::flush_writes() {
+  if (writing_ || closed_ || !pipe_) return;
+  std::vector<boost::asio::const_buffer> buffers;
+  std::size_t frames = 0;
+  for (const auto& o : queue_) {
+    if (!o.control && !up_) break;  // held until the peer's HELLO is accepted
+    buffers.emplace_back(o.head.data(), o.head.size());
+    if (!o.payload.empty()) buffers.emplace_back(o.payload.data(), o.payload.size());
+    if (++frames == kMaxFramesPerWrite) break;
+  }
+  if (frames == 0) return;
+  writing_ = true;
+  // The buffers point into queue_ elements; deque::push_back does not move existing elements,
+  // and nothing is popped until the write completes.
+  pipe_->write(std::move(buffers), [w = weak_from_this(), frames](const std::string& error) {
+    if (auto self = w.lock()) self->on_written(error, frames);
+  });
+}
+
+void Connection::on_written(const std::string& error, std::size_t frames) {
+  writing_ = false;
+  if (closed_) return;
+  if (!error.empty()) return close("write failed: " + error);
+  touch();
+  for (std::size_t i = 0; i < frames && !queue_.empty(); ++i) {
+    auto& o = queue_.front();
+    std::size_t size = o.head.size() + o.payload.size();
+    if (!o.control) queued_bytes_ -= size;
+    if (stats_) {
+      ++stats_->frames_out;
+      stats_->bytes_out += size;
+    }
+    queue_.pop_front();
+  }
+  flush_writes();
+}
+
+void Connection::on_data(std::span<const std::uint8_t> bytes) {
+  if (closed_) return;
+  auto self = shared_from_this();  // the owner may drop its reference from inside a callback
+  touch();
+  if (stats_) stats_->bytes_in += bytes.size();
+  decoder_.feed(bytes);
+  FrameView f;
+  for (;;) {
+    switch (decoder_.next(f)) {
+      case FrameDecoder::Status::kNeedMore: return;
+      case FrameDecoder::Status::kError: return malformed(decoder_.error());
+      case FrameDecoder::Status::kFrame:
+        if (stats_) ++stats_->frames_in;
+        if (!handle_frame(f)) return;
+        break;
+    }
+  }
+}
+
+bool Connection::handle_frame(const FrameView& f) {
+  if (!hello_received_) {
+    if (f.type != FrameType::kHello) {
+      malformed(std::string("expected HELLO first, got ") + frame_type_name(f.type));
+      return false;
+    }
+    hello_received_ = true;
+    hello_timer_.cancel();
+    auto h = decode_hello(f.payload);
+    if (!h.hello) {
+      if (h.version_mismatch) {
+        spdlog::warn("{} closing connection to {}: {}", log_prefix_, remote_address(), h.error);
+        close(h.error);
+      } else {
+        malformed("bad HELLO: " + h.error);
+      }
+      return false;
+    }
+    if (owner_) owner_->connection_hello(*this, *h.hello);
+    return !closed_;
+  }
+  if (f.type == FrameType::kHello) {
+    malformed("duplicate HELLO");
+    return false;
+  }
+  if (!up_) return !closed_;  // cannot happen: the owner decides within connection_hello
+  if (owner_) owner_->connection_frame(*this, f);
+  return !closed_;
+}
+
+void Connection::malformed(const std::string& reason) {
+  if (closed_) return;
+  if (stats_) ++stats_->malformed_frames;
+  spdlog::warn("{} malformed frame from {}: {}; closing that connection", log_prefix_, remote_address(), reason);
+  close("malformed frame: " + reason);
+}
+
+void Connection::arm_idle_timer() {
+  if (limits_.idle_timeout.count() <= 0 || closed_) return;
+  auto due = last_activity_ + limits_.idle_timeout;
+  idle_timer_.expires_at(due);
+  idle_timer_.async_wait([w = weak_from_this()](boost::system::error_code ec) {
+    auto self = w.lock();
+    if (ec || !self || self->closed_) return;
+    auto idle_for = std::chrono::steady_clock::now() - self->last_activity_;
+    if (idle_for >= self->limits_.idle_timeout && !self->writing_ && self->owner_ &&
+        self->owner_->connection_may_idle_close(*self)) {
+      spdlog::debug("{} closing idle connection to {}", self->log_prefix_, self->remote_address());
+      return self->close("idle");
+    }
+    if (idle_for >= self->limits_.idle_timeout) self->touch();  // busy: look again a full period later
+    self->arm_idle_timer();
+  });
+}
+
+void Connection::close(const std::string& reason) {
+  if (closed_) return;
+  auto self = shared_from_this();  // the owner drops its reference in connection_closed
+  Owner* owner = owner_;
+  detach_and_close();
+  if (owner) owner->connection_closed(*this, reason);
+}
+
+void Connection::detach_and_close() {
+  if (closed_) return;
+  closed_ = true;
+  hello_timer_.cancel();
+  idle_timer_.cancel();
+  if (dial_cancel_) std::exchange(dial_cancel_, nullptr)();
+  if (pipe_) pipe_->close();
+  queue_.clear();
+  queued_bytes_ = 0;
+  owner_ = nullptr;
+  stats_ = nullptr;
+}
+
+}  // namespace butter::host

@@ -1,0 +1,128 @@
+// Connection: one byte pipe (TCP socket or dialer stream) carrying frames, from the HELLO
+// exchange to close. It owns the decoder, the bounded outgoing queue and the HELLO / idle timers;
+// what frames *mean* (requests, peers) is the owner's (TransportImpl's) business.
+//
+// States: dialling (no pipe yet; frames may be queued) -> handshaking (our HELLO sent, waiting
+// for theirs) -> up (owner accepted the peer's HELLO; queued frames flow) -> closed.
+// Everything runs on the node's strand. Asynchronous handlers hold the connection weakly or
+// strongly but never call the owner once it is closed: close() forgets the owner, so a Transport
+// that has stopped can be destroyed while handlers are still queued.
+#pragma once
+#include "core/executor.hpp"
+#include "transport/byte_pipe.hpp"
+#include "transport/frame.hpp"
+#include "transport/hello.hpp"
+#include "transport/transport.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace butter::host {
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  class Owner {
+   public:
+    virtual ~Owner() = default;
+    // The peer's HELLO arrived and parsed. The owner calls mark_up() or close().
+    virtual void connection_hello(Connection& c, const Hello& hello) = 0;
+    // A frame other than HELLO arrived on an up connection.
+    virtual void connection_frame(Connection& c, const FrameView& frame) = 0;
+    // The connection closed (called once; not called for detach_and_close()).
+    virtual void connection_closed(Connection& c, const std::string& reason) = 0;
+    // Nothing moved for idle_timeout: may the connection be closed? (Not while requests wait.)
+    virtual bool connection_may_idle_close(Connection& c) = 0;
+  };
+
+  struct Limits {
+    std::size_t max_frame_bytes = kDefaultMaxFrameBytes;
+    std::size_t max_queued_bytes = 32 * 1024 * 1024;
+    std::chrono::milliseconds hello_timeout{5000};
+    std::chrono::milliseconds idle_timeout{0};
+  };
+
+  Connection(const Strand& strand, Owner* owner, Transport::Stats* stats, std::uint64_t id, bool outbound,
+             std::string dial_uri, Limits limits, std::string log_prefix);
+  ~Connection();
+
+  // While dialling: how to abandon the dial if the connection is closed first.
+  void set_dial_cancel(std::function<void()> cancel) { dial_cancel_ = std::move(cancel); }
+  // The pipe is open: sends our HELLO ahead of anything queued, arms the HELLO deadline, reads.
+  void attach(std::shared_ptr<BytePipe> pipe, std::vector<std::uint8_t> hello_payload);
+  // The owner accepted the peer's HELLO: queued frames start to flow.
+  void mark_up(Hello peer);
+
+  // Queues a frame (copying the payload once). BUTTER_E_AGAIN over the byte bound (a frame is
+  // always accepted into an empty queue, so any frame under max_frame_bytes can go eventually),
+  // BUTTER_E_INVALID for a frame that may not be sent, BUTTER_E_UNAVAILABLE once closed.
+  Error enqueue(FrameType type, std::uint64_t request_id, std::int32_t status, std::string_view protocol,
+                std::span<const std::uint8_t> payload);
+
+  // Closes with a reason and tells the owner. Idempotent.
+  void close(const std::string& reason);
+  // Closes without telling the owner (the transport is stopping and does its own bookkeeping).
+  void detach_and_close();
+
+  std::uint64_t id() const { return id_; }
+  bool outbound() const { return outbound_; }
+  bool up() const { return up_; }
+  bool closed() const { return closed_; }
+  const std::string& dial_uri() const { return dial_uri_; }
+  const Hello& peer() const { return peer_; }  // valid once up()
+  std::string remote_address() const;
+  std::size_t queued_bytes() const { return queued_bytes_; }
+
+  // Set by the owner when it dialled a specific node id: a different id in HELLO is refused.
+  std::optional<NodeId> expected_id;
+  // The dialer scheme this connection runs over ("" for tcp), to close it on unregister.
+  std::string scheme;
+  // Inbound requests not yet answered: a ReplyToken is valid while its id is here.
+  std::set<std::uint64_t> open_inbound_requests;
+
+ private:
+  struct Outgoing {
+    std::vector<std::uint8_t> head;
+    std::vector<std::uint8_t> payload;
+    bool control = false;  // HELLO: may be written before the connection is up
+  };
+
+  void on_data(std::span<const std::uint8_t> bytes);
+  bool handle_frame(const FrameView& f);  // false: stop processing (closed)
+  void malformed(const std::string& reason);
+  void flush_writes();
+  void on_written(const std::string& error, std::size_t frames);
+  void arm_idle_timer();
+  void touch() { last_activity_ = std::chrono::steady_clock::now(); }
+
+  Strand strand_;
+  Owner* owner_;
+  Transport::Stats* stats_;
+  std::uint64_t id_;
+  bool outbound_;
+  std::string dial_uri_;
+  Limits limits_;
+  std::string log_prefix_;
+
+  std::shared_ptr<BytePipe> pipe_;
+  std::function<void()> dial_cancel_;
+  FrameDecoder decoder_;
+  std::deque<Outgoing> queue_;
+  std::size_t queued_bytes_ = 0;  // payload+head bytes of non-control frames in queue_
+  bool writing_ = false;
+  bool hello_received_ = false;
+  bool up_ = false;
+  bool closed_ = false;
+  Hello peer_;
+  boost::asio::steady_timer hello_timer_;
+  boost::asio::steady_timer idle_timer_;
+  std::chrono::steady_clock::time_point last_activity_;
+};
+
+}  // namespace butter::host

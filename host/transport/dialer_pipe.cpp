@@ -1,0 +1,123 @@
+#include "transport/dialer_pipe.hpp"
+
+#include "transport/transport.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace butter::host {
+
+// The sink given to the plugin holds the pipe weakly: a plugin keeping the sink past the
+// connection's life delivers into nothing instead of into freed memory.
+class DialerPipe::Sink : public StreamSink {
+ public:
+  explicit Sink(std::weak_ptr<DialerPipe> pipe) : pipe_(std::move(pipe)) {}
+  void deliver(std::span<const std::uint8_t> bytes) override {
+    if (auto p = pipe_.lock()) p->on_deliver(bytes);
+  }
+  void closed(const std::string& reason) override {
+    if (auto p = pipe_.lock()) p->on_remote_closed(reason);
+  }
+
+ private:
+  std::weak_ptr<DialerPipe> pipe_;
+};
+
+DialerPipe::DialerPipe(const Strand& strand, std::shared_ptr<Dialer> dialer, std::string uri)
+    : strand_(strand), dialer_(std::move(dialer)), uri_(std::move(uri)) {}
+
+DialerPipe::~DialerPipe() { close(); }
+
+std::string DialerPipe::open() {
+  Error e;
+  try {
+    e = dialer_->dial(uri_, std::make_shared<Sink>(weak_from_this()), stream_id_);
+  } catch (const std::exception& ex) {
+    e = Error::make(BUTTER_E_INTERNAL, std::string("dialer threw: ") + ex.what());
+  } catch (...) {
+    e = Error::make(BUTTER_E_INTERNAL, "dialer threw");
+  }
+  if (e) {
+    closed_ = true;
+    return e.message.empty() ? std::string(status_name(e.code)) : e.message;
+  }
+  opened_ = true;
+  return {};
+}
+
+void DialerPipe::start(Handlers handlers) {
+  handlers_ = std::move(handlers);
+  started_ = true;
+  schedule_flush();
+}
+
+void DialerPipe::on_deliver(std::span<const std::uint8_t> bytes) {
+  if (closed_ || remote_closed_) return;
+  inbox_.insert(inbox_.end(), bytes.begin(), bytes.end());
+  schedule_flush();
+}
+
+void DialerPipe::on_remote_closed(const std::string& reason) {
+  if (closed_ || remote_closed_) return;
+  remote_closed_ = reason.empty() ? std::string("stream closed") : reason;
+  schedule_flush();
+}
+
+void DialerPipe::schedule_flush() {
+  if (flush_posted_ || !started_ || closed_) return;
+  if (inbox_.empty() && !remote_closed_) return;
+  flush_posted_ = true;
+  boost::asio::post(strand_, [self = shared_from_this()] {
+    self->flush_posted_ = false;
+    self->flush();
+  });
+}
+
+void DialerPipe::flush() {
+  if (closed_) return;
+  if (!inbox_.empty()) {
+    auto bytes = std::move(inbox_);
+    inbox_.clear();
+    if (handlers_.on_data) handlers_.on_data(bytes);
+  }
+  if (closed_ || !remote_closed_ || !inbox_.empty()) return schedule_flush();
+  closed_ = true;
+  if (handlers_.on_closed) handlers_.on_closed(*remote_closed_);
+}
+
+void DialerPipe::write(std::vector<boost::asio::const_buffer> buffers, WriteDone done) {
+  if (closed_) return;
+  std::string error;
+  for (const auto& b : buffers) {
+    Error e;
+    try {
+      e = dialer_->write(stream_id_, std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(b.data()), b.size()));
+    } catch (const std::exception& ex) {
+      e = Error::make(BUTTER_E_INTERNAL, std::string("dialer threw: ") + ex.what());
+    } catch (...) {
+      e = Error::make(BUTTER_E_INTERNAL, "dialer threw");
+    }
+    if (e) {
+      error = "dialer write failed: " + (e.message.empty() ? std::string(status_name(e.code)) : e.message);
+      break;
+    }
+  }
+  // The dialer has taken (copied) the bytes; complete on a later turn, as a socket would.
+  boost::asio::post(strand_, [self = shared_from_this(), done = std::move(done), error] {
+    if (!self->closed_) done(error);
+  });
+}
+
+void DialerPipe::close() {
+  if (closed_ && !opened_) return;
+  closed_ = true;
+  if (opened_) {
+    opened_ = false;
+    try {
+      dialer_->close(stream_id_);
+    } catch (...) {
+      // A plugin's close failing must not take the host down; the stream is forgotten anyway.
+    }
+  }
+}
+
+}  // namespace butter::host

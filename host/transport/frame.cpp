@@ -1,0 +1,135 @@
+#include "transport/frame.hpp"
+
+#include "transport/byte_order.hpp"
+#include "transport/utf8.hpp"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+namespace butter::host {
+
+const char* frame_type_name(FrameType t) {
+  switch (t) {
+    case FrameType::kHello: return "HELLO";
+    case FrameType::kRequest: return "REQUEST";
+    case FrameType::kResponse: return "RESPONSE";
+    case FrameType::kOneway: return "ONEWAY";
+  }
+  return "unknown";
+}
+
+static bool known_type(std::uint8_t t) { return t >= 1 && t <= 4; }
+
+static bool needs_protocol(FrameType t) { return t == FrameType::kRequest || t == FrameType::kOneway; }
+
+// The protocol-id rule, shared by the encoder (refuse to send) and decoder (refuse to accept).
+static std::string check_protocol(FrameType type, std::string_view protocol) {
+  if (protocol.size() > kMaxProtocolBytes)
+    return fmt::format("protocol id of {} bytes exceeds the {}-byte limit", protocol.size(), kMaxProtocolBytes);
+  if (needs_protocol(type) && protocol.empty()) return fmt::format("{} frame without a protocol id", frame_type_name(type));
+  if (!valid_utf8_text(protocol)) return "protocol id is not valid UTF-8 text";
+  return {};
+}
+
+Frame FrameView::to_frame() const {
+  return Frame{type, flags, request_id, status, std::string(protocol), {payload.begin(), payload.end()}};
+}
+
+std::string check_outgoing(FrameType type, std::string_view protocol, std::size_t payload_size,
+                           std::size_t max_frame_bytes) {
+  if (auto e = check_protocol(type, protocol); !e.empty()) return e;
+  std::size_t length = kFrameHeaderRest + protocol.size() + payload_size;
+  if (payload_size > max_frame_bytes || length > max_frame_bytes || length > 0xffffffffu)
+    return fmt::format("frame of {} bytes exceeds the {}-byte limit", length, max_frame_bytes);
+  return {};
+}
+
+std::vector<std::uint8_t> encode_frame_head(FrameType type, std::uint64_t request_id, std::int32_t status,
+                                            std::string_view protocol, std::size_t payload_size) {
+  std::vector<std::uint8_t> head(kFrameHeaderBytes + protocol.size());
+  auto* p = head.data();
+  wire::put_u32(p, static_cast<std::uint32_t>(kFrameHeaderRest + protocol.size() + payload_size));
+  p[4] = static_cast<std::uint8_t>(type);
+  p[5] = 0;
+  wire::put_u16(p + 6, static_cast<std::uint16_t>(protocol.size()));
+  wire::put_u64(p + 8, request_id);
+  wire::put_u32(p + 16, static_cast<std::uint32_t>(status));
+  if (!protocol.empty()) std::memcpy(p + kFrameHeaderBytes, protocol.data(), protocol.size());
+  return head;
+}
+
+std::vector<std::uint8_t> encode_frame(const Frame& f) {
+  auto out = encode_frame_head(f.type, f.request_id, f.status, f.protocol, f.payload.size());
+  out[5] = f.flags;  // tests build frames with bad flags on purpose
+  out.insert(out.end(), f.payload.begin(), f.payload.end());
+  return out;
+}
+
+void FrameDecoder::feed(std::span<const std::uint8_t> bytes) {
+  if (!error_.empty() || bytes.empty()) return;
+  // Drop consumed bytes before growing, so the buffer holds at most one frame plus one read.
+  if (pos_ > 0 && (pos_ == buf_.size() || pos_ >= buf_.size() / 2)) {
+    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
+    pos_ = 0;
+  }
+  buf_.insert(buf_.end(), bytes.begin(), bytes.end());
+}
+
+FrameDecoder::Status FrameDecoder::fail(std::string reason) {
+  error_ = std::move(reason);
+  return Status::kError;
+}
+
+FrameDecoder::Status FrameDecoder::next(FrameView& out) {
+  if (!error_.empty()) return Status::kError;
+  const std::size_t avail = buf_.size() - pos_;
+  const std::uint8_t* p = buf_.data() + pos_;
+  if (avail < kFrameLengthBytes) return Status::kNeedMore;
+  const std::uint32_t length = wire::get_u32(p);
+  // Check what can be checked as soon as its bytes are here: garbage is refused at once instead
+  // of after waiting for (or buffering) a bogus length's worth of bytes.
+  if (length > max_) return fail(fmt::format("frame of {} bytes exceeds the {}-byte limit", length, max_));
+  if (length < kFrameHeaderRest)
+    return fail(fmt::format("truncated header: frame length {} is below the {}-byte header", length, kFrameHeaderRest));
+  if (avail > 4 && !known_type(p[4])) return fail(fmt::format("unknown frame type {}", p[4]));
+  if (avail > 5 && p[5] != 0) return fail(fmt::format("frame flags 0x{:02x} are not 0 (reserved in v1)", p[5]));
+  if (avail < kFrameHeaderBytes) return Status::kNeedMore;
+  const std::uint16_t proto_len = wire::get_u16(p + 6);
+  if (proto_len > kMaxProtocolBytes)
+    return fail(fmt::format("protocol id of {} bytes exceeds the {}-byte limit", proto_len, kMaxProtocolBytes));
+  if (kFrameHeaderRest + proto_len > length)
+    return fail(fmt::format("protocol id of {} bytes overruns a frame of {} bytes", proto_len, length));
+  if (avail < kFrameLengthBytes + length) return Status::kNeedMore;
+
+  out.type = static_cast<FrameType>(p[4]);
+  out.flags = p[5];
+  out.request_id = wire::get_u64(p + 8);
+  out.status = static_cast<std::int32_t>(wire::get_u32(p + 16));
+  out.protocol = std::string_view(reinterpret_cast<const char*>(p + kFrameHeaderBytes), proto_len);
+  out.payload = std::span<const std::uint8_t>(p + kFrameHeaderBytes + proto_len, length - kFrameHeaderRest - proto_len);
+  if (auto e = check_protocol(out.type, out.protocol); !e.empty()) return fail(std::move(e));
+  pos_ += kFrameLengthBytes + length;
+  return Status::kFrame;
+}
+
+std::optional<Frame> decode_frame(std::span<const std::uint8_t> bytes, std::string& error, std::size_t max_frame_bytes) {
+  FrameDecoder d(max_frame_bytes);
+  d.feed(bytes);
+  FrameView v;
+  switch (d.next(v)) {
+    case FrameDecoder::Status::kError: error = d.error(); return std::nullopt;
+    case FrameDecoder::Status::kNeedMore:
+      error = bytes.size() < kFrameHeaderBytes ? "truncated header" : "truncated frame";
+      return std::nullopt;
+    case FrameDecoder::Status::kFrame: break;
+  }
+  if (d.buffered() != 0) {
+    error = fmt::format("{} trailing bytes after the frame", d.buffered());
+    return std::nullopt;
+  }
+  error.clear();
+  return v.to_frame();
+}
+
+}  // namespace butter::host

@@ -1,0 +1,104 @@
+// The frame: the unit every connection carries, whatever the byte pipe under it.
+//
+// Wire layout, big-endian:
+//   u32 length     bytes after this field (header rest + protocol + payload), <= max_frame_bytes
+//   u8  type       HELLO=1, REQUEST=2, RESPONSE=3, ONEWAY=4; anything else is malformed
+//   u8  flags      0 in v1; anything else is malformed (reserved for later versions)
+//   u16 proto_len  <= 256; REQUEST and ONEWAY need a non-empty UTF-8 protocol id
+//   u64 request_id REQUEST/RESPONSE pair by it; 0 otherwise
+//   i32 status     the answer's status for RESPONSE; 0 otherwise
+//   protocol bytes, then payload bytes (the rest)
+//
+// Encoding produces a small "head" (the fixed header plus the protocol id) and leaves the payload
+// where it is, so that a write can gather head + payload without copying the payload again.
+// Decoding is incremental: feed bytes in any chunks, take frames out one at a time.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace butter::host {
+
+enum class FrameType : std::uint8_t { kHello = 1, kRequest = 2, kResponse = 3, kOneway = 4 };
+
+const char* frame_type_name(FrameType t);
+
+inline constexpr std::size_t kFrameLengthBytes = 4;   // the u32 length prefix
+inline constexpr std::size_t kFrameHeaderRest = 16;   // type..status, counted in the length
+inline constexpr std::size_t kFrameHeaderBytes = kFrameLengthBytes + kFrameHeaderRest;
+inline constexpr std::size_t kMaxProtocolBytes = 256;
+inline constexpr std::size_t kDefaultMaxFrameBytes = 16 * 1024 * 1024;
+
+// An owned frame: what tests build and compare. The transport itself works on FrameView.
+struct Frame {
+  FrameType type = FrameType::kOneway;
+  std::uint8_t flags = 0;
+  std::uint64_t request_id = 0;
+  std::int32_t status = 0;
+  std::string protocol;
+  std::vector<std::uint8_t> payload;
+
+  friend bool operator==(const Frame&, const Frame&) = default;
+};
+
+// A decoded frame that borrows the decoder's buffer: valid until the next feed()/next() call.
+struct FrameView {
+  FrameType type = FrameType::kOneway;
+  std::uint8_t flags = 0;
+  std::uint64_t request_id = 0;
+  std::int32_t status = 0;
+  std::string_view protocol;
+  std::span<const std::uint8_t> payload;
+
+  Frame to_frame() const;
+};
+
+// Checks what the sender controls before anything is queued: protocol id shape and total size.
+// Returns an empty string when the frame may be sent, else the reason.
+std::string check_outgoing(FrameType type, std::string_view protocol, std::size_t payload_size,
+                           std::size_t max_frame_bytes);
+
+// The head of a frame: 20 header bytes followed by the protocol id. The payload follows on the
+// wire but is not copied here. REQUIRES: check_outgoing(...) returned "".
+std::vector<std::uint8_t> encode_frame_head(FrameType type, std::uint64_t request_id, std::int32_t status,
+                                            std::string_view protocol, std::size_t payload_size);
+
+// Head + payload in one buffer: convenient for tests and for byte-stream dialers.
+std::vector<std::uint8_t> encode_frame(const Frame& f);
+
+class FrameDecoder {
+ public:
+  explicit FrameDecoder(std::size_t max_frame_bytes = kDefaultMaxFrameBytes) : max_(max_frame_bytes) {}
+
+  // Appends received bytes. Invalidates any FrameView handed out before.
+  void feed(std::span<const std::uint8_t> bytes);
+
+  enum class Status { kNeedMore, kFrame, kError };
+  // Takes the next complete frame out of the buffer. On kFrame `out` is filled; on kError
+  // error() says why and the decoder stays failed (the stream cannot be resynchronised).
+  Status next(FrameView& out);
+
+  const std::string& error() const { return error_; }
+  // Bytes received but not yet consumed as frames; non-zero at end of stream means the peer
+  // closed mid-frame.
+  std::size_t buffered() const { return buf_.size() - pos_; }
+
+ private:
+  Status fail(std::string reason);
+
+  std::size_t max_;
+  std::vector<std::uint8_t> buf_;
+  std::size_t pos_ = 0;  // start of the first unconsumed byte in buf_
+  std::string error_;
+};
+
+// One-shot decode of exactly one frame (tests, diagnostics): "truncated header" and friends
+// when `bytes` is not exactly one valid frame.
+std::optional<Frame> decode_frame(std::span<const std::uint8_t> bytes, std::string& error,
+                                  std::size_t max_frame_bytes = kDefaultMaxFrameBytes);
+
+}  // namespace butter::host

@@ -1,0 +1,108 @@
+// TransportImpl: the bookkeeping behind Transport — connections by id and by peer, pending
+// requests and their timers, dials in progress, the address book and the dialers.
+//
+// Lifetime: asynchronous handlers capture `this` together with a weak_ptr to `alive_` and return
+// at once when it has expired or `stopped_` is set, so that the Transport can be destroyed after
+// stop() while handlers are still queued in the io_context. Connections are held by shared_ptr
+// and forget their owner when closed.
+#pragma once
+#include "transport/connection.hpp"
+#include "transport/endpoint.hpp"
+#include "transport/transport.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <unordered_map>
+
+namespace butter::host {
+
+class TransportImpl : public Connection::Owner {
+ public:
+  TransportImpl(IoContext& io, Strand strand, TransportOptions options, TransportHandlers handlers);
+  ~TransportImpl() override;
+
+  Error start();
+  void stop();
+  std::vector<std::string> listen_endpoints() const { return listen_uris_; }
+  Error send(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> payload);
+  Error request(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> payload,
+                std::chrono::milliseconds timeout, ResponseFn on_response, std::uint64_t* request_id);
+  bool cancel(std::uint64_t request_id);
+  Error reply(ReplyToken token, std::int32_t status, std::span<const std::uint8_t> payload);
+  void connect(const std::string& uri, std::function<void(Error, const NodeId&)> done);
+  void add_address(const NodeId& id, const std::vector<std::string>& endpoints);
+  void disconnect(const NodeId& id, const std::string& reason);
+  Error register_dialer(const std::string& scheme, std::shared_ptr<Dialer> dialer);
+  void unregister_dialer(const std::string& scheme);
+  std::vector<PeerInfo> peers() const;
+  bool is_connected(const NodeId& id) const { return peers_.count(id) > 0; }
+  Transport::Stats stats() const { return stats_; }
+
+  // Connection::Owner
+  void connection_hello(Connection& c, const Hello& hello) override;
+  void connection_frame(Connection& c, const FrameView& frame) override;
+  void connection_closed(Connection& c, const std::string& reason) override;
+  bool connection_may_idle_close(Connection& c) override;
+
+ private:
+  struct Alive {};
+  struct Pending {
+    ResponseFn fn;
+    std::uint64_t connection = 0;
+    NodeId peer;  // zero until the connection's HELLO names it
+    std::unique_ptr<boost::asio::steady_timer> timer;
+  };
+  using ConnPtr = std::shared_ptr<Connection>;
+
+  // The connection to use for `peer` (hex node id or endpoint URI), dialling one if needed.
+  ConnPtr route(const std::string& peer, Error& error);
+  ConnPtr dial(const std::string& uri, const Endpoint& ep, std::optional<NodeId> expected, Error& error);
+  // The send path to a peer both sides agree on: prefer a connection dialled by the smaller node
+  // id; among several such, the oldest here.
+  ConnPtr preferred(const NodeId& id) const;
+  ConnPtr new_connection(bool outbound, const std::string& uri);
+  void accept_next(const std::shared_ptr<boost::asio::ip::tcp::acceptor>& acceptor);
+  Hello our_hello() const;
+  PeerInfo info(const Connection& c) const;
+  // Completes a pending request exactly once: removes it, stops its timer, calls back.
+  void complete(std::uint64_t request_id, std::int32_t status, const std::string& text,
+                std::span<const std::uint8_t> payload = {});
+  void post_done(std::function<void(Error, const NodeId&)> done, Error e, NodeId id);
+  bool is_own_endpoint(const std::string& uri) const;
+  std::weak_ptr<Alive> alive() const { return alive_; }
+
+  // Runs a user callback; an exception is logged and swallowed (never thrown into Asio).
+  template <class F>
+  bool guarded(const char* what, F&& f) noexcept;
+
+  IoContext& io_;
+  Strand strand_;
+  TransportOptions opts_;
+  TransportHandlers handlers_;
+  std::string log_;  // "[transport 1a2b3c4d]"
+  bool started_ = false, stopped_ = false;
+  std::shared_ptr<Alive> alive_ = std::make_shared<Alive>();
+
+  std::vector<std::shared_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<std::string> listen_uris_;
+  std::uint64_t next_connection_id_ = 1, next_request_id_ = 1;
+
+  std::map<std::uint64_t, ConnPtr> connections_;                                 // every open one
+  std::unordered_map<NodeId, std::vector<std::uint64_t>, NodeIdHash> peers_;     // up ones, by peer
+  std::unordered_map<std::string, std::uint64_t> dialing_uri_;                   // not yet up
+  std::unordered_map<NodeId, std::uint64_t, NodeIdHash> dialing_id_;             // not yet up
+  std::unordered_map<NodeId, std::vector<std::string>, NodeIdHash> addresses_;   // address book
+  std::unordered_map<std::string, NodeId> uri_peer_;                             // who answered there
+  std::set<std::string> self_uris_;  // URIs that turned out to reach this node
+  std::map<std::uint64_t, Pending> pending_;
+  std::map<std::uint64_t, std::vector<std::function<void(Error, const NodeId&)>>> connect_waiters_;
+  std::map<std::string, std::shared_ptr<Dialer>> dialers_;
+  Transport::Stats stats_;
+};
+
+}  // namespace butter::host
