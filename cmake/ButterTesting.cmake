@@ -1,0 +1,18 @@
+# butter_add_test_exe(<name> <prefix> SOURCES ... LIBS ... DEPENDS ...): one Catch2 executable
+# whose test cases are registered with ctest as "<prefix>: <test name>".
+function(butter_add_test_exe name prefix)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;DEPENDS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE Catch2::Catch2WithMain ${T_LIBS})
+  target_compile_definitions(${name} PRIVATE
+    BUTTER_BUILD_DIR="${CMAKE_BINARY_DIR}"
+    BUTTER_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    BUTTER_PLUGIN_DIR="${BUTTER_PLUGIN_OUTPUT_DIR}"
+    BUTTER_TEST_PLUGIN_DIR="${CMAKE_BINARY_DIR}/test-plugins")
+  if(T_DEPENDS)
+    add_dependencies(${name} ${T_DEPENDS})
+  endif()
+  # Catch2 v2 exits 0 when no test matched a filter; -w NoTests makes that a failure.
+  catch_discover_tests(${name} TEST_PREFIX "${prefix}: " EXTRA_ARGS -w NoTests
+    PROPERTIES TIMEOUT 300)
+endfunction()

@@ -1,0 +1,164 @@
+// The admission rule of the known-host cache: memory greedy below capacity, diverse at it.
+#include "quality_cache.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <set>
+
+using namespace butter::knownhosts;
+
+namespace {
+
+std::string id(int n) {
+  std::string s = std::to_string(n);
+  return std::string(64 - s.size(), '0') + s;
+}
+
+HostEntry host(int n, std::uint64_t uptime, std::uint64_t storage, std::uint32_t known, std::uint64_t seen = 0) {
+  HostEntry h;
+  h.id = id(n);
+  h.quality = Quality{uptime, storage, known};
+  h.last_seen_ms = seen;
+  return h;
+}
+
+}  // namespace
+
+TEST_CASE("below capacity every host is kept") {
+  QualityCache c(10);
+  for (int i = 0; i < 10; ++i) CHECK(c.admit(host(i, 5, 5, 5)).outcome == Admission::Added);
+  CHECK(c.size() == 10);
+  CHECK(c.admit(host(3, 9, 9, 9)).outcome == Admission::Updated);
+  CHECK(c.find(id(3))->quality.uptime_s == 9);
+}
+
+TEST_CASE("classes are strict comparisons against exact means") {
+  Means m;
+  m.uptime = 30;
+  m.storage = 30;
+  m.hosts = 30;
+  m.n = 3;  // means are 10
+  CHECK(quality_class({10, 10, 10}, m) == 0);  // equal to the mean is low
+  CHECK(quality_class({11, 0, 0}, m) == 1);
+  CHECK(quality_class({0, 11, 0}, m) == 2);
+  CHECK(quality_class({0, 0, 11}, m) == 4);
+  CHECK(quality_class({11, 11, 11}, m) == 7);
+  Means empty;
+  CHECK(quality_class({100, 100, 100}, empty) == 0);
+}
+
+TEST_CASE("at capacity a newcomer of the most crowded class is refused") {
+  QualityCache c(4);
+  // Three low hosts (class 0) and one high-uptime host (class 1).
+  c.admit(host(1, 1, 1, 1));
+  c.admit(host(2, 1, 1, 1));
+  c.admit(host(3, 1, 1, 1));
+  c.admit(host(4, 100, 1, 1));
+  auto counts = c.class_counts();
+  CHECK(counts[0] == 3);
+  CHECK(counts[1] == 1);
+  AdmitResult r = c.admit(host(5, 1, 1, 1));
+  CHECK(r.outcome == Admission::Refused);
+  CHECK(c.size() == 4);
+  CHECK(c.find(id(5)) == nullptr);
+}
+
+TEST_CASE("at capacity a newcomer of a rarer class evicts one of the most crowded") {
+  QualityCache c(4);
+  c.admit(host(1, 1, 1, 1, 50));
+  c.admit(host(2, 1, 1, 1, 10));  // least recently seen in class 0
+  c.admit(host(3, 1, 1, 1, 30));
+  c.admit(host(4, 100, 1, 1));
+  AdmitResult r = c.admit(host(5, 1, 1000, 1));  // high storage: class 2, empty so far
+  REQUIRE(r.outcome == Admission::Replaced);
+  REQUIRE(r.evicted);
+  CHECK(*r.evicted == id(2));
+  CHECK(c.size() == 4);
+  CHECK(c.find(id(5)) != nullptr);
+}
+
+TEST_CASE("eviction prefers the host with most failures then the oldest then the smallest id") {
+  QualityCache c(3);
+  auto a = host(1, 1, 1, 1, 5);
+  auto b = host(2, 1, 1, 1, 5);
+  auto d = host(3, 1, 1, 1, 5);
+  b.failures = 2;
+  c.admit(a);
+  c.admit(b);
+  c.admit(d);
+  AdmitResult r = c.admit(host(9, 50, 50, 50));
+  REQUIRE(r.outcome == Admission::Replaced);
+  CHECK(*r.evicted == id(2));
+  // All equal now among the rest of class 0 -> the smallest id goes.
+  QualityCache e(2);
+  e.admit(host(7, 1, 1, 1, 5));
+  e.admit(host(6, 1, 1, 1, 5));
+  AdmitResult r2 = e.admit(host(8, 9, 9, 9));
+  REQUIRE(r2.outcome == Admission::Replaced);
+  CHECK(*r2.evicted == id(6));
+}
+
+TEST_CASE("the rule is deterministic whatever the insertion order") {
+  std::vector<HostEntry> hosts;
+  for (int i = 0; i < 40; ++i) hosts.push_back(host(i, static_cast<std::uint64_t>(i * 7 % 13), static_cast<std::uint64_t>(i * 5 % 11), static_cast<std::uint32_t>(i % 4), static_cast<std::uint64_t>(i)));
+  QualityCache a(10), b(10);
+  for (const auto& h : hosts) a.admit(h);
+  for (const auto& h : hosts) b.admit(h);
+  CHECK(a.hosts().size() == b.hosts().size());
+  for (const auto& [k, v] : a.hosts()) CHECK(b.find(k) != nullptr);
+}
+
+TEST_CASE("a full cache fed many hosts stays diverse") {
+  QualityCache c(16);
+  std::mt19937_64 rng(42);
+  for (int i = 0; i < 500; ++i) {
+    c.admit(host(i, rng() % 1000, rng() % 1000, static_cast<std::uint32_t>(rng() % 100), static_cast<std::uint64_t>(i)));
+  }
+  auto counts = c.class_counts();
+  std::size_t classes_present = 0, most = 0;
+  for (auto n : counts) {
+    if (n) ++classes_present;
+    most = std::max(most, n);
+  }
+  CHECK(c.size() == 16);
+  CHECK(classes_present >= 6);
+  CHECK(most <= 4);  // no class holds more than a quarter of the cache
+}
+
+TEST_CASE("capacity 1 keeps exactly one host and replaces it only for another class") {
+  QualityCache c(1);
+  CHECK(c.admit(host(1, 5, 5, 5)).outcome == Admission::Added);
+  // The sole member is at the mean: class 0. A newcomer of class 0 is refused.
+  CHECK(c.admit(host(2, 5, 5, 5)).outcome == Admission::Refused);
+  CHECK(c.admit(host(3, 1, 1, 1)).outcome == Admission::Refused);
+  AdmitResult r = c.admit(host(4, 9, 5, 5));
+  CHECK(r.outcome == Admission::Replaced);
+  CHECK(c.size() == 1);
+  CHECK(c.find(id(4)) != nullptr);
+  QualityCache zero(0);
+  CHECK(zero.capacity() == 1);
+}
+
+TEST_CASE("an empty cache admits anybody and shrinking capacity evicts by the rule") {
+  QualityCache c(8);
+  CHECK(c.admit(host(1, 0, 0, 0)).outcome == Admission::Added);
+  for (int i = 2; i <= 8; ++i) c.admit(host(i, static_cast<std::uint64_t>(i), 1, 1));
+  c.set_capacity(3);
+  CHECK(c.size() == 3);
+}
+
+TEST_CASE("a sample spans the classes before repeating one") {
+  QualityCache c(8);
+  c.admit(host(1, 1, 1, 1));
+  c.admit(host(2, 1, 1, 1));
+  c.admit(host(3, 1, 1, 1));
+  c.admit(host(4, 100, 1, 1));
+  c.admit(host(5, 1, 100, 1));
+  std::mt19937_64 rng(1);
+  auto s = c.sample(3, rng);
+  REQUIRE(s.size() == 3);
+  std::set<int> classes;
+  for (auto* h : s) classes.insert(c.class_of(h->id));
+  CHECK(classes.size() == 3);
+  CHECK(c.sample(100, rng).size() == 5);
+}

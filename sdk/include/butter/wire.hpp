@@ -1,0 +1,120 @@
+// butter/wire.hpp — header-only, bounds-checked big-endian encoding for plugin messages.
+//
+// Every plugin decodes bytes from the network; this is the one reader they share, so that a
+// truncated or hostile message is an error value, never an out-of-bounds read:
+//
+//   butter::wire::Reader r(payload);
+//   auto version = r.u8(); auto id = r.bytes(32); auto name = r.str16();
+//   if (!r.ok() || !r.at_end()) { /* malformed: count it, drop it */ }
+//
+// After the first failure every read returns a zero value and ok() stays false.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace butter::wire {
+
+class Writer {
+ public:
+  void u8(std::uint8_t v) { out_.push_back(v); }
+  void u16(std::uint16_t v) { put(v, 2); }
+  void u32(std::uint32_t v) { put(v, 4); }
+  void u64(std::uint64_t v) { put(v, 8); }
+  void bytes(const void* data, std::size_t n) {
+    auto p = static_cast<const std::uint8_t*>(data);
+    out_.insert(out_.end(), p, p + n);
+  }
+  // A string with a 16-bit length prefix; the caller keeps it under 65536 bytes.
+  void str16(std::string_view s) {
+    u16(static_cast<std::uint16_t>(s.size()));
+    bytes(s.data(), s.size());
+  }
+  std::size_t size() const { return out_.size(); }
+  const std::vector<std::uint8_t>& data() const { return out_; }
+  std::vector<std::uint8_t> take() { return std::move(out_); }
+
+ private:
+  void put(std::uint64_t v, int n) {
+    for (int i = n - 1; i >= 0; --i) out_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  }
+  std::vector<std::uint8_t> out_;
+};
+
+class Reader {
+ public:
+  Reader(const std::uint8_t* data, std::size_t len) : p_(data), end_(data + (data ? len : 0)) {}
+  template <class Bytes>
+  explicit Reader(const Bytes& b) : Reader(reinterpret_cast<const std::uint8_t*>(b.data()), b.size()) {}
+
+  std::uint8_t u8() { return static_cast<std::uint8_t>(get(1)); }
+  std::uint16_t u16() { return static_cast<std::uint16_t>(get(2)); }
+  std::uint32_t u32() { return static_cast<std::uint32_t>(get(4)); }
+  std::uint64_t u64() { return get(8); }
+  std::string_view bytes(std::size_t n) {
+    if (!need(n)) return {};
+    std::string_view v(reinterpret_cast<const char*>(p_), n);
+    p_ += n;
+    return v;
+  }
+  std::string_view str16(std::size_t max_len = 65535) {
+    std::size_t n = u16();
+    if (n > max_len) {
+      ok_ = false;
+      return {};
+    }
+    return bytes(n);
+  }
+  bool ok() const { return ok_; }
+  bool at_end() const { return p_ == end_; }
+  std::size_t remaining() const { return static_cast<std::size_t>(end_ - p_); }
+
+ private:
+  bool need(std::size_t n) {
+    if (!ok_ || static_cast<std::size_t>(end_ - p_) < n) {
+      ok_ = false;
+      return false;
+    }
+    return true;
+  }
+  std::uint64_t get(int n) {
+    if (!need(static_cast<std::size_t>(n))) return 0;
+    std::uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v = (v << 8) | *p_++;
+    return v;
+  }
+  const std::uint8_t* p_;
+  const std::uint8_t* end_;
+  bool ok_ = true;
+};
+
+// 64 lowercase hex digits <-> 32 bytes. Returns false on anything else.
+inline bool hex_to_id(std::string_view hex, std::uint8_t out[32]) {
+  if (hex.size() != 64) return false;
+  auto val = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (int i = 0; i < 32; ++i) {
+    int hi = val(hex[static_cast<std::size_t>(2 * i)]), lo = val(hex[static_cast<std::size_t>(2 * i + 1)]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<std::uint8_t>(hi * 16 + lo);
+  }
+  return true;
+}
+
+inline std::string id_to_hex(std::string_view bytes32) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  s.reserve(bytes32.size() * 2);
+  for (unsigned char c : bytes32) {
+    s += d[c >> 4];
+    s += d[c & 15];
+  }
+  return s;
+}
+
+}  // namespace butter::wire
