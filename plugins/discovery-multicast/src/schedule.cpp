@@ -1,0 +1,61 @@
+#include "schedule.hpp"
+
+#include <algorithm>
+
+namespace butter::discovery {
+
+std::uint64_t PingSchedule::next_delay(bool peers_known) {
+  if (peers_known != had_peers_) {
+    had_peers_ = peers_known;
+    current_ = 0;
+  }
+  std::uint64_t cap = peers_known ? slow_ms_ : std::min(slow_ms_, 8 * fast_ms_);
+  current_ = current_ == 0 ? fast_ms_ : std::min(cap, current_ * 2);
+  return current_;
+}
+
+bool PingSchedule::became_isolated(bool peers_known) {
+  bool isolated_now = had_peers_ && !peers_known;
+  if (isolated_now) {
+    had_peers_ = false;
+    current_ = 0;
+  }
+  return isolated_now;
+}
+
+void AnswerPolicy::refill(std::uint64_t now_ms) {
+  if (now_ms > last_refill_) {
+    tokens_ = std::min(rate_, tokens_ + rate_ * static_cast<double>(now_ms - last_refill_) / 1000.0);
+    last_refill_ = now_ms;
+  }
+}
+
+Answer AnswerPolicy::on_ping(const std::string& sender, bool sender_cold, bool sender_known, std::uint64_t now_ms) {
+  // Forget senders answered long ago, so the map stays bounded by the recent senders.
+  for (auto it = last_answered_.begin(); it != last_answered_.end();) {
+    it = now_ms - it->second > quiet_ms_ ? last_answered_.erase(it) : std::next(it);
+  }
+  if (!sender_cold && sender_known) {
+    ++suppressed_;
+    return Answer::None;  // it knows peers and we know it: its own schedule covers the rest
+  }
+  if (last_answered_.count(sender)) {
+    ++suppressed_;
+    return Answer::None;
+  }
+  refill(now_ms);
+  last_answered_[sender] = now_ms;
+  if (tokens_ >= 1.0) {
+    tokens_ -= 1.0;
+    return Answer::Unicast;
+  }
+  if (!announced_ || now_ms - last_announce_ >= quiet_ms_) {
+    announced_ = true;
+    last_announce_ = now_ms;
+    return Answer::Announce;
+  }
+  ++suppressed_;
+  return Answer::None;
+}
+
+}  // namespace butter::discovery

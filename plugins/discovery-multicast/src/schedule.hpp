@@ -1,0 +1,56 @@
+// When to ping, and whether to answer: the traffic policy of multicast discovery, as pure logic
+// over a millisecond clock so that it is tested without sockets or sleeps.
+//
+// PingSchedule: the first ping goes at once; while the node knows nobody it pings fast
+// (fast_ms, doubling up to 8 x fast_ms so that a lonely node does not flood the LAN); once it
+// knows peers it backs off, doubling up to slow_ms; when it becomes isolated again it goes back
+// to fast at once.
+//
+// AnswerPolicy: a PING is answered by unicast PONG only when the asker is cold (knows nobody) or
+// is new to us; each sender is answered at most once per quiet period; and unicast answers are
+// bounded by a token bucket. When the bucket is empty — a crowd joining at once — one multicast
+// ANNOUNCE (not answered by anybody) replaces all the unicast answers for that period, so N
+// joiners cost O(N) datagrams rather than O(N^2).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace butter::discovery {
+
+class PingSchedule {
+ public:
+  PingSchedule(std::uint64_t fast_ms, std::uint64_t slow_ms) : fast_ms_(fast_ms), slow_ms_(slow_ms) {}
+  // Delay until the next ping, after one was just sent, given whether peers are known now.
+  std::uint64_t next_delay(bool peers_known);
+  // True when the node just became isolated: the caller should ping now.
+  bool became_isolated(bool peers_known);
+
+ private:
+  std::uint64_t fast_ms_, slow_ms_;
+  std::uint64_t current_ = 0;
+  bool had_peers_ = false;
+};
+
+enum class Answer { None, Unicast, Announce };
+
+class AnswerPolicy {
+ public:
+  // answers_per_s: bucket refill rate (and burst size); quiet_ms: per-sender silence period.
+  AnswerPolicy(double answers_per_s, std::uint64_t quiet_ms) : rate_(answers_per_s), tokens_(answers_per_s), quiet_ms_(quiet_ms) {}
+
+  Answer on_ping(const std::string& sender, bool sender_cold, bool sender_known, std::uint64_t now_ms);
+  std::uint64_t suppressed() const { return suppressed_; }
+
+ private:
+  void refill(std::uint64_t now_ms);
+  double rate_, tokens_;
+  std::uint64_t quiet_ms_;
+  std::uint64_t last_refill_ = 0;
+  std::uint64_t last_announce_ = 0;
+  bool announced_ = false;
+  std::map<std::string, std::uint64_t> last_answered_;
+  std::uint64_t suppressed_ = 0;
+};
+
+}  // namespace butter::discovery

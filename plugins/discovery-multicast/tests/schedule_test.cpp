@@ -1,0 +1,60 @@
+// The discovery traffic policy: ping schedule back-off and answer rate limiting.
+#include "schedule.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace butter::discovery;
+
+TEST_CASE("a cold node pings fast and backs off only to a bounded fast cap") {
+  PingSchedule s(100, 60000);
+  CHECK(s.next_delay(false) == 100);
+  CHECK(s.next_delay(false) == 200);
+  CHECK(s.next_delay(false) == 400);
+  CHECK(s.next_delay(false) == 800);
+  CHECK(s.next_delay(false) == 800);
+}
+
+TEST_CASE("a node that knows peers backs off to the slow interval") {
+  PingSchedule s(100, 60000);
+  s.next_delay(false);
+  std::uint64_t d = 0;
+  for (int i = 0; i < 20; ++i) d = s.next_delay(true);
+  CHECK(d == 60000);
+}
+
+TEST_CASE("an isolated node goes back to fast at once") {
+  PingSchedule s(100, 60000);
+  for (int i = 0; i < 20; ++i) s.next_delay(true);
+  CHECK(s.became_isolated(false));
+  CHECK_FALSE(s.became_isolated(false));
+  CHECK(s.next_delay(false) == 100);
+}
+
+TEST_CASE("a known warm sender is not answered") {
+  AnswerPolicy p(10, 1000);
+  CHECK(p.on_ping("a", false, true, 0) == Answer::None);
+  CHECK(p.on_ping("b", true, true, 0) == Answer::Unicast);
+  CHECK(p.on_ping("c", false, false, 0) == Answer::Unicast);
+}
+
+TEST_CASE("each sender is answered once per quiet period") {
+  AnswerPolicy p(10, 1000);
+  CHECK(p.on_ping("a", true, false, 0) == Answer::Unicast);
+  CHECK(p.on_ping("a", true, false, 500) == Answer::None);
+  CHECK(p.on_ping("a", true, false, 1600) == Answer::Unicast);
+}
+
+TEST_CASE("a crowd of joiners costs a bounded number of answers") {
+  AnswerPolicy p(10, 1000);
+  int unicast = 0, announce = 0;
+  for (int i = 0; i < 1000; ++i) {
+    switch (p.on_ping("n" + std::to_string(i), true, false, 0)) {
+      case Answer::Unicast: ++unicast; break;
+      case Answer::Announce: ++announce; break;
+      case Answer::None: break;
+    }
+  }
+  CHECK(unicast == 10);
+  CHECK(announce == 1);
+  CHECK(p.suppressed() == 989);
+}
