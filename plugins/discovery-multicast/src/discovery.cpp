@@ -1,0 +1,208 @@
+// discovery-multicast: finds peers on the LAN with no address configured (the cold start).
+//
+// Two UDP sockets per node: one bound to the multicast group's port (shared with every other node
+// of the host through SO_REUSEADDR) that hears PINGs and ANNOUNCEs, and one on a private
+// ephemeral port that sends them and hears the unicast PONGs — a unicast datagram to a shared
+// port would reach only one of the nodes of a host. What is heard goes to the known-host cache
+// (butter.peers/1). See schedule.hpp for when we ping and answer, beacon.hpp for the datagram.
+#include "beacon.hpp"
+#include "schedule.hpp"
+
+#include <butter/iface/peers.h>
+#include <butter/plugin.hpp>
+
+#include <optional>
+
+namespace butter::discovery {
+namespace {
+
+class Discovery : public butter::Plugin {
+ public:
+  using Plugin::Plugin;
+
+  void init() override {
+    self_ = std::string(node().id());
+    group_ = config().get_string("group", "239.192.77.1");
+    std::int64_t port = config().get_int("port", 7946);
+    iface_ = config().get_string("interface", "");
+    std::int64_t ttl = config().get_int("ttl", 1);
+    std::int64_t fast = config().get_int("fast_ms", 100);
+    std::int64_t slow = config().get_int("slow_ms", 60000);
+    double answers = config().get_float("answers_per_s", 20);
+    std::int64_t quiet = config().get_int("quiet_ms", 1000);
+    loop_ = config().get_bool("loopback", true);
+    if (port <= 0 || port > 65535) throw butter::Error(BUTTER_E_INVALID, "port must be in 1..65535");
+    if (ttl < 1 || ttl > 255) throw butter::Error(BUTTER_E_INVALID, "ttl must be in 1..255");
+    if (fast <= 0 || slow < fast) throw butter::Error(BUTTER_E_INVALID, "need 0 < fast_ms <= slow_ms");
+    if (answers <= 0 || quiet <= 0) throw butter::Error(BUTTER_E_INVALID, "answers_per_s and quiet_ms must be > 0");
+    port_ = static_cast<std::uint16_t>(port);
+    ttl_ = static_cast<int>(ttl);
+    schedule_.emplace(static_cast<std::uint64_t>(fast), static_cast<std::uint64_t>(slow));
+    policy_.emplace(answers, static_cast<std::uint64_t>(quiet));
+  }
+
+  void start() override {
+    butter::DatagramOptions group;
+    group.bind_address = group_;  // binding the group address filters out other groups' traffic
+    group.port = port_;
+    group.reuse_address = true;
+    group.multicast_group = group_;
+    group.multicast_interface = iface_;
+    group.multicast_ttl = ttl_;
+    group.multicast_loop = loop_;
+    group.max_datagram = 2048;
+    group_socket_ = datagram().open(group, [this](const butter::Datagram& d) { heard(d); });
+
+    butter::DatagramOptions own;
+    own.bind_address = iface_.empty() ? "0.0.0.0" : iface_;
+    own.port = 0;
+    own.multicast_interface = iface_;
+    own.multicast_ttl = ttl_;
+    own.multicast_loop = loop_;
+    own.max_datagram = 2048;
+    own_socket_ = datagram().open(own, [this](const butter::Datagram& d) { heard(d); });
+
+    if (events().available()) {
+      isolated_sub_ = events().subscribe(BUTTER_PEERS_TOPIC_REMOVED, [this](std::string_view, butter::Bytes) {
+        if (schedule_->became_isolated(peers_known())) ping_now();
+      });
+    }
+    log().info("discovering on {}:{} via {} (ttl {})", group_, port_, iface_.empty() ? "default interface" : iface_, ttl_);
+    ping_now();
+  }
+
+  void stop() override {
+    ping_timer_.cancel();
+    isolated_sub_.unsubscribe();
+  }
+
+ private:
+  std::size_t peers_count() const {
+    auto peers = services().acquire<butter_peers_v1>(BUTTER_IFACE_PEERS);
+    return peers ? peers->count(peers.provider()) : 0;
+  }
+  bool peers_known() const { return peers_count() > 0; }
+
+  bool knows(const std::string& id) const {
+    auto peers = services().acquire<butter_peers_v1>(BUTTER_IFACE_PEERS);
+    if (!peers) return false;
+    return peers->lookup(peers.provider(), butter::to_c(id), [](void*, const butter_peer_record*) {}, nullptr) == BUTTER_OK;
+  }
+
+  Beacon own_beacon(BeaconKind kind) const {
+    Beacon b;
+    b.kind = kind;
+    b.node_id = self_;
+    std::size_t known = peers_count();
+    b.cold = known == 0;
+    b.hosts_known = static_cast<std::uint16_t>(std::min<std::size_t>(known, 65535));
+    b.endpoints = node().endpoints();
+    return b;
+  }
+
+  void send(const Beacon& b, std::string_view address, std::uint16_t port) {
+    auto bytes = encode_beacon(b);
+    butter::Status s = own_socket_.send_to(address, port, bytes);
+    if (!s) {
+      send_errors_.add();
+      log().debug("send to {}:{} failed: {}", address, port, s.message());
+      return;
+    }
+    bytes_sent_.add(bytes.size());
+  }
+
+  void ping_now() {
+    ping_timer_.cancel();
+    ping_timer_ = after(std::chrono::milliseconds(0), [this] { ping(); });
+  }
+
+  void ping() {
+    send(own_beacon(BeaconKind::Ping), group_, port_);
+    pings_.add();
+    std::uint64_t delay = schedule_->next_delay(peers_known());
+    ping_timer_ = after(std::chrono::milliseconds(delay), [this] { ping(); });
+  }
+
+  void heard(const butter::Datagram& d) {
+    received_.add();
+    bytes_received_.add(d.data.size());
+    std::string why;
+    auto b = decode_beacon(d.data.data(), d.data.size(), why);
+    if (!b) {
+      malformed_.add();
+      log().debug("dropped datagram from {}:{}: {}", d.from_address, d.from_port, why);
+      return;
+    }
+    if (b->node_id == self_) return;  // our own multicast, looped back
+    std::string from(d.from_address);
+    // An endpoint on an unspecified address means "wherever you reached me from".
+    for (auto& ep : b->endpoints) {
+      for (const char* any : {"tcp://0.0.0.0:", "tcp://[::]:"}) {
+        if (ep.rfind(any, 0) == 0) ep = "tcp://" + from + ":" + ep.substr(std::string_view(any).size());
+      }
+    }
+    bool known_before = knows(b->node_id);
+    if (auto peers = services().acquire<butter_peers_v1>(BUTTER_IFACE_PEERS)) {
+      std::vector<butter_str> eps;
+      for (const auto& e : b->endpoints) eps.push_back(butter::to_c(e));
+      peers->add_candidate(peers.provider(), butter::to_c(b->node_id), eps.data(), static_cast<std::uint32_t>(eps.size()),
+                           butter::to_c("multicast"));
+    }
+    if (b->kind != BeaconKind::Ping) return;
+    switch (policy_->on_ping(b->node_id, b->cold, known_before, static_cast<std::uint64_t>(now().count()))) {
+      case Answer::Unicast:
+        send(own_beacon(BeaconKind::Pong), from, d.from_port);
+        pongs_.add();
+        break;
+      case Answer::Announce:
+        send(own_beacon(BeaconKind::Announce), group_, port_);
+        announces_.add();
+        break;
+      case Answer::None:
+        suppressed_.add();
+        break;
+    }
+  }
+
+  std::string self_, group_, iface_;
+  std::uint16_t port_ = 7946;
+  int ttl_ = 1;
+  bool loop_ = true;
+  std::optional<PingSchedule> schedule_;
+  std::optional<AnswerPolicy> policy_;
+  butter::DatagramSocket group_socket_, own_socket_;
+  butter::Timer ping_timer_;
+  butter::Subscription isolated_sub_;
+  butter::Counter pings_ = metrics().counter("discovery_pings_sent_total");
+  butter::Counter pongs_ = metrics().counter("discovery_pongs_sent_total");
+  butter::Counter announces_ = metrics().counter("discovery_announces_sent_total");
+  butter::Counter suppressed_ = metrics().counter("discovery_answers_suppressed_total");
+  butter::Counter received_ = metrics().counter("discovery_datagrams_received_total");
+  butter::Counter malformed_ = metrics().counter("discovery_malformed_total");
+  butter::Counter send_errors_ = metrics().counter("discovery_send_errors_total");
+  butter::Counter bytes_sent_ = metrics().counter("discovery_bytes_sent_total");
+  butter::Counter bytes_received_ = metrics().counter("discovery_bytes_received_total");
+};
+
+}  // namespace
+}  // namespace butter::discovery
+
+BUTTER_PLUGIN(butter::discovery::Discovery,
+              butter::Descriptor{
+                  .id = "butter.discovery.multicast",
+                  .name = "LAN discovery by multicast",
+                  .vendor = "Butter",
+                  .version = "1.0.0",
+                  .description = "Finds peers on the LAN by UDP multicast and hands them to the known-host cache",
+                  .required = {BUTTER_IFACE_PEERS},
+                  .config = {
+                      {"group", butter::ConfigType::String, false, "IPv4 multicast group (default 239.192.77.1)"},
+                      {"port", butter::ConfigType::Int, false, "UDP port of the group (default 7946)"},
+                      {"interface", butter::ConfigType::String, false, "IPv4 address of the interface to use (default: the system's choice)"},
+                      {"ttl", butter::ConfigType::Int, false, "multicast TTL; 1 keeps it on the LAN (default 1)"},
+                      {"fast_ms", butter::ConfigType::Int, false, "ping interval while cold (default 100)"},
+                      {"slow_ms", butter::ConfigType::Int, false, "ping interval once settled (default 60000)"},
+                      {"answers_per_s", butter::ConfigType::Float, false, "unicast answers per second before one multicast announce replaces them (default 20)"},
+                      {"quiet_ms", butter::ConfigType::Int, false, "a sender is answered at most once per this period (default 1000)"},
+                      {"loopback", butter::ConfigType::Bool, false, "receive multicast from this host (several nodes per host; default true)"},
+                  }});
