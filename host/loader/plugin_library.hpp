@@ -12,6 +12,7 @@
 #include <butter/entry.h>
 #include <butter/plugin.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,9 +33,16 @@ struct PluginInfo {
 
 class PluginLibrary {
  public:
-  // Loads `path`. On failure returns nullptr and fills `err` with what went wrong and where:
-  // "plugins/x.so: not a plugin: no `butter_entry` symbol", "...: built for ABI 2.0.0, this host
-  // speaks 1.x", "...: cannot load: <dlerror text>", "...: file is truncated or not ELF".
+  // Loads `path`. On failure returns nullptr and fills `err` with what went wrong and where
+  // (always "<path>: <reason>"):
+  //   "...: no such file" (BUTTER_E_NOT_FOUND)
+  //   "...: not a shared object (not an ELF file)", "...: truncated or damaged shared object: ..."
+  //   "...: not a Butter plugin: no `butter_entry` symbol"      (all before any of its code runs)
+  //   "...: cannot load: undefined symbol: foo"                 (dlerror's text)
+  //   "...: built for Butter ABI 2.0.0; this host speaks 1.x"   (BUTTER_E_UNSUPPORTED)
+  //   "...: init failed (butter_entry.init returned 0)", "...: offers no plugin factory (...)",
+  //   "...: plugin #0 ('x y'): id 'x y' is not a valid plugin id ([a-zA-Z0-9._-]+)"
+  // A plugin whose init failed is unloaded without deinit; after a successful init, deinit runs.
   static std::shared_ptr<PluginLibrary> load(const std::string& path, Error& err);
   ~PluginLibrary();  // entry.deinit(), then dlclose
   PluginLibrary(const PluginLibrary&) = delete;
@@ -45,6 +53,11 @@ class PluginLibrary {
   const std::vector<PluginInfo>& plugins() const { return plugins_; }
   const PluginInfo* find(std::string_view plugin_id) const;
   const butter_plugin_factory* factory() const { return factory_; }
+
+  // True when the dynamic linker still has `path` mapped in this process (dlopen with
+  // RTLD_NOLOAD; matches by name or by file identity). Hot swap uses it to check that an unloaded
+  // generation is really gone. Does not load anything.
+  static bool is_resident(const std::string& path);
 
  private:
   PluginLibrary() = default;
@@ -65,12 +78,18 @@ class PluginRegistry {
   // Returns the library and sets `info`; BUTTER_E_NOT_FOUND lists the directories searched.
   std::shared_ptr<PluginLibrary> find_by_id(const std::string& plugin_id, const std::vector<std::string>& search_path,
                                             const PluginInfo*& info, Error& err);
-  // Drops cached libraries no node uses any more (unloading them).
+  // Drops cached libraries no node uses any more (unloading them), and forgets the files refused
+  // while scanning, so that a fixed file is tried again.
   void collect_unused();
 
+  // Number of libraries currently cached (loaded).
+  std::size_t size() const { return libraries_.size(); }
+  // Files on the search path that failed to load, by canonical path, with the reason.
+  const std::map<std::string, std::string>& refused() const { return refused_; }
+
  private:
-  std::vector<std::shared_ptr<PluginLibrary>> libraries_;
-  std::vector<std::string> scanned_;  // files already tried on the search path (loaded or refused)
+  std::map<std::string, std::shared_ptr<PluginLibrary>> libraries_;  // by canonical path
+  std::map<std::string, std::string> refused_;  // files already tried on the search path and refused
 };
 
 }  // namespace butter::host

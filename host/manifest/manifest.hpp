@@ -100,7 +100,14 @@ struct Manifest {
 
 // Parses and validates the [node] section and the shape of each plugin table. Every problem found
 // goes to `diags`; returns nullopt when there was any.
+// `directory` is derived from `source_name` (its parent path; none for a name in angle brackets
+// such as "<default manifest>").
 std::optional<Manifest> parse_manifest(std::string_view text, const std::string& source_name, Diagnostics& diags);
+// The same with an explicit directory for relative `file` paths ("" leaves them as written).
+std::optional<Manifest> parse_manifest(std::string_view text, const std::string& source_name,
+                                       const std::string& directory, Diagnostics& diags);
+// Reads `path` (an error naming the path and strerror when it cannot); relative `file` paths are
+// resolved against the file's absolute directory. Diagnostics cite `path` as given.
 std::optional<Manifest> load_manifest_file(const std::string& path, Diagnostics& diags);
 
 // The manifest compiled into the binary (manifests/default.toml).

@@ -6,6 +6,7 @@
 #include "transport/byte_pipe.hpp"
 
 #include <memory>
+#include <optional>
 
 namespace butter::host {
 

@@ -44,6 +44,9 @@ class Dialer {
   // Opens a stream to `uri`. On success returns a stream id the dialer chose, and from then on
   // calls sink->deliver / sink->closed; the host calls write/close below with that id.
   virtual Error dial(const std::string& uri, std::shared_ptr<StreamSink> sink, std::uint64_t& stream_id) = 0;
+  // Writes (copies or sends) `bytes` before returning; the span is borrowed for the call. An error
+  // closes the connection. dial() must not call the sink before it returns (the host tolerates
+  // it, buffering, but the bytes are only handed on from a later strand turn anyway).
   virtual Error write(std::uint64_t stream_id, std::span<const std::uint8_t> bytes) = 0;
   virtual void close(std::uint64_t stream_id) = 0;
 };
@@ -85,40 +88,67 @@ struct TransportHandlers {
   std::function<void(const NodeId&, const std::string& reason)> on_peer_down;
 };
 
+// Threading and lifetime: every public method must be called on `strand` (the node's), and every
+// socket and timer is created on it, so every handler and callback runs there too. stop() closes
+// everything; the Transport may then be destroyed (on the strand, or with the io_context not
+// running) even while handlers are still queued: they find it gone and do nothing. A callback
+// must not destroy the Transport from inside itself. Exceptions thrown by callbacks are caught
+// and logged; an on_request that throws before replying is answered BUTTER_E_INTERNAL.
 class Transport {
  public:
   Transport(IoContext& io, Strand strand, TransportOptions options, TransportHandlers handlers);
+  // Calls stop() if it was not called.
   ~Transport();
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
 
   // Binds every listen endpoint. On success listen_endpoints() holds the bound URIs (real ports).
   Error start();
-  // Closes listeners and connections; fails every pending request with BUTTER_E_CANCELLED.
+  // Closes listeners and connections; fails every pending request with BUTTER_E_CANCELLED (and
+  // pending connect() calls likewise). on_peer_down is not called for connections stop() closes.
+  // Afterwards every call returns BUTTER_E_CANCELLED; a stopped transport cannot be restarted.
   void stop();
 
   std::vector<std::string> listen_endpoints() const;
 
   // `peer` is a node id in hex (must be connected, or have a known endpoint) or an endpoint URI
   // (dialled if not yet connected; the message waits, bounded, for the HELLO).
+  // Errors: BUTTER_E_NOT_FOUND (hex id with no connection or address), BUTTER_E_INVALID (bad
+  // peer, our own id or endpoint, protocol id or size), BUTTER_E_UNSUPPORTED (no dialer for the
+  // scheme), BUTTER_E_UNAVAILABLE (a dialer refused at once), BUTTER_E_AGAIN (queue full).
+  // A message queued for a dial that then fails is dropped (requests fail, see below).
   Error send(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> payload);
+  // request: same errors as send(); when it returns an error, on_response is never called.
+  // Otherwise on_response is called exactly once (unless cancel()led): BUTTER_E_TIMEOUT after
+  // `timeout` (<= 0: no deadline), BUTTER_E_UNAVAILABLE when the connection it went out on closes
+  // (including a failed dial), BUTTER_E_CANCELLED on stop(). For local errors the payload is a
+  // short reason text and `from` is the zero id if the peer never said HELLO. Request ids are
+  // unique per transport; a response arriving after completion is ignored (Stats::late_responses).
   Error request(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> payload,
                 std::chrono::milliseconds timeout, ResponseFn on_response, std::uint64_t* request_id = nullptr);
+
   // Cancels a pending request; its callback is not called. False when it already completed.
   bool cancel(std::uint64_t request_id);
   // Answers an inbound request. Returns BUTTER_E_NOT_FOUND if the connection is gone or the
-  // token was already used.
+  // token was already used. With a non-OK status, put the error text in `payload`. If it returns
+  // BUTTER_E_AGAIN the token stays valid and the reply may be retried.
   Error reply(ReplyToken token, std::int32_t status, std::span<const std::uint8_t> payload);
 
-  // Connects (if needed) and calls back with the peer's node id once HELLO completed.
+  // Connects (if needed) and calls back with the peer's node id once HELLO completed. `done` is
+  // always called later (never from inside connect()), exactly once. `uri` may also be a hex id.
   void connect(const std::string& uri, std::function<void(Error, const NodeId&)> done);
   // Remembers endpoints for a node id, so that send(hex id) can dial it.
   void add_address(const NodeId& id, const std::vector<std::string>& endpoints);
   void disconnect(const NodeId& id, const std::string& reason);
 
+  // BUTTER_E_INVALID for "tcp", a bad scheme, or a scheme that already has a dialer.
   Error register_dialer(const std::string& scheme, std::shared_ptr<Dialer> dialer);
+  // Also closes every connection running over that dialer (its code may be about to unload).
   void unregister_dialer(const std::string& scheme);
 
+  // One entry per connected peer, describing its preferred connection: when two connections to
+  // a peer exist (simultaneous dials), both stay open and both sides send on the one dialled by
+  // the smaller node id. Responses always go back on the connection their request came in on.
   std::vector<PeerInfo> peers() const;
   bool is_connected(const NodeId& id) const;
 

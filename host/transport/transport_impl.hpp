@@ -12,6 +12,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
 
 #include <map>
 #include <memory>
@@ -66,6 +67,7 @@ class TransportImpl : public Connection::Owner {
   // id; among several such, the oldest here.
   ConnPtr preferred(const NodeId& id) const;
   ConnPtr new_connection(bool outbound, const std::string& uri);
+  ConnPtr find_connection(std::uint64_t id) const;  // null when closed
   void accept_next(const std::shared_ptr<boost::asio::ip::tcp::acceptor>& acceptor);
   Hello our_hello() const;
   PeerInfo info(const Connection& c) const;
@@ -104,5 +106,18 @@ class TransportImpl : public Connection::Owner {
   std::map<std::string, std::shared_ptr<Dialer>> dialers_;
   Transport::Stats stats_;
 };
+
+template <class F>
+bool TransportImpl::guarded(const char* what, F&& f) noexcept {
+  try {
+    f();
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::error("{} {} callback threw: {}", log_, what, e.what());
+  } catch (...) {
+    spdlog::error("{} {} callback threw a non-exception", log_, what);
+  }
+  return false;
+}
 
 }  // namespace butter::host

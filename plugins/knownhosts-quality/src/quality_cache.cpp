@@ -62,11 +62,15 @@ AdmitResult QualityCache::admit(const HostEntry& candidate) {
     return {Admission::Added, std::nullopt};
   }
   Means m = means();
+  m.uptime += candidate.quality.uptime_s;
+  m.storage += candidate.quality.free_storage;
+  m.hosts += candidate.quality.hosts_known;
+  ++m.n;
   std::array<std::size_t, 8> counts{};
   for (const auto& [id, h] : hosts_) ++counts[static_cast<std::size_t>(quality_class(h.quality, m))];
   std::size_t most = *std::max_element(counts.begin(), counts.end());
   int mine = quality_class(candidate.quality, m);
-  if (counts[static_cast<std::size_t>(mine)] == most) return {Admission::Refused, std::nullopt};
+  if (most <= 1 || counts[static_cast<std::size_t>(mine)] == most) return {Admission::Refused, std::nullopt};
   int crowded = static_cast<int>(std::find(counts.begin(), counts.end(), most) - counts.begin());
   std::string victim = eviction_victim(m, crowded);
   hosts_.erase(victim);

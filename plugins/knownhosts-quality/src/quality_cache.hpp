@@ -6,7 +6,12 @@
 // refused; otherwise one host of the most crowded class is evicted to make room (diversity).
 //
 // Where the Go prototype drifted, this stays exact:
-//  - means are recomputed from the members on every decision (no running counters to drift);
+//  - means are recomputed on every decision (no running counters to drift), over the population
+//    being chosen from: the members and the newcomer. (Over the members alone, a cache whose
+//    members are all equal puts them all "low", and every newcomer below them "low" too, so it
+//    could never diversify.)
+//  - when no class holds two members the cache is as diverse as its size allows: newcomers are
+//    refused rather than swapped in and out (capacity 1 keeps its host until that host fails);
 //  - "above the mean" is strict, compared exactly in integers (value * n > sum), so equal
 //    metrics never flip between classes through rounding;
 //  - ties are broken deterministically: among equally crowded classes the lowest class index is

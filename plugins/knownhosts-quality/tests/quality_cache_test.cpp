@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <set>
 
 using namespace butter::knownhosts;
@@ -125,18 +126,37 @@ TEST_CASE("a full cache fed many hosts stays diverse") {
   CHECK(most <= 4);  // no class holds more than a quarter of the cache
 }
 
-TEST_CASE("capacity 1 keeps exactly one host and replaces it only for another class") {
+TEST_CASE("capacity 1 keeps its host instead of swapping it for every newcomer") {
   QualityCache c(1);
   CHECK(c.admit(host(1, 5, 5, 5)).outcome == Admission::Added);
-  // The sole member is at the mean: class 0. A newcomer of class 0 is refused.
   CHECK(c.admit(host(2, 5, 5, 5)).outcome == Admission::Refused);
   CHECK(c.admit(host(3, 1, 1, 1)).outcome == Admission::Refused);
-  AdmitResult r = c.admit(host(4, 9, 5, 5));
-  CHECK(r.outcome == Admission::Replaced);
+  CHECK(c.admit(host(4, 9, 5, 5)).outcome == Admission::Refused);
   CHECK(c.size() == 1);
-  CHECK(c.find(id(4)) != nullptr);
+  CHECK(c.find(id(1)) != nullptr);
+  // Once its host is gone (evicted after failures), the next one is admitted.
+  CHECK(c.remove(id(1)));
+  CHECK(c.admit(host(4, 9, 5, 5)).outcome == Admission::Added);
   QualityCache zero(0);
   CHECK(zero.capacity() == 1);
+}
+
+TEST_CASE("a cache of equal members diversifies with a newcomer below them") {
+  QualityCache c(4);
+  for (int i = 1; i <= 4; ++i) c.admit(host(i, 4, 0, 4));
+  AdmitResult r = c.admit(host(9, 0, 0, 4));
+  CHECK(r.outcome == Admission::Replaced);
+  CHECK(c.find(id(9)) != nullptr);
+  auto counts = c.class_counts();
+  CHECK(std::count_if(counts.begin(), counts.end(), [](std::size_t n) { return n > 0; }) == 2);
+}
+
+TEST_CASE("a cache where every class holds one host refuses newcomers") {
+  QualityCache c(3);
+  c.admit(host(1, 0, 0, 0));
+  c.admit(host(2, 100, 0, 0));
+  c.admit(host(3, 0, 100, 0));
+  CHECK(c.admit(host(4, 0, 0, 100)).outcome == Admission::Refused);
 }
 
 TEST_CASE("an empty cache admits anybody and shrinking capacity evicts by the rule") {

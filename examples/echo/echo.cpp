@@ -1,0 +1,145 @@
+// echo — the smallest useful dapp, written with the C++ wrapper (butter/plugin.hpp).
+//
+// It answers "/butter/echo/1" requests with `greeting` + the payload, counts one-way notes on
+// "/butter/echo-note/1", and, when `target` is set, pings that peer every `interval_ms` and counts
+// the replies and failures. GET /echo/stats shows the counters; butter.state/1 carries served and
+// replies across a hot swap. See README.md for the protocol, config keys and metrics.
+#include <butter/plugin.hpp>
+
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace {
+
+constexpr std::string_view kEchoProtocol = "/butter/echo/1";
+constexpr std::string_view kNoteProtocol = "/butter/echo-note/1";
+constexpr std::string_view kStateSchema = "echo-state/1";
+
+class Echo : public butter::Plugin {
+ public:
+  using Plugin::Plugin;
+
+  void init() override {
+    greeting_ = config().get_string("greeting", "");
+    target_ = config().get_string("target", "");
+    const std::int64_t interval = config().get_int("interval_ms", 1000);
+    if (interval <= 0) throw butter::Error(BUTTER_E_INVALID, "interval_ms must be > 0");
+    interval_ = std::chrono::milliseconds(interval);
+
+    metrics().describe("echo_served_total", "Echo requests answered");
+    metrics().describe("echo_replies_total", "Answers received to our own pings");
+    metrics().describe("echo_failures_total", "Our pings that failed or timed out");
+    metrics().describe("echo_notes_total", "One-way notes received");
+
+    on(kEchoProtocol, [this](const butter::Request& req, butter::Reply& reply) {
+      std::string answer;
+      answer.reserve(greeting_.size() + req.text().size());
+      answer.append(greeting_).append(req.text());
+      reply.ok(answer);
+      ++served_;
+      served_total_.add();
+    });
+    on(kNoteProtocol, [this](const butter::Request& note) {
+      ++notes_;
+      notes_total_.add();
+      log().debug("note from {}: {} bytes", note.from(), note.bytes().size());
+    });
+
+    if (http().available()) {
+      try {
+        http().get("/echo/stats", [this](const butter::HttpRequest&, butter::HttpResponse& res) { res.json(stats_json()); });
+      } catch (const butter::Error& e) {
+        // A node without an HTTP endpoint: the dapp still echoes.
+        log().debug("no /echo/stats: {}", e.what());
+      }
+    }
+  }
+
+  void start() override {
+    if (target_.empty()) return;
+    log().info("pinging {} every {} ms", target_, interval_.count());
+    tick_ = every(interval_, [this] { ping(); });
+  }
+
+  void stop() override { tick_.cancel(); }
+
+  std::string save_state() override {
+    return std::string(kStateSchema) + " " + std::to_string(served_) + " " + std::to_string(replies_);
+  }
+
+  void load_state(std::string_view state) override {
+    const std::string_view prefix = kStateSchema;
+    if (state.substr(0, prefix.size()) != prefix || state.size() == prefix.size() || state[prefix.size()] != ' ')
+      throw butter::Error(BUTTER_E_INVALID, "not an echo-state/1 state");
+    std::string_view rest = state.substr(prefix.size() + 1);
+    std::uint64_t served = 0, replies = 0;
+    if (!parse_number(rest, served) || !eat(rest, ' ') || !parse_number(rest, replies) || !rest.empty())
+      throw butter::Error(BUTTER_E_INVALID, "malformed echo-state/1 state");
+    served_ = served;
+    replies_ = replies;
+  }
+
+ private:
+  void ping() {
+    const butter::Status s = request(target_, kEchoProtocol, "ping", interval_, [this](const butter::Response& r) {
+      if (r.ok()) {
+        ++replies_;
+        replies_total_.add();
+      } else {
+        fail(r.error());
+      }
+    });
+    if (!s) fail(s.message());
+  }
+
+  void fail(std::string_view why) {
+    ++failures_;
+    failures_total_.add();
+    log().debug("ping {} failed: {}", target_, why);
+  }
+
+  std::string stats_json() const {
+    return "{\"served\":" + std::to_string(served_) + ",\"replies\":" + std::to_string(replies_) +
+           ",\"failures\":" + std::to_string(failures_) + ",\"notes\":" + std::to_string(notes_) + "}";
+  }
+
+  static bool parse_number(std::string_view& s, std::uint64_t& out) {
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (ec != std::errc() || p == s.data()) return false;
+    s.remove_prefix(static_cast<std::size_t>(p - s.data()));
+    return true;
+  }
+  static bool eat(std::string_view& s, char c) {
+    if (s.empty() || s.front() != c) return false;
+    s.remove_prefix(1);
+    return true;
+  }
+
+  std::string greeting_;
+  std::string target_;
+  std::chrono::milliseconds interval_{1000};
+  std::uint64_t served_ = 0, replies_ = 0, failures_ = 0, notes_ = 0;
+  butter::Counter served_total_ = metrics().counter("echo_served_total");
+  butter::Counter replies_total_ = metrics().counter("echo_replies_total");
+  butter::Counter failures_total_ = metrics().counter("echo_failures_total");
+  butter::Counter notes_total_ = metrics().counter("echo_notes_total");
+  butter::Timer tick_;
+};
+
+}  // namespace
+
+BUTTER_PLUGIN(Echo, butter::Descriptor{
+                        .id = "butter.example.echo",
+                        .name = "Echo",
+                        .vendor = "Butter",
+                        .version = "1.0.0",
+                        .description = "Answers /butter/echo/1 with greeting + payload; optionally pings a target",
+                        .config = {
+                            {"greeting", butter::ConfigType::String, false, "prefix added to every answer"},
+                            {"target", butter::ConfigType::String, false,
+                             "endpoint URI or node id to ping; empty = do not ping"},
+                            {"interval_ms", butter::ConfigType::Int, false, "ping period in ms (default 1000)"},
+                        }});

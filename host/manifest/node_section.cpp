@@ -1,0 +1,108 @@
+// The [node] section: identity, endpoints, budgets, logging, where plugins are found.
+#include "manifest/address_syntax.hpp"
+#include "manifest/suggest.hpp"
+#include "manifest/toml_read.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace butter::host::manifest_detail {
+
+namespace {
+
+constexpr std::array<std::string_view, 9> kNodeKeys{
+    "name", "listen", "http", "memory_budget", "data_dir", "log_level", "plugin_path", "bootstrap", "max_frame_bytes"};
+
+constexpr std::array<std::string_view, 7> kLogLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
+
+constexpr std::uint64_t kMinFrameBytes = 1024;
+constexpr std::uint64_t kMaxFrameBytes = 1024ull * 1024 * 1024;
+
+// Checks each entry of an endpoint list (already known to be strings) at its own position.
+bool check_endpoints(Reader& reader, const toml::node& node, std::string_view path,
+                     const std::vector<std::string>& endpoints) {
+  const auto& array = *node.as_array();
+  bool ok = true;
+  for (std::size_t i = 0; i < endpoints.size(); ++i) {
+    const std::string problem = endpoint_uri_problem(endpoints[i]);
+    if (problem.empty()) continue;
+    reader.error(*array.get(i), std::string(path) + "[" + std::to_string(i) + "]: invalid endpoint \"" +
+                                    endpoints[i] + "\": " + problem);
+    ok = false;
+  }
+  return ok;
+}
+
+}  // namespace
+
+void read_node_section(Reader& reader, const toml::table& table, NodeSpec& node) {
+  node.pos = reader.pos(table);
+  reader.reject_unknown_keys(table, kNodeKeys, "[node]");
+
+  if (const toml::node* v = table.get("name")) {
+    if (auto name = reader.string(*v, "node.name")) {
+      if (name->empty()) {
+        reader.error(*v, "node.name: must not be empty");
+      } else {
+        node.name = std::move(*name);
+      }
+    }
+  }
+  if (const toml::node* v = table.get("listen")) {
+    if (auto listen = reader.string_array(*v, "node.listen")) {
+      if (check_endpoints(reader, *v, "node.listen", *listen)) node.listen = std::move(*listen);
+    }
+  }
+  if (const toml::node* v = table.get("http")) {
+    if (auto http = reader.string(*v, "node.http")) {
+      const std::string problem = http->empty() ? std::string() : host_port_problem(*http);
+      if (problem.empty()) {
+        node.http = std::move(*http);
+      } else {
+        reader.error(*v, "node.http: invalid address \"" + *http + "\": " + problem +
+                             " (\"host:port\", or \"\" to turn the HTTP endpoint off)");
+      }
+    }
+  }
+  if (const toml::node* v = table.get("memory_budget")) {
+    if (auto bytes = reader.byte_size(*v, "node.memory_budget")) {
+      if (*bytes == 0) {
+        reader.error(*v, "node.memory_budget: must be greater than 0");
+      } else {
+        node.memory_budget = *bytes;
+      }
+    }
+  }
+  if (const toml::node* v = table.get("data_dir")) {
+    if (auto dir = reader.string(*v, "node.data_dir")) node.data_dir = std::move(*dir);
+  }
+  if (const toml::node* v = table.get("log_level")) {
+    if (auto level = reader.string(*v, "node.log_level")) {
+      if (std::find(kLogLevels.begin(), kLogLevels.end(), *level) != kLogLevels.end()) {
+        node.log_level = std::move(*level);
+      } else {
+        reader.error(*v, "node.log_level: expected one of trace, debug, info, warn, error, critical, off, got \"" +
+                             *level + "\"" + did_you_mean(*level, kLogLevels));
+      }
+    }
+  }
+  if (const toml::node* v = table.get("plugin_path")) {
+    if (auto paths = reader.string_array(*v, "node.plugin_path")) node.plugin_path = std::move(*paths);
+  }
+  if (const toml::node* v = table.get("bootstrap")) {
+    if (auto bootstrap = reader.string_array(*v, "node.bootstrap")) {
+      if (check_endpoints(reader, *v, "node.bootstrap", *bootstrap)) node.bootstrap = std::move(*bootstrap);
+    }
+  }
+  if (const toml::node* v = table.get("max_frame_bytes")) {
+    if (auto bytes = reader.byte_size(*v, "node.max_frame_bytes")) {
+      if (*bytes < kMinFrameBytes || *bytes > kMaxFrameBytes) {
+        reader.error(*v, "node.max_frame_bytes: must be between 1KiB and 1GiB, got " + std::to_string(*bytes));
+      } else {
+        node.max_frame_bytes = *bytes;
+      }
+    }
+  }
+}
+
+}  // namespace butter::host::manifest_detail

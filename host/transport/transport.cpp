@@ -1,0 +1,53 @@
+// Transport: the public face; every call forwards to TransportImpl. Callers are on the node's
+// strand (see transport.hpp), so nothing here locks.
+#include "transport/transport.hpp"
+
+#include "transport/transport_impl.hpp"
+
+namespace butter::host {
+
+Transport::Transport(IoContext& io, Strand strand, TransportOptions options, TransportHandlers handlers)
+    : impl_(std::make_unique<TransportImpl>(io, std::move(strand), std::move(options), std::move(handlers))) {}
+
+Transport::~Transport() = default;
+
+Error Transport::start() { return impl_->start(); }
+void Transport::stop() { impl_->stop(); }
+std::vector<std::string> Transport::listen_endpoints() const { return impl_->listen_endpoints(); }
+
+Error Transport::send(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> payload) {
+  return impl_->send(peer, protocol, payload);
+}
+
+Error Transport::request(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> payload,
+                         std::chrono::milliseconds timeout, ResponseFn on_response, std::uint64_t* request_id) {
+  return impl_->request(peer, protocol, payload, timeout, std::move(on_response), request_id);
+}
+
+bool Transport::cancel(std::uint64_t request_id) { return impl_->cancel(request_id); }
+
+Error Transport::reply(ReplyToken token, std::int32_t status, std::span<const std::uint8_t> payload) {
+  return impl_->reply(token, status, payload);
+}
+
+void Transport::connect(const std::string& uri, std::function<void(Error, const NodeId&)> done) {
+  impl_->connect(uri, std::move(done));
+}
+
+void Transport::add_address(const NodeId& id, const std::vector<std::string>& endpoints) {
+  impl_->add_address(id, endpoints);
+}
+
+void Transport::disconnect(const NodeId& id, const std::string& reason) { impl_->disconnect(id, reason); }
+
+Error Transport::register_dialer(const std::string& scheme, std::shared_ptr<Dialer> dialer) {
+  return impl_->register_dialer(scheme, std::move(dialer));
+}
+
+void Transport::unregister_dialer(const std::string& scheme) { impl_->unregister_dialer(scheme); }
+
+std::vector<PeerInfo> Transport::peers() const { return impl_->peers(); }
+bool Transport::is_connected(const NodeId& id) const { return impl_->is_connected(id); }
+Transport::Stats Transport::stats() const { return impl_->stats(); }
+
+}  // namespace butter::host

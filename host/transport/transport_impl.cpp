@@ -1,0 +1,409 @@
+// TransportImpl, part 1: lifecycle, listeners, routing and dialling, connection events.
+// Messaging (send, request, reply, inbound frames) is in transport_messages.cpp.
+#include "transport/transport_impl.hpp"
+
+#include "transport/dialer_pipe.hpp"
+#include "transport/tcp_pipe.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+namespace butter::host {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+TransportImpl::TransportImpl(IoContext& io, Strand strand, TransportOptions options, TransportHandlers handlers)
+    : io_(io),
+      strand_(std::move(strand)),
+      opts_(std::move(options)),
+      handlers_(std::move(handlers)),
+      log_("[transport " + opts_.self.short_hex() + "]") {}
+
+TransportImpl::~TransportImpl() { stop(); }
+
+Error TransportImpl::start() {
+  if (stopped_) return Error::make(BUTTER_E_INVALID, "transport was stopped; make a new one");
+  if (started_) return Error::make(BUTTER_E_INVALID, "transport already started");
+  for (const auto& uri : opts_.listen) {
+    std::string why;
+    auto ep = parse_endpoint(uri, why);
+    Error err;
+    if (!ep) {
+      err = Error::make(BUTTER_E_INVALID, why);
+    } else if (ep->scheme != "tcp") {
+      err = Error::make(BUTTER_E_UNSUPPORTED, "cannot listen on '" + uri + "': only tcp:// endpoints can be bound");
+    } else {
+      boost::system::error_code ec;
+      tcp::resolver resolver(strand_);
+      // Listening happens once at start; a blocking lookup (of "localhost" at most) is fine.
+      auto results = resolver.resolve(ep->host, std::to_string(ep->port), tcp::resolver::numeric_service, ec);
+      if (ec || results.empty()) {
+        err = Error::make(BUTTER_E_INVALID, "cannot resolve '" + uri + "': " + ec.message());
+      } else {
+        auto acceptor = std::make_shared<tcp::acceptor>(strand_);
+        tcp::endpoint local = results.begin()->endpoint();
+        acceptor->open(local.protocol(), ec);
+        if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+        if (!ec) acceptor->bind(local, ec);
+        if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+        if (!ec) local = acceptor->local_endpoint(ec);
+        if (ec) {
+          err = Error::make(BUTTER_E_UNAVAILABLE, "cannot listen on '" + uri + "': " + ec.message());
+        } else {
+          acceptors_.push_back(acceptor);
+          listen_uris_.push_back(format_tcp_endpoint(local.address().to_string(), local.port()));
+          spdlog::info("{} listening on {}", log_, listen_uris_.back());
+        }
+      }
+    }
+    if (err) {
+      for (auto& a : acceptors_) {
+        boost::system::error_code ignored;
+        a->close(ignored);
+      }
+      acceptors_.clear();
+      listen_uris_.clear();
+      return err;
+    }
+  }
+  started_ = true;
+  for (auto& a : acceptors_) accept_next(a);
+  return Error::ok();
+}
+
+void TransportImpl::accept_next(const std::shared_ptr<tcp::acceptor>& acceptor) {
+  auto socket = std::make_shared<tcp::socket>(strand_);
+  acceptor->async_accept(*socket, [this, w = alive(), acceptor, socket](boost::system::error_code ec) {
+    if (w.expired() || stopped_) return;
+    if (ec == asio::error::operation_aborted) return;
+    if (ec) {
+      // Out of descriptors and the like: retry a little later instead of spinning.
+      spdlog::warn("{} accept failed: {}; retrying", log_, ec.message());
+      auto timer = std::make_shared<asio::steady_timer>(strand_, std::chrono::milliseconds(100));
+      timer->async_wait([this, w, acceptor, timer](boost::system::error_code ec2) {
+        if (!ec2 && !w.expired() && !stopped_) accept_next(acceptor);
+      });
+      return;
+    }
+    auto c = new_connection(false, {});
+    c->attach(std::make_shared<TcpPipe>(std::move(*socket)), encode_hello(our_hello()));
+    accept_next(acceptor);
+  });
+}
+
+void TransportImpl::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  for (auto& a : acceptors_) {
+    boost::system::error_code ec;
+    a->close(ec);
+  }
+  acceptors_.clear();
+  auto conns = std::move(connections_);
+  connections_.clear();
+  for (auto& [id, c] : conns) c->detach_and_close();
+  peers_.clear();
+  dialing_uri_.clear();
+  dialing_id_.clear();
+  // Callbacks last: they may call back into us, and must find a transport that is fully stopped.
+  auto pending = std::move(pending_);
+  pending_.clear();
+  auto waiters = std::move(connect_waiters_);
+  connect_waiters_.clear();
+  static const std::string text = "transport stopped";
+  for (auto& [id, p] : pending) {
+    if (p.timer) p.timer->cancel();
+    guarded("response", [&] {
+      p.fn(BUTTER_E_CANCELLED, p.peer,
+           std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+    });
+  }
+  for (auto& [id, list] : waiters)
+    for (auto& done : list) guarded("connect", [&] { done(Error::make(BUTTER_E_CANCELLED, text), NodeId{}); });
+  spdlog::debug("{} stopped", log_);
+}
+
+Hello TransportImpl::our_hello() const {
+  Hello h;
+  h.id = opts_.self;
+  h.endpoints = listen_uris_;
+  return h;
+}
+
+PeerInfo TransportImpl::info(const Connection& c) const {
+  return PeerInfo{c.peer().id, c.peer().endpoints, c.remote_address(), c.outbound()};
+}
+
+TransportImpl::ConnPtr TransportImpl::new_connection(bool outbound, const std::string& uri) {
+  Connection::Limits limits{opts_.max_frame_bytes, opts_.max_queued_bytes_per_connection, opts_.hello_timeout,
+                            opts_.idle_timeout};
+  auto c = std::make_shared<Connection>(strand_, this, &stats_, next_connection_id_++, outbound, uri, limits, log_);
+  connections_[c->id()] = c;
+  ++stats_.connections_opened;
+  if (outbound && !uri.empty()) dialing_uri_[uri] = c->id();
+  return c;
+}
+
+TransportImpl::ConnPtr TransportImpl::find_connection(std::uint64_t id) const {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : it->second;
+}
+
+bool TransportImpl::is_own_endpoint(const std::string& uri) const {
+  if (self_uris_.count(uri)) return true;
+  for (const auto& l : listen_uris_)
+    if (l == uri) return true;
+  return false;
+}
+
+TransportImpl::ConnPtr TransportImpl::preferred(const NodeId& id) const {
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return nullptr;
+  ConnPtr best;
+  bool best_rank = false;
+  for (auto cid : it->second) {  // ids ascend: the first of equal rank is the oldest
+    auto found = connections_.find(cid);
+    if (found == connections_.end()) continue;
+    const auto& c = found->second;
+    bool dialled_by_smaller = c->outbound() ? (opts_.self < id) : (id < opts_.self);
+    if (!best || (dialled_by_smaller && !best_rank)) {
+      best = c;
+      best_rank = dialled_by_smaller;
+    }
+  }
+  return best;
+}
+
+TransportImpl::ConnPtr TransportImpl::route(const std::string& peer, Error& error) {
+  if (auto id = NodeId::from_hex(peer)) {
+    if (*id == opts_.self) {
+      error = Error::make(BUTTER_E_INVALID, "cannot send to this node itself");
+      return nullptr;
+    }
+    if (auto c = preferred(*id)) return c;
+    if (auto d = dialing_id_.find(*id); d != dialing_id_.end())
+      if (auto c = find_connection(d->second)) return c;
+    auto a = addresses_.find(*id);
+    if (a == addresses_.end() || a->second.empty()) {
+      error = Error::make(BUTTER_E_NOT_FOUND, "no connection to or address for node " + id->short_hex());
+      return nullptr;
+    }
+    // Try the known endpoints in order; the first dial that can start wins.
+    Error last = Error::make(BUTTER_E_NOT_FOUND, "no usable address for node " + id->short_hex());
+    for (const auto& uri : a->second) {
+      std::string why;
+      auto ep = parse_endpoint(uri, why);
+      if (!ep || is_own_endpoint(uri)) continue;
+      if (auto d = dialing_uri_.find(uri); d != dialing_uri_.end())
+        if (auto c = find_connection(d->second)) return c;
+      if (auto c = dial(uri, *ep, *id, last)) return c;
+    }
+    error = last;
+    return nullptr;
+  }
+  std::string why;
+  auto ep = parse_endpoint(peer, why);
+  if (!ep) {
+    error = Error::make(BUTTER_E_INVALID, "'" + peer + "' is neither a node id nor an endpoint: " + why);
+    return nullptr;
+  }
+  if (is_own_endpoint(peer)) {
+    error = Error::make(BUTTER_E_INVALID, "'" + peer + "' is this node's own endpoint");
+    return nullptr;
+  }
+  if (auto u = uri_peer_.find(peer); u != uri_peer_.end())
+    if (auto c = preferred(u->second)) return c;
+  if (auto d = dialing_uri_.find(peer); d != dialing_uri_.end())
+    if (auto c = find_connection(d->second)) return c;
+  return dial(peer, *ep, std::nullopt, error);
+}
+
+TransportImpl::ConnPtr TransportImpl::dial(const std::string& uri, const Endpoint& ep, std::optional<NodeId> expected,
+                                           Error& error) {
+  std::shared_ptr<DialerPipe> dialer_pipe;
+  if (ep.scheme != "tcp") {
+    auto d = dialers_.find(ep.scheme);
+    if (d == dialers_.end()) {
+      error = Error::make(BUTTER_E_UNSUPPORTED, "no dialer for scheme '" + ep.scheme + "://'");
+      return nullptr;
+    }
+    dialer_pipe = std::make_shared<DialerPipe>(strand_, d->second, uri);
+    if (auto why = dialer_pipe->open(); !why.empty()) {
+      spdlog::info("{} dial {} failed: {}", log_, uri, why);
+      error = Error::make(BUTTER_E_UNAVAILABLE, "dial " + uri + " failed: " + why);
+      return nullptr;
+    }
+  }
+  auto c = new_connection(true, uri);
+  c->expected_id = expected;
+  if (expected) dialing_id_[*expected] = c->id();
+  spdlog::debug("{} dialling {}", log_, uri);
+  if (dialer_pipe) {
+    c->scheme = ep.scheme;
+    c->attach(dialer_pipe, encode_hello(our_hello()));
+    return c;
+  }
+  std::weak_ptr<Connection> wc = c;
+  auto connector = TcpConnector::start(
+      strand_, ep.host, ep.port, opts_.connect_timeout,
+      [this, w = alive(), wc, uri](std::shared_ptr<TcpPipe> pipe, const std::string& why) {
+        if (w.expired() || stopped_) return;
+        auto c = wc.lock();
+        if (!c || c->closed()) return;
+        if (!pipe) return c->close("dial " + uri + " failed: " + why);
+        c->attach(std::move(pipe), encode_hello(our_hello()));
+      });
+  c->set_dial_cancel([connector] { connector->cancel(); });
+  return c;
+}
+
+void TransportImpl::connection_hello(Connection& c, const Hello& hello) {
+  auto self = c.shared_from_this();
+  if (hello.id == opts_.self) {
+    if (c.outbound() && !c.dial_uri().empty()) self_uris_.insert(c.dial_uri());
+    spdlog::warn("{} closing connection to {}: it is this node (self-connection)", log_, c.remote_address());
+    return c.close("self-connection refused");
+  }
+  if (c.expected_id && *c.expected_id != hello.id) {
+    auto why = "dialled node " + c.expected_id->short_hex() + " but " + hello.id.short_hex() + " answered";
+    spdlog::warn("{} closing connection to {}: {}", log_, c.remote_address(), why);
+    return c.close(why);
+  }
+  if (auto d = dialing_uri_.find(c.dial_uri()); d != dialing_uri_.end() && d->second == c.id()) dialing_uri_.erase(d);
+  if (c.expected_id)
+    if (auto d = dialing_id_.find(*c.expected_id); d != dialing_id_.end() && d->second == c.id()) dialing_id_.erase(d);
+
+  c.mark_up(hello);
+  auto& conns = peers_[hello.id];
+  conns.push_back(c.id());
+  const bool first = conns.size() == 1;
+  auto& book = addresses_[hello.id];
+  for (const auto& e : hello.endpoints) {
+    if (std::find(book.begin(), book.end(), e) == book.end()) book.push_back(e);
+    uri_peer_[e] = hello.id;
+  }
+  if (!c.dial_uri().empty()) uri_peer_[c.dial_uri()] = hello.id;
+  for (auto& [rid, p] : pending_)
+    if (p.connection == c.id()) p.peer = hello.id;
+  spdlog::info("{} {} connection {} to {} at {}", log_, c.outbound() ? "outbound" : "inbound", c.id(),
+               hello.id.short_hex(), c.remote_address());
+
+  if (first && handlers_.on_peer_up) {
+    auto pi = info(c);
+    guarded("on_peer_up", [&] { handlers_.on_peer_up(pi); });
+  }
+  if (auto wt = connect_waiters_.find(c.id()); wt != connect_waiters_.end()) {
+    auto list = std::move(wt->second);
+    connect_waiters_.erase(wt);
+    for (auto& done : list) guarded("connect", [&] { done(Error::ok(), hello.id); });
+  }
+}
+
+void TransportImpl::connection_closed(Connection& c, const std::string& reason) {
+  if (stopped_) return;
+  auto self = c.shared_from_this();
+  ++stats_.connections_closed;
+  connections_.erase(c.id());
+  if (auto d = dialing_uri_.find(c.dial_uri()); d != dialing_uri_.end() && d->second == c.id()) dialing_uri_.erase(d);
+  if (c.expected_id)
+    if (auto d = dialing_id_.find(*c.expected_id); d != dialing_id_.end() && d->second == c.id()) dialing_id_.erase(d);
+
+  bool last = false;
+  NodeId peer;
+  if (c.up()) {
+    peer = c.peer().id;
+    auto& list = peers_[peer];
+    list.erase(std::remove(list.begin(), list.end(), c.id()), list.end());
+    last = list.empty();
+    if (last) peers_.erase(peer);
+    spdlog::info("{} connection {} to {} closed: {}", log_, c.id(), peer.short_hex(), reason);
+  } else {
+    spdlog::info("{} connection {} to {} closed before HELLO: {}", log_, c.id(), c.remote_address(), reason);
+  }
+
+  std::vector<std::uint64_t> failed;
+  for (auto& [rid, p] : pending_)
+    if (p.connection == c.id()) failed.push_back(rid);
+  const std::string text = "connection closed: " + reason;
+  for (auto rid : failed) complete(rid, BUTTER_E_UNAVAILABLE, text);
+  if (stopped_) return;
+  if (auto wt = connect_waiters_.find(c.id()); wt != connect_waiters_.end()) {
+    auto list = std::move(wt->second);
+    connect_waiters_.erase(wt);
+    for (auto& done : list) guarded("connect", [&] { done(Error::make(BUTTER_E_UNAVAILABLE, text), NodeId{}); });
+  }
+  if (stopped_) return;
+  if (last && handlers_.on_peer_down) guarded("on_peer_down", [&] { handlers_.on_peer_down(peer, reason); });
+}
+
+bool TransportImpl::connection_may_idle_close(Connection& c) {
+  if (!c.open_inbound_requests.empty()) return false;
+  for (auto& [rid, p] : pending_)
+    if (p.connection == c.id()) return false;
+  return true;
+}
+
+void TransportImpl::post_done(std::function<void(Error, const NodeId&)> done, Error e, NodeId id) {
+  asio::post(strand_, [this, w = alive(), done = std::move(done), e = std::move(e), id] {
+    if (w.expired()) return;
+    guarded("connect", [&] { done(e, id); });
+  });
+}
+
+void TransportImpl::connect(const std::string& uri, std::function<void(Error, const NodeId&)> done) {
+  if (!done) done = [](Error, const NodeId&) {};
+  if (stopped_) return post_done(std::move(done), Error::make(BUTTER_E_CANCELLED, "transport stopped"), {});
+  Error e;
+  auto c = route(uri, e);
+  if (!c) return post_done(std::move(done), std::move(e), {});
+  if (c->up()) return post_done(std::move(done), Error::ok(), c->peer().id);
+  connect_waiters_[c->id()].push_back(std::move(done));
+}
+
+void TransportImpl::add_address(const NodeId& id, const std::vector<std::string>& endpoints) {
+  if (id == opts_.self) return;
+  auto& book = addresses_[id];
+  for (const auto& e : endpoints)
+    if (std::find(book.begin(), book.end(), e) == book.end()) book.push_back(e);
+}
+
+void TransportImpl::disconnect(const NodeId& id, const std::string& reason) {
+  std::vector<ConnPtr> victims;
+  if (auto it = peers_.find(id); it != peers_.end())
+    for (auto cid : it->second) victims.push_back(find_connection(cid));
+  if (auto d = dialing_id_.find(id); d != dialing_id_.end()) victims.push_back(find_connection(d->second));
+  for (auto& c : victims)
+    if (c) c->close(reason);
+}
+
+Error TransportImpl::register_dialer(const std::string& scheme_in, std::shared_ptr<Dialer> dialer) {
+  std::string why;
+  auto ep = parse_endpoint(scheme_in + "://x", why);
+  if (!ep) return Error::make(BUTTER_E_INVALID, "'" + scheme_in + "' is not a URI scheme");
+  if (!dialer) return Error::make(BUTTER_E_INVALID, "null dialer");
+  if (ep->scheme == "tcp") return Error::make(BUTTER_E_INVALID, "tcp:// is built in");
+  if (dialers_.count(ep->scheme)) return Error::make(BUTTER_E_INVALID, "a dialer for '" + ep->scheme + "' is registered");
+  dialers_[ep->scheme] = std::move(dialer);
+  return Error::ok();
+}
+
+void TransportImpl::unregister_dialer(const std::string& scheme_in) {
+  std::string why;
+  auto ep = parse_endpoint(scheme_in + "://x", why);
+  if (!ep || !dialers_.erase(ep->scheme)) return;
+  // The dialer's code may be about to be unloaded: nothing may keep calling it.
+  std::vector<ConnPtr> victims;
+  for (auto& [id, c] : connections_)
+    if (c->scheme == ep->scheme) victims.push_back(c);
+  for (auto& c : victims) c->close("dialer for " + ep->scheme + ":// unregistered");
+}
+
+std::vector<PeerInfo> TransportImpl::peers() const {
+  std::vector<PeerInfo> out;
+  for (const auto& [id, list] : peers_)
+    if (auto c = preferred(id)) out.push_back(info(*c));
+  return out;
+}
+
+}  // namespace butter::host

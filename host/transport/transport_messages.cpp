@@ -1,0 +1,125 @@
+// TransportImpl, part 2: messaging — send, request (with its deadline), reply, and the frames
+// that arrive on an up connection.
+#include "transport/transport_impl.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace butter::host {
+
+static std::span<const std::uint8_t> text_bytes(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+Error TransportImpl::send(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> payload) {
+  if (stopped_) return Error::make(BUTTER_E_CANCELLED, "transport stopped");
+  // Refuse an unsendable frame before dialling anything for it.
+  if (auto why = check_outgoing(FrameType::kOneway, protocol, payload.size(), opts_.max_frame_bytes); !why.empty())
+    return Error::make(BUTTER_E_INVALID, why);
+  Error e;
+  auto c = route(peer, e);
+  if (!c) return e;
+  return c->enqueue(FrameType::kOneway, 0, 0, protocol, payload);
+}
+
+Error TransportImpl::request(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> payload,
+                             std::chrono::milliseconds timeout, ResponseFn on_response, std::uint64_t* request_id) {
+  if (stopped_) return Error::make(BUTTER_E_CANCELLED, "transport stopped");
+  if (!on_response) return Error::make(BUTTER_E_INVALID, "request without a response callback");
+  if (auto why = check_outgoing(FrameType::kRequest, protocol, payload.size(), opts_.max_frame_bytes); !why.empty())
+    return Error::make(BUTTER_E_INVALID, why);
+  Error e;
+  auto c = route(peer, e);
+  if (!c) return e;
+  const std::uint64_t rid = next_request_id_++;
+  if (auto err = c->enqueue(FrameType::kRequest, rid, 0, protocol, payload)) return err;
+
+  Pending p;
+  p.fn = std::move(on_response);
+  p.connection = c->id();
+  p.peer = c->up() ? c->peer().id : c->expected_id.value_or(NodeId{});
+  if (timeout.count() > 0) {
+    p.timer = std::make_unique<boost::asio::steady_timer>(strand_, timeout);
+    p.timer->async_wait([this, w = alive(), rid, timeout](boost::system::error_code ec) {
+      if (ec || w.expired() || stopped_ || !pending_.count(rid)) return;
+      ++stats_.requests_timed_out;
+      complete(rid, BUTTER_E_TIMEOUT, "no response within " + std::to_string(timeout.count()) + " ms");
+    });
+  }
+  pending_.emplace(rid, std::move(p));
+  if (request_id) *request_id = rid;
+  return Error::ok();
+}
+
+bool TransportImpl::cancel(std::uint64_t request_id) {
+  auto it = pending_.find(request_id);
+  if (it == pending_.end()) return false;
+  if (it->second.timer) it->second.timer->cancel();
+  pending_.erase(it);
+  return true;
+}
+
+void TransportImpl::complete(std::uint64_t request_id, std::int32_t status, const std::string& text,
+                             std::span<const std::uint8_t> payload) {
+  auto it = pending_.find(request_id);
+  if (it == pending_.end()) return;
+  auto p = std::move(it->second);
+  pending_.erase(it);
+  if (p.timer) p.timer->cancel();
+  auto bytes = text.empty() ? payload : text_bytes(text);
+  guarded("response", [&] { p.fn(status, p.peer, bytes); });
+}
+
+Error TransportImpl::reply(ReplyToken token, std::int32_t status, std::span<const std::uint8_t> payload) {
+  if (stopped_) return Error::make(BUTTER_E_CANCELLED, "transport stopped");
+  auto it = connections_.find(token.connection);
+  if (it == connections_.end() || it->second->closed())
+    return Error::make(BUTTER_E_NOT_FOUND, "the requester's connection is gone");
+  auto& c = *it->second;
+  if (!c.open_inbound_requests.erase(token.request_id))
+    return Error::make(BUTTER_E_NOT_FOUND, "request already answered or unknown");
+  auto err = c.enqueue(FrameType::kResponse, token.request_id, status, {}, payload);
+  // A reply refused for backpressure may be retried with the same token.
+  if (err && err.code == BUTTER_E_AGAIN) c.open_inbound_requests.insert(token.request_id);
+  return err;
+}
+
+void TransportImpl::connection_frame(Connection& c, const FrameView& f) {
+  const NodeId from = c.peer().id;
+  switch (f.type) {
+    case FrameType::kRequest: {
+      ReplyToken token{c.id(), f.request_id};
+      c.open_inbound_requests.insert(f.request_id);
+      if (!handlers_.on_request) {
+        reply(token, BUTTER_E_NOT_FOUND, text_bytes("no handler for protocol " + std::string(f.protocol)));
+        return;
+      }
+      const std::string protocol(f.protocol);
+      if (!guarded("on_request", [&] { handlers_.on_request(from, protocol, f.payload, token); })) {
+        // The handler died before answering: answer for it, so the requester need not time out.
+        if (!stopped_ && c.open_inbound_requests.count(f.request_id))
+          reply(token, BUTTER_E_INTERNAL, text_bytes("the handler for " + protocol + " failed"));
+      }
+      return;
+    }
+    case FrameType::kOneway: {
+      if (!handlers_.on_message) return;
+      const std::string protocol(f.protocol);
+      guarded("on_message", [&] { handlers_.on_message(from, protocol, f.payload); });
+      return;
+    }
+    case FrameType::kResponse: {
+      auto it = pending_.find(f.request_id);
+      // A response must come back on the connection its request went out on.
+      if (it == pending_.end() || it->second.connection != c.id()) {
+        ++stats_.late_responses;
+        spdlog::debug("{} ignoring late response {} from {}", log_, f.request_id, from.short_hex());
+        return;
+      }
+      complete(f.request_id, f.status, {}, f.payload);
+      return;
+    }
+    case FrameType::kHello: return;  // handled by the connection
+  }
+}
+
+}  // namespace butter::host

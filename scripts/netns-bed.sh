@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# netns-bed.sh: the multi-host test bed. Builds network namespaces on 198.18.0.0/15 that stand for
+# hosts on a LAN, optionally a second LAN behind a NAT router, and always removes them again.
+# Nothing is created in the root namespace: every bridge lives in a namespace of its own and every
+# veth is created directly between two bed namespaces, so the host's own network is never touched.
+#
+#   netns-bed.sh up   --prefix P --hosts N [--lan2-hosts M] [--router] [--netem "delay 20ms loss 1%"]
+#   netns-bed.sh down --prefix P          (idempotent; kills what runs inside first)
+#   netns-bed.sh exec --prefix P --host h3 -- cmd...
+#   netns-bed.sh list [--prefix P]
+#   netns-bed.sh probe                    (checks that a bed can be built here; prints why not)
+#
+# Layout made by `up` (i = 1..N, j = 1..M):
+#   P-lan      bridge br0 (multicast snooping off), one port hI per host, port r for the router
+#   P-hI       eth0 = 198.18.0.(10+I)/24, route 224.0.0.0/4 dev eth0; no default route
+#   P-lan2     (when M > 0 or --router) bridge br0 with ports pJ and r
+#   P-pJ       eth0 = 198.19.0.(10+J)/24, route 224.0.0.0/4 dev eth0,
+#              default via 198.19.0.1 when --router
+#   P-router   (--router) lan1 = 198.18.0.1/24, lan2 = 198.19.0.1/24, forwarding on, nftables
+#              masquerade of 198.19.0.0/24 leaving on lan1, and new connections from lan1 to lan2
+#              dropped: lan2 hosts reach lan1, lan1 cannot reach them (lan1 hosts have no route to
+#              198.19.0.0/24 either).
+# --netem applies `tc qdisc add dev eth0 root netem ARGS` on every host (hI and pJ).
+#
+# Interface names are fixed and short (eth0, br0, hI, pJ, r, lan1, lan2), whatever the prefix, so
+# the 15-character limit on interface names never bites; the prefix only names namespaces.
+# `up` first removes any stale bed with the same prefix, and on any failure removes what it made.
+set -euo pipefail
+
+prog=$(basename "$0")
+die() { echo "$prog: error: $*" >&2; exit 1; }
+note() { echo "$prog: $*" >&2; }
+
+usage() {
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+# REQUIRES: $1 is a valid prefix. Prints the namespaces of the bed with that prefix, one a line.
+bed_namespaces() {
+  local prefix=$1
+  ip netns list 2>/dev/null | awk '{print $1}' |
+    grep -E "^${prefix}-(lan|lan2|router|h[0-9]+|p[0-9]+)\$" || true
+}
+
+check_prefix() {
+  local prefix=$1
+  [ -n "$prefix" ] || die "--prefix is required"
+  [[ $prefix =~ ^[A-Za-z0-9][A-Za-z0-9_]{0,31}$ ]] ||
+    die "bad prefix '$prefix': 1 to 32 characters of [A-Za-z0-9_], not starting with '_'"
+}
+
+# Kills every process inside the bed's namespaces (SIGTERM, a short bounded wait, then SIGKILL),
+# then deletes the namespaces. Never fails.
+bed_down() {
+  local prefix=$1 ns pids any i
+  local -a spaces
+  mapfile -t spaces < <(bed_namespaces "$prefix")
+  [ ${#spaces[@]} -gt 0 ] || return 0
+  any=0
+  for ns in "${spaces[@]}"; do
+    pids=$(ip netns pids "$ns" 2>/dev/null || true)
+    if [ -n "$pids" ]; then
+      any=1
+      # shellcheck disable=SC2086
+      kill -TERM $pids 2>/dev/null || true
+    fi
+  done
+  if [ "$any" = 1 ]; then
+    for i in $(seq 1 20); do   # at most 2 s for a clean exit
+      any=0
+      for ns in "${spaces[@]}"; do
+        [ -z "$(ip netns pids "$ns" 2>/dev/null || true)" ] || any=1
+      done
+      [ "$any" = 1 ] || break
+      sleep 0.1
+    done
+    for ns in "${spaces[@]}"; do
+      pids=$(ip netns pids "$ns" 2>/dev/null || true)
+      # shellcheck disable=SC2086
+      [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+    done
+  fi
+  for ns in "${spaces[@]}"; do
+    ip netns delete "$ns" 2>/dev/null || true
+  done
+  # A namespace whose mount point is busy may survive one attempt; retry a bounded number of times.
+  for i in $(seq 1 10); do
+    mapfile -t spaces < <(bed_namespaces "$prefix")
+    [ ${#spaces[@]} -gt 0 ] || return 0
+    for ns in "${spaces[@]}"; do
+      pids=$(ip netns pids "$ns" 2>/dev/null || true)
+      # shellcheck disable=SC2086
+      [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+      ip netns delete "$ns" 2>/dev/null || true
+    done
+    sleep 0.1
+  done
+  mapfile -t spaces < <(bed_namespaces "$prefix")
+  [ ${#spaces[@]} -eq 0 ] || note "warning: could not remove: ${spaces[*]}"
+  return 0
+}
+
+# Runs a command, and on failure says which one failed (with its output) before failing.
+run() {
+  local out
+  if ! out=$("$@" 2>&1); then
+    echo "$prog: error: command failed: $*" >&2
+    [ -z "$out" ] || printf '    %s\n' "${out//$'\n'/$'\n'    }" >&2
+    return 1
+  fi
+}
+
+# A bridge namespace: br0, up, without multicast snooping (so multicast is flooded to every port).
+make_bridge_ns() {
+  local ns=$1
+  run ip netns add "$ns"
+  run ip -n "$ns" link set lo up
+  run ip -n "$ns" link add br0 type bridge mcast_snooping 0
+  run ip -n "$ns" link set br0 up
+}
+
+# A host namespace `ns` with eth0 = `addr`, plugged into port `port` of the bridge in `bridge_ns`.
+make_host_ns() {
+  local ns=$1 bridge_ns=$2 port=$3 addr=$4 out
+  run ip netns add "$ns"
+  run ip -n "$ns" link set lo up
+  run ip -n "$bridge_ns" link add "$port" type veth peer name eth0 netns "$ns"
+  run ip -n "$bridge_ns" link set "$port" master br0
+  run ip -n "$bridge_ns" link set "$port" up
+  run ip -n "$ns" link set eth0 multicast on
+  run ip -n "$ns" addr add "$addr" dev eth0
+  run ip -n "$ns" link set eth0 up
+  run ip -n "$ns" route add 224.0.0.0/4 dev eth0
+  if [ -n "$netem" ]; then
+    # shellcheck disable=SC2086
+    if ! out=$(ip netns exec "$ns" tc qdisc add dev eth0 root netem $netem 2>&1); then
+      if [[ $out == *"qdisc kind is unknown"* ]]; then
+        die "--netem: this kernel has no netem qdisc (sch_netem): $out"
+      fi
+      die "--netem '$netem' on $ns failed: $out"
+    fi
+  fi
+}
+
+# EXIT trap of `up`: on failure (or interruption), removes the half-built bed.
+on_up_exit() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [ "$rc" -ne 0 ]; then
+    note "up failed; removing bed $cleanup_prefix"
+    bed_down "$cleanup_prefix"
+  fi
+  exit "$rc"
+}
+
+cmd_up() {
+  local prefix="" hosts="" lan2_hosts=0 router=0
+  netem=""
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --prefix) [ $# -ge 2 ] || die "--prefix needs a value"; prefix=$2; shift 2 ;;
+      --hosts) [ $# -ge 2 ] || die "--hosts needs a value"; hosts=$2; shift 2 ;;
+      --lan2-hosts) [ $# -ge 2 ] || die "--lan2-hosts needs a value"; lan2_hosts=$2; shift 2 ;;
+      --router) router=1; shift ;;
+      --netem) [ $# -ge 2 ] || die "--netem needs a value"; netem=$2; shift 2 ;;
+      *) die "up: unknown argument '$1'" ;;
+    esac
+  done
+  check_prefix "$prefix"
+  if ! [[ $hosts =~ ^[0-9]{1,3}$ ]] || [ "$hosts" -lt 1 ] || [ "$hosts" -gt 200 ]; then
+    die "--hosts must be a number from 1 to 200 (got '$hosts')"
+  fi
+  if ! [[ $lan2_hosts =~ ^[0-9]{1,3}$ ]] || [ "$lan2_hosts" -gt 200 ]; then
+    die "--lan2-hosts must be a number from 0 to 200 (got '$lan2_hosts')"
+  fi
+  [ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces)"
+  command -v ip >/dev/null || die "'ip' (iproute2) not found"
+  if [ "$router" = 1 ]; then command -v nft >/dev/null || die "'nft' (nftables) not found"; fi
+  if [ -n "$netem" ]; then command -v tc >/dev/null || die "'tc' (iproute2) not found"; fi
+
+  bed_down "$prefix"   # a stale bed from a killed run with the same prefix
+
+  # From here on, any failure or interruption removes what was made.
+  cleanup_prefix=$prefix
+  trap on_up_exit EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+
+  local i
+  make_bridge_ns "$prefix-lan"
+  for i in $(seq 1 "$hosts"); do
+    make_host_ns "$prefix-h$i" "$prefix-lan" "h$i" "198.18.0.$((10 + i))/24"
+  done
+
+  if [ "$lan2_hosts" -gt 0 ] || [ "$router" = 1 ]; then
+    make_bridge_ns "$prefix-lan2"
+    for i in $(seq 1 "$lan2_hosts"); do
+      make_host_ns "$prefix-p$i" "$prefix-lan2" "p$i" "198.19.0.$((10 + i))/24"
+    done
+  fi
+
+  if [ "$router" = 1 ]; then
+    local r="$prefix-router"
+    run ip netns add "$r"
+    run ip -n "$r" link set lo up
+    run ip -n "$prefix-lan" link add r type veth peer name lan1 netns "$r"
+    run ip -n "$prefix-lan2" link add r type veth peer name lan2 netns "$r"
+    for lan in lan lan2; do
+      run ip -n "$prefix-$lan" link set r master br0
+      run ip -n "$prefix-$lan" link set r up
+    done
+    run ip -n "$r" addr add 198.18.0.1/24 dev lan1
+    run ip -n "$r" addr add 198.19.0.1/24 dev lan2
+    run ip -n "$r" link set lan1 up
+    run ip -n "$r" link set lan2 up
+    run ip netns exec "$r" sysctl -q -w net.ipv4.ip_forward=1
+    run ip netns exec "$r" nft -f - <<'EOF'
+table ip nat {
+  chain post {
+    type nat hook postrouting priority srcnat; policy accept;
+    ip saddr 198.19.0.0/24 oifname "lan1" masquerade
+  }
+}
+table ip filter {
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname "lan1" oifname "lan2" ct state established,related accept
+    iifname "lan1" oifname "lan2" drop
+  }
+}
+EOF
+    for i in $(seq 1 "$lan2_hosts"); do
+      run ip -n "$prefix-p$i" route add default via 198.19.0.1 dev eth0
+    done
+  fi
+
+  trap - EXIT INT TERM
+  echo "$prog: bed $prefix is up: $hosts host(s) on 198.18.0.0/24$([ "$lan2_hosts" -gt 0 ] && echo ", $lan2_hosts on 198.19.0.0/24")$([ "$router" = 1 ] && echo ", NAT router")$([ -n "$netem" ] && echo ", netem '$netem'")"
+}
+
+cmd_down() {
+  local prefix=""
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --prefix) [ $# -ge 2 ] || die "--prefix needs a value"; prefix=$2; shift 2 ;;
+      *) die "down: unknown argument '$1'" ;;
+    esac
+  done
+  check_prefix "$prefix"
+  bed_down "$prefix"
+}
+
+cmd_exec() {
+  local prefix="" host=""
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --prefix) [ $# -ge 2 ] || die "--prefix needs a value"; prefix=$2; shift 2 ;;
+      --host) [ $# -ge 2 ] || die "--host needs a value"; host=$2; shift 2 ;;
+      --) shift; break ;;
+      *) die "exec: unknown argument '$1' (the command goes after --)" ;;
+    esac
+  done
+  check_prefix "$prefix"
+  [[ $host =~ ^(h[0-9]+|p[0-9]+|router|lan|lan2)$ ]] || die "--host must be hN, pN, router, lan or lan2 (got '$host')"
+  [ $# -gt 0 ] || die "exec: no command after --"
+  ip netns list 2>/dev/null | awk '{print $1}' | grep -qxF "$prefix-$host" || die "no namespace $prefix-$host"
+  exec ip netns exec "$prefix-$host" "$@"
+}
+
+cmd_list() {
+  local prefix=""
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --prefix) [ $# -ge 2 ] || die "--prefix needs a value"; prefix=$2; shift 2 ;;
+      *) die "list: unknown argument '$1'" ;;
+    esac
+  done
+  if [ -n "$prefix" ]; then
+    check_prefix "$prefix"
+    bed_namespaces "$prefix"
+  else
+    # Every namespace that looks like part of a bed, grouped by prefix.
+    ip netns list 2>/dev/null | awk '{print $1}' |
+      grep -E '^[A-Za-z0-9][A-Za-z0-9_]*-(lan|lan2|router|h[0-9]+|p[0-9]+)$' |
+      sed -E 's/^(.*)-([^-]+)$/\1 \2/' | sort |
+      awk '{a[$1] = a[$1] " " $2} END {for (p in a) print p ":" a[p]}' || true
+  fi
+}
+
+# Builds and removes a one-host bed under a private prefix; prints the reason on failure.
+cmd_probe() {
+  [ "$(id -u)" -eq 0 ] || { echo "not running as root"; exit 1; }
+  command -v ip >/dev/null || { echo "'ip' (iproute2) not found"; exit 1; }
+  command -v nft >/dev/null || { echo "'nft' (nftables) not found"; exit 1; }
+  command -v ping >/dev/null || { echo "'ping' (iputils-ping) not found"; exit 1; }
+  local prefix="btprobe$$" out
+  if ! out=$("$0" up --prefix "$prefix" --hosts 1 --lan2-hosts 1 --router 2>&1); then
+    bed_down "$prefix"
+    echo "cannot build a test bed: $out"
+    exit 1
+  fi
+  bed_down "$prefix"
+  echo "ok"
+}
+
+[ $# -ge 1 ] || usage
+sub=$1; shift
+case $sub in
+  up) cmd_up "$@" ;;
+  down) cmd_down "$@" ;;
+  exec) cmd_exec "$@" ;;
+  list) cmd_list "$@" ;;
+  probe) cmd_probe "$@" ;;
+  -h|--help|help) usage ;;
+  *) note "unknown command '$sub'"; usage ;;
+esac

@@ -1,0 +1,124 @@
+// NetnsBed: the multi-host test bed for tests/netns, built on construction by
+// scripts/netns-bed.sh and always removed on destruction (processes first, then namespaces).
+//
+// Hosts 1..hosts are namespaces "<prefix>-h<i>" on one LAN, 198.18.0.(10+i)/24. With lan2_hosts,
+// hosts 1..lan2_hosts of a second LAN are "<prefix>-p<i>", 198.19.0.(10+i)/24; with router, a NAT
+// router "<prefix>-router" (198.18.0.1 / 198.19.0.1) lets the second LAN reach the first but not
+// the reverse. See scripts/netns-bed.sh for the whole layout.
+//
+// Each bed has a prefix unique to the run ("bt<pid>x<n>"); before building, the constructor
+// removes beds left behind by test processes that are no longer alive (killed with -9, say).
+//
+// Usage in a Catch2 test:
+//   TEST_CASE("two hosts find each other") {
+//     BUTTER_REQUIRE_NETNS();
+//     butter::test::NetnsBed bed({.hosts = 2});
+//     auto a = bed.spawn(1, {BUTTER_BUILD_DIR "/butter", ...}, "a.log");
+//     ...
+//   }
+#pragma once
+#include "support/process.hpp"
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace butter::test {
+
+class NetnsBed {
+ public:
+  struct Options {
+    int hosts = 2;           // 1..200 on LAN 1
+    int lan2_hosts = 0;      // 0..200 on LAN 2
+    bool router = false;     // the NAT router between the LANs
+    std::string netem = "";  // e.g. "delay 20ms loss 1%", applied to every host's interface
+    std::chrono::milliseconds stop_grace = std::chrono::seconds(3);  // SIGTERM -> SIGKILL, in all
+  };
+
+  // Why no bed can be built here (not root, no iproute2 or nftables, namespaces not permitted...),
+  // or nothing when one can. Probes once (builds and removes a tiny bed) and caches the answer.
+  static std::optional<std::string> unavailable_reason();
+
+  // Why `tc netem` cannot be used here (the kernel lacks sch_netem...), or nothing. Cached.
+  static std::optional<std::string> netem_unavailable_reason();
+
+  // Builds the bed; throws std::runtime_error carrying the script's output when that fails (the
+  // script has then removed what it made).
+  explicit NetnsBed(Options options);
+  NetnsBed() : NetnsBed(Options{}) {}
+  // Stops every spawned process (SIGTERM, bounded wait, SIGKILL), then removes the bed (which
+  // also kills anything else still running inside it). Never throws.
+  ~NetnsBed();
+
+  NetnsBed(const NetnsBed&) = delete;
+  NetnsBed& operator=(const NetnsBed&) = delete;
+
+  const std::string& prefix() const { return prefix_; }
+  const Options& options() const { return options_; }
+
+  std::string host_ns(int i) const;   // "<prefix>-h<i>",  1 <= i <= hosts
+  std::string host_ip(int i) const;   // "198.18.0.<10+i>"
+  std::string lan2_ns(int i) const;   // "<prefix>-p<i>",  1 <= i <= lan2_hosts
+  std::string lan2_ip(int i) const;   // "198.19.0.<10+i>"
+  std::string router_ns() const;      // "<prefix>-router" (REQUIRES: options.router)
+  static std::string router_lan1_ip() { return "198.18.0.1"; }
+  static std::string router_lan2_ip() { return "198.19.0.1"; }
+
+  // Starts `argv` inside namespace `ns` (`ip netns exec ns argv...`), stdout and stderr to
+  // `log_path`. Returns its pid, which is that of the program itself (ip execs it). Throws
+  // std::runtime_error when it cannot be started.
+  pid_t spawn(const std::string& ns, std::vector<std::string> argv, std::string log_path,
+              std::vector<std::string> extra_env = {});
+  pid_t spawn(int host_index, std::vector<std::string> argv, std::string log_path,
+              std::vector<std::string> extra_env = {});  // on host_ns(host_index)
+
+  // The spawned process `pid` (nullptr when it is not one of ours), to wait on or read its log.
+  Process* process(pid_t pid);
+
+  // Sends `sig` to spawned process `pid` (and its process group); e.g. SIGKILL for churn.
+  void kill(pid_t pid, int sig);
+
+  // Runs `argv` inside `ns` and waits up to `timeout`. Returns its exit code (128 + signal when a
+  // signal ended it), or -1 when it did not finish in time (it is then killed). When `output` is
+  // given it receives stdout and stderr.
+  int run(const std::string& ns, std::vector<std::string> argv,
+          std::chrono::milliseconds timeout = std::chrono::seconds(30), std::string* output = nullptr);
+  int run(int host_index, std::vector<std::string> argv,
+          std::chrono::milliseconds timeout = std::chrono::seconds(30), std::string* output = nullptr);
+
+  // Namespaces that currently exist with this bed's prefix (empty after the bed is torn down).
+  static std::vector<std::string> namespaces_with_prefix(const std::string& prefix);
+
+  // Removes the bed now (what the destructor does); idempotent.
+  void tear_down();
+
+ private:
+  Options options_;
+  std::string prefix_;
+  std::vector<std::unique_ptr<Process>> processes_;
+  bool up_ = false;
+  int run_counter_ = 0;
+};
+
+// The path of scripts/netns-bed.sh in the source tree.
+std::string netns_bed_script();
+
+// Whether CI=true is set in the environment.
+bool running_under_ci();
+
+// For tests that need a bed: returns true when netns is unavailable and the test must stop (it has
+// WARNed the reason); under CI=true it FAILs the test instead (which throws). Use the macro.
+bool skip_or_fail_without_netns();
+
+}  // namespace butter::test
+
+// At the top of a netns test: skips it with a warning when no bed can be built here, or fails it
+// when running under CI=true.
+#define BUTTER_REQUIRE_NETNS()                                        \
+  do {                                                                \
+    if (::butter::test::skip_or_fail_without_netns()) return;         \
+  } while (false)

@@ -1,0 +1,46 @@
+#include "support/netns_http.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <exception>
+#include <stdexcept>
+#include <thread>
+
+namespace butter::test {
+
+HttpResult http_get_in_ns(const std::string& ns, const std::string& url, std::chrono::milliseconds timeout) {
+  HttpResult result;
+  std::exception_ptr error;
+  std::thread worker([&] {
+    try {
+      std::string path = "/var/run/netns/" + ns;
+      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+      int rc = ::setns(fd, CLONE_NEWNET);
+      int err = errno;
+      ::close(fd);
+      if (rc != 0) throw std::runtime_error("setns " + ns + ": " + std::strerror(err));
+      result = http_get(url, timeout);
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  worker.join();
+  if (error) std::rethrow_exception(error);
+  return result;
+}
+
+std::optional<nlohmann::json> json_in_ns(const std::string& ns, const std::string& url) {
+  try {
+    HttpResult r = http_get_in_ns(ns, url);
+    if (r.status != 200) return std::nullopt;
+    return nlohmann::json::parse(r.body);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace butter::test

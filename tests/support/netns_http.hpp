@@ -1,0 +1,24 @@
+// HTTP requests from inside a network namespace, so that a test in the root namespace can read
+// the /status of a `butter` running in a bed's host. The request runs on a short-lived thread
+// that joins the namespace with setns(2): only that thread moves, the test process does not.
+#pragma once
+#include "support/http_client.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace butter::test {
+
+// GET `url` from inside namespace `ns`. Throws std::runtime_error when the namespace cannot be
+// joined or the request fails (as http_get does).
+HttpResult http_get_in_ns(const std::string& ns, const std::string& url,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(3));
+
+// The JSON body of GET `url` in `ns`, or nullopt when the node does not answer (yet) or the body
+// is not JSON: for polling with wait_until.
+std::optional<nlohmann::json> json_in_ns(const std::string& ns, const std::string& url);
+
+}  // namespace butter::test

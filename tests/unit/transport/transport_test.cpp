@@ -1,0 +1,353 @@
+// Two (or three) Transports over real loopback sockets: requests, one-way messages, deadlines,
+// failures, backpressure and misbehaving peers.
+#include "harness.hpp"
+#include "transport/byte_order.hpp"
+#include "transport/frame.hpp"
+#include "transport/hello.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+using namespace butter::test;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+TEST_CASE("request gets the response", "[transport]") {
+  IoThread t;
+  TestNode a(t.io), b(t.io, {}, echo_handler());
+  connect(a, b);
+  auto r = a.wait_outcome(a.request(b.id.hex(), "/echo/1", "hi"));
+  CHECK(r.status == BUTTER_OK);
+  CHECK(r.from == b.id);
+  CHECK(r.payload == "echo:hi");
+  CHECK(r.calls == 1);
+  CHECK(a.on([&] { return a.ups.size(); }) == 1);
+  CHECK(a.on([&] { return a.ups.at(0).id; }) == b.id);
+  CHECK(b.stats().frames_in >= 2);  // HELLO + REQUEST
+}
+
+TEST_CASE("one-way message arrives", "[transport]") {
+  IoThread t;
+  TestNode a(t.io), b(t.io);
+  connect(a, b);
+  auto e = a.on([&] { return a.transport->send(b.id.hex(), "/chat/1", bytes("hello")); });
+  REQUIRE_FALSE(e);
+  REQUIRE(b.wait([](TestNode& n) { return !n.messages.empty(); }));
+  auto m = b.on([&] { return b.messages.at(0); });
+  CHECK(m.from == a.id);
+  CHECK(m.protocol == "/chat/1");
+  CHECK(m.payload == "hello");
+}
+
+TEST_CASE("send to an unconnected URI dials and delivers", "[transport]") {
+  IoThread t;
+  TestNode a(t.io), b(t.io, {}, echo_handler());
+  auto e = a.on([&] { return a.transport->send(b.uri, "/chat/1", bytes("first")); });
+  REQUIRE_FALSE(e);
+  auto r = a.request(b.uri, "/echo/1", "second");  // joins the same pending dial
+  REQUIRE(b.wait([](TestNode& n) { return !n.messages.empty(); }));
+  CHECK(b.on([&] { return b.messages.at(0).payload; }) == "first");
+  CHECK(a.wait_outcome(r).payload == "echo:second");
+  CHECK(a.on([&] { return a.transport->is_connected(b.id); }));
+  CHECK(a.stats().connections_opened == 1);
+}
+
+TEST_CASE("send to a node id uses a known address", "[transport]") {
+  IoThread t;
+  TestNode a(t.io), b(t.io, {}, echo_handler());
+  auto unknown = a.on([&] { return a.transport->send(b.id.hex(), "/chat/1", bytes("x")); });
+  CHECK(unknown.code == BUTTER_E_NOT_FOUND);
+  a.on([&] { a.transport->add_address(b.id, {b.uri}); });
+  auto r = a.wait_outcome(a.request(b.id.hex(), "/echo/1", "by id"));
+  CHECK(r.status == BUTTER_OK);
+  CHECK(r.payload == "echo:by id");
+}
+
+TEST_CASE("request times out when the handler never replies and the late reply is ignored", "[transport]") {
+  IoThread t;
+  TestNode a(t.io), b(t.io, {}, hold_handler());
+  connect(a, b);
+  auto r = a.wait_outcome(a.request(b.id.hex(), "/slow/1", "x", 100ms));
+  CHECK(r.status == BUTTER_E_TIMEOUT);
+  CHECK(a.stats().requests_timed_out == 1);
+  // Now answer: the response arrives after the deadline and is dropped, counted.
+  REQUIRE(b.wait([](TestNode& n) { return n.held.size() == 1; }));
+  auto e = b.on([&] { return b.transport->reply(b.held.at(0), BUTTER_OK, bytes("late")); });
+  CHECK_FALSE(e);
+  CHECK(a.wait([](TestNode& n) { return n.transport->stats().late_responses == 1; }));
+  CHECK(a.on([&] { return r.calls; }) == 1);
+  // A token answers once.
+  CHECK(b.on([&] { return b.transport->reply(b.held.at(0), BUTTER_OK, {}); }).code == BUTTER_E_NOT_FOUND);
+}
+
+TEST_CASE("request without a handler gets NOT_FOUND", "[transport]") {
+  IoThread t;
+  TestNode a(t.io), b(t.io);  // b has no on_request
+  connect(a, b);
+  auto r = a.wait_outcome(a.request(b.id.hex(), "/nobody/1", "x"));
+  CHECK(r.status == BUTTER_E_NOT_FOUND);
+  CHECK(r.payload == "no handler for protocol /nobody/1");
+}
+
+TEST_CASE("remote error status and text reach the requester", "[transport]") {
+  IoThread t;
+  TestNode a(t.io), b(t.io, {}, [](TestNode& n, const NodeId&, const std::string&, const std::string&, ReplyToken tok) {
+    n.transport->reply(tok, BUTTER_E_INVALID, bytes("bad query"));
+  });
+  connect(a, b);
+  auto r = a.wait_outcome(a.request(b.id.hex(), "/q/1", "x"));
+  CHECK(r.status == BUTTER_E_INVALID);
+  CHECK(r.payload == "bad query");
+}
+
+TEST_CASE("throwing request handler is answered INTERNAL and the node keeps serving", "[transport]") {
+  IoThread t;
+  TestNode a(t.io), b(t.io, {}, [](TestNode& n, const NodeId&, const std::string&, const std::string& p, ReplyToken tok) {
+    if (p == "boom") throw std::runtime_error("boom");
+    n.transport->reply(tok, BUTTER_OK, bytes("ok"));
+  });
+  connect(a, b);
+  CHECK(a.wait_outcome(a.request(b.id.hex(), "/q/1", "boom")).status == BUTTER_E_INTERNAL);
+  CHECK(a.wait_outcome(a.request(b.id.hex(), "/q/1", "fine")).status == BUTTER_OK);
+}
+
+TEST_CASE("peer going down fails pending requests with UNAVAILABLE", "[transport]") {
+  IoThread t;
+  TestNode a(t.io);
+  auto b = std::make_unique<TestNode>(t.io, nullptr, hold_handler());
+  connect(a, *b);
+  auto r = a.request(b->id.hex(), "/slow/1", "x");
+  REQUIRE(b->wait([](TestNode& n) { return n.held.size() == 1; }));
+  auto bid = b->id;
+  b.reset();  // stops b: its sockets close
+  auto out = a.wait_outcome(r);
+  CHECK(out.status == BUTTER_E_UNAVAILABLE);
+  REQUIRE(a.wait([](TestNode& n) { return n.downs.size() == 1; }));
+  CHECK(a.on([&] { return a.downs.at(0).first; }) == bid);
+  CHECK_FALSE(a.on([&] { return a.transport->is_connected(bid); }));
+}
+
+TEST_CASE("request to a closed port fails with UNAVAILABLE", "[transport]") {
+  IoThread t;
+  std::string dead;
+  {
+    TestNode gone(t.io);
+    dead = gone.uri;
+  }
+  TestNode a(t.io);
+  auto r = a.wait_outcome(a.request(dead, "/x/1", "x"));
+  CHECK(r.status == BUTTER_E_UNAVAILABLE);
+  CHECK(a.on([&] { return a.downs.size(); }) == 0);  // never was up
+}
+
+TEST_CASE("disconnect closes the peer and fires on_peer_down", "[transport]") {
+  IoThread t;
+  TestNode a(t.io), b(t.io);
+  connect(a, b);
+  a.on([&] { a.transport->disconnect(b.id, "test says so"); });
+  CHECK(a.on([&] { return a.downs.size() == 1 && a.downs[0].second == "test says so"; }));
+  CHECK(b.wait([](TestNode& n) { return n.downs.size() == 1; }));
+}
+
+TEST_CASE("backpressure returns AGAIN when the queue bound is tiny", "[transport]") {
+  IoThread t;
+  TestNode a(t.io, [](TransportOptions& o) { o.max_queued_bytes_per_connection = 1; });
+  TestNode b(t.io);
+  connect(a, b);
+  // Within one strand turn no write can complete: the first frame is taken, the next refused.
+  auto [first, second] = a.on([&] {
+    auto one = a.transport->send(b.id.hex(), "/bulk/1", bytes("one"));
+    auto two = a.transport->send(b.id.hex(), "/bulk/1", bytes("two"));
+    return std::make_pair(one, two);
+  });
+  CHECK_FALSE(first);
+  CHECK(second.code == BUTTER_E_AGAIN);
+  CHECK(a.stats().backpressure_rejections == 1);
+  // Once the queue drains, sending works again.
+  REQUIRE(b.wait([](TestNode& n) { return n.messages.size() == 1; }));
+  REQUIRE(a.wait([&](TestNode& n) { return !n.transport->send(b.id.hex(), "/bulk/1", bytes("three")); }));
+  CHECK(b.wait([](TestNode& n) { return n.messages.size() == 2; }));
+}
+
+TEST_CASE("oversized outgoing frame is refused locally", "[transport]") {
+  IoThread t;
+  TestNode a(t.io, [](TransportOptions& o) { o.max_frame_bytes = 1024; });
+  TestNode b(t.io);
+  connect(a, b);
+  std::string big(2000, 'x');
+  auto e = a.on([&] { return a.transport->send(b.id.hex(), "/p", bytes(big)); });
+  CHECK(e.code == BUTTER_E_INVALID);
+}
+
+// A blocking raw TCP client on its own io_context: it plays a broken or hostile peer.
+struct RawClient {
+  asio::io_context io;
+  asio::ip::tcp::socket s{io};
+  explicit RawClient(const std::string& uri) {
+    auto port = static_cast<std::uint16_t>(std::stoi(uri.substr(uri.rfind(':') + 1)));
+    s.connect({asio::ip::make_address("127.0.0.1"), port});
+  }
+  void write(const std::vector<std::uint8_t>& b) { asio::write(s, asio::buffer(b)); }
+  // Reads until the server closes; true if it did (the test would time out otherwise).
+  bool closed_by_server() {
+    std::array<std::uint8_t, 4096> buf;
+    boost::system::error_code ec;
+    while (!ec) s.read_some(asio::buffer(buf), ec);
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+  }
+};
+
+TEST_CASE("garbage from a raw client closes only that connection", "[transport]") {
+  IoThread t;
+  TestNode a(t.io), b(t.io, {}, echo_handler());
+  connect(a, b);
+  RawClient raw(b.uri);
+  raw.write({'G', 'E', 'T', ' ', '/', ' ', 'H', 'T', 'T', 'P', '/', '1', '.', '1', '\r', '\n', '\r', '\n'});
+  CHECK(raw.closed_by_server());
+  CHECK(b.wait([](TestNode& n) { return n.transport->stats().malformed_frames == 1; }));
+  auto r = a.wait_outcome(a.request(b.id.hex(), "/echo/1", "still here"));
+  CHECK(r.payload == "echo:still here");
+  CHECK(b.on([&] { return b.downs.size(); }) == 0);
+}
+
+TEST_CASE("a frame before HELLO closes the connection", "[transport]") {
+  IoThread t;
+  TestNode b(t.io, {}, echo_handler());
+  RawClient raw(b.uri);
+  Frame f;
+  f.type = FrameType::kRequest;
+  f.protocol = "/echo/1";
+  raw.write(encode_frame(f));
+  CHECK(raw.closed_by_server());
+  CHECK(b.stats().malformed_frames == 1);
+}
+
+TEST_CASE("a HELLO of another version closes the connection", "[transport]") {
+  IoThread t;
+  TestNode b(t.io);
+  RawClient raw(b.uri);
+  Hello h;
+  h.id = NodeId::random();
+  auto payload = encode_hello(h);
+  wire::put_u16(payload.data(), 7);
+  Frame f;
+  f.type = FrameType::kHello;
+  f.payload = payload;
+  raw.write(encode_frame(f));
+  CHECK(raw.closed_by_server());
+  CHECK(b.stats().malformed_frames == 0);  // a peer we cannot talk to, not a broken one
+  CHECK(b.stats().connections_closed == 1);
+}
+
+TEST_CASE("a silent client is dropped after the HELLO timeout", "[transport]") {
+  IoThread t;
+  TestNode b(t.io, [](TransportOptions& o) { o.hello_timeout = 150ms; });
+  RawClient raw(b.uri);
+  CHECK(raw.closed_by_server());
+  CHECK(b.stats().connections_closed == 1);
+}
+
+TEST_CASE("self-connection is refused", "[transport]") {
+  IoThread t;
+  TestNode a(t.io);
+  // The exact listen URI is known to be ours and refused at once.
+  CHECK(a.on([&] { return a.transport->send(a.uri, "/p", bytes("x")); }).code == BUTTER_E_INVALID);
+  CHECK(a.on([&] { return a.transport->send(a.id.hex(), "/p", bytes("x")); }).code == BUTTER_E_INVALID);
+  // Another spelling of it is only found out by the HELLO.
+  auto alias = "tcp://localhost:" + a.uri.substr(a.uri.rfind(':') + 1);
+  auto r = a.wait_outcome(a.request(alias, "/p", "x"));
+  CHECK(r.status == BUTTER_E_UNAVAILABLE);
+  CHECK(a.on([&] { return a.ups.size(); }) == 0);
+  CHECK(a.on([&] { return a.transport->send(alias, "/p", bytes("x")); }).code == BUTTER_E_INVALID);
+}
+
+TEST_CASE("simultaneous connections both stay and both sides pick the same one", "[transport]") {
+  IoThread t;
+  TestNode a(t.io, {}, echo_handler()), b(t.io, {}, echo_handler());
+  a.on([&] { a.transport->connect(b.uri, {}); });
+  b.on([&] { b.transport->connect(a.uri, {}); });
+  REQUIRE(a.wait([](TestNode& n) { return n.transport->stats().connections_opened == 2 && !n.ups.empty(); }));
+  REQUIRE(b.wait([](TestNode& n) { return n.transport->stats().connections_opened == 2 && !n.ups.empty(); }));
+  // Wait until both connections are up on both sides (each side counts two HELLOs in).
+  REQUIRE(a.wait([](TestNode& n) { return n.transport->stats().frames_in >= 2; }));
+  REQUIRE(b.wait([](TestNode& n) { return n.transport->stats().frames_in >= 2; }));
+  auto pa = a.on([&] { return a.transport->peers(); });
+  auto pb = b.on([&] { return b.transport->peers(); });
+  REQUIRE(pa.size() == 1);
+  REQUIRE(pb.size() == 1);
+  CHECK(pa[0].outbound != pb[0].outbound);
+  CHECK(pa[0].outbound == (a.id < b.id));  // the connection dialled by the smaller id
+  CHECK(a.wait_outcome(a.request(b.id.hex(), "/echo/1", "x")).payload == "echo:x");
+  CHECK(b.wait_outcome(b.request(a.id.hex(), "/echo/1", "y")).payload == "echo:y");
+  CHECK(a.on([&] { return a.ups.size(); }) == 1);
+}
+
+TEST_CASE("stop cancels pending requests and connects", "[transport]") {
+  IoThread t;
+  TestNode a(t.io), b(t.io, {}, hold_handler());
+  connect(a, b);
+  auto r = a.request(b.id.hex(), "/slow/1", "x");
+  REQUIRE(b.wait([](TestNode& n) { return n.held.size() == 1; }));
+  a.on([&] { a.transport->stop(); });
+  auto out = a.on([&] { return *r; });
+  CHECK(out.done);
+  CHECK(out.status == BUTTER_E_CANCELLED);
+  CHECK(a.on([&] { return a.transport->send(b.id.hex(), "/p", bytes("x")); }).code == BUTTER_E_CANCELLED);
+}
+
+TEST_CASE("cancel drops a pending request without calling back", "[transport]") {
+  IoThread t;
+  TestNode a(t.io), b(t.io, {}, hold_handler());
+  connect(a, b);
+  auto r = std::make_shared<Outcome>();
+  auto [e, rid] = a.on([&] {
+    std::uint64_t id = 0;
+    auto err = a.transport->request(b.id.hex(), "/slow/1", bytes("x"), 100ms,
+                                    [r](std::int32_t s, const NodeId&, std::span<const std::uint8_t>) {
+                                      r->done = true;
+                                      r->status = s;
+                                    },
+                                    &id);
+    return std::make_pair(err, id);
+  });
+  REQUIRE_FALSE(e);
+  CHECK(a.on([&, rid = rid] { return a.transport->cancel(rid); }));
+  CHECK_FALSE(a.on([&, rid = rid] { return a.transport->cancel(rid); }));
+  // Past the would-be deadline, still no callback.
+  CHECK_FALSE(wait_until([&] { return a.on([&] { return r->done; }); }, 300ms));
+}
+
+TEST_CASE("many requests in flight complete once each", "[transport]") {
+  IoThread t;
+  TestNode a(t.io), b(t.io, {}, echo_handler());
+  connect(a, b);
+  std::vector<std::shared_ptr<Outcome>> rs;
+  for (int i = 0; i < 200; ++i) rs.push_back(a.request(b.id.hex(), "/echo/1", std::to_string(i)));
+  for (int i = 0; i < 200; ++i) {
+    auto o = a.wait_outcome(rs[static_cast<std::size_t>(i)]);
+    CHECK(o.payload == "echo:" + std::to_string(i));
+    CHECK(o.calls == 1);
+  }
+}
+
+TEST_CASE("large payloads cross intact", "[transport]") {
+  IoThread t;
+  TestNode a(t.io), b(t.io, {}, echo_handler());
+  connect(a, b);
+  std::string big(3 * 1024 * 1024 + 17, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 31 + i / 7);
+  auto r = a.wait_outcome(a.request(b.id.hex(), "/echo/1", big));
+  REQUIRE(r.status == BUTTER_OK);
+  CHECK(r.payload == "echo:" + big);
+}
+
+TEST_CASE("idle connections are closed when idle_timeout is set", "[transport]") {
+  IoThread t;
+  TestNode a(t.io, [](TransportOptions& o) { o.idle_timeout = std::chrono::milliseconds(100); });
+  TestNode b(t.io);
+  connect(a, b);
+  REQUIRE(a.wait([](TestNode& n) { return n.downs.size() == 1; }));
+  CHECK(a.on([&] { return a.downs.at(0).second; }) == "idle");
+}
