@@ -53,7 +53,7 @@ Error TransportImpl::start() {
         } else {
           acceptors_.push_back(acceptor);
           listen_uris_.push_back(format_tcp_endpoint(local.address().to_string(), local.port()));
-          spdlog::info("{} listening on {}", log_, listen_uris_.back());
+          spdlog::debug("{} listening on {}", log_, listen_uris_.back());
         }
       }
     }
@@ -230,7 +230,7 @@ TransportImpl::ConnPtr TransportImpl::dial(const std::string& uri, const Endpoin
     }
     dialer_pipe = std::make_shared<DialerPipe>(strand_, d->second, uri);
     if (auto why = dialer_pipe->open(); !why.empty()) {
-      spdlog::info("{} dial {} failed: {}", log_, uri, why);
+      spdlog::debug("{} dial {} failed: {}", log_, uri, why);
       error = Error::make(BUTTER_E_UNAVAILABLE, "dial " + uri + " failed: " + why);
       return nullptr;
     }
@@ -286,7 +286,7 @@ void TransportImpl::connection_hello(Connection& c, const Hello& hello) {
   if (!c.dial_uri().empty()) uri_peer_[c.dial_uri()] = hello.id;
   for (auto& [rid, p] : pending_)
     if (p.connection == c.id()) p.peer = hello.id;
-  spdlog::info("{} {} connection {} to {} at {}", log_, c.outbound() ? "outbound" : "inbound", c.id(),
+  spdlog::debug("{} {} connection {} to {} at {}", log_, c.outbound() ? "outbound" : "inbound", c.id(),
                hello.id.short_hex(), c.remote_address());
 
   if (first && handlers_.on_peer_up) {
@@ -317,9 +317,9 @@ void TransportImpl::connection_closed(Connection& c, const std::string& reason) 
     list.erase(std::remove(list.begin(), list.end(), c.id()), list.end());
     last = list.empty();
     if (last) peers_.erase(peer);
-    spdlog::info("{} connection {} to {} closed: {}", log_, c.id(), peer.short_hex(), reason);
+    spdlog::debug("{} connection {} to {} closed: {}", log_, c.id(), peer.short_hex(), reason);
   } else {
-    spdlog::info("{} connection {} to {} closed before HELLO: {}", log_, c.id(), c.remote_address(), reason);
+    spdlog::debug("{} connection {} to {} closed before HELLO: {}", log_, c.id(), c.remote_address(), reason);
   }
 
   std::vector<std::uint64_t> failed;
