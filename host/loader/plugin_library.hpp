@@ -81,6 +81,8 @@ class PluginRegistry {
   // Drops cached libraries no node uses any more (unloading them), and forgets the files refused
   // while scanning, so that a fixed file is tried again.
   void collect_unused();
+  // Drops `library` from the cache (hot swap retires it); unloaded once nobody else holds it.
+  void forget(const std::shared_ptr<PluginLibrary>& library);
 
   // Number of libraries currently cached (loaded).
   std::size_t size() const { return libraries_.size(); }

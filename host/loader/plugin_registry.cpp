@@ -115,4 +115,10 @@ void PluginRegistry::collect_unused() {
   refused_.clear();
 }
 
+void PluginRegistry::forget(const std::shared_ptr<PluginLibrary>& library) {
+  for (auto it = libraries_.begin(); it != libraries_.end();) {
+    it = it->second == library ? libraries_.erase(it) : std::next(it);
+  }
+}
+
 }  // namespace butter::host

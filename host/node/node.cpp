@@ -83,6 +83,7 @@ void Node::load_identity() {
 
 bool Node::prepare(Diagnostics& diags) {
   prepared_.clear();
+  sources_.clear();
   auto path = search_path(core_->manifest);
   std::size_t before = diags.items.size();
   for (const auto& spec : core_->manifest.plugins) {
@@ -91,7 +92,12 @@ bool Node::prepare(Diagnostics& diags) {
     pp.spec = spec;
     Error err;
     if (!spec.file.empty()) {
-      pp.library = registry_.load_file(spec.file, err);
+      if (shadow_loading_) {
+        std::string shadow = make_shadow_copy(spec.file, err);
+        if (!shadow.empty()) pp.library = PluginLibrary::load(shadow, err);
+      } else {
+        pp.library = registry_.load_file(spec.file, err);
+      }
       if (pp.library) {
         if (spec.plugin_id.empty()) {
           if (pp.library->plugins().size() != 1) {
@@ -116,6 +122,7 @@ bool Node::prepare(Diagnostics& diags) {
       continue;
     }
     validate_plugin_config(spec, pp.info->config_schema, diags);
+    sources_[spec.instance] = spec.file.empty() ? pp.library->path() : spec.file;
     prepared_.push_back(std::move(pp));
   }
   std::vector<GraphNode> graph;

@@ -14,11 +14,13 @@
 #include "core/status.hpp"
 #include "loader/plugin_library.hpp"
 #include "manifest/manifest.hpp"
+#include "node/hot_swap.hpp"
 #include "node/node_core.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <future>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,6 +63,18 @@ class Node {
     return fut.get();
   }
 
+  // Hot swap (hot_swap.hpp): replaces the running instance `instance` by a new build of its
+  // plugin from `new_file`. Returns an error (and the old build keeps serving) when the file
+  // cannot be loaded or the new instance cannot be activated. `report` may be null.
+  Error replace_plugin(const std::string& instance, const std::string& new_file, SwapReport* report,
+                       const SwapOptions& options = {});
+  // Development mode: load `file = ...` plugins from shadow copies (never the file itself), so
+  // that a build overwriting the file in place cannot crash the node. Call before prepare().
+  void set_shadow_loading(bool on) { shadow_loading_ = on; }
+  // Each prepared instance and the file its plugin comes from (the file a developer rebuilds; not
+  // the shadow copy).
+  std::map<std::string, std::string> plugin_files() const { return sources_; }
+
   // The plugin search path this manifest resolves to (plugin_path, then the defaults).
   static std::vector<std::string> search_path(const Manifest& m);
 
@@ -75,6 +89,8 @@ class Node {
   std::vector<std::size_t> order_;
   bool prepared_ok_ = false;
   bool running_ = false;
+  bool shadow_loading_ = false;
+  std::map<std::string, std::string> sources_;  // instance -> source file
 };
 
 }  // namespace butter::host

@@ -24,7 +24,9 @@
 #include <butter/ext/timer.h>
 
 #include <chrono>
+#include <deque>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -98,6 +100,16 @@ struct HttpSlot {
   HttpResponder responder;
 };
 
+// An inbound message or request for a protocol held during a hot swap, dispatched once the swap
+// is over (to whichever instance then handles the protocol).
+struct HeldFrame {
+  bool is_request = false;
+  NodeId from;
+  std::string protocol;
+  std::vector<std::uint8_t> payload;
+  ReplyToken token;
+};
+
 struct NodeCore : std::enable_shared_from_this<NodeCore> {
   NodeCore(IoContext& io_context, Manifest m)
       : io(io_context), strand(boost::asio::make_strand(io_context)), manifest(std::move(m)) {}
@@ -125,6 +137,9 @@ struct NodeCore : std::enable_shared_from_this<NodeCore> {
   std::map<std::uint64_t, std::weak_ptr<PluginInstance>> http_routes;
   std::map<std::uint64_t, DialStream> dial_streams;
   std::map<std::uint64_t, EventSubscription> event_subscriptions;
+  // Hot swap: protocols whose inbound frames are queued instead of dispatched (see hot_swap.cpp).
+  std::set<std::string> held_protocols;
+  std::deque<HeldFrame> held_frames;
   std::uint64_t next_id = 1;
   std::uint64_t fresh_id() { return next_id++; }
 

@@ -3,8 +3,13 @@
 #include "node/node_core.hpp"
 #include "services/extensions.hpp"
 
+#include <butter/ext/state.h>
+
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
 
 #include <filesystem>
 
@@ -110,6 +115,102 @@ void PluginInstance::stop() {
   if (state_ != InstanceState::Failed) state_ = InstanceState::Stopped;
   release_registrations();
   destroy_plugin();
+}
+
+namespace {
+
+butter_status state_write(const butter_ostream* stream, butter_bytes bytes) {
+  if (!stream || !stream->ctx) return BUTTER_E_INVALID;
+  if (bytes.len == 0) return BUTTER_OK;
+  if (!bytes.data) return BUTTER_E_INVALID;
+  try {
+    static_cast<std::string*>(stream->ctx)->append(reinterpret_cast<const char*>(bytes.data), bytes.len);
+    return BUTTER_OK;
+  } catch (...) {
+    return BUTTER_E_NOMEM;
+  }
+}
+
+struct StateReader {
+  const std::string* text;
+  std::size_t pos = 0;
+};
+
+butter_status state_read(const butter_istream* stream, uint8_t* buffer, size_t capacity, size_t* out_read) {
+  if (!stream || !stream->ctx || !out_read || (!buffer && capacity)) return BUTTER_E_INVALID;
+  auto* r = static_cast<StateReader*>(stream->ctx);
+  std::size_t n = std::min(capacity, r->text->size() - r->pos);
+  if (n) std::memcpy(buffer, r->text->data() + r->pos, n);
+  r->pos += n;
+  *out_read = n;
+  return BUTTER_OK;
+}
+
+}  // namespace
+
+Error PluginInstance::stop_and_save(std::string& state, bool& saved) {
+  state.clear();
+  saved = false;
+  if (!plugin_) return Error::make(BUTTER_E_UNAVAILABLE, "the instance is not active");
+  if (state_ == InstanceState::Started) {
+    try {
+      plugin_->stop(plugin_);
+    } catch (...) {
+      spdlog::error("[{}] plugin '{}': stop threw; destroying it anyway", core_.manifest.node.name, name());
+    }
+  }
+  if (state_ != InstanceState::Failed) state_ = InstanceState::Stopped;
+  Error result;
+  const void* ext = nullptr;
+  try {
+    ext = plugin_->get_extension(plugin_, BUTTER_EXT_STATE);
+  } catch (...) {
+    ext = nullptr;
+  }
+  const auto* st = static_cast<const butter_state_v1*>(ext);
+  if (st && st->save) {
+    butter_ostream out{&state, &state_write};
+    butter_status s = BUTTER_E_INTERNAL;
+    try {
+      s = st->save(plugin_, &out);
+    } catch (...) {
+      s = BUTTER_E_INTERNAL;
+    }
+    if (s == BUTTER_OK) {
+      saved = true;
+    } else {
+      state.clear();
+      result = Error::make(s, std::string("saving the state failed: ") + status_name(s));
+    }
+  }
+  release_registrations();
+  destroy_plugin();
+  return result;
+}
+
+Error PluginInstance::load_state(const std::string& state) {
+  if (!active()) return Error::make(BUTTER_E_UNAVAILABLE, "the instance is not active");
+  const void* ext = nullptr;
+  if (!invoke("get_extension", [&] { ext = plugin_->get_extension(plugin_, BUTTER_EXT_STATE); })) {
+    return Error::make(BUTTER_E_INTERNAL, failure_);
+  }
+  const auto* st = static_cast<const butter_state_v1*>(ext);
+  if (!st || !st->load) {
+    spdlog::warn("[{}] plugin '{}': the new build does not serve {}; the old state ({} bytes) is dropped",
+                 core_.manifest.node.name, name(), BUTTER_EXT_STATE, state.size());
+    return {};
+  }
+  StateReader reader{&state, 0};
+  butter_istream in{&reader, &state_read};
+  butter_error err;
+  butter_error_init(&err);
+  butter_status s = BUTTER_OK;
+  if (!invoke("load_state", [&] { s = st->load(plugin_, &in, &err); })) return Error::make(BUTTER_E_INTERNAL, failure_);
+  if (s != BUTTER_OK) {
+    isolate("it refused the state: " + error_text(err, s));
+    return Error::make(s, failure_);
+  }
+  return {};
 }
 
 void PluginInstance::isolate(const std::string& reason) {

@@ -41,6 +41,7 @@ class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
   const butter_host* host() const { return &host_; }
   const butter_plugin* plugin() const { return plugin_; }
   NodeCore& core() { return core_; }
+  const std::shared_ptr<PluginLibrary>& library() const { return library_; }
   // Serving callbacks: created, initialized or started, not failed/stopped.
   bool active() const;
 
@@ -49,6 +50,13 @@ class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
   Error init();
   Error start();
   void stop();     // stop (if started), cancel registrations, destroy
+  // Hot swap, old side: stop (if started), then save the state through butter.state/1 into
+  // `state` (`saved` false when the plugin does not serve it), then cancel the registrations and
+  // destroy. A failing save is logged and returned; the instance is destroyed either way.
+  Error stop_and_save(std::string& state, bool& saved);
+  // Hot swap, new side (between init and start): hands `state` to butter.state/1's load. A plugin
+  // without butter.state/1 gets nothing (logged); a refusal isolates the instance and is returned.
+  Error load_state(const std::string& state);
   // Marks the instance failed, cancels its registrations and destroys it. Safe to call from
   // within a host function the plugin called: the plugin's destroy runs later, on the strand.
   void isolate(const std::string& reason);

@@ -356,6 +356,10 @@ const butter_net_v1* net_extension() { return &kNet; }
 
 void dispatch_message(NodeCore& core, const NodeId& from, const std::string& protocol,
                       std::span<const std::uint8_t> payload) {
+  if (!core.held_protocols.empty() && core.held_protocols.count(protocol)) {
+    core.held_frames.push_back(HeldFrame{false, from, protocol, {payload.begin(), payload.end()}, {}});
+    return;
+  }
   auto it = core.protocols.find(protocol);
   if (it == core.protocols.end()) {
     core.metrics.counter_add("", "messages_unrouted_total", 1);
@@ -382,6 +386,10 @@ void dispatch_request(NodeCore& core, const NodeId& from, const std::string& pro
     core.transport->reply(token, status,
                           std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(why.data()), why.size()));
   };
+  if (!core.held_protocols.empty() && core.held_protocols.count(protocol)) {
+    core.held_frames.push_back(HeldFrame{true, from, protocol, {payload.begin(), payload.end()}, token});
+    return;
+  }
   auto it = core.protocols.find(protocol);
   if (it == core.protocols.end()) {
     core.metrics.counter_add("", "messages_unrouted_total", 1);
@@ -437,9 +445,12 @@ void release_net(PluginInstance& instance) {
   for (auto slot : regs.reply_tokens) {
     auto it = core.reply_slots.find(slot);
     if (it == core.reply_slots.end()) continue;
-    static const std::string why = "the handler stopped before answering";
+    // A failed (isolated) plugin is an internal error for the requester; a stopped one is gone.
+    bool failed = instance.state() == InstanceState::Failed;
+    std::string why = failed ? "the plugin handling this request failed: " + instance.failure()
+                             : std::string("the handler stopped before answering");
     if (core.transport) {
-      core.transport->reply(it->second.token, BUTTER_E_UNAVAILABLE,
+      core.transport->reply(it->second.token, failed ? BUTTER_E_INTERNAL : BUTTER_E_UNAVAILABLE,
                             std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(why.data()), why.size()));
     }
     core.reply_slots.erase(it);

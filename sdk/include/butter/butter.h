@@ -18,6 +18,8 @@
  *     pointer + length. Nothing is freed by the side that did not allocate it.
  *   - Growth: structs that may grow start with struct_size; published vtables are frozen and
  *     growth is a new extension id served beside the old one.
+ *   - Ids the host hands out (timers, requests, reply tokens, sockets, routes, watches,
+ *     subscriptions) are never reused within a node's lifetime, so a stale cancel is harmless.
  *   - No C++ type and no exception crosses this boundary. */
 #ifndef BUTTER_BUTTER_H
 #define BUTTER_BUTTER_H

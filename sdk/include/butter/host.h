@@ -29,7 +29,8 @@ struct butter_host {
 
   /* [any-thread] Schedules `fn(user)` on the node's executor (the only way in from a thread the
    * plugin started). Returns BUTTER_E_UNAVAILABLE when the instance is stopping; then fn is not
-   * called. */
+   * called. A post accepted with BUTTER_OK is still dropped (fn not called) when the instance
+   * stops before it runs: whatever `user` owns must then be freed by the plugin's stop/destroy. */
   butter_status (*post)(const butter_host* host, void (*fn)(void* user), void* user);
 };
 

@@ -78,3 +78,17 @@ TEST_CASE("a stopped node is evicted from the others' caches") {
   CHECK(wait_until([&] { return a.counter("peers", "knownhosts_hosts") == 0; }, std::chrono::seconds(10)));
   CHECK(a.counter("peers", "knownhosts_evicted_total") == 1);
 }
+
+TEST_CASE("the discovery plugins run on nodes without an HTTP endpoint") {
+  host::Runtime rt(2);
+  host::PluginRegistry registry;
+  auto port = fresh_port();
+  auto no_http = [&](const std::string& name) {
+    return "[node]\nname = \"" + name + "\"\nlisten = [\"tcp://127.0.0.1:0\"]\nhttp = \"\"\n" + lan_plugins(port);
+  };
+  TestNode a(rt, registry, no_http("a"));
+  TestNode b(rt, registry, no_http("b"));
+  CHECK(a.plugin_state("peers") == "started");
+  CHECK(wait_until([&] { return a.counter("peers", "knownhosts_hosts") == 1 && b.counter("peers", "knownhosts_hosts") == 1; },
+                   std::chrono::seconds(10)));
+}

@@ -196,7 +196,11 @@ class Http {
 
   // True when the host offers butter.http/1 (a node may still have no HTTP endpoint: then
   // route() throws Error(BUTTER_E_UNAVAILABLE)).
-  bool available() const noexcept { return core_->ext.http != nullptr; }
+  // True when the host offers butter.http/1 AND this node has an HTTP endpoint (a node may run
+  // with `http = ""`): check it before registering optional routes.
+  bool available() const noexcept {
+    return core_->ext.http != nullptr && core_->ext.http->base_url(core_->host).len > 0;
+  }
 
   // Routes `method` ("GET", "POST", "*" for any) on `path`. Throws Error when refused.
   Route route(std::string_view method, std::string_view path, HttpHandler fn, Match match = Match::Exact) {

@@ -32,6 +32,9 @@
 
 #include <chrono>
 #include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
 
 namespace butter {
 
@@ -122,9 +125,17 @@ class Plugin {
   // Returns BUTTER_E_UNAVAILABLE (and drops fn) when the instance is stopping.
   Status post(std::function<void()> fn) const {
     if (!core_.host || !core_.host->post) return Status(BUTTER_E_UNSUPPORTED);
-    auto* job = new Posted{&core_, std::move(fn)};
-    const butter_status st = core_.host->post(core_.host, &Plugin::c_posted, job);
-    if (st != BUTTER_OK) delete job;
+    auto job = std::make_unique<Posted>(Posted{const_cast<Plugin*>(this), std::move(fn)});
+    Posted* raw = job.get();
+    {
+      std::lock_guard<std::mutex> lock(posted_mutex_);
+      posted_.emplace(raw, std::move(job));
+    }
+    const butter_status st = core_.host->post(core_.host, &Plugin::c_posted, raw);
+    if (st != BUTTER_OK) {
+      std::lock_guard<std::mutex> lock(posted_mutex_);
+      posted_.erase(raw);
+    }
     return Status(st);
   }
 
@@ -149,14 +160,27 @@ class Plugin {
   }
 
  private:
+  // A posted job is owned here until it runs: when the instance stops first, the host drops the
+  // call and the job is freed with the instance instead of leaking.
   struct Posted {
-    detail::Core* core;
+    Plugin* self;
     std::function<void()> fn;
   };
   static void c_posted(void* user) noexcept {
-    std::unique_ptr<Posted> job(static_cast<Posted*>(user));
-    job->core->guarded("posted function", [&] { job->fn(); });
+    auto* raw = static_cast<Posted*>(user);
+    Plugin* self = raw->self;
+    std::unique_ptr<Posted> job;
+    {
+      std::lock_guard<std::mutex> lock(self->posted_mutex_);
+      auto it = self->posted_.find(raw);
+      if (it == self->posted_.end()) return;
+      job = std::move(it->second);
+      self->posted_.erase(it);
+    }
+    self->core_.guarded("posted function", [&] { job->fn(); });
   }
+  mutable std::mutex posted_mutex_;
+  mutable std::map<Posted*, std::unique_ptr<Posted>> posted_;
 
   static butter_status c_init(const butter_plugin* p, butter_error* err) noexcept {
     Plugin* self = from(p);

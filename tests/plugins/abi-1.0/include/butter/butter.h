@@ -1,0 +1,43 @@
+/* butter/butter.h — the whole C ABI of Butter, version 1. Read top to bottom:
+ *
+ *   version.h   the ABI version and the loading rule
+ *   status.h    status codes, the caller-owned error, borrowed strings and bytes
+ *   entry.h     the single exported symbol, butter_entry
+ *   host.h      what the host hands each instance; extensions by id
+ *   plugin.h    descriptors, the factory, the instance lifecycle
+ *   ext/        the host's services: log, node, config, timer, net, datagram, fd, http,
+ *               metrics, services (broker), events (pub/sub within a node), and the
+ *               plugin-side state extension
+ *   iface/      interfaces that plugins provide to each other (peers, ...): include the ones you
+ *               use, e.g. <butter/iface/peers.h>
+ *
+ * Rules that hold everywhere:
+ *   - Thread tags: [node] = called on / only callable from the node's executor (calls are serial
+ *     per node, so plugin code needs no locks); [any-thread]; [main] = the host's loading thread.
+ *   - Ownership: parameters are borrowed for the call; copy what you keep. Strings are UTF-8
+ *     pointer + length. Nothing is freed by the side that did not allocate it.
+ *   - Growth: structs that may grow start with struct_size; published vtables are frozen and
+ *     growth is a new extension id served beside the old one.
+ *   - No C++ type and no exception crosses this boundary. */
+#ifndef BUTTER_BUTTER_H
+#define BUTTER_BUTTER_H
+
+#include "butter/version.h"
+#include "butter/status.h"
+#include "butter/entry.h"
+#include "butter/host.h"
+#include "butter/plugin.h"
+#include "butter/ext/log.h"
+#include "butter/ext/node.h"
+#include "butter/ext/config.h"
+#include "butter/ext/timer.h"
+#include "butter/ext/net.h"
+#include "butter/ext/datagram.h"
+#include "butter/ext/fd.h"
+#include "butter/ext/http.h"
+#include "butter/ext/metrics.h"
+#include "butter/ext/services.h"
+#include "butter/ext/state.h"
+#include "butter/ext/events.h"
+
+#endif

@@ -1,0 +1,120 @@
+/* butter/ext/net.h — "butter.net/1": messages between nodes.
+ *
+ * Peers are named by node id (64 hex digits) or by endpoint URI ("tcp://198.18.0.2:7000"); a
+ * URI is dialled when not yet connected. Connections are persistent and keyed by node id after a
+ * HELLO. A message is addressed to a protocol id ("/butter/pcg/1"); each protocol has at most one
+ * handler per node. Requests carry a deadline and complete exactly once.
+ *
+ * Backpressure: when a connection's outgoing queue is full, send/request return BUTTER_E_AGAIN;
+ * nothing is queued without bound.
+ *
+ * When the instance stops, the host unregisters its handlers and watchers and cancels its pending
+ * requests silently (their callbacks are not called). */
+#ifndef BUTTER_EXT_NET_H
+#define BUTTER_EXT_NET_H
+
+#include "butter/host.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BUTTER_EXT_NET "butter.net/1"
+
+typedef struct butter_net_message {
+  uint32_t struct_size;  /* sizeof(butter_net_message) as the host built it */
+  butter_str from;       /* sender node id, 64 hex digits */
+  butter_str protocol;   /* protocol id */
+  butter_bytes payload;  /* on an error response: the error text */
+  uint64_t reply_token;  /* non-zero for a request: pass it to reply() once; 0 for one-way */
+} butter_net_message;
+
+/* [node] A message for a protocol this instance handles. Everything in `msg` is borrowed for the
+ * call; a request may be answered later with msg->reply_token. */
+typedef void (*butter_net_handler_fn)(void* user, const butter_net_message* msg);
+
+/* [node] A request completed: status BUTTER_OK and the reply, or an error (BUTTER_E_TIMEOUT,
+ * BUTTER_E_UNAVAILABLE when the connection dropped, BUTTER_E_NOT_FOUND when the peer has no handler
+ * for the protocol, or the status the remote handler replied with). `reply` is borrowed. */
+typedef void (*butter_net_response_fn)(void* user, butter_status status, const butter_net_message* reply);
+
+/* [node] Outcome of connect(): the peer's node id on success (borrowed). */
+typedef void (*butter_net_connect_fn)(void* user, butter_status status, butter_str node_id);
+
+enum { BUTTER_PEER_UP = 1, BUTTER_PEER_DOWN = 2 };
+
+/* [node] A peer connected (HELLO done) or its last connection closed. Borrowed strings. */
+typedef void (*butter_net_peer_fn)(void* user, int32_t event, butter_str node_id);
+
+typedef struct butter_net_peer_info {
+  uint32_t struct_size;     /* set by the caller */
+  butter_str node_id;       /* valid for the current callback only */
+  uint32_t endpoint_count;  /* endpoints the peer advertised */
+  const butter_str* endpoints;
+  butter_str remote_address; /* the socket's remote address as seen from here */
+  int32_t outbound;          /* non-zero when this node dialled */
+} butter_net_peer_info;
+
+/* A byte stream for a URI scheme the host does not know (the NAT plugin's "relay://"). The host
+ * runs its HELLO and framing over it exactly as over TCP. The stream id is chosen by the host.
+ * All calls [node]. */
+typedef struct butter_net_dialer {
+  uint32_t struct_size;
+  void* user;
+  /* Opens a stream to `uri`; later report bytes with stream_deliver and the end with
+   * stream_closed, using `stream_id`. Return an error to fail the dial at once. */
+  butter_status (*dial)(void* user, butter_str uri, uint64_t stream_id);
+  /* Sends bytes on the stream (borrowed: copy them). BUTTER_E_AGAIN when full. */
+  butter_status (*write)(void* user, uint64_t stream_id, butter_bytes bytes);
+  /* The host is done with the stream. Do not call stream_* for it afterwards. */
+  void (*close)(void* user, uint64_t stream_id);
+} butter_net_dialer;
+
+typedef struct butter_net_v1 {
+  /* [node] Routes messages for `protocol` to fn. BUTTER_E_INVALID when another instance of the
+   * node handles it already. */
+  butter_status (*handle)(const butter_host* host, butter_str protocol, butter_net_handler_fn fn, void* user,
+                          butter_error* err);
+  /* [node] Stops routing `protocol` to this instance. */
+  void (*unhandle)(const butter_host* host, butter_str protocol);
+
+  /* [node] One-way message. The payload is copied before return. */
+  butter_status (*send)(const butter_host* host, butter_str peer, butter_str protocol, butter_bytes payload,
+                        butter_error* err);
+  /* [node] Request with a deadline (timeout_ms > 0). On BUTTER_OK, fn(user, ...) is called exactly
+   * once later (never from inside this call), unless cancelled. *out_request_id may be NULL. */
+  butter_status (*request)(const butter_host* host, butter_str peer, butter_str protocol, butter_bytes payload,
+                           uint32_t timeout_ms, butter_net_response_fn fn, void* user, uint64_t* out_request_id,
+                           butter_error* err);
+  /* [node] Cancels a pending request: its callback is not called. Unknown ids are ignored. */
+  void (*cancel)(const butter_host* host, uint64_t request_id);
+  /* [node] Answers a request, now or later, exactly once. status BUTTER_OK with the reply payload,
+   * or an error status with a reason as payload. BUTTER_E_NOT_FOUND when the token is unknown,
+   * already used, or its connection is gone. */
+  butter_status (*reply)(const butter_host* host, uint64_t reply_token, butter_status status, butter_bytes payload);
+
+  /* [node] Dials `uri` (if not connected) and reports the peer's node id. */
+  butter_status (*connect)(const butter_host* host, butter_str uri, butter_net_connect_fn fn, void* user);
+  /* [node] Remembers that `node_id` is reachable at `endpoint`, so that send/request to the id
+   * can dial it. */
+  butter_status (*add_address)(const butter_host* host, butter_str node_id, butter_str endpoint);
+
+  /* [node] Connected peers: the count, then each (index < count); strings valid for the
+   * current callback only. */
+  uint32_t (*peer_count)(const butter_host* host);
+  butter_status (*peer)(const butter_host* host, uint32_t index, butter_net_peer_info* out);
+  /* [node] Calls fn on every peer up/down until the instance stops. */
+  butter_status (*watch_peers)(const butter_host* host, butter_net_peer_fn fn, void* user);
+
+  /* [node] Serves `scheme` ("relay") with a plugin's byte streams. The dialer struct is copied. */
+  butter_status (*register_dialer)(const butter_host* host, butter_str scheme, const butter_net_dialer* dialer);
+  /* [node] Bytes arrived on a stream opened by this instance's dialer (borrowed). */
+  butter_status (*stream_deliver)(const butter_host* host, uint64_t stream_id, butter_bytes bytes);
+  /* [node] The stream ended (remote closed, failed). The host closes the connection over it. */
+  void (*stream_closed)(const butter_host* host, uint64_t stream_id, butter_str reason);
+} butter_net_v1;
+
+#ifdef __cplusplus
+}
+#endif
+#endif
