@@ -1,5 +1,6 @@
 // butter dev [FILE]: run one node and hot-swap its plugins when their files are rebuilt.
 #include "cli/cli.hpp"
+#include "cli/node_options.hpp"
 #include "node/node.hpp"
 #include "node/plugin_watcher.hpp"
 #include "node/runtime.hpp"
@@ -24,81 +25,34 @@ static const char* kDevUsage =
     "instance hands its state over (butter.state/1) and inbound messages wait until the new one\n"
     "serves. A build that fails to load or start is rolled back and logged; the old one keeps serving.\n"
     "\n"
-    "options:\n"
-    "  --name NAME          node name\n"
-    "  --listen URI         listen endpoint (repeatable; replaces the manifest's list)\n"
-    "  --http HOST:PORT     local HTTP endpoint (\"\" turns it off)\n"
-    "  --bootstrap URI      a peer to connect to at start (repeatable)\n"
-    "  --data-dir DIR       where the node keeps its id and its plugins' data\n"
-    "  --log-level LEVEL    trace, debug, info, warn, error\n"
-    "  --debounce-ms N      quiet time after the last change of a file before swapping (default 75)\n"
-    "  --threads N          event-loop threads (default: one per core)\n";
+    "options (those of `butter run`, and):\n"
+    "  --debounce-ms N      quiet time after the last change of a file before swapping (default 75)\n";
 
 int dev_command(int argc, char** argv) {
-  std::string file;
-  std::vector<std::string> listen, bootstrap;
-  std::optional<std::string> name, http, data_dir, log_level;
-  unsigned threads = 0;
+  NodeOptions opts;
   long debounce_ms = 75;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
-    auto value = [&](const char* flag) -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error(std::string(flag) + " needs a value");
-      return argv[++i];
-    };
+    if (a == "-h" || a == "--help") {
+      std::printf("%s%s", kDevUsage, kNodeOptionsHelp);
+      return 0;
+    }
     try {
-      if (a == "-h" || a == "--help") {
-        std::fputs(kDevUsage, stdout);
-        return 0;
-      } else if (a == "--name") {
-        name = value("--name");
-      } else if (a == "--listen") {
-        listen.push_back(value("--listen"));
-      } else if (a == "--http") {
-        http = value("--http");
-      } else if (a == "--bootstrap") {
-        bootstrap.push_back(value("--bootstrap"));
-      } else if (a == "--data-dir") {
-        data_dir = value("--data-dir");
-      } else if (a == "--log-level") {
-        log_level = value("--log-level");
-      } else if (a == "--debounce-ms") {
-        debounce_ms = std::stol(value("--debounce-ms"));
-        if (debounce_ms < 0) throw std::runtime_error("--debounce-ms must be >= 0");
-      } else if (a == "--threads") {
-        threads = static_cast<unsigned>(std::stoul(value("--threads")));
-      } else if (!a.empty() && a[0] == '-') {
-        throw std::runtime_error("unknown option " + std::string(a));
-      } else if (file.empty()) {
-        file = std::string(a);
-      } else {
-        throw std::runtime_error("more than one manifest given");
-      }
+      if (parse_node_option(argc, argv, i, opts)) continue;
+      if (a != "--debounce-ms") throw std::runtime_error("unknown option " + std::string(a));
+      if (i + 1 >= argc) throw std::runtime_error("--debounce-ms needs a value");
+      debounce_ms = std::stol(argv[++i]);
+      if (debounce_ms < 0) throw std::runtime_error("--debounce-ms must be >= 0");
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "butter dev: %s\n\n%s", e.what(), kDevUsage);
+      std::fprintf(stderr, "butter dev: %s\n\n%s%s", e.what(), kDevUsage, kNodeOptionsHelp);
       return 2;
     }
   }
-
+  int code = 0;
+  auto manifest = load_manifest_with_options(opts, "dev", code);
+  if (!manifest) return code;
+  const NodeSpec& node = manifest->node;
   Diagnostics diags;
-  auto manifest = file.empty() ? load_default_manifest(diags) : load_manifest_file(file, diags);
-  if (!manifest) {
-    std::fputs(diags.to_string().c_str(), stderr);
-    return 1;
-  }
-  NodeSpec& node = manifest->node;
-  if (name) node.name = *name;
-  if (!listen.empty()) node.listen = listen;
-  if (http) node.http = *http;
-  for (auto& b : bootstrap) node.bootstrap.push_back(b);
-  if (data_dir) node.data_dir = *data_dir;
-  if (log_level) node.log_level = *log_level;
-  auto lvl = spdlog::level::from_str(node.log_level);
-  if (lvl == spdlog::level::off && node.log_level != "off") {
-    std::fprintf(stderr, "butter dev: unknown log level '%s'\n", node.log_level.c_str());
-    return 2;
-  }
-  spdlog::set_level(lvl);
 
   sigset_t signals;
   sigemptyset(&signals);
@@ -110,7 +64,7 @@ int dev_command(int argc, char** argv) {
   int status = 0;
   {
     PluginRegistry registry;
-    Runtime runtime(threads);
+    Runtime runtime(opts.threads);
     Node n(runtime.io(), *manifest, registry);
     n.set_shadow_loading(true);  // never map the file a build rewrites
     if (!n.prepare(diags)) {
@@ -129,12 +83,7 @@ int dev_command(int argc, char** argv) {
         spdlog::info("[{}] plugin '{}': watching {}", node.name, instance, path);
       }
     }
-    std::string url = n.http_url();
-    std::printf("butter: node %s (%s) running in dev mode; listening on", n.id_hex().c_str(), node.name.c_str());
-    for (const auto& ep : n.listen_endpoints()) std::printf(" %s", ep.c_str());
-    if (!url.empty()) std::printf("; status at %s/status", url.c_str());
-    std::printf("\n");
-    std::fflush(stdout);
+    print_running(n, " in dev mode");
 
     const timespec zero{0, 0};
     for (;;) {
