@@ -54,12 +54,7 @@ int dev_command(int argc, char** argv) {
   const NodeSpec& node = manifest->node;
   Diagnostics diags;
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  sigset_t signals = block_stop_signals();
 
   int status = 0;
   {

@@ -79,6 +79,16 @@ std::optional<Manifest> load_manifest_with_options(const NodeOptions& o, const c
   return manifest;
 }
 
+sigset_t block_stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
+
 void print_running(Node& node, const char* mode) {
   std::string url = node.http_url();
   std::printf("butter: node %s (%s) running%s; listening on", node.id_hex().c_str(), node.name().c_str(), mode);

@@ -3,6 +3,7 @@
 #pragma once
 #include "manifest/manifest.hpp"
 
+#include <csignal>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,10 @@ bool parse_node_option(int argc, char** argv, int& i, NodeOptions& o);
 // Loads the manifest, applies the overrides and sets the log level. Prints what is wrong to stderr
 // prefixed with `command` and returns nullopt, with the exit code in `exit_code`.
 std::optional<Manifest> load_manifest_with_options(const NodeOptions& o, const char* command, int& exit_code);
+
+// Blocks SIGINT and SIGTERM in the calling thread (event-loop threads started later inherit the
+// mask) and ignores SIGPIPE; returns the set, for sigwait / sigtimedwait.
+sigset_t block_stop_signals();
 
 // "butter: node <id> (<name>) running<mode>; listening on ...; status at .../status"
 void print_running(Node& node, const char* mode);

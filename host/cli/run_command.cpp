@@ -42,12 +42,7 @@ int run_command(int argc, char** argv) {
   const std::string name = manifest->node.name;
 
   // Signals are taken synchronously by this thread; the event-loop threads inherit the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  sigset_t signals = block_stop_signals();
 
   PluginRegistry registry;
   Runtime runtime(opts.threads);

@@ -8,7 +8,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <future>
 #include <memory>
+#include <span>
 #include <string>
 
 namespace butter::test {
@@ -76,5 +78,30 @@ class TestNode {
  private:
   std::unique_ptr<host::Node> node_;
 };
+
+// The outcome of a request sent with request_from().
+struct Answer {
+  std::int32_t status = 1;
+  std::string payload;
+};
+
+// Sends a request from `from`'s transport (on its strand) to `peer` (URI or node id) and waits
+// for the answer, or for the deadline plus a margin (then the test fails).
+inline Answer request_from(TestNode& from, const std::string& peer, const std::string& protocol,
+                           const std::string& payload, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  auto result = std::make_shared<std::promise<Answer>>();
+  auto fut = result->get_future();
+  from->on_strand([&] {
+    auto e = from->core()->transport->request(
+        peer, protocol, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()),
+        timeout, [result](std::int32_t status, const host::NodeId&, std::span<const std::uint8_t> body) {
+          result->set_value(Answer{status, std::string(body.begin(), body.end())});
+        });
+    if (e) result->set_value(Answer{e.code, e.message});
+    return 0;
+  });
+  REQUIRE(fut.wait_for(timeout + std::chrono::seconds(2)) == std::future_status::ready);
+  return fut.get();
+}
 
 }  // namespace butter::test

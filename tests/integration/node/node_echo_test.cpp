@@ -7,30 +7,10 @@ using namespace butter;
 using namespace butter::test;
 
 namespace {
-
-struct Reply {
-  std::int32_t status = 1;
-  std::string payload;
-};
-
-// Sends a request from `from`'s transport (on its strand) and waits for the answer.
-Reply request(TestNode& from, const std::string& peer, const std::string& protocol, const std::string& payload,
-              std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-  auto result = std::make_shared<std::promise<Reply>>();
-  auto fut = result->get_future();
-  from->on_strand([&] {
-    auto e = from->core()->transport->request(
-        peer, protocol, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()),
-        timeout, [result](std::int32_t status, const host::NodeId&, std::span<const std::uint8_t> body) {
-          result->set_value(Reply{status, std::string(body.begin(), body.end())});
-        });
-    if (e) result->set_value(Reply{e.code, e.message});
-    return 0;
-  });
-  REQUIRE(fut.wait_for(timeout + std::chrono::seconds(2)) == std::future_status::ready);
-  return fut.get();
+using Reply = Answer;
+Reply request(TestNode& from, const std::string& peer, const std::string& protocol, const std::string& payload) {
+  return request_from(from, peer, protocol, payload);
 }
-
 }  // namespace
 
 TEST_CASE("two nodes in one process echo through the C++ echo plugin") {

@@ -47,20 +47,7 @@ TEST_CASE("a handler that throws at run time is isolated and its requester is an
                                         plugin_table("echo", "butter.example.echo")));
   TestNode b(rt, registry, loopback_manifest("b"));
   REQUIRE(a.plugin_state("thrower") == "started");
-  auto ask = [&](const std::string& protocol) {
-    auto result = std::make_shared<std::promise<std::int32_t>>();
-    auto fut = result->get_future();
-    b->on_strand([&] {
-      auto e = b->core()->transport->request(a.endpoint(), protocol, std::span<const std::uint8_t>(), std::chrono::seconds(5),
-                                             [result](std::int32_t st, const host::NodeId&, std::span<const std::uint8_t>) {
-                                               result->set_value(st);
-                                             });
-      if (e) result->set_value(e.code);
-      return 0;
-    });
-    REQUIRE(fut.wait_for(std::chrono::seconds(7)) == std::future_status::ready);
-    return fut.get();
-  };
+  auto ask = [&](const std::string& protocol) { return request_from(b, a.endpoint(), protocol, "").status; };
   CHECK(ask("/test/throw/1") == BUTTER_E_INTERNAL);
   CHECK(a.plugin_state("thrower") == "failed");
   CHECK(ask("/test/throw/1") == BUTTER_E_NOT_FOUND);  // its handler is gone with it

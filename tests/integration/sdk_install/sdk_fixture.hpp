@@ -108,27 +108,10 @@ inline bool read_running_line(Process& p, RunningNode& out) {
   return true;
 }
 
-// Sends a request from `from` (an in-process node) to `peer` and waits for the answer.
-struct Answer {
-  std::int32_t status = 1;
-  std::string payload;
-};
-
+// request_from() and Answer come from support/test_node.hpp.
 inline Answer request(TestNode& from, const std::string& peer, const std::string& protocol, const std::string& payload,
                       std::chrono::milliseconds timeout = 5s) {
-  auto result = std::make_shared<std::promise<Answer>>();
-  auto fut = result->get_future();
-  from->on_strand([&] {
-    auto e = from->core()->transport->request(
-        peer, protocol, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()),
-        timeout, [result](std::int32_t status, const host::NodeId&, std::span<const std::uint8_t> body) {
-          result->set_value(Answer{status, std::string(body.begin(), body.end())});
-        });
-    if (e) result->set_value(Answer{e.code, e.message});
-    return 0;
-  });
-  REQUIRE(fut.wait_for(timeout + 2s) == std::future_status::ready);
-  return fut.get();
+  return request_from(from, peer, protocol, payload, timeout);
 }
 
 inline std::string read_text(const std::string& path) { return file_contents(path); }
