@@ -236,8 +236,9 @@ TEST_CASE("the bed script cleans up after failures and stale beds", "[netns]") {
       dead = p.pid();
     }
     const std::string stale = "bt" + std::to_string(dead) + "x0";
+    // `up` succeeding proves the stale bed was made. Another test process building a bed right now
+    // may reap it before we look (that is the behaviour under test), so do not assert it is still there.
     REQUIRE(bed_script({"up", "--prefix", stale, "--hosts", "1"}, logs("stale.log"), &out) == 0);
-    CHECK_FALSE(NetnsBed::namespaces_with_prefix(stale).empty());
     {
       NetnsBed bed({.hosts = 1});
       CHECK(NetnsBed::namespaces_with_prefix(stale).empty());
