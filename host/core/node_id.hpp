@@ -1,6 +1,6 @@
 // NodeId: the 32-byte identity of a node, shown as 64 lowercase hex digits.
-// Today it is random (persisted in the data dir when there is one); the identity issue derives it
-// from the node's Ed25519 public key, which is also 32 bytes, so the wire format will not change.
+// It is the node's Ed25519 public key (see core/identity.hpp); random() remains for tests and
+// for ids that are never authenticated (plaintext debugging mode).
 #pragma once
 #include <array>
 #include <cstdint>

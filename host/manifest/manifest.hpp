@@ -11,6 +11,7 @@
 //   log_level = "info"
 //   plugin_path = ["../plugins"]     # relative to the executable's directory, or absolute
 //   bootstrap = ["tcp://127.0.0.1:7001"]
+//   insecure_plaintext = false       # DEBUGGING ONLY: no encryption/authentication; both sides must agree
 //
 //   [plugins.echo]
 //   plugin = "butter.example.echo"   # by id, searched on plugin_path ...
@@ -88,6 +89,9 @@ struct NodeSpec {
   std::vector<std::string> plugin_path;
   std::vector<std::string> bootstrap;
   std::uint64_t max_frame_bytes = 16ull * 1024 * 1024;
+  // DEBUGGING ONLY: connections carry plaintext, unauthenticated (TransportOptions::plaintext).
+  // Peers must set it too, or connections fail. A warning is logged at start when set.
+  bool insecure_plaintext = false;
   SourcePos pos;
 };
 

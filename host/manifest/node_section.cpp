@@ -10,8 +10,9 @@ namespace butter::host::manifest_detail {
 
 namespace {
 
-constexpr std::array<std::string_view, 9> kNodeKeys{
-    "name", "listen", "http", "memory_budget", "data_dir", "log_level", "plugin_path", "bootstrap", "max_frame_bytes"};
+constexpr std::array<std::string_view, 10> kNodeKeys{
+    "name", "listen", "http", "memory_budget", "data_dir", "log_level", "plugin_path", "bootstrap", "max_frame_bytes",
+    "insecure_plaintext"};
 
 constexpr std::array<std::string_view, 7> kLogLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
 
@@ -102,6 +103,9 @@ void read_node_section(Reader& reader, const toml::table& table, NodeSpec& node)
         node.max_frame_bytes = *bytes;
       }
     }
+  }
+  if (const toml::node* v = table.get("insecure_plaintext")) {
+    if (auto b = reader.boolean(*v, "node.insecure_plaintext")) node.insecure_plaintext = *b;
   }
 }
 

@@ -54,31 +54,29 @@ std::vector<std::string> Node::search_path(const Manifest& m) {
   return out;
 }
 
-void Node::load_identity() {
-  // A node with a data dir keeps its id across restarts; without one it is new each run.
+Error Node::load_identity() {
+  // The node id is the public half of the node's Ed25519 key pair: kept in the data dir (0600)
+  // when there is one, ephemeral otherwise.
   const std::string& dir = core_->manifest.node.data_dir;
   if (!dir.empty()) {
+    // Before identities, a random id was kept in <dir>/node_id. An id must now be a public key
+    // whose secret this node holds, so that id cannot be kept: say so instead of silently changing.
     std::error_code ec;
-    fs::create_directories(dir, ec);
-    fs::path file = fs::path(dir) / "node_id";
-    std::ifstream in(file);
-    std::string text;
-    if (in && std::getline(in, text)) {
-      if (auto id = NodeId::from_hex(text)) {
-        core_->id = *id;
-        core_->id_hex = id->hex();
-        return;
-      }
-      spdlog::warn("[{}] {} does not hold a node id; making a new one", core_->manifest.node.name, file.string());
+    if (fs::exists(fs::path(dir) / "node_id", ec) && !fs::exists(fs::path(dir) / Identity::kKeyFileName, ec)) {
+      spdlog::warn("[{}] {}/node_id (from a Butter without node keys) is ignored: the node id is now its Ed25519 "
+                   "public key, kept in {}/{}; peers will see a new id",
+                   core_->manifest.node.name, dir, dir, Identity::kKeyFileName);
     }
-    core_->id = NodeId::random();
-    std::ofstream out(file, std::ios::trunc);
-    out << core_->id.hex() << "\n";
-    if (!out) spdlog::warn("[{}] cannot write {}", core_->manifest.node.name, file.string());
+    Error e;
+    auto id = Identity::load_or_create(dir, e);
+    if (!id) return e;
+    core_->identity = std::make_shared<const Identity>(std::move(*id));
   } else {
-    core_->id = NodeId::random();
+    core_->identity = std::make_shared<const Identity>(Identity::generate());
   }
+  core_->id = core_->identity->id();
   core_->id_hex = core_->id.hex();
+  return Error::ok();
 }
 
 bool Node::prepare(Diagnostics& diags) {
@@ -140,7 +138,11 @@ bool Node::prepare(Diagnostics& diags) {
 Error Node::start() {
   if (running_) return {};
   if (!prepared_ok_) return Error::make(BUTTER_E_INVALID, "the node was not prepared (or preparing it failed)");
-  load_identity();  // here, not in the constructor: `butter check` must not write the data dir
+  // Here, not in the constructor: `butter check` must not write the data dir.
+  if (Error e = load_identity()) {
+    spdlog::error("[{}] cannot load the node's identity: {}", core_->manifest.node.name, e.message);
+    return e;
+  }
   Error e = on_strand([this] { return start_on_strand(); });
   running_ = !e;
   return e;
@@ -153,7 +155,14 @@ Error Node::start_on_strand() {
   core.stopping = false;
 
   TransportOptions topts;
+  topts.identity = core.identity;
   topts.self = core.id;
+  topts.plaintext = spec.insecure_plaintext;
+  if (spec.insecure_plaintext) {
+    spdlog::warn("[{}] insecure_plaintext = true: connections are neither encrypted nor authenticated, and only "
+                 "nodes with the same setting can talk to this one (debugging only)",
+                 spec.name);
+  }
   topts.listen = spec.listen;
   topts.max_frame_bytes = spec.max_frame_bytes;
   TransportHandlers handlers;

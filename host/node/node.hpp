@@ -81,7 +81,7 @@ class Node {
  private:
   Error start_on_strand();
   void stop_on_strand();
-  void load_identity();
+  Error load_identity();
 
   std::shared_ptr<NodeCore> core_;
   PluginRegistry& registry_;

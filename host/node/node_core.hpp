@@ -117,6 +117,7 @@ struct NodeCore : std::enable_shared_from_this<NodeCore> {
   IoContext& io;
   Strand strand;
   Manifest manifest;
+  std::shared_ptr<const Identity> identity;  // set by Node::start
   NodeId id;
   std::string id_hex;  // [any-thread] after construction
   std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();  // [any-thread]

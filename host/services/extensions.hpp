@@ -26,6 +26,8 @@ const butter_http_v1* http_extension();
 const butter_metrics_v1* metrics_extension();
 const butter_services_v1* services_extension();
 const butter_events_v1* events_extension();
+const butter_identity_v1* identity_extension();
+const butter_streams_v1* streams_extension();
 
 // Per-service cleanup, called by release_instance_registrations.
 void release_timers(PluginInstance& instance);

@@ -24,6 +24,8 @@ const void* host_get_extension(const butter_host* host, const char* id) {
   if (want == BUTTER_EXT_METRICS) return metrics_extension();
   if (want == BUTTER_EXT_SERVICES) return services_extension();
   if (want == BUTTER_EXT_EVENTS) return events_extension();
+  if (want == BUTTER_EXT_IDENTITY) return identity_extension();
+  if (want == BUTTER_EXT_STREAMS) return streams_extension();
   return nullptr;
 }
 

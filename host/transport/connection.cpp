@@ -33,13 +33,15 @@ std::string Connection::remote_address() const {
   return dial_uri_;
 }
 
-void Connection::attach(std::shared_ptr<BytePipe> pipe, std::vector<std::uint8_t> hello_payload) {
+void Connection::attach(std::shared_ptr<BytePipe> pipe, std::vector<std::uint8_t> hello_payload,
+                        const Security& security) {
   if (closed_) {
     pipe->close();
     return;
   }
   dial_cancel_ = nullptr;
-  pipe_ = std::move(pipe);
+  secure_ = std::make_shared<SecurePipe>(std::move(pipe), security.identity, outbound_, security.plaintext);
+  pipe_ = secure_;
   touch();
 
   Outgoing hello;
@@ -60,7 +62,10 @@ void Connection::attach(std::shared_ptr<BytePipe> pipe, std::vector<std::uint8_t
                   if (auto self = w.lock()) self->on_data(bytes);
                 },
                 [w](const std::string& reason) {
-                  if (auto self = w.lock()) self->close(reason);
+                  auto self = w.lock();
+                  if (!self) return;
+                  if (self->stats_ && self->secure_ && self->secure_->auth_failed()) ++self->stats_->auth_failures;
+                  self->close(reason);
                 }});
   flush_writes();
 }
@@ -165,6 +170,13 @@ bool Connection::handle_frame(const FrameView& f) {
       } else {
         malformed("bad HELLO: " + h.error);
       }
+      return false;
+    }
+    if (secure_ && secure_->peer_id() && *secure_->peer_id() != h.hello->id) {
+      auto why = "peer claims id " + h.hello->id.hex() + " but holds the key of " + secure_->peer_id()->hex();
+      if (stats_) ++stats_->auth_failures;
+      spdlog::warn("{} closing connection to {}: {}", log_prefix_, remote_address(), why);
+      close(why);
       return false;
     }
     if (owner_) owner_->connection_hello(*this, *h.hello);

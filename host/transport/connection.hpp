@@ -2,8 +2,11 @@
 // exchange to close. It owns the decoder, the bounded outgoing queue and the HELLO / idle timers;
 // what frames *mean* (requests, peers) is the owner's (TransportImpl's) business.
 //
-// States: dialling (no pipe yet; frames may be queued) -> handshaking (our HELLO sent, waiting
-// for theirs) -> up (owner accepted the peer's HELLO; queued frames flow) -> closed.
+// The pipe is wrapped in a SecurePipe: the authenticated key exchange runs first, and HELLO is
+// the first frame inside the secure channel; a HELLO naming another node id than the one the
+// peer proved it holds the key of closes the connection.
+// States: dialling (no pipe yet; frames may be queued) -> handshaking (key exchange, then our
+// HELLO sent, waiting for theirs) -> up (owner accepted the peer's HELLO; queued frames flow) -> closed.
 // Everything runs on the node's strand. Asynchronous handlers hold the connection weakly or
 // strongly but never call the owner once it is closed: close() forgets the owner, so a Transport
 // that has stopped can be destroyed while handlers are still queued.
@@ -12,6 +15,7 @@
 #include "transport/byte_pipe.hpp"
 #include "transport/frame.hpp"
 #include "transport/hello.hpp"
+#include "transport/secure_pipe.hpp"
 #include "transport/transport.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -41,6 +45,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     virtual bool connection_may_idle_close(Connection& c) = 0;
   };
 
+  struct Security {
+    std::shared_ptr<const Identity> identity;  // may be null only in plaintext mode
+    bool plaintext = false;
+  };
+
   struct Limits {
     std::size_t max_frame_bytes = kDefaultMaxFrameBytes;
     std::size_t max_queued_bytes = 32 * 1024 * 1024;
@@ -55,7 +64,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // While dialling: how to abandon the dial if the connection is closed first.
   void set_dial_cancel(std::function<void()> cancel) { dial_cancel_ = std::move(cancel); }
   // The pipe is open: sends our HELLO ahead of anything queued, arms the HELLO deadline, reads.
-  void attach(std::shared_ptr<BytePipe> pipe, std::vector<std::uint8_t> hello_payload);
+  // The pipe is wrapped in a SecurePipe (this side initiates when outbound).
+  void attach(std::shared_ptr<BytePipe> pipe, std::vector<std::uint8_t> hello_payload, const Security& security);
   // The owner accepted the peer's HELLO: queued frames start to flow.
   void mark_up(Hello peer);
 
@@ -111,6 +121,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string log_prefix_;
 
   std::shared_ptr<BytePipe> pipe_;
+  std::shared_ptr<SecurePipe> secure_;  // the same object as pipe_
   std::function<void()> dial_cancel_;
   FrameDecoder decoder_;
   std::deque<Outgoing> queue_;

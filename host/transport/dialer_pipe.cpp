@@ -44,6 +44,12 @@ std::string DialerPipe::open() {
   return {};
 }
 
+std::shared_ptr<StreamSink> DialerPipe::adopt(std::uint64_t stream_id) {
+  stream_id_ = stream_id;
+  opened_ = true;
+  return std::make_shared<Sink>(weak_from_this());
+}
+
 void DialerPipe::start(Handlers handlers) {
   handlers_ = std::move(handlers);
   started_ = true;

@@ -20,6 +20,9 @@ class DialerPipe : public BytePipe, public std::enable_shared_from_this<DialerPi
 
   // Calls dialer->dial(uri, sink). On failure returns the reason and the pipe is unusable.
   std::string open();
+  // Instead of open(), for an inbound stream the dialer's plugin already has: takes `stream_id`
+  // as the stream and returns the sink its bytes go to.
+  std::shared_ptr<StreamSink> adopt(std::uint64_t stream_id);
 
   void start(Handlers handlers) override;
   void write(std::vector<boost::asio::const_buffer> buffers, WriteDone done) override;

@@ -34,8 +34,8 @@ void Transport::connect(const std::string& uri, std::function<void(Error, const 
   impl_->connect(uri, std::move(done));
 }
 
-void Transport::add_address(const NodeId& id, const std::vector<std::string>& endpoints) {
-  impl_->add_address(id, endpoints);
+void Transport::add_address(const NodeId& id, const std::vector<std::string>& endpoints, bool front) {
+  impl_->add_address(id, endpoints, front);
 }
 
 void Transport::disconnect(const NodeId& id, const std::string& reason) { impl_->disconnect(id, reason); }
@@ -45,6 +45,11 @@ Error Transport::register_dialer(const std::string& scheme, std::shared_ptr<Dial
 }
 
 void Transport::unregister_dialer(const std::string& scheme) { impl_->unregister_dialer(scheme); }
+
+Error Transport::accept_stream(const std::string& scheme, const std::string& remote, std::uint64_t stream_id,
+                               std::shared_ptr<StreamSink>& sink) {
+  return impl_->accept_stream(scheme, remote, stream_id, sink);
+}
 
 std::vector<PeerInfo> Transport::peers() const { return impl_->peers(); }
 bool Transport::is_connected(const NodeId& id) const { return impl_->is_connected(id); }

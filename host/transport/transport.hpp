@@ -1,5 +1,11 @@
 // Transport: TCP connections between nodes, keyed by node id after a HELLO handshake.
 //
+// Every connection first runs an authenticated key exchange (Noise XX over X25519, see
+// secure_channel.hpp): each side proves it holds the Ed25519 key whose public half is its node id,
+// HELLO is the first frame inside the channel, and every byte after the handshake is sealed with
+// ChaCha20-Poly1305. A record that fails authentication closes that connection
+// (Stats::auth_failures). TransportOptions::plaintext turns this off, for debugging only.
+//
 // Frames are length-prefixed (see frame.hpp). A connection is "up" once both sides have sent and
 // received HELLO (node id, listen endpoints, protocol version). Requests carry a request id and a
 // deadline; a response or the deadline completes them exactly once. Outgoing bytes per connection
@@ -12,6 +18,7 @@
 // registered for them (the NAT plugin's "relay://").
 #pragma once
 #include "core/executor.hpp"
+#include "core/identity.hpp"
 #include "core/node_id.hpp"
 #include "core/status.hpp"
 
@@ -52,7 +59,15 @@ class Dialer {
 };
 
 struct TransportOptions {
-  NodeId self;
+  // The node's key pair: its public key is the node id every connection proves (see
+  // secure_channel.hpp). When set, `self` is taken from it. When null, an ephemeral key pair is
+  // made (and `self` set from it) unless `plaintext` is set and `self` is not zero: then `self` is
+  // kept as given.
+  std::shared_ptr<const Identity> identity;
+  NodeId self;  // kept for compatibility; equals identity->id() once the transport is made
+  // DEBUGGING ONLY: no key exchange, no encryption, no authentication (peers' ids are taken on
+  // trust from HELLO). Both sides must agree; a mismatch fails the connection with a reason.
+  bool plaintext = false;
   std::vector<std::string> listen;  // URIs to bind; port 0 picks a free port
   std::size_t max_frame_bytes = 16 * 1024 * 1024;
   std::size_t max_queued_bytes_per_connection = 32 * 1024 * 1024;
@@ -137,14 +152,22 @@ class Transport {
   // Connects (if needed) and calls back with the peer's node id once HELLO completed. `done` is
   // always called later (never from inside connect()), exactly once. `uri` may also be a hex id.
   void connect(const std::string& uri, std::function<void(Error, const NodeId&)> done);
-  // Remembers endpoints for a node id, so that send(hex id) can dial it.
-  void add_address(const NodeId& id, const std::vector<std::string>& endpoints);
+  // Remembers endpoints for a node id, so that send(hex id) can dial it. Endpoints are tried in
+  // order; with `front`, the given ones move first (newest information first).
+  void add_address(const NodeId& id, const std::vector<std::string>& endpoints, bool front = false);
   void disconnect(const NodeId& id, const std::string& reason);
 
   // BUTTER_E_INVALID for "tcp", a bad scheme, or a scheme that already has a dialer.
   Error register_dialer(const std::string& scheme, std::shared_ptr<Dialer> dialer);
   // Also closes every connection running over that dialer (its code may be about to unload).
   void unregister_dialer(const std::string& scheme);
+  // An inbound stream of `scheme` (one that arrived through the dialer's plugin, e.g. relayed to
+  // a node behind NAT): runs the responder side of the handshake, HELLO and frames over it, as
+  // for an accepted TCP connection. The stream is `stream_id` for the dialer's write/close, which
+  // are called from a later strand turn only; `sink` receives its bytes. `remote` is its
+  // remote_address. BUTTER_E_INVALID when no dialer serves the scheme.
+  Error accept_stream(const std::string& scheme, const std::string& remote, std::uint64_t stream_id,
+                      std::shared_ptr<StreamSink>& sink);
 
   // One entry per connected peer, describing its preferred connection: when two connections to
   // a peer exist (simultaneous dials), both stay open and both sides send on the one dialled by
@@ -157,6 +180,9 @@ class Transport {
     std::uint64_t malformed_frames = 0, connections_opened = 0, connections_closed = 0;
     std::uint64_t requests_timed_out = 0, backpressure_rejections = 0;
     std::uint64_t late_responses = 0;  // responses whose request had completed or been cancelled
+    // Connections closed because a handshake message or record failed authentication, or the
+    // peer's HELLO named another node id than the key it proved it holds.
+    std::uint64_t auth_failures = 0;
   };
   Stats stats() const;
 

@@ -17,14 +17,21 @@ TransportImpl::TransportImpl(IoContext& io, Strand strand, TransportOptions opti
     : io_(io),
       strand_(std::move(strand)),
       opts_(std::move(options)),
-      handlers_(std::move(handlers)),
-      log_("[transport " + opts_.self.short_hex() + "]") {}
+      handlers_(std::move(handlers)) {
+  if (!opts_.identity && (!opts_.plaintext || opts_.self == NodeId{})) opts_.identity = std::make_shared<const Identity>(Identity::generate());
+  if (opts_.identity) opts_.self = opts_.identity->id();
+  log_ = "[transport " + opts_.self.short_hex() + "]";
+}
 
 TransportImpl::~TransportImpl() { stop(); }
 
 Error TransportImpl::start() {
   if (stopped_) return Error::make(BUTTER_E_INVALID, "transport was stopped; make a new one");
   if (started_) return Error::make(BUTTER_E_INVALID, "transport already started");
+  if (opts_.plaintext)
+    spdlog::warn("{} PLAINTEXT transport (insecure_plaintext): connections are neither encrypted nor "
+                 "authenticated; for debugging only",
+                 log_);
   for (const auto& uri : opts_.listen) {
     std::string why;
     auto ep = parse_endpoint(uri, why);
@@ -87,7 +94,7 @@ void TransportImpl::accept_next(const std::shared_ptr<tcp::acceptor>& acceptor) 
       return;
     }
     auto c = new_connection(false, {});
-    c->attach(std::make_shared<TcpPipe>(std::move(*socket)), encode_hello(our_hello()));
+    c->attach(std::make_shared<TcpPipe>(std::move(*socket)), encode_hello(our_hello()), security());
     accept_next(acceptor);
   });
 }
@@ -241,7 +248,7 @@ TransportImpl::ConnPtr TransportImpl::dial(const std::string& uri, const Endpoin
   spdlog::debug("{} dialling {}", log_, uri);
   if (dialer_pipe) {
     c->scheme = ep.scheme;
-    c->attach(dialer_pipe, encode_hello(our_hello()));
+    c->attach(dialer_pipe, encode_hello(our_hello()), security());
     return c;
   }
   std::weak_ptr<Connection> wc = c;
@@ -252,7 +259,7 @@ TransportImpl::ConnPtr TransportImpl::dial(const std::string& uri, const Endpoin
         auto c = wc.lock();
         if (!c || c->closed()) return;
         if (!pipe) return c->close("dial " + uri + " failed: " + why);
-        c->attach(std::move(pipe), encode_hello(our_hello()));
+        c->attach(std::move(pipe), encode_hello(our_hello()), security());
       });
   c->set_dial_cancel([connector] { connector->cancel(); });
   return c;
@@ -361,9 +368,16 @@ void TransportImpl::connect(const std::string& uri, std::function<void(Error, co
   connect_waiters_[c->id()].push_back(std::move(done));
 }
 
-void TransportImpl::add_address(const NodeId& id, const std::vector<std::string>& endpoints) {
+void TransportImpl::add_address(const NodeId& id, const std::vector<std::string>& endpoints, bool front) {
   if (id == opts_.self) return;
   auto& book = addresses_[id];
+  if (front) {
+    std::vector<std::string> merged(endpoints.begin(), endpoints.end());
+    for (const auto& e : book)
+      if (std::find(merged.begin(), merged.end(), e) == merged.end()) merged.push_back(e);
+    book = std::move(merged);
+    return;
+  }
   for (const auto& e : endpoints)
     if (std::find(book.begin(), book.end(), e) == book.end()) book.push_back(e);
 }
@@ -397,6 +411,30 @@ void TransportImpl::unregister_dialer(const std::string& scheme_in) {
   for (auto& [id, c] : connections_)
     if (c->scheme == ep->scheme) victims.push_back(c);
   for (auto& c : victims) c->close("dialer for " + ep->scheme + ":// unregistered");
+}
+
+Error TransportImpl::accept_stream(const std::string& scheme_in, const std::string& remote, std::uint64_t stream_id,
+                                   std::shared_ptr<StreamSink>& sink) {
+  if (stopped_ || !started_) return Error::make(BUTTER_E_CANCELLED, "transport not running");
+  std::string why;
+  auto ep = parse_endpoint(scheme_in + "://x", why);
+  if (!ep) return Error::make(BUTTER_E_INVALID, "'" + scheme_in + "' is not a URI scheme");
+  auto d = dialers_.find(ep->scheme);
+  if (d == dialers_.end()) return Error::make(BUTTER_E_INVALID, "no dialer for scheme '" + ep->scheme + "://'");
+  auto pipe = std::make_shared<DialerPipe>(strand_, d->second, remote);
+  sink = pipe->adopt(stream_id);
+  auto c = new_connection(false, {});
+  c->scheme = ep->scheme;
+  spdlog::debug("{} inbound {} stream {} from {}", log_, ep->scheme, stream_id, remote);
+  // Attach from a later turn: the caller learns the stream id before any write reaches it.
+  std::weak_ptr<Connection> wc = c;
+  asio::post(strand_, [this, w = alive(), wc, pipe] {
+    if (w.expired() || stopped_) return pipe->close();
+    auto c = wc.lock();
+    if (!c || c->closed()) return pipe->close();
+    c->attach(pipe, encode_hello(our_hello()), security());
+  });
+  return Error::ok();
 }
 
 std::vector<PeerInfo> TransportImpl::peers() const {

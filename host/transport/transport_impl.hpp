@@ -36,10 +36,12 @@ class TransportImpl : public Connection::Owner {
   bool cancel(std::uint64_t request_id);
   Error reply(ReplyToken token, std::int32_t status, std::span<const std::uint8_t> payload);
   void connect(const std::string& uri, std::function<void(Error, const NodeId&)> done);
-  void add_address(const NodeId& id, const std::vector<std::string>& endpoints);
+  void add_address(const NodeId& id, const std::vector<std::string>& endpoints, bool front);
   void disconnect(const NodeId& id, const std::string& reason);
   Error register_dialer(const std::string& scheme, std::shared_ptr<Dialer> dialer);
   void unregister_dialer(const std::string& scheme);
+  Error accept_stream(const std::string& scheme, const std::string& remote, std::uint64_t stream_id,
+                      std::shared_ptr<StreamSink>& sink);
   std::vector<PeerInfo> peers() const;
   bool is_connected(const NodeId& id) const { return peers_.count(id) > 0; }
   Transport::Stats stats() const { return stats_; }
@@ -70,6 +72,7 @@ class TransportImpl : public Connection::Owner {
   ConnPtr find_connection(std::uint64_t id) const;  // null when closed
   void accept_next(const std::shared_ptr<boost::asio::ip::tcp::acceptor>& acceptor);
   Hello our_hello() const;
+  Connection::Security security() const { return {opts_.identity, opts_.plaintext}; }
   PeerInfo info(const Connection& c) const;
   // Completes a pending request exactly once: removes it, stops its timer, calls back.
   void complete(std::uint64_t request_id, std::int32_t status, const std::string& text,

@@ -6,7 +6,8 @@
  *   host.h      what the host hands each instance; extensions by id
  *   plugin.h    descriptors, the factory, the instance lifecycle
  *   ext/        the host's services: log, node, config, timer, net, datagram, fd, http,
- *               metrics, services (broker), events (pub/sub within a node), and the
+ *               metrics, services (broker), events (pub/sub within a node), streams (inbound
+ *               plugin streams, beside net), and the
  *               plugin-side state extension
  *   iface/      interfaces that plugins provide to each other (peers, ...): include the ones you
  *               use, e.g. <butter/iface/peers.h>
@@ -41,5 +42,7 @@
 #include "butter/ext/services.h"
 #include "butter/ext/state.h"
 #include "butter/ext/events.h"
+#include "butter/ext/identity.h"
+#include "butter/ext/streams.h"
 
 #endif

@@ -25,7 +25,7 @@
 //                                          .config = {{"greeting", butter::ConfigType::String, false, "prefix"}}});
 //
 // One concept per header, in butter/cpp/: status (Status, Error, Bytes), format, log, node,
-// config, timer, net, datagram, fd, http, metrics, services, events, descriptor, instance
+// config, timer, net, datagram, fd, http, metrics, services, events, identity, descriptor, instance
 // (butter::Plugin), entry (BUTTER_PLUGIN). The C ABI stays the contract: nothing C++ crosses it.
 #pragma once
 
@@ -38,6 +38,7 @@
 #include <butter/cpp/fd.hpp>
 #include <butter/cpp/format.hpp>
 #include <butter/cpp/http.hpp>
+#include <butter/cpp/identity.hpp>
 #include <butter/cpp/instance.hpp>
 #include <butter/cpp/log.hpp>
 #include <butter/cpp/metrics.hpp>

@@ -3,7 +3,10 @@
  * A plugin records the ABI version it was built against in its `butter_entry`. The host reads it
  * before calling anything and refuses a plugin whose MAJOR differs from its own. A plugin built
  * against an older MINOR loads in a newer host: minors only add (new extension ids, new fields at
- * the end of structs that carry their `struct_size`). REVISION is for fixes that change nothing. */
+ * the end of structs that carry their `struct_size`). REVISION is for fixes that change nothing.
+ *
+ * 1.0  the first ABI (tests/plugins/abi-1.0 keeps a frozen copy of its headers).
+ * 1.1  adds butter.identity/1, and the interfaces iface/reply.h, iface/storage.h, iface/search.h. */
 #ifndef BUTTER_VERSION_H
 #define BUTTER_VERSION_H
 
@@ -14,7 +17,7 @@ extern "C" {
 #endif
 
 #define BUTTER_ABI_MAJOR 1
-#define BUTTER_ABI_MINOR 0
+#define BUTTER_ABI_MINOR 1
 #define BUTTER_ABI_REVISION 0
 
 typedef struct butter_version {

@@ -103,6 +103,7 @@ TEST_CASE("parse: defaults when keys are absent") {
   CHECK(m->node.memory_budget == defaults.memory_budget);
   CHECK(m->node.log_level == "info");
   CHECK(m->node.max_frame_bytes == defaults.max_frame_bytes);
+  CHECK_FALSE(m->node.insecure_plaintext);
   CHECK(m->node.pos.line == 0);
   CHECK(m->plugins.empty());
   CHECK(m->directory.empty());
@@ -194,4 +195,13 @@ TEST_CASE("load: a file from disk") {
   CHECK(std::filesystem::path(m->directory) == dir.lexically_normal());
   CHECK(m->plugins[0].file == (dir / "p.so").lexically_normal().string());
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("parse: insecure_plaintext is an explicit boolean") {
+  Diagnostics diags;
+  const auto m = parse_manifest("[node]\ninsecure_plaintext = true\n", "m.toml", diags);
+  REQUIRE(m);
+  CHECK(m->node.insecure_plaintext);
+  Diagnostics bad;
+  CHECK_FALSE(parse_manifest("[node]\ninsecure_plaintext = \"yes\"\n", "m.toml", bad));
 }

@@ -74,8 +74,10 @@ struct TestNode {
 
   // `tweak` adjusts the options; `handler` answers requests (null: no on_request at all).
   TestNode(IoContext& io, std::function<void(TransportOptions&)> tweak = {}, RequestHandler handler = {})
-      : strand(io.get_executor()), id(NodeId::random()) {
+      : strand(io.get_executor()) {
     TransportOptions o;
+    o.identity = std::make_shared<const Identity>(Identity::generate());
+    id = o.identity->id();
     o.self = id;
     o.listen = {"tcp://127.0.0.1:0"};
     if (tweak) tweak(o);

@@ -4,6 +4,7 @@
 #include "transport/byte_order.hpp"
 #include "transport/frame.hpp"
 #include "transport/hello.hpp"
+#include "transport/secure_channel.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -190,6 +191,8 @@ struct RawClient {
     s.connect({asio::ip::make_address("127.0.0.1"), port});
   }
   void write(const std::vector<std::uint8_t>& b) { asio::write(s, asio::buffer(b)); }
+  // What a plaintext-mode node sends first: the frame-level tests below talk to plaintext nodes.
+  void write_plaintext_preamble() { write(SecureChannel(nullptr, true, true).start()); }
   // Reads until the server closes; true if it did (the test would time out otherwise).
   bool closed_by_server() {
     std::array<std::uint8_t, 4096> buf;
@@ -199,11 +202,14 @@ struct RawClient {
   }
 };
 
+static void plain(TransportOptions& o) { o.plaintext = true; }
+
 TEST_CASE("garbage from a raw client closes only that connection", "[transport]") {
   IoThread t;
-  TestNode a(t.io), b(t.io, {}, echo_handler());
+  TestNode a(t.io, plain), b(t.io, plain, echo_handler());
   connect(a, b);
   RawClient raw(b.uri);
+  raw.write_plaintext_preamble();
   raw.write({'G', 'E', 'T', ' ', '/', ' ', 'H', 'T', 'T', 'P', '/', '1', '.', '1', '\r', '\n', '\r', '\n'});
   CHECK(raw.closed_by_server());
   CHECK(b.wait([](TestNode& n) { return n.transport->stats().malformed_frames == 1; }));
@@ -214,8 +220,9 @@ TEST_CASE("garbage from a raw client closes only that connection", "[transport]"
 
 TEST_CASE("a frame before HELLO closes the connection", "[transport]") {
   IoThread t;
-  TestNode b(t.io, {}, echo_handler());
+  TestNode b(t.io, plain, echo_handler());
   RawClient raw(b.uri);
+  raw.write_plaintext_preamble();
   Frame f;
   f.type = FrameType::kRequest;
   f.protocol = "/echo/1";
@@ -226,8 +233,9 @@ TEST_CASE("a frame before HELLO closes the connection", "[transport]") {
 
 TEST_CASE("a HELLO of another version closes the connection", "[transport]") {
   IoThread t;
-  TestNode b(t.io);
+  TestNode b(t.io, plain);
   RawClient raw(b.uri);
+  raw.write_plaintext_preamble();
   Hello h;
   h.id = NodeId::random();
   auto payload = encode_hello(h);
@@ -350,4 +358,94 @@ TEST_CASE("idle connections are closed when idle_timeout is set", "[transport]")
   connect(a, b);
   REQUIRE(a.wait([](TestNode& n) { return n.downs.size() == 1; }));
   CHECK(a.on([&] { return a.downs.at(0).second; }) == "idle");
+}
+
+// ---- identity and the secure channel over real sockets ----
+
+// A raw client that runs the secure handshake by hand (blocking), then sends what the test says.
+struct RawSecureClient : RawClient {
+  std::shared_ptr<const Identity> identity = std::make_shared<const Identity>(Identity::generate());
+  SecureChannel ch{identity, true, false};
+  explicit RawSecureClient(const std::string& uri) : RawClient(uri) {
+    write(ch.start());
+    std::array<std::uint8_t, 4096> buf;
+    while (!ch.established() && !ch.failed()) {
+      auto n = s.read_some(asio::buffer(buf));
+      std::vector<std::uint8_t> wire, plain;
+      ch.feed({buf.data(), n}, wire, plain);
+      if (!wire.empty()) write(wire);
+    }
+  }
+  std::vector<std::uint8_t> sealed_hello(const NodeId& claimed) {
+    Hello h;
+    h.id = claimed;
+    Frame f;
+    f.type = FrameType::kHello;
+    f.payload = encode_hello(h);
+    std::vector<std::uint8_t> wire;
+    REQUIRE(ch.seal(encode_frame(f), wire));
+    return wire;
+  }
+};
+
+TEST_CASE("both sides learn each other's authenticated id", "[transport][secure]") {
+  IoThread t;
+  TestNode a(t.io), b(t.io, {}, echo_handler());
+  auto r = a.wait_outcome(a.request(b.uri, "/echo/1", "hi"));
+  CHECK(r.status == BUTTER_OK);
+  CHECK(r.from == b.id);
+  CHECK(b.wait([&](TestNode& n) { return n.transport->is_connected(a.id); }));
+  CHECK(a.stats().auth_failures == 0);
+}
+
+TEST_CASE("a peer claiming another node id in HELLO is refused", "[transport][secure]") {
+  IoThread t;
+  TestNode b(t.io, {}, echo_handler());
+  RawSecureClient raw(b.uri);
+  REQUIRE(raw.ch.established());
+  CHECK(raw.ch.peer_id() == b.id);
+  raw.write(raw.sealed_hello(NodeId::random()));  // not the key it proved
+  CHECK(raw.closed_by_server());
+  CHECK(b.wait([](TestNode& n) { return n.transport->stats().auth_failures == 1; }));
+  CHECK(b.stats().connections_closed == 1);
+}
+
+TEST_CASE("a peer with its own id in HELLO is accepted by a raw secure client", "[transport][secure]") {
+  IoThread t;
+  TestNode b(t.io, {}, echo_handler());
+  RawSecureClient raw(b.uri);
+  raw.write(raw.sealed_hello(raw.identity->id()));
+  CHECK(b.wait([&](TestNode& n) { return n.transport->is_connected(raw.identity->id()); }));
+}
+
+TEST_CASE("a bit flipped in a sealed record closes the connection", "[transport][secure]") {
+  IoThread t;
+  TestNode b(t.io, {}, echo_handler());
+  RawSecureClient raw(b.uri);
+  raw.write(raw.sealed_hello(raw.identity->id()));
+  REQUIRE(b.wait([&](TestNode& n) { return n.transport->is_connected(raw.identity->id()); }));
+  Frame f;
+  f.type = FrameType::kOneway;
+  f.protocol = "/x/1";
+  f.payload = {1, 2, 3};
+  std::vector<std::uint8_t> wire;
+  REQUIRE(raw.ch.seal(encode_frame(f), wire));
+  wire[wire.size() / 2] ^= 0x01;
+  raw.write(wire);
+  CHECK(raw.closed_by_server());
+  CHECK(b.wait([](TestNode& n) { return n.transport->stats().auth_failures == 1; }));
+  CHECK(b.wait([&](TestNode& n) { return !n.transport->is_connected(raw.identity->id()); }));
+}
+
+TEST_CASE("plaintext mode works only when both sides enable it", "[transport][secure]") {
+  IoThread t;
+  TestNode a(t.io, plain), b(t.io, plain, echo_handler()), c(t.io, {}, echo_handler());
+  auto ok = a.wait_outcome(a.request(b.uri, "/echo/1", "plain"));
+  CHECK(ok.status == BUTTER_OK);
+  CHECK(ok.payload == "echo:plain");
+  auto refused = a.wait_outcome(a.request(c.uri, "/echo/1", "mixed"));
+  CHECK(refused.status == BUTTER_E_UNAVAILABLE);
+  CHECK(refused.payload.find("plaintext") != std::string::npos);
+  auto refused2 = c.wait_outcome(c.request(b.uri, "/echo/1", "mixed"));
+  CHECK(refused2.status == BUTTER_E_UNAVAILABLE);
 }

@@ -38,6 +38,7 @@ struct Extensions {
   const butter_metrics_v1* metrics = nullptr;
   const butter_services_v1* services = nullptr;
   const butter_events_v1* events = nullptr;
+  const butter_identity_v1* identity = nullptr;
 };
 
 class Core;
@@ -84,6 +85,7 @@ class Core {
     ext.metrics = static_cast<const butter_metrics_v1*>(get(BUTTER_EXT_METRICS));
     ext.services = static_cast<const butter_services_v1*>(get(BUTTER_EXT_SERVICES));
     ext.events = static_cast<const butter_events_v1*>(get(BUTTER_EXT_EVENTS));
+    ext.identity = static_cast<const butter_identity_v1*>(get(BUTTER_EXT_IDENTITY));
   }
 
   // The vtable, or throws Error(BUTTER_E_UNSUPPORTED) naming the missing extension.

@@ -23,6 +23,7 @@
 #include <butter/cpp/events.hpp>
 #include <butter/cpp/fd.hpp>
 #include <butter/cpp/http.hpp>
+#include <butter/cpp/identity.hpp>
 #include <butter/cpp/log.hpp>
 #include <butter/cpp/metrics.hpp>
 #include <butter/cpp/net.hpp>
@@ -85,6 +86,7 @@ class Plugin {
   Datagrams datagram() noexcept { return Datagrams(&core_); }
   Fds fd() noexcept { return Fds(&core_); }
   Events events() noexcept { return Events(&core_); }
+  Identity identity() const noexcept { return Identity(&core_); }
 
   // Net shortcuts (see net.hpp).
   template <class F>

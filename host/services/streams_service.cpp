@@ -1,0 +1,71 @@
+// butter.streams/1: inbound plugin streams (a relayed connection handed to the host, which runs
+// the responder side of the handshake over it) and address preference. Beside butter.net/1,
+// whose published vtable is frozen; the streams share net's dial_streams table, so stream_deliver,
+// stream_closed and the cleanup on stop (release_net) serve them unchanged.
+#include "node/node_core.hpp"
+#include "node/plugin_instance.hpp"
+#include "services/extensions.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace butter::host {
+namespace {
+
+std::string to_string(butter_str s) { return s.data ? std::string(s.data, s.len) : std::string(); }
+
+PluginInstance* active_caller(const butter_host* host) {
+  auto* inst = instance_of(host);
+  if (!inst || !inst->active() || !inst->core().transport) return nullptr;
+  return inst;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+butter_status streams_accept(const butter_host* host, butter_str scheme, butter_str remote, uint64_t* out_stream_id) {
+  if (!out_stream_id) return BUTTER_E_INVALID;
+  auto* inst = active_caller(host);
+  if (!inst) return BUTTER_E_UNAVAILABLE;
+  try {
+    const std::string s = lower(to_string(scheme));
+    bool mine = false;
+    for (const auto& reg : inst->registrations().dialer_schemes) mine = mine || lower(reg) == s;
+    if (!mine) return BUTTER_E_INVALID;
+    NodeCore& core = inst->core();
+    const std::uint64_t id = core.fresh_id();
+    std::shared_ptr<StreamSink> sink;
+    Error e = core.transport->accept_stream(s, to_string(remote), id, sink);
+    if (e) return e.code;
+    core.dial_streams[id] = DialStream{inst->weak_from_this(), sink};
+    inst->registrations().dial_streams.insert(id);
+    *out_stream_id = id;
+    return BUTTER_OK;
+  } catch (...) {
+    return BUTTER_E_INTERNAL;
+  }
+}
+
+butter_status streams_prefer_address(const butter_host* host, butter_str node_id, butter_str endpoint) {
+  auto* inst = active_caller(host);
+  if (!inst) return BUTTER_E_UNAVAILABLE;
+  auto id = NodeId::from_hex(std::string_view(node_id.data ? node_id.data : "", node_id.data ? node_id.len : 0));
+  std::string ep = to_string(endpoint);
+  if (!id || ep.find("://") == std::string::npos) return BUTTER_E_INVALID;
+  try {
+    inst->core().transport->add_address(*id, {ep}, true);
+    return BUTTER_OK;
+  } catch (...) {
+    return BUTTER_E_INTERNAL;
+  }
+}
+
+const butter_streams_v1 kStreams = {streams_accept, streams_prefer_address};
+
+}  // namespace
+
+const butter_streams_v1* streams_extension() { return &kStreams; }
+
+}  // namespace butter::host

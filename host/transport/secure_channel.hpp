@@ -1,0 +1,98 @@
+// SecureChannel: the socket-free state machine that turns a byte stream into an authenticated,
+// encrypted one. Feed it received bytes; it hands back handshake bytes to write and decrypted
+// application bytes; seal() turns application bytes into records to write.
+//
+// Wire format, after both sides' 8-byte preamble ("BUTR", version 1, mode 0 = Noise / 1 =
+// plaintext, two zero bytes) — a mode mismatch fails with a clear reason on both sides:
+//
+//   Noise_XX_25519_ChaChaPoly_BLAKE2b (Noise spec rev. 34), prologue "butter/secure/1", each
+//   handshake message prefixed with its u16 big-endian length:
+//     1. initiator -> responder:  e
+//     2. responder -> initiator:  e, ee, s, es, payload
+//     3. initiator -> responder:  s, se, payload
+//   Static keys are the X25519 conversion of each node's Ed25519 identity key (and are sent
+//   encrypted). Each payload is the sender's Ed25519 public key (its node id) and its Ed25519
+//   signature over "butter/secure/1 id" || handshake hash at that point; the receiver checks the
+//   signature and that the key converts to the static key it just authenticated. The verified
+//   key is the peer's node id.
+//   Afterwards: records of u32 big-endian length + ChaCha20-Poly1305-IETF ciphertext and tag of at
+//   most kMaxRecordPlaintext bytes, with the per-direction keys from Split() and the Noise nonce
+//   (32 zero bits, then the 64-bit little-endian record counter).
+//
+// In plaintext mode (debugging only) the preamble exchange is all: bytes then pass unchanged and
+// the peer is not authenticated.
+#pragma once
+#include "core/identity.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace butter::host {
+
+class SecureChannel {
+ public:
+  static constexpr std::size_t kPreambleBytes = 8;
+  static constexpr std::size_t kMaxRecordPlaintext = 64 * 1024;
+  static constexpr std::size_t kTagBytes = 16;
+
+  // `identity` may be null only in plaintext mode.
+  SecureChannel(std::shared_ptr<const Identity> identity, bool initiator, bool plaintext);
+  ~SecureChannel();
+  SecureChannel(const SecureChannel&) = delete;
+  SecureChannel& operator=(const SecureChannel&) = delete;
+
+  // The bytes to send first (the preamble and, for the initiator, handshake message 1). Once.
+  std::vector<std::uint8_t> start();
+  // Consumes received bytes. Appends handshake bytes to send to `wire` and decrypted application
+  // bytes to `plain`. False once the channel failed (see error()); it then stays failed.
+  bool feed(std::span<const std::uint8_t> in, std::vector<std::uint8_t>& wire, std::vector<std::uint8_t>& plain);
+  // Seals application bytes into records appended to `wire`. REQUIRES established().
+  bool seal(std::span<const std::uint8_t> plain, std::vector<std::uint8_t>& wire);
+
+  bool established() const { return state_ == State::kEstablished; }
+  bool failed() const { return state_ == State::kFailed; }
+  const std::string& error() const { return error_; }
+  // The failure was a record or handshake message that did not authenticate (tampering).
+  bool auth_failure() const { return auth_failure_; }
+  bool plaintext() const { return plaintext_; }
+  // The peer's node id, proven by the handshake; nullopt before, and always in plaintext mode.
+  const std::optional<NodeId>& peer_id() const { return peer_id_; }
+
+ private:
+  enum class State { kNew, kPreamble, kHandshake, kEstablished, kFailed };
+  struct CipherState;
+  struct Symmetric;
+
+  bool fail(std::string why, bool auth = false);
+  bool on_preamble(std::span<const std::uint8_t> p);
+  bool on_handshake_message(std::span<const std::uint8_t> m, std::vector<std::uint8_t>& wire);
+  bool on_record(std::span<const std::uint8_t> c, std::vector<std::uint8_t>& plain);
+  void write_message1(std::vector<std::uint8_t>& wire);
+  bool write_message2(std::vector<std::uint8_t>& wire);
+  bool write_message3(std::vector<std::uint8_t>& wire);
+  bool read_message2(std::span<const std::uint8_t> m);
+  bool read_message3(std::span<const std::uint8_t> m);
+  std::vector<std::uint8_t> identity_payload() const;
+  bool check_identity_payload(std::span<const std::uint8_t> payload, const std::uint8_t* hash_before);
+  void split();
+
+  std::shared_ptr<const Identity> identity_;
+  bool initiator_;
+  bool plaintext_;
+  State state_ = State::kNew;
+  int step_ = 0;  // handshake messages processed (sent or received)
+  std::string error_;
+  bool auth_failure_ = false;
+  std::optional<NodeId> peer_id_;
+  std::vector<std::uint8_t> inbox_;
+
+  std::unique_ptr<Symmetric> sym_;
+  std::unique_ptr<CipherState> send_, recv_;
+  std::uint8_t e_pub_[32]{}, e_sec_[32]{}, re_[32]{}, rs_[32]{};
+};
+
+}  // namespace butter::host

@@ -1,0 +1,54 @@
+// SecurePipe: a BytePipe that runs a SecureChannel over another BytePipe (TCP socket or dialer
+// stream). Connection writes frames to it as to any pipe; they are held until the handshake is
+// done, then sealed into records. A handshake or record that fails closes the pipe with the
+// reason (on_closed), and auth_failed() tells a tampering failure apart.
+// Everything runs on the node's strand.
+#pragma once
+#include "transport/byte_pipe.hpp"
+#include "transport/secure_channel.hpp"
+
+#include <deque>
+#include <memory>
+#include <optional>
+
+namespace butter::host {
+
+class SecurePipe : public BytePipe, public std::enable_shared_from_this<SecurePipe> {
+ public:
+  SecurePipe(std::shared_ptr<BytePipe> inner, std::shared_ptr<const Identity> identity, bool initiator,
+             bool plaintext);
+  ~SecurePipe() override;
+
+  void start(Handlers handlers) override;
+  void write(std::vector<boost::asio::const_buffer> buffers, WriteDone done) override;
+  void close() override;
+  std::string remote_address() const override { return inner_->remote_address(); }
+
+  // The peer's proven node id once the handshake is done (nullopt in plaintext mode).
+  const std::optional<NodeId>& peer_id() const { return channel_.peer_id(); }
+  bool established() const { return channel_.established(); }
+  bool plaintext() const { return channel_.plaintext(); }
+  bool auth_failed() const { return channel_.auth_failure(); }
+
+ private:
+  struct Item {
+    std::vector<std::uint8_t> bytes;
+    WriteDone done;  // null for handshake bytes
+  };
+  void on_inner_data(std::span<const std::uint8_t> bytes);
+  void fail(const std::string& reason);
+  void seal_held();
+  void enqueue(std::vector<std::uint8_t> bytes, WriteDone done);
+  void pump();
+
+  std::shared_ptr<BytePipe> inner_;
+  SecureChannel channel_;
+  Handlers handlers_;
+  bool closed_ = false, inner_writing_ = false;
+  std::deque<Item> queue_;
+  // A write made before the handshake completed (Connection has at most one in flight).
+  std::optional<std::pair<std::vector<boost::asio::const_buffer>, WriteDone>> held_;
+  std::vector<std::uint8_t> plain_;  // scratch for decrypted bytes
+};
+
+}  // namespace butter::host
