@@ -274,8 +274,20 @@ TEST_CASE("self-connection is refused", "[transport]") {
 TEST_CASE("simultaneous connections both stay and both sides pick the same one", "[transport]") {
   IoThread t;
   TestNode a(t.io, {}, echo_handler()), b(t.io, {}, echo_handler());
-  a.on([&] { a.transport->connect(b.uri, {}); });
-  b.on([&] { b.transport->connect(a.uri, {}); });
+  // Both dials are queued back to back on the one I/O thread, so both start before either side's
+  // handshake can make progress (waiting for the first would let it finish under load, and the
+  // second would then reuse it).
+  std::promise<void> queued_a, queued_b;
+  boost::asio::post(a.strand, [&] {
+    a.transport->connect(b.uri, {});
+    queued_a.set_value();
+  });
+  boost::asio::post(b.strand, [&] {
+    b.transport->connect(a.uri, {});
+    queued_b.set_value();
+  });
+  queued_a.get_future().get();
+  queued_b.get_future().get();
   REQUIRE(a.wait([](TestNode& n) { return n.transport->stats().connections_opened == 2 && !n.ups.empty(); }));
   REQUIRE(b.wait([](TestNode& n) { return n.transport->stats().connections_opened == 2 && !n.ups.empty(); }));
   // Wait until both connections are up on both sides (each side counts two HELLOs in).
