@@ -9,8 +9,24 @@ packages=(
   libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   catch2
   libsodium-dev
+  clang libclang-rt-14-dev  # `make fuzz`: libFuzzer and the sanitizer runtimes for clang
+  libsqlite3-dev            # pcg-storage persistence (plugins/pcg-storage/README.md)
   iproute2 nftables iputils-ping procps   # network-namespace test bed
 )
+
+# Browser tests (tests/browser): Debian's chromium, and node with npm unless one is installed.
+packages+=(chromium)
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
+# playwright-core for the browser tests, pinned by tests/browser/package-lock.json (npm registry).
+install_browser_modules() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+  if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules/playwright-core" ] && command -v npm >/dev/null 2>&1; then
+    echo "install-deps: npm ci in tests/browser"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -18,9 +34,11 @@ for p in "${packages[@]}"; do
 done
 
 if [ "${1:-}" = "--if-missing" ] && [ ${#missing[@]} -eq 0 ]; then
+  install_browser_modules
   exit 0
 fi
 if [ ${#missing[@]} -eq 0 ]; then
+  install_browser_modules
   echo "install-deps: everything is installed"
   exit 0
 fi
@@ -33,3 +51,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+install_browser_modules

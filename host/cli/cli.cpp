@@ -14,6 +14,7 @@ static const char* kUsage =
     "commands:\n"
     "  run [FILE]          run a node from a manifest (the embedded default when FILE is omitted)\n"
     "  dev [FILE]          run a node and hot-swap its plugins when their .so files are rebuilt\n"
+    "  demo [N] [FILE]     run N nodes in this process on loopback, for a quick look\n"
     "  check FILE          validate a manifest and its plugin graph; errors as file:line:column\n"
     "  inspect PLUGIN.so   print a plugin file's descriptors (id, version, ABI, provides, requires)\n"
     "  new-plugin NAME     write a plugin project that builds against the installed SDK\n"
@@ -32,6 +33,7 @@ int cli_main(int argc, char** argv) {
   }
   if (cmd == "run") return run_command(argc - 1, argv + 1);
   if (cmd == "dev") return dev_command(argc - 1, argv + 1);
+  if (cmd == "demo") return demo_command(argc - 1, argv + 1);
   if (cmd == "check") return check_command(argc - 1, argv + 1);
   if (cmd == "inspect") return inspect_command(argc - 1, argv + 1);
   if (cmd == "new-plugin") return new_plugin_command(argc - 1, argv + 1);

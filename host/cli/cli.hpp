@@ -7,6 +7,7 @@ int cli_main(int argc, char** argv);
 
 int run_command(int argc, char** argv);      // butter run [FILE] [options]
 int dev_command(int argc, char** argv);      // butter dev [FILE] [options]
+int demo_command(int argc, char** argv);     // butter demo [N] [FILE] [options]
 int check_command(int argc, char** argv);    // butter check FILE
 int inspect_command(int argc, char** argv);  // butter inspect PLUGIN.so
 int new_plugin_command(int argc, char** argv);  // butter new-plugin NAME [--lang c|cpp] [--provides IFACE] [--dir DIR]

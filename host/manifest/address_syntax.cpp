@@ -10,6 +10,8 @@ namespace {
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+// Schemes are case-insensitive (RFC 3986), as parse_endpoint() treats them: "TCP://" is tcp.
+bool is_tcp(std::string_view s) { return s.size() == 3 && (s[0] | 0x20) == 't' && (s[1] | 0x20) == 'c' && (s[2] | 0x20) == 'p'; }
 
 }  // namespace
 
@@ -34,7 +36,7 @@ std::string host_port_problem(std::string_view text) {
     rest = text.substr(colon);
     if (host.empty()) return "empty host";
     if (host.find(':') != std::string_view::npos) return "an IPv6 host must be in brackets, e.g. [::1]:7000";
-    if (std::any_of(host.begin(), host.end(), [](char c) { return is_space(c) || c == '/' || c == '@'; }))
+    if (std::any_of(host.begin(), host.end(), [](char c) { return is_space(c) || c == '/' || c == '@' || c == '?' || c == '#'; }))
       return "invalid character in the host";
   }
   if (rest.empty() || rest.front() != ':') return "expected host:port";
@@ -57,7 +59,7 @@ std::string endpoint_uri_problem(std::string_view text) {
     return "invalid URI scheme \"" + std::string(scheme) + "\"";
   const std::string_view rest = text.substr(sep + 3);
   if (rest.empty()) return "nothing after \"" + std::string(scheme) + "://\"";
-  if (scheme == "tcp") {
+  if (is_tcp(scheme)) {
     std::string problem = host_port_problem(rest);
     if (!problem.empty()) return problem + " (tcp endpoints are tcp://host:port)";
   } else if (std::any_of(rest.begin(), rest.end(), is_space)) {

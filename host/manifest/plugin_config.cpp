@@ -65,7 +65,9 @@ void validate_plugin_config(const PluginSpec& plugin, std::span<const ConfigKeyS
   known.reserve(schema.size());
   for (const auto& spec : schema) known.push_back(spec.key);
 
-  for (const auto& [key, value] : plugin.config) {
+  for (const auto& entry : plugin.config) {
+    const auto& key = entry.first;  // not a structured binding: clang 14 cannot capture one in a lambda
+    const auto& value = entry.second;
     const auto spec = std::find_if(schema.begin(), schema.end(), [&](const ConfigKeySpec& s) { return s.key == key; });
     if (spec == schema.end()) {
       std::string message = "unknown key \"" + key + "\" in [" + table + "]";

@@ -207,6 +207,10 @@ bool SecureChannel::on_preamble(std::span<const std::uint8_t> p) {
     return fail("peer speaks secure-transport version " + std::to_string(p[4]) + ", this node " +
                 std::to_string(kVersion));
   if (p[5] != kModeNoise && p[5] != kModePlaintext) return fail("peer asks for unknown mode " + std::to_string(p[5]));
+  // Version 1 reserves bytes 6 and 7 as zero. The preamble is not part of the Noise prologue (the
+  // initiator sends it before it has the responder's), so a field that may vary would be open to
+  // tampering in transit; fixed values are not: any change fails here.
+  if (p[6] != 0 || p[7] != 0) return fail("peer's preamble has non-zero reserved bytes (tampered, or a newer version)");
   const bool peer_plain = p[5] == kModePlaintext;
   if (peer_plain && !plaintext_)
     return fail("peer runs in plaintext mode (insecure_plaintext) but this node requires encryption");

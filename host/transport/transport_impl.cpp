@@ -119,7 +119,8 @@ void TransportImpl::stop() {
   auto waiters = std::move(connect_waiters_);
   connect_waiters_.clear();
   static const std::string text = "transport stopped";
-  for (auto& [id, p] : pending) {
+  for (auto& entry : pending) {
+    auto& p = entry.second;  // not a structured binding: clang 14 cannot capture one in a lambda
     if (p.timer) p.timer->cancel();
     guarded("response", [&] {
       p.fn(BUTTER_E_CANCELLED, p.peer,

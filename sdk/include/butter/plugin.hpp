@@ -25,7 +25,8 @@
 //                                          .config = {{"greeting", butter::ConfigType::String, false, "prefix"}}});
 //
 // One concept per header, in butter/cpp/: status (Status, Error, Bytes), format, log, node,
-// config, timer, net, datagram, fd, http, metrics, services, events, identity, descriptor, instance
+// config, timer, net, datagram, fd, http, metrics, services, events, identity, storage and
+// search (other plugins' interfaces, over reply_client), descriptor, instance
 // (butter::Plugin), entry (BUTTER_PLUGIN). The C ABI stays the contract: nothing C++ crosses it.
 #pragma once
 
@@ -44,6 +45,8 @@
 #include <butter/cpp/metrics.hpp>
 #include <butter/cpp/net.hpp>
 #include <butter/cpp/node.hpp>
+#include <butter/cpp/search.hpp>
 #include <butter/cpp/services.hpp>
 #include <butter/cpp/status.hpp>
+#include <butter/cpp/storage.hpp>
 #include <butter/cpp/timer.hpp>

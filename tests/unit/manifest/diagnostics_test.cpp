@@ -75,3 +75,15 @@ TEST_CASE("address syntax: endpoint URIs") {
   CHECK_FALSE(endpoint_uri_problem("tcp://host:1/path").empty());
   CHECK_FALSE(endpoint_uri_problem("relay://a b").empty());
 }
+
+// Found by fuzz/endpoint_fuzz.cpp: the check took "TCP://" for another scheme and passed a URI that
+// the transport (which lower-cases the scheme) then refused at start.
+TEST_CASE("address syntax: what the manifest accepts the transport parses (fuzz)") {
+  CHECK(endpoint_uri_problem("TCP://127.0.0.1:7000").empty());
+  CHECK_FALSE(endpoint_uri_problem("TCP://localho//loca35").empty());
+  CHECK_FALSE(endpoint_uri_problem("Tcp://host").empty());
+  // Likewise a host with '?' or '#', which parse_endpoint() refuses.
+  CHECK_FALSE(endpoint_uri_problem("TCP://loc?alhost:31070").empty());
+  CHECK_FALSE(endpoint_uri_problem("tcp://a#b:1").empty());
+  CHECK_FALSE(host_port_problem("a?b:1").empty());
+}

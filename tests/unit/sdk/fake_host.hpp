@@ -1,5 +1,5 @@
 // A small fake host for the SDK's unit tests: implements butter_host and the extensions the
-// wrapper uses most (log, node, config, timer, net, http, metrics, services) with recording
+// wrapper uses most (log, node, config, timer, net, http, metrics, services, events) with recording
 // tables, and lets a test deliver messages, fire timers, complete requests and call routes by
 // hand. Everything runs on the test's thread, as on a node's executor.
 #pragma once
@@ -60,6 +60,7 @@ class Host {
     std::uint64_t delay, period;
     butter_timer_fn fn;
     void* user;
+    std::uint64_t due = 0;  // now + delay when set
   };
   std::map<std::uint64_t, TimerRec> timers;
   // Fires timer `id` as the node would (a one-shot is forgotten first).
@@ -72,6 +73,50 @@ class Host {
     return true;
   }
   std::uint64_t only_timer() const { return timers.size() == 1 ? timers.begin()->first : 0; }
+  // Moves the clock on by `ms` and fires, in due order, every timer due by then (periodic ones
+  // once per call). Returns how many fired.
+  int advance(std::uint64_t ms) {
+    now += ms;
+    int n = 0;
+    for (int guard = 0; guard < 10000; ++guard) {
+      std::uint64_t best = 0, best_due = 0;
+      for (const auto& [id, t] : timers)
+        if (t.due <= now && (best == 0 || t.due < best_due)) best = id, best_due = t.due;
+      if (best == 0) break;
+      if (timers[best].period) timers[best].due = now + timers[best].period;
+      fire(best);
+      ++n;
+    }
+    return n;
+  }
+
+  // butter.events/1: publish queues, deliver_events() delivers in order (as the node's loop would).
+  struct SubscriptionRec {
+    std::string topic;
+    butter_event_fn fn;
+    void* user;
+  };
+  std::map<std::uint64_t, SubscriptionRec> subscriptions;
+  std::vector<std::pair<std::string, std::string>> event_queue;  // (topic, payload) not yet delivered
+  // Delivers queued events (and those their handlers publish) until none is left; returns how many.
+  int deliver_events() {
+    int n = 0;
+    while (!event_queue.empty() && n < 100000) {
+      auto [topic, payload] = event_queue.front();
+      event_queue.erase(event_queue.begin());
+      std::vector<std::uint64_t> ids;
+      for (const auto& [id, sub] : subscriptions)
+        if (sub.topic == topic) ids.push_back(id);
+      for (std::uint64_t id : ids) {
+        auto it = subscriptions.find(id);
+        if (it == subscriptions.end()) continue;
+        const SubscriptionRec rec = it->second;
+        rec.fn(rec.user, str(topic), bytes(payload));
+        ++n;
+      }
+    }
+    return n;
+  }
 
   struct HandlerRec {
     butter_net_handler_fn fn;
@@ -207,6 +252,7 @@ class Host {
     static const butter_http_v1 http = {&Host::route, &Host::unroute, &Host::respond, &Host::base_url};
     static const butter_metrics_v1 metrics = {&Host::counter_add, &Host::gauge_set, &Host::describe};
     static const butter_services_v1 services = {&Host::acquire};
+    static const butter_events_v1 events = {&Host::ev_publish, &Host::ev_subscribe, &Host::ev_unsubscribe};
     const std::string_view s = id;
     if (s == BUTTER_EXT_LOG) return &log;
     if (s == BUTTER_EXT_NODE) return &node;
@@ -216,6 +262,7 @@ class Host {
     if (s == BUTTER_EXT_HTTP) return &http;
     if (s == BUTTER_EXT_METRICS) return &metrics;
     if (s == BUTTER_EXT_SERVICES) return &services;
+    if (s == BUTTER_EXT_EVENTS) return &events;
     return nullptr;
   }
   static butter_status post(const butter_host*, void (*fn)(void*), void* user) {
@@ -286,7 +333,7 @@ class Host {
   static butter_status timer_set(const butter_host* h, std::uint64_t delay, std::uint64_t period, butter_timer_fn fn,
                                  void* user, std::uint64_t* out) {
     const std::uint64_t id = of(h).next_id_++;
-    of(h).timers[id] = {delay, period, fn, user};
+    of(h).timers[id] = {delay, period, fn, user, of(h).now + delay};
     if (out) *out = id;
     return BUTTER_OK;
   }
@@ -373,10 +420,24 @@ class Host {
     return BUTTER_OK;
   }
 
+  static butter_status ev_publish(const butter_host* h, butter_str topic, butter_bytes payload) {
+    of(h).event_queue.emplace_back(to_string(topic), to_string(payload));
+    return BUTTER_OK;
+  }
+  static butter_status ev_subscribe(const butter_host* h, butter_str topic, butter_event_fn fn, void* user,
+                                    std::uint64_t* out) {
+    const std::uint64_t id = of(h).next_id_++;
+    of(h).subscriptions[id] = {to_string(topic), fn, user};
+    if (out) *out = id;
+    return BUTTER_OK;
+  }
+  static void ev_unsubscribe(const butter_host* h, std::uint64_t id) { of(h).subscriptions.erase(id); }
+
   static butter_status acquire(const butter_host* h, const char* id, butter_service* out) {
     auto& s = of(h).services;
     auto it = s.find(id);
     if (it == s.end()) return BUTTER_E_NOT_FOUND;
+    if (!it->second.vtable) return BUTTER_E_UNAVAILABLE;  // a provider that is stopped or swapping
     out->vtable = it->second.vtable;
     out->provider = it->second.provider;
     return BUTTER_OK;

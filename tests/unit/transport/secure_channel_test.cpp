@@ -193,3 +193,14 @@ TEST_CASE("a truncated key file is refused", "[identity]") {
   CHECK(e.message.find("malformed") != std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE("a preamble with its reserved bytes changed in transit is refused", "[secure]") {
+  for (std::size_t at : {std::size_t{6}, std::size_t{7}}) {
+    SecureChannel a(make_identity(), true, false), b(make_identity(), false, false);
+    Bytes to_b = a.start(), wire, plain;
+    b.start();
+    to_b[at] = 1;
+    CHECK_FALSE(b.feed(to_b, wire, plain));
+    CHECK(b.error().find("reserved") != std::string::npos);
+  }
+}

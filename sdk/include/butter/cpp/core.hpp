@@ -224,6 +224,7 @@ class Core {
   // --- per-module state ------------------------------------------------------------------------
   std::map<std::string, std::uint64_t, std::less<>> net_handlers;  // protocol -> slot key
   std::map<std::string, const void*, std::less<>> provided;        // interface id -> vtable
+  std::uint64_t reply_client = 0;  // slot key of the storage()/search() reply client (reply_client.hpp)
 
  private:
   std::unordered_map<std::uint64_t, std::unique_ptr<Slot>> slots_;

@@ -28,7 +28,9 @@
 #include <butter/cpp/metrics.hpp>
 #include <butter/cpp/net.hpp>
 #include <butter/cpp/node.hpp>
+#include <butter/cpp/search.hpp>
 #include <butter/cpp/services.hpp>
+#include <butter/cpp/storage.hpp>
 #include <butter/cpp/timer.hpp>
 
 #include <chrono>
@@ -87,6 +89,9 @@ class Plugin {
   Fds fd() noexcept { return Fds(&core_); }
   Events events() noexcept { return Events(&core_); }
   Identity identity() const noexcept { return Identity(&core_); }
+  // Interfaces other plugins provide, with the reply convention handled (storage.hpp, search.hpp).
+  Storage storage() noexcept { return Storage(&core_); }
+  Search search() noexcept { return Search(&core_); }
 
   // Net shortcuts (see net.hpp).
   template <class F>

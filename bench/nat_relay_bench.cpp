@@ -1,0 +1,176 @@
+// nat-ambassador: the cost of reaching a node through an ambassador, in one process over
+// loopback. Three nodes with the plugin: a and b public (listening), p private (not listening,
+// so only reachable through a relay), and a sender s. Measured in the same run:
+//   - time from p's start until it has an ambassador and a relay endpoint (plugin defaults);
+//   - request/response round trip s -> ambassador (direct) vs s -> p through the ambassador
+//     (ratio), 64 B, sequential;
+//   - throughput with 64 KiB requests echoed back, 16 in flight, direct vs relayed (ratio).
+// Both paths are Noise-secured; the relayed one runs a second, end-to-end session inside.
+#include "bench_stats.hpp"
+#include "node/node.hpp"
+#include "node/runtime.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <future>
+#include <memory>
+#include <thread>
+
+using namespace butter;
+using namespace butter::bench;
+
+namespace {
+
+std::unique_ptr<host::Node> make_node(host::Runtime& rt, host::PluginRegistry& reg, const std::string& name, bool listen) {
+  std::string text = "[node]\nname = \"" + name + "\"\nlisten = [" + (listen ? "\"tcp://127.0.0.1:0\"" : "") +
+                     "]\nhttp = \"\"\nlog_level = \"error\"\n[plugins.nat]\nplugin = \"butter.nat.ambassador\"\n";
+  host::Diagnostics d;
+  auto m = host::parse_manifest(text, "<bench>", d);
+  if (!m) throw std::runtime_error(d.to_string());
+  m->node.plugin_path.push_back(BUTTER_PLUGIN_DIR);
+  auto n = std::make_unique<host::Node>(rt.io(), *m, reg);
+  if (!n->prepare(d)) throw std::runtime_error(d.to_string());
+  if (auto e = n->start()) throw std::runtime_error(e.message);
+  return n;
+}
+
+std::uint64_t counter(host::Node& n, const char* name) {
+  return n.on_strand([&] { return n.core()->metrics.counter("nat", name); });
+}
+
+void connect(host::Node& from, const std::string& uri) {
+  auto p = std::make_shared<std::promise<int>>();
+  auto f = p->get_future();
+  from.on_strand([&] {
+    from.core()->transport->connect(uri, [p](host::Error e, const host::NodeId&) { p->set_value(e.code); });
+    return 0;
+  });
+  if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready || f.get() != BUTTER_OK)
+    throw std::runtime_error("connect to " + uri + " failed");
+}
+
+// `count` pings of `size` bytes from `s` to `peer`, `window` in flight; returns per-request
+// round trips (us) and fills `seconds` with the wall time of the whole run.
+std::vector<double> pings(host::Node& s, const std::string& peer, int count, std::size_t size, int window, double& seconds) {
+  struct State {
+    std::vector<double> rtts;
+    int sent = 0, done = 0, failed = 0;
+    std::promise<void> finished;
+    std::function<void()> next;
+  };
+  auto st = std::make_shared<State>();
+  std::vector<std::uint8_t> payload(size + 1, 'x');
+  payload[0] = 3;  // /butter/nat/1 Ping
+  auto fut = st->finished.get_future();
+  auto t0 = Clock::now();
+  s.on_strand([&] {
+    auto* t = s.core()->transport.get();
+    st->next = [st, t, peer, payload, count] {
+      if (st->sent >= count) return;
+      ++st->sent;
+      auto at = Clock::now();
+      auto e = t->request(peer, "/butter/nat/1", payload, std::chrono::seconds(10),
+                          [st, at, count](std::int32_t status, const host::NodeId&, std::span<const std::uint8_t>) {
+                            st->rtts.push_back(us_since(at));
+                            if (status != BUTTER_OK) ++st->failed;
+                            if (++st->done == count) return st->finished.set_value();
+                            st->next();
+                          });
+      if (e) {
+        ++st->failed;
+        if (++st->done == count) return st->finished.set_value();
+      }
+    };
+    for (int i = 0; i < window; ++i) st->next();
+    return 0;
+  });
+  if (fut.wait_for(std::chrono::seconds(120)) != std::future_status::ready) throw std::runtime_error("pings timed out");
+  seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  s.on_strand([&] {
+    st->next = nullptr;  // break the cycle
+    return 0;
+  });
+  if (st->failed) throw std::runtime_error(std::to_string(st->failed) + " pings failed to " + peer);
+  return st->rtts;
+}
+
+}  // namespace
+
+int main() {
+  spdlog::set_level(spdlog::level::err);
+  try {
+    host::Runtime rt(2);
+    host::PluginRegistry reg;
+    auto a = make_node(rt, reg, "a", true);
+    auto b = make_node(rt, reg, "b", true);
+    connect(*a, b->listen_endpoints().at(0));
+    auto t0 = Clock::now();
+    auto p = make_node(rt, reg, "p", false);
+    connect(*p, a->listen_endpoints().at(0));
+    connect(*p, b->listen_endpoints().at(0));
+    double reach_ms = -1;
+    while (Clock::now() - t0 < std::chrono::seconds(30)) {
+      if (counter(*p, "nat_ambassadors_acquired_total") >= 1) {
+        reach_ms = us_since(t0) / 1000.0;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    if (reach_ms < 0) throw std::runtime_error("the private node found no ambassador in 30 s");
+    // A second private node joining once the public nodes know they are public.
+    auto t1 = Clock::now();
+    auto p2 = make_node(rt, reg, "p2", false);
+    connect(*p2, a->listen_endpoints().at(0));
+    connect(*p2, b->listen_endpoints().at(0));
+    double warm_ms = -1;
+    while (Clock::now() - t1 < std::chrono::seconds(30)) {
+      if (counter(*p2, "nat_ambassadors_acquired_total") >= 1) {
+        warm_ms = us_since(t1) / 1000.0;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    p2->stop();
+    host::Node& amb = counter(*a, "nat_clients_accepted_total") >= 1 ? *a : *b;
+    const std::string relay = "relay://" + amb.id_hex() + "@" + amb.listen_endpoints().at(0).substr(6) + "/" + p->id_hex();
+    auto s = make_node(rt, reg, "s", true);
+    const std::string direct = amb.listen_endpoints().at(0);
+
+    double secs = 0;
+    pings(*s, direct, 50, 64, 1, secs);  // warm up: connect, handshake
+    pings(*s, relay, 50, 64, 1, secs);
+    const int n = 2000;
+    auto d = pings(*s, direct, n, 64, 1, secs);
+    auto r = pings(*s, relay, n, 64, 1, secs);
+    const int big = 512;
+    const std::size_t size = 64 * 1024;
+    double dsecs = 0, rsecs = 0;
+    pings(*s, direct, big, size, 16, dsecs);
+    pings(*s, relay, big, size, 16, rsecs);
+    const double dmb = static_cast<double>(big) * static_cast<double>(size) / dsecs / 1e6;
+    const double rmb = static_cast<double>(big) * static_cast<double>(size) / rsecs / 1e6;
+
+    std::printf("nat-ambassador relay, one process over loopback (plugin defaults; check_fast_ms = 1000)\n");
+    std::printf("time until a private node is reachable (has a relay endpoint):\n");
+    std::printf("  all nodes starting together (public verdicts first, after check_fast_ms): %8.1f ms\n", reach_ms);
+    std::printf("  joining a network whose public nodes have decided:                       %8.1f ms\n", warm_ms);
+    std::printf("\n%-34s %10s %10s\n", "round trip, 64 B, sequential", "p50 (us)", "p99 (us)");
+    std::printf("%-34s %10.1f %10.1f\n", "direct (sender -> ambassador)", percentile_us(d, 50), percentile_us(d, 99));
+    std::printf("%-34s %10.1f %10.1f   ratio p50 %.2fx\n", "relayed (sender -> amb -> private)", percentile_us(r, 50),
+                percentile_us(r, 99), percentile_us(r, 50) / percentile_us(d, 50));
+    std::printf("\n%-34s %12s\n", "throughput, 64 KiB echoed, 16 in flight", "MB/s (one way)");
+    std::printf("%-34s %12.1f\n", "direct", dmb);
+    std::printf("%-34s %12.1f   ratio %.2fx\n", "relayed", rmb, rmb / dmb);
+    const double relayed_mb = static_cast<double>(counter(amb, "nat_relayed_bytes_total")) / 1e6;
+    std::printf("(the ambassador forwarded %.1f MB of ciphertext)\n", relayed_mb);
+    s->stop();
+    p->stop();
+    b->stop();
+    a->stop();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "benchmark failed: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,147 @@
+// chat_message: encoding and strict decoding of chat messages (see chat_message.hpp and README.md).
+#include "chat_message.hpp"
+
+#include <butter/wire.hpp>
+
+namespace chat {
+
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;  // truncated sequence
+    for (std::size_t k = 1; k <= n; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+namespace {
+std::string check_line(std::string_view s, std::size_t max, const char* what) {
+  if (s.empty()) return std::string(what) + " is empty";
+  if (s.size() > max) return std::string(what) + " is longer than " + std::to_string(max) + " bytes";
+  if (!valid_utf8(s)) return std::string(what) + " is not valid UTF-8";
+  for (unsigned char c : s)
+    if ((c < 0x20 && c != '\t') || c == 0x7F) return std::string(what) + " holds a control character";
+  return {};
+}
+bool is_hex(std::string_view s) {
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+}  // namespace
+
+std::string check_text(std::string_view text) { return check_line(text, kMaxText, "text"); }
+std::string check_nick(std::string_view nick) { return check_line(nick, kMaxNick, "nick"); }
+
+std::vector<std::uint8_t> encode(const Message& m) {
+  butter::wire::Writer w;
+  w.u8(kVersion);
+  std::uint8_t id[32] = {0};
+  // The id is 32 hex digits (16 bytes): decode them through the 64-digit helper's logic.
+  for (std::size_t i = 0; i < 16 && 2 * i + 1 < m.id.size(); ++i) {
+    auto v = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    id[i] = static_cast<std::uint8_t>(v(m.id[2 * i]) * 16 + v(m.id[2 * i + 1]));
+  }
+  w.bytes(id, 16);
+  w.str16(m.author);
+  w.str16(m.nick);
+  w.u64(m.sent_unix_ms);
+  w.str16(m.text);
+  w.u8(m.hops_left);
+  return w.take();
+}
+
+std::optional<Message> decode(std::string_view bytes, std::string* why) {
+  auto fail = [&](std::string reason) -> std::optional<Message> {
+    if (why) *why = std::move(reason);
+    return std::nullopt;
+  };
+  butter::wire::Reader r(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  const std::uint8_t version = r.u8();
+  if (r.ok() && version != kVersion) return fail("unknown version " + std::to_string(version));
+  Message m;
+  m.id = butter::wire::id_to_hex(r.bytes(16));
+  m.author = std::string(r.str16(64));
+  m.nick = std::string(r.str16(kMaxNick));
+  m.sent_unix_ms = r.u64();
+  m.text = std::string(r.str16(kMaxText));
+  m.hops_left = r.u8();
+  if (!r.ok()) return fail("truncated or oversized field");
+  if (!r.at_end()) return fail("trailing bytes");
+  if (m.author.size() != 64 || !is_hex(m.author)) return fail("author is not a node id");
+  if (auto e = check_nick(m.nick); !e.empty()) return fail(e);
+  if (auto e = check_text(m.text); !e.empty()) return fail(e);
+  if (m.hops_left > kMaxHops) return fail("too many hops");
+  return m;
+}
+
+std::vector<std::uint8_t> encode_history(const std::vector<Message>& ms) {
+  butter::wire::Writer w;
+  w.u8(kVersion);
+  w.u16(static_cast<std::uint16_t>(ms.size()));
+  for (const auto& m : ms) {
+    const auto b = encode(m);
+    w.u32(static_cast<std::uint32_t>(b.size()));
+    w.bytes(b.data(), b.size());
+  }
+  return w.take();
+}
+
+std::optional<std::vector<Message>> decode_history(std::string_view bytes, std::size_t max_count, std::string* why) {
+  auto fail = [&](std::string reason) -> std::optional<std::vector<Message>> {
+    if (why) *why = std::move(reason);
+    return std::nullopt;
+  };
+  butter::wire::Reader r(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  const std::uint8_t version = r.u8();
+  const std::uint16_t n = r.u16();
+  if (!r.ok()) return fail("truncated history");
+  if (version != kVersion) return fail("unknown history version");
+  if (n > max_count) return fail("too many messages in history");
+  std::vector<Message> out;
+  for (std::uint16_t i = 0; i < n; ++i) {
+    const std::uint32_t len = r.u32();
+    if (len > 4096) return fail("history entry too long");
+    const std::string_view b = r.bytes(len);
+    if (!r.ok()) return fail("truncated history entry");
+    std::string reason;
+    auto m = decode(b, &reason);
+    if (!m) return fail("history entry: " + reason);
+    out.push_back(std::move(*m));
+  }
+  if (!r.at_end()) return fail("trailing bytes after history");
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace chat

@@ -1,0 +1,6 @@
+// chat_page: the chat's web page (GET /chat), plain HTML and JavaScript compiled into the plugin.
+#pragma once
+#include <string_view>
+namespace chat {
+extern const std::string_view kPage;
+}

@@ -1,0 +1,124 @@
+// wiki_search: GET /wiki/api/search?q=words. The query's words (lowercased, 2 bytes or more, at
+// most 6) plus "butter-wiki" are searched as keywords through butter.search/1, and matched
+// against what the local store holds. Hits name versions; each carries the keyword
+// "wikipage:<page id>", so results are grouped by page; a page's title and author come from its
+// known head, else from one of its versions (fetched through butter.storage/1).
+#include "web.hpp"
+#include "wiki.hpp"
+
+#include <algorithm>
+
+namespace wiki {
+
+namespace {
+constexpr std::size_t kMaxQueryBytes = 512;
+constexpr std::size_t kMaxTerms = 6;
+constexpr std::size_t kMaxResults = 20;
+constexpr auto kFetchDeadline = std::chrono::seconds(8);
+
+std::string page_of(const std::vector<std::string>& keywords) {
+  static const std::string prefix = page_keyword("");
+  for (const auto& k : keywords)
+    if (k.size() == prefix.size() + 32 && k.compare(0, prefix.size(), prefix) == 0 && is_hex(std::string_view(k).substr(prefix.size()), 32))
+      return k.substr(prefix.size());
+  return {};
+}
+}  // namespace
+
+struct Wiki::SearchOp {
+  std::vector<std::string> terms;
+  butter::HttpResponse res;
+  std::map<std::string, std::string> pages;  // page id -> a version object id
+  std::map<std::string, std::pair<std::string, std::string>> titles;  // page id -> (title, author hex)
+  std::uint32_t hits = 0, messages = 0;
+  std::string search_status = "ok";
+  int outstanding = 0;
+  bool done = false;
+  bool answered = false;
+};
+
+void Wiki::search_pages(const butter::HttpRequest& req, butter::HttpResponse& res) {
+  const auto q = req.query_param("q");
+  if (!q || q->empty()) return refuse(res, 400, "give the words to search: ?q=...", refused_total_);
+  if (q->size() > kMaxQueryBytes) return refuse(res, 413, "query longer than " + std::to_string(kMaxQueryBytes) + " bytes", refused_total_);
+  if (!valid_utf8(*q)) return refuse(res, 400, "query is not valid UTF-8", refused_total_);
+  auto op = std::make_shared<SearchOp>();
+  op->terms = words(*q, kMaxTerms);
+  if (op->terms.empty()) return refuse(res, 400, "no word of two letters or more in the query", refused_total_);
+  op->res = std::move(res);
+  searches_total_.add();
+
+  std::vector<std::string> all = op->terms;
+  all.emplace_back(kWikiKeyword);
+  // What the local store holds.
+  for (const auto& o : storage().list().objects) {
+    bool match = true;
+    for (const auto& t : all)
+      if (std::find(o.keywords.begin(), o.keywords.end(), t) == o.keywords.end()) match = false;
+    if (!match) continue;
+    if (auto pid = page_of(o.keywords); !pid.empty()) op->pages.emplace(pid, o.object_id);
+  }
+  butter::Query query = butter::Query::keywords(all);
+  query.max_results = 64;
+  query.timeout_ms = search_timeout_ms_;
+  query.ttl = search_ttl_;
+  search().find(
+      query,
+      [op](const butter::Hit& hit) {
+        if (auto pid = page_of(hit.keywords); !pid.empty()) op->pages.emplace(pid, hit.object_id);
+      },
+      [this, op](const butter::SearchDone& d) {
+        op->hits = d.hits;
+        op->messages = d.messages;
+        if (!d.ok()) op->search_status = d.status.message();
+        op->done = true;
+        // Titles: from known heads, cached versions, or one version per page fetched now.
+        std::size_t n = 0;
+        for (const auto& [pid, version_id] : op->pages) {
+          if (++n > kMaxResults) break;
+          if (auto h = heads_.find(pid); h != heads_.end()) {
+            op->titles[pid] = {h->second.title, key_hex(h->second.author)};
+          } else if (const Version* v = cached_version(version_id)) {
+            op->titles[pid] = {v->title, key_hex(v->author)};
+          } else {
+            ++op->outstanding;
+            storage().get(
+                version_id,
+                [this, op, pid = pid, version_id = version_id](const butter::GetResult& got) {
+                  --op->outstanding;
+                  if (got.ok()) {
+                    if (auto v = decode_version(got.data); v && v->page_id == pid) {
+                      op->titles[pid] = {v->title, key_hex(v->author)};
+                      remember_version(version_id, std::move(*v));
+                    } else {
+                      malformed_total_.add();
+                    }
+                  }
+                  finish_search(op);
+                },
+                kFetchDeadline);
+          }
+        }
+        finish_search(op);
+      });
+}
+
+void Wiki::finish_search(const std::shared_ptr<SearchOp>& op) {
+  if (op->answered || !op->done || op->outstanding > 0) return;
+  op->answered = true;
+  std::string out = "{\"query\":[";
+  for (std::size_t i = 0; i < op->terms.size(); ++i) out += (i ? "," : "") + web::json_string(op->terms[i]);
+  out += "],\"results\":[";
+  bool first = true;
+  for (const auto& [pid, tv] : op->titles) {
+    out += (first ? "" : ",");
+    first = false;
+    out += "{\"page\":\"" + pid + "\",\"title\":" + web::json_string(tv.first) + ",\"author\":\"" + tv.second +
+           "\",\"mine\":" + (tv.second == self_hex_ ? "true" : "false") + "}";
+  }
+  out += "],\"hits\":" + std::to_string(op->hits) + ",\"messages\":" + std::to_string(op->messages) +
+         ",\"search\":" + web::json_string(op->search_status) + "}";
+  op->res.header("Cache-Control", "no-store").json(out);
+}
+
+}  // namespace wiki

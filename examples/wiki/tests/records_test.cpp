@@ -1,0 +1,184 @@
+// The wiki's records: versions and heads round-trip; decoding refuses truncated, trailing,
+// oversized and non-UTF-8 input; a head is authentic only when its author signed it and its page
+// id is the author's page of its title (a forged or tampered head is refused). Signatures are real
+// Ed25519 (libsodium) over the same domain-separated bytes as the host's butter.identity/1.
+#include "records.hpp"
+
+#include <catch2/catch.hpp>
+#include <sodium.h>
+
+namespace {
+
+struct Signer {
+  wiki::Key pk{};
+  std::array<std::uint8_t, crypto_sign_SECRETKEYBYTES> sk{};
+  Signer() {
+    REQUIRE(sodium_init() >= 0);
+    crypto_sign_keypair(pk.data(), sk.data());
+  }
+  static std::string framed(std::string_view ctx, std::string_view msg) {
+    std::string m = "butter/sign/1";
+    m.push_back('\0');
+    m.append(ctx);
+    m.push_back('\0');
+    m.append(msg);
+    return m;
+  }
+  wiki::Sig sign(std::string_view ctx, std::string_view msg) const {
+    wiki::Sig s{};
+    const std::string m = framed(ctx, msg);
+    crypto_sign_detached(s.data(), nullptr, reinterpret_cast<const unsigned char*>(m.data()), m.size(), sk.data());
+    return s;
+  }
+};
+
+bool verify(const wiki::Key& k, std::string_view ctx, std::string_view msg, const wiki::Sig& s) {
+  const std::string m = Signer::framed(ctx, msg);
+  return crypto_sign_verify_detached(s.data(), reinterpret_cast<const unsigned char*>(m.data()), m.size(), k.data()) == 0;
+}
+
+wiki::Head signed_head(const Signer& a, const std::string& title, std::uint64_t seq) {
+  wiki::Head h;
+  h.author = a.pk;
+  h.title = title;
+  h.page_id = wiki::page_id(a.pk, title);
+  h.version_id = std::string(64, 'c');
+  h.seq = seq;
+  h.created_unix_ms = 1700000000000;
+  h.signature = a.sign(wiki::kHeadContext, wiki::head_signed_bytes(h));
+  return h;
+}
+
+wiki::Version sample_version(const Signer& a) {
+  wiki::Version v;
+  v.title = "Butter Guide";
+  v.page_id = wiki::page_id(a.pk, v.title);
+  v.author = a.pk;
+  v.created_unix_ms = 1700000000001;
+  v.seq = 1700000000001;
+  v.predecessor = std::string(64, 'd');
+  v.text = "line one\nline two\twith a tab — and UTF-8";
+  v.keywords = {"guide", "butter"};
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("a wiki version round-trips and its keywords name the page and the title words", "[wiki]") {
+  Signer a;
+  const auto v = sample_version(a);
+  const auto d = wiki::decode_version(wiki::encode_version(v));
+  REQUIRE(d);
+  CHECK(d->page_id == v.page_id);
+  CHECK(d->author == v.author);
+  CHECK(d->seq == v.seq);
+  CHECK(d->predecessor == v.predecessor);
+  CHECK(d->title == v.title);
+  CHECK(d->text == v.text);
+  CHECK(d->keywords == v.keywords);
+  auto first = v;
+  first.predecessor.clear();
+  CHECK(wiki::decode_version(wiki::encode_version(first))->predecessor.empty());
+  const auto kws = wiki::version_keywords(v);
+  CHECK(kws == std::vector<std::string>{"butter-wiki", "wikipage:" + v.page_id, "butter", "guide"});
+}
+
+TEST_CASE("wiki version decoding refuses truncated trailing and invalid bytes", "[wiki]") {
+  Signer a;
+  const std::string good = wiki::encode_version(sample_version(a));
+  for (std::size_t n = 0; n < good.size(); ++n) CHECK_FALSE(wiki::decode_version(good.substr(0, n)));
+  CHECK_FALSE(wiki::decode_version(good + "x"));
+  CHECK_FALSE(wiki::decode_version("BWIKIH01" + good.substr(8)));
+  auto v = sample_version(a);
+  v.text = "bad \xc3";
+  CHECK_FALSE(wiki::decode_version(wiki::encode_version(v)));
+  v = sample_version(a);
+  v.title = "tab\x01";
+  CHECK_FALSE(wiki::decode_version(wiki::encode_version(v)));
+}
+
+TEST_CASE("a wiki head signed by its author is authentic and survives the round trip", "[wiki]") {
+  Signer a;
+  const auto h = signed_head(a, "Home", 5);
+  const auto d = wiki::decode_head(wiki::encode_head(h));
+  REQUIRE(d);
+  CHECK(d->page_id == h.page_id);
+  CHECK(d->version_id == h.version_id);
+  CHECK(d->seq == 5);
+  std::string why;
+  CHECK(wiki::head_is_authentic(*d, verify, &why));
+  INFO(why);
+}
+
+TEST_CASE("a forged or tampered wiki head is refused", "[wiki]") {
+  Signer a, mallory;
+  const auto h = signed_head(a, "Home", 5);
+  std::string why;
+
+  SECTION("a tampered sequence number") {
+    std::string bytes = wiki::encode_head(h);
+    bytes[8 + 16 + 32 + 7] ^= 1;  // the low byte of seq
+    auto d = wiki::decode_head(bytes);
+    REQUIRE(d);
+    CHECK(d->seq != 5);
+    CHECK_FALSE(wiki::head_is_authentic(*d, verify, &why));
+    CHECK(why == "bad signature");
+  }
+  SECTION("another version named") {
+    auto t = h;
+    t.version_id = std::string(64, 'e');
+    CHECK_FALSE(wiki::head_is_authentic(t, verify, &why));
+  }
+  SECTION("signed by someone else under the author's key") {
+    auto f = h;
+    f.signature = mallory.sign(wiki::kHeadContext, wiki::head_signed_bytes(f));
+    CHECK_FALSE(wiki::head_is_authentic(f, verify, &why));
+    CHECK(why == "bad signature");
+  }
+  SECTION("someone else's head claiming the author's page") {
+    auto f = signed_head(mallory, "Home", 99);
+    f.page_id = h.page_id;
+    f.signature = mallory.sign(wiki::kHeadContext, wiki::head_signed_bytes(f));
+    CHECK_FALSE(wiki::head_is_authentic(f, verify, &why));
+    CHECK(why == "page id is not the author's page of that title");
+  }
+  SECTION("a signature made for another purpose") {
+    auto f = h;
+    f.signature = a.sign("butter.example.other/1", wiki::head_signed_bytes(f));
+    CHECK_FALSE(wiki::head_is_authentic(f, verify, &why));
+  }
+  SECTION("a truncated or padded head does not decode") {
+    const std::string bytes = wiki::encode_head(h);
+    for (std::size_t n = 0; n < bytes.size(); ++n) CHECK_FALSE(wiki::decode_head(bytes.substr(0, n)));
+    CHECK_FALSE(wiki::decode_head(bytes + "x"));
+  }
+}
+
+TEST_CASE("wiki page ids belong to an author and a title", "[wiki]") {
+  Signer a, b;
+  CHECK(wiki::page_id(a.pk, "Home") == wiki::page_id(a.pk, "Home"));
+  CHECK(wiki::page_id(a.pk, "Home") != wiki::page_id(b.pk, "Home"));
+  CHECK(wiki::page_id(a.pk, "Home") != wiki::page_id(a.pk, "home"));
+  CHECK(wiki::is_hex(wiki::page_id(a.pk, "Home"), 32));
+}
+
+TEST_CASE("wiki keywords and words are parsed and bounded", "[wiki]") {
+  auto k = wiki::parse_keywords("Alpha, beta  gamma,alpha,,");
+  REQUIRE(k);
+  CHECK(*k == std::vector<std::string>{"alpha", "beta", "gamma"});
+  CHECK(wiki::parse_keywords("")->empty());
+  CHECK_FALSE(wiki::parse_keywords(std::string(41, 'k')));
+  CHECK_FALSE(wiki::parse_keywords("a\x01"));
+  CHECK_FALSE(wiki::parse_keywords("\xff"));
+  std::string many;
+  for (int i = 0; i < 17; ++i) many += "k" + std::to_string(i) + " ";
+  CHECK_FALSE(wiki::parse_keywords(many));
+  CHECK(wiki::words("The Butter-Wiki: a guide (v2)!", 8) == std::vector<std::string>{"the", "butter-wiki", "guide", "v2"});
+  CHECK(wiki::words("one two three", 2).size() == 2);
+  CHECK(wiki::check_title("").size() > 0);
+  CHECK(wiki::check_title("   ").size() > 0);
+  CHECK(wiki::check_title(std::string(201, 't')).size() > 0);
+  CHECK(wiki::check_title("Home").empty());
+  CHECK(wiki::check_text(std::string(wiki::kMaxText + 1, 't')).size() > 0);
+  CHECK(wiki::check_text("ok\r\nfine").empty());
+}

@@ -1,0 +1,46 @@
+// Seeds of the ir-dbfs fuzz target: QUERY (object and keywords), HITS, EXTEND, LINK, a hot-swap
+// state, and near-valid variants. The input is the message itself. See fuzz/seed_writer.hpp.
+#include "../seed_writer.hpp"
+#include "messages.hpp"
+
+using namespace butter::dbfs;
+using namespace butter::fuzz::seeds;
+
+namespace {
+
+void generate() {
+  const std::string t = "ir-dbfs";
+  Query q;
+  q.id = {0x0123456789abcdefull, 0xfedcba9876543210ull};
+  q.kind = QueryKind::Keywords;
+  q.ttl = 3;
+  q.hops = 1;
+  q.max_results = 20;
+  q.terms = {"butter", "wiki"};
+  write(t, "query-keywords", encode(q));
+  q.kind = QueryKind::Object;
+  q.terms = {std::string(64, 'a')};
+  write(t, "query-object", encode(q));
+  Hits h;
+  h.id = q.id;
+  h.hops = 2;
+  h.hits = {Hit{std::string(64, 'b'), std::string(64, 'c'), {"tcp://127.0.0.1:7700"}, {"butter", "wiki"}},
+            Hit{std::string(64, 'd'), std::string(64, 'e'), {}, {}}};
+  write(t, "hits", encode(h));
+  write(t, "extend", encode(Extend{q.id, 5}));
+  write(t, "link", encode_link());
+  SavedState st;
+  st.annotations = {{std::string(64, 'a'), {"butter", "wiki"}}};
+  st.outbound = {std::string(64, 'c')};
+  write(t, "state", bytes(encode_state(st)));
+  Bytes bad_version = encode(Extend{q.id, 5});
+  bad_version[0] = 2;
+  write(t, "extend-version-2", bad_version);
+  Bytes truncated = encode(h);
+  truncated.resize(truncated.size() - 4);
+  write(t, "hits-truncated", truncated);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return run(argc, argv, generate); }

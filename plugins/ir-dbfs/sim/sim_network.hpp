@@ -1,0 +1,173 @@
+// SimNetwork: a discrete-event simulation of many dbfs Engines in one process, with virtual time
+// and a delay per link. The unit tests (small hand-built graphs) and bench/dbfs_search_bench.cpp
+// (100 and 1000 nodes) drive the plugin's own Engine class through it: the simulated node does
+// exactly what the plugin does, only the transport and the clock are replaced.
+#pragma once
+#include "engine.hpp"
+
+#include <functional>
+#include <limits>
+#include <map>
+#include <queue>
+#include <string_view>
+#include <string>
+#include <vector>
+
+namespace butter::dbfs::sim {
+
+struct SearchRecord {
+  std::size_t source = 0;
+  std::uint64_t started_ms = 0;
+  std::vector<HitEvent> hits;
+  bool done = false;
+  DoneEvent result;
+  std::uint64_t done_ms = 0;
+  std::uint64_t first_hit_ms() const { return hits.empty() ? 0 : hits.front().at_ms - started_ms; }
+};
+
+class SimNetwork {
+ public:
+  using DelayFn = std::function<std::uint64_t(std::size_t from, std::size_t to)>;
+
+  SimNetwork(std::size_t n, const EngineConfig& cfg, std::uint64_t seed = 1) {
+    engines_.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) engines_.emplace_back(name(i), cfg, seed * 1000003u + i);
+    adj_.resize(n);
+    tick_at_.assign(n, kNever);
+  }
+
+  static std::string name(std::size_t i) { return "n" + std::to_string(i); }
+  // The index of a name(i); size() or more when it is not one.
+  static std::size_t index_of(std::string_view id) {
+    if (id.size() < 2 || id[0] != 'n') return std::numeric_limits<std::size_t>::max();
+    std::size_t v = 0;
+    for (char c : id.substr(1)) {
+      if (c < '0' || c > '9') return std::numeric_limits<std::size_t>::max();
+      v = v * 10 + static_cast<std::size_t>(c - '0');
+    }
+    return v;
+  }
+  std::size_t size() const { return engines_.size(); }
+  Engine& node(std::size_t i) { return engines_[i]; }
+  std::uint64_t now() const { return now_; }
+  void set_delay(DelayFn fn) { delay_ = std::move(fn); }
+
+  // An undirected overlay link (both ends forward over it).
+  void link(std::size_t a, std::size_t b) {
+    if (a == b) return;
+    for (auto x : adj_[a])
+      if (x == b) return;
+    adj_[a].push_back(b);
+    adj_[b].push_back(a);
+    apply(a);
+    apply(b);
+  }
+  const std::vector<std::size_t>& adjacency(std::size_t i) const { return adj_[i]; }
+
+  // Starts a search at `src`; returns its index in records(), or -1 with `why` when refused.
+  long search(std::size_t src, const SearchSpec& spec, std::string* why = nullptr) {
+    Actions out;
+    std::string w;
+    const std::uint64_t h = engines_[src].start(now_, spec, out, w);
+    if (!h) {
+      if (why) *why = w;
+      return -1;
+    }
+    records_.push_back(SearchRecord{src, now_, {}, false, {}, 0});
+    by_handle_[{src, h}] = records_.size() - 1;
+    apply_actions(src, out);
+    return static_cast<long>(records_.size() - 1);
+  }
+
+  // Delivers raw bytes to `to` as if `from` sent them (for malformed-input tests).
+  void inject(std::size_t from, std::size_t to, std::vector<std::uint8_t> bytes) {
+    push(Event{now_, seq_++, to, from, false, std::move(bytes)});
+  }
+
+  // Runs events until none is left or virtual time passes `until_ms`; returns events processed.
+  std::uint64_t run(std::uint64_t until_ms = std::numeric_limits<std::uint64_t>::max()) {
+    std::uint64_t n = 0;
+    while (!queue_.empty() && queue_.top().at <= until_ms) {
+      Event ev = queue_.top();
+      queue_.pop();
+      now_ = std::max(now_, ev.at);
+      Actions out;
+      if (ev.tick) {
+        if (tick_at_[ev.to] != ev.at) continue;  // superseded
+        tick_at_[ev.to] = kNever;
+        engines_[ev.to].tick(now_, out);
+      } else {
+        engines_[ev.to].on_message(now_, name(ev.from), ev.bytes.data(), ev.bytes.size(), out);
+      }
+      apply_actions(ev.to, out);
+      ++n;
+    }
+    if (until_ms != std::numeric_limits<std::uint64_t>::max()) now_ = std::max(now_, until_ms);
+    return n;
+  }
+
+  const std::vector<SearchRecord>& records() const { return records_; }
+  // Messages delivered (sent) in the whole network, by type.
+  std::uint64_t sent(MsgType t) const { return sent_[static_cast<std::size_t>(t)]; }
+  std::uint64_t sent_total() const { return sent(MsgType::Query) + sent(MsgType::Extend) + sent(MsgType::Hits); }
+  // Messages received per node (query + extend + hits).
+  std::uint64_t received_by(std::size_t i) const { return i < received_.size() ? received_[i] : 0; }
+
+ private:
+  static constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
+  struct Event {
+    std::uint64_t at, seq;
+    std::size_t to, from;
+    bool tick;
+    std::vector<std::uint8_t> bytes;
+    bool operator>(const Event& o) const { return at != o.at ? at > o.at : seq > o.seq; }
+  };
+  void push(Event e) { queue_.push(std::move(e)); }
+  void apply(std::size_t i) {
+    std::vector<std::string> ns;
+    for (auto j : adj_[i]) ns.push_back(name(j));
+    engines_[i].neighbours().set_outbound(std::move(ns));
+  }
+  void apply_actions(std::size_t at, Actions& out) {
+    for (auto& s : out.sends) {
+      const std::size_t to = index_of(s.to);
+      if (to >= engines_.size()) continue;
+      ++sent_[static_cast<std::size_t>(s.type)];
+      if (received_.size() < engines_.size()) received_.assign(engines_.size(), 0);
+      ++received_[to];
+      const std::uint64_t d = delay_ ? delay_(at, to) : 1;
+      push(Event{now_ + d, seq_++, to, at, false, std::move(s.bytes)});
+    }
+    for (auto& h : out.hits) {
+      auto it = by_handle_.find({at, h.search});
+      if (it != by_handle_.end()) records_[it->second].hits.push_back(std::move(h));
+    }
+    for (auto& d : out.done) {
+      auto it = by_handle_.find({at, d.search});
+      if (it != by_handle_.end()) {
+        auto& r = records_[it->second];
+        r.done = true;
+        r.result = d;
+        r.done_ms = now_;
+      }
+    }
+    const std::uint64_t next = engines_[at].next_deadline();
+    if (next != kNever && next < tick_at_[at]) {
+      tick_at_[at] = std::max(next, now_);
+      push(Event{tick_at_[at], seq_++, at, at, true, {}});
+    }
+  }
+
+  std::vector<Engine> engines_;
+  std::vector<std::vector<std::size_t>> adj_;
+  std::vector<std::uint64_t> tick_at_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> queue_;
+  std::uint64_t now_ = 0, seq_ = 0;
+  DelayFn delay_;
+  std::vector<SearchRecord> records_;
+  std::map<std::pair<std::size_t, std::uint64_t>, std::size_t> by_handle_;
+  std::uint64_t sent_[4] = {0, 0, 0, 0};
+  std::vector<std::uint64_t> received_;
+};
+
+}  // namespace butter::dbfs::sim

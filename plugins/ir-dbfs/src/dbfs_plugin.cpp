@@ -1,0 +1,406 @@
+// The ir-dbfs plugin glue: config, the /butter/dbfs/1 handler, timers, neighbours from
+// butter.peers/1, the local index from butter.storage/1, results on the events bus, metrics.
+#include "dbfs_plugin.hpp"
+
+#include <butter/wire.hpp>
+
+#include <algorithm>
+#include <random>
+
+namespace butter::dbfs {
+
+namespace {
+
+std::string to_string(butter_str s) { return s.data ? std::string(s.data, s.len) : std::string(); }
+
+std::uint32_t positive(butter::Config cfg, const char* key, std::int64_t def, std::int64_t max) {
+  const std::int64_t v = cfg.get_int(key, def);
+  if (v <= 0 || v > max) {
+    throw butter::Error(BUTTER_E_INVALID, std::string(key) + " must be in 1.." + std::to_string(max));
+  }
+  return static_cast<std::uint32_t>(v);
+}
+
+}  // namespace
+
+EngineConfig DbfsPlugin::read_config() {
+  auto cfg = config();
+  EngineConfig c;
+  const std::string method = cfg.get_string("method", "directed");
+  if (!parse_method(method, c.method)) throw butter::Error(BUTTER_E_INVALID, "method must be directed, flood or random");
+  const std::string heuristic = cfg.get_string("heuristic", "results");
+  if (!parse_heuristic(heuristic, c.heuristic)) {
+    throw butter::Error(BUTTER_E_INVALID, "heuristic must be results, time, hops or random");
+  }
+  want_neighbours_ = positive(cfg, "neighbours", 4, 64);
+  const std::int64_t inbound = cfg.get_int("max_inbound", 8);
+  if (inbound < 0 || inbound > 256) throw butter::Error(BUTTER_E_INVALID, "max_inbound must be in 0..256");
+  c.max_inbound = static_cast<std::size_t>(inbound);
+  c.source_fanout = positive(cfg, "source_fanout", c.source_fanout, 64);
+  c.deepening = cfg.get_bool("deepening", c.deepening);
+  c.limits.max_ttl = positive(cfg, "max_ttl", c.limits.max_ttl, 32);
+  c.default_ttl = std::min(positive(cfg, "default_ttl", c.default_ttl, 32), c.limits.max_ttl);
+  c.ttl_start = positive(cfg, "ttl_start", c.ttl_start, 32);
+  c.ttl_step = positive(cfg, "ttl_step", c.ttl_step, 32);
+  c.adaptive_start = cfg.get_bool("adaptive_start", c.adaptive_start);
+  c.limits.max_fanout = positive(cfg, "max_fanout", c.limits.max_fanout, 256);
+  c.limits.max_terms = positive(cfg, "max_terms", c.limits.max_terms, kMaxTerms);
+  c.limits.max_term_len = positive(cfg, "max_term_len", c.limits.max_term_len, kMaxTermLen);
+  c.limits.max_query_bytes = positive(cfg, "max_query_bytes", c.limits.max_query_bytes, kMaxMessageBytes);
+  c.limits.max_results = positive(cfg, "max_results", c.limits.max_results, 65535);
+  c.default_max_results = std::min(positive(cfg, "default_max_results", c.default_max_results, 65535), c.limits.max_results);
+  c.default_timeout_ms = positive(cfg, "default_timeout_ms", static_cast<std::int64_t>(c.default_timeout_ms), 600000);
+  c.limits.rate_per_s = cfg.get_float("rate_per_s", c.limits.rate_per_s);
+  c.limits.burst = cfg.get_float("burst", c.limits.burst);
+  if (c.limits.rate_per_s <= 0 || c.limits.burst < 1) throw butter::Error(BUTTER_E_INVALID, "rate_per_s must be > 0 and burst >= 1");
+  c.hop_ms = cfg.get_float("hop_ms", c.hop_ms);
+  if (c.hop_ms <= 0 || c.hop_ms > 10000) throw butter::Error(BUTTER_E_INVALID, "hop_ms must be in (0, 10000]");
+  c.min_step_ms = positive(cfg, "min_step_ms", static_cast<std::int64_t>(c.min_step_ms), 600000);
+  c.seen_max = positive(cfg, "seen_max", static_cast<std::int64_t>(c.seen_max), 1 << 22);
+  c.seen_age_ms = positive(cfg, "seen_age_ms", static_cast<std::int64_t>(c.seen_age_ms), 3600000);
+  refresh_ = std::chrono::milliseconds(positive(cfg, "refresh_ms", 10000, 3600000));
+  return c;
+}
+
+void DbfsPlugin::init() {
+  EngineConfig c = read_config();
+  const std::uint64_t index_max = positive(config(), "index_max", 100000, 100000000);
+  engine_ = std::make_unique<Engine>(std::string(node().id()), c, std::random_device{}() ^ now_ms());
+  engine_->index() = LocalIndex(index_max);
+  provide(BUTTER_IFACE_SEARCH, search_vtable());
+  on(kProtocol, [this](const butter::Request& req) { on_message(req); });
+  if (http().available()) add_routes();
+  metrics().describe("dbfs_duplicates_total", "copies of an already seen query dropped");
+  metrics().describe("dbfs_over_limit_total", "queries over a limit (TTL, size, terms, results, rate) dropped");
+  metrics().describe("dbfs_malformed_total", "messages that did not decode, dropped");
+}
+
+void DbfsPlugin::start() {
+  engine_->set_endpoints(node().endpoints());
+  if (events().available()) {
+    subs_.push_back(events().subscribe(BUTTER_STORAGE_TOPIC_STORED, [this](std::string_view, butter::Bytes id) {
+      on_stored(std::string(id.text()));
+    }));
+    subs_.push_back(events().subscribe(BUTTER_STORAGE_TOPIC_DROPPED, [this](std::string_view, butter::Bytes id) {
+      engine_->index().drop_stored(std::string(id.text()));
+      index_gauge_.set(static_cast<double>(engine_->index().size()));
+    }));
+    subs_.push_back(events().subscribe(BUTTER_PEERS_TOPIC_ADDED, [this](std::string_view, butter::Bytes) {
+      refresh_neighbours(true);
+    }));
+    subs_.push_back(events().subscribe(BUTTER_PEERS_TOPIC_REMOVED, [this](std::string_view, butter::Bytes id) {
+      engine_->forget_neighbour(std::string(id.text()));
+      refresh_neighbours(true);
+    }));
+  }
+  refresh_neighbours(true);
+  load_index();
+  house_timer_ = every(refresh_, [this] { housekeeping(); });
+}
+
+void DbfsPlugin::stop() {
+  tick_timer_.cancel();
+  house_timer_.cancel();
+  subs_.clear();
+  // Searches still running end now; their consumers get a DONE.
+  Actions out;
+  std::vector<std::uint64_t> open;
+  for (const auto& [h, p] : pending_) open.push_back(h);
+  for (auto h : open) engine_->cancel(h, "stopped", out);
+  for (const auto& d : out.done) {
+    auto it = pending_.find(d.search);
+    if (it == pending_.end()) continue;
+    publish_done(it->second, d);
+  }
+  pending_.clear();
+}
+
+std::string DbfsPlugin::save_state() {
+  SavedState st;
+  for (auto& m : engine_->index().annotations()) st.annotations.emplace_back(m.object_id, std::move(m.keywords));
+  st.outbound = engine_->neighbours().outbound();
+  return encode_state(st);
+}
+
+void DbfsPlugin::load_state(std::string_view state) {
+  std::string why;
+  auto st = decode_state(state, why);
+  if (!st) throw butter::Error(BUTTER_E_INVALID, "refusing the state: " + why);
+  for (const auto& [id, kws] : st->annotations) engine_->index().annotate(id, kws);
+  engine_->neighbours().set_outbound(st->outbound);
+  log().info("state: {} annotated objects, {} neighbours carried over", st->annotations.size(), st->outbound.size());
+}
+
+void DbfsPlugin::on_message(const butter::Request& req) {
+  Actions out;
+  std::string why;
+  const Counters before = engine_->counters();
+  engine_->on_message(now_ms(), std::string(req.from()), req.bytes().data(), req.bytes().size(), out, &why);
+  const Counters& after = engine_->counters();
+  if (after.malformed != before.malformed || after.over_limit != before.over_limit) {
+    log().debug("dropped a message from {}: {}", req.from().substr(0, 8), why);
+  }
+  execute(out);
+}
+
+std::uint64_t DbfsPlugin::start_search(const SearchSpec& spec, Pending p, std::string& why) {
+  Actions out;
+  p.started_ms = now_ms();
+  const std::uint64_t h = engine_->start(now_ms(), spec, out, why);
+  if (!h) return 0;
+  pending_.emplace(h, std::move(p));
+  execute(out);
+  return h;
+}
+
+butter_status DbfsPlugin::find(std::string topic, std::uint64_t ticket, const SearchSpec& spec, std::string& why) {
+  if (!events().available()) return why = "the host has no events bus", BUTTER_E_UNSUPPORTED;
+  Pending p;
+  p.topic = std::move(topic);
+  p.ticket = ticket;
+  return start_search(spec, std::move(p), why) ? BUTTER_OK : BUTTER_E_INVALID;
+}
+
+butter_status DbfsPlugin::annotate(const std::string& object_id, const std::vector<std::string>& keywords) {
+  if (object_id.empty() || object_id.size() > kMaxTermLen) return BUTTER_E_INVALID;
+  if (!engine_->index().annotate(fold_case(object_id), keywords)) return BUTTER_E_NOMEM;
+  index_gauge_.set(static_cast<double>(engine_->index().size()));
+  return BUTTER_OK;
+}
+
+void DbfsPlugin::execute(Actions& out) {
+  for (auto& s : out.sends) {
+    butter::Status st = send(s.to, kProtocol, s.bytes);
+    if (!st) {
+      ++send_failed_;
+      log().debug("send to {} failed: {}", s.to.substr(0, 8), st.message());
+    }
+  }
+  for (const auto& h : out.hits) {
+    auto it = pending_.find(h.search);
+    if (it != pending_.end()) publish_hit(it->second, h);
+  }
+  for (const auto& d : out.done) {
+    auto it = pending_.find(d.search);
+    if (it == pending_.end()) continue;
+    publish_done(it->second, d);
+    pending_.erase(it);
+  }
+  sync_metrics();
+  arm_timer();
+}
+
+void DbfsPlugin::publish_hit(Pending& p, const HitEvent& h) {
+  if (p.http) {
+    std::string j = "{\"object\":" + json_string(h.hit.object_id) + ",\"node\":" + json_string(h.hit.node_id) +
+                    ",\"hops\":" + std::to_string(h.hops) + ",\"ms\":" + std::to_string(h.at_ms - p.started_ms) +
+                    ",\"endpoints\":[";
+    for (std::size_t i = 0; i < h.hit.endpoints.size(); ++i) j += (i ? "," : "") + json_string(h.hit.endpoints[i]);
+    j += "],\"keywords\":[";
+    for (std::size_t i = 0; i < h.hit.keywords.size(); ++i) j += (i ? "," : "") + json_string(h.hit.keywords[i]);
+    j += "]}";
+    p.http_hits += (p.http_hits.empty() ? "" : ",") + j;
+    return;
+  }
+  wire::Writer w;
+  w.u64(p.ticket);
+  w.u8(BUTTER_SEARCH_RESULT_HIT);
+  w.u32(static_cast<std::uint32_t>(BUTTER_OK));
+  w.str16(h.hit.object_id);
+  w.str16(h.hit.node_id);
+  w.u16(static_cast<std::uint16_t>(h.hit.endpoints.size()));
+  for (const auto& e : h.hit.endpoints) w.str16(e);
+  w.u16(static_cast<std::uint16_t>(h.hit.keywords.size()));
+  for (const auto& k : h.hit.keywords) w.str16(k);
+  w.u8(h.hops);
+  events().publish(p.topic, w.data());
+}
+
+void DbfsPlugin::publish_done(Pending& p, const DoneEvent& d) {
+  if (p.http) {
+    p.http->json("{\"hits\":[" + p.http_hits + "],\"done\":{\"reason\":" + json_string(d.reason) +
+                 ",\"hits\":" + std::to_string(d.hits) + ",\"messages\":" + std::to_string(d.messages) +
+                 ",\"ms\":" + std::to_string(now_ms() - p.started_ms) + "}}");
+    p.http.reset();
+    return;
+  }
+  wire::Writer w;
+  w.u64(p.ticket);
+  w.u8(BUTTER_SEARCH_RESULT_DONE);
+  w.u32(static_cast<std::uint32_t>(BUTTER_OK));
+  w.u32(d.hits);
+  w.u32(d.messages);
+  w.str16(d.reason);
+  events().publish(p.topic, w.data());
+}
+
+void DbfsPlugin::arm_timer() {
+  const std::uint64_t next = engine_->next_deadline();
+  if (next == std::numeric_limits<std::uint64_t>::max()) {
+    tick_timer_.cancel();
+    armed_at_ = next;
+    return;
+  }
+  if (next >= armed_at_) return;  // an earlier tick is already armed
+  armed_at_ = next;
+  const std::uint64_t now = now_ms();
+  tick_timer_ = after(std::chrono::milliseconds(next > now ? next - now : 1), [this] {
+    armed_at_ = std::numeric_limits<std::uint64_t>::max();
+    on_tick();
+  });
+}
+
+void DbfsPlugin::on_tick() {
+  Actions out;
+  engine_->tick(now_ms(), out);
+  execute(out);
+}
+
+// Tells each chosen neighbour that we chose it, so that it forwards queries to us as well (links
+// work both ways); repeated every refresh period to keep the inbound link alive.
+void DbfsPlugin::send_links() {
+  const auto link = encode_link();
+  for (const auto& n : engine_->neighbours().outbound()) {
+    butter::Status st = send(n, kProtocol, link);
+    if (!st) ++send_failed_;
+  }
+}
+
+void DbfsPlugin::housekeeping() {
+  on_tick();  // also expires the seen cache
+  refresh_neighbours(true);
+  send_links();
+  if (!index_loaded_) load_index();
+}
+
+void DbfsPlugin::refresh_neighbours(bool top_up_only) {
+  auto peers = services().acquire<butter_peers_v1>(BUTTER_IFACE_PEERS);
+  if (!peers) {
+    // No known-host cache on this node: choose among the connected peers instead.
+    std::vector<std::string> keep;
+    auto connected = net().peers();
+    for (const auto& id : engine_->neighbours().outbound()) {
+      if (std::any_of(connected.begin(), connected.end(), [&](const auto& p) { return p.node_id == id; })) keep.push_back(id);
+    }
+    std::shuffle(connected.begin(), connected.end(), std::mt19937_64(now_ms()));
+    for (const auto& p : connected) {
+      if (keep.size() >= want_neighbours_) break;
+      if (std::find(keep.begin(), keep.end(), p.node_id) == keep.end()) keep.push_back(p.node_id);
+    }
+    if (keep != engine_->neighbours().outbound()) {
+      engine_->neighbours().set_outbound(std::move(keep));
+      send_links();
+    }
+    return;
+  }
+  // Choose afresh each time the cache has doubled since the last choice: neighbours picked while
+  // a node knew only the first few hosts would otherwise cluster the overlay by arrival time.
+  const std::uint32_t known = peers->count(peers.provider());
+  if (known >= 2 * std::max<std::uint32_t>(hosts_at_choice_, 1) && known > want_neighbours_) top_up_only = false;
+  if (!top_up_only || engine_->neighbours().outbound().empty()) hosts_at_choice_ = known;
+  std::vector<std::string> keep;
+  // Keep the neighbours we have while the cache still admits them: stable links are what the
+  // heuristics learn about.
+  for (const auto& id : engine_->neighbours().outbound()) {
+    if (!top_up_only) break;
+    bool admitted = peers->lookup(peers.provider(), butter::to_c(id), [](void*, const butter_peer_record*) {}, nullptr) == BUTTER_OK;
+    if (admitted) keep.push_back(id);
+  }
+  if (keep.size() < want_neighbours_) {
+    struct Ctx {
+      std::vector<std::string>* keep;
+      std::size_t want;
+      std::string self;
+    } ctx{&keep, want_neighbours_, engine_->self()};
+    peers->sample(peers.provider(), static_cast<std::uint32_t>(want_neighbours_ * 2),
+                  [](void* user, const butter_peer_record* r) {
+                    auto* c = static_cast<Ctx*>(user);
+                    std::string id = to_string(r->node_id);
+                    if (c->keep->size() >= c->want || id == c->self) return;
+                    if (std::find(c->keep->begin(), c->keep->end(), id) == c->keep->end()) c->keep->push_back(id);
+                  },
+                  &ctx);
+  }
+  if (keep != engine_->neighbours().outbound()) {
+    log().debug("neighbours: {} chosen", keep.size());
+    engine_->neighbours().set_outbound(std::move(keep));
+    send_links();
+  }
+  neighbours_gauge_.set(static_cast<double>(engine_->neighbours().all(now_ms()).size()));
+}
+
+void DbfsPlugin::load_index() {
+  auto storage = services().acquire<butter_storage_v1>(BUTTER_IFACE_STORAGE);
+  if (!storage) return;
+  engine_->index().clear_stored();
+  butter_status st = storage->list(storage.provider(),
+                                   [](void* user, const butter_storage_object* o) {
+                                     auto* self = static_cast<DbfsPlugin*>(user);
+                                     std::vector<std::string> kws;
+                                     for (std::uint32_t i = 0; i < o->keyword_count && o->keywords; ++i)
+                                       kws.push_back(to_string(o->keywords[i]));
+                                     self->engine_->index().add_stored(fold_case(to_string(o->object_id)), kws);
+                                   },
+                                   this);
+  if (st == BUTTER_OK) {
+    index_loaded_ = true;
+    log().info("local index: {} objects from storage", engine_->index().stored_count());
+  }
+  index_gauge_.set(static_cast<double>(engine_->index().size()));
+}
+
+void DbfsPlugin::on_stored(const std::string& id) {
+  auto storage = services().acquire<butter_storage_v1>(BUTTER_IFACE_STORAGE);
+  bool found = false;
+  if (storage) {
+    struct Ctx {
+      DbfsPlugin* self;
+      bool* found;
+    } ctx{this, &found};
+    storage->lookup(storage.provider(), butter::to_c(id),
+                    [](void* user, const butter_storage_object* o) {
+                      auto* c = static_cast<Ctx*>(user);
+                      std::vector<std::string> kws;
+                      for (std::uint32_t i = 0; i < o->keyword_count && o->keywords; ++i)
+                        kws.push_back(to_string(o->keywords[i]));
+                      c->self->engine_->index().add_stored(fold_case(to_string(o->object_id)), kws);
+                      *c->found = true;
+                    },
+                    &ctx);
+  }
+  if (!found && id.size() <= kMaxTermLen && !id.empty()) engine_->index().add_stored(fold_case(id), {});
+  index_gauge_.set(static_cast<double>(engine_->index().size()));
+}
+
+void DbfsPlugin::sync_metrics() {
+  static const std::pair<std::uint64_t Counters::*, const char*> kNames[] = {
+      {&Counters::searches_started, "dbfs_searches_started_total"},
+      {&Counters::queries_received, "dbfs_queries_received_total"},
+      {&Counters::queries_forwarded, "dbfs_queries_forwarded_total"},
+      {&Counters::queries_answered, "dbfs_queries_answered_total"},
+      {&Counters::query_messages, "dbfs_query_messages_total"},
+      {&Counters::extend_messages, "dbfs_extend_messages_total"},
+      {&Counters::hit_messages, "dbfs_hit_messages_total"},
+      {&Counters::hits_sent, "dbfs_hits_sent_total"},
+      {&Counters::hits_relayed, "dbfs_hits_relayed_total"},
+      {&Counters::hits_delivered, "dbfs_hits_total"},
+      {&Counters::duplicates, "dbfs_duplicates_total"},
+      {&Counters::over_limit, "dbfs_over_limit_total"},
+      {&Counters::rate_limited, "dbfs_rate_limited_total"},
+      {&Counters::malformed, "dbfs_malformed_total"},
+      {&Counters::unknown_query, "dbfs_unknown_query_total"},
+      {&Counters::late_hits, "dbfs_late_hits_total"},
+      {&Counters::widened, "dbfs_widened_total"},
+  };
+  const Counters& now = engine_->counters();
+  for (const auto& [field, name] : kNames) {
+    if (now.*field != last_.*field) metrics().counter(name).add(now.*field - last_.*field);
+  }
+  last_ = now;
+  if (send_failed_) {
+    send_failed_metric_.add(send_failed_);
+    send_failed_ = 0;
+  }
+}
+
+}  // namespace butter::dbfs

@@ -1,0 +1,89 @@
+// DbfsPlugin: the plugin instance — thin glue around the I/O-free Engine. It feeds the engine
+// the node's clock and the /butter/dbfs/1 messages, carries out the actions it returns (sends,
+// results on the events bus or an HTTP answer), keeps the neighbour set from butter.peers/1 and
+// the local index from butter.storage/1, and serves butter.search/1.
+#pragma once
+#include "engine.hpp"
+
+#include <butter/iface/peers.h>
+#include <butter/iface/search.h>
+#include <butter/iface/storage.h>
+#include <butter/plugin.hpp>
+
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace butter::dbfs {
+
+class DbfsPlugin : public butter::Plugin {
+ public:
+  using Plugin::Plugin;
+
+  void init() override;
+  void start() override;
+  void stop() override;
+  // Hot swap: the annotations (storage's objects come back through list()) and the neighbours.
+  std::string save_state() override;
+  void load_state(std::string_view state) override;
+
+  // butter.search/1 (search_interface.cpp). find returns BUTTER_E_INVALID with `why` for a bad query.
+  butter_status find(std::string topic, std::uint64_t ticket, const SearchSpec& spec, std::string& why);
+  butter_status annotate(const std::string& object_id, const std::vector<std::string>& keywords);
+
+ private:
+  // Where the results of one search go: an events topic (the interface) or an HTTP answer.
+  struct Pending {
+    std::string topic;
+    std::uint64_t ticket = 0;
+    std::optional<butter::HttpResponse> http;
+    std::string http_hits;  // JSON array items collected so far
+    std::uint64_t started_ms = 0;
+  };
+
+  EngineConfig read_config();
+  std::uint64_t now_ms() const { return static_cast<std::uint64_t>(now().count()); }
+  void on_message(const butter::Request& req);
+  void execute(Actions& out);
+  void publish_hit(Pending& p, const HitEvent& h);
+  void publish_done(Pending& p, const DoneEvent& d);
+  void arm_timer();
+  void on_tick();
+  void housekeeping();
+  void refresh_neighbours(bool top_up_only);
+  void send_links();
+  void load_index();
+  void on_stored(const std::string& id);
+  void sync_metrics();
+  std::uint64_t start_search(const SearchSpec& spec, Pending p, std::string& why);
+
+  // http_routes.cpp
+  void add_routes();
+  std::string status_json();
+
+  std::unique_ptr<Engine> engine_;
+  std::map<std::uint64_t, Pending> pending_;
+  std::size_t want_neighbours_ = 4;
+  std::uint32_t hosts_at_choice_ = 0;  // known hosts when the neighbours were last all chosen
+  std::chrono::milliseconds refresh_{10000};
+  bool index_loaded_ = false;
+  butter::Timer tick_timer_, house_timer_;
+  std::uint64_t armed_at_ = std::numeric_limits<std::uint64_t>::max();
+  std::vector<butter::Subscription> subs_;
+  Counters last_{};
+  std::uint64_t send_failed_ = 0;
+  butter::Counter send_failed_metric_ = metrics().counter("dbfs_send_failed_total");
+  butter::Gauge neighbours_gauge_ = metrics().gauge("dbfs_neighbours");
+  butter::Gauge index_gauge_ = metrics().gauge("dbfs_index_objects");
+};
+
+// The static butter.search/1 vtable this plugin serves.
+const butter_search_v1* search_vtable();
+
+// JSON string literal of `s` (quotes included), control characters escaped.
+std::string json_string(std::string_view s);
+
+}  // namespace butter::dbfs

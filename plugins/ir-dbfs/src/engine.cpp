@@ -1,0 +1,411 @@
+// Engine: the directed-BFS protocol of one node (see engine.hpp and the README).
+#include "engine.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace butter::dbfs {
+
+const char* method_name(Method m) {
+  switch (m) {
+    case Method::Directed: return "directed";
+    case Method::Flood: return "flood";
+    case Method::RandomHalf: return "random";
+  }
+  return "?";
+}
+
+bool parse_method(std::string_view s, Method& out) {
+  for (Method m : {Method::Directed, Method::Flood, Method::RandomHalf}) {
+    if (s == method_name(m)) return out = m, true;
+  }
+  return false;
+}
+
+Engine::Engine(std::string self_id, EngineConfig cfg, std::uint64_t seed)
+    : self_(std::move(self_id)),
+      cfg_(cfg),
+      rng_(seed),
+      neighbours_(cfg.max_inbound, cfg.inbound_idle_ms),
+      stats_(cfg.stats_decay, cfg.stats_min_samples),
+      seen_(cfg.seen_max, cfg.seen_age_ms),
+      rate_(cfg.limits),
+      hop_est_(std::max(cfg.hop_ms, cfg.min_hop_ms)) {}
+
+std::uint64_t Engine::step_wait(std::uint32_t ttl) const {
+  return std::max<std::uint64_t>(cfg_.min_step_ms, static_cast<std::uint64_t>(cfg_.step_margin * 2.0 * ttl * hop_est_) + 1);
+}
+
+std::vector<std::string> Engine::pick_forward(const std::vector<std::string>& candidates) {
+  std::vector<std::string> out(candidates);
+  std::size_t keep = out.size();
+  if (cfg_.method == Method::RandomHalf) keep = (out.size() + 1) / 2;
+  keep = std::min<std::size_t>(keep, cfg_.limits.max_fanout);
+  if (keep < out.size()) {
+    std::shuffle(out.begin(), out.end(), rng_);
+    out.resize(keep);
+  }
+  return out;
+}
+
+std::vector<IndexMatch> Engine::answer(const Query& q) const {
+  if (q.kind == QueryKind::Object) return index_.match_object(q.terms.front());
+  std::size_t max = cfg_.answers_per_query;
+  if (q.max_results > 0) max = std::min<std::size_t>(max, q.max_results);
+  return index_.match_keywords(q.terms, max);
+}
+
+std::uint64_t Engine::start(std::uint64_t now, const SearchSpec& spec, Actions& out, std::string& why) {
+  const Limits& lim = cfg_.limits;
+  if (spec.kind != QueryKind::Object && spec.kind != QueryKind::Keywords) return why = "unknown query kind", 0;
+  if (spec.terms.empty()) return why = "no terms", 0;
+  if (spec.terms.size() > lim.max_terms) return why = "too many terms", 0;
+  if (spec.kind == QueryKind::Object && spec.terms.size() != 1) return why = "an object query has one term", 0;
+  for (const auto& t : spec.terms) {
+    if (t.empty()) return why = "empty term", 0;
+    if (t.size() > lim.max_term_len) return why = "term too long", 0;
+  }
+  Search s;
+  s.handle = next_handle_++;
+  s.qid = QueryId{rng_(), rng_()};
+  const std::uint32_t ttl = std::clamp<std::uint32_t>(spec.ttl ? spec.ttl : cfg_.default_ttl, 1, lim.max_ttl);
+  s.final_ttl = static_cast<std::uint8_t>(std::min<std::uint32_t>(ttl, 255));
+  s.max_results = spec.max_results ? std::min(spec.max_results, lim.max_results) : cfg_.default_max_results;
+  s.started_ms = now;
+  s.step_started_ms = now;
+  s.deadline_ms = now + (spec.timeout_ms ? spec.timeout_ms : cfg_.default_timeout_ms);
+  const bool deepen = cfg_.method == Method::Directed && cfg_.deepening;
+  std::uint32_t start_ttl = cfg_.ttl_start;
+  if (cfg_.adaptive_start && hit_hops_ > 0) {
+    // Where past searches found their first hit: starting shallower would mostly cost a round.
+    start_ttl = std::max(start_ttl, static_cast<std::uint32_t>(hit_hops_));
+  }
+  s.cur_ttl = deepen ? static_cast<std::uint8_t>(std::clamp<std::uint32_t>(start_ttl, 1, s.final_ttl)) : s.final_ttl;
+
+  Query q;
+  q.id = s.qid;
+  q.kind = spec.kind;
+  q.ttl = s.cur_ttl;
+  q.hops = 0;
+  q.max_results = static_cast<std::uint16_t>(std::min<std::uint32_t>(s.max_results, 65535));
+  for (const auto& t : spec.terms) q.terms.push_back(spec.kind == QueryKind::Keywords ? fold_case(t) : t);
+  if (encode(q).size() > lim.max_query_bytes) return why = "query too large", 0;
+
+  ++counters_.searches_started;
+  SeenEntry e;
+  e.ttl = q.ttl;
+  e.hops = 0;
+  e.first_ms = now;
+  e.query = q;
+  SeenEntry& entry = seen_.insert(s.qid, std::move(e));
+  auto it = searches_.emplace(s.qid, std::move(s)).first;
+  Search& search = it->second;
+
+  const std::uint64_t handle = search.handle;
+  for (auto& m : answer(q)) deliver(search, Hit{m.object_id, self_, endpoints_, m.keywords}, 0, now, out);
+  if (search.hits >= search.max_results) {
+    finish(it, "enough results", out);
+    return handle;
+  }
+  const std::vector<std::string> candidates = neighbours_.all(now);
+  std::vector<std::string> first;
+  if (cfg_.method == Method::Directed) {
+    first = stats_.select(candidates, std::min<std::size_t>(cfg_.source_fanout, cfg_.limits.max_fanout),
+                          cfg_.heuristic, rng_);
+  } else {
+    first = pick_forward(candidates);
+  }
+  if (first.empty()) {
+    finish(it, "no neighbours", out);
+    return handle;
+  }
+  Query fwd = q;
+  fwd.ttl = static_cast<std::uint8_t>(q.ttl - 1);
+  fwd.hops = 1;
+  const auto bytes = encode(fwd);
+  for (const auto& p : first) {
+    out.sends.push_back(Outbound{p, MsgType::Query, bytes});
+    stats_.on_sent(p);
+    ++counters_.query_messages;
+    ++search.messages;
+  }
+  entry.children = first;
+  search.step_deadline_ms = now + step_wait(search.cur_ttl) * (search.cur_ttl == search.final_ttl ? 2 : 1);
+  return handle;
+}
+
+void Engine::deliver(Search& s, const Hit& h, std::uint8_t hops, std::uint64_t now, Actions& out) {
+  if (s.hits >= s.max_results) return;
+  if (!s.pairs.emplace(h.object_id, h.node_id).second) return;  // reported once per search
+  ++s.hits;
+  ++counters_.hits_delivered;
+  out.hits.push_back(HitEvent{s.handle, h, hops, now});
+}
+
+void Engine::finish(std::map<QueryId, Search>::iterator it, const std::string& reason, Actions& out) {
+  out.done.push_back(DoneEvent{it->second.handle, it->second.hits, it->second.messages, reason});
+  searches_.erase(it);
+}
+
+bool Engine::cancel(std::uint64_t search, const std::string& reason, Actions& out) {
+  for (auto it = searches_.begin(); it != searches_.end(); ++it) {
+    if (it->second.handle == search) {
+      finish(it, reason, out);
+      return true;
+    }
+  }
+  return false;
+}
+
+void Engine::forget_neighbour(const std::string& peer) {
+  neighbours_.remove(peer);
+  stats_.forget(peer);
+}
+
+void Engine::on_message(std::uint64_t now, const std::string& from, const std::uint8_t* data, std::size_t len,
+                        Actions& out, std::string* why_out) {
+  std::string why;
+  auto type = peek_type(data, len, why);
+  if (!type) {
+    ++counters_.malformed;
+  } else if (*type == MsgType::Query) {
+    on_query(now, from, data, len, out, why);
+  } else if (*type == MsgType::Extend) {
+    on_extend(now, from, data, len, out, why);
+  } else if (*type == MsgType::Link) {
+    if (decode_link(data, len, why)) {
+      neighbours_.note_inbound(from, now);
+    } else {
+      ++counters_.malformed;
+    }
+  } else {
+    on_hits(now, from, data, len, out, why);
+  }
+  if (why_out) *why_out = why;
+}
+
+void Engine::on_query(std::uint64_t now, const std::string& from, const std::uint8_t* data, std::size_t len,
+                      Actions& out, std::string& why) {
+  auto q = decode_query(data, len, why);
+  if (!q) {
+    ++counters_.malformed;
+    return;
+  }
+  if (Refusal r = check_query(cfg_.limits, *q, len); r != Refusal::None) {
+    ++counters_.over_limit;
+    why = refusal_name(r);
+    return;
+  }
+  if (!rate_.allow(from, now)) {
+    ++counters_.over_limit;
+    ++counters_.rate_limited;
+    why = "over the per-peer query rate";
+    return;
+  }
+  neighbours_.note_inbound(from, now);
+  if (seen_.find(q->id, now)) {
+    ++counters_.duplicates;
+    why = "duplicate";
+    return;
+  }
+  ++counters_.queries_received;
+  SeenEntry e;
+  e.upstream = from;
+  e.ttl = q->ttl;
+  e.hops = q->hops;
+  e.first_ms = now;
+  e.query = *q;
+  SeenEntry& entry = seen_.insert(q->id, std::move(e));
+
+  const auto matches = answer(*q);
+  if (!matches.empty()) {
+    ++counters_.queries_answered;
+    Hits h;
+    h.id = q->id;
+    h.hops = q->hops;
+    for (const auto& m : matches) {
+      h.hits.push_back(Hit{m.object_id, self_, endpoints_, m.keywords});
+      if (h.hits.size() == kMaxHitsPerMessage) {
+        out.sends.push_back(Outbound{from, MsgType::Hits, encode(h)});
+        ++counters_.hit_messages;
+        counters_.hits_sent += h.hits.size();
+        h.hits.clear();
+      }
+    }
+    if (!h.hits.empty()) {
+      out.sends.push_back(Outbound{from, MsgType::Hits, encode(h)});
+      ++counters_.hit_messages;
+      counters_.hits_sent += h.hits.size();
+    }
+  }
+  if (q->ttl == 0) {
+    entry.frozen = true;  // the frontier: waits for an EXTEND
+    return;
+  }
+  if (forward(entry, now, out) > 0) ++counters_.queries_forwarded;
+}
+
+std::uint32_t Engine::forward(SeenEntry& e, std::uint64_t now, Actions& out) {
+  std::vector<std::string> candidates = neighbours_.all(now);
+  candidates.erase(std::remove(candidates.begin(), candidates.end(), e.upstream), candidates.end());
+  const auto targets = pick_forward(candidates);
+  if (targets.empty()) return 0;
+  Query fwd = e.query;
+  fwd.ttl = static_cast<std::uint8_t>(e.query.ttl - 1);
+  fwd.hops = static_cast<std::uint8_t>(std::min(254, e.hops + 1));
+  const auto bytes = encode(fwd);
+  for (const auto& t : targets) {
+    out.sends.push_back(Outbound{t, MsgType::Query, bytes});
+    stats_.on_sent(t);
+    ++counters_.query_messages;
+    if (std::find(e.children.begin(), e.children.end(), t) == e.children.end()) e.children.push_back(t);
+  }
+  return static_cast<std::uint32_t>(targets.size());
+}
+
+void Engine::on_extend(std::uint64_t now, const std::string& from, const std::uint8_t* data, std::size_t len,
+                       Actions& out, std::string& why) {
+  auto x = decode_extend(data, len, why);
+  if (!x) {
+    ++counters_.malformed;
+    return;
+  }
+  SeenEntry* e = seen_.find(x->id, now);
+  if (!e) {
+    ++counters_.unknown_query;
+    why = "unknown query";
+    return;
+  }
+  if (e->upstream.empty() || from != e->upstream || x->ttl <= e->ttl) {
+    ++counters_.duplicates;  // not from our parent in the tree, or nothing new
+    why = "stale extend";
+    return;
+  }
+  if (x->ttl > cfg_.limits.max_ttl) {
+    ++counters_.over_limit;
+    why = "ttl over the maximum";
+    return;
+  }
+  e->ttl = x->ttl;
+  e->query.ttl = x->ttl;
+  if (e->frozen) {
+    e->frozen = false;
+    if (forward(*e, now, out) > 0) ++counters_.queries_forwarded;
+    return;
+  }
+  const auto bytes = encode(Extend{x->id, static_cast<std::uint8_t>(x->ttl - 1)});
+  for (const auto& c : e->children) {
+    out.sends.push_back(Outbound{c, MsgType::Extend, bytes});
+    ++counters_.extend_messages;
+  }
+}
+
+void Engine::on_hits(std::uint64_t now, const std::string& from, const std::uint8_t* data, std::size_t len,
+                     Actions& out, std::string& why) {
+  auto h = decode_hits(data, len, why);
+  if (!h) {
+    ++counters_.malformed;
+    return;
+  }
+  SeenEntry* e = seen_.find(h->id, now);
+  if (!e || std::find(e->children.begin(), e->children.end(), from) == e->children.end()) {
+    ++counters_.unknown_query;  // unknown, expired, or not from a node we sent the query to
+    why = "hits for an unknown query";
+    return;
+  }
+  const bool first = std::find(e->answered.begin(), e->answered.end(), from) == e->answered.end();
+  if (first) e->answered.push_back(from);
+  stats_.on_hits(from, h->hits.size(), now - e->first_ms, h->hops, first);
+  if (!e->upstream.empty()) {
+    out.sends.push_back(Outbound{e->upstream, MsgType::Hits, std::vector<std::uint8_t>(data, data + len)});
+    ++counters_.hit_messages;
+    ++counters_.hits_relayed;
+    return;
+  }
+  auto it = searches_.find(h->id);
+  if (it == searches_.end()) {
+    counters_.late_hits += h->hits.size();
+    return;
+  }
+  Search& s = it->second;
+  if (h->hops > 0 && first) {
+    // A hit of the current step went ~hops down (as QUERY or EXTEND) and hops back up.
+    const double sample = static_cast<double>(now - s.step_started_ms) / (2.0 * h->hops);
+    // The first hit comes over the fastest path; a step must wait for slower ones too. So the
+    // estimate rises fast and falls slowly: it tracks the slow side of the hop latency.
+    hop_est_ += (sample > hop_est_ ? 0.5 : 0.05) * (sample - hop_est_);
+    hop_est_ = std::max(cfg_.min_hop_ms, hop_est_);
+  }
+  if (s.hits == 0 && h->hops > 0) {
+    hit_hops_ = hit_hops_ == 0 ? h->hops : hit_hops_ + 0.1 * (h->hops - hit_hops_);
+  }
+  for (const auto& hit : h->hits) deliver(s, hit, h->hops, now, out);
+  if (s.hits >= s.max_results) finish(it, "enough results", out);
+}
+
+void Engine::tick(std::uint64_t now, Actions& out) {
+  seen_.expire(now);
+  for (auto it = searches_.begin(); it != searches_.end();) {
+    auto next = std::next(it);
+    Search& s = it->second;
+    if (now >= s.deadline_ms) {
+      finish(it, "timeout", out);
+    } else if (now >= s.step_deadline_ms) {
+      SeenEntry* e = seen_.find(s.qid, now);
+      const bool deepen = cfg_.method == Method::Directed && cfg_.deepening;
+      if (deepen && e && s.cur_ttl < s.final_ttl && !e->children.empty()) {
+        s.cur_ttl = static_cast<std::uint8_t>(std::min<std::uint32_t>(s.cur_ttl + std::max<std::uint32_t>(1, cfg_.ttl_step), s.final_ttl));
+        e->ttl = s.cur_ttl;
+        e->query.ttl = s.cur_ttl;
+        s.step_started_ms = now;
+        const auto bytes = encode(Extend{s.qid, static_cast<std::uint8_t>(s.cur_ttl - 1)});
+        for (const auto& c : e->children) {
+          out.sends.push_back(Outbound{c, MsgType::Extend, bytes});
+          ++counters_.extend_messages;
+          ++s.messages;
+        }
+        // The last step waits twice as long: hits after DONE are lost.
+        s.step_deadline_ms = now + step_wait(s.cur_ttl) * (s.cur_ttl == s.final_ttl ? 2 : 1);
+      } else if (cfg_.method == Method::Directed && e && !s.widened && s.hits == 0) {
+        // Widening: the neighbours not chosen so far get the query with the full TTL.
+        s.widened = true;
+        std::vector<std::string> rest;
+        for (const auto& p : neighbours_.all(now))
+          if (std::find(e->children.begin(), e->children.end(), p) == e->children.end()) rest.push_back(p);
+        if (rest.size() > cfg_.limits.max_fanout) {
+          std::shuffle(rest.begin(), rest.end(), rng_);
+          rest.resize(cfg_.limits.max_fanout);
+        }
+        if (rest.empty()) {
+          finish(it, "complete", out);
+        } else {
+          ++counters_.widened;
+          Query fwd = e->query;
+          fwd.ttl = static_cast<std::uint8_t>(s.final_ttl - 1);
+          fwd.hops = 1;
+          const auto bytes = encode(fwd);
+          for (const auto& p : rest) {
+            out.sends.push_back(Outbound{p, MsgType::Query, bytes});
+            stats_.on_sent(p);
+            ++counters_.query_messages;
+            ++s.messages;
+            e->children.push_back(p);
+          }
+          s.step_started_ms = now;
+          s.step_deadline_ms = now + 2 * step_wait(s.final_ttl);
+        }
+      } else {
+        finish(it, "complete", out);
+      }
+    }
+    it = next;
+  }
+}
+
+std::uint64_t Engine::next_deadline() const {
+  std::uint64_t t = std::numeric_limits<std::uint64_t>::max();
+  for (const auto& [id, s] : searches_) t = std::min({t, s.step_deadline_ms, s.deadline_ms});
+  return t;
+}
+
+}  // namespace butter::dbfs

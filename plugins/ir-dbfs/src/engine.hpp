@@ -1,0 +1,194 @@
+// Engine: directed breadth-first search for one node, free of I/O. It takes the clock and the
+// messages as input and returns actions (messages to send, hits and DONEs to report), so that the
+// plugin, the unit tests and the simulation in bench/ drive the very same code.
+//
+// Source: sends the query to a subset of its neighbours picked by a heuristic learnt from past
+// queries (NeighbourStats; random on a cold node), with a small TTL first; when too few results
+// came back, it asks the query's tree to go deeper (EXTEND: only the frontier nodes, which kept
+// the query frozen, forward it further), up to the query's TTL. When that found nothing, it
+// widens once: the neighbours it did not choose get the query with the full TTL (so a bad guess
+// costs messages, not recall). It stops at max_results hits.
+// Every node: drops queries it has seen (SeenCache) and those over the limits, answers from its
+// LocalIndex, forwards to all its neighbours (BFS) within the TTL, and sends hits back along the
+// reverse path (the neighbour it got the query from).
+#pragma once
+#include "limits.hpp"
+#include "local_index.hpp"
+#include "messages.hpp"
+#include "neighbour_stats.hpp"
+#include "neighbours.hpp"
+#include "seen_cache.hpp"
+
+#include <cstdint>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace butter::dbfs {
+
+// How the source picks its first hop, and how other nodes forward.
+enum class Method {
+  Directed,   // source: best `source_fanout` neighbours by heuristic; others: all; deepening
+  Flood,      // source and others: all neighbours (plain BFS); no deepening
+  RandomHalf  // source and others: a random half of the neighbours (random BFS); no deepening
+};
+const char* method_name(Method m);
+bool parse_method(std::string_view s, Method& out);
+
+struct EngineConfig {
+  Limits limits;
+  Method method = Method::Directed;
+  Heuristic heuristic = Heuristic::Results;
+  std::uint32_t source_fanout = 2;         // Directed: neighbours the source sends a query to
+  bool deepening = true;                   // Directed: start small, EXTEND while too few results
+  std::uint32_t ttl_start = 3;             // first TTL of an iterative-deepening search
+  std::uint32_t ttl_step = 1;              // TTL added by each EXTEND
+  bool adaptive_start = true;              // start at the hops where past searches found their first hit
+  std::uint32_t default_ttl = 7;
+  std::uint32_t default_max_results = 16;
+  std::uint64_t default_timeout_ms = 10000;
+  double hop_ms = 50;                      // first estimate of one hop's latency (then learnt)
+  double min_hop_ms = 2;
+  double step_margin = 1.5;                // a step waits step_margin x 2 x TTL x hop estimate,
+  std::uint64_t min_step_ms = 100;         // and at least this (a loaded host answers late)
+  std::size_t answers_per_query = 32;      // hits a node sends for one query at most
+  std::size_t seen_max = 8192;
+  std::uint64_t seen_age_ms = 120000;
+  std::size_t max_inbound = 8;
+  std::uint64_t inbound_idle_ms = 600000;
+  double stats_decay = 0.95;
+  std::uint64_t stats_min_samples = 3;
+};
+
+struct SearchSpec {
+  QueryKind kind = QueryKind::Object;
+  std::vector<std::string> terms;
+  std::uint32_t max_results = 0;  // 0: default
+  std::uint32_t ttl = 0;          // 0: default; clamped to limits.max_ttl
+  std::uint64_t timeout_ms = 0;   // 0: default
+};
+
+struct Outbound {
+  std::string to;
+  MsgType type;
+  std::vector<std::uint8_t> bytes;
+};
+
+struct HitEvent {
+  std::uint64_t search = 0;
+  Hit hit;
+  std::uint8_t hops = 0;
+  std::uint64_t at_ms = 0;
+};
+
+struct DoneEvent {
+  std::uint64_t search = 0;
+  std::uint32_t hits = 0;
+  std::uint32_t messages = 0;  // QUERY and EXTEND messages this node sent for the search
+  std::string reason;          // "enough results", "complete", "timeout", "no neighbours"
+};
+
+struct Actions {
+  std::vector<Outbound> sends;
+  std::vector<HitEvent> hits;
+  std::vector<DoneEvent> done;
+  void clear() { sends.clear(), hits.clear(), done.clear(); }
+};
+
+struct Counters {
+  std::uint64_t searches_started = 0;
+  std::uint64_t queries_received = 0;   // accepted, first copy
+  std::uint64_t queries_forwarded = 0;  // received queries this node forwarded on
+  std::uint64_t queries_answered = 0;   // received queries this node had hits for
+  std::uint64_t query_messages = 0;     // QUERY messages sent (as source and relay)
+  std::uint64_t extend_messages = 0;    // EXTEND messages sent
+  std::uint64_t hit_messages = 0;       // HITS messages sent (own and relayed)
+  std::uint64_t hits_sent = 0;          // own hit entries sent
+  std::uint64_t hits_relayed = 0;       // HITS messages relayed towards a source
+  std::uint64_t hits_delivered = 0;     // hits reported to local searches
+  std::uint64_t duplicates = 0;         // copies of a seen query (and stale EXTENDs) dropped
+  std::uint64_t over_limit = 0;         // queries over a limit (TTL, size, terms, rate) dropped
+  std::uint64_t rate_limited = 0;       // of which over the per-peer rate
+  std::uint64_t malformed = 0;          // messages that did not decode
+  std::uint64_t unknown_query = 0;      // HITS/EXTEND for a query not (or no longer) in the cache
+  std::uint64_t late_hits = 0;          // hits for a search that was already done
+  std::uint64_t widened = 0;            // searches that went to the other neighbours too
+};
+
+class Engine {
+ public:
+  Engine(std::string self_id, EngineConfig cfg, std::uint64_t seed);
+
+  // This node's endpoints, sent with its hits.
+  void set_endpoints(std::vector<std::string> eps) { endpoints_ = std::move(eps); }
+  Neighbours& neighbours() { return neighbours_; }
+  LocalIndex& index() { return index_; }
+  const LocalIndex& index() const { return index_; }
+  NeighbourStats& stats() { return stats_; }
+  const NeighbourStats& stats() const { return stats_; }
+  const Counters& counters() const { return counters_; }
+  const EngineConfig& config() const { return cfg_; }
+  const std::string& self() const { return self_; }
+  double hop_estimate_ms() const { return hop_est_; }
+  double first_hit_hops() const { return hit_hops_; }
+  std::size_t active_searches() const { return searches_.size(); }
+
+  // Starts a search; returns its handle (> 0), or 0 with `why` for a bad query (then no DONE).
+  std::uint64_t start(std::uint64_t now_ms, const SearchSpec& spec, Actions& out, std::string& why);
+  // A message from neighbour `from`.
+  void on_message(std::uint64_t now_ms, const std::string& from, const std::uint8_t* data, std::size_t len,
+                  Actions& out, std::string* why = nullptr);
+  // Deadlines: deepening steps, timeouts, cache expiry.
+  void tick(std::uint64_t now_ms, Actions& out);
+  // The earliest time tick() has something to do (UINT64_MAX when idle).
+  std::uint64_t next_deadline() const;
+  // Ends a search now (DONE with `reason`); false when unknown.
+  bool cancel(std::uint64_t search, const std::string& reason, Actions& out);
+  // A neighbour is gone: no longer forwarded to, its statistics dropped.
+  void forget_neighbour(const std::string& peer);
+
+ private:
+  struct Search {
+    std::uint64_t handle = 0;
+    QueryId qid;
+    std::uint32_t max_results = 0;
+    std::uint8_t final_ttl = 0;
+    std::uint8_t cur_ttl = 0;
+    std::uint64_t started_ms = 0, step_started_ms = 0, step_deadline_ms = 0, deadline_ms = 0;
+    std::set<std::pair<std::string, std::string>> pairs;
+    std::uint32_t hits = 0, messages = 0;
+    bool widened = false;
+  };
+  void on_query(std::uint64_t now, const std::string& from, const std::uint8_t* data, std::size_t len, Actions& out,
+                std::string& why);
+  void on_extend(std::uint64_t now, const std::string& from, const std::uint8_t* data, std::size_t len, Actions& out,
+                 std::string& why);
+  void on_hits(std::uint64_t now, const std::string& from, const std::uint8_t* data, std::size_t len, Actions& out,
+               std::string& why);
+  // Forwards the query of `e` (its query.ttl > 0) to the forwarding set; returns messages sent.
+  std::uint32_t forward(SeenEntry& e, std::uint64_t now, Actions& out);
+  std::vector<std::string> pick_forward(const std::vector<std::string>& candidates);
+  std::vector<IndexMatch> answer(const Query& q) const;
+  void finish(std::map<QueryId, Search>::iterator it, const std::string& reason, Actions& out);
+  std::uint64_t step_wait(std::uint32_t ttl) const;
+  void deliver(Search& s, const Hit& h, std::uint8_t hops, std::uint64_t now, Actions& out);
+
+  std::string self_;
+  EngineConfig cfg_;
+  std::mt19937_64 rng_;
+  std::vector<std::string> endpoints_;
+  Neighbours neighbours_;
+  LocalIndex index_;
+  NeighbourStats stats_;
+  SeenCache seen_;
+  RateLimiter rate_;
+  Counters counters_;
+  std::map<QueryId, Search> searches_;
+  std::uint64_t next_handle_ = 1;
+  double hop_est_;
+  double hit_hops_ = 0;  // moving average of the hops of each search's first hit (0: none yet)
+};
+
+}  // namespace butter::dbfs

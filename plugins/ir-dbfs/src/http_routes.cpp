@@ -1,0 +1,133 @@
+// HTTP routes of ir-dbfs on the node's endpoint, for humans and tests:
+//   GET  /search?object=<id> | ?q=kw1+kw2 [&max=N][&ttl=T][&timeout_ms=M]  -> JSON hits + done
+//   POST /search/annotate?object=<id>&keywords=kw1+kw2                     -> {"ok":true}
+//   GET  /search/status                                                    -> neighbours, index, counters
+#include "dbfs_plugin.hpp"
+
+#include <charconv>
+
+namespace butter::dbfs {
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+namespace {
+
+std::vector<std::string> split_words(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == ' ' || c == ',') {
+      if (!cur.empty()) out.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
+// A non-negative integer query parameter; false when present but not a number.
+bool uint_param(const butter::HttpRequest& req, const char* name, std::uint32_t& out) {
+  auto v = req.query_param(name);
+  if (!v) return true;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  return ec == std::errc() && p == v->data() + v->size();
+}
+
+}  // namespace
+
+void DbfsPlugin::add_routes() {
+  http().get("/search", [this](const butter::HttpRequest& req, butter::HttpResponse& res) {
+    SearchSpec spec;
+    if (auto obj = req.query_param("object")) {
+      spec.kind = QueryKind::Object;
+      spec.terms = {*obj};
+    } else if (auto q = req.query_param("q")) {
+      spec.kind = QueryKind::Keywords;
+      spec.terms = split_words(*q);
+    } else {
+      res.status(400).json("{\"error\":\"give object=<id> or q=<keywords>\"}");
+      return;
+    }
+    std::uint32_t timeout = 0;
+    if (!uint_param(req, "max", spec.max_results) || !uint_param(req, "ttl", spec.ttl) ||
+        !uint_param(req, "timeout_ms", timeout)) {
+      res.status(400).json("{\"error\":\"max, ttl and timeout_ms are numbers\"}");
+      return;
+    }
+    spec.timeout_ms = timeout;
+    Pending p;
+    p.http.emplace(std::move(res));
+    std::string why;
+    // The response moved into p; when the search is refused, p (and the response) come back.
+    Actions out;
+    p.started_ms = now_ms();
+    const std::uint64_t h = engine_->start(now_ms(), spec, out, why);
+    if (!h) {
+      p.http->status(400).json("{\"error\":" + json_string(why) + "}");
+      return;
+    }
+    pending_.emplace(h, std::move(p));
+    execute(out);
+  });
+  http().post("/search/annotate", [this](const butter::HttpRequest& req, butter::HttpResponse& res) {
+    auto obj = req.query_param("object");
+    if (!obj || obj->empty()) {
+      res.status(400).json("{\"error\":\"give object=<id>\"}");
+      return;
+    }
+    auto kws = split_words(req.query_param("keywords").value_or(""));
+    butter_status st = annotate(*obj, kws);
+    if (st != BUTTER_OK) {
+      res.status(st == BUTTER_E_NOMEM ? 507 : 400).json("{\"error\":" + json_string(butter::status_name(st)) + "}");
+      return;
+    }
+    res.json("{\"ok\":true}");
+  });
+  http().get("/search/status", [this](const butter::HttpRequest&, butter::HttpResponse& res) { res.json(status_json()); });
+}
+
+std::string DbfsPlugin::status_json() {
+  const auto& c = engine_->counters();
+  std::string s = "{\"method\":" + json_string(method_name(engine_->config().method)) +
+                  ",\"heuristic\":" + json_string(heuristic_name(engine_->config().heuristic)) +
+                  ",\"hop_estimate_ms\":" + std::to_string(engine_->hop_estimate_ms()) +
+                  ",\"index_objects\":" + std::to_string(engine_->index().size()) +
+                  ",\"index_stored\":" + std::to_string(engine_->index().stored_count()) + ",\"neighbours\":[";
+  bool first = true;
+  for (const auto& n : engine_->neighbours().all(now_ms())) {
+    const NeighbourRecord* r = engine_->stats().find(n);
+    s += first ? "" : ",";
+    first = false;
+    s += "{\"id\":" + json_string(n) + ",\"sent\":" + std::to_string(r ? r->sent : 0) +
+         ",\"results\":" + std::to_string(r ? r->results : 0) + ",\"first_ms\":" + std::to_string(r ? r->first_ms : 0) +
+         "}";
+  }
+  s += "],\"outbound_ids\":[";
+  for (std::size_t i = 0; i < engine_->neighbours().outbound().size(); ++i)
+    s += (i ? "," : "") + json_string(engine_->neighbours().outbound()[i]);
+  s += "],\"outbound\":" + std::to_string(engine_->neighbours().outbound().size()) +
+       ",\"searches_started\":" + std::to_string(c.searches_started) +
+       ",\"queries_received\":" + std::to_string(c.queries_received) +
+       ",\"query_messages\":" + std::to_string(c.query_messages) + ",\"duplicates\":" + std::to_string(c.duplicates) +
+       ",\"over_limit\":" + std::to_string(c.over_limit) + ",\"malformed\":" + std::to_string(c.malformed) + "}";
+  return s;
+}
+
+}  // namespace butter::dbfs

@@ -1,0 +1,88 @@
+// The /butter/dbfs/1 messages (QUERY, HITS, EXTEND, LINK) and their bounds-checked codec. Every message
+// is one-way and starts with u8 version (1) and u8 type; the 128-bit query id follows. Decoding
+// refuses anything truncated, oversized or with trailing bytes, with a reason for the counters.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace butter::dbfs {
+
+inline constexpr const char* kProtocol = "/butter/dbfs/1";
+inline constexpr std::uint8_t kVersion = 1;
+
+enum class MsgType : std::uint8_t { Query = 1, Hits = 2, Extend = 3, Link = 4 };
+enum class QueryKind : std::uint8_t { Object = 1, Keywords = 2 };
+
+// 128 random bits naming one search everywhere it travels.
+struct QueryId {
+  std::uint64_t hi = 0, lo = 0;
+  bool operator==(const QueryId&) const = default;
+  auto operator<=>(const QueryId&) const = default;
+  std::string hex() const;
+};
+
+// Hard bounds of the codec (what any node accepts at all); the configurable limits (limits.hpp)
+// are at most these.
+inline constexpr std::size_t kMaxTerms = 16;
+inline constexpr std::size_t kMaxTermLen = 128;
+inline constexpr std::size_t kMaxHitsPerMessage = 64;
+inline constexpr std::size_t kMaxEndpoints = 8;
+inline constexpr std::size_t kMaxKeywords = 32;
+inline constexpr std::size_t kMaxMessageBytes = 64 * 1024;
+
+struct Query {
+  QueryId id;
+  QueryKind kind = QueryKind::Object;
+  std::uint8_t ttl = 0;   // hops the query may still travel beyond its receiver
+  std::uint8_t hops = 0;  // hops travelled to reach the receiver (1 for the source's neighbours)
+  std::uint16_t max_results = 0;
+  std::vector<std::string> terms;
+};
+
+struct Hit {
+  std::string object_id;
+  std::string node_id;
+  std::vector<std::string> endpoints;
+  std::vector<std::string> keywords;
+};
+
+struct Hits {
+  QueryId id;
+  std::uint8_t hops = 0;  // the holder's distance from the source
+  std::vector<Hit> hits;
+};
+
+// Asks the query's tree to go deeper: the receiver treats `ttl` as the query's new remaining TTL.
+struct Extend {
+  QueryId id;
+  std::uint8_t ttl = 0;
+};
+
+std::vector<std::uint8_t> encode(const Query& q);
+std::vector<std::uint8_t> encode(const Hits& h);
+std::vector<std::uint8_t> encode(const Extend& e);
+// LINK: "I chose you as a neighbour": the receiver forwards queries to the sender too (inbound
+// link). Header only, with a zero query id.
+std::vector<std::uint8_t> encode_link();
+bool decode_link(const std::uint8_t* data, std::size_t len, std::string& why);
+
+// The type of a message, or nullopt when the header is bad (version, unknown type, short).
+std::optional<MsgType> peek_type(const std::uint8_t* data, std::size_t len, std::string& why);
+std::optional<Query> decode_query(const std::uint8_t* data, std::size_t len, std::string& why);
+std::optional<Hits> decode_hits(const std::uint8_t* data, std::size_t len, std::string& why);
+std::optional<Extend> decode_extend(const std::uint8_t* data, std::size_t len, std::string& why);
+
+// The plugin's hot-swap state: the annotations of the local index and the chosen neighbours.
+struct SavedState {
+  std::vector<std::pair<std::string, std::vector<std::string>>> annotations;
+  std::vector<std::string> outbound;
+};
+std::string encode_state(const SavedState& s);
+std::optional<SavedState> decode_state(std::string_view bytes, std::string& why);
+
+// Lowercases ASCII letters (keywords match case-insensitively; UTF-8 beyond ASCII is kept as is).
+std::string fold_case(std::string_view s);
+
+}  // namespace butter::dbfs

@@ -1,0 +1,47 @@
+// Neighbours: chosen outbound links plus inbound links learnt from traffic.
+#include "neighbours.hpp"
+
+#include <algorithm>
+
+namespace butter::dbfs {
+
+void Neighbours::set_outbound(std::vector<std::string> peers) {
+  outbound_ = std::move(peers);
+  for (const auto& p : outbound_) inbound_.erase(p);
+}
+
+void Neighbours::note_inbound(const std::string& peer, std::uint64_t now_ms) {
+  if (std::find(outbound_.begin(), outbound_.end(), peer) != outbound_.end()) return;
+  auto it = inbound_.find(peer);
+  if (it != inbound_.end()) {
+    it->second = now_ms;
+    return;
+  }
+  if (max_inbound_ == 0) return;
+  if (inbound_.size() >= max_inbound_) {
+    auto idle = std::min_element(inbound_.begin(), inbound_.end(),
+                                 [](const auto& a, const auto& b) { return a.second < b.second; });
+    if (now_ms < idle->second + idle_ms_) return;  // all live: no room
+    inbound_.erase(idle);
+  }
+  inbound_.emplace(peer, now_ms);
+}
+
+void Neighbours::remove(const std::string& peer) {
+  inbound_.erase(peer);
+  outbound_.erase(std::remove(outbound_.begin(), outbound_.end(), peer), outbound_.end());
+}
+
+std::vector<std::string> Neighbours::all(std::uint64_t now_ms) const {
+  std::vector<std::string> out = outbound_;
+  for (const auto& [p, last] : inbound_)
+    if (now_ms < last + idle_ms_) out.push_back(p);
+  return out;
+}
+
+std::size_t Neighbours::inbound_count(std::uint64_t now_ms) const {
+  return static_cast<std::size_t>(
+      std::count_if(inbound_.begin(), inbound_.end(), [&](const auto& p) { return now_ms < p.second + idle_ms_; }));
+}
+
+}  // namespace butter::dbfs

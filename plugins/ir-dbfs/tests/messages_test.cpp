@@ -1,0 +1,148 @@
+// The /butter/dbfs/1 codec: round trips, and every truncation or corruption refused with a reason.
+#include "messages.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace butter::dbfs;
+
+namespace {
+Query sample_query() {
+  Query q;
+  q.id = QueryId{0x0123456789abcdefULL, 0xfedcba9876543210ULL};
+  q.kind = QueryKind::Keywords;
+  q.ttl = 5;
+  q.hops = 2;
+  q.max_results = 10;
+  q.terms = {"alpha", "beta"};
+  return q;
+}
+Hits sample_hits() {
+  Hits h;
+  h.id = QueryId{1, 2};
+  h.hops = 3;
+  h.hits.push_back(Hit{"obj1", "node1", {"tcp://127.0.0.1:7000"}, {"alpha", "beta"}});
+  h.hits.push_back(Hit{"obj2", "node1", {}, {}});
+  return h;
+}
+}  // namespace
+
+TEST_CASE("messages round trip") {
+  std::string why;
+  auto qb = encode(sample_query());
+  CHECK(peek_type(qb.data(), qb.size(), why) == MsgType::Query);
+  auto q = decode_query(qb.data(), qb.size(), why);
+  REQUIRE(q);
+  CHECK(q->id == sample_query().id);
+  CHECK(q->kind == QueryKind::Keywords);
+  CHECK(q->ttl == 5);
+  CHECK(q->hops == 2);
+  CHECK(q->max_results == 10);
+  CHECK(q->terms == std::vector<std::string>{"alpha", "beta"});
+
+  auto hb = encode(sample_hits());
+  auto h = decode_hits(hb.data(), hb.size(), why);
+  REQUIRE(h);
+  CHECK(h->hops == 3);
+  REQUIRE(h->hits.size() == 2);
+  CHECK(h->hits[0].endpoints == std::vector<std::string>{"tcp://127.0.0.1:7000"});
+  CHECK(h->hits[0].keywords.size() == 2);
+  CHECK(h->hits[1].object_id == "obj2");
+
+  auto xb = encode(Extend{QueryId{7, 8}, 4});
+  auto x = decode_extend(xb.data(), xb.size(), why);
+  REQUIRE(x);
+  CHECK(x->id == QueryId{7, 8});
+  CHECK(x->ttl == 4);
+  CHECK(QueryId{1, 2}.hex() == "00000000000000010000000000000002");
+  auto lb = encode_link();
+  CHECK(peek_type(lb.data(), lb.size(), why) == MsgType::Link);
+  CHECK(decode_link(lb.data(), lb.size(), why));
+  CHECK_FALSE(decode_link(lb.data(), lb.size() - 1, why));
+}
+
+TEST_CASE("messages refuse every truncation and trailing bytes") {
+  std::string why;
+  for (auto full : {encode(sample_query()), encode(sample_hits()), encode(Extend{QueryId{1, 1}, 1})}) {
+    for (std::size_t n = 0; n < full.size(); ++n) {
+      INFO("length " << n << " of " << full.size());
+      CHECK_FALSE(decode_query(full.data(), n, why));
+      CHECK_FALSE(decode_hits(full.data(), n, why));
+      CHECK_FALSE(decode_extend(full.data(), n, why));
+    }
+    auto longer = full;
+    longer.push_back(0);
+    CHECK_FALSE(decode_query(longer.data(), longer.size(), why));
+    CHECK_FALSE(decode_hits(longer.data(), longer.size(), why));
+    CHECK_FALSE(decode_extend(longer.data(), longer.size(), why));
+  }
+  {
+    auto longer = encode(Extend{QueryId{1, 1}, 1});
+    longer.push_back(0);
+    CHECK_FALSE(decode_extend(longer.data(), longer.size(), why));
+    CHECK(why == "trailing bytes");
+  }
+  CHECK_FALSE(peek_type(nullptr, 0, why));
+}
+
+TEST_CASE("messages refuse bad headers and bad fields") {
+  std::string why;
+  auto qb = encode(sample_query());
+  auto bad = qb;
+  bad[0] = 2;  // version
+  CHECK_FALSE(peek_type(bad.data(), bad.size(), why));
+  CHECK(why.find("version") != std::string::npos);
+  bad = qb;
+  bad[1] = 9;  // type
+  CHECK_FALSE(peek_type(bad.data(), bad.size(), why));
+  bad = qb;
+  bad[18] = 7;  // kind
+  CHECK_FALSE(decode_query(bad.data(), bad.size(), why));
+  CHECK(why.find("kind") != std::string::npos);
+
+  Query q = sample_query();
+  q.terms.clear();
+  auto nb = encode(q);
+  CHECK_FALSE(decode_query(nb.data(), nb.size(), why));
+  CHECK(why == "no terms");
+  q.kind = QueryKind::Object;
+  q.terms = {"a", "b"};
+  nb = encode(q);
+  CHECK_FALSE(decode_query(nb.data(), nb.size(), why));
+  q.terms = {""};
+  nb = encode(q);
+  CHECK_FALSE(decode_query(nb.data(), nb.size(), why));
+
+  // A term count beyond the codec's bound, written by hand.
+  q = sample_query();
+  q.terms = {"x"};
+  auto hand = encode(q);
+  hand[hand.size() - 5] = 0x01;  // u16 count high byte: 256 + 1 terms
+  CHECK_FALSE(decode_query(hand.data(), hand.size(), why));
+
+  Hits h = sample_hits();
+  h.hits.clear();
+  auto hb = encode(h);
+  CHECK_FALSE(decode_hits(hb.data(), hb.size(), why));  // zero hits is not a message
+  std::vector<std::uint8_t> huge(kMaxMessageBytes + 1, 1);
+  CHECK_FALSE(peek_type(huge.data(), huge.size(), why));
+}
+
+TEST_CASE("fold_case lowercases ASCII only") {
+  CHECK(fold_case("AbC-Ünï") == "abc-Ünï");
+}
+
+TEST_CASE("hot swap state round trips and refuses a bad one") {
+  SavedState st;
+  st.annotations.push_back({"o1", {"a", "b"}});
+  st.annotations.push_back({"o2", {}});
+  st.outbound = {"n1", "n2"};
+  std::string why;
+  const std::string bytes = encode_state(st);
+  auto back = decode_state(bytes, why);
+  REQUIRE(back);
+  CHECK(back->annotations == st.annotations);
+  CHECK(back->outbound == st.outbound);
+  for (std::size_t n = 0; n < bytes.size(); ++n) CHECK_FALSE(decode_state(bytes.substr(0, n), why));
+  CHECK_FALSE(decode_state(bytes + "x", why));
+  CHECK_FALSE(decode_state("echo-state/1 hello", why));
+}

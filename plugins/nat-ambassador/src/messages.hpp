@@ -1,0 +1,97 @@
+// Wire formats of nat-ambassador: /butter/relay/1 (relayed streams through an ambassador) and
+// /butter/nat/1 (dial-back checks, status announcements, ping), plus relay:// endpoint URIs.
+// Pure functions over bytes, bounds-checked with butter::wire; unit-tested.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace butter::nat {
+
+inline constexpr const char* kRelayProtocol = "/butter/relay/1";
+inline constexpr const char* kNatProtocol = "/butter/nat/1";
+
+// --- /butter/relay/1 ---------------------------------------------------------------------------
+enum class RelayType : std::uint8_t {
+  Open = 1,        // sender -> ambassador: stream (sender's id), target node id
+  Incoming = 2,    // ambassador -> client: stream (ambassador's relay id), origin node id
+  Data = 3,        // either way: leg, stream, bytes
+  Close = 4,       // either way: leg, stream, reason
+  Register = 5,    // client -> ambassador (request): serve me; the reply is empty on success
+  Unregister = 6,  // client -> ambassador (one-way)
+};
+
+// Where a Data/Close travels, which says whose stream id it carries: the origin's own stream id
+// (FromOrigin, ToOrigin) or the ambassador's relay id (FromTarget, ToTarget).
+enum class Leg : std::uint8_t { FromOrigin = 0, FromTarget = 1, ToOrigin = 2, ToTarget = 3 };
+
+struct RelayMessage {
+  RelayType type = RelayType::Data;
+  Leg leg = Leg::FromOrigin;
+  std::uint64_t stream = 0;
+  std::string node;    // Open: target id; Incoming: origin id (64 hex)
+  std::string body;    // Data: bytes; Close: reason
+};
+
+std::vector<std::uint8_t> encode_relay(const RelayMessage& m);
+// nullopt with `why` set for anything malformed (unknown type, truncated, trailing bytes...).
+std::optional<RelayMessage> decode_relay(const std::uint8_t* data, std::size_t len, std::string& why);
+
+// --- /butter/nat/1 -----------------------------------------------------------------------------
+enum class NatType : std::uint8_t {
+  DialBack = 1,  // request: ports to dial back at the address the request came from
+  Status = 2,    // one-way: verdict, ambassador service, relay endpoint
+  Ping = 3,      // request: echoed back (for operators and tests)
+};
+
+enum class Reach : std::uint8_t { Unknown = 0, Public = 1, Private = 2 };
+const char* reach_name(Reach r);
+
+struct DialBackRequest {
+  std::vector<std::uint16_t> ports;  // at most kMaxDialBackPorts
+};
+inline constexpr std::size_t kMaxDialBackPorts = 4;
+
+struct DialBackResult {
+  std::string observed;              // "ip" the request came from, as the responder saw it
+  std::vector<std::uint8_t> reached;  // per port: 1 reached, 0 not
+};
+
+struct StatusMessage {
+  Reach verdict = Reach::Unknown;
+  bool serving = false;  // accepts relay clients now
+  std::uint32_t clients = 0, max_clients = 0;
+  std::string relay_endpoint;  // set by a private node with an ambassador
+};
+
+std::vector<std::uint8_t> encode_dialback(const DialBackRequest& r);
+std::vector<std::uint8_t> encode_dialback_result(const DialBackResult& r);
+std::vector<std::uint8_t> encode_status(const StatusMessage& s);
+std::vector<std::uint8_t> encode_ping(std::string_view body);
+
+// The first byte of a /butter/nat/1 payload, or nullopt for an empty or unknown one.
+std::optional<NatType> nat_type(const std::uint8_t* data, std::size_t len);
+std::optional<DialBackRequest> decode_dialback(const std::uint8_t* data, std::size_t len, std::string& why);
+std::optional<DialBackResult> decode_dialback_result(const std::uint8_t* data, std::size_t len, std::string& why);
+std::optional<StatusMessage> decode_status(const std::uint8_t* data, std::size_t len, std::string& why);
+
+// --- relay:// endpoints ------------------------------------------------------------------------
+// relay://<ambassador id>@<ambassador tcp host:port>/<client id>, ids in 64 lower-case hex; the
+// host:port part may be empty ("relay://<amb>@/<client>") when the sender is expected to know
+// the ambassador already.
+struct RelayEndpoint {
+  std::string ambassador;     // 64 hex
+  std::string ambassador_tcp; // "tcp://host:port" or empty
+  std::string client;         // 64 hex
+};
+std::string format_relay_endpoint(const RelayEndpoint& e);
+std::optional<RelayEndpoint> parse_relay_endpoint(std::string_view uri, std::string& why);
+
+// "tcp://1.2.3.4:7000" -> host "1.2.3.4", port 7000 (IPv6 in brackets: host without them).
+bool split_tcp_endpoint(std::string_view uri, std::string& host, std::uint16_t& port);
+// True for 0.0.0.0 / :: (a listen address that names no host).
+bool unspecified_host(std::string_view host);
+
+}  // namespace butter::nat

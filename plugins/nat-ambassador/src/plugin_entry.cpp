@@ -1,0 +1,236 @@
+// nat-ambassador: configuration, lifecycle, HTTP routes (/nat, /nat/ping, /nat/capture) and the
+// exported descriptor.
+#include "nat_plugin.hpp"
+
+#include <butter/iface/peers.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace butter::nat {
+
+namespace {
+
+std::string json_str(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::chrono::milliseconds positive_ms(const butter::Config& cfg, const char* key, std::int64_t def) {
+  const std::int64_t v = cfg.get_int(key, def);
+  if (v <= 0) throw butter::Error(BUTTER_E_INVALID, std::string(key) + " must be > 0");
+  return std::chrono::milliseconds(v);
+}
+
+}  // namespace
+
+void NatAmbassador::init() {
+  self_ = std::string(node().id());
+  mode_ = config().get_string("mode", "auto");
+  if (mode_ != "auto" && mode_ != "public" && mode_ != "private")
+    throw butter::Error(BUTTER_E_INVALID, "mode must be \"auto\", \"public\" or \"private\"");
+  limits_.serve = config().get_bool("ambassador", true);
+  const std::int64_t max_clients = config().get_int("max_clients", 16);
+  const std::int64_t max_bytes = config().get_int("max_relay_bytes", 0);
+  const std::int64_t max_ms = config().get_int("max_relay_ms", 0);
+  const std::int64_t quorum = config().get_int("quorum", 2);
+  const std::int64_t probes = config().get_int("probes", 3);
+  const std::int64_t capture = config().get_int("debug_capture_bytes", 0);
+  if (max_clients < 0 || max_bytes < 0 || max_ms < 0 || capture < 0)
+    throw butter::Error(BUTTER_E_INVALID, "max_clients, max_relay_bytes, max_relay_ms and debug_capture_bytes must be >= 0");
+  if (quorum < 1 || quorum > 16 || probes < 1 || probes > 16)
+    throw butter::Error(BUTTER_E_INVALID, "quorum and probes must be in 1..16");
+  limits_.max_clients = static_cast<std::uint32_t>(max_clients);
+  limits_.max_relay_bytes = static_cast<std::uint64_t>(max_bytes);
+  limits_.max_relay_ms = static_cast<std::uint64_t>(max_ms);
+  quorum_ = static_cast<unsigned>(quorum);
+  probes_ = static_cast<unsigned>(probes);
+  capture_max_ = static_cast<std::size_t>(std::min<std::int64_t>(capture, 16 * 1024 * 1024));
+  check_fast_ = positive_ms(config(), "check_fast_ms", 1000);
+  check_slow_ = positive_ms(config(), "check_ms", 30000);
+  dialback_timeout_ = positive_ms(config(), "dialback_timeout_ms", 2000);
+  keepalive_ = positive_ms(config(), "keepalive_ms", 2000);
+  request_timeout_ = positive_ms(config(), "request_timeout_ms", 2000);
+  status_every_ = positive_ms(config(), "status_ms", 5000);
+  verdict_ = Verdict(quorum_);
+
+  streams_ = butter::Streams(host());
+  if (!streams_.available())
+    log().warn("the host has no " BUTTER_EXT_STREAMS ": relayed connections cannot reach this node");
+  try_register_dialer();
+
+  on(kRelayProtocol, [this](const butter::Request& req, butter::Reply& reply) { handle_relay(req, reply); });
+  on(kNatProtocol, [this](const butter::Request& req, butter::Reply& reply) { handle_nat(req, reply); });
+  on_peer([this](butter::PeerEvent ev, std::string_view id) {
+    const std::string peer(id);
+    if (ev == butter::PeerEvent::Up) {
+      StatusMessage s;
+      s.verdict = verdict_.state();
+      s.serving = serving() && clients_.size() < limits_.max_clients;
+      s.clients = static_cast<std::uint32_t>(clients_.size());
+      s.max_clients = limits_.max_clients;
+      s.relay_endpoint = relay_endpoint_;
+      send(peer, kNatProtocol, encode_status(s));
+      return;
+    }
+    statuses_.erase(peer);
+    asking_.erase(peer);
+    relay_peer_down(peer);
+    if (peer == ambassador_) {
+      drop_ambassador("its connection went down", true);
+      choose_ambassador();
+    }
+    if (peer == registering_) registering_.clear();
+  });
+  if (http().available()) {
+    http().get("/nat", [this](const butter::HttpRequest&, butter::HttpResponse& res) { res.json(report_json()); });
+    http().get("/nat/ping", [this](const butter::HttpRequest& req, butter::HttpResponse& res) { ping_route(req, std::move(res)); });
+    http().get("/nat/capture", [this](const butter::HttpRequest&, butter::HttpResponse& res) {
+      static const char* d = "0123456789abcdef";
+      std::string hex;
+      hex.reserve(captured_.size() * 2);
+      for (unsigned char c : captured_) {
+        hex += d[c >> 4];
+        hex += d[c & 15];
+      }
+      res.json("{\"bytes\":" + std::to_string(captured_.size()) + ",\"hex\":\"" + hex + "\"}");
+    });
+  }
+}
+
+// relay:// may still be served by the instance this one replaces (hot swap): retried every
+// keepalive until it is free.
+void NatAmbassador::try_register_dialer() {
+  if (dialer_registered_) return;
+  try {
+    streams_.register_dialer("relay", this);
+    dialer_registered_ = true;
+  } catch (const butter::Error& e) {
+    log().warn("relay:// dialer not registered yet ({}); retrying", e.what());
+  }
+}
+
+void NatAmbassador::start() {
+  if (mode_ != "auto") set_verdict_from(verdict_.force(mode_ == "public" ? Reach::Public : Reach::Private));
+  // Nothing listens: private from the start, no need to wait for a first check.
+  if (mode_ == "auto" && own_ports().empty()) set_verdict_from(verdict_.force(Reach::Private));
+  schedule_check();
+  keep_timer_ = every(keepalive_, [this] {
+    try_register_dialer();
+    keep_ambassador();
+  });
+  status_timer_ = every(status_every_, [this] { announce(); });
+  sweep_timer_ = every(std::chrono::milliseconds(500), [this] { sweep_relays(); });
+}
+
+void NatAmbassador::stop() {
+  check_timer_.cancel();
+  keep_timer_.cancel();
+  status_timer_.cancel();
+  sweep_timer_.cancel();
+  for (auto& [key, p] : port_probes_) {
+    p.watch.unwatch();
+    p.timer.cancel();
+    if (p.fd >= 0) ::close(p.fd);
+    p.fd = -1;
+  }
+  port_probes_.clear();
+  for (auto& [id, j] : jobs_) j.reply.fail(BUTTER_E_UNAVAILABLE, "stopping");
+  jobs_.clear();
+  // The host closes every connection over our streams when the instance stops.
+  host_streams_.clear();
+  inbound_.clear();
+}
+
+std::string NatAmbassador::report_json() const {
+  std::string j = "{";
+  j += "\"node\":" + json_str(self_);
+  j += ",\"mode\":" + json_str(mode_);
+  j += ",\"verdict\":" + json_str(reach_name(verdict_.state()));
+  j += ",\"ambassador\":" + (ambassador_.empty() ? std::string("null") : json_str(ambassador_));
+  j += ",\"relay_endpoint\":" + (relay_endpoint_.empty() ? std::string("null") : json_str(relay_endpoint_));
+  j += ",\"moves\":" + std::to_string(moves_);
+  j += ",\"serving\":" + std::string(serving() ? "true" : "false");
+  j += ",\"clients\":[";
+  bool first = true;
+  for (const auto& [id, since] : clients_) {
+    j += (first ? "" : ",") + json_str(id);
+    first = false;
+  }
+  j += "],\"clients_served\":" + std::to_string(clients_.size());
+  j += ",\"max_clients\":" + std::to_string(limits_.max_clients);
+  j += ",\"relays_active\":" + std::to_string(relayed_.size());
+  j += ",\"streams\":" + std::to_string(host_streams_.size());
+  j += ",\"known_public\":[";
+  first = true;
+  for (const auto& [id, st] : statuses_) {
+    if (st.status.verdict != Reach::Public) continue;
+    j += (first ? "" : ",") + json_str(id);
+    first = false;
+  }
+  j += "]}";
+  return j;
+}
+
+// GET /nat/ping?peer=<node id or endpoint URI>: a /butter/nat/1 ping through the ordinary
+// messaging path (so through a relay:// endpoint when given one), for operators and tests.
+void NatAmbassador::ping_route(const butter::HttpRequest& req, butter::HttpResponse res) {
+  auto peer = req.query_param("peer");
+  if (!peer || peer->empty()) {
+    res.status(400).text("missing ?peer=");
+    return;
+  }
+  auto shared = std::make_shared<butter::HttpResponse>(std::move(res));
+  const std::string target = *peer;
+  auto st = request(target, kNatProtocol, encode_ping("hello"), request_timeout_ * 3,
+                    [this, shared, target](const butter::Response& r) {
+                      std::string via;
+                      for (const auto& p : peers())
+                        if (p.node_id == r.from()) via = p.remote_address;
+                      shared->json("{\"ok\":" + std::string(r.ok() ? "true" : "false") +
+                                   ",\"answer\":" + json_str(r.ok() ? r.text() : std::string_view(r.error())) +
+                                   ",\"from\":" + json_str(r.from()) + ",\"via\":" + json_str(via) + "}");
+                    });
+  if (!st) shared->json("{\"ok\":false,\"answer\":" + json_str(st.message()) + ",\"from\":\"\",\"via\":\"\"}");
+}
+
+}  // namespace butter::nat
+
+BUTTER_PLUGIN(butter::nat::NatAmbassador,
+              butter::Descriptor{
+                  .id = "butter.nat.ambassador",
+                  .name = "NAT traversal: reachability and ambassadors",
+                  .vendor = "Butter",
+                  .version = "1.0.0",
+                  .description = "Detects whether this node is reachable; relays for private nodes as an ambassador "
+                                 "and, when private, keeps an ambassador and a relay:// endpoint",
+                  .optional = {BUTTER_IFACE_PEERS},
+                  .config = {
+                      {"mode", butter::ConfigType::String, false, "auto (dial-back checks, default), public or private"},
+                      {"ambassador", butter::ConfigType::Bool, false, "serve as an ambassador when public (default true)"},
+                      {"max_clients", butter::ConfigType::Int, false, "private nodes served at once (default 16)"},
+                      {"max_relay_bytes", butter::ConfigType::Int, false, "bytes per relayed connection, 0 = no limit (default)"},
+                      {"max_relay_ms", butter::ConfigType::Int, false, "lifetime of a relayed connection, 0 = no limit (default)"},
+                      {"quorum", butter::ConfigType::Int, false, "distinct peers that must agree on a verdict (default 2)"},
+                      {"probes", butter::ConfigType::Int, false, "peers asked per check (default 3)"},
+                      {"check_fast_ms", butter::ConfigType::Int, false, "check period while undecided (default 1000)"},
+                      {"check_ms", butter::ConfigType::Int, false, "check period once decided (default 30000)"},
+                      {"dialback_timeout_ms", butter::ConfigType::Int, false, "deadline of one dial-back connect (default 2000)"},
+                      {"keepalive_ms", butter::ConfigType::Int, false, "ambassador registration refresh (default 2000)"},
+                      {"request_timeout_ms", butter::ConfigType::Int, false, "deadline of relay and nat requests (default 2000)"},
+                      {"status_ms", butter::ConfigType::Int, false, "period of status announcements (default 5000)"},
+                      {"debug_capture_bytes", butter::ConfigType::Int, false, "DEBUG: keep the first N relayed bytes for GET /nat/capture (default 0)"},
+                  }});

@@ -1,0 +1,280 @@
+// Reachability: asking peers to dial us back, answering such requests, the verdict, and the
+// status announcements that tell peers what we are (and where our relay endpoint is).
+//
+// No amplification: a dial-back goes only to the IP address the request's connection comes from
+// (as this node's transport sees it), to at most kMaxDialBackPorts ports, one job per requester
+// at a time and at most max_jobs_ jobs in all. The probe is a plain TCP connect (through the
+// host's fd service) that is closed as soon as it completes: it proves that a connection from
+// outside reaches the port, which is all "public" means.
+#include "nat_plugin.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+namespace butter::nat {
+
+namespace {
+
+std::string host_of(const std::string& tcp_uri) {
+  std::string host;
+  std::uint16_t port = 0;
+  return split_tcp_endpoint(tcp_uri, host, port) ? host : std::string();
+}
+
+}  // namespace
+
+std::vector<std::uint16_t> NatAmbassador::own_ports() const {
+  std::vector<std::uint16_t> ports;
+  for (const auto& ep : node().endpoints()) {
+    std::string host;
+    std::uint16_t port = 0;
+    if (!split_tcp_endpoint(ep, host, port) || port == 0) continue;
+    if (std::find(ports.begin(), ports.end(), port) == ports.end()) ports.push_back(port);
+    if (ports.size() == kMaxDialBackPorts) break;
+  }
+  return ports;
+}
+
+void NatAmbassador::schedule_check() {
+  auto delay = verdict_.state() == Reach::Unknown ? check_fast_ : check_slow_;
+  check_timer_ = after(delay, [this] {
+    check_reachability();
+    schedule_check();
+  });
+}
+
+void NatAmbassador::check_reachability() {
+  if (mode_ != "auto") {
+    set_verdict_from(verdict_.force(mode_ == "public" ? Reach::Public : Reach::Private));
+    return;
+  }
+  auto ports = own_ports();
+  if (ports.empty()) {
+    // Nothing listens: nobody can connect to us, whatever the network.
+    set_verdict_from(verdict_.force(Reach::Private));
+    return;
+  }
+  std::vector<std::string> ids;
+  for (const auto& p : peers()) {
+    if (p.remote_address.rfind("tcp://", 0) != 0) continue;  // relayed peers cannot tell
+    if (asking_.count(p.node_id)) continue;
+    ids.push_back(p.node_id);
+  }
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::shuffle(ids.begin(), ids.end(), rng);
+  if (ids.size() > probes_) ids.resize(probes_);
+  for (const auto& id : ids) {
+    asking_[id] = true;
+    dialbacks_asked_.add();
+    auto st = request(id, kNatProtocol, encode_dialback(DialBackRequest{ports}), dialback_timeout_ + request_timeout_,
+                      [this, id](const butter::Response& r) { on_dialback_answer(id, r); });
+    if (!st) asking_.erase(id);
+  }
+}
+
+void NatAmbassador::on_dialback_answer(const std::string& peer, const butter::Response& r) {
+  asking_.erase(peer);
+  if (!r.ok()) {
+    log().debug("dial-back by {} not done: {}", peer.substr(0, 8), r.error());
+    return;  // not a result: the peer could not or would not try
+  }
+  std::string why;
+  auto res = decode_dialback_result(r.bytes().data(), r.bytes().size(), why);
+  if (!res) {
+    malformed_.add();
+    log().warn("malformed dial-back result from {}: {}", peer.substr(0, 8), why);
+    return;
+  }
+  bool reached = std::any_of(res->reached.begin(), res->reached.end(), [](std::uint8_t v) { return v != 0; });
+  (reached ? dialback_ok_ : dialback_fail_).add();
+  log().debug("dial-back by {} from {}: {}", peer.substr(0, 8), res->observed, reached ? "reached" : "not reached");
+  set_verdict_from(verdict_.observe(peer, reached));
+}
+
+void NatAmbassador::set_verdict_from(bool changed) {
+  verdict_gauge_.set(static_cast<double>(static_cast<int>(verdict_.state())));
+  if (!changed) return;
+  verdict_changes_.add();
+  log().info("reachability verdict: {}", reach_name(verdict_.state()));
+  if (verdict_.state() == Reach::Public) {
+    drop_ambassador("this node is public", false);
+  } else if (verdict_.state() == Reach::Private) {
+    // No longer an ambassador: let the clients go elsewhere.
+    while (!relayed_.empty()) end_relayed(relayed_.begin()->first, "ambassador became private", true, true);
+    clients_.clear();
+    clients_gauge_.set(0);
+    choose_ambassador();
+  }
+  announce();
+}
+
+void NatAmbassador::serve_dialback(const std::string& from, const DialBackRequest& req, butter::Reply reply) {
+  std::string observed;
+  for (const auto& p : peers())
+    if (p.node_id == from) observed = host_of(p.remote_address);
+  if (observed.empty()) {
+    dialbacks_refused_.add();
+    reply.error(BUTTER_E_UNAVAILABLE, "no tcp connection from the requester to dial back to");
+    return;
+  }
+  if (probing_from_.count(from) || jobs_.size() >= max_jobs_) {
+    dialbacks_refused_.add();
+    reply.error(BUTTER_E_AGAIN, "busy: try later");
+    return;
+  }
+  dialbacks_served_.add();
+  if (req.ports.empty()) {
+    reply.ok(encode_dialback_result(DialBackResult{observed, {}}));
+    return;
+  }
+  const std::uint64_t job = next_job_++;
+  ProbeJob& j = jobs_[job];
+  j.from = from;
+  j.observed = observed;
+  j.reached.assign(req.ports.size(), 0);
+  j.left = req.ports.size();
+  j.reply = std::move(reply);
+  probing_from_.insert(from);
+  for (std::size_t i = 0; i < req.ports.size(); ++i) probe_port(job, i, observed, req.ports[i]);
+}
+
+void NatAmbassador::probe_port(std::uint64_t job, std::size_t index, const std::string& ip, std::uint16_t port) {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  int family = AF_INET;
+  if (ip.find(':') != std::string::npos) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(port);
+    if (inet_pton(AF_INET6, ip.c_str(), &a->sin6_addr) != 1) return finish_probe(job, index, false);
+    family = AF_INET6;
+    len = sizeof(sockaddr_in6);
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(port);
+    if (inet_pton(AF_INET, ip.c_str(), &a->sin_addr) != 1) return finish_probe(job, index, false);
+    len = sizeof(sockaddr_in);
+  }
+  int sock = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (sock < 0) return finish_probe(job, index, false);
+  int rc = ::connect(sock, reinterpret_cast<sockaddr*>(&ss), len);
+  if (rc == 0 || errno != EINPROGRESS) {
+    ::close(sock);
+    return finish_probe(job, index, rc == 0);
+  }
+  auto key = std::make_pair(job, index);
+  PortProbe& p = port_probes_[key];
+  p.fd = sock;
+  try {
+    p.watch = fd().watch(sock, butter::FdWrite, [this, job, index](int s, int) {
+      int err = 0;
+      socklen_t l = sizeof err;
+      if (::getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &l) != 0) err = errno;
+      finish_probe(job, index, err == 0);
+    });
+  } catch (const butter::Error& e) {
+    log().warn("cannot watch a dial-back socket: {}", e.what());
+    return finish_probe(job, index, false);
+  }
+  p.timer = after(dialback_timeout_, [this, job, index] { finish_probe(job, index, false); });
+}
+
+void NatAmbassador::finish_probe(std::uint64_t job, std::size_t index, bool reached) {
+  if (auto it = port_probes_.find(std::make_pair(job, index)); it != port_probes_.end()) {
+    PortProbe p = std::move(it->second);
+    port_probes_.erase(it);
+    p.watch.unwatch();  // before closing: the host never closes it
+    p.timer.cancel();
+    if (p.fd >= 0) ::close(p.fd);
+  }
+  auto j = jobs_.find(job);
+  if (j == jobs_.end()) return;
+  if (index < j->second.reached.size()) j->second.reached[index] = reached ? 1 : 0;
+  if (j->second.left > 0 && --j->second.left > 0) return;
+  ProbeJob done = std::move(j->second);
+  jobs_.erase(j);
+  probing_from_.erase(done.from);
+  done.reply.ok(encode_dialback_result(DialBackResult{done.observed, done.reached}));
+}
+
+void NatAmbassador::announce() {
+  StatusMessage s;
+  s.verdict = verdict_.state();
+  s.serving = serving() && clients_.size() < limits_.max_clients;
+  s.clients = static_cast<std::uint32_t>(clients_.size());
+  s.max_clients = limits_.max_clients;
+  s.relay_endpoint = relay_endpoint_;
+  auto bytes = encode_status(s);
+  for (const auto& p : peers()) send(p.node_id, kNatProtocol, bytes);
+}
+
+void NatAmbassador::on_status(const std::string& from, const StatusMessage& s) {
+  if (!s.relay_endpoint.empty()) {
+    std::string why;
+    auto ep = parse_relay_endpoint(s.relay_endpoint, why);
+    if (!ep || ep->client != from) {
+      malformed_.add();
+      log().warn("status from {} advertises a relay endpoint for another node; ignored", from.substr(0, 8));
+      return;
+    }
+    // Newest first: sending to `from` by id now tries the relay before its unreachable tcp.
+    if (streams_.available()) {
+      (void)streams_.prefer_address(from, s.relay_endpoint);
+    } else {
+      add_address(from, s.relay_endpoint);
+    }
+  }
+  statuses_[from] = PeerStatus{s, static_cast<std::uint64_t>(now().count())};
+  if (verdict_.state() == Reach::Private && ambassador_.empty() && s.verdict == Reach::Public && s.serving)
+    choose_ambassador();
+}
+
+void NatAmbassador::handle_nat(const butter::Request& req, butter::Reply& reply) {
+  const std::string from(req.from());
+  const auto* data = req.bytes().data();
+  const auto len = req.bytes().size();
+  auto type = nat_type(data, len);
+  std::string why;
+  if (!type) {
+    malformed_.add();
+    log().debug("malformed /butter/nat/1 message from {}: unknown type", from.substr(0, 8));
+    reply.fail(BUTTER_E_INVALID, "unknown message type");
+    return;
+  }
+  switch (*type) {
+    case NatType::DialBack: {
+      auto d = decode_dialback(data, len, why);
+      if (!d || !req.expects_reply()) {
+        malformed_.add();
+        log().debug("malformed dial-back request from {}: {}", from.substr(0, 8), d ? "not a request" : why);
+        reply.fail(BUTTER_E_INVALID, why);
+        return;
+      }
+      serve_dialback(from, *d, std::move(reply));
+      return;
+    }
+    case NatType::Status: {
+      auto s = decode_status(data, len, why);
+      if (!s) {
+        malformed_.add();
+        log().debug("malformed status from {}: {}", from.substr(0, 8), why);
+        return;
+      }
+      on_status(from, *s);
+      return;
+    }
+    case NatType::Ping:
+      reply.ok("pong:" + std::string(req.text().substr(1)));
+      return;
+  }
+}
+
+}  // namespace butter::nat

@@ -1,0 +1,124 @@
+// Codecs of /butter/relay/1, /butter/nat/1 and relay:// URIs: round trips and refusals.
+#include "messages.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace butter::nat;
+
+namespace {
+const std::string A(64, 'a'), B(64, 'b');
+std::optional<RelayMessage> relay_rt(const RelayMessage& m) {
+  auto bytes = encode_relay(m);
+  std::string why;
+  auto d = decode_relay(bytes.data(), bytes.size(), why);
+  INFO(why);
+  return d;
+}
+}  // namespace
+
+TEST_CASE("nat-ambassador relay messages round-trip") {
+  RelayMessage open{RelayType::Open, Leg::FromOrigin, 42, A, ""};
+  auto o = relay_rt(open);
+  REQUIRE(o);
+  CHECK(o->type == RelayType::Open);
+  CHECK(o->stream == 42);
+  CHECK(o->node == A);
+
+  RelayMessage data{RelayType::Data, Leg::ToTarget, 7, "", std::string("\0\1secret", 8)};
+  auto d = relay_rt(data);
+  REQUIRE(d);
+  CHECK(d->leg == Leg::ToTarget);
+  CHECK(d->body == data.body);
+
+  RelayMessage close{RelayType::Close, Leg::FromTarget, 9, "", "bye"};
+  auto c = relay_rt(close);
+  REQUIRE(c);
+  CHECK(c->body == "bye");
+  CHECK(c->leg == Leg::FromTarget);
+
+  auto reg = relay_rt(RelayMessage{RelayType::Register, Leg::FromOrigin, 0, "", ""});
+  REQUIRE(reg);
+  CHECK(reg->type == RelayType::Register);
+}
+
+TEST_CASE("nat-ambassador malformed relay messages are refused") {
+  std::string why;
+  CHECK_FALSE(decode_relay(nullptr, 0, why));
+  const std::uint8_t unknown[] = {99};
+  CHECK_FALSE(decode_relay(unknown, 1, why));
+  auto open = encode_relay(RelayMessage{RelayType::Open, Leg::FromOrigin, 1, A, ""});
+  for (std::size_t n = 1; n < open.size(); ++n) CHECK_FALSE(decode_relay(open.data(), n, why));
+  open.push_back(0);
+  CHECK_FALSE(decode_relay(open.data(), open.size(), why));
+  auto data = encode_relay(RelayMessage{RelayType::Data, Leg::FromOrigin, 1, "", "x"});
+  data[1] = 7;  // no such leg
+  CHECK_FALSE(decode_relay(data.data(), data.size(), why));
+  auto close = encode_relay(RelayMessage{RelayType::Close, Leg::FromOrigin, 1, "", "why"});
+  close.pop_back();
+  CHECK_FALSE(decode_relay(close.data(), close.size(), why));
+  const std::uint8_t reg_trailing[] = {5, 0};
+  CHECK_FALSE(decode_relay(reg_trailing, 2, why));
+}
+
+TEST_CASE("nat-ambassador nat messages round-trip and refuse garbage") {
+  std::string why;
+  auto req = encode_dialback(DialBackRequest{{7000, 7001}});
+  REQUIRE(nat_type(req.data(), req.size()) == NatType::DialBack);
+  auto d = decode_dialback(req.data(), req.size(), why);
+  REQUIRE(d);
+  CHECK(d->ports == std::vector<std::uint16_t>{7000, 7001});
+  for (std::size_t n = 1; n < req.size(); ++n) CHECK_FALSE(decode_dialback(req.data(), n, why));
+  const std::uint8_t too_many[] = {1, 9};
+  CHECK_FALSE(decode_dialback(too_many, 2, why));
+  const std::uint8_t port0[] = {1, 1, 0, 0};
+  CHECK_FALSE(decode_dialback(port0, 4, why));
+
+  auto res = encode_dialback_result(DialBackResult{"198.18.0.1", {1, 0}});
+  auto r = decode_dialback_result(res.data(), res.size(), why);
+  REQUIRE(r);
+  CHECK(r->observed == "198.18.0.1");
+  CHECK(r->reached == std::vector<std::uint8_t>{1, 0});
+  res.push_back(1);
+  CHECK_FALSE(decode_dialback_result(res.data(), res.size(), why));
+
+  StatusMessage s{Reach::Private, false, 0, 16, format_relay_endpoint({A, "tcp://198.18.0.11:7700", B})};
+  auto sb = encode_status(s);
+  auto s2 = decode_status(sb.data(), sb.size(), why);
+  REQUIRE(s2);
+  CHECK(s2->verdict == Reach::Private);
+  CHECK(s2->max_clients == 16);
+  CHECK(s2->relay_endpoint == s.relay_endpoint);
+  s.relay_endpoint = "relay://nonsense";
+  sb = encode_status(s);
+  CHECK_FALSE(decode_status(sb.data(), sb.size(), why));
+
+  const std::uint8_t unknown[] = {77};
+  CHECK_FALSE(nat_type(unknown, 1));
+  CHECK_FALSE(nat_type(nullptr, 0));
+}
+
+TEST_CASE("nat-ambassador relay endpoints parse and format") {
+  std::string why;
+  const std::string uri = "relay://" + A + "@198.18.0.11:7700/" + B;
+  auto e = parse_relay_endpoint(uri, why);
+  REQUIRE(e);
+  CHECK(e->ambassador == A);
+  CHECK(e->client == B);
+  CHECK(e->ambassador_tcp == "tcp://198.18.0.11:7700");
+  CHECK(format_relay_endpoint(*e) == uri);
+  auto v6 = parse_relay_endpoint("relay://" + A + "@[::1]:7/" + B, why);
+  REQUIRE(v6);
+  CHECK(v6->ambassador_tcp == "tcp://[::1]:7");
+  auto none = parse_relay_endpoint("relay://" + A + "@/" + B, why);
+  REQUIRE(none);
+  CHECK(none->ambassador_tcp.empty());
+  CHECK_FALSE(parse_relay_endpoint("tcp://1.2.3.4:5", why));
+  CHECK_FALSE(parse_relay_endpoint("relay://" + A + "/" + B, why));
+  CHECK_FALSE(parse_relay_endpoint("relay://" + A + "@1.2.3.4:5/" + A, why));  // own ambassador
+  CHECK_FALSE(parse_relay_endpoint("relay://xyz@1.2.3.4:5/" + B, why));
+  CHECK_FALSE(parse_relay_endpoint("relay://" + A + "@1.2.3.4/" + B, why));
+  CHECK_FALSE(parse_relay_endpoint("relay://" + A + "@1.2.3.4:0/" + B, why));
+  std::string upper = A;
+  upper[0] = 'A';
+  CHECK_FALSE(parse_relay_endpoint("relay://" + upper + "@1.2.3.4:5/" + B, why));
+}

@@ -1,0 +1,229 @@
+// Engine: everything a pcg-storage node does, without I/O. It holds the objects this node
+// stores, one Peer Content Group per object (view, liveness of members, block transfers), the
+// budget, and the gets in progress. Time comes in as `now` (milliseconds, any monotonic clock);
+// messages come in as bytes with their sender; what the node must send and report comes out in
+// an Output. The plugin (pcg_plugin.cpp) and the churn simulation (bench/pcg_churn_bench.cpp)
+// drive this same class: the plugin over the host's transport and timers, the simulation over
+// in-memory links with delay and virtual time.
+//
+// Per group, every tick: heartbeats (batched per peer, one round per heartbeat interval with
+// jitter), missing blocks fetched from members that hold them (a window of requests, failover to
+// the next member on a timeout or a bad block), and — on the member the leader rule picks — the
+// repair planner (repair.hpp) applied to the view, whose new version goes to every member.
+#pragma once
+#include "blocks.hpp"
+#include "budget.hpp"
+#include "messages.hpp"
+#include "repair.hpp"
+#include "view.hpp"
+
+#include <butter/status.h>
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace butter::pcg {
+
+struct Config {
+  std::uint32_t r = 3;                      // group size
+  std::uint64_t heartbeat_ms = 1000;        // one heartbeat round per interval (+- jitter)
+  std::uint32_t miss_limit = 3;             // a member silent this many intervals is dropped
+  double jitter = 0.2;                      // +- share of the interval
+  std::uint32_t block_size = 64 * 1024;
+  std::uint64_t request_timeout_ms = 2000;  // recruit ack, block fetch, locate
+  std::uint64_t complete_timeout_ms = 60000;  // a recruit holds every block by then or is dropped
+  std::uint64_t put_timeout_ms = 10000;     // PUT_DONE at the latest (with the replicas reached)
+  std::uint64_t get_timeout_ms = 10000;
+  std::uint64_t refuse_cooldown_ms = 30000;  // a candidate that declined is not asked again before
+  std::uint32_t fetch_window = 4;           // block requests in flight per transfer
+  bool repair = true;                       // off: no heartbeats, no repair (the bench's baseline)
+};
+
+// What the engine needs from its surroundings besides time and messages.
+class Env {
+ public:
+  virtual ~Env() = default;
+  // Up to k hosts to recruit from (the known-host service), self excluded.
+  virtual std::vector<Candidate> candidates(std::size_t k) = 0;
+  virtual std::uint64_t random() = 0;
+};
+
+struct Send {
+  Hash to{};
+  std::vector<std::string> endpoints;  // where `to` listens, when known (for the transport)
+  MsgType type = MsgType::Heartbeat;
+  std::vector<std::uint8_t> bytes;
+};
+
+enum class EventKind { PutDone, GetDone, Stored, Dropped, ViewChanged };
+
+struct Event {
+  EventKind kind = EventKind::Stored;
+  std::uint64_t ticket = 0;      // PutDone, GetDone
+  butter_status status = BUTTER_OK;
+  Hash object{};
+  std::uint32_t replicas = 0;    // PutDone: members holding it
+  std::vector<std::uint8_t> data;  // GetDone
+  std::string message;
+};
+
+struct Output {
+  std::vector<Send> sends;
+  std::vector<Event> events;
+};
+
+struct Stats {
+  std::uint64_t puts = 0, gets = 0, bad_blocks = 0, bad_messages = 0, non_member_messages = 0;
+  std::uint64_t repairs = 0;           // views changed by this node as leader
+  std::uint64_t recruit_requests = 0;  // recruits sent
+  std::uint64_t recruit_refused = 0;   // recruits declined (by others) or timed out
+  std::uint64_t recruits_declined = 0; // recruits this node declined (budget)
+  std::uint64_t views_adopted = 0, dropped = 0, stored = 0;
+  std::array<std::uint64_t, kMsgTypes> sent{}, received{};
+};
+
+struct ObjectInfo {
+  Hash id{};
+  std::uint64_t size = 0;
+  std::vector<std::string> keywords;
+  std::uint32_t group_size = 0;
+  bool complete = false;
+};
+
+class Engine {
+ public:
+  Engine(Hash self, std::vector<std::string> endpoints, Config cfg, std::uint64_t capacity_bytes, Env& env);
+
+  const Hash& self() const { return self_; }
+  const Config& config() const { return cfg_; }
+  void set_repair(bool on) { cfg_.repair = on; }
+  void set_endpoints(std::vector<std::string> eps) { endpoints_ = std::move(eps); }
+
+  // Stores `data` and starts its group. The id is known at once. Errors are returned (no event):
+  // BUTTER_E_NOMEM beyond the budget, BUTTER_E_INVALID for bad keywords. On OK one PutDone
+  // event follows, when r members hold it or at put_timeout_ms with the replicas reached.
+  butter_status put(std::uint64_t ticket, std::span<const std::uint8_t> data, const std::vector<std::string>& keywords,
+                    std::uint64_t now, Hash& id_out, std::string& why, Output& out);
+  // Fetches an object: locally when held, else asks `candidates` who holds it (more may be added
+  // with add_get_candidates while `more_coming`). Exactly one GetDone event follows.
+  void get(std::uint64_t ticket, const Hash& id, const std::vector<Candidate>& candidates, bool more_coming,
+           std::uint64_t now, Output& out);
+  void add_get_candidates(std::uint64_t ticket, const std::vector<Candidate>& candidates, bool more_coming,
+                          std::uint64_t now, Output& out);
+  bool get_pending(std::uint64_t ticket) const { return getters_.count(ticket) != 0; }
+
+  void on_message(const Hash& from, std::span<const std::uint8_t> bytes, std::uint64_t now, Output& out);
+  void tick(std::uint64_t now, Output& out);
+
+  // A stored object coming back from disk: verified (manifest against the id, every block)
+  // and charged to the budget. False with `why` when refused.
+  bool restore(const Hash& id, std::span<const std::uint8_t> manifest, const std::vector<std::vector<std::uint8_t>>& blocks,
+               const View& view, std::uint64_t now, std::string& why);
+
+  std::vector<ObjectInfo> list() const;
+  std::optional<ObjectInfo> lookup(const Hash& id) const;
+  bool holds(const Hash& id) const;  // every block held
+  const View* view_of(const Hash& id) const;
+  const std::vector<std::uint8_t>* manifest_of(const Hash& id) const;
+  const std::vector<std::vector<std::uint8_t>>* blocks_of(const Hash& id) const;  // REQUIRES: holds(id)
+  std::size_t groups_below_r() const;
+  std::size_t group_count() const { return groups_.size(); }
+  std::optional<Hash> leader_of(const Hash& id, std::uint64_t now) const;
+  const Budget& budget() const { return budget_; }
+  const Stats& stats() const { return stats_; }
+
+ private:
+  struct Fetch {
+    Hash from{};
+    std::uint64_t deadline = 0;
+  };
+  // Block transfer state, shared by group members filling their copy and outside gets.
+  struct Transfer {
+    std::vector<std::vector<std::uint8_t>> blocks;
+    std::vector<bool> have;
+    std::size_t have_count = 0;
+    std::map<std::uint32_t, Fetch> fetching;
+    std::map<std::uint32_t, std::set<Hash>> tried;  // sources that failed for a block
+  };
+  struct Group {
+    Hash id{};
+    Manifest manifest;
+    std::vector<std::uint8_t> manifest_bytes;
+    Transfer data;
+    bool complete = false;
+    std::uint64_t reserved = 0;
+    View view;
+    std::map<Hash, std::uint64_t> heard;        // member -> last heartbeat (or when it joined my view)
+    std::set<Hash> complete_members;            // members known to hold every block
+    std::set<Hash> refused;                     // recruits that declined or never answered
+    std::map<Hash, std::uint64_t> recruited;    // recruit sent, ack pending: -> when
+    std::map<Hash, std::uint64_t> joined;       // member -> when it entered my view
+    std::uint64_t next_repair = 0;
+    std::optional<std::uint64_t> put_ticket;
+    std::uint64_t put_deadline = 0;
+  };
+  struct Getter {
+    std::uint64_t ticket = 0;
+    Hash id{};
+    std::uint64_t deadline = 0;
+    bool more_coming = false;
+    std::map<Hash, std::uint64_t> asking;  // locate sent -> deadline
+    std::set<Hash> asked;
+    bool located = false;
+    Manifest manifest;
+    std::vector<Hash> sources;
+    Transfer data;
+  };
+
+  void send(Output& out, const Hash& to, const Message& m);
+  void learn(const View& v);
+  void learn(const Candidate& c);
+  bool suspected(const Group& g, const Hash& m, std::uint64_t now) const;
+  std::uint32_t replicas(const Group& g) const;
+  void adopt(Group& g, const View& v, std::uint64_t now, Output& out);
+  void drop(const Hash& id, Output& out);
+  void heartbeat_round(std::uint64_t now, Output& out);
+  void repair(Group& g, std::uint64_t now, Output& out);
+  void check_put(Group& g, std::uint64_t now, Output& out);
+  void became_complete(Group& g, Output& out);
+  // Issues fetches up to the window; false when some missing block has no source left.
+  bool pump(Transfer& t, const Manifest& m, const Hash& object, const std::vector<Hash>& sources, std::uint64_t now,
+            Output& out);
+  bool accept_block(Transfer& t, const Manifest& m, const Hash& from, const Message& msg);
+  std::vector<Hash> group_sources(const Group& g) const;
+  void finish_get(std::uint64_t ticket, butter_status st, std::vector<std::uint8_t> data, std::string msg, Output& out);
+  void getter_step(Getter& g, std::uint64_t now, Output& out);
+  Group* group(const Hash& id);
+
+  void on_heartbeat(const Hash& from, const Message& m, std::uint64_t now, Output& out);
+  void on_view(const Hash& from, const Hash& object, const View& v, std::optional<bool> complete, std::uint64_t now,
+               Output& out);
+  void on_recruit(const Hash& from, Message& m, std::uint64_t now, Output& out);
+  void on_recruit_ack(const Hash& from, const Message& m, std::uint64_t now);
+  void on_fetch(const Hash& from, const Message& m, Output& out);
+  void on_block(const Hash& from, Message& m, std::uint64_t now, Output& out);
+  void on_locate(const Hash& from, const Message& m, Output& out);
+  void on_located(const Hash& from, const Message& m, std::uint64_t now, Output& out);
+  void on_have(const Hash& from, const Message& m, std::uint64_t now, Output& out);
+
+  Hash self_;
+  std::vector<std::string> endpoints_;
+  Config cfg_;
+  Budget budget_;
+  Env& env_;
+  Stats stats_;
+  std::map<Hash, Group> groups_;
+  std::map<std::uint64_t, Getter> getters_;
+  std::map<Hash, std::vector<std::string>> addresses_;  // node -> endpoints (views, candidates)
+  std::map<Hash, std::uint64_t> cooldown_;              // candidate -> not before
+  std::uint64_t next_round_ = 0;
+};
+
+}  // namespace butter::pcg

@@ -1,0 +1,87 @@
+// HTTP routes for humans and tests:
+//   GET  /storage          what this node holds (JSON), with each group's view
+//   POST /storage          stores the body; ?keywords=a,b  ?wait=0 answers with the id at once
+//                          (201 {"id","replicas","message"}; 507 beyond the budget; 400 bad input)
+//   GET  /storage/<id>     the object's bytes (verified), from here or from its group
+//                          (404 nobody reachable holds it, 504 timeout, 400 bad id)
+#include "pcg_plugin.hpp"
+
+namespace butter::pcg {
+
+namespace {
+std::string json_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+}  // namespace
+
+std::string PcgStorage::list_json() const {
+  std::string s = "{\"node\":\"" + to_hex(self_) + "\",\"replicas\":" + std::to_string(cfg_.r) +
+                  ",\"used_bytes\":" + std::to_string(engine_->budget().used()) +
+                  ",\"capacity_bytes\":" + std::to_string(engine_->budget().capacity()) +
+                  ",\"groups_below_r\":" + std::to_string(engine_->groups_below_r()) + ",\"objects\":[";
+  bool first = true;
+  for (const auto& o : engine_->list()) {
+    s += first ? "" : ",";
+    first = false;
+    const View* v = engine_->view_of(o.id);
+    auto lead = engine_->leader_of(o.id, now_ms());
+    s += "{\"id\":\"" + to_hex(o.id) + "\",\"size\":" + std::to_string(o.size) +
+         ",\"group_size\":" + std::to_string(o.group_size) + ",\"version\":" + std::to_string(v ? v->version : 0) +
+         ",\"leader\":\"" + (lead ? to_hex(*lead) : std::string()) + "\",\"members\":[";
+    for (std::size_t i = 0; v && i < v->members.size(); ++i) s += (i ? ",\"" : "\"") + to_hex(v->members[i].id) + "\"";
+    s += "],\"keywords\":[";
+    for (std::size_t i = 0; i < o.keywords.size(); ++i) s += (i ? ",\"" : "\"") + json_escape(o.keywords[i]) + "\"";
+    s += "]}";
+  }
+  return s + "]}";
+}
+
+void PcgStorage::add_routes() {
+  http().get("/storage", [this](const butter::HttpRequest&, butter::HttpResponse& res) { res.json(list_json()); });
+  http().post("/storage", [this](const butter::HttpRequest& req, butter::HttpResponse& res) {
+    std::vector<std::string> keywords;
+    if (auto k = req.query_param("keywords")) {
+      std::string_view rest = *k;
+      while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        std::string_view word = rest.substr(0, comma);
+        if (!word.empty()) keywords.emplace_back(word);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      }
+    }
+    const bool wait = req.query_param("wait").value_or("1") != "0";
+    Pending who;
+    if (wait) who.http.emplace(std::move(res));
+    std::string id, why;
+    const butter_status st = put(who, req.body_bytes(), std::move(keywords), id, why);
+    butter::HttpResponse& answer = wait ? *who.http : res;  // still ours unless the put is pending
+    if (st != BUTTER_OK) {
+      answer.status(st == BUTTER_E_NOMEM ? 507 : 400).text(std::string(status_name(st)) + ": " + why + "\n");
+      return;
+    }
+    if (!wait) res.status(202).json("{\"id\":\"" + id + "\"}");
+  });
+  http().get(
+      "/storage/",
+      [this](const butter::HttpRequest& req, butter::HttpResponse& res) {
+        std::string_view id = req.path().substr(std::string_view("/storage/").size());
+        Pending who;
+        who.http.emplace(std::move(res));
+        std::string why;
+        if (get(who, id, why) != BUTTER_OK) who.http->status(400).text("BUTTER_E_INVALID: " + why + "\n");
+      },
+      butter::Match::Prefix);
+}
+
+}  // namespace butter::pcg

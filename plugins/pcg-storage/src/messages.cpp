@@ -1,0 +1,256 @@
+// Encoding and bounds-checked decoding of /butter/pcg/1 messages (format in messages.hpp).
+#include "messages.hpp"
+
+#include <butter/wire.hpp>
+
+#include <algorithm>
+
+namespace butter::pcg {
+
+const char* type_name(MsgType t) {
+  switch (t) {
+    case MsgType::Heartbeat: return "heartbeat";
+    case MsgType::ViewUpdate: return "view";
+    case MsgType::Recruit: return "recruit";
+    case MsgType::RecruitAck: return "recruit_ack";
+    case MsgType::Fetch: return "fetch";
+    case MsgType::Block: return "block";
+    case MsgType::Locate: return "locate";
+    case MsgType::Located: return "located";
+    case MsgType::Have: return "have";
+  }
+  return "?";
+}
+
+namespace {
+
+void put_hash(wire::Writer& w, const Hash& h) { w.bytes(h.data(), h.size()); }
+
+void put_view(wire::Writer& w, const View& v) {
+  w.u64(v.version);
+  const std::size_t n = std::min(v.members.size(), kMaxMembers);
+  w.u8(static_cast<std::uint8_t>(n));
+  for (std::size_t i = 0; i < n; ++i) {
+    const Member& m = v.members[i];
+    put_hash(w, m.id);
+    std::vector<const std::string*> eps;
+    for (const auto& e : m.endpoints)
+      if (e.size() <= kMaxEndpointLen && eps.size() < kMaxEndpoints) eps.push_back(&e);
+    w.u8(static_cast<std::uint8_t>(eps.size()));
+    for (const auto* e : eps) w.str16(*e);
+  }
+}
+
+void put_blob(wire::Writer& w, const std::vector<std::uint8_t>& b) {
+  w.u32(static_cast<std::uint32_t>(b.size()));
+  w.bytes(b.data(), b.size());
+}
+
+bool get_hash(wire::Reader& r, Hash& h) {
+  auto b = r.bytes(32);
+  if (!r.ok()) return false;
+  std::copy(b.begin(), b.end(), h.begin());
+  return true;
+}
+
+bool get_view(wire::Reader& r, View& v, std::string& why) {
+  v.version = r.u64();
+  const std::uint8_t n = r.u8();
+  if (!r.ok()) return false;
+  if (n > kMaxMembers) {
+    why = "view has too many members";
+    return false;
+  }
+  v.members.clear();
+  for (std::uint8_t i = 0; i < n; ++i) {
+    Member m;
+    if (!get_hash(r, m.id)) return false;
+    const std::uint8_t k = r.u8();
+    if (k > kMaxEndpoints) {
+      why = "member has too many endpoints";
+      return false;
+    }
+    for (std::uint8_t j = 0; j < k; ++j) {
+      auto e = r.str16(kMaxEndpointLen);
+      if (!r.ok()) return false;
+      m.endpoints.emplace_back(e);
+    }
+    if (!v.members.empty() && !(v.members.back().id < m.id)) {
+      why = "view members not sorted or repeated";
+      return false;
+    }
+    v.members.push_back(std::move(m));
+  }
+  return r.ok();
+}
+
+bool get_blob(wire::Reader& r, std::vector<std::uint8_t>& out, std::size_t max, std::string& why) {
+  const std::uint32_t n = r.u32();
+  if (!r.ok()) return false;
+  if (n > max) {
+    why = "blob too large";
+    return false;
+  }
+  auto b = r.bytes(n);
+  if (!r.ok()) return false;
+  out.assign(b.begin(), b.end());
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> encode(const Message& m) {
+  wire::Writer w;
+  w.u8(kWireVersion);
+  w.u8(static_cast<std::uint8_t>(m.type));
+  switch (m.type) {
+    case MsgType::Heartbeat:
+      w.u16(static_cast<std::uint16_t>(std::min(m.entries.size(), kMaxHeartbeatEntries)));
+      for (std::size_t i = 0; i < m.entries.size() && i < kMaxHeartbeatEntries; ++i) {
+        put_hash(w, m.entries[i].object);
+        w.u8(m.entries[i].complete ? 1 : 0);
+        put_view(w, m.entries[i].view);
+      }
+      break;
+    case MsgType::ViewUpdate:
+      put_hash(w, m.object);
+      put_view(w, m.view);
+      break;
+    case MsgType::Recruit:
+      put_hash(w, m.object);
+      put_view(w, m.view);
+      put_blob(w, m.manifest);
+      break;
+    case MsgType::RecruitAck:
+      put_hash(w, m.object);
+      w.u64(m.number);
+      w.u32(static_cast<std::uint32_t>(m.status));
+      w.str16(m.reason.size() > 1024 ? std::string_view(m.reason).substr(0, 1024) : std::string_view(m.reason));
+      break;
+    case MsgType::Fetch:
+      put_hash(w, m.object);
+      w.u32(m.index);
+      break;
+    case MsgType::Block:
+      put_hash(w, m.object);
+      w.u32(m.index);
+      w.u32(static_cast<std::uint32_t>(m.status));
+      put_blob(w, m.data);
+      break;
+    case MsgType::Locate:
+      put_hash(w, m.object);
+      w.u64(m.number);
+      break;
+    case MsgType::Located:
+      put_hash(w, m.object);
+      w.u64(m.number);
+      w.u32(static_cast<std::uint32_t>(m.status));
+      put_view(w, m.view);
+      put_blob(w, m.manifest);
+      break;
+    case MsgType::Have:
+      put_hash(w, m.object);
+      w.u64(m.number);
+      break;
+  }
+  return w.take();
+}
+
+std::optional<Message> decode(std::span<const std::uint8_t> bytes, std::string& why) {
+  wire::Reader r(bytes.data(), bytes.size());
+  const std::uint8_t version = r.u8();
+  const std::uint8_t type = r.u8();
+  if (!r.ok()) {
+    why = "truncated header";
+    return std::nullopt;
+  }
+  if (version != kWireVersion) {
+    why = "unknown wire version " + std::to_string(version);
+    return std::nullopt;
+  }
+  Message m;
+  bool ok = false;
+  switch (type) {
+    case 1: {
+      m.type = MsgType::Heartbeat;
+      const std::uint16_t n = r.u16();
+      if (n > kMaxHeartbeatEntries) {
+        why = "too many heartbeat entries";
+        return std::nullopt;
+      }
+      ok = r.ok();
+      for (std::uint16_t i = 0; i < n && ok; ++i) {
+        HeartbeatEntry e;
+        ok = get_hash(r, e.object);
+        const std::uint8_t flags = r.u8();
+        e.complete = (flags & 1) != 0;
+        ok = ok && r.ok() && get_view(r, e.view, why);
+        if (ok) m.entries.push_back(std::move(e));
+      }
+      break;
+    }
+    case 2:
+      m.type = MsgType::ViewUpdate;
+      ok = get_hash(r, m.object) && get_view(r, m.view, why);
+      break;
+    case 3:
+      m.type = MsgType::Recruit;
+      ok = get_hash(r, m.object) && get_view(r, m.view, why) && get_blob(r, m.manifest, kMaxManifestBytes, why);
+      break;
+    case 4: {
+      m.type = MsgType::RecruitAck;
+      ok = get_hash(r, m.object);
+      m.number = r.u64();
+      m.status = static_cast<std::int32_t>(r.u32());
+      m.reason = std::string(r.str16(1024));
+      ok = ok && r.ok();
+      break;
+    }
+    case 5:
+      m.type = MsgType::Fetch;
+      ok = get_hash(r, m.object);
+      m.index = r.u32();
+      ok = ok && r.ok();
+      break;
+    case 6:
+      m.type = MsgType::Block;
+      ok = get_hash(r, m.object);
+      m.index = r.u32();
+      m.status = static_cast<std::int32_t>(r.u32());
+      ok = ok && r.ok() && get_blob(r, m.data, kMaxBlockBytes, why);
+      break;
+    case 7:
+      m.type = MsgType::Locate;
+      ok = get_hash(r, m.object);
+      m.number = r.u64();
+      ok = ok && r.ok();
+      break;
+    case 8:
+      m.type = MsgType::Located;
+      ok = get_hash(r, m.object);
+      m.number = r.u64();
+      m.status = static_cast<std::int32_t>(r.u32());
+      ok = ok && r.ok() && get_view(r, m.view, why) && get_blob(r, m.manifest, kMaxManifestBytes, why);
+      break;
+    case 9:
+      m.type = MsgType::Have;
+      ok = get_hash(r, m.object);
+      m.number = r.u64();
+      ok = ok && r.ok();
+      break;
+    default:
+      why = "unknown message type " + std::to_string(type);
+      return std::nullopt;
+  }
+  if (!ok || !r.ok()) {
+    if (why.empty()) why = std::string("truncated ") + type_name(m.type);
+    return std::nullopt;
+  }
+  if (!r.at_end()) {
+    why = std::string("trailing bytes after ") + type_name(m.type);
+    return std::nullopt;
+  }
+  return m;
+}
+
+}  // namespace butter::pcg

@@ -1,0 +1,399 @@
+// The pcg-storage plugin instance: configuration, the engine's I/O (net, timer, events,
+// search, known hosts), persistence and metrics. The algorithm lives in engine.cpp.
+#include "pcg_plugin.hpp"
+
+#include <butter/wire.hpp>
+
+#include <algorithm>
+#include <filesystem>
+
+namespace butter::pcg {
+
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& e : v) s += e + " ";
+  return s;
+}
+
+std::vector<std::uint8_t> put_done_payload(std::uint64_t ticket, const Event& e) {
+  wire::Writer w;
+  w.u64(ticket);
+  w.u8(BUTTER_STORAGE_RESULT_PUT);
+  w.u32(static_cast<std::uint32_t>(e.status));
+  w.str16(e.status == BUTTER_OK ? to_hex(e.object) : std::string());
+  w.u32(e.replicas);
+  w.str16(e.message.substr(0, 1024));
+  return w.take();
+}
+
+std::vector<std::uint8_t> get_done_payload(std::uint64_t ticket, const Event& e) {
+  wire::Writer w;
+  w.u64(ticket);
+  w.u8(BUTTER_STORAGE_RESULT_GET);
+  w.u32(static_cast<std::uint32_t>(e.status));
+  w.str16(to_hex(e.object));
+  w.u32(static_cast<std::uint32_t>(e.data.size()));
+  w.bytes(e.data.data(), e.data.size());
+  w.str16(e.message.substr(0, 1024));
+  return w.take();
+}
+
+}  // namespace
+
+void PcgStorage::init() {
+  if (!from_hex(node().id(), self_)) throw butter::Error(BUTTER_E_INTERNAL, "node id is not 64 hex digits");
+  auto positive = [&](const char* key, std::int64_t def, std::int64_t max) {
+    const std::int64_t v = config().get_int(key, def);
+    if (v <= 0 || v > max)
+      throw butter::Error(BUTTER_E_INVALID, std::string(key) + " must be in 1.." + std::to_string(max) + ", got " +
+                                                std::to_string(v));
+    return static_cast<std::uint64_t>(v);
+  };
+  cfg_.r = static_cast<std::uint32_t>(positive("replicas", 3, 32));
+  cfg_.heartbeat_ms = positive("heartbeat_ms", 1000, 3600000);
+  cfg_.miss_limit = static_cast<std::uint32_t>(positive("miss_limit", 3, 1000));
+  cfg_.block_size = static_cast<std::uint32_t>(positive("block_size", 64 * 1024, kMaxBlockSize));
+  if (cfg_.block_size < kMinBlockSize)
+    throw butter::Error(BUTTER_E_INVALID, "block_size must be at least " + std::to_string(kMinBlockSize));
+  cfg_.request_timeout_ms = positive("request_timeout_ms", 2000, 600000);
+  cfg_.put_timeout_ms = positive("put_timeout_ms", 10000, 3600000);
+  cfg_.get_timeout_ms = positive("get_timeout_ms", 10000, 3600000);
+  cfg_.complete_timeout_ms = positive("complete_timeout_ms", 60000, 86400000);
+  locate_fanout_ = static_cast<std::uint32_t>(positive("locate_fanout", 8, 256));
+  cfg_.jitter = config().get_float("jitter", 0.2);
+  if (cfg_.jitter < 0 || cfg_.jitter > 0.9) throw butter::Error(BUTTER_E_INVALID, "jitter must be in [0, 0.9]");
+  const double share = config().get_float("memory_share", 0.5);
+  if (share <= 0 || share > 1) throw butter::Error(BUTTER_E_INVALID, "memory_share must be in (0, 1]");
+  const std::int64_t cap = config().get_int("capacity_bytes", 0);
+  if (cap < 0) throw butter::Error(BUTTER_E_INVALID, "capacity_bytes must be >= 0 (0 = memory_share of the budget)");
+  const std::uint64_t capacity =
+      cap > 0 ? static_cast<std::uint64_t>(cap) : static_cast<std::uint64_t>(static_cast<double>(node().memory_budget()) * share);
+  tick_ms_ = std::clamp<std::uint64_t>(cfg_.heartbeat_ms / 5, 10, 100);
+
+  const std::string dir(node().data_dir());
+  persist_ = config().get_bool("persist", !dir.empty());
+  if (persist_ && dir.empty()) {
+    throw butter::Error(BUTTER_E_INVALID, "persist = true needs a node data_dir");
+  }
+  net_ = static_cast<const butter_net_v1*>(host()->get_extension(host(), BUTTER_EXT_NET));
+  engine_ = std::make_unique<Engine>(self_, std::vector<std::string>{}, cfg_, capacity, *this);
+  if (persist_) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    const std::string path = (std::filesystem::path(dir) / "pcg.sqlite").string();
+    std::string why;
+    if (!db_.open(path, why)) throw butter::Error(BUTTER_E_INVALID, "cannot open " + path + ": " + why);
+  }
+
+  provide(BUTTER_IFACE_STORAGE, storage_vtable());
+  provide(BUTTER_IFACE_STORAGE_QUOTA, quota_vtable());
+  on(kProtocol, [this](const butter::Request& req, butter::Reply& reply) {
+    if (req.expects_reply()) reply.fail(BUTTER_E_INVALID, "/butter/pcg/1 messages are one-way");
+    on_net(req);
+  });
+  if (events().available()) {
+    search_topic_ = std::string(descriptor()->id) + "/" + std::to_string(rng_()) + ":search";
+    search_sub_ = events().subscribe(search_topic_, [this](std::string_view, Bytes payload) { on_search_result(payload); });
+  }
+  if (http().available()) add_routes();
+  metrics().describe("pcg_bad_blocks_total", "blocks refused because their hash did not match");
+  metrics().describe("pcg_non_member_messages_total", "group messages refused because the sender is not a member");
+  log().info("pcg-storage: r={} heartbeat={}ms capacity={} bytes persistence={}", cfg_.r, cfg_.heartbeat_ms, capacity,
+             persist_ ? "on" : "off");
+}
+
+void PcgStorage::start() {
+  engine_->set_endpoints(node().endpoints());
+  restore_from_disk();
+  tick_timer_ = every(std::chrono::milliseconds(tick_ms_), [this] { tick(); });
+  sync_metrics();
+}
+
+void PcgStorage::stop() {
+  tick_timer_.cancel();
+  // Answer what is still waiting, so no HTTP client or consumer waits for a deadline.
+  for (auto& [t, p] : pending_) {
+    if (p.http) p.http->fail(503, "storage stopping");
+  }
+  pending_.clear();
+  db_.close();
+}
+
+void PcgStorage::restore_from_disk() {
+  if (!db_.is_open()) return;
+  std::vector<std::string> problems;
+  auto stored = db_.load_all(problems);
+  for (const auto& p : problems) log().warn("persisted object skipped: {}", p);
+  std::size_t ok = 0;
+  for (auto& s : stored) {
+    std::string why;
+    if (engine_->restore(s.id, s.manifest, s.blocks, s.view, now_ms(), why)) {
+      ++ok;
+      if (events().available()) events().publish(BUTTER_STORAGE_TOPIC_STORED, to_hex(s.id));
+    } else {
+      log().warn("persisted object {} refused: {}", to_hex(s.id).substr(0, 8), why);
+      std::string ignored;
+      db_.remove(s.id, ignored);
+    }
+  }
+  if (!stored.empty()) log().info("restored {} of {} persisted objects", ok, stored.size());
+}
+
+// --- engine I/O ---------------------------------------------------------------------------------
+
+void PcgStorage::on_net(const butter::Request& req) {
+  Hash from{};
+  if (!from_hex(req.from(), from)) return;
+  Output out;
+  engine_->on_message(from, req.bytes().span(), now_ms(), out);
+  process(out);
+}
+
+void PcgStorage::tick() {
+  Output out;
+  engine_->tick(now_ms(), out);
+  process(out);
+}
+
+void PcgStorage::process(Output& out) {
+  for (auto& s : out.sends) {
+    const std::string to = to_hex(s.to);
+    if (!s.endpoints.empty() && net_ && net_->add_address) {
+      const std::string key = join(s.endpoints);
+      auto& known = addressed_[s.to];
+      if (known != key) {
+        for (const auto& ep : s.endpoints) add_address(to, ep);
+        known = key;
+      }
+    }
+    butter::Status st = send(to, kProtocol, Bytes(s.bytes));
+    if (!st) {
+      ++send_failures_;
+      log().debug("send {} to {}: {}", type_name(s.type), to.substr(0, 8), st.message());
+    }
+  }
+  for (auto& e : out.events) deliver(e);
+  sync_metrics();
+}
+
+void PcgStorage::deliver(Event& e) {
+  switch (e.kind) {
+    case EventKind::Stored: {
+      std::string why;
+      const auto* blocks = engine_->blocks_of(e.object);
+      const auto* view = engine_->view_of(e.object);
+      if (db_.is_open() && blocks && view && !db_.save_object(e.object, *engine_->manifest_of(e.object), *blocks, *view, why))
+        log().warn("cannot persist {}: {}", to_hex(e.object).substr(0, 8), why);
+      if (events().available()) events().publish(BUTTER_STORAGE_TOPIC_STORED, to_hex(e.object));
+      return;
+    }
+    case EventKind::Dropped: {
+      std::string why;
+      if (db_.is_open() && !db_.remove(e.object, why)) log().warn("cannot unpersist {}: {}", to_hex(e.object).substr(0, 8), why);
+      if (events().available()) events().publish(BUTTER_STORAGE_TOPIC_DROPPED, to_hex(e.object));
+      return;
+    }
+    case EventKind::ViewChanged: {
+      std::string why;
+      const auto* view = engine_->view_of(e.object);
+      if (db_.is_open() && view && engine_->holds(e.object) && !db_.save_view(e.object, *view, why))
+        log().warn("cannot persist the view of {}: {}", to_hex(e.object).substr(0, 8), why);
+      return;
+    }
+    case EventKind::PutDone:
+    case EventKind::GetDone:
+      break;
+  }
+  search_hits_.erase(e.ticket);
+  auto it = pending_.find(e.ticket);
+  if (it == pending_.end()) return;
+  Pending p = std::move(it->second);
+  pending_.erase(it);
+  if (p.http) {
+    auto& res = *p.http;
+    if (e.kind == EventKind::PutDone) {
+      res.status(e.status == BUTTER_OK ? 201 : 502)
+          .json("{\"id\":\"" + to_hex(e.object) + "\",\"replicas\":" + std::to_string(e.replicas) +
+                ",\"message\":\"" + e.message + "\"}");
+    } else if (e.status == BUTTER_OK) {
+      res.send("application/octet-stream", Bytes(e.data));
+    } else {
+      const int code = e.status == BUTTER_E_NOT_FOUND ? 404 : e.status == BUTTER_E_TIMEOUT ? 504 : 502;
+      res.status(code).text(std::string(status_name(e.status)) + ": " + e.message + "\n");
+    }
+    return;
+  }
+  if (!events().available() || p.topic.empty()) return;
+  if (e.kind == EventKind::GetDone && e.data.size() > 0xffffffffull) {
+    // GET_DONE carries a u32 length: refuse rather than truncate.
+    e.status = BUTTER_E_NOMEM;
+    e.message = "object of " + std::to_string(e.data.size()) + " bytes is too large for a GET_DONE result";
+    e.data.clear();
+  }
+  const auto payload = e.kind == EventKind::PutDone ? put_done_payload(p.ticket, e) : get_done_payload(p.ticket, e);
+  events().publish(p.topic, Bytes(payload));
+}
+
+// --- calls --------------------------------------------------------------------------------------
+
+butter_status PcgStorage::put(Pending& who, Bytes data, std::vector<std::string> keywords, std::string& id_out,
+                              std::string& why) {
+  const std::uint64_t ticket = next_ticket_++;
+  Output out;
+  Hash id{};
+  const butter_status st = engine_->put(ticket, data.span(), keywords, now_ms(), id, why, out);
+  if (st != BUTTER_OK) {
+    sync_metrics();
+    return st;
+  }
+  id_out = to_hex(id);
+  pending_.emplace(ticket, std::move(who));
+  process(out);
+  return BUTTER_OK;
+}
+
+butter_status PcgStorage::get(Pending& who, std::string_view id_hex, std::string& why) {
+  Hash id{};
+  if (!from_hex(id_hex, id)) {
+    why = "an object id is 64 hex digits";
+    return BUTTER_E_INVALID;
+  }
+  const std::uint64_t ticket = next_ticket_++;
+  pending_.emplace(ticket, std::move(who));
+  start_get(ticket, id);
+  return BUTTER_OK;
+}
+
+void PcgStorage::start_get(std::uint64_t ticket, const Hash& id) {
+  Output out;
+  // The known hosts are asked at once; the search plugin, when present, adds the holders it
+  // finds (HITs), and its DONE closes the candidate list.
+  bool searching = false;
+  if (!engine_->holds(id) && !search_topic_.empty()) {
+    if (auto search = services().acquire<butter_search_v1>(BUTTER_IFACE_SEARCH)) {
+      const std::string hex = to_hex(id);
+      butter_str term{hex.data(), hex.size()};
+      butter_search_query q{};
+      q.struct_size = sizeof q;
+      q.kind = BUTTER_SEARCH_BY_OBJECT;
+      q.term_count = 1;
+      q.terms = &term;
+      q.max_results = cfg_.r * 2;
+      q.timeout_ms = static_cast<std::uint32_t>(std::min<std::uint64_t>(cfg_.get_timeout_ms / 2, 0xffffffffu));
+      butter_reply_to reply{sizeof(butter_reply_to), {search_topic_.data(), search_topic_.size()}, ticket};
+      butter_error err;
+      butter_error_init(&err);
+      if (search->find(search.provider(), &reply, &q, &err) == BUTTER_OK) {
+        searching = true;
+        search_hits_[ticket] = 0;
+      } else {
+        log().debug("search refused: {}", err.message);
+      }
+    }
+  }
+  engine_->get(ticket, id, engine_->holds(id) ? std::vector<Candidate>{} : known_hosts(locate_fanout_), searching,
+               now_ms(), out);
+  process(out);
+}
+
+void PcgStorage::on_search_result(Bytes payload) {
+  wire::Reader r(payload.data(), payload.size());
+  const std::uint64_t ticket = r.u64();
+  const std::uint8_t kind = r.u8();
+  const auto status = static_cast<std::int32_t>(r.u32());
+  if (!r.ok() || !engine_->get_pending(ticket)) return;
+  Output out;
+  if (kind == BUTTER_SEARCH_RESULT_HIT && status == BUTTER_OK) {
+    r.str16();  // object id
+    auto node_hex = r.str16();
+    const std::uint16_t n = r.u16();
+    Candidate c;
+    if (!r.ok() || !from_hex(node_hex, c.id)) return;
+    for (std::uint16_t i = 0; i < n && i < kMaxEndpoints; ++i) {
+      auto ep = r.str16(kMaxEndpointLen);
+      if (r.ok()) c.endpoints.emplace_back(ep);
+    }
+    ++search_hits_[ticket];
+    metrics().counter("pcg_search_hits_total").add();
+    engine_->add_get_candidates(ticket, {c}, true, now_ms(), out);
+  } else if (kind == BUTTER_SEARCH_RESULT_DONE) {
+    search_hits_.erase(ticket);
+    engine_->add_get_candidates(ticket, {}, false, now_ms(), out);
+  }
+  process(out);
+}
+
+// --- known hosts --------------------------------------------------------------------------------
+
+std::vector<Candidate> PcgStorage::known_hosts(std::size_t k) {
+  std::vector<Candidate> out;
+  if (auto peers = services().acquire<butter_peers_v1>(BUTTER_IFACE_PEERS)) {
+    struct Ctx {
+      std::vector<Candidate>* out;
+      const Hash* self;
+    } ctx{&out, &self_};
+    peers->sample(
+        peers.provider(), static_cast<std::uint32_t>(k),
+        [](void* user, const butter_peer_record* rec) {
+          auto* c = static_cast<Ctx*>(user);
+          Candidate cand;
+          if (!rec || !from_hex(to_sv(rec->node_id), cand.id) || cand.id == *c->self) return;
+          for (std::uint32_t i = 0; i < rec->endpoint_count && rec->endpoints && i < kMaxEndpoints; ++i) {
+            std::string_view e = to_sv(rec->endpoints[i]);
+            if (e.size() <= kMaxEndpointLen) cand.endpoints.emplace_back(e);
+          }
+          cand.quality_class = rec->quality_class;
+          c->out->push_back(std::move(cand));
+        },
+        &ctx);
+  }
+  // Connected peers too (a node that only bootstrapped may know nobody else yet).
+  if (!net_ || !net_->peer_count || !net_->peer) return out;
+  for (const auto& p : peers()) {
+    if (out.size() >= k * 2) break;
+    Candidate c;
+    if (!from_hex(p.node_id, c.id) || c.id == self_) continue;
+    if (std::any_of(out.begin(), out.end(), [&](const Candidate& o) { return o.id == c.id; })) continue;
+    for (const auto& e : p.endpoints)
+      if (e.size() <= kMaxEndpointLen && c.endpoints.size() < kMaxEndpoints) c.endpoints.push_back(e);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<Candidate> PcgStorage::candidates(std::size_t k) { return known_hosts(k); }
+
+// --- metrics ------------------------------------------------------------------------------------
+
+void PcgStorage::sync_metrics() {
+  const Stats& s = engine_->stats();
+  auto bump = [&](const char* name, std::uint64_t now_v, std::uint64_t& before) {
+    if (now_v > before) metrics().counter(name).add(now_v - before);
+    before = now_v;
+  };
+  bump("pcg_puts_total", s.puts, reported_.puts);
+  bump("pcg_gets_total", s.gets, reported_.gets);
+  bump("pcg_bad_blocks_total", s.bad_blocks, reported_.bad_blocks);
+  bump("pcg_bad_messages_total", s.bad_messages, reported_.bad_messages);
+  bump("pcg_non_member_messages_total", s.non_member_messages, reported_.non_member_messages);
+  bump("pcg_repairs_total", s.repairs, reported_.repairs);
+  bump("pcg_recruit_requests_total", s.recruit_requests, reported_.recruit_requests);
+  bump("pcg_recruit_refused_total", s.recruit_refused, reported_.recruit_refused);
+  bump("pcg_recruits_declined_total", s.recruits_declined, reported_.recruits_declined);
+  bump("pcg_send_failures_total", send_failures_, reported_send_failures_);
+  std::uint64_t sent = 0, before = 0;
+  for (std::size_t i = 0; i < s.sent.size(); ++i) {
+    sent += s.sent[i];
+    before += reported_.sent[i];
+  }
+  if (sent > before) metrics().counter("pcg_messages_sent_total").add(sent - before);
+  reported_.sent = s.sent;
+  metrics().gauge("pcg_bytes_stored").set(static_cast<double>(engine_->budget().used()));
+  metrics().gauge("pcg_capacity_bytes").set(static_cast<double>(engine_->budget().capacity()));
+  metrics().gauge("pcg_groups").set(static_cast<double>(engine_->group_count()));
+  metrics().gauge("pcg_groups_below_r").set(static_cast<double>(engine_->groups_below_r()));
+}
+
+}  // namespace butter::pcg

@@ -1,0 +1,297 @@
+// The engine in a simulated cluster (virtual time, in-memory links): puts reach r members, gets
+// from outside the group, repair after a holder dies, budget refusals, bad blocks, non-members.
+#include "sim.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <random>
+
+using namespace butter::pcg;
+
+namespace {
+
+std::vector<std::uint8_t> bytes_of(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::uint8_t> v(n);
+  for (auto& b : v) b = static_cast<std::uint8_t>(rng());
+  return v;
+}
+
+Config test_config() {
+  Config c;
+  c.r = 3;
+  c.heartbeat_ms = 200;
+  c.miss_limit = 3;
+  c.block_size = 1024;
+  c.request_timeout_ms = 300;
+  c.put_timeout_ms = 5000;
+  c.get_timeout_ms = 5000;
+  return c;
+}
+
+std::vector<std::size_t> holders(SimCluster& sim, const Hash& id) {
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < sim.size(); ++i)
+    if (sim.alive(i) && sim.engine(i).holds(id)) out.push_back(i);
+  return out;
+}
+
+Hash put_on(SimCluster& sim, std::size_t node, const std::vector<std::uint8_t>& data, std::uint64_t ticket = 1) {
+  Hash id{};
+  sim.act(node, [&](Engine& e, Output& out) {
+    std::string why;
+    REQUIRE(e.put(ticket, data, {"k"}, sim.now(), id, why, out) == BUTTER_OK);
+  });
+  return id;
+}
+
+std::optional<Event> find_event(std::vector<std::pair<std::size_t, Event>>& evs, EventKind kind, std::uint64_t ticket) {
+  for (auto& [n, e] : evs)
+    if (e.kind == kind && e.ticket == ticket) return e;
+  return std::nullopt;
+}
+
+std::vector<Candidate> everyone(SimCluster& sim) {
+  std::vector<Candidate> c;
+  for (std::size_t i = 0; i < sim.size(); ++i) c.push_back(Candidate{sim.id(i), {}, -1});
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("a put reaches r members and is readable from a node outside the group") {
+  SimCluster sim({.nodes = 8, .cfg = test_config()});
+  auto data = bytes_of(5000, 1);
+  Hash id = put_on(sim, 0, data);
+  sim.run_until(2000);
+  auto evs = sim.take_events();
+  auto done = find_event(evs, EventKind::PutDone, 1);
+  REQUIRE(done);
+  CHECK(done->status == BUTTER_OK);
+  CHECK(done->replicas == 3);
+  auto h = holders(sim, id);
+  REQUIRE(h.size() == 3);
+  std::size_t outside = 0;
+  while (std::find(h.begin(), h.end(), outside) != h.end()) ++outside;
+  sim.act(outside, [&](Engine& e, Output& out) { e.get(9, id, everyone(sim), false, sim.now(), out); });
+  sim.run_until(sim.now() + 2000);
+  evs = sim.take_events();
+  auto got = find_event(evs, EventKind::GetDone, 9);
+  REQUIRE(got);
+  CHECK(got->status == BUTTER_OK);
+  CHECK(got->data == data);
+  // Every member sees the same view and the same leader.
+  const View* v0 = sim.engine(h[0]).view_of(id);
+  for (auto i : h) {
+    CHECK(sim.engine(i).view_of(id)->version == v0->version);
+    CHECK(sim.engine(i).leader_of(id, sim.now()) == sim.engine(h[0]).leader_of(id, sim.now()));
+  }
+}
+
+TEST_CASE("when a holder dies the group is back to r members within a bound") {
+  SimCluster sim({.nodes = 10, .cfg = test_config()});
+  auto data = bytes_of(3000, 2);
+  Hash id = put_on(sim, 0, data);
+  sim.run_until(2000);
+  auto h = holders(sim, id);
+  REQUIRE(h.size() == 3);
+  // Kill the leader itself (the hardest case: someone else must take over).
+  const std::size_t victim = sim.index_of(*sim.engine(h[0]).leader_of(id, sim.now()));
+  sim.kill(victim);
+  // Bound: detection (miss_limit x heartbeat = 600 ms) + a repair round + transfer.
+  sim.run_until(sim.now() + 2000);
+  auto after = holders(sim, id);
+  CHECK(after.size() == 3);
+  for (auto i : after) {
+    CHECK(sim.engine(i).view_of(id)->size() == 3);
+    CHECK_FALSE(sim.engine(i).view_of(id)->contains(sim.id(victim)));
+  }
+  // Still readable, from a node that never held it.
+  std::size_t outside = 0;
+  while (outside == victim || sim.engine(outside).holds(id)) ++outside;
+  sim.act(outside, [&](Engine& e, Output& out) { e.get(5, id, everyone(sim), false, sim.now(), out); });
+  sim.run_until(sim.now() + 2000);
+  auto evs = sim.take_events();
+  auto got = find_event(evs, EventKind::GetDone, 5);
+  REQUIRE(got);
+  CHECK(got->data == data);
+}
+
+TEST_CASE("a put beyond the budget is refused with BUTTER_E_NOMEM") {
+  SimCluster sim({.nodes = 2, .cfg = test_config(), .capacity = 4000});
+  Hash id{};
+  std::string why;
+  Output out;
+  auto big = bytes_of(5000, 3);
+  CHECK(sim.engine(0).put(1, big, {}, 0, id, why, out) == BUTTER_E_NOMEM);
+  CHECK(why.find("storage budget exceeded") != std::string::npos);
+  CHECK(out.events.empty());
+  CHECK(sim.engine(0).budget().used() == 0);
+  CHECK(sim.engine(0).put(2, bytes_of(1000, 4), {}, 0, id, why, out) == BUTTER_OK);
+}
+
+TEST_CASE("nodes past their budget decline recruits and the group recruits elsewhere") {
+  // Nodes 1..7 have room for 10 kB, nodes 0, 8 and 9 for 100 kB; the object is 20 kB.
+  std::vector<std::uint64_t> caps(10, 10000);
+  caps[0] = caps[8] = caps[9] = 100000;
+  SimCluster sim({.nodes = 10, .cfg = test_config(), .capacities = caps});
+  auto data = bytes_of(20000, 6);
+  Hash id = put_on(sim, 0, data, 7);
+  sim.run_until(6000);
+  auto h = holders(sim, id);
+  CHECK(h == std::vector<std::size_t>{0, 8, 9});
+  std::uint64_t declined = 0, refused = 0;
+  for (std::size_t i = 0; i < sim.size(); ++i) {
+    declined += sim.engine(i).stats().recruits_declined;
+    refused += sim.engine(i).stats().recruit_refused;
+    if (i >= 1 && i <= 7) CHECK(sim.engine(i).budget().used() == 0);
+  }
+  CHECK(declined > 0);
+  CHECK(refused == declined);
+}
+
+TEST_CASE("a block whose hash does not match is refused and counted and fetched elsewhere") {
+  SimCluster sim({.nodes = 6, .cfg = test_config()});
+  // Every node but node 1 (where the object is put) corrupts the blocks it serves.
+  sim.on_send = [](std::size_t from, Send& s) {
+    if (from != 1 && s.type == MsgType::Block) {
+      std::string why;
+      auto m = decode(s.bytes, why);
+      if (m && !m->data.empty()) {
+        m->data[0] ^= 0xff;
+        s.bytes = encode(*m);
+      }
+    }
+    return true;
+  };
+  auto data = bytes_of(8000, 8);
+  Hash id = put_on(sim, 1, data);
+  sim.run_until(3000);
+  auto h = holders(sim, id);
+  REQUIRE(h.size() == 3);
+  std::size_t outside = 0;
+  while (std::find(h.begin(), h.end(), outside) != h.end()) ++outside;
+  const auto bad_before = sim.engine(outside).stats().bad_blocks;
+  sim.act(outside, [&](Engine& e, Output& out) { e.get(3, id, everyone(sim), false, sim.now(), out); });
+  sim.run_until(sim.now() + 3000);
+  auto evs = sim.take_events();
+  auto got = find_event(evs, EventKind::GetDone, 3);
+  REQUIRE(got);
+  CHECK(got->status == BUTTER_OK);
+  CHECK(got->data == data);
+  CHECK(sim.engine(outside).stats().bad_blocks > bad_before);  // the corrupt copies were refused
+  // No stored copy is corrupt.
+  for (auto i : h) {
+    std::string why;
+    auto man = decode_manifest(*sim.engine(i).manifest_of(id), why);
+    REQUIRE(man);
+    CHECK(assemble(*man, *sim.engine(i).blocks_of(id), why));
+  }
+}
+
+TEST_CASE("group messages from non-members and truncated messages are refused and counted") {
+  SimCluster sim({.nodes = 5, .cfg = test_config()});
+  Hash id = put_on(sim, 0, bytes_of(2000, 9));
+  sim.run_until(2000);
+  auto h = holders(sim, id);
+  REQUIRE(h.size() == 3);
+  Engine& member = sim.engine(h[0]);
+  const View before = *member.view_of(id);
+  // A stranger claims a newer view without the members.
+  Message m;
+  m.type = MsgType::ViewUpdate;
+  m.object = id;
+  m.view.version = 1000;
+  m.view.add(Member{sha256("stranger"), {}});
+  const auto non_members = member.stats().non_member_messages;
+  Output out;
+  member.on_message(sha256("stranger"), encode(m), sim.now(), out);
+  CHECK(member.stats().non_member_messages == non_members + 1);
+  CHECK(member.view_of(id)->version == before.version);
+  CHECK(member.holds(id));
+  // Truncated and junk messages.
+  auto bytes = encode(m);
+  bytes.resize(bytes.size() / 2);
+  const auto bad = member.stats().bad_messages;
+  member.on_message(sim.id(h[1]), bytes, sim.now(), out);
+  member.on_message(sim.id(h[1]), std::vector<std::uint8_t>{}, sim.now(), out);
+  CHECK(member.stats().bad_messages == bad + 2);
+  CHECK(member.holds(id));
+}
+
+TEST_CASE("after a partition heals the two leaders settle on one view and stop recruiting") {
+  SimCluster sim({.nodes = 12, .cfg = test_config()});
+  Hash id = put_on(sim, 0, bytes_of(1500, 10));
+  sim.run_until(2000);
+  auto h = holders(sim, id);
+  REQUIRE(h.size() == 3);
+  // Cut member h[0] off from the other two both ways for a while: each side thinks the other is
+  // dead, and each side's leader repairs.
+  const Hash a = sim.id(h[0]);
+  std::set<Hash> others = {sim.id(h[1]), sim.id(h[2])};
+  bool cut = true;
+  sim.on_send = [&](std::size_t from, Send& s) {
+    if (!cut) return true;
+    const Hash& f = sim.id(from);
+    return !((f == a && others.count(s.to)) || (others.count(f) && s.to == a));
+  };
+  std::uint64_t repairs_before = 0, repairs_during = 0;
+  for (std::size_t i = 0; i < sim.size(); ++i) repairs_before += sim.engine(i).stats().repairs;
+  sim.run_until(sim.now() + 3000);
+  for (std::size_t i = 0; i < sim.size(); ++i) repairs_during += sim.engine(i).stats().repairs;
+  // Both sides repaired: the lone member as its own leader, and the pair's leader.
+  CHECK(sim.engine(h[0]).stats().repairs > 0);
+  CHECK(repairs_during >= repairs_before + 2);
+  cut = false;
+  sim.run_until(sim.now() + 4000);
+  auto after = holders(sim, id);
+  REQUIRE_FALSE(after.empty());
+  const View* v = sim.engine(after[0]).view_of(id);
+  for (auto i : after) {
+    CHECK(sim.engine(i).view_of(id)->version == v->version);
+    CHECK(sim.engine(i).view_of(id)->same_members(*v));
+  }
+  CHECK(v->size() == 3);
+  CHECK(after.size() == 3);
+  // Settled: no more recruiting over a long quiet period.
+  std::uint64_t recruits = 0;
+  for (std::size_t i = 0; i < sim.size(); ++i) recruits += sim.engine(i).stats().recruit_requests;
+  sim.run_until(sim.now() + 10000);
+  std::uint64_t later = 0;
+  for (std::size_t i = 0; i < sim.size(); ++i) later += sim.engine(i).stats().recruit_requests;
+  CHECK(later == recruits);
+}
+
+TEST_CASE("a get for an object nobody holds ends NOT_FOUND") {
+  SimCluster sim({.nodes = 4, .cfg = test_config()});
+  sim.act(0, [&](Engine& e, Output& out) { e.get(1, sha256("nothing"), everyone(sim), false, sim.now(), out); });
+  sim.run_until(1000);
+  auto evs = sim.take_events();
+  auto got = find_event(evs, EventKind::GetDone, 1);
+  REQUIRE(got);
+  CHECK(got->status == BUTTER_E_NOT_FOUND);
+}
+
+TEST_CASE("an object stored and restored keeps its group view") {
+  SimCluster sim({.nodes = 4, .cfg = test_config()});
+  auto data = bytes_of(2500, 11);
+  Hash id = put_on(sim, 0, data);
+  sim.run_until(1500);
+  Engine& e = sim.engine(0);
+  REQUIRE(e.holds(id));
+  struct NoEnv : Env {
+    std::vector<Candidate> candidates(std::size_t) override { return {}; }
+    std::uint64_t random() override { return 4; }
+  } env;
+  Engine fresh(sim.id(0), {}, test_config(), 1 << 20, env);
+  std::string why;
+  CHECK(fresh.restore(id, *e.manifest_of(id), *e.blocks_of(id), *e.view_of(id), 0, why));
+  CHECK(fresh.holds(id));
+  CHECK(fresh.view_of(id)->version == e.view_of(id)->version);
+  auto blocks = *e.blocks_of(id);
+  blocks[0][0] ^= 1;
+  Engine other(sim.id(1), {}, test_config(), 1 << 20, env);
+  CHECK_FALSE(other.restore(id, *e.manifest_of(id), blocks, *e.view_of(id), 0, why));
+  CHECK(why.find("does not match") != std::string::npos);
+  CHECK(other.budget().used() == 0);
+}

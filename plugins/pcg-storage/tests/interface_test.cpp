@@ -1,0 +1,166 @@
+// butter.storage/1 and butter.storage-quota/1 as a consumer sees them: the plugin instance on a
+// fake host (tests/unit/sdk/fake_host.hpp), results read off the events bus (iface/reply.h).
+#include "fake_host.hpp"
+#include "pcg_plugin.hpp"
+
+#include <butter/wire.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace butter::pcg;
+
+namespace {
+
+struct Harness {
+  fake::Host fh;
+  butter::detail::DescriptorStorage desc{butter::Descriptor{.id = "butter.storage.pcg", .name = "PCG storage"}};
+  const butter_plugin* p = nullptr;
+  std::vector<std::string> results;  // payloads on the reply topic
+  std::vector<std::pair<std::string, std::string>> topics;  // stored / dropped
+  const butter_events_v1* ev = nullptr;
+
+  explicit Harness(std::map<std::string, fake::Host::Value> config) {
+    fh.config = std::move(config);
+    auto* obj = new PcgStorage(butter::Context{fh.host(), desc.c(), false});
+    p = obj->c_plugin();
+    butter_error err;
+    butter_error_init(&err);
+    REQUIRE(p->init(p, &err) == BUTTER_OK);
+    REQUIRE(p->start(p, &err) == BUTTER_OK);
+    ev = static_cast<const butter_events_v1*>(fh.host()->get_extension(fh.host(), BUTTER_EXT_EVENTS));
+    std::uint64_t id = 0;
+    ev->subscribe(fh.host(), fake::str("test:reply"), &Harness::on_reply, this, &id);
+    ev->subscribe(fh.host(), fake::str(BUTTER_STORAGE_TOPIC_STORED), &Harness::on_topic, this, &id);
+  }
+  ~Harness() {
+    p->stop(p);
+    p->destroy(p);
+  }
+  static void on_reply(void* user, butter_str, butter_bytes payload) {
+    static_cast<Harness*>(user)->results.push_back(fake::to_string(payload));
+  }
+  static void on_topic(void* user, butter_str topic, butter_bytes payload) {
+    static_cast<Harness*>(user)->topics.emplace_back(fake::to_string(topic), fake::to_string(payload));
+  }
+  const butter_storage_v1* storage() const { return static_cast<const butter_storage_v1*>(p->get_extension(p, BUTTER_IFACE_STORAGE)); }
+  const butter_storage_quota_v1* quota() const {
+    return static_cast<const butter_storage_quota_v1*>(p->get_extension(p, BUTTER_IFACE_STORAGE_QUOTA));
+  }
+};
+
+butter_reply_to reply_to(std::uint64_t ticket) {
+  return butter_reply_to{sizeof(butter_reply_to), fake::str("test:reply"), ticket};
+}
+
+}  // namespace
+
+TEST_CASE("put and get through butter.storage/1 publish PUT_DONE and GET_DONE") {
+  Harness h({{"replicas", std::int64_t{1}}, {"block_size", std::int64_t{1024}}});
+  const std::string data(5000, 'x');
+  butter_str kw[] = {fake::str("alpha")};
+  char id[65] = {};
+  butter_error err;
+  butter_error_init(&err);
+  auto r = reply_to(41);
+  REQUIRE(h.storage()->put(h.p, &r, fake::bytes(data), kw, 1, id, &err) == BUTTER_OK);
+  CHECK(std::string(id).size() == 64);
+  h.fh.deliver_events();
+  REQUIRE(h.results.size() == 1);
+  {
+    butter::wire::Reader rd(h.results[0]);
+    CHECK(rd.u64() == 41);
+    CHECK(rd.u8() == BUTTER_STORAGE_RESULT_PUT);
+    CHECK(static_cast<std::int32_t>(rd.u32()) == BUTTER_OK);
+    CHECK(rd.str16() == id);
+    CHECK(rd.u32() == 1);
+    rd.str16();
+    CHECK(rd.ok());
+    CHECK(rd.at_end());
+  }
+  REQUIRE_FALSE(h.topics.empty());
+  CHECK(h.topics[0] == std::make_pair(std::string(BUTTER_STORAGE_TOPIC_STORED), std::string(id)));
+  auto g = reply_to(42);
+  REQUIRE(h.storage()->get(h.p, &g, fake::str(id), &err) == BUTTER_OK);
+  h.fh.deliver_events();
+  REQUIRE(h.results.size() == 2);
+  butter::wire::Reader rd(h.results[1]);
+  CHECK(rd.u64() == 42);
+  CHECK(rd.u8() == BUTTER_STORAGE_RESULT_GET);
+  CHECK(static_cast<std::int32_t>(rd.u32()) == BUTTER_OK);
+  CHECK(rd.str16() == id);
+  const std::uint32_t n = rd.u32();
+  CHECK(rd.bytes(n) == data);
+  // list and lookup
+  struct Seen {
+    std::string id;
+    std::uint64_t size = 0;
+    std::vector<std::string> kws;
+  } seen;
+  auto fn = [](void* user, const butter_storage_object* o) {
+    auto* s = static_cast<Seen*>(user);
+    s->id = std::string(o->object_id.data, o->object_id.len);
+    s->size = o->size_bytes;
+    for (std::uint32_t i = 0; i < o->keyword_count; ++i) s->kws.emplace_back(o->keywords[i].data, o->keywords[i].len);
+  };
+  CHECK(h.storage()->list(h.p, fn, &seen) == BUTTER_OK);
+  CHECK(seen.id == id);
+  CHECK(seen.size == 5000);
+  CHECK(seen.kws == std::vector<std::string>{"alpha"});
+  CHECK(h.storage()->lookup(h.p, fake::str(std::string(64, '0')), fn, &seen) == BUTTER_E_NOT_FOUND);
+  CHECK(h.quota()->used_bytes(h.p) > 5000);
+  CHECK(h.quota()->free_bytes(h.p) + h.quota()->used_bytes(h.p) == (64u << 20) / 2);
+}
+
+TEST_CASE("a put beyond the budget fails at once with BUTTER_E_NOMEM and no result") {
+  Harness h({{"capacity_bytes", std::int64_t{3000}}});
+  char id[65] = {};
+  butter_error err;
+  butter_error_init(&err);
+  auto r = reply_to(1);
+  const std::string data(4000, 'y');
+  CHECK(h.storage()->put(h.p, &r, fake::bytes(data), nullptr, 0, id, &err) == BUTTER_E_NOMEM);
+  CHECK(std::string(err.message).find("storage budget exceeded") != std::string::npos);
+  h.fh.deliver_events();
+  CHECK(h.results.empty());
+  CHECK(h.quota()->used_bytes(h.p) == 0);
+}
+
+TEST_CASE("bad arguments to butter.storage/1 are refused") {
+  Harness h({});
+  char id[65] = {};
+  butter_error err;
+  butter_error_init(&err);
+  CHECK(h.storage()->put(h.p, nullptr, fake::bytes("x"), nullptr, 0, id, &err) == BUTTER_E_INVALID);
+  auto r = reply_to(1);
+  CHECK(h.storage()->put(h.p, &r, fake::bytes("x"), nullptr, 3, id, &err) == BUTTER_E_INVALID);
+  CHECK(h.storage()->get(h.p, &r, fake::str("not-an-id"), &err) == BUTTER_E_INVALID);
+  butter_reply_to empty{sizeof(butter_reply_to), fake::str(""), 1};
+  CHECK(h.storage()->get(h.p, &empty, fake::str(std::string(64, 'a')), &err) == BUTTER_E_INVALID);
+}
+
+TEST_CASE("a get nobody can answer ends with GET_DONE NOT_FOUND") {
+  Harness h({});
+  butter_error err;
+  butter_error_init(&err);
+  auto r = reply_to(9);
+  REQUIRE(h.storage()->get(h.p, &r, fake::str(std::string(64, 'b')), &err) == BUTTER_OK);
+  h.fh.deliver_events();
+  REQUIRE(h.results.size() == 1);
+  butter::wire::Reader rd(h.results[0]);
+  CHECK(rd.u64() == 9);
+  CHECK(rd.u8() == BUTTER_STORAGE_RESULT_GET);
+  CHECK(static_cast<std::int32_t>(rd.u32()) == BUTTER_E_NOT_FOUND);
+}
+
+TEST_CASE("config out of range fails init with the key's name") {
+  fake::Host fh;
+  fh.config["replicas"] = std::int64_t{0};
+  butter::detail::DescriptorStorage desc{butter::Descriptor{.id = "butter.storage.pcg"}};
+  auto* obj = new PcgStorage(butter::Context{fh.host(), desc.c(), false});
+  const butter_plugin* p = obj->c_plugin();
+  butter_error err;
+  butter_error_init(&err);
+  CHECK(p->init(p, &err) == BUTTER_E_INVALID);
+  CHECK(std::string(err.message).find("replicas") != std::string::npos);
+  p->destroy(p);
+}

@@ -1,0 +1,218 @@
+// butter/cpp/storage.hpp — the consumer side of "butter.storage/1" (butter/iface/storage.h):
+// replicated immutable objects, addressed by the SHA-256 of their block manifest.
+//
+//   std::string id = storage().put(page_bytes, {"wiki", "butter"}, [this](const butter::PutResult& r) {
+//     if (r.ok()) log().info("stored {} on {} nodes", r.object_id, r.replicas);
+//     else log().warn("put failed: {}", r.status.message());
+//   });
+//   storage().get(id, [this](const butter::GetResult& r) { if (r.ok()) show(r.data); });
+//   for (const auto& o : storage().list().objects) ...;     // what this node holds, at once
+//
+// Every handler is called exactly once, later (never inside put/get), on the node's executor:
+// with the provider's result, or with the reason the call could not complete — BUTTER_E_NOT_FOUND
+// (no storage provider in the node), BUTTER_E_UNAVAILABLE (provider stopped or being swapped),
+// the provider's own refusal (BUTTER_E_INVALID, BUTTER_E_NOMEM), or BUTTER_E_TIMEOUT when no
+// result came before the call's deadline (the provider vanished with the call). Handlers live in
+// the plugin instance: a handler whose instance is gone is never called. [node]
+#pragma once
+
+#include <butter/cpp/reply_client.hpp>
+#include <butter/cpp/services.hpp>
+#include <butter/iface/storage.h>
+
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace butter {
+
+struct PutResult {
+  Status status;
+  std::string object_id;       // 64 hex digits; known even when replication failed, empty when refused
+  std::uint32_t replicas = 0;  // group members holding it when reported
+  bool ok() const noexcept { return status.ok(); }
+};
+
+struct GetResult {
+  Status status;
+  std::string object_id;
+  std::string data;  // the object's bytes (verified against its id by the provider)
+  bool ok() const noexcept { return status.ok(); }
+};
+
+// One object this node holds.
+struct StoredObject {
+  std::string object_id;
+  std::uint64_t size_bytes = 0;
+  std::vector<std::string> keywords;
+  std::uint32_t group_size = 0;
+};
+
+struct ListResult {
+  Status status;
+  std::vector<StoredObject> objects;  // in object id order
+  bool ok() const noexcept { return status.ok(); }
+};
+
+using PutHandler = std::function<void(const PutResult&)>;
+using GetHandler = std::function<void(const GetResult&)>;
+
+class Storage {
+ public:
+  static constexpr std::chrono::milliseconds default_deadline{30000};
+
+  explicit Storage(detail::Core* core) noexcept : core_(core) {}
+
+  // True when a started provider of butter.storage/1 is in the node right now.
+  bool available() const { return static_cast<bool>(acquire()); }
+
+  // Stores `data` with `keywords` (both copied). Returns the object id at once (empty when the
+  // put was refused before reaching a provider); `fn` gets the outcome once.
+  std::string put(Bytes data, const std::vector<std::string>& keywords, PutHandler fn,
+                  std::chrono::milliseconds deadline = default_deadline) {
+    auto& client = detail::ReplyClient::of(*core_);
+    auto shared = std::make_shared<PutHandler>(std::move(fn));
+    auto id_seen = std::make_shared<std::string>();
+    const std::uint64_t ticket = client.add(
+        deadline,
+        [shared, id_seen](const detail::ReplyHead& h, wire::Reader& r) {
+          if (h.kind != BUTTER_STORAGE_RESULT_PUT) return false;
+          PutResult res;
+          res.object_id = detail::read_str(r);
+          res.replicas = r.u32();
+          std::string message = detail::read_str(r);
+          if (!r.ok()) {
+            res.status = Status(BUTTER_E_INTERNAL, "malformed PUT_DONE result");
+            res.object_id = *id_seen;
+            res.replicas = 0;
+          } else {
+            res.status = Status(h.status, std::move(message));
+          }
+          if (res.object_id.empty()) res.object_id = *id_seen;
+          if (*shared) (*shared)(res);
+          return true;
+        },
+        [shared, id_seen](Status why) {
+          PutResult res;
+          res.status = std::move(why);
+          res.object_id = *id_seen;
+          if (*shared) (*shared)(res);
+        },
+        BUTTER_IFACE_STORAGE " put");
+    auto svc = acquire();
+    if (!svc) {
+      client.fail_soon(ticket, svc.status());
+      return {};
+    }
+    std::vector<butter_str> kws;
+    kws.reserve(keywords.size());
+    for (const auto& k : keywords) kws.push_back(to_c(k));
+    const butter_reply_to reply = detail::reply_to(client, ticket);
+    char id_out[65] = {0};
+    butter_error err;
+    butter_error_init(&err);
+    const butter_status st = svc->put(svc.provider(), &reply, data.c(), kws.empty() ? nullptr : kws.data(),
+                                      static_cast<std::uint32_t>(kws.size()), id_out, &err);
+    if (st != BUTTER_OK) {
+      client.fail_soon(ticket, Status::from(st, err));
+      return {};
+    }
+    *id_seen = std::string(id_out, ::strnlen(id_out, 64));
+    return *id_seen;
+  }
+
+  // Fetches an object (locally when held, else from the network); `fn` gets it once.
+  void get(std::string_view object_id, GetHandler fn, std::chrono::milliseconds deadline = default_deadline) {
+    auto& client = detail::ReplyClient::of(*core_);
+    auto shared = std::make_shared<GetHandler>(std::move(fn));
+    std::string id(object_id);
+    const std::uint64_t ticket = client.add(
+        deadline,
+        [shared, id](const detail::ReplyHead& h, wire::Reader& r) {
+          if (h.kind != BUTTER_STORAGE_RESULT_GET) return false;
+          GetResult res;
+          res.object_id = detail::read_str(r);
+          const std::uint32_t n = r.u32();
+          res.data = std::string(r.bytes(n));
+          std::string message = detail::read_str(r);
+          if (!r.ok()) {
+            res.status = Status(BUTTER_E_INTERNAL, "malformed GET_DONE result");
+            res.data.clear();
+          } else {
+            res.status = Status(h.status, std::move(message));
+          }
+          if (res.object_id.empty()) res.object_id = id;
+          if (*shared) (*shared)(res);
+          return true;
+        },
+        [shared, id](Status why) {
+          GetResult res;
+          res.status = std::move(why);
+          res.object_id = id;
+          if (*shared) (*shared)(res);
+        },
+        BUTTER_IFACE_STORAGE " get");
+    auto svc = acquire();
+    if (!svc) {
+      client.fail_soon(ticket, svc.status());
+      return;
+    }
+    const butter_reply_to reply = detail::reply_to(client, ticket);
+    butter_error err;
+    butter_error_init(&err);
+    const butter_status st = svc->get(svc.provider(), &reply, to_c(id), &err);
+    if (st != BUTTER_OK) client.fail_soon(ticket, Status::from(st, err));
+  }
+
+  // Every object this node holds (synchronous).
+  ListResult list() const {
+    ListResult out;
+    auto svc = acquire();
+    if (!svc) {
+      out.status = svc.status();
+      return out;
+    }
+    const butter_status st = svc->list(svc.provider(), &Storage::collect, &out.objects);
+    if (st != BUTTER_OK) out.status = Status(st, std::string("storage list: ") + status_name(st));
+    return out;
+  }
+
+  // One object held here; nullopt when not held or no provider (`status` says which).
+  std::optional<StoredObject> lookup(std::string_view object_id, Status* status = nullptr) const {
+    auto svc = acquire();
+    if (!svc) {
+      if (status) *status = svc.status();
+      return std::nullopt;
+    }
+    std::vector<StoredObject> found;
+    const butter_status st = svc->lookup(svc.provider(), to_c(object_id), &Storage::collect, &found);
+    if (status) *status = Status(st);
+    if (st != BUTTER_OK || found.empty()) return std::nullopt;
+    return std::move(found.front());
+  }
+
+ private:
+  Service<butter_storage_v1> acquire() const { return Services(core_).acquire<butter_storage_v1>(BUTTER_IFACE_STORAGE); }
+
+  static void collect(void* user, const butter_storage_object* o) noexcept {
+    auto* out = static_cast<std::vector<StoredObject>*>(user);
+    if (!o) return;
+    try {
+      StoredObject s;
+      s.object_id = std::string(to_sv(o->object_id));
+      s.size_bytes = o->size_bytes;
+      s.group_size = o->group_size;
+      for (std::uint32_t i = 0; o->keywords && i < o->keyword_count; ++i) s.keywords.emplace_back(to_sv(o->keywords[i]));
+      out->push_back(std::move(s));
+    } catch (...) {
+      // Out of memory: the object is left out of the list.
+    }
+  }
+
+  detail::Core* core_;
+};
+
+}  // namespace butter

@@ -1,0 +1,296 @@
+// ir-dbfs on real nodes over loopback: 20 nodes in one process find each other by multicast,
+// keep a small overlay (2 chosen neighbours each, so searches take several hops), store objects
+// with pcg-storage, and search them from other nodes — by object id and by keywords, through the
+// plugin's HTTP route and through butter.search/1 (the tp-search-client test plugin). Bad and
+// over-limit messages are dropped and counted; annotations survive a hot swap.
+#include "support/http_client.hpp"
+#include "support/test_node.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <random>
+#include <set>
+
+using namespace butter;
+using namespace butter::test;
+
+namespace {
+
+std::uint16_t fresh_port() {
+  std::random_device rd;
+  return static_cast<std::uint16_t>(20000 + rd() % 20000);
+}
+
+std::string plugins(std::uint16_t port, bool storage) {
+  std::string t = plugin_table("peers", "butter.knownhosts.quality", "refresh_ms = 1000\ntimeout_ms = 1000\n") +
+                  plugin_table("discovery", "butter.discovery.multicast",
+                               "interface = \"127.0.0.1\"\nport = " + std::to_string(port) + "\nfast_ms = 50\nslow_ms = 2000") +
+                  plugin_table("search", "butter.ir.dbfs",
+                               "neighbours = 2\nmax_inbound = 4\nhop_ms = 20.0\nrefresh_ms = 500\nsource_fanout = 1\n"
+                               "ttl_start = 1\n") +
+                  test_plugin_table("client", "tp-search-client.so");
+  if (storage) t += plugin_table("storage", "butter.storage.pcg", "replicas = 3\n");
+  return t;
+}
+
+nlohmann::json get_json(TestNode& n, const std::string& target, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  auto r = http_get(n->http_url() + target, timeout);
+  INFO(target << " -> " << r.status << " " << r.body);
+  REQUIRE(r.status == 200);
+  return nlohmann::json::parse(r.body);
+}
+
+nlohmann::json status(TestNode& n) { return get_json(n, "/search/status"); }
+
+// Waits for tp-search-client's result of `ticket` to be done.
+nlohmann::json client_result(TestNode& n, std::uint64_t ticket) {
+  nlohmann::json j;
+  bool done = wait_until([&] {
+    j = get_json(n, "/tp-search/result?ticket=" + std::to_string(ticket));
+    return j["done"].get<bool>();
+  }, std::chrono::seconds(15));
+  INFO(j.dump());
+  REQUIRE(done);
+  return j;
+}
+
+// Whether every node reaches every other over the links the nodes forward queries on.
+bool overlay_connected(std::vector<std::unique_ptr<TestNode>>& nodes) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (auto& n : nodes) {
+    auto st = status(*n);
+    for (const auto& x : st["neighbours"]) out[(*n)->id_hex()].push_back(x["id"].get<std::string>());
+  }
+  for (auto& n : nodes) {
+    std::set<std::string> seen{(*n)->id_hex()};
+    std::vector<std::string> todo{(*n)->id_hex()};
+    while (!todo.empty()) {
+      const std::string at = todo.back();
+      todo.pop_back();
+      for (const auto& next : out[at])
+        if (seen.insert(next).second) todo.push_back(next);
+    }
+    if (seen.size() < nodes.size()) return false;
+  }
+  return true;
+}
+
+std::uint64_t sum_counter(std::vector<std::unique_ptr<TestNode>>& nodes, const std::string& name) {
+  std::uint64_t s = 0;
+  for (auto& n : nodes) s += n->counter("search", name);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("twenty nodes find objects stored on others by id and by keywords") {
+  host::Runtime rt(2);
+  host::PluginRegistry registry;
+  const auto port = fresh_port();
+  std::vector<std::unique_ptr<TestNode>> nodes;
+  for (int i = 0; i < 20; ++i)
+    nodes.push_back(std::make_unique<TestNode>(rt, registry, loopback_manifest("s" + std::to_string(i), plugins(port, true))));
+
+  // Everyone knows most others and has its 2 chosen neighbours; the overlay those links make is
+  // connected (neighbours are chosen again as the known-host cache grows, so the first nodes up
+  // do not stay a clique of their own).
+  bool ready = wait_until([&] {
+    for (auto& n : nodes)
+      if (n->counter("peers", "knownhosts_admitted_total") < 17 || status(*n)["outbound"] != 2) return false;
+    return overlay_connected(nodes);
+  }, std::chrono::seconds(30));
+  REQUIRE(ready);
+
+  // Objects put on 4 nodes; pcg-storage replicates each to a group of 3.
+  std::vector<std::string> ids;
+  const std::vector<std::string> words{"alpha", "bravo", "charlie", "delta"};
+  for (int k = 0; k < 4; ++k) {
+    TestNode& n = *nodes[static_cast<std::size_t>(5 * k)];
+    auto r = http_request_url("POST", n->http_url() + "/storage?keywords=" + words[static_cast<std::size_t>(k)] + ",Common",
+                              "object " + std::to_string(k) + " " + std::string(1000, 'x'), std::chrono::seconds(15));
+    INFO(r.body);
+    REQUIRE(r.status == 201);
+    ids.push_back(nlohmann::json::parse(r.body)["id"].get<std::string>());
+  }
+  // Holders, as storage says; and their search index has them.
+  std::map<std::string, std::set<std::string>> holders;
+  bool placed = wait_until([&] {
+    holders.clear();
+    for (auto& n : nodes) {
+      const auto held = get_json(*n, "/storage");  // kept: iterating a temporary's member would dangle
+      for (const auto& o : held["objects"]) holders[o["id"].get<std::string>()].insert((*n)->id_hex());
+    }
+    for (const auto& id : ids)
+      if (holders[id].size() < 2) return false;
+    for (auto& n : nodes) {
+      std::size_t held = 0;
+      for (const auto& id : ids) held += holders[id].count((*n)->id_hex());
+      if (status(*n)["index_stored"].get<std::size_t>() < held) return false;
+    }
+    return true;
+  }, std::chrono::seconds(30));
+  std::string report;
+  for (const auto& id : ids) report += id.substr(0, 8) + " held by " + std::to_string(holders[id].size()) + "; ";
+  for (auto& n : nodes) report += (*n)->name() + " indexed " + status(*n)["index_stored"].dump() + "; ";
+  INFO(report);
+  REQUIRE(placed);
+
+  // By id, from every node that does not hold the object, through the HTTP route.
+  std::size_t searches = 0, found = 0, max_hops = 0;
+  std::string misses;
+  for (const auto& id : ids) {
+    for (auto& n : nodes) {
+      if (holders[id].count((*n)->id_hex())) continue;
+      auto j = get_json(*n, "/search?object=" + id + "&max=1&timeout_ms=5000");
+      ++searches;
+      INFO(j.dump());
+      CHECK(j["done"]["reason"].get<std::string>() != "no neighbours");
+      if (j["hits"].empty()) {
+        misses += (*n)->name() + ": " + j.dump() + " " + status(*n).dump() + "\n";
+        continue;
+      }
+      ++found;
+      for (const auto& h : j["hits"]) {
+        CHECK(h["object"] == id);
+        CHECK(holders[id].count(h["node"].get<std::string>()) == 1);
+        CHECK(!h["endpoints"].empty());
+        max_hops = std::max<std::size_t>(max_hops, h["hops"].get<std::size_t>());
+      }
+    }
+  }
+  if (found != searches) {
+    // Diagnosis: the overlay as the nodes see it (who forwards to whom).
+    for (auto& n : nodes) {
+      auto st = status(*n);
+      misses += (*n)->name() + " " + (*n)->id_hex().substr(0, 6) + " -> ";
+      for (const auto& x : st["neighbours"]) misses += x["id"].get<std::string>().substr(0, 6) + " ";
+      misses += " (chose " + std::to_string(st["outbound"].get<int>()) + ") send_failed " +
+                std::to_string(n->counter("search", "dbfs_send_failed_total")) + "\n";
+    }
+  }
+  INFO(found << " of " << searches << " searches found the object; max hops " << max_hops << "\n" << misses);
+  CHECK(found == searches);
+  CHECK(max_hops >= 2);  // the overlay is not a full mesh: searches go several hops
+
+  // By keywords (case-insensitive, all terms), asking for every result.
+  auto kw = get_json(*nodes[19], "/search?q=COMMON&max=20&timeout_ms=5000");
+  std::set<std::string> objects;
+  for (const auto& h : kw["hits"]) objects.insert(h["object"].get<std::string>());
+  CHECK(objects.size() == ids.size());
+  auto both = get_json(*nodes[18], "/search?q=bravo+common&max=20");
+  REQUIRE(!both["hits"].empty());
+  for (const auto& h : both["hits"]) CHECK(h["object"] == ids[1]);
+
+  // Through butter.search/1: hits on the events bus, then one DONE, as iface/search.h says.
+  std::size_t via_iface = 0;
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    TestNode* src = nullptr;
+    for (auto& n : nodes)
+      if (!holders[ids[k]].count((*n)->id_hex())) src = n.get();
+    REQUIRE(src);
+    auto t = get_json(*src, "/tp-search/find?object=" + ids[k] + "&max=3")["ticket"].get<std::uint64_t>();
+    auto r = client_result(*src, t);
+    CHECK_FALSE(r["malformed"].get<bool>());
+    CHECK(r["status"] == 0);
+    CHECK(r["done_hits"] == r["hits"].size());
+    CHECK(r["messages"].get<int>() >= 1);
+    for (const auto& h : r["hits"]) {
+      CHECK(holders[ids[k]].count(h["node"].get<std::string>()) == 1);
+      CHECK(h["endpoints"].get<int>() >= 1);
+      CHECK(h["keywords"].get<int>() == 2);
+    }
+    via_iface += r["hits"].empty() ? 0 : 1;
+  }
+  CHECK(via_iface == ids.size());
+  CHECK(sum_counter(nodes, "dbfs_queries_received_total") > 0);
+  CHECK(sum_counter(nodes, "dbfs_hits_total") >= found);
+  CHECK(sum_counter(nodes, "dbfs_malformed_total") == 0);
+}
+
+TEST_CASE("annotated objects are found and survive a hot swap and bad queries are dropped and counted") {
+  host::Runtime rt(2);
+  host::PluginRegistry registry;
+  const auto port = fresh_port();
+  std::vector<std::unique_ptr<TestNode>> nodes;
+  for (int i = 0; i < 6; ++i)
+    nodes.push_back(std::make_unique<TestNode>(rt, registry, loopback_manifest("a" + std::to_string(i), plugins(port, false))));
+  REQUIRE(wait_until([&] {
+    for (auto& n : nodes)
+      if (status(*n)["outbound"] != 2) return false;
+    return true;
+  }, std::chrono::seconds(30)));
+
+  // annotate() through the interface; no storage plugin on these nodes.
+  auto a = http_request_url("POST", (*nodes[2])->http_url() + "/tp-search/annotate?object=wiki-page-7&keywords=Butter,Wiki");
+  CHECK(a.status == 200);
+  auto bad = http_request_url("POST", (*nodes[2])->http_url() + "/tp-search/annotate?object=&keywords=x");
+  CHECK(bad.status == 400);
+  auto t = get_json(*nodes[0], "/tp-search/find?q=wiki,butter")["ticket"].get<std::uint64_t>();
+  auto r = client_result(*nodes[0], t);
+  REQUIRE(r["hits"].size() == 1);
+  CHECK(r["hits"][0]["object"] == "wiki-page-7");
+  CHECK(r["hits"][0]["node"] == (*nodes[2])->id_hex());
+  // A hot swap of the search plugin carries the annotations over (storage's objects would come
+  // back through list()).
+  host::SwapReport swap;
+  auto e = (*nodes[2])->replace_plugin("search", std::string(BUTTER_PLUGIN_DIR) + "/ir-dbfs.so", &swap);
+  INFO(e.message);
+  REQUIRE_FALSE(e);
+  CHECK(swap.swapped);
+  CHECK(swap.state_handed_over);
+  auto after_swap = get_json(*nodes[2], "/search/status");
+  CHECK(after_swap["index_objects"] == 1);
+  CHECK(after_swap["outbound"] == 2);
+  auto t3 = get_json(*nodes[3], "/tp-search/find?q=wiki")["ticket"].get<std::uint64_t>();
+  auto r3 = client_result(*nodes[3], t3);
+  REQUIRE(r3["hits"].size() == 1);
+  CHECK(r3["hits"][0]["node"] == (*nodes[2])->id_hex());
+
+  // A refused query gets an error at once and no result.
+  auto refused = http_get((*nodes[0])->http_url() + "/tp-search/find?q=");
+  CHECK(refused.status == 400);
+  auto http_refused = http_get((*nodes[0])->http_url() + "/search?q=" + std::string(100, 'x'));
+  CHECK(http_refused.status == 400);
+
+  // Garbage, and a well-formed query over the TTL limit, sent to /butter/dbfs/1.
+  TestNode& victim = *nodes[1];
+  request_from(*nodes[0], victim->id_hex(), "/butter/dbfs/1", "garbage");
+  std::string over{1, 1};                 // version 1, QUERY
+  over += std::string(16, '\x07');        // query id
+  over += std::string{1, 30, 1, 0, 1};    // kind object, TTL 30, hops 1, max_results 1
+  over += std::string{0, 1, 0, 1, 'x'};   // one term "x"
+  request_from(*nodes[0], victim->id_hex(), "/butter/dbfs/1", over);
+  CHECK(wait_until([&] {
+    return victim.counter("search", "dbfs_malformed_total") == 1 && victim.counter("search", "dbfs_over_limit_total") == 1;
+  }));
+  CHECK(victim.plugin_state("search") == "started");
+  // Still serving.
+  auto t2 = get_json(victim, "/tp-search/find?q=butter")["ticket"].get<std::uint64_t>();
+  CHECK(client_result(victim, t2)["hits"].size() == 1);
+}
+
+TEST_CASE("without a known-host cache the neighbours are the connected peers") {
+  host::Runtime rt(2);
+  host::PluginRegistry registry;
+  auto bare = [](const std::string& name) {
+    return loopback_manifest(name, plugin_table("search", "butter.ir.dbfs", "refresh_ms = 100\nhop_ms = 20.0\n") +
+                                       test_plugin_table("client", "tp-search-client.so"));
+  };
+  TestNode a(rt, registry, bare("a")), b(rt, registry, bare("b")), c(rt, registry, bare("c"));
+  // a - b - c: connections made by requests on a protocol nobody serves (answered with an error).
+  request_from(a, b.endpoint(), "/test/none/1", "");
+  request_from(b, c.endpoint(), "/test/none/1", "");
+  const bool linked = wait_until([&] {
+    return status(a)["outbound"] == 1 && status(c)["neighbours"].size() == 1 && status(b)["neighbours"].size() == 2;
+  });
+  INFO(status(a).dump() << "\n" << status(b).dump());
+  REQUIRE(linked);
+  auto ann = http_request_url("POST", c->http_url() + "/search/annotate?object=far-object&keywords=far");
+  CHECK(ann.status == 200);
+  auto j = get_json(a, "/search?q=far&max=1");
+  REQUIRE(j["hits"].size() == 1);
+  CHECK(j["hits"][0]["node"] == c->id_hex());
+  CHECK(j["hits"][0]["hops"] == 2);
+}

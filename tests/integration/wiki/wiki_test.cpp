@@ -1,0 +1,260 @@
+// The wiki dapp on real nodes over loopback, with the real storage (pcg-storage) and search
+// (ir-dbfs) plugins: a page created on A is found and read on B, an edit links its predecessor,
+// B still reads the page once A is gone, a forged or tampered head is refused and counted, and
+// each HTTP route answers and refuses oversized and malformed input.
+#include "support/http_client.hpp"
+#include "support/test_node.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <regex>
+
+using namespace butter;
+using namespace butter::test;
+
+namespace {
+
+std::string wiki_node(const std::string& name, const std::string& bootstrap = "") {
+  std::string extra = bootstrap.empty() ? "" : "bootstrap = [\"" + bootstrap + "\"]\n";
+  return loopback_manifest(name,
+                           plugin_table("peers", "butter.knownhosts.quality") +
+                               plugin_table("storage", "butter.storage.pcg", "replicas = 2\nheartbeat_ms = 200") +
+                               plugin_table("search", "butter.ir.dbfs") +
+                               plugin_table("wiki", "butter.example.wiki", "search_timeout_ms = 500\nwrite_wait_ms = 3000"),
+                           extra);
+}
+
+struct Answer2 {
+  int status = 0;
+  std::string body;
+};
+
+Answer2 raw(const std::string& base, const std::string& method, const std::string& target, const std::string& content_type,
+            const std::string& body) {
+  std::string host, path;
+  std::uint16_t port = 0;
+  split_http_url(base + "/", host, port, path);
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n";
+  if (!content_type.empty()) req += "Content-Type: " + content_type + "\r\n";
+  req += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::string out = raw_exchange(host, port, req, std::chrono::seconds(15));
+  std::smatch m;
+  if (!std::regex_search(out, m, std::regex(R"(^HTTP/1\.1 (\d{3}))"))) return {0, out};
+  const auto sep = out.find("\r\n\r\n");
+  return {std::stoi(m[1]), sep == std::string::npos ? std::string() : out.substr(sep + 4)};
+}
+
+std::string form_escape(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+Answer2 post_page(const std::string& base, const std::string& title, const std::string& text, const std::string& keywords,
+                  const std::string& extra = "") {
+  return raw(base, "POST", "/wiki/api/pages", "application/x-www-form-urlencoded",
+             "title=" + form_escape(title) + "&text=" + form_escape(text) + "&keywords=" + form_escape(keywords) + extra);
+}
+
+nlohmann::json get_json(const std::string& url, int expect = 200) {
+  auto r = http_get(url, std::chrono::seconds(15));
+  INFO(url << " -> " << r.status << " " << r.body);
+  REQUIRE(r.status == expect);
+  return nlohmann::json::parse(r.body);
+}
+
+int status_of(const std::string& url) {
+  try {
+    return http_get(url, std::chrono::seconds(15)).status;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+// Whether `base`'s storage holds `object_id`.
+bool holds(const std::string& base, const std::string& object_id) {
+  auto j = nlohmann::json::parse(http_get(base + "/storage").body);
+  for (const auto& o : j["objects"])
+    if (o["id"] == object_id) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("a page created on A is found and read on B and stays readable on B once A is gone") {
+  host::Runtime rt(2);
+  host::PluginRegistry registry;
+  auto a = std::make_unique<TestNode>(rt, registry, wiki_node("a"));
+  TestNode b(rt, registry, wiki_node("b", a->endpoint()));
+  const std::string A = (*a)->http_url(), B = b->http_url();
+  REQUIRE(wait_until([&] { return (*a)->status()["peers"].size() == 1; }));
+
+  auto created = post_page(A, "Butter Guide", "How to spread butter.\nLine two.", "guide, Kitchen");
+  INFO(created.body);
+  REQUIRE(created.status == 201);
+  const auto c = nlohmann::json::parse(created.body);
+  const std::string page = c["page"], version = c["version"], head = c["head"];
+  CHECK(page.size() == 32);
+  CHECK(version.size() == 64);
+
+  // A reads its own page at once.
+  auto on_a = get_json(A + "/wiki/api/page/" + page);
+  CHECK(on_a["title"] == "Butter Guide");
+  CHECK(on_a["mine"] == true);
+  CHECK(on_a["keywords"] == nlohmann::json::array({"guide", "kitchen"}));
+
+  // B finds it by a title word and by a keyword, and reads it.
+  CHECK(wait_until([&] { return get_json(B + "/wiki/api/search?q=butter")["results"].size() == 1; }, std::chrono::seconds(20)));
+  auto found = get_json(B + "/wiki/api/search?q=KITCHEN+guide");
+  REQUIRE(found["results"].size() == 1);
+  CHECK(found["results"][0]["page"] == page);
+  CHECK(found["results"][0]["title"] == "Butter Guide");
+  CHECK(get_json(B + "/wiki/api/search?q=margarine")["results"].empty());
+  auto on_b = get_json(B + "/wiki/api/page/" + page + "?fresh=1");
+  CHECK(on_b["text"] == "How to spread butter.\nLine two.");
+  CHECK(on_b["author"] == (*a)->id_hex());
+  CHECK(on_b["mine"] == false);
+  CHECK(on_b["latest"] == true);
+
+  // An edit on A stores a new version that links its predecessor; B sees it.
+  auto edited = post_page(A, "Butter Guide", "Spread it thin.", "guide", "&base=" + version);
+  REQUIRE(edited.status == 201);
+  const std::string v2 = nlohmann::json::parse(edited.body)["version"];
+  CHECK(v2 != version);
+  CHECK(wait_until([&] { return get_json(B + "/wiki/api/page/" + page + "?fresh=1")["version"] == v2; }, std::chrono::seconds(20)));
+  auto latest = get_json(B + "/wiki/api/page/" + page);
+  CHECK(latest["text"] == "Spread it thin.");
+  CHECK(latest["predecessor"] == version);
+  auto old = get_json(B + "/wiki/api/version/" + version);
+  CHECK(old["text"] == "How to spread butter.\nLine two.");
+  CHECK(old["latest"] == false);
+  CHECK(a->counter("wiki", "wiki_pages_created_total") == 1);
+  CHECK(a->counter("wiki", "wiki_edits_total") == 1);
+
+  // B holds replicas of what it needs; then A goes away.
+  const std::string head2 = nlohmann::json::parse(edited.body)["head"];
+  REQUIRE(wait_until([&] { return holds(B, v2) && holds(B, head2); }, std::chrono::seconds(20)));
+  a.reset();
+  auto after = get_json(B + "/wiki/api/page/" + page + "?fresh=1");
+  CHECK(after["text"] == "Spread it thin.");
+  CHECK(after["version"] == v2);
+  CHECK(get_json(B + "/wiki/api/search?q=guide")["results"].size() == 1);
+  CHECK(b.counter("wiki", "wiki_forged_heads_total") == 0);
+}
+
+TEST_CASE("a forged or tampered head is refused and counted and the page stays right") {
+  host::Runtime rt(2);
+  host::PluginRegistry registry;
+  TestNode a(rt, registry, wiki_node("a"));
+  TestNode b(rt, registry, wiki_node("b", a.endpoint()));
+  const std::string A = a->http_url(), B = b->http_url();
+  REQUIRE(wait_until([&] { return a->status()["peers"].size() == 1; }));
+
+  auto created = post_page(A, "Home", "The real text.", "home");
+  REQUIRE(created.status == 201);
+  const auto c = nlohmann::json::parse(created.body);
+  const std::string page = c["page"], version = c["version"], head = c["head"];
+  REQUIRE(wait_until([&] { return holds(B, head); }, std::chrono::seconds(20)));
+  auto real = http_get(B + "/storage/" + head, std::chrono::seconds(15));
+  REQUIRE(real.status == 200);
+
+  // A decoy version the forger would like readers to see.
+  auto decoy = raw(B, "POST", "/storage?keywords=butter-wiki", "application/octet-stream", "not the page");
+  REQUIRE(decoy.status == 201);
+  const std::string decoy_id = nlohmann::json::parse(decoy.body)["id"];
+  const std::string kw = "?keywords=butter-wiki-head,wikihead:" + page;
+
+  // 1. The real head with a higher sequence number (byte 63 is the low byte of seq).
+  std::string higher = real.body;
+  higher[8 + 16 + 32 + 7] = static_cast<char>(higher[8 + 16 + 32 + 7] + 1);
+  // 2. The real head naming the decoy instead (bytes 24..55 are the version id).
+  std::string redirected = real.body;
+  for (int i = 0; i < 32; ++i) {
+    const std::string hx = decoy_id.substr(static_cast<std::size_t>(2 * i), 2);
+    redirected[static_cast<std::size_t>(24 + i)] = static_cast<char>(std::stoi(hx, nullptr, 16));
+  }
+  // 3. A broken signature.
+  std::string bad_sig = real.body;
+  bad_sig.back() = static_cast<char>(bad_sig.back() ^ 0x55);
+  // 4. Not a head at all.
+  const std::string junk = "BWIKIH01 junk";
+  for (const std::string& forged : {higher, redirected, bad_sig, junk}) {
+    auto r = raw(B, "POST", "/storage" + kw + "&wait=0", "application/octet-stream", forged);
+    INFO(r.body);
+    REQUIRE(r.status == 202);
+  }
+
+  auto read = get_json(B + "/wiki/api/page/" + page + "?fresh=1");
+  CHECK(read["version"] == version);
+  CHECK(read["text"] == "The real text.");
+  CHECK(wait_until([&] { return b.counter("wiki", "wiki_forged_heads_total") == 3; }, std::chrono::seconds(20)));
+  CHECK(b.counter("wiki", "wiki_malformed_total") >= 1);
+  // A, which receives the forged heads as a storage group member or through its own reads, refuses them too.
+  auto on_a = get_json(A + "/wiki/api/page/" + page + "?fresh=1");
+  CHECK(on_a["version"] == version);
+}
+
+TEST_CASE("each HTTP route answers and refuses oversized and malformed input") {
+  host::Runtime rt(2);
+  host::PluginRegistry registry;
+  TestNode a(rt, registry, wiki_node("a"));
+  const std::string A = a->http_url();
+
+  auto page = http_get(A + "/wiki");
+  CHECK(page.status == 200);
+  CHECK_THAT(page.content_type, Catch::Contains("text/html"));
+  CHECK_THAT(page.body, Catch::Contains("/wiki/api/search"));
+  auto list = get_json(A + "/wiki/api/pages");
+  CHECK(list["pages"].empty());
+  CHECK(list["node"] == a->id_hex());
+
+  // POST /wiki/api/pages
+  CHECK(post_page(A, "T", std::string(256 * 1024, 'x'), "").status == 201);
+  CHECK(post_page(A, "T2", std::string(256 * 1024 + 1, 'x'), "").status == 413);
+  CHECK(post_page(A, "T3", std::string(900 * 1024, 'x'), "").status == 413);        // body over the wiki's limit
+  CHECK(post_page(A, "T4", std::string(2 * 1024 * 1024, 'x'), "").status == 413);   // over the host's limit
+  CHECK(post_page(A, std::string(201, 't'), "x", "").status == 400);
+  CHECK(post_page(A, "", "x", "").status == 400);
+  CHECK(post_page(A, "   ", "x", "").status == 400);
+  CHECK(post_page(A, "bad\xff", "x", "").status == 400);
+  CHECK(post_page(A, "T5", "bad\xc3", "").status == 400);
+  CHECK(post_page(A, "T6", "nul\x01", "").status == 400);
+  CHECK(post_page(A, "T7", "x", std::string(41, 'k')).status == 400);
+  CHECK(post_page(A, "T8", "x", "a b c d e f g h i j k l m n o p q").status == 400);
+  CHECK(post_page(A, "T9", "x", "", "&base=xyz").status == 400);
+  CHECK(post_page(A, "T10", "x", "", "&color=red").status == 400);
+  CHECK(raw(A, "POST", "/wiki/api/pages", "application/x-www-form-urlencoded", "title=%zz&text=x").status == 400);
+  CHECK(raw(A, "POST", "/wiki/api/pages", "application/x-www-form-urlencoded", "title=a&title=b&text=x").status == 400);
+  CHECK(raw(A, "POST", "/wiki/api/pages", "application/json", "{\"title\":\"x\"}").status == 415);
+  CHECK(raw(A, "POST", "/wiki/api/pages", "", "title=x&text=y").status == 415);
+
+  // GET /wiki/api/page/<id>, /wiki/api/version/<id>
+  CHECK(status_of(A + "/wiki/api/page/xyz") == 400);
+  CHECK(status_of(A + "/wiki/api/page/" + std::string(32, 'G')) == 400);
+  CHECK(status_of(A + "/wiki/api/page/" + std::string(33, 'a')) == 400);
+  CHECK(status_of(A + "/wiki/api/page/" + std::string(32, 'a')) == 404);
+  CHECK(status_of(A + "/wiki/api/version/" + std::string(63, 'a')) == 400);
+  CHECK(status_of(A + "/wiki/api/version/" + std::string(64, 'a')) == 404);
+
+  // GET /wiki/api/search
+  CHECK(status_of(A + "/wiki/api/search") == 400);
+  CHECK(status_of(A + "/wiki/api/search?q=") == 400);
+  CHECK(status_of(A + "/wiki/api/search?q=a") == 400);  // no word of two letters
+  CHECK(status_of(A + "/wiki/api/search?q=%ff%fe") == 400);
+  CHECK(status_of(A + "/wiki/api/search?q=" + std::string(600, 'w')) == 413);
+  CHECK(get_json(A + "/wiki/api/search?q=nothing+here")["results"].empty());
+
+  CHECK(a.counter("wiki", "wiki_requests_refused_total") >= 25);
+  CHECK(a.plugin_state("wiki") == "started");
+  CHECK(get_json(A + "/wiki/api/pages")["pages"].size() == 1);
+}
