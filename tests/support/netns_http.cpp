@@ -11,7 +11,8 @@
 
 namespace butter::test {
 
-HttpResult http_get_in_ns(const std::string& ns, const std::string& url, std::chrono::milliseconds timeout) {
+HttpResult http_in_ns(const std::string& ns, const std::string& method, const std::string& url, const std::string& body,
+                      std::chrono::milliseconds timeout) {
   HttpResult result;
   std::exception_ptr error;
   std::thread worker([&] {
@@ -23,7 +24,7 @@ HttpResult http_get_in_ns(const std::string& ns, const std::string& url, std::ch
       int err = errno;
       ::close(fd);
       if (rc != 0) throw std::runtime_error("setns " + ns + ": " + std::strerror(err));
-      result = http_get(url, timeout);
+      result = http_request_url(method, url, body, timeout);
     } catch (...) {
       error = std::current_exception();
     }
@@ -31,6 +32,10 @@ HttpResult http_get_in_ns(const std::string& ns, const std::string& url, std::ch
   worker.join();
   if (error) std::rethrow_exception(error);
   return result;
+}
+
+HttpResult http_get_in_ns(const std::string& ns, const std::string& url, std::chrono::milliseconds timeout) {
+  return http_in_ns(ns, "GET", url, "", timeout);
 }
 
 std::optional<nlohmann::json> json_in_ns(const std::string& ns, const std::string& url) {

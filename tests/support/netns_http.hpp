@@ -12,6 +12,11 @@
 
 namespace butter::test {
 
+// Any HTTP request (method, body) from inside namespace `ns`, on a thread that joined it; throws
+// std::runtime_error when the namespace cannot be entered.
+HttpResult http_in_ns(const std::string& ns, const std::string& method, const std::string& url, const std::string& body,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(15));
+
 // GET `url` from inside namespace `ns`. Throws std::runtime_error when the namespace cannot be
 // joined or the request fails (as http_get does).
 HttpResult http_get_in_ns(const std::string& ns, const std::string& url,

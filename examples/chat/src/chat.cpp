@@ -13,7 +13,6 @@
 #include "chat_log.hpp"
 #include "chat_message.hpp"
 #include "chat_page.hpp"
-#include "web.hpp"
 
 #include <butter/iface/peers.h>
 #include <butter/plugin.hpp>
@@ -182,7 +181,7 @@ class Chat : public butter::Plugin {
         return;
       }
     }
-    std::string out = "{\"node\":" + chat::web::json_string(node().id()) + ",\"nick\":" + chat::web::json_string(nick_) +
+    std::string out = "{\"node\":" + butter::json_string(node().id()) + ",\"nick\":" + butter::json_string(nick_) +
                       ",\"last\":" + std::to_string(log_->last_seq()) + ",\"messages\":[";
     bool first = true;
     for (const chat::Entry* e : log_->since(after, 500)) {
@@ -190,8 +189,8 @@ class Chat : public butter::Plugin {
       first = false;
       const auto& m = e->message;
       out += "{\"seq\":" + std::to_string(e->seq) + ",\"id\":\"" + m.id + "\",\"author\":\"" + m.author +
-             "\",\"nick\":" + chat::web::json_string(m.nick) + ",\"time\":" + std::to_string(m.sent_unix_ms) +
-             ",\"mine\":" + (e->mine ? "true" : "false") + ",\"text\":" + chat::web::json_string(m.text) + "}";
+             "\",\"nick\":" + butter::json_string(m.nick) + ",\"time\":" + std::to_string(m.sent_unix_ms) +
+             ",\"mine\":" + (e->mine ? "true" : "false") + ",\"text\":" + butter::json_string(m.text) + "}";
     }
     out += "]}";
     res.header("Cache-Control", "no-store").json(out);
@@ -209,7 +208,7 @@ class Chat : public butter::Plugin {
       res.status(415).text("send application/x-www-form-urlencoded: text=...&nick=...\n");
       return;
     }
-    auto form = chat::web::parse_form(req.body());
+    auto form = butter::parse_form(req.body());
     if (!form) {
       malformed_total_.add();
       res.status(400).text("malformed form body\n");

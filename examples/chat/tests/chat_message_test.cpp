@@ -2,7 +2,7 @@
 // malformed, oversized or non-UTF-8 input.
 #include "chat_log.hpp"
 #include "chat_message.hpp"
-#include "web.hpp"
+#include <butter/cpp/http.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -110,13 +110,13 @@ TEST_CASE("chat history round-trips and refuses a bad count or entry", "[chat]")
 }
 
 TEST_CASE("chat forms decode strictly and JSON strings are escaped", "[chat]") {
-  auto f = chat::web::parse_form("text=hello+w%C3%B6rld&nick=al%26ice&empty=");
+  auto f = butter::parse_form("text=hello+w%C3%B6rld&nick=al%26ice&empty=");
   REQUIRE(f);
   CHECK((*f)["text"] == "hello wörld");
   CHECK((*f)["nick"] == "al&ice");
   CHECK((*f)["empty"].empty());
-  CHECK_FALSE(chat::web::parse_form("text=%zz"));
-  CHECK_FALSE(chat::web::parse_form("text=%4"));
-  CHECK_FALSE(chat::web::parse_form("text=a&text=b"));
-  CHECK(chat::web::json_string("a\"b\\c\n<\x01") == "\"a\\\"b\\\\c\\n\\u003c\\u0001\"");
+  CHECK_FALSE(butter::parse_form("text=%zz"));
+  CHECK_FALSE(butter::parse_form("text=%4"));
+  CHECK_FALSE(butter::parse_form("text=a&text=b"));
+  CHECK(butter::json_string("a\"b\\c\n<\x01") == "\"a\\\"b\\\\c\\n\\u003c\\u0001\"");
 }

@@ -1,6 +1,5 @@
 // wiki_plugin: the wiki's lifecycle, config, HTTP routes, the pages this node knows and the
 // bounded caches of checked heads and versions.
-#include "web.hpp"
 #include "wiki.hpp"
 
 #include <algorithm>
@@ -165,16 +164,16 @@ void Wiki::route_all() {
 }
 
 std::string Wiki::head_json(const Head& h) const {
-  return "{\"page\":\"" + h.page_id + "\",\"title\":" + web::json_string(h.title) + ",\"author\":\"" + key_hex(h.author) +
+  return "{\"page\":\"" + h.page_id + "\",\"title\":" + butter::json_string(h.title) + ",\"author\":\"" + key_hex(h.author) +
          "\",\"version\":\"" + h.version_id + "\",\"seq\":" + std::to_string(h.seq) +
          ",\"updated\":" + std::to_string(h.created_unix_ms) + ",\"mine\":" + (h.author == self_ ? "true" : "false") + "}";
 }
 
 std::string Wiki::version_json(const std::string& version_id, const Version& v, const Head* head) const {
   std::string kw = "[";
-  for (std::size_t i = 0; i < v.keywords.size(); ++i) kw += (i ? "," : "") + web::json_string(v.keywords[i]);
+  for (std::size_t i = 0; i < v.keywords.size(); ++i) kw += (i ? "," : "") + butter::json_string(v.keywords[i]);
   kw += "]";
-  return "{\"page\":\"" + v.page_id + "\",\"title\":" + web::json_string(v.title) + ",\"text\":" + web::json_string(v.text) +
+  return "{\"page\":\"" + v.page_id + "\",\"title\":" + butter::json_string(v.title) + ",\"text\":" + butter::json_string(v.text) +
          ",\"keywords\":" + kw + ",\"author\":\"" + key_hex(v.author) + "\",\"version\":\"" + version_id +
          "\",\"seq\":" + std::to_string(v.seq) + ",\"predecessor\":\"" + v.predecessor +
          "\",\"created\":" + std::to_string(v.created_unix_ms) + ",\"mine\":" + (v.author == self_ ? "true" : "false") +

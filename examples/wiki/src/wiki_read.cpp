@@ -8,7 +8,6 @@
 //                                          when it knows the page, refreshed in the background
 // GET /wiki/api/page/<page id>?fresh=1    waits for the search before answering
 // GET /wiki/api/version/<version id>      one version (older ones: follow "predecessor")
-#include "web.hpp"
 #include "wiki.hpp"
 
 #include <algorithm>

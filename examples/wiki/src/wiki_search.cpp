@@ -3,7 +3,6 @@
 // against what the local store holds. Hits name versions; each carries the keyword
 // "wikipage:<page id>", so results are grouped by page; a page's title and author come from its
 // known head, else from one of its versions (fetched through butter.storage/1).
-#include "web.hpp"
 #include "wiki.hpp"
 
 #include <algorithm>
@@ -107,17 +106,17 @@ void Wiki::finish_search(const std::shared_ptr<SearchOp>& op) {
   if (op->answered || !op->done || op->outstanding > 0) return;
   op->answered = true;
   std::string out = "{\"query\":[";
-  for (std::size_t i = 0; i < op->terms.size(); ++i) out += (i ? "," : "") + web::json_string(op->terms[i]);
+  for (std::size_t i = 0; i < op->terms.size(); ++i) out += (i ? "," : "") + butter::json_string(op->terms[i]);
   out += "],\"results\":[";
   bool first = true;
   for (const auto& [pid, tv] : op->titles) {
     out += (first ? "" : ",");
     first = false;
-    out += "{\"page\":\"" + pid + "\",\"title\":" + web::json_string(tv.first) + ",\"author\":\"" + tv.second +
+    out += "{\"page\":\"" + pid + "\",\"title\":" + butter::json_string(tv.first) + ",\"author\":\"" + tv.second +
            "\",\"mine\":" + (tv.second == self_hex_ ? "true" : "false") + "}";
   }
   out += "],\"hits\":" + std::to_string(op->hits) + ",\"messages\":" + std::to_string(op->messages) +
-         ",\"search\":" + web::json_string(op->search_status) + "}";
+         ",\"search\":" + butter::json_string(op->search_status) + "}";
   op->res.header("Cache-Control", "no-store").json(out);
 }
 

@@ -8,10 +8,18 @@
 // seq = max(last seq + 1, now in ms) so that the newest write wins across restarts without asking
 // anyone. The writer gets 201 when both groups hold their object, or after write_wait_ms with
 // "replicated": false (both are held here already; replication goes on).
-#include "web.hpp"
 #include "wiki.hpp"
 
 #include <chrono>
+
+namespace {
+// `s` without leading and trailing spaces and tabs (a title typed with a stray blank is the same title).
+std::string_view trim_blanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+}  // namespace
 
 namespace wiki {
 
@@ -36,14 +44,14 @@ void Wiki::post_page(const butter::HttpRequest& req, butter::HttpResponse& res) 
   const auto ct = req.header("content-type").value_or("");
   if (ct.substr(0, 33) != "application/x-www-form-urlencoded")
     return refuse(res, 415, "send application/x-www-form-urlencoded: title, text, keywords, base", refused_total_);
-  auto form = web::parse_form(req.body());
+  auto form = butter::parse_form(req.body());
   if (!form) return refuse(res, 400, "malformed form body", refused_total_);
   for (const auto& [k, v] : *form)
     if (k != "title" && k != "text" && k != "keywords" && k != "base")
       return refuse(res, 400, "unknown field '" + k.substr(0, 40) + "'", refused_total_);
 
   Version v;
-  v.title = std::string(web::trim((*form)["title"]));
+  v.title = std::string(trim_blanks((*form)["title"]));
   v.text = (*form)["text"];
   if (v.text.size() > kMaxText)
     return refuse(res, 413, "text longer than " + std::to_string(kMaxText) + " bytes", refused_total_);

@@ -84,6 +84,5 @@ class DbfsPlugin : public butter::Plugin {
 const butter_search_v1* search_vtable();
 
 // JSON string literal of `s` (quotes included), control characters escaped.
-std::string json_string(std::string_view s);
 
 }  // namespace butter::dbfs

@@ -12,22 +12,6 @@ namespace butter::nat {
 
 namespace {
 
-std::string json_str(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 std::chrono::milliseconds positive_ms(const butter::Config& cfg, const char* key, std::int64_t def) {
   const std::int64_t v = cfg.get_int(key, def);
@@ -157,17 +141,17 @@ void NatAmbassador::stop() {
 
 std::string NatAmbassador::report_json() const {
   std::string j = "{";
-  j += "\"node\":" + json_str(self_);
-  j += ",\"mode\":" + json_str(mode_);
-  j += ",\"verdict\":" + json_str(reach_name(verdict_.state()));
-  j += ",\"ambassador\":" + (ambassador_.empty() ? std::string("null") : json_str(ambassador_));
-  j += ",\"relay_endpoint\":" + (relay_endpoint_.empty() ? std::string("null") : json_str(relay_endpoint_));
+  j += "\"node\":" + butter::json_string(self_);
+  j += ",\"mode\":" + butter::json_string(mode_);
+  j += ",\"verdict\":" + butter::json_string(reach_name(verdict_.state()));
+  j += ",\"ambassador\":" + (ambassador_.empty() ? std::string("null") : butter::json_string(ambassador_));
+  j += ",\"relay_endpoint\":" + (relay_endpoint_.empty() ? std::string("null") : butter::json_string(relay_endpoint_));
   j += ",\"moves\":" + std::to_string(moves_);
   j += ",\"serving\":" + std::string(serving() ? "true" : "false");
   j += ",\"clients\":[";
   bool first = true;
   for (const auto& [id, since] : clients_) {
-    j += (first ? "" : ",") + json_str(id);
+    j += (first ? "" : ",") + butter::json_string(id);
     first = false;
   }
   j += "],\"clients_served\":" + std::to_string(clients_.size());
@@ -178,7 +162,7 @@ std::string NatAmbassador::report_json() const {
   first = true;
   for (const auto& [id, st] : statuses_) {
     if (st.status.verdict != Reach::Public) continue;
-    j += (first ? "" : ",") + json_str(id);
+    j += (first ? "" : ",") + butter::json_string(id);
     first = false;
   }
   j += "]}";
@@ -201,10 +185,10 @@ void NatAmbassador::ping_route(const butter::HttpRequest& req, butter::HttpRespo
                       for (const auto& p : peers())
                         if (p.node_id == r.from()) via = p.remote_address;
                       shared->json("{\"ok\":" + std::string(r.ok() ? "true" : "false") +
-                                   ",\"answer\":" + json_str(r.ok() ? r.text() : std::string_view(r.error())) +
-                                   ",\"from\":" + json_str(r.from()) + ",\"via\":" + json_str(via) + "}");
+                                   ",\"answer\":" + butter::json_string(r.ok() ? r.text() : std::string_view(r.error())) +
+                                   ",\"from\":" + butter::json_string(r.from()) + ",\"via\":" + butter::json_string(via) + "}");
                     });
-  if (!st) shared->json("{\"ok\":false,\"answer\":" + json_str(st.message()) + ",\"from\":\"\",\"via\":\"\"}");
+  if (!st) shared->json("{\"ok\":false,\"answer\":" + butter::json_string(st.message()) + ",\"from\":\"\",\"via\":\"\"}");
 }
 
 }  // namespace butter::nat

@@ -8,22 +8,6 @@
 
 namespace butter::pcg {
 
-namespace {
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-}  // namespace
 
 std::string PcgStorage::list_json() const {
   std::string s = "{\"node\":\"" + to_hex(self_) + "\",\"replicas\":" + std::to_string(cfg_.r) +
@@ -41,7 +25,7 @@ std::string PcgStorage::list_json() const {
          ",\"leader\":\"" + (lead ? to_hex(*lead) : std::string()) + "\",\"members\":[";
     for (std::size_t i = 0; v && i < v->members.size(); ++i) s += (i ? ",\"" : "\"") + to_hex(v->members[i].id) + "\"";
     s += "],\"keywords\":[";
-    for (std::size_t i = 0; i < o.keywords.size(); ++i) s += (i ? ",\"" : "\"") + json_escape(o.keywords[i]) + "\"";
+    for (std::size_t i = 0; i < o.keywords.size(); ++i) s += (i ? "," : "") + butter::json_string(o.keywords[i]);
     s += "]}";
   }
   return s + "]}";

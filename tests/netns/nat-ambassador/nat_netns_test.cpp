@@ -95,29 +95,6 @@ struct Scene {
   }
 };
 
-// Any HTTP request from inside namespace `ns` (http_get_in_ns only GETs).
-HttpResult http_in_ns(const std::string& ns, const std::string& method, const std::string& url, const std::string& body,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
-  HttpResult result;
-  std::exception_ptr error;
-  std::thread worker([&] {
-    try {
-      std::string path = "/var/run/netns/" + ns;
-      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
-      int rc = ::setns(fd, CLONE_NEWNET);
-      int err = errno;
-      ::close(fd);
-      if (rc != 0) throw std::runtime_error("setns " + ns + ": " + std::strerror(err));
-      result = http_request_url(method, url, body, timeout);
-    } catch (...) {
-      error = std::current_exception();
-    }
-  });
-  worker.join();
-  if (error) std::rethrow_exception(error);
-  return result;
-}
 
 }  // namespace
 

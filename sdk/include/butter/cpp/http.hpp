@@ -14,6 +14,7 @@
 
 #include <butter/cpp/core.hpp>
 
+#include <map>
 #include <optional>
 
 namespace butter {
@@ -53,6 +54,69 @@ inline std::string percent_decode(std::string_view s, bool plus_is_space = true)
       }
     }
     out.push_back(plus_is_space && c == '+' ? ' ' : c);
+  }
+  return out;
+}
+
+// A JSON string literal, quotes included: `"`, `\` and control characters escaped, `<` as \u003c
+// so that the JSON is also safe inside an HTML page. UTF-8 passes through unchanged.
+inline std::string json_string(std::string_view s) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size() + 2);
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7F || c == '<') {
+          out += "\\u00";
+          out.push_back(digits[c >> 4]);
+          out.push_back(digits[c & 15]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+// A strict application/x-www-form-urlencoded body ("a=1&b=x%20y" -> {a: "1", b: "x y"}):
+// nullopt for a malformed or truncated escape or a repeated key, so that a form is never half read.
+inline std::optional<std::map<std::string, std::string>> parse_form(std::string_view body) {
+  auto decode = [](std::string_view in, std::string& out) {
+    out.clear();
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      if (in[i] == '+') {
+        out.push_back(' ');
+      } else if (in[i] == '%') {
+        if (i + 2 >= in.size()) return false;
+        const int hi = detail::hex_value(in[i + 1]), lo = detail::hex_value(in[i + 2]);
+        if (hi < 0 || lo < 0) return false;
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+      } else {
+        out.push_back(in[i]);
+      }
+    }
+    return true;
+  };
+  std::map<std::string, std::string> out;
+  while (!body.empty()) {
+    const std::size_t amp = body.find('&');
+    const std::string_view pair = body.substr(0, amp);
+    body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
+    if (pair.empty()) continue;
+    const std::size_t eq = pair.find('=');
+    std::string key, value;
+    if (!decode(pair.substr(0, eq), key)) return std::nullopt;
+    if (eq != std::string_view::npos && !decode(pair.substr(eq + 1), value)) return std::nullopt;
+    if (!out.emplace(std::move(key), std::move(value)).second) return std::nullopt;
   }
   return out;
 }
