@@ -89,6 +89,9 @@ struct NodeSpec {
   std::vector<std::string> plugin_path;
   std::vector<std::string> bootstrap;
   std::uint64_t max_frame_bytes = 16ull * 1024 * 1024;
+  // Inbound requests one connection may have unanswered at once; beyond it the node answers
+  // BUTTER_E_AGAIN at once (load shedding) instead of queueing without bound.
+  std::uint32_t max_inflight_requests = 1024;
   // DEBUGGING ONLY: connections carry plaintext, unauthenticated (TransportOptions::plaintext).
   // Peers must set it too, or connections fail. A warning is logged at start when set.
   bool insecure_plaintext = false;

@@ -10,9 +10,9 @@ namespace butter::host::manifest_detail {
 
 namespace {
 
-constexpr std::array<std::string_view, 10> kNodeKeys{
+constexpr std::array<std::string_view, 11> kNodeKeys{
     "name", "listen", "http", "memory_budget", "data_dir", "log_level", "plugin_path", "bootstrap", "max_frame_bytes",
-    "insecure_plaintext"};
+    "insecure_plaintext", "max_inflight_requests"};
 
 constexpr std::array<std::string_view, 7> kLogLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
 
@@ -102,6 +102,16 @@ void read_node_section(Reader& reader, const toml::table& table, NodeSpec& node)
       } else {
         node.max_frame_bytes = *bytes;
       }
+    }
+  }
+  if (const toml::node* v = table.get("max_inflight_requests")) {
+    const auto* n = v->as_integer();
+    if (!n) {
+      reader.error(*v, "node.max_inflight_requests: expected an integer");
+    } else if (n->get() < 1 || n->get() > 1000000) {
+      reader.error(*v, "node.max_inflight_requests: must be between 1 and 1000000, got " + std::to_string(n->get()));
+    } else {
+      node.max_inflight_requests = static_cast<std::uint32_t>(n->get());
     }
   }
   if (const toml::node* v = table.get("insecure_plaintext")) {

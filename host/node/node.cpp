@@ -165,6 +165,7 @@ Error Node::start_on_strand() {
   }
   topts.listen = spec.listen;
   topts.max_frame_bytes = spec.max_frame_bytes;
+  topts.max_inflight_requests_per_connection = spec.max_inflight_requests;
   TransportHandlers handlers;
   std::weak_ptr<NodeCore> weak = core_;
   handlers.on_message = [weak](const NodeId& from, const std::string& protocol, std::span<const std::uint8_t> payload) {

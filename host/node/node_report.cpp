@@ -42,6 +42,7 @@ nlohmann::json NodeCore::status_json() const {
                       {"bytes_out", st.bytes_out},
                       {"malformed_frames", st.malformed_frames},
                       {"auth_failures", st.auth_failures},
+                      {"requests_shed", st.requests_shed},
                       {"connections_opened", st.connections_opened},
                       {"connections_closed", st.connections_closed},
                       {"requests_timed_out", st.requests_timed_out},
@@ -71,6 +72,7 @@ std::string NodeCore::metrics_text() const {
     series("transport_bytes_out_total", "counter", static_cast<double>(st.bytes_out));
     series("transport_malformed_frames_total", "counter", static_cast<double>(st.malformed_frames));
     series("transport_auth_failures_total", "counter", static_cast<double>(st.auth_failures));
+    series("transport_requests_shed_total", "counter", static_cast<double>(st.requests_shed));
     series("transport_requests_timed_out_total", "counter", static_cast<double>(st.requests_timed_out));
     series("transport_backpressure_rejections_total", "counter", static_cast<double>(st.backpressure_rejections));
   }

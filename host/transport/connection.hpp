@@ -95,6 +95,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string scheme;
   // Inbound requests not yet answered: a ReplyToken is valid while its id is here.
   std::set<std::uint64_t> open_inbound_requests;
+  bool shedding_logged = false;  // the first shed request of this connection was logged
 
  private:
   struct Outgoing {

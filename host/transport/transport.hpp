@@ -71,6 +71,9 @@ struct TransportOptions {
   std::vector<std::string> listen;  // URIs to bind; port 0 picks a free port
   std::size_t max_frame_bytes = 16 * 1024 * 1024;
   std::size_t max_queued_bytes_per_connection = 32 * 1024 * 1024;
+  // Unanswered inbound requests per connection; the next one is answered BUTTER_E_AGAIN at once
+  // (Stats::requests_shed), so a peer that floods cannot grow this node's memory or starve others.
+  std::size_t max_inflight_requests_per_connection = 1024;
   std::chrono::milliseconds hello_timeout{5000};
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds idle_timeout{0};  // 0 = connections are kept
@@ -183,6 +186,8 @@ class Transport {
     // Connections closed because a handshake message or record failed authentication, or the
     // peer's HELLO named another node id than the key it proved it holds.
     std::uint64_t auth_failures = 0;
+    // Inbound requests answered BUTTER_E_AGAIN because their connection had too many unanswered.
+    std::uint64_t requests_shed = 0;
   };
   Stats stats() const;
 

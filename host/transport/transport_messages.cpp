@@ -88,6 +88,21 @@ void TransportImpl::connection_frame(Connection& c, const FrameView& f) {
   switch (f.type) {
     case FrameType::kRequest: {
       ReplyToken token{c.id(), f.request_id};
+      if (c.open_inbound_requests.size() >= opts_.max_inflight_requests_per_connection &&
+          !c.open_inbound_requests.count(f.request_id)) {
+        // Shed load from this peer only: answer at once, keep serving everyone else.
+        ++stats_.requests_shed;
+        if (!c.shedding_logged) {
+          c.shedding_logged = true;
+          spdlog::warn("{} {} has {} requests unanswered (max_inflight_requests); answering more with AGAIN",
+                       log_, c.remote_address(), c.open_inbound_requests.size());
+        }
+        c.open_inbound_requests.insert(f.request_id);
+        reply(token, BUTTER_E_AGAIN,
+              text_bytes("too many requests in flight on this connection (limit " +
+                         std::to_string(opts_.max_inflight_requests_per_connection) + ")"));
+        return;
+      }
       c.open_inbound_requests.insert(f.request_id);
       if (!handlers_.on_request) {
         reply(token, BUTTER_E_NOT_FOUND, text_bytes("no handler for protocol " + std::string(f.protocol)));

@@ -89,6 +89,11 @@ TEST_CASE("errors: sizes") {
         Lines{"m.toml:2:19: error: node.max_frame_bytes: must be between 1KiB and 1GiB, got 1023"});
   CHECK(errors_of("[node]\nmax_frame_bytes = \"1025MiB\"\n") ==
         Lines{"m.toml:2:19: error: node.max_frame_bytes: must be between 1KiB and 1GiB, got 1074790400"});
+  CHECK(errors_of("[node]\nmax_inflight_requests = 0\n") ==
+        Lines{"m.toml:2:25: error: node.max_inflight_requests: must be between 1 and 1000000, got 0"});
+  CHECK(errors_of("[node]\nmax_inflight_requests = \"many\"\n") ==
+        Lines{"m.toml:2:25: error: node.max_inflight_requests: expected an integer"});
+  CHECK(errors_of("[node]\nmax_inflight_requests = 64\n").empty());
 }
 
 TEST_CASE("errors: endpoints and the HTTP address") {

@@ -461,3 +461,28 @@ TEST_CASE("plaintext mode works only when both sides enable it", "[transport][se
   auto refused2 = c.wait_outcome(c.request(b.uri, "/echo/1", "mixed"));
   CHECK(refused2.status == BUTTER_E_UNAVAILABLE);
 }
+
+TEST_CASE("a peer with too many requests in flight is answered AGAIN and another peer is still served", "[transport]") {
+  IoThread t;
+  TestNode b(t.io, [](TransportOptions& o) { o.max_inflight_requests_per_connection = 4; }, hold_handler());
+  TestNode flooder(t.io), other(t.io);
+  connect(flooder, b);
+  connect(other, b);
+  std::vector<std::shared_ptr<Outcome>> held;
+  for (int i = 0; i < 4; ++i) held.push_back(flooder.request(b.id.hex(), "/slow/1", "x"));
+  REQUIRE(b.wait([](TestNode& n) { return n.held.size() == 4; }));
+  // The fifth is refused at once, not queued: the requester learns it should back off.
+  auto shed = flooder.wait_outcome(flooder.request(b.id.hex(), "/slow/1", "x"));
+  CHECK(shed.status == BUTTER_E_AGAIN);
+  CHECK_THAT(shed.payload, Catch::Contains("too many requests in flight"));
+  CHECK(b.on([&] { return b.transport->stats().requests_shed; }) == 1);
+  // Another peer's request still reaches the handler.
+  auto from_other = other.request(b.id.hex(), "/slow/1", "y");
+  REQUIRE(b.wait([](TestNode& n) { return n.held.size() == 5; }));
+  // Answering one of the flooder's frees a slot for it again.
+  b.on([&] { b.transport->reply(b.held[0], BUTTER_OK, bytes("done")); });
+  CHECK(flooder.wait_outcome(held[0]).status == BUTTER_OK);
+  flooder.request(b.id.hex(), "/slow/1", "z");
+  REQUIRE(b.wait([](TestNode& n) { return n.held.size() == 6; }));
+  CHECK(b.on([&] { return b.transport->stats().requests_shed; }) == 1);
+}
