@@ -2,6 +2,8 @@
 // (UTF-8, length, control characters) shared by the network, HTTP and terminal inputs.
 #pragma once
 
+#include <butter/wire.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,7 +29,7 @@ struct Message {
 // Why a text or a message is refused ("" = fine).
 std::string check_text(std::string_view text);
 std::string check_nick(std::string_view nick);
-bool valid_utf8(std::string_view s);
+using butter::wire::valid_utf8;  // sdk: butter/wire.hpp
 
 // u8 version, 16 bytes id, str16 author, str16 nick, u64 sent_unix_ms, str16 text, u8 hops_left
 std::vector<std::uint8_t> encode(const Message& m);

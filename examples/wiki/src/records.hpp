@@ -14,6 +14,8 @@
 // Formats (big-endian, butter/wire.hpp) are in README.md.
 #pragma once
 
+#include <butter/wire.hpp>
+
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -71,7 +73,7 @@ std::string check_text(std::string_view text);
 std::optional<std::vector<std::string>> parse_keywords(std::string_view text, std::string* why = nullptr);
 // Lowercased words of at least 2 bytes from a title or a query (ASCII punctuation splits words).
 std::vector<std::string> words(std::string_view text, std::size_t max_words);
-bool valid_utf8(std::string_view s);
+using butter::wire::valid_utf8;  // sdk: butter/wire.hpp
 
 std::string encode_version(const Version& v);
 std::optional<Version> decode_version(std::string_view bytes, std::string* why = nullptr);

@@ -1,0 +1,242 @@
+// Engine, continued: the group protocol's messages (heartbeats, views, recruits) and the block
+// transfers they start. Kept apart from engine.cpp (put, time, repair, queries) so that each file
+// holds one concern of the one engine.
+#include "engine.hpp"
+
+#include <algorithm>
+
+namespace butter::pcg {
+
+// --- block transfers ----------------------------------------------------------------------------
+
+bool Engine::pump(Transfer& t, const Manifest& m, const Hash& object, const std::vector<Hash>& sources,
+                  std::uint64_t now, Output& out) {
+  if (sources.empty()) return t.have_count == m.blocks.size();
+  bool ok = true;
+  for (std::uint32_t i = 0; i < m.blocks.size() && t.fetching.size() < cfg_.fetch_window; ++i) {
+    if (t.have[i] || t.fetching.count(i)) continue;
+    const auto& tried = t.tried[i];
+    std::optional<Hash> src;
+    // Spread blocks over sources: start at a different one for each block.
+    for (std::size_t k = 0; k < sources.size(); ++k) {
+      const Hash& s = sources[(i + k) % sources.size()];
+      if (!tried.count(s)) {
+        src = s;
+        break;
+      }
+    }
+    if (!src) {
+      ok = false;
+      continue;
+    }
+    t.fetching[i] = Fetch{*src, now + cfg_.request_timeout_ms};
+    Message f;
+    f.type = MsgType::Fetch;
+    f.object = object;
+    f.index = i;
+    send(out, *src, f);
+  }
+  return ok;
+}
+
+bool Engine::accept_block(Transfer& t, const Manifest& m, const Hash& from, const Message& msg) {
+  auto it = t.fetching.find(msg.index);
+  if (it == t.fetching.end() || it->second.from != from) return false;  // late or unasked: ignored
+  t.fetching.erase(it);
+  if (msg.status != BUTTER_OK) {
+    t.tried[msg.index].insert(from);
+    return false;
+  }
+  if (!verify_block(m, msg.index, msg.data)) {
+    ++stats_.bad_blocks;
+    t.tried[msg.index].insert(from);
+    return false;
+  }
+  t.blocks[msg.index] = msg.data;
+  t.have[msg.index] = true;
+  ++t.have_count;
+  return true;
+}
+
+// --- messages -----------------------------------------------------------------------------------
+
+void Engine::on_message(const Hash& from, std::span<const std::uint8_t> bytes, std::uint64_t now, Output& out) {
+  std::string why;
+  auto m = decode(bytes, why);
+  if (!m) {
+    ++stats_.bad_messages;
+    return;
+  }
+  ++stats_.received[static_cast<std::size_t>(m->type)];
+  if (from == self_) return;
+  switch (m->type) {
+    case MsgType::Heartbeat: on_heartbeat(from, *m, now, out); break;
+    case MsgType::ViewUpdate: on_view(from, m->object, m->view, std::nullopt, now, out); break;
+    case MsgType::Recruit: on_recruit(from, *m, now, out); break;
+    case MsgType::RecruitAck: on_recruit_ack(from, *m, now); break;
+    case MsgType::Fetch: on_fetch(from, *m, out); break;
+    case MsgType::Block: on_block(from, *m, now, out); break;
+    case MsgType::Locate: on_locate(from, *m, out); break;
+    case MsgType::Located: on_located(from, *m, now, out); break;
+    case MsgType::Have: on_have(from, *m, now, out); break;
+  }
+}
+
+void Engine::on_heartbeat(const Hash& from, const Message& m, std::uint64_t now, Output& out) {
+  for (const auto& e : m.entries) on_view(from, e.object, e.view, e.complete, now, out);
+}
+
+void Engine::on_view(const Hash& from, const Hash& object, const View& v, std::optional<bool> complete,
+                     std::uint64_t now, Output& out) {
+  Group* g = group(object);
+  if (!g) {
+    ++stats_.non_member_messages;  // a group this node is not in (any more)
+    return;
+  }
+  if (!g->view.contains(from)) {
+    // Refused: not a member of the group as this node knows it. If the sender is behind, tell it
+    // the current view (a node that restarted after being replaced learns it is out).
+    ++stats_.non_member_messages;
+    if (g->view.contains(self_) && outranks(g->view, v)) {
+      Message vm;
+      vm.type = MsgType::ViewUpdate;
+      vm.object = object;
+      vm.view = g->view;
+      send(out, from, vm);
+    }
+    return;
+  }
+  g->heard[from] = now;
+  if (complete) {
+    if (*complete) {
+      g->complete_members.insert(from);
+    } else {
+      g->complete_members.erase(from);
+    }
+  }
+  adopt(*g, v, now, out);
+}
+
+void Engine::on_recruit(const Hash& from, Message& m, std::uint64_t now, Output& out) {
+  Message ack;
+  ack.type = MsgType::RecruitAck;
+  ack.object = m.object;
+  ack.number = m.view.version;
+  if (!m.view.contains(self_) || !m.view.contains(from)) {
+    ++stats_.bad_messages;
+    ack.status = BUTTER_E_INVALID;
+    ack.reason = "recruit view must name the recruit and the leader";
+    send(out, from, ack);
+    return;
+  }
+  if (Group* g = group(m.object)) {
+    g->heard[from] = now;
+    adopt(*g, m.view, now, out);
+    ack.status = BUTTER_OK;
+    send(out, from, ack);
+    return;
+  }
+  std::string why;
+  auto man = verify_manifest(m.object, m.manifest, why);
+  if (!man) {
+    ++stats_.bad_messages;
+    ack.status = BUTTER_E_INVALID;
+    ack.reason = why;
+    send(out, from, ack);
+    return;
+  }
+  const std::uint64_t cost = man->size + m.manifest.size();
+  if (!budget_.reserve(cost, why)) {
+    ++stats_.recruits_declined;
+    ack.status = BUTTER_E_NOMEM;
+    ack.reason = why;
+    send(out, from, ack);
+    return;
+  }
+  Group g;
+  g.id = m.object;
+  g.manifest = std::move(*man);
+  g.manifest_bytes = std::move(m.manifest);
+  g.reserved = cost;
+  g.view = m.view;
+  learn(g.view);
+  for (const auto& mem : g.view.members) {
+    g.heard[mem.id] = now;
+    g.joined[mem.id] = now;
+  }
+  const std::size_t n = g.manifest.blocks.size();
+  g.data.blocks.assign(n, {});
+  g.data.have.assign(n, false);
+  g.next_repair = now + cfg_.heartbeat_ms;  // let the leader's view settle before leading
+  auto [it, inserted] = groups_.emplace(g.id, std::move(g));
+  ack.status = BUTTER_OK;
+  send(out, from, ack);
+  out.events.push_back(Event{EventKind::ViewChanged, 0, BUTTER_OK, it->first, 0, {}, {}});
+  Group& gr = it->second;
+  gr.complete_members.insert(from);  // the leader recruits only with a source; it is the likely one
+  if (n == 0) {
+    became_complete(gr, out);
+  } else {
+    pump(gr.data, gr.manifest, gr.id, group_sources(gr), now, out);
+  }
+}
+
+void Engine::on_recruit_ack(const Hash& from, const Message& m, std::uint64_t now) {
+  Group* g = group(m.object);
+  if (!g) return;
+  auto it = g->recruited.find(from);
+  if (it == g->recruited.end()) return;  // not ours, or already timed out
+  g->recruited.erase(it);
+  g->heard[from] = now;
+  if (m.status != BUTTER_OK) {
+    ++stats_.recruit_refused;
+    g->refused.insert(from);
+    cooldown_[from] = now + cfg_.refuse_cooldown_ms;
+    g->next_repair = now;  // recruit someone else at once
+  }
+}
+
+void Engine::on_fetch(const Hash& from, const Message& m, Output& out) {
+  Message b;
+  b.type = MsgType::Block;
+  b.object = m.object;
+  b.index = m.index;
+  Group* g = group(m.object);
+  if (g && m.index < g->data.have.size() && g->data.have[m.index]) {
+    b.status = BUTTER_OK;
+    b.data = g->data.blocks[m.index];
+  } else {
+    b.status = BUTTER_E_NOT_FOUND;
+  }
+  send(out, from, b);
+}
+
+void Engine::on_block(const Hash& from, Message& m, std::uint64_t now, Output& out) {
+  if (Group* g = group(m.object); g && !g->complete) {
+    if (g->data.fetching.count(m.index)) {
+      if (accept_block(g->data, g->manifest, from, m)) {
+        if (g->data.have_count == g->manifest.blocks.size()) {
+          became_complete(*g, out);
+          return;
+        }
+      }
+      pump(g->data, g->manifest, g->id, group_sources(*g), now, out);
+      return;
+    }
+  }
+  for (auto& [ticket, gt] : getters_) {
+    if (gt.id == m.object && gt.located && gt.data.fetching.count(m.index)) {
+      if (gt.data.fetching[m.index].from != from) continue;
+      accept_block(gt.data, gt.manifest, from, m);
+      getter_step(gt, now, out);
+      return;
+    }
+  }
+  // A late answer to a fetch that timed out, or one nobody asked for: ignored. A block that
+  // does not match its hash is counted even then.
+  if (m.status == BUTTER_OK) {
+    if (Group* g = group(m.object); g && !verify_block(g->manifest, m.index, m.data)) ++stats_.bad_blocks;
+  }
+}
+
+}  // namespace butter::pcg
