@@ -171,6 +171,8 @@ void KnownHosts::admit(const HostEntry& h) {
     case Admission::Updated:
       publish(BUTTER_PEERS_TOPIC_UPDATED, h.id);
       break;
+    case Admission::Refreshed:
+      break;
     case Admission::Replaced:
       admitted_.add();
       replaced_.add();

@@ -54,8 +54,17 @@ std::string QualityCache::eviction_victim(const Means& m, int crowded_class) con
 
 AdmitResult QualityCache::admit(const HostEntry& candidate) {
   if (auto it = hosts_.find(candidate.id); it != hosts_.end()) {
-    it->second = candidate;
-    return {Admission::Updated, std::nullopt};
+    HostEntry& member = it->second;
+    const int class_before = class_of(candidate.id);
+    const bool news = (!candidate.endpoints.empty() && candidate.endpoints != member.endpoints) ||
+                      candidate.quality.free_storage != member.quality.free_storage ||
+                      candidate.quality.hosts_known != member.quality.hosts_known;
+    std::vector<std::string> endpoints =
+        candidate.endpoints.empty() ? std::move(member.endpoints) : candidate.endpoints;
+    member = candidate;
+    member.endpoints = std::move(endpoints);
+    const bool moved = class_of(candidate.id) != class_before;
+    return {(news || moved) ? Admission::Updated : Admission::Refreshed, std::nullopt};
   }
   if (hosts_.size() < capacity_) {
     hosts_.emplace(candidate.id, candidate);

@@ -54,7 +54,10 @@ struct Means {
 
 int quality_class(const Quality& q, const Means& m);
 
-enum class Admission { Added, Updated, Replaced, Refused };
+// Updated: a member was seen again and something a subscriber acts on changed (its endpoints,
+// free storage, hosts known, or its class). Refreshed: seen again, nothing of that changed (its
+// uptime grows on every probe, which alone is not news).
+enum class Admission { Added, Updated, Refreshed, Replaced, Refused };
 
 struct AdmitResult {
   Admission outcome = Admission::Refused;
@@ -69,7 +72,8 @@ class QualityCache {
   void set_capacity(std::size_t c);  // shrinking evicts by the same rule until it fits
   std::size_t size() const { return hosts_.size(); }
 
-  // Adds a host whose quality is known, or updates it when already a member.
+  // Adds a host whose quality is known, or updates it when already a member. A member's known
+  // endpoints are kept when the candidate brings none (a quality request may carry none).
   AdmitResult admit(const HostEntry& candidate);
   bool remove(const std::string& id);
   const HostEntry* find(const std::string& id) const;

@@ -182,3 +182,39 @@ TEST_CASE("a sample spans the classes before repeating one") {
   CHECK(classes.size() == 3);
   CHECK(c.sample(100, rng).size() == 5);
 }
+
+TEST_CASE("a member seen again with nothing new is refreshed and not reported as updated") {
+  QualityCache c(4);
+  HostEntry a = host(1, 5, 5, 5);
+  a.endpoints = {"tcp://198.18.0.11:7000"};
+  REQUIRE(c.admit(a).outcome == Admission::Added);
+  REQUIRE(c.admit(host(2, 100, 5, 5)).outcome == Admission::Added);  // keeps host 1 below the mean uptime
+
+  HostEntry again = a;
+  again.quality.uptime_s = 6;  // uptime grows on every probe: alone it is no news
+  CHECK(c.admit(again).outcome == Admission::Refreshed);
+  CHECK(c.find(id(1))->quality.uptime_s == 6);
+
+  again.quality.free_storage = 7;
+  CHECK(c.admit(again).outcome == Admission::Updated);
+
+  again.endpoints = {"tcp://198.18.0.11:7001"};
+  CHECK(c.admit(again).outcome == Admission::Updated);
+  CHECK(c.find(id(1))->endpoints == std::vector<std::string>{"tcp://198.18.0.11:7001"});
+
+  // An uptime change that moves the host to another class is news.
+  HostEntry up = again;
+  up.quality.uptime_s = 200;
+  CHECK(c.admit(up).outcome == Admission::Updated);
+  CHECK(c.class_of(id(1)) != c.class_of(id(2)));
+}
+
+TEST_CASE("a member seen again without endpoints keeps the endpoints it had") {
+  QualityCache c(4);
+  HostEntry a = host(1, 5, 5, 5);
+  a.endpoints = {"tcp://198.18.0.11:7000", "tcp://[::1]:7000"};
+  REQUIRE(c.admit(a).outcome == Admission::Added);
+  HostEntry bare = host(1, 5, 5, 5);  // a quality request that carried no endpoints
+  CHECK(c.admit(bare).outcome == Admission::Refreshed);
+  CHECK(c.find(id(1))->endpoints == a.endpoints);
+}
