@@ -4,8 +4,10 @@
 // of the host through SO_REUSEADDR) that hears PINGs and ANNOUNCEs, and one on a private
 // ephemeral port that sends them and hears the unicast PONGs — a unicast datagram to a shared
 // port would reach only one of the nodes of a host. What is heard goes to the known-host cache
-// (butter.peers/1). See schedule.hpp for when we ping and answer, beacon.hpp for the datagram.
+// (butter.peers/1). See schedule.hpp for when we ping and answer, beacon.hpp for the datagram,
+// datagram_budget.hpp for how many datagrams are processed at all.
 #include "beacon.hpp"
+#include "datagram_budget.hpp"
 #include "schedule.hpp"
 
 #include <butter/iface/peers.h>
@@ -31,14 +33,28 @@ class Discovery : public butter::Plugin {
     double answers = config().get_float("answers_per_s", 20);
     std::int64_t quiet = config().get_int("quiet_ms", 1000);
     loop_ = config().get_bool("loopback", true);
+    double per_s = config().get_float("max_datagrams_per_second", 200);
+    double per_sender = config().get_float("max_datagrams_per_second_per_sender", 20);
+    std::int64_t senders = config().get_int("max_datagram_senders", 1024);
     if (port <= 0 || port > 65535) throw butter::Error(BUTTER_E_INVALID, "port must be in 1..65535");
     if (ttl < 1 || ttl > 255) throw butter::Error(BUTTER_E_INVALID, "ttl must be in 1..255");
     if (fast <= 0 || slow < fast) throw butter::Error(BUTTER_E_INVALID, "need 0 < fast_ms <= slow_ms");
     if (answers <= 0 || quiet <= 0) throw butter::Error(BUTTER_E_INVALID, "answers_per_s and quiet_ms must be > 0");
+    if (!(per_s > 0) || per_s > 1e6) throw butter::Error(BUTTER_E_INVALID, "max_datagrams_per_second must be in (0, 1000000]");
+    if (!(per_sender > 0) || per_sender > per_s)
+      throw butter::Error(BUTTER_E_INVALID, "max_datagrams_per_second_per_sender must be > 0 and <= max_datagrams_per_second");
+    if (senders < 1 || senders > 1000000) throw butter::Error(BUTTER_E_INVALID, "max_datagram_senders must be in 1..1000000");
     port_ = static_cast<std::uint16_t>(port);
     ttl_ = static_cast<int>(ttl);
     schedule_.emplace(static_cast<std::uint64_t>(fast), static_cast<std::uint64_t>(slow));
     policy_.emplace(answers, static_cast<std::uint64_t>(quiet));
+    BudgetLimits limits;
+    limits.per_second = per_s;
+    limits.burst = 2 * per_s;  // two seconds' worth: a crowd joining at once, then the rate
+    limits.per_sender_per_second = per_sender;
+    limits.per_sender_burst = 2 * per_sender;
+    limits.max_senders = static_cast<std::size_t>(senders);
+    budget_.emplace(limits);
   }
 
   void start() override {
@@ -119,13 +135,39 @@ class Discovery : public butter::Plugin {
   void ping() {
     send(own_beacon(BeaconKind::Ping), group_, port_);
     pings_.add();
+    senders_.set(static_cast<double>(budget_->senders()));
     std::uint64_t delay = schedule_->next_delay(peers_known());
     ping_timer_ = after(std::chrono::milliseconds(delay), [this] { ping(); });
+  }
+
+  // The cheap path: every datagram is charged to its source address and to the node's budget
+  // before anything else is done with it.
+  bool within_budget(const butter::Datagram& d) {
+    auto now_ms = static_cast<std::uint64_t>(now().count());
+    Shed shed = budget_->admit(d.from_address, now_ms);
+    if (shed == Shed::Sender) shed_sender_.add();
+    if (shed == Shed::Global) shed_budget_.add();
+    if (auto r = budget_->report(now_ms)) {
+      const BudgetLimits& l = budget_->limits();
+      if (r->first) {
+        log().warn("shedding datagrams from {}: {} (max_datagrams_per_second{} = {}); further shedding is "
+                   "summarised every {} s",
+                   r->top_sender, r->by_sender ? "over its own rate" : "the node's budget is spent",
+                   r->by_sender ? "_per_sender" : "", r->by_sender ? l.per_sender_per_second : l.per_second,
+                   l.report_ms / 1000);
+      } else {
+        log().warn("shed {} datagrams in the last {} ms ({} over a sender's rate, {} over the node's budget); most from {} ({})",
+                   r->by_sender + r->by_budget, r->since_ms, r->by_sender, r->by_budget, r->top_sender, r->top_count);
+      }
+      senders_.set(static_cast<double>(budget_->senders()));
+    }
+    return shed == Shed::None;
   }
 
   void heard(const butter::Datagram& d) {
     received_.add();
     bytes_received_.add(d.data.size());
+    if (!within_budget(d)) return;
     std::string why;
     auto b = decode_beacon(d.data.data(), d.data.size(), why);
     if (!b) {
@@ -170,6 +212,7 @@ class Discovery : public butter::Plugin {
   bool loop_ = true;
   std::optional<PingSchedule> schedule_;
   std::optional<AnswerPolicy> policy_;
+  std::optional<DatagramBudget> budget_;
   butter::DatagramSocket group_socket_, own_socket_;
   butter::Timer ping_timer_;
   butter::Subscription isolated_sub_;
@@ -182,6 +225,9 @@ class Discovery : public butter::Plugin {
   butter::Counter send_errors_ = metrics().counter("discovery_send_errors_total");
   butter::Counter bytes_sent_ = metrics().counter("discovery_bytes_sent_total");
   butter::Counter bytes_received_ = metrics().counter("discovery_bytes_received_total");
+  butter::Counter shed_sender_ = metrics().counter("discovery_datagrams_shed_sender_total");
+  butter::Counter shed_budget_ = metrics().counter("discovery_datagrams_shed_budget_total");
+  butter::Gauge senders_ = metrics().gauge("discovery_datagram_senders");
 };
 
 }  // namespace
@@ -205,4 +251,7 @@ BUTTER_PLUGIN(butter::discovery::Discovery,
                       {"answers_per_s", butter::ConfigType::Float, false, "unicast answers per second before one multicast announce replaces them (default 20)"},
                       {"quiet_ms", butter::ConfigType::Int, false, "a sender is answered at most once per this period (default 1000)"},
                       {"loopback", butter::ConfigType::Bool, false, "receive multicast from this host (several nodes per host; default true)"},
+                      {"max_datagrams_per_second", butter::ConfigType::Float, false, "datagrams processed per second from all senders together, burst twice that; the rest are shed (default 200)"},
+                      {"max_datagrams_per_second_per_sender", butter::ConfigType::Float, false, "datagrams processed per second from one source address, burst twice that (default 20)"},
+                      {"max_datagram_senders", butter::ConfigType::Int, false, "source addresses whose rate is tracked at once; the least recent is forgotten (default 1024)"},
                   }});

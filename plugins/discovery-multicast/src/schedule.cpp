@@ -44,16 +44,20 @@ Answer AnswerPolicy::on_ping(const std::string& sender, bool sender_cold, bool s
     return Answer::None;
   }
   refill(now_ms);
-  last_answered_[sender] = now_ms;
   if (tokens_ >= 1.0) {
     tokens_ -= 1.0;
+    last_answered_[sender] = now_ms;
     return Answer::Unicast;
   }
   if (!announced_ || now_ms - last_announce_ >= quiet_ms_) {
     announced_ = true;
     last_announce_ = now_ms;
+    last_answered_[sender] = now_ms;
     return Answer::Announce;
   }
+  // Not answered at all (no token, and this period's ANNOUNCE went out before it asked, so it
+  // may not have heard it): not marked as answered, so its next ping is considered again as soon
+  // as a token or the next ANNOUNCE period comes.
   ++suppressed_;
   return Answer::None;
 }

@@ -7,7 +7,8 @@
 // to fast at once.
 //
 // AnswerPolicy: a PING is answered by unicast PONG only when the asker is cold (knows nobody) or
-// is new to us; each sender is answered at most once per quiet period; and unicast answers are
+// is new to us; each sender that was answered is answered at most once per quiet period (a sender
+// that got nothing may be answered at its next ping); and unicast answers are
 // bounded by a token bucket. When the bucket is empty — a crowd joining at once — one multicast
 // ANNOUNCE (not answered by anybody) replaces all the unicast answers for that period, so N
 // joiners cost O(N) datagrams rather than O(N^2).

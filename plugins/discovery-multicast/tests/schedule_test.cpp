@@ -58,3 +58,15 @@ TEST_CASE("a crowd of joiners costs a bounded number of answers") {
   CHECK(announce == 1);
   CHECK(p.suppressed() == 989);
 }
+
+TEST_CASE("a sender that got no answer is not silenced for the quiet period") {
+  AnswerPolicy p(1, 1000);  // one token per second
+  CHECK(p.on_ping("a", true, false, 0) == Answer::Unicast);
+  CHECK(p.on_ping("b", true, false, 0) == Answer::Announce);
+  CHECK(p.on_ping("c", true, false, 10) == Answer::None);  // joined after the announce, no token left
+  // a and b were answered: still quiet for them.
+  CHECK(p.on_ping("a", true, false, 900) == Answer::None);
+  CHECK(p.on_ping("b", true, false, 900) == Answer::None);
+  // c pings again once a token is back, within quiet_ms of its first ping: it is answered now.
+  CHECK(p.on_ping("c", true, false, 1010) == Answer::Unicast);
+}

@@ -1,5 +1,6 @@
 // Multicast discovery and the known-host cache over loopback: several nodes in one process find
 // each other with no address configured, and bad datagrams are counted, not fatal.
+#include "loopback_lan.hpp"
 #include "support/test_node.hpp"
 
 #include <boost/asio.hpp>
@@ -12,18 +13,6 @@ using namespace butter::test;
 
 namespace {
 
-// A port of its own per test run, so that parallel tests do not hear each other.
-std::uint16_t fresh_port() {
-  std::random_device rd;
-  return static_cast<std::uint16_t>(20000 + rd() % 20000);
-}
-
-std::string lan_plugins(std::uint16_t port, const std::string& kh_extra = "") {
-  return plugin_table("peers", "butter.knownhosts.quality", "refresh_ms = 200\ntimeout_ms = 500\n" + kh_extra) +
-         plugin_table("discovery", "butter.discovery.multicast",
-                      "interface = \"127.0.0.1\"\nport = " + std::to_string(port) + "\nfast_ms = 50\nslow_ms = 2000");
-}
-
 void send_udp(std::uint16_t port, const std::string& bytes) {
   boost::asio::io_context io;
   boost::asio::ip::udp::socket s(io, boost::asio::ip::udp::endpoint(boost::asio::ip::udp::v4(), 0));
@@ -33,10 +22,10 @@ void send_udp(std::uint16_t port, const std::string& bytes) {
 
 }  // namespace
 
-TEST_CASE("five nodes in one process all find each other by multicast") {
+TEST_CASE("five nodes in one process all find each other by multicast and fill their knownhosts-quality caches") {
   host::Runtime rt(2);
   host::PluginRegistry registry;
-  auto port = fresh_port();
+  auto port = fresh_discovery_port();
   std::vector<std::unique_ptr<TestNode>> nodes;
   for (int i = 0; i < 5; ++i) {
     nodes.push_back(std::make_unique<TestNode>(rt, registry, loopback_manifest("n" + std::to_string(i), lan_plugins(port))));
@@ -55,7 +44,7 @@ TEST_CASE("five nodes in one process all find each other by multicast") {
 TEST_CASE("malformed datagrams on the discovery port are counted and ignored") {
   host::Runtime rt(2);
   host::PluginRegistry registry;
-  auto port = fresh_port();
+  auto port = fresh_discovery_port();
   TestNode a(rt, registry, loopback_manifest("a", lan_plugins(port)));
   send_udp(port, "garbage");
   send_udp(port, std::string("BUTR\x01\x01\x00", 7));
@@ -67,10 +56,10 @@ TEST_CASE("malformed datagrams on the discovery port are counted and ignored") {
                    std::chrono::seconds(10)));
 }
 
-TEST_CASE("a stopped node is evicted from the others' caches") {
+TEST_CASE("a stopped node is evicted from the others' knownhosts-quality caches") {
   host::Runtime rt(2);
   host::PluginRegistry registry;
-  auto port = fresh_port();
+  auto port = fresh_discovery_port();
   TestNode a(rt, registry, loopback_manifest("a", lan_plugins(port, "max_failures = 2")));
   auto b = std::make_unique<TestNode>(rt, registry, loopback_manifest("b", lan_plugins(port)));
   REQUIRE(wait_until([&] { return a.counter("peers", "knownhosts_hosts") == 1; }, std::chrono::seconds(10)));
@@ -82,7 +71,7 @@ TEST_CASE("a stopped node is evicted from the others' caches") {
 TEST_CASE("the discovery plugins run on nodes without an HTTP endpoint") {
   host::Runtime rt(2);
   host::PluginRegistry registry;
-  auto port = fresh_port();
+  auto port = fresh_discovery_port();
   auto no_http = [&](const std::string& name) {
     return "[node]\nname = \"" + name + "\"\nlisten = [\"tcp://127.0.0.1:0\"]\nhttp = \"\"\n" + lan_plugins(port);
   };

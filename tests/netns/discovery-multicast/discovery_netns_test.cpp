@@ -65,7 +65,7 @@ double metric(const HostNode& n, const std::string& line_prefix) {
 
 }  // namespace
 
-TEST_CASE("ten hosts on one LAN all know each other") {
+TEST_CASE("ten hosts on one LAN all know each other through discovery-multicast and knownhosts-quality") {
   BUTTER_REQUIRE_NETNS();
   NetnsBed bed({.hosts = 10});
   std::vector<HostNode> nodes;
@@ -104,7 +104,7 @@ TEST_CASE("a host on another segment is not found by multicast") {
   CHECK(known_ids(far).empty());
 }
 
-TEST_CASE("a killed host is evicted from the others' caches") {
+TEST_CASE("a killed host is evicted from the others' knownhosts-quality caches") {
   BUTTER_REQUIRE_NETNS();
   NetnsBed bed({.hosts = 4});
   std::vector<HostNode> nodes;
@@ -127,7 +127,7 @@ TEST_CASE("a killed host is evicted from the others' caches") {
   CHECK(evicted);
 }
 
-TEST_CASE("with capacity smaller than the LAN every cache holds a diverse mix") {
+TEST_CASE("with capacity smaller than the LAN every knownhosts-quality cache holds a diverse mix") {
   BUTTER_REQUIRE_NETNS();
   constexpr int kWaves = 3, kPerWave = 4, kCapacity = 4;
   NetnsBed bed({.hosts = kWaves * kPerWave});
