@@ -92,6 +92,14 @@ struct NodeSpec {
   // Inbound requests one connection may have unanswered at once; beyond it the node answers
   // BUTTER_E_AGAIN at once (load shedding) instead of queueing without bound.
   std::uint32_t max_inflight_requests = 1024;
+  // Outgoing bytes queued per connection; beyond it sending returns BUTTER_E_AGAIN (backpressure).
+  std::uint64_t max_queued_bytes_per_connection = 32ull * 1024 * 1024;
+  // Connection limits, see TransportOptions: beyond them a connection is closed with a logged
+  // reason (an inbound one before any crypto where possible) and the others are unaffected.
+  std::uint32_t max_connections = 1024;            // open connections, in handshake included
+  std::uint32_t max_connections_per_peer = 4;      // up connections to one node id
+  std::uint32_t max_handshakes_per_address = 32;   // inbound connections in handshake from one IP
+  std::uint32_t max_handshakes_per_second = 256;   // inbound handshakes started (token bucket)
   // DEBUGGING ONLY: connections carry plaintext, unauthenticated (TransportOptions::plaintext).
   // Peers must set it too, or connections fail. A warning is logged at start when set.
   bool insecure_plaintext = false;

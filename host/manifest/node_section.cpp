@@ -10,14 +10,35 @@ namespace butter::host::manifest_detail {
 
 namespace {
 
-constexpr std::array<std::string_view, 11> kNodeKeys{
+constexpr std::array<std::string_view, 17> kNodeKeys{
     "name", "listen", "http", "memory_budget", "data_dir", "log_level", "plugin_path", "bootstrap", "max_frame_bytes",
-    "insecure_plaintext", "max_inflight_requests"};
+    "insecure_plaintext", "max_inflight_requests", "max_queued_bytes_per_connection", "max_connections",
+    "max_connections_per_peer", "max_handshakes_per_address", "max_handshakes_per_second"};
 
 constexpr std::array<std::string_view, 7> kLogLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
 
 constexpr std::uint64_t kMinFrameBytes = 1024;
 constexpr std::uint64_t kMaxFrameBytes = 1024ull * 1024 * 1024;
+constexpr std::uint64_t kMinQueuedBytes = 64ull * 1024;
+constexpr std::uint64_t kMaxQueuedBytes = 16ull * 1024 * 1024 * 1024;
+
+// An integer key of [node] within [min, max]; errors name the key and the range.
+template <class T>
+void read_count(Reader& reader, const toml::table& table, std::string_view key, std::int64_t min, std::int64_t max,
+                T& out) {
+  const toml::node* v = table.get(key);
+  if (!v) return;
+  const std::string path = "node." + std::string(key);
+  const auto* n = v->as_integer();
+  if (!n) {
+    reader.error(*v, path + ": expected an integer");
+  } else if (n->get() < min || n->get() > max) {
+    reader.error(*v, path + ": must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+                         std::to_string(n->get()));
+  } else {
+    out = static_cast<T>(n->get());
+  }
+}
 
 // Checks each entry of an endpoint list (already known to be strings) at its own position.
 bool check_endpoints(Reader& reader, const toml::node& node, std::string_view path,
@@ -104,16 +125,22 @@ void read_node_section(Reader& reader, const toml::table& table, NodeSpec& node)
       }
     }
   }
-  if (const toml::node* v = table.get("max_inflight_requests")) {
-    const auto* n = v->as_integer();
-    if (!n) {
-      reader.error(*v, "node.max_inflight_requests: expected an integer");
-    } else if (n->get() < 1 || n->get() > 1000000) {
-      reader.error(*v, "node.max_inflight_requests: must be between 1 and 1000000, got " + std::to_string(n->get()));
-    } else {
-      node.max_inflight_requests = static_cast<std::uint32_t>(n->get());
+  if (const toml::node* v = table.get("max_queued_bytes_per_connection")) {
+    if (auto bytes = reader.byte_size(*v, "node.max_queued_bytes_per_connection")) {
+      if (*bytes < kMinQueuedBytes || *bytes > kMaxQueuedBytes) {
+        reader.error(*v, "node.max_queued_bytes_per_connection: must be between 64KiB and 16GiB, got " +
+                             std::to_string(*bytes));
+      } else {
+        node.max_queued_bytes_per_connection = *bytes;
+      }
     }
   }
+  read_count(reader, table, "max_inflight_requests", 1, 1000000, node.max_inflight_requests);
+  read_count(reader, table, "max_connections", 1, 1000000, node.max_connections);
+  // Below 2, two nodes dialling each other at once could each refuse the other's connection.
+  read_count(reader, table, "max_connections_per_peer", 2, 1024, node.max_connections_per_peer);
+  read_count(reader, table, "max_handshakes_per_address", 1, 1000000, node.max_handshakes_per_address);
+  read_count(reader, table, "max_handshakes_per_second", 1, 1000000, node.max_handshakes_per_second);
   if (const toml::node* v = table.get("insecure_plaintext")) {
     if (auto b = reader.boolean(*v, "node.insecure_plaintext")) node.insecure_plaintext = *b;
   }

@@ -166,6 +166,11 @@ Error Node::start_on_strand() {
   topts.listen = spec.listen;
   topts.max_frame_bytes = spec.max_frame_bytes;
   topts.max_inflight_requests_per_connection = spec.max_inflight_requests;
+  topts.max_queued_bytes_per_connection = static_cast<std::size_t>(spec.max_queued_bytes_per_connection);
+  topts.max_connections = spec.max_connections;
+  topts.max_connections_per_peer = spec.max_connections_per_peer;
+  topts.max_handshakes_per_address = spec.max_handshakes_per_address;
+  topts.max_handshakes_per_second = spec.max_handshakes_per_second;
   TransportHandlers handlers;
   std::weak_ptr<NodeCore> weak = core_;
   handlers.on_message = [weak](const NodeId& from, const std::string& protocol, std::span<const std::uint8_t> payload) {

@@ -43,6 +43,12 @@ nlohmann::json NodeCore::status_json() const {
                       {"malformed_frames", st.malformed_frames},
                       {"auth_failures", st.auth_failures},
                       {"requests_shed", st.requests_shed},
+                      {"connections_refused", st.connections_refused},
+                      {"connections_refused_by",
+                       {{"max_connections", st.refused_max_connections},
+                        {"per_peer", st.refused_per_peer},
+                        {"per_address", st.refused_per_address},
+                        {"handshake_rate", st.refused_handshake_rate}}},
                       {"connections_opened", st.connections_opened},
                       {"connections_closed", st.connections_closed},
                       {"requests_timed_out", st.requests_timed_out},
@@ -73,6 +79,17 @@ std::string NodeCore::metrics_text() const {
     series("transport_malformed_frames_total", "counter", static_cast<double>(st.malformed_frames));
     series("transport_auth_failures_total", "counter", static_cast<double>(st.auth_failures));
     series("transport_requests_shed_total", "counter", static_cast<double>(st.requests_shed));
+    // One series per limit (sum them for the total), as butter_transport_connections_refused_total{reason=...}.
+    out += "# TYPE butter_transport_connections_refused_total counter\n";
+    const std::pair<const char*, std::uint64_t> refused[] = {{"max_connections", st.refused_max_connections},
+                                                             {"per_peer", st.refused_per_peer},
+                                                             {"per_address", st.refused_per_address},
+                                                             {"handshake_rate", st.refused_handshake_rate}};
+    for (const auto& [reason, count] : refused) {
+      std::snprintf(line, sizeof line, "butter_transport_connections_refused_total{node=\"%s\",reason=\"%s\"} %llu\n",
+                    node.c_str(), reason, static_cast<unsigned long long>(count));
+      out += line;
+    }
     series("transport_requests_timed_out_total", "counter", static_cast<double>(st.requests_timed_out));
     series("transport_backpressure_rejections_total", "counter", static_cast<double>(st.backpressure_rejections));
   }

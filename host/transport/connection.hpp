@@ -96,6 +96,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Inbound requests not yet answered: a ReplyToken is valid while its id is here.
   std::set<std::uint64_t> open_inbound_requests;
   bool shedding_logged = false;  // the first shed request of this connection was logged
+  // An inbound connection counted by ConnectionLimits as in handshake (from handshake_address, ""
+  // for a relayed stream) until the owner releases it.
+  bool handshake_counted = false;
+  std::string handshake_address;
 
  private:
   struct Outgoing {

@@ -11,7 +11,8 @@
 // deadline; a response or the deadline completes them exactly once. Outgoing bytes per connection
 // are bounded: over the bound, send/request return BUTTER_E_AGAIN (backpressure) rather than
 // queueing without limit. A malformed frame closes that connection with a logged reason and
-// affects nothing else.
+// affects nothing else. Connections beyond the limits of TransportOptions (in total, per peer,
+// in handshake per address, handshakes per second) are refused and counted, the others unaffected.
 //
 // Threading: everything here runs on the node's strand; every callback below is invoked on it.
 // Endpoints are URIs: "tcp://127.0.0.1:7000", "tcp://[::1]:7000". Other schemes go to a Dialer
@@ -69,11 +70,33 @@ struct TransportOptions {
   // trust from HELLO). Both sides must agree; a mismatch fails the connection with a reason.
   bool plaintext = false;
   std::vector<std::string> listen;  // URIs to bind; port 0 picks a free port
+  // Largest frame sent or accepted (manifest [node] max_frame_bytes); a bigger one closes the
+  // connection as malformed.
   std::size_t max_frame_bytes = 16 * 1024 * 1024;
+  // Outgoing bytes queued per connection (manifest max_queued_bytes_per_connection); over it,
+  // send/request/reply return BUTTER_E_AGAIN (Stats::backpressure_rejections).
   std::size_t max_queued_bytes_per_connection = 32 * 1024 * 1024;
   // Unanswered inbound requests per connection; the next one is answered BUTTER_E_AGAIN at once
   // (Stats::requests_shed), so a peer that floods cannot grow this node's memory or starve others.
   std::size_t max_inflight_requests_per_connection = 1024;
+  // Connection limits (manifest [node] keys of the same names). A connection beyond one is closed
+  // with a reason, logged at most once per few seconds (with the count of the others), and counted
+  // in Stats::connections_refused; every other connection goes on as before.
+  // - max_connections: every open connection, those dialling or in handshake included. An inbound
+  //   one beyond it is closed right after accept, before any crypto; a dial fails BUTTER_E_AGAIN.
+  // - max_connections_per_peer: up connections to one node id, once its HELLO proved it
+  //   (simultaneous dials legitimately make 2). A new one beyond it is closed; the older stay.
+  // - max_handshakes_per_address: inbound TCP connections from one remote IP still in key
+  //   exchange or HELLO; one more is closed at accept. (Relayed streams count toward the others.)
+  // - max_handshakes_per_second: inbound handshakes started per second, a token bucket with a
+  //   burst of the same size: the X25519/Ed25519 work is what a flooder can force. Beyond it a
+  //   connection is closed at accept.
+  std::size_t max_connections = 1024;
+  std::size_t max_connections_per_peer = 4;
+  std::size_t max_handshakes_per_address = 32;
+  std::uint32_t max_handshakes_per_second = 256;
+  // Tests only: the clock of the handshake rate limit and of the refusal log (null: steady_clock).
+  std::function<std::chrono::steady_clock::time_point()> clock;
   std::chrono::milliseconds hello_timeout{5000};
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds idle_timeout{0};  // 0 = connections are kept
@@ -188,6 +211,11 @@ class Transport {
     std::uint64_t auth_failures = 0;
     // Inbound requests answered BUTTER_E_AGAIN because their connection had too many unanswered.
     std::uint64_t requests_shed = 0;
+    // Connections refused by a limit of TransportOptions (all of them, then by limit): inbound
+    // ones closed at accept or after HELLO (per peer), and dials failed with BUTTER_E_AGAIN.
+    std::uint64_t connections_refused = 0;
+    std::uint64_t refused_max_connections = 0, refused_per_peer = 0, refused_per_address = 0,
+                  refused_handshake_rate = 0;
   };
   Stats stats() const;
 

@@ -17,7 +17,9 @@ TransportImpl::TransportImpl(IoContext& io, Strand strand, TransportOptions opti
     : io_(io),
       strand_(std::move(strand)),
       opts_(std::move(options)),
-      handlers_(std::move(handlers)) {
+      handlers_(std::move(handlers)),
+      limits_({opts_.max_connections, opts_.max_connections_per_peer, opts_.max_handshakes_per_address,
+               opts_.max_handshakes_per_second, opts_.clock}) {
   if (!opts_.identity && (!opts_.plaintext || opts_.self == NodeId{})) opts_.identity = std::make_shared<const Identity>(Identity::generate());
   if (opts_.identity) opts_.self = opts_.identity->id();
   log_ = "[transport " + opts_.self.short_hex() + "]";
@@ -93,8 +95,21 @@ void TransportImpl::accept_next(const std::shared_ptr<tcp::acceptor>& acceptor) 
       });
       return;
     }
-    auto c = new_connection(false, {});
-    c->attach(std::make_shared<TcpPipe>(std::move(*socket)), encode_hello(our_hello()), security());
+    // Limits first, before any crypto: a refused connection costs an accept and a close.
+    boost::system::error_code ep_ec;
+    auto remote = socket->remote_endpoint(ep_ec);
+    const std::string address = ep_ec ? std::string() : remote.address().to_string();
+    if (ep_ec) {
+      socket->close(ep_ec);  // the peer is already gone
+    } else if (auto r = limits_.admit_inbound(connections_.size(), address); r != ConnectionLimits::Refusal::kNone) {
+      refuse(r, "inbound connection from " + address);
+      socket->close(ep_ec);
+    } else {
+      auto c = new_connection(false, {});
+      c->handshake_counted = true;
+      c->handshake_address = address;
+      c->attach(std::make_shared<TcpPipe>(std::move(*socket)), encode_hello(our_hello()), security());
+    }
     accept_next(acceptor);
   });
 }
@@ -229,6 +244,11 @@ TransportImpl::ConnPtr TransportImpl::route(const std::string& peer, Error& erro
 
 TransportImpl::ConnPtr TransportImpl::dial(const std::string& uri, const Endpoint& ep, std::optional<NodeId> expected,
                                            Error& error) {
+  if (auto r = limits_.admit_outbound(connections_.size()); r != ConnectionLimits::Refusal::kNone) {
+    refuse(r, "dial to " + uri);
+    error = Error::make(BUTTER_E_AGAIN, "cannot dial " + uri + ": " + limits_.explain(r));
+    return nullptr;
+  }
   std::shared_ptr<DialerPipe> dialer_pipe;
   if (ep.scheme != "tcp") {
     auto d = dialers_.find(ep.scheme);
@@ -278,10 +298,18 @@ void TransportImpl::connection_hello(Connection& c, const Hello& hello) {
     spdlog::warn("{} closing connection to {}: {}", log_, c.remote_address(), why);
     return c.close(why);
   }
+  if (auto r = limits_.admit_peer(peers_.count(hello.id) ? peers_[hello.id].size() : 0);
+      r != ConnectionLimits::Refusal::kNone) {
+    refuse(r, std::string(c.outbound() ? "outbound" : "inbound") + " connection " + c.remote_address() +
+                  " to node " + hello.id.short_hex());
+    if (!c.dial_uri().empty()) uri_peer_[c.dial_uri()] = hello.id;  // next time, use those we have
+    return c.close("too many connections to node " + hello.id.short_hex() + ": " + limits_.explain(r));
+  }
   if (auto d = dialing_uri_.find(c.dial_uri()); d != dialing_uri_.end() && d->second == c.id()) dialing_uri_.erase(d);
   if (c.expected_id)
     if (auto d = dialing_id_.find(*c.expected_id); d != dialing_id_.end() && d->second == c.id()) dialing_id_.erase(d);
 
+  release_handshake(c);
   c.mark_up(hello);
   auto& conns = peers_[hello.id];
   conns.push_back(c.id());
@@ -313,6 +341,7 @@ void TransportImpl::connection_closed(Connection& c, const std::string& reason) 
   auto self = c.shared_from_this();
   ++stats_.connections_closed;
   connections_.erase(c.id());
+  release_handshake(c);
   if (auto d = dialing_uri_.find(c.dial_uri()); d != dialing_uri_.end() && d->second == c.id()) dialing_uri_.erase(d);
   if (c.expected_id)
     if (auto d = dialing_id_.find(*c.expected_id); d != dialing_id_.end() && d->second == c.id()) dialing_id_.erase(d);
@@ -422,9 +451,16 @@ Error TransportImpl::accept_stream(const std::string& scheme_in, const std::stri
   if (!ep) return Error::make(BUTTER_E_INVALID, "'" + scheme_in + "' is not a URI scheme");
   auto d = dialers_.find(ep->scheme);
   if (d == dialers_.end()) return Error::make(BUTTER_E_INVALID, "no dialer for scheme '" + ep->scheme + "://'");
+  // Relayed streams count toward max_connections and the handshake rate; their per-address
+  // limit is the relaying plugin's business (their remote names no IP).
+  if (auto r = limits_.admit_inbound(connections_.size(), {}); r != ConnectionLimits::Refusal::kNone) {
+    refuse(r, "inbound " + ep->scheme + " stream from " + remote);
+    return Error::make(BUTTER_E_AGAIN, "stream from " + remote + " refused: " + limits_.explain(r));
+  }
   auto pipe = std::make_shared<DialerPipe>(strand_, d->second, remote);
   sink = pipe->adopt(stream_id);
   auto c = new_connection(false, {});
+  c->handshake_counted = true;
   c->scheme = ep->scheme;
   spdlog::debug("{} inbound {} stream {} from {}", log_, ep->scheme, stream_id, remote);
   // Attach from a later turn: the caller learns the stream id before any write reaches it.
@@ -436,6 +472,25 @@ Error TransportImpl::accept_stream(const std::string& scheme_in, const std::stri
     c->attach(pipe, encode_hello(our_hello()), security());
   });
   return Error::ok();
+}
+
+void TransportImpl::refuse(ConnectionLimits::Refusal r, const std::string& what) {
+  ++stats_.connections_refused;
+  switch (r) {
+    case ConnectionLimits::Refusal::kMaxConnections: ++stats_.refused_max_connections; break;
+    case ConnectionLimits::Refusal::kPerPeer: ++stats_.refused_per_peer; break;
+    case ConnectionLimits::Refusal::kPerAddress: ++stats_.refused_per_address; break;
+    case ConnectionLimits::Refusal::kHandshakeRate: ++stats_.refused_handshake_rate; break;
+    case ConnectionLimits::Refusal::kNone: break;
+  }
+  if (auto line = limits_.log_refusal(what + " refused: " + limits_.explain(r)))
+    spdlog::warn("{} {}", log_, *line);
+}
+
+void TransportImpl::release_handshake(Connection& c) {
+  if (!c.handshake_counted) return;
+  c.handshake_counted = false;
+  limits_.handshake_ended(c.handshake_address);
 }
 
 std::vector<PeerInfo> TransportImpl::peers() const {

@@ -7,6 +7,7 @@
 // and forget their owner when closed.
 #pragma once
 #include "transport/connection.hpp"
+#include "transport/connection_limits.hpp"
 #include "transport/endpoint.hpp"
 #include "transport/transport.hpp"
 
@@ -79,6 +80,10 @@ class TransportImpl : public Connection::Owner {
                 std::span<const std::uint8_t> payload = {});
   void post_done(std::function<void(Error, const NodeId&)> done, Error e, NodeId id);
   bool is_own_endpoint(const std::string& uri) const;
+  // Counts a connection refused by a limit and logs it (rate-limited); `what` names it.
+  void refuse(ConnectionLimits::Refusal r, const std::string& what);
+  // An inbound connection left the handshake (HELLO accepted, or closed): frees its slot.
+  void release_handshake(Connection& c);
   std::weak_ptr<Alive> alive() const { return alive_; }
 
   // Runs a user callback; an exception is logged and swallowed (never thrown into Asio).
@@ -89,6 +94,7 @@ class TransportImpl : public Connection::Owner {
   Strand strand_;
   TransportOptions opts_;
   TransportHandlers handlers_;
+  ConnectionLimits limits_;
   std::string log_;  // "[transport 1a2b3c4d]"
   bool started_ = false, stopped_ = false;
   std::shared_ptr<Alive> alive_ = std::make_shared<Alive>();

@@ -96,6 +96,31 @@ TEST_CASE("errors: sizes") {
   CHECK(errors_of("[node]\nmax_inflight_requests = 64\n").empty());
 }
 
+TEST_CASE("errors: connection limits and the queue bound out of range or of the wrong type") {
+  CHECK(errors_of("[node]\nmax_connections = 0\n") ==
+        Lines{"m.toml:2:19: error: node.max_connections: must be between 1 and 1000000, got 0"});
+  CHECK(errors_of("[node]\nmax_connections = 1000001\n") ==
+        Lines{"m.toml:2:19: error: node.max_connections: must be between 1 and 1000000, got 1000001"});
+  CHECK(errors_of("[node]\nmax_connections_per_peer = 1\n") ==
+        Lines{"m.toml:2:28: error: node.max_connections_per_peer: must be between 2 and 1024, got 1"});
+  CHECK(errors_of("[node]\nmax_connections_per_peer = \"4\"\n") ==
+        Lines{"m.toml:2:28: error: node.max_connections_per_peer: expected an integer"});
+  CHECK(errors_of("[node]\nmax_handshakes_per_address = -3\n") ==
+        Lines{"m.toml:2:30: error: node.max_handshakes_per_address: must be between 1 and 1000000, got -3"});
+  CHECK(errors_of("[node]\nmax_handshakes_per_second = 0\n") ==
+        Lines{"m.toml:2:29: error: node.max_handshakes_per_second: must be between 1 and 1000000, got 0"});
+  CHECK(errors_of("[node]\nmax_handshakes_per_second = 2.5\n") ==
+        Lines{"m.toml:2:29: error: node.max_handshakes_per_second: expected an integer"});
+  CHECK(errors_of("[node]\nmax_queued_bytes_per_connection = \"1KiB\"\n") ==
+        Lines{"m.toml:2:35: error: node.max_queued_bytes_per_connection: must be between 64KiB and 16GiB, got 1024"});
+  CHECK(errors_of("[node]\nmax_queued_bytes_per_connection = \"17GiB\"\n") ==
+        Lines{"m.toml:2:35: error: node.max_queued_bytes_per_connection: must be between 64KiB and 16GiB, got 18253611008"});
+  // Several at once, each at its own line.
+  CHECK(errors_of("[node]\nmax_connections = 0\nmax_handshakes_per_address = 0\n") ==
+        Lines{"m.toml:2:19: error: node.max_connections: must be between 1 and 1000000, got 0",
+              "m.toml:3:30: error: node.max_handshakes_per_address: must be between 1 and 1000000, got 0"});
+}
+
 TEST_CASE("errors: endpoints and the HTTP address") {
   CHECK(errors_of("[node]\nlisten = [\"tcp://127.0.0.1:7000\", \"127.0.0.1:7001\"]\n") ==
         Lines{"m.toml:2:35: error: node.listen[1]: invalid endpoint \"127.0.0.1:7001\": expected a URI like "

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "manifest/manifest.hpp"
+#include "transport/transport.hpp"  // only to compare defaults with TransportOptions
 
 #include <filesystem>
 #include <fstream>
@@ -119,6 +120,32 @@ TEST_CASE("parse: sizes as strings and integers") {
   REQUIRE(big);
   CHECK(big->node.max_frame_bytes == 1024ull * 1024 * 1024);
   CHECK(big->node.memory_budget == 512000u);
+}
+
+TEST_CASE("parse: connection limits and the queue bound reach the node spec and default like the transport") {
+  Diagnostics diags;
+  const auto m = parse_manifest(
+      "[node]\nmax_connections = 100\nmax_connections_per_peer = 2\nmax_handshakes_per_address = 8\n"
+      "max_handshakes_per_second = 50\nmax_queued_bytes_per_connection = \"1MiB\"\n",
+      "m.toml", diags);
+  INFO(diags.to_string());
+  REQUIRE(m);
+  CHECK(m->node.max_connections == 100u);
+  CHECK(m->node.max_connections_per_peer == 2u);
+  CHECK(m->node.max_handshakes_per_address == 8u);
+  CHECK(m->node.max_handshakes_per_second == 50u);
+  CHECK(m->node.max_queued_bytes_per_connection == 1024u * 1024u);
+  // Absent keys take the transport's own defaults.
+  const auto d = parse_manifest("", "empty.toml", diags);
+  REQUIRE(d);
+  const TransportOptions t;
+  CHECK(d->node.max_connections == t.max_connections);
+  CHECK(d->node.max_connections_per_peer == t.max_connections_per_peer);
+  CHECK(d->node.max_handshakes_per_address == t.max_handshakes_per_address);
+  CHECK(d->node.max_handshakes_per_second == t.max_handshakes_per_second);
+  CHECK(d->node.max_queued_bytes_per_connection == t.max_queued_bytes_per_connection);
+  CHECK(d->node.max_frame_bytes == t.max_frame_bytes);
+  CHECK(d->node.max_inflight_requests == t.max_inflight_requests_per_connection);
 }
 
 TEST_CASE("parse: relative plugin files") {

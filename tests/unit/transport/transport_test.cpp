@@ -1,6 +1,7 @@
 // Two (or three) Transports over real loopback sockets: requests, one-way messages, deadlines,
 // failures, backpressure and misbehaving peers.
 #include "harness.hpp"
+#include "raw_client.hpp"
 #include "transport/byte_order.hpp"
 #include "transport/frame.hpp"
 #include "transport/hello.hpp"
@@ -182,26 +183,7 @@ TEST_CASE("oversized outgoing frame is refused locally", "[transport]") {
   CHECK(e.code == BUTTER_E_INVALID);
 }
 
-// A blocking raw TCP client on its own io_context: it plays a broken or hostile peer.
-struct RawClient {
-  asio::io_context io;
-  asio::ip::tcp::socket s{io};
-  explicit RawClient(const std::string& uri) {
-    auto port = static_cast<std::uint16_t>(std::stoi(uri.substr(uri.rfind(':') + 1)));
-    s.connect({asio::ip::make_address("127.0.0.1"), port});
-  }
-  void write(const std::vector<std::uint8_t>& b) { asio::write(s, asio::buffer(b)); }
-  // What a plaintext-mode node sends first: the frame-level tests below talk to plaintext nodes.
-  void write_plaintext_preamble() { write(SecureChannel(nullptr, true, true).start()); }
-  // Reads until the server closes; true if it did (the test would time out otherwise).
-  bool closed_by_server() {
-    std::array<std::uint8_t, 4096> buf;
-    boost::system::error_code ec;
-    while (!ec) s.read_some(asio::buffer(buf), ec);
-    return ec == asio::error::eof || ec == asio::error::connection_reset;
-  }
-};
-
+// RawClient and RawSecureClient (raw_client.hpp) play broken or hostile peers.
 static void plain(TransportOptions& o) { o.plaintext = true; }
 
 TEST_CASE("garbage from a raw client closes only that connection", "[transport]") {
@@ -373,32 +355,6 @@ TEST_CASE("idle connections are closed when idle_timeout is set", "[transport]")
 }
 
 // ---- identity and the secure channel over real sockets ----
-
-// A raw client that runs the secure handshake by hand (blocking), then sends what the test says.
-struct RawSecureClient : RawClient {
-  std::shared_ptr<const Identity> identity = std::make_shared<const Identity>(Identity::generate());
-  SecureChannel ch{identity, true, false};
-  explicit RawSecureClient(const std::string& uri) : RawClient(uri) {
-    write(ch.start());
-    std::array<std::uint8_t, 4096> buf;
-    while (!ch.established() && !ch.failed()) {
-      auto n = s.read_some(asio::buffer(buf));
-      std::vector<std::uint8_t> wire, plain;
-      ch.feed({buf.data(), n}, wire, plain);
-      if (!wire.empty()) write(wire);
-    }
-  }
-  std::vector<std::uint8_t> sealed_hello(const NodeId& claimed) {
-    Hello h;
-    h.id = claimed;
-    Frame f;
-    f.type = FrameType::kHello;
-    f.payload = encode_hello(h);
-    std::vector<std::uint8_t> wire;
-    REQUIRE(ch.seal(encode_frame(f), wire));
-    return wire;
-  }
-};
 
 TEST_CASE("both sides learn each other's authenticated id", "[transport][secure]") {
   IoThread t;
