@@ -12,6 +12,7 @@ packages=(
   clang libclang-rt-14-dev  # `make fuzz`: libFuzzer and the sanitizer runtimes for clang
   libsqlite3-dev            # pcg-storage persistence (plugins/pcg-storage/README.md)
   iproute2 nftables iputils-ping procps   # network-namespace test bed
+  iptables libnetfilter-queue-dev         # its faults without sch_netem (tests/tools/netfault)
 )
 
 # Browser tests (tests/browser): Debian's chromium, and node with npm unless one is installed.

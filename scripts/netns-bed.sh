@@ -9,6 +9,13 @@
 #   netns-bed.sh exec --prefix P --host h3 -- cmd...
 #   netns-bed.sh list [--prefix P]
 #   netns-bed.sh probe                    (checks that a bed can be built here; prints why not)
+#   netns-bed.sh loss      --prefix P --host hI --percent 3.5   (0 removes the loss)
+#   netns-bed.sh delay     --prefix P --host hI --queue N       (NFQUEUE rule for butter-netfault)
+#   netns-bed.sh undelay   --prefix P --host hI --queue N
+#   netns-bed.sh partition --prefix P --a h1,h2,h3 --b h4,h5,h6
+#   netns-bed.sh heal      --prefix P
+#   netns-bed.sh counters  --prefix P     ("hI loss_dropped N partition_dropped N", one host a line)
+#   netns-bed.sh fault-probe              (checks that loss, partition and NFQUEUE rules work here)
 #
 # Layout made by `up` (i = 1..N, j = 1..M):
 #   P-lan      bridge br0 (multicast snooping off), one port hI per host, port r for the router
@@ -22,6 +29,16 @@
 #              198.19.0.0/24 either).
 # --netem applies `tc qdisc add dev eth0 root netem ARGS` on every host (hI and pJ).
 #
+#
+# Faults without sch_netem (see "Faults" below): loss and partitions are nftables rules in table
+# `inet butter_fault` of each host, with named counters loss_dropped and partition_dropped that
+# last as long as the bed; delay is an iptables NFQUEUE rule on eth0's output (--queue-bypass: with
+# no program bound, packets pass) served by tests/tools/netfault (butter-netfault) running inside
+# the same host namespace, e.g. for 30 ms ± 10 ms on h1:
+#   netns-bed.sh exec --prefix P --host h1 -- build/bin/butter-netfault --queue 0 --delay-ms 30 --jitter-ms 10 &
+#   netns-bed.sh delay --prefix P --host h1 --queue 0
+# Everything lives in the host namespaces, so `down` removes it (and kills butter-netfault).
+#
 # Interface names are fixed and short (eth0, br0, hI, pJ, r, lan1, lan2), whatever the prefix, so
 # the 15-character limit on interface names never bites; the prefix only names namespaces.
 # `up` first removes any stale bed with the same prefix, and on any failure removes what it made.
@@ -32,7 +49,7 @@ die() { echo "$prog: error: $*" >&2; exit 1; }
 note() { echo "$prog: $*" >&2; }
 
 usage() {
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -304,6 +321,189 @@ cmd_probe() {
   echo "ok"
 }
 
+# --- Faults ----------------------------------------------------------------------------------------
+
+# REQUIRES: $1 is hI or pJ. Prints its address.
+host_addr() {
+  case $1 in
+    h*) echo "198.18.0.$((10 + ${1#h}))" ;;
+    p*) echo "198.19.0.$((10 + ${1#p}))" ;;
+  esac
+}
+
+# Checks --prefix/--host and that the namespace exists; prints the namespace.
+fault_host_ns() {
+  local prefix=$1 host=$2
+  check_prefix "$prefix"
+  [[ $host =~ ^[hp][0-9]{1,3}$ ]] || die "--host must be hN or pN (got '$host')"
+  ip netns list 2>/dev/null | awk '{print $1}' | grep -qxF "$prefix-$host" || die "no namespace $prefix-$host"
+  echo "$prefix-$host"
+}
+
+# The fault table of namespace $1 (idempotent): named counters, the loss chain and the partition
+# chains. Partition rules run first (priority -20), then loss (-10), then iptables' NFQUEUE (0).
+fault_table() {
+  ip netns exec "$1" nft -f - <<'EOF'
+add table inet butter_fault
+add counter inet butter_fault loss_dropped
+add counter inet butter_fault partition_dropped
+add chain inet butter_fault loss_out { type filter hook output priority -10; policy accept; }
+add chain inet butter_fault part_out { type filter hook output priority -20; policy accept; }
+add chain inet butter_fault part_in { type filter hook input priority -20; policy accept; }
+EOF
+}
+
+cmd_loss() {
+  local prefix="" host="" percent="" ns permille
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --prefix) [ $# -ge 2 ] || die "--prefix needs a value"; prefix=$2; shift 2 ;;
+      --host) [ $# -ge 2 ] || die "--host needs a value"; host=$2; shift 2 ;;
+      --percent) [ $# -ge 2 ] || die "--percent needs a value"; percent=$2; shift 2 ;;
+      *) die "loss: unknown argument '$1'" ;;
+    esac
+  done
+  ns=$(fault_host_ns "$prefix" "$host")
+  [[ $percent =~ ^([0-9]{1,3})(\.([0-9]))?$ ]] || die "--percent must be 0 to 100 with at most one decimal (got '$percent')"
+  permille=$((10#${BASH_REMATCH[1]} * 10 + 10#${BASH_REMATCH[3]:-0}))
+  [ "$permille" -le 1000 ] || die "--percent must be at most 100"
+  fault_table "$ns" || die "cannot create the fault table in $ns"
+  ip netns exec "$ns" nft flush chain inet butter_fault loss_out || die "cannot flush the loss chain in $ns"
+  if [ "$permille" -gt 0 ]; then
+    ip netns exec "$ns" nft add rule inet butter_fault loss_out oifname eth0 \
+      numgen random mod 1000 '<' "$permille" counter name loss_dropped drop || die "cannot add the loss rule in $ns"
+  fi
+}
+
+cmd_delay() {
+  local verb=$1 prefix="" host="" queue="" ns
+  shift
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --prefix) [ $# -ge 2 ] || die "--prefix needs a value"; prefix=$2; shift 2 ;;
+      --host) [ $# -ge 2 ] || die "--host needs a value"; host=$2; shift 2 ;;
+      --queue) [ $# -ge 2 ] || die "--queue needs a value"; queue=$2; shift 2 ;;
+      *) die "$verb: unknown argument '$1'" ;;
+    esac
+  done
+  ns=$(fault_host_ns "$prefix" "$host")
+  if ! [[ $queue =~ ^[0-9]{1,5}$ ]] || [ "$queue" -gt 65535 ]; then
+    die "--queue must be 0 to 65535 (got '$queue')"
+  fi
+  command -v iptables >/dev/null || die "'iptables' not found (scripts/install-deps.sh installs it)"
+  local -a rule=(OUTPUT -o eth0 -j NFQUEUE --queue-num "$queue" --queue-bypass)
+  if [ "$verb" = delay ]; then
+    ip netns exec "$ns" iptables -C "${rule[@]}" 2>/dev/null && return 0
+    local out
+    out=$(ip netns exec "$ns" iptables -A "${rule[@]}" 2>&1) ||
+      die "cannot add the NFQUEUE rule in $ns (needs iptables-nft with xt_NFQUEUE): $out"
+  else
+    while ip netns exec "$ns" iptables -C "${rule[@]}" 2>/dev/null; do
+      ip netns exec "$ns" iptables -D "${rule[@]}" || die "cannot remove the NFQUEUE rule in $ns"
+    done
+  fi
+}
+
+# Comma-separated hosts -> the list of their addresses, "a, b, c" (dies on a bad host).
+host_list_addrs() {
+  local prefix=$1 list=$2 h addrs=""
+  IFS=, read -r -a hs <<<"$list"
+  [ ${#hs[@]} -gt 0 ] || die "empty host list"
+  for h in "${hs[@]}"; do
+    fault_host_ns "$prefix" "$h" >/dev/null
+    addrs+="${addrs:+, }$(host_addr "$h")"
+  done
+  echo "$addrs"
+}
+
+cmd_partition() {
+  local prefix="" a="" b="" side list other ns h
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --prefix) [ $# -ge 2 ] || die "--prefix needs a value"; prefix=$2; shift 2 ;;
+      --a) [ $# -ge 2 ] || die "--a needs a value"; a=$2; shift 2 ;;
+      --b) [ $# -ge 2 ] || die "--b needs a value"; b=$2; shift 2 ;;
+      *) die "partition: unknown argument '$1'" ;;
+    esac
+  done
+  check_prefix "$prefix"
+  local addrs_a addrs_b
+  addrs_a=$(host_list_addrs "$prefix" "$a")
+  addrs_b=$(host_list_addrs "$prefix" "$b")
+  # Each side drops what it sends to the other and what it receives from it (multicast included).
+  for side in a b; do
+    if [ $side = a ]; then list=$a; other=$addrs_b; else list=$b; other=$addrs_a; fi
+    IFS=, read -r -a hs <<<"$list"
+    for h in "${hs[@]}"; do
+      ns="$prefix-$h"
+      fault_table "$ns" || die "cannot create the fault table in $ns"
+      ip netns exec "$ns" nft -f - <<EOF || die "cannot add the partition rules in $ns"
+add rule inet butter_fault part_out ip daddr { $other } counter name partition_dropped drop
+add rule inet butter_fault part_in ip saddr { $other } counter name partition_dropped drop
+EOF
+    done
+  done
+}
+
+cmd_heal() {
+  local prefix="" ns
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --prefix) [ $# -ge 2 ] || die "--prefix needs a value"; prefix=$2; shift 2 ;;
+      *) die "heal: unknown argument '$1'" ;;
+    esac
+  done
+  check_prefix "$prefix"
+  while read -r ns; do
+    [[ $ns =~ -[hp][0-9]+$ ]] || continue
+    ip netns exec "$ns" nft list table inet butter_fault >/dev/null 2>&1 || continue
+    ip netns exec "$ns" nft flush chain inet butter_fault part_out || die "cannot heal $ns"
+    ip netns exec "$ns" nft flush chain inet butter_fault part_in || die "cannot heal $ns"
+  done < <(bed_namespaces "$prefix")
+}
+
+cmd_counters() {
+  local prefix="" ns
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --prefix) [ $# -ge 2 ] || die "--prefix needs a value"; prefix=$2; shift 2 ;;
+      *) die "counters: unknown argument '$1'" ;;
+    esac
+  done
+  check_prefix "$prefix"
+  while read -r ns; do
+    [[ $ns =~ -([hp][0-9]+)$ ]] || continue
+    local host=${BASH_REMATCH[1]}
+    { ip netns exec "$ns" nft list counters table inet butter_fault 2>/dev/null || true; } |
+      awk -v h="$host" '/counter /{name=$2} /packets/{v[name]=$2}
+        END {printf "%s loss_dropped %d partition_dropped %d\n", h, v["loss_dropped"], v["partition_dropped"]}'
+  done < <(bed_namespaces "$prefix")
+}
+
+# Builds a two-host bed and tries every fault rule; prints why not on failure.
+cmd_fault_probe() {
+  [ "$(id -u)" -eq 0 ] || { echo "not running as root"; exit 1; }
+  command -v nft >/dev/null || { echo "'nft' (nftables) not found"; exit 1; }
+  command -v iptables >/dev/null || { echo "'iptables' not found (scripts/install-deps.sh installs it)"; exit 1; }
+  local prefix="btfprobe$$" out rc=0
+  if ! out=$("$0" up --prefix "$prefix" --hosts 2 2>&1); then
+    bed_down "$prefix"
+    echo "cannot build a test bed: $out"
+    exit 1
+  fi
+  out=$( { "$0" loss --prefix "$prefix" --host h1 --percent 1.5 &&
+           "$0" delay --prefix "$prefix" --host h1 --queue 0 &&
+           "$0" undelay --prefix "$prefix" --host h1 --queue 0 &&
+           "$0" partition --prefix "$prefix" --a h1 --b h2 &&
+           "$0" heal --prefix "$prefix"; } 2>&1) || rc=1
+  bed_down "$prefix"
+  if [ $rc -ne 0 ]; then
+    echo "fault rules do not work here: $out"
+    exit 1
+  fi
+  echo "ok"
+}
+
 [ $# -ge 1 ] || usage
 sub=$1; shift
 case $sub in
@@ -312,6 +512,12 @@ case $sub in
   exec) cmd_exec "$@" ;;
   list) cmd_list "$@" ;;
   probe) cmd_probe "$@" ;;
+  loss) cmd_loss "$@" ;;
+  delay|undelay) cmd_delay "$sub" "$@" ;;
+  partition) cmd_partition "$@" ;;
+  heal) cmd_heal "$@" ;;
+  counters) cmd_counters "$@" ;;
+  fault-probe) cmd_fault_probe "$@" ;;
   -h|--help|help) usage ;;
   *) note "unknown command '$sub'"; usage ;;
 esac

@@ -16,12 +16,20 @@
 //     auto a = bed.spawn(1, {BUTTER_BUILD_DIR "/butter", ...}, "a.log");
 //     ...
 //   }
+//
+// Faults where the kernel has no sch_netem (faults_unavailable_reason() says whether they work):
+// add_loss() (nftables: a random share of eth0's output dropped), add_delay() (butter-netfault,
+// tests/tools/netfault, holding eth0's output via NFQUEUE for delay ± jitter), partition() / heal()
+// (nftables drops between two sets of hosts), fault_counters(). Everything lives in the host
+// namespaces and goes with the bed.
 #pragma once
 #include "support/process.hpp"
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -96,12 +104,72 @@ class NetnsBed {
   // Removes the bed now (what the destructor does); idempotent.
   void tear_down();
 
+  // --- Faults without netem ------------------------------------------------------------------
+  // Hosts are given by namespace (host_ns(i) / lan2_ns(j)) or by LAN 1 index.
+
+  // Why the fault methods cannot work here (no bed, butter-netfault not built because
+  // libnetfilter_queue was missing, no iptables or nftables rule support...), or nothing. Cached.
+  static std::optional<std::string> faults_unavailable_reason();
+  static std::string netfault_path();  // <build>/bin/butter-netfault
+
+  // Drops `percent` (0..100, steps of 0.1) of what `ns` sends on eth0 (nftables numgen); 0 removes
+  // the loss. Throws std::runtime_error when the rule cannot be set.
+  void add_loss(const std::string& ns, double percent);
+  void add_loss(int host_index, double percent) { add_loss(host_ns(host_index), percent); }
+
+  // Holds every packet `ns` sends on eth0 for delay ± jitter (uniform; packets may be reordered, as
+  // with netem), and drops `loss_percent` of them, by a butter-netfault process spawned in `ns`
+  // (replacing one already there). Returns once its queue is bound and the rule is in place;
+  // throws std::runtime_error otherwise.
+  void add_delay(const std::string& ns, std::chrono::milliseconds delay, std::chrono::milliseconds jitter,
+                 double loss_percent = 0);
+  void add_delay(int host_index, std::chrono::milliseconds delay, std::chrono::milliseconds jitter,
+                 double loss_percent = 0) {
+    add_delay(host_ns(host_index), delay, jitter, loss_percent);
+  }
+  // Removes the rule, then stops the process (which lets every held packet go). No-op without one.
+  void remove_delay(const std::string& ns);
+
+  // Cuts LAN 1 hosts `a` from hosts `b` (indices), both ways, multicast included: each host drops
+  // what it sends to and receives from the other side. Throws std::runtime_error on failure.
+  void partition(const std::vector<int>& a, const std::vector<int>& b);
+  // Removes every partition rule.
+  void heal();
+  // Removes every fault: delays, losses, partitions (the counters keep their totals).
+  void clear_faults();
+
+  struct FaultCounters {
+    std::uint64_t loss_dropped = 0;       // by add_loss rules
+    std::uint64_t partition_dropped = 0;  // by partition rules
+    std::uint64_t delayed = 0;            // packets butter-netfault held
+    std::uint64_t delay_dropped = 0;      // packets butter-netfault dropped (add_delay's loss)
+    std::uint64_t delay_overflow = 0;     // passed at once because too many were held
+    std::uint64_t delay_errors = 0;       // verdicts the kernel refused, read errors
+    int partitions = 0;                   // partition() calls
+    int delay_hosts = 0, loss_hosts = 0;  // hosts that ever had a delay / a loss
+  };
+  // Totals since the bed was built, over every host (a running butter-netfault's counts may lag by
+  // up to 100 ms); throws std::runtime_error when the nftables counters cannot be read.
+  FaultCounters fault_counters();
+
  private:
+  struct Delay {
+    pid_t pid = 0;
+    std::string stats;
+  };
+  std::string fault_host(const std::string& ns) const;  // "h3" for "<prefix>-h3"
+  void script(const std::vector<std::string>& args);      // runs netns-bed.sh, throws on failure
+
   Options options_;
   std::string prefix_;
   std::vector<std::unique_ptr<Process>> processes_;
   bool up_ = false;
   int run_counter_ = 0;
+  std::map<std::string, Delay> delays_;   // by namespace
+  FaultCounters stopped_delays_;          // final counts of butter-netfault runs that ended
+  std::vector<std::string> stats_files_;  // stats and logs, removed at tear-down
+  std::vector<std::string> loss_hosts_, delay_hosts_;
+  int partitions_ = 0;
 };
 
 // The path of scripts/netns-bed.sh in the source tree.
@@ -113,6 +181,8 @@ bool running_under_ci();
 // For tests that need a bed: returns true when netns is unavailable and the test must stop (it has
 // WARNed the reason); under CI=true it FAILs the test instead (which throws). Use the macro.
 bool skip_or_fail_without_netns();
+// The same for NetnsBed::faults_unavailable_reason().
+bool skip_or_fail_without_netns_faults();
 
 }  // namespace butter::test
 
@@ -121,4 +191,10 @@ bool skip_or_fail_without_netns();
 #define BUTTER_REQUIRE_NETNS()                                        \
   do {                                                                \
     if (::butter::test::skip_or_fail_without_netns()) return;         \
+  } while (false)
+
+// The same for tests that also need the fault methods (faults_unavailable_reason()).
+#define BUTTER_REQUIRE_NETNS_FAULTS()                                 \
+  do {                                                                \
+    if (::butter::test::skip_or_fail_without_netns_faults()) return;  \
   } while (false)

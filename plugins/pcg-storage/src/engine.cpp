@@ -219,18 +219,32 @@ void Engine::tick(std::uint64_t now, Output& out) {
   }
 }
 
-void Engine::heartbeat_round(std::uint64_t /*now*/, Output& out) {
+void Engine::heartbeat_round(std::uint64_t now, Output& out) {
   std::map<Hash, Message> batches;
+  auto add = [&](const Hash& to, const Hash& id, const Group& g) {
+    Message& b = batches[to];
+    b.type = MsgType::Heartbeat;
+    b.entries.push_back(HeartbeatEntry{id, g.complete, g.view});
+    if (b.entries.size() >= kHeartbeatBatch) {
+      send(out, to, b);
+      b.entries.clear();
+    }
+  };
   for (auto& [id, g] : groups_) {
-    for (const auto& m : g.view.members) {
-      if (m.id == self_) continue;
-      Message& b = batches[m.id];
-      b.type = MsgType::Heartbeat;
-      b.entries.push_back(HeartbeatEntry{id, g.complete, g.view});
-      if (b.entries.size() >= kHeartbeatBatch) {
-        send(out, m.id, b);
-        b.entries.clear();
+    for (const auto& m : g.view.members)
+      if (m.id != self_) add(m.id, id, g);
+    for (auto it = g.departed.begin(); it != g.departed.end();) {
+      Departed& d = it->second;
+      if (now >= d.until) {
+        it = g.departed.erase(it);
+        continue;
       }
+      if (now >= d.next_probe) {
+        add(it->first, id, g);
+        d.interval = std::min(d.interval * 2, cfg_.heartbeat_ms * 32);
+        d.next_probe = now + d.interval;
+      }
+      ++it;
     }
   }
   for (auto& [to, b] : batches)
@@ -264,6 +278,16 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
     }
   }
   RepairPlan plan = plan_repair(in);
+  // Members that joined within two heartbeats and have not yet said they hold every block (those
+  // of a group just merged in) are not shed yet: the planner would take them for incomplete and
+  // might shed a full copy while keeping a partial one.
+  for (const auto& m : g.view.members) {
+    if (plan.shed.empty()) break;
+    auto j = g.joined.find(m.id);
+    if (m.id != self_ && !g.complete_members.count(m.id) && j != g.joined.end() &&
+        now < j->second + 2 * cfg_.heartbeat_ms)
+      plan.shed.clear();
+  }
   if (!plan.changes()) return;
   const View old = g.view;
   View next = g.view;
@@ -277,6 +301,7 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
   for (const auto& id : plan.remove) g.refused.erase(id);
   ++stats_.repairs;
   g.view = next;
+  note_departures(g, old, now);
   for (const auto& c : plan.recruit) {
     g.heard[c.id] = now;
     g.joined[c.id] = now;
@@ -343,7 +368,9 @@ void Engine::adopt(Group& g, const View& v, std::uint64_t now, Output& out) {
       g.joined[m.id] = now;
     }
   }
+  const View old = std::move(g.view);
   g.view = v;
+  note_departures(g, old, now);
   for (auto it = g.heard.begin(); it != g.heard.end();) it = v.contains(it->first) ? std::next(it) : g.heard.erase(it);
   for (auto it = g.joined.begin(); it != g.joined.end();) it = v.contains(it->first) ? std::next(it) : g.joined.erase(it);
   for (auto it = g.complete_members.begin(); it != g.complete_members.end();)
@@ -353,6 +380,15 @@ void Engine::adopt(Group& g, const View& v, std::uint64_t now, Output& out) {
     return;
   }
   out.events.push_back(Event{EventKind::ViewChanged, 0, BUTTER_OK, g.id, 0, {}, {}});
+}
+
+void Engine::note_departures(Group& g, const View& old, std::uint64_t now) {
+  for (const auto& m : old.members) {
+    if (m.id == self_ || g.view.contains(m.id) || g.departed.size() >= kMaxMembers) continue;
+    const std::uint64_t first = 2 * cfg_.heartbeat_ms;
+    g.departed[m.id] = Departed{now + cfg_.departed_ms, now + first, first};
+  }
+  for (const auto& m : g.view.members) g.departed.erase(m.id);
 }
 
 void Engine::drop(const Hash& id, Output& out) {

@@ -43,6 +43,11 @@ struct Config {
   std::uint64_t get_timeout_ms = 10000;
   std::uint64_t refuse_cooldown_ms = 30000;  // a candidate that declined is not asked again before
   std::uint32_t fetch_window = 4;           // block requests in flight per transfer
+  // A member removed from the view (suspected dead, say across a partition) keeps being sent this
+  // group's heartbeat entry for this long, at growing intervals (2 to 32 heartbeats), so that when
+  // it comes back holding a group of its own for the object — both sides of a partition repaired
+  // their half to r — the two groups meet and merge (see on_view).
+  std::uint64_t departed_ms = 10 * 60 * 1000;
   bool repair = true;                       // off: no heartbeats, no repair (the bench's baseline)
 };
 
@@ -86,6 +91,7 @@ struct Stats {
   std::uint64_t recruit_refused = 0;   // recruits declined (by others) or timed out
   std::uint64_t recruits_declined = 0; // recruits this node declined (budget)
   std::uint64_t views_adopted = 0, dropped = 0, stored = 0;
+  std::uint64_t groups_merged = 0;     // disjoint groups of one object joined into one view here
   std::array<std::uint64_t, kMsgTypes> sent{}, received{};
 };
 
@@ -152,6 +158,11 @@ class Engine {
     std::map<std::uint32_t, Fetch> fetching;
     std::map<std::uint32_t, std::set<Hash>> tried;  // sources that failed for a block
   };
+  struct Departed {
+    std::uint64_t until = 0;       // forgotten after this
+    std::uint64_t next_probe = 0;  // next heartbeat entry sent to it
+    std::uint64_t interval = 0;    // doubles after each probe, up to 32 heartbeats
+  };
   struct Group {
     Hash id{};
     Manifest manifest;
@@ -165,6 +176,7 @@ class Engine {
     std::set<Hash> refused;                     // recruits that declined or never answered
     std::map<Hash, std::uint64_t> recruited;    // recruit sent, ack pending: -> when
     std::map<Hash, std::uint64_t> joined;       // member -> when it entered my view
+    std::map<Hash, Departed> departed;          // removed members still sent heartbeats
     std::uint64_t next_repair = 0;
     std::optional<std::uint64_t> put_ticket;
     std::uint64_t put_deadline = 0;
@@ -188,6 +200,12 @@ class Engine {
   bool suspected(const Group& g, const Hash& m, std::uint64_t now) const;
   std::uint32_t replicas(const Group& g) const;
   void adopt(Group& g, const View& v, std::uint64_t now, Output& out);
+  // Members of `old` missing from g.view become departed (probed); members of g.view are not.
+  void note_departures(Group& g, const View& old, std::uint64_t now);
+  // `v`, from non-member `from` that is in it, names none of our members: the same object held by
+  // a second group (both halves of a partition repaired). Join the two into one view.
+  void merge_groups(Group& g, const Hash& from, const View& v, std::optional<bool> complete, std::uint64_t now,
+                    Output& out);
   void drop(const Hash& id, Output& out);
   void heartbeat_round(std::uint64_t now, Output& out);
   void repair(Group& g, std::uint64_t now, Output& out);

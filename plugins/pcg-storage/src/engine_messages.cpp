@@ -94,6 +94,27 @@ void Engine::on_view(const Hash& from, const Hash& object, const View& v, std::o
     return;
   }
   if (!g->view.contains(from)) {
+    // A member this node saw removed (g->departed, e.g. across a partition) may come back with a
+    // group of its own for the object. Only such a former member is heard here: a stranger can
+    // neither join a group nor change it.
+    if (g->departed.count(from) && v.contains(from)) {
+      // The group as it now stands after a merge (below): it names every one of our members and
+      // more, and ranks above our view.
+      bool superset = true;
+      for (const auto& m : g->view.members) superset = superset && v.contains(m.id);
+      if (superset && outranks(v, g->view)) {
+        g->heard[from] = now;
+        if (complete && *complete) g->complete_members.insert(from);
+        adopt(*g, v, now, out);
+        return;
+      }
+      // A group naming none of our members: both halves of a partition repaired the group with
+      // their own nodes. Both hold the object; join them, and the leader sheds the extra members.
+      if (g->view.contains(self_) && disjoint(v, g->view)) {
+        merge_groups(*g, from, v, complete, now, out);
+        return;
+      }
+    }
     // Refused: not a member of the group as this node knows it. If the sender is behind, tell it
     // the current view (a node that restarted after being replaced learns it is out).
     ++stats_.non_member_messages;
@@ -115,6 +136,30 @@ void Engine::on_view(const Hash& from, const Hash& object, const View& v, std::o
     }
   }
   adopt(*g, v, now, out);
+}
+
+void Engine::merge_groups(Group& g, const Hash& from, const View& v, std::optional<bool> complete,
+                          std::uint64_t now, Output& out) {
+  View joined = g.view;
+  for (const auto& m : v.members) joined.add(m);
+  if (joined.size() > kMaxMembers) {
+    ++stats_.non_member_messages;  // cannot be named in one view; the groups stay apart
+    return;
+  }
+  // Both sides computing the merge from the same two views make the same view; otherwise the
+  // usual order picks one, and it names every member of both.
+  joined.version = std::max(g.view.version, v.version) + 1;
+  ++stats_.groups_merged;
+  g.heard[from] = now;
+  if (complete && *complete) g.complete_members.insert(from);
+  adopt(g, joined, now, out);
+  Message vm;
+  vm.type = MsgType::ViewUpdate;
+  vm.object = g.id;
+  vm.view = joined;
+  for (const auto& m : joined.members)
+    if (m.id != self_) send(out, m.id, vm);
+  g.next_repair = now;  // if this node leads the joined group, it sheds at once
 }
 
 void Engine::on_recruit(const Hash& from, Message& m, std::uint64_t now, Output& out) {

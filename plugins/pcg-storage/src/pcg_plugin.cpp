@@ -61,6 +61,7 @@ void PcgStorage::init() {
   cfg_.put_timeout_ms = positive("put_timeout_ms", 10000, 3600000);
   cfg_.get_timeout_ms = positive("get_timeout_ms", 10000, 3600000);
   cfg_.complete_timeout_ms = positive("complete_timeout_ms", 60000, 86400000);
+  cfg_.departed_ms = positive("departed_ms", 10 * 60 * 1000, 7LL * 86400000);
   locate_fanout_ = static_cast<std::uint32_t>(positive("locate_fanout", 8, 256));
   cfg_.jitter = config().get_float("jitter", 0.2);
   if (cfg_.jitter < 0 || cfg_.jitter > 0.9) throw butter::Error(BUTTER_E_INVALID, "jitter must be in [0, 0.9]");
@@ -100,6 +101,7 @@ void PcgStorage::init() {
   if (http().available()) add_routes();
   metrics().describe("pcg_bad_blocks_total", "blocks refused because their hash did not match");
   metrics().describe("pcg_non_member_messages_total", "group messages refused because the sender is not a member");
+  metrics().describe("pcg_groups_merged_total", "groups of one object, repaired apart across a partition, joined here");
   log().info("pcg-storage: r={} heartbeat={}ms capacity={} bytes persistence={}", cfg_.r, cfg_.heartbeat_ms, capacity,
              persist_ ? "on" : "off");
 }
@@ -379,6 +381,7 @@ void PcgStorage::sync_metrics() {
   bump("pcg_bad_messages_total", s.bad_messages, reported_.bad_messages);
   bump("pcg_non_member_messages_total", s.non_member_messages, reported_.non_member_messages);
   bump("pcg_repairs_total", s.repairs, reported_.repairs);
+  bump("pcg_groups_merged_total", s.groups_merged, reported_.groups_merged);
   bump("pcg_recruit_requests_total", s.recruit_requests, reported_.recruit_requests);
   bump("pcg_recruit_refused_total", s.recruit_refused, reported_.recruit_refused);
   bump("pcg_recruits_declined_total", s.recruits_declined, reported_.recruits_declined);

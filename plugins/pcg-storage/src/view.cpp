@@ -43,6 +43,12 @@ bool View::same_members(const View& o) const {
   return true;
 }
 
+bool disjoint(const View& a, const View& b) {
+  for (const auto& m : a.members)
+    if (b.contains(m.id)) return false;
+  return true;
+}
+
 bool outranks(const View& a, const View& b) {
   if (a.version != b.version) return a.version > b.version;
   if (a.same_members(b)) return false;

@@ -46,6 +46,9 @@ struct View {
   bool same_members(const View& o) const;
 };
 
+// True when no member of `a` is a member of `b`.
+bool disjoint(const View& a, const View& b);
+
 // True when `a` ranks strictly above `b` in the merge order.
 bool outranks(const View& a, const View& b);
 

@@ -262,6 +262,67 @@ TEST_CASE("after a partition heals the two leaders settle on one view and stop r
   CHECK(later == recruits);
 }
 
+TEST_CASE("a network partition that splits a group into two repaired groups heals into one group of r") {
+  SimCluster sim({.nodes = 10, .cfg = test_config()});
+  const auto data = bytes_of(2500, 11);
+  Hash id = put_on(sim, 0, data);
+  sim.run_until(2000);
+  auto h = holders(sim, id);
+  REQUIRE(h.size() == 3);
+  // Side A: the first holder and half of the others; side B: the other two holders and the rest.
+  // Nothing crosses while cut, so each side repairs its half back to r with its own nodes.
+  std::set<std::size_t> side_a = {h[0]};
+  std::size_t others = 0;
+  for (std::size_t i = 0; i < sim.size(); ++i)
+    if (i != h[0] && i != h[1] && i != h[2] && others++ % 2 == 0) side_a.insert(i);
+  bool cut = true;
+  sim.on_send = [&](std::size_t from, Send& s) {
+    if (!cut) return true;
+    std::size_t to = sim.size();
+    for (std::size_t i = 0; i < sim.size(); ++i)
+      if (sim.id(i) == s.to) to = i;
+    return side_a.count(from) == side_a.count(to);
+  };
+  sim.run_until(sim.now() + 5000);
+  // Two groups, with no member in common, each of r members on its own side.
+  auto split = holders(sim, id);
+  CHECK(split.size() == 6);
+  const View* va = sim.engine(h[0]).view_of(id);
+  const View* vb = sim.engine(h[1]).view_of(id);
+  REQUIRE(va);
+  REQUIRE(vb);
+  CHECK(va->size() == 3);
+  CHECK(vb->size() == 3);
+  CHECK(disjoint(*va, *vb));
+
+  cut = false;
+  sim.run_until(sim.now() + 30000);
+  auto after = holders(sim, id);
+  REQUIRE_FALSE(after.empty());
+  const View* v = sim.engine(after[0]).view_of(id);
+  for (auto i : after) {
+    CHECK(sim.engine(i).view_of(id)->version == v->version);
+    CHECK(sim.engine(i).view_of(id)->same_members(*v));
+  }
+  CHECK(v->size() == 3);
+  CHECK(after.size() == 3);
+  std::uint64_t merged = 0;
+  for (std::size_t i = 0; i < sim.size(); ++i) merged += sim.engine(i).stats().groups_merged;
+  CHECK(merged >= 1);
+  // The object is whole wherever it is still held.
+  for (auto i : after) {
+    sim.act(i, [&](Engine& e, Output& out) { e.get(100 + i, id, everyone(sim), false, sim.now(), out); });
+  }
+  sim.run_until(sim.now() + 3000);
+  auto evs = sim.take_events();
+  for (auto i : after) {
+    auto got = find_event(evs, EventKind::GetDone, 100 + i);
+    REQUIRE(got);
+    CHECK(got->status == BUTTER_OK);
+    CHECK(got->data == data);
+  }
+}
+
 TEST_CASE("a get for an object nobody holds ends NOT_FOUND") {
   SimCluster sim({.nodes = 4, .cfg = test_config()});
   sim.act(0, [&](Engine& e, Output& out) { e.get(1, sha256("nothing"), everyone(sim), false, sim.now(), out); });
