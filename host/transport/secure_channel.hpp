@@ -5,8 +5,9 @@
 // Wire format, after both sides' 8-byte preamble ("BUTR", version 1, mode 0 = Noise / 1 =
 // plaintext, two zero bytes) — a mode mismatch fails with a clear reason on both sides:
 //
-//   Noise_XX_25519_ChaChaPoly_BLAKE2b (Noise spec rev. 34), prologue "butter/secure/1", each
-//   handshake message prefixed with its u16 big-endian length:
+//   Noise_XX_25519_ChaChaPoly_BLAKE2b (Noise spec rev. 34; the Noise part is transport/noise_xx.hpp,
+//   checked against the published cacophony test vectors by tests/unit/transport/noise_vectors_test),
+//   prologue "butter/secure/1", each handshake message prefixed with its u16 big-endian length:
 //     1. initiator -> responder:  e
 //     2. responder -> initiator:  e, ee, s, es, payload
 //     3. initiator -> responder:  s, se, payload
@@ -32,6 +33,11 @@
 #include <vector>
 
 namespace butter::host {
+
+namespace noise {
+class CipherState;
+class HandshakeXX;
+}  // namespace noise
 
 class SecureChannel {
  public:
@@ -64,8 +70,6 @@ class SecureChannel {
 
  private:
   enum class State { kNew, kPreamble, kHandshake, kEstablished, kFailed };
-  struct CipherState;
-  struct Symmetric;
 
   bool fail(std::string why, bool auth = false);
   bool on_preamble(std::span<const std::uint8_t> p);
@@ -90,9 +94,9 @@ class SecureChannel {
   std::optional<NodeId> peer_id_;
   std::vector<std::uint8_t> inbox_;
 
-  std::unique_ptr<Symmetric> sym_;
-  std::unique_ptr<CipherState> send_, recv_;
-  std::uint8_t e_pub_[32]{}, e_sec_[32]{}, re_[32]{}, rs_[32]{};
+  // The Noise state (transport/noise_xx.hpp): the handshake until split(), then the two ciphers.
+  std::unique_ptr<noise::HandshakeXX> hs_;
+  std::unique_ptr<noise::CipherState> send_, recv_;
 };
 
 }  // namespace butter::host
