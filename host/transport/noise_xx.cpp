@@ -7,6 +7,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <limits>
+#include <utility>
 
 namespace butter::host::noise {
 
@@ -55,6 +56,16 @@ void hkdf2(const std::uint8_t ck[kHashLen], std::span<const std::uint8_t> ikm, s
 }
 
 enum class Token { kE, kS, kEE, kES, kSE };
+
+// The keys a DH token combines on this side: (our ephemeral?, the peer's ephemeral?). "es" is the
+// initiator's ephemeral with the responder's static, so each side reads it from its own end.
+std::pair<bool, bool> dh_keys(Token t, bool initiator) {
+  switch (t) {
+    case Token::kES: return initiator ? std::pair{true, false} : std::pair{false, true};
+    case Token::kSE: return initiator ? std::pair{false, true} : std::pair{true, false};
+    default: return {true, true};  // ee
+  }
+}
 
 // The XX pattern's messages; even ones are the initiator's.
 const std::initializer_list<Token> kPattern[3] = {
@@ -214,18 +225,23 @@ HandshakeXX::Result HandshakeXX::write_tokens(Bytes& out) {
       case Token::kS:
         if (!sym_.encrypt_and_hash({s_pub_, kDhLen}, out)) r = Result::kExhausted;
         break;
-      case Token::kEE: r = dh(e_sec_, re_, Result::kBadEphemeral); break;
+      case Token::kEE:
       case Token::kES:
-        r = initiator_ ? dh(e_sec_, rs_, Result::kBadStatic) : dh(s_sec_, re_, Result::kBadEphemeral);
+      case Token::kSE: {
+        const auto [local_e, remote_e] = dh_keys(t, initiator_);
+        r = dh_pair(local_e, remote_e);
         break;
-      case Token::kSE:
-        r = initiator_ ? dh(s_sec_, re_, Result::kBadEphemeral) : dh(e_sec_, rs_, Result::kBadStatic);
-        break;
+      }
     }
     if (r != Result::kOk) return r;
   }
   tokens_done_ = true;
   return Result::kOk;
+}
+
+HandshakeXX::Result HandshakeXX::dh_pair(bool local_ephemeral, bool remote_ephemeral) {
+  return dh(local_ephemeral ? e_sec_ : s_sec_, remote_ephemeral ? re_ : rs_,
+            remote_ephemeral ? Result::kBadEphemeral : Result::kBadStatic);
 }
 
 HandshakeXX::Result HandshakeXX::write_payload(std::span<const std::uint8_t> payload, Bytes& out) {
@@ -257,13 +273,13 @@ HandshakeXX::Result HandshakeXX::read_tokens(std::span<const std::uint8_t> m, st
         used += len;
         break;
       }
-      case Token::kEE: r = dh(e_sec_, re_, Result::kBadEphemeral); break;
+      case Token::kEE:
       case Token::kES:
-        r = initiator_ ? dh(e_sec_, rs_, Result::kBadStatic) : dh(s_sec_, re_, Result::kBadEphemeral);
+      case Token::kSE: {
+        const auto [local_e, remote_e] = dh_keys(t, initiator_);
+        r = dh_pair(local_e, remote_e);
         break;
-      case Token::kSE:
-        r = initiator_ ? dh(s_sec_, re_, Result::kBadEphemeral) : dh(e_sec_, rs_, Result::kBadStatic);
-        break;
+      }
     }
     if (r != Result::kOk) return r;
   }

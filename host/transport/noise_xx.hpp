@@ -113,6 +113,9 @@ class HandshakeXX {
 
  private:
   Result dh(const std::uint8_t* local_sec, const std::uint8_t* remote_pub, Result bad);
+  // A DH token's key agreement: our ephemeral or static secret with the peer's ephemeral or
+  // static public key (which ones a token means for this side: dh_keys() in noise_xx.cpp).
+  Result dh_pair(bool local_ephemeral, bool remote_ephemeral);
 
   SymmetricState sym_;
   bool initiator_;
