@@ -24,7 +24,7 @@
 namespace butter::discovery {
 
 struct BudgetLimits {
-  double per_second = 200;            // global refill rate (datagrams per second)
+  double per_second = 1000;           // global refill rate (datagrams per second)
   double burst = 400;                 // global bucket size
   double per_sender_per_second = 20;  // refill rate of each source address
   double per_sender_burst = 40;       // bucket size of each source address

@@ -33,7 +33,7 @@ class Discovery : public butter::Plugin {
     double answers = config().get_float("answers_per_s", 20);
     std::int64_t quiet = config().get_int("quiet_ms", 1000);
     loop_ = config().get_bool("loopback", true);
-    double per_s = config().get_float("max_datagrams_per_second", 200);
+    double per_s = config().get_float("max_datagrams_per_second", 1000);
     double per_sender = config().get_float("max_datagrams_per_second_per_sender", 20);
     std::int64_t senders = config().get_int("max_datagram_senders", 1024);
     if (port <= 0 || port > 65535) throw butter::Error(BUTTER_E_INVALID, "port must be in 1..65535");
@@ -144,7 +144,10 @@ class Discovery : public butter::Plugin {
   // before anything else is done with it.
   bool within_budget(const butter::Datagram& d) {
     auto now_ms = static_cast<std::uint64_t>(now().count());
-    Shed shed = budget_->admit(d.from_address, now_ms);
+    // A sender is an address and port: each node sends every beacon from its own socket, so
+    // several nodes on one host (or behind one NAT) are each held to their own rate. A flooder
+    // that changes ports is still held by the node's total budget.
+    Shed shed = budget_->admit(std::string(d.from_address) + ":" + std::to_string(d.from_port), now_ms);
     if (shed == Shed::Sender) shed_sender_.add();
     if (shed == Shed::Global) shed_budget_.add();
     if (auto r = budget_->report(now_ms)) {
@@ -251,7 +254,7 @@ BUTTER_PLUGIN(butter::discovery::Discovery,
                       {"answers_per_s", butter::ConfigType::Float, false, "unicast answers per second before one multicast announce replaces them (default 20)"},
                       {"quiet_ms", butter::ConfigType::Int, false, "a sender is answered at most once per this period (default 1000)"},
                       {"loopback", butter::ConfigType::Bool, false, "receive multicast from this host (several nodes per host; default true)"},
-                      {"max_datagrams_per_second", butter::ConfigType::Float, false, "datagrams processed per second from all senders together, burst twice that; the rest are shed (default 200)"},
-                      {"max_datagrams_per_second_per_sender", butter::ConfigType::Float, false, "datagrams processed per second from one source address, burst twice that (default 20)"},
-                      {"max_datagram_senders", butter::ConfigType::Int, false, "source addresses whose rate is tracked at once; the least recent is forgotten (default 1024)"},
+                      {"max_datagrams_per_second", butter::ConfigType::Float, false, "datagrams processed per second from all senders together, burst twice that; the rest are shed (default 1000)"},
+                      {"max_datagrams_per_second_per_sender", butter::ConfigType::Float, false, "datagrams processed per second from one sender (source address and port), burst twice that (default 20)"},
+                      {"max_datagram_senders", butter::ConfigType::Int, false, "senders whose rate is tracked at once; the least recent is forgotten (default 1024)"},
                   }});

@@ -15,11 +15,14 @@ inline std::uint16_t fresh_discovery_port() {
   return static_cast<std::uint16_t>(20000 + rd() % 20000);
 }
 
-// knownhosts-quality plus discovery-multicast on `port`, with timings short enough for tests.
-inline std::string lan_plugins(std::uint16_t port, const std::string& kh_extra = "") {
+// knownhosts-quality plus discovery-multicast on `port`, with timings short enough for tests;
+// the extras are more config lines for each.
+inline std::string lan_plugins(std::uint16_t port, const std::string& kh_extra = "",
+                               const std::string& discovery_extra = "") {
   return plugin_table("peers", "butter.knownhosts.quality", "refresh_ms = 200\ntimeout_ms = 500\n" + kh_extra) +
          plugin_table("discovery", "butter.discovery.multicast",
-                      "interface = \"127.0.0.1\"\nport = " + std::to_string(port) + "\nfast_ms = 50\nslow_ms = 2000");
+                      "interface = \"127.0.0.1\"\nport = " + std::to_string(port) + "\nfast_ms = 50\nslow_ms = 2000\n" +
+                          discovery_extra);
 }
 
 }  // namespace butter::test
