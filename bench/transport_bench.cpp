@@ -3,7 +3,9 @@
 // window of requests in flight), for 64 B and 64 KiB payloads, reported as ratios.
 //
 // Butter path: node A's transport sends a request to node B over TCP; B's echo plugin (C++
-// wrapper, across the C ABI) answers. Baseline: a length-prefixed echo server in Asio and a
+// wrapper, across the C ABI) answers. Twice: as nodes run by default (Noise handshake, every
+// frame sealed with ChaCha20-Poly1305), and with `insecure_plaintext`, which leaves the framing,
+// the strand and the ABI crossing: the difference is the cost of encryption. Baseline: a length-prefixed echo server in Asio and a
 // client with the same framing and the same window, on the same loopback.
 #include "bench_stats.hpp"
 #include "node/node.hpp"
@@ -134,8 +136,9 @@ Figures run_raw(std::size_t size, int latency_rounds, int throughput_msgs) {
 }
 
 // ---- Butter: two nodes, echo plugin ------------------------------------------------------
-host::Manifest manifest(const std::string& name, bool echo) {
+host::Manifest manifest(const std::string& name, bool echo, bool plaintext) {
   std::string text = "[node]\nname = \"" + name + "\"\nlisten = [\"tcp://127.0.0.1:0\"]\nhttp = \"\"\nlog_level = \"warn\"\n";
+  if (plaintext) text += "insecure_plaintext = true\n";
   if (echo) text += "[plugins.echo]\nplugin = \"butter.example.echo\"\n";
   host::Diagnostics d;
   auto m = host::parse_manifest(text, "<bench>", d);
@@ -144,10 +147,10 @@ host::Manifest manifest(const std::string& name, bool echo) {
   return *m;
 }
 
-Figures run_butter(std::size_t size, int latency_rounds, int throughput_msgs) {
+Figures run_butter(std::size_t size, int latency_rounds, int throughput_msgs, bool plaintext) {
   host::Runtime rt(2);
   host::PluginRegistry registry;
-  host::Node a(rt.io(), manifest("a", false), registry), b(rt.io(), manifest("b", true), registry);
+  host::Node a(rt.io(), manifest("a", false, plaintext), registry), b(rt.io(), manifest("b", true, plaintext), registry);
   host::Diagnostics d;
   if (!a.prepare(d) || !b.prepare(d)) throw std::runtime_error(d.to_string());
   if (auto e = a.start()) throw std::runtime_error(e.message);
@@ -210,13 +213,21 @@ Figures run_butter(std::size_t size, int latency_rounds, int throughput_msgs) {
   return f;
 }
 
-void report(const char* label, const Figures& raw, const Figures& butter) {
-  std::printf("%-8s %-22s %10.1f %10.1f %12.0f %10.1f\n", label, "raw asio", raw.p50_us, raw.p99_us, raw.msgs_per_s,
-              raw.mib_per_s);
-  std::printf("%-8s %-22s %10.1f %10.1f %12.0f %10.1f\n", label, "butter", butter.p50_us, butter.p99_us,
-              butter.msgs_per_s, butter.mib_per_s);
-  std::printf("%-8s %-22s %9.2fx %9.2fx %11.2fx %9.2fx\n", label, "ratio butter/raw", butter.p50_us / raw.p50_us,
+void row(const char* label, const char* path, const Figures& f) {
+  std::printf("%-8s %-22s %10.1f %10.1f %12.0f %10.1f\n", label, path, f.p50_us, f.p99_us, f.msgs_per_s, f.mib_per_s);
+}
+
+void ratio(const char* label, const char* path, const Figures& raw, const Figures& butter) {
+  std::printf("%-8s %-22s %9.2fx %9.2fx %11.2fx %9.2fx\n", label, path, butter.p50_us / raw.p50_us,
               butter.p99_us / raw.p99_us, butter.msgs_per_s / raw.msgs_per_s, butter.mib_per_s / raw.mib_per_s);
+}
+
+void report(const char* label, const Figures& raw, const Figures& secure, const Figures& plain) {
+  row(label, "raw asio", raw);
+  row(label, "butter (encrypted)", secure);
+  row(label, "butter (plaintext)", plain);
+  ratio(label, "ratio encrypted/raw", raw, secure);
+  ratio(label, "ratio plaintext/raw", raw, plain);
 }
 
 }  // namespace
@@ -227,13 +238,15 @@ int main() {
   try {
     {
       auto raw = run_raw(64, 20000, 100000);
-      auto b = run_butter(64, 20000, 100000);
-      report("64 B", raw, b);
+      auto b = run_butter(64, 20000, 100000, false);
+      auto p = run_butter(64, 20000, 100000, true);
+      report("64 B", raw, b, p);
     }
     {
       auto raw = run_raw(64 * 1024, 3000, 10000);
-      auto b = run_butter(64 * 1024, 3000, 10000);
-      report("64 KiB", raw, b);
+      auto b = run_butter(64 * 1024, 3000, 10000, false);
+      auto p = run_butter(64 * 1024, 3000, 10000, true);
+      report("64 KiB", raw, b, p);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "benchmark failed: %s\n", e.what());
