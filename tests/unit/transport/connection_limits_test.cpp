@@ -254,3 +254,54 @@ TEST_CASE("an outbound dial beyond max_connections fails with AGAIN and the open
   auto r = a.wait_outcome(a.request(b.id.hex(), "/echo/1", "ok"));
   CHECK(r.payload == "echo:ok");
 }
+
+TEST_CASE("a node dialling one peer at more addresses than max_connections_per_peer closes the extra "
+          "connection and sends to that address over the ones it has",
+          "[transport][limits]") {
+  IoThread t;
+  TestNode a(t.io, [](TransportOptions& o) { o.max_connections_per_peer = 2; });
+  TestNode b(t.io, [](TransportOptions& o) { o.listen = {"tcp://127.0.0.1:0", "tcp://127.0.0.1:0", "tcp://127.0.0.1:0"}; },
+             echo_handler());
+  const auto uris = b.on([&] { return b.transport->listen_endpoints(); });
+  REQUIRE(uris.size() == 3);
+  // Three dials at once to three addresses of one node (once a HELLO has named it, its advertised
+  // addresses lead to the open connection, so only dials in flight together can exceed the cap).
+  std::vector<std::shared_ptr<std::optional<Error>>> done;
+  for (std::size_t i = 0; i < uris.size(); ++i) done.push_back(std::make_shared<std::optional<Error>>());
+  a.on([&] {
+    for (std::size_t i = 0; i < uris.size(); ++i) {
+      auto d = done[i];
+      a.transport->connect(uris[i], [d](Error err, const NodeId&) { *d = err; });
+    }
+  });
+  REQUIRE(a.wait([&](TestNode&) {
+    for (const auto& d : done)
+      if (!d->has_value()) return false;
+    return true;
+  }));
+  // Which dial's HELLO comes last is up to the scheduler: exactly one of the three was refused.
+  std::vector<Error> results;
+  a.on([&] {
+    for (const auto& d : done) results.push_back(**d);
+  });
+  std::size_t refused_at = results.size();
+  int refused = 0;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    INFO("dial " << i << ": " << results[i].code << " " << results[i].message);
+    if (results[i]) {
+      ++refused;
+      refused_at = i;
+      CHECK_THAT(results[i].message, Catch::Contains("too many connections"));
+    }
+  }
+  REQUIRE(refused == 1);
+  CHECK(a.stats().refused_per_peer == 1);
+  CHECK(b.stats().connections_refused == 0);  // the refusing side is the dialler
+  // That address now leads to the node it named: requests to it use the connections open.
+  const auto opened = a.stats().connections_opened;
+  auto r = a.wait_outcome(a.request(uris[refused_at], "/echo/1", "via that address"));
+  CHECK(r.status == BUTTER_OK);
+  CHECK(r.payload == "echo:via that address");
+  CHECK(a.stats().connections_opened == opened);
+  CHECK(a.stats().refused_per_peer == 1);
+}

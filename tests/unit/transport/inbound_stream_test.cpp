@@ -122,3 +122,26 @@ TEST_CASE("a stream the plugin ends before the host attaches it closes cleanly",
   CHECK(b.stats().connections_opened == opened + 1);
   CHECK(b.wait([&](TestNode& n) { return n.transport->stats().connections_closed == 1; }));
 }
+
+TEST_CASE("an inbound stream beyond max_connections is refused with AGAIN and counted and the open "
+          "connection is still served",
+          "[inbound][limits]") {
+  IoThread t;
+  TestNode b(t.io, [](TransportOptions& o) { o.max_connections = 1; }, echo_handler());
+  TestNode c(t.io, {}, echo_handler());
+  connect(c, b);  // b's one connection
+  auto sb = std::make_shared<MemSide>(b);
+  REQUIRE_FALSE(b.on([&] { return b.transport->register_dialer("mem", sb); }));
+  // A relayed stream arrives (as the NAT plugin hands one over): beyond the cap, refused at once,
+  // before any handshake; the plugin gets AGAIN and closes its side.
+  std::shared_ptr<StreamSink> sink;
+  auto e = b.on([&] { return b.transport->accept_stream("mem", "mem://someone", 9, sink); });
+  CHECK(e.code == BUTTER_E_AGAIN);
+  CHECK_THAT(e.message, Catch::Contains("max_connections (1)"));
+  CHECK_FALSE(sink);
+  CHECK(b.stats().refused_max_connections == 1);
+  CHECK(b.stats().connections_refused == 1);
+  auto r = c.wait_outcome(c.request(b.id.hex(), "/p/1", "still served"));
+  CHECK(r.status == BUTTER_OK);
+  CHECK(r.payload == "echo:still served");
+}
