@@ -1,5 +1,6 @@
-// TransportImpl, part 1: lifecycle, listeners, routing and dialling, connection events.
-// Messaging (send, request, reply, inbound frames) is in transport_messages.cpp.
+// TransportImpl, part 1: lifecycle, listeners, routing and dialling, connection events, limits.
+// Messaging (send, request, reply, inbound frames) is in transport_messages.cpp; dialers and
+// streams that plugins supply are in transport_plugin_streams.cpp.
 #include "transport/transport_impl.hpp"
 
 #include "transport/dialer_pipe.hpp"
@@ -419,59 +420,6 @@ void TransportImpl::disconnect(const NodeId& id, const std::string& reason) {
   if (auto d = dialing_id_.find(id); d != dialing_id_.end()) victims.push_back(find_connection(d->second));
   for (auto& c : victims)
     if (c) c->close(reason);
-}
-
-Error TransportImpl::register_dialer(const std::string& scheme_in, std::shared_ptr<Dialer> dialer) {
-  std::string why;
-  auto ep = parse_endpoint(scheme_in + "://x", why);
-  if (!ep) return Error::make(BUTTER_E_INVALID, "'" + scheme_in + "' is not a URI scheme");
-  if (!dialer) return Error::make(BUTTER_E_INVALID, "null dialer");
-  if (ep->scheme == "tcp") return Error::make(BUTTER_E_INVALID, "tcp:// is built in");
-  if (dialers_.count(ep->scheme)) return Error::make(BUTTER_E_INVALID, "a dialer for '" + ep->scheme + "' is registered");
-  dialers_[ep->scheme] = std::move(dialer);
-  return Error::ok();
-}
-
-void TransportImpl::unregister_dialer(const std::string& scheme_in) {
-  std::string why;
-  auto ep = parse_endpoint(scheme_in + "://x", why);
-  if (!ep || !dialers_.erase(ep->scheme)) return;
-  // The dialer's code may be about to be unloaded: nothing may keep calling it.
-  std::vector<ConnPtr> victims;
-  for (auto& [id, c] : connections_)
-    if (c->scheme == ep->scheme) victims.push_back(c);
-  for (auto& c : victims) c->close("dialer for " + ep->scheme + ":// unregistered");
-}
-
-Error TransportImpl::accept_stream(const std::string& scheme_in, const std::string& remote, std::uint64_t stream_id,
-                                   std::shared_ptr<StreamSink>& sink) {
-  if (stopped_ || !started_) return Error::make(BUTTER_E_CANCELLED, "transport not running");
-  std::string why;
-  auto ep = parse_endpoint(scheme_in + "://x", why);
-  if (!ep) return Error::make(BUTTER_E_INVALID, "'" + scheme_in + "' is not a URI scheme");
-  auto d = dialers_.find(ep->scheme);
-  if (d == dialers_.end()) return Error::make(BUTTER_E_INVALID, "no dialer for scheme '" + ep->scheme + "://'");
-  // Relayed streams count toward max_connections and the handshake rate; their per-address
-  // limit is the relaying plugin's business (their remote names no IP).
-  if (auto r = limits_.admit_inbound(connections_.size(), {}); r != ConnectionLimits::Refusal::kNone) {
-    refuse(r, "inbound " + ep->scheme + " stream from " + remote);
-    return Error::make(BUTTER_E_AGAIN, "stream from " + remote + " refused: " + limits_.explain(r));
-  }
-  auto pipe = std::make_shared<DialerPipe>(strand_, d->second, remote);
-  sink = pipe->adopt(stream_id);
-  auto c = new_connection(false, {});
-  c->handshake_counted = true;
-  c->scheme = ep->scheme;
-  spdlog::debug("{} inbound {} stream {} from {}", log_, ep->scheme, stream_id, remote);
-  // Attach from a later turn: the caller learns the stream id before any write reaches it.
-  std::weak_ptr<Connection> wc = c;
-  asio::post(strand_, [this, w = alive(), wc, pipe] {
-    if (w.expired() || stopped_) return pipe->close();
-    auto c = wc.lock();
-    if (!c || c->closed()) return pipe->close();
-    c->attach(pipe, encode_hello(our_hello()), security());
-  });
-  return Error::ok();
 }
 
 void TransportImpl::refuse(ConnectionLimits::Refusal r, const std::string& what) {
