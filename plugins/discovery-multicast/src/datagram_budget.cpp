@@ -6,13 +6,6 @@
 
 namespace butter::discovery {
 
-void DatagramBudget::Bucket::refill(double rate, double burst, std::uint64_t now_ms) {
-  if (now_ms > last_ms) {
-    tokens = std::min(burst, tokens + rate * static_cast<double>(now_ms - last_ms) / 1000.0);
-    last_ms = now_ms;
-  }
-}
-
 DatagramBudget::DatagramBudget(BudgetLimits limits) : limits_(limits), global_{limits.burst, 0} {
   limits_.max_senders = std::max<std::size_t>(1, limits_.max_senders);
   senders_.reserve(std::min<std::size_t>(limits_.max_senders, 4096));

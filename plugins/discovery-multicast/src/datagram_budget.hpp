@@ -13,6 +13,8 @@
 // report() says when to log: at once for the first shed datagram after a quiet spell, then at
 // most one summary per report_ms with the counts since the last report and the sender shed most.
 #pragma once
+#include "token_bucket.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -60,11 +62,7 @@ class DatagramBudget {
   const BudgetLimits& limits() const { return limits_; }
 
  private:
-  struct Bucket {
-    double tokens;
-    std::uint64_t last_ms;
-    void refill(double rate, double burst, std::uint64_t now_ms);
-  };
+  using Bucket = TokenBucket;
   struct Sender {
     Bucket bucket;
     std::list<std::string>::iterator lru;  // position in recent_ (front: heard last)

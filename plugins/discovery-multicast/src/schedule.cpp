@@ -23,13 +23,6 @@ bool PingSchedule::became_isolated(bool peers_known) {
   return isolated_now;
 }
 
-void AnswerPolicy::refill(std::uint64_t now_ms) {
-  if (now_ms > last_refill_) {
-    tokens_ = std::min(rate_, tokens_ + rate_ * static_cast<double>(now_ms - last_refill_) / 1000.0);
-    last_refill_ = now_ms;
-  }
-}
-
 Answer AnswerPolicy::on_ping(const std::string& sender, bool sender_cold, bool sender_known, std::uint64_t now_ms) {
   // Forget senders answered long ago, so the map stays bounded by the recent senders.
   for (auto it = last_answered_.begin(); it != last_answered_.end();) {
@@ -43,9 +36,8 @@ Answer AnswerPolicy::on_ping(const std::string& sender, bool sender_cold, bool s
     ++suppressed_;
     return Answer::None;
   }
-  refill(now_ms);
-  if (tokens_ >= 1.0) {
-    tokens_ -= 1.0;
+  bucket_.refill(rate_, rate_, now_ms);
+  if (bucket_.take()) {
     last_answered_[sender] = now_ms;
     return Answer::Unicast;
   }

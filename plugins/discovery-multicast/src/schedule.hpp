@@ -13,6 +13,8 @@
 // ANNOUNCE (not answered by anybody) replaces all the unicast answers for that period, so N
 // joiners cost O(N) datagrams rather than O(N^2).
 #pragma once
+#include "token_bucket.hpp"
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -38,16 +40,16 @@ enum class Answer { None, Unicast, Announce };
 class AnswerPolicy {
  public:
   // answers_per_s: bucket refill rate (and burst size); quiet_ms: per-sender silence period.
-  AnswerPolicy(double answers_per_s, std::uint64_t quiet_ms) : rate_(answers_per_s), tokens_(answers_per_s), quiet_ms_(quiet_ms) {}
+  AnswerPolicy(double answers_per_s, std::uint64_t quiet_ms)
+      : rate_(answers_per_s), bucket_{answers_per_s, 0}, quiet_ms_(quiet_ms) {}
 
   Answer on_ping(const std::string& sender, bool sender_cold, bool sender_known, std::uint64_t now_ms);
   std::uint64_t suppressed() const { return suppressed_; }
 
  private:
-  void refill(std::uint64_t now_ms);
-  double rate_, tokens_;
+  double rate_;
+  TokenBucket bucket_;
   std::uint64_t quiet_ms_;
-  std::uint64_t last_refill_ = 0;
   std::uint64_t last_announce_ = 0;
   bool announced_ = false;
   std::map<std::string, std::uint64_t> last_answered_;
