@@ -100,6 +100,13 @@ struct NodeSpec {
   std::uint32_t max_connections_per_peer = 4;      // up connections to one node id
   std::uint32_t max_handshakes_per_address = 32;   // inbound connections in handshake from one IP
   std::uint32_t max_handshakes_per_second = 256;   // inbound handshakes started (token bucket)
+  // Connection manager (host/transport/conn_manager.hpp): above the high watermark of connected
+  // peers the unprotected ones are trimmed down to the low one; unprotected connections idle for
+  // connection_idle_ms close (0 = kept); a connection younger than connection_grace_ms is kept.
+  std::uint32_t connections_low_water = 8;
+  std::uint32_t connections_high_water = 32;
+  std::uint32_t connection_grace_ms = 20000;
+  std::uint32_t connection_idle_ms = 30000;
   // DEBUGGING ONLY: connections carry plaintext, unauthenticated (TransportOptions::plaintext).
   // Peers must set it too, or connections fail. A warning is logged at start when set.
   bool insecure_plaintext = false;

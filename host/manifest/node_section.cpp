@@ -10,10 +10,11 @@ namespace butter::host::manifest_detail {
 
 namespace {
 
-constexpr std::array<std::string_view, 17> kNodeKeys{
+constexpr std::array<std::string_view, 21> kNodeKeys{
     "name", "listen", "http", "memory_budget", "data_dir", "log_level", "plugin_path", "bootstrap", "max_frame_bytes",
     "insecure_plaintext", "max_inflight_requests", "max_queued_bytes_per_connection", "max_connections",
-    "max_connections_per_peer", "max_handshakes_per_address", "max_handshakes_per_second"};
+    "max_connections_per_peer", "max_handshakes_per_address", "max_handshakes_per_second", "connections_low_water",
+    "connections_high_water", "connection_grace_ms", "connection_idle_ms"};
 
 constexpr std::array<std::string_view, 7> kLogLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
 
@@ -141,6 +142,25 @@ void read_node_section(Reader& reader, const toml::table& table, NodeSpec& node)
   read_count(reader, table, "max_connections_per_peer", 2, 1024, node.max_connections_per_peer);
   read_count(reader, table, "max_handshakes_per_address", 1, 1000000, node.max_handshakes_per_address);
   read_count(reader, table, "max_handshakes_per_second", 1, 1000000, node.max_handshakes_per_second);
+  read_count(reader, table, "connections_low_water", 1, 100000, node.connections_low_water);
+  read_count(reader, table, "connections_high_water", 1, 100000, node.connections_high_water);
+  read_count(reader, table, "connection_grace_ms", 0, 3600000, node.connection_grace_ms);
+  read_count(reader, table, "connection_idle_ms", 0, 86400000, node.connection_idle_ms);
+  if (node.connections_low_water > node.connections_high_water) {
+    const toml::node* v = table.get("connections_low_water");
+    if (!v) v = table.get("connections_high_water");
+    if (v)
+      reader.error(*v, "node.connections_low_water (" + std::to_string(node.connections_low_water) +
+                           ") must not exceed node.connections_high_water (" +
+                           std::to_string(node.connections_high_water) + ")");
+  }
+  if (node.connections_high_water > node.max_connections) {
+    const toml::node* v = table.get("connections_high_water");
+    if (!v) v = table.get("max_connections");
+    if (v)
+      reader.error(*v, "node.connections_high_water (" + std::to_string(node.connections_high_water) +
+                           ") must not exceed node.max_connections (" + std::to_string(node.max_connections) + ")");
+  }
   if (const toml::node* v = table.get("insecure_plaintext")) {
     if (auto b = reader.boolean(*v, "node.insecure_plaintext")) node.insecure_plaintext = *b;
   }

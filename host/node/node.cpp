@@ -171,6 +171,10 @@ Error Node::start_on_strand() {
   topts.max_connections_per_peer = spec.max_connections_per_peer;
   topts.max_handshakes_per_address = spec.max_handshakes_per_address;
   topts.max_handshakes_per_second = spec.max_handshakes_per_second;
+  topts.low_water = spec.connections_low_water;
+  topts.high_water = spec.connections_high_water;
+  topts.grace = std::chrono::milliseconds(spec.connection_grace_ms);
+  topts.idle_timeout = std::chrono::milliseconds(spec.connection_idle_ms);
   TransportHandlers handlers;
   std::weak_ptr<NodeCore> weak = core_;
   handlers.on_message = [weak](const NodeId& from, const std::string& protocol, std::span<const std::uint8_t> payload) {

@@ -53,6 +53,15 @@ nlohmann::json NodeCore::status_json() const {
                       {"connections_closed", st.connections_closed},
                       {"requests_timed_out", st.requests_timed_out},
                       {"backpressure_rejections", st.backpressure_rejections}};
+    auto ci = transport->conn_info();
+    j["connections"] = {{"low_water", ci.low_water},
+                        {"high_water", ci.high_water},
+                        {"peers", ci.peers},
+                        {"open", ci.connections},
+                        {"protected_peers", ci.protected_peers},
+                        {"trimmed", st.trimmed},
+                        {"idle_closed", st.idle_closed},
+                        {"duplicates_closed", st.duplicates_closed}};
   }
   j["peers"] = std::move(peers);
   return j;
@@ -92,6 +101,10 @@ std::string NodeCore::metrics_text() const {
     }
     series("transport_requests_timed_out_total", "counter", static_cast<double>(st.requests_timed_out));
     series("transport_backpressure_rejections_total", "counter", static_cast<double>(st.backpressure_rejections));
+    series("connections_trimmed_total", "counter", static_cast<double>(st.trimmed));
+    series("connections_idle_closed_total", "counter", static_cast<double>(st.idle_closed));
+    series("connections_duplicates_closed_total", "counter", static_cast<double>(st.duplicates_closed));
+    series("connections_protected_peers", "gauge", static_cast<double>(transport->conn_info().protected_peers));
   }
   out += "# TYPE butter_plugin_up gauge\n";
   for (const auto& inst : instances) {

@@ -91,6 +91,7 @@ class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
     std::set<std::uint64_t> timers, requests, reply_tokens, datagram_sockets, fd_watches, http_routes, http_tokens,
         peer_watchers, dial_streams, event_subscriptions;
     std::set<std::string> dialer_schemes;
+    std::set<std::string> advertised;  // endpoints announced through butter.connections/1
   };
   Registrations& registrations() { return regs_; }
 

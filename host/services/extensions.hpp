@@ -28,6 +28,7 @@ const butter_services_v1* services_extension();
 const butter_events_v1* events_extension();
 const butter_identity_v1* identity_extension();
 const butter_streams_v1* streams_extension();
+const butter_connections_v1* connections_extension();
 
 // Per-service cleanup, called by release_instance_registrations.
 void release_timers(PluginInstance& instance);
@@ -36,5 +37,6 @@ void release_datagrams(PluginInstance& instance);
 void release_fds(PluginInstance& instance);
 void release_http(PluginInstance& instance);
 void release_events(PluginInstance& instance);
+void release_connections(PluginInstance& instance);
 
 }  // namespace butter::host

@@ -26,6 +26,7 @@ const void* host_get_extension(const butter_host* host, const char* id) {
   if (want == BUTTER_EXT_EVENTS) return events_extension();
   if (want == BUTTER_EXT_IDENTITY) return identity_extension();
   if (want == BUTTER_EXT_STREAMS) return streams_extension();
+  if (want == BUTTER_EXT_CONNECTIONS) return connections_extension();
   return nullptr;
 }
 
@@ -51,6 +52,7 @@ void release_instance_registrations(PluginInstance& instance) {
   release_fds(instance);
   release_http(instance);
   release_events(instance);
+  release_connections(instance);
 }
 
 }  // namespace butter::host

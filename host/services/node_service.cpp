@@ -45,7 +45,7 @@ uint32_t node_endpoint_count(const butter_host* host) {
   auto* inst = instance_of(host);
   if (!inst || !inst->core().transport) return 0;
   try {
-    return static_cast<uint32_t>(inst->core().transport->listen_endpoints().size());
+    return static_cast<uint32_t>(inst->core().transport->announced_endpoints().size());
   } catch (...) {
     return 0;
   }
@@ -55,7 +55,7 @@ butter_str node_endpoint(const butter_host* host, uint32_t index) {
   auto* inst = instance_of(host);
   if (!inst || !inst->core().transport) return {"", 0};
   try {
-    auto eps = inst->core().transport->listen_endpoints();
+    auto eps = inst->core().transport->announced_endpoints();
     if (index >= eps.size()) return {"", 0};
     std::string& slot = inst->scratch(static_cast<int>(index));
     slot = eps[index];

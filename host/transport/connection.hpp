@@ -88,6 +88,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const Hello& peer() const { return peer_; }  // valid once up()
   std::string remote_address() const;
   std::size_t queued_bytes() const { return queued_bytes_; }
+  // When the connection object was made, and when a frame last moved either way (connection manager).
+  std::chrono::steady_clock::time_point opened_at() const { return opened_at_; }
+  std::chrono::steady_clock::time_point last_activity() const { return last_activity_; }
 
   // Set by the owner when it dialled a specific node id: a different id in HELLO is refused.
   std::optional<NodeId> expected_id;
@@ -139,6 +142,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::steady_timer hello_timer_;
   boost::asio::steady_timer idle_timer_;
   std::chrono::steady_clock::time_point last_activity_;
+  std::chrono::steady_clock::time_point opened_at_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace butter::host

@@ -14,6 +14,17 @@ Transport::~Transport() = default;
 Error Transport::start() { return impl_->start(); }
 void Transport::stop() { impl_->stop(); }
 std::vector<std::string> Transport::listen_endpoints() const { return impl_->listen_endpoints(); }
+std::vector<std::string> Transport::announced_endpoints() const { return impl_->announced_endpoints(); }
+bool Transport::advertise(const std::string& uri) { return impl_->advertise(uri); }
+bool Transport::withdraw(const std::string& uri) { return impl_->withdraw(uri); }
+bool Transport::protect(const NodeId& peer, const std::string& owner, const std::string& tag) {
+  return impl_->protect(peer, owner, tag);
+}
+bool Transport::unprotect(const NodeId& peer, const std::string& owner, const std::string& tag) {
+  return impl_->unprotect(peer, owner, tag);
+}
+void Transport::release_protection(const std::string& owner) { impl_->release_protection(owner); }
+Transport::ConnInfo Transport::conn_info() const { return impl_->conn_info(); }
 
 Error Transport::send(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> payload) {
   return impl_->send(peer, protocol, payload);

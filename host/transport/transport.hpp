@@ -99,7 +99,16 @@ struct TransportOptions {
   std::function<std::chrono::steady_clock::time_point()> clock;
   std::chrono::milliseconds hello_timeout{5000};
   std::chrono::milliseconds connect_timeout{5000};
-  std::chrono::milliseconds idle_timeout{0};  // 0 = connections are kept
+  // Connection manager (see conn_manager.hpp; manifest [node] connections_low_water,
+  // connections_high_water, connection_grace_ms, connection_idle_ms). high_water 0 = no trimming.
+  // Unprotected connections idle for idle_timeout are closed (0 = kept).
+  std::size_t low_water = 0;
+  std::size_t high_water = 0;
+  std::chrono::milliseconds grace{20000};
+  std::chrono::milliseconds idle_timeout{0};
+  // A second connection to a peer (both dialled at once) is closed once it has carried nothing for
+  // this long and has no request in flight: one connection per pair of nodes.
+  std::chrono::milliseconds duplicate_drain{500};
 };
 
 struct PeerInfo {
@@ -151,6 +160,22 @@ class Transport {
   void stop();
 
   std::vector<std::string> listen_endpoints() const;
+  // What this node announces (HELLO, butter.node/1 endpoints): the listen endpoints, then those
+  // advertised by plugins (a relay:// endpoint an ambassador gave this node), newest first.
+  std::vector<std::string> announced_endpoints() const;
+  // At most 8 advertised endpoints; false when full or already there. withdraw: false if unknown.
+  bool advertise(const std::string& uri);
+  bool withdraw(const std::string& uri);
+
+  // Connection manager (conn_manager.hpp): protection by tag, per owner (a plugin instance's name).
+  // A protected peer is neither trimmed above the high watermark nor closed when idle.
+  bool protect(const NodeId& peer, const std::string& owner, const std::string& tag);
+  bool unprotect(const NodeId& peer, const std::string& owner, const std::string& tag);
+  void release_protection(const std::string& owner);
+  struct ConnInfo {
+    std::size_t low_water = 0, high_water = 0, peers = 0, protected_peers = 0, connections = 0;
+  };
+  ConnInfo conn_info() const;
 
   // `peer` is a node id in hex (must be connected, or have a known endpoint) or an endpoint URI
   // (dialled if not yet connected; the message waits, bounded, for the HELLO).
@@ -216,6 +241,9 @@ class Transport {
     std::uint64_t connections_refused = 0;
     std::uint64_t refused_max_connections = 0, refused_per_peer = 0, refused_per_address = 0,
                   refused_handshake_rate = 0;
+    // Connection manager: peers closed above the high watermark, unprotected connections closed
+    // when idle, and second connections to a peer closed once drained.
+    std::uint64_t trimmed = 0, idle_closed = 0, duplicates_closed = 0;
   };
   Stats stats() const;
 

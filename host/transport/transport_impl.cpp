@@ -20,7 +20,9 @@ TransportImpl::TransportImpl(IoContext& io, Strand strand, TransportOptions opti
       opts_(std::move(options)),
       handlers_(std::move(handlers)),
       limits_({opts_.max_connections, opts_.max_connections_per_peer, opts_.max_handshakes_per_address,
-               opts_.max_handshakes_per_second, opts_.clock}) {
+               opts_.max_handshakes_per_second, opts_.clock}),
+      conn_manager_({opts_.low_water, opts_.high_water, opts_.grace, opts_.idle_timeout},
+                    std::max<std::size_t>(opts_.max_connections, 16)) {
   if (!opts_.identity && (!opts_.plaintext || opts_.self == NodeId{})) opts_.identity = std::make_shared<const Identity>(Identity::generate());
   if (opts_.identity) opts_.self = opts_.identity->id();
   log_ = "[transport " + opts_.self.short_hex() + "]";
@@ -151,7 +153,7 @@ void TransportImpl::stop() {
 Hello TransportImpl::our_hello() const {
   Hello h;
   h.id = opts_.self;
-  h.endpoints = listen_uris_;
+  h.endpoints = announced_endpoints();
   return h;
 }
 
@@ -326,6 +328,8 @@ void TransportImpl::connection_hello(Connection& c, const Hello& hello) {
   spdlog::debug("{} {} connection {} to {} at {}", log_, c.outbound() ? "outbound" : "inbound", c.id(),
                hello.id.short_hex(), c.remote_address());
 
+  if (!first) close_duplicates(hello.id);
+  if (first) maybe_trim();
   if (first && handlers_.on_peer_up) {
     auto pi = info(c);
     guarded("on_peer_up", [&] { handlers_.on_peer_up(pi); });
@@ -376,9 +380,9 @@ void TransportImpl::connection_closed(Connection& c, const std::string& reason) 
 }
 
 bool TransportImpl::connection_may_idle_close(Connection& c) {
-  if (!c.open_inbound_requests.empty()) return false;
-  for (auto& [rid, p] : pending_)
-    if (p.connection == c.id()) return false;
+  if (connection_busy(c)) return false;
+  if (c.up() && conn_manager_.is_protected(c.peer().id)) return false;  // in use by a plugin
+  ++stats_.idle_closed;
   return true;
 }
 

@@ -7,6 +7,7 @@
 // and forget their owner when closed.
 #pragma once
 #include "transport/connection.hpp"
+#include "transport/conn_manager.hpp"
 #include "transport/connection_limits.hpp"
 #include "transport/endpoint.hpp"
 #include "transport/transport.hpp"
@@ -31,6 +32,17 @@ class TransportImpl : public Connection::Owner {
   Error start();
   void stop();
   std::vector<std::string> listen_endpoints() const { return listen_uris_; }
+  std::vector<std::string> announced_endpoints() const;
+  bool advertise(const std::string& uri);
+  bool withdraw(const std::string& uri);
+  bool protect(const NodeId& peer, const std::string& owner, const std::string& tag) {
+    return conn_manager_.protect(peer, owner, tag);
+  }
+  bool unprotect(const NodeId& peer, const std::string& owner, const std::string& tag) {
+    return conn_manager_.unprotect(peer, owner, tag);
+  }
+  void release_protection(const std::string& owner) { conn_manager_.release_owner(owner); }
+  Transport::ConnInfo conn_info() const;
   Error send(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> payload);
   Error request(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> payload,
                 std::chrono::milliseconds timeout, ResponseFn on_response, std::uint64_t* request_id);
@@ -85,6 +97,12 @@ class TransportImpl : public Connection::Owner {
   // An inbound connection left the handshake (HELLO accepted, or closed): frees its slot.
   void release_handshake(Connection& c);
   std::weak_ptr<Alive> alive() const { return alive_; }
+  // Connection manager: closes peers above the high watermark (now, or once their grace ends).
+  void maybe_trim();
+  void trim_now();
+  // A peer has more than one up connection: close the others than preferred() once drained.
+  void close_duplicates(const NodeId& id);
+  bool connection_busy(const Connection& c) const;
 
   // Runs a user callback; an exception is logged and swallowed (never thrown into Asio).
   template <class F>
@@ -95,6 +113,10 @@ class TransportImpl : public Connection::Owner {
   TransportOptions opts_;
   TransportHandlers handlers_;
   ConnectionLimits limits_;
+  ConnManager conn_manager_;
+  std::unique_ptr<boost::asio::steady_timer> trim_timer_;
+  bool trim_armed_ = false;
+  std::vector<std::string> advertised_;
   std::string log_;  // "[transport 1a2b3c4d]"
   bool started_ = false, stopped_ = false;
   std::shared_ptr<Alive> alive_ = std::make_shared<Alive>();

@@ -5,6 +5,7 @@
 #include <butter/wire.hpp>
 
 #include <algorithm>
+#include <set>
 #include <random>
 
 namespace butter::dbfs {
@@ -299,12 +300,27 @@ void DbfsPlugin::refresh_neighbours(bool top_up_only) {
   if (known >= 2 * std::max<std::uint32_t>(hosts_at_choice_, 1) && known > want_neighbours_) top_up_only = false;
   if (!top_up_only || engine_->neighbours().outbound().empty()) hosts_at_choice_ = known;
   std::vector<std::string> keep;
+  auto admitted = [&](const std::string& id) {
+    return peers->lookup(peers.provider(), butter::to_c(id), [](void*, const butter_peer_record*) {}, nullptr) == BUTTER_OK;
+  };
+  // Forward along the active set: the connected peers (the overlay's neighbours, kept by the
+  // host's connection manager) cost no new connection. Once enough are connected, a neighbour
+  // that is not connected any more is replaced by one that is.
+  auto connected = net().peers();
+  std::shuffle(connected.begin(), connected.end(), std::mt19937_64(now_ms()));
+  std::set<std::string> up;
+  for (const auto& p : connected) up.insert(p.node_id);
+  const bool enough_up = up.size() >= want_neighbours_;
   // Keep the neighbours we have while the cache still admits them: stable links are what the
   // heuristics learn about.
   for (const auto& id : engine_->neighbours().outbound()) {
     if (!top_up_only) break;
-    bool admitted = peers->lookup(peers.provider(), butter::to_c(id), [](void*, const butter_peer_record*) {}, nullptr) == BUTTER_OK;
-    if (admitted) keep.push_back(id);
+    if (admitted(id) && (up.count(id) || !enough_up)) keep.push_back(id);
+  }
+  for (const auto& p : connected) {
+    if (keep.size() >= want_neighbours_) break;
+    if (p.node_id == engine_->self() || std::find(keep.begin(), keep.end(), p.node_id) != keep.end()) continue;
+    if (admitted(p.node_id)) keep.push_back(p.node_id);
   }
   if (keep.size() < want_neighbours_) {
     struct Ctx {

@@ -5,6 +5,7 @@
 #include <butter/wire.hpp>
 
 #include <algorithm>
+#include <set>
 
 namespace butter::knownhosts {
 
@@ -27,9 +28,12 @@ void KnownHosts::init() {
   std::int64_t timeout = config().get_int("timeout_ms", 2000);
   std::int64_t failures = config().get_int("max_failures", 3);
   std::int64_t probation = config().get_int("probation_max", 256);
-  if (refresh <= 0 || timeout <= 0 || failures <= 0 || probation <= 0) {
-    throw butter::Error(BUTTER_E_INVALID, "refresh_ms, timeout_ms, max_failures and probation_max must be > 0");
+  std::int64_t probes = config().get_int("probes_per_refresh", 2);
+  if (refresh <= 0 || timeout <= 0 || failures <= 0 || probation <= 0 || probes <= 0) {
+    throw butter::Error(BUTTER_E_INVALID,
+                        "refresh_ms, timeout_ms, max_failures, probation_max and probes_per_refresh must be > 0");
   }
+  probes_per_refresh_ = static_cast<std::size_t>(probes);
   refresh_ = std::chrono::milliseconds(refresh);
   timeout_ = std::chrono::milliseconds(timeout);
   max_failures_ = static_cast<std::uint32_t>(failures);
@@ -45,10 +49,13 @@ void KnownHosts::init() {
       for (const auto& p : peers()) {
         if (p.node_id == peer) add_candidate(peer, p.endpoints, "hello");
       }
-    } else if (cache_.find(peer)) {
-      probe(peer);  // the connection dropped: find out now whether the host is gone
+    } else {
+      // A closed connection says nothing about the host: the host trims and closes idle
+      // connections all the time. Only a neighbour is replaced (on the next neighbour tick).
+      lose_neighbour(peer);
     }
   });
+  overlay_init();
   if (http().available()) {
     http().get("/knownhosts", [this](const butter::HttpRequest&, butter::HttpResponse& res) { res.json(report_json()); });
   }
@@ -56,9 +63,20 @@ void KnownHosts::init() {
 
 void KnownHosts::start() {
   refresh_timer_ = every(refresh_, [this] { refresh(); });
+  overlay_start();
 }
 
-void KnownHosts::stop() { refresh_timer_.cancel(); }
+void KnownHosts::stop() {
+  refresh_timer_.cancel();
+  neighbour_timer_.cancel();
+  exchange_timer_.cancel();
+}
+
+bool KnownHosts::connected(const std::string& id) {
+  for (const auto& p : peers())
+    if (p.node_id == id) return true;
+  return false;
+}
 
 Quality KnownHosts::own_quality() const {
   Quality q;
@@ -95,25 +113,31 @@ butter_status KnownHosts::add_candidate(const std::string& id, std::vector<std::
     it->second.endpoints = std::move(endpoints);
   }
   update_gauges();
-  probe(id);
+  // Probing dials. A connected host costs nothing to ask; an unconnected one is asked at once only
+  // while the cache is nearly empty (cold start), else it waits for a refresh's bounded sample.
+  if (cache_.size() < warm_target_ || connected(id)) probe(id);
   return BUTTER_OK;
 }
 
 butter_status KnownHosts::remove(const std::string& id) {
   bool was_member = cache_.remove(id);
   bool was_candidate = probation_.erase(id) > 0;
+  records_.erase(id);
   if (was_member) publish(BUTTER_PEERS_TOPIC_REMOVED, id);
   update_gauges();
   return (was_member || was_candidate) ? BUTTER_OK : BUTTER_E_NOT_FOUND;
 }
 
 void KnownHosts::probe(const std::string& id) {
-  if (in_flight_[id]) return;
+  if (in_flight_.count(id)) return;
   QualityRequest req{own_quality(), node().endpoints()};
   in_flight_[id] = true;
   probes_.add();
-  butter::Status s = request(id, kProtocol, encode_request(req), timeout_, [this, id](const butter::Response& r) {
+  auto bytes = encode_request(req);
+  count_membership_bytes(bytes.size());
+  butter::Status s = request(id, kProtocol, bytes, timeout_, [this, id](const butter::Response& r) {
     in_flight_.erase(id);
+    count_membership_bytes(r.bytes().size());
     if (!r.ok()) {
       on_failure(id, r.error());
       return;
@@ -137,6 +161,7 @@ void KnownHosts::on_answer(const std::string& id, const Quality& q) {
   HostEntry h;
   h.id = id;
   h.quality = q;
+  h.quality_known = true;
   h.last_seen_ms = static_cast<std::uint64_t>(now().count());
   if (const HostEntry* known = cache_.find(id)) {
     h.endpoints = known->endpoints;
@@ -189,18 +214,52 @@ void KnownHosts::admit(const HostEntry& h) {
 void KnownHosts::evict(const std::string& id, const char* why) {
   log().info("host {} evicted after {} failed probes: {}", id.substr(0, 8), max_failures_, why);
   cache_.remove(id);
+  records_.erase(id);
+  neighbours_.lost(id);
   evicted_.add();
   publish(BUTTER_PEERS_TOPIC_REMOVED, id);
 }
 
 void KnownHosts::refresh() {
-  std::vector<std::string> ids;
-  for (const auto& [id, h] : cache_.hosts()) ids.push_back(id);
-  for (const auto& [id, c] : probation_) ids.push_back(id);
-  for (const auto& id : ids) probe(id);
+  // Bounded work per period whatever the cache's size (no probing of every known host): a few
+  // members seen least recently, and a few candidates that waited longest.
+  probe_sample();
+  // Records too old to be trusted go; a host only ever known from such a record goes with it.
+  const std::uint64_t now_unix = unix_ms();
+  for (const auto& id : records_.expire(now_unix)) {
+    if (const HostEntry* h = cache_.find(id); h && h->last_seen_ms == 0) {
+      cache_.remove(id);
+      publish(BUTTER_PEERS_TOPIC_REMOVED, id);
+    }
+  }
+  refresh_own_record();
+  update_gauges();
+}
+
+void KnownHosts::probe_sample() {
+  // Asking a connected host costs a message; asking another costs a connection, which the host
+  // then has to trim or idle-close. So: up to probes_per_refresh connected members (least
+  // recently seen first), and one unconnected host (member or candidate, longest unheard first)
+  // only while the active set has room for a transient connection below the high watermark.
+  std::set<std::string> up;
+  for (const auto& p : peers()) up.insert(p.node_id);
+  std::vector<std::pair<std::uint64_t, std::string>> near, far;
+  for (const auto& [id, h] : cache_.hosts()) {
+    if (in_flight_.count(id)) continue;
+    (up.count(id) ? near : far).emplace_back(h.last_seen_ms, id);
+  }
+  for (const auto& [id, c] : probation_)
+    if (!in_flight_.count(id)) (up.count(id) ? near : far).emplace_back(c.since_ms, id);
+  const std::size_t k = std::min(probes_per_refresh_, near.size());
+  std::partial_sort(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(k), near.end());
+  for (std::size_t i = 0; i < k; ++i) probe(near[i].second);
+  const auto w = conns_.info();
+  const bool room = w.high_water == 0 || w.peers + 1 < w.high_water;
+  if (room && !far.empty()) probe(std::min_element(far.begin(), far.end())->second);
 }
 
 void KnownHosts::handle_request(const butter::Request& req, butter::Reply& reply) {
+  count_membership_bytes(req.bytes().size());
   std::string why;
   auto r = decode_request(req.bytes().data(), req.bytes().size(), why);
   if (!r) {
@@ -220,7 +279,9 @@ void KnownHosts::handle_request(const butter::Request& req, butter::Reply& reply
     probation_.erase(from);
     admit(h);
   }
-  reply.ok(encode_response(own_quality()));
+  auto answer = encode_response(own_quality());
+  count_membership_bytes(answer.size());
+  reply.ok(answer);
 }
 
 void KnownHosts::publish(const char* topic, const std::string& id) {
@@ -230,6 +291,8 @@ void KnownHosts::publish(const char* topic, const std::string& id) {
 void KnownHosts::update_gauges() {
   hosts_.set(static_cast<double>(cache_.size()));
   candidates_.set(static_cast<double>(probation_.size()));
+  neighbours_out_.set(static_cast<double>(neighbours_.out_count()));
+  neighbours_in_.set(static_cast<double>(neighbours_.in_count()));
 }
 
 butter_peer_record KnownHosts::record(const HostEntry& h, std::vector<butter_str>& eps) const {
@@ -240,7 +303,7 @@ butter_peer_record KnownHosts::record(const HostEntry& h, std::vector<butter_str
   r.node_id = butter_str{h.id.data(), h.id.size()};
   r.endpoint_count = static_cast<std::uint32_t>(eps.size());
   r.endpoints = eps.data();
-  r.quality_known = 1;
+  r.quality_known = h.quality_known ? 1 : 0;
   r.quality = butter_peer_quality{sizeof(butter_peer_quality), h.quality.uptime_s, h.quality.free_storage,
                                   h.quality.hosts_known};
   r.last_seen_ms = h.last_seen_ms;

@@ -1,11 +1,15 @@
 // KnownHosts: the plugin instance — the quality cache, the candidates on probation, the
 // /butter/knownhosts/1 exchange that measures them, and the butter.peers/1 interface.
 #pragma once
+#include "exchange_message.hpp"
+#include "neighbours.hpp"
 #include "quality_cache.hpp"
 #include "quality_message.hpp"
+#include "record_store.hpp"
 
 #include <butter/iface/peers.h>
 #include <butter/iface/storage_quota.h>
+#include <butter/cpp/connections.hpp>
 #include <butter/plugin.hpp>
 
 #include <map>
@@ -49,6 +53,24 @@ class KnownHosts : public butter::Plugin {
   std::string report_json() const;
   void publish(const char* topic, const std::string& id);
   void update_gauges();
+  bool connected(const std::string& id);
+  void probe_sample();
+
+  // The overlay (overlay.cpp): signed peer records, peer exchange, neighbours.
+  void overlay_init();
+  void overlay_start();
+  void refresh_own_record();
+  std::vector<std::vector<std::uint8_t>> records_for(const std::string& receiver, std::size_t k);
+  std::size_t take_records(const Exchange& e, const std::string& from);
+  void handle_exchange(const butter::Request& req, butter::Reply& reply);
+  void exchange_with(const std::string& id, bool want_neighbour);
+  void neighbour_tick();
+  void exchange_tick();
+  void schedule_exchange();
+  void lose_neighbour(const std::string& id);
+  std::string network_of(const std::string& id) const;
+  std::uint64_t unix_ms() const;
+  void count_membership_bytes(std::size_t n) { membership_bytes_.add(n); }
 
   QualityCache cache_{1};
   std::map<std::string, Candidate> probation_;
@@ -58,8 +80,30 @@ class KnownHosts : public butter::Plugin {
   std::uint32_t max_failures_ = 3;
   std::chrono::milliseconds refresh_{10000};
   std::chrono::milliseconds timeout_{2000};
+  std::size_t probes_per_refresh_ = 2;
+  std::size_t warm_target_ = 16;  // below this many members, candidates are probed at once
   std::string self_;
   butter::Timer refresh_timer_;
+
+  // Overlay state.
+  butter::Connections conns_{nullptr};
+  RecordStore records_{RecordStore::Limits{}};
+  Neighbours neighbours_{Neighbours::Options{}};
+  PeerRecord own_record_;
+  std::vector<std::string> own_endpoints_;
+  bool have_own_record_ = false;
+  std::chrono::milliseconds exchange_min_{1000}, exchange_max_{30000}, exchange_period_{1000};
+  std::size_t exchange_size_ = 8, exchange_size_now_ = 8;
+  std::chrono::milliseconds neighbour_period_{1000};
+  std::map<std::string, std::uint64_t> last_served_;  // peer -> node ms of the last exchange answered
+  butter::Timer neighbour_timer_, exchange_timer_;
+  butter::Counter exchanges_ = metrics().counter("pex_exchanges_total");
+  butter::Counter records_accepted_ = metrics().counter("pex_records_accepted_total");
+  butter::Counter records_refused_ = metrics().counter("pex_records_refused_total");
+  butter::Counter exchanges_shed_ = metrics().counter("pex_exchanges_shed_total");
+  butter::Counter membership_bytes_ = metrics().counter("knownhosts_membership_bytes_total");
+  butter::Gauge neighbours_out_ = metrics().gauge("overlay_neighbours_out");
+  butter::Gauge neighbours_in_ = metrics().gauge("overlay_neighbours_in");
   butter::Counter admitted_ = metrics().counter("knownhosts_admitted_total");
   butter::Counter refused_ = metrics().counter("knownhosts_refused_total");
   butter::Counter replaced_ = metrics().counter("knownhosts_replaced_total");

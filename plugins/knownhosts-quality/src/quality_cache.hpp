@@ -39,8 +39,9 @@ struct HostEntry {
   std::string id;  // 64 hex digits
   std::vector<std::string> endpoints;
   Quality quality;
-  std::uint64_t last_seen_ms = 0;
+  std::uint64_t last_seen_ms = 0;  // 0: never answered us (learned from a signed record)
   std::uint32_t failures = 0;
+  bool quality_known = true;  // false until it answered a quality request
 };
 
 // Sums of each metric over the members, as unsigned 128-bit integers (no overflow for any

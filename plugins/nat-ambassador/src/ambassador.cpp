@@ -123,6 +123,7 @@ void NatAmbassador::on_registered(const std::string& amb, const butter::Response
   }
   registrations_.add();
   log().info("ambassador {}: reachable at {}", amb.substr(0, 8), relay_endpoint_);
+  sync_protection();
   announce();
 }
 
@@ -144,6 +145,7 @@ void NatAmbassador::drop_ambassador(const std::string& why, bool exclude) {
   for (auto id : streams) end_host_stream(id, "left the ambassador");
   ambassador_.clear();
   relay_endpoint_.clear();
+  sync_protection();
   announce();
 }
 

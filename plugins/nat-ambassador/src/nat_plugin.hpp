@@ -9,6 +9,7 @@
 #include "messages.hpp"
 #include "verdict.hpp"
 
+#include <butter/cpp/connections.hpp>
 #include <butter/cpp/streams.hpp>
 #include <butter/plugin.hpp>
 
@@ -85,6 +86,7 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   void end_host_stream(std::uint64_t stream_id, const std::string& reason);
   void relay_peer_down(const std::string& peer);
   void sweep_relays();
+  void sync_protection();
   void capture(const std::string& bytes);
 
   // ---- ambassador.cpp
@@ -110,6 +112,11 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
 
   std::string self_;
   butter::Streams streams_{nullptr};
+  // The connections a relay needs (ambassador, clients, circuits' ends) are protected from the
+  // host's trimming and idle closing; sync_protection() keeps the tags equal to that set.
+  butter::Connections conns_{nullptr};
+  std::set<std::string> protected_;
+  std::string advertised_;
   bool dialer_registered_ = false;
   Verdict verdict_{2};
 

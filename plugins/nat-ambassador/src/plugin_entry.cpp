@@ -52,6 +52,7 @@ void NatAmbassador::init() {
   verdict_ = Verdict(quorum_);
 
   streams_ = butter::Streams(host());
+  conns_ = butter::Connections(host());
   if (!streams_.available())
     log().warn("the host has no " BUTTER_EXT_STREAMS ": relayed connections cannot reach this node");
   try_register_dialer();

@@ -49,6 +49,7 @@ butter_status NatAmbassador::dial(std::string_view uri, std::uint64_t stream_id)
   s.ambassador_tcp = ep->ambassador_tcp;
   s.uri = std::string(uri);
   host_streams_[stream_id] = std::move(s);
+  sync_protection();
   // The host is inside its routing code now: open from a fresh turn.
   auto st = post([this, stream_id] { relay_open_now(stream_id); });
   if (!st) {
@@ -183,6 +184,7 @@ void NatAmbassador::on_register(const std::string& from, butter::Reply& reply) {
   }
   clients_[from] = static_cast<std::uint64_t>(now().count());
   clients_gauge_.set(static_cast<double>(clients_.size()));
+  sync_protection();
   reply.ok();
 }
 
@@ -204,6 +206,7 @@ void NatAmbassador::on_open(const std::string& from, const RelayMessage& m) {
   if (!clients_.count(m.node)) return refuse("not a client of this ambassador");
   const std::uint64_t r = next_relay_++;
   relayed_[r] = Relayed{from, m.node, m.stream, 0, static_cast<std::uint64_t>(now().count())};
+  sync_protection();
   by_origin_[key] = r;
   relayed_streams_.add();
   RelayMessage in;
@@ -240,6 +243,7 @@ void NatAmbassador::on_incoming(const std::string& from, const RelayMessage& m) 
   s.opened = true;
   host_streams_[id] = std::move(s);
   inbound_[std::make_pair(from, m.stream)] = id;
+  sync_protection();
   inbound_total_.add();
 }
 
@@ -359,7 +363,31 @@ void NatAmbassador::relay_peer_down(const std::string& peer) {
   for (auto id : streams) end_host_stream(id, "the ambassador went away");
 }
 
+void NatAmbassador::sync_protection() {
+  if (!conns_.available()) return;
+  std::set<std::string> want;
+  if (!ambassador_.empty()) want.insert(ambassador_);
+  for (const auto& [id, t] : clients_) want.insert(id);
+  for (const auto& [r, x] : relayed_) {
+    want.insert(x.origin);
+    want.insert(x.target);
+  }
+  for (const auto& [id, s] : host_streams_) want.insert(s.ambassador);
+  for (const auto& id : want)
+    if (!protected_.count(id)) (void)conns_.protect(id, "nat");
+  for (const auto& id : protected_)
+    if (!want.count(id)) (void)conns_.unprotect(id, "nat");
+  protected_ = std::move(want);
+  // The relay endpoint is one of this node's own: announce it in HELLO and node endpoints.
+  if (advertised_ != relay_endpoint_) {
+    if (!advertised_.empty()) (void)conns_.withdraw(advertised_);
+    advertised_ = relay_endpoint_;
+    if (!advertised_.empty()) (void)conns_.advertise(advertised_);
+  }
+}
+
 void NatAmbassador::sweep_relays() {
+  sync_protection();  // drops what ended since the last sweep (protection is added at once)
   const auto t = static_cast<std::uint64_t>(now().count());
   // Clients that stopped refreshing (moved elsewhere without a word) lose their slot.
   const std::uint64_t expiry = std::max<std::uint64_t>(10000, 10 * static_cast<std::uint64_t>(keepalive_.count()));

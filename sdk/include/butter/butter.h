@@ -44,5 +44,6 @@
 #include "butter/ext/events.h"
 #include "butter/ext/identity.h"
 #include "butter/ext/streams.h"
+#include "butter/ext/connections.h"
 
 #endif

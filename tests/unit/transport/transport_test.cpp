@@ -253,7 +253,7 @@ TEST_CASE("self-connection is refused", "[transport]") {
   CHECK(a.on([&] { return a.transport->send(alias, "/p", bytes("x")); }).code == BUTTER_E_INVALID);
 }
 
-TEST_CASE("simultaneous connections both stay and both sides pick the same one", "[transport]") {
+TEST_CASE("simultaneous connections: both sides pick the same one and the other closes once drained", "[transport]") {
   IoThread t;
   TestNode a(t.io, {}, echo_handler()), b(t.io, {}, echo_handler());
   // Both dials are queued back to back on the one I/O thread, so both start before either side's
@@ -284,6 +284,12 @@ TEST_CASE("simultaneous connections both stay and both sides pick the same one",
   CHECK(a.wait_outcome(a.request(b.id.hex(), "/echo/1", "x")).payload == "echo:x");
   CHECK(b.wait_outcome(b.request(a.id.hex(), "/echo/1", "y")).payload == "echo:y");
   CHECK(a.on([&] { return a.ups.size(); }) == 1);
+  // One connection per pair: the other one closes once drained, and the peer never went down.
+  REQUIRE(a.wait([](TestNode& n) { return n.transport->conn_info().connections == 1; }));
+  REQUIRE(b.wait([](TestNode& n) { return n.transport->conn_info().connections == 1; }));
+  CHECK(a.stats().duplicates_closed + b.stats().duplicates_closed >= 1);
+  CHECK(a.on([&] { return a.downs.size(); }) == 0);
+  CHECK(a.wait_outcome(a.request(b.id.hex(), "/echo/1", "z")).payload == "echo:z");
 }
 
 TEST_CASE("stop cancels pending requests and connects", "[transport]") {

@@ -1,0 +1,121 @@
+// butter.connections/1: protection tags for the connection manager and advertised endpoints.
+// Tags are kept per instance (owner key: the instance's address, unique while it lives, so that a
+// hot-swapped instance of the same name never drops its successor's tags); release_connections
+// drops an instance's tags and withdraws what it advertised when it stops.
+#include "node/node_core.hpp"
+#include "node/plugin_instance.hpp"
+#include "services/extensions.hpp"
+
+#include <butter/ext/connections.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+namespace butter::host {
+namespace {
+
+std::string to_string(butter_str s) { return s.data ? std::string(s.data, s.len) : std::string(); }
+
+PluginInstance* active_caller(const butter_host* host) {
+  auto* inst = instance_of(host);
+  if (!inst || !inst->active() || !inst->core().transport) return nullptr;
+  return inst;
+}
+
+std::string owner_key(const PluginInstance& inst) {
+  return inst.name() + "@" + std::to_string(reinterpret_cast<std::uintptr_t>(&inst));
+}
+
+butter_status conns_protect(const butter_host* host, butter_str node_id, butter_str tag) {
+  auto* inst = active_caller(host);
+  if (!inst) return BUTTER_E_UNAVAILABLE;
+  try {
+    auto id = NodeId::from_hex(std::string_view(node_id.data ? node_id.data : "", node_id.data ? node_id.len : 0));
+    std::string t = to_string(tag);
+    if (!id || t.empty() || t.size() > BUTTER_CONNECTIONS_MAX_TAG_BYTES) return BUTTER_E_INVALID;
+    return inst->core().transport->protect(*id, owner_key(*inst), t) ? BUTTER_OK : BUTTER_E_AGAIN;
+  } catch (...) {
+    return BUTTER_E_INTERNAL;
+  }
+}
+
+butter_status conns_unprotect(const butter_host* host, butter_str node_id, butter_str tag) {
+  auto* inst = active_caller(host);
+  if (!inst) return BUTTER_E_UNAVAILABLE;
+  try {
+    auto id = NodeId::from_hex(std::string_view(node_id.data ? node_id.data : "", node_id.data ? node_id.len : 0));
+    if (!id) return BUTTER_E_INVALID;
+    return inst->core().transport->unprotect(*id, owner_key(*inst), to_string(tag)) ? BUTTER_OK : BUTTER_E_NOT_FOUND;
+  } catch (...) {
+    return BUTTER_E_INTERNAL;
+  }
+}
+
+butter_status conns_info(const butter_host* host, butter_connections_info* out) {
+  if (!out || out->struct_size < sizeof(uint32_t)) return BUTTER_E_INVALID;
+  auto* inst = active_caller(host);
+  if (!inst) return BUTTER_E_UNAVAILABLE;
+  try {
+    auto ci = inst->core().transport->conn_info();
+    butter_connections_info full{};
+    full.struct_size = sizeof full;
+    full.low_water = static_cast<uint32_t>(ci.low_water);
+    full.high_water = static_cast<uint32_t>(ci.high_water);
+    full.peers = static_cast<uint32_t>(ci.peers);
+    full.protected_peers = static_cast<uint32_t>(ci.protected_peers);
+    const uint32_t n = std::min<uint32_t>(out->struct_size, sizeof full);
+    std::memcpy(reinterpret_cast<char*>(out) + sizeof(uint32_t), reinterpret_cast<const char*>(&full) + sizeof(uint32_t),
+                n - sizeof(uint32_t));
+    return BUTTER_OK;
+  } catch (...) {
+    return BUTTER_E_INTERNAL;
+  }
+}
+
+butter_status conns_advertise(const butter_host* host, butter_str endpoint) {
+  auto* inst = active_caller(host);
+  if (!inst) return BUTTER_E_UNAVAILABLE;
+  try {
+    std::string ep = to_string(endpoint);
+    if (ep.size() > 255 || ep.find("://") == std::string::npos || ep.find_first_of(std::string("\0 \r\n", 4)) != std::string::npos)
+      return BUTTER_E_INVALID;
+    auto& mine = inst->registrations().advertised;
+    if (mine.count(ep)) return BUTTER_OK;
+    if (!inst->core().transport->advertise(ep)) return BUTTER_E_AGAIN;
+    mine.insert(ep);
+    return BUTTER_OK;
+  } catch (...) {
+    return BUTTER_E_INTERNAL;
+  }
+}
+
+butter_status conns_withdraw(const butter_host* host, butter_str endpoint) {
+  auto* inst = active_caller(host);
+  if (!inst) return BUTTER_E_UNAVAILABLE;
+  try {
+    std::string ep = to_string(endpoint);
+    if (!inst->registrations().advertised.erase(ep)) return BUTTER_E_NOT_FOUND;
+    inst->core().transport->withdraw(ep);
+    return BUTTER_OK;
+  } catch (...) {
+    return BUTTER_E_INTERNAL;
+  }
+}
+
+const butter_connections_v1 kConnections = {conns_protect, conns_unprotect, conns_info, conns_advertise,
+                                            conns_withdraw};
+
+}  // namespace
+
+const butter_connections_v1* connections_extension() { return &kConnections; }
+
+void release_connections(PluginInstance& instance) {
+  auto& transport = instance.core().transport;
+  if (!transport) return;
+  transport->release_protection(owner_key(instance));
+  for (const auto& ep : instance.registrations().advertised) transport->withdraw(ep);
+  instance.registrations().advertised.clear();
+}
+
+}  // namespace butter::host

@@ -1,0 +1,132 @@
+// TransportImpl, part 4: the connection manager's actions — trimming above the high watermark,
+// one connection per pair of nodes, advertised endpoints. The bookkeeping and the choice of
+// victims are in conn_manager.*; idle closing is the connection's idle timer asking
+// connection_may_idle_close (transport_impl.cpp).
+#include "transport/transport_impl.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace butter::host {
+
+namespace {
+constexpr std::size_t kMaxAdvertised = 8;
+constexpr std::chrono::milliseconds kTrimRetry{1000};
+}  // namespace
+
+std::vector<std::string> TransportImpl::announced_endpoints() const {
+  std::vector<std::string> out = listen_uris_;
+  out.insert(out.end(), advertised_.begin(), advertised_.end());
+  return out;
+}
+
+bool TransportImpl::advertise(const std::string& uri) {
+  if (std::find(advertised_.begin(), advertised_.end(), uri) != advertised_.end()) return false;
+  if (advertised_.size() >= kMaxAdvertised) return false;
+  advertised_.insert(advertised_.begin(), uri);  // newest first
+  return true;
+}
+
+bool TransportImpl::withdraw(const std::string& uri) {
+  auto it = std::find(advertised_.begin(), advertised_.end(), uri);
+  if (it == advertised_.end()) return false;
+  advertised_.erase(it);
+  return true;
+}
+
+Transport::ConnInfo TransportImpl::conn_info() const {
+  Transport::ConnInfo i;
+  i.low_water = opts_.low_water;
+  i.high_water = opts_.high_water;
+  i.peers = peers_.size();
+  i.protected_peers = conn_manager_.protected_peers();
+  i.connections = connections_.size();
+  return i;
+}
+
+bool TransportImpl::connection_busy(const Connection& c) const {
+  if (!c.open_inbound_requests.empty() || c.queued_bytes() > 0) return true;
+  for (const auto& [rid, p] : pending_)
+    if (p.connection == c.id()) return true;
+  return false;
+}
+
+void TransportImpl::maybe_trim() {
+  if (opts_.high_water == 0 || peers_.size() <= opts_.high_water || trim_armed_ || stopped_) return;
+  // Not at once: the peer that just came up may be put to use (and protected) in this turn.
+  trim_armed_ = true;
+  if (!trim_timer_) trim_timer_ = std::make_unique<boost::asio::steady_timer>(strand_);
+  trim_timer_->expires_after(std::chrono::milliseconds(100));
+  trim_timer_->async_wait([this, w = alive()](boost::system::error_code ec) {
+    if (ec || w.expired() || stopped_) return;
+    trim_armed_ = false;
+    trim_now();
+  });
+}
+
+void TransportImpl::trim_now() {
+  if (opts_.high_water == 0 || peers_.size() <= opts_.high_water) return;
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<TrimCandidate> cands;
+  cands.reserve(peers_.size());
+  for (const auto& [id, list] : peers_) {
+    TrimCandidate t;
+    t.id = id;
+    t.is_protected = conn_manager_.is_protected(id);
+    t.opened = std::chrono::steady_clock::time_point::max();
+    t.last_activity = std::chrono::steady_clock::time_point::min();
+    for (auto cid : list) {
+      auto c = find_connection(cid);
+      if (!c) continue;
+      t.busy = t.busy || connection_busy(*c);
+      t.opened = std::min(t.opened, c->opened_at());
+      t.last_activity = std::max(t.last_activity, c->last_activity());
+    }
+    cands.push_back(t);
+  }
+  auto victims = select_trim_victims(std::move(cands), opts_.low_water, opts_.high_water, now, opts_.grace);
+  if (!victims.empty())
+    spdlog::debug("{} {} peers above high_water {}: trimming {}", log_, peers_.size(), opts_.high_water,
+                  victims.size());
+  for (const auto& id : victims) {
+    ++stats_.trimmed;
+    disconnect(id, "trimmed: more than connections_high_water (" + std::to_string(opts_.high_water) + ") peers");
+  }
+  if (peers_.size() > opts_.high_water && !trim_armed_) {
+    // Everything left is protected, busy or young: look again later (young ones age).
+    trim_armed_ = true;
+    trim_timer_->expires_after(kTrimRetry);
+    trim_timer_->async_wait([this, w = alive()](boost::system::error_code ec) {
+      if (ec || w.expired() || stopped_) return;
+      trim_armed_ = false;
+      trim_now();
+    });
+  }
+}
+
+void TransportImpl::close_duplicates(const NodeId& id) {
+  auto it = peers_.find(id);
+  if (it == peers_.end() || it->second.size() < 2) return;
+  auto keep = preferred(id);
+  const auto now = std::chrono::steady_clock::now();
+  bool waiting = false;
+  for (auto cid : std::vector<std::uint64_t>(it->second)) {
+    auto c = find_connection(cid);
+    if (!c || c == keep) continue;
+    // Both sides send on preferred() once they see both connections; whatever is still on this
+    // one (a request, its answer) finishes first, so no message is lost by closing it.
+    if (!connection_busy(*c) && now - c->last_activity() >= opts_.duplicate_drain) {
+      ++stats_.duplicates_closed;
+      c->close("duplicate connection: one connection per pair of nodes");
+    } else {
+      waiting = true;
+    }
+  }
+  if (!waiting) return;
+  auto timer = std::make_shared<boost::asio::steady_timer>(strand_, opts_.duplicate_drain);
+  timer->async_wait([this, w = alive(), id, timer](boost::system::error_code ec) {
+    if (ec || w.expired() || stopped_) return;
+    close_duplicates(id);
+  });
+}
+
+}  // namespace butter::host

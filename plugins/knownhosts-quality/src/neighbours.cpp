@@ -1,0 +1,103 @@
+// Neighbours: choosing, accepting and losing overlay neighbours.
+#include "neighbours.hpp"
+
+#include <algorithm>
+
+namespace butter::knownhosts {
+
+std::vector<std::string> Neighbours::to_dial(const std::vector<Candidate>& candidates, std::uint64_t now_ms) {
+  std::vector<std::string> out;
+  const std::size_t have = out_.size() + dialing_.size();
+  if (have >= opts_.want_out || dialing_.size() >= opts_.max_dialing) return out;
+  std::size_t room = std::min(opts_.want_out - have, opts_.max_dialing - dialing_.size());
+  std::map<std::string, std::size_t> per_network;
+  for (const auto& [id, net] : out_) ++per_network[net];
+  for (const auto& [id, net] : in_) ++per_network[net];
+  std::vector<const Candidate*> order;
+  for (const auto& c : candidates)
+    if (!is_neighbour(c.id) && !dialing_.count(c.id) && !backed_off(c.id, now_ms)) order.push_back(&c);
+  std::stable_sort(order.begin(), order.end(), [&](const Candidate* a, const Candidate* b) {
+    auto na = per_network.count(a->network) ? per_network[a->network] : 0;
+    auto nb = per_network.count(b->network) ? per_network[b->network] : 0;
+    return na < nb;
+  });
+  for (const auto* c : order) {
+    if (out.size() >= room) break;
+    if (std::find(out.begin(), out.end(), c->id) != out.end()) continue;
+    dialing_.insert(c->id);
+    out.push_back(c->id);
+  }
+  return out;
+}
+
+bool Neighbours::accepted(const std::string& id, const std::string& network) {
+  dialing_.erase(id);
+  if (in_.count(id)) return true;  // it chose us meanwhile: one link, counted once
+  if (out_.size() >= opts_.want_out) return false;
+  out_[id] = network;
+  return true;
+}
+
+void Neighbours::refused(const std::string& id, std::uint64_t now_ms) {
+  dialing_.erase(id);
+  backoff(id, now_ms + opts_.refused_backoff_ms);
+}
+
+void Neighbours::failed(const std::string& id, std::uint64_t now_ms) {
+  dialing_.erase(id);
+  backoff(id, now_ms + opts_.failed_backoff_ms);
+}
+
+bool Neighbours::accept_inbound(const std::string& id, const std::string& network) {
+  if (is_neighbour(id)) return true;
+  if (in_.size() >= opts_.max_in) return false;
+  in_[id] = network;
+  return true;
+}
+
+bool Neighbours::lost(const std::string& id) {
+  dialing_.erase(id);
+  return out_.erase(id) + in_.erase(id) > 0;
+}
+
+std::vector<std::string> Neighbours::all() const {
+  std::vector<std::string> v;
+  for (const auto& [id, n] : out_) v.push_back(id);
+  for (const auto& [id, n] : in_) v.push_back(id);
+  return v;
+}
+
+bool Neighbours::backed_off(const std::string& id, std::uint64_t now_ms) const {
+  auto it = backoff_until_.find(id);
+  return it != backoff_until_.end() && it->second > now_ms;
+}
+
+void Neighbours::backoff(const std::string& id, std::uint64_t until_ms) {
+  if (backoff_until_.size() >= opts_.max_backoff_entries && !backoff_until_.count(id)) {
+    // Full: forget the entry that ends first (bounded table; an expired one usually).
+    auto first = std::min_element(backoff_until_.begin(), backoff_until_.end(),
+                                  [](const auto& a, const auto& b) { return a.second < b.second; });
+    backoff_until_.erase(first);
+  }
+  backoff_until_[id] = until_ms;
+}
+
+std::string Neighbours::network_key(const std::string& endpoint) {
+  auto p = endpoint.find("://");
+  if (p == std::string::npos) return {};
+  std::string scheme = endpoint.substr(0, p), rest = endpoint.substr(p + 3);
+  if (scheme == "relay") return "relay:" + rest.substr(0, rest.find('@'));
+  if (!rest.empty() && rest.front() == '[') {
+    std::string host = rest.substr(1, rest.find(']') - 1);
+    // The first four groups (a /64 when written out in full).
+    std::size_t groups = 0, i = 0;
+    for (; i < host.size(); ++i)
+      if (host[i] == ':' && ++groups == 4) break;
+    return host.substr(0, i);
+  }
+  std::string host = rest.substr(0, rest.find(':'));
+  auto last = host.rfind('.');
+  return last == std::string::npos ? host : host.substr(0, last);
+}
+
+}  // namespace butter::knownhosts

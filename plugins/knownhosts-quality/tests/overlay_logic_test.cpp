@@ -1,0 +1,278 @@
+// The overlay's pure logic: signed peer records (forged, tampered, redacted, oversized), the
+// record store (stale, replayed, expired, future, bounded), the /butter/pex/1 codec, address
+// scopes, and the neighbour set (bounds, backoff, network diversity).
+#include "address_scope.hpp"
+#include "exchange_message.hpp"
+#include "neighbours.hpp"
+#include "peer_record.hpp"
+#include "record_store.hpp"
+
+#include <catch2/catch.hpp>
+#include <sodium.h>
+
+#include <cstring>
+
+using namespace butter::knownhosts;
+
+namespace {
+
+// An Ed25519 key pair and sign/verify over the same bytes the host signs ("butter/sign/1" 0
+// context 0 message), so records made here are records a node would accept.
+struct Key {
+  std::array<std::uint8_t, 32> pk{};
+  std::array<std::uint8_t, 64> sk{};
+  Key() {
+    REQUIRE(sodium_init() >= 0);
+    crypto_sign_keypair(pk.data(), sk.data());
+  }
+  static std::vector<std::uint8_t> framed(const std::vector<std::uint8_t>& m) {
+    std::string prefix = std::string("butter/sign/1") + '\0' + kRecordContext + '\0';
+    std::vector<std::uint8_t> out(prefix.begin(), prefix.end());
+    out.insert(out.end(), m.begin(), m.end());
+    return out;
+  }
+  SignFn signer() const {
+    return [this](const std::vector<std::uint8_t>& m) {
+      std::array<std::uint8_t, 64> sig{};
+      auto f = framed(m);
+      crypto_sign_detached(sig.data(), nullptr, f.data(), f.size(), sk.data());
+      return sig;
+    };
+  }
+};
+
+VerifyFn verifier() {
+  return [](const std::array<std::uint8_t, 32>& key, const std::vector<std::uint8_t>& m,
+            const std::array<std::uint8_t, 64>& sig) {
+    auto f = Key::framed(m);
+    return crypto_sign_verify_detached(sig.data(), f.data(), f.size(), key.data()) == 0;
+  };
+}
+
+std::optional<PeerRecord> decode(const std::vector<std::uint8_t>& b, std::string& why) {
+  return decode_record(b.data(), b.size(), verifier(), why);
+}
+
+constexpr std::uint64_t kNow = 1'800'000'000'000;  // some unix ms
+
+}  // namespace
+
+TEST_CASE("peer record signed by its node round trips with every endpoint") {
+  Key k;
+  auto rec = make_record(k.pk, 7, kNow, {"relay://aa@198.18.0.10:7000/bb", "tcp://198.19.0.11:7000"}, k.signer());
+  auto bytes = rec.encode();
+  std::string why;
+  auto back = decode(bytes, why);
+  REQUIRE(back);
+  CHECK(back->seq == 7);
+  CHECK(back->issued_ms == kNow);
+  CHECK(back->id == k.pk);
+  CHECK(back->visible_endpoints() == std::vector<std::string>{"relay://aa@198.18.0.10:7000/bb", "tcp://198.19.0.11:7000"});
+}
+
+TEST_CASE("peer record with a redacted endpoint still verifies and hides the address") {
+  Key k;
+  auto rec = make_record(k.pk, 1, kNow, {"tcp://127.0.0.1:7700", "tcp://198.18.0.12:7700"}, k.signer());
+  auto bytes = rec.encode([](std::string_view uri) { return uri.find("127.0.0.1") == std::string_view::npos; });
+  std::string why;
+  auto back = decode(bytes, why);
+  REQUIRE(back);
+  CHECK(back->visible_endpoints() == std::vector<std::string>{"tcp://198.18.0.12:7700"});
+  REQUIRE(back->endpoints.size() == 2);
+  CHECK_FALSE(back->endpoints[0].uri);
+  // Forwarding the redacted record keeps it valid, and the loopback address never reappears.
+  auto again = back->encode();
+  auto twice = decode(again, why);
+  REQUIRE(twice);
+  CHECK(std::string(again.begin(), again.end()).find("127.0.0.1") == std::string::npos);
+}
+
+TEST_CASE("peer record forged by another key, tampered or with a swapped endpoint is refused") {
+  Key k, mallory;
+  auto rec = make_record(k.pk, 3, kNow, {"tcp://198.18.0.12:7700"}, k.signer());
+  std::string why;
+  SECTION("signed by another key under the victim's id") {
+    auto forged = make_record(k.pk, 4, kNow, {"tcp://198.18.0.66:7700"}, mallory.signer());
+    CHECK_FALSE(decode(forged.encode(), why));
+    CHECK(why == "bad signature");
+  }
+  SECTION("an endpoint replaced by the forwarder") {
+    auto tampered = rec;
+    tampered.endpoints[0].uri = "tcp://198.18.0.66:7700";
+    CHECK_FALSE(decode(tampered.encode(), why));
+  }
+  SECTION("an endpoint added by the forwarder") {
+    auto tampered = rec;
+    tampered.endpoints.push_back({std::string("tcp://198.18.0.66:7700"), endpoint_hash("tcp://198.18.0.66:7700")});
+    CHECK_FALSE(decode(tampered.encode(), why));
+  }
+  SECTION("a higher seq written over a genuine signature") {
+    auto tampered = rec;
+    tampered.seq = 99;
+    CHECK_FALSE(decode(tampered.encode(), why));
+  }
+  SECTION("any single flipped byte") {
+    auto bytes = rec.encode();
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      auto b = bytes;
+      b[i] ^= 0x01;
+      INFO("byte " << i);
+      CHECK_FALSE(decode(b, why));
+    }
+  }
+}
+
+TEST_CASE("peer record that is truncated, oversized or malformed is refused with a reason") {
+  Key k;
+  auto bytes = make_record(k.pk, 1, kNow, {"tcp://198.18.0.12:7700"}, k.signer()).encode();
+  std::string why;
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    std::vector<std::uint8_t> cut(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
+    CHECK_FALSE(decode(cut, why));
+  }
+  auto trailing = bytes;
+  trailing.push_back(0);
+  CHECK_FALSE(decode(trailing, why));
+  CHECK(why == "trailing bytes after the record");
+  std::vector<std::uint8_t> huge(kMaxRecordBytes + 1, 0);
+  CHECK_FALSE(decode(huge, why));
+  CHECK(why.find("bytes (max") != std::string::npos);
+  // More than 8 endpoints cannot be made, and a count above 8 is refused.
+  std::vector<std::string> many;
+  for (int i = 0; i < 12; ++i) many.push_back("tcp://198.18.0." + std::to_string(i) + ":7000");
+  auto capped = make_record(k.pk, 1, kNow, many, k.signer());
+  CHECK(capped.endpoints.size() == kMaxRecordEndpoints);
+  auto b = capped.encode();
+  b[1 + 32 + 8 + 8] = 9;
+  CHECK_FALSE(decode(b, why));
+  // Not-URIs are left out when signing.
+  CHECK(make_record(k.pk, 1, kNow, {"no scheme", std::string(300, 'a') + "://x"}, k.signer()).endpoints.empty());
+}
+
+TEST_CASE("record store keeps the newest record and refuses stale, replayed, expired and future ones") {
+  Key k;
+  RecordStore store({4, 3600000, 600000});
+  auto r5 = make_record(k.pk, 5, kNow, {"tcp://198.18.0.12:7700"}, k.signer());
+  auto r6 = make_record(k.pk, 6, kNow + 1, {"tcp://198.18.0.13:7700"}, k.signer());
+  CHECK(store.offer(r5, kNow) == RecordOffer::Accepted);
+  CHECK(store.offer(r5, kNow) == RecordOffer::Stale);  // replayed
+  CHECK(store.offer(r6, kNow) == RecordOffer::Accepted);
+  CHECK(store.offer(r5, kNow) == RecordOffer::Stale);  // older than what is held
+  REQUIRE(store.find(r5.id_hex()));
+  CHECK(store.find(r5.id_hex())->seq == 6);
+  Key k2;
+  CHECK(store.offer(make_record(k2.pk, 1, kNow - 3600001, {"tcp://198.18.0.1:1"}, k2.signer()), kNow) ==
+        RecordOffer::Expired);
+  CHECK(store.offer(make_record(k2.pk, 1, kNow + 600001, {"tcp://198.18.0.1:1"}, k2.signer()), kNow) ==
+        RecordOffer::Future);
+  CHECK(store.size() == 1);
+  // Bounded: the record issued longest ago makes room; an older newcomer does not get in.
+  std::vector<Key> keys(5);
+  for (int i = 0; i < 4; ++i)
+    CHECK(store.offer(make_record(keys[i].pk, 1, kNow + 10 + i, {"tcp://198.18.0.1:1"}, keys[i].signer()), kNow) ==
+          RecordOffer::Accepted);
+  CHECK(store.size() == 4);
+  CHECK_FALSE(store.find(r5.id_hex()));  // issued first
+  CHECK(store.offer(make_record(keys[4].pk, 1, kNow, {"tcp://198.18.0.1:1"}, keys[4].signer()), kNow) ==
+        RecordOffer::Stale);
+  CHECK(store.size() == 4);
+  CHECK(store.expire(kNow + 3600000 + 12).size() == 2);
+  CHECK(store.size() == 2);
+}
+
+TEST_CASE("pex exchange messages round trip and bound the number and size of records") {
+  Exchange e;
+  e.neighbour = true;
+  e.records = {{1, 2, 3}, {4}};
+  auto b = encode_exchange(e);
+  std::string why;
+  auto back = decode_exchange(b.data(), b.size(), why);
+  REQUIRE(back);
+  CHECK(back->neighbour);
+  CHECK(back->records == e.records);
+  // The encoder sends at most 16 records and leaves oversized ones out.
+  Exchange big;
+  big.records.assign(20, std::vector<std::uint8_t>(10, 7));
+  big.records.insert(big.records.begin(), std::vector<std::uint8_t>(kMaxRecordBytes + 1, 1));
+  auto bb = encode_exchange(big);
+  auto bback = decode_exchange(bb.data(), bb.size(), why);
+  REQUIRE(bback);
+  CHECK(bback->records.size() == kMaxExchangeRecords);
+  CHECK(bback->records.front().size() == 10);
+  // Refused: another version, unknown flags, more than 16, truncation, trailing bytes.
+  std::vector<std::uint8_t> v2 = {2, 0, 0}, flags = {1, 2, 0}, many = {1, 0, 17}, cut = {1, 0, 1, 0, 5, 1};
+  CHECK_FALSE(decode_exchange(v2.data(), v2.size(), why));
+  CHECK_FALSE(decode_exchange(flags.data(), flags.size(), why));
+  CHECK_FALSE(decode_exchange(many.data(), many.size(), why));
+  CHECK_FALSE(decode_exchange(cut.data(), cut.size(), why));
+  auto trailing = b;
+  trailing.push_back(0);
+  CHECK_FALSE(decode_exchange(trailing.data(), trailing.size(), why));
+}
+
+TEST_CASE("addresses are offered only to peers that can route to them") {
+  CHECK(scope_of("tcp://127.0.0.1:7700") == Scope::Loopback);
+  CHECK(scope_of("tcp://[::1]:7700") == Scope::Loopback);
+  CHECK(scope_of("tcp://192.168.1.4:7700") == Scope::Private);
+  CHECK(scope_of("tcp://198.19.0.11:7700") == Scope::Private);
+  CHECK(scope_of("tcp://[fd00::1]:7700") == Scope::Private);
+  CHECK(scope_of("tcp://8.8.8.8:7700") == Scope::Global);
+  CHECK(scope_of("relay://a@b/c") == Scope::Unknown);
+  // Loopback only to a peer on this host.
+  CHECK(routable_for("tcp://127.0.0.1:7700", "tcp://127.0.0.1:40000"));
+  CHECK_FALSE(routable_for("tcp://127.0.0.1:7700", "tcp://198.18.0.11:40000"));
+  CHECK_FALSE(routable_for("tcp://127.0.0.1:7700", "relay://a@198.18.0.10:7000/b"));
+  // A private address only within its /24, never across a NAT or through a relay.
+  CHECK(routable_for("tcp://198.19.0.11:7700", "tcp://198.19.0.12:40000"));
+  CHECK_FALSE(routable_for("tcp://198.19.0.11:7700", "tcp://198.18.0.1:40000"));
+  CHECK_FALSE(routable_for("tcp://198.19.1.11:7700", "tcp://198.19.2.1:40000"));
+  CHECK_FALSE(routable_for("tcp://198.19.0.11:7700", "relay://a@198.18.0.10:7000/b"));
+  // Global addresses and relay endpoints to everyone.
+  CHECK(routable_for("tcp://8.8.8.8:7700", "tcp://127.0.0.1:1"));
+  CHECK(routable_for("relay://a@198.18.0.10:7000/b", "tcp://198.19.0.12:40000"));
+}
+
+TEST_CASE("neighbours: bounded dials, inbound bound, backoff after refusal and network diversity") {
+  Neighbours::Options o;
+  o.want_out = 3;
+  o.max_in = 2;
+  o.max_dialing = 2;
+  o.refused_backoff_ms = 1000;
+  o.failed_backoff_ms = 500;
+  Neighbours n(o);
+  std::vector<Neighbours::Candidate> c = {{"a", "198.18.0"}, {"b", "198.18.0"}, {"c", "198.19.0"}, {"d", "198.20.0"}};
+  auto first = n.to_dial(c, 0);
+  CHECK(first.size() == 2);  // max_dialing
+  CHECK(n.to_dial(c, 0).empty());
+  CHECK(n.accepted(first[0], "198.18.0"));
+  n.refused(first[1], 0);
+  // Next: the refused one is backed off; one from a network without a neighbour goes first.
+  auto second = n.to_dial(c, 10);
+  CHECK(first == std::vector<std::string>{"a", "b"});
+  CHECK(second == std::vector<std::string>{"c", "d"});
+  // With a neighbour on 198.18.0, a candidate of another network goes before a second one there.
+  Neighbours m(o);
+  REQUIRE(m.to_dial({{"a", "198.18.0"}}, 0).size() == 1);
+  CHECK(m.accepted("a", "198.18.0"));
+  CHECK(m.to_dial({{"b", "198.18.0"}, {"c", "198.19.0"}}, 0) == std::vector<std::string>{"c", "b"});
+  CHECK(n.accepted(second[0], "x"));
+  CHECK(n.accepted(second[1], "y"));
+  CHECK(n.out_count() == 3);
+  CHECK_FALSE(n.accepted("e", "z"));  // no slot left
+  CHECK(n.to_dial(c, 2000).empty());   // full
+  // Inbound: bounded by max_in; one already an outbound neighbour counts once.
+  CHECK(n.accept_inbound(second[0], "x"));
+  CHECK(n.accept_inbound("p", "n1"));
+  CHECK(n.accept_inbound("q", "n2"));
+  CHECK_FALSE(n.accept_inbound("r", "n3"));
+  CHECK(n.in_count() == 2);
+  CHECK(n.lost("p"));
+  CHECK_FALSE(n.lost("p"));
+  CHECK(n.accept_inbound("r", "n3"));
+  // Losing an outbound neighbour frees its slot; the refused one is eligible after its backoff.
+  CHECK(n.lost(first[0]));
+  auto third = n.to_dial(c, 2000);
+  CHECK(third.size() == 1);
+  CHECK(Neighbours::network_key("relay://abc@198.18.0.10:7000/def") == "relay:abc");
+  CHECK(Neighbours::network_key("tcp://[fd00:1:2:3:4::1]:7") == "fd00:1:2:3");
+}
