@@ -146,20 +146,25 @@ void read_node_section(Reader& reader, const toml::table& table, NodeSpec& node)
   read_count(reader, table, "connections_high_water", 1, 100000, node.connections_high_water);
   read_count(reader, table, "connection_grace_ms", 0, 3600000, node.connection_grace_ms);
   read_count(reader, table, "connection_idle_ms", 0, 86400000, node.connection_idle_ms);
+  if (node.connections_high_water > node.max_connections) {
+    // Only an explicit high watermark above max_connections is an error; the default follows a
+    // smaller max_connections down.
+    if (const toml::node* v = table.get("connections_high_water")) {
+      reader.error(*v, "node.connections_high_water (" + std::to_string(node.connections_high_water) +
+                           ") must not exceed node.max_connections (" + std::to_string(node.max_connections) + ")");
+    } else {
+      node.connections_high_water = node.max_connections;
+    }
+  }
   if (node.connections_low_water > node.connections_high_water) {
-    const toml::node* v = table.get("connections_low_water");
-    if (!v) v = table.get("connections_high_water");
-    if (v)
+    // A default low watermark follows a smaller high one; an explicit one above it is an error.
+    if (const toml::node* v = table.get("connections_low_water")) {
       reader.error(*v, "node.connections_low_water (" + std::to_string(node.connections_low_water) +
                            ") must not exceed node.connections_high_water (" +
                            std::to_string(node.connections_high_water) + ")");
-  }
-  if (node.connections_high_water > node.max_connections) {
-    const toml::node* v = table.get("connections_high_water");
-    if (!v) v = table.get("max_connections");
-    if (v)
-      reader.error(*v, "node.connections_high_water (" + std::to_string(node.connections_high_water) +
-                           ") must not exceed node.max_connections (" + std::to_string(node.max_connections) + ")");
+    } else {
+      node.connections_low_water = node.connections_high_water;
+    }
   }
   if (const toml::node* v = table.get("insecure_plaintext")) {
     if (auto b = reader.boolean(*v, "node.insecure_plaintext")) node.insecure_plaintext = *b;

@@ -97,14 +97,22 @@ std::string KnownHosts::network_of(const std::string& id) const {
 }
 
 std::vector<std::vector<std::uint8_t>> KnownHosts::records_for(const std::string& receiver, std::size_t k) {
+  // Where the receiver reaches us from decides which endpoints it can route to. Not connected yet
+  // (a neighbour being dialled): the endpoint we are about to dial it at says the same.
   std::string remote;
   for (const auto& p : peers())
     if (p.node_id == receiver) remote = p.remote_address;
+  if (remote.empty())
+    if (const HostEntry* h = cache_.find(receiver); h && !h->endpoints.empty()) remote = h->endpoints.front();
   auto keep = [&remote](std::string_view uri) { return routable_for(uri, remote); };
   std::vector<std::vector<std::uint8_t>> out;
   if (have_own_record_) out.push_back(own_record_.encode(keep));
   // A quality-diverse sample of the members we hold records of (sample() is diverse by class).
-  for (const HostEntry* h : cache_.sample(std::min<std::size_t>(cache_.size(), k * 2), rng_)) {
+  // Shuffled: sample() visits the classes in a fixed order, so taking its first few would only
+  // ever forward hosts of the first classes (a quiet exchange takes one).
+  auto pool = cache_.sample(std::min<std::size_t>(cache_.size(), k * 2), rng_);
+  std::shuffle(pool.begin(), pool.end(), rng_);
+  for (const HostEntry* h : pool) {
     if (out.size() >= k) break;
     if (h->id == receiver) continue;
     if (const PeerRecord* r = records_.find(h->id)) {

@@ -24,7 +24,11 @@ RecordOffer RecordStore::offer(const PeerRecord& rec, std::uint64_t now_ms) {
   const std::string id = rec.id_hex();
   auto it = records_.find(id);
   if (it != records_.end()) {
-    if (rec.seq <= it->second.seq) return RecordOffer::Stale;
+    // The same record may come redacted differently by different forwarders: one that shows
+    // more of its endpoints replaces the copy held (it is the same signed statement).
+    auto visible = [](const PeerRecord& r) { return r.visible_endpoints().size(); };
+    const bool reveals_more = rec.seq == it->second.seq && visible(rec) > visible(it->second);
+    if (rec.seq < it->second.seq || (rec.seq == it->second.seq && !reveals_more)) return RecordOffer::Stale;
     by_issued_.erase({it->second.issued_ms, id});
     it->second = rec;
     by_issued_.insert({rec.issued_ms, id});

@@ -1,5 +1,6 @@
 // RecordStore: the newest signed record of each known node, bounded in count. A record replaces
-// the one held only when its seq is higher (a replayed or older record changes nothing); records
+// the one held only when its seq is higher (a replayed or older record changes nothing), or when
+// it is the same record with more of its endpoints visible (forwarders redact per receiver); records
 // issued too long ago or too far in the future (clock skew) are refused. When full, the record
 // issued longest ago goes first. Pure logic: time is passed in.
 #pragma once

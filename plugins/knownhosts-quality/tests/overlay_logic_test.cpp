@@ -160,6 +160,17 @@ TEST_CASE("record store keeps the newest record and refuses stale, replayed, exp
   CHECK(store.offer(r5, kNow) == RecordOffer::Stale);  // older than what is held
   REQUIRE(store.find(r5.id_hex()));
   CHECK(store.find(r5.id_hex())->seq == 6);
+  // The same record with fewer endpoints visible changes nothing; with more, it replaces the copy.
+  auto r7 = make_record(k.pk, 7, kNow + 2, {"tcp://127.0.0.1:1", "tcp://198.18.0.13:7700"}, k.signer());
+  std::string why;
+  auto hidden = decode(r7.encode([](std::string_view u) { return u.find("127.") == std::string_view::npos; }), why);
+  CHECK(store.offer(*decode(r7.encode([](std::string_view) { return false; }), why), kNow) == RecordOffer::Accepted);
+  CHECK(store.offer(*decode(r7.encode([](std::string_view) { return false; }), why), kNow) == RecordOffer::Stale);
+  CHECK(store.offer(*hidden, kNow) == RecordOffer::Accepted);
+  CHECK(store.find(r5.id_hex())->visible_endpoints().size() == 1);
+  CHECK(store.offer(r7, kNow) == RecordOffer::Accepted);
+  CHECK(store.offer(*hidden, kNow) == RecordOffer::Stale);
+  CHECK(store.find(r5.id_hex())->visible_endpoints().size() == 2);
   Key k2;
   CHECK(store.offer(make_record(k2.pk, 1, kNow - 3600001, {"tcp://198.18.0.1:1"}, k2.signer()), kNow) ==
         RecordOffer::Expired);

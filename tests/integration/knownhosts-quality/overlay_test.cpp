@@ -56,7 +56,10 @@ TEST_CASE("nodes bootstrapped to one peer learn every node by peer exchange and 
     known += n->node().name() + ":" + std::to_string(n->counter("peers", "knownhosts_hosts")) + "/" +
              std::to_string(n->counter("peers", "pex_records_accepted_total")) + "/" +
              std::to_string(n->counter("peers", "overlay_neighbours_out")) + "+" +
-             std::to_string(n->counter("peers", "overlay_neighbours_in")) + " ";
+             std::to_string(n->counter("peers", "overlay_neighbours_in")) + " ex" +
+             std::to_string(n->counter("peers", "pex_exchanges_total")) + " shed" +
+             std::to_string(n->counter("peers", "pex_exchanges_shed_total")) + " ref" +
+             std::to_string(n->counter("peers", "pex_records_refused_total")) + " | ";
   INFO("hosts known/records accepted/neighbours out+in: " << known);
   REQUIRE(learned);
 

@@ -229,3 +229,30 @@ TEST_CASE("errors: diagnostics are appended to what is already there") {
   CHECK(diags.items[0].message == "kept first");
   CHECK(diags.items[1].pos.line == 2);
 }
+
+TEST_CASE("errors: connection manager watermarks out of range or inconsistent, defaults that follow") {
+  CHECK(errors_of("[node]\nconnections_low_water = 0\n") ==
+        Lines{"m.toml:2:25: error: node.connections_low_water: must be between 1 and 100000, got 0"});
+  CHECK(errors_of("[node]\nconnection_idle_ms = -1\n") ==
+        Lines{"m.toml:2:22: error: node.connection_idle_ms: must be between 0 and 86400000, got -1"});
+  CHECK(errors_of("[node]\nconnections_low_water = 10\nconnections_high_water = 9\n") ==
+        Lines{"m.toml:2:25: error: node.connections_low_water (10) must not exceed node.connections_high_water (9)"});
+  CHECK(errors_of("[node]\nmax_connections = 16\nconnections_high_water = 17\n") ==
+        Lines{"m.toml:3:26: error: node.connections_high_water (17) must not exceed node.max_connections (16)"});
+  // Defaults follow an explicit smaller bound instead of failing a manifest that never named them.
+  Diagnostics d;
+  auto m = parse_manifest("[node]\nmax_connections = 4\n", "m.toml", d);
+  REQUIRE(m);
+  CHECK(m->node.connections_high_water == 4);
+  CHECK(m->node.connections_low_water == 4);
+  m = parse_manifest("[node]\nconnections_high_water = 5\nconnection_grace_ms = 0\nconnection_idle_ms = 0\n", "m.toml", d);
+  REQUIRE(m);
+  CHECK(m->node.connections_low_water == 5);
+  CHECK(m->node.connection_idle_ms == 0);
+  m = parse_manifest("[node]\n", "m.toml", d);
+  REQUIRE(m);
+  CHECK(m->node.connections_low_water == 8);
+  CHECK(m->node.connections_high_water == 32);
+  CHECK(m->node.connection_grace_ms == 20000);
+  CHECK(m->node.connection_idle_ms == 30000);
+}
