@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # netns-bed.sh: the multi-host test bed. Builds network namespaces on 198.18.0.0/15 that stand for
-# hosts on a LAN, optionally a second LAN behind a NAT router, and always removes them again.
+# hosts on a LAN, optionally a second LAN behind a NAT router and up to four more private LANs each
+# behind a NAT router of its own (an internet-shaped bed), and always removes them again.
 # Nothing is created in the root namespace: every bridge lives in a namespace of its own and every
 # veth is created directly between two bed namespaces, so the host's own network is never touched.
 #
-#   netns-bed.sh up   --prefix P --hosts N [--lan2-hosts M] [--router] [--netem "delay 20ms loss 1%"]
+#   netns-bed.sh up   --prefix P --hosts N [--lan2-hosts M] [--router] [--nat-lans K [--nat-hosts L]]
+#                     [--netem "delay 20ms loss 1%"]
 #   netns-bed.sh down --prefix P          (idempotent; kills what runs inside first)
-#   netns-bed.sh exec --prefix P --host h3 -- cmd...
+#   netns-bed.sh exec --prefix P --host h3 -- cmd...   (hI, pJ, nKhJ, router, nKrouter, lan, lan2, nKlan)
 #   netns-bed.sh list [--prefix P]
 #   netns-bed.sh probe                    (checks that a bed can be built here; prints why not)
 #   netns-bed.sh loss      --prefix P --host hI --percent 3.5   (0 removes the loss)
@@ -27,7 +29,15 @@
 #              masquerade of 198.19.0.0/24 leaving on lan1, and new connections from lan1 to lan2
 #              dropped: lan2 hosts reach lan1, lan1 cannot reach them (lan1 hosts have no route to
 #              198.19.0.0/24 either).
-# --netem applies `tc qdisc add dev eth0 root netem ARGS` on every host (hI and pJ).
+# With --nat-lans K (0..4; --nat-hosts L, 0..200, default 1), for k = 1..K and j = 1..L:
+#   P-nKlan    bridge br0 with ports hJ and r
+#   P-nKhJ     eth0 = 198.19.K.(10+J)/24, route 224.0.0.0/4 dev eth0, default via 198.19.K.1
+#   P-nKrouter out = 198.18.0.(1+K)/24 (port rK of P-lan), in = 198.19.K.1/24, forwarding on,
+#              nftables masquerade of 198.19.K.0/24 leaving on out, new connections from out to in
+#              dropped. Routers have no default route, so one private LAN never reaches another
+#              (nor lan2) except through a public host; multicast (TTL 1) stays on its own LAN.
+#              Public hosts reach the routers' outside addresses directly, on their LAN.
+# --netem applies `tc qdisc add dev eth0 root netem ARGS` on every host (hI, pJ and nKhJ).
 #
 #
 # Faults without sch_netem (see "Faults" below): loss and partitions are nftables rules in table
@@ -39,7 +49,8 @@
 #   netns-bed.sh delay --prefix P --host h1 --queue 0
 # Everything lives in the host namespaces, so `down` removes it (and kills butter-netfault).
 #
-# Interface names are fixed and short (eth0, br0, hI, pJ, r, lan1, lan2), whatever the prefix, so
+# Interface names are fixed and short (eth0, br0, hI, pJ, r, rK, lan1, lan2, in, out), whatever the
+# prefix, so
 # the 15-character limit on interface names never bites; the prefix only names namespaces.
 # `up` first removes any stale bed with the same prefix, and on any failure removes what it made.
 set -euo pipefail
@@ -49,7 +60,7 @@ die() { echo "$prog: error: $*" >&2; exit 1; }
 note() { echo "$prog: $*" >&2; }
 
 usage() {
-  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -57,7 +68,7 @@ usage() {
 bed_namespaces() {
   local prefix=$1
   ip netns list 2>/dev/null | awk '{print $1}' |
-    grep -E "^${prefix}-(lan|lan2|router|h[0-9]+|p[0-9]+)\$" || true
+    grep -E "^${prefix}-(lan|lan2|router|h[0-9]+|p[0-9]+|n[0-9]+(lan|router|h[0-9]+))\$" || true
 }
 
 check_prefix() {
@@ -160,6 +171,49 @@ make_host_ns() {
   fi
 }
 
+# Private LAN `k` of the bed with prefix `prefix`: bridge namespace P-nKlan, `n` hosts P-nKhJ on
+# 198.19.K.0/24, and router P-nKrouter between it and the public LAN (P-lan, port rK), which
+# masquerades what leaves and drops new connections coming in.
+make_nat_lan() {
+  local prefix=$1 k=$2 n=$3 j
+  local r="$prefix-n${k}router" br="$prefix-n${k}lan"
+  make_bridge_ns "$br"
+  for j in $(seq 1 "$n"); do
+    make_host_ns "$prefix-n${k}h$j" "$br" "h$j" "198.19.$k.$((10 + j))/24"
+  done
+  run ip netns add "$r"
+  run ip -n "$r" link set lo up
+  run ip -n "$prefix-lan" link add "r$k" type veth peer name out netns "$r"
+  run ip -n "$prefix-lan" link set "r$k" master br0
+  run ip -n "$prefix-lan" link set "r$k" up
+  run ip -n "$br" link add r type veth peer name in netns "$r"
+  run ip -n "$br" link set r master br0
+  run ip -n "$br" link set r up
+  run ip -n "$r" addr add "198.18.0.$((1 + k))/24" dev out
+  run ip -n "$r" addr add "198.19.$k.1/24" dev in
+  run ip -n "$r" link set out up
+  run ip -n "$r" link set in up
+  run ip netns exec "$r" sysctl -q -w net.ipv4.ip_forward=1
+  run ip netns exec "$r" nft -f - <<EOF
+table ip nat {
+  chain post {
+    type nat hook postrouting priority srcnat; policy accept;
+    ip saddr 198.19.$k.0/24 oifname "out" masquerade
+  }
+}
+table ip filter {
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname "out" oifname "in" ct state established,related accept
+    iifname "out" oifname "in" drop
+  }
+}
+EOF
+  for j in $(seq 1 "$n"); do
+    run ip -n "$prefix-n${k}h$j" route add default via "198.19.$k.1" dev eth0
+  done
+}
+
 # EXIT trap of `up`: on failure (or interruption), removes the half-built bed.
 on_up_exit() {
   local rc=$?
@@ -172,7 +226,7 @@ on_up_exit() {
 }
 
 cmd_up() {
-  local prefix="" hosts="" lan2_hosts=0 router=0
+  local prefix="" hosts="" lan2_hosts=0 router=0 nat_lans=0 nat_hosts=""
   netem=""
   while [ $# -gt 0 ]; do
     case $1 in
@@ -180,6 +234,8 @@ cmd_up() {
       --hosts) [ $# -ge 2 ] || die "--hosts needs a value"; hosts=$2; shift 2 ;;
       --lan2-hosts) [ $# -ge 2 ] || die "--lan2-hosts needs a value"; lan2_hosts=$2; shift 2 ;;
       --router) router=1; shift ;;
+      --nat-lans) [ $# -ge 2 ] || die "--nat-lans needs a value"; nat_lans=$2; shift 2 ;;
+      --nat-hosts) [ $# -ge 2 ] || die "--nat-hosts needs a value"; nat_hosts=$2; shift 2 ;;
       --netem) [ $# -ge 2 ] || die "--netem needs a value"; netem=$2; shift 2 ;;
       *) die "up: unknown argument '$1'" ;;
     esac
@@ -191,9 +247,20 @@ cmd_up() {
   if ! [[ $lan2_hosts =~ ^[0-9]{1,3}$ ]] || [ "$lan2_hosts" -gt 200 ]; then
     die "--lan2-hosts must be a number from 0 to 200 (got '$lan2_hosts')"
   fi
+  if ! [[ $nat_lans =~ ^[0-9]$ ]] || [ "$nat_lans" -gt 4 ]; then
+    die "--nat-lans must be a number from 0 to 4 (got '$nat_lans')"
+  fi
+  if [ -n "$nat_hosts" ]; then
+    [ "$nat_lans" -gt 0 ] || die "--nat-hosts needs --nat-lans"
+    if ! [[ $nat_hosts =~ ^[0-9]{1,3}$ ]] || [ "$nat_hosts" -gt 200 ]; then
+      die "--nat-hosts must be a number from 0 to 200 (got '$nat_hosts')"
+    fi
+  else
+    nat_hosts=1
+  fi
   [ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces)"
   command -v ip >/dev/null || die "'ip' (iproute2) not found"
-  if [ "$router" = 1 ]; then command -v nft >/dev/null || die "'nft' (nftables) not found"; fi
+  if [ "$router" = 1 ] || [ "$nat_lans" -gt 0 ]; then command -v nft >/dev/null || die "'nft' (nftables) not found"; fi
   if [ -n "$netem" ]; then command -v tc >/dev/null || die "'tc' (iproute2) not found"; fi
 
   bed_down "$prefix"   # a stale bed from a killed run with the same prefix
@@ -252,8 +319,13 @@ EOF
     done
   fi
 
+  local k
+  for k in $(seq 1 "$nat_lans"); do
+    make_nat_lan "$prefix" "$k" "$nat_hosts"
+  done
+
   trap - EXIT INT TERM
-  echo "$prog: bed $prefix is up: $hosts host(s) on 198.18.0.0/24$([ "$lan2_hosts" -gt 0 ] && echo ", $lan2_hosts on 198.19.0.0/24")$([ "$router" = 1 ] && echo ", NAT router")$([ -n "$netem" ] && echo ", netem '$netem'")"
+  echo "$prog: bed $prefix is up: $hosts host(s) on 198.18.0.0/24$([ "$lan2_hosts" -gt 0 ] && echo ", $lan2_hosts on 198.19.0.0/24")$([ "$router" = 1 ] && echo ", NAT router")$([ "$nat_lans" -gt 0 ] && echo ", $nat_lans NAT LAN(s) of $nat_hosts host(s) on 198.19.1-$nat_lans.0/24")$([ -n "$netem" ] && echo ", netem '$netem'")"
 }
 
 cmd_down() {
@@ -279,7 +351,8 @@ cmd_exec() {
     esac
   done
   check_prefix "$prefix"
-  [[ $host =~ ^(h[0-9]+|p[0-9]+|router|lan|lan2)$ ]] || die "--host must be hN, pN, router, lan or lan2 (got '$host')"
+  [[ $host =~ ^(h[0-9]+|p[0-9]+|router|lan|lan2|n[0-9]+(h[0-9]+|router|lan))$ ]] ||
+    die "--host must be hN, pN, nKhN, router, nKrouter, lan, lan2 or nKlan (got '$host')"
   [ $# -gt 0 ] || die "exec: no command after --"
   ip netns list 2>/dev/null | awk '{print $1}' | grep -qxF "$prefix-$host" || die "no namespace $prefix-$host"
   exec ip netns exec "$prefix-$host" "$@"
@@ -299,7 +372,7 @@ cmd_list() {
   else
     # Every namespace that looks like part of a bed, grouped by prefix.
     ip netns list 2>/dev/null | awk '{print $1}' |
-      grep -E '^[A-Za-z0-9][A-Za-z0-9_]*-(lan|lan2|router|h[0-9]+|p[0-9]+)$' |
+      grep -E '^[A-Za-z0-9][A-Za-z0-9_]*-(lan|lan2|router|h[0-9]+|p[0-9]+|n[0-9]+(lan|router|h[0-9]+))$' |
       sed -E 's/^(.*)-([^-]+)$/\1 \2/' | sort |
       awk '{a[$1] = a[$1] " " $2} END {for (p in a) print p ":" a[p]}' || true
   fi
@@ -323,11 +396,12 @@ cmd_probe() {
 
 # --- Faults ----------------------------------------------------------------------------------------
 
-# REQUIRES: $1 is hI or pJ. Prints its address.
+# REQUIRES: $1 is hI, pJ or nKhJ. Prints its address.
 host_addr() {
   case $1 in
     h*) echo "198.18.0.$((10 + ${1#h}))" ;;
     p*) echo "198.19.0.$((10 + ${1#p}))" ;;
+    n*) local kj=${1#n}; echo "198.19.${kj%h*}.$((10 + ${kj#*h}))" ;;
   esac
 }
 
@@ -335,7 +409,7 @@ host_addr() {
 fault_host_ns() {
   local prefix=$1 host=$2
   check_prefix "$prefix"
-  [[ $host =~ ^[hp][0-9]{1,3}$ ]] || die "--host must be hN or pN (got '$host')"
+  [[ $host =~ ^([hp]|n[0-9]h)[0-9]{1,3}$ ]] || die "--host must be hN, pN or nKhN (got '$host')"
   ip netns list 2>/dev/null | awk '{print $1}' | grep -qxF "$prefix-$host" || die "no namespace $prefix-$host"
   echo "$prefix-$host"
 }
@@ -455,7 +529,7 @@ cmd_heal() {
   done
   check_prefix "$prefix"
   while read -r ns; do
-    [[ $ns =~ -[hp][0-9]+$ ]] || continue
+    [[ $ns =~ -([hp]|n[0-9]+h)[0-9]+$ ]] || continue
     ip netns exec "$ns" nft list table inet butter_fault >/dev/null 2>&1 || continue
     ip netns exec "$ns" nft flush chain inet butter_fault part_out || die "cannot heal $ns"
     ip netns exec "$ns" nft flush chain inet butter_fault part_in || die "cannot heal $ns"
@@ -472,7 +546,7 @@ cmd_counters() {
   done
   check_prefix "$prefix"
   while read -r ns; do
-    [[ $ns =~ -([hp][0-9]+)$ ]] || continue
+    [[ $ns =~ -(([hp]|n[0-9]+h)[0-9]+)$ ]] || continue
     local host=${BASH_REMATCH[1]}
     { ip netns exec "$ns" nft list counters table inet butter_fault 2>/dev/null || true; } |
       awk -v h="$host" '/counter /{name=$2} /packets/{v[name]=$2}

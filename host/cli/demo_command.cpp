@@ -9,8 +9,17 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,15 +29,77 @@ namespace butter::host {
 static const char* kDemoUsage =
     "usage: butter demo [N] [FILE] [options]\n"
     "\n"
-    "Runs N nodes (default 3, at most 64) in this process on loopback, composed by the manifest FILE or\n"
-    "by the embedded default manifest, each bootstrapped to the ones started before it, and prints\n"
+    "Runs N nodes (default 3, at most 5000) in this process on loopback, composed by the manifest FILE\n"
+    "or by the embedded default manifest, each bootstrapped to the ones started before it, and prints\n"
     "each node's HTTP URL. Stops on SIGINT or SIGTERM. Nodes keep no data.\n"
+    "N is bounded by ports (two per node) and file descriptors (about 4 per node plus one per\n"
+    "connection end, up to [node] max_connections): the soft open-file limit is raised to the hard\n"
+    "limit when N needs it, and N is refused when even that is too low.\n"
     "\n"
     "options:\n"
     "  --port P             TCP port of node 1; node i uses P+i-1 (default 7750; 0 = free ports)\n"
-    "  --http-port H        HTTP port of node 1; node i uses H+i-1 (default P+1000, or free ports)\n"
+    "  --http-port H        HTTP port of node 1; node i uses H+i-1 (default P+1000, or P+N when N >\n"
+    "                       1000 so that the two ranges do not overlap; free ports when P is 0)\n"
     "  --log-level LEVEL    trace, debug, info, warn, error (default: the manifest's)\n"
     "  --threads N          event-loop threads shared by the nodes (default: one per core)\n";
+
+// At most this many nodes. Not memory but what each node takes from the process and the host:
+// two ports (TCP and HTTP, from consecutive ranges under 65535) and file descriptors (listeners,
+// discovery socket, connections), which must fit RLIMIT_NOFILE (see ensure_fd_limit).
+static constexpr long kMaxDemoNodes = 5000;
+// File descriptors per node besides its connections: TCP and HTTP listeners and two UDP sockets
+// (discovery, reachability), as measured.
+static constexpr std::uint64_t kFdsPerNode = 4;
+// The process itself: stdio, the event loop, log files.
+static constexpr std::uint64_t kFdsForProcess = 64;
+
+// Connection ends (one descriptor each) a node may hold: one per other node at most (the connection
+// manager closes duplicates), never more than the manifest's max_connections. The connection
+// manager trims to connections_high_water only once connections are past their grace period, so
+// while the nodes start a node can reach either bound (measured: 150 nodes with max_connections =
+// 64 peak at 54 connection ends per node, then settle near 36).
+static std::uint64_t connection_fds_per_node(std::uint64_t nodes, std::uint32_t max_connections) {
+  return std::min<std::uint64_t>(nodes - 1, max_connections);
+}
+
+// N from the command line: digits only, 1..kMaxDemoNodes; the reason otherwise.
+static std::string parse_node_count(std::string_view a, int& count) {
+  long n = 0;
+  const auto [end, ec] = std::from_chars(a.data(), a.data() + a.size(), n);
+  if (a.empty() || a.find_first_not_of("0123456789") != std::string_view::npos || end != a.data() + a.size())
+    return "N must be a whole number from 1 to " + std::to_string(kMaxDemoNodes) + ", got '" + std::string(a) + "'";
+  if (ec == std::errc::result_out_of_range || n > kMaxDemoNodes)
+    return "N is at most " + std::to_string(kMaxDemoNodes) +
+           " (each node takes two ports and several file descriptors), got " + std::string(a);
+  if (n < 1) return "N must be at least 1, got " + std::string(a);
+  count = static_cast<int>(n);
+  return {};
+}
+
+// Makes room for `count` nodes' file descriptors: raises the soft RLIMIT_NOFILE to the hard limit
+// when the estimate exceeds it. The reason when even the hard limit is too low.
+static std::string ensure_fd_limit(int count, std::uint32_t max_connections) {
+  const auto nodes = static_cast<std::uint64_t>(count);
+  const std::uint64_t connections = connection_fds_per_node(nodes, max_connections);
+  const std::uint64_t need = kFdsForProcess + nodes * (kFdsPerNode + connections);
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return {};  // cannot tell: let the nodes try
+  if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need) return {};
+  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+    return std::to_string(count) + " nodes need about " + std::to_string(need) + " file descriptors (~" +
+           std::to_string(kFdsPerNode) + " per node plus up to " + std::to_string(connections) +
+           " connection ends each), but the hard limit is " + std::to_string(rl.rlim_max) +
+           " (ulimit -Hn): raise it, lower [node] max_connections in the manifest, or run fewer nodes";
+  const rlim_t old_soft = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return std::to_string(count) + " nodes need about " + std::to_string(need) +
+           " file descriptors, and the soft limit " + std::to_string(old_soft) + " could not be raised: " +
+           std::strerror(errno);
+  spdlog::info("demo: raised the open-file limit from {} to {} for {} nodes (about {} descriptors)", old_soft,
+               rl.rlim_max == RLIM_INFINITY ? std::string("unlimited") : std::to_string(rl.rlim_max), count, need);
+  return {};
+}
 
 int demo_command(int argc, char** argv) {
   NodeOptions opts;
@@ -60,8 +131,13 @@ int demo_command(int argc, char** argv) {
       } else if (a == "--log-level" || a == "--threads") {
         if (!parse_node_option(argc, argv, i, opts)) throw std::runtime_error("unknown option " + std::string(a));
       } else if (!count_given && !a.empty() && a.find_first_not_of("0123456789") == std::string_view::npos) {
-        count = std::stoi(std::string(a.substr(0, 4)));
+        if (auto why = parse_node_count(a, count); !why.empty()) throw std::runtime_error(why);
         count_given = true;
+      } else if (!count_given && !a.empty() && std::isdigit(static_cast<unsigned char>(a[0])) &&
+                 !std::filesystem::exists(std::string(a))) {
+        // "12x", "3.5": probably meant as N (an existing file of that name would be taken as FILE)
+        throw std::runtime_error("'" + std::string(a) + "' is neither a node count (a whole number from 1 to " +
+                                 std::to_string(kMaxDemoNodes) + ") nor an existing manifest file");
       } else if (!a.empty() && a[0] != '-' && opts.file.empty()) {
         opts.file = std::string(a);
       } else {
@@ -72,18 +148,25 @@ int demo_command(int argc, char** argv) {
       return 2;
     }
   }
-  if (count < 1 || count > 64) {
-    std::fprintf(stderr, "butter demo: N must be 1 to 64, got %d\n", count);
+  if (http_port < 0) http_port = port == 0 ? 0 : port + std::max(1000, count);
+  if ((port && port + count - 1 > 65535) || (http_port && http_port + count - 1 > 65535)) {
+    std::fprintf(stderr, "butter demo: %d nodes need ports past 65535 (TCP from %ld, HTTP from %ld); use a lower "
+                 "--port or --http-port, or --port 0 for free ports\n", count, port, http_port);
     return 2;
   }
-  if (http_port < 0) http_port = port == 0 ? 0 : port + 1000;
-  if ((port && port + count - 1 > 65535) || (http_port && http_port + count - 1 > 65535)) {
-    std::fprintf(stderr, "butter demo: ports past 65535\n");
+  if (port && http_port && port < http_port + count && http_port < port + count) {
+    std::fprintf(stderr, "butter demo: the TCP ports %ld-%ld and HTTP ports %ld-%ld overlap; choose --http-port "
+                 "at least %ld apart from --port\n", port, port + count - 1, http_port, http_port + count - 1,
+                 static_cast<long>(count));
     return 2;
   }
   int code = 0;
   auto manifest = load_manifest_with_options(opts, "demo", code);
   if (!manifest) return code;
+  if (auto why = ensure_fd_limit(count, manifest->node.max_connections); !why.empty()) {
+    std::fprintf(stderr, "butter demo: %s\n", why.c_str());
+    return 2;
+  }
 
   sigset_t signals = block_stop_signals();
   PluginRegistry registry;

@@ -7,6 +7,8 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include <random>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -239,16 +241,43 @@ Error Node::start_on_strand() {
                                        inst->info().version);
     }
   }
-  for (const auto& uri : spec.bootstrap) {
-    core.transport->connect(uri, [name = spec.name, uri](Error e, const NodeId& id) {
-      if (e) {
-        spdlog::warn("[{}] bootstrap peer {} unreachable: {}", name, uri, e.message);
-      } else {
-        spdlog::info("[{}] connected to bootstrap peer {} ({})", name, uri, id.short_hex());
-      }
-    });
-  }
+  for (const auto& uri : spec.bootstrap) dial_bootstrap(core_, uri, std::chrono::milliseconds(0));
   return {};
+}
+
+// A bootstrap peer that cannot be reached now (busy, refusing handshakes, not up yet) is tried
+// again with a doubling delay (1 s up to 60 s, with jitter) until it answers once or the node has
+// other peers: a thousand nodes started against one bootstrap node must not give up at the first
+// refusal.
+void Node::dial_bootstrap(const std::shared_ptr<NodeCore>& core, const std::string& uri,
+                          std::chrono::milliseconds delay) {
+  std::weak_ptr<NodeCore> weak = core;
+  auto attempt = [weak, uri, delay] {
+    auto c = weak.lock();
+    if (!c || c->stopping || !c->transport) return;
+    if (delay.count() > 0 && !c->transport->peers().empty()) return;  // the overlay has taken over
+    c->transport->connect(uri, [weak, uri, delay](Error e, const NodeId& id) {
+      auto c = weak.lock();
+      if (!c || c->stopping) return;
+      const std::string& name = c->manifest.node.name;
+      if (!e) {
+        spdlog::info("[{}] connected to bootstrap peer {} ({})", name, uri, id.short_hex());
+        return;
+      }
+      auto next = std::min<std::chrono::milliseconds>(std::max<std::chrono::milliseconds>(delay * 2, std::chrono::seconds(1)),
+                                                      std::chrono::seconds(60));
+      spdlog::warn("[{}] bootstrap peer {} unreachable: {}; trying again in {} ms", name, uri, e.message, next.count());
+      dial_bootstrap(c, uri, next);
+    });
+  };
+  if (delay.count() == 0) return attempt();
+  // Jitter (up to a quarter) so that nodes refused together do not come back together.
+  static thread_local std::mt19937 rng(std::random_device{}());
+  auto jittered = delay + std::chrono::milliseconds(std::uniform_int_distribution<long>(0, delay.count() / 4)(rng));
+  auto timer = std::make_shared<boost::asio::steady_timer>(core->strand, jittered);
+  timer->async_wait([timer, attempt](boost::system::error_code ec) {
+    if (!ec) attempt();
+  });
 }
 
 void Node::stop() {

@@ -80,6 +80,8 @@ class Node {
 
  private:
   Error start_on_strand();
+  static void dial_bootstrap(const std::shared_ptr<NodeCore>& core, const std::string& uri,
+                             std::chrono::milliseconds delay);
   void stop_on_strand();
   Error load_identity();
 

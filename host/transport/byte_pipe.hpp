@@ -15,7 +15,9 @@ namespace butter::host {
 class BytePipe {
  public:
   struct Handlers {
-    // Received bytes; the span is valid for the call only.
+    // Received bytes; the span is valid for the call only (it usually points into a buffer of
+    // the running thread, read_buffer.hpp). Copy only what must outlive the call, and give that
+    // copy's capacity back once it is consumed: an idle connection should hold no read buffer.
     std::function<void(std::span<const std::uint8_t>)> on_data;
     // The stream ended (peer closed, error). Called at most once, never after close().
     std::function<void(const std::string& reason)> on_closed;

@@ -1,6 +1,7 @@
 #include "transport/frame.hpp"
 
 #include "transport/byte_order.hpp"
+#include "transport/read_buffer.hpp"
 #include "transport/utf8.hpp"
 
 #include <fmt/format.h>
@@ -81,11 +82,27 @@ FrameDecoder::Status FrameDecoder::fail(std::string reason) {
   return Status::kError;
 }
 
+FrameDecoder::Status FrameDecoder::need_more() {
+  // The frame handed out last is no longer valid (views last until the next call), so the bytes
+  // before pos_ can go. Keep only a small partial frame, in a small buffer: capacity a large
+  // frame grew the buffer to is given back once the connection has nothing left to decode.
+  const std::size_t rest = buf_.size() - pos_;
+  if (rest == 0) {
+    release_if_large(buf_);
+    pos_ = 0;
+  } else if (pos_ > 0 && rest <= kIdleBufferKeep && buf_.capacity() > kIdleBufferKeep) {
+    std::vector<std::uint8_t> partial(buf_.begin() + static_cast<std::ptrdiff_t>(pos_), buf_.end());
+    buf_.swap(partial);
+    pos_ = 0;
+  }
+  return Status::kNeedMore;
+}
+
 FrameDecoder::Status FrameDecoder::next(FrameView& out) {
   if (!error_.empty()) return Status::kError;
   const std::size_t avail = buf_.size() - pos_;
   const std::uint8_t* p = buf_.data() + pos_;
-  if (avail < kFrameLengthBytes) return Status::kNeedMore;
+  if (avail < kFrameLengthBytes) return need_more();
   const std::uint32_t length = wire::get_u32(p);
   // Check what can be checked as soon as its bytes are here: garbage is refused at once instead
   // of after waiting for (or buffering) a bogus length's worth of bytes.
@@ -94,13 +111,13 @@ FrameDecoder::Status FrameDecoder::next(FrameView& out) {
     return fail(fmt::format("truncated header: frame length {} is below the {}-byte header", length, kFrameHeaderRest));
   if (avail > 4 && !known_type(p[4])) return fail(fmt::format("unknown frame type {}", p[4]));
   if (avail > 5 && p[5] != 0) return fail(fmt::format("frame flags 0x{:02x} are not 0 (reserved in v1)", p[5]));
-  if (avail < kFrameHeaderBytes) return Status::kNeedMore;
+  if (avail < kFrameHeaderBytes) return need_more();
   const std::uint16_t proto_len = wire::get_u16(p + 6);
   if (proto_len > kMaxProtocolBytes)
     return fail(fmt::format("protocol id of {} bytes exceeds the {}-byte limit", proto_len, kMaxProtocolBytes));
   if (kFrameHeaderRest + proto_len > length)
     return fail(fmt::format("protocol id of {} bytes overruns a frame of {} bytes", proto_len, length));
-  if (avail < kFrameLengthBytes + length) return Status::kNeedMore;
+  if (avail < kFrameLengthBytes + length) return need_more();
 
   out.type = static_cast<FrameType>(p[4]);
   out.flags = p[5];

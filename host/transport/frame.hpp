@@ -86,9 +86,14 @@ class FrameDecoder {
   // Bytes received but not yet consumed as frames; non-zero at end of stream means the peer
   // closed mid-frame.
   std::size_t buffered() const { return buf_.size() - pos_; }
+  // Bytes of capacity held. Once next() returned kNeedMore with at most a small partial frame
+  // buffered, this is at most kIdleBufferKeep (read_buffer.hpp): an idle connection does not keep
+  // the capacity a large frame needed.
+  std::size_t buffered_capacity() const { return buf_.capacity(); }
 
  private:
   Status fail(std::string reason);
+  Status need_more();
 
   std::size_t max_;
   std::vector<std::uint8_t> buf_;

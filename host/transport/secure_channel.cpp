@@ -1,6 +1,7 @@
 #include "transport/secure_channel.hpp"
 
 #include "transport/noise_xx.hpp"
+#include "transport/read_buffer.hpp"
 
 #include <sodium.h>
 
@@ -100,56 +101,84 @@ bool SecureChannel::on_preamble(std::span<const std::uint8_t> p) {
   return true;
 }
 
+std::size_t SecureChannel::unit_size(std::span<const std::uint8_t> p) {
+  switch (state_) {
+    case State::kPreamble: return kPreambleBytes;
+    case State::kHandshake: {
+      if (p.size() < 2) return 2;
+      const std::size_t len = (std::size_t{p[0]} << 8) | p[1];
+      if (len > kMaxHandshakeMessage) {
+        fail("handshake message of " + std::to_string(len) + " bytes");
+        return 0;
+      }
+      return 2 + len;
+    }
+    case State::kEstablished: {
+      if (plaintext_) return p.empty() ? 1 : p.size();
+      if (p.size() < 4) return 4;
+      const std::size_t len = (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) | (std::size_t{p[2]} << 8) | p[3];
+      if (len < kTagBytes || len > kMaxRecordPlaintext + kTagBytes) {
+        fail("record length " + std::to_string(len) + " out of bounds");
+        return 0;
+      }
+      return 4 + len;
+    }
+    default: return 0;
+  }
+}
+
+bool SecureChannel::on_unit(std::span<const std::uint8_t> u, std::vector<std::uint8_t>& wire,
+                            std::vector<std::uint8_t>& plain) {
+  switch (state_) {
+    case State::kPreamble: return on_preamble(u);
+    case State::kHandshake: return on_handshake_message(u.subspan(2), wire);
+    case State::kEstablished:
+      if (plaintext_) {
+        plain.insert(plain.end(), u.begin(), u.end());
+        return true;
+      }
+      return on_record(u.subspan(4), plain);
+    default: return false;
+  }
+}
+
 bool SecureChannel::feed(std::span<const std::uint8_t> in, std::vector<std::uint8_t>& wire,
                          std::vector<std::uint8_t>& plain) {
   if (state_ == State::kFailed) return false;
   if (state_ == State::kNew) return fail("bytes fed before start()");
-  if (state_ == State::kEstablished && plaintext_ && inbox_.empty()) {
-    plain.insert(plain.end(), in.begin(), in.end());
-    return true;
-  }
-  inbox_.insert(inbox_.end(), in.begin(), in.end());
-  std::size_t pos = 0;
-  bool ok = true;
-  while (ok) {
-    const std::size_t avail = inbox_.size() - pos;
-    const std::uint8_t* p = inbox_.data() + pos;
-    if (state_ == State::kPreamble) {
-      if (avail < kPreambleBytes) break;
-      ok = on_preamble({p, kPreambleBytes});
-      pos += kPreambleBytes;
-    } else if (state_ == State::kHandshake) {
-      if (avail < 2) break;
-      const std::size_t len = (std::size_t{p[0]} << 8) | p[1];
-      if (len > kMaxHandshakeMessage) {
-        ok = fail("handshake message of " + std::to_string(len) + " bytes");
-        break;
-      }
-      if (avail < 2 + len) break;
-      ok = on_handshake_message({p + 2, len}, wire);
-      pos += 2 + len;
-    } else if (state_ == State::kEstablished) {
-      if (plaintext_) {
-        plain.insert(plain.end(), p, p + avail);
-        pos += avail;
-        break;
-      }
-      if (avail < 4) break;
-      const std::size_t len = (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) | (std::size_t{p[2]} << 8) | p[3];
-      if (len < kTagBytes || len > kMaxRecordPlaintext + kTagBytes) {
-        ok = fail("record length " + std::to_string(len) + " out of bounds");
-        break;
-      }
-      if (avail < 4 + len) break;
-      ok = on_record({p + 4, len}, plain);
-      pos += 4 + len;
-    } else {
-      break;
+  // Complete units (preamble, handshake message, record) are processed where they lie in `in`;
+  // only a unit cut by the end of `in` is copied, into inbox_, and only up to its own end. A
+  // unit's size is checked as soon as its length field is here.
+  while (!inbox_.empty()) {
+    const std::size_t need = unit_size(inbox_);  // grows once the length field is complete
+    if (need == 0) return false;
+    if (inbox_.size() < need) {
+      if (in.empty()) break;
+      const std::size_t take = std::min(need - inbox_.size(), in.size());
+      if (inbox_.capacity() < need) inbox_.reserve(need);  // bounded: the size was checked
+      inbox_.insert(inbox_.end(), in.begin(), in.begin() + static_cast<std::ptrdiff_t>(take));
+      in = in.subspan(take);
+      continue;
     }
+    if (!on_unit(std::span<const std::uint8_t>(inbox_.data(), need), wire, plain)) return false;
+    inbox_.erase(inbox_.begin(), inbox_.begin() + static_cast<std::ptrdiff_t>(need));
   }
-  if (state_ == State::kFailed) return false;
-  inbox_.erase(inbox_.begin(), inbox_.begin() + static_cast<std::ptrdiff_t>(pos));
-  return ok;
+  if (inbox_.empty()) {
+    while (!in.empty()) {
+      const std::size_t need = unit_size(in);
+      if (need == 0) return false;
+      if (in.size() < need) {
+        inbox_.reserve(need);  // the whole unit, so that the bytes still to come are not copied twice
+        break;
+      }
+      if (!on_unit(in.first(need), wire, plain)) return false;
+      in = in.subspan(need);
+    }
+    inbox_.insert(inbox_.end(), in.begin(), in.end());
+  }
+  // An idle channel keeps no record-sized buffer.
+  if (inbox_.empty()) release_if_large(inbox_);
+  return state_ != State::kFailed;
 }
 
 bool SecureChannel::on_record(std::span<const std::uint8_t> c, std::vector<std::uint8_t>& plain) {

@@ -67,11 +67,18 @@ class SecureChannel {
   bool plaintext() const { return plaintext_; }
   // The peer's node id, proven by the handshake; nullopt before, and always in plaintext mode.
   const std::optional<NodeId>& peer_id() const { return peer_id_; }
+  // Bytes of capacity held for a partial record or handshake message (tests: an idle channel
+  // keeps at most kIdleBufferKeep, see read_buffer.hpp).
+  std::size_t buffered_capacity() const { return inbox_.capacity(); }
 
  private:
   enum class State { kNew, kPreamble, kHandshake, kEstablished, kFailed };
 
   bool fail(std::string why, bool auth = false);
+  // The size of the unit (preamble, handshake message, record) that `p` starts, or the size of
+  // its length field while that is incomplete; 0 when the length is out of bounds (failed).
+  std::size_t unit_size(std::span<const std::uint8_t> p);
+  bool on_unit(std::span<const std::uint8_t> u, std::vector<std::uint8_t>& wire, std::vector<std::uint8_t>& plain);
   bool on_preamble(std::span<const std::uint8_t> p);
   bool on_handshake_message(std::span<const std::uint8_t> m, std::vector<std::uint8_t>& wire);
   bool on_record(std::span<const std::uint8_t> c, std::vector<std::uint8_t>& plain);
@@ -92,7 +99,7 @@ class SecureChannel {
   std::string error_;
   bool auth_failure_ = false;
   std::optional<NodeId> peer_id_;
-  std::vector<std::uint8_t> inbox_;
+  std::vector<std::uint8_t> inbox_;  // a unit cut by the end of a read, until the rest arrives
 
   // The Noise state (transport/noise_xx.hpp): the handshake until split(), then the two ciphers.
   std::unique_ptr<noise::HandshakeXX> hs_;

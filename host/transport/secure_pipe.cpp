@@ -1,5 +1,7 @@
 #include "transport/secure_pipe.hpp"
 
+#include "transport/read_buffer.hpp"
+
 #include <spdlog/spdlog.h>
 
 namespace butter::host {
@@ -30,18 +32,16 @@ void SecurePipe::on_inner_data(std::span<const std::uint8_t> bytes) {
   if (closed_) return;
   auto self = shared_from_this();
   std::vector<std::uint8_t> wire;
-  plain_.clear();
+  // Decrypted bytes live for this call only: they go into the thread's scratch, not a buffer of
+  // this pipe's (a lease of its own, so a re-entrant on_data cannot clobber it).
+  ScratchBytes scratch;
+  auto& plain = scratch.bytes();
   const bool was_established = channel_.established();
-  if (!channel_.feed(bytes, wire, plain_)) return fail(channel_.error());
+  if (!channel_.feed(bytes, wire, plain)) return fail(channel_.error());
   if (!wire.empty()) enqueue(std::move(wire), nullptr);
   if (!was_established && channel_.established()) seal_held();
   if (closed_) return;
-  if (!plain_.empty() && handlers_.on_data) {
-    std::vector<std::uint8_t> plain = std::move(plain_);  // on_data may re-enter (close)
-    plain_.clear();
-    handlers_.on_data(plain);
-    if (plain_.empty()) plain_ = std::move(plain);  // keep the capacity
-  }
+  if (!plain.empty() && handlers_.on_data) handlers_.on_data(plain);
 }
 
 void SecurePipe::fail(const std::string& reason) {

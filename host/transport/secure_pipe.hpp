@@ -29,6 +29,8 @@ class SecurePipe : public BytePipe, public std::enable_shared_from_this<SecurePi
   bool established() const { return channel_.established(); }
   bool plaintext() const { return channel_.plaintext(); }
   bool auth_failed() const { return channel_.auth_failure(); }
+  // Capacity held for a partial record (tests: small once idle).
+  std::size_t buffered_capacity() const { return channel_.buffered_capacity(); }
 
  private:
   struct Item {
@@ -48,7 +50,6 @@ class SecurePipe : public BytePipe, public std::enable_shared_from_this<SecurePi
   std::deque<Item> queue_;
   // A write made before the handshake completed (Connection has at most one in flight).
   std::optional<std::pair<std::vector<boost::asio::const_buffer>, WriteDone>> held_;
-  std::vector<std::uint8_t> plain_;  // scratch for decrypted bytes
 };
 
 }  // namespace butter::host

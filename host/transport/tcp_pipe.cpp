@@ -1,6 +1,7 @@
 #include "transport/tcp_pipe.hpp"
 
 #include "transport/endpoint.hpp"
+#include "transport/read_buffer.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
@@ -10,15 +11,18 @@ namespace butter::host {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-// One read buffer per connection. 64 KiB keeps syscalls few for bulk transfers without making an
-// idle connection expensive.
-static constexpr std::size_t kReadChunk = 64 * 1024;
+// Reads per readiness before waiting again: a few 64 KiB reads amortise the wait, and a peer that
+// keeps the socket full still lets other connections on the thread take their turn.
+static constexpr int kReadsPerWake = 4;
 
-TcpPipe::TcpPipe(tcp::socket socket) : socket_(std::move(socket)), buf_(kReadChunk) {
+TcpPipe::TcpPipe(tcp::socket socket) : socket_(std::move(socket)) {
   boost::system::error_code ec;
   auto ep = socket_.remote_endpoint(ec);
   remote_ = ec ? std::string("tcp://?") : format_tcp_endpoint(ep.address().to_string(), ep.port());
   socket_.set_option(tcp::no_delay(true), ec);  // frames are small and latency matters
+  // read_some after a readiness wait must never block the strand (asynchronous writes are not
+  // affected: Asio runs them non-blocking either way).
+  socket_.non_blocking(true, ec);
 }
 
 TcpPipe::~TcpPipe() {
@@ -31,20 +35,38 @@ void TcpPipe::start(Handlers handlers) {
   read_more();
 }
 
+// No buffer is held while waiting: an idle connection costs no read buffer. Once the socket is
+// readable, the bytes are read into the thread's ReadBuffer and handed on at once (on_data's span
+// is valid for the call only, as before).
 void TcpPipe::read_more() {
   if (closed_) return;
-  socket_.async_read_some(asio::buffer(buf_), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+  socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](boost::system::error_code ec) {
     if (self->closed_) return;
-    if (ec) {
-      self->closed_ = true;
-      auto on_closed = std::move(self->handlers_.on_closed);
-      self->handlers_ = {};
-      if (on_closed) on_closed(ec == asio::error::eof ? std::string("closed by peer") : ec.message());
-      return;
-    }
-    if (self->handlers_.on_data) self->handlers_.on_data(std::span<const std::uint8_t>(self->buf_.data(), n));
-    self->read_more();
+    if (ec) return self->end(ec);
+    self->read_ready();
   });
+}
+
+void TcpPipe::read_ready() {
+  ReadBuffer buf;
+  for (int i = 0; i < kReadsPerWake; ++i) {
+    boost::system::error_code ec;
+    const std::size_t n = socket_.read_some(asio::buffer(buf.data(), buf.size()), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) break;  // spurious wake-up
+    if (ec) return end(ec);
+    if (handlers_.on_data) handlers_.on_data(std::span<const std::uint8_t>(buf.data(), n));
+    if (closed_) return;
+    if (n < buf.size()) break;  // drained for now
+  }
+  // Waiting re-arms the descriptor, so bytes still unread complete the wait at once.
+  read_more();
+}
+
+void TcpPipe::end(const boost::system::error_code& ec) {
+  closed_ = true;
+  auto on_closed = std::move(handlers_.on_closed);
+  handlers_ = {};
+  if (on_closed) on_closed(ec == asio::error::eof ? std::string("closed by peer") : ec.message());
 }
 
 void TcpPipe::write(std::vector<asio::const_buffer> buffers, WriteDone done) {

@@ -1,5 +1,6 @@
 // TcpPipe: a BytePipe over a connected TCP socket, and TcpConnector, which resolves a host name
-// and connects with a deadline. Both live on the node's strand.
+// and connects with a deadline. Both live on the node's strand. A TcpPipe holds no read buffer
+// while it waits: it reads into the thread's ReadBuffer (read_buffer.hpp) once the socket is readable.
 #pragma once
 #include "core/executor.hpp"
 #include "transport/byte_pipe.hpp"
@@ -24,9 +25,10 @@ class TcpPipe : public BytePipe, public std::enable_shared_from_this<TcpPipe> {
 
  private:
   void read_more();
+  void read_ready();
+  void end(const boost::system::error_code& ec);
 
   boost::asio::ip::tcp::socket socket_;
-  std::vector<std::uint8_t> buf_;
   Handlers handlers_;
   std::string remote_;
   bool closed_ = false;

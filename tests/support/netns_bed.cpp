@@ -71,7 +71,7 @@ bool pid_alive(pid_t pid) {
 // Removes beds named "bt<pid>x<n>" whose test process <pid> is gone (killed before it could clean
 // up). Beds of live processes, including this one, are left alone.
 void reap_stale_beds() {
-  static const std::regex bed_ns(R"(^(bt([0-9]+)x[0-9]+)-(lan|lan2|router|h[0-9]+|p[0-9]+)$)");
+  static const std::regex bed_ns(R"(^(bt([0-9]+)x[0-9]+)-(lan|lan2|router|h[0-9]+|p[0-9]+|n[0-9]+(lan|router|h[0-9]+))$)");
   std::set<std::string> stale;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator("/var/run/netns", ec)) {
@@ -134,6 +134,9 @@ NetnsBed::NetnsBed(Options options) : options_(std::move(options)) {
   if (options_.hosts < 1 || options_.hosts > 200) throw std::invalid_argument("NetnsBed: hosts must be 1..200");
   if (options_.lan2_hosts < 0 || options_.lan2_hosts > 200)
     throw std::invalid_argument("NetnsBed: lan2_hosts must be 0..200");
+  if (options_.nat_lans < 0 || options_.nat_lans > 4) throw std::invalid_argument("NetnsBed: nat_lans must be 0..4");
+  if (options_.nat_hosts < 0 || options_.nat_hosts > 200)
+    throw std::invalid_argument("NetnsBed: nat_hosts must be 0..200");
 
   reap_stale_beds();
 
@@ -143,6 +146,10 @@ NetnsBed::NetnsBed(Options options) : options_(std::move(options)) {
     args.push_back(std::to_string(options_.lan2_hosts));
   }
   if (options_.router) args.push_back("--router");
+  if (options_.nat_lans > 0) {
+    args.insert(args.end(), {"--nat-lans", std::to_string(options_.nat_lans), "--nat-hosts",
+                             std::to_string(options_.nat_hosts)});
+  }
   if (!options_.netem.empty()) {
     args.push_back("--netem");
     args.push_back(options_.netem);
@@ -212,6 +219,28 @@ std::string NetnsBed::lan2_ip(int i) const {
 std::string NetnsBed::router_ns() const {
   if (!options_.router) throw std::logic_error("NetnsBed: this bed has no router");
   return prefix_ + "-router";
+}
+
+std::string NetnsBed::nat_ns(int lan, int i) const {
+  if (lan < 1 || lan > options_.nat_lans || i < 1 || i > options_.nat_hosts)
+    throw std::out_of_range("NetnsBed: no host " + std::to_string(i) + " on NAT LAN " + std::to_string(lan));
+  return prefix_ + "-n" + std::to_string(lan) + "h" + std::to_string(i);
+}
+std::string NetnsBed::nat_ip(int lan, int i) const {
+  nat_ns(lan, i);  // checks the range
+  return "198.19." + std::to_string(lan) + "." + std::to_string(10 + i);
+}
+std::string NetnsBed::nat_router_ns(int lan) const {
+  if (lan < 1 || lan > options_.nat_lans) throw std::out_of_range("NetnsBed: no NAT LAN " + std::to_string(lan));
+  return prefix_ + "-n" + std::to_string(lan) + "router";
+}
+std::string NetnsBed::nat_router_outside_ip(int lan) const {
+  nat_router_ns(lan);
+  return "198.18.0." + std::to_string(1 + lan);
+}
+std::string NetnsBed::nat_router_inside_ip(int lan) const {
+  nat_router_ns(lan);
+  return "198.19." + std::to_string(lan) + ".1";
 }
 
 pid_t NetnsBed::spawn(const std::string& ns, std::vector<std::string> argv, std::string log_path,
@@ -329,13 +358,16 @@ std::optional<std::string> NetnsBed::faults_unavailable_reason() {
 }
 
 std::string NetnsBed::fault_host(const std::string& ns) const {
-  static const std::regex host(R"(^(h|p)([0-9]+)$)");
+  static const std::regex host(R"(^(h|p|n([0-9])h)([0-9]+)$)");
   const std::string head = prefix_ + "-";
   std::smatch m;
   const std::string rest = ns.rfind(head, 0) == 0 ? ns.substr(head.size()) : std::string();
   if (!std::regex_match(rest, m, host)) throw std::invalid_argument("NetnsBed: " + ns + " is not a host of this bed");
-  const int i = std::stoi(m[2].str());
-  if (i < 1 || i > (m[1] == "h" ? options_.hosts : options_.lan2_hosts))
+  const int i = std::stoi(m[3].str());
+  const bool nat = m[2].matched;
+  if (nat && (std::stoi(m[2].str()) < 1 || std::stoi(m[2].str()) > options_.nat_lans))
+    throw std::invalid_argument("NetnsBed: " + ns + " is not a host of this bed");
+  if (i < 1 || i > (nat ? options_.nat_hosts : m[1] == "h" ? options_.hosts : options_.lan2_hosts))
     throw std::invalid_argument("NetnsBed: " + ns + " is not a host of this bed");
   return rest;
 }

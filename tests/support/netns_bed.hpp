@@ -4,7 +4,11 @@
 // Hosts 1..hosts are namespaces "<prefix>-h<i>" on one LAN, 198.18.0.(10+i)/24. With lan2_hosts,
 // hosts 1..lan2_hosts of a second LAN are "<prefix>-p<i>", 198.19.0.(10+i)/24; with router, a NAT
 // router "<prefix>-router" (198.18.0.1 / 198.19.0.1) lets the second LAN reach the first but not
-// the reverse. See scripts/netns-bed.sh for the whole layout.
+// the reverse. With nat_lans = K (up to 4), private LANs 1..K each sit behind a NAT router of their
+// own, "<prefix>-n<k>router" (outside 198.18.0.(1+k) on LAN 1, inside 198.19.k.1), which lets its
+// hosts 1..nat_hosts, "<prefix>-n<k>h<j>" at 198.19.k.(10+j)/24, reach LAN 1 (as 198.18.0.(1+k))
+// but no one reach them, and no private LAN reach another: an internet-shaped bed. See
+// scripts/netns-bed.sh for the whole layout.
 //
 // Each bed has a prefix unique to the run ("bt<pid>x<n>"); before building, the constructor
 // removes beds left behind by test processes that are no longer alive (killed with -9, say).
@@ -45,6 +49,8 @@ class NetnsBed {
     bool router = false;     // the NAT router between the LANs
     std::string netem = "";  // e.g. "delay 20ms loss 1%", applied to every host's interface
     std::chrono::milliseconds stop_grace = std::chrono::seconds(3);  // SIGTERM -> SIGKILL, in all
+    int nat_lans = 0;        // 0..4 private LANs, each behind a NAT router of its own
+    int nat_hosts = 1;       // 0..200 hosts on each of them
   };
 
   // Why no bed can be built here (not root, no iproute2 or nftables, namespaces not permitted...),
@@ -75,6 +81,11 @@ class NetnsBed {
   std::string router_ns() const;      // "<prefix>-router" (REQUIRES: options.router)
   static std::string router_lan1_ip() { return "198.18.0.1"; }
   static std::string router_lan2_ip() { return "198.19.0.1"; }
+  std::string nat_ns(int lan, int i) const;          // "<prefix>-n<lan>h<i>", 1 <= lan <= nat_lans, 1 <= i <= nat_hosts
+  std::string nat_ip(int lan, int i) const;          // "198.19.<lan>.<10+i>"
+  std::string nat_router_ns(int lan) const;          // "<prefix>-n<lan>router"
+  std::string nat_router_outside_ip(int lan) const;  // "198.18.0.<1+lan>": what LAN 1 sees of its hosts
+  std::string nat_router_inside_ip(int lan) const;   // "198.19.<lan>.1"
 
   // Starts `argv` inside namespace `ns` (`ip netns exec ns argv...`), stdout and stderr to
   // `log_path`. Returns its pid, which is that of the program itself (ip execs it). Throws
@@ -105,7 +116,7 @@ class NetnsBed {
   void tear_down();
 
   // --- Faults without netem ------------------------------------------------------------------
-  // Hosts are given by namespace (host_ns(i) / lan2_ns(j)) or by LAN 1 index.
+  // Hosts are given by namespace (host_ns(i) / lan2_ns(j) / nat_ns(k, j)) or by LAN 1 index.
 
   // Why the fault methods cannot work here (no bed, butter-netfault not built because
   // libnetfilter_queue was missing, no iptables or nftables rule support...), or nothing. Cached.

@@ -28,7 +28,7 @@ void KnownHosts::init() {
   std::int64_t timeout = config().get_int("timeout_ms", 2000);
   std::int64_t failures = config().get_int("max_failures", 3);
   std::int64_t probation = config().get_int("probation_max", 256);
-  std::int64_t probes = config().get_int("probes_per_refresh", 2);
+  std::int64_t probes = config().get_int("probes_per_refresh", 1);
   if (refresh <= 0 || timeout <= 0 || failures <= 0 || probation <= 0 || probes <= 0) {
     throw butter::Error(BUTTER_E_INVALID,
                         "refresh_ms, timeout_ms, max_failures, probation_max and probes_per_refresh must be > 0");
@@ -114,8 +114,9 @@ butter_status KnownHosts::add_candidate(const std::string& id, std::vector<std::
   }
   update_gauges();
   // Probing dials. A connected host costs nothing to ask; an unconnected one is asked at once only
-  // while the cache is nearly empty (cold start), else it waits for a refresh's bounded sample.
-  if (cache_.size() < warm_target_ || connected(id)) probe(id);
+  // while the cache (with the probes already out) is nearly empty (cold start), else it waits for
+  // a refresh's bounded sample: a LAN of a thousand beacons does not make a thousand dials.
+  if (cache_.size() + in_flight_.size() < warm_target_ || connected(id)) probe(id);
   return BUTTER_OK;
 }
 

@@ -80,7 +80,7 @@ class KnownHosts : public butter::Plugin {
   std::uint32_t max_failures_ = 3;
   std::chrono::milliseconds refresh_{10000};
   std::chrono::milliseconds timeout_{2000};
-  std::size_t probes_per_refresh_ = 2;
+  std::size_t probes_per_refresh_ = 1;
   std::size_t warm_target_ = 16;  // below this many members, candidates are probed at once
   std::string self_;
   butter::Timer refresh_timer_;
@@ -92,7 +92,7 @@ class KnownHosts : public butter::Plugin {
   PeerRecord own_record_;
   std::vector<std::string> own_endpoints_;
   bool have_own_record_ = false;
-  std::chrono::milliseconds exchange_min_{1000}, exchange_max_{30000}, exchange_period_{1000};
+  std::chrono::milliseconds exchange_min_{1000}, exchange_max_{60000}, exchange_period_{1000};
   std::size_t exchange_size_ = 8, exchange_size_now_ = 8;
   std::chrono::milliseconds neighbour_period_{1000};
   std::map<std::string, std::uint64_t> last_served_;  // peer -> node ms of the last exchange answered

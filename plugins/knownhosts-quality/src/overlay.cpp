@@ -16,7 +16,7 @@
 namespace butter::knownhosts {
 
 namespace {
-constexpr std::size_t kQuietSample = 2;  // records per exchange while nothing new is learned
+constexpr std::size_t kQuietSample = 1;  // records per exchange while nothing new is learned: our own
 constexpr std::uint64_t kServeIntervalMs = 500;  // one exchange answered per peer per interval
 constexpr std::size_t kMaxServedPeers = 4096;
 }  // namespace
@@ -32,7 +32,7 @@ void KnownHosts::overlay_init() {
   std::int64_t want = config().get_int("neighbours", 0);
   std::int64_t max_in = config().get_int("max_inbound_neighbours", 0);
   std::int64_t ex_min = config().get_int("exchange_min_ms", 1000);
-  std::int64_t ex_max = config().get_int("exchange_ms", 30000);
+  std::int64_t ex_max = config().get_int("exchange_ms", 60000);
   std::int64_t ex_size = config().get_int("exchange_size", 8);
   std::int64_t tick = config().get_int("neighbour_ms", 1000);
   std::int64_t max_age = config().get_int("record_max_age_ms", 2 * 3600 * 1000);
@@ -157,10 +157,11 @@ std::size_t KnownHosts::take_records(const Exchange& e, const std::string& from)
     auto eps = rec->visible_endpoints();
     for (const auto& ep : eps) add_address(id, ep);
     if (HostEntry* h = cache_.find_mut(id)) {
+      // Moved endpoints are news for the cache, not for the exchange's pace (only new hosts
+      // keep the exchange fast: a re-signed record must not keep a quiet network chatty).
       if (!eps.empty() && eps != h->endpoints) {
         h->endpoints = eps;
         publish(BUTTER_PEERS_TOPIC_UPDATED, id);
-        ++fresh;
       }
       continue;
     }
@@ -172,9 +173,8 @@ std::size_t KnownHosts::take_records(const Exchange& e, const std::string& from)
     h.endpoints = eps;
     h.quality_known = false;
     probation_.erase(id);
-    const std::size_t before = cache_.size();
     admit(h);
-    if (cache_.size() > before || cache_.find(id)) ++fresh;
+    if (cache_.find(id)) ++fresh;
   }
   return fresh;
 }
@@ -206,7 +206,10 @@ void KnownHosts::handle_exchange(const butter::Request& req, butter::Reply& repl
     answer.neighbour = neighbours_.accept_inbound(from, network_of(from));
     if (answer.neighbour) conns_.protect(from, "overlay");
   }
-  answer.records = records_for(from, fresh ? exchange_size_ : exchange_size_now_);
+  // Always a full sample: the asker may be new here and know nobody else (our pace being quiet
+  // says nothing about its cache); answers are bounded (16 records) and rate-limited per peer.
+  (void)fresh;
+  answer.records = records_for(from, exchange_size_);
   auto bytes = encode_exchange(answer);
   count_membership_bytes(bytes.size());
   reply.ok(bytes);

@@ -8,6 +8,8 @@
 // outside reaches the port, which is all "public" means.
 #include "nat_plugin.hpp"
 
+#include <butter/iface/peers.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -70,6 +72,32 @@ void NatAmbassador::check_reachability() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   std::shuffle(ids.begin(), ids.end(), rng);
   if (ids.size() > probes_) ids.resize(probes_);
+  // Undecided with too few direct peers to make a quorum (a node behind NAT whose overlay
+  // neighbours are relayed): ask known hosts too, by id; the request dials them. A host we can
+  // only reach through a relay answers that it has no tcp connection, which is not counted.
+  if (verdict_.state() == Reach::Unknown && ids.size() < std::max<std::size_t>(quorum_, 1)) {
+    if (auto peers_svc = services().acquire<butter_peers_v1>(BUTTER_IFACE_PEERS)) {
+      struct Ctx {
+        std::vector<std::string>* ids;
+        const std::map<std::string, bool>* asking;
+        std::string self;
+      } ctx{&ids, &asking_, std::string(node().id())};
+      peers_svc->sample(
+          peers_svc.provider(), 2 * probes_,
+          [](void* user, const butter_peer_record* r) {
+            auto* c = static_cast<Ctx*>(user);
+            if (!r || !r->node_id.data) return;
+            std::string id(r->node_id.data, r->node_id.len);
+            bool tcp = false;
+            for (std::uint32_t i = 0; i < r->endpoint_count && r->endpoints; ++i)
+              tcp = tcp || std::string_view(r->endpoints[i].data, r->endpoints[i].len).rfind("tcp://", 0) == 0;
+            if (!tcp || id == c->self || c->asking->count(id)) return;
+            if (std::find(c->ids->begin(), c->ids->end(), id) == c->ids->end()) c->ids->push_back(id);
+          },
+          &ctx);
+      if (ids.size() > probes_) ids.resize(probes_);
+    }
+  }
   for (const auto& id : ids) {
     asking_[id] = true;
     dialbacks_asked_.add();

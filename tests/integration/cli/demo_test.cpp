@@ -53,7 +53,8 @@ TEST_CASE("butter demo 3 runs three connected nodes on loopback and stops on SIG
 
 TEST_CASE("butter demo refuses a bad node count or port") {
   const fs::path log = fs::temp_directory_path() / ("butter-demo-bad-" + std::to_string(::getpid()) + ".log");
-  for (std::vector<std::string> args : {std::vector<std::string>{"demo", "0"}, {"demo", "65"}, {"demo", "3", "--port", "x"},
+  for (std::vector<std::string> args : {std::vector<std::string>{"demo", "0"}, {"demo", "5001"}, {"demo", "12345"}, {"demo", "99999999999999999999"},
+                                       {"demo", "3", "--port", "x"},
                                        {"demo", "3", "--port", "65534"}, {"demo", "--bogus"}}) {
     args.insert(args.begin(), BUTTER_BUILD_DIR "/bin/butter");
     Process p(args, log.string());

@@ -1,0 +1,385 @@
+// The overlay at scale: N real nodes (the embedded default manifest: knownhosts-quality,
+// discovery-multicast, nat-ambassador, pcg-storage, ir-dbfs, wiki) in several processes on
+// loopback, every node bootstrapped to node 0 alone. Measured per N:
+//  - time until every node has at least the low watermark of neighbours and the nodes' connections
+//    form one connected component;
+//  - median hosts known, connections per node (mean and max);
+//  - over an idle window once converged: RSS and CPU per node, membership bytes (/butter/knownhosts/1
+//    and /butter/pex/1 payloads, both directions) per node per minute.
+// Baseline in the same run, where it survives: the full mesh (every known host a neighbour, no
+// watermarks, no idle closing), i.e. what every node did before the connection manager.
+//
+//   butter-bench-overlay [N ...] [--window S] [--mesh-max N]     (default: 100 300 1000, 30 s, 300)
+//
+// The parent spawns itself as children (--child), ~250 nodes each; each child writes a report
+// file every second, which the parent reads. Every child is killed at the end, whatever happens.
+#include "bench_stats.hpp"
+#include "node/node.hpp"
+#include "node/runtime.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+using namespace butter;
+using namespace butter::bench;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kNodesPerChild = 250;
+constexpr int kLowWater = 8;
+
+void raise_fd_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
+// The embedded default manifest, with free ports, no HTTP, quiet logs, its own multicast port,
+// and for the mesh policy no watermarks and every known host a neighbour.
+host::Manifest node_manifest(const std::string& name, const std::string& bootstrap, std::uint16_t mcast_port,
+                             bool mesh) {
+  std::string text(host::default_manifest_text());
+  host::Diagnostics d;
+  auto m = host::parse_manifest(text, "<default manifest>", d);
+  if (!m) throw std::runtime_error(d.to_string());
+  m->node.name = name;
+  m->node.listen = {"tcp://127.0.0.1:0"};
+  m->node.http = "";
+  m->node.log_level = "error";
+  m->node.memory_budget = 64ull * 1024 * 1024;
+  m->node.plugin_path.push_back(BUTTER_PLUGIN_DIR);
+  if (!bootstrap.empty()) m->node.bootstrap = {bootstrap};
+  if (mesh) {
+    m->node.max_connections = 100000;
+    m->node.connections_high_water = 100000;
+    m->node.connections_low_water = 100000;
+    m->node.connection_idle_ms = 0;
+  }
+  for (auto& p : m->plugins) {
+    if (p.instance == "discovery") p.config["port"] = host::ConfigValue{std::int64_t{mcast_port}, {}};
+    if (p.instance == "peers" && mesh) {
+      p.config["neighbours"] = host::ConfigValue{std::int64_t{100000}, {}};
+      p.config["max_inbound_neighbours"] = host::ConfigValue{std::int64_t{100000}, {}};
+    }
+  }
+  return *m;
+}
+
+std::uint64_t rss_bytes() {
+  std::ifstream f("/proc/self/statm");
+  std::uint64_t size = 0, resident = 0;
+  f >> size >> resident;
+  return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+std::uint64_t cpu_ms() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<std::uint64_t>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000 +
+         static_cast<std::uint64_t>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1000;
+}
+
+double counter(host::Node& n, const char* instance, const char* name) {
+  return static_cast<double>(n.core()->metrics.counter(instance, name));
+}
+
+// ---- child: runs `count` nodes and reports every second until killed ----
+int child_main(int index, int count, const std::string& bootstrap, std::uint16_t port, bool mesh,
+               const std::string& dir) {
+  raise_fd_limit();
+  spdlog::set_level(spdlog::level::err);  // a thousand nodes' info lines would be the benchmark
+  host::Runtime rt(1);
+  host::PluginRegistry registry;
+  std::vector<std::unique_ptr<host::Node>> nodes;
+  for (int i = 0; i < count; ++i) {
+    const std::string name = "n" + std::to_string(index) + "-" + std::to_string(i);
+    // Node 0 of child 0 is the bootstrap node itself; everyone else is told its address alone.
+    const std::string boot = (index == 0 && i == 0) ? std::string() : bootstrap;
+    nodes.push_back(std::make_unique<host::Node>(rt.io(), node_manifest(name, boot, port, mesh), registry));
+    host::Diagnostics d;
+    if (!nodes.back()->prepare(d)) throw std::runtime_error(d.to_string());
+    if (auto e = nodes.back()->start()) throw std::runtime_error(e.message);
+    if (index == 0 && i == 0) {
+      std::ofstream(dir + "/boot.tmp") << nodes[0]->listen_endpoints().at(0) << "\n";
+      fs::rename(dir + "/boot.tmp", dir + "/boot");
+    }
+  }
+  for (;;) {
+    std::ostringstream out;
+    out << "P " << rss_bytes() << " " << cpu_ms() << " " << nodes.size() << "\n";
+    for (auto& n : nodes) {
+      n->on_strand([&] {
+        auto& core = *n->core();
+        auto peers = core.transport ? core.transport->peers() : std::vector<host::PeerInfo>{};
+        out << "N " << n->id_hex().substr(0, 16) << " " << counter(*n, "peers", "knownhosts_hosts") << " "
+            << counter(*n, "peers", "overlay_neighbours_out") + counter(*n, "peers", "overlay_neighbours_in")
+            << " " << peers.size() << " " << counter(*n, "peers", "knownhosts_membership_bytes_total") << " ";
+        for (std::size_t i = 0; i < peers.size(); ++i) out << (i ? "," : "") << peers[i].id.hex().substr(0, 16);
+        out << "\n";
+        return 0;
+      });
+    }
+    const std::string tmp = dir + "/child-" + std::to_string(index) + ".tmp";
+    std::ofstream(tmp) << out.str();
+    fs::rename(tmp, dir + "/child-" + std::to_string(index));
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // the report period
+  }
+}
+
+// ---- parent ----
+struct NodeReport {
+  double hosts = 0, neighbours = 0, peers = 0, membership_bytes = 0;
+  std::vector<std::string> peer_ids;
+};
+struct Snapshot {
+  std::map<std::string, NodeReport> nodes;
+  std::uint64_t rss = 0, cpu = 0;
+  int children_reporting = 0;
+};
+
+Snapshot read_reports(const std::string& dir, int children) {
+  Snapshot s;
+  for (int c = 0; c < children; ++c) {
+    std::ifstream f(dir + "/child-" + std::to_string(c));
+    if (!f) continue;
+    ++s.children_reporting;
+    std::string line;
+    while (std::getline(f, line)) {
+      std::istringstream in(line);
+      std::string tag;
+      in >> tag;
+      if (tag == "P") {
+        std::uint64_t rss = 0, cpu = 0;
+        in >> rss >> cpu;
+        s.rss += rss;
+        s.cpu += cpu;
+      } else if (tag == "N") {
+        std::string id, list;
+        NodeReport r;
+        in >> id >> r.hosts >> r.neighbours >> r.peers >> r.membership_bytes >> list;
+        std::stringstream ls(list);
+        for (std::string p; std::getline(ls, p, ',');)
+          if (!p.empty()) r.peer_ids.push_back(p);
+        s.nodes[id] = std::move(r);
+      }
+    }
+  }
+  return s;
+}
+
+bool one_component(const Snapshot& s) {
+  if (s.nodes.empty()) return false;
+  std::set<std::string> seen{s.nodes.begin()->first};
+  std::vector<std::string> todo{s.nodes.begin()->first};
+  while (!todo.empty()) {
+    auto id = todo.back();
+    todo.pop_back();
+    auto it = s.nodes.find(id);
+    if (it == s.nodes.end()) continue;
+    for (const auto& p : it->second.peer_ids)
+      if (s.nodes.count(p) && seen.insert(p).second) todo.push_back(p);
+  }
+  return seen.size() == s.nodes.size();
+}
+
+struct Result {
+  bool converged = false;
+  double converge_s = -1, ok_share = 0, settle_s = 0;
+  double median_hosts = 0, mean_conns = 0, max_conns = 0;
+  double rss_per_node_mib = 0, cpu_per_node_pct = 0, membership_b_per_min = 0;
+};
+
+Result run(const std::string& self, int n, bool mesh, int window_s, int deadline_s) {
+  const std::string dir = fs::temp_directory_path() / ("butter-bench-overlay-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  static std::mt19937 rng(std::random_device{}());
+  const auto port = static_cast<std::uint16_t>(30000 + rng() % 20000);
+  const int children = (n + kNodesPerChild - 1) / kNodesPerChild;
+  std::vector<pid_t> pids;
+  auto spawn = [&](int index, int count, const std::string& boot) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      setenv("BUTTER_BENCH_OVERLAY_CHILD", "1", 1);
+      std::vector<std::string> args = {self, "--child", std::to_string(index), std::to_string(count), boot.empty() ? "-" : boot,
+                                       std::to_string(port), mesh ? "mesh" : "overlay", dir};
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(self.c_str(), argv.data());
+      _exit(127);
+    }
+    pids.push_back(pid);
+  };
+  auto kill_all = [&] {
+    for (pid_t p : pids) kill(p, SIGKILL);
+    for (pid_t p : pids) waitpid(p, nullptr, 0);
+    pids.clear();
+    fs::remove_all(dir);
+  };
+  Result r;
+  try {
+    const auto t0 = Clock::now();
+    const int first = std::min(n, kNodesPerChild);
+    spawn(0, first, "");
+    std::string boot;
+    while (boot.empty() && Clock::now() - t0 < std::chrono::seconds(30)) {
+      std::ifstream f(dir + "/boot");
+      if (f) std::getline(f, boot);
+      if (boot.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling a file
+    }
+    if (boot.empty()) throw std::runtime_error("the first child did not start");
+    for (int c = 1, left = n - first; c < children; ++c) {
+      const int count = std::min(left, kNodesPerChild);
+      spawn(c, count, boot);
+      left -= count;
+    }
+    Snapshot s;
+    const auto deadline = t0 + std::chrono::seconds(deadline_s);
+    while (Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));  // children report once a second
+      s = read_reports(dir, children);
+      if (static_cast<int>(s.nodes.size()) < n) continue;
+      int ok = 0;
+      for (const auto& [id, nr] : s.nodes) ok += nr.neighbours >= kLowWater || (mesh && nr.peers >= kLowWater);
+      r.ok_share = static_cast<double>(ok) / n;
+      if (ok == n && one_component(s)) {
+        r.converged = true;
+        r.converge_s = us_since(t0) / 1e6;
+        break;
+      }
+    }
+    // Settle: until the caches stop growing (no node's hosts known changed over 10 s) or 60 s,
+    // so that the window measures a quiet network, not the end of the cold start.
+    if (r.converged) {
+      auto last = s;
+      auto stable_since = Clock::now();
+      const auto settle_deadline = Clock::now() + std::chrono::seconds(60);
+      while (Clock::now() < settle_deadline && Clock::now() - stable_since < std::chrono::seconds(10)) {
+        std::this_thread::sleep_for(std::chrono::seconds(1));  // children report once a second
+        auto now_s = read_reports(dir, children);
+        bool same = now_s.nodes.size() == last.nodes.size();
+        for (const auto& [id, nr] : now_s.nodes)
+          if (auto it = last.nodes.find(id); it == last.nodes.end() || it->second.hosts != nr.hosts) same = false;
+        if (!same) stable_since = Clock::now();
+        last = std::move(now_s);
+      }
+      r.settle_s = us_since(t0) / 1e6;
+    }
+    // The idle window: what a settled network costs.
+    Snapshot a = read_reports(dir, children);
+    const auto ta = Clock::now();
+    std::this_thread::sleep_for(std::chrono::seconds(window_s));  // the measurement window itself
+    Snapshot b = read_reports(dir, children);
+    const double secs = us_since(ta) / 1e6;
+    std::vector<double> hosts;
+    for (const auto& [id, nr] : b.nodes) {
+      hosts.push_back(nr.hosts);
+      r.mean_conns += nr.peers;
+      r.max_conns = std::max(r.max_conns, nr.peers);
+    }
+    r.median_hosts = percentile_us(hosts, 50);
+    r.mean_conns /= std::max<std::size_t>(1, b.nodes.size());
+    double bytes = 0;
+    for (const auto& [id, nr] : b.nodes)
+      if (auto it = a.nodes.find(id); it != a.nodes.end()) bytes += nr.membership_bytes - it->second.membership_bytes;
+    r.membership_b_per_min = bytes / n / (secs / 60.0);
+    r.rss_per_node_mib = static_cast<double>(b.rss) / n / (1024.0 * 1024.0);
+    r.cpu_per_node_pct = static_cast<double>(b.cpu - a.cpu) / 1000.0 / secs / n * 100.0;
+  } catch (...) {
+    kill_all();
+    throw;
+  }
+  kill_all();
+  return r;
+}
+
+void print(int n, const char* policy, const Result& r) {
+  if (r.converged)
+    std::printf("%-6d %-10s %9.1f s %6.0f s", n, policy, r.converge_s, r.settle_s);
+  else
+    std::printf("%-6d %-10s   no (%3.0f%%)        ", n, policy, r.ok_share * 100);
+  std::printf(" %8.0f %7.1f %5.0f %9.2f %8.3f %10.0f\n", r.median_hosts, r.mean_conns, r.max_conns, r.rss_per_node_mib,
+              r.cpu_per_node_pct, r.membership_b_per_min);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  // Children are this binary again. Anything that looks like a child but is not well formed
+  // exits at once: it must never fall through to the parent's code and spawn children itself.
+  const bool is_child = std::getenv("BUTTER_BENCH_OVERLAY_CHILD") != nullptr;
+  if (is_child || (argc > 1 && std::string(argv[1]) == "--child")) {
+    if (!is_child || argc != 8 || std::string(argv[1]) != "--child") {
+      std::fprintf(stderr, "butter-bench-overlay: malformed child invocation\n");
+      return 2;
+    }
+    try {
+      return child_main(std::atoi(argv[2]), std::atoi(argv[3]), std::string(argv[4]) == "-" ? "" : argv[4],
+                        static_cast<std::uint16_t>(std::atoi(argv[5])), std::string(argv[6]) == "mesh", argv[7]);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "child failed: %s\n", e.what());
+      return 1;
+    }
+  }
+  std::vector<int> sizes;
+  int window_s = 30, mesh_max = 300, deadline_s = 180;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--window" && i + 1 < argc) window_s = std::atoi(argv[++i]);
+    else if (a == "--mesh-max" && i + 1 < argc) mesh_max = std::atoi(argv[++i]);
+    else if (a == "--deadline" && i + 1 < argc) deadline_s = std::atoi(argv[++i]);
+    else sizes.push_back(std::atoi(a.c_str()));
+  }
+  if (sizes.empty()) sizes = {100, 300, 1000};
+  const std::string self = fs::canonical("/proc/self/exe");
+  std::printf("overlay: N nodes (embedded default manifest) in processes of %d, each bootstrapped to node 0;\n"
+              "converged = every node has >= %d neighbours and one connected component; idle window %d s\n",
+              kNodesPerChild, kLowWater, window_s);
+  std::printf("(settled = caches unchanged for 10 s, at most 60 s more; the columns after it are read at the end of the window)\n");
+  std::printf("%-6s %-10s %11s %8s %8s %7s %5s %9s %8s %10s\n", "nodes", "policy", "converged", "settled", "hosts", "conns",
+              "max", "RSS MiB", "CPU %", "memb B/min");
+  int status = 0;
+  for (int n : sizes) {
+    try {
+      Result ours = run(self, n, false, window_s, deadline_s);
+      print(n, "overlay", ours);
+      if (n <= mesh_max) {
+        Result mesh = run(self, n, true, window_s, deadline_s);
+        print(n, "full mesh", mesh);
+        if (ours.converged && mesh.converged)
+          std::printf("       ratios overlay/mesh: converge %.2fx, conns %.2fx, RSS %.2fx, CPU %.2fx, membership %.2fx\n",
+                      ours.converge_s / mesh.converge_s, ours.mean_conns / mesh.mean_conns,
+                      ours.rss_per_node_mib / mesh.rss_per_node_mib, ours.cpu_per_node_pct / mesh.cpu_per_node_pct,
+                      ours.membership_b_per_min / std::max(1.0, mesh.membership_b_per_min));
+      }
+    } catch (const std::exception& e) {
+      std::printf("%-6d failed: %s\n", n, e.what());
+      status = 1;
+    }
+    std::fflush(stdout);
+  }
+  std::printf("aims: 1000 nodes converge in < 60 s; conns <= high water (32); RSS <= 3 MiB per idle node; membership <= 2048 B/min\n");
+  return status;
+}
