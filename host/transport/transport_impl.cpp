@@ -320,7 +320,10 @@ void TransportImpl::connection_hello(Connection& c, const Hello& hello) {
   auto& book = addresses_[hello.id];
   for (const auto& e : hello.endpoints) {
     if (std::find(book.begin(), book.end(), e) == book.end()) book.push_back(e);
-    uri_peer_[e] = hello.id;
+    // A relay:// endpoint names a path, not just the node: a caller naming it wants that path (the
+    // node's new ambassador), not whichever connection to the node is open (perhaps through an
+    // ambassador gone silent). Only tcp:// endpoints let a send to the URI reuse any connection.
+    if (e.rfind("tcp://", 0) == 0) uri_peer_[e] = hello.id;
   }
   if (!c.dial_uri().empty()) uri_peer_[c.dial_uri()] = hello.id;
   for (auto& [rid, p] : pending_)

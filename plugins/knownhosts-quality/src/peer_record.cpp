@@ -35,24 +35,25 @@ std::vector<std::string> PeerRecord::visible_endpoints() const {
   return out;
 }
 
+// version | id | seq | issued_ms | n: the start of both the signed bytes and the wire form.
+static void write_head(wire::Writer& w, const PeerRecord& r) {
+  w.u8(kVersion);
+  w.bytes(r.id.data(), r.id.size());
+  w.u64(r.seq);
+  w.u64(r.issued_ms);
+  w.u8(static_cast<std::uint8_t>(r.endpoints.size()));
+}
+
 std::vector<std::uint8_t> PeerRecord::signed_bytes() const {
   wire::Writer w;
-  w.u8(kVersion);
-  w.bytes(id.data(), id.size());
-  w.u64(seq);
-  w.u64(issued_ms);
-  w.u8(static_cast<std::uint8_t>(endpoints.size()));
+  write_head(w, *this);
   for (const auto& e : endpoints) w.bytes(e.hash.data(), e.hash.size());
   return w.take();
 }
 
 std::vector<std::uint8_t> PeerRecord::encode(const std::function<bool(std::string_view uri)>& keep) const {
   wire::Writer w;
-  w.u8(kVersion);
-  w.bytes(id.data(), id.size());
-  w.u64(seq);
-  w.u64(issued_ms);
-  w.u8(static_cast<std::uint8_t>(endpoints.size()));
+  write_head(w, *this);
   for (const auto& e : endpoints) {
     if (e.uri && (!keep || keep(*e.uri))) {
       w.u8(0);
