@@ -15,24 +15,17 @@
 namespace butter::host {
 namespace {
 
-std::string to_string(butter_str s) { return s.data ? std::string(s.data, s.len) : std::string(); }
-
-PluginInstance* active_caller(const butter_host* host) {
-  auto* inst = instance_of(host);
-  if (!inst || !inst->active() || !inst->core().transport) return nullptr;
-  return inst;
-}
 
 std::string owner_key(const PluginInstance& inst) {
   return inst.name() + "@" + std::to_string(reinterpret_cast<std::uintptr_t>(&inst));
 }
 
 butter_status conns_protect(const butter_host* host, butter_str node_id, butter_str tag) {
-  auto* inst = active_caller(host);
+  auto* inst = active_transport_caller(host);
   if (!inst) return BUTTER_E_UNAVAILABLE;
   try {
-    auto id = NodeId::from_hex(std::string_view(node_id.data ? node_id.data : "", node_id.data ? node_id.len : 0));
-    std::string t = to_string(tag);
+    auto id = node_id_of(node_id);
+    std::string t = copy_str(tag);
     if (!id || t.empty() || t.size() > BUTTER_CONNECTIONS_MAX_TAG_BYTES) return BUTTER_E_INVALID;
     return inst->core().transport->protect(*id, owner_key(*inst), t) ? BUTTER_OK : BUTTER_E_AGAIN;
   } catch (...) {
@@ -41,12 +34,12 @@ butter_status conns_protect(const butter_host* host, butter_str node_id, butter_
 }
 
 butter_status conns_unprotect(const butter_host* host, butter_str node_id, butter_str tag) {
-  auto* inst = active_caller(host);
+  auto* inst = active_transport_caller(host);
   if (!inst) return BUTTER_E_UNAVAILABLE;
   try {
-    auto id = NodeId::from_hex(std::string_view(node_id.data ? node_id.data : "", node_id.data ? node_id.len : 0));
+    auto id = node_id_of(node_id);
     if (!id) return BUTTER_E_INVALID;
-    return inst->core().transport->unprotect(*id, owner_key(*inst), to_string(tag)) ? BUTTER_OK : BUTTER_E_NOT_FOUND;
+    return inst->core().transport->unprotect(*id, owner_key(*inst), copy_str(tag)) ? BUTTER_OK : BUTTER_E_NOT_FOUND;
   } catch (...) {
     return BUTTER_E_INTERNAL;
   }
@@ -54,7 +47,7 @@ butter_status conns_unprotect(const butter_host* host, butter_str node_id, butte
 
 butter_status conns_info(const butter_host* host, butter_connections_info* out) {
   if (!out || out->struct_size < sizeof(uint32_t)) return BUTTER_E_INVALID;
-  auto* inst = active_caller(host);
+  auto* inst = active_transport_caller(host);
   if (!inst) return BUTTER_E_UNAVAILABLE;
   try {
     auto ci = inst->core().transport->conn_info();
@@ -74,10 +67,10 @@ butter_status conns_info(const butter_host* host, butter_connections_info* out) 
 }
 
 butter_status conns_advertise(const butter_host* host, butter_str endpoint) {
-  auto* inst = active_caller(host);
+  auto* inst = active_transport_caller(host);
   if (!inst) return BUTTER_E_UNAVAILABLE;
   try {
-    std::string ep = to_string(endpoint);
+    std::string ep = copy_str(endpoint);
     if (ep.size() > 255 || ep.find("://") == std::string::npos || ep.find_first_of(std::string("\0 \r\n", 4)) != std::string::npos)
       return BUTTER_E_INVALID;
     auto& mine = inst->registrations().advertised;
@@ -91,10 +84,10 @@ butter_status conns_advertise(const butter_host* host, butter_str endpoint) {
 }
 
 butter_status conns_withdraw(const butter_host* host, butter_str endpoint) {
-  auto* inst = active_caller(host);
+  auto* inst = active_transport_caller(host);
   if (!inst) return BUTTER_E_UNAVAILABLE;
   try {
-    std::string ep = to_string(endpoint);
+    std::string ep = copy_str(endpoint);
     if (!inst->registrations().advertised.erase(ep)) return BUTTER_E_NOT_FOUND;
     inst->core().transport->withdraw(ep);
     return BUTTER_OK;

@@ -3,11 +3,25 @@
 // PluginInstance through host->host_data, checks the instance is active, and never lets an
 // exception escape into plugin code.
 #pragma once
+#include "core/node_id.hpp"
+
 #include <butter/butter.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace butter::host {
 
 class PluginInstance;
+
+// Shared by the service files: a copy of a borrowed string, a node id from 64 hex digits, and the
+// calling instance when it is active and its node has a transport (null otherwise).
+inline std::string copy_str(butter_str s) { return s.data ? std::string(s.data, s.len) : std::string(); }
+inline std::optional<NodeId> node_id_of(butter_str s) {
+  return NodeId::from_hex(std::string_view(s.data ? s.data : "", s.data ? s.len : 0));
+}
+PluginInstance* active_transport_caller(const butter_host* host);
 
 const void* host_get_extension(const butter_host* host, const char* id);
 butter_status host_post(const butter_host* host, void (*fn)(void* user), void* user);

@@ -30,6 +30,12 @@ const void* host_get_extension(const butter_host* host, const char* id) {
   return nullptr;
 }
 
+PluginInstance* active_transport_caller(const butter_host* host) {
+  auto* inst = instance_of(host);
+  if (!inst || !inst->active() || !inst->core().transport) return nullptr;
+  return inst;
+}
+
 butter_status host_post(const butter_host* host, void (*fn)(void* user), void* user) {
   PluginInstance* inst = instance_of(host);
   if (!inst || !fn) return BUTTER_E_INVALID;

@@ -11,13 +11,6 @@
 namespace butter::host {
 namespace {
 
-std::string to_string(butter_str s) { return s.data ? std::string(s.data, s.len) : std::string(); }
-
-PluginInstance* active_caller(const butter_host* host) {
-  auto* inst = instance_of(host);
-  if (!inst || !inst->active() || !inst->core().transport) return nullptr;
-  return inst;
-}
 
 std::string lower(std::string s) {
   for (auto& c : s)
@@ -27,17 +20,17 @@ std::string lower(std::string s) {
 
 butter_status streams_accept(const butter_host* host, butter_str scheme, butter_str remote, uint64_t* out_stream_id) {
   if (!out_stream_id) return BUTTER_E_INVALID;
-  auto* inst = active_caller(host);
+  auto* inst = active_transport_caller(host);
   if (!inst) return BUTTER_E_UNAVAILABLE;
   try {
-    const std::string s = lower(to_string(scheme));
+    const std::string s = lower(copy_str(scheme));
     bool mine = false;
     for (const auto& reg : inst->registrations().dialer_schemes) mine = mine || lower(reg) == s;
     if (!mine) return BUTTER_E_INVALID;
     NodeCore& core = inst->core();
     const std::uint64_t id = core.fresh_id();
     std::shared_ptr<StreamSink> sink;
-    Error e = core.transport->accept_stream(s, to_string(remote), id, sink);
+    Error e = core.transport->accept_stream(s, copy_str(remote), id, sink);
     if (e) return e.code;
     core.dial_streams[id] = DialStream{inst->weak_from_this(), sink};
     inst->registrations().dial_streams.insert(id);
@@ -49,10 +42,10 @@ butter_status streams_accept(const butter_host* host, butter_str scheme, butter_
 }
 
 butter_status streams_prefer_address(const butter_host* host, butter_str node_id, butter_str endpoint) {
-  auto* inst = active_caller(host);
+  auto* inst = active_transport_caller(host);
   if (!inst) return BUTTER_E_UNAVAILABLE;
-  auto id = NodeId::from_hex(std::string_view(node_id.data ? node_id.data : "", node_id.data ? node_id.len : 0));
-  std::string ep = to_string(endpoint);
+  auto id = node_id_of(node_id);
+  std::string ep = copy_str(endpoint);
   if (!id || ep.find("://") == std::string::npos) return BUTTER_E_INVALID;
   try {
     inst->core().transport->add_address(*id, {ep}, true);

@@ -200,7 +200,7 @@ void KnownHosts::handle_exchange(const butter::Request& req, butter::Reply& repl
     return;
   }
   exchanges_.add();
-  std::size_t fresh = take_records(*e, from);
+  take_records(*e, from);
   Exchange answer;
   if (e->neighbour) {
     answer.neighbour = neighbours_.accept_inbound(from, network_of(from));
@@ -208,7 +208,6 @@ void KnownHosts::handle_exchange(const butter::Request& req, butter::Reply& repl
   }
   // Always a full sample: the asker may be new here and know nobody else (our pace being quiet
   // says nothing about its cache); answers are bounded (16 records) and rate-limited per peer.
-  (void)fresh;
   answer.records = records_for(from, exchange_size_);
   auto bytes = encode_exchange(answer);
   count_membership_bytes(bytes.size());
