@@ -177,6 +177,9 @@ Error Node::start_on_strand() {
   topts.high_water = spec.connections_high_water;
   topts.grace = std::chrono::milliseconds(spec.connection_grace_ms);
   topts.idle_timeout = std::chrono::milliseconds(spec.connection_idle_ms);
+  // Half the node's budget for what peers make the transport hold (queues, partial frames); the
+  // rest is the plugins' (storage caches, tables).
+  topts.memory_limit = static_cast<std::size_t>(spec.memory_budget / 2);
   TransportHandlers handlers;
   std::weak_ptr<NodeCore> weak = core_;
   handlers.on_message = [weak](const NodeId& from, const std::string& protocol, std::span<const std::uint8_t> payload) {

@@ -52,7 +52,15 @@ nlohmann::json NodeCore::status_json() const {
                       {"connections_opened", st.connections_opened},
                       {"connections_closed", st.connections_closed},
                       {"requests_timed_out", st.requests_timed_out},
-                      {"backpressure_rejections", st.backpressure_rejections}};
+                      {"backpressure_rejections", st.backpressure_rejections},
+                      {"frame_timeouts", st.frame_timeouts},
+                      {"memory_refusals", st.memory_refusals},
+                      {"memory_closes", st.memory_closes}};
+    auto use = transport->usage();
+    j["transport"]["memory"] = {{"limit_bytes", use.memory_limit},
+                                {"queued_out_bytes", use.queued_out_bytes},
+                                {"partial_in_bytes", use.partial_in_bytes}};
+    j["transport"]["address_book"] = {{"nodes", use.address_book_nodes}, {"uris", use.address_book_uris}};
     auto ci = transport->conn_info();
     j["connections"] = {{"low_water", ci.low_water},
                         {"high_water", ci.high_water},
@@ -61,7 +69,8 @@ nlohmann::json NodeCore::status_json() const {
                         {"protected_peers", ci.protected_peers},
                         {"trimmed", st.trimmed},
                         {"idle_closed", st.idle_closed},
-                        {"duplicates_closed", st.duplicates_closed}};
+                        {"duplicates_closed", st.duplicates_closed},
+                        {"evicted_for_newcomer", st.evicted_for_newcomer}};
   }
   j["peers"] = std::move(peers);
   return j;
@@ -105,6 +114,15 @@ std::string NodeCore::metrics_text() const {
     series("connections_idle_closed_total", "counter", static_cast<double>(st.idle_closed));
     series("connections_duplicates_closed_total", "counter", static_cast<double>(st.duplicates_closed));
     series("connections_protected_peers", "gauge", static_cast<double>(transport->conn_info().protected_peers));
+    series("connections_evicted_for_newcomer_total", "counter", static_cast<double>(st.evicted_for_newcomer));
+    series("transport_frame_timeouts_total", "counter", static_cast<double>(st.frame_timeouts));
+    series("transport_memory_refusals_total", "counter", static_cast<double>(st.memory_refusals));
+    series("transport_memory_closes_total", "counter", static_cast<double>(st.memory_closes));
+    auto use = transport->usage();
+    series("transport_memory_limit_bytes", "gauge", static_cast<double>(use.memory_limit));
+    series("transport_queued_out_bytes", "gauge", static_cast<double>(use.queued_out_bytes));
+    series("transport_partial_in_bytes", "gauge", static_cast<double>(use.partial_in_bytes));
+    series("transport_address_book_nodes", "gauge", static_cast<double>(use.address_book_nodes));
   }
   out += "# TYPE butter_plugin_up gauge\n";
   for (const auto& inst : instances) {

@@ -8,11 +8,12 @@ namespace butter::host {
 // enough that the iovec stays small.
 static constexpr std::size_t kMaxFramesPerWrite = 64;
 
-Connection::Connection(const Strand& strand, Owner* owner, Transport::Stats* stats, std::uint64_t id, bool outbound,
-                       std::string dial_uri, Limits limits, std::string log_prefix)
+Connection::Connection(const Strand& strand, Owner* owner, Transport::Stats* stats, TransportMemory* memory,
+                       std::uint64_t id, bool outbound, std::string dial_uri, Limits limits, std::string log_prefix)
     : strand_(strand),
       owner_(owner),
       stats_(stats),
+      memory_(memory),
       id_(id),
       outbound_(outbound),
       dial_uri_(std::move(dial_uri)),
@@ -20,7 +21,8 @@ Connection::Connection(const Strand& strand, Owner* owner, Transport::Stats* sta
       log_prefix_(std::move(log_prefix)),
       decoder_(limits.max_frame_bytes),
       hello_timer_(strand),
-      idle_timer_(strand) {
+      idle_timer_(strand),
+      frame_timer_(strand) {
   touch();
 }
 
@@ -89,11 +91,18 @@ Error Connection::enqueue(FrameType type, std::uint64_t request_id, std::int32_t
     return Error::make(BUTTER_E_AGAIN, "outgoing queue to " + remote_address() + " is full (" +
                                            std::to_string(queued_bytes_) + " bytes queued)");
   }
+  if (memory_ && !memory_->out_has_room(size) && (queued_bytes_ > 0 || size > kAlwaysQueuedBytes)) {
+    if (stats_) ++stats_->memory_refusals;
+    return Error::make(BUTTER_E_AGAIN, "the transport's memory for outgoing frames is in use (" +
+                                           std::to_string(memory_->out) + " of " +
+                                           std::to_string(memory_->out_limit()) + " bytes queued on all connections)");
+  }
   Outgoing o;
   o.head = encode_frame_head(type, request_id, status, protocol, payload.size());
   o.payload.assign(payload.begin(), payload.end());  // the one copy: the caller's span is borrowed
   queue_.push_back(std::move(o));
   queued_bytes_ += size;
+  if (memory_) memory_->out += size;
   flush_writes();
   return Error::ok();
 }
@@ -125,7 +134,10 @@ void Connection::on_written(const std::string& error, std::size_t frames) {
   for (std::size_t i = 0; i < frames && !queue_.empty(); ++i) {
     auto& o = queue_.front();
     std::size_t size = o.head.size() + o.payload.size();
-    if (!o.control) queued_bytes_ -= size;
+    if (!o.control) {
+      queued_bytes_ -= size;
+      if (memory_) memory_->out -= size;
+    }
     if (stats_) {
       ++stats_->frames_out;
       stats_->bytes_out += size;
@@ -142,16 +154,60 @@ void Connection::on_data(std::span<const std::uint8_t> bytes) {
   if (stats_) stats_->bytes_in += bytes.size();
   decoder_.feed(bytes);
   FrameView f;
+  bool completed = false;
   for (;;) {
     switch (decoder_.next(f)) {
-      case FrameDecoder::Status::kNeedMore: return;
+      case FrameDecoder::Status::kNeedMore: return after_read(completed);
       case FrameDecoder::Status::kError: return malformed(decoder_.error());
       case FrameDecoder::Status::kFrame:
         if (stats_) ++stats_->frames_in;
+        completed = true;
         if (!handle_frame(f)) return;
         break;
     }
   }
+}
+
+void Connection::account_in() {
+  const std::size_t held = decoder_.buffered_capacity();
+  if (memory_) memory_->in = memory_->in - in_accounted_ + held;
+  in_accounted_ = held;
+}
+
+void Connection::after_read(bool completed) {
+  if (closed_) return;
+  account_in();
+  if (decoder_.buffered() == 0) {
+    frame_started_.reset();
+    frame_timer_.cancel();
+  } else {
+    if (completed || !frame_started_) frame_started_ = std::chrono::steady_clock::now();
+    arm_frame_timer();
+  }
+  if (memory_ && memory_->in_over() && owner_) owner_->connection_memory_pressure(*this);
+}
+
+void Connection::arm_frame_timer() {
+  if (limits_.frame_deadline.count() <= 0 || !frame_started_) return;
+  const std::size_t length = decoder_.partial_frame_length();
+  const auto allowance = std::chrono::milliseconds(
+      static_cast<std::int64_t>(length / std::max<std::size_t>(limits_.frame_min_rate, 1) * 1000));
+  const auto due = *frame_started_ + limits_.frame_deadline + allowance;
+  if (due == frame_due_) return;  // armed for this frame already
+  frame_due_ = due;
+  frame_timer_.expires_at(due);
+  frame_timer_.async_wait([w = weak_from_this(), length](boost::system::error_code ec) {
+    auto self = w.lock();
+    if (ec || !self || self->closed_ || !self->frame_started_) return;
+    if (std::chrono::steady_clock::now() < self->frame_due_) return;  // re-armed meanwhile
+    if (self->stats_) ++self->stats_->frame_timeouts;
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                              *self->frame_started_);
+    auto why = "a frame of " + std::to_string(length) + " bytes was not complete after " +
+               std::to_string(waited.count()) + " ms (" + std::to_string(self->decoder_.buffered()) + " bytes received)";
+    spdlog::warn("{} closing connection to {}: {}", self->log_prefix_, self->remote_address(), why);
+    self->close(why);
+  });
 }
 
 bool Connection::handle_frame(const FrameView& f) {
@@ -229,6 +285,13 @@ void Connection::detach_and_close() {
   closed_ = true;
   hello_timer_.cancel();
   idle_timer_.cancel();
+  frame_timer_.cancel();
+  if (memory_) {
+    memory_->out -= queued_bytes_;
+    memory_->in -= in_accounted_;
+    memory_ = nullptr;
+  }
+  in_accounted_ = 0;
   if (dial_cancel_) std::exchange(dial_cancel_, nullptr)();
   if (pipe_) pipe_->close();
   queue_.clear();

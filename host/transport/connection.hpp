@@ -17,6 +17,7 @@
 #include "transport/hello.hpp"
 #include "transport/secure_pipe.hpp"
 #include "transport/transport.hpp"
+#include "transport/transport_memory.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -43,6 +44,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     virtual void connection_closed(Connection& c, const std::string& reason) = 0;
     // Nothing moved for idle_timeout: may the connection be closed? (Not while requests wait.)
     virtual bool connection_may_idle_close(Connection& c) = 0;
+    // Partial frames of all connections hold more than TransportMemory::in_limit(), after bytes
+    // arrived on `c`: the owner closes connections until they do not.
+    virtual void connection_memory_pressure(Connection& c) = 0;
   };
 
   struct Security {
@@ -55,10 +59,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::size_t max_queued_bytes = 32 * 1024 * 1024;
     std::chrono::milliseconds hello_timeout{5000};
     std::chrono::milliseconds idle_timeout{0};
+    std::chrono::milliseconds frame_deadline{10000};  // see TransportOptions
+    std::size_t frame_min_rate = 64 * 1024;
   };
 
-  Connection(const Strand& strand, Owner* owner, Transport::Stats* stats, std::uint64_t id, bool outbound,
-             std::string dial_uri, Limits limits, std::string log_prefix);
+  // `memory` (may be null) is the transport-wide byte count this connection adds its share to.
+  Connection(const Strand& strand, Owner* owner, Transport::Stats* stats, TransportMemory* memory, std::uint64_t id,
+             bool outbound, std::string dial_uri, Limits limits, std::string log_prefix);
   ~Connection();
 
   // While dialling: how to abandon the dial if the connection is closed first.
@@ -71,6 +78,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Queues a frame (copying the payload once). BUTTER_E_AGAIN over the byte bound (a frame is
   // always accepted into an empty queue, so any frame under max_frame_bytes can go eventually),
+  // or when the transport's memory for outgoing frames is used up (then an empty queue still
+  // takes a frame of up to kAlwaysQueuedBytes, so that small answers are never starved),
   // BUTTER_E_INVALID for a frame that may not be sent, BUTTER_E_UNAVAILABLE once closed.
   Error enqueue(FrameType type, std::uint64_t request_id, std::int32_t status, std::string_view protocol,
                 std::span<const std::uint8_t> payload);
@@ -91,6 +100,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // When the connection object was made, and when a frame last moved either way (connection manager).
   std::chrono::steady_clock::time_point opened_at() const { return opened_at_; }
   std::chrono::steady_clock::time_point last_activity() const { return last_activity_; }
+  // Bytes held for a partly received frame (decoder capacity), and when that frame began (none
+  // when no partial frame is buffered).
+  std::size_t partial_in_bytes() const { return in_accounted_; }
+  std::optional<std::chrono::steady_clock::time_point> partial_frame_started() const { return frame_started_; }
+
+  static constexpr std::size_t kAlwaysQueuedBytes = 64 * 1024;
 
   // Set by the owner when it dialled a specific node id: a different id in HELLO is refused.
   std::optional<NodeId> expected_id;
@@ -117,11 +132,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void flush_writes();
   void on_written(const std::string& error, std::size_t frames);
   void arm_idle_timer();
+  // After a read: accounts the decoder's buffer, runs the deadline of an unfinished frame, and
+  // tells the owner when partial frames exceed the transport's memory. `completed`: a frame was
+  // taken out in this read (so a partial frame left over began in it).
+  void after_read(bool completed);
+  void arm_frame_timer();
+  void account_in();
   void touch() { last_activity_ = std::chrono::steady_clock::now(); }
 
   Strand strand_;
   Owner* owner_;
   Transport::Stats* stats_;
+  TransportMemory* memory_;
   std::uint64_t id_;
   bool outbound_;
   std::string dial_uri_;
@@ -141,6 +163,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Hello peer_;
   boost::asio::steady_timer hello_timer_;
   boost::asio::steady_timer idle_timer_;
+  boost::asio::steady_timer frame_timer_;
+  std::optional<std::chrono::steady_clock::time_point> frame_started_;
+  std::chrono::steady_clock::time_point frame_due_{};
+  std::size_t in_accounted_ = 0;  // our share of memory_->in
   std::chrono::steady_clock::time_point last_activity_;
   std::chrono::steady_clock::time_point opened_at_ = std::chrono::steady_clock::now();
 };

@@ -77,6 +77,11 @@ void FrameDecoder::feed(std::span<const std::uint8_t> bytes) {
   buf_.insert(buf_.end(), bytes.begin(), bytes.end());
 }
 
+std::size_t FrameDecoder::partial_frame_length() const {
+  if (buffered() < kFrameLengthBytes) return kFrameHeaderBytes;
+  return kFrameLengthBytes + wire::get_u32(buf_.data() + pos_);
+}
+
 FrameDecoder::Status FrameDecoder::fail(std::string reason) {
   error_ = std::move(reason);
   return Status::kError;

@@ -90,6 +90,9 @@ class FrameDecoder {
   // buffered, this is at most kIdleBufferKeep (read_buffer.hpp): an idle connection does not keep
   // the capacity a large frame needed.
   std::size_t buffered_capacity() const { return buf_.capacity(); }
+  // When bytes are buffered: the whole length (length prefix included) of the frame they begin,
+  // as its header declares, or kFrameHeaderBytes while the length prefix is not all here yet.
+  std::size_t partial_frame_length() const;
 
  private:
   Status fail(std::string reason);

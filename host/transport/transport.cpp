@@ -66,4 +66,6 @@ std::vector<PeerInfo> Transport::peers() const { return impl_->peers(); }
 bool Transport::is_connected(const NodeId& id) const { return impl_->is_connected(id); }
 Transport::Stats Transport::stats() const { return impl_->stats(); }
 
+Transport::Usage Transport::usage() const { return impl_->usage(); }
+
 }  // namespace butter::host

@@ -109,6 +109,22 @@ struct TransportOptions {
   // A second connection to a peer (both dialled at once) is closed once it has carried nothing for
   // this long and has no request in flight: one connection per pair of nodes.
   std::chrono::milliseconds duplicate_drain{500};
+  // Bytes the transport may hold for all connections together (0 = no bound): half for outgoing
+  // queues (over it send/request/reply return BUTTER_E_AGAIN, Stats::memory_refusals), half for
+  // partly received frames (over it the connection whose unfinished frame started first is
+  // closed, Stats::memory_closes). The node gives it half of [node] memory_budget.
+  std::size_t memory_limit = 0;
+  // A frame once begun must be complete within frame_deadline + its length / frame_min_rate
+  // (bytes per second), or the connection closes (Stats::frame_timeouts): a peer cannot hold a
+  // partial frame, and its buffer, forever. 0 ms = no deadline.
+  std::chrono::milliseconds frame_deadline{10000};
+  std::size_t frame_min_rate = 64 * 1024;
+  // At max_connections a newcomer (inbound, or a dial of this node's) closes the least recently
+  // active unprotected inbound connection idle for at least evict_idle, from the remote address
+  // holding most of those (Stats::evicted_for_newcomer); a peer in active use is never evicted.
+  std::chrono::milliseconds evict_idle{5000};
+  // Node ids whose endpoints the address book keeps (least recently used forgotten first).
+  std::size_t max_known_addresses = 8192;
 };
 
 struct PeerInfo {
@@ -244,8 +260,23 @@ class Transport {
     // Connection manager: peers closed above the high watermark, unprotected connections closed
     // when idle, and second connections to a peer closed once drained.
     std::uint64_t trimmed = 0, idle_closed = 0, duplicates_closed = 0;
+    // Inbound connections closed to make room for a newcomer (or a dial of this node's own) when
+    // max_connections was reached: the least recently active one from the address holding most.
+    std::uint64_t evicted_for_newcomer = 0;
+    // Bounds of TransportOptions: frames not completed in time, sends refused and connections
+    // closed because memory_limit was reached.
+    std::uint64_t frame_timeouts = 0, memory_refusals = 0, memory_closes = 0;
   };
   Stats stats() const;
+
+  // What the transport holds now (/status): bytes queued out and of partial frames in, against
+  // TransportOptions::memory_limit, and the address book's size.
+  struct Usage {
+    std::size_t memory_limit = 0, queued_out_bytes = 0, partial_in_bytes = 0;
+    std::size_t connections = 0, address_book_nodes = 0, address_book_uris = 0;
+    std::size_t open_inbound_requests = 0;  // request ids kept for a reply, all connections
+  };
+  Usage usage() const;
 
  private:
   std::unique_ptr<TransportImpl> impl_;

@@ -22,7 +22,9 @@ TransportImpl::TransportImpl(IoContext& io, Strand strand, TransportOptions opti
       limits_({opts_.max_connections, opts_.max_connections_per_peer, opts_.max_handshakes_per_address,
                opts_.max_handshakes_per_second, opts_.clock}),
       conn_manager_({opts_.low_water, opts_.high_water, opts_.grace, opts_.idle_timeout},
-                    std::max<std::size_t>(opts_.max_connections, 16)) {
+                    std::max<std::size_t>(opts_.max_connections, 16)),
+      book_(std::max<std::size_t>(opts_.max_known_addresses, 16)) {
+  memory_.limit = opts_.memory_limit;
   if (!opts_.identity && (!opts_.plaintext || opts_.self == NodeId{})) opts_.identity = std::make_shared<const Identity>(Identity::generate());
   if (opts_.identity) opts_.self = opts_.identity->id();
   log_ = "[transport " + opts_.self.short_hex() + "]";
@@ -104,7 +106,7 @@ void TransportImpl::accept_next(const std::shared_ptr<tcp::acceptor>& acceptor) 
     const std::string address = ep_ec ? std::string() : remote.address().to_string();
     if (ep_ec) {
       socket->close(ep_ec);  // the peer is already gone
-    } else if (auto r = limits_.admit_inbound(connections_.size(), address); r != ConnectionLimits::Refusal::kNone) {
+    } else if (auto r = admit_inbound(address); r != ConnectionLimits::Refusal::kNone) {
       refuse(r, "inbound connection from " + address);
       socket->close(ep_ec);
     } else {
@@ -163,8 +165,9 @@ PeerInfo TransportImpl::info(const Connection& c) const {
 
 TransportImpl::ConnPtr TransportImpl::new_connection(bool outbound, const std::string& uri) {
   Connection::Limits limits{opts_.max_frame_bytes, opts_.max_queued_bytes_per_connection, opts_.hello_timeout,
-                            opts_.idle_timeout};
-  auto c = std::make_shared<Connection>(strand_, this, &stats_, next_connection_id_++, outbound, uri, limits, log_);
+                            opts_.idle_timeout,    opts_.frame_deadline,           opts_.frame_min_rate};
+  auto c = std::make_shared<Connection>(strand_, this, &stats_, &memory_, next_connection_id_++, outbound, uri, limits,
+                                        log_);
   connections_[c->id()] = c;
   ++stats_.connections_opened;
   if (outbound && !uri.empty()) dialing_uri_[uri] = c->id();
@@ -210,14 +213,14 @@ TransportImpl::ConnPtr TransportImpl::route(const std::string& peer, Error& erro
     if (auto c = preferred(*id)) return c;
     if (auto d = dialing_id_.find(*id); d != dialing_id_.end())
       if (auto c = find_connection(d->second)) return c;
-    auto a = addresses_.find(*id);
-    if (a == addresses_.end() || a->second.empty()) {
+    const auto known = book_.endpoints(*id);
+    if (known.empty()) {
       error = Error::make(BUTTER_E_NOT_FOUND, "no connection to or address for node " + id->short_hex());
       return nullptr;
     }
     // Try the known endpoints in order; the first dial that can start wins.
     Error last = Error::make(BUTTER_E_NOT_FOUND, "no usable address for node " + id->short_hex());
-    for (const auto& uri : a->second) {
+    for (const auto& uri : known) {
       std::string why;
       auto ep = parse_endpoint(uri, why);
       if (!ep || is_own_endpoint(uri)) continue;
@@ -238,8 +241,8 @@ TransportImpl::ConnPtr TransportImpl::route(const std::string& peer, Error& erro
     error = Error::make(BUTTER_E_INVALID, "'" + peer + "' is this node's own endpoint");
     return nullptr;
   }
-  if (auto u = uri_peer_.find(peer); u != uri_peer_.end())
-    if (auto c = preferred(u->second)) return c;
+  if (auto who = book_.who_is(peer))
+    if (auto c = preferred(*who)) return c;
   if (auto d = dialing_uri_.find(peer); d != dialing_uri_.end())
     if (auto c = find_connection(d->second)) return c;
   return dial(peer, *ep, std::nullopt, error);
@@ -247,7 +250,10 @@ TransportImpl::ConnPtr TransportImpl::route(const std::string& peer, Error& erro
 
 TransportImpl::ConnPtr TransportImpl::dial(const std::string& uri, const Endpoint& ep, std::optional<NodeId> expected,
                                            Error& error) {
-  if (auto r = limits_.admit_outbound(connections_.size()); r != ConnectionLimits::Refusal::kNone) {
+  auto r = limits_.admit_outbound(connections_.size());
+  if (r == ConnectionLimits::Refusal::kMaxConnections && evict_for_newcomer("a dial to " + uri))
+    r = limits_.admit_outbound(connections_.size());
+  if (r != ConnectionLimits::Refusal::kNone) {
     refuse(r, "dial to " + uri);
     error = Error::make(BUTTER_E_AGAIN, "cannot dial " + uri + ": " + limits_.explain(r));
     return nullptr;
@@ -292,7 +298,7 @@ TransportImpl::ConnPtr TransportImpl::dial(const std::string& uri, const Endpoin
 void TransportImpl::connection_hello(Connection& c, const Hello& hello) {
   auto self = c.shared_from_this();
   if (hello.id == opts_.self) {
-    if (c.outbound() && !c.dial_uri().empty()) self_uris_.insert(c.dial_uri());
+    if (c.outbound() && !c.dial_uri().empty() && self_uris_.size() < kMaxSelfUris) self_uris_.insert(c.dial_uri());
     spdlog::warn("{} closing connection to {}: it is this node (self-connection)", log_, c.remote_address());
     return c.close("self-connection refused");
   }
@@ -305,7 +311,7 @@ void TransportImpl::connection_hello(Connection& c, const Hello& hello) {
       r != ConnectionLimits::Refusal::kNone) {
     refuse(r, std::string(c.outbound() ? "outbound" : "inbound") + " connection " + c.remote_address() +
                   " to node " + hello.id.short_hex());
-    if (!c.dial_uri().empty()) uri_peer_[c.dial_uri()] = hello.id;  // next time, use those we have
+    if (!c.dial_uri().empty()) book_.learn_uri(c.dial_uri(), hello.id);  // next time, use those we have
     return c.close("too many connections to node " + hello.id.short_hex() + ": " + limits_.explain(r));
   }
   if (auto d = dialing_uri_.find(c.dial_uri()); d != dialing_uri_.end() && d->second == c.id()) dialing_uri_.erase(d);
@@ -317,15 +323,15 @@ void TransportImpl::connection_hello(Connection& c, const Hello& hello) {
   auto& conns = peers_[hello.id];
   conns.push_back(c.id());
   const bool first = conns.size() == 1;
-  auto& book = addresses_[hello.id];
-  for (const auto& e : hello.endpoints) {
-    if (std::find(book.begin(), book.end(), e) == book.end()) book.push_back(e);
+  book_.add(hello.id, hello.endpoints, false);
+  for (std::size_t i = 0; i < hello.endpoints.size() && i < AddressBook::kMaxEndpointsPerNode; ++i) {
+    const auto& e = hello.endpoints[i];
     // A relay:// endpoint names a path, not just the node: a caller naming it wants that path (the
     // node's new ambassador), not whichever connection to the node is open (perhaps through an
     // ambassador gone silent). Only tcp:// endpoints let a send to the URI reuse any connection.
-    if (e.rfind("tcp://", 0) == 0) uri_peer_[e] = hello.id;
+    if (e.rfind("tcp://", 0) == 0) book_.learn_uri(e, hello.id);
   }
-  if (!c.dial_uri().empty()) uri_peer_[c.dial_uri()] = hello.id;
+  if (!c.dial_uri().empty()) book_.learn_uri(c.dial_uri(), hello.id);
   for (auto& [rid, p] : pending_)
     if (p.connection == c.id()) p.peer = hello.id;
   spdlog::debug("{} {} connection {} to {} at {}", log_, c.outbound() ? "outbound" : "inbound", c.id(),
@@ -408,16 +414,7 @@ void TransportImpl::connect(const std::string& uri, std::function<void(Error, co
 
 void TransportImpl::add_address(const NodeId& id, const std::vector<std::string>& endpoints, bool front) {
   if (id == opts_.self) return;
-  auto& book = addresses_[id];
-  if (front) {
-    std::vector<std::string> merged(endpoints.begin(), endpoints.end());
-    for (const auto& e : book)
-      if (std::find(merged.begin(), merged.end(), e) == merged.end()) merged.push_back(e);
-    book = std::move(merged);
-    return;
-  }
-  for (const auto& e : endpoints)
-    if (std::find(book.begin(), book.end(), e) == book.end()) book.push_back(e);
+  book_.add(id, endpoints, front);
 }
 
 void TransportImpl::disconnect(const NodeId& id, const std::string& reason) {

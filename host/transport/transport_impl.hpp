@@ -6,6 +6,7 @@
 // stop() while handlers are still queued in the io_context. Connections are held by shared_ptr
 // and forget their owner when closed.
 #pragma once
+#include "transport/address_book.hpp"
 #include "transport/connection.hpp"
 #include "transport/conn_manager.hpp"
 #include "transport/connection_limits.hpp"
@@ -64,6 +65,8 @@ class TransportImpl : public Connection::Owner {
   void connection_frame(Connection& c, const FrameView& frame) override;
   void connection_closed(Connection& c, const std::string& reason) override;
   bool connection_may_idle_close(Connection& c) override;
+  void connection_memory_pressure(Connection& c) override;
+  Transport::Usage usage() const;
 
  private:
   struct Alive {};
@@ -103,6 +106,12 @@ class TransportImpl : public Connection::Owner {
   // A peer has more than one up connection: close the others than preferred() once drained.
   void close_duplicates(const NodeId& id);
   bool connection_busy(const Connection& c) const;
+  // max_connections is reached and a newcomer (inbound, or a dial of ours) wants in: closes the
+  // least recently active unprotected inbound connection from the remote address that holds the
+  // most such. False when there is none to close.
+  bool evict_for_newcomer(const std::string& newcomer);
+  // limits_.admit_inbound, evicting for the newcomer when max_connections is the only obstacle.
+  ConnectionLimits::Refusal admit_inbound(const std::string& address);
 
   // Runs a user callback; an exception is logged and swallowed (never thrown into Asio).
   template <class F>
@@ -129,9 +138,10 @@ class TransportImpl : public Connection::Owner {
   std::unordered_map<NodeId, std::vector<std::uint64_t>, NodeIdHash> peers_;     // up ones, by peer
   std::unordered_map<std::string, std::uint64_t> dialing_uri_;                   // not yet up
   std::unordered_map<NodeId, std::uint64_t, NodeIdHash> dialing_id_;             // not yet up
-  std::unordered_map<NodeId, std::vector<std::string>, NodeIdHash> addresses_;   // address book
-  std::unordered_map<std::string, NodeId> uri_peer_;                             // who answered there
-  std::set<std::string> self_uris_;  // URIs that turned out to reach this node
+  AddressBook book_;                 // where to dial node ids; who answered at a URI
+  std::set<std::string> self_uris_;  // URIs that turned out to reach this node (kMaxSelfUris)
+  static constexpr std::size_t kMaxSelfUris = 64;
+  TransportMemory memory_;
   std::map<std::uint64_t, Pending> pending_;
   std::map<std::uint64_t, std::vector<std::function<void(Error, const NodeId&)>>> connect_waiters_;
   std::map<std::string, std::shared_ptr<Dialer>> dialers_;

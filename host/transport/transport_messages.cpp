@@ -78,7 +78,8 @@ Error TransportImpl::reply(ReplyToken token, std::int32_t status, std::span<cons
   if (!c.open_inbound_requests.erase(token.request_id))
     return Error::make(BUTTER_E_NOT_FOUND, "request already answered or unknown");
   auto err = c.enqueue(FrameType::kResponse, token.request_id, status, {}, payload);
-  // A reply refused for backpressure may be retried with the same token.
+  // A reply refused for backpressure may be retried with the same token; the id still counts
+  // against max_inflight_requests_per_connection, so a peer that never reads cannot grow this.
   if (err && err.code == BUTTER_E_AGAIN) c.open_inbound_requests.insert(token.request_id);
   return err;
 }
@@ -97,10 +98,11 @@ void TransportImpl::connection_frame(Connection& c, const FrameView& f) {
           spdlog::warn("{} {} has {} requests unanswered (max_inflight_requests); answering more with AGAIN",
                        log_, c.remote_address(), c.open_inbound_requests.size());
         }
-        c.open_inbound_requests.insert(f.request_id);
-        reply(token, BUTTER_E_AGAIN,
-              text_bytes("too many requests in flight on this connection (limit " +
-                         std::to_string(opts_.max_inflight_requests_per_connection) + ")"));
+        // The answer goes straight out and leaves no state: if even it cannot be queued (a peer
+        // that does not read), it is dropped and that peer's request times out on its side.
+        (void)c.enqueue(FrameType::kResponse, f.request_id, BUTTER_E_AGAIN,
+                        {}, text_bytes("too many requests in flight on this connection (limit " +
+                                       std::to_string(opts_.max_inflight_requests_per_connection) + ")"));
         return;
       }
       c.open_inbound_requests.insert(f.request_id);
