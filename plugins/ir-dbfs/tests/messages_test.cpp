@@ -88,7 +88,7 @@ TEST_CASE("messages refuse bad headers and bad fields") {
   std::string why;
   auto qb = encode(sample_query());
   auto bad = qb;
-  bad[0] = 2;  // version
+  bad[0] = 3;  // version
   CHECK_FALSE(peek_type(bad.data(), bad.size(), why));
   CHECK(why.find("version") != std::string::npos);
   bad = qb;
