@@ -1,4 +1,5 @@
-// Fuzz target: the /butter/dbfs/1 codec of plugins/ir-dbfs (messages.*): QUERY, HITS, EXTEND, LINK,
+// Fuzz target: the /butter/dbfs/1 codec of plugins/ir-dbfs (messages.*): QUERY (v1, and v2 with its
+// budget), HITS, EXTEND, LINK,
 // dispatched on the header as the plugin does (peek_type); the same bytes also go to the hot-swap
 // state decoder (decode_state). Invariant: an accepted message or state
 // re-encodes to bytes that decode again and re-encode identically.

@@ -1,4 +1,4 @@
-// Seeds of the ir-dbfs fuzz target: QUERY (object and keywords), HITS, EXTEND, LINK, a hot-swap
+// Seeds of the ir-dbfs fuzz target: QUERY (object and keywords, version 1 and 2 with a budget), HITS, EXTEND, LINK, a hot-swap
 // state, and near-valid variants. The input is the message itself. See fuzz/seed_writer.hpp.
 #include "../seed_writer.hpp"
 #include "messages.hpp"
@@ -21,6 +21,9 @@ void generate() {
   q.kind = QueryKind::Object;
   q.terms = {std::string(64, 'a')};
   write(t, "query-object", encode(q));
+  q.budget = 1024;  // version 2: the message budget
+  write(t, "query-budget", encode(q));
+  q.budget.reset();
   Hits h;
   h.id = q.id;
   h.hops = 2;

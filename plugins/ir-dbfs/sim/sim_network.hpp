@@ -81,7 +81,19 @@ class SimNetwork {
 
   // Delivers raw bytes to `to` as if `from` sent them (for malformed-input tests).
   void inject(std::size_t from, std::size_t to, std::vector<std::uint8_t> bytes) {
-    push(Event{now_, seq_++, to, from, false, std::move(bytes)});
+    push(Event{now_, seq_++, to, from, false, std::move(bytes), {}});
+  }
+  // Delivers raw bytes to `to` from a node outside the simulation (`id`, e.g. an attacker's)
+  // connected from `address` ("tcp://ip:port"), at virtual time `at_ms` (>= now).
+  void inject_from(const std::string& id, const std::string& address, std::size_t to, std::vector<std::uint8_t> bytes,
+                   std::uint64_t at_ms) {
+    outside_address_[id] = address;
+    push(Event{std::max(at_ms, now_), seq_++, to, kOutside, false, std::move(bytes), id});
+  }
+  // The remote address node i's messages arrive from ("" by default: unknown).
+  void set_address(std::size_t i, std::string address) {
+    if (addresses_.size() < engines_.size()) addresses_.resize(engines_.size());
+    addresses_[i] = std::move(address);
   }
 
   // Runs events until none is left or virtual time passes `until_ms`; returns events processed.
@@ -97,7 +109,10 @@ class SimNetwork {
         tick_at_[ev.to] = kNever;
         engines_[ev.to].tick(now_, out);
       } else {
-        engines_[ev.to].on_message(now_, name(ev.from), ev.bytes.data(), ev.bytes.size(), out);
+        const bool outside = ev.from == kOutside;
+        const std::string from = outside ? ev.from_id : name(ev.from);
+        const std::string address = outside ? outside_address_[from] : ev.from < addresses_.size() ? addresses_[ev.from] : "";
+        engines_[ev.to].on_message(now_, from, address, ev.bytes.data(), ev.bytes.size(), out);
       }
       apply_actions(ev.to, out);
       ++n;
@@ -107,7 +122,7 @@ class SimNetwork {
   }
 
   const std::vector<SearchRecord>& records() const { return records_; }
-  // Messages delivered (sent) in the whole network, by type.
+  // Messages sent by the simulated nodes (to each other and to outside ids), by type.
   std::uint64_t sent(MsgType t) const { return sent_[static_cast<std::size_t>(t)]; }
   std::uint64_t sent_total() const { return sent(MsgType::Query) + sent(MsgType::Extend) + sent(MsgType::Hits); }
   // Messages received per node (query + extend + hits).
@@ -115,11 +130,13 @@ class SimNetwork {
 
  private:
   static constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
+  static constexpr std::size_t kOutside = std::numeric_limits<std::size_t>::max();
   struct Event {
     std::uint64_t at, seq;
     std::size_t to, from;
     bool tick;
     std::vector<std::uint8_t> bytes;
+    std::string from_id;  // the sender's id when from == kOutside
     bool operator>(const Event& o) const { return at != o.at ? at > o.at : seq > o.seq; }
   };
   void push(Event e) { queue_.push(std::move(e)); }
@@ -130,13 +147,13 @@ class SimNetwork {
   }
   void apply_actions(std::size_t at, Actions& out) {
     for (auto& s : out.sends) {
-      const std::size_t to = index_of(s.to);
-      if (to >= engines_.size()) continue;
       ++sent_[static_cast<std::size_t>(s.type)];
+      const std::size_t to = index_of(s.to);
+      if (to >= engines_.size()) continue;  // to an outside node: counted, not delivered
       if (received_.size() < engines_.size()) received_.assign(engines_.size(), 0);
       ++received_[to];
       const std::uint64_t d = delay_ ? delay_(at, to) : 1;
-      push(Event{now_ + d, seq_++, to, at, false, std::move(s.bytes)});
+      push(Event{now_ + d, seq_++, to, at, false, std::move(s.bytes), {}});
     }
     for (auto& h : out.hits) {
       auto it = by_handle_.find({at, h.search});
@@ -154,7 +171,7 @@ class SimNetwork {
     const std::uint64_t next = engines_[at].next_deadline();
     if (next != kNever && next < tick_at_[at]) {
       tick_at_[at] = std::max(next, now_);
-      push(Event{tick_at_[at], seq_++, at, at, true, {}});
+      push(Event{tick_at_[at], seq_++, at, at, true, {}, {}});
     }
   }
 
@@ -168,6 +185,8 @@ class SimNetwork {
   std::map<std::pair<std::size_t, std::uint64_t>, std::size_t> by_handle_;
   std::uint64_t sent_[4] = {0, 0, 0, 0};
   std::vector<std::uint64_t> received_;
+  std::vector<std::string> addresses_;
+  std::map<std::string, std::string> outside_address_;
 };
 
 }  // namespace butter::dbfs::sim

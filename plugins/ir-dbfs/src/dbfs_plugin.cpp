@@ -54,6 +54,21 @@ EngineConfig DbfsPlugin::read_config() {
   c.limits.rate_per_s = cfg.get_float("rate_per_s", c.limits.rate_per_s);
   c.limits.burst = cfg.get_float("burst", c.limits.burst);
   if (c.limits.rate_per_s <= 0 || c.limits.burst < 1) throw butter::Error(BUTTER_E_INVALID, "rate_per_s must be > 0 and burst >= 1");
+  c.limits.address_rate_per_s = cfg.get_float("address_rate_per_s", c.limits.address_rate_per_s);
+  c.limits.address_burst = cfg.get_float("address_burst", c.limits.address_burst);
+  if (c.limits.address_rate_per_s <= 0 || c.limits.address_burst < 1) {
+    throw butter::Error(BUTTER_E_INVALID, "address_rate_per_s must be > 0 and address_burst >= 1");
+  }
+  c.limits.prefix_rate_per_s = cfg.get_float("prefix_rate_per_s", c.limits.prefix_rate_per_s);
+  c.limits.prefix_burst = cfg.get_float("prefix_burst", c.limits.prefix_burst);
+  if (c.limits.prefix_rate_per_s <= 0 || c.limits.prefix_burst < 1) {
+    throw butter::Error(BUTTER_E_INVALID, "prefix_rate_per_s must be > 0 and prefix_burst >= 1");
+  }
+  c.limits.rate_peers = positive(cfg, "rate_peers", c.limits.rate_peers, 1 << 20);
+  c.limits.rate_addresses = positive(cfg, "rate_addresses", c.limits.rate_addresses, 1 << 20);
+  c.limits.max_budget = positive(cfg, "max_budget", c.limits.max_budget, 65535);
+  c.limits.legacy_budget = std::min(positive(cfg, "legacy_budget", c.limits.legacy_budget, 65535), c.limits.max_budget);
+  c.limits.max_hit_messages = positive(cfg, "max_hit_messages", c.limits.max_hit_messages, 65535);
   c.hop_ms = cfg.get_float("hop_ms", c.hop_ms);
   if (c.hop_ms <= 0 || c.hop_ms > 10000) throw butter::Error(BUTTER_E_INVALID, "hop_ms must be in (0, 10000]");
   c.min_step_ms = positive(cfg, "min_step_ms", static_cast<std::int64_t>(c.min_step_ms), 600000);
@@ -74,6 +89,9 @@ void DbfsPlugin::init() {
   metrics().describe("dbfs_duplicates_total", "copies of an already seen query dropped");
   metrics().describe("dbfs_over_limit_total", "queries over a limit (TTL, size, terms, results, rate) dropped");
   metrics().describe("dbfs_malformed_total", "messages that did not decode, dropped");
+  metrics().describe("dbfs_address_limited_total", "queries over the rate of their sender's address or prefix, dropped");
+  metrics().describe("dbfs_budget_exhausted_total", "QUERY/EXTEND messages not sent: the query's message budget ran out");
+  metrics().describe("dbfs_hits_dropped_total", "HITS messages not relayed: over the per-query bound");
 }
 
 void DbfsPlugin::start() {
@@ -94,6 +112,7 @@ void DbfsPlugin::start() {
       refresh_neighbours(true);
     }));
   }
+  watch_peer_addresses();
   refresh_neighbours(true);
   load_index();
   house_timer_ = every(refresh_, [this] { housekeeping(); });
@@ -136,7 +155,8 @@ void DbfsPlugin::on_message(const butter::Request& req) {
   Actions out;
   std::string why;
   const Counters before = engine_->counters();
-  engine_->on_message(now_ms(), std::string(req.from()), req.bytes().data(), req.bytes().size(), out, &why);
+  const std::string from(req.from());
+  engine_->on_message(now_ms(), from, remote_address_of(from), req.bytes().data(), req.bytes().size(), out, &why);
   const Counters& after = engine_->counters();
   if (after.malformed != before.malformed || after.over_limit != before.over_limit) {
     log().debug("dropped a message from {}: {}", req.from().substr(0, 8), why);
@@ -403,6 +423,11 @@ void DbfsPlugin::sync_metrics() {
       {&Counters::duplicates, "dbfs_duplicates_total"},
       {&Counters::over_limit, "dbfs_over_limit_total"},
       {&Counters::rate_limited, "dbfs_rate_limited_total"},
+      {&Counters::address_limited, "dbfs_address_limited_total"},
+      {&Counters::budget_clamped, "dbfs_budget_clamped_total"},
+      {&Counters::legacy_queries, "dbfs_legacy_queries_total"},
+      {&Counters::budget_exhausted, "dbfs_budget_exhausted_total"},
+      {&Counters::hits_dropped, "dbfs_hits_dropped_total"},
       {&Counters::malformed, "dbfs_malformed_total"},
       {&Counters::unknown_query, "dbfs_unknown_query_total"},
       {&Counters::late_hits, "dbfs_late_hits_total"},

@@ -58,6 +58,9 @@ class DbfsPlugin : public butter::Plugin {
   void load_index();
   void on_stored(const std::string& id);
   void sync_metrics();
+  // peer_addresses.cpp: the remote address of a sender's connection (for the query rate).
+  void watch_peer_addresses();
+  std::string remote_address_of(const std::string& peer);
   std::uint64_t start_search(const SearchSpec& spec, Pending p, std::string& why);
 
   // http_routes.cpp
@@ -66,6 +69,8 @@ class DbfsPlugin : public butter::Plugin {
 
   std::unique_ptr<Engine> engine_;
   std::map<std::uint64_t, Pending> pending_;
+  std::map<std::string, std::string> peer_addresses_;  // node id -> "tcp://ip:port" (connected peers)
+  std::uint64_t peer_addresses_read_ms_ = 0;
   std::size_t want_neighbours_ = 4;
   std::uint32_t hosts_at_choice_ = 0;  // known hosts when the neighbours were last all chosen
   std::chrono::milliseconds refresh_{10000};

@@ -1,6 +1,8 @@
 // Engine: the directed-BFS protocol of one node (see engine.hpp and the README).
 #include "engine.hpp"
 
+#include "budget.hpp"
+
 #include <algorithm>
 #include <limits>
 
@@ -29,7 +31,7 @@ Engine::Engine(std::string self_id, EngineConfig cfg, std::uint64_t seed)
       neighbours_(cfg.max_inbound, cfg.inbound_idle_ms),
       stats_(cfg.stats_decay, cfg.stats_min_samples),
       seen_(cfg.seen_max, cfg.seen_age_ms),
-      rate_(cfg.limits),
+      limiter_(cfg.limits),
       hop_est_(std::max(cfg.hop_ms, cfg.min_hop_ms)) {}
 
 std::uint64_t Engine::step_wait(std::uint32_t ttl) const {
@@ -97,6 +99,7 @@ std::uint64_t Engine::start(std::uint64_t now, const SearchSpec& spec, Actions& 
   e.hops = 0;
   e.first_ms = now;
   e.query = q;
+  e.budget = lim.max_budget;  // the whole network's cost of this search (budget.hpp)
   SeenEntry& entry = seen_.insert(s.qid, std::move(e));
   auto it = searches_.emplace(s.qid, std::move(s)).first;
   Search& search = it->second;
@@ -122,14 +125,13 @@ std::uint64_t Engine::start(std::uint64_t now, const SearchSpec& spec, Actions& 
   Query fwd = q;
   fwd.ttl = static_cast<std::uint8_t>(q.ttl - 1);
   fwd.hops = 1;
-  const auto bytes = encode(fwd);
-  for (const auto& p : first) {
-    out.sends.push_back(Outbound{p, MsgType::Query, bytes});
-    stats_.on_sent(p);
-    ++counters_.query_messages;
-    ++search.messages;
-  }
-  entry.children = first;
+  // Directed: the chosen neighbours get their equal share of the budget; the others' shares stay
+  // here for widening. The EXTENDs of the deepening steps are paid from the chosen share.
+  const std::uint32_t share = cfg_.method == Method::Directed
+                                  ? share_for(entry.budget, first.size(), candidates.size())
+                                  : entry.budget;
+  const std::uint32_t steps = search.final_ttl - search.cur_ttl;
+  search.messages += send_query(entry, fwd, first, share, steps, out);
   search.step_deadline_ms = now + step_wait(search.cur_ttl) * (search.cur_ttl == search.final_ttl ? 2 : 1);
   return handle;
 }
@@ -162,14 +164,14 @@ void Engine::forget_neighbour(const std::string& peer) {
   stats_.forget(peer);
 }
 
-void Engine::on_message(std::uint64_t now, const std::string& from, const std::uint8_t* data, std::size_t len,
-                        Actions& out, std::string* why_out) {
+void Engine::on_message(std::uint64_t now, const std::string& from, std::string_view from_address,
+                        const std::uint8_t* data, std::size_t len, Actions& out, std::string* why_out) {
   std::string why;
   auto type = peek_type(data, len, why);
   if (!type) {
     ++counters_.malformed;
   } else if (*type == MsgType::Query) {
-    on_query(now, from, data, len, out, why);
+    on_query(now, from, from_address, data, len, out, why);
   } else if (*type == MsgType::Extend) {
     on_extend(now, from, data, len, out, why);
   } else if (*type == MsgType::Link) {
@@ -184,8 +186,8 @@ void Engine::on_message(std::uint64_t now, const std::string& from, const std::u
   if (why_out) *why_out = why;
 }
 
-void Engine::on_query(std::uint64_t now, const std::string& from, const std::uint8_t* data, std::size_t len,
-                      Actions& out, std::string& why) {
+void Engine::on_query(std::uint64_t now, const std::string& from, std::string_view address, const std::uint8_t* data,
+                      std::size_t len, Actions& out, std::string& why) {
   auto q = decode_query(data, len, why);
   if (!q) {
     ++counters_.malformed;
@@ -196,10 +198,11 @@ void Engine::on_query(std::uint64_t now, const std::string& from, const std::uin
     why = refusal_name(r);
     return;
   }
-  if (!rate_.allow(from, now)) {
+  if (RateVerdict v = limiter_.allow(from, address, now); v != RateVerdict::Allowed) {
     ++counters_.over_limit;
     ++counters_.rate_limited;
-    why = "over the per-peer query rate";
+    if (v != RateVerdict::Peer) ++counters_.address_limited;
+    why = rate_verdict_name(v);
     return;
   }
   neighbours_.note_inbound(from, now);
@@ -215,6 +218,10 @@ void Engine::on_query(std::uint64_t now, const std::string& from, const std::uin
   e.hops = q->hops;
   e.first_ms = now;
   e.query = *q;
+  // Whatever the sender claims, this node spends at most its own maximum on the query.
+  if (!q->budget) ++counters_.legacy_queries;
+  else if (*q->budget > cfg_.limits.max_budget) ++counters_.budget_clamped;
+  e.budget = accept_budget(q->budget, cfg_.limits.max_budget, cfg_.limits.legacy_budget);
   SeenEntry& entry = seen_.insert(q->id, std::move(e));
 
   const auto matches = answer(*q);
@@ -248,19 +255,51 @@ void Engine::on_query(std::uint64_t now, const std::string& from, const std::uin
 std::uint32_t Engine::forward(SeenEntry& e, std::uint64_t now, Actions& out) {
   std::vector<std::string> candidates = neighbours_.all(now);
   candidates.erase(std::remove(candidates.begin(), candidates.end(), e.upstream), candidates.end());
-  const auto targets = pick_forward(candidates);
+  auto targets = pick_forward(candidates);
   if (targets.empty()) return 0;
   Query fwd = e.query;
   fwd.ttl = static_cast<std::uint8_t>(e.query.ttl - 1);
   fwd.hops = static_cast<std::uint8_t>(std::min(254, e.hops + 1));
-  const auto bytes = encode(fwd);
-  for (const auto& t : targets) {
-    out.sends.push_back(Outbound{t, MsgType::Query, bytes});
+  // EXTENDs can still raise this node's TTL up to max_ttl - hops (hops as the sender claims it: a
+  // lie only changes how this node's own budget is divided, never the total).
+  const std::uint32_t reach = cfg_.limits.max_ttl > e.hops ? cfg_.limits.max_ttl - e.hops : 0;
+  const std::uint32_t steps = reach > e.query.ttl ? reach - e.query.ttl : 0;
+  return send_query(e, fwd, std::move(targets), e.budget, steps, out);
+}
+
+std::uint32_t Engine::send_query(SeenEntry& e, Query fwd, std::vector<std::string> targets, std::uint32_t budget,
+                                 std::uint32_t reserve_per_child, Actions& out) {
+  budget = std::min(budget, e.budget);
+  e.budget -= budget;
+  const BudgetSplit split = split_budget(budget, targets.size(), reserve_per_child);
+  e.budget += split.kept;
+  counters_.budget_exhausted += targets.size() - split.forwards;
+  targets.resize(split.forwards);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const std::string& t = targets[i];
+    fwd.budget = static_cast<std::uint16_t>(std::min<std::uint32_t>(split.children[i], 65535));
+    out.sends.push_back(Outbound{t, MsgType::Query, encode(fwd)});
     stats_.on_sent(t);
     ++counters_.query_messages;
     if (std::find(e.children.begin(), e.children.end(), t) == e.children.end()) e.children.push_back(t);
   }
-  return static_cast<std::uint32_t>(targets.size());
+  return split.forwards;
+}
+
+std::uint32_t Engine::send_extend(SeenEntry& e, std::uint8_t ttl, Actions& out) {
+  const auto bytes = encode(Extend{e.query.id, ttl});
+  std::uint32_t sent = 0;
+  for (const auto& c : e.children) {
+    if (e.budget == 0) {
+      ++counters_.budget_exhausted;  // that child's frontier stays frozen
+      continue;
+    }
+    --e.budget;
+    out.sends.push_back(Outbound{c, MsgType::Extend, bytes});
+    ++counters_.extend_messages;
+    ++sent;
+  }
+  return sent;
 }
 
 void Engine::on_extend(std::uint64_t now, const std::string& from, const std::uint8_t* data, std::size_t len,
@@ -293,11 +332,7 @@ void Engine::on_extend(std::uint64_t now, const std::string& from, const std::ui
     if (forward(*e, now, out) > 0) ++counters_.queries_forwarded;
     return;
   }
-  const auto bytes = encode(Extend{x->id, static_cast<std::uint8_t>(x->ttl - 1)});
-  for (const auto& c : e->children) {
-    out.sends.push_back(Outbound{c, MsgType::Extend, bytes});
-    ++counters_.extend_messages;
-  }
+  send_extend(*e, static_cast<std::uint8_t>(x->ttl - 1), out);
 }
 
 void Engine::on_hits(std::uint64_t now, const std::string& from, const std::uint8_t* data, std::size_t len,
@@ -317,6 +352,16 @@ void Engine::on_hits(std::uint64_t now, const std::string& from, const std::uint
   if (first) e->answered.push_back(from);
   stats_.on_hits(from, h->hits.size(), now - e->first_ms, h->hops, first);
   if (!e->upstream.empty()) {
+    // An answer flood is not amplified: a node relays at most max_hit_messages HITS and the
+    // results the query asked for (the limit's maximum when it asked for the default).
+    const std::uint32_t want = e->query.max_results ? e->query.max_results : cfg_.limits.max_results;
+    if (e->hit_messages >= cfg_.limits.max_hit_messages || e->hit_entries >= want) {
+      ++counters_.hits_dropped;
+      why = "hits over the per-query bound";
+      return;
+    }
+    ++e->hit_messages;
+    e->hit_entries += static_cast<std::uint32_t>(h->hits.size());
     out.sends.push_back(Outbound{e->upstream, MsgType::Hits, std::vector<std::uint8_t>(data, data + len)});
     ++counters_.hit_messages;
     ++counters_.hits_relayed;
@@ -358,12 +403,7 @@ void Engine::tick(std::uint64_t now, Actions& out) {
         e->ttl = s.cur_ttl;
         e->query.ttl = s.cur_ttl;
         s.step_started_ms = now;
-        const auto bytes = encode(Extend{s.qid, static_cast<std::uint8_t>(s.cur_ttl - 1)});
-        for (const auto& c : e->children) {
-          out.sends.push_back(Outbound{c, MsgType::Extend, bytes});
-          ++counters_.extend_messages;
-          ++s.messages;
-        }
+        s.messages += send_extend(*e, static_cast<std::uint8_t>(s.cur_ttl - 1), out);
         // The last step waits twice as long: hits after DONE are lost.
         s.step_deadline_ms = now + step_wait(s.cur_ttl) * (s.cur_ttl == s.final_ttl ? 2 : 1);
       } else if (cfg_.method == Method::Directed && e && !s.widened && s.hits == 0) {
@@ -376,21 +416,15 @@ void Engine::tick(std::uint64_t now, Actions& out) {
           std::shuffle(rest.begin(), rest.end(), rng_);
           rest.resize(cfg_.limits.max_fanout);
         }
-        if (rest.empty()) {
+        if (rest.empty() || e->budget == 0) {
           finish(it, "complete", out);
         } else {
           ++counters_.widened;
           Query fwd = e->query;
           fwd.ttl = static_cast<std::uint8_t>(s.final_ttl - 1);
           fwd.hops = 1;
-          const auto bytes = encode(fwd);
-          for (const auto& p : rest) {
-            out.sends.push_back(Outbound{p, MsgType::Query, bytes});
-            stats_.on_sent(p);
-            ++counters_.query_messages;
-            ++s.messages;
-            e->children.push_back(p);
-          }
+          // What is left of the budget: the other neighbours' shares and unspent EXTEND reserve.
+          s.messages += send_query(*e, fwd, std::move(rest), e->budget, 0, out);
           s.step_started_ms = now;
           s.step_deadline_ms = now + 2 * step_wait(s.final_ttl);
         }

@@ -8,9 +8,10 @@
 // the query frozen, forward it further), up to the query's TTL. When that found nothing, it
 // widens once: the neighbours it did not choose get the query with the full TTL (so a bad guess
 // costs messages, not recall). It stops at max_results hits.
-// Every node: drops queries it has seen (SeenCache) and those over the limits, answers from its
-// LocalIndex, forwards to all its neighbours (BFS) within the TTL, and sends hits back along the
-// reverse path (the neighbour it got the query from).
+// Every node: drops queries it has seen (SeenCache) and those over the limits or the query rate of
+// their sender's node id, address or prefix (SourceLimiter), answers from its LocalIndex, forwards
+// to all its neighbours (BFS) within the TTL and the query's message budget (budget.hpp), and sends
+// hits back along the reverse path (the neighbour it got the query from), a bounded number per query.
 #pragma once
 #include "limits.hpp"
 #include "local_index.hpp"
@@ -18,6 +19,7 @@
 #include "neighbour_stats.hpp"
 #include "neighbours.hpp"
 #include "seen_cache.hpp"
+#include "source_limiter.hpp"
 
 #include <cstdint>
 #include <map>
@@ -110,7 +112,12 @@ struct Counters {
   std::uint64_t hits_delivered = 0;     // hits reported to local searches
   std::uint64_t duplicates = 0;         // copies of a seen query (and stale EXTENDs) dropped
   std::uint64_t over_limit = 0;         // queries over a limit (TTL, size, terms, rate) dropped
-  std::uint64_t rate_limited = 0;       // of which over the per-peer rate
+  std::uint64_t rate_limited = 0;       // of which over a query rate (peer, address or prefix)
+  std::uint64_t address_limited = 0;    // of which over the rate of the sender's address or prefix
+  std::uint64_t budget_clamped = 0;     // queries that came with a budget over max_budget (clamped)
+  std::uint64_t legacy_queries = 0;     // version-1 queries without a budget (given legacy_budget)
+  std::uint64_t budget_exhausted = 0;   // QUERY/EXTEND messages not sent: the query's budget ran out
+  std::uint64_t hits_dropped = 0;       // HITS messages not relayed: over the per-query bound
   std::uint64_t malformed = 0;          // messages that did not decode
   std::uint64_t unknown_query = 0;      // HITS/EXTEND for a query not (or no longer) in the cache
   std::uint64_t late_hits = 0;          // hits for a search that was already done
@@ -137,9 +144,15 @@ class Engine {
 
   // Starts a search; returns its handle (> 0), or 0 with `why` for a bad query (then no DONE).
   std::uint64_t start(std::uint64_t now_ms, const SearchSpec& spec, Actions& out, std::string& why);
-  // A message from neighbour `from`.
+  // A message from neighbour `from`, whose connection's remote address is `from_address`
+  // ("tcp://ip:port"; empty when unknown: then only the per-peer query rate applies).
+  void on_message(std::uint64_t now_ms, const std::string& from, std::string_view from_address,
+                  const std::uint8_t* data, std::size_t len, Actions& out, std::string* why = nullptr);
   void on_message(std::uint64_t now_ms, const std::string& from, const std::uint8_t* data, std::size_t len,
-                  Actions& out, std::string* why = nullptr);
+                  Actions& out, std::string* why = nullptr) {
+    on_message(now_ms, from, {}, data, len, out, why);
+  }
+  const SourceLimiter& limiter() const { return limiter_; }
   // Deadlines: deepening steps, timeouts, cache expiry.
   void tick(std::uint64_t now_ms, Actions& out);
   // The earliest time tick() has something to do (UINT64_MAX when idle).
@@ -161,14 +174,20 @@ class Engine {
     std::uint32_t hits = 0, messages = 0;
     bool widened = false;
   };
-  void on_query(std::uint64_t now, const std::string& from, const std::uint8_t* data, std::size_t len, Actions& out,
-                std::string& why);
+  void on_query(std::uint64_t now, const std::string& from, std::string_view address, const std::uint8_t* data,
+                std::size_t len, Actions& out, std::string& why);
   void on_extend(std::uint64_t now, const std::string& from, const std::uint8_t* data, std::size_t len, Actions& out,
                  std::string& why);
   void on_hits(std::uint64_t now, const std::string& from, const std::uint8_t* data, std::size_t len, Actions& out,
                std::string& why);
   // Forwards the query of `e` (its query.ttl > 0) to the forwarding set; returns messages sent.
   std::uint32_t forward(SeenEntry& e, std::uint64_t now, Actions& out);
+  // Sends `fwd` to the first of `targets` that `budget` (taken from e.budget) pays for, each with
+  // its share; keeps `reserve_per_child` per target for EXTEND relays in e.budget. Returns sends.
+  std::uint32_t send_query(SeenEntry& e, Query fwd, std::vector<std::string> targets, std::uint32_t budget,
+                           std::uint32_t reserve_per_child, Actions& out);
+  // Sends EXTEND(ttl) to e's children while its budget lasts (one unit each); returns sends.
+  std::uint32_t send_extend(SeenEntry& e, std::uint8_t ttl, Actions& out);
   std::vector<std::string> pick_forward(const std::vector<std::string>& candidates);
   std::vector<IndexMatch> answer(const Query& q) const;
   void finish(std::map<QueryId, Search>::iterator it, const std::string& reason, Actions& out);
@@ -183,7 +202,7 @@ class Engine {
   LocalIndex index_;
   NeighbourStats stats_;
   SeenCache seen_;
-  RateLimiter rate_;
+  SourceLimiter limiter_;
   Counters counters_;
   std::map<QueryId, Search> searches_;
   std::uint64_t next_handle_ = 1;

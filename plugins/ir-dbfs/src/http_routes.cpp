@@ -109,7 +109,13 @@ std::string DbfsPlugin::status_json() {
        ",\"searches_started\":" + std::to_string(c.searches_started) +
        ",\"queries_received\":" + std::to_string(c.queries_received) +
        ",\"query_messages\":" + std::to_string(c.query_messages) + ",\"duplicates\":" + std::to_string(c.duplicates) +
-       ",\"over_limit\":" + std::to_string(c.over_limit) + ",\"malformed\":" + std::to_string(c.malformed) + "}";
+       ",\"over_limit\":" + std::to_string(c.over_limit) + ",\"malformed\":" + std::to_string(c.malformed) +
+       ",\"rate_limited\":" + std::to_string(c.rate_limited) + ",\"address_limited\":" + std::to_string(c.address_limited) +
+       ",\"budget_exhausted\":" + std::to_string(c.budget_exhausted) +
+       ",\"hits_dropped\":" + std::to_string(c.hits_dropped) +
+       ",\"limiter\":{\"peers\":" + std::to_string(engine_->limiter().peers()) +
+       ",\"addresses\":" + std::to_string(engine_->limiter().addresses()) +
+       ",\"prefixes\":" + std::to_string(engine_->limiter().prefixes()) + "}}";
   return s;
 }
 

@@ -1,4 +1,4 @@
-// Query limits and the per-peer token bucket.
+// Query limits.
 #include "limits.hpp"
 
 #include <algorithm>
@@ -25,26 +25,6 @@ Refusal check_query(const Limits& lim, const Query& q, std::size_t wire_bytes) {
     if (t.size() > lim.max_term_len) return Refusal::TermLength;
   if (q.max_results > lim.max_results) return Refusal::MaxResults;
   return Refusal::None;
-}
-
-bool RateLimiter::allow(const std::string& peer, std::uint64_t now_ms) {
-  auto it = buckets_.find(peer);
-  if (it == buckets_.end()) {
-    if (buckets_.size() >= max_peers_ && !buckets_.empty()) {
-      auto idle = std::min_element(buckets_.begin(), buckets_.end(),
-                                   [](const auto& a, const auto& b) { return a.second.last_ms < b.second.last_ms; });
-      buckets_.erase(idle);
-    }
-    it = buckets_.emplace(peer, Bucket{burst_, now_ms}).first;
-  }
-  Bucket& b = it->second;
-  if (now_ms > b.last_ms) {
-    b.tokens = std::min(burst_, b.tokens + rate_ * static_cast<double>(now_ms - b.last_ms) / 1000.0);
-    b.last_ms = now_ms;
-  }
-  if (b.tokens < 1) return false;
-  b.tokens -= 1;
-  return true;
 }
 
 }  // namespace butter::dbfs

@@ -1,10 +1,11 @@
-// The limits that protect the network from a query: TTL, fan-out, size, terms, and a per-peer
-// query rate (token bucket). A query over a limit is dropped and counted, never forwarded.
+// The limits that protect the network from a query: TTL, fan-out, size, terms, the message budget
+// (budget.hpp), and query rates per peer, per source address and per prefix (source_limiter.hpp).
+// A query over a limit is dropped and counted, never forwarded.
 #pragma once
+#include "bucket_table.hpp"
 #include "messages.hpp"
 
 #include <cstdint>
-#include <map>
 #include <string>
 
 namespace butter::dbfs {
@@ -19,6 +20,16 @@ struct Limits {
   double rate_per_s = 50;             // queries accepted per second from one peer (sustained)
   double burst = 100;                 // and in one burst
   std::uint32_t rate_peers = 1024;    // peers the rate limiter keeps buckets for
+  // Node ids are free to make: the sender's address and prefix (address_key.hpp) share buckets.
+  double address_rate_per_s = 50;     // queries accepted per second from one address (IPv6: /64)
+  double address_burst = 100;
+  double prefix_rate_per_s = 200;     // and from one prefix (IPv4 /24, IPv6 /48)
+  double prefix_burst = 400;
+  std::uint32_t rate_addresses = 4096;  // addresses (and prefixes) the limiter keeps buckets for
+  // The message budget (budget.hpp): what one query may cost the network at most.
+  std::uint32_t max_budget = 1024;    // budget of this node's searches; incoming budgets are clamped to it
+  std::uint32_t legacy_budget = 64;   // budget of a version-1 QUERY, which carries none
+  std::uint32_t max_hit_messages = 32;  // HITS messages relayed for one query at most
 };
 
 // Why a query is refused; None when acceptable.
@@ -29,22 +40,16 @@ const char* refusal_name(Refusal r);
 Refusal check_query(const Limits& lim, const Query& q, std::size_t wire_bytes);
 
 // One token bucket per peer, refilled at rate_per_s up to burst. Bounded: beyond rate_peers the
-// bucket idle longest is forgotten (a forgotten peer starts again with a full bucket).
+// bucket used least recently is forgotten (a forgotten peer starts again with a full bucket).
 class RateLimiter {
  public:
-  explicit RateLimiter(const Limits& lim) : rate_(lim.rate_per_s), burst_(lim.burst), max_peers_(lim.rate_peers) {}
+  explicit RateLimiter(const Limits& lim) : buckets_(lim.rate_per_s, lim.burst, lim.rate_peers) {}
   // Takes one token for `peer` at `now_ms`; false when the peer is over its rate.
-  bool allow(const std::string& peer, std::uint64_t now_ms);
+  bool allow(const std::string& peer, std::uint64_t now_ms) { return buckets_.allow(peer, now_ms); }
   std::size_t size() const { return buckets_.size(); }
 
  private:
-  struct Bucket {
-    double tokens = 0;
-    std::uint64_t last_ms = 0;
-  };
-  double rate_, burst_;
-  std::size_t max_peers_;
-  std::map<std::string, Bucket> buckets_;
+  BucketTable buckets_;
 };
 
 }  // namespace butter::dbfs

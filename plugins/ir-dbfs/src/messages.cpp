@@ -24,21 +24,28 @@ std::string fold_case(std::string_view s) {
 
 namespace {
 
-void header(wire::Writer& w, MsgType t, const QueryId& id) {
-  w.u8(kVersion);
+void header(wire::Writer& w, MsgType t, const QueryId& id, std::uint8_t version = kVersion) {
+  w.u8(version);
   w.u8(static_cast<std::uint8_t>(t));
   w.u64(id.hi);
   w.u64(id.lo);
 }
 
-// Reads the header; fails unless it is `want`.
-bool read_header(wire::Reader& r, MsgType want, QueryId& id, std::string& why) {
+// Whether `version` is one this codec reads for message type `t`.
+bool known_version(std::uint8_t t, std::uint8_t version) {
+  if (version == kVersion) return true;
+  return version == kQueryVersionBudget && t == static_cast<std::uint8_t>(MsgType::Query);
+}
+
+// Reads the header; fails unless it is `want`. `version` receives the version byte.
+bool read_header(wire::Reader& r, MsgType want, QueryId& id, std::string& why, std::uint8_t* version = nullptr) {
   const std::uint8_t v = r.u8();
   const std::uint8_t t = r.u8();
   id.hi = r.u64();
   id.lo = r.u64();
   if (!r.ok()) return why = "truncated header", false;
-  if (v != kVersion) return why = "unsupported version " + std::to_string(v), false;
+  if (!known_version(t, v)) return why = "unsupported version " + std::to_string(v), false;
+  if (version) *version = v;
   if (t != static_cast<std::uint8_t>(want)) return why = "unexpected type", false;
   return true;
 }
@@ -73,11 +80,12 @@ bool finish(const wire::Reader& r, std::string& why) {
 
 std::vector<std::uint8_t> encode(const Query& q) {
   wire::Writer w;
-  header(w, MsgType::Query, q.id);
+  header(w, MsgType::Query, q.id, q.budget ? kQueryVersionBudget : kVersion);
   w.u8(static_cast<std::uint8_t>(q.kind));
   w.u8(q.ttl);
   w.u8(q.hops);
   w.u16(q.max_results);
+  if (q.budget) w.u16(*q.budget);
   write_strings(w, q.terms, kMaxTerms, kMaxTermLen);
   return w.take();
 }
@@ -111,8 +119,9 @@ std::optional<MsgType> peek_type(const std::uint8_t* data, std::size_t len, std:
   const std::uint8_t v = r.u8();
   const std::uint8_t t = r.u8();
   if (!r.ok()) return why = "truncated header", std::nullopt;
-  if (v != kVersion) return why = "unsupported version " + std::to_string(v), std::nullopt;
+  if (v != kVersion && v != kQueryVersionBudget) return why = "unsupported version " + std::to_string(v), std::nullopt;
   if (t < 1 || t > 4) return why = "unknown message type " + std::to_string(t), std::nullopt;
+  if (!known_version(t, v)) return why = "unsupported version " + std::to_string(v) + " for this type", std::nullopt;
   return static_cast<MsgType>(t);
 }
 
@@ -120,11 +129,13 @@ std::optional<Query> decode_query(const std::uint8_t* data, std::size_t len, std
   if (len > kMaxMessageBytes) return why = "message too large", std::nullopt;
   wire::Reader r(data, len);
   Query q;
-  if (!read_header(r, MsgType::Query, q.id, why)) return std::nullopt;
+  std::uint8_t version = 0;
+  if (!read_header(r, MsgType::Query, q.id, why, &version)) return std::nullopt;
   const std::uint8_t kind = r.u8();
   q.ttl = r.u8();
   q.hops = r.u8();
   q.max_results = r.u16();
+  if (version == kQueryVersionBudget) q.budget = r.u16();
   if (!r.ok()) return why = "truncated query", std::nullopt;
   if (kind != 1 && kind != 2) return why = "unknown query kind " + std::to_string(kind), std::nullopt;
   q.kind = static_cast<QueryKind>(kind);

@@ -1,6 +1,9 @@
 // The /butter/dbfs/1 messages (QUERY, HITS, EXTEND, LINK) and their bounds-checked codec. Every message
-// is one-way and starts with u8 version (1) and u8 type; the 128-bit query id follows. Decoding
-// refuses anything truncated, oversized or with trailing bytes, with a reason for the counters.
+// is one-way and starts with u8 version and u8 type; the 128-bit query id follows. HITS, EXTEND and
+// LINK are version 1. QUERY is version 2 when it carries a message budget (what this code sends) and
+// version 1 without one (what older nodes send; still accepted, with a conservative budget chosen by
+// the receiver). Decoding refuses anything truncated, oversized or with trailing bytes, with a reason
+// for the counters.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -11,6 +14,7 @@ namespace butter::dbfs {
 
 inline constexpr const char* kProtocol = "/butter/dbfs/1";
 inline constexpr std::uint8_t kVersion = 1;
+inline constexpr std::uint8_t kQueryVersionBudget = 2;  // a QUERY with the u16 budget field
 
 enum class MsgType : std::uint8_t { Query = 1, Hits = 2, Extend = 3, Link = 4 };
 enum class QueryKind : std::uint8_t { Object = 1, Keywords = 2 };
@@ -38,6 +42,10 @@ struct Query {
   std::uint8_t ttl = 0;   // hops the query may still travel beyond its receiver
   std::uint8_t hops = 0;  // hops travelled to reach the receiver (1 for the source's neighbours)
   std::uint16_t max_results = 0;
+  // Messages (QUERY forwards and EXTEND relays) this query may still cause beyond the message that
+  // carried it, in the whole part of the network its receiver hands it on to. Absent: a version-1
+  // QUERY from an older node (encoded as version 1 again, so that a decode re-encodes identically).
+  std::optional<std::uint16_t> budget;
   std::vector<std::string> terms;
 };
 

@@ -21,6 +21,9 @@ struct SeenEntry {
   std::vector<std::string> children;  // whom it was forwarded to
   std::vector<std::string> answered;  // children that sent hits for it (first-answer time stats)
   Query query;                        // kept to forward it when an EXTEND unfreezes it
+  std::uint32_t budget = 0;           // messages this node may still send or hand down (budget.hpp)
+  std::uint32_t hit_messages = 0;     // HITS messages relayed upstream for it
+  std::uint32_t hit_entries = 0;      // hit entries in those
 };
 
 class SeenCache {

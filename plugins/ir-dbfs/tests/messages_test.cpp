@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <random>
+
 using namespace butter::dbfs;
 
 namespace {
@@ -88,7 +90,7 @@ TEST_CASE("messages refuse bad headers and bad fields") {
   std::string why;
   auto qb = encode(sample_query());
   auto bad = qb;
-  bad[0] = 2;  // version
+  bad[0] = 3;  // version
   CHECK_FALSE(peek_type(bad.data(), bad.size(), why));
   CHECK(why.find("version") != std::string::npos);
   bad = qb;
@@ -145,4 +147,103 @@ TEST_CASE("hot swap state round trips and refuses a bad one") {
   for (std::size_t n = 0; n < bytes.size(); ++n) CHECK_FALSE(decode_state(bytes.substr(0, n), why));
   CHECK_FALSE(decode_state(bytes + "x", why));
   CHECK_FALSE(decode_state("echo-state/1 hello", why));
+}
+
+TEST_CASE("a query with a budget is version 2 and one without is version 1") {
+  std::string why;
+  Query q = sample_query();
+  q.budget = 777;
+  auto b2 = encode(q);
+  CHECK(b2[0] == kQueryVersionBudget);
+  CHECK(b2.size() == encode(sample_query()).size() + 2);
+  CHECK(peek_type(b2.data(), b2.size(), why) == MsgType::Query);
+  auto d2 = decode_query(b2.data(), b2.size(), why);
+  REQUIRE(d2);
+  REQUIRE(d2->budget);
+  CHECK(*d2->budget == 777);
+  CHECK(d2->terms == q.terms);
+  CHECK(encode(*d2) == b2);
+  // What an older node sends: no budget field; read as such and re-encoded identically.
+  auto b1 = encode(sample_query());
+  CHECK(b1[0] == kVersion);
+  auto d1 = decode_query(b1.data(), b1.size(), why);
+  REQUIRE(d1);
+  CHECK_FALSE(d1->budget);
+  CHECK(encode(*d1) == b1);
+  // The largest budget the field holds decodes as is (the receiver clamps it, see budget.hpp).
+  q.budget = 0xFFFF;
+  auto big = encode(q);
+  CHECK(*decode_query(big.data(), big.size(), why)->budget == 0xFFFF);
+  // Version 2 is a QUERY's only: other types refuse it.
+  auto x = encode(Extend{QueryId{1, 1}, 2});
+  x[0] = kQueryVersionBudget;
+  CHECK_FALSE(peek_type(x.data(), x.size(), why));
+  CHECK(why.find("version") != std::string::npos);
+  CHECK_FALSE(decode_extend(x.data(), x.size(), why));
+  // A version-1 header over a version-2 body: the budget reads as terms, which does not parse.
+  auto mixed = b2;
+  mixed[0] = kVersion;
+  CHECK_FALSE(decode_query(mixed.data(), mixed.size(), why));
+  for (std::size_t n = 0; n < b2.size(); ++n) CHECK_FALSE(decode_query(b2.data(), n, why));
+}
+
+TEST_CASE("decoding survives random truncated and oversized messages") {
+  // Fuzz-style: mutations of valid version-1 and version-2 queries, hits and extends, plus bytes
+  // with oversized length and count fields. A decode either fails with a reason or gives a message
+  // that re-encodes to the very same bytes.
+  std::mt19937_64 rng(42);
+  Query q2 = sample_query();
+  q2.budget = 300;
+  const std::vector<std::vector<std::uint8_t>> seeds = {encode(sample_query()), encode(q2), encode(sample_hits()),
+                                                        encode(Extend{QueryId{3, 4}, 6}), encode_link()};
+  std::size_t accepted = 0, refused = 0;
+  for (int i = 0; i < 20000; ++i) {
+    auto b = seeds[rng() % seeds.size()];
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits; ++e) {
+      switch (rng() % 4) {
+        case 0: if (!b.empty()) b[rng() % b.size()] = static_cast<std::uint8_t>(rng()); break;
+        case 1: b.resize(rng() % (b.size() + 1)); break;                          // truncated
+        case 2: b.insert(b.end(), rng() % 8, static_cast<std::uint8_t>(rng())); break;  // trailing
+        case 3: if (b.size() > 20) b[19 + rng() % (b.size() - 19)] = 0xFF; break;  // oversized field
+      }
+    }
+    std::string why;
+    auto t = peek_type(b.data(), b.size(), why);
+    if (!t) {
+      CHECK_FALSE(why.empty());
+      ++refused;
+      continue;
+    }
+    bool ok = false;
+    if (*t == MsgType::Query) {
+      if (auto q = decode_query(b.data(), b.size(), why)) {
+        ok = true;
+        REQUIRE(encode(*q) == b);
+      }
+    } else if (*t == MsgType::Hits) {
+      if (auto h = decode_hits(b.data(), b.size(), why)) {
+        ok = true;
+        REQUIRE(encode(*h) == b);
+      }
+    } else if (*t == MsgType::Extend) {
+      if (auto x = decode_extend(b.data(), b.size(), why)) {
+        ok = true;
+        REQUIRE(encode(*x) == b);
+      }
+    } else {
+      ok = decode_link(b.data(), b.size(), why);
+    }
+    if (!ok) REQUIRE_FALSE(why.empty());
+    (ok ? accepted : refused) += 1;
+  }
+  CHECK(accepted > 0);
+  CHECK(refused > 0);
+  // A budget field cut in half, and a term length far over its bound.
+  auto b2 = encode(q2);
+  std::string why;
+  CHECK_FALSE(decode_query(b2.data(), 24, why));
+  auto longterm = b2;
+  longterm[27] = 0xFF;  // high byte of the first term's u16 length
+  CHECK_FALSE(decode_query(longterm.data(), longterm.size(), why));
 }

@@ -2,7 +2,8 @@
 // keep a small overlay (2 chosen neighbours each, so searches take several hops), store objects
 // with pcg-storage, and search them from other nodes — by object id and by keywords, through the
 // plugin's HTTP route and through butter.search/1 (the tp-search-client test plugin). Bad and
-// over-limit messages are dropped and counted; annotations survive a hot swap.
+// over-limit messages are dropped and counted; annotations survive a hot swap; a query flood from
+// one connection is shed while an honest search still finds its hit.
 #include "support/http_client.hpp"
 #include "support/test_node.hpp"
 
@@ -293,4 +294,67 @@ TEST_CASE("without a known-host cache the neighbours are the connected peers") {
   REQUIRE(j["hits"].size() == 1);
   CHECK(j["hits"][0]["node"] == c->id_hex());
   CHECK(j["hits"][0]["hops"] == 2);
+}
+
+TEST_CASE("a query flood from one connection is shed while an honest search from another node finds its hit") {
+  host::Runtime rt(2);
+  host::PluginRegistry registry;
+  const auto port = fresh_port();
+  // Flooding nodes forward to every neighbour, so the honest searcher's query goes straight to the
+  // victim. Every node here is 127.0.0.1, one address: the per-address bucket (exercised with
+  // distinct addresses in the unit tests) is opened wide, and the per-peer one is small.
+  const std::string extra = "method = \"flood\"\nrate_per_s = 5.0\nburst = 10.0\n"
+                            "address_rate_per_s = 100000.0\naddress_burst = 100000.0\n"
+                            "prefix_rate_per_s = 100000.0\nprefix_burst = 100000.0\n";
+  auto config = plugin_table("peers", "butter.knownhosts.quality", "refresh_ms = 1000\ntimeout_ms = 1000\n") +
+                plugin_table("discovery", "butter.discovery.multicast",
+                             "interface = \"127.0.0.1\"\nport = " + std::to_string(port) + "\nfast_ms = 50\nslow_ms = 2000") +
+                plugin_table("search", "butter.ir.dbfs", "neighbours = 2\nmax_inbound = 4\nhop_ms = 20.0\nrefresh_ms = 500\n" + extra) +
+                test_plugin_table("client", "tp-search-client.so");
+  std::vector<std::unique_ptr<TestNode>> nodes;
+  for (int i = 0; i < 5; ++i)
+    nodes.push_back(std::make_unique<TestNode>(rt, registry, loopback_manifest("f" + std::to_string(i), config)));
+  REQUIRE(wait_until([&] {
+    for (auto& n : nodes)
+      if (status(*n)["outbound"] != 2) return false;
+    return true;
+  }, std::chrono::seconds(30)));
+  TestNode& victim = *nodes[1];
+  TestNode& flooder = *nodes[0];
+  auto ann = http_request_url("POST", victim->http_url() + "/search/annotate?object=honest-object&keywords=honest");
+  REQUIRE(ann.status == 200);
+
+  // 200 well-formed version-2 queries with the largest budget, TTL 0, from the flooder's connection.
+  for (int i = 0; i < 200; ++i) {
+    std::string q{2, 1};                                    // version 2, QUERY
+    q += std::string(8, '\x0f') + std::string(7, '\0') + static_cast<char>(i);  // query id
+    q += std::string{2, 0, 1, 0, 1};                        // keywords, TTL 0, hops 1, max_results 1
+    q += std::string{'\xff', '\xff'};                       // budget 65535
+    q += std::string{0, 1, 0, 5} + "flood";                 // one term
+    request_from(flooder, victim->id_hex(), "/butter/dbfs/1", q);
+  }
+  // Shed: at most the burst and what the rate refilled while the flood lasted were accepted.
+  CHECK(wait_until([&] { return victim.counter("search", "dbfs_rate_limited_total") >= 150; }));
+  const auto shed = victim.counter("search", "dbfs_rate_limited_total");
+  INFO("shed " << shed << " of 200");
+  CHECK(victim.counter("search", "dbfs_budget_clamped_total") == 200 - shed);  // the accepted ones: clamped
+
+  // An honest node that forwards to the victim (the victim is among its neighbours) searches: found.
+  auto forwards_to_victim = [&](TestNode& n) {
+    const auto st = status(n);  // named: a range-for over a temporary's member would dangle
+    for (const auto& x : st["neighbours"])
+      if (x["id"].get<std::string>() == victim->id_hex()) return true;
+    return false;
+  };
+  TestNode* honest = nullptr;
+  REQUIRE(wait_until([&] {
+    for (std::size_t i = 2; i < nodes.size() && !honest; ++i)
+      if (forwards_to_victim(*nodes[i])) honest = nodes[i].get();
+    return honest != nullptr;
+  }));
+  auto j = get_json(*honest, "/search?q=honest&max=1&ttl=2");
+  INFO(j.dump());
+  REQUIRE(j["hits"].size() == 1);
+  CHECK(j["hits"][0]["node"] == victim->id_hex());
+  CHECK(victim.plugin_state("search") == "started");
 }

@@ -1,0 +1,39 @@
+// Query rate per peer, address and prefix (see source_limiter.hpp).
+#include "source_limiter.hpp"
+
+#include "address_key.hpp"
+
+namespace butter::dbfs {
+
+const char* rate_verdict_name(RateVerdict v) {
+  switch (v) {
+    case RateVerdict::Allowed: return "allowed";
+    case RateVerdict::Peer: return "over the per-peer query rate";
+    case RateVerdict::Address: return "over the per-address query rate";
+    case RateVerdict::Prefix: return "over the per-prefix query rate";
+  }
+  return "?";
+}
+
+SourceLimiter::SourceLimiter(const Limits& lim)
+    : peers_(lim.rate_per_s, lim.burst, lim.rate_peers),
+      addresses_(lim.address_rate_per_s, lim.address_burst, lim.rate_addresses),
+      prefixes_(lim.prefix_rate_per_s, lim.prefix_burst, lim.rate_addresses) {}
+
+RateVerdict SourceLimiter::allow(const std::string& peer, std::string_view remote_address, std::uint64_t now_ms) {
+  const SourceKeys k = source_keys(remote_address);
+  // Three lookups first (each in its own table, so none evicts another's entry), then spend only
+  // when all three have a token.
+  double& p = peers_.tokens(peer, now_ms);
+  double* a = k.address.empty() ? nullptr : &addresses_.tokens(k.address, now_ms);
+  double* x = k.prefix.empty() ? nullptr : &prefixes_.tokens(k.prefix, now_ms);
+  if (p < 1) return RateVerdict::Peer;
+  if (a && *a < 1) return RateVerdict::Address;
+  if (x && *x < 1) return RateVerdict::Prefix;
+  p -= 1;
+  if (a) *a -= 1;
+  if (x) *x -= 1;
+  return RateVerdict::Allowed;
+}
+
+}  // namespace butter::dbfs
