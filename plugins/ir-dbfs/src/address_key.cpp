@@ -47,13 +47,17 @@ SourceKeys source_keys(std::string_view remote_address) {
   const std::string host = host_of(remote_address);
   std::uint8_t b[16];
   if (inet_pton(AF_INET, host.c_str(), b) == 1) {
+    if (b[0] == 127) return k;  // loopback: see the header
     k.address = v4(b, 4);
     k.prefix = v4(b, 3) + "/24";
     return k;
   }
   if (inet_pton(AF_INET6, host.c_str(), b) == 1) {
     static const std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const std::uint8_t kLoopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    if (std::memcmp(b, kLoopback, 16) == 0) return k;
     if (std::memcmp(b, kMapped, 12) == 0) {
+      if (b[12] == 127) return k;
       k.address = v4(b + 12, 4);
       k.prefix = v4(b + 12, 3) + "/24";
       return k;

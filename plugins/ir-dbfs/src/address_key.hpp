@@ -13,7 +13,10 @@ struct SourceKeys {
   std::string prefix;   // "198.18.0.0/24", "2001:db8::/48"; empty when not an IP address
 };
 
-// Keys for `remote_address` (a URI with or without scheme and port, or a bare IP). What does not
+// Keys for `remote_address` (a URI with or without scheme and port, or a bare IP). Loopback
+// (127.0.0.0/8, ::1, ::ffff:127.x) has no keys: every node on this machine shares it (a thousand
+// nodes of one test or demo), and a sender on the machine itself is not the stranger these rates
+// price; its node id's bucket still applies. What does not
 // parse as an IP address (a relay:// URI) is its own address key, bounded to 128 bytes, with no
 // prefix.
 SourceKeys source_keys(std::string_view remote_address);

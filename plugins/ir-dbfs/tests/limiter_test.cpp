@@ -32,6 +32,16 @@ TEST_CASE("source keys group IPv4 by address and /24 and IPv6 by /64 and /48") {
   CHECK(source_keys(std::string(1000, 'x')).address.size() == 128);
 }
 
+TEST_CASE("source keys: loopback has none, so the nodes of one machine are limited by node id only") {
+  for (const char* a : {"tcp://127.0.0.1:7000", "127.3.4.5", "tcp://[::1]:7000", "tcp://[::ffff:127.0.0.1]:1"}) {
+    INFO(a);
+    auto k = source_keys(a);
+    CHECK(k.address.empty());
+    CHECK(k.prefix.empty());
+  }
+  CHECK(source_keys("tcp://128.0.0.1:1").address == "128.0.0.1");
+}
+
 TEST_CASE("bucket table refills and forgets the least recently used key") {
   BucketTable t(10, 2, 2);
   CHECK(t.allow("a", 0));
