@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace butter::host {
@@ -73,6 +74,15 @@ void FrameDecoder::feed(std::span<const std::uint8_t> bytes) {
   if (pos_ > 0 && (pos_ == buf_.size() || pos_ >= buf_.size() / 2)) {
     buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
     pos_ = 0;
+  }
+  // Grow by doubling, but never past the end of the frame being received (plus what this read
+  // brought): a large frame holds about its own size, not up to twice it, which is what the
+  // transport's memory bound counts.
+  const std::size_t needed = buf_.size() + bytes.size();
+  if (needed > buf_.capacity()) {
+    std::size_t target = std::max(needed, 2 * buf_.capacity());
+    if (buffered() >= kFrameLengthBytes) target = std::min(target, std::max(needed, pos_ + partial_frame_length()));
+    buf_.reserve(target);
   }
   buf_.insert(buf_.end(), bytes.begin(), bytes.end());
 }
