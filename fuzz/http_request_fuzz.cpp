@@ -3,9 +3,12 @@
 // sets (16 KiB of header, a bounded body), then routes the request (host/http/router.*). This target
 // does the same with the stream fed in fuzzer-chosen pieces, several requests per connection
 // (keep-alive), and routes each parsed request through a table with exact, prefix and wildcard
-// routes. Invariants: a parsed body never exceeds the limit; a route match is consistent (Found has
-// a handler, MethodNotAllowed lists the allowed methods).
+// routes, after the request guard (host/http/request_guard.*) has judged its Host, Origin and
+// Sec-Fetch-Site. Invariants: a parsed body never exceeds the limit; a route match is consistent
+// (Found has a handler, MethodNotAllowed lists the allowed methods); a refusal is 421 or 403 with a
+// one-line reason.
 #include "fuzz_support.hpp"
+#include "http/request_guard.hpp"
 #include "http/router.hpp"
 
 #include <spdlog/spdlog.h>
@@ -38,7 +41,24 @@ void add_routes() {
   router().add("GET", "/", true, h);
 }
 
+std::optional<std::string_view> header_of(const http::request<http::string_body>& req, std::string_view name) {
+  auto it = req.find(name);
+  if (it == req.end()) return std::nullopt;
+  return std::string_view(it->value().data(), it->value().size());
+}
+
+void guard(const http::request<http::string_body>& req) {
+  static const auto id = http_detail::make_identity("0.0.0.0", "0.0.0.0", 8700, {"node1.lan"});
+  const std::string_view method(req.method_string().data(), req.method_string().size());
+  const auto v = http_detail::check_request(
+      id, {method, header_of(req, "Host"), header_of(req, "Origin"), header_of(req, "Sec-Fetch-Site")});
+  if (v.allowed()) return;
+  FUZZ_CHECK(v.status == 421 || v.status == 403);
+  FUZZ_CHECK(!v.reason.empty() && v.reason.find('\n') == std::string::npos);
+}
+
 void route(const http::request<http::string_body>& req) {
+  guard(req);
   const std::string target(req.target());
   const std::string path = target.substr(0, target.find_first_of("?#"));
   const RouteMatch m = router().match(std::string(req.method_string()), path);

@@ -31,6 +31,30 @@ void accept_later(const std::shared_ptr<ServerState>& state) {
   timer->async_wait([state, timer](const boost::system::error_code&) { accept_next(state); });
 }
 
+// At max_connections: closes the connection that is cheapest to lose (eviction.hpp) so that a new
+// one can be served; false when every connection is being answered.
+bool make_room(ServerState& state) {
+  std::vector<http_detail::SessionView> views;
+  std::unordered_map<std::uint64_t, std::shared_ptr<http_detail::Session>> live;
+  for (auto& [id, weak] : state.sessions) {
+    if (auto s = weak.lock()) {
+      views.push_back(s->view());
+      live.emplace(views.back().id, std::move(s));
+    }
+  }
+  auto victim = http_detail::pick_eviction(views);
+  if (!victim) return false;
+  live.at(*victim)->close();
+  // A session that went away without erasing itself must not hold a slot either.
+  std::erase_if(state.sessions, [](const auto& entry) { return entry.second.expired(); });
+  ++state.counters.connections_evicted;
+  if (auto line = state.slots_log.admit("http: " + std::to_string(state.options.max_connections) +
+                                        " connections open; closed the longest idle one to admit a new one")) {
+    spdlog::info("{}", *line);
+  }
+  return state.sessions.size() < state.options.max_connections;
+}
+
 void accept_next(const std::shared_ptr<ServerState>& state) {
   if (state->stopped || !state->acceptor || !state->acceptor->is_open()) return;
   state->acceptor->async_accept([state](const boost::system::error_code& ec, tcp::socket socket) {
@@ -40,12 +64,16 @@ void accept_next(const std::shared_ptr<ServerState>& state) {
       accept_later(state);
       return;
     }
-    if (state->sessions.size() >= state->options.max_connections) {
-      spdlog::debug("http: {} connections open, refusing one more", state->sessions.size());
+    if (state->sessions.size() < state->options.max_connections || make_room(*state)) {
+      http_detail::start_session(state, std::move(socket), state->next_session_id++);
+    } else {
+      ++state->counters.connections_refused;
+      if (auto line = state->slots_log.admit("http: " + std::to_string(state->sessions.size()) +
+                                             " connections open and all being answered; refusing one more")) {
+        spdlog::warn("{}", *line);
+      }
       boost::system::error_code ignored;
       socket.close(ignored);
-    } else {
-      http_detail::start_session(state, std::move(socket), state->next_session_id++);
     }
     accept_next(state);
   });
@@ -112,6 +140,8 @@ Error HttpServer::start() {
     return Error::make(BUTTER_E_UNAVAILABLE, "cannot listen on " + text + ": " + ec.message());
   }
   impl_->url = http_detail::http_url_for(local.address().to_string(), local.address().is_v6(), local.port());
+  state->identity =
+      http_detail::make_identity(hp->host, local.address().to_string(), local.port(), state->options.allowed_hosts);
   impl_->started = true;
   spdlog::debug("http: listening on {}", impl_->url);
   asio::dispatch(state->strand, [state] { accept_next(state); });
@@ -127,6 +157,19 @@ void HttpServer::stop() {
 }
 
 std::string HttpServer::url() const { return impl_->url; }
+
+HttpServerStats HttpServer::stats() const {
+  const auto& c = impl_->state->counters;
+  HttpServerStats s;
+  s.refused_host = c.refused_host;
+  s.refused_origin = c.refused_origin;
+  s.refused_fetch_site = c.refused_fetch_site;
+  s.connections_evicted = c.connections_evicted;
+  s.connections_refused = c.connections_refused;
+  s.header_timeouts = c.header_timeouts;
+  s.idle_timeouts = c.idle_timeouts;
+  return s;
+}
 
 std::uint64_t HttpServer::add_route(const std::string& method, const std::string& path, bool prefix,
                                     HttpHandler handler) {

@@ -1,6 +1,10 @@
 // The node's local HTTP endpoint (Boost.Beast), loopback by default: /status, /metrics and the
 // routes plugins register through butter.http/1. HTTP/1.1 with keep-alive; request bodies are
 // bounded; a malformed request gets 400 and closes that connection only.
+// Before any route runs, the server refuses what web pages could make a browser send it: a Host
+// that does not name this endpoint (421, DNS rebinding) and a state-changing request from another
+// origin (403); see request_guard.hpp. Every answer carries X-Frame-Options, X-Content-Type-Options
+// and a Content-Security-Policy unless the handler set its own (security_headers.hpp).
 // Threading: runs on the node's strand; handlers are invoked there.
 #pragma once
 #include "core/executor.hpp"
@@ -42,10 +46,33 @@ using HttpHandler = std::function<void(const HttpRequest&, HttpResponder)>;
 struct HttpServerOptions {
   std::string endpoint = "127.0.0.1:0";  // host:port; port 0 picks a free one
   std::size_t max_body_bytes = 1024 * 1024;  // larger bodies get 413 and the connection is closed
-  std::size_t max_connections = 256;  // a connection over this is closed as soon as it is accepted
-  // Bounds reading one request (and an idle keep-alive connection: it is closed), writing one
-  // answer, and how long a handler may take to answer (then the client gets 504).
+  // At this many open connections a new one makes room by closing the oldest that is idle between
+  // requests or still sending its request (eviction.hpp); when all are being answered, the new one
+  // is closed as soon as it is accepted.
+  std::size_t max_connections = 256;
+  // The whole request head (request line and headers) must arrive within this from the
+  // connection's accept, or from the first byte of a later request on it: a deadline for the head,
+  // not reset by each byte, so a client dribbling bytes cannot hold a connection.
+  std::chrono::milliseconds header_timeout{10000};
+  // A keep-alive connection with no new request for this long is closed.
+  std::chrono::milliseconds idle_timeout{10000};
+  // Bounds reading one request body, writing one answer, and how long a handler may take to
+  // answer (then the client gets 504).
   std::chrono::milliseconds request_timeout{30000};
+  // Host names (DNS names or IP addresses) accepted in Host and Origin besides the bound address,
+  // localhost, 127.0.0.1 and [::1]: e.g. the machine's name when bound to 0.0.0.0.
+  std::vector<std::string> allowed_hosts;
+};
+
+// What the server refused and closed, since it was made.
+struct HttpServerStats {
+  std::uint64_t refused_host = 0;        // 421: Host does not name the endpoint
+  std::uint64_t refused_origin = 0;      // 403: state change with another Origin
+  std::uint64_t refused_fetch_site = 0;  // 403: state change with Sec-Fetch-Site not same-origin/none
+  std::uint64_t connections_evicted = 0;      // closed to admit a new one at max_connections
+  std::uint64_t connections_refused = 0;      // closed at accept: max_connections, all busy
+  std::uint64_t header_timeouts = 0;          // closed: request head not complete within header_timeout
+  std::uint64_t idle_timeouts = 0;            // closed: keep-alive idle for idle_timeout
 };
 
 class HttpServer {
@@ -64,6 +91,8 @@ class HttpServer {
   void stop();
   // "http://127.0.0.1:8080" once started.
   std::string url() const;
+  // Thread-safe.
+  HttpServerStats stats() const;
 
   // `method` "*" matches any method. With `prefix`, `path` matches itself and anything below
   // it ("/wiki" matches "/wiki" and "/wiki/x"). An exact route beats a prefix route; the longest

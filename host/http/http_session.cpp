@@ -1,8 +1,11 @@
-// One HTTP/1.1 connection (Boost.Beast), on the server's strand: read a request (bounded by
-// max_body_bytes and request_timeout), route it, let the handler answer (now or later, once),
-// write the answer, repeat while keep-alive. A malformed request gets 400 and the connection is
-// closed; an oversized body gets 413 and likewise. The only translation unit of the server that
-// includes Beast.
+// One HTTP/1.1 connection (Boost.Beast), on the server's strand: read a request head (within
+// header_timeout), its body (max_body_bytes, request_timeout), check it against the request guard,
+// route it, let the handler answer (now or later, once), write the answer with the security
+// headers, then wait up to idle_timeout for the next request while keep-alive. A malformed request
+// gets 400 and the connection is closed; an oversized body gets 413 and likewise. The session
+// tells the server where it is (SessionPhase), so that at max_connections the cheapest connection
+// can be closed for a new one. The only translation unit of the server that includes Beast.
+#include "http/security_headers.hpp"
 #include "http/server_state.hpp"
 
 #include <boost/asio/dispatch.hpp>
@@ -25,6 +28,7 @@ using boost::system::error_code;
 namespace {
 
 constexpr std::size_t kHeaderLimit = 16 * 1024;
+constexpr std::size_t kFirstRead = 4096;  // what one read of an idle keep-alive connection takes
 constexpr std::chrono::milliseconds kLingerLimit{2000};
 
 std::string format_remote(const tcp::socket& socket) {
@@ -75,8 +79,10 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
 
   void start() {
     state_->sessions[id_] = weak_from_this();
-    read_header();
+    read_head();
   }
+
+  SessionView view() const override { return SessionView{id_, phase_, since_}; }
 
   void close() override {
     if (closed_) return;
@@ -92,13 +98,44 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
  private:
   std::chrono::milliseconds timeout() const { return state_->options.request_timeout; }
 
-  void read_header() {
+  void enter(SessionPhase phase) {
+    phase_ = phase;
+    since_ = std::chrono::steady_clock::now();
+  }
+
+  // Keep-alive, between requests: wait for the first byte of the next request (idle_timeout), then
+  // give its head the full header_timeout. Bytes already buffered (a pipelined request) start it.
+  void await_next() {
     if (closed_) return;
     if (state_->stopped) return close();
+    if (buffer_.size() > 0) return read_head();
+    enter(SessionPhase::kIdle);
+    stream_.expires_after(state_->options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kFirstRead), [self = shared_from_this()](error_code ec, std::size_t n) {
+      if (self->closed_) return;
+      if (ec) {
+        if (ec == beast::error::timeout) {
+          ++self->state_->counters.idle_timeouts;
+          spdlog::debug("http: closing keep-alive connection from {}: idle for {} ms", self->remote_,
+                        self->state_->options.idle_timeout.count());
+        }
+        return self->close();
+      }
+      self->buffer_.commit(n);
+      self->read_head();
+    });
+  }
+
+  // One deadline for the whole head, set once: a client sending a byte at a time cannot extend it.
+  void read_head() {
+    if (closed_) return;
+    if (state_->stopped) return close();
+    enter(SessionPhase::kReceiving);
+    reading_head_ = true;
     parser_.emplace();
     parser_->body_limit(state_->options.max_body_bytes);
     parser_->header_limit(kHeaderLimit);
-    stream_.expires_after(timeout());
+    stream_.expires_after(state_->options.header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
   }
@@ -106,6 +143,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   void on_header(error_code ec) {
     if (closed_) return;
     if (ec) return on_read_error(ec);
+    reading_head_ = false;
     if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, parser_->get().version());
       http::async_write(stream_, *cont, [self = shared_from_this(), cont](error_code wec, std::size_t) {
@@ -120,6 +158,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
 
   void read_body() {
     if (parser_->is_done()) return on_request();
+    stream_.expires_after(timeout());
     http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](error_code ec, std::size_t) {
       if (self->closed_) return;
       if (ec) return self->on_read_error(ec);
@@ -135,12 +174,18 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
       spdlog::debug("http: malformed request from {}: {}", remote_, ec.message());
       return fail(400, "malformed request: " + ec.message() + "\n");
     }
+    if (ec == beast::error::timeout && reading_head_) {
+      ++state_->counters.header_timeouts;
+      spdlog::debug("http: closing connection from {}: no complete request head within {} ms", remote_,
+                    state_->options.header_timeout.count());
+    }
     // The client went away, or was idle past the timeout, or we are closing.
     close();
   }
 
   void on_request() {
     if (state_->stopped) return close();
+    enter(SessionPhase::kBusy);
     auto msg = parser_->release();
     HttpRequest req;
     req.method = std::string(msg.method_string());
@@ -154,6 +199,12 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     version_ = msg.version();
     const std::uint64_t seq = ++seq_;
     awaiting_ = true;
+
+    // Before any route, so that no plugin can forget it.
+    GuardVerdict verdict = check_request(state_->identity, RequestFacts{req.method, header_of(msg, "Host"),
+                                                                        header_of(msg, "Origin"),
+                                                                        header_of(msg, "Sec-Fetch-Site")});
+    if (!verdict.allowed()) return refuse(seq, req, verdict);
 
     RouteMatch match = state_->router.match(req.method, req.path);
     if (match.kind == RouteMatch::Kind::NotFound) return send(seq, plain(404, "not found\n"));
@@ -192,6 +243,27 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     }
   }
 
+  static std::optional<std::string_view> header_of(const http::request<http::string_body>& msg, std::string_view name) {
+    auto it = msg.find(name);
+    if (it == msg.end()) return std::nullopt;
+    return std::string_view(it->value().data(), it->value().size());
+  }
+
+  void refuse(std::uint64_t seq, const HttpRequest& req, const GuardVerdict& verdict) {
+    auto& c = state_->counters;
+    switch (verdict.refusal) {
+      case GuardVerdict::Refusal::kHost: ++c.refused_host; break;
+      case GuardVerdict::Refusal::kOrigin: ++c.refused_origin; break;
+      case GuardVerdict::Refusal::kFetchSite: ++c.refused_fetch_site; break;
+      case GuardVerdict::Refusal::kNone: break;
+    }
+    if (auto line = state_->refusal_log.admit("http: refused " + req.method + " " + req.path.substr(0, 200) + " from " +
+                                              remote_ + ": " + verdict.reason)) {
+      spdlog::warn("{}", *line);
+    }
+    send(seq, plain(verdict.status, verdict.reason + "\n"));
+  }
+
   // Writes the answer to request `seq`, if it is still the one awaiting an answer.
   void send(std::uint64_t seq, HttpResponse r) {
     if (closed_ || seq != seq_ || !awaiting_) return;
@@ -215,6 +287,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     res.version(version_);
     res.set(http::field::server, "butter");
     res.set(http::field::content_type, r.content_type);
+    add_security_headers(r.headers);
     for (auto& [name, value] : r.headers) {
       if (beast::iequals(name, "content-length") || beast::iequals(name, "transfer-encoding") ||
           beast::iequals(name, "connection")) {
@@ -242,12 +315,13 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
       if (self->closed_) return;
       if (ec) return self->close();
       if (close_after) return self->linger_close();
-      self->read_header();
+      self->await_next();
     });
   }
 
   // Answers a request we cannot serve and closes the connection.
   void fail(int status, std::string body) {
+    enter(SessionPhase::kBusy);
     const std::uint64_t seq = ++seq_;
     awaiting_ = true;
     keep_alive_ = false;
@@ -260,6 +334,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   // answer we just wrote before the client reads it. So: stop sending, read and drop what the
   // client still sends for a short while, then close.
   void linger_close() {
+    enter(SessionPhase::kClosing);
     error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream_.expires_after(std::min(timeout(), kLingerLimit));
@@ -282,6 +357,9 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   asio::steady_timer timer_;
   std::array<char, 4096> drain_{};
   const std::uint64_t id_;
+  SessionPhase phase_ = SessionPhase::kReceiving;
+  std::chrono::steady_clock::time_point since_ = std::chrono::steady_clock::now();
+  bool reading_head_ = false;
   std::uint64_t seq_ = 0;
   bool awaiting_ = false;
   bool closed_ = false;

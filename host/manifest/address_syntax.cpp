@@ -49,6 +49,24 @@ std::string host_port_problem(std::string_view text) {
   return {};
 }
 
+std::string host_name_problem(std::string_view text) {
+  if (text.empty()) return "empty host";
+  if (text.front() == '[') {
+    if (text.back() != ']' || text.size() < 3) return "unterminated '[' in the host";
+    const std::string_view v6 = text.substr(1, text.size() - 2);
+    if (!std::all_of(v6.begin(), v6.end(), [](char c) {
+          return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
+        }))
+      return "invalid IPv6 address in brackets";
+    return {};
+  }
+  if (text.find(':') != std::string_view::npos) return "a name without a port (an IPv6 address in brackets, e.g. [::1])";
+  if (text.size() > 253) return "longer than 253 characters";
+  if (!std::all_of(text.begin(), text.end(), [](char c) { return is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c == '.'; }))
+    return "only letters, digits, '-', '_' and '.' may appear in a host name";
+  return {};
+}
+
 std::string endpoint_uri_problem(std::string_view text) {
   const auto sep = text.find("://");
   if (sep == std::string_view::npos || sep == 0) return "expected a URI like \"tcp://host:port\"";

@@ -83,6 +83,9 @@ struct NodeSpec {
   std::string name = "butter";
   std::vector<std::string> listen{"tcp://127.0.0.1:0"};
   std::string http = "127.0.0.1:0";
+  // Names (besides the bound address, localhost, 127.0.0.1, [::1]) under which browsers may reach
+  // the HTTP endpoint: its Host and Origin checks accept them (host/http/request_guard.hpp).
+  std::vector<std::string> http_allowed_hosts;
   std::uint64_t memory_budget = 256ull * 1024 * 1024;
   std::string data_dir;
   std::string log_level = "info";

@@ -11,7 +11,7 @@ namespace butter::host::manifest_detail {
 namespace {
 
 constexpr std::array<std::string_view, 21> kNodeKeys{
-    "name", "listen", "http", "memory_budget", "data_dir", "log_level", "plugin_path", "bootstrap", "max_frame_bytes",
+    "name", "listen", "http", "http_allowed_hosts", "memory_budget", "data_dir", "log_level", "plugin_path", "bootstrap", "max_frame_bytes",
     "insecure_plaintext", "max_inflight_requests", "max_queued_bytes_per_connection", "max_connections",
     "max_connections_per_peer", "max_handshakes_per_address", "max_handshakes_per_second", "connections_low_water",
     "connections_high_water", "connection_grace_ms", "connection_idle_ms"};
@@ -85,6 +85,19 @@ void read_node_section(Reader& reader, const toml::table& table, NodeSpec& node)
         reader.error(*v, "node.http: invalid address \"" + *http + "\": " + problem +
                              " (\"host:port\", or \"\" to turn the HTTP endpoint off)");
       }
+    }
+  }
+  if (const toml::node* v = table.get("http_allowed_hosts")) {
+    if (auto names = reader.string_array(*v, "node.http_allowed_hosts")) {
+      bool ok = true;
+      for (std::size_t i = 0; i < names->size(); ++i) {
+        const std::string problem = host_name_problem((*names)[i]);
+        if (problem.empty()) continue;
+        reader.error(*v->as_array()->get(i), "node.http_allowed_hosts[" + std::to_string(i) + "]: invalid host name \"" +
+                                                 (*names)[i] + "\": " + problem);
+        ok = false;
+      }
+      if (ok) node.http_allowed_hosts = std::move(*names);
     }
   }
   if (const toml::node* v = table.get("memory_budget")) {

@@ -204,6 +204,7 @@ Error Node::start_on_strand() {
   if (!spec.http.empty()) {
     HttpServerOptions hopts;
     hopts.endpoint = spec.http;
+    hopts.allowed_hosts = spec.http_allowed_hosts;
     core.http = std::make_unique<HttpServer>(core.io, core.strand, hopts);
     if (Error e = core.http->start()) {
       core.http.reset();

@@ -73,6 +73,15 @@ nlohmann::json NodeCore::status_json() const {
                         {"evicted_for_newcomer", st.evicted_for_newcomer}};
   }
   j["peers"] = std::move(peers);
+  if (http) {
+    auto hs = http->stats();
+    j["http"] = {{"requests_refused_by",
+                  {{"host", hs.refused_host}, {"origin", hs.refused_origin}, {"fetch_site", hs.refused_fetch_site}}},
+                 {"connections_evicted", hs.connections_evicted},
+                 {"connections_refused", hs.connections_refused},
+                 {"header_timeouts", hs.header_timeouts},
+                 {"idle_timeouts", hs.idle_timeouts}};
+  }
   return j;
 }
 
@@ -123,6 +132,23 @@ std::string NodeCore::metrics_text() const {
     series("transport_queued_out_bytes", "gauge", static_cast<double>(use.queued_out_bytes));
     series("transport_partial_in_bytes", "gauge", static_cast<double>(use.partial_in_bytes));
     series("transport_address_book_nodes", "gauge", static_cast<double>(use.address_book_nodes));
+  }
+  if (http) {
+    auto hs = http->stats();
+    // One series per reason, as butter_http_requests_refused_total{reason=...}: what web pages (or
+    // anyone) tried and the request guard refused.
+    out += "# TYPE butter_http_requests_refused_total counter\n";
+    const std::pair<const char*, std::uint64_t> refused[] = {
+        {"host", hs.refused_host}, {"origin", hs.refused_origin}, {"fetch_site", hs.refused_fetch_site}};
+    for (const auto& [reason, count] : refused) {
+      std::snprintf(line, sizeof line, "butter_http_requests_refused_total{node=\"%s\",reason=\"%s\"} %llu\n",
+                    node.c_str(), reason, static_cast<unsigned long long>(count));
+      out += line;
+    }
+    series("http_connections_evicted_total", "counter", static_cast<double>(hs.connections_evicted));
+    series("http_connections_refused_total", "counter", static_cast<double>(hs.connections_refused));
+    series("http_header_timeouts_total", "counter", static_cast<double>(hs.header_timeouts));
+    series("http_idle_timeouts_total", "counter", static_cast<double>(hs.idle_timeouts));
   }
   out += "# TYPE butter_plugin_up gauge\n";
   for (const auto& inst : instances) {

@@ -48,9 +48,12 @@ struct HttpConnection::Impl {
     if (ec) throw std::runtime_error("cannot connect to " + where() + ": " + ec.message());
   }
 
-  std::string where() const { return host + ":" + std::to_string(port); }
+  std::string where() const {
+    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  }
 
-  HttpResult request(const std::string& method, const std::string& target, const std::string& body, bool keep) {
+  HttpResult request(const std::string& method, const std::string& target, const std::string& body, bool keep,
+                     const HttpHeaders& extra = {}) {
     http::request<http::string_body> req;
     req.method_string(method);
     req.target(target);
@@ -58,6 +61,7 @@ struct HttpConnection::Impl {
     req.set(http::field::host, where());
     req.set(http::field::user_agent, "butter-test");
     if (!body.empty()) req.set(http::field::content_type, "application/octet-stream");
+    for (const auto& [name, value] : extra) req.set(name, value);
     req.body() = body;
     req.prepare_payload();
     req.keep_alive(keep);
@@ -113,6 +117,14 @@ HttpResult http_request(const std::string& host, std::uint16_t port, const std::
   HttpConnection::Impl conn(host, port, timeout);
   conn.connect();
   return conn.request(method, target, body, false);
+}
+
+HttpResult http_request_with(const std::string& host, std::uint16_t port, const std::string& method,
+                             const std::string& target, const HttpHeaders& headers, const std::string& body,
+                             std::chrono::milliseconds timeout) {
+  HttpConnection::Impl conn(host, port, timeout);
+  conn.connect();
+  return conn.request(method, target, body, false, headers);
 }
 
 void split_http_url(const std::string& url, std::string& host, std::uint16_t& port, std::string& target) {

@@ -29,6 +29,14 @@ HttpResult http_request(const std::string& host, std::uint16_t port, const std::
                         const std::string& target, const std::string& body = "",
                         std::chrono::milliseconds timeout = 5s);
 
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+// As http_request, with `headers` set on the request (each replaces a default of the same name,
+// e.g. Host or Content-Type).
+HttpResult http_request_with(const std::string& host, std::uint16_t port, const std::string& method,
+                             const std::string& target, const HttpHeaders& headers, const std::string& body = "",
+                             std::chrono::milliseconds timeout = 5s);
+
 // GET of "http://127.0.0.1:8080/status" (also "[::1]:8080/x", "127.0.0.1:8080"; path "/" when absent).
 HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout = 5s);
 

@@ -70,6 +70,12 @@ class Chat : public butter::Plugin {
       http().get("/chat", [](const butter::HttpRequest&, butter::HttpResponse& res) {
         res.header("Cache-Control", "no-cache").html(chat::kPage);
       });
+      http().get("/chat/chat.css", [](const butter::HttpRequest&, butter::HttpResponse& res) {
+        res.header("Cache-Control", "no-cache").send("text/css; charset=utf-8", chat::kStyle);
+      });
+      http().get("/chat/chat.js", [](const butter::HttpRequest&, butter::HttpResponse& res) {
+        res.header("Cache-Control", "no-cache").send("text/javascript; charset=utf-8", chat::kScript);
+      });
       http().get("/chat/messages", [this](const butter::HttpRequest& req, butter::HttpResponse& res) { list(req, res); });
       http().post("/chat/messages", [this](const butter::HttpRequest& req, butter::HttpResponse& res) { post(req, res); });
     }

@@ -10,14 +10,7 @@ const std::string_view kPage = R"HTML(<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Butter chat</title>
-<style>
-body { font: 16px/1.4 system-ui, sans-serif; max-width: 46rem; margin: 1rem auto; padding: 0 1rem; }
-#log { border: 1px solid #ccc; height: 60vh; overflow-y: auto; padding: .5rem; }
-.msg { margin: .2rem 0; } .nick { font-weight: bold; } .mine .nick { color: #2a6; }
-.time { color: #888; font-size: .8em; margin-right: .4rem; }
-form { display: flex; gap: .5rem; margin-top: .5rem; } #text { flex: 1; } #nick { width: 8rem; }
-#status { color: #a22; min-height: 1.4em; }
-</style>
+<link rel="stylesheet" href="/chat/chat.css">
 </head>
 <body>
 <h1>Butter chat</h1>
@@ -29,8 +22,22 @@ form { display: flex; gap: .5rem; margin-top: .5rem; } #text { flex: 1; } #nick 
   <button>Send</button>
 </form>
 <div id="status"></div>
-<script>
-"use strict";
+<script src="/chat/chat.js"></script>
+</body>
+</html>
+)HTML";
+
+// Served on their own routes, not inline: the host's Content-Security-Policy (script and style
+// from the node itself only) blocks inline script and style, which keeps injected markup inert.
+const std::string_view kStyle = R"CSS(body { font: 16px/1.4 system-ui, sans-serif; max-width: 46rem; margin: 1rem auto; padding: 0 1rem; }
+#log { border: 1px solid #ccc; height: 60vh; overflow-y: auto; padding: .5rem; }
+.msg { margin: .2rem 0; } .nick { font-weight: bold; } .mine .nick { color: #2a6; }
+.time { color: #888; font-size: .8em; margin-right: .4rem; }
+form { display: flex; gap: .5rem; margin-top: .5rem; } #text { flex: 1; } #nick { width: 8rem; }
+#status { color: #a22; min-height: 1.4em; }
+)CSS";
+
+const std::string_view kScript = R"JS("use strict";
 let after = 0;
 const log = document.getElementById("log");
 const status = document.getElementById("status");
@@ -72,9 +79,6 @@ document.getElementById("send").addEventListener("submit", async (ev) => {
   if (r.ok) { text.value = ""; status.textContent = ""; } else { status.textContent = await r.text(); }
 });
 poll();
-</script>
-</body>
-</html>
-)HTML";
+)JS";
 
 }  // namespace chat

@@ -21,6 +21,8 @@
 namespace wiki {
 
 extern const std::string_view kPage;
+extern const std::string_view kStyle;   // GET /wiki/wiki.css
+extern const std::string_view kScript;  // GET /wiki/wiki.js
 
 class Wiki : public butter::Plugin {
  public:

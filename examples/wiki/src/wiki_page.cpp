@@ -12,20 +12,7 @@ const std::string_view kPage = R"HTML(<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Butter wiki</title>
-<style>
-body { font: 16px/1.5 system-ui, sans-serif; max-width: 50rem; margin: 1rem auto; padding: 0 1rem; color: #222; }
-header { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; border-bottom: 1px solid #ddd; padding-bottom: .5rem; }
-header h1 { font-size: 1.3rem; margin: 0; } header h1 a { color: inherit; text-decoration: none; }
-form.search { display: flex; gap: .3rem; flex: 1; } form.search input { flex: 1; }
-#status { color: #a22; min-height: 1.5em; }
-.meta { color: #666; font-size: .85em; }
-#page-text { white-space: pre-wrap; }
-.kw { display: inline-block; background: #eef; border-radius: 3px; padding: 0 .3rem; margin-right: .2rem; font-size: .85em; }
-#editor label { display: block; margin-top: .6rem; font-weight: bold; }
-#editor input, #editor textarea { width: 100%; box-sizing: border-box; font: inherit; }
-#editor textarea { min-height: 18rem; }
-ul { padding-left: 1.2rem; }
-</style>
+<link rel="stylesheet" href="/wiki/wiki.css">
 </head>
 <body>
 <header>
@@ -38,8 +25,28 @@ ul { padding-left: 1.2rem; }
 </header>
 <div id="status" role="status"></div>
 <main id="main"></main>
-<script>
-"use strict";
+<script src="/wiki/wiki.js"></script>
+</body>
+</html>
+)HTML";
+
+// Served on their own routes, not inline: the host's Content-Security-Policy (script and style
+// from the node itself only) blocks inline script and style, which keeps injected markup inert.
+const std::string_view kStyle = R"CSS(body { font: 16px/1.5 system-ui, sans-serif; max-width: 50rem; margin: 1rem auto; padding: 0 1rem; color: #222; }
+header { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; border-bottom: 1px solid #ddd; padding-bottom: .5rem; }
+header h1 { font-size: 1.3rem; margin: 0; } header h1 a { color: inherit; text-decoration: none; }
+form.search { display: flex; gap: .3rem; flex: 1; } form.search input { flex: 1; }
+#status { color: #a22; min-height: 1.5em; }
+.meta { color: #666; font-size: .85em; }
+#page-text { white-space: pre-wrap; }
+.kw { display: inline-block; background: #eef; border-radius: 3px; padding: 0 .3rem; margin-right: .2rem; font-size: .85em; }
+#editor label { display: block; margin-top: .6rem; font-weight: bold; }
+#editor input, #editor textarea { width: 100%; box-sizing: border-box; font: inherit; }
+#editor textarea { min-height: 18rem; }
+ul { padding-left: 1.2rem; }
+)CSS";
+
+const std::string_view kScript = R"JS("use strict";
 const main = document.getElementById("main");
 const statusLine = document.getElementById("status");
 let node = "";
@@ -142,9 +149,6 @@ document.getElementById("search").addEventListener("submit", (ev) => {
 });
 window.addEventListener("hashchange", route);
 route();
-</script>
-</body>
-</html>
-)HTML";
+)JS";
 
 }  // namespace wiki

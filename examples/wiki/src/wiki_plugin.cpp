@@ -154,6 +154,12 @@ void Wiki::route_all() {
   http().get("/wiki", [](const butter::HttpRequest&, butter::HttpResponse& res) {
     res.header("Cache-Control", "no-cache").html(kPage);
   });
+  http().get("/wiki/wiki.css", [](const butter::HttpRequest&, butter::HttpResponse& res) {
+    res.header("Cache-Control", "no-cache").send("text/css; charset=utf-8", kStyle);
+  });
+  http().get("/wiki/wiki.js", [](const butter::HttpRequest&, butter::HttpResponse& res) {
+    res.header("Cache-Control", "no-cache").send("text/javascript; charset=utf-8", kScript);
+  });
   http().get("/wiki/api/pages", [this](const butter::HttpRequest& req, butter::HttpResponse& res) { list_pages(req, res); });
   http().post("/wiki/api/pages", [this](const butter::HttpRequest& req, butter::HttpResponse& res) { post_page(req, res); });
   http().get("/wiki/api/search", [this](const butter::HttpRequest& req, butter::HttpResponse& res) { search_pages(req, res); });

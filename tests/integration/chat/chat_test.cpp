@@ -130,7 +130,12 @@ TEST_CASE("each HTTP route answers and refuses oversized and malformed input") {
   auto page = http_get(base + "/chat");
   CHECK(page.status == 200);
   CHECK_THAT(page.content_type, Catch::Contains("text/html"));
-  CHECK_THAT(page.body, Catch::Contains("/chat/messages"));
+  CHECK_THAT(page.body, Catch::Contains("<script src=\"/chat/chat.js\">"));
+  auto script = http_get(base + "/chat/chat.js");
+  CHECK(script.status == 200);
+  CHECK_THAT(script.content_type, Catch::Contains("text/javascript"));
+  CHECK_THAT(script.body, Catch::Contains("/chat/messages"));
+  CHECK(http_get(base + "/chat/chat.css").status == 200);
 
   auto empty = messages(base);
   CHECK(empty["messages"].empty());

@@ -213,7 +213,12 @@ TEST_CASE("each HTTP route answers and refuses oversized and malformed input") {
   auto page = http_get(A + "/wiki");
   CHECK(page.status == 200);
   CHECK_THAT(page.content_type, Catch::Contains("text/html"));
-  CHECK_THAT(page.body, Catch::Contains("/wiki/api/search"));
+  CHECK_THAT(page.body, Catch::Contains("<script src=\"/wiki/wiki.js\">"));
+  auto script = http_get(A + "/wiki/wiki.js");
+  CHECK(script.status == 200);
+  CHECK_THAT(script.content_type, Catch::Contains("text/javascript"));
+  CHECK_THAT(script.body, Catch::Contains("/wiki/api/search"));
+  CHECK(http_get(A + "/wiki/wiki.css").status == 200);
   auto list = get_json(A + "/wiki/api/pages");
   CHECK(list["pages"].empty());
   CHECK(list["node"] == a->id_hex());

@@ -129,7 +129,7 @@ TEST_CASE("a body over the limit gets 413") {
   CHECK(res.status == 413);
   CHECK(res.header("Connection") == "close");
   // Chunked bodies have no length up front; the limit still holds.
-  std::string chunked = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string chunked = "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n";
   for (int i = 0; i < 4; ++i) chunked += "200\r\n" + std::string(512, 'c') + "\r\n";
   chunked += "0\r\n\r\n";
   auto raw = raw_exchange("127.0.0.1", s.port, chunked);
@@ -147,7 +147,7 @@ TEST_CASE("a malformed request gets 400 and closes only that connection") {
   auto raw = raw_exchange("127.0.0.1", s.port, "THIS IS NOT HTTP\r\n\r\n");
   CHECK(raw.rfind("HTTP/1.1 400", 0) == 0);
   CHECK(raw.find("Server: butter") != std::string::npos);
-  raw = raw_exchange("127.0.0.1", s.port, "GET /status HTTP/1.1\r\nHost: x\r\nContent-Length: banana\r\n\r\n");
+  raw = raw_exchange("127.0.0.1", s.port, "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: banana\r\n\r\n");
   CHECK(raw.rfind("HTTP/1.1 400", 0) == 0);
 
   CHECK(other.request("GET", "/status").body == "ok");
@@ -250,7 +250,7 @@ TEST_CASE("two requests share one keep-alive connection") {
   CHECK(a.body == b.body);
   // Two requests sent at once are answered in order.
   auto raw = raw_exchange("127.0.0.1", s.port,
-                          "GET /who HTTP/1.1\r\nHost: x\r\n\r\nGET /who HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                          "GET /who HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /who HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
   auto first = raw.find("HTTP/1.1 200");
   REQUIRE(first != std::string::npos);
   CHECK(raw.find("HTTP/1.1 200", first + 1) != std::string::npos);
@@ -346,17 +346,27 @@ TEST_CASE("an IPv6 loopback endpoint works when the host has IPv6") {
   CHECK(http_get(server.url() + "/v6").body == "six");
 }
 
-TEST_CASE("connections over the limit are closed at once") {
+TEST_CASE("connections over the limit are closed at once while all are being answered") {
   Loop loop;
   auto opts = loopback_options();
   opts.max_connections = 1;
   Served s(loop, opts);
   s.server.add_route("GET", "/ok", false, answer("ok"));
-  {
-    HttpConnection first("127.0.0.1", s.port);
-    CHECK(first.request("GET", "/ok").body == "ok");
-    CHECK_THROWS_AS(s.request("GET", "/ok"), std::runtime_error);
-  }
+  std::atomic<bool> called{false};
+  HttpResponder held;
+  s.server.add_route("GET", "/held", false, [&](const HttpRequest&, HttpResponder respond) {
+    held = std::move(respond);
+    called = true;
+  });
+  auto first = std::async(std::launch::async, [&] { return s.request("GET", "/held"); });
+  REQUIRE(wait_until([&] { return called.load(); }));
+  CHECK_THROWS_AS(s.request("GET", "/ok"), std::runtime_error);
+  CHECK(s.server.stats().connections_refused >= 1);
+  loop.on_strand([&] {
+    held(text("done"));
+    return 0;
+  });
+  CHECK(first.get().body == "done");
   // Once the first one is gone, a new one is served.
   CHECK(wait_until([&] {
     try {
@@ -370,6 +380,8 @@ TEST_CASE("connections over the limit are closed at once") {
 TEST_CASE("a request that does not arrive in time closes the connection") {
   Loop loop;
   auto opts = loopback_options();
+  opts.header_timeout = std::chrono::milliseconds(200);
+  opts.idle_timeout = std::chrono::milliseconds(200);
   opts.request_timeout = std::chrono::milliseconds(200);
   Served s(loop, opts);
   s.server.add_route("GET", "/ok", false, answer("ok"));
@@ -414,7 +426,7 @@ TEST_CASE("a client expecting 100-continue gets it before the answer") {
     respond(text(req.body));
   });
   auto raw = raw_exchange("127.0.0.1", s.port,
-                          "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n"
+                          "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n"
                           "Connection: close\r\n\r\nhello");
   CHECK(raw.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200", 0) == 0);
   CHECK(raw.size() >= 5);

@@ -133,6 +133,16 @@ TEST_CASE("errors: endpoints and the HTTP address") {
               "to turn the HTTP endpoint off)"});
 }
 
+TEST_CASE("errors: HTTP allowed host names") {
+  CHECK(errors_of("[node]\nhttp_allowed_hosts = [\"node1.lan\", \"evil.example:80\", \"a b\"]\n") ==
+        Lines{"m.toml:2:36: error: node.http_allowed_hosts[1]: invalid host name \"evil.example:80\": a name without a "
+              "port (an IPv6 address in brackets, e.g. [::1])",
+              "m.toml:2:55: error: node.http_allowed_hosts[2]: invalid host name \"a b\": only letters, digits, '-', "
+              "'_' and '.' may appear in a host name"});
+  CHECK(errors_of("[node]\nhttp_allowed_hosts = \"node1.lan\"\n").size() == 1);
+  CHECK(errors_of("[node]\nhttp_allowed_hosts = [\"node1.lan\", \"[fe80::1]\", \"10.0.0.1\"]\n").empty());
+}
+
 TEST_CASE("errors: log level") {
   CHECK(errors_of("[node]\nlog_level = \"warning\"\n") ==
         Lines{"m.toml:2:13: error: node.log_level: expected one of trace, debug, info, warn, error, critical, off, "
