@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <sched.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -41,7 +42,9 @@ std::vector<std::uint16_t> free_ports(std::size_t n) {
 
 // A scratch directory with a tmpfs of `size` mounted on <dir>/data. The destructor unmounts it
 // (lazily, so a process still holding a file there cannot keep it mounted) and removes the
-// directory, also when the test fails.
+// directory, also when the test fails. The mount is made in a mount namespace of this process's
+// own (the nodes it starts inherit it), so even a crash that skips the destructor leaves no
+// mount behind: the namespace, and the tmpfs with it, goes when the last of these processes does.
 struct SmallFs {
   fs::path dir, mnt;
   bool mounted = false;
@@ -51,6 +54,8 @@ struct SmallFs {
     dir = fs::temp_directory_path() / ("butter-pcg-diskfull-" + std::to_string(rd()));
     mnt = dir / "data";
     fs::create_directories(mnt);
+    // Best effort: without a private namespace the destructor is still the guard.
+    if (::unshare(CLONE_NEWNS) == 0) ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
     const std::string opts = std::string("size=") + size + ",mode=0700";
     if (::mount("tmpfs", mnt.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts.c_str()) == 0)
       mounted = true;
@@ -81,7 +86,7 @@ bool serving(const std::string& http) {
 
 }  // namespace
 
-TEST_CASE("on a full 2 MiB filesystem every put answered 201 is readable after a restart and the rest are refused") {
+TEST_CASE("on a full 2 MiB filesystem every put answered 201 is readable after a restart and the rest are refused - also below capacity") {
   if (::geteuid() != 0 && skip_or_fail("not running as root (mounting a tmpfs needs root)")) return;
   SmallFs small("2m");
   if (!small.mounted && skip_or_fail(small.error)) return;
@@ -91,10 +96,13 @@ TEST_CASE("on a full 2 MiB filesystem every put answered 201 is readable after a
   const std::string http = "http://127.0.0.1:" + std::to_string(ports[1]);
   // One replica: the node answers a put as soon as its own copy is written, which is what this
   // test is about. The budget is far above the filesystem, so the disk is the only limit.
-  std::ofstream(manifest) << "[node]\nname = \"full\"\nlisten = [\"tcp://127.0.0.1:" << ports[0]
-                          << "\"]\nhttp = \"127.0.0.1:" << ports[1] << "\"\ndata_dir = \"" << small.mnt.string()
-                          << "\"\n[plugins.storage]\nplugin = \"butter.storage.pcg\"\n[plugins.storage.config]\n"
-                          << "replicas = 1\ncapacity_bytes = 67108864\n";
+  auto write_manifest = [&](std::uint64_t capacity) {
+    std::ofstream(manifest) << "[node]\nname = \"full\"\nlisten = [\"tcp://127.0.0.1:" << ports[0]
+                            << "\"]\nhttp = \"127.0.0.1:" << ports[1] << "\"\ndata_dir = \"" << small.mnt.string()
+                            << "\"\n[plugins.storage]\nplugin = \"butter.storage.pcg\"\n[plugins.storage.config]\n"
+                            << "replicas = 1\ncapacity_bytes = " << capacity << "\n";
+  };
+  write_manifest(64 << 20);
   int starts = 0;
   auto start = [&] {
     return std::make_unique<Process>(std::vector<std::string>{BUTTER_BUILD_DIR "/bin/butter", "run", manifest},
@@ -145,5 +153,24 @@ TEST_CASE("on a full 2 MiB filesystem every put answered 201 is readable after a
   const auto persistence = after.value("persistence", nlohmann::json::object());
   CHECK(persistence.value("quarantined", -1) == 0);
   CHECK(persistence.value("restored", std::size_t{0}) == acknowledged.size());
+  CHECK(node->stop() == 0);
+
+  // Restarted with a capacity far below what is stored: nothing is dropped to fit, everything is
+  // still served, and new data is refused for the budget.
+  write_manifest(200000);
+  node = start();
+  REQUIRE(wait_until([&] { return serving(http); }, std::chrono::seconds(20)));
+  const auto small_cap = nlohmann::json::parse(http_get(http + "/storage", std::chrono::seconds(2)).body);
+  CHECK(small_cap["objects"].size() == acknowledged.size());
+  CHECK(small_cap.value("over_capacity", false));
+  std::size_t served = 0;
+  for (const auto& [id, body] : acknowledged) {
+    auto g = http_get(http + "/storage/" + id, std::chrono::seconds(10));
+    if (g.status == 200 && g.body == body) ++served;
+  }
+  CHECK(served == acknowledged.size());
+  auto refused_put = http_request_url("POST", http + "/storage", std::string(1000, 'n'), std::chrono::seconds(10));
+  CHECK(refused_put.status == 507);
+  CHECK(refused_put.body.find("storage budget exceeded") != std::string::npos);
   CHECK(node->stop() == 0);
 }
