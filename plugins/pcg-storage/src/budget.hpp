@@ -17,7 +17,11 @@ class Budget {
 
   // Takes `bytes` if they fit; otherwise false and `why` says how far off it is.
   bool reserve(std::uint64_t bytes, std::string& why);
-  // Gives back what a reserve took (never below zero).
+  // Takes `bytes` even beyond the capacity: data already on disk at start is never refused for
+  // space (used() may then exceed capacity() and free() is 0 until enough is released).
+  void charge(std::uint64_t bytes) { used_ += bytes; }
+  bool over_capacity() const { return used_ > capacity_; }
+  // Gives back what a reserve or charge took (never below zero).
   void release(std::uint64_t bytes);
 
  private:

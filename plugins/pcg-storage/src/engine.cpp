@@ -80,11 +80,18 @@ butter_status Engine::put(std::uint64_t ticket, std::span<const std::uint8_t> da
   ++stats_.puts;
   if (Group* g = group(split_obj->id)) {
     if (!g->complete) {  // we were fetching it: the caller just gave us every block
+      const std::size_t n = split_obj->blocks.size();
       g->data.blocks = std::move(split_obj->blocks);
-      g->data.have.assign(g->data.blocks.size(), true);
-      g->data.have_count = g->data.blocks.size();
+      g->data.have.assign(n, true);
+      g->data.have_count = n;
       g->data.fetching.clear();
-      became_complete(*g, out);
+      if (const butter_status st = became_complete(*g, why, out); st != BUTTER_OK) {
+        // Not stored: back to fetching from scratch, as before the put (nothing claims it).
+        g->data = Transfer{};
+        g->data.blocks.assign(n, {});
+        g->data.have.assign(n, false);
+        return st;
+      }
     }
     if (g->put_ticket) {
       // A put of the same object is in flight: this one completes now with what we have.
@@ -112,7 +119,11 @@ butter_status Engine::put(std::uint64_t ticket, std::span<const std::uint8_t> da
   g.put_ticket = ticket;
   g.put_deadline = now + cfg_.put_timeout_ms;
   auto [it, inserted] = groups_.emplace(g.id, std::move(g));
-  became_complete(it->second, out);
+  if (const butter_status st = became_complete(it->second, why, out); st != BUTTER_OK) {
+    budget_.release(cost);
+    groups_.erase(it);
+    return st;
+  }
   out.events.push_back(Event{EventKind::ViewChanged, 0, BUTTER_OK, it->first, 0, {}, {}});
   if (cfg_.repair) repair(it->second, now, out);
   check_put(it->second, now, out);
@@ -140,7 +151,7 @@ bool Engine::restore(const Hash& id, std::span<const std::uint8_t> manifest,
     }
   }
   const std::uint64_t cost = m->size + manifest.size();
-  if (!budget_.reserve(cost, why)) return false;
+  budget_.charge(cost);
   Group g;
   g.id = id;
   g.manifest = std::move(*m);
@@ -346,7 +357,11 @@ void Engine::check_put(Group& g, std::uint64_t now, Output& out) {
   }
 }
 
-void Engine::became_complete(Group& g, Output& out) {
+butter_status Engine::became_complete(Group& g, std::string& why, Output& out) {
+  if (const butter_status st = env_.store_durably(g.id, g.manifest_bytes, g.data.blocks, g.view, why); st != BUTTER_OK) {
+    ++stats_.store_failures;
+    return st;
+  }
   g.complete = true;
   g.complete_members.insert(self_);
   ++stats_.stored;
@@ -356,6 +371,18 @@ void Engine::became_complete(Group& g, Output& out) {
   h.object = g.id;
   h.number = g.view.version;
   for (const auto& m : g.view.members) send(out, m.id, h);
+  return BUTTER_OK;
+}
+
+void Engine::cannot_keep(Group& g, butter_status st, const std::string& why, Output& out) {
+  Message ack;
+  ack.type = MsgType::RecruitAck;
+  ack.object = g.id;
+  ack.number = g.view.version;
+  ack.status = st;
+  ack.reason = why.substr(0, 1024);
+  for (const auto& m : g.view.members) send(out, m.id, ack);
+  drop(g.id, out);
 }
 
 void Engine::adopt(Group& g, const View& v, std::uint64_t now, Output& out) {

@@ -58,6 +58,17 @@ class Env {
   // Up to k hosts to recruit from (the known-host service), self excluded.
   virtual std::vector<Candidate> candidates(std::size_t k) = 0;
   virtual std::uint64_t random() = 0;
+  // Writes a copy this node now holds whole to durable storage, before the engine counts it as
+  // held: only after OK does the node say so (a put's result, HAVE, the complete flag in its
+  // heartbeats). An error (BUTTER_E_NOMEM: disk full) leaves the engine not holding it: a put
+  // fails with that status, a recruit tells the group it cannot keep the copy. The default, for
+  // nodes without persistence (simulations, tests), keeps everything in memory only.
+  virtual butter_status store_durably(const Hash& id, const std::vector<std::uint8_t>& manifest,
+                                      const std::vector<std::vector<std::uint8_t>>& blocks, const View& view,
+                                      std::string& why) {
+    (void)id, (void)manifest, (void)blocks, (void)view, (void)why;
+    return BUTTER_OK;
+  }
 };
 
 struct Send {
@@ -92,6 +103,7 @@ struct Stats {
   std::uint64_t recruits_declined = 0; // recruits this node declined (budget)
   std::uint64_t views_adopted = 0, dropped = 0, stored = 0;
   std::uint64_t groups_merged = 0;     // disjoint groups of one object joined into one view here
+  std::uint64_t store_failures = 0;    // copies store_durably refused (so not held)
   std::array<std::uint64_t, kMsgTypes> sent{}, received{};
 };
 
@@ -113,7 +125,8 @@ class Engine {
   void set_endpoints(std::vector<std::string> eps) { endpoints_ = std::move(eps); }
 
   // Stores `data` and starts its group. The id is known at once. Errors are returned (no event):
-  // BUTTER_E_NOMEM beyond the budget, BUTTER_E_INVALID for bad keywords. On OK one PutDone
+  // BUTTER_E_NOMEM beyond the budget, BUTTER_E_INVALID for bad keywords, and whatever
+  // Env::store_durably returned when the local copy could not be written. On OK one PutDone
   // event follows, when r members hold it or at put_timeout_ms with the replicas reached.
   butter_status put(std::uint64_t ticket, std::span<const std::uint8_t> data, const std::vector<std::string>& keywords,
                     std::uint64_t now, Hash& id_out, std::string& why, Output& out);
@@ -129,7 +142,9 @@ class Engine {
   void tick(std::uint64_t now, Output& out);
 
   // A stored object coming back from disk: verified (manifest against the id, every block)
-  // and charged to the budget. False with `why` when refused.
+  // and charged to the budget even beyond its capacity (data on disk is never refused for
+  // space: the budget then has nothing free, so new puts and recruits are refused until usage
+  // falls under it). False with `why` when refused (verification failed, already held).
   bool restore(const Hash& id, std::span<const std::uint8_t> manifest, const std::vector<std::vector<std::uint8_t>>& blocks,
                const View& view, std::uint64_t now, std::string& why);
 
@@ -210,7 +225,12 @@ class Engine {
   void heartbeat_round(std::uint64_t now, Output& out);
   void repair(Group& g, std::uint64_t now, Output& out);
   void check_put(Group& g, std::uint64_t now, Output& out);
-  void became_complete(Group& g, Output& out);
+  // Stores the complete copy (Env::store_durably), then counts it as held: Stored event, HAVE to
+  // the members. On an error nothing changes and the status is returned.
+  butter_status became_complete(Group& g, std::string& why, Output& out);
+  // A recruit that fetched every block but could not store them: tells the members (a failing
+  // RECRUIT_ACK, so the leader replaces it at once) and drops the group.
+  void cannot_keep(Group& g, butter_status st, const std::string& why, Output& out);
   // Issues fetches up to the window; false when some missing block has no source left.
   bool pump(Transfer& t, const Manifest& m, const Hash& object, const std::vector<Hash>& sources, std::uint64_t now,
             Output& out);

@@ -220,7 +220,7 @@ void Engine::on_recruit(const Hash& from, Message& m, std::uint64_t now, Output&
   Group& gr = it->second;
   gr.complete_members.insert(from);  // the leader recruits only with a source; it is the likely one
   if (n == 0) {
-    became_complete(gr, out);
+    if (const butter_status st = became_complete(gr, why, out); st != BUTTER_OK) cannot_keep(gr, st, why, out);
   } else {
     pump(gr.data, gr.manifest, gr.id, group_sources(gr), now, out);
   }
@@ -230,7 +230,18 @@ void Engine::on_recruit_ack(const Hash& from, const Message& m, std::uint64_t no
   Group* g = group(m.object);
   if (!g) return;
   auto it = g->recruited.find(from);
-  if (it == g->recruited.end()) return;  // not ours, or already timed out
+  if (it == g->recruited.end()) {
+    // A member that accepted, fetched, and then could not store the copy (its disk is full) says
+    // so with a late failing ack: it holds nothing, so the leader replaces it now rather than
+    // after complete_timeout_ms. Only the sender's own membership is affected.
+    if (m.status != BUTTER_OK && from != self_ && g->view.contains(from) && !g->complete_members.count(from)) {
+      ++stats_.recruit_refused;
+      g->refused.insert(from);
+      cooldown_[from] = now + cfg_.refuse_cooldown_ms;
+      g->next_repair = now;
+    }
+    return;  // otherwise: not ours, or already timed out
+  }
   g->recruited.erase(it);
   g->heard[from] = now;
   if (m.status != BUTTER_OK) {
@@ -261,7 +272,8 @@ void Engine::on_block(const Hash& from, Message& m, std::uint64_t now, Output& o
     if (g->data.fetching.count(m.index)) {
       if (accept_block(g->data, g->manifest, from, m)) {
         if (g->data.have_count == g->manifest.blocks.size()) {
-          became_complete(*g, out);
+          std::string why;
+          if (const butter_status st = became_complete(*g, why, out); st != BUTTER_OK) cannot_keep(*g, st, why, out);
           return;
         }
       }

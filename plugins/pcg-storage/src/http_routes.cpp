@@ -1,7 +1,8 @@
 // HTTP routes for humans and tests:
 //   GET  /storage          what this node holds (JSON), with each group's view
 //   POST /storage          stores the body; ?keywords=a,b  ?wait=0 answers with the id at once
-//                          (201 {"id","replicas","message"}; 507 beyond the budget; 400 bad input)
+//                          (201 {"id","replicas","message"} once stored on this node's disk;
+//                          507 beyond the budget or disk full; 500 disk write failed; 400 bad input)
 //   GET  /storage/<id>     the object's bytes (verified), from here or from its group
 //                          (404 nobody reachable holds it, 504 timeout, 400 bad id)
 #include "pcg_plugin.hpp"
@@ -13,7 +14,12 @@ std::string PcgStorage::list_json() const {
   std::string s = "{\"node\":\"" + to_hex(self_) + "\",\"replicas\":" + std::to_string(cfg_.r) +
                   ",\"used_bytes\":" + std::to_string(engine_->budget().used()) +
                   ",\"capacity_bytes\":" + std::to_string(engine_->budget().capacity()) +
-                  ",\"groups_below_r\":" + std::to_string(engine_->groups_below_r()) + ",\"objects\":[";
+                  ",\"over_capacity\":" + (engine_->budget().over_capacity() ? "true" : "false") +
+                  ",\"groups_below_r\":" + std::to_string(engine_->groups_below_r()) +
+                  ",\"persistence\":{\"enabled\":" + (db_.is_open() ? "true" : "false") +
+                  ",\"restored\":" + std::to_string(disk_.restored) + ",\"quarantined\":" +
+                  std::to_string(disk_.quarantined) + ",\"write_failures\":" + std::to_string(disk_.write_failures) +
+                  ",\"renamed_corrupt_file\":" + butter::json_string(disk_.renamed_corrupt_file) + "},\"objects\":[";
   bool first = true;
   for (const auto& o : engine_->list()) {
     s += first ? "" : ",";
@@ -51,7 +57,8 @@ void PcgStorage::add_routes() {
     const butter_status st = put(who, req.body_bytes(), std::move(keywords), id, why);
     butter::HttpResponse& answer = wait ? *who.http : res;  // still ours unless the put is pending
     if (st != BUTTER_OK) {
-      answer.status(st == BUTTER_E_NOMEM ? 507 : 400).text(std::string(status_name(st)) + ": " + why + "\n");
+      // 507 when out of room (budget or disk), 400 for bad input, 500 for a failed disk write.
+      answer.status(st == BUTTER_E_NOMEM ? 507 : st == BUTTER_E_INVALID ? 400 : 500).text(std::string(status_name(st)) + ": " + why + "\n");
       return;
     }
     if (!wait) res.status(202).json("{\"id\":\"" + id + "\"}");

@@ -85,7 +85,12 @@ void PcgStorage::init() {
     std::filesystem::create_directories(dir, ec);
     const std::string path = (std::filesystem::path(dir) / "pcg.sqlite").string();
     std::string why;
-    if (!db_.open(path, why)) throw butter::Error(BUTTER_E_INVALID, "cannot open " + path + ": " + why);
+    if (!db_.open(path, why, &disk_.renamed_corrupt_file))
+      throw butter::Error(BUTTER_E_INVALID, "cannot open " + path + ": " + why);
+    if (!disk_.renamed_corrupt_file.empty())
+      log().error("pcg-storage: {} was not a readable database ({}); it was renamed to {} and an empty one started. "
+                  "Objects it held are not served by this node until recovered from that file or from their groups",
+                  path, why, disk_.renamed_corrupt_file);
   }
 
   provide(BUTTER_IFACE_STORAGE, storage_vtable());
@@ -102,6 +107,10 @@ void PcgStorage::init() {
   metrics().describe("pcg_bad_blocks_total", "blocks refused because their hash did not match");
   metrics().describe("pcg_non_member_messages_total", "group messages refused because the sender is not a member");
   metrics().describe("pcg_groups_merged_total", "groups of one object, repaired apart across a partition, joined here");
+  metrics().describe("pcg_disk_write_failures_total", "copies not stored because the disk write failed (not acknowledged)");
+  metrics().describe("pcg_quarantined_objects", "persisted objects not loaded at start (unreadable, bad hash); kept on disk");
+  metrics().describe("pcg_restored_objects", "persisted objects loaded at start");
+  metrics().describe("pcg_over_capacity", "1 when held data exceeds capacity_bytes (new data refused until it falls)");
   log().info("pcg-storage: r={} heartbeat={}ms capacity={} bytes persistence={}", cfg_.r, cfg_.heartbeat_ms, capacity,
              persist_ ? "on" : "off");
 }
@@ -125,22 +134,37 @@ void PcgStorage::stop() {
 
 void PcgStorage::restore_from_disk() {
   if (!db_.is_open()) return;
-  std::vector<std::string> problems;
-  auto stored = db_.load_all(problems);
-  for (const auto& p : problems) log().warn("persisted object skipped: {}", p);
-  std::size_t ok = 0;
-  for (auto& s : stored) {
-    std::string why;
-    if (engine_->restore(s.id, s.manifest, s.blocks, s.view, now_ms(), why)) {
-      ++ok;
-      if (events().available()) events().publish(BUTTER_STORAGE_TOPIC_STORED, to_hex(s.id));
-    } else {
-      log().warn("persisted object {} refused: {}", to_hex(s.id).substr(0, 8), why);
-      std::string ignored;
-      db_.remove(s.id, ignored);
-    }
+  const RestoreReport r = restore_all(db_, *engine_, now_ms());
+  for (const auto& id : r.restored_ids)
+    if (events().available()) events().publish(BUTTER_STORAGE_TOPIC_STORED, to_hex(id));
+  for (const auto& q : r.quarantined) log().error("persisted object {} quarantined (kept on disk): {}", q.id.substr(0, 16), q.reason);
+  disk_.restored = r.restored;
+  disk_.quarantined = r.quarantined.size();
+  if (r.restored || !r.quarantined.empty())
+    log().info("restored {} of {} persisted objects, {} quarantined{}", r.restored, r.restored + r.quarantined.size(),
+               r.quarantined.size(), r.marks_failed ? " (" + std::to_string(r.marks_failed) + " marks not written)" : "");
+  if (r.over_capacity_bytes)
+    log().warn("stored data exceeds capacity_bytes by {} bytes: all of it is kept and served, new data is refused "
+               "until usage falls under {} bytes", r.over_capacity_bytes, engine_->budget().capacity());
+}
+
+butter_status PcgStorage::store_durably(const Hash& id, const std::vector<std::uint8_t>& manifest,
+                                        const std::vector<std::vector<std::uint8_t>>& blocks, const View& view,
+                                        std::string& why) {
+  if (!db_.is_open()) return BUTTER_OK;
+  const butter_status st = db_.save_object(id, manifest, blocks, view, why);
+  if (st == BUTTER_OK) return st;
+  ++disk_.write_failures;
+  why = "not stored: " + why;
+  // A full disk refuses every put and recruit: one line per 5 s with the count, not one each.
+  ++disk_.failures_since_log;
+  if (disk_.last_failure_log_ms == 0 || now_ms() >= disk_.last_failure_log_ms + 5000) {
+    log().warn("cannot persist {}: {} ({} write failures in this interval)", to_hex(id).substr(0, 8), why,
+               disk_.failures_since_log);
+    disk_.last_failure_log_ms = std::max<std::uint64_t>(1, now_ms());
+    disk_.failures_since_log = 0;
   }
-  if (!stored.empty()) log().info("restored {} of {} persisted objects", ok, stored.size());
+  return st;
 }
 
 // --- engine I/O ---------------------------------------------------------------------------------
@@ -183,11 +207,7 @@ void PcgStorage::process(Output& out) {
 void PcgStorage::deliver(Event& e) {
   switch (e.kind) {
     case EventKind::Stored: {
-      std::string why;
-      const auto* blocks = engine_->blocks_of(e.object);
-      const auto* view = engine_->view_of(e.object);
-      if (db_.is_open() && blocks && view && !db_.save_object(e.object, *engine_->manifest_of(e.object), *blocks, *view, why))
-        log().warn("cannot persist {}: {}", to_hex(e.object).substr(0, 8), why);
+      // Already on disk: the engine reports Stored only after store_durably succeeded.
       if (events().available()) events().publish(BUTTER_STORAGE_TOPIC_STORED, to_hex(e.object));
       return;
     }
@@ -386,6 +406,7 @@ void PcgStorage::sync_metrics() {
   bump("pcg_recruit_refused_total", s.recruit_refused, reported_.recruit_refused);
   bump("pcg_recruits_declined_total", s.recruits_declined, reported_.recruits_declined);
   bump("pcg_send_failures_total", send_failures_, reported_send_failures_);
+  bump("pcg_disk_write_failures_total", disk_.write_failures, disk_.reported_write_failures);
   std::uint64_t sent = 0, before = 0;
   for (std::size_t i = 0; i < s.sent.size(); ++i) {
     sent += s.sent[i];
@@ -396,6 +417,9 @@ void PcgStorage::sync_metrics() {
   metrics().gauge("pcg_bytes_stored").set(static_cast<double>(engine_->budget().used()));
   metrics().gauge("pcg_capacity_bytes").set(static_cast<double>(engine_->budget().capacity()));
   metrics().gauge("pcg_groups").set(static_cast<double>(engine_->group_count()));
+  metrics().gauge("pcg_quarantined_objects").set(static_cast<double>(disk_.quarantined));
+  metrics().gauge("pcg_restored_objects").set(static_cast<double>(disk_.restored));
+  metrics().gauge("pcg_over_capacity").set(engine_->budget().over_capacity() ? 1.0 : 0.0);
   metrics().gauge("pcg_groups_below_r").set(static_cast<double>(engine_->groups_below_r()));
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 #include "engine.hpp"
 #include "persist.hpp"
+#include "restore.hpp"
 
 #include <butter/iface/peers.h>
 #include <butter/iface/search.h>
@@ -34,6 +35,10 @@ class PcgStorage : public butter::Plugin, public Env {
   // Env
   std::vector<Candidate> candidates(std::size_t k) override;
   std::uint64_t random() override { return rng_(); }
+  // The SQLite write (persist.hpp) of a copy the engine is about to count as held.
+  butter_status store_durably(const Hash& id, const std::vector<std::uint8_t>& manifest,
+                              const std::vector<std::vector<std::uint8_t>>& blocks, const View& view,
+                              std::string& why) override;
 
   // Who gets a put's or get's result: an events topic and the caller's ticket, or an HTTP answer.
   struct Pending {
@@ -80,6 +85,14 @@ class PcgStorage : public butter::Plugin, public Env {
   std::map<std::uint64_t, std::uint32_t> search_hits_;  // get ticket -> hits so far
   std::map<Hash, std::string> addressed_;                // node -> endpoints given to the host
   butter::Timer tick_timer_;
+  // Persistence as /storage and /metrics show it: what the last start restored and quarantined,
+  // where a file that was not a database went, writes that failed since.
+  struct DiskState {
+    std::size_t restored = 0, quarantined = 0;
+    std::string renamed_corrupt_file;
+    std::uint64_t write_failures = 0, reported_write_failures = 0;
+    std::uint64_t last_failure_log_ms = 0, failures_since_log = 0;
+  } disk_;
   Stats reported_;
   std::uint64_t send_failures_ = 0, reported_send_failures_ = 0;
 };

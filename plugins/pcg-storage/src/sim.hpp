@@ -59,6 +59,8 @@ class SimCluster {
   std::uint64_t now() const { return now_; }
   std::mt19937_64& rng() { return rng_; }
 
+  void set_disk_full(std::size_t i, bool full) { nodes_[i]->disk_full = full; }
+
   // The node stops at once: no more ticks, messages to it are lost (kill -9, no goodbye).
   void kill(std::size_t i) {
     nodes_[i]->alive = false;
@@ -117,6 +119,14 @@ class SimCluster {
     std::unique_ptr<Engine> engine;
     std::vector<Candidate> candidates(std::size_t k) override { return cluster->sample(index, k); }
     std::uint64_t random() override { return rng(); }
+    // A node whose disk is full: every copy it completes fails to store (tests).
+    bool disk_full = false;
+    butter_status store_durably(const Hash&, const std::vector<std::uint8_t>&, const std::vector<std::vector<std::uint8_t>>&,
+                                const View&, std::string& why) override {
+      if (!disk_full) return BUTTER_OK;
+      why = "disk full: database or disk is full";
+      return BUTTER_E_NOMEM;
+    }
   };
   struct Item {
     std::uint64_t at;

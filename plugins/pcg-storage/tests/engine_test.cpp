@@ -356,3 +356,56 @@ TEST_CASE("an object stored and restored keeps its group view") {
   CHECK(why.find("does not match") != std::string::npos);
   CHECK(other.budget().used() == 0);
 }
+
+TEST_CASE("a put whose local copy cannot be written to disk fails and the node does not claim it") {
+  SimCluster sim({.nodes = 4, .cfg = test_config()});
+  sim.set_disk_full(0, true);
+  Hash id{};
+  std::string why;
+  Output out;
+  CHECK(sim.engine(0).put(1, bytes_of(3000, 11), {}, 0, id, why, out) == BUTTER_E_NOMEM);
+  CHECK(why.find("disk full") != std::string::npos);
+  CHECK(out.events.empty());  // no PutDone, no Stored
+  CHECK(out.sends.empty());   // no recruits for a copy that does not exist
+  CHECK_FALSE(sim.engine(0).holds(id));
+  CHECK(sim.engine(0).group_count() == 0);
+  CHECK(sim.engine(0).budget().used() == 0);
+  CHECK(sim.engine(0).stats().store_failures == 1);
+  sim.set_disk_full(0, false);
+  CHECK(sim.engine(0).put(2, bytes_of(3000, 11), {}, 0, id, why, out) == BUTTER_OK);
+  CHECK(sim.engine(0).holds(id));
+}
+
+TEST_CASE("a recruit that cannot write its copy to disk is never counted as a replica and is replaced") {
+  // Nodes 1..5 have full disks: they accept recruits, fetch every block, fail to store them.
+  SimCluster sim({.nodes = 9, .cfg = test_config()});
+  for (std::size_t i = 1; i <= 5; ++i) sim.set_disk_full(i, true);
+  auto data = bytes_of(8000, 12);
+  Hash id = put_on(sim, 0, data, 5);
+  std::uint64_t max_replicas = 0;
+  bool acknowledged_full = false;
+  for (std::uint64_t t = 100; t <= 8000; t += 100) {
+    sim.run_until(t);
+    for (auto& [n, e] : sim.take_events()) {
+      if (e.kind == EventKind::PutDone && e.ticket == 5) {
+        max_replicas = std::max<std::uint64_t>(max_replicas, e.replicas);
+        acknowledged_full = e.replicas == 3;
+        // Every member the put counted really holds the object, on a node whose disk took it.
+        CHECK(holders(sim, id).size() >= e.replicas);
+      }
+      if (e.kind == EventKind::Stored) CHECK((n == 0 || n >= 6));
+    }
+  }
+  auto h = holders(sim, id);
+  CHECK(h.size() == 3);
+  for (auto i : h) CHECK((i == 0 || i >= 6));
+  for (std::size_t i = 1; i <= 5; ++i) {
+    CHECK_FALSE(sim.engine(i).holds(id));
+    CHECK(sim.engine(i).budget().used() == 0);
+  }
+  std::uint64_t failures = 0;
+  for (std::size_t i = 1; i <= 5; ++i) failures += sim.engine(i).stats().store_failures;
+  CHECK(failures > 0);  // some recruit did hit a full disk (else this test proves nothing)
+  CHECK(acknowledged_full);
+  CHECK(max_replicas == 3);
+}
