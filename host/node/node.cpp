@@ -180,6 +180,11 @@ Error Node::start_on_strand() {
   // Half the node's budget for what peers make the transport hold (queues, partial frames); the
   // rest is the plugins' (storage caches, tables).
   topts.memory_limit = static_cast<std::size_t>(spec.memory_budget / 2);
+  if (topts.memory_limit / 2 < 2 * topts.max_frame_bytes)
+    spdlog::warn("[{}] memory_budget {} leaves {} bytes for partly received frames, less than two frames of "
+                 "max_frame_bytes ({}): concurrent large frames will be refused; raise memory_budget or lower "
+                 "max_frame_bytes",
+                 spec.name, spec.memory_budget, topts.memory_limit / 2, topts.max_frame_bytes);
   TransportHandlers handlers;
   std::weak_ptr<NodeCore> weak = core_;
   handlers.on_message = [weak](const NodeId& from, const std::string& protocol, std::span<const std::uint8_t> payload) {

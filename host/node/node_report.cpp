@@ -55,7 +55,8 @@ nlohmann::json NodeCore::status_json() const {
                       {"backpressure_rejections", st.backpressure_rejections},
                       {"frame_timeouts", st.frame_timeouts},
                       {"memory_refusals", st.memory_refusals},
-                      {"memory_closes", st.memory_closes}};
+                      {"memory_closes", st.memory_closes},
+                      {"stalled_closes", st.stalled_closes}};
     auto use = transport->usage();
     j["transport"]["memory"] = {{"limit_bytes", use.memory_limit},
                                 {"queued_out_bytes", use.queued_out_bytes},
@@ -127,6 +128,7 @@ std::string NodeCore::metrics_text() const {
     series("transport_frame_timeouts_total", "counter", static_cast<double>(st.frame_timeouts));
     series("transport_memory_refusals_total", "counter", static_cast<double>(st.memory_refusals));
     series("transport_memory_closes_total", "counter", static_cast<double>(st.memory_closes));
+    series("transport_stalled_closes_total", "counter", static_cast<double>(st.stalled_closes));
     auto use = transport->usage();
     series("transport_memory_limit_bytes", "gauge", static_cast<double>(use.memory_limit));
     series("transport_queued_out_bytes", "gauge", static_cast<double>(use.queued_out_bytes));

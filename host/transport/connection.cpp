@@ -91,7 +91,11 @@ Error Connection::enqueue(FrameType type, std::uint64_t request_id, std::int32_t
     return Error::make(BUTTER_E_AGAIN, "outgoing queue to " + remote_address() + " is full (" +
                                            std::to_string(queued_bytes_) + " bytes queued)");
   }
-  if (memory_ && !memory_->out_has_room(size) && (queued_bytes_ > 0 || size > kAlwaysQueuedBytes)) {
+  if (memory_ && !memory_->out_has_room(size) && queued_bytes_ + size > kAlwaysQueuedBytes) {
+    if (owner_) owner_->connection_out_pressure(*this, size);
+    if (closed_) return Error::make(BUTTER_E_UNAVAILABLE, "connection closed");
+  }
+  if (memory_ && !memory_->out_has_room(size) && queued_bytes_ + size > kAlwaysQueuedBytes) {
     if (stats_) ++stats_->memory_refusals;
     return Error::make(BUTTER_E_AGAIN, "the transport's memory for outgoing frames is in use (" +
                                            std::to_string(memory_->out) + " of " +
@@ -100,6 +104,7 @@ Error Connection::enqueue(FrameType type, std::uint64_t request_id, std::int32_t
   Outgoing o;
   o.head = encode_frame_head(type, request_id, status, protocol, payload.size());
   o.payload.assign(payload.begin(), payload.end());  // the one copy: the caller's span is borrowed
+  if (queued_bytes_ == 0) write_progress_ = std::chrono::steady_clock::now();
   queue_.push_back(std::move(o));
   queued_bytes_ += size;
   if (memory_) memory_->out += size;
@@ -131,6 +136,7 @@ void Connection::on_written(const std::string& error, std::size_t frames) {
   if (closed_) return;
   if (!error.empty()) return close("write failed: " + error);
   touch();
+  write_progress_ = last_activity_;
   for (std::size_t i = 0; i < frames && !queue_.empty(); ++i) {
     auto& o = queue_.front();
     std::size_t size = o.head.size() + o.payload.size();
@@ -151,6 +157,7 @@ void Connection::on_data(std::span<const std::uint8_t> bytes) {
   if (closed_) return;
   auto self = shared_from_this();  // the owner may drop its reference from inside a callback
   touch();
+  last_received_ = last_activity_;
   if (stats_) stats_->bytes_in += bytes.size();
   decoder_.feed(bytes);
   FrameView f;

@@ -47,6 +47,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // Partial frames of all connections hold more than TransportMemory::in_limit(), after bytes
     // arrived on `c`: the owner closes connections until they do not.
     virtual void connection_memory_pressure(Connection& c) = 0;
+    // Outgoing queues of all connections hold TransportMemory::out_limit() and `c` wants to queue
+    // `bytes` more: the owner may close other connections whose peers stopped reading (never `c`).
+    virtual void connection_out_pressure(Connection& c, std::size_t bytes) = 0;
   };
 
   struct Security {
@@ -78,8 +81,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Queues a frame (copying the payload once). BUTTER_E_AGAIN over the byte bound (a frame is
   // always accepted into an empty queue, so any frame under max_frame_bytes can go eventually),
-  // or when the transport's memory for outgoing frames is used up (then an empty queue still
-  // takes a frame of up to kAlwaysQueuedBytes, so that small answers are never starved),
+  // or when the transport's memory for outgoing frames is used up and peers that stopped reading
+  // cannot be closed to make room (a queue under kAlwaysQueuedBytes still takes a frame that
+  // keeps it under, so that small answers are never starved by others' full queues),
   // BUTTER_E_INVALID for a frame that may not be sent, BUTTER_E_UNAVAILABLE once closed.
   Error enqueue(FrameType type, std::uint64_t request_id, std::int32_t status, std::string_view protocol,
                 std::span<const std::uint8_t> payload);
@@ -100,12 +104,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // When the connection object was made, and when a frame last moved either way (connection manager).
   std::chrono::steady_clock::time_point opened_at() const { return opened_at_; }
   std::chrono::steady_clock::time_point last_activity() const { return last_activity_; }
+  // When the peer last sent anything (what this node writes to it does not count): a peer that
+  // connected and went silent is quiet however much this node's plugins talk to it.
+  std::chrono::steady_clock::time_point last_received() const { return last_received_; }
   // Bytes held for a partly received frame (decoder capacity), and when that frame began (none
   // when no partial frame is buffered).
   std::size_t partial_in_bytes() const { return in_accounted_; }
   std::optional<std::chrono::steady_clock::time_point> partial_frame_started() const { return frame_started_; }
 
-  static constexpr std::size_t kAlwaysQueuedBytes = 64 * 1024;
+  static constexpr std::size_t kAlwaysQueuedBytes = 16 * 1024;
+  // Since when the queue has waited for the peer to read: the last completed write, or when the
+  // queue last became non-empty (none while the queue is empty).
+  std::optional<std::chrono::steady_clock::time_point> write_waiting_since() const {
+    if (queued_bytes_ == 0) return std::nullopt;
+    return write_progress_;
+  }
 
   // Set by the owner when it dialled a specific node id: a different id in HELLO is refused.
   std::optional<NodeId> expected_id;
@@ -167,6 +180,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<std::chrono::steady_clock::time_point> frame_started_;
   std::chrono::steady_clock::time_point frame_due_{};
   std::size_t in_accounted_ = 0;  // our share of memory_->in
+  std::chrono::steady_clock::time_point write_progress_{};
+  std::chrono::steady_clock::time_point last_received_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_activity_;
   std::chrono::steady_clock::time_point opened_at_ = std::chrono::steady_clock::now();
 };

@@ -114,6 +114,10 @@ struct TransportOptions {
   // partly received frames (over it the connection whose unfinished frame started first is
   // closed, Stats::memory_closes). The node gives it half of [node] memory_budget.
   std::size_t memory_limit = 0;
+  // When the outgoing half is full, a connection whose peer has read nothing of its queue for
+  // write_stall is closed to make room, the one with the most queued first (Stats::stalled_closes):
+  // a peer that never reads cannot hold the memory every other peer's answers need.
+  std::chrono::milliseconds write_stall{2000};
   // A frame once begun must be complete within frame_deadline + its length / frame_min_rate
   // (bytes per second), or the connection closes (Stats::frame_timeouts): a peer cannot hold a
   // partial frame, and its buffer, forever. 0 ms = no deadline.
@@ -265,7 +269,7 @@ class Transport {
     std::uint64_t evicted_for_newcomer = 0;
     // Bounds of TransportOptions: frames not completed in time, sends refused and connections
     // closed because memory_limit was reached.
-    std::uint64_t frame_timeouts = 0, memory_refusals = 0, memory_closes = 0;
+    std::uint64_t frame_timeouts = 0, memory_refusals = 0, memory_closes = 0, stalled_closes = 0;
   };
   Stats stats() const;
 

@@ -66,6 +66,7 @@ class TransportImpl : public Connection::Owner {
   void connection_closed(Connection& c, const std::string& reason) override;
   bool connection_may_idle_close(Connection& c) override;
   void connection_memory_pressure(Connection& c) override;
+  void connection_out_pressure(Connection& c, std::size_t bytes) override;
   Transport::Usage usage() const;
 
  private:

@@ -21,10 +21,11 @@ ConnectionLimits::Refusal TransportImpl::admit_inbound(const std::string& addres
 bool TransportImpl::evict_for_newcomer(const std::string& newcomer) {
   // Candidates: inbound (others chose us; our own dials are our neighbours), up (handshakes have
   // their own per-address bound and deadline), not protected by a plugin, and quiet for a while
-  // (a peer in active use stays; one that connected and went silent goes).
+  // (a peer in active use stays; one that connected and went silent goes, however much this
+  // node's plugins write to it).
   const auto quiet_since = std::chrono::steady_clock::now() - opts_.evict_idle;
   auto evictable = [&](const Connection& c) {
-    return !c.closed() && c.up() && !c.outbound() && c.last_activity() <= quiet_since &&
+    return !c.closed() && c.up() && !c.outbound() && c.last_received() <= quiet_since &&
            !conn_manager_.is_protected(c.peer().id);
   };
   // handshake_address is the remote IP of an inbound TCP connection ("" for a relayed stream).
@@ -38,7 +39,7 @@ bool TransportImpl::evict_for_newcomer(const std::string& newcomer) {
   ConnPtr victim;
   for (const auto& [id, c] : connections_)
     if (evictable(*c) && c->handshake_address == most->first &&
-        (!victim || c->last_activity() < victim->last_activity()))
+        (!victim || c->last_received() < victim->last_received()))
       victim = c;
   ++stats_.evicted_for_newcomer;
   if (auto line = limits_.log_refusal("max_connections (" + std::to_string(opts_.max_connections) +
@@ -64,6 +65,27 @@ void TransportImpl::connection_memory_pressure(Connection&) {
     ++stats_.memory_closes;
     auto why = "the transport's memory for partly received frames is in use (" + std::to_string(memory_.in) + " of " +
                std::to_string(memory_.in_limit()) + " bytes); this connection's unfinished frame began first";
+    spdlog::warn("{} closing connection to {}: {}", log_, victim->remote_address(), why);
+    victim->close(why);
+  }
+}
+
+void TransportImpl::connection_out_pressure(Connection& c, std::size_t bytes) {
+  const auto stalled_before = std::chrono::steady_clock::now() - opts_.write_stall;
+  while (!memory_.out_has_room(bytes)) {
+    ConnPtr victim;
+    for (const auto& [id, other] : connections_) {
+      if (other.get() == &c || other->closed() || other->queued_bytes() <= Connection::kAlwaysQueuedBytes) continue;
+      auto since = other->write_waiting_since();
+      if (!since || *since > stalled_before) continue;  // its peer is reading: a slow link, not a hog
+      if (!victim || other->queued_bytes() > victim->queued_bytes()) victim = other;
+    }
+    if (!victim) return;
+    ++stats_.stalled_closes;
+    auto why = "the transport's memory for outgoing frames is in use (" + std::to_string(memory_.out) + " of " +
+               std::to_string(memory_.out_limit()) + " bytes) and this peer has read nothing of its " +
+               std::to_string(victim->queued_bytes()) + " queued bytes for " +
+               std::to_string(opts_.write_stall.count()) + " ms";
     spdlog::warn("{} closing connection to {}: {}", log_, victim->remote_address(), why);
     victim->close(why);
   }

@@ -17,6 +17,7 @@
 #include <sys/time.h>
 
 #include <array>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -101,7 +102,9 @@ struct RawSecureClient : RawClient {
     f.payload.assign(payload.begin(), payload.end());
     write(sealed(f));
     std::array<std::uint8_t, 4096> buf;
-    for (;;) {
+    // Whatever else the server sends (its plugins' own requests) does not extend the wait.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
       FrameView v;
       for (auto st = decoder.next(v); st != FrameDecoder::Status::kNeedMore; st = decoder.next(v)) {
         if (st == FrameDecoder::Status::kError) return std::nullopt;
@@ -114,6 +117,7 @@ struct RawSecureClient : RawClient {
       if (!ch.feed({buf.data(), n}, wire, plain)) return std::nullopt;
       if (!plain.empty()) decoder.feed(plain);
     }
+    return std::nullopt;
   }
 };
 

@@ -86,7 +86,7 @@ TEST_CASE("a churn of fresh node ids saying HELLO leaves the address book bounde
     REQUIRE(c.ch.established());
     Hello h;
     h.id = c.identity->id();
-    for (int e = 0; e < 8; ++e) h.endpoints.push_back("tcp://198.18.0." + std::to_string(e + 1) + ":" + std::to_string(3000 + i));
+    for (int e = 0; e < 8; ++e) h.endpoints.push_back("tcp://127.0.0." + std::to_string(e + 2) + ":" + std::to_string(3000 + i));
     Frame f;
     f.type = FrameType::kHello;
     f.payload = encode_hello(h);
@@ -231,4 +231,58 @@ TEST_CASE("at max_connections silent inbound peers are evicted for a newcomer an
   }, 10s));
   CHECK(b.stats().evicted_for_newcomer == evicted + 1);
   CHECK(b.on([&] { return b.transport->usage().connections; }) <= 6);
+}
+
+TEST_CASE("when outgoing memory is full a peer that reads nothing is closed and other peers' answers go out",
+          "[transport][bounds]") {
+  IoThread t;
+  const std::string big(64 * 1024, 'r');
+  TestNode b(
+      t.io,
+      [](TransportOptions& o) {
+        o.memory_limit = 2 * 1024 * 1024;  // 1 MiB for outgoing queues
+        o.write_stall = 100ms;
+        // Every request is answered (none shed), so the non-reader's queue stays full once the
+        // kernel's socket buffers are.
+        o.max_inflight_requests_per_connection = 100000;
+      },
+      [&big](TestNode& n, const NodeId&, const std::string&, const std::string&, ReplyToken tok) {
+        (void)n.transport->reply(tok, BUTTER_OK, bytes(big));
+      });
+  RawSecureClient greedy(b.uri);
+  REQUIRE(greedy.ch.established());
+  greedy.hello();
+  REQUIRE(b.wait([&](TestNode& n) { return n.transport->is_connected(greedy.identity->id()); }));
+  // The non-reader keeps asking (as a block fetcher would), a batch at a time once the last one
+  // was handled; an honest peer asks in between. Once the kernel's socket buffers are full the
+  // non-reader's queue stops draining, and after write_stall an honest answer that needs room
+  // closes it. Bounded in rounds and time.
+  TestNode a(t.io);
+  std::uint64_t id = 1;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (b.stats().stalled_closes == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::vector<std::uint8_t> burst;
+    for (int i = 0; i < 50; ++i) {
+      Frame f;
+      f.type = FrameType::kRequest;
+      f.request_id = id++;
+      f.protocol = "/big/1";
+      auto w = greedy.sealed(f);
+      burst.insert(burst.end(), w.begin(), w.end());
+    }
+    try {
+      greedy.write(burst);
+    } catch (const std::exception&) {
+      break;  // closed
+    }
+    REQUIRE(b.wait([&](TestNode& n) { return n.transport->stats().frames_in >= id; }));
+    (void)a.wait_outcome(a.request(b.uri, "/big/1", "x"));
+  }
+  CHECK(b.stats().memory_refusals > 0);
+  CHECK(b.stats().stalled_closes == 1);
+  CHECK(greedy.closed_by_server());
+  auto r = a.wait_outcome(a.request(b.uri, "/big/1", "x"));
+  CHECK(r.status == BUTTER_OK);
+  CHECK(r.payload.size() == big.size());
+  CHECK(usage(b).queued_out_bytes <= 1024 * 1024);
 }
