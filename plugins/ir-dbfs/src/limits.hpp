@@ -27,7 +27,7 @@ struct Limits {
   double prefix_burst = 400;
   std::uint32_t rate_addresses = 4096;  // addresses (and prefixes) the limiter keeps buckets for
   // The message budget (budget.hpp): what one query may cost the network at most.
-  std::uint32_t max_budget = 1024;    // budget of this node's searches; incoming budgets are clamped to it
+  std::uint32_t max_budget = 4096;    // budget of this node's searches; incoming budgets are clamped to it
   std::uint32_t legacy_budget = 64;   // budget of a version-1 QUERY, which carries none
   std::uint32_t max_hit_messages = 32;  // HITS messages relayed for one query at most
 };
