@@ -112,7 +112,7 @@ std::vector<std::string> words(std::string_view text, std::size_t max_words) {
   return out;
 }
 
-std::string encode_version(const Version& v) {
+std::string version_signed_bytes(const Version& v) {
   butter::wire::Writer w;
   w.bytes(kVersionMagic.data(), kVersionMagic.size());
   std::uint8_t pid[16] = {0};
@@ -134,13 +134,22 @@ std::string encode_version(const Version& v) {
   return std::string(b.begin(), b.end());
 }
 
+std::string encode_version(const Version& v) {
+  std::string out = version_signed_bytes(v);
+  out.append(sv(v.signature.data(), v.signature.size()));
+  return out;
+}
+
 std::optional<Version> decode_version(std::string_view bytes, std::string* why) {
   auto fail = [&](std::string r) -> std::optional<Version> {
     if (why) *why = std::move(r);
     return std::nullopt;
   };
   butter::wire::Reader r(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
-  if (r.bytes(kVersionMagic.size()) != kVersionMagic) return fail("not a wiki version");
+  const std::string_view magic = r.bytes(kVersionMagic.size());
+  if (magic == kLegacyVersionMagic)
+    return fail("unsigned legacy version (BWIKIV01): versions must be signed by their author (BWIKIV02)");
+  if (magic != kVersionMagic) return fail("not a wiki version");
   Version v;
   const std::string_view pid = r.bytes(16);
   v.page_id = to_hex(reinterpret_cast<const std::uint8_t*>(pid.data()), pid.size());
@@ -161,8 +170,10 @@ std::optional<Version> decode_version(std::string_view bytes, std::string* why) 
   const std::uint8_t nk = r.u8();
   if (nk > kMaxKeywords) return fail("too many keywords");
   for (std::uint8_t i = 0; i < nk && r.ok(); ++i) v.keywords.emplace_back(r.str16(kMaxKeyword));
+  const std::string_view sig = r.bytes(v.signature.size());
   if (!r.ok()) return fail("truncated or oversized field");
   if (!r.at_end()) return fail("trailing bytes");
+  std::copy(sig.begin(), sig.end(), v.signature.begin());
   if (auto e = check_title(v.title); !e.empty()) return fail(e);
   if (auto e = check_text(v.text); !e.empty()) return fail(e);
   for (const auto& k : v.keywords)
@@ -225,6 +236,18 @@ bool head_is_authentic(const Head& h, const VerifyFn& verify, std::string* why) 
   }
   if (!verify || !verify(h.author, kHeadContext, head_signed_bytes(h), h.signature)) {
     if (why) *why = "bad signature";
+    return false;
+  }
+  return true;
+}
+
+bool version_is_authentic(const Version& v, const VerifyFn& verify, std::string* why) {
+  if (page_id(v.author, v.title) != v.page_id) {
+    if (why) *why = "page id is not the author's page of that title";
+    return false;
+  }
+  if (!verify || !verify(v.author, kVersionContext, version_signed_bytes(v), v.signature)) {
+    if (why) *why = "bad signature: not signed by the author it names";
     return false;
   }
   return true;

@@ -3,6 +3,10 @@
 //
 //   Version — one immutable version of a page (title, text, keywords, author, predecessor), stored
 //             through butter.storage/1, so its id is its hash and every read is verified by it.
+//             Signed by its author (butter.identity/1, context kVersionContext) over every field;
+//             a reader shows a version only if the signature verifies with the author key it
+//             carries AND its page id is that key's page of its title. Unsigned "BWIKIV01"
+//             versions (before the signature) are refused with that reason.
 //   Head    — "page P is now at version V, sequence S", signed by P's author with the node key
 //             (butter.identity/1, context kHeadContext). Heads are stored as objects too, and
 //             found through butter.search/1 by the keyword "wikihead:<page id>". A reader keeps only
@@ -27,7 +31,9 @@
 namespace wiki {
 
 inline constexpr std::string_view kHeadContext = "butter.example.wiki/head";
-inline constexpr std::string_view kVersionMagic = "BWIKIV01";
+inline constexpr std::string_view kVersionContext = "butter.example.wiki/version";
+inline constexpr std::string_view kVersionMagic = "BWIKIV02";        // signed by the author
+inline constexpr std::string_view kLegacyVersionMagic = "BWIKIV01";  // unsigned: refused
 inline constexpr std::string_view kHeadMagic = "BWIKIH01";
 inline constexpr std::size_t kMaxTitle = 200;
 inline constexpr std::size_t kMaxText = 256 * 1024;
@@ -46,6 +52,7 @@ struct Version {
   std::string title;
   std::string text;
   std::vector<std::string> keywords;
+  Sig signature{};          // by `author`, context kVersionContext, over version_signed_bytes()
 };
 
 struct Head {
@@ -75,7 +82,10 @@ std::optional<std::vector<std::string>> parse_keywords(std::string_view text, st
 std::vector<std::string> words(std::string_view text, std::size_t max_words);
 using butter::wire::valid_utf8;  // sdk: butter/wire.hpp
 
+// The bytes a version's signature covers: the magic and every field (everything but the signature).
+std::string version_signed_bytes(const Version& v);
 std::string encode_version(const Version& v);
+// Strict decoding; an unsigned legacy version (BWIKIV01) is refused with a reason saying so.
 std::optional<Version> decode_version(std::string_view bytes, std::string* why = nullptr);
 
 // The bytes a head's signature covers (everything but the signature).
@@ -88,6 +98,9 @@ using VerifyFn = std::function<bool(const Key&, std::string_view, std::string_vi
 // Whether a decoded head may be believed: its page id is its author's and title's, and its
 // signature verifies. `why` says what is wrong.
 bool head_is_authentic(const Head& h, const VerifyFn& verify, std::string* why = nullptr);
+// Whether a decoded version may be shown as its author's: its page id is its author's page of
+// its title, and its signature (context kVersionContext) verifies with its author key.
+bool version_is_authentic(const Version& v, const VerifyFn& verify, std::string* why = nullptr);
 
 // The keywords a version and a head are stored with.
 std::vector<std::string> version_keywords(const Version& v);

@@ -39,6 +39,10 @@ class Wiki : public butter::Plugin {
   // Checks a head object's bytes once per object id; the authentic head, or nullopt (counted as
   // forged or malformed the first time).
   std::optional<Head> check_head_object(const std::string& object_id, std::string_view bytes);
+  // Decodes a version object and checks it is its author's (signature, page id); the version, or
+  // nullopt with `why` (counted as malformed or forged).
+  std::optional<Version> check_version_object(const std::string& object_id, std::string_view bytes, std::string* why);
+  // Only versions that passed check_version_object (or this node's own) are remembered.
   void remember_version(const std::string& id, Version v);
   const Version* cached_version(const std::string& id) const;
   // Reads the heads this node holds (at start, and when storage says it holds a new object).
@@ -78,6 +82,9 @@ class Wiki : public butter::Plugin {
 
   // --- search (wiki_search.cpp) -----------------------------------------------------------------
   struct SearchOp;
+  static void add_candidate(SearchOp& op, const std::string& pid, const std::string& object_id);
+  bool search_match(const SearchOp& op, const std::string& pid, const Version& v) const;
+  void check_candidate(const std::shared_ptr<SearchOp>& op, const std::string& pid, std::size_t i);
   void search_pages(const butter::HttpRequest& req, butter::HttpResponse& res);
   void finish_search(const std::shared_ptr<SearchOp>& op);
 
@@ -106,6 +113,7 @@ class Wiki : public butter::Plugin {
   butter::Counter reads_total_ = metrics().counter("wiki_reads_total");
   butter::Counter searches_total_ = metrics().counter("wiki_searches_total");
   butter::Counter forged_total_ = metrics().counter("wiki_forged_heads_total");
+  butter::Counter forged_versions_total_ = metrics().counter("wiki_forged_versions_total");
   butter::Counter malformed_total_ = metrics().counter("wiki_malformed_total");
   butter::Counter refused_total_ = metrics().counter("wiki_requests_refused_total");
 };

@@ -40,6 +40,8 @@ void Wiki::init() {
   metrics().describe("wiki_reads_total", "Page reads answered");
   metrics().describe("wiki_searches_total", "Searches run");
   metrics().describe("wiki_forged_heads_total", "Head records refused: bad signature or page id not the author's");
+  metrics().describe("wiki_forged_versions_total",
+                     "Version records refused: unsigned, bad signature, or page id not the author's");
   metrics().describe("wiki_malformed_total", "Objects found under wiki keywords that do not decode");
   metrics().describe("wiki_requests_refused_total", "HTTP requests refused (malformed, oversized, unknown)");
 
@@ -105,6 +107,27 @@ std::optional<Head> Wiki::check_head_object(const std::string& object_id, std::s
   if (!authentic) return std::nullopt;
   learn_head(*h);
   return h;
+}
+
+std::optional<Version> Wiki::check_version_object(const std::string& object_id, std::string_view bytes, std::string* why) {
+  std::string reason;
+  auto v = decode_version(bytes, &reason);
+  if (!v) {
+    // An unsigned legacy version decodes no further: it is refused as unauthenticated, not as junk.
+    if (bytes.substr(0, kLegacyVersionMagic.size()) == kLegacyVersionMagic) {
+      forged_versions_total_.add();
+    } else {
+      malformed_total_.add();
+    }
+  } else if (!version_is_authentic(*v, [this](const Key& k, std::string_view c, std::string_view m, const Sig& s) {
+               return verify(k, c, m, s);
+             }, &reason)) {
+    forged_versions_total_.add();
+    log().warn("refused version object {} naming author {}: {}", object_id, key_hex(v->author), reason);
+    v.reset();
+  }
+  if (!v && why) *why = reason;
+  return v;
 }
 
 void Wiki::remember_version(const std::string& id, Version v) {

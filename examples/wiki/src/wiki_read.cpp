@@ -2,12 +2,14 @@
 // highest sequence among those this node can find: heads it already checked, heads held in its
 // local store, and heads found through butter.search/1 under the keyword "wikihead:P". Each head
 // object is fetched through butter.storage/1 (verified by hash) and checked once (signature and
-// page id); the version it names is then fetched and must belong to the same page and author.
+// page id); the version it names is then fetched, must be signed by its author (see records.hpp)
+// and must belong to the same page and author. A version read by id is shown only when signed.
 //
 // GET /wiki/api/page/<page id>            the latest version; answered from what this node knows
 //                                          when it knows the page, refreshed in the background
 // GET /wiki/api/page/<page id>?fresh=1    waits for the search before answering
-// GET /wiki/api/version/<version id>      one version (older ones: follow "predecessor")
+// GET /wiki/api/version/<version id>      one version (older ones: follow "predecessor"); 422 with
+//                                          the reason when it is not an authentic wiki version
 #include "wiki.hpp"
 
 #include <algorithm>
@@ -111,13 +113,13 @@ void Wiki::finish_resolve(const std::shared_ptr<Resolve>& r) {
           return;
         }
         std::string why;
-        auto v = decode_version(got.data, &why);
+        auto v = check_version_object(head.version_id, got.data, &why);
         if (v && (v->page_id != head.page_id || v->author != head.author)) {
           v.reset();
+          malformed_total_.add();
           why = "it belongs to another page or author";
         }
         if (!v) {
-          malformed_total_.add();
           r->res->status(502).text("the latest version is not a valid version of this page: " + why + "\n");
           return;
         }
@@ -149,10 +151,9 @@ void Wiki::get_version(const butter::HttpRequest& req, butter::HttpResponse& res
           return;
         }
         std::string why;
-        auto v = decode_version(got.data, &why);
+        auto v = check_version_object(id, got.data, &why);
         if (!v) {
-          malformed_total_.add();
-          pending->status(422).text("object " + id + " is not a wiki version: " + why + "\n");
+          pending->status(422).text("object " + id + " is not an authentic wiki version: " + why + "\n");
           return;
         }
         remember_version(id, *v);

@@ -1,8 +1,10 @@
 // wiki_search: GET /wiki/api/search?q=words. The query's words (lowercased, 2 bytes or more, at
 // most 6) plus "butter-wiki" are searched as keywords through butter.search/1, and matched
 // against what the local store holds. Hits name versions; each carries the keyword
-// "wikipage:<page id>", so results are grouped by page; a page's title and author come from its
-// known head, else from one of its versions (fetched through butter.storage/1).
+// "wikipage:<page id>", so results are grouped by page. A page is shown only through one of its
+// versions that is authentic (signed by the author it names, see records.hpp) and itself carries
+// every searched word; its title and author come from that version. A forged version under
+// someone's page id, or a genuine one re-stored under other keywords, shows nothing.
 #include "wiki.hpp"
 
 #include <algorithm>
@@ -13,6 +15,8 @@ namespace {
 constexpr std::size_t kMaxQueryBytes = 512;
 constexpr std::size_t kMaxTerms = 6;
 constexpr std::size_t kMaxResults = 20;
+constexpr std::size_t kMaxCandidates = 4;  // versions tried per page before it is dropped
+constexpr std::size_t kMaxPagesSeen = 256;
 constexpr auto kFetchDeadline = std::chrono::seconds(8);
 
 std::string page_of(const std::vector<std::string>& keywords) {
@@ -27,7 +31,7 @@ std::string page_of(const std::vector<std::string>& keywords) {
 struct Wiki::SearchOp {
   std::vector<std::string> terms;
   butter::HttpResponse res;
-  std::map<std::string, std::string> pages;  // page id -> a version object id
+  std::map<std::string, std::vector<std::string>> pages;  // page id -> version object ids (bounded)
   std::map<std::string, std::pair<std::string, std::string>> titles;  // page id -> (title, author hex)
   std::uint32_t hits = 0, messages = 0;
   std::string search_status = "ok";
@@ -35,6 +39,17 @@ struct Wiki::SearchOp {
   bool done = false;
   bool answered = false;
 };
+
+void Wiki::add_candidate(SearchOp& op, const std::string& pid, const std::string& object_id) {
+  if (!is_hex(object_id, 64)) return;
+  auto it = op.pages.find(pid);
+  if (it == op.pages.end()) {
+    if (op.pages.size() >= kMaxPagesSeen) return;
+    it = op.pages.emplace(pid, std::vector<std::string>{}).first;
+  }
+  auto& c = it->second;
+  if (c.size() < kMaxCandidates && std::find(c.begin(), c.end(), object_id) == c.end()) c.push_back(object_id);
+}
 
 void Wiki::search_pages(const butter::HttpRequest& req, butter::HttpResponse& res) {
   const auto q = req.query_param("q");
@@ -55,7 +70,7 @@ void Wiki::search_pages(const butter::HttpRequest& req, butter::HttpResponse& re
     for (const auto& t : all)
       if (std::find(o.keywords.begin(), o.keywords.end(), t) == o.keywords.end()) match = false;
     if (!match) continue;
-    if (auto pid = page_of(o.keywords); !pid.empty()) op->pages.emplace(pid, o.object_id);
+    if (auto pid = page_of(o.keywords); !pid.empty()) add_candidate(*op, pid, o.object_id);
   }
   butter::Query query = butter::Query::keywords(all);
   query.max_results = 64;
@@ -64,42 +79,63 @@ void Wiki::search_pages(const butter::HttpRequest& req, butter::HttpResponse& re
   search().find(
       query,
       [op](const butter::Hit& hit) {
-        if (auto pid = page_of(hit.keywords); !pid.empty()) op->pages.emplace(pid, hit.object_id);
+        if (auto pid = page_of(hit.keywords); !pid.empty()) add_candidate(*op, pid, hit.object_id);
       },
       [this, op](const butter::SearchDone& d) {
         op->hits = d.hits;
         op->messages = d.messages;
         if (!d.ok()) op->search_status = d.status.message();
         op->done = true;
-        // Titles: from known heads, cached versions, or one version per page fetched now.
+        // Each page is shown only through a version that is authentic (signed by the author it
+        // names, page id the author's), of that page, and carrying every searched word itself.
         std::size_t n = 0;
-        for (const auto& [pid, version_id] : op->pages) {
+        for (const auto& [pid, candidates] : op->pages) {
           if (++n > kMaxResults) break;
-          if (auto h = heads_.find(pid); h != heads_.end()) {
-            op->titles[pid] = {h->second.title, key_hex(h->second.author)};
-          } else if (const Version* v = cached_version(version_id)) {
-            op->titles[pid] = {v->title, key_hex(v->author)};
-          } else {
-            ++op->outstanding;
-            storage().get(
-                version_id,
-                [this, op, pid = pid, version_id = version_id](const butter::GetResult& got) {
-                  --op->outstanding;
-                  if (got.ok()) {
-                    if (auto v = decode_version(got.data); v && v->page_id == pid) {
-                      op->titles[pid] = {v->title, key_hex(v->author)};
-                      remember_version(version_id, std::move(*v));
-                    } else {
-                      malformed_total_.add();
-                    }
-                  }
-                  finish_search(op);
-                },
-                kFetchDeadline);
-          }
+          ++op->outstanding;
+          check_candidate(op, pid, 0);
         }
         finish_search(op);
       });
+}
+
+bool Wiki::search_match(const SearchOp& op, const std::string& pid, const Version& v) const {
+  if (v.page_id != pid) return false;
+  const auto kws = version_keywords(v);
+  for (const auto& t : op.terms)
+    if (std::find(kws.begin(), kws.end(), t) == kws.end()) return false;
+  return true;
+}
+
+void Wiki::check_candidate(const std::shared_ptr<SearchOp>& op, const std::string& pid, std::size_t i) {
+  const auto& candidates = op->pages[pid];
+  for (; i < candidates.size(); ++i) {
+    const std::string& version_id = candidates[i];
+    if (const Version* v = cached_version(version_id)) {
+      if (!search_match(*op, pid, *v)) continue;
+      op->titles[pid] = {v->title, key_hex(v->author)};
+      --op->outstanding;
+      return;
+    }
+    storage().get(
+        version_id,
+        [this, op, pid, i, version_id](const butter::GetResult& got) {
+          if (got.ok()) {
+            std::string why;
+            if (auto v = check_version_object(version_id, got.data, &why); v && search_match(*op, pid, *v)) {
+              op->titles[pid] = {v->title, key_hex(v->author)};
+              remember_version(version_id, std::move(*v));
+              --op->outstanding;
+              finish_search(op);
+              return;
+            }
+          }
+          check_candidate(op, pid, i + 1);
+          finish_search(op);
+        },
+        kFetchDeadline);
+    return;
+  }
+  --op->outstanding;  // no authentic version of this page matched: not shown
 }
 
 void Wiki::finish_search(const std::shared_ptr<SearchOp>& op) {

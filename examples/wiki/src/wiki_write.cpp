@@ -72,7 +72,10 @@ void Wiki::post_page(const butter::HttpRequest& req, butter::HttpResponse& res) 
   v.seq = std::max(edit ? known->second.seq + 1 : 1, v.created_unix_ms);
   v.predecessor = !base.empty() ? base : edit ? known->second.version_id : std::string();
 
-  // The version id is known before any network traffic: sign the head at once and put both.
+  // The version is signed by this node (its author) over every field; its id is then known before
+  // any network traffic: sign the head at once and put both.
+  const butter::Signature vsig = identity().sign(kVersionContext, version_signed_bytes(v));
+  std::copy(vsig.begin(), vsig.end(), v.signature.begin());
   const std::string version_bytes = encode_version(v);
   auto op = std::make_shared<WriteOp>();
   op->res = std::move(res);

@@ -1,11 +1,14 @@
 // The wiki's records: versions and heads round-trip; decoding refuses truncated, trailing,
 // oversized and non-UTF-8 input; a head is authentic only when its author signed it and its page
-// id is the author's page of its title (a forged or tampered head is refused). Signatures are real
+// id is the author's page of its title (a forged or tampered head is refused); a version likewise
+// (signed over every field by the author it names, with its own context; unsigned legacy refused). Signatures are real
 // Ed25519 (libsodium) over the same domain-separated bytes as the host's butter.identity/1.
 #include "records.hpp"
 
 #include <catch2/catch.hpp>
 #include <sodium.h>
+
+#include <functional>
 
 namespace {
 
@@ -59,6 +62,7 @@ wiki::Version sample_version(const Signer& a) {
   v.predecessor = std::string(64, 'd');
   v.text = "line one\nline two\twith a tab — and UTF-8";
   v.keywords = {"guide", "butter"};
+  v.signature = a.sign(wiki::kVersionContext, wiki::version_signed_bytes(v));
   return v;
 }
 
@@ -76,6 +80,7 @@ TEST_CASE("a wiki version round-trips and its keywords name the page and the tit
   CHECK(d->title == v.title);
   CHECK(d->text == v.text);
   CHECK(d->keywords == v.keywords);
+  CHECK(d->signature == v.signature);
   auto first = v;
   first.predecessor.clear();
   CHECK(wiki::decode_version(wiki::encode_version(first))->predecessor.empty());
@@ -181,4 +186,104 @@ TEST_CASE("wiki keywords and words are parsed and bounded", "[wiki]") {
   CHECK(wiki::check_title("Home").empty());
   CHECK(wiki::check_text(std::string(wiki::kMaxText + 1, 't')).size() > 0);
   CHECK(wiki::check_text("ok\r\nfine").empty());
+}
+
+TEST_CASE("a wiki version signed by its author is authentic after the round trip", "[wiki]") {
+  Signer a;
+  const auto v = sample_version(a);
+  const std::string bytes = wiki::encode_version(v);
+  CHECK(bytes.substr(0, 8) == "BWIKIV02");
+  CHECK(bytes.size() == wiki::version_signed_bytes(v).size() + 64);
+  const auto d = wiki::decode_version(bytes);
+  REQUIRE(d);
+  std::string why;
+  CHECK(wiki::version_is_authentic(*d, verify, &why));
+  INFO(why);
+  auto first = v;
+  first.predecessor.clear();
+  first.keywords.clear();
+  first.signature = a.sign(wiki::kVersionContext, wiki::version_signed_bytes(first));
+  const auto f = wiki::decode_version(wiki::encode_version(first));
+  REQUIRE(f);
+  CHECK(wiki::version_is_authentic(*f, verify, &why));
+  CHECK(wiki::kVersionContext != wiki::kHeadContext);
+}
+
+TEST_CASE("a forged or tampered wiki version is refused", "[wiki]") {
+  Signer a, mallory;
+  const auto v = sample_version(a);
+  std::string why;
+
+  SECTION("a flipped bit anywhere in the encoded version") {
+    // Every byte after the magic: page id, author, created, seq, predecessor flag and id, title,
+    // text length and text, keyword count and keywords, signature.
+    const std::string bytes = wiki::encode_version(v);
+    std::size_t decoded_but_refused = 0;
+    for (std::size_t i = 8; i < bytes.size(); ++i) {
+      std::string t = bytes;
+      t[i] = static_cast<char>(t[i] ^ 0x01);
+      auto d = wiki::decode_version(t);
+      INFO("byte " << i);
+      if (d) {
+        CHECK_FALSE(wiki::version_is_authentic(*d, verify));
+        ++decoded_but_refused;
+      }
+    }
+    CHECK(decoded_but_refused > bytes.size() / 2);
+  }
+  SECTION("each field changed after signing") {
+    std::vector<std::function<void(wiki::Version&)>> edits = {
+        [](wiki::Version& t) { t.page_id[0] = t.page_id[0] == 'a' ? 'b' : 'a'; },
+        [&](wiki::Version& t) { t.author = mallory.pk; },
+        [](wiki::Version& t) { t.created_unix_ms += 1; },
+        [](wiki::Version& t) { t.seq += 1; },
+        [](wiki::Version& t) { t.predecessor = std::string(64, 'e'); },
+        [](wiki::Version& t) { t.predecessor.clear(); },
+        [](wiki::Version& t) { t.title = "Butter Guidf"; },
+        [](wiki::Version& t) { t.text += "!"; },
+        [](wiki::Version& t) { t.keywords.push_back("evil"); },
+        [](wiki::Version& t) { t.keywords[0] = "guidf"; },
+    };
+    for (std::size_t i = 0; i < edits.size(); ++i) {
+      auto t = v;
+      edits[i](t);
+      INFO("edit " << i);
+      auto d = wiki::decode_version(wiki::encode_version(t));
+      REQUIRE(d);
+      CHECK_FALSE(wiki::version_is_authentic(*d, verify, &why));
+    }
+  }
+  SECTION("signed by another key in the author's name") {
+    auto f = v;
+    f.text = "forged text";
+    f.signature = mallory.sign(wiki::kVersionContext, wiki::version_signed_bytes(f));
+    CHECK_FALSE(wiki::version_is_authentic(*wiki::decode_version(wiki::encode_version(f)), verify, &why));
+    CHECK(why == "bad signature: not signed by the author it names");
+  }
+  SECTION("an author field naming someone else than the page's author") {
+    auto f = v;
+    f.author = mallory.pk;  // the page id stays the author's page
+    f.signature = mallory.sign(wiki::kVersionContext, wiki::version_signed_bytes(f));
+    CHECK_FALSE(wiki::version_is_authentic(f, verify, &why));
+    CHECK(why == "page id is not the author's page of that title");
+  }
+  SECTION("a signature made under the head's context or another one") {
+    auto f = v;
+    f.signature = a.sign(wiki::kHeadContext, wiki::version_signed_bytes(f));
+    CHECK_FALSE(wiki::version_is_authentic(f, verify, &why));
+    f.signature = a.sign("butter.example.other/1", wiki::version_signed_bytes(f));
+    CHECK_FALSE(wiki::version_is_authentic(f, verify, &why));
+    f.signature = wiki::Sig{};
+    CHECK_FALSE(wiki::version_is_authentic(f, verify, &why));
+  }
+  SECTION("an unsigned legacy version (BWIKIV01) is refused with that reason") {
+    const std::string legacy = "BWIKIV01" + wiki::version_signed_bytes(v).substr(8);
+    CHECK_FALSE(wiki::decode_version(legacy, &why));
+    CHECK_THAT(why, Catch::Contains("unsigned legacy version"));
+    CHECK_FALSE(wiki::decode_version(legacy + std::string(64, '\0')));
+  }
+  SECTION("a version without its signature does not decode") {
+    const std::string bytes = wiki::encode_version(v);
+    CHECK_FALSE(wiki::decode_version(bytes.substr(0, bytes.size() - 64), &why));
+  }
 }

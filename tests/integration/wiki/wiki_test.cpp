@@ -1,7 +1,9 @@
 // The wiki dapp on real nodes over loopback, with the real storage (pcg-storage) and search
 // (ir-dbfs) plugins: a page created on A is found and read on B, an edit links its predecessor,
-// B still reads the page once A is gone, a forged or tampered head is refused and counted, and
-// each HTTP route answers and refuses oversized and malformed input.
+// B still reads the page once A is gone, a forged or tampered head is refused and counted, a
+// version forged in A's name (another key's signature, or none) is never shown as A's, and each
+// HTTP route answers and refuses oversized and malformed input.
+#include "records.hpp"
 #include "support/http_client.hpp"
 #include "support/test_node.hpp"
 
@@ -9,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include <regex>
+
+#include <sodium.h>
 
 using namespace butter;
 using namespace butter::test;
@@ -87,6 +91,43 @@ bool holds(const std::string& base, const std::string& object_id) {
   for (const auto& o : j["objects"])
     if (o["id"] == object_id) return true;
   return false;
+}
+
+// An attacker's Ed25519 key: it signs what it likes, in the same framing as butter.identity/1.
+struct Mallory {
+  wiki::Key pk{};
+  std::array<std::uint8_t, crypto_sign_SECRETKEYBYTES> sk{};
+  Mallory() {
+    REQUIRE(sodium_init() >= 0);
+    crypto_sign_keypair(pk.data(), sk.data());
+  }
+  wiki::Sig sign(std::string_view ctx, std::string_view msg) const {
+    std::string m = "butter/sign/1";
+    m.push_back('\0');
+    m.append(ctx);
+    m.push_back('\0');
+    m.append(msg);
+    wiki::Sig s{};
+    crypto_sign_detached(s.data(), nullptr, reinterpret_cast<const unsigned char*>(m.data()), m.size(), sk.data());
+    return s;
+  }
+};
+
+wiki::Key key_of(const std::string& hex) {
+  wiki::Key k{};
+  REQUIRE(hex.size() == 64);
+  for (std::size_t i = 0; i < 32; ++i) k[i] = static_cast<std::uint8_t>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
+  return k;
+}
+
+// Stores `bytes` under the keywords a real version would carry, straight through storage HTTP.
+std::string store_as_attacker(const std::string& base, const std::string& bytes, const std::vector<std::string>& keywords) {
+  std::string kw;
+  for (const auto& k : keywords) kw += (kw.empty() ? "" : ",") + k;
+  auto r = raw(base, "POST", "/storage?keywords=" + kw + "&wait=0", "application/octet-stream", bytes);
+  INFO(r.body);
+  REQUIRE(r.status == 202);
+  return nlohmann::json::parse(r.body)["id"];
 }
 
 }  // namespace
@@ -262,4 +303,100 @@ TEST_CASE("each HTTP route answers and refuses oversized and malformed input") {
   CHECK(a.counter("wiki", "wiki_requests_refused_total") >= 25);
   CHECK(a.plugin_state("wiki") == "started");
   CHECK(get_json(A + "/wiki/api/pages")["pages"].size() == 1);
+}
+
+TEST_CASE("a version forged in A's name is never shown as A's and honest edits still work") {
+  host::Runtime rt(2);
+  host::PluginRegistry registry;
+  TestNode a(rt, registry, wiki_node("a"));
+  TestNode b(rt, registry, wiki_node("b", a.endpoint()));
+  const std::string A = a->http_url(), B = b->http_url();
+  REQUIRE(wait_until([&] { return a->status()["peers"].size() == 1; }));
+
+  auto created = post_page(A, "Home", "The real text.", "home");
+  REQUIRE(created.status == 201);
+  const auto c = nlohmann::json::parse(created.body);
+  const std::string home = c["page"], home_v1 = c["version"];
+
+  const wiki::Key a_key = key_of(a->id_hex());
+  Mallory mallory;
+  auto forge = [&](const std::string& title, const std::string& text, std::vector<std::string> keywords) {
+    wiki::Version v;
+    v.title = title;
+    v.page_id = wiki::page_id(a_key, title);  // A's page of that title, as the author rule says
+    v.author = a_key;
+    v.created_unix_ms = 1800000000000;
+    v.seq = 1800000000000;
+    v.text = text;
+    v.keywords = std::move(keywords);
+    v.signature = mallory.sign(wiki::kVersionContext, wiki::version_signed_bytes(v));
+    return v;
+  };
+  // 1. A new page "by A" that A never wrote, stored on B.
+  const auto manifesto = forge("Forged Manifesto", "A never wrote this.", {"manifesto"});
+  const std::string forged_new = store_as_attacker(B, wiki::encode_version(manifesto), wiki::version_keywords(manifesto));
+  // 2. A version of A's real page "Home", stored on A itself, under a word A never used.
+  const auto takeover = forge("Home", "Forged home text.", {"takeover"});
+  const std::string forged_home = store_as_attacker(A, wiki::encode_version(takeover), wiki::version_keywords(takeover));
+  // 3. An unsigned legacy (BWIKIV01) version naming A, stored on B.
+  const auto old = forge("Old Times", "Unsigned.", {"legacyword"});
+  const std::string legacy =
+      store_as_attacker(B, "BWIKIV01" + wiki::version_signed_bytes(old).substr(8), wiki::version_keywords(old));
+  // 4. A's genuine version re-stored on B under a word it does not carry (same bytes; the object id
+  //    differs, as the storage manifest holds the keywords, but the signature still verifies).
+  auto genuine = http_get(A + "/storage/" + home_v1, std::chrono::seconds(15));
+  REQUIRE(genuine.status == 200);
+  const std::string smuggled = store_as_attacker(B, genuine.body, {"butter-wiki", "wikipage:" + home, "smuggled"});
+  CHECK(get_json(B + "/wiki/api/version/" + smuggled)["text"] == "The real text.");
+
+  for (const std::string& node : {A, B}) {
+    INFO(node);
+    // Read by id: refused with the reason.
+    auto r = http_get(node + "/wiki/api/version/" + forged_new, std::chrono::seconds(15));
+    CHECK(r.status == 422);
+    CHECK_THAT(r.body, Catch::Contains("not signed by the author it names"));
+    r = http_get(node + "/wiki/api/version/" + forged_home, std::chrono::seconds(15));
+    CHECK(r.status == 422);
+    CHECK_THAT(r.body, Catch::Contains("not signed by the author it names"));
+    r = http_get(node + "/wiki/api/version/" + legacy, std::chrono::seconds(15));
+    CHECK(r.status == 422);
+    CHECK_THAT(r.body, Catch::Contains("unsigned legacy version"));
+    // Search: no result for the forged words, in anybody's name.
+    for (const char* word : {"manifesto", "takeover", "legacyword", "smuggled"}) {
+      INFO(word);
+      CHECK(get_json(node + "/wiki/api/search?q=" + word)["results"].empty());
+    }
+    // The forged page is no page at all; A's Home is still the real text.
+    CHECK(status_of(node + "/wiki/api/page/" + manifesto.page_id + "?fresh=1") == 404);
+    auto page = get_json(node + "/wiki/api/page/" + home + "?fresh=1");
+    CHECK(page["version"] == home_v1);
+    CHECK(page["text"] == "The real text.");
+    // Honest search still finds A's page, as A's.
+    auto found = get_json(node + "/wiki/api/search?q=home");
+    REQUIRE(found["results"].size() == 1);
+    CHECK(found["results"][0]["page"] == home);
+    CHECK(found["results"][0]["author"] == a->id_hex());
+    CHECK(found["results"][0]["mine"] == (node == A));
+  }
+  // A's own list: only the page A wrote is "by this node".
+  auto list = get_json(A + "/wiki/api/pages");
+  REQUIRE(list["pages"].size() == 1);
+  CHECK(list["pages"][0]["page"] == home);
+  CHECK(list["pages"][0]["version"] == home_v1);
+  CHECK(list["pages"][0]["mine"] == true);
+  CHECK(a.counter("wiki", "wiki_forged_versions_total") >= 2);
+  CHECK(b.counter("wiki", "wiki_forged_versions_total") >= 2);
+
+  // Honest edits still work end to end.
+  auto edited = post_page(A, "Home", "The real text, edited.", "home", "&base=" + home_v1);
+  REQUIRE(edited.status == 201);
+  const std::string home_v2 = nlohmann::json::parse(edited.body)["version"];
+  CHECK(wait_until([&] { return get_json(B + "/wiki/api/page/" + home + "?fresh=1")["version"] == home_v2; },
+                   std::chrono::seconds(20)));
+  auto latest = get_json(B + "/wiki/api/page/" + home);
+  CHECK(latest["text"] == "The real text, edited.");
+  CHECK(latest["predecessor"] == home_v1);
+  CHECK(latest["author"] == a->id_hex());
+  CHECK(get_json(B + "/wiki/api/version/" + home_v2)["mine"] == false);
+  CHECK(get_json(A + "/wiki/api/version/" + home_v2)["mine"] == true);
 }
