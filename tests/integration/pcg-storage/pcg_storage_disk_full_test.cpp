@@ -3,6 +3,7 @@
 // readable after the node is restarted on the same data dir, and every put that could not be
 // written must get an error status (never a 201 for an object that then vanishes).
 // Needs root (mount); skipped with a warning without it, failed under CI=true.
+#include "support/free_ports.hpp"
 #include "support/http_client.hpp"
 #include "support/netns_bed.hpp"  // running_under_ci()
 #include "support/process.hpp"
@@ -27,18 +28,6 @@ using namespace butter::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::vector<std::uint16_t> free_ports(std::size_t n) {
-  boost::asio::io_context io;
-  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> held;
-  std::vector<std::uint16_t> ports;
-  for (std::size_t i = 0; i < n; ++i) {
-    held.push_back(std::make_unique<boost::asio::ip::tcp::acceptor>(
-        io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)));
-    ports.push_back(held.back()->local_endpoint().port());
-  }
-  return ports;
-}
 
 // A scratch directory with a tmpfs of `size` mounted on <dir>/data. The destructor unmounts it
 // (lazily, so a process still holding a file there cannot keep it mounted) and removes the

@@ -1,6 +1,7 @@
 // pcg-storage across `butter run` processes on loopback (no root needed): kill -9 a holder, the
 // object stays readable from the others; start it again on the same data dir and its objects
 // come back from its SQLite file. The netns tests do the same on separate hosts.
+#include "support/free_ports.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/wait.hpp"
@@ -18,18 +19,6 @@ using namespace butter::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::vector<std::uint16_t> free_ports(std::size_t n) {
-  boost::asio::io_context io;
-  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> held;
-  std::vector<std::uint16_t> ports;
-  for (std::size_t i = 0; i < n; ++i) {
-    held.push_back(std::make_unique<boost::asio::ip::tcp::acceptor>(
-        io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)));
-    ports.push_back(held.back()->local_endpoint().port());
-  }
-  return ports;
-}
 
 struct ProcNode {
   std::string manifest, log, http;

@@ -1,6 +1,7 @@
 // examples/discovery-static, built outside the tree against the installed SDK, replaces the
 // standard multicast discovery: three `butter` processes on loopback, each told the fixed ports
 // of the others, end up knowing each other in their known-host caches.
+#include "support/free_ports.hpp"
 #include "sdk_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/wait.hpp"
@@ -16,19 +17,6 @@ using namespace butter::test;
 using namespace butter::test::sdk;
 
 namespace {
-
-// Ports the kernel says are free now (held together, then released for the nodes to bind).
-std::vector<std::uint16_t> free_ports(std::size_t n) {
-  boost::asio::io_context io;
-  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> held;
-  std::vector<std::uint16_t> ports;
-  for (std::size_t i = 0; i < n; ++i) {
-    held.push_back(std::make_unique<boost::asio::ip::tcp::acceptor>(
-        io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)));
-    ports.push_back(held.back()->local_endpoint().port());
-  }
-  return ports;
-}
 
 std::set<std::string> known_hosts(const std::string& http) {
   std::set<std::string> ids;

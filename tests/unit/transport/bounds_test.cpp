@@ -35,6 +35,22 @@ Transport::Usage usage(TestNode& n) {
   return n.on([&] { return n.transport->usage(); });
 }
 
+// `count` sealed requests on `protocol` with ids from `first_id`, in one buffer to write at once.
+std::vector<std::uint8_t> sealed_requests(RawSecureClient& c, std::uint64_t first_id, int count,
+                                          const std::string& protocol, std::vector<std::uint8_t> payload = {}) {
+  std::vector<std::uint8_t> burst;
+  for (int i = 0; i < count; ++i) {
+    Frame f;
+    f.type = FrameType::kRequest;
+    f.request_id = first_id + static_cast<std::uint64_t>(i);
+    f.protocol = protocol;
+    f.payload = payload;
+    auto w = c.sealed(f);
+    burst.insert(burst.end(), w.begin(), w.end());
+  }
+  return burst;
+}
+
 }  // namespace
 
 TEST_CASE("address book: nodes and endpoints per node are bounded, the least recently used forgotten first",
@@ -119,17 +135,7 @@ TEST_CASE("a peer that never reads its responses leaves at most max_inflight req
   int small = 4096;
   ::setsockopt(greedy.s.native_handle(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
   constexpr int kRequests = 3000;
-  std::vector<std::uint8_t> burst;
-  for (int i = 1; i <= kRequests; ++i) {
-    Frame f;
-    f.type = FrameType::kRequest;
-    f.request_id = static_cast<std::uint64_t>(i);
-    f.protocol = "/big/1";
-    f.payload = {1, 2, 3};
-    auto w = greedy.sealed(f);
-    burst.insert(burst.end(), w.begin(), w.end());
-  }
-  greedy.write(burst);  // and never read
+  greedy.write(sealed_requests(greedy, 1, kRequests, "/big/1", {1, 2, 3}));  // and never read
   REQUIRE(b.wait([&](TestNode& n) { return n.transport->stats().frames_in >= kRequests + 1; }, 30s));
   auto u = usage(b);
   CHECK(u.open_inbound_requests <= 8);
@@ -263,15 +269,8 @@ TEST_CASE("when outgoing memory is full a peer that reads nothing is closed and 
   std::uint64_t id = 1;
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (b.stats().stalled_closes == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::vector<std::uint8_t> burst;
-    for (int i = 0; i < 50; ++i) {
-      Frame f;
-      f.type = FrameType::kRequest;
-      f.request_id = id++;
-      f.protocol = "/big/1";
-      auto w = greedy.sealed(f);
-      burst.insert(burst.end(), w.begin(), w.end());
-    }
+    auto burst = sealed_requests(greedy, id, 50, "/big/1");
+    id += 50;
     try {
       greedy.write(burst);
     } catch (const std::exception&) {
