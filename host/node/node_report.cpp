@@ -95,6 +95,16 @@ std::string NodeCore::metrics_text() const {
                   node.c_str(), value);
     out += line;
   };
+  // A counter with one series per reason (sum them for the total): butter_<name>{reason=...}.
+  auto by_reason = [&](const char* name, std::initializer_list<std::pair<const char*, std::uint64_t>> counts) {
+    std::snprintf(line, sizeof line, "# TYPE butter_%s counter\n", name);
+    out += line;
+    for (const auto& [reason, count] : counts) {
+      std::snprintf(line, sizeof line, "butter_%s{node=\"%s\",reason=\"%s\"} %llu\n", name, node.c_str(), reason,
+                    static_cast<unsigned long long>(count));
+      out += line;
+    }
+  };
   auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count();
   series("uptime_seconds", "gauge", uptime);
   if (transport) {
@@ -108,16 +118,10 @@ std::string NodeCore::metrics_text() const {
     series("transport_auth_failures_total", "counter", static_cast<double>(st.auth_failures));
     series("transport_requests_shed_total", "counter", static_cast<double>(st.requests_shed));
     // One series per limit (sum them for the total), as butter_transport_connections_refused_total{reason=...}.
-    out += "# TYPE butter_transport_connections_refused_total counter\n";
-    const std::pair<const char*, std::uint64_t> refused[] = {{"max_connections", st.refused_max_connections},
-                                                             {"per_peer", st.refused_per_peer},
-                                                             {"per_address", st.refused_per_address},
-                                                             {"handshake_rate", st.refused_handshake_rate}};
-    for (const auto& [reason, count] : refused) {
-      std::snprintf(line, sizeof line, "butter_transport_connections_refused_total{node=\"%s\",reason=\"%s\"} %llu\n",
-                    node.c_str(), reason, static_cast<unsigned long long>(count));
-      out += line;
-    }
+    by_reason("transport_connections_refused_total", {{"max_connections", st.refused_max_connections},
+                                                      {"per_peer", st.refused_per_peer},
+                                                      {"per_address", st.refused_per_address},
+                                                      {"handshake_rate", st.refused_handshake_rate}});
     series("transport_requests_timed_out_total", "counter", static_cast<double>(st.requests_timed_out));
     series("transport_backpressure_rejections_total", "counter", static_cast<double>(st.backpressure_rejections));
     series("connections_trimmed_total", "counter", static_cast<double>(st.trimmed));
@@ -139,14 +143,8 @@ std::string NodeCore::metrics_text() const {
     auto hs = http->stats();
     // One series per reason, as butter_http_requests_refused_total{reason=...}: what web pages (or
     // anyone) tried and the request guard refused.
-    out += "# TYPE butter_http_requests_refused_total counter\n";
-    const std::pair<const char*, std::uint64_t> refused[] = {
-        {"host", hs.refused_host}, {"origin", hs.refused_origin}, {"fetch_site", hs.refused_fetch_site}};
-    for (const auto& [reason, count] : refused) {
-      std::snprintf(line, sizeof line, "butter_http_requests_refused_total{node=\"%s\",reason=\"%s\"} %llu\n",
-                    node.c_str(), reason, static_cast<unsigned long long>(count));
-      out += line;
-    }
+    by_reason("http_requests_refused_total",
+              {{"host", hs.refused_host}, {"origin", hs.refused_origin}, {"fetch_site", hs.refused_fetch_site}});
     series("http_connections_evicted_total", "counter", static_cast<double>(hs.connections_evicted));
     series("http_connections_refused_total", "counter", static_cast<double>(hs.connections_refused));
     series("http_header_timeouts_total", "counter", static_cast<double>(hs.header_timeouts));

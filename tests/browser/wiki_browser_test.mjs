@@ -6,11 +6,12 @@
 //
 // Bounded: every wait has a deadline and the whole run is killed after 150 s; the nodes and the
 // browser are stopped on every way out. Exit 0 = passed, 1 = failed.
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import * as butterNode from "./butter_node.mjs";
+const { until, endpoints, json, stopNode } = butterNode;
 
 const args = process.argv.slice(2);
 const butter = args[args.indexOf("--butter") + 1];
@@ -46,53 +47,9 @@ search_timeout_ms = 600
 `;
 
 function startNode(name, bootstrap) {
-  const file = join(dir, `${name}.toml`);
-  writeFileSync(file, manifest);
-  const argv = ["run", file, "--name", name];
-  if (bootstrap) argv.push("--bootstrap", bootstrap);
-  const child = spawn(butter, argv, { stdio: ["ignore", "pipe", "pipe"] });
-  const node = { name, child, out: "", exited: null };
-  child.stdout.on("data", (d) => { node.out += d; });
-  child.stderr.on("data", (d) => { node.out += d; });
-  child.on("exit", (code, sig) => { node.exited = code ?? sig; });
-  child.on("error", (e) => { node.out += `cannot start ${butter}: ${e.message}\n`; node.exited = -1; });
+  const node = butterNode.startNode(butter, dir, name, manifest, bootstrap ? ["--bootstrap", bootstrap] : []);
   nodes.push(node);
   return node;
-}
-
-async function until(what, fn, ms = 20000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) { /* not yet */ }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function endpoints(node) {
-  return until(`${node.name} to run`, () => {
-    if (node.exited !== null) throw new Error(`${node.name} exited (${node.exited}):\n${node.out}`);
-    const m = node.out.match(/listening on (tcp:\/\/[0-9.]+:\d+); status at (http:\/\/[0-9.]+:\d+)\/status/);
-    return m && { tcp: m[1], http: m[2] };
-  });
-}
-
-async function json(url) {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${url}: ${r.status}`);
-  return r.json();
-}
-
-async function stopNode(node) {
-  if (node.exited !== null) return;
-  const gone = new Promise((r) => node.child.once("exit", r));
-  node.child.kill("SIGTERM");
-  const timer = setTimeout(() => node.child.kill("SIGKILL"), 5000);
-  await gone;
-  clearTimeout(timer);
 }
 
 async function cleanup() {

@@ -10,12 +10,12 @@
 //
 // Bounded: every wait has a deadline and the whole run is killed after 90 s; the node, the second
 // origin and the browser are stopped on every way out. Exit 0 = passed, 1 = failed.
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { startNode, stopNode, until, json } from "./butter_node.mjs";
 
 const args = process.argv.slice(2);
 const butter = args[args.indexOf("--butter") + 1];
@@ -47,37 +47,6 @@ plugin = "butter.example.wiki"
 write_wait_ms = 500
 `;
 
-function startNode() {
-  const file = join(dir, "node.toml");
-  writeFileSync(file, manifest);
-  const child = spawn(butter, ["run", file, "--name", "victim"], { stdio: ["ignore", "pipe", "pipe"] });
-  const n = { child, out: "", exited: null };
-  child.stdout.on("data", (d) => { n.out += d; });
-  child.stderr.on("data", (d) => { n.out += d; });
-  child.on("exit", (code, sig) => { n.exited = code ?? sig; });
-  child.on("error", (e) => { n.out += `cannot start ${butter}: ${e.message}\n`; n.exited = -1; });
-  return n;
-}
-
-async function until(what, fn, ms = 20000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) { /* not yet */ }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function json(url) {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${url}: ${r.status}`);
-  return r.json();
-}
-
-// The second origin: pages that try to write to the node at `target` as soon as they load.
 function evilPages(target) {
   const form = `<!doctype html><title>form</title>
 <form id="f" method="POST" action="${target}/wiki/api/pages" enctype="application/x-www-form-urlencoded">
@@ -110,19 +79,10 @@ async function startEvil(target) {
   return { server, url: `http://127.0.0.1:${server.address().port}` };
 }
 
-async function stopNode() {
-  if (!node || node.exited !== null) return;
-  const gone = new Promise((r) => node.child.once("exit", r));
-  node.child.kill("SIGTERM");
-  const timer = setTimeout(() => node.child.kill("SIGKILL"), 5000);
-  await gone;
-  clearTimeout(timer);
-}
-
 async function cleanup() {
   if (browser) await browser.close().catch(() => {});
   if (evil) await new Promise((r) => evil.server.close(r));
-  await stopNode().catch(() => {});
+  await stopNode(node).catch(() => {});
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -136,7 +96,7 @@ async function answerTo(page, path, action) {
 }
 
 async function main() {
-  node = startNode();
+  node = startNode(butter, dir, "victim", manifest);
   const http = await until("the node to run", () => {
     if (node.exited !== null) throw new Error(`the node exited (${node.exited}):\n${node.out}`);
     const m = node.out.match(/status at (http:\/\/[0-9.]+:(\d+))\/status/);
