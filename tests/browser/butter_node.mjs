@@ -54,3 +54,26 @@ export async function stopNode(node) {
   await gone;
   clearTimeout(timer);
 }
+
+// Runs `main` bounded by `limitMs`: exit 0 after "1 passed", 1 on any failure or overrun, with
+// the tail of each node's log (from `nodes()`) on failure; `cleanup` runs on every way out.
+export async function runTest(label, limitMs, main, cleanup, nodes) {
+  const killer = setTimeout(async () => {
+    console.error(`[${label}] FAILED: the whole test took more than ${limitMs / 1000} s`);
+    await cleanup();
+    process.exit(1);
+  }, limitMs);
+  try {
+    await main();
+    clearTimeout(killer);
+    await cleanup();
+    console.log("1 passed, 0 failed");
+    process.exit(0);
+  } catch (e) {
+    clearTimeout(killer);
+    console.error(`[${label}] FAILED:`, e.stack || e);
+    for (const n of nodes()) console.error(`--- ${n.name} log ---\n${n.out.slice(-4000)}`);
+    await cleanup();
+    process.exit(1);
+  }
+}

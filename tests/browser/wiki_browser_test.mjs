@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import * as butterNode from "./butter_node.mjs";
-const { until, endpoints, json, stopNode } = butterNode;
+const { until, endpoints, json, stopNode, runTest } = butterNode;
 
 const args = process.argv.slice(2);
 const butter = args[args.indexOf("--butter") + 1];
@@ -131,22 +131,4 @@ async function main() {
   if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
 }
 
-const killer = setTimeout(async () => {
-  console.error("[browser wiki] FAILED: the whole test took more than 150 s");
-  await cleanup();
-  process.exit(1);
-}, 150000);
-
-try {
-  await main();
-  clearTimeout(killer);
-  await cleanup();
-  console.log("1 passed, 0 failed");
-  process.exit(0);
-} catch (e) {
-  clearTimeout(killer);
-  console.error("[browser wiki] FAILED:", e.stack || e);
-  for (const n of nodes) console.error(`--- ${n.name} log ---\n${n.out.slice(-4000)}`);
-  await cleanup();
-  process.exit(1);
-}
+await runTest("browser wiki", 150000, main, cleanup, () => nodes);

@@ -15,7 +15,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { startNode, stopNode, until, json } from "./butter_node.mjs";
+import { runTest, startNode, stopNode, until, json } from "./butter_node.mjs";
 
 const args = process.argv.slice(2);
 const butter = args[args.indexOf("--butter") + 1];
@@ -163,22 +163,4 @@ async function main() {
   log("same-origin write: 201, one page");
 }
 
-const killer = setTimeout(async () => {
-  console.error("[browser wiki cross-origin] FAILED: the whole test took more than 90 s");
-  await cleanup();
-  process.exit(1);
-}, 90000);
-
-try {
-  await main();
-  clearTimeout(killer);
-  await cleanup();
-  console.log("1 passed, 0 failed");
-  process.exit(0);
-} catch (e) {
-  clearTimeout(killer);
-  console.error("[browser wiki cross-origin] FAILED:", e.stack || e);
-  if (node) console.error(`--- node log ---\n${node.out.slice(-4000)}`);
-  await cleanup();
-  process.exit(1);
-}
+await runTest("browser wiki cross-origin", 90000, main, cleanup, () => (node ? [node] : []));

@@ -193,17 +193,28 @@ TEST_CASE("a page created on A is found and read on B and stays readable on B on
   CHECK(b.counter("wiki", "wiki_forged_heads_total") == 0);
 }
 
-TEST_CASE("a forged or tampered head is refused and counted and the page stays right") {
-  host::Runtime rt(2);
+// Two wiki nodes, B bootstrapped to A and connected, and a page "Home" created on A (`home` is
+// the creation's JSON answer: page, version, head).
+struct TwoWikisWithHome {
+  host::Runtime rt{2};
   host::PluginRegistry registry;
-  TestNode a(rt, registry, wiki_node("a"));
-  TestNode b(rt, registry, wiki_node("b", a.endpoint()));
+  TestNode a{rt, registry, wiki_node("a")};
+  TestNode b{rt, registry, wiki_node("b", a.endpoint())};
   const std::string A = a->http_url(), B = b->http_url();
-  REQUIRE(wait_until([&] { return a->status()["peers"].size() == 1; }));
+  nlohmann::json home;
+  TwoWikisWithHome() {
+    REQUIRE(wait_until([&] { return a->status()["peers"].size() == 1; }));
+    auto created = post_page(A, "Home", "The real text.", "home");
+    REQUIRE(created.status == 201);
+    home = nlohmann::json::parse(created.body);
+  }
+};
 
-  auto created = post_page(A, "Home", "The real text.", "home");
-  REQUIRE(created.status == 201);
-  const auto c = nlohmann::json::parse(created.body);
+TEST_CASE("a forged or tampered head is refused and counted and the page stays right") {
+  TwoWikisWithHome w;
+  auto& b = w.b;
+  const std::string &A = w.A, &B = w.B;
+  const auto& c = w.home;
   const std::string page = c["page"], version = c["version"], head = c["head"];
   REQUIRE(wait_until([&] { return holds(B, head); }, std::chrono::seconds(20)));
   auto real = http_get(B + "/storage/" + head, std::chrono::seconds(15));
@@ -306,16 +317,11 @@ TEST_CASE("each HTTP route answers and refuses oversized and malformed input") {
 }
 
 TEST_CASE("a version forged in A's name is never shown as A's and honest edits still work") {
-  host::Runtime rt(2);
-  host::PluginRegistry registry;
-  TestNode a(rt, registry, wiki_node("a"));
-  TestNode b(rt, registry, wiki_node("b", a.endpoint()));
-  const std::string A = a->http_url(), B = b->http_url();
-  REQUIRE(wait_until([&] { return a->status()["peers"].size() == 1; }));
-
-  auto created = post_page(A, "Home", "The real text.", "home");
-  REQUIRE(created.status == 201);
-  const auto c = nlohmann::json::parse(created.body);
+  TwoWikisWithHome w;
+  auto& a = w.a;
+  auto& b = w.b;
+  const std::string &A = w.A, &B = w.B;
+  const auto& c = w.home;
   const std::string home = c["page"], home_v1 = c["version"];
 
   const wiki::Key a_key = key_of(a->id_hex());
