@@ -7,6 +7,10 @@
 // shows a message once. A node that connects to a peer asks it for its recent messages
 // (/butter-example/chat-history/1), so a late joiner sees the conversation so far.
 //
+// Every message is signed by its author's node key; a node shows and forwards only messages whose
+// signature verifies with the key they name as author (chat_message.hpp), so nobody can write in
+// another node's name.
+//
 // Inputs: the web page and its JSON routes (GET /chat, GET/POST /chat/messages), and, with
 // `stdin = true`, lines typed on the terminal (butter.fd/1 on descriptor 0), messages from others
 // being printed on standard output. See README.md for formats, config keys and metrics.
@@ -20,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -40,6 +45,7 @@ class Chat : public butter::Plugin {
   using Plugin::Plugin;
 
   void init() override {
+    if (!identity().available()) throw butter::Error(BUTTER_E_UNSUPPORTED, "the chat needs butter.identity/1 to sign messages");
     nick_ = config().get_string("nick", "");
     if (nick_.empty()) nick_ = std::string(node().name());
     if (nick_.size() > chat::kMaxNick) nick_.resize(chat::kMaxNick);
@@ -57,6 +63,7 @@ class Chat : public butter::Plugin {
     metrics().describe("chat_duplicates_total", "Messages received again (already seen)");
     metrics().describe("chat_forwarded_total", "Copies of messages forwarded to peers");
     metrics().describe("chat_malformed_total", "Messages, histories and inputs refused as malformed");
+    metrics().describe("chat_forged_total", "Messages refused because their author's signature does not verify");
 
     on(kChatProtocol, [this](const butter::Request& msg) { receive(msg.from(), msg.text()); });
     on(kHistoryProtocol, [this](const butter::Request&, butter::Reply& reply) {
@@ -109,6 +116,8 @@ class Chat : public butter::Plugin {
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
     m.text = std::move(text);
     m.hops_left = chat::kMaxHops;
+    const butter::Signature sig = identity().sign(chat::kSignContext, chat::signed_bytes(m));
+    std::copy(sig.begin(), sig.end(), m.signature.begin());
     const chat::Entry* e = log_->add(m, true);
     if (!e) return nullptr;
     sent_total_.add();
@@ -124,6 +133,7 @@ class Chat : public butter::Plugin {
       log().debug("malformed chat message from {}: {}", from, why);
       return;
     }
+    if (!authentic(*m, from)) return;
     if (m->author == node().id()) {  // our own message came back
       duplicates_total_.add();
       return;
@@ -139,6 +149,22 @@ class Chat : public butter::Plugin {
       --m->hops_left;
       forward(*m, from);
     }
+  }
+
+  // Whether `m` is signed by the author it names; a forgery is counted and logged, never shown.
+  bool authentic(const chat::Message& m, std::string_view from) {
+    std::string why;
+    const bool ok = chat::is_authentic(
+        m,
+        [this](const chat::Key& k, std::string_view ctx, std::string_view msg, const chat::Sig& s) {
+          return identity().verify(k, ctx, msg, s);
+        },
+        &why);
+    if (!ok) {
+      forged_total_.add();
+      log().debug("refused a chat message from {} naming {} as author: {}", from, m.author, why);
+    }
+    return ok;
   }
 
   // Sends `m` to every peer we know of but `except` and its author.
@@ -169,7 +195,7 @@ class Chat : public butter::Plugin {
         return;
       }
       for (auto& m : *ms) {
-        if (m.author == node().id()) continue;
+        if (m.author == node().id() || !authentic(m, r.from())) continue;
         if (const chat::Entry* e = log_->add(std::move(m), false)) print(e->message);
       }
     });
@@ -315,6 +341,7 @@ class Chat : public butter::Plugin {
   butter::Counter duplicates_total_ = metrics().counter("chat_duplicates_total");
   butter::Counter forwarded_total_ = metrics().counter("chat_forwarded_total");
   butter::Counter malformed_total_ = metrics().counter("chat_malformed_total");
+  butter::Counter forged_total_ = metrics().counter("chat_forged_total");
 };
 
 }  // namespace

@@ -3,6 +3,8 @@
 
 #include <butter/wire.hpp>
 
+#include <algorithm>
+
 namespace chat {
 
 namespace {
@@ -24,22 +26,54 @@ bool is_hex(std::string_view s) {
 std::string check_text(std::string_view text) { return check_line(text, kMaxText, "text"); }
 std::string check_nick(std::string_view nick) { return check_line(nick, kMaxNick, "nick"); }
 
-std::vector<std::uint8_t> encode(const Message& m) {
-  butter::wire::Writer w;
+namespace {
+// Hex digits to bytes, `n` of them; digits missing or not hex read as zero (callers check first).
+void from_hex(std::string_view hex, std::uint8_t* out, std::size_t n) {
+  auto v = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : 0; };
+  for (std::size_t i = 0; i < n; ++i)
+    out[i] = 2 * i + 1 < hex.size() ? static_cast<std::uint8_t>(v(hex[2 * i]) * 16 + v(hex[2 * i + 1])) : 0;
+}
+
+// Every field the signature covers, in wire order.
+void write_signed_fields(butter::wire::Writer& w, const Message& m) {
   w.u8(kVersion);
-  std::uint8_t id[32] = {0};
-  // The id is 32 hex digits (16 bytes): decode them through the 64-digit helper's logic.
-  for (std::size_t i = 0; i < 16 && 2 * i + 1 < m.id.size(); ++i) {
-    auto v = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-    id[i] = static_cast<std::uint8_t>(v(m.id[2 * i]) * 16 + v(m.id[2 * i + 1]));
-  }
+  std::uint8_t id[16];
+  from_hex(m.id, id, 16);
   w.bytes(id, 16);
   w.str16(m.author);
   w.str16(m.nick);
   w.u64(m.sent_unix_ms);
   w.str16(m.text);
+}
+}  // namespace
+
+std::vector<std::uint8_t> encode(const Message& m) {
+  butter::wire::Writer w;
+  write_signed_fields(w, m);
   w.u8(m.hops_left);
+  w.bytes(m.signature.data(), m.signature.size());
   return w.take();
+}
+
+std::string signed_bytes(const Message& m) {
+  butter::wire::Writer w;
+  write_signed_fields(w, m);
+  const auto b = w.take();
+  return std::string(b.begin(), b.end());
+}
+
+bool is_authentic(const Message& m, const VerifyFn& verify, std::string* why) {
+  if (m.author.size() != 64 || !is_hex(m.author)) {
+    if (why) *why = "author is not a node id";
+    return false;
+  }
+  Key key{};
+  from_hex(m.author, key.data(), key.size());
+  if (!verify(key, kSignContext, signed_bytes(m), m.signature)) {
+    if (why) *why = "bad signature";
+    return false;
+  }
+  return true;
 }
 
 std::optional<Message> decode(std::string_view bytes, std::string* why) {
@@ -49,6 +83,7 @@ std::optional<Message> decode(std::string_view bytes, std::string* why) {
   };
   butter::wire::Reader r(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
   const std::uint8_t version = r.u8();
+  if (r.ok() && version == kLegacyVersion) return fail("unsigned legacy message (version 1)");
   if (r.ok() && version != kVersion) return fail("unknown version " + std::to_string(version));
   Message m;
   m.id = butter::wire::id_to_hex(r.bytes(16));
@@ -57,7 +92,9 @@ std::optional<Message> decode(std::string_view bytes, std::string* why) {
   m.sent_unix_ms = r.u64();
   m.text = std::string(r.str16(kMaxText));
   m.hops_left = r.u8();
+  const std::string_view sig = r.bytes(m.signature.size());
   if (!r.ok()) return fail("truncated or oversized field");
+  std::copy(sig.begin(), sig.end(), m.signature.begin());
   if (!r.at_end()) return fail("trailing bytes");
   if (m.author.size() != 64 || !is_hex(m.author)) return fail("author is not a node id");
   if (auto e = check_nick(m.nick); !e.empty()) return fail(e);

@@ -1,7 +1,9 @@
 // The chat's message codec, text checks, seen-set and history: round trips, and refusal of every
-// malformed, oversized or non-UTF-8 input.
+// malformed, oversized or non-UTF-8 input; a message is authentic only when signed by the author it
+// names (real Ed25519 in butter.identity/1's framing), and unsigned version-1 messages are refused.
 #include "chat_log.hpp"
 #include "chat_message.hpp"
+#include "support/test_signer.hpp"
 #include <butter/cpp/http.hpp>
 
 #include <catch2/catch.hpp>
@@ -17,6 +19,13 @@ chat::Message sample() {
   m.hops_left = 7;
   return m;
 }
+chat::Message signed_by(const butter::test::TestSigner& k) {
+  auto m = sample();
+  m.author = k.hex();
+  m.signature = k.sign(chat::kSignContext, chat::signed_bytes(m));
+  return m;
+}
+constexpr auto verify = &butter::test::TestSigner::verify;
 std::string as_string(const std::vector<std::uint8_t>& v) { return std::string(v.begin(), v.end()); }
 }  // namespace
 
@@ -30,6 +39,54 @@ TEST_CASE("a chat message round-trips through the wire format", "[chat]") {
   CHECK(d->sent_unix_ms == m.sent_unix_ms);
   CHECK(d->text == m.text);
   CHECK(d->hops_left == 7);
+  CHECK(d->signature == m.signature);
+}
+
+TEST_CASE("a chat message is authentic only when signed by the author it names", "[chat]") {
+  butter::test::TestSigner alice, mallory;
+  const auto m = signed_by(alice);
+  std::string why;
+  CHECK(chat::is_authentic(*chat::decode(as_string(chat::encode(m))), verify, &why));
+  INFO(why);
+
+  // Forwarders decrement hops_left: it is outside the signature.
+  auto fwd = m;
+  fwd.hops_left = 0;
+  CHECK(chat::is_authentic(*chat::decode(as_string(chat::encode(fwd))), verify));
+
+  // Every byte the signature covers, flipped, breaks it (or the decoding).
+  const std::string good = as_string(chat::encode(m));
+  const std::size_t hops_at = good.size() - 64 - 1;
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    if (i == hops_at) continue;
+    std::string bad = good;
+    bad[i] = static_cast<char>(bad[i] ^ 0x01);
+    auto d = chat::decode(bad);
+    CHECK_FALSE((d && chat::is_authentic(*d, verify)));
+  }
+
+  SECTION("signed by someone else in the author's name") {
+    auto f = m;
+    f.signature = mallory.sign(chat::kSignContext, chat::signed_bytes(f));
+    CHECK_FALSE(chat::is_authentic(f, verify, &why));
+    CHECK(why == "bad signature");
+  }
+  SECTION("signed by the author under another context") {
+    auto f = m;
+    f.signature = alice.sign("butter.example.wiki/version", chat::signed_bytes(f));
+    CHECK_FALSE(chat::is_authentic(f, verify));
+  }
+  SECTION("another author named over a genuine signature") {
+    auto f = m;
+    f.author = mallory.hex();
+    CHECK_FALSE(chat::is_authentic(f, verify));
+  }
+  SECTION("an unsigned legacy message") {
+    std::string legacy = good.substr(0, hops_at + 1);
+    legacy[0] = 1;
+    CHECK_FALSE(chat::decode(legacy, &why));
+    CHECK(why == "unsigned legacy message (version 1)");
+  }
 }
 
 TEST_CASE("chat decode refuses truncated, trailing, oversized and invalid messages", "[chat]") {
@@ -38,9 +95,9 @@ TEST_CASE("chat decode refuses truncated, trailing, oversized and invalid messag
   for (std::size_t n = 0; n < good.size(); ++n) CHECK_FALSE(chat::decode(good.substr(0, n)));
   CHECK_FALSE(chat::decode(good + "x", &why));
   CHECK(why == "trailing bytes");
-  std::string v2 = good;
-  v2[0] = 2;
-  CHECK_FALSE(chat::decode(v2));
+  std::string v3 = good;
+  v3[0] = 3;
+  CHECK_FALSE(chat::decode(v3));
 
   auto bad = [](auto mutate) {
     auto m = sample();

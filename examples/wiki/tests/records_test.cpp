@@ -4,41 +4,16 @@
 // (signed over every field by the author it names, with its own context; unsigned legacy refused). Signatures are real
 // Ed25519 (libsodium) over the same domain-separated bytes as the host's butter.identity/1.
 #include "records.hpp"
+#include "support/test_signer.hpp"
 
 #include <catch2/catch.hpp>
-#include <sodium.h>
 
 #include <functional>
 
 namespace {
 
-struct Signer {
-  wiki::Key pk{};
-  std::array<std::uint8_t, crypto_sign_SECRETKEYBYTES> sk{};
-  Signer() {
-    REQUIRE(sodium_init() >= 0);
-    crypto_sign_keypair(pk.data(), sk.data());
-  }
-  static std::string framed(std::string_view ctx, std::string_view msg) {
-    std::string m = "butter/sign/1";
-    m.push_back('\0');
-    m.append(ctx);
-    m.push_back('\0');
-    m.append(msg);
-    return m;
-  }
-  wiki::Sig sign(std::string_view ctx, std::string_view msg) const {
-    wiki::Sig s{};
-    const std::string m = framed(ctx, msg);
-    crypto_sign_detached(s.data(), nullptr, reinterpret_cast<const unsigned char*>(m.data()), m.size(), sk.data());
-    return s;
-  }
-};
-
-bool verify(const wiki::Key& k, std::string_view ctx, std::string_view msg, const wiki::Sig& s) {
-  const std::string m = Signer::framed(ctx, msg);
-  return crypto_sign_verify_detached(s.data(), reinterpret_cast<const unsigned char*>(m.data()), m.size(), k.data()) == 0;
-}
+using Signer = butter::test::TestSigner;
+constexpr auto verify = &Signer::verify;
 
 wiki::Head signed_head(const Signer& a, const std::string& title, std::uint64_t seq) {
   wiki::Head h;

@@ -1,10 +1,13 @@
 // The chat dapp on real nodes over loopback: a message posted on one node's page is shown once by
 // every node (gossip through a middle node), a late joiner gets the history, each HTTP route
 // answers and refuses oversized and malformed input, and the terminal client (`butter run` with
-// stdin = true) sends typed lines and prints the others' messages.
+// stdin = true) sends typed lines and prints the others' messages. Messages forged in a node's name
+// (signed with another key, or unsigned) are never shown nor forwarded.
+#include "chat_message.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/test_node.hpp"
+#include "support/test_signer.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -175,6 +178,54 @@ TEST_CASE("malformed messages from a peer are counted and dropped") {
   }
   CHECK(wait_until([&] { return a.counter("chat", "chat_malformed_total") == 3; }));
   CHECK(messages(a->http_url())["messages"].empty());
+}
+
+TEST_CASE("a message forged in a node's name is neither shown nor forwarded, a genuinely signed one is") {
+  host::Runtime rt(2);
+  host::PluginRegistry registry;
+  TestNode a(rt, registry, chat_node("a"));
+  TestNode c(rt, registry, chat_node("c", a.endpoint()));
+  TestNode b(rt, registry, loopback_manifest("b"));  // the attacker's node: it sends what it likes
+  REQUIRE(wait_until([&] { return a->status()["peers"].size() >= 1 && c->status()["peers"].size() == 1; }));
+
+  TestSigner mallory;
+  auto message = [&](const std::string& author, const std::string& text, const std::string& id) {
+    chat::Message m;
+    m.id = id;
+    m.author = author;
+    m.nick = "mallory";
+    m.sent_unix_ms = 1700000000000;
+    m.text = text;
+    m.signature = mallory.sign(chat::kSignContext, chat::signed_bytes(m));
+    const auto bytes = chat::encode(m);
+    return std::string(bytes.begin(), bytes.end());
+  };
+  const std::string in_a_name = message(a->id_hex(), "forged as a", std::string(32, '1'));
+  const std::string in_c_name = message(c->id_hex(), "forged as c", std::string(32, '2'));
+  std::string unsigned_legacy = message(a->id_hex(), "unsigned as a", std::string(32, '3'));
+  unsigned_legacy.resize(unsigned_legacy.size() - 64);
+  unsigned_legacy[0] = 1;
+  const std::string genuine = message(mallory.hex(), "signed by mallory", std::string(32, '4'));
+
+  // One-way messages cannot be answered: send them as requests, whose answer we ignore.
+  for (const std::string& m : {in_a_name, in_c_name, unsigned_legacy}) (void)request_from(b, a.endpoint(), "/butter-example/chat/1", m);
+  CHECK(wait_until([&] { return a.counter("chat", "chat_forged_total") == 2 && a.counter("chat", "chat_malformed_total") == 1; }));
+  // The genuine one goes through a and on to c, after the forgeries: had they been forwarded, they
+  // would be on c by then.
+  (void)request_from(b, a.endpoint(), "/butter-example/chat/1", genuine);
+  REQUIRE(wait_until([&] { return count_text(messages(c->http_url()), "signed by mallory") == 1; }));
+  for (const std::string& base : {a->http_url(), c->http_url()}) {
+    const auto j = messages(base);
+    CHECK(j["messages"].size() == 1);
+    CHECK(find_text(j, "signed by mallory")["author"] == mallory.hex());
+    CHECK(find_text(j, "signed by mallory")["mine"] == false);
+  }
+  CHECK(c.counter("chat", "chat_forged_total") == 0);
+
+  // The real nodes' own messages still flow both ways.
+  REQUIRE(post_form(a->http_url(), "text=real+from+a").first == 201);
+  CHECK(wait_until([&] { return count_text(messages(c->http_url()), "real from a") == 1; }));
+  CHECK(find_text(messages(c->http_url()), "real from a")["author"] == a->id_hex());
 }
 
 TEST_CASE("the terminal client sends typed lines and prints the others' messages") {

@@ -6,13 +6,12 @@
 #include "records.hpp"
 #include "support/http_client.hpp"
 #include "support/test_node.hpp"
+#include "support/test_signer.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <regex>
-
-#include <sodium.h>
 
 using namespace butter;
 using namespace butter::test;
@@ -94,24 +93,7 @@ bool holds(const std::string& base, const std::string& object_id) {
 }
 
 // An attacker's Ed25519 key: it signs what it likes, in the same framing as butter.identity/1.
-struct Mallory {
-  wiki::Key pk{};
-  std::array<std::uint8_t, crypto_sign_SECRETKEYBYTES> sk{};
-  Mallory() {
-    REQUIRE(sodium_init() >= 0);
-    crypto_sign_keypair(pk.data(), sk.data());
-  }
-  wiki::Sig sign(std::string_view ctx, std::string_view msg) const {
-    std::string m = "butter/sign/1";
-    m.push_back('\0');
-    m.append(ctx);
-    m.push_back('\0');
-    m.append(msg);
-    wiki::Sig s{};
-    crypto_sign_detached(s.data(), nullptr, reinterpret_cast<const unsigned char*>(m.data()), m.size(), sk.data());
-    return s;
-  }
-};
+using Mallory = TestSigner;
 
 wiki::Key key_of(const std::string& hex) {
   wiki::Key k{};
