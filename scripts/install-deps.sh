@@ -9,6 +9,7 @@ packages=(
   libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   catch2
   libsodium-dev
+  libssl-dev                # OpenSSL 3 libcrypto: the transport's ChaCha20-Poly1305 for large records
   clang libclang-rt-14-dev  # `make fuzz`: libFuzzer and the sanitizer runtimes for clang
   libsqlite3-dev            # pcg-storage persistence (plugins/pcg-storage/README.md)
   iproute2 nftables iputils-ping procps   # network-namespace test bed

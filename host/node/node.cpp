@@ -3,6 +3,7 @@
 #include "loader/dependency_graph.hpp"
 #include "node/plugin_instance.hpp"
 #include "services/net_dispatch.hpp"
+#include "transport/aead.hpp"
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
@@ -164,6 +165,8 @@ Error Node::start_on_strand() {
     spdlog::warn("[{}] insecure_plaintext = true: connections are neither encrypted nor authenticated, and only "
                  "nodes with the same setting can talk to this one (debugging only)",
                  spec.name);
+  } else {
+    spdlog::debug("[{}] records sealed with ChaCha20-Poly1305: {}", spec.name, noise::aead_choice().why);
   }
   topts.listen = spec.listen;
   topts.max_frame_bytes = spec.max_frame_bytes;

@@ -1,6 +1,7 @@
 // What a node says about itself: the JSON of GET /status and the Prometheus text of GET /metrics.
 #include "node/node_core.hpp"
 #include "node/plugin_instance.hpp"
+#include "transport/aead.hpp"
 
 #include <cstdio>
 
@@ -62,6 +63,7 @@ nlohmann::json NodeCore::status_json() const {
                                 {"queued_out_bytes", use.queued_out_bytes},
                                 {"partial_in_bytes", use.partial_in_bytes}};
     j["transport"]["address_book"] = {{"nodes", use.address_book_nodes}, {"uris", use.address_book_uris}};
+    j["transport"]["aead"] = manifest.node.insecure_plaintext ? "none (insecure_plaintext)" : noise::aead_choice().why;
     auto ci = transport->conn_info();
     j["connections"] = {{"low_water", ci.low_water},
                         {"high_water", ci.high_water},

@@ -1,4 +1,4 @@
-// Noise_XX_25519_ChaChaPoly_BLAKE2b on libsodium: CipherState, SymmetricState (HMAC/HKDF with
+// Noise_XX_25519_ChaChaPoly_BLAKE2b on libsodium (the AEAD also on OpenSSL: aead.hpp): CipherState, SymmetricState (HMAC/HKDF with
 // BLAKE2b-512) and the XX handshake's token processing. See noise_xx.hpp.
 #include "transport/noise_xx.hpp"
 
@@ -78,10 +78,10 @@ const std::initializer_list<Token> kPattern[3] = {
 
 // ---- CipherState ----
 
-CipherState::~CipherState() { sodium_memzero(k_, sizeof k_); }
+CipherState::~CipherState() = default;  // ChaChaPoly wipes the key
 
 void CipherState::initialize_key(const std::uint8_t k[kKeyLen]) {
-  std::memcpy(k_, k, kKeyLen);
+  aead_.set_key(k);
   has_key_ = true;
   n_ = 0;
 }
@@ -103,9 +103,7 @@ bool CipherState::encrypt(std::span<const std::uint8_t> ad, std::span<const std:
   nonce_of(n_, npub);
   const std::size_t at = out.size();
   out.resize(at + plain.size() + kTagLen);
-  unsigned long long clen = 0;
-  crypto_aead_chacha20poly1305_ietf_encrypt(out.data() + at, &clen, plain.data(), plain.size(), ad.data(), ad.size(),
-                                            nullptr, npub, k_);
+  aead_.seal(npub, ad, plain, out.data() + at);
   ++n_;
   return true;
 }
@@ -120,9 +118,7 @@ bool CipherState::decrypt(std::span<const std::uint8_t> ad, std::span<const std:
   nonce_of(n_, npub);
   const std::size_t at = out.size();
   out.resize(at + cipher.size() - kTagLen);
-  unsigned long long mlen = 0;
-  if (crypto_aead_chacha20poly1305_ietf_decrypt(out.data() + at, &mlen, nullptr, cipher.data(), cipher.size(),
-                                                ad.data(), ad.size(), npub, k_) != 0) {
+  if (!aead_.open(npub, ad, cipher, out.data() + at)) {
     out.resize(at);
     return false;
   }

@@ -9,6 +9,8 @@
 // the exact code SecureChannel calls; the only test-only input is `fixed_ephemeral` (production
 // passes nullptr and gets a fresh key from crypto_box_keypair, as before).
 #pragma once
+#include "transport/aead.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -24,8 +26,8 @@ constexpr char kProtocolName[] = "Noise_XX_25519_ChaChaPoly_BLAKE2b";
 
 using Bytes = std::vector<std::uint8_t>;
 
-// A Noise CipherState: key and 64-bit counter, ChaCha20-Poly1305-IETF with the nonce 32 zero bits
-// then the little-endian counter. Without a key, encrypt/decrypt pass the bytes unchanged.
+// A Noise CipherState: key and 64-bit counter, ChaCha20-Poly1305-IETF (aead.hpp) with the nonce 32
+// zero bits then the little-endian counter. Without a key, encrypt/decrypt pass the bytes unchanged.
 class CipherState {
  public:
   CipherState() = default;
@@ -43,7 +45,7 @@ class CipherState {
   bool decrypt(std::span<const std::uint8_t> ad, std::span<const std::uint8_t> cipher, Bytes& out);
 
  private:
-  std::uint8_t k_[kKeyLen]{};
+  ChaChaPoly aead_;
   bool has_key_ = false;
   std::uint64_t n_ = 0;
 };

@@ -1,0 +1,91 @@
+// The transport's ChaCha20-Poly1305 (host/transport/aead.*): libsodium and OpenSSL EVP seal every
+// size to the same bytes (libsodium's own output is the reference), open each other's output,
+// refuse any flipped bit, a wrong nonce or associated data, and a key change takes effect; the
+// process's choice passed OpenSSL's known-answer check or says why not.
+#include "transport/aead.hpp"
+
+#include <sodium.h>
+
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+using namespace butter::host::noise;
+
+namespace {
+
+std::vector<std::uint8_t> reference_seal(const std::uint8_t* key, const std::uint8_t* nonce,
+                                         const std::vector<std::uint8_t>& ad, const std::vector<std::uint8_t>& plain) {
+  std::vector<std::uint8_t> out(plain.size() + kAeadTagLen);
+  unsigned long long clen = 0;
+  crypto_aead_chacha20poly1305_ietf_encrypt(out.data(), &clen, plain.data(), plain.size(), ad.data(), ad.size(), nullptr,
+                                            nonce, key);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("both ChaCha20-Poly1305 implementations seal and open every size to the same bytes", "[aead]") {
+  REQUIRE(sodium_init() >= 0);
+  std::uint8_t key[kAeadKeyLen], nonce[kAeadNonceLen] = {0, 0, 0, 0, 9};
+  for (std::size_t i = 0; i < kAeadKeyLen; ++i) key[i] = static_cast<std::uint8_t>(i * 13 + 1);
+  const std::vector<std::uint8_t> ad{0xaa, 0xbb};
+
+  for (const AeadPath path : {AeadPath::kSodium, AeadPath::kOpenSsl, AeadPath::kChosen}) {
+    ChaChaPoly seal_side(path), open_side(path == AeadPath::kSodium ? AeadPath::kOpenSsl : AeadPath::kSodium);
+    seal_side.set_key(key);
+    open_side.set_key(key);
+    for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{63}, kLargeMessage - 1, kLargeMessage,
+                                kLargeMessage + 1, std::size_t{16384}, std::size_t{65519}}) {
+      INFO("path " << static_cast<int>(path) << ", " << n << " bytes");
+      std::vector<std::uint8_t> plain(n);
+      for (std::size_t i = 0; i < n; ++i) plain[i] = static_cast<std::uint8_t>(i * 7 + n);
+      std::vector<std::uint8_t> sealed(n + kAeadTagLen);
+      seal_side.seal(nonce, ad, plain, sealed.data());
+      CHECK(sealed == reference_seal(key, nonce, ad, plain));
+
+      std::vector<std::uint8_t> back(n, 0xee);
+      CHECK(open_side.open(nonce, ad, sealed, back.data()));
+      CHECK(back == plain);
+      CHECK(seal_side.open(nonce, ad, sealed, back.data()));  // and its own
+
+      for (const std::size_t at : {std::size_t{0}, sealed.size() / 2, sealed.size() - 1}) {
+        auto bad = sealed;
+        bad[at] ^= 0x01;
+        CHECK_FALSE(seal_side.open(nonce, ad, bad, back.data()));
+        CHECK_FALSE(open_side.open(nonce, ad, bad, back.data()));
+      }
+      std::uint8_t other_nonce[kAeadNonceLen] = {0, 0, 0, 0, 10};
+      CHECK_FALSE(seal_side.open(other_nonce, ad, sealed, back.data()));
+      CHECK_FALSE(seal_side.open(nonce, {}, sealed, back.data()));
+    }
+  }
+}
+
+TEST_CASE("a ChaChaPoly refuses input shorter than a tag and follows a new key", "[aead]") {
+  std::uint8_t k1[kAeadKeyLen] = {1}, k2[kAeadKeyLen] = {2}, nonce[kAeadNonceLen] = {};
+  for (const AeadPath path : {AeadPath::kSodium, AeadPath::kOpenSsl}) {
+    ChaChaPoly c(path);
+    c.set_key(k1);
+    std::uint8_t out[32];
+    const std::vector<std::uint8_t> short_input(kAeadTagLen - 1, 0);
+    CHECK_FALSE(c.open(nonce, {}, short_input, out));
+
+    const std::vector<std::uint8_t> plain(2048, 0x42);
+    std::vector<std::uint8_t> sealed(plain.size() + kAeadTagLen), back(plain.size());
+    c.seal(nonce, {}, plain, sealed.data());  // makes the OpenSSL context under k1
+    c.set_key(k2);                            // which must not outlive the key
+    CHECK_FALSE(c.open(nonce, {}, sealed, back.data()));
+    CHECK(sealed != reference_seal(k2, nonce, {}, plain));
+    c.seal(nonce, {}, plain, sealed.data());
+    CHECK(sealed == reference_seal(k2, nonce, {}, plain));
+  }
+}
+
+TEST_CASE("the process's AEAD choice checked OpenSSL against libsodium and says what it chose", "[aead]") {
+  const AeadChoice& c = aead_choice();
+  INFO(c.why);
+  CHECK_FALSE(c.why.empty());
+  CHECK(c.why.find("known-answer") == std::string::npos);  // OpenSSL 3 on Debian 12 must agree
+  if (c.openssl_for_large) CHECK(c.why.find("OpenSSL EVP from") == 0);
+}
