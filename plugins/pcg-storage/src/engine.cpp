@@ -304,7 +304,8 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
     const std::size_t need = cfg_.r - live;
     // Junk a peer pushed is not re-replicated beyond its quota: a group whose sponsor is over it
     // (its charge here exceeds the limit, e.g. lowered since) is not grown by this node.
-    const bool sponsor_ok = !g.sponsor || quota_.used(*g.sponsor) <= quota_.limit();
+    const bool sponsor_ok = (!g.sponsor || quota_.used(*g.sponsor) <= quota_.limit()) &&
+                            (!g.origin || quota_.used(*g.origin) <= quota_.limit());
     for (auto& c : sponsor_ok ? env_.candidates(need * 3 + 2) : std::vector<Candidate>{}) {
       if (c.id == self_ || cooldown_.count(c.id) || g.view.contains(c.id)) continue;
       in.candidates.push_back(std::move(c));
@@ -362,6 +363,8 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
     rm.object = g.id;
     rm.view = next;
     rm.manifest = g.manifest_bytes;
+    // Whose data this is: the original sponsor, else whoever recruited us, else this node.
+    rm.sponsor = g.origin ? g.origin : g.sponsor ? g.sponsor : std::optional<Hash>(self_);
     ++stats_.recruit_requests;
     send(out, c.id, rm);
   }
@@ -468,6 +471,7 @@ void Engine::drop(const Hash& id, Output& out) {
   if (it == groups_.end()) return;
   budget_.release(it->second.reserved);
   if (it->second.sponsor) quota_.release(*it->second.sponsor, it->second.reserved);
+  if (it->second.origin) quota_.release(*it->second.origin, it->second.reserved);
   if (it->second.put_ticket) {
     out.events.push_back(Event{EventKind::PutDone, *it->second.put_ticket, BUTTER_OK, id, 0, {},
                                "this node left the group; the others keep it"});

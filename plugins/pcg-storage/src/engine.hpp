@@ -212,6 +212,10 @@ class Engine {
     // The peer whose RECRUIT brought the object here (charged to its quota); unset for puts on
     // this node and copies restored from disk.
     std::optional<Hash> sponsor;
+    // The peer the recruiter named as the object's original sponsor (the node that first placed
+    // it), when another: charged too, so that a peer's data held here stays within its quota
+    // however many leaders re-replicate it. Named again in the recruits this node sends.
+    std::optional<Hash> origin;
     // An unfinished recruit gives its reservation back at the first of these (0: none).
     std::uint64_t fill_deadline = 0;
     std::uint64_t idle_deadline = 0;

@@ -228,13 +228,17 @@ void Engine::on_recruit(const Hash& from, Message& m, std::uint64_t now, Output&
   const std::uint64_t cost = man->size + m.manifest.size();
   // The recruiting peer pays from its quota here, then the node's budget: one peer cannot claim
   // more than peer_quota_bytes of this node, however many RECRUITs it sends.
+  // A named original sponsor is charged too (bounds one peer's data here however many leaders
+  // re-replicate it). A leader naming someone else only spends that peer's quota while spending
+  // its own as well, so it cannot place more than its own quota by naming others.
+  std::optional<Hash> origin;
+  if (m.sponsor && *m.sponsor != from && *m.sponsor != self_) origin = *m.sponsor;
   const bool quota_ok = quota_.reserve(from, cost, why);
-  if (!quota_ok || !budget_.reserve(cost, why)) {
-    if (quota_ok) {
-      quota_.release(from, cost);
-    } else {
-      ++stats_.recruits_over_quota;
-    }
+  const bool origin_ok = quota_ok && (!origin || quota_.reserve(*origin, cost, why));
+  if (!origin_ok || !budget_.reserve(cost, why)) {
+    if (quota_ok) quota_.release(from, cost);
+    if (origin_ok && origin) quota_.release(*origin, cost);
+    if (!origin_ok) ++stats_.recruits_over_quota;
     ++stats_.recruits_declined;
     ack.status = BUTTER_E_NOMEM;
     ack.reason = why;
@@ -247,6 +251,7 @@ void Engine::on_recruit(const Hash& from, Message& m, std::uint64_t now, Output&
   g.manifest_bytes = std::move(m.manifest);
   g.reserved = cost;
   g.sponsor = from;
+  g.origin = origin;
   g.fill_deadline = now + cfg_.complete_timeout_ms;
   g.idle_deadline = now + cfg_.reservation_idle_ms;
   g.view = m.view;
