@@ -300,7 +300,10 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
   std::size_t live = 0;
   for (const auto& m : g.view.members)
     if (m.id == self_ || !in.remove(m.id)) ++live;
-  if (live < cfg_.r) {
+  // Only a leader that holds (and so has verified) every block itself recruits: a recruit still
+  // fetching does not ask others to store what it only has the recruiter's word for (else one
+  // RECRUIT for junk that is never served would be passed on to r more nodes).
+  if (live < cfg_.r && g.complete) {
     const std::size_t need = cfg_.r - live;
     // Junk a peer pushed is not re-replicated beyond its quota: a group whose sponsor is over it
     // (its charge here exceeds the limit, e.g. lowered since) is not grown by this node.

@@ -265,8 +265,12 @@ TEST_CASE("an unfinished recruit's reservation expires and an honest put then fi
   Hash id{};
   Output out;
   CHECK(sim.engine(0).put(1, bytes_of(5000, 6), {}, sim.now(), id, why, out) == BUTTER_E_NOMEM);
-  // No block ever arrives: released by reservation_idle_ms (1 s) plus a tick.
+  // No block ever arrives: released by reservation_idle_ms (1 s) plus a tick. Meanwhile node 0
+  // (the only member besides the silent attacker, so it leads) never passed the junk on: it
+  // recruits only for what it holds itself.
   sim.run_until(sim.now() + cfg.reservation_idle_ms + 200);
+  CHECK(sim.engine(0).stats().recruit_requests == 0);
+  for (std::size_t i = 1; i < sim.size(); ++i) CHECK(sim.engine(i).group_count() == 0);
   CHECK(sim.engine(0).budget().used() == 0);
   CHECK(sim.engine(0).quota().used(attacker) == 0);
   CHECK(sim.engine(0).quota().peers() == 0);
