@@ -220,8 +220,8 @@ TEST_CASE("a stranger's locate, recruit and view frames delete no replica, befor
 
 TEST_CASE("a stranger's recruits claiming the budget get at most its quota, expire, and honest puts succeed meanwhile") {
   // 400 kB per node: the attacker's quota is 50 kB (capacity / 8). Its reservations lapse after
-  // 4 s without a block.
-  PersistentTrio trio("reserve", "capacity_bytes = 400000\nreservation_idle_ms = 4000\n");
+  // 6 s without a block (room for the honest put below to finish first, even on a slow build).
+  PersistentTrio trio("reserve", "capacity_bytes = 400000\nreservation_idle_ms = 6000\n");
   std::vector<std::unique_ptr<PcgAttacker>> attackers;
   std::size_t accepted = 0, declined_for_quota = 0;
   for (std::size_t i = 0; i < 3; ++i) {
@@ -265,7 +265,7 @@ TEST_CASE("a stranger's recruits claiming the budget get at most its quota, expi
   CHECK(put.status == 201);
   CHECK(nlohmann::json::parse(put.body)["replicas"] == 3);
   for (auto& n : trio.nodes) CHECK(n->counter("storage", "pcg_reservations_expired_total") == 0);
-  // Then each reservation lapses by its deadline (4 s without a block, plus a tick): only the
+  // Then each reservation lapses by its deadline (6 s without a block, plus a tick): only the
   // honest object is left on every node.
   CHECK(wait_until([&] {
     for (std::size_t i = 0; i < 3; ++i) {
@@ -273,7 +273,7 @@ TEST_CASE("a stranger's recruits claiming the budget get at most its quota, expi
       if (l["objects"].size() != 1 || l["used_bytes"].get<std::uint64_t>() > 31000) return false;
     }
     return true;
-  }, std::chrono::seconds(8)));
+  }, std::chrono::seconds(10)));
   for (std::size_t i = 0; i < 3; ++i) {
     INFO(trio.list(i).dump());
     CHECK(trio.nodes[i]->counter("storage", "pcg_reservations_expired_total") == 1);
