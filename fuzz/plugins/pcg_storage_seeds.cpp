@@ -44,6 +44,9 @@ void generate() {
     auto m = msg(static_cast<MsgType>(i));
     write(t, std::string("msg-") + type_name(m.type), cat(encode(m), {0}));
   }
+  Message sponsored = msg(MsgType::Recruit);  // a recruit naming the object's original sponsor
+  sponsored.sponsor = obj;
+  write(t, "msg-recruit-sponsor", cat(encode(sponsored), {0}));
   Bytes bad = encode(msg(MsgType::Fetch));
   bad.push_back(0);  // trailing byte
   write(t, "msg-trailing", cat(bad, {0}));

@@ -3,7 +3,10 @@
 // reservation is refused with a clear reason, so a put fails with BUTTER_E_NOMEM and a recruit
 // is declined (the group then recruits elsewhere).
 #pragma once
+#include "hash.hpp"
+
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace butter::pcg {
@@ -27,6 +30,28 @@ class Budget {
  private:
   std::uint64_t capacity_;
   std::uint64_t used_ = 0;
+};
+
+// PeerQuota: how many bytes this node holds or reserves on behalf of each peer that recruited it
+// (the group's sponsor), bounded by one limit per peer. Without it one peer's RECRUITs could
+// claim the whole budget (honest puts then refused) or fill it with junk the node would go on
+// repairing. Only peers with something charged have an entry, so the table is bounded by the
+// number of groups held.
+class PeerQuota {
+ public:
+  explicit PeerQuota(std::uint64_t limit = 0) : limit_(limit) {}
+  std::uint64_t limit() const { return limit_; }
+  std::uint64_t used(const Hash& peer) const;
+  std::size_t peers() const { return used_.size(); }
+
+  // Charges `bytes` to `peer` if its total stays within the limit; otherwise false with `why`.
+  bool reserve(const Hash& peer, std::uint64_t bytes, std::string& why);
+  // Gives back what reserve took (never below zero; the entry goes at zero).
+  void release(const Hash& peer, std::uint64_t bytes);
+
+ private:
+  std::uint64_t limit_;
+  std::map<Hash, std::uint64_t> used_;
 };
 
 }  // namespace butter::pcg

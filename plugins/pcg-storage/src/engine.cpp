@@ -11,7 +11,12 @@ constexpr std::size_t kHeartbeatBatch = 512;  // entries per heartbeat message
 }
 
 Engine::Engine(Hash self, std::vector<std::string> endpoints, Config cfg, std::uint64_t capacity_bytes, Env& env)
-    : self_(self), endpoints_(std::move(endpoints)), cfg_(cfg), budget_(capacity_bytes), env_(env) {
+    : self_(self),
+      endpoints_(std::move(endpoints)),
+      cfg_(cfg),
+      budget_(capacity_bytes),
+      quota_(cfg.peer_quota_bytes ? cfg.peer_quota_bytes : capacity_bytes / 8),
+      env_(env) {
   if (cfg_.r == 0) cfg_.r = 1;
   if (cfg_.heartbeat_ms == 0) cfg_.heartbeat_ms = 1;
   if (cfg_.fetch_window == 0) cfg_.fetch_window = 1;
@@ -162,7 +167,10 @@ bool Engine::restore(const Hash& id, std::span<const std::uint8_t> manifest,
   g.complete = true;
   g.reserved = cost;
   g.view = view;
-  if (!g.view.contains(self_)) g.view.add(Member{self_, endpoints_});
+  // A stored view without this node is a retiring copy (it left the group before the restart,
+  // not yet confirmed held elsewhere): it stays retiring. Only a copy stored without any view
+  // becomes a group of its own.
+  if (g.view.members.empty()) g.view.add(Member{self_, endpoints_});
   learn(g.view);
   for (const auto& mem : g.view.members) {
     g.heard[mem.id] = now;
@@ -189,6 +197,17 @@ void Engine::tick(std::uint64_t now, Output& out) {
   for (const auto& id : ids) {
     Group* g = group(id);
     if (!g) continue;
+    // An unfinished recruit's reservation lapses: no block for reservation_idle_ms, or not
+    // complete by complete_timeout_ms. Its space (budget and the recruiter's quota) comes back.
+    if (!g->complete && g->fill_deadline && (now >= g->fill_deadline || now >= g->idle_deadline)) {
+      ++stats_.reservations_expired;
+      cannot_keep(*g, BUTTER_E_TIMEOUT,
+                  now >= g->fill_deadline ? "recruit not complete within complete_timeout_ms; reservation released"
+                                          : "no block arrived within reservation_idle_ms; reservation released",
+                  out);
+      continue;
+    }
+    if (retiring(*g, self_) && retire_if_confirmed(*g, now, out)) continue;
     // Missing blocks: fetch timeouts fail over to the next source.
     if (!g->complete) {
       for (auto it = g->data.fetching.begin(); it != g->data.fetching.end();) {
@@ -281,9 +300,16 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
   std::size_t live = 0;
   for (const auto& m : g.view.members)
     if (m.id == self_ || !in.remove(m.id)) ++live;
-  if (live < cfg_.r) {
+  // Only a leader that holds (and so has verified) every block itself recruits: a recruit still
+  // fetching does not ask others to store what it only has the recruiter's word for (else one
+  // RECRUIT for junk that is never served would be passed on to r more nodes).
+  if (live < cfg_.r && g.complete) {
     const std::size_t need = cfg_.r - live;
-    for (auto& c : env_.candidates(need * 3 + 2)) {
+    // Junk a peer pushed is not re-replicated beyond its quota: a group whose sponsor is over it
+    // (its charge here exceeds the limit, e.g. lowered since) is not grown by this node.
+    const bool sponsor_ok = (!g.sponsor || quota_.used(*g.sponsor) <= quota_.limit()) &&
+                            (!g.origin || quota_.used(*g.origin) <= quota_.limit());
+    for (auto& c : sponsor_ok ? env_.candidates(need * 3 + 2) : std::vector<Candidate>{}) {
       if (c.id == self_ || cooldown_.count(c.id) || g.view.contains(c.id)) continue;
       in.candidates.push_back(std::move(c));
     }
@@ -340,6 +366,8 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
     rm.object = g.id;
     rm.view = next;
     rm.manifest = g.manifest_bytes;
+    // Whose data this is: the original sponsor, else whoever recruited us, else this node.
+    rm.sponsor = g.origin ? g.origin : g.sponsor ? g.sponsor : std::optional<Hash>(self_);
     ++stats_.recruit_requests;
     send(out, c.id, rm);
   }
@@ -403,10 +431,33 @@ void Engine::adopt(Group& g, const View& v, std::uint64_t now, Output& out) {
   for (auto it = g.complete_members.begin(); it != g.complete_members.end();)
     it = v.contains(*it) ? std::next(it) : g.complete_members.erase(it);
   if (!v.contains(self_)) {
-    drop(g.id, out);
+    // Removed from the group. A copy still being fetched protects nothing: it goes. A complete
+    // copy is kept (retiring) until r others are confirmed to hold it: no message deletes a copy
+    // that may be the last one.
+    if (!g.complete) {
+      drop(g.id, out);
+      return;
+    }
+    g.complete_members.insert(self_);
+    out.events.push_back(Event{EventKind::ViewChanged, 0, BUTTER_OK, g.id, 0, {}, {}});
+    retire_if_confirmed(g, now, out);
     return;
   }
   out.events.push_back(Event{EventKind::ViewChanged, 0, BUTTER_OK, g.id, 0, {}, {}});
+}
+
+bool Engine::confirmed_elsewhere(const Group& g, std::uint64_t now) const {
+  std::uint32_t n = 0;
+  for (const auto& m : g.view.members)
+    if (m.id != self_ && g.complete_members.count(m.id) && !suspected(g, m.id, now)) ++n;
+  return n >= cfg_.r;
+}
+
+bool Engine::retire_if_confirmed(Group& g, std::uint64_t now, Output& out) {
+  if (!confirmed_elsewhere(g, now)) return false;
+  ++stats_.copies_retired;
+  drop(g.id, out);
+  return true;
 }
 
 void Engine::note_departures(Group& g, const View& old, std::uint64_t now) {
@@ -422,6 +473,8 @@ void Engine::drop(const Hash& id, Output& out) {
   auto it = groups_.find(id);
   if (it == groups_.end()) return;
   budget_.release(it->second.reserved);
+  if (it->second.sponsor) quota_.release(*it->second.sponsor, it->second.reserved);
+  if (it->second.origin) quota_.release(*it->second.origin, it->second.reserved);
   if (it->second.put_ticket) {
     out.events.push_back(Event{EventKind::PutDone, *it->second.put_ticket, BUTTER_OK, id, 0, {},
                                "this node left the group; the others keep it"});
@@ -450,6 +503,18 @@ std::optional<ObjectInfo> Engine::lookup(const Hash& id) const {
   return ObjectInfo{id, g.manifest.size, g.manifest.keywords, static_cast<std::uint32_t>(g.view.size()), true};
 }
 
+std::size_t Engine::retiring_count() const {
+  std::size_t n = 0;
+  for (const auto& [id, g] : groups_)
+    if (retiring(g, self_)) ++n;
+  return n;
+}
+
+bool Engine::is_member(const Hash& id) const {
+  auto it = groups_.find(id);
+  return it != groups_.end() && !retiring(it->second, self_);
+}
+
 bool Engine::holds(const Hash& id) const {
   auto it = groups_.find(id);
   return it != groups_.end() && it->second.complete;
@@ -473,7 +538,7 @@ const std::vector<std::vector<std::uint8_t>>* Engine::blocks_of(const Hash& id) 
 std::size_t Engine::groups_below_r() const {
   std::size_t n = 0;
   for (const auto& [id, g] : groups_)
-    if (g.view.size() < cfg_.r) ++n;
+    if (g.view.size() < cfg_.r && !retiring(g, self_)) ++n;
   return n;
 }
 

@@ -48,6 +48,12 @@ struct Config {
   // it comes back holding a group of its own for the object — both sides of a partition repaired
   // their half to r — the two groups meet and merge (see on_view).
   std::uint64_t departed_ms = 10 * 60 * 1000;
+  // A recruit's reservation (budget and peer quota) lapses when no block arrived for this long,
+  // and in any case at complete_timeout_ms: an unfinished recruit never holds space for ever.
+  std::uint64_t reservation_idle_ms = 10000;
+  // Bytes held or reserved here on behalf of one peer (the leader that recruited this node).
+  // 0: capacity / 8.
+  std::uint64_t peer_quota_bytes = 0;
   bool repair = true;                       // off: no heartbeats, no repair (the bench's baseline)
 };
 
@@ -104,6 +110,10 @@ struct Stats {
   std::uint64_t views_adopted = 0, dropped = 0, stored = 0;
   std::uint64_t groups_merged = 0;     // disjoint groups of one object joined into one view here
   std::uint64_t store_failures = 0;    // copies store_durably refused (so not held)
+  std::uint64_t non_member_recruits = 0;   // RECRUITs for a held group from a non-member (ignored)
+  std::uint64_t recruits_over_quota = 0;   // recruits declined: the recruiting peer's quota is full
+  std::uint64_t reservations_expired = 0;  // unfinished recruits dropped at their deadline
+  std::uint64_t copies_retired = 0;        // copies dropped after leaving a group, once held at r elsewhere
   std::array<std::uint64_t, kMsgTypes> sent{}, received{};
 };
 
@@ -158,6 +168,10 @@ class Engine {
   std::size_t group_count() const { return groups_.size(); }
   std::optional<Hash> leader_of(const Hash& id, std::uint64_t now) const;
   const Budget& budget() const { return budget_; }
+  const PeerQuota& quota() const { return quota_; }
+  // Copies this node still holds after leaving their group (kept until held at r elsewhere).
+  std::size_t retiring_count() const;
+  bool is_member(const Hash& id) const;
   const Stats& stats() const { return stats_; }
 
  private:
@@ -195,6 +209,16 @@ class Engine {
     std::uint64_t next_repair = 0;
     std::optional<std::uint64_t> put_ticket;
     std::uint64_t put_deadline = 0;
+    // The peer whose RECRUIT brought the object here (charged to its quota); unset for puts on
+    // this node and copies restored from disk.
+    std::optional<Hash> sponsor;
+    // The peer the recruiter named as the object's original sponsor (the node that first placed
+    // it), when another: charged too, so that a peer's data held here stays within its quota
+    // however many leaders re-replicate it. Named again in the recruits this node sends.
+    std::optional<Hash> origin;
+    // An unfinished recruit gives its reservation back at the first of these (0: none).
+    std::uint64_t fill_deadline = 0;
+    std::uint64_t idle_deadline = 0;
   };
   struct Getter {
     std::uint64_t ticket = 0;
@@ -215,6 +239,15 @@ class Engine {
   bool suspected(const Group& g, const Hash& m, std::uint64_t now) const;
   std::uint32_t replicas(const Group& g) const;
   void adopt(Group& g, const View& v, std::uint64_t now, Output& out);
+  // Membership authority (see on_view): a copy this node holds but whose view no longer names
+  // it is "retiring": kept, served, persisted, until confirmed_elsewhere; then dropped.
+  static bool retiring(const Group& g, const Hash& self) { return !g.view.contains(self); }
+  // True when r members of the group other than this node are known to hold every block and are
+  // alive. The one predicate that lets a removed member drop its copy: tighten it (proofs of
+  // possession) and every path that deletes a copy follows.
+  bool confirmed_elsewhere(const Group& g, std::uint64_t now) const;
+  // Drops a retiring copy once confirmed_elsewhere; true when it dropped it.
+  bool retire_if_confirmed(Group& g, std::uint64_t now, Output& out);
   // Members of `old` missing from g.view become departed (probed); members of g.view are not.
   void note_departures(Group& g, const View& old, std::uint64_t now);
   // `v`, from non-member `from` that is in it, names none of our members: the same object held by
@@ -241,8 +274,9 @@ class Engine {
   Group* group(const Hash& id);
 
   void on_heartbeat(const Hash& from, const Message& m, std::uint64_t now, Output& out);
+  // `reply` (heartbeats only) collects this node's own entries for a retiring holder that asks.
   void on_view(const Hash& from, const Hash& object, const View& v, std::optional<bool> complete, std::uint64_t now,
-               Output& out);
+               Output& out, std::vector<HeartbeatEntry>* reply = nullptr);
   void on_recruit(const Hash& from, Message& m, std::uint64_t now, Output& out);
   void on_recruit_ack(const Hash& from, const Message& m, std::uint64_t now);
   void on_fetch(const Hash& from, const Message& m, Output& out);
@@ -255,6 +289,7 @@ class Engine {
   std::vector<std::string> endpoints_;
   Config cfg_;
   Budget budget_;
+  PeerQuota quota_;
   Env& env_;
   Stats stats_;
   std::map<Hash, Group> groups_;

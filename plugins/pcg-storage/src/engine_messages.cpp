@@ -83,11 +83,31 @@ void Engine::on_message(const Hash& from, std::span<const std::uint8_t> bytes, s
 }
 
 void Engine::on_heartbeat(const Hash& from, const Message& m, std::uint64_t now, Output& out) {
-  for (const auto& e : m.entries) on_view(from, e.object, e.view, e.complete, now, out);
+  std::vector<HeartbeatEntry> reply;  // at most one per entry received (<= kMaxHeartbeatEntries)
+  for (const auto& e : m.entries) on_view(from, e.object, e.view, e.complete, now, out, &reply);
+  if (reply.empty()) return;
+  Message hb;
+  hb.type = MsgType::Heartbeat;
+  hb.entries = std::move(reply);
+  send(out, from, hb);
 }
 
+// Membership authority. A group's membership changes here only on the word of a CURRENT member
+// of this node's view of the group, identified by `from`, the node id the transport proved
+// (never an id written inside the message):
+//  - VIEW, HEARTBEAT views and RECRUITs for a held group from anyone else change nothing (counted
+//    in non_member_messages; RECRUITs also in non_member_recruits);
+//  - a current member's newer view is adopted (views converge by their total order), even one
+//    that leaves this node out; but then this node only *retires* its copy: it keeps holding,
+//    serving and persisting it until confirmed_elsewhere() (r other live members known to hold
+//    every block). No message deletes a copy that may be the last one.
+//  - partition merge: a FORMER member (g->departed: removed from our view within departed_ms,
+//    so once vouched for by a member) is heard in two cases only, both of which only ADD members:
+//    a view naming every member of ours (nobody removed, this node kept), or a group of the same
+//    object disjoint from ours, which is joined with ours (union of both). A stranger was never
+//    in our view, so it is never in departed: it can neither join, merge nor remove anyone.
 void Engine::on_view(const Hash& from, const Hash& object, const View& v, std::optional<bool> complete,
-                     std::uint64_t now, Output& out) {
+                     std::uint64_t now, Output& out, std::vector<HeartbeatEntry>* reply) {
   Group* g = group(object);
   if (!g) {
     ++stats_.non_member_messages;  // a group this node is not in (any more)
@@ -118,6 +138,13 @@ void Engine::on_view(const Hash& from, const Hash& object, const View& v, std::o
     // Refused: not a member of the group as this node knows it. If the sender is behind, tell it
     // the current view (a node that restarted after being replaced learns it is out).
     ++stats_.non_member_messages;
+    if (reply && complete && g->view.contains(self_) && !v.contains(from) && !v.members.empty()) {
+      // A retiring holder (removed, still holding its copy) asks, with its heartbeat, whether the
+      // group holds the object without it: our entry (view, whether we hold every block) is
+      // what it needs to let go. It changes nothing here and tells no more than LOCATE does.
+      reply->push_back(HeartbeatEntry{object, g->complete, g->view});
+      return;
+    }
     if (g->view.contains(self_) && outranks(g->view, v)) {
       Message vm;
       vm.type = MsgType::ViewUpdate;
@@ -136,6 +163,7 @@ void Engine::on_view(const Hash& from, const Hash& object, const View& v, std::o
     }
   }
   adopt(*g, v, now, out);
+  if ((g = group(object)) && retiring(*g, self_)) retire_if_confirmed(*g, now, out);
 }
 
 void Engine::merge_groups(Group& g, const Hash& from, const View& v, std::optional<bool> complete,
@@ -175,6 +203,13 @@ void Engine::on_recruit(const Hash& from, Message& m, std::uint64_t now, Output&
     return;
   }
   if (Group* g = group(m.object)) {
+    // A RECRUIT for a group held here is a membership change like a VIEW: only a current member
+    // of our view may make it (see on_view). A stranger's recruit is ignored, unanswered.
+    if (!g->view.contains(from)) {
+      ++stats_.non_member_messages;
+      ++stats_.non_member_recruits;
+      return;
+    }
     g->heard[from] = now;
     adopt(*g, m.view, now, out);
     ack.status = BUTTER_OK;
@@ -191,7 +226,19 @@ void Engine::on_recruit(const Hash& from, Message& m, std::uint64_t now, Output&
     return;
   }
   const std::uint64_t cost = man->size + m.manifest.size();
-  if (!budget_.reserve(cost, why)) {
+  // The recruiting peer pays from its quota here, then the node's budget: one peer cannot claim
+  // more than peer_quota_bytes of this node, however many RECRUITs it sends.
+  // A named original sponsor is charged too (bounds one peer's data here however many leaders
+  // re-replicate it). A leader naming someone else only spends that peer's quota while spending
+  // its own as well, so it cannot place more than its own quota by naming others.
+  std::optional<Hash> origin;
+  if (m.sponsor && *m.sponsor != from && *m.sponsor != self_) origin = *m.sponsor;
+  const bool quota_ok = quota_.reserve(from, cost, why);
+  const bool origin_ok = quota_ok && (!origin || quota_.reserve(*origin, cost, why));
+  if (!origin_ok || !budget_.reserve(cost, why)) {
+    if (quota_ok) quota_.release(from, cost);
+    if (origin_ok && origin) quota_.release(*origin, cost);
+    if (!origin_ok) ++stats_.recruits_over_quota;
     ++stats_.recruits_declined;
     ack.status = BUTTER_E_NOMEM;
     ack.reason = why;
@@ -203,6 +250,10 @@ void Engine::on_recruit(const Hash& from, Message& m, std::uint64_t now, Output&
   g.manifest = std::move(*man);
   g.manifest_bytes = std::move(m.manifest);
   g.reserved = cost;
+  g.sponsor = from;
+  g.origin = origin;
+  g.fill_deadline = now + cfg_.complete_timeout_ms;
+  g.idle_deadline = now + cfg_.reservation_idle_ms;
   g.view = m.view;
   learn(g.view);
   for (const auto& mem : g.view.members) {
@@ -271,6 +322,7 @@ void Engine::on_block(const Hash& from, Message& m, std::uint64_t now, Output& o
   if (Group* g = group(m.object); g && !g->complete) {
     if (g->data.fetching.count(m.index)) {
       if (accept_block(g->data, g->manifest, from, m)) {
+        g->idle_deadline = now + cfg_.reservation_idle_ms;  // progress: the reservation holds on
         if (g->data.have_count == g->manifest.blocks.size()) {
           std::string why;
           if (const butter_status st = became_complete(*g, why, out); st != BUTTER_OK) cannot_keep(*g, st, why, out);

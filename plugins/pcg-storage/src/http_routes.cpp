@@ -16,6 +16,12 @@ std::string PcgStorage::list_json() const {
                   ",\"capacity_bytes\":" + std::to_string(engine_->budget().capacity()) +
                   ",\"over_capacity\":" + (engine_->budget().over_capacity() ? "true" : "false") +
                   ",\"groups_below_r\":" + std::to_string(engine_->groups_below_r()) +
+                  ",\"peer_quota_bytes\":" + std::to_string(engine_->quota().limit()) +
+                  ",\"refused\":{\"non_member_messages\":" + std::to_string(engine_->stats().non_member_messages) +
+                  ",\"non_member_recruits\":" + std::to_string(engine_->stats().non_member_recruits) +
+                  ",\"recruits_over_quota\":" + std::to_string(engine_->stats().recruits_over_quota) +
+                  ",\"reservations_expired\":" + std::to_string(engine_->stats().reservations_expired) + "}" +
+                  ",\"retiring\":" + std::to_string(engine_->retiring_count()) +
                   ",\"persistence\":{\"enabled\":" + (db_.is_open() ? "true" : "false") +
                   ",\"restored\":" + std::to_string(disk_.restored) + ",\"quarantined\":" +
                   std::to_string(disk_.quarantined) + ",\"write_failures\":" + std::to_string(disk_.write_failures) +
@@ -28,7 +34,8 @@ std::string PcgStorage::list_json() const {
     auto lead = engine_->leader_of(o.id, now_ms());
     s += "{\"id\":\"" + to_hex(o.id) + "\",\"size\":" + std::to_string(o.size) +
          ",\"group_size\":" + std::to_string(o.group_size) + ",\"version\":" + std::to_string(v ? v->version : 0) +
-         ",\"leader\":\"" + (lead ? to_hex(*lead) : std::string()) + "\",\"members\":[";
+         ",\"leader\":\"" + (lead ? to_hex(*lead) : std::string()) +
+         "\",\"member\":" + (engine_->is_member(o.id) ? "true" : "false") + ",\"members\":[";
     for (std::size_t i = 0; v && i < v->members.size(); ++i) s += (i ? ",\"" : "\"") + to_hex(v->members[i].id) + "\"";
     s += "],\"keywords\":[";
     for (std::size_t i = 0; i < o.keywords.size(); ++i) s += (i ? "," : "") + butter::json_string(o.keywords[i]);

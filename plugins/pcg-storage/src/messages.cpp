@@ -120,6 +120,8 @@ std::vector<std::uint8_t> encode(const Message& m) {
       put_hash(w, m.object);
       put_view(w, m.view);
       put_blob(w, m.manifest);
+      w.u8(m.sponsor ? 1 : 0);
+      if (m.sponsor) put_hash(w, *m.sponsor);
       break;
     case MsgType::RecruitAck:
       put_hash(w, m.object);
@@ -196,6 +198,17 @@ std::optional<Message> decode(std::span<const std::uint8_t> bytes, std::string& 
     case 3:
       m.type = MsgType::Recruit;
       ok = get_hash(r, m.object) && get_view(r, m.view, why) && get_blob(r, m.manifest, kMaxManifestBytes, why);
+      if (ok) {
+        const std::uint8_t has = r.u8();
+        if (has > 1) {
+          why = "recruit sponsor flag must be 0 or 1";
+          ok = false;
+        } else if (has == 1) {
+          m.sponsor.emplace();
+          ok = get_hash(r, *m.sponsor);
+        }
+        ok = ok && r.ok();
+      }
       break;
     case 4: {
       m.type = MsgType::RecruitAck;

@@ -4,7 +4,9 @@
 // Wire format (big-endian, butter/wire.hpp): u8 wire version (1), u8 type, then per type:
 //   1 HEARTBEAT   u16 n, n x { 32 object, u8 flags (bit 0: sender holds every block), View }
 //   2 VIEW        32 object, View                         (leader -> members, old and new)
-//   3 RECRUIT     32 object, View, u32 len, manifest       (leader -> candidate)
+//   3 RECRUIT     32 object, View, u32 len, manifest, u8 has_sponsor, [32 sponsor]
+//                                                          (leader -> candidate; sponsor: the peer
+//                                                          the object is charged to, see on_recruit)
 //   4 RECRUIT_ACK 32 object, u64 view version, i32 status, str16 reason
 //   5 FETCH       32 object, u32 block index
 //   6 BLOCK       32 object, u32 block index, i32 status, u32 len, bytes
@@ -61,6 +63,7 @@ struct Message {
   std::int32_t status = 0;              // RECRUIT_ACK, BLOCK, LOCATED
   std::string reason;                   // RECRUIT_ACK
   std::uint32_t index = 0;              // FETCH, BLOCK
+  std::optional<Hash> sponsor;          // RECRUIT: whose quota the object counts against
   std::vector<std::uint8_t> data;       // BLOCK
 };
 

@@ -71,6 +71,12 @@ void PcgStorage::init() {
   if (cap < 0) throw butter::Error(BUTTER_E_INVALID, "capacity_bytes must be >= 0 (0 = memory_share of the budget)");
   const std::uint64_t capacity =
       cap > 0 ? static_cast<std::uint64_t>(cap) : static_cast<std::uint64_t>(static_cast<double>(node().memory_budget()) * share);
+  cfg_.reservation_idle_ms = positive("reservation_idle_ms", 10000, 3600000);
+  const std::int64_t quota = config().get_int("peer_quota_bytes", 0);
+  if (quota < 0 || static_cast<std::uint64_t>(quota) > capacity)
+    throw butter::Error(BUTTER_E_INVALID, "peer_quota_bytes must be in 0.." + std::to_string(capacity) +
+                                              " (at most the capacity; 0 = capacity / 8), got " + std::to_string(quota));
+  cfg_.peer_quota_bytes = static_cast<std::uint64_t>(quota);
   tick_ms_ = std::clamp<std::uint64_t>(cfg_.heartbeat_ms / 5, 10, 100);
 
   const std::string dir(node().data_dir());
@@ -106,13 +112,18 @@ void PcgStorage::init() {
   if (http().available()) add_routes();
   metrics().describe("pcg_bad_blocks_total", "blocks refused because their hash did not match");
   metrics().describe("pcg_non_member_messages_total", "group messages refused because the sender is not a member");
+  metrics().describe("pcg_non_member_recruits_total", "RECRUITs for a held group from a non-member, ignored");
+  metrics().describe("pcg_recruits_over_quota_total", "recruits declined because the recruiting peer's quota is full");
+  metrics().describe("pcg_reservations_expired_total", "unfinished recruits whose reservation lapsed (no block, or too slow)");
+  metrics().describe("pcg_copies_retired_total", "copies dropped after this node left their group, once held at r elsewhere");
+  metrics().describe("pcg_retiring_copies", "copies held after leaving their group, kept until confirmed held at r elsewhere");
   metrics().describe("pcg_groups_merged_total", "groups of one object, repaired apart across a partition, joined here");
   metrics().describe("pcg_disk_write_failures_total", "copies not stored because the disk write failed (not acknowledged)");
   metrics().describe("pcg_quarantined_objects", "persisted objects not loaded at start (unreadable, bad hash); kept on disk");
   metrics().describe("pcg_restored_objects", "persisted objects loaded at start");
   metrics().describe("pcg_over_capacity", "1 when held data exceeds capacity_bytes (new data refused until it falls)");
-  log().info("pcg-storage: r={} heartbeat={}ms capacity={} bytes persistence={}", cfg_.r, cfg_.heartbeat_ms, capacity,
-             persist_ ? "on" : "off");
+  log().info("pcg-storage: r={} heartbeat={}ms capacity={} bytes peer quota={} bytes persistence={}", cfg_.r,
+             cfg_.heartbeat_ms, capacity, engine_->quota().limit(), persist_ ? "on" : "off");
 }
 
 void PcgStorage::start() {
@@ -405,6 +416,10 @@ void PcgStorage::sync_metrics() {
   bump("pcg_recruit_requests_total", s.recruit_requests, reported_.recruit_requests);
   bump("pcg_recruit_refused_total", s.recruit_refused, reported_.recruit_refused);
   bump("pcg_recruits_declined_total", s.recruits_declined, reported_.recruits_declined);
+  bump("pcg_non_member_recruits_total", s.non_member_recruits, reported_.non_member_recruits);
+  bump("pcg_recruits_over_quota_total", s.recruits_over_quota, reported_.recruits_over_quota);
+  bump("pcg_reservations_expired_total", s.reservations_expired, reported_.reservations_expired);
+  bump("pcg_copies_retired_total", s.copies_retired, reported_.copies_retired);
   bump("pcg_send_failures_total", send_failures_, reported_send_failures_);
   bump("pcg_disk_write_failures_total", disk_.write_failures, disk_.reported_write_failures);
   std::uint64_t sent = 0, before = 0;
@@ -417,6 +432,7 @@ void PcgStorage::sync_metrics() {
   metrics().gauge("pcg_bytes_stored").set(static_cast<double>(engine_->budget().used()));
   metrics().gauge("pcg_capacity_bytes").set(static_cast<double>(engine_->budget().capacity()));
   metrics().gauge("pcg_groups").set(static_cast<double>(engine_->group_count()));
+  metrics().gauge("pcg_retiring_copies").set(static_cast<double>(engine_->retiring_count()));
   metrics().gauge("pcg_quarantined_objects").set(static_cast<double>(disk_.quarantined));
   metrics().gauge("pcg_restored_objects").set(static_cast<double>(disk_.restored));
   metrics().gauge("pcg_over_capacity").set(engine_->budget().over_capacity() ? 1.0 : 0.0);

@@ -27,5 +27,7 @@ BUTTER_PLUGIN(butter::pcg::PcgStorage,
                       {"locate_fanout", ConfigType::Int, false, "known hosts asked 'who holds X' per get (default 8)"},
                       {"memory_share", ConfigType::Float, false, "share of the node's memory budget for objects (default 0.5)"},
                       {"capacity_bytes", ConfigType::Int, false, "storage budget in bytes; overrides memory_share"},
+                      {"peer_quota_bytes", ConfigType::Int, false, "bytes held or reserved here for one peer that recruited this node (default: capacity / 8)"},
+                      {"reservation_idle_ms", ConfigType::Int, false, "an unfinished recruit with no block for this long releases its reservation (default 10000)"},
                       {"persist", ConfigType::Bool, false, "keep objects in <data dir>/pcg.sqlite (default: on when the node has a data dir)"},
                   }});

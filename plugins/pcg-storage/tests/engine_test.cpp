@@ -134,7 +134,9 @@ TEST_CASE("nodes past their budget decline recruits and the group recruits elsew
   // Nodes 1..7 have room for 10 kB, nodes 0, 8 and 9 for 100 kB; the object is 20 kB.
   std::vector<std::uint64_t> caps(10, 10000);
   caps[0] = caps[8] = caps[9] = 100000;
-  SimCluster sim({.nodes = 10, .cfg = test_config(), .capacities = caps});
+  Config cfg = test_config();
+  cfg.peer_quota_bytes = 100000;  // the budget is what this test is about, not per-peer quotas
+  SimCluster sim({.nodes = 10, .cfg = cfg, .capacities = caps});
   auto data = bytes_of(20000, 6);
   Hash id = put_on(sim, 0, data, 7);
   sim.run_until(6000);

@@ -164,3 +164,20 @@ TEST_CASE("config out of range fails init with the key's name") {
   CHECK(std::string(err.message).find("replicas") != std::string::npos);
   p->destroy(p);
 }
+
+TEST_CASE("a peer quota above the capacity or negative fails init with a clear error") {
+  for (std::int64_t bad : {std::int64_t{-1}, std::int64_t{20001}}) {
+    fake::Host fh;
+    fh.config["capacity_bytes"] = std::int64_t{20000};
+    fh.config["peer_quota_bytes"] = bad;
+    butter::detail::DescriptorStorage desc{butter::Descriptor{.id = "butter.storage.pcg"}};
+    auto* obj = new PcgStorage(butter::Context{fh.host(), desc.c(), false});
+    const butter_plugin* p = obj->c_plugin();
+    butter_error err;
+    butter_error_init(&err);
+    CHECK(p->init(p, &err) == BUTTER_E_INVALID);
+    INFO(err.message);
+    CHECK(std::string(err.message).find("peer_quota_bytes must be in 0..20000") != std::string::npos);
+    p->destroy(p);
+  }
+}

@@ -33,6 +33,8 @@ std::vector<Message> samples() {
   r.type = MsgType::Recruit;
   r.manifest = {1, 2, 3, 4, 5};
   out.push_back(r);
+  r.sponsor = sha256("sponsor");
+  out.push_back(r);
   Message a;
   a.type = MsgType::RecruitAck;
   a.object = sha256("o");
