@@ -106,6 +106,10 @@ void DbfsPlugin::init() {
   metrics().describe("dbfs_address_limited_total", "queries over the rate of their sender's address or prefix, dropped");
   metrics().describe("dbfs_budget_exhausted_total", "QUERY/EXTEND messages not sent: the query's message budget ran out");
   metrics().describe("dbfs_hits_dropped_total", "HITS messages not relayed: over the per-query bound");
+  metrics().describe("dbfs_hits_verified_total", "hits whose holder proved them (manifest and challenged block)");
+  metrics().describe("dbfs_proofs_failed_total", "hits whose proof was wrong, refused or not answered in time: dropped");
+  metrics().describe("dbfs_hits_unprovable_total", "hits for ids no proof exists for (not content ids): dropped");
+  metrics().describe("dbfs_peers_blocked_total", "times a node was blocked for failing its own challenges");
 }
 
 void DbfsPlugin::start() {

@@ -237,6 +237,9 @@ TEST_CASE("a verified hit is delivered with its proven keywords and credited to 
   CHECK(net.node(3).counters().proofs_sent == 1);
   CHECK(net.sent(MsgType::Prove) == 1);
   CHECK(net.node(0).stats().find("n1")->results == Approx(1));
+  // Relays pass hits on without proving them, so they learn nothing from them.
+  const NeighbourRecord* relayed = net.node(1).stats().find("n2");
+  CHECK((relayed == nullptr || relayed->results == 0));
   // A keyword search on the annotation only: the holder proves possession, not that keyword.
   SearchSpec kw;
   kw.kind = QueryKind::Keywords;

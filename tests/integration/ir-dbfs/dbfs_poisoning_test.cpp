@@ -53,7 +53,7 @@ TEST_CASE("a poisoner answering every query with forged hits is blocked and the 
       common(port) +
       plugin_table("search", "butter.ir.dbfs",
                    "neighbours = 2\nmax_inbound = 4\nhop_ms = 20.0\nrefresh_ms = 500\nsource_fanout = 1\nttl_start = 1\n") +
-      plugin_table("storage", "butter.storage.pcg", "replicas = 1\n");
+      plugin_table("storage", "butter.storage.pcg", "replicas = 1\n") + test_plugin_table("client", "tp-search-client.so");
   std::vector<std::unique_ptr<TestNode>> nodes;
   for (int i = 0; i < 8; ++i)
     nodes.push_back(std::make_unique<TestNode>(rt, registry, loopback_manifest("h" + std::to_string(i), honest_config)));
@@ -107,6 +107,23 @@ TEST_CASE("a poisoner answering every query with forged hits is blocked and the 
              std::to_string(src.counter("search", "dbfs_proves_sent_total")) + "\n";
     }
     log += src->name() + " " + q.substr(0, 8) + ": " + j["done"].dump() + " hits " + std::to_string(j["hits"].size()) + "\n";
+  }
+  // Through butter.search/1 too (what a dapp gets): only the real holder.
+  for (std::size_t k = 1; k <= 2; ++k) {
+    TestNode& src = *nodes[k];
+    const auto t = get_json(src, "/tp-search/find?q=needle&max=4")["ticket"].get<std::uint64_t>();
+    nlohmann::json r;
+    REQUIRE(wait_until([&] {
+      r = get_json(src, "/tp-search/result?ticket=" + std::to_string(t));
+      return r["done"].get<bool>();
+    }, std::chrono::seconds(15)));
+    INFO(r.dump());
+    CHECK_FALSE(r["malformed"].get<bool>());
+    CHECK(r["hits"].size() == 1);
+    for (const auto& h : r["hits"]) {
+      CHECK(h["node"] == holder->id_hex());
+      CHECK(h["keywords"] == 2);  // the manifest's: needle, haystack
+    }
   }
   std::uint64_t blocked = 0, failed = 0, verified = 0;
   for (auto& n : nodes) {
