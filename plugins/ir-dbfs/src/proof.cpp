@@ -99,11 +99,13 @@ std::size_t challenged_block(const QueryId& nonce, std::size_t block_count) {
 }
 
 std::optional<DerivedManifest> derive_manifest(std::string_view object_id, std::span<const std::uint8_t> data,
-                                               const std::vector<std::string>& keywords) {
+                                               const std::vector<std::string>& keywords, std::uint32_t first) {
   if (!is_content_id(object_id)) return std::nullopt;
-  std::vector<std::uint32_t> sizes{kDefaultBlockSize};
+  std::vector<std::uint32_t> sizes;
+  if (first >= kMinBlockSize && first <= kMaxBlockSize) sizes.push_back(first);
+  if (first != kDefaultBlockSize) sizes.push_back(kDefaultBlockSize);
   for (std::uint32_t s = kMinBlockSize; s <= kMaxBlockSize; s *= 2)
-    if (s != kDefaultBlockSize) sizes.push_back(s);
+    if (s != kDefaultBlockSize && s != first) sizes.push_back(s);
   // At most 13 tries, each hashing the object once: bounded, and cached by the caller.
   for (std::uint32_t s : sizes) {
     auto m = build_manifest(data, s, keywords);

@@ -53,14 +53,16 @@ std::vector<std::uint8_t> build_manifest(std::span<const std::uint8_t> data, std
 // The block a challenge asks for: chosen by the searcher's nonce, so it cannot be prepared.
 std::size_t challenged_block(const QueryId& nonce, std::size_t block_count);
 
-// Holder: the manifest of `data` whose hash is `object_id`, trying the block sizes described
-// above; nullopt when none matches (the provider uses another format).
+// Holder: the manifest of `data` whose hash is `object_id`, trying `first` (the size that matched
+// last time: a node's objects mostly share one), then the block sizes described above; nullopt
+// when none matches (the provider uses another format).
 struct DerivedManifest {
   std::vector<std::uint8_t> bytes;
   std::uint32_t block_size = 0;
 };
 std::optional<DerivedManifest> derive_manifest(std::string_view object_id, std::span<const std::uint8_t> data,
-                                               const std::vector<std::string>& keywords);
+                                               const std::vector<std::string>& keywords,
+                                               std::uint32_t first = kDefaultBlockSize);
 // Holder: the block the nonce picks (empty for an empty object).
 std::vector<std::uint8_t> challenged_bytes(std::span<const std::uint8_t> data, std::uint32_t block_size,
                                            const QueryId& nonce);
