@@ -45,7 +45,7 @@ void Engine::admit(Search& s, const Hits& h, const std::string& from, std::uint6
       penalise(from, false, now, out);
       continue;
     }
-    if (!s.pairs.emplace(object, hit.node_id).second) continue;  // asked or delivered already
+    if (s.pairs.count({object, hit.node_id})) continue;  // asked or delivered already
     if (standing_.blocked(hit.node_id, now)) {
       ++counters_.hits_from_blocked;  // a holder caught lying before: not asked again
       continue;
@@ -54,10 +54,16 @@ void Engine::admit(Search& s, const Hits& h, const std::string& from, std::uint6
       ++counters_.hits_unprovable;  // an annotation's name: nothing can prove it
       continue;
     }
-    if (s.waiting.size() >= cfg_.verify_queue) {
+    // Bounded queue, and one neighbour may fill at most half of it: a flood of forged hits through
+    // one branch leaves room for the hits of the others. (Not recorded in `pairs`: the same hit
+    // may come again through another branch.)
+    const auto from_same = std::count_if(s.waiting.begin(), s.waiting.end(), [&](const auto& c) { return c.via == from; });
+    if (s.waiting.size() >= cfg_.verify_queue ||
+        static_cast<std::uint32_t>(from_same) >= std::max<std::uint32_t>(1, cfg_.verify_queue / 2)) {
       ++counters_.verify_overflow;
       continue;
     }
+    s.pairs.emplace(object, hit.node_id);
     Hit copy = hit;
     copy.object_id = object;
     s.waiting.push_back(Search::Candidate{std::move(copy), hops, from, now});

@@ -339,7 +339,7 @@ TEST_CASE("proofs are bounded per search: a few in flight, a bounded queue, each
   EngineConfig c;
   c.hop_ms = 5;
   c.verify_in_flight = 3;
-  c.verify_queue = 5;
+  c.verify_queue = 10;  // one neighbour may fill half: 5
   c.verify_timeout_ms = 500;
   SimNetwork net(1, c);
   net.inject_from("flooder", "tcp://203.0.113.10:1", 0, encode_link(), 0);
@@ -367,7 +367,8 @@ TEST_CASE("proofs are bounded per search: a few in flight, a bounded queue, each
   s.max_results = 64;
   s.timeout_ms = 10000;
   auto r = net.search(0, s);
-  // Just after the answer: 5 admitted to the queue (the rest dropped), 3 challenges out.
+  // Just after the answer: 5 admitted to the queue (the flooder's half; the rest dropped), 3
+  // challenges out.
   net.run(net.now() + 50);
   CHECK(net.node(0).verifications() == 3);
   CHECK(net.node(0).counters().verify_overflow == 64 - 5);
@@ -387,4 +388,47 @@ TEST_CASE("proofs are bounded per search: a few in flight, a bounded queue, each
   CHECK(rec.hits.empty());
   CHECK(rec.done);
   CHECK(rec.done_ms - rec.started_ms < 10000);  // not held to its timeout by the unanswered proofs
+}
+
+TEST_CASE("a flood of unprovable hits through one neighbour does not crowd out the real hit from another") {
+  EngineConfig c;
+  c.hop_ms = 5;
+  c.source_fanout = 4;
+  c.verify_timeout_ms = 1000;
+  SimNetwork net(2, c);
+  net.link(0, 1);
+  net.inject_from("flooder", "tcp://203.0.113.10:1", 0, encode_link(), 0);
+  net.inject_from("silent", "tcp://203.0.113.11:1", 0, {0xff}, 0);
+  net.run(1);
+  net.set_delay([](std::size_t, std::size_t) -> std::uint64_t { return 20; });  // the real hit comes later
+  const std::string id = net.store(1, "real", {"x"});
+  net.set_outside([&](const std::string&, const std::string& from, MsgType type, const std::vector<std::uint8_t>& b) {
+    std::string why;
+    if (type != MsgType::Query) return;
+    auto q = decode_query(b.data(), b.size(), why);
+    Hits h;
+    h.id = q->id;
+    h.hops = 2;
+    for (char d : {'1', '2'}) {  // two HITS messages of 64 forged hits each
+      h.hits.clear();
+      for (int i = 0; i < 64; ++i) {
+        std::string fake(64, d);
+        fake[static_cast<std::size_t>(i)] = 'f';
+        h.hits.push_back(Hit{fake, "silent", {}, {"x"}});
+      }
+      net.inject_from("flooder", "tcp://203.0.113.10:1", SimNetwork::index_of(from), encode(h), net.now() + 1);
+    }
+  });
+  SearchSpec s;
+  s.kind = QueryKind::Keywords;
+  s.terms = {"x"};
+  s.ttl = 2;
+  s.max_results = 1;
+  auto r = net.search(0, s);
+  net.run();
+  const auto& rec = net.records()[static_cast<std::size_t>(r)];
+  REQUIRE(rec.hits.size() == 1);
+  CHECK(rec.hits[0].hit.object_id == id);
+  CHECK(rec.result.reason == "enough results");
+  CHECK(net.node(0).counters().verify_overflow >= 128 - c.verify_queue / 2 - c.verify_in_flight);
 }
