@@ -13,6 +13,11 @@
 // objects and queries. Directed BFS learns from past queries: it is measured cold (a fresh
 // network, no history: random first hops) and warm (after `warmup` queries from random nodes).
 //
+// Objects are content objects (their id is the hash of their manifest, as butter.storage/1 makes
+// them), so the source verifies every hit as the plugin does by default (PROVE/PROOF: README
+// "Search integrity"); "proof msg" counts those messages, and the "no verify" row is the same
+// search without verification.
+//
 //   butter-bench-dbfs [queries] [warmup_per_node]      (defaults 400 and 5; 2 per node at 1000 nodes)
 //   butter-bench-dbfs Q W fanout ttl_start ttl_step margin x   (tuning: directed BFS with these only)
 #include "sim_network.hpp"
@@ -93,7 +98,7 @@ World make_world(std::size_t n, std::size_t known, std::size_t out, std::size_t 
 }
 
 struct Figures {
-  double query_msgs = 0, all_msgs = 0, found = 0, first_ms_mean = 0, first_ms_p50 = 0, first_ms_p90 = 0;
+  double query_msgs = 0, all_msgs = 0, proof_msgs = 0, found = 0, first_ms_mean = 0, first_ms_p50 = 0, first_ms_p90 = 0;
 };
 
 Figures run(const World& w, const EngineConfig& cfg, bool warm) {
@@ -103,12 +108,13 @@ Figures run(const World& w, const EngineConfig& cfg, bool warm) {
     const std::uint64_t x = std::min(a, b) * 1000003u + std::max(a, b);
     return 10 + (x * 2654435761u >> 7) % 91;  // fixed per link, 10..100 ms
   });
+  std::vector<std::string> ids(w.holders.size());
   for (std::size_t k = 0; k < w.holders.size(); ++k)
-    for (auto h : w.holders[k]) net.node(h).index().add_stored(object_name(k), {});
+    for (auto h : w.holders[k]) ids[k] = net.store(h, object_name(k));
   auto one = [&](std::size_t src, std::size_t obj) {
     SearchSpec s;
     s.kind = QueryKind::Object;
-    s.terms = {object_name(obj)};
+    s.terms = {ids[obj]};
     s.max_results = 1;
     s.ttl = 7;
     net.search(src, s);
@@ -118,7 +124,8 @@ Figures run(const World& w, const EngineConfig& cfg, bool warm) {
   if (warm)
     for (auto [s, o] : w.warmup) one(s, o);
   const std::size_t first_record = net.records().size();
-  const std::uint64_t q0 = net.sent(MsgType::Query) + net.sent(MsgType::Extend), a0 = net.sent_total();
+  const std::uint64_t q0 = net.sent(MsgType::Query) + net.sent(MsgType::Extend), a0 = net.sent_total(),
+                      p0 = net.sent_proofs();
   std::vector<double> times;
   std::size_t found = 0;
   for (auto [s, o] : w.queries) one(s, o);
@@ -131,7 +138,8 @@ Figures run(const World& w, const EngineConfig& cfg, bool warm) {
   const double nq = static_cast<double>(w.queries.size());
   Figures f;
   f.query_msgs = static_cast<double>(net.sent(MsgType::Query) + net.sent(MsgType::Extend) - q0) / nq;
-  f.all_msgs = static_cast<double>(net.sent_total() - a0) / nq;
+  f.proof_msgs = static_cast<double>(net.sent_proofs() - p0) / nq;
+  f.all_msgs = static_cast<double>(net.sent_total() - a0) / nq + f.proof_msgs;
   f.found = static_cast<double>(found) / nq;
   if (!times.empty()) {
     f.first_ms_mean = std::accumulate(times.begin(), times.end(), 0.0) / static_cast<double>(times.size());
@@ -143,8 +151,8 @@ Figures run(const World& w, const EngineConfig& cfg, bool warm) {
 }
 
 void row(const char* name, const Figures& f, const Figures& flood) {
-  std::printf("%-26s %9.1f %7.2fx %9.1f %7.1f%% %9.0f %9.0f %9.0f\n", name, f.query_msgs,
-              flood.query_msgs > 0 ? f.query_msgs / flood.query_msgs : 0.0, f.all_msgs, 100 * f.found,
+  std::printf("%-26s %9.1f %7.2fx %9.1f %9.1f %7.1f%% %9.0f %9.0f %9.0f\n", name, f.query_msgs,
+              flood.query_msgs > 0 ? f.query_msgs / flood.query_msgs : 0.0, f.proof_msgs, f.all_msgs, 100 * f.found,
               f.first_ms_mean, f.first_ms_p50, f.first_ms_p90);
 }
 
@@ -175,8 +183,8 @@ int main(int argc, char** argv) {
     std::printf("\n%zu nodes, %zu links (mean degree %.1f), %zu objects, %zu queries; warm-up %zu queries (%zu per node)\n",
                 n, w.links.size(), 2.0 * static_cast<double>(w.links.size()) / static_cast<double>(n), objects,
                 queries, warmup, per_node);
-    std::printf("%-26s %9s %8s %9s %8s %9s %9s %9s\n", "method", "query msg", "vs flood", "all msg", "found",
-                "1st ms", "1st p50", "1st p90");
+    std::printf("%-26s %9s %8s %9s %9s %8s %9s %9s %9s\n", "method", "query msg", "vs flood", "proof msg", "all msg",
+                "found", "1st ms", "1st p50", "1st p90");
     EngineConfig flood = defaults;
     flood.method = Method::Flood;
     EngineConfig random = defaults;
@@ -194,6 +202,9 @@ int main(int argc, char** argv) {
     row("random BFS (half)", run(w, random, false), f);
     row("directed BFS, cold", run(w, directed, false), f);
     row("directed BFS, warm", run(w, directed, true), f);
+    EngineConfig no_verify = defaults;
+    no_verify.verify = false;
+    row("directed, warm, no verify", run(w, no_verify, true), f);
     if (n > 100) continue;  // the variants below: 100 nodes only (time)
     EngineConfig time = defaults;
     time.heuristic = Heuristic::Time;
@@ -203,7 +214,8 @@ int main(int argc, char** argv) {
     row("deepening, random 1st hop", run(w, rnd, true), f);
     row("directed, no deepening", run(w, no_deepening, true), f);
   }
-  std::printf("\nquery msg = QUERY + EXTEND messages per query; all msg adds the HITS messages (reverse path);\n"
+  std::printf("\nquery msg = QUERY + EXTEND messages per query; proof msg = PROVE + PROOF (verification);\n"
+              "all msg adds the HITS messages (reverse path) and the proof messages;\n"
               "1st ms = virtual time from the search to its first hit, over the queries that found one.\n"
               "Go prototype (100 nodes): BFS 587 messages 100%% found; random BFS 235 messages 68%% found.\n");
   return 0;

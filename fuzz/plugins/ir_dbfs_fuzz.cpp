@@ -1,10 +1,12 @@
 // Fuzz target: the /butter/dbfs/1 codec of plugins/ir-dbfs (messages.*): QUERY (v1, and v2 with its
-// budget), HITS, EXTEND, LINK,
-// dispatched on the header as the plugin does (peek_type); the same bytes also go to the hot-swap
-// state decoder (decode_state). Invariant: an accepted message or state
-// re-encodes to bytes that decode again and re-encode identically.
+// budget), HITS, EXTEND, LINK, PROVE and PROOF (search integrity), dispatched on the header as the
+// plugin does (peek_type); the same bytes also go to the hot-swap state decoder (decode_state) and
+// to the manifest decoder of the proofs (proof.hpp). Invariants: an accepted message or state
+// re-encodes to bytes that decode again and re-encode identically; a PROOF's content is checked
+// (check_proof) without crashing, and only a manifest that hashes to the object id is accepted.
 #include "fuzz_support.hpp"
 #include "messages.hpp"
+#include "proof.hpp"
 
 using namespace butter::dbfs;
 
@@ -29,6 +31,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto again = decode_state(once, why);
     FUZZ_CHECK(again.has_value());
     FUZZ_CHECK(encode_state(*again) == once);
+  }
+  why.clear();
+  // The same bytes as a manifest (what a PROOF carries).
+  if (auto m = decode_manifest(std::span<const std::uint8_t>(data, size), why)) {
+    FUZZ_CHECK(m->blocks.size() == (m->size + m->block_size - 1) / m->block_size);
   }
   why.clear();
   auto type = peek_type(data, size, why);
@@ -60,6 +67,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (decode_link(data, size, why)) {
         const auto once = encode_link();
         FUZZ_CHECK(decode_link(once.data(), once.size(), why));
+        return 0;
+      }
+      break;
+    case MsgType::Prove:
+      if (auto p = decode_prove(data, size, why)) {
+        stable(*p, decode_prove);
+        return 0;
+      }
+      break;
+    case MsgType::Proof:
+      if (auto p = decode_proof(data, size, why)) {
+        stable(*p, decode_proof);
+        // The searcher's check of it: never crashes; accepts only a manifest hashing to the id.
+        const std::string id = hex(sha256(p->manifest));
+        auto c = check_proof(id, p->nonce, p->manifest, p->block);
+        if (!c.ok) FUZZ_CHECK(!c.why.empty());
+        FUZZ_CHECK(!check_proof(std::string(64, '0'), p->nonce, p->manifest, p->block).ok || id == std::string(64, '0'));
         return 0;
       }
       break;

@@ -1,7 +1,8 @@
-// Seeds of the ir-dbfs fuzz target: QUERY (object and keywords, version 1 and 2 with a budget), HITS, EXTEND, LINK, a hot-swap
-// state, and near-valid variants. The input is the message itself. See fuzz/seed_writer.hpp.
+// Seeds of the ir-dbfs fuzz target: QUERY (object and keywords, version 1 and 2 with a budget), HITS, EXTEND, LINK,
+// PROVE and PROOF (a valid content proof, a refusal), a manifest, a hot-swap state, and near-valid variants. The input is the message itself. See fuzz/seed_writer.hpp.
 #include "../seed_writer.hpp"
 #include "messages.hpp"
+#include "proof.hpp"
 
 using namespace butter::dbfs;
 using namespace butter::fuzz::seeds;
@@ -39,6 +40,18 @@ void generate() {
   Bytes bad_version = encode(Extend{q.id, 5});
   bad_version[0] = 2;
   write(t, "extend-version-2", bad_version);
+  // Search integrity: a challenge and a proof that verifies (manifest hashing to the id, block).
+  const std::string text(3000, 'p');
+  const std::vector<std::uint8_t> data(text.begin(), text.end());
+  const auto manifest = build_manifest(data, 1024, {"needle", "hay"});
+  const QueryId nonce{0x1111, 0x2222};
+  write(t, "prove", encode(Prove{nonce, hex(sha256(manifest))}));
+  write(t, "proof", encode(Proof{nonce, ProofStatus::Ok, manifest, challenged_bytes(data, 1024, nonce)}));
+  write(t, "proof-not-held", encode(Proof{nonce, ProofStatus::NotHeld, {}, {}}));
+  write(t, "manifest", manifest);
+  Bytes refusal_with_proof = encode(Proof{nonce, ProofStatus::Busy, {}, {}});
+  refusal_with_proof.back() = 1;  // block length 1, with no byte
+  write(t, "proof-bad-length", refusal_with_proof);
   Bytes truncated = encode(h);
   truncated.resize(truncated.size() - 4);
   write(t, "hits-truncated", truncated);

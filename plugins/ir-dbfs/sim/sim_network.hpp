@@ -4,6 +4,7 @@
 // exactly what the plugin does, only the transport and the clock are replaced.
 #pragma once
 #include "engine.hpp"
+#include "proof.hpp"
 
 #include <functional>
 #include <limits>
@@ -28,6 +29,9 @@ struct SearchRecord {
 class SimNetwork {
  public:
   using DelayFn = std::function<std::uint64_t(std::size_t from, std::size_t to)>;
+  // Receives what simulated nodes send to ids outside the simulation (an attacker's, in tests).
+  using OutsideFn = std::function<void(const std::string& to, const std::string& from, MsgType type,
+                                       const std::vector<std::uint8_t>& bytes)>;
 
   SimNetwork(std::size_t n, const EngineConfig& cfg, std::uint64_t seed = 1) {
     engines_.reserve(n);
@@ -48,9 +52,23 @@ class SimNetwork {
     return v;
   }
   std::size_t size() const { return engines_.size(); }
+
+  // Stores a content object (as butter.storage/1 would: its id is the hash of its manifest) on node
+  // i, with `keywords`; the same name and keywords give the same id on every node. The simulated
+  // storage answers the node's proofs (ProveWanted) from it.
+  std::string store(std::size_t i, const std::string& name, const std::vector<std::string>& keywords = {}) {
+    const std::string text = "sim object " + name + std::string(1500, '.');  // two 1 KiB blocks
+    std::vector<std::uint8_t> data(text.begin(), text.end());
+    auto manifest = build_manifest(data, kMinBlockSize, keywords);
+    const std::string id = hex(sha256(manifest));
+    content_[id] = Content{std::move(data), std::move(manifest)};
+    engines_[i].index().add_stored(id, keywords);
+    return id;
+  }
   Engine& node(std::size_t i) { return engines_[i]; }
   std::uint64_t now() const { return now_; }
   void set_delay(DelayFn fn) { delay_ = std::move(fn); }
+  void set_outside(OutsideFn fn) { outside_ = std::move(fn); }
 
   // An undirected overlay link (both ends forward over it).
   void link(std::size_t a, std::size_t b) {
@@ -125,6 +143,8 @@ class SimNetwork {
   // Messages sent by the simulated nodes (to each other and to outside ids), by type.
   std::uint64_t sent(MsgType t) const { return sent_[static_cast<std::size_t>(t)]; }
   std::uint64_t sent_total() const { return sent(MsgType::Query) + sent(MsgType::Extend) + sent(MsgType::Hits); }
+  // PROVE and PROOF messages (the cost of search integrity).
+  std::uint64_t sent_proofs() const { return sent(MsgType::Prove) + sent(MsgType::Proof); }
   // Messages received per node (query + extend + hits).
   std::uint64_t received_by(std::size_t i) const { return i < received_.size() ? received_[i] : 0; }
 
@@ -146,10 +166,30 @@ class SimNetwork {
     engines_[i].neighbours().set_outbound(std::move(ns));
   }
   void apply_actions(std::size_t at, Actions& out) {
+    Actions more;
+    for (const auto& w : out.proofs_wanted) {
+      auto c = content_.find(w.object_id);
+      Proof p;
+      if (c == content_.end()) {
+        p.status = ProofStatus::Unprovable;
+      } else {
+        p.status = ProofStatus::Ok;
+        p.manifest = c->second.manifest;
+        p.block = challenged_bytes(c->second.data, kMinBlockSize, w.nonce);
+      }
+      engines_[at].send_proof(w, std::move(p), more);
+    }
     for (auto& s : out.sends) {
       ++sent_[static_cast<std::size_t>(s.type)];
       const std::size_t to = index_of(s.to);
-      if (to >= engines_.size()) continue;  // to an outside node: counted, not delivered
+      if (to >= engines_.size() && s.type == MsgType::Prove && !outside_address_.count(s.to)) {
+        engines_[at].prove_failed(now_, s.nonce, more);  // nobody by that id: cannot be asked
+        continue;
+      }
+      if (to >= engines_.size()) {
+        if (outside_) outside_(s.to, name(at), s.type, s.bytes);
+        continue;  // to an outside node: counted, handed to the outside handler if any
+      }
       if (received_.size() < engines_.size()) received_.assign(engines_.size(), 0);
       ++received_[to];
       const std::uint64_t d = delay_ ? delay_(at, to) : 1;
@@ -168,6 +208,10 @@ class SimNetwork {
         r.done_ms = now_;
       }
     }
+    if (!more.sends.empty() || !more.hits.empty() || !more.done.empty()) {
+      apply_actions(at, more);
+      return;
+    }
     const std::uint64_t next = engines_[at].next_deadline();
     if (next != kNever && next < tick_at_[at]) {
       tick_at_[at] = std::max(next, now_);
@@ -183,7 +227,13 @@ class SimNetwork {
   DelayFn delay_;
   std::vector<SearchRecord> records_;
   std::map<std::pair<std::size_t, std::uint64_t>, std::size_t> by_handle_;
-  std::uint64_t sent_[4] = {0, 0, 0, 0};
+  std::uint64_t sent_[7] = {0, 0, 0, 0, 0, 0, 0};
+  struct Content {
+    std::vector<std::uint8_t> data;
+    std::vector<std::uint8_t> manifest;
+  };
+  std::map<std::string, Content> content_;
+  OutsideFn outside_;
   std::vector<std::uint64_t> received_;
   std::vector<std::string> addresses_;
   std::map<std::string, std::string> outside_address_;

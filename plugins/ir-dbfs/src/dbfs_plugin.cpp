@@ -75,6 +75,20 @@ EngineConfig DbfsPlugin::read_config() {
   c.seen_max = positive(cfg, "seen_max", static_cast<std::int64_t>(c.seen_max), 1 << 22);
   c.seen_age_ms = positive(cfg, "seen_age_ms", static_cast<std::int64_t>(c.seen_age_ms), 3600000);
   refresh_ = std::chrono::milliseconds(positive(cfg, "refresh_ms", 10000, 3600000));
+  const std::int64_t per_address = cfg.get_int("max_inbound_per_address", static_cast<std::int64_t>(c.max_inbound_per_address));
+  if (per_address < 0 || per_address > 256) throw butter::Error(BUTTER_E_INVALID, "max_inbound_per_address must be in 0..256");
+  c.max_inbound_per_address = static_cast<std::size_t>(per_address);
+  // Search integrity (README "Search integrity").
+  c.verify = cfg.get_bool("verify", c.verify);
+  c.verify_in_flight = positive(cfg, "verify_in_flight", c.verify_in_flight, 64);
+  c.verify_queue = positive(cfg, "verify_queue", c.verify_queue, 1024);
+  c.verify_timeout_ms = positive(cfg, "verify_timeout_ms", static_cast<std::int64_t>(c.verify_timeout_ms), 600000);
+  c.max_verifications = positive(cfg, "max_verifications", static_cast<std::int64_t>(c.max_verifications), 65536);
+  c.max_proofs_preparing = positive(cfg, "max_proofs_preparing", static_cast<std::int64_t>(c.max_proofs_preparing), 1024);
+  c.standing.demote_after = positive(cfg, "demote_after", c.standing.demote_after, 1000);
+  c.standing.block_after = positive(cfg, "block_after", c.standing.block_after, 1000);
+  c.standing.block_ms = positive(cfg, "block_ms", static_cast<std::int64_t>(c.standing.block_ms), 86400000);
+  c.standing.max_entries = positive(cfg, "standing_max", static_cast<std::int64_t>(c.standing.max_entries), 1 << 20);
   return c;
 }
 
@@ -92,6 +106,10 @@ void DbfsPlugin::init() {
   metrics().describe("dbfs_address_limited_total", "queries over the rate of their sender's address or prefix, dropped");
   metrics().describe("dbfs_budget_exhausted_total", "QUERY/EXTEND messages not sent: the query's message budget ran out");
   metrics().describe("dbfs_hits_dropped_total", "HITS messages not relayed: over the per-query bound");
+  metrics().describe("dbfs_hits_verified_total", "hits whose holder proved them (manifest and challenged block)");
+  metrics().describe("dbfs_proofs_failed_total", "hits whose proof was wrong, refused or not answered in time: dropped");
+  metrics().describe("dbfs_hits_unprovable_total", "hits for ids no proof exists for (not content ids): dropped");
+  metrics().describe("dbfs_peers_blocked_total", "times a node was blocked for failing its own challenges");
 }
 
 void DbfsPlugin::start() {
@@ -190,13 +208,23 @@ butter_status DbfsPlugin::annotate(const std::string& object_id, const std::vect
 }
 
 void DbfsPlugin::execute(Actions& out) {
+  Actions more;
   for (auto& s : out.sends) {
     butter::Status st = send(s.to, kProtocol, s.bytes);
+    // A PROVE goes to the node the hit names; when this node has no connection to it or address
+    // for it, the endpoints the hit gave are tried (the handshake proves whoever answers there:
+    // a PROOF is accepted only from the named node id).
+    for (std::size_t i = 0; !st && s.type == MsgType::Prove && i < s.fallback.size(); ++i)
+      st = send(s.fallback[i], kProtocol, s.bytes);
     if (!st) {
       ++send_failed_;
       log().debug("send to {} failed: {}", s.to.substr(0, 8), st.message());
+      if (s.type == MsgType::Prove) engine_->prove_failed(now_ms(), s.nonce, more);
     }
   }
+  for (const auto& w : out.proofs_wanted) prepare_proof(w);
+  for (const auto& b : out.blocked) log().info("blocked {}: its hits failed their proofs", b.substr(0, 8));
+  if (!out.blocked.empty()) refresh_neighbours(true);
   for (const auto& h : out.hits) {
     auto it = pending_.find(h.search);
     if (it != pending_.end()) publish_hit(it->second, h);
@@ -209,6 +237,7 @@ void DbfsPlugin::execute(Actions& out) {
   }
   sync_metrics();
   arm_timer();
+  if (!more.sends.empty() || !more.hits.empty() || !more.done.empty() || !more.blocked.empty()) execute(more);
 }
 
 void DbfsPlugin::publish_hit(Pending& p, const HitEvent& h) {
@@ -335,11 +364,12 @@ void DbfsPlugin::refresh_neighbours(bool top_up_only) {
   // heuristics learn about.
   for (const auto& id : engine_->neighbours().outbound()) {
     if (!top_up_only) break;
-    if (admitted(id) && (up.count(id) || !enough_up)) keep.push_back(id);
+    if (admitted(id) && (up.count(id) || !enough_up) && !engine_->blocked(id, now_ms())) keep.push_back(id);
   }
   for (const auto& p : connected) {
     if (keep.size() >= want_neighbours_) break;
     if (p.node_id == engine_->self() || std::find(keep.begin(), keep.end(), p.node_id) != keep.end()) continue;
+    if (engine_->blocked(p.node_id, now_ms())) continue;  // caught forging hits: not linked again for a while
     if (admitted(p.node_id)) keep.push_back(p.node_id);
   }
   if (keep.size() < want_neighbours_) {
@@ -347,12 +377,14 @@ void DbfsPlugin::refresh_neighbours(bool top_up_only) {
       std::vector<std::string>* keep;
       std::size_t want;
       std::string self;
-    } ctx{&keep, want_neighbours_, engine_->self()};
+      const Engine* engine;
+      std::uint64_t now;
+    } ctx{&keep, want_neighbours_, engine_->self(), engine_.get(), now_ms()};
     peers->sample(peers.provider(), static_cast<std::uint32_t>(want_neighbours_ * 2),
                   [](void* user, const butter_peer_record* r) {
                     auto* c = static_cast<Ctx*>(user);
                     std::string id = to_string(r->node_id);
-                    if (c->keep->size() >= c->want || id == c->self) return;
+                    if (c->keep->size() >= c->want || id == c->self || c->engine->blocked(id, c->now)) return;
                     if (std::find(c->keep->begin(), c->keep->end(), id) == c->keep->end()) c->keep->push_back(id);
                   },
                   &ctx);
@@ -432,6 +464,19 @@ void DbfsPlugin::sync_metrics() {
       {&Counters::unknown_query, "dbfs_unknown_query_total"},
       {&Counters::late_hits, "dbfs_late_hits_total"},
       {&Counters::widened, "dbfs_widened_total"},
+      {&Counters::proves_sent, "dbfs_proves_sent_total"},
+      {&Counters::hits_verified, "dbfs_hits_verified_total"},
+      {&Counters::proofs_failed, "dbfs_proofs_failed_total"},
+      {&Counters::hits_unprovable, "dbfs_hits_unprovable_total"},
+      {&Counters::hits_unproven_keywords, "dbfs_hits_unproven_keywords_total"},
+      {&Counters::hits_from_blocked, "dbfs_hits_from_blocked_total"},
+      {&Counters::verify_overflow, "dbfs_verify_overflow_total"},
+      {&Counters::proves_received, "dbfs_proves_received_total"},
+      {&Counters::proofs_sent, "dbfs_proofs_sent_total"},
+      {&Counters::proofs_refused, "dbfs_proofs_refused_total"},
+      {&Counters::peers_blocked, "dbfs_peers_blocked_total"},
+      {&Counters::blocked_refused, "dbfs_blocked_refused_total"},
+      {&Counters::inbound_refused, "dbfs_inbound_refused_total"},
   };
   const Counters& now = engine_->counters();
   for (const auto& [field, name] : kNames) {

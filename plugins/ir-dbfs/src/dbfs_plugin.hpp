@@ -58,6 +58,8 @@ class DbfsPlugin : public butter::Plugin {
   void load_index();
   void on_stored(const std::string& id);
   void sync_metrics();
+  // proof_source.cpp: answers a PROVE from storage (the object's bytes and keywords).
+  void prepare_proof(const ProveWanted& w);
   // peer_addresses.cpp: the remote address of a sender's connection (for the query rate).
   void watch_peer_addresses();
   std::string remote_address_of(const std::string& peer);
@@ -66,9 +68,18 @@ class DbfsPlugin : public butter::Plugin {
   // http_routes.cpp
   void add_routes();
   std::string status_json();
+  std::string blocked_json();
+  std::string demoted_json();
 
   std::unique_ptr<Engine> engine_;
   std::map<std::uint64_t, Pending> pending_;
+  // Manifests derived for proofs (object id -> manifest, block size): deriving tries block sizes.
+  struct CachedManifest {
+    std::vector<std::uint8_t> bytes;
+    std::uint32_t block_size = 0;
+  };
+  std::map<std::string, CachedManifest> manifests_;
+  std::uint32_t last_block_size_ = 64 * 1024;  // the block size that matched last (tried first)
   std::map<std::string, std::string> peer_addresses_;  // node id -> "tcp://ip:port" (connected peers)
   std::uint64_t peer_addresses_read_ms_ = 0;
   std::size_t want_neighbours_ = 4;

@@ -2,6 +2,8 @@
 #include "engine.hpp"
 
 #include "budget.hpp"
+#include "address_key.hpp"
+#include "proof.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -28,10 +30,11 @@ Engine::Engine(std::string self_id, EngineConfig cfg, std::uint64_t seed)
     : self_(std::move(self_id)),
       cfg_(cfg),
       rng_(seed),
-      neighbours_(cfg.max_inbound, cfg.inbound_idle_ms),
+      neighbours_(cfg.max_inbound, cfg.inbound_idle_ms, cfg.max_inbound_per_address),
       stats_(cfg.stats_decay, cfg.stats_min_samples),
       seen_(cfg.seen_max, cfg.seen_age_ms),
       limiter_(cfg.limits),
+      standing_(cfg.standing),
       hop_est_(std::max(cfg.hop_ms, cfg.min_hop_ms)) {}
 
 std::uint64_t Engine::step_wait(std::uint32_t ttl) const {
@@ -76,6 +79,8 @@ std::uint64_t Engine::start(std::uint64_t now, const SearchSpec& spec, Actions& 
   s.started_ms = now;
   s.step_started_ms = now;
   s.deadline_ms = now + (spec.timeout_ms ? spec.timeout_ms : cfg_.default_timeout_ms);
+  s.kind = spec.kind;
+  for (const auto& t : spec.terms) s.terms.push_back(fold_case(t));
   const bool deepen = cfg_.method == Method::Directed && cfg_.deepening;
   std::uint32_t start_ttl = cfg_.ttl_start;
   if (cfg_.adaptive_start && hit_hops_ > 0) {
@@ -113,8 +118,7 @@ std::uint64_t Engine::start(std::uint64_t now, const SearchSpec& spec, Actions& 
   const std::vector<std::string> candidates = neighbours_.all(now);
   std::vector<std::string> first;
   if (cfg_.method == Method::Directed) {
-    first = stats_.select(candidates, std::min<std::size_t>(cfg_.source_fanout, cfg_.limits.max_fanout),
-                          cfg_.heuristic, rng_);
+    first = first_hops(candidates, std::min<std::size_t>(cfg_.source_fanout, cfg_.limits.max_fanout), now);
   } else {
     first = pick_forward(candidates);
   }
@@ -131,7 +135,7 @@ std::uint64_t Engine::start(std::uint64_t now, const SearchSpec& spec, Actions& 
                                   ? share_for(entry.budget, first.size(), candidates.size())
                                   : entry.budget;
   const std::uint32_t steps = search.final_ttl - search.cur_ttl;
-  search.messages += send_query(entry, fwd, first, share, steps, out);
+  search.messages += send_query(entry, fwd, first, share, steps, out, true);
   search.step_deadline_ms = now + step_wait(search.cur_ttl) * (search.cur_ttl == search.final_ttl ? 2 : 1);
   return handle;
 }
@@ -175,11 +179,18 @@ void Engine::on_message(std::uint64_t now, const std::string& from, std::string_
   } else if (*type == MsgType::Extend) {
     on_extend(now, from, data, len, out, why);
   } else if (*type == MsgType::Link) {
-    if (decode_link(data, len, why)) {
-      neighbours_.note_inbound(from, now);
-    } else {
+    if (!decode_link(data, len, why)) {
       ++counters_.malformed;
+    } else if (standing_.blocked(from, now)) {
+      ++counters_.blocked_refused;
+      why = "blocked";
+    } else if (!neighbours_.note_inbound(from, now, source_keys(from_address).address)) {
+      ++counters_.inbound_refused;
     }
+  } else if (*type == MsgType::Prove) {
+    on_prove(now, from, from_address, data, len, out, why);
+  } else if (*type == MsgType::Proof) {
+    on_proof(now, from, data, len, out, why);
   } else {
     on_hits(now, from, data, len, out, why);
   }
@@ -198,6 +209,11 @@ void Engine::on_query(std::uint64_t now, const std::string& from, std::string_vi
     why = refusal_name(r);
     return;
   }
+  if (standing_.blocked(from, now)) {
+    ++counters_.blocked_refused;
+    why = "blocked";
+    return;
+  }
   if (RateVerdict v = limiter_.allow(from, address, now); v != RateVerdict::Allowed) {
     ++counters_.over_limit;
     ++counters_.rate_limited;
@@ -205,7 +221,7 @@ void Engine::on_query(std::uint64_t now, const std::string& from, std::string_vi
     why = rate_verdict_name(v);
     return;
   }
-  neighbours_.note_inbound(from, now);
+  if (!neighbours_.note_inbound(from, now, source_keys(address).address)) ++counters_.inbound_refused;
   if (seen_.find(q->id, now)) {
     ++counters_.duplicates;
     why = "duplicate";
@@ -264,11 +280,11 @@ std::uint32_t Engine::forward(SeenEntry& e, std::uint64_t now, Actions& out) {
   // lie only changes how this node's own budget is divided, never the total).
   const std::uint32_t reach = cfg_.limits.max_ttl > e.hops ? cfg_.limits.max_ttl - e.hops : 0;
   const std::uint32_t steps = reach > e.query.ttl ? reach - e.query.ttl : 0;
-  return send_query(e, fwd, std::move(targets), e.budget, steps, out);
+  return send_query(e, fwd, std::move(targets), e.budget, steps, out, false);
 }
 
 std::uint32_t Engine::send_query(SeenEntry& e, Query fwd, std::vector<std::string> targets, std::uint32_t budget,
-                                 std::uint32_t reserve_per_child, Actions& out) {
+                                 std::uint32_t reserve_per_child, Actions& out, bool as_source) {
   budget = std::min(budget, e.budget);
   e.budget -= budget;
   const BudgetSplit split = split_budget(budget, targets.size(), reserve_per_child);
@@ -279,17 +295,18 @@ std::uint32_t Engine::send_query(SeenEntry& e, Query fwd, std::vector<std::strin
     const std::string& t = targets[i];
     fwd.budget = static_cast<std::uint16_t>(std::min<std::uint32_t>(split.children[i], 65535));
     out.sends.push_back(Outbound{t, MsgType::Query, encode(fwd)});
-    stats_.on_sent(t);
+    if (as_source) stats_.on_sent(t);
     ++counters_.query_messages;
     if (std::find(e.children.begin(), e.children.end(), t) == e.children.end()) e.children.push_back(t);
   }
   return split.forwards;
 }
 
-std::uint32_t Engine::send_extend(SeenEntry& e, std::uint8_t ttl, Actions& out) {
+std::uint32_t Engine::send_extend(SeenEntry& e, std::uint8_t ttl, std::uint64_t now, Actions& out) {
   const auto bytes = encode(Extend{e.query.id, ttl});
   std::uint32_t sent = 0;
   for (const auto& c : e.children) {
+    if (standing_.blocked(c, now)) continue;  // a liar's branch is not deepened
     if (e.budget == 0) {
       ++counters_.budget_exhausted;  // that child's frontier stays frozen
       continue;
@@ -332,7 +349,7 @@ void Engine::on_extend(std::uint64_t now, const std::string& from, const std::ui
     if (forward(*e, now, out) > 0) ++counters_.queries_forwarded;
     return;
   }
-  send_extend(*e, static_cast<std::uint8_t>(x->ttl - 1), out);
+  send_extend(*e, static_cast<std::uint8_t>(x->ttl - 1), now, out);
 }
 
 void Engine::on_hits(std::uint64_t now, const std::string& from, const std::uint8_t* data, std::size_t len,
@@ -348,21 +365,47 @@ void Engine::on_hits(std::uint64_t now, const std::string& from, const std::uint
     why = "hits for an unknown query";
     return;
   }
-  const bool first = std::find(e->answered.begin(), e->answered.end(), from) == e->answered.end();
-  if (first) e->answered.push_back(from);
-  stats_.on_hits(from, h->hits.size(), now - e->first_ms, h->hops, first);
+  auto at = std::find(e->answered.begin(), e->answered.end(), from);
+  const bool first = at == e->answered.end();
+  if (first) {
+    e->answered.push_back(from);
+    e->hit_messages.push_back(0);
+    e->hit_entries.push_back(0);
+    at = e->answered.end() - 1;
+  }
+  const auto child = static_cast<std::size_t>(at - e->answered.begin());
+  if (standing_.blocked(from, now)) {
+    counters_.hits_from_blocked += h->hits.size();
+    why = "hits from a blocked peer";
+    return;
+  }
   if (!e->upstream.empty()) {
+    // Hits naming a holder this node caught lying (as a source) are not passed on.
+    const std::size_t before = h->hits.size();
+    std::erase_if(h->hits, [&](const Hit& x) { return standing_.blocked(x.node_id, now); });
+    if (h->hits.size() != before) {
+      counters_.hits_from_blocked += before - h->hits.size();
+      if (h->hits.empty()) {
+        why = "hits naming blocked holders";
+        return;
+      }
+    }
     // An answer flood is not amplified: a node relays at most max_hit_messages HITS and the
-    // results the query asked for (the limit's maximum when it asked for the default).
-    const std::uint32_t want = e->query.max_results ? e->query.max_results : cfg_.limits.max_results;
-    if (e->hit_messages >= cfg_.limits.max_hit_messages || e->hit_entries >= want) {
+    // results the query asked for (the limit's maximum when it asked for the default; at least
+    // kMinRelayEntries) from each child it sent the query to (at most max_fanout of them). Per
+    // child, so that a child answering with forged hits cannot use up what the query may relay
+    // from the others; with a floor, so that one forged answer does not use up a whole branch.
+    const std::uint32_t want = std::max<std::uint32_t>(
+        kMinRelayEntries, e->query.max_results ? e->query.max_results : cfg_.limits.max_results);
+    if (e->hit_messages[child] >= cfg_.limits.max_hit_messages || e->hit_entries[child] >= want) {
       ++counters_.hits_dropped;
       why = "hits over the per-query bound";
       return;
     }
-    ++e->hit_messages;
-    e->hit_entries += static_cast<std::uint32_t>(h->hits.size());
-    out.sends.push_back(Outbound{e->upstream, MsgType::Hits, std::vector<std::uint8_t>(data, data + len)});
+    ++e->hit_messages[child];
+    e->hit_entries[child] += static_cast<std::uint32_t>(h->hits.size());
+    out.sends.push_back(Outbound{e->upstream, MsgType::Hits,
+                                 h->hits.size() == before ? std::vector<std::uint8_t>(data, data + len) : encode(*h)});
     ++counters_.hit_messages;
     ++counters_.hits_relayed;
     return;
@@ -373,6 +416,13 @@ void Engine::on_hits(std::uint64_t now, const std::string& from, const std::uint
     return;
   }
   Search& s = it->second;
+  if (cfg_.verify) {
+    // Nothing of these hits counts (statistics, hop estimates, results) before its proof.
+    admit(s, *h, from, now, out);
+    pump(s, now, out);
+    return;
+  }
+  stats_.on_hits(from, h->hits.size(), now - e->first_ms, h->hops, first);
   if (h->hops > 0 && first) {
     // A hit of the current step went ~hops down (as QUERY or EXTEND) and hops back up.
     const double sample = static_cast<double>(now - s.step_started_ms) / (2.0 * h->hops);
@@ -390,23 +440,36 @@ void Engine::on_hits(std::uint64_t now, const std::string& from, const std::uint
 
 void Engine::tick(std::uint64_t now, Actions& out) {
   seen_.expire(now);
+  // Proofs not answered in time: the holder failed its challenge (or cannot be reached).
+  for (auto it = verifications_.begin(); it != verifications_.end();) {
+    auto next = std::next(it);
+    if (now >= it->second.deadline_ms) conclude(it, false, true, true, {}, now, out);
+    it = next;
+  }
   for (auto it = searches_.begin(); it != searches_.end();) {
     auto next = std::next(it);
     Search& s = it->second;
+    const std::size_t unproven = s.in_flight + s.waiting.size();
     if (now >= s.deadline_ms) {
       finish(it, "timeout", out);
+    } else if (now >= s.step_deadline_ms && unproven > 0 && s.hits + unproven >= s.max_results) {
+      // The hits being proven may be enough: going deeper now could cost messages for nothing.
+      // Bounded: every proof has its deadline, and the search its own.
+      s.step_deadline_ms = now + cfg_.min_step_ms;
     } else if (now >= s.step_deadline_ms) {
       SeenEntry* e = seen_.find(s.qid, now);
       const bool deepen = cfg_.method == Method::Directed && cfg_.deepening;
-      if (deepen && e && s.cur_ttl < s.final_ttl && !e->children.empty()) {
+      const bool live_children = e && std::any_of(e->children.begin(), e->children.end(),
+                                                  [&](const std::string& c) { return !standing_.blocked(c, now); });
+      if (deepen && e && s.cur_ttl < s.final_ttl && live_children) {
         s.cur_ttl = static_cast<std::uint8_t>(std::min<std::uint32_t>(s.cur_ttl + std::max<std::uint32_t>(1, cfg_.ttl_step), s.final_ttl));
         e->ttl = s.cur_ttl;
         e->query.ttl = s.cur_ttl;
         s.step_started_ms = now;
-        s.messages += send_extend(*e, static_cast<std::uint8_t>(s.cur_ttl - 1), out);
+        s.messages += send_extend(*e, static_cast<std::uint8_t>(s.cur_ttl - 1), now, out);
         // The last step waits twice as long: hits after DONE are lost.
         s.step_deadline_ms = now + step_wait(s.cur_ttl) * (s.cur_ttl == s.final_ttl ? 2 : 1);
-      } else if (cfg_.method == Method::Directed && e && !s.widened && s.hits == 0) {
+      } else if (cfg_.method == Method::Directed && e && !s.widened && s.hits == 0 && unproven == 0) {
         // Widening: the neighbours not chosen so far get the query with the full TTL.
         s.widened = true;
         std::vector<std::string> rest;
@@ -424,10 +487,12 @@ void Engine::tick(std::uint64_t now, Actions& out) {
           fwd.ttl = static_cast<std::uint8_t>(s.final_ttl - 1);
           fwd.hops = 1;
           // What is left of the budget: the other neighbours' shares and unspent EXTEND reserve.
-          s.messages += send_query(*e, fwd, std::move(rest), e->budget, 0, out);
+          s.messages += send_query(*e, fwd, std::move(rest), e->budget, 0, out, true);
           s.step_started_ms = now;
           s.step_deadline_ms = now + 2 * step_wait(s.final_ttl);
         }
+      } else if (unproven > 0) {
+        s.step_deadline_ms = now + cfg_.min_step_ms;  // the last hits are still being proven
       } else {
         finish(it, "complete", out);
       }
@@ -439,6 +504,7 @@ void Engine::tick(std::uint64_t now, Actions& out) {
 std::uint64_t Engine::next_deadline() const {
   std::uint64_t t = std::numeric_limits<std::uint64_t>::max();
   for (const auto& [id, s] : searches_) t = std::min({t, s.step_deadline_ms, s.deadline_ms});
+  for (const auto& [nonce, v] : verifications_) t = std::min(t, v.deadline_ms);
   return t;
 }
 

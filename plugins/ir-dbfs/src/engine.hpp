@@ -12,6 +12,13 @@
 // their sender's node id, address or prefix (SourceLimiter), answers from its LocalIndex, forwards
 // to all its neighbours (BFS) within the TTL and the query's message budget (budget.hpp), and sends
 // hits back along the reverse path (the neighbour it got the query from), a bounded number per query.
+//
+// Search integrity (README "Search integrity"): the source delivers a hit only once the node it
+// names as holder proved it (PROVE/PROOF: the object's manifest, whose hash is the object id, and a
+// block the source's nonce picks; proof.hpp). At most `verify_in_flight` proofs per search are
+// asked at once, each with a deadline; the rest wait in a bounded queue. Only verified hits count
+// for the neighbour statistics; failed proofs count against the holder and the neighbour that
+// brought the hit (PeerStanding): demoted, then unlinked and refused for a while.
 #pragma once
 #include "limits.hpp"
 #include "local_index.hpp"
@@ -20,6 +27,9 @@
 #include "neighbours.hpp"
 #include "seen_cache.hpp"
 #include "source_limiter.hpp"
+#include "standing.hpp"
+
+#include <deque>
 
 #include <cstdint>
 #include <map>
@@ -37,6 +47,9 @@ enum class Method {
   RandomHalf  // source and others: a random half of the neighbours (random BFS); no deepening
 };
 const char* method_name(Method m);
+
+// Hit entries a relay passes on per child and query at least, whatever the query asked for.
+inline constexpr std::uint32_t kMinRelayEntries = 16;
 bool parse_method(std::string_view s, Method& out);
 
 struct EngineConfig {
@@ -62,6 +75,15 @@ struct EngineConfig {
   std::uint64_t inbound_idle_ms = 600000;
   double stats_decay = 0.95;
   std::uint64_t stats_min_samples = 3;
+  std::size_t max_inbound_per_address = 2;  // inbound links one (non-loopback) address may hold
+  // Search integrity.
+  bool verify = true;                      // deliver only hits whose holder proved them
+  std::uint32_t verify_in_flight = 4;      // proofs asked at once for one search
+  std::uint32_t verify_queue = 32;         // hits of one search waiting for a proof slot
+  std::uint64_t verify_timeout_ms = 2000;  // a holder must answer a PROVE within this
+  std::size_t max_verifications = 256;     // proofs awaited at once, all searches together
+  std::size_t max_proofs_preparing = 16;   // holder: PROVEs being answered at once (else Busy)
+  StandingConfig standing;
 };
 
 struct SearchSpec {
@@ -73,9 +95,23 @@ struct SearchSpec {
 };
 
 struct Outbound {
+  Outbound() = default;
+  Outbound(std::string t, MsgType ty, std::vector<std::uint8_t> b) : to(std::move(t)), type(ty), bytes(std::move(b)) {}
   std::string to;
-  MsgType type;
+  MsgType type = MsgType::Query;
   std::vector<std::uint8_t> bytes;
+  // PROVE only: the endpoints the hit gave for its holder, tried when `to` (a node id) has no
+  // connection or known address; and the nonce, to report an unreachable holder (prove_failed).
+  std::vector<std::string> fallback;
+  QueryId nonce;
+};
+
+// A PROVE this node must answer: the glue reads the object from storage and makes the proof
+// (proof.hpp), then calls Engine::send_proof.
+struct ProveWanted {
+  std::string from;
+  QueryId nonce;
+  std::string object_id;
 };
 
 struct HitEvent {
@@ -96,7 +132,9 @@ struct Actions {
   std::vector<Outbound> sends;
   std::vector<HitEvent> hits;
   std::vector<DoneEvent> done;
-  void clear() { sends.clear(), hits.clear(), done.clear(); }
+  std::vector<ProveWanted> proofs_wanted;
+  std::vector<std::string> blocked;  // peers this node just blocked (the glue stops choosing them)
+  void clear() { sends.clear(), hits.clear(), done.clear(), proofs_wanted.clear(), blocked.clear(); }
 };
 
 struct Counters {
@@ -122,6 +160,20 @@ struct Counters {
   std::uint64_t unknown_query = 0;      // HITS/EXTEND for a query not (or no longer) in the cache
   std::uint64_t late_hits = 0;          // hits for a search that was already done
   std::uint64_t widened = 0;            // searches that went to the other neighbours too
+  // Search integrity.
+  std::uint64_t proves_sent = 0;        // PROVE messages sent (hits this node asked proof of)
+  std::uint64_t hits_verified = 0;      // hits whose proof checked
+  std::uint64_t proofs_failed = 0;      // proofs refused, wrong, or not answered in time
+  std::uint64_t hits_unprovable = 0;    // hits for ids no proof exists for (not content ids), dropped
+  std::uint64_t hits_unproven_keywords = 0;  // possession proven, the searched keywords not: dropped
+  std::uint64_t hits_from_blocked = 0;  // hits naming or brought by a blocked node, dropped
+  std::uint64_t verify_overflow = 0;    // hits dropped: the search's proof queue was full
+  std::uint64_t proves_received = 0;    // PROVEs this node was asked
+  std::uint64_t proofs_sent = 0;        // PROOFs with a proof this node sent
+  std::uint64_t proofs_refused = 0;     // PROOFs sent saying not held / unprovable / busy
+  std::uint64_t peers_blocked = 0;      // times a peer was blocked
+  std::uint64_t blocked_refused = 0;    // LINKs and queries from blocked peers refused
+  std::uint64_t inbound_refused = 0;    // peers not taken as inbound neighbours (no room, address share)
 };
 
 class Engine {
@@ -153,6 +205,14 @@ class Engine {
     on_message(now_ms, from, {}, data, len, out, why);
   }
   const SourceLimiter& limiter() const { return limiter_; }
+  const PeerStanding& standing() const { return standing_; }
+  bool blocked(const std::string& peer, std::uint64_t now_ms) const { return standing_.blocked(peer, now_ms); }
+  // Holder: answers a ProveWanted (the glue made `proof`, or a refusal, for it).
+  void send_proof(const ProveWanted& w, Proof proof, Actions& out);
+  // Searcher: the PROVE with `nonce` could not be sent (no connection, no usable address).
+  void prove_failed(std::uint64_t now_ms, const QueryId& nonce, Actions& out);
+  // Proofs this node awaits (for /search/status).
+  std::size_t verifications() const { return verifications_.size(); }
   // Deadlines: deepening steps, timeouts, cache expiry.
   void tick(std::uint64_t now_ms, Actions& out);
   // The earliest time tick() has something to do (UINT64_MAX when idle).
@@ -173,6 +233,23 @@ class Engine {
     std::set<std::pair<std::string, std::string>> pairs;
     std::uint32_t hits = 0, messages = 0;
     bool widened = false;
+    // Hits waiting for a proof slot, and proofs asked (verify).
+    struct Candidate {
+      Hit hit;
+      std::uint8_t hops = 0;
+      std::string via;  // the neighbour the HITS came from
+      std::uint64_t arrived_ms = 0;
+    };
+    std::deque<Candidate> waiting;
+    std::uint32_t in_flight = 0;
+    std::set<std::string> credited;  // neighbours credited a verified hit in this search
+    QueryKind kind = QueryKind::Object;
+    std::vector<std::string> terms;  // folded (keyword) or as given (object)
+  };
+  struct Verification {
+    QueryId search;
+    Search::Candidate c;
+    std::uint64_t deadline_ms = 0;
   };
   void on_query(std::uint64_t now, const std::string& from, std::string_view address, const std::uint8_t* data,
                 std::size_t len, Actions& out, std::string& why);
@@ -184,15 +261,31 @@ class Engine {
   std::uint32_t forward(SeenEntry& e, std::uint64_t now, Actions& out);
   // Sends `fwd` to the first of `targets` that `budget` (taken from e.budget) pays for, each with
   // its share; keeps `reserve_per_child` per target for EXTEND relays in e.budget. Returns sends.
+  // `as_source`: this node's own search (only those teach the neighbour statistics).
   std::uint32_t send_query(SeenEntry& e, Query fwd, std::vector<std::string> targets, std::uint32_t budget,
-                           std::uint32_t reserve_per_child, Actions& out);
+                           std::uint32_t reserve_per_child, Actions& out, bool as_source);
   // Sends EXTEND(ttl) to e's children while its budget lasts (one unit each); returns sends.
-  std::uint32_t send_extend(SeenEntry& e, std::uint8_t ttl, Actions& out);
+  std::uint32_t send_extend(SeenEntry& e, std::uint8_t ttl, std::uint64_t now, Actions& out);
   std::vector<std::string> pick_forward(const std::vector<std::string>& candidates);
   std::vector<IndexMatch> answer(const Query& q) const;
   void finish(std::map<QueryId, Search>::iterator it, const std::string& reason, Actions& out);
   std::uint64_t step_wait(std::uint32_t ttl) const;
   void deliver(Search& s, const Hit& h, std::uint8_t hops, std::uint64_t now, Actions& out);
+  // verify: the hits of one HITS message at the source.
+  void admit(Search& s, const Hits& h, const std::string& from, std::uint64_t now, Actions& out);
+  void pump(Search& s, std::uint64_t now, Actions& out);
+  void on_prove(std::uint64_t now, const std::string& from, std::string_view address, const std::uint8_t* data,
+                std::size_t len, Actions& out, std::string& why);
+  void on_proof(std::uint64_t now, const std::string& from, const std::uint8_t* data, std::size_t len, Actions& out,
+                std::string& why);
+  // A verification ended: `verified` delivers the hit (with `proven_keywords`); otherwise the
+  // holder (when `holder_fault`) and the neighbour that brought the hit lose standing.
+  void conclude(std::map<QueryId, Verification>::iterator it, bool verified, bool holder_fault, bool relay_fault,
+                std::vector<std::string> proven_keywords, std::uint64_t now, Actions& out);
+  void learn_from_verified(Search& s, const Search::Candidate& c, std::uint64_t now);
+  void penalise(const std::string& peer, bool lie, std::uint64_t now, Actions& out);
+  // The neighbours a search may start with: demoted ones last.
+  std::vector<std::string> first_hops(const std::vector<std::string>& candidates, std::size_t k, std::uint64_t now);
 
   std::string self_;
   EngineConfig cfg_;
@@ -203,6 +296,9 @@ class Engine {
   NeighbourStats stats_;
   SeenCache seen_;
   SourceLimiter limiter_;
+  PeerStanding standing_;
+  std::map<QueryId, Verification> verifications_;  // by nonce
+  std::size_t proofs_preparing_ = 0;
   Counters counters_;
   std::map<QueryId, Search> searches_;
   std::uint64_t next_handle_ = 1;

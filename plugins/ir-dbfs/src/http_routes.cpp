@@ -86,6 +86,25 @@ void DbfsPlugin::add_routes() {
   http().get("/search/status", [this](const butter::HttpRequest&, butter::HttpResponse& res) { res.json(status_json()); });
 }
 
+std::string DbfsPlugin::blocked_json() {
+  std::string s = "[";
+  const auto ids = engine_->standing().blocked_ids(now_ms());
+  for (std::size_t i = 0; i < ids.size(); ++i) s += (i ? "," : "") + json_string(ids[i]);
+  return s + "]";
+}
+
+// Neighbours this node ranks last for failed proofs (blocked ones are no neighbours any more).
+std::string DbfsPlugin::demoted_json() {
+  std::string s = "[";
+  bool first = true;
+  for (const auto& n : engine_->neighbours().all(now_ms())) {
+    if (!engine_->standing().demoted(n, now_ms())) continue;
+    s += (first ? "" : ",") + json_string(n);
+    first = false;
+  }
+  return s + "]";
+}
+
 std::string DbfsPlugin::status_json() {
   const auto& c = engine_->counters();
   std::string s = "{\"method\":" + json_string(method_name(engine_->config().method)) +
@@ -113,6 +132,10 @@ std::string DbfsPlugin::status_json() {
        ",\"rate_limited\":" + std::to_string(c.rate_limited) + ",\"address_limited\":" + std::to_string(c.address_limited) +
        ",\"budget_exhausted\":" + std::to_string(c.budget_exhausted) +
        ",\"hits_dropped\":" + std::to_string(c.hits_dropped) +
+       ",\"verify\":" + (engine_->config().verify ? "true" : "false") +
+       ",\"verifications\":" + std::to_string(engine_->verifications()) +
+       ",\"hits_verified\":" + std::to_string(c.hits_verified) + ",\"proofs_failed\":" + std::to_string(c.proofs_failed) +
+       ",\"blocked\":" + blocked_json() + ",\"demoted\":" + demoted_json() +
        ",\"limiter\":{\"peers\":" + std::to_string(engine_->limiter().peers()) +
        ",\"addresses\":" + std::to_string(engine_->limiter().addresses()) +
        ",\"prefixes\":" + std::to_string(engine_->limiter().prefixes()) + "}}";

@@ -39,6 +39,11 @@ class LocalIndex {
   std::size_t size() const { return objects_.size(); }
   std::size_t stored_count() const;
   bool contains(const std::string& id) const { return objects_.count(id) > 0; }
+  // Whether the storage plugin holds `id` (not only annotated here).
+  bool stored(const std::string& id) const {
+    auto it = objects_.find(id);
+    return it != objects_.end() && it->second.stored;
+  }
 
  private:
   struct Entry {

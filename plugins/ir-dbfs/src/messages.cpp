@@ -114,13 +114,14 @@ std::vector<std::uint8_t> encode(const Extend& e) {
 }
 
 std::optional<MsgType> peek_type(const std::uint8_t* data, std::size_t len, std::string& why) {
-  if (len > kMaxMessageBytes) return why = "message too large", std::nullopt;
+  if (len > kMaxProofMessageBytes) return why = "message too large", std::nullopt;
   wire::Reader r(data, len);
   const std::uint8_t v = r.u8();
   const std::uint8_t t = r.u8();
   if (!r.ok()) return why = "truncated header", std::nullopt;
   if (v != kVersion && v != kQueryVersionBudget) return why = "unsupported version " + std::to_string(v), std::nullopt;
-  if (t < 1 || t > 4) return why = "unknown message type " + std::to_string(t), std::nullopt;
+  if (t < 1 || t > 6) return why = "unknown message type " + std::to_string(t), std::nullopt;
+  if (t != static_cast<std::uint8_t>(MsgType::Proof) && len > kMaxMessageBytes) return why = "message too large", std::nullopt;
   if (!known_version(t, v)) return why = "unsupported version " + std::to_string(v) + " for this type", std::nullopt;
   return static_cast<MsgType>(t);
 }
@@ -171,12 +172,66 @@ std::optional<Hits> decode_hits(const std::uint8_t* data, std::size_t len, std::
 }
 
 std::optional<Extend> decode_extend(const std::uint8_t* data, std::size_t len, std::string& why) {
+  if (len > kMaxMessageBytes) return why = "message too large", std::nullopt;
   wire::Reader r(data, len);
   Extend e;
   if (!read_header(r, MsgType::Extend, e.id, why)) return std::nullopt;
   e.ttl = r.u8();
   if (!finish(r, why)) return std::nullopt;
   return e;
+}
+
+std::vector<std::uint8_t> encode(const Prove& p) {
+  wire::Writer w;
+  header(w, MsgType::Prove, p.nonce);
+  w.str16(std::string_view(p.object_id).substr(0, kMaxTermLen));
+  return w.take();
+}
+
+std::vector<std::uint8_t> encode(const Proof& p) {
+  wire::Writer w;
+  header(w, MsgType::Proof, p.nonce);
+  w.u8(static_cast<std::uint8_t>(p.status));
+  const std::size_t m = std::min(p.manifest.size(), kMaxProofManifest);
+  const std::size_t b = std::min(p.block.size(), kMaxProofBlock);
+  w.u32(static_cast<std::uint32_t>(m));
+  w.bytes(p.manifest.data(), m);
+  w.u32(static_cast<std::uint32_t>(b));
+  w.bytes(p.block.data(), b);
+  return w.take();
+}
+
+std::optional<Prove> decode_prove(const std::uint8_t* data, std::size_t len, std::string& why) {
+  if (len > kMaxMessageBytes) return why = "message too large", std::nullopt;
+  wire::Reader r(data, len);
+  Prove p;
+  if (!read_header(r, MsgType::Prove, p.nonce, why)) return std::nullopt;
+  p.object_id = std::string(r.str16(kMaxTermLen));
+  if (!finish(r, why)) return std::nullopt;
+  if (p.object_id.empty()) return why = "empty object id", std::nullopt;
+  return p;
+}
+
+std::optional<Proof> decode_proof(const std::uint8_t* data, std::size_t len, std::string& why) {
+  if (len > kMaxProofMessageBytes) return why = "message too large", std::nullopt;
+  wire::Reader r(data, len);
+  Proof p;
+  if (!read_header(r, MsgType::Proof, p.nonce, why)) return std::nullopt;
+  const std::uint8_t status = r.u8();
+  if (!r.ok()) return why = "truncated proof", std::nullopt;
+  if (status > static_cast<std::uint8_t>(ProofStatus::Busy)) return why = "unknown proof status " + std::to_string(status), std::nullopt;
+  p.status = static_cast<ProofStatus>(status);
+  const std::uint32_t m = r.u32();
+  if (!r.ok() || m > kMaxProofManifest || m > r.remaining()) return why = "truncated or oversized manifest", std::nullopt;
+  auto mb = r.bytes(m);
+  p.manifest.assign(mb.begin(), mb.end());
+  const std::uint32_t b = r.u32();
+  if (!r.ok() || b > kMaxProofBlock || b > r.remaining()) return why = "truncated or oversized block", std::nullopt;
+  auto bb = r.bytes(b);
+  p.block.assign(bb.begin(), bb.end());
+  if (!finish(r, why)) return std::nullopt;
+  if (p.status != ProofStatus::Ok && (m || b)) return why = "a refusal with a proof attached", std::nullopt;
+  return p;
 }
 
 }  // namespace butter::dbfs

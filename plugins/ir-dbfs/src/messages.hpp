@@ -1,6 +1,6 @@
 // The /butter/dbfs/1 messages (QUERY, HITS, EXTEND, LINK) and their bounds-checked codec. Every message
 // is one-way and starts with u8 version and u8 type; the 128-bit query id follows. HITS, EXTEND and
-// LINK are version 1. QUERY is version 2 when it carries a message budget (what this code sends) and
+// LINK, PROVE and PROOF (search integrity: a holder proves a hit, proof.hpp) are version 1. QUERY is version 2 when it carries a message budget (what this code sends) and
 // version 1 without one (what older nodes send; still accepted, with a conservative budget chosen by
 // the receiver). Decoding refuses anything truncated, oversized or with trailing bytes, with a reason
 // for the counters.
@@ -16,7 +16,7 @@ inline constexpr const char* kProtocol = "/butter/dbfs/1";
 inline constexpr std::uint8_t kVersion = 1;
 inline constexpr std::uint8_t kQueryVersionBudget = 2;  // a QUERY with the u16 budget field
 
-enum class MsgType : std::uint8_t { Query = 1, Hits = 2, Extend = 3, Link = 4 };
+enum class MsgType : std::uint8_t { Query = 1, Hits = 2, Extend = 3, Link = 4, Prove = 5, Proof = 6 };
 enum class QueryKind : std::uint8_t { Object = 1, Keywords = 2 };
 
 // 128 random bits naming one search everywhere it travels.
@@ -35,6 +35,10 @@ inline constexpr std::size_t kMaxHitsPerMessage = 64;
 inline constexpr std::size_t kMaxEndpoints = 8;
 inline constexpr std::size_t kMaxKeywords = 32;
 inline constexpr std::size_t kMaxMessageBytes = 64 * 1024;
+// A PROOF carries a manifest and one block, so it may be larger than the other messages.
+inline constexpr std::size_t kMaxProofManifest = 64 * 1024;
+inline constexpr std::size_t kMaxProofBlock = 256 * 1024;
+inline constexpr std::size_t kMaxProofMessageBytes = kMaxProofManifest + kMaxProofBlock + 64;
 
 struct Query {
   QueryId id;
@@ -68,7 +72,30 @@ struct Extend {
   std::uint8_t ttl = 0;
 };
 
+// PROVE (searcher -> the node a hit names as holder): "show that you hold `object_id`". The header's
+// id is the challenge nonce (128 random bits), which also picks the block to show (proof.hpp).
+struct Prove {
+  QueryId nonce;
+  std::string object_id;
+};
+
+enum class ProofStatus : std::uint8_t {
+  Ok = 0,          // manifest and challenged block follow
+  NotHeld = 1,     // this node does not hold the object (storage does not)
+  Unprovable = 2,  // held, but no proof can be made (not a content id, other format, block too big)
+  Busy = 3         // too many proofs being prepared: ask again later
+};
+// PROOF (holder -> searcher): the answer to the PROVE with the same nonce.
+struct Proof {
+  QueryId nonce;
+  ProofStatus status = ProofStatus::NotHeld;
+  std::vector<std::uint8_t> manifest;  // at most kMaxProofManifest
+  std::vector<std::uint8_t> block;     // at most kMaxProofBlock
+};
+
 std::vector<std::uint8_t> encode(const Query& q);
+std::vector<std::uint8_t> encode(const Prove& p);
+std::vector<std::uint8_t> encode(const Proof& p);
 std::vector<std::uint8_t> encode(const Hits& h);
 std::vector<std::uint8_t> encode(const Extend& e);
 // LINK: "I chose you as a neighbour": the receiver forwards queries to the sender too (inbound
@@ -81,6 +108,8 @@ std::optional<MsgType> peek_type(const std::uint8_t* data, std::size_t len, std:
 std::optional<Query> decode_query(const std::uint8_t* data, std::size_t len, std::string& why);
 std::optional<Hits> decode_hits(const std::uint8_t* data, std::size_t len, std::string& why);
 std::optional<Extend> decode_extend(const std::uint8_t* data, std::size_t len, std::string& why);
+std::optional<Prove> decode_prove(const std::uint8_t* data, std::size_t len, std::string& why);
+std::optional<Proof> decode_proof(const std::uint8_t* data, std::size_t len, std::string& why);
 
 // The plugin's hot-swap state: the annotations of the local index and the chosen neighbours.
 struct SavedState {

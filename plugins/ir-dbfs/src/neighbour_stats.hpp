@@ -1,7 +1,13 @@
 // What this node learnt about each neighbour from past queries, for the directed-BFS heuristics
 // of Yang & Garcia-Molina: results returned per query sent (>RES), time to the first hit (<TIME),
 // hops of the nearest hit (<HOPS). Every query this node sends or relays to a neighbour teaches
-// it, so a relay learns from other nodes' searches too. Old queries fade (exponential decay).
+// it. Old queries fade (exponential decay).
+//
+// Only what this node observed counts: queries it sent as a source, and hits whose holder proved
+// them (Engine verifies every hit before it credits it here; see standing.hpp). A relay does not
+// verify the hits it passes on, so it learns nothing from them: otherwise a stranger answering
+// every query with forged hits would be credited with results and get the queries routed to it.
+// The hops of a credited hit are clamped by the caller to the TTL the query was sent with.
 #pragma once
 #include <cstdint>
 #include <map>

@@ -10,21 +10,28 @@ void Neighbours::set_outbound(std::vector<std::string> peers) {
   for (const auto& p : outbound_) inbound_.erase(p);
 }
 
-void Neighbours::note_inbound(const std::string& peer, std::uint64_t now_ms) {
-  if (std::find(outbound_.begin(), outbound_.end(), peer) != outbound_.end()) return;
+bool Neighbours::note_inbound(const std::string& peer, std::uint64_t now_ms, const std::string& address_key) {
+  if (std::find(outbound_.begin(), outbound_.end(), peer) != outbound_.end()) return true;
   auto it = inbound_.find(peer);
   if (it != inbound_.end()) {
-    it->second = now_ms;
-    return;
+    it->second.last_ms = now_ms;
+    return true;
   }
-  if (max_inbound_ == 0) return;
+  if (max_inbound_ == 0) return false;
+  if (max_per_address_ && !address_key.empty()) {
+    const auto same = std::count_if(inbound_.begin(), inbound_.end(), [&](const auto& p) {
+      return p.second.address == address_key && now_ms < p.second.last_ms + idle_ms_;
+    });
+    if (static_cast<std::size_t>(same) >= max_per_address_) return false;
+  }
   if (inbound_.size() >= max_inbound_) {
     auto idle = std::min_element(inbound_.begin(), inbound_.end(),
-                                 [](const auto& a, const auto& b) { return a.second < b.second; });
-    if (now_ms < idle->second + idle_ms_) return;  // all live: no room
+                                 [](const auto& a, const auto& b) { return a.second.last_ms < b.second.last_ms; });
+    if (now_ms < idle->second.last_ms + idle_ms_) return false;  // all live: no room
     inbound_.erase(idle);
   }
-  inbound_.emplace(peer, now_ms);
+  inbound_.emplace(peer, Inbound{now_ms, address_key});
+  return true;
 }
 
 void Neighbours::remove(const std::string& peer) {
@@ -34,14 +41,14 @@ void Neighbours::remove(const std::string& peer) {
 
 std::vector<std::string> Neighbours::all(std::uint64_t now_ms) const {
   std::vector<std::string> out = outbound_;
-  for (const auto& [p, last] : inbound_)
-    if (now_ms < last + idle_ms_) out.push_back(p);
+  for (const auto& [p, in] : inbound_)
+    if (now_ms < in.last_ms + idle_ms_) out.push_back(p);
   return out;
 }
 
 std::size_t Neighbours::inbound_count(std::uint64_t now_ms) const {
   return static_cast<std::size_t>(
-      std::count_if(inbound_.begin(), inbound_.end(), [&](const auto& p) { return now_ms < p.second + idle_ms_; }));
+      std::count_if(inbound_.begin(), inbound_.end(), [&](const auto& p) { return now_ms < p.second.last_ms + idle_ms_; }));
 }
 
 }  // namespace butter::dbfs

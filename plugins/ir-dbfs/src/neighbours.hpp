@@ -11,24 +11,33 @@ namespace butter::dbfs {
 
 class Neighbours {
  public:
-  Neighbours(std::size_t max_inbound = 8, std::uint64_t inbound_idle_ms = 600000)
-      : max_inbound_(max_inbound), idle_ms_(inbound_idle_ms) {}
+  // `max_per_address`: inbound links one address (its SourceKeys address) may hold at most, so that
+  // node ids made for free behind one address cannot take every inbound slot (0: no bound).
+  Neighbours(std::size_t max_inbound = 8, std::uint64_t inbound_idle_ms = 600000, std::size_t max_per_address = 0)
+      : max_inbound_(max_inbound), idle_ms_(inbound_idle_ms), max_per_address_(max_per_address) {}
 
   // REQUIRES: no duplicates in `peers`. A peer both chosen and inbound counts once.
   void set_outbound(std::vector<std::string> peers);
   const std::vector<std::string>& outbound() const { return outbound_; }
   // `peer` sent us a query: it counts as a neighbour (if there is room) until idle too long.
-  void note_inbound(const std::string& peer, std::uint64_t now_ms);
+  // `address_key` is the sender's address key (empty when unknown or loopback: not bounded by it).
+  // Returns false when the peer was not taken (no room, or its address holds its share).
+  bool note_inbound(const std::string& peer, std::uint64_t now_ms, const std::string& address_key = {});
   void remove(const std::string& peer);
   // Outbound then live inbound, without duplicates.
   std::vector<std::string> all(std::uint64_t now_ms) const;
   std::size_t inbound_count(std::uint64_t now_ms) const;
 
  private:
+  struct Inbound {
+    std::uint64_t last_ms = 0;  // last query or LINK from it
+    std::string address;        // its address key
+  };
   std::size_t max_inbound_;
   std::uint64_t idle_ms_;
+  std::size_t max_per_address_;
   std::vector<std::string> outbound_;
-  std::map<std::string, std::uint64_t> inbound_;  // peer -> last query from it
+  std::map<std::string, Inbound> inbound_;
 };
 
 }  // namespace butter::dbfs

@@ -22,8 +22,11 @@ struct SeenEntry {
   std::vector<std::string> answered;  // children that sent hits for it (first-answer time stats)
   Query query;                        // kept to forward it when an EXTEND unfreezes it
   std::uint32_t budget = 0;           // messages this node may still send or hand down (budget.hpp)
-  std::uint32_t hit_messages = 0;     // HITS messages relayed upstream for it
-  std::uint32_t hit_entries = 0;      // hit entries in those
+  // HITS messages and hit entries relayed upstream for it, per child (aligned with `answered`):
+  // each child has its own bound, so a child answering with a flood of forged hits cannot use up
+  // what the query may relay from the others (the honest answers).
+  std::vector<std::uint32_t> hit_messages;
+  std::vector<std::uint32_t> hit_entries;
 };
 
 class SeenCache {

@@ -24,13 +24,15 @@ std::uint16_t fresh_port() {
   return static_cast<std::uint16_t>(20000 + rd() % 20000);
 }
 
+// With storage, hits are content objects and are proven (verify, the default). Without it, the tests
+// search annotations: names no manifest backs, which a verifying node drops, so `verify = false`.
 std::string plugins(std::uint16_t port, bool storage) {
   std::string t = plugin_table("peers", "butter.knownhosts.quality", "refresh_ms = 1000\ntimeout_ms = 1000\n") +
                   plugin_table("discovery", "butter.discovery.multicast",
                                "interface = \"127.0.0.1\"\nport = " + std::to_string(port) + "\nfast_ms = 50\nslow_ms = 2000") +
                   plugin_table("search", "butter.ir.dbfs",
                                "neighbours = 2\nmax_inbound = 4\nhop_ms = 20.0\nrefresh_ms = 500\nsource_fanout = 1\n"
-                               "ttl_start = 1\n") +
+                               "ttl_start = 1\n" + std::string(storage ? "" : "verify = false\n")) +
                   test_plugin_table("client", "tp-search-client.so");
   if (storage) t += plugin_table("storage", "butter.storage.pcg", "replicas = 3\n");
   return t;
@@ -276,7 +278,7 @@ TEST_CASE("without a known-host cache the neighbours are the connected peers") {
   host::Runtime rt(2);
   host::PluginRegistry registry;
   auto bare = [](const std::string& name) {
-    return loopback_manifest(name, plugin_table("search", "butter.ir.dbfs", "refresh_ms = 100\nhop_ms = 20.0\n") +
+    return loopback_manifest(name, plugin_table("search", "butter.ir.dbfs", "refresh_ms = 100\nhop_ms = 20.0\nverify = false\n") +
                                        test_plugin_table("client", "tp-search-client.so"));
   };
   TestNode a(rt, registry, bare("a")), b(rt, registry, bare("b")), c(rt, registry, bare("c"));
@@ -303,7 +305,7 @@ TEST_CASE("a query flood from one connection is shed while an honest search from
   // Flooding nodes forward to every neighbour, so the honest searcher's query goes straight to the
   // victim. Every node here is 127.0.0.1, one address: the per-address bucket (exercised with
   // distinct addresses in the unit tests) is opened wide, and the per-peer one is small.
-  const std::string extra = "method = \"flood\"\nrate_per_s = 5.0\nburst = 10.0\n"
+  const std::string extra = "method = \"flood\"\nrate_per_s = 5.0\nburst = 10.0\nverify = false\n"
                             "address_rate_per_s = 100000.0\naddress_burst = 100000.0\n"
                             "prefix_rate_per_s = 100000.0\nprefix_burst = 100000.0\n";
   auto config = plugin_table("peers", "butter.knownhosts.quality", "refresh_ms = 1000\ntimeout_ms = 1000\n") +
