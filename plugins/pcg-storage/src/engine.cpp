@@ -187,7 +187,7 @@ void Engine::tick(std::uint64_t now, Output& out) {
     const double next = static_cast<double>(cfg_.heartbeat_ms) * (1.0 + cfg_.jitter * u);
     next_round_ = now + static_cast<std::uint64_t>(std::max(1.0, next));
   }
-  std::uint32_t audits = cfg_.audit_per_tick;  // periodic possession audits left this tick
+  audit_tokens_ = cfg_.audit_per_tick;  // new possession challenges this tick
   std::vector<Hash> ids;
   ids.reserve(groups_.size());
   for (const auto& [id, g] : groups_) ids.push_back(id);
@@ -208,7 +208,7 @@ void Engine::tick(std::uint64_t now, Output& out) {
         g->data.tried.clear();  // every source failed once: start over on the next tick
       }
     }
-    if (cfg_.repair) audit_step(*g, now, audits, out);
+    if (cfg_.repair) audit_step(*g, now, out);
     // Recruits that never answered count as refusals.
     for (auto it = g->recruited.begin(); it != g->recruited.end();) {
       if (now >= it->second + cfg_.request_timeout_ms) {

@@ -276,9 +276,9 @@ class Engine {
   void challenge(Group& g, const Hash& m, std::uint32_t attempt, std::uint64_t now, Output& out);
   void proven(Group& g, const Hash& m, std::uint64_t now, Output& out);
   void disproven(Group& g, const Hash& m, bool timed_out, std::uint64_t now);
-  // Per tick: challenge timeouts (one retry, then failed), periodic audits (`audits` left this
-  // tick), state of members no longer in the view forgotten.
-  void audit_step(Group& g, std::uint64_t now, std::uint32_t& audits, Output& out);
+  // Per tick: challenge timeouts (one retry, then failed), claims not yet challenged, periodic
+  // audits, state of members no longer in the view forgotten.
+  void audit_step(Group& g, std::uint64_t now, Output& out);
   bool proving(const Group& g) const { return !g.possession.pending.empty(); }
   std::uint64_t next_audit_time(std::uint64_t now);
   void on_challenge(const Hash& from, const Message& m, std::uint64_t now, Output& out);
@@ -296,6 +296,9 @@ class Engine {
   std::map<Hash, std::uint64_t> cooldown_;              // candidate -> not before
   std::uint64_t next_round_ = 0;
   AnswerBudget answers_;  // challenges answered per peer
+  // New challenges (claims and periodic audits; not retries) left this tick: refilled to
+  // audit_per_tick each tick, so a burst of claims (a restart with many groups) is spread out.
+  std::uint32_t audit_tokens_ = 0;
 };
 
 }  // namespace butter::pcg

@@ -36,6 +36,8 @@ void Engine::claim(Group& g, const Hash& m, std::uint64_t now, Output& out) {
     auto lead = leader(g.id, g.view, [&](const Hash& x) { return !suspected(g, x, now); });
     if (!lead || *lead != self_) return;
   }
+  if (audit_tokens_ == 0) return;  // this tick's challenges are spent: audit_step asks later
+  --audit_tokens_;
   challenge(g, m, 0, now, out);
 }
 
@@ -96,7 +98,7 @@ void Engine::disproven(Group& g, const Hash& m, bool timed_out, std::uint64_t no
   g.next_repair = now;
 }
 
-void Engine::audit_step(Group& g, std::uint64_t now, std::uint32_t& audits, Output& out) {
+void Engine::audit_step(Group& g, std::uint64_t now, Output& out) {
   Possession& p = g.possession;
   auto member = [&](const Hash& id) { return g.view.contains(id) && id != self_; };
   for (auto it = p.claimed.begin(); it != p.claimed.end();) it = member(*it) ? std::next(it) : p.claimed.erase(it);
@@ -121,22 +123,32 @@ void Engine::audit_step(Group& g, std::uint64_t now, std::uint32_t& audits, Outp
       disproven(g, m, true, now);
     }
   }
-  if (!g.complete || g.manifest.blocks.empty()) return;
-  // Claims heard while this node was still filling its copy (see claim).
-  for (const auto& m : std::vector<Hash>(p.claimed.begin(), p.claimed.end())) {
-    if (p.pending.count(m) || g.complete_members.count(m)) continue;
-    if (auto nb = p.not_before.find(m); nb != p.not_before.end() && now < nb->second) continue;
-    challenge(g, m, 0, now, out);
+  // Claims not challenged yet: heard while this node was still filling its copy, or beyond a
+  // tick's challenges (see claim).
+  if (g.manifest.blocks.empty()) return;
+  auto leads = [&] {
+    auto lead = leader(g.id, g.view, [&](const Hash& x) { return !suspected(g, x, now); });
+    return lead && *lead == self_;
+  };
+  if (!p.claimed.empty() && (g.complete || leads())) {
+    for (const auto& m : std::vector<Hash>(p.claimed.begin(), p.claimed.end())) {
+      if (audit_tokens_ == 0) return;
+      if (p.pending.count(m) || g.complete_members.count(m)) continue;
+      if (auto nb = p.not_before.find(m); nb != p.not_before.end() && now < nb->second) continue;
+      --audit_tokens_;
+      challenge(g, m, 0, now, out);
+    }
   }
+  if (!g.complete) return;
   // Periodic audits: by a member that holds the data, of the members that proved it before.
   for (const auto& mem : g.view.members) {
-    if (audits == 0) return;
+    if (audit_tokens_ == 0) return;
     const Hash& m = mem.id;
     if (m == self_ || !g.complete_members.count(m) || p.pending.count(m)) continue;
     auto [it, fresh] = p.next_audit.try_emplace(m, 0);
     if (fresh) it->second = next_audit_time(now);  // proven elsewhere (a restored view): spread the first audit
     if (now < it->second) continue;
-    --audits;
+    --audit_tokens_;
     challenge(g, m, 0, now, out);
   }
 }

@@ -433,3 +433,23 @@ TEST_CASE("challenges are answered only for group members and within a rate per 
   const Hash expected = possession_proof(id, 77, 1, 0, 1024, block);
   CHECK(std::equal(p->data.begin(), p->data.end(), expected.begin(), expected.end()));
 }
+
+TEST_CASE("with one new challenge per tick every claim is still checked, later") {
+  Config cfg = test_config();
+  cfg.audit_per_tick = 1;
+  SimCluster sim({.nodes = 5, .cfg = cfg});
+  std::vector<Hash> ids;
+  for (unsigned k = 0; k < 8; ++k) ids.push_back(put_on(sim, 0, bytes_of(2000 + 100 * k, 40 + k), 20 + k));
+  sim.run_until(8000);
+  std::size_t done = 0;
+  for (auto& [n, e] : sim.take_events())
+    if (e.kind == EventKind::PutDone && e.replicas == 3) ++done;
+  CHECK(done == ids.size());
+  for (const auto& id : ids) {
+    auto h = holders(sim, id);
+    REQUIRE(h.size() == 3);
+    for (auto i : h) CHECK(sim.engine(i).proven_members(id).size() == 3);
+  }
+  CHECK(total(sim).proofs_failed == 0);
+  CHECK(total(sim).proof_timeouts == 0);
+}
