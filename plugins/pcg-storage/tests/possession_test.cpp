@@ -453,3 +453,83 @@ TEST_CASE("with one new challenge per tick every claim is still checked, later")
   CHECK(total(sim).proofs_failed == 0);
   CHECK(total(sim).proof_timeouts == 0);
 }
+
+TEST_CASE("a leader still filling its copy asks for a whole block and checks it against the manifest") {
+  auto data = bytes_of(4096, 50);
+  std::string why;
+  auto obj = split(data, 1024, {}, why);
+  REQUIRE(obj);
+  // Three nodes; the one of lowest rank for the object leads, and is the recruit here.
+  std::vector<Hash> ids = {sha256("n1"), sha256("n2"), sha256("n3")};
+  std::sort(ids.begin(), ids.end(), [&](const Hash& a, const Hash& b) { return rank(obj->id, a) < rank(obj->id, b); });
+  const Hash self = ids[0], l = ids[1], m = ids[2];
+  struct CountingEnv : Env {
+    std::uint64_t n = 0;
+    std::vector<Candidate> candidates(std::size_t) override { return {}; }
+    std::uint64_t random() override { return ++n * 0x9e3779b97f4a7c15ull; }
+  } env;
+  Engine e(self, {}, test_config(), 1 << 20, env);
+  View v;
+  v.version = 2;
+  for (const auto& id : ids) v.add(Member{id, {}});
+  Message rec;
+  rec.type = MsgType::Recruit;
+  rec.object = obj->id;
+  rec.view = v;
+  rec.manifest = obj->manifest_bytes;
+  Output out;
+  e.on_message(l, encode(rec), 0, out);
+  // The recruiting member is a likely source, not a proven holder: at its first tick the filling
+  // leader challenges it (for a block it lacks, so whole).
+  Output tick_out;
+  e.tick(5, tick_out);
+  REQUIRE_FALSE(e.holds(obj->id));
+  REQUIRE(e.leader_of(obj->id, 5) == self);
+  std::optional<Message> cl;
+  for (const auto& s : tick_out.sends) {
+    auto d = decode(s.bytes, why);
+    if (s.to == l && d && d->type == MsgType::Challenge) cl = *d;
+  }
+  REQUIRE(cl);
+  // A member claims every block: the filling leader asks it for one block whole.
+  auto challenge_to = [&](const Hash& who, std::uint64_t now) {
+    Message hb;
+    hb.type = MsgType::Heartbeat;
+    hb.entries.push_back(HeartbeatEntry{obj->id, true, v});
+    Output o;
+    e.on_message(who, encode(hb), now, o);
+    for (const auto& s : o.sends) {
+      std::string w;
+      auto d = decode(s.bytes, w);
+      if (s.to == who && d && d->type == MsgType::Challenge) return *d;
+    }
+    FAIL("no challenge sent");
+    return Message{};
+  };
+  auto prove = [&](const Hash& who, const Message& c, std::vector<std::uint8_t> bytes, std::uint64_t now) {
+    Message p;
+    p.type = MsgType::Proof;
+    p.object = obj->id;
+    p.number = c.number;
+    p.status = BUTTER_OK;
+    p.data = std::move(bytes);
+    Output o;
+    e.on_message(who, encode(p), now, o);
+  };
+  const Message cm = challenge_to(m, 10);
+  CHECK(cm.mode == 1);
+  REQUIRE(cm.index < obj->blocks.size());
+  prove(m, cm, obj->blocks[cm.index], 20);
+  auto proven = e.proven_members(obj->id);
+  CHECK(std::find(proven.begin(), proven.end(), m) != proven.end());
+  CHECK(e.stats().proofs_passed == 1);
+  // The recruiting member answers with a block that is not the one asked for: it fails.
+  CHECK(cl->mode == 1);
+  prove(l, *cl, obj->blocks[(cl->index + 1) % obj->blocks.size()], 40);
+  proven = e.proven_members(obj->id);
+  CHECK(std::find(proven.begin(), proven.end(), l) == proven.end());
+  CHECK(e.stats().proofs_failed == 1);
+  // A proof with a stale nonce, or from a member not challenged, changes nothing.
+  prove(m, cm, {}, 50);
+  CHECK(e.stats().proofs_failed == 1);
+}
