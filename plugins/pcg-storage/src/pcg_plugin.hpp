@@ -35,6 +35,9 @@ class PcgStorage : public butter::Plugin, public Env {
   // Env
   std::vector<Candidate> candidates(std::size_t k) override;
   std::uint64_t random() override { return rng_(); }
+  // Possession challenges must not be predictable from earlier ones (mt19937 is, from its
+  // outputs): libsodium's CSPRNG.
+  std::uint64_t nonce() override;
   // The SQLite write (persist.hpp) of a copy the engine is about to count as held.
   butter_status store_durably(const Hash& id, const std::vector<std::uint8_t>& manifest,
                               const std::vector<std::vector<std::uint8_t>>& blocks, const View& view,
@@ -57,6 +60,7 @@ class PcgStorage : public butter::Plugin, public Env {
   // HTTP (http_routes.cpp).
   void add_routes();
   std::string list_json() const;
+  std::string possession_json() const;
 
  private:
   void on_net(const butter::Request& req);
