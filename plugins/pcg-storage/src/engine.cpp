@@ -17,7 +17,8 @@ Engine::Engine(Hash self, std::vector<std::string> endpoints, Config cfg, std::u
       budget_(capacity_bytes),
       quota_(cfg.peer_quota_bytes ? cfg.peer_quota_bytes : capacity_bytes / 8),
       env_(env),
-      answers_(cfg.answer_bytes_per_s, std::max<std::uint64_t>(4 * cfg.answer_bytes_per_s, kMaxBlockSize)) {
+      answers_(cfg.answer_bytes_per_s, std::max<std::uint64_t>(4 * cfg.answer_bytes_per_s, kMaxBlockSize)),
+      shared_answers_(cfg.answer_bytes_per_s, std::max<std::uint64_t>(4 * cfg.answer_bytes_per_s, kMaxBlockSize)) {
   if (cfg_.r == 0) cfg_.r = 1;
   if (cfg_.heartbeat_ms == 0) cfg_.heartbeat_ms = 1;
   if (cfg_.fetch_window == 0) cfg_.fetch_window = 1;
@@ -248,6 +249,7 @@ void Engine::tick(std::uint64_t now, Output& out) {
   }
   for (auto it = cooldown_.begin(); it != cooldown_.end();) it = now >= it->second ? cooldown_.erase(it) : std::next(it);
   answers_.prune(now);
+  shared_answers_.prune(now);
   std::vector<std::uint64_t> tickets;
   for (const auto& [t, gt] : getters_) tickets.push_back(t);
   for (auto t : tickets) {

@@ -314,6 +314,9 @@ class Engine {
   // audits, state of members no longer in the view forgotten.
   void audit_step(Group& g, std::uint64_t now, Output& out);
   bool proving(const Group& g) const { return !g.possession.pending.empty(); }
+  // Registers `from`, which announced a retiring copy of g by heartbeat, as a holder whose
+  // challenges are answered (engine_possession.cpp); false when the table is full.
+  void note_retiring_holder(Group& g, const Hash& from, std::uint64_t now);
   std::uint64_t next_audit_time(std::uint64_t now);
   void on_challenge(const Hash& from, const Message& m, std::uint64_t now, Output& out);
   void on_proof(const Hash& from, const Message& m, std::uint64_t now, Output& out);
@@ -330,7 +333,10 @@ class Engine {
   std::map<Hash, std::vector<std::string>> addresses_;  // node -> endpoints (views, candidates)
   std::map<Hash, std::uint64_t> cooldown_;              // candidate -> not before
   std::uint64_t next_round_ = 0;
-  AnswerBudget answers_;  // challenges answered per peer
+  AnswerBudget answers_;  // challenges answered per peer (members, former members)
+  // Challenges answered for retiring holders this node never had in its view: one bucket for all
+  // of them (key: the zero id), so many ids posing as such get no more than one peer's rate.
+  AnswerBudget shared_answers_;
   // New challenges (claims and periodic audits; not retries) left this tick: refilled to
   // audit_per_tick each tick, so a burst of claims (a restart with many groups) is spread out.
   std::uint32_t audit_tokens_ = 0;

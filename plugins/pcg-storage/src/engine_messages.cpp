@@ -144,7 +144,9 @@ void Engine::on_view(const Hash& from, const Hash& object, const View& v, std::o
       // A retiring holder (removed, still holding its copy) asks, with its heartbeat, whether the
       // group holds the object without it: our entry (view, whether we hold every block) is
       // what it needs to let go. It changes nothing here and tells no more than LOCATE does.
+      // It will challenge our claim: noted, so that we answer (within a shared rate).
       reply->push_back(HeartbeatEntry{object, g->complete, g->view});
+      if (*complete) note_retiring_holder(*g, from, now);
       return;
     }
     if (g->view.contains(self_) && outranks(g->view, v)) {

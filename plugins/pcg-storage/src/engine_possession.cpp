@@ -88,10 +88,15 @@ void Engine::proven(Group& g, const Hash& m, std::uint64_t now, Output& out) {
 void Engine::disproven(Group& g, const Hash& m, bool timed_out, std::uint64_t now) {
   disclaim(g, m);
   ++(timed_out ? stats_.proof_timeouts : stats_.proofs_failed);
+  g.possession.not_before[m] = now + cfg_.refuse_cooldown_ms;
+  // A retiring copy's holder only stops counting the member towards "confirmed elsewhere": it
+  // does not lead, so it has no say in who is suspected or replaced (and its challenges go
+  // unanswered across a partition, which is no lie). Were it recruited back, stale failures
+  // would make it remove healthy members.
+  if (retiring(g, self_)) return;
   // Not re-challenged for a while (a liar repeating HAVE costs one challenge per cooldown), not
   // recruited again meanwhile, and — as a refused recruit — removed by the leader at its next
   // repair, which recruits another member in its place.
-  g.possession.not_before[m] = now + cfg_.refuse_cooldown_ms;
   g.possession.failed.insert(m);
   g.refused.insert(m);
   cooldown_[m] = now + cfg_.refuse_cooldown_ms;
@@ -107,6 +112,8 @@ void Engine::audit_step(Group& g, std::uint64_t now, Output& out) {
     it = member(it->first) && g.complete_members.count(it->first) ? std::next(it) : p.next_audit.erase(it);
   for (auto it = p.not_before.begin(); it != p.not_before.end();)
     it = member(it->first) && now < it->second ? std::next(it) : p.not_before.erase(it);
+  for (auto it = p.retiring_holders.begin(); it != p.retiring_holders.end();)
+    it = now < it->second && !g.view.contains(it->first) ? std::next(it) : p.retiring_holders.erase(it);
   std::vector<std::pair<Hash, std::uint32_t>> expired;
   for (auto it = p.pending.begin(); it != p.pending.end();) {
     if (!member(it->first)) {
@@ -153,10 +160,23 @@ void Engine::audit_step(Group& g, std::uint64_t now, Output& out) {
   }
 }
 
+void Engine::note_retiring_holder(Group& g, const Hash& from, std::uint64_t now) {
+  auto& holders = g.possession.retiring_holders;
+  if (!holders.count(from) && holders.size() >= kMaxMembers) return;  // full: it keeps its copy longer
+  // As long as a member is heard before it counts as silent; the holder repeats its heartbeat.
+  holders[from] = now + (cfg_.miss_limit + 1) * cfg_.heartbeat_ms + cfg_.request_timeout_ms;
+}
+
 void Engine::on_challenge(const Hash& from, const Message& m, std::uint64_t now, Output& out) {
   Group* g = group(m.object);
-  // Only members of the group are answered: a stranger cannot make this node hash its data.
-  if (!g || !g->view.contains(from)) {
+  // Answered for members of the group, former members this node saw removed (each its own
+  // rate), and holders that announced a retiring copy by heartbeat (one rate shared by all of
+  // them): a retiring copy is let go only once r members proved themselves to its holder. A
+  // stranger that never announced itself cannot make this node hash its data.
+  const bool vouched = g && (g->view.contains(from) || g->departed.count(from));
+  const bool announced = g && !vouched && g->possession.retiring_holders.count(from) &&
+                         now < g->possession.retiring_holders.at(from);
+  if (!vouched && !announced) {
     ++stats_.non_member_messages;
     ++stats_.challenges_refused;
     return;
@@ -169,7 +189,9 @@ void Engine::on_challenge(const Hash& from, const Message& m, std::uint64_t now,
   const std::uint64_t cost = c.mode == ChallengeMode::WholeBlock
                                  ? (c.index < g->manifest.blocks.size() ? g->manifest.block_len(c.index) : 0)
                                  : c.length;
-  if (!answers_.take(from, std::max<std::uint64_t>(cost, 1), now)) {
+  const bool within = vouched ? answers_.take(from, std::max<std::uint64_t>(cost, 1), now)
+                              : shared_answers_.take(Hash{}, std::max<std::uint64_t>(cost, 1), now);
+  if (!within) {
     ++stats_.challenges_refused;  // over this peer's rate: no answer (it retries once)
     return;
   }

@@ -25,8 +25,17 @@
 //
 // Costs are bounded on both sides: one pending challenge per (group, member), periodic audits
 // capped per tick, a failed member not re-challenged before a cooldown, and challenges answered
-// only for current group members within a per-peer byte rate (AnswerBudget), so a stranger
-// cannot make a node hash gigabytes.
+// only for current group members and former members this node saw removed (`departed`), each
+// within a per-peer byte rate (AnswerBudget), and for other retiring holders (removed before this
+// node joined; they announce themselves by heartbeat) within ONE rate shared by all of them, so a
+// stranger cannot make a node hash gigabytes however many ids it has.
+//
+// Who proves to a retiring holder: a member removed from the view keeps its copy until r other
+// members are proven holders *to it* (Engine::confirmed_elsewhere). It keeps the proofs it got
+// while a member (audited as before), and challenges the members it did not prove yet when their
+// heartbeat entries claim the data; the members answer it as a former member or a retiring holder
+// (above). A retiring node's failed or unanswered challenge only stops that member counting for
+// it: it does not lead, so it marks nobody suspected or refused.
 #pragma once
 #include "blocks.hpp"
 
@@ -82,6 +91,10 @@ struct Possession {
   std::map<Hash, std::uint64_t> not_before;  // failed member -> no new challenge before
   std::set<Hash> claimed;                    // said they hold every block; preferred fetch sources
   std::set<Hash> failed;                     // failed a challenge since their last proof: suspected
+  // Non-members that announced, by heartbeat, a retiring copy of this group (a view naming this
+  // node but not themselves, holding every block) -> until when their challenges are answered.
+  // Bounded by kMaxMembers (new ones refused when full), entries expire.
+  std::map<Hash, std::uint64_t> retiring_holders;
 };
 
 // Bytes of challenges this node answers per peer: a token bucket per peer, `rate` bytes per

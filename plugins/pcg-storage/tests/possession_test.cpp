@@ -434,6 +434,69 @@ TEST_CASE("challenges are answered only for group members and within a rate per 
   CHECK(std::equal(p->data.begin(), p->data.end(), expected.begin(), expected.end()));
 }
 
+TEST_CASE("a retiring holder's challenges are answered: a former member at its own rate, others that announce one within one shared rate") {
+  Config cfg = test_config();
+  cfg.answer_bytes_per_s = 100000;  // burst: max(4 x rate, the largest block) = 4 MiB
+  SimCluster sim({.nodes = 5, .cfg = cfg});
+  Hash id = put_on(sim, 0, bytes_of(4096, 12));
+  sim.run_until(2000);
+  auto h = holders(sim, id);
+  REQUIRE(h.size() == 3);
+  Engine& holder = sim.engine(h[0]);
+  const View members = *holder.view_of(id);
+  Message c;
+  c.type = MsgType::Challenge;
+  c.object = id;
+  c.number = 78;
+  c.index = 1;
+  c.offset = 0;
+  c.length = 1024;
+  auto answers = [&](const Hash& from, int n) {
+    std::size_t k = 0;
+    for (int i = 0; i < n; ++i) {
+      Output o;
+      holder.on_message(from, encode(c), sim.now(), o);
+      for (const auto& snd : o.sends) k += snd.type == MsgType::Proof;
+    }
+    return k;
+  };
+  // A retiring holder removed before this node joined announces itself with its heartbeat: a
+  // view naming this node's group without itself, holding every block. Its ids share one rate.
+  View without = members;  // as a retiring holder sees the group
+  auto announce = [&](const Hash& from) {
+    Message hb;
+    hb.type = MsgType::Heartbeat;
+    hb.entries.push_back(HeartbeatEntry{id, true, without});
+    Output o;
+    holder.on_message(from, encode(hb), sim.now(), o);
+    REQUIRE(o.sends.size() == 1);  // answered with this node's own entry
+  };
+  CHECK(answers(sha256("unannounced"), 1) == 0);  // a stranger that never announced one: no answer
+  std::size_t shared = 0;
+  for (int k = 0; k < 20; ++k) {
+    const Hash who = sha256("retiring-" + std::to_string(k));
+    announce(who);
+    shared += answers(who, 400);
+  }
+  CHECK(shared >= 4000);  // one burst of 1 KiB ranges, for all twenty ids together
+  CHECK(shared <= 4200);
+  CHECK_FALSE(holder.view_of(id)->contains(sha256("retiring-0")));  // announcing changes nothing
+  CHECK(holder.view_of(id)->version == members.version);
+  // A member the group removes (a former member here, in departed) is answered at its own rate
+  // even while the shared one is spent: it needs our proof to let its copy go.
+  const Hash leaving = sim.id(h[1]);
+  Message vm;
+  vm.type = MsgType::ViewUpdate;
+  vm.object = id;
+  vm.view = members;
+  vm.view.version += 1;
+  vm.view.remove(leaving);
+  Output o;
+  holder.on_message(sim.id(h[2]), encode(vm), sim.now(), o);
+  REQUIRE_FALSE(holder.view_of(id)->contains(leaving));
+  CHECK(answers(leaving, 10) == 10);
+}
+
 TEST_CASE("with one new challenge per tick every claim is still checked, later") {
   Config cfg = test_config();
   cfg.audit_per_tick = 1;
