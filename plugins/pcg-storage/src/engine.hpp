@@ -49,6 +49,7 @@ struct Config {
   // their half to r — the two groups meet and merge (see on_view).
   std::uint64_t departed_ms = 10 * 60 * 1000;
   bool repair = true;                       // off: no heartbeats, no repair (the bench's baseline)
+  bool placement_loopback_exempt = true;    // placement.hpp: loopback addresses are not limited
 };
 
 // What the engine needs from its surroundings besides time and messages.
@@ -58,6 +59,12 @@ class Env {
   // Up to k hosts to recruit from (the known-host service), self excluded.
   virtual std::vector<Candidate> candidates(std::size_t k) = 0;
   virtual std::uint64_t random() = 0;
+  // The remote address of the connection to `id` as this node sees it ("" when not connected or
+  // unknown): replica placement (placement.hpp) judges a host by it before its endpoints.
+  virtual std::string observed_address(const Hash& id) {
+    (void)id;
+    return {};
+  }
   // Writes a copy this node now holds whole to durable storage, before the engine counts it as
   // held: only after OK does the node say so (a put's result, HAVE, the complete flag in its
   // heartbeats). An error (BUTTER_E_NOMEM: disk full) leaves the engine not holding it: a put

@@ -63,6 +63,7 @@ void PcgStorage::init() {
   cfg_.complete_timeout_ms = positive("complete_timeout_ms", 60000, 86400000);
   cfg_.departed_ms = positive("departed_ms", 10 * 60 * 1000, 7LL * 86400000);
   locate_fanout_ = static_cast<std::uint32_t>(positive("locate_fanout", 8, 256));
+  cfg_.placement_loopback_exempt = config().get_bool("loopback_exempt", true);
   cfg_.jitter = config().get_float("jitter", 0.2);
   if (cfg_.jitter < 0 || cfg_.jitter > 0.9) throw butter::Error(BUTTER_E_INVALID, "jitter must be in [0, 0.9]");
   const double share = config().get_float("memory_share", 0.5);
@@ -386,6 +387,20 @@ std::vector<Candidate> PcgStorage::known_hosts(std::size_t k) {
 }
 
 std::vector<Candidate> PcgStorage::candidates(std::size_t k) { return known_hosts(k); }
+
+std::string PcgStorage::observed_address(const Hash& id) {
+  // Recruiting asks for a handful of hosts at a time: one read of the peer list serves them all
+  // (re-read at most every 100 ms; only connected peers have an observed address).
+  const std::uint64_t now = now_ms();
+  if (observed_read_ms_ == 0 || now >= observed_read_ms_ + 100) {
+    observed_read_ms_ = now ? now : 1;
+    observed_.clear();
+    if (net_ && net_->peer_count && net_->peer)
+      for (auto& p : peers()) observed_[p.node_id] = std::move(p.remote_address);
+  }
+  auto it = observed_.find(to_hex(id));
+  return it == observed_.end() ? std::string() : it->second;
+}
 
 // --- metrics ------------------------------------------------------------------------------------
 
