@@ -28,4 +28,5 @@ BUTTER_PLUGIN(butter::pcg::PcgStorage,
                       {"memory_share", ConfigType::Float, false, "share of the node's memory budget for objects (default 0.5)"},
                       {"capacity_bytes", ConfigType::Int, false, "storage budget in bytes; overrides memory_share"},
                       {"persist", ConfigType::Bool, false, "keep objects in <data dir>/pcg.sqlite (default: on when the node has a data dir)"},
+                      {"loopback_exempt", ConfigType::Bool, false, "replica placement does not limit loopback addresses (default true: local tests and demos)"},
                   }});
