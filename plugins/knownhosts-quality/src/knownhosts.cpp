@@ -63,6 +63,7 @@ void KnownHosts::init() {
 }
 
 void KnownHosts::start() {
+  cache_.set_own_endpoints(node().endpoints());
   refresh_timer_ = every(refresh_, [this] { refresh(); });
   overlay_start();
 }
@@ -256,6 +257,7 @@ void KnownHosts::evict(const std::string& id, const char* why) {
 }
 
 void KnownHosts::refresh() {
+  cache_.set_own_endpoints(node().endpoints());  // its LAN (they may change: a new listen address)
   // Bounded work per period whatever the cache's size (no probing of every known host): a few
   // members seen least recently, and a few candidates that waited longest.
   probe_sample();

@@ -90,9 +90,16 @@ std::string QualityCache::eviction_victim(const Means& m, int crowded_class, boo
   return victim ? victim->id : std::string();
 }
 
+void QualityCache::set_own_endpoints(const std::vector<std::string>& endpoints) {
+  own_prefixes_.clear();
+  for (const auto& e : endpoints)
+    if (auto k = butter::network_key(e); !k.prefix.empty()) own_prefixes_.push_back(k.prefix);
+}
+
 NetworkKey QualityCache::keys_of(const std::string& address) const {
   NetworkKey k = butter::network_key(address);
   if (k.loopback && limits_.loopback_exempt) return {};
+  if (std::find(own_prefixes_.begin(), own_prefixes_.end(), k.prefix) != own_prefixes_.end()) k.prefix.clear();
   return k;
 }
 

@@ -10,6 +10,7 @@
 //  - Admission is bounded per address and per network prefix (butter/network_key.hpp: IPv4
 //    address and /24, IPv6 /64 and /48) of HostEntry::address — the address this node observed
 //    (the connection's remote address) where there is one, else the signed record's endpoint.
+//    The prefixes of this node's own endpoints (its LAN) are bounded per address only.
 //    A newcomer over a bound is refused, except that it may take the place of a member of its own
 //    full address (or prefix) that failed a probe or never answered: it never evicts a host of
 //    another prefix, and never one this node saw answering. Loopback is exempt unless configured.
@@ -119,6 +120,9 @@ class QualityCache {
 
   const AdmissionLimits& limits() const { return limits_; }
   void set_limits(const AdmissionLimits& l) { limits_ = l; }
+  // This node's own endpoints: their prefixes are its LAN, not bounded per prefix (ten hosts on
+  // one /24 are neighbours, not sybils); the per-address bound still applies there.
+  void set_own_endpoints(const std::vector<std::string>& endpoints);
 
   std::size_t capacity() const { return capacity_; }
   void set_capacity(std::size_t c);  // shrinking evicts by the same rule until it fits
@@ -153,6 +157,7 @@ class QualityCache {
 
   std::size_t capacity_;
   AdmissionLimits limits_;
+  std::vector<std::string> own_prefixes_;
   std::map<std::string, HostEntry> hosts_;  // ordered by id: deterministic iteration
 };
 

@@ -429,3 +429,15 @@ TEST_CASE("IPv6 is bounded per /64 as an address and per /48 as a prefix") {
   CHECK(butter::network_key("tcp://[::1]:7000").loopback);
   CHECK(butter::network_key("relay://abc/def").prefix.empty());
 }
+
+TEST_CASE("this node's own /24 is its LAN: bounded per address only") {
+  QualityCache c(1000);
+  c.set_own_endpoints({"relay://amb/x", "tcp://198.18.0.10:7000"});
+  for (int i = 11; i < 40; ++i)  // a LAN of 29 neighbours
+    CHECK(c.admit(sybil(i, "tcp://198.18.0." + std::to_string(i) + ":7000")).outcome == Admission::Added);
+  CHECK(c.admit(sybil(100, "198.18.0.11")).outcome == Admission::Added);
+  CHECK(c.admit(sybil(101, "198.18.0.11")).refusal == Refusal::Address);  // a third id on one host
+  // Another /24 keeps its bound.
+  for (int i = 0; i < 8; ++i) CHECK(c.admit(sybil(200 + i, "198.19.0." + std::to_string(i + 1))).outcome == Admission::Added);
+  CHECK(c.admit(sybil(300, "198.19.0.99")).refusal == Refusal::Prefix);
+}

@@ -1,8 +1,10 @@
 // Sybils against the known-host cache on real nodes: 200 node ids from 4 loopback addresses in one
-// /24 (127.0.0.2-5) each run the encrypted handshake, say HELLO, ask a quality exchange claiming the
+// /24 (127.0.1.2-5) each run the encrypted handshake, say HELLO, ask a quality exchange claiming the
 // top of every metric (what a probing node sends) and offer their own signed peer record by peer
 // exchange. The victim runs with the loopback exemption off, so loopback addresses are bounded as
-// public ones would be. Honest nodes listen on addresses of other /24s (127.0.1x.1): the victim
+// public ones would be. The sybils use 127.0.1.2-5, not the victim's own /24 (127.0.0.0/24, where
+// it listens: a node's own /24 is its LAN, bounded per address only). Honest nodes listen on other
+// /24s (127.0.1x.1): the victim
 // dials them (bootstrap), so it observes their addresses, and probes them until established.
 // The victim does not evict hosts for failed probes here (max_failures is high): a sybil gone
 // silent (the raw clients leave after their messages) would free its place for the next one,
@@ -29,7 +31,7 @@ namespace {
 
 constexpr int kHonest = 4;
 constexpr int kSybils = 200;
-constexpr const char* kSybilPrefix = "127.0.0.0/24";
+constexpr const char* kSybilPrefix = "127.0.1.0/24";
 
 std::string honest_manifest(int i) {
   return "[node]\nname = \"honest" + std::to_string(i) + "\"\nlisten = [\"tcp://127.0." + std::to_string(10 + i) +
@@ -108,7 +110,7 @@ struct Flood {
 Flood flood(TestNode& victim) {
   Flood f;
   for (int i = 0; i < kSybils; ++i) {
-    const std::string source = "127.0.0." + std::to_string(2 + i % 4);
+    const std::string source = "127.0.1." + std::to_string(2 + i % 4);
     const std::string endpoint = "tcp://" + source + ":" + std::to_string(20000 + i);
     RawSecureClient c(victim.endpoint(), nullptr, source);
     REQUIRE(c.ch.established());
@@ -171,7 +173,7 @@ TEST_CASE("200 sybil ids from 4 addresses of one /24 get at most 8 places in the
   CHECK(f.max_in_prefix <= 8);
   std::map<std::string, int> per_address;
   for (const auto& h : report["hosts"]) ++per_address[network_key(h["address"].get<std::string>()).address];
-  for (int a = 2; a <= 5; ++a) CHECK(per_address["127.0.0." + std::to_string(a)] <= 2);
+  for (int a = 2; a <= 5; ++a) CHECK(per_address["127.0.1." + std::to_string(a)] <= 2);
   // Every sybil beyond the first 8 was refused by a bound (counted) or took the place of a sybil
   // of its own address that had gone silent (a failed probe): the cache had room for all of them.
   const auto bounded = bed.victim->counter("peers", "knownhosts_refused_address_total") +
