@@ -96,8 +96,7 @@ void QualityCache::set_own_endpoints(const std::vector<std::string>& endpoints) 
     if (auto k = butter::network_key(e); !k.prefix.empty()) own_prefixes_.push_back(k.prefix);
 }
 
-NetworkKey QualityCache::keys_of(const std::string& address) const {
-  NetworkKey k = butter::network_key(address);
+NetworkKey QualityCache::bounded(NetworkKey k) const {
   if (k.loopback && limits_.loopback_exempt) return {};
   if (std::find(own_prefixes_.begin(), own_prefixes_.end(), k.prefix) != own_prefixes_.end()) k.prefix.clear();
   return k;
@@ -108,7 +107,7 @@ Refusal QualityCache::over_bound(const NetworkKey& k, const std::string& except)
   std::size_t same_address = 0, same_prefix = 0;
   for (const auto& [id, h] : hosts_) {
     if (id == except || h.address.empty()) continue;
-    const NetworkKey hk = keys_of(h.address);
+    const NetworkKey hk = bounded(h.network);
     if (!k.address.empty() && hk.address == k.address) ++same_address;
     if (!k.prefix.empty() && hk.prefix == k.prefix) ++same_prefix;
   }
@@ -124,7 +123,7 @@ AdmitResult QualityCache::admit_over_bound(const HostEntry& candidate, const Net
   if (candidate.first_seen_ms) {
     for (const auto& [id, h] : hosts_) {
       if (h.address.empty()) continue;
-      const NetworkKey hk = keys_of(h.address);
+      const NetworkKey hk = bounded(h.network);
       const bool same = bound == Refusal::Address ? hk.address == k.address : hk.prefix == k.prefix;
       if (!same || (h.failures == 0 && h.first_seen_ms)) continue;
       if (!victim || worse(h, *victim)) victim = &h;
@@ -133,7 +132,7 @@ AdmitResult QualityCache::admit_over_bound(const HostEntry& candidate, const Net
   if (!victim) return {Admission::Refused, std::nullopt, bound};
   std::string evicted = victim->id;
   hosts_.erase(evicted);
-  hosts_.emplace(candidate.id, candidate);
+  hosts_.emplace(candidate.id, candidate).first->second.network = butter::network_key(candidate.address);
   return {Admission::Replaced, evicted, Refusal::None};
 }
 
@@ -142,9 +141,11 @@ AdmitResult QualityCache::admit(const HostEntry& candidate) {
     HostEntry& member = it->second;
     // Seen from another address: the bounds apply there as to a newcomer (a record may have
     // claimed one network; the connection shows another).
+    NetworkKey network = member.network;
     if (!candidate.address.empty() && candidate.address != member.address) {
-      const NetworkKey k = keys_of(candidate.address);
-      if (keys_of(member.address).address != k.address || keys_of(member.address).prefix != k.prefix) {
+      network = butter::network_key(candidate.address);
+      const NetworkKey k = bounded(network), before = bounded(member.network);
+      if (before.address != k.address || before.prefix != k.prefix) {
         if (Refusal bound = over_bound(k, candidate.id); bound != Refusal::None) {
           hosts_.erase(it);
           return {Admission::Dropped, std::nullopt, bound};
@@ -164,15 +165,17 @@ AdmitResult QualityCache::admit(const HostEntry& candidate) {
     member = candidate;
     member.endpoints = std::move(endpoints);
     member.address = std::move(address);
+    member.network = std::move(network);
     member.first_seen_ms = first;
     member.answers = answers;
     const bool moved = class_of(candidate.id) != class_before;
     return {(news || moved) ? Admission::Updated : Admission::Refreshed, std::nullopt};
   }
-  const NetworkKey k = keys_of(candidate.address);
+  const NetworkKey network = butter::network_key(candidate.address);
+  const NetworkKey k = bounded(network);
   if (Refusal bound = over_bound(k, candidate.id); bound != Refusal::None) return admit_over_bound(candidate, k, bound);
   if (hosts_.size() < capacity_) {
-    hosts_.emplace(candidate.id, candidate);
+    hosts_.emplace(candidate.id, candidate).first->second.network = network;
     return {Admission::Added, std::nullopt};
   }
   Means m = means();
@@ -191,7 +194,7 @@ AdmitResult QualityCache::admit(const HostEntry& candidate) {
   std::string victim = eviction_victim(m, crowded, true);
   if (victim.empty()) return {Admission::Refused, std::nullopt, Refusal::Class};
   hosts_.erase(victim);
-  hosts_.emplace(candidate.id, candidate);
+  hosts_.emplace(candidate.id, candidate).first->second.network = network;
   return {Admission::Replaced, victim};
 }
 

@@ -65,6 +65,7 @@ struct HostEntry {
   // The address admission is bounded by: the connection's remote address where this node
   // observed one, else an endpoint of the host's signed record (admission_address()).
   std::string address;
+  NetworkKey network;  // network_key(address), kept by the cache (parsed once, compared often)
 };
 
 // How long this node has observed `h` answering: first to latest answer, in ms.
@@ -149,8 +150,9 @@ class QualityCache {
   // `evictable_only`, only a member that failed or is not established; "" when none.
   std::string eviction_victim(const Means& m, int crowded_class, bool evictable_only) const;
   bool evictable(const HostEntry& h) const;
-  // Keys of an address under the limits: empty when exempt (loopback) or unknown.
-  NetworkKey keys_of(const std::string& address) const;
+  // Keys of a parsed address under the limits: empty when exempt (loopback) or unknown; no
+  // prefix in this node's own prefixes.
+  NetworkKey bounded(NetworkKey k) const;
   // The bound `address` would exceed with one more host (members other than `except` counted).
   Refusal over_bound(const NetworkKey& k, const std::string& except) const;
   AdmitResult admit_over_bound(const HostEntry& candidate, const NetworkKey& k, Refusal bound);
