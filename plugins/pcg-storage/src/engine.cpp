@@ -2,6 +2,8 @@
 // rounds, repair, put completion) and queries. Messages: engine_messages.cpp; gets: engine_get.cpp.
 #include "engine.hpp"
 
+#include "placement.hpp"
+
 #include <algorithm>
 
 namespace butter::pcg {
@@ -322,6 +324,9 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
       if (c.id == self_ || cooldown_.count(c.id) || g.view.contains(c.id)) continue;
       in.candidates.push_back(std::move(c));
     }
+    // At most one replica per network prefix while other prefixes are available (placement.hpp).
+    in.candidates = diverse_recruits(in.candidates, g.view, need, [this](const Hash& id) { return env_.observed_address(id); },
+                                     PlacementOptions{cfg_.placement_loopback_exempt});
   }
   RepairPlan plan = plan_repair(in);
   // Members that joined within two heartbeats and have not yet said they hold every block (those

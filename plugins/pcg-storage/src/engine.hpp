@@ -62,6 +62,7 @@ struct Config {
   std::uint64_t audit_ms = 10 * 60 * 1000;
   std::uint32_t audit_per_tick = 32;
   std::uint64_t answer_bytes_per_s = 8u * 1024 * 1024;
+  bool placement_loopback_exempt = true;    // placement.hpp: loopback addresses are not limited
 };
 
 // What the engine needs from its surroundings besides time and messages.
@@ -74,6 +75,12 @@ class Env {
   // Randomness an attacker must not predict: possession challenges (nonce, block, range). The
   // plugin draws it from libsodium's CSPRNG; the default (simulations) is random().
   virtual std::uint64_t nonce() { return random(); }
+  // The remote address of the connection to `id` as this node sees it ("" when not connected or
+  // unknown): replica placement (placement.hpp) judges a host by it before its endpoints.
+  virtual std::string observed_address(const Hash& id) {
+    (void)id;
+    return {};
+  }
   // Writes a copy this node now holds whole to durable storage, before the engine counts it as
   // held: only after OK does the node say so (a put's result, HAVE, the complete flag in its
   // heartbeats). An error (BUTTER_E_NOMEM: disk full) leaves the engine not holding it: a put

@@ -68,6 +68,7 @@ void PcgStorage::init() {
   cfg_.audit_per_tick = static_cast<std::uint32_t>(positive("audit_per_tick", 32, 100000));
   cfg_.answer_bytes_per_s = positive("answer_bytes_per_s", 8LL * 1024 * 1024, 1LL << 40);
   locate_fanout_ = static_cast<std::uint32_t>(positive("locate_fanout", 8, 256));
+  cfg_.placement_loopback_exempt = config().get_bool("loopback_exempt", true);
   cfg_.jitter = config().get_float("jitter", 0.2);
   if (cfg_.jitter < 0 || cfg_.jitter > 0.9) throw butter::Error(BUTTER_E_INVALID, "jitter must be in [0, 0.9]");
   const double share = config().get_float("memory_share", 0.5);
@@ -413,6 +414,20 @@ std::uint64_t PcgStorage::nonce() {
   std::uint64_t v = 0;
   randombytes_buf(&v, sizeof v);
   return v;
+}
+
+std::string PcgStorage::observed_address(const Hash& id) {
+  // Recruiting asks for a handful of hosts at a time: one read of the peer list serves them all
+  // (re-read at most every 100 ms; only connected peers have an observed address).
+  const std::uint64_t now = now_ms();
+  if (observed_read_ms_ == 0 || now >= observed_read_ms_ + 100) {
+    observed_read_ms_ = now ? now : 1;
+    observed_.clear();
+    if (net_ && net_->peer_count && net_->peer)
+      for (auto& p : peers()) observed_[p.node_id] = std::move(p.remote_address);
+  }
+  auto it = observed_.find(to_hex(id));
+  return it == observed_.end() ? std::string() : it->second;
 }
 
 // --- metrics ------------------------------------------------------------------------------------

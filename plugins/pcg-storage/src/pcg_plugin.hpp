@@ -38,6 +38,7 @@ class PcgStorage : public butter::Plugin, public Env {
   // Possession challenges must not be predictable from earlier ones (mt19937 is, from its
   // outputs): libsodium's CSPRNG.
   std::uint64_t nonce() override;
+  std::string observed_address(const Hash& id) override;
   // The SQLite write (persist.hpp) of a copy the engine is about to count as held.
   butter_status store_durably(const Hash& id, const std::vector<std::uint8_t>& manifest,
                               const std::vector<std::vector<std::uint8_t>>& blocks, const View& view,
@@ -82,6 +83,8 @@ class PcgStorage : public butter::Plugin, public Env {
   std::uint64_t next_ticket_ = 1;
   std::uint32_t locate_fanout_ = 8;
   std::uint64_t tick_ms_ = 100;
+  std::map<std::string, std::string> observed_;  // node id (hex) -> remote address, for placement
+  std::uint64_t observed_read_ms_ = 0;
   Persist db_;
   bool persist_ = false;
   std::string search_topic_;
