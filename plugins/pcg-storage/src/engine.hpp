@@ -267,9 +267,9 @@ class Engine {
   // Membership authority (see on_view): a copy this node holds but whose view no longer names
   // it is "retiring": kept, served, persisted, until confirmed_elsewhere; then dropped.
   static bool retiring(const Group& g, const Hash& self) { return !g.view.contains(self); }
-  // True when r members of the group other than this node are known to hold every block and are
-  // alive. The one predicate that lets a removed member drop its copy: tighten it (proofs of
-  // possession) and every path that deletes a copy follows.
+  // True when r members of the group other than this node proved to THIS node that they hold
+  // every block (complete_members: proof of possession) and are alive. The one predicate that
+  // lets a removed member drop its copy: every path that deletes a copy follows it.
   bool confirmed_elsewhere(const Group& g, std::uint64_t now) const;
   // Drops a retiring copy once confirmed_elsewhere; true when it dropped it.
   bool retire_if_confirmed(Group& g, std::uint64_t now, Output& out);

@@ -101,8 +101,8 @@ void Engine::on_heartbeat(const Hash& from, const Message& m, std::uint64_t now,
 //    in non_member_messages; RECRUITs also in non_member_recruits);
 //  - a current member's newer view is adopted (views converge by their total order), even one
 //    that leaves this node out; but then this node only *retires* its copy: it keeps holding,
-//    serving and persisting it until confirmed_elsewhere() (r other live members known to hold
-//    every block). No message deletes a copy that may be the last one.
+//    serving and persisting it until confirmed_elsewhere() (r other live members proved to this
+//    node that they hold every block). No message deletes a copy that may be the last one.
 //  - partition merge: a FORMER member (g->departed: removed from our view within departed_ms,
 //    so once vouched for by a member) is heard in two cases only, both of which only ADD members:
 //    a view naming every member of ours (nobody removed, this node kept), or a group of the same
