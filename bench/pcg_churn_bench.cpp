@@ -12,7 +12,8 @@
 // held it, after the churn, with the holders a search index would name as candidates (every
 // node that reported the object stored and has not dropped it, live or dead). Messages are
 // every message nodes sent during the churn window, split into heartbeats and repair (views,
-// recruits, acks, block transfers, "have"); the gets after the window are not counted.
+// recruits, acks, block transfers, "have", possession challenges and proofs); the gets after
+// the window are not counted.
 //
 // Usage: butter-bench-pcg-churn [seeds=3] [objects=500]
 #include "sim.hpp"
@@ -38,6 +39,9 @@ struct Result {
   std::size_t retrieved = 0;  // gets that returned the right bytes
   std::size_t dead = 0;
   std::uint64_t heartbeats = 0, repair_msgs = 0;
+  // Proof of possession over the whole run (placement and churn), all nodes: challenges sent,
+  // proofs that failed, challenges unanswered after a retry (mostly to members that died).
+  std::uint64_t challenges = 0, proofs_failed = 0, proof_timeouts = 0;
 };
 
 Result run(double p, bool repair, std::uint64_t seed, std::size_t objects) {
@@ -101,7 +105,13 @@ Result run(double p, bool repair, std::uint64_t seed, std::size_t objects) {
       r.repair_msgs += n;
     }
   }
-  for (std::size_t i = 0; i < kNodes; ++i) r.dead += sim.alive(i) ? 0 : 1;
+  for (std::size_t i = 0; i < kNodes; ++i) {
+    r.dead += sim.alive(i) ? 0 : 1;
+    const Stats& st = sim.engine(i).stats();
+    r.challenges += st.challenges_sent;
+    r.proofs_failed += st.proofs_failed;
+    r.proof_timeouts += st.proof_timeouts;
+  }
   std::vector<std::size_t> alive;
   for (std::size_t i = 0; i < kNodes; ++i)
     if (sim.alive(i)) alive.push_back(i);
@@ -159,6 +169,9 @@ int main(int argc, char** argv) {
       on.retrieved += a.retrieved;
       on.heartbeats += a.heartbeats;
       on.repair_msgs += a.repair_msgs;
+      on.challenges += a.challenges;
+      on.proofs_failed += a.proofs_failed;
+      on.proof_timeouts += a.proof_timeouts;
       off.objects += b.objects;
       off.retrieved += b.retrieved;
       off.held += b.held;
@@ -173,6 +186,9 @@ int main(int argc, char** argv) {
     std::printf("%-8s %6.1f | %8.2f%% %8.2f%% %8.1f%% | %8.2f%% %8.2fx | %8.0f %10.1f %10.2f %9.2f\n", row.label,
                 dead / seeds, ret, held, row.go, base, base > 0 ? ret / base : 0.0, hb, rep,
                 (hb + rep) / static_cast<double>(kNodes), static_cast<double>(on.repair_msgs) / static_cast<double>(on.objects));
+    std::printf("  possession (repair on, %d seed(s)): %llu challenges, %llu proofs failed, %llu timed out\n", seeds,
+                static_cast<unsigned long long>(on.challenges), static_cast<unsigned long long>(on.proofs_failed),
+                static_cast<unsigned long long>(on.proof_timeouts));
     if (on.placed != on.objects) std::printf("  (only %zu of %zu objects had r holders before the churn)\n", on.placed, on.objects);
   }
   std::printf("\nretrieved: a real get (LOCATE + verified block fetch) succeeded after the churn; held: a live node\n"

@@ -38,6 +38,11 @@ void generate() {
     m.manifest = bytes("PCGM manifest bytes");
     m.data = bytes("block data");
     if (type == MsgType::Heartbeat) m.entries = {HeartbeatEntry{obj, true, view()}, HeartbeatEntry{obj, false, View{}}};
+    if (type == MsgType::Challenge) {
+      m.offset = 16;
+      m.length = 512;
+    }
+    if (type == MsgType::Proof) m.data.assign(32, 0x77);
     return m;
   };
   for (int i = 1; i < kMsgTypes; ++i) {
@@ -50,6 +55,16 @@ void generate() {
   Bytes bad = encode(msg(MsgType::Fetch));
   bad.push_back(0);  // trailing byte
   write(t, "msg-trailing", cat(bad, {0}));
+  Message whole = msg(MsgType::Challenge);
+  whole.mode = 1;
+  whole.offset = whole.length = 0;
+  write(t, "msg-challenge-whole-block", cat(encode(whole), {0}));
+  Bytes bad_range = encode(msg(MsgType::Challenge));
+  bad_range[bad_range.size() - 5] = 0;  // length 0: refused
+  bad_range[bad_range.size() - 4] = 0;
+  bad_range[bad_range.size() - 3] = 0;
+  bad_range[bad_range.size() - 2] = 0;
+  write(t, "msg-challenge-empty-range", cat(bad_range, {0}));
   Bytes unknown = encode(msg(MsgType::Have));
   unknown[1] = 42;
   write(t, "msg-unknown-type", cat(unknown, {0}));

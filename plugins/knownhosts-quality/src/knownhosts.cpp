@@ -34,6 +34,7 @@ void KnownHosts::init() {
                         "refresh_ms, timeout_ms, max_failures, probation_max and probes_per_refresh must be > 0");
   }
   probes_per_refresh_ = static_cast<std::size_t>(probes);
+  cache_.set_limits(admission_limits());
   refresh_ = std::chrono::milliseconds(refresh);
   timeout_ = std::chrono::milliseconds(timeout);
   max_failures_ = static_cast<std::uint32_t>(failures);
@@ -62,6 +63,7 @@ void KnownHosts::init() {
 }
 
 void KnownHosts::start() {
+  cache_.set_own_endpoints(node().endpoints());
   refresh_timer_ = every(refresh_, [this] { refresh(); });
   overlay_start();
 }
@@ -70,6 +72,31 @@ void KnownHosts::stop() {
   refresh_timer_.cancel();
   neighbour_timer_.cancel();
   exchange_timer_.cancel();
+}
+
+AdmissionLimits KnownHosts::admission_limits() {
+  // Sybil bounds (quality_cache.hpp): ids cost nothing, addresses and networks do.
+  std::int64_t per_address = config().get_int("max_per_address", 2);
+  std::int64_t per_prefix = config().get_int("max_per_prefix", 8);
+  std::int64_t established = config().get_int("established_ms", 60000);
+  if (per_address < 1) throw butter::Error(BUTTER_E_INVALID, "max_per_address must be >= 1 (hosts admitted per address)");
+  if (per_prefix < per_address)
+    throw butter::Error(BUTTER_E_INVALID, "max_per_prefix must be >= max_per_address (a /24 or /48 holds its addresses)");
+  if (established < 0) throw butter::Error(BUTTER_E_INVALID, "established_ms must be >= 0");
+  AdmissionLimits l;
+  l.per_address = static_cast<std::size_t>(per_address);
+  l.per_prefix = static_cast<std::size_t>(per_prefix);
+  l.loopback_exempt = config().get_bool("loopback_exempt", true);
+  l.established_ms = static_cast<std::uint64_t>(established);
+  return l;
+}
+
+std::string KnownHosts::observed_address(const std::string& id) {
+  // The remote address of its connection, as this node's transport sees it (what a peer cannot
+  // choose, unlike the endpoints it announces). None when it is not connected.
+  for (const auto& p : peers())
+    if (p.node_id == id) return p.remote_address;
+  return {};
 }
 
 bool KnownHosts::connected(const std::string& id) {
@@ -163,7 +190,8 @@ void KnownHosts::on_answer(const std::string& id, const Quality& q) {
   h.id = id;
   h.quality = q;
   h.quality_known = true;
-  h.last_seen_ms = static_cast<std::uint64_t>(now().count());
+  h.last_seen_ms = h.first_seen_ms = static_cast<std::uint64_t>(now().count());
+  h.answers = 1;
   if (const HostEntry* known = cache_.find(id)) {
     h.endpoints = known->endpoints;
   } else if (auto it = probation_.find(id); it != probation_.end()) {
@@ -171,6 +199,7 @@ void KnownHosts::on_answer(const std::string& id, const Quality& q) {
   } else {
     return;  // removed while the probe was in flight
   }
+  h.address = admission_address(observed_address(id), h.endpoints);
   probation_.erase(id);
   admit(h);
 }
@@ -208,7 +237,13 @@ void KnownHosts::admit(const HostEntry& h) {
     case Admission::Refused:
       refused_.add();
       break;
+    case Admission::Dropped:
+      refused_.add();
+      publish(BUTTER_PEERS_TOPIC_REMOVED, h.id);
+      break;
   }
+  if (r.refusal == Refusal::Address) refused_address_.add();
+  if (r.refusal == Refusal::Prefix) refused_prefix_.add();
   update_gauges();
 }
 
@@ -222,6 +257,7 @@ void KnownHosts::evict(const std::string& id, const char* why) {
 }
 
 void KnownHosts::refresh() {
+  cache_.set_own_endpoints(node().endpoints());  // its LAN (they may change: a new listen address)
   // Bounded work per period whatever the cache's size (no probing of every known host): a few
   // members seen least recently, and a few candidates that waited longest.
   probe_sample();
@@ -276,7 +312,9 @@ void KnownHosts::handle_request(const butter::Request& req, butter::Reply& reply
     h.id = from;
     h.endpoints = r->endpoints;
     h.quality = r->quality;
-    h.last_seen_ms = static_cast<std::uint64_t>(now().count());
+    h.last_seen_ms = h.first_seen_ms = static_cast<std::uint64_t>(now().count());
+    h.answers = 1;
+    h.address = admission_address(observed_address(from), h.endpoints);
     probation_.erase(from);
     admit(h);
   }
@@ -305,12 +343,23 @@ butter_peer_record KnownHosts::record(const HostEntry& h, std::vector<butter_str
   r.endpoint_count = static_cast<std::uint32_t>(eps.size());
   r.endpoints = eps.data();
   r.quality_known = h.quality_known ? 1 : 0;
-  r.quality = butter_peer_quality{sizeof(butter_peer_quality), h.quality.uptime_s, h.quality.free_storage,
-                                  h.quality.hosts_known};
+  // What this node observed, not what the host claims (a fresh id's claims count for nothing).
+  const Quality q = cache_.effective(h);
+  r.quality = butter_peer_quality{sizeof(butter_peer_quality), q.uptime_s, q.free_storage, q.hosts_known};
   r.last_seen_ms = h.last_seen_ms;
   r.failures = h.failures;
   r.quality_class = cache_.class_of(h.id);
   return r;
+}
+
+// A string for a JSON literal: quotes and backslashes escaped, control characters left out.
+static std::string json_safe(const std::string& in) {
+  std::string e;
+  for (char c : in) {
+    if (c == '"' || c == '\\') e += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) e += c;
+  }
+  return e;
 }
 
 std::string KnownHosts::report_json() const {
@@ -324,18 +373,15 @@ std::string KnownHosts::report_json() const {
   for (const auto& [id, h] : cache_.hosts()) {
     s += first ? "" : ",";
     first = false;
-    s += "{\"id\":\"" + id + "\",\"class\":" + std::to_string(quality_class(h.quality, m)) +
+    s += "{\"id\":\"" + id + "\",\"class\":" + std::to_string(quality_class(cache_.effective(h), m)) +
          ",\"uptime_s\":" + std::to_string(h.quality.uptime_s) + ",\"free_storage\":" +
          std::to_string(h.quality.free_storage) + ",\"hosts_known\":" + std::to_string(h.quality.hosts_known) +
+         ",\"observed_ms\":" + std::to_string(observed_ms(h)) + ",\"answers\":" + std::to_string(h.answers) +
+         ",\"address\":\"" + json_safe(h.address) + "\"" +
          ",\"failures\":" + std::to_string(h.failures) + ",\"endpoints\":[";
     for (std::size_t i = 0; i < h.endpoints.size(); ++i) {
       // Endpoints were validated as URIs; escape quotes and backslashes all the same.
-      std::string e;
-      for (char c : h.endpoints[i]) {
-        if (c == '"' || c == '\\') e += '\\';
-        if (static_cast<unsigned char>(c) >= 0x20) e += c;
-      }
-      s += (i ? ",\"" : "\"") + e + "\"";
+      s += (i ? ",\"" : "\"") + json_safe(h.endpoints[i]) + "\"";
     }
     s += "]}";
   }

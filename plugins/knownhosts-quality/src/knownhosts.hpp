@@ -54,6 +54,8 @@ class KnownHosts : public butter::Plugin {
   void publish(const char* topic, const std::string& id);
   void update_gauges();
   bool connected(const std::string& id);
+  std::string observed_address(const std::string& id);
+  AdmissionLimits admission_limits();
   void probe_sample();
 
   // The overlay (overlay.cpp): signed peer records, peer exchange, neighbours.
@@ -106,6 +108,8 @@ class KnownHosts : public butter::Plugin {
   butter::Gauge neighbours_in_ = metrics().gauge("overlay_neighbours_in");
   butter::Counter admitted_ = metrics().counter("knownhosts_admitted_total");
   butter::Counter refused_ = metrics().counter("knownhosts_refused_total");
+  butter::Counter refused_address_ = metrics().counter("knownhosts_refused_address_total");
+  butter::Counter refused_prefix_ = metrics().counter("knownhosts_refused_prefix_total");
   butter::Counter replaced_ = metrics().counter("knownhosts_replaced_total");
   butter::Counter evicted_ = metrics().counter("knownhosts_evicted_total");
   butter::Counter malformed_ = metrics().counter("knownhosts_malformed_total");

@@ -171,6 +171,7 @@ std::size_t KnownHosts::take_records(const Exchange& e, const std::string& from)
     HostEntry h;
     h.id = id;
     h.endpoints = eps;
+    h.address = admission_address({}, eps);  // no connection to observe: bounded by what it signed
     h.quality_known = false;
     probation_.erase(id);
     admit(h);

@@ -2,6 +2,8 @@
 // rounds, repair, put completion) and queries. Messages: engine_messages.cpp; gets: engine_get.cpp.
 #include "engine.hpp"
 
+#include "placement.hpp"
+
 #include <algorithm>
 
 namespace butter::pcg {
@@ -16,7 +18,9 @@ Engine::Engine(Hash self, std::vector<std::string> endpoints, Config cfg, std::u
       cfg_(cfg),
       budget_(capacity_bytes),
       quota_(cfg.peer_quota_bytes ? cfg.peer_quota_bytes : capacity_bytes / 8),
-      env_(env) {
+      env_(env),
+      answers_(cfg.answer_bytes_per_s, std::max<std::uint64_t>(4 * cfg.answer_bytes_per_s, kMaxBlockSize)),
+      shared_answers_(cfg.answer_bytes_per_s, std::max<std::uint64_t>(4 * cfg.answer_bytes_per_s, kMaxBlockSize)) {
   if (cfg_.r == 0) cfg_.r = 1;
   if (cfg_.heartbeat_ms == 0) cfg_.heartbeat_ms = 1;
   if (cfg_.fetch_window == 0) cfg_.fetch_window = 1;
@@ -51,6 +55,9 @@ Engine::Group* Engine::group(const Hash& id) {
 
 bool Engine::suspected(const Group& g, const Hash& m, std::uint64_t now) const {
   if (m == self_) return false;
+  // A member that failed a possession challenge is treated like a silent one: it neither counts
+  // nor leads (so a lying leader is removed by the next member in the leader order).
+  if (g.possession.failed.count(m)) return true;
   std::uint64_t last = 0;
   if (auto it = g.heard.find(m); it != g.heard.end()) last = it->second;
   return now > last + cfg_.miss_limit * cfg_.heartbeat_ms;
@@ -64,11 +71,11 @@ std::uint32_t Engine::replicas(const Group& g) const {
 }
 
 std::vector<Hash> Engine::group_sources(const Group& g) const {
-  // Members known complete first, then the others (they may hold it already).
+  // Members proven or claiming to be complete first, then the others (they may hold it already).
   std::vector<Hash> first, rest;
   for (const auto& m : g.view.members) {
     if (m.id == self_) continue;
-    (g.complete_members.count(m.id) ? first : rest).push_back(m.id);
+    (g.complete_members.count(m.id) || g.possession.claimed.count(m.id) ? first : rest).push_back(m.id);
   }
   first.insert(first.end(), rest.begin(), rest.end());
   return first;
@@ -191,6 +198,7 @@ void Engine::tick(std::uint64_t now, Output& out) {
     const double next = static_cast<double>(cfg_.heartbeat_ms) * (1.0 + cfg_.jitter * u);
     next_round_ = now + static_cast<std::uint64_t>(std::max(1.0, next));
   }
+  audit_tokens_ = cfg_.audit_per_tick;  // new possession challenges this tick
   std::vector<Hash> ids;
   ids.reserve(groups_.size());
   for (const auto& [id, g] : groups_) ids.push_back(id);
@@ -222,6 +230,7 @@ void Engine::tick(std::uint64_t now, Output& out) {
         g->data.tried.clear();  // every source failed once: start over on the next tick
       }
     }
+    if (cfg_.repair) audit_step(*g, now, out);
     // Recruits that never answered count as refusals.
     for (auto it = g->recruited.begin(); it != g->recruited.end();) {
       if (now >= it->second + cfg_.request_timeout_ms) {
@@ -241,6 +250,8 @@ void Engine::tick(std::uint64_t now, Output& out) {
     if ((g = group(id))) check_put(*g, now, out);
   }
   for (auto it = cooldown_.begin(); it != cooldown_.end();) it = now >= it->second ? cooldown_.erase(it) : std::next(it);
+  answers_.prune(now);
+  shared_answers_.prune(now);
   std::vector<std::uint64_t> tickets;
   for (const auto& [t, gt] : getters_) tickets.push_back(t);
   for (auto t : tickets) {
@@ -313,6 +324,9 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
       if (c.id == self_ || cooldown_.count(c.id) || g.view.contains(c.id)) continue;
       in.candidates.push_back(std::move(c));
     }
+    // At most one replica per network prefix while other prefixes are available (placement.hpp).
+    in.candidates = diverse_recruits(in.candidates, g.view, need, [this](const Hash& id) { return env_.observed_address(id); },
+                                     PlacementOptions{cfg_.placement_loopback_exempt});
   }
   RepairPlan plan = plan_repair(in);
   // Members that joined within two heartbeats and have not yet said they hold every block (those
@@ -325,6 +339,8 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
         now < j->second + 2 * cfg_.heartbeat_ms)
       plan.shed.clear();
   }
+  // Nor while a member's proof of possession is pending: it may be the full copy.
+  if (proving(g)) plan.shed.clear();
   if (!plan.changes()) return;
   const View old = g.view;
   View next = g.view;
@@ -533,6 +549,15 @@ const std::vector<std::uint8_t>* Engine::manifest_of(const Hash& id) const {
 const std::vector<std::vector<std::uint8_t>>* Engine::blocks_of(const Hash& id) const {
   auto it = groups_.find(id);
   return it == groups_.end() || !it->second.complete ? nullptr : &it->second.data.blocks;
+}
+
+std::vector<Hash> Engine::proven_members(const Hash& id) const {
+  std::vector<Hash> out;
+  auto it = groups_.find(id);
+  if (it == groups_.end()) return out;
+  for (const auto& m : it->second.view.members)
+    if (m.id == self_ ? it->second.complete : it->second.complete_members.count(m.id) > 0) out.push_back(m.id);
+  return out;
 }
 
 std::size_t Engine::groups_below_r() const {

@@ -14,6 +14,7 @@
 #include "blocks.hpp"
 #include "budget.hpp"
 #include "messages.hpp"
+#include "possession.hpp"
 #include "repair.hpp"
 #include "view.hpp"
 
@@ -55,6 +56,13 @@ struct Config {
   // 0: capacity / 8.
   std::uint64_t peer_quota_bytes = 0;
   bool repair = true;                       // off: no heartbeats, no repair (the bench's baseline)
+  // Proof of possession (possession.hpp): each member holding the data audits every other proven
+  // member once per audit_ms (+- jitter), at most audit_per_tick new audits per tick over all
+  // groups; it answers challenges of each peer up to answer_bytes_per_s bytes hashed or sent.
+  std::uint64_t audit_ms = 10 * 60 * 1000;
+  std::uint32_t audit_per_tick = 32;
+  std::uint64_t answer_bytes_per_s = 8u * 1024 * 1024;
+  bool placement_loopback_exempt = true;    // placement.hpp: loopback addresses are not limited
 };
 
 // What the engine needs from its surroundings besides time and messages.
@@ -64,6 +72,15 @@ class Env {
   // Up to k hosts to recruit from (the known-host service), self excluded.
   virtual std::vector<Candidate> candidates(std::size_t k) = 0;
   virtual std::uint64_t random() = 0;
+  // Randomness an attacker must not predict: possession challenges (nonce, block, range). The
+  // plugin draws it from libsodium's CSPRNG; the default (simulations) is random().
+  virtual std::uint64_t nonce() { return random(); }
+  // The remote address of the connection to `id` as this node sees it ("" when not connected or
+  // unknown): replica placement (placement.hpp) judges a host by it before its endpoints.
+  virtual std::string observed_address(const Hash& id) {
+    (void)id;
+    return {};
+  }
   // Writes a copy this node now holds whole to durable storage, before the engine counts it as
   // held: only after OK does the node say so (a put's result, HAVE, the complete flag in its
   // heartbeats). An error (BUTTER_E_NOMEM: disk full) leaves the engine not holding it: a put
@@ -114,6 +131,11 @@ struct Stats {
   std::uint64_t recruits_over_quota = 0;   // recruits declined: the recruiting peer's quota is full
   std::uint64_t reservations_expired = 0;  // unfinished recruits dropped at their deadline
   std::uint64_t copies_retired = 0;        // copies dropped after leaving a group, once held at r elsewhere
+  // Proof of possession: challenges this node sent, proofs that passed, failed (wrong or "not
+  // held"), members that did not answer a challenge and its retry; challenges this node
+  // answered, and those it refused (sender not a member, over its answer rate, bad range).
+  std::uint64_t challenges_sent = 0, proofs_passed = 0, proofs_failed = 0, proof_timeouts = 0;
+  std::uint64_t challenges_answered = 0, challenges_refused = 0;
   std::array<std::uint64_t, kMsgTypes> sent{}, received{};
 };
 
@@ -164,6 +186,8 @@ class Engine {
   const View* view_of(const Hash& id) const;
   const std::vector<std::uint8_t>* manifest_of(const Hash& id) const;
   const std::vector<std::vector<std::uint8_t>>* blocks_of(const Hash& id) const;  // REQUIRES: holds(id)
+  // Members this node counts as holding `id`: those that proved it, and itself when it holds it.
+  std::vector<Hash> proven_members(const Hash& id) const;
   std::size_t groups_below_r() const;
   std::size_t group_count() const { return groups_.size(); }
   std::optional<Hash> leader_of(const Hash& id, std::uint64_t now) const;
@@ -201,7 +225,8 @@ class Engine {
     std::uint64_t reserved = 0;
     View view;
     std::map<Hash, std::uint64_t> heard;        // member -> last heartbeat (or when it joined my view)
-    std::set<Hash> complete_members;            // members known to hold every block
+    std::set<Hash> complete_members;            // members that proved they hold it (possession.hpp)
+    Possession possession;                      // challenges pending, audits due
     std::set<Hash> refused;                     // recruits that declined or never answered
     std::map<Hash, std::uint64_t> recruited;    // recruit sent, ack pending: -> when
     std::map<Hash, std::uint64_t> joined;       // member -> when it entered my view
@@ -242,9 +267,9 @@ class Engine {
   // Membership authority (see on_view): a copy this node holds but whose view no longer names
   // it is "retiring": kept, served, persisted, until confirmed_elsewhere; then dropped.
   static bool retiring(const Group& g, const Hash& self) { return !g.view.contains(self); }
-  // True when r members of the group other than this node are known to hold every block and are
-  // alive. The one predicate that lets a removed member drop its copy: tighten it (proofs of
-  // possession) and every path that deletes a copy follows.
+  // True when r members of the group other than this node proved to THIS node that they hold
+  // every block (complete_members: proof of possession) and are alive. The one predicate that
+  // lets a removed member drop its copy: every path that deletes a copy follows it.
   bool confirmed_elsewhere(const Group& g, std::uint64_t now) const;
   // Drops a retiring copy once confirmed_elsewhere; true when it dropped it.
   bool retire_if_confirmed(Group& g, std::uint64_t now, Output& out);
@@ -285,6 +310,24 @@ class Engine {
   void on_located(const Hash& from, const Message& m, std::uint64_t now, Output& out);
   void on_have(const Hash& from, const Message& m, std::uint64_t now, Output& out);
 
+  // Proof of possession (engine_possession.cpp). `m` says it holds every block: challenge it
+  // (it counts once it answers right); says it does not: it stops counting.
+  void claim(Group& g, const Hash& m, std::uint64_t now, Output& out);
+  void disclaim(Group& g, const Hash& m);
+  void challenge(Group& g, const Hash& m, std::uint32_t attempt, std::uint64_t now, Output& out);
+  void proven(Group& g, const Hash& m, std::uint64_t now, Output& out);
+  void disproven(Group& g, const Hash& m, bool timed_out, std::uint64_t now);
+  // Per tick: challenge timeouts (one retry, then failed), claims not yet challenged, periodic
+  // audits, state of members no longer in the view forgotten.
+  void audit_step(Group& g, std::uint64_t now, Output& out);
+  bool proving(const Group& g) const { return !g.possession.pending.empty(); }
+  // Registers `from`, which announced a retiring copy of g by heartbeat, as a holder whose
+  // challenges are answered (engine_possession.cpp); false when the table is full.
+  void note_retiring_holder(Group& g, const Hash& from, std::uint64_t now);
+  std::uint64_t next_audit_time(std::uint64_t now);
+  void on_challenge(const Hash& from, const Message& m, std::uint64_t now, Output& out);
+  void on_proof(const Hash& from, const Message& m, std::uint64_t now, Output& out);
+
   Hash self_;
   std::vector<std::string> endpoints_;
   Config cfg_;
@@ -297,6 +340,13 @@ class Engine {
   std::map<Hash, std::vector<std::string>> addresses_;  // node -> endpoints (views, candidates)
   std::map<Hash, std::uint64_t> cooldown_;              // candidate -> not before
   std::uint64_t next_round_ = 0;
+  AnswerBudget answers_;  // challenges answered per peer (members, former members)
+  // Challenges answered for retiring holders this node never had in its view: one bucket for all
+  // of them (key: the zero id), so many ids posing as such get no more than one peer's rate.
+  AnswerBudget shared_answers_;
+  // New challenges (claims and periodic audits; not retries) left this tick: refilled to
+  // audit_per_tick each tick, so a burst of claims (a restart with many groups) is spread out.
+  std::uint32_t audit_tokens_ = 0;
 };
 
 }  // namespace butter::pcg

@@ -151,8 +151,7 @@ void Engine::on_have(const Hash& from, const Message& m, std::uint64_t now, Outp
     return;
   }
   g->heard[from] = now;
-  g->complete_members.insert(from);
-  check_put(*g, now, out);
+  claim(*g, from, now, out);  // HAVE is a claim: counted once proven (possession.hpp)
 }
 
 }  // namespace butter::pcg

@@ -79,6 +79,8 @@ void Engine::on_message(const Hash& from, std::span<const std::uint8_t> bytes, s
     case MsgType::Locate: on_locate(from, *m, out); break;
     case MsgType::Located: on_located(from, *m, now, out); break;
     case MsgType::Have: on_have(from, *m, now, out); break;
+    case MsgType::Challenge: on_challenge(from, *m, now, out); break;
+    case MsgType::Proof: on_proof(from, *m, now, out); break;
   }
 }
 
@@ -99,8 +101,8 @@ void Engine::on_heartbeat(const Hash& from, const Message& m, std::uint64_t now,
 //    in non_member_messages; RECRUITs also in non_member_recruits);
 //  - a current member's newer view is adopted (views converge by their total order), even one
 //    that leaves this node out; but then this node only *retires* its copy: it keeps holding,
-//    serving and persisting it until confirmed_elsewhere() (r other live members known to hold
-//    every block). No message deletes a copy that may be the last one.
+//    serving and persisting it until confirmed_elsewhere() (r other live members proved to this
+//    node that they hold every block). No message deletes a copy that may be the last one.
 //  - partition merge: a FORMER member (g->departed: removed from our view within departed_ms,
 //    so once vouched for by a member) is heard in two cases only, both of which only ADD members:
 //    a view naming every member of ours (nobody removed, this node kept), or a group of the same
@@ -124,7 +126,7 @@ void Engine::on_view(const Hash& from, const Hash& object, const View& v, std::o
       for (const auto& m : g->view.members) superset = superset && v.contains(m.id);
       if (superset && outranks(v, g->view)) {
         g->heard[from] = now;
-        if (complete && *complete) g->complete_members.insert(from);
+        if (complete && *complete) claim(*g, from, now, out);
         adopt(*g, v, now, out);
         return;
       }
@@ -142,7 +144,9 @@ void Engine::on_view(const Hash& from, const Hash& object, const View& v, std::o
       // A retiring holder (removed, still holding its copy) asks, with its heartbeat, whether the
       // group holds the object without it: our entry (view, whether we hold every block) is
       // what it needs to let go. It changes nothing here and tells no more than LOCATE does.
+      // It will challenge our claim: noted, so that we answer (within a shared rate).
       reply->push_back(HeartbeatEntry{object, g->complete, g->view});
+      if (*complete) note_retiring_holder(*g, from, now);
       return;
     }
     if (g->view.contains(self_) && outranks(g->view, v)) {
@@ -157,9 +161,9 @@ void Engine::on_view(const Hash& from, const Hash& object, const View& v, std::o
   g->heard[from] = now;
   if (complete) {
     if (*complete) {
-      g->complete_members.insert(from);
+      claim(*g, from, now, out);  // counted once it proves it (possession.hpp)
     } else {
-      g->complete_members.erase(from);
+      disclaim(*g, from);
     }
   }
   adopt(*g, v, now, out);
@@ -179,7 +183,7 @@ void Engine::merge_groups(Group& g, const Hash& from, const View& v, std::option
   joined.version = std::max(g.view.version, v.version) + 1;
   ++stats_.groups_merged;
   g.heard[from] = now;
-  if (complete && *complete) g.complete_members.insert(from);
+  if (complete && *complete) claim(g, from, now, out);
   adopt(g, joined, now, out);
   Message vm;
   vm.type = MsgType::ViewUpdate;
@@ -269,7 +273,9 @@ void Engine::on_recruit(const Hash& from, Message& m, std::uint64_t now, Output&
   send(out, from, ack);
   out.events.push_back(Event{EventKind::ViewChanged, 0, BUTTER_OK, it->first, 0, {}, {}});
   Group& gr = it->second;
-  gr.complete_members.insert(from);  // the leader recruits only with a source; it is the likely one
+  // The leader recruits only with a source; it is the likely one, so it is asked first. It counts
+  // as holding only once it proves it (its heartbeats claim it).
+  gr.possession.claimed.insert(from);
   if (n == 0) {
     if (const butter_status st = became_complete(gr, why, out); st != BUTTER_OK) cannot_keep(gr, st, why, out);
   } else {

@@ -1,5 +1,6 @@
 // HTTP routes for humans and tests:
-//   GET  /storage          what this node holds (JSON), with each group's view
+//   GET  /storage          what this node holds (JSON), with each group's view and proven holders,
+//                          and the possession counters
 //   POST /storage          stores the body; ?keywords=a,b  ?wait=0 answers with the id at once
 //                          (201 {"id","replicas","message"} once stored on this node's disk;
 //                          507 beyond the budget or disk full; 500 disk write failed; 400 bad input)
@@ -9,6 +10,17 @@
 
 namespace butter::pcg {
 
+
+// Proof of possession, as counters since start: "possession":{challenges_sent, proofs_passed,
+// proofs_failed, proof_timeouts, challenges_answered, challenges_refused}.
+std::string PcgStorage::possession_json() const {
+  const Stats& s = engine_->stats();
+  return "\"possession\":{\"challenges_sent\":" + std::to_string(s.challenges_sent) +
+         ",\"proofs_passed\":" + std::to_string(s.proofs_passed) + ",\"proofs_failed\":" + std::to_string(s.proofs_failed) +
+         ",\"proof_timeouts\":" + std::to_string(s.proof_timeouts) +
+         ",\"challenges_answered\":" + std::to_string(s.challenges_answered) +
+         ",\"challenges_refused\":" + std::to_string(s.challenges_refused) + "}";
+}
 
 std::string PcgStorage::list_json() const {
   std::string s = "{\"node\":\"" + to_hex(self_) + "\",\"replicas\":" + std::to_string(cfg_.r) +
@@ -25,7 +37,8 @@ std::string PcgStorage::list_json() const {
                   ",\"persistence\":{\"enabled\":" + (db_.is_open() ? "true" : "false") +
                   ",\"restored\":" + std::to_string(disk_.restored) + ",\"quarantined\":" +
                   std::to_string(disk_.quarantined) + ",\"write_failures\":" + std::to_string(disk_.write_failures) +
-                  ",\"renamed_corrupt_file\":" + butter::json_string(disk_.renamed_corrupt_file) + "},\"objects\":[";
+                  ",\"renamed_corrupt_file\":" + butter::json_string(disk_.renamed_corrupt_file) + "}," + possession_json() +
+                  ",\"objects\":[";
   bool first = true;
   for (const auto& o : engine_->list()) {
     s += first ? "" : ",";
@@ -37,6 +50,10 @@ std::string PcgStorage::list_json() const {
          ",\"leader\":\"" + (lead ? to_hex(*lead) : std::string()) +
          "\",\"member\":" + (engine_->is_member(o.id) ? "true" : "false") + ",\"members\":[";
     for (std::size_t i = 0; v && i < v->members.size(); ++i) s += (i ? ",\"" : "\"") + to_hex(v->members[i].id) + "\"";
+    // The members this node counts as holding it: those that proved it (possession.hpp).
+    s += "],\"proven\":[";
+    const auto proven = engine_->proven_members(o.id);
+    for (std::size_t i = 0; i < proven.size(); ++i) s += (i ? ",\"" : "\"") + to_hex(proven[i]) + "\"";
     s += "],\"keywords\":[";
     for (std::size_t i = 0; i < o.keywords.size(); ++i) s += (i ? "," : "") + butter::json_string(o.keywords[i]);
     s += "]}";

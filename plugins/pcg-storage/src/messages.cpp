@@ -18,6 +18,8 @@ const char* type_name(MsgType t) {
     case MsgType::Locate: return "locate";
     case MsgType::Located: return "located";
     case MsgType::Have: return "have";
+    case MsgType::Challenge: return "challenge";
+    case MsgType::Proof: return "proof";
   }
   return "?";
 }
@@ -97,6 +99,28 @@ bool get_blob(wire::Reader& r, std::vector<std::uint8_t>& out, std::size_t max, 
   return true;
 }
 
+// A challenge names a range a block can have: mode 0 a non-empty range inside the largest block,
+// mode 1 (the whole block) no range at all. Whether the range fits the object's own block is
+// checked against its manifest by the prover.
+bool challenge_range_ok(const Message& m, std::string& why) {
+  if (m.mode == 0) {
+    if (m.length == 0 || m.length > kMaxBlockBytes || m.offset > kMaxBlockBytes - m.length) {
+      why = "challenge range out of bounds";
+      return false;
+    }
+    return true;
+  }
+  if (m.mode == 1) {
+    if (m.offset != 0 || m.length != 0) {
+      why = "whole-block challenge with a range";
+      return false;
+    }
+    return true;
+  }
+  why = "unknown challenge mode " + std::to_string(m.mode);
+  return false;
+}
+
 }  // namespace
 
 std::vector<std::uint8_t> encode(const Message& m) {
@@ -153,6 +177,20 @@ std::vector<std::uint8_t> encode(const Message& m) {
     case MsgType::Have:
       put_hash(w, m.object);
       w.u64(m.number);
+      break;
+    case MsgType::Challenge:
+      put_hash(w, m.object);
+      w.u64(m.number);
+      w.u32(m.index);
+      w.u32(m.offset);
+      w.u32(m.length);
+      w.u8(m.mode);
+      break;
+    case MsgType::Proof:
+      put_hash(w, m.object);
+      w.u64(m.number);
+      w.u32(static_cast<std::uint32_t>(m.status));
+      put_blob(w, m.data);
       break;
   }
   return w.take();
@@ -250,6 +288,25 @@ std::optional<Message> decode(std::span<const std::uint8_t> bytes, std::string& 
       ok = get_hash(r, m.object);
       m.number = r.u64();
       ok = ok && r.ok();
+      break;
+    case 10: {
+      m.type = MsgType::Challenge;
+      ok = get_hash(r, m.object);
+      m.number = r.u64();
+      m.index = r.u32();
+      m.offset = r.u32();
+      m.length = r.u32();
+      m.mode = r.u8();
+      ok = ok && r.ok();
+      if (ok && !challenge_range_ok(m, why)) return std::nullopt;
+      break;
+    }
+    case 11:
+      m.type = MsgType::Proof;
+      ok = get_hash(r, m.object);
+      m.number = r.u64();
+      m.status = static_cast<std::int32_t>(r.u32());
+      ok = ok && r.ok() && get_blob(r, m.data, kMaxBlockBytes, why);
       break;
     default:
       why = "unknown message type " + std::to_string(type);

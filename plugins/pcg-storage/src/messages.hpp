@@ -13,6 +13,11 @@
 //   7 LOCATE      32 object, u64 nonce                     ("who holds X", from anyone)
 //   8 LOCATED     32 object, u64 nonce, i32 status, View, u32 len, manifest
 //   9 HAVE        32 object, u64 view version              (member -> members: I hold it all)
+//  10 CHALLENGE   32 object, u64 nonce, u32 block index, u32 offset, u32 length, u8 mode
+//                 (member -> member: prove you hold that range; mode 0: answer the keyed BLAKE2b
+//                 of the range, offset/length within the block, length > 0; mode 1: answer the
+//                 whole block, offset = length = 0 — asked by a verifier that lacks the block)
+//  11 PROOF       32 object, u64 nonce, i32 status, u32 len, bytes (32-byte proof, or the block)
 // View = u64 version, u8 n, n x { 32 node id, u8 k, k x str16 endpoint }
 // Anything truncated, overlong, out of range or with trailing bytes is refused.
 #pragma once
@@ -43,8 +48,10 @@ enum class MsgType : std::uint8_t {
   Locate = 7,
   Located = 8,
   Have = 9,
+  Challenge = 10,
+  Proof = 11,
 };
-inline constexpr int kMsgTypes = 10;  // array size for per-type counters (index = type)
+inline constexpr int kMsgTypes = 12;  // array size for per-type counters (index = type)
 const char* type_name(MsgType t);
 
 struct HeartbeatEntry {
@@ -59,12 +66,14 @@ struct Message {
   std::vector<HeartbeatEntry> entries;  // HEARTBEAT
   View view;                            // VIEW, RECRUIT, LOCATED
   std::vector<std::uint8_t> manifest;   // RECRUIT, LOCATED
-  std::uint64_t number = 0;             // LOCATE/LOCATED nonce; RECRUIT_ACK/HAVE view version
-  std::int32_t status = 0;              // RECRUIT_ACK, BLOCK, LOCATED
+  std::uint64_t number = 0;             // LOCATE/LOCATED/CHALLENGE/PROOF nonce; RECRUIT_ACK/HAVE view version
+  std::int32_t status = 0;              // RECRUIT_ACK, BLOCK, LOCATED, PROOF
   std::string reason;                   // RECRUIT_ACK
-  std::uint32_t index = 0;              // FETCH, BLOCK
+  std::uint32_t index = 0;              // FETCH, BLOCK, CHALLENGE
+  std::uint32_t offset = 0, length = 0; // CHALLENGE: the byte range within the block (mode 0)
+  std::uint8_t mode = 0;                // CHALLENGE: 0 keyed hash of the range, 1 the whole block
   std::optional<Hash> sponsor;          // RECRUIT: whose quota the object counts against
-  std::vector<std::uint8_t> data;       // BLOCK
+  std::vector<std::uint8_t> data;       // BLOCK; PROOF (the proof or the block)
 };
 
 std::vector<std::uint8_t> encode(const Message& m);

@@ -4,6 +4,8 @@
 
 #include <butter/wire.hpp>
 
+#include <sodium.h>
+
 #include <algorithm>
 #include <filesystem>
 
@@ -62,7 +64,11 @@ void PcgStorage::init() {
   cfg_.get_timeout_ms = positive("get_timeout_ms", 10000, 3600000);
   cfg_.complete_timeout_ms = positive("complete_timeout_ms", 60000, 86400000);
   cfg_.departed_ms = positive("departed_ms", 10 * 60 * 1000, 7LL * 86400000);
+  cfg_.audit_ms = positive("audit_ms", 10 * 60 * 1000, 7LL * 86400000);
+  cfg_.audit_per_tick = static_cast<std::uint32_t>(positive("audit_per_tick", 32, 100000));
+  cfg_.answer_bytes_per_s = positive("answer_bytes_per_s", 8LL * 1024 * 1024, 1LL << 40);
   locate_fanout_ = static_cast<std::uint32_t>(positive("locate_fanout", 8, 256));
+  cfg_.placement_loopback_exempt = config().get_bool("loopback_exempt", true);
   cfg_.jitter = config().get_float("jitter", 0.2);
   if (cfg_.jitter < 0 || cfg_.jitter > 0.9) throw butter::Error(BUTTER_E_INVALID, "jitter must be in [0, 0.9]");
   const double share = config().get_float("memory_share", 0.5);
@@ -118,6 +124,12 @@ void PcgStorage::init() {
   metrics().describe("pcg_copies_retired_total", "copies dropped after this node left their group, once held at r elsewhere");
   metrics().describe("pcg_retiring_copies", "copies held after leaving their group, kept until confirmed held at r elsewhere");
   metrics().describe("pcg_groups_merged_total", "groups of one object, repaired apart across a partition, joined here");
+  metrics().describe("pcg_challenges_sent_total", "possession challenges sent (at recruitment and by audit)");
+  metrics().describe("pcg_proofs_passed_total", "possession proofs that matched: the member counts as holding");
+  metrics().describe("pcg_proofs_failed_total", "possession proofs that were wrong or said not held: member replaced");
+  metrics().describe("pcg_proof_timeouts_total", "challenges unanswered after a retry: member replaced");
+  metrics().describe("pcg_challenges_answered_total", "possession challenges this node answered");
+  metrics().describe("pcg_challenges_refused_total", "challenges not answered: sender not a member, over its rate, or block not held");
   metrics().describe("pcg_disk_write_failures_total", "copies not stored because the disk write failed (not acknowledged)");
   metrics().describe("pcg_quarantined_objects", "persisted objects not loaded at start (unreadable, bad hash); kept on disk");
   metrics().describe("pcg_restored_objects", "persisted objects loaded at start");
@@ -398,6 +410,26 @@ std::vector<Candidate> PcgStorage::known_hosts(std::size_t k) {
 
 std::vector<Candidate> PcgStorage::candidates(std::size_t k) { return known_hosts(k); }
 
+std::uint64_t PcgStorage::nonce() {
+  std::uint64_t v = 0;
+  randombytes_buf(&v, sizeof v);
+  return v;
+}
+
+std::string PcgStorage::observed_address(const Hash& id) {
+  // Recruiting asks for a handful of hosts at a time: one read of the peer list serves them all
+  // (re-read at most every 100 ms; only connected peers have an observed address).
+  const std::uint64_t now = now_ms();
+  if (observed_read_ms_ == 0 || now >= observed_read_ms_ + 100) {
+    observed_read_ms_ = now ? now : 1;
+    observed_.clear();
+    if (net_ && net_->peer_count && net_->peer)
+      for (auto& p : peers()) observed_[p.node_id] = std::move(p.remote_address);
+  }
+  auto it = observed_.find(to_hex(id));
+  return it == observed_.end() ? std::string() : it->second;
+}
+
 // --- metrics ------------------------------------------------------------------------------------
 
 void PcgStorage::sync_metrics() {
@@ -420,6 +452,12 @@ void PcgStorage::sync_metrics() {
   bump("pcg_recruits_over_quota_total", s.recruits_over_quota, reported_.recruits_over_quota);
   bump("pcg_reservations_expired_total", s.reservations_expired, reported_.reservations_expired);
   bump("pcg_copies_retired_total", s.copies_retired, reported_.copies_retired);
+  bump("pcg_challenges_sent_total", s.challenges_sent, reported_.challenges_sent);
+  bump("pcg_proofs_passed_total", s.proofs_passed, reported_.proofs_passed);
+  bump("pcg_proofs_failed_total", s.proofs_failed, reported_.proofs_failed);
+  bump("pcg_proof_timeouts_total", s.proof_timeouts, reported_.proof_timeouts);
+  bump("pcg_challenges_answered_total", s.challenges_answered, reported_.challenges_answered);
+  bump("pcg_challenges_refused_total", s.challenges_refused, reported_.challenges_refused);
   bump("pcg_send_failures_total", send_failures_, reported_send_failures_);
   bump("pcg_disk_write_failures_total", disk_.write_failures, disk_.reported_write_failures);
   std::uint64_t sent = 0, before = 0;

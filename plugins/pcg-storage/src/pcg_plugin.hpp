@@ -35,6 +35,10 @@ class PcgStorage : public butter::Plugin, public Env {
   // Env
   std::vector<Candidate> candidates(std::size_t k) override;
   std::uint64_t random() override { return rng_(); }
+  // Possession challenges must not be predictable from earlier ones (mt19937 is, from its
+  // outputs): libsodium's CSPRNG.
+  std::uint64_t nonce() override;
+  std::string observed_address(const Hash& id) override;
   // The SQLite write (persist.hpp) of a copy the engine is about to count as held.
   butter_status store_durably(const Hash& id, const std::vector<std::uint8_t>& manifest,
                               const std::vector<std::vector<std::uint8_t>>& blocks, const View& view,
@@ -57,6 +61,7 @@ class PcgStorage : public butter::Plugin, public Env {
   // HTTP (http_routes.cpp).
   void add_routes();
   std::string list_json() const;
+  std::string possession_json() const;
 
  private:
   void on_net(const butter::Request& req);
@@ -78,6 +83,8 @@ class PcgStorage : public butter::Plugin, public Env {
   std::uint64_t next_ticket_ = 1;
   std::uint32_t locate_fanout_ = 8;
   std::uint64_t tick_ms_ = 100;
+  std::map<std::string, std::string> observed_;  // node id (hex) -> remote address, for placement
+  std::uint64_t observed_read_ms_ = 0;
   Persist db_;
   bool persist_ = false;
   std::string search_topic_;

@@ -30,4 +30,5 @@ BUTTER_PLUGIN(butter::pcg::PcgStorage,
                       {"peer_quota_bytes", ConfigType::Int, false, "bytes held or reserved here for one peer that recruited this node (default: capacity / 8)"},
                       {"reservation_idle_ms", ConfigType::Int, false, "an unfinished recruit with no block for this long releases its reservation (default 10000)"},
                       {"persist", ConfigType::Bool, false, "keep objects in <data dir>/pcg.sqlite (default: on when the node has a data dir)"},
+                      {"loopback_exempt", ConfigType::Bool, false, "replica placement does not limit loopback addresses (default true: local tests and demos)"},
                   }});

@@ -255,6 +255,9 @@ TEST_CASE("after a partition heals the two leaders settle on one view and stop r
   }
   CHECK(v->size() == 3);
   CHECK(after.size() == 3);
+  // Each member counts the others only once they proved possession to it (members brought back
+  // by the heal were challenged), and the removed ones let their copies go only after that.
+  for (auto i : after) CHECK(sim.engine(i).proven_members(id).size() == 3);
   // Settled: no more recruiting over a long quiet period.
   std::uint64_t recruits = 0;
   for (std::size_t i = 0; i < sim.size(); ++i) recruits += sim.engine(i).stats().recruit_requests;
@@ -308,6 +311,7 @@ TEST_CASE("a network partition that splits a group into two repaired groups heal
   }
   CHECK(v->size() == 3);
   CHECK(after.size() == 3);
+  for (auto i : after) CHECK(sim.engine(i).proven_members(id).size() == 3);
   std::uint64_t merged = 0;
   for (std::size_t i = 0; i < sim.size(); ++i) merged += sim.engine(i).stats().groups_merged;
   CHECK(merged >= 1);

@@ -181,3 +181,17 @@ TEST_CASE("a peer quota above the capacity or negative fails init with a clear e
     p->destroy(p);
   }
 }
+
+TEST_CASE("possession config keys out of range fail init with the key's name") {
+  const std::string key = GENERATE(as<std::string>{}, "audit_ms", "audit_per_tick", "answer_bytes_per_s");
+  fake::Host fh;
+  fh.config[key] = std::int64_t{0};
+  butter::detail::DescriptorStorage desc{butter::Descriptor{.id = "butter.storage.pcg"}};
+  auto* obj = new PcgStorage(butter::Context{fh.host(), desc.c(), false});
+  const butter_plugin* p = obj->c_plugin();
+  butter_error err;
+  butter_error_init(&err);
+  CHECK(p->init(p, &err) == BUTTER_E_INVALID);
+  CHECK(std::string(err.message).find(key) != std::string::npos);
+  p->destroy(p);
+}

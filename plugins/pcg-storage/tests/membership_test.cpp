@@ -226,10 +226,18 @@ TEST_CASE("no message deletes the last copies and a removed member of a group th
   // Retiring copies are not counted as groups below r here: this node is not responsible.
   CHECK(sim.engine(2).groups_below_r() == 0);
   // The link heals: node 2 is recruited back (or learns the object is held at r); 3 copies.
+  // While cut, node 2 was recruited once more and could answer neither the recruit nor the
+  // possession challenge that its heartbeat's claim started: it was removed as a member that
+  // fails to prove (possession.hpp) and is not asked again before refuse_cooldown_ms, so the
+  // bound is that cooldown and a few heartbeats for the recruit, its proof and the new view.
   sim.on_send = nullptr;
-  sim.run_until(sim.now() + 10000);
+  const std::uint64_t deadline = sim.now() + test_config().refuse_cooldown_ms + 5000;
+  while (sim.now() < deadline && sim.engine(0).view_of(id)->size() < 3) sim.run_until(sim.now() + 100);
+  sim.run_until(sim.now() + 2000);  // the proofs of the group as it now stands
   CHECK(holders(sim, id).size() == 3);
   CHECK(sim.engine(0).view_of(id)->size() == 3);
+  CHECK(sim.engine(0).proven_members(id).size() == 3);
+  CHECK(sim.engine(2).is_member(id));
 }
 
 TEST_CASE("a restored copy whose stored view no longer names the node stays retiring") {

@@ -68,6 +68,26 @@ std::vector<Message> samples() {
   h.object = sha256("o");
   h.number = 5;
   out.push_back(h);
+  Message c;
+  c.type = MsgType::Challenge;
+  c.object = sha256("o");
+  c.number = 0xfedcba9876543210ull;
+  c.index = 2;
+  c.offset = 100;
+  c.length = 600;
+  c.mode = 0;
+  out.push_back(c);
+  Message whole = c;
+  whole.offset = whole.length = 0;
+  whole.mode = 1;
+  out.push_back(whole);
+  Message p;
+  p.type = MsgType::Proof;
+  p.object = sha256("o");
+  p.number = c.number;
+  p.status = 0;
+  p.data.assign(32, 0x5a);
+  out.push_back(p);
   return out;
 }
 }  // namespace
@@ -113,6 +133,35 @@ TEST_CASE("unknown versions and types and unsorted views are refused") {
   CHECK(why.find("sorted") != std::string::npos);
 }
 
+TEST_CASE("a challenge with an impossible range or an unknown mode is refused") {
+  Message c;
+  c.type = MsgType::Challenge;
+  c.object = sha256("o");
+  c.number = 1;
+  std::string why;
+  auto refused = [&](std::uint32_t offset, std::uint32_t length, std::uint8_t mode) {
+    c.offset = offset;
+    c.length = length;
+    c.mode = mode;
+    why.clear();
+    return !decode(encode(c), why) && !why.empty();
+  };
+  CHECK(refused(0, 0, 0));                                    // empty range
+  CHECK(refused(0, kMaxBlockBytes + 1, 0));                   // longer than any block
+  CHECK(refused(kMaxBlockBytes, 1, 0));                       // past the largest block
+  CHECK(refused(0xffffffffu, 2, 0));                          // offset + length overflows
+  CHECK(refused(0, 10, 1));                                   // whole block with a range
+  CHECK(refused(0, 10, 2));                                   // unknown mode
+  CHECK(why.find("mode") != std::string::npos);
+  CHECK_FALSE(refused(kMaxBlockBytes - 1, 1, 0));             // the last byte of the largest block
+  CHECK_FALSE(refused(0, 0, 1));
+  // A proof longer than a block is refused.
+  Message p;
+  p.type = MsgType::Proof;
+  p.data.assign(kMaxBlockBytes + 1, 0);
+  CHECK_FALSE(decode(encode(p), why));
+}
+
 TEST_CASE("random bytes never crash the decoder") {
   std::mt19937 rng(7);
   std::string why;
@@ -120,7 +169,7 @@ TEST_CASE("random bytes never crash the decoder") {
     std::vector<std::uint8_t> junk(rng() % 300);
     for (auto& b : junk) b = static_cast<std::uint8_t>(rng());
     if (!junk.empty()) junk[0] = 1;  // get past the version byte most of the time
-    if (junk.size() > 1) junk[1] = static_cast<std::uint8_t>(1 + rng() % 9);
+    if (junk.size() > 1) junk[1] = static_cast<std::uint8_t>(1 + rng() % (kMsgTypes - 1));
     (void)decode(junk, why);
   }
   SUCCEED();

@@ -1,6 +1,7 @@
 // pcg-storage with real nodes in one process over loopback: known hosts and multicast discovery
 // find the peers, the storage plugin groups objects on them. Driven through the plugin's HTTP
 // routes (GET/POST /storage, GET /storage/<id>); heartbeats are 100 ms so nothing waits long.
+#include "lying_recruit.hpp"
 #include "support/http_client.hpp"
 #include "support/test_node.hpp"
 
@@ -231,4 +232,57 @@ TEST_CASE("with the search plugin loaded a get from outside the group finds hold
   INFO("gets from outside the group: " << outside << ", search hits: " << hits);
   CHECK(all);
   CHECK(hits > 0);
+}
+
+TEST_CASE("a recruit that says HAVE without fetching a block is challenged and not counted") {
+  // Two honest nodes and a hostile client of A on a real encrypted connection: A recruits it with
+  // B (r = 3), it acknowledges and says HAVE without fetching anything, and answers challenges
+  // with made-up proofs. The put must count only A and B.
+  host::Runtime rt(2);
+  host::PluginRegistry registry;
+  auto port = fresh_port();
+  TestNode a(rt, registry, loopback_manifest("a", plugins(port, "put_timeout_ms = 3000")));
+  TestNode b(rt, registry, loopback_manifest("b", plugins(port)));
+  REQUIRE(wait_until([&] {
+    return a.counter("peers", "knownhosts_hosts") >= 1 && b.counter("peers", "knownhosts_hosts") >= 1;
+  }, std::chrono::seconds(20)));
+  LyingRecruit liar(a.endpoint());
+  REQUIRE(wait_until([&] {
+    const auto st = a->status();
+    for (const auto& p : st["peers"])
+      if (p["id"] == liar.id_hex()) return true;
+    return false;
+  }, std::chrono::seconds(10)));
+  const std::string body = random_body(40000, 7);
+  auto put = http_request_url("POST", a->http_url() + "/storage", body, std::chrono::seconds(10));
+  INFO(put.body);
+  REQUIRE(put.status == 201);
+  const auto pj = nlohmann::json::parse(put.body);
+  const std::string id = pj["id"];
+  CHECK(liar.recruits() >= 1);    // it did take a slot (else this test proves nothing)
+  CHECK(liar.challenges() >= 1);  // and was asked to prove it
+  CHECK(pj["replicas"] == 2);     // A and B only
+  CHECK(a.counter("storage", "pcg_challenges_sent_total") >= 2);  // B's proof and the liar's
+  CHECK(a.counter("storage", "pcg_proofs_passed_total") >= 1);
+  CHECK(a.counter("storage", "pcg_proofs_failed_total") >= 1);
+  // A never lists the liar among the proven holders, and drops it from the group.
+  const auto b_id = b->status()["node"]["id"].get<std::string>();
+  bool dropped = wait_until([&] {
+    const auto l = nlohmann::json::parse(http_get(a->http_url() + "/storage").body);
+    if (l["objects"].empty()) return false;
+    const auto& o = l["objects"][0];
+    for (const auto& m : o["proven"]) CHECK(m != liar.id_hex());
+    bool in_view = false;
+    for (const auto& m : o["members"]) in_view = in_view || m == liar.id_hex();
+    return !in_view && o["proven"].size() == 2;
+  }, std::chrono::seconds(10));
+  CHECK(dropped);
+  const auto status = nlohmann::json::parse(http_get(a->http_url() + "/storage").body);
+  CHECK(status["possession"]["proofs_failed"].get<int>() >= 1);
+  CHECK(status["objects"][0]["proven"] == nlohmann::json::array({std::min(a->status()["node"]["id"].get<std::string>(), b_id),
+                                                                  std::max(a->status()["node"]["id"].get<std::string>(), b_id)}));
+  // The honest copy serves the object.
+  auto got = http_get(b->http_url() + "/storage/" + id, std::chrono::seconds(10));
+  CHECK(got.status == 200);
+  CHECK(got.body == body);
 }

@@ -1,0 +1,233 @@
+// Engine, continued: proof of possession (the design is in possession.hpp). A member's claim to
+// hold every block (HAVE, the heartbeat's complete bit) starts a challenge; only a right answer
+// puts it in complete_members, the set everything that counts replicas reads. Proven members are
+// audited again every audit_ms; one that answers wrong, says it does not hold the block, or does
+// not answer a challenge and its retry stops counting and is treated as refused and suspected, so
+// the leader replaces it (and a failing leader is replaced by the next member in leader order).
+#include "engine.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+namespace butter::pcg {
+
+std::uint64_t Engine::next_audit_time(std::uint64_t now) {
+  const double u = static_cast<double>(env_.random() % 1000001) / 1000000.0 * 2.0 - 1.0;
+  const double next = static_cast<double>(cfg_.audit_ms) * (1.0 + cfg_.jitter * u);
+  return now + static_cast<std::uint64_t>(std::max(1.0, next));
+}
+
+void Engine::claim(Group& g, const Hash& m, std::uint64_t now, Output& out) {
+  if (m == self_ || g.complete_members.count(m)) return;  // heartbeats repeat the claim
+  Possession& p = g.possession;
+  p.claimed.insert(m);
+  if (p.pending.count(m)) return;
+  if (auto nb = p.not_before.find(m); nb != p.not_before.end() && now < nb->second) return;
+  if (g.manifest.blocks.empty()) {  // an empty object: holding nothing is holding it all
+    proven(g, m, now, out);
+    return;
+  }
+  // A member still filling its own copy checks claims once it holds the data (audit_step, next
+  // tick after it completes), with a 32-byte proof instead of a whole block — unless it leads the
+  // group now: the leader's count drives repair and the put's result, so it asks at once, for a
+  // block it lacks in whole (ChallengeMode::WholeBlock).
+  if (!g.complete) {
+    auto lead = leader(g.id, g.view, [&](const Hash& x) { return !suspected(g, x, now); });
+    if (!lead || *lead != self_) return;
+  }
+  if (audit_tokens_ == 0) return;  // this tick's challenges are spent: audit_step asks later
+  --audit_tokens_;
+  challenge(g, m, 0, now, out);
+}
+
+void Engine::disclaim(Group& g, const Hash& m) {
+  g.complete_members.erase(m);
+  g.possession.claimed.erase(m);
+  g.possession.pending.erase(m);
+  g.possession.next_audit.erase(m);
+}
+
+void Engine::challenge(Group& g, const Hash& m, std::uint32_t attempt, std::uint64_t now, Output& out) {
+  PendingChallenge pc;
+  pc.nonce = env_.nonce();
+  const std::uint64_t r1 = env_.nonce(), r2 = env_.nonce();
+  pc.spec = pick_challenge(g.manifest, g.data.have, r1, r2);
+  if (pc.spec.mode == ChallengeMode::KeyedHash) {
+    const auto& block = g.data.blocks[pc.spec.index];
+    pc.expected = possession_proof(g.id, pc.nonce, pc.spec.index, pc.spec.offset, pc.spec.length,
+                                   std::span<const std::uint8_t>(block).subspan(pc.spec.offset, pc.spec.length));
+  }
+  pc.deadline = now + cfg_.request_timeout_ms;
+  pc.attempt = attempt;
+  Message c;
+  c.type = MsgType::Challenge;
+  c.object = g.id;
+  c.number = pc.nonce;
+  c.index = pc.spec.index;
+  c.offset = pc.spec.offset;
+  c.length = pc.spec.length;
+  c.mode = static_cast<std::uint8_t>(pc.spec.mode);
+  g.possession.pending[m] = pc;
+  ++stats_.challenges_sent;
+  send(out, m, c);
+}
+
+void Engine::proven(Group& g, const Hash& m, std::uint64_t now, Output& out) {
+  Possession& p = g.possession;
+  p.pending.erase(m);
+  p.claimed.erase(m);
+  p.not_before.erase(m);
+  p.failed.erase(m);
+  p.next_audit[m] = next_audit_time(now);
+  g.complete_members.insert(m);
+  ++stats_.proofs_passed;
+  check_put(g, now, out);
+}
+
+void Engine::disproven(Group& g, const Hash& m, bool timed_out, std::uint64_t now) {
+  disclaim(g, m);
+  ++(timed_out ? stats_.proof_timeouts : stats_.proofs_failed);
+  g.possession.not_before[m] = now + cfg_.refuse_cooldown_ms;
+  // A retiring copy's holder only stops counting the member towards "confirmed elsewhere": it
+  // does not lead, so it has no say in who is suspected or replaced (and its challenges go
+  // unanswered across a partition, which is no lie). Were it recruited back, stale failures
+  // would make it remove healthy members.
+  if (retiring(g, self_)) return;
+  // Not re-challenged for a while (a liar repeating HAVE costs one challenge per cooldown), not
+  // recruited again meanwhile, and — as a refused recruit — removed by the leader at its next
+  // repair, which recruits another member in its place.
+  g.possession.failed.insert(m);
+  g.refused.insert(m);
+  cooldown_[m] = now + cfg_.refuse_cooldown_ms;
+  g.next_repair = now;
+}
+
+void Engine::audit_step(Group& g, std::uint64_t now, Output& out) {
+  Possession& p = g.possession;
+  auto member = [&](const Hash& id) { return g.view.contains(id) && id != self_; };
+  for (auto it = p.claimed.begin(); it != p.claimed.end();) it = member(*it) ? std::next(it) : p.claimed.erase(it);
+  for (auto it = p.failed.begin(); it != p.failed.end();) it = member(*it) ? std::next(it) : p.failed.erase(it);
+  for (auto it = p.next_audit.begin(); it != p.next_audit.end();)
+    it = member(it->first) && g.complete_members.count(it->first) ? std::next(it) : p.next_audit.erase(it);
+  for (auto it = p.not_before.begin(); it != p.not_before.end();)
+    it = member(it->first) && now < it->second ? std::next(it) : p.not_before.erase(it);
+  for (auto it = p.retiring_holders.begin(); it != p.retiring_holders.end();)
+    it = now < it->second && !g.view.contains(it->first) ? std::next(it) : p.retiring_holders.erase(it);
+  std::vector<std::pair<Hash, std::uint32_t>> expired;
+  for (auto it = p.pending.begin(); it != p.pending.end();) {
+    if (!member(it->first)) {
+      it = p.pending.erase(it);
+    } else {
+      if (now >= it->second.deadline) expired.emplace_back(it->first, it->second.attempt);
+      ++it;
+    }
+  }
+  for (const auto& [m, attempt] : expired) {
+    if (attempt == 0) {
+      challenge(g, m, 1, now, out);  // one retry with a fresh nonce: a lost message is not a lie
+    } else {
+      disproven(g, m, true, now);
+    }
+  }
+  // Claims not challenged yet: heard while this node was still filling its copy, or beyond a
+  // tick's challenges (see claim).
+  if (g.manifest.blocks.empty()) return;
+  auto leads = [&] {
+    auto lead = leader(g.id, g.view, [&](const Hash& x) { return !suspected(g, x, now); });
+    return lead && *lead == self_;
+  };
+  if (!p.claimed.empty() && (g.complete || leads())) {
+    for (const auto& m : std::vector<Hash>(p.claimed.begin(), p.claimed.end())) {
+      if (audit_tokens_ == 0) return;
+      if (p.pending.count(m) || g.complete_members.count(m)) continue;
+      if (auto nb = p.not_before.find(m); nb != p.not_before.end() && now < nb->second) continue;
+      --audit_tokens_;
+      challenge(g, m, 0, now, out);
+    }
+  }
+  if (!g.complete) return;
+  // Periodic audits: by a member that holds the data, of the members that proved it before.
+  for (const auto& mem : g.view.members) {
+    if (audit_tokens_ == 0) return;
+    const Hash& m = mem.id;
+    if (m == self_ || !g.complete_members.count(m) || p.pending.count(m)) continue;
+    auto [it, fresh] = p.next_audit.try_emplace(m, 0);
+    if (fresh) it->second = next_audit_time(now);  // proven elsewhere (a restored view): spread the first audit
+    if (now < it->second) continue;
+    --audit_tokens_;
+    challenge(g, m, 0, now, out);
+  }
+}
+
+void Engine::note_retiring_holder(Group& g, const Hash& from, std::uint64_t now) {
+  auto& holders = g.possession.retiring_holders;
+  if (!holders.count(from) && holders.size() >= kMaxMembers) return;  // full: it keeps its copy longer
+  // As long as a member is heard before it counts as silent; the holder repeats its heartbeat.
+  holders[from] = now + (cfg_.miss_limit + 1) * cfg_.heartbeat_ms + cfg_.request_timeout_ms;
+}
+
+void Engine::on_challenge(const Hash& from, const Message& m, std::uint64_t now, Output& out) {
+  Group* g = group(m.object);
+  // Answered for members of the group, former members this node saw removed (each its own
+  // rate), and holders that announced a retiring copy by heartbeat (one rate shared by all of
+  // them): a retiring copy is let go only once r members proved themselves to its holder. A
+  // stranger that never announced itself cannot make this node hash its data.
+  const bool vouched = g && (g->view.contains(from) || g->departed.count(from));
+  const bool announced = g && !vouched && g->possession.retiring_holders.count(from) &&
+                         now < g->possession.retiring_holders.at(from);
+  if (!vouched && !announced) {
+    ++stats_.non_member_messages;
+    ++stats_.challenges_refused;
+    return;
+  }
+  ChallengeSpec c;
+  c.index = m.index;
+  c.offset = m.offset;
+  c.length = m.length;
+  c.mode = static_cast<ChallengeMode>(m.mode);
+  const std::uint64_t cost = c.mode == ChallengeMode::WholeBlock
+                                 ? (c.index < g->manifest.blocks.size() ? g->manifest.block_len(c.index) : 0)
+                                 : c.length;
+  const bool within = vouched ? answers_.take(from, std::max<std::uint64_t>(cost, 1), now)
+                              : shared_answers_.take(Hash{}, std::max<std::uint64_t>(cost, 1), now);
+  if (!within) {
+    ++stats_.challenges_refused;  // over this peer's rate: no answer (it retries once)
+    return;
+  }
+  Message p;
+  p.type = MsgType::Proof;
+  p.object = m.object;
+  p.number = m.number;
+  std::string why;
+  if (answer_challenge(g->id, g->manifest, g->data.blocks, g->data.have, m.number, c, p.data, why)) {
+    p.status = BUTTER_OK;
+    ++stats_.challenges_answered;
+  } else {
+    p.status = BUTTER_E_NOT_FOUND;
+    p.data.clear();
+    ++stats_.challenges_refused;
+  }
+  send(out, from, p);
+}
+
+void Engine::on_proof(const Hash& from, const Message& m, std::uint64_t now, Output& out) {
+  Group* g = group(m.object);
+  if (!g) return;
+  auto it = g->possession.pending.find(from);
+  if (it == g->possession.pending.end() || it->second.nonce != m.number) return;  // late or unasked
+  const PendingChallenge pc = it->second;
+  bool ok = m.status == BUTTER_OK;
+  if (ok && pc.spec.mode == ChallengeMode::KeyedHash) {
+    ok = m.data.size() == kProofBytes && sodium_memcmp(m.data.data(), pc.expected.data(), kProofBytes) == 0;
+  } else if (ok) {
+    ok = verify_block(g->manifest, pc.spec.index, m.data);
+  }
+  if (ok) {
+    proven(*g, from, now, out);
+  } else {
+    disproven(*g, from, false, now);
+  }
+}
+
+}  // namespace butter::pcg
