@@ -1,49 +1,15 @@
 // The engine in a simulated cluster (virtual time, in-memory links): puts reach r members, gets
 // from outside the group, repair after a holder dies, budget refusals, bad blocks, non-members.
-#include "sim.hpp"
+#include "sim_helpers.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <random>
 
 using namespace butter::pcg;
+using namespace butter::pcg::test;
 
 namespace {
-
-std::vector<std::uint8_t> bytes_of(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::uint8_t> v(n);
-  for (auto& b : v) b = static_cast<std::uint8_t>(rng());
-  return v;
-}
-
-Config test_config() {
-  Config c;
-  c.r = 3;
-  c.heartbeat_ms = 200;
-  c.miss_limit = 3;
-  c.block_size = 1024;
-  c.request_timeout_ms = 300;
-  c.put_timeout_ms = 5000;
-  c.get_timeout_ms = 5000;
-  return c;
-}
-
-std::vector<std::size_t> holders(SimCluster& sim, const Hash& id) {
-  std::vector<std::size_t> out;
-  for (std::size_t i = 0; i < sim.size(); ++i)
-    if (sim.alive(i) && sim.engine(i).holds(id)) out.push_back(i);
-  return out;
-}
-
-Hash put_on(SimCluster& sim, std::size_t node, const std::vector<std::uint8_t>& data, std::uint64_t ticket = 1) {
-  Hash id{};
-  sim.act(node, [&](Engine& e, Output& out) {
-    std::string why;
-    REQUIRE(e.put(ticket, data, {"k"}, sim.now(), id, why, out) == BUTTER_OK);
-  });
-  return id;
-}
 
 std::optional<Event> find_event(std::vector<std::pair<std::size_t, Event>>& evs, EventKind kind, std::uint64_t ticket) {
   for (auto& [n, e] : evs)

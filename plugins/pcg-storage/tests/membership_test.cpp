@@ -3,51 +3,23 @@
 // elsewhere, unfinished recruits give their reservation back, one peer holds at most its quota.
 // The attacker is a node id the simulated cluster does not know: its messages are fed to a node
 // as the transport would (with `from` = the attacker's proven id); what the node answers it is lost.
-#include "sim.hpp"
+#include "sim_helpers.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <random>
 
 using namespace butter::pcg;
+using namespace butter::pcg::test;
 
 namespace {
 
-std::vector<std::uint8_t> bytes_of(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::uint8_t> v(n);
-  for (auto& b : v) b = static_cast<std::uint8_t>(rng());
-  return v;
-}
-
-Config test_config() {
-  Config c;
-  c.r = 3;
-  c.heartbeat_ms = 200;
-  c.miss_limit = 3;
-  c.block_size = 1024;
-  c.request_timeout_ms = 300;
-  c.put_timeout_ms = 5000;
-  c.get_timeout_ms = 5000;
+// The shared config, with reservations and recruits that lapse within a test's virtual time.
+Config membership_config() {
+  Config c = test::test_config();
   c.reservation_idle_ms = 1000;
   c.complete_timeout_ms = 4000;
   return c;
-}
-
-std::vector<std::size_t> holders(SimCluster& sim, const Hash& id) {
-  std::vector<std::size_t> out;
-  for (std::size_t i = 0; i < sim.size(); ++i)
-    if (sim.alive(i) && sim.engine(i).holds(id)) out.push_back(i);
-  return out;
-}
-
-Hash put_on(SimCluster& sim, std::size_t node, const std::vector<std::uint8_t>& data, std::uint64_t ticket = 1) {
-  Hash id{};
-  sim.act(node, [&](Engine& e, Output& out) {
-    std::string why;
-    REQUIRE(e.put(ticket, data, {"k"}, sim.now(), id, why, out) == BUTTER_OK);
-  });
-  return id;
 }
 
 // Feeds `m` to node i as if `from` had sent it; returns what node i sent back to `from`.
@@ -96,7 +68,7 @@ std::size_t count_events(std::vector<std::pair<std::size_t, Event>>& evs, std::s
 }  // namespace
 
 TEST_CASE("the deletion attack (locate, recruit with the attacker's view, view leaving the node out) changes nothing") {
-  SimCluster sim({.nodes = 6, .cfg = test_config()});
+  SimCluster sim({.nodes = 6, .cfg = membership_config()});
   Hash id = put_on(sim, 0, bytes_of(4000, 1));
   sim.run_until(2000);
   auto h = holders(sim, id);
@@ -163,7 +135,7 @@ TEST_CASE("the deletion attack (locate, recruit with the attacker's view, view l
 }
 
 TEST_CASE("a member removed by a current member keeps its copy until r others hold it, then lets go") {
-  SimCluster sim({.nodes = 6, .cfg = test_config()});
+  SimCluster sim({.nodes = 6, .cfg = membership_config()});
   Hash id = put_on(sim, 0, bytes_of(4000, 2));
   sim.run_until(2000);
   auto h = holders(sim, id);
@@ -203,7 +175,7 @@ TEST_CASE("no message deletes the last copies and a removed member of a group th
   // Three nodes only, and nothing reaches node 2 any more: once it is removed the group cannot
   // get back to r (nobody else to recruit, node 2 does not hear its recruit), and node 2 never
   // learns that anyone else holds the object.
-  SimCluster sim({.nodes = 3, .cfg = test_config()});
+  SimCluster sim({.nodes = 3, .cfg = membership_config()});
   Hash id = put_on(sim, 0, bytes_of(3000, 3));
   sim.run_until(2000);
   REQUIRE(holders(sim, id).size() == 3);
@@ -231,7 +203,7 @@ TEST_CASE("no message deletes the last copies and a removed member of a group th
   // fails to prove (possession.hpp) and is not asked again before refuse_cooldown_ms, so the
   // bound is that cooldown and a few heartbeats for the recruit, its proof and the new view.
   sim.on_send = nullptr;
-  const std::uint64_t deadline = sim.now() + test_config().refuse_cooldown_ms + 5000;
+  const std::uint64_t deadline = sim.now() + membership_config().refuse_cooldown_ms + 5000;
   while (sim.now() < deadline && sim.engine(0).view_of(id)->size() < 3) sim.run_until(sim.now() + 100);
   sim.run_until(sim.now() + 2000);  // the proofs of the group as it now stands
   CHECK(holders(sim, id).size() == 3);
@@ -241,7 +213,7 @@ TEST_CASE("no message deletes the last copies and a removed member of a group th
 }
 
 TEST_CASE("a restored copy whose stored view no longer names the node stays retiring") {
-  SimCluster sim({.nodes = 2, .cfg = test_config()});
+  SimCluster sim({.nodes = 2, .cfg = membership_config()});
   std::string why;
   auto obj = split(bytes_of(2000, 4), 1024, {}, why);
   REQUIRE(obj);
@@ -260,7 +232,7 @@ TEST_CASE("a restored copy whose stored view no longer names the node stays reti
 TEST_CASE("an unfinished recruit's reservation expires and an honest put then fits") {
   // Node 0 has room for 20 kB; the attacker's quota there is all of it (the reservation is what
   // is tested here). It recruits node 0 for 18 kB it never serves.
-  Config cfg = test_config();
+  Config cfg = membership_config();
   cfg.peer_quota_bytes = 20000;
   SimCluster sim({.nodes = 4, .cfg = cfg, .capacities = {20000}});
   const Hash attacker = sha256("attacker");
@@ -293,7 +265,7 @@ TEST_CASE("an unfinished recruit's reservation expires and an honest put then fi
 }
 
 TEST_CASE("a recruit that trickles blocks still gives its reservation back at complete_timeout_ms") {
-  Config cfg = test_config();
+  Config cfg = membership_config();
   cfg.peer_quota_bytes = 1 << 20;
   cfg.request_timeout_ms = 5000;  // the node's fetches stay open: the attacker answers them late
   SimCluster sim({.nodes = 2, .cfg = cfg});
@@ -327,7 +299,7 @@ TEST_CASE("a recruit that trickles blocks still gives its reservation back at co
 }
 
 TEST_CASE("a peer over its quota gets a declined RECRUIT with a reason while other peers and puts still fit") {
-  Config cfg = test_config();
+  Config cfg = membership_config();
   SimCluster sim({.nodes = 4, .cfg = cfg, .capacities = {80000}});  // quota: capacity / 8 = 10000
   Engine& e = sim.engine(0);
   REQUIRE(e.quota().limit() == 10000);
@@ -358,7 +330,7 @@ TEST_CASE("a peer over its quota gets a declined RECRUIT with a reason while oth
 TEST_CASE("junk a peer pushed is held and re-replicated only up to that peer's quota") {
   // Node 0 (the pusher) puts 20 objects of 3 kB; every other node accepts at most 10 kB of them
   // (3 objects); then the pusher leaves and the others repair what they took.
-  Config cfg = test_config();
+  Config cfg = membership_config();
   cfg.peer_quota_bytes = 10000;
   cfg.put_timeout_ms = 2000;
   SimCluster sim({.nodes = 8, .cfg = cfg});

@@ -2,50 +2,16 @@
 // engine in a simulated cluster — a recruit that says HAVE without fetching is never counted, a
 // member that lost its copy is caught by an audit and replaced, honest members always pass, and
 // challenges are answered only for members, within a rate.
-#include "sim.hpp"
+#include "sim_helpers.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <random>
 
 using namespace butter::pcg;
+using namespace butter::pcg::test;
 
 namespace {
-
-std::vector<std::uint8_t> bytes_of(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::uint8_t> v(n);
-  for (auto& b : v) b = static_cast<std::uint8_t>(rng());
-  return v;
-}
-
-Config test_config() {
-  Config c;
-  c.r = 3;
-  c.heartbeat_ms = 200;
-  c.miss_limit = 3;
-  c.block_size = 1024;
-  c.request_timeout_ms = 300;
-  c.put_timeout_ms = 5000;
-  c.get_timeout_ms = 5000;
-  return c;
-}
-
-std::vector<std::size_t> holders(SimCluster& sim, const Hash& id) {
-  std::vector<std::size_t> out;
-  for (std::size_t i = 0; i < sim.size(); ++i)
-    if (sim.alive(i) && sim.engine(i).holds(id)) out.push_back(i);
-  return out;
-}
-
-Hash put_on(SimCluster& sim, std::size_t node, const std::vector<std::uint8_t>& data, std::uint64_t ticket = 1) {
-  Hash id{};
-  sim.act(node, [&](Engine& e, Output& out) {
-    std::string why;
-    REQUIRE(e.put(ticket, data, {"k"}, sim.now(), id, why, out) == BUTTER_OK);
-  });
-  return id;
-}
 
 Stats total(SimCluster& sim) {
   Stats t;
