@@ -197,6 +197,22 @@ void Engine::on_message(std::uint64_t now, const std::string& from, std::string_
   if (why_out) *why_out = why;
 }
 
+bool Engine::admit_request(std::uint64_t now, const std::string& from, std::string_view address, std::string& why) {
+  if (standing_.blocked(from, now)) {
+    ++counters_.blocked_refused;
+    why = "blocked";
+    return false;
+  }
+  if (RateVerdict v = limiter_.allow(from, address, now); v != RateVerdict::Allowed) {
+    ++counters_.over_limit;
+    ++counters_.rate_limited;
+    if (v != RateVerdict::Peer) ++counters_.address_limited;
+    why = rate_verdict_name(v);
+    return false;
+  }
+  return true;
+}
+
 void Engine::on_query(std::uint64_t now, const std::string& from, std::string_view address, const std::uint8_t* data,
                       std::size_t len, Actions& out, std::string& why) {
   auto q = decode_query(data, len, why);
@@ -209,18 +225,7 @@ void Engine::on_query(std::uint64_t now, const std::string& from, std::string_vi
     why = refusal_name(r);
     return;
   }
-  if (standing_.blocked(from, now)) {
-    ++counters_.blocked_refused;
-    why = "blocked";
-    return;
-  }
-  if (RateVerdict v = limiter_.allow(from, address, now); v != RateVerdict::Allowed) {
-    ++counters_.over_limit;
-    ++counters_.rate_limited;
-    if (v != RateVerdict::Peer) ++counters_.address_limited;
-    why = rate_verdict_name(v);
-    return;
-  }
+  if (!admit_request(now, from, address, why)) return;
   if (!neighbours_.note_inbound(from, now, source_keys(address).address)) ++counters_.inbound_refused;
   if (seen_.find(q->id, now)) {
     ++counters_.duplicates;

@@ -251,6 +251,9 @@ class Engine {
     Search::Candidate c;
     std::uint64_t deadline_ms = 0;
   };
+  // Whether a request from `from` (QUERY, PROVE) may cost this node work: not blocked, within
+  // the sender's and its address's rate. Counts and says why not.
+  bool admit_request(std::uint64_t now, const std::string& from, std::string_view address, std::string& why);
   void on_query(std::uint64_t now, const std::string& from, std::string_view address, const std::uint8_t* data,
                 std::size_t len, Actions& out, std::string& why);
   void on_extend(std::uint64_t now, const std::string& from, const std::uint8_t* data, std::size_t len, Actions& out,

@@ -234,19 +234,8 @@ void Engine::on_prove(std::uint64_t now, const std::string& from, std::string_vi
     ++counters_.malformed;
     return;
   }
-  if (standing_.blocked(from, now)) {
-    ++counters_.blocked_refused;
-    why = "blocked";
-    return;
-  }
   // A proof costs this node a storage read and hashing: PROVEs share the sender's query rate.
-  if (RateVerdict v = limiter_.allow(from, address, now); v != RateVerdict::Allowed) {
-    ++counters_.over_limit;
-    ++counters_.rate_limited;
-    if (v != RateVerdict::Peer) ++counters_.address_limited;
-    why = rate_verdict_name(v);
-    return;
-  }
+  if (!admit_request(now, from, address, why)) return;
   ++counters_.proves_received;
   const ProveWanted w{from, p->nonce, fold_case(p->object_id)};
   ProofStatus refusal = ProofStatus::Ok;
