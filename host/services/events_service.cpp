@@ -4,6 +4,8 @@
 #include "node/plugin_instance.hpp"
 #include "services/extensions.hpp"
 
+#include <butter/ext/events.h>
+
 #include <boost/asio/post.hpp>
 
 namespace butter::host {
@@ -11,8 +13,9 @@ namespace {
 
 std::string to_string(butter_str s) { return s.data ? std::string(s.data, s.len) : std::string(); }
 
-constexpr std::size_t kMaxTopic = 256;
-constexpr std::size_t kMaxPayload = 64 * 1024;
+// The limits are part of the contract (ext/events.h), so plugins and the SDK's fake host see the same.
+constexpr std::size_t kMaxTopic = BUTTER_EVENTS_MAX_TOPIC;
+constexpr std::size_t kMaxPayload = BUTTER_EVENTS_MAX_PAYLOAD;
 
 butter_status ev_publish(const butter_host* host, butter_str topic, butter_bytes payload) {
   auto* inst = instance_of(host);

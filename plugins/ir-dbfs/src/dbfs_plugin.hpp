@@ -8,6 +8,7 @@
 #include <butter/iface/peers.h>
 #include <butter/iface/search.h>
 #include <butter/iface/storage.h>
+#include <butter/iface/storage2.h>
 #include <butter/plugin.hpp>
 
 #include <limits>
@@ -58,7 +59,8 @@ class DbfsPlugin : public butter::Plugin {
   void load_index();
   void on_stored(const std::string& id);
   void sync_metrics();
-  // proof_source.cpp: answers a PROVE from storage (the object's bytes and keywords).
+  // proof_source.cpp: answers a PROVE from storage (butter.storage/2 manifest and one block read;
+  // a /1-only provider: the object's bytes and keywords).
   void prepare_proof(const ProveWanted& w);
   // peer_addresses.cpp: the remote address of a sender's connection (for the query rate).
   void watch_peer_addresses();
@@ -73,7 +75,8 @@ class DbfsPlugin : public butter::Plugin {
 
   std::unique_ptr<Engine> engine_;
   std::map<std::uint64_t, Pending> pending_;
-  // Manifests derived for proofs (object id -> manifest, block size): deriving tries block sizes.
+  // Manifests derived for proofs from a /1-only provider (object id -> manifest, block size):
+  // deriving tries block sizes. Unused with butter.storage/2, which hands out the manifest.
   struct CachedManifest {
     std::vector<std::uint8_t> bytes;
     std::uint32_t block_size = 0;

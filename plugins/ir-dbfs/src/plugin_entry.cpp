@@ -11,7 +11,7 @@ BUTTER_PLUGIN(butter::dbfs::DbfsPlugin,
                   .version = "1.0.0",
                   .description = "butter.search/1: finds objects by id or keywords with directed breadth-first search",
                   .provides = {BUTTER_IFACE_SEARCH},
-                  .optional = {BUTTER_IFACE_PEERS, BUTTER_IFACE_STORAGE},
+                  .optional = {BUTTER_IFACE_PEERS, BUTTER_IFACE_STORAGE, BUTTER_IFACE_STORAGE_V2},
                   .config = {
                       {"method", ConfigType::String, false, "directed (default), flood or random (half the neighbours)"},
                       {"heuristic", ConfigType::String, false, "first-hop choice: results (default), time, hops, random"},

@@ -10,9 +10,11 @@
 // manifest alone is public, anyone who asked storage for it has it; the block is only held by a
 // holder). Nothing in a proof is taken on trust: the checker needs only the object id and the nonce.
 //
-// The holder derives the manifest from the object's bytes and keywords as storage returns them
-// (butter.storage/1 has no call that returns a manifest): it tries the provider's default block
-// size first, then every power of two in its range, and keeps the one whose hash is the id.
+// The format is the one butter.storage/2 defines (iface/storage2.h). A holder whose storage serves
+// /2 hands out the stored manifest and reads the challenged block. With a /1-only provider it
+// derives the manifest from the object's bytes and keywords (/1 has no call that returns one): it
+// tries the provider's default block size first, then every power of two in its range, and keeps
+// the one whose hash is the id.
 #pragma once
 #include "messages.hpp"
 

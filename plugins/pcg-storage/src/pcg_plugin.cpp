@@ -106,6 +106,7 @@ void PcgStorage::init() {
   }
 
   provide(BUTTER_IFACE_STORAGE, storage_vtable());
+  provide(BUTTER_IFACE_STORAGE_V2, storage_v2_vtable());
   provide(BUTTER_IFACE_STORAGE_QUOTA, quota_vtable());
   on(kProtocol, [this](const butter::Request& req, butter::Reply& reply) {
     if (req.expects_reply()) reply.fail(BUTTER_E_INVALID, "/butter/pcg/1 messages are one-way");
@@ -271,14 +272,21 @@ void PcgStorage::deliver(Event& e) {
     return;
   }
   if (!events().available() || p.topic.empty()) return;
-  if (e.kind == EventKind::GetDone && e.data.size() > 0xffffffffull) {
-    // GET_DONE carries a u32 length: refuse rather than truncate.
+  auto payload = e.kind == EventKind::PutDone ? put_done_payload(p.ticket, e) : get_done_payload(p.ticket, e);
+  if (e.kind == EventKind::GetDone && payload.size() > BUTTER_EVENTS_MAX_PAYLOAD) {
+    // The bus refuses payloads over its limit (ext/events.h): the object cannot travel inline, so
+    // the ticket fails with a reason the caller receives instead of silently never completing.
+    const std::size_t n = e.data.size();
     e.status = BUTTER_E_NOMEM;
-    e.message = "object of " + std::to_string(e.data.size()) + " bytes is too large for a GET_DONE result";
+    e.message = "object of " + std::to_string(n) + " bytes exceeds the events bus limit (" +
+                std::to_string(BUTTER_EVENTS_MAX_PAYLOAD) + " bytes per result); read it with " BUTTER_IFACE_STORAGE_V2
+                " read on a holder, or over HTTP GET /storage/<id>";
     e.data.clear();
+    log().warn("pcg-storage: get {} for {}: {}", to_hex(e.object).substr(0, 8), p.topic, e.message);
+    payload = get_done_payload(p.ticket, e);
   }
-  const auto payload = e.kind == EventKind::PutDone ? put_done_payload(p.ticket, e) : get_done_payload(p.ticket, e);
-  events().publish(p.topic, Bytes(payload));
+  const butter::Status st = events().publish(p.topic, Bytes(payload));
+  if (!st) log().warn("pcg-storage: the result of ticket {} on {} was refused by the events bus: {}", p.ticket, p.topic, st.message());
 }
 
 // --- calls --------------------------------------------------------------------------------------

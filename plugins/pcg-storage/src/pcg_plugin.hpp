@@ -12,6 +12,7 @@
 #include <butter/iface/peers.h>
 #include <butter/iface/search.h>
 #include <butter/iface/storage.h>
+#include <butter/iface/storage2.h>
 #include <butter/iface/storage_quota.h>
 #include <butter/plugin.hpp>
 
@@ -106,6 +107,7 @@ class PcgStorage : public butter::Plugin, public Env {
 
 // The static vtables this plugin serves.
 const butter_storage_v1* storage_vtable();
+const butter_storage_v2* storage_v2_vtable();
 const butter_storage_quota_v1* quota_vtable();
 
 }  // namespace butter::pcg

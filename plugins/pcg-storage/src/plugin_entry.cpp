@@ -10,7 +10,7 @@ BUTTER_PLUGIN(butter::pcg::PcgStorage,
                   .vendor = "Butter",
                   .version = "1.0.0",
                   .description = "fault-tolerant object storage in Peer Content Groups (/butter/pcg/1)",
-                  .provides = {BUTTER_IFACE_STORAGE, BUTTER_IFACE_STORAGE_QUOTA},
+                  .provides = {BUTTER_IFACE_STORAGE, BUTTER_IFACE_STORAGE_V2, BUTTER_IFACE_STORAGE_QUOTA},
                   .required = {},
                   .optional = {BUTTER_IFACE_PEERS, BUTTER_IFACE_SEARCH},
                   .config = {

@@ -1,8 +1,12 @@
-// butter.storage/1 and butter.storage-quota/1 as static C vtables over the PcgStorage instance.
-// Every entry point validates its arguments and guards against exceptions (a C caller cannot
-// take one).
+// butter.storage/1, butter.storage/2 and butter.storage-quota/1 as static C vtables over the
+// PcgStorage instance. Every entry point validates its arguments and guards against exceptions (a
+// C caller cannot take one). /2 is /1's four calls (the same functions) plus manifest and read,
+// which hand out held bytes synchronously and read only the engine's accessors.
 #include "pcg_plugin.hpp"
 
+#include <butter/iface/storage2.h>
+
+#include <algorithm>
 #include <cstring>
 
 namespace butter::pcg {
@@ -91,6 +95,78 @@ butter_status lookup(const butter_plugin* p, butter_str object_id, butter_storag
   return g != BUTTER_OK ? g : out;
 }
 
+// --- butter.storage/2 ----------------------------------------------------------------------------
+
+// The SDK header defines the manifest format; pcg's codec (blocks.hpp) writes it. If the two drift
+// apart, this file stops compiling rather than a verifier rejecting every proof.
+static_assert(kMinBlockSize == BUTTER_STORAGE_MIN_BLOCK_SIZE && kMaxBlockSize == BUTTER_STORAGE_MAX_BLOCK_SIZE &&
+              kMaxBlocks == BUTTER_STORAGE_MAX_BLOCKS && kMaxKeywords == BUTTER_STORAGE_MAX_KEYWORDS &&
+              kMaxKeywordLen == BUTTER_STORAGE_MAX_KEYWORD_LEN);
+static_assert(BUTTER_STORAGE_MAX_READ >= kMaxBlockSize, "one read must cover any single block");
+
+butter_status manifest(const butter_plugin* p, butter_str object_id, butter_storage_manifest_fn fn, void* user) {
+  PcgStorage* s = self(p);
+  Hash id{};
+  if (!s || !fn || !from_hex(to_sv(object_id), id)) return BUTTER_E_INVALID;
+  butter_status out = BUTTER_E_NOT_FOUND;
+  const butter_status g = s->guarded("storage.manifest", [&] {
+    // Only a whole copy counts: a recruit still fetching blocks has the manifest but cannot serve reads.
+    const auto* m = s->engine().holds(id) ? s->engine().manifest_of(id) : nullptr;
+    if (!m) return;
+    fn(user, butter_bytes{m->data(), m->size()});
+    out = BUTTER_OK;
+  });
+  return g != BUTTER_OK ? g : out;
+}
+
+butter_status read(const butter_plugin* p, butter_str object_id, uint64_t offset, uint64_t length,
+                   butter_storage_read_fn fn, void* user, butter_error* err) {
+  PcgStorage* s = self(p);
+  Hash id{};
+  if (!s || !fn) return butter_error_set(err, BUTTER_E_INVALID, "read: no callback");
+  if (!from_hex(to_sv(object_id), id)) return butter_error_set(err, BUTTER_E_INVALID, "read: an object id is 64 hex digits");
+  if (length > BUTTER_STORAGE_MAX_READ)
+    return butter_error_set(err, BUTTER_E_INVALID, "read: at most BUTTER_STORAGE_MAX_READ (4 MiB) bytes per call");
+  butter_status out = BUTTER_E_NOT_FOUND;
+  std::string why;
+  const butter_status g = s->guarded("storage.read", [&] {
+    if (!s->engine().holds(id)) return;
+    const auto info = s->engine().lookup(id);
+    const auto* blocks = s->engine().blocks_of(id);
+    if (!info || !blocks) return;
+    if (offset > info->size) {
+      why = "read: offset " + std::to_string(offset) + " is past the object's end (" + std::to_string(info->size) + " bytes)";
+      out = BUTTER_E_INVALID;
+      return;
+    }
+    const std::uint64_t end = offset + std::min<std::uint64_t>(length, info->size - offset);
+    // Blocks are the manifest's fixed-size pieces (the last may be short): walk those the range
+    // touches and hand out the overlapping part of each, without copying.
+    std::uint64_t block_start = 0;
+    for (const auto& b : *blocks) {
+      if (offset >= end) break;
+      const std::uint64_t block_end = block_start + b.size();
+      if (offset < block_end) {
+        const std::uint64_t from = offset - block_start;
+        const std::uint64_t to = std::min(end, block_end) - block_start;
+        fn(user, offset, butter_bytes{b.data() + from, static_cast<std::size_t>(to - from)});
+        offset = block_start + to;
+      }
+      block_start = block_end;
+    }
+    if (offset < end) {  // blocks shorter than the size says: an engine bug, never silent truncation
+      why = "read: the held blocks are shorter than the object";
+      out = BUTTER_E_INTERNAL;
+      return;
+    }
+    out = BUTTER_OK;
+  });
+  if (g != BUTTER_OK) return butter_error_set(err, g, "read failed");
+  if (out == BUTTER_E_NOT_FOUND) return butter_error_set(err, out, "read: the object is not held whole on this node");
+  if (out != BUTTER_OK) return butter_error_set(err, out, why.c_str());
+  return BUTTER_OK;
+}
+
 uint64_t free_bytes(const butter_plugin* p) {
   PcgStorage* s = self(p);
   return s ? s->engine().budget().free() : 0;
@@ -102,11 +178,13 @@ uint64_t used_bytes(const butter_plugin* p) {
 }
 
 constexpr butter_storage_v1 kStorage = {&put, &get, &list, &lookup};
+constexpr butter_storage_v2 kStorage2 = {&put, &get, &list, &lookup, &manifest, &read};
 constexpr butter_storage_quota_v1 kQuota = {&free_bytes, &used_bytes};
 
 }  // namespace
 
 const butter_storage_v1* storage_vtable() { return &kStorage; }
+const butter_storage_v2* storage_v2_vtable() { return &kStorage2; }
 const butter_storage_quota_v1* quota_vtable() { return &kQuota; }
 
 }  // namespace butter::pcg

@@ -195,3 +195,177 @@ TEST_CASE("possession config keys out of range fail init with the key's name") {
   CHECK(std::string(err.message).find(key) != std::string::npos);
   p->destroy(p);
 }
+
+// --- butter.storage/2 ----------------------------------------------------------------------------
+
+namespace {
+
+const butter_storage_v2* storage2(const Harness& h) {
+  return static_cast<const butter_storage_v2*>(h.p->get_extension(h.p, BUTTER_IFACE_STORAGE_V2));
+}
+
+// Every byte differs from its neighbours, so a range read from the wrong offset cannot pass.
+std::string patterned(std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 7 + i / 251) % 256);
+  return s;
+}
+
+std::string put_one(Harness& h, const std::string& data, std::uint64_t ticket) {
+  char id[65] = {};
+  butter_error err;
+  butter_error_init(&err);
+  butter_str kw[] = {fake::str("ranged")};
+  auto r = reply_to(ticket);
+  REQUIRE(h.storage()->put(h.p, &r, fake::bytes(data), kw, 1, id, &err) == BUTTER_OK);
+  h.fh.deliver_events();
+  return std::string(id);
+}
+
+struct Pieces {
+  std::vector<std::pair<std::uint64_t, std::string>> got;
+  std::string joined() const {
+    std::string s;
+    for (const auto& [off, p] : got) s += p;
+    return s;
+  }
+  static void on(void* user, std::uint64_t offset, butter_bytes piece) {
+    static_cast<Pieces*>(user)->got.emplace_back(offset, std::string(reinterpret_cast<const char*>(piece.data), piece.len));
+  }
+};
+
+butter_status read(const Harness& h, const std::string& id, std::uint64_t offset, std::uint64_t length, Pieces& out,
+                   std::string* why = nullptr) {
+  butter_error err;
+  butter_error_init(&err);
+  const butter_status st = storage2(h)->read(h.p, fake::str(id), offset, length, &Pieces::on, &out, &err);
+  if (why) *why = err.message;
+  return st;
+}
+
+}  // namespace
+
+TEST_CASE("pcg-storage serves butter.storage/2 next to /1 with the same four calls") {
+  Harness h({{"replicas", std::int64_t{1}}});
+  REQUIRE(h.storage() != nullptr);
+  REQUIRE(storage2(h) != nullptr);
+  CHECK(storage2(h)->put == h.storage()->put);
+  CHECK(storage2(h)->get == h.storage()->get);
+  CHECK(storage2(h)->list == h.storage()->list);
+  CHECK(storage2(h)->lookup == h.storage()->lookup);
+}
+
+TEST_CASE("butter.storage/2 manifest of a held object hashes to its id and decodes to its blocks") {
+  Harness h({{"replicas", std::int64_t{1}}, {"block_size", std::int64_t{1024}}});
+  const std::string data = patterned(5000);
+  const std::string id = put_one(h, data, 1);
+  std::string m;
+  auto take = [](void* user, butter_bytes b) { static_cast<std::string*>(user)->assign(reinterpret_cast<const char*>(b.data), b.len); };
+  REQUIRE(storage2(h)->manifest(h.p, fake::str(id), take, &m) == BUTTER_OK);
+  CHECK(to_hex(sha256(std::string_view(m))) == id);
+  CHECK(m.substr(0, 4) == BUTTER_STORAGE_MANIFEST_MAGIC);
+  std::string why;
+  auto decoded = decode_manifest(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(m.data()), m.size()), why);
+  REQUIRE(decoded);
+  CHECK(decoded->size == 5000);
+  CHECK(decoded->block_size == 1024);
+  CHECK(decoded->blocks.size() == 5);
+  CHECK(decoded->keywords == std::vector<std::string>{"ranged"});
+  // Not held here, and bad arguments.
+  std::string none;
+  CHECK(storage2(h)->manifest(h.p, fake::str(std::string(64, 'c')), take, &none) == BUTTER_E_NOT_FOUND);
+  CHECK(none.empty());
+  CHECK(storage2(h)->manifest(h.p, fake::str("short"), take, &none) == BUTTER_E_INVALID);
+  CHECK(storage2(h)->manifest(h.p, fake::str(id), nullptr, &none) == BUTTER_E_INVALID);
+}
+
+TEST_CASE("butter.storage/2 read returns ranges at the start, middle and end, clipped at the end, one piece per block") {
+  Harness h({{"replicas", std::int64_t{1}}, {"block_size", std::int64_t{1024}}});
+  const std::string data = patterned(5000);
+  const std::string id = put_one(h, data, 1);
+  SECTION("start") {
+    Pieces p;
+    REQUIRE(read(h, id, 0, 100, p) == BUTTER_OK);
+    REQUIRE(p.got.size() == 1);
+    CHECK(p.got[0].first == 0);
+    CHECK(p.joined() == data.substr(0, 100));
+  }
+  SECTION("middle, across a block boundary: two consecutive pieces") {
+    Pieces p;
+    REQUIRE(read(h, id, 1000, 100, p) == BUTTER_OK);
+    REQUIRE(p.got.size() == 2);
+    CHECK(p.got[0].first == 1000);
+    CHECK(p.got[0].second.size() == 24);
+    CHECK(p.got[1].first == 1024);
+    CHECK(p.joined() == data.substr(1000, 100));
+  }
+  SECTION("the whole object in one call") {
+    Pieces p;
+    REQUIRE(read(h, id, 0, BUTTER_STORAGE_MAX_READ, p) == BUTTER_OK);
+    CHECK(p.got.size() == 5);
+    CHECK(p.joined() == data);
+  }
+  SECTION("the end: clipped to what exists") {
+    Pieces p;
+    REQUIRE(read(h, id, 4900, 1000, p) == BUTTER_OK);
+    CHECK(p.joined() == data.substr(4900));
+  }
+  SECTION("at the end exactly, or length 0: OK with no piece") {
+    Pieces p;
+    CHECK(read(h, id, 5000, 10, p) == BUTTER_OK);
+    CHECK(read(h, id, 17, 0, p) == BUTTER_OK);
+    CHECK(p.got.empty());
+  }
+  SECTION("past the end, over the bound, not held, bad id: refused with a reason, no piece") {
+    Pieces p;
+    std::string why;
+    CHECK(read(h, id, 5001, 10, p, &why) == BUTTER_E_INVALID);
+    CHECK(why.find("past the object's end") != std::string::npos);
+    CHECK(read(h, id, 0, std::uint64_t{BUTTER_STORAGE_MAX_READ} + 1, p, &why) == BUTTER_E_INVALID);
+    CHECK(why.find("per call") != std::string::npos);
+    CHECK(read(h, std::string(64, 'd'), 0, 10, p, &why) == BUTTER_E_NOT_FOUND);
+    CHECK(why.find("not held") != std::string::npos);
+    CHECK(read(h, "xyz", 0, 10, p) == BUTTER_E_INVALID);
+    CHECK(storage2(h)->read(h.p, fake::str(id), 0, 10, nullptr, nullptr, nullptr) == BUTTER_E_INVALID);
+    CHECK(p.got.empty());
+  }
+}
+
+TEST_CASE("a get through butter.storage/1 of an object over the events bus limit fails its ticket with the reason") {
+  Harness h({{"replicas", std::int64_t{1}}});
+  const std::string data = patterned(BUTTER_EVENTS_MAX_PAYLOAD + 1);
+  const std::string id = put_one(h, data, 1);
+  REQUIRE(h.results.size() == 1);  // PUT_DONE
+  butter_error err;
+  butter_error_init(&err);
+  auto g = reply_to(77);
+  REQUIRE(h.storage()->get(h.p, &g, fake::str(id), &err) == BUTTER_OK);
+  h.fh.deliver_events();
+  REQUIRE(h.results.size() == 2);  // a GET_DONE arrives: the caller is not left waiting for its deadline
+  CHECK(h.fh.events_refused == 0);
+  butter::wire::Reader rd(h.results[1]);
+  CHECK(rd.u64() == 77);
+  CHECK(rd.u8() == BUTTER_STORAGE_RESULT_GET);
+  CHECK(static_cast<std::int32_t>(rd.u32()) == BUTTER_E_NOMEM);
+  CHECK(rd.str16() == id);
+  CHECK(rd.u32() == 0);
+  const std::string message(rd.str16());
+  CHECK(rd.ok());
+  CHECK(message.find("object of 65537 bytes exceeds the events bus limit") != std::string::npos);
+  CHECK(message.find(BUTTER_IFACE_STORAGE_V2) != std::string::npos);
+  // The same object is whole through /2.
+  Pieces p;
+  REQUIRE(read(h, id, 0, BUTTER_STORAGE_MAX_READ, p) == BUTTER_OK);
+  CHECK(p.joined() == data);
+}
+
+TEST_CASE("the fake host's events bus refuses what the node's refuses") {
+  fake::Host fh;
+  const auto* ev = static_cast<const butter_events_v1*>(fh.host()->get_extension(fh.host(), BUTTER_EXT_EVENTS));
+  const std::string big(BUTTER_EVENTS_MAX_PAYLOAD + 1, 'x');
+  const std::string fits(BUTTER_EVENTS_MAX_PAYLOAD, 'x');
+  CHECK(ev->publish(fh.host(), fake::str("t"), fake::bytes(big)) == BUTTER_E_INVALID);
+  CHECK(ev->publish(fh.host(), fake::str(std::string(BUTTER_EVENTS_MAX_TOPIC + 1, 't')), fake::bytes("x")) == BUTTER_E_INVALID);
+  CHECK(ev->publish(fh.host(), fake::str("t"), fake::bytes(fits)) == BUTTER_OK);
+  CHECK(fh.events_refused == 2);
+}

@@ -360,3 +360,40 @@ TEST_CASE("a query flood from one connection is shed while an honest search from
   CHECK(j["hits"][0]["node"] == victim->id_hex());
   CHECK(victim.plugin_state("search") == "started");
 }
+
+// Objects over the events bus limit (64 KiB) used to be unprovable: the holder read them with a
+// butter.storage/1 get whose GET_DONE the bus refused, so their hits were dropped. Holders now
+// answer from butter.storage/2 (the manifest and one block range), whatever the object's size.
+TEST_CASE("a search hit for a 200 KB object is proven by its holder and delivered") {
+  host::Runtime rt(2);
+  host::PluginRegistry registry;
+  auto node = [](const std::string& name) {
+    return loopback_manifest(name, plugin_table("search", "butter.ir.dbfs", "refresh_ms = 100\nhop_ms = 20.0\n") +
+                                       plugin_table("storage", "butter.storage.pcg", "replicas = 1\n"));
+  };
+  TestNode a(rt, registry, node("a")), b(rt, registry, node("b"));
+  request_from(a, b.endpoint(), "/test/none/1", "");  // a connection: each is the other's neighbour
+  REQUIRE(wait_until([&] { return status(a)["neighbours"].size() == 1 && status(b)["neighbours"].size() == 1; }));
+
+  std::string body;
+  for (int i = 0; body.size() < 200 * 1000; ++i) body += "large-object-line-" + std::to_string(i) + ";";
+  auto put = http_request_url("POST", b->http_url() + "/storage?keywords=bigproof", body, std::chrono::seconds(15));
+  INFO(put.body);
+  REQUIRE(put.status == 201);
+  const std::string id = nlohmann::json::parse(put.body)["id"].get<std::string>();
+  REQUIRE(wait_until([&] { return status(b)["index_stored"].get<std::size_t>() >= 1; }));
+
+  nlohmann::json hits;
+  bool found = wait_until([&] {
+    hits = get_json(a, "/search?q=bigproof&max=1&timeout_ms=3000");
+    return hits["hits"].size() == 1;
+  }, std::chrono::seconds(20));
+  INFO(hits.dump() << "\na: " << status(a).dump());
+  REQUIRE(found);
+  CHECK(hits["hits"][0]["object"] == id);
+  CHECK(hits["hits"][0]["node"] == b->id_hex());
+  CHECK(status(a)["hits_verified"].get<std::uint64_t>() >= 1);
+  CHECK(status(a)["proofs_failed"] == 0);
+  CHECK(b.counter("search", "dbfs_proofs_sent_total") >= 1);
+  CHECK(b.counter("search", "dbfs_proofs_refused_total") == 0);
+}

@@ -388,3 +388,29 @@ TEST_CASE("a version forged in A's name is never shown as A's and honest edits s
   CHECK(get_json(B + "/wiki/api/version/" + home_v2)["mine"] == false);
   CHECK(get_json(A + "/wiki/api/version/" + home_v2)["mine"] == true);
 }
+
+// Issue 18: butter.storage/1 returns an object inline in one events-bus result (at most 64 KiB).
+// A version over that cannot be read by the wiki yet (a streaming get is the fix), but the reader
+// learns why at once from storage's GET_DONE instead of waiting for the fetch deadline (8 s).
+// (A, the writer, answers from what it wrote; B must ask storage.)
+TEST_CASE("a version over the events bus limit is refused at once with the reason, not at the deadline") {
+  host::Runtime rt(2);
+  host::PluginRegistry registry;
+  TestNode a(rt, registry, wiki_node("a"));
+  TestNode b(rt, registry, wiki_node("b", a.endpoint()));
+  const std::string A = a->http_url(), B = b->http_url();
+  REQUIRE(wait_until([&] { return a->status()["peers"].size() == 1; }));
+  std::string text;
+  for (int i = 0; text.size() < 100 * 1000; ++i) text += "a long line of the page number " + std::to_string(i) + "\n";
+  auto created = post_page(A, "Long Page", text, "long");
+  INFO(created.body);
+  REQUIRE(created.status == 201);
+  const std::string version = nlohmann::json::parse(created.body)["version"];
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = http_get(B + "/wiki/api/version/" + version, std::chrono::seconds(15));  // B reads it through storage
+  const auto took = std::chrono::steady_clock::now() - t0;
+  INFO(r.status << " " << r.body);
+  CHECK(r.status != 200);
+  CHECK(r.body.find("exceeds the events bus limit") != std::string::npos);
+  CHECK(took < std::chrono::seconds(4));
+}

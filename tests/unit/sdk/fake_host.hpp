@@ -98,6 +98,7 @@ class Host {
   };
   std::map<std::uint64_t, SubscriptionRec> subscriptions;
   std::vector<std::pair<std::string, std::string>> event_queue;  // (topic, payload) not yet delivered
+  int events_refused = 0;  // publishes refused for the bus limits
   // Delivers queued events (and those their handlers publish) until none is left; returns how many.
   int deliver_events() {
     int n = 0;
@@ -420,7 +421,12 @@ class Host {
     return BUTTER_OK;
   }
 
+  // The same limits as the node's bus (ext/events.h): a test cannot pass here and fail on a node.
   static butter_status ev_publish(const butter_host* h, butter_str topic, butter_bytes payload) {
+    if (topic.len == 0 || topic.len > BUTTER_EVENTS_MAX_TOPIC || payload.len > BUTTER_EVENTS_MAX_PAYLOAD) {
+      ++of(h).events_refused;
+      return BUTTER_E_INVALID;
+    }
     of(h).event_queue.emplace_back(to_string(topic), to_string(payload));
     return BUTTER_OK;
   }

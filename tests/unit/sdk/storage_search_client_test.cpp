@@ -118,6 +118,29 @@ butter_status st_lookup(const butter_plugin*, butter_str id, butter_storage_obje
 }
 const butter_storage_v1 kStorage = {&st_put, &st_get, &st_list, &st_lookup};
 
+// butter.storage/2's local reads: the object "held" is g_provider->held_data under id "h1"; read
+// hands it out in pieces of 3 bytes (as a provider may, one per block), or out of order.
+std::string g_held_data = "0123456789abcdefghij";
+bool g_pieces_out_of_order = false;
+butter_status st_manifest(const butter_plugin*, butter_str id, butter_storage_manifest_fn fn, void* user) {
+  if (fake::to_string(id) != "h1") return BUTTER_E_NOT_FOUND;
+  const std::string m = "PCGM-of-h1";
+  fn(user, fake::bytes(m));
+  return BUTTER_OK;
+}
+butter_status st_read(const butter_plugin*, butter_str id, std::uint64_t offset, std::uint64_t length,
+                      butter_storage_read_fn fn, void* user, butter_error* err) {
+  if (fake::to_string(id) != "h1") return butter_error_set(err, BUTTER_E_NOT_FOUND, "not held here");
+  if (length > BUTTER_STORAGE_MAX_READ || offset > g_held_data.size()) return butter_error_set(err, BUTTER_E_INVALID, "bad range");
+  const std::uint64_t end = offset + std::min<std::uint64_t>(length, g_held_data.size() - offset);
+  for (std::uint64_t at = offset; at < end; at += 3) {
+    const std::uint64_t n = std::min<std::uint64_t>(3, end - at);
+    fn(user, g_pieces_out_of_order ? at + 1 : at, fake::bytes(std::string_view(g_held_data).substr(at, n)));
+  }
+  return BUTTER_OK;
+}
+const butter_storage_v2 kStorage2 = {&st_put, &st_get, &st_list, &st_lookup, &st_manifest, &st_read};
+
 butter_status se_find(const butter_plugin*, const butter_reply_to* reply, const butter_search_query* q, butter_error* err) {
   if (g_provider->refuse != BUTTER_OK) return butter_error_set(err, g_provider->refuse, "fake search refuses");
   FakeProvider::Call c{"find", fake::to_string(reply->topic), reply->ticket, {}, {}, *q};
@@ -346,6 +369,48 @@ TEST_CASE("storage list and lookup map the provider's objects", "[sdk][storage]"
   CHECK(st.ok());
   CHECK_FALSE(f.c().storage().lookup("zz", &st).has_value());
   CHECK(st.code() == BUTTER_E_NOT_FOUND);
+}
+
+TEST_CASE("storage manifest and read go to butter.storage/2 and join the provider's pieces", "[sdk][storage]") {
+  Fixture f;
+  f.host.services[BUTTER_IFACE_STORAGE_V2] = butter_service{sizeof(butter_service), &kStorage2, &f.provider_plugin};
+  g_pieces_out_of_order = false;
+  CHECK(f.c().storage().local_reads());
+  const auto m = f.c().storage().manifest("h1");
+  REQUIRE(m.ok());
+  CHECK(m.bytes == "PCGM-of-h1");
+  const auto whole = f.c().storage().read("h1", 0, 100);
+  REQUIRE(whole.ok());
+  CHECK(whole.data == g_held_data);
+  const auto mid = f.c().storage().read("h1", 5, 7);
+  REQUIRE(mid.ok());
+  CHECK(mid.offset == 5);
+  CHECK(mid.data == "56789ab");
+  const auto end = f.c().storage().read("h1", 20, 7);
+  CHECK(end.ok());
+  CHECK(end.data.empty());
+  const auto past = f.c().storage().read("h1", 21, 7);
+  CHECK(past.status.code() == BUTTER_E_INVALID);
+  CHECK(past.status.message() == "bad range");
+  CHECK(f.c().storage().manifest("zz").status.code() == BUTTER_E_NOT_FOUND);
+  CHECK(f.c().storage().read("zz", 0, 1).status.code() == BUTTER_E_NOT_FOUND);
+}
+
+TEST_CASE("a read whose pieces are not consecutive is an error, never wrong bytes", "[sdk][storage]") {
+  Fixture f;
+  f.host.services[BUTTER_IFACE_STORAGE_V2] = butter_service{sizeof(butter_service), &kStorage2, &f.provider_plugin};
+  g_pieces_out_of_order = true;
+  const auto r = f.c().storage().read("h1", 0, 10);
+  g_pieces_out_of_order = false;
+  CHECK(r.status.code() == BUTTER_E_INTERNAL);
+  CHECK(r.data.empty());
+}
+
+TEST_CASE("without a butter.storage/2 provider manifest and read say UNSUPPORTED, not NOT_FOUND", "[sdk][storage]") {
+  Fixture f;  // serves butter.storage/1 only
+  CHECK_FALSE(f.c().storage().local_reads());
+  CHECK(f.c().storage().manifest("h1").status.code() == BUTTER_E_UNSUPPORTED);
+  CHECK(f.c().storage().read("h1", 0, 1).status.code() == BUTTER_E_UNSUPPORTED);
 }
 
 TEST_CASE("search streams hits then one done and passes the query through", "[sdk][search]") {

@@ -7,6 +7,8 @@
 //   });
 //   storage().get(id, [this](const butter::GetResult& r) { if (r.ok()) show(r.data); });
 //   for (const auto& o : storage().list().objects) ...;     // what this node holds, at once
+//   auto m = storage().manifest(id);                       // butter.storage/2, held objects only:
+//   auto r = storage().read(id, offset, length);           // at once, never over the events bus
 //
 // Every handler is called exactly once, later (never inside put/get), on the node's executor:
 // with the provider's result, or with the reason the call could not complete — BUTTER_E_NOT_FOUND
@@ -14,11 +16,17 @@
 // the provider's own refusal (BUTTER_E_INVALID, BUTTER_E_NOMEM), or BUTTER_E_TIMEOUT when no
 // result came before the call's deadline (the provider vanished with the call). Handlers live in
 // the plugin instance: a handler whose instance is gone is never called. [node]
+//
+// put/get/list/lookup use butter.storage/1 (every provider serves it). manifest/read use
+// butter.storage/2 (iface/storage2.h) and answer synchronously for objects held on this node;
+// BUTTER_E_UNSUPPORTED when the provider serves only /1. A v1 get of an object whose GET_DONE would
+// exceed the events bus limit (about 64 KiB) ends with the provider's error, not the object.
 #pragma once
 
 #include <butter/cpp/reply_client.hpp>
 #include <butter/cpp/services.hpp>
 #include <butter/iface/storage.h>
+#include <butter/iface/storage2.h>
 
 #include <chrono>
 #include <cstring>
@@ -54,6 +62,21 @@ struct StoredObject {
 struct ListResult {
   Status status;
   std::vector<StoredObject> objects;  // in object id order
+  bool ok() const noexcept { return status.ok(); }
+};
+
+// The manifest of a held object (iface/storage2.h gives its format; SHA-256 of `bytes` is the id).
+struct ManifestResult {
+  Status status;
+  std::string bytes;
+  bool ok() const noexcept { return status.ok(); }
+};
+
+// A byte range of a held object: `data` starts at `offset`; shorter than asked at the object's end.
+struct ReadResult {
+  Status status;
+  std::uint64_t offset = 0;
+  std::string data;
   bool ok() const noexcept { return status.ok(); }
 };
 
@@ -194,8 +217,77 @@ class Storage {
     return std::move(found.front());
   }
 
+  // True when the provider serves butter.storage/2 (manifest and read below work).
+  bool local_reads() const { return static_cast<bool>(acquire_v2()); }
+
+  // The manifest of an object this node holds (synchronous; nothing is fetched from the network).
+  // BUTTER_E_NOT_FOUND when not held here, BUTTER_E_UNSUPPORTED when the provider lacks /2.
+  ManifestResult manifest(std::string_view object_id) const {
+    ManifestResult out;
+    auto svc = acquire_v2();
+    if (!svc) {
+      out.status = v2_missing(svc.status());
+      return out;
+    }
+    const butter_status st = svc->manifest(svc.provider(), to_c(object_id), &Storage::take_manifest, &out.bytes);
+    if (st != BUTTER_OK) {
+      out.status = Status(st, std::string("storage manifest: ") + status_name(st));
+      out.bytes.clear();
+    }
+    return out;
+  }
+
+  // Bytes [offset, offset + length) of an object held here, clipped at its end (synchronous).
+  // length is at most BUTTER_STORAGE_MAX_READ; BUTTER_E_NOT_FOUND when not held here,
+  // BUTTER_E_INVALID for a length over the bound or an offset past the end.
+  ReadResult read(std::string_view object_id, std::uint64_t offset, std::uint64_t length) const {
+    ReadResult out;
+    out.offset = offset;
+    auto svc = acquire_v2();
+    if (!svc) {
+      out.status = v2_missing(svc.status());
+      return out;
+    }
+    butter_error err;
+    butter_error_init(&err);
+    const butter_status st = svc->read(svc.provider(), to_c(object_id), offset, length, &Storage::take_piece, &out, &err);
+    if (st != BUTTER_OK) out.status = Status::from(st, err);
+    if (!out.status.ok()) out.data.clear();
+    return out;
+  }
+
  private:
   Service<butter_storage_v1> acquire() const { return Services(core_).acquire<butter_storage_v1>(BUTTER_IFACE_STORAGE); }
+  Service<butter_storage_v2> acquire_v2() const {
+    return Services(core_).acquire<butter_storage_v2>(BUTTER_IFACE_STORAGE_V2);
+  }
+  // "No provider of /2" must not read as "not held here": both would be BUTTER_E_NOT_FOUND.
+  static Status v2_missing(const Status& s) {
+    if (s.code() == BUTTER_E_NOT_FOUND) return Status(BUTTER_E_UNSUPPORTED, "no provider of " BUTTER_IFACE_STORAGE_V2);
+    return s;
+  }
+
+  static void take_manifest(void* user, butter_bytes m) noexcept {
+    auto* out = static_cast<std::string*>(user);
+    try {
+      out->assign(reinterpret_cast<const char*>(m.data), m.len);
+    } catch (...) {
+      out->clear();  // out of memory: an empty manifest never hashes to an id, so it is never trusted
+    }
+  }
+  static void take_piece(void* user, std::uint64_t offset, butter_bytes piece) noexcept {
+    auto* out = static_cast<ReadResult*>(user);
+    // Pieces come in order and consecutive; anything else is a provider bug, kept out of the result.
+    if (offset != out->offset + out->data.size()) {
+      out->status = Status(BUTTER_E_INTERNAL, "storage read: pieces out of order");
+      return;
+    }
+    try {
+      out->data.append(reinterpret_cast<const char*>(piece.data), piece.len);
+    } catch (...) {
+      out->status = Status(BUTTER_E_NOMEM, "storage read: out of memory");
+    }
+  }
 
   static void collect(void* user, const butter_storage_object* o) noexcept {
     auto* out = static_cast<std::vector<StoredObject>*>(user);

@@ -12,6 +12,9 @@
  *   kind 2 GET_DONE : u64 ticket, u8 2, i32 status, str16 object_id, u32 data_len, data bytes,
  *                     str16 message
  * The object id of a put is known before any network traffic, so put returns it at once too.
+ * A result is one events-bus payload, at most BUTTER_EVENTS_MAX_PAYLOAD bytes (ext/events.h): a get
+ * of an object whose GET_DONE would be larger ends with status BUTTER_E_NOMEM and a message saying
+ * so, never with the data. butter.storage/2 (iface/storage2.h) reads held objects of any size.
  *
  * Topics published by the provider (payload: the object id, 64 hex digits):
  *   "butter.storage/1:stored"   this node now holds the object (put here, or recruited)
