@@ -46,10 +46,11 @@ namespace {
 
 constexpr int kNodesPerChild = 250;
 constexpr int kLowWater = 8;
-// Multicast discovery runs on "LANs" of this many nodes (a multicast port each): on the internet a
-// node shares its LAN with a few others, not with the whole network (one group of 1000 sockets on
-// one host would make every beacon cost 1000 deliveries, a load no real network has).
-constexpr int kLanSize = 10;
+// Multicast discovery runs on "LANs" of this many nodes (a multicast port each). On the internet
+// each node is a host of its own: 1, so nodes learn each other only from the bootstrap peer and
+// peer exchange (one group of 1000 sockets on one host would make every beacon cost 1000
+// deliveries, and let multicast do the overlay's work).
+constexpr int kLanSize = 1;
 
 void raise_fd_limit() {
   rlimit lim{};
@@ -63,11 +64,9 @@ void raise_fd_limit() {
 // and for the mesh policy no watermarks and every known host a neighbour.
 // Node `g` of the run listens on its own loopback address and (the transport binds outgoing
 // connections to a specific listen address) dials from it: as on the internet, every node is its
-// own address to its peers' per-address limits. LAN l (kLanSize nodes, one multicast port) is
-// the /24 127.(78 + l / 250).(l % 250), so that network diversity sees LANs as networks.
+// own address to its peers' per-address limits: 127.78.(g / 250).(g % 250 + 1).
 std::string node_address(int g) {
-  const int lan = g / kLanSize, k = g % kLanSize;
-  return "127." + std::to_string(78 + lan / 250) + "." + std::to_string(lan % 250) + "." + std::to_string(k + 1);
+  return "127." + std::to_string(78 + g / 62500) + "." + std::to_string(g / 250 % 250) + "." + std::to_string(g % 250 + 1);
 }
 
 host::Manifest node_manifest(const std::string& name, const std::string& address, const std::string& bootstrap,

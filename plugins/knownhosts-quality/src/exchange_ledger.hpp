@@ -49,7 +49,7 @@ class ExchangeLedger {
 // spends at most `rate` checks per second (burst `burst`) on records of third parties.
 class CheckBudget {
  public:
-  CheckBudget(double rate = 8, double burst = 32) : rate_(rate), burst_(burst), tokens_(burst) {}
+  CheckBudget(double rate = 2, double burst = 32) : rate_(rate), burst_(burst), tokens_(burst) {}
   bool take(std::uint64_t now_ms) {
     if (now_ms > refilled_ms_) {
       tokens_ = std::min(burst_, tokens_ + static_cast<double>(now_ms - refilled_ms_) * rate_ / 1000.0);

@@ -39,7 +39,7 @@ void KnownHosts::overlay_init() {
   std::int64_t ex_size = config().get_int("exchange_size", 8);
   std::int64_t tick = config().get_int("neighbour_ms", 1000);
   std::int64_t max_age = config().get_int("record_max_age_ms", 2 * 3600 * 1000);
-  double checks = config().get_float("record_checks_per_s", 8.0);
+  double checks = config().get_float("record_checks_per_s", 2.0);
   std::int64_t news_ttl = config().get_int("news_ttl_ms", 30000);
   if (news_ttl <= 0) throw butter::Error(BUTTER_E_INVALID, "news_ttl_ms must be > 0");
   if (!(checks > 0 && checks <= 1e6)) throw butter::Error(BUTTER_E_INVALID, "record_checks_per_s must be in (0, 1e6]");

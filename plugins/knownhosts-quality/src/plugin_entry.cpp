@@ -26,5 +26,5 @@ BUTTER_PLUGIN(butter::knownhosts::KnownHosts,
                       {"exchange_size", butter::ConfigType::Int, false, "signed records per exchange, 1..16 (default 8)"},
                       {"record_max_age_ms", butter::ConfigType::Int, false, "peer records older than this are refused (default 7200000)"},
                       {"news_ttl_ms", butter::ConfigType::Int, false, "a new or moved record is passed on for this long after it was learned (default 30000)"},
-                      {"record_checks_per_s", butter::ConfigType::Float, false, "signature checks per second spent on records of third parties (default 8)"},
+                      {"record_checks_per_s", butter::ConfigType::Float, false, "signature checks per second spent on records of third parties (default 2)"},
                   }});
