@@ -150,7 +150,8 @@ int child_main(int index, int count, const std::string& bootstrap, std::uint16_t
         const auto st = core.transport ? core.transport->stats() : host::Transport::Stats{};
         out << "N " << n->id_hex().substr(0, 16) << " " << st.refused_per_address << " " << st.refused_handshake_rate
             << " " << st.refused_max_connections << " " << counter(*n, "peers", "pex_first_contacts_total") << " "
-            << counter(*n, "peers", "knownhosts_probes_total") << " " << counter(*n, "peers", "pex_bytes_total")
+            << counter(*n, "peers", "knownhosts_probes_total") << " " << counter(*n, "peers", "pex_bytes_total") << " " << counter(*n, "peers", "overlay_neighbours_out") << " "
+            << counter(*n, "peers", "pex_exchanges_shed_total")
             << " " << counter(*n, "peers", "knownhosts_hosts") << " "
             << counter(*n, "peers", "overlay_neighbours_out") + counter(*n, "peers", "overlay_neighbours_in")
             << " " << peers.size() << " " << counter(*n, "peers", "knownhosts_membership_bytes_total") << " ";
@@ -169,7 +170,8 @@ int child_main(int index, int count, const std::string& bootstrap, std::uint16_t
 // ---- parent ----
 struct NodeReport {
   double refused_address = 0, refused_rate = 0, refused_max = 0;  // inbound connections this node refused
-  double exchanges = 0, probes = 0, news = 0;                      // pex exchanges, quality probes, news records
+  double exchanges = 0, probes = 0, pex_bytes = 0;                 // first contacts, quality probes, pex bytes
+  double out = 0, shed = 0;                                         // outbound neighbours, exchanges answered AGAIN
   double hosts = 0, neighbours = 0, peers = 0, membership_bytes = 0;
   std::vector<std::string> peer_ids;
 };
@@ -198,7 +200,7 @@ Snapshot read_reports(const std::string& dir, int children) {
       } else if (tag == "N") {
         std::string id, list;
         NodeReport r;
-        in >> id >> r.refused_address >> r.refused_rate >> r.refused_max >> r.exchanges >> r.probes >> r.news >> r.hosts >> r.neighbours >> r.peers >> r.membership_bytes >> list;
+        in >> id >> r.refused_address >> r.refused_rate >> r.refused_max >> r.exchanges >> r.probes >> r.pex_bytes >> r.out >> r.shed >> r.hosts >> r.neighbours >> r.peers >> r.membership_bytes >> list;
         std::stringstream ls(list);
         for (std::string p; std::getline(ls, p, ',');)
           if (!p.empty()) r.peer_ids.push_back(p);
@@ -226,21 +228,23 @@ bool one_component(const Snapshot& s) {
 
 // A progress line on stderr every 10 s while converging: where a slow run is stuck.
 void progress(const Snapshot& s, double t, int ok) {
-  std::vector<double> hosts, neighbours, peers;
-  double refused_address = 0, refused_rate = 0, refused_max = 0;
+  std::vector<double> hosts, neighbours, peers, out;
+  double refused_address = 0, refused_rate = 0, refused_max = 0, shed = 0;
   for (const auto& [id, nr] : s.nodes) {
     hosts.push_back(nr.hosts);
     neighbours.push_back(nr.neighbours);
     peers.push_back(nr.peers);
+    out.push_back(nr.out);
+    shed += nr.shed;
     refused_address += nr.refused_address;
     refused_rate += nr.refused_rate;
     refused_max += nr.refused_max;
   }
   std::fprintf(stderr,
-               "  %5.0f s: %zu nodes, %d with enough neighbours; median hosts %.0f, neighbours %.0f, connections %.0f; "
-               "refused in total: per address %.0f, handshake rate %.0f, max connections %.0f\n",
-               t, s.nodes.size(), ok, percentile_us(hosts, 50), percentile_us(neighbours, 50), percentile_us(peers, 50),
-               refused_address, refused_rate, refused_max);
+               "  %5.0f s: %zu nodes, %d with enough neighbours; median hosts %.0f, neighbours %.0f (chosen %.0f), connections %.0f; "
+               "refused in total: per address %.0f, handshake rate %.0f, max connections %.0f; exchanges shed %.0f\n",
+               t, s.nodes.size(), ok, percentile_us(hosts, 50), percentile_us(neighbours, 50), percentile_us(out, 50),
+               percentile_us(peers, 50), refused_address, refused_rate, refused_max, shed);
 }
 
 struct Result {
@@ -353,7 +357,7 @@ Result run(const std::string& self, int n, bool mesh, int window_s, int deadline
         bytes += nr.membership_bytes - it->second.membership_bytes;
         exchanges += nr.exchanges - it->second.exchanges;
         probes += nr.probes - it->second.probes;
-        news += nr.news - it->second.news;
+        news += nr.pex_bytes - it->second.pex_bytes;
       }
     r.membership_b_per_min = bytes / n / (secs / 60.0);
     r.exchanges_per_min = exchanges / n / (secs / 60.0);
@@ -374,7 +378,7 @@ void print(int n, const char* policy, const Result& r) {
     std::printf("%-6d %-10s %9.1f s %6.0f s", n, policy, r.converge_s, r.settle_s);
   else
     std::printf("%-6d %-10s   no (%3.0f%%)        ", n, policy, r.ok_share * 100);
-  std::printf(" %8.0f %7.1f %5.0f %9.2f %8.3f %10.0f   (per node per min: %.1f exchanges, %.1f probes, %.1f news records)\n",
+  std::printf(" %8.0f %7.1f %5.0f %9.2f %8.3f %10.0f   (per node per min: %.1f first contacts, %.1f quality probes, %.0f B of it pex)\n",
               r.median_hosts, r.mean_conns, r.max_conns, r.rss_per_node_mib, r.cpu_per_node_pct, r.membership_b_per_min,
               r.exchanges_per_min, r.probes_per_min, r.news_per_min);
 }
