@@ -117,8 +117,7 @@ double counter(host::Node& n, const char* instance, const char* name) {
 }
 
 // ---- child: runs `count` nodes and reports every second until killed ----
-int child_main(int index, int count, const std::string& bootstrap, std::uint16_t port, bool mesh,
-               const std::string& dir) {
+int child_main(int index, int count, std::string bootstrap, std::uint16_t port, bool mesh, const std::string& dir) {
   raise_fd_limit();
   spdlog::set_level(spdlog::level::err);  // a thousand nodes' info lines would be the benchmark
   host::Runtime rt(1);
@@ -136,7 +135,9 @@ int child_main(int index, int count, const std::string& bootstrap, std::uint16_t
     if (!nodes.back()->prepare(d)) throw std::runtime_error(d.to_string());
     if (auto e = nodes.back()->start()) throw std::runtime_error(e.message);
     if (index == 0 && i == 0) {
-      std::ofstream(dir + "/boot.tmp") << nodes[0]->listen_endpoints().at(0) << "\n";
+      // The other nodes of this child are told of it too (they share no multicast LAN with it).
+      bootstrap = nodes[0]->listen_endpoints().at(0);
+      std::ofstream(dir + "/boot.tmp") << bootstrap << "\n";
       fs::rename(dir + "/boot.tmp", dir + "/boot");
     }
   }
