@@ -1,11 +1,16 @@
 // The overlay at scale: N real nodes (the embedded default manifest: knownhosts-quality,
 // discovery-multicast, nat-ambassador, pcg-storage, ir-dbfs, wiki) in several processes on
-// loopback, every node bootstrapped to node 0 alone. Measured per N:
+// loopback, every node bootstrapped to node 0 alone. Each node is a host of its own, as on the
+// internet: its own loopback address (127.78.x.y) to listen on and dial from (the transport binds
+// outgoing connections to a specific listen address), and its own multicast port (no shared LAN).
+// Measured per N:
 //  - time until every node has at least the low watermark of neighbours and the nodes' connections
 //    form one connected component;
 //  - median hosts known, connections per node (mean and max);
 //  - over an idle window once converged: RSS and CPU per node, membership bytes (/butter/knownhosts/1
-//    and /butter/pex/1 payloads, both directions) per node per minute.
+//    and /butter/pex/1 payloads, both directions) per node per minute, with first contacts (full
+//    samples sent), quality probes and the pex bytes alone.
+// While converging, a progress line every 10 s on stderr (hosts, neighbours, refusals, sheds).
 // Baseline in the same run, where it survives: the full mesh (every known host a neighbour, no
 // watermarks, no idle closing), i.e. what every node did before the connection manager.
 //
