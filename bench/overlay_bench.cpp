@@ -1,11 +1,16 @@
 // The overlay at scale: N real nodes (the embedded default manifest: knownhosts-quality,
 // discovery-multicast, nat-ambassador, pcg-storage, ir-dbfs, wiki) in several processes on
-// loopback, every node bootstrapped to node 0 alone. Measured per N:
+// loopback, every node bootstrapped to node 0 alone. Each node is a host of its own, as on the
+// internet: its own loopback address (127.78.x.y) to listen on and dial from (the transport binds
+// outgoing connections to a specific listen address), and its own multicast port (no shared LAN).
+// Measured per N:
 //  - time until every node has at least the low watermark of neighbours and the nodes' connections
 //    form one connected component;
 //  - median hosts known, connections per node (mean and max);
 //  - over an idle window once converged: RSS and CPU per node, membership bytes (/butter/knownhosts/1
-//    and /butter/pex/1 payloads, both directions) per node per minute.
+//    and /butter/pex/1 payloads, both directions) per node per minute, with first contacts (full
+//    samples sent), quality probes and the pex bytes alone.
+// While converging, a progress line every 10 s on stderr (hosts, neighbours, refusals, sheds).
 // Baseline in the same run, where it survives: the full mesh (every known host a neighbour, no
 // watermarks, no idle closing), i.e. what every node did before the connection manager.
 //
@@ -46,6 +51,11 @@ namespace {
 
 constexpr int kNodesPerChild = 250;
 constexpr int kLowWater = 8;
+// Multicast discovery runs on "LANs" of this many nodes (a multicast port each). On the internet
+// each node is a host of its own: 1, so nodes learn each other only from the bootstrap peer and
+// peer exchange (one group of 1000 sockets on one host would make every beacon cost 1000
+// deliveries, and let multicast do the overlay's work).
+constexpr int kLanSize = 1;
 
 void raise_fd_limit() {
   rlimit lim{};
@@ -57,14 +67,21 @@ void raise_fd_limit() {
 
 // The embedded default manifest, with free ports, no HTTP, quiet logs, its own multicast port,
 // and for the mesh policy no watermarks and every known host a neighbour.
-host::Manifest node_manifest(const std::string& name, const std::string& bootstrap, std::uint16_t mcast_port,
-                             bool mesh) {
+// Node `g` of the run listens on its own loopback address and (the transport binds outgoing
+// connections to a specific listen address) dials from it: as on the internet, every node is its
+// own address to its peers' per-address limits: 127.78.(g / 250).(g % 250 + 1).
+std::string node_address(int g) {
+  return "127." + std::to_string(78 + g / 62500) + "." + std::to_string(g / 250 % 250) + "." + std::to_string(g % 250 + 1);
+}
+
+host::Manifest node_manifest(const std::string& name, const std::string& address, const std::string& bootstrap,
+                             std::uint16_t mcast_port, bool mesh) {
   std::string text(host::default_manifest_text());
   host::Diagnostics d;
   auto m = host::parse_manifest(text, "<default manifest>", d);
   if (!m) throw std::runtime_error(d.to_string());
   m->node.name = name;
-  m->node.listen = {"tcp://127.0.0.1:0"};
+  m->node.listen = {"tcp://" + address + ":0"};
   m->node.http = "";
   m->node.log_level = "error";
   m->node.memory_budget = 64ull * 1024 * 1024;
@@ -105,8 +122,7 @@ double counter(host::Node& n, const char* instance, const char* name) {
 }
 
 // ---- child: runs `count` nodes and reports every second until killed ----
-int child_main(int index, int count, const std::string& bootstrap, std::uint16_t port, bool mesh,
-               const std::string& dir) {
+int child_main(int index, int count, std::string bootstrap, std::uint16_t port, bool mesh, const std::string& dir) {
   raise_fd_limit();
   spdlog::set_level(spdlog::level::err);  // a thousand nodes' info lines would be the benchmark
   host::Runtime rt(1);
@@ -116,12 +132,17 @@ int child_main(int index, int count, const std::string& bootstrap, std::uint16_t
     const std::string name = "n" + std::to_string(index) + "-" + std::to_string(i);
     // Node 0 of child 0 is the bootstrap node itself; everyone else is told its address alone.
     const std::string boot = (index == 0 && i == 0) ? std::string() : bootstrap;
-    nodes.push_back(std::make_unique<host::Node>(rt.io(), node_manifest(name, boot, port, mesh), registry));
+    const std::string address = node_address(index * kNodesPerChild + i);  // its own "host"
+    const int g = index * kNodesPerChild + i;
+    const auto lan_port = static_cast<std::uint16_t>(port + g / kLanSize);
+    nodes.push_back(std::make_unique<host::Node>(rt.io(), node_manifest(name, address, boot, lan_port, mesh), registry));
     host::Diagnostics d;
     if (!nodes.back()->prepare(d)) throw std::runtime_error(d.to_string());
     if (auto e = nodes.back()->start()) throw std::runtime_error(e.message);
     if (index == 0 && i == 0) {
-      std::ofstream(dir + "/boot.tmp") << nodes[0]->listen_endpoints().at(0) << "\n";
+      // The other nodes of this child are told of it too (they share no multicast LAN with it).
+      bootstrap = nodes[0]->listen_endpoints().at(0);
+      std::ofstream(dir + "/boot.tmp") << bootstrap << "\n";
       fs::rename(dir + "/boot.tmp", dir + "/boot");
     }
   }
@@ -132,7 +153,12 @@ int child_main(int index, int count, const std::string& bootstrap, std::uint16_t
       n->on_strand([&] {
         auto& core = *n->core();
         auto peers = core.transport ? core.transport->peers() : std::vector<host::PeerInfo>{};
-        out << "N " << n->id_hex().substr(0, 16) << " " << counter(*n, "peers", "knownhosts_hosts") << " "
+        const auto st = core.transport ? core.transport->stats() : host::Transport::Stats{};
+        out << "N " << n->id_hex().substr(0, 16) << " " << st.refused_per_address << " " << st.refused_handshake_rate
+            << " " << st.refused_max_connections << " " << counter(*n, "peers", "pex_first_contacts_total") << " "
+            << counter(*n, "peers", "knownhosts_probes_total") << " " << counter(*n, "peers", "pex_bytes_total") << " " << counter(*n, "peers", "overlay_neighbours_out") << " "
+            << counter(*n, "peers", "pex_exchanges_shed_total")
+            << " " << counter(*n, "peers", "knownhosts_hosts") << " "
             << counter(*n, "peers", "overlay_neighbours_out") + counter(*n, "peers", "overlay_neighbours_in")
             << " " << peers.size() << " " << counter(*n, "peers", "knownhosts_membership_bytes_total") << " ";
         for (std::size_t i = 0; i < peers.size(); ++i) out << (i ? "," : "") << peers[i].id.hex().substr(0, 16);
@@ -149,6 +175,9 @@ int child_main(int index, int count, const std::string& bootstrap, std::uint16_t
 
 // ---- parent ----
 struct NodeReport {
+  double refused_address = 0, refused_rate = 0, refused_max = 0;  // inbound connections this node refused
+  double exchanges = 0, probes = 0, pex_bytes = 0;                 // first contacts, quality probes, pex bytes
+  double out = 0, shed = 0;                                         // outbound neighbours, exchanges answered AGAIN
   double hosts = 0, neighbours = 0, peers = 0, membership_bytes = 0;
   std::vector<std::string> peer_ids;
 };
@@ -177,7 +206,7 @@ Snapshot read_reports(const std::string& dir, int children) {
       } else if (tag == "N") {
         std::string id, list;
         NodeReport r;
-        in >> id >> r.hosts >> r.neighbours >> r.peers >> r.membership_bytes >> list;
+        in >> id >> r.refused_address >> r.refused_rate >> r.refused_max >> r.exchanges >> r.probes >> r.pex_bytes >> r.out >> r.shed >> r.hosts >> r.neighbours >> r.peers >> r.membership_bytes >> list;
         std::stringstream ls(list);
         for (std::string p; std::getline(ls, p, ',');)
           if (!p.empty()) r.peer_ids.push_back(p);
@@ -203,11 +232,33 @@ bool one_component(const Snapshot& s) {
   return seen.size() == s.nodes.size();
 }
 
+// A progress line on stderr every 10 s while converging: where a slow run is stuck.
+void progress(const Snapshot& s, double t, int ok) {
+  std::vector<double> hosts, neighbours, peers, out;
+  double refused_address = 0, refused_rate = 0, refused_max = 0, shed = 0;
+  for (const auto& [id, nr] : s.nodes) {
+    hosts.push_back(nr.hosts);
+    neighbours.push_back(nr.neighbours);
+    peers.push_back(nr.peers);
+    out.push_back(nr.out);
+    shed += nr.shed;
+    refused_address += nr.refused_address;
+    refused_rate += nr.refused_rate;
+    refused_max += nr.refused_max;
+  }
+  std::fprintf(stderr,
+               "  %5.0f s: %zu nodes, %d with enough neighbours; median hosts %.0f, neighbours %.0f (chosen %.0f), connections %.0f; "
+               "refused in total: per address %.0f, handshake rate %.0f, max connections %.0f; exchanges shed %.0f\n",
+               t, s.nodes.size(), ok, percentile_us(hosts, 50), percentile_us(neighbours, 50), percentile_us(out, 50),
+               percentile_us(peers, 50), refused_address, refused_rate, refused_max, shed);
+}
+
 struct Result {
   bool converged = false;
   double converge_s = -1, ok_share = 0, settle_s = 0;
   double median_hosts = 0, mean_conns = 0, max_conns = 0;
   double rss_per_node_mib = 0, cpu_per_node_pct = 0, membership_b_per_min = 0;
+  double exchanges_per_min = 0, probes_per_min = 0, news_per_min = 0;  // per node, over the window
 };
 
 Result run(const std::string& self, int n, bool mesh, int window_s, int deadline_s) {
@@ -215,7 +266,7 @@ Result run(const std::string& self, int n, bool mesh, int window_s, int deadline
   fs::remove_all(dir);
   fs::create_directories(dir);
   static std::mt19937 rng(std::random_device{}());
-  const auto port = static_cast<std::uint16_t>(30000 + rng() % 20000);
+  const auto port = static_cast<std::uint16_t>(30000 + rng() % 20000);  // + one per LAN (kLanSize nodes)
   const int children = (n + kNodesPerChild - 1) / kNodesPerChild;
   std::vector<pid_t> pids;
   auto spawn = [&](int index, int count, const std::string& boot) {
@@ -260,13 +311,15 @@ Result run(const std::string& self, int n, bool mesh, int window_s, int deadline
     }
     Snapshot s;
     const auto deadline = t0 + std::chrono::seconds(deadline_s);
+    auto next_progress = t0 + std::chrono::seconds(10);
     while (Clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));  // children report once a second
       s = read_reports(dir, children);
-      if (static_cast<int>(s.nodes.size()) < n) continue;
       int ok = 0;
       for (const auto& [id, nr] : s.nodes) ok += nr.neighbours >= kLowWater || (mesh && nr.peers >= kLowWater);
       r.ok_share = static_cast<double>(ok) / n;
+      if (Clock::now() >= next_progress) progress(s, us_since(t0) / 1e6, ok), next_progress += std::chrono::seconds(10);
+      if (static_cast<int>(s.nodes.size()) < n) continue;
       if (ok == n && one_component(s)) {
         r.converged = true;
         r.converge_s = us_since(t0) / 1e6;
@@ -304,10 +357,18 @@ Result run(const std::string& self, int n, bool mesh, int window_s, int deadline
     }
     r.median_hosts = percentile_us(hosts, 50);
     r.mean_conns /= std::max<std::size_t>(1, b.nodes.size());
-    double bytes = 0;
+    double bytes = 0, exchanges = 0, probes = 0, news = 0;
     for (const auto& [id, nr] : b.nodes)
-      if (auto it = a.nodes.find(id); it != a.nodes.end()) bytes += nr.membership_bytes - it->second.membership_bytes;
+      if (auto it = a.nodes.find(id); it != a.nodes.end()) {
+        bytes += nr.membership_bytes - it->second.membership_bytes;
+        exchanges += nr.exchanges - it->second.exchanges;
+        probes += nr.probes - it->second.probes;
+        news += nr.pex_bytes - it->second.pex_bytes;
+      }
     r.membership_b_per_min = bytes / n / (secs / 60.0);
+    r.exchanges_per_min = exchanges / n / (secs / 60.0);
+    r.probes_per_min = probes / n / (secs / 60.0);
+    r.news_per_min = news / n / (secs / 60.0);
     r.rss_per_node_mib = static_cast<double>(b.rss) / n / (1024.0 * 1024.0);
     r.cpu_per_node_pct = static_cast<double>(b.cpu - a.cpu) / 1000.0 / secs / n * 100.0;
   } catch (...) {
@@ -323,8 +384,9 @@ void print(int n, const char* policy, const Result& r) {
     std::printf("%-6d %-10s %9.1f s %6.0f s", n, policy, r.converge_s, r.settle_s);
   else
     std::printf("%-6d %-10s   no (%3.0f%%)        ", n, policy, r.ok_share * 100);
-  std::printf(" %8.0f %7.1f %5.0f %9.2f %8.3f %10.0f\n", r.median_hosts, r.mean_conns, r.max_conns, r.rss_per_node_mib,
-              r.cpu_per_node_pct, r.membership_b_per_min);
+  std::printf(" %8.0f %7.1f %5.0f %9.2f %8.3f %10.0f   (per node per min: %.1f first contacts, %.1f quality probes, %.0f B of it pex)\n",
+              r.median_hosts, r.mean_conns, r.max_conns, r.rss_per_node_mib, r.cpu_per_node_pct, r.membership_b_per_min,
+              r.exchanges_per_min, r.probes_per_min, r.news_per_min);
 }
 
 }  // namespace

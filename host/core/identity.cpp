@@ -31,6 +31,7 @@ Identity Identity::generate() {
   ensure_sodium();
   Identity id;
   crypto_sign_keypair(id.id_.bytes.data(), id.secret_.data());
+  id.derive();
   return id;
 }
 
@@ -38,6 +39,7 @@ Identity Identity::from_seed(std::span<const std::uint8_t, 32> seed) {
   ensure_sodium();
   Identity id;
   crypto_sign_seed_keypair(id.id_.bytes.data(), id.secret_.data(), seed.data());
+  id.derive();
   return id;
 }
 
@@ -92,6 +94,7 @@ std::optional<Identity> Identity::load_or_create(const std::string& dir, Error& 
       return std::nullopt;
     }
     std::memcpy(id.id_.bytes.data(), pk, 32);
+    id.derive();
     return id;
   }
   if (errno != ENOENT) {
@@ -142,9 +145,9 @@ Identity::X25519Key Identity::x25519_secret() const {
   return k;
 }
 
-Identity::X25519Key Identity::x25519_public() const {
+void Identity::derive() {
   // Our own key pair is valid, so the conversion cannot fail.
-  return x25519_public_of(id_).value_or(X25519Key{});
+  x25519_public_ = x25519_public_of(id_).value_or(X25519Key{});
 }
 
 std::optional<Identity::X25519Key> Identity::x25519_public_of(const NodeId& id) {

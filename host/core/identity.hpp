@@ -42,14 +42,18 @@ class Identity {
 
   // The X25519 (Curve25519) key pair derived from the Ed25519 one, for key exchange.
   X25519Key x25519_secret() const;
-  X25519Key x25519_public() const;
+  // Derived once when the key pair is made: every handshake needs it, and the conversion costs
+  // a point decompression.
+  X25519Key x25519_public() const { return x25519_public_; }
   // The X25519 public key of an Ed25519 public key (a node id); nullopt if it is not a valid point.
   static std::optional<X25519Key> x25519_public_of(const NodeId& id);
 
  private:
   Identity() = default;
+  void derive();
   std::array<std::uint8_t, 64> secret_{};  // libsodium's seed || public key
   NodeId id_;
+  X25519Key x25519_public_{};
 };
 
 }  // namespace butter::host

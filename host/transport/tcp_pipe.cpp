@@ -6,6 +6,9 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 namespace butter::host {
 
 namespace asio = boost::asio;
@@ -90,8 +93,9 @@ TcpConnector::TcpConnector(const Strand& strand, Done done)
     : resolver_(strand), socket_(strand), timer_(strand), done_(std::move(done)) {}
 
 std::shared_ptr<TcpConnector> TcpConnector::start(const Strand& strand, const std::string& host, std::uint16_t port,
-                                                  std::chrono::milliseconds timeout, Done done) {
+                                                  std::chrono::milliseconds timeout, Done done, SourceFn source) {
   auto self = std::shared_ptr<TcpConnector>(new TcpConnector(strand, std::move(done)));
+  self->source_ = std::move(source);
   self->timer_.expires_after(timeout);
   self->timer_.async_wait([self](boost::system::error_code ec) {
     if (ec || !self->done_) return;
@@ -102,13 +106,40 @@ std::shared_ptr<TcpConnector> TcpConnector::start(const Strand& strand, const st
                                 [self](boost::system::error_code ec, tcp::resolver::results_type results) {
                                   if (!self->done_) return;
                                   if (ec) return self->finish(nullptr, "cannot resolve: " + ec.message());
-                                  asio::async_connect(self->socket_, results, [self](boost::system::error_code ec, const tcp::endpoint&) {
-                                    if (!self->done_) return;
-                                    if (ec) return self->finish(nullptr, "connect failed: " + ec.message());
-                                    self->finish(std::make_shared<TcpPipe>(std::move(self->socket_)), {});
-                                  });
+                                  self->connect_next(results, results.begin(), "no address");
                                 });
   return self;
+}
+
+// Tries the resolved addresses in order (as asio::async_connect does), each on a fresh socket
+// bound to the source address chosen for it.
+void TcpConnector::connect_next(tcp::resolver::results_type results, tcp::resolver::results_type::const_iterator it,
+                                std::string last_error) {
+  if (!done_) return;
+  if (it == results.end()) return finish(nullptr, "connect failed: " + last_error);
+  const tcp::endpoint remote = it->endpoint();
+  boost::system::error_code ec;
+  socket_.close(ec);
+  socket_.open(remote.protocol(), ec);
+  if (!ec && source_) {
+    const auto local = source_(remote.address());
+    if (!local.is_unspecified()) {
+#ifdef IP_BIND_ADDRESS_NO_PORT
+      // Let connect() pick the port per destination: binding first would otherwise reserve an
+      // ephemeral port per socket whatever the destination, and run out sooner. Best effort.
+      const int one = 1;
+      ::setsockopt(socket_.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#endif
+      socket_.bind(tcp::endpoint(local, 0), ec);
+      if (ec) ec = {};  // the address went away: connect from the kernel's choice rather than not at all
+    }
+  }
+  if (ec) return connect_next(results, std::next(it), ec.message());
+  socket_.async_connect(remote, [self = shared_from_this(), results, it](boost::system::error_code ec) {
+    if (!self->done_) return;
+    if (ec) return self->connect_next(results, std::next(it), ec.message());
+    self->finish(std::make_shared<TcpPipe>(std::move(self->socket_)), {});
+  });
 }
 
 void TcpConnector::finish(std::shared_ptr<TcpPipe> pipe, const std::string& error) {
@@ -127,6 +158,20 @@ void TcpConnector::cancel() {
   resolver_.cancel();
   boost::system::error_code ec;
   socket_.close(ec);
+}
+
+}  // namespace butter::host
+
+namespace butter::host {
+
+boost::asio::ip::address source_address(const std::vector<boost::asio::ip::address>& listen,
+                                        const boost::asio::ip::address& remote) {
+  for (const auto& a : listen) {
+    if (a.is_v4() != remote.is_v4() || a.is_loopback() != remote.is_loopback()) continue;
+    // The first of the right kind decides: a wildcard there means "the kernel's choice".
+    return a.is_unspecified() ? boost::asio::ip::address() : a;
+  }
+  return {};
 }
 
 }  // namespace butter::host

@@ -69,7 +69,12 @@ struct TransportOptions {
   // DEBUGGING ONLY: no key exchange, no encryption, no authentication (peers' ids are taken on
   // trust from HELLO). Both sides must agree; a mismatch fails the connection with a reason.
   bool plaintext = false;
-  std::vector<std::string> listen;  // URIs to bind; port 0 picks a free port
+  // URIs to bind; port 0 picks a free port. An outgoing TCP connection is bound to the first
+  // listen address of the destination's family and kind (loopback or not) when that is a specific
+  // address (not 0.0.0.0 / ::): peers see the node's connections come from the address it is
+  // known by (several nodes of one machine on 127.x.y.z look like separate hosts to the
+  // per-address limits). A wildcard listener leaves the source to the kernel (source_address()).
+  std::vector<std::string> listen;
   // Largest frame sent or accepted (manifest [node] max_frame_bytes); a bigger one closes the
   // connection as malformed.
   std::size_t max_frame_bytes = 16 * 1024 * 1024;

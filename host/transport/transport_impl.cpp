@@ -66,6 +66,7 @@ Error TransportImpl::start() {
           err = Error::make(BUTTER_E_UNAVAILABLE, "cannot listen on '" + uri + "': " + ec.message());
         } else {
           acceptors_.push_back(acceptor);
+          listen_addresses_.push_back(local.address());
           listen_uris_.push_back(format_tcp_endpoint(local.address().to_string(), local.port()));
           spdlog::debug("{} listening on {}", log_, listen_uris_.back());
         }
@@ -78,6 +79,7 @@ Error TransportImpl::start() {
       }
       acceptors_.clear();
       listen_uris_.clear();
+      listen_addresses_.clear();
       return err;
     }
   }
@@ -290,7 +292,10 @@ TransportImpl::ConnPtr TransportImpl::dial(const std::string& uri, const Endpoin
         if (!c || c->closed()) return;
         if (!pipe) return c->close("dial " + uri + " failed: " + why);
         c->attach(std::move(pipe), encode_hello(our_hello()), security());
-      });
+      },
+      // Dial from the address this node listens on (when it is a specific one): peers then see the
+      // node's connections come from where it is known to be, as on a network of separate hosts.
+      [addresses = listen_addresses_](const asio::ip::address& remote) { return source_address(addresses, remote); });
   c->set_dial_cancel([connector] { connector->cancel(); });
   return c;
 }

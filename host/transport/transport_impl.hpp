@@ -133,6 +133,7 @@ class TransportImpl : public Connection::Owner {
 
   std::vector<std::shared_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::vector<std::string> listen_uris_;
+  std::vector<boost::asio::ip::address> listen_addresses_;  // bound; outgoing TCP is sourced from them
   std::uint64_t next_connection_id_ = 1, next_request_id_ = 1;
 
   std::map<std::uint64_t, ConnPtr> connections_;                                 // every open one

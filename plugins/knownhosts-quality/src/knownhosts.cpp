@@ -24,7 +24,7 @@ void KnownHosts::init() {
     capacity = static_cast<std::int64_t>(static_cast<double>(node().memory_budget()) * share / kEntryBytes);
   }
   cache_.set_capacity(static_cast<std::size_t>(std::max<std::int64_t>(1, capacity)));
-  std::int64_t refresh = config().get_int("refresh_ms", 10000);
+  std::int64_t refresh = config().get_int("refresh_ms", 30000);
   std::int64_t timeout = config().get_int("timeout_ms", 2000);
   std::int64_t failures = config().get_int("max_failures", 3);
   std::int64_t probation = config().get_int("probation_max", 256);
@@ -50,6 +50,7 @@ void KnownHosts::init() {
       for (const auto& p : peers()) {
         if (p.node_id == peer) add_candidate(peer, p.endpoints, "hello");
       }
+      overlay_peer_up(peer);
     } else {
       // A closed connection says nothing about the host: the host trims and closes idle
       // connections all the time. Only a neighbour is replaced (on the next neighbour tick).

@@ -1,6 +1,7 @@
 // KnownHosts: the plugin instance — the quality cache, the candidates on probation, the
 // /butter/knownhosts/1 exchange that measures them, and the butter.peers/1 interface.
 #pragma once
+#include "exchange_ledger.hpp"
 #include "exchange_message.hpp"
 #include "neighbours.hpp"
 #include "quality_cache.hpp"
@@ -69,10 +70,19 @@ class KnownHosts : public butter::Plugin {
   void neighbour_tick();
   void exchange_tick();
   void schedule_exchange();
+  // News arrived: exchange again within exchange_min_ (news spreads while it flows).
+  void hasten_exchange();
   void lose_neighbour(const std::string& id);
+  // A peer came up: while this node has no outbound neighbour (cold start, or cut off), it is a
+  // contact to exchange with once (the bootstrap peer is one: the way out of a LAN).
+  void overlay_peer_up(const std::string& id);
   std::string network_of(const std::string& id) const;
   std::uint64_t unix_ms() const;
   void count_membership_bytes(std::size_t n) { membership_bytes_.add(n); }
+  void count_pex_bytes(std::size_t n) {
+    membership_bytes_.add(n);
+    pex_bytes_.add(n);
+  }
 
   QualityCache cache_{1};
   std::map<std::string, Candidate> probation_;
@@ -80,7 +90,7 @@ class KnownHosts : public butter::Plugin {
   std::mt19937_64 rng_{std::random_device{}()};
   std::size_t probation_max_ = 256;
   std::uint32_t max_failures_ = 3;
-  std::chrono::milliseconds refresh_{10000};
+  std::chrono::milliseconds refresh_{30000};
   std::chrono::milliseconds timeout_{2000};
   std::size_t probes_per_refresh_ = 1;
   std::size_t warm_target_ = 16;  // below this many members, candidates are probed at once
@@ -95,15 +105,25 @@ class KnownHosts : public butter::Plugin {
   std::vector<std::string> own_endpoints_;
   bool have_own_record_ = false;
   std::chrono::milliseconds exchange_min_{1000}, exchange_max_{60000}, exchange_period_{1000};
-  std::size_t exchange_size_ = 8, exchange_size_now_ = 8;
+  std::uint64_t exchange_due_ms_ = 0;  // node ms when the exchange timer fires
+  std::size_t exchange_size_ = 8;
   std::chrono::milliseconds neighbour_period_{1000};
-  std::map<std::string, std::uint64_t> last_served_;  // peer -> node ms of the last exchange answered
+  ExchangeLedger ledger_;
+  std::vector<std::string> contacts_;  // at most kMaxContacts, oldest first
+  static constexpr std::size_t kMaxContacts = 16;
+  CheckBudget check_budget_;
   butter::Timer neighbour_timer_, exchange_timer_;
   butter::Counter exchanges_ = metrics().counter("pex_exchanges_total");
   butter::Counter records_accepted_ = metrics().counter("pex_records_accepted_total");
   butter::Counter records_refused_ = metrics().counter("pex_records_refused_total");
   butter::Counter exchanges_shed_ = metrics().counter("pex_exchanges_shed_total");
+  butter::Counter records_news_ = metrics().counter("pex_records_news_total");
+  butter::Counter records_unchecked_ = metrics().counter("pex_records_unchecked_total");
+  butter::Counter records_moved_ = metrics().counter("pex_records_moved_total");
+  butter::Counter first_contacts_ = metrics().counter("pex_first_contacts_total");
+  butter::Counter neighbour_asks_ = metrics().counter("overlay_neighbour_asks_total");
   butter::Counter membership_bytes_ = metrics().counter("knownhosts_membership_bytes_total");
+  butter::Counter pex_bytes_ = metrics().counter("pex_bytes_total");  // the /butter/pex/1 part of it
   butter::Gauge neighbours_out_ = metrics().gauge("overlay_neighbours_out");
   butter::Gauge neighbours_in_ = metrics().gauge("overlay_neighbours_in");
   butter::Counter admitted_ = metrics().counter("knownhosts_admitted_total");

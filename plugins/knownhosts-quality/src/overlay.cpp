@@ -1,10 +1,15 @@
 // KnownHosts, the overlay: this node's signed peer record, the peer exchange (/butter/pex/1) that
 // spreads records, and the neighbours that keep the overlay connected with a bounded active set.
 //
-// Cost per node does not grow with the network: one exchange per period with one neighbour, a
-// bounded sample per exchange, at most a few dials at a time for neighbours; the period doubles
-// (up to exchange_ms) and the sample shrinks while exchanges bring nothing new, and snap back
-// when they do, so a growing network spreads in O(log N) rounds and a quiet one costs little.
+// Cost per node does not grow with the network: one exchange per period with one neighbour, at
+// most exchange_size records each way, at most a few dials at a time for neighbours. A first
+// contact gets a full, quality-diverse sample (it must learn the network from us); after that a
+// peer gets only what it has not had from us: our own record when it changed, and the news (new
+// hosts, moved endpoints) we learned since (ExchangeLedger, RecordStore::news_since). The period
+// doubles up to exchange_ms while exchanges bring no news and snaps back when they do, so a
+// growing network spreads in O(log N) rounds and a quiet one exchanges empty messages once a
+// minute. Signature checks of forwarded records draw on a budget (CheckBudget); a copy of a
+// record already held is recognised before any check.
 #include "address_scope.hpp"
 #include "knownhosts.hpp"
 
@@ -16,9 +21,7 @@
 namespace butter::knownhosts {
 
 namespace {
-constexpr std::size_t kQuietSample = 1;  // records per exchange while nothing new is learned: our own
 constexpr std::uint64_t kServeIntervalMs = 500;  // one exchange answered per peer per interval
-constexpr std::size_t kMaxServedPeers = 4096;
 }  // namespace
 
 std::uint64_t KnownHosts::unix_ms() const {
@@ -36,6 +39,11 @@ void KnownHosts::overlay_init() {
   std::int64_t ex_size = config().get_int("exchange_size", 8);
   std::int64_t tick = config().get_int("neighbour_ms", 1000);
   std::int64_t max_age = config().get_int("record_max_age_ms", 2 * 3600 * 1000);
+  double checks = config().get_float("record_checks_per_s", 2.0);
+  std::int64_t news_ttl = config().get_int("news_ttl_ms", 30000);
+  if (news_ttl <= 0) throw butter::Error(BUTTER_E_INVALID, "news_ttl_ms must be > 0");
+  if (!(checks > 0 && checks <= 1e6)) throw butter::Error(BUTTER_E_INVALID, "record_checks_per_s must be in (0, 1e6]");
+  check_budget_ = CheckBudget(checks, std::max(32.0, checks));
   if (want < 0 || max_in < 0) throw butter::Error(BUTTER_E_INVALID, "neighbours and max_inbound_neighbours must be >= 0");
   if (ex_min <= 0 || ex_max < ex_min) throw butter::Error(BUTTER_E_INVALID, "need 0 < exchange_min_ms <= exchange_ms");
   if (ex_size < 1 || ex_size > static_cast<std::int64_t>(kMaxExchangeRecords))
@@ -55,11 +63,12 @@ void KnownHosts::overlay_init() {
   exchange_min_ = std::chrono::milliseconds(ex_min);
   exchange_max_ = std::chrono::milliseconds(ex_max);
   exchange_period_ = exchange_min_;
-  exchange_size_ = exchange_size_now_ = static_cast<std::size_t>(ex_size);
+  exchange_size_ = static_cast<std::size_t>(ex_size);
   neighbour_period_ = std::chrono::milliseconds(tick);
   RecordStore::Limits limits;
   limits.capacity = cache_.capacity() + probation_max_;
   limits.max_age_ms = static_cast<std::uint64_t>(max_age);
+  limits.news_ttl_ms = static_cast<std::uint64_t>(news_ttl);
   records_ = RecordStore(limits);
   on(kExchangeProtocol, [this](const butter::Request& req, butter::Reply& reply) { handle_exchange(req, reply); });
 }
@@ -105,38 +114,51 @@ std::vector<std::vector<std::uint8_t>> KnownHosts::records_for(const std::string
   if (remote.empty())
     if (const HostEntry* h = cache_.find(receiver); h && !h->endpoints.empty()) remote = h->endpoints.front();
   auto keep = [&remote](std::string_view uri) { return routable_for(uri, remote); };
+  // Only records with something the receiver can dial: a record of hidden endpoints is noise.
+  auto usable = [&keep](const PeerRecord& r) {
+    for (const auto& e : r.endpoints)
+      if (e.uri && keep(*e.uri)) return true;
+    return false;
+  };
+  bool first = false;
+  ExchangeLedger::Entry& told = ledger_.touch(receiver, static_cast<std::uint64_t>(now().count()), first);
   std::vector<std::vector<std::uint8_t>> out;
-  if (have_own_record_) out.push_back(own_record_.encode(keep));
-  // A quality-diverse sample of the members we hold records of (sample() is diverse by class).
-  // Shuffled: sample() visits the classes in a fixed order, so taking its first few would only
-  // ever forward hosts of the first classes (a quiet exchange takes one).
+  if (have_own_record_ && told.own_seq_sent != own_record_.seq) {
+    out.push_back(own_record_.encode(keep));
+    told.own_seq_sent = own_record_.seq;
+  }
+  if (!first) {
+    // An acquaintance: only the news it has not had from us.
+    for (const PeerRecord* r : records_.news_since(told.news_cursor, k > out.size() ? k - out.size() : 0, receiver, unix_ms()))
+      if (usable(*r)) out.push_back(r->encode(keep));
+    return out;
+  }
+  first_contacts_.add();
+  // A first contact: a quality-diverse sample of the members we hold records of (sample() is
+  // diverse by class). Shuffled: sample() visits the classes in a fixed order, so taking its first
+  // few would only ever forward hosts of the first classes. The news so far is covered by it.
+  told.news_cursor = records_.news_counter();
   auto pool = cache_.sample(std::min<std::size_t>(cache_.size(), k * 2), rng_);
   std::shuffle(pool.begin(), pool.end(), rng_);
   for (const HostEntry* h : pool) {
     if (out.size() >= k) break;
     if (h->id == receiver) continue;
-    if (const PeerRecord* r = records_.find(h->id)) {
-      // Only hosts with something the receiver can dial: a record of hidden endpoints is noise.
-      auto bytes = r->encode(keep);
-      bool any = false;
-      for (const auto& e : r->endpoints) any = any || (e.uri && keep(*e.uri));
-      if (any) out.push_back(std::move(bytes));
-    }
+    if (const PeerRecord* r = records_.find(h->id); r && usable(*r)) out.push_back(r->encode(keep));
   }
   return out;
 }
 
 std::size_t KnownHosts::take_records(const Exchange& e, const std::string& from) {
-  std::size_t fresh = 0;
+  std::size_t news = 0;
   const std::uint64_t t = unix_ms();
+  const auto now_ms = static_cast<std::uint64_t>(now().count());
+  auto verifier = [this](const std::array<std::uint8_t, 32>& key, const std::vector<std::uint8_t>& m,
+                         const std::array<std::uint8_t, 64>& sig) {
+    return identity().verify(key, kRecordContext, butter::Bytes(m), sig);
+  };
   for (const auto& bytes : e.records) {
     std::string why;
-    auto rec = decode_record(bytes.data(), bytes.size(),
-                             [this](const std::array<std::uint8_t, 32>& key, const std::vector<std::uint8_t>& m,
-                                    const std::array<std::uint8_t, 64>& sig) {
-                               return identity().verify(key, kRecordContext, butter::Bytes(m), sig);
-                             },
-                             why);
+    auto rec = parse_record(bytes.data(), bytes.size(), why);
     if (!rec) {
       records_refused_.add();
       malformed_.add();
@@ -145,7 +167,24 @@ std::size_t KnownHosts::take_records(const Exchange& e, const std::string& from)
     }
     const std::string id = rec->id_hex();
     if (id == self_) continue;
-    RecordOffer o = records_.offer(*rec, t);
+    // A copy of what we hold (the common case once the network is known) costs no signature check.
+    RecordOffer o = records_.check(*rec, t);
+    if (o == RecordOffer::Accepted) {
+      // The sender's own record is always checked (one per exchange, and exchanges are rate-limited
+      // per peer); records of third parties only within the budget.
+      if (id != from && !check_budget_.take(now_ms)) {
+        records_unchecked_.add();
+        continue;
+      }
+      if (!verify_record(*rec, verifier)) {
+        records_refused_.add();
+        malformed_.add();
+        log().debug("record of {} from {} refused: bad signature", id.substr(0, 8), from.substr(0, 8));
+        continue;
+      }
+    }
+    bool is_news = false, moved = false;
+    if (o == RecordOffer::Accepted) o = records_.offer(*rec, t, from, &is_news, &moved);
     if (o != RecordOffer::Accepted) {
       if (o != RecordOffer::Stale) {
         records_refused_.add();
@@ -154,11 +193,14 @@ std::size_t KnownHosts::take_records(const Exchange& e, const std::string& from)
       continue;
     }
     records_accepted_.add();
+    if (is_news) {
+      records_news_.add();
+      if (moved) records_moved_.add();
+      ++news;
+    }
     auto eps = rec->visible_endpoints();
     for (const auto& ep : eps) add_address(id, ep);
     if (HostEntry* h = cache_.find_mut(id)) {
-      // Moved endpoints are news for the cache, not for the exchange's pace (only new hosts
-      // keep the exchange fast: a re-signed record must not keep a quiet network chatty).
       if (!eps.empty() && eps != h->endpoints) {
         h->endpoints = eps;
         publish(BUTTER_PEERS_TOPIC_UPDATED, id);
@@ -175,24 +217,23 @@ std::size_t KnownHosts::take_records(const Exchange& e, const std::string& from)
     h.quality_known = false;
     probation_.erase(id);
     admit(h);
-    if (cache_.find(id)) ++fresh;
   }
-  return fresh;
+  return news;
 }
 
 void KnownHosts::handle_exchange(const butter::Request& req, butter::Reply& reply) {
-  count_membership_bytes(req.bytes().size());
+  count_pex_bytes(req.bytes().size());
   std::string from(req.from());
   const auto t = static_cast<std::uint64_t>(now().count());
-  auto& last = last_served_[from];
-  if (last && t - last < kServeIntervalMs) {
+  bool first = false;
+  auto& told = ledger_.touch(from, t, first);
+  if (told.last_served_ms && t - told.last_served_ms < kServeIntervalMs) {
     // Exchanges cost signatures to check: one per interval per peer, whatever it sends.
     exchanges_shed_.add();
     reply.error(BUTTER_E_AGAIN, "one exchange per peer per 500 ms");
     return;
   }
-  last = t;
-  if (last_served_.size() > kMaxServedPeers) last_served_.clear();  // bounded; a reset only loosens the rate for a moment
+  told.last_served_ms = t;
   std::string why;
   auto e = decode_exchange(req.bytes().data(), req.bytes().size(), why);
   if (!e) {
@@ -201,17 +242,17 @@ void KnownHosts::handle_exchange(const butter::Request& req, butter::Reply& repl
     return;
   }
   exchanges_.add();
-  take_records(*e, from);
+  if (take_records(*e, from)) hasten_exchange();
   Exchange answer;
   if (e->neighbour) {
     answer.neighbour = neighbours_.accept_inbound(from, network_of(from));
     if (answer.neighbour) conns_.protect(from, "overlay");
   }
-  // Always a full sample: the asker may be new here and know nobody else (our pace being quiet
-  // says nothing about its cache); answers are bounded (16 records) and rate-limited per peer.
+  // A first contact gets a full sample (it may be new and know nobody else), an acquaintance what
+  // it has not had from us; at most exchange_size records, and answers are rate-limited per peer.
   answer.records = records_for(from, exchange_size_);
   auto bytes = encode_exchange(answer);
-  count_membership_bytes(bytes.size());
+  count_pex_bytes(bytes.size());
   reply.ok(bytes);
   update_gauges();
 }
@@ -219,18 +260,21 @@ void KnownHosts::handle_exchange(const butter::Request& req, butter::Reply& repl
 void KnownHosts::exchange_with(const std::string& id, bool want_neighbour) {
   Exchange e;
   e.neighbour = want_neighbour;
-  e.records = records_for(id, exchange_size_now_);
+  if (want_neighbour) neighbour_asks_.add();
+  e.records = records_for(id, exchange_size_);
   auto bytes = encode_exchange(e);
-  count_membership_bytes(bytes.size());
+  count_pex_bytes(bytes.size());
   exchanges_.add();
   butter::Status s = request(id, kExchangeProtocol, bytes, timeout_, [this, id, want_neighbour](const butter::Response& r) {
     const auto t = static_cast<std::uint64_t>(now().count());
     if (!r.ok()) {
       if (want_neighbour) neighbours_.failed(id, t);
+      // What we sent may not have arrived: the next exchange with it starts over with a sample.
+      ledger_.forget(id);
       log().debug("exchange with {} failed: {}", id.substr(0, 8), r.error());
       return;
     }
-    count_membership_bytes(r.bytes().size());
+    count_pex_bytes(r.bytes().size());
     std::string why;
     auto answer = decode_exchange(r.bytes().data(), r.bytes().size(), why);
     if (!answer) {
@@ -246,17 +290,18 @@ void KnownHosts::exchange_with(const std::string& id, bool want_neighbour) {
         neighbours_.refused(id, t);
       }
     }
-    // Adapt: something new -> exchange again soon with full samples; nothing -> slow down.
+    // Adapt: news -> exchange again soon (and pass it on); nothing -> slow down.
     if (fresh) {
-      exchange_period_ = exchange_min_;
-      exchange_size_now_ = exchange_size_;
+      hasten_exchange();
     } else {
       exchange_period_ = std::min(exchange_max_, exchange_period_ * 2);
-      exchange_size_now_ = std::min(exchange_size_, kQuietSample);
     }
     update_gauges();
   });
-  if (!s && want_neighbour) neighbours_.failed(id, static_cast<std::uint64_t>(now().count()));
+  if (!s) {
+    ledger_.forget(id);
+    if (want_neighbour) neighbours_.failed(id, static_cast<std::uint64_t>(now().count()));
+  }
 }
 
 void KnownHosts::neighbour_tick() {
@@ -268,10 +313,17 @@ void KnownHosts::neighbour_tick() {
 }
 
 void KnownHosts::schedule_exchange() {
+  exchange_due_ms_ = static_cast<std::uint64_t>(now().count() + exchange_period_.count());
   exchange_timer_ = after(exchange_period_, [this] {
     exchange_tick();
     schedule_exchange();
   });
+}
+
+void KnownHosts::hasten_exchange() {
+  exchange_period_ = exchange_min_;
+  const auto soon = static_cast<std::uint64_t>(now().count() + exchange_min_.count());
+  if (exchange_due_ms_ > soon) schedule_exchange();
 }
 
 void KnownHosts::exchange_tick() {
@@ -282,8 +334,31 @@ void KnownHosts::exchange_tick() {
     for (const auto& p : peers()) all.push_back(p.node_id);
   }
   if (all.empty()) return;
-  std::uniform_int_distribution<std::size_t> pick(0, all.size() - 1);
-  exchange_with(all[pick(rng_)], false);
+  // A contact first: a node whose only hosts are its LAN mates learns the wider network from the
+  // bootstrap peer (a first contact, so it answers with a full sample).
+  while (!contacts_.empty()) {
+    const std::string id = contacts_.front();
+    contacts_.erase(contacts_.begin());
+    if (!connected(id) || ledger_.find(id)) continue;
+    exchange_with(id, false);
+    return;
+  }
+  // A neighbour that has news waiting from us (or our changed record) goes first: news travels on
+  // the next tick, not after a random walk through the others.
+  std::vector<std::string> behind;
+  for (const auto& id : all) {
+    const ExchangeLedger::Entry* told = ledger_.find(id);
+    if (!told || records_.news_after(told->news_cursor, unix_ms()) || (have_own_record_ && told->own_seq_sent != own_record_.seq))
+      behind.push_back(id);
+  }
+  const auto& from = behind.empty() ? all : behind;
+  std::uniform_int_distribution<std::size_t> pick(0, from.size() - 1);
+  exchange_with(from[pick(rng_)], false);
+}
+
+void KnownHosts::overlay_peer_up(const std::string& id) {
+  if (neighbours_.out_count() > 0 || contacts_.size() >= kMaxContacts || ledger_.find(id)) return;
+  if (std::find(contacts_.begin(), contacts_.end(), id) == contacts_.end()) contacts_.push_back(id);
 }
 
 void KnownHosts::lose_neighbour(const std::string& id) {

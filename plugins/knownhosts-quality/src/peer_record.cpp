@@ -84,6 +84,19 @@ PeerRecord make_record(const std::array<std::uint8_t, 32>& id, std::uint64_t seq
 
 std::optional<PeerRecord> decode_record(const std::uint8_t* data, std::size_t len, const VerifyFn& verify,
                                         std::string& why) {
+  auto rec = parse_record(data, len, why);
+  if (rec && !verify_record(*rec, verify)) {
+    why = "bad signature";
+    return std::nullopt;
+  }
+  return rec;
+}
+
+bool verify_record(const PeerRecord& rec, const VerifyFn& verify) {
+  return verify && verify(rec.id, rec.signed_bytes(), rec.signature);
+}
+
+std::optional<PeerRecord> parse_record(const std::uint8_t* data, std::size_t len, std::string& why) {
   if (len > kMaxRecordBytes) {
     why = "record of " + std::to_string(len) + " bytes (max " + std::to_string(kMaxRecordBytes) + ")";
     return std::nullopt;
@@ -133,10 +146,6 @@ std::optional<PeerRecord> decode_record(const std::uint8_t* data, std::size_t le
     return std::nullopt;
   }
   std::copy(sig.begin(), sig.end(), rec.signature.begin());
-  if (!verify || !verify(rec.id, rec.signed_bytes(), rec.signature)) {
-    why = "bad signature";
-    return std::nullopt;
-  }
   return rec;
 }
 

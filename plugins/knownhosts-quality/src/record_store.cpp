@@ -18,44 +18,99 @@ void RecordStore::set_capacity(std::size_t c) {
   while (records_.size() > limits_.capacity) erase(by_issued_.begin()->second);
 }
 
-RecordOffer RecordStore::offer(const PeerRecord& rec, std::uint64_t now_ms) {
+namespace {
+std::size_t visible(const PeerRecord& r) { return r.visible_endpoints().size(); }
+bool same_endpoints(const PeerRecord& a, const PeerRecord& b) {
+  if (a.endpoints.size() != b.endpoints.size()) return false;
+  for (std::size_t i = 0; i < a.endpoints.size(); ++i)
+    if (a.endpoints[i].hash != b.endpoints[i].hash) return false;
+  return true;
+}
+}  // namespace
+
+RecordOffer RecordStore::check(const PeerRecord& rec, std::uint64_t now_ms) const {
   if (rec.issued_ms > now_ms + limits_.max_skew_ms) return RecordOffer::Future;
   if (rec.issued_ms + limits_.max_age_ms < now_ms) return RecordOffer::Expired;
-  const std::string id = rec.id_hex();
-  auto it = records_.find(id);
+  auto it = records_.find(rec.id_hex());
   if (it != records_.end()) {
     // The same record may come redacted differently by different forwarders: one that shows
     // more of its endpoints replaces the copy held (it is the same signed statement).
-    auto visible = [](const PeerRecord& r) { return r.visible_endpoints().size(); };
-    const bool reveals_more = rec.seq == it->second.seq && visible(rec) > visible(it->second);
-    if (rec.seq < it->second.seq || (rec.seq == it->second.seq && !reveals_more)) return RecordOffer::Stale;
-    by_issued_.erase({it->second.issued_ms, id});
-    it->second = rec;
-    by_issued_.insert({rec.issued_ms, id});
+    const PeerRecord& held = it->second.rec;
+    const bool reveals_more = rec.seq == held.seq && visible(rec) > visible(held);
+    if (rec.seq < held.seq || (rec.seq == held.seq && !reveals_more)) return RecordOffer::Stale;
     return RecordOffer::Accepted;
   }
-  if (records_.size() >= limits_.capacity) {
-    // Full: the record issued longest ago makes room, unless the newcomer is older still.
-    auto oldest = by_issued_.begin();
-    if (oldest->first >= rec.issued_ms) return RecordOffer::Stale;
-    records_.erase(oldest->second);
-    by_issued_.erase(oldest);
-  }
-  records_.emplace(id, rec);
-  by_issued_.insert({rec.issued_ms, id});
+  // Full: the record issued longest ago makes room, unless the newcomer is older still.
+  if (records_.size() >= limits_.capacity && by_issued_.begin()->first >= rec.issued_ms) return RecordOffer::Stale;
   return RecordOffer::Accepted;
+}
+
+RecordOffer RecordStore::offer(const PeerRecord& rec, std::uint64_t now_ms, const std::string& from, bool* news,
+                               bool* moved) {
+  if (news) *news = false;
+  if (moved) *moved = false;
+  const RecordOffer o = check(rec, now_ms);
+  if (o != RecordOffer::Accepted) return o;
+  const std::string id = rec.id_hex();
+  auto it = records_.find(id);
+  bool is_news = true;
+  if (it != records_.end()) {
+    is_news = !same_endpoints(rec, it->second.rec);
+    if (!is_news) {
+      // A re-signed or less redacted copy: fresher, not news (its news entry stays as it was).
+      by_issued_.erase({it->second.rec.issued_ms, id});
+      it->second.rec = rec;
+      by_issued_.insert({rec.issued_ms, id});
+      return RecordOffer::Accepted;
+    }
+    if (moved) *moved = true;
+    drop(it);
+  } else if (records_.size() >= limits_.capacity) {
+    drop(records_.find(by_issued_.begin()->second));
+  }
+  Held h{rec, ++news_counter_, now_ms, from};
+  by_issued_.insert({rec.issued_ms, id});
+  by_news_[h.news] = id;
+  records_.emplace(id, std::move(h));
+  if (news) *news = is_news;
+  return RecordOffer::Accepted;
+}
+
+bool RecordStore::news_after(std::uint64_t cursor, std::uint64_t now_ms) const {
+  if (by_news_.empty() || by_news_.rbegin()->first <= cursor) return false;
+  return records_.at(by_news_.rbegin()->second).news_ms + limits_.news_ttl_ms >= now_ms;
+}
+
+std::vector<const PeerRecord*> RecordStore::news_since(std::uint64_t& cursor, std::size_t k,
+                                                       const std::string& receiver, std::uint64_t now_ms) const {
+  std::vector<const PeerRecord*> out;
+  std::size_t scanned = 0;
+  for (auto it = by_news_.upper_bound(cursor); it != by_news_.end() && out.size() < k && scanned < kMaxNewsScan;
+       ++it, ++scanned) {
+    cursor = it->first;
+    const Held& h = records_.at(it->second);
+    if (h.news_ms + limits_.news_ttl_ms < now_ms) continue;  // old news: no longer passed on
+    if (h.from == receiver || it->second == receiver) continue;
+    out.push_back(&h.rec);
+  }
+  return out;
 }
 
 const PeerRecord* RecordStore::find(const std::string& id_hex) const {
   auto it = records_.find(id_hex);
-  return it == records_.end() ? nullptr : &it->second;
+  return it == records_.end() ? nullptr : &it->second.rec;
+}
+
+void RecordStore::drop(std::map<std::string, Held>::iterator it) {
+  by_issued_.erase({it->second.rec.issued_ms, it->first});
+  if (it->second.news) by_news_.erase(it->second.news);
+  records_.erase(it);
 }
 
 bool RecordStore::erase(const std::string& id_hex) {
   auto it = records_.find(id_hex);
   if (it == records_.end()) return false;
-  by_issued_.erase({it->second.issued_ms, id_hex});
-  records_.erase(it);
+  drop(it);
   return true;
 }
 

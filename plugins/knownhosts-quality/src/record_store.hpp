@@ -3,6 +3,14 @@
 // it is the same record with more of its endpoints visible (forwarders redact per receiver); records
 // issued too long ago or too far in the future (clock skew) are refused. When full, the record
 // issued longest ago goes first. Pure logic: time is passed in.
+//
+// News: a record that tells something new — a node not held before, or one whose endpoints
+// changed (not a re-signed copy of the same endpoints, nor the same record less redacted) — gets
+// the next value of a store-wide news counter. Exchanges send a peer only the news after the
+// cursor they keep for it (news_since), so a quiet network sends nothing and a record's change
+// travels once per link. News is passed on only while young (news_ttl_ms after this node learned
+// it): a change floods the overlay within seconds and then stops travelling, so a peer met later
+// is not sent a backlog it mostly has (it learns from samples at first contacts instead).
 #pragma once
 #include "peer_record.hpp"
 
@@ -10,6 +18,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace butter::knownhosts {
 
@@ -22,22 +31,50 @@ class RecordStore {
     std::size_t capacity = 1024;
     std::uint64_t max_age_ms = 2 * 3600 * 1000;  // older records are refused and dropped
     std::uint64_t max_skew_ms = 10 * 60 * 1000;  // issued further in the future: refused
+    std::uint64_t news_ttl_ms = 30 * 1000;       // news older than this (since we learned it) is not passed on
   };
   explicit RecordStore(Limits limits) : limits_(limits) {}
   void set_capacity(std::size_t c);
   const Limits& limits() const { return limits_; }
 
-  RecordOffer offer(const PeerRecord& rec, std::uint64_t now_ms);
+  // What offer() would say, changing nothing: lets a caller skip the signature check of a record
+  // that would be refused anyway (a copy of one held, an older one, an expired one).
+  RecordOffer check(const PeerRecord& rec, std::uint64_t now_ms) const;
+  // `from`: the peer it came from (news is not sent back to it). `news` (optional) says whether
+  // the accepted record is news.
+  RecordOffer offer(const PeerRecord& rec, std::uint64_t now_ms, const std::string& from = {}, bool* news = nullptr,
+                    bool* moved = nullptr);
   const PeerRecord* find(const std::string& id_hex) const;
   bool erase(const std::string& id_hex);
   // Drops every record older than max_age; returns the ids dropped.
   std::vector<std::string> expire(std::uint64_t now_ms);
   std::size_t size() const { return records_.size(); }
 
+  // The news counter's latest value (0: no news yet).
+  std::uint64_t news_counter() const { return news_counter_; }
+  // Whether young news came after `cursor` (`now_ms` on the clock offer() was given).
+  bool news_after(std::uint64_t cursor, std::uint64_t now_ms) const;
+  // Up to `k` records that became news after `cursor`, oldest news first, leaving out those that
+  // came from `receiver` or describe it; `cursor` moves past what was examined. At most
+  // kMaxNewsScan entries are examined per call (bounded work, whatever the backlog).
+  std::vector<const PeerRecord*> news_since(std::uint64_t& cursor, std::size_t k, const std::string& receiver,
+                                            std::uint64_t now_ms) const;
+  static constexpr std::size_t kMaxNewsScan = 256;
+
  private:
+  struct Held {
+    PeerRecord rec;
+    std::uint64_t news = 0;     // news counter value when it last was news
+    std::uint64_t news_ms = 0;  // and when (offer's clock)
+    std::string from;        // who sent it then
+  };
+  void drop(std::map<std::string, Held>::iterator it);
+
   Limits limits_;
-  std::map<std::string, PeerRecord> records_;
+  std::map<std::string, Held> records_;
   std::set<std::pair<std::uint64_t, std::string>> by_issued_;
+  std::map<std::uint64_t, std::string> by_news_;
+  std::uint64_t news_counter_ = 0;
 };
 
 }  // namespace butter::knownhosts

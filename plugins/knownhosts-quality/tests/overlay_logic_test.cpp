@@ -2,6 +2,7 @@
 // record store (stale, replayed, expired, future, bounded), the /butter/pex/1 codec, address
 // scopes, and the neighbour set (bounds, backoff, network diversity).
 #include "address_scope.hpp"
+#include "exchange_ledger.hpp"
 #include "exchange_message.hpp"
 #include "neighbours.hpp"
 #include "peer_record.hpp"
@@ -286,4 +287,68 @@ TEST_CASE("neighbours: bounded dials, inbound bound, backoff after refusal and n
   CHECK(third.size() == 1);
   CHECK(Neighbours::network_key("relay://abc@198.18.0.10:7000/def") == "relay:abc");
   CHECK(Neighbours::network_key("tcp://[fd00:1:2:3:4::1]:7") == "fd00:1:2:3");
+}
+
+TEST_CASE("exchange ledger: entries per peer, bounded, expiring, and the check budget") {
+  ExchangeLedger::Limits l;
+  l.max_peers = 2;
+  l.expiry_ms = 1000;
+  ExchangeLedger led(l);
+  bool first = false;
+  led.touch("a", 0, first).news_cursor = 7;
+  CHECK(first);
+  CHECK(led.touch("a", 10, first).news_cursor == 7);
+  CHECK_FALSE(first);
+  led.touch("b", 20, first);
+  led.touch("c", 30, first);  // full: "a" (touched longest ago) goes
+  CHECK(led.size() == 2);
+  CHECK(led.find("a") == nullptr);
+  led.touch("c", 1500, first);  // "b" untouched for over 1 s expired
+  CHECK(led.find("b") == nullptr);
+  led.forget("c");
+  CHECK(led.size() == 0);
+  CheckBudget budget(2, 3);
+  int taken = 0;
+  for (int i = 0; i < 10; ++i) taken += budget.take(0);
+  CHECK(taken == 3);  // the burst
+  CHECK(budget.take(500));  // 1 more after 0.5 s at 2/s
+  CHECK_FALSE(budget.take(500));
+}
+
+TEST_CASE("record store news: new and moved records are news once, re-signed copies are not, only young news travels") {
+  RecordStore::Limits lim;
+  lim.capacity = 8;
+  lim.news_ttl_ms = 1000;
+  RecordStore store(lim);
+  auto rec = [](std::uint8_t who, std::uint64_t seq, const std::string& ep) {
+    PeerRecord r;
+    r.id.fill(who);
+    r.seq = seq;
+    r.issued_ms = seq;
+    r.endpoints.push_back({ep, endpoint_hash(ep)});
+    return r;
+  };
+  bool news = false;
+  CHECK(store.offer(rec(1, 100, "tcp://198.51.100.1:1"), 100, "peerA", &news) == RecordOffer::Accepted);
+  CHECK(news);
+  CHECK(store.offer(rec(1, 100, "tcp://198.51.100.1:1"), 100, "peerB", &news) == RecordOffer::Stale);
+  CHECK(store.check(rec(1, 100, "tcp://198.51.100.1:1"), 100) == RecordOffer::Stale);
+  CHECK(store.offer(rec(1, 200, "tcp://198.51.100.1:1"), 200, "peerB", &news) == RecordOffer::Accepted);
+  CHECK_FALSE(news);  // re-signed, same endpoints
+  CHECK(store.offer(rec(2, 300, "tcp://198.51.100.2:1"), 300, "peerB", &news) == RecordOffer::Accepted);
+  CHECK(news);
+  CHECK(store.offer(rec(1, 400, "tcp://198.51.100.9:1"), 400, "peerB", &news) == RecordOffer::Accepted);
+  CHECK(news);  // moved
+  // A peer with cursor 0 gets the news in order, not what it sent us itself.
+  std::uint64_t cursor = 0;
+  auto to_c = store.news_since(cursor, 8, "peerC", 500);
+  CHECK(to_c.size() == 2);
+  CHECK(store.news_since(cursor, 8, "peerC", 500).empty());
+  CHECK_FALSE(store.news_after(cursor, 500));
+  std::uint64_t cursor_b = 0;
+  CHECK(store.news_since(cursor_b, 8, "peerB", 500).empty());  // all of it came from peerB
+  // Old news is not passed on.
+  std::uint64_t late = 0;
+  CHECK(store.news_since(late, 8, "peerD", 5000).empty());
+  CHECK_FALSE(store.news_after(0, 5000));
 }
