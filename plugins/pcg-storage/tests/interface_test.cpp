@@ -152,48 +152,44 @@ TEST_CASE("a get nobody can answer ends with GET_DONE NOT_FOUND") {
   CHECK(static_cast<std::int32_t>(rd.u32()) == BUTTER_E_NOT_FOUND);
 }
 
-TEST_CASE("config out of range fails init with the key's name") {
+namespace {
+// Inits a pcg-storage instance on a fake host with integer config `keys`: the status and the
+// error message (destroyed again at once).
+std::pair<butter_status, std::string> init_with(const std::vector<std::pair<std::string, std::int64_t>>& keys) {
   fake::Host fh;
-  fh.config["replicas"] = std::int64_t{0};
+  for (const auto& [k, v] : keys) fh.config[k] = v;
   butter::detail::DescriptorStorage desc{butter::Descriptor{.id = "butter.storage.pcg"}};
   auto* obj = new PcgStorage(butter::Context{fh.host(), desc.c(), false});
   const butter_plugin* p = obj->c_plugin();
   butter_error err;
   butter_error_init(&err);
-  CHECK(p->init(p, &err) == BUTTER_E_INVALID);
-  CHECK(std::string(err.message).find("replicas") != std::string::npos);
+  const butter_status st = p->init(p, &err);
+  std::string message = err.message;
   p->destroy(p);
+  return {st, message};
+}
+}  // namespace
+
+TEST_CASE("config out of range fails init with the key's name") {
+  const auto [st, message] = init_with({{"replicas", 0}});
+  CHECK(st == BUTTER_E_INVALID);
+  CHECK(message.find("replicas") != std::string::npos);
 }
 
 TEST_CASE("a peer quota above the capacity or negative fails init with a clear error") {
   for (std::int64_t bad : {std::int64_t{-1}, std::int64_t{20001}}) {
-    fake::Host fh;
-    fh.config["capacity_bytes"] = std::int64_t{20000};
-    fh.config["peer_quota_bytes"] = bad;
-    butter::detail::DescriptorStorage desc{butter::Descriptor{.id = "butter.storage.pcg"}};
-    auto* obj = new PcgStorage(butter::Context{fh.host(), desc.c(), false});
-    const butter_plugin* p = obj->c_plugin();
-    butter_error err;
-    butter_error_init(&err);
-    CHECK(p->init(p, &err) == BUTTER_E_INVALID);
-    INFO(err.message);
-    CHECK(std::string(err.message).find("peer_quota_bytes must be in 0..20000") != std::string::npos);
-    p->destroy(p);
+    const auto [st, message] = init_with({{"capacity_bytes", 20000}, {"peer_quota_bytes", bad}});
+    CHECK(st == BUTTER_E_INVALID);
+    INFO(message);
+    CHECK(message.find("peer_quota_bytes must be in 0..20000") != std::string::npos);
   }
 }
 
 TEST_CASE("possession config keys out of range fail init with the key's name") {
   const std::string key = GENERATE(as<std::string>{}, "audit_ms", "audit_per_tick", "answer_bytes_per_s");
-  fake::Host fh;
-  fh.config[key] = std::int64_t{0};
-  butter::detail::DescriptorStorage desc{butter::Descriptor{.id = "butter.storage.pcg"}};
-  auto* obj = new PcgStorage(butter::Context{fh.host(), desc.c(), false});
-  const butter_plugin* p = obj->c_plugin();
-  butter_error err;
-  butter_error_init(&err);
-  CHECK(p->init(p, &err) == BUTTER_E_INVALID);
-  CHECK(std::string(err.message).find(key) != std::string::npos);
-  p->destroy(p);
+  const auto [st, message] = init_with({{key, 0}});
+  CHECK(st == BUTTER_E_INVALID);
+  CHECK(message.find(key) != std::string::npos);
 }
 
 // --- butter.storage/2 ----------------------------------------------------------------------------
