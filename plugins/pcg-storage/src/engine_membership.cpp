@@ -1,0 +1,82 @@
+// The engine's membership changes of a group on this node (see engine.hpp): adopting a new view,
+// retiring a copy this node no longer holds as a member once r others proved they hold it, noting
+// departed members, and dropping a group.
+#include "engine.hpp"
+
+#include <algorithm>
+
+namespace butter::pcg {
+
+void Engine::adopt(Group& g, const View& v, std::uint64_t now, Output& out) {
+  if (!outranks(v, g.view)) return;
+  learn(v);
+  ++stats_.views_adopted;
+  for (const auto& m : v.members) {
+    if (!g.view.contains(m.id)) {
+      g.heard[m.id] = now;
+      g.joined[m.id] = now;
+    }
+  }
+  const View old = std::move(g.view);
+  g.view = v;
+  note_departures(g, old, now);
+  for (auto it = g.heard.begin(); it != g.heard.end();) it = v.contains(it->first) ? std::next(it) : g.heard.erase(it);
+  for (auto it = g.joined.begin(); it != g.joined.end();) it = v.contains(it->first) ? std::next(it) : g.joined.erase(it);
+  for (auto it = g.complete_members.begin(); it != g.complete_members.end();)
+    it = v.contains(*it) ? std::next(it) : g.complete_members.erase(it);
+  if (!v.contains(self_)) {
+    // Removed from the group. A copy still being fetched protects nothing: it goes. A complete
+    // copy is kept (retiring) until r others are confirmed to hold it: no message deletes a copy
+    // that may be the last one.
+    if (!g.complete) {
+      drop(g.id, out);
+      return;
+    }
+    g.complete_members.insert(self_);
+    out.events.push_back(Event{EventKind::ViewChanged, 0, BUTTER_OK, g.id, 0, {}, {}});
+    retire_if_confirmed(g, now, out);
+    return;
+  }
+  out.events.push_back(Event{EventKind::ViewChanged, 0, BUTTER_OK, g.id, 0, {}, {}});
+}
+
+bool Engine::confirmed_elsewhere(const Group& g, std::uint64_t now) const {
+  std::uint32_t n = 0;
+  for (const auto& m : g.view.members)
+    if (m.id != self_ && g.complete_members.count(m.id) && !suspected(g, m.id, now)) ++n;
+  return n >= cfg_.r;
+}
+
+bool Engine::retire_if_confirmed(Group& g, std::uint64_t now, Output& out) {
+  if (!confirmed_elsewhere(g, now)) return false;
+  ++stats_.copies_retired;
+  drop(g.id, out);
+  return true;
+}
+
+void Engine::note_departures(Group& g, const View& old, std::uint64_t now) {
+  for (const auto& m : old.members) {
+    if (m.id == self_ || g.view.contains(m.id) || g.departed.size() >= kMaxMembers) continue;
+    const std::uint64_t first = 2 * cfg_.heartbeat_ms;
+    g.departed[m.id] = Departed{now + cfg_.departed_ms, now + first, first};
+  }
+  for (const auto& m : g.view.members) g.departed.erase(m.id);
+}
+
+void Engine::drop(const Hash& id, Output& out) {
+  auto it = groups_.find(id);
+  if (it == groups_.end()) return;
+  budget_.release(it->second.reserved);
+  if (it->second.sponsor) quota_.release(*it->second.sponsor, it->second.reserved);
+  if (it->second.origin) quota_.release(*it->second.origin, it->second.reserved);
+  if (it->second.put_ticket) {
+    out.events.push_back(Event{EventKind::PutDone, *it->second.put_ticket, BUTTER_OK, id, 0, {},
+                               "this node left the group; the others keep it"});
+  }
+  ++stats_.dropped;
+  // Dropped only for what was reported Stored (a recruit dropped while fetching never was).
+  if (it->second.complete) out.events.push_back(Event{EventKind::Dropped, 0, BUTTER_OK, id, 0, {}, {}});
+  groups_.erase(it);
+}
+
+}  // namespace butter::pcg
