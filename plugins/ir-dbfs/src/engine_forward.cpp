@@ -5,6 +5,7 @@
 
 #include "address_key.hpp"
 #include "budget.hpp"
+#include "proof.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -50,6 +51,10 @@ void Engine::on_query(std::uint64_t now, const std::string& from, std::string_vi
     h.id = q->id;
     h.hops = q->hops;
     for (const auto& m : matches) {
+      // With proofs on, a content id in this node's name must be one it can prove: an annotation
+      // of an object it does not store would be answered NotHeld, and whoever brought the hit
+      // would be blamed. (A name that is no content id is dropped unasked at the source.)
+      if (cfg_.verify && is_content_id(m.object_id) && !index_.stored(m.object_id)) continue;
       h.hits.push_back(Hit{m.object_id, self_, endpoints_, m.keywords});
       if (h.hits.size() == kMaxHitsPerMessage) {
         out.sends.push_back(Outbound{from, MsgType::Hits, encode(h)});

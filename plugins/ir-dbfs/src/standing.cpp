@@ -61,16 +61,6 @@ bool PeerStanding::demoted(const std::string& peer, std::uint64_t now_ms) const 
   return it->second.blocked_until > now_ms || net(it->second.failed, it->second.verified) >= cfg_.demote_after;
 }
 
-const StandingRecord* PeerStanding::find(const std::string& peer) const {
-  auto it = records_.find(peer);
-  return it == records_.end() ? nullptr : &it->second;
-}
-
-std::size_t PeerStanding::blocked_count(std::uint64_t now_ms) const {
-  return static_cast<std::size_t>(
-      std::count_if(records_.begin(), records_.end(), [&](const auto& p) { return p.second.blocked_until > now_ms; }));
-}
-
 std::vector<std::string> PeerStanding::blocked_ids(std::uint64_t now_ms) const {
   std::vector<std::string> out;
   for (const auto& [id, r] : records_)

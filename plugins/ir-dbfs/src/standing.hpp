@@ -48,9 +48,7 @@ class PeerStanding {
 
   bool blocked(const std::string& peer, std::uint64_t now_ms) const;
   bool demoted(const std::string& peer, std::uint64_t now_ms) const;
-  const StandingRecord* find(const std::string& peer) const;
   std::size_t size() const { return records_.size(); }
-  std::size_t blocked_count(std::uint64_t now_ms) const;
   std::vector<std::string> blocked_ids(std::uint64_t now_ms) const;
   const StandingConfig& config() const { return cfg_; }
 

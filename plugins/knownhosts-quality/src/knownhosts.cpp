@@ -353,16 +353,6 @@ butter_peer_record KnownHosts::record(const HostEntry& h, std::vector<butter_str
   return r;
 }
 
-// A string for a JSON literal: quotes and backslashes escaped, control characters left out.
-static std::string json_safe(const std::string& in) {
-  std::string e;
-  for (char c : in) {
-    if (c == '"' || c == '\\') e += '\\';
-    if (static_cast<unsigned char>(c) >= 0x20) e += c;
-  }
-  return e;
-}
-
 std::string KnownHosts::report_json() const {
   auto counts = cache_.class_counts();
   std::string s = "{\"capacity\":" + std::to_string(cache_.capacity()) + ",\"candidates\":" +
@@ -378,11 +368,11 @@ std::string KnownHosts::report_json() const {
          ",\"uptime_s\":" + std::to_string(h.quality.uptime_s) + ",\"free_storage\":" +
          std::to_string(h.quality.free_storage) + ",\"hosts_known\":" + std::to_string(h.quality.hosts_known) +
          ",\"observed_ms\":" + std::to_string(observed_ms(h)) + ",\"answers\":" + std::to_string(h.answers) +
-         ",\"address\":\"" + json_safe(h.address) + "\"" +
+         ",\"address\":" + butter::json_string(h.address) +
          ",\"failures\":" + std::to_string(h.failures) + ",\"endpoints\":[";
     for (std::size_t i = 0; i < h.endpoints.size(); ++i) {
       // Endpoints were validated as URIs; escape quotes and backslashes all the same.
-      s += (i ? ",\"" : "\"") + json_safe(h.endpoints[i]) + "\"";
+      s += (i ? "," : "") + butter::json_string(h.endpoints[i]);
     }
     s += "]}";
   }

@@ -63,7 +63,9 @@ class KnownHosts : public butter::Plugin {
   void overlay_init();
   void overlay_start();
   void refresh_own_record();
-  std::vector<std::vector<std::uint8_t>> records_for(const std::string& receiver, std::size_t k);
+  // What to send `receiver` in an exchange: a full sample to a first contact (`first_contact`,
+  // or not yet in the ledger), else only news it has not had from us.
+  std::vector<std::vector<std::uint8_t>> records_for(const std::string& receiver, std::size_t k, bool first_contact = false);
   std::size_t take_records(const Exchange& e, const std::string& from);
   void handle_exchange(const butter::Request& req, butter::Reply& reply);
   void exchange_with(const std::string& id, bool want_neighbour);

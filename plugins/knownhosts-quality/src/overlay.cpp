@@ -105,7 +105,8 @@ std::string KnownHosts::network_of(const std::string& id) const {
   return {};
 }
 
-std::vector<std::vector<std::uint8_t>> KnownHosts::records_for(const std::string& receiver, std::size_t k) {
+std::vector<std::vector<std::uint8_t>> KnownHosts::records_for(const std::string& receiver, std::size_t k,
+                                                               bool first_contact) {
   // Where the receiver reaches us from decides which endpoints it can route to. Not connected yet
   // (a neighbour being dialled): the endpoint we are about to dial it at says the same.
   std::string remote;
@@ -122,6 +123,7 @@ std::vector<std::vector<std::uint8_t>> KnownHosts::records_for(const std::string
   };
   bool first = false;
   ExchangeLedger::Entry& told = ledger_.touch(receiver, static_cast<std::uint64_t>(now().count()), first);
+  first = first || first_contact;
   std::vector<std::vector<std::uint8_t>> out;
   if (have_own_record_ && told.own_seq_sent != own_record_.seq) {
     out.push_back(own_record_.encode(keep));
@@ -250,7 +252,7 @@ void KnownHosts::handle_exchange(const butter::Request& req, butter::Reply& repl
   }
   // A first contact gets a full sample (it may be new and know nobody else), an acquaintance what
   // it has not had from us; at most exchange_size records, and answers are rate-limited per peer.
-  answer.records = records_for(from, exchange_size_);
+  answer.records = records_for(from, exchange_size_, first);  // its touch above made it known
   auto bytes = encode_exchange(answer);
   count_pex_bytes(bytes.size());
   reply.ok(bytes);

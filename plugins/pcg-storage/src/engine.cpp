@@ -251,8 +251,6 @@ void Engine::tick(std::uint64_t now, Output& out) {
     if ((g = group(id))) check_put(*g, now, out);
   }
   for (auto it = cooldown_.begin(); it != cooldown_.end();) it = now >= it->second ? cooldown_.erase(it) : std::next(it);
-  answers_.prune(now);
-  shared_answers_.prune(now);
   std::vector<std::uint64_t> tickets;
   for (const auto& [t, gt] : getters_) tickets.push_back(t);
   for (auto t : tickets) {
@@ -262,6 +260,9 @@ void Engine::tick(std::uint64_t now, Output& out) {
 }
 
 void Engine::heartbeat_round(std::uint64_t now, Output& out) {
+  // Idle answer budgets go once per round, not every tick (take() also makes room when full).
+  answers_.prune(now);
+  shared_answers_.prune(now);
   std::map<Hash, Message> batches;
   auto add = [&](const Hash& to, const Hash& id, const Group& g) {
     Message& b = batches[to];
@@ -317,11 +318,9 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
   // RECRUIT for junk that is never served would be passed on to r more nodes).
   if (live < cfg_.r && g.complete) {
     const std::size_t need = cfg_.r - live;
-    // Junk a peer pushed is not re-replicated beyond its quota: a group whose sponsor is over it
-    // (its charge here exceeds the limit, e.g. lowered since) is not grown by this node.
-    const bool sponsor_ok = (!g.sponsor || quota_.used(*g.sponsor) <= quota_.limit()) &&
-                            (!g.origin || quota_.used(*g.origin) <= quota_.limit());
-    for (auto& c : sponsor_ok ? env_.candidates(need * 3 + 2) : std::vector<Candidate>{}) {
+    // Junk a peer pushed is re-replicated within its quota: the recruits this sends name the
+    // original sponsor, and each recipient charges it there (on_recruit).
+    for (auto& c : env_.candidates(need * 3 + 2)) {
       if (c.id == self_ || cooldown_.count(c.id) || g.view.contains(c.id)) continue;
       in.candidates.push_back(std::move(c));
     }

@@ -26,30 +26,27 @@ TEST_CASE("source address: the first listen address of the destination's family 
   CHECK(source_address({}, a("127.0.0.1")).is_unspecified());
 }
 
-TEST_CASE("a node listening on 127.0.3.7 dials from 127.0.3.7", "[transport]") {
+namespace {
+// A node listening on `listen` sends one request to another node on 127.0.0.1: the remote address
+// the other node saw for it.
+std::string seen_from(const std::string& listen) {
   IoThread t;
-  TestNode a(t.io, [](TransportOptions& o) { o.listen = {"tcp://127.0.3.7:0"}; });
+  TestNode a(t.io, [&](TransportOptions& o) { o.listen = {listen}; });
   TestNode b(t.io, {}, echo_handler());
   auto r = a.wait_outcome(a.request(b.uri, "/echo/1", "hi"));
   REQUIRE(r.status == BUTTER_OK);
-  auto seen = b.on([&] {
+  return b.on([&] {
     for (const auto& p : b.transport->peers())
       if (p.id == a.id) return p.remote_address;
     return std::string();
   });
-  CHECK(seen.rfind("tcp://127.0.3.7:", 0) == 0);
+}
+}  // namespace
+
+TEST_CASE("a node listening on 127.0.3.7 dials from 127.0.3.7", "[transport]") {
+  CHECK(seen_from("tcp://127.0.3.7:0").rfind("tcp://127.0.3.7:", 0) == 0);
 }
 
 TEST_CASE("a node listening on a wildcard address dials from the kernel's choice", "[transport]") {
-  IoThread t;
-  TestNode a(t.io, [](TransportOptions& o) { o.listen = {"tcp://0.0.0.0:0"}; });
-  TestNode b(t.io, {}, echo_handler());
-  auto r = a.wait_outcome(a.request(b.uri, "/echo/1", "hi"));
-  REQUIRE(r.status == BUTTER_OK);
-  auto seen = b.on([&] {
-    for (const auto& p : b.transport->peers())
-      if (p.id == a.id) return p.remote_address;
-    return std::string();
-  });
-  CHECK(seen.rfind("tcp://127.0.0.1:", 0) == 0);  // the kernel's source towards 127.0.0.1
+  CHECK(seen_from("tcp://0.0.0.0:0").rfind("tcp://127.0.0.1:", 0) == 0);  // the kernel's source towards 127.0.0.1
 }
