@@ -1,9 +1,18 @@
+# The skip flag (tests/support/skip.hpp) and the main() of every test executable, which exits 77
+# when a test was skipped and none failed.
+add_library(butter_test_skip STATIC ${PROJECT_SOURCE_DIR}/tests/main/skip.cpp)
+target_include_directories(butter_test_skip PUBLIC ${PROJECT_SOURCE_DIR}/tests)
+target_link_libraries(butter_test_skip PUBLIC Catch2::Catch2)
+add_library(butter_test_main STATIC ${PROJECT_SOURCE_DIR}/tests/main/test_main.cpp)
+target_link_libraries(butter_test_main PUBLIC butter_test_skip)
+
 # butter_add_test_exe(<name> <prefix> SOURCES ... LIBS ... DEPENDS ...): one Catch2 executable
-# whose test cases are registered with ctest as "<prefix>: <test name>".
+# whose test cases are registered with ctest as "<prefix>: <test name>"; a test that called
+# butter::test::skip() is reported as Skipped (exit 77).
 function(butter_add_test_exe name prefix)
   cmake_parse_arguments(T "" "" "SOURCES;LIBS;DEPENDS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
-  target_link_libraries(${name} PRIVATE Catch2::Catch2WithMain ${T_LIBS})
+  target_link_libraries(${name} PRIVATE butter_test_main ${T_LIBS})
   target_compile_definitions(${name} PRIVATE
     BUTTER_BUILD_DIR="${CMAKE_BINARY_DIR}"
     BUTTER_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
@@ -14,5 +23,5 @@ function(butter_add_test_exe name prefix)
   endif()
   # Catch2 v2 exits 0 when no test matched a filter; -w NoTests makes that a failure.
   catch_discover_tests(${name} TEST_PREFIX "${prefix}: " EXTRA_ARGS -w NoTests
-    PROPERTIES TIMEOUT 300)
+    PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
 endfunction()

@@ -1,6 +1,8 @@
 // NetnsBed: drives scripts/netns-bed.sh and keeps track of what the test started in the bed.
 #include "support/netns_bed.hpp"
 
+#include "support/skip.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -308,7 +310,7 @@ bool skip_or_fail_without_netns() {
   auto reason = NetnsBed::unavailable_reason();
   if (!reason) return false;
   if (running_under_ci()) FAIL("netns unavailable under CI: " << *reason);
-  WARN("skipped: netns unavailable: " << *reason);
+  skip("netns unavailable: " + *reason);
   return true;
 }
 
@@ -493,7 +495,7 @@ bool skip_or_fail_without_netns_faults() {
   auto reason = NetnsBed::faults_unavailable_reason();
   if (!reason) return false;
   if (running_under_ci()) FAIL("netns fault injection unavailable under CI: " << *reason);
-  WARN("skipped: netns fault injection unavailable: " << *reason);
+  skip("netns fault injection unavailable: " + *reason);
   return true;
 }
 

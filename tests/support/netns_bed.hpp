@@ -197,7 +197,7 @@ bool skip_or_fail_without_netns_faults();
 
 }  // namespace butter::test
 
-// At the top of a netns test: skips it with a warning when no bed can be built here, or fails it
+// At the top of a netns test: skips it (ctest reports Skipped) when no bed can be built here, or fails it
 // when running under CI=true.
 #define BUTTER_REQUIRE_NETNS()                                        \
   do {                                                                \

@@ -2,11 +2,12 @@
 // mounts itself. Puts go on until the filesystem refuses them; every put answered 201 must be
 // readable after the node is restarted on the same data dir, and every put that could not be
 // written must get an error status (never a 201 for an object that then vanishes).
-// Needs root (mount); skipped with a warning without it, failed under CI=true.
+// Needs root (mount); reported Skipped without it, failed under CI=true.
 #include "support/free_ports.hpp"
 #include "support/http_client.hpp"
 #include "support/netns_bed.hpp"  // running_under_ci()
 #include "support/process.hpp"
+#include "support/skip.hpp"
 #include "support/wait.hpp"
 
 #include <boost/asio.hpp>
@@ -58,10 +59,10 @@ struct SmallFs {
   }
 };
 
-// Skips (returns true) with a warning when the test cannot mount here; FAILs under CI=true.
+// Skips (returns true; ctest reports Skipped) when the test cannot mount here; FAILs under CI=true.
 bool skip_or_fail(const std::string& reason) {
   if (running_under_ci()) FAIL("disk-full test unavailable under CI: " << reason);
-  WARN("skipped: " << reason);
+  skip(reason);
   return true;
 }
 
