@@ -22,6 +22,11 @@ set(BUTTER_ABI_VERSION ${abi_MAJOR}.${abi_MINOR}.${abi_REVISION})
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/include/butter DESTINATION include)
 install(FILES ${PROJECT_SOURCE_DIR}/sdk/README.md DESTINATION share/doc/butter)
+# The examples the SDK README points at, next to it (share/doc/butter/examples/...), so that the
+# installed docs name files that are there. Their CMakeLists.txt build them in this tree; out of
+# tree, `butter new-plugin` writes a standalone project (SDK README: "Build flags a plugin needs").
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/echo ${PROJECT_SOURCE_DIR}/examples/echo-c
+  DESTINATION share/doc/butter/examples)
 
 set_target_properties(butter_sdk PROPERTIES EXPORT_NAME sdk)
 install(TARGETS butter_sdk butter EXPORT butterTargets RUNTIME DESTINATION bin)

@@ -4,8 +4,12 @@
  * (the SDK's version script hides the rest). The host:
  *   1. pre-flights the file (ELF, symbol present) before running any of its code;
  *   2. reads `butter_entry.abi` and refuses another major (see version.h);
- *   3. calls init(path) once per process, then get_factory(BUTTER_PLUGIN_FACTORY_ID);
- *   4. calls deinit() once before unloading. deinit joins every thread the plugin started.
+ *   3. calls init(path) once per loaded file, then get_factory(BUTTER_PLUGIN_FACTORY_ID). A file
+ *      is loaded once per process, except that each hot swap loads a private copy of the new
+ *      build: init runs again for that copy, in the same process, while the old copy may still be
+ *      loaded (so static state is per copy, and anything process-wide must tolerate two copies);
+ *   4. calls deinit() once before unloading that file. The PLUGIN's deinit must join every thread
+ *      the plugin started: the host joins none of them, and unmaps the code right after.
  *
  * Thread: init/deinit/get_factory are called on the host's main thread, never concurrently. */
 #ifndef BUTTER_ENTRY_H

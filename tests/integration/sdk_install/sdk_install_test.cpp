@@ -108,6 +108,15 @@ TEST_CASE("cmake --install lays out the SDK the binary the plugins and the packa
     INFO(so);
     CHECK(fs::is_regular_file(p / "lib/butter/plugins" / so));
   }
+  // Every `examples/...` file the installed README names is installed next to it.
+  const std::string readme = read_text(p / "share/doc/butter/README.md");
+  const std::regex named(R"(`(examples/[A-Za-z0-9_./-]+\.(c|cpp))`)");
+  int examples_named = 0;
+  for (std::sregex_iterator it(readme.begin(), readme.end(), named), end; it != end; ++it, ++examples_named) {
+    INFO((*it)[1].str());
+    CHECK(fs::is_regular_file(p / "share/doc/butter" / (*it)[1].str()));
+  }
+  CHECK(examples_named >= 2);
   // No test plugin is installed.
   CHECK_FALSE(fs::exists(p / "lib/butter/plugins/tp-minimal.so"));
   // The installed binary finds the installed plugins by id (<exe>/../lib/butter/plugins).

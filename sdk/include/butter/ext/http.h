@@ -1,5 +1,15 @@
 /* butter/ext/http.h — "butter.http/1": routes on the node's local HTTP endpoint, so that a dapp
- * serves its web page and API next to /status and /metrics. */
+ * serves its web page and API next to /status and /metrics.
+ *
+ * What the host does around a handler (defaults; the node's [http] settings may change them):
+ *  - A request body over 1 MiB is answered 413 before any handler sees it, and the connection is
+ *    closed. The whole body is read before the handler is called.
+ *  - A request the handler does not answer within 30 s (the request timeout) gets 504; a later
+ *    respond() for it returns BUTTER_E_NOT_FOUND. Requests still unanswered when the instance
+ *    stops (or is swapped, or isolated) get 503. A handler that needs longer answers at once
+ *    (e.g. 202 with a ticket to poll).
+ *  - Method and path are matched before the handler: a path with no route is 404, a path whose
+ *    routes take other methods is 405 with Allow. */
 #ifndef BUTTER_EXT_HTTP_H
 #define BUTTER_EXT_HTTP_H
 
@@ -19,8 +29,8 @@ typedef struct butter_http_header {
 typedef struct butter_http_request {
   uint32_t struct_size;   /* sizeof(butter_http_request) as the host built it */
   butter_str method;      /* "GET" */
-  butter_str path;        /* "/wiki/page" (not percent-decoded) */
-  butter_str query;       /* "q=x" without '?' */
+  butter_str path;        /* "/wiki/page", as sent: NOT percent-decoded */
+  butter_str query;       /* "q=x%20y" without '?', as sent: NOT percent-decoded ('+' stays '+') */
   butter_bytes body;
   uint32_t header_count;
   const butter_http_header* headers;
@@ -32,9 +42,11 @@ typedef void (*butter_http_handler_fn)(void* user, const butter_http_request* re
 
 typedef struct butter_http_v1 {
   /* [node] Routes `method` ("GET", "POST", "*" for any) on `path` to fn. With `prefix` non-zero
-   * the route also matches everything below `path`. Exact beats prefix; the longest prefix wins.
-   * BUTTER_E_INVALID when the route is taken; BUTTER_E_UNAVAILABLE when the node has no HTTP
-   * endpoint. */
+   * the route also matches everything below `path`. The path decides first: exact beats prefix,
+   * the longest prefix wins; among routes on that same path, the request's own method beats a
+   * GET route serving a HEAD request, which beats "*". `out_route_id` may be NULL (the route then
+   * lives until the instance stops). BUTTER_E_INVALID when the route is taken; BUTTER_E_UNAVAILABLE
+   * when the node has no HTTP endpoint. */
   butter_status (*route)(const butter_host* host, butter_str method, butter_str path, int32_t prefix,
                          butter_http_handler_fn fn, void* user, uint64_t* out_route_id, butter_error* err);
   /* [node] Removes a route. Unknown ids are ignored. */

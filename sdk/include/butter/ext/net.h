@@ -35,7 +35,9 @@ typedef void (*butter_net_handler_fn)(void* user, const butter_net_message* msg)
 
 /* [node] A request completed: status BUTTER_OK and the reply, or an error (BUTTER_E_TIMEOUT,
  * BUTTER_E_UNAVAILABLE when the connection dropped, BUTTER_E_NOT_FOUND when the peer has no handler
- * for the protocol, or the status the remote handler replied with). `reply` is borrowed. */
+ * for the protocol, or the status the remote handler replied with). `reply` is never NULL, also on
+ * error: its `from` and `protocol` say which request this was, and its payload is what the remote
+ * sent with an error status (often empty; empty for the host's own errors). Borrowed for the call. */
 typedef void (*butter_net_response_fn)(void* user, butter_status status, const butter_net_message* reply);
 
 /* [node] Outcome of connect(): the peer's node id on success (borrowed). */

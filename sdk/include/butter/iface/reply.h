@@ -8,6 +8,11 @@
  * The host owns the subscription, so a result for a consumer that has gone is simply not delivered
  * (or reaches its replacement, which does not know the ticket and ignores it).
  *
+ * No result is promised: a provider that is stopped, swapped or isolated mid-call, or a publish
+ * the bus refuses (over BUTTER_EVENTS_MAX_PAYLOAD), may leave a ticket unanswered. A consumer
+ * therefore keeps its OWN deadline for every ticket (a timer) and treats its expiry as a failure;
+ * interfaces state the deadlines they apply themselves, which are not the consumer's.
+ *
  * A consumer picks a topic unique to itself, e.g. "<plugin id>/<random 64-bit hex>:reply", and
  * subscribes to it once. Tickets are the consumer's own (any value; echoed unchanged).
  *
