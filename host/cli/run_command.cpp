@@ -6,8 +6,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -17,9 +22,14 @@ static const char* kRunUsage =
     "usage: butter run [FILE] [options]\n"
     "\n"
     "Runs a node composed by the manifest FILE, or by the embedded default manifest (loopback only)\n"
-    "when FILE is omitted, until SIGINT or SIGTERM.\n"
+    "when FILE is omitted, until SIGINT or SIGTERM (exit 0). With [node] on_plugin_failure = \"exit\",\n"
+    "a plugin failing at run time stops the node too (exit 3); by default the node goes on without it.\n"
     "\n"
     "options (override the manifest's [node] table):\n";
+
+// The exit code of a node stopped by a failed plugin under on_plugin_failure = "exit" (1 and 2
+// are "cannot start" and "bad usage").
+constexpr int kExitPluginFailed = 3;
 
 int run_command(int argc, char** argv) {
   NodeOptions opts;
@@ -47,6 +57,22 @@ int run_command(int argc, char** argv) {
   PluginRegistry registry;
   Runtime runtime(opts.threads);
   Node n(runtime.io(), *manifest, registry);
+  // [node] on_plugin_failure = "exit": the first isolated instance stops the node, through the
+  // same signal path as SIGTERM (process-directed, so the sigwait below takes it), and the exit
+  // code says it was a failure.
+  struct Failure {
+    std::mutex mu;
+    std::string what;
+  };
+  auto failure = std::make_shared<Failure>();
+  if (manifest->node.on_plugin_failure == NodeSpec::OnPluginFailure::Exit) {
+    n.core()->on_plugin_failure = [failure](const std::string& instance, const std::string& reason) {
+      std::lock_guard lock(failure->mu);
+      if (!failure->what.empty()) return;
+      failure->what = "plugin '" + instance + "' failed: " + reason;
+      ::kill(::getpid(), SIGTERM);
+    };
+  }
   Diagnostics diags;
   if (!n.prepare(diags)) {
     std::fputs(diags.to_string().c_str(), stderr);
@@ -60,10 +86,19 @@ int run_command(int argc, char** argv) {
 
   int sig = 0;
   sigwait(&signals, &sig);
-  spdlog::info("[{}] {} received; stopping", name, sig == SIGINT ? "SIGINT" : "SIGTERM");
+  std::string failed;
+  {
+    std::lock_guard lock(failure->mu);
+    failed = failure->what;
+  }
+  if (failed.empty()) {
+    spdlog::info("[{}] {} received; stopping", name, sig == SIGINT ? "SIGINT" : "SIGTERM");
+  } else {
+    spdlog::critical("[{}] {}; stopping (node.on_plugin_failure = \"exit\")", name, failed);
+  }
   n.stop();
   runtime.stop();
-  return 0;
+  return failed.empty() ? 0 : kExitPluginFailed;
 }
 
 }  // namespace butter::host

@@ -113,6 +113,11 @@ struct NodeSpec {
   // DEBUGGING ONLY: connections carry plaintext, unauthenticated (TransportOptions::plaintext).
   // Peers must set it too, or connections fail. A warning is logged at start when set.
   bool insecure_plaintext = false;
+  // What a plugin failing at run time (isolated: it threw, refused a call, timed out) does to the
+  // node: Isolate keeps the node running without it (never panic: the default); Exit stops the
+  // node and `butter run` exits non-zero, for nodes under a supervisor that restarts them.
+  enum class OnPluginFailure { Isolate, Exit };
+  OnPluginFailure on_plugin_failure = OnPluginFailure::Isolate;
   SourcePos pos;
 };
 

@@ -10,13 +10,14 @@ namespace butter::host::manifest_detail {
 
 namespace {
 
-constexpr std::array<std::string_view, 21> kNodeKeys{
+constexpr std::array<std::string_view, 22> kNodeKeys{
     "name", "listen", "http", "http_allowed_hosts", "memory_budget", "data_dir", "log_level", "plugin_path", "bootstrap", "max_frame_bytes",
     "insecure_plaintext", "max_inflight_requests", "max_queued_bytes_per_connection", "max_connections",
     "max_connections_per_peer", "max_handshakes_per_address", "max_handshakes_per_second", "connections_low_water",
-    "connections_high_water", "connection_grace_ms", "connection_idle_ms"};
+    "connections_high_water", "connection_grace_ms", "connection_idle_ms", "on_plugin_failure"};
 
 constexpr std::array<std::string_view, 7> kLogLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
+constexpr std::array<std::string_view, 2> kOnPluginFailure{"isolate", "exit"};
 
 constexpr std::uint64_t kMinFrameBytes = 1024;
 constexpr std::uint64_t kMaxFrameBytes = 1024ull * 1024 * 1024;
@@ -177,6 +178,18 @@ void read_node_section(Reader& reader, const toml::table& table, NodeSpec& node)
                            std::to_string(node.connections_high_water) + ")");
     } else {
       node.connections_low_water = node.connections_high_water;
+    }
+  }
+  if (const toml::node* v = table.get("on_plugin_failure")) {
+    if (auto mode = reader.string(*v, "node.on_plugin_failure")) {
+      if (*mode == "isolate") {
+        node.on_plugin_failure = NodeSpec::OnPluginFailure::Isolate;
+      } else if (*mode == "exit") {
+        node.on_plugin_failure = NodeSpec::OnPluginFailure::Exit;
+      } else {
+        reader.error(*v, "node.on_plugin_failure: expected \"isolate\" or \"exit\", got \"" + *mode + "\"" +
+                             did_you_mean(*mode, kOnPluginFailure));
+      }
     }
   }
   if (const toml::node* v = table.get("insecure_plaintext")) {

@@ -12,6 +12,7 @@
 #include "transport/transport.hpp"
 
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -145,6 +146,10 @@ struct NodeCore : std::enable_shared_from_this<NodeCore> {
   std::uint64_t fresh_id() { return next_id++; }
 
   bool stopping = false;
+
+  // Called on the strand after an instance was isolated (instance name, reason); `butter run`
+  // sets it when [node] on_plugin_failure = "exit". Empty: the node just goes on without it.
+  std::function<void(const std::string&, const std::string&)> on_plugin_failure;
 
   // GET /status and GET /metrics bodies (node_report.cpp).
   nlohmann::json status_json() const;

@@ -221,6 +221,7 @@ void PluginInstance::isolate(const std::string& reason) {
                 name(), info_.id, reason);
   core_.metrics.counter_add("", "plugin_failures_total", 1);
   release_registrations();
+  if (core_.on_plugin_failure && !core_.stopping) core_.on_plugin_failure(name(), reason);
   // The plugin may be on the stack below us (it called a host function that failed): destroy it
   // once that call has returned.
   boost::asio::post(core_.strand, [self = shared_from_this()] { self->destroy_plugin(); });
