@@ -347,6 +347,7 @@ void Engine::on_block(const Hash& from, Message& m, std::uint64_t now, Output& o
       return;
     }
   }
+  if (on_stream_block(from, m, now, out)) return;
   // A late answer to a fetch that timed out, or one nobody asked for: ignored. A block that
   // does not match its hash is counted even then.
   if (m.status == BUTTER_OK) {
