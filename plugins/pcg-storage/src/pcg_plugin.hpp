@@ -86,7 +86,7 @@ class PcgStorage : public butter::Plugin, public Env {
   static constexpr std::uint32_t kDefaultReadWindow = 8;
   butter_status open_read(std::string_view id_hex, std::uint64_t offset, std::uint64_t length, std::uint32_t window,
                           std::uint32_t initial_credit, ReadHandlers handlers, std::uint64_t& read_id, std::string& why);
-  // BUTTER_E_NOT_FOUND when the read has ended (its done was called or is queued) or is unknown.
+  // BUTTER_E_NOT_FOUND once the read's done handler ran, after read_cancel, or for an unknown id.
   butter_status read_credit(std::uint64_t read_id, std::uint32_t chunks);
   butter_status read_cancel(std::uint64_t read_id);
   // What the read holds and fetched so far (peak buffered bytes, blocks per member, ...).

@@ -114,7 +114,8 @@ typedef struct butter_storage_v3 {
                              uint32_t window, uint32_t initial_credit, const butter_storage_read_handlers* handlers,
                              uint64_t* read_id_out, butter_error* err);
   /* [node] Grants `chunks` more chunks of credit (pull): delivery resumes later, never inside this
-   * call. BUTTER_E_NOT_FOUND when the read has ended or is unknown. */
+   * call. BUTTER_E_NOT_FOUND once done was called, after read_cancel, or for an unknown id (credit
+   * given from the last chunk's callback, before done, is accepted and has no effect). */
   butter_status (*read_credit)(const butter_plugin* provider, uint64_t read_id, uint32_t chunks);
   /* [node] Ends a read at once: everything it holds is freed, no callback follows (not even
    * done). BUTTER_E_NOT_FOUND when it has ended already or is unknown. */
