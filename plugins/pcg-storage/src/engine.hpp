@@ -147,6 +147,8 @@ struct Stats {
   // Streamed reads: opened, blocks they fetched, fail-overs (a member that timed out, refused or
   // sent a bad block and was replaced for that block), and reads that ended without the range.
   std::uint64_t streams_opened = 0, stream_blocks = 0, stream_failovers = 0, streams_failed = 0;
+  std::uint64_t blocks_served = 0;  // FETCHes this node answered with the block
+  std::uint64_t stream_peak_buffered = 0;  // the most bytes one read has held buffered (high-water mark)
   std::array<std::uint64_t, kMsgTypes> sent{}, received{};
 };
 

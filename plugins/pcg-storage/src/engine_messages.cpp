@@ -318,6 +318,7 @@ void Engine::on_fetch(const Hash& from, const Message& m, Output& out) {
   if (g && m.index < g->data.have.size() && g->data.have[m.index]) {
     b.status = BUTTER_OK;
     b.data = g->data.blocks[m.index];
+    ++stats_.blocks_served;
   } else {
     b.status = BUTTER_E_NOT_FOUND;
   }

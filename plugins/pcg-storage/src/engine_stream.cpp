@@ -167,6 +167,7 @@ bool Engine::stream_fetch(Stream& s, std::uint64_t now, Output& out) {
       s.ready[i] = b;
       s.report.buffered_bytes += b.size();
       s.report.peak_buffered_bytes = std::max(s.report.peak_buffered_bytes, s.report.buffered_bytes);
+      stats_.stream_peak_buffered = std::max(stats_.stream_peak_buffered, s.report.peak_buffered_bytes);
       ++s.report.served_by[self_];
       continue;
     }
@@ -280,6 +281,7 @@ void Engine::stream_block(Stream& s, const Hash& from, Message& m, std::uint64_t
     ++s.report.served_by[from];
     s.report.buffered_bytes += m.data.size();
     s.report.peak_buffered_bytes = std::max(s.report.peak_buffered_bytes, s.report.buffered_bytes);
+      stats_.stream_peak_buffered = std::max(stats_.stream_peak_buffered, s.report.peak_buffered_bytes);
     s.ready[m.index] = std::move(m.data);
     s.deadline = now + cfg_.stream_idle_ms;
   }

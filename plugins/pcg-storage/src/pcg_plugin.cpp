@@ -140,6 +140,10 @@ void PcgStorage::init() {
   metrics().describe("pcg_streams_opened_total", "streamed reads opened (butter.storage/3)");
   metrics().describe("pcg_stream_blocks_total", "blocks streamed reads fetched from members, verified");
   metrics().describe("pcg_stream_failovers_total", "blocks a streamed read asked again elsewhere (member timed out, refused, or sent a bad block)");
+  metrics().describe("pcg_blocks_served_total", "blocks this node sent to members and readers that asked (FETCH)");
+  metrics().describe("pcg_stream_peak_buffered_bytes", "the most verified, undelivered bytes one streamed read held (bounded by its window)");
+  metrics().describe("pcg_open_reads", "streamed reads open");
+  metrics().describe("pcg_open_puts", "streamed puts being written");
   metrics().describe("pcg_streams_failed_total", "streamed reads that ended without their whole range");
   metrics().describe("pcg_over_capacity", "1 when held data exceeds capacity_bytes (new data refused until it falls)");
   log().info("pcg-storage: r={} heartbeat={}ms capacity={} bytes peer quota={} bytes persistence={}", cfg_.r,
@@ -515,6 +519,7 @@ void PcgStorage::sync_metrics() {
   bump("pcg_challenges_refused_total", s.challenges_refused, reported_.challenges_refused);
   bump("pcg_send_failures_total", send_failures_, reported_send_failures_);
   bump("pcg_streams_opened_total", s.streams_opened, reported_.streams_opened);
+  bump("pcg_blocks_served_total", s.blocks_served, reported_.blocks_served);
   bump("pcg_stream_blocks_total", s.stream_blocks, reported_.stream_blocks);
   bump("pcg_stream_failovers_total", s.stream_failovers, reported_.stream_failovers);
   bump("pcg_streams_failed_total", s.streams_failed, reported_.streams_failed);
@@ -533,6 +538,7 @@ void PcgStorage::sync_metrics() {
   metrics().gauge("pcg_quarantined_objects").set(static_cast<double>(disk_.quarantined));
   metrics().gauge("pcg_restored_objects").set(static_cast<double>(disk_.restored));
   metrics().gauge("pcg_over_capacity").set(engine_->budget().over_capacity() ? 1.0 : 0.0);
+  metrics().gauge("pcg_stream_peak_buffered_bytes").set(static_cast<double>(s.stream_peak_buffered));
   metrics().gauge("pcg_open_reads").set(static_cast<double>(reads_.size()));
   metrics().gauge("pcg_open_puts").set(static_cast<double>(puts_.size()));
   metrics().gauge("pcg_groups_below_r").set(static_cast<double>(engine_->groups_below_r()));
