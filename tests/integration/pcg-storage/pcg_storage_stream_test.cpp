@@ -130,7 +130,7 @@ struct Cluster {
   }
   std::size_t outside(const std::set<std::size_t>& h) {
     std::size_t i = 0;
-    while (h.count(i)) ++i;
+    while (i < nodes.size() && (h.count(i) || !nodes[i])) ++i;
     REQUIRE(i < nodes.size());
     return i;
   }
@@ -238,4 +238,58 @@ TEST_CASE("butter.storage/3 streams objects of 64 KiB + 1 B, 1 MiB and 48 MiB to
     for (const auto i : h) serving += served_after.at(i) > served_before.at(i);
     CHECK(serving >= 2);
   }
+}
+
+TEST_CASE("a streamed read fails over when two of three holders stop mid-transfer, and resumes from an offset") {
+  Cluster c(6);  // after two stop and the group is repaired to 3, one live node is still outside it
+  const std::string body = random_body(8u << 20, 77);  // 128 blocks
+  const std::string id = streamed_put(c, 0, body);
+  std::set<std::size_t> h;
+  REQUIRE(wait_until([&] { return (h = c.holders(id)).size() == 3; }, std::chrono::seconds(30)));
+  const std::size_t reader = c.outside(h);
+  const std::uint32_t window = 8;
+  Reader r;
+  r.pause_at = 2u << 20;  // the consumer stops asking after 2 MiB
+  const std::uint64_t rid = open_read(c, reader, r, id, 0, window);
+  REQUIRE(wait_until([&] { return r.size() >= r.pause_at; }, std::chrono::seconds(30)));
+  // Two holders stop (no goodbye); the read carries on with the third.
+  std::vector<std::size_t> victims;
+  for (const auto i : h)
+    if (i != 0 && victims.size() < 2) victims.push_back(i);
+  if (victims.size() < 2) victims.push_back(0);
+  for (const auto v : victims) c.nodes[v].reset();
+  const auto failovers_before = c.metric(reader, "pcg_stream_failovers_total");
+  c.with_v3(reader, [&](const butter_plugin* p, const butter_storage_v3* v3) {
+    {
+      std::lock_guard lock(r.mu);
+      r.pause_at = UINT64_MAX;
+    }
+    CHECK(v3->read_credit(p, rid, window) == BUTTER_OK);
+    return 0;
+  });
+  REQUIRE(wait_until([&] { return r.finished(); }, std::chrono::seconds(60)));
+  {
+    std::lock_guard lock(r.mu);
+    INFO(r.reason);
+    CHECK(r.status == BUTTER_OK);
+    CHECK(r.in_order);
+    CHECK(r.got == body);
+  }
+  CHECK(c.metric(reader, "pcg_stream_failovers_total") > failovers_before);
+
+  // Resume: a new read at an offset inside a block, on a node outside the (repaired) group,
+  // delivers exactly the rest and fetches only the blocks from the one holding that offset on.
+  REQUIRE(wait_until([&] { return (h = c.holders(id)).size() == 3; }, std::chrono::seconds(30)));
+  const std::size_t resumer = c.outside(h);
+  const std::uint64_t offset = 5u * 1024 * 1024 + 12345;
+  const auto blocks_before = c.metric(resumer, "pcg_stream_blocks_total");
+  Reader rest;
+  open_read(c, resumer, rest, id, offset, window);
+  REQUIRE(wait_until([&] { return rest.finished(); }, std::chrono::seconds(60)));
+  std::lock_guard lock(rest.mu);
+  INFO(rest.reason);
+  CHECK(rest.status == BUTTER_OK);
+  CHECK(rest.got == body.substr(offset));
+  CHECK(c.metric(resumer, "pcg_stream_blocks_total") - blocks_before == body.size() / kBlock - offset / kBlock);
+  CHECK(c.metric(resumer, "pcg_open_reads") == 0);
 }
