@@ -5,6 +5,8 @@
 #include "fake_host.hpp"
 #include "pcg_plugin.hpp"
 
+#include <butter/cpp/storage.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <random>
@@ -243,4 +245,75 @@ TEST_CASE("a streamed read of an object nobody holds ends with NOT_FOUND through
   CHECK(c.status == BUTTER_E_NOT_FOUND);
   CHECK(c.next_offset == 0);
   CHECK_FALSE(c.reason.empty());
+}
+
+namespace {
+class ConsumerPlugin : public butter::Plugin {
+ public:
+  using Plugin::Plugin;
+};
+}  // namespace
+
+TEST_CASE("the SDK's C++ wrapper streams a put and a pulled read through butter.storage/3") {
+  Node n({{"replicas", std::int64_t{1}}, {"block_size", std::int64_t{4096}}});
+  n.fh.services[BUTTER_IFACE_STORAGE_V3] = butter_service{sizeof(butter_service), n.v3(), n.p};
+  butter::detail::DescriptorStorage desc{butter::Descriptor{.id = "test.consumer", .name = "Consumer"}};
+  auto* consumer = new ConsumerPlugin(butter::Context{n.fh.host(), desc.c(), false});
+  const butter_plugin* cp = consumer->c_plugin();
+  butter_error err;
+  butter_error_init(&err);
+  REQUIRE(cp->init(cp, &err) == BUTTER_OK);
+  REQUIRE(cp->start(cp, &err) == BUTTER_OK);
+  {
+    auto st = consumer->storage();
+    REQUIRE(st.streams());
+    const std::string data = random_bytes(100000, 3);
+    butter::Status s;
+    butter::StoragePut w = st.put_begin({"w"}, data.size(), &s);
+    REQUIRE(s.ok());
+    REQUIRE(w.writable());
+    for (std::size_t off = 0; off < data.size(); off += 30000)
+      REQUIRE(w.write(butter::Bytes(reinterpret_cast<const std::uint8_t*>(data.data()) + off, std::min<std::size_t>(30000, data.size() - off))).ok());
+    std::vector<butter::PutResult> results;
+    const std::string id = w.commit([&](const butter::PutResult& r) { results.push_back(r); }, &s);
+    REQUIRE(s.ok());
+    REQUIRE(id.size() == 64);
+    REQUIRE(n.run_until([&] { return !results.empty(); }));
+    CHECK(results.size() == 1);
+    CHECK(results[0].ok());
+    CHECK(results[0].object_id == id);
+
+    std::string got;
+    int done = 0;
+    butter::Status end;
+    butter::StorageRead read;
+    read = st.open_read(
+        id, 10, BUTTER_STORAGE_TO_END, 3, 1,
+        [&](std::uint64_t offset, butter::Bytes chunk) {
+          CHECK(offset == 10 + got.size());
+          got.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+          CHECK(read.credit(1).ok());
+        },
+        [&](const butter::Status& status, std::uint64_t next) {
+          ++done;
+          end = status;
+          CHECK(next == data.size());
+        },
+        &s);
+    REQUIRE(s.ok());
+    CHECK(read.active());
+    REQUIRE(n.run_until([&] { return done > 0; }));
+    CHECK(end.ok());
+    CHECK(got == data.substr(10));
+    CHECK_FALSE(read.active());
+    // A read dropped while open is cancelled: the provider forgets it.
+    {
+      butter::StorageRead dropped = st.open_read(id, 0, BUTTER_STORAGE_TO_END, 2, 0, [](std::uint64_t, butter::Bytes) {},
+                                                 [](const butter::Status&, std::uint64_t) {});
+      CHECK(n.obj->open_reads() == 1);
+    }
+    CHECK(n.obj->open_reads() == 0);
+  }
+  cp->stop(cp);
+  cp->destroy(cp);
 }
