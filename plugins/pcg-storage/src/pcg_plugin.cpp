@@ -176,6 +176,7 @@ void PcgStorage::stop() {
     if (h.done) h.done(BUTTER_E_CANCELLED, rep ? rep->next_offset : 0, "storage stopping");
   }
   puts_.clear();
+  puts_held_ = 0;
   deferred_.clear();
   db_.close();
 }

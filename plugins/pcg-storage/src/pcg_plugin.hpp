@@ -171,6 +171,7 @@ class PcgStorage : public butter::Plugin, public Env {
     BlockWriter writer;
   };
   std::map<std::uint64_t, OpenPut> puts_;
+  std::uint64_t puts_held_ = 0;  // bytes written to open puts, all held in memory until commit
   Stats reported_;
   std::uint64_t send_failures_ = 0, reported_send_failures_ = 0;
 };

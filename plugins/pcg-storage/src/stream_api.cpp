@@ -139,11 +139,19 @@ butter_status PcgStorage::put_write(std::uint64_t put_id, std::span<const std::u
     why = "no such open put";
     return BUTTER_E_NOT_FOUND;
   }
-  if (!it->second.writer.write(bytes, why)) {
+  // Every open put's bytes are held here until commit: together they stay within the free budget
+  // (each put alone is also held to its own limit by its writer).
+  const std::uint64_t free = engine_->budget().free();
+  const bool over_budget = bytes.size() > free - std::min(free, puts_held_);
+  if (over_budget)
+    why = "put: open streamed puts would hold more than the free storage budget (" + std::to_string(free) + " bytes)";
+  if (over_budget || !it->second.writer.write(bytes, why)) {
+    puts_held_ -= it->second.writer.written();
     puts_.erase(it);  // documented: a write past the limit aborts the put
     sync_metrics();
     return BUTTER_E_NOMEM;
   }
+  puts_held_ += bytes.size();
   return BUTTER_OK;
 }
 
@@ -155,6 +163,7 @@ butter_status PcgStorage::put_commit(std::uint64_t put_id, PutDoneFn done, std::
   }
   OpenPut op = std::move(it->second);
   puts_.erase(it);
+  puts_held_ -= op.writer.written();
   auto obj = op.writer.finish(op.keywords, op.expected, why);
   if (!obj) {
     sync_metrics();
@@ -178,7 +187,12 @@ butter_status PcgStorage::put_commit(std::uint64_t put_id, PutDoneFn done, std::
 }
 
 butter_status PcgStorage::put_abort(std::uint64_t put_id) {
-  const bool known = puts_.erase(put_id) != 0;
+  auto it = puts_.find(put_id);
+  const bool known = it != puts_.end();
+  if (known) {
+    puts_held_ -= it->second.writer.written();
+    puts_.erase(it);
+  }
   sync_metrics();
   return known ? BUTTER_OK : BUTTER_E_NOT_FOUND;
 }

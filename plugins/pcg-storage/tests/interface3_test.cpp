@@ -317,3 +317,24 @@ TEST_CASE("the SDK's C++ wrapper streams a put and a pulled read through butter.
   cp->stop(cp);
   cp->destroy(cp);
 }
+
+TEST_CASE("open streamed puts together stay within the free storage budget") {
+  Node n({{"replicas", std::int64_t{1}}, {"capacity_bytes", std::int64_t{100000}}});
+  butter_error err;
+  butter_error_init(&err);
+  std::uint64_t a = 0, b = 0;
+  REQUIRE(n.v3()->put_begin(n.p, nullptr, 0, BUTTER_STORAGE_SIZE_UNKNOWN, &a, &err) == BUTTER_OK);
+  REQUIRE(n.v3()->put_begin(n.p, nullptr, 0, BUTTER_STORAGE_SIZE_UNKNOWN, &b, &err) == BUTTER_OK);
+  const std::string piece(60000, 'p');
+  CHECK(n.v3()->put_write(n.p, a, fake::bytes(piece), &err) == BUTTER_OK);
+  CHECK(n.v3()->put_write(n.p, b, fake::bytes(piece), &err) == BUTTER_E_NOMEM);  // 120000 > 100000 held
+  CHECK(std::string(err.message).find("free storage budget") != std::string::npos);
+  CHECK(n.v3()->put_write(n.p, b, fake::bytes("x"), &err) == BUTTER_E_NOT_FOUND);  // aborted
+  CHECK(n.v3()->put_abort(n.p, a) == BUTTER_OK);
+  // Once a is gone its bytes no longer count.
+  REQUIRE(n.v3()->put_begin(n.p, nullptr, 0, BUTTER_STORAGE_SIZE_UNKNOWN, &b, &err) == BUTTER_OK);
+  CHECK(n.v3()->put_write(n.p, b, fake::bytes(piece), &err) == BUTTER_OK);
+  // Over the expected size at begin: refused at once.
+  std::uint64_t c = 0;
+  CHECK(n.v3()->put_begin(n.p, nullptr, 0, 200000, &c, &err) == BUTTER_E_NOMEM);
+}
