@@ -313,6 +313,14 @@ TEST_CASE("the SDK's C++ wrapper streams a put and a pulled read through butter.
       CHECK(n.obj->open_reads() == 1);
     }
     CHECK(n.obj->open_reads() == 0);
+    // The provider is being swapped: the wrapper no longer calls the old vtable.
+    butter::StorageRead stale = st.open_read(id, 0, BUTTER_STORAGE_TO_END, 2, 0, [](std::uint64_t, butter::Bytes) {},
+                                             [](const butter::Status&, std::uint64_t) {});
+    REQUIRE(stale.active());
+    n.fh.services[BUTTER_IFACE_STORAGE_V3] = butter_service{sizeof(butter_service), nullptr, nullptr};
+    CHECK(stale.credit(1).code() == BUTTER_E_UNAVAILABLE);
+    CHECK_FALSE(stale.active());
+    CHECK(n.obj->read_cancel(stale.id()) == BUTTER_OK);  // the test's cleanup on the provider side
   }
   cp->stop(cp);
   cp->destroy(cp);

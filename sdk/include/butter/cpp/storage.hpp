@@ -112,6 +112,13 @@ struct StreamState {
   ChunkHandler chunk;
   ReadDoneHandler done;
   PutHandler put_done;
+  // A vtable is valid only while its provider runs (services().acquire): every later call checks
+  // that the same provider still serves /3, else the read or put counts as ended (a provider
+  // ends its reads when it stops; a swapped one knows nothing of them).
+  bool provider_current() const {
+    auto svc = Services(core).acquire<butter_storage_v3>(BUTTER_IFACE_STORAGE_V3);
+    return svc && svc.provider() == provider && svc.vtable() == v3;
+  }
 };
 }  // namespace detail
 
@@ -135,13 +142,21 @@ class StorageRead {
   // Asks for `chunks` more chunks (delivered later, never inside this call).
   Status credit(std::uint32_t chunks) {
     if (!active()) return Status(BUTTER_E_NOT_FOUND, "storage read: not active");
+    if (!s_->provider_current()) {
+      s_->open = false;
+      return Status(BUTTER_E_UNAVAILABLE, "storage read: the provider is gone");
+    }
     return Status(s_->v3->read_credit(s_->provider, s_->id, chunks));
   }
   // Ends the read: nothing more is called. No-op when not active.
   void cancel() noexcept {
     if (!active()) return;
     s_->open = false;
-    s_->v3->read_cancel(s_->provider, s_->id);
+    try {
+      if (s_->provider_current()) s_->v3->read_cancel(s_->provider, s_->id);
+    } catch (...) {
+      // Out of memory while asking the broker: the read's handlers are off (open = false) anyway.
+    }
   }
 
  private:
@@ -166,6 +181,10 @@ class StoragePut {
   // Appends `data` (copied). BUTTER_E_NOMEM ends the put (past its expected size or the budget).
   Status write(Bytes data) {
     if (!writable()) return Status(BUTTER_E_NOT_FOUND, "storage put: not open");
+    if (!s_->provider_current()) {
+      s_->open = false;
+      return Status(BUTTER_E_UNAVAILABLE, "storage put: the provider is gone");
+    }
     butter_error err;
     butter_error_init(&err);
     const butter_status st = s_->v3->put_write(s_->provider, s_->id, data.c(), &err);
@@ -175,8 +194,9 @@ class StoragePut {
   // Stores and replicates what was written; returns the id at once (empty when refused, with
   // `status`). `fn` gets the result once, later. This object must outlive that call.
   std::string commit(PutHandler fn, Status* status = nullptr) {
-    if (!writable()) {
-      if (status) *status = Status(BUTTER_E_NOT_FOUND, "storage put: not open");
+    if (!writable() || !s_->provider_current()) {
+      if (s_) s_->open = false;
+      if (status) *status = Status(BUTTER_E_NOT_FOUND, "storage put: not open (or its provider is gone)");
       return {};
     }
     s_->put_done = std::move(fn);
@@ -195,7 +215,11 @@ class StoragePut {
   void abort() noexcept {
     if (!writable()) return;
     s_->open = false;
-    s_->v3->put_abort(s_->provider, s_->id);
+    try {
+      if (s_->provider_current()) s_->v3->put_abort(s_->provider, s_->id);
+    } catch (...) {
+      // Out of memory while asking the broker: the provider drops the put when it stops.
+    }
   }
 
  private:
