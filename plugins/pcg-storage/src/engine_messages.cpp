@@ -327,7 +327,9 @@ void Engine::on_fetch(const Hash& from, const Message& m, Output& out) {
 
 void Engine::on_block(const Hash& from, Message& m, std::uint64_t now, Output& out) {
   if (Group* g = group(m.object); g && !g->complete) {
-    if (g->data.fetching.count(m.index)) {
+    // Only the answer to the group's own request: a get or a streamed read on this node may
+    // have asked another member for the same block, and its answer is theirs (below).
+    if (auto f = g->data.fetching.find(m.index); f != g->data.fetching.end() && f->second.from == from) {
       if (accept_block(g->data, g->manifest, from, m)) {
         g->idle_deadline = now + cfg_.reservation_idle_ms;  // progress: the reservation holds on
         if (g->data.have_count == g->manifest.blocks.size()) {
