@@ -89,6 +89,12 @@ butter_status Engine::put(std::uint64_t ticket, std::span<const std::uint8_t> da
                           Output& out) {
   auto split_obj = split(data, cfg_.block_size, keywords, why);
   if (!split_obj) return BUTTER_E_INVALID;
+  return put_split(ticket, std::move(*split_obj), now, id_out, why, out);
+}
+
+butter_status Engine::put_split(std::uint64_t ticket, SplitObject obj, std::uint64_t now, Hash& id_out,
+                                std::string& why, Output& out) {
+  SplitObject* split_obj = &obj;
   id_out = split_obj->id;
   ++stats_.puts;
   if (Group* g = group(split_obj->id)) {
@@ -116,7 +122,7 @@ butter_status Engine::put(std::uint64_t ticket, std::span<const std::uint8_t> da
     }
     return BUTTER_OK;
   }
-  const std::uint64_t cost = data.size() + split_obj->manifest_bytes.size();
+  const std::uint64_t cost = split_obj->manifest.size + split_obj->manifest_bytes.size();
   if (!budget_.reserve(cost, why)) return BUTTER_E_NOMEM;
   Group g;
   g.id = split_obj->id;
@@ -256,6 +262,12 @@ void Engine::tick(std::uint64_t now, Output& out) {
   for (auto t : tickets) {
     auto it = getters_.find(t);
     if (it != getters_.end()) getter_step(it->second, now, out);
+  }
+  std::vector<std::uint64_t> sids;
+  for (const auto& [sid, st] : streams_) sids.push_back(sid);
+  for (auto sid : sids) {
+    auto it = streams_.find(sid);
+    if (it != streams_.end()) stream_step(it->second, now, out);
   }
 }
 

@@ -44,6 +44,11 @@ struct Config {
   std::uint64_t get_timeout_ms = 10000;
   std::uint64_t refuse_cooldown_ms = 30000;  // a candidate that declined is not asked again before
   std::uint32_t fetch_window = 4;           // block requests in flight per transfer
+  // Streamed reads (engine_stream.cpp): block requests in flight to one member for one read, and
+  // how long a read may go without a block arriving (while it waits on the network) before it
+  // ends with BUTTER_E_TIMEOUT.
+  std::uint32_t stream_per_member = 4;
+  std::uint64_t stream_idle_ms = 10000;
   // A member removed from the view (suspected dead, say across a partition) keeps being sent this
   // group's heartbeat entry for this long, at growing intervals (2 to 32 heartbeats), so that when
   // it comes back holding a group of its own for the object — both sides of a partition repaired
@@ -101,7 +106,9 @@ struct Send {
   std::vector<std::uint8_t> bytes;
 };
 
-enum class EventKind { PutDone, GetDone, Stored, Dropped, ViewChanged };
+// StreamChunk: bytes [offset, offset + data.size()) of a streamed read `ticket`; StreamDone: the
+// read ended (status, message; offset = the first byte not delivered, where a resume starts).
+enum class EventKind { PutDone, GetDone, Stored, Dropped, ViewChanged, StreamChunk, StreamDone };
 
 struct Event {
   EventKind kind = EventKind::Stored;
@@ -109,8 +116,9 @@ struct Event {
   butter_status status = BUTTER_OK;
   Hash object{};
   std::uint32_t replicas = 0;    // PutDone: members holding it
-  std::vector<std::uint8_t> data;  // GetDone
+  std::vector<std::uint8_t> data;  // GetDone, StreamChunk
   std::string message;
+  std::uint64_t offset = 0;        // StreamChunk, StreamDone
 };
 
 struct Output {
@@ -136,6 +144,11 @@ struct Stats {
   // answered, and those it refused (sender not a member, over its answer rate, bad range).
   std::uint64_t challenges_sent = 0, proofs_passed = 0, proofs_failed = 0, proof_timeouts = 0;
   std::uint64_t challenges_answered = 0, challenges_refused = 0;
+  // Streamed reads: opened, blocks they fetched, fail-overs (a member that timed out, refused or
+  // sent a bad block and was replaced for that block), and reads that ended without the range.
+  std::uint64_t streams_opened = 0, stream_blocks = 0, stream_failovers = 0, streams_failed = 0;
+  std::uint64_t blocks_served = 0;  // FETCHes this node answered with the block
+  std::uint64_t stream_peak_buffered = 0;  // the most bytes one read has held buffered (high-water mark)
   std::array<std::uint64_t, kMsgTypes> sent{}, received{};
 };
 
@@ -169,6 +182,46 @@ class Engine {
   void add_get_candidates(std::uint64_t ticket, const std::vector<Candidate>& candidates, bool more_coming,
                           std::uint64_t now, Output& out);
   bool get_pending(std::uint64_t ticket) const { return getters_.count(ticket) != 0; }
+
+  // A put of an object already split (a streamed put hashed it block by block as it came): the
+  // same contract as put.
+  butter_status put_split(std::uint64_t ticket, SplitObject obj, std::uint64_t now, Hash& id_out, std::string& why,
+                          Output& out);
+
+  // --- streamed reads (engine_stream.cpp) ---------------------------------------------------------
+  // Opens read `sid` (unique among tickets and reads) of bytes [offset, offset + length) of object
+  // `id` (length clipped at the object's end; UINT64_MAX: to the end). The manifest comes from
+  // this node when it is in the group, else from the first of `candidates` that answers LOCATE
+  // (verified against the id); blocks come from the members (this node first when it holds them),
+  // at most `window` blocks in flight or buffered and cfg.stream_per_member in flight per member,
+  // each verified on arrival. A chunk (StreamChunk event, one per block touched) is emitted only
+  // against credit (stream_credit), in order. Exactly one StreamDone ends the read unless it is
+  // cancelled. Errors returned at once (no event): BUTTER_E_INVALID (window 0 or over
+  // kMaxStreamWindow), BUTTER_E_NOMEM (kMaxStreams open).
+  butter_status stream_open(std::uint64_t sid, const Hash& id, std::uint64_t offset, std::uint64_t length,
+                            std::uint32_t window, const std::vector<Candidate>& candidates, bool more_coming,
+                            std::uint64_t now, Output& out, std::string& why);
+  void stream_add_candidates(std::uint64_t sid, const std::vector<Candidate>& candidates, bool more_coming,
+                             std::uint64_t now, Output& out);
+  // Grants `chunks` more chunks (outstanding credit is capped at the window). Emits nothing: the
+  // next stream_pump (or message, tick) delivers.
+  void stream_credit(std::uint64_t sid, std::uint32_t chunks);
+  // Delivers what credit allows and issues fetches; may end the read.
+  void stream_pump(std::uint64_t sid, std::uint64_t now, Output& out);
+  // Forgets the read and everything it buffered; no event follows. False when unknown (ended).
+  bool stream_cancel(std::uint64_t sid);
+  bool stream_pending(std::uint64_t sid) const { return streams_.count(sid) != 0; }
+  std::size_t stream_count() const { return streams_.size(); }
+  struct StreamReport {
+    std::uint32_t window = 0, block_size = 0, credit = 0, in_flight = 0;
+    std::uint64_t buffered_bytes = 0, peak_buffered_bytes = 0;  // verified blocks not yet delivered
+    std::uint64_t next_offset = 0;                              // first byte not yet delivered
+    std::uint64_t blocks_fetched = 0, bad_blocks = 0, timeouts = 0, refusals = 0;
+    std::map<Hash, std::uint64_t> served_by;                    // member -> blocks it delivered
+  };
+  std::optional<StreamReport> stream_report(std::uint64_t sid) const;
+  static constexpr std::uint32_t kMaxStreamWindow = 64;
+  static constexpr std::size_t kMaxStreams = 256;
 
   void on_message(const Hash& from, std::span<const std::uint8_t> bytes, std::uint64_t now, Output& out);
   void tick(std::uint64_t now, Output& out);
@@ -258,6 +311,41 @@ class Engine {
     Transfer data;
   };
 
+  struct StreamSource {
+    std::uint32_t in_flight = 0;
+    bool failed = false;  // timed out or sent a bad block: not asked again by this read
+  };
+  struct Stream {
+    std::uint64_t sid = 0;
+    Hash id{};
+    std::uint64_t offset = 0, length = 0;  // as asked
+    std::uint32_t window = 0;
+    std::uint64_t deadline = 0;            // no block for stream_idle_ms while waiting on the network
+    bool more_coming = false;
+    std::map<Hash, std::uint64_t> asking;  // LOCATE sent -> deadline
+    std::set<Hash> asked;
+    bool located = false;
+    Manifest manifest;
+    std::vector<Hash> order;               // sources in the order learnt (self first)
+    std::map<Hash, StreamSource> sources;
+    std::uint64_t end = 0;                 // the range's end, clipped
+    std::uint32_t next_block = 0, end_block = 0;  // next to deliver; one past the last
+    std::uint64_t next_offset = 0;         // first byte not delivered
+    std::map<std::uint32_t, Fetch> fetching;
+    std::map<std::uint32_t, std::set<Hash>> tried;
+    std::map<std::uint32_t, std::vector<std::uint8_t>> ready;  // verified, not yet delivered
+    std::uint32_t credit = 0;
+    StreamReport report;
+  };
+  void stream_located(Stream& s, const Hash& from, const Manifest& m, const View& view);
+  void stream_add_source(Stream& s, const Hash& h);
+  void stream_step(Stream& s, std::uint64_t now, Output& out);
+  bool stream_fetch(Stream& s, std::uint64_t now, Output& out);  // false: a block has no source left
+  void stream_block(Stream& s, const Hash& from, Message& m, std::uint64_t now, Output& out);
+  void stream_done(Stream& s, butter_status st, std::string msg, Output& out);
+  bool on_stream_located(const Hash& from, const Message& m, std::uint64_t now, Output& out);
+  bool on_stream_block(const Hash& from, Message& m, std::uint64_t now, Output& out);
+
   void send(Output& out, const Hash& to, const Message& m);
   void learn(const View& v);
   void learn(const Candidate& c);
@@ -337,6 +425,7 @@ class Engine {
   Stats stats_;
   std::map<Hash, Group> groups_;
   std::map<std::uint64_t, Getter> getters_;
+  std::map<std::uint64_t, Stream> streams_;
   std::map<Hash, std::vector<std::string>> addresses_;  // node -> endpoints (views, candidates)
   std::map<Hash, std::uint64_t> cooldown_;              // candidate -> not before
   std::uint64_t next_round_ = 0;

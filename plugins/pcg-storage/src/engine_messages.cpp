@@ -318,6 +318,7 @@ void Engine::on_fetch(const Hash& from, const Message& m, Output& out) {
   if (g && m.index < g->data.have.size() && g->data.have[m.index]) {
     b.status = BUTTER_OK;
     b.data = g->data.blocks[m.index];
+    ++stats_.blocks_served;
   } else {
     b.status = BUTTER_E_NOT_FOUND;
   }
@@ -326,7 +327,9 @@ void Engine::on_fetch(const Hash& from, const Message& m, Output& out) {
 
 void Engine::on_block(const Hash& from, Message& m, std::uint64_t now, Output& out) {
   if (Group* g = group(m.object); g && !g->complete) {
-    if (g->data.fetching.count(m.index)) {
+    // Only the answer to the group's own request: a get or a streamed read on this node may
+    // have asked another member for the same block, and its answer is theirs (below).
+    if (auto f = g->data.fetching.find(m.index); f != g->data.fetching.end() && f->second.from == from) {
       if (accept_block(g->data, g->manifest, from, m)) {
         g->idle_deadline = now + cfg_.reservation_idle_ms;  // progress: the reservation holds on
         if (g->data.have_count == g->manifest.blocks.size()) {
@@ -347,6 +350,7 @@ void Engine::on_block(const Hash& from, Message& m, std::uint64_t now, Output& o
       return;
     }
   }
+  if (on_stream_block(from, m, now, out)) return;
   // A late answer to a fetch that timed out, or one nobody asked for: ignored. A block that
   // does not match its hash is counted even then.
   if (m.status == BUTTER_OK) {

@@ -68,6 +68,8 @@ void PcgStorage::init() {
   cfg_.audit_per_tick = static_cast<std::uint32_t>(positive("audit_per_tick", 32, 100000));
   cfg_.answer_bytes_per_s = positive("answer_bytes_per_s", 8LL * 1024 * 1024, 1LL << 40);
   locate_fanout_ = static_cast<std::uint32_t>(positive("locate_fanout", 8, 256));
+  cfg_.stream_per_member = static_cast<std::uint32_t>(positive("stream_per_member", 4, Engine::kMaxStreamWindow));
+  cfg_.stream_idle_ms = positive("stream_idle_ms", 10000, 3600000);
   cfg_.placement_loopback_exempt = config().get_bool("loopback_exempt", true);
   cfg_.jitter = config().get_float("jitter", 0.2);
   if (cfg_.jitter < 0 || cfg_.jitter > 0.9) throw butter::Error(BUTTER_E_INVALID, "jitter must be in [0, 0.9]");
@@ -107,6 +109,7 @@ void PcgStorage::init() {
 
   provide(BUTTER_IFACE_STORAGE, storage_vtable());
   provide(BUTTER_IFACE_STORAGE_V2, storage_v2_vtable());
+  provide(BUTTER_IFACE_STORAGE_V3, storage_v3_vtable());
   provide(BUTTER_IFACE_STORAGE_QUOTA, quota_vtable());
   on(kProtocol, [this](const butter::Request& req, butter::Reply& reply) {
     if (req.expects_reply()) reply.fail(BUTTER_E_INVALID, "/butter/pcg/1 messages are one-way");
@@ -134,6 +137,14 @@ void PcgStorage::init() {
   metrics().describe("pcg_disk_write_failures_total", "copies not stored because the disk write failed (not acknowledged)");
   metrics().describe("pcg_quarantined_objects", "persisted objects not loaded at start (unreadable, bad hash); kept on disk");
   metrics().describe("pcg_restored_objects", "persisted objects loaded at start");
+  metrics().describe("pcg_streams_opened_total", "streamed reads opened (butter.storage/3)");
+  metrics().describe("pcg_stream_blocks_total", "blocks streamed reads fetched from members, verified");
+  metrics().describe("pcg_stream_failovers_total", "blocks a streamed read asked again elsewhere (member timed out, refused, or sent a bad block)");
+  metrics().describe("pcg_blocks_served_total", "blocks this node sent to members and readers that asked (FETCH)");
+  metrics().describe("pcg_stream_peak_buffered_bytes", "the most verified, undelivered bytes one streamed read held (bounded by its window)");
+  metrics().describe("pcg_open_reads", "streamed reads open");
+  metrics().describe("pcg_open_puts", "streamed puts being written");
+  metrics().describe("pcg_streams_failed_total", "streamed reads that ended without their whole range");
   metrics().describe("pcg_over_capacity", "1 when held data exceeds capacity_bytes (new data refused until it falls)");
   log().info("pcg-storage: r={} heartbeat={}ms capacity={} bytes peer quota={} bytes persistence={}", cfg_.r,
              cfg_.heartbeat_ms, capacity, engine_->quota().limit(), persist_ ? "on" : "off");
@@ -148,11 +159,25 @@ void PcgStorage::start() {
 
 void PcgStorage::stop() {
   tick_timer_.cancel();
+  flush_timer_.cancel();
   // Answer what is still waiting, so no HTTP client or consumer waits for a deadline.
-  for (auto& [t, p] : pending_) {
+  auto pending = std::exchange(pending_, {});
+  for (auto& [t, p] : pending) {
     if (p.http) p.http->fail(503, "storage stopping");
+    if (p.callback) {
+      Event e{EventKind::PutDone, t, BUTTER_E_CANCELLED, {}, 0, {}, "storage stopping"};
+      p.callback(e);
+    }
   }
-  pending_.clear();
+  auto reads = std::exchange(reads_, {});
+  for (auto& [id, h] : reads) {
+    const auto rep = engine_->stream_report(id);
+    engine_->stream_cancel(id);
+    if (h.done) h.done(BUTTER_E_CANCELLED, rep ? rep->next_offset : 0, "storage stopping");
+  }
+  puts_.clear();
+  puts_held_ = 0;
+  deferred_.clear();
   db_.close();
 }
 
@@ -207,7 +232,7 @@ void PcgStorage::tick() {
   process(out);
 }
 
-void PcgStorage::process(Output& out) {
+void PcgStorage::process(Output& out, bool defer_events) {
   for (auto& s : out.sends) {
     const std::string to = to_hex(s.to);
     if (!s.endpoints.empty() && net_ && net_->add_address) {
@@ -224,7 +249,12 @@ void PcgStorage::process(Output& out) {
       log().debug("send {} to {}: {}", type_name(s.type), to.substr(0, 8), st.message());
     }
   }
-  for (auto& e : out.events) deliver(e);
+  if (defer_events) {
+    for (auto& e : out.events) deferred_.push_back(std::move(e));
+    if (!out.events.empty()) schedule_flush();
+  } else {
+    for (auto& e : out.events) deliver(e);
+  }
   sync_metrics();
 }
 
@@ -248,6 +278,10 @@ void PcgStorage::deliver(Event& e) {
         log().warn("cannot persist the view of {}: {}", to_hex(e.object).substr(0, 8), why);
       return;
     }
+    case EventKind::StreamChunk:
+    case EventKind::StreamDone:
+      deliver_stream(e);
+      return;
     case EventKind::PutDone:
     case EventKind::GetDone:
       break;
@@ -257,6 +291,10 @@ void PcgStorage::deliver(Event& e) {
   if (it == pending_.end()) return;
   Pending p = std::move(it->second);
   pending_.erase(it);
+  if (p.callback) {
+    p.callback(e);
+    return;
+  }
   if (p.http) {
     auto& res = *p.http;
     if (e.kind == EventKind::PutDone) {
@@ -323,6 +361,13 @@ void PcgStorage::start_get(std::uint64_t ticket, const Hash& id) {
   Output out;
   // The known hosts are asked at once; the search plugin, when present, adds the holders it
   // finds (HITs), and its DONE closes the candidate list.
+  const bool searching = ask_search(ticket, id);
+  engine_->get(ticket, id, engine_->holds(id) ? std::vector<Candidate>{} : known_hosts(locate_fanout_), searching,
+               now_ms(), out);
+  process(out);
+}
+
+bool PcgStorage::ask_search(std::uint64_t ticket, const Hash& id) {
   bool searching = false;
   if (!engine_->holds(id) && !search_topic_.empty()) {
     if (auto search = services().acquire<butter_search_v1>(BUTTER_IFACE_SEARCH)) {
@@ -346,9 +391,7 @@ void PcgStorage::start_get(std::uint64_t ticket, const Hash& id) {
       }
     }
   }
-  engine_->get(ticket, id, engine_->holds(id) ? std::vector<Candidate>{} : known_hosts(locate_fanout_), searching,
-               now_ms(), out);
-  process(out);
+  return searching;
 }
 
 void PcgStorage::on_search_result(Bytes payload) {
@@ -356,7 +399,8 @@ void PcgStorage::on_search_result(Bytes payload) {
   const std::uint64_t ticket = r.u64();
   const std::uint8_t kind = r.u8();
   const auto status = static_cast<std::int32_t>(r.u32());
-  if (!r.ok() || !engine_->get_pending(ticket)) return;
+  const bool stream = engine_->stream_pending(ticket);
+  if (!r.ok() || (!engine_->get_pending(ticket) && !stream)) return;
   Output out;
   if (kind == BUTTER_SEARCH_RESULT_HIT && status == BUTTER_OK) {
     r.str16();  // object id
@@ -370,10 +414,18 @@ void PcgStorage::on_search_result(Bytes payload) {
     }
     ++search_hits_[ticket];
     metrics().counter("pcg_search_hits_total").add();
-    engine_->add_get_candidates(ticket, {c}, true, now_ms(), out);
+    if (stream) {
+      engine_->stream_add_candidates(ticket, {c}, true, now_ms(), out);
+    } else {
+      engine_->add_get_candidates(ticket, {c}, true, now_ms(), out);
+    }
   } else if (kind == BUTTER_SEARCH_RESULT_DONE) {
     search_hits_.erase(ticket);
-    engine_->add_get_candidates(ticket, {}, false, now_ms(), out);
+    if (stream) {
+      engine_->stream_add_candidates(ticket, {}, false, now_ms(), out);
+    } else {
+      engine_->add_get_candidates(ticket, {}, false, now_ms(), out);
+    }
   }
   process(out);
 }
@@ -467,6 +519,11 @@ void PcgStorage::sync_metrics() {
   bump("pcg_challenges_answered_total", s.challenges_answered, reported_.challenges_answered);
   bump("pcg_challenges_refused_total", s.challenges_refused, reported_.challenges_refused);
   bump("pcg_send_failures_total", send_failures_, reported_send_failures_);
+  bump("pcg_streams_opened_total", s.streams_opened, reported_.streams_opened);
+  bump("pcg_blocks_served_total", s.blocks_served, reported_.blocks_served);
+  bump("pcg_stream_blocks_total", s.stream_blocks, reported_.stream_blocks);
+  bump("pcg_stream_failovers_total", s.stream_failovers, reported_.stream_failovers);
+  bump("pcg_streams_failed_total", s.streams_failed, reported_.streams_failed);
   bump("pcg_disk_write_failures_total", disk_.write_failures, disk_.reported_write_failures);
   std::uint64_t sent = 0, before = 0;
   for (std::size_t i = 0; i < s.sent.size(); ++i) {
@@ -482,6 +539,9 @@ void PcgStorage::sync_metrics() {
   metrics().gauge("pcg_quarantined_objects").set(static_cast<double>(disk_.quarantined));
   metrics().gauge("pcg_restored_objects").set(static_cast<double>(disk_.restored));
   metrics().gauge("pcg_over_capacity").set(engine_->budget().over_capacity() ? 1.0 : 0.0);
+  metrics().gauge("pcg_stream_peak_buffered_bytes").set(static_cast<double>(s.stream_peak_buffered));
+  metrics().gauge("pcg_open_reads").set(static_cast<double>(reads_.size()));
+  metrics().gauge("pcg_open_puts").set(static_cast<double>(puts_.size()));
   metrics().gauge("pcg_groups_below_r").set(static_cast<double>(engine_->groups_below_r()));
 }
 

@@ -5,6 +5,7 @@
 // from butter.peers/1; gets from outside a group ask butter.search/1 when present, and known
 // hosts in any case.
 #pragma once
+#include "block_writer.hpp"
 #include "engine.hpp"
 #include "persist.hpp"
 #include "restore.hpp"
@@ -13,11 +14,15 @@
 #include <butter/iface/search.h>
 #include <butter/iface/storage.h>
 #include <butter/iface/storage2.h>
+#include <butter/iface/storage3.h>
 #include <butter/iface/storage_quota.h>
 #include <butter/plugin.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <set>
+#include <span>
 #include <optional>
 #include <random>
 #include <string>
@@ -50,6 +55,7 @@ class PcgStorage : public butter::Plugin, public Env {
     std::string topic;
     std::uint64_t ticket = 0;
     std::optional<butter::HttpResponse> http;
+    std::function<void(const Event&)> callback;  // a streamed put's commit (PutDone)
   };
   // butter.storage/1 (storage_interface.cpp) and HTTP (http_routes.cpp) go through these. On OK
   // `who` is moved into the pending results; on an error it is left to the caller, who answers.
@@ -57,6 +63,51 @@ class PcgStorage : public butter::Plugin, public Env {
   // An id that is not 64 hex digits is BUTTER_E_INVALID (no result follows).
   butter_status get(Pending& who, std::string_view id_hex, std::string& why);
   const Engine& engine() const { return *engine_; }
+
+  // --- Streamed reads and puts: butter.storage/3 (storage_interface.cpp) and HTTP call these ---
+  //
+  // STREAMED READ. open_read starts reading bytes [offset, offset + length) of object `id_hex`
+  // (64 hex digits; length clipped at the object's end, UINT64_MAX = to the end) from this node
+  // or its group, and writes the read's id to `read_id`. Blocks come from several members at
+  // once, each verified before delivery; at most `window` blocks (1..Engine::kMaxStreamWindow;
+  // 0 = kDefaultReadWindow) are held for the read at any time, so memory is window x block size
+  // whatever the object's size. `chunk` receives the range in order, one call per unit of
+  // credit (initial_credit, then read_credit), the bytes borrowed for the call; `done` is called
+  // once at the end with the status, the first offset not delivered (open a new read there to
+  // resume) and a reason. Neither is ever called from inside open_read/read_credit/read_cancel:
+  // they run later on the node's executor, so a handler may call read_credit or read_cancel.
+  // read_cancel frees the read at once; nothing is called after it. stop() ends open reads with
+  // done(BUTTER_E_CANCELLED). Errors returned at once (no handler is called): BUTTER_E_INVALID
+  // (id, window), BUTTER_E_NOMEM (Engine::kMaxStreams reads open).
+  struct ReadHandlers {
+    std::function<void(std::uint64_t offset, std::span<const std::uint8_t> bytes)> chunk;
+    std::function<void(butter_status status, std::uint64_t next_offset, const std::string& reason)> done;
+  };
+  static constexpr std::uint32_t kDefaultReadWindow = 8;
+  butter_status open_read(std::string_view id_hex, std::uint64_t offset, std::uint64_t length, std::uint32_t window,
+                          std::uint32_t initial_credit, ReadHandlers handlers, std::uint64_t& read_id, std::string& why);
+  // BUTTER_E_NOT_FOUND once the read's done handler ran, after read_cancel, or for an unknown id.
+  butter_status read_credit(std::uint64_t read_id, std::uint32_t chunks);
+  butter_status read_cancel(std::uint64_t read_id);
+  // What the read holds and fetched so far (peak buffered bytes, blocks per member, ...).
+  std::optional<Engine::StreamReport> read_report(std::uint64_t read_id) const { return engine_->stream_report(read_id); }
+  std::size_t open_reads() const { return reads_.size(); }
+
+  // STREAMED PUT. put_begin opens a put (keywords as put; `expected` size when known), put_write
+  // appends bytes (copied; hashed block by block as they fill; all or nothing: BUTTER_E_NOMEM
+  // past the expected size or the free budget aborts the put), put_commit stores and replicates
+  // the object as put does: the id is written to `id_out` at once, `done` is called later,
+  // exactly once (status, id, replicas, reason), never from inside put_commit. What is held: the
+  // bytes written so far (they become the stored copy; no second copy is made at commit).
+  // put_abort drops an open put. At most kMaxOpenPuts open at once (BUTTER_E_NOMEM).
+  using PutDoneFn = std::function<void(butter_status status, const std::string& id, std::uint32_t replicas,
+                                       const std::string& reason)>;
+  static constexpr std::size_t kMaxOpenPuts = 64;
+  butter_status put_begin(std::vector<std::string> keywords, std::optional<std::uint64_t> expected,
+                          std::uint64_t& put_id, std::string& why);
+  butter_status put_write(std::uint64_t put_id, std::span<const std::uint8_t> bytes, std::string& why);
+  butter_status put_commit(std::uint64_t put_id, PutDoneFn done, std::string& id_out, std::string& why);
+  butter_status put_abort(std::uint64_t put_id);
   std::uint64_t now_ms() const { return static_cast<std::uint64_t>(now().count()); }
 
   // HTTP (http_routes.cpp).
@@ -67,9 +118,16 @@ class PcgStorage : public butter::Plugin, public Env {
  private:
   void on_net(const butter::Request& req);
   void tick();
-  void process(Output& out);
+  // Carries out sends at once; events too unless `defer_events` (a consumer's call is on the
+  // stack: its callbacks must not run inside it), then they run from flush() shortly after.
+  void process(Output& out, bool defer_events = false);
+  void schedule_flush();
+  void flush();
+  void deliver_stream(Event& e);
   void deliver(Event& e);
   void start_get(std::uint64_t ticket, const Hash& id);
+  // Asks butter.search/1 for holders of `id` (results come back under `ticket`); true when asked.
+  bool ask_search(std::uint64_t ticket, const Hash& id);
   void on_search_result(Bytes payload);
   void sync_metrics();
   std::vector<Candidate> known_hosts(std::size_t k);
@@ -101,6 +159,19 @@ class PcgStorage : public butter::Plugin, public Env {
     std::uint64_t write_failures = 0, reported_write_failures = 0;
     std::uint64_t last_failure_log_ms = 0, failures_since_log = 0;
   } disk_;
+  // Streamed reads by id (the engine's stream id), and puts being written.
+  std::map<std::uint64_t, ReadHandlers> reads_;
+  std::set<std::uint64_t> reads_to_pump_;    // credit granted since the last flush
+  std::vector<Event> deferred_;              // events held back from inside a consumer's call
+  butter::Timer flush_timer_;
+  bool flush_scheduled_ = false;
+  struct OpenPut {
+    std::vector<std::string> keywords;
+    std::optional<std::uint64_t> expected;
+    BlockWriter writer;
+  };
+  std::map<std::uint64_t, OpenPut> puts_;
+  std::uint64_t puts_held_ = 0;  // bytes written to open puts, all held in memory until commit
   Stats reported_;
   std::uint64_t send_failures_ = 0, reported_send_failures_ = 0;
 };
@@ -108,6 +179,7 @@ class PcgStorage : public butter::Plugin, public Env {
 // The static vtables this plugin serves.
 const butter_storage_v1* storage_vtable();
 const butter_storage_v2* storage_v2_vtable();
+const butter_storage_v3* storage_v3_vtable();
 const butter_storage_quota_v1* quota_vtable();
 
 }  // namespace butter::pcg

@@ -5,9 +5,11 @@
 #include "pcg_plugin.hpp"
 
 #include <butter/iface/storage2.h>
+#include <butter/iface/storage3.h>
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 namespace butter::pcg {
 namespace {
@@ -167,6 +169,125 @@ butter_status read(const butter_plugin* p, butter_str object_id, uint64_t offset
   return BUTTER_OK;
 }
 
+// --- butter.storage/3: streamed reads and puts over PcgStorage's C++ API (stream_api.cpp) -----
+
+butter_status open_read(const butter_plugin* p, butter_str object_id, uint64_t offset, uint64_t length, uint32_t window,
+                        uint32_t initial_credit, const butter_storage_read_handlers* handlers, uint64_t* read_id_out,
+                        butter_error* err) {
+  PcgStorage* s = self(p);
+  if (!s || !read_id_out || !handlers || handlers->struct_size < sizeof(butter_storage_read_handlers) ||
+      !handlers->chunk || !handlers->done)
+    return butter_error_set(err, BUTTER_E_INVALID, "open_read: handlers (chunk and done) and read_id_out are required");
+  if (window > BUTTER_STORAGE_MAX_STREAM_WINDOW)
+    return butter_error_set(err, BUTTER_E_INVALID, "open_read: window over BUTTER_STORAGE_MAX_STREAM_WINDOW (64) blocks");
+  butter_status out = BUTTER_E_INTERNAL;
+  std::string why;
+  const butter_status g = s->guarded("storage.open_read", [&] {
+    const butter_storage_read_handlers h = *handlers;  // copied: the caller's struct may go
+    PcgStorage::ReadHandlers rh;
+    std::uint64_t id = 0;
+    // The read id is only known once opened: the handlers look it up through a shared slot.
+    auto slot = std::make_shared<std::uint64_t>(0);
+    rh.chunk = [h, slot](std::uint64_t off, std::span<const std::uint8_t> bytes) {
+      h.chunk(h.user, *slot, off, butter_bytes{bytes.data(), bytes.size()});
+    };
+    rh.done = [h, slot](butter_status st, std::uint64_t next, const std::string& reason) {
+      h.done(h.user, *slot, st, next, butter_str{reason.data(), reason.size()});
+    };
+    out = s->open_read(to_sv(object_id), offset, length, window, initial_credit, std::move(rh), id, why);
+    if (out == BUTTER_OK) {
+      *slot = id;
+      *read_id_out = id;
+    }
+  });
+  if (g != BUTTER_OK) return butter_error_set(err, g, "open_read failed");
+  if (out != BUTTER_OK) return butter_error_set(err, out, why.c_str());
+  return BUTTER_OK;
+}
+
+butter_status read_credit(const butter_plugin* p, uint64_t read_id, uint32_t chunks) {
+  PcgStorage* s = self(p);
+  if (!s) return BUTTER_E_INVALID;
+  butter_status out = BUTTER_E_INTERNAL;
+  const butter_status g = s->guarded("storage.read_credit", [&] { out = s->read_credit(read_id, chunks); });
+  return g != BUTTER_OK ? g : out;
+}
+
+butter_status read_cancel(const butter_plugin* p, uint64_t read_id) {
+  PcgStorage* s = self(p);
+  if (!s) return BUTTER_E_INVALID;
+  butter_status out = BUTTER_E_INTERNAL;
+  const butter_status g = s->guarded("storage.read_cancel", [&] { out = s->read_cancel(read_id); });
+  return g != BUTTER_OK ? g : out;
+}
+
+butter_status put_begin(const butter_plugin* p, const butter_str* keywords, uint32_t keyword_count,
+                        uint64_t expected_size, uint64_t* put_id_out, butter_error* err) {
+  PcgStorage* s = self(p);
+  if (!s || !put_id_out || (keyword_count && !keywords))
+    return butter_error_set(err, BUTTER_E_INVALID, "put_begin: bad arguments (keywords or put_id_out)");
+  butter_status out = BUTTER_E_INTERNAL;
+  std::string why;
+  const butter_status g = s->guarded("storage.put_begin", [&] {
+    std::vector<std::string> kws;
+    for (uint32_t i = 0; i < keyword_count && i <= kMaxKeywords; ++i) kws.emplace_back(to_sv(keywords[i]));
+    if (keyword_count > kMaxKeywords) kws.resize(kMaxKeywords + 1);  // refused below with the reason
+    std::optional<std::uint64_t> expected;
+    if (expected_size != BUTTER_STORAGE_SIZE_UNKNOWN) expected = expected_size;
+    out = s->put_begin(std::move(kws), expected, *put_id_out, why);
+  });
+  if (g != BUTTER_OK) return butter_error_set(err, g, "put_begin failed");
+  if (out != BUTTER_OK) return butter_error_set(err, out, why.c_str());
+  return BUTTER_OK;
+}
+
+butter_status put_write(const butter_plugin* p, uint64_t put_id, butter_bytes data, butter_error* err) {
+  PcgStorage* s = self(p);
+  if (!s || (data.len && !data.data)) return butter_error_set(err, BUTTER_E_INVALID, "put_write: bad arguments");
+  butter_status out = BUTTER_E_INTERNAL;
+  std::string why;
+  const butter_status g = s->guarded("storage.put_write", [&] {
+    out = s->put_write(put_id, std::span<const std::uint8_t>(data.data, data.len), why);
+  });
+  if (g != BUTTER_OK) return butter_error_set(err, g, "put_write failed");
+  if (out != BUTTER_OK) return butter_error_set(err, out, why.c_str());
+  return BUTTER_OK;
+}
+
+butter_status put_commit(const butter_plugin* p, uint64_t put_id, const butter_storage_put_handlers* handlers,
+                         char object_id_out[65], butter_error* err) {
+  PcgStorage* s = self(p);
+  if (!s || !object_id_out || !handlers || handlers->struct_size < sizeof(butter_storage_put_handlers) || !handlers->done)
+    return butter_error_set(err, BUTTER_E_INVALID, "put_commit: handlers (done) and object_id_out are required");
+  butter_status out = BUTTER_E_INTERNAL;
+  std::string why;
+  const butter_status g = s->guarded("storage.put_commit", [&] {
+    const butter_storage_put_handlers h = *handlers;
+    std::string id;
+    out = s->put_commit(
+        put_id,
+        [h, put_id](butter_status st, const std::string& oid, std::uint32_t replicas, const std::string& reason) {
+          h.done(h.user, put_id, st, butter_str{oid.data(), oid.size()}, replicas, butter_str{reason.data(), reason.size()});
+        },
+        id, why);
+    if (out == BUTTER_OK) {
+      std::memcpy(object_id_out, id.data(), 64);
+      object_id_out[64] = '\0';
+    }
+  });
+  if (g != BUTTER_OK) return butter_error_set(err, g, "put_commit failed");
+  if (out != BUTTER_OK) return butter_error_set(err, out, why.c_str());
+  return BUTTER_OK;
+}
+
+butter_status put_abort(const butter_plugin* p, uint64_t put_id) {
+  PcgStorage* s = self(p);
+  if (!s) return BUTTER_E_INVALID;
+  butter_status out = BUTTER_E_INTERNAL;
+  const butter_status g = s->guarded("storage.put_abort", [&] { out = s->put_abort(put_id); });
+  return g != BUTTER_OK ? g : out;
+}
+
 uint64_t free_bytes(const butter_plugin* p) {
   PcgStorage* s = self(p);
   return s ? s->engine().budget().free() : 0;
@@ -179,12 +300,16 @@ uint64_t used_bytes(const butter_plugin* p) {
 
 constexpr butter_storage_v1 kStorage = {&put, &get, &list, &lookup};
 constexpr butter_storage_v2 kStorage2 = {&put, &get, &list, &lookup, &manifest, &read};
+constexpr butter_storage_v3 kStorage3 = {&put,       &get,        &list,        &lookup,    &manifest,   &read,
+                                         &open_read, &read_credit, &read_cancel, &put_begin, &put_write, &put_commit,
+                                         &put_abort};
 constexpr butter_storage_quota_v1 kQuota = {&free_bytes, &used_bytes};
 
 }  // namespace
 
 const butter_storage_v1* storage_vtable() { return &kStorage; }
 const butter_storage_v2* storage_v2_vtable() { return &kStorage2; }
+const butter_storage_v3* storage_v3_vtable() { return &kStorage3; }
 const butter_storage_quota_v1* quota_vtable() { return &kQuota; }
 
 }  // namespace butter::pcg

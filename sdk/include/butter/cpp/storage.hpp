@@ -21,12 +21,26 @@
 // butter.storage/2 (iface/storage2.h) and answer synchronously for objects held on this node;
 // BUTTER_E_UNSUPPORTED when the provider serves only /1. A v1 get of an object whose GET_DONE would
 // exceed the events bus limit (about 64 KiB) ends with the provider's error, not the object.
+//
+// Streams use butter.storage/3 (iface/storage3.h), for objects of any size with bounded memory:
+//
+//   read_ = storage().open_read(id, 0, BUTTER_STORAGE_TO_END, 8, 8,
+//       [this](std::uint64_t offset, Bytes chunk) { sink(offset, chunk); read_.credit(1); },
+//       [this](Status st, std::uint64_t next_offset) { if (!st.ok()) retry_from(next_offset); });
+//   auto w = storage().put_begin({"video"}, size);   // then w.write(bytes)..., w.commit(handler)
+//
+// A StorageRead cancels its read when destroyed; a StoragePut aborts an uncommitted put. Their
+// handlers run on the node's executor, never inside the call that caused them, with the same
+// exception guard as every callback. A consumer keeps each StorageRead, and each committed
+// put's handler, alive until it ran or was cancelled: the provider calls back into the
+// consumer's code (keep them as members of the plugin instance; cancel reads in stop()).
 #pragma once
 
 #include <butter/cpp/reply_client.hpp>
 #include <butter/cpp/services.hpp>
 #include <butter/iface/storage.h>
 #include <butter/iface/storage2.h>
+#include <butter/iface/storage3.h>
 
 #include <chrono>
 #include <cstring>
@@ -82,6 +96,146 @@ struct ReadResult {
 
 using PutHandler = std::function<void(const PutResult&)>;
 using GetHandler = std::function<void(const GetResult&)>;
+// A streamed read's chunk (borrowed for the call) and its end (status, first offset not delivered).
+using ChunkHandler = std::function<void(std::uint64_t offset, Bytes chunk)>;
+using ReadDoneHandler = std::function<void(const Status& status, std::uint64_t next_offset)>;
+
+namespace detail {
+// What a provider of butter.storage/3 calls back into: owned by the StorageRead (or the
+// committed put) until the provider said its last word.
+struct StreamState {
+  detail::Core* core = nullptr;
+  const butter_plugin* provider = nullptr;
+  const butter_storage_v3* v3 = nullptr;
+  std::uint64_t id = 0;
+  bool open = false;  // the provider may still call back (read not ended; put not answered)
+  ChunkHandler chunk;
+  ReadDoneHandler done;
+  PutHandler put_done;
+  // A vtable is valid only while its provider runs (services().acquire): every later call checks
+  // that the same provider still serves /3, else the read or put counts as ended (a provider
+  // ends its reads when it stops; a swapped one knows nothing of them).
+  bool provider_current() const {
+    auto svc = Services(core).acquire<butter_storage_v3>(BUTTER_IFACE_STORAGE_V3);
+    return svc && svc.provider() == provider && svc.vtable() == v3;
+  }
+};
+}  // namespace detail
+
+// A streamed read (butter.storage/3). Move-only; cancels the read when destroyed.
+class StorageRead {
+ public:
+  StorageRead() = default;
+  explicit StorageRead(std::unique_ptr<detail::StreamState> s) noexcept : s_(std::move(s)) {}
+  StorageRead(StorageRead&&) noexcept = default;
+  StorageRead& operator=(StorageRead&& o) noexcept {
+    if (this != &o) {
+      cancel();
+      s_ = std::move(o.s_);
+    }
+    return *this;
+  }
+  ~StorageRead() { cancel(); }
+  // True until done ran or the read was cancelled.
+  bool active() const noexcept { return s_ && s_->open; }
+  std::uint64_t id() const noexcept { return s_ ? s_->id : 0; }
+  // Asks for `chunks` more chunks (delivered later, never inside this call).
+  Status credit(std::uint32_t chunks) {
+    if (!active()) return Status(BUTTER_E_NOT_FOUND, "storage read: not active");
+    if (!s_->provider_current()) {
+      s_->open = false;
+      return Status(BUTTER_E_UNAVAILABLE, "storage read: the provider is gone");
+    }
+    return Status(s_->v3->read_credit(s_->provider, s_->id, chunks));
+  }
+  // Ends the read: nothing more is called. No-op when not active.
+  void cancel() noexcept {
+    if (!active()) return;
+    s_->open = false;
+    try {
+      if (s_->provider_current()) s_->v3->read_cancel(s_->provider, s_->id);
+    } catch (...) {
+      // Out of memory while asking the broker: the read's handlers are off (open = false) anyway.
+    }
+  }
+
+ private:
+  std::unique_ptr<detail::StreamState> s_;
+};
+
+// A streamed put being written (butter.storage/3). Move-only; aborts when destroyed uncommitted.
+class StoragePut {
+ public:
+  StoragePut() = default;
+  explicit StoragePut(std::unique_ptr<detail::StreamState> s) noexcept : s_(std::move(s)) {}
+  StoragePut(StoragePut&&) noexcept = default;
+  StoragePut& operator=(StoragePut&& o) noexcept {
+    if (this != &o) {
+      abort();
+      s_ = std::move(o.s_);
+    }
+    return *this;
+  }
+  ~StoragePut() { abort(); }
+  bool writable() const noexcept { return s_ && s_->open && !s_->put_done; }
+  // Appends `data` (copied). BUTTER_E_NOMEM ends the put (past its expected size or the budget).
+  Status write(Bytes data) {
+    if (!writable()) return Status(BUTTER_E_NOT_FOUND, "storage put: not open");
+    if (!s_->provider_current()) {
+      s_->open = false;
+      return Status(BUTTER_E_UNAVAILABLE, "storage put: the provider is gone");
+    }
+    butter_error err;
+    butter_error_init(&err);
+    const butter_status st = s_->v3->put_write(s_->provider, s_->id, data.c(), &err);
+    if (st == BUTTER_E_NOMEM || st == BUTTER_E_NOT_FOUND) s_->open = false;
+    return Status::from(st, err);
+  }
+  // Stores and replicates what was written; returns the id at once (empty when refused, with
+  // `status`). `fn` gets the result once, later. This object must outlive that call.
+  std::string commit(PutHandler fn, Status* status = nullptr) {
+    if (!writable() || !s_->provider_current()) {
+      if (s_) s_->open = false;
+      if (status) *status = Status(BUTTER_E_NOT_FOUND, "storage put: not open (or its provider is gone)");
+      return {};
+    }
+    s_->put_done = std::move(fn);
+    const butter_storage_put_handlers h{sizeof(butter_storage_put_handlers), s_.get(), &StoragePut::on_done};
+    char id[65] = {0};
+    butter_error err;
+    butter_error_init(&err);
+    const butter_status st = s_->v3->put_commit(s_->provider, s_->id, &h, id, &err);
+    if (status) *status = Status::from(st, err);
+    if (st != BUTTER_OK) {
+      s_->open = false;
+      return {};
+    }
+    return std::string(id, ::strnlen(id, 64));
+  }
+  void abort() noexcept {
+    if (!writable()) return;
+    s_->open = false;
+    try {
+      if (s_->provider_current()) s_->v3->put_abort(s_->provider, s_->id);
+    } catch (...) {
+      // Out of memory while asking the broker: the provider drops the put when it stops.
+    }
+  }
+
+ private:
+  static void on_done(void* user, uint64_t, butter_status st, butter_str id, uint32_t replicas, butter_str reason) noexcept {
+    auto* s = static_cast<detail::StreamState*>(user);
+    s->open = false;
+    s->core->guarded("storage put result", [&] {
+      PutResult r;
+      r.status = Status(st, std::string(to_sv(reason)));
+      r.object_id = std::string(to_sv(id));
+      r.replicas = replicas;
+      if (s->put_done) s->put_done(r);
+    });
+  }
+  std::unique_ptr<detail::StreamState> s_;
+};
 
 class Storage {
  public:
@@ -256,7 +410,88 @@ class Storage {
     return out;
   }
 
+  // True when the provider serves butter.storage/3 (open_read and put_begin below work).
+  bool streams() const { return static_cast<bool>(acquire_v3()); }
+
+  // Opens a streamed read of [offset, offset + length) of any object (BUTTER_STORAGE_TO_END for
+  // the rest); `window` blocks at most held by the provider (0: its default), `initial_credit`
+  // chunks asked at once. An inactive StorageRead when refused (`status` says why;
+  // BUTTER_E_UNSUPPORTED without a provider of /3); else `chunk` and then `done` are called later.
+  StorageRead open_read(std::string_view object_id, std::uint64_t offset, std::uint64_t length, std::uint32_t window,
+                        std::uint32_t initial_credit, ChunkHandler chunk, ReadDoneHandler done,
+                        Status* status = nullptr) const {
+    auto svc = acquire_v3();
+    if (!svc) {
+      if (status) *status = v3_missing(svc.status());
+      return {};
+    }
+    auto s = std::make_unique<detail::StreamState>();
+    s->core = core_;
+    s->provider = svc.provider();
+    s->v3 = svc.vtable();
+    s->chunk = std::move(chunk);
+    s->done = std::move(done);
+    const butter_storage_read_handlers h{sizeof(butter_storage_read_handlers), s.get(), &Storage::on_chunk,
+                                         &Storage::on_read_done};
+    butter_error err;
+    butter_error_init(&err);
+    const butter_status st =
+        svc->open_read(svc.provider(), to_c(object_id), offset, length, window, initial_credit, &h, &s->id, &err);
+    if (status) *status = Status::from(st, err);
+    if (st != BUTTER_OK) return {};
+    s->open = true;
+    return StorageRead(std::move(s));
+  }
+
+  // Begins a streamed put (expected size when known). An unwritable StoragePut when refused.
+  StoragePut put_begin(const std::vector<std::string>& keywords, std::optional<std::uint64_t> expected_size = std::nullopt,
+                       Status* status = nullptr) const {
+    auto svc = acquire_v3();
+    if (!svc) {
+      if (status) *status = v3_missing(svc.status());
+      return {};
+    }
+    std::vector<butter_str> kws;
+    for (const auto& k : keywords) kws.push_back(to_c(k));
+    auto s = std::make_unique<detail::StreamState>();
+    s->core = core_;
+    s->provider = svc.provider();
+    s->v3 = svc.vtable();
+    butter_error err;
+    butter_error_init(&err);
+    const butter_status st = svc->put_begin(svc.provider(), kws.empty() ? nullptr : kws.data(),
+                                            static_cast<std::uint32_t>(kws.size()),
+                                            expected_size ? *expected_size : BUTTER_STORAGE_SIZE_UNKNOWN, &s->id, &err);
+    if (status) *status = Status::from(st, err);
+    if (st != BUTTER_OK) return {};
+    s->open = true;
+    return StoragePut(std::move(s));
+  }
+
  private:
+  Service<butter_storage_v3> acquire_v3() const {
+    return Services(core_).acquire<butter_storage_v3>(BUTTER_IFACE_STORAGE_V3);
+  }
+  static Status v3_missing(const Status& s) {
+    if (s.code() == BUTTER_E_NOT_FOUND) return Status(BUTTER_E_UNSUPPORTED, "no provider of " BUTTER_IFACE_STORAGE_V3);
+    return s;
+  }
+  static void on_chunk(void* user, uint64_t, uint64_t offset, butter_bytes data) noexcept {
+    auto* s = static_cast<detail::StreamState*>(user);
+    if (!s->open) return;
+    s->core->guarded("storage read chunk", [&] {
+      if (s->chunk) s->chunk(offset, Bytes(data));
+    });
+  }
+  static void on_read_done(void* user, uint64_t, butter_status st, uint64_t next_offset, butter_str reason) noexcept {
+    auto* s = static_cast<detail::StreamState*>(user);
+    if (!s->open) return;
+    s->open = false;
+    s->core->guarded("storage read done", [&] {
+      if (s->done) s->done(Status(st, std::string(to_sv(reason))), next_offset);
+    });
+  }
+
   Service<butter_storage_v1> acquire() const { return Services(core_).acquire<butter_storage_v1>(BUTTER_IFACE_STORAGE); }
   Service<butter_storage_v2> acquire_v2() const {
     return Services(core_).acquire<butter_storage_v2>(BUTTER_IFACE_STORAGE_V2);

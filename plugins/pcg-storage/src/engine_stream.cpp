@@ -1,0 +1,321 @@
+// Engine, continued: streamed reads (butter.storage/3). A read learns the manifest (from its own
+// group, else by LOCATE, verified against the id), then fetches the blocks of its range from
+// several members at once — each block from the least busy member that has not failed it — and
+// verifies each on arrival. Verified blocks wait in `ready` until the consumer's credit lets them
+// out, in order. Blocks in flight plus blocks ready never exceed the read's window, so memory per
+// read is bounded by window x block size whatever the object's size. A member that times out or
+// sends a bad block is not asked again by that read; one that refuses a block is not asked for
+// that block again. A read that runs out of members ends with the offset it reached, where a new
+// read resumes without fetching delivered blocks again (only the block holding that offset).
+#include "engine.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace butter::pcg {
+
+butter_status Engine::stream_open(std::uint64_t sid, const Hash& id, std::uint64_t offset, std::uint64_t length,
+                                  std::uint32_t window, const std::vector<Candidate>& candidates, bool more_coming,
+                                  std::uint64_t now, Output& out, std::string& why) {
+  if (window == 0 || window > kMaxStreamWindow) {
+    why = "read window must be 1.." + std::to_string(kMaxStreamWindow) + " blocks, got " + std::to_string(window);
+    return BUTTER_E_INVALID;
+  }
+  if (streams_.size() >= kMaxStreams) {
+    why = "too many streamed reads open (" + std::to_string(kMaxStreams) + ")";
+    return BUTTER_E_NOMEM;
+  }
+  if (streams_.count(sid) || getters_.count(sid)) {
+    why = "read id already in use";
+    return BUTTER_E_INVALID;
+  }
+  ++stats_.streams_opened;
+  Stream& s = streams_[sid];
+  s.sid = sid;
+  s.id = id;
+  s.offset = offset;
+  s.length = length;
+  s.window = window;
+  s.next_offset = offset;
+  s.deadline = now + cfg_.stream_idle_ms;
+  s.report.window = window;
+  if (Group* g = group(id)) {
+    // This node is in the group: its manifest is verified already, and it is a source for the
+    // blocks it holds (asked first), the other members for the rest.
+    stream_located(s, self_, g->manifest, g->view);
+  }
+  stream_add_candidates(sid, candidates, more_coming, now, out);
+  return BUTTER_OK;
+}
+
+void Engine::stream_add_candidates(std::uint64_t sid, const std::vector<Candidate>& candidates, bool more_coming,
+                                   std::uint64_t now, Output& out) {
+  auto it = streams_.find(sid);
+  if (it == streams_.end()) return;
+  Stream& s = it->second;
+  s.more_coming = more_coming;
+  for (const auto& c : candidates) {
+    // Asked even once located: each LOCATED adds its sender and its view's members as sources.
+    if (c.id == self_ || s.sources.count(c.id) || !s.asked.insert(c.id).second) continue;
+    if (s.asked.size() > 4 * kMaxMembers) break;  // a bound on what one read asks
+    learn(c);
+    s.asking[c.id] = now + cfg_.request_timeout_ms;
+    Message m;
+    m.type = MsgType::Locate;
+    m.object = s.id;
+    m.number = sid;
+    send(out, c.id, m);
+  }
+  stream_step(s, now, out);
+}
+
+void Engine::stream_credit(std::uint64_t sid, std::uint32_t chunks) {
+  auto it = streams_.find(sid);
+  if (it == streams_.end()) return;
+  Stream& s = it->second;
+  s.credit = static_cast<std::uint32_t>(std::min<std::uint64_t>(std::uint64_t{s.credit} + chunks, s.window));
+}
+
+void Engine::stream_pump(std::uint64_t sid, std::uint64_t now, Output& out) {
+  auto it = streams_.find(sid);
+  if (it != streams_.end()) stream_step(it->second, now, out);
+}
+
+bool Engine::stream_cancel(std::uint64_t sid) { return streams_.erase(sid) != 0; }
+
+std::optional<Engine::StreamReport> Engine::stream_report(std::uint64_t sid) const {
+  auto it = streams_.find(sid);
+  if (it == streams_.end()) return std::nullopt;
+  StreamReport r = it->second.report;
+  r.credit = it->second.credit;
+  r.in_flight = static_cast<std::uint32_t>(it->second.fetching.size());
+  r.next_offset = it->second.next_offset;
+  return r;
+}
+
+void Engine::stream_add_source(Stream& s, const Hash& h) {
+  if (s.sources.size() >= kMaxMembers + 1 || s.sources.count(h)) return;
+  s.sources.emplace(h, StreamSource{});
+  s.order.push_back(h);
+}
+
+void Engine::stream_located(Stream& s, const Hash& from, const Manifest& m, const View& view) {
+  if (!s.located) {
+    s.located = true;
+    s.manifest = m;
+    s.report.block_size = m.block_size;
+    const std::uint64_t size = m.size;
+    s.end = s.offset >= size ? s.offset : s.offset + std::min(s.length, size - s.offset);
+    if (s.offset < s.end) {
+      s.next_block = static_cast<std::uint32_t>(s.offset / m.block_size);
+      s.end_block = static_cast<std::uint32_t>((s.end + m.block_size - 1) / m.block_size);
+    }
+  }
+  stream_add_source(s, from);
+  for (const auto& mem : view.members)
+    if (mem.id != self_) stream_add_source(s, mem.id);
+}
+
+void Engine::stream_done(Stream& s, butter_status st, std::string msg, Output& out) {
+  if (st != BUTTER_OK) ++stats_.streams_failed;
+  Event e{EventKind::StreamDone, s.sid, st, s.id, 0, {}, std::move(msg)};
+  e.offset = s.next_offset;
+  out.events.push_back(std::move(e));
+  streams_.erase(s.sid);  // `s` is gone
+}
+
+bool Engine::stream_fetch(Stream& s, std::uint64_t now, Output& out) {
+  const std::uint32_t limit = std::max<std::uint32_t>(1, cfg_.stream_per_member);
+  for (std::uint32_t i = s.next_block; i < s.end_block; ++i) {
+    if (s.fetching.size() + s.ready.size() >= s.window) break;
+    if (s.ready.count(i) || s.fetching.count(i)) continue;
+    const auto tried_it = s.tried.find(i);
+    auto tried_by = [&](const Hash& h) { return tried_it != s.tried.end() && tried_it->second.count(h); };
+    // This node first when it holds the block (no network); else the least busy member that has
+    // not failed, starting the scan at a different member per block to spread ties.
+    std::optional<Hash> pick;
+    bool anyone_left = false;
+    std::uint32_t best = limit;
+    for (std::size_t k = 0; k < s.order.size(); ++k) {
+      const Hash& h = s.order[(i + k) % s.order.size()];
+      const StreamSource& src = s.sources.at(h);
+      if (src.failed || tried_by(h)) continue;
+      if (h == self_) {
+        const Group* g = groups_.count(s.id) ? &groups_.at(s.id) : nullptr;
+        if (!g || i >= g->data.have.size() || !g->data.have[i]) continue;
+        pick = h;
+        anyone_left = true;
+        break;
+      }
+      anyone_left = true;
+      if (src.in_flight < best) {
+        best = src.in_flight;
+        pick = h;
+      }
+    }
+    if (!anyone_left) return false;
+    if (!pick) break;  // every member that could serve it is at its limit: wait for answers
+    if (*pick == self_) {
+      const std::vector<std::uint8_t>& b = groups_.at(s.id).data.blocks[i];
+      if (!verify_block(s.manifest, i, b)) {  // held copies are verified on every read
+        ++stats_.bad_blocks;
+        ++s.report.bad_blocks;
+        s.tried[i].insert(self_);
+        --i;  // the loop's ++i: the same block again, now from another member
+        continue;
+      }
+      s.ready[i] = b;
+      s.report.buffered_bytes += b.size();
+      s.report.peak_buffered_bytes = std::max(s.report.peak_buffered_bytes, s.report.buffered_bytes);
+      stats_.stream_peak_buffered = std::max(stats_.stream_peak_buffered, s.report.peak_buffered_bytes);
+      ++s.report.served_by[self_];
+      continue;
+    }
+    ++s.sources[*pick].in_flight;
+    s.fetching[i] = Fetch{*pick, now + cfg_.request_timeout_ms};
+    Message f;
+    f.type = MsgType::Fetch;
+    f.object = s.id;
+    f.index = i;
+    send(out, *pick, f);
+  }
+  return true;
+}
+
+void Engine::stream_step(Stream& s, std::uint64_t now, Output& out) {
+  if (!s.located) {
+    for (auto it = s.asking.begin(); it != s.asking.end();) it = now >= it->second ? s.asking.erase(it) : std::next(it);
+    if (now >= s.deadline || (s.asking.empty() && !s.more_coming))
+      stream_done(s, BUTTER_E_NOT_FOUND, "no reachable node holds the object", out);
+    return;
+  }
+  if (s.offset > s.manifest.size) {
+    stream_done(s, BUTTER_E_INVALID,
+                "offset " + std::to_string(s.offset) + " is past the object's end (" + std::to_string(s.manifest.size) +
+                    " bytes)",
+                out);
+    return;
+  }
+  for (auto it = s.fetching.begin(); it != s.fetching.end();) {
+    if (now < it->second.deadline) {
+      ++it;
+      continue;
+    }
+    // A member that does not answer in time is taken for dead by this read.
+    StreamSource& src = s.sources[it->second.from];
+    src.failed = true;
+    if (src.in_flight) --src.in_flight;
+    s.tried[it->first].insert(it->second.from);
+    ++s.report.timeouts;
+    ++stats_.stream_failovers;
+    it = s.fetching.erase(it);
+  }
+  // Deliver in order what credit allows: the part of each block inside the range.
+  const std::uint64_t bs = s.manifest.block_size;
+  while (s.credit > 0 && s.next_block < s.end_block) {
+    auto it = s.ready.find(s.next_block);
+    if (it == s.ready.end()) break;
+    std::vector<std::uint8_t> block = std::move(it->second);
+    s.ready.erase(it);
+    s.report.buffered_bytes -= block.size();
+    const std::uint64_t start = bs * s.next_block;
+    const std::uint64_t from = std::max(s.next_offset, start) - start;
+    const std::uint64_t to = std::min<std::uint64_t>(s.end - start, block.size());
+    Event e{EventKind::StreamChunk, s.sid, BUTTER_OK, s.id, 0, {}, {}};
+    e.offset = start + from;
+    if (from == 0 && to == block.size()) {
+      e.data = std::move(block);
+    } else {
+      e.data.assign(block.begin() + static_cast<std::ptrdiff_t>(from), block.begin() + static_cast<std::ptrdiff_t>(to));
+    }
+    s.next_offset = start + to;
+    s.tried.erase(s.next_block);  // what failed for a delivered block no longer matters
+    ++s.next_block;
+    --s.credit;
+    out.events.push_back(std::move(e));
+  }
+  if (s.next_block >= s.end_block) {
+    s.next_offset = s.end;
+    stream_done(s, BUTTER_OK, {}, out);
+    return;
+  }
+  if (!stream_fetch(s, now, out)) {
+    for (auto it = s.asking.begin(); it != s.asking.end();) it = now >= it->second ? s.asking.erase(it) : std::next(it);
+    if (s.fetching.empty() && s.asking.empty() && !s.more_coming) {
+      stream_done(s, BUTTER_E_UNAVAILABLE,
+                  "no member of the group can serve the rest; " + std::to_string(s.next_offset) +
+                      " bytes delivered, reopen at that offset to resume",
+                  out);
+      return;
+    }
+  }
+  // Waiting on the network (not on the consumer's credit) for too long ends the read.
+  const bool waiting_on_consumer = s.credit == 0 && s.ready.count(s.next_block);
+  if (waiting_on_consumer) {
+    s.deadline = now + cfg_.stream_idle_ms;
+  } else if (now >= s.deadline) {
+    stream_done(s, BUTTER_E_TIMEOUT,
+                "no block arrived for " + std::to_string(cfg_.stream_idle_ms) + " ms; " + std::to_string(s.next_offset) +
+                    " bytes delivered, reopen at that offset to resume",
+                out);
+  }
+}
+
+void Engine::stream_block(Stream& s, const Hash& from, Message& m, std::uint64_t now, Output& out) {
+  s.fetching.erase(m.index);
+  StreamSource& src = s.sources[from];
+  if (src.in_flight) --src.in_flight;
+  if (m.status != BUTTER_OK) {
+    ++s.report.refusals;  // it does not hold that block (a recruit still filling): ask another
+    ++stats_.stream_failovers;
+    s.tried[m.index].insert(from);
+  } else if (!verify_block(s.manifest, m.index, m.data)) {
+    ++stats_.bad_blocks;
+    ++stats_.stream_failovers;
+    ++s.report.bad_blocks;
+    src.failed = true;  // a member that sends a bad block is not trusted for the others either
+    s.tried[m.index].insert(from);
+  } else {
+    ++stats_.stream_blocks;
+    ++s.report.blocks_fetched;
+    ++s.report.served_by[from];
+    s.report.buffered_bytes += m.data.size();
+    s.report.peak_buffered_bytes = std::max(s.report.peak_buffered_bytes, s.report.buffered_bytes);
+      stats_.stream_peak_buffered = std::max(stats_.stream_peak_buffered, s.report.peak_buffered_bytes);
+    s.ready[m.index] = std::move(m.data);
+    s.deadline = now + cfg_.stream_idle_ms;
+  }
+  stream_step(s, now, out);
+}
+
+bool Engine::on_stream_located(const Hash& from, const Message& m, std::uint64_t now, Output& out) {
+  auto it = streams_.find(m.number);
+  if (it == streams_.end() || it->second.id != m.object) return false;
+  Stream& s = it->second;
+  if (!s.asking.erase(from)) return true;  // unasked or late
+  if (m.status == BUTTER_OK) {
+    std::string why;
+    auto man = verify_manifest(m.object, m.manifest, why);
+    if (!man) {
+      ++stats_.bad_messages;
+    } else {
+      learn(m.view);
+      stream_located(s, from, *man, m.view);
+    }
+  }
+  stream_step(s, now, out);
+  return true;
+}
+
+bool Engine::on_stream_block(const Hash& from, Message& m, std::uint64_t now, Output& out) {
+  for (auto& [sid, s] : streams_) {
+    if (s.id != m.object) continue;
+    auto f = s.fetching.find(m.index);
+    if (f == s.fetching.end() || f->second.from != from) continue;
+    stream_block(s, from, m, now, out);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace butter::pcg

@@ -1,0 +1,348 @@
+// butter.storage/3 as a consumer sees it on the SDK's fake host (one node, r = 1): a streamed put
+// of a large object through put_begin/put_write/put_commit, read back with open_read under
+// pull credit; handlers never run inside the consumer's call; cancel; bad arguments; the
+// events bus is not used for either.
+#include "fake_host.hpp"
+#include "pcg_plugin.hpp"
+
+#include <butter/cpp/storage.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <random>
+
+using namespace butter::pcg;
+
+namespace {
+
+struct Node {
+  fake::Host fh;
+  butter::detail::DescriptorStorage desc{butter::Descriptor{.id = "butter.storage.pcg", .name = "PCG storage"}};
+  const butter_plugin* p = nullptr;
+  PcgStorage* obj = nullptr;
+
+  explicit Node(std::map<std::string, fake::Host::Value> config) {
+    fh.config = std::move(config);
+    obj = new PcgStorage(butter::Context{fh.host(), desc.c(), false});
+    p = obj->c_plugin();
+    butter_error err;
+    butter_error_init(&err);
+    REQUIRE(p->init(p, &err) == BUTTER_OK);
+    REQUIRE(p->start(p, &err) == BUTTER_OK);
+  }
+  ~Node() {
+    p->stop(p);
+    p->destroy(p);
+  }
+  const butter_storage_v3* v3() const {
+    return static_cast<const butter_storage_v3*>(p->get_extension(p, BUTTER_IFACE_STORAGE_V3));
+  }
+  // Runs due timers (the zero-delay flush and the engine's tick) until `cond` or `steps` run out.
+  template <class F>
+  bool run_until(F cond, int steps = 2000) {
+    for (int i = 0; i < steps && !cond(); ++i) fh.advance(1);
+    return cond();
+  }
+};
+
+std::string random_bytes(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+struct PutResult {
+  int calls = 0;
+  butter_status status = BUTTER_E_INTERNAL;
+  std::string id;
+  std::uint32_t replicas = 0;
+  static void done(void* user, uint64_t, butter_status st, butter_str id, uint32_t replicas, butter_str) {
+    auto* r = static_cast<PutResult*>(user);
+    ++r->calls;
+    r->status = st;
+    r->id = std::string(id.data, id.len);
+    r->replicas = replicas;
+  }
+};
+
+// A consumer that asks for one more chunk from inside each chunk callback (pull).
+struct Consumer {
+  const Node* node = nullptr;
+  std::uint64_t read_id = 0;
+  std::string got;
+  std::uint64_t next = 0;
+  bool in_order = true;
+  int done_calls = 0;
+  butter_status status = BUTTER_E_INTERNAL;
+  std::uint64_t next_offset = 0;
+  std::string reason;
+  bool credit_from_callback = true;
+  static void chunk(void* user, uint64_t id, uint64_t offset, butter_bytes data) {
+    auto* c = static_cast<Consumer*>(user);
+    c->in_order = c->in_order && id == c->read_id && offset == c->next;
+    c->got.append(reinterpret_cast<const char*>(data.data), data.len);
+    c->next = offset + data.len;
+    if (c->credit_from_callback) CHECK(c->node->v3()->read_credit(c->node->p, id, 1) == BUTTER_OK);
+  }
+  static void done(void* user, uint64_t, butter_status st, uint64_t next_offset, butter_str reason) {
+    auto* c = static_cast<Consumer*>(user);
+    ++c->done_calls;
+    c->status = st;
+    c->next_offset = next_offset;
+    c->reason = std::string(reason.data, reason.len);
+  }
+  butter_storage_read_handlers handlers() {
+    return butter_storage_read_handlers{sizeof(butter_storage_read_handlers), this, &chunk, &done};
+  }
+};
+
+std::string streamed_put(Node& n, const std::string& data, std::size_t piece) {
+  butter_error err;
+  butter_error_init(&err);
+  butter_str kw[] = {fake::str("big")};
+  std::uint64_t put = 0;
+  REQUIRE(n.v3()->put_begin(n.p, kw, 1, data.size(), &put, &err) == BUTTER_OK);
+  for (std::size_t off = 0; off < data.size(); off += piece) {
+    const std::size_t len = std::min(piece, data.size() - off);
+    REQUIRE(n.v3()->put_write(n.p, put, butter_bytes{reinterpret_cast<const std::uint8_t*>(data.data()) + off, len}, &err) ==
+            BUTTER_OK);
+  }
+  PutResult res;
+  butter_storage_put_handlers ph{sizeof ph, &res, &PutResult::done};
+  char id[65] = {};
+  REQUIRE(n.v3()->put_commit(n.p, put, &ph, id, &err) == BUTTER_OK);
+  CHECK(res.calls == 0);  // never inside put_commit
+  REQUIRE(n.run_until([&] { return res.calls > 0; }));
+  CHECK(res.calls == 1);
+  CHECK(res.status == BUTTER_OK);
+  CHECK(res.id == id);
+  CHECK(res.replicas == 1);
+  return id;
+}
+
+}  // namespace
+
+TEST_CASE("pcg-storage serves butter.storage/3 starting with /2's six calls") {
+  Node n({{"replicas", std::int64_t{1}}});
+  const auto* v2 = static_cast<const butter_storage_v2*>(n.p->get_extension(n.p, BUTTER_IFACE_STORAGE_V2));
+  REQUIRE(n.v3() != nullptr);
+  REQUIRE(v2 != nullptr);
+  CHECK(n.v3()->put == v2->put);
+  CHECK(n.v3()->get == v2->get);
+  CHECK(n.v3()->read == v2->read);
+  CHECK(n.v3()->manifest == v2->manifest);
+}
+
+TEST_CASE("a streamed put of 3 MiB in odd pieces round-trips through a streamed read under pull credit") {
+  Node n({{"replicas", std::int64_t{1}}, {"capacity_bytes", std::int64_t{64} << 20}});
+  const std::string data = random_bytes(3 * 1024 * 1024 + 17, 1);
+  const std::string id = streamed_put(n, data, 100000);  // pieces across block boundaries
+  // The same bytes put at once give the same id: the incremental hashing is the split's.
+  {
+    std::string why, id2;
+    PcgStorage::Pending who;
+    who.topic = "ignored";
+    REQUIRE(n.obj->put(who, butter::Bytes(data), {"big"}, id2, why) == BUTTER_OK);
+    CHECK(id2 == id);
+  }
+  Consumer c;
+  c.node = &n;
+  auto h = c.handlers();
+  butter_error err;
+  butter_error_init(&err);
+  const std::uint32_t window = 4;
+  REQUIRE(n.v3()->open_read(n.p, fake::str(id), 0, BUTTER_STORAGE_TO_END, window, 2, &h, &c.read_id, &err) == BUTTER_OK);
+  CHECK(c.got.empty());  // nothing inside open_read
+  std::uint64_t peak = 0;
+  REQUIRE(n.run_until([&] {
+    if (auto rep = n.obj->read_report(c.read_id)) peak = std::max(peak, rep->peak_buffered_bytes);
+    return c.done_calls > 0;
+  }));
+  CHECK(c.done_calls == 1);
+  CHECK(c.status == BUTTER_OK);
+  CHECK(c.in_order);
+  CHECK(c.got == data);
+  CHECK(c.next_offset == data.size());
+  CHECK(peak <= window * 64 * 1024);
+  CHECK(n.obj->open_reads() == 0);
+  CHECK(n.v3()->read_credit(n.p, c.read_id, 1) == BUTTER_E_NOT_FOUND);
+}
+
+TEST_CASE("a streamed range read of a held object, cancel, and bad arguments through butter.storage/3") {
+  Node n({{"replicas", std::int64_t{1}}, {"block_size", std::int64_t{1024}}});
+  const std::string data = random_bytes(10000, 2);
+  const std::string id = streamed_put(n, data, 777);
+  butter_error err;
+  butter_error_init(&err);
+  {
+    Consumer c;
+    c.node = &n;
+    auto h = c.handlers();
+    REQUIRE(n.v3()->open_read(n.p, fake::str(id), 999, 5000, 0, 1, &h, &c.read_id, &err) == BUTTER_OK);
+    REQUIRE(n.run_until([&] { return c.done_calls > 0; }));
+    CHECK(c.status == BUTTER_OK);
+    CHECK(c.got == data.substr(999, 5000));
+  }
+  {
+    // No credit: nothing is delivered; cancel frees the read and nothing is called after.
+    Consumer c;
+    c.node = &n;
+    c.credit_from_callback = false;
+    auto h = c.handlers();
+    REQUIRE(n.v3()->open_read(n.p, fake::str(id), 0, BUTTER_STORAGE_TO_END, 3, 0, &h, &c.read_id, &err) == BUTTER_OK);
+    n.run_until([] { return false; }, 50);
+    CHECK(c.got.empty());
+    auto rep = n.obj->read_report(c.read_id);
+    REQUIRE(rep);
+    CHECK(rep->buffered_bytes <= 3 * 1024);
+    CHECK(n.v3()->read_cancel(n.p, c.read_id) == BUTTER_OK);
+    CHECK(n.obj->open_reads() == 0);
+    CHECK_FALSE(n.obj->read_report(c.read_id));
+    n.run_until([] { return false; }, 50);
+    CHECK(c.done_calls == 0);
+    CHECK(c.got.empty());
+    CHECK(n.v3()->read_cancel(n.p, c.read_id) == BUTTER_E_NOT_FOUND);
+  }
+  Consumer c;
+  auto h = c.handlers();
+  std::uint64_t rid = 0;
+  CHECK(n.v3()->open_read(n.p, fake::str("xyz"), 0, 1, 0, 1, &h, &rid, &err) == BUTTER_E_INVALID);
+  CHECK(n.v3()->open_read(n.p, fake::str(id), 0, 1, BUTTER_STORAGE_MAX_STREAM_WINDOW + 1, 1, &h, &rid, &err) ==
+        BUTTER_E_INVALID);
+  CHECK(std::string(err.message).find("window") != std::string::npos);
+  CHECK(n.v3()->open_read(n.p, fake::str(id), 0, 1, 0, 1, nullptr, &rid, &err) == BUTTER_E_INVALID);
+  // A put past its expected size is refused and aborted; a commit short of it fails.
+  std::uint64_t put = 0;
+  REQUIRE(n.v3()->put_begin(n.p, nullptr, 0, 10, &put, &err) == BUTTER_OK);
+  CHECK(n.v3()->put_write(n.p, put, fake::bytes(std::string(11, 'x')), &err) == BUTTER_E_NOMEM);
+  CHECK(n.v3()->put_write(n.p, put, fake::bytes("x"), &err) == BUTTER_E_NOT_FOUND);
+  REQUIRE(n.v3()->put_begin(n.p, nullptr, 0, 10, &put, &err) == BUTTER_OK);
+  CHECK(n.v3()->put_write(n.p, put, fake::bytes("12345"), &err) == BUTTER_OK);
+  PutResult res;
+  butter_storage_put_handlers ph{sizeof ph, &res, &PutResult::done};
+  char oid[65] = {};
+  CHECK(n.v3()->put_commit(n.p, put, &ph, oid, &err) == BUTTER_E_INVALID);
+  CHECK(std::string(err.message).find("expected 10") != std::string::npos);
+  REQUIRE(n.v3()->put_begin(n.p, nullptr, 0, BUTTER_STORAGE_SIZE_UNKNOWN, &put, &err) == BUTTER_OK);
+  CHECK(n.v3()->put_abort(n.p, put) == BUTTER_OK);
+  CHECK(n.v3()->put_abort(n.p, put) == BUTTER_E_NOT_FOUND);
+  n.run_until([] { return false; }, 20);
+  CHECK(res.calls == 0);
+}
+
+TEST_CASE("a streamed read of an object nobody holds ends with NOT_FOUND through done, not inside open_read") {
+  Node n({{"replicas", std::int64_t{1}}});
+  Consumer c;
+  c.node = &n;
+  auto h = c.handlers();
+  butter_error err;
+  butter_error_init(&err);
+  REQUIRE(n.v3()->open_read(n.p, fake::str(std::string(64, 'a')), 0, BUTTER_STORAGE_TO_END, 0, 4, &h, &c.read_id, &err) ==
+          BUTTER_OK);
+  CHECK(c.done_calls == 0);
+  REQUIRE(n.run_until([&] { return c.done_calls > 0; }));
+  CHECK(c.status == BUTTER_E_NOT_FOUND);
+  CHECK(c.next_offset == 0);
+  CHECK_FALSE(c.reason.empty());
+}
+
+namespace {
+class ConsumerPlugin : public butter::Plugin {
+ public:
+  using Plugin::Plugin;
+};
+}  // namespace
+
+TEST_CASE("the SDK's C++ wrapper streams a put and a pulled read through butter.storage/3") {
+  Node n({{"replicas", std::int64_t{1}}, {"block_size", std::int64_t{4096}}});
+  n.fh.services[BUTTER_IFACE_STORAGE_V3] = butter_service{sizeof(butter_service), n.v3(), n.p};
+  butter::detail::DescriptorStorage desc{butter::Descriptor{.id = "test.consumer", .name = "Consumer"}};
+  auto* consumer = new ConsumerPlugin(butter::Context{n.fh.host(), desc.c(), false});
+  const butter_plugin* cp = consumer->c_plugin();
+  butter_error err;
+  butter_error_init(&err);
+  REQUIRE(cp->init(cp, &err) == BUTTER_OK);
+  REQUIRE(cp->start(cp, &err) == BUTTER_OK);
+  {
+    auto st = consumer->storage();
+    REQUIRE(st.streams());
+    const std::string data = random_bytes(100000, 3);
+    butter::Status s;
+    butter::StoragePut w = st.put_begin({"w"}, data.size(), &s);
+    REQUIRE(s.ok());
+    REQUIRE(w.writable());
+    for (std::size_t off = 0; off < data.size(); off += 30000)
+      REQUIRE(w.write(butter::Bytes(reinterpret_cast<const std::uint8_t*>(data.data()) + off, std::min<std::size_t>(30000, data.size() - off))).ok());
+    std::vector<butter::PutResult> results;
+    const std::string id = w.commit([&](const butter::PutResult& r) { results.push_back(r); }, &s);
+    REQUIRE(s.ok());
+    REQUIRE(id.size() == 64);
+    REQUIRE(n.run_until([&] { return !results.empty(); }));
+    CHECK(results.size() == 1);
+    CHECK(results[0].ok());
+    CHECK(results[0].object_id == id);
+
+    std::string got;
+    int done = 0;
+    butter::Status end;
+    butter::StorageRead read;
+    read = st.open_read(
+        id, 10, BUTTER_STORAGE_TO_END, 3, 1,
+        [&](std::uint64_t offset, butter::Bytes chunk) {
+          CHECK(offset == 10 + got.size());
+          got.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+          CHECK(read.credit(1).ok());
+        },
+        [&](const butter::Status& status, std::uint64_t next) {
+          ++done;
+          end = status;
+          CHECK(next == data.size());
+        },
+        &s);
+    REQUIRE(s.ok());
+    CHECK(read.active());
+    REQUIRE(n.run_until([&] { return done > 0; }));
+    CHECK(end.ok());
+    CHECK(got == data.substr(10));
+    CHECK_FALSE(read.active());
+    // A read dropped while open is cancelled: the provider forgets it.
+    {
+      butter::StorageRead dropped = st.open_read(id, 0, BUTTER_STORAGE_TO_END, 2, 0, [](std::uint64_t, butter::Bytes) {},
+                                                 [](const butter::Status&, std::uint64_t) {});
+      CHECK(n.obj->open_reads() == 1);
+    }
+    CHECK(n.obj->open_reads() == 0);
+    // The provider is being swapped: the wrapper no longer calls the old vtable.
+    butter::StorageRead stale = st.open_read(id, 0, BUTTER_STORAGE_TO_END, 2, 0, [](std::uint64_t, butter::Bytes) {},
+                                             [](const butter::Status&, std::uint64_t) {});
+    REQUIRE(stale.active());
+    n.fh.services[BUTTER_IFACE_STORAGE_V3] = butter_service{sizeof(butter_service), nullptr, nullptr};
+    CHECK(stale.credit(1).code() == BUTTER_E_UNAVAILABLE);
+    CHECK_FALSE(stale.active());
+    CHECK(n.obj->read_cancel(stale.id()) == BUTTER_OK);  // the test's cleanup on the provider side
+  }
+  cp->stop(cp);
+  cp->destroy(cp);
+}
+
+TEST_CASE("open streamed puts together stay within the free storage budget") {
+  Node n({{"replicas", std::int64_t{1}}, {"capacity_bytes", std::int64_t{100000}}});
+  butter_error err;
+  butter_error_init(&err);
+  std::uint64_t a = 0, b = 0;
+  REQUIRE(n.v3()->put_begin(n.p, nullptr, 0, BUTTER_STORAGE_SIZE_UNKNOWN, &a, &err) == BUTTER_OK);
+  REQUIRE(n.v3()->put_begin(n.p, nullptr, 0, BUTTER_STORAGE_SIZE_UNKNOWN, &b, &err) == BUTTER_OK);
+  const std::string piece(60000, 'p');
+  CHECK(n.v3()->put_write(n.p, a, fake::bytes(piece), &err) == BUTTER_OK);
+  CHECK(n.v3()->put_write(n.p, b, fake::bytes(piece), &err) == BUTTER_E_NOMEM);  // 120000 > 100000 held
+  CHECK(std::string(err.message).find("free storage budget") != std::string::npos);
+  CHECK(n.v3()->put_write(n.p, b, fake::bytes("x"), &err) == BUTTER_E_NOT_FOUND);  // aborted
+  CHECK(n.v3()->put_abort(n.p, a) == BUTTER_OK);
+  // Once a is gone its bytes no longer count.
+  REQUIRE(n.v3()->put_begin(n.p, nullptr, 0, BUTTER_STORAGE_SIZE_UNKNOWN, &b, &err) == BUTTER_OK);
+  CHECK(n.v3()->put_write(n.p, b, fake::bytes(piece), &err) == BUTTER_OK);
+  // Over the expected size at begin: refused at once.
+  std::uint64_t c = 0;
+  CHECK(n.v3()->put_begin(n.p, nullptr, 0, 200000, &c, &err) == BUTTER_E_NOMEM);
+}

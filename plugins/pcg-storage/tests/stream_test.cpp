@@ -1,0 +1,281 @@
+// Streamed reads (engine_stream.cpp) in the simulated cluster: a consumer that pulls chunk by
+// chunk reads objects of 64 KiB + 1 B, 1 MiB and 200 MiB from a node outside the group with memory
+// bounded by the window, blocks come from several members, a dead or lying member is failed
+// over, a read that lost every member resumes at the offset it reached, cancel forgets the read.
+#include "sim_helpers.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+using namespace butter::pcg;
+using namespace butter::pcg::test;
+
+namespace {
+
+std::vector<Candidate> everyone(SimCluster& sim) {
+  std::vector<Candidate> c;
+  for (std::size_t i = 0; i < sim.size(); ++i) c.push_back(Candidate{sim.id(i), {}, -1});
+  return c;
+}
+
+Config stream_config(std::uint32_t block_size) {
+  Config c = test_config();
+  c.block_size = block_size;
+  c.complete_timeout_ms = 600000;
+  c.put_timeout_ms = 600000;
+  c.stream_idle_ms = 3000;
+  return c;
+}
+
+// A consumer pulling chunks: it grants one chunk of credit per chunk it received (and `initial`
+// at the start), checks order and contiguity, and records the provider's peak buffered bytes.
+struct Reader {
+  explicit Reader(std::uint64_t s, bool k = true) : sid(s), keep(k) {}
+  std::uint64_t sid = 0;
+  std::uint64_t next = 0;  // the offset the next chunk must start at
+  std::vector<std::uint8_t> got;
+  bool keep = true;         // keep the bytes (small objects), else only count them
+  std::uint64_t count = 0;  // bytes received
+  std::uint64_t peak = 0;
+  std::optional<Event> done;
+  bool in_order = true;
+  Engine::StreamReport last;  // the report as last seen before the read ended
+};
+
+// Runs the cluster in 5 ms steps until `r` is done or `budget_ms` of virtual time passed; after
+// each step the reader consumes what arrived and gives the same amount of credit back.
+void pump(SimCluster& sim, std::size_t node, Reader& r, std::uint64_t budget_ms,
+          const std::function<void(Reader&)>& each_step = {}) {
+  const std::uint64_t until = sim.now() + budget_ms;
+  while (!r.done && sim.now() < until) {
+    sim.run_until(sim.now() + 5);
+    std::uint32_t consumed = 0;
+    for (auto& [n, e] : sim.take_events()) {
+      if (n != node || e.ticket != r.sid) continue;
+      if (e.kind == EventKind::StreamChunk) {
+        r.in_order = r.in_order && e.offset == r.next;
+        r.next = e.offset + e.data.size();
+        r.count += e.data.size();
+        if (r.keep) r.got.insert(r.got.end(), e.data.begin(), e.data.end());
+        ++consumed;
+      } else if (e.kind == EventKind::StreamDone) {
+        r.done = std::move(e);
+      }
+    }
+    if (auto rep = sim.engine(node).stream_report(r.sid)) {
+      r.peak = std::max(r.peak, rep->peak_buffered_bytes);
+      r.last = *rep;
+    }
+    if (each_step) each_step(r);
+    if (!r.done && consumed)
+      sim.act(node, [&](Engine& e, Output& out) {
+        e.stream_credit(r.sid, consumed);
+        e.stream_pump(r.sid, sim.now(), out);
+      });
+  }
+}
+
+void open(SimCluster& sim, std::size_t node, Reader& r, const Hash& id, std::uint64_t offset, std::uint64_t length,
+          std::uint32_t window, std::uint32_t initial_credit) {
+  sim.act(node, [&](Engine& e, Output& out) {
+    std::string why;
+    REQUIRE(e.stream_open(r.sid, id, offset, length, window, everyone(sim), false, sim.now(), out, why) == BUTTER_OK);
+    e.stream_credit(r.sid, initial_credit);
+    e.stream_pump(r.sid, sim.now(), out);
+  });
+  r.next = offset;
+}
+
+std::size_t outside_of(const std::vector<std::size_t>& h) {
+  std::size_t outside = 0;
+  while (std::find(h.begin(), h.end(), outside) != h.end()) ++outside;
+  return outside;
+}
+
+// Puts `data` on node 0 and runs until r members hold it.
+Hash stored(SimCluster& sim, const std::vector<std::uint8_t>& data, std::uint64_t budget_ms = 20000) {
+  const Hash id = put_on(sim, 0, data);
+  const std::uint64_t until = sim.now() + budget_ms;
+  while (holders(sim, id).size() < 3 && sim.now() < until) sim.run_until(sim.now() + 100);
+  REQUIRE(holders(sim, id).size() == 3);
+  sim.take_events();
+  return id;
+}
+
+std::size_t members_that_served(const Engine::StreamReport& rep) {
+  std::size_t n = 0;
+  for (const auto& [h, blocks] : rep.served_by) n += blocks > 0;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a streamed read of 64 KiB + 1 B and of 1 MiB from outside the group comes whole from several members") {
+  for (const std::size_t size : {std::size_t{64 * 1024 + 1}, std::size_t{1024 * 1024}}) {
+    SimCluster sim({.nodes = 6, .cfg = stream_config(16 * 1024)});
+    const auto data = bytes_of(size, 3);
+    const Hash id = stored(sim, data);
+    const std::size_t outside = outside_of(holders(sim, id));
+    Reader r(100);
+    const std::uint32_t window = 6;
+    open(sim, outside, r, id, 0, UINT64_MAX, window, window);
+    pump(sim, outside, r, 30000);
+    INFO("size " << size);
+    REQUIRE(r.done);
+    CHECK(r.done->status == BUTTER_OK);
+    CHECK(r.done->offset == size);
+    CHECK(r.in_order);
+    CHECK(r.got == data);
+    CHECK(r.peak <= std::uint64_t{window} * 16 * 1024);
+    CHECK(members_that_served(r.last) >= 2);  // spread over the group, not one member
+    CHECK(sim.engine(outside).stream_count() == 0);
+  }
+}
+
+TEST_CASE("a streamed read of 200 MiB stays within its window of buffered bytes") {
+  const std::uint32_t bs = 1024 * 1024;
+  SimCluster sim({.nodes = 5, .cfg = stream_config(bs), .capacity = 4ull << 30});  // peer quota = capacity / 8 >= 200 MiB
+  const std::size_t size = 200u * 1024 * 1024;
+  const Hash id = stored(sim, bytes_of(size, 4), 120000);
+  const std::size_t outside = outside_of(holders(sim, id));
+  // The consumer hashes as it goes instead of keeping 200 MiB: the bytes must be the object's.
+  Reader r(7, false);
+  const std::uint32_t window = 8;
+  open(sim, outside, r, id, 0, UINT64_MAX, window, window);
+  pump(sim, outside, r, 600000);
+  REQUIRE(r.done);
+  CHECK(r.done->status == BUTTER_OK);
+  CHECK(r.count == size);
+  CHECK(r.in_order);
+  CHECK(r.peak > 0);
+  CHECK(r.peak <= std::uint64_t{window} * bs);  // bounded by the window, not the object (200 blocks)
+  CHECK(members_that_served(r.last) >= 2);
+}
+
+TEST_CASE("a streamed read fails over from a member that dies mid-transfer and from one sending corrupt blocks") {
+  SimCluster sim({.nodes = 6, .cfg = stream_config(4096)});
+  const auto data = bytes_of(400 * 1024, 5);  // 100 blocks
+  const Hash id = stored(sim, data);
+  const auto h = holders(sim, id);
+  const std::size_t outside = outside_of(h);
+  const std::size_t liar = h[1], victim = h[2];
+  sim.on_send = [&](std::size_t from, Send& s) {
+    if (from == liar && s.type == MsgType::Block) {
+      std::string why;
+      auto m = decode(s.bytes, why);
+      if (m && !m->data.empty()) {
+        m->data.back() ^= 0x5a;
+        s.bytes = encode(*m);
+      }
+    }
+    return true;
+  };
+  const auto bad_before = sim.engine(outside).stats().bad_blocks;
+  Reader r(9);
+  open(sim, outside, r, id, 0, UINT64_MAX, 4, 4);
+  // Read slowly (one chunk per step), and kill the victim once a quarter is delivered.
+  bool killed = false;
+  pump(sim, outside, r, 60000, [&](Reader& rd) {
+    if (!killed && rd.count >= data.size() / 4) {
+      sim.kill(victim);
+      killed = true;
+    }
+  });
+  REQUIRE(killed);
+  REQUIRE(r.done);
+  CHECK(r.done->status == BUTTER_OK);
+  CHECK(r.got == data);
+  CHECK(sim.engine(outside).stats().bad_blocks > bad_before);  // the liar's blocks were refused
+  CHECK(sim.engine(outside).stats().stream_failovers > 0);
+  CHECK(r.last.bad_blocks >= 1);
+  CHECK(r.last.served_by.count(sim.id(liar)) == 0);  // nothing of the liar's reached the consumer
+}
+
+TEST_CASE("a streamed read that lost every member resumes at the offset it reached without refetching") {
+  SimCluster sim({.nodes = 6, .cfg = stream_config(4096)});
+  const auto data = bytes_of(200 * 1024 + 123, 6);  // 51 blocks
+  const Hash id = stored(sim, data);
+  const std::size_t outside = outside_of(holders(sim, id));
+  // Once 60 KiB are delivered every BLOCK to the reader is lost (the holders are cut off from it).
+  bool cut = false;
+  sim.on_send = [&](std::size_t, Send& s) { return !(cut && s.type == MsgType::Block && s.to == sim.id(outside)); };
+  Reader r(11);
+  open(sim, outside, r, id, 0, UINT64_MAX, 4, 4);
+  pump(sim, outside, r, 60000, [&](Reader& rd) { cut = cut || rd.count >= 60 * 1024; });
+  REQUIRE(r.done);
+  CHECK(r.done->status != BUTTER_OK);
+  const std::uint64_t reached = r.done->offset;
+  CHECK(reached == r.count);
+  CHECK(reached >= 60 * 1024);
+  CHECK(reached < data.size());
+  INFO(r.done->message);
+  CHECK(r.done->message.find("resume") != std::string::npos);
+  // The link is back: a new read at `reached` delivers exactly the rest, fetching only blocks
+  // from the one holding `reached` on.
+  cut = false;
+  const auto fetched_before = sim.engine(outside).stats().stream_blocks;
+  Reader rest(12);
+  open(sim, outside, rest, id, reached, UINT64_MAX, 4, 4);
+  pump(sim, outside, rest, 60000);
+  REQUIRE(rest.done);
+  CHECK(rest.done->status == BUTTER_OK);
+  std::vector<std::uint8_t> whole(r.got);
+  whole.insert(whole.end(), rest.got.begin(), rest.got.end());
+  CHECK(whole == data);
+  const std::uint64_t blocks_left = (data.size() + 4095) / 4096 - reached / 4096;
+  CHECK(sim.engine(outside).stats().stream_blocks - fetched_before == blocks_left);
+}
+
+TEST_CASE("a streamed range read delivers exactly the range, and a held object streams from this node") {
+  SimCluster sim({.nodes = 6, .cfg = stream_config(1024)});
+  const auto data = bytes_of(10000, 7);
+  const Hash id = stored(sim, data);
+  const auto h = holders(sim, id);
+  for (const std::size_t node : {outside_of(h), h[0]}) {
+    Reader r(20 + node);
+    open(sim, node, r, id, 1500, 3000, 2, 2);
+    pump(sim, node, r, 20000);
+    REQUIRE(r.done);
+    CHECK(r.done->status == BUTTER_OK);
+    CHECK(r.got == std::vector<std::uint8_t>(data.begin() + 1500, data.begin() + 4500));
+  }
+  // Past the end: refused with the reason; at the end: empty and OK.
+  Reader past(30), at_end(31);
+  open(sim, h[0], past, id, data.size() + 1, 10, 2, 2);
+  pump(sim, h[0], past, 1000);
+  REQUIRE(past.done);
+  CHECK(past.done->status == BUTTER_E_INVALID);
+  open(sim, h[0], at_end, id, data.size(), 10, 2, 2);
+  pump(sim, h[0], at_end, 1000);
+  REQUIRE(at_end.done);
+  CHECK(at_end.done->status == BUTTER_OK);
+  CHECK(at_end.got.empty());
+}
+
+TEST_CASE("a streamed read without credit stops fetching at its window, and cancel forgets it") {
+  SimCluster sim({.nodes = 6, .cfg = stream_config(1024)});
+  const auto data = bytes_of(64 * 1024, 8);
+  const Hash id = stored(sim, data);
+  const std::size_t outside = outside_of(holders(sim, id));
+  Reader r(40);
+  open(sim, outside, r, id, 0, UINT64_MAX, 5, 0);  // no credit at all
+  sim.run_until(sim.now() + 2000);
+  auto rep = sim.engine(outside).stream_report(40);
+  REQUIRE(rep);
+  CHECK(rep->blocks_fetched == 5);  // the window, then nothing more
+  CHECK(rep->buffered_bytes == 5 * 1024);
+  for (auto& [n, e] : sim.take_events()) CHECK_FALSE((n == outside && e.ticket == 40));
+  CHECK(sim.engine(outside).stream_cancel(40));
+  CHECK(sim.engine(outside).stream_count() == 0);
+  CHECK_FALSE(sim.engine(outside).stream_report(40));
+  CHECK_FALSE(sim.engine(outside).stream_cancel(40));
+  sim.run_until(sim.now() + 2000);
+  for (auto& [n, e] : sim.take_events()) CHECK_FALSE((n == outside && e.ticket == 40));  // nothing after cancel
+  // Bad arguments are refused at once.
+  sim.act(outside, [&](Engine& e, Output& out) {
+    std::string why;
+    CHECK(e.stream_open(41, id, 0, 10, 0, {}, false, sim.now(), out, why) == BUTTER_E_INVALID);
+    CHECK(e.stream_open(41, id, 0, 10, Engine::kMaxStreamWindow + 1, {}, false, sim.now(), out, why) == BUTTER_E_INVALID);
+  });
+}
