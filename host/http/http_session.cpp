@@ -178,7 +178,9 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     reading_head_ = true;
     reset_exchange();
     parser_.emplace();
-    parser_->body_limit(state_->options.max_body_bytes);
+    // Beast checks a Content-Length against the limit as the head completes, before we know the
+    // route (whose cap may differ): on_header checks it, and sets the limit chunked bodies meet.
+    parser_->body_limit(boost::none);
     parser_->header_limit(kHeaderLimit);
     stream_.expires_after(state_->options.header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
@@ -194,9 +196,13 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
       std::string path, query;
       split_target(std::string(head.target()), path, query);
       RouteMatch match = state_->router.match(std::string(head.method_string()), path);
-      if (match.kind == RouteMatch::Kind::Found && match.stream_handler && match.stream_options.stream_body) {
-        return on_streamed_head(std::move(match));
+      const bool streamed = match.kind == RouteMatch::Kind::Found && match.stream_handler && match.stream_options.stream_body;
+      const std::uint64_t cap = streamed ? match.stream_options.max_body_bytes : state_->options.max_body_bytes;
+      if (cap && parser_->content_length() && *parser_->content_length() > cap) {
+        return fail(413, "request body too large (limit " + std::to_string(cap) + " bytes)\n");
       }
+      if (streamed) return on_streamed_head(std::move(match));
+      parser_->body_limit(state_->options.max_body_bytes);
     }
     if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, parser_->get().version());
@@ -251,10 +257,11 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   // the handler pulls it.
   void on_streamed_head(RouteMatch match) {
     if (state_->stopped) return close();
-    const std::uint64_t cap = match.stream_options.max_body_bytes;
-    parser_->body_limit(cap ? boost::optional<std::uint64_t>(cap) : boost::none);
     expect_continue_ = beast::iequals(parser_->get()[http::field::expect], "100-continue");
     body_parser_.emplace(std::move(*parser_));
+    // After the move: the converted parser does not keep the head parser's limit.
+    const std::uint64_t cap = match.stream_options.max_body_bytes;
+    body_parser_->body_limit(cap ? boost::optional<std::uint64_t>(cap) : boost::none);
     HttpRequest req = describe(body_parser_->get());
     dispatch(std::move(req), std::move(match));
   }
