@@ -300,6 +300,9 @@ class HttpStream {
   void abort() const noexcept {
     if (v2_) v2_->abort(core_->host, token_);
   }
+  // An HttpResponse that answers this exchange whole, for code written for butter.http/1 (the
+  // host takes v1's respond on a v2 token). Use it or begin(), not both.
+  HttpResponse response() const noexcept { return HttpResponse(core_, token_); }
   // One whole answer instead of a stream.
   Status respond(int status, std::string_view content_type, Bytes body,
                  const std::vector<std::pair<std::string, std::string>>& headers = {}) const {
