@@ -201,6 +201,34 @@ static bool stream_held_object(const Engine& engine, butter::HttpStream stream, 
 void PcgStorage::add_routes() {
   http_transfers_ = std::make_shared<HttpTransfers>();
   http().get("/storage", [this](const butter::HttpRequest&, butter::HttpResponse& res) { res.json(list_json()); });
+  if (!http().streams_available()) {
+    // A host without butter.http/2: whole bodies both ways, as before streams.
+    log().warn("pcg-storage: the host has no " BUTTER_EXT_HTTP_V2 "; POST /storage takes at most the node's body limit");
+    http().post("/storage", [this](const butter::HttpRequest& req, butter::HttpResponse& res) {
+      Pending who;
+      const bool wait = req.query_param("wait").value_or("1") != "0";
+      if (wait) who.http.emplace(std::move(res));
+      std::string id, why;
+      const butter_status st = put(who, req.body_bytes(), keywords_of(req), id, why);
+      butter::HttpResponse& answer = wait ? *who.http : res;
+      if (st != BUTTER_OK) {
+        answer.status(st == BUTTER_E_NOMEM ? 507 : st == BUTTER_E_INVALID ? 400 : 500).text(std::string(status_name(st)) + ": " + why + "\n");
+        return;
+      }
+      if (!wait) res.status(202).json("{\"id\":\"" + id + "\"}");
+    });
+    http().get(
+        "/storage/",
+        [this](const butter::HttpRequest& req, butter::HttpResponse& res) {
+          Pending who;
+          who.http.emplace(std::move(res));
+          std::string why;
+          if (get(who, req.path().substr(std::string_view("/storage/").size()), why) != BUTTER_OK)
+            who.http->status(400).text("BUTTER_E_INVALID: " + why + "\n");
+        },
+        butter::Match::Prefix);
+    return;
+  }
 
   butter::StreamHandlers put_route;
   put_route.on_request = [this](const butter::HttpRequest& req, butter::HttpStream s) {
