@@ -11,6 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -192,9 +195,9 @@ int fetch_object(const char* cmd, const Common& c, const std::string& id, const 
   auto start = [&]() -> bool {
     started = true;
     if (res.status == 200 && offset > 0) {
-      // The node does not do ranges for this object (it fetched it whole): start over.
+      // The node does not do ranges for this object (it fetched it whole): the caller starts over.
       restarted = true;
-      offset = 0;
+      return false;
     }
     if (manifest) verifier.emplace(*manifest, offset);
     progress.emplace(id.substr(0, 8), res.content_length ? offset + *res.content_length : 0, offset);
@@ -214,6 +217,7 @@ int fetch_object(const char* cmd, const Common& c, const std::string& id, const 
   std::string why;
   const bool ok = exchange(c.node, req, res, sink, why);
   if (!ok && res.status == 0) return fail(cmd, unreachable(c, why));
+  if (restarted) return 0;
   if (res.status == 404) return fail(cmd, "object " + id + " not found: no node reachable from " + c.url + " holds it");
   if (res.status == 416 && manifest && offset == manifest->size) return 0;  // the .part was already whole
   if (res.status != 200 && res.status != 206) return fail(cmd, "the node answered " + said(res));

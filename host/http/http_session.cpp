@@ -343,7 +343,8 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
       ++self->state_->counters.stream_timeouts;
       const std::string why = "nothing moved for " + std::to_string(self->timeout().count()) + " ms";
       spdlog::warn("http: closing a streamed exchange with {}: {}", self->remote_, why);
-      if (!self->begun_ && self->awaiting_) {
+      // 504 unless a body read is in flight (one read at a time on the stream: then just close).
+      if (!self->begun_ && self->awaiting_ && !self->body_pending_) {
         self->report_closed(why);
         self->release_stream();
         return self->send(seq, plain(504, "the handler did not answer in time\n"));
@@ -386,12 +387,16 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     if (expect_continue_) {
       // The client waits for this before it sends the body: only once the handler wants it.
       expect_continue_ = false;
+      if (begun_) return read_piece(want), Error::ok();  // the answer's head said it all
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, version_);
       stream_.expires_after(timeout());
+      writing_ = true;  // the answer waits: one write at a time
       http::async_write(stream_, *cont, [self = shared_from_this(), cont, want](error_code ec, std::size_t) {
+        self->writing_ = false;
         if (self->closed_) return;
         if (ec) return self->close();
         self->read_piece(want);
+        self->pump();
       });
       return Error::ok();
     }
@@ -605,6 +610,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   void on_stream_written() {
     release_stream();
     timer_.cancel();
+    if (body_pending_) return close();  // a body read is in flight: no second read to linger with
     if (!keep_alive_ || !response_->keep_alive()) return linger_close();
     await_next();
   }
@@ -647,6 +653,9 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     awaiting_ = false;
     timer_.cancel();
     if (state_->stopped) return close();
+    // A 100 Continue still being written (answered in the same breath as the body was asked for):
+    // one write at a time on the stream, so this rare answer is a close instead.
+    if (writing_) return close();
     // The rest of a streamed body we did not read is in the way of a next request.
     if (body_parser_ && !body_parser_->is_done()) keep_alive_ = false;
     auto res = std::make_shared<http::response<http::string_body>>();
@@ -700,7 +709,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     http::async_write(stream_, *res, [self = shared_from_this(), res, close_after](error_code ec, std::size_t) {
       if (self->closed_) return;
       if (ec) return self->close();
-      if (close_after) return self->linger_close();
+      if (close_after) return self->body_pending_ ? self->close() : self->linger_close();
       self->await_next();
     });
   }

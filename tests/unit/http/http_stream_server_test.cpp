@@ -41,14 +41,15 @@ struct Dribbler : std::enable_shared_from_this<Dribbler> {
 
 }  // namespace
 
-TEST_CASE("stream route: an answer that keeps moving outlives the request timeout; a stalled one is closed") {
+TEST_CASE("stream route: an answer that keeps moving outlives the request timeout and a stalled one is closed") {
   Loop loop;
   Served s(loop, quick(std::chrono::milliseconds(300)));
   std::atomic<int> closed{0};
   std::string reason;
   std::shared_ptr<host::HttpExchange> stalled;  // kept, never written to again
+  std::atomic<int> problems{0};                  // handlers run on the loop's thread: no CHECK there
   s.server.add_stream_route("GET", "/slow", false, {}, [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
-    REQUIRE_FALSE(ex->begin(200, "text/plain", {}, 12000));
+    if (ex->begin(200, "text/plain", {}, 12000)) ++problems;
     auto d = std::make_shared<Dribbler>(loop.strand, ex, 12, std::chrono::milliseconds(100));  // 1.2 s in all
     d->next();
   });
@@ -57,8 +58,8 @@ TEST_CASE("stream route: an answer that keeps moving outlives the request timeou
                       reason = why;
                       ++closed;
                     }});
-    REQUIRE_FALSE(ex->begin(200, "text/plain", {}, host::HttpExchange::kUnknownLength));
-    REQUIRE_FALSE(ex->write("first piece, then nothing"));
+    if (ex->begin(200, "text/plain", {}, host::HttpExchange::kUnknownLength)) ++problems;
+    if (ex->write("first piece, then nothing")) ++problems;
     stalled = ex;
   });
   s.server.add_stream_route("GET", "/silent", false, {}, [](const host::HttpRequest&, std::shared_ptr<host::HttpExchange>) {});
@@ -74,30 +75,32 @@ TEST_CASE("stream route: an answer that keeps moving outlives the request timeou
   // No answer begun at all: 504, as for plain routes.
   CHECK(http_request("127.0.0.1", s.port, "GET", "/silent", "", std::chrono::seconds(10)).status == 504);
   CHECK(s.server.stats().stream_timeouts == 2);
+  CHECK(problems == 0);
 }
 
-TEST_CASE("stream route: a streamed body is pulled; the handler gets only the pieces it asks for") {
+TEST_CASE("stream route: a streamed body is pulled and the handler gets only the pieces it asks for") {
   Loop loop;
   Served s(loop);
   std::atomic<std::size_t> pieces{0}, bytes{0};
   std::atomic<bool> hold{true};
+  std::atomic<int> problems{0};  // handlers run on the loop's thread: no CHECK there
   std::shared_ptr<host::HttpExchange> ex_kept;
   s.server.add_stream_route("POST", "/up", false, {true, 0}, [&](const host::HttpRequest& req, std::shared_ptr<host::HttpExchange> ex) {
-    CHECK(req.body.empty());
+    if (!req.body.empty()) ++problems;
     ex_kept = ex;
     std::weak_ptr<host::HttpExchange> weak = ex;
     ex->set_events({[&, weak](std::string_view chunk, bool last) {
                       ++pieces;
                       bytes += chunk.size();
-                      CHECK(chunk.size() <= host::HttpExchange::kMaxChunk);
+                      if (chunk.size() > host::HttpExchange::kMaxChunk) ++problems;
                       auto e = weak.lock();
                       if (!e) return;
                       if (last) return void(e->respond(text(std::to_string(bytes.load()))));
-                      if (!hold) CHECK_FALSE(e->read_body(65536));
+                      if (!hold && e->read_body(65536)) ++problems;
                     },
                     nullptr, nullptr});
-    CHECK_FALSE(ex->read_body(65536));
-    CHECK(ex->read_body(65536).code == BUTTER_E_AGAIN);  // one piece at a time
+    if (ex->read_body(65536)) ++problems;
+    if (ex->read_body(65536).code != BUTTER_E_AGAIN) ++problems;  // one piece at a time
   });
 
   const std::size_t total = 32u << 20;  // far more than socket buffers hold
@@ -113,6 +116,7 @@ TEST_CASE("stream route: a streamed body is pulled; the handler gets only the pi
   client.join();
   CHECK(status == 200);
   CHECK(bytes == total);
+  CHECK(problems == 0);
 }
 
 TEST_CASE("stream route: at max_streams one more exchange gets 503 and is counted") {
