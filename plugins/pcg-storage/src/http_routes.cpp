@@ -199,6 +199,11 @@ static bool stream_held_object(const Engine& engine, butter::HttpStream stream, 
 }
 
 void PcgStorage::add_routes() {
+  // The engine's own words (budget.cpp) for a put refused before it reaches the engine.
+  auto over_budget = [this](std::uint64_t needed) {
+    return "BUTTER_E_NOMEM: storage budget exceeded: needs " + std::to_string(needed) + " bytes, " +
+           std::to_string(engine_->budget().free()) + " of " + std::to_string(engine_->budget().capacity()) + " free\n";
+  };
   http_transfers_ = std::make_shared<HttpTransfers>();
   http().get("/storage", [this](const butter::HttpRequest&, butter::HttpResponse& res) { res.json(list_json()); });
   if (!http().streams_available()) {
@@ -231,33 +236,27 @@ void PcgStorage::add_routes() {
   }
 
   butter::StreamHandlers put_route;
-  put_route.on_request = [this](const butter::HttpRequest& req, butter::HttpStream s) {
+  put_route.on_request = [this, over_budget](const butter::HttpRequest& req, butter::HttpStream s) {
     HttpTransfers::Upload up;
     up.keywords = keywords_of(req);
     up.wait = req.query_param("wait").value_or("1") != "0";
     // A declared length over the free budget is refused before a byte is read.
     if (auto len = req.header("Content-Length")) {
       auto n = number(*len);
-      if (n && *n > engine_->budget().free()) {
-        s.respond(507, "text/plain; charset=utf-8",
-                  "BUTTER_E_NOMEM: " + std::to_string(*n) + " bytes do not fit the free storage budget (" +
-                      std::to_string(engine_->budget().free()) + " bytes)\n");
-        return;
-      }
+      if (n && *n > engine_->budget().free()) return void(s.respond(507, "text/plain; charset=utf-8", over_budget(*n)));
       if (n) up.data.reserve(static_cast<std::size_t>(*n));
     }
     http_transfers_->uploads.emplace(s.token(), std::move(up));
     s.read_body();
   };
-  put_route.on_body = [this](butter::HttpStream s, Bytes chunk, bool last) {
+  put_route.on_body = [this, over_budget](butter::HttpStream s, Bytes chunk, bool last) {
     auto it = http_transfers_->uploads.find(s.token());
     if (it == http_transfers_->uploads.end()) return;
     auto& data = it->second.data;
     if (data.size() + chunk.size() > engine_->budget().free()) {
+      const std::uint64_t needed = data.size() + chunk.size();
       http_transfers_->uploads.erase(it);
-      s.respond(507, "text/plain; charset=utf-8", "BUTTER_E_NOMEM: the object does not fit the free storage budget (" +
-                                                       std::to_string(engine_->budget().free()) + " bytes)\n");
-      return;
+      return void(s.respond(507, "text/plain; charset=utf-8", over_budget(needed)));
     }
     data.insert(data.end(), chunk.data(), chunk.data() + chunk.size());
     if (!last) return void(s.read_body());
