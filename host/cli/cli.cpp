@@ -19,6 +19,13 @@ static const char* kUsage =
     "  inspect PLUGIN.so   print a plugin file's descriptors (id, version, ABI, provides, requires)\n"
     "  new-plugin NAME     write a plugin project that builds against the installed SDK\n"
     "\n"
+    "files, through a running node's local HTTP API (--node URL; default http://127.0.0.1:8700,\n"
+    "the `http` address of the default manifest):\n"
+    "  put FILE            store FILE (streamed) and print its object id\n"
+    "  get ID [-o FILE]    write an object to FILE, verified; an interrupted get resumes\n"
+    "  cat ID              write an object to standard output, verified\n"
+    "  search WORD...      find objects by keywords\n"
+    "\n"
     "`butter <command> --help` tells more.\n";
 
 int cli_main(int argc, char** argv) {
@@ -37,6 +44,10 @@ int cli_main(int argc, char** argv) {
   if (cmd == "check") return check_command(argc - 1, argv + 1);
   if (cmd == "inspect") return inspect_command(argc - 1, argv + 1);
   if (cmd == "new-plugin") return new_plugin_command(argc - 1, argv + 1);
+  if (cmd == "put") return put_command(argc - 1, argv + 1);
+  if (cmd == "get") return get_command(argc - 1, argv + 1);
+  if (cmd == "cat") return cat_command(argc - 1, argv + 1);
+  if (cmd == "search") return search_command(argc - 1, argv + 1);
   std::fprintf(stderr, "butter: unknown command '%s'\n\n%s", argv[1], kUsage);
   return 2;
 }

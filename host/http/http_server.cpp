@@ -158,6 +158,8 @@ void HttpServer::stop() {
 
 std::string HttpServer::url() const { return impl_->url; }
 
+const HttpServerOptions& HttpServer::options() const { return impl_->state->options; }
+
 HttpServerStats HttpServer::stats() const {
   const auto& c = impl_->state->counters;
   HttpServerStats s;
@@ -168,6 +170,9 @@ HttpServerStats HttpServer::stats() const {
   s.connections_refused = c.connections_refused;
   s.header_timeouts = c.header_timeouts;
   s.idle_timeouts = c.idle_timeouts;
+  s.streams_refused = c.streams_refused;
+  s.stream_timeouts = c.stream_timeouts;
+  s.streams_closed_early = c.streams_closed_early;
   return s;
 }
 
@@ -175,6 +180,12 @@ std::uint64_t HttpServer::add_route(const std::string& method, const std::string
                                     HttpHandler handler) {
   if (impl_->state->stopped) return 0;
   return impl_->state->router.add(method, path, prefix, std::move(handler));
+}
+
+std::uint64_t HttpServer::add_stream_route(const std::string& method, const std::string& path, bool prefix,
+                                           StreamRouteOptions options, HttpStreamHandler handler) {
+  if (impl_->state->stopped) return 0;
+  return impl_->state->router.add_stream(method, path, prefix, options, std::move(handler));
 }
 
 void HttpServer::remove_route(std::uint64_t id) { impl_->state->router.remove(id); }

@@ -9,6 +9,7 @@
 #pragma once
 #include "core/executor.hpp"
 #include "core/status.hpp"
+#include "http/http_exchange.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -42,6 +43,9 @@ struct HttpResponse {
 // Call exactly once, on the node's strand. Calling it after the server stopped is harmless.
 using HttpResponder = std::function<void(HttpResponse)>;
 using HttpHandler = std::function<void(const HttpRequest&, HttpResponder)>;
+// A stream route's handler (http_exchange.hpp): `request.body` is empty when the route streams its
+// body. The exchange is shared: keep it to answer later.
+using HttpStreamHandler = std::function<void(const HttpRequest&, std::shared_ptr<HttpExchange>)>;
 
 struct HttpServerOptions {
   std::string endpoint = "127.0.0.1:0";  // host:port; port 0 picks a free one
@@ -62,6 +66,8 @@ struct HttpServerOptions {
   // Host names (DNS names or IP addresses) accepted in Host and Origin besides the bound address,
   // localhost, 127.0.0.1 and [::1]: e.g. the machine's name when bound to 0.0.0.0.
   std::vector<std::string> allowed_hosts;
+  // Stream routes' exchanges open at once; one more request to a stream route gets 503.
+  std::size_t max_streams = 32;
 };
 
 // What the server refused and closed, since it was made.
@@ -73,6 +79,9 @@ struct HttpServerStats {
   std::uint64_t connections_refused = 0;      // closed at accept: max_connections, all busy
   std::uint64_t header_timeouts = 0;          // closed: request head not complete within header_timeout
   std::uint64_t idle_timeouts = 0;            // closed: keep-alive idle for idle_timeout
+  std::uint64_t streams_refused = 0;          // 503: max_streams exchanges already open
+  std::uint64_t stream_timeouts = 0;          // exchanges closed: nothing moved for request_timeout
+  std::uint64_t streams_closed_early = 0;     // exchanges the client left (or that broke) unfinished
 };
 
 class HttpServer {
@@ -93,6 +102,7 @@ class HttpServer {
   std::string url() const;
   // Thread-safe.
   HttpServerStats stats() const;
+  const HttpServerOptions& options() const;
 
   // `method` "*" matches any method. With `prefix`, `path` matches itself and anything below
   // it ("/wiki" matches "/wiki" and "/wiki/x"). An exact route beats a prefix route; the longest
@@ -103,6 +113,11 @@ class HttpServer {
   // already dispatched to a removed route can still be answered.
   std::uint64_t add_route(const std::string& method, const std::string& path, bool prefix, HttpHandler handler);
   void remove_route(std::uint64_t id);
+  // A route whose handler gets an HttpExchange (streamed body and/or response); same matching
+  // rules and ids as add_route. Request timeouts become progress deadlines: an exchange is closed
+  // only when nothing moved for request_timeout.
+  std::uint64_t add_stream_route(const std::string& method, const std::string& path, bool prefix,
+                                 StreamRouteOptions options, HttpStreamHandler handler);
 
  private:
   std::unique_ptr<HttpServerImpl> impl_;

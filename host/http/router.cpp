@@ -12,13 +12,25 @@ bool prefix_covers(const std::string& prefix, const std::string& path) {
 }
 
 std::uint64_t Router::add(const std::string& method, const std::string& path, bool prefix, HttpHandler handler) {
-  if (method.empty() || path.empty() || path.front() != '/' || !handler) return 0;
+  if (!handler) return 0;
+  return insert(Route{method, path, prefix, std::make_shared<const HttpHandler>(std::move(handler)), nullptr, {}});
+}
+
+std::uint64_t Router::add_stream(const std::string& method, const std::string& path, bool prefix,
+                                 StreamRouteOptions options, HttpStreamHandler handler) {
+  if (!handler) return 0;
+  return insert(Route{method, path, prefix, nullptr, std::make_shared<const HttpStreamHandler>(std::move(handler)),
+                      options});
+}
+
+std::uint64_t Router::insert(Route route) {
+  if (route.method.empty() || route.path.empty() || route.path.front() != '/') return 0;
   std::lock_guard lock(mu_);
   for (const auto& [id, r] : routes_) {
-    if (r.method == method && r.path == path && r.prefix == prefix) return 0;
+    if (r.method == route.method && r.path == route.path && r.prefix == route.prefix) return 0;
   }
   std::uint64_t id = next_id_++;
-  routes_.emplace(id, Route{method, path, prefix, std::make_shared<const HttpHandler>(std::move(handler))});
+  routes_.emplace(id, std::move(route));
   return id;
 }
 
@@ -80,6 +92,8 @@ RouteMatch Router::match(const std::string& method, const std::string& path) con
   if (best) {
     m.kind = RouteMatch::Kind::Found;
     m.handler = best->handler;
+    m.stream_handler = best->stream_handler;
+    m.stream_options = best->stream_options;
   } else if (path_matched) {
     m.kind = RouteMatch::Kind::MethodNotAllowed;
     if (allowed.count("GET")) allowed.insert("HEAD");

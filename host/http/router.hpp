@@ -16,7 +16,9 @@ namespace butter::host::http_detail {
 struct RouteMatch {
   enum class Kind { Found, NotFound, MethodNotAllowed };
   Kind kind = Kind::NotFound;
-  std::shared_ptr<const HttpHandler> handler;  // set when Found
+  std::shared_ptr<const HttpHandler> handler;  // set when Found by a plain route
+  std::shared_ptr<const HttpStreamHandler> stream_handler;  // set when Found by a stream route
+  StreamRouteOptions stream_options;
   std::string allow;                           // "GET, HEAD, POST" when MethodNotAllowed
 };
 
@@ -25,6 +27,8 @@ class Router {
   // 0 when the path is not absolute ("/..."), the method or handler is empty, or a route with the
   // same method, path and kind (exact or prefix) exists.
   std::uint64_t add(const std::string& method, const std::string& path, bool prefix, HttpHandler handler);
+  std::uint64_t add_stream(const std::string& method, const std::string& path, bool prefix, StreamRouteOptions options,
+                           HttpStreamHandler handler);
   // false when no route has this id.
   bool remove(std::uint64_t id);
   void clear();
@@ -40,7 +44,10 @@ class Router {
     std::string path;
     bool prefix = false;
     std::shared_ptr<const HttpHandler> handler;
+    std::shared_ptr<const HttpStreamHandler> stream_handler;
+    StreamRouteOptions stream_options;
   };
+  std::uint64_t insert(Route route);
   mutable std::mutex mu_;
   std::map<std::uint64_t, Route> routes_;
   std::uint64_t next_id_ = 1;

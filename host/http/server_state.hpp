@@ -32,7 +32,8 @@ class Session {
 // HttpServerStats as counters that the strand writes and any thread reads.
 struct ServerCounters {
   std::atomic<std::uint64_t> refused_host{0}, refused_origin{0}, refused_fetch_site{0}, connections_evicted{0},
-      connections_refused{0}, header_timeouts{0}, idle_timeouts{0};
+      connections_refused{0}, header_timeouts{0}, idle_timeouts{0}, streams_refused{0}, stream_timeouts{0},
+      streams_closed_early{0};
 };
 
 struct ServerState {
@@ -50,6 +51,7 @@ struct ServerState {
   std::optional<boost::asio::ip::tcp::acceptor> acceptor;
   std::unordered_map<std::uint64_t, std::weak_ptr<Session>> sessions;
   std::uint64_t next_session_id = 1;
+  std::size_t open_streams = 0;  // stream routes' exchanges not yet over (bounded by max_streams)
   LogLimiter refusal_log;  // requests refused by the guard
   LogLimiter slots_log;    // connections evicted or refused at max_connections
 };

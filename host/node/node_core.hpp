@@ -99,6 +99,7 @@ struct EventSubscription {
 struct HttpSlot {
   std::weak_ptr<PluginInstance> owner;
   HttpResponder responder;
+  std::shared_ptr<HttpExchange> exchange;  // butter.http/2 routes only
 };
 
 // An inbound message or request for a protocol held during a hot swap, dispatched once the swap

@@ -83,7 +83,10 @@ nlohmann::json NodeCore::status_json() const {
                  {"connections_evicted", hs.connections_evicted},
                  {"connections_refused", hs.connections_refused},
                  {"header_timeouts", hs.header_timeouts},
-                 {"idle_timeouts", hs.idle_timeouts}};
+                 {"idle_timeouts", hs.idle_timeouts},
+                 {"streams_refused", hs.streams_refused},
+                 {"stream_timeouts", hs.stream_timeouts},
+                 {"streams_closed_early", hs.streams_closed_early}};
   }
   return j;
 }
@@ -151,6 +154,9 @@ std::string NodeCore::metrics_text() const {
     series("http_connections_refused_total", "counter", static_cast<double>(hs.connections_refused));
     series("http_header_timeouts_total", "counter", static_cast<double>(hs.header_timeouts));
     series("http_idle_timeouts_total", "counter", static_cast<double>(hs.idle_timeouts));
+    series("http_streams_refused_total", "counter", static_cast<double>(hs.streams_refused));
+    series("http_stream_timeouts_total", "counter", static_cast<double>(hs.stream_timeouts));
+    series("http_streams_closed_early_total", "counter", static_cast<double>(hs.streams_closed_early));
   }
   out += "# TYPE butter_plugin_up gauge\n";
   for (const auto& inst : instances) {

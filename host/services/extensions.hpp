@@ -37,6 +37,7 @@ const butter_net_v1* net_extension();
 const butter_datagram_v1* datagram_extension();
 const butter_fd_v1* fd_extension();
 const butter_http_v1* http_extension();
+const butter_http_v2* http2_extension();
 const butter_metrics_v1* metrics_extension();
 const butter_services_v1* services_extension();
 const butter_events_v1* events_extension();

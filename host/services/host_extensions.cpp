@@ -21,6 +21,7 @@ const void* host_get_extension(const butter_host* host, const char* id) {
   if (want == BUTTER_EXT_DATAGRAM) return datagram_extension();
   if (want == BUTTER_EXT_FD) return fd_extension();
   if (want == BUTTER_EXT_HTTP) return http_extension();
+  if (want == BUTTER_EXT_HTTP_V2) return http2_extension();
   if (want == BUTTER_EXT_METRICS) return metrics_extension();
   if (want == BUTTER_EXT_SERVICES) return services_extension();
   if (want == BUTTER_EXT_EVENTS) return events_extension();

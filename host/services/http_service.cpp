@@ -30,7 +30,7 @@ butter_status http_route(const butter_host* host, butter_str method, butter_str 
         return;
       }
       std::uint64_t token = core->fresh_id();
-      core->http_slots[token] = HttpSlot{owner, std::move(respond)};
+      core->http_slots[token] = HttpSlot{owner, std::move(respond), nullptr};
       owner->registrations().http_tokens.insert(token);
       std::vector<butter_http_header> headers;
       headers.reserve(req.headers.size());
@@ -134,7 +134,15 @@ void release_http(PluginInstance& instance) {
     auto it = core.http_slots.find(token);
     if (it == core.http_slots.end()) continue;
     auto responder = std::move(it->second.responder);
+    auto exchange = std::move(it->second.exchange);
     core.http_slots.erase(it);
+    // A butter.http/2 answer already begun cannot become a 503: cut it.
+    if (exchange) {
+      if (exchange->respond(HttpResponse{503, "text/plain; charset=utf-8", "the plugin stopped before answering\n", {}})) {
+        exchange->abort();
+      }
+      continue;
+    }
     responder(HttpResponse{503, "text/plain; charset=utf-8", "the plugin stopped before answering\n", {}});
   }
 }

@@ -112,6 +112,8 @@ class PcgStorage : public butter::Plugin, public Env {
 
   // HTTP (http_routes.cpp).
   void add_routes();
+  struct HttpTransfers;  // streamed puts and gets in progress, by exchange token
+  std::shared_ptr<HttpTransfers> http_transfers_;
   std::string list_json() const;
   std::string possession_json() const;
 

@@ -38,6 +38,7 @@
 #include "butter/ext/datagram.h"
 #include "butter/ext/fd.h"
 #include "butter/ext/http.h"
+#include "butter/ext/http2.h"
 #include "butter/ext/metrics.h"
 #include "butter/ext/services.h"
 #include "butter/ext/state.h"

@@ -10,9 +10,25 @@
 // headers, and text()/json()/html()/send() answer. It is movable: move it out to answer later.
 // A handler that throws answers 500 with the message; a response destroyed unanswered answers
 // 500 "handler did not respond". Routes live until unroute() or stop. [node]
+//
+// butter.http/2 (ext/http2.h) streams: http().stream(method, path, handlers, options) routes to
+// StreamHandlers; each request comes with an HttpStream, a small copyable handle (the token):
+//
+//   butter::StreamHandlers h;
+//   h.on_request = [this](const butter::HttpRequest& req, butter::HttpStream s) {
+//     s.begin(200, "application/octet-stream", {}, size);   // then write() pieces, end()
+//     pump(s);                                              // write until Status is AGAIN
+//   };
+//   h.on_writable = [this](butter::HttpStream s) { pump(s); };
+//   h.on_closed = [this](butter::HttpStream s, std::string_view why) { forget(s.token()); };
+//   http().stream("GET", "/big/", std::move(h), {}, butter::Match::Prefix);
+//
+// With StreamOptions::stream_body the body is pulled: s.read_body() asks for the next piece and
+// on_body brings it (`last` on the final one).
 #pragma once
 
 #include <butter/cpp/core.hpp>
+#include <butter/ext/http2.h>
 
 #include <map>
 #include <optional>
@@ -254,6 +270,127 @@ struct RouteSlot : Slot {
 };
 }  // namespace detail
 
+// One butter.http/2 exchange: a handle naming it (copyable; the host checks every call, so a
+// handle kept past its exchange gets BUTTER_E_NOT_FOUND, never a crash).
+class HttpStream {
+ public:
+  HttpStream() = default;
+  HttpStream(detail::Core* core, const butter_http_v2* v2, std::uint64_t token) noexcept
+      : core_(core), v2_(v2), token_(token) {}
+  std::uint64_t token() const noexcept { return token_; }
+  explicit operator bool() const noexcept { return token_ != 0 && v2_; }
+
+  // Asks for the next piece of a streamed body (one on_body follows).
+  Status read_body(std::uint64_t max_bytes = BUTTER_HTTP_MAX_CHUNK) const {
+    return v2_ ? Status(v2_->read_body(core_->host, token_, max_bytes)) : missing();
+  }
+  // Status and headers; `length` exact or BUTTER_HTTP_LENGTH_UNKNOWN (chunked).
+  Status begin(int status, std::string_view content_type, const std::vector<std::pair<std::string, std::string>>& headers,
+               std::uint64_t length) const {
+    if (!v2_) return missing();
+    std::vector<butter_http_header> hs;
+    hs.reserve(headers.size());
+    for (const auto& [n, v] : headers) hs.push_back({to_c(n), to_c(v)});
+    return Status(v2_->begin(core_->host, token_, status, to_c(content_type), hs.empty() ? nullptr : hs.data(),
+                             static_cast<std::uint32_t>(hs.size()), length));
+  }
+  // Queues a copy of `data`; Status AGAIN when the window is full (wait for on_writable).
+  Status write(Bytes data) const { return v2_ ? Status(v2_->write(core_->host, token_, data.c())) : missing(); }
+  Status end() const { return v2_ ? Status(v2_->end(core_->host, token_)) : missing(); }
+  void abort() const noexcept {
+    if (v2_) v2_->abort(core_->host, token_);
+  }
+  // An HttpResponse that answers this exchange whole, for code written for butter.http/1 (the
+  // host takes v1's respond on a v2 token). Use it or begin(), not both.
+  HttpResponse response() const noexcept { return HttpResponse(core_, token_); }
+  // One whole answer instead of a stream.
+  Status respond(int status, std::string_view content_type, Bytes body,
+                 const std::vector<std::pair<std::string, std::string>>& headers = {}) const {
+    if (!v2_) return missing();
+    std::vector<butter_http_header> hs;
+    hs.reserve(headers.size());
+    for (const auto& [n, v] : headers) hs.push_back({to_c(n), to_c(v)});
+    return Status(v2_->respond(core_->host, token_, status, to_c(content_type), body.c(),
+                               hs.empty() ? nullptr : hs.data(), static_cast<std::uint32_t>(hs.size())));
+  }
+
+ private:
+  static Status missing() { return Status(BUTTER_E_UNSUPPORTED, "the host does not offer " BUTTER_EXT_HTTP_V2); }
+  detail::Core* core_ = nullptr;
+  const butter_http_v2* v2_ = nullptr;
+  std::uint64_t token_ = 0;
+};
+
+// What a stream route does with its exchanges. on_request is required; on_body with stream_body.
+struct StreamHandlers {
+  std::function<void(const HttpRequest&, HttpStream)> on_request;
+  std::function<void(HttpStream, Bytes chunk, bool last)> on_body;
+  std::function<void(HttpStream)> on_writable;
+  std::function<void(HttpStream, std::string_view reason)> on_closed;
+};
+
+struct StreamOptions {
+  bool stream_body = false;
+  // Streamed bodies: 0 the node's max_body_bytes, BUTTER_HTTP_UNLIMITED none.
+  std::uint64_t max_body_bytes = 0;
+};
+
+namespace detail {
+struct StreamRouteSlot : Slot {
+  StreamHandlers fn;
+  const butter_http_v2* v2 = nullptr;
+  std::string where;
+  void release() noexcept override {
+    if (v2 && id) v2->unroute(core->host, id);
+  }
+  // An exception escaping a callback ends that exchange (500 before an answer began, else abort).
+  template <class F>
+  static void guarded(StreamRouteSlot* s, std::uint64_t token, const char* what, F&& f) noexcept {
+    Core& c = *s->core;
+    Core::Scope scope(c);
+    const HttpStream stream(&c, s->v2, token);
+    std::string failure;
+    try {
+      f(stream);
+      return;
+    } catch (const std::exception& e) {
+      failure = e.what();
+    } catch (...) {
+      failure = "unknown exception";
+    }
+    c.report(what, s->where, failure);
+    if (stream.respond(500, "text/plain; charset=utf-8", Bytes(std::string_view(failure))).code() != BUTTER_OK) stream.abort();
+  }
+  static void request(void* user, const butter_http_request* req) noexcept {
+    auto* s = static_cast<StreamRouteSlot*>(user);
+    guarded(s, req->reply_token, "http stream handler", [&](const HttpStream& st) { s->fn.on_request(HttpRequest(req), st); });
+  }
+  static void body(void* user, uint64_t token, butter_bytes chunk, int32_t last) noexcept {
+    auto* s = static_cast<StreamRouteSlot*>(user);
+    if (!s->fn.on_body) return;
+    guarded(s, token, "http body handler", [&](const HttpStream& st) { s->fn.on_body(st, Bytes(chunk), last != 0); });
+  }
+  static void writable(void* user, uint64_t token) noexcept {
+    auto* s = static_cast<StreamRouteSlot*>(user);
+    if (!s->fn.on_writable) return;
+    guarded(s, token, "http writable handler", [&](const HttpStream& st) { s->fn.on_writable(st); });
+  }
+  static void closed(void* user, uint64_t token, butter_str reason) noexcept {
+    auto* s = static_cast<StreamRouteSlot*>(user);
+    if (!s->fn.on_closed) return;
+    Core& c = *s->core;
+    Core::Scope scope(c);
+    try {
+      s->fn.on_closed(HttpStream(&c, s->v2, token), to_sv(reason));
+    } catch (const std::exception& e) {
+      c.report("http closed handler", s->where, e.what());
+    } catch (...) {
+      c.report("http closed handler", s->where, "unknown exception");
+    }
+  }
+};
+}  // namespace detail
+
 class Http {
  public:
   explicit Http(detail::Core* core) noexcept : core_(core) {}
@@ -294,6 +431,44 @@ class Http {
   }
   void unroute(Route r) noexcept { core_->release(r.key); }
 
+  // True when the host offers butter.http/2 (streams) and this node has an HTTP endpoint.
+  bool streams_available() const noexcept { return v2() != nullptr && available(); }
+
+  // A butter.http/2 route (see the top of this file). Throws Error when refused or when the host
+  // does not offer butter.http/2.
+  Route stream(std::string_view method, std::string_view path, StreamHandlers handlers, StreamOptions options = {},
+               Match match = Match::Exact) {
+    const auto& http = core_->need(v2(), BUTTER_EXT_HTTP_V2);
+    if (!handlers.on_request || (options.stream_body && !handlers.on_body)) {
+      throw Error(BUTTER_E_INVALID, "a stream route needs on_request (and on_body to stream the body)");
+    }
+    auto owned = std::make_unique<detail::StreamRouteSlot>();
+    owned->fn = std::move(handlers);
+    owned->v2 = &http;
+    owned->where = std::string(method) + " " + std::string(path);
+    auto& s = core_->add(std::move(owned));
+    butter_http2_route r{};
+    r.struct_size = sizeof r;
+    r.flags = options.stream_body ? BUTTER_HTTP_STREAM_BODY : 0u;
+    r.max_body_bytes = options.max_body_bytes;
+    r.user = &s;
+    r.request = &detail::StreamRouteSlot::request;
+    r.body = &detail::StreamRouteSlot::body;
+    r.writable = &detail::StreamRouteSlot::writable;
+    r.closed = &detail::StreamRouteSlot::closed;
+    butter_error err;
+    butter_error_init(&err);
+    std::uint64_t id = 0;
+    const butter_status st = http.route(core_->host, to_c(method), to_c(path), match == Match::Prefix ? 1 : 0, &r, &id, &err);
+    if (st != BUTTER_OK) {
+      const std::string where = s.where;
+      core_->drop(s.key);
+      throw Error(st, "cannot route " + where + ": " + Status::from(st, err).message());
+    }
+    s.id = id;
+    return Route{s.key};
+  }
+
   // "http://127.0.0.1:8700", or empty without an HTTP endpoint (copied).
   std::string base_url() const {
     if (!core_->ext.http) return {};
@@ -301,6 +476,11 @@ class Http {
   }
 
  private:
+  // Asked of the host on use: the wrapper's extension table is shared with older code.
+  const butter_http_v2* v2() const noexcept {
+    if (!core_->host || !core_->host->get_extension) return nullptr;
+    return static_cast<const butter_http_v2*>(core_->host->get_extension(core_->host, BUTTER_EXT_HTTP_V2));
+  }
   detail::Core* core_;
 };
 

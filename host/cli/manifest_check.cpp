@@ -1,0 +1,92 @@
+#include "cli/manifest_check.hpp"
+
+#include <butter/iface/storage2.h>
+
+#include <cstring>
+
+namespace butter::host::cli {
+
+namespace {
+
+std::string hex(const unsigned char* p, std::size_t n) {
+  static const char* digits = "0123456789abcdef";
+  std::string s;
+  for (std::size_t i = 0; i < n; ++i) {
+    s.push_back(digits[p[i] >> 4]);
+    s.push_back(digits[p[i] & 15]);
+  }
+  return s;
+}
+
+std::uint64_t be(const unsigned char* p, int n) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char h[32];
+  crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  return hex(h, 32);
+}
+
+std::optional<Manifest> parse_manifest(std::string_view bytes, const std::string& id_hex, std::string& why) {
+  if (sha256_hex(bytes) != id_hex) {
+    why = "the manifest the node sent does not hash to the object id";
+    return std::nullopt;
+  }
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const std::size_t fixed = 4 + 1 + 8 + 4 + 4;
+  if (bytes.size() < fixed || std::memcmp(p, BUTTER_STORAGE_MANIFEST_MAGIC, 4) != 0 || p[4] != BUTTER_STORAGE_MANIFEST_VERSION) {
+    why = "the manifest is not of a version this command knows";
+    return std::nullopt;
+  }
+  Manifest m;
+  m.size = be(p + 5, 8);
+  m.block_size = static_cast<std::uint32_t>(be(p + 13, 4));
+  const std::uint64_t n = be(p + 17, 4);
+  if (m.block_size < BUTTER_STORAGE_MIN_BLOCK_SIZE || m.block_size > BUTTER_STORAGE_MAX_BLOCK_SIZE ||
+      n != (m.size + m.block_size - 1) / m.block_size || bytes.size() < fixed + n * 32) {
+    why = "the manifest's sizes do not add up";
+    return std::nullopt;
+  }
+  m.blocks.resize(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < n; ++i) std::memcpy(m.blocks[i].data(), p + fixed + i * 32, 32);
+  return m;
+}
+
+BlockVerifier::BlockVerifier(const Manifest& m, std::uint64_t offset) : m_(m), offset_(offset) {
+  crypto_hash_sha256_init(&st_);
+}
+
+bool BlockVerifier::feed(std::string_view bytes, std::string& why) {
+  while (!bytes.empty()) {
+    if (offset_ >= m_.size) {
+      why = "more bytes than the manifest's " + std::to_string(m_.size);
+      return false;
+    }
+    const std::uint64_t block_end = std::min<std::uint64_t>(m_.size, (offset_ / m_.block_size + 1) * m_.block_size);
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(bytes.size(), block_end - offset_));
+    crypto_hash_sha256_update(&st_, reinterpret_cast<const unsigned char*>(bytes.data()), n);
+    offset_ += n;
+    bytes.remove_prefix(n);
+    if (offset_ == block_end && !close_block(why)) return false;
+  }
+  return true;
+}
+
+bool BlockVerifier::close_block(std::string& why) {
+  unsigned char h[32];
+  crypto_hash_sha256_final(&st_, h);
+  crypto_hash_sha256_init(&st_);
+  const std::size_t index = static_cast<std::size_t>((offset_ - 1) / m_.block_size);
+  if (std::memcmp(h, m_.blocks[index].data(), 32) != 0) {
+    why = "block " + std::to_string(index) + " does not match the manifest";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace butter::host::cli

@@ -1,0 +1,164 @@
+#include "cli/node_client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+namespace butter::host::cli {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+std::optional<NodeAddress> parse_node_url(const std::string& url, std::string& why) {
+  std::string_view u = url;
+  constexpr std::string_view scheme = "http://";
+  if (u.substr(0, scheme.size()) != scheme) {
+    why = "a node URL starts with http:// (e.g. " + std::string(kDefaultNodeUrl) + ")";
+    return std::nullopt;
+  }
+  u.remove_prefix(scheme.size());
+  while (!u.empty() && u.back() == '/') u.remove_suffix(1);
+  if (u.find('/') != std::string_view::npos) {
+    why = "a node URL has no path (e.g. " + std::string(kDefaultNodeUrl) + ")";
+    return std::nullopt;
+  }
+  NodeAddress a;
+  std::string_view port;
+  if (!u.empty() && u.front() == '[') {
+    const auto close = u.find(']');
+    if (close == std::string_view::npos || close + 1 >= u.size() || u[close + 1] != ':') {
+      why = "an IPv6 node URL is http://[addr]:port";
+      return std::nullopt;
+    }
+    a.host = std::string(u.substr(1, close - 1));
+    port = u.substr(close + 2);
+  } else {
+    const auto colon = u.rfind(':');
+    if (colon == std::string_view::npos) {
+      why = "the node URL needs a port (e.g. " + std::string(kDefaultNodeUrl) + ")";
+      return std::nullopt;
+    }
+    a.host = std::string(u.substr(0, colon));
+    port = u.substr(colon + 1);
+  }
+  unsigned long p = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9' || p > 65535) break;
+    p = p * 10 + static_cast<unsigned long>(c - '0');
+  }
+  if (port.empty() || port.find_first_not_of("0123456789") != std::string_view::npos || p == 0 || p > 65535 ||
+      a.host.empty()) {
+    why = "invalid host or port in \"" + url + "\"";
+    return std::nullopt;
+  }
+  a.port = static_cast<std::uint16_t>(p);
+  return a;
+}
+
+std::string ClientResponse::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (beast::iequals(k, name)) return v;
+  }
+  return {};
+}
+
+namespace {
+
+void set_timeouts(tcp::socket& s, std::chrono::seconds t) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(t.count());
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+constexpr std::size_t kPiece = 256 * 1024;
+constexpr std::size_t kMaxErrorBody = 64 * 1024;
+
+}  // namespace
+
+bool exchange(const NodeAddress& node, const ClientRequest& req, ClientResponse& res, const BodySink& sink,
+              std::string& why, std::chrono::seconds timeout) {
+  try {
+    asio::io_context io;
+    tcp::resolver resolver(io);
+    tcp::socket socket(io);
+    boost::system::error_code ec;
+    auto endpoints = resolver.resolve(node.host, std::to_string(node.port), ec);
+    if (!ec) asio::connect(socket, endpoints, ec);
+    if (ec) {
+      why = "cannot reach the node at " + node.host + ":" + std::to_string(node.port) + ": " + ec.message();
+      return false;
+    }
+    set_timeouts(socket, timeout);
+
+    // The head by hand: the body follows raw from the source, never whole in memory.
+    std::string head = req.method + " " + req.target + " HTTP/1.1\r\nHost: " + node.host + ":" +
+                       std::to_string(node.port) + "\r\nUser-Agent: butter-cli\r\nConnection: close\r\n";
+    for (const auto& [k, v] : req.headers) head += k + ": " + v + "\r\n";
+    if (req.body_size > 0 || req.method == "POST" || req.method == "PUT") {
+      head += "Content-Length: " + std::to_string(req.body_size) + "\r\n";
+    }
+    head += "\r\n";
+    asio::write(socket, asio::buffer(head), ec);
+    std::vector<char> buf(kPiece);
+    std::uint64_t sent = 0;
+    while (!ec && sent < req.body_size) {
+      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kPiece, req.body_size - sent));
+      const std::size_t n = req.body ? req.body(buf.data(), want) : 0;
+      if (n == 0) {
+        why = "the request body ended after " + std::to_string(sent) + " of " + std::to_string(req.body_size) + " bytes";
+        return false;
+      }
+      asio::write(socket, asio::buffer(buf.data(), n), ec);
+      sent += n;
+    }
+    // A node may answer early (507) and stop reading: its answer is still worth reading.
+    const bool send_failed = static_cast<bool>(ec);
+
+    beast::flat_buffer in;
+    http::response_parser<http::buffer_body> parser;
+    parser.body_limit(boost::none);
+    http::read_header(socket, in, parser, ec);
+    if (ec) {
+      why = send_failed ? "the node closed the connection while we sent the body"
+                        : "the node did not answer: " + ec.message();
+      return false;
+    }
+    const auto& msg = parser.get();
+    res.status = static_cast<int>(msg.result_int());
+    for (const auto& f : msg) res.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    if (parser.content_length()) res.content_length = *parser.content_length();
+    const bool to_sink = sink && res.status >= 200 && res.status < 300;
+    while (!parser.is_done()) {
+      parser.get().body().data = buf.data();
+      parser.get().body().size = buf.size();
+      http::read(socket, in, parser, ec);
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) {
+        why = "the answer broke off: " + ec.message();
+        return false;
+      }
+      const std::size_t n = buf.size() - parser.get().body().size;
+      if (n == 0) continue;
+      if (to_sink) {
+        if (!sink(std::string_view(buf.data(), n))) return true;
+      } else if (res.body.size() < kMaxErrorBody) {
+        res.body.append(buf.data(), std::min(n, kMaxErrorBody - res.body.size()));
+      }
+    }
+    return true;
+  } catch (const std::exception& e) {
+    why = e.what();
+    return false;
+  }
+}
+
+}  // namespace butter::host::cli

@@ -1,0 +1,233 @@
+// butter.http/2: butter.http/1 plus streamed request bodies and streamed answers (ext/http2.h).
+// A v2 route is an HttpServer stream route; each request's exchange sits in core.http_slots under
+// its reply token (so v1's respond works on it too) until the plugin finishes it or the server
+// reports it closed. The plugin is called through its instance (invoke), never after it stopped.
+#include "node/node_core.hpp"
+#include "node/plugin_instance.hpp"
+#include "services/extensions.hpp"
+
+namespace butter::host {
+namespace {
+
+butter_str str_of(const std::string& s) { return butter_str{s.data(), s.size()}; }
+const char* kText = "text/plain; charset=utf-8";
+
+// The plugin's callbacks for one route, copied from its butter_http2_route.
+struct RouteCallbacks {
+  void* user = nullptr;
+  void (*request)(void*, const butter_http_request*) = nullptr;
+  void (*body)(void*, uint64_t, butter_bytes, int32_t) = nullptr;
+  void (*writable)(void*, uint64_t) = nullptr;
+  void (*closed)(void*, uint64_t, butter_str) = nullptr;
+};
+
+// Forgets the token: the exchange is over for the plugin.
+void forget(NodeCore& core, PluginInstance& owner, std::uint64_t token) {
+  core.http_slots.erase(token);
+  owner.registrations().http_tokens.erase(token);
+}
+
+// The events of one exchange, turned into calls of the plugin's callbacks.
+HttpStreamEvents events_for(const std::shared_ptr<const RouteCallbacks>& cb, std::weak_ptr<PluginInstance> weak,
+                            std::weak_ptr<NodeCore> weak_core, std::weak_ptr<HttpExchange> weak_ex,
+                            std::uint64_t token) {
+  HttpStreamEvents ev;
+  // A plugin that is gone cannot be told anything: the exchange is aborted instead.
+  auto abort_if_gone = [weak_ex] {
+    if (auto ex = weak_ex.lock()) ex->abort();
+  };
+  if (cb->body) {
+    ev.on_body = [cb, weak, token, abort_if_gone](std::string_view chunk, bool last) {
+      auto owner = weak.lock();
+      if (!owner || !owner->active()) return abort_if_gone();
+      butter_bytes b{reinterpret_cast<const std::uint8_t*>(chunk.data()), chunk.size()};
+      owner->invoke("http body", [&] { cb->body(cb->user, token, b, last ? 1 : 0); });
+    };
+  }
+  if (cb->writable) {
+    ev.on_writable = [cb, weak, token, abort_if_gone] {
+      auto owner = weak.lock();
+      if (!owner || !owner->active()) return abort_if_gone();
+      owner->invoke("http writable", [&] { cb->writable(cb->user, token); });
+    };
+  }
+  ev.on_closed = [cb, weak, weak_core, token](const std::string& reason) {
+    auto owner = weak.lock();
+    auto core = weak_core.lock();
+    if (!owner || !core) return;
+    forget(*core, *owner, token);
+    if (cb->closed && owner->active()) {
+      owner->invoke("http closed", [&] { cb->closed(cb->user, token, str_of(reason)); });
+    }
+  };
+  return ev;
+}
+
+butter_status http2_route(const butter_host* host, butter_str method, butter_str path, int32_t prefix,
+                          const butter_http2_route* route, uint64_t* out_route_id, butter_error* err) {
+  auto* inst = instance_of(host);
+  if (!inst || !route || route->struct_size < sizeof(butter_http2_route) || !route->request) {
+    return butter_error_set(err, BUTTER_E_INVALID, "missing route or request callback");
+  }
+  const bool stream_body = (route->flags & BUTTER_HTTP_STREAM_BODY) != 0;
+  if (stream_body && !route->body) return butter_error_set(err, BUTTER_E_INVALID, "a streamed body needs a body callback");
+  if (!inst->active()) return butter_error_set(err, BUTTER_E_UNAVAILABLE, "the instance is not active");
+  NodeCore& core = inst->core();
+  if (!core.http) return butter_error_set(err, BUTTER_E_UNAVAILABLE, "this node has no HTTP endpoint");
+  std::string m = copy_str(method), p = copy_str(path);
+  if (m.empty() || p.empty() || p[0] != '/') return butter_error_set(err, BUTTER_E_INVALID, "route needs a method and a path starting with /");
+  try {
+    auto cb = std::make_shared<RouteCallbacks>();
+    *cb = RouteCallbacks{route->user, route->request, route->body, route->writable, route->closed};
+    StreamRouteOptions opts;
+    opts.stream_body = stream_body;
+    // 0: the node's own limit; UNLIMITED: none (the server's 0).
+    opts.max_body_bytes = route->max_body_bytes == BUTTER_HTTP_UNLIMITED ? 0
+                          : route->max_body_bytes == 0       ? core.http->options().max_body_bytes
+                                                             : route->max_body_bytes;
+    std::weak_ptr<PluginInstance> weak = inst->weak_from_this();
+    std::weak_ptr<NodeCore> weak_core = core.weak_from_this();
+    std::shared_ptr<const RouteCallbacks> ccb = cb;
+    std::uint64_t id = core.http->add_stream_route(m, p, prefix != 0, opts, [weak, weak_core, ccb](const HttpRequest& req,
+                                                                                                std::shared_ptr<HttpExchange> ex) {
+      auto owner = weak.lock();
+      auto core = weak_core.lock();
+      if (!owner || !core || !owner->active()) {
+        ex->respond(HttpResponse{503, kText, "the plugin serving this route is unavailable\n", {}});
+        return;
+      }
+      const std::uint64_t token = core->fresh_id();
+      core->http_slots[token] = HttpSlot{owner, [ex](HttpResponse r) { ex->respond(std::move(r)); }, ex};
+      owner->registrations().http_tokens.insert(token);
+      ex->set_events(events_for(ccb, weak, weak_core, ex, token));
+      std::vector<butter_http_header> headers;
+      headers.reserve(req.headers.size());
+      for (const auto& [k, v] : req.headers) headers.push_back({str_of(k), str_of(v)});
+      butter_http_request r{};
+      r.struct_size = sizeof r;
+      r.method = str_of(req.method);
+      r.path = str_of(req.path);
+      r.query = str_of(req.query);
+      r.body = butter_bytes{reinterpret_cast<const std::uint8_t*>(req.body.data()), req.body.size()};
+      r.header_count = static_cast<uint32_t>(headers.size());
+      r.headers = headers.data();
+      r.reply_token = token;
+      const bool ok = owner->invoke("http handler", [&] { ccb->request(ccb->user, &r); });
+      if (!ok && core->http_slots.count(token)) {
+        forget(*core, *owner, token);
+        if (ex->respond(HttpResponse{500, kText, "the plugin failed while handling the request\n", {}})) ex->abort();
+      }
+    });
+    if (id == 0) {
+      std::string msg = "route " + m + " " + p + " is already taken";
+      return butter_error_set(err, BUTTER_E_INVALID, msg.c_str());
+    }
+    core.http_routes[id] = inst->weak_from_this();
+    inst->registrations().http_routes.insert(id);
+    if (out_route_id) *out_route_id = id;
+    return BUTTER_OK;
+  } catch (const std::exception& e) {
+    return butter_error_set(err, BUTTER_E_INTERNAL, e.what());
+  }
+}
+
+// The exchange behind `token` when it belongs to the calling instance.
+std::shared_ptr<HttpExchange> exchange_of(const butter_host* host, uint64_t token, PluginInstance** owner = nullptr) {
+  auto* inst = instance_of(host);
+  if (!inst) return nullptr;
+  auto& slots = inst->core().http_slots;
+  auto it = slots.find(token);
+  if (it == slots.end() || !it->second.exchange || it->second.owner.lock().get() != inst) return nullptr;
+  if (owner) *owner = inst;
+  return it->second.exchange;
+}
+
+std::vector<std::pair<std::string, std::string>> copy_headers(const butter_http_header* headers, uint32_t count) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (uint32_t i = 0; headers && i < count; ++i) out.emplace_back(copy_str(headers[i].name), copy_str(headers[i].value));
+  return out;
+}
+
+butter_status http2_respond(const butter_host* host, uint64_t token, int32_t status, butter_str content_type,
+                            butter_bytes body, const butter_http_header* headers, uint32_t header_count) {
+  PluginInstance* owner = nullptr;
+  auto ex = exchange_of(host, token, &owner);
+  // A v1 token (or none): v1's respond knows it.
+  if (!ex) return http_extension()->respond(host, token, status, content_type, body, headers, header_count);
+  if (status < 100 || status > 599) return BUTTER_E_INVALID;
+  try {
+    HttpResponse res;
+    res.status = status;
+    std::string ct = copy_str(content_type);
+    if (!ct.empty()) res.content_type = ct;
+    if (body.data) res.body.assign(reinterpret_cast<const char*>(body.data), body.len);
+    res.headers = copy_headers(headers, header_count);
+    for (const auto& [k, v] : res.headers) {
+      if (k.find_first_of("\r\n") != std::string::npos || v.find_first_of("\r\n") != std::string::npos) return BUTTER_E_INVALID;
+    }
+    if (Error e = ex->respond(std::move(res))) return e.code;
+    forget(owner->core(), *owner, token);
+    return BUTTER_OK;
+  } catch (...) {
+    return BUTTER_E_INTERNAL;
+  }
+}
+
+butter_status http2_read_body(const butter_host* host, uint64_t token, uint64_t max_bytes) {
+  auto ex = exchange_of(host, token);
+  if (!ex) return BUTTER_E_NOT_FOUND;
+  return ex->read_body(static_cast<std::size_t>(std::min<uint64_t>(max_bytes, HttpExchange::kMaxChunk))).code;
+}
+
+butter_status http2_begin(const butter_host* host, uint64_t token, int32_t status, butter_str content_type,
+                          const butter_http_header* headers, uint32_t header_count, uint64_t content_length) {
+  auto ex = exchange_of(host, token);
+  if (!ex) return BUTTER_E_NOT_FOUND;
+  if (status < 100 || status > 599) return BUTTER_E_INVALID;
+  try {
+    return ex->begin(status, copy_str(content_type), copy_headers(headers, header_count), content_length).code;
+  } catch (...) {
+    return BUTTER_E_INTERNAL;
+  }
+}
+
+butter_status http2_write(const butter_host* host, uint64_t token, butter_bytes data) {
+  auto ex = exchange_of(host, token);
+  if (!ex) return BUTTER_E_NOT_FOUND;
+  if (!data.data && data.len) return BUTTER_E_INVALID;
+  try {
+    return ex->write(std::string_view(reinterpret_cast<const char*>(data.data), data.len)).code;
+  } catch (...) {
+    return BUTTER_E_INTERNAL;
+  }
+}
+
+butter_status http2_end(const butter_host* host, uint64_t token) {
+  PluginInstance* owner = nullptr;
+  auto ex = exchange_of(host, token, &owner);
+  if (!ex) return BUTTER_E_NOT_FOUND;
+  Error e = ex->end();
+  // Ended short, the exchange is over all the same (the connection is closed).
+  if (!ex->open()) forget(owner->core(), *owner, token);
+  return e.code;
+}
+
+void http2_abort(const butter_host* host, uint64_t token) {
+  PluginInstance* owner = nullptr;
+  auto ex = exchange_of(host, token, &owner);
+  if (!ex) return;
+  forget(owner->core(), *owner, token);
+  ex->abort();
+}
+
+void http2_unroute(const butter_host* host, uint64_t route_id) { http_extension()->unroute(host, route_id); }
+butter_str http2_base_url(const butter_host* host) { return http_extension()->base_url(host); }
+
+const butter_http_v2 kHttp2 = {http2_route, http2_unroute, http2_respond, http2_base_url, http2_read_body,
+                               http2_begin, http2_write, http2_end, http2_abort};
+
+}  // namespace
+
+const butter_http_v2* http2_extension() { return &kHttp2; }
+
+}  // namespace butter::host
