@@ -15,7 +15,7 @@ SecurePipe::~SecurePipe() { inner_->close(); }
 void SecurePipe::start(Handlers handlers) {
   handlers_ = std::move(handlers);
   std::weak_ptr<SecurePipe> w = weak_from_this();
-  inner_->start({[w](std::span<const std::uint8_t> bytes) {
+  inner_->start({[w](std::span<std::uint8_t> bytes) {
                    if (auto self = w.lock()) self->on_inner_data(bytes);
                  },
                  [w](const std::string& reason) {
@@ -28,20 +28,24 @@ void SecurePipe::start(Handlers handlers) {
   enqueue(channel_.start(), nullptr);
 }
 
-void SecurePipe::on_inner_data(std::span<const std::uint8_t> bytes) {
+void SecurePipe::on_inner_data(std::span<std::uint8_t> bytes) {
   if (closed_) return;
   auto self = shared_from_this();
   std::vector<std::uint8_t> wire;
-  // Decrypted bytes live for this call only: they go into the thread's scratch, not a buffer of
-  // this pipe's (a lease of its own, so a re-entrant on_data cannot clobber it).
-  ScratchBytes scratch;
-  auto& plain = scratch.bytes();
   const bool was_established = channel_.established();
-  if (!channel_.feed(bytes, wire, plain)) return fail(channel_.error());
+  // Each record is decrypted where it lies and handed on at once (no buffer of plaintext). What
+  // the handshake produced goes out first, and frames held for the handshake before anything a
+  // handler writes in answer.
+  const bool ok = channel_.feed_in_place(bytes, wire, [this, &wire](std::span<std::uint8_t> plain) {
+    if (!wire.empty()) enqueue(std::exchange(wire, {}), nullptr);
+    if (held_ && channel_.established()) seal_held();
+    if (closed_) return false;
+    if (!plain.empty() && handlers_.on_data) handlers_.on_data(plain);
+    return !closed_;
+  });
+  if (!ok) return fail(channel_.error());
   if (!wire.empty()) enqueue(std::move(wire), nullptr);
   if (!was_established && channel_.established()) seal_held();
-  if (closed_) return;
-  if (!plain.empty() && handlers_.on_data) handlers_.on_data(plain);
 }
 
 void SecurePipe::fail(const std::string& reason) {
@@ -60,18 +64,23 @@ void SecurePipe::write(std::vector<boost::asio::const_buffer> buffers, WriteDone
     held_.emplace(std::move(buffers), std::move(done));
     return;
   }
-  std::size_t total = 0;
-  for (const auto& b : buffers) total += b.size();
-  std::vector<std::uint8_t> plain;
-  plain.reserve(total);
-  for (const auto& b : buffers) {
-    auto p = static_cast<const std::uint8_t*>(b.data());
-    plain.insert(plain.end(), p, p + b.size());
+  Item item;
+  item.done = std::move(done);
+  if (channel_.plaintext()) {
+    item.borrowed = std::move(buffers);  // nothing to seal: no copy either
+    return enqueue_item(std::move(item));
   }
-  std::vector<std::uint8_t> wire;
-  wire.reserve(total + (total / SecureChannel::kMaxRecordPlaintext + 1) * (4 + SecureChannel::kTagBytes));
-  if (!channel_.seal(plain, wire)) return fail(channel_.failed() ? channel_.error() : "cannot seal");
-  enqueue(std::move(wire), std::move(done));
+  std::vector<std::span<const std::uint8_t>> pieces;
+  pieces.reserve(buffers.size());
+  std::size_t total = 0;
+  for (const auto& b : buffers) {
+    pieces.emplace_back(static_cast<const std::uint8_t*>(b.data()), b.size());
+    total += b.size();
+  }
+  item.sealed_size = channel_.sealed_size(total);
+  item.sealed.reset(new std::uint8_t[item.sealed_size]);  // default-initialised: the seal writes every byte
+  if (!channel_.seal_into(pieces, item.sealed.get())) return fail(channel_.failed() ? channel_.error() : "cannot seal");
+  enqueue_item(std::move(item));
 }
 
 void SecurePipe::seal_held() {
@@ -82,9 +91,16 @@ void SecurePipe::seal_held() {
 }
 
 void SecurePipe::enqueue(std::vector<std::uint8_t> bytes, WriteDone done) {
-  if (closed_) return;
   if (bytes.empty() && !done) return;
-  queue_.push_back({std::move(bytes), std::move(done)});
+  Item item;
+  item.bytes = std::move(bytes);
+  item.done = std::move(done);
+  enqueue_item(std::move(item));
+}
+
+void SecurePipe::enqueue_item(Item item) {
+  if (closed_) return;
+  queue_.push_back(std::move(item));
   pump();
 }
 
@@ -92,7 +108,10 @@ void SecurePipe::pump() {
   if (closed_ || inner_writing_ || queue_.empty()) return;
   inner_writing_ = true;
   const auto& front = queue_.front();
-  std::vector<boost::asio::const_buffer> bufs{boost::asio::buffer(front.bytes)};
+  std::vector<boost::asio::const_buffer> bufs;
+  if (front.sealed) bufs.emplace_back(front.sealed.get(), front.sealed_size);
+  else if (!front.borrowed.empty()) bufs = front.borrowed;
+  else bufs.emplace_back(front.bytes.data(), front.bytes.size());
   std::weak_ptr<SecurePipe> w = weak_from_this();
   inner_->write(std::move(bufs), [w](const std::string& error) {
     auto self = w.lock();
