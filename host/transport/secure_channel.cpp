@@ -223,7 +223,8 @@ std::size_t SecureChannel::sealed_size(std::size_t plain_bytes) const {
 bool SecureChannel::seal_into(std::span<const std::span<const std::uint8_t>> pieces, std::uint8_t* out) {
   if (state_ != State::kEstablished || plaintext_) return false;
   std::size_t i = 0, off = 0;  // the next plaintext byte: pieces[i][off]
-  std::vector<std::span<const std::uint8_t>> record;  // the pieces of one record's plaintext
+  // The pieces of one record's plaintext; the thread's vector, so that sealing allocates nothing.
+  thread_local std::vector<std::span<const std::uint8_t>> record;
   for (;;) {
     record.clear();
     std::size_t n = 0;

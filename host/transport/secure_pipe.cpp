@@ -58,6 +58,36 @@ void SecurePipe::fail(const std::string& reason) {
   if (handlers_.on_closed) handlers_.on_closed("secure channel: " + reason);
 }
 
+namespace {
+
+// Splits a write's pieces into groups sealed separately. Connection writes whole frames, each as
+// its head (starting with the u32 frame length) and then its payload; frames are packed into one
+// group while they fit in a record, and a frame that would straddle a record boundary but fits in a
+// record of its own starts a new group. Only where records are cut changes, never the bytes: any
+// piece that does not look like a frame start ends the grouping (the rest is one group).
+void record_groups(std::span<const std::span<const std::uint8_t>> pieces, std::vector<std::size_t>& ends) {
+  constexpr std::size_t kRecord = SecureChannel::kMaxRecordPlaintext;
+  ends.clear();
+  std::size_t i = 0, group = 0;  // group: plaintext bytes in the open group
+  while (i < pieces.size()) {
+    if (pieces[i].size() < 4) break;
+    const auto* h = pieces[i].data();
+    const std::size_t frame = 4 + ((std::size_t{h[0]} << 24) | (std::size_t{h[1]} << 16) | (std::size_t{h[2]} << 8) | h[3]);
+    std::size_t j = i, n = 0;
+    while (j < pieces.size() && n < frame) n += pieces[j++].size();
+    if (n != frame) break;  // not whole frames: stop grouping
+    if (group > 0 && group + frame > kRecord && frame <= kRecord) {
+      ends.push_back(i);
+      group = 0;
+    }
+    group = (group + frame) % kRecord;  // a frame larger than a record leaves its tail open
+    i = j;
+  }
+  ends.push_back(pieces.size());
+}
+
+}  // namespace
+
 void SecurePipe::write(std::vector<boost::asio::const_buffer> buffers, WriteDone done) {
   if (closed_) return;
   if (!channel_.established()) {
@@ -70,16 +100,32 @@ void SecurePipe::write(std::vector<boost::asio::const_buffer> buffers, WriteDone
     item.borrowed = std::move(buffers);  // nothing to seal: no copy either
     return enqueue_item(std::move(item));
   }
-  std::vector<std::span<const std::uint8_t>> pieces;
-  pieces.reserve(buffers.size());
-  std::size_t total = 0;
-  for (const auto& b : buffers) {
-    pieces.emplace_back(static_cast<const std::uint8_t*>(b.data()), b.size());
-    total += b.size();
+  thread_local std::vector<std::span<const std::uint8_t>> pieces;  // the thread's: no allocation per write
+  pieces.clear();
+  for (const auto& b : buffers) pieces.emplace_back(static_cast<const std::uint8_t*>(b.data()), b.size());
+  // Records are cut so that a frame that fits in one record is not split across two (the receiver
+  // then parses it where it was decrypted instead of assembling it): one seal per group of frames.
+  thread_local std::vector<std::size_t> ends;  // piece index one past each group
+  record_groups(pieces, ends);
+  std::size_t sealed = 0, begin = 0;
+  for (std::size_t end : ends) {
+    std::size_t n = 0;
+    for (std::size_t k = begin; k < end; ++k) n += pieces[k].size();
+    sealed += channel_.sealed_size(n);
+    begin = end;
   }
-  item.sealed_size = channel_.sealed_size(total);
+  item.sealed_size = sealed;
   item.sealed.reset(new std::uint8_t[item.sealed_size]);  // default-initialised: the seal writes every byte
-  if (!channel_.seal_into(pieces, item.sealed.get())) return fail(channel_.failed() ? channel_.error() : "cannot seal");
+  std::uint8_t* out = item.sealed.get();
+  begin = 0;
+  for (std::size_t end : ends) {
+    const auto group = std::span<const std::span<const std::uint8_t>>(pieces).subspan(begin, end - begin);
+    std::size_t n = 0;
+    for (const auto& p : group) n += p.size();
+    if (!channel_.seal_into(group, out)) return fail(channel_.failed() ? channel_.error() : "cannot seal");
+    out += channel_.sealed_size(n);
+    begin = end;
+  }
   enqueue_item(std::move(item));
 }
 
