@@ -163,7 +163,10 @@ void net_cancel(const butter_host* host, uint64_t request_id) {
   inst->registrations().requests.erase(request_id);
 }
 
-butter_status net_reply(const butter_host* host, uint64_t reply_token, butter_status status, butter_bytes payload) {
+// butter.net/1 reply and butter.net.reply/1 reply_parts: the payload's parts are joined only where
+// the transport queues the frame.
+butter_status reply_with(const butter_host* host, uint64_t reply_token, butter_status status,
+                         std::span<const std::span<const std::uint8_t>> parts) {
   auto* inst = instance_of(host);
   if (!inst) return BUTTER_E_INVALID;
   NodeCore& core = inst->core();
@@ -174,11 +177,27 @@ butter_status net_reply(const butter_host* host, uint64_t reply_token, butter_st
   inst->registrations().reply_tokens.erase(reply_token);
   if (!core.transport) return BUTTER_E_UNAVAILABLE;
   try {
-    Error e = core.transport->reply(token, status, span_of(payload));
+    Error e = core.transport->reply_parts(token, status, parts);
     return e ? e.code : BUTTER_OK;
   } catch (...) {
     return BUTTER_E_INTERNAL;
   }
+}
+
+butter_status net_reply(const butter_host* host, uint64_t reply_token, butter_status status, butter_bytes payload) {
+  const std::span<const std::uint8_t> one[1] = {span_of(payload)};
+  return reply_with(host, reply_token, status, one);
+}
+
+butter_status net_reply_parts(const butter_host* host, uint64_t reply_token, butter_status status,
+                              const butter_bytes* parts, uint32_t count) {
+  if (count > 0 && !parts) return BUTTER_E_INVALID;
+  // A handler's reply has a few parts; more than this is refused rather than allocated for.
+  constexpr uint32_t kMaxParts = 64;
+  if (count > kMaxParts) return BUTTER_E_INVALID;
+  std::span<const std::uint8_t> spans[kMaxParts];
+  for (uint32_t i = 0; i < count; ++i) spans[i] = span_of(parts[i]);
+  return reply_with(host, reply_token, status, std::span<const std::span<const std::uint8_t>>(spans, count));
 }
 
 butter_status net_connect(const butter_host* host, butter_str uri, butter_net_connect_fn fn, void* user) {
@@ -350,9 +369,12 @@ const butter_net_v1 kNet = {net_handle,          net_unhandle,         net_send,
                             net_peer_count,      net_peer,             net_watch_peers, net_register_dialer,
                             net_stream_deliver,  net_stream_closed};
 
+const butter_net_reply_v1 kNetReply = {net_reply_parts};
+
 }  // namespace
 
 const butter_net_v1* net_extension() { return &kNet; }
+const butter_net_reply_v1* net_reply_extension() { return &kNetReply; }
 
 void dispatch_message(NodeCore& core, const NodeId& from, const std::string& protocol,
                       std::span<const std::uint8_t> payload) {

@@ -179,6 +179,42 @@ void ChaChaPoly::seal(const std::uint8_t nonce[kAeadNonceLen], std::span<const s
   sodium_seal(key_, nonce, ad, plain, out);  // also where an OpenSSL call failed: same bytes
 }
 
+bool ChaChaPoly::evp_seal_gather(const std::uint8_t* nonce, std::span<const std::uint8_t> ad,
+                                 std::span<const std::span<const std::uint8_t>> pieces, std::size_t total,
+                                 std::uint8_t* out) {
+  if (!enc_) enc_ = new_context(key_, true);
+  if (!enc_) return false;
+  int len = 0, tail = 0;
+  if (EVP_EncryptInit_ex(enc_, nullptr, nullptr, nullptr, nonce) != 1) return false;
+  if (!ad.empty() && EVP_EncryptUpdate(enc_, nullptr, &len, ad.data(), static_cast<int>(ad.size())) != 1) return false;
+  std::size_t written = 0;
+  for (const auto& piece : pieces) {
+    if (piece.empty()) continue;
+    // A stream cipher: each update writes exactly its input's length (checked, not assumed).
+    if (EVP_EncryptUpdate(enc_, out + written, &len, piece.data(), static_cast<int>(piece.size())) != 1 ||
+        static_cast<std::size_t>(len) != piece.size())
+      return false;
+    written += piece.size();
+  }
+  if (written != total || EVP_EncryptFinal_ex(enc_, out + written, &tail) != 1 || tail != 0) return false;
+  return EVP_CIPHER_CTX_ctrl(enc_, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kAeadTagLen), out + total) == 1;
+}
+
+void ChaChaPoly::seal_gather(const std::uint8_t nonce[kAeadNonceLen], std::span<const std::uint8_t> ad,
+                             std::span<const std::span<const std::uint8_t>> pieces, std::uint8_t* out) {
+  std::size_t total = 0;
+  for (const auto& piece : pieces) total += piece.size();
+  if (use_openssl(total) && evp_seal_gather(nonce, ad, pieces, total, out)) return;
+  // Joined where the ciphertext goes, then sealed in place (libsodium XORs the keystream over
+  // the message and authenticates the result, so input and output may be the same bytes).
+  std::size_t at = 0;
+  for (const auto& piece : pieces) {
+    if (!piece.empty()) std::memcpy(out + at, piece.data(), piece.size());
+    at += piece.size();
+  }
+  sodium_seal(key_, nonce, ad, std::span<const std::uint8_t>(out, total), out);
+}
+
 bool ChaChaPoly::open(const std::uint8_t nonce[kAeadNonceLen], std::span<const std::uint8_t> ad,
                       std::span<const std::uint8_t> cipher, std::uint8_t* out) {
   if (cipher.size() < kAeadTagLen) return false;

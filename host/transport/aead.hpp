@@ -49,8 +49,14 @@ class ChaChaPoly {
   // Writes ciphertext || tag (plain.size() + kAeadTagLen bytes) to `out`.
   void seal(const std::uint8_t nonce[kAeadNonceLen], std::span<const std::uint8_t> ad,
             std::span<const std::uint8_t> plain, std::uint8_t* out);
+  // As seal(), for a message given in pieces (a frame's head and payload, several frames): writes
+  // the ciphertext of their concatenation, then the tag, to `out` without joining them first
+  // (OpenSSL takes them one update each; libsodium, for short messages, gets them copied into
+  // `out` and sealed in place). `out` may not overlap the pieces.
+  void seal_gather(const std::uint8_t nonce[kAeadNonceLen], std::span<const std::uint8_t> ad,
+                   std::span<const std::span<const std::uint8_t>> pieces, std::uint8_t* out);
   // Writes cipher.size() - kAeadTagLen bytes of plaintext to `out`; false when it does not
-  // authenticate (or cipher is shorter than a tag).
+  // authenticate (or cipher is shorter than a tag). `out` may be cipher.data() (in place).
   bool open(const std::uint8_t nonce[kAeadNonceLen], std::span<const std::uint8_t> ad,
             std::span<const std::uint8_t> cipher, std::uint8_t* out);
 
@@ -58,6 +64,8 @@ class ChaChaPoly {
   bool use_openssl(std::size_t n) const;
   bool evp_seal(const std::uint8_t* nonce, std::span<const std::uint8_t> ad, std::span<const std::uint8_t> plain,
                 std::uint8_t* out);
+  bool evp_seal_gather(const std::uint8_t* nonce, std::span<const std::uint8_t> ad,
+                       std::span<const std::span<const std::uint8_t>> pieces, std::size_t total, std::uint8_t* out);
   int evp_open(const std::uint8_t* nonce, std::span<const std::uint8_t> ad, std::span<const std::uint8_t> cipher,
                std::uint8_t* out);  // 1 ok, 0 does not authenticate, -1 OpenSSL failed
 

@@ -18,7 +18,8 @@ class BytePipe {
     // Received bytes; the span is valid for the call only (it usually points into a buffer of
     // the running thread, read_buffer.hpp). Copy only what must outlive the call, and give that
     // copy's capacity back once it is consumed: an idle connection should hold no read buffer.
-    std::function<void(std::span<const std::uint8_t>)> on_data;
+    // The bytes are the receiver's to overwrite (the secure layer decrypts records in place).
+    std::function<void(std::span<std::uint8_t>)> on_data;
     // The stream ended (peer closed, error). Called at most once, never after close().
     std::function<void(const std::string& reason)> on_closed;
   };
@@ -28,8 +29,9 @@ class BytePipe {
   virtual ~BytePipe() = default;
   // Begins delivering bytes. Called once.
   virtual void start(Handlers handlers) = 0;
-  // Writes all of `buffers` in order. REQUIRES: no other write in flight; the buffers stay valid
-  // until `done` runs. `done` is always called asynchronously (never from inside write()), unless
+  // Writes all of `buffers` in order (one gathered write where the pipe can). REQUIRES: no other
+  // write in flight; the buffers stay valid until `done` runs (a pipe may send them from where
+  // they are, without a copy). `done` is always called asynchronously (never from inside write()), unless
   // the pipe was closed, in which case it may not be called at all.
   virtual void write(std::vector<boost::asio::const_buffer> buffers, WriteDone done) = 0;
   // Closes the stream. Idempotent; after it no handler is called.

@@ -82,10 +82,18 @@ void Connection::mark_up(Hello peer) {
 
 Error Connection::enqueue(FrameType type, std::uint64_t request_id, std::int32_t status, std::string_view protocol,
                           std::span<const std::uint8_t> payload) {
+  const std::span<const std::uint8_t> one[1] = {payload};
+  return enqueue_parts(type, request_id, status, protocol, one);
+}
+
+Error Connection::enqueue_parts(FrameType type, std::uint64_t request_id, std::int32_t status,
+                                std::string_view protocol, std::span<const std::span<const std::uint8_t>> parts) {
   if (closed_) return Error::make(BUTTER_E_UNAVAILABLE, "connection closed");
-  if (auto why = check_outgoing(type, protocol, payload.size(), limits_.max_frame_bytes); !why.empty())
+  std::size_t payload_size = 0;
+  for (const auto& p : parts) payload_size += p.size();
+  if (auto why = check_outgoing(type, protocol, payload_size, limits_.max_frame_bytes); !why.empty())
     return Error::make(BUTTER_E_INVALID, why);
-  const std::size_t size = kFrameHeaderBytes + protocol.size() + payload.size();
+  const std::size_t size = kFrameHeaderBytes + protocol.size() + payload_size;
   if (queued_bytes_ > 0 && queued_bytes_ + size > limits_.max_queued_bytes) {
     if (stats_) ++stats_->backpressure_rejections;
     return Error::make(BUTTER_E_AGAIN, "outgoing queue to " + remote_address() + " is full (" +
@@ -102,8 +110,11 @@ Error Connection::enqueue(FrameType type, std::uint64_t request_id, std::int32_t
                                            std::to_string(memory_->out_limit()) + " bytes queued on all connections)");
   }
   Outgoing o;
-  o.head = encode_frame_head(type, request_id, status, protocol, payload.size());
-  o.payload.assign(payload.begin(), payload.end());  // the one copy: the caller's span is borrowed
+  o.head = encode_frame_head(type, request_id, status, protocol, payload_size);
+  // The one copy: the caller's spans are borrowed. Written into uninitialised capacity (reserve,
+  // then insert), not zero-filled first.
+  o.payload.reserve(payload_size);
+  for (const auto& p : parts) o.payload.insert(o.payload.end(), p.begin(), p.end());
   if (queued_bytes_ == 0) write_progress_ = std::chrono::steady_clock::now();
   queue_.push_back(std::move(o));
   queued_bytes_ += size;
@@ -159,20 +170,16 @@ void Connection::on_data(std::span<const std::uint8_t> bytes) {
   touch();
   last_received_ = last_activity_;
   if (stats_) stats_->bytes_in += bytes.size();
-  decoder_.feed(bytes);
-  FrameView f;
+  // Frames are parsed where they were read (decrypted in place by the SecurePipe): only a frame cut
+  // by the end of this read is copied, into the decoder's buffer.
   bool completed = false;
-  for (;;) {
-    switch (decoder_.next(f)) {
-      case FrameDecoder::Status::kNeedMore: return after_read(completed);
-      case FrameDecoder::Status::kError: return malformed(decoder_.error());
-      case FrameDecoder::Status::kFrame:
-        if (stats_) ++stats_->frames_in;
-        completed = true;
-        if (!handle_frame(f)) return;
-        break;
-    }
-  }
+  const auto s = decoder_.consume(bytes, [&](const FrameView& f) {
+    if (stats_) ++stats_->frames_in;
+    completed = true;
+    return handle_frame(f);
+  });
+  if (s == FrameDecoder::Status::kError) return malformed(decoder_.error());
+  if (s == FrameDecoder::Status::kNeedMore) after_read(completed);
 }
 
 void Connection::account_in() {

@@ -87,6 +87,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // BUTTER_E_INVALID for a frame that may not be sent, BUTTER_E_UNAVAILABLE once closed.
   Error enqueue(FrameType type, std::uint64_t request_id, std::int32_t status, std::string_view protocol,
                 std::span<const std::uint8_t> payload);
+  // As enqueue(), with the payload given in parts that are joined in that one copy (a reply made
+  // of a prefix and a borrowed body needs no joined copy of its own).
+  Error enqueue_parts(FrameType type, std::uint64_t request_id, std::int32_t status, std::string_view protocol,
+                      std::span<const std::span<const std::uint8_t>> parts);
 
   // Closes with a reason and tells the owner. Idempotent.
   void close(const std::string& reason);

@@ -113,11 +113,8 @@ FrameDecoder::Status FrameDecoder::need_more() {
   return Status::kNeedMore;
 }
 
-FrameDecoder::Status FrameDecoder::next(FrameView& out) {
-  if (!error_.empty()) return Status::kError;
-  const std::size_t avail = buf_.size() - pos_;
-  const std::uint8_t* p = buf_.data() + pos_;
-  if (avail < kFrameLengthBytes) return need_more();
+FrameDecoder::Status FrameDecoder::parse(const std::uint8_t* p, std::size_t avail, FrameView& out, std::size_t& used) {
+  if (avail < kFrameLengthBytes) return Status::kNeedMore;
   const std::uint32_t length = wire::get_u32(p);
   // Check what can be checked as soon as its bytes are here: garbage is refused at once instead
   // of after waiting for (or buffering) a bogus length's worth of bytes.
@@ -126,13 +123,13 @@ FrameDecoder::Status FrameDecoder::next(FrameView& out) {
     return fail(fmt::format("truncated header: frame length {} is below the {}-byte header", length, kFrameHeaderRest));
   if (avail > 4 && !known_type(p[4])) return fail(fmt::format("unknown frame type {}", p[4]));
   if (avail > 5 && p[5] != 0) return fail(fmt::format("frame flags 0x{:02x} are not 0 (reserved in v1)", p[5]));
-  if (avail < kFrameHeaderBytes) return need_more();
+  if (avail < kFrameHeaderBytes) return Status::kNeedMore;
   const std::uint16_t proto_len = wire::get_u16(p + 6);
   if (proto_len > kMaxProtocolBytes)
     return fail(fmt::format("protocol id of {} bytes exceeds the {}-byte limit", proto_len, kMaxProtocolBytes));
   if (kFrameHeaderRest + proto_len > length)
     return fail(fmt::format("protocol id of {} bytes overruns a frame of {} bytes", proto_len, length));
-  if (avail < kFrameLengthBytes + length) return need_more();
+  if (avail < kFrameLengthBytes + length) return Status::kNeedMore;
 
   out.type = static_cast<FrameType>(p[4]);
   out.flags = p[5];
@@ -141,8 +138,55 @@ FrameDecoder::Status FrameDecoder::next(FrameView& out) {
   out.protocol = std::string_view(reinterpret_cast<const char*>(p + kFrameHeaderBytes), proto_len);
   out.payload = std::span<const std::uint8_t>(p + kFrameHeaderBytes + proto_len, length - kFrameHeaderRest - proto_len);
   if (auto e = check_protocol(out.type, out.protocol); !e.empty()) return fail(std::move(e));
-  pos_ += kFrameLengthBytes + length;
+  used = kFrameLengthBytes + length;
   return Status::kFrame;
+}
+
+FrameDecoder::Status FrameDecoder::next(FrameView& out) {
+  if (!error_.empty()) return Status::kError;
+  std::size_t used = 0;
+  const Status s = parse(buf_.data() + pos_, buf_.size() - pos_, out, used);
+  if (s == Status::kNeedMore) return need_more();
+  if (s == Status::kFrame) pos_ += used;
+  return s;
+}
+
+// The capacity to hold `have` bytes of a frame whose whole length is `whole` (0: not known yet):
+// the whole frame once at least half of it is here (one allocation for a large frame that arrives
+// in two reads), else what is here, doubling as it grows. Never more than the frame: a peer that
+// declares a large frame and sends a few bytes makes this node hold a few bytes.
+static std::size_t partial_capacity(std::size_t have, std::size_t whole, std::size_t current) {
+  if (whole == 0) return std::max(have, current);
+  if (have >= whole / 2) return whole;
+  return std::min(whole, std::max(have, 2 * current));
+}
+
+void FrameDecoder::top_up(std::span<const std::uint8_t>& in) {
+  if (pos_ > 0) {  // only after feed()/next(): consume() keeps a partial frame at the front
+    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
+    pos_ = 0;
+  }
+  // Up to the next point where the header can be checked further: the length, the fixed header,
+  // then the end of the frame.
+  const std::size_t have = buf_.size();
+  const std::size_t target = have < kFrameLengthBytes ? kFrameLengthBytes
+                             : have < kFrameHeaderBytes ? kFrameHeaderBytes
+                                                        : partial_frame_length();
+  const std::size_t take = std::min(in.size(), target > have ? target - have : 0);
+  const std::size_t whole = have >= kFrameLengthBytes ? partial_frame_length() : 0;
+  if (have + take > buf_.capacity()) buf_.reserve(partial_capacity(have + take, whole, buf_.capacity()));
+  buf_.insert(buf_.end(), in.begin(), in.begin() + static_cast<std::ptrdiff_t>(take));
+  in = in.subspan(take);
+}
+
+void FrameDecoder::keep(std::span<const std::uint8_t> rest) {
+  if (rest.empty()) return;
+  // buffered() is 0 here: the frames before `rest` were all handed out.
+  buf_.clear();
+  pos_ = 0;
+  const std::size_t whole = rest.size() >= kFrameLengthBytes ? kFrameLengthBytes + wire::get_u32(rest.data()) : 0;
+  if (rest.size() > buf_.capacity()) buf_.reserve(partial_capacity(rest.size(), whole, 0));
+  buf_.assign(rest.begin(), rest.end());
 }
 
 std::optional<Frame> decode_frame(std::span<const std::uint8_t> bytes, std::string& error, std::size_t max_frame_bytes) {

@@ -11,7 +11,10 @@
 //
 // Encoding produces a small "head" (the fixed header plus the protocol id) and leaves the payload
 // where it is, so that a write can gather head + payload without copying the payload again.
-// Decoding is incremental: feed bytes in any chunks, take frames out one at a time.
+// Decoding is incremental. The transport's path is FrameDecoder::consume(): frames that lie whole
+// in the bytes just received are parsed where they are and handed out as views into them; only a
+// frame cut by the end of a read is copied, into the decoder's own buffer, and only up to its own
+// end. feed()/next() (tests, tools) copy everything into that buffer first.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -72,12 +75,24 @@ std::vector<std::uint8_t> encode_frame(const Frame& f);
 
 class FrameDecoder {
  public:
+  enum class Status { kNeedMore, kFrame, kError };
+
   explicit FrameDecoder(std::size_t max_frame_bytes = kDefaultMaxFrameBytes) : max_(max_frame_bytes) {}
+
+  // The zero-copy path. Calls on_frame(const FrameView&) for every frame completed by `bytes`, in
+  // order; a view points into `bytes` (a frame that lay whole in it) or into the decoder's buffer
+  // (a frame that began in an earlier call), and is valid during that on_frame call only. on_frame
+  // returns false to stop (the connection closed): the rest of `bytes` is then dropped. What is
+  // left of `bytes` after the last whole frame is copied into the decoder's buffer (reserved up to
+  // the end of that frame, as its header declares, once at least half of it is here).
+  // Returns kNeedMore when all of `bytes` was taken, kError (see error()) on a malformed frame, and
+  // kFrame when on_frame stopped it.
+  template <class OnFrame>
+  Status consume(std::span<const std::uint8_t> bytes, OnFrame&& on_frame);
 
   // Appends received bytes. Invalidates any FrameView handed out before.
   void feed(std::span<const std::uint8_t> bytes);
 
-  enum class Status { kNeedMore, kFrame, kError };
   // Takes the next complete frame out of the buffer. On kFrame `out` is filled; on kError
   // error() says why and the decoder stays failed (the stream cannot be resynchronised).
   Status next(FrameView& out);
@@ -97,12 +112,49 @@ class FrameDecoder {
  private:
   Status fail(std::string reason);
   Status need_more();
+  // Parses the frame at the front of p[0..avail): kFrame (out filled, `used` = its whole length),
+  // kNeedMore (incomplete, headers so far valid) or kError.
+  Status parse(const std::uint8_t* p, std::size_t avail, FrameView& out, std::size_t& used);
+  // consume()'s helpers: tops the buffered partial frame up from `in` (advancing it) as far as that
+  // frame's end; keeps a partial frame left at the end of a read.
+  void top_up(std::span<const std::uint8_t>& in);
+  void keep(std::span<const std::uint8_t> rest);
 
   std::size_t max_;
   std::vector<std::uint8_t> buf_;
   std::size_t pos_ = 0;  // start of the first unconsumed byte in buf_
   std::string error_;
 };
+
+template <class OnFrame>
+FrameDecoder::Status FrameDecoder::consume(std::span<const std::uint8_t> in, OnFrame&& on_frame) {
+  if (!error_.empty()) return Status::kError;
+  FrameView f;
+  std::size_t used = 0;
+  // First the frame an earlier read left unfinished, completed from the front of `in`.
+  while (buffered() > 0) {
+    top_up(in);
+    const Status s = parse(buf_.data() + pos_, buffered(), f, used);
+    if (s == Status::kError) return s;
+    if (s == Status::kNeedMore) {
+      if (!in.empty()) continue;  // the header told the length only now: top up to its end
+      return need_more();
+    }
+    pos_ += used;
+    if (!on_frame(static_cast<const FrameView&>(f))) return Status::kFrame;
+    if (buffered() == 0) need_more();  // gives back a large frame's buffer at once
+  }
+  // Then every frame that lies whole in `in`, where it is.
+  while (!in.empty()) {
+    const Status s = parse(in.data(), in.size(), f, used);
+    if (s == Status::kError) return s;
+    if (s == Status::kNeedMore) break;
+    in = in.subspan(used);
+    if (!on_frame(static_cast<const FrameView&>(f))) return Status::kFrame;
+  }
+  keep(in);
+  return Status::kNeedMore;
+}
 
 // One-shot decode of exactly one frame (tests, diagnostics): "truncated header" and friends
 // when `bytes` is not exactly one valid frame.

@@ -126,6 +126,24 @@ bool CipherState::decrypt(std::span<const std::uint8_t> ad, std::span<const std:
   return true;
 }
 
+bool CipherState::encrypt_gather(std::span<const std::span<const std::uint8_t>> pieces, std::uint8_t* out) {
+  if (!has_key_ || n_ == std::numeric_limits<std::uint64_t>::max()) return false;
+  std::uint8_t npub[12];
+  nonce_of(n_, npub);
+  aead_.seal_gather(npub, {}, pieces, out);
+  ++n_;
+  return true;
+}
+
+bool CipherState::decrypt_in_place(std::span<std::uint8_t> cipher) {
+  if (!has_key_ || cipher.size() < kTagLen || n_ == std::numeric_limits<std::uint64_t>::max()) return false;
+  std::uint8_t npub[12];
+  nonce_of(n_, npub);
+  if (!aead_.open(npub, {}, cipher, cipher.data())) return false;
+  ++n_;
+  return true;
+}
+
 // ---- SymmetricState ----
 
 SymmetricState::SymmetricState() {

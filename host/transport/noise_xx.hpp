@@ -44,6 +44,13 @@ class CipherState {
   // Appends the plaintext to `out`. False (and `out` unchanged) when it does not authenticate.
   bool decrypt(std::span<const std::uint8_t> ad, std::span<const std::uint8_t> cipher, Bytes& out);
 
+  // The transport's zero-copy forms (REQUIRES has_key(), empty ad). encrypt_gather writes the
+  // ciphertext of the pieces' concatenation and the tag to `out` (total + kTagLen bytes);
+  // decrypt_in_place leaves the plaintext in the first cipher.size() - kTagLen bytes of `cipher`
+  // (on failure the bytes are garbage and the counter unchanged).
+  bool encrypt_gather(std::span<const std::span<const std::uint8_t>> pieces, std::uint8_t* out);
+  bool decrypt_in_place(std::span<std::uint8_t> cipher);
+
  private:
   ChaChaPoly aead_;
   bool has_key_ = false;

@@ -1,5 +1,5 @@
-// Per-thread read buffers. Received bytes are parsed (decrypted, split into frames) where they were
-// read, within one handler, so the buffer they were read into is needed only for that handler: it
+// Per-thread read buffers. Received bytes are parsed (decrypted in place, split into frames) where
+// they were read, within one handler, so the buffer they were read into is needed only for that handler: it
 // is borrowed from the running thread rather than owned by the connection, and an idle connection
 // holds no read buffer at all. Whatever outlives the handler (a partial record or frame) is copied
 // into the owner's own buffer, which gives its capacity back once it is empty (release_if_large).
@@ -26,10 +26,12 @@ inline void release_if_large(std::vector<std::uint8_t>& v, std::size_t keep = kI
 }
 
 // This thread's socket read buffer: kSize bytes, not zero-filled (only the bytes a read wrote are
-// ever looked at).
+// ever looked at). Larger than a whole record (64 KiB + length + tag), so that a record that is
+// all in the socket arrives in one read and is decrypted where it was read, not first copied
+// into the channel's buffer; one per thread, not per connection.
 class ReadBuffer {
  public:
-  static constexpr std::size_t kSize = 64 * 1024;
+  static constexpr std::size_t kSize = 256 * 1024;
   ReadBuffer();
   ~ReadBuffer();
   ReadBuffer(const ReadBuffer&) = delete;
@@ -40,21 +42,6 @@ class ReadBuffer {
 
  private:
   std::unique_ptr<std::uint8_t[]> buf_;
-};
-
-// This thread's scratch vector for bytes produced from a read (decrypted records): empty when
-// leased, capacity kept for the next lease on the thread (up to a bound).
-class ScratchBytes {
- public:
-  ScratchBytes();
-  ~ScratchBytes();
-  ScratchBytes(const ScratchBytes&) = delete;
-  ScratchBytes& operator=(const ScratchBytes&) = delete;
-
-  std::vector<std::uint8_t>& bytes() { return v_; }
-
- private:
-  std::vector<std::uint8_t> v_;
 };
 
 }  // namespace butter::host

@@ -26,9 +26,6 @@ void put_u16(std::vector<std::uint8_t>& v, std::size_t n) {
   v.push_back(static_cast<std::uint8_t>(n >> 8));
   v.push_back(static_cast<std::uint8_t>(n));
 }
-void put_u32(std::vector<std::uint8_t>& v, std::size_t n) {
-  for (int s = 24; s >= 0; s -= 8) v.push_back(static_cast<std::uint8_t>(n >> s));
-}
 
 // Why the tokens of handshake message `message` failed.
 std::string token_error(HandshakeXX::Result r, int message) {
@@ -127,25 +124,35 @@ std::size_t SecureChannel::unit_size(std::span<const std::uint8_t> p) {
   }
 }
 
-bool SecureChannel::on_unit(std::span<const std::uint8_t> u, std::vector<std::uint8_t>& wire,
-                            std::vector<std::uint8_t>& plain) {
+bool SecureChannel::on_unit(std::span<std::uint8_t> u, std::vector<std::uint8_t>& wire, const PlainSink& sink,
+                            bool& stop) {
   switch (state_) {
     case State::kPreamble: return on_preamble(u);
     case State::kHandshake: return on_handshake_message(u.subspan(2), wire);
     case State::kEstablished:
       if (plaintext_) {
-        plain.insert(plain.end(), u.begin(), u.end());
+        stop = !sink(u);
         return true;
       }
-      return on_record(u.subspan(4), plain);
+      return on_record(u.subspan(4), sink, stop);
     default: return false;
   }
 }
 
 bool SecureChannel::feed(std::span<const std::uint8_t> in, std::vector<std::uint8_t>& wire,
                          std::vector<std::uint8_t>& plain) {
+  // Tests and tools: a copy that may be decrypted in place, the plaintext appended to `plain`.
+  std::vector<std::uint8_t> copy(in.begin(), in.end());
+  return feed_in_place(copy, wire, [&plain](std::span<std::uint8_t> p) {
+    plain.insert(plain.end(), p.begin(), p.end());
+    return true;
+  });
+}
+
+bool SecureChannel::feed_in_place(std::span<std::uint8_t> in, std::vector<std::uint8_t>& wire, const PlainSink& sink) {
   if (state_ == State::kFailed) return false;
   if (state_ == State::kNew) return fail("bytes fed before start()");
+  bool stop = false;
   // Complete units (preamble, handshake message, record) are processed where they lie in `in`;
   // only a unit cut by the end of `in` is copied, into inbox_, and only up to its own end. A
   // unit's size is checked as soon as its length field is here.
@@ -160,8 +167,10 @@ bool SecureChannel::feed(std::span<const std::uint8_t> in, std::vector<std::uint
       in = in.subspan(take);
       continue;
     }
-    if (!on_unit(std::span<const std::uint8_t>(inbox_.data(), need), wire, plain)) return false;
-    inbox_.erase(inbox_.begin(), inbox_.begin() + static_cast<std::ptrdiff_t>(need));
+    // inbox_ holds exactly this unit (it is topped up only to the unit's end).
+    if (!on_unit(std::span<std::uint8_t>(inbox_.data(), need), wire, sink, stop)) return false;
+    inbox_.clear();
+    if (stop) return true;
   }
   if (inbox_.empty()) {
     while (!in.empty()) {
@@ -171,7 +180,8 @@ bool SecureChannel::feed(std::span<const std::uint8_t> in, std::vector<std::uint
         inbox_.reserve(need);  // the whole unit, so that the bytes still to come are not copied twice
         break;
       }
-      if (!on_unit(in.first(need), wire, plain)) return false;
+      if (!on_unit(in.first(need), wire, sink, stop)) return false;
+      if (stop) return true;
       in = in.subspan(need);
     }
     inbox_.insert(inbox_.end(), in.begin(), in.end());
@@ -181,9 +191,10 @@ bool SecureChannel::feed(std::span<const std::uint8_t> in, std::vector<std::uint
   return state_ != State::kFailed;
 }
 
-bool SecureChannel::on_record(std::span<const std::uint8_t> c, std::vector<std::uint8_t>& plain) {
-  if (!recv_->decrypt({}, c, plain))
+bool SecureChannel::on_record(std::span<std::uint8_t> c, const PlainSink& sink, bool& stop) {
+  if (!recv_->decrypt_in_place(c))
     return fail("record " + std::to_string(recv_->counter()) + " failed authentication (tampered or corrupted)", true);
+  stop = !sink(c.first(c.size() - kTagBytes));
   return true;
 }
 
@@ -193,13 +204,46 @@ bool SecureChannel::seal(std::span<const std::uint8_t> plain, std::vector<std::u
     wire.insert(wire.end(), plain.begin(), plain.end());
     return true;
   }
-  while (!plain.empty()) {
-    const std::size_t n = std::min(plain.size(), kMaxRecordPlaintext);
-    put_u32(wire, n + kTagBytes);
-    if (!send_->encrypt({}, plain.first(n), wire)) return fail("record counter exhausted");
-    plain = plain.subspan(n);
+  const std::size_t at = wire.size();
+  wire.resize(at + sealed_size(plain.size()));
+  const std::span<const std::uint8_t> one[1] = {plain};
+  if (!seal_into(one, wire.data() + at)) {
+    wire.resize(at);
+    return false;
   }
   return true;
+}
+
+std::size_t SecureChannel::sealed_size(std::size_t plain_bytes) const {
+  if (plaintext_) return plain_bytes;
+  const std::size_t records = (plain_bytes + kMaxRecordPlaintext - 1) / kMaxRecordPlaintext;
+  return plain_bytes + records * (4 + kTagBytes);
+}
+
+bool SecureChannel::seal_into(std::span<const std::span<const std::uint8_t>> pieces, std::uint8_t* out) {
+  if (state_ != State::kEstablished || plaintext_) return false;
+  std::size_t i = 0, off = 0;  // the next plaintext byte: pieces[i][off]
+  // The pieces of one record's plaintext; the thread's vector, so that sealing allocates nothing.
+  thread_local std::vector<std::span<const std::uint8_t>> record;
+  for (;;) {
+    record.clear();
+    std::size_t n = 0;
+    while (i < pieces.size() && n < kMaxRecordPlaintext) {
+      const std::size_t take = std::min(pieces[i].size() - off, kMaxRecordPlaintext - n);
+      if (take > 0) record.push_back(pieces[i].subspan(off, take));
+      n += take;
+      off += take;
+      if (off == pieces[i].size()) {
+        ++i;
+        off = 0;
+      }
+    }
+    if (n == 0) return true;
+    const std::size_t len = n + kTagBytes;
+    for (int k = 0; k < 4; ++k) out[k] = static_cast<std::uint8_t>(len >> (24 - 8 * k));
+    if (!send_->encrypt_gather(record, out + 4)) return fail("record counter exhausted");
+    out += 4 + len;
+  }
 }
 
 // ---- the XX handshake (the Noise part is HandshakeXX; this adds the identity payloads) ----

@@ -26,6 +26,7 @@
 #include "core/identity.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -59,6 +60,22 @@ class SecureChannel {
   // Seals application bytes into records appended to `wire`. REQUIRES established().
   bool seal(std::span<const std::uint8_t> plain, std::vector<std::uint8_t>& wire);
 
+  // The transport's zero-copy path (feed() and seal() above are built on it, for tests and tools).
+  //
+  // Where decrypted application bytes go: called once per record (per received chunk in
+  // plaintext mode) with bytes valid during the call only; returns false to stop (the connection
+  // closed), after which the rest of the input is dropped.
+  using PlainSink = std::function<bool(std::span<std::uint8_t>)>;
+  // As feed(), but records are decrypted where they lie: in `in` itself (which is overwritten) or,
+  // for a record cut by the end of a read, in the channel's own buffer.
+  bool feed_in_place(std::span<std::uint8_t> in, std::vector<std::uint8_t>& wire, const PlainSink& sink);
+  // The bytes seal_into() writes for `plain_bytes` of application data.
+  std::size_t sealed_size(std::size_t plain_bytes) const;
+  // Seals the concatenation of `pieces` (a frame's head and payload, several frames) straight into
+  // `out` (sealed_size(total) bytes): each record's length, ciphertext and tag are written once,
+  // with no joined copy of the plaintext. REQUIRES established() and not plaintext().
+  bool seal_into(std::span<const std::span<const std::uint8_t>> pieces, std::uint8_t* out);
+
   bool established() const { return state_ == State::kEstablished; }
   bool failed() const { return state_ == State::kFailed; }
   const std::string& error() const { return error_; }
@@ -78,10 +95,10 @@ class SecureChannel {
   // The size of the unit (preamble, handshake message, record) that `p` starts, or the size of
   // its length field while that is incomplete; 0 when the length is out of bounds (failed).
   std::size_t unit_size(std::span<const std::uint8_t> p);
-  bool on_unit(std::span<const std::uint8_t> u, std::vector<std::uint8_t>& wire, std::vector<std::uint8_t>& plain);
+  bool on_unit(std::span<std::uint8_t> u, std::vector<std::uint8_t>& wire, const PlainSink& sink, bool& stop);
   bool on_preamble(std::span<const std::uint8_t> p);
   bool on_handshake_message(std::span<const std::uint8_t> m, std::vector<std::uint8_t>& wire);
-  bool on_record(std::span<const std::uint8_t> c, std::vector<std::uint8_t>& plain);
+  bool on_record(std::span<std::uint8_t> c, const PlainSink& sink, bool& stop);
   void write_message1(std::vector<std::uint8_t>& wire);
   bool write_message2(std::vector<std::uint8_t>& wire);
   bool write_message3(std::vector<std::uint8_t>& wire);

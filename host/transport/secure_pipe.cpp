@@ -15,7 +15,7 @@ SecurePipe::~SecurePipe() { inner_->close(); }
 void SecurePipe::start(Handlers handlers) {
   handlers_ = std::move(handlers);
   std::weak_ptr<SecurePipe> w = weak_from_this();
-  inner_->start({[w](std::span<const std::uint8_t> bytes) {
+  inner_->start({[w](std::span<std::uint8_t> bytes) {
                    if (auto self = w.lock()) self->on_inner_data(bytes);
                  },
                  [w](const std::string& reason) {
@@ -28,20 +28,24 @@ void SecurePipe::start(Handlers handlers) {
   enqueue(channel_.start(), nullptr);
 }
 
-void SecurePipe::on_inner_data(std::span<const std::uint8_t> bytes) {
+void SecurePipe::on_inner_data(std::span<std::uint8_t> bytes) {
   if (closed_) return;
   auto self = shared_from_this();
   std::vector<std::uint8_t> wire;
-  // Decrypted bytes live for this call only: they go into the thread's scratch, not a buffer of
-  // this pipe's (a lease of its own, so a re-entrant on_data cannot clobber it).
-  ScratchBytes scratch;
-  auto& plain = scratch.bytes();
   const bool was_established = channel_.established();
-  if (!channel_.feed(bytes, wire, plain)) return fail(channel_.error());
+  // Each record is decrypted where it lies and handed on at once (no buffer of plaintext). What
+  // the handshake produced goes out first, and frames held for the handshake before anything a
+  // handler writes in answer.
+  const bool ok = channel_.feed_in_place(bytes, wire, [this, &wire](std::span<std::uint8_t> plain) {
+    if (!wire.empty()) enqueue(std::exchange(wire, {}), nullptr);
+    if (held_ && channel_.established()) seal_held();
+    if (closed_) return false;
+    if (!plain.empty() && handlers_.on_data) handlers_.on_data(plain);
+    return !closed_;
+  });
+  if (!ok) return fail(channel_.error());
   if (!wire.empty()) enqueue(std::move(wire), nullptr);
   if (!was_established && channel_.established()) seal_held();
-  if (closed_) return;
-  if (!plain.empty() && handlers_.on_data) handlers_.on_data(plain);
 }
 
 void SecurePipe::fail(const std::string& reason) {
@@ -54,24 +58,87 @@ void SecurePipe::fail(const std::string& reason) {
   if (handlers_.on_closed) handlers_.on_closed("secure channel: " + reason);
 }
 
+namespace {
+
+// Splits a write's pieces into groups sealed separately. Connection writes whole frames, each as
+// its head (starting with the u32 frame length) and then its payload; frames are packed into one
+// group while they fit in a record, and a frame that would straddle a record boundary but fits in a
+// record of its own starts a new group. Only where records are cut changes, never the bytes: any
+// piece that does not look like a frame start ends the grouping (the rest is one group).
+void record_groups(std::span<const std::span<const std::uint8_t>> pieces, std::vector<std::size_t>& ends) {
+  constexpr std::size_t kRecord = SecureChannel::kMaxRecordPlaintext;
+  ends.clear();
+  std::size_t i = 0, group = 0;  // group: plaintext bytes in the open group
+  while (i < pieces.size()) {
+    if (pieces[i].size() < 4) break;
+    const auto* h = pieces[i].data();
+    const std::size_t frame = 4 + ((std::size_t{h[0]} << 24) | (std::size_t{h[1]} << 16) | (std::size_t{h[2]} << 8) | h[3]);
+    std::size_t j = i, n = 0;
+    while (j < pieces.size() && n < frame) n += pieces[j++].size();
+    if (n != frame) break;  // not whole frames: stop grouping
+    if (group > 0 && group + frame > kRecord && frame <= kRecord) {
+      ends.push_back(i);
+      group = 0;
+    }
+    group = (group + frame) % kRecord;  // a frame larger than a record leaves its tail open
+    i = j;
+  }
+  ends.push_back(pieces.size());
+}
+
+}  // namespace
+
 void SecurePipe::write(std::vector<boost::asio::const_buffer> buffers, WriteDone done) {
   if (closed_) return;
   if (!channel_.established()) {
     held_.emplace(std::move(buffers), std::move(done));
     return;
   }
-  std::size_t total = 0;
-  for (const auto& b : buffers) total += b.size();
-  std::vector<std::uint8_t> plain;
-  plain.reserve(total);
-  for (const auto& b : buffers) {
-    auto p = static_cast<const std::uint8_t*>(b.data());
-    plain.insert(plain.end(), p, p + b.size());
+  Item item;
+  item.done = std::move(done);
+  if (channel_.plaintext()) {
+    std::size_t total = 0;
+    for (const auto& b : buffers) total += b.size();
+    // Nothing to seal, so no copy either; except for many small frames, where one joined buffer
+    // is cheaper for the kernel than an iovec entry per head and payload of a few bytes.
+    if (buffers.size() > 2 && total / buffers.size() < 1024) {
+      item.bytes.reserve(total);
+      for (const auto& b : buffers) {
+        auto* p = static_cast<const std::uint8_t*>(b.data());
+        item.bytes.insert(item.bytes.end(), p, p + b.size());
+      }
+    } else {
+      item.borrowed = std::move(buffers);
+    }
+    return enqueue_item(std::move(item));
   }
-  std::vector<std::uint8_t> wire;
-  wire.reserve(total + (total / SecureChannel::kMaxRecordPlaintext + 1) * (4 + SecureChannel::kTagBytes));
-  if (!channel_.seal(plain, wire)) return fail(channel_.failed() ? channel_.error() : "cannot seal");
-  enqueue(std::move(wire), std::move(done));
+  thread_local std::vector<std::span<const std::uint8_t>> pieces;  // the thread's: no allocation per write
+  pieces.clear();
+  for (const auto& b : buffers) pieces.emplace_back(static_cast<const std::uint8_t*>(b.data()), b.size());
+  // Records are cut so that a frame that fits in one record is not split across two (the receiver
+  // then parses it where it was decrypted instead of assembling it): one seal per group of frames.
+  thread_local std::vector<std::size_t> ends;  // piece index one past each group
+  record_groups(pieces, ends);
+  std::size_t sealed = 0, begin = 0;
+  for (std::size_t end : ends) {
+    std::size_t n = 0;
+    for (std::size_t k = begin; k < end; ++k) n += pieces[k].size();
+    sealed += channel_.sealed_size(n);
+    begin = end;
+  }
+  item.sealed_size = sealed;
+  item.sealed.reset(new std::uint8_t[item.sealed_size]);  // default-initialised: the seal writes every byte
+  std::uint8_t* out = item.sealed.get();
+  begin = 0;
+  for (std::size_t end : ends) {
+    const auto group = std::span<const std::span<const std::uint8_t>>(pieces).subspan(begin, end - begin);
+    std::size_t n = 0;
+    for (const auto& p : group) n += p.size();
+    if (!channel_.seal_into(group, out)) return fail(channel_.failed() ? channel_.error() : "cannot seal");
+    out += channel_.sealed_size(n);
+    begin = end;
+  }
+  enqueue_item(std::move(item));
 }
 
 void SecurePipe::seal_held() {
@@ -82,9 +149,16 @@ void SecurePipe::seal_held() {
 }
 
 void SecurePipe::enqueue(std::vector<std::uint8_t> bytes, WriteDone done) {
-  if (closed_) return;
   if (bytes.empty() && !done) return;
-  queue_.push_back({std::move(bytes), std::move(done)});
+  Item item;
+  item.bytes = std::move(bytes);
+  item.done = std::move(done);
+  enqueue_item(std::move(item));
+}
+
+void SecurePipe::enqueue_item(Item item) {
+  if (closed_) return;
+  queue_.push_back(std::move(item));
   pump();
 }
 
@@ -92,7 +166,10 @@ void SecurePipe::pump() {
   if (closed_ || inner_writing_ || queue_.empty()) return;
   inner_writing_ = true;
   const auto& front = queue_.front();
-  std::vector<boost::asio::const_buffer> bufs{boost::asio::buffer(front.bytes)};
+  std::vector<boost::asio::const_buffer> bufs;
+  if (front.sealed) bufs.emplace_back(front.sealed.get(), front.sealed_size);
+  else if (!front.borrowed.empty()) bufs = front.borrowed;
+  else bufs.emplace_back(front.bytes.data(), front.bytes.size());
   std::weak_ptr<SecurePipe> w = weak_from_this();
   inner_->write(std::move(bufs), [w](const std::string& error) {
     auto self = w.lock();

@@ -1,6 +1,8 @@
 // SecurePipe: a BytePipe that runs a SecureChannel over another BytePipe (TCP socket or dialer
 // stream). Connection writes frames to it as to any pipe; they are held until the handshake is
-// done, then sealed into records. A handshake or record that fails closes the pipe with the
+// done, then sealed into records: straight from the frames' buffers into one outgoing buffer
+// (length, ciphertext and tag written once), or, in plaintext mode, passed to the inner pipe as
+// they are. Received records are decrypted in place and handed on one record at a time. A handshake or record that fails closes the pipe with the
 // reason (on_closed), and auth_failed() tells a tampering failure apart.
 // Everything runs on the node's strand.
 #pragma once
@@ -33,14 +35,19 @@ class SecurePipe : public BytePipe, public std::enable_shared_from_this<SecurePi
   std::size_t buffered_capacity() const { return channel_.buffered_capacity(); }
 
  private:
+  // One inner write: handshake bytes, sealed records, or (plaintext mode) the caller's buffers.
   struct Item {
     std::vector<std::uint8_t> bytes;
+    std::unique_ptr<std::uint8_t[]> sealed;  // not zero-filled: every byte is written by the seal
+    std::size_t sealed_size = 0;
+    std::vector<boost::asio::const_buffer> borrowed;  // valid until `done` (BytePipe::write)
     WriteDone done;  // null for handshake bytes
   };
-  void on_inner_data(std::span<const std::uint8_t> bytes);
+  void on_inner_data(std::span<std::uint8_t> bytes);
   void fail(const std::string& reason);
   void seal_held();
   void enqueue(std::vector<std::uint8_t> bytes, WriteDone done);
+  void enqueue_item(Item item);
   void pump();
 
   std::shared_ptr<BytePipe> inner_;

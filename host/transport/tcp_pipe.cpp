@@ -57,7 +57,7 @@ void TcpPipe::read_ready() {
     const std::size_t n = socket_.read_some(asio::buffer(buf.data(), buf.size()), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) break;  // spurious wake-up
     if (ec) return end(ec);
-    if (handlers_.on_data) handlers_.on_data(std::span<const std::uint8_t>(buf.data(), n));
+    if (handlers_.on_data) handlers_.on_data(std::span<std::uint8_t>(buf.data(), n));
     if (closed_) return;
     if (n < buf.size()) break;  // drained for now
   }

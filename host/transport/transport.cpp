@@ -38,7 +38,13 @@ Error Transport::request(const std::string& peer, const std::string& protocol, s
 bool Transport::cancel(std::uint64_t request_id) { return impl_->cancel(request_id); }
 
 Error Transport::reply(ReplyToken token, std::int32_t status, std::span<const std::uint8_t> payload) {
-  return impl_->reply(token, status, payload);
+  const std::span<const std::uint8_t> one[1] = {payload};
+  return impl_->reply_parts(token, status, one);
+}
+
+Error Transport::reply_parts(ReplyToken token, std::int32_t status,
+                             std::span<const std::span<const std::uint8_t>> parts) {
+  return impl_->reply_parts(token, status, parts);
 }
 
 void Transport::connect(const std::string& uri, std::function<void(Error, const NodeId&)> done) {

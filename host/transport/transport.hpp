@@ -224,6 +224,8 @@ class Transport {
   // token was already used. With a non-OK status, put the error text in `payload`. If it returns
   // BUTTER_E_AGAIN the token stays valid and the reply may be retried.
   Error reply(ReplyToken token, std::int32_t status, std::span<const std::uint8_t> payload);
+  // As reply(), with the payload in parts joined only where the frame is queued (one copy).
+  Error reply_parts(ReplyToken token, std::int32_t status, std::span<const std::span<const std::uint8_t>> parts);
 
   // Connects (if needed) and calls back with the peer's node id once HELLO completed. `done` is
   // always called later (never from inside connect()), exactly once. `uri` may also be a hex id.

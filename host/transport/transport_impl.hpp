@@ -48,7 +48,11 @@ class TransportImpl : public Connection::Owner {
   Error request(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> payload,
                 std::chrono::milliseconds timeout, ResponseFn on_response, std::uint64_t* request_id);
   bool cancel(std::uint64_t request_id);
-  Error reply(ReplyToken token, std::int32_t status, std::span<const std::uint8_t> payload);
+  Error reply_parts(ReplyToken token, std::int32_t status, std::span<const std::span<const std::uint8_t>> parts);
+  Error reply(ReplyToken token, std::int32_t status, std::span<const std::uint8_t> payload) {
+    const std::span<const std::uint8_t> one[1] = {payload};
+    return reply_parts(token, status, one);
+  }
   void connect(const std::string& uri, std::function<void(Error, const NodeId&)> done);
   void add_address(const NodeId& id, const std::vector<std::string>& endpoints, bool front);
   void disconnect(const NodeId& id, const std::string& reason);

@@ -69,7 +69,8 @@ void TransportImpl::complete(std::uint64_t request_id, std::int32_t status, cons
   guarded("response", [&] { p.fn(status, p.peer, bytes); });
 }
 
-Error TransportImpl::reply(ReplyToken token, std::int32_t status, std::span<const std::uint8_t> payload) {
+Error TransportImpl::reply_parts(ReplyToken token, std::int32_t status,
+                                 std::span<const std::span<const std::uint8_t>> parts) {
   if (stopped_) return Error::make(BUTTER_E_CANCELLED, "transport stopped");
   auto it = connections_.find(token.connection);
   if (it == connections_.end() || it->second->closed())
@@ -77,7 +78,7 @@ Error TransportImpl::reply(ReplyToken token, std::int32_t status, std::span<cons
   auto& c = *it->second;
   if (!c.open_inbound_requests.erase(token.request_id))
     return Error::make(BUTTER_E_NOT_FOUND, "request already answered or unknown");
-  auto err = c.enqueue(FrameType::kResponse, token.request_id, status, {}, payload);
+  auto err = c.enqueue_parts(FrameType::kResponse, token.request_id, status, {}, parts);
   // A reply refused for backpressure may be retried with the same token; the id still counts
   // against max_inflight_requests_per_connection, so a peer that never reads cannot grow this.
   if (err && err.code == BUTTER_E_AGAIN) c.open_inbound_requests.insert(token.request_id);

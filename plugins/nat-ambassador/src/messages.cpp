@@ -51,6 +51,26 @@ std::vector<std::uint8_t> encode_relay(const RelayMessage& m) {
   return w.take();
 }
 
+std::vector<std::uint8_t> encode_relay_data(Leg leg, std::uint64_t stream, const std::uint8_t* data, std::size_t len) {
+  std::vector<std::uint8_t> out;
+  out.reserve(kRelayDataHeader + len);
+  out.push_back(static_cast<std::uint8_t>(RelayType::Data));
+  out.push_back(static_cast<std::uint8_t>(leg));
+  for (int s = 56; s >= 0; s -= 8) out.push_back(static_cast<std::uint8_t>(stream >> s));
+  if (len) out.insert(out.end(), data, data + len);
+  return out;
+}
+
+std::optional<RelayDataView> decode_relay_data(const std::uint8_t* data, std::size_t len) {
+  if (len < kRelayDataHeader || data[0] != static_cast<std::uint8_t>(RelayType::Data) || data[1] > 3) return std::nullopt;
+  RelayDataView v;
+  v.leg = static_cast<Leg>(data[1]);
+  for (int i = 0; i < 8; ++i) v.stream = (v.stream << 8) | data[2 + i];
+  v.data = data + kRelayDataHeader;
+  v.len = len - kRelayDataHeader;
+  return v;
+}
+
 std::optional<RelayMessage> decode_relay(const std::uint8_t* data, std::size_t len, std::string& why) {
   wire::Reader r(data, len);
   RelayMessage m;

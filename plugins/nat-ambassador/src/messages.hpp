@@ -39,6 +39,20 @@ std::vector<std::uint8_t> encode_relay(const RelayMessage& m);
 // nullopt with `why` set for anything malformed (unknown type, truncated, trailing bytes...).
 std::optional<RelayMessage> decode_relay(const std::uint8_t* data, std::size_t len, std::string& why);
 
+// Data is the bulk of relayed traffic, so it has a path of its own that copies the bytes once per
+// hop: encode_relay_data writes the header and the bytes into one buffer (no RelayMessage, no
+// body string), and decode_relay_data reads a Data message as a view of the received payload.
+inline constexpr std::size_t kRelayDataHeader = 1 + 1 + 8;  // type, leg, stream
+std::vector<std::uint8_t> encode_relay_data(Leg leg, std::uint64_t stream, const std::uint8_t* data, std::size_t len);
+struct RelayDataView {
+  Leg leg = Leg::FromOrigin;
+  std::uint64_t stream = 0;
+  const std::uint8_t* data = nullptr;  // borrowed from the message's payload
+  std::size_t len = 0;
+};
+// nullopt when the message is not a well-formed Data (then decode_relay says why).
+std::optional<RelayDataView> decode_relay_data(const std::uint8_t* data, std::size_t len);
+
 // --- /butter/nat/1 -----------------------------------------------------------------------------
 enum class NatType : std::uint8_t {
   DialBack = 1,  // request: ports to dial back at the address the request came from

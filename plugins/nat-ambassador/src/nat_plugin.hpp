@@ -78,16 +78,18 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   void relay_open_now(std::uint64_t stream_id);
   void on_open(const std::string& from, const RelayMessage& m);
   void on_incoming(const std::string& from, const RelayMessage& m);
-  void on_data(const std::string& from, const RelayMessage& m);
+  void on_data(const std::string& from, const RelayDataView& m);
   void on_close(const std::string& from, const RelayMessage& m);
   void on_register(const std::string& from, butter::Reply& reply);
   butter_status send_relay(const std::string& peer, const RelayMessage& m);
+  butter_status send_relay_data(const std::string& peer, Leg leg, std::uint64_t stream, const std::uint8_t* data,
+                                std::size_t len);
   void end_relayed(std::uint64_t relay_id, const std::string& reason, bool tell_origin, bool tell_target);
   void end_host_stream(std::uint64_t stream_id, const std::string& reason);
   void relay_peer_down(const std::string& peer);
   void sweep_relays();
   void sync_protection();
-  void capture(const std::string& bytes);
+  void capture(std::string_view bytes);
 
   // ---- ambassador.cpp
   void keep_ambassador();

@@ -300,7 +300,7 @@ void NatAmbassador::handle_nat(const butter::Request& req, butter::Reply& reply)
       return;
     }
     case NatType::Ping:
-      reply.ok("pong:" + std::string(req.text().substr(1)));
+      reply.ok_parts({"pong:", req.text().substr(1)});  // no joined copy: the host queues the parts
       return;
   }
 }

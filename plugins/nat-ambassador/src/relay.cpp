@@ -18,11 +18,20 @@
 namespace butter::nat {
 
 namespace {
-constexpr std::size_t kChunk = 256 * 1024;  // Data payload per message, well under the frame limit
+// Data payload per message: a Data frame (20-byte frame header, the protocol id, the Data header,
+// the bytes) fits in one 64 KiB secure record, so the hosts on the way parse it where they
+// decrypted it instead of assembling it from two records.
+constexpr std::size_t kChunk = 64 * 1024 - 20 - std::char_traits<char>::length(kRelayProtocol) - kRelayDataHeader;
 }
 
 butter_status NatAmbassador::send_relay(const std::string& peer, const RelayMessage& m) {
   auto st = send(peer, kRelayProtocol, encode_relay(m));
+  return st ? BUTTER_OK : st.code();
+}
+
+butter_status NatAmbassador::send_relay_data(const std::string& peer, Leg leg, std::uint64_t stream,
+                                             const std::uint8_t* data, std::size_t len) {
+  auto st = send(peer, kRelayProtocol, encode_relay_data(leg, stream, data, len));
   return st ? BUTTER_OK : st.code();
 }
 
@@ -94,17 +103,17 @@ butter_status NatAmbassador::write(std::uint64_t stream_id, butter::Bytes bytes)
   HostStream& s = it->second;
   const std::string_view all = bytes.text();
   for (std::size_t at = 0; at < all.size(); at += kChunk) {
-    std::string chunk(all.substr(at, kChunk));
+    const std::string_view chunk = all.substr(at, kChunk);
     if (!s.inbound && !s.opened) {
-      s.pending.push_back(std::move(chunk));
+      s.pending.emplace_back(chunk);
       continue;
     }
-    RelayMessage d;
-    d.type = RelayType::Data;
-    d.leg = s.inbound ? Leg::FromTarget : Leg::FromOrigin;
-    d.stream = s.wire_id;
-    d.body = std::move(chunk);
-    if (auto st = send_relay(s.ambassador, d); st != BUTTER_OK) return st;
+    // Header and bytes written once into the message (the host's bytes are borrowed).
+    const auto leg = s.inbound ? Leg::FromTarget : Leg::FromOrigin;
+    if (auto st = send_relay_data(s.ambassador, leg, s.wire_id, reinterpret_cast<const std::uint8_t*>(chunk.data()),
+                                  chunk.size());
+        st != BUTTER_OK)
+      return st;
   }
   return BUTTER_OK;
 }
@@ -137,6 +146,8 @@ void NatAmbassador::end_host_stream(std::uint64_t stream_id, const std::string& 
 
 void NatAmbassador::handle_relay(const butter::Request& req, butter::Reply& reply) {
   const std::string from(req.from());
+  // Data, the bulk, is read as a view of the payload (no copy of the bytes it carries).
+  if (auto d = decode_relay_data(req.bytes().data(), req.bytes().size())) return on_data(from, *d);
   std::string why;
   auto m = decode_relay(req.bytes().data(), req.bytes().size(), why);
   if (!m) {
@@ -148,7 +159,7 @@ void NatAmbassador::handle_relay(const butter::Request& req, butter::Reply& repl
   switch (m->type) {
     case RelayType::Open: return on_open(from, *m);
     case RelayType::Incoming: return on_incoming(from, *m);
-    case RelayType::Data: return on_data(from, *m);
+    case RelayType::Data: return;  // decode_relay_data took every well-formed Data
     case RelayType::Close: return on_close(from, *m);
     case RelayType::Register:
       if (!req.expects_reply()) {
@@ -247,12 +258,12 @@ void NatAmbassador::on_incoming(const std::string& from, const RelayMessage& m) 
   inbound_total_.add();
 }
 
-void NatAmbassador::capture(const std::string& bytes) {
+void NatAmbassador::capture(std::string_view bytes) {
   if (captured_.size() >= capture_max_) return;
   captured_.append(bytes.substr(0, capture_max_ - captured_.size()));
 }
 
-void NatAmbassador::on_data(const std::string& from, const RelayMessage& m) {
+void NatAmbassador::on_data(const std::string& from, const RelayDataView& m) {
   switch (m.leg) {
     case Leg::FromOrigin:
     case Leg::FromTarget: {  // we are the ambassador
@@ -271,32 +282,30 @@ void NatAmbassador::on_data(const std::string& from, const RelayMessage& m) {
         malformed_.add();
         return;
       }
-      x.bytes += m.body.size();
-      relayed_bytes_.add(m.body.size());
-      if (capture_max_) capture(m.body);
+      x.bytes += m.len;
+      relayed_bytes_.add(m.len);
+      if (capture_max_) capture(std::string_view(reinterpret_cast<const char*>(m.data), m.len));
       if (limits_.max_relay_bytes && x.bytes > limits_.max_relay_bytes) {
         limit_hits_.add();
         return end_relayed(r, "relay byte limit reached", true, true);
       }
-      RelayMessage d;
-      d.type = RelayType::Data;
-      d.body = m.body;
+      // Forwarded from the received payload: header and bytes written once into the new message.
       const std::string to = m.leg == Leg::FromOrigin ? x.target : x.origin;
-      d.leg = m.leg == Leg::FromOrigin ? Leg::ToTarget : Leg::ToOrigin;
-      d.stream = m.leg == Leg::FromOrigin ? r : x.origin_stream;
-      if (send_relay(to, d) != BUTTER_OK) end_relayed(r, "cannot forward", true, true);
+      const Leg leg = m.leg == Leg::FromOrigin ? Leg::ToTarget : Leg::ToOrigin;
+      const std::uint64_t stream = m.leg == Leg::FromOrigin ? r : x.origin_stream;
+      if (send_relay_data(to, leg, stream, m.data, m.len) != BUTTER_OK) end_relayed(r, "cannot forward", true, true);
       return;
     }
     case Leg::ToOrigin: {  // we dialled; `from` is the ambassador
       auto it = host_streams_.find(m.stream);
       if (it == host_streams_.end() || it->second.inbound || it->second.ambassador != from) return;
-      (void)streams_.deliver(m.stream, m.body);
+      (void)streams_.deliver(m.stream, butter::Bytes(m.data, m.len));
       return;
     }
     case Leg::ToTarget: {  // we are the client
       auto it = inbound_.find(std::make_pair(from, m.stream));
       if (it == inbound_.end()) return;
-      (void)streams_.deliver(it->second, m.body);
+      (void)streams_.deliver(it->second, butter::Bytes(m.data, m.len));
       return;
     }
   }

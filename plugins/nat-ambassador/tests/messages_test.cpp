@@ -122,3 +122,26 @@ TEST_CASE("nat-ambassador relay endpoints parse and format") {
   upper[0] = 'A';
   CHECK_FALSE(parse_relay_endpoint("relay://" + upper + "@1.2.3.4:5/" + B, why));
 }
+
+TEST_CASE("nat-ambassador relay Data encoded and read as a view matches the general codec") {
+  const std::string body("\0\1bulk bytes", 12);
+  const auto fast = encode_relay_data(Leg::FromTarget, 0x0102030405060708ull,
+                                      reinterpret_cast<const std::uint8_t*>(body.data()), body.size());
+  CHECK(fast == encode_relay(RelayMessage{RelayType::Data, Leg::FromTarget, 0x0102030405060708ull, "", body}));
+
+  auto v = decode_relay_data(fast.data(), fast.size());
+  REQUIRE(v);
+  CHECK(v->leg == Leg::FromTarget);
+  CHECK(v->stream == 0x0102030405060708ull);
+  CHECK(v->data == fast.data() + kRelayDataHeader);  // a view of the payload, not a copy
+  CHECK(std::string(reinterpret_cast<const char*>(v->data), v->len) == body);
+
+  // Empty Data is well-formed; anything else is left to decode_relay (which says why).
+  CHECK(decode_relay_data(encode_relay_data(Leg::ToOrigin, 1, nullptr, 0).data(), kRelayDataHeader));
+  auto bad_leg = fast;
+  bad_leg[1] = 4;
+  CHECK_FALSE(decode_relay_data(bad_leg.data(), bad_leg.size()));
+  CHECK_FALSE(decode_relay_data(fast.data(), kRelayDataHeader - 1));
+  const auto close = encode_relay(RelayMessage{RelayType::Close, Leg::FromOrigin, 1, "", "bye"});
+  CHECK_FALSE(decode_relay_data(close.data(), close.size()));
+}

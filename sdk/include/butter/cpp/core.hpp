@@ -32,6 +32,7 @@ struct Extensions {
   const butter_config_v1* config = nullptr;
   const butter_timer_v1* timer = nullptr;
   const butter_net_v1* net = nullptr;
+  const butter_net_reply_v1* net_reply = nullptr;  // NULL on hosts older than butter.net.reply/1
   const butter_datagram_v1* datagram = nullptr;
   const butter_fd_v1* fd = nullptr;
   const butter_http_v1* http = nullptr;
@@ -79,6 +80,7 @@ class Core {
     ext.config = static_cast<const butter_config_v1*>(get(BUTTER_EXT_CONFIG));
     ext.timer = static_cast<const butter_timer_v1*>(get(BUTTER_EXT_TIMER));
     ext.net = static_cast<const butter_net_v1*>(get(BUTTER_EXT_NET));
+    ext.net_reply = static_cast<const butter_net_reply_v1*>(get(BUTTER_EXT_NET_REPLY));
     ext.datagram = static_cast<const butter_datagram_v1*>(get(BUTTER_EXT_DATAGRAM));
     ext.fd = static_cast<const butter_fd_v1*>(get(BUTTER_EXT_FD));
     ext.http = static_cast<const butter_http_v1*>(get(BUTTER_EXT_HTTP));

@@ -116,6 +116,19 @@ typedef struct butter_net_v1 {
   void (*stream_closed)(const butter_host* host, uint64_t stream_id, butter_str reason);
 } butter_net_v1;
 
+/* "butter.net.reply/1" — added beside butter.net/1 (whose vtable is frozen): answering a request
+ * with a payload given in parts, so that a handler answering with, say, a prefix and the request's
+ * own bytes builds no joined copy of its own. A host without it returns NULL from get_extension;
+ * the C++ wrapper then joins the parts itself and calls butter.net/1 reply. */
+#define BUTTER_EXT_NET_REPLY "butter.net.reply/1"
+
+typedef struct butter_net_reply_v1 {
+  /* [node] As butter_net_v1.reply, with the payload the concatenation of parts[0..count) (borrowed:
+   * the host copies them once, where the frame is queued; count may be 0). */
+  butter_status (*reply_parts)(const butter_host* host, uint64_t reply_token, butter_status status,
+                               const butter_bytes* parts, uint32_t count);
+} butter_net_reply_v1;
+
 #ifdef __cplusplus
 }
 #endif
