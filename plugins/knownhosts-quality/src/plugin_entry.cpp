@@ -1,5 +1,6 @@
 // The exported entry point and descriptor of knownhosts-quality.
 #include "knownhosts.hpp"
+#include "knownhosts_env.hpp"  // KnownHosts owns one: complete where it is made
 
 BUTTER_PLUGIN(butter::knownhosts::KnownHosts,
               butter::Descriptor{
