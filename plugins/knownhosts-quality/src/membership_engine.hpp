@@ -72,6 +72,10 @@ class MembershipEngine {
   butter_status add_candidate(const std::string& id, std::vector<std::string> endpoints, std::string_view source);
   butter_status remove(const std::string& id);
 
+  // A warm start: a signed record this node knew before (a saved cache, or a simulation's
+  // steady state), admitted without a signature check and without making it news.
+  void restore(const PeerRecord& rec);
+
   // Timers: refresh (every refresh_ms), neighbour check (every neighbour_ms), exchange (when the
   // Env was asked to schedule it).
   void refresh();
@@ -96,6 +100,7 @@ class MembershipEngine {
   const ExchangeLedger& ledger() const { return ledger_; }
   std::vector<const HostEntry*> sample(std::size_t k) { return cache_.sample(k, rng_); }
   std::uint64_t exchange_period_ms() const { return exchange_period_ms_; }
+  const PeerRecord* own_record() const { return have_own_record_ ? &own_record_ : nullptr; }
 
  private:
   // Quality probing and the cache (membership_engine.cpp).

@@ -158,6 +158,19 @@ std::size_t MembershipEngine::take_records(const Exchange& e, const std::string&
   return news;
 }
 
+void MembershipEngine::restore(const PeerRecord& rec) {
+  const std::string id = rec.id_hex();
+  if (id == self_ || records_.restore(rec, env_.unix_ms()) != RecordOffer::Accepted) return;
+  auto eps = rec.visible_endpoints();
+  if (eps.empty() || cache_.find(id)) return;
+  HostEntry h;
+  h.id = id;
+  h.endpoints = eps;
+  h.address = admission_address({}, eps);
+  h.quality_known = false;
+  admit(h);
+}
+
 EngineReply MembershipEngine::handle_exchange(const std::string& from, const std::uint8_t* data, std::size_t len) {
   count_pex_bytes(len);
   EngineReply reply;

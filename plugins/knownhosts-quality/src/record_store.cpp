@@ -76,6 +76,20 @@ RecordOffer RecordStore::offer(const PeerRecord& rec, std::uint64_t now_ms, cons
   return RecordOffer::Accepted;
 }
 
+RecordOffer RecordStore::restore(const PeerRecord& rec, std::uint64_t now_ms) {
+  const RecordOffer o = check(rec, now_ms);
+  if (o != RecordOffer::Accepted) return o;
+  const std::string id = rec.id_hex();
+  if (auto it = records_.find(id); it != records_.end()) {
+    drop(it);
+  } else if (records_.size() >= limits_.capacity) {
+    drop(records_.find(by_issued_.begin()->second));
+  }
+  by_issued_.insert({rec.issued_ms, id});
+  records_.emplace(id, Held{rec, 0, now_ms, {}});
+  return RecordOffer::Accepted;
+}
+
 bool RecordStore::news_after(std::uint64_t cursor, std::uint64_t now_ms) const {
   if (by_news_.empty() || by_news_.rbegin()->first <= cursor) return false;
   return records_.at(by_news_.rbegin()->second).news_ms + limits_.news_ttl_ms >= now_ms;

@@ -44,6 +44,9 @@ class RecordStore {
   // the accepted record is news.
   RecordOffer offer(const PeerRecord& rec, std::uint64_t now_ms, const std::string& from = {}, bool* news = nullptr,
                     bool* moved = nullptr);
+  // Keeps `rec` without making it news (a record restored from what this node knew before, not
+  // something it just learned): the same checks as offer().
+  RecordOffer restore(const PeerRecord& rec, std::uint64_t now_ms);
   const PeerRecord* find(const std::string& id_hex) const;
   bool erase(const std::string& id_hex);
   // Drops every record older than max_age; returns the ids dropped.
