@@ -9,9 +9,10 @@
 // time a newcomer takes to reach the low watermark of connections, and the simulator's own wall
 // time and peak RSS.
 //
-// Usage: butter-bench-overlay-sim [N ...] [--capacity C] [--settle-min M] [--measure-min M]
-//                                 [--fixed-seed] [--seed S]
-//        (default: 10000 100000; capacity 64 known hosts per node, settle 10, measure 10)
+// Usage: butter-bench-overlay-sim [N ...] [--capacity C] [--probation P] [--settle-min M] [--measure-min M]
+//                                 [--fixed-seed] [--seed S] [--flood | --fanout F --news-per-min B]
+//        (default: 10000 100000; capacity 64 known hosts and 32 candidates per node, settle 10,
+//        measure 10; the engine's rumour defaults. --flood: news to every neighbour, as before)
 #include "overlay_sim.hpp"
 
 #include <cstdio>
@@ -26,8 +27,9 @@ using namespace butter::knownhosts::sim;
 namespace {
 
 void print(const SimOptions& o, const SimResult& r) {
-  std::printf("N=%zu (%s bootstrap, capacity %zu, seed %llu)\n", o.nodes, o.fixed_seed_node ? "fixed seed" : "random live",
-              o.engine.capacity, static_cast<unsigned long long>(o.seed));
+  std::printf("N=%zu (%s bootstrap, capacity %zu, news fanout %zu, news/min %zu, seed %llu)\n", o.nodes,
+              o.fixed_seed_node ? "fixed seed" : "random live", o.engine.capacity, o.engine.rumour.fanout,
+              o.engine.rumour.news_per_min, static_cast<unsigned long long>(o.seed));
   std::printf("  live %zu; largest component %zu = %.4f of live (over all connections: %.4f)\n", r.live,
               r.largest_component, static_cast<double>(r.largest_component) / static_cast<double>(r.live),
               static_cast<double>(r.largest_component_conns) / static_cast<double>(r.live));
@@ -50,6 +52,7 @@ int main(int argc, char** argv) {
   std::vector<std::size_t> sizes;
   SimOptions base;
   base.engine.capacity = 64;
+  base.engine.probation_max = 32;  // with capacity, the bound of the record store (96 records a node)
   for (int i = 1; i < argc; ++i) {
     auto next = [&](const char* what) -> const char* {
       if (i + 1 >= argc) {
@@ -60,10 +63,20 @@ int main(int argc, char** argv) {
     };
     if (!std::strcmp(argv[i], "--capacity")) {
       base.engine.capacity = std::strtoull(next("--capacity"), nullptr, 10);
+    } else if (!std::strcmp(argv[i], "--probation")) {
+      base.engine.probation_max = std::strtoull(next("--probation"), nullptr, 10);
     } else if (!std::strcmp(argv[i], "--settle-min")) {
       base.settle_ms = std::strtoull(next("--settle-min"), nullptr, 10) * 60000;
     } else if (!std::strcmp(argv[i], "--measure-min")) {
       base.measure_ms = std::strtoull(next("--measure-min"), nullptr, 10) * 60000;
+    } else if (!std::strcmp(argv[i], "--flood")) {
+      // Before rumour mongering: every news item to every neighbour, no budget.
+      base.engine.rumour.fanout = 1u << 30;
+      base.engine.rumour.news_per_min = 1u << 30;
+    } else if (!std::strcmp(argv[i], "--fanout")) {
+      base.engine.rumour.fanout = std::strtoull(next("--fanout"), nullptr, 10);
+    } else if (!std::strcmp(argv[i], "--news-per-min")) {
+      base.engine.rumour.news_per_min = std::strtoull(next("--news-per-min"), nullptr, 10);
     } else if (!std::strcmp(argv[i], "--fixed-seed")) {
       base.fixed_seed_node = true;
     } else if (!std::strcmp(argv[i], "--seed")) {
@@ -76,8 +89,8 @@ int main(int argc, char** argv) {
     }
   }
   if (sizes.empty()) sizes = {10000, 100000};
-  if (base.engine.capacity == 0 || base.measure_ms == 0) {
-    std::fprintf(stderr, "--capacity and --measure-min must be > 0\n");
+  if (base.engine.capacity == 0 || base.engine.probation_max == 0 || base.measure_ms == 0) {
+    std::fprintf(stderr, "--capacity, --probation and --measure-min must be > 0\n");
     return 2;
   }
   std::printf("butter-bench-overlay-sim: virtual time, log-normal sessions (median %.0f s, sigma %.1f), settle %llu min, "

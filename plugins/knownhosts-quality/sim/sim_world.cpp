@@ -2,6 +2,8 @@
 // churn. See overlay_sim.hpp for the model.
 #include "sim_world.hpp"
 
+#include <butter/wire.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -43,10 +45,7 @@ Quality NodeEnv::own_quality() {
 
 std::array<std::uint8_t, 32> NodeEnv::public_key() {
   std::array<std::uint8_t, 32> k{};
-  std::uint8_t raw[32];
-  const std::string& id = w_.node(self_).id;
-  for (std::size_t i = 0; i < 32; ++i) raw[i] = static_cast<std::uint8_t>(std::stoi(id.substr(2 * i, 2), nullptr, 16));
-  std::copy(raw, raw + 32, k.begin());
+  wire::hex_to_id(w_.node(self_).id, k.data());
   return k;
 }
 
@@ -85,7 +84,7 @@ World::World(const SimOptions& o) : o_(o), rng_(o.seed) {}
 
 std::uint32_t World::index_of(const std::string& id_hex) {
   if (id_hex.size() != 64) return ~0u;
-  return static_cast<std::uint32_t>(std::strtoul(id_hex.substr(56).c_str(), nullptr, 16));
+  return static_cast<std::uint32_t>(std::strtoul(id_hex.substr(0, 8).c_str(), nullptr, 16));
 }
 
 void World::push(Event e) {
@@ -117,9 +116,13 @@ std::uint64_t World::session_ms(bool residual) {
 std::uint32_t World::make_node(std::uint64_t dies_ms) {
   const auto i = static_cast<std::uint32_t>(nodes_.size());
   auto n = std::make_unique<Node>();
-  char hex[9];
-  std::snprintf(hex, sizeof hex, "%08x", i);
-  n->id = std::string(56, 'b') + hex;
+  // The index in the first 8 hex digits, then filler that differs per node (ids compare as
+  // fast as random ones would).
+  char hex[65];
+  std::uint64_t x = i * 0x9E3779B97F4A7C15ull + 1;
+  std::snprintf(hex, sizeof hex, "%08x%016llx%016llx%016llx%08x", i, static_cast<unsigned long long>(x),
+                static_cast<unsigned long long>(x * 31), static_cast<unsigned long long>(x * 131), i);
+  n->id.assign(hex, 64);
   const std::uint32_t host = i + 1;  // 127.0.0.1 upwards: loopback, the only addresses a test may use
   n->endpoint = "tcp://127." + std::to_string((host >> 16) & 255) + "." + std::to_string((host >> 8) & 255) + "." +
                 std::to_string(host & 255) + ":7000";

@@ -44,7 +44,7 @@ class NodeEnv final : public MembershipEnv {
 };
 
 struct Node {
-  std::string id;  // 64 hex digits: the index in the last 8
+  std::string id;  // 64 hex digits: the index in the first 8
   std::string endpoint;
   bool alive = false;
   std::uint64_t born_ms = 0, dies_ms = 0;

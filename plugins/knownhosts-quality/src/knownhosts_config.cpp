@@ -91,6 +91,12 @@ void KnownHosts::read_overlay_config(MembershipConfig& c) {
   c.record_max_age_ms = static_cast<std::uint64_t>(max_age);
   c.news_ttl_ms = static_cast<std::uint64_t>(news_ttl);
   c.record_checks_per_s = checks;
+  std::int64_t fanout = config().get_int("news_fanout", static_cast<std::int64_t>(c.rumour.fanout));
+  std::int64_t per_min = config().get_int("news_per_min", static_cast<std::int64_t>(c.rumour.news_per_min));
+  if (fanout < 1 || fanout > 64) throw butter::Error(BUTTER_E_INVALID, "news_fanout must be 1..64 (peers each news item is passed to)");
+  if (per_min < 1 || per_min > 6000) throw butter::Error(BUTTER_E_INVALID, "news_per_min must be 1..6000 (news records sent per minute)");
+  c.rumour.fanout = static_cast<std::size_t>(fanout);
+  c.rumour.news_per_min = static_cast<std::size_t>(per_min);
 }
 
 }  // namespace butter::knownhosts

@@ -20,6 +20,7 @@ MembershipEngine::MembershipEngine(MembershipEnv& env, std::string self, Members
       records_(RecordStore::Limits{}),
       neighbours_(cfg_.neighbours),
       check_budget_(cfg_.record_checks_per_s, std::max(32.0, cfg_.record_checks_per_s)),
+      news_budget_(cfg_.rumour.news_per_min, cfg_.exchange_size),
       exchange_period_ms_(cfg_.exchange_min_ms) {
   RecordStore::Limits limits;
   limits.capacity = cache_.capacity() + cfg_.probation_max;

@@ -14,6 +14,7 @@
 #include "neighbours.hpp"
 #include "quality_cache.hpp"
 #include "record_store.hpp"
+#include "rumour.hpp"
 
 #include <butter/status.h>
 
@@ -40,6 +41,7 @@ struct MembershipConfig {
   std::uint64_t record_max_age_ms = 2 * 3600 * 1000;
   std::uint64_t news_ttl_ms = 30000;
   double record_checks_per_s = 2.0;
+  RumourOptions rumour;
 };
 
 struct Candidate {
@@ -143,6 +145,7 @@ class MembershipEngine {
   Neighbours neighbours_;
   ExchangeLedger ledger_;
   CheckBudget check_budget_;
+  NewsBudget news_budget_;
   PeerRecord own_record_;
   std::vector<std::string> own_endpoints_;
   bool have_own_record_ = false;

@@ -5,7 +5,8 @@
 // most exchange_size records each way, at most a few dials at a time for neighbours. A first
 // contact gets a full, quality-diverse sample (it must learn the network from us); after that a
 // peer gets only what it has not had from us: our own record when it changed, and the news (new
-// hosts, moved endpoints) we learned since (ExchangeLedger, RecordStore::news_since). The period
+// hosts, moved endpoints) we learned since (ExchangeLedger, RecordStore::news_since), each item
+// to at most news_fanout peers and at most news_per_min items a minute (rumour.hpp). The period
 // doubles up to exchange_ms while exchanges bring no news and snaps back when they do, so a
 // growing network spreads in O(log N) rounds and a quiet one exchanges empty messages once a
 // minute. Signature checks of forwarded records draw on a budget (CheckBudget); a copy of a
@@ -68,10 +69,17 @@ std::vector<std::vector<std::uint8_t>> MembershipEngine::records_for(const std::
     told.own_seq_sent = own_record_.seq;
   }
   if (!first) {
-    // An acquaintance: only the news it has not had from us.
-    for (const PeerRecord* r :
-         records_.news_since(told.news_cursor, k > out.size() ? k - out.size() : 0, receiver, env_.unix_ms()))
-      if (usable(*r)) out.push_back(r->encode(keep));
+    // An acquaintance: only the news it has not had from us, each item to at most `fanout` peers
+    // and within this node's news budget (rumour.hpp).
+    const std::size_t room = std::min(k > out.size() ? k - out.size() : 0, news_budget_.available(env_.now_ms()));
+    std::size_t pushed = 0;
+    for (const PeerRecord* r : records_.news_since(told.news_cursor, room, receiver, env_.unix_ms(), cfg_.rumour.fanout))
+      if (usable(*r)) {
+        out.push_back(r->encode(keep));
+        ++pushed;
+      }
+    news_budget_.spend(pushed);
+    if (pushed) env_.count(Metric::NewsPushed, pushed);
     return out;
   }
   env_.count(Metric::FirstContacts);
@@ -304,7 +312,7 @@ void MembershipEngine::exchange_tick() {
   const std::uint64_t t = env_.unix_ms();
   for (const auto& id : all) {
     const ExchangeLedger::Entry* told = ledger_.find(id);
-    if (!told || records_.news_after(told->news_cursor, t) || (have_own_record_ && told->own_seq_sent != own_record_.seq))
+    if (!told || records_.news_after(told->news_cursor, t, cfg_.rumour.fanout) || (have_own_record_ && told->own_seq_sent != own_record_.seq))
       behind.push_back(id);
   }
   const auto& from = behind.empty() ? all : behind;

@@ -70,8 +70,8 @@ RecordOffer RecordStore::offer(const PeerRecord& rec, std::uint64_t now_ms, cons
   }
   Held h{rec, ++news_counter_, now_ms, from};
   by_issued_.insert({rec.issued_ms, id});
-  by_news_[h.news] = id;
-  records_.emplace(id, std::move(h));
+  const std::uint64_t n = h.news;
+  by_news_[n] = &*records_.emplace(id, std::move(h)).first;
   if (news) *news = is_news;
   return RecordOffer::Accepted;
 }
@@ -90,21 +90,31 @@ RecordOffer RecordStore::restore(const PeerRecord& rec, std::uint64_t now_ms) {
   return RecordOffer::Accepted;
 }
 
-bool RecordStore::news_after(std::uint64_t cursor, std::uint64_t now_ms) const {
-  if (by_news_.empty() || by_news_.rbegin()->first <= cursor) return false;
-  return records_.at(by_news_.rbegin()->second).news_ms + limits_.news_ttl_ms >= now_ms;
+bool RecordStore::news_after(std::uint64_t cursor, std::uint64_t now_ms, std::size_t max_pushes) const {
+  // Newest first: young news sits at the end, so the scan stops at the first old entry.
+  std::size_t scanned = 0;
+  for (auto it = by_news_.rbegin(); it != by_news_.rend() && it->first > cursor && scanned < kMaxNewsScan;
+       ++it, ++scanned) {
+    const Held& h = it->second->second;
+    if (h.news_ms + limits_.news_ttl_ms < now_ms) return false;
+    if (h.pushes < max_pushes) return true;
+  }
+  return false;
 }
 
 std::vector<const PeerRecord*> RecordStore::news_since(std::uint64_t& cursor, std::size_t k,
-                                                       const std::string& receiver, std::uint64_t now_ms) const {
+                                                       const std::string& receiver, std::uint64_t now_ms,
+                                                       std::size_t max_pushes) {
   std::vector<const PeerRecord*> out;
   std::size_t scanned = 0;
   for (auto it = by_news_.upper_bound(cursor); it != by_news_.end() && out.size() < k && scanned < kMaxNewsScan;
        ++it, ++scanned) {
     cursor = it->first;
-    const Held& h = records_.at(it->second);
+    Held& h = it->second->second;
     if (h.news_ms + limits_.news_ttl_ms < now_ms) continue;  // old news: no longer passed on
-    if (h.from == receiver || it->second == receiver) continue;
+    if (h.pushes >= max_pushes) continue;                    // passed on to enough peers
+    if (h.from == receiver || it->second->first == receiver) continue;
+    ++h.pushes;
     out.push_back(&h.rec);
   }
   return out;

@@ -15,6 +15,7 @@ SimOptions short_run(std::size_t n) {
   o.nodes = n;
   o.seed = 7;
   o.engine.capacity = 64;
+  o.engine.probation_max = 32;
   o.settle_ms = 3 * 60 * 1000;
   o.measure_ms = 5 * 60 * 1000;
   return o;
