@@ -31,6 +31,13 @@ std::vector<PeerLink> NodeEnv::peers() {
   return out;
 }
 
+std::string NodeEnv::remote_address(const std::string& id) {
+  const std::uint32_t j = World::index_of(id);
+  return w_.conn(self_, j) ? w_.node(j).endpoint : std::string();
+}
+
+bool NodeEnv::is_connected(const std::string& id) { return w_.conn(self_, World::index_of(id)) != nullptr; }
+
 ConnLimits NodeEnv::conn_limits() {
   return ConnLimits{w_.options().low_water, w_.options().high_water, w_.node(self_).conns.size()};
 }

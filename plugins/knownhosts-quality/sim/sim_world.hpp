@@ -23,6 +23,8 @@ class NodeEnv final : public MembershipEnv {
   std::uint64_t now_ms() override;
   std::uint64_t unix_ms() override;
   std::vector<PeerLink> peers() override;
+  std::string remote_address(const std::string& id) override;
+  bool is_connected(const std::string& id) override;
   ConnLimits conn_limits() override;
   std::vector<std::string> own_endpoints() override;
   Quality own_quality() override;

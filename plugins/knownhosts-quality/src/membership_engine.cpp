@@ -51,18 +51,12 @@ void MembershipEngine::on_peer_down(const std::string& id) {
   lose_neighbour(id);
 }
 
-bool MembershipEngine::connected(const std::string& id) {
-  for (const auto& p : env_.peers())
-    if (p.id == id) return true;
-  return false;
-}
+bool MembershipEngine::connected(const std::string& id) { return env_.is_connected(id); }
 
 std::string MembershipEngine::observed_address(const std::string& id) {
   // The remote address of its connection, as this node's transport sees it (what a peer cannot
   // choose, unlike the endpoints it announces). None when it is not connected.
-  for (const auto& p : env_.peers())
-    if (p.id == id) return p.remote_address;
-  return {};
+  return env_.remote_address(id);
 }
 
 Quality MembershipEngine::own_quality() {

@@ -49,6 +49,18 @@ class MembershipEnv {
   virtual std::uint64_t now_ms() = 0;   // a monotonic clock (the node's)
   virtual std::uint64_t unix_ms() = 0;  // wall clock: records carry it
   virtual std::vector<PeerLink> peers() = 0;  // connected now
+  // The remote address of the connection to `id` ("" when not connected). An Env that can look
+  // one peer up without listing them all overrides it (the simulator does: it is asked per exchange).
+  virtual std::string remote_address(const std::string& id) {
+    for (const auto& p : peers())
+      if (p.id == id) return p.remote_address;
+    return {};
+  }
+  virtual bool is_connected(const std::string& id) {
+    for (const auto& p : peers())
+      if (p.id == id) return true;
+    return false;
+  }
   virtual ConnLimits conn_limits() = 0;
   virtual std::vector<std::string> own_endpoints() = 0;
   // This node's quality as it would tell a peer; hosts_known is filled in by the engine.
