@@ -87,6 +87,8 @@ SimResult World::report() {
   r.joins = joins_;
   r.leaves = leaves_;
   r.newcomers_reached = low_water_s_.size();
+  for (std::uint32_t i : live_)
+    if (nodes_[i]->newcomer && !nodes_[i]->reached_low) ++r.newcomers_unreached_alive;
   r.newcomer_low_water_p50_s = quantile(low_water_s_, 0.5);
   r.newcomer_low_water_p90_s = quantile(low_water_s_, 0.9);
   r.newcomer_low_water_max_s = low_water_s_.empty() ? 0 : *std::max_element(low_water_s_.begin(), low_water_s_.end());

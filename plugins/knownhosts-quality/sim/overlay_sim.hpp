@@ -55,6 +55,7 @@ struct SimResult {
   double news_records_per_node_min = 0;      // news records received, per node
   std::size_t joins = 0, leaves = 0;          // in the measure window
   std::size_t newcomers_reached = 0;          // of the joins, how many reached low_water connections
+  std::size_t newcomers_unreached_alive = 0;  // of the joins, alive at the end and never at low_water
   double newcomer_low_water_p50_s = 0, newcomer_low_water_p90_s = 0, newcomer_low_water_max_s = 0;
   std::size_t newcomers_out_full = 0;         // reached want_out outbound neighbours
   double newcomer_out_full_p50_s = 0;
