@@ -135,7 +135,7 @@ std::uint32_t World::make_node(std::uint64_t dies_ms) {
                 std::to_string(host & 255) + ":7000";
   n->alive = true;
   n->born_ms = now_;
-  n->dies_ms = dies_ms;
+  n->dies_ms = dies_ms >= kNever ? kNever : now_ + dies_ms;  // `dies_ms` is the session's length
   nodes_.push_back(std::move(n));
   live_pos_.push_back(static_cast<std::uint32_t>(live_.size()));
   live_.push_back(i);
