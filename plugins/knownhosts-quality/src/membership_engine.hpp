@@ -18,7 +18,6 @@
 
 #include <butter/status.h>
 
-#include <chrono>
 #include <cstdint>
 #include <map>
 #include <random>
