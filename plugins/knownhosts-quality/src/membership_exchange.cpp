@@ -89,10 +89,25 @@ std::vector<std::vector<std::uint8_t>> MembershipEngine::records_for(const std::
   told.news_cursor = records_.news_counter();
   auto pool = cache_.sample(std::min<std::size_t>(cache_.size(), k * 2), rng_);
   std::shuffle(pool.begin(), pool.end(), rng_);
+  std::vector<const PeerRecord*> chosen;
   for (const HostEntry* h : pool) {
     if (out.size() >= k) break;
     if (h->id == receiver) continue;
-    if (const PeerRecord* r = records_.find(h->id); r && usable(*r)) out.push_back(r->encode(keep));
+    if (const PeerRecord* r = records_.find(h->id); r && usable(*r)) {
+      out.push_back(r->encode(keep));
+      chosen.push_back(r);
+    }
+  }
+  // Members this node probed itself (its bootstrap peers' cache fills with the newcomers that
+  // dialled it) may have no record here: fill the sample from the records held, or a newcomer
+  // bootstrapping to a busy node learns nobody (seen in the simulator with one fixed seed node).
+  if (out.size() < k && records_.size() > 0) {
+    const std::size_t start = std::uniform_int_distribution<std::size_t>(0, records_.size() - 1)(rng_);
+    for (const PeerRecord* r : records_.some(2 * k, start)) {
+      if (out.size() >= k) break;
+      if (std::find(chosen.begin(), chosen.end(), r) != chosen.end() || r->id_hex() == receiver || !usable(*r)) continue;
+      out.push_back(r->encode(keep));
+    }
   }
   return out;
 }

@@ -1,6 +1,8 @@
 // RecordStore: newest record per node, with freshness and a count bound.
 #include "record_store.hpp"
 
+#include <iterator>
+
 namespace butter::knownhosts {
 
 const char* offer_name(RecordOffer o) {
@@ -116,6 +118,17 @@ std::vector<const PeerRecord*> RecordStore::news_since(std::uint64_t& cursor, st
     if (h.from == receiver || it->second->first == receiver) continue;
     ++h.pushes;
     out.push_back(&h.rec);
+  }
+  return out;
+}
+
+std::vector<const PeerRecord*> RecordStore::some(std::size_t k, std::size_t start) const {
+  std::vector<const PeerRecord*> out;
+  if (records_.empty()) return out;
+  auto it = std::next(records_.begin(), static_cast<std::ptrdiff_t>(start % records_.size()));
+  for (std::size_t n = 0; n < records_.size() && out.size() < k; ++n) {
+    out.push_back(&it->second.rec);
+    if (++it == records_.end()) it = records_.begin();
   }
   return out;
 }

@@ -49,6 +49,9 @@ class RecordStore {
   // something it just learned): the same checks as offer().
   RecordOffer restore(const PeerRecord& rec, std::uint64_t now_ms);
   const PeerRecord* find(const std::string& id_hex) const;
+  // Up to `k` records held, from the `start`-th (modulo the size) on, wrapping: a spread of the
+  // store for a caller that draws `start` at random. O(size) at worst (the store is bounded).
+  std::vector<const PeerRecord*> some(std::size_t k, std::size_t start) const;
   bool erase(const std::string& id_hex);
   // Drops every record older than max_age; returns the ids dropped.
   std::vector<std::string> expire(std::uint64_t now_ms);
