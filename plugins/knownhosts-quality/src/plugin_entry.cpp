@@ -1,5 +1,6 @@
 // The exported entry point and descriptor of knownhosts-quality.
 #include "knownhosts.hpp"
+#include "knownhosts_env.hpp"  // KnownHosts owns one: complete where it is made
 
 BUTTER_PLUGIN(butter::knownhosts::KnownHosts,
               butter::Descriptor{
@@ -31,4 +32,6 @@ BUTTER_PLUGIN(butter::knownhosts::KnownHosts,
                       {"established_ms", butter::ConfigType::Int, false, "a host observed this long keeps its place and its claims count; 0 = claims count at once, nobody kept (default 60000)"},
                       {"news_ttl_ms", butter::ConfigType::Int, false, "a new or moved record is passed on for this long after it was learned (default 30000)"},
                       {"record_checks_per_s", butter::ConfigType::Float, false, "signature checks per second spent on records of third parties (default 2)"},
+                      {"news_fanout", butter::ConfigType::Int, false, "peers each news item (a new or moved record) is passed on to, 1..64 (default 3)"},
+                      {"news_per_min", butter::ConfigType::Int, false, "news records this node sends per minute at most, 1..6000 (default 6)"},
                   }});

@@ -1,6 +1,8 @@
 // RecordStore: newest record per node, with freshness and a count bound.
 #include "record_store.hpp"
 
+#include <iterator>
+
 namespace butter::knownhosts {
 
 const char* offer_name(RecordOffer o) {
@@ -70,28 +72,63 @@ RecordOffer RecordStore::offer(const PeerRecord& rec, std::uint64_t now_ms, cons
   }
   Held h{rec, ++news_counter_, now_ms, from};
   by_issued_.insert({rec.issued_ms, id});
-  by_news_[h.news] = id;
-  records_.emplace(id, std::move(h));
+  const std::uint64_t n = h.news;
+  by_news_[n] = &*records_.emplace(id, std::move(h)).first;
   if (news) *news = is_news;
   return RecordOffer::Accepted;
 }
 
-bool RecordStore::news_after(std::uint64_t cursor, std::uint64_t now_ms) const {
-  if (by_news_.empty() || by_news_.rbegin()->first <= cursor) return false;
-  return records_.at(by_news_.rbegin()->second).news_ms + limits_.news_ttl_ms >= now_ms;
+RecordOffer RecordStore::restore(const PeerRecord& rec, std::uint64_t now_ms) {
+  const RecordOffer o = check(rec, now_ms);
+  if (o != RecordOffer::Accepted) return o;
+  const std::string id = rec.id_hex();
+  if (auto it = records_.find(id); it != records_.end()) {
+    drop(it);
+  } else if (records_.size() >= limits_.capacity) {
+    drop(records_.find(by_issued_.begin()->second));
+  }
+  by_issued_.insert({rec.issued_ms, id});
+  records_.emplace(id, Held{rec, 0, now_ms, {}});
+  return RecordOffer::Accepted;
+}
+
+bool RecordStore::news_after(std::uint64_t cursor, std::uint64_t now_ms, std::size_t max_pushes) const {
+  // Newest first: young news sits at the end, so the scan stops at the first old entry.
+  std::size_t scanned = 0;
+  for (auto it = by_news_.rbegin(); it != by_news_.rend() && it->first > cursor && scanned < kMaxNewsScan;
+       ++it, ++scanned) {
+    const Held& h = it->second->second;
+    if (h.news_ms + limits_.news_ttl_ms < now_ms) return false;
+    if (h.pushes < max_pushes) return true;
+  }
+  return false;
 }
 
 std::vector<const PeerRecord*> RecordStore::news_since(std::uint64_t& cursor, std::size_t k,
-                                                       const std::string& receiver, std::uint64_t now_ms) const {
+                                                       const std::string& receiver, std::uint64_t now_ms,
+                                                       std::size_t max_pushes) {
   std::vector<const PeerRecord*> out;
   std::size_t scanned = 0;
   for (auto it = by_news_.upper_bound(cursor); it != by_news_.end() && out.size() < k && scanned < kMaxNewsScan;
        ++it, ++scanned) {
     cursor = it->first;
-    const Held& h = records_.at(it->second);
+    Held& h = it->second->second;
     if (h.news_ms + limits_.news_ttl_ms < now_ms) continue;  // old news: no longer passed on
-    if (h.from == receiver || it->second == receiver) continue;
+    if (h.pushes >= max_pushes) continue;                    // passed on to enough peers
+    if (h.from == receiver || it->second->first == receiver) continue;
+    ++h.pushes;
     out.push_back(&h.rec);
+  }
+  return out;
+}
+
+std::vector<const PeerRecord*> RecordStore::some(std::size_t k, std::size_t start) const {
+  std::vector<const PeerRecord*> out;
+  if (records_.empty()) return out;
+  auto it = std::next(records_.begin(), static_cast<std::ptrdiff_t>(start % records_.size()));
+  for (std::size_t n = 0; n < records_.size() && out.size() < k; ++n) {
+    out.push_back(&it->second.rec);
+    if (++it == records_.end()) it = records_.begin();
   }
   return out;
 }

@@ -14,6 +14,7 @@
 #pragma once
 #include "peer_record.hpp"
 
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -44,7 +45,13 @@ class RecordStore {
   // the accepted record is news.
   RecordOffer offer(const PeerRecord& rec, std::uint64_t now_ms, const std::string& from = {}, bool* news = nullptr,
                     bool* moved = nullptr);
+  // Keeps `rec` without making it news (a record restored from what this node knew before, not
+  // something it just learned): the same checks as offer().
+  RecordOffer restore(const PeerRecord& rec, std::uint64_t now_ms);
   const PeerRecord* find(const std::string& id_hex) const;
+  // Up to `k` records held, from the `start`-th (modulo the size) on, wrapping: a spread of the
+  // store for a caller that draws `start` at random. O(size) at worst (the store is bounded).
+  std::vector<const PeerRecord*> some(std::size_t k, std::size_t start) const;
   bool erase(const std::string& id_hex);
   // Drops every record older than max_age; returns the ids dropped.
   std::vector<std::string> expire(std::uint64_t now_ms);
@@ -52,13 +59,15 @@ class RecordStore {
 
   // The news counter's latest value (0: no news yet).
   std::uint64_t news_counter() const { return news_counter_; }
-  // Whether young news came after `cursor` (`now_ms` on the clock offer() was given).
-  bool news_after(std::uint64_t cursor, std::uint64_t now_ms) const;
+  // Whether young news that was not yet passed on `max_pushes` times came after `cursor`
+  // (`now_ms` on the clock offer() was given). At most kMaxNewsScan entries are examined.
+  bool news_after(std::uint64_t cursor, std::uint64_t now_ms, std::size_t max_pushes = SIZE_MAX) const;
   // Up to `k` records that became news after `cursor`, oldest news first, leaving out those that
-  // came from `receiver` or describe it; `cursor` moves past what was examined. At most
-  // kMaxNewsScan entries are examined per call (bounded work, whatever the backlog).
+  // came from `receiver` or describe it, and those already passed on `max_pushes` times (rumour
+  // mongering: each one returned counts as passed on once more); `cursor` moves past what was
+  // examined. At most kMaxNewsScan entries are examined per call (bounded work, whatever the backlog).
   std::vector<const PeerRecord*> news_since(std::uint64_t& cursor, std::size_t k, const std::string& receiver,
-                                            std::uint64_t now_ms) const;
+                                            std::uint64_t now_ms, std::size_t max_pushes = SIZE_MAX);
   static constexpr std::size_t kMaxNewsScan = 256;
 
  private:
@@ -67,13 +76,16 @@ class RecordStore {
     std::uint64_t news = 0;     // news counter value when it last was news
     std::uint64_t news_ms = 0;  // and when (offer's clock)
     std::string from;        // who sent it then
+    std::size_t pushes = 0;  // how many peers news_since() gave it to
   };
   void drop(std::map<std::string, Held>::iterator it);
 
   Limits limits_;
   std::map<std::string, Held> records_;
   std::set<std::pair<std::uint64_t, std::string>> by_issued_;
-  std::map<std::uint64_t, std::string> by_news_;
+  // News value -> its record (a pointer into records_, whose nodes do not move): scanning news
+  // costs no lookup by id.
+  std::map<std::uint64_t, std::pair<const std::string, Held>*> by_news_;
   std::uint64_t news_counter_ = 0;
 };
 

@@ -1,0 +1,157 @@
+// MembershipEngine: the known-host cache and the overlay's membership policy, without I/O.
+//
+// It owns the quality cache and the candidates on probation (knownhosts.cpp's probing: who to ask
+// for its quality, admission, eviction after failures), this node's signed record, the record
+// store, the exchange ledger and the neighbour set (the peer exchange of /butter/pex/1: when to
+// exchange with whom, what to send, what to take, which neighbours to dial). Time, connections,
+// requests and their outcomes come in through its entry points and the MembershipEnv; what to
+// send, dial, protect and publish goes out through the same Env. The plugin (knownhosts.cpp) and
+// the virtual-time simulator (sim/overlay_sim.cpp) drive this same class.
+#pragma once
+#include "exchange_ledger.hpp"
+#include "exchange_message.hpp"
+#include "membership_env.hpp"
+#include "neighbours.hpp"
+#include "quality_cache.hpp"
+#include "record_store.hpp"
+#include "rumour.hpp"
+
+#include <butter/status.h>
+
+#include <cstdint>
+#include <map>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace butter::knownhosts {
+
+struct MembershipConfig {
+  std::size_t capacity = 2621;  // known hosts (the plugin sizes it from the memory budget)
+  AdmissionLimits admission;
+  std::size_t probation_max = 256;
+  std::uint32_t max_failures = 3;
+  std::size_t probes_per_refresh = 1;
+  std::size_t warm_target = 16;  // below this many members, candidates are probed at once
+  Neighbours::Options neighbours;
+  std::uint64_t exchange_min_ms = 1000, exchange_max_ms = 60000;
+  std::size_t exchange_size = 8;
+  std::uint64_t record_max_age_ms = 2 * 3600 * 1000;
+  std::uint64_t news_ttl_ms = 30000;
+  double record_checks_per_s = 2.0;
+  RumourOptions rumour;
+};
+
+struct Candidate {
+  std::vector<std::string> endpoints;
+  std::uint32_t failures = 0;
+  std::uint64_t since_ms = 0;
+};
+
+// The answer to a request a peer made: ok with bytes, or an error status with why.
+struct EngineReply {
+  butter_status status = BUTTER_OK;
+  std::string error;
+  std::vector<std::uint8_t> bytes;
+};
+
+class MembershipEngine {
+ public:
+  // `self`: this node's id (64 hex digits).
+  MembershipEngine(MembershipEnv& env, std::string self, MembershipConfig cfg, std::uint64_t seed);
+
+  // Makes this node's record, arms the exchange timer and looks for neighbours.
+  void start();
+
+  // Connections: a HELLO arrived (its endpoints make it a candidate), or a connection closed.
+  // `hello_endpoints`: what its HELLO announced (null when the transport does not list it).
+  void on_peer_up(const std::string& id, const std::vector<std::string>* hello_endpoints);
+  void on_peer_down(const std::string& id);
+
+  // butter.peers/1.
+  butter_status add_candidate(const std::string& id, std::vector<std::string> endpoints, std::string_view source);
+  butter_status remove(const std::string& id);
+
+  // A warm start: a signed record this node knew before (a saved cache, or a simulation's
+  // steady state), admitted without a signature check and without making it news.
+  void restore(const PeerRecord& rec);
+
+  // Timers: refresh (every refresh_ms), neighbour check (every neighbour_ms), exchange (when the
+  // Env was asked to schedule it).
+  void refresh();
+  void neighbour_tick();
+  void exchange_timer();
+
+  // Requests from peers (`observed`: the remote address of its connection, "" when unknown).
+  EngineReply handle_quality_request(const std::string& from, const std::uint8_t* data, std::size_t len,
+                                     const std::string& observed);
+  EngineReply handle_exchange(const std::string& from, const std::uint8_t* data, std::size_t len);
+  // Outcomes of our requests: `ok` with the answer's bytes, or not with why.
+  void on_probe_result(const std::string& id, bool ok, const std::uint8_t* data, std::size_t len,
+                       const std::string& error);
+  void on_exchange_result(const std::string& id, bool want_neighbour, bool ok, const std::uint8_t* data,
+                          std::size_t len, const std::string& error);
+
+  const MembershipConfig& config() const { return cfg_; }
+  const QualityCache& cache() const { return cache_; }
+  const std::map<std::string, Candidate>& probation() const { return probation_; }
+  const RecordStore& records() const { return records_; }
+  const Neighbours& neighbours() const { return neighbours_; }
+  const ExchangeLedger& ledger() const { return ledger_; }
+  std::vector<const HostEntry*> sample(std::size_t k) { return cache_.sample(k, rng_); }
+  std::uint64_t exchange_period_ms() const { return exchange_period_ms_; }
+  const PeerRecord* own_record() const { return have_own_record_ ? &own_record_ : nullptr; }
+
+ private:
+  // Quality probing and the cache (membership_engine.cpp).
+  Quality own_quality();
+  void probe(const std::string& id);
+  void on_answer(const std::string& id, const Quality& q);
+  void on_failure(const std::string& id, const std::string& why);
+  void admit(const HostEntry& h);
+  void evict(const std::string& id, const std::string& why);
+  void probe_sample();
+  bool connected(const std::string& id);
+  std::string observed_address(const std::string& id);
+
+  // The peer exchange and neighbours (membership_exchange.cpp).
+  void refresh_own_record();
+  std::vector<std::vector<std::uint8_t>> records_for(const std::string& receiver, std::size_t k,
+                                                     bool first_contact = false);
+  std::size_t take_records(const Exchange& e, const std::string& from);
+  void exchange_with(const std::string& id, bool want_neighbour);
+  void exchange_tick();
+  void schedule_exchange();
+  void hasten_exchange();
+  void lose_neighbour(const std::string& id);
+  std::string network_of(const std::string& id) const;
+  void count_membership_bytes(std::size_t n) { env_.count(Metric::MembershipBytes, n); }
+  void count_pex_bytes(std::size_t n) {
+    env_.count(Metric::MembershipBytes, n);
+    env_.count(Metric::PexBytes, n);
+  }
+
+  MembershipEnv& env_;
+  MembershipConfig cfg_;
+  std::mt19937_64 rng_;
+  QualityCache cache_;
+  std::map<std::string, Candidate> probation_;
+  std::map<std::string, bool> in_flight_;
+  std::string self_;
+
+  RecordStore records_;
+  Neighbours neighbours_;
+  ExchangeLedger ledger_;
+  CheckBudget check_budget_;
+  NewsBudget news_budget_;
+  PeerRecord own_record_;
+  std::vector<std::string> own_endpoints_;
+  bool have_own_record_ = false;
+  std::uint64_t exchange_period_ms_;
+  std::uint64_t exchange_due_ms_ = 0;  // node ms when the exchange timer fires
+  std::vector<std::string> contacts_;  // at most kMaxContacts, oldest first
+  static constexpr std::size_t kMaxContacts = 16;
+};
+
+}  // namespace butter::knownhosts

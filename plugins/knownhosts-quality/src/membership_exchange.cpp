@@ -1,0 +1,342 @@
+// MembershipEngine, the overlay: this node's signed peer record, the peer exchange (/butter/pex/1)
+// that spreads records, and the neighbours that keep the overlay connected with a bounded active set.
+//
+// Cost per node does not grow with the network: one exchange per period with one neighbour, at
+// most exchange_size records each way, at most a few dials at a time for neighbours. A first
+// contact gets a full, quality-diverse sample (it must learn the network from us); after that a
+// peer gets only what it has not had from us: our own record when it changed, and the news (new
+// hosts, moved endpoints) we learned since (ExchangeLedger, RecordStore::news_since), each item
+// to at most news_fanout peers and at most news_per_min items a minute (rumour.hpp). The period
+// doubles up to exchange_ms while exchanges bring no news and snaps back when they do, so a
+// growing network spreads in O(log N) rounds and a quiet one exchanges empty messages once a
+// minute. Signature checks of forwarded records draw on a budget (CheckBudget); a copy of a
+// record already held is recognised before any check.
+#include "address_scope.hpp"
+#include "membership_engine.hpp"
+
+#include <butter/iface/peers.h>
+
+#include <algorithm>
+
+namespace butter::knownhosts {
+
+namespace {
+constexpr std::uint64_t kServeIntervalMs = 500;  // one exchange answered per peer per interval
+}  // namespace
+
+void MembershipEngine::refresh_own_record() {
+  if (!env_.can_sign()) return;
+  auto eps = env_.own_endpoints();
+  // Relay endpoints first: for a node behind NAT they are the ones that work from outside.
+  std::stable_partition(eps.begin(), eps.end(), [](const std::string& e) { return e.rfind("relay://", 0) == 0; });
+  const std::uint64_t t = env_.unix_ms();
+  const bool old = have_own_record_ && own_record_.issued_ms + records_.limits().max_age_ms / 4 < t;
+  if (have_own_record_ && eps == own_endpoints_ && !old) return;
+  const std::uint64_t seq = std::max(have_own_record_ ? own_record_.seq + 1 : 0, t);
+  own_record_ = make_record(env_.public_key(), seq, t, eps,
+                            [this](const std::vector<std::uint8_t>& m) { return env_.sign(m); });
+  own_endpoints_ = std::move(eps);
+  have_own_record_ = true;
+}
+
+std::string MembershipEngine::network_of(const std::string& id) const {
+  if (const HostEntry* h = cache_.find(id))
+    for (const auto& e : h->endpoints)
+      if (auto k = Neighbours::network_key(e); !k.empty()) return k;
+  return {};
+}
+
+std::vector<std::vector<std::uint8_t>> MembershipEngine::records_for(const std::string& receiver, std::size_t k,
+                                                                     bool first_contact) {
+  // Where the receiver reaches us from decides which endpoints it can route to. Not connected yet
+  // (a neighbour being dialled): the endpoint we are about to dial it at says the same.
+  std::string remote = observed_address(receiver);
+  if (remote.empty())
+    if (const HostEntry* h = cache_.find(receiver); h && !h->endpoints.empty()) remote = h->endpoints.front();
+  auto keep = [&remote](std::string_view uri) { return routable_for(uri, remote); };
+  // Only records with something the receiver can dial: a record of hidden endpoints is noise.
+  auto usable = [&keep](const PeerRecord& r) {
+    for (const auto& e : r.endpoints)
+      if (e.uri && keep(*e.uri)) return true;
+    return false;
+  };
+  bool first = false;
+  ExchangeLedger::Entry& told = ledger_.touch(receiver, env_.now_ms(), first);
+  first = first || first_contact;
+  std::vector<std::vector<std::uint8_t>> out;
+  if (have_own_record_ && told.own_seq_sent != own_record_.seq) {
+    out.push_back(own_record_.encode(keep));
+    told.own_seq_sent = own_record_.seq;
+  }
+  if (!first) {
+    // An acquaintance: only the news it has not had from us, each item to at most `fanout` peers
+    // and within this node's news budget (rumour.hpp).
+    const std::size_t room = std::min(k > out.size() ? k - out.size() : 0, news_budget_.available(env_.now_ms()));
+    std::size_t pushed = 0;
+    for (const PeerRecord* r : records_.news_since(told.news_cursor, room, receiver, env_.unix_ms(), cfg_.rumour.fanout))
+      if (usable(*r)) {
+        out.push_back(r->encode(keep));
+        ++pushed;
+      }
+    news_budget_.spend(pushed);
+    if (pushed) env_.count(Metric::NewsPushed, pushed);
+    return out;
+  }
+  env_.count(Metric::FirstContacts);
+  // A first contact: a quality-diverse sample of the members we hold records of (sample() is
+  // diverse by class). Shuffled: sample() visits the classes in a fixed order, so taking its first
+  // few would only ever forward hosts of the first classes. The news so far is covered by it.
+  told.news_cursor = records_.news_counter();
+  auto pool = cache_.sample(std::min<std::size_t>(cache_.size(), k * 2), rng_);
+  std::shuffle(pool.begin(), pool.end(), rng_);
+  std::vector<const PeerRecord*> chosen;
+  for (const HostEntry* h : pool) {
+    if (out.size() >= k) break;
+    if (h->id == receiver) continue;
+    if (const PeerRecord* r = records_.find(h->id); r && usable(*r)) {
+      out.push_back(r->encode(keep));
+      chosen.push_back(r);
+    }
+  }
+  // Members this node probed itself (its bootstrap peers' cache fills with the newcomers that
+  // dialled it) may have no record here: fill the sample from the records held, or a newcomer
+  // bootstrapping to a busy node learns nobody (seen in the simulator with one fixed seed node).
+  if (out.size() < k && records_.size() > 0) {
+    const std::size_t start = std::uniform_int_distribution<std::size_t>(0, records_.size() - 1)(rng_);
+    for (const PeerRecord* r : records_.some(2 * k, start)) {
+      if (out.size() >= k) break;
+      if (std::find(chosen.begin(), chosen.end(), r) != chosen.end() || r->id_hex() == receiver || !usable(*r)) continue;
+      out.push_back(r->encode(keep));
+    }
+  }
+  return out;
+}
+
+std::size_t MembershipEngine::take_records(const Exchange& e, const std::string& from) {
+  std::size_t news = 0;
+  const std::uint64_t t = env_.unix_ms();
+  const std::uint64_t now_ms = env_.now_ms();
+  for (const auto& bytes : e.records) {
+    std::string why;
+    auto rec = parse_record(bytes.data(), bytes.size(), why);
+    if (!rec) {
+      env_.count(Metric::RecordsRefused);
+      env_.count(Metric::Malformed);
+      env_.debug("record from " + from.substr(0, 8) + " refused: " + why);
+      continue;
+    }
+    const std::string id = rec->id_hex();
+    if (id == self_) continue;
+    // A copy of what we hold (the common case once the network is known) costs no signature check.
+    RecordOffer o = records_.check(*rec, t);
+    if (o == RecordOffer::Accepted) {
+      // The sender's own record is always checked (one per exchange, and exchanges are rate-limited
+      // per peer); records of third parties only within the budget.
+      if (id != from && !check_budget_.take(now_ms)) {
+        env_.count(Metric::RecordsUnchecked);
+        continue;
+      }
+      if (!env_.verify(*rec)) {
+        env_.count(Metric::RecordsRefused);
+        env_.count(Metric::Malformed);
+        env_.debug("record of " + id.substr(0, 8) + " from " + from.substr(0, 8) + " refused: bad signature");
+        continue;
+      }
+    }
+    bool is_news = false, moved = false;
+    if (o == RecordOffer::Accepted) o = records_.offer(*rec, t, from, &is_news, &moved);
+    if (o != RecordOffer::Accepted) {
+      if (o != RecordOffer::Stale) {
+        env_.count(Metric::RecordsRefused);
+        env_.debug("record of " + id.substr(0, 8) + " from " + from.substr(0, 8) + " refused: " + offer_name(o));
+      }
+      continue;
+    }
+    env_.count(Metric::RecordsAccepted);
+    if (is_news) {
+      env_.count(Metric::RecordsNews);
+      if (moved) env_.count(Metric::RecordsMoved);
+      ++news;
+    }
+    auto eps = rec->visible_endpoints();
+    for (const auto& ep : eps) env_.add_address(id, ep);
+    if (HostEntry* h = cache_.find_mut(id)) {
+      if (!eps.empty() && eps != h->endpoints) {
+        h->endpoints = eps;
+        env_.publish(BUTTER_PEERS_TOPIC_UPDATED, id);
+      }
+      continue;
+    }
+    if (eps.empty()) continue;
+    // A host known only from its signed record: admitted with unknown quality, never probed just
+    // for being heard of; refresh samples and neighbour dials find out whether it is alive.
+    HostEntry h;
+    h.id = id;
+    h.endpoints = eps;
+    h.address = admission_address({}, eps);  // no connection to observe: bounded by what it signed
+    h.quality_known = false;
+    probation_.erase(id);
+    admit(h);
+  }
+  return news;
+}
+
+void MembershipEngine::restore(const PeerRecord& rec) {
+  const std::string id = rec.id_hex();
+  if (id == self_ || records_.restore(rec, env_.unix_ms()) != RecordOffer::Accepted) return;
+  auto eps = rec.visible_endpoints();
+  if (eps.empty() || cache_.find(id)) return;
+  HostEntry h;
+  h.id = id;
+  h.endpoints = eps;
+  h.address = admission_address({}, eps);
+  h.quality_known = false;
+  admit(h);
+}
+
+EngineReply MembershipEngine::handle_exchange(const std::string& from, const std::uint8_t* data, std::size_t len) {
+  count_pex_bytes(len);
+  EngineReply reply;
+  const std::uint64_t t = env_.now_ms();
+  bool first = false;
+  auto& told = ledger_.touch(from, t, first);
+  if (told.last_served_ms && t - told.last_served_ms < kServeIntervalMs) {
+    // Exchanges cost signatures to check: one per interval per peer, whatever it sends.
+    env_.count(Metric::ExchangesShed);
+    reply.status = BUTTER_E_AGAIN;
+    reply.error = "one exchange per peer per 500 ms";
+    return reply;
+  }
+  told.last_served_ms = t;
+  std::string why;
+  auto e = decode_exchange(data, len, why);
+  if (!e) {
+    env_.count(Metric::Malformed);
+    reply.status = BUTTER_E_INVALID;
+    reply.error = why;
+    return reply;
+  }
+  env_.count(Metric::Exchanges);
+  if (take_records(*e, from)) hasten_exchange();
+  Exchange answer;
+  if (e->neighbour) {
+    answer.neighbour = neighbours_.accept_inbound(from, network_of(from));
+    if (answer.neighbour) env_.protect(from);
+  }
+  // A first contact gets a full sample (it may be new and know nobody else), an acquaintance what
+  // it has not had from us; at most exchange_size records, and answers are rate-limited per peer.
+  answer.records = records_for(from, cfg_.exchange_size, first);  // its touch above made it known
+  reply.bytes = encode_exchange(answer);
+  count_pex_bytes(reply.bytes.size());
+  return reply;
+}
+
+void MembershipEngine::exchange_with(const std::string& id, bool want_neighbour) {
+  Exchange e;
+  e.neighbour = want_neighbour;
+  if (want_neighbour) env_.count(Metric::NeighbourAsks);
+  e.records = records_for(id, cfg_.exchange_size);
+  auto bytes = encode_exchange(e);
+  count_pex_bytes(bytes.size());
+  env_.count(Metric::Exchanges);
+  std::string error;
+  if (!env_.send_exchange(id, bytes, want_neighbour, error)) {
+    ledger_.forget(id);
+    if (want_neighbour) neighbours_.failed(id, env_.now_ms());
+  }
+}
+
+void MembershipEngine::on_exchange_result(const std::string& id, bool want_neighbour, bool ok,
+                                          const std::uint8_t* data, std::size_t len, const std::string& error) {
+  const std::uint64_t t = env_.now_ms();
+  if (!ok) {
+    if (want_neighbour) neighbours_.failed(id, t);
+    // What we sent may not have arrived: the next exchange with it starts over with a sample.
+    ledger_.forget(id);
+    env_.debug("exchange with " + id.substr(0, 8) + " failed: " + error);
+    return;
+  }
+  count_pex_bytes(len);
+  std::string why;
+  auto answer = decode_exchange(data, len, why);
+  if (!answer) {
+    env_.count(Metric::Malformed);
+    if (want_neighbour) neighbours_.failed(id, t);
+    return;
+  }
+  std::size_t fresh = take_records(*answer, id);
+  if (want_neighbour) {
+    if (answer->neighbour && neighbours_.accepted(id, network_of(id))) {
+      env_.protect(id);
+    } else {
+      neighbours_.refused(id, t);
+    }
+  }
+  // Adapt: news -> exchange again soon (and pass it on); nothing -> slow down.
+  if (fresh) {
+    hasten_exchange();
+  } else {
+    exchange_period_ms_ = std::min(cfg_.exchange_max_ms, exchange_period_ms_ * 2);
+  }
+}
+
+void MembershipEngine::neighbour_tick() {
+  if (neighbours_.out_count() >= neighbours_.options().want_out) return;
+  std::vector<Neighbours::Candidate> cands;
+  for (const HostEntry* h : cache_.sample(std::min<std::size_t>(cache_.size(), 32), rng_))
+    cands.push_back({h->id, network_of(h->id)});
+  for (const auto& id : neighbours_.to_dial(cands, env_.now_ms())) exchange_with(id, true);
+}
+
+void MembershipEngine::schedule_exchange() {
+  exchange_due_ms_ = env_.now_ms() + exchange_period_ms_;
+  env_.schedule_exchange(exchange_period_ms_);
+}
+
+void MembershipEngine::exchange_timer() {
+  exchange_tick();
+  schedule_exchange();
+}
+
+void MembershipEngine::hasten_exchange() {
+  exchange_period_ms_ = cfg_.exchange_min_ms;
+  const std::uint64_t soon = env_.now_ms() + cfg_.exchange_min_ms;
+  if (exchange_due_ms_ > soon) schedule_exchange();
+}
+
+void MembershipEngine::exchange_tick() {
+  refresh_own_record();
+  auto all = neighbours_.all();
+  if (all.empty()) {
+    // No neighbour yet (cold start): exchange with any connected peer, e.g. the bootstrap node.
+    for (const auto& p : env_.peers()) all.push_back(p.id);
+  }
+  if (all.empty()) return;
+  // A contact first: a node whose only hosts are its LAN mates learns the wider network from the
+  // bootstrap peer (a first contact, so it answers with a full sample).
+  while (!contacts_.empty()) {
+    const std::string id = contacts_.front();
+    contacts_.erase(contacts_.begin());
+    if (!connected(id) || ledger_.find(id)) continue;
+    exchange_with(id, false);
+    return;
+  }
+  // A neighbour that has news waiting from us (or our changed record) goes first: news travels on
+  // the next tick, not after a random walk through the others.
+  std::vector<std::string> behind;
+  const std::uint64_t t = env_.unix_ms();
+  for (const auto& id : all) {
+    const ExchangeLedger::Entry* told = ledger_.find(id);
+    if (!told || records_.news_after(told->news_cursor, t, cfg_.rumour.fanout) || (have_own_record_ && told->own_seq_sent != own_record_.seq))
+      behind.push_back(id);
+  }
+  const auto& from = behind.empty() ? all : behind;
+  std::uniform_int_distribution<std::size_t> pick(0, from.size() - 1);
+  exchange_with(from[pick(rng_)], false);
+}
+
+void MembershipEngine::lose_neighbour(const std::string& id) {
+  if (neighbours_.lost(id)) env_.unprotect(id);
+}
+
+}  // namespace butter::knownhosts

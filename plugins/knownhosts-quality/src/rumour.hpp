@@ -1,0 +1,42 @@
+// Rumour mongering for the peer exchange's news: each node passes a news item (a new or moved
+// record) on to at most `fanout` peers, and sends at most `news_per_min` news records a minute
+// in all (a token bucket). Flooding every item to every neighbour cost joins x degree per node
+// (250 KB/min per node while 1000 nodes joined); with a fan-out an item still reaches nearly
+// every node while the budget allows (push gossip with fan-out F informs about 1 - e^-F of the
+// nodes, in O(log N) rounds), and the budget makes a node's news traffic bounded whatever the
+// network's size and join rate: when more news arrives than the budget passes on, the surplus
+// ages out (news_ttl_ms) and newcomers are learned from samples at first contacts instead.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+namespace butter::knownhosts {
+
+struct RumourOptions {
+  std::size_t fanout = 3;         // manifest news_fanout, 1..64
+  std::size_t news_per_min = 6;  // manifest news_per_min, 1..6000
+};
+
+// News records this node may still send: refills at news_per_min, holds at most one exchange's
+// worth more than a minute's (a burst after a quiet spell).
+class NewsBudget {
+ public:
+  explicit NewsBudget(std::size_t per_min = 6, std::size_t burst = 8)
+      : per_ms_(static_cast<double>(per_min) / 60000.0), burst_(static_cast<double>(std::max(per_min, burst))),
+        tokens_(burst_) {}
+  std::size_t available(std::uint64_t now_ms) {
+    if (now_ms > refilled_ms_) {
+      tokens_ = std::min(burst_, tokens_ + static_cast<double>(now_ms - refilled_ms_) * per_ms_);
+      refilled_ms_ = now_ms;
+    }
+    return static_cast<std::size_t>(tokens_);
+  }
+  void spend(std::size_t n) { tokens_ = std::max(0.0, tokens_ - static_cast<double>(n)); }
+
+ private:
+  double per_ms_, burst_, tokens_;
+  std::uint64_t refilled_ms_ = 0;
+};
+
+}  // namespace butter::knownhosts
