@@ -174,7 +174,7 @@ TEST_CASE("a streamed put of 3 MiB in odd pieces round-trips through a streamed 
   CHECK(n.v3()->read_credit(n.p, c.read_id, 1) == BUTTER_E_NOT_FOUND);
 }
 
-TEST_CASE("a streamed range read of a held object, cancel, and bad arguments through butter.storage/3") {
+TEST_CASE("a streamed range read of a held object with cancel and bad arguments through butter.storage/3") {
   Node n({{"replicas", std::int64_t{1}}, {"block_size", std::int64_t{1024}}});
   const std::string data = random_bytes(10000, 2);
   const std::string id = streamed_put(n, data, 777);
@@ -236,7 +236,7 @@ TEST_CASE("a streamed range read of a held object, cancel, and bad arguments thr
   CHECK(res.calls == 0);
 }
 
-TEST_CASE("a streamed read of an object nobody holds ends with NOT_FOUND through done, not inside open_read") {
+TEST_CASE("a streamed read of an object nobody holds ends with NOT_FOUND through done and not inside open_read") {
   Node n({{"replicas", std::int64_t{1}}});
   Consumer c;
   c.node = &n;
