@@ -99,7 +99,8 @@ class PcgStorage : public butter::Plugin, public Env {
   // the object as put does: the id is written to `id_out` at once, `done` is called later,
   // exactly once (status, id, replicas, reason), never from inside put_commit. What is held: the
   // bytes written so far (they become the stored copy; no second copy is made at commit).
-  // put_abort drops an open put. At most kMaxOpenPuts open at once (BUTTER_E_NOMEM).
+  // put_abort drops an open put, or forgets the done of a committed one not yet answered. At
+  // most kMaxOpenPuts open at once (BUTTER_E_NOMEM).
   using PutDoneFn = std::function<void(butter_status status, const std::string& id, std::uint32_t replicas,
                                        const std::string& reason)>;
   static constexpr std::size_t kMaxOpenPuts = 64;

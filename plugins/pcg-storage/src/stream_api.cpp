@@ -192,9 +192,17 @@ butter_status PcgStorage::put_abort(std::uint64_t put_id) {
   if (known) {
     puts_held_ -= it->second.writer.written();
     puts_.erase(it);
+    sync_metrics();
+    return BUTTER_OK;
   }
-  sync_metrics();
-  return known ? BUTTER_OK : BUTTER_E_NOT_FOUND;
+  // A committed put still waiting for its result: the consumer is going away, so its handler is
+  // forgotten (the object is stored and replicated all the same; its PutDone finds no one).
+  auto pending = pending_.find(put_id);
+  if (pending != pending_.end() && pending->second.callback) {
+    pending_.erase(pending);
+    return BUTTER_OK;
+  }
+  return BUTTER_E_NOT_FOUND;
 }
 
 }  // namespace butter::pcg

@@ -227,7 +227,7 @@ TEST_CASE("a streamed read that lost every member resumes at the offset it reach
   CHECK(sim.engine(outside).stats().stream_blocks - fetched_before == blocks_left);
 }
 
-TEST_CASE("a streamed range read delivers exactly the range, and a held object streams from this node") {
+TEST_CASE("a streamed range read delivers exactly the range and a held object streams from this node") {
   SimCluster sim({.nodes = 6, .cfg = stream_config(1024)});
   const auto data = bytes_of(10000, 7);
   const Hash id = stored(sim, data);
@@ -253,7 +253,7 @@ TEST_CASE("a streamed range read delivers exactly the range, and a held object s
   CHECK(at_end.got.empty());
 }
 
-TEST_CASE("a streamed read without credit stops fetching at its window, and cancel forgets it") {
+TEST_CASE("a streamed read without credit stops fetching at its window and cancel forgets it") {
   SimCluster sim({.nodes = 6, .cfg = stream_config(1024)});
   const auto data = bytes_of(64 * 1024, 8);
   const Hash id = stored(sim, data);

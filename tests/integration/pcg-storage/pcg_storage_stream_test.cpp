@@ -217,7 +217,7 @@ std::uint64_t open_read(Cluster& c, std::size_t i, Reader& r, const std::string&
 
 }  // namespace
 
-TEST_CASE("butter.storage/3 streams objects of 64 KiB + 1 B, 1 MiB and 48 MiB to a node outside the group") {
+TEST_CASE("butter.storage/3 streams objects of 64 KiB + 1 B and 1 MiB and 48 MiB to a node outside the group") {
   Cluster c(5);
   const std::uint32_t window = 8;
   for (const std::size_t size : {std::size_t{64 * 1024 + 1}, std::size_t{1024 * 1024}, std::size_t{48} << 20}) {
@@ -251,7 +251,7 @@ TEST_CASE("butter.storage/3 streams objects of 64 KiB + 1 B, 1 MiB and 48 MiB to
   }
 }
 
-TEST_CASE("a streamed read fails over when two of three holders stop mid-transfer, and resumes from an offset") {
+TEST_CASE("a streamed read fails over when two of three holders stop mid-transfer and resumes from an offset") {
   Cluster c(6);  // after two stop and the group is repaired to 3, one live node is still outside it
   const std::string body = random_body(8u << 20, 77);  // 128 blocks
   const std::string id = streamed_put(c, 0, body);

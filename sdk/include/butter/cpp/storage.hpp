@@ -29,11 +29,12 @@
 //       [this](Status st, std::uint64_t next_offset) { if (!st.ok()) retry_from(next_offset); });
 //   auto w = storage().put_begin({"video"}, size);   // then w.write(bytes)..., w.commit(handler)
 //
-// A StorageRead cancels its read when destroyed; a StoragePut aborts an uncommitted put. Their
-// handlers run on the node's executor, never inside the call that caused them, with the same
-// exception guard as every callback. A consumer keeps each StorageRead, and each committed
-// put's handler, alive until it ran or was cancelled: the provider calls back into the
-// consumer's code (keep them as members of the plugin instance; cancel reads in stop()).
+// A StorageRead cancels its read when destroyed; a StoragePut aborts an uncommitted put, and a
+// committed one destroyed before its result makes the provider forget the handler (the object
+// is still stored). Their handlers run on the node's executor, never inside the call that
+// caused them, with the same exception guard as every callback. A handler may drop or replace
+// its own StorageRead or StoragePut (e.g. resume with a new open_read from inside done). Keep
+// them as members of the plugin instance: the handlers call into the consumer's code.
 #pragma once
 
 #include <butter/cpp/reply_client.hpp>
@@ -101,14 +102,23 @@ using ChunkHandler = std::function<void(std::uint64_t offset, Bytes chunk)>;
 using ReadDoneHandler = std::function<void(const Status& status, std::uint64_t next_offset)>;
 
 namespace detail {
-// What a provider of butter.storage/3 calls back into: owned by the StorageRead (or the
-// committed put) until the provider said its last word.
-struct StreamState {
-  detail::Core* core = nullptr;
+// What a provider of butter.storage/3 calls back into (its `user`). A Slot so that a state the
+// provider may still call (see `untold`) can be handed to the instance's Core, which frees it
+// when the instance is destroyed: never before the provider's last possible call.
+struct StreamState : Slot {
   const butter_plugin* provider = nullptr;
   const butter_storage_v3* v3 = nullptr;
   std::uint64_t id = 0;
-  bool open = false;  // the provider may still call back (read not ended; put not answered)
+  bool open = false;  // the handlers may run (read not ended or cancelled; put not answered or dropped)
+  // The provider was never told the read ended (it was not current when cancelled): it may
+  // still call back, e.g. an old instance's stop() ending its reads with done(CANCELLED).
+  bool untold = false;
+  // A chunk handler is running from this state; one that drops its StorageRead (read_ = {} or
+  // a new open_read) only marks it, and on_chunk frees it after the handler returned.
+  bool in_callback = false;
+  bool free_after_callback = false;
+  bool committed = false;                  // a put whose commit was accepted
+  std::shared_ptr<StreamState> keep_alive;  // a committed put's state, owned by its pending callback
   ChunkHandler chunk;
   ReadDoneHandler done;
   PutHandler put_done;
@@ -120,6 +130,25 @@ struct StreamState {
     return svc && svc.provider() == provider && svc.vtable() == v3;
   }
 };
+
+// Frees a read's state once nothing can call into it: after its running chunk handler returns,
+// or at the instance's end when the provider was never told (Core owns it as a slot till then).
+inline void dispose(std::unique_ptr<StreamState> s) noexcept {
+  if (!s) return;
+  if (s->in_callback) {
+    s->free_after_callback = true;
+    (void)s.release();  // on_chunk frees it
+    return;
+  }
+  if (s->untold) {
+    Core* core = s->core;
+    try {
+      core->add(std::move(s));
+    } catch (...) {
+      (void)s.release();  // out of memory: leak the few bytes rather than free what may be called
+    }
+  }
+}
 }  // namespace detail
 
 // A streamed read (butter.storage/3). Move-only; cancels the read when destroyed.
@@ -131,11 +160,15 @@ class StorageRead {
   StorageRead& operator=(StorageRead&& o) noexcept {
     if (this != &o) {
       cancel();
+      detail::dispose(std::move(s_));
       s_ = std::move(o.s_);
     }
     return *this;
   }
-  ~StorageRead() { cancel(); }
+  ~StorageRead() {
+    cancel();
+    detail::dispose(std::move(s_));
+  }
   // True until done ran or the read was cancelled.
   bool active() const noexcept { return s_ && s_->open; }
   std::uint64_t id() const noexcept { return s_ ? s_->id : 0; }
@@ -144,6 +177,7 @@ class StorageRead {
     if (!active()) return Status(BUTTER_E_NOT_FOUND, "storage read: not active");
     if (!s_->provider_current()) {
       s_->open = false;
+      s_->untold = true;
       return Status(BUTTER_E_UNAVAILABLE, "storage read: the provider is gone");
     }
     return Status(s_->v3->read_credit(s_->provider, s_->id, chunks));
@@ -152,10 +186,15 @@ class StorageRead {
   void cancel() noexcept {
     if (!active()) return;
     s_->open = false;
+    s_->untold = true;
     try {
-      if (s_->provider_current()) s_->v3->read_cancel(s_->provider, s_->id);
+      if (s_->provider_current()) {
+        s_->v3->read_cancel(s_->provider, s_->id);
+        s_->untold = false;
+      }
     } catch (...) {
-      // Out of memory while asking the broker: the read's handlers are off (open = false) anyway.
+      // Out of memory while asking the broker: the handlers are off (open = false); the state
+      // stays untold, so it is kept until the instance ends.
     }
   }
 
@@ -163,7 +202,8 @@ class StorageRead {
   std::unique_ptr<detail::StreamState> s_;
 };
 
-// A streamed put being written (butter.storage/3). Move-only; aborts when destroyed uncommitted.
+// A streamed put being written (butter.storage/3). Move-only; aborts when destroyed uncommitted,
+// and when destroyed committed before its result came, the provider forgets the handler.
 class StoragePut {
  public:
   StoragePut() = default;
@@ -177,7 +217,7 @@ class StoragePut {
     return *this;
   }
   ~StoragePut() { abort(); }
-  bool writable() const noexcept { return s_ && s_->open && !s_->put_done; }
+  bool writable() const noexcept { return s_ && s_->open && !s_->committed; }
   // Appends `data` (copied). BUTTER_E_NOMEM ends the put (past its expected size or the budget).
   Status write(Bytes data) {
     if (!writable()) return Status(BUTTER_E_NOT_FOUND, "storage put: not open");
@@ -192,7 +232,8 @@ class StoragePut {
     return Status::from(st, err);
   }
   // Stores and replicates what was written; returns the id at once (empty when refused, with
-  // `status`). `fn` gets the result once, later. This object must outlive that call.
+  // `status`). `fn` gets the result once, later, unless this object is destroyed (or assigned)
+  // before: then the provider forgets the handler and `fn` is never called.
   std::string commit(PutHandler fn, Status* status = nullptr) {
     if (!writable() || !s_->provider_current()) {
       if (s_) s_->open = false;
@@ -204,37 +245,52 @@ class StoragePut {
     char id[65] = {0};
     butter_error err;
     butter_error_init(&err);
+    // The provider holds the state from here until its done: the state owns itself until then
+    // (on_done drops that reference), so destroying this object never frees what it will call.
+    s_->committed = true;
+    s_->keep_alive = s_;
     const butter_status st = s_->v3->put_commit(s_->provider, s_->id, &h, id, &err);
     if (status) *status = Status::from(st, err);
     if (st != BUTTER_OK) {
       s_->open = false;
+      s_->keep_alive.reset();  // refused: no callback follows
       return {};
     }
     return std::string(id, ::strnlen(id, 64));
   }
+  // Drops an uncommitted put, or the handler of a committed one still waiting for its result.
   void abort() noexcept {
-    if (!writable()) return;
-    s_->open = false;
+    if (!s_ || !s_->open) return;
+    s_->open = false;  // handlers off whatever follows
     try {
-      if (s_->provider_current()) s_->v3->put_abort(s_->provider, s_->id);
+      if (!s_->provider_current()) return;  // a stopped provider has called (or will call) done: keep_alive frees
+      const butter_status st = s_->v3->put_abort(s_->provider, s_->id);
+      // Forgotten by the provider: it will never call on_done, so nothing holds the state but us.
+      if (s_->committed && st == BUTTER_OK) s_->keep_alive.reset();
     } catch (...) {
-      // Out of memory while asking the broker: the provider drops the put when it stops.
+      // Out of memory while asking the broker: the provider drops the put when it stops; a
+      // committed put's state stays alive (keep_alive) until its done.
     }
   }
 
  private:
   static void on_done(void* user, uint64_t, butter_status st, butter_str id, uint32_t replicas, butter_str reason) noexcept {
-    auto* s = static_cast<detail::StreamState*>(user);
+    auto* raw = static_cast<detail::StreamState*>(user);
+    // The provider's last word: take its reference, so the state lives through the handler even
+    // when the handler destroys the StoragePut, and is freed after it.
+    std::shared_ptr<detail::StreamState> s = std::move(raw->keep_alive);
+    if (!s || !s->open) return;
     s->open = false;
+    PutHandler fn = std::move(s->put_done);
     s->core->guarded("storage put result", [&] {
       PutResult r;
       r.status = Status(st, std::string(to_sv(reason)));
       r.object_id = std::string(to_sv(id));
       r.replicas = replicas;
-      if (s->put_done) s->put_done(r);
+      if (fn) fn(r);
     });
   }
-  std::unique_ptr<detail::StreamState> s_;
+  std::shared_ptr<detail::StreamState> s_;
 };
 
 class Storage {
@@ -478,17 +534,30 @@ class Storage {
   }
   static void on_chunk(void* user, uint64_t, uint64_t offset, butter_bytes data) noexcept {
     auto* s = static_cast<detail::StreamState*>(user);
-    if (!s->open) return;
+    if (!s->open || s->in_callback) return;
+    // The handler may drop its StorageRead (read_ = {}, or a new read assigned): dispose() then
+    // only marks the state, freed here once the handler returned.
+    s->in_callback = true;
     s->core->guarded("storage read chunk", [&] {
       if (s->chunk) s->chunk(offset, Bytes(data));
     });
+    s->in_callback = false;
+    if (s->free_after_callback) {
+      s->free_after_callback = false;
+      detail::dispose(std::unique_ptr<detail::StreamState>(s));
+    }
   }
   static void on_read_done(void* user, uint64_t, butter_status st, uint64_t next_offset, butter_str reason) noexcept {
     auto* s = static_cast<detail::StreamState*>(user);
     if (!s->open) return;
     s->open = false;
-    s->core->guarded("storage read done", [&] {
-      if (s->done) s->done(Status(st, std::string(to_sv(reason))), next_offset);
+    // Moved out first: the handler may free the state (a resume assigning a new read to the
+    // StorageRead that owns it); nothing of `s` is touched after the call.
+    ReadDoneHandler done = std::move(s->done);
+    s->chunk = nullptr;
+    detail::Core* core = s->core;
+    core->guarded("storage read done", [&] {
+      if (done) done(Status(st, std::string(to_sv(reason))), next_offset);
     });
   }
 

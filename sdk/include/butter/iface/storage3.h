@@ -137,7 +137,11 @@ typedef struct butter_storage_v3 {
    * not the expected one, store refused) the put is gone and no callback follows. */
   butter_status (*put_commit)(const butter_plugin* provider, uint64_t put_id,
                               const butter_storage_put_handlers* handlers, char object_id_out[65], butter_error* err);
-  /* [node] Drops an open (uncommitted) put and everything written. BUTTER_E_NOT_FOUND when unknown. */
+  /* [node] Drops an open (uncommitted) put and everything written. On a COMMITTED put whose
+   * done has not been called yet it forgets the handler instead: the object is stored and
+   * replicated all the same, done is never called and `user` may be freed once this returns
+   * BUTTER_OK (a consumer going away calls it). BUTTER_E_NOT_FOUND when unknown or done already
+   * called. */
   butter_status (*put_abort)(const butter_plugin* provider, uint64_t put_id);
 } butter_storage_v3;
 
