@@ -117,7 +117,11 @@ class MembershipEngine {
 
   // The peer exchange and neighbours (membership_exchange.cpp).
   void refresh_own_record();
-  std::vector<std::vector<std::uint8_t>> records_for(const std::string& receiver, std::size_t k,
+  // `outbound`: an exchange this node starts with a neighbour it chose — the only kind that
+  // carries news (and spends the news budget and a news item's fan-out); a reply to a peer that
+  // asked carries our changed record, or a full sample on a first contact, but no news (a peer
+  // polling us must not use up what our chosen neighbours are owed).
+  std::vector<std::vector<std::uint8_t>> records_for(const std::string& receiver, std::size_t k, bool outbound,
                                                      bool first_contact = false);
   std::size_t take_records(const Exchange& e, const std::string& from);
   void exchange_with(const std::string& id, bool want_neighbour);
@@ -144,7 +148,7 @@ class MembershipEngine {
   Neighbours neighbours_;
   ExchangeLedger ledger_;
   CheckBudget check_budget_;
-  NewsBudget news_budget_;
+  SplitNewsBudget news_budget_;
   PeerRecord own_record_;
   std::vector<std::string> own_endpoints_;
   bool have_own_record_ = false;
