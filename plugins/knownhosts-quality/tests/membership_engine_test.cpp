@@ -240,3 +240,36 @@ TEST_CASE("MembershipEngine: relayed news cannot starve records sent by their ow
   node.exchange_timer();
   CHECK(count_of(env.records_sent, id_of(0)) == mine + 1);
 }
+
+TEST_CASE("MembershipEngine: a first contact's sample holds no record whose host the admission bounds refused") {
+  FakeEnv env(0);
+  MembershipConfig cfg;
+  cfg.exchange_size = 8;
+  MembershipEngine server(env, id_of(0), cfg, 1);
+  server.start();
+  // Peer 9 relays ten hosts that all sign one public address: per_address (2) admits two of them;
+  // the other records stay held (they are valid) but must not be handed on.
+  Exchange sybils;
+  for (unsigned i = 3000; i < 3010; ++i)
+    sybils.records.push_back(make_record(key_of(i), kUnix, kUnix, {"tcp://198.51.100.7:" + std::to_string(i)},
+                                         [](const std::vector<std::uint8_t>&) { return std::array<std::uint8_t, 64>{}; })
+                                 .encode());
+  const auto sb = encode_exchange(sybils);
+  REQUIRE(server.handle_exchange(id_of(9), sb.data(), sb.size()).status == BUTTER_OK);
+  REQUIRE(server.cache().size() <= 3);  // peer 9 itself and two of the ten
+
+  // A newcomer from a public address: its sample may only hold the two admitted.
+  env.links.push_back({id_of(100), "tcp://203.0.113.5:7000", {"tcp://203.0.113.5:7000"}});
+  const auto nb = request_from(100);
+  EngineReply r = server.handle_exchange(id_of(100), nb.data(), nb.size());
+  REQUIRE(r.status == BUTTER_OK);
+  std::size_t sybils_sent = 0;
+  std::string why;
+  for (const auto& bytes : decoded(r.bytes).records)
+    if (auto rec = parse_record(bytes.data(), bytes.size(), why); rec && rec->endpoints.size() == 1 &&
+                                                                  rec->endpoints[0].uri &&
+                                                                  rec->endpoints[0].uri->rfind("tcp://198.51.100.7:", 0) == 0)
+      ++sybils_sent;
+  CHECK(sybils_sent >= 1);
+  CHECK(sybils_sent <= 2);
+}
