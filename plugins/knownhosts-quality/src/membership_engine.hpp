@@ -125,6 +125,7 @@ class MembershipEngine {
                                                      bool first_contact = false);
   std::size_t take_records(const Exchange& e, const std::string& from);
   void exchange_with(const std::string& id, bool want_neighbour);
+  void give_back_pushes(const std::string& id);
   void exchange_tick();
   void schedule_exchange();
   void hasten_exchange();
@@ -149,6 +150,9 @@ class MembershipEngine {
   ExchangeLedger ledger_;
   CheckBudget check_budget_;
   SplitNewsBudget news_budget_;
+  // The news values counted as pushed in the exchange in flight to each peer (one at a time per
+  // peer; an entry goes when its result comes): a failed exchange gives them back their fan-out.
+  std::map<std::string, std::vector<std::uint64_t>> pushed_in_flight_;
   PeerRecord own_record_;
   std::vector<std::string> own_endpoints_;
   bool have_own_record_ = false;

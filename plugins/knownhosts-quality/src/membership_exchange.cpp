@@ -22,6 +22,7 @@ namespace butter::knownhosts {
 
 namespace {
 constexpr std::uint64_t kServeIntervalMs = 500;  // one exchange answered per peer per interval
+constexpr std::size_t kMaxPushesInFlight = 256;   // peers whose exchange result is awaited
 }  // namespace
 
 void MembershipEngine::refresh_own_record() {
@@ -78,6 +79,12 @@ std::vector<std::vector<std::uint8_t>> MembershipEngine::records_for(const std::
     pick.max_pushes = cfg_.rumour.fanout;
     pick.max_relayed = news_budget_.relayed(now);
     pick.usable = usable;  // only records actually sent count as passed on
+    // Bounded whatever happens to results (a result that never comes leaves an entry behind).
+    if (pushed_in_flight_.size() >= kMaxPushesInFlight && !pushed_in_flight_.count(receiver))
+      pushed_in_flight_.erase(pushed_in_flight_.begin());
+    std::vector<std::uint64_t>& counted = pushed_in_flight_[receiver];
+    counted.clear();
+    pick.counted = &counted;
     const std::size_t room = std::min(k > out.size() ? k - out.size() : 0, news_budget_.total(now));
     std::size_t from_owners = 0, relayed = 0;
     for (const PeerRecord* r : records_.news_since(told.news_cursor, room, receiver, env_.unix_ms(), pick)) {
@@ -251,21 +258,31 @@ void MembershipEngine::exchange_with(const std::string& id, bool want_neighbour)
   env_.count(Metric::Exchanges);
   std::string error;
   if (!env_.send_exchange(id, bytes, want_neighbour, error)) {
+    give_back_pushes(id);
     ledger_.forget(id);
     if (want_neighbour) neighbours_.failed(id, env_.now_ms());
   }
+}
+
+void MembershipEngine::give_back_pushes(const std::string& id) {
+  auto it = pushed_in_flight_.find(id);
+  if (it == pushed_in_flight_.end()) return;
+  records_.unpush(it->second);
+  pushed_in_flight_.erase(it);
 }
 
 void MembershipEngine::on_exchange_result(const std::string& id, bool want_neighbour, bool ok,
                                           const std::uint8_t* data, std::size_t len, const std::string& error) {
   const std::uint64_t t = env_.now_ms();
   if (!ok) {
+    give_back_pushes(id);
     if (want_neighbour) neighbours_.failed(id, t);
     // What we sent may not have arrived: the next exchange with it starts over with a sample.
     ledger_.forget(id);
     env_.debug("exchange with " + id.substr(0, 8) + " failed: " + error);
     return;
   }
+  pushed_in_flight_.erase(id);  // delivered: the pushes stand
   count_pex_bytes(len);
   std::string why;
   auto answer = decode_exchange(data, len, why);

@@ -124,10 +124,18 @@ std::vector<const PeerRecord*> RecordStore::news_since(std::uint64_t& cursor, st
     const bool from_owner = h.from == it->second->first;
     if (!from_owner && relayed >= pick.max_relayed) continue;  // the rest is kept for owners' own records
     if (!from_owner) ++relayed;
-    if (pick.count) ++h.pushes;
+    if (pick.count) {
+      ++h.pushes;
+      if (pick.counted) pick.counted->push_back(it->first);
+    }
     out.push_back(&h.rec);
   }
   return out;
+}
+
+void RecordStore::unpush(const std::vector<std::uint64_t>& news_values) {
+  for (std::uint64_t n : news_values)
+    if (auto it = by_news_.find(n); it != by_news_.end() && it->second->second.pushes > 0) --it->second->second.pushes;
 }
 
 std::vector<const PeerRecord*> RecordStore::some(std::size_t k, std::size_t start) const {

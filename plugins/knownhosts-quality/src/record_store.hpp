@@ -75,7 +75,11 @@ class RecordStore {
     std::size_t max_relayed = SIZE_MAX;
     bool count = true;  // each record returned counts as passed on once more (rumour mongering)
     std::function<bool(const PeerRecord&)> usable;  // empty: every record is
+    std::vector<std::uint64_t>* counted = nullptr;  // if set: the news values counted, for unpush()
   };
+  // Undoes news_since()'s count of these news values (an exchange that failed: nothing arrived).
+  // Values that are no longer news (moved since, dropped) are skipped.
+  void unpush(const std::vector<std::uint64_t>& news_values);
   // Up to `k` records that became news after `cursor`, oldest news first, leaving out those that
   // came from `receiver` or describe it, those already passed on `pick.max_pushes` times and those
   // not `pick.usable`; `cursor` moves past what was examined. At most kMaxNewsScan entries are

@@ -48,6 +48,7 @@ class FakeEnv final : public MembershipEnv {
   std::vector<PeerLink> links;
   std::map<std::string, std::vector<std::uint8_t>> exchanges_sent;  // the last one per peer
   std::vector<std::string> records_sent;  // the ids of every record sent, in order
+  std::map<std::string, std::vector<std::string>> records_to;  // and per receiver
   std::vector<std::string> own_eps;  // empty: endpoint_of(self)
   std::uint64_t now_ms() override { return now; }
   std::uint64_t unix_ms() override { return kUnix + now; }
@@ -67,7 +68,10 @@ class FakeEnv final : public MembershipEnv {
     std::string why;
     if (auto e = decode_exchange(bytes.data(), bytes.size(), why))
       for (const auto& r : e->records)
-        if (auto rec = parse_record(r.data(), r.size(), why)) records_sent.push_back(rec->id_hex());
+        if (auto rec = parse_record(r.data(), r.size(), why)) {
+          records_sent.push_back(rec->id_hex());
+          records_to[id].push_back(rec->id_hex());
+        }
     return true;
   }
   void protect(const std::string&) override {}
@@ -272,4 +276,50 @@ TEST_CASE("MembershipEngine: a first contact's sample holds no record whose host
       ++sybils_sent;
   CHECK(sybils_sent >= 1);
   CHECK(sybils_sent <= 2);
+}
+
+TEST_CASE("MembershipEngine: a news item pushed in an exchange that failed gets its fan-out back") {
+  FakeEnv env(0);
+  MembershipConfig cfg;
+  cfg.rumour.fanout = 1;
+  cfg.rumour.news_per_min = 600;
+  MembershipEngine node(env, id_of(0), cfg, 1);
+  node.start();
+  for (unsigned p = 1; p <= 3; ++p) {
+    node.restore(record_of(p));
+    env.links.push_back(link_to(p));
+    const auto b = request_from(p);
+    REQUIRE(node.handle_exchange(id_of(p), b.data(), b.size()).status == BUTTER_OK);
+  }
+  env.now += 1000;
+  const auto news = request_from(50);
+  REQUIRE(node.handle_exchange(id_of(50), news.data(), news.size()).status == BUTTER_OK);
+  // The first push: to one peer, whose exchange then fails (nothing arrived).
+  std::string first_to;
+  for (int tick = 0; tick < 10 && first_to.empty(); ++tick) {
+    env.now += 1000;
+    node.exchange_timer();
+    for (const auto& [peer, bytes] : env.exchanges_sent)
+      for (const auto& r : decoded(bytes).records) {
+        std::string why;
+        if (auto rec = parse_record(r.data(), r.size(), why); rec && rec->id_hex() == id_of(50)) first_to = peer;
+      }
+  }
+  REQUIRE_FALSE(first_to.empty());
+  REQUIRE(count_of(env.records_sent, id_of(50)) == 1);
+  node.on_exchange_result(first_to, false, false, nullptr, 0, "connection reset");
+  // With its fan-out back, a later exchange passes it on to another peer (the failed one is a
+  // first contact again and gets it in its sample, which is not news).
+  auto others_told = [&] {
+    std::size_t n = 0;
+    for (const auto& [peer, ids] : env.records_to)
+      if (peer != first_to) n += count_of(ids, id_of(50));
+    return n;
+  };
+  REQUIRE(others_told() == 0);
+  for (int tick = 0; tick < 30 && others_told() == 0; ++tick) {
+    env.now += 1000;
+    node.exchange_timer();
+  }
+  CHECK(others_told() == 1);
 }
