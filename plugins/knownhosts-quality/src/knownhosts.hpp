@@ -4,6 +4,7 @@
 // serves butter.peers/1, /knownhosts and the metrics.
 #pragma once
 #include "membership_engine.hpp"
+#include "metric_names.hpp"
 
 #include <butter/iface/peers.h>
 #include <butter/iface/storage_quota.h>
@@ -13,6 +14,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace butter::knownhosts {
@@ -49,28 +51,12 @@ class KnownHosts : public butter::Plugin {
   std::chrono::milliseconds neighbour_period_{1000};
   butter::Connections conns_{nullptr};
   butter::Timer refresh_timer_, neighbour_timer_, exchange_timer_;
-  std::array<butter::Counter, static_cast<std::size_t>(Metric::Count_)> counters_{
-      metrics().counter("pex_exchanges_total"),
-      metrics().counter("pex_records_accepted_total"),
-      metrics().counter("pex_records_refused_total"),
-      metrics().counter("pex_exchanges_shed_total"),
-      metrics().counter("pex_records_news_total"),
-      metrics().counter("pex_records_unchecked_total"),
-      metrics().counter("pex_records_moved_total"),
-      metrics().counter("pex_first_contacts_total"),
-      metrics().counter("overlay_neighbour_asks_total"),
-      metrics().counter("knownhosts_membership_bytes_total"),
-      metrics().counter("pex_bytes_total"),  // the /butter/pex/1 part of it
-      metrics().counter("knownhosts_admitted_total"),
-      metrics().counter("knownhosts_refused_total"),
-      metrics().counter("knownhosts_refused_address_total"),
-      metrics().counter("knownhosts_refused_prefix_total"),
-      metrics().counter("knownhosts_replaced_total"),
-      metrics().counter("knownhosts_evicted_total"),
-      metrics().counter("knownhosts_malformed_total"),
-      metrics().counter("knownhosts_probes_total"),
-      metrics().counter("pex_news_pushed_total"),
-  };
+  template <std::size_t... I>
+  std::array<butter::Counter, sizeof...(I)> make_counters(std::index_sequence<I...>) {
+    return {metrics().counter(kMetricNames[I].name)...};
+  }
+  std::array<butter::Counter, kMetricNames.size()> counters_ =
+      make_counters(std::make_index_sequence<kMetricNames.size()>{});
   butter::Gauge neighbours_out_ = metrics().gauge("overlay_neighbours_out");
   butter::Gauge neighbours_in_ = metrics().gauge("overlay_neighbours_in");
   butter::Gauge hosts_ = metrics().gauge("knownhosts_hosts");

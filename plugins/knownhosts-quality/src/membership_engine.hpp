@@ -117,10 +117,15 @@ class MembershipEngine {
 
   // The peer exchange and neighbours (membership_exchange.cpp).
   void refresh_own_record();
-  std::vector<std::vector<std::uint8_t>> records_for(const std::string& receiver, std::size_t k,
+  // `outbound`: an exchange this node starts with a neighbour it chose — the only kind that
+  // carries news (and spends the news budget and a news item's fan-out); a reply to a peer that
+  // asked carries our changed record, or a full sample on a first contact, but no news (a peer
+  // polling us must not use up what our chosen neighbours are owed).
+  std::vector<std::vector<std::uint8_t>> records_for(const std::string& receiver, std::size_t k, bool outbound,
                                                      bool first_contact = false);
   std::size_t take_records(const Exchange& e, const std::string& from);
   void exchange_with(const std::string& id, bool want_neighbour);
+  void give_back_pushes(const std::string& id);
   void exchange_tick();
   void schedule_exchange();
   void hasten_exchange();
@@ -144,7 +149,10 @@ class MembershipEngine {
   Neighbours neighbours_;
   ExchangeLedger ledger_;
   CheckBudget check_budget_;
-  NewsBudget news_budget_;
+  SplitNewsBudget news_budget_;
+  // The news values counted as pushed in the exchange in flight to each peer (one at a time per
+  // peer; an entry goes when its result comes): a failed exchange gives them back their fan-out.
+  std::map<std::string, std::vector<std::uint64_t>> pushed_in_flight_;
   PeerRecord own_record_;
   std::vector<std::string> own_endpoints_;
   bool have_own_record_ = false;

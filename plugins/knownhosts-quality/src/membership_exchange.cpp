@@ -22,6 +22,7 @@ namespace butter::knownhosts {
 
 namespace {
 constexpr std::uint64_t kServeIntervalMs = 500;  // one exchange answered per peer per interval
+constexpr std::size_t kMaxPushesInFlight = 256;   // peers whose exchange result is awaited
 }  // namespace
 
 void MembershipEngine::refresh_own_record() {
@@ -47,7 +48,7 @@ std::string MembershipEngine::network_of(const std::string& id) const {
 }
 
 std::vector<std::vector<std::uint8_t>> MembershipEngine::records_for(const std::string& receiver, std::size_t k,
-                                                                     bool first_contact) {
+                                                                     bool outbound, bool first_contact) {
   // Where the receiver reaches us from decides which endpoints it can route to. Not connected yet
   // (a neighbour being dialled): the endpoint we are about to dial it at says the same.
   std::string remote = observed_address(receiver);
@@ -69,17 +70,29 @@ std::vector<std::vector<std::uint8_t>> MembershipEngine::records_for(const std::
     told.own_seq_sent = own_record_.seq;
   }
   if (!first) {
-    // An acquaintance: only the news it has not had from us, each item to at most `fanout` peers
-    // and within this node's news budget (rumour.hpp).
-    const std::size_t room = std::min(k > out.size() ? k - out.size() : 0, news_budget_.available(env_.now_ms()));
-    std::size_t pushed = 0;
-    for (const PeerRecord* r : records_.news_since(told.news_cursor, room, receiver, env_.unix_ms(), cfg_.rumour.fanout))
-      if (usable(*r)) {
-        out.push_back(r->encode(keep));
-        ++pushed;
-      }
-    news_budget_.spend(pushed);
-    if (pushed) env_.count(Metric::NewsPushed, pushed);
+    // An acquaintance: if we chose to exchange with it, the news it has not had from us, each item
+    // to at most `fanout` peers and within this node's news budget (rumour.hpp). A reply carries
+    // none: a peer polling us would otherwise use up each item's fan-out and the budget.
+    if (!outbound) return out;
+    const std::uint64_t now = env_.now_ms();
+    RecordStore::NewsPick pick;
+    pick.max_pushes = cfg_.rumour.fanout;
+    pick.max_relayed = news_budget_.relayed(now);
+    pick.usable = usable;  // only records actually sent count as passed on
+    // Bounded whatever happens to results (a result that never comes leaves an entry behind).
+    if (pushed_in_flight_.size() >= kMaxPushesInFlight && !pushed_in_flight_.count(receiver))
+      pushed_in_flight_.erase(pushed_in_flight_.begin());
+    std::vector<std::uint64_t>& counted = pushed_in_flight_[receiver];
+    counted.clear();
+    pick.counted = &counted;
+    const std::size_t room = std::min(k > out.size() ? k - out.size() : 0, news_budget_.total(now));
+    std::size_t from_owners = 0, relayed = 0;
+    for (const PeerRecord* r : records_.news_since(told.news_cursor, room, receiver, env_.unix_ms(), pick)) {
+      out.push_back(r->encode(keep));
+      ++(records_.came_from_owner(*r) ? from_owners : relayed);
+    }
+    news_budget_.spend(from_owners, relayed, now);
+    if (from_owners + relayed) env_.count(Metric::NewsPushed, from_owners + relayed);
     return out;
   }
   env_.count(Metric::FirstContacts);
@@ -101,11 +114,15 @@ std::vector<std::vector<std::uint8_t>> MembershipEngine::records_for(const std::
   // Members this node probed itself (its bootstrap peers' cache fills with the newcomers that
   // dialled it) may have no record here: fill the sample from the records held, or a newcomer
   // bootstrapping to a busy node learns nobody (seen in the simulator with one fixed seed node).
+  // Only records of members: one admission refused (per-address/per-prefix sybil bounds) stays
+  // held but is not handed on.
   if (out.size() < k && records_.size() > 0) {
     const std::size_t start = std::uniform_int_distribution<std::size_t>(0, records_.size() - 1)(rng_);
     for (const PeerRecord* r : records_.some(2 * k, start)) {
       if (out.size() >= k) break;
-      if (std::find(chosen.begin(), chosen.end(), r) != chosen.end() || r->id_hex() == receiver || !usable(*r)) continue;
+      if (std::find(chosen.begin(), chosen.end(), r) != chosen.end() || r->id_hex() == receiver || !usable(*r) ||
+          !cache_.find(r->id_hex()))
+        continue;
       out.push_back(r->encode(keep));
     }
   }
@@ -225,7 +242,7 @@ EngineReply MembershipEngine::handle_exchange(const std::string& from, const std
   }
   // A first contact gets a full sample (it may be new and know nobody else), an acquaintance what
   // it has not had from us; at most exchange_size records, and answers are rate-limited per peer.
-  answer.records = records_for(from, cfg_.exchange_size, first);  // its touch above made it known
+  answer.records = records_for(from, cfg_.exchange_size, false, first);  // its touch above made it known
   reply.bytes = encode_exchange(answer);
   count_pex_bytes(reply.bytes.size());
   return reply;
@@ -235,27 +252,37 @@ void MembershipEngine::exchange_with(const std::string& id, bool want_neighbour)
   Exchange e;
   e.neighbour = want_neighbour;
   if (want_neighbour) env_.count(Metric::NeighbourAsks);
-  e.records = records_for(id, cfg_.exchange_size);
+  e.records = records_for(id, cfg_.exchange_size, true);
   auto bytes = encode_exchange(e);
   count_pex_bytes(bytes.size());
   env_.count(Metric::Exchanges);
   std::string error;
   if (!env_.send_exchange(id, bytes, want_neighbour, error)) {
+    give_back_pushes(id);
     ledger_.forget(id);
     if (want_neighbour) neighbours_.failed(id, env_.now_ms());
   }
+}
+
+void MembershipEngine::give_back_pushes(const std::string& id) {
+  auto it = pushed_in_flight_.find(id);
+  if (it == pushed_in_flight_.end()) return;
+  records_.unpush(it->second);
+  pushed_in_flight_.erase(it);
 }
 
 void MembershipEngine::on_exchange_result(const std::string& id, bool want_neighbour, bool ok,
                                           const std::uint8_t* data, std::size_t len, const std::string& error) {
   const std::uint64_t t = env_.now_ms();
   if (!ok) {
+    give_back_pushes(id);
     if (want_neighbour) neighbours_.failed(id, t);
     // What we sent may not have arrived: the next exchange with it starts over with a sample.
     ledger_.forget(id);
     env_.debug("exchange with " + id.substr(0, 8) + " failed: " + error);
     return;
   }
+  pushed_in_flight_.erase(id);  // delivered: the pushes stand
   count_pex_bytes(len);
   std::string why;
   auto answer = decode_exchange(data, len, why);
@@ -325,9 +352,13 @@ void MembershipEngine::exchange_tick() {
   // the next tick, not after a random walk through the others.
   std::vector<std::string> behind;
   const std::uint64_t t = env_.unix_ms();
+  const bool news_room = news_budget_.total(env_.now_ms()) > 0;
   for (const auto& id : all) {
     const ExchangeLedger::Entry* told = ledger_.find(id);
-    if (!told || records_.news_after(told->news_cursor, t, cfg_.rumour.fanout) || (have_own_record_ && told->own_seq_sent != own_record_.seq))
+    // News waiting counts only while the budget can send some (else the same peer is picked again
+    // and again for nothing).
+    const bool news_waiting = news_room && records_.news_after(told ? told->news_cursor : 0, t, cfg_.rumour.fanout);
+    if (!told || news_waiting || (have_own_record_ && told->own_seq_sent != own_record_.seq))
       behind.push_back(id);
   }
   const auto& from = behind.empty() ? all : behind;

@@ -58,8 +58,12 @@ RecordOffer RecordStore::offer(const PeerRecord& rec, std::uint64_t now_ms, cons
   bool is_news = true;
   if (it != records_.end()) {
     is_news = !same_endpoints(rec, it->second.rec);
+    // Moved again soon after it last was news: kept quietly, or a node re-signing new endpoints
+    // on every exchange would take the whole news budget.
+    if (is_news && it->second.news_ms + limits_.min_move_interval_ms > now_ms) is_news = false;
     if (!is_news) {
-      // A re-signed or less redacted copy: fresher, not news (its news entry stays as it was).
+      // A re-signed or less redacted copy (or a quiet move): fresher, not news (its news entry
+      // stays as it was).
       by_issued_.erase({it->second.rec.issued_ms, id});
       it->second.rec = rec;
       by_issued_.insert({rec.issued_ms, id});
@@ -88,7 +92,7 @@ RecordOffer RecordStore::restore(const PeerRecord& rec, std::uint64_t now_ms) {
     drop(records_.find(by_issued_.begin()->second));
   }
   by_issued_.insert({rec.issued_ms, id});
-  records_.emplace(id, Held{rec, 0, now_ms, {}});
+  records_.emplace(id, Held{rec, 0, 0, {}});  // never news: no move interval to wait out
   return RecordOffer::Accepted;
 }
 
@@ -106,20 +110,32 @@ bool RecordStore::news_after(std::uint64_t cursor, std::uint64_t now_ms, std::si
 
 std::vector<const PeerRecord*> RecordStore::news_since(std::uint64_t& cursor, std::size_t k,
                                                        const std::string& receiver, std::uint64_t now_ms,
-                                                       std::size_t max_pushes) {
+                                                       const NewsPick& pick) {
   std::vector<const PeerRecord*> out;
-  std::size_t scanned = 0;
+  std::size_t relayed = 0, scanned = 0;
   for (auto it = by_news_.upper_bound(cursor); it != by_news_.end() && out.size() < k && scanned < kMaxNewsScan;
        ++it, ++scanned) {
     cursor = it->first;
     Held& h = it->second->second;
     if (h.news_ms + limits_.news_ttl_ms < now_ms) continue;  // old news: no longer passed on
-    if (h.pushes >= max_pushes) continue;                    // passed on to enough peers
+    if (h.pushes >= pick.max_pushes) continue;               // passed on to enough peers
     if (h.from == receiver || it->second->first == receiver) continue;
-    ++h.pushes;
+    if (pick.usable && !pick.usable(h.rec)) continue;        // nothing the receiver could dial: not sent, not counted
+    const bool from_owner = h.from == it->second->first;
+    if (!from_owner && relayed >= pick.max_relayed) continue;  // the rest is kept for owners' own records
+    if (!from_owner) ++relayed;
+    if (pick.count) {
+      ++h.pushes;
+      if (pick.counted) pick.counted->push_back(it->first);
+    }
     out.push_back(&h.rec);
   }
   return out;
+}
+
+void RecordStore::unpush(const std::vector<std::uint64_t>& news_values) {
+  for (std::uint64_t n : news_values)
+    if (auto it = by_news_.find(n); it != by_news_.end() && it->second->second.pushes > 0) --it->second->second.pushes;
 }
 
 std::vector<const PeerRecord*> RecordStore::some(std::size_t k, std::size_t start) const {

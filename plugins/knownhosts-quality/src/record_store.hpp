@@ -15,6 +15,7 @@
 #include "peer_record.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -33,6 +34,9 @@ class RecordStore {
     std::uint64_t max_age_ms = 2 * 3600 * 1000;  // older records are refused and dropped
     std::uint64_t max_skew_ms = 10 * 60 * 1000;  // issued further in the future: refused
     std::uint64_t news_ttl_ms = 30 * 1000;       // news older than this (since we learned it) is not passed on
+    // A node that moved less than this ago is kept quietly when it moves again (not news): a node
+    // re-signing new endpoints on every exchange would otherwise take the whole news budget.
+    std::uint64_t min_move_interval_ms = 60 * 1000;
   };
   explicit RecordStore(Limits limits) : limits_(limits) {}
   void set_capacity(std::size_t c);
@@ -62,13 +66,38 @@ class RecordStore {
   // Whether young news that was not yet passed on `max_pushes` times came after `cursor`
   // (`now_ms` on the clock offer() was given). At most kMaxNewsScan entries are examined.
   bool news_after(std::uint64_t cursor, std::uint64_t now_ms, std::size_t max_pushes = SIZE_MAX) const;
+  // What news_since() may return and whether it counts.
+  struct NewsPick {
+    std::size_t max_pushes = SIZE_MAX;  // leave out news already passed on this many times
+    // At most this many of the records returned may have come from a peer other than their owner:
+    // the rest of `k` is kept for records their owner sent us itself (a flood of relayed news
+    // cannot starve them).
+    std::size_t max_relayed = SIZE_MAX;
+    bool count = true;  // each record returned counts as passed on once more (rumour mongering)
+    std::function<bool(const PeerRecord&)> usable;  // empty: every record is
+    std::vector<std::uint64_t>* counted = nullptr;  // if set: the news values counted, for unpush()
+  };
+  // Undoes news_since()'s count of these news values (an exchange that failed: nothing arrived).
+  // Values that are no longer news (moved since, dropped) are skipped.
+  void unpush(const std::vector<std::uint64_t>& news_values);
   // Up to `k` records that became news after `cursor`, oldest news first, leaving out those that
-  // came from `receiver` or describe it, and those already passed on `max_pushes` times (rumour
-  // mongering: each one returned counts as passed on once more); `cursor` moves past what was
-  // examined. At most kMaxNewsScan entries are examined per call (bounded work, whatever the backlog).
+  // came from `receiver` or describe it, those already passed on `pick.max_pushes` times and those
+  // not `pick.usable`; `cursor` moves past what was examined. At most kMaxNewsScan entries are
+  // examined per call (bounded work, whatever the backlog).
   std::vector<const PeerRecord*> news_since(std::uint64_t& cursor, std::size_t k, const std::string& receiver,
-                                            std::uint64_t now_ms, std::size_t max_pushes = SIZE_MAX);
+                                            std::uint64_t now_ms, const NewsPick& pick);
+  std::vector<const PeerRecord*> news_since(std::uint64_t& cursor, std::size_t k, const std::string& receiver,
+                                            std::uint64_t now_ms, std::size_t max_pushes = SIZE_MAX) {
+    NewsPick pick;
+    pick.max_pushes = max_pushes;
+    return news_since(cursor, k, receiver, now_ms, pick);
+  }
   static constexpr std::size_t kMaxNewsScan = 256;
+  // Whether the record held for `rec`'s id came to us from its owner itself.
+  bool came_from_owner(const PeerRecord& rec) const {
+    auto it = records_.find(rec.id_hex());
+    return it != records_.end() && it->second.from == it->first;
+  }
 
  private:
   struct Held {

@@ -39,4 +39,23 @@ class NewsBudget {
   std::uint64_t refilled_ms_ = 0;
 };
 
+// The news budget split in two: half of it only for records their owner sent us itself (a node's
+// changed endpoints heard first-hand), so relayed news, which any peer can make up in bulk, cannot
+// starve them. Owners' records draw on their half first, then on the other.
+class SplitNewsBudget {
+ public:
+  SplitNewsBudget(std::size_t per_min, std::size_t burst)
+      : owners_((per_min + 1) / 2, (burst + 1) / 2), relayed_(std::max<std::size_t>(1, per_min / 2), burst / 2) {}
+  std::size_t relayed(std::uint64_t now_ms) { return relayed_.available(now_ms); }
+  std::size_t total(std::uint64_t now_ms) { return owners_.available(now_ms) + relayed_.available(now_ms); }
+  void spend(std::size_t from_owners, std::size_t relayed, std::uint64_t now_ms) {
+    const std::size_t own_part = std::min(from_owners, owners_.available(now_ms));
+    owners_.spend(own_part);
+    relayed_.spend(relayed + (from_owners - own_part));
+  }
+
+ private:
+  NewsBudget owners_, relayed_;
+};
+
 }  // namespace butter::knownhosts

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 
@@ -45,12 +46,17 @@ class FakeEnv final : public MembershipEnv {
   explicit FakeEnv(unsigned self) : self_(self) {}
   std::uint64_t now = 1000;
   std::vector<PeerLink> links;
-  std::map<std::string, std::vector<std::uint8_t>> exchanges_sent;
+  std::map<std::string, std::vector<std::uint8_t>> exchanges_sent;  // the last one per peer
+  std::vector<std::string> records_sent;  // the ids of every record sent, in order
+  std::map<std::string, std::vector<std::string>> records_to;  // and per receiver
+  std::vector<std::string> own_eps;  // empty: endpoint_of(self)
   std::uint64_t now_ms() override { return now; }
   std::uint64_t unix_ms() override { return kUnix + now; }
   std::vector<PeerLink> peers() override { return links; }
   ConnLimits conn_limits() override { return {8, 32, links.size()}; }
-  std::vector<std::string> own_endpoints() override { return {endpoint_of(self_)}; }
+  std::vector<std::string> own_endpoints() override {
+    return own_eps.empty() ? std::vector<std::string>{endpoint_of(self_)} : own_eps;
+  }
   Quality own_quality() override { return {}; }
   bool can_sign() override { return true; }
   std::array<std::uint8_t, 32> public_key() override { return key_of(self_); }
@@ -59,6 +65,13 @@ class FakeEnv final : public MembershipEnv {
   bool send_probe(const std::string&, const std::vector<std::uint8_t>&, std::string&) override { return true; }
   bool send_exchange(const std::string& id, const std::vector<std::uint8_t>& bytes, bool, std::string&) override {
     exchanges_sent[id] = bytes;
+    std::string why;
+    if (auto e = decode_exchange(bytes.data(), bytes.size(), why))
+      for (const auto& r : e->records)
+        if (auto rec = parse_record(r.data(), r.size(), why)) {
+          records_sent.push_back(rec->id_hex());
+          records_to[id].push_back(rec->id_hex());
+        }
     return true;
   }
   void protect(const std::string&) override {}
@@ -80,6 +93,12 @@ std::vector<std::uint8_t> request_from(unsigned i) {
   Exchange e;
   e.records.push_back(record_of(i).encode());
   return encode_exchange(e);
+}
+
+PeerLink link_to(unsigned i) { return {id_of(i), endpoint_of(i), {endpoint_of(i)}}; }
+
+std::size_t count_of(const std::vector<std::string>& ids, const std::string& id) {
+  return static_cast<std::size_t>(std::count(ids.begin(), ids.end(), id));
 }
 
 }  // namespace
@@ -108,16 +127,19 @@ TEST_CASE("MembershipEngine: a node that dials in learns the full sample on its 
   CHECK(decoded(second.bytes).records.empty());
 }
 
-TEST_CASE("MembershipEngine: a news item goes to at most news_fanout peers, within news_per_min") {
+TEST_CASE("MembershipEngine: a news item goes to at most news_fanout chosen peers, whoever polls us") {
   FakeEnv env(0);
   MembershipConfig cfg;
   cfg.rumour.fanout = 2;
   cfg.rumour.news_per_min = 600;  // not the limit here
   MembershipEngine node(env, id_of(0), cfg, 1);
   node.start();
-  // Five acquaintances known from before (their records are not news), each has had its first
-  // exchange; then one piece of news from peer 50.
-  for (unsigned p = 1; p <= 5; ++p) node.restore(record_of(p));
+  // Five connected acquaintances known from before (their records are not news), each has had its
+  // first exchange; then one piece of news from peer 50.
+  for (unsigned p = 1; p <= 5; ++p) {
+    node.restore(record_of(p));
+    env.links.push_back(link_to(p));
+  }
   for (unsigned p = 1; p <= 5; ++p) {
     const auto b = request_from(p);
     REQUIRE(node.handle_exchange(id_of(p), b.data(), b.size()).status == BUTTER_OK);
@@ -125,15 +147,27 @@ TEST_CASE("MembershipEngine: a news item goes to at most news_fanout peers, with
   env.now += 1000;
   const auto news = request_from(50);
   REQUIRE(node.handle_exchange(id_of(50), news.data(), news.size()).status == BUTTER_OK);
-  env.now += 1000;
-  std::size_t told = 0;
-  for (unsigned p = 1; p <= 5; ++p) {
-    const auto b = encode_exchange(Exchange{});
-    EngineReply r = node.handle_exchange(id_of(p), b.data(), b.size());
-    REQUIRE(r.status == BUTTER_OK);
-    told += decoded(r.bytes).records.size();
+  // Three sybils poll us as often as we answer: their answers carry no news, so they use up
+  // neither the item's fan-out nor the budget.
+  for (unsigned s = 60; s <= 62; ++s) {
+    const auto b = request_from(s);
+    REQUIRE(node.handle_exchange(id_of(s), b.data(), b.size()).status == BUTTER_OK);
   }
-  CHECK(told == 2);
+  for (int round = 0; round < 10; ++round) {
+    env.now += 500;
+    for (unsigned s = 60; s <= 62; ++s) {
+      const auto b = encode_exchange(Exchange{});
+      EngineReply r = node.handle_exchange(id_of(s), b.data(), b.size());
+      REQUIRE(r.status == BUTTER_OK);
+      CHECK(decoded(r.bytes).records.empty());
+    }
+  }
+  // The node's own exchanges with its peers pass the news on: to two of them, not more.
+  for (int tick = 0; tick < 20; ++tick) {
+    env.now += 1000;
+    node.exchange_timer();
+  }
+  CHECK(count_of(env.records_sent, id_of(50)) == 2);
 }
 
 TEST_CASE("MembershipEngine: news records sent per minute stay within news_per_min however much news arrives") {
@@ -145,25 +179,147 @@ TEST_CASE("MembershipEngine: news records sent per minute stay within news_per_m
   MembershipEngine node(env, id_of(0), cfg, 1);
   node.start();
   for (unsigned p = 1; p <= 10; ++p) {
+    env.links.push_back(link_to(p));
     const auto b = request_from(p);
     REQUIRE(node.handle_exchange(id_of(p), b.data(), b.size()).status == BUTTER_OK);
   }
-  // A minute of heavy news: 100 new hosts, while the ten acquaintances exchange every second.
-  std::size_t sent = 0;
+  // Two minutes of heavy news: 2 new hosts a second, while the node exchanges with one of its ten
+  // peers every second.
+  const std::size_t before = env.records_sent.size();
+  std::size_t first_minute = 0;
   unsigned next = 1000;
-  for (int s = 0; s < 60; ++s) {
+  for (int s = 0; s < 120; ++s) {
+    if (s == 60) first_minute = env.records_sent.size() - before;
     env.now += 1000;
     for (int k = 0; k < 2; ++k) {
       const auto b = request_from(next++);
       node.handle_exchange(id_of(next - 1), b.data(), b.size());
     }
-    for (unsigned p = 1; p <= 10; ++p) {
-      const auto b = encode_exchange(Exchange{});
-      EngineReply r = node.handle_exchange(id_of(p), b.data(), b.size());
-      if (r.status == BUTTER_OK) sent += decoded(r.bytes).records.size();
-    }
+    node.exchange_timer();
   }
+  const std::size_t second_minute = env.records_sent.size() - before - first_minute;
   // The budget: a burst of one exchange's worth, then 6 a minute.
-  CHECK(sent <= cfg.exchange_size + cfg.rumour.news_per_min + 1);
-  CHECK(sent >= cfg.rumour.news_per_min);
+  CHECK(first_minute <= cfg.exchange_size + cfg.rumour.news_per_min + 1);
+  CHECK(first_minute >= cfg.rumour.news_per_min);
+  // Once the burst is spent, the rate itself.
+  CHECK(second_minute <= cfg.rumour.news_per_min + 1);
+  CHECK(second_minute + 1 >= cfg.rumour.news_per_min);
+}
+
+TEST_CASE("MembershipEngine: relayed news cannot starve records sent by their owner, nor the node's own changed record") {
+  FakeEnv env(0);
+  MembershipConfig cfg;
+  cfg.rumour.fanout = 64;
+  cfg.rumour.news_per_min = 6;
+  cfg.exchange_size = 8;
+  MembershipEngine node(env, id_of(0), cfg, 1);
+  node.start();
+  for (unsigned p = 1; p <= 5; ++p) {
+    env.links.push_back(link_to(p));
+    const auto b = request_from(p);
+    REQUIRE(node.handle_exchange(id_of(p), b.data(), b.size()).status == BUTTER_OK);
+  }
+  // Peer 1 relays twenty new hosts at once, then node 70 sends its own record.
+  env.now += 1000;
+  Exchange flood;
+  for (unsigned i = 2000; i < 2020; ++i) flood.records.push_back(record_of(i).encode());
+  const auto fb = encode_exchange(flood);
+  REQUIRE(node.handle_exchange(id_of(1), fb.data(), fb.size()).status == BUTTER_OK);
+  const auto own = request_from(70);
+  REQUIRE(node.handle_exchange(id_of(70), own.data(), own.size()).status == BUTTER_OK);
+  for (int tick = 0; tick < 5; ++tick) {
+    env.now += 1000;
+    node.exchange_timer();
+  }
+  CHECK(count_of(env.records_sent, id_of(70)) >= 1);
+  std::size_t relayed = 0;
+  for (unsigned i = 2000; i < 2020; ++i) relayed += count_of(env.records_sent, id_of(i));
+  CHECK(relayed >= 1);
+  CHECK(relayed <= cfg.exchange_size / 2 + 1);
+
+  // The budget is spent now; the node's endpoints change: its new record still goes out.
+  env.own_eps = {"tcp://127.9.9.9:7000"};
+  const std::size_t mine = count_of(env.records_sent, id_of(0));
+  env.now += 1000;
+  node.exchange_timer();
+  CHECK(count_of(env.records_sent, id_of(0)) == mine + 1);
+}
+
+TEST_CASE("MembershipEngine: a first contact's sample holds no record whose host the admission bounds refused") {
+  FakeEnv env(0);
+  MembershipConfig cfg;
+  cfg.exchange_size = 8;
+  MembershipEngine server(env, id_of(0), cfg, 1);
+  server.start();
+  // Peer 9 relays ten hosts that all sign one public address: per_address (2) admits two of them;
+  // the other records stay held (they are valid) but must not be handed on.
+  Exchange sybils;
+  for (unsigned i = 3000; i < 3010; ++i)
+    sybils.records.push_back(make_record(key_of(i), kUnix, kUnix, {"tcp://198.51.100.7:" + std::to_string(i)},
+                                         [](const std::vector<std::uint8_t>&) { return std::array<std::uint8_t, 64>{}; })
+                                 .encode());
+  const auto sb = encode_exchange(sybils);
+  REQUIRE(server.handle_exchange(id_of(9), sb.data(), sb.size()).status == BUTTER_OK);
+  REQUIRE(server.cache().size() <= 3);  // peer 9 itself and two of the ten
+
+  // A newcomer from a public address: its sample may only hold the two admitted.
+  env.links.push_back({id_of(100), "tcp://203.0.113.5:7000", {"tcp://203.0.113.5:7000"}});
+  const auto nb = request_from(100);
+  EngineReply r = server.handle_exchange(id_of(100), nb.data(), nb.size());
+  REQUIRE(r.status == BUTTER_OK);
+  std::size_t sybils_sent = 0;
+  std::string why;
+  for (const auto& bytes : decoded(r.bytes).records)
+    if (auto rec = parse_record(bytes.data(), bytes.size(), why); rec && rec->endpoints.size() == 1 &&
+                                                                  rec->endpoints[0].uri &&
+                                                                  rec->endpoints[0].uri->rfind("tcp://198.51.100.7:", 0) == 0)
+      ++sybils_sent;
+  CHECK(sybils_sent >= 1);
+  CHECK(sybils_sent <= 2);
+}
+
+TEST_CASE("MembershipEngine: a news item pushed in an exchange that failed gets its fan-out back") {
+  FakeEnv env(0);
+  MembershipConfig cfg;
+  cfg.rumour.fanout = 1;
+  cfg.rumour.news_per_min = 600;
+  MembershipEngine node(env, id_of(0), cfg, 1);
+  node.start();
+  for (unsigned p = 1; p <= 3; ++p) {
+    node.restore(record_of(p));
+    env.links.push_back(link_to(p));
+    const auto b = request_from(p);
+    REQUIRE(node.handle_exchange(id_of(p), b.data(), b.size()).status == BUTTER_OK);
+  }
+  env.now += 1000;
+  const auto news = request_from(50);
+  REQUIRE(node.handle_exchange(id_of(50), news.data(), news.size()).status == BUTTER_OK);
+  // The first push: to one peer, whose exchange then fails (nothing arrived).
+  std::string first_to;
+  for (int tick = 0; tick < 10 && first_to.empty(); ++tick) {
+    env.now += 1000;
+    node.exchange_timer();
+    for (const auto& [peer, bytes] : env.exchanges_sent)
+      for (const auto& r : decoded(bytes).records) {
+        std::string why;
+        if (auto rec = parse_record(r.data(), r.size(), why); rec && rec->id_hex() == id_of(50)) first_to = peer;
+      }
+  }
+  REQUIRE_FALSE(first_to.empty());
+  REQUIRE(count_of(env.records_sent, id_of(50)) == 1);
+  node.on_exchange_result(first_to, false, false, nullptr, 0, "connection reset");
+  // With its fan-out back, a later exchange passes it on to another peer (the failed one is a
+  // first contact again and gets it in its sample, which is not news).
+  auto others_told = [&] {
+    std::size_t n = 0;
+    for (const auto& [peer, ids] : env.records_to)
+      if (peer != first_to) n += count_of(ids, id_of(50));
+    return n;
+  };
+  REQUIRE(others_told() == 0);
+  for (int tick = 0; tick < 30 && others_told() == 0; ++tick) {
+    env.now += 1000;
+    node.exchange_timer();
+  }
+  CHECK(others_told() == 1);
 }

@@ -319,6 +319,7 @@ TEST_CASE("record store news: new and moved records are news once, re-signed cop
   RecordStore::Limits lim;
   lim.capacity = 8;
   lim.news_ttl_ms = 1000;
+  lim.min_move_interval_ms = 200;
   RecordStore store(lim);
   auto rec = [](std::uint8_t who, std::uint64_t seq, const std::string& ep) {
     PeerRecord r;
@@ -351,4 +352,31 @@ TEST_CASE("record store news: new and moved records are news once, re-signed cop
   std::uint64_t late = 0;
   CHECK(store.news_since(late, 8, "peerD", 5000).empty());
   CHECK_FALSE(store.news_after(0, 5000));
+}
+
+TEST_CASE("record store news: a node that moves again within min_move_interval is kept quietly, not news") {
+  RecordStore::Limits lim;
+  lim.news_ttl_ms = 1000;
+  lim.min_move_interval_ms = 60 * 1000;
+  RecordStore store(lim);
+  auto rec = [](std::uint64_t seq, const std::string& ep) {
+    PeerRecord r;
+    r.id.fill(7);
+    r.seq = seq;
+    r.issued_ms = seq;
+    r.endpoints.push_back({ep, endpoint_hash(ep)});
+    return r;
+  };
+  bool news = false;
+  REQUIRE(store.offer(rec(1000, "tcp://198.51.100.1:1"), 1000, "peerA", &news) == RecordOffer::Accepted);
+  CHECK(news);
+  // Re-signed with new endpoints a few seconds later, again and again: held (the newest wins), not news.
+  for (std::uint64_t t = 2000; t < 60000; t += 5000) {
+    REQUIRE(store.offer(rec(t, "tcp://198.51.100.1:" + std::to_string(t)), t, "peerA", &news) == RecordOffer::Accepted);
+    CHECK_FALSE(news);
+    CHECK(store.find(rec(t, "").id_hex())->seq == t);
+  }
+  // A move a minute after it last was news is news again.
+  REQUIRE(store.offer(rec(62000, "tcp://198.51.100.2:1"), 62000, "peerA", &news) == RecordOffer::Accepted);
+  CHECK(news);
 }

@@ -1,4 +1,4 @@
-// The virtual-time simulation of the overlay (sim/overlay_sim.hpp) at 1500 nodes with churn:
+// The virtual-time simulation of the overlay (sim/overlay_sim.hpp) at 300 and 1500 nodes with churn:
 // the overlay stays one component, in-degrees stay within the bounds, traffic stays bounded,
 // and newcomers reach the low watermark.
 #include "overlay_sim.hpp"
@@ -21,13 +21,9 @@ SimOptions short_run(std::size_t n) {
   return o;
 }
 
-}  // namespace
-
-TEST_CASE("1500 nodes with heavy-tailed churn stay one overlay with bounded traffic and degree") {
-  const SimOptions o = short_run(1500);
-  const SimResult r = run_overlay_sim(o);
+void check_overlay(const SimOptions& o, const SimResult& r) {
   INFO("in-degree " << describe(r.in_degree) << "; bytes/node/min " << r.membership_bytes_per_node_min);
-  REQUIRE(r.live > 1400);
+  REQUIRE(static_cast<double>(r.live) > 0.93 * static_cast<double>(o.nodes));
   CHECK(static_cast<double>(r.largest_component) >= 0.999 * static_cast<double>(r.live));
   // Inbound neighbours never exceed what a node accepts.
   CHECK(r.in_degree.max <= o.engine.neighbours.max_in);
@@ -38,3 +34,20 @@ TEST_CASE("1500 nodes with heavy-tailed churn stay one overlay with bounded traf
   CHECK(r.newcomers_unreached_alive <= 1);  // at most one that joined in the last seconds
   CHECK(r.newcomer_low_water_p90_s < 30);
 }
+
+}  // namespace
+
+// Runs everywhere (a few seconds, also under ThreadSanitizer).
+TEST_CASE("300 nodes with heavy-tailed churn stay one overlay with bounded traffic and degree") {
+  const SimOptions o = short_run(300);
+  check_overlay(o, run_overlay_sim(o));
+}
+
+#if !BUTTER_TSAN
+// About 20 s uninstrumented; under ThreadSanitizer it would near ctest's 300 s timeout, so TSan
+// builds (-DBUTTER_TSAN=ON) leave it out.
+TEST_CASE("1500 nodes with heavy-tailed churn stay one overlay with bounded traffic and degree") {
+  const SimOptions o = short_run(1500);
+  check_overlay(o, run_overlay_sim(o));
+}
+#endif
