@@ -172,16 +172,22 @@ butter_status reply_with(const butter_host* host, uint64_t reply_token, butter_s
   NodeCore& core = inst->core();
   auto it = core.reply_slots.find(reply_token);
   if (it == core.reply_slots.end() || it->second.owner.lock().get() != inst) return BUTTER_E_NOT_FOUND;
-  ReplyToken token = it->second.token;
-  core.reply_slots.erase(it);
-  inst->registrations().reply_tokens.erase(reply_token);
-  if (!core.transport) return BUTTER_E_UNAVAILABLE;
-  try {
-    Error e = core.transport->reply_parts(token, status, parts);
-    return e ? e.code : BUTTER_OK;
-  } catch (...) {
-    return BUTTER_E_INTERNAL;
+  const ReplyToken token = it->second.token;
+  butter_status result = BUTTER_E_UNAVAILABLE;
+  if (core.transport) {
+    try {
+      Error e = core.transport->reply_parts(token, status, parts);
+      result = e ? e.code : BUTTER_OK;
+    } catch (...) {
+      result = BUTTER_E_INTERNAL;
+    }
   }
+  // On BUTTER_E_AGAIN (queue full) the transport keeps the request open, so the plugin's token
+  // stays valid for a retry (net.h); any other outcome consumes it.
+  if (result == BUTTER_E_AGAIN) return result;
+  core.reply_slots.erase(reply_token);  // by key: the transport call may have changed the table
+  inst->registrations().reply_tokens.erase(reply_token);
+  return result;
 }
 
 butter_status net_reply(const butter_host* host, uint64_t reply_token, butter_status status, butter_bytes payload) {
@@ -191,11 +197,11 @@ butter_status net_reply(const butter_host* host, uint64_t reply_token, butter_st
 
 butter_status net_reply_parts(const butter_host* host, uint64_t reply_token, butter_status status,
                               const butter_bytes* parts, uint32_t count) {
+  // Refused before the token is looked at, so it survives (net.h). A handler's reply has a few
+  // parts; more than the limit is refused rather than allocated for.
   if (count > 0 && !parts) return BUTTER_E_INVALID;
-  // A handler's reply has a few parts; more than this is refused rather than allocated for.
-  constexpr uint32_t kMaxParts = 64;
-  if (count > kMaxParts) return BUTTER_E_INVALID;
-  std::span<const std::uint8_t> spans[kMaxParts];
+  if (count > BUTTER_NET_REPLY_MAX_PARTS) return BUTTER_E_INVALID;
+  std::span<const std::uint8_t> spans[BUTTER_NET_REPLY_MAX_PARTS];
   for (uint32_t i = 0; i < count; ++i) spans[i] = span_of(parts[i]);
   return reply_with(host, reply_token, status, std::span<const std::span<const std::uint8_t>>(spans, count));
 }

@@ -25,8 +25,12 @@ void sodium_seal(const std::uint8_t* key, const std::uint8_t* nonce, std::span<c
 bool sodium_open(const std::uint8_t* key, const std::uint8_t* nonce, std::span<const std::uint8_t> ad,
                  std::span<const std::uint8_t> cipher, std::uint8_t* out) {
   unsigned long long mlen = 0;
-  return crypto_aead_chacha20poly1305_ietf_decrypt(out, &mlen, nullptr, cipher.data(), cipher.size(), ad.data(),
-                                                   ad.size(), nonce, key) == 0;
+  if (crypto_aead_chacha20poly1305_ietf_decrypt(out, &mlen, nullptr, cipher.data(), cipher.size(), ad.data(),
+                                                ad.size(), nonce, key) == 0)
+    return true;
+  // libsodium checks before it decrypts; wiped anyway so no version's behaviour is relied on.
+  if (cipher.size() > kAeadTagLen) sodium_memzero(out, cipher.size() - kAeadTagLen);
+  return false;
 }
 
 EVP_CIPHER_CTX* new_context(const std::uint8_t* key, bool encrypt) {
@@ -49,18 +53,24 @@ bool evp_seal_with(EVP_CIPHER_CTX* ctx, const std::uint8_t* nonce, std::span<con
   return EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kAeadTagLen), out + plain.size()) == 1;
 }
 
-// 1 ok, 0 does not authenticate, -1 OpenSSL failed.
+// 1 ok, 0 does not authenticate, -1 OpenSSL failed before writing a byte of `out` (only then may
+// the caller try libsodium on the same input: in place, `out` is the ciphertext). The tag is set
+// before any plaintext is written, so no OpenSSL failure after that point can leave the caller
+// holding plaintext it might retry on; on 0 the n bytes written are wiped (they never authenticated).
 int evp_open_with(EVP_CIPHER_CTX* ctx, const std::uint8_t* nonce, std::span<const std::uint8_t> ad,
                   std::span<const std::uint8_t> cipher, std::uint8_t* out) {
   const std::size_t n = cipher.size() - kAeadTagLen;
   int len = 0, tail = 0;
   if (EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce) != 1) return -1;
-  if (!ad.empty() && EVP_DecryptUpdate(ctx, nullptr, &len, ad.data(), static_cast<int>(ad.size())) != 1) return -1;
-  if (EVP_DecryptUpdate(ctx, out, &len, cipher.data(), static_cast<int>(n)) != 1) return -1;
-  std::uint8_t tag[kAeadTagLen];
+  std::uint8_t tag[kAeadTagLen];  // copied: in place, out + n is where the tag lies
   std::memcpy(tag, cipher.data() + n, kAeadTagLen);
   if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kAeadTagLen), tag) != 1) return -1;
-  return EVP_DecryptFinal_ex(ctx, out + len, &tail) == 1 ? 1 : 0;
+  if (!ad.empty() && EVP_DecryptUpdate(ctx, nullptr, &len, ad.data(), static_cast<int>(ad.size())) != 1) return -1;
+  // From here on `out` may hold bytes: every failure is final and wipes them.
+  const bool ok = EVP_DecryptUpdate(ctx, out, &len, cipher.data(), static_cast<int>(n)) == 1 &&
+                  EVP_DecryptFinal_ex(ctx, out + len, &tail) == 1;
+  if (!ok && n > 0) sodium_memzero(out, n);
+  return ok ? 1 : 0;
 }
 
 // OpenSSL must seal a fixed message exactly as libsodium does and open what libsodium sealed.
@@ -221,7 +231,11 @@ bool ChaChaPoly::open(const std::uint8_t nonce[kAeadNonceLen], std::span<const s
   if (use_openssl(cipher.size() - kAeadTagLen)) {
     const int r = evp_open(nonce, ad, cipher, out);
     if (r >= 0) return r == 1;
+    // Nothing was written, but in place a fallback would be one more path that reads bytes
+    // which could have been plaintext: refuse instead (OpenSSL failing at all is an anomaly).
+    if (out == cipher.data()) return false;
   }
+  // libsodium checks the tag before it writes; sodium_open wipes `out` when the check fails.
   return sodium_open(key_, nonce, ad, cipher, out);
 }
 

@@ -183,7 +183,8 @@ void Connection::on_data(std::span<const std::uint8_t> bytes) {
 }
 
 void Connection::account_in() {
-  const std::size_t held = decoder_.buffered_capacity();
+  // The pipe's partial record too (SecurePipe), or a peer could hold memory outside the budget.
+  const std::size_t held = decoder_.buffered_capacity() + (pipe_ ? pipe_->buffered_capacity() : 0);
   if (memory_) memory_->in = memory_->in - in_accounted_ + held;
   in_accounted_ = held;
 }

@@ -1,4 +1,5 @@
 #include "transport/frame.hpp"
+#include "transport/partial_capacity.hpp"
 
 #include "transport/byte_order.hpp"
 #include "transport/read_buffer.hpp"
@@ -149,16 +150,6 @@ FrameDecoder::Status FrameDecoder::next(FrameView& out) {
   if (s == Status::kNeedMore) return need_more();
   if (s == Status::kFrame) pos_ += used;
   return s;
-}
-
-// The capacity to hold `have` bytes of a frame whose whole length is `whole` (0: not known yet):
-// the whole frame once at least half of it is here (one allocation for a large frame that arrives
-// in two reads), else what is here, doubling as it grows. Never more than the frame: a peer that
-// declares a large frame and sends a few bytes makes this node hold a few bytes.
-static std::size_t partial_capacity(std::size_t have, std::size_t whole, std::size_t current) {
-  if (whole == 0) return std::max(have, current);
-  if (have >= whole / 2) return whole;
-  return std::min(whole, std::max(have, 2 * current));
 }
 
 void FrameDecoder::top_up(std::span<const std::uint8_t>& in) {

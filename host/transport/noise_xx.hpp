@@ -47,7 +47,8 @@ class CipherState {
   // The transport's zero-copy forms (REQUIRES has_key(), empty ad). encrypt_gather writes the
   // ciphertext of the pieces' concatenation and the tag to `out` (total + kTagLen bytes);
   // decrypt_in_place leaves the plaintext in the first cipher.size() - kTagLen bytes of `cipher`
-  // (on failure the bytes are garbage and the counter unchanged).
+  // (on failure the counter is unchanged and the bytes are wiped: never plaintext that did not
+  // authenticate; the caller must drop the whole record and not read them).
   bool encrypt_gather(std::span<const std::span<const std::uint8_t>> pieces, std::uint8_t* out);
   bool decrypt_in_place(std::span<std::uint8_t> cipher);
 

@@ -1,4 +1,5 @@
 #include "transport/secure_channel.hpp"
+#include "transport/partial_capacity.hpp"
 
 #include "transport/noise_xx.hpp"
 #include "transport/read_buffer.hpp"
@@ -162,7 +163,10 @@ bool SecureChannel::feed_in_place(std::span<std::uint8_t> in, std::vector<std::u
     if (inbox_.size() < need) {
       if (in.empty()) break;
       const std::size_t take = std::min(need - inbox_.size(), in.size());
-      if (inbox_.capacity() < need) inbox_.reserve(need);  // bounded: the size was checked
+      // Lazily, as FrameDecoder does: a peer that sends a record's length and then trickles
+      // makes this node hold about what it sent, not the declared record.
+      if (inbox_.size() + take > inbox_.capacity())
+        inbox_.reserve(partial_capacity(inbox_.size() + take, need, inbox_.capacity()));
       inbox_.insert(inbox_.end(), in.begin(), in.begin() + static_cast<std::ptrdiff_t>(take));
       in = in.subspan(take);
       continue;
@@ -177,7 +181,9 @@ bool SecureChannel::feed_in_place(std::span<std::uint8_t> in, std::vector<std::u
       const std::size_t need = unit_size(in);
       if (need == 0) return false;
       if (in.size() < need) {
-        inbox_.reserve(need);  // the whole unit, so that the bytes still to come are not copied twice
+        // The whole unit only once half of it is here (partial_capacity): a 4-byte length alone
+        // must not reserve a record's 64 KiB.
+        inbox_.reserve(partial_capacity(in.size(), need, 0));
         break;
       }
       if (!on_unit(in.first(need), wire, sink, stop)) return false;

@@ -31,8 +31,8 @@ class SecurePipe : public BytePipe, public std::enable_shared_from_this<SecurePi
   bool established() const { return channel_.established(); }
   bool plaintext() const { return channel_.plaintext(); }
   bool auth_failed() const { return channel_.auth_failure(); }
-  // Capacity held for a partial record (tests: small once idle).
-  std::size_t buffered_capacity() const { return channel_.buffered_capacity(); }
+  // Capacity held for a partial record (small once idle; counted by Connection::account_in).
+  std::size_t buffered_capacity() const override { return channel_.buffered_capacity(); }
 
  private:
   // One inner write: handshake bytes, sealed records, or (plaintext mode) the caller's buffers.

@@ -14,9 +14,13 @@ namespace butter::host {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-// Reads per readiness before waiting again: a few 64 KiB reads amortise the wait, and a peer that
-// keeps the socket full still lets other connections on the thread take their turn.
-static constexpr int kReadsPerWake = 4;
+// At most this many bytes per readiness, then the wait is re-armed: a few full reads amortise the
+// wait, and a peer that keeps the socket full still lets other connections on the thread take
+// their turn (asio queues the re-armed wait's completion behind handlers already ready; it never
+// completes inside async_wait).
+static constexpr std::size_t kReadBudgetPerWake = 1024 * 1024;
+static constexpr int kReadsPerWake = static_cast<int>(kReadBudgetPerWake / ReadBuffer::kSize);
+static_assert(kReadsPerWake >= 1, "the per-wakeup budget holds at least one full read");
 
 TcpPipe::TcpPipe(tcp::socket socket) : socket_(std::move(socket)) {
   boost::system::error_code ec;

@@ -6,7 +6,8 @@
  * the end of structs that carry their `struct_size`). REVISION is for fixes that change nothing.
  *
  * 1.0  the first ABI (tests/plugins/abi-1.0 keeps a frozen copy of its headers).
- * 1.1  adds butter.identity/1, and the interfaces iface/reply.h, iface/storage.h, iface/search.h. */
+ * 1.1  adds butter.identity/1, and the interfaces iface/reply.h, iface/storage.h, iface/search.h.
+ * 1.2  adds butter.net.reply/1 (ext/net.h: reply_parts, BUTTER_NET_REPLY_MAX_PARTS). */
 #ifndef BUTTER_VERSION_H
 #define BUTTER_VERSION_H
 
@@ -17,7 +18,7 @@ extern "C" {
 #endif
 
 #define BUTTER_ABI_MAJOR 1
-#define BUTTER_ABI_MINOR 1
+#define BUTTER_ABI_MINOR 2
 #define BUTTER_ABI_REVISION 0
 
 typedef struct butter_version {

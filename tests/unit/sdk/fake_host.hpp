@@ -130,6 +130,8 @@ class Host {
     std::string payload;
   };
   std::vector<ReplyRec> replies;
+  int replies_again = 0;  // the next this many replies (either form) answer BUTTER_E_AGAIN, token kept
+  int reply_parts_calls = 0;  // butter.net.reply/1 reply_parts calls that reached the host
   // Delivers a request (or a one-way message) to the handler of `protocol`; returns its token.
   std::uint64_t deliver(std::string_view protocol, std::string_view payload, bool request = true,
                         std::string_view from = std::string(64, 'b')) {
@@ -250,6 +252,7 @@ class Host {
     static const butter_net_v1 net = {&Host::handle, &Host::unhandle, &Host::send, &Host::request,
                                       &Host::cancel, &Host::reply, nullptr, nullptr, nullptr, nullptr,
                                       nullptr, nullptr, nullptr, nullptr};
+    static const butter_net_reply_v1 net_reply = {&Host::reply_parts};
     static const butter_http_v1 http = {&Host::route, &Host::unroute, &Host::respond, &Host::base_url};
     static const butter_metrics_v1 metrics = {&Host::counter_add, &Host::gauge_set, &Host::describe};
     static const butter_services_v1 services = {&Host::acquire};
@@ -260,6 +263,7 @@ class Host {
     if (s == BUTTER_EXT_CONFIG) return &config;
     if (s == BUTTER_EXT_TIMER) return &timer;
     if (s == BUTTER_EXT_NET) return &net;
+    if (s == BUTTER_EXT_NET_REPLY) return &net_reply;
     if (s == BUTTER_EXT_HTTP) return &http;
     if (s == BUTTER_EXT_METRICS) return &metrics;
     if (s == BUTTER_EXT_SERVICES) return &services;
@@ -380,9 +384,24 @@ class Host {
   }
   static butter_status reply(const butter_host* h, std::uint64_t token, butter_status status, butter_bytes payload) {
     Host& self = of(h);
-    if (!self.live_tokens_.erase(token)) return BUTTER_E_NOT_FOUND;
+    if (!self.live_tokens_.count(token)) return BUTTER_E_NOT_FOUND;
+    if (self.replies_again > 0) {  // a full queue: the token stays valid (transport.hpp)
+      --self.replies_again;
+      return BUTTER_E_AGAIN;
+    }
+    self.live_tokens_.erase(token);
     self.replies.push_back({token, status, to_string(payload)});
     return BUTTER_OK;
+  }
+  // As the host's (net_reply_service): refusals first, the token surviving them.
+  static butter_status reply_parts(const butter_host* h, std::uint64_t token, butter_status status,
+                                   const butter_bytes* parts, std::uint32_t count) {
+    Host& self = of(h);
+    ++self.reply_parts_calls;
+    if (count > BUTTER_NET_REPLY_MAX_PARTS || (count > 0 && parts == nullptr)) return BUTTER_E_INVALID;
+    std::string joined;
+    for (std::uint32_t k = 0; k < count; ++k) joined.append(to_string(parts[k]));
+    return reply(h, token, status, bytes(joined));
   }
 
   static butter_status route(const butter_host* h, butter_str method, butter_str path, std::int32_t prefix,

@@ -324,3 +324,64 @@ TEST_CASE("format substitutes placeholders in order", "[sdk][format]") {
   CHECK(butter::format("{}", 1, 2) == "1");
   CHECK(butter::format("tail {", 1) == "tail {");
 }
+
+// A full queue (BUTTER_E_AGAIN) keeps the token valid on the host, so the Reply must keep it too:
+// the handler can retry, and a Reply dropped after AGAIN still answers "handler did not reply".
+TEST_CASE("a Reply refused with AGAIN stays pending and can be retried", "[sdk][net]") {
+  fake::Host host;
+  fake::Instance i(factory(), host, "test.probe");
+  REQUIRE(i.init() == BUTTER_OK);
+  auto& p = probe(i);
+  butter::Reply kept;
+  p.on("/t/keep", [&](const butter::Request&, butter::Reply& reply) { kept = std::move(reply); });
+
+  SECTION("ok()") {
+    const auto t = host.deliver("/t/keep", "x");
+    host.replies_again = 1;
+    CHECK(kept.ok("first try").code() == BUTTER_E_AGAIN);
+    CHECK(kept.pending());
+    CHECK(host.reply_for(t) == nullptr);
+    CHECK(kept.ok("second try").code() == BUTTER_OK);
+    CHECK_FALSE(kept.pending());
+    REQUIRE(host.reply_for(t) != nullptr);
+    CHECK(host.reply_for(t)->payload == "second try");
+  }
+  SECTION("ok_parts() through butter.net.reply/1") {
+    const auto t = host.deliver("/t/keep", "x");
+    host.replies_again = 1;
+    CHECK(kept.ok_parts({butter::Bytes("ab"), butter::Bytes("cd")}).code() == BUTTER_E_AGAIN);
+    CHECK(kept.pending());
+    CHECK(kept.ok_parts({butter::Bytes("ab"), butter::Bytes("cd")}).code() == BUTTER_OK);
+    CHECK(host.reply_parts_calls == 2);  // the real path, not the joined fallback
+    REQUIRE(host.reply_for(t) != nullptr);
+    CHECK(host.reply_for(t)->payload == "abcd");
+  }
+  SECTION("dropped after AGAIN, it still answers the failure") {
+    const auto t = host.deliver("/t/keep", "x");
+    host.replies_again = 1;
+    CHECK(kept.error(BUTTER_E_NOT_FOUND, "nope").code() == BUTTER_E_AGAIN);
+    kept = butter::Reply();
+    REQUIRE(host.reply_for(t) != nullptr);
+    CHECK(host.reply_for(t)->status == BUTTER_E_INTERNAL);
+    CHECK(host.reply_for(t)->payload == "handler did not reply");
+  }
+}
+
+TEST_CASE("ok_parts takes up to BUTTER_NET_REPLY_MAX_PARTS parts on the real path", "[sdk][net]") {
+  fake::Host host;
+  fake::Instance i(factory(), host, "test.probe");
+  REQUIRE(i.init() == BUTTER_OK);
+  butter::Reply kept;
+  probe(i).on("/t/keep", [&](const butter::Request&, butter::Reply& reply) { kept = std::move(reply); });
+  const auto t = host.deliver("/t/keep", "x");
+  // 17 parts: more than the 16 the wrapper once held, which fell back to joining silently.
+  CHECK(kept.ok_parts({butter::Bytes("a"), butter::Bytes("b"), butter::Bytes("c"), butter::Bytes("d"),
+                       butter::Bytes("e"), butter::Bytes("f"), butter::Bytes("g"), butter::Bytes("h"),
+                       butter::Bytes("i"), butter::Bytes("j"), butter::Bytes("k"), butter::Bytes("l"),
+                       butter::Bytes("m"), butter::Bytes("n"), butter::Bytes("o"), butter::Bytes("p"),
+                       butter::Bytes("q")})
+            .code() == BUTTER_OK);
+  CHECK(host.reply_parts_calls == 1);
+  REQUIRE(host.reply_for(t) != nullptr);
+  CHECK(host.reply_for(t)->payload == "abcdefghijklmnopq");
+}

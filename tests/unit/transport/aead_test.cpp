@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <vector>
 
 using namespace butter::host::noise;
@@ -88,4 +89,27 @@ TEST_CASE("the process's AEAD choice checked OpenSSL against libsodium and says 
   CHECK_FALSE(c.why.empty());
   CHECK(c.why.find("known-answer") == std::string::npos);  // OpenSSL 3 on Debian 12 must agree
   if (c.openssl_for_large) CHECK(c.why.find("OpenSSL EVP from") == 0);
+}
+
+// Records are decrypted in place (CipherState::decrypt_in_place): a record that does not
+// authenticate must not leave its would-be plaintext where the ciphertext was, on either path.
+TEST_CASE("a failed in-place open leaves no plaintext in the buffer", "[aead]") {
+  REQUIRE(sodium_init() >= 0);
+  std::uint8_t key[kAeadKeyLen] = {9}, nonce[kAeadNonceLen] = {0, 1};
+  std::vector<std::uint8_t> plain(4096);
+  for (std::size_t i = 0; i < plain.size(); ++i) plain[i] = static_cast<std::uint8_t>(i % 251 + 1);
+  for (const AeadPath path : {AeadPath::kSodium, AeadPath::kOpenSsl}) {
+    INFO("path " << static_cast<int>(path));
+    ChaChaPoly c(path);
+    c.set_key(key);
+    auto buf = reference_seal(key, nonce, {}, plain);
+    buf.back() ^= 0x01;  // the tag no longer matches
+    CHECK_FALSE(c.open(nonce, {}, buf, buf.data()));
+    const std::vector<std::uint8_t> head(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(plain.size()));
+    CHECK(head == std::vector<std::uint8_t>(plain.size(), 0));  // wiped: neither plaintext nor left as is
+
+    auto good = reference_seal(key, nonce, {}, plain);  // and in place still works
+    REQUIRE(c.open(nonce, {}, good, good.data()));
+    CHECK(std::equal(plain.begin(), plain.end(), good.begin()));
+  }
 }

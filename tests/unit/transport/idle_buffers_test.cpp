@@ -209,3 +209,30 @@ TEST_CASE("secure pipes over TCP deliver large and small writes intact and keep 
   CHECK(b_closed == "closed by peer");
   CHECK(a_closed.empty());
 }
+
+// A peer that sends a full record's length (and a few bytes) and then stalls must make this node
+// hold about what it sent, not the 64 KiB it declared (the same lazy rule as FrameDecoder).
+TEST_CASE("a record's declared length alone does not reserve the record", "[idle]") {
+  ChannelPair p;
+  const Bytes msg = pattern(SecureChannel::kMaxRecordPlaintext, 9);  // exactly one full record
+  Bytes wire, plain, none;
+  REQUIRE(p.a.seal(msg, wire));
+  REQUIRE(wire.size() == 4 + SecureChannel::kMaxRecordPlaintext + SecureChannel::kTagBytes);
+
+  // The length field alone (as its own read), then a few bytes more.
+  REQUIRE(p.b.feed(std::span<const std::uint8_t>(wire.data(), 4), none, plain));
+  CHECK(p.b.buffered_capacity() < 1024);
+  REQUIRE(p.b.feed(std::span<const std::uint8_t>(wire.data() + 4, 60), none, plain));
+  CHECK(p.b.buffered_capacity() < 1024);
+  // Length and some bytes in one read: also only in proportion.
+  ChannelPair q;
+  Bytes wire2;
+  REQUIRE(q.a.seal(msg, wire2));
+  REQUIRE(q.b.feed(std::span<const std::uint8_t>(wire2.data(), 100), none, plain));
+  CHECK(q.b.buffered_capacity() < 1024);
+
+  // The rest still arrives and decrypts to the same bytes.
+  REQUIRE(p.b.feed(std::span<const std::uint8_t>(wire.data() + 64, wire.size() - 64), none, plain));
+  CHECK(plain == msg);
+  CHECK(p.b.buffered_capacity() <= kIdleBufferKeep);
+}

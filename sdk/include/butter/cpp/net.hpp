@@ -73,7 +73,7 @@ class Reply {
   // where the frame is queued. On a host without butter.net.reply/1 the parts are joined here.
   Status ok_parts(std::initializer_list<Bytes> parts) {
     if (!token_) return Status(BUTTER_E_INVALID, "nothing to answer: already answered or a one-way message");
-    butter_bytes c[16];
+    butter_bytes c[BUTTER_NET_REPLY_MAX_PARTS];
     if (!core_->ext.net_reply || parts.size() > std::size(c)) {
       std::string joined;
       std::size_t n = 0;
@@ -85,7 +85,9 @@ class Reply {
     const std::uint64_t t = std::exchange(token_, 0);
     std::uint32_t count = 0;
     for (const auto& p : parts) c[count++] = p.c();
-    return Status(core_->ext.net_reply->reply_parts(core_->host, t, BUTTER_OK, c, count));
+    const butter_status s = core_->ext.net_reply->reply_parts(core_->host, t, BUTTER_OK, c, count);
+    if (s == BUTTER_E_AGAIN) token_ = t;  // still valid (queue full): retry later, or the destructor fails it
+    return Status(s);
   }
   // Answers with an error `code` (BUTTER_OK is turned into BUTTER_E_INTERNAL) and a reason.
   Status error(butter_status code, std::string_view reason) {
@@ -101,9 +103,14 @@ class Reply {
  private:
   Status answer(butter_status code, Bytes payload) {
     if (!token_) return Status(BUTTER_E_INVALID, "nothing to answer: already answered or a one-way message");
-    const std::uint64_t t = std::exchange(token_, 0);
     const auto& net = core_->need(core_->ext.net, BUTTER_EXT_NET);
-    return Status(net.reply(core_->host, t, code, payload.c()));
+    // Cleared before the call (a handler re-entered from the host sees it answered), restored
+    // on BUTTER_E_AGAIN: the host keeps the token then, so the reply can be retried, and
+    // otherwise the destructor still sends the failure.
+    const std::uint64_t t = std::exchange(token_, 0);
+    const butter_status s = net.reply(core_->host, t, code, payload.c());
+    if (s == BUTTER_E_AGAIN) token_ = t;
+    return Status(s);
   }
   detail::Core* core_ = nullptr;
   std::uint64_t token_ = 0;

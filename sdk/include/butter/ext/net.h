@@ -122,9 +122,15 @@ typedef struct butter_net_v1 {
  * the C++ wrapper then joins the parts itself and calls butter.net/1 reply. */
 #define BUTTER_EXT_NET_REPLY "butter.net.reply/1"
 
+/* The most parts one reply_parts call takes. */
+#define BUTTER_NET_REPLY_MAX_PARTS 64
+
 typedef struct butter_net_reply_v1 {
   /* [node] As butter_net_v1.reply, with the payload the concatenation of parts[0..count) (borrowed:
-   * the host copies them once, where the frame is queued; count may be 0). */
+   * the host copies them once, where the frame is queued; count may be 0).
+   * Refused with BUTTER_E_INVALID, sending nothing: count > BUTTER_NET_REPLY_MAX_PARTS, or
+   * parts == NULL with count > 0. The token stays valid after these refusals and after
+   * BUTTER_E_AGAIN (queue full), so the reply can be made again; any other result consumes it. */
   butter_status (*reply_parts)(const butter_host* host, uint64_t reply_token, butter_status status,
                                const butter_bytes* parts, uint32_t count);
 } butter_net_reply_v1;
