@@ -154,11 +154,12 @@ butter_status http2_respond(const butter_host* host, uint64_t token, int32_t sta
   auto ex = exchange_of(host, token, &owner);
   // A v1 token (or none): v1's respond knows it.
   if (!ex) return http_extension()->respond(host, token, status, content_type, body, headers, header_count);
-  if (status < 100 || status > 599) return BUTTER_E_INVALID;
+  if (status < 200 || status > 599) return BUTTER_E_INVALID;  // a final answer
   try {
     HttpResponse res;
     res.status = status;
     std::string ct = copy_str(content_type);
+    if (ct.find_first_of("\r\n") != std::string::npos) return BUTTER_E_INVALID;
     if (!ct.empty()) res.content_type = ct;
     if (body.data) res.body.assign(reinterpret_cast<const char*>(body.data), body.len);
     res.headers = copy_headers(headers, header_count);
@@ -183,7 +184,7 @@ butter_status http2_begin(const butter_host* host, uint64_t token, int32_t statu
                           const butter_http_header* headers, uint32_t header_count, uint64_t content_length) {
   auto ex = exchange_of(host, token);
   if (!ex) return BUTTER_E_NOT_FOUND;
-  if (status < 100 || status > 599) return BUTTER_E_INVALID;
+  if (status < 200 || status > 599) return BUTTER_E_INVALID;  // a final answer
   try {
     return ex->begin(status, copy_str(content_type), copy_headers(headers, header_count), content_length).code;
   } catch (...) {
