@@ -7,6 +7,12 @@
 #include "services/extensions.hpp"
 
 namespace butter::host {
+
+// The host's limits are the ones the header promises plugins.
+static_assert(HttpExchange::kMaxChunk == BUTTER_HTTP_MAX_CHUNK);
+static_assert(HttpExchange::kWriteWindow == BUTTER_HTTP_WRITE_WINDOW);
+static_assert(HttpExchange::kUnknownLength == BUTTER_HTTP_LENGTH_UNKNOWN);
+
 namespace {
 
 butter_str str_of(const std::string& s) { return butter_str{s.data(), s.size()}; }
