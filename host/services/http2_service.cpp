@@ -6,6 +6,9 @@
 #include "node/plugin_instance.hpp"
 #include "services/extensions.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace butter::host {
 
 // The host's limits are the ones the header promises plugins.
@@ -72,9 +75,14 @@ HttpStreamEvents events_for(const std::shared_ptr<const RouteCallbacks>& cb, std
 butter_status http2_route(const butter_host* host, butter_str method, butter_str path, int32_t prefix,
                           const butter_http2_route* route, uint64_t* out_route_id, butter_error* err) {
   auto* inst = instance_of(host);
-  if (!inst || !route || route->struct_size < sizeof(butter_http2_route) || !route->request) {
-    return butter_error_set(err, BUTTER_E_INVALID, "missing route or request callback");
+  if (!inst || !route || route->struct_size < BUTTER_HTTP2_ROUTE_MIN_SIZE) {
+    return butter_error_set(err, BUTTER_E_INVALID, "missing route, or its struct_size is below BUTTER_HTTP2_ROUTE_MIN_SIZE");
   }
+  // What this host knows of the plugin's struct: an older one is shorter, a newer one longer.
+  butter_http2_route known{};
+  std::memcpy(&known, route, std::min<std::size_t>(route->struct_size, sizeof known));
+  route = &known;
+  if (!route->request) return butter_error_set(err, BUTTER_E_INVALID, "missing request callback");
   const bool stream_body = (route->flags & BUTTER_HTTP_STREAM_BODY) != 0;
   if (stream_body && !route->body) return butter_error_set(err, BUTTER_E_INVALID, "a streamed body needs a body callback");
   if (!inst->active()) return butter_error_set(err, BUTTER_E_UNAVAILABLE, "the instance is not active");
