@@ -100,7 +100,10 @@ bool exchange(const NodeAddress& node, const ClientRequest& req, ClientResponse&
     set_timeouts(socket, timeout);
 
     // The head by hand: the body follows raw from the source, never whole in memory.
-    std::string head = req.method + " " + req.target + " HTTP/1.1\r\nHost: " + node.host + ":" +
+    // An IPv6 literal is bracketed in Host (RFC 9110 7.2), or its colons read as the port's.
+    const bool ipv6 = node.host.find(':') != std::string::npos && node.host.front() != '[';
+    const std::string host_field = ipv6 ? "[" + node.host + "]" : node.host;
+    std::string head = req.method + " " + req.target + " HTTP/1.1\r\nHost: " + host_field + ":" +
                        std::to_string(node.port) + "\r\nUser-Agent: butter-cli\r\nConnection: close\r\n";
     for (const auto& [k, v] : req.headers) head += k + ": " + v + "\r\n";
     if (req.body_size > 0 || req.method == "POST" || req.method == "PUT") {

@@ -433,8 +433,11 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     body_done_ = last;
     if (!exchange_open_) return;
     touch();
+    // The piece is handed out from its own buffer: a read_body() from inside on_body starts the
+    // next read at once, and Beast parses bytes it already holds straight into chunk_.
+    std::swap(chunk_, delivered_);
     auto on_body = events_.on_body;  // a copy: the handler may drop its events from inside
-    if (on_body) on_body(std::string_view(chunk_.data(), got), last);
+    if (on_body) on_body(std::string_view(delivered_.data(), got), last);
   }
 
   void on_body_error(error_code ec) {
@@ -461,6 +464,8 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
 
   Error x_respond(HttpResponse r) {
     if (begun_) return Error::make(BUTTER_E_INVALID, "the response has begun; write and end it");
+    if (r.status < 200 || r.status > 599) return Error::make(BUTTER_E_INVALID, "invalid status " + std::to_string(r.status) + " (200..599)");
+    if (r.content_type.find_first_of("\r\n") != std::string::npos) return Error::make(BUTTER_E_INVALID, "CR or LF in the content type");
     handler_done();
     release_stream();
     send(seq_, std::move(r));
@@ -470,7 +475,9 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   Error x_begin(int status, std::string content_type, std::vector<std::pair<std::string, std::string>> headers,
                 std::uint64_t length) {
     if (begun_) return Error::make(BUTTER_E_INVALID, "the response has begun already");
-    if (status < 100 || status > 999) return Error::make(BUTTER_E_INVALID, "invalid status " + std::to_string(status));
+    // A final answer: 1xx would leave the client waiting for another head.
+    if (status < 200 || status > 599) return Error::make(BUTTER_E_INVALID, "invalid status " + std::to_string(status) + " (200..599)");
+    if (content_type.find_first_of("\r\n") != std::string::npos) return Error::make(BUTTER_E_INVALID, "CR or LF in the content type");
     for (const auto& [k, v] : headers) {
       if (k.find_first_of("\r\n") != std::string::npos || v.find_first_of("\r\n") != std::string::npos) {
         return Error::make(BUTTER_E_INVALID, "CR or LF in a header");
@@ -489,8 +496,9 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
       return Error::make(BUTTER_E_INVALID, e.what());
     }
     if (length == HttpExchange::kUnknownLength) {
-      if (!head_) res->chunked(true);
-      if (version_ < 11) keep_alive_ = false, res->keep_alive(false);  // HTTP/1.0: the end is the close
+      // HTTP/1.0 knows no chunked encoding: the raw body, and the close marks its end.
+      if (version_ < 11) keep_alive_ = false, res->keep_alive(false);
+      else if (!head_) res->chunked(true);
     } else {
       res->content_length(length);
     }
@@ -527,7 +535,8 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
 
   Error x_end() {
     if (!begun_) return Error::make(BUTTER_E_INVALID, "begin the response first");
-    if (declared_length_ != HttpExchange::kUnknownLength && written_ != declared_length_) {
+    // HEAD sends the head only: its declared length need not be written.
+    if (!head_ && declared_length_ != HttpExchange::kUnknownLength && written_ != declared_length_) {
       // A client must not take a short body for a whole one.
       handler_done();
       close_reason_ = "ended short";
@@ -771,7 +780,8 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   bool expect_continue_ = false;
   bool body_pending_ = false;
   bool body_done_ = false;
-  std::vector<char> chunk_;
+  std::vector<char> chunk_;      // the piece being read
+  std::vector<char> delivered_;  // the piece the handler is reading (swapped with chunk_)
   bool begun_ = false, ending_ = false, writing_ = false, want_writable_ = false, head_sent_ = false;
   std::uint64_t declared_length_ = HttpExchange::kUnknownLength;
   std::uint64_t written_ = 0;

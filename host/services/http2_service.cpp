@@ -6,7 +6,16 @@
 #include "node/plugin_instance.hpp"
 #include "services/extensions.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace butter::host {
+
+// The host's limits are the ones the header promises plugins.
+static_assert(HttpExchange::kMaxChunk == BUTTER_HTTP_MAX_CHUNK);
+static_assert(HttpExchange::kWriteWindow == BUTTER_HTTP_WRITE_WINDOW);
+static_assert(HttpExchange::kUnknownLength == BUTTER_HTTP_LENGTH_UNKNOWN);
+
 namespace {
 
 butter_str str_of(const std::string& s) { return butter_str{s.data(), s.size()}; }
@@ -66,9 +75,14 @@ HttpStreamEvents events_for(const std::shared_ptr<const RouteCallbacks>& cb, std
 butter_status http2_route(const butter_host* host, butter_str method, butter_str path, int32_t prefix,
                           const butter_http2_route* route, uint64_t* out_route_id, butter_error* err) {
   auto* inst = instance_of(host);
-  if (!inst || !route || route->struct_size < sizeof(butter_http2_route) || !route->request) {
-    return butter_error_set(err, BUTTER_E_INVALID, "missing route or request callback");
+  if (!inst || !route || route->struct_size < BUTTER_HTTP2_ROUTE_MIN_SIZE) {
+    return butter_error_set(err, BUTTER_E_INVALID, "missing route, or its struct_size is below BUTTER_HTTP2_ROUTE_MIN_SIZE");
   }
+  // What this host knows of the plugin's struct: an older one is shorter, a newer one longer.
+  butter_http2_route known{};
+  std::memcpy(&known, route, std::min<std::size_t>(route->struct_size, sizeof known));
+  route = &known;
+  if (!route->request) return butter_error_set(err, BUTTER_E_INVALID, "missing request callback");
   const bool stream_body = (route->flags & BUTTER_HTTP_STREAM_BODY) != 0;
   if (stream_body && !route->body) return butter_error_set(err, BUTTER_E_INVALID, "a streamed body needs a body callback");
   if (!inst->active()) return butter_error_set(err, BUTTER_E_UNAVAILABLE, "the instance is not active");
@@ -154,11 +168,12 @@ butter_status http2_respond(const butter_host* host, uint64_t token, int32_t sta
   auto ex = exchange_of(host, token, &owner);
   // A v1 token (or none): v1's respond knows it.
   if (!ex) return http_extension()->respond(host, token, status, content_type, body, headers, header_count);
-  if (status < 100 || status > 599) return BUTTER_E_INVALID;
+  if (status < 200 || status > 599) return BUTTER_E_INVALID;  // a final answer
   try {
     HttpResponse res;
     res.status = status;
     std::string ct = copy_str(content_type);
+    if (ct.find_first_of("\r\n") != std::string::npos) return BUTTER_E_INVALID;
     if (!ct.empty()) res.content_type = ct;
     if (body.data) res.body.assign(reinterpret_cast<const char*>(body.data), body.len);
     res.headers = copy_headers(headers, header_count);
@@ -183,7 +198,7 @@ butter_status http2_begin(const butter_host* host, uint64_t token, int32_t statu
                           const butter_http_header* headers, uint32_t header_count, uint64_t content_length) {
   auto ex = exchange_of(host, token);
   if (!ex) return BUTTER_E_NOT_FOUND;
-  if (status < 100 || status > 599) return BUTTER_E_INVALID;
+  if (status < 200 || status > 599) return BUTTER_E_INVALID;  // a final answer
   try {
     return ex->begin(status, copy_str(content_type), copy_headers(headers, header_count), content_length).code;
   } catch (...) {

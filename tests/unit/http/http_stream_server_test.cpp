@@ -119,6 +119,89 @@ TEST_CASE("stream route: a streamed body is pulled and the handler gets only the
   CHECK(problems == 0);
 }
 
+TEST_CASE("stream route: a piece stays intact while the handler asks for the next one before reading it") {
+  Loop loop;
+  Served s(loop);
+  std::atomic<int> problems{0};  // handlers run on the loop's thread: no CHECK there
+  std::string seen;
+  std::shared_ptr<host::HttpExchange> ex_kept;  // the handler keeps its exchange
+  s.server.add_stream_route("POST", "/up", false, {true, 0}, [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
+    ex_kept = ex;
+    std::weak_ptr<host::HttpExchange> weak = ex;
+    ex->set_events({[&, weak](std::string_view chunk, bool last) {
+                      auto e = weak.lock();
+                      if (!e) return;
+                      // Asks first: the next piece is already buffered and parsed at once.
+                      if (!last && e->read_body(100)) ++problems;
+                      seen.append(chunk);
+                      if (last) e->respond(text("ok"));
+                    },
+                    nullptr, nullptr});
+    if (ex->read_body(100)) ++problems;
+  });
+  // Small enough to arrive with the head in one read: every later piece comes from the buffer.
+  const std::string body = std::string(100, 'a') + std::string(100, 'b') + std::string(100, 'c');
+  CHECK(http_request("127.0.0.1", s.port, "POST", "/up", body, std::chrono::seconds(10)).status == 200);
+  CHECK(loop.on_strand([&] { return seen; }) == body);
+  CHECK(problems == 0);
+}
+
+TEST_CASE("stream route: an HTTP/1.0 client gets an unknown length raw and closed, never chunked") {
+  Loop loop;
+  Served s(loop);
+  std::atomic<int> problems{0};
+  s.server.add_stream_route("GET", "/unknown", false, {}, [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
+    if (ex->begin(200, "text/plain", {}, host::HttpExchange::kUnknownLength)) ++problems;
+    if (ex->write("hello ") || ex->write("world") || ex->end()) ++problems;
+  });
+  auto raw = raw_exchange("127.0.0.1", s.port, "GET /unknown HTTP/1.0\r\n\r\n");
+  CHECK(raw.rfind("HTTP/1.0 200", 0) == 0);
+  CHECK(raw.find("Transfer-Encoding") == std::string::npos);
+  CHECK(raw.size() > 11);
+  CHECK(raw.substr(raw.size() - 11) == "hello world");
+  CHECK(raw.find("\r\n\r\nhello world") != std::string::npos);
+  // HTTP/1.1 still gets chunks.
+  auto raw11 = raw_exchange("127.0.0.1", s.port, "GET /unknown HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  CHECK(raw11.find("Transfer-Encoding: chunked") != std::string::npos);
+  CHECK(problems == 0);
+}
+
+TEST_CASE("stream route: HEAD with a declared length ends right after begin") {
+  Loop loop;
+  Served s(loop);
+  std::atomic<int> problems{0};
+  s.server.add_stream_route("HEAD", "/obj", false, {}, [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
+    if (ex->begin(200, "application/octet-stream", {}, 5000)) ++problems;
+    if (ex->end()) ++problems;
+  });
+  auto res = http_request("127.0.0.1", s.port, "HEAD", "/obj", "", std::chrono::seconds(10));
+  CHECK(res.status == 200);
+  CHECK(res.header("Content-Length") == "5000");
+  CHECK(problems == 0);
+}
+
+TEST_CASE("stream route: begin and respond refuse a non-final status and CR or LF in the content type") {
+  Loop loop;
+  Served s(loop);
+  std::atomic<int> refused{0}, problems{0};
+  s.server.add_stream_route("GET", "/bad", false, {}, [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
+    if (ex->begin(101, "text/plain", {}, 1).code == BUTTER_E_INVALID) ++refused;
+    if (ex->begin(600, "text/plain", {}, 1).code == BUTTER_E_INVALID) ++refused;
+    if (ex->begin(200, "text/plain\r\nX-Evil: 1", {}, 1).code == BUTTER_E_INVALID) ++refused;
+    auto r = text("x");
+    r.content_type = "text/plain\nX-Evil: 1";
+    if (ex->respond(r).code == BUTTER_E_INVALID) ++refused;
+    if (ex->respond(text("x", 199)).code == BUTTER_E_INVALID) ++refused;
+    if (ex->respond(text("fine"))) ++problems;
+  });
+  auto res = http_request("127.0.0.1", s.port, "GET", "/bad", "", std::chrono::seconds(10));
+  CHECK(res.status == 200);
+  CHECK(res.body == "fine");
+  CHECK(res.header("X-Evil").empty());
+  CHECK(refused == 5);
+  CHECK(problems == 0);
+}
+
 TEST_CASE("stream route: at max_streams one more exchange gets 503 and is counted") {
   Loop loop;
   Served s(loop, quick(std::chrono::milliseconds(5000), 1));

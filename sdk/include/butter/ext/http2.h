@@ -31,9 +31,9 @@
  * For HEAD requests the host sends the head only and drops what is written.
  *
  * TIMEOUTS AND LIMITS. An exchange is closed when nothing moves for the node's request timeout
- * (30 s): no body piece asked for, no byte written by the client or to it, no answer begun. A
- * transfer that keeps making progress is never cut by time. At most BUTTER_HTTP_MAX_STREAMS v2
- * exchanges are open per node; one more request to a v2 route is answered 503 at once.
+ * (30 s by default): no body piece asked for, no byte written by the client or to it, no answer begun. A
+ * transfer that keeps making progress is never cut by time. By default at most
+ * BUTTER_HTTP_MAX_STREAMS v2 exchanges are open per node; one more request to a v2 route is answered 503 at once.
  *
  * THREADING. Every function is [node]: called on the node's thread only, and every callback comes
  * there. Callbacks may call back into this vtable (a `body` callback may call read_body again). */
@@ -41,6 +41,8 @@
 #define BUTTER_EXT_HTTP2_H
 
 #include "butter/ext/http.h"
+
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -58,7 +60,7 @@ extern "C" {
 #define BUTTER_HTTP_MAX_CHUNK (64u * 1024u)
 /* The most bytes queued for one client; also the largest single write(). */
 #define BUTTER_HTTP_WRITE_WINDOW (1024u * 1024u)
-/* The most v2 exchanges open at once on one node. */
+/* The most v2 exchanges open at once on one node, by default. */
 #define BUTTER_HTTP_MAX_STREAMS 32u
 
 typedef struct butter_http2_route {
@@ -80,6 +82,10 @@ typedef struct butter_http2_route {
    * The token is dead. `reason` is one line. Optional. */
   void (*closed)(void* user, uint64_t token, butter_str reason);
 } butter_http2_route;
+
+/* The smallest struct_size the host accepts: the first version's end (`closed`). Fields added
+ * later go after it, so a plugin built against an older header keeps working. */
+#define BUTTER_HTTP2_ROUTE_MIN_SIZE (offsetof(butter_http2_route, closed) + sizeof(((butter_http2_route*)0)->closed))
 
 typedef struct butter_http_v2 {
   /* [node] As v1's route, with the callbacks and options of `route` (copied). BUTTER_E_INVALID
