@@ -13,6 +13,10 @@ function(butter_add_test_exe name prefix)
   cmake_parse_arguments(T "" "" "SOURCES;LIBS;DEPENDS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE butter_test_main ${T_LIBS})
+  if(BUTTER_SANITIZE OR BUTTER_TSAN)
+    # Tests that size their work for an uninstrumented build shrink it under sanitizers.
+    target_compile_definitions(${name} PRIVATE BUTTER_TEST_SANITIZED=1)
+  endif()
   target_compile_definitions(${name} PRIVATE
     BUTTER_BUILD_DIR="${CMAKE_BINARY_DIR}"
     BUTTER_SOURCE_DIR="${PROJECT_SOURCE_DIR}"

@@ -216,10 +216,14 @@ class Engine {
     std::uint32_t window = 0, block_size = 0, credit = 0, in_flight = 0;
     std::uint64_t buffered_bytes = 0, peak_buffered_bytes = 0;  // verified blocks not yet delivered
     std::uint64_t next_offset = 0;                              // first byte not yet delivered
+    std::uint64_t object_size = 0;                              // the manifest's size, once located
     std::uint64_t blocks_fetched = 0, bad_blocks = 0, timeouts = 0, refusals = 0;
     std::map<Hash, std::uint64_t> served_by;                    // member -> blocks it delivered
   };
   std::optional<StreamReport> stream_report(std::uint64_t sid) const;
+  // The manifest a read verified against its object id (encoded; its SHA-256 is the id), once
+  // located; nullopt before, or for an unknown read.
+  std::optional<std::vector<std::uint8_t>> stream_manifest(std::uint64_t sid) const;
   static constexpr std::uint32_t kMaxStreamWindow = 64;
   static constexpr std::size_t kMaxStreams = 256;
 

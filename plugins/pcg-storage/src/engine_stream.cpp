@@ -90,7 +90,14 @@ std::optional<Engine::StreamReport> Engine::stream_report(std::uint64_t sid) con
   r.credit = it->second.credit;
   r.in_flight = static_cast<std::uint32_t>(it->second.fetching.size());
   r.next_offset = it->second.next_offset;
+  r.object_size = it->second.located ? it->second.manifest.size : 0;
   return r;
+}
+
+std::optional<std::vector<std::uint8_t>> Engine::stream_manifest(std::uint64_t sid) const {
+  auto it = streams_.find(sid);
+  if (it == streams_.end() || !it->second.located) return std::nullopt;
+  return encode_manifest(it->second.manifest);  // canonical: decoding checked it hashes to the id
 }
 
 void Engine::stream_add_source(Stream& s, const Hash& h) {

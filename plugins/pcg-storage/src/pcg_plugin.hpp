@@ -91,6 +91,10 @@ class PcgStorage : public butter::Plugin, public Env {
   butter_status read_cancel(std::uint64_t read_id);
   // What the read holds and fetched so far (peak buffered bytes, blocks per member, ...).
   std::optional<Engine::StreamReport> read_report(std::uint64_t read_id) const { return engine_->stream_report(read_id); }
+  // The manifest an open read located and verified (see Engine::stream_manifest).
+  std::optional<std::vector<std::uint8_t>> read_manifest(std::uint64_t read_id) const {
+    return engine_->stream_manifest(read_id);
+  }
   std::size_t open_reads() const { return reads_.size(); }
 
   // STREAMED PUT. put_begin opens a put (keywords as put; `expected` size when known), put_write
@@ -114,6 +118,7 @@ class PcgStorage : public butter::Plugin, public Env {
   // HTTP (http_routes.cpp).
   void add_routes();
   struct HttpTransfers;  // streamed puts and gets in progress, by exchange token
+  void poll_manifest(butter::HttpStream s, std::uint64_t token, std::string etag, int polls);
   std::shared_ptr<HttpTransfers> http_transfers_;
   std::string list_json() const;
   std::string possession_json() const;

@@ -99,7 +99,50 @@ TEST_CASE("put on A and get on B verified from a node outside the group") {
   // An id nobody holds, and a malformed one.
   CHECK(http_get(c.url(1, "/storage/" + std::string(64, 'a')), std::chrono::seconds(10)).status == 404);
   CHECK(http_get(c.url(1, "/storage/xyz")).status == 400);
-  CHECK(c.nodes[1]->counter("storage", "pcg_gets_total") >= 1);
+}
+
+TEST_CASE("a node outside the group streams ranges of an object and serves its manifest over HTTP") {
+  Cluster c(4);
+  const std::string body = random_body(100 * 1000, 2);  // 7 blocks of 16 KiB
+  auto put = http_request_url("POST", c.url(0, "/storage"), body, std::chrono::seconds(10));
+  REQUIRE(put.status == 201);
+  const std::string id = nlohmann::json::parse(put.body)["id"];
+  const auto h = c.holders(id);
+  REQUIRE(h.size() == 3);
+  std::size_t out = 0;
+  while (h.count(out)) ++out;  // the one node that holds nothing
+  std::string host, target;
+  std::uint16_t port = 0;
+  split_http_url(c.url(out, "/storage/" + id), host, port, target);
+
+  // The whole object: streamed from the group with its exact length.
+  auto whole = http_request_with(host, port, "GET", target, {}, "", std::chrono::seconds(10));
+  CHECK(whole.status == 200);
+  CHECK(whole.body == body);
+  CHECK(whole.header("Content-Length") == std::to_string(body.size()));
+  CHECK(whole.header("ETag") == "\"" + id + "\"");
+  // A range across block boundaries, and one to the end.
+  auto part = http_request_with(host, port, "GET", target, {{"Range", "bytes=20000-50000"}}, "", std::chrono::seconds(10));
+  CHECK(part.status == 206);
+  CHECK(part.body == body.substr(20000, 30001));
+  CHECK(part.header("Content-Range") == "bytes 20000-50000/100000");
+  auto tail = http_request_with(host, port, "GET", target, {{"Range", "bytes=99990-"}}, "", std::chrono::seconds(10));
+  CHECK(tail.status == 206);
+  CHECK(tail.body == body.substr(99990));
+  CHECK_THAT(tail.header("Content-Range"), Catch::StartsWith("bytes 99990-99999/"));
+  // Past the end.
+  auto past = http_request_with(host, port, "GET", target, {{"Range", "bytes=200000-"}}, "", std::chrono::seconds(10));
+  CHECK(past.status == 416);
+  // The manifest, located in the group: the id is its SHA-256 (checked by the read), and it is
+  // the same bytes a holder serves.
+  auto remote_manifest = http_get(c.url(out, "/storage/" + id + "/manifest"), std::chrono::seconds(10));
+  auto held_manifest = http_get(c.url(h.begin()->first, "/storage/" + id + "/manifest"), std::chrono::seconds(10));
+  CHECK(remote_manifest.status == 200);
+  CHECK(held_manifest.status == 200);
+  CHECK(remote_manifest.body == held_manifest.body);
+  CHECK(remote_manifest.body.substr(0, 4) == "PCGM");
+  CHECK(http_get(c.url(out, "/storage/" + std::string(64, 'b') + "/manifest"), std::chrono::seconds(10)).status == 404);
+  CHECK(c.nodes[out]->counter("storage", "pcg_streams_opened_total") >= 4);
 }
 
 TEST_CASE("a stopped holder is replaced and the group is back to r members") {
