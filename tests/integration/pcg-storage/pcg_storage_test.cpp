@@ -125,7 +125,10 @@ TEST_CASE("a node outside the group streams ranges of an object and serves its m
   auto part = http_request_with(host, port, "GET", target, {{"Range", "bytes=20000-50000"}}, "", std::chrono::seconds(10));
   CHECK(part.status == 206);
   CHECK(part.body == body.substr(20000, 30001));
-  CHECK(part.header("Content-Range") == "bytes 20000-50000/100000");
+  // The total is the object's size, or "*" (RFC 9110) when the read had already ended before the
+  // head was sent (all its blocks in one batch) and stopped short of the object's end.
+  const std::string range = part.header("Content-Range");
+  CHECK((range == "bytes 20000-50000/100000" || range == "bytes 20000-50000/*"));
   auto tail = http_request_with(host, port, "GET", target, {{"Range", "bytes=99990-"}}, "", std::chrono::seconds(10));
   CHECK(tail.status == 206);
   CHECK(tail.body == body.substr(99990));
