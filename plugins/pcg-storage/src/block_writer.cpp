@@ -37,16 +37,7 @@ std::optional<SplitObject> BlockWriter::finish(const std::vector<std::string>& k
     why = "put: expected " + std::to_string(*expected) + " bytes, got " + std::to_string(written_);
     return std::nullopt;
   }
-  if (keywords.size() > kMaxKeywords) {
-    why = "too many keywords (at most " + std::to_string(kMaxKeywords) + ")";
-    return std::nullopt;
-  }
-  for (const auto& k : keywords) {
-    if (k.size() > kMaxKeywordLen) {
-      why = "keyword longer than " + std::to_string(kMaxKeywordLen) + " bytes";
-      return std::nullopt;
-    }
-  }
+  if (!keywords_ok(keywords, why)) return std::nullopt;
   if (!partial_.empty()) {
     manifest_.blocks.push_back(sha256(partial_));
     blocks_.push_back(std::move(partial_));

@@ -18,22 +18,27 @@ std::size_t Manifest::block_len(std::size_t i) const {
   return static_cast<std::size_t>(size - static_cast<std::uint64_t>(block_size) * (blocks.size() - 1));
 }
 
+bool keywords_ok(const std::vector<std::string>& keywords, std::string& why) {
+  if (keywords.size() > kMaxKeywords) {
+    why = "too many keywords (at most " + std::to_string(kMaxKeywords) + ")";
+    return false;
+  }
+  for (const auto& k : keywords) {
+    if (k.size() > kMaxKeywordLen) {
+      why = "keyword longer than " + std::to_string(kMaxKeywordLen) + " bytes";
+      return false;
+    }
+  }
+  return true;
+}
+
 std::optional<SplitObject> split(std::span<const std::uint8_t> data, std::uint32_t block_size,
                                  const std::vector<std::string>& keywords, std::string& why) {
   if (block_size < kMinBlockSize || block_size > kMaxBlockSize) {
     why = "block size out of range";
     return std::nullopt;
   }
-  if (keywords.size() > kMaxKeywords) {
-    why = "too many keywords (at most " + std::to_string(kMaxKeywords) + ")";
-    return std::nullopt;
-  }
-  for (const auto& k : keywords) {
-    if (k.size() > kMaxKeywordLen) {
-      why = "keyword longer than " + std::to_string(kMaxKeywordLen) + " bytes";
-      return std::nullopt;
-    }
-  }
+  if (!keywords_ok(keywords, why)) return std::nullopt;
   const std::uint64_t count = (data.size() + block_size - 1) / block_size;
   if (count > kMaxBlocks) {
     why = "object too large (" + std::to_string(data.size()) + " bytes)";

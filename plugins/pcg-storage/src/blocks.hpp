@@ -45,6 +45,9 @@ struct SplitObject {
 std::optional<SplitObject> split(std::span<const std::uint8_t> data, std::uint32_t block_size,
                                  const std::vector<std::string>& keywords, std::string& why);
 
+// At most kMaxKeywords keywords of at most kMaxKeywordLen bytes each; false with `why` otherwise.
+bool keywords_ok(const std::vector<std::string>& keywords, std::string& why);
+
 std::vector<std::uint8_t> encode_manifest(const Manifest& m);
 // Decodes and checks a manifest: sizes consistent with the block count, limits respected.
 std::optional<Manifest> decode_manifest(std::span<const std::uint8_t> bytes, std::string& why);

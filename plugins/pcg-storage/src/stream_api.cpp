@@ -106,16 +106,7 @@ void PcgStorage::deliver_stream(Event& e) {
 
 butter_status PcgStorage::put_begin(std::vector<std::string> keywords, std::optional<std::uint64_t> expected,
                                     std::uint64_t& put_id, std::string& why) {
-  if (keywords.size() > kMaxKeywords) {
-    why = "too many keywords (at most " + std::to_string(kMaxKeywords) + ")";
-    return BUTTER_E_INVALID;
-  }
-  for (const auto& k : keywords) {
-    if (k.size() > kMaxKeywordLen) {
-      why = "keyword longer than " + std::to_string(kMaxKeywordLen) + " bytes";
-      return BUTTER_E_INVALID;
-    }
-  }
+  if (!keywords_ok(keywords, why)) return BUTTER_E_INVALID;
   if (puts_.size() >= kMaxOpenPuts) {
     why = "too many streamed puts open (" + std::to_string(kMaxOpenPuts) + ")";
     return BUTTER_E_NOMEM;
