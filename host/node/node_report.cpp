@@ -25,6 +25,8 @@ nlohmann::json NodeCore::status_json() const {
               {"state", instance_state_name(inst->state())},
               {"provides", inst->info().provides}};
     if (!inst->failure().empty()) p["failure"] = inst->failure();
+    // [node] host functions it called from a thread of its own (each refused): a plugin bug.
+    if (auto n = inst->off_thread_calls(); n > 0) p["off_thread_calls"] = n;
     plugins.push_back(std::move(p));
   }
   j["plugins"] = std::move(plugins);
@@ -50,6 +52,7 @@ nlohmann::json NodeCore::status_json() const {
                         {"per_peer", st.refused_per_peer},
                         {"per_address", st.refused_per_address},
                         {"handshake_rate", st.refused_handshake_rate}}},
+                      {"accepts_deferred", st.accepts_deferred},
                       {"connections_opened", st.connections_opened},
                       {"connections_closed", st.connections_closed},
                       {"requests_timed_out", st.requests_timed_out},
@@ -127,6 +130,7 @@ std::string NodeCore::metrics_text() const {
                                                       {"per_peer", st.refused_per_peer},
                                                       {"per_address", st.refused_per_address},
                                                       {"handshake_rate", st.refused_handshake_rate}});
+    series("transport_accepts_deferred_total", "counter", static_cast<double>(st.accepts_deferred));
     series("transport_requests_timed_out_total", "counter", static_cast<double>(st.requests_timed_out));
     series("transport_backpressure_rejections_total", "counter", static_cast<double>(st.backpressure_rejections));
     series("connections_trimmed_total", "counter", static_cast<double>(st.trimmed));

@@ -30,6 +30,24 @@ PluginInstance* instance_of(const butter_host* host) {
   return host ? static_cast<PluginInstance*>(host->host_data) : nullptr;
 }
 
+bool PluginInstance::on_node_thread() const {
+  // A thread-local look-up in Asio's call stack: cheap enough for every call, in every build.
+  return core_.strand.running_in_this_thread();
+}
+
+PluginInstance* node_instance_of(const butter_host* host, const char* function) {
+  auto* inst = instance_of(host);
+  if (!inst) return nullptr;
+  if (inst->on_node_thread()) return inst;
+  if (inst->off_thread_calls_.fetch_add(1) == 0) {
+    // spdlog is thread-safe; the instance's name and node name are immutable after creation.
+    spdlog::error("[{}] plugin '{}' called {} from a thread that is not the node's: [node] functions must be "
+                  "called on the node's executor (from a callback, or via butter_host::post); the call was refused",
+                  inst->core_.manifest.node.name, inst->name(), function);
+  }
+  return nullptr;
+}
+
 PluginInstance::PluginInstance(NodeCore& core, PluginSpec spec, std::shared_ptr<PluginLibrary> library,
                                const PluginInfo& info)
     : core_(core), spec_(std::move(spec)), library_(std::move(library)), info_(info) {

@@ -98,6 +98,12 @@ class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
   // Scratch storage for strings returned to the plugin "valid for the current callback".
   std::string& scratch(int slot) { return scratch_[slot & 3]; }
 
+  // [any-thread] How many [node] host functions this instance called from a foreign thread (each
+  // refused; see node_instance_of).
+  std::uint64_t off_thread_calls() const { return off_thread_calls_.load(); }
+  // [any-thread] Whether the caller runs on this instance's node strand.
+  bool on_node_thread() const;
+
  private:
   void release_registrations();
   void destroy_plugin();
@@ -115,10 +121,21 @@ class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
   bool data_dir_ready_ = false;
   Registrations regs_;
   std::string scratch_[4];
+  std::atomic<std::uint64_t> off_thread_calls_{0};
+
+  friend PluginInstance* node_instance_of(const butter_host* host, const char* function);
 };
 
 // The PluginInstance behind a butter_host handed to a plugin (host_data). Never null for hosts
 // the node created; a corrupt pointer from a plugin is undefined behaviour, as any C ABI.
+// For the [any-thread] functions (log, node id, identity, ...).
 PluginInstance* instance_of(const butter_host* host);
+
+// The same for a [node] function (`function` names it for the log, e.g. "timer.set"): null when
+// the caller is not running on the node's strand, i.e. a plugin called it from a thread of its
+// own. The call then fails (BUTTER_E_INVALID, or does nothing when it returns void) instead of
+// racing the node; the first such call of each instance is logged as an error with the
+// function's name, the others are counted (PluginInstance::off_thread_calls).
+PluginInstance* node_instance_of(const butter_host* host, const char* function);
 
 }  // namespace butter::host

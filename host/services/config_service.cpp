@@ -7,7 +7,7 @@ namespace butter::host {
 namespace {
 
 const ConfigValue* lookup(const butter_host* host, const char* key) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "config.get");
   if (!inst || !key) return nullptr;
   try {
     return inst->config_value(key);

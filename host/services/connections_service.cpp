@@ -21,8 +21,8 @@ std::string owner_key(const PluginInstance& inst) {
 }
 
 butter_status conns_protect(const butter_host* host, butter_str node_id, butter_str tag) {
-  auto* inst = active_transport_caller(host);
-  if (!inst) return BUTTER_E_UNAVAILABLE;
+  auto* inst = active_transport_caller(host, "connections.protect");
+  if (!inst) return caller_refusal(host);
   try {
     auto id = node_id_of(node_id);
     std::string t = copy_str(tag);
@@ -34,8 +34,8 @@ butter_status conns_protect(const butter_host* host, butter_str node_id, butter_
 }
 
 butter_status conns_unprotect(const butter_host* host, butter_str node_id, butter_str tag) {
-  auto* inst = active_transport_caller(host);
-  if (!inst) return BUTTER_E_UNAVAILABLE;
+  auto* inst = active_transport_caller(host, "connections.unprotect");
+  if (!inst) return caller_refusal(host);
   try {
     auto id = node_id_of(node_id);
     if (!id) return BUTTER_E_INVALID;
@@ -47,8 +47,8 @@ butter_status conns_unprotect(const butter_host* host, butter_str node_id, butte
 
 butter_status conns_info(const butter_host* host, butter_connections_info* out) {
   if (!out || out->struct_size < sizeof(uint32_t)) return BUTTER_E_INVALID;
-  auto* inst = active_transport_caller(host);
-  if (!inst) return BUTTER_E_UNAVAILABLE;
+  auto* inst = active_transport_caller(host, "connections.info");
+  if (!inst) return caller_refusal(host);
   try {
     auto ci = inst->core().transport->conn_info();
     butter_connections_info full{};
@@ -67,8 +67,8 @@ butter_status conns_info(const butter_host* host, butter_connections_info* out) 
 }
 
 butter_status conns_advertise(const butter_host* host, butter_str endpoint) {
-  auto* inst = active_transport_caller(host);
-  if (!inst) return BUTTER_E_UNAVAILABLE;
+  auto* inst = active_transport_caller(host, "connections.advertise");
+  if (!inst) return caller_refusal(host);
   try {
     std::string ep = copy_str(endpoint);
     if (ep.size() > 255 || ep.find("://") == std::string::npos || ep.find_first_of(std::string("\0 \r\n", 4)) != std::string::npos)
@@ -84,8 +84,8 @@ butter_status conns_advertise(const butter_host* host, butter_str endpoint) {
 }
 
 butter_status conns_withdraw(const butter_host* host, butter_str endpoint) {
-  auto* inst = active_transport_caller(host);
-  if (!inst) return BUTTER_E_UNAVAILABLE;
+  auto* inst = active_transport_caller(host, "connections.withdraw");
+  if (!inst) return caller_refusal(host);
   try {
     std::string ep = copy_str(endpoint);
     if (!inst->registrations().advertised.erase(ep)) return BUTTER_E_NOT_FOUND;

@@ -49,7 +49,7 @@ void receive(const std::weak_ptr<NodeCore>& weak, std::uint64_t id) {
 
 butter_status dg_open(const butter_host* host, const butter_datagram_options* opts, butter_datagram_fn fn, void* user,
                       uint64_t* out_socket_id, butter_error* err) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "datagram.open");
   if (!inst || !opts || !fn || opts->struct_size < sizeof(butter_datagram_options)) {
     return butter_error_set(err, BUTTER_E_INVALID, "missing callback or options");
   }
@@ -116,7 +116,7 @@ DatagramSocket* own_socket(PluginInstance* inst, std::uint64_t id) {
 
 butter_status dg_send_to(const butter_host* host, uint64_t socket_id, butter_str address, uint16_t port,
                          butter_bytes data, butter_error* err) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "datagram.send_to");
   if (!inst) return BUTTER_E_INVALID;
   DatagramSocket* s = own_socket(inst, socket_id);
   if (!s) return butter_error_set(err, BUTTER_E_NOT_FOUND, "unknown socket");
@@ -134,7 +134,7 @@ butter_status dg_send_to(const butter_host* host, uint64_t socket_id, butter_str
 }
 
 uint16_t dg_local_port(const butter_host* host, uint64_t socket_id) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "datagram.local_port");
   if (!inst) return 0;
   DatagramSocket* s = own_socket(inst, socket_id);
   if (!s) return 0;
@@ -152,7 +152,7 @@ void close_socket(NodeCore& core, std::uint64_t id) {
 }
 
 void dg_close(const butter_host* host, uint64_t socket_id) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "datagram.close");
   if (!inst || !own_socket(inst, socket_id)) return;
   close_socket(inst->core(), socket_id);
   inst->registrations().datagram_sockets.erase(socket_id);

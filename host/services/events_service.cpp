@@ -18,7 +18,7 @@ constexpr std::size_t kMaxTopic = BUTTER_EVENTS_MAX_TOPIC;
 constexpr std::size_t kMaxPayload = BUTTER_EVENTS_MAX_PAYLOAD;
 
 butter_status ev_publish(const butter_host* host, butter_str topic, butter_bytes payload) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "events.publish");
   if (!inst) return BUTTER_E_INVALID;
   if (!inst->active()) return BUTTER_E_UNAVAILABLE;
   if (topic.len == 0 || topic.len > kMaxTopic || payload.len > kMaxPayload) return BUTTER_E_INVALID;
@@ -49,7 +49,7 @@ butter_status ev_publish(const butter_host* host, butter_str topic, butter_bytes
 
 butter_status ev_subscribe(const butter_host* host, butter_str topic, butter_event_fn fn, void* user,
                            uint64_t* out_id) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "events.subscribe");
   if (!inst || !fn || topic.len == 0 || topic.len > kMaxTopic) return BUTTER_E_INVALID;
   if (!inst->active()) return BUTTER_E_UNAVAILABLE;
   try {
@@ -64,7 +64,7 @@ butter_status ev_subscribe(const butter_host* host, butter_str topic, butter_eve
 }
 
 void ev_unsubscribe(const butter_host* host, uint64_t id) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "events.unsubscribe");
   if (!inst) return;
   auto& subs = inst->core().event_subscriptions;
   auto it = subs.find(id);

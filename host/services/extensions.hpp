@@ -16,12 +16,17 @@ namespace butter::host {
 class PluginInstance;
 
 // Shared by the service files: a copy of a borrowed string, a node id from 64 hex digits, and the
-// calling instance when it is active and its node has a transport (null otherwise).
+// calling instance of the [node] function `function` when it is active, on the node's thread,
+// and its node has a transport (null otherwise; see node_instance_of).
 inline std::string copy_str(butter_str s) { return s.data ? std::string(s.data, s.len) : std::string(); }
 inline std::optional<NodeId> node_id_of(butter_str s) {
   return NodeId::from_hex(std::string_view(s.data ? s.data : "", s.data ? s.len : 0));
 }
-PluginInstance* active_transport_caller(const butter_host* host);
+PluginInstance* active_transport_caller(const butter_host* host, const char* function);
+// The status for a call refused by active_transport_caller (or net's caller): BUTTER_E_INVALID
+// for a bad handle or a foreign thread, BUTTER_E_UNAVAILABLE for an inactive instance or a node
+// without transport.
+butter_status caller_refusal(const butter_host* host);
 
 const void* host_get_extension(const butter_host* host, const char* id);
 butter_status host_post(const butter_host* host, void (*fn)(void* user), void* user);

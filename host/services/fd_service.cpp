@@ -33,7 +33,7 @@ void arm(const std::weak_ptr<NodeCore>& weak, std::uint64_t id, std::int32_t eve
 
 butter_status fd_watch(const butter_host* host, int fd, int32_t events, butter_fd_fn fn, void* user,
                        uint64_t* out_watch_id, butter_error* err) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "fd.watch");
   if (!inst || !fn || fd < 0 || (events & (BUTTER_FD_READ | BUTTER_FD_WRITE)) == 0) {
     return butter_error_set(err, BUTTER_E_INVALID, "bad descriptor, events or callback");
   }
@@ -68,7 +68,7 @@ void drop(NodeCore& core, std::uint64_t id) {
 }
 
 void fd_unwatch(const butter_host* host, uint64_t watch_id) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "fd.unwatch");
   if (!inst) return;
   auto it = inst->core().fd_watches.find(watch_id);
   if (it == inst->core().fd_watches.end() || it->second.owner.lock().get() != inst) return;

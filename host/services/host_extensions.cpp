@@ -32,10 +32,15 @@ const void* host_get_extension(const butter_host* host, const char* id) {
   return nullptr;
 }
 
-PluginInstance* active_transport_caller(const butter_host* host) {
-  auto* inst = instance_of(host);
+PluginInstance* active_transport_caller(const butter_host* host, const char* function) {
+  auto* inst = node_instance_of(host, function);
   if (!inst || !inst->active() || !inst->core().transport) return nullptr;
   return inst;
+}
+
+butter_status caller_refusal(const butter_host* host) {
+  auto* inst = instance_of(host);
+  return !inst || !inst->on_node_thread() ? BUTTER_E_INVALID : BUTTER_E_UNAVAILABLE;
 }
 
 butter_status host_post(const butter_host* host, void (*fn)(void* user), void* user) {

@@ -74,7 +74,7 @@ HttpStreamEvents events_for(const std::shared_ptr<const RouteCallbacks>& cb, std
 
 butter_status http2_route(const butter_host* host, butter_str method, butter_str path, int32_t prefix,
                           const butter_http2_route* route, uint64_t* out_route_id, butter_error* err) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "http2.route");
   if (!inst || !route || route->struct_size < BUTTER_HTTP2_ROUTE_MIN_SIZE) {
     return butter_error_set(err, BUTTER_E_INVALID, "missing route, or its struct_size is below BUTTER_HTTP2_ROUTE_MIN_SIZE");
   }
@@ -147,7 +147,7 @@ butter_status http2_route(const butter_host* host, butter_str method, butter_str
 
 // The exchange behind `token` when it belongs to the calling instance.
 std::shared_ptr<HttpExchange> exchange_of(const butter_host* host, uint64_t token, PluginInstance** owner = nullptr) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "http2 (an exchange call)");
   if (!inst) return nullptr;
   auto& slots = inst->core().http_slots;
   auto it = slots.find(token);

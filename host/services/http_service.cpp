@@ -11,7 +11,7 @@ butter_str str_of(const std::string& s) { return butter_str{s.data(), s.size()};
 
 butter_status http_route(const butter_host* host, butter_str method, butter_str path, int32_t prefix,
                          butter_http_handler_fn fn, void* user, uint64_t* out_route_id, butter_error* err) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "http.route");
   if (!inst || !fn) return butter_error_set(err, BUTTER_E_INVALID, "missing callback");
   if (!inst->active()) return butter_error_set(err, BUTTER_E_UNAVAILABLE, "the instance is not active");
   NodeCore& core = inst->core();
@@ -68,7 +68,7 @@ butter_status http_route(const butter_host* host, butter_str method, butter_str 
 }
 
 void http_unroute(const butter_host* host, uint64_t route_id) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "http.unroute");
   if (!inst) return;
   NodeCore& core = inst->core();
   auto it = core.http_routes.find(route_id);
@@ -80,7 +80,7 @@ void http_unroute(const butter_host* host, uint64_t route_id) {
 
 butter_status http_respond(const butter_host* host, uint64_t reply_token, int32_t status, butter_str content_type,
                            butter_bytes body, const butter_http_header* headers, uint32_t header_count) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "http.respond");
   if (!inst) return BUTTER_E_INVALID;
   NodeCore& core = inst->core();
   auto it = core.http_slots.find(reply_token);
@@ -111,7 +111,7 @@ butter_status http_respond(const butter_host* host, uint64_t reply_token, int32_
 }
 
 butter_str http_base_url(const butter_host* host) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "http.base_url");
   if (!inst || !inst->core().http) return {"", 0};
   std::string& s = inst->scratch(3);
   s = inst->core().http->url();

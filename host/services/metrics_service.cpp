@@ -9,7 +9,7 @@ namespace {
 std::string_view view(butter_str s) { return s.data ? std::string_view(s.data, s.len) : std::string_view(); }
 
 butter_status m_counter_add(const butter_host* host, butter_str name, uint64_t delta) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "metrics.counter_add");
   if (!inst) return BUTTER_E_INVALID;
   if (!inst->active()) return BUTTER_E_UNAVAILABLE;
   try {
@@ -20,7 +20,7 @@ butter_status m_counter_add(const butter_host* host, butter_str name, uint64_t d
 }
 
 butter_status m_gauge_set(const butter_host* host, butter_str name, double value) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "metrics.gauge_set");
   if (!inst) return BUTTER_E_INVALID;
   if (!inst->active()) return BUTTER_E_UNAVAILABLE;
   try {
@@ -31,7 +31,7 @@ butter_status m_gauge_set(const butter_host* host, butter_str name, double value
 }
 
 butter_status m_describe(const butter_host* host, butter_str name, butter_str help) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "metrics.describe");
   if (!inst) return BUTTER_E_INVALID;
   try {
     return inst->core().metrics.describe(view(name), view(help)) ? BUTTER_OK : BUTTER_E_INVALID;

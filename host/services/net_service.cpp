@@ -20,11 +20,13 @@ std::span<const std::uint8_t> span_of(butter_bytes b) {
 
 butter_status fail(butter_error* err, const Error& e) { return butter_error_set(err, e.code, e.message.c_str()); }
 
-// Resolves the caller; fills err and returns null when it cannot act.
-PluginInstance* caller(const butter_host* host, butter_error* err = nullptr) {
-  auto* inst = instance_of(host);
+// Resolves the caller of the [node] function `function`; fills err and returns null when it
+// cannot act.
+PluginInstance* caller(const butter_host* host, const char* function, butter_error* err = nullptr) {
+  auto* inst = node_instance_of(host, function);
   if (!inst) {
-    butter_error_set(err, BUTTER_E_INVALID, "unknown host handle");
+    butter_error_set(err, BUTTER_E_INVALID,
+                     instance_of(host) ? "called from a thread that is not the node's" : "unknown host handle");
     return nullptr;
   }
   if (!inst->active() || !inst->core().transport) {
@@ -38,8 +40,8 @@ bool valid_protocol(const std::string& p) { return !p.empty() && p.size() <= 256
 
 butter_status net_handle(const butter_host* host, butter_str protocol, butter_net_handler_fn fn, void* user,
                          butter_error* err) {
-  auto* inst = caller(host, err);
-  if (!inst) return err ? err->code : BUTTER_E_UNAVAILABLE;
+  auto* inst = caller(host, "net.handle", err);
+  if (!inst) return err ? err->code : caller_refusal(host);
   try {
     std::string p = to_string(protocol);
     if (!valid_protocol(p) || !fn) return butter_error_set(err, BUTTER_E_INVALID, "empty or over-long protocol id");
@@ -61,7 +63,7 @@ butter_status net_handle(const butter_host* host, butter_str protocol, butter_ne
 }
 
 void net_unhandle(const butter_host* host, butter_str protocol) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "net.unhandle");
   if (!inst) return;
   std::string p = to_string(protocol);
   auto& table = inst->core().protocols;
@@ -72,8 +74,8 @@ void net_unhandle(const butter_host* host, butter_str protocol) {
 
 butter_status net_send(const butter_host* host, butter_str peer, butter_str protocol, butter_bytes payload,
                        butter_error* err) {
-  auto* inst = caller(host, err);
-  if (!inst) return err ? err->code : BUTTER_E_UNAVAILABLE;
+  auto* inst = caller(host, "net.send", err);
+  if (!inst) return err ? err->code : caller_refusal(host);
   try {
     std::string p = to_string(protocol);
     if (!valid_protocol(p)) return butter_error_set(err, BUTTER_E_INVALID, "empty or over-long protocol id");
@@ -107,8 +109,8 @@ void complete_request(NodeCore& core, std::uint64_t id, std::int32_t status, con
 butter_status net_request(const butter_host* host, butter_str peer, butter_str protocol, butter_bytes payload,
                           uint32_t timeout_ms, butter_net_response_fn fn, void* user, uint64_t* out_request_id,
                           butter_error* err) {
-  auto* inst = caller(host, err);
-  if (!inst) return err ? err->code : BUTTER_E_UNAVAILABLE;
+  auto* inst = caller(host, "net.request", err);
+  if (!inst) return err ? err->code : caller_refusal(host);
   if (!fn || timeout_ms == 0) return butter_error_set(err, BUTTER_E_INVALID, "a request needs a callback and a timeout");
   try {
     NodeCore& core = inst->core();
@@ -153,7 +155,7 @@ butter_status net_request(const butter_host* host, butter_str peer, butter_str p
 }
 
 void net_cancel(const butter_host* host, uint64_t request_id) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "net.cancel");
   if (!inst) return;
   NodeCore& core = inst->core();
   auto it = core.requests.find(request_id);
@@ -167,7 +169,7 @@ void net_cancel(const butter_host* host, uint64_t request_id) {
 // the transport queues the frame.
 butter_status reply_with(const butter_host* host, uint64_t reply_token, butter_status status,
                          std::span<const std::span<const std::uint8_t>> parts) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "net.reply");
   if (!inst) return BUTTER_E_INVALID;
   NodeCore& core = inst->core();
   auto it = core.reply_slots.find(reply_token);
@@ -207,8 +209,8 @@ butter_status net_reply_parts(const butter_host* host, uint64_t reply_token, but
 }
 
 butter_status net_connect(const butter_host* host, butter_str uri, butter_net_connect_fn fn, void* user) {
-  auto* inst = caller(host);
-  if (!inst) return BUTTER_E_UNAVAILABLE;
+  auto* inst = caller(host, "net.connect");
+  if (!inst) return caller_refusal(host);
   try {
     std::weak_ptr<PluginInstance> weak = inst->weak_from_this();
     inst->core().transport->connect(to_string(uri), [weak, fn, user](Error e, const NodeId& id) {
@@ -224,8 +226,8 @@ butter_status net_connect(const butter_host* host, butter_str uri, butter_net_co
 }
 
 butter_status net_add_address(const butter_host* host, butter_str node_id, butter_str endpoint) {
-  auto* inst = caller(host);
-  if (!inst) return BUTTER_E_UNAVAILABLE;
+  auto* inst = caller(host, "net.add_address");
+  if (!inst) return caller_refusal(host);
   auto id = NodeId::from_hex(std::string_view(node_id.data ? node_id.data : "", node_id.data ? node_id.len : 0));
   std::string ep = to_string(endpoint);
   if (!id || ep.find("://") == std::string::npos) return BUTTER_E_INVALID;
@@ -244,7 +246,7 @@ thread_local std::string t_peer_hex;
 thread_local std::vector<butter_str> t_peer_endpoints;
 
 uint32_t net_peer_count(const butter_host* host) {
-  auto* inst = caller(host);
+  auto* inst = caller(host, "net.peer_count");
   if (!inst) return 0;
   try {
     t_peers = inst->core().transport->peers();
@@ -255,7 +257,7 @@ uint32_t net_peer_count(const butter_host* host) {
 }
 
 butter_status net_peer(const butter_host* host, uint32_t index, butter_net_peer_info* out) {
-  auto* inst = caller(host);
+  auto* inst = caller(host, "net.peer");
   if (!inst || !out) return BUTTER_E_INVALID;
   try {
     if (t_peers.empty() || index >= t_peers.size()) t_peers = inst->core().transport->peers();
@@ -276,7 +278,7 @@ butter_status net_peer(const butter_host* host, uint32_t index, butter_net_peer_
 }
 
 butter_status net_watch_peers(const butter_host* host, butter_net_peer_fn fn, void* user) {
-  auto* inst = caller(host);
+  auto* inst = caller(host, "net.watch_peers");
   if (!inst || !fn) return BUTTER_E_INVALID;
   std::uint64_t id = inst->core().fresh_id();
   inst->core().peer_watchers[id] = PeerWatcher{inst->weak_from_this(), fn, user};
@@ -326,7 +328,7 @@ class PluginDialer final : public Dialer {
 };
 
 butter_status net_register_dialer(const butter_host* host, butter_str scheme, const butter_net_dialer* dialer) {
-  auto* inst = caller(host);
+  auto* inst = caller(host, "net.register_dialer");
   if (!inst || !dialer || !dialer->dial || !dialer->write || !dialer->close) return BUTTER_E_INVALID;
   std::string s = to_string(scheme);
   if (s.empty() || s == "tcp") return BUTTER_E_INVALID;
@@ -341,7 +343,7 @@ butter_status net_register_dialer(const butter_host* host, butter_str scheme, co
 }
 
 butter_status net_stream_deliver(const butter_host* host, uint64_t stream_id, butter_bytes bytes) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "net.stream_deliver");
   if (!inst) return BUTTER_E_INVALID;
   auto& streams = inst->core().dial_streams;
   auto it = streams.find(stream_id);
@@ -356,7 +358,7 @@ butter_status net_stream_deliver(const butter_host* host, uint64_t stream_id, bu
 }
 
 void net_stream_closed(const butter_host* host, uint64_t stream_id, butter_str reason) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "net.stream_closed");
   if (!inst) return;
   auto& streams = inst->core().dial_streams;
   auto it = streams.find(stream_id);

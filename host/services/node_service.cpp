@@ -42,7 +42,7 @@ butter_str node_data_dir(const butter_host* host) {
 }
 
 uint32_t node_endpoint_count(const butter_host* host) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "node.endpoint_count");
   if (!inst || !inst->core().transport) return 0;
   try {
     return static_cast<uint32_t>(inst->core().transport->announced_endpoints().size());
@@ -52,7 +52,7 @@ uint32_t node_endpoint_count(const butter_host* host) {
 }
 
 butter_str node_endpoint(const butter_host* host, uint32_t index) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "node.endpoint");
   if (!inst || !inst->core().transport) return {"", 0};
   try {
     auto eps = inst->core().transport->announced_endpoints();

@@ -17,7 +17,7 @@ std::shared_ptr<PluginInstance> NodeCore::provider_of(const std::string& interfa
 namespace {
 
 butter_status svc_acquire(const butter_host* host, const char* interface_id, butter_service* out) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "services.acquire");
   if (!inst || !interface_id || !out || out->struct_size < sizeof(butter_service)) return BUTTER_E_INVALID;
   try {
     auto provider = inst->core().provider_of(interface_id);

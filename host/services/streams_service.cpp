@@ -20,8 +20,8 @@ std::string lower(std::string s) {
 
 butter_status streams_accept(const butter_host* host, butter_str scheme, butter_str remote, uint64_t* out_stream_id) {
   if (!out_stream_id) return BUTTER_E_INVALID;
-  auto* inst = active_transport_caller(host);
-  if (!inst) return BUTTER_E_UNAVAILABLE;
+  auto* inst = active_transport_caller(host, "streams.accept");
+  if (!inst) return caller_refusal(host);
   try {
     const std::string s = lower(copy_str(scheme));
     bool mine = false;
@@ -42,8 +42,8 @@ butter_status streams_accept(const butter_host* host, butter_str scheme, butter_
 }
 
 butter_status streams_prefer_address(const butter_host* host, butter_str node_id, butter_str endpoint) {
-  auto* inst = active_transport_caller(host);
-  if (!inst) return BUTTER_E_UNAVAILABLE;
+  auto* inst = active_transport_caller(host, "streams.prefer_address");
+  if (!inst) return caller_refusal(host);
   auto id = node_id_of(node_id);
   std::string ep = copy_str(endpoint);
   if (!id || ep.find("://") == std::string::npos) return BUTTER_E_INVALID;

@@ -40,7 +40,7 @@ void arm(NodeCore& core, std::uint64_t id, std::chrono::milliseconds delay) {
 
 butter_status timer_set(const butter_host* host, uint64_t delay_ms, uint64_t period_ms, butter_timer_fn fn, void* user,
                         uint64_t* out_id) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "timer.set");
   if (!inst || !fn) return BUTTER_E_INVALID;
   if (!inst->active()) return BUTTER_E_UNAVAILABLE;
   // Bound delays to ~10 years so that durations cannot overflow.
@@ -66,7 +66,7 @@ butter_status timer_set(const butter_host* host, uint64_t delay_ms, uint64_t per
 }
 
 void timer_cancel(const butter_host* host, uint64_t id) {
-  auto* inst = instance_of(host);
+  auto* inst = node_instance_of(host, "timer.cancel");
   if (!inst) return;
   NodeCore& core = inst->core();
   auto it = core.timers.find(id);

@@ -3,6 +3,7 @@
 #include "transport/connection_limits.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace butter::host {
 
@@ -15,13 +16,26 @@ std::chrono::steady_clock::time_point ConnectionLimits::now() const {
   return opts_.clock ? opts_.clock() : std::chrono::steady_clock::now();
 }
 
-bool ConnectionLimits::take_token() {
+void ConnectionLimits::refill() {
   const double rate = static_cast<double>(opts_.max_handshakes_per_second);
   const auto t = now();
   if (t > refilled_) {
     tokens_ = std::min(rate, tokens_ + std::chrono::duration<double>(t - refilled_).count() * rate);
     refilled_ = t;
   }
+}
+
+std::chrono::nanoseconds ConnectionLimits::handshake_wait() {
+  refill();
+  if (tokens_ >= 1.0) return std::chrono::nanoseconds(0);
+  const double rate = static_cast<double>(opts_.max_handshakes_per_second);
+  // Rounded up, and at least 1 ns, so that the caller never spins on a token just out of reach.
+  const double ns = std::ceil((1.0 - tokens_) / rate * 1e9);
+  return std::chrono::nanoseconds(std::max<std::int64_t>(1, static_cast<std::int64_t>(ns)));
+}
+
+bool ConnectionLimits::take_token() {
+  refill();
   if (tokens_ < 1.0) return false;
   tokens_ -= 1.0;
   return true;

@@ -40,6 +40,10 @@ class ConnectionLimits {
   // `address` is empty) and the handshake rate; a refusal consumes nothing. On kNone the
   // connection is counted against `address` until handshake_ended(address).
   Refusal admit_inbound(std::size_t open, const std::string& address);
+  // How long until the handshake bucket holds a token again (zero: one is there now). The
+  // transport stops accepting for that long, so that a burst of newcomers (a thousand nodes
+  // bootstrapping to one) waits in the kernel's listen backlog instead of being refused.
+  std::chrono::nanoseconds handshake_wait();
   // A dial while `open` connections exist: kMaxConnections or kNone.
   Refusal admit_outbound(std::size_t open) const;
   // A peer proved its id while `existing` up connections to it exist: kPerPeer or kNone.
@@ -62,6 +66,7 @@ class ConnectionLimits {
 
  private:
   std::chrono::steady_clock::time_point now() const;
+  void refill();
   bool take_token();
 
   Options opts_;

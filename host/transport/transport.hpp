@@ -94,8 +94,11 @@ struct TransportOptions {
   // - max_handshakes_per_address: inbound TCP connections from one remote IP still in key
   //   exchange or HELLO; one more is closed at accept. (Relayed streams count toward the others.)
   // - max_handshakes_per_second: inbound handshakes started per second, a token bucket with a
-  //   burst of the same size: the X25519/Ed25519 work is what a flooder can force. Beyond it a
-  //   connection is closed at accept.
+  //   burst of the same size: the X25519/Ed25519 work is what a flooder can force. When it is
+  //   empty the transport stops accepting until a token is back: newcomers wait in the kernel's
+  //   listen backlog (sized to about hello_timeout / 2 worth of handshakes, so that one accepted
+  //   late has not given up yet) rather than being refused; the kernel drops SYNs beyond it and
+  //   the dialer retries. A relayed stream (accept_stream) has no backlog and is refused.
   std::size_t max_connections = 1024;
   std::size_t max_connections_per_peer = 4;
   std::size_t max_handshakes_per_address = 32;
@@ -277,6 +280,8 @@ class Transport {
     // Bounds of TransportOptions: frames not completed in time, sends refused and connections
     // closed because memory_limit was reached.
     std::uint64_t frame_timeouts = 0, memory_refusals = 0, memory_closes = 0, stalled_closes = 0;
+    // Times the transport stopped accepting until the handshake bucket refilled.
+    std::uint64_t accepts_deferred = 0;
   };
   Stats stats() const;
 

@@ -9,6 +9,8 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace butter::host {
 
 namespace asio = boost::asio;
@@ -60,7 +62,7 @@ Error TransportImpl::start() {
         acceptor->open(local.protocol(), ec);
         if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
         if (!ec) acceptor->bind(local, ec);
-        if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+        if (!ec) acceptor->listen(listen_backlog(), ec);
         if (!ec) local = acceptor->local_endpoint(ec);
         if (ec) {
           err = Error::make(BUTTER_E_UNAVAILABLE, "cannot listen on '" + uri + "': " + ec.message());
@@ -88,7 +90,33 @@ Error TransportImpl::start() {
   return Error::ok();
 }
 
+int TransportImpl::listen_backlog() const {
+  // About half a hello_timeout's worth of handshakes at the allowed rate: a connection accepted
+  // from the back of the queue still has time to finish before its dialer gives up on it.
+  const double half_timeout_s = std::chrono::duration<double>(opts_.hello_timeout).count() / 2;
+  const double n = static_cast<double>(opts_.max_handshakes_per_second) * half_timeout_s;
+  return static_cast<int>(std::clamp(n, 64.0, static_cast<double>(asio::socket_base::max_listen_connections)));
+}
+
 void TransportImpl::accept_next(const std::shared_ptr<tcp::acceptor>& acceptor) {
+  if (auto wait = limits_.handshake_wait(); wait.count() > 0) {
+    // The handshake bucket is empty: leave newcomers in the listen backlog until a token is back
+    // (the wait is at most 1/rate; capped so that a test's frozen clock cannot stall forever).
+    ++stats_.accepts_deferred;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_defer_log_ >= ConnectionLimits::kLogInterval) {
+      last_defer_log_ = now;
+      spdlog::info("{} max_handshakes_per_second ({}) reached: accepting slower, newcomers wait in the listen "
+                   "backlog ({} deferrals so far)",
+                   log_, opts_.max_handshakes_per_second, stats_.accepts_deferred);
+    }
+    auto timer = std::make_shared<asio::steady_timer>(
+        strand_, std::min<std::chrono::nanoseconds>(wait, std::chrono::milliseconds(100)));
+    timer->async_wait([this, w = alive(), acceptor, timer](boost::system::error_code ec) {
+      if (!ec && !w.expired() && !stopped_) accept_next(acceptor);
+    });
+    return;
+  }
   auto socket = std::make_shared<tcp::socket>(strand_);
   acceptor->async_accept(*socket, [this, w = alive(), acceptor, socket](boost::system::error_code ec) {
     if (w.expired() || stopped_) return;

@@ -92,6 +92,8 @@ class TransportImpl : public Connection::Owner {
   ConnPtr new_connection(bool outbound, const std::string& uri);
   ConnPtr find_connection(std::uint64_t id) const;  // null when closed
   void accept_next(const std::shared_ptr<boost::asio::ip::tcp::acceptor>& acceptor);
+  // The listen() backlog: where inbound connections wait while the handshake rate is reached.
+  int listen_backlog() const;
   Hello our_hello() const;
   Connection::Security security() const { return {opts_.identity, opts_.plaintext}; }
   PeerInfo info(const Connection& c) const;
@@ -152,6 +154,7 @@ class TransportImpl : public Connection::Owner {
   std::map<std::uint64_t, std::vector<std::function<void(Error, const NodeId&)>>> connect_waiters_;
   std::map<std::string, std::shared_ptr<Dialer>> dialers_;
   Transport::Stats stats_;
+  std::chrono::steady_clock::time_point last_defer_log_{};  // rate-limits the accepts_deferred line
 };
 
 template <class F>

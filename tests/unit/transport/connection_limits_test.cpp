@@ -210,7 +210,8 @@ TEST_CASE("a flood of raw connections beyond max_connections is refused at accep
   CHECK(b.stats().connections_refused == 4);
 }
 
-TEST_CASE("handshakes beyond max_handshakes_per_second are refused and counted until the bucket refills",
+TEST_CASE("handshakes beyond max_handshakes_per_second wait in the listen backlog until the bucket refills, "
+          "then are served, none refused",
           "[transport][limits]") {
   IoThread t;
   ManualClock clock;
@@ -224,15 +225,34 @@ TEST_CASE("handshakes beyond max_handshakes_per_second are refused and counted u
   TestNode a(t.io);
   RawClient r1(b.uri), r2(b.uri);  // spend the burst without ever handshaking
   REQUIRE(b.wait([](TestNode& n) { return n.transport->stats().connections_opened == 2; }));
-  auto refused = a.wait_outcome(a.request(b.uri, "/echo/1", "x"));
-  CHECK(refused.status == BUTTER_E_UNAVAILABLE);
-  CHECK(b.stats().refused_handshake_rate == 1);
-  CHECK(b.stats().connections_refused == 1);
-  clock.advance(1s);  // refills: accepted again
-  auto ok = a.wait_outcome(a.request(b.uri, "/echo/1", "y"));
+  // The bucket is empty and the clock frozen: b stops accepting, a's connection waits.
+  auto pending = a.request(b.uri, "/echo/1", "y");
+  REQUIRE(b.wait([](TestNode& n) { return n.transport->stats().accepts_deferred >= 1; }));
+  CHECK(b.stats().connections_opened == 2);
+  clock.advance(1s);  // refills: accepting resumes and a's connection is served
+  auto ok = a.wait_outcome(pending);
   CHECK(ok.status == BUTTER_OK);
   CHECK(ok.payload == "echo:y");
-  CHECK(b.stats().refused_handshake_rate == 1);
+  CHECK(b.stats().refused_handshake_rate == 0);
+  CHECK(b.stats().connections_refused == 0);
+}
+
+TEST_CASE("connection limits: the handshake wait is zero with a token and the time to the next one without",
+          "[transport][limits]") {
+  ManualClock clock;
+  ConnectionLimits l(options(1000, 1000, 4, clock));
+  CHECK(l.handshake_wait().count() == 0);
+  for (int i = 0; i < 4; ++i) CHECK(l.admit_inbound(0, "10.0.0.1") == Refusal::kNone);
+  // One token per 250 ms; the wait is rounded up to the nanosecond.
+  auto near = [](std::chrono::nanoseconds got, std::chrono::milliseconds want) {
+    return got >= want && got - want < 1us;
+  };
+  CHECK(near(l.handshake_wait(), 250ms));
+  clock.advance(100ms);
+  CHECK(near(l.handshake_wait(), 150ms));
+  clock.advance(150ms);
+  CHECK(l.handshake_wait().count() == 0);
+  CHECK(l.admit_inbound(0, "10.0.0.1") == Refusal::kNone);
 }
 
 TEST_CASE("an outbound dial beyond max_connections fails with AGAIN and the open connection still works",
