@@ -10,6 +10,7 @@
 
 #include <future>
 #include <memory>
+#include <random>
 #include <span>
 #include <string>
 
@@ -28,6 +29,13 @@ inline std::string test_plugin_table(const std::string& instance, const std::str
   std::string t = "[plugins." + instance + "]\nfile = \"" + std::string(BUTTER_TEST_PLUGIN_DIR) + "/" + file + "\"\n";
   if (!config.empty()) t += "[plugins." + instance + ".config]\n" + config + "\n";
   return t;
+}
+
+// A UDP port for one test's discovery multicast group: random in [20000, 40000), so that tests
+// running at once (ctest -j) rarely share a group; a shared one only adds strangers to discover.
+inline std::uint16_t random_multicast_port() {
+  std::random_device rd;
+  return static_cast<std::uint16_t>(20000 + rd() % 20000);
 }
 
 // A plugin table for a standard plugin or example, by id.

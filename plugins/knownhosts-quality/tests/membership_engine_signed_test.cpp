@@ -12,7 +12,7 @@ using namespace butter::knownhosts;
 
 namespace {
 
-constexpr std::uint64_t kUnix = 1'800'000'000'000;
+constexpr std::uint64_t kSignedNow = 1'800'000'000'000;
 
 std::vector<std::uint8_t> framed(const std::vector<std::uint8_t>& m) {
   std::string prefix = std::string("butter/sign/1") + '\0' + kRecordContext + '\0';
@@ -22,10 +22,10 @@ std::vector<std::uint8_t> framed(const std::vector<std::uint8_t>& m) {
 }
 
 // Node i's key pair, from a seed made of i: the same keys every run.
-struct Key {
+struct SignerKey {
   std::array<std::uint8_t, 32> pk{};
   std::array<std::uint8_t, 64> sk{};
-  explicit Key(unsigned i) {
+  explicit SignerKey(unsigned i) {
     REQUIRE(sodium_init() >= 0);
     std::array<std::uint8_t, crypto_sign_SEEDBYTES> seed{};
     seed[0] = static_cast<std::uint8_t>(i);
@@ -45,22 +45,22 @@ struct Key {
   }
 };
 
-std::string endpoint_of(unsigned i) { return "tcp://127.0.1." + std::to_string(i % 250 + 1) + ":7000"; }
+std::string signed_endpoint_of(unsigned i) { return "tcp://127.0.1." + std::to_string(i % 250 + 1) + ":7000"; }
 
 // Node `i`'s record at `seq`, signed by `signer` (node i itself unless forged).
-PeerRecord record(unsigned i, std::uint64_t seq, unsigned signer, std::uint64_t issued = kUnix) {
-  const Key k(i), s(signer);
-  return make_record(k.pk, seq, issued, {endpoint_of(i)}, [&s](const std::vector<std::uint8_t>& m) { return s.sign(m); });
+PeerRecord record(unsigned i, std::uint64_t seq, unsigned signer, std::uint64_t issued = kSignedNow) {
+  const SignerKey k(i), s(signer);
+  return make_record(k.pk, seq, issued, {signed_endpoint_of(i)}, [&s](const std::vector<std::uint8_t>& m) { return s.sign(m); });
 }
 
 class SignedEnv final : public MembershipEnv {
  public:
   std::uint64_t now = 1000;
   std::uint64_t now_ms() override { return now; }
-  std::uint64_t unix_ms() override { return kUnix + now; }
+  std::uint64_t unix_ms() override { return kSignedNow + now; }
   std::vector<PeerLink> peers() override { return {}; }
   ConnLimits conn_limits() override { return {8, 32, 0}; }
-  std::vector<std::string> own_endpoints() override { return {endpoint_of(0)}; }
+  std::vector<std::string> own_endpoints() override { return {signed_endpoint_of(0)}; }
   Quality own_quality() override { return {}; }
   bool can_sign() override { return true; }
   std::array<std::uint8_t, 32> public_key() override { return key_.pk; }
@@ -82,62 +82,62 @@ class SignedEnv final : public MembershipEnv {
   std::uint64_t counted_of(Metric m) const { return counted[static_cast<std::size_t>(m)]; }
 
  private:
-  Key key_{0};
+  SignerKey key_{0};
 };
 
 EngineReply send(MembershipEngine& node, unsigned from, const std::vector<PeerRecord>& recs) {
   Exchange e;
   for (const auto& r : recs) e.records.push_back(r.encode());
   const auto b = encode_exchange(e);
-  return node.handle_exchange(Key(from).id(), b.data(), b.size());
+  return node.handle_exchange(SignerKey(from).id(), b.data(), b.size());
 }
 
 }  // namespace
 
 TEST_CASE("MembershipEngine signed: forged records, a replayed older seq and a future timestamp are not held") {
   SignedEnv env;
-  MembershipEngine node(env, Key(0).id(), MembershipConfig{}, 1);
+  MembershipEngine node(env, SignerKey(0).id(), MembershipConfig{}, 1);
   node.start();
 
   SECTION("a third party's record signed by the peer that relays it") {
-    REQUIRE(send(node, 1, {record(1, kUnix, 1), record(2, kUnix, 1)}).status == BUTTER_OK);
-    CHECK(node.records().find(Key(1).id()) != nullptr);  // the sender's own record is genuine
-    CHECK(node.records().find(Key(2).id()) == nullptr);
-    CHECK(node.cache().find(Key(2).id()) == nullptr);
+    REQUIRE(send(node, 1, {record(1, kSignedNow, 1), record(2, kSignedNow, 1)}).status == BUTTER_OK);
+    CHECK(node.records().find(SignerKey(1).id()) != nullptr);  // the sender's own record is genuine
+    CHECK(node.records().find(SignerKey(2).id()) == nullptr);
+    CHECK(node.cache().find(SignerKey(2).id()) == nullptr);
     CHECK(env.counted_of(Metric::RecordsRefused) == 1);
   }
   SECTION("the sender's own record signed by another key") {
-    REQUIRE(send(node, 1, {record(1, kUnix, 3)}).status == BUTTER_OK);
-    CHECK(node.records().find(Key(1).id()) == nullptr);
+    REQUIRE(send(node, 1, {record(1, kSignedNow, 3)}).status == BUTTER_OK);
+    CHECK(node.records().find(SignerKey(1).id()) == nullptr);
     CHECK(env.counted_of(Metric::RecordsRefused) == 1);
   }
   SECTION("a replayed older seq does not replace the newer record") {
-    const PeerRecord newer = make_record(Key(1).pk, kUnix + 10, kUnix + 10, {"tcp://127.0.1.99:7000"},
-                                         [](const std::vector<std::uint8_t>& m) { return Key(1).sign(m); });
+    const PeerRecord newer = make_record(SignerKey(1).pk, kSignedNow + 10, kSignedNow + 10, {"tcp://127.0.1.99:7000"},
+                                         [](const std::vector<std::uint8_t>& m) { return SignerKey(1).sign(m); });
     REQUIRE(send(node, 1, {newer}).status == BUTTER_OK);
     env.now += 1000;
-    REQUIRE(send(node, 1, {record(1, kUnix, 1)}).status == BUTTER_OK);
-    const PeerRecord* held = node.records().find(Key(1).id());
+    REQUIRE(send(node, 1, {record(1, kSignedNow, 1)}).status == BUTTER_OK);
+    const PeerRecord* held = node.records().find(SignerKey(1).id());
     REQUIRE(held != nullptr);
-    CHECK(held->seq == kUnix + 10);
+    CHECK(held->seq == kSignedNow + 10);
     CHECK(env.counted_of(Metric::RecordsRefused) == 0);  // stale: dropped quietly
   }
   SECTION("a record issued far in the future") {
-    const std::uint64_t future = kUnix + 24 * 3600 * 1000ULL;
+    const std::uint64_t future = kSignedNow + 24 * 3600 * 1000ULL;
     REQUIRE(send(node, 1, {record(1, future, 1, future)}).status == BUTTER_OK);
-    CHECK(node.records().find(Key(1).id()) == nullptr);
+    CHECK(node.records().find(SignerKey(1).id()) == nullptr);
     CHECK(env.counted_of(Metric::RecordsRefused) == 1);
   }
 }
 
 TEST_CASE("MembershipEngine signed: an exchange of more than kMaxExchangeRecords records is refused whole") {
   SignedEnv env;
-  MembershipEngine node(env, Key(0).id(), MembershipConfig{}, 1);
+  MembershipEngine node(env, SignerKey(0).id(), MembershipConfig{}, 1);
   node.start();
   // encode_exchange never writes more than kMaxExchangeRecords: a hostile peer's bytes are made
   // by hand — sixteen records, the count raised to seventeen and the first record's bytes again.
   Exchange e;
-  for (unsigned i = 1; i <= kMaxExchangeRecords; ++i) e.records.push_back(record(i, kUnix, i).encode());
+  for (unsigned i = 1; i <= kMaxExchangeRecords; ++i) e.records.push_back(record(i, kSignedNow, i).encode());
   auto bytes = encode_exchange(e);
   REQUIRE(bytes.size() > 3);
   REQUIRE(bytes[2] == kMaxExchangeRecords);  // version, flags, count, then each record
@@ -145,7 +145,7 @@ TEST_CASE("MembershipEngine signed: an exchange of more than kMaxExchangeRecords
   const std::size_t first_len = 2 + e.records[0].size();  // its 16-bit length, then the record
   std::vector<std::uint8_t> again(bytes.begin() + 3, bytes.begin() + 3 + static_cast<std::ptrdiff_t>(first_len));
   bytes.insert(bytes.end(), again.begin(), again.end());
-  const EngineReply r = node.handle_exchange(Key(1).id(), bytes.data(), bytes.size());
+  const EngineReply r = node.handle_exchange(SignerKey(1).id(), bytes.data(), bytes.size());
   CHECK(r.status == BUTTER_E_INVALID);
   CHECK_FALSE(r.error.empty());
   CHECK(node.records().size() == 0);

@@ -19,18 +19,13 @@ using namespace butter::test;
 
 namespace {
 
-std::uint16_t fresh_port() {
-  std::random_device rd;
-  return static_cast<std::uint16_t>(20000 + rd() % 20000);
-}
-
 std::string common(std::uint16_t port) {
   return plugin_table("peers", "butter.knownhosts.quality", "refresh_ms = 1000\ntimeout_ms = 1000\n") +
          plugin_table("discovery", "butter.discovery.multicast",
                       "interface = \"127.0.0.1\"\nport = " + std::to_string(port) + "\nfast_ms = 50\nslow_ms = 2000");
 }
 
-nlohmann::json get_json(TestNode& n, const std::string& target, std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+nlohmann::json poisoning_get_json(TestNode& n, const std::string& target, std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
   auto r = http_get(n->http_url() + target, timeout);
   INFO(target << " -> " << r.status << " " << r.body);
   REQUIRE(r.status == 200);
@@ -48,7 +43,7 @@ bool contains(const nlohmann::json& ids, const std::string& id) {
 TEST_CASE("a poisoner answering every query with forged hits is blocked and the real hit is found in 19 of 20 searches") {
   host::Runtime rt(2);
   host::PluginRegistry registry;
-  const auto port = fresh_port();
+  const auto port = random_multicast_port();
   const std::string honest_config =
       common(port) +
       plugin_table("search", "butter.ir.dbfs",
@@ -66,7 +61,7 @@ TEST_CASE("a poisoner answering every query with forged hits is blocked and the 
   const bool ready = wait_until([&] {
     linked = 0;
     for (auto& n : nodes) {
-      const auto st = get_json(*n, "/search/status");
+      const auto st = poisoning_get_json(*n, "/search/status");
       if (st["outbound"] != 2) return false;
       if (contains(st["neighbours"], bad)) ++linked;
     }
@@ -82,14 +77,14 @@ TEST_CASE("a poisoner answering every query with forged hits is blocked and the 
   INFO(put.body);
   REQUIRE(put.status == 201);
   const std::string id = nlohmann::json::parse(put.body)["id"].get<std::string>();
-  REQUIRE(wait_until([&] { return get_json(holder, "/search/status")["index_stored"] == 1; }));
+  REQUIRE(wait_until([&] { return poisoning_get_json(holder, "/search/status")["index_stored"] == 1; }));
 
   std::size_t found = 0, forged = 0;
   std::string log;
   for (int i = 0; i < 20; ++i) {
     TestNode& src = *nodes[1 + static_cast<std::size_t>(i) % 7];
     const std::string q = i % 2 == 0 ? "object=" + id : "q=needle";
-    auto j = get_json(src, "/search?" + q + "&max=1&timeout_ms=8000");
+    auto j = poisoning_get_json(src, "/search?" + q + "&max=1&timeout_ms=8000");
     bool real = false;
     for (const auto& h : j["hits"]) {
       if (h["node"] == holder->id_hex() && h["object"] == id) real = true;
@@ -98,7 +93,7 @@ TEST_CASE("a poisoner answering every query with forged hits is blocked and the 
     if (real) ++found;
     if (!real) {
       // Diagnosis of a miss: what the source saw.
-      auto st = get_json(src, "/search/status");
+      auto st = poisoning_get_json(src, "/search/status");
       st.erase("neighbours");
       log += "  miss at " + src->name() + ": " + st.dump() + " unprovable " +
              std::to_string(src.counter("search", "dbfs_hits_unprovable_total")) + " from_blocked " +
@@ -111,10 +106,10 @@ TEST_CASE("a poisoner answering every query with forged hits is blocked and the 
   // Through butter.search/1 too (what a dapp gets): only the real holder.
   for (std::size_t k = 1; k <= 2; ++k) {
     TestNode& src = *nodes[k];
-    const auto t = get_json(src, "/tp-search/find?q=needle&max=4")["ticket"].get<std::uint64_t>();
+    const auto t = poisoning_get_json(src, "/tp-search/find?q=needle&max=4")["ticket"].get<std::uint64_t>();
     nlohmann::json r;
     REQUIRE(wait_until([&] {
-      r = get_json(src, "/tp-search/result?ticket=" + std::to_string(t));
+      r = poisoning_get_json(src, "/tp-search/result?ticket=" + std::to_string(t));
       return r["done"].get<bool>();
     }, std::chrono::seconds(15)));
     INFO(r.dump());
@@ -131,7 +126,7 @@ TEST_CASE("a poisoner answering every query with forged hits is blocked and the 
     failed += n->counter("search", "dbfs_proofs_failed_total");
     verified += n->counter("search", "dbfs_hits_verified_total");
   }
-  const auto ps = get_json(poisoner, "/tp-poisoner/status");
+  const auto ps = poisoning_get_json(poisoner, "/tp-poisoner/status");
   INFO(log << "poisoner: " << ps.dump() << "; blocked " << blocked << ", failed proofs " << failed << ", verified " << verified);
   CHECK(found >= 19);
   CHECK(forged == 0);
@@ -142,7 +137,7 @@ TEST_CASE("a poisoner answering every query with forged hits is blocked and the 
   CHECK(blocked > 0);
   std::size_t blocking = 0;
   for (auto& n : nodes) {
-    const auto st = get_json(*n, "/search/status");
+    const auto st = poisoning_get_json(*n, "/search/status");
     if (!contains(st["blocked"], bad)) continue;
     ++blocking;
     CHECK_FALSE(contains(st["neighbours"], bad));  // unlinked while blocked

@@ -19,11 +19,6 @@ using namespace butter::test;
 
 namespace {
 
-std::uint16_t fresh_port() {
-  std::random_device rd;
-  return static_cast<std::uint16_t>(20000 + rd() % 20000);
-}
-
 // With storage, hits are content objects and are proven (verify, the default). Without it, the tests
 // search annotations: names no manifest backs, which a verifying node drops, so `verify = false`.
 std::string plugins(std::uint16_t port, bool storage) {
@@ -91,7 +86,7 @@ std::uint64_t sum_counter(std::vector<std::unique_ptr<TestNode>>& nodes, const s
 TEST_CASE("twenty nodes find objects stored on others by id and by keywords") {
   host::Runtime rt(2);
   host::PluginRegistry registry;
-  const auto port = fresh_port();
+  const auto port = random_multicast_port();
   std::vector<std::unique_ptr<TestNode>> nodes;
   for (int i = 0; i < 20; ++i)
     nodes.push_back(std::make_unique<TestNode>(rt, registry, loopback_manifest("s" + std::to_string(i), plugins(port, true))));
@@ -215,7 +210,7 @@ TEST_CASE("twenty nodes find objects stored on others by id and by keywords") {
 TEST_CASE("annotated objects are found and survive a hot swap and bad queries are dropped and counted") {
   host::Runtime rt(2);
   host::PluginRegistry registry;
-  const auto port = fresh_port();
+  const auto port = random_multicast_port();
   std::vector<std::unique_ptr<TestNode>> nodes;
   for (int i = 0; i < 6; ++i)
     nodes.push_back(std::make_unique<TestNode>(rt, registry, loopback_manifest("a" + std::to_string(i), plugins(port, false))));
@@ -301,7 +296,7 @@ TEST_CASE("without a known-host cache the neighbours are the connected peers") {
 TEST_CASE("a query flood from one connection is shed while an honest search from another node finds its hit") {
   host::Runtime rt(2);
   host::PluginRegistry registry;
-  const auto port = fresh_port();
+  const auto port = random_multicast_port();
   // Flooding nodes forward to every neighbour, so the honest searcher's query goes straight to the
   // victim. Every node here is 127.0.0.1, one address: the per-address bucket (exercised with
   // distinct addresses in the unit tests) is opened wide, and the per-peer one is small.

@@ -1,6 +1,7 @@
 // What an idle connection keeps: after a large frame or record has passed, the frame decoder and the
 // secure channel give back the capacity it needed (at most kIdleBufferKeep stays), and a TcpPipe
 // reads into the thread's buffer, not one of its own. Properties, not timings.
+#include "channel_fixture.hpp"
 #include "core/identity.hpp"
 #include "transport/frame.hpp"
 #include "transport/read_buffer.hpp"
@@ -17,26 +18,11 @@
 #include <random>
 
 using namespace butter::host;
+using namespace butter::test;
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
 namespace {
-
-using Bytes = std::vector<std::uint8_t>;
-
-Bytes pattern(std::size_t n, unsigned seed) {
-  Bytes b(n);
-  for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>((i * 131 + seed) >> 3);
-  return b;
-}
-
-Frame oneway(std::size_t payload, unsigned seed) {
-  Frame f;
-  f.type = FrameType::kOneway;
-  f.protocol = "/test/idle/1";
-  f.payload = pattern(payload, seed);
-  return f;
-}
 
 // Feeds `stream` to `d` in pieces of the given sizes (cycling), collecting every frame.
 std::vector<Frame> feed_in_pieces(FrameDecoder& d, const Bytes& stream, std::vector<std::size_t> sizes) {
@@ -54,26 +40,6 @@ std::vector<Frame> feed_in_pieces(FrameDecoder& d, const Bytes& stream, std::vec
   }
   return out;
 }
-
-std::shared_ptr<const Identity> make_identity() { return std::make_shared<const Identity>(Identity::generate()); }
-
-// Two channels with the handshake done, every handshake byte fed one at a time.
-struct ChannelPair {
-  SecureChannel a{make_identity(), true, false}, b{make_identity(), false, false};
-  ChannelPair() {
-    Bytes to_b = a.start(), to_a = b.start(), plain;
-    while (!to_a.empty() || !to_b.empty()) {
-      Bytes next_a, next_b;
-      for (auto byte : to_b) REQUIRE(b.feed(std::span<const std::uint8_t>(&byte, 1), next_a, plain));
-      for (auto byte : to_a) REQUIRE(a.feed(std::span<const std::uint8_t>(&byte, 1), next_b, plain));
-      to_a = std::move(next_a);
-      to_b = std::move(next_b);
-    }
-    REQUIRE(a.established());
-    REQUIRE(b.established());
-    REQUIRE(plain.empty());
-  }
-};
 
 }  // namespace
 
@@ -109,7 +75,7 @@ TEST_CASE("a partial frame after a large one is kept in a small buffer and compl
 }
 
 TEST_CASE("the secure channel gives back a record's capacity once the record is decrypted", "[idle]") {
-  ChannelPair p;
+  ChannelPair p(true);
   const Bytes msg = pattern(300000, 5);  // several full records and a short one
   Bytes wire;
   REQUIRE(p.a.seal(msg, wire));
@@ -138,7 +104,7 @@ TEST_CASE("the secure channel gives back a record's capacity once the record is 
 }
 
 TEST_CASE("records cut at random places decrypt to the same bytes", "[idle]") {
-  ChannelPair p;
+  ChannelPair p(true);
   std::mt19937 rng(12345);
   for (int round = 0; round < 20; ++round) {
     const Bytes msg = pattern(std::uniform_int_distribution<std::size_t>(1, 200000)(rng), round);
@@ -155,7 +121,7 @@ TEST_CASE("records cut at random places decrypt to the same bytes", "[idle]") {
 }
 
 TEST_CASE("a record's length is still checked when it arrives byte by byte", "[idle]") {
-  ChannelPair p;
+  ChannelPair p(true);
   const std::uint8_t bad[4] = {0x00, 0x01, 0x00, 0x11};  // 65553: one byte over the record bound
   Bytes wire, plain;
   for (int k = 0; k < 3; ++k) REQUIRE(p.b.feed(std::span<const std::uint8_t>(bad + k, 1), wire, plain));
@@ -213,7 +179,7 @@ TEST_CASE("secure pipes over TCP deliver large and small writes intact and keep 
 // A peer that sends a full record's length (and a few bytes) and then stalls must make this node
 // hold about what it sent, not the 64 KiB it declared (the same lazy rule as FrameDecoder).
 TEST_CASE("a record's declared length alone does not reserve the record", "[idle]") {
-  ChannelPair p;
+  ChannelPair p(true);
   const Bytes msg = pattern(SecureChannel::kMaxRecordPlaintext, 9);  // exactly one full record
   Bytes wire, plain, none;
   REQUIRE(p.a.seal(msg, wire));
@@ -225,7 +191,7 @@ TEST_CASE("a record's declared length alone does not reserve the record", "[idle
   REQUIRE(p.b.feed(std::span<const std::uint8_t>(wire.data() + 4, 60), none, plain));
   CHECK(p.b.buffered_capacity() < 1024);
   // Length and some bytes in one read: also only in proportion.
-  ChannelPair q;
+  ChannelPair q(true);
   Bytes wire2;
   REQUIRE(q.a.seal(msg, wire2));
   REQUIRE(q.b.feed(std::span<const std::uint8_t>(wire2.data(), 100), none, plain));

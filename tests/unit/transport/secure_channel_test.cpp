@@ -1,5 +1,6 @@
 // SecureChannel without sockets, and the node key file (Identity).
 #include "core/identity.hpp"
+#include "channel_fixture.hpp"
 #include "transport/secure_channel.hpp"
 
 #include <catch2/catch.hpp>
@@ -10,13 +11,10 @@
 #include <unistd.h>
 
 using namespace butter::host;
+using namespace butter::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-using Bytes = std::vector<std::uint8_t>;
-
-std::shared_ptr<const Identity> make_identity() { return std::make_shared<const Identity>(Identity::generate()); }
 
 // Shuttles bytes between the two channels until neither has anything to send.
 struct Pair {

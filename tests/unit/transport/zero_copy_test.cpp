@@ -2,6 +2,7 @@
 // read and copies only a frame cut by the end of a read; SecureChannel::feed_in_place decrypts
 // records in the bytes it is given; seal_into / ChaChaPoly::seal_gather seal a frame given in
 // pieces without joining them, to the same bytes as sealing the joined message.
+#include "channel_fixture.hpp"
 #include "core/identity.hpp"
 #include "transport/aead.hpp"
 #include "transport/frame.hpp"
@@ -15,24 +16,9 @@
 #include <random>
 
 using namespace butter::host;
+using namespace butter::test;
 
 namespace {
-
-using Bytes = std::vector<std::uint8_t>;
-
-Bytes pattern(std::size_t n, unsigned seed) {
-  Bytes b(n);
-  for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>((i * 131 + seed) >> 3);
-  return b;
-}
-
-Frame oneway(std::size_t payload, unsigned seed) {
-  Frame f;
-  f.type = FrameType::kOneway;
-  f.protocol = "/test/zero-copy/1";
-  f.payload = pattern(payload, seed);
-  return f;
-}
 
 bool inside(const void* p, std::size_t n, const Bytes& buf) {
   auto* b = static_cast<const std::uint8_t*>(p);
@@ -71,24 +57,6 @@ Bytes joined(const std::vector<Frame>& frames) {
   }
   return b;
 }
-
-std::shared_ptr<const Identity> make_identity() { return std::make_shared<const Identity>(Identity::generate()); }
-
-struct ChannelPair {
-  SecureChannel a{make_identity(), true, false}, b{make_identity(), false, false};
-  ChannelPair() {
-    Bytes to_b = a.start(), to_a = b.start(), plain;
-    while (!to_a.empty() || !to_b.empty()) {
-      Bytes next_a, next_b;
-      if (!to_b.empty()) REQUIRE(b.feed(to_b, next_a, plain));
-      if (!to_a.empty()) REQUIRE(a.feed(to_a, next_b, plain));
-      to_a = std::move(next_a);
-      to_b = std::move(next_b);
-    }
-    REQUIRE(a.established());
-    REQUIRE(b.established());
-  }
-};
 
 }  // namespace
 
