@@ -8,7 +8,7 @@
 #   FUZZ_BUILD=build-fuzz
 #   FUZZ_TARGETS="frame hello"   a subset (default: every target in fuzz/CMakeLists.txt)
 #   FUZZ_MAX_LEN=4096   longest input tried
-#   JOBS=$(nproc)       build parallelism
+#   JOBS=$(nproc)       build parallelism, and how many targets fuzz at once
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${FUZZ_BUILD:-build-fuzz}
@@ -32,24 +32,21 @@ mkdir -p "$work" "$logs" "$crashes"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-rows=()
-failed=0
-passed=0
-broken=0
-total_runs=0
-for t in $targets; do
-  bin="$build/bin/fuzz-$t"
+# One target: runs it and writes its row ("name runs new crashes") to $logs/<target>.row; the
+# row's crash count is 1 or more when it failed.
+run_one() {
+  local t=$1 bin="$build/bin/fuzz-$1" seeds before rc runs new found
   if [ ! -x "$bin" ]; then
     echo "fuzz: no target $t" >&2
-    failed=1
-    broken=$((broken + 1))
-    continue
+    echo "$t ? ? 1" >"$logs/$t.row"
+    return
   fi
   mkdir -p "$work/$t"
   [ -d "fuzz/corpus/$t" ] && cp fuzz/corpus/"$t"/* "$work/$t/" 2>/dev/null
   seeds=$(ls "$work/$t" | wc -l)
   before=$(ls "$crashes" | grep -c "^$t-" || true)
   echo "fuzz: $t for ${seconds}s ($seeds seeds)"
+  # Artifacts are named <target>-...: parallel targets never count each other's.
   "$bin" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$crashes/$t-" "$work/$t" >"$logs/$t.log" 2>&1
   rc=$?
@@ -58,15 +55,40 @@ for t in $targets; do
   found=$(( $(ls "$crashes" | grep -c "^$t-" || true) - before ))
   if [ "$rc" -ne 0 ] && [ "$found" -eq 0 ]; then found=1; fi  # died without an artifact: still a failure
   if [ "$found" -ne 0 ]; then
-    failed=1
-    broken=$((broken + 1))
     echo "fuzz: $t FAILED (exit $rc); log $logs/$t.log; inputs:" >&2
     ls "$crashes" | grep "^$t-" | sed "s|^|  $crashes/|" >&2
     grep -m 3 -E "ERROR|FUZZ_CHECK|runtime error|SUMMARY" "$logs/$t.log" | sed 's/^/  /' >&2
   fi
-  [ "$found" -eq 0 ] && passed=$((passed + 1))
-  total_runs=$(( total_runs + ${runs:-0} ))
-  rows+=("$(printf '%-22s %12s %8s %10s %8s' "$t" "${runs:-?}" "${seconds}s" "${new:-?}" "$found")")
+  echo "$t ${runs:-?} ${new:-?} $found" >"$logs/$t.row"
+}
+
+# Targets run $jobs at a time (each is one process on one core), so CI's two cores fuzz two.
+running=0
+for t in $targets; do
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n
+    running=$((running - 1))
+  fi
+  run_one "$t" &
+  running=$((running + 1))
+done
+wait
+
+rows=()
+failed=0
+passed=0
+broken=0
+total_runs=0
+for t in $targets; do
+  read -r name runs new found <"$logs/$t.row"
+  if [ "$found" -ne 0 ]; then
+    failed=1
+    broken=$((broken + 1))
+  else
+    passed=$((passed + 1))
+  fi
+  [ "$runs" != "?" ] && total_runs=$((total_runs + runs))
+  rows+=("$(printf '%-22s %12s %8s %10s %8s' "$name" "$runs" "${seconds}s" "$new" "$found")")
 done
 
 echo
