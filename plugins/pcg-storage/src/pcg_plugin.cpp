@@ -70,6 +70,7 @@ void PcgStorage::init() {
   locate_fanout_ = static_cast<std::uint32_t>(positive("locate_fanout", 8, 256));
   cfg_.stream_per_member = static_cast<std::uint32_t>(positive("stream_per_member", 4, Engine::kMaxStreamWindow));
   cfg_.stream_idle_ms = positive("stream_idle_ms", 10000, 3600000);
+  cfg_.serve_bytes_per_s = positive("serve_bytes_per_s", 64LL * 1024 * 1024, 1LL << 40);
   cfg_.placement_loopback_exempt = config().get_bool("loopback_exempt", true);
   cfg_.jitter = config().get_float("jitter", 0.2);
   if (cfg_.jitter < 0 || cfg_.jitter > 0.9) throw butter::Error(BUTTER_E_INVALID, "jitter must be in [0, 0.9]");
@@ -141,6 +142,7 @@ void PcgStorage::init() {
   metrics().describe("pcg_stream_blocks_total", "blocks streamed reads fetched from members, verified");
   metrics().describe("pcg_stream_failovers_total", "blocks a streamed read asked again elsewhere (member timed out, refused, or sent a bad block)");
   metrics().describe("pcg_blocks_served_total", "blocks this node sent to members and readers that asked (FETCH)");
+  metrics().describe("pcg_fetches_busy_total", "FETCHes answered AGAIN (busy): a non-member over serve_bytes_per_s");
   metrics().describe("pcg_stream_peak_buffered_bytes", "the most verified, undelivered bytes one streamed read held (bounded by its window)");
   metrics().describe("pcg_open_reads", "streamed reads open");
   metrics().describe("pcg_open_puts", "streamed puts being written");
@@ -521,6 +523,7 @@ void PcgStorage::sync_metrics() {
   bump("pcg_send_failures_total", send_failures_, reported_send_failures_);
   bump("pcg_streams_opened_total", s.streams_opened, reported_.streams_opened);
   bump("pcg_blocks_served_total", s.blocks_served, reported_.blocks_served);
+  bump("pcg_fetches_busy_total", s.fetches_busy, reported_.fetches_busy);
   bump("pcg_stream_blocks_total", s.stream_blocks, reported_.stream_blocks);
   bump("pcg_stream_failovers_total", s.stream_failovers, reported_.stream_failovers);
   bump("pcg_streams_failed_total", s.streams_failed, reported_.streams_failed);
