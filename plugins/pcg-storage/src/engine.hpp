@@ -49,6 +49,8 @@ struct Config {
   // ends with BUTTER_E_TIMEOUT.
   std::uint32_t stream_per_member = 4;
   std::uint64_t stream_idle_ms = 10000;
+  // A streamed put (plugin) with no write for this long is aborted and its reservation freed.
+  std::uint64_t put_idle_ms = 60000;
   // FETCHes from peers that are not members of the object's group (readers, getters, strangers)
   // are answered up to this many block bytes per peer and second (token bucket, burst one second
   // of it, at least one largest block); over it the answer is BUTTER_E_AGAIN ("busy"), which a
@@ -257,6 +259,10 @@ class Engine {
   std::size_t group_count() const { return groups_.size(); }
   std::optional<Hash> leader_of(const Hash& id, std::uint64_t now) const;
   const Budget& budget() const { return budget_; }
+  // Streamed puts being written (the plugin holds their bytes until commit) set bytes aside in
+  // the budget, so that puts, recruits and other streamed puts cannot promise them twice.
+  bool set_aside_for_put(std::uint64_t bytes, std::string& why) { return budget_.set_aside(bytes, why); }
+  void give_back_put(std::uint64_t bytes) { budget_.give_back(bytes); }
   const PeerQuota& quota() const { return quota_; }
   // Copies this node still holds after leaving their group (kept until held at r elsewhere).
   std::size_t retiring_count() const;

@@ -70,6 +70,7 @@ void PcgStorage::init() {
   locate_fanout_ = static_cast<std::uint32_t>(positive("locate_fanout", 8, 256));
   cfg_.stream_per_member = static_cast<std::uint32_t>(positive("stream_per_member", 4, Engine::kMaxStreamWindow));
   cfg_.stream_idle_ms = positive("stream_idle_ms", 10000, 3600000);
+  cfg_.put_idle_ms = positive("put_idle_ms", 60000, 86400000);
   cfg_.serve_bytes_per_s = positive("serve_bytes_per_s", 64LL * 1024 * 1024, 1LL << 40);
   cfg_.placement_loopback_exempt = config().get_bool("loopback_exempt", true);
   cfg_.jitter = config().get_float("jitter", 0.2);
@@ -146,6 +147,8 @@ void PcgStorage::init() {
   metrics().describe("pcg_stream_peak_buffered_bytes", "the most verified, undelivered bytes one streamed read held (bounded by its window)");
   metrics().describe("pcg_open_reads", "streamed reads open");
   metrics().describe("pcg_open_puts", "streamed puts being written");
+  metrics().describe("pcg_puts_expired_total", "streamed puts aborted after put_idle_ms without a write (reservation freed)");
+  metrics().describe("pcg_put_reserved_bytes", "bytes of the storage budget set aside for streamed puts being written");
   metrics().describe("pcg_streams_failed_total", "streamed reads that ended without their whole range");
   metrics().describe("pcg_over_capacity", "1 when held data exceeds capacity_bytes (new data refused until it falls)");
   log().info("pcg-storage: r={} heartbeat={}ms capacity={} bytes peer quota={} bytes persistence={}", cfg_.r,
@@ -177,8 +180,8 @@ void PcgStorage::stop() {
     engine_->stream_cancel(id);
     if (h.done) h.done(BUTTER_E_CANCELLED, rep ? rep->next_offset : 0, "storage stopping");
   }
+  for (const auto& [id, op] : puts_) engine_->give_back_put(op.aside);
   puts_.clear();
-  puts_held_ = 0;
   deferred_.clear();
   db_.close();
 }
@@ -232,6 +235,7 @@ void PcgStorage::tick() {
   Output out;
   engine_->tick(now_ms(), out);
   process(out);
+  expire_puts(now_ms());
 }
 
 void PcgStorage::process(Output& out, bool defer_events) {
@@ -545,6 +549,8 @@ void PcgStorage::sync_metrics() {
   metrics().gauge("pcg_stream_peak_buffered_bytes").set(static_cast<double>(s.stream_peak_buffered));
   metrics().gauge("pcg_open_reads").set(static_cast<double>(reads_.size()));
   metrics().gauge("pcg_open_puts").set(static_cast<double>(puts_.size()));
+  metrics().gauge("pcg_put_reserved_bytes").set(static_cast<double>(engine_->budget().aside()));
+  bump("pcg_puts_expired_total", puts_expired_, reported_puts_expired_);
   metrics().gauge("pcg_groups_below_r").set(static_cast<double>(engine_->groups_below_r()));
 }
 

@@ -104,7 +104,9 @@ class PcgStorage : public butter::Plugin, public Env {
   // exactly once (status, id, replicas, reason), never from inside put_commit. What is held: the
   // bytes written so far (they become the stored copy; no second copy is made at commit).
   // put_abort drops an open put, or forgets the done of a committed one not yet answered. At
-  // most kMaxOpenPuts open at once (BUTTER_E_NOMEM).
+  // most kMaxOpenPuts open at once (BUTTER_E_NOMEM). An open put sets aside its expected size
+  // (else what it wrote) in the budget until commit or abort; one with no write for
+  // cfg_.put_idle_ms is aborted (its id then answers BUTTER_E_NOT_FOUND).
   using PutDoneFn = std::function<void(butter_status status, const std::string& id, std::uint32_t replicas,
                                        const std::string& reason)>;
   static constexpr std::size_t kMaxOpenPuts = 64;
@@ -177,9 +179,16 @@ class PcgStorage : public butter::Plugin, public Env {
     std::vector<std::string> keywords;
     std::optional<std::uint64_t> expected;
     BlockWriter writer;
+    std::uint64_t aside = 0;         // bytes set aside in the budget: the expected size, or written
+    std::uint64_t idle_deadline = 0; // aborted when no write came by then (cfg_.put_idle_ms)
   };
   std::map<std::uint64_t, OpenPut> puts_;
-  std::uint64_t puts_held_ = 0;  // bytes written to open puts, all held in memory until commit
+  std::uint64_t puts_expired_ = 0;  // streamed puts aborted for idleness
+  std::uint64_t reported_puts_expired_ = 0;
+  // Forgets an open put and gives its reservation back.
+  void drop_put(std::map<std::uint64_t, OpenPut>::iterator it);
+  // Aborts open puts idle past their deadline (from tick()).
+  void expire_puts(std::uint64_t now);
   Stats reported_;
   std::uint64_t send_failures_ = 0, reported_send_failures_ = 0;
 };

@@ -466,3 +466,60 @@ TEST_CASE("a StorageRead resumed from inside its done and dropped from inside a 
   CHECK(ended == 0);
   CHECK(n.obj->open_reads() == 0);
 }
+
+TEST_CASE("a streamed put's declared size is set aside in the storage budget until commit or abort") {
+  Node n({{"replicas", std::int64_t{1}}, {"capacity_bytes", std::int64_t{100000}}});
+  butter_error err;
+  butter_error_init(&err);
+  std::uint64_t a = 0, b = 0;
+  REQUIRE(n.v3()->put_begin(n.p, nullptr, 0, 60000, &a, &err) == BUTTER_OK);
+  // Nothing written yet, but the 60000 bytes a declared are no longer free for anyone else.
+  CHECK(n.obj->engine().budget().free() == 40000);
+  CHECK(n.obj->engine().budget().used() == 0);  // set aside, not stored
+  CHECK(n.v3()->put_begin(n.p, nullptr, 0, 50000, &b, &err) == BUTTER_E_NOMEM);
+  INFO(err.message);
+  CHECK(std::string(err.message).find("free storage budget (40000 bytes)") != std::string::npos);
+  // A put of unknown size sets aside what it writes, within what is left.
+  REQUIRE(n.v3()->put_begin(n.p, nullptr, 0, BUTTER_STORAGE_SIZE_UNKNOWN, &b, &err) == BUTTER_OK);
+  CHECK(n.v3()->put_write(n.p, b, fake::bytes(std::string(30000, 'b')), &err) == BUTTER_OK);
+  CHECK(n.obj->engine().budget().free() == 10000);
+  CHECK(n.v3()->put_write(n.p, b, fake::bytes(std::string(20000, 'b')), &err) == BUTTER_E_NOMEM);
+  CHECK(std::string(err.message).find("free storage budget") != std::string::npos);
+  CHECK(n.obj->engine().budget().free() == 40000);  // b aborted: its 30000 bytes are free again
+  // a commits within what it set aside: the budget then holds the object, nothing set aside.
+  const std::string data(60000, 'a');
+  CHECK(n.v3()->put_write(n.p, a, fake::bytes(data), &err) == BUTTER_OK);
+  PutResult res;
+  butter_storage_put_handlers ph{sizeof ph, &res, &PutResult::done};
+  char id[65] = {};
+  REQUIRE(n.v3()->put_commit(n.p, a, &ph, id, &err) == BUTTER_OK);
+  REQUIRE(n.run_until([&] { return res.calls > 0; }));
+  CHECK(res.status == BUTTER_OK);
+  CHECK(n.obj->engine().budget().aside() == 0);
+  CHECK(n.obj->engine().budget().used() >= 60000);
+  CHECK(n.obj->engine().budget().free() == 100000 - n.obj->engine().budget().used());
+}
+
+TEST_CASE("a streamed put idle past put_idle_ms is aborted and its reservation freed") {
+  Node n({{"replicas", std::int64_t{1}}, {"capacity_bytes", std::int64_t{100000}}, {"put_idle_ms", std::int64_t{500}}});
+  butter_error err;
+  butter_error_init(&err);
+  std::uint64_t idle = 0, busy = 0;
+  REQUIRE(n.v3()->put_begin(n.p, nullptr, 0, 50000, &idle, &err) == BUTTER_OK);
+  REQUIRE(n.v3()->put_begin(n.p, nullptr, 0, BUTTER_STORAGE_SIZE_UNKNOWN, &busy, &err) == BUTTER_OK);
+  CHECK(n.obj->engine().budget().free() == 50000);
+  // `busy` writes every 100 ms; `idle` never does.
+  for (int i = 0; i < 10; ++i) {
+    n.fh.advance(100);
+    REQUIRE(n.v3()->put_write(n.p, busy, fake::bytes(std::string(1000, 'w')), &err) == BUTTER_OK);
+  }
+  // 1 s later: the idle put is gone and its 50000 bytes are free; the busy one is still open.
+  CHECK(n.v3()->put_write(n.p, idle, fake::bytes("x"), &err) == BUTTER_E_NOT_FOUND);
+  CHECK(std::string(err.message).find("put_idle_ms") != std::string::npos);
+  CHECK(n.obj->engine().budget().aside() == 10000);
+  CHECK(n.obj->engine().budget().free() == 90000);
+  // Then the busy one stops writing too: aborted in its turn, nothing set aside any more.
+  n.fh.advance(600);
+  CHECK(n.obj->engine().budget().aside() == 0);
+  CHECK(n.v3()->put_abort(n.p, busy) == BUTTER_E_NOT_FOUND);
+}
