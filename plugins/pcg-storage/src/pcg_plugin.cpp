@@ -163,6 +163,7 @@ void PcgStorage::start() {
 }
 
 void PcgStorage::stop() {
+  stopping_ = true;  // the handlers run below cannot start anything new
   tick_timer_.cancel();
   flush_timer_.cancel();
   // Answer what is still waiting, so no HTTP client or consumer waits for a deadline.
@@ -174,11 +175,12 @@ void PcgStorage::stop() {
       p.callback(e);
     }
   }
+  // Each open read, also one whose end is queued (deferred_) but not yet delivered, ends with
+  // the offset its consumer reached: the chunks it was handed, not what the engine fetched.
   auto reads = std::exchange(reads_, {});
-  for (auto& [id, h] : reads) {
-    const auto rep = engine_->stream_report(id);
+  for (auto& [id, r] : reads) {
     engine_->stream_cancel(id);
-    if (h.done) h.done(BUTTER_E_CANCELLED, rep ? rep->next_offset : 0, "storage stopping");
+    if (r.handlers.done) r.handlers.done(BUTTER_E_CANCELLED, r.delivered, "storage stopping");
   }
   for (const auto& [id, op] : puts_) engine_->give_back_put(op.aside);
   puts_.clear();

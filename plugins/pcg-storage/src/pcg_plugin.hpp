@@ -77,7 +77,9 @@ class PcgStorage : public butter::Plugin, public Env {
   // resume) and a reason. Neither is ever called from inside open_read/read_credit/read_cancel:
   // they run later on the node's executor, so a handler may call read_credit or read_cancel.
   // read_cancel frees the read at once; nothing is called after it. stop() ends open reads with
-  // done(BUTTER_E_CANCELLED). Errors returned at once (no handler is called): BUTTER_E_INVALID
+  // done(BUTTER_E_CANCELLED, the offset the chunks handed to this consumer reached), also reads
+  // whose end was queued but not yet delivered; calls made from those handlers are refused
+  // (BUTTER_E_CANCELLED). Errors returned at once (no handler is called): BUTTER_E_INVALID
   // (id, window), BUTTER_E_NOMEM (Engine::kMaxStreams reads open).
   struct ReadHandlers {
     std::function<void(std::uint64_t offset, std::span<const std::uint8_t> bytes)> chunk;
@@ -170,7 +172,13 @@ class PcgStorage : public butter::Plugin, public Env {
     std::uint64_t last_failure_log_ms = 0, failures_since_log = 0;
   } disk_;
   // Streamed reads by id (the engine's stream id), and puts being written.
-  std::map<std::uint64_t, ReadHandlers> reads_;
+  struct OpenRead {
+    ReadHandlers handlers;
+    std::uint64_t delivered = 0;  // one past the last byte handed to `chunk`: where a resume starts
+  };
+  std::map<std::uint64_t, OpenRead> reads_;
+  // Set by stop(): handlers it runs (done) cannot open reads or puts, nor schedule a flush.
+  bool stopping_ = false;
   std::set<std::uint64_t> reads_to_pump_;    // credit granted since the last flush
   std::vector<Event> deferred_;              // events held back from inside a consumer's call
   butter::Timer flush_timer_;

@@ -20,6 +20,10 @@ butter_status PcgStorage::open_read(std::string_view id_hex, std::uint64_t offse
     why = "a read needs a chunk and a done handler";
     return BUTTER_E_INVALID;
   }
+  if (stopping_) {
+    why = "storage stopping";
+    return BUTTER_E_CANCELLED;
+  }
   if (window == 0) window = kDefaultReadWindow;
   const std::uint64_t sid = next_ticket_++;
   const bool held = engine_->holds(id);
@@ -34,7 +38,7 @@ butter_status PcgStorage::open_read(std::string_view id_hex, std::uint64_t offse
     search_hits_.erase(sid);
     return st;
   }
-  reads_.emplace(sid, std::move(handlers));
+  reads_.emplace(sid, OpenRead{std::move(handlers), offset});
   read_id = sid;
   engine_->stream_credit(sid, initial_credit);
   reads_to_pump_.insert(sid);
@@ -64,7 +68,7 @@ butter_status PcgStorage::read_cancel(std::uint64_t read_id) {
 }
 
 void PcgStorage::schedule_flush() {
-  if (flush_scheduled_) return;
+  if (flush_scheduled_ || stopping_) return;
   flush_scheduled_ = true;
   flush_timer_ = after(std::chrono::milliseconds(0), [this] { flush(); });
 }
@@ -88,11 +92,12 @@ void PcgStorage::deliver_stream(Event& e) {
   if (it == reads_.end()) return;  // cancelled: nothing more is said
   if (e.kind == EventKind::StreamChunk) {
     // A copy of the handler: the handler may cancel the read (erasing it from reads_).
-    auto chunk = it->second.chunk;
+    auto chunk = it->second.handlers.chunk;
+    it->second.delivered = e.offset + e.data.size();
     chunk(e.offset, std::span<const std::uint8_t>(e.data));
     return;
   }
-  ReadHandlers h = std::move(it->second);
+  ReadHandlers h = std::move(it->second.handlers);
   reads_.erase(it);
   search_hits_.erase(e.ticket);
   reads_to_pump_.erase(e.ticket);
@@ -107,6 +112,10 @@ void PcgStorage::deliver_stream(Event& e) {
 butter_status PcgStorage::put_begin(std::vector<std::string> keywords, std::optional<std::uint64_t> expected,
                                     std::uint64_t& put_id, std::string& why) {
   if (!keywords_ok(keywords, why)) return BUTTER_E_INVALID;
+  if (stopping_) {
+    why = "storage stopping";
+    return BUTTER_E_CANCELLED;
+  }
   if (puts_.size() >= kMaxOpenPuts) {
     why = "too many streamed puts open (" + std::to_string(kMaxOpenPuts) + ")";
     return BUTTER_E_NOMEM;

@@ -523,3 +523,56 @@ TEST_CASE("a streamed put idle past put_idle_ms is aborted and its reservation f
   CHECK(n.obj->engine().budget().aside() == 0);
   CHECK(n.v3()->put_abort(n.p, busy) == BUTTER_E_NOT_FOUND);
 }
+
+TEST_CASE("stop ends open and queued reads with the offset their consumer reached and refuses new calls") {
+  Node n({{"replicas", std::int64_t{1}}, {"block_size", std::int64_t{4096}}});
+  const std::string data = random_bytes(10000, 31);
+  const std::string id = streamed_put(n, data, 3000);
+  struct Seen {
+    int chunks = 0, dones = 0;
+    std::uint64_t got = 0, next_offset = UINT64_MAX;
+    butter_status status = BUTTER_OK;
+    butter_status reopen = BUTTER_OK;
+  };
+  Seen partial, queued;
+  std::string why;
+  auto handlers = [&](Seen& s) {
+    PcgStorage::ReadHandlers h;
+    h.chunk = [&s](std::uint64_t offset, std::span<const std::uint8_t> b) {
+      ++s.chunks;
+      s.got = offset + b.size();
+    };
+    h.done = [&s, &n, &id](butter_status st, std::uint64_t next, const std::string&) {
+      ++s.dones;
+      s.status = st;
+      s.next_offset = next;
+      // A consumer that resumes from its done handler: refused while the node stops.
+      std::uint64_t again = 0;
+      std::string w;
+      s.reopen = n.obj->open_read(id, next, UINT64_MAX, 1, 1, PcgStorage::ReadHandlers{[](std::uint64_t, std::span<const std::uint8_t>) {},
+                                                                                      [](butter_status, std::uint64_t, const std::string&) {}},
+                                  again, w);
+    };
+    return h;
+  };
+  // One chunk delivered (4096 bytes from offset 1000: to the end of block 0), then no more credit.
+  std::uint64_t r1 = 0, r2 = 0;
+  REQUIRE(n.obj->open_read(id, 1000, UINT64_MAX, 2, 1, handlers(partial), r1, why) == BUTTER_OK);
+  REQUIRE(n.run_until([&] { return partial.chunks == 1; }));
+  // A read at the object's end: the engine ends it inside open_read; its done is queued for the
+  // next flush, which stop() comes before.
+  REQUIRE(n.obj->open_read(id, data.size(), UINT64_MAX, 2, 1, handlers(queued), r2, why) == BUTTER_OK);
+  CHECK(queued.dones == 0);
+  n.stop();
+  CHECK(partial.dones == 1);
+  CHECK(partial.status == BUTTER_E_CANCELLED);
+  CHECK(partial.next_offset == 4096);  // what the consumer got, where it resumes
+  CHECK(partial.got == 4096);
+  CHECK(queued.dones == 1);
+  CHECK(queued.next_offset == data.size());  // not 0: it had reached the end
+  CHECK(partial.reopen == BUTTER_E_CANCELLED);
+  CHECK(queued.reopen == BUTTER_E_CANCELLED);
+  CHECK(n.obj->open_reads() == 0);
+  std::uint64_t put = 0;
+  CHECK(n.obj->put_begin({}, std::nullopt, put, why) == BUTTER_E_CANCELLED);
+}
