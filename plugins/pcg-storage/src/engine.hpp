@@ -49,6 +49,11 @@ struct Config {
   // ends with BUTTER_E_TIMEOUT.
   std::uint32_t stream_per_member = 4;
   std::uint64_t stream_idle_ms = 10000;
+  // All streamed reads together hold at most this many bytes (blocks in flight, counted at the
+  // block size, plus verified blocks waiting for credit); 0: no node-wide bound (each read is
+  // still bounded by its window). Past it a read waits (backpressure, no failure) until others
+  // deliver. The plugin derives it from the node's memory budget.
+  std::uint64_t stream_buffer_bytes = 0;
   // A streamed put (plugin) with no write for this long is aborted and its reservation freed.
   std::uint64_t put_idle_ms = 60000;
   // FETCHes from peers that are not members of the object's group (readers, getters, strangers)
@@ -158,6 +163,7 @@ struct Stats {
   std::uint64_t blocks_served = 0;  // FETCHes this node answered with the block
   std::uint64_t fetches_busy = 0;   // FETCHes answered AGAIN: the sender was over its serve rate
   std::uint64_t stream_peak_buffered = 0;  // the most bytes one read has held buffered (high-water mark)
+  std::uint64_t stream_throttled = 0;      // times a read waited because all reads held stream_buffer_bytes
   std::array<std::uint64_t, kMsgTypes> sent{}, received{};
 };
 
@@ -221,6 +227,8 @@ class Engine {
   bool stream_cancel(std::uint64_t sid);
   bool stream_pending(std::uint64_t sid) const { return streams_.count(sid) != 0; }
   std::size_t stream_count() const { return streams_.size(); }
+  // Bytes all open reads hold or have asked for (the quantity cfg.stream_buffer_bytes bounds).
+  std::uint64_t stream_buffered_bytes() const;
   struct StreamReport {
     std::uint32_t window = 0, block_size = 0, credit = 0, in_flight = 0;
     std::uint64_t buffered_bytes = 0, peak_buffered_bytes = 0;  // verified blocks not yet delivered
@@ -361,8 +369,10 @@ class Engine {
     std::map<std::uint32_t, std::set<Hash>> tried;
     std::map<std::uint32_t, std::vector<std::uint8_t>> ready;  // verified, not yet delivered
     std::uint32_t credit = 0;
+    bool throttled = false;  // the last fetch round stopped at the node-wide bound: waiting on the node
     StreamReport report;
   };
+  static std::uint64_t stream_held_bytes(const Stream& s);
   void stream_located(Stream& s, const Hash& from, const Manifest& m, const View& view);
   // False when the read already has its maximum of usable sources (or `h` is known).
   bool stream_add_source(Stream& s, const Hash& h);

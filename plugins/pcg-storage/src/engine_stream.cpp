@@ -163,11 +163,30 @@ void Engine::stream_done(Stream& s, butter_status st, std::string msg, Output& o
   streams_.erase(s.sid);  // `s` is gone
 }
 
+std::uint64_t Engine::stream_held_bytes(const Stream& s) {
+  return s.report.buffered_bytes + std::uint64_t{s.manifest.block_size} * s.fetching.size();
+}
+
+std::uint64_t Engine::stream_buffered_bytes() const {
+  std::uint64_t total = 0;
+  for (const auto& [sid, s] : streams_) total += stream_held_bytes(s);
+  return total;
+}
+
 bool Engine::stream_fetch(Stream& s, std::uint64_t now, Output& out) {
   const std::uint32_t limit = std::max<std::uint32_t>(1, cfg_.stream_per_member);
+  // Node-wide: what every read holds or asked for, against cfg_.stream_buffer_bytes.
+  std::uint64_t node_total = cfg_.stream_buffer_bytes ? stream_buffered_bytes() : 0;
+  s.throttled = false;
   for (std::uint32_t i = s.next_block; i < s.end_block; ++i) {
     if (s.fetching.size() + s.ready.size() >= s.window) break;
     if (s.ready.count(i) || s.fetching.count(i)) continue;
+    if (cfg_.stream_buffer_bytes && node_total + s.manifest.block_size > cfg_.stream_buffer_bytes) {
+      // Backpressure, not failure: this read waits until other reads deliver (tick re-pumps it).
+      s.throttled = true;
+      ++stats_.stream_throttled;
+      break;
+    }
     const auto tried_it = s.tried.find(i);
     auto tried_by = [&](const Hash& h) { return tried_it != s.tried.end() && tried_it->second.count(h); };
     // This node first when it holds the block (no network); else the least busy member that has
@@ -205,6 +224,7 @@ bool Engine::stream_fetch(Stream& s, std::uint64_t now, Output& out) {
         continue;
       }
       s.ready[i] = b;
+      node_total += s.manifest.block_size;
       s.report.buffered_bytes += b.size();
       s.report.peak_buffered_bytes = std::max(s.report.peak_buffered_bytes, s.report.buffered_bytes);
       stats_.stream_peak_buffered = std::max(stats_.stream_peak_buffered, s.report.peak_buffered_bytes);
@@ -214,6 +234,7 @@ bool Engine::stream_fetch(Stream& s, std::uint64_t now, Output& out) {
     StreamSource& chosen = s.sources[*pick];
     s.fetching[i] = Fetch{*pick, fetch_deadline(chosen.in_flight, now)};
     ++chosen.in_flight;
+    node_total += s.manifest.block_size;
     Message f;
     f.type = MsgType::Fetch;
     f.object = s.id;
@@ -293,7 +314,9 @@ void Engine::stream_step(Stream& s, std::uint64_t now, Output& out) {
   }
   // Waiting on the network (not on the consumer's credit) for too long ends the read.
   const bool waiting_on_consumer = s.credit == 0 && s.ready.count(s.next_block);
-  if (waiting_on_consumer) {
+  // Held back by the node-wide bound with nothing of its own on the way: waiting on the node.
+  const bool waiting_on_node = s.throttled && s.fetching.empty();
+  if (waiting_on_consumer || waiting_on_node) {
     s.deadline = now + cfg_.stream_idle_ms;
   } else if (now >= s.deadline) {
     stream_done(s, BUTTER_E_TIMEOUT,

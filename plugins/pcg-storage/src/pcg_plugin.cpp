@@ -82,6 +82,12 @@ void PcgStorage::init() {
   const std::uint64_t capacity =
       cap > 0 ? static_cast<std::uint64_t>(cap) : static_cast<std::uint64_t>(static_cast<double>(node().memory_budget()) * share);
   cfg_.reservation_idle_ms = positive("reservation_idle_ms", 10000, 3600000);
+  // What all streamed reads together may buffer: an eighth of the node's memory budget (the
+  // storage itself takes memory_share of it), at least two of the largest blocks.
+  const std::int64_t stream_buffer = config().get_int("stream_buffer_bytes", 0);
+  if (stream_buffer < 0) throw butter::Error(BUTTER_E_INVALID, "stream_buffer_bytes must be >= 0 (0 = memory budget / 8)");
+  cfg_.stream_buffer_bytes = stream_buffer > 0 ? static_cast<std::uint64_t>(stream_buffer)
+                                               : std::max<std::uint64_t>(node().memory_budget() / 8, 2ull * kMaxBlockSize);
   const std::int64_t quota = config().get_int("peer_quota_bytes", 0);
   if (quota < 0 || static_cast<std::uint64_t>(quota) > capacity)
     throw butter::Error(BUTTER_E_INVALID, "peer_quota_bytes must be in 0.." + std::to_string(capacity) +
@@ -146,6 +152,8 @@ void PcgStorage::init() {
   metrics().describe("pcg_fetches_busy_total", "FETCHes answered AGAIN (busy): a non-member over serve_bytes_per_s");
   metrics().describe("pcg_stream_peak_buffered_bytes", "the most verified, undelivered bytes one streamed read held (bounded by its window)");
   metrics().describe("pcg_open_reads", "streamed reads open");
+  metrics().describe("pcg_stream_buffered_bytes", "bytes all streamed reads hold or asked for now (bounded by stream_buffer_bytes)");
+  metrics().describe("pcg_stream_throttled_total", "times a streamed read waited because all reads together held stream_buffer_bytes");
   metrics().describe("pcg_open_puts", "streamed puts being written");
   metrics().describe("pcg_puts_expired_total", "streamed puts aborted after put_idle_ms without a write (reservation freed)");
   metrics().describe("pcg_put_reserved_bytes", "bytes of the storage budget set aside for streamed puts being written");
@@ -550,6 +558,8 @@ void PcgStorage::sync_metrics() {
   metrics().gauge("pcg_over_capacity").set(engine_->budget().over_capacity() ? 1.0 : 0.0);
   metrics().gauge("pcg_stream_peak_buffered_bytes").set(static_cast<double>(s.stream_peak_buffered));
   metrics().gauge("pcg_open_reads").set(static_cast<double>(reads_.size()));
+  metrics().gauge("pcg_stream_buffered_bytes").set(static_cast<double>(engine_->stream_buffered_bytes()));
+  bump("pcg_stream_throttled_total", s.stream_throttled, reported_.stream_throttled);
   metrics().gauge("pcg_open_puts").set(static_cast<double>(puts_.size()));
   metrics().gauge("pcg_put_reserved_bytes").set(static_cast<double>(engine_->budget().aside()));
   bump("pcg_puts_expired_total", puts_expired_, reported_puts_expired_);

@@ -200,7 +200,10 @@ TEST_CASE("a streamed range read of a held object with cancel and bad arguments 
     CHECK(c.got.empty());
     auto rep = n.obj->read_report(c.read_id);
     REQUIRE(rep);
+    // Exactly its window of 3 blocks (a read with no credit fetches up to it, never past it).
     CHECK(rep->buffered_bytes <= 3 * 1024);
+    CHECK(rep->buffered_bytes == 3 * 1024);
+    CHECK(rep->peak_buffered_bytes == 3 * 1024);
     CHECK(n.v3()->read_cancel(n.p, c.read_id) == BUTTER_OK);
     CHECK(n.obj->open_reads() == 0);
     CHECK_FALSE(n.obj->read_report(c.read_id));
