@@ -141,7 +141,8 @@ class PcgStorage : public butter::Plugin, public Env {
   // Asks butter.search/1 for holders of `id` (results come back under `ticket`); true when asked.
   bool ask_search(std::uint64_t ticket, const Hash& id);
   void on_search_result(Bytes payload);
-  void sync_metrics();
+  void sync_metrics();       // plugin_metrics.cpp
+  void describe_metrics();   // plugin_metrics.cpp, once at init
   std::vector<Candidate> known_hosts(std::size_t k);
   void restore_from_disk();
 
