@@ -13,6 +13,16 @@ bool Budget::reserve(std::uint64_t bytes, std::string& why) {
   return true;
 }
 
+bool Budget::set_aside(std::uint64_t bytes, std::string& why) {
+  if (bytes > free()) {
+    why = "storage budget exceeded: open streamed puts would need " + std::to_string(bytes) + " more bytes, " +
+          std::to_string(free()) + " of " + std::to_string(capacity_) + " free";
+    return false;
+  }
+  aside_ += bytes;
+  return true;
+}
+
 void Budget::release(std::uint64_t bytes) { used_ = bytes > used_ ? 0 : used_ - bytes; }
 
 std::uint64_t PeerQuota::used(const Hash& peer) const {

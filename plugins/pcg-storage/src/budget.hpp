@@ -16,7 +16,13 @@ class Budget {
   explicit Budget(std::uint64_t capacity = 0) : capacity_(capacity) {}
   std::uint64_t capacity() const { return capacity_; }
   std::uint64_t used() const { return used_; }
-  std::uint64_t free() const { return used_ >= capacity_ ? 0 : capacity_ - used_; }
+  // Free: neither stored (used) nor set aside for open streamed puts.
+  std::uint64_t free() const { return used_ + aside_ >= capacity_ ? 0 : capacity_ - used_ - aside_; }
+  // Bytes set aside for streamed puts still being written (held in memory until commit, not
+  // stored yet): not counted in used(), but no put or recruit can take them meanwhile.
+  std::uint64_t aside() const { return aside_; }
+  bool set_aside(std::uint64_t bytes, std::string& why);
+  void give_back(std::uint64_t bytes) { aside_ = bytes > aside_ ? 0 : aside_ - bytes; }
 
   // Takes `bytes` if they fit; otherwise false and `why` says how far off it is.
   bool reserve(std::uint64_t bytes, std::string& why);
@@ -30,6 +36,7 @@ class Budget {
  private:
   std::uint64_t capacity_;
   std::uint64_t used_ = 0;
+  std::uint64_t aside_ = 0;
 };
 
 // PeerQuota: how many bytes this node holds or reserves on behalf of each peer that recruited it

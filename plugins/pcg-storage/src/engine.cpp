@@ -13,6 +13,10 @@ namespace {
 constexpr std::size_t kHeartbeatBatch = 512;  // entries per heartbeat message
 }
 
+std::uint64_t Engine::serve_burst(const Config& cfg) {
+  return std::max<std::uint64_t>(cfg.serve_bytes_per_s, kMinBlockSize);
+}
+
 Engine::Engine(Hash self, std::vector<std::string> endpoints, Config cfg, std::uint64_t capacity_bytes, Env& env)
     : self_(self),
       endpoints_(std::move(endpoints)),
@@ -21,7 +25,8 @@ Engine::Engine(Hash self, std::vector<std::string> endpoints, Config cfg, std::u
       quota_(cfg.peer_quota_bytes ? cfg.peer_quota_bytes : capacity_bytes / 8),
       env_(env),
       answers_(cfg.answer_bytes_per_s, std::max<std::uint64_t>(4 * cfg.answer_bytes_per_s, kMaxBlockSize)),
-      shared_answers_(cfg.answer_bytes_per_s, std::max<std::uint64_t>(4 * cfg.answer_bytes_per_s, kMaxBlockSize)) {
+      shared_answers_(cfg.answer_bytes_per_s, std::max<std::uint64_t>(4 * cfg.answer_bytes_per_s, kMaxBlockSize)),
+      served_(cfg.serve_bytes_per_s, serve_burst(cfg)) {
   if (cfg_.r == 0) cfg_.r = 1;
   if (cfg_.heartbeat_ms == 0) cfg_.heartbeat_ms = 1;
   if (cfg_.fetch_window == 0) cfg_.fetch_window = 1;
@@ -275,6 +280,7 @@ void Engine::heartbeat_round(std::uint64_t now, Output& out) {
   // Idle answer budgets go once per round, not every tick (take() also makes room when full).
   answers_.prune(now);
   shared_answers_.prune(now);
+  served_.prune(now);
   std::map<Hash, Message> batches;
   auto add = [&](const Hash& to, const Hash& id, const Group& g) {
     Message& b = batches[to];

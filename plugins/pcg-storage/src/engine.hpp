@@ -49,6 +49,19 @@ struct Config {
   // ends with BUTTER_E_TIMEOUT.
   std::uint32_t stream_per_member = 4;
   std::uint64_t stream_idle_ms = 10000;
+  // All streamed reads together hold at most this many bytes (blocks in flight, counted at the
+  // block size, plus verified blocks waiting for credit); 0: no node-wide bound (each read is
+  // still bounded by its window). Past it a read waits (backpressure, no failure) until others
+  // deliver. The plugin derives it from the node's memory budget.
+  std::uint64_t stream_buffer_bytes = 0;
+  // A streamed put (plugin) with no write for this long is aborted and its reservation freed.
+  std::uint64_t put_idle_ms = 60000;
+  // FETCHes from peers that are not members of the object's group (readers, getters, strangers)
+  // are answered up to this many block bytes per peer and second (token bucket, burst one second
+  // of it, at least one largest block); over it the answer is BUTTER_E_AGAIN ("busy"), which a
+  // fetcher takes as "ask another member, or this one later". Members filling their copy are not
+  // charged: repair is never throttled by readers.
+  std::uint64_t serve_bytes_per_s = 64u * 1024 * 1024;
   // A member removed from the view (suspected dead, say across a partition) keeps being sent this
   // group's heartbeat entry for this long, at growing intervals (2 to 32 heartbeats), so that when
   // it comes back holding a group of its own for the object — both sides of a partition repaired
@@ -148,7 +161,9 @@ struct Stats {
   // sent a bad block and was replaced for that block), and reads that ended without the range.
   std::uint64_t streams_opened = 0, stream_blocks = 0, stream_failovers = 0, streams_failed = 0;
   std::uint64_t blocks_served = 0;  // FETCHes this node answered with the block
+  std::uint64_t fetches_busy = 0;   // FETCHes answered AGAIN: the sender was over its serve rate
   std::uint64_t stream_peak_buffered = 0;  // the most bytes one read has held buffered (high-water mark)
+  std::uint64_t stream_throttled = 0;      // times a read waited because all reads held stream_buffer_bytes
   std::array<std::uint64_t, kMsgTypes> sent{}, received{};
 };
 
@@ -212,12 +227,15 @@ class Engine {
   bool stream_cancel(std::uint64_t sid);
   bool stream_pending(std::uint64_t sid) const { return streams_.count(sid) != 0; }
   std::size_t stream_count() const { return streams_.size(); }
+  // Bytes all open reads hold or have asked for (the quantity cfg.stream_buffer_bytes bounds).
+  std::uint64_t stream_buffered_bytes() const;
   struct StreamReport {
     std::uint32_t window = 0, block_size = 0, credit = 0, in_flight = 0;
     std::uint64_t buffered_bytes = 0, peak_buffered_bytes = 0;  // verified blocks not yet delivered
     std::uint64_t next_offset = 0;                              // first byte not yet delivered
     std::uint64_t object_size = 0;                              // the manifest's size, once located
-    std::uint64_t blocks_fetched = 0, bad_blocks = 0, timeouts = 0, refusals = 0;
+    std::uint32_t sources = 0;                                  // members it may ask (not evicted)
+    std::uint64_t blocks_fetched = 0, bad_blocks = 0, timeouts = 0, refusals = 0, busy = 0;
     std::map<Hash, std::uint64_t> served_by;                    // member -> blocks it delivered
   };
   std::optional<StreamReport> stream_report(std::uint64_t sid) const;
@@ -249,6 +267,10 @@ class Engine {
   std::size_t group_count() const { return groups_.size(); }
   std::optional<Hash> leader_of(const Hash& id, std::uint64_t now) const;
   const Budget& budget() const { return budget_; }
+  // Streamed puts being written (the plugin holds their bytes until commit) set bytes aside in
+  // the budget, so that puts, recruits and other streamed puts cannot promise them twice.
+  bool set_aside_for_put(std::uint64_t bytes, std::string& why) { return budget_.set_aside(bytes, why); }
+  void give_back_put(std::uint64_t bytes) { budget_.give_back(bytes); }
   const PeerQuota& quota() const { return quota_; }
   // Copies this node still holds after leaving their group (kept until held at r elsewhere).
   std::size_t retiring_count() const;
@@ -267,6 +289,9 @@ class Engine {
     std::size_t have_count = 0;
     std::map<std::uint32_t, Fetch> fetching;
     std::map<std::uint32_t, std::set<Hash>> tried;  // sources that failed for a block
+    // Sources that answered AGAIN (over their serve rate): not asked before this time. Not a
+    // failure: the block is asked elsewhere, or of them again later. At most one per source.
+    std::map<Hash, std::uint64_t> busy_until;
   };
   struct Departed {
     std::uint64_t until = 0;       // forgotten after this
@@ -317,7 +342,12 @@ class Engine {
 
   struct StreamSource {
     std::uint32_t in_flight = 0;
-    bool failed = false;  // timed out or sent a bad block: not asked again by this read
+    // A member that timed out or answered AGAIN is not asked before retry_at; each consecutive
+    // timeout doubles the wait (stream_backoff), a verified block resets it. So a member that
+    // recovers is used again, one that stays dead costs one request per backoff period.
+    std::uint32_t timeouts = 0;
+    std::uint64_t retry_at = 0;
+    bool evicted = false;  // sent a block that failed its hash: never asked again by this read
   };
   struct Stream {
     std::uint64_t sid = 0;
@@ -339,10 +369,23 @@ class Engine {
     std::map<std::uint32_t, std::set<Hash>> tried;
     std::map<std::uint32_t, std::vector<std::uint8_t>> ready;  // verified, not yet delivered
     std::uint32_t credit = 0;
+    bool throttled = false;  // the last fetch round stopped at the node-wide bound: waiting on the node
     StreamReport report;
   };
+  static std::uint64_t stream_held_bytes(const Stream& s);
   void stream_located(Stream& s, const Hash& from, const Manifest& m, const View& view);
-  void stream_add_source(Stream& s, const Hash& h);
+  // False when the read already has its maximum of usable sources (or `h` is known).
+  bool stream_add_source(Stream& s, const Hash& h);
+  std::size_t stream_usable_sources(const Stream& s) const;
+  // How long a member that timed out `timeouts` times in a row waits before it is asked again.
+  std::uint64_t stream_backoff(std::uint32_t timeouts);
+  // The deadline of a block request to a member with `queued` requests of this read ahead of it:
+  // later requests wait behind earlier ones, and a little jitter keeps timeouts of one burst
+  // from all firing in one tick (and all failing over at once).
+  std::uint64_t fetch_deadline(std::uint32_t queued, std::uint64_t now);
+  static std::uint64_t serve_burst(const Config& cfg);  // one second of serve_bytes_per_s
+  static constexpr std::size_t kMaxStreamSources = kMaxMembers + 1;   // usable at once
+  static constexpr std::size_t kMaxStreamKnown = 4 * kMaxStreamSources;  // incl. evicted ones
   void stream_step(Stream& s, std::uint64_t now, Output& out);
   bool stream_fetch(Stream& s, std::uint64_t now, Output& out);  // false: a block has no source left
   void stream_block(Stream& s, const Hash& from, Message& m, std::uint64_t now, Output& out);
@@ -384,7 +427,7 @@ class Engine {
   // Issues fetches up to the window; false when some missing block has no source left.
   bool pump(Transfer& t, const Manifest& m, const Hash& object, const std::vector<Hash>& sources, std::uint64_t now,
             Output& out);
-  bool accept_block(Transfer& t, const Manifest& m, const Hash& from, const Message& msg);
+  bool accept_block(Transfer& t, const Manifest& m, const Hash& from, const Message& msg, std::uint64_t now);
   std::vector<Hash> group_sources(const Group& g) const;
   void finish_get(std::uint64_t ticket, butter_status st, std::vector<std::uint8_t> data, std::string msg, Output& out);
   void getter_step(Getter& g, std::uint64_t now, Output& out);
@@ -396,7 +439,7 @@ class Engine {
                Output& out, std::vector<HeartbeatEntry>* reply = nullptr);
   void on_recruit(const Hash& from, Message& m, std::uint64_t now, Output& out);
   void on_recruit_ack(const Hash& from, const Message& m, std::uint64_t now);
-  void on_fetch(const Hash& from, const Message& m, Output& out);
+  void on_fetch(const Hash& from, const Message& m, std::uint64_t now, Output& out);
   void on_block(const Hash& from, Message& m, std::uint64_t now, Output& out);
   void on_locate(const Hash& from, const Message& m, Output& out);
   void on_located(const Hash& from, const Message& m, std::uint64_t now, Output& out);
@@ -437,6 +480,9 @@ class Engine {
   // Challenges answered for retiring holders this node never had in its view: one bucket for all
   // of them (key: the zero id), so many ids posing as such get no more than one peer's rate.
   AnswerBudget shared_answers_;
+  // FETCHes answered per non-member peer (bytes of blocks sent): the same bounded, self-expiring
+  // table of token buckets (a full bucket carries no state and is forgotten).
+  AnswerBudget served_;
   // New challenges (claims and periodic audits; not retries) left this tick: refilled to
   // audit_per_tick each tick, so a burst of claims (a restart with many groups) is spread out.
   std::uint32_t audit_tokens_ = 0;

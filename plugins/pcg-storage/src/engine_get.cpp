@@ -137,9 +137,10 @@ void Engine::on_located(const Hash& from, const Message& m, std::uint64_t now, O
       learn(m.view);
       gt.located = true;
       gt.manifest = std::move(*man);
+      // At most r sources from the answer, its sender first: the view is the sender's word.
       gt.sources.push_back(from);
       for (const auto& mem : m.view.members)
-        if (mem.id != from && mem.id != self_) gt.sources.push_back(mem.id);
+        if (gt.sources.size() < cfg_.r && mem.id != from && mem.id != self_) gt.sources.push_back(mem.id);
       gt.data.blocks.assign(gt.manifest.blocks.size(), {});
       gt.data.have.assign(gt.manifest.blocks.size(), false);
     }

@@ -13,20 +13,25 @@ bool Engine::pump(Transfer& t, const Manifest& m, const Hash& object, const std:
                   std::uint64_t now, Output& out) {
   if (sources.empty()) return t.have_count == m.blocks.size();
   bool ok = true;
+  for (auto it = t.busy_until.begin(); it != t.busy_until.end();) it = now >= it->second ? t.busy_until.erase(it) : std::next(it);
   for (std::uint32_t i = 0; i < m.blocks.size() && t.fetching.size() < cfg_.fetch_window; ++i) {
     if (t.have[i] || t.fetching.count(i)) continue;
     const auto& tried = t.tried[i];
     std::optional<Hash> src;
+    bool busy = false;  // an untried source is only busy (AGAIN): wait for it, do not fail
     // Spread blocks over sources: start at a different one for each block.
     for (std::size_t k = 0; k < sources.size(); ++k) {
       const Hash& s = sources[(i + k) % sources.size()];
-      if (!tried.count(s)) {
-        src = s;
-        break;
+      if (tried.count(s)) continue;
+      if (t.busy_until.count(s)) {
+        busy = true;
+        continue;
       }
+      src = s;
+      break;
     }
     if (!src) {
-      ok = false;
+      ok = ok && busy;
       continue;
     }
     t.fetching[i] = Fetch{*src, now + cfg_.request_timeout_ms};
@@ -39,10 +44,15 @@ bool Engine::pump(Transfer& t, const Manifest& m, const Hash& object, const std:
   return ok;
 }
 
-bool Engine::accept_block(Transfer& t, const Manifest& m, const Hash& from, const Message& msg) {
+bool Engine::accept_block(Transfer& t, const Manifest& m, const Hash& from, const Message& msg, std::uint64_t now) {
   auto it = t.fetching.find(msg.index);
   if (it == t.fetching.end() || it->second.from != from) return false;  // late or unasked: ignored
   t.fetching.erase(it);
+  if (msg.status == BUTTER_E_AGAIN) {
+    // Over its serve rate: not a failure of the source or of the block. Others first, it later.
+    if (t.busy_until.size() < kMaxStreamKnown) t.busy_until[from] = now + stream_backoff(0);
+    return false;
+  }
   if (msg.status != BUTTER_OK) {
     t.tried[msg.index].insert(from);
     return false;
@@ -74,7 +84,7 @@ void Engine::on_message(const Hash& from, std::span<const std::uint8_t> bytes, s
     case MsgType::ViewUpdate: on_view(from, m->object, m->view, std::nullopt, now, out); break;
     case MsgType::Recruit: on_recruit(from, *m, now, out); break;
     case MsgType::RecruitAck: on_recruit_ack(from, *m, now); break;
-    case MsgType::Fetch: on_fetch(from, *m, out); break;
+    case MsgType::Fetch: on_fetch(from, *m, now, out); break;
     case MsgType::Block: on_block(from, *m, now, out); break;
     case MsgType::Locate: on_locate(from, *m, out); break;
     case MsgType::Located: on_located(from, *m, now, out); break;
@@ -309,13 +319,23 @@ void Engine::on_recruit_ack(const Hash& from, const Message& m, std::uint64_t no
   }
 }
 
-void Engine::on_fetch(const Hash& from, const Message& m, Output& out) {
+void Engine::on_fetch(const Hash& from, const Message& m, std::uint64_t now, Output& out) {
   Message b;
   b.type = MsgType::Block;
   b.object = m.object;
   b.index = m.index;
   Group* g = group(m.object);
   if (g && m.index < g->data.have.size() && g->data.have[m.index]) {
+    // Anyone may read (FETCH is how a get works), but a peer outside the group only at its serve
+    // rate: otherwise one peer, or many ids, could keep this node sending blocks at wire speed.
+    // A block larger than the burst costs the whole burst (else it could never be served).
+    const std::uint64_t cost = std::clamp<std::uint64_t>(g->data.blocks[m.index].size(), 1, serve_burst(cfg_));
+    if (!g->view.contains(from) && !served_.take(from, cost, now)) {
+      b.status = BUTTER_E_AGAIN;
+      ++stats_.fetches_busy;
+      send(out, from, b);
+      return;
+    }
     b.status = BUTTER_OK;
     b.data = g->data.blocks[m.index];
     ++stats_.blocks_served;
@@ -330,7 +350,7 @@ void Engine::on_block(const Hash& from, Message& m, std::uint64_t now, Output& o
     // Only the answer to the group's own request: a get or a streamed read on this node may
     // have asked another member for the same block, and its answer is theirs (below).
     if (auto f = g->data.fetching.find(m.index); f != g->data.fetching.end() && f->second.from == from) {
-      if (accept_block(g->data, g->manifest, from, m)) {
+      if (accept_block(g->data, g->manifest, from, m, now)) {
         g->idle_deadline = now + cfg_.reservation_idle_ms;  // progress: the reservation holds on
         if (g->data.have_count == g->manifest.blocks.size()) {
           std::string why;
@@ -345,7 +365,7 @@ void Engine::on_block(const Hash& from, Message& m, std::uint64_t now, Output& o
   for (auto& [ticket, gt] : getters_) {
     if (gt.id == m.object && gt.located && gt.data.fetching.count(m.index)) {
       if (gt.data.fetching[m.index].from != from) continue;
-      accept_block(gt.data, gt.manifest, from, m);
+      accept_block(gt.data, gt.manifest, from, m, now);
       getter_step(gt, now, out);
       return;
     }

@@ -4,8 +4,9 @@
 // verifies each on arrival. Verified blocks wait in `ready` until the consumer's credit lets them
 // out, in order. Blocks in flight plus blocks ready never exceed the read's window, so memory per
 // read is bounded by window x block size whatever the object's size. A member that times out or
-// sends a bad block is not asked again by that read; one that refuses a block is not asked for
-// that block again. A read that runs out of members ends with the offset it reached, where a new
+// answers AGAIN (busy) backs off and is asked again later; one that sends a bad block is evicted
+// from the read; one that refuses a block is not asked for that block again. One LOCATED answer
+// adds at most r sources. A read that runs out of members ends with the offset it reached, where a new
 // read resumes without fetching delivered blocks again (only the block holding that offset).
 #include "engine.hpp"
 
@@ -91,6 +92,7 @@ std::optional<Engine::StreamReport> Engine::stream_report(std::uint64_t sid) con
   r.in_flight = static_cast<std::uint32_t>(it->second.fetching.size());
   r.next_offset = it->second.next_offset;
   r.object_size = it->second.located ? it->second.manifest.size : 0;
+  r.sources = static_cast<std::uint32_t>(stream_usable_sources(it->second));
   return r;
 }
 
@@ -100,10 +102,34 @@ std::optional<std::vector<std::uint8_t>> Engine::stream_manifest(std::uint64_t s
   return encode_manifest(it->second.manifest);  // canonical: decoding checked it hashes to the id
 }
 
-void Engine::stream_add_source(Stream& s, const Hash& h) {
-  if (s.sources.size() >= kMaxMembers + 1 || s.sources.count(h)) return;
+std::size_t Engine::stream_usable_sources(const Stream& s) const {
+  std::size_t n = 0;
+  for (const auto& [h, src] : s.sources) n += !src.evicted;
+  return n;
+}
+
+bool Engine::stream_add_source(Stream& s, const Hash& h) {
+  if (s.sources.count(h) || s.sources.size() >= kMaxStreamKnown || stream_usable_sources(s) >= kMaxStreamSources)
+    return false;
   s.sources.emplace(h, StreamSource{});
   s.order.push_back(h);
+  return true;
+}
+
+std::uint64_t Engine::stream_backoff(std::uint32_t timeouts) {
+  // request_timeout_ms / 4 after a busy answer, then the timeout doubled per consecutive timeout
+  // (at most 8 times), with up to a quarter more at random so members that failed together are
+  // not all asked again in the same tick.
+  const std::uint64_t base = std::max<std::uint64_t>(1, cfg_.request_timeout_ms);
+  const std::uint64_t wait = timeouts == 0 ? std::max<std::uint64_t>(1, base / 4)
+                                           : base << std::min<std::uint32_t>(timeouts - 1, 3);
+  return wait + env_.random() % (wait / 4 + 1);
+}
+
+std::uint64_t Engine::fetch_deadline(std::uint32_t queued, std::uint64_t now) {
+  const std::uint64_t t = std::max<std::uint64_t>(1, cfg_.request_timeout_ms);
+  const std::uint64_t limit = std::max<std::uint32_t>(1, cfg_.stream_per_member);
+  return now + t + t * std::min<std::uint64_t>(queued, limit) / limit + env_.random() % (t / 8 + 1);
 }
 
 void Engine::stream_located(Stream& s, const Hash& from, const Manifest& m, const View& view) {
@@ -118,9 +144,15 @@ void Engine::stream_located(Stream& s, const Hash& from, const Manifest& m, cons
       s.end_block = static_cast<std::uint32_t>((s.end + m.block_size - 1) / m.block_size);
     }
   }
-  stream_add_source(s, from);
-  for (const auto& mem : view.members)
-    if (mem.id != self_) stream_add_source(s, mem.id);
+  // One answer adds at most r sources (its sender first): a view is written by its sender, so a
+  // liar's answer could otherwise fill the read's sources with ids that never answer. Each
+  // further answer adds its own r; members that lie are evicted (stream_block).
+  std::size_t added = 0;
+  if (stream_add_source(s, from)) ++added;
+  for (const auto& mem : view.members) {
+    if (added >= cfg_.r) break;
+    if (mem.id != self_ && stream_add_source(s, mem.id)) ++added;
+  }
 }
 
 void Engine::stream_done(Stream& s, butter_status st, std::string msg, Output& out) {
@@ -131,11 +163,30 @@ void Engine::stream_done(Stream& s, butter_status st, std::string msg, Output& o
   streams_.erase(s.sid);  // `s` is gone
 }
 
+std::uint64_t Engine::stream_held_bytes(const Stream& s) {
+  return s.report.buffered_bytes + std::uint64_t{s.manifest.block_size} * s.fetching.size();
+}
+
+std::uint64_t Engine::stream_buffered_bytes() const {
+  std::uint64_t total = 0;
+  for (const auto& [sid, s] : streams_) total += stream_held_bytes(s);
+  return total;
+}
+
 bool Engine::stream_fetch(Stream& s, std::uint64_t now, Output& out) {
   const std::uint32_t limit = std::max<std::uint32_t>(1, cfg_.stream_per_member);
+  // Node-wide: what every read holds or asked for, against cfg_.stream_buffer_bytes.
+  std::uint64_t node_total = cfg_.stream_buffer_bytes ? stream_buffered_bytes() : 0;
+  s.throttled = false;
   for (std::uint32_t i = s.next_block; i < s.end_block; ++i) {
     if (s.fetching.size() + s.ready.size() >= s.window) break;
     if (s.ready.count(i) || s.fetching.count(i)) continue;
+    if (cfg_.stream_buffer_bytes && node_total + s.manifest.block_size > cfg_.stream_buffer_bytes) {
+      // Backpressure, not failure: this read waits until other reads deliver (tick re-pumps it).
+      s.throttled = true;
+      ++stats_.stream_throttled;
+      break;
+    }
     const auto tried_it = s.tried.find(i);
     auto tried_by = [&](const Hash& h) { return tried_it != s.tried.end() && tried_it->second.count(h); };
     // This node first when it holds the block (no network); else the least busy member that has
@@ -146,7 +197,7 @@ bool Engine::stream_fetch(Stream& s, std::uint64_t now, Output& out) {
     for (std::size_t k = 0; k < s.order.size(); ++k) {
       const Hash& h = s.order[(i + k) % s.order.size()];
       const StreamSource& src = s.sources.at(h);
-      if (src.failed || tried_by(h)) continue;
+      if (src.evicted || tried_by(h)) continue;
       if (h == self_) {
         const Group* g = groups_.count(s.id) ? &groups_.at(s.id) : nullptr;
         if (!g || i >= g->data.have.size() || !g->data.have[i]) continue;
@@ -155,6 +206,7 @@ bool Engine::stream_fetch(Stream& s, std::uint64_t now, Output& out) {
         break;
       }
       anyone_left = true;
+      if (now < src.retry_at) continue;  // backing off: asked again later, not given up
       if (src.in_flight < best) {
         best = src.in_flight;
         pick = h;
@@ -172,14 +224,17 @@ bool Engine::stream_fetch(Stream& s, std::uint64_t now, Output& out) {
         continue;
       }
       s.ready[i] = b;
+      node_total += s.manifest.block_size;
       s.report.buffered_bytes += b.size();
       s.report.peak_buffered_bytes = std::max(s.report.peak_buffered_bytes, s.report.buffered_bytes);
       stats_.stream_peak_buffered = std::max(stats_.stream_peak_buffered, s.report.peak_buffered_bytes);
       ++s.report.served_by[self_];
       continue;
     }
-    ++s.sources[*pick].in_flight;
-    s.fetching[i] = Fetch{*pick, now + cfg_.request_timeout_ms};
+    StreamSource& chosen = s.sources[*pick];
+    s.fetching[i] = Fetch{*pick, fetch_deadline(chosen.in_flight, now)};
+    ++chosen.in_flight;
+    node_total += s.manifest.block_size;
     Message f;
     f.type = MsgType::Fetch;
     f.object = s.id;
@@ -208,11 +263,12 @@ void Engine::stream_step(Stream& s, std::uint64_t now, Output& out) {
       ++it;
       continue;
     }
-    // A member that does not answer in time is taken for dead by this read.
+    // A member that does not answer in time backs off (longer each time in a row): the block is
+    // asked of another member now, and this one is used again once its wait is over.
     StreamSource& src = s.sources[it->second.from];
-    src.failed = true;
     if (src.in_flight) --src.in_flight;
-    s.tried[it->first].insert(it->second.from);
+    ++src.timeouts;
+    src.retry_at = std::max(src.retry_at, now + stream_backoff(src.timeouts));
     ++s.report.timeouts;
     ++stats_.stream_failovers;
     it = s.fetching.erase(it);
@@ -258,7 +314,9 @@ void Engine::stream_step(Stream& s, std::uint64_t now, Output& out) {
   }
   // Waiting on the network (not on the consumer's credit) for too long ends the read.
   const bool waiting_on_consumer = s.credit == 0 && s.ready.count(s.next_block);
-  if (waiting_on_consumer) {
+  // Held back by the node-wide bound with nothing of its own on the way: waiting on the node.
+  const bool waiting_on_node = s.throttled && s.fetching.empty();
+  if (waiting_on_consumer || waiting_on_node) {
     s.deadline = now + cfg_.stream_idle_ms;
   } else if (now >= s.deadline) {
     stream_done(s, BUTTER_E_TIMEOUT,
@@ -272,7 +330,10 @@ void Engine::stream_block(Stream& s, const Hash& from, Message& m, std::uint64_t
   s.fetching.erase(m.index);
   StreamSource& src = s.sources[from];
   if (src.in_flight) --src.in_flight;
-  if (m.status != BUTTER_OK) {
+  if (m.status == BUTTER_E_AGAIN) {
+    ++s.report.busy;  // over its serve rate: another member now, this one after a short wait
+    src.retry_at = std::max(src.retry_at, now + stream_backoff(0));
+  } else if (m.status != BUTTER_OK) {
     ++s.report.refusals;  // it does not hold that block (a recruit still filling): ask another
     ++stats_.stream_failovers;
     s.tried[m.index].insert(from);
@@ -280,15 +341,19 @@ void Engine::stream_block(Stream& s, const Hash& from, Message& m, std::uint64_t
     ++stats_.bad_blocks;
     ++stats_.stream_failovers;
     ++s.report.bad_blocks;
-    src.failed = true;  // a member that sends a bad block is not trusted for the others either
+    // A member that sends a bad block is not trusted for the others either: evicted, which frees
+    // its place among the read's sources for a member a later LOCATED names.
+    src.evicted = true;
     s.tried[m.index].insert(from);
   } else {
     ++stats_.stream_blocks;
     ++s.report.blocks_fetched;
     ++s.report.served_by[from];
+    src.timeouts = 0;
+    src.retry_at = 0;
     s.report.buffered_bytes += m.data.size();
     s.report.peak_buffered_bytes = std::max(s.report.peak_buffered_bytes, s.report.buffered_bytes);
-      stats_.stream_peak_buffered = std::max(stats_.stream_peak_buffered, s.report.peak_buffered_bytes);
+    stats_.stream_peak_buffered = std::max(stats_.stream_peak_buffered, s.report.peak_buffered_bytes);
     s.ready[m.index] = std::move(m.data);
     s.deadline = now + cfg_.stream_idle_ms;
   }

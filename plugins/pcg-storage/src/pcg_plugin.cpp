@@ -70,6 +70,8 @@ void PcgStorage::init() {
   locate_fanout_ = static_cast<std::uint32_t>(positive("locate_fanout", 8, 256));
   cfg_.stream_per_member = static_cast<std::uint32_t>(positive("stream_per_member", 4, Engine::kMaxStreamWindow));
   cfg_.stream_idle_ms = positive("stream_idle_ms", 10000, 3600000);
+  cfg_.put_idle_ms = positive("put_idle_ms", 60000, 86400000);
+  cfg_.serve_bytes_per_s = positive("serve_bytes_per_s", 64LL * 1024 * 1024, 1LL << 40);
   cfg_.placement_loopback_exempt = config().get_bool("loopback_exempt", true);
   cfg_.jitter = config().get_float("jitter", 0.2);
   if (cfg_.jitter < 0 || cfg_.jitter > 0.9) throw butter::Error(BUTTER_E_INVALID, "jitter must be in [0, 0.9]");
@@ -80,6 +82,12 @@ void PcgStorage::init() {
   const std::uint64_t capacity =
       cap > 0 ? static_cast<std::uint64_t>(cap) : static_cast<std::uint64_t>(static_cast<double>(node().memory_budget()) * share);
   cfg_.reservation_idle_ms = positive("reservation_idle_ms", 10000, 3600000);
+  // What all streamed reads together may buffer: an eighth of the node's memory budget (the
+  // storage itself takes memory_share of it), at least two of the largest blocks.
+  const std::int64_t stream_buffer = config().get_int("stream_buffer_bytes", 0);
+  if (stream_buffer < 0) throw butter::Error(BUTTER_E_INVALID, "stream_buffer_bytes must be >= 0 (0 = memory budget / 8)");
+  cfg_.stream_buffer_bytes = stream_buffer > 0 ? static_cast<std::uint64_t>(stream_buffer)
+                                               : std::max<std::uint64_t>(node().memory_budget() / 8, 2ull * kMaxBlockSize);
   const std::int64_t quota = config().get_int("peer_quota_bytes", 0);
   if (quota < 0 || static_cast<std::uint64_t>(quota) > capacity)
     throw butter::Error(BUTTER_E_INVALID, "peer_quota_bytes must be in 0.." + std::to_string(capacity) +
@@ -120,32 +128,7 @@ void PcgStorage::init() {
     search_sub_ = events().subscribe(search_topic_, [this](std::string_view, Bytes payload) { on_search_result(payload); });
   }
   if (http().available()) add_routes();
-  metrics().describe("pcg_bad_blocks_total", "blocks refused because their hash did not match");
-  metrics().describe("pcg_non_member_messages_total", "group messages refused because the sender is not a member");
-  metrics().describe("pcg_non_member_recruits_total", "RECRUITs for a held group from a non-member, ignored");
-  metrics().describe("pcg_recruits_over_quota_total", "recruits declined because the recruiting peer's quota is full");
-  metrics().describe("pcg_reservations_expired_total", "unfinished recruits whose reservation lapsed (no block, or too slow)");
-  metrics().describe("pcg_copies_retired_total", "copies dropped after this node left their group, once held at r elsewhere");
-  metrics().describe("pcg_retiring_copies", "copies held after leaving their group, kept until confirmed held at r elsewhere");
-  metrics().describe("pcg_groups_merged_total", "groups of one object, repaired apart across a partition, joined here");
-  metrics().describe("pcg_challenges_sent_total", "possession challenges sent (at recruitment and by audit)");
-  metrics().describe("pcg_proofs_passed_total", "possession proofs that matched: the member counts as holding");
-  metrics().describe("pcg_proofs_failed_total", "possession proofs that were wrong or said not held: member replaced");
-  metrics().describe("pcg_proof_timeouts_total", "challenges unanswered after a retry: member replaced");
-  metrics().describe("pcg_challenges_answered_total", "possession challenges this node answered");
-  metrics().describe("pcg_challenges_refused_total", "challenges not answered: sender not a member, over its rate, or block not held");
-  metrics().describe("pcg_disk_write_failures_total", "copies not stored because the disk write failed (not acknowledged)");
-  metrics().describe("pcg_quarantined_objects", "persisted objects not loaded at start (unreadable, bad hash); kept on disk");
-  metrics().describe("pcg_restored_objects", "persisted objects loaded at start");
-  metrics().describe("pcg_streams_opened_total", "streamed reads opened (butter.storage/3)");
-  metrics().describe("pcg_stream_blocks_total", "blocks streamed reads fetched from members, verified");
-  metrics().describe("pcg_stream_failovers_total", "blocks a streamed read asked again elsewhere (member timed out, refused, or sent a bad block)");
-  metrics().describe("pcg_blocks_served_total", "blocks this node sent to members and readers that asked (FETCH)");
-  metrics().describe("pcg_stream_peak_buffered_bytes", "the most verified, undelivered bytes one streamed read held (bounded by its window)");
-  metrics().describe("pcg_open_reads", "streamed reads open");
-  metrics().describe("pcg_open_puts", "streamed puts being written");
-  metrics().describe("pcg_streams_failed_total", "streamed reads that ended without their whole range");
-  metrics().describe("pcg_over_capacity", "1 when held data exceeds capacity_bytes (new data refused until it falls)");
+  describe_metrics();
   log().info("pcg-storage: r={} heartbeat={}ms capacity={} bytes peer quota={} bytes persistence={}", cfg_.r,
              cfg_.heartbeat_ms, capacity, engine_->quota().limit(), persist_ ? "on" : "off");
 }
@@ -155,30 +138,6 @@ void PcgStorage::start() {
   restore_from_disk();
   tick_timer_ = every(std::chrono::milliseconds(tick_ms_), [this] { tick(); });
   sync_metrics();
-}
-
-void PcgStorage::stop() {
-  tick_timer_.cancel();
-  flush_timer_.cancel();
-  // Answer what is still waiting, so no HTTP client or consumer waits for a deadline.
-  auto pending = std::exchange(pending_, {});
-  for (auto& [t, p] : pending) {
-    if (p.http) p.http->fail(503, "storage stopping");
-    if (p.callback) {
-      Event e{EventKind::PutDone, t, BUTTER_E_CANCELLED, {}, 0, {}, "storage stopping"};
-      p.callback(e);
-    }
-  }
-  auto reads = std::exchange(reads_, {});
-  for (auto& [id, h] : reads) {
-    const auto rep = engine_->stream_report(id);
-    engine_->stream_cancel(id);
-    if (h.done) h.done(BUTTER_E_CANCELLED, rep ? rep->next_offset : 0, "storage stopping");
-  }
-  puts_.clear();
-  puts_held_ = 0;
-  deferred_.clear();
-  db_.close();
 }
 
 void PcgStorage::restore_from_disk() {
@@ -230,6 +189,7 @@ void PcgStorage::tick() {
   Output out;
   engine_->tick(now_ms(), out);
   process(out);
+  expire_puts(now_ms());
 }
 
 void PcgStorage::process(Output& out, bool defer_events) {
@@ -488,61 +448,6 @@ std::string PcgStorage::observed_address(const Hash& id) {
   }
   auto it = observed_.find(to_hex(id));
   return it == observed_.end() ? std::string() : it->second;
-}
-
-// --- metrics ------------------------------------------------------------------------------------
-
-void PcgStorage::sync_metrics() {
-  const Stats& s = engine_->stats();
-  auto bump = [&](const char* name, std::uint64_t now_v, std::uint64_t& before) {
-    if (now_v > before) metrics().counter(name).add(now_v - before);
-    before = now_v;
-  };
-  bump("pcg_puts_total", s.puts, reported_.puts);
-  bump("pcg_gets_total", s.gets, reported_.gets);
-  bump("pcg_bad_blocks_total", s.bad_blocks, reported_.bad_blocks);
-  bump("pcg_bad_messages_total", s.bad_messages, reported_.bad_messages);
-  bump("pcg_non_member_messages_total", s.non_member_messages, reported_.non_member_messages);
-  bump("pcg_repairs_total", s.repairs, reported_.repairs);
-  bump("pcg_groups_merged_total", s.groups_merged, reported_.groups_merged);
-  bump("pcg_recruit_requests_total", s.recruit_requests, reported_.recruit_requests);
-  bump("pcg_recruit_refused_total", s.recruit_refused, reported_.recruit_refused);
-  bump("pcg_recruits_declined_total", s.recruits_declined, reported_.recruits_declined);
-  bump("pcg_non_member_recruits_total", s.non_member_recruits, reported_.non_member_recruits);
-  bump("pcg_recruits_over_quota_total", s.recruits_over_quota, reported_.recruits_over_quota);
-  bump("pcg_reservations_expired_total", s.reservations_expired, reported_.reservations_expired);
-  bump("pcg_copies_retired_total", s.copies_retired, reported_.copies_retired);
-  bump("pcg_challenges_sent_total", s.challenges_sent, reported_.challenges_sent);
-  bump("pcg_proofs_passed_total", s.proofs_passed, reported_.proofs_passed);
-  bump("pcg_proofs_failed_total", s.proofs_failed, reported_.proofs_failed);
-  bump("pcg_proof_timeouts_total", s.proof_timeouts, reported_.proof_timeouts);
-  bump("pcg_challenges_answered_total", s.challenges_answered, reported_.challenges_answered);
-  bump("pcg_challenges_refused_total", s.challenges_refused, reported_.challenges_refused);
-  bump("pcg_send_failures_total", send_failures_, reported_send_failures_);
-  bump("pcg_streams_opened_total", s.streams_opened, reported_.streams_opened);
-  bump("pcg_blocks_served_total", s.blocks_served, reported_.blocks_served);
-  bump("pcg_stream_blocks_total", s.stream_blocks, reported_.stream_blocks);
-  bump("pcg_stream_failovers_total", s.stream_failovers, reported_.stream_failovers);
-  bump("pcg_streams_failed_total", s.streams_failed, reported_.streams_failed);
-  bump("pcg_disk_write_failures_total", disk_.write_failures, disk_.reported_write_failures);
-  std::uint64_t sent = 0, before = 0;
-  for (std::size_t i = 0; i < s.sent.size(); ++i) {
-    sent += s.sent[i];
-    before += reported_.sent[i];
-  }
-  if (sent > before) metrics().counter("pcg_messages_sent_total").add(sent - before);
-  reported_.sent = s.sent;
-  metrics().gauge("pcg_bytes_stored").set(static_cast<double>(engine_->budget().used()));
-  metrics().gauge("pcg_capacity_bytes").set(static_cast<double>(engine_->budget().capacity()));
-  metrics().gauge("pcg_groups").set(static_cast<double>(engine_->group_count()));
-  metrics().gauge("pcg_retiring_copies").set(static_cast<double>(engine_->retiring_count()));
-  metrics().gauge("pcg_quarantined_objects").set(static_cast<double>(disk_.quarantined));
-  metrics().gauge("pcg_restored_objects").set(static_cast<double>(disk_.restored));
-  metrics().gauge("pcg_over_capacity").set(engine_->budget().over_capacity() ? 1.0 : 0.0);
-  metrics().gauge("pcg_stream_peak_buffered_bytes").set(static_cast<double>(s.stream_peak_buffered));
-  metrics().gauge("pcg_open_reads").set(static_cast<double>(reads_.size()));
-  metrics().gauge("pcg_open_puts").set(static_cast<double>(puts_.size()));
-  metrics().gauge("pcg_groups_below_r").set(static_cast<double>(engine_->groups_below_r()));
 }
 
 }  // namespace butter::pcg

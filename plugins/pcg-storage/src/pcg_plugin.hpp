@@ -77,7 +77,9 @@ class PcgStorage : public butter::Plugin, public Env {
   // resume) and a reason. Neither is ever called from inside open_read/read_credit/read_cancel:
   // they run later on the node's executor, so a handler may call read_credit or read_cancel.
   // read_cancel frees the read at once; nothing is called after it. stop() ends open reads with
-  // done(BUTTER_E_CANCELLED). Errors returned at once (no handler is called): BUTTER_E_INVALID
+  // done(BUTTER_E_CANCELLED, the offset the chunks handed to this consumer reached), also reads
+  // whose end was queued but not yet delivered; calls made from those handlers are refused
+  // (BUTTER_E_CANCELLED). Errors returned at once (no handler is called): BUTTER_E_INVALID
   // (id, window), BUTTER_E_NOMEM (Engine::kMaxStreams reads open).
   struct ReadHandlers {
     std::function<void(std::uint64_t offset, std::span<const std::uint8_t> bytes)> chunk;
@@ -104,7 +106,9 @@ class PcgStorage : public butter::Plugin, public Env {
   // exactly once (status, id, replicas, reason), never from inside put_commit. What is held: the
   // bytes written so far (they become the stored copy; no second copy is made at commit).
   // put_abort drops an open put, or forgets the done of a committed one not yet answered. At
-  // most kMaxOpenPuts open at once (BUTTER_E_NOMEM).
+  // most kMaxOpenPuts open at once (BUTTER_E_NOMEM). An open put sets aside its expected size
+  // (else what it wrote) in the budget until commit or abort; one with no write for
+  // cfg_.put_idle_ms is aborted (its id then answers BUTTER_E_NOT_FOUND).
   using PutDoneFn = std::function<void(butter_status status, const std::string& id, std::uint32_t replicas,
                                        const std::string& reason)>;
   static constexpr std::size_t kMaxOpenPuts = 64;
@@ -137,7 +141,8 @@ class PcgStorage : public butter::Plugin, public Env {
   // Asks butter.search/1 for holders of `id` (results come back under `ticket`); true when asked.
   bool ask_search(std::uint64_t ticket, const Hash& id);
   void on_search_result(Bytes payload);
-  void sync_metrics();
+  void sync_metrics();       // plugin_metrics.cpp
+  void describe_metrics();   // plugin_metrics.cpp, once at init
   std::vector<Candidate> known_hosts(std::size_t k);
   void restore_from_disk();
 
@@ -168,7 +173,13 @@ class PcgStorage : public butter::Plugin, public Env {
     std::uint64_t last_failure_log_ms = 0, failures_since_log = 0;
   } disk_;
   // Streamed reads by id (the engine's stream id), and puts being written.
-  std::map<std::uint64_t, ReadHandlers> reads_;
+  struct OpenRead {
+    ReadHandlers handlers;
+    std::uint64_t delivered = 0;  // one past the last byte handed to `chunk`: where a resume starts
+  };
+  std::map<std::uint64_t, OpenRead> reads_;
+  // Set by stop(): handlers it runs (done) cannot open reads or puts, nor schedule a flush.
+  bool stopping_ = false;
   std::set<std::uint64_t> reads_to_pump_;    // credit granted since the last flush
   std::vector<Event> deferred_;              // events held back from inside a consumer's call
   butter::Timer flush_timer_;
@@ -177,9 +188,16 @@ class PcgStorage : public butter::Plugin, public Env {
     std::vector<std::string> keywords;
     std::optional<std::uint64_t> expected;
     BlockWriter writer;
+    std::uint64_t aside = 0;         // bytes set aside in the budget: the expected size, or written
+    std::uint64_t idle_deadline = 0; // aborted when no write came by then (cfg_.put_idle_ms)
   };
   std::map<std::uint64_t, OpenPut> puts_;
-  std::uint64_t puts_held_ = 0;  // bytes written to open puts, all held in memory until commit
+  std::uint64_t puts_expired_ = 0;  // streamed puts aborted for idleness
+  std::uint64_t reported_puts_expired_ = 0;
+  // Forgets an open put and gives its reservation back.
+  void drop_put(std::map<std::uint64_t, OpenPut>::iterator it);
+  // Aborts open puts idle past their deadline (from tick()).
+  void expire_puts(std::uint64_t now);
   Stats reported_;
   std::uint64_t send_failures_ = 0, reported_send_failures_ = 0;
 };

@@ -20,6 +20,10 @@ butter_status PcgStorage::open_read(std::string_view id_hex, std::uint64_t offse
     why = "a read needs a chunk and a done handler";
     return BUTTER_E_INVALID;
   }
+  if (stopping_) {
+    why = "storage stopping";
+    return BUTTER_E_CANCELLED;
+  }
   if (window == 0) window = kDefaultReadWindow;
   const std::uint64_t sid = next_ticket_++;
   const bool held = engine_->holds(id);
@@ -34,7 +38,7 @@ butter_status PcgStorage::open_read(std::string_view id_hex, std::uint64_t offse
     search_hits_.erase(sid);
     return st;
   }
-  reads_.emplace(sid, std::move(handlers));
+  reads_.emplace(sid, OpenRead{std::move(handlers), offset});
   read_id = sid;
   engine_->stream_credit(sid, initial_credit);
   reads_to_pump_.insert(sid);
@@ -64,7 +68,7 @@ butter_status PcgStorage::read_cancel(std::uint64_t read_id) {
 }
 
 void PcgStorage::schedule_flush() {
-  if (flush_scheduled_) return;
+  if (flush_scheduled_ || stopping_) return;
   flush_scheduled_ = true;
   flush_timer_ = after(std::chrono::milliseconds(0), [this] { flush(); });
 }
@@ -88,11 +92,12 @@ void PcgStorage::deliver_stream(Event& e) {
   if (it == reads_.end()) return;  // cancelled: nothing more is said
   if (e.kind == EventKind::StreamChunk) {
     // A copy of the handler: the handler may cancel the read (erasing it from reads_).
-    auto chunk = it->second.chunk;
+    auto chunk = it->second.handlers.chunk;
+    it->second.delivered = e.offset + e.data.size();
     chunk(e.offset, std::span<const std::uint8_t>(e.data));
     return;
   }
-  ReadHandlers h = std::move(it->second);
+  ReadHandlers h = std::move(it->second.handlers);
   reads_.erase(it);
   search_hits_.erase(e.ticket);
   reads_to_pump_.erase(e.ticket);
@@ -107,42 +112,76 @@ void PcgStorage::deliver_stream(Event& e) {
 butter_status PcgStorage::put_begin(std::vector<std::string> keywords, std::optional<std::uint64_t> expected,
                                     std::uint64_t& put_id, std::string& why) {
   if (!keywords_ok(keywords, why)) return BUTTER_E_INVALID;
+  if (stopping_) {
+    why = "storage stopping";
+    return BUTTER_E_CANCELLED;
+  }
   if (puts_.size() >= kMaxOpenPuts) {
     why = "too many streamed puts open (" + std::to_string(kMaxOpenPuts) + ")";
     return BUTTER_E_NOMEM;
   }
-  const std::uint64_t free = engine_->budget().free();
-  if (expected && *expected > free) {
-    why = "put of " + std::to_string(*expected) + " bytes exceeds the free storage budget (" + std::to_string(free) +
-          " bytes)";
+  // A declared size is set aside at once: puts, recruits and other streamed puts cannot take it
+  // meanwhile, so a commit within it never fails for space. Without one, written bytes are set
+  // aside as they come (put_write).
+  const std::uint64_t aside = expected ? *expected : 0;
+  if (aside && !engine_->set_aside_for_put(aside, why)) {
+    why = "put of " + std::to_string(*expected) + " bytes exceeds the free storage budget (" +
+          std::to_string(engine_->budget().free()) + " bytes)";
     return BUTTER_E_NOMEM;
   }
   put_id = next_ticket_++;
-  const std::uint64_t limit = expected ? *expected : free;
-  puts_.emplace(put_id, OpenPut{std::move(keywords), expected, BlockWriter(cfg_.block_size, limit)});
+  const std::uint64_t limit = expected ? *expected : engine_->budget().capacity();
+  OpenPut op{std::move(keywords), expected, BlockWriter(cfg_.block_size, limit)};
+  op.aside = aside;
+  op.idle_deadline = now_ms() + cfg_.put_idle_ms;
+  puts_.emplace(put_id, std::move(op));
   sync_metrics();
   return BUTTER_OK;
+}
+
+void PcgStorage::drop_put(std::map<std::uint64_t, OpenPut>::iterator it) {
+  engine_->give_back_put(it->second.aside);
+  puts_.erase(it);
+  sync_metrics();
+}
+
+void PcgStorage::expire_puts(std::uint64_t now) {
+  for (auto it = puts_.begin(); it != puts_.end();) {
+    if (now < it->second.idle_deadline) {
+      ++it;
+      continue;
+    }
+    log().info("pcg-storage: streamed put {} aborted: no write for {} ms (put_idle_ms); {} bytes written, {} set aside "
+               "freed",
+               it->first, cfg_.put_idle_ms, it->second.writer.written(), it->second.aside);
+    ++puts_expired_;
+    drop_put(it++);
+  }
 }
 
 butter_status PcgStorage::put_write(std::uint64_t put_id, std::span<const std::uint8_t> bytes, std::string& why) {
   auto it = puts_.find(put_id);
   if (it == puts_.end()) {
-    why = "no such open put";
+    why = "no such open put (never opened, committed, aborted, or idle past put_idle_ms)";
     return BUTTER_E_NOT_FOUND;
   }
-  // Every open put's bytes are held here until commit: together they stay within the free budget
-  // (each put alone is also held to its own limit by its writer).
-  const std::uint64_t free = engine_->budget().free();
-  const bool over_budget = bytes.size() > free - std::min(free, puts_held_);
-  if (over_budget)
-    why = "put: open streamed puts would hold more than the free storage budget (" + std::to_string(free) + " bytes)";
-  if (over_budget || !it->second.writer.write(bytes, why)) {
-    puts_held_ -= it->second.writer.written();
-    puts_.erase(it);  // documented: a write past the limit aborts the put
-    sync_metrics();
+  OpenPut& op = it->second;
+  // Every open put's bytes are held here until commit: what is written beyond what was set
+  // aside is set aside now, so together they stay within the free budget.
+  const std::uint64_t after = op.writer.written() + bytes.size();
+  const std::uint64_t more = after > op.aside ? after - op.aside : 0;
+  if (more && !engine_->set_aside_for_put(more, why)) {
+    why = "put: open streamed puts would hold more than the free storage budget (" +
+          std::to_string(engine_->budget().free()) + " bytes free): " + why;
+    drop_put(it);  // documented: a write past the limit aborts the put
     return BUTTER_E_NOMEM;
   }
-  puts_held_ += bytes.size();
+  op.aside += more;
+  if (!op.writer.write(bytes, why)) {
+    drop_put(it);
+    return BUTTER_E_NOMEM;
+  }
+  op.idle_deadline = now_ms() + cfg_.put_idle_ms;
   return BUTTER_OK;
 }
 
@@ -154,7 +193,8 @@ butter_status PcgStorage::put_commit(std::uint64_t put_id, PutDoneFn done, std::
   }
   OpenPut op = std::move(it->second);
   puts_.erase(it);
-  puts_held_ -= op.writer.written();
+  // The object is about to be stored: put_split charges its real size to the budget.
+  engine_->give_back_put(op.aside);
   auto obj = op.writer.finish(op.keywords, op.expected, why);
   if (!obj) {
     sync_metrics();
@@ -181,9 +221,7 @@ butter_status PcgStorage::put_abort(std::uint64_t put_id) {
   auto it = puts_.find(put_id);
   const bool known = it != puts_.end();
   if (known) {
-    puts_held_ -= it->second.writer.written();
-    puts_.erase(it);
-    sync_metrics();
+    drop_put(it);
     return BUTTER_OK;
   }
   // A committed put still waiting for its result: the consumer is going away, so its handler is

@@ -200,7 +200,10 @@ TEST_CASE("a streamed range read of a held object with cancel and bad arguments 
     CHECK(c.got.empty());
     auto rep = n.obj->read_report(c.read_id);
     REQUIRE(rep);
+    // Exactly its window of 3 blocks (a read with no credit fetches up to it, never past it).
     CHECK(rep->buffered_bytes <= 3 * 1024);
+    CHECK(rep->buffered_bytes == 3 * 1024);
+    CHECK(rep->peak_buffered_bytes == 3 * 1024);
     CHECK(n.v3()->read_cancel(n.p, c.read_id) == BUTTER_OK);
     CHECK(n.obj->open_reads() == 0);
     CHECK_FALSE(n.obj->read_report(c.read_id));
@@ -465,4 +468,114 @@ TEST_CASE("a StorageRead resumed from inside its done and dropped from inside a 
   CHECK(chunks == 1);
   CHECK(ended == 0);
   CHECK(n.obj->open_reads() == 0);
+}
+
+TEST_CASE("a streamed put's declared size is set aside in the storage budget until commit or abort") {
+  Node n({{"replicas", std::int64_t{1}}, {"capacity_bytes", std::int64_t{100000}}});
+  butter_error err;
+  butter_error_init(&err);
+  std::uint64_t a = 0, b = 0;
+  REQUIRE(n.v3()->put_begin(n.p, nullptr, 0, 60000, &a, &err) == BUTTER_OK);
+  // Nothing written yet, but the 60000 bytes a declared are no longer free for anyone else.
+  CHECK(n.obj->engine().budget().free() == 40000);
+  CHECK(n.obj->engine().budget().used() == 0);  // set aside, not stored
+  CHECK(n.v3()->put_begin(n.p, nullptr, 0, 50000, &b, &err) == BUTTER_E_NOMEM);
+  INFO(err.message);
+  CHECK(std::string(err.message).find("free storage budget (40000 bytes)") != std::string::npos);
+  // A put of unknown size sets aside what it writes, within what is left.
+  REQUIRE(n.v3()->put_begin(n.p, nullptr, 0, BUTTER_STORAGE_SIZE_UNKNOWN, &b, &err) == BUTTER_OK);
+  CHECK(n.v3()->put_write(n.p, b, fake::bytes(std::string(30000, 'b')), &err) == BUTTER_OK);
+  CHECK(n.obj->engine().budget().free() == 10000);
+  CHECK(n.v3()->put_write(n.p, b, fake::bytes(std::string(20000, 'b')), &err) == BUTTER_E_NOMEM);
+  CHECK(std::string(err.message).find("free storage budget") != std::string::npos);
+  CHECK(n.obj->engine().budget().free() == 40000);  // b aborted: its 30000 bytes are free again
+  // a commits within what it set aside: the budget then holds the object, nothing set aside.
+  const std::string data(60000, 'a');
+  CHECK(n.v3()->put_write(n.p, a, fake::bytes(data), &err) == BUTTER_OK);
+  PutResult res;
+  butter_storage_put_handlers ph{sizeof ph, &res, &PutResult::done};
+  char id[65] = {};
+  REQUIRE(n.v3()->put_commit(n.p, a, &ph, id, &err) == BUTTER_OK);
+  REQUIRE(n.run_until([&] { return res.calls > 0; }));
+  CHECK(res.status == BUTTER_OK);
+  CHECK(n.obj->engine().budget().aside() == 0);
+  CHECK(n.obj->engine().budget().used() >= 60000);
+  CHECK(n.obj->engine().budget().free() == 100000 - n.obj->engine().budget().used());
+}
+
+TEST_CASE("a streamed put idle past put_idle_ms is aborted and its reservation freed") {
+  Node n({{"replicas", std::int64_t{1}}, {"capacity_bytes", std::int64_t{100000}}, {"put_idle_ms", std::int64_t{500}}});
+  butter_error err;
+  butter_error_init(&err);
+  std::uint64_t idle = 0, busy = 0;
+  REQUIRE(n.v3()->put_begin(n.p, nullptr, 0, 50000, &idle, &err) == BUTTER_OK);
+  REQUIRE(n.v3()->put_begin(n.p, nullptr, 0, BUTTER_STORAGE_SIZE_UNKNOWN, &busy, &err) == BUTTER_OK);
+  CHECK(n.obj->engine().budget().free() == 50000);
+  // `busy` writes every 100 ms; `idle` never does.
+  for (int i = 0; i < 10; ++i) {
+    n.fh.advance(100);
+    REQUIRE(n.v3()->put_write(n.p, busy, fake::bytes(std::string(1000, 'w')), &err) == BUTTER_OK);
+  }
+  // 1 s later: the idle put is gone and its 50000 bytes are free; the busy one is still open.
+  CHECK(n.v3()->put_write(n.p, idle, fake::bytes("x"), &err) == BUTTER_E_NOT_FOUND);
+  CHECK(std::string(err.message).find("put_idle_ms") != std::string::npos);
+  CHECK(n.obj->engine().budget().aside() == 10000);
+  CHECK(n.obj->engine().budget().free() == 90000);
+  // Then the busy one stops writing too: aborted in its turn, nothing set aside any more.
+  n.fh.advance(600);
+  CHECK(n.obj->engine().budget().aside() == 0);
+  CHECK(n.v3()->put_abort(n.p, busy) == BUTTER_E_NOT_FOUND);
+}
+
+TEST_CASE("stop ends open and queued reads with the offset their consumer reached and refuses new calls") {
+  Node n({{"replicas", std::int64_t{1}}, {"block_size", std::int64_t{4096}}});
+  const std::string data = random_bytes(10000, 31);
+  const std::string id = streamed_put(n, data, 3000);
+  struct Seen {
+    int chunks = 0, dones = 0;
+    std::uint64_t got = 0, next_offset = UINT64_MAX;
+    butter_status status = BUTTER_OK;
+    butter_status reopen = BUTTER_OK;
+  };
+  Seen partial, queued;
+  std::string why;
+  auto handlers = [&](Seen& s) {
+    PcgStorage::ReadHandlers h;
+    h.chunk = [&s](std::uint64_t offset, std::span<const std::uint8_t> b) {
+      ++s.chunks;
+      s.got = offset + b.size();
+    };
+    h.done = [&s, &n, &id](butter_status st, std::uint64_t next, const std::string&) {
+      ++s.dones;
+      s.status = st;
+      s.next_offset = next;
+      // A consumer that resumes from its done handler: refused while the node stops.
+      std::uint64_t again = 0;
+      std::string w;
+      s.reopen = n.obj->open_read(id, next, UINT64_MAX, 1, 1, PcgStorage::ReadHandlers{[](std::uint64_t, std::span<const std::uint8_t>) {},
+                                                                                      [](butter_status, std::uint64_t, const std::string&) {}},
+                                  again, w);
+    };
+    return h;
+  };
+  // One chunk delivered (4096 bytes from offset 1000: to the end of block 0), then no more credit.
+  std::uint64_t r1 = 0, r2 = 0;
+  REQUIRE(n.obj->open_read(id, 1000, UINT64_MAX, 2, 1, handlers(partial), r1, why) == BUTTER_OK);
+  REQUIRE(n.run_until([&] { return partial.chunks == 1; }));
+  // A read at the object's end: the engine ends it inside open_read; its done is queued for the
+  // next flush, which stop() comes before.
+  REQUIRE(n.obj->open_read(id, data.size(), UINT64_MAX, 2, 1, handlers(queued), r2, why) == BUTTER_OK);
+  CHECK(queued.dones == 0);
+  n.stop();
+  CHECK(partial.dones == 1);
+  CHECK(partial.status == BUTTER_E_CANCELLED);
+  CHECK(partial.next_offset == 4096);  // what the consumer got, where it resumes
+  CHECK(partial.got == 4096);
+  CHECK(queued.dones == 1);
+  CHECK(queued.next_offset == data.size());  // not 0: it had reached the end
+  CHECK(partial.reopen == BUTTER_E_CANCELLED);
+  CHECK(queued.reopen == BUTTER_E_CANCELLED);
+  CHECK(n.obj->open_reads() == 0);
+  std::uint64_t put = 0;
+  CHECK(n.obj->put_begin({}, std::nullopt, put, why) == BUTTER_E_CANCELLED);
 }
