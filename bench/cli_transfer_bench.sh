@@ -23,7 +23,12 @@ cleanup() {
 trap cleanup EXIT
 
 now() { date +%s.%N; }
-fail() { echo "butter-cli-transfer: $*" >&2; exit 1; }
+# On failure the nodes' last log lines say why (the temp dir goes with the exit).
+fail() {
+  echo "butter-cli-transfer: $*" >&2
+  for n in a b; do [ -f "$tmp/$n.log" ] && { echo "--- node $n log (last 15 lines)" >&2; tail -15 "$tmp/$n.log" >&2; }; done
+  exit 1
+}
 
 # Starts `butter run` on a manifest; waits (bounded) for its "running; listening on ..." line and
 # sets $endpoint, $http and $pid.
@@ -34,8 +39,12 @@ start_node() {
 name = "$name"
 listen = ["tcp://127.0.0.1:0"]
 http = "127.0.0.1:0"
-log_level = "warn"
+log_level = "info"
 $extra
+# A node keeps its peers (probes, redials): without it an idle connection closes and the reader
+# no longer knows the holder (a get 60 s after the put then finds nothing).
+[plugins.peers]
+plugin = "butter.knownhosts.quality"
 [plugins.storage]
 plugin = "butter.storage.pcg"
 [plugins.storage.config]
