@@ -41,8 +41,8 @@ listen = ["tcp://127.0.0.1:0"]
 http = "127.0.0.1:0"
 log_level = "info"
 $extra
-# A node keeps its peers (probes, redials): without it an idle connection closes and the reader
-# no longer knows the holder (a get 60 s after the put then finds nothing).
+# A node keeps its peers (probes, redials), as real nodes do: without it the reader stopped finding
+# the holder's objects about a minute after connecting (a get 60 s after the put found nothing).
 [plugins.peers]
 plugin = "butter.knownhosts.quality"
 [plugins.storage]
