@@ -4,6 +4,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+
 namespace butter::host {
 
 // The sink given to the plugin holds the pipe weakly: a plugin keeping the sink past the
@@ -58,6 +60,11 @@ void DialerPipe::start(Handlers handlers) {
 
 void DialerPipe::on_deliver(std::span<const std::uint8_t> bytes) {
   if (closed_ || remote_closed_) return;
+  // A busy stream gets several deliveries per turn (one per relayed message the node's read
+  // held): size the inbox for what recent flushes carried, so that it is allocated once per turn
+  // instead of growing (and copying what it holds) at deliveries. The inbox is handed on, and
+  // freed, at each flush: an idle pipe holds no buffer.
+  if (inbox_.empty()) inbox_.reserve(std::max(bytes.size(), reserve_hint_));
   inbox_.insert(inbox_.end(), bytes.begin(), bytes.end());
   schedule_flush();
 }
@@ -83,6 +90,9 @@ void DialerPipe::flush() {
   if (!inbox_.empty()) {
     auto bytes = std::move(inbox_);
     inbox_.clear();
+    // The largest recent flush, decaying by a quarter at each smaller one (a short tail between
+    // two full turns must not shrink it), capped.
+    reserve_hint_ = std::min(kMaxInboxReserve, std::max(bytes.size(), reserve_hint_ - reserve_hint_ / 4));
     if (handlers_.on_data) handlers_.on_data(bytes);
   }
   if (closed_ || !remote_closed_ || !inbox_.empty()) return schedule_flush();

@@ -44,6 +44,10 @@ class DialerPipe : public BytePipe, public std::enable_shared_from_this<DialerPi
   std::uint64_t stream_id_ = 0;
   bool opened_ = false, started_ = false, closed_ = false, flush_posted_ = false;
   std::vector<std::uint8_t> inbox_;
+  // The inbox's first reservation in a turn, from the sizes of recent flushes (a size, not a
+  // buffer), at most kMaxInboxReserve.
+  static constexpr std::size_t kMaxInboxReserve = 1u << 20;
+  std::size_t reserve_hint_ = 0;
   std::optional<std::string> remote_closed_;  // set once the dialer says the stream ended
   Handlers handlers_;
 };
