@@ -55,7 +55,7 @@ class NetnsBed {
     // kind per NAT LAN: "eim" (port-preserving endpoint-independent mapping), "random"
     // (masquerade random) or "fully-random"; each drops unsolicited inbound TCP as real NATs do.
     // See scripts/netns-bed.sh.
-    std::vector<std::string> nat_kinds;
+    std::vector<std::string> nat_kinds = {};
   };
 
   // Why no bed can be built here (not root, no iproute2 or nftables, namespaces not permitted...),
