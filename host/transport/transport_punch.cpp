@@ -3,6 +3,7 @@
 #include "transport/transport_impl.hpp"
 
 #include <boost/asio/post.hpp>
+#include <algorithm>
 #include <spdlog/spdlog.h>
 
 namespace butter::host {
@@ -63,6 +64,34 @@ void TransportImpl::punch(const NodeId& peer, const std::vector<std::string>& en
   job.done = std::move(done);
   job.left = targets.size();
   job.last_error = "timeout";
+  // Without a NAT that filters (loopback, public hosts), the peer's SYN may have reached our
+  // listener before this call, and been accepted as an ordinary inbound connection, whose socket
+  // holds the very 4-tuple our connect would need. When this side answers it in the role the ids
+  // give it anyway (the responder: the larger id), it is the punch's connection.
+  if (peer < opts_.self) {
+    for (auto& [cid, c] : connections_) {
+      if (c->outbound() || c->punched || !c->scheme.empty() || (c->up() && c->peer().id != peer)) continue;
+      const bool from_target = std::any_of(targets.begin(), targets.end(), [&](const auto& t) {
+        return format_tcp_endpoint(t.first.address().to_string(), t.first.port()) == c->remote_address();
+      });
+      if (!from_target) continue;
+      c->punched = true;
+      job.connection = cid;
+      if (c->up()) {
+        asio::post(strand_, [this, w = alive(), peer] {
+          if (!w.expired() && !stopped_) finish_punch(peer, Error::ok());
+        });
+      } else {
+        c->expected_id = peer;
+        connect_waiters_[cid].push_back([this, w = alive(), peer](Error e, const NodeId&) {
+          if (w.expired()) return;
+          finish_punch(peer, e ? Error::make(BUTTER_E_UNAVAILABLE, "handshake: " + e.message) : Error::ok());
+        });
+      }
+      spdlog::debug("{} punch to {}: its SYN already reached the listener", log_, peer.short_hex());
+      return;
+    }
+  }
   spdlog::debug("{} punching to {} ({} endpoint(s), {} ms)", log_, peer.short_hex(), targets.size(), window.count());
   for (const auto& [remote, uri] : targets) {
     job.connectors.push_back(PunchConnector::start(
