@@ -10,6 +10,8 @@
 //      half of it; the peer punches as Sync arrives, so both SYNs leave at about the same moment;
 //   3. the host reports the outcome; on failure the next try waits punch_backoff_ms, doubled
 //      each time (at most 60 s), and after punch_attempts tries the pair stays relayed.
+// The responder holds to the same attempts and backoff per peer (a peer picks the addresses it
+// makes this node send SYNs to: at most 4, one punch at a time, punch_attempts in all).
 // Punchable addresses are the public IPs confirmed by observed_quorum distinct peers (their
 // dial-back answers, observed.hpp) with this node's listen port: a port-preserving NAT maps the
 // listen port, from which the host punches, to the same port outside. Relay stays the fallback:
@@ -112,6 +114,13 @@ void NatAmbassador::on_connect(const std::string& from, const std::vector<std::s
   if (!punch_ || !punch_enabled_) return reply.fail(BUTTER_E_UNSUPPORTED, "this node does not punch");
   if (!relayed(from)) return reply.fail(BUTTER_E_INVALID, "not connected through a relay");
   if (!offers_.count(from) && offers_.size() >= kMaxUpgrades) return reply.fail(BUTTER_E_AGAIN, "too many upgrades");
+  // The peer chooses where this node sends SYNs: the same attempts and backoff bound it as when
+  // this node initiates, so a peer cannot turn it into a SYN source at will.
+  if (auto u = upgrades_.find(from); u != upgrades_.end()) {
+    if (u->second.running) return reply.fail(BUTTER_E_AGAIN, "a punch to you is running");
+    if (u->second.attempts >= punch_attempts_max_) return reply.fail(BUTTER_E_AGAIN, "no more punches to you");
+    if (static_cast<std::uint64_t>(now().count()) < u->second.next_try_ms) return reply.fail(BUTTER_E_AGAIN, "backing off");
+  }
   offers_[from] = Offer{addresses, static_cast<std::uint64_t>(now().count()) + ms_of(request_timeout_) * 2};
   reply.ok(encode_connect(punchable_addresses()));
 }
