@@ -58,7 +58,19 @@ Error TransportImpl::start() {
       } else {
         auto acceptor = std::make_shared<tcp::acceptor>(strand_);
         tcp::endpoint local = results.begin()->endpoint();
-        acceptor->open(local.protocol(), ec);
+        // SO_REUSEPORT (below) would also let a second node bind this very port and silently
+        // share its connections: bind first without it, so that a port in use is refused as
+        // before (and port 0 becomes a free port of our own), then bind again with it.
+        {
+          tcp::acceptor probe(strand_);
+          probe.open(local.protocol(), ec);
+          if (!ec) probe.set_option(tcp::acceptor::reuse_address(true), ec);
+          if (!ec) probe.bind(local, ec);
+          if (!ec) local = probe.local_endpoint(ec);
+          boost::system::error_code ignored;
+          probe.close(ignored);
+        }
+        if (!ec) acceptor->open(local.protocol(), ec);
         if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
         // Hole punching dials from the listen port (punch_connector.hpp): the kernel lets a
         // connecting socket share the port of a listener only when both set SO_REUSEPORT.

@@ -150,3 +150,20 @@ TEST_CASE("punch: failures say why and count", "[transport][punch]") {
   CHECK(st.punch_failures == 2);
   CHECK(st.punch_successes == 0);
 }
+
+TEST_CASE("punch: the listener's SO_REUSEPORT does not let a second node share its port", "[transport][punch]") {
+  IoThread t;
+  TestNode a(t.io);
+  Strand strand(t.io.get_executor());
+  TransportOptions o;
+  o.listen = {a.uri};
+  auto second = std::make_unique<Transport>(t.io, strand, o, TransportHandlers{});
+  auto err = run_on(strand, [&] { return second->start(); });
+  INFO(err.message);
+  CHECK(err.code == BUTTER_E_UNAVAILABLE);
+  CHECK(err.message.find("in use") != std::string::npos);
+  run_on(strand, [&] {
+    second->stop();
+    second.reset();
+  });
+}
