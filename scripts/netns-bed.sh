@@ -6,7 +6,7 @@
 # veth is created directly between two bed namespaces, so the host's own network is never touched.
 #
 #   netns-bed.sh up   --prefix P --hosts N [--lan2-hosts M] [--router] [--nat-lans K [--nat-hosts L]]
-#                     [--netem "delay 20ms loss 1%"]
+#                     [--nat-kinds eim,random,fully-random,...] [--netem "delay 20ms loss 1%"]
 #   netns-bed.sh down --prefix P          (idempotent; kills what runs inside first)
 #   netns-bed.sh exec --prefix P --host h3 -- cmd...   (hI, pJ, nKhJ, router, nKrouter, lan, lan2, nKlan)
 #   netns-bed.sh list [--prefix P]
@@ -37,6 +37,17 @@
 #              dropped. Routers have no default route, so one private LAN never reaches another
 #              (nor lan2) except through a public host; multicast (TTL 1) stays on its own LAN.
 #              Public hosts reach the routers' outside addresses directly, on their LAN.
+# --nat-kinds KIND1,KIND2,... (one per NAT LAN, in order; the NAT lab for hole punching) gives
+#   router k a mapping behaviour and a real NAT's filtering:
+#     eim           masquerade as Linux does by default: endpoint-independent, port-preserving
+#                   mapping (the source port is kept when free), address- and port-dependent filtering
+#     random        masquerade random: the mapped port is randomised (keyed per destination),
+#                   so peers see a port they cannot predict ("symmetric")
+#     fully-random  masquerade fully-random: a fresh random port for every connection
+#   and with any kind, unsolicited TCP to the router's outside address is DROPPED (as most home
+#   routers do) instead of answered with a reset, so a hole-punching SYN that arrives before the
+#   other side's has opened the mapping is lost, not refused. Hairpinning is not emulated: a host
+#   cannot reach a neighbour through their router's outside address.
 # --netem applies `tc qdisc add dev eth0 root netem ARGS` on every host (hI, pJ and nKhJ).
 #
 #
@@ -175,7 +186,16 @@ make_host_ns() {
 # 198.19.K.0/24, and router P-nKrouter between it and the public LAN (P-lan, port rK), which
 # masquerades what leaves and drops new connections coming in.
 make_nat_lan() {
-  local prefix=$1 k=$2 n=$3 j
+  local prefix=$1 k=$2 n=$3 kind=${4:-} j
+  local flags="" input_rule=""
+  case $kind in
+    "") ;;
+    eim) ;;
+    random) flags=" random" ;;
+    fully-random) flags=" fully-random" ;;
+    *) die "--nat-kinds: unknown kind '$kind' (eim, random or fully-random)" ;;
+  esac
+  [ -n "$kind" ] && input_rule="iifname \"out\" ct state new drop"
   local r="$prefix-n${k}router" br="$prefix-n${k}lan"
   make_bridge_ns "$br"
   for j in $(seq 1 "$n"); do
@@ -198,7 +218,7 @@ make_nat_lan() {
 table ip nat {
   chain post {
     type nat hook postrouting priority srcnat; policy accept;
-    ip saddr 198.19.$k.0/24 oifname "out" masquerade
+    ip saddr 198.19.$k.0/24 oifname "out" masquerade$flags
   }
 }
 table ip filter {
@@ -206,6 +226,10 @@ table ip filter {
     type filter hook forward priority filter; policy accept;
     iifname "out" oifname "in" ct state established,related accept
     iifname "out" oifname "in" drop
+  }
+  chain input {
+    type filter hook input priority filter; policy accept;
+    $input_rule
   }
 }
 EOF
@@ -226,7 +250,7 @@ on_up_exit() {
 }
 
 cmd_up() {
-  local prefix="" hosts="" lan2_hosts=0 router=0 nat_lans=0 nat_hosts=""
+  local prefix="" hosts="" lan2_hosts=0 router=0 nat_lans=0 nat_hosts="" nat_kinds=""
   netem=""
   while [ $# -gt 0 ]; do
     case $1 in
@@ -236,6 +260,7 @@ cmd_up() {
       --router) router=1; shift ;;
       --nat-lans) [ $# -ge 2 ] || die "--nat-lans needs a value"; nat_lans=$2; shift 2 ;;
       --nat-hosts) [ $# -ge 2 ] || die "--nat-hosts needs a value"; nat_hosts=$2; shift 2 ;;
+      --nat-kinds) [ $# -ge 2 ] || die "--nat-kinds needs a value"; nat_kinds=$2; shift 2 ;;
       --netem) [ $# -ge 2 ] || die "--netem needs a value"; netem=$2; shift 2 ;;
       *) die "up: unknown argument '$1'" ;;
     esac
@@ -257,6 +282,14 @@ cmd_up() {
     fi
   else
     nat_hosts=1
+  fi
+  local -a kinds=()
+  if [ -n "$nat_kinds" ]; then
+    IFS=, read -r -a kinds <<<"$nat_kinds"
+    [ "${#kinds[@]}" -eq "$nat_lans" ] || die "--nat-kinds needs one kind per NAT LAN ($nat_lans), got '$nat_kinds'"
+    for kind in "${kinds[@]}"; do
+      [[ $kind =~ ^(eim|random|fully-random)$ ]] || die "--nat-kinds: unknown kind '$kind' (eim, random or fully-random)"
+    done
   fi
   [ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces)"
   command -v ip >/dev/null || die "'ip' (iproute2) not found"
@@ -321,7 +354,7 @@ EOF
 
   local k
   for k in $(seq 1 "$nat_lans"); do
-    make_nat_lan "$prefix" "$k" "$nat_hosts"
+    make_nat_lan "$prefix" "$k" "$nat_hosts" "${kinds[$((k - 1))]:-}"
   done
 
   trap - EXIT INT TERM

@@ -36,7 +36,9 @@ nlohmann::json NodeCore::status_json() const {
       peers.push_back({{"id", peer.id.hex()},
                        {"endpoints", peer.endpoints},
                        {"remote", peer.remote_address},
-                       {"outbound", peer.outbound}});
+                       {"outbound", peer.outbound},
+                       {"path", peer.relayed ? "relayed" : "direct"},
+                       {"how", peer.how}});
     }
     auto st = transport->stats();
     j["transport"] = {{"frames_in", st.frames_in},
@@ -136,6 +138,9 @@ std::string NodeCore::metrics_text() const {
     series("connections_trimmed_total", "counter", static_cast<double>(st.trimmed));
     series("connections_idle_closed_total", "counter", static_cast<double>(st.idle_closed));
     series("connections_duplicates_closed_total", "counter", static_cast<double>(st.duplicates_closed));
+    series("transport_punch_attempts_total", "counter", static_cast<double>(st.punch_attempts));
+    series("transport_punch_successes_total", "counter", static_cast<double>(st.punch_successes));
+    series("transport_punch_failures_total", "counter", static_cast<double>(st.punch_failures));
     series("connections_protected_peers", "gauge", static_cast<double>(transport->conn_info().protected_peers));
     series("connections_evicted_for_newcomer_total", "counter", static_cast<double>(st.evicted_for_newcomer));
     series("transport_frame_timeouts_total", "counter", static_cast<double>(st.frame_timeouts));

@@ -50,6 +50,7 @@ const butter_events_v1* events_extension();
 const butter_identity_v1* identity_extension();
 const butter_streams_v1* streams_extension();
 const butter_connections_v1* connections_extension();
+const butter_punch_v1* punch_extension();
 
 // Per-service cleanup, called by release_instance_registrations.
 void release_timers(PluginInstance& instance);

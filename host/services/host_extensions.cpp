@@ -29,6 +29,7 @@ const void* host_get_extension(const butter_host* host, const char* id) {
   if (want == BUTTER_EXT_IDENTITY) return identity_extension();
   if (want == BUTTER_EXT_STREAMS) return streams_extension();
   if (want == BUTTER_EXT_CONNECTIONS) return connections_extension();
+  if (want == BUTTER_EXT_PUNCH) return punch_extension();
   return nullptr;
 }
 

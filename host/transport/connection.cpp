@@ -42,7 +42,8 @@ void Connection::attach(std::shared_ptr<BytePipe> pipe, std::vector<std::uint8_t
     return;
   }
   dial_cancel_ = nullptr;
-  secure_ = std::make_shared<SecurePipe>(std::move(pipe), security.identity, outbound_, security.plaintext);
+  secure_ = std::make_shared<SecurePipe>(std::move(pipe), security.identity, noise_initiator.value_or(outbound_),
+                                         security.plaintext);
   pipe_ = secure_;
   touch();
 

@@ -128,6 +128,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<NodeId> expected_id;
   // The dialer scheme this connection runs over ("" for tcp), to close it on unregister.
   std::string scheme;
+  // Made by hole punching (TCP simultaneous open, or the punch target's SYN reaching our
+  // listener): both sides "connected", so the Noise roles come from the node ids instead
+  // (noise_initiator, set before attach: the smaller id initiates), and the connection is the
+  // preferred path to its peer on both sides (see TransportImpl::preferred).
+  bool punched = false;
+  std::optional<bool> noise_initiator;  // unset: this side initiates when outbound
   // Inbound requests not yet answered: a ReplyToken is valid while its id is here.
   std::set<std::uint64_t> open_inbound_requests;
   bool shedding_logged = false;  // the first shed request of this connection was logged

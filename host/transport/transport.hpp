@@ -144,6 +144,10 @@ struct PeerInfo {
   std::vector<std::string> endpoints;  // what the peer advertised in its HELLO
   std::string remote_address;          // "tcp://ip:port" of the socket, as seen from here
   bool outbound = false;
+  // How the connection was made: "dialled", "accepted", "relayed-out" / "relayed-in" (over a
+  // plugin's stream, e.g. relay://), or "punched" (hole punching, see Transport::punch).
+  std::string how;
+  bool relayed = false;  // over a plugin's stream rather than a direct TCP connection
 };
 
 // Completes a request exactly once. status BUTTER_OK with the payload of the response, or an
@@ -250,9 +254,28 @@ class Transport {
   Error accept_stream(const std::string& scheme, const std::string& remote, std::uint64_t stream_id,
                       std::shared_ptr<StreamSink>& sink);
 
+  // Hole punching (TCP simultaneous open; policy — when, which addresses, retries — is the NAT
+  // plugin's). Connects to each of `endpoints` (tcp:// with a numeric address, at most 4 used)
+  // from this node's first listen address and port, with SO_REUSEADDR/SO_REUSEPORT, so that a
+  // NAT with endpoint-independent, port-preserving mapping shows the peer the address it was
+  // told; the peer does the same at the same moment. A SYN from the peer that reaches this
+  // node's listener from one of `endpoints` while the punch runs counts as the punch's
+  // connection too. The first connection made is kept, the other attempts cancelled. Since both
+  // sides "connect", the Noise roles come from the ids: the smaller node id initiates. The HELLO
+  // must name `peer`. Once up, the punched connection becomes the preferred path to `peer` on
+  // both sides, and a relayed connection to it is closed once it has carried its last message
+  // (responses go back where their requests came in): plugins see the same peer throughout.
+  // `done` is called exactly once, later (never inside punch()): OK when the punched connection
+  // is up; otherwise an error whose message starts with the reason: "timeout" (nothing within
+  // `window`), "refused", "handshake" (connected, then the key exchange or HELLO failed), "busy"
+  // (a punch to `peer` runs, or 8 run), "unusable" (no endpoint to use), "no-listen" (this node
+  // listens on no tcp endpoint), "cancelled" (stop()).
+  void punch(const NodeId& peer, const std::vector<std::string>& endpoints, std::chrono::milliseconds window,
+             std::function<void(Error)> done);
+
   // One entry per connected peer, describing its preferred connection: when two connections to
   // a peer exist (simultaneous dials), both stay open and both sides send on the one dialled by
-  // the smaller node id. Responses always go back on the connection their request came in on.
+  // the smaller node id (a punched connection before any other: both sides see it as punched). Responses always go back on the connection their request came in on.
   std::vector<PeerInfo> peers() const;
   bool is_connected(const NodeId& id) const;
 
@@ -282,6 +305,8 @@ class Transport {
     std::uint64_t frame_timeouts = 0, memory_refusals = 0, memory_closes = 0, stalled_closes = 0;
     // Times the transport stopped accepting until the handshake bucket refilled.
     std::uint64_t accepts_deferred = 0;
+    // Hole punching (punch()): attempts started, punched connections up, attempts failed.
+    std::uint64_t punch_attempts = 0, punch_successes = 0, punch_failures = 0;
   };
   Stats stats() const;
 

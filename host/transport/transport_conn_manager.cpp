@@ -115,7 +115,8 @@ void TransportImpl::close_duplicates(const NodeId& id) {
     // Only the simultaneous-dial case (one each way): a second connection dialled by the same
     // side is a new path on purpose (a relay after a move, a fresh address) while the old one may
     // be silently dead, and closing the new one in favour of the older would cut the node off.
-    if (c->outbound() == keep->outbound()) continue;
+    // A punched connection replaces whatever else reaches the peer (the relayed one it upgrades).
+    if (c->outbound() == keep->outbound() && !keep->punched) continue;
     // Both sides send on preferred() once they see both connections; whatever is still on this
     // one (a request, its answer) finishes first, so no message is lost by closing it.
     if (!connection_busy(*c) && now - c->last_activity() >= opts_.duplicate_drain) {

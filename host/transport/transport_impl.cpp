@@ -8,6 +8,7 @@
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 
@@ -59,8 +60,23 @@ Error TransportImpl::start() {
       } else {
         auto acceptor = std::make_shared<tcp::acceptor>(strand_);
         tcp::endpoint local = results.begin()->endpoint();
-        acceptor->open(local.protocol(), ec);
+        // SO_REUSEPORT (below) would also let a second node bind this very port and silently
+        // share its connections: bind first without it, so that a port in use is refused as
+        // before (and port 0 becomes a free port of our own), then bind again with it.
+        {
+          tcp::acceptor probe(strand_);
+          probe.open(local.protocol(), ec);
+          if (!ec) probe.set_option(tcp::acceptor::reuse_address(true), ec);
+          if (!ec) probe.bind(local, ec);
+          if (!ec) local = probe.local_endpoint(ec);
+          boost::system::error_code ignored;
+          probe.close(ignored);
+        }
+        if (!ec) acceptor->open(local.protocol(), ec);
         if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+        // Hole punching dials from the listen port (punch_connector.hpp): the kernel lets a
+        // connecting socket share the port of a listener only when both set SO_REUSEPORT.
+        if (!ec) acceptor->set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
         if (!ec) acceptor->bind(local, ec);
         if (!ec) acceptor->listen(listen_backlog(), ec);
         if (!ec) local = acceptor->local_endpoint(ec);
@@ -139,6 +155,16 @@ void TransportImpl::accept_next(const std::shared_ptr<tcp::acceptor>& acceptor) 
     } else if (auto r = admit_inbound(address); r != ConnectionLimits::Refusal::kNone) {
       refuse(r, "inbound connection from " + address);
       socket->close(ep_ec);
+    } else if (auto punched = punch_for(remote)) {
+      // The SYN of a node this one is punching to reached the listener (its NAT let our SYN
+      // through first, or there is no NAT): that is the punch's connection, with its roles.
+      auto c_pipe = std::make_shared<TcpPipe>(std::move(*socket));
+      adopt_punched(*punched, std::move(c_pipe), true, format_tcp_endpoint(address, remote.port()));
+      if (auto it = punches_.find(*punched); it != punches_.end())
+        if (auto c = find_connection(it->second.connection)) {
+          c->handshake_counted = true;
+          c->handshake_address = address;
+        }
     } else {
       auto c = new_connection(false, {});
       c->handshake_counted = true;
@@ -168,6 +194,8 @@ void TransportImpl::stop() {
   pending_.clear();
   auto waiters = std::move(connect_waiters_);
   connect_waiters_.clear();
+  auto punches = std::move(punches_);
+  punches_.clear();
   static const std::string text = "transport stopped";
   for (auto& entry : pending) {
     auto& p = entry.second;  // not a structured binding: clang 14 cannot capture one in a lambda
@@ -179,6 +207,11 @@ void TransportImpl::stop() {
   }
   for (auto& [id, list] : waiters)
     for (auto& done : list) guarded("connect", [&] { done(Error::make(BUTTER_E_CANCELLED, text), NodeId{}); });
+  for (auto& entry : punches) {
+    auto& job = entry.second;
+    for (auto& c : job.connectors) c->cancel();
+    if (job.done) guarded("punch", [&] { job.done(Error::make(BUTTER_E_CANCELLED, "cancelled: " + text)); });
+  }
   spdlog::debug("{} stopped", log_);
 }
 
@@ -190,7 +223,11 @@ Hello TransportImpl::our_hello() const {
 }
 
 PeerInfo TransportImpl::info(const Connection& c) const {
-  return PeerInfo{c.peer().id, c.peer().endpoints, c.remote_address(), c.outbound()};
+  const bool relayed = !c.scheme.empty();
+  const char* how = c.punched ? "punched"
+                    : relayed ? (c.outbound() ? "relayed-out" : "relayed-in")
+                              : (c.outbound() ? "dialled" : "accepted");
+  return PeerInfo{c.peer().id, c.peer().endpoints, c.remote_address(), c.outbound(), how, relayed};
 }
 
 TransportImpl::ConnPtr TransportImpl::new_connection(bool outbound, const std::string& uri) {
@@ -220,15 +257,18 @@ TransportImpl::ConnPtr TransportImpl::preferred(const NodeId& id) const {
   auto it = peers_.find(id);
   if (it == peers_.end()) return nullptr;
   ConnPtr best;
-  bool best_rank = false;
+  int best_rank = -1;
   for (auto cid : it->second) {  // ids ascend: the first of equal rank is the oldest
     auto found = connections_.find(cid);
     if (found == connections_.end()) continue;
     const auto& c = found->second;
-    bool dialled_by_smaller = c->outbound() ? (opts_.self < id) : (id < opts_.self);
-    if (!best || (dialled_by_smaller && !best_rank)) {
+    // Both sides rank alike: a punched connection is punched on both (it is what relayed traffic
+    // upgrades to); otherwise the one the smaller node id dialled.
+    const bool dialled_by_smaller = c->outbound() ? (opts_.self < id) : (id < opts_.self);
+    const int rank = c->punched ? 2 : dialled_by_smaller ? 1 : 0;
+    if (rank > best_rank) {
       best = c;
-      best_rank = dialled_by_smaller;
+      best_rank = rank;
     }
   }
   return best;

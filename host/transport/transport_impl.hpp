@@ -11,6 +11,7 @@
 #include "transport/conn_manager.hpp"
 #include "transport/connection_limits.hpp"
 #include "transport/endpoint.hpp"
+#include "transport/punch_connector.hpp"
 #include "transport/transport.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -56,6 +57,8 @@ class TransportImpl : public Connection::Owner {
   void connect(const std::string& uri, std::function<void(Error, const NodeId&)> done);
   void add_address(const NodeId& id, const std::vector<std::string>& endpoints, bool front);
   void disconnect(const NodeId& id, const std::string& reason);
+  void punch(const NodeId& peer, const std::vector<std::string>& endpoints, std::chrono::milliseconds window,
+             std::function<void(Error)> done);
   Error register_dialer(const std::string& scheme, std::shared_ptr<Dialer> dialer);
   void unregister_dialer(const std::string& scheme);
   Error accept_stream(const std::string& scheme, const std::string& remote, std::uint64_t stream_id,
@@ -75,6 +78,21 @@ class TransportImpl : public Connection::Owner {
 
  private:
   struct Alive {};
+  // A punch() in progress (transport_punch.cpp), by peer; at most kMaxPunches.
+  struct Punch {
+    std::vector<std::shared_ptr<PunchConnector>> connectors;
+    std::function<void(Error)> done;
+    std::size_t left = 0;        // connectors still trying
+    std::string last_error;      // of the last connector that gave up
+    std::uint64_t connection = 0;  // the punched connection, once a socket connected
+  };
+  static constexpr std::size_t kMaxPunches = 8;
+  // Makes the punched connection over `pipe` (a connector's, or one our listener accepted from a
+  // punch target) and waits for its HELLO to finish the punch.
+  void adopt_punched(const NodeId& peer, std::shared_ptr<TcpPipe> pipe, bool inbound, const std::string& uri);
+  // The peer whose punch targets `remote` and has no connection yet (accepted SYN), if any.
+  std::optional<NodeId> punch_for(const boost::asio::ip::tcp::endpoint& remote) const;
+  void finish_punch(const NodeId& peer, Error e);
   struct Pending {
     ResponseFn fn;
     std::uint64_t connection = 0;
@@ -153,6 +171,7 @@ class TransportImpl : public Connection::Owner {
   std::map<std::uint64_t, Pending> pending_;
   std::map<std::uint64_t, std::vector<std::function<void(Error, const NodeId&)>>> connect_waiters_;
   std::map<std::string, std::shared_ptr<Dialer>> dialers_;
+  std::unordered_map<NodeId, Punch, NodeIdHash> punches_;
   Transport::Stats stats_;
   std::chrono::steady_clock::time_point last_defer_log_{};  // rate-limits the accepts_deferred line
 };

@@ -152,6 +152,17 @@ NetnsBed::NetnsBed(Options options) : options_(std::move(options)) {
     args.insert(args.end(), {"--nat-lans", std::to_string(options_.nat_lans), "--nat-hosts",
                              std::to_string(options_.nat_hosts)});
   }
+  if (!options_.nat_kinds.empty()) {
+    if (static_cast<int>(options_.nat_kinds.size()) != options_.nat_lans)
+      throw std::invalid_argument("NetnsBed: nat_kinds needs one kind per NAT LAN");
+    std::string kinds;
+    for (const auto& k : options_.nat_kinds) {
+      if (k != "eim" && k != "random" && k != "fully-random")
+        throw std::invalid_argument("NetnsBed: unknown NAT kind '" + k + "' (eim, random or fully-random)");
+      kinds += (kinds.empty() ? "" : ",") + k;
+    }
+    args.insert(args.end(), {"--nat-kinds", kinds});
+  }
   if (!options_.netem.empty()) {
     args.push_back("--netem");
     args.push_back(options_.netem);

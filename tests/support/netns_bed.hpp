@@ -51,6 +51,11 @@ class NetnsBed {
     std::chrono::milliseconds stop_grace = std::chrono::seconds(3);  // SIGTERM -> SIGKILL, in all
     int nat_lans = 0;        // 0..4 private LANs, each behind a NAT router of its own
     int nat_hosts = 1;       // 0..200 hosts on each of them
+    // The NAT lab: empty (plain masquerade, unsolicited inbound answered with a reset), or one
+    // kind per NAT LAN: "eim" (port-preserving endpoint-independent mapping), "random"
+    // (masquerade random) or "fully-random"; each drops unsolicited inbound TCP as real NATs do.
+    // See scripts/netns-bed.sh.
+    std::vector<std::string> nat_kinds = {};
   };
 
   // Why no bed can be built here (not root, no iproute2 or nftables, namespaces not permitted...),

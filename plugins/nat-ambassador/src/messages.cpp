@@ -1,6 +1,8 @@
 // Encoders and bounds-checked decoders for /butter/relay/1, /butter/nat/1 and relay:// URIs.
 #include "messages.hpp"
 
+#include <arpa/inet.h>
+
 #include <butter/wire.hpp>
 
 #include <charconv>
@@ -172,9 +174,59 @@ std::vector<std::uint8_t> encode_ping(std::string_view body) {
   return out;
 }
 
+std::vector<std::uint8_t> encode_connect(const std::vector<std::string>& addresses) {
+  wire::Writer w;
+  w.u8(static_cast<std::uint8_t>(NatType::Connect));
+  std::vector<std::string_view> kept;
+  for (const auto& a : addresses)
+    if (kept.size() < kMaxPunchAddresses && a.size() <= kMaxPunchAddressBytes) kept.push_back(a);
+  w.u8(static_cast<std::uint8_t>(kept.size()));
+  for (auto a : kept) w.str16(a);
+  return w.take();
+}
+
+std::vector<std::uint8_t> encode_sync() { return {static_cast<std::uint8_t>(NatType::Sync)}; }
+
+std::optional<std::vector<std::string>> decode_connect(const std::uint8_t* data, std::size_t len, std::string& why) {
+  wire::Reader r(data, len);
+  if (r.u8() != static_cast<std::uint8_t>(NatType::Connect)) {
+    why = "not a connect message";
+    return std::nullopt;
+  }
+  const std::uint8_t n = r.u8();
+  if (r.ok() && n > kMaxPunchAddresses) {
+    why = "too many addresses (" + std::to_string(n) + ")";
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  for (std::uint8_t i = 0; i < n && r.ok(); ++i) {
+    auto a = r.str16(kMaxPunchAddressBytes);
+    if (!r.ok()) break;
+    std::string host;
+    std::uint16_t port = 0;
+    if (!split_tcp_endpoint(a, host, port) || port == 0 || !numeric_ip(host) || unspecified_host(host)) {
+      why = "not a tcp://<ip>:<port> address: '" + std::string(a.substr(0, 64)) + "'";
+      return std::nullopt;
+    }
+    out.emplace_back(a);
+  }
+  if (!r.ok() || !r.at_end()) {
+    why = r.ok() ? "trailing bytes in connect message" : "truncated connect message";
+    return std::nullopt;
+  }
+  return out;
+}
+
+bool numeric_ip(std::string_view host) {
+  if (host.empty() || host.size() > 45) return false;
+  std::string h(host);
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, h.c_str(), buf) == 1 || ::inet_pton(AF_INET6, h.c_str(), buf) == 1;
+}
+
 std::optional<NatType> nat_type(const std::uint8_t* data, std::size_t len) {
   if (!data || len == 0) return std::nullopt;
-  if (data[0] < 1 || data[0] > 3) return std::nullopt;
+  if (data[0] < 1 || data[0] > 5) return std::nullopt;
   return static_cast<NatType>(data[0]);
 }
 

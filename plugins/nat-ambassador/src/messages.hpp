@@ -58,6 +58,8 @@ enum class NatType : std::uint8_t {
   DialBack = 1,  // request: ports to dial back at the address the request came from
   Status = 2,    // one-way: verdict, ambassador service, relay endpoint
   Ping = 3,      // request: echoed back (for operators and tests)
+  Connect = 4,   // request over a relayed connection: the sender's punchable addresses; reply: ours
+  Sync = 5,      // one-way: "punch now" (the sender punches after half the measured round trip)
 };
 
 enum class Reach : std::uint8_t { Unknown = 0, Public = 1, Private = 2 };
@@ -91,6 +93,15 @@ std::optional<DialBackRequest> decode_dialback(const std::uint8_t* data, std::si
 std::optional<DialBackResult> decode_dialback_result(const std::uint8_t* data, std::size_t len, std::string& why);
 std::optional<StatusMessage> decode_status(const std::uint8_t* data, std::size_t len, std::string& why);
 
+// Connect (request and reply): the addresses the sender can be punched at, tcp:// URIs.
+inline constexpr std::size_t kMaxPunchAddresses = 4;
+inline constexpr std::size_t kMaxPunchAddressBytes = 64;
+std::vector<std::uint8_t> encode_connect(const std::vector<std::string>& addresses);
+std::vector<std::uint8_t> encode_sync();
+// Refuses more than kMaxPunchAddresses, longer than kMaxPunchAddressBytes, or anything but
+// tcp://<numeric ip>:<port != 0>.
+std::optional<std::vector<std::string>> decode_connect(const std::uint8_t* data, std::size_t len, std::string& why);
+
 // --- relay:// endpoints ------------------------------------------------------------------------
 // relay://<ambassador id>@<ambassador tcp host:port>/<client id>, ids in 64 lower-case hex; the
 // host:port part may be empty ("relay://<amb>@/<client>") when the sender is expected to know
@@ -105,6 +116,8 @@ std::optional<RelayEndpoint> parse_relay_endpoint(std::string_view uri, std::str
 
 // "tcp://1.2.3.4:7000" -> host "1.2.3.4", port 7000 (IPv6 in brackets: host without them).
 bool split_tcp_endpoint(std::string_view uri, std::string& host, std::uint16_t& port);
+// True for a numeric IPv4 or IPv6 address (no brackets), false for names and anything else.
+bool numeric_ip(std::string_view host);
 // True for 0.0.0.0 / :: (a listen address that names no host).
 bool unspecified_host(std::string_view host);
 

@@ -3,10 +3,12 @@
 //   relay.cpp         relayed streams: the relay:// dialer (sending side), the ambassador's
 //                     forwarding with limits, and the client side that hands streams to the host;
 //   ambassador.cpp    a private node choosing, keeping and replacing its ambassador;
+//   upgrade.cpp       replacing a relayed connection by a direct one (hole punching, DCUtR-like);
 // plus plugin_entry.cpp (config, HTTP routes, descriptor).
 #pragma once
 #include "choice.hpp"
 #include "messages.hpp"
+#include "observed.hpp"
 #include "verdict.hpp"
 
 #include <butter/cpp/connections.hpp>
@@ -99,6 +101,37 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   std::string tcp_endpoint_of(const std::string& peer) const;
   bool serving() const;
 
+  // ---- upgrade.cpp
+  struct Upgrade {  // one relayed peer this node tries to reach directly
+    unsigned attempts = 0;         // punches tried (both roles)
+    std::uint64_t next_try_ms = 0; // backoff: not before
+    bool running = false;
+    std::uint64_t started_ms = 0;
+    std::string last;              // "direct", or the last failure's reason
+    butter::Timer sync_timer;      // initiator: punches half a round trip after Sync
+  };
+  struct Offer {  // responder: a Connect answered, waiting for the initiator's Sync
+    std::vector<std::string> addresses;
+    std::uint64_t until_ms = 0;
+  };
+  struct PunchCall {  // the user pointer of one butter.punch/1 call
+    NatAmbassador* self = nullptr;
+    std::string peer;
+    std::uint64_t id = 0;
+  };
+  void upgrade_tick();
+  void start_upgrade(const std::string& peer);
+  void on_connect_answer(const std::string& peer, std::uint64_t sent_ms, const butter::Response& r);
+  void on_connect(const std::string& from, const std::vector<std::string>& addresses, butter::Reply& reply);
+  void on_sync(const std::string& from);
+  void punch_now(const std::string& peer, const std::vector<std::string>& addresses);
+  void punch_finished(const std::string& peer, butter_status st, std::string_view reason);
+  void upgrade_failed(const std::string& peer, const std::string& reason);
+  std::vector<std::string> punchable_addresses() const;
+  bool relayed(const std::string& peer) const;
+  std::string upgrade_json() const;
+  static void punch_callback(void* user, butter_status st, butter_str reason);
+
   // ---- plugin_entry.cpp
   void try_register_dialer();
   std::string report_json() const;
@@ -161,7 +194,20 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   std::uint64_t moves_ = 0;
   bool moves_pending_ = false;  // the last ambassador failed: the next one counts as a move
 
-  butter::Timer check_timer_, keep_timer_, status_timer_, sweep_timer_;
+  // direct upgrade (hole punching)
+  const butter_punch_v1* punch_ = nullptr;  // null: the host cannot punch
+  bool punch_enabled_ = true;
+  unsigned observed_quorum_ = 2;
+  std::chrono::milliseconds punch_window_{5000}, punch_backoff_{2000}, upgrade_every_{1000};
+  unsigned punch_attempts_max_ = 4;
+  ObservedAddresses observed_{2, 10 * 60 * 1000};
+  std::map<std::string, Upgrade> upgrades_;  // by peer; at most kMaxUpgrades, dropped when it goes
+  std::map<std::string, Offer> offers_;      // by initiator; at most kMaxUpgrades, expire
+  std::map<std::uint64_t, std::unique_ptr<PunchCall>> punch_calls_;
+  std::uint64_t next_punch_call_ = 1;
+  static constexpr std::size_t kMaxUpgrades = 64;
+
+  butter::Timer check_timer_, keep_timer_, status_timer_, sweep_timer_, upgrade_timer_;
 
   butter::Counter dialbacks_asked_ = metrics().counter("nat_dialbacks_requested_total");
   butter::Counter dialbacks_served_ = metrics().counter("nat_dialbacks_served_total");
@@ -179,6 +225,12 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   butter::Counter clients_accepted_ = metrics().counter("nat_clients_accepted_total");    // as an ambassador
   butter::Counter inbound_total_ = metrics().counter("nat_inbound_streams_total");
   butter::Gauge clients_gauge_ = metrics().gauge("nat_clients");
+  butter::Counter punch_attempts_ = metrics().counter("nat_punch_attempts_total");
+  butter::Counter punch_successes_ = metrics().counter("nat_punch_successes_total");
+  butter::Counter punch_failures_ = metrics().counter("nat_punch_failures_total");
+  // Failures by reason, one counter each (they sum to nat_punch_failures_total).
+  std::map<std::string, butter::Counter> punch_failed_by_reason_;
+  butter::Gauge punch_last_ms_ = metrics().gauge("nat_punch_last_success_ms");  // relayed -> direct
 };
 
 }  // namespace butter::nat

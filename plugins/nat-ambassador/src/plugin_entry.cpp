@@ -50,6 +50,23 @@ void NatAmbassador::init() {
   request_timeout_ = positive_ms(config(), "request_timeout_ms", 2000);
   status_every_ = positive_ms(config(), "status_ms", 5000);
   verdict_ = Verdict(quorum_);
+  punch_enabled_ = config().get_bool("punch", true);
+  const std::int64_t observed_quorum = config().get_int("observed_quorum", 2);
+  const std::int64_t punch_attempts = config().get_int("punch_attempts", 4);
+  if (observed_quorum < 1 || observed_quorum > 16 || punch_attempts < 1 || punch_attempts > 100)
+    throw butter::Error(BUTTER_E_INVALID, "observed_quorum must be in 1..16 and punch_attempts in 1..100");
+  observed_quorum_ = static_cast<unsigned>(observed_quorum);
+  punch_attempts_max_ = static_cast<unsigned>(punch_attempts);
+  observed_ = ObservedAddresses(observed_quorum_, 10 * 60 * 1000);
+  punch_window_ = positive_ms(config(), "punch_window_ms", 5000);
+  if (punch_window_ > std::chrono::milliseconds(60000))
+    throw butter::Error(BUTTER_E_INVALID, "punch_window_ms must be at most 60000");
+  punch_backoff_ = positive_ms(config(), "punch_backoff_ms", 2000);
+  upgrade_every_ = positive_ms(config(), "upgrade_ms", 1000);
+  punch_ = host() && host()->get_extension
+               ? static_cast<const butter_punch_v1*>(host()->get_extension(host(), BUTTER_EXT_PUNCH))
+               : nullptr;
+  if (!punch_ && punch_enabled_) log().info("the host has no " BUTTER_EXT_PUNCH ": relayed connections stay relayed");
 
   streams_ = butter::Streams(host());
   conns_ = butter::Connections(host());
@@ -73,6 +90,8 @@ void NatAmbassador::init() {
     }
     statuses_.erase(peer);
     asking_.erase(peer);
+    upgrades_.erase(peer);  // a relayed peer that comes back starts afresh
+    offers_.erase(peer);
     relay_peer_down(peer);
     if (peer == ambassador_) {
       drop_ambassador("its connection went down", true);
@@ -119,6 +138,7 @@ void NatAmbassador::start() {
   });
   status_timer_ = every(status_every_, [this] { announce(); });
   sweep_timer_ = every(std::chrono::milliseconds(500), [this] { sweep_relays(); });
+  upgrade_timer_ = every(upgrade_every_, [this] { upgrade_tick(); });
 }
 
 void NatAmbassador::stop() {
@@ -126,6 +146,9 @@ void NatAmbassador::stop() {
   keep_timer_.cancel();
   status_timer_.cancel();
   sweep_timer_.cancel();
+  upgrade_timer_.cancel();
+  upgrades_.clear();  // their timers with them; the host drops punch callbacks of a stopped instance
+  offers_.clear();
   for (auto& [key, p] : port_probes_) {
     p.watch.unwatch();
     p.timer.cancel();
@@ -166,7 +189,7 @@ std::string NatAmbassador::report_json() const {
     j += (first ? "" : ",") + butter::json_string(id);
     first = false;
   }
-  j += "]}";
+  j += "]," + upgrade_json() + "}";
   return j;
 }
 
@@ -218,4 +241,10 @@ BUTTER_PLUGIN(butter::nat::NatAmbassador,
                       {"request_timeout_ms", butter::ConfigType::Int, false, "deadline of relay and nat requests (default 2000)"},
                       {"status_ms", butter::ConfigType::Int, false, "period of status announcements (default 5000)"},
                       {"debug_capture_bytes", butter::ConfigType::Int, false, "DEBUG: keep the first N relayed bytes for GET /nat/capture (default 0)"},
+                      {"punch", butter::ConfigType::Bool, false, "try to replace relayed connections by direct ones (hole punching; default true)"},
+                      {"observed_quorum", butter::ConfigType::Int, false, "distinct peers that must report a public address before it is punched at (1..16, default 2)"},
+                      {"punch_window_ms", butter::ConfigType::Int, false, "how long one punch keeps trying (default 5000, at most 60000)"},
+                      {"punch_backoff_ms", butter::ConfigType::Int, false, "wait after a failed punch, doubled each time up to 60 s (default 2000)"},
+                      {"punch_attempts", butter::ConfigType::Int, false, "punches tried per relayed peer before it stays relayed (1..100, default 4)"},
+                      {"upgrade_ms", butter::ConfigType::Int, false, "period of the check for relayed peers to upgrade (default 1000)"},
                   }});

@@ -120,6 +120,8 @@ void NatAmbassador::on_dialback_answer(const std::string& peer, const butter::Re
     log().warn("malformed dial-back result from {}: {}", peer.substr(0, 8), why);
     return;
   }
+  // Where the peer saw us from: a punching candidate once enough distinct peers agree.
+  observed_.observe(peer, res->observed, static_cast<std::uint64_t>(now().count()));
   bool reached = std::any_of(res->reached.begin(), res->reached.end(), [](std::uint8_t v) { return v != 0; });
   (reached ? dialback_ok_ : dialback_fail_).add();
   log().debug("dial-back by {} from {}: {}", peer.substr(0, 8), res->observed, reached ? "reached" : "not reached");
@@ -299,6 +301,24 @@ void NatAmbassador::handle_nat(const butter::Request& req, butter::Reply& reply)
       on_status(from, *s);
       return;
     }
+    case NatType::Connect: {
+      auto addresses = decode_connect(data, len, why);
+      if (!addresses || !req.expects_reply()) {
+        malformed_.add();
+        log().debug("malformed connect from {}: {}", from.substr(0, 8), addresses ? "not a request" : why);
+        reply.fail(BUTTER_E_INVALID, addresses ? "connect must be a request" : why);
+        return;
+      }
+      on_connect(from, *addresses, reply);
+      return;
+    }
+    case NatType::Sync:
+      if (len != 1) {
+        malformed_.add();
+        return;
+      }
+      on_sync(from);
+      return;
     case NatType::Ping:
       reply.ok_parts({"pong:", req.text().substr(1)});  // no joined copy: the host queues the parts
       return;

@@ -145,3 +145,44 @@ TEST_CASE("nat-ambassador relay Data encoded and read as a view matches the gene
   const auto close = encode_relay(RelayMessage{RelayType::Close, Leg::FromOrigin, 1, "", "bye"});
   CHECK_FALSE(decode_relay_data(close.data(), close.size()));
 }
+
+TEST_CASE("nat-ambassador connect messages round-trip and refuse what cannot be punched") {
+  using namespace butter::nat;
+  const std::vector<std::string> addrs{"tcp://198.18.0.2:7700", "tcp://[2001:db8::1]:7700"};
+  auto bytes = encode_connect(addrs);
+  REQUIRE(nat_type(bytes.data(), bytes.size()) == NatType::Connect);
+  std::string why;
+  auto back = decode_connect(bytes.data(), bytes.size(), why);
+  REQUIRE(back);
+  CHECK(*back == addrs);
+  auto empty = encode_connect({});
+  auto none = decode_connect(empty.data(), empty.size(), why);
+  REQUIRE(none);
+  CHECK(none->empty());
+  auto sync = encode_sync();
+  CHECK(nat_type(sync.data(), sync.size()) == NatType::Sync);
+
+  // Names, port 0, the unspecified address, other schemes: refused with a reason.
+  for (const char* bad : {"tcp://example.org:7700", "tcp://198.18.0.2:0", "tcp://0.0.0.0:7700",
+                          "relay://a@b/c", "tcp://198.18.0.2"}) {
+    auto b = encode_connect({bad});
+    why.clear();
+    CHECK_FALSE(decode_connect(b.data(), b.size(), why));
+    CHECK_FALSE(why.empty());
+  }
+  // More than kMaxPunchAddresses on the wire, trailing bytes, truncation.
+  std::vector<std::uint8_t> many{static_cast<std::uint8_t>(NatType::Connect), 5};
+  CHECK_FALSE(decode_connect(many.data(), many.size(), why));
+  auto trailing = encode_connect(addrs);
+  trailing.push_back(0);
+  CHECK_FALSE(decode_connect(trailing.data(), trailing.size(), why));
+  auto truncated = encode_connect(addrs);
+  truncated.resize(truncated.size() - 3);
+  CHECK_FALSE(decode_connect(truncated.data(), truncated.size(), why));
+  // The encoder keeps at most kMaxPunchAddresses.
+  std::vector<std::string> six(6, "tcp://198.18.0.2:7700");
+  auto capped = encode_connect(six);
+  auto c = decode_connect(capped.data(), capped.size(), why);
+  REQUIRE(c);
+  CHECK(c->size() == kMaxPunchAddresses);
+}

@@ -46,5 +46,6 @@
 #include "butter/ext/identity.h"
 #include "butter/ext/streams.h"
 #include "butter/ext/connections.h"
+#include "butter/ext/punch.h"
 
 #endif

@@ -1,0 +1,80 @@
+// butter.punch/1: hole punching (Transport::punch) and how each peer is reached. The completion
+// holds the calling instance weakly and is dropped when the instance is no longer active, so a
+// stopped or swapped plugin is never called back.
+#include "node/node_core.hpp"
+#include "node/plugin_instance.hpp"
+#include "services/extensions.hpp"
+
+#include <butter/ext/punch.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace butter::host {
+namespace {
+
+constexpr std::uint32_t kMaxWindowMs = 60000;
+
+butter_status punch_punch(const butter_host* host, butter_str node_id, const butter_str* endpoints, uint32_t n,
+                          uint32_t window_ms, butter_punch_done_fn fn, void* user) {
+  if (!fn || window_ms == 0 || window_ms > kMaxWindowMs || (n > 0 && !endpoints)) return BUTTER_E_INVALID;
+  auto id = node_id_of(node_id);
+  if (!id) return BUTTER_E_INVALID;
+  auto* inst = active_transport_caller(host);
+  if (!inst) return BUTTER_E_UNAVAILABLE;
+  try {
+    std::vector<std::string> eps;
+    for (uint32_t i = 0; i < n && i < 16; ++i) eps.push_back(copy_str(endpoints[i]));
+    std::weak_ptr<PluginInstance> weak = inst->weak_from_this();
+    // Transport::punch never calls back inside punch(): the ABI's promise holds as it is.
+    inst->core().transport->punch(*id, eps, std::chrono::milliseconds(window_ms), [weak, fn, user](Error e) {
+      auto owner = weak.lock();
+      if (!owner || !owner->active()) return;
+      const butter_str reason{e.message.data(), e.message.size()};
+      owner->invoke("punch callback", [&] { fn(user, e.code, reason); });
+    });
+    return BUTTER_OK;
+  } catch (...) {
+    return BUTTER_E_INTERNAL;
+  }
+}
+
+int32_t how_code(const std::string& how) {
+  if (how == "dialled") return BUTTER_PATH_DIALLED;
+  if (how == "accepted") return BUTTER_PATH_ACCEPTED;
+  if (how == "relayed-out") return BUTTER_PATH_RELAYED_OUT;
+  if (how == "relayed-in") return BUTTER_PATH_RELAYED_IN;
+  if (how == "punched") return BUTTER_PATH_PUNCHED;
+  return BUTTER_PATH_NONE;
+}
+
+butter_status punch_path(const butter_host* host, butter_str node_id, butter_punch_path* out) {
+  if (!out || out->struct_size < sizeof(uint32_t)) return BUTTER_E_INVALID;
+  auto id = node_id_of(node_id);
+  if (!id) return BUTTER_E_INVALID;
+  auto* inst = active_transport_caller(host);
+  if (!inst) return BUTTER_E_UNAVAILABLE;
+  try {
+    butter_punch_path full{};
+    full.struct_size = sizeof full;
+    for (const auto& p : inst->core().transport->peers())
+      if (p.id == *id) {
+        full.how = how_code(p.how);
+        full.relayed = p.relayed ? 1 : 0;
+      }
+    const uint32_t size = std::min<uint32_t>(out->struct_size, sizeof full);
+    std::memcpy(reinterpret_cast<char*>(out) + sizeof(uint32_t), reinterpret_cast<const char*>(&full) + sizeof(uint32_t),
+                size - sizeof(uint32_t));
+    return BUTTER_OK;
+  } catch (...) {
+    return BUTTER_E_INTERNAL;
+  }
+}
+
+const butter_punch_v1 kPunch = {punch_punch, punch_path};
+
+}  // namespace
+
+const butter_punch_v1* punch_extension() { return &kPunch; }
+
+}  // namespace butter::host

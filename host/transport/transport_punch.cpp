@@ -1,0 +1,152 @@
+// TransportImpl, part 4: hole punching (TCP simultaneous open), the mechanism behind
+// Transport::punch. When and with which addresses to punch is the NAT plugin's policy.
+#include "transport/transport_impl.hpp"
+
+#include <boost/asio/post.hpp>
+#include <algorithm>
+#include <spdlog/spdlog.h>
+
+namespace butter::host {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+constexpr std::size_t kMaxPunchEndpoints = 4;
+constexpr std::chrono::milliseconds kPunchRetry{200};
+}  // namespace
+
+void TransportImpl::punch(const NodeId& peer, const std::vector<std::string>& endpoints,
+                          std::chrono::milliseconds window, std::function<void(Error)> done) {
+  if (!done) done = [](Error) {};
+  auto later = [this, w = alive()](std::function<void(Error)> fn, Error e) {
+    asio::post(strand_, [this, w, fn = std::move(fn), e = std::move(e)] {
+      if (!w.expired()) guarded("punch", [&] { fn(e); });
+    });
+  };
+  if (stopped_ || !started_) return later(std::move(done), Error::make(BUTTER_E_CANCELLED, "cancelled: transport not running"));
+  if (peer == opts_.self) return later(std::move(done), Error::make(BUTTER_E_INVALID, "unusable: that is this node"));
+  if (punches_.count(peer) || punches_.size() >= kMaxPunches)
+    return later(std::move(done), Error::make(BUTTER_E_AGAIN, "busy: a punch to that node, or 8 punches, under way"));
+  // The local side: the first tcp listen address and its port (the port the NAT is expected to
+  // preserve, and the one announced to the peer).
+  std::optional<tcp::endpoint> local;
+  for (const auto& uri : listen_uris_) {
+    std::string why;
+    auto ep = parse_endpoint(uri, why);
+    boost::system::error_code ec;
+    if (!ep || ep->scheme != "tcp") continue;
+    auto addr = asio::ip::make_address(ep->host, ec);
+    if (ec) continue;
+    local = tcp::endpoint(addr, ep->port);
+    break;
+  }
+  if (!local) return later(std::move(done), Error::make(BUTTER_E_UNSUPPORTED, "no-listen: no tcp listen endpoint"));
+  std::vector<std::pair<tcp::endpoint, std::string>> targets;
+  for (const auto& uri : endpoints) {
+    if (targets.size() >= kMaxPunchEndpoints) break;
+    std::string why;
+    auto ep = parse_endpoint(uri, why);
+    boost::system::error_code ec;
+    if (!ep || ep->scheme != "tcp" || ep->port == 0 || is_own_endpoint(uri)) continue;
+    auto addr = asio::ip::make_address(ep->host, ec);  // numeric only: nothing is resolved
+    if (ec || addr.is_unspecified() || addr.is_multicast() || addr.is_v4() != local->address().is_v4()) continue;
+    targets.emplace_back(tcp::endpoint(addr, ep->port), uri);
+  }
+  if (targets.empty()) return later(std::move(done), Error::make(BUTTER_E_INVALID, "unusable: no tcp endpoint to punch"));
+  if (auto r = limits_.admit_outbound(connections_.size()); r != ConnectionLimits::Refusal::kNone) {
+    refuse(r, "punch to " + peer.short_hex());
+    return later(std::move(done), Error::make(BUTTER_E_AGAIN, "busy: " + limits_.explain(r)));
+  }
+
+  ++stats_.punch_attempts;
+  auto& job = punches_[peer];
+  job.done = std::move(done);
+  job.left = targets.size();
+  job.last_error = "timeout";
+  // Without a NAT that filters (loopback, public hosts), the peer's SYN may have reached our
+  // listener before this call, and been accepted as an ordinary inbound connection, whose socket
+  // holds the very 4-tuple our connect would need. When this side answers it in the role the ids
+  // give it anyway (the responder: the larger id), it is the punch's connection.
+  if (peer < opts_.self) {
+    for (auto& [cid, c] : connections_) {
+      if (c->outbound() || c->punched || !c->scheme.empty() || (c->up() && c->peer().id != peer)) continue;
+      const bool from_target = std::any_of(targets.begin(), targets.end(), [&](const auto& t) {
+        return format_tcp_endpoint(t.first.address().to_string(), t.first.port()) == c->remote_address();
+      });
+      if (!from_target) continue;
+      c->punched = true;
+      job.connection = cid;
+      if (c->up()) {
+        asio::post(strand_, [this, w = alive(), peer] {
+          if (!w.expired() && !stopped_) finish_punch(peer, Error::ok());
+        });
+      } else {
+        c->expected_id = peer;
+        connect_waiters_[cid].push_back([this, w = alive(), peer](Error e, const NodeId&) {
+          if (w.expired()) return;
+          finish_punch(peer, e ? Error::make(BUTTER_E_UNAVAILABLE, "handshake: " + e.message) : Error::ok());
+        });
+      }
+      spdlog::debug("{} punch to {}: its SYN already reached the listener", log_, peer.short_hex());
+      return;
+    }
+  }
+  spdlog::debug("{} punching to {} ({} endpoint(s), {} ms)", log_, peer.short_hex(), targets.size(), window.count());
+  for (const auto& [remote, uri] : targets) {
+    job.connectors.push_back(PunchConnector::start(
+        strand_, *local, remote, window, kPunchRetry,
+        [this, w = alive(), peer, uri = uri](std::shared_ptr<TcpPipe> pipe, const std::string& why) {
+          if (w.expired() || stopped_) return;
+          auto it = punches_.find(peer);
+          if (it == punches_.end() || it->second.connection) return;
+          if (pipe) return adopt_punched(peer, std::move(pipe), false, uri);
+          it->second.last_error = why;
+          if (--it->second.left == 0) finish_punch(peer, Error::make(BUTTER_E_TIMEOUT, why));
+        }));
+  }
+}
+
+std::optional<NodeId> TransportImpl::punch_for(const tcp::endpoint& remote) const {
+  for (const auto& [peer, job] : punches_) {
+    if (job.connection) continue;
+    for (const auto& c : job.connectors)
+      if (c->remote() == remote) return peer;
+  }
+  return std::nullopt;
+}
+
+void TransportImpl::adopt_punched(const NodeId& peer, std::shared_ptr<TcpPipe> pipe, bool inbound,
+                                  const std::string& uri) {
+  auto it = punches_.find(peer);
+  if (it == punches_.end()) return pipe->close();
+  for (auto& c : it->second.connectors) c->cancel();
+  auto c = new_connection(!inbound, {});
+  c->punched = true;
+  c->noise_initiator = opts_.self < peer;  // both sides connected: the ids decide the roles
+  c->expected_id = peer;
+  it->second.connection = c->id();
+  spdlog::debug("{} punched {} to {} ({})", log_, inbound ? "inbound" : "outbound", peer.short_hex(), uri);
+  connect_waiters_[c->id()].push_back([this, w = alive(), peer](Error e, const NodeId&) {
+    if (w.expired()) return;
+    finish_punch(peer, e ? Error::make(BUTTER_E_UNAVAILABLE, "handshake: " + e.message) : Error::ok());
+  });
+  c->attach(std::move(pipe), encode_hello(our_hello()), security());
+}
+
+void TransportImpl::finish_punch(const NodeId& peer, Error e) {
+  auto it = punches_.find(peer);
+  if (it == punches_.end()) return;
+  auto job = std::move(it->second);
+  punches_.erase(it);
+  for (auto& c : job.connectors) c->cancel();
+  if (e) {
+    ++stats_.punch_failures;
+    spdlog::debug("{} punch to {} failed: {}", log_, peer.short_hex(), e.message);
+  } else {
+    ++stats_.punch_successes;
+  }
+  if (job.done) guarded("punch", [&] { job.done(e); });
+}
+
+}  // namespace butter::host
