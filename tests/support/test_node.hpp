@@ -38,6 +38,14 @@ inline std::uint16_t random_multicast_port() {
   return static_cast<std::uint16_t>(20000 + rd() % 20000);
 }
 
+// n bytes of seeded pseudo-random text (any byte value): the same seed gives the same body.
+inline std::string random_body(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
 // A plugin table for a standard plugin or example, by id.
 inline std::string plugin_table(const std::string& instance, const std::string& id, const std::string& config = "") {
   std::string t = "[plugins." + instance + "]\nplugin = \"" + id + "\"\n";

@@ -17,12 +17,6 @@ std::optional<Event> find_event(std::vector<std::pair<std::size_t, Event>>& evs,
   return std::nullopt;
 }
 
-std::vector<Candidate> everyone(SimCluster& sim) {
-  std::vector<Candidate> c;
-  for (std::size_t i = 0; i < sim.size(); ++i) c.push_back(Candidate{sim.id(i), {}, -1});
-  return c;
-}
-
 }  // namespace
 
 TEST_CASE("a put reaches r members and is readable from a node outside the group") {

@@ -15,12 +15,6 @@ using namespace butter::pcg::test;
 
 namespace {
 
-std::vector<Candidate> everyone(SimCluster& sim) {
-  std::vector<Candidate> c;
-  for (std::size_t i = 0; i < sim.size(); ++i) c.push_back(Candidate{sim.id(i), {}, -1});
-  return c;
-}
-
 Config limits_config(std::uint32_t block_size) {
   Config c = test_config();
   c.block_size = block_size;
@@ -29,21 +23,6 @@ Config limits_config(std::uint32_t block_size) {
   c.get_timeout_ms = 600000;
   c.stream_idle_ms = 3000;
   return c;
-}
-
-std::size_t outside_of(const std::vector<std::size_t>& h) {
-  std::size_t outside = 0;
-  while (std::find(h.begin(), h.end(), outside) != h.end()) ++outside;
-  return outside;
-}
-
-Hash stored(SimCluster& sim, const std::vector<std::uint8_t>& data) {
-  const Hash id = put_on(sim, 0, data);
-  const std::uint64_t until = sim.now() + 30000;
-  while (holders(sim, id).size() < 3 && sim.now() < until) sim.run_until(sim.now() + 100);
-  REQUIRE(holders(sim, id).size() == 3);
-  sim.take_events();
-  return id;
 }
 
 // A read pulled chunk by chunk until it ends or `budget_ms` of virtual time passed.
@@ -94,7 +73,7 @@ TEST_CASE("FETCHes from outside the group are answered at a per-peer rate and AG
   Config cfg = limits_config(1024);
   cfg.serve_bytes_per_s = 16 * 1024;  // 16 blocks a second per reader, burst 16 blocks
   SimCluster sim({.nodes = 6, .cfg = cfg});
-  const Hash id = stored(sim, bytes_of(64 * 1024, 21));
+  const Hash id = stored(sim, bytes_of(64 * 1024, 21), 30000);
   const auto h = holders(sim, id);
   const std::size_t holder = h[0], stranger = outside_of(h);
   std::map<butter_status, int> answers;  // status of the BLOCKs the holder sent the stranger
@@ -141,7 +120,7 @@ TEST_CASE("readers treat AGAIN as busy: a streamed read and a get through rate-l
   cfg.serve_bytes_per_s = 8 * 1024;  // 8 blocks a second per reader and member
   SimCluster sim({.nodes = 6, .cfg = cfg});
   const auto data = bytes_of(100 * 1024, 22);  // 100 blocks: many seconds of every member's rate
-  const Hash id = stored(sim, data);
+  const Hash id = stored(sim, data, 30000);
   const auto h = holders(sim, id);
   const std::size_t outside = outside_of(h);
   Pull p(50);
@@ -180,7 +159,7 @@ TEST_CASE("readers treat AGAIN as busy: a streamed read and a get through rate-l
 TEST_CASE("a streamed read uses a member again once it recovers from timeouts") {
   SimCluster sim({.nodes = 6, .cfg = limits_config(4096)});
   const auto data = bytes_of(400 * 4096, 23);  // 400 blocks
-  const Hash id = stored(sim, data);
+  const Hash id = stored(sim, data, 30000);
   const auto h = holders(sim, id);
   const std::size_t outside = outside_of(h);
   const std::size_t flaky = h[1];
@@ -217,7 +196,7 @@ TEST_CASE("a streamed read uses a member again once it recovers from timeouts") 
 TEST_CASE("the timeouts of one burst of block requests to a dead member are staggered") {
   SimCluster sim({.nodes = 6, .cfg = limits_config(4096)});
   const auto data = bytes_of(200 * 4096, 24);
-  const Hash id = stored(sim, data);
+  const Hash id = stored(sim, data, 30000);
   const auto h = holders(sim, id);
   const std::size_t outside = outside_of(h);
   const std::size_t dead = h[2];
@@ -256,7 +235,7 @@ TEST_CASE("the timeouts of one burst of block requests to a dead member are stag
 TEST_CASE("one LOCATED answer adds at most r sources, so made-up members cannot crowd out the group") {
   SimCluster sim({.nodes = 6, .cfg = limits_config(1024)});
   const auto data = bytes_of(32 * 1024, 25);
-  const Hash id = stored(sim, data);
+  const Hash id = stored(sim, data, 30000);
   const auto h = holders(sim, id);
   const std::size_t outside = outside_of(h);
   const std::size_t forger = h[0];

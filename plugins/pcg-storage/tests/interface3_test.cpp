@@ -50,7 +50,7 @@ struct Node {
   }
 };
 
-std::string random_bytes(std::size_t n, unsigned seed) {
+std::string random_string(std::size_t n, unsigned seed) {
   std::mt19937 rng(seed);
   std::string s(n, '\0');
   for (auto& c : s) c = static_cast<char>(rng());
@@ -141,7 +141,7 @@ TEST_CASE("pcg-storage serves butter.storage/3 starting with /2's six calls") {
 
 TEST_CASE("a streamed put of 3 MiB in odd pieces round-trips through a streamed read under pull credit") {
   Node n({{"replicas", std::int64_t{1}}, {"capacity_bytes", std::int64_t{64} << 20}});
-  const std::string data = random_bytes(3 * 1024 * 1024 + 17, 1);
+  const std::string data = random_string(3 * 1024 * 1024 + 17, 1);
   const std::string id = streamed_put(n, data, 100000);  // pieces across block boundaries
   // The same bytes put at once give the same id: the incremental hashing is the split's.
   {
@@ -176,7 +176,7 @@ TEST_CASE("a streamed put of 3 MiB in odd pieces round-trips through a streamed 
 
 TEST_CASE("a streamed range read of a held object with cancel and bad arguments through butter.storage/3") {
   Node n({{"replicas", std::int64_t{1}}, {"block_size", std::int64_t{1024}}});
-  const std::string data = random_bytes(10000, 2);
+  const std::string data = random_string(10000, 2);
   const std::string id = streamed_put(n, data, 777);
   butter_error err;
   butter_error_init(&err);
@@ -275,7 +275,7 @@ TEST_CASE("the SDK's C++ wrapper streams a put and a pulled read through butter.
   {
     auto st = consumer->storage();
     REQUIRE(st.streams());
-    const std::string data = random_bytes(100000, 3);
+    const std::string data = random_string(100000, 3);
     butter::Status s;
     butter::StoragePut w = st.put_begin({"w"}, data.size(), &s);
     REQUIRE(s.ok());
@@ -391,7 +391,7 @@ TEST_CASE("a committed StoragePut dropped before its result forgets the handler 
   Node n({{"replicas", std::int64_t{1}}, {"block_size", std::int64_t{4096}}});
   ConsumerNode c(n);
   auto st = c.obj->storage();
-  const std::string data = random_bytes(20000, 7);
+  const std::string data = random_string(20000, 7);
   int calls = 0;
   std::string id;
   {
@@ -423,7 +423,7 @@ TEST_CASE("a StorageRead resumed from inside its done and dropped from inside a 
   Node n({{"replicas", std::int64_t{1}}, {"block_size", std::int64_t{4096}}});
   ConsumerNode c(n);
   auto st = c.obj->storage();
-  const std::string data = random_bytes(30000, 11);
+  const std::string data = random_string(30000, 11);
   const std::string id = store_streamed(n, st, data);
 
   // Resume: the first read covers [0, 10000); its done opens the rest, assigned to the same
@@ -529,7 +529,7 @@ TEST_CASE("a streamed put idle past put_idle_ms is aborted and its reservation f
 
 TEST_CASE("stop ends open and queued reads with the offset their consumer reached and refuses new calls") {
   Node n({{"replicas", std::int64_t{1}}, {"block_size", std::int64_t{4096}}});
-  const std::string data = random_bytes(10000, 31);
+  const std::string data = random_string(10000, 31);
   const std::string id = streamed_put(n, data, 3000);
   struct Seen {
     int chunks = 0, dones = 0;

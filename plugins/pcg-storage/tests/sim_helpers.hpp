@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <random>
 
 namespace butter::pcg::test {
@@ -44,6 +45,30 @@ inline Hash put_on(SimCluster& sim, std::size_t node, const std::vector<std::uin
     std::string why;
     REQUIRE(e.put(ticket, data, {"k"}, sim.now(), id, why, out) == BUTTER_OK);
   });
+  return id;
+}
+
+// Every node of the cluster as a recruitment candidate.
+inline std::vector<Candidate> everyone(SimCluster& sim) {
+  std::vector<Candidate> c;
+  for (std::size_t i = 0; i < sim.size(); ++i) c.push_back(Candidate{sim.id(i), {}, -1});
+  return c;
+}
+
+// The first node index not in `h` (a node outside the group that holds an object).
+inline std::size_t outside_of(const std::vector<std::size_t>& h) {
+  std::size_t outside = 0;
+  while (std::find(h.begin(), h.end(), outside) != h.end()) ++outside;
+  return outside;
+}
+
+// Puts `data` on node 0 and runs until r (3) members hold it, within `budget_ms` of virtual time.
+inline Hash stored(SimCluster& sim, const std::vector<std::uint8_t>& data, std::uint64_t budget_ms = 20000) {
+  const Hash id = put_on(sim, 0, data);
+  const std::uint64_t until = sim.now() + budget_ms;
+  while (holders(sim, id).size() < 3 && sim.now() < until) sim.run_until(sim.now() + 100);
+  REQUIRE(holders(sim, id).size() == 3);
+  sim.take_events();
   return id;
 }
 

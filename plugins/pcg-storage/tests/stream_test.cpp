@@ -13,12 +13,6 @@ using namespace butter::pcg::test;
 
 namespace {
 
-std::vector<Candidate> everyone(SimCluster& sim) {
-  std::vector<Candidate> c;
-  for (std::size_t i = 0; i < sim.size(); ++i) c.push_back(Candidate{sim.id(i), {}, -1});
-  return c;
-}
-
 Config stream_config(std::uint32_t block_size) {
   Config c = test_config();
   c.block_size = block_size;
@@ -91,22 +85,6 @@ void open(SimCluster& sim, std::size_t node, Reader& r, const Hash& id, std::uin
     e.stream_pump(r.sid, sim.now(), out);
   });
   r.next = offset;
-}
-
-std::size_t outside_of(const std::vector<std::size_t>& h) {
-  std::size_t outside = 0;
-  while (std::find(h.begin(), h.end(), outside) != h.end()) ++outside;
-  return outside;
-}
-
-// Puts `data` on node 0 and runs until r members hold it.
-Hash stored(SimCluster& sim, const std::vector<std::uint8_t>& data, std::uint64_t budget_ms = 20000) {
-  const Hash id = put_on(sim, 0, data);
-  const std::uint64_t until = sim.now() + budget_ms;
-  while (holders(sim, id).size() < 3 && sim.now() < until) sim.run_until(sim.now() + 100);
-  REQUIRE(holders(sim, id).size() == 3);
-  sim.take_events();
-  return id;
 }
 
 std::size_t members_that_served(const Engine::StreamReport& rep) {

@@ -32,13 +32,6 @@ std::string node_at(const std::string& name, const std::string& ip) {
   return "[node]\nname = \"" + name + "\"\nlisten = [\"tcp://" + ip + ":0\"]\nhttp = \"127.0.0.1:0\"\n\n" + storage_table();
 }
 
-std::string random_body(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
-
 }  // namespace
 
 TEST_CASE("a group takes at most one replica from the /24 of 8 sybil nodes on 4 addresses") {

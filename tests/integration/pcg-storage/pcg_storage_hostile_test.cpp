@@ -27,13 +27,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string random_body(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
-
 std::string storage_plugins(std::uint16_t disc_port, const std::string& storage_extra) {
   return plugin_table("peers", "butter.knownhosts.quality", "refresh_ms = 200\ntimeout_ms = 500\nmax_failures = 2") +
          plugin_table("discovery", "butter.discovery.multicast",

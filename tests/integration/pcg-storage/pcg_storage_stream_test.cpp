@@ -26,25 +26,13 @@ namespace {
 
 constexpr std::uint32_t kBlock = 65536;
 
-std::uint16_t fresh_port() {
-  std::random_device rd;
-  return static_cast<std::uint16_t>(20000 + rd() % 20000);
-}
-
-std::string plugins(std::uint16_t port) {
+std::string stream_plugins(std::uint16_t port) {
   return plugin_table("peers", "butter.knownhosts.quality", "refresh_ms = 200\ntimeout_ms = 500\nmax_failures = 2") +
          plugin_table("discovery", "butter.discovery.multicast",
                       "interface = \"127.0.0.1\"\nport = " + std::to_string(port) + "\nfast_ms = 50\nslow_ms = 2000") +
          plugin_table("storage", "butter.storage.pcg",
                       "heartbeat_ms = 100\nrequest_timeout_ms = 500\nstream_idle_ms = 3000\nput_timeout_ms = 30000\n"
                       "capacity_bytes = 268435456\npeer_quota_bytes = 268435456\n");
-}
-
-std::string random_body(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
 }
 
 // What a consumer plugin would do, on the strand of its node: take chunks, give credit back.
@@ -99,15 +87,15 @@ struct Reader {
   }
 };
 
-struct Cluster {
+struct StreamCluster {
   host::Runtime rt{2};
   host::PluginRegistry registry;
   std::vector<std::unique_ptr<TestNode>> nodes;
 
-  explicit Cluster(int n) {
-    auto port = fresh_port();
+  explicit StreamCluster(int n) {
+    auto port = random_multicast_port();
     for (int i = 0; i < n; ++i)
-      nodes.push_back(std::make_unique<TestNode>(rt, registry, loopback_manifest("s" + std::to_string(i), plugins(port))));
+      nodes.push_back(std::make_unique<TestNode>(rt, registry, loopback_manifest("s" + std::to_string(i), stream_plugins(port))));
     const auto want = static_cast<std::uint64_t>(n - 1);
     REQUIRE(wait_until([&] {
       for (auto& node : nodes)
@@ -157,7 +145,7 @@ struct Cluster {
 
 // A streamed put of `data` on node i through butter.storage/3, in 100 000-byte writes; waits for
 // its result (r members hold it).
-std::string streamed_put(Cluster& c, std::size_t i, const std::string& data) {
+std::string streamed_put(StreamCluster& c, std::size_t i, const std::string& data) {
   struct Result {
     std::mutex mu;
     int calls = 0;
@@ -199,7 +187,7 @@ std::string streamed_put(Cluster& c, std::size_t i, const std::string& data) {
   return id;
 }
 
-std::uint64_t open_read(Cluster& c, std::size_t i, Reader& r, const std::string& id, std::uint64_t offset,
+std::uint64_t open_read(StreamCluster& c, std::size_t i, Reader& r, const std::string& id, std::uint64_t offset,
                         std::uint32_t window) {
   return c.with_v3(i, [&](const butter_plugin* p, const butter_storage_v3* v3) {
     r.v3 = v3;
@@ -218,7 +206,7 @@ std::uint64_t open_read(Cluster& c, std::size_t i, Reader& r, const std::string&
 }  // namespace
 
 TEST_CASE("butter.storage/3 streams objects of 64 KiB + 1 B and 1 MiB and 48 MiB to a node outside the group") {
-  Cluster c(5);
+  StreamCluster c(5);
   const std::uint32_t window = 8;
 #if defined(BUTTER_TEST_SANITIZED)
   const std::size_t large = std::size_t{12} << 20;  // ASan/TSan on 2 cores: the same bound, a quarter of the bytes
@@ -257,7 +245,7 @@ TEST_CASE("butter.storage/3 streams objects of 64 KiB + 1 B and 1 MiB and 48 MiB
 }
 
 TEST_CASE("a streamed read fails over when two of three holders stop mid-transfer and resumes from an offset") {
-  Cluster c(6);  // after two stop and the group is repaired to 3, one live node is still outside it
+  StreamCluster c(6);  // after two stop and the group is repaired to 3, one live node is still outside it
   const std::string body = random_body(8u << 20, 77);  // 128 blocks
   const std::string id = streamed_put(c, 0, body);
   std::set<std::size_t> h;
@@ -314,7 +302,7 @@ TEST_CASE("a streamed read fails over when two of three holders stop mid-transfe
 // with the read's throughput and the reader's peak buffered bytes printed. Run by hand:
 //   build/bin/test-integration-pcg-storage "[.bench]" -s | grep -E "MiB|peak"
 TEST_CASE("bench: a 200 MiB object streamed to a node outside its group", "[.bench]") {
-  Cluster c(4);
+  StreamCluster c(4);
   const std::size_t size = std::size_t{200} << 20;
   const std::string body = random_body(size, 200);
   const auto put_start = std::chrono::steady_clock::now();

@@ -17,11 +17,6 @@ using namespace butter::test;
 
 namespace {
 
-std::uint16_t fresh_port() {
-  std::random_device rd;
-  return static_cast<std::uint16_t>(20000 + rd() % 20000);
-}
-
 std::string plugins(std::uint16_t port, const std::string& storage_extra = "") {
   return plugin_table("peers", "butter.knownhosts.quality", "refresh_ms = 200\ntimeout_ms = 500\nmax_failures = 2") +
          plugin_table("discovery", "butter.discovery.multicast",
@@ -30,20 +25,13 @@ std::string plugins(std::uint16_t port, const std::string& storage_extra = "") {
                       "heartbeat_ms = 100\nrequest_timeout_ms = 500\nblock_size = 16384\n" + storage_extra);
 }
 
-std::string random_body(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
-
 struct Cluster {
   host::Runtime rt{2};
   host::PluginRegistry registry;
   std::vector<std::unique_ptr<TestNode>> nodes;
 
   Cluster(int n, const std::string& storage_extra = "") {
-    auto port = fresh_port();
+    auto port = random_multicast_port();
     for (int i = 0; i < n; ++i)
       nodes.push_back(std::make_unique<TestNode>(rt, registry,
                                                  loopback_manifest("n" + std::to_string(i), plugins(port, storage_extra))));
@@ -188,7 +176,7 @@ TEST_CASE("a stopped holder is replaced and the group is back to r members") {
 TEST_CASE("a put beyond the budget is refused with a clear error and recruits go elsewhere") {
   host::Runtime rt(2);
   host::PluginRegistry registry;
-  auto port = fresh_port();
+  auto port = random_multicast_port();
   TestNode small(rt, registry, loopback_manifest("small", plugins(port, "capacity_bytes = 20000")));
   auto r = http_request_url("POST", small->http_url() + "/storage", random_body(30000, 3));
   CHECK(r.status == 507);
@@ -242,7 +230,7 @@ TEST_CASE("malformed and non-member messages are refused and counted") {
 TEST_CASE("with the search plugin loaded a get from outside the group finds holders through butter.search/1") {
   host::Runtime rt(2);
   host::PluginRegistry registry;
-  auto port = fresh_port();
+  auto port = random_multicast_port();
   // Each get asks a single known host itself (locate_fanout = 1); the rest must come from search.
   const std::string search = plugin_table("search", "butter.ir.dbfs",
                                           "neighbours = 2\nmax_inbound = 4\nhop_ms = 20.0\nrefresh_ms = 500\n"
@@ -286,7 +274,7 @@ TEST_CASE("a recruit that says HAVE without fetching a block is challenged and n
   // with made-up proofs. The put must count only A and B.
   host::Runtime rt(2);
   host::PluginRegistry registry;
-  auto port = fresh_port();
+  auto port = random_multicast_port();
   TestNode a(rt, registry, loopback_manifest("a", plugins(port, "put_timeout_ms = 3000")));
   TestNode b(rt, registry, loopback_manifest("b", plugins(port)));
   REQUIRE(wait_until([&] {
