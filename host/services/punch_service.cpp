@@ -20,8 +20,8 @@ butter_status punch_punch(const butter_host* host, butter_str node_id, const but
   if (!fn || window_ms == 0 || window_ms > kMaxWindowMs || (n > 0 && !endpoints)) return BUTTER_E_INVALID;
   auto id = node_id_of(node_id);
   if (!id) return BUTTER_E_INVALID;
-  auto* inst = active_transport_caller(host);
-  if (!inst) return BUTTER_E_UNAVAILABLE;
+  auto* inst = active_transport_caller(host, "punch.punch");
+  if (!inst) return caller_refusal(host);
   try {
     std::vector<std::string> eps;
     for (uint32_t i = 0; i < n && i < 16; ++i) eps.push_back(copy_str(endpoints[i]));
@@ -52,8 +52,8 @@ butter_status punch_path(const butter_host* host, butter_str node_id, butter_pun
   if (!out || out->struct_size < sizeof(uint32_t)) return BUTTER_E_INVALID;
   auto id = node_id_of(node_id);
   if (!id) return BUTTER_E_INVALID;
-  auto* inst = active_transport_caller(host);
-  if (!inst) return BUTTER_E_UNAVAILABLE;
+  auto* inst = active_transport_caller(host, "punch.path");
+  if (!inst) return caller_refusal(host);
   try {
     butter_punch_path full{};
     full.struct_size = sizeof full;
