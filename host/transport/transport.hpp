@@ -109,7 +109,8 @@ struct TransportOptions {
   std::chrono::milliseconds connect_timeout{5000};
   // Connection manager (see conn_manager.hpp; manifest [node] connections_low_water,
   // connections_high_water, connection_grace_ms, connection_idle_ms). high_water 0 = no trimming.
-  // Unprotected connections idle for idle_timeout are closed (0 = kept).
+  // Unprotected connections idle for idle_timeout are closed (0 = kept), but only while more than
+  // low_water peers are connected.
   std::size_t low_water = 0;
   std::size_t high_water = 0;
   std::chrono::milliseconds grace{20000};

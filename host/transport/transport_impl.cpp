@@ -464,6 +464,10 @@ void TransportImpl::connection_closed(Connection& c, const std::string& reason) 
 bool TransportImpl::connection_may_idle_close(Connection& c) {
   if (connection_busy(c)) return false;
   if (c.up() && conn_manager_.is_protected(c.peer().id)) return false;  // in use by a plugin
+  // Idleness alone never takes a node down to low_water peers or fewer: a node whose only peers
+  // are quiet (no membership plugin talking, a two-node setup) would otherwise lose the paths its
+  // plugins need and have nothing to dial them back from.
+  if (c.up() && peers_.size() <= opts_.low_water) return false;
   ++stats_.idle_closed;
   return true;
 }

@@ -4,6 +4,8 @@
 #include "harness.hpp"
 #include "transport/conn_manager.hpp"
 
+#include <thread>
+
 using namespace butter::test;
 
 namespace {
@@ -101,6 +103,26 @@ TEST_CASE("idle unprotected connections close while a protected one stays", "[tr
   // Unprotected, it goes the same way.
   hub.on([&] { hub.transport->unprotect(kept.id, "test", "in use"); });
   REQUIRE(hub.wait([&](TestNode& n) { return !n.transport->is_connected(kept.id); }));
+}
+
+TEST_CASE("idle connections are not closed while the node has low_water peers or fewer", "[transport][connmgr]") {
+  IoThread t;
+  TestNode hub(t.io, [](TransportOptions& o) {
+    o.idle_timeout = std::chrono::milliseconds(100);
+    o.low_water = 2;
+  });
+  TestNode a(t.io), b(t.io), c(t.io);
+  connect(a, hub);
+  connect(b, hub);
+  connect(c, hub);
+  // Three idle peers above low_water 2: exactly one goes, then the two left stay.
+  REQUIRE(hub.wait([&](TestNode& n) { return n.transport->stats().idle_closed == 1; }));
+  // The idle timers of the two left fire every 100 ms; a second close would come within them.
+  const auto closes = [&] { return hub.on([&] { return hub.transport->stats().idle_closed; }); };
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(600);
+  while (std::chrono::steady_clock::now() < until && closes() == 1) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(closes() == 1);
+  CHECK(hub.on([&] { return hub.transport->peers().size(); }) == 2);
 }
 
 TEST_CASE("advertised endpoints are announced in HELLO after the listen endpoints", "[transport][connmgr]") {
