@@ -15,6 +15,9 @@
  * Rules that hold everywhere:
  *   - Thread tags: [node] = called on / only callable from the node's executor (calls are serial
  *     per node, so plugin code needs no locks); [any-thread]; [main] = the host's loading thread.
+ *     The host checks [node]: such a call from another thread fails with BUTTER_E_INVALID (or
+ *     does nothing when it returns void), is logged once per instance, and is counted in
+ *     /status (plugins[].off_thread_calls). From a thread of your own, use butter_host::post.
  *   - Ownership: parameters are borrowed for the call; copy what you keep. Strings are UTF-8
  *     pointer + length. Nothing is freed by the side that did not allocate it.
  *   - Growth: structs that may grow start with struct_size; published vtables are frozen and
