@@ -37,6 +37,13 @@ constexpr std::size_t kHeaderLimit = 16 * 1024;
 constexpr std::size_t kFirstRead = 4096;  // what one read of an idle keep-alive connection takes
 constexpr std::chrono::milliseconds kLingerLimit{2000};
 
+// The client's IP address alone: what max_streams_per_address counts by.
+std::string remote_address(const tcp::socket& socket) {
+  error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  return ec ? std::string("?") : ep.address().to_string();
+}
+
 std::string format_remote(const tcp::socket& socket) {
   error_code ec;
   auto ep = socket.remote_endpoint(ec);
@@ -114,6 +121,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   HttpSession(std::shared_ptr<ServerState> state, tcp::socket socket, std::uint64_t id)
       : state_(std::move(state)),
         remote_(format_remote(socket)),
+        remote_ip_(remote_address(socket)),
         stream_(std::move(socket)),
         timer_(state_->strand),
         id_(id) {}
@@ -340,6 +348,8 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     timer_.expires_after(timeout());
     timer_.async_wait([self = shared_from_this(), seq](error_code ec) {
       if (ec || self->closed_ || seq != self->seq_ || !self->exchange_open_) return;
+      // A piece being read or written has a deadline of its own (a minimum rate): it decides.
+      if (self->body_pending_ || self->writing_) return;
       ++self->state_->counters.stream_timeouts;
       const std::string why = "nothing moved for " + std::to_string(self->timeout().count()) + " ms";
       spdlog::warn("http: closing a streamed exchange with {}: {}", self->remote_, why);
@@ -374,6 +384,8 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     if (!counted_) return;
     counted_ = false;
     --state_->open_streams;
+    auto it = state_->open_streams_by_address.find(remote_ip_);
+    if (it != state_->open_streams_by_address.end() && --it->second == 0) state_->open_streams_by_address.erase(it);
   }
 
   Error x_read_body(std::size_t max_bytes) {
@@ -413,17 +425,23 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
       return;
     }
     chunk_.resize(HttpExchange::kMaxChunk);
-    auto& body = body_parser_->get().body();
-    body.data = chunk_.data();
-    body.size = want;
+    // One deadline for the whole piece, not renewed by each byte: a client must send `want`
+    // bytes (or the rest of its body) within the timeout, so trickling bytes holds nothing.
     stream_.expires_after(timeout());
-    http::async_read_some(stream_, buffer_, *body_parser_, [self = shared_from_this(), want](error_code ec, std::size_t) {
+    read_more(want, 0);
+  }
+
+  void read_more(std::size_t want, std::size_t have) {
+    auto& body = body_parser_->get().body();
+    body.data = chunk_.data() + have;
+    body.size = want - have;
+    http::async_read_some(stream_, buffer_, *body_parser_, [self = shared_from_this(), want, have](error_code ec, std::size_t) {
       if (self->closed_) return;
       if (ec == http::error::need_buffer) ec = {};
-      if (ec) return self->on_body_error(ec);
+      if (ec) return self->on_body_error(ec, want);
       const std::size_t got = want - self->body_parser_->get().body().size;
       const bool last = self->body_parser_->is_done();
-      if (got == 0 && !last) return self->read_piece(want);  // framing only (a chunk header): read on
+      if (got < want && !last) return self->read_more(want, got);  // framing only, or a part: read on
       self->deliver_piece(got, last);
     });
   }
@@ -440,7 +458,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     if (on_body) on_body(std::string_view(delivered_.data(), got), last);
   }
 
-  void on_body_error(error_code ec) {
+  void on_body_error(error_code ec, std::size_t want) {
     body_pending_ = false;
     const bool can_answer = !begun_ && awaiting_;
     if (ec == http::error::body_limit) {
@@ -457,8 +475,14 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
       if (can_answer) return send(seq_, plain(400, "malformed request body: " + ec.message() + "\n"));
       return close();
     }
-    close_reason_ = ec == beast::error::timeout ? "the client sent nothing for " + std::to_string(timeout().count()) + " ms"
-                                                : "the client went away (" + ec.message() + ")";
+    if (ec == beast::error::timeout) {
+      ++state_->counters.streams_too_slow;
+      close_reason_ = "the client sent less than the " + std::to_string(want) + " bytes asked for within " +
+                      std::to_string(timeout().count()) + " ms (too slow)";
+      spdlog::debug("http: closing a streamed upload from {}: {}", remote_, close_reason_);
+    } else {
+      close_reason_ = "the client went away (" + ec.message() + ")";
+    }
     close();
   }
 
@@ -555,6 +579,22 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     close();
   }
 
+  // The next piece to write: up to kMaxChunk bytes gathered from the front of the queue, so that
+  // the write deadline asks the same of the client whatever sizes the handler wrote (64 KiB per
+  // request_timeout at least, or all that is queued), and a 1 MiB write is not one long write.
+  void fill_piece() {
+    while (piece_.size() < HttpExchange::kMaxChunk && !queue_.empty()) {
+      const std::string& front = queue_.front();
+      const std::size_t n = std::min(HttpExchange::kMaxChunk - piece_.size(), front.size() - front_pos_);
+      piece_.insert(piece_.end(), front.data() + front_pos_, front.data() + front_pos_ + n);
+      front_pos_ += n;
+      if (front_pos_ == front.size()) {
+        queue_.pop_front();
+        front_pos_ = 0;
+      }
+    }
+  }
+
   // Writes what is queued, one piece at a time; the head goes first, the end last.
   void pump() {
     if (writing_ || closed_ || !serializer_) return;
@@ -570,13 +610,15 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
       stream_.expires_after(timeout());
       auto done = [self = shared_from_this()](error_code ec, std::size_t) { self->on_written(ec, 0); };
       if (head_) return http::async_write(stream_, *serializer_, std::move(done));
+      // (The head's deadline is the one below; each body piece gets its own.)
       return http::async_write_header(stream_, *serializer_, std::move(done));
     }
     if (!queue_.empty()) {
-      body.data = queue_.front().data();
-      body.size = queue_.front().size();
+      fill_piece();
+      body.data = piece_.data();
+      body.size = piece_.size();
       body.more = true;
-      piece = queue_.front().size();
+      piece = piece_.size();
     } else if (ending_) {
       body.data = nullptr;
       body.size = 0;
@@ -595,15 +637,20 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     if (closed_) return;
     if (ec == http::error::need_buffer) ec = {};
     if (ec) {
-      close_reason_ = ec == beast::error::timeout
-                          ? "the client read nothing for " + std::to_string(timeout().count()) + " ms"
-                          : "the client went away (" + ec.message() + ")";
+      if (ec == beast::error::timeout) {
+        ++state_->counters.streams_too_slow;
+        close_reason_ = "the client took less than " + std::to_string(piece ? piece : 1) + " bytes in " +
+                        std::to_string(timeout().count()) + " ms (too slow)";
+        spdlog::debug("http: closing a streamed answer to {}: {}", remote_, close_reason_);
+      } else {
+        close_reason_ = "the client went away (" + ec.message() + ")";
+      }
       return close();
     }
     head_sent_ = true;
     if (piece > 0) {
       queued_ -= piece;
-      queue_.pop_front();
+      piece_.clear();
       if (exchange_open_) touch();
     }
     if (serializer_->is_done()) return on_stream_written();
@@ -635,6 +682,8 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     declared_length_ = HttpExchange::kUnknownLength;
     written_ = 0;
     queue_.clear();
+    front_pos_ = 0;
+    piece_.clear();
     queued_ = 0;
     serializer_.reset();
     response_.reset();
@@ -755,6 +804,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
 
   std::shared_ptr<ServerState> state_;
   std::string remote_;
+  std::string remote_ip_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -786,6 +836,8 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   std::uint64_t declared_length_ = HttpExchange::kUnknownLength;
   std::uint64_t written_ = 0;
   std::deque<std::string> queue_;
+  std::size_t front_pos_ = 0;  // bytes of queue_.front() already in a piece
+  std::vector<char> piece_;    // the piece being written (counted in queued_ until written)
   std::size_t queued_ = 0;
   std::shared_ptr<http::response<http::buffer_body>> response_;
   std::shared_ptr<http::response_serializer<http::buffer_body>> serializer_;
@@ -802,6 +854,18 @@ void HttpSession::start_exchange(std::uint64_t seq, const HttpRequest& req, cons
     r.headers.emplace_back("Retry-After", "1");
     return send(seq, std::move(r));
   }
+  auto& from_here = state_->open_streams_by_address[remote_ip_];
+  if (from_here >= state_->options.max_streams_per_address) {
+    ++state_->counters.streams_refused_per_address;
+    if (auto line = state_->slots_log.admit("http: " + std::to_string(from_here) + " streamed exchanges open from " +
+                                            remote_ip_ + "; refusing one more with 503")) {
+      spdlog::warn("{}", *line);
+    }
+    HttpResponse r = plain(503, "too many streamed exchanges open from your address; retry later\n");
+    r.headers.emplace_back("Retry-After", "1");
+    return send(seq, std::move(r));
+  }
+  ++from_here;
   ++state_->open_streams;
   counted_ = true;
   exchange_open_ = true;
