@@ -303,7 +303,7 @@ int fetch_object(const char* cmd, const Common& c, const std::string& id, const 
   if (res.status == 416 && manifest && offset == manifest->size) return 0;  // the .part was already whole
   if (res.status != 200 && res.status != 206) return fail(cmd, "the node answered " + said(res));
   if (!started && ok && !start()) return fail(cmd, bad);
-  if (!bad.empty()) return fail(cmd, bad + "; nothing of it was written");
+  if (!bad.empty()) return fail(cmd, bad + "; no byte from there on was written");
   if (!ok) {
     interrupted = true;
     return fail(cmd, "interrupted after " + std::to_string(offset + written) + " verified bytes: " + why);
