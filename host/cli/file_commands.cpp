@@ -1,9 +1,11 @@
 // butter put / get / cat / search: files in and out of a running node's storage through its local
 // HTTP API (pcg-storage's /storage routes, ir-dbfs's /search). Files are streamed both ways, never
-// held in memory; what comes back is checked against the object's manifest when the node offers
-// it (each block's SHA-256; the id is the manifest's SHA-256), and at least against the answer's
-// Content-Length and ETag otherwise. `get` writes FILE.part and renames it when complete and
-// verified; a .part left by an interrupted get is resumed with a Range request.
+// held in memory; what comes back is checked against the object's manifest (each block's SHA-256;
+// the id is the manifest's SHA-256) and a byte is written out only once its block matched. Without
+// a manifest nothing is written unless --unverified says to take the node's word (Content-Length
+// and ETag only). `get` writes FILE.part, fsyncs it and renames it when complete and verified,
+// never over an existing FILE without --force; a .part left by an interrupted get is resumed with
+// a Range request whose 206 must name exactly the bytes asked for.
 #include "cli/cli.hpp"
 #include "cli/manifest_check.hpp"
 #include "cli/node_client.hpp"
@@ -14,11 +16,16 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string_view>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace butter::host {
 
@@ -40,13 +47,23 @@ struct Common {
   std::string url = kDefaultNodeUrl;
   std::vector<std::string> args;
   std::vector<std::pair<std::string, std::string>> options;  // "--keywords" -> "a,b", "-o" -> "x"
+  std::vector<std::string> flags;                             // "--force", "--unverified"
+  std::chrono::milliseconds timeout = kDefaultTimeout;       // --timeout SECONDS
+  bool timeout_given = false;
+  bool has(const std::string& flag) const { return std::find(flags.begin(), flags.end(), flag) != flags.end(); }
 };
 
-// Parses argv after the command name; `valued` lists the options that take a value.
-bool parse_common(int argc, char** argv, const std::vector<std::string>& valued, Common& c, std::string& why) {
+// Parses argv after the command name; `valued` lists the options that take a value, `flags` those
+// that do not. --node URL and --timeout SECONDS are common to all.
+bool parse_common(int argc, char** argv, const std::vector<std::string>& valued, Common& c, std::string& why,
+                  const std::vector<std::string>& flags = {}) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    const bool takes = a == "--node" || std::find(valued.begin(), valued.end(), a) != valued.end();
+    if (std::find(flags.begin(), flags.end(), a) != flags.end()) {
+      c.flags.push_back(a);
+      continue;
+    }
+    const bool takes = a == "--node" || a == "--timeout" || std::find(valued.begin(), valued.end(), a) != valued.end();
     if (takes) {
       if (i + 1 >= argc) {
         why = a + " needs a value";
@@ -55,6 +72,17 @@ bool parse_common(int argc, char** argv, const std::vector<std::string>& valued,
       std::string v = argv[++i];
       if (a == "--node") {
         c.url = v;
+      } else if (a == "--timeout") {
+        char* end = nullptr;
+        errno = 0;
+        const double secs = std::strtod(v.c_str(), &end);
+        if (v.empty() || *end != '\0' || errno != 0 || !(secs > 0) || secs > 86400) {
+          why = "--timeout takes seconds, more than 0 and at most 86400 (got \"" + v + "\")";
+          return false;
+        }
+        c.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(secs * 1000 + 0.5));
+        c.timeout_given = true;
+        if (c.timeout.count() == 0) c.timeout = std::chrono::milliseconds(1);
       } else {
         c.options.emplace_back(a, v);
       }
@@ -125,7 +153,7 @@ std::optional<Manifest> fetch_manifest(const Common& c, const std::string& id, s
     bytes.append(piece);
     return true;
   };
-  if (!exchange(c.node, req, res, sink, why)) {
+  if (!exchange(c.node, req, res, sink, why, c.timeout)) {
     why = unreachable(c, why);
     return std::nullopt;
   }
@@ -144,7 +172,7 @@ bool etag_matches(const ClientResponse& r, const std::string& id) {
 }
 
 const char* kPutUsage =
-    "usage: butter put FILE [--keywords a,b] [--node URL]\n"
+    "usage: butter put FILE [--keywords a,b] [--node URL] [--timeout SECONDS]\n"
     "\n"
     "Stores FILE in the node's storage (streamed, never read whole into memory) and prints its\n"
     "object id. The id is checked against the manifest the node stored and FILE's blocks against\n"
@@ -152,20 +180,23 @@ const char* kPutUsage =
     "http://127.0.0.1:8700. Exit status 1 with the reason on errors (507: the node has no room).\n";
 
 const char* kGetUsage =
-    "usage: butter get ID [-o FILE] [--node URL]\n"
+    "usage: butter get ID [-o FILE] [--force] [--unverified] [--node URL] [--timeout SECONDS]\n"
     "\n"
-    "Writes object ID to FILE (default: ./ID) through FILE.part, renamed once complete and\n"
-    "verified: every block against the object's manifest when the node holds it, else the length\n"
-    "and ETag. An interrupted get leaves FILE.part; the same command resumes it (Range request).\n";
+    "Writes object ID to FILE (default: ./ID) through FILE.part, fsynced and renamed once complete\n"
+    "and every block matched the object's manifest. FILE is not overwritten unless --force. A node\n"
+    "that serves no manifest is refused unless --unverified (then only the length and ETag are\n"
+    "checked, which the node itself answers). An interrupted get leaves FILE.part; the same\n"
+    "command resumes it (Range request). --timeout: the most seconds any step may go without\n"
+    "progress (default 60).\n";
 
 const char* kCatUsage =
-    "usage: butter cat ID [--node URL]\n"
+    "usage: butter cat ID [--unverified] [--node URL] [--timeout SECONDS]\n"
     "\n"
-    "Writes object ID to standard output, verified as `butter get` does (a block that does not\n"
-    "match stops the output with exit status 1).\n";
+    "Writes object ID to standard output, verified as `butter get` does: each block goes out only\n"
+    "once it matched the manifest (a block that does not stops the output with exit status 1).\n";
 
 const char* kSearchUsage =
-    "usage: butter search WORD... [--node URL]\n"
+    "usage: butter search WORD... [--node URL] [--timeout SECONDS]\n"
     "\n"
     "Asks the node's search (ir-dbfs) for objects with all these keywords and prints one hit per\n"
     "line: object id, holder node, keywords.\n";
@@ -177,8 +208,39 @@ bool wants_help(int argc, char** argv) {
   return false;
 }
 
-// Streams the object from byte `offset` into `out`; verifies as it goes. Returns 0, or 1 with the
-// reason printed; `interrupted` when the transfer broke off (what arrived is kept).
+// "bytes S-E/T" of a 206; false when it is not that.
+bool parse_content_range(const std::string& v, std::uint64_t& start, std::uint64_t& end, std::uint64_t& total) {
+  unsigned long long s = 0, e = 0, t = 0;
+  char tail = 0;
+  if (std::sscanf(v.c_str(), "bytes %llu-%llu/%llu%c", &s, &e, &t, &tail) != 3) return false;
+  if (v.rfind("bytes ", 0) != 0 || s > e || e >= t) return false;
+  start = s, end = e, total = t;
+  return true;
+}
+
+// What a 200 or 206 must say for it to be the object from `offset`: the ETag names the id, a 206
+// names exactly bytes offset..size-1 of size, and the length matches the manifest's. "" when fine.
+std::string check_answer_head(const ClientResponse& res, const std::string& id, const std::optional<Manifest>& manifest,
+                              std::uint64_t offset) {
+  if (!etag_matches(res, id)) return "the node's ETag \"" + res.header("ETag") + "\" does not name " + id;
+  if (res.status == 206) {
+    std::uint64_t s = 0, e = 0, t = 0;
+    const std::string cr = res.header("Content-Range");
+    if (!parse_content_range(cr, s, e, t)) return "the node's Content-Range \"" + cr + "\" is not \"bytes START-END/TOTAL\"";
+    if (s != offset || e + 1 != t || (manifest && t != manifest->size) ||
+        (res.content_length && *res.content_length != e - s + 1)) {
+      return "the node answered range \"" + cr + "\" to a request for bytes " + std::to_string(offset) + "- of " +
+             (manifest ? std::to_string(manifest->size) : std::string("the object"));
+    }
+  } else if (manifest && res.content_length && *res.content_length != manifest->size) {
+    return "the node sends " + std::to_string(*res.content_length) + " bytes for an object of " + std::to_string(manifest->size);
+  }
+  return {};
+}
+
+// Streams the object from byte `offset` into `out`; verifies as it goes and writes a byte only once
+// its block matched the manifest (or at once with --unverified). Returns 0, or 1 with the reason
+// printed; `interrupted` when the transfer broke off (what was verified and written is kept).
 int fetch_object(const char* cmd, const Common& c, const std::string& id, const std::optional<Manifest>& manifest,
                  std::uint64_t offset, std::FILE* out, bool& restarted, bool& interrupted, std::uint64_t& written) {
   ClientRequest req;
@@ -187,6 +249,7 @@ int fetch_object(const char* cmd, const Common& c, const std::string& id, const 
   ClientResponse res;
   std::optional<BlockVerifier> verifier;
   std::optional<Progress> progress;
+  std::string pending;  // received, not yet verified: at most one block
   std::string bad;
   bool started = false;
   restarted = false;
@@ -199,46 +262,56 @@ int fetch_object(const char* cmd, const Common& c, const std::string& id, const 
       restarted = true;
       return false;
     }
+    // Refused before a byte is written: the bytes would not be this object.
+    bad = check_answer_head(res, id, manifest, offset);
+    if (!bad.empty()) return false;
+    if (res.status == 206) {
+      std::fprintf(stderr, "butter %s: the node sent %s (206 Partial Content)\n", cmd, res.header("Content-Range").c_str());
+    }
     if (manifest) verifier.emplace(*manifest, offset);
     progress.emplace(id.substr(0, 8), res.content_length ? offset + *res.content_length : 0, offset);
     return true;
   };
-  auto sink = [&](std::string_view piece) {
-    if (!started && !start()) return false;
-    if (verifier && !verifier->feed(piece, bad)) return false;
-    if (std::fwrite(piece.data(), 1, piece.size(), out) != piece.size()) {
+  auto emit = [&](std::string_view bytes) {
+    if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), out) != bytes.size()) {
       bad = std::string("cannot write: ") + std::strerror(errno);
       return false;
     }
-    written += piece.size();
-    progress->add(piece.size());
+    written += bytes.size();
     return true;
   };
+  auto sink = [&](std::string_view piece) {
+    if (!started && !start()) return false;
+    progress->add(piece.size());
+    if (!verifier) return emit(piece);
+    // A piece may end blocks that match before one that does not: those still go out.
+    const bool good = verifier->feed(piece, bad);
+    pending.append(piece);
+    // Whatever lies before the end of the last block that matched goes out; the rest waits.
+    const std::uint64_t ready = verifier->verified() - offset - written;
+    if (ready > 0) {
+      if (!emit(std::string_view(pending).substr(0, static_cast<std::size_t>(ready)))) return false;
+      pending.erase(0, static_cast<std::size_t>(ready));
+    }
+    return good;
+  };
   std::string why;
-  const bool ok = exchange(c.node, req, res, sink, why);
+  const bool ok = exchange(c.node, req, res, sink, why, c.timeout);
   if (!ok && res.status == 0) return fail(cmd, unreachable(c, why));
   if (restarted) return 0;
   if (res.status == 404) return fail(cmd, "object " + id + " not found: no node reachable from " + c.url + " holds it");
   if (res.status == 416 && manifest && offset == manifest->size) return 0;  // the .part was already whole
   if (res.status != 200 && res.status != 206) return fail(cmd, "the node answered " + said(res));
-  if (!etag_matches(res, id)) return fail(cmd, "the node's ETag \"" + res.header("ETag") + "\" does not name " + id);
-  if (res.status == 206) {
-    const std::string expect = "bytes " + std::to_string(offset) + "-";
-    if (res.header("Content-Range").rfind(expect, 0) != 0) {
-      return fail(cmd, "the node answered range \"" + res.header("Content-Range") + "\" to a request from byte " +
-                           std::to_string(offset));
-    }
-  }
-  if (!started) start();
-  if (!bad.empty()) return fail(cmd, bad + "; the bytes received are not this object");
+  if (!started && ok && !start()) return fail(cmd, bad);
+  if (!bad.empty()) return fail(cmd, bad + "; no byte from there on was written");
   if (!ok) {
     interrupted = true;
-    return fail(cmd, "interrupted after " + std::to_string(offset + written) + " bytes: " + why);
+    return fail(cmd, "interrupted after " + std::to_string(offset + written) + " verified bytes: " + why);
   }
-  if (res.content_length && written != *res.content_length) {
+  if (res.content_length && written + pending.size() != *res.content_length) {
     interrupted = true;
-    return fail(cmd, "the answer ended after " + std::to_string(written) + " of " + std::to_string(*res.content_length) +
-                         " bytes");
+    return fail(cmd, "the answer ended after " + std::to_string(written + pending.size()) + " of " +
+                         std::to_string(*res.content_length) + " bytes");
   }
   if (verifier && !verifier->complete()) {
     return fail(cmd, "the object ended at byte " + std::to_string(verifier->offset()) + " of the manifest's " +
@@ -248,25 +321,45 @@ int fetch_object(const char* cmd, const Common& c, const std::string& id, const 
   return 0;
 }
 
-// The verified prefix of a .part file: whole blocks that match the manifest (0 without one: the
-// node may not serve ranges for an object it does not hold, and unverified bytes are not kept).
+// The verified prefix of a .part file: whole blocks that match the manifest (without one, with
+// --unverified, the whole file: the best there is).
 std::uint64_t resumable_prefix(const fs::path& part, const std::optional<Manifest>& manifest) {
   std::error_code ec;
   const auto size = fs::file_size(part, ec);
   if (ec || size == 0) return 0;
-  if (!manifest) return size;  // checked against Length/ETag only: the best there is
-  const std::uint64_t aligned = std::min<std::uint64_t>(size, manifest->size) / manifest->block_size * manifest->block_size;
+  if (!manifest) return size;
   std::ifstream in(part, std::ios::binary);
   BlockVerifier v(*manifest, 0);
   std::vector<char> buf(manifest->block_size);
   std::uint64_t good = 0;
   std::string why;
-  while (good < aligned && in.read(buf.data(), static_cast<std::streamsize>(manifest->block_size))) {
-    if (!v.feed(std::string_view(buf.data(), manifest->block_size), why)) break;
-    good += manifest->block_size;
+  while (good < std::min<std::uint64_t>(size, manifest->size)) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(manifest->block_size, manifest->size - good));
+    if (!in.read(buf.data(), static_cast<std::streamsize>(want))) break;
+    if (!v.feed(std::string_view(buf.data(), want), why)) break;
+    good += want;
   }
   return good;
 }
+
+// The object is missing its manifest: refused unless the user takes the node's word for it. A HEAD
+// tells a missing object (404) from one served without a manifest, for the message.
+int no_manifest(const char* cmd, const Common& c, const std::string& id) {
+  ClientRequest head;
+  head.method = "HEAD";
+  head.target = "/storage/" + id;
+  ClientResponse res;
+  std::string why;
+  if (exchange(c.node, head, res, nullptr, why, c.timeout) && res.status == 404) {
+    return fail(cmd, "object " + id + " not found: no node reachable from " + c.url + " holds it");
+  }
+  return fail(cmd, "the node serves no manifest for " + id +
+                       ", so its bytes cannot be verified; nothing was written (--unverified accepts them on the "
+                       "node's Content-Length and ETag alone)");
+}
+
+// Flushes `f` to the disk; false with errno set when that fails.
+bool flush_to_disk(std::FILE* f) { return std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0; }
 
 }  // namespace
 
@@ -300,7 +393,7 @@ int put_command(int argc, char** argv) {
     return n;
   };
   ClientResponse res;
-  if (!exchange(c.node, req, res, nullptr, why)) {
+  if (!exchange(c.node, req, res, nullptr, why, c.timeout)) {
     if (res.status == 0 && why.rfind("cannot reach", 0) == 0) return fail("put", unreachable(c, why));
     return fail("put", why);
   }
@@ -335,11 +428,12 @@ int put_command(int argc, char** argv) {
   return 0;
 }
 
+
 int get_command(int argc, char** argv) {
   if (wants_help(argc, argv)) return std::fputs(kGetUsage, stdout), 0;
   Common c;
   std::string why;
-  if (!parse_common(argc, argv, {"-o"}, c, why) || c.args.size() != 1) {
+  if (!parse_common(argc, argv, {"-o"}, c, why, {"--force", "--unverified"}) || c.args.size() != 1) {
     std::fprintf(stderr, "butter get: %s\n\n%s", why.empty() ? "one ID" : why.c_str(), kGetUsage);
     return 2;
   }
@@ -347,11 +441,16 @@ int get_command(int argc, char** argv) {
   if (!valid_id(id)) return fail("get", "\"" + c.args[0] + "\" is not an object id (64 hex digits)");
   const fs::path out = option(c, "-o").empty() ? fs::path(id) : fs::path(option(c, "-o"));
   const fs::path part = out.string() + ".part";
+  const bool force = c.has("--force");
+  std::error_code ec;
+  if (!force && fs::exists(fs::symlink_status(out, ec))) {
+    return fail("get", out.string() + " exists; --force replaces it");
+  }
 
   auto manifest = fetch_manifest(c, id, why);
   if (!manifest && !why.empty()) return fail("get", why);
+  if (!manifest && !c.has("--unverified")) return no_manifest("get", c, id);
   std::uint64_t offset = resumable_prefix(part, manifest);
-  std::error_code ec;
   fs::resize_file(part, offset, ec);  // drops a tail that is not verified (no-op when absent)
   if (offset > 0) std::fprintf(stderr, "butter get: resuming %s at byte %llu\n", part.string().c_str(), static_cast<unsigned long long>(offset));
   std::FILE* f = std::fopen(part.c_str(), offset > 0 ? "ab" : "wb");
@@ -366,20 +465,33 @@ int get_command(int argc, char** argv) {
     if (!f) return fail("get", part.string() + ": " + std::strerror(errno));
     rc = fetch_object("get", c, id, manifest, 0, f, restarted, interrupted, written);
   }
+  // On disk before the rename: a crash after it must not leave a named file with lost blocks.
+  const bool synced = flush_to_disk(f);
+  const int sync_errno = errno;
   const bool closed = std::fclose(f) == 0;
   if (rc != 0) {
-    if (interrupted) {
-      std::fprintf(stderr, "butter get: %s keeps what arrived; run the same command again to resume\n", part.string().c_str());
+    if (interrupted && fs::file_size(part, ec) > 0) {
+      std::fprintf(stderr, "butter get: %s keeps what arrived verified; run the same command again to resume\n", part.string().c_str());
     } else {
       fs::remove(part, ec);
     }
     return rc;
   }
-  if (!closed) return fail("get", part.string() + ": " + std::strerror(errno));
-  fs::rename(part, out, ec);
-  if (ec) return fail("get", "cannot rename " + part.string() + " to " + out.string() + ": " + ec.message());
+  if (!synced || !closed) return fail("get", part.string() + ": " + std::strerror(synced ? errno : sync_errno));
+  // No clobbering between the check above and now either: the kernel refuses to replace.
+  if (::renameat2(AT_FDCWD, part.c_str(), AT_FDCWD, out.c_str(), force ? 0u : RENAME_NOREPLACE) != 0) {
+    const int e = errno;
+    if (e == EEXIST) return fail("get", out.string() + " appeared meanwhile; --force replaces it (" + part.string() + " is kept)");
+    return fail("get", "cannot rename " + part.string() + " to " + out.string() + ": " + std::strerror(e));
+  }
+  // The rename itself is durable once the directory is.
+  const fs::path dir = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
   std::fprintf(stderr, "butter get: %s (%llu bytes%s)\n", out.string().c_str(),
-               static_cast<unsigned long long>(fs::file_size(out, ec)), manifest ? ", every block verified" : "");
+               static_cast<unsigned long long>(fs::file_size(out, ec)), manifest ? ", every block verified" : ", UNVERIFIED");
   return 0;
 }
 
@@ -387,7 +499,7 @@ int cat_command(int argc, char** argv) {
   if (wants_help(argc, argv)) return std::fputs(kCatUsage, stdout), 0;
   Common c;
   std::string why;
-  if (!parse_common(argc, argv, {}, c, why) || c.args.size() != 1) {
+  if (!parse_common(argc, argv, {}, c, why, {"--unverified"}) || c.args.size() != 1) {
     std::fprintf(stderr, "butter cat: %s\n\n%s", why.empty() ? "one ID" : why.c_str(), kCatUsage);
     return 2;
   }
@@ -395,6 +507,7 @@ int cat_command(int argc, char** argv) {
   if (!valid_id(id)) return fail("cat", "\"" + c.args[0] + "\" is not an object id (64 hex digits)");
   auto manifest = fetch_manifest(c, id, why);
   if (!manifest && !why.empty()) return fail("cat", why);
+  if (!manifest && !c.has("--unverified")) return no_manifest("cat", c, id);
   bool restarted = false, interrupted = false;
   std::uint64_t written = 0;
   const int rc = fetch_object("cat", c, id, manifest, 0, stdout, restarted, interrupted, written);
@@ -421,7 +534,7 @@ int search_command(int argc, char** argv) {
     body.append(piece);
     return true;
   };
-  if (!exchange(c.node, req, res, sink, why, std::chrono::seconds(120))) return fail("search", unreachable(c, why));
+  if (!exchange(c.node, req, res, sink, why, c.timeout_given ? c.timeout : std::chrono::milliseconds(120000))) return fail("search", unreachable(c, why));
   if (res.status == 404) return fail("search", "the node at " + c.url + " has no search (ir-dbfs) plugin");
   if (res.status != 200) return fail("search", "the node answered " + said(res));
   try {

@@ -57,7 +57,7 @@ std::optional<Manifest> parse_manifest(std::string_view bytes, const std::string
   return m;
 }
 
-BlockVerifier::BlockVerifier(const Manifest& m, std::uint64_t offset) : m_(m), offset_(offset) {
+BlockVerifier::BlockVerifier(const Manifest& m, std::uint64_t offset) : m_(m), offset_(offset), verified_(offset) {
   crypto_hash_sha256_init(&st_);
 }
 
@@ -86,6 +86,7 @@ bool BlockVerifier::close_block(std::string& why) {
     why = "block " + std::to_string(index) + " does not match the manifest";
     return false;
   }
+  verified_ = offset_;
   return true;
 }
 

@@ -35,12 +35,15 @@ class BlockVerifier {
   // Whether everything up to the object's end was fed and matched.
   bool complete() const { return offset_ == m_.size; }
   std::uint64_t offset() const { return offset_; }
+  // How far the bytes fed are verified: the end of the last block that matched (a block's bytes
+  // are only known good once its last byte arrived).
+  std::uint64_t verified() const { return verified_; }
 
  private:
   bool close_block(std::string& why);
   const Manifest& m_;
   std::uint64_t offset_;
-  std::uint64_t in_block_ = 0;
+  std::uint64_t verified_;
   crypto_hash_sha256_state st_{};
 };
 

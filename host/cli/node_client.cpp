@@ -1,14 +1,10 @@
 #include "cli/node_client.hpp"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
+#include "http/deadline_stream.hpp"
+
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <sys/socket.h>
-#include <sys/time.h>
 
 namespace butter::host::cli {
 
@@ -72,45 +68,42 @@ std::string ClientResponse::header(std::string_view name) const {
 
 namespace {
 
-void set_timeouts(tcp::socket& s, std::chrono::seconds t) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(t.count());
-  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
-
 constexpr std::size_t kPiece = 256 * 1024;
 constexpr std::size_t kMaxErrorBody = 64 * 1024;
+
+std::string seconds_text(std::chrono::milliseconds t) {
+  const auto ms = t.count();
+  return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+}
 
 }  // namespace
 
 bool exchange(const NodeAddress& node, const ClientRequest& req, ClientResponse& res, const BodySink& sink,
-              std::string& why, std::chrono::seconds timeout) {
+              std::string& why, std::chrono::milliseconds timeout) {
   try {
-    asio::io_context io;
-    tcp::resolver resolver(io);
-    tcp::socket socket(io);
-    boost::system::error_code ec;
-    auto endpoints = resolver.resolve(node.host, std::to_string(node.port), ec);
-    if (!ec) asio::connect(socket, endpoints, ec);
+    DeadlineStream conn;
+    boost::system::error_code ec = conn.connect(node.host, node.port, timeout);
     if (ec) {
-      why = "cannot reach the node at " + node.host + ":" + std::to_string(node.port) + ": " + ec.message();
+      why = "cannot reach the node at " + node.host + ":" + std::to_string(node.port) + ": " +
+            (ec == beast::error::timeout ? "no connection within " + seconds_text(timeout) : ec.message());
       return false;
     }
-    set_timeouts(socket, timeout);
+    auto& stream = conn.stream();
+    // Every step below is bounded by `timeout` without progress: a node that accepts and then
+    // says nothing cannot hold the command.
+    auto stalled = [&](const boost::system::error_code& e) {
+      return e == beast::error::timeout ? "nothing within " + seconds_text(timeout) : e.message();
+    };
 
     // The head by hand: the body follows raw from the source, never whole in memory.
-    // An IPv6 literal is bracketed in Host (RFC 9110 7.2), or its colons read as the port's.
-    const bool ipv6 = node.host.find(':') != std::string::npos && node.host.front() != '[';
-    const std::string host_field = ipv6 ? "[" + node.host + "]" : node.host;
-    std::string head = req.method + " " + req.target + " HTTP/1.1\r\nHost: " + host_field + ":" +
-                       std::to_string(node.port) + "\r\nUser-Agent: butter-cli\r\nConnection: close\r\n";
+    std::string head = req.method + " " + req.target + " HTTP/1.1\r\nHost: " + host_field(node.host, node.port) +
+                       "\r\nUser-Agent: butter-cli\r\nConnection: close\r\n";
     for (const auto& [k, v] : req.headers) head += k + ": " + v + "\r\n";
     if (req.body_size > 0 || req.method == "POST" || req.method == "PUT") {
       head += "Content-Length: " + std::to_string(req.body_size) + "\r\n";
     }
     head += "\r\n";
-    asio::write(socket, asio::buffer(head), ec);
+    ec = conn.run(timeout, [&](auto h) { asio::async_write(stream, asio::buffer(head), std::move(h)); });
     std::vector<char> buf(kPiece);
     std::uint64_t sent = 0;
     while (!ec && sent < req.body_size) {
@@ -120,19 +113,24 @@ bool exchange(const NodeAddress& node, const ClientRequest& req, ClientResponse&
         why = "the request body ended after " + std::to_string(sent) + " of " + std::to_string(req.body_size) + " bytes";
         return false;
       }
-      asio::write(socket, asio::buffer(buf.data(), n), ec);
+      ec = conn.run(timeout, [&](auto h) { asio::async_write(stream, asio::buffer(buf.data(), n), std::move(h)); });
       sent += n;
     }
     // A node may answer early (507) and stop reading: its answer is still worth reading.
+    const bool send_timed_out = ec == beast::error::timeout;
     const bool send_failed = static_cast<bool>(ec);
+    if (send_timed_out) {
+      why = "the node took nothing of the request for " + seconds_text(timeout);
+      return false;
+    }
 
-    beast::flat_buffer in;
     http::response_parser<http::buffer_body> parser;
     parser.body_limit(boost::none);
-    http::read_header(socket, in, parser, ec);
+    if (req.method == "HEAD") parser.skip(true);  // a Content-Length, but no body follows
+    ec = conn.run(timeout, [&](auto h) { http::async_read_header(stream, conn.buffer(), parser, std::move(h)); });
     if (ec) {
       why = send_failed ? "the node closed the connection while we sent the body"
-                        : "the node did not answer: " + ec.message();
+                        : "the node did not answer: " + stalled(ec);
       return false;
     }
     const auto& msg = parser.get();
@@ -143,10 +141,10 @@ bool exchange(const NodeAddress& node, const ClientRequest& req, ClientResponse&
     while (!parser.is_done()) {
       parser.get().body().data = buf.data();
       parser.get().body().size = buf.size();
-      http::read(socket, in, parser, ec);
+      ec = conn.run(timeout, [&](auto h) { http::async_read(stream, conn.buffer(), parser, std::move(h)); });
       if (ec == http::error::need_buffer) ec = {};
       if (ec) {
-        why = "the answer broke off: " + ec.message();
+        why = "the answer broke off: " + stalled(ec);
         return false;
       }
       const std::size_t n = buf.size() - parser.get().body().size;

@@ -1,7 +1,8 @@
 // A blocking HTTP/1.1 client for the `butter put/get/cat/search` commands: one request per
 // connection to a running node's local HTTP endpoint, with the request body streamed from a
 // source and the answer's body streamed to a sink, so that no file is ever held in memory.
-// Every socket operation gives up after `timeout` without progress (SO_RCVTIMEO/SO_SNDTIMEO).
+// Every step (connect, each write, the head, each piece of the body) gives up after `timeout`
+// without progress (http/deadline_stream.hpp: asynchronous operations with a deadline).
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -16,6 +17,8 @@ namespace butter::host::cli {
 
 // The node's default local HTTP address (manifests/default.toml: http = "127.0.0.1:8700").
 inline constexpr const char* kDefaultNodeUrl = "http://127.0.0.1:8700";
+// How long any step of an exchange may go without progress, by default (--timeout).
+inline constexpr std::chrono::milliseconds kDefaultTimeout{60000};
 
 struct NodeAddress {
   std::string host;
@@ -51,6 +54,6 @@ using BodySink = std::function<bool(std::string_view piece)>;
 // and sets `why` when the node cannot be reached or the exchange breaks (the answer read so far
 // stays in `res`, so a caller can tell how far it got).
 bool exchange(const NodeAddress& node, const ClientRequest& req, ClientResponse& res, const BodySink& sink,
-              std::string& why, std::chrono::seconds timeout = std::chrono::seconds(60));
+              std::string& why, std::chrono::milliseconds timeout = kDefaultTimeout);
 
 }  // namespace butter::host::cli

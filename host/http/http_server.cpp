@@ -173,6 +173,8 @@ HttpServerStats HttpServer::stats() const {
   s.streams_refused = c.streams_refused;
   s.stream_timeouts = c.stream_timeouts;
   s.streams_closed_early = c.streams_closed_early;
+  s.streams_refused_per_address = c.streams_refused_per_address;
+  s.streams_too_slow = c.streams_too_slow;
   return s;
 }
 

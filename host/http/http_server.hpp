@@ -61,13 +61,18 @@ struct HttpServerOptions {
   // A keep-alive connection with no new request for this long is closed.
   std::chrono::milliseconds idle_timeout{10000};
   // Bounds reading one request body, writing one answer, and how long a handler may take to
-  // answer (then the client gets 504).
+  // answer (then the client gets 504). For stream routes it is a minimum rate: each piece of a
+  // streamed body the handler asks for (up to 64 KiB, or the body's end) must arrive whole within
+  // it, and each piece of a streamed answer (up to 64 KiB, or all that is queued) must be taken.
   std::chrono::milliseconds request_timeout{30000};
   // Host names (DNS names or IP addresses) accepted in Host and Origin besides the bound address,
   // localhost, 127.0.0.1 and [::1]: e.g. the machine's name when bound to 0.0.0.0.
   std::vector<std::string> allowed_hosts;
   // Stream routes' exchanges open at once; one more request to a stream route gets 503.
   std::size_t max_streams = 32;
+  // Of those, open at once from one client IP address (one more from it gets 503), so that one
+  // client cannot take every slot.
+  std::size_t max_streams_per_address = 16;
 };
 
 // What the server refused and closed, since it was made.
@@ -80,6 +85,8 @@ struct HttpServerStats {
   std::uint64_t header_timeouts = 0;          // closed: request head not complete within header_timeout
   std::uint64_t idle_timeouts = 0;            // closed: keep-alive idle for idle_timeout
   std::uint64_t streams_refused = 0;          // 503: max_streams exchanges already open
+  std::uint64_t streams_refused_per_address = 0;  // 503: max_streams_per_address open from that address
+  std::uint64_t streams_too_slow = 0;         // exchanges closed: a piece not taken or sent within request_timeout
   std::uint64_t stream_timeouts = 0;          // exchanges closed: nothing moved for request_timeout
   std::uint64_t streams_closed_early = 0;     // exchanges the client left (or that broke) unfinished
 };

@@ -33,7 +33,7 @@ class Session {
 struct ServerCounters {
   std::atomic<std::uint64_t> refused_host{0}, refused_origin{0}, refused_fetch_site{0}, connections_evicted{0},
       connections_refused{0}, header_timeouts{0}, idle_timeouts{0}, streams_refused{0}, stream_timeouts{0},
-      streams_closed_early{0};
+      streams_closed_early{0}, streams_refused_per_address{0}, streams_too_slow{0};
 };
 
 struct ServerState {
@@ -52,6 +52,8 @@ struct ServerState {
   std::unordered_map<std::uint64_t, std::weak_ptr<Session>> sessions;
   std::uint64_t next_session_id = 1;
   std::size_t open_streams = 0;  // stream routes' exchanges not yet over (bounded by max_streams)
+  // The same per client IP address (bounded by max_streams_per_address); no entry at zero.
+  std::unordered_map<std::string, std::size_t> open_streams_by_address;
   LogLimiter refusal_log;  // requests refused by the guard
   LogLimiter slots_log;    // connections evicted or refused at max_connections
 };

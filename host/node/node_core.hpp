@@ -100,6 +100,7 @@ struct HttpSlot {
   std::weak_ptr<PluginInstance> owner;
   HttpResponder responder;
   std::shared_ptr<HttpExchange> exchange;  // butter.http/2 routes only
+  std::uint64_t route = 0;                 // butter.http/2: the route it came by (ended on unroute)
 };
 
 // An inbound message or request for a protocol held during a hot swap, dispatched once the swap

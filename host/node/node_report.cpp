@@ -91,7 +91,9 @@ nlohmann::json NodeCore::status_json() const {
                  {"idle_timeouts", hs.idle_timeouts},
                  {"streams_refused", hs.streams_refused},
                  {"stream_timeouts", hs.stream_timeouts},
-                 {"streams_closed_early", hs.streams_closed_early}};
+                 {"streams_closed_early", hs.streams_closed_early},
+                 {"streams_refused_per_address", hs.streams_refused_per_address},
+                 {"streams_too_slow", hs.streams_too_slow}};
   }
   return j;
 }
@@ -166,6 +168,8 @@ std::string NodeCore::metrics_text() const {
     series("http_streams_refused_total", "counter", static_cast<double>(hs.streams_refused));
     series("http_stream_timeouts_total", "counter", static_cast<double>(hs.stream_timeouts));
     series("http_streams_closed_early_total", "counter", static_cast<double>(hs.streams_closed_early));
+    series("http_streams_refused_per_address_total", "counter", static_cast<double>(hs.streams_refused_per_address));
+    series("http_streams_too_slow_total", "counter", static_cast<double>(hs.streams_too_slow));
   }
   out += "# TYPE butter_plugin_up gauge\n";
   for (const auto& inst : instances) {

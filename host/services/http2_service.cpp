@@ -5,6 +5,7 @@
 #include "node/node_core.hpp"
 #include "node/plugin_instance.hpp"
 #include "services/extensions.hpp"
+#include "services/http_route_adapter.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -28,6 +29,7 @@ struct RouteCallbacks {
   void (*body)(void*, uint64_t, butter_bytes, int32_t) = nullptr;
   void (*writable)(void*, uint64_t) = nullptr;
   void (*closed)(void*, uint64_t, butter_str) = nullptr;
+  std::uint64_t route_id = 0;  // set once the server gave the route its id
 };
 
 // Forgets the token: the exchange is over for the plugin.
@@ -74,8 +76,7 @@ HttpStreamEvents events_for(const std::shared_ptr<const RouteCallbacks>& cb, std
 
 butter_status http2_route(const butter_host* host, butter_str method, butter_str path, int32_t prefix,
                           const butter_http2_route* route, uint64_t* out_route_id, butter_error* err) {
-  auto* inst = node_instance_of(host, "http2.route");
-  if (!inst || !route || route->struct_size < BUTTER_HTTP2_ROUTE_MIN_SIZE) {
+  if (!route || route->struct_size < BUTTER_HTTP2_ROUTE_MIN_SIZE) {
     return butter_error_set(err, BUTTER_E_INVALID, "missing route, or its struct_size is below BUTTER_HTTP2_ROUTE_MIN_SIZE");
   }
   // What this host knows of the plugin's struct: an older one is shorter, a newer one longer.
@@ -85,61 +86,42 @@ butter_status http2_route(const butter_host* host, butter_str method, butter_str
   if (!route->request) return butter_error_set(err, BUTTER_E_INVALID, "missing request callback");
   const bool stream_body = (route->flags & BUTTER_HTTP_STREAM_BODY) != 0;
   if (stream_body && !route->body) return butter_error_set(err, BUTTER_E_INVALID, "a streamed body needs a body callback");
-  if (!inst->active()) return butter_error_set(err, BUTTER_E_UNAVAILABLE, "the instance is not active");
-  NodeCore& core = inst->core();
-  if (!core.http) return butter_error_set(err, BUTTER_E_UNAVAILABLE, "this node has no HTTP endpoint");
-  std::string m = copy_str(method), p = copy_str(path);
-  if (m.empty() || p.empty() || p[0] != '/') return butter_error_set(err, BUTTER_E_INVALID, "route needs a method and a path starting with /");
+  RouteArgs args;
+  if (butter_status s = check_route_args(host, "http2.route", method, path, args, err)) return s;
+  NodeCore& core = args.inst->core();
   try {
     auto cb = std::make_shared<RouteCallbacks>();
-    *cb = RouteCallbacks{route->user, route->request, route->body, route->writable, route->closed};
+    *cb = RouteCallbacks{route->user, route->request, route->body, route->writable, route->closed, 0};
     StreamRouteOptions opts;
     opts.stream_body = stream_body;
     // 0: the node's own limit; UNLIMITED: none (the server's 0).
     opts.max_body_bytes = route->max_body_bytes == BUTTER_HTTP_UNLIMITED ? 0
                           : route->max_body_bytes == 0       ? core.http->options().max_body_bytes
                                                              : route->max_body_bytes;
-    std::weak_ptr<PluginInstance> weak = inst->weak_from_this();
+    std::weak_ptr<PluginInstance> weak = args.inst->weak_from_this();
     std::weak_ptr<NodeCore> weak_core = core.weak_from_this();
     std::shared_ptr<const RouteCallbacks> ccb = cb;
-    std::uint64_t id = core.http->add_stream_route(m, p, prefix != 0, opts, [weak, weak_core, ccb](const HttpRequest& req,
-                                                                                                std::shared_ptr<HttpExchange> ex) {
-      auto owner = weak.lock();
-      auto core = weak_core.lock();
-      if (!owner || !core || !owner->active()) {
-        ex->respond(HttpResponse{503, kText, "the plugin serving this route is unavailable\n", {}});
-        return;
-      }
-      const std::uint64_t token = core->fresh_id();
-      core->http_slots[token] = HttpSlot{owner, [ex](HttpResponse r) { ex->respond(std::move(r)); }, ex};
-      owner->registrations().http_tokens.insert(token);
-      ex->set_events(events_for(ccb, weak, weak_core, ex, token));
-      std::vector<butter_http_header> headers;
-      headers.reserve(req.headers.size());
-      for (const auto& [k, v] : req.headers) headers.push_back({str_of(k), str_of(v)});
-      butter_http_request r{};
-      r.struct_size = sizeof r;
-      r.method = str_of(req.method);
-      r.path = str_of(req.path);
-      r.query = str_of(req.query);
-      r.body = butter_bytes{reinterpret_cast<const std::uint8_t*>(req.body.data()), req.body.size()};
-      r.header_count = static_cast<uint32_t>(headers.size());
-      r.headers = headers.data();
-      r.reply_token = token;
-      const bool ok = owner->invoke("http handler", [&] { ccb->request(ccb->user, &r); });
-      if (!ok && core->http_slots.count(token)) {
-        forget(*core, *owner, token);
-        if (ex->respond(HttpResponse{500, kText, "the plugin failed while handling the request\n", {}})) ex->abort();
-      }
-    });
-    if (id == 0) {
-      std::string msg = "route " + m + " " + p + " is already taken";
-      return butter_error_set(err, BUTTER_E_INVALID, msg.c_str());
-    }
-    core.http_routes[id] = inst->weak_from_this();
-    inst->registrations().http_routes.insert(id);
-    if (out_route_id) *out_route_id = id;
-    return BUTTER_OK;
+    std::uint64_t id = core.http->add_stream_route(
+        args.method, args.path, prefix != 0, opts,
+        [weak, weak_core, ccb](const HttpRequest& req, std::shared_ptr<HttpExchange> ex) {
+          HttpSlot slot;
+          slot.responder = [ex](HttpResponse r) { ex->respond(std::move(r)); };
+          slot.exchange = ex;
+          slot.route = ccb->route_id;
+          const std::uint64_t token = hand_request(
+              weak, weak_core, req, std::move(slot),
+              [&](std::uint64_t t) { ex->set_events(events_for(ccb, weak, weak_core, ex, t)); },
+              [&](const butter_http_request& r) { ccb->request(ccb->user, &r); },
+              [](HttpSlot failed) {
+                if (failed.exchange->respond(HttpResponse{500, kText, "the plugin failed while handling the request\n", {}})) {
+                  failed.exchange->abort();
+                }
+              });
+          if (token == 0) ex->respond(plugin_unavailable());
+        });
+    // Known before any request can come: both run on the node's strand.
+    cb->route_id = id;
+    return adopt_route(*args.inst, args, id, out_route_id, err);
   } catch (const std::exception& e) {
     return butter_error_set(err, BUTTER_E_INTERNAL, e.what());
   }

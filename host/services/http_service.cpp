@@ -2,66 +2,34 @@
 #include "node/node_core.hpp"
 #include "node/plugin_instance.hpp"
 #include "services/extensions.hpp"
+#include "services/http_route_adapter.hpp"
 
 namespace butter::host {
 namespace {
 
-std::string to_string(butter_str s) { return s.data ? std::string(s.data, s.len) : std::string(); }
+std::string to_string(butter_str s) { return copy_str(s); }
 butter_str str_of(const std::string& s) { return butter_str{s.data(), s.size()}; }
 
 butter_status http_route(const butter_host* host, butter_str method, butter_str path, int32_t prefix,
                          butter_http_handler_fn fn, void* user, uint64_t* out_route_id, butter_error* err) {
-  auto* inst = node_instance_of(host, "http.route");
-  if (!inst || !fn) return butter_error_set(err, BUTTER_E_INVALID, "missing callback");
-  if (!inst->active()) return butter_error_set(err, BUTTER_E_UNAVAILABLE, "the instance is not active");
-  NodeCore& core = inst->core();
-  if (!core.http) return butter_error_set(err, BUTTER_E_UNAVAILABLE, "this node has no HTTP endpoint");
-  std::string m = to_string(method), p = to_string(path);
-  if (m.empty() || p.empty() || p[0] != '/') return butter_error_set(err, BUTTER_E_INVALID, "route needs a method and a path starting with /");
+  if (!fn) return butter_error_set(err, BUTTER_E_INVALID, "missing callback");
+  RouteArgs args;
+  if (butter_status s = check_route_args(host, "http.route", method, path, args, err)) return s;
   try {
-    std::weak_ptr<PluginInstance> weak = inst->weak_from_this();
-    std::weak_ptr<NodeCore> weak_core = core.weak_from_this();
-    std::uint64_t route = core.http->add_route(m, p, prefix != 0, [weak, weak_core, fn, user](const HttpRequest& req,
-                                                                                              HttpResponder respond) {
-      auto owner = weak.lock();
-      auto core = weak_core.lock();
-      if (!owner || !core || !owner->active()) {
-        respond(HttpResponse{503, "text/plain; charset=utf-8", "the plugin serving this route is unavailable\n", {}});
-        return;
-      }
-      std::uint64_t token = core->fresh_id();
-      core->http_slots[token] = HttpSlot{owner, std::move(respond), nullptr};
-      owner->registrations().http_tokens.insert(token);
-      std::vector<butter_http_header> headers;
-      headers.reserve(req.headers.size());
-      for (const auto& [k, v] : req.headers) headers.push_back({str_of(k), str_of(v)});
-      butter_http_request r{};
-      r.struct_size = sizeof r;
-      r.method = str_of(req.method);
-      r.path = str_of(req.path);
-      r.query = str_of(req.query);
-      r.body = butter_bytes{reinterpret_cast<const std::uint8_t*>(req.body.data()), req.body.size()};
-      r.header_count = static_cast<uint32_t>(headers.size());
-      r.headers = headers.data();
-      r.reply_token = token;
-      bool ok = owner->invoke("http handler", [&] { fn(user, &r); });
-      if (!ok) {
-        auto it = core->http_slots.find(token);
-        if (it != core->http_slots.end()) {
-          auto responder = std::move(it->second.responder);
-          core->http_slots.erase(it);
-          responder(HttpResponse{500, "text/plain; charset=utf-8", "the plugin failed while handling the request\n", {}});
-        }
-      }
-    });
-    if (route == 0) {
-      std::string msg = "route " + m + " " + p + " is already taken";
-      return butter_error_set(err, BUTTER_E_INVALID, msg.c_str());
-    }
-    core.http_routes[route] = inst->weak_from_this();
-    inst->registrations().http_routes.insert(route);
-    if (out_route_id) *out_route_id = route;
-    return BUTTER_OK;
+    std::weak_ptr<PluginInstance> weak = args.inst->weak_from_this();
+    std::weak_ptr<NodeCore> weak_core = args.inst->core().weak_from_this();
+    std::uint64_t route = args.inst->core().http->add_route(
+        args.method, args.path, prefix != 0, [weak, weak_core, fn, user](const HttpRequest& req, HttpResponder respond) {
+          HttpSlot slot;
+          slot.responder = respond;
+          const std::uint64_t token = hand_request(
+              weak, weak_core, req, std::move(slot), nullptr, [&](const butter_http_request& r) { fn(user, &r); },
+              [](HttpSlot failed) {
+                failed.responder(HttpResponse{500, "text/plain; charset=utf-8", "the plugin failed while handling the request\n", {}});
+              });
+          if (token == 0) respond(plugin_unavailable());
+        });
+    return adopt_route(*args.inst, args, route, out_route_id, err);
   } catch (const std::exception& e) {
     return butter_error_set(err, BUTTER_E_INTERNAL, e.what());
   }
@@ -76,6 +44,8 @@ void http_unroute(const butter_host* host, uint64_t route_id) {
   if (core.http) core.http->remove_route(route_id);
   core.http_routes.erase(it);
   inst->registrations().http_routes.erase(route_id);
+  // butter.http/2: the route's callbacks may be freed once this returns (the C++ wrapper does).
+  end_route_exchanges(core, *inst, route_id);
 }
 
 butter_status http_respond(const butter_host* host, uint64_t reply_token, int32_t status, butter_str content_type,
@@ -130,17 +100,16 @@ void release_http(PluginInstance& instance) {
     if (core.http) core.http->remove_route(id);
     core.http_routes.erase(id);
   }
-  for (auto token : instance.registrations().http_tokens) {
+  // A copy: ending an exchange must not pull the set from under the loop.
+  const auto tokens = instance.registrations().http_tokens;
+  for (auto token : tokens) {
     auto it = core.http_slots.find(token);
     if (it == core.http_slots.end()) continue;
     auto responder = std::move(it->second.responder);
     auto exchange = std::move(it->second.exchange);
     core.http_slots.erase(it);
-    // A butter.http/2 answer already begun cannot become a 503: cut it.
     if (exchange) {
-      if (exchange->respond(HttpResponse{503, "text/plain; charset=utf-8", "the plugin stopped before answering\n", {}})) {
-        exchange->abort();
-      }
+      end_orphaned_exchange(*exchange, "the plugin stopped before answering");
       continue;
     }
     responder(HttpResponse{503, "text/plain; charset=utf-8", "the plugin stopped before answering\n", {}});

@@ -7,12 +7,19 @@
 //   GET  /tp-stream/bytes?n=N[&chunked=1][&abort_at=K]
 //                              N bytes of pattern(i) = (i * 31 + 7) % 251, written whole-window
 //                              by whole-window on `writable`; abort_at cuts the answer after K bytes
-//   GET  /tp-stream/stats      {"open":n,"closed":n,"last_reason":"...","max_queued_refusals":n}
+//   POST /tp-stream/droppable  streamed body pulled piece by piece (as upload), and
+//   GET  /tp-stream/droppable-bytes?n=N  as bytes: both removed by
+//   POST /tp-stream/drop       unroutes the two droppable routes (the wrapper frees their
+//                              callbacks' state at once); any callback of theirs after it counts
+//                              in "after_drop"
+//   GET  /tp-stream/stats      {"open":n,"closed":n,"last_reason":"...","window_full":n,"pieces":n,
+//                               "after_drop":n}
 #include <butter/plugin.hpp>
 
 #include <cstdio>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -63,10 +70,37 @@ class HttpStreamTest : public butter::Plugin {
     down.on_closed = [this](butter::HttpStream s, std::string_view why) { closed(s, why); };
     http().stream("GET", "/tp-stream/bytes", down);
 
+    // The same handlers behind routes that /tp-stream/drop removes while exchanges are open.
+    butter::StreamHandlers dup = up;
+    dup.on_body = [this](butter::HttpStream s, butter::Bytes chunk, bool last) {
+      if (dropped_) ++after_drop_;
+      ++pieces_;
+      on_piece(s, chunk, last);
+    };
+    dup.on_closed = [this](butter::HttpStream s, std::string_view why) {
+      if (dropped_) ++after_drop_;
+      closed(s, why);
+    };
+    droppable_.push_back(http().stream("POST", "/tp-stream/droppable", dup, {true, 0}));
+    butter::StreamHandlers ddown = down;
+    ddown.on_writable = [this](butter::HttpStream s) {
+      if (dropped_) ++after_drop_;
+      pump(s);
+    };
+    ddown.on_closed = dup.on_closed;
+    droppable_.push_back(http().stream("GET", "/tp-stream/droppable-bytes", ddown));
+    http().post("/tp-stream/drop", [this](const butter::HttpRequest&, butter::HttpResponse& res) {
+      for (auto r : droppable_) http().unroute(r);
+      droppable_.clear();
+      dropped_ = true;
+      res.text("dropped");
+    });
+
     http().get("/tp-stream/stats", [this](const butter::HttpRequest&, butter::HttpResponse& res) {
       res.json("{\"open\":" + std::to_string(open_) + ",\"closed\":" + std::to_string(closed_) +
                ",\"last_reason\":" + butter::json_string(last_reason_) +
-               ",\"window_full\":" + std::to_string(window_full_) + "}");
+               ",\"window_full\":" + std::to_string(window_full_) + ",\"pieces\":" + std::to_string(pieces_) +
+               ",\"after_drop\":" + std::to_string(after_drop_) + "}");
     });
   }
 
@@ -128,7 +162,9 @@ class HttpStreamTest : public butter::Plugin {
 
   std::map<std::uint64_t, Upload> uploads_;
   std::map<std::uint64_t, Download> downloads_;
-  std::uint64_t open_ = 0, closed_ = 0, window_full_ = 0;
+  std::uint64_t open_ = 0, closed_ = 0, window_full_ = 0, pieces_ = 0, after_drop_ = 0;
+  std::vector<butter::Route> droppable_;
+  bool dropped_ = false;
   std::string last_reason_;
 };
 

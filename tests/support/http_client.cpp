@@ -1,13 +1,14 @@
 #include "support/http_client.hpp"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
+#include "http/deadline_stream.hpp"
+
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
 #include <charconv>
 #include <stdexcept>
+#include <utility>
 
 namespace butter::test {
 
@@ -24,33 +25,23 @@ std::string HttpResult::header(const std::string& name) const {
   return {};
 }
 
+// The connection and its deadlines are the host's DeadlineStream (http/deadline_stream.hpp), the
+// same the CLI's client uses; what is test-only here is the whole-body request and result.
 struct HttpConnection::Impl {
   Impl(const std::string& h, std::uint16_t p, std::chrono::milliseconds t) : host(h), port(p), timeout(t) {}
 
-  // Runs the io_context until the operation started by `start` completes; returns its error.
+  // Runs the operation started by `start` until it completes or `timeout` passes; its error.
   template <class Start>
   error_code run(Start&& start) {
-    error_code result = asio::error::would_block;
-    start([&result](error_code ec, auto&&...) { result = ec; });
-    io.restart();
-    io.run();
-    return result;
+    return conn.run(timeout, std::forward<Start>(start));
   }
 
   void connect() {
-    error_code ec;
-    tcp::resolver resolver(io);
-    auto results = resolver.resolve(host, std::to_string(port), tcp::resolver::numeric_service, ec);
-    if (!ec) {
-      stream.expires_after(timeout);
-      ec = run([&](auto handler) { stream.async_connect(results, std::move(handler)); });
-    }
+    error_code ec = conn.connect(host, port, timeout);
     if (ec) throw std::runtime_error("cannot connect to " + where() + ": " + ec.message());
   }
 
-  std::string where() const {
-    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
-  }
+  std::string where() const { return butter::host::host_field(host, port); }
 
   HttpResult request(const std::string& method, const std::string& target, const std::string& body, bool keep,
                      const HttpHeaders& extra = {}) {
@@ -66,14 +57,12 @@ struct HttpConnection::Impl {
     req.prepare_payload();
     req.keep_alive(keep);
 
-    stream.expires_after(timeout);
     error_code ec = run([&](auto handler) { http::async_write(stream, req, std::move(handler)); });
     if (ec) throw std::runtime_error(method + " " + target + " on " + where() + ": sending failed: " + ec.message());
 
     http::response_parser<http::string_body> parser;
     parser.body_limit(boost::none);
     if (method == "HEAD") parser.skip(true);
-    stream.expires_after(timeout);
     ec = run([&](auto handler) { http::async_read(stream, buffer, parser, std::move(handler)); });
     if (ec) throw std::runtime_error(method + " " + target + " on " + where() + ": no complete answer: " + ec.message());
 
@@ -89,9 +78,9 @@ struct HttpConnection::Impl {
   std::string host;
   std::uint16_t port;
   std::chrono::milliseconds timeout;
-  asio::io_context io;
-  beast::tcp_stream stream{io};
-  beast::flat_buffer buffer;
+  butter::host::DeadlineStream conn;
+  beast::tcp_stream& stream = conn.stream();
+  beast::flat_buffer& buffer = conn.buffer();
 };
 
 HttpConnection::HttpConnection(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout)
@@ -107,7 +96,6 @@ HttpResult HttpConnection::request(const std::string& method, const std::string&
 
 bool HttpConnection::closed_by_peer() {
   char byte = 0;
-  impl_->stream.expires_after(impl_->timeout);
   error_code ec = impl_->run([&](auto handler) { impl_->stream.async_read_some(asio::buffer(&byte, 1), std::move(handler)); });
   return ec && ec != beast::error::timeout;
 }
@@ -171,20 +159,13 @@ std::string raw_exchange(const std::string& host, std::uint16_t port, const std:
                          std::chrono::milliseconds timeout) {
   HttpConnection::Impl conn(host, port, timeout);
   conn.connect();
-  conn.stream.expires_after(timeout);
   // A write error (the server closed early) is fine: what it answered is still to be read.
   conn.run([&](auto handler) { asio::async_write(conn.stream, asio::buffer(bytes), std::move(handler)); });
   std::string out;
   std::array<char, 4096> chunk{};
   for (;;) {
     std::size_t got = 0;
-    conn.stream.expires_after(timeout);
-    error_code ec = conn.run([&](auto handler) {
-      conn.stream.async_read_some(asio::buffer(chunk), [&got, handler = std::move(handler)](error_code e, std::size_t n) mutable {
-        got = n;
-        handler(e);
-      });
-    });
+    error_code ec = conn.conn.run(timeout, [&](auto handler) { conn.stream.async_read_some(asio::buffer(chunk), std::move(handler)); }, &got);
     out.append(chunk.data(), got);
     if (ec) break;
   }

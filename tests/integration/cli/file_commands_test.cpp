@@ -147,6 +147,10 @@ TEST_CASE("butter get resumes from a .part file, and does not trust a corrupt on
   write_file(d / "out.bin.part", data.substr(0, 3 * 1024 * 1024 + 5));
   REQUIRE(run_butter(d, {"get", id, "-o", d / "out.bin", "--node", url}, d / "get.txt", err) == 0);
   CHECK_THAT(err, Catch::Contains("resuming") && Catch::Contains("at byte"));
+  // The node answered the resume with the rest only, as a 206 naming exactly those bytes.
+  CHECK_THAT(err, Catch::Contains("the node sent bytes " + std::to_string(3 * 1024 * 1024) + "-" +
+                                  std::to_string(data.size() - 1) + "/" + std::to_string(data.size()) +
+                                  " (206 Partial Content)"));
   CHECK(read_file(d / "out.bin") == data);
 
   // A .part whose first block is not the object's: nothing of it is kept.

@@ -15,6 +15,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <array>
+#include <vector>
+
 using namespace butter;
 using namespace butter::test;
 
@@ -170,4 +173,56 @@ TEST_CASE("a client that stops reading holds the plugin back and is reported gon
   CHECK(wait_until([&] { return e.stats()["closed"] == 1; }));
   CHECK_THAT(e.stats()["last_reason"].get<std::string>(), Catch::Contains("went away"));
   CHECK(e.stats()["open"] == 0);
+}
+
+TEST_CASE("a stream route removed while its exchanges are open ends them and calls nothing of the plugin after") {
+  host::Runtime rt(2);
+  host::PluginRegistry registry;
+  TestNode node(rt, registry, stream_node());
+  Endpoint e(node);
+  namespace asio = boost::asio;
+
+  asio::io_context io;
+  // An upload under way: the plugin has had a piece and asked for the next.
+  asio::ip::tcp::socket up(io);
+  up.connect({asio::ip::make_address(e.host), e.port});
+  const std::size_t total = 1000000;
+  asio::write(up, asio::buffer("POST /tp-stream/droppable HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
+                               std::to_string(total) + "\r\n\r\n" + std::string(100000, 'u')));
+  REQUIRE(wait_until([&] { return e.stats()["pieces"].get<int>() >= 1; }));
+  // A download under way whose client reads nothing: the plugin waits for `writable`.
+  asio::ip::tcp::socket down(io);
+  down.connect({asio::ip::make_address(e.host), e.port});
+  asio::write(down, asio::buffer(std::string("GET /tp-stream/droppable-bytes?n=1073741824 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")));
+  REQUIRE(wait_until([&] { return e.stats()["window_full"].get<int>() >= 1; }));
+
+  // The plugin removes both routes; the C++ wrapper frees their callbacks' state right away.
+  auto dropped = http_request(e.host, e.port, "POST", "/tp-stream/drop");
+  REQUIRE(dropped.status == 200);
+
+  // The rest of the upload: nobody may be told of it. The upload had no answer yet: 503.
+  boost::system::error_code ec;
+  asio::write(up, asio::buffer(std::string(total - 100000, 'v')), ec);  // the node may stop reading
+  std::string answer;
+  std::array<char, 4096> buf{};
+  for (int i = 0; i < 100000; ++i) {
+    const std::size_t n = up.read_some(asio::buffer(buf), ec);
+    answer.append(buf.data(), n);
+    if (ec) break;
+  }
+  CHECK_THAT(answer, Catch::StartsWith("HTTP/1.1 503"));
+  // The download had begun: it is cut, far short of its 1 GiB.
+  std::uint64_t got = 0;
+  std::vector<char> big(1 << 20);
+  for (int i = 0; i < 100000; ++i) {
+    got += down.read_some(asio::buffer(big), ec);
+    if (ec) break;
+  }
+  CHECK(ec);
+  CHECK(got < (64u << 20));
+
+  CHECK(e.stats()["after_drop"] == 0);
+  // The routes are gone, the node serves on.
+  CHECK(http_request(e.host, e.port, "POST", "/tp-stream/droppable", "x").status == 404);
+  CHECK(http_request(e.host, e.port, "POST", "/tp-stream/upload", "abc").status == 200);
 }

@@ -31,9 +31,21 @@
  * For HEAD requests the host sends the head only and drops what is written.
  *
  * TIMEOUTS AND LIMITS. An exchange is closed when nothing moves for the node's request timeout
- * (30 s by default): no body piece asked for, no byte written by the client or to it, no answer begun. A
- * transfer that keeps making progress is never cut by time. By default at most
- * BUTTER_HTTP_MAX_STREAMS v2 exchanges are open per node; one more request to a v2 route is answered 503 at once.
+ * (30 s by default): no body piece asked for, no answer begun, no write. A transfer that keeps
+ * making progress is never cut by time, but progress has a minimum rate, so that a client cannot
+ * hold an exchange open by trickling bytes (slow loris): a body piece asked for with read_body()
+ * must arrive whole (min(max_bytes, BUTTER_HTTP_MAX_CHUNK) bytes, or the rest of the body) within
+ * the request timeout, and the host writes the answer to the client in pieces of at most
+ * BUTTER_HTTP_MAX_CHUNK (whatever the sizes of the plugin's writes), each of which the client must
+ * take within the request timeout; otherwise the exchange is `closed` ("too slow"). With the
+ * defaults that is 64 KiB per 30 s, about 2 KiB/s. By default at most BUTTER_HTTP_MAX_STREAMS v2
+ * exchanges are open per node, and at most BUTTER_HTTP_MAX_STREAMS_PER_ADDRESS from one client IP
+ * address; one more request to a v2 route is answered 503 (Retry-After: 1) at once.
+ *
+ * UNROUTE. After unroute() returns, no callback of that route is called again: its open exchanges
+ * are ended by the host (503 when no answer has begun, else the connection is closed, as by abort)
+ * and their tokens are dead, so a plugin may free what `user` points to right away. The same holds
+ * for every route when the plugin stops or is replaced.
  *
  * THREADING. Every function is [node]: called on the node's thread only, and every callback comes
  * there. Callbacks may call back into this vtable (a `body` callback may call read_body again). */
@@ -62,6 +74,8 @@ extern "C" {
 #define BUTTER_HTTP_WRITE_WINDOW (1024u * 1024u)
 /* The most v2 exchanges open at once on one node, by default. */
 #define BUTTER_HTTP_MAX_STREAMS 32u
+/* The most of those open at once from one client IP address, by default. */
+#define BUTTER_HTTP_MAX_STREAMS_PER_ADDRESS 16u
 
 typedef struct butter_http2_route {
   uint32_t struct_size; /* sizeof(butter_http2_route) as the plugin built it */
