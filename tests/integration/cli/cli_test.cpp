@@ -1,5 +1,6 @@
 // The `butter` command line, run as a real process: help, check, inspect, and two `butter run`
 // processes echoing over loopback.
+#include "cli_files.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/wait.hpp"
@@ -17,7 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kButter = BUTTER_BUILD_DIR "/bin/butter";
 
 struct Scratch {
   fs::path dir;

@@ -4,6 +4,7 @@
 // writes no byte of a block before it matched), one with no manifest (refused without
 // --unverified), one that answers a resume with the wrong range; and get never replaces an
 // existing file without --force. Every refusal exits 1 and leaves no output file.
+#include "cli_files.hpp"
 #include "support/process.hpp"
 #include "support/wait.hpp"
 
@@ -34,17 +35,7 @@ namespace http = beast::http;
 
 namespace {
 
-const std::string kButter = BUTTER_BUILD_DIR "/bin/butter";
 constexpr std::uint32_t kBlock = 1024;  // the smallest block size: a few blocks stay small
-
-std::string random_bytes(std::size_t n, std::uint32_t seed) {
-  std::string s(n, '\0');
-  for (auto& c : s) {
-    seed = seed * 1664525u + 1013904223u;
-    c = static_cast<char>(seed >> 24);
-  }
-  return s;
-}
 
 std::string sha256(std::string_view bytes) {
   std::string h(32, '\0');
@@ -175,44 +166,6 @@ class FakeNode {
   std::vector<asio::ip::tcp::socket> held_;
   std::thread thread_;
 };
-
-struct Dir {
-  fs::path path;
-  Dir() {
-    static int n = 0;
-    path = fs::temp_directory_path() / ("butter-hostile-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::create_directories(path);
-  }
-  ~Dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-// Runs `butter args...` with stdout to `out_file`; the exit code (-1 when still running after
-// `deadline`); `err` gets stderr.
-int run_butter(const Dir& d, const std::vector<std::string>& args, const std::string& out_file, std::string& err,
-               std::chrono::seconds deadline = std::chrono::seconds(60)) {
-  std::string cmd = "'" + kButter + "'";
-  for (const auto& a : args) cmd += " '" + a + "'";
-  cmd += " > '" + out_file + "'";
-  Process p({"/bin/sh", "-c", cmd}, d / "stderr.log");
-  const int code = p.wait_exit(deadline);
-  err = p.log();
-  return code;
-}
 
 struct Object {
   std::string data = random_bytes(3 * kBlock + 100, 7);  // three whole blocks and a short one

@@ -3,6 +3,7 @@
 // its bytes intact, cat writes it to stdout, a missing id and an unreachable node give clear
 // errors, a .part left by an interrupted get is resumed with a Range request (and a corrupt one is
 // not trusted), search finds the put's keywords; and the GET route's Range answers (206, 416).
+#include "cli_files.hpp"
 #include "support/free_ports.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
@@ -19,56 +20,6 @@ using namespace butter::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-const std::string kButter = BUTTER_BUILD_DIR "/bin/butter";
-
-struct Dir {
-  fs::path path;
-  Dir() {
-    path = fs::temp_directory_path() / ("butter-files-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
-    fs::create_directories(path);
-  }
-  ~Dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  static int& counter() {
-    static int n = 0;
-    return n;
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
-std::string random_bytes(std::size_t n, std::uint32_t seed) {
-  std::string s(n, '\0');
-  for (auto& c : s) {
-    seed = seed * 1664525u + 1013904223u;
-    c = static_cast<char>(seed >> 24);
-  }
-  return s;
-}
-
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Runs `butter args...` with stdout to `out_file`; returns the exit code; `err` gets stderr.
-int run_butter(const Dir& d, const std::vector<std::string>& args, const std::string& out_file, std::string& err) {
-  std::string cmd = "'" + kButter + "'";
-  for (const auto& a : args) cmd += " '" + a + "'";
-  cmd += " > '" + out_file + "'";
-  Process p({"/bin/sh", "-c", cmd}, d / "stderr.log");
-  const int code = p.wait_exit(std::chrono::seconds(120));
-  err = p.log();
-  return code;
-}
 
 std::string storage_node() {
   return loopback_manifest("files", plugin_table("storage", "butter.storage.pcg", "replicas = 1\ncapacity_bytes = 268435456") +

@@ -1,6 +1,7 @@
 // `butter run` and a plugin that fails once the node is up: by default the node goes on without
 // it (never panic); with [node] on_plugin_failure = "exit" the node stops and the process exits 3,
 // so that a supervisor (systemd, a container runtime) sees the failure and restarts it.
+#include "cli_files.hpp"
 #include "support/process.hpp"
 #include "support/wait.hpp"
 
@@ -17,7 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string kButter = BUTTER_BUILD_DIR "/bin/butter";
 
 struct RunDir {
   fs::path dir = fs::temp_directory_path() / ("butter-run-failure-" + std::to_string(::getpid()));

@@ -53,8 +53,8 @@ bool is_pattern(const std::string& body, std::uint64_t n) {
   return true;
 }
 
-struct Endpoint {
-  explicit Endpoint(TestNode& n) {
+struct StreamEndpoint {
+  explicit StreamEndpoint(TestNode& n) {
     std::string target;
     split_http_url(n->http_url(), host, port, target);
   }
@@ -71,7 +71,7 @@ TEST_CASE("a streamed upload arrives whole, in pieces of at most 64 KiB, beyond 
   host::Runtime rt(2);
   host::PluginRegistry registry;
   TestNode node(rt, registry, stream_node());
-  Endpoint e(node);
+  StreamEndpoint e(node);
 
   const std::string body = some_bytes(8 * 1024 * 1024 + 17);  // over max_body_bytes (1 MiB)
   auto r = http_request(e.host, e.port, "POST", "/tp-stream/upload", body, std::chrono::seconds(30));
@@ -99,7 +99,7 @@ TEST_CASE("a streamed body over the route's cap gets 413 and the plugin hears th
   host::Runtime rt(2);
   host::PluginRegistry registry;
   TestNode node(rt, registry, stream_node());
-  Endpoint e(node);
+  StreamEndpoint e(node);
 
   CHECK(http_request(e.host, e.port, "POST", "/tp-stream/capped", std::string(1000, 'x')).status == 200);
   // Over the cap by its Content-Length: refused from the head, the plugin never sees it.
@@ -119,7 +119,7 @@ TEST_CASE("a streamed download carries exactly the bytes written, with Content-L
   host::Runtime rt(2);
   host::PluginRegistry registry;
   TestNode node(rt, registry, stream_node());
-  Endpoint e(node);
+  StreamEndpoint e(node);
 
   const std::uint64_t n = 6 * 1024 * 1024 + 3;
   auto known = http_request(e.host, e.port, "GET", "/tp-stream/bytes?n=" + std::to_string(n), "", std::chrono::seconds(30));
@@ -154,7 +154,7 @@ TEST_CASE("a client that stops reading holds the plugin back and is reported gon
   host::Runtime rt(2);
   host::PluginRegistry registry;
   TestNode node(rt, registry, stream_node());
-  Endpoint e(node);
+  StreamEndpoint e(node);
 
   boost::asio::io_context io;
   boost::asio::ip::tcp::socket sock(io);
@@ -179,7 +179,7 @@ TEST_CASE("a stream route removed while its exchanges are open ends them and cal
   host::Runtime rt(2);
   host::PluginRegistry registry;
   TestNode node(rt, registry, stream_node());
-  Endpoint e(node);
+  StreamEndpoint e(node);
   namespace asio = boost::asio;
 
   asio::io_context io;
