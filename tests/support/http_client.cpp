@@ -6,7 +6,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <stdexcept>
 #include <utility>
 
@@ -168,6 +170,20 @@ std::string raw_exchange(const std::string& host, std::uint16_t port, const std:
     error_code ec = conn.conn.run(timeout, [&](auto handler) { conn.stream.async_read_some(asio::buffer(chunk), std::move(handler)); }, &got);
     out.append(chunk.data(), got);
     if (ec) break;
+  }
+  return out;
+}
+
+std::string url_encode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
   }
   return out;
 }

@@ -23,6 +23,9 @@ struct HttpResult {
   std::string header(const std::string& name) const;
 };
 
+// `s` percent-encoded for a query value: letters, digits and "-._" stay, every other byte is %XX.
+std::string url_encode(const std::string& s);
+
 // One request on a fresh connection (Connection: close). `body` is sent with
 // Content-Type: application/octet-stream when not empty.
 HttpResult http_request(const std::string& host, std::uint16_t port, const std::string& method,

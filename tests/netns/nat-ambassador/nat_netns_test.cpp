@@ -59,20 +59,6 @@ std::string field(const HostNode& n, const char* key) {
   return (*j)[key].get<std::string>();
 }
 
-std::string url_encode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
 // GET /nat/ping on `from` towards `peer`; the JSON answer (or an empty object).
 nlohmann::json ping(const HostNode& from, const std::string& peer) {
   auto r = http_get_in_ns(from.ns, from.url("/nat/ping?peer=" + url_encode(peer)), std::chrono::seconds(8));

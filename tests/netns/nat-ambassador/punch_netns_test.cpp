@@ -57,20 +57,6 @@ nlohmann::json get(const LabNode& n, const std::string& path) {
   return j && j->is_object() ? *j : nlohmann::json::object();
 }
 
-std::string url_encode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
 nlohmann::json ping(const LabNode& from, const std::string& peer) {
   auto r = http_get_in_ns(from.ns, from.url("/nat/ping?peer=" + url_encode(peer)), std::chrono::seconds(8));
   auto j = nlohmann::json::parse(r.body, nullptr, false);

@@ -67,21 +67,6 @@ void in_ns(const std::string& ns, F fn) {
   if (error) std::rethrow_exception(error);
 }
 
-std::string url_encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 // POST of a form to `n` (the test client sends octet-stream bodies; the wiki wants a form).
 HttpResult post_form(const HostNode& n, const std::string& target, const std::string& form,
                      std::chrono::milliseconds timeout) {
