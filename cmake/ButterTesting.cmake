@@ -10,7 +10,7 @@ target_link_libraries(butter_test_main PUBLIC butter_test_skip)
 # same Asio, Catch2 and spdlog templates, which a batch instantiates once (measured: two transport
 # test files alone 31.3 s of CPU, as one batch 20.5 s, under ASan). A developer editing one test
 # file recompiles its batch; configure with -DBUTTER_UNITY_TESTS=OFF to compile file by file.
-option(BUTTER_UNITY_TESTS "Compile the test executables' own sources in unity batches" OFF)
+option(BUTTER_UNITY_TESTS "Compile the test executables' own sources in unity batches" ON)
 set(BUTTER_UNITY_TESTS_BATCH 8 CACHE STRING "Test files per unity batch")
 
 # butter_add_test_exe(<name> <prefix> SOURCES ... LIBS ... DEPENDS ...): one Catch2 executable
