@@ -256,9 +256,17 @@ TEST_CASE("self-connection is refused", "[transport]") {
 TEST_CASE("simultaneous connections: both sides pick the same one and the other closes once drained", "[transport]") {
   IoThread t;
   TestNode a(t.io, {}, echo_handler()), b(t.io, {}, echo_handler());
-  // Both dials are queued back to back on the one I/O thread, so both start before either side's
-  // handshake can make progress (waiting for the first would let it finish under load, and the
-  // second would then reuse it).
+  // Both dials must start before either side's handshake can make progress (were the first to
+  // finish, the second would reuse it). The one I/O thread is held while both are queued, so they
+  // run back to back, ahead of any completion of the first: queuing them from this thread alone
+  // let the I/O thread run the first dial's connect and handshake in between under load.
+  std::promise<void> holding, release;
+  auto released = release.get_future();
+  boost::asio::post(t.io, [&] {
+    holding.set_value();
+    released.wait();
+  });
+  holding.get_future().get();
   std::promise<void> queued_a, queued_b;
   boost::asio::post(a.strand, [&] {
     a.transport->connect(b.uri, {});
@@ -268,6 +276,7 @@ TEST_CASE("simultaneous connections: both sides pick the same one and the other 
     b.transport->connect(a.uri, {});
     queued_b.set_value();
   });
+  release.set_value();
   queued_a.get_future().get();
   queued_b.get_future().get();
   REQUIRE(a.wait([](TestNode& n) { return n.transport->stats().connections_opened == 2 && !n.ups.empty(); }));
