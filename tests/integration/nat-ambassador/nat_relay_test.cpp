@@ -175,6 +175,10 @@ TEST_CASE("nat-ambassador the private node moves to another ambassador when its 
   Cluster c;
   const std::string first_ep = c.relay_endpoint();
   REQUIRE(!first_ep.empty());
+  // Both public nodes must have decided before the first ambassador goes: a node's verdict needs
+  // dial-backs from two peers (quorum), and the other public node, left with the private p alone,
+  // could never decide (seen: a stopped 1 ms after p chose it, b's dial-back by a was lost).
+  REQUIRE(wait_until([&] { return nat_report(*c.p)["known_public"].size() == 2; }, std::chrono::seconds(10)));
   const std::string first = str(nat_report(*c.p), "ambassador");
   auto& victim = first == (*c.a)->id_hex() ? c.a : c.b;
   auto& other = first == (*c.a)->id_hex() ? c.b : c.a;
@@ -187,6 +191,8 @@ TEST_CASE("nat-ambassador the private node moves to another ambassador when its 
     return str(j, "ambassador") == other_id && !second_ep.empty();
   }, std::chrono::seconds(10));
   INFO(nat_report(*c.p).dump());
+  INFO("p's connections: " << (*c.p)->status()["peers"].dump() << "\n" << (*c.p)->status()["connections"].dump());
+  INFO("other's connections: " << (*other)->status()["peers"].dump());
   REQUIRE(moved);
   CHECK(second_ep != first_ep);
   CHECK(nat_report(*c.p)["moves"].get<int>() >= 1);
