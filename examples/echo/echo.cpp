@@ -27,7 +27,10 @@ class Echo : public butter::Plugin {
     // manifest and serves each default when the key is absent.
     greeting_ = config().get_string("greeting");
     target_ = config().get_string("target");
-    interval_ = std::chrono::milliseconds(config().get_int("interval_ms"));
+    const std::int64_t interval = config().get_int("interval_ms");
+    // The guard stays for hosts that enforce no ranges (older than ABI 1.3, test fakes).
+    if (interval <= 0) throw butter::Error(BUTTER_E_INVALID, "interval_ms must be > 0");
+    interval_ = std::chrono::milliseconds(interval);
 
     metrics().describe("echo_served_total", "Echo requests answered");
     metrics().describe("echo_replies_total", "Answers received to our own pings");
