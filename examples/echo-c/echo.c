@@ -40,8 +40,18 @@
  * type or a missing required key is reported by the host at its file:line:column before anything
  * starts. */
 static const butter_config_key echo_config[] = {
-    {"greeting", BUTTER_CONFIG_STRING, 0, "prefix added to every answer (default empty)"},
-    {"protocol", BUTTER_CONFIG_STRING, 0, "protocol id to answer on (default /butter/echo-c/1)"},
+    {"greeting", BUTTER_CONFIG_STRING, 0, "prefix added to every answer"},
+    {"protocol", BUTTER_CONFIG_STRING, 0, "protocol id to answer on"},
+};
+
+/* What the keys default to, and bounds on their values (ABI 1.3): one record per key that has
+ * any, naming it. The host serves a default through butter.config/1 when the manifest leaves the
+ * key out, so each default is written here and nowhere else; a value beyond a bound (min/max of a
+ * number, max_len of a string) is an error at its file:line:column. */
+static const butter_config_key_ext echo_config_ext[] = {
+    {.key = "greeting", .has = BUTTER_CONFIG_HAS_DEFAULT | BUTTER_CONFIG_HAS_MAX_LEN, .max_len = 4096, .string_default = ""},
+    {.key = "protocol", .has = BUTTER_CONFIG_HAS_DEFAULT | BUTTER_CONFIG_HAS_MAX_LEN, .max_len = 256,
+     .string_default = "/butter/echo-c/1"},
 };
 
 static const butter_plugin_descriptor echo_descriptor = {
@@ -57,6 +67,9 @@ static const butter_plugin_descriptor echo_descriptor = {
     NULL, /* optional */
     echo_config,
     (uint32_t)(sizeof echo_config / sizeof echo_config[0]),
+    echo_config_ext, /* ABI 1.3: defaults and bounds of the keys above */
+    (uint32_t)(sizeof echo_config_ext / sizeof echo_config_ext[0]),
+    sizeof(butter_config_key_ext), /* the stride of echo_config_ext, so the struct can grow */
 };
 
 /* ---- 3. The instance. ------------------------------------------------------------------------
@@ -95,9 +108,11 @@ static char* copy_str(butter_str s) {
   return out;
 }
 
-/* Reads a string config key into a heap copy (*out), `def` when absent. */
-static butter_status config_string(const echo* e, const char* key, const char* def, char** out, butter_error* err) {
-  butter_str value = str_of(def); /* getters leave *out untouched on NOT_FOUND: default first */
+/* Reads a string config key into a heap copy (*out). An absent key reads as its schema default
+ * (echo_config_ext); `fallback` is what a host older than ABI 1.3, which serves none, leaves. */
+static butter_status config_string(const echo* e, const char* key, const char* fallback, char** out,
+                                   butter_error* err) {
+  butter_str value = str_of(fallback); /* getters leave *out untouched on NOT_FOUND */
   butter_status s = e->config ? e->config->get_string(e->host, key, &value) : BUTTER_E_NOT_FOUND;
   if (s != BUTTER_OK && s != BUTTER_E_NOT_FOUND)
     return butter_error_set(err, s, "echo-c: a config key has the wrong type");
@@ -151,7 +166,7 @@ static butter_status echo_init(const butter_plugin* plugin, butter_error* err) {
   s = config_string(e, "greeting", "", &e->greeting, err);
   if (s != BUTTER_OK) return s;
   e->greeting_len = strlen(e->greeting);
-  s = config_string(e, "protocol", "/butter/echo-c/1", &e->protocol, err);
+  s = config_string(e, "protocol", "", &e->protocol, err);
   if (s != BUTTER_OK) return s;
   e->protocol_len = strlen(e->protocol);
 

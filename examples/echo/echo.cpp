@@ -23,9 +23,12 @@ class Echo : public butter::Plugin {
   using Plugin::Plugin;
 
   void init() override {
-    greeting_ = config().get_string("greeting", "");
-    target_ = config().get_string("target", "");
-    const std::int64_t interval = config().get_int("interval_ms", 1000);
+    // Defaults and ranges live in the schema below: the host refuses interval_ms = 0 in the
+    // manifest and serves each default when the key is absent.
+    greeting_ = config().get_string("greeting");
+    target_ = config().get_string("target");
+    const std::int64_t interval = config().get_int("interval_ms");
+    // The guard stays for hosts that enforce no ranges (older than ABI 1.3, test fakes).
     if (interval <= 0) throw butter::Error(BUTTER_E_INVALID, "interval_ms must be > 0");
     interval_ = std::chrono::milliseconds(interval);
 
@@ -136,8 +139,11 @@ BUTTER_PLUGIN(Echo, butter::Descriptor{
                         .version = "1.0.0",
                         .description = "Answers /butter/echo/1 with greeting + payload; optionally pings a target",
                         .config = {
-                            {"greeting", butter::ConfigType::String, false, "prefix added to every answer"},
-                            {"target", butter::ConfigType::String, false,
-                             "endpoint URI or node id to ping; empty = do not ping"},
-                            {"interval_ms", butter::ConfigType::Int, false, "ping period in ms (default 1000)"},
+                            butter::config_string("greeting", "").describe("prefix added to every answer"),
+                            butter::config_string("target", "")
+                                .describe("endpoint URI or node id to ping; empty = do not ping"),
+                            butter::config_int("interval_ms", 1000)
+                                .range(1, 3600000)
+                                .unit("ms")
+                                .describe("ping period"),
                         }});

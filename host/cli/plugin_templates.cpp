@@ -55,7 +55,7 @@ class @CLASS@ : public butter::Plugin {
 
   // Reads config and registers handlers; throw to fail (the message reaches the host).
   void init() override {
-    greeting_ = config().get_string("greeting", "hello, ");
+    greeting_ = config().get_string("greeting");  // absent: the schema default below
     metrics().describe("@METRIC@", "Requests answered on @PROTOCOL@");
     on("@PROTOCOL@", [this](const butter::Request& req, butter::Reply& reply) {
       ++served_;
@@ -83,7 +83,7 @@ BUTTER_PLUGIN(@CLASS@, butter::Descriptor{
     .version = "0.1.0",
     .description = "Answers @PROTOCOL@ with greeting + payload",@PROVIDES@
     .config = {
-        {"greeting", butter::ConfigType::String, false, "prefix of every answer (default \"hello, \")"},
+        butter::config_string("greeting", "hello, ").max_len(1024).describe("prefix of every answer"),
     }});
 )~";
 
@@ -127,7 +127,14 @@ const char* const kCSource = R"~(/* @NAME@: a Butter plugin in plain C99 against
 @IFACE_DECL@
 /* The config schema: the host checks the manifest against it before anything starts. */
 static const butter_config_key config_keys[] = {
-    {"greeting", BUTTER_CONFIG_STRING, 0, "prefix of every answer (default \"hello, \")"},
+    {"greeting", BUTTER_CONFIG_STRING, 0, "prefix of every answer"},
+};
+/* What a key defaults to and which values are in range (ABI 1.3; `min`/`max`/`unit` for numbers).
+ * The host serves the default through butter.config/1 when the manifest leaves the key out, so it
+ * is written here only, and refuses a value out of range at its file:line:column. */
+static const butter_config_key_ext config_key_ext[] = {
+    {.key = "greeting", .has = BUTTER_CONFIG_HAS_DEFAULT | BUTTER_CONFIG_HAS_MAX_LEN, .max_len = 1024,
+     .string_default = "hello, "},
 };
 @PROVIDES@
 static const butter_plugin_descriptor descriptor = {
@@ -143,6 +150,9 @@ static const butter_plugin_descriptor descriptor = {
     NULL, /* optional */
     config_keys,
     (uint32_t)(sizeof config_keys / sizeof config_keys[0]),
+    config_key_ext,
+    (uint32_t)(sizeof config_key_ext / sizeof config_key_ext[0]),
+    sizeof(butter_config_key_ext), /* the stride of config_key_ext */
 };
 
 /* One instance per node: everything per node lives here, never in globals. */
@@ -193,7 +203,7 @@ static void on_request(void* user, const butter_net_message* msg) {
 /* [node] Reads config and registers the handler; must not block. */
 static butter_status p_init(const butter_plugin* plugin, butter_error* err) {
   @IDENT@* self = (@IDENT@*)plugin->plugin_data;
-  butter_str greeting = str_of("hello, "); /* getters leave it untouched when the key is absent */
+  butter_str greeting = str_of(""); /* the schema default comes through the getter; "" on a host < 1.3 */
   butter_status s;
   if (!self->net || !self->config)
     return butter_error_set(err, BUTTER_E_UNSUPPORTED, "@NAME@: the host offers no butter.net/1 or butter.config/1");

@@ -40,6 +40,37 @@ void field(std::string& out, const char* label, const std::string& value) {
   out += l + value + "\n";
 }
 
+std::string number(const ConfigKeySpec& k, bool min) {
+  if (k.type == ConfigType::Integer) {
+    const auto& v = min ? k.int_min : k.int_max;
+    return v ? std::to_string(*v) : std::string();
+  }
+  const auto& v = min ? k.float_min : k.float_max;
+  return v ? config_value_text(*v) : std::string();
+}
+
+// "default 30000 ms, range 1..3600000 ms": what the schema declares beyond the type.
+std::string limits_text(const ConfigKeySpec& k) {
+  const std::string unit = k.unit.empty() ? std::string() : " " + k.unit;
+  std::vector<std::string> parts;
+  if (k.default_value) parts.push_back("default " + config_value_text(*k.default_value) + unit);
+  const std::string lo = number(k, true), hi = number(k, false);
+  if (!lo.empty() && !hi.empty()) {
+    parts.push_back("range " + lo + ".." + hi + unit);
+  } else if (!lo.empty()) {
+    parts.push_back("at least " + lo + unit);
+  } else if (!hi.empty()) {
+    parts.push_back("at most " + hi + unit);
+  }
+  if (k.max_len) {
+    parts.push_back("at most " + std::to_string(*k.max_len) + (k.type == ConfigType::String ? " bytes" : " items"));
+  }
+  if (parts.empty() && !k.unit.empty()) parts.push_back("in " + k.unit);
+  std::string out;
+  for (const auto& part : parts) out += (out.empty() ? "" : ", ") + part;
+  return out;
+}
+
 }  // namespace
 
 std::string describe_library(const PluginLibrary& library) {
@@ -73,6 +104,7 @@ std::string describe_library(const PluginLibrary& library) {
       const std::string type = type_label(k.type);
       line += type + std::string(type_w - type.size() + 2, ' ');
       line += k.required ? "required" : "optional";
+      if (const std::string limits = limits_text(k); !limits.empty()) line += "  " + limits;
       if (!k.description.empty()) line += "  " + k.description;
       out += line + "\n";
     }

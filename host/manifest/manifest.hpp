@@ -56,14 +56,29 @@ struct Diagnostics {
 enum class ConfigType { String, Integer, Float, Boolean, StringArray };
 const char* config_type_name(ConfigType);
 
+using ConfigScalar = std::variant<std::string, std::int64_t, double, bool, std::vector<std::string>>;
+
+// One key of a plugin's schema. The fields after `description` come from the plugin's
+// butter_config_key_ext record (ABI 1.3), checked when the plugin was loaded: a default of the
+// key's type, within the bounds; bounds of the key's type (int_* for Integer, float_* for Float);
+// max_len for String (bytes) and StringArray (items).
 struct ConfigKeySpec {
   std::string key;
   ConfigType type = ConfigType::String;
   bool required = false;
   std::string description;
+  std::optional<ConfigScalar> default_value{};
+  std::optional<std::int64_t> int_min{}, int_max{};
+  std::optional<double> float_min{}, float_max{};
+  std::optional<std::uint32_t> max_len{};
+  std::string unit{};  // "" = none
 };
 
-using ConfigScalar = std::variant<std::string, std::int64_t, double, bool, std::vector<std::string>>;
+// How a schema value reads in messages and `butter inspect`: 30000, 0.5, true, "text", ["a", "b"].
+std::string config_value_text(const ConfigScalar& value);
+// Why `value` (already of the key's type) is outside the key's min/max/max_len, as the end of a
+// sentence ("is below the minimum 1 (ms)"); nullopt when it is within them.
+std::optional<std::string> config_range_problem(const ConfigKeySpec& spec, const ConfigScalar& value);
 
 struct ConfigValue {
   ConfigScalar value;
@@ -144,8 +159,9 @@ std::optional<Manifest> load_manifest_file(const std::string& path, Diagnostics&
 std::string_view default_manifest_text();
 std::optional<Manifest> load_default_manifest(Diagnostics& diags);
 
-// Checks one plugin instance's config against its schema: unknown keys, missing required keys
-// and wrong types, each at the value's position. An Integer is accepted where a Float is wanted.
+// Checks one plugin instance's config against its schema: unknown keys, missing required keys,
+// wrong types and values outside the key's range or max_len, each at the value's position. An
+// Integer is accepted where a Float is wanted.
 void validate_plugin_config(const PluginSpec& plugin, std::span<const ConfigKeySpec> schema, Diagnostics& diags);
 
 // "256MiB", "1GiB", "512KB", "1000" -> bytes; nullopt when malformed.

@@ -80,6 +80,11 @@ void validate_plugin_config(const PluginSpec& plugin, std::span<const ConfigKeyS
     } else if (!matches(spec->type, value.value)) {
       diags.add(value.pos, table + "." + (is_bare_key(key) ? key : "\"" + key + "\"") + ": expected " +
                                with_article(spec->type) + ", got " + value_type_name(value.value));
+    } else if (auto problem = config_range_problem(*spec, value.value)) {
+      // Numbers are short and say what was read; a long string or array is named, not repeated.
+      const bool numeric = spec->type == ConfigType::Integer || spec->type == ConfigType::Float;
+      diags.add(value.pos, table + "." + (is_bare_key(key) ? key : "\"" + key + "\"") +
+                               (numeric ? " = " + config_value_text(value.value) : std::string()) + " " + *problem);
     }
   }
   for (const auto& spec : schema) {

@@ -58,6 +58,9 @@ PluginInstance::PluginInstance(NodeCore& core, PluginSpec spec, std::shared_ptr<
   host_.host_data = this;
   host_.get_extension = &host_get_extension;
   host_.post = &host_post;
+  for (const ConfigKeySpec& key : info_.config_schema) {
+    if (key.default_value) schema_defaults_.emplace(key.key, ConfigValue{*key.default_value, SourcePos{}});
+  }
 }
 
 PluginInstance::~PluginInstance() = default;
@@ -264,7 +267,12 @@ void PluginInstance::release_registrations() {
 
 const ConfigValue* PluginInstance::config_value(const std::string& key) {
   auto it = spec_.config.find(key);
-  if (it == spec_.config.end()) return nullptr;
+  if (it == spec_.config.end()) {
+    // A key the manifest leaves out gets the default its schema declares (ABI 1.3), so the
+    // default is written once, in the descriptor, and not again in the code that reads it.
+    auto d = schema_defaults_.find(key);
+    return d == schema_defaults_.end() ? nullptr : &d->second;
+  }
   read_keys_.insert(key);
   return &it->second;
 }

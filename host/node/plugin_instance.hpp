@@ -77,7 +77,8 @@ class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
     return false;
   }
 
-  // Config access for butter.config/1; marks keys read.
+  // Config access for butter.config/1; marks keys read. An absent key with a schema default
+  // gives that default.
   const ConfigValue* config_value(const std::string& key);
   std::vector<std::string> unread_config_keys() const;
 
@@ -117,6 +118,7 @@ class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
   std::atomic<InstanceState> state_{InstanceState::Created};
   std::string failure_;
   std::set<std::string> read_keys_;
+  std::map<std::string, ConfigValue> schema_defaults_;  // of keys whose schema declares one
   std::string data_dir_;
   bool data_dir_ready_ = false;
   Registrations regs_;

@@ -9,7 +9,7 @@
 static const butter_plugin_descriptor descriptor = {
     sizeof(butter_plugin_descriptor), BUTTER_ABI_VERSION_INIT,
     "bad id!", "Bad", "Butter tests", "0.0.1", "An id with a space and a '!'",
-    NULL, NULL, NULL, NULL, 0,
+    NULL, NULL, NULL, NULL, 0, NULL, 0, 0,
 };
 
 static uint32_t f_count(const butter_plugin_factory* f) { (void)f; return 1; }

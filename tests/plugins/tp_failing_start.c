@@ -12,7 +12,7 @@
 static const butter_plugin_descriptor descriptor = {
     sizeof(butter_plugin_descriptor), BUTTER_ABI_VERSION_INIT,
     "test.failing-start", "Failing start", "Butter tests", "1.0.0", "start returns BUTTER_E_INTERNAL",
-    NULL, NULL, NULL, NULL, 0,
+    NULL, NULL, NULL, NULL, 0, NULL, 0, 0,
 };
 
 static butter_status p_init(const butter_plugin* p, butter_error* err) { (void)p; (void)err; return BUTTER_OK; }

@@ -39,6 +39,9 @@ static const butter_plugin_descriptor descriptor = {
     NULL,
     schema,
     2,
+    NULL, /* config_key_ext (ABI 1.3): no defaults or ranges */
+    0,
+    0,
 };
 
 static butter_status p_init(const butter_plugin* p, butter_error* err) { (void)p; (void)err; return BUTTER_OK; }

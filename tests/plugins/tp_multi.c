@@ -21,9 +21,9 @@ static const butter_config_key b_schema[] = {
 
 static const butter_plugin_descriptor descriptors[2] = {
     {sizeof(butter_plugin_descriptor), BUTTER_ABI_VERSION_INIT, "test.multi.a", "Multi A", "Butter tests", "0.1.0",
-     "The first of two", a_provides, NULL, NULL, NULL, 0},
+     "The first of two", a_provides, NULL, NULL, NULL, 0, NULL, 0, 0},
     {sizeof(butter_plugin_descriptor), BUTTER_ABI_VERSION_INIT, "test.multi.b", "Multi B", "Butter tests", "0.2.0",
-     "The second of two", b_provides, b_required, b_optional, b_schema, 3},
+     "The second of two", b_provides, b_required, b_optional, b_schema, 3, NULL, 0, 0},
 };
 
 static butter_status p_init(const butter_plugin* p, butter_error* err) { (void)p; (void)err; return BUTTER_OK; }

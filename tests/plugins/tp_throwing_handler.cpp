@@ -14,7 +14,7 @@ namespace {
 const butter_plugin_descriptor descriptor = {
     sizeof(butter_plugin_descriptor), BUTTER_ABI_VERSION_INIT,
     "test.throwing-handler", "Throwing handler", "Butter tests", "1.0.0", "its request handler throws",
-    nullptr, nullptr, nullptr, nullptr, 0,
+    nullptr, nullptr, nullptr, nullptr, 0, nullptr, 0, 0,
 };
 
 struct Instance {

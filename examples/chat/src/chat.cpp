@@ -46,13 +46,15 @@ class Chat : public butter::Plugin {
 
   void init() override {
     if (!identity().available()) throw butter::Error(BUTTER_E_UNSUPPORTED, "the chat needs butter.identity/1 to sign messages");
-    nick_ = config().get_string("nick", "");
+    nick_ = config().get_string("nick");
     if (nick_.empty()) nick_ = std::string(node().name());
     if (nick_.size() > chat::kMaxNick) nick_.resize(chat::kMaxNick);
     if (!chat::check_nick(nick_).empty()) nick_ = "anonymous";
-    read_stdin_ = config().get_bool("stdin", false);
-    const std::int64_t history = config().get_int("history", 200);
-    const std::int64_t seen = config().get_int("seen", 4096);
+    read_stdin_ = config().get_bool("stdin");
+    // Defaults and ranges: the schema at the bottom. These checks guard the casts on a host that
+    // enforces no ranges (older than ABI 1.3) and say what it cannot (seen >= history).
+    const std::int64_t history = config().get_int("history");
+    const std::int64_t seen = config().get_int("seen");
     if (history < 1 || history > 100000) throw butter::Error(BUTTER_E_INVALID, "history must be 1..100000");
     if (seen < history || seen > 1000000) throw butter::Error(BUTTER_E_INVALID, "seen must be history..1000000");
     log_ = std::make_unique<chat::Log>(static_cast<std::size_t>(history), static_cast<std::size_t>(seen));
@@ -353,8 +355,8 @@ BUTTER_PLUGIN(Chat, butter::Descriptor{
                         .version = "1.0.0",
                         .description = "Every node shows the messages any node sends; web page on /chat, terminal with stdin = true",
                         .config = {
-                            {"nick", butter::ConfigType::String, false, "name shown with this node's messages (default: the node name)"},
-                            {"stdin", butter::ConfigType::Bool, false, "read messages from standard input and print others' (default false)"},
-                            {"history", butter::ConfigType::Int, false, "messages kept for the page (default 200)"},
-                            {"seen", butter::ConfigType::Int, false, "message ids remembered against duplicates (default 4096)"},
+                            butter::config_string("nick", "").describe("name shown with this node's messages (empty: the node name)"),
+                            butter::config_bool("stdin", false).describe("read messages from standard input and print others'"),
+                            butter::config_int("history", 200).range(1, 100000).describe("messages kept for the page"),
+                            butter::config_int("seen", 4096).range(1, 1000000).describe("message ids remembered against duplicates (>= history)"),
                         }});

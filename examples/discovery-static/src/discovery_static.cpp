@@ -20,7 +20,7 @@ class StaticDiscovery : public butter::Plugin {
 
   void init() override {
     self_ = std::string(node().id());
-    const std::int64_t retry = config().get_int("retry_ms", 1000);
+    const std::int64_t retry = config().get_int("retry_ms");  // default and range: the schema
     if (retry <= 0) throw butter::Error(BUTTER_E_INVALID, "retry_ms must be > 0");
     retry_ = std::chrono::milliseconds(retry);
     for (const auto& uri : config().get_strings("peers")) {
@@ -173,5 +173,5 @@ BUTTER_PLUGIN(StaticDiscovery,
                   .required = {BUTTER_IFACE_PEERS},
                   .config = {
                       {"peers", butter::ConfigType::StringArray, false, "endpoint URIs of the peers, \"tcp://host:port\""},
-                      {"retry_ms", butter::ConfigType::Int, false, "how often unknown peers are dialled again (default 1000)"},
+                      butter::config_int("retry_ms", 1000).min(1).unit("ms").describe("how often unknown peers are dialled again"),
                   }});

@@ -19,13 +19,15 @@ void refuse(butter::HttpResponse& res, int code, const std::string& why, const b
 }
 
 void Wiki::init() {
-  const std::int64_t timeout = config().get_int("search_timeout_ms", 1500);
+  // Defaults and ranges: the schema at the bottom; the checks guard the casts on a host that
+  // enforces no ranges (older than ABI 1.3).
+  const std::int64_t timeout = config().get_int("search_timeout_ms");
   if (timeout < 50 || timeout > 60000) throw butter::Error(BUTTER_E_INVALID, "search_timeout_ms must be 50..60000");
   search_timeout_ms_ = static_cast<std::uint32_t>(timeout);
-  const std::int64_t ttl = config().get_int("search_ttl", 0);
+  const std::int64_t ttl = config().get_int("search_ttl");
   if (ttl < 0 || ttl > 16) throw butter::Error(BUTTER_E_INVALID, "search_ttl must be 0..16");
   search_ttl_ = static_cast<std::uint32_t>(ttl);
-  const std::int64_t wait = config().get_int("write_wait_ms", 2000);
+  const std::int64_t wait = config().get_int("write_wait_ms");
   if (wait < 0 || wait > 60000) throw butter::Error(BUTTER_E_INVALID, "write_wait_ms must be 0..60000");
   write_wait_ms_ = static_cast<std::uint32_t>(wait);
   // A form-encoded page may triple in size (%XX); the text itself is checked after decoding.
@@ -234,8 +236,8 @@ BUTTER_PLUGIN(wiki::Wiki,
                   .required = {BUTTER_IFACE_STORAGE},
                   .optional = {BUTTER_IFACE_SEARCH},
                   .config = {
-                      {"search_timeout_ms", butter::ConfigType::Int, false, "how long a search waits for hits (default 1500)"},
-                      {"search_ttl", butter::ConfigType::Int, false, "hops a search may travel; 0 = the provider's default"},
-                      {"write_wait_ms", butter::ConfigType::Int, false,
-                       "how long a write waits for the storage groups before answering (default 2000)"},
+                      butter::config_int("search_timeout_ms", 1500).range(50, 60000).unit("ms").describe("how long a search waits for hits"),
+                      butter::config_int("search_ttl", 0).range(0, 16).describe("hops a search may travel; 0 = the provider's default"),
+                      butter::config_int("write_wait_ms", 2000).range(0, 60000).unit("ms")
+                          .describe("how long a write waits for the storage groups before answering"),
                   }});

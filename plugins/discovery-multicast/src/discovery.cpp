@@ -24,18 +24,21 @@ class Discovery : public butter::Plugin {
 
   void init() override {
     self_ = std::string(node().id());
-    group_ = config().get_string("group", "239.192.77.1");
-    std::int64_t port = config().get_int("port", 7946);
-    iface_ = config().get_string("interface", "");
-    std::int64_t ttl = config().get_int("ttl", 1);
-    std::int64_t fast = config().get_int("fast_ms", 100);
-    std::int64_t slow = config().get_int("slow_ms", 60000);
-    double answers = config().get_float("answers_per_s", 20);
-    std::int64_t quiet = config().get_int("quiet_ms", 1000);
-    loop_ = config().get_bool("loopback", true);
-    double per_s = config().get_float("max_datagrams_per_second", 1000);
-    double per_sender = config().get_float("max_datagrams_per_second_per_sender", 20);
-    std::int64_t senders = config().get_int("max_datagram_senders", 1024);
+    // Defaults and ranges are declared once, in the schema at the bottom; the checks below keep
+    // what a schema cannot say (exclusive float bounds, one key against another) and guard the
+    // casts on a host that enforces no ranges (older than ABI 1.3).
+    group_ = config().get_string("group");
+    std::int64_t port = config().get_int("port");
+    iface_ = config().get_string("interface");
+    std::int64_t ttl = config().get_int("ttl");
+    std::int64_t fast = config().get_int("fast_ms");
+    std::int64_t slow = config().get_int("slow_ms");
+    double answers = config().get_float("answers_per_s");
+    std::int64_t quiet = config().get_int("quiet_ms");
+    loop_ = config().get_bool("loopback");
+    double per_s = config().get_float("max_datagrams_per_second");
+    double per_sender = config().get_float("max_datagrams_per_second_per_sender");
+    std::int64_t senders = config().get_int("max_datagram_senders");
     if (port <= 0 || port > 65535) throw butter::Error(BUTTER_E_INVALID, "port must be in 1..65535");
     if (ttl < 1 || ttl > 255) throw butter::Error(BUTTER_E_INVALID, "ttl must be in 1..255");
     if (fast <= 0 || slow < fast) throw butter::Error(BUTTER_E_INVALID, "need 0 < fast_ms <= slow_ms");
@@ -245,16 +248,16 @@ BUTTER_PLUGIN(butter::discovery::Discovery,
                   .description = "Finds peers on the LAN by UDP multicast and hands them to the known-host cache",
                   .required = {BUTTER_IFACE_PEERS},
                   .config = {
-                      {"group", butter::ConfigType::String, false, "IPv4 multicast group (default 239.192.77.1)"},
-                      {"port", butter::ConfigType::Int, false, "UDP port of the group (default 7946)"},
-                      {"interface", butter::ConfigType::String, false, "IPv4 address of the interface to use (default: the system's choice)"},
-                      {"ttl", butter::ConfigType::Int, false, "multicast TTL; 1 keeps it on the LAN (default 1)"},
-                      {"fast_ms", butter::ConfigType::Int, false, "ping interval while cold (default 100)"},
-                      {"slow_ms", butter::ConfigType::Int, false, "ping interval once settled (default 60000)"},
-                      {"answers_per_s", butter::ConfigType::Float, false, "unicast answers per second before one multicast announce replaces them (default 20)"},
-                      {"quiet_ms", butter::ConfigType::Int, false, "a sender is answered at most once per this period (default 1000)"},
-                      {"loopback", butter::ConfigType::Bool, false, "receive multicast from this host (several nodes per host; default true)"},
-                      {"max_datagrams_per_second", butter::ConfigType::Float, false, "datagrams processed per second from all senders together, burst twice that; the rest are shed (default 1000)"},
-                      {"max_datagrams_per_second_per_sender", butter::ConfigType::Float, false, "datagrams processed per second from one sender (source address and port), burst twice that (default 20)"},
-                      {"max_datagram_senders", butter::ConfigType::Int, false, "senders whose rate is tracked at once; the least recent is forgotten (default 1024)"},
+                      butter::config_string("group", "239.192.77.1").max_len(64).describe("IPv4 multicast group"),
+                      butter::config_int("port", 7946).range(1, 65535).describe("UDP port of the group"),
+                      butter::config_string("interface", "").max_len(64).describe("IPv4 address of the interface to use (empty: the system's choice)"),
+                      butter::config_int("ttl", 1).range(1, 255).describe("multicast TTL; 1 keeps it on the LAN"),
+                      butter::config_int("fast_ms", 100).min(1).unit("ms").describe("ping interval while cold"),
+                      butter::config_int("slow_ms", 60000).min(1).unit("ms").describe("ping interval once settled (>= fast_ms)"),
+                      butter::config_float("answers_per_s", 20).range(0, 1e6).unit("1/s").describe("unicast answers per second before one multicast announce replaces them (> 0)"),
+                      butter::config_int("quiet_ms", 1000).min(1).unit("ms").describe("a sender is answered at most once per this period"),
+                      butter::config_bool("loopback", true).describe("receive multicast from this host (several nodes per host)"),
+                      butter::config_float("max_datagrams_per_second", 1000).range(0, 1e6).unit("1/s").describe("datagrams processed per second from all senders together, burst twice that; the rest are shed (> 0)"),
+                      butter::config_float("max_datagrams_per_second_per_sender", 20).range(0, 1e6).unit("1/s").describe("datagrams processed per second from one sender (source address and port), burst twice that (> 0, <= max_datagrams_per_second)"),
+                      butter::config_int("max_datagram_senders", 1024).range(1, 1000000).describe("senders whose rate is tracked at once; the least recent is forgotten"),
                   }});

@@ -41,6 +41,39 @@ typedef struct butter_config_key {
   const char* description; /* one line, for `butter inspect` and errors; may be NULL */
 } butter_config_key;
 
+/* ABI 1.3: what a key's value defaults to, which values are in range, and its unit, for keys of
+ * config_schema. Each record names the key it describes; keys without a record keep the v1.0
+ * behaviour. Why a second array and not fields grown at the end of butter_config_key: that struct
+ * lives in arrays whose stride is compiled into the plugin, so growing it would make an old host
+ * (and a new host reading a recompiled plugin that does not say its new stride) walk the array
+ * at the wrong stride. This array is new, so its stride (`config_key_ext_size`) is always stated.
+ *
+ * The host checks the record when it loads the plugin and refuses the plugin (with the key and
+ * the reason) when: the key is not in config_schema or has two records; a flag does not fit the
+ * key's type (MIN/MAX for INT and FLOAT only, MAX_LEN for STRING and STRING_ARRAY only); min >
+ * max; a float bound or default is NaN or infinite; the default is outside [min, max] or longer
+ * than max_len; a required key declares a default; `has` carries an unknown bit.
+ * In the manifest, a value outside [min, max] or longer than max_len is an error at its
+ * file:line:column. A key the manifest leaves out gets its default from butter.config/1. */
+enum {
+  BUTTER_CONFIG_HAS_DEFAULT = 1u << 0, /* the *_default field of the key's type is set */
+  BUTTER_CONFIG_HAS_MIN = 1u << 1,     /* int_min (INT) or float_min (FLOAT), inclusive */
+  BUTTER_CONFIG_HAS_MAX = 1u << 2,     /* int_max (INT) or float_max (FLOAT), inclusive */
+  BUTTER_CONFIG_HAS_MAX_LEN = 1u << 3  /* max_len: bytes of a STRING, items of a STRING_ARRAY */
+};
+
+typedef struct butter_config_key_ext {
+  const char* key;  /* NUL-terminated; names a key of config_schema */
+  uint32_t has;     /* BUTTER_CONFIG_HAS_* */
+  uint32_t max_len;
+  const char* unit; /* one word for docs and errors ("ms", "bytes", "KiB"); may be NULL */
+  int64_t int_default, int_min, int_max;      /* INT keys */
+  double float_default, float_min, float_max; /* FLOAT keys */
+  const char* string_default;                 /* STRING keys; NUL-terminated */
+  const char* const* strings_default;         /* STRING_ARRAY keys; NULL-terminated (NULL = []) */
+  int32_t bool_default;                       /* BOOL keys; non-zero = true */
+} butter_config_key_ext;
+
 /* Static data, owned by the plugin, valid until deinit. Grows only at the end; the host reads
  * fields beyond the v1.0 ones only when struct_size covers them. */
 typedef struct butter_plugin_descriptor {
@@ -56,6 +89,12 @@ typedef struct butter_plugin_descriptor {
   const char* const* optional; /* NULL-terminated ids it uses when present (ordering only); may be NULL */
   const butter_config_key* config_schema; /* may be NULL when config_schema_len is 0 */
   uint32_t config_schema_len;
+  /* ABI 1.3 (read only when struct_size covers them). Defaults, ranges and units of schema keys;
+   * config_key_ext may be NULL (then config_key_ext_len is 0). config_key_ext_size is the stride
+   * of the array, sizeof(butter_config_key_ext): a later minor grows that struct at its end. */
+  const butter_config_key_ext* config_key_ext;
+  uint32_t config_key_ext_len;
+  uint32_t config_key_ext_size;
 } butter_plugin_descriptor;
 
 typedef struct butter_plugin butter_plugin;

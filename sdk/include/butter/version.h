@@ -7,7 +7,10 @@
  *
  * 1.0  the first ABI (tests/plugins/abi-1.0 keeps a frozen copy of its headers).
  * 1.1  adds butter.identity/1, and the interfaces iface/reply.h, iface/storage.h, iface/search.h.
- * 1.2  adds butter.net.reply/1 (ext/net.h: reply_parts, BUTTER_NET_REPLY_MAX_PARTS). */
+ * 1.2  adds butter.net.reply/1 (ext/net.h: reply_parts, BUTTER_NET_REPLY_MAX_PARTS).
+ * 1.3  grows butter_plugin_descriptor at its end (config_key_ext, config_key_ext_len,
+ *      config_key_ext_size): defaults, ranges and units of config keys (plugin.h); butter.config/1
+ *      getters return a key's schema default when the manifest leaves the key out. */
 #ifndef BUTTER_VERSION_H
 #define BUTTER_VERSION_H
 
@@ -18,7 +21,7 @@ extern "C" {
 #endif
 
 #define BUTTER_ABI_MAJOR 1
-#define BUTTER_ABI_MINOR 2
+#define BUTTER_ABI_MINOR 3
 #define BUTTER_ABI_REVISION 0
 
 typedef struct butter_version {

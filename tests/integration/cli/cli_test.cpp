@@ -104,6 +104,23 @@ TEST_CASE("butter check reports every manifest error with file line and column")
   CHECK_THAT(out, Catch::Contains("2 errors"));
 }
 
+TEST_CASE("butter check refuses a value outside the range the plugin's schema declares, at its position") {
+  Scratch s;
+  std::string file = s.write("range.toml",
+                             "[node]\nname = \"x\"\n"
+                             "[plugins.echo]\nplugin = \"butter.example.echo\"\n"
+                             "[plugins.echo.config]\ninterval_ms = -5\n");
+  std::string out;
+  CHECK(run_butter(s, {"check", file}, out) == 1);
+  INFO(out);
+  CHECK_THAT(out, Catch::Contains(file + ":6:15: error: plugins.echo.config.interval_ms = -5 is below the minimum 1 (ms)"));
+  std::string ok = s.write("in_range.toml",
+                           "[node]\nname = \"x\"\n"
+                           "[plugins.echo]\nplugin = \"butter.example.echo\"\n"
+                           "[plugins.echo.config]\ninterval_ms = 1\n");
+  CHECK(run_butter(s, {"check", ok}, out) == 0);
+}
+
 TEST_CASE("butter check reports wiring errors and accepts a good manifest") {
   Scratch s;
   std::string lonely = s.write("lonely.toml",

@@ -60,6 +60,23 @@ TEST_CASE("the C99 echo plugin loads and answers") {
   CHECK(r.payload == "c:hi");
 }
 
+TEST_CASE("a key the manifest leaves out reads as its schema default, a key it sets as set") {
+  // echo-c reads `protocol` and `greeting` with no default of its own: the host serves the ones
+  // its schema declares (ABI 1.3), so it answers on /butter/echo-c/1 with an empty greeting.
+  host::Runtime rt(2);
+  host::PluginRegistry registry;
+  TestNode a(rt, registry, loopback_manifest("a", plugin_table("echo_c", "butter.example.echo-c")));
+  TestNode b(rt, registry,
+             loopback_manifest("b", plugin_table("echo_c", "butter.example.echo-c", "protocol = \"/test/other/1\"")));
+  TestNode c(rt, registry, loopback_manifest("c"));
+  REQUIRE(a.plugin_state("echo_c") == "started");
+  Reply r = request(c, a.endpoint(), "/butter/echo-c/1", "hi");
+  CHECK(r.status == BUTTER_OK);
+  CHECK(r.payload == "hi");
+  CHECK(request(c, b.endpoint(), "/test/other/1", "x").payload == "x");
+  CHECK(request(c, b.endpoint(), "/butter/echo-c/1", "x").status == BUTTER_E_NOT_FOUND);
+}
+
 TEST_CASE("many nodes share one runtime and all answer") {
   host::Runtime rt(2);
   host::PluginRegistry registry;

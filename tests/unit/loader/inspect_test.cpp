@@ -32,3 +32,15 @@ TEST_CASE("inspect describes every field of every plugin") {
   CHECK_THAT(text, Catch::Contains("    ratio    float         optional\n"));
   CHECK_THAT(text, Catch::Contains("    verbose  boolean       required  Say more\n"));
 }
+
+TEST_CASE("inspect shows each key's default, range and unit") {
+  Error err;
+  auto lib = PluginLibrary::load(test_plugin("tp-config-ranges"), err);
+  REQUIRE(lib);
+  const std::string text = describe_library(*lib);
+  INFO(text);
+  CHECK_THAT(text, Catch::Contains("    ttl_ms  integer  optional  default 30000 ms, range 1..3600000 ms  entry lifetime\n"));
+  CHECK_THAT(text, Catch::Contains("    ratio   float    optional  default 0.5, range 0..1  share kept\n"));
+  CHECK_THAT(text, Catch::Contains("    label   string   optional  default \"none\", at most 16 bytes\n"));
+  CHECK_THAT(text, Catch::Contains("    port    integer  required  range 1..65535\n"));
+}

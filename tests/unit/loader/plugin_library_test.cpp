@@ -185,6 +185,13 @@ TEST_CASE("a plugin with an invalid descriptor id is refused naming it") {
   CHECK_THAT(err.message, Catch::Contains("not a valid plugin id"));
 }
 
+TEST_CASE("a config schema that contradicts itself refuses the plugin, naming the key") {
+  Error err = refusal("tp-bad-schema");
+  CHECK(err.code == BUTTER_E_INVALID);
+  CHECK_THAT(err.message, Catch::Contains("test.config-ranges"));
+  CHECK_THAT(err.message, Catch::Contains("config key 'ttl_ms': the minimum 3600000 is above the maximum 1"));
+}
+
 TEST_CASE("deinit runs once and the file is unloaded when the last reference goes") {
   butter::test::TempDir dir("unload");
   const std::string trace = dir.str() + "/trace";

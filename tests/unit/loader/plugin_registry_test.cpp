@@ -43,7 +43,7 @@ TEST_CASE("find_by_id finds a plugin on the search path and skips broken files")
   CHECK(lib->find("test.multi.b") == info);
   CHECK(fs::path(lib->path()).filename() == "tp-multi.so");
   // The broken files met before tp-multi.so (by name) were remembered, not retried.
-  CHECK(reg.refused().size() == 2);  // tp-bad-descriptor and tp-init-fails
+  CHECK(reg.refused().size() == 3);  // tp-bad-descriptor, tp-bad-schema and tp-init-fails
   bool saw_bad = false;
   for (const auto& [path, why] : reg.refused()) {
     if (fs::path(path).filename() == "tp-bad-descriptor.so") {

@@ -111,3 +111,69 @@ TEST_CASE("plugin config: quoted keys are quoted in messages") {
   CHECK(check(p, schema) ==
         Lines{"m.toml:4:11: error: plugins.echo.config.\"a key\": expected an integer, got string"});
 }
+
+namespace {
+
+// Keys with the ABI 1.3 bounds, as the loader builds them from butter_config_key_ext.
+std::vector<ConfigKeySpec> ranged_schema() {
+  ConfigKeySpec ttl{"ttl_ms", ConfigType::Integer, false, "entry lifetime"};
+  ttl.int_min = 1;
+  ttl.int_max = 3600000;
+  ttl.unit = "ms";
+  ttl.default_value = ConfigScalar{std::int64_t{30000}};
+  ConfigKeySpec ratio{"ratio", ConfigType::Float, false, ""};
+  ratio.float_min = 0.0;
+  ratio.float_max = 1.0;
+  ConfigKeySpec name{"name", ConfigType::String, false, ""};
+  name.max_len = 4;
+  ConfigKeySpec peers{"peers", ConfigType::StringArray, false, ""};
+  peers.max_len = 2;
+  return {ttl, ratio, name, peers};
+}
+
+}  // namespace
+
+TEST_CASE("plugin config: values within their range pass, bounds included") {
+  const auto schema = ranged_schema();
+  CHECK(check(echo_from("ttl_ms = 1\nratio = 1\nname = \"abcd\"\npeers = [\"a\", \"b\"]\n"), schema).empty());
+  CHECK(check(echo_from("ttl_ms = 3600000\nratio = 0.0\n"), schema).empty());
+}
+
+TEST_CASE("plugin config: an integer out of range is reported at its position with the bound and unit") {
+  const auto schema = ranged_schema();
+  CHECK(check(echo_from("ttl_ms = -5\n"), schema) ==
+        Lines{"m.toml:4:10: error: plugins.echo.config.ttl_ms = -5 is below the minimum 1 (ms)"});
+  CHECK(check(echo_from("\nttl_ms = 3600001\n"), schema) ==
+        Lines{"m.toml:5:10: error: plugins.echo.config.ttl_ms = 3600001 is above the maximum 3600000 (ms)"});
+}
+
+TEST_CASE("plugin config: a float out of range is reported, an integer for a float too") {
+  const auto schema = ranged_schema();
+  CHECK(check(echo_from("ratio = 1.5\n"), schema) ==
+        Lines{"m.toml:4:9: error: plugins.echo.config.ratio = 1.5 is above the maximum 1"});
+  CHECK(check(echo_from("ratio = -1\n"), schema) ==
+        Lines{"m.toml:4:9: error: plugins.echo.config.ratio = -1 is below the minimum 0"});
+  CHECK(check(echo_from("ratio = nan\n"), schema) ==
+        Lines{"m.toml:4:9: error: plugins.echo.config.ratio = nan is not a number"});
+}
+
+TEST_CASE("plugin config: a string or array beyond max_len is reported without repeating it") {
+  const auto schema = ranged_schema();
+  CHECK(check(echo_from("name = \"abcde\"\npeers = [\"a\", \"b\", \"c\"]\n"), schema) ==
+        Lines{"m.toml:4:8: error: plugins.echo.config.name is 5 bytes long, more than the maximum 4 bytes",
+              "m.toml:5:9: error: plugins.echo.config.peers has 3 items, more than the maximum 2"});
+}
+
+TEST_CASE("plugin config: a wrong type is reported once, not also as out of range") {
+  const auto schema = ranged_schema();
+  CHECK(check(echo_from("ttl_ms = \"-5\"\n"), schema) ==
+        Lines{"m.toml:4:10: error: plugins.echo.config.ttl_ms: expected an integer, got string"});
+}
+
+TEST_CASE("plugin config: schema values read as TOML") {
+  CHECK(config_value_text(ConfigScalar{std::int64_t{-5}}) == "-5");
+  CHECK(config_value_text(ConfigScalar{0.25}) == "0.25");
+  CHECK(config_value_text(ConfigScalar{true}) == "true");
+  CHECK(config_value_text(ConfigScalar{std::string("a\"b")}) == "\"a\\\"b\"");
+  CHECK(config_value_text(ConfigScalar{std::vector<std::string>{"a", "b"}}) == "[\"a\", \"b\"]");
+}

@@ -46,6 +46,32 @@ class Host {
   // --- what the test sets and inspects -------------------------------------------------------
   std::set<std::string> disabled;  // extension ids to answer NULL for
   std::map<std::string, Value> config;
+  // The defaults the instance's schema declares (butter_config_key_ext), served for keys `config`
+  // lacks, as the real host does; filled by Instance from the plugin's descriptor.
+  mutable std::map<std::string, Value> schema_defaults;
+  void learn_schema_defaults(const butter_plugin_descriptor* d) const {
+    schema_defaults.clear();
+    if (!d || d->struct_size < sizeof(butter_plugin_descriptor) || !d->config_key_ext) return;
+    const auto* base = reinterpret_cast<const unsigned char*>(d->config_key_ext);
+    for (std::uint32_t i = 0; i < d->config_key_ext_len; ++i) {
+      const auto& e = *reinterpret_cast<const butter_config_key_ext*>(base + std::size_t{i} * d->config_key_ext_size);
+      if (!(e.has & BUTTER_CONFIG_HAS_DEFAULT)) continue;
+      for (std::uint32_t k = 0; k < d->config_schema_len; ++k) {
+        if (std::strcmp(d->config_schema[k].key, e.key) != 0) continue;
+        switch (d->config_schema[k].type) {
+          case BUTTER_CONFIG_INT: schema_defaults[e.key] = std::int64_t{e.int_default}; break;
+          case BUTTER_CONFIG_FLOAT: schema_defaults[e.key] = e.float_default; break;
+          case BUTTER_CONFIG_BOOL: schema_defaults[e.key] = e.bool_default != 0; break;
+          case BUTTER_CONFIG_STRING: schema_defaults[e.key] = std::string(e.string_default ? e.string_default : ""); break;
+          default: {
+            std::vector<std::string> items;
+            for (std::size_t j = 0; e.strings_default && e.strings_default[j]; ++j) items.emplace_back(e.strings_default[j]);
+            schema_defaults[e.key] = std::move(items);
+          }
+        }
+      }
+    }
+  }
   std::string node_id = std::string(64, 'a');
   std::uint64_t now = 0;
 
@@ -291,8 +317,9 @@ class Host {
 
   template <class T>
   static butter_status lookup(const butter_host* h, const char* key, const T*& out) {
-    auto it = of(h).config.find(key);
-    if (it == of(h).config.end()) return BUTTER_E_NOT_FOUND;
+    const auto& table = of(h).config.count(key) ? of(h).config : of(h).schema_defaults;  // as the real host (1.3)
+    auto it = table.find(key);
+    if (it == table.end()) return BUTTER_E_NOT_FOUND;
     out = std::get_if<T>(&it->second);
     return out ? BUTTER_OK : BUTTER_E_INVALID;
   }
@@ -497,7 +524,9 @@ struct InStream {
 // when it goes out of scope.
 class Instance {
  public:
-  Instance(const butter_plugin_factory* f, const Host& host, const char* id) : p(f->create(f, host.host(), id)) {}
+  Instance(const butter_plugin_factory* f, const Host& host, const char* id) : p(f->create(f, host.host(), id)) {
+    host.learn_schema_defaults(p ? p->desc : nullptr);
+  }
   Instance(const Instance&) = delete;
   Instance& operator=(const Instance&) = delete;
   ~Instance() { destroy(); }

@@ -1,48 +1,84 @@
-// butter/cpp/config.hpp — "butter.config/1": typed getters with defaults.
+// butter/cpp/config.hpp — "butter.config/1": typed getters.
 //
-//   greeting_ = config().get_string("greeting", "");
-//   interval_ = config().get_int("interval_ms", 1000);
+//   greeting_ = config().get_string("greeting");   // the schema declares its default (ABI 1.3)
+//   interval_ = config().get_int("interval_ms", 1000);  // a fallback for a key without one
 //
-// The host validated the table against the descriptor's schema already. An absent key gives the
-// default; a key of another type throws Error(BUTTER_E_INVALID) (a schema/code mismatch), which
-// fails init with that message. A host without the extension is an empty table. [node]
+// The host validated the table against the descriptor's schema already (types, ranges). An absent
+// key gives the default its schema declares (config_int("ttl_ms", 30000) in the descriptor): the
+// host serves it, and where a host does not (older than ABI 1.3, a test fake) the getter reads it
+// from the descriptor itself, so the default lives in one place. The `def` argument is used only
+// for a key whose schema declares no default. A key of another type throws
+// Error(BUTTER_E_INVALID) (a schema/code mismatch), which fails init with that message. A host
+// without the extension is an empty table. [node]
 #pragma once
 
 #include <butter/cpp/core.hpp>
 
+#include <cstddef>
+
 namespace butter {
+
+namespace detail {
+
+// The ABI 1.3 record of `key` in `d` when it declares a default, else nullptr.
+inline const butter_config_key_ext* schema_default(const butter_plugin_descriptor* d, const std::string& key) noexcept {
+  if (!d || d->struct_size < offsetof(butter_plugin_descriptor, config_key_ext_size) + sizeof(std::uint32_t)) return nullptr;
+  if (!d->config_key_ext || d->config_key_ext_size < sizeof(butter_config_key_ext)) return nullptr;
+  const auto* base = reinterpret_cast<const unsigned char*>(d->config_key_ext);
+  for (std::uint32_t i = 0; i < d->config_key_ext_len; ++i) {
+    const auto* e = reinterpret_cast<const butter_config_key_ext*>(base + std::size_t{i} * d->config_key_ext_size);
+    if (e->key && key == e->key) return (e->has & BUTTER_CONFIG_HAS_DEFAULT) ? e : nullptr;
+  }
+  return nullptr;
+}
+
+}  // namespace detail
 
 class Config {
  public:
-  explicit Config(const detail::Core* core) noexcept : core_(core) {}
+  explicit Config(const detail::Core* core, const butter_plugin_descriptor* desc = nullptr) noexcept
+      : core_(core), desc_(desc) {}
 
   std::string get_string(const std::string& key, std::string_view def = {}) const {
     butter_str out{};
-    if (!get(key, "a string", [&](const butter_config_v1& v) { return v.get_string(core_->host, key.c_str(), &out); }))
-      return std::string(def);
+    if (!get(key, "a string", [&](const butter_config_v1& v) { return v.get_string(core_->host, key.c_str(), &out); })) {
+      const auto* e = detail::schema_default(desc_, key);
+      return std::string(e && e->string_default ? std::string_view(e->string_default) : def);
+    }
     return std::string(to_sv(out));
   }
   std::int64_t get_int(const std::string& key, std::int64_t def = 0) const {
     std::int64_t out = def;
-    get(key, "an integer", [&](const butter_config_v1& v) { return v.get_int(core_->host, key.c_str(), &out); });
+    if (!get(key, "an integer", [&](const butter_config_v1& v) { return v.get_int(core_->host, key.c_str(), &out); })) {
+      if (const auto* e = detail::schema_default(desc_, key)) out = e->int_default;
+    }
     return out;
   }
   double get_float(const std::string& key, double def = 0) const {
     double out = def;
-    get(key, "a number", [&](const butter_config_v1& v) { return v.get_float(core_->host, key.c_str(), &out); });
+    if (!get(key, "a number", [&](const butter_config_v1& v) { return v.get_float(core_->host, key.c_str(), &out); })) {
+      if (const auto* e = detail::schema_default(desc_, key)) out = e->float_default;
+    }
     return out;
   }
   bool get_bool(const std::string& key, bool def = false) const {
     std::int32_t out = def ? 1 : 0;
-    get(key, "a boolean", [&](const butter_config_v1& v) { return v.get_bool(core_->host, key.c_str(), &out); });
+    if (!get(key, "a boolean", [&](const butter_config_v1& v) { return v.get_bool(core_->host, key.c_str(), &out); })) {
+      if (const auto* e = detail::schema_default(desc_, key)) out = e->bool_default;
+    }
     return out != 0;
   }
-  // A string array (copied); `def` when absent.
+  // A string array (copied); the schema default, else `def`, when absent.
   std::vector<std::string> get_strings(const std::string& key, std::vector<std::string> def = {}) const {
     std::uint32_t n = 0;
     if (!get(key, "a string array",
-             [&](const butter_config_v1& v) { return v.get_array_len(core_->host, key.c_str(), &n); }))
-      return def;
+             [&](const butter_config_v1& v) { return v.get_array_len(core_->host, key.c_str(), &n); })) {
+      const auto* e = detail::schema_default(desc_, key);
+      if (!e) return def;
+      std::vector<std::string> out;
+      for (std::size_t i = 0; e->strings_default && e->strings_default[i]; ++i) out.emplace_back(e->strings_default[i]);
+      return out;
+    }
     std::vector<std::string> out;
     out.reserve(n);
     for (std::uint32_t i = 0; i < n; ++i) {
@@ -66,6 +102,7 @@ class Config {
     throw Error(s, "config key '" + key + "': " + status_name(s));
   }
   const detail::Core* core_;
+  const butter_plugin_descriptor* desc_;  // for schema defaults a host does not serve; may be NULL
 };
 
 }  // namespace butter

@@ -80,7 +80,7 @@ class Plugin {
   // --- the host's services --------------------------------------------------------------------
   Log log() const noexcept { return Log(&core_); }
   Node node() const noexcept { return Node(&core_); }
-  Config config() const noexcept { return Config(&core_); }
+  Config config() const noexcept { return Config(&core_, c_.desc); }
   Metrics metrics() const noexcept { return Metrics(&core_); }
   Services services() const noexcept { return Services(&core_); }
   Net net() noexcept { return Net(&core_); }

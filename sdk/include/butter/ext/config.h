@@ -1,8 +1,11 @@
 /* butter/ext/config.h — "butter.config/1": the instance's config table from the manifest.
  *
  * The host already validated the table against the descriptor's schema (types, unknown and
- * required keys). Getters return BUTTER_E_NOT_FOUND when the key is absent (then *out is left
- * untouched, so initialise it to the default first) and BUTTER_E_INVALID when it has another type.
+ * required keys, ranges). A key the manifest leaves out whose schema declares a default
+ * (butter_config_key_ext, ABI 1.3 hosts) reads as that default, so the default is written once,
+ * in the descriptor. Getters return BUTTER_E_NOT_FOUND when the key is absent and has no schema
+ * default (then *out is left untouched, so initialise it to a fallback first; a host older than
+ * 1.3 serves no schema defaults) and BUTTER_E_INVALID when it has another type.
  * Keys that are set in the manifest but never read by the plugin are reported in the log after
  * start. Strings are owned by the host and valid until the instance is destroyed. */
 #ifndef BUTTER_EXT_CONFIG_H

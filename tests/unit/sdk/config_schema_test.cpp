@@ -1,0 +1,111 @@
+// The C++ builder of config keys (config_int(...).range().unit()...) and the getters without a
+// default argument: the C descriptor carries the ABI 1.3 records, and butter::Config serves a
+// schema default itself when the host serves none (a host older than 1.3, this fake host).
+#include "fake_host.hpp"
+
+#include <butter/plugin.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstring>
+
+namespace {
+
+butter::Descriptor ranged() {
+  return butter::Descriptor{
+      .id = "test.ranged",
+      .version = "1.0.0",
+      .config = {
+          butter::config_int("ttl_ms", 30000).range(1, 3600000).unit("ms").describe("entry lifetime"),
+          butter::config_float("ratio", 0.5).range(0, 1),
+          butter::config_bool("loud", true),
+          butter::config_string("name", "node").max_len(16),
+          butter::config_strings("peers", {"a", "b"}).max_len(8),
+          butter::config_int("port").require().min(1).max(65535),
+          {"legacy", butter::ConfigType::Int, false, "v1 aggregate form"},
+      }};
+}
+
+const butter_config_key_ext* record(const butter_plugin_descriptor* d, const char* key) {
+  for (std::uint32_t i = 0; i < d->config_key_ext_len; ++i) {
+    if (std::strcmp(d->config_key_ext[i].key, key) == 0) return &d->config_key_ext[i];
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("the builder fills the v1 keys and one config_key_ext record per refined key", "[sdk][config]") {
+  butter::detail::DescriptorStorage storage(ranged());
+  const butter_plugin_descriptor* d = storage.c();
+  CHECK(d->struct_size == sizeof(butter_plugin_descriptor));
+  REQUIRE(d->config_schema_len == 7);
+  CHECK(std::string(d->config_schema[0].key) == "ttl_ms");
+  CHECK(d->config_schema[0].type == BUTTER_CONFIG_INT);
+  CHECK(std::string(d->config_schema[0].description) == "entry lifetime");
+  CHECK(d->config_schema[5].required == 1);
+  CHECK(d->config_key_ext_size == sizeof(butter_config_key_ext));
+  CHECK(d->config_key_ext_len == 6);  // "legacy" declares nothing more
+  CHECK(record(d, "legacy") == nullptr);
+
+  const auto* ttl = record(d, "ttl_ms");
+  REQUIRE(ttl);
+  CHECK(ttl->has == (BUTTER_CONFIG_HAS_DEFAULT | BUTTER_CONFIG_HAS_MIN | BUTTER_CONFIG_HAS_MAX));
+  CHECK(ttl->int_default == 30000);
+  CHECK(ttl->int_min == 1);
+  CHECK(ttl->int_max == 3600000);
+  CHECK(std::string(ttl->unit) == "ms");
+  const auto* ratio = record(d, "ratio");
+  REQUIRE(ratio);
+  CHECK(ratio->float_default == 0.5);
+  CHECK(ratio->float_min == 0.0);
+  CHECK(ratio->float_max == 1.0);
+  CHECK(ratio->unit == nullptr);
+  const auto* name = record(d, "name");
+  REQUIRE(name);
+  CHECK(name->has == (BUTTER_CONFIG_HAS_DEFAULT | BUTTER_CONFIG_HAS_MAX_LEN));
+  CHECK(name->max_len == 16);
+  CHECK(std::string(name->string_default) == "node");
+  const auto* peers = record(d, "peers");
+  REQUIRE(peers);
+  REQUIRE(peers->strings_default);
+  CHECK(std::string(peers->strings_default[1]) == "b");
+  CHECK(peers->strings_default[2] == nullptr);
+  const auto* port = record(d, "port");
+  REQUIRE(port);
+  CHECK(port->has == (BUTTER_CONFIG_HAS_MIN | BUTTER_CONFIG_HAS_MAX));
+  CHECK(record(d, "loud")->bool_default == 1);
+}
+
+TEST_CASE("getters without a default argument read the schema default", "[sdk][config]") {
+  butter::detail::DescriptorStorage storage(ranged());
+  fake::Host host;  // serves no schema defaults, as a host older than ABI 1.3
+  butter::detail::Core core(host.host());
+  const butter::Config config(&core, storage.c());
+  SECTION("absent keys give the schema default, over any argument") {
+    CHECK(config.get_int("ttl_ms") == 30000);
+    CHECK(config.get_int("ttl_ms", 5) == 30000);
+    CHECK(config.get_float("ratio") == 0.5);
+    CHECK(config.get_bool("loud") == true);
+    CHECK(config.get_string("name") == "node");
+    CHECK(config.get_strings("peers") == std::vector<std::string>{"a", "b"});
+  }
+  SECTION("a key without a schema default keeps the argument") {
+    CHECK(config.get_int("legacy", 7) == 7);
+    CHECK(config.get_int("port", 80) == 80);
+    CHECK(config.get_int("legacy") == 0);
+  }
+  SECTION("a value the host has wins") {
+    host.config["ttl_ms"] = std::int64_t{10};
+    host.config["name"] = std::string("zed");
+    host.config["peers"] = std::vector<std::string>{};
+    CHECK(config.get_int("ttl_ms") == 10);
+    CHECK(config.get_string("name") == "zed");
+    CHECK(config.get_strings("peers").empty());
+  }
+  SECTION("without a descriptor the getters behave as before") {
+    const butter::Config bare(&core);
+    CHECK(bare.get_int("ttl_ms") == 0);
+    CHECK(bare.get_int("ttl_ms", 9) == 9);
+  }
+}
