@@ -285,9 +285,14 @@ void MembershipEngine::exchange_with(const std::string& id, bool want_neighbour)
 }
 
 bool MembershipEngine::want_sample(bool first_contact) {
-  // A node that knows few hosts (a newcomer, or one cut off) asks every peer it meets; one whose
-  // cache is fed asks now and then, enough to keep its records fresh and its cache mixed.
-  if (first_contact && cache_.size() < std::min(cfg_.sample_until, cache_.capacity())) return true;
+  // A node that knows few hosts (a newcomer, or one cut off) asks every peer it meets, and while
+  // it also lacks outbound neighbours every peer it exchanges with (each answers at most one
+  // sample a minute): a newcomer whose first sample named only departed hosts is not left with
+  // its bootstrap peer and nothing to dial. One whose cache is fed asks now and then, enough to
+  // keep its records fresh and its cache mixed.
+  if (cache_.size() < std::min(cfg_.sample_until, cache_.capacity()) &&
+      (first_contact || neighbours_.out_count() < neighbours_.options().want_out))
+    return true;
   return sample_budget_.take(env_.now_ms());
 }
 
