@@ -11,9 +11,12 @@
 //
 // Usage: butter-bench-overlay-sim [N ...] [--capacity C] [--probation P] [--settle-min M] [--measure-min M]
 //                                 [--fixed-seed] [--seed S] [--flood | --fanout F --news-per-min B]
-//                                 [--median-session-s S]
+//                                 [--median-session-s S] [--before] [--samples-per-min R] [--sample-until N]
 //        (default: 10000 100000; 32 known hosts and 16 candidates per node, settle 3 min,
 //        measure 2 min; the engine's rumour defaults. --flood: news to every neighbour, as before.
+//        --before: the wire of before issue 15 (version-1 messages, a full sample to every first
+//        contact both ways), for a baseline in the same run. --samples-per-min, --sample-until:
+//        the engine's sample pulling (MembershipConfig).
 //        On one free core: about 1 min for 10 000 nodes, 10 min and 6 GiB for 100 000.)
 #include "overlay_sim.hpp"
 
@@ -29,9 +32,13 @@ using namespace butter::knownhosts::sim;
 namespace {
 
 void print(const SimOptions& o, const SimResult& r) {
-  std::printf("N=%zu (%s bootstrap, capacity %zu, news fanout %zu, news/min %zu, seed %llu)\n", o.nodes,
+  std::printf("N=%zu (%s bootstrap, capacity %zu, news fanout %zu, news/min %zu, seed %llu, wire v%u", o.nodes,
               o.fixed_seed_node ? "fixed seed" : "random live", o.engine.capacity, o.engine.rumour.fanout,
-              o.engine.rumour.news_per_min, static_cast<unsigned long long>(o.seed));
+              o.engine.rumour.news_per_min, static_cast<unsigned long long>(o.seed), unsigned{o.engine.wire_version});
+  if (o.engine.wire_version == 2)
+    std::printf(", samples pulled: at first contacts below %zu hosts, else %.2f a minute", o.engine.sample_until,
+                o.engine.samples_per_min);
+  std::printf(")\n");
   std::printf("  live %zu; largest component %zu = %.4f of live (over all connections: %.4f)\n", r.live,
               r.largest_component, static_cast<double>(r.largest_component) / static_cast<double>(r.live),
               static_cast<double>(r.largest_component_conns) / static_cast<double>(r.live));
@@ -39,6 +46,18 @@ void print(const SimOptions& o, const SimResult& r) {
   std::printf("  out-degree: %s\n", describe(r.out_degree).c_str());
   std::printf("  membership bytes per node per minute %.0f (pex %.0f); news records received per node per minute %.1f\n",
               r.membership_bytes_per_node_min, r.pex_bytes_per_node_min, r.news_records_per_node_min);
+  // What the bytes are spent on (both ends count a message, as in the total above).
+  const double per = r.node_minutes > 0 ? r.node_minutes : 1;
+  double sum = 0, records = 0;
+  for (std::size_t k = 0; k < kTrafficKinds; ++k) {
+    const auto kind = static_cast<Traffic>(k);
+    const double b = static_cast<double>(r.traffic.bytes[k]) / per, n = static_cast<double>(r.traffic.items[k]) / per;
+    sum += b;
+    if (kind == Traffic::OwnRecord || kind == Traffic::SampleRecord || kind == Traffic::NewsRecord) records += n;
+    std::printf("    %-32s %7.0f B/min  %7.2f per min  %6.1f B each\n", traffic_name(kind), b, n, n > 0 ? b / n : 0.0);
+  }
+  std::printf("    sum %.0f B/min; %.2f records per min, of which node ids and signatures (96 B each) %.0f B/min\n", sum,
+              records, records * 96);
   std::printf("  measure window: %zu joins, %zu leaves; newcomers at low water: %zu (alive and not: %zu), p50 %.1f s, p90 %.1f s,"
               " max %.1f s; all outbound neighbours: %zu, p50 %.1f s\n",
               r.joins, r.leaves, r.newcomers_reached, r.newcomers_unreached_alive, r.newcomer_low_water_p50_s, r.newcomer_low_water_p90_s,
@@ -87,6 +106,12 @@ int main(int argc, char** argv) {
     } else if (!std::strcmp(argv[i], "--median-session-s")) {
       // Shorter sessions: more joins and departures per minute at the same N.
       base.median_session_s = std::strtod(next("--median-session-s"), nullptr);
+    } else if (!std::strcmp(argv[i], "--before")) {
+      base.engine.wire_version = 1;
+    } else if (!std::strcmp(argv[i], "--samples-per-min")) {
+      base.engine.samples_per_min = std::strtod(next("--samples-per-min"), nullptr);
+    } else if (!std::strcmp(argv[i], "--sample-until")) {
+      base.engine.sample_until = std::strtoull(next("--sample-until"), nullptr, 10);
     } else if (!std::strcmp(argv[i], "--fixed-seed")) {
       base.fixed_seed_node = true;
     } else if (!std::strcmp(argv[i], "--seed")) {

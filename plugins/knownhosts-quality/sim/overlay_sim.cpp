@@ -84,6 +84,8 @@ SimResult World::report() {
   r.membership_bytes_per_node_min = static_cast<double>(bytes_) / per;
   r.pex_bytes_per_node_min = static_cast<double>(pex_bytes_) / per;
   r.news_records_per_node_min = static_cast<double>(news_) / per;
+  r.traffic = traffic_;
+  r.node_minutes = per;
   r.joins = joins_;
   r.leaves = leaves_;
   r.newcomers_reached = low_water_s_.size();
@@ -108,6 +110,19 @@ SimResult run_overlay_sim(const SimOptions& o) {
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.max_rss_kib = max_rss_kib();
   return r;
+}
+
+const char* traffic_name(Traffic t) {
+  switch (t) {
+    case Traffic::ProbeAsk: return "quality probe ask";
+    case Traffic::ProbeAnswer: return "quality probe answer";
+    case Traffic::PexFrame: return "pex framing";
+    case Traffic::OwnRecord: return "pex own record";
+    case Traffic::SampleRecord: return "pex first-contact sample record";
+    case Traffic::NewsRecord: return "pex news record";
+    case Traffic::Count_: break;
+  }
+  return "?";
 }
 
 std::string describe(const Distribution& d) {

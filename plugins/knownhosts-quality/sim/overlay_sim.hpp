@@ -17,6 +17,7 @@
 #pragma once
 #include "membership_engine.hpp"
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -44,6 +45,18 @@ struct Distribution {
   std::vector<std::size_t> histogram;  // histogram[d] = nodes with in-degree d
 };
 
+constexpr std::size_t kTrafficKinds = static_cast<std::size_t>(Traffic::Count_);
+const char* traffic_name(Traffic t);
+
+// Membership bytes by what they carry (MembershipEnv::traffic), counted as the totals are: at the
+// sender when sent and at the receiver when delivered.
+struct TrafficTally {
+  std::array<std::uint64_t, kTrafficKinds> bytes{}, items{};  // items: messages, or records
+  void add(const TrafficTally& o) {
+    for (std::size_t k = 0; k < kTrafficKinds; ++k) bytes[k] += o.bytes[k], items[k] += o.items[k];
+  }
+};
+
 struct SimResult {
   std::size_t live = 0;
   std::size_t largest_component = 0;  // over the overlay's neighbour links, live nodes
@@ -53,6 +66,8 @@ struct SimResult {
   double membership_bytes_per_node_min = 0;  // sent + received, per live node, in the measure window
   double pex_bytes_per_node_min = 0;
   double news_records_per_node_min = 0;      // news records received, per node
+  TrafficTally traffic;                      // the measure window's, all nodes (divide by node-minutes)
+  double node_minutes = 0;                   // live nodes x measured minutes
   std::size_t joins = 0, leaves = 0;          // in the measure window
   std::size_t newcomers_reached = 0;          // of the joins, how many reached low_water connections
   std::size_t newcomers_unreached_alive = 0;  // of the joins, alive at the end and never at low_water

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 namespace butter::knownhosts::sim {
 
@@ -84,6 +85,12 @@ void NodeEnv::schedule_exchange(std::uint64_t delay_ms) {
 }
 
 void NodeEnv::count(Metric m, std::uint64_t n) { w_.counted(m, n); }
+
+void NodeEnv::traffic(Traffic kind, std::size_t bytes) {
+  TrafficTally& t = w_.node(self_).pending;
+  t.bytes[static_cast<std::size_t>(kind)] += bytes;
+  ++t.items[static_cast<std::size_t>(kind)];
+}
 
 // --- World ---------------------------------------------------------------------------------
 
@@ -274,6 +281,8 @@ bool World::send(std::uint32_t from, const std::string& to_id, bool exchange, bo
   m.want_neighbour = want;
   m.bytes = b;
   m.sent_ms = now_;
+  m.traffic = std::exchange(nodes_[from]->pending, TrafficTally{});
+  tally(m.traffic);  // counted by the sender
   Event e{};
   e.a = from;
   e.b = to;
@@ -318,12 +327,15 @@ void World::deliver_request(const Event& e) {
   c->active_ms = now_;
   if (Conn* back = conn(e.b, e.a)) back->active_ms = now_;
   Message& m = msgs_[e.msg];
+  tally(m.traffic);  // and by the receiver
   EngineReply r = m.exchange ? to.engine->handle_exchange(from.id, m.bytes.data(), m.bytes.size())
                              : to.engine->handle_quality_request(from.id, m.bytes.data(), m.bytes.size(), from.endpoint);
   Message& m2 = msgs_[e.msg];  // the handler may have sent (msgs_ may have grown)
   m2.ok = r.status == BUTTER_OK;
   m2.bytes = std::move(r.bytes);
   m2.error = r.error;
+  m2.traffic = std::exchange(to.pending, TrafficTally{});
+  tally(m2.traffic);
   Event back{};
   back.t = now_ + latency();
   back.type = Ev::Response;
@@ -351,6 +363,7 @@ void World::deliver_response(const Event& e) {
   }
   const Message m = std::move(msgs_[e.msg]);
   free_msg(e.msg);
+  if (m.ok) tally(m.traffic);  // the answer as its receiver counts it
   const std::string& id = nodes_[e.b]->id;
   if (m.exchange) {
     from.engine->on_exchange_result(id, m.want_neighbour, m.ok, m.bytes.data(), m.bytes.size(), m.error);

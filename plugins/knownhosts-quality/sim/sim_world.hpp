@@ -39,6 +39,7 @@ class NodeEnv final : public MembershipEnv {
   void unprotect(const std::string& id) override;
   void schedule_exchange(std::uint64_t delay_ms) override;
   void count(Metric m, std::uint64_t n) override;
+  void traffic(Traffic kind, std::size_t bytes) override;
 
  private:
   World& w_;
@@ -53,6 +54,7 @@ struct Node {
   bool newcomer = false;  // joined in the measure window
   bool reached_low = false, reached_out = false;
   std::uint32_t exchange_gen = 0;
+  TrafficTally pending;  // what the engine said it is about to send, until the send (or answer)
   std::vector<Conn> conns;
   std::unique_ptr<NodeEnv> env;
   std::unique_ptr<MembershipEngine> engine;
@@ -77,6 +79,7 @@ struct Message {
   std::vector<std::uint8_t> bytes;
   std::string error;
   std::uint64_t sent_ms = 0;
+  TrafficTally traffic;  // the request's, then the response's
 };
 
 class World {
@@ -94,6 +97,9 @@ class World {
   Conn* conn(std::uint32_t a, std::uint32_t b);
   void push(Event e);
   void counted(Metric m, std::uint64_t n);
+  void tally(const TrafficTally& t) {
+    if (measuring_) traffic_.add(t);
+  }
   const SimOptions& options() const { return o_; }
 
  private:
@@ -126,6 +132,7 @@ class World {
   bool measuring_ = false;
   std::uint64_t measure_start_ = 0;
   std::uint64_t bytes_ = 0, pex_bytes_ = 0, news_ = 0;
+  TrafficTally traffic_;
   std::size_t joins_ = 0, leaves_ = 0;
   std::vector<double> low_water_s_, out_full_s_;
 };

@@ -23,6 +23,7 @@ class ExchangeLedger {
     std::uint64_t own_seq_sent = 0;    // seq of our own record last sent to it (0: never)
     std::uint64_t last_served_ms = 0;  // node ms of the last exchange of its we answered
     std::uint64_t last_ms = 0;         // node ms of the last touch
+    std::uint64_t last_sample_ms = 0;  // node ms of the last sample we sent it on request (0: never)
   };
   struct Limits {
     std::size_t max_peers = 1024;
@@ -49,7 +50,9 @@ class ExchangeLedger {
 // spends at most `rate` checks per second (burst `burst`) on records of third parties.
 class CheckBudget {
  public:
-  CheckBudget(double rate = 2, double burst = 32) : rate_(rate), burst_(burst), tokens_(burst) {}
+  // `tokens`: what it holds at first (default: a full burst).
+  CheckBudget(double rate = 2, double burst = 32, double tokens = -1)
+      : rate_(rate), burst_(burst), tokens_(tokens < 0 ? burst : std::min(tokens, burst)) {}
   bool take(std::uint64_t now_ms) {
     if (now_ms > refilled_ms_) {
       tokens_ = std::min(burst_, tokens_ + static_cast<double>(now_ms - refilled_ms_) * rate_ / 1000.0);

@@ -3,6 +3,14 @@
 //   request:  u8 version (1) | u8 flags (bit 0: "be my neighbour") | u8 n (<= 16) | n x str16 record
 //   response: u8 version (1) | u8 flags (bit 0: "accepted as neighbour") | u8 n (<= 16) | n x str16 record
 //
+// Version 2 (the default since the membership-traffic work, issue 15): records are length-prefixed
+// by a varint and carried in their compact form (peer_record.hpp, version 2); a request may set
+// flag bit 1, "send me a sample": see MembershipEngine. A version-1 request is still decoded and
+// answered in version 1 (its records in version 1).
+//
+//   request:  u8 version (2) | u8 flags (bit 0: neighbour, bit 1: want a sample) | u8 n | n x (varint len, record)
+//   response: u8 version (2) | u8 flags (bit 0: accepted as neighbour) | u8 n | n x (varint len, record)
+//
 // Each side sends a bounded sample of the signed records it holds (its own first), so one
 // exchange teaches both sides: a shuffle in the spirit of HyParView and BitTorrent PEX. Records
 // are carried as opaque bytes here and checked by decode_record().
@@ -17,8 +25,12 @@ namespace butter::knownhosts {
 constexpr const char* kExchangeProtocol = "/butter/pex/1";
 constexpr std::size_t kMaxExchangeRecords = 16;
 
+constexpr std::uint8_t kExchangeV1 = 1, kExchangeV2 = 2;
+
 struct Exchange {
+  std::uint8_t version = kExchangeV2;  // its records travel in the record form of the same number
   bool neighbour = false;  // request: asks to be a neighbour; response: accepted
+  bool want_sample = false;  // request, version 2 only: the asker wants a sample of our records
   std::vector<std::vector<std::uint8_t>> records;
 };
 

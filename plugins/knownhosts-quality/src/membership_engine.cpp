@@ -21,12 +21,17 @@ MembershipEngine::MembershipEngine(MembershipEnv& env, std::string self, Members
       neighbours_(cfg_.neighbours),
       check_budget_(cfg_.record_checks_per_s, std::max(32.0, cfg_.record_checks_per_s)),
       news_budget_(cfg_.rumour.news_per_min, cfg_.exchange_size),
+      sample_budget_(cfg_.samples_per_min / 60.0, 1),
       exchange_period_ms_(cfg_.exchange_min_ms) {
   RecordStore::Limits limits;
   limits.capacity = cache_.capacity() + cfg_.probation_max;
   limits.max_age_ms = cfg_.record_max_age_ms;
   limits.news_ttl_ms = cfg_.news_ttl_ms;
   records_ = RecordStore(limits);
+  // The sample budget starts part-filled at random: nodes started together (a restart, a test
+  // bed, the simulator's initial network) do not all ask for a sample at the same moment.
+  if (cfg_.wire_version != 1)
+    sample_budget_ = CheckBudget(cfg_.samples_per_min / 60.0, 1, std::uniform_real_distribution<double>(0, 1)(rng_));
 }
 
 void MembershipEngine::start() {
@@ -105,11 +110,15 @@ butter_status MembershipEngine::remove(const std::string& id) {
 
 void MembershipEngine::probe(const std::string& id) {
   if (in_flight_.count(id)) return;
-  QualityRequest req{own_quality(), env_.own_endpoints()};
+  QualityRequest req;
+  req.version = cfg_.wire_version == kQualityV1 ? kQualityV1 : kQualityV2;
+  req.quality = own_quality();
+  req.endpoints = env_.own_endpoints();
   in_flight_[id] = true;
   env_.count(Metric::Probes);
   auto bytes = encode_request(req);
   count_membership_bytes(bytes.size());
+  env_.traffic(Traffic::ProbeAsk, bytes.size());
   std::string error;
   if (!env_.send_probe(id, bytes, error)) {
     in_flight_.erase(id);
@@ -267,8 +276,9 @@ EngineReply MembershipEngine::handle_quality_request(const std::string& from, co
     probation_.erase(from);
     admit(h);
   }
-  reply.bytes = encode_response(own_quality());
+  reply.bytes = encode_response(own_quality(), r->version);  // in the version it asked in
   count_membership_bytes(reply.bytes.size());
+  env_.traffic(Traffic::ProbeAnswer, reply.bytes.size());
   return reply;
 }
 

@@ -43,6 +43,18 @@ enum class Metric {
   Count_
 };
 
+// What the bytes of the messages this node sends are spent on (the simulator's breakdown of the
+// membership traffic; the plugin's /metrics keep the totals only).
+enum class Traffic : std::uint8_t {
+  ProbeAsk,      // /butter/knownhosts/1 request
+  ProbeAnswer,   // its response
+  PexFrame,      // /butter/pex/1 header and record length prefixes, both directions
+  OwnRecord,     // the sender's own record (first contact, or changed)
+  SampleRecord,  // records of a first contact's sample
+  NewsRecord,    // news records (rumour mongering)
+  Count_
+};
+
 class MembershipEnv {
  public:
   virtual ~MembershipEnv() = default;
@@ -90,6 +102,9 @@ class MembershipEnv {
   virtual void publish(const char* /*topic*/, const std::string& /*id*/) {}
   virtual void add_address(const std::string& /*id*/, const std::string& /*endpoint*/) {}
   virtual void count(Metric /*m*/, std::uint64_t /*n*/ = 1) {}
+  // `bytes` of what the engine is about to send (or answer) went to `kind`; called before the
+  // send_* call (or before the handler returns the answer) that carries them.
+  virtual void traffic(Traffic /*kind*/, std::size_t /*bytes*/) {}
   virtual void debug(const std::string& /*line*/) {}
   virtual void info(const std::string& /*line*/) {}
 };

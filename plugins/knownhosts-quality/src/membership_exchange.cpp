@@ -48,7 +48,8 @@ std::string MembershipEngine::network_of(const std::string& id) const {
 }
 
 std::vector<std::vector<std::uint8_t>> MembershipEngine::records_for(const std::string& receiver, std::size_t k,
-                                                                     bool outbound, bool first_contact) {
+                                                                     bool outbound, Sample sample, bool first_contact,
+                                                                     std::uint8_t version) {
   // Where the receiver reaches us from decides which endpoints it can route to. Not connected yet
   // (a neighbour being dialled): the endpoint we are about to dial it at says the same.
   std::string remote = observed_address(receiver);
@@ -64,13 +65,15 @@ std::vector<std::vector<std::uint8_t>> MembershipEngine::records_for(const std::
   bool first = false;
   ExchangeLedger::Entry& told = ledger_.touch(receiver, env_.now_ms(), first);
   first = first || first_contact;
+  const bool give_sample = sample == Sample::Yes || (sample == Sample::IfFirst && first);
   std::vector<std::vector<std::uint8_t>> out;
   if (have_own_record_ && told.own_seq_sent != own_record_.seq) {
-    out.push_back(own_record_.encode(keep));
+    out.push_back(own_record_.encode(keep, version));
+    env_.traffic(Traffic::OwnRecord, out.back().size());
     told.own_seq_sent = own_record_.seq;
   }
-  if (!first) {
-    // An acquaintance: if we chose to exchange with it, the news it has not had from us, each item
+  if (!give_sample) {
+    // An acquaintance (or, in version 2, a peer that did not ask for a sample): if we chose to exchange with it, the news it has not had from us, each item
     // to at most `fanout` peers and within this node's news budget (rumour.hpp). A reply carries
     // none: a peer polling us would otherwise use up each item's fan-out and the budget.
     if (!outbound) return out;
@@ -88,7 +91,8 @@ std::vector<std::vector<std::uint8_t>> MembershipEngine::records_for(const std::
     const std::size_t room = std::min(k > out.size() ? k - out.size() : 0, news_budget_.total(now));
     std::size_t from_owners = 0, relayed = 0;
     for (const PeerRecord* r : records_.news_since(told.news_cursor, room, receiver, env_.unix_ms(), pick)) {
-      out.push_back(r->encode(keep));
+      out.push_back(r->encode(keep, version));
+      env_.traffic(Traffic::NewsRecord, out.back().size());
       ++(records_.came_from_owner(*r) ? from_owners : relayed);
     }
     news_budget_.spend(from_owners, relayed, now);
@@ -96,7 +100,8 @@ std::vector<std::vector<std::uint8_t>> MembershipEngine::records_for(const std::
     return out;
   }
   env_.count(Metric::FirstContacts);
-  // A first contact: a quality-diverse sample of the members we hold records of (sample() is
+  told.last_sample_ms = env_.now_ms();
+  // A first contact (or a peer that asked): a quality-diverse sample of the members we hold records of (sample() is
   // diverse by class). Shuffled: sample() visits the classes in a fixed order, so taking its first
   // few would only ever forward hosts of the first classes. The news so far is covered by it.
   told.news_cursor = records_.news_counter();
@@ -107,7 +112,8 @@ std::vector<std::vector<std::uint8_t>> MembershipEngine::records_for(const std::
     if (out.size() >= k) break;
     if (h->id == receiver) continue;
     if (const PeerRecord* r = records_.find(h->id); r && usable(*r)) {
-      out.push_back(r->encode(keep));
+      out.push_back(r->encode(keep, version));
+      env_.traffic(Traffic::SampleRecord, out.back().size());
       chosen.push_back(r);
     }
   }
@@ -123,7 +129,8 @@ std::vector<std::vector<std::uint8_t>> MembershipEngine::records_for(const std::
       if (std::find(chosen.begin(), chosen.end(), r) != chosen.end() || r->id_hex() == receiver || !usable(*r) ||
           !cache_.find(r->id_hex()))
         continue;
-      out.push_back(r->encode(keep));
+      out.push_back(r->encode(keep, version));
+      env_.traffic(Traffic::SampleRecord, out.back().size());
     }
   }
   return out;
@@ -236,25 +243,38 @@ EngineReply MembershipEngine::handle_exchange(const std::string& from, const std
   env_.count(Metric::Exchanges);
   if (take_records(*e, from)) hasten_exchange();
   Exchange answer;
+  answer.version = e->version;
   if (e->neighbour) {
     answer.neighbour = neighbours_.accept_inbound(from, network_of(from));
     if (answer.neighbour) env_.protect(from);
   }
-  // A first contact gets a full sample (it may be new and know nobody else), an acquaintance what
-  // it has not had from us; at most exchange_size records, and answers are rate-limited per peer.
-  answer.records = records_for(from, cfg_.exchange_size, false, first);  // its touch above made it known
+  // Version 1: a first contact gets a full sample (it may be new and know nobody else), an
+  // acquaintance what it has not had from us. Version 2: a sample only when asked for, at most one
+  // per peer per sample_interval_ms. At most exchange_size records; answers are rate-limited per peer.
+  Sample sample = Sample::IfFirst;
+  if (e->version == kExchangeV2) {
+    const bool due = told.last_sample_ms == 0 || t - told.last_sample_ms >= cfg_.sample_interval_ms;
+    sample = e->want_sample && due ? Sample::Yes : Sample::No;
+  }
+  answer.records = records_for(from, cfg_.exchange_size, false, sample, first, e->version);  // its touch above made it known
   reply.bytes = encode_exchange(answer);
   count_pex_bytes(reply.bytes.size());
+  count_frame(answer, reply.bytes.size());
   return reply;
 }
 
 void MembershipEngine::exchange_with(const std::string& id, bool want_neighbour) {
   Exchange e;
+  e.version = cfg_.wire_version == kExchangeV1 ? kExchangeV1 : kExchangeV2;
   e.neighbour = want_neighbour;
   if (want_neighbour) env_.count(Metric::NeighbourAsks);
-  e.records = records_for(id, cfg_.exchange_size, true);
+  // Version 2: our own record and news only; the peer asks when it wants a sample (want_sample).
+  if (e.version == kExchangeV2) e.want_sample = want_sample(ledger_.find(id) == nullptr);
+  e.records = records_for(id, cfg_.exchange_size, true, e.version == kExchangeV2 ? Sample::No : Sample::IfFirst, false,
+                          e.version);
   auto bytes = encode_exchange(e);
   count_pex_bytes(bytes.size());
+  count_frame(e, bytes.size());
   env_.count(Metric::Exchanges);
   std::string error;
   if (!env_.send_exchange(id, bytes, want_neighbour, error)) {
@@ -262,6 +282,24 @@ void MembershipEngine::exchange_with(const std::string& id, bool want_neighbour)
     ledger_.forget(id);
     if (want_neighbour) neighbours_.failed(id, env_.now_ms());
   }
+}
+
+bool MembershipEngine::want_sample(bool first_contact) {
+  // A node that knows few hosts (a newcomer, or one cut off) asks every peer it meets, and while
+  // it also lacks outbound neighbours every peer it exchanges with (each answers at most one
+  // sample a minute): a newcomer whose first sample named only departed hosts is not left with
+  // its bootstrap peer and nothing to dial. One whose cache is fed asks now and then, enough to
+  // keep its records fresh and its cache mixed.
+  if (cache_.size() < std::min(cfg_.sample_until, cache_.capacity()) &&
+      (first_contact || neighbours_.out_count() < neighbours_.options().want_out))
+    return true;
+  return sample_budget_.take(env_.now_ms());
+}
+
+void MembershipEngine::count_frame(const Exchange& e, std::size_t encoded) {
+  std::size_t records = 0;
+  for (const auto& r : e.records) records += r.size();
+  env_.traffic(Traffic::PexFrame, encoded > records ? encoded - records : 0);
 }
 
 void MembershipEngine::give_back_pushes(const std::string& id) {

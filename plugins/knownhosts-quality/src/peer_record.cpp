@@ -2,6 +2,8 @@
 // through the caller's sign/verify (the host's butter.identity/1 in the plugin, libsodium in tests).
 #include "peer_record.hpp"
 
+#include "compact_wire.hpp"
+
 #include <butter/wire.hpp>
 #include <sodium.h>
 
@@ -51,13 +53,29 @@ std::vector<std::uint8_t> PeerRecord::signed_bytes() const {
   return w.take();
 }
 
-std::vector<std::uint8_t> PeerRecord::encode(const std::function<bool(std::string_view uri)>& keep) const {
+std::vector<std::uint8_t> PeerRecord::encode(const std::function<bool(std::string_view uri)>& keep,
+                                             std::uint8_t version) const {
   wire::Writer w;
-  write_head(w, *this);
+  if (version == kRecordV2) {
+    w.u8(kRecordV2);
+    w.bytes(id.data(), id.size());
+    put_varint(w, issued_ms);
+    // seq is max(previous + 1, unix ms) and issued_ms that unix ms: their difference is small. The
+    // zigzag of the wrapping difference represents any pair (a seq below issued_ms too).
+    const auto d = static_cast<std::int64_t>(seq - issued_ms);
+    put_varint(w, (static_cast<std::uint64_t>(d) << 1) ^ static_cast<std::uint64_t>(d >> 63));
+    w.u8(static_cast<std::uint8_t>(endpoints.size()));
+  } else {
+    write_head(w, *this);
+  }
   for (const auto& e : endpoints) {
     if (e.uri && (!keep || keep(*e.uri))) {
-      w.u8(0);
-      w.str16(*e.uri);
+      if (version == kRecordV2) {
+        put_endpoint(w, *e.uri);
+      } else {
+        w.u8(0);
+        w.str16(*e.uri);
+      }
     } else {
       w.u8(1);
       w.bytes(e.hash.data(), e.hash.size());
@@ -103,14 +121,24 @@ std::optional<PeerRecord> parse_record(const std::uint8_t* data, std::size_t len
   }
   wire::Reader r(data, len);
   PeerRecord rec;
-  if (auto v = r.u8(); r.ok() && v != kVersion) {
-    why = "record version " + std::to_string(v);
+  const auto version = r.u8();
+  if (r.ok() && version != kRecordV1 && version != kRecordV2) {
+    why = "record version " + std::to_string(version);
     return std::nullopt;
   }
   auto id = r.bytes(32);
   if (r.ok()) std::copy(id.begin(), id.end(), rec.id.begin());
-  rec.seq = r.u64();
-  rec.issued_ms = r.u64();
+  if (version == kRecordV2) {
+    std::uint64_t zz = 0;
+    if (r.ok() && (!get_varint(r, rec.issued_ms) || !get_varint(r, zz))) {
+      why = "truncated or overlong varint in record";
+      return std::nullopt;
+    }
+    rec.seq = rec.issued_ms + ((zz >> 1) ^ (~(zz & 1) + 1));  // wraps as the encoder's difference did
+  } else {
+    rec.seq = r.u64();
+    rec.issued_ms = r.u64();
+  }
   const std::size_t n = r.u8();
   if (r.ok() && n > kMaxRecordEndpoints) {
     why = std::to_string(n) + " endpoints (max 8)";
@@ -119,20 +147,33 @@ std::optional<PeerRecord> parse_record(const std::uint8_t* data, std::size_t len
   for (std::size_t i = 0; r.ok() && i < n; ++i) {
     PeerRecord::Endpoint e;
     const auto kind = r.u8();
-    if (kind == 0) {
-      auto uri = r.str16(255);
-      if (r.ok() && !valid_uri(uri)) {
+    if (!r.ok()) break;
+    if (kind == 1) {
+      auto h = r.bytes(16);
+      if (r.ok()) std::copy(h.begin(), h.end(), e.hash.begin());
+    } else {
+      std::optional<std::string> uri;
+      if (version == kRecordV2) {
+        std::string bad;
+        uri = get_endpoint(r, kind, bad);
+        if (!uri && r.ok()) {
+          why = bad;
+          return std::nullopt;
+        }
+      } else if (kind == 0) {
+        uri = std::string(r.str16(255));
+      } else {
+        why = "endpoint kind " + std::to_string(kind);
+        return std::nullopt;
+      }
+      if (r.ok() && (!uri || !valid_uri(*uri))) {
         why = "endpoint is not a URI";
         return std::nullopt;
       }
-      e.uri = std::string(uri);
-      e.hash = endpoint_hash(uri);
-    } else if (kind == 1) {
-      auto h = r.bytes(16);
-      if (r.ok()) std::copy(h.begin(), h.end(), e.hash.begin());
-    } else if (r.ok()) {
-      why = "endpoint kind " + std::to_string(kind);
-      return std::nullopt;
+      if (uri) {
+        e.hash = endpoint_hash(*uri);
+        e.uri = std::move(uri);
+      }
     }
     rec.endpoints.push_back(std::move(e));
   }

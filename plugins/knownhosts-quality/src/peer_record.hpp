@@ -11,6 +11,13 @@
 //   64  Ed25519 signature (butter.identity/1, context "butter.peer-record/1") over
 //       version | id | seq | issued_ms | n | n x BLAKE2b-128(uri)
 //
+// Version 2, the compact wire form of the same signed statement (what /butter/pex/1 exchanges of
+// version 2 carry; compact_wire.hpp):
+//   u8 version (2) | 32 node id | varint issued_ms | varint zigzag(seq - issued_ms) | u8 n (<= 8) |
+//   n x (u8 1, 16 bytes hash | a packed or literal endpoint) | 64 signature
+// The signature is the same in both forms: it covers the version-1 layout above (with version 1),
+// so a forwarder may re-encode a record in either form.
+//
 // Because the signature covers only the hashes of the endpoints, a forwarder may hide an endpoint
 // its receiver cannot route to (a private address across networks, loopback to another host)
 // without breaking it, and cannot add, change or reorder one.
@@ -27,7 +34,8 @@ namespace butter::knownhosts {
 
 constexpr const char* kRecordContext = "butter.peer-record/1";
 constexpr std::size_t kMaxRecordEndpoints = 8;
-constexpr std::size_t kMaxRecordBytes = 1 + 32 + 8 + 8 + 1 + kMaxRecordEndpoints * (1 + 2 + 255) + 64;
+constexpr std::size_t kMaxRecordBytes = 1 + 32 + 8 + 8 + 1 + kMaxRecordEndpoints * (1 + 2 + 255) + 64;  // v2 is smaller
+constexpr std::uint8_t kRecordV1 = 1, kRecordV2 = 2;
 
 using EndpointHash = std::array<std::uint8_t, 16>;
 EndpointHash endpoint_hash(std::string_view uri);
@@ -48,8 +56,10 @@ struct PeerRecord {
   std::vector<std::string> visible_endpoints() const;
   // The bytes the signature covers.
   std::vector<std::uint8_t> signed_bytes() const;
-  // The wire form, with every endpoint for which `keep(uri)` is false redacted (null: keep all).
-  std::vector<std::uint8_t> encode(const std::function<bool(std::string_view uri)>& keep = {}) const;
+  // The wire form (kRecordV1 or kRecordV2), with every endpoint for which `keep(uri)` is false
+  // redacted (null: keep all).
+  std::vector<std::uint8_t> encode(const std::function<bool(std::string_view uri)>& keep = {},
+                                   std::uint8_t version = kRecordV1) const;
 };
 
 using SignFn = std::function<std::array<std::uint8_t, 64>(const std::vector<std::uint8_t>& message)>;
@@ -60,7 +70,7 @@ using VerifyFn = std::function<bool(const std::array<std::uint8_t, 32>& key, con
 PeerRecord make_record(const std::array<std::uint8_t, 32>& id, std::uint64_t seq, std::uint64_t issued_ms,
                        const std::vector<std::string>& endpoints, const SignFn& sign);
 
-// Parses and checks a record: structure, bounds and signature. nullopt with `why` otherwise.
+// Parses and checks a record (either version): structure, bounds and signature. nullopt with `why` otherwise.
 std::optional<PeerRecord> decode_record(const std::uint8_t* data, std::size_t len, const VerifyFn& verify,
                                         std::string& why);
 // The two halves of decode_record, for a caller that first asks whether a record would change

@@ -89,8 +89,10 @@ Exchange decoded(const std::vector<std::uint8_t>& bytes) {
   return *e;
 }
 
+// A peer's exchange with its own record, asking for a sample as a node new to us does (version 2).
 std::vector<std::uint8_t> request_from(unsigned i) {
   Exchange e;
+  e.want_sample = true;
   e.records.push_back(record_of(i).encode());
   return encode_exchange(e);
 }
@@ -322,4 +324,72 @@ TEST_CASE("MembershipEngine: a news item pushed in an exchange that failed gets 
     node.exchange_timer();
   }
   CHECK(others_told() == 1);
+}
+
+TEST_CASE("MembershipEngine: in version 2 a sample goes only to a peer that asks, one per sample interval, and version 1 as before") {
+  FakeEnv env(0);
+  MembershipConfig cfg;
+  cfg.exchange_size = 8;
+  MembershipEngine server(env, id_of(0), cfg, 1);
+  server.start();
+  for (unsigned i = 1; i <= 20; ++i) server.restore(record_of(i));
+  auto ask = [&](unsigned from, bool want, std::uint8_t version = kExchangeV2) {
+    Exchange e;
+    e.version = version;
+    e.want_sample = want;
+    e.records.push_back(record_of(from).encode({}, version));
+    const auto b = encode_exchange(e);
+    EngineReply r = server.handle_exchange(id_of(from), b.data(), b.size());
+    REQUIRE(r.status == BUTTER_OK);
+    return decoded(r.bytes);
+  };
+  // A peer that does not ask gets our own record only (it is new to us), however new it is.
+  const Exchange quiet = ask(100, false);
+  CHECK(quiet.version == kExchangeV2);
+  REQUIRE(quiet.records.size() == 1);
+  std::string why;
+  CHECK(parse_record(quiet.records[0].data(), quiet.records[0].size(), why)->id_hex() == id_of(0));
+  // One that asks gets a full sample, in the compact record form...
+  const Exchange asked = ask(101, true);
+  CHECK(asked.records.size() == cfg.exchange_size);
+  for (const auto& r : asked.records) CHECK(r.front() == kRecordV2);
+  // ...and no other before the interval is over, however often it asks.
+  env.now += 1000;
+  CHECK(ask(101, true).records.empty());
+  env.now += cfg.sample_interval_ms;
+  CHECK(ask(101, true).records.size() == cfg.exchange_size);
+  // A version-1 peer (a node from before): answered in version 1, a full sample at first contact.
+  const Exchange old = ask(102, false, kExchangeV1);
+  CHECK(old.version == kExchangeV1);
+  CHECK(old.records.size() == cfg.exchange_size);
+  for (const auto& r : old.records) CHECK(r.front() == kRecordV1);
+}
+
+TEST_CASE("MembershipEngine: a node asks for samples at first contacts while its cache is small, then within its budget") {
+  FakeEnv env(0);
+  MembershipConfig cfg;
+  cfg.sample_until = 32;
+  cfg.samples_per_min = 1;
+  MembershipEngine node(env, id_of(0), cfg, 1);
+  node.start();
+  auto exchange_with_only = [&](unsigned p) {
+    env.links = {link_to(p)};
+    env.now += 1000;
+    node.exchange_timer();
+    REQUIRE(env.exchanges_sent.count(id_of(p)));
+    const Exchange e = decoded(env.exchanges_sent[id_of(p)]);
+    CHECK(e.version == kExchangeV2);
+    CHECK(e.records.size() <= 1);  // our own record; never a sample pushed unasked
+    return e.want_sample;
+  };
+  CHECK(exchange_with_only(1));  // a newcomer: it asks its first contacts
+  CHECK(exchange_with_only(2));
+  for (unsigned i = 10; i < 50; ++i) node.restore(record_of(i));
+  REQUIRE(node.cache().size() >= cfg.sample_until);
+  // Fed: one ask a minute (samples_per_min), whoever it meets, over ten minutes of exchanges once
+  // a second with a new peer each time (the budget starts part-filled at random).
+  std::size_t asks = 0;
+  for (unsigned p = 100; p < 700; ++p) asks += exchange_with_only(p) ? 1 : 0;
+  CHECK(asks >= 9);
+  CHECK(asks <= 11);
 }

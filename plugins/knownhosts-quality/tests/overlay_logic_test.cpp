@@ -212,14 +212,113 @@ TEST_CASE("pex exchange messages round trip and bound the number and size of rec
   CHECK(bback->records.size() == kMaxExchangeRecords);
   CHECK(bback->records.front().size() == 10);
   // Refused: another version, unknown flags, more than 16, truncation, trailing bytes.
-  std::vector<std::uint8_t> v2 = {2, 0, 0}, flags = {1, 2, 0}, many = {1, 0, 17}, cut = {1, 0, 1, 0, 5, 1};
-  CHECK_FALSE(decode_exchange(v2.data(), v2.size(), why));
+  std::vector<std::uint8_t> v3 = {3, 0, 0}, flags = {1, 2, 0}, many = {1, 0, 17}, cut = {1, 0, 1, 0, 5, 1};
+  CHECK_FALSE(decode_exchange(v3.data(), v3.size(), why));
   CHECK_FALSE(decode_exchange(flags.data(), flags.size(), why));
   CHECK_FALSE(decode_exchange(many.data(), many.size(), why));
   CHECK_FALSE(decode_exchange(cut.data(), cut.size(), why));
   auto trailing = b;
   trailing.push_back(0);
   CHECK_FALSE(decode_exchange(trailing.data(), trailing.size(), why));
+}
+
+TEST_CASE("pex exchange of version 2: varint lengths, the want-a-sample flag, and the old version still read") {
+  Exchange e;
+  e.want_sample = true;
+  e.records = {std::vector<std::uint8_t>(200, 7), {4}};
+  auto b = encode_exchange(e);
+  CHECK(b.size() == 3 + (2 + 200) + (1 + 1));
+  CHECK(b[1] == 2);  // want a sample
+  std::string why;
+  auto back = decode_exchange(b.data(), b.size(), why);
+  REQUIRE(back);
+  CHECK(back->version == kExchangeV2);
+  CHECK(back->want_sample);
+  CHECK_FALSE(back->neighbour);
+  CHECK(back->records == e.records);
+  for (std::size_t n = 0; n < b.size(); ++n) CHECK_FALSE(decode_exchange(b.data(), n, why));
+  // Version 1 has no such flag: the encoder leaves it out, and a decoder of version 1 refuses it.
+  e.version = kExchangeV1;
+  auto old = encode_exchange(e);
+  CHECK(old[1] == 0);
+  REQUIRE(decode_exchange(old.data(), old.size(), why));
+  CHECK(decode_exchange(old.data(), old.size(), why)->version == kExchangeV1);
+  // Refused: an unknown flag, a record length over the bound, a varint length cut short, 17 records.
+  std::vector<std::uint8_t> flag4 = {2, 4, 0}, huge = {2, 0, 1, 0x80, 0x80, 0x01}, cut = {2, 0, 1, 0x80},
+                            many = {2, 0, 17};
+  for (const auto* m : {&flag4, &huge, &cut, &many}) CHECK_FALSE(decode_exchange(m->data(), m->size(), why));
+}
+
+TEST_CASE("peer record of version 2 is the same signed statement in fewer bytes") {
+  Key k;
+  const std::string relay = "relay://" + std::string(64, 'a') + "@198.18.0.10:7000/" + std::string(64, 'b');
+  auto rec = make_record(k.pk, kNow + 3, kNow, {relay, "tcp://198.19.0.11:7000"}, k.signer());
+  auto v1 = rec.encode();
+  auto v2 = rec.encode({}, kRecordV2);
+  CHECK(v2.front() == kRecordV2);
+  // id 32 and signature 64 stay; the times 16 -> 6 + 1, the endpoints 2 x (3 + text) -> packed.
+  CHECK(v1.size() == 1 + 32 + 16 + 1 + (3 + relay.size()) + (3 + 22) + 64);
+  CHECK(v2.size() == 1 + 32 + 7 + 1 + (1 + 64 + 1 + 6) + (1 + 6) + 64);
+  std::string why;
+  auto back = decode(v2, why);
+  REQUIRE(back);
+  CHECK(back->seq == kNow + 3);
+  CHECK(back->issued_ms == kNow);
+  CHECK(back->visible_endpoints() == rec.visible_endpoints());
+  // Either form re-encodes into the other and still verifies.
+  auto again = decode(back->encode(), why);
+  REQUIRE(again);
+  CHECK(again->encode({}, kRecordV2) == v2);
+  // Redacted in version 2: the hash travels, the address does not, the signature holds.
+  auto hidden = rec.encode([](std::string_view uri) { return uri.rfind("tcp://", 0) != 0; }, kRecordV2);
+  auto h = decode(hidden, why);
+  REQUIRE(h);
+  CHECK(h->visible_endpoints() == std::vector<std::string>{relay});
+  CHECK_FALSE(h->endpoints[1].uri);
+  // A seq below its issue time (not what a signer makes, but representable) round trips too.
+  auto odd = make_record(k.pk, 5, kNow, {"tcp://198.18.0.1:1"}, k.signer());
+  auto ob = decode(odd.encode({}, kRecordV2), why);
+  REQUIRE(ob);
+  CHECK(ob->seq == 5);
+}
+
+TEST_CASE("peer record of version 2 that is forged, tampered, truncated or malformed is refused") {
+  Key k, mallory;
+  auto rec = make_record(k.pk, kNow, kNow, {"tcp://198.18.0.12:7700"}, k.signer());
+  auto bytes = rec.encode({}, kRecordV2);
+  std::string why;
+  REQUIRE(decode(bytes, why));
+  auto forged = make_record(k.pk, kNow + 1, kNow, {"tcp://198.18.0.66:7700"}, mallory.signer());
+  CHECK_FALSE(decode(forged.encode({}, kRecordV2), why));
+  CHECK(why == "bad signature");
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    auto b = bytes;
+    b[i] ^= 0x01;
+    INFO("byte " << i);
+    CHECK_FALSE(decode(b, why));
+  }
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    std::vector<std::uint8_t> cut(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
+    CHECK_FALSE(decode(cut, why));
+  }
+  auto trailing = bytes;
+  trailing.push_back(0);
+  CHECK_FALSE(decode(trailing, why));
+  // More than 8 endpoints; an unknown endpoint kind.
+  const std::size_t count_at = 1 + 32 + 6 + 1;  // after the id and the two varints
+  REQUIRE(bytes[count_at] == 1);
+  auto nine = bytes;
+  nine[count_at] = 9;
+  CHECK_FALSE(decode(nine, why));
+  CHECK(why == "9 endpoints (max 8)");
+  auto kind = bytes;
+  kind[count_at + 1] = 9;
+  CHECK_FALSE(decode(kind, why));
+  CHECK(why == "endpoint kind 9");
+  std::vector<std::uint8_t> v3 = bytes;
+  v3[0] = 3;
+  CHECK_FALSE(decode(v3, why));
+  CHECK(why == "record version 3");
 }
 
 TEST_CASE("addresses are offered only to peers that can route to them") {
