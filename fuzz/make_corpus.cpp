@@ -308,8 +308,8 @@ void knownhosts() {
   write("knownhosts-quality", "request-no-endpoints", cat(encode_request(QualityRequest{}), {1}));
   write("knownhosts-quality", "response", cat(encode_response(r.quality), {0}));
   Bytes bad = encode_request(r);
-  bad[0] = 2;
-  write("knownhosts-quality", "request-version-2", cat(bad, {1}));
+  bad[0] = 3;  // versions 1 and 2 are both valid
+  write("knownhosts-quality", "request-version-3", cat(bad, {1}));
   Bytes not_uri = encode_request(r);
   not_uri[not_uri.size() - 6] = '_';  // "relay://x/y" -> no "://"
   write("knownhosts-quality", "request-not-uri", cat(not_uri, {1}));
