@@ -125,7 +125,9 @@ void TransportImpl::punch(const NodeId& peer, const std::vector<std::string>& en
     tcp::endpoint guess(first.address(), port);
     attempts.push_back({*local, guess, format_tcp_endpoint(guess.address().to_string(), port)});
   }
-  job.left = attempts.size();
+  // One more than the connectors until all are started: a connector that fails at once (bind)
+  // reports inside start(), and must not end the job while this loop still adds to it.
+  job.left = attempts.size() + 1;
   spdlog::debug("{} punching to {} ({} endpoint(s), {} socket(s), {} ms)", log_, peer.short_hex(), targets.size(),
                 attempts.size(), window.count());
   for (const auto& a : attempts) {
@@ -145,6 +147,7 @@ void TransportImpl::punch(const NodeId& peer, const std::vector<std::string>& en
           if (--job.left == 0) finish_punch(peer, Error::make(BUTTER_E_TIMEOUT, job.last_error));
         }));
   }
+  if (--job.left == 0) finish_punch(peer, Error::make(BUTTER_E_TIMEOUT, job.last_error));
 }
 
 std::optional<NodeId> TransportImpl::punch_for(const tcp::endpoint& remote) const {
