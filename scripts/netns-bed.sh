@@ -46,8 +46,11 @@
 #     fully-random  masquerade fully-random: a fresh random port for every connection
 #   and with any kind, unsolicited TCP to the router's outside address is DROPPED (as most home
 #   routers do) instead of answered with a reset, so a hole-punching SYN that arrives before the
-#   other side's has opened the mapping is lost, not refused. Hairpinning is not emulated: a host
-#   cannot reach a neighbour through their router's outside address.
+#   other side's has opened the mapping is lost, not refused. Without hairpinning (the default) a
+#   host cannot reach a neighbour through their router's outside address (the router refuses);
+#   KIND+hairpin (e.g. eim+hairpin) adds it: TCP from the inside to the outside address and a
+#   port the NAT maps (for any of its hosts' outbound connections) reaches that host, with the
+#   caller's source rewritten to the outside address (see make_hairpin).
 # --netem applies `tc qdisc add dev eth0 root netem ARGS` on every host (hI, pJ and nKhJ).
 #
 #
@@ -182,18 +185,50 @@ make_host_ns() {
   fi
 }
 
+# Hairpinning on NAT router namespace `r` whose outside address is `public`: a TCP connection
+# from the inside to public:P reaches the inside host:port that the NAT maps to P (the mapping of
+# any outbound TCP connection, learnt into map @hairpin as it is made, kept 10 minutes), with the
+# source rewritten to `public` (port kept when free), so the neighbour sees the caller as the
+# outside world does. Redirects are off: the router forwards back out of `in` on purpose.
+make_hairpin() {
+  local r=$1 public=$2
+  run ip netns exec "$r" sysctl -q -w net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.in.send_redirects=0
+  run ip netns exec "$r" nft -f - <<EOF
+table ip hairpin {
+  map hairpin {
+    type inet_service : ipv4_addr . inet_service
+    flags dynamic,timeout
+    timeout 10m
+  }
+  chain learn {
+    type filter hook postrouting priority srcnat + 10; policy accept;
+    oifname "out" meta l4proto tcp ct state new ct status snat add @hairpin { ct reply proto-dst : ct original ip saddr . ct original proto-src }
+  }
+  chain pre {
+    type nat hook prerouting priority dstnat; policy accept;
+    iifname "in" ip daddr $public meta l4proto tcp dnat ip to tcp dport map @hairpin
+  }
+  chain post {
+    type nat hook postrouting priority srcnat; policy accept;
+    iifname "in" oifname "in" ct status dnat snat ip to $public
+  }
+}
+EOF
+}
+
 # Private LAN `k` of the bed with prefix `prefix`: bridge namespace P-nKlan, `n` hosts P-nKhJ on
 # 198.19.K.0/24, and router P-nKrouter between it and the public LAN (P-lan, port rK), which
 # masquerades what leaves and drops new connections coming in.
 make_nat_lan() {
   local prefix=$1 k=$2 n=$3 kind=${4:-} j
-  local flags="" input_rule=""
+  local flags="" input_rule="" hairpin=0
+  if [[ $kind == *+hairpin ]]; then hairpin=1; kind=${kind%+hairpin}; fi
   case $kind in
     "") ;;
     eim) ;;
     random) flags=" random" ;;
     fully-random) flags=" fully-random" ;;
-    *) die "--nat-kinds: unknown kind '$kind' (eim, random or fully-random)" ;;
+    *) die "--nat-kinds: unknown kind '$kind' (eim, random or fully-random, each optionally +hairpin)" ;;
   esac
   [ -n "$kind" ] && input_rule="iifname \"out\" ct state new drop"
   local r="$prefix-n${k}router" br="$prefix-n${k}lan"
@@ -233,6 +268,7 @@ table ip filter {
   }
 }
 EOF
+  if [ "$hairpin" = 1 ]; then make_hairpin "$r" "198.18.0.$((1 + k))"; fi
   for j in $(seq 1 "$n"); do
     run ip -n "$prefix-n${k}h$j" route add default via "198.19.$k.1" dev eth0
   done
@@ -288,7 +324,7 @@ cmd_up() {
     IFS=, read -r -a kinds <<<"$nat_kinds"
     [ "${#kinds[@]}" -eq "$nat_lans" ] || die "--nat-kinds needs one kind per NAT LAN ($nat_lans), got '$nat_kinds'"
     for kind in "${kinds[@]}"; do
-      [[ $kind =~ ^(eim|random|fully-random)$ ]] || die "--nat-kinds: unknown kind '$kind' (eim, random or fully-random)"
+      [[ $kind =~ ^(eim|random|fully-random)(\+hairpin)?$ ]] || die "--nat-kinds: unknown kind '$kind' (eim, random or fully-random, each optionally +hairpin)"
     done
   fi
   [ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces)"

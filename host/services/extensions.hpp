@@ -51,6 +51,7 @@ const butter_identity_v1* identity_extension();
 const butter_streams_v1* streams_extension();
 const butter_connections_v1* connections_extension();
 const butter_punch_v1* punch_extension();
+const butter_punch_v2* punch2_extension();
 
 // Per-service cleanup, called by release_instance_registrations.
 void release_timers(PluginInstance& instance);

@@ -1,4 +1,4 @@
-// butter.punch/1: hole punching (Transport::punch) and how each peer is reached. The completion
+// butter.punch/1 and /2: hole punching (Transport::punch, with a spread for /2) and how each peer is reached. The completion
 // holds the calling instance weakly and is dropped when the instance is no longer active, so a
 // stopped or swapped plugin is never called back.
 #include "node/node_core.hpp"
@@ -8,6 +8,7 @@
 #include <butter/ext/punch.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 namespace butter::host {
@@ -15,8 +16,8 @@ namespace {
 
 constexpr std::uint32_t kMaxWindowMs = 60000;
 
-butter_status punch_punch(const butter_host* host, butter_str node_id, const butter_str* endpoints, uint32_t n,
-                          uint32_t window_ms, butter_punch_done_fn fn, void* user) {
+butter_status punch_with(const butter_host* host, butter_str node_id, const butter_str* endpoints, uint32_t n,
+                         uint32_t window_ms, Transport::PunchSpread spread, butter_punch_done_fn fn, void* user) {
   if (!fn || window_ms == 0 || window_ms > kMaxWindowMs || (n > 0 && !endpoints)) return BUTTER_E_INVALID;
   auto id = node_id_of(node_id);
   if (!id) return BUTTER_E_INVALID;
@@ -32,11 +33,27 @@ butter_status punch_punch(const butter_host* host, butter_str node_id, const but
       if (!owner || !owner->active()) return;
       const butter_str reason{e.message.data(), e.message.size()};
       owner->invoke("punch callback", [&] { fn(user, e.code, reason); });
-    });
+    }, spread);
     return BUTTER_OK;
   } catch (...) {
     return BUTTER_E_INTERNAL;
   }
+}
+
+butter_status punch_punch(const butter_host* host, butter_str node_id, const butter_str* endpoints, uint32_t n,
+                          uint32_t window_ms, butter_punch_done_fn fn, void* user) {
+  return punch_with(host, node_id, endpoints, n, window_ms, {}, fn, user);
+}
+
+butter_status punch_spread(const butter_host* host, butter_str node_id, const butter_str* endpoints, uint32_t n,
+                           const butter_punch_options* opts, butter_punch_done_fn fn, void* user) {
+  if (!opts || opts->struct_size < offsetof(butter_punch_options, local_sockets)) return BUTTER_E_INVALID;
+  butter_punch_options o{};
+  std::memcpy(&o, opts, std::min<std::size_t>(opts->struct_size, sizeof o));
+  Transport::PunchSpread spread;
+  spread.local_sockets = std::min(o.local_sockets, Transport::kMaxPunchLocalSockets);
+  spread.remote_guesses = std::min(o.remote_guesses, Transport::kMaxPunchGuesses);
+  return punch_with(host, node_id, endpoints, n, o.window_ms, spread, fn, user);
 }
 
 int32_t how_code(const std::string& how) {
@@ -72,9 +89,11 @@ butter_status punch_path(const butter_host* host, butter_str node_id, butter_pun
 }
 
 const butter_punch_v1 kPunch = {punch_punch, punch_path};
+const butter_punch_v2 kPunch2 = {punch_punch, punch_path, punch_spread};
 
 }  // namespace
 
 const butter_punch_v1* punch_extension() { return &kPunch; }
+const butter_punch_v2* punch2_extension() { return &kPunch2; }
 
 }  // namespace butter::host

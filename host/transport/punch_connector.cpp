@@ -53,7 +53,12 @@ void PunchConnector::attempt() {
     // Refused (a reset from a NAT that answers unsolicited SYNs, or the peer not yet listening
     // through its mapping), or the 4-tuple is taken by a connection the peer's SYN already made
     // to our listener: try again until the window closes.
-    self->last_error_ = ec == asio::error::connection_refused ? std::string("refused") : ec.message();
+    if (ec == asio::error::connection_refused)
+      self->last_error_ = "refused";
+    else if (ec == asio::error::host_unreachable || ec == asio::error::network_unreachable)
+      self->last_error_ = "unreachable: " + ec.message();
+    else
+      self->last_error_ = ec.message();
     boost::system::error_code ignored;
     self->socket_.close(ignored);
     self->retry_.expires_after(self->retry_every_);

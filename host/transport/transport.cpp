@@ -58,8 +58,8 @@ void Transport::add_address(const NodeId& id, const std::vector<std::string>& en
 void Transport::disconnect(const NodeId& id, const std::string& reason) { impl_->disconnect(id, reason); }
 
 void Transport::punch(const NodeId& peer, const std::vector<std::string>& endpoints, std::chrono::milliseconds window,
-                      std::function<void(Error)> done) {
-  impl_->punch(peer, endpoints, window, std::move(done));
+                      std::function<void(Error)> done, PunchSpread spread) {
+  impl_->punch(peer, endpoints, window, std::move(done), spread);
 }
 
 Error Transport::register_dialer(const std::string& scheme, std::shared_ptr<Dialer> dialer) {

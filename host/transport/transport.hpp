@@ -140,6 +140,12 @@ struct TransportOptions {
   std::size_t max_known_addresses = 8192;
 };
 
+// Extra sockets of a punch (Transport::punch).
+struct PunchSpread {
+  std::uint32_t local_sockets = 0;
+  std::uint32_t remote_guesses = 0;
+};
+
 struct PeerInfo {
   NodeId id;
   std::vector<std::string> endpoints;  // what the peer advertised in its HELLO
@@ -271,8 +277,18 @@ class Transport {
   // `window`), "refused", "handshake" (connected, then the key exchange or HELLO failed), "busy"
   // (a punch to `peer` runs, or 8 run), "unusable" (no endpoint to use), "no-listen" (this node
   // listens on no tcp endpoint), "cancelled" (stop()).
+  //
+  // `spread` adds sockets for NATs whose mapping is random ("symmetric"), the "many sockets" or
+  // birthday attempt, all towards the FIRST endpoint (the caller puts the peer's observed public
+  // address first): `local_sockets` more connections, each from a distinct ephemeral local port
+  // (so a random-mapping NAT opens that many mappings towards the peer), and `remote_guesses` more
+  // from the listen port to that many distinct random ports (1024..65535) of its address (one may
+  // be the port the peer's random NAT gave one of its sockets). Bounded by
+  // kMaxPunchLocalSockets / kMaxPunchGuesses.
+  using PunchSpread = host::PunchSpread;
+  static constexpr std::uint32_t kMaxPunchLocalSockets = 256, kMaxPunchGuesses = 256;
   void punch(const NodeId& peer, const std::vector<std::string>& endpoints, std::chrono::milliseconds window,
-             std::function<void(Error)> done);
+             std::function<void(Error)> done, PunchSpread spread = {});
 
   // One entry per connected peer, describing its preferred connection: when two connections to
   // a peer exist (simultaneous dials), both stay open and both sides send on the one dialled by

@@ -58,7 +58,7 @@ class TransportImpl : public Connection::Owner {
   void add_address(const NodeId& id, const std::vector<std::string>& endpoints, bool front);
   void disconnect(const NodeId& id, const std::string& reason);
   void punch(const NodeId& peer, const std::vector<std::string>& endpoints, std::chrono::milliseconds window,
-             std::function<void(Error)> done);
+             std::function<void(Error)> done, Transport::PunchSpread spread);
   Error register_dialer(const std::string& scheme, std::shared_ptr<Dialer> dialer);
   void unregister_dialer(const std::string& scheme);
   Error accept_stream(const std::string& scheme, const std::string& remote, std::uint64_t stream_id,
@@ -83,7 +83,8 @@ class TransportImpl : public Connection::Owner {
     std::vector<std::shared_ptr<PunchConnector>> connectors;
     std::function<void(Error)> done;
     std::size_t left = 0;        // connectors still trying
-    std::string last_error;      // of the last connector that gave up
+    std::string last_error;      // of the last connector that gave up ("unreachable" only if all were)
+    bool reachable_error = false;  // some connector gave up for another reason than "unreachable"
     std::uint64_t connection = 0;  // the punched connection, once a socket connected
   };
   static constexpr std::size_t kMaxPunches = 8;

@@ -4,6 +4,8 @@
 
 #include <boost/asio/post.hpp>
 #include <algorithm>
+#include <random>
+#include <set>
 #include <spdlog/spdlog.h>
 
 namespace butter::host {
@@ -14,10 +16,27 @@ using asio::ip::tcp;
 namespace {
 constexpr std::size_t kMaxPunchEndpoints = 4;
 constexpr std::chrono::milliseconds kPunchRetry{200};
+
+// `n` distinct ports in 1024..65535, none equal to `skip` (n <= Transport::kMaxPunchGuesses).
+std::vector<std::uint16_t> guess_ports(std::uint32_t n, std::uint16_t skip) {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  std::uniform_int_distribution<int> port(1024, 65535);
+  std::set<std::uint16_t> picked;
+  while (picked.size() < n) {
+    const auto p = static_cast<std::uint16_t>(port(rng));
+    if (p != skip) picked.insert(p);
+  }
+  std::vector<std::uint16_t> out(picked.begin(), picked.end());
+  std::shuffle(out.begin(), out.end(), rng);
+  return out;
+}
 }  // namespace
 
 void TransportImpl::punch(const NodeId& peer, const std::vector<std::string>& endpoints,
-                          std::chrono::milliseconds window, std::function<void(Error)> done) {
+                          std::chrono::milliseconds window, std::function<void(Error)> done,
+                          Transport::PunchSpread spread) {
+  spread.local_sockets = std::min(spread.local_sockets, Transport::kMaxPunchLocalSockets);
+  spread.remote_guesses = std::min(spread.remote_guesses, Transport::kMaxPunchGuesses);
   if (!done) done = [](Error) {};
   auto later = [this, w = alive()](std::function<void(Error)> fn, Error e) {
     asio::post(strand_, [this, w, fn = std::move(fn), e = std::move(e)] {
@@ -62,7 +81,6 @@ void TransportImpl::punch(const NodeId& peer, const std::vector<std::string>& en
   ++stats_.punch_attempts;
   auto& job = punches_[peer];
   job.done = std::move(done);
-  job.left = targets.size();
   job.last_error = "timeout";
   // Without a NAT that filters (loopback, public hosts), the peer's SYN may have reached our
   // listener before this call, and been accepted as an ordinary inbound connection, whose socket
@@ -92,19 +110,44 @@ void TransportImpl::punch(const NodeId& peer, const std::vector<std::string>& en
       return;
     }
   }
-  spdlog::debug("{} punching to {} ({} endpoint(s), {} ms)", log_, peer.short_hex(), targets.size(), window.count());
-  for (const auto& [remote, uri] : targets) {
+  // One connector per target from the listen port; the spread's extra ones for the first target
+  // (the peer's observed public address: the caller puts it first).
+  struct Attempt {
+    tcp::endpoint local, remote;
+    std::string uri;
+  };
+  std::vector<Attempt> attempts;
+  for (const auto& [remote, uri] : targets) attempts.push_back({*local, remote, uri});
+  const auto& [first, first_uri] = targets.front();
+  for (std::uint32_t i = 0; i < spread.local_sockets; ++i)
+    attempts.push_back({tcp::endpoint(local->address(), 0), first, first_uri});
+  for (auto port : guess_ports(spread.remote_guesses, first.port())) {
+    tcp::endpoint guess(first.address(), port);
+    attempts.push_back({*local, guess, format_tcp_endpoint(guess.address().to_string(), port)});
+  }
+  // One more than the connectors until all are started: a connector that fails at once (bind)
+  // reports inside start(), and must not end the job while this loop still adds to it.
+  job.left = attempts.size() + 1;
+  spdlog::debug("{} punching to {} ({} endpoint(s), {} socket(s), {} ms)", log_, peer.short_hex(), targets.size(),
+                attempts.size(), window.count());
+  for (const auto& a : attempts) {
     job.connectors.push_back(PunchConnector::start(
-        strand_, *local, remote, window, kPunchRetry,
-        [this, w = alive(), peer, uri = uri](std::shared_ptr<TcpPipe> pipe, const std::string& why) {
+        strand_, a.local, a.remote, window, kPunchRetry,
+        [this, w = alive(), peer, uri = a.uri](std::shared_ptr<TcpPipe> pipe, const std::string& why) {
           if (w.expired() || stopped_) return;
           auto it = punches_.find(peer);
           if (it == punches_.end() || it->second.connection) return;
           if (pipe) return adopt_punched(peer, std::move(pipe), false, uri);
-          it->second.last_error = why;
-          if (--it->second.left == 0) finish_punch(peer, Error::make(BUTTER_E_TIMEOUT, why));
+          // An address no route leads to (a LAN address of a peer on another LAN) says nothing
+          // about the punch: its reason is kept only when every attempt ended that way.
+          auto& job = it->second;
+          const bool unreachable = why.rfind("unreachable", 0) == 0;
+          if (!unreachable) job.reachable_error = true;
+          if (!unreachable || !job.reachable_error) job.last_error = why;
+          if (--job.left == 0) finish_punch(peer, Error::make(BUTTER_E_TIMEOUT, job.last_error));
         }));
   }
+  if (--job.left == 0) finish_punch(peer, Error::make(BUTTER_E_TIMEOUT, job.last_error));
 }
 
 std::optional<NodeId> TransportImpl::punch_for(const tcp::endpoint& remote) const {

@@ -157,8 +157,10 @@ NetnsBed::NetnsBed(Options options) : options_(std::move(options)) {
       throw std::invalid_argument("NetnsBed: nat_kinds needs one kind per NAT LAN");
     std::string kinds;
     for (const auto& k : options_.nat_kinds) {
-      if (k != "eim" && k != "random" && k != "fully-random")
-        throw std::invalid_argument("NetnsBed: unknown NAT kind '" + k + "' (eim, random or fully-random)");
+      const std::string base = k.size() > 8 && k.ends_with("+hairpin") ? k.substr(0, k.size() - 8) : k;
+      if (base != "eim" && base != "random" && base != "fully-random")
+        throw std::invalid_argument("NetnsBed: unknown NAT kind '" + k +
+                                    "' (eim, random or fully-random, each optionally +hairpin)");
       kinds += (kinds.empty() ? "" : ",") + k;
     }
     args.insert(args.end(), {"--nat-kinds", kinds});

@@ -54,7 +54,8 @@ class NetnsBed {
     // The NAT lab: empty (plain masquerade, unsolicited inbound answered with a reset), or one
     // kind per NAT LAN: "eim" (port-preserving endpoint-independent mapping), "random"
     // (masquerade random) or "fully-random"; each drops unsolicited inbound TCP as real NATs do.
-    // See scripts/netns-bed.sh.
+    // A "+hairpin" suffix ("eim+hairpin") lets the LAN's hosts reach each other through the
+    // router's outside address and mapped ports; without it they cannot. See scripts/netns-bed.sh.
     std::vector<std::string> nat_kinds = {};
   };
 

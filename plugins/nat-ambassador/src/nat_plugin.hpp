@@ -4,11 +4,13 @@
 //                     forwarding with limits, and the client side that hands streams to the host;
 //   ambassador.cpp    a private node choosing, keeping and replacing its ambassador;
 //   upgrade.cpp       replacing a relayed connection by a direct one (hole punching, DCUtR-like);
+//   bulk_ping.cpp     GET /nat/throughput (echo throughput to a peer, relayed or direct);
 // plus plugin_entry.cpp (config, HTTP routes, descriptor).
 #pragma once
 #include "choice.hpp"
 #include "messages.hpp"
 #include "observed.hpp"
+#include "punch_history.hpp"
 #include "verdict.hpp"
 
 #include <butter/cpp/connections.hpp>
@@ -108,10 +110,12 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
     bool running = false;
     std::uint64_t started_ms = 0;
     std::string last;              // "direct", or the last failure's reason
-    butter::Timer sync_timer;      // initiator: punches half a round trip after Sync
+    std::uint64_t rtt_ms = 0;      // initiator: round trip of the last Connect over the relay
+    std::vector<std::string> offered;  // our addresses the running punch offered (for history_)
   };
   struct Offer {  // responder: a Connect answered, waiting for the initiator's Sync
     std::vector<std::string> addresses;
+    std::vector<std::string> offered;  // ours, as answered
     std::uint64_t until_ms = 0;
   };
   struct PunchCall {  // the user pointer of one butter.punch/1 call
@@ -128,9 +132,30 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   void punch_finished(const std::string& peer, butter_status st, std::string_view reason);
   void upgrade_failed(const std::string& peer, const std::string& reason);
   std::vector<std::string> punchable_addresses() const;
+  // The node's own listen addresses with a numeric, non-loopback host (its LAN addresses).
+  std::vector<std::string> lan_addresses() const;
+  // The punchable addresses, then the LAN addresses.
+  std::vector<std::string> own_candidates() const;
+  // What Connect offers: own_candidates() in the order history_ prefers (those that punched
+  // first), at most kMaxPunchAddresses.
+  std::vector<std::string> offered_addresses() const;
+  // Records a punch's outcome for the addresses it offered (on success, only those of the kind
+  // that punched: LAN or public).
+  void learn_outcome(const std::string& peer, const std::vector<std::string>& offered, bool ok);
+  // A peer's offered addresses less this node's own (two nodes behind one NAT share its public
+  // address and may both claim the listen port there).
+  std::vector<std::string> usable_peer_addresses(const std::vector<std::string>& theirs) const;
   bool relayed(const std::string& peer) const;
   std::string upgrade_json() const;
   static void punch_callback(void* user, butter_status st, butter_str reason);
+
+  // ---- bulk_ping.cpp (GET /nat/throughput)
+  struct BulkRun;
+  void throughput_route(const butter::HttpRequest& req, butter::HttpResponse res);
+  void bulk_next(const std::shared_ptr<BulkRun>& run);
+  void bulk_finish(const std::shared_ptr<BulkRun>& run);
+  std::string via_of(const std::string& peer);
+  std::shared_ptr<BulkRun> bulk_;  // the run under way, if any
 
   // ---- plugin_entry.cpp
   void try_register_dialer();
@@ -196,11 +221,14 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
 
   // direct upgrade (hole punching)
   const butter_punch_v1* punch_ = nullptr;  // null: the host cannot punch
+  const butter_punch_v2* punch2_ = nullptr;  // null: no spread (a host before butter.punch/2)
+  std::uint32_t spread_sockets_ = 4, spread_guesses_ = 4;
   bool punch_enabled_ = true;
   unsigned observed_quorum_ = 2;
   std::chrono::milliseconds punch_window_{5000}, punch_backoff_{2000}, upgrade_every_{1000};
   unsigned punch_attempts_max_ = 4;
   ObservedAddresses observed_{2, 10 * 60 * 1000};
+  PunchHistory history_{30 * 60 * 1000};  // which own addresses punched; outcomes kept 30 min
   std::map<std::string, Upgrade> upgrades_;  // by peer; at most kMaxUpgrades, dropped when it goes
   std::map<std::string, Offer> offers_;      // by initiator; at most kMaxUpgrades, expire
   std::map<std::uint64_t, std::unique_ptr<PunchCall>> punch_calls_;

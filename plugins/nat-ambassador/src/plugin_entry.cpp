@@ -67,6 +67,13 @@ void NatAmbassador::init() {
                ? static_cast<const butter_punch_v1*>(host()->get_extension(host(), BUTTER_EXT_PUNCH))
                : nullptr;
   if (!punch_ && punch_enabled_) log().info("the host has no " BUTTER_EXT_PUNCH ": relayed connections stay relayed");
+  punch2_ = punch_ ? static_cast<const butter_punch_v2*>(host()->get_extension(host(), BUTTER_EXT_PUNCH2)) : nullptr;
+  const std::int64_t spread_sockets = config().get_int("punch_spread_sockets", 4);
+  const std::int64_t spread_guesses = config().get_int("punch_spread_guesses", 4);
+  if (spread_sockets < 0 || spread_sockets > 256 || spread_guesses < 0 || spread_guesses > 256)
+    throw butter::Error(BUTTER_E_INVALID, "punch_spread_sockets and punch_spread_guesses must be in 0..256");
+  spread_sockets_ = static_cast<std::uint32_t>(spread_sockets);
+  spread_guesses_ = static_cast<std::uint32_t>(spread_guesses);
 
   streams_ = butter::Streams(host());
   conns_ = butter::Connections(host());
@@ -102,6 +109,8 @@ void NatAmbassador::init() {
   if (http().available()) {
     http().get("/nat", [this](const butter::HttpRequest&, butter::HttpResponse& res) { res.json(report_json()); });
     http().get("/nat/ping", [this](const butter::HttpRequest& req, butter::HttpResponse& res) { ping_route(req, std::move(res)); });
+    http().get("/nat/throughput",
+               [this](const butter::HttpRequest& req, butter::HttpResponse& res) { throughput_route(req, std::move(res)); });
     http().get("/nat/capture", [this](const butter::HttpRequest&, butter::HttpResponse& res) {
       static const char* d = "0123456789abcdef";
       std::string hex;
@@ -148,6 +157,7 @@ void NatAmbassador::stop() {
   sweep_timer_.cancel();
   upgrade_timer_.cancel();
   upgrades_.clear();  // their timers with them; the host drops punch callbacks of a stopped instance
+  bulk_.reset();      // answers a throughput run under way (500)
   offers_.clear();
   for (auto& [key, p] : port_probes_) {
     p.watch.unwatch();
@@ -246,5 +256,7 @@ BUTTER_PLUGIN(butter::nat::NatAmbassador,
                       {"punch_window_ms", butter::ConfigType::Int, false, "how long one punch keeps trying (default 5000, at most 60000)"},
                       {"punch_backoff_ms", butter::ConfigType::Int, false, "wait after a failed punch, doubled each time up to 60 s (default 2000)"},
                       {"punch_attempts", butter::ConfigType::Int, false, "punches tried per relayed peer before it stays relayed (1..100, default 4)"},
+                      {"punch_spread_sockets", butter::ConfigType::Int, false, "per punch, more sockets from distinct local ports to the peer's public address, for random-mapping NATs (0..256, default 4)"},
+                      {"punch_spread_guesses", butter::ConfigType::Int, false, "per punch, SYNs from the listen port to random ports of the peer's public IP, for random-mapping NATs (0..256, default 4)"},
                       {"upgrade_ms", butter::ConfigType::Int, false, "period of the check for relayed peers to upgrade (default 1000)"},
                   }});

@@ -6,16 +6,31 @@
 // smaller node id (the initiator) starts, unless a punch to it runs or its backoff has not passed:
 //   1. initiator -> peer, over the relayed connection: Connect(its punchable addresses), a request;
 //      the peer answers Connect(its own) and keeps the initiator's addresses for a while;
-//   2. the initiator measured the round trip of that exchange: it sends Sync and punches after
-//      half of it; the peer punches as Sync arrives, so both SYNs leave at about the same moment;
+//   2. the initiator measured the round trip of that exchange (shown in /nat): it sends Sync and
+//      punches at once; the peer punches as Sync arrives, half a relayed round trip later. The
+//      initiator going first on purpose: its SYN reaches a filtering NAT before the peer's mapping
+//      is open and is dropped, but it opens its own NAT's mapping, through which the peer's SYN
+//      then gets to its socket (a simultaneous open); and where nothing filters (two nodes on one
+//      LAN, their private addresses) its SYN reaches the peer's listener before the peer punches,
+//      the one order the host turns into the punch's connection (larger id answering). DCUtR's
+//      "both at the same moment" left that order to chance on a LAN;
 //   3. the host reports the outcome; on failure the next try waits punch_backoff_ms, doubled
 //      each time (at most 60 s), and after punch_attempts tries the pair stays relayed.
 // The responder holds to the same attempts and backoff per peer (a peer picks the addresses it
 // makes this node send SYNs to: at most 4, one punch at a time, punch_attempts in all).
 // Punchable addresses are the public IPs confirmed by observed_quorum distinct peers (their
 // dial-back answers, observed.hpp) with this node's listen port: a port-preserving NAT maps the
-// listen port, from which the host punches, to the same port outside. Relay stays the fallback:
+// listen port, from which the host punches, to the same port outside. The Connect offer adds the
+// node's own listen addresses (its LAN addresses when behind NAT): two nodes behind the same NAT
+// reach each other there, hairpinning or not. Addresses a peer offers that are this node's own
+// (the same NAT's public address and port, seen by both) are not punched at. Relay stays the fallback:
 // nothing here closes the relayed connection; the host does once the direct one carries traffic.
+// Random ("symmetric") mappings: with butter.punch/2 each punch also opens punch_spread_sockets
+// more sockets from distinct local ports to the peer's public address (a random-mapping NAT
+// opens a mapping for each) and sends punch_spread_guesses SYNs from the listen port to random
+// ports of the peer's public IP (one may hit a mapping the peer's sockets opened): the birthday
+// attempt, eim x random. Its odds are about (sockets + 1) x guesses / 64512 per punch: the
+// defaults (4 and 4) keep each punch to a handful of sockets and rarely succeed; see the README.
 #include "nat_plugin.hpp"
 
 #include <algorithm>
@@ -50,6 +65,61 @@ std::vector<std::string> NatAmbassador::punchable_addresses() const {
   return out;
 }
 
+std::vector<std::string> NatAmbassador::lan_addresses() const {
+  std::vector<std::string> out;
+  for (const auto& ep : node().endpoints()) {
+    std::string host;
+    std::uint16_t port = 0;
+    if (!split_tcp_endpoint(ep, host, port) || port == 0 || !numeric_ip(host) || unspecified_host(host)) continue;
+    if (host.rfind("127.", 0) == 0 || host == "::1") continue;  // this machine only: useless to a peer
+    const bool v6 = host.find(':') != std::string::npos;
+    std::string a = "tcp://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+    if (a.size() <= kMaxPunchAddressBytes && std::find(out.begin(), out.end(), a) == out.end()) out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::vector<std::string> NatAmbassador::own_candidates() const {
+  auto out = punchable_addresses();
+  for (auto& a : lan_addresses())
+    if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(std::move(a));
+  return out;
+}
+
+std::vector<std::string> NatAmbassador::offered_addresses() const {
+  auto out = history_.prefer(own_candidates(), static_cast<std::uint64_t>(now().count()));
+  if (out.size() > kMaxPunchAddresses) out.resize(kMaxPunchAddresses);
+  return out;
+}
+
+void NatAmbassador::learn_outcome(const std::string& peer, const std::vector<std::string>& offered, bool ok) {
+  const auto t = static_cast<std::uint64_t>(now().count());
+  if (!ok) {
+    for (const auto& a : offered) history_.failed(a, t);
+    return;
+  }
+  // Which of the offered addresses punched: the punched connection's far end is one of the
+  // peer's listen addresses (its HELLO's endpoints) when it went over a LAN, so ours was a LAN
+  // address too; otherwise it went through the NATs, from our public address.
+  bool over_lan = false;
+  for (const auto& p : peers())
+    if (p.node_id == peer)
+      over_lan = std::find(p.endpoints.begin(), p.endpoints.end(), p.remote_address) != p.endpoints.end();
+  const auto lan = lan_addresses();
+  for (const auto& a : offered) {
+    const bool is_lan = std::find(lan.begin(), lan.end(), a) != lan.end();
+    if (is_lan == over_lan) history_.succeeded(a, t);
+  }
+}
+
+std::vector<std::string> NatAmbassador::usable_peer_addresses(const std::vector<std::string>& theirs) const {
+  const auto mine = own_candidates();
+  std::vector<std::string> out;
+  for (const auto& a : theirs)
+    if (std::find(mine.begin(), mine.end(), a) == mine.end()) out.push_back(a);
+  return out;
+}
+
 bool NatAmbassador::relayed(const std::string& peer) const {
   if (!punch_) return false;
   butter_punch_path path{};
@@ -81,7 +151,8 @@ void NatAmbassador::start_upgrade(const std::string& peer) {
   u.started_ms = static_cast<std::uint64_t>(now().count());
   ++u.attempts;
   punch_attempts_.add();
-  auto mine = punchable_addresses();
+  auto mine = offered_addresses();
+  u.offered = mine;
   if (mine.empty()) return upgrade_failed(peer, "no-address");
   const std::uint64_t sent = u.started_ms;
   auto st = request(peer, kNatProtocol, encode_connect(mine), request_timeout_,
@@ -100,13 +171,12 @@ void NatAmbassador::on_connect_answer(const std::string& peer, std::uint64_t sen
     log().debug("malformed connect answer from {}: {}", peer.substr(0, 8), why);
     return upgrade_failed(peer, "exchange");
   }
-  if (theirs->empty()) return upgrade_failed(peer, "peer-no-address");
-  const auto rtt = static_cast<std::uint64_t>(now().count()) - sent_ms;
-  // Sync now; punch after half the round trip, when Sync reaches the peer (which punches then).
+  auto addresses = usable_peer_addresses(*theirs);
+  if (addresses.empty()) return upgrade_failed(peer, "peer-no-address");
+  it->second.rtt_ms = static_cast<std::uint64_t>(now().count()) - sent_ms;
+  // Sync, and punch at once: the peer punches when Sync reaches it (see the top of this file).
   if (!send(peer, kNatProtocol, encode_sync())) return upgrade_failed(peer, "exchange");
-  auto addresses = *theirs;
-  it->second.sync_timer =
-      after(std::chrono::milliseconds(rtt / 2), [this, peer, addresses] { punch_now(peer, addresses); });
+  punch_now(peer, addresses);
 }
 
 void NatAmbassador::on_connect(const std::string& from, const std::vector<std::string>& addresses,
@@ -121,14 +191,18 @@ void NatAmbassador::on_connect(const std::string& from, const std::vector<std::s
     if (u->second.attempts >= punch_attempts_max_) return reply.fail(BUTTER_E_AGAIN, "no more punches to you");
     if (static_cast<std::uint64_t>(now().count()) < u->second.next_try_ms) return reply.fail(BUTTER_E_AGAIN, "backing off");
   }
-  offers_[from] = Offer{addresses, static_cast<std::uint64_t>(now().count()) + ms_of(request_timeout_) * 2};
-  reply.ok(encode_connect(punchable_addresses()));
+  auto usable = usable_peer_addresses(addresses);
+  if (usable.empty()) return reply.fail(BUTTER_E_INVALID, "none of your addresses is usable from here");
+  auto mine = offered_addresses();
+  offers_[from] = Offer{std::move(usable), mine, static_cast<std::uint64_t>(now().count()) + ms_of(request_timeout_) * 2};
+  reply.ok(encode_connect(mine));
 }
 
 void NatAmbassador::on_sync(const std::string& from) {
   auto it = offers_.find(from);
   if (it == offers_.end()) return;  // no Connect answered (or it expired): nothing to punch
   auto addresses = std::move(it->second.addresses);
+  auto offered = std::move(it->second.offered);
   offers_.erase(it);
   if (addresses.empty()) return;
   auto& u = upgrades_[from];
@@ -139,20 +213,42 @@ void NatAmbassador::on_sync(const std::string& from) {
   }
   u.running = true;
   u.started_ms = static_cast<std::uint64_t>(now().count());
+  u.offered = std::move(offered);
   ++u.attempts;
   punch_attempts_.add();
   punch_now(from, addresses);
 }
 
-void NatAmbassador::punch_now(const std::string& peer, const std::vector<std::string>& addresses) {
+void NatAmbassador::punch_now(const std::string& peer, const std::vector<std::string>& addresses_in) {
   auto it = upgrades_.find(peer);
   if (it == upgrades_.end() || !it->second.running) return;
+  // The peer's public addresses (those that are not its listen addresses, from its HELLO) first:
+  // the host spreads extra sockets over the first one only.
+  std::vector<std::string> listen;
+  for (const auto& p : peers())
+    if (p.node_id == peer) listen = p.endpoints;
+  auto is_listen = [&](const std::string& a) { return std::find(listen.begin(), listen.end(), a) != listen.end(); };
+  auto addresses = addresses_in;
+  std::stable_partition(addresses.begin(), addresses.end(), [&](const std::string& a) { return !is_listen(a); });
+  const bool spread = punch2_ && (spread_sockets_ > 0 || spread_guesses_ > 0) && !addresses.empty() &&
+                      !is_listen(addresses.front());
   std::vector<butter_str> eps;
   for (const auto& a : addresses) eps.push_back(butter::to_c(a));
   auto call = std::make_unique<PunchCall>(PunchCall{this, peer, next_punch_call_++});
   PunchCall* raw = call.get();
-  const auto st = punch_->punch(host(), butter::to_c(peer), eps.data(), static_cast<uint32_t>(eps.size()),
-                                static_cast<uint32_t>(punch_window_.count()), &NatAmbassador::punch_callback, raw);
+  butter_status st = BUTTER_OK;
+  if (spread) {
+    butter_punch_options o{};
+    o.struct_size = sizeof o;
+    o.window_ms = static_cast<uint32_t>(punch_window_.count());
+    o.local_sockets = spread_sockets_;
+    o.remote_guesses = spread_guesses_;
+    st = punch2_->punch_spread(host(), butter::to_c(peer), eps.data(), static_cast<uint32_t>(eps.size()), &o,
+                               &NatAmbassador::punch_callback, raw);
+  } else {
+    st = punch_->punch(host(), butter::to_c(peer), eps.data(), static_cast<uint32_t>(eps.size()),
+                       static_cast<uint32_t>(punch_window_.count()), &NatAmbassador::punch_callback, raw);
+  }
   if (st != BUTTER_OK) return upgrade_failed(peer, "unusable");
   punch_calls_.emplace(raw->id, std::move(call));
 }
@@ -174,6 +270,7 @@ void NatAmbassador::punch_finished(const std::string& peer, butter_status st, st
   u.running = false;
   u.last = "direct";
   u.attempts = 0;
+  learn_outcome(peer, u.offered, true);
   punch_successes_.add();
   punch_last_ms_.set(static_cast<double>(took));
   log().info("direct connection to {} (hole punched in {} ms); the relay closes once drained", peer.substr(0, 8), took);
@@ -185,6 +282,9 @@ void NatAmbassador::upgrade_failed(const std::string& peer, const std::string& r
   auto& u = it->second;
   u.running = false;
   u.last = reason;
+  // Only a punch that ran says something about our addresses (not a failed exchange, say).
+  if (reason != "exchange" && reason != "no-address" && reason != "peer-no-address" && reason != "busy")
+    learn_outcome(peer, u.offered, false);
   const unsigned shift = std::min(u.attempts > 0 ? u.attempts - 1 : 0u, 5u);
   const std::uint64_t wait = std::min<std::uint64_t>(ms_of(punch_backoff_) << shift, 60000);
   u.next_try_ms = static_cast<std::uint64_t>(now().count()) + wait;
@@ -200,11 +300,30 @@ void NatAmbassador::upgrade_failed(const std::string& peer, const std::string& r
 std::string NatAmbassador::upgrade_json() const {
   const auto t = static_cast<std::uint64_t>(now().count());
   std::string j = "\"punch\":{\"enabled\":" + std::string(punch_ && punch_enabled_ ? "true" : "false");
+  j += ",\"spread\":{\"available\":" + std::string(punch2_ ? "true" : "false") +
+       ",\"sockets\":" + std::to_string(spread_sockets_) + ",\"guesses\":" + std::to_string(spread_guesses_) + "}";
   j += ",\"addresses\":[";
   bool first = true;
   for (const auto& a : punchable_addresses()) {
     j += (first ? "" : ",") + butter::json_string(a);
     first = false;
+  }
+  j += "],\"offered\":[";
+  first = true;
+  for (const auto& a : offered_addresses()) {
+    j += (first ? "" : ",") + butter::json_string(a);
+    first = false;
+  }
+  j += "],\"learned\":[";
+  first = true;
+  for (const auto& [a, e] : history_.entries(t)) {
+    j += first ? "{" : ",{";
+    first = false;
+    j += "\"address\":" + butter::json_string(a) + ",\"successes\":" + std::to_string(e.successes) +
+         ",\"failures\":" + std::to_string(e.failures) + ",\"last_success_ago_ms\":" +
+         (e.last_success_ms ? std::to_string(t - e.last_success_ms) : std::string("null")) +
+         ",\"last_failure_ago_ms\":" + (e.last_failure_ms ? std::to_string(t - e.last_failure_ms) : std::string("null")) +
+         "}";
   }
   j += "],\"observed\":" + std::to_string(observed_.size()) + ",\"upgrades\":[";
   first = true;
@@ -213,7 +332,7 @@ std::string NatAmbassador::upgrade_json() const {
     first = false;
     j += "\"peer\":" + butter::json_string(peer) + ",\"attempts\":" + std::to_string(u.attempts);
     j += ",\"running\":" + std::string(u.running ? "true" : "false");
-    j += ",\"last\":" + butter::json_string(u.last);
+    j += ",\"last\":" + butter::json_string(u.last) + ",\"rtt_ms\":" + std::to_string(u.rtt_ms);
     j += ",\"next_try_in_ms\":" + std::to_string(u.next_try_ms > t ? u.next_try_ms - t : 0) + "}";
   }
   j += "]}";

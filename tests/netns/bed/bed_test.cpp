@@ -150,6 +150,40 @@ TEST_CASE("a host behind the NAT router reaches the LAN but not the reverse", "[
   }
 }
 
+// NAT lab hairpinning: behind "eim+hairpin" a host reaches its neighbour through the router's
+// outside address and the port the NAT mapped the neighbour's outbound connection to (and the
+// neighbour sees it come from that outside address); behind plain "eim" the router refuses.
+TEST_CASE("NAT lab: hairpinning on and off", "[netns]") {
+  BUTTER_REQUIRE_NETNS();
+  ScratchDir logs;
+  NetnsBed bed({.hosts = 1, .nat_lans = 2, .nat_hosts = 2, .nat_kinds = {"eim", "eim+hairpin"}});
+  CHECK_THROWS_AS(NetnsBed({.hosts = 1, .nat_lans = 1, .nat_kinds = {"eim+hairpins"}}), std::invalid_argument);
+  pid_t outside = bed.spawn(1, helper_argv("tcp-accept", {bed.host_ip(1), "9000", "8000"}), logs("outside.log"));
+  REQUIRE(wait_until([&] { return log_has(bed.process(outside), "ready"); }, 5s));
+  for (int lan : {1, 2}) {
+    const bool hairpin = lan == 2;
+    INFO("NAT LAN " << lan << (hairpin ? " (eim+hairpin)" : " (eim)"));
+    pid_t target = bed.spawn(bed.nat_ns(lan, 2), helper_argv("tcp-accept", {bed.nat_ip(lan, 2), "7700", "4000"}),
+                             logs("target" + std::to_string(lan) + ".log"));
+    REQUIRE(wait_until([&] { return log_has(bed.process(target), "ready"); }, 5s));
+    // The neighbour's outbound connection from its port 7700 makes the mapping outside:7700.
+    std::string out;
+    REQUIRE(bed.run(bed.nat_ns(lan, 2), helper_argv("tcp-connect", {bed.nat_ip(lan, 2), "7700", bed.host_ip(1), "9000", "3000"}),
+                    10s, &out) == 0);
+    const int rc = bed.run(bed.nat_ns(lan, 1),
+                           helper_argv("tcp-connect", {bed.nat_ip(lan, 1), "5555", bed.nat_router_outside_ip(lan), "7700", "3000"}),
+                           10s, &out);
+    INFO(out);
+    if (hairpin) {
+      CHECK(rc == 0);
+      CHECK(wait_until([&] { return log_has(bed.process(target), "from " + bed.nat_router_outside_ip(lan) + ":5555"); }, 5s));
+    } else {
+      CHECK(rc == 3);
+      CHECK(bed.process(target)->wait_exit(8s) == 3);  // nothing came in
+    }
+  }
+}
+
 TEST_CASE("multicast with TTL 1 stays on its LAN", "[netns]") {
   BUTTER_REQUIRE_NETNS();
   ScratchDir logs;

@@ -6,6 +6,7 @@
 #include "support/process.hpp"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -127,6 +128,90 @@ int udp_send(const std::vector<std::string>& a) {
   return 0;
 }
 
+// tcp-accept: a listener (SO_REUSEADDR/SO_REUSEPORT, as nodes have) that reports each peer.
+int tcp_accept(const std::vector<std::string>& a) {
+  if (a.size() != 3) {
+    say("usage: tcp-accept <ip> <port> <timeout_ms>");
+    return 2;
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(std::atoi(a[1].c_str())));
+  if (!parse_ip(a[0], addr.sin_addr)) {
+    say("bad address");
+    return 2;
+  }
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::clamp(std::atoi(a[2].c_str()), 0, 60000));
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return fail("socket");
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return fail("bind");
+  if (::listen(fd, 16) != 0) return fail("listen");
+  say("ready");
+  int accepted = 0;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()).count();
+    if (left <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    const int n = ::poll(&p, 1, static_cast<int>(left));
+    if (n < 0) return fail("poll");
+    if (n == 0) break;
+    sockaddr_in from{};
+    socklen_t from_len = sizeof from;
+    const int c = ::accept(fd, reinterpret_cast<sockaddr*>(&from), &from_len);
+    if (c < 0) return fail("accept");
+    char ip[INET_ADDRSTRLEN] = {};
+    ::inet_ntop(AF_INET, &from.sin_addr, ip, sizeof ip);
+    say(std::string("from ") + ip + ":" + std::to_string(ntohs(from.sin_port)));
+    ++accepted;
+    ::close(c);
+  }
+  ::close(fd);
+  return accepted > 0 ? 0 : 3;
+}
+
+// tcp-connect: one connection from a fixed local address and port (SO_REUSEADDR/SO_REUSEPORT).
+int tcp_connect(const std::vector<std::string>& a) {
+  if (a.size() != 5) {
+    say("usage: tcp-connect <local_ip> <local_port> <dest> <port> <timeout_ms>");
+    return 2;
+  }
+  sockaddr_in local{}, dest{};
+  local.sin_family = dest.sin_family = AF_INET;
+  local.sin_port = htons(static_cast<std::uint16_t>(std::atoi(a[1].c_str())));
+  dest.sin_port = htons(static_cast<std::uint16_t>(std::atoi(a[3].c_str())));
+  if (!parse_ip(a[0], local.sin_addr) || !parse_ip(a[2], dest.sin_addr)) {
+    say("bad address");
+    return 2;
+  }
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  if (fd < 0) return fail("socket");
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return fail("bind");
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&dest), sizeof dest) != 0 && errno != EINPROGRESS) return fail("connect");
+  pollfd p{fd, POLLOUT, 0};
+  const int n = ::poll(&p, 1, std::clamp(std::atoi(a[4].c_str()), 0, 60000));
+  if (n < 0) return fail("poll");
+  int err = 0;
+  socklen_t len = sizeof err;
+  ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  ::close(fd);
+  if (n == 0) {
+    say("failed: timeout");
+    return 3;
+  }
+  if (err != 0) {
+    say(std::string("failed: ") + std::strerror(err));
+    return 3;
+  }
+  say("connected");
+  return 0;
+}
+
 int ignore_term(const std::vector<std::string>& a) {
   const int seconds = std::clamp(a.empty() ? 60 : std::atoi(a[0].c_str()), 0, 600);
   ::signal(SIGTERM, SIG_IGN);
@@ -153,6 +238,8 @@ struct HelperMode {
     int rc;
     if (name == "udp-recv") rc = udp_recv(rest);
     else if (name == "udp-send") rc = udp_send(rest);
+    else if (name == "tcp-accept") rc = tcp_accept(rest);
+    else if (name == "tcp-connect") rc = tcp_connect(rest);
     else if (name == "ignore-term") rc = ignore_term(rest);
     else {
       say("unknown helper " + name);

@@ -9,6 +9,12 @@
 //   udp-send <dest> <port> <ttl> <count> <interval_ms> [<iface_ip>]
 //       Sends <count> datagrams "hello <n>" to <dest>:<port>, with multicast TTL and unicast TTL
 //       <ttl>, out of the interface with <iface_ip> for multicast when given. Exit 0, or 2.
+//   tcp-accept <ip> <port> <timeout_ms>
+//       Listens on <ip>:<port> (SO_REUSEADDR/SO_REUSEPORT), prints "ready", then "from <ip>:<port>"
+//       for each connection accepted until the timeout. Exit 0 when one came, 3 when none, 2 on error.
+//   tcp-connect <local_ip> <local_port> <dest> <port> <timeout_ms>
+//       Connects from <local_ip>:<local_port> (SO_REUSEADDR/SO_REUSEPORT) to <dest>:<port>; prints
+//       "connected" (exit 0) or "failed: <why>" (exit 3); 2 on a socket error.
 //   ignore-term <seconds>
 //       Ignores SIGTERM and sleeps (at most 600 s); for tests of the tear-down.
 #pragma once

@@ -54,6 +54,35 @@ typedef struct butter_punch_v1 {
   butter_status (*path)(const butter_host* host, butter_str node_id, butter_punch_path* out);
 } butter_punch_v1;
 
+/* "butter.punch/2": butter.punch/1 (unchanged, frozen) plus punch_spread, a punch with extra
+ * sockets for NATs whose mapping is random ("symmetric": the port a peer sees cannot be told in
+ * advance), the "many sockets" or birthday attempt. A host that has /2 also offers /1. */
+#define BUTTER_EXT_PUNCH2 "butter.punch/2"
+
+/* Options of punch_spread. May grow at the end: the caller sets struct_size, the host reads what
+ * it knows of and takes anything not given as 0. */
+typedef struct butter_punch_options {
+  uint32_t struct_size;    /* sizeof(butter_punch_options) as the caller knows it */
+  uint32_t window_ms;      /* 1..60000, as punch's window_ms */
+  uint32_t local_sockets;  /* more connections to endpoints[0], each from a distinct ephemeral local
+                              port (a random-mapping NAT then opens as many mappings); at most 256 */
+  uint32_t remote_guesses; /* more connections from the listen port to this many distinct random
+                              ports (1024..65535) of endpoints[0]'s address; at most 256 */
+} butter_punch_options;
+
+typedef struct butter_punch_v2 {
+  /* As in butter_punch_v1. */
+  butter_status (*punch)(const butter_host* host, butter_str node_id, const butter_str* endpoints, uint32_t n,
+                         uint32_t window_ms, butter_punch_done_fn fn, void* user);
+  butter_status (*path)(const butter_host* host, butter_str node_id, butter_punch_path* out);
+  /* [node] punch with `opts` (borrowed for the call): the same contract and errors, and
+   * BUTTER_E_INVALID for a null opts, a struct_size under 8 or a window out of range. The extra
+   * sockets go to endpoints[0] only (put the peer's observed public address first), and count
+   * against nothing else: the caller bounds them. */
+  butter_status (*punch_spread)(const butter_host* host, butter_str node_id, const butter_str* endpoints, uint32_t n,
+                                const butter_punch_options* opts, butter_punch_done_fn fn, void* user);
+} butter_punch_v2;
+
 #ifdef __cplusplus
 }
 #endif
