@@ -10,7 +10,8 @@
  * 1.2  adds butter.net.reply/1 (ext/net.h: reply_parts, BUTTER_NET_REPLY_MAX_PARTS).
  * 1.3  grows butter_plugin_descriptor at its end (config_key_ext, config_key_ext_len,
  *      config_key_ext_size): defaults, ranges and units of config keys (plugin.h); butter.config/1
- *      getters return a key's schema default when the manifest leaves the key out. */
+ *      getters return a key's schema default when the manifest leaves the key out; adds
+ *      butter.punch/2 (ext/punch.h: punch_spread, the many-sockets attempt for random mappings). */
 #ifndef BUTTER_VERSION_H
 #define BUTTER_VERSION_H
 
