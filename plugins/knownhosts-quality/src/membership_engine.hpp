@@ -44,7 +44,7 @@ struct MembershipConfig {
   // The wire form of what this node starts (compact version 2, or 1 as before issue 15; an answer
   // always takes its request's version). In version 2 samples are pulled: a node sends a peer a
   // sample of its records only when the peer's request asks for one ("want a sample"), at most one
-  // per peer per sample_interval_ms; it asks at a first contact while its cache holds fewer than
+  // per peer per sample_interval_ms; it asks in every exchange while its cache holds fewer than
   // sample_until hosts (a newcomer, or a node cut off), and otherwise when its sample budget
   // (samples_per_min, burst one) allows — enough to keep a cache's records fresh (records expire
   // after record_max_age_ms), not a full sample on every new link in both directions. 0.05 (8
@@ -138,7 +138,7 @@ class MembershipEngine {
   enum class Sample { IfFirst, Yes, No };
   std::vector<std::vector<std::uint8_t>> records_for(const std::string& receiver, std::size_t k, bool outbound,
                                                      Sample sample, bool first_contact, std::uint8_t version);
-  bool want_sample(bool first_contact);
+  bool want_sample();
   std::size_t take_records(const Exchange& e, const std::string& from);
   void exchange_with(const std::string& id, bool want_neighbour);
   void give_back_pushes(const std::string& id);
