@@ -36,7 +36,7 @@ void print(const SimOptions& o, const SimResult& r) {
               o.fixed_seed_node ? "fixed seed" : "random live", o.engine.capacity, o.engine.rumour.fanout,
               o.engine.rumour.news_per_min, static_cast<unsigned long long>(o.seed), unsigned{o.engine.wire_version});
   if (o.engine.wire_version == 2)
-    std::printf(", samples pulled: at first contacts below %zu hosts, else %.2f a minute", o.engine.sample_until,
+    std::printf(", samples pulled: every exchange below %zu hosts, else %.2f a minute", o.engine.sample_until,
                 o.engine.samples_per_min);
   std::printf(")\n");
   std::printf("  live %zu; largest component %zu = %.4f of live (over all connections: %.4f)\n", r.live,

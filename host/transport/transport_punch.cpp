@@ -89,8 +89,9 @@ void TransportImpl::punch(const NodeId& peer, const std::vector<std::string>& en
   if (peer < opts_.self) {
     for (auto& [cid, c] : connections_) {
       if (c->outbound() || c->punched || !c->scheme.empty() || (c->up() && c->peer().id != peer)) continue;
+      const std::string remote = c->remote_address();  // a structured binding cannot be captured (clang)
       const bool from_target = std::any_of(targets.begin(), targets.end(), [&](const auto& t) {
-        return format_tcp_endpoint(t.first.address().to_string(), t.first.port()) == c->remote_address();
+        return format_tcp_endpoint(t.first.address().to_string(), t.first.port()) == remote;
       });
       if (!from_target) continue;
       c->punched = true;

@@ -160,10 +160,19 @@ TEST_CASE("nat-ambassador behind a real NAT: killing the ambassador moves the pr
   CHECK(second_ep != first_ep);
   WARN("the private node moved to a new ambassador " << took.count() << " ms after the old one was killed");
 
-  // Still reachable, from the node that never connected to it directly.
+  // Still reachable through the new endpoint, from a public node that is neither the killed one
+  // nor the new ambassador (an ambassador does not dial a relay:// endpoint through itself; seen
+  // when the new ambassador was pub[2], the pinger this test used to fix).
+  std::size_t pinger = s.pub.size();
+  for (std::size_t i = 0; i < s.pub.size(); ++i) {
+    if (static_cast<int>(i) == victim) continue;
+    auto nj = json_in_ns(s.pub[i].ns, s.pub[i].url("/nat"));
+    if (nj && (*nj)["node"] != second) pinger = i;
+  }
+  REQUIRE(pinger < s.pub.size());
   nlohmann::json j;
   bool reached = wait_until([&] {
-    j = ping(s.pub[2], second_ep);
+    j = ping(s.pub[pinger], second_ep);
     return j["ok"] == true;
   }, std::chrono::seconds(15));
   INFO(j.dump());
@@ -215,8 +224,11 @@ TEST_CASE("nat-ambassador behind a real NAT: storage and search reach an object 
   auto got3 = http_in_ns(s.pub[2].ns, "GET", s.pub[2].url("/storage/" + id), "");
   CHECK(got3.status == 200);
   CHECK(got3.body == body);
-  // Still through the relay (h3 never had a direct connection to the private node).
-  CHECK(ping(s.pub[2], priv_id)["via"].get<std::string>().rfind("relay://", 0) == 0);
+  // Reached by id: through the relay, or directly once nat-ambassador upgraded the relayed
+  // connection (issue 19: behind plain masquerade the private node's SYN gets through).
+  const auto pinged = ping(s.pub[2], priv_id);
+  INFO(pinged.dump());
+  CHECK(pinged["ok"] == true);
 
   // Search: public nodes find the object, held behind the NAT, by keyword and by id.
   for (std::size_t i : {std::size_t(0), std::size_t(2)}) {
