@@ -1,0 +1,195 @@
+// Reading an object from a node, verified on arrival (object_reader.hpp).
+#include "cli/object_reader.hpp"
+
+#include "cli/progress.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <unistd.h>
+
+namespace butter::host::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t kMaxManifest = 40u * 1024 * 1024;  // 2^20 blocks of 32 bytes, keywords, header
+
+bool etag_matches(const ClientResponse& r, const std::string& id) {
+  std::string e = r.header("ETag");
+  if (e.size() >= 2 && e.front() == '"' && e.back() == '"') e = e.substr(1, e.size() - 2);
+  return e == id;
+}
+
+// "bytes S-E/T" of a 206; false when it is not that.
+bool parse_content_range(const std::string& v, std::uint64_t& start, std::uint64_t& end, std::uint64_t& total) {
+  unsigned long long s = 0, e = 0, t = 0;
+  char tail = 0;
+  if (std::sscanf(v.c_str(), "bytes %llu-%llu/%llu%c", &s, &e, &t, &tail) != 3) return false;
+  if (v.rfind("bytes ", 0) != 0 || s > e || e >= t) return false;
+  start = s, end = e, total = t;
+  return true;
+}
+
+// What a 200 or 206 must say for it to be the object from `offset`: the ETag names the id, a 206
+// names exactly bytes offset..size-1 of size, and the length matches the manifest's. "" when fine.
+std::string check_answer_head(const ClientResponse& res, const std::string& id, const std::optional<Manifest>& manifest,
+                              std::uint64_t offset) {
+  if (!etag_matches(res, id)) return "the node's ETag \"" + res.header("ETag") + "\" does not name " + id;
+  if (res.status == 206) {
+    std::uint64_t s = 0, e = 0, t = 0;
+    const std::string cr = res.header("Content-Range");
+    if (!parse_content_range(cr, s, e, t)) return "the node's Content-Range \"" + cr + "\" is not \"bytes START-END/TOTAL\"";
+    if (s != offset || e + 1 != t || (manifest && t != manifest->size) ||
+        (res.content_length && *res.content_length != e - s + 1)) {
+      return "the node answered range \"" + cr + "\" to a request for bytes " + std::to_string(offset) + "- of " +
+             (manifest ? std::to_string(manifest->size) : std::string("the object"));
+    }
+  } else if (manifest && res.content_length && *res.content_length != manifest->size) {
+    return "the node sends " + std::to_string(*res.content_length) + " bytes for an object of " + std::to_string(manifest->size);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::optional<Manifest> fetch_manifest(const FileCommandLine& c, const std::string& id, std::string& why) {
+  ClientRequest req;
+  req.target = "/storage/" + id + "/manifest";
+  ClientResponse res;
+  std::string bytes;
+  auto sink = [&bytes](std::string_view piece) {
+    if (bytes.size() + piece.size() > kMaxManifest) return false;
+    bytes.append(piece);
+    return true;
+  };
+  if (!exchange(c.node, req, res, sink, why, c.timeout)) {
+    why = unreachable(c, why);
+    return std::nullopt;
+  }
+  if (res.status == 404 || res.status == 400) return std::nullopt;
+  if (res.status != 200) {
+    why = "the manifest: " + said(res);
+    return std::nullopt;
+  }
+  return parse_manifest(bytes, id, why);
+}
+
+int fetch_object(const char* cmd, const FileCommandLine& c, const std::string& id, const std::optional<Manifest>& manifest,
+                 std::uint64_t offset, std::FILE* out, bool& restarted, bool& interrupted, std::uint64_t& written) {
+  ClientRequest req;
+  req.target = "/storage/" + id;
+  if (offset > 0) req.headers.emplace_back("Range", "bytes=" + std::to_string(offset) + "-");
+  ClientResponse res;
+  std::optional<BlockVerifier> verifier;
+  std::optional<Progress> progress;
+  std::string pending;  // received, not yet verified: at most one block
+  std::string bad;
+  bool started = false;
+  restarted = false;
+  interrupted = false;
+  written = 0;
+  auto start = [&]() -> bool {
+    started = true;
+    if (res.status == 200 && offset > 0) {
+      // The node does not do ranges for this object (it fetched it whole): the caller starts over.
+      restarted = true;
+      return false;
+    }
+    // Refused before a byte is written: the bytes would not be this object.
+    bad = check_answer_head(res, id, manifest, offset);
+    if (!bad.empty()) return false;
+    if (res.status == 206) {
+      std::fprintf(stderr, "butter %s: the node sent %s (206 Partial Content)\n", cmd, res.header("Content-Range").c_str());
+    }
+    if (manifest) verifier.emplace(*manifest, offset);
+    progress.emplace(id.substr(0, 8), res.content_length ? offset + *res.content_length : 0, offset);
+    return true;
+  };
+  auto emit = [&](std::string_view bytes) {
+    if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), out) != bytes.size()) {
+      bad = std::string("cannot write: ") + std::strerror(errno);
+      return false;
+    }
+    written += bytes.size();
+    return true;
+  };
+  auto sink = [&](std::string_view piece) {
+    if (!started && !start()) return false;
+    progress->add(piece.size());
+    if (!verifier) return emit(piece);
+    // A piece may end blocks that match before one that does not: those still go out.
+    const bool good = verifier->feed(piece, bad);
+    pending.append(piece);
+    // Whatever lies before the end of the last block that matched goes out; the rest waits.
+    const std::uint64_t ready = verifier->verified() - offset - written;
+    if (ready > 0) {
+      if (!emit(std::string_view(pending).substr(0, static_cast<std::size_t>(ready)))) return false;
+      pending.erase(0, static_cast<std::size_t>(ready));
+    }
+    return good;
+  };
+  std::string why;
+  const bool ok = exchange(c.node, req, res, sink, why, c.timeout);
+  if (!ok && res.status == 0) return fail(cmd, unreachable(c, why));
+  if (restarted) return 0;
+  if (res.status == 404) return fail(cmd, "object " + id + " not found: no node reachable from " + c.url + " holds it");
+  if (res.status == 416 && manifest && offset == manifest->size) return 0;  // the .part was already whole
+  if (res.status != 200 && res.status != 206) return fail(cmd, "the node answered " + said(res));
+  if (!started && ok && !start()) return fail(cmd, bad);
+  if (!bad.empty()) return fail(cmd, bad + "; no byte from there on was written");
+  if (!ok) {
+    interrupted = true;
+    return fail(cmd, "interrupted after " + std::to_string(offset + written) + " verified bytes: " + why);
+  }
+  if (res.content_length && written + pending.size() != *res.content_length) {
+    interrupted = true;
+    return fail(cmd, "the answer ended after " + std::to_string(written + pending.size()) + " of " +
+                         std::to_string(*res.content_length) + " bytes");
+  }
+  if (verifier && !verifier->complete()) {
+    return fail(cmd, "the object ended at byte " + std::to_string(verifier->offset()) + " of the manifest's " +
+                         std::to_string(manifest->size));
+  }
+  progress->finish();
+  return 0;
+}
+
+std::uint64_t resumable_prefix(const fs::path& part, const std::optional<Manifest>& manifest) {
+  std::error_code ec;
+  const auto size = fs::file_size(part, ec);
+  if (ec || size == 0) return 0;
+  if (!manifest) return size;
+  std::ifstream in(part, std::ios::binary);
+  BlockVerifier v(*manifest, 0);
+  std::vector<char> buf(manifest->block_size);
+  std::uint64_t good = 0;
+  std::string why;
+  while (good < std::min<std::uint64_t>(size, manifest->size)) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(manifest->block_size, manifest->size - good));
+    if (!in.read(buf.data(), static_cast<std::streamsize>(want))) break;
+    if (!v.feed(std::string_view(buf.data(), want), why)) break;
+    good += want;
+  }
+  return good;
+}
+
+int no_manifest(const char* cmd, const FileCommandLine& c, const std::string& id) {
+  ClientRequest head;
+  head.method = "HEAD";
+  head.target = "/storage/" + id;
+  ClientResponse res;
+  std::string why;
+  if (exchange(c.node, head, res, nullptr, why, c.timeout) && res.status == 404) {
+    return fail(cmd, "object " + id + " not found: no node reachable from " + c.url + " holds it");
+  }
+  return fail(cmd, "the node serves no manifest for " + id +
+                       ", so its bytes cannot be verified; nothing was written (--unverified accepts them on the "
+                       "node's Content-Length and ETag alone)");
+}
+
+bool flush_to_disk(std::FILE* f) { return std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0; }
+
+}  // namespace butter::host::cli

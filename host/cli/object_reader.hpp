@@ -1,0 +1,39 @@
+// Reading an object from a running node for `butter get` and `butter cat`, verified on arrival:
+// each block is checked against the object's manifest (SHA-256 per block; the id is the manifest's
+// SHA-256) before a byte of it is written, and a resumed read must get exactly the bytes it asked for.
+#pragma once
+#include "cli/file_options.hpp"
+#include "cli/manifest_check.hpp"
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace butter::host::cli {
+
+// The object's manifest, when the node holds it; nullopt and `why` empty when it does not (404),
+// `why` set on any other problem (a manifest that does not hash to the id among them).
+std::optional<Manifest> fetch_manifest(const FileCommandLine& c, const std::string& id, std::string& why);
+
+// Streams the object from byte `offset` into `out`; verifies as it goes and writes a byte only once
+// its block matched the manifest (or at once with --unverified). Returns 0, or 1 with the reason
+// printed; `interrupted` when the transfer broke off (what was verified and written is kept);
+// `restarted` when the node ignored the range and `out` must be rewritten from byte 0.
+int fetch_object(const char* cmd, const FileCommandLine& c, const std::string& id,
+                 const std::optional<Manifest>& manifest, std::uint64_t offset, std::FILE* out, bool& restarted,
+                 bool& interrupted, std::uint64_t& written);
+
+// The verified prefix of a .part file: whole blocks that match the manifest (without one, with
+// --unverified, the whole file: the best there is).
+std::uint64_t resumable_prefix(const std::filesystem::path& part, const std::optional<Manifest>& manifest);
+
+// The object is missing its manifest: refused unless the user takes the node's word for it. A HEAD
+// tells a missing object (404) from one served without a manifest, for the message. Returns 1.
+int no_manifest(const char* cmd, const FileCommandLine& c, const std::string& id);
+
+// Flushes `f` to the disk; false with errno set when that fails.
+bool flush_to_disk(std::FILE* f);
+
+}  // namespace butter::host::cli
