@@ -11,6 +11,8 @@
 #include "core/status.hpp"
 #include "http/http_exchange.hpp"
 
+#include <butter/ext/http.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -49,7 +51,7 @@ using HttpStreamHandler = std::function<void(const HttpRequest&, std::shared_ptr
 
 struct HttpServerOptions {
   std::string endpoint = "127.0.0.1:0";  // host:port; port 0 picks a free one
-  std::size_t max_body_bytes = 1024 * 1024;  // larger bodies get 413 and the connection is closed
+  std::size_t max_body_bytes = BUTTER_HTTP_MAX_BODY;  // larger bodies get 413 and the connection is closed (ext/http.h)
   // At this many open connections a new one makes room by closing the oldest that is idle between
   // requests or still sending its request (eviction.hpp); when all are being answered, the new one
   // is closed as soon as it is accepted.

@@ -5,11 +5,18 @@
 #include "node/node_core.hpp"
 #include "node/plugin_instance.hpp"
 #include "services/extensions.hpp"
+#include "transport/frame.hpp"
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 namespace butter::host {
+
+// What ext/net.h promises plugins (and the SDK's fake host enforces) is what the transport does.
+static_assert(kMaxProtocolBytes == BUTTER_NET_MAX_PROTOCOL);
+static_assert(kFrameHeaderRest == BUTTER_NET_FRAME_OVERHEAD);
+static_assert(kDefaultMaxFrameBytes == BUTTER_NET_DEFAULT_MAX_FRAME);
+
 namespace {
 
 std::string to_string(butter_str s) { return s.data ? std::string(s.data, s.len) : std::string(); }

@@ -2,7 +2,7 @@
 // of a large object through put_begin/put_write/put_commit, read back with open_read under
 // pull credit; handlers never run inside the consumer's call; cancel; bad arguments; the
 // events bus is not used for either.
-#include "fake_host.hpp"
+#include <butter/testing.hpp>
 #include "pcg_plugin.hpp"
 
 #include <butter/cpp/storage.hpp>
@@ -10,6 +10,8 @@
 #include <catch2/catch.hpp>
 
 #include <random>
+
+namespace fake = butter::testing;
 
 using namespace butter::pcg;
 

@@ -1,11 +1,13 @@
 // butter.storage/1 and butter.storage-quota/1 as a consumer sees them: the plugin instance on a
-// fake host (tests/unit/sdk/fake_host.hpp), results read off the events bus (iface/reply.h).
-#include "fake_host.hpp"
+// fake host (butter/testing.hpp), results read off the events bus (iface/reply.h).
+#include <butter/testing.hpp>
 #include "pcg_plugin.hpp"
 
 #include <butter/wire.hpp>
 
 #include <catch2/catch.hpp>
+
+namespace fake = butter::testing;
 
 using namespace butter::pcg;
 

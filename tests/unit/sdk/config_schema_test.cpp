@@ -1,13 +1,15 @@
 // The C++ builder of config keys (config_int(...).range().unit()...) and the getters without a
 // default argument: the C descriptor carries the ABI 1.3 records, and butter::Config serves a
 // schema default itself when the host serves none (a host older than 1.3, this fake host).
-#include "fake_host.hpp"
+#include <butter/testing.hpp>
 
 #include <butter/plugin.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <cstring>
+
+namespace fake = butter::testing;
 
 namespace {
 

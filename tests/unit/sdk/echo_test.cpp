@@ -4,11 +4,13 @@
 
 #include <catch2/catch.hpp>
 
-#include "fake_host.hpp"
+#include <butter/testing.hpp>
 
 #include <dlfcn.h>
 
 #include <string>
+
+namespace fake = butter::testing;
 
 namespace {
 

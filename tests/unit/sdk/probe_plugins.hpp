@@ -7,12 +7,14 @@
 
 #include <catch2/catch.hpp>
 
-#include "fake_host.hpp"
+#include <butter/testing.hpp>
 
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+namespace fake = butter::testing;
 
 extern "C" const butter_plugin_entry butter_entry;
 

@@ -8,9 +8,11 @@
 
 #include <catch2/catch.hpp>
 
-#include "fake_host.hpp"
+#include <butter/testing.hpp>
 
 #include <optional>
+
+namespace fake = butter::testing;
 
 namespace {
 

@@ -2,8 +2,8 @@
  * serves its web page and API next to /status and /metrics.
  *
  * What the host does around a handler (defaults; the node's [http] settings may change them):
- *  - A request body over 1 MiB is answered 413 before any handler sees it, and the connection is
- *    closed. The whole body is read before the handler is called.
+ *  - A request body over 1 MiB (BUTTER_HTTP_MAX_BODY) is answered 413 before any handler sees it,
+ *    and the connection is closed. The whole body is read before the handler is called.
  *  - A request the handler does not answer within 30 s (the request timeout) gets 504; a later
  *    respond() for it returns BUTTER_E_NOT_FOUND. Requests still unanswered when the instance
  *    stops (or is swapped, or isolated) get 503. A handler that needs longer answers at once
@@ -20,6 +20,7 @@ extern "C" {
 #endif
 
 #define BUTTER_EXT_HTTP "butter.http/1"
+#define BUTTER_HTTP_MAX_BODY (1024u * 1024u) /* request body bytes by default ([http] may change it) */
 
 typedef struct butter_http_header {
   butter_str name;

@@ -72,6 +72,11 @@ typedef struct butter_net_dialer {
   void (*close)(void* user, uint64_t stream_id);
 } butter_net_dialer;
 
+/* Limits of a message (see send). */
+#define BUTTER_NET_MAX_PROTOCOL 256u                        /* bytes of a protocol id */
+#define BUTTER_NET_FRAME_OVERHEAD 16u                       /* frame bytes besides protocol id and payload */
+#define BUTTER_NET_DEFAULT_MAX_FRAME (16u * 1024u * 1024u)  /* max_frame_bytes unless the manifest says */
+
 typedef struct butter_net_v1 {
   /* [node] Routes messages for `protocol` to fn. BUTTER_E_INVALID when another instance of the
    * node handles it already. */
@@ -80,7 +85,11 @@ typedef struct butter_net_v1 {
   /* [node] Stops routing `protocol` to this instance. */
   void (*unhandle)(const butter_host* host, butter_str protocol);
 
-  /* [node] One-way message. The payload is copied before return. */
+  /* [node] One-way message. The payload is copied before return. send and request refuse with
+   * BUTTER_E_INVALID, sending nothing, a protocol id that is empty, over BUTTER_NET_MAX_PROTOCOL
+   * bytes or not UTF-8, and a message whose frame (BUTTER_NET_FRAME_OVERHEAD + protocol id +
+   * payload bytes) exceeds the node's max_frame_bytes (manifest [node]; default
+   * BUTTER_NET_DEFAULT_MAX_FRAME): larger data goes as a stream (butter.streams/1). */
   butter_status (*send)(const butter_host* host, butter_str peer, butter_str protocol, butter_bytes payload,
                         butter_error* err);
   /* [node] Request with a deadline (timeout_ms > 0). On BUTTER_OK, fn(user, ...) is called exactly

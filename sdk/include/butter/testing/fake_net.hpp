@@ -1,0 +1,221 @@
+// butter/testing/fake_net.hpp — the fake host's butter.net/1 and butter.net.reply/1: handlers the
+// test delivers messages to, sends and requests recorded for the test to inspect and complete,
+// replies recorded by token. It refuses what the node refuses (ext/net.h): a protocol id that is
+// empty, too long or not UTF-8, a frame over max_frame_bytes, a token answered twice, a call off
+// the node's thread. Part of fake_host.hpp.
+#pragma once
+
+#include <butter/testing/fake_core.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace butter::testing {
+
+// True when `s` is what the transport takes as a protocol id: well-formed UTF-8 (shortest form,
+// no surrogates) without control characters.
+inline bool valid_protocol_text(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<std::uint8_t>(s[i]);
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7f) return false;
+      ++i;
+      continue;
+    }
+    std::size_t n = 0;
+    std::uint32_t cp = 0;
+    if ((c & 0xe0) == 0xc0) {
+      n = 1, cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      n = 2, cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      n = 3, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;  // the sequence runs past the end
+    for (std::size_t k = 1; k <= n; ++k) {
+      const auto cc = static_cast<std::uint8_t>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+template <class Host>
+class FakeNet {
+ public:
+  struct HandlerRec {
+    butter_net_handler_fn fn;
+    void* user;
+  };
+  std::map<std::string, HandlerRec, std::less<>> handlers;  // by protocol id
+  struct ReplyRec {
+    std::uint64_t token;
+    butter_status status;
+    std::string payload;
+  };
+  std::vector<ReplyRec> replies;  // every accepted reply, in order
+  int replies_again = 0;      // the next this many replies (either form) answer BUTTER_E_AGAIN, token kept
+  int reply_parts_calls = 0;  // butter.net.reply/1 reply_parts calls that reached the host
+  std::size_t max_frame_bytes = BUTTER_NET_DEFAULT_MAX_FRAME;  // the manifest's [node] max_frame_bytes
+
+  // Delivers a request (or a one-way message) to the handler of `protocol`; returns its reply
+  // token (0: no handler, or a one-way message).
+  std::uint64_t deliver(std::string_view protocol, std::string_view payload, bool request = true,
+                        std::string_view from = std::string(64, 'b')) {
+    auto it = handlers.find(protocol);
+    if (it == handlers.end()) return 0;
+    butter_net_message m{};
+    m.struct_size = sizeof m;
+    m.from = str(from);
+    m.protocol = str(protocol);
+    m.payload = bytes(payload);
+    m.reply_token = request ? host().issue_token() : 0;
+    it->second.fn(it->second.user, &m);
+    return m.reply_token;
+  }
+  // The one reply to `token`; nullptr when there is none or more than one (a bug).
+  const ReplyRec* reply_for(std::uint64_t token) const {
+    const ReplyRec* found = nullptr;
+    for (const auto& r : replies)
+      if (r.token == token) {
+        if (found) return nullptr;
+        found = &r;
+      }
+    return found;
+  }
+
+  struct SentRec {
+    std::string peer, protocol, payload;
+  };
+  std::vector<SentRec> sent;  // one-way messages, in order
+  struct RequestRec {
+    std::uint64_t id;
+    std::string peer, protocol, payload;
+    std::uint32_t timeout_ms;
+    butter_net_response_fn fn;
+    void* user;
+  };
+  std::vector<RequestRec> requests;          // pending, oldest first
+  butter_status request_result = BUTTER_OK;  // what request() returns (as if the node refused)
+  // Completes the oldest pending request with `status` and `payload`; false when none is pending.
+  bool complete(butter_status status, std::string_view payload) {
+    if (requests.empty()) return false;
+    RequestRec r = requests.front();
+    requests.erase(requests.begin());
+    butter_net_message m{};
+    m.struct_size = sizeof m;
+    m.from = str(host().node_id);
+    m.protocol = str(r.protocol);
+    m.payload = bytes(payload);
+    r.fn(r.user, status, &m);
+    return true;
+  }
+
+ protected:
+  static const void* extension(std::string_view id) {
+    static const butter_net_v1 net = {&handle,  &unhandle, &send,    &request, &cancel,  &reply,   nullptr,
+                                      nullptr,  nullptr,   nullptr,  nullptr,  nullptr,  nullptr,  nullptr};
+    static const butter_net_reply_v1 net_reply = {&reply_parts};
+    if (id == BUTTER_EXT_NET) return &net;
+    if (id == BUTTER_EXT_NET_REPLY) return &net_reply;
+    return nullptr;
+  }
+
+ private:
+  Host& host() { return static_cast<Host&>(*this); }
+  const Host& host() const { return static_cast<const Host&>(*this); }
+
+  // The node's refusal of an outgoing message, as ext/net.h states it; "" when it may go.
+  static const char* refusal(const FakeNet& self, butter_str protocol, butter_bytes payload) {
+    const std::string_view p(protocol.data ? protocol.data : "", protocol.len);
+    if (p.empty()) return "a message without a protocol id";
+    if (p.size() > BUTTER_NET_MAX_PROTOCOL) return "protocol id exceeds BUTTER_NET_MAX_PROTOCOL bytes";
+    if (!valid_protocol_text(p)) return "protocol id is not valid UTF-8 text";
+    if (payload.len > self.max_frame_bytes ||
+        BUTTER_NET_FRAME_OVERHEAD + p.size() + payload.len > self.max_frame_bytes)
+      return "frame exceeds max_frame_bytes";
+    return "";
+  }
+
+  static butter_status handle(const butter_host* h, butter_str protocol, butter_net_handler_fn fn, void* user,
+                              butter_error* err) {
+    Host& self = Host::of(h);
+    if (!self.on_node_thread()) return butter_error_set(err, BUTTER_E_INVALID, "called off the node's thread");
+    const std::string p = to_string(protocol);
+    if (self.handlers.count(p)) return butter_error_set(err, BUTTER_E_INVALID, "protocol already handled");
+    self.handlers[p] = {fn, user};
+    return BUTTER_OK;
+  }
+  static void unhandle(const butter_host* h, butter_str protocol) {
+    Host& self = Host::of(h);
+    if (!self.on_node_thread()) return;
+    auto it = self.handlers.find(to_string(protocol));
+    if (it != self.handlers.end()) self.handlers.erase(it);
+  }
+  static butter_status send(const butter_host* h, butter_str peer, butter_str protocol, butter_bytes payload,
+                            butter_error* err) {
+    Host& self = Host::of(h);
+    if (!self.on_node_thread()) return butter_error_set(err, BUTTER_E_INVALID, "called off the node's thread");
+    if (const char* why = refusal(self, protocol, payload); *why) return butter_error_set(err, BUTTER_E_INVALID, why);
+    self.sent.push_back({to_string(peer), to_string(protocol), to_string(payload)});
+    return BUTTER_OK;
+  }
+  static butter_status request(const butter_host* h, butter_str peer, butter_str protocol, butter_bytes payload,
+                               std::uint32_t timeout_ms, butter_net_response_fn fn, void* user, std::uint64_t* out_id,
+                               butter_error* err) {
+    Host& self = Host::of(h);
+    if (!self.on_node_thread()) return butter_error_set(err, BUTTER_E_INVALID, "called off the node's thread");
+    if (!fn) return butter_error_set(err, BUTTER_E_INVALID, "request without a response callback");
+    if (const char* why = refusal(self, protocol, payload); *why) return butter_error_set(err, BUTTER_E_INVALID, why);
+    if (self.request_result != BUTTER_OK) return butter_error_set(err, self.request_result, "fake: request refused");
+    const std::uint64_t id = self.next_id();
+    self.requests.push_back({id, to_string(peer), to_string(protocol), to_string(payload), timeout_ms, fn, user});
+    if (out_id) *out_id = id;
+    return BUTTER_OK;
+  }
+  static void cancel(const butter_host* h, std::uint64_t id) {
+    Host& self = Host::of(h);
+    if (!self.on_node_thread()) return;
+    auto& rs = self.requests;
+    for (auto it = rs.begin(); it != rs.end(); ++it)
+      if (it->id == id) {
+        rs.erase(it);
+        return;
+      }
+  }
+  static butter_status reply(const butter_host* h, std::uint64_t token, butter_status status, butter_bytes payload) {
+    Host& self = Host::of(h);
+    if (!self.on_node_thread()) return BUTTER_E_INVALID;
+    if (!self.token_live(token)) return BUTTER_E_NOT_FOUND;
+    if (self.replies_again > 0) {  // a full queue: the token stays valid (transport.hpp)
+      --self.replies_again;
+      return BUTTER_E_AGAIN;
+    }
+    self.retire_token(token);
+    self.replies.push_back({token, status, to_string(payload)});
+    return BUTTER_OK;
+  }
+  // As the host's (net_reply_service): refusals first, the token surviving them.
+  static butter_status reply_parts(const butter_host* h, std::uint64_t token, butter_status status,
+                                   const butter_bytes* parts, std::uint32_t count) {
+    Host& self = Host::of(h);
+    ++self.reply_parts_calls;
+    if (count > BUTTER_NET_REPLY_MAX_PARTS || (count > 0 && parts == nullptr)) return BUTTER_E_INVALID;
+    std::string joined;
+    for (std::uint32_t k = 0; k < count; ++k) joined.append(to_string(parts[k]));
+    return reply(h, token, status, bytes(joined));
+  }
+};
+
+}  // namespace butter::testing
