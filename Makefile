@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 MANIFEST   ?=
 
-.PHONY: all deps configure build run test bench fuzz tsan clean
+.PHONY: all deps configure build run test bench fuzz tsan format format-check clean
 
 all: build
 
@@ -49,6 +49,13 @@ tsan: deps
 	cmake --build build-tsan -j $(JOBS) --target $(TSAN_TARGETS)
 	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	  ctest --output-on-failure --timeout 900 -j $(JOBS) -R '$(TSAN_TESTS)'
+
+# The layout of every C and C++ file (.clang-format); CI runs format-check.
+format: deps
+	scripts/format.sh
+
+format-check: deps
+	scripts/format.sh --check
 
 clean:
 	rm -rf $(BUILD)

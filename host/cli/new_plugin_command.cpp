@@ -26,6 +26,7 @@ const char* kNewPluginUsage =
     "the installed SDK (find_package(butter)):\n"
     "  CMakeLists.txt   the plugin and its tests (butter inspect the .so, butter check the manifest)\n"
     "  src/NAME.cpp     the plugin, with the C++ wrapper (--lang c: src/NAME.c, plain C99)\n"
+    "  test/NAME_test.cpp  a unit test without a node, on the SDK's fake host (C++)\n"
     "  manifest.toml    a node that loads build/NAME.so\n"
     "  README.md        how to build, test and run it\n"
     "The plugin (id org.example.NAME) answers requests on /NAME/1 with its config key `greeting` +\n"
@@ -230,6 +231,7 @@ int new_plugin_command(int argc, char** argv) {
   const std::vector<std::pair<std::string, std::string>> files = {
       {"CMakeLists.txt", fill(templates::kCMakeLists, vars)},
       {source, fill(cpp ? templates::kCppSource : templates::kCSource, vars)},
+      {"test/" + name + "_test.cpp", fill(templates::kUnitTest, vars)},
       {"manifest.toml", fill(templates::kManifest, vars)},
       {"README.md", fill(templates::kReadme, readme_vars)},
       {".gitignore", templates::kGitignore},

@@ -5,6 +5,7 @@
 namespace butter::host::templates {
 
 extern const char* const kCMakeLists;      // CMakeLists.txt: find_package(butter), the plugin, tests
+extern const char* const kUnitTest;        // test/NAME_test.cpp: the plugin on the fake host
 extern const char* const kCppSource;       // src/NAME.cpp: the C++ wrapper
 extern const char* const kCppIfaceDecl;    //   + the vtable of --provides
 extern const char* const kCppIfaceImpl;

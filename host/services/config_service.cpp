@@ -6,21 +6,24 @@
 namespace butter::host {
 namespace {
 
-const ConfigValue* lookup(const butter_host* host, const char* key) {
+// The caller's value for `key`: BUTTER_E_INVALID when the call is refused (no instance, or off
+// the node's thread: node_instance_of logs it), BUTTER_E_NOT_FOUND when the key has no value. A
+// refusal must not read as "not set", or a plugin would quietly run on its defaults.
+butter_status lookup(const butter_host* host, const char* key, const ConfigValue*& out) {
   auto* inst = node_instance_of(host, "config.get");
-  if (!inst || !key) return nullptr;
+  if (!inst || !key) return BUTTER_E_INVALID;
   try {
-    return inst->config_value(key);
+    out = inst->config_value(key);
   } catch (...) {
-    return nullptr;
+    return BUTTER_E_INTERNAL;
   }
+  return out ? BUTTER_OK : BUTTER_E_NOT_FOUND;
 }
 
 template <class T>
 butter_status get_as(const butter_host* host, const char* key, const T*& out) {
-  if (!key) return BUTTER_E_INVALID;
-  const ConfigValue* v = lookup(host, key);
-  if (!v) return BUTTER_E_NOT_FOUND;
+  const ConfigValue* v = nullptr;
+  if (const butter_status st = lookup(host, key, v); st != BUTTER_OK) return st;
   out = std::get_if<T>(&v->value);
   return out ? BUTTER_OK : BUTTER_E_INVALID;
 }
@@ -40,8 +43,8 @@ butter_status cfg_int(const butter_host* host, const char* key, int64_t* out) {
 }
 
 butter_status cfg_float(const butter_host* host, const char* key, double* out) {
-  const ConfigValue* v = lookup(host, key);
-  if (!v) return BUTTER_E_NOT_FOUND;
+  const ConfigValue* v = nullptr;
+  if (const butter_status st = lookup(host, key, v); st != BUTTER_OK) return st;
   if (auto d = std::get_if<double>(&v->value)) {
     if (out) *out = *d;
     return BUTTER_OK;

@@ -45,7 +45,8 @@ void generated_plugin_works(const InstalledSdk& sdk, const std::string& name, st
   REQUIRE(gen.code == 0);
   const std::string project = sdk / name;
   CHECK_THAT(gen.output, Catch::Contains("-DCMAKE_PREFIX_PATH=" + fs::canonical(sdk.prefix()).string()));
-  for (const char* f : {"CMakeLists.txt", "manifest.toml", "README.md"}) CHECK(fs::exists(fs::path(project) / f));
+  for (const std::string& f : std::vector<std::string>{"CMakeLists.txt", "manifest.toml", "README.md", "test/" + name + "_test.cpp"})
+    CHECK(fs::exists(fs::path(project) / f));
 
   const std::string build = project + "/build";  // where manifest.toml looks for the plugin
   sdk.build_project(project, build);
@@ -56,7 +57,9 @@ void generated_plugin_works(const InstalledSdk& sdk, const std::string& name, st
                            sdk / (name + ".ctest.log"), 120s);
   INFO(tests.output);
   CHECK(tests.code == 0);
-  CHECK_THAT(tests.output, Catch::Contains("100% tests passed") && Catch::Contains("out of 2"));
+  CHECK_THAT(tests.output, Catch::Contains("100% tests passed") && Catch::Contains("out of 3"));
+  // The third is the unit test on the installed fake host (butter/testing.hpp), out of tree.
+  CHECK_THAT(tests.output, Catch::Contains(name + "-unit"));
 
   auto inspect = run_command({sdk.butter(), "inspect", so}, sdk / (name + ".inspect.log"), 30s);
   CHECK(inspect.code == 0);

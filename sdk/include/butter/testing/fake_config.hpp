@@ -59,14 +59,21 @@ class FakeConfig {
 
  private:
   static FakeConfig& of(const butter_host* h) { return Host::of(h); }
-  template <class T>
-  static butter_status lookup(const butter_host* h, const char* key, const T*& out) {
-    if (!Host::of(h).on_node_thread()) return BUTTER_E_INVALID;
+  // The value of `key` (the test's, else the schema's default); refused off the node's thread.
+  static butter_status find(const butter_host* h, const char* key, const Value*& out) {
+    if (!Host::of(h).on_node_thread() || !key) return BUTTER_E_INVALID;
     const auto& self = of(h);
     const auto& table = self.config.count(key) ? self.config : self.schema_defaults;
     auto it = table.find(key);
     if (it == table.end()) return BUTTER_E_NOT_FOUND;
-    out = std::get_if<T>(&it->second);
+    out = &it->second;
+    return BUTTER_OK;
+  }
+  template <class T>
+  static butter_status lookup(const butter_host* h, const char* key, const T*& out) {
+    const Value* v = nullptr;
+    if (const butter_status s = find(h, key, v); s != BUTTER_OK) return s;
+    out = std::get_if<T>(v);
     return out ? BUTTER_OK : BUTTER_E_INVALID;
   }
   static butter_status get_string(const butter_host* h, const char* key, butter_str* out) {
@@ -81,11 +88,13 @@ class FakeConfig {
     if (s == BUTTER_OK) *out = *v;
     return s;
   }
+  // As the node: an integer value is a fine float.
   static butter_status get_float(const butter_host* h, const char* key, double* out) {
-    const double* v = nullptr;
-    const butter_status s = lookup(h, key, v);
-    if (s == BUTTER_OK) *out = *v;
-    return s;
+    const Value* v = nullptr;
+    if (const butter_status s = find(h, key, v); s != BUTTER_OK) return s;
+    if (const auto* d = std::get_if<double>(v)) return *out = *d, BUTTER_OK;
+    if (const auto* i = std::get_if<std::int64_t>(v)) return *out = static_cast<double>(*i), BUTTER_OK;
+    return BUTTER_E_INVALID;
   }
   static butter_status get_bool(const butter_host* h, const char* key, std::int32_t* out) {
     const bool* v = nullptr;

@@ -61,7 +61,7 @@ class FakeServices {
  private:
   static butter_status acquire(const butter_host* h, const char* id, butter_service* out) {
     Host& self = Host::of(h);
-    if (!self.on_node_thread() || !id || !out) return BUTTER_E_INVALID;
+    if (!self.on_node_thread() || !id || !out || out->struct_size < sizeof(butter_service)) return BUTTER_E_INVALID;
     auto it = self.services.find(id);
     if (it == self.services.end()) return BUTTER_E_NOT_FOUND;
     if (!it->second.vtable) return BUTTER_E_UNAVAILABLE;
