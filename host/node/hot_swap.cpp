@@ -2,7 +2,7 @@
 #include "node/hot_swap.hpp"
 
 #include "node/node.hpp"
-#include "node/plugin_instance.hpp"
+#include "instance/plugin_instance.hpp"
 #include "services/net_dispatch.hpp"
 
 #include <boost/asio/post.hpp>

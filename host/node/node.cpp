@@ -1,7 +1,8 @@
 #include "node/node.hpp"
 
 #include "loader/dependency_graph.hpp"
-#include "node/plugin_instance.hpp"
+#include "instance/plugin_instance.hpp"
+#include "services/extensions.hpp"
 #include "services/net_dispatch.hpp"
 #include "transport/aead.hpp"
 
@@ -19,7 +20,7 @@ namespace butter::host {
 namespace fs = std::filesystem;
 
 Node::Node(IoContext& io, Manifest manifest, PluginRegistry& registry)
-    : core_(std::make_shared<NodeCore>(io, std::move(manifest))), registry_(registry) {}
+    : core_(std::make_shared<NodeCore>(io, std::move(manifest), host_service_table())), registry_(registry) {}
 
 Node::~Node() {
   try {

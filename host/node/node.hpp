@@ -15,7 +15,7 @@
 #include "loader/plugin_library.hpp"
 #include "manifest/manifest.hpp"
 #include "node/hot_swap.hpp"
-#include "node/node_core.hpp"
+#include "instance/node_core.hpp"
 
 #include <nlohmann/json.hpp>
 

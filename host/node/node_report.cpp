@@ -1,6 +1,6 @@
 // What a node says about itself: the JSON of GET /status and the Prometheus text of GET /metrics.
-#include "node/node_core.hpp"
-#include "node/plugin_instance.hpp"
+#include "instance/node_core.hpp"
+#include "instance/plugin_instance.hpp"
 #include "transport/aead.hpp"
 
 #include <cstdio>

@@ -1,6 +1,6 @@
 // butter.config/1: typed getters over the instance's validated config table.
-#include "node/node_core.hpp"
-#include "node/plugin_instance.hpp"
+#include "instance/node_core.hpp"
+#include "instance/plugin_instance.hpp"
 #include "services/extensions.hpp"
 
 namespace butter::host {

@@ -2,8 +2,8 @@
 // Tags are kept per instance (owner key: the instance's address, unique while it lives, so that a
 // hot-swapped instance of the same name never drops its successor's tags); release_connections
 // drops an instance's tags and withdraws what it advertised when it stops.
-#include "node/node_core.hpp"
-#include "node/plugin_instance.hpp"
+#include "instance/node_core.hpp"
+#include "instance/plugin_instance.hpp"
 #include "services/extensions.hpp"
 
 #include <butter/ext/connections.h>

@@ -1,6 +1,6 @@
 // butter.datagram/1: UDP sockets on the node's strand, with multicast join, TTL and loopback.
-#include "node/node_core.hpp"
-#include "node/plugin_instance.hpp"
+#include "instance/node_core.hpp"
+#include "instance/plugin_instance.hpp"
 #include "services/extensions.hpp"
 
 #include <boost/asio/ip/multicast.hpp>

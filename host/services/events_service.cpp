@@ -1,7 +1,7 @@
 // butter.events/1: topic pub/sub inside one node. The host owns subscriptions, so a provider
 // never holds a pointer into a subscriber's code; delivery is posted, never inside publish.
-#include "node/node_core.hpp"
-#include "node/plugin_instance.hpp"
+#include "instance/node_core.hpp"
+#include "instance/plugin_instance.hpp"
 #include "services/extensions.hpp"
 
 #include <butter/ext/events.h>

@@ -4,6 +4,7 @@
 // exception escape into plugin code.
 #pragma once
 #include "core/node_id.hpp"
+#include "instance/service_table.hpp"
 
 #include <butter/butter.h>
 
@@ -33,6 +34,9 @@ butter_status host_post(const butter_host* host, void (*fn)(void* user), void* u
 
 // Cancels everything the instance registered with any service (called on stop and isolation).
 void release_instance_registrations(PluginInstance& instance);
+
+// The three above, as the table NodeCore hands every instance (instance/service_table.hpp).
+const ServiceTable& host_service_table();
 
 const butter_log_v1* log_extension();
 const butter_node_v1* node_extension();

@@ -1,7 +1,7 @@
 // butter.fd/1: readiness of a plugin-owned descriptor, reported on the node's strand.
 // The descriptor stays the plugin's: we release() it from Asio before dropping the watch.
-#include "node/node_core.hpp"
-#include "node/plugin_instance.hpp"
+#include "instance/node_core.hpp"
+#include "instance/plugin_instance.hpp"
 #include "services/extensions.hpp"
 
 namespace butter::host {

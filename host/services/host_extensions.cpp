@@ -1,6 +1,6 @@
 // butter_host.get_extension and post, and the cleanup that stop/isolation runs.
-#include "node/node_core.hpp"
-#include "node/plugin_instance.hpp"
+#include "instance/node_core.hpp"
+#include "instance/plugin_instance.hpp"
 #include "services/extensions.hpp"
 
 #include <boost/asio/post.hpp>
@@ -68,6 +68,11 @@ void release_instance_registrations(PluginInstance& instance) {
   release_http(instance);
   release_events(instance);
   release_connections(instance);
+}
+
+const ServiceTable& host_service_table() {
+  static const ServiceTable table{&host_get_extension, &host_post, &release_instance_registrations};
+  return table;
 }
 
 }  // namespace butter::host

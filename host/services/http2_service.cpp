@@ -2,8 +2,8 @@
 // A v2 route is an HttpServer stream route; each request's exchange sits in core.http_slots under
 // its reply token (so v1's respond works on it too) until the plugin finishes it or the server
 // reports it closed. The plugin is called through its instance (invoke), never after it stopped.
-#include "node/node_core.hpp"
-#include "node/plugin_instance.hpp"
+#include "instance/node_core.hpp"
+#include "instance/plugin_instance.hpp"
 #include "services/extensions.hpp"
 #include "services/http_route_adapter.hpp"
 

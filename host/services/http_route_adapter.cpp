@@ -1,6 +1,6 @@
 #include "services/http_route_adapter.hpp"
 
-#include "node/plugin_instance.hpp"
+#include "instance/plugin_instance.hpp"
 #include "services/extensions.hpp"
 
 #include <vector>

@@ -5,7 +5,7 @@
 // connection cut after). Host-internal; every function runs on the node's strand.
 #pragma once
 #include "http/http_server.hpp"
-#include "node/node_core.hpp"
+#include "instance/node_core.hpp"
 
 #include <butter/ext/http.h>
 

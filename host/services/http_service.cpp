@@ -1,6 +1,6 @@
 // butter.http/1: plugin routes on the node's HTTP endpoint; answers may come later.
-#include "node/node_core.hpp"
-#include "node/plugin_instance.hpp"
+#include "instance/node_core.hpp"
+#include "instance/plugin_instance.hpp"
 #include "services/extensions.hpp"
 #include "services/http_route_adapter.hpp"
 

@@ -3,8 +3,8 @@
 // sdk/include/butter/ext/identity.h), so a plugin cannot make the host sign a transport handshake
 // hash or another plugin's record type.
 #include "core/identity.hpp"
-#include "node/node_core.hpp"
-#include "node/plugin_instance.hpp"
+#include "instance/node_core.hpp"
+#include "instance/plugin_instance.hpp"
 #include "services/extensions.hpp"
 
 #include <cstring>

@@ -1,6 +1,6 @@
 // butter.log/1: plugin log lines go to spdlog, tagged with the node and the instance.
-#include "node/node_core.hpp"
-#include "node/plugin_instance.hpp"
+#include "instance/node_core.hpp"
+#include "instance/plugin_instance.hpp"
 #include "services/extensions.hpp"
 
 #include <spdlog/spdlog.h>

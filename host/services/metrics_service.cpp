@@ -1,6 +1,6 @@
 // butter.metrics/1: plugin counters and gauges, labelled with the instance.
-#include "node/node_core.hpp"
-#include "node/plugin_instance.hpp"
+#include "instance/node_core.hpp"
+#include "instance/plugin_instance.hpp"
 #include "services/extensions.hpp"
 
 namespace butter::host {

@@ -2,8 +2,8 @@
 // events and plugin-supplied dialers, over the node's Transport.
 #include "services/net_dispatch.hpp"
 
-#include "node/node_core.hpp"
-#include "node/plugin_instance.hpp"
+#include "instance/node_core.hpp"
+#include "instance/plugin_instance.hpp"
 #include "services/extensions.hpp"
 #include "transport/frame.hpp"
 

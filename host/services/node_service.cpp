@@ -1,6 +1,6 @@
 // butter.node/1: the node's id, name, uptime, memory budget, data dir and endpoints.
-#include "node/node_core.hpp"
-#include "node/plugin_instance.hpp"
+#include "instance/node_core.hpp"
+#include "instance/plugin_instance.hpp"
 #include "services/extensions.hpp"
 
 namespace butter::host {

@@ -1,8 +1,8 @@
 // butter.punch/1 and /2: hole punching (Transport::punch, with a spread for /2) and how each peer is reached. The completion
 // holds the calling instance weakly and is dropped when the instance is no longer active, so a
 // stopped or swapped plugin is never called back.
-#include "node/node_core.hpp"
-#include "node/plugin_instance.hpp"
+#include "instance/node_core.hpp"
+#include "instance/plugin_instance.hpp"
 #include "services/extensions.hpp"
 
 #include <butter/ext/punch.h>

@@ -1,6 +1,6 @@
 // butter.services/1: the broker that hands out other instances' interfaces for one callback.
-#include "node/node_core.hpp"
-#include "node/plugin_instance.hpp"
+#include "instance/node_core.hpp"
+#include "instance/plugin_instance.hpp"
 #include "services/extensions.hpp"
 
 namespace butter::host {

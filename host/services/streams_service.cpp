@@ -2,8 +2,8 @@
 // the responder side of the handshake over it) and address preference. Beside butter.net/1,
 // whose published vtable is frozen; the streams share net's dial_streams table, so stream_deliver,
 // stream_closed and the cleanup on stop (release_net) serve them unchanged.
-#include "node/node_core.hpp"
-#include "node/plugin_instance.hpp"
+#include "instance/node_core.hpp"
+#include "instance/plugin_instance.hpp"
 #include "services/extensions.hpp"
 
 #include <spdlog/spdlog.h>

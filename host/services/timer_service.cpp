@@ -1,6 +1,6 @@
 // butter.timer/1: steady timers on the node's strand, one-shot or periodic.
-#include "node/node_core.hpp"
-#include "node/plugin_instance.hpp"
+#include "instance/node_core.hpp"
+#include "instance/plugin_instance.hpp"
 #include "services/extensions.hpp"
 
 namespace butter::host {

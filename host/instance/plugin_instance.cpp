@@ -1,7 +1,6 @@
-#include "node/plugin_instance.hpp"
+#include "instance/plugin_instance.hpp"
 
-#include "node/node_core.hpp"
-#include "services/extensions.hpp"
+#include "instance/node_core.hpp"
 
 #include <butter/ext/state.h>
 
@@ -56,8 +55,8 @@ PluginInstance::PluginInstance(NodeCore& core, PluginSpec spec, std::shared_ptr<
   host_.name = "butter";
   host_.version = BUTTER_HOST_VERSION;
   host_.host_data = this;
-  host_.get_extension = &host_get_extension;
-  host_.post = &host_post;
+  host_.get_extension = core_.services.get_extension;
+  host_.post = core_.services.post;
   for (const ConfigKeySpec& key : info_.config_schema) {
     if (key.default_value) schema_defaults_.emplace(key.key, ConfigValue{*key.default_value, SourcePos{}});
   }
@@ -260,7 +259,7 @@ void PluginInstance::destroy_plugin() {
 }
 
 void PluginInstance::release_registrations() {
-  release_instance_registrations(*this);
+  if (core_.services.release_registrations) core_.services.release_registrations(*this);
   regs_ = Registrations{};
   core_.metrics.forget(name());
 }

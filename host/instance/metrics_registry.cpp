@@ -1,4 +1,4 @@
-#include "services/metrics_registry.hpp"
+#include "instance/metrics_registry.hpp"
 
 #include <cmath>
 #include <cstdio>
