@@ -5,12 +5,13 @@
 //
 // Proves (in node tests) that the host refuses [node] calls made off the node's thread with
 // BUTTER_E_INVALID, logs and counts them, and still serves the same calls made on its thread.
+#include "tp_raw_plugin.hpp"
+
 #include <butter/butter.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 #include <thread>
 
 namespace {
@@ -19,11 +20,6 @@ const butter_plugin_descriptor descriptor = {
     sizeof(butter_plugin_descriptor), BUTTER_ABI_VERSION_INIT,
     "test.thread-rule", "Thread rule breaker", "Butter tests", "1.0.0",
     "calls [node] functions from its own thread", nullptr, nullptr, nullptr, nullptr, 0, nullptr, 0, 0,
-};
-
-struct Plugin {
-  butter_plugin base;
-  const butter_host* host;
 };
 
 butter_str str(const char* s) { return butter_str{s, std::strlen(s)}; }
@@ -46,10 +42,8 @@ void three_calls(const butter_host* host, const char* path, butter_status out[3]
   out[2] = net->send(host, str(nobody), str("/tp/thread-rule"), butter_bytes{&byte, 1}, nullptr);
 }
 
-butter_status p_init(const butter_plugin*, butter_error*) { return BUTTER_OK; }
-
-butter_status p_start(const butter_plugin* p, butter_error*) {
-  const butter_host* host = reinterpret_cast<const Plugin*>(p)->host;
+butter_status start(tp::RawInstance& self, butter_error*) {
+  const butter_host* host = self.host;
   butter_status off[3] = {BUTTER_OK, BUTTER_OK, BUTTER_OK}, on[3];
   // Joined before start returns: start must not block, but three host calls take microseconds.
   std::thread t([&] { three_calls(host, "/tp/off-thread", off); });
@@ -67,33 +61,8 @@ butter_status p_start(const butter_plugin* p, butter_error*) {
   return BUTTER_OK;
 }
 
-void p_stop(const butter_plugin*) {}
-void p_destroy(const butter_plugin* p) { delete reinterpret_cast<const Plugin*>(p); }
-const void* p_get_extension(const butter_plugin*, const char*) { return nullptr; }
-
-uint32_t f_count(const butter_plugin_factory*) { return 1; }
-const butter_plugin_descriptor* f_get_descriptor(const butter_plugin_factory*, uint32_t i) {
-  return i == 0 ? &descriptor : nullptr;
-}
-const butter_plugin* f_create(const butter_plugin_factory*, const butter_host* host, const char*) {
-  auto* p = new (std::nothrow) Plugin{};
-  if (!p) return nullptr;
-  p->host = host;
-  p->base.desc = &descriptor;
-  p->base.init = p_init;
-  p->base.start = p_start;
-  p->base.stop = p_stop;
-  p->base.destroy = p_destroy;
-  p->base.get_extension = p_get_extension;
-  return &p->base;
-}
-const butter_plugin_factory factory = {f_count, f_get_descriptor, f_create};
-
-int e_init(const char*) { return 1; }
-void e_deinit() {}
-const void* e_get_factory(const char* id) { return std::strcmp(id, BUTTER_PLUGIN_FACTORY_ID) == 0 ? &factory : nullptr; }
+const tp::RawHooks hooks = {.start = start};
 
 }  // namespace
 
-extern "C" BUTTER_EXPORT const butter_plugin_entry butter_entry = {BUTTER_ABI_VERSION_INIT, e_init, e_deinit,
-                                                                  e_get_factory};
+TP_RAW_PLUGIN(descriptor, hooks)

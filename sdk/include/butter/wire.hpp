@@ -123,6 +123,16 @@ inline bool valid_utf8(std::string_view s) {
   return true;
 }
 
+// valid_utf8 without control characters (C0, DEL) or NUL: what may stand in an id, a URI or a
+// protocol id. The host's transport checks protocol ids and HELLO endpoints with it.
+inline bool valid_utf8_text(std::string_view s) {
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  return valid_utf8(s);
+}
+
 // 64 lowercase hex digits <-> 32 bytes. Returns false on anything else.
 inline bool hex_to_id(std::string_view hex, std::uint8_t out[32]) {
   if (hex.size() != 64) return false;

@@ -3,7 +3,7 @@
 // 1 MiB, and a 48 MiB streamed put), blocks come from several members, the reader's buffered
 // bytes stay within its window, a holder stopped mid-transfer is failed over, and a read
 // resumes from an offset. The interface is called on the node's strand, as a plugin would.
-#include "node/plugin_instance.hpp"
+#include "instance/plugin_instance.hpp"
 #include "support/http_client.hpp"
 #include "support/test_node.hpp"
 #include "support/wait.hpp"

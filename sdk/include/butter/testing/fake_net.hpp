@@ -6,6 +6,7 @@
 #pragma once
 
 #include <butter/testing/fake_core.hpp>
+#include <butter/wire.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -15,41 +16,6 @@
 #include <vector>
 
 namespace butter::testing {
-
-// True when `s` is what the transport takes as a protocol id: well-formed UTF-8 (shortest form,
-// no surrogates) without control characters.
-inline bool valid_protocol_text(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<std::uint8_t>(s[i]);
-    if (c < 0x80) {
-      if (c < 0x20 || c == 0x7f) return false;
-      ++i;
-      continue;
-    }
-    std::size_t n = 0;
-    std::uint32_t cp = 0;
-    if ((c & 0xe0) == 0xc0) {
-      n = 1, cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      n = 2, cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      n = 3, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) return false;  // the sequence runs past the end
-    for (std::size_t k = 1; k <= n; ++k) {
-      const auto cc = static_cast<std::uint8_t>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += n + 1;
-  }
-  return true;
-}
 
 template <class Host>
 class FakeNet {
@@ -141,7 +107,7 @@ class FakeNet {
     const std::string_view p(protocol.data ? protocol.data : "", protocol.len);
     if (p.empty()) return "a message without a protocol id";
     if (p.size() > BUTTER_NET_MAX_PROTOCOL) return "protocol id exceeds BUTTER_NET_MAX_PROTOCOL bytes";
-    if (!valid_protocol_text(p)) return "protocol id is not valid UTF-8 text";
+    if (!butter::wire::valid_utf8_text(p)) return "protocol id is not valid UTF-8 text";
     if (payload.len > self.max_frame_bytes ||
         BUTTER_NET_FRAME_OVERHEAD + p.size() + payload.len > self.max_frame_bytes)
       return "frame exceeds max_frame_bytes";
