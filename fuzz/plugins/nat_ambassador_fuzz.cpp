@@ -1,5 +1,5 @@
 // Fuzz target: the wire formats of plugins/nat-ambassador (messages.*): /butter/relay/1 messages,
-// the /butter/nat/1 dial-back request, its result and the status announcement (dispatched on the
+// the /butter/nat/1 dial-back request, its result, the status announcement and Observe (dispatched on the
 // first byte as the plugin does), and relay:// endpoint URIs. The last input byte picks which.
 // Invariant: an accepted input re-encodes to bytes that decode again and re-encode identically.
 #include "fuzz_support.hpp"
@@ -38,6 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     case 3:
       if (auto s = decode_status(p.data(), p.size(), why)) stable(*s, encode_status, decode_status);
+      if (auto n = decode_observe(p.data(), p.size(), why)) stable(*n, encode_observe, decode_observe);
+      if (auto ip = decode_observed_ip(p.data(), p.size(), why)) stable(*ip, encode_observed_ip, decode_observed_ip);
       (void)nat_type(p.data(), p.size());
       break;
     default: {
@@ -50,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       std::string host;
       std::uint16_t port = 0;
-      if (split_tcp_endpoint(uri, host, port)) (void)unspecified_host(host);
+      if (split_tcp_endpoint(uri, host, port)) (void)unspecified_host(host), (void)punchable_ip(host);
       break;
     }
   }

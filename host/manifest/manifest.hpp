@@ -118,6 +118,10 @@ struct NodeSpec {
   std::uint32_t max_connections_per_peer = 4;      // up connections to one node id
   std::uint32_t max_handshakes_per_address = 32;   // inbound connections in handshake from one IP
   std::uint32_t max_handshakes_per_second = 256;   // inbound handshakes started (token bucket)
+  // Hole punching's SYNs (TransportOptions::punch_budget, the defaults of PunchBudgetLimits):
+  // per destination IP a minute (also the burst), and node-wide a second.
+  std::uint32_t punch_syns_per_ip_per_minute = 64;
+  std::uint32_t punch_syns_per_second = 128;
   // Connection manager (host/transport/conn_manager.hpp): above the high watermark of connected
   // peers the unprotected ones are trimmed down to the low one; unprotected connections idle for
   // connection_idle_ms close (0 = kept); a connection younger than connection_grace_ms is kept.

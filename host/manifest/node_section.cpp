@@ -10,11 +10,12 @@ namespace butter::host::manifest_detail {
 
 namespace {
 
-constexpr std::array<std::string_view, 22> kNodeKeys{
+constexpr std::array<std::string_view, 24> kNodeKeys{
     "name", "listen", "http", "http_allowed_hosts", "memory_budget", "data_dir", "log_level", "plugin_path", "bootstrap", "max_frame_bytes",
     "insecure_plaintext", "max_inflight_requests", "max_queued_bytes_per_connection", "max_connections",
     "max_connections_per_peer", "max_handshakes_per_address", "max_handshakes_per_second", "connections_low_water",
-    "connections_high_water", "connection_grace_ms", "connection_idle_ms", "on_plugin_failure"};
+    "connections_high_water", "connection_grace_ms", "connection_idle_ms", "on_plugin_failure",
+    "punch_syns_per_ip_per_minute", "punch_syns_per_second"};
 
 constexpr std::array<std::string_view, 7> kLogLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
 constexpr std::array<std::string_view, 2> kOnPluginFailure{"isolate", "exit"};
@@ -160,6 +161,8 @@ void read_node_section(Reader& reader, const toml::table& table, NodeSpec& node)
   read_count(reader, table, "connections_high_water", 1, 100000, node.connections_high_water);
   read_count(reader, table, "connection_grace_ms", 0, 3600000, node.connection_grace_ms);
   read_count(reader, table, "connection_idle_ms", 0, 86400000, node.connection_idle_ms);
+  read_count(reader, table, "punch_syns_per_ip_per_minute", 1, 1000000, node.punch_syns_per_ip_per_minute);
+  read_count(reader, table, "punch_syns_per_second", 1, 1000000, node.punch_syns_per_second);
   if (node.connections_high_water > node.max_connections) {
     // Only an explicit high watermark above max_connections is an error; the default follows a
     // smaller max_connections down.

@@ -177,6 +177,9 @@ Error Node::start_on_strand() {
   topts.max_connections_per_peer = spec.max_connections_per_peer;
   topts.max_handshakes_per_address = spec.max_handshakes_per_address;
   topts.max_handshakes_per_second = spec.max_handshakes_per_second;
+  topts.punch_budget.per_ip_per_minute = spec.punch_syns_per_ip_per_minute;
+  topts.punch_budget.per_ip_burst = spec.punch_syns_per_ip_per_minute;
+  topts.punch_budget.per_second = spec.punch_syns_per_second;
   topts.low_water = spec.connections_low_water;
   topts.high_water = spec.connections_high_water;
   topts.grace = std::chrono::milliseconds(spec.connection_grace_ms);

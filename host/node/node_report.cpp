@@ -55,6 +55,11 @@ nlohmann::json NodeCore::status_json() const {
                         {"per_address", st.refused_per_address},
                         {"handshake_rate", st.refused_handshake_rate}}},
                       {"accepts_deferred", st.accepts_deferred},
+                      {"punch",
+                       {{"attempts", st.punch_attempts},
+                        {"successes", st.punch_successes},
+                        {"failures", st.punch_failures},
+                        {"syns_refused_budget", st.punch_syns_refused}}},
                       {"connections_opened", st.connections_opened},
                       {"connections_closed", st.connections_closed},
                       {"requests_timed_out", st.requests_timed_out},
@@ -143,6 +148,7 @@ std::string NodeCore::metrics_text() const {
     series("transport_punch_attempts_total", "counter", static_cast<double>(st.punch_attempts));
     series("transport_punch_successes_total", "counter", static_cast<double>(st.punch_successes));
     series("transport_punch_failures_total", "counter", static_cast<double>(st.punch_failures));
+    series("transport_punch_syns_refused_total", "counter", static_cast<double>(st.punch_syns_refused));
     series("connections_protected_peers", "gauge", static_cast<double>(transport->conn_info().protected_peers));
     series("connections_evicted_for_newcomer_total", "counter", static_cast<double>(st.evicted_for_newcomer));
     series("transport_frame_timeouts_total", "counter", static_cast<double>(st.frame_timeouts));

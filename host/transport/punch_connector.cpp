@@ -25,8 +25,10 @@ PunchConnector::PunchConnector(const Strand& strand, Done done)
 
 std::shared_ptr<PunchConnector> PunchConnector::start(const Strand& strand, tcp::endpoint local, tcp::endpoint remote,
                                                       std::chrono::milliseconds window,
-                                                      std::chrono::milliseconds retry_every, Done done) {
+                                                      std::chrono::milliseconds retry_every, Done done,
+                                                      MayRetry may_retry) {
   auto self = std::shared_ptr<PunchConnector>(new PunchConnector(strand, std::move(done)));
+  self->may_retry_ = std::move(may_retry);
   self->local_ = local;
   self->remote_ = remote;
   self->retry_every_ = retry_every;
@@ -63,7 +65,9 @@ void PunchConnector::attempt() {
     self->socket_.close(ignored);
     self->retry_.expires_after(self->retry_every_);
     self->retry_.async_wait([self](boost::system::error_code ec2) {
-      if (!ec2) self->attempt();
+      if (ec2 || !self->done_) return;
+      if (self->may_retry_ && !self->may_retry_(self->remote_)) return self->finish(nullptr, self->last_error_);
+      self->attempt();
     });
   });
 }

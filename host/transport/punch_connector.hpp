@@ -6,7 +6,8 @@
 // address:port the peer was told, and the SYN the peer sends there finds the mapping open and
 // reaches our socket in SYN_SENT. The kernel completes a simultaneous open (or the ordinary
 // handshake when one SYN got through first). A SYN the far NAT drops is retransmitted by the
-// kernel; an attempt refused at once (a reset) is retried every retry_every until the window ends.
+// kernel; an attempt refused at once (a reset) is retried every retry_every until the window ends,
+// each retry only if `may_retry` allows it (the node's punch budget: a retry is one more SYN).
 //
 // Everything runs on the node's strand. `done` is called exactly once unless cancel() came first.
 #pragma once
@@ -27,10 +28,13 @@ class PunchConnector : public std::enable_shared_from_this<PunchConnector> {
  public:
   // A connected pipe, or nullptr and why ("timeout", "refused: ...", "bind: ...").
   using Done = std::function<void(std::shared_ptr<TcpPipe>, const std::string& error)>;
+  // Asked before each retry; false ends the connector with the error of its last attempt.
+  using MayRetry = std::function<bool(const boost::asio::ip::tcp::endpoint& remote)>;
 
   static std::shared_ptr<PunchConnector> start(const Strand& strand, boost::asio::ip::tcp::endpoint local,
                                                boost::asio::ip::tcp::endpoint remote, std::chrono::milliseconds window,
-                                               std::chrono::milliseconds retry_every, Done done);
+                                               std::chrono::milliseconds retry_every, Done done,
+                                               MayRetry may_retry = {});
   void cancel();
   const boost::asio::ip::tcp::endpoint& remote() const { return remote_; }
 
@@ -45,6 +49,7 @@ class PunchConnector : public std::enable_shared_from_this<PunchConnector> {
   std::chrono::milliseconds retry_every_{200};
   std::string last_error_ = "timeout";
   Done done_;
+  MayRetry may_retry_;
 };
 
 // Opens `socket` for `local`'s protocol with SO_REUSEADDR and SO_REUSEPORT set, and binds it to

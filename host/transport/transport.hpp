@@ -22,6 +22,7 @@
 #include "core/identity.hpp"
 #include "core/node_id.hpp"
 #include "core/status.hpp"
+#include "transport/punch_budget.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -103,8 +104,13 @@ struct TransportOptions {
   std::size_t max_connections_per_peer = 4;
   std::size_t max_handshakes_per_address = 32;
   std::uint32_t max_handshakes_per_second = 256;
-  // Tests only: the clock of the handshake rate limit and of the refusal log (null: steady_clock).
+  // Tests only: the clock of the handshake rate limit, of the punch budget and of the refusal
+  // log (null: steady_clock).
   std::function<std::chrono::steady_clock::time_point()> clock;
+  // Hole punching's SYNs, per destination IP and node-wide (punch_budget.hpp; manifest [node]
+  // punch_syns_per_ip_per_minute, punch_syns_per_second): whatever addresses a caller of punch()
+  // names, this node sends no more than that to them.
+  PunchBudgetLimits punch_budget;
   std::chrono::milliseconds hello_timeout{5000};
   std::chrono::milliseconds connect_timeout{5000};
   // Connection manager (see conn_manager.hpp; manifest [node] connections_low_water,
@@ -276,7 +282,13 @@ class Transport {
   // is up; otherwise an error whose message starts with the reason: "timeout" (nothing within
   // `window`), "refused", "handshake" (connected, then the key exchange or HELLO failed), "busy"
   // (a punch to `peer` runs, or 8 run), "unusable" (no endpoint to use), "no-listen" (this node
-  // listens on no tcp endpoint), "cancelled" (stop()).
+  // listens on no tcp endpoint), "budget" (every SYN the punch would send was over the node's
+  // punch budget, TransportOptions::punch_budget: none was sent), "cancelled" (stop()).
+  //
+  // Every SYN a punch sends (one per endpoint and spread socket, and a retry after a reset) takes
+  // a token of TransportOptions::punch_budget first, per destination IP and node-wide; those over
+  // budget are not sent (Stats::punch_syns_refused). The endpoints are the peer's claims: the
+  // budget bounds what a hostile peer naming a third party's address can make this node send.
   //
   // `spread` adds sockets for NATs whose mapping is random ("symmetric"), the "many sockets" or
   // birthday attempt, all towards the FIRST endpoint (the caller puts the peer's observed public
@@ -324,6 +336,8 @@ class Transport {
     std::uint64_t accepts_deferred = 0;
     // Hole punching (punch()): attempts started, punched connections up, attempts failed.
     std::uint64_t punch_attempts = 0, punch_successes = 0, punch_failures = 0;
+    // Punch SYNs (connects and retries) not sent because the punch budget had no token for them.
+    std::uint64_t punch_syns_refused = 0;
   };
   Stats stats() const;
 

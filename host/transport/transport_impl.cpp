@@ -24,6 +24,7 @@ TransportImpl::TransportImpl(IoContext& io, Strand strand, TransportOptions opti
       handlers_(std::move(handlers)),
       limits_({opts_.max_connections, opts_.max_connections_per_peer, opts_.max_handshakes_per_address,
                opts_.max_handshakes_per_second, opts_.clock}),
+      punch_budget_(opts_.punch_budget),
       conn_manager_({opts_.low_water, opts_.high_water, opts_.grace, opts_.idle_timeout},
                     std::max<std::size_t>(opts_.max_connections, 16)),
       book_(std::max<std::size_t>(opts_.max_known_addresses, 16)) {

@@ -11,6 +11,7 @@
 #include "transport/conn_manager.hpp"
 #include "transport/connection_limits.hpp"
 #include "transport/endpoint.hpp"
+#include "transport/punch_budget.hpp"
 #include "transport/punch_connector.hpp"
 #include "transport/transport.hpp"
 
@@ -94,6 +95,8 @@ class TransportImpl : public Connection::Owner {
   // The peer whose punch targets `remote` and has no connection yet (accepted SYN), if any.
   std::optional<NodeId> punch_for(const boost::asio::ip::tcp::endpoint& remote) const;
   void finish_punch(const NodeId& peer, Error e);
+  // One SYN of a punch to `remote` from punch_budget_ (counted in Stats when refused).
+  bool take_punch_syn(const boost::asio::ip::tcp::endpoint& remote);
   struct Pending {
     ResponseFn fn;
     std::uint64_t connection = 0;
@@ -148,6 +151,7 @@ class TransportImpl : public Connection::Owner {
   TransportOptions opts_;
   TransportHandlers handlers_;
   ConnectionLimits limits_;
+  PunchBudget punch_budget_;
   ConnManager conn_manager_;
   std::unique_ptr<boost::asio::steady_timer> trim_timer_;
   bool trim_armed_ = false;

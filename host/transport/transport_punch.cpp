@@ -126,6 +126,21 @@ void TransportImpl::punch(const NodeId& peer, const std::vector<std::string>& en
     tcp::endpoint guess(first.address(), port);
     attempts.push_back({*local, guess, format_tcp_endpoint(guess.address().to_string(), port)});
   }
+  // The node's punch budget, in this order: the endpoints before the spread. A punch none of
+  // whose SYNs fits fails as "budget" (later, as every outcome).
+  const std::size_t wanted = attempts.size();
+  attempts.erase(std::remove_if(attempts.begin(), attempts.end(), [this](const Attempt& a) { return !take_punch_syn(a.remote); }),
+                 attempts.end());
+  if (attempts.size() < wanted)
+    spdlog::debug("{} punch to {}: {} of {} SYN(s) over the punch budget, not sent", log_, peer.short_hex(),
+                  wanted - attempts.size(), wanted);
+  if (attempts.empty()) {
+    asio::post(strand_, [this, w = alive(), peer] {
+      if (!w.expired() && !stopped_)
+        finish_punch(peer, Error::make(BUTTER_E_AGAIN, "budget: every SYN of this punch is over the node's punch budget"));
+    });
+    return;
+  }
   // One more than the connectors until all are started: a connector that fails at once (bind)
   // reports inside start(), and must not end the job while this loop still adds to it.
   job.left = attempts.size() + 1;
@@ -146,9 +161,17 @@ void TransportImpl::punch(const NodeId& peer, const std::vector<std::string>& en
           if (!unreachable) job.reachable_error = true;
           if (!unreachable || !job.reachable_error) job.last_error = why;
           if (--job.left == 0) finish_punch(peer, Error::make(BUTTER_E_TIMEOUT, job.last_error));
-        }));
+        },
+        [this, w = alive()](const tcp::endpoint& remote) { return !w.expired() && take_punch_syn(remote); }));
   }
   if (--job.left == 0) finish_punch(peer, Error::make(BUTTER_E_TIMEOUT, job.last_error));
+}
+
+bool TransportImpl::take_punch_syn(const tcp::endpoint& remote) {
+  const auto now = opts_.clock ? opts_.clock() : std::chrono::steady_clock::now();
+  if (punch_budget_.take(remote.address().to_string(), now)) return true;
+  ++stats_.punch_syns_refused;
+  return false;
 }
 
 std::optional<NodeId> TransportImpl::punch_for(const tcp::endpoint& remote) const {

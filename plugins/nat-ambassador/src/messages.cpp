@@ -5,7 +5,9 @@
 
 #include <butter/wire.hpp>
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 
 namespace butter::nat {
 
@@ -226,7 +228,7 @@ bool numeric_ip(std::string_view host) {
 
 std::optional<NatType> nat_type(const std::uint8_t* data, std::size_t len) {
   if (!data || len == 0) return std::nullopt;
-  if (data[0] < 1 || data[0] > 5) return std::nullopt;
+  if (data[0] < 1 || data[0] > 6) return std::nullopt;
   return static_cast<NatType>(data[0]);
 }
 
@@ -370,5 +372,70 @@ bool split_tcp_endpoint(std::string_view uri, std::string& host, std::uint16_t& 
 }
 
 bool unspecified_host(std::string_view host) { return host == "0.0.0.0" || host == "::" || host.empty(); }
+
+bool punchable_ip(std::string_view host) {
+  if (host.empty() || host.size() > 45) return false;
+  const std::string h(host);
+  unsigned char b[16];
+  if (::inet_pton(AF_INET6, h.c_str(), b) == 1) {
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::equal(mapped, mapped + 12, b)) {
+      std::memmove(b, b + 12, 4);  // ::ffff:a.b.c.d: judged as a.b.c.d
+    } else {
+      if (b[0] == 0xff) return false;  // multicast
+      bool zero = true;
+      for (int i = 0; i < 15; ++i) zero = zero && b[i] == 0;
+      return !(zero && (b[15] == 0 || b[15] == 1));  // :: and ::1
+    }
+  } else if (::inet_pton(AF_INET, h.c_str(), b) != 1) {
+    return false;
+  }
+  if (b[0] == 0 || b[0] == 127) return false;  // "this network" (0.0.0.0/8), loopback
+  if (b[0] >= 224 && b[0] <= 239) return false;  // multicast
+  if (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255) return false;  // broadcast
+  return true;
+}
+
+std::vector<std::uint8_t> encode_observe(const std::string& node) {
+  wire::Writer w;
+  w.u8(static_cast<std::uint8_t>(NatType::Observe));
+  if (!put_id(w, node)) w.bytes(std::string(32, '\0').data(), 32);
+  return w.take();
+}
+
+std::optional<std::string> decode_observe(const std::uint8_t* data, std::size_t len, std::string& why) {
+  wire::Reader r(data, len);
+  if (r.u8() != static_cast<std::uint8_t>(NatType::Observe)) {
+    why = "not an observe request";
+    return std::nullopt;
+  }
+  auto id = r.bytes(32);
+  if (!r.ok() || !r.at_end()) {
+    why = r.ok() ? "trailing bytes in observe request" : "truncated observe request";
+    return std::nullopt;
+  }
+  return wire::id_to_hex(id);
+}
+
+std::vector<std::uint8_t> encode_observed_ip(std::string_view ip) {
+  wire::Writer w;
+  w.str16(ip.size() > 45 ? std::string_view() : ip);
+  return w.take();
+}
+
+std::optional<std::string> decode_observed_ip(const std::uint8_t* data, std::size_t len, std::string& why) {
+  wire::Reader r(data, len);
+  auto ip = r.str16(45);
+  if (!r.ok() || !r.at_end()) {
+    why = r.ok() ? "trailing bytes in observe answer" : "truncated observe answer";
+    return std::nullopt;
+  }
+  std::string out(ip.data(), ip.size());
+  if (!numeric_ip(out)) {
+    why = "observe answer is not a numeric IP: '" + out + "'";
+    return std::nullopt;
+  }
+  return out;
+}
 
 }  // namespace butter::nat

@@ -60,6 +60,8 @@ enum class NatType : std::uint8_t {
   Ping = 3,      // request: echoed back (for operators and tests)
   Connect = 4,   // request over a relayed connection: the sender's punchable addresses; reply: ours
   Sync = 5,      // one-way: "punch now" (the sender punches after half the measured round trip)
+  Observe = 6,   // request to the ambassador of a relayed circuit: the IP it sees the circuit's
+                 // other end connect from (reply: that IP); vouches for where punch spread may go
 };
 
 enum class Reach : std::uint8_t { Unknown = 0, Public = 1, Private = 2 };
@@ -102,6 +104,14 @@ std::vector<std::uint8_t> encode_sync();
 // tcp://<numeric ip>:<port != 0>.
 std::optional<std::vector<std::string>> decode_connect(const std::uint8_t* data, std::size_t len, std::string& why);
 
+// Observe (request): the node id (64 hex) of the other end of a circuit the sender is part of.
+// Reply: the IP the ambassador sees that node's direct connection come from (text, numeric).
+std::vector<std::uint8_t> encode_observe(const std::string& node);
+std::optional<std::string> decode_observe(const std::uint8_t* data, std::size_t len, std::string& why);
+std::vector<std::uint8_t> encode_observed_ip(std::string_view ip);
+// Refuses anything but a numeric IP.
+std::optional<std::string> decode_observed_ip(const std::uint8_t* data, std::size_t len, std::string& why);
+
 // --- relay:// endpoints ------------------------------------------------------------------------
 // relay://<ambassador id>@<ambassador tcp host:port>/<client id>, ids in 64 lower-case hex; the
 // host:port part may be empty ("relay://<amb>@/<client>") when the sender is expected to know
@@ -120,5 +130,8 @@ bool split_tcp_endpoint(std::string_view uri, std::string& host, std::uint16_t& 
 bool numeric_ip(std::string_view host);
 // True for 0.0.0.0 / :: (a listen address that names no host).
 bool unspecified_host(std::string_view host);
+// True for a numeric IP a punch may be sent to: not loopback, unspecified (0.0.0.0/8, ::),
+// multicast, the IPv4 broadcast address or the same in IPv4-mapped IPv6.
+bool punchable_ip(std::string_view host);
 
 }  // namespace butter::nat

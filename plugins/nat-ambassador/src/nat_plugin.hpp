@@ -4,6 +4,7 @@
 //                     forwarding with limits, and the client side that hands streams to the host;
 //   ambassador.cpp    a private node choosing, keeping and replacing its ambassador;
 //   upgrade.cpp       replacing a relayed connection by a direct one (hole punching, DCUtR-like);
+//   vouch.cpp         the IP a circuit's ambassador sees its other end come from (where spread may go);
 //   bulk_ping.cpp     GET /nat/throughput (echo throughput to a peer, relayed or direct);
 // plus plugin_entry.cpp (config, HTTP routes, descriptor).
 #pragma once
@@ -11,6 +12,7 @@
 #include "messages.hpp"
 #include "observed.hpp"
 #include "punch_history.hpp"
+#include "punch_plan.hpp"
 #include "verdict.hpp"
 
 #include <butter/cpp/connections.hpp>
@@ -147,6 +149,18 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   std::vector<std::string> usable_peer_addresses(const std::vector<std::string>& theirs) const;
   bool relayed(const std::string& peer) const;
   std::string upgrade_json() const;
+
+  // ---- vouch.cpp: the IP the ambassador of a circuit sees its other end come from
+  struct Vouch {
+    std::string ip;  // numeric
+    std::string by;  // the ambassador that said so
+    std::uint64_t at_ms = 0;
+  };
+  void ask_observed(const std::string& ambassador, const std::string& peer);
+  void serve_observe(const std::string& from, const std::string& node, butter::Reply& reply);
+  std::string vouched_ip(const std::string& peer) const;  // empty: none
+  std::map<std::string, Vouch> vouched_;                   // by peer; at most kMaxVouched, oldest dropped
+  static constexpr std::size_t kMaxVouched = 256;
   static void punch_callback(void* user, butter_status st, butter_str reason);
 
   // ---- bulk_ping.cpp (GET /nat/throughput)
@@ -256,6 +270,8 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   butter::Counter punch_attempts_ = metrics().counter("nat_punch_attempts_total");
   butter::Counter punch_successes_ = metrics().counter("nat_punch_successes_total");
   butter::Counter punch_failures_ = metrics().counter("nat_punch_failures_total");
+  // Punches that would have spread but went without: no IP vouched for the peer's address.
+  butter::Counter spread_withheld_ = metrics().counter("nat_punch_spread_withheld_total");
   // Failures by reason, one counter each (they sum to nat_punch_failures_total).
   std::map<std::string, butter::Counter> punch_failed_by_reason_;
   butter::Gauge punch_last_ms_ = metrics().gauge("nat_punch_last_success_ms");  // relayed -> direct

@@ -13,8 +13,8 @@ namespace butter::nat {
 namespace {
 
 
-std::chrono::milliseconds positive_ms(const butter::Config& cfg, const char* key, std::int64_t def) {
-  const std::int64_t v = cfg.get_int(key, def);
+std::chrono::milliseconds positive_ms(const butter::Config& cfg, const char* key) {
+  const std::int64_t v = cfg.get_int(key);
   if (v <= 0) throw butter::Error(BUTTER_E_INVALID, std::string(key) + " must be > 0");
   return std::chrono::milliseconds(v);
 }
@@ -22,17 +22,20 @@ std::chrono::milliseconds positive_ms(const butter::Config& cfg, const char* key
 }  // namespace
 
 void NatAmbassador::init() {
+  // Defaults and ranges are the schema's (the descriptor below): the host serves the defaults and
+  // refuses values out of range (`butter check` reports them). The checks here guard the casts on
+  // a host that enforces no ranges (older than ABI 1.3) and say what a schema cannot (mode's words).
   self_ = std::string(node().id());
-  mode_ = config().get_string("mode", "auto");
+  mode_ = config().get_string("mode");
   if (mode_ != "auto" && mode_ != "public" && mode_ != "private")
     throw butter::Error(BUTTER_E_INVALID, "mode must be \"auto\", \"public\" or \"private\"");
-  limits_.serve = config().get_bool("ambassador", true);
-  const std::int64_t max_clients = config().get_int("max_clients", 16);
-  const std::int64_t max_bytes = config().get_int("max_relay_bytes", 0);
-  const std::int64_t max_ms = config().get_int("max_relay_ms", 0);
-  const std::int64_t quorum = config().get_int("quorum", 2);
-  const std::int64_t probes = config().get_int("probes", 3);
-  const std::int64_t capture = config().get_int("debug_capture_bytes", 0);
+  limits_.serve = config().get_bool("ambassador");
+  const std::int64_t max_clients = config().get_int("max_clients");
+  const std::int64_t max_bytes = config().get_int("max_relay_bytes");
+  const std::int64_t max_ms = config().get_int("max_relay_ms");
+  const std::int64_t quorum = config().get_int("quorum");
+  const std::int64_t probes = config().get_int("probes");
+  const std::int64_t capture = config().get_int("debug_capture_bytes");
   if (max_clients < 0 || max_bytes < 0 || max_ms < 0 || capture < 0)
     throw butter::Error(BUTTER_E_INVALID, "max_clients, max_relay_bytes, max_relay_ms and debug_capture_bytes must be >= 0");
   if (quorum < 1 || quorum > 16 || probes < 1 || probes > 16)
@@ -43,33 +46,33 @@ void NatAmbassador::init() {
   quorum_ = static_cast<unsigned>(quorum);
   probes_ = static_cast<unsigned>(probes);
   capture_max_ = static_cast<std::size_t>(std::min<std::int64_t>(capture, 16 * 1024 * 1024));
-  check_fast_ = positive_ms(config(), "check_fast_ms", 1000);
-  check_slow_ = positive_ms(config(), "check_ms", 30000);
-  dialback_timeout_ = positive_ms(config(), "dialback_timeout_ms", 2000);
-  keepalive_ = positive_ms(config(), "keepalive_ms", 2000);
-  request_timeout_ = positive_ms(config(), "request_timeout_ms", 2000);
-  status_every_ = positive_ms(config(), "status_ms", 5000);
+  check_fast_ = positive_ms(config(), "check_fast_ms");
+  check_slow_ = positive_ms(config(), "check_ms");
+  dialback_timeout_ = positive_ms(config(), "dialback_timeout_ms");
+  keepalive_ = positive_ms(config(), "keepalive_ms");
+  request_timeout_ = positive_ms(config(), "request_timeout_ms");
+  status_every_ = positive_ms(config(), "status_ms");
   verdict_ = Verdict(quorum_);
-  punch_enabled_ = config().get_bool("punch", true);
-  const std::int64_t observed_quorum = config().get_int("observed_quorum", 2);
-  const std::int64_t punch_attempts = config().get_int("punch_attempts", 4);
+  punch_enabled_ = config().get_bool("punch");
+  const std::int64_t observed_quorum = config().get_int("observed_quorum");
+  const std::int64_t punch_attempts = config().get_int("punch_attempts");
   if (observed_quorum < 1 || observed_quorum > 16 || punch_attempts < 1 || punch_attempts > 100)
     throw butter::Error(BUTTER_E_INVALID, "observed_quorum must be in 1..16 and punch_attempts in 1..100");
   observed_quorum_ = static_cast<unsigned>(observed_quorum);
   punch_attempts_max_ = static_cast<unsigned>(punch_attempts);
   observed_ = ObservedAddresses(observed_quorum_, 10 * 60 * 1000);
-  punch_window_ = positive_ms(config(), "punch_window_ms", 5000);
+  punch_window_ = positive_ms(config(), "punch_window_ms");
   if (punch_window_ > std::chrono::milliseconds(60000))
     throw butter::Error(BUTTER_E_INVALID, "punch_window_ms must be at most 60000");
-  punch_backoff_ = positive_ms(config(), "punch_backoff_ms", 2000);
-  upgrade_every_ = positive_ms(config(), "upgrade_ms", 1000);
+  punch_backoff_ = positive_ms(config(), "punch_backoff_ms");
+  upgrade_every_ = positive_ms(config(), "upgrade_ms");
   punch_ = host() && host()->get_extension
                ? static_cast<const butter_punch_v1*>(host()->get_extension(host(), BUTTER_EXT_PUNCH))
                : nullptr;
   if (!punch_ && punch_enabled_) log().info("the host has no " BUTTER_EXT_PUNCH ": relayed connections stay relayed");
   punch2_ = punch_ ? static_cast<const butter_punch_v2*>(host()->get_extension(host(), BUTTER_EXT_PUNCH2)) : nullptr;
-  const std::int64_t spread_sockets = config().get_int("punch_spread_sockets", 4);
-  const std::int64_t spread_guesses = config().get_int("punch_spread_guesses", 4);
+  const std::int64_t spread_sockets = config().get_int("punch_spread_sockets");
+  const std::int64_t spread_guesses = config().get_int("punch_spread_guesses");
   if (spread_sockets < 0 || spread_sockets > 256 || spread_guesses < 0 || spread_guesses > 256)
     throw butter::Error(BUTTER_E_INVALID, "punch_spread_sockets and punch_spread_guesses must be in 0..256");
   spread_sockets_ = static_cast<std::uint32_t>(spread_sockets);
@@ -99,6 +102,7 @@ void NatAmbassador::init() {
     asking_.erase(peer);
     upgrades_.erase(peer);  // a relayed peer that comes back starts afresh
     offers_.erase(peer);
+    vouched_.erase(peer);   // its next circuit is vouched for afresh
     relay_peer_down(peer);
     if (peer == ambassador_) {
       drop_ambassador("its connection went down", true);
@@ -237,26 +241,26 @@ BUTTER_PLUGIN(butter::nat::NatAmbassador,
                                  "and, when private, keeps an ambassador and a relay:// endpoint",
                   .optional = {BUTTER_IFACE_PEERS},
                   .config = {
-                      {"mode", butter::ConfigType::String, false, "auto (dial-back checks, default), public or private"},
-                      {"ambassador", butter::ConfigType::Bool, false, "serve as an ambassador when public (default true)"},
-                      {"max_clients", butter::ConfigType::Int, false, "private nodes served at once (default 16)"},
-                      {"max_relay_bytes", butter::ConfigType::Int, false, "bytes per relayed connection, 0 = no limit (default)"},
-                      {"max_relay_ms", butter::ConfigType::Int, false, "lifetime of a relayed connection, 0 = no limit (default)"},
-                      {"quorum", butter::ConfigType::Int, false, "distinct peers that must agree on a verdict (default 2)"},
-                      {"probes", butter::ConfigType::Int, false, "peers asked per check (default 3)"},
-                      {"check_fast_ms", butter::ConfigType::Int, false, "check period while undecided (default 1000)"},
-                      {"check_ms", butter::ConfigType::Int, false, "check period once decided (default 30000)"},
-                      {"dialback_timeout_ms", butter::ConfigType::Int, false, "deadline of one dial-back connect (default 2000)"},
-                      {"keepalive_ms", butter::ConfigType::Int, false, "ambassador registration refresh (default 2000)"},
-                      {"request_timeout_ms", butter::ConfigType::Int, false, "deadline of relay and nat requests (default 2000)"},
-                      {"status_ms", butter::ConfigType::Int, false, "period of status announcements (default 5000)"},
-                      {"debug_capture_bytes", butter::ConfigType::Int, false, "DEBUG: keep the first N relayed bytes for GET /nat/capture (default 0)"},
-                      {"punch", butter::ConfigType::Bool, false, "try to replace relayed connections by direct ones (hole punching; default true)"},
-                      {"observed_quorum", butter::ConfigType::Int, false, "distinct peers that must report a public address before it is punched at (1..16, default 2)"},
-                      {"punch_window_ms", butter::ConfigType::Int, false, "how long one punch keeps trying (default 5000, at most 60000)"},
-                      {"punch_backoff_ms", butter::ConfigType::Int, false, "wait after a failed punch, doubled each time up to 60 s (default 2000)"},
-                      {"punch_attempts", butter::ConfigType::Int, false, "punches tried per relayed peer before it stays relayed (1..100, default 4)"},
-                      {"punch_spread_sockets", butter::ConfigType::Int, false, "per punch, more sockets from distinct local ports to the peer's public address, for random-mapping NATs (0..256, default 4)"},
-                      {"punch_spread_guesses", butter::ConfigType::Int, false, "per punch, SYNs from the listen port to random ports of the peer's public IP, for random-mapping NATs (0..256, default 4)"},
-                      {"upgrade_ms", butter::ConfigType::Int, false, "period of the check for relayed peers to upgrade (default 1000)"},
+                      butter::config_string("mode", "auto").max_len(16).describe("auto (dial-back checks), public or private"),
+                      butter::config_bool("ambassador", true).describe("serve as an ambassador when public"),
+                      butter::config_int("max_clients", 16).range(0, 1000000).describe("private nodes served at once"),
+                      butter::config_int("max_relay_bytes", 0).min(0).unit("bytes").describe("bytes per relayed connection, both ways; 0 = no limit"),
+                      butter::config_int("max_relay_ms", 0).min(0).unit("ms").describe("lifetime of a relayed connection; 0 = no limit"),
+                      butter::config_int("quorum", 2).range(1, 16).describe("distinct peers that must agree on a verdict"),
+                      butter::config_int("probes", 3).range(1, 16).describe("peers asked per check"),
+                      butter::config_int("check_fast_ms", 1000).min(1).unit("ms").describe("check period while undecided"),
+                      butter::config_int("check_ms", 30000).min(1).unit("ms").describe("check period once decided"),
+                      butter::config_int("dialback_timeout_ms", 2000).min(1).unit("ms").describe("deadline of one dial-back connect"),
+                      butter::config_int("keepalive_ms", 2000).min(1).unit("ms").describe("ambassador registration refresh"),
+                      butter::config_int("request_timeout_ms", 2000).min(1).unit("ms").describe("deadline of relay and nat requests"),
+                      butter::config_int("status_ms", 5000).min(1).unit("ms").describe("period of status announcements"),
+                      butter::config_int("debug_capture_bytes", 0).range(0, 16 * 1024 * 1024).unit("bytes").describe("DEBUG: keep the first N relayed bytes for GET /nat/capture"),
+                      butter::config_bool("punch", true).describe("try to replace relayed connections by direct ones (hole punching)"),
+                      butter::config_int("observed_quorum", 2).range(1, 16).describe("distinct peers that must report a public address before it is punched at"),
+                      butter::config_int("punch_window_ms", 5000).range(1, 60000).unit("ms").describe("how long one punch keeps trying"),
+                      butter::config_int("punch_backoff_ms", 2000).min(1).unit("ms").describe("wait after a failed punch, doubled each time up to 60 s"),
+                      butter::config_int("punch_attempts", 4).range(1, 100).describe("punches tried per relayed peer before it stays relayed"),
+                      butter::config_int("punch_spread_sockets", 4).range(0, 256).describe("per punch, more sockets from distinct local ports to the peer's public address, for random-mapping NATs; only to an IP the circuit's ambassador vouches for"),
+                      butter::config_int("punch_spread_guesses", 4).range(0, 256).describe("per punch, SYNs from the listen port to random ports of the peer's public IP, for random-mapping NATs; only to an IP the circuit's ambassador vouches for"),
+                      butter::config_int("upgrade_ms", 1000).min(1).unit("ms").describe("period of the check for relayed peers to upgrade"),
                   }});

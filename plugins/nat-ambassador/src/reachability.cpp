@@ -322,6 +322,17 @@ void NatAmbassador::handle_nat(const butter::Request& req, butter::Reply& reply)
     case NatType::Ping:
       reply.ok_parts({"pong:", req.text().substr(1)});  // no joined copy: the host queues the parts
       return;
+    case NatType::Observe: {
+      auto node = decode_observe(data, len, why);
+      if (!node || !req.expects_reply()) {
+        malformed_.add();
+        log().debug("malformed observe request from {}: {}", from.substr(0, 8), node ? "not a request" : why);
+        reply.fail(BUTTER_E_INVALID, node ? "observe must be a request" : why);
+        return;
+      }
+      serve_observe(from, *node, reply);
+      return;
+    }
   }
 }
 

@@ -84,6 +84,7 @@ void NatAmbassador::relay_open_now(std::uint64_t stream_id) {
     return end_host_stream(stream_id, std::string("cannot reach the ambassador: ") + butter::status_name(st));
   }
   s.opened = true;
+  ask_observed(s.ambassador, s.target);  // after Open: the ambassador knows the circuit by then
   auto pending = std::move(s.pending);
   s.pending.clear();
   for (auto& chunk : pending) {
@@ -256,6 +257,7 @@ void NatAmbassador::on_incoming(const std::string& from, const RelayMessage& m) 
   inbound_[std::make_pair(from, m.stream)] = id;
   sync_protection();
   inbound_total_.add();
+  ask_observed(from, m.node);
 }
 
 void NatAmbassador::capture(std::string_view bytes) {

@@ -31,6 +31,10 @@
 // ports of the peer's public IP (one may hit a mapping the peer's sockets opened): the birthday
 // attempt, eim x random. Its odds are about (sockets + 1) x guesses / 64512 per punch: the
 // defaults (4 and 4) keep each punch to a handful of sockets and rarely succeed; see the README.
+// The addresses a peer offers are its claims, so a hostile peer could name a third party: the
+// spread goes only to an IP the ambassador relaying the circuit saw the peer connect from
+// (vouch.cpp, punch_plan.hpp), loopback, unspecified, multicast and broadcast addresses are never
+// punched at, and the host's punch budget bounds the SYNs per destination IP and node-wide.
 #include "nat_plugin.hpp"
 
 #include <algorithm>
@@ -116,7 +120,7 @@ std::vector<std::string> NatAmbassador::usable_peer_addresses(const std::vector<
   const auto mine = own_candidates();
   std::vector<std::string> out;
   for (const auto& a : theirs)
-    if (std::find(mine.begin(), mine.end(), a) == mine.end()) out.push_back(a);
+    if (punchable_address(a) && std::find(mine.begin(), mine.end(), a) == mine.end()) out.push_back(a);
   return out;
 }
 
@@ -222,16 +226,21 @@ void NatAmbassador::on_sync(const std::string& from) {
 void NatAmbassador::punch_now(const std::string& peer, const std::vector<std::string>& addresses_in) {
   auto it = upgrades_.find(peer);
   if (it == upgrades_.end() || !it->second.running) return;
-  // The peer's public addresses (those that are not its listen addresses, from its HELLO) first:
-  // the host spreads extra sockets over the first one only.
+  // The peer's addresses are its claims: the spread (the host's extra sockets, over the first
+  // address only) goes first to an address at the IP the circuit's ambassador vouches for, and
+  // nowhere without one (punch_plan.hpp); then its other public addresses, then its listen ones.
   std::vector<std::string> listen;
   for (const auto& p : peers())
     if (p.node_id == peer) listen = p.endpoints;
-  auto is_listen = [&](const std::string& a) { return std::find(listen.begin(), listen.end(), a) != listen.end(); };
-  auto addresses = addresses_in;
-  std::stable_partition(addresses.begin(), addresses.end(), [&](const std::string& a) { return !is_listen(a); });
-  const bool spread = punch2_ && (spread_sockets_ > 0 || spread_guesses_ > 0) && !addresses.empty() &&
-                      !is_listen(addresses.front());
+  const PunchPlan plan = plan_punch(addresses_in, listen, vouched_ip(peer));
+  const auto& addresses = plan.addresses;
+  if (addresses.empty()) return upgrade_failed(peer, "peer-no-address");
+  const bool want_spread = punch2_ && (spread_sockets_ > 0 || spread_guesses_ > 0);
+  const bool spread = want_spread && plan.spread;
+  if (want_spread && !spread) {
+    spread_withheld_.add();
+    log().debug("punch to {} without spread: no address of it at an IP its ambassador vouches for", peer.substr(0, 8));
+  }
   std::vector<butter_str> eps;
   for (const auto& a : addresses) eps.push_back(butter::to_c(a));
   auto call = std::make_unique<PunchCall>(PunchCall{this, peer, next_punch_call_++});
@@ -333,6 +342,8 @@ std::string NatAmbassador::upgrade_json() const {
     j += "\"peer\":" + butter::json_string(peer) + ",\"attempts\":" + std::to_string(u.attempts);
     j += ",\"running\":" + std::string(u.running ? "true" : "false");
     j += ",\"last\":" + butter::json_string(u.last) + ",\"rtt_ms\":" + std::to_string(u.rtt_ms);
+    const std::string vouched = vouched_ip(peer);
+    j += ",\"vouched_ip\":" + (vouched.empty() ? std::string("null") : butter::json_string(vouched));
     j += ",\"next_try_in_ms\":" + std::to_string(u.next_try_ms > t ? u.next_try_ms - t : 0) + "}";
   }
   j += "]}";

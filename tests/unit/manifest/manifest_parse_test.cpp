@@ -126,7 +126,8 @@ TEST_CASE("parse: connection limits and the queue bound reach the node spec and 
   Diagnostics diags;
   const auto m = parse_manifest(
       "[node]\nmax_connections = 100\nmax_connections_per_peer = 2\nmax_handshakes_per_address = 8\n"
-      "max_handshakes_per_second = 50\nmax_queued_bytes_per_connection = \"1MiB\"\n",
+      "max_handshakes_per_second = 50\nmax_queued_bytes_per_connection = \"1MiB\"\n"
+      "punch_syns_per_ip_per_minute = 10\npunch_syns_per_second = 20\n",
       "m.toml", diags);
   INFO(diags.to_string());
   REQUIRE(m);
@@ -135,6 +136,8 @@ TEST_CASE("parse: connection limits and the queue bound reach the node spec and 
   CHECK(m->node.max_handshakes_per_address == 8u);
   CHECK(m->node.max_handshakes_per_second == 50u);
   CHECK(m->node.max_queued_bytes_per_connection == 1024u * 1024u);
+  CHECK(m->node.punch_syns_per_ip_per_minute == 10u);
+  CHECK(m->node.punch_syns_per_second == 20u);
   // Absent keys take the transport's own defaults.
   const auto d = parse_manifest("", "empty.toml", diags);
   REQUIRE(d);
@@ -146,6 +149,9 @@ TEST_CASE("parse: connection limits and the queue bound reach the node spec and 
   CHECK(d->node.max_queued_bytes_per_connection == t.max_queued_bytes_per_connection);
   CHECK(d->node.max_frame_bytes == t.max_frame_bytes);
   CHECK(d->node.max_inflight_requests == t.max_inflight_requests_per_connection);
+  CHECK(d->node.punch_syns_per_ip_per_minute == t.punch_budget.per_ip_per_minute);
+  CHECK(d->node.punch_syns_per_ip_per_minute == t.punch_budget.per_ip_burst);
+  CHECK(d->node.punch_syns_per_second == t.punch_budget.per_second);
 }
 
 TEST_CASE("parse: relative plugin files") {

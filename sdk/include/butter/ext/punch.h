@@ -37,7 +37,16 @@ typedef struct butter_punch_path {
 
 /* [node] The outcome of one punch. status BUTTER_OK: the punched connection is up (HELLO done)
  * and is now the path to the peer. Otherwise `reason` (borrowed for the call) starts with one
- * word: "timeout", "refused", "handshake", "busy", "unusable", "no-listen", "cancelled". */
+ * word: "timeout", "refused", "handshake", "busy", "unusable", "no-listen", "cancelled", or
+ * "budget" (every SYN of the punch was over the node's punch budget, below: none was sent).
+ * Words may be added: treat an unknown one as a failure.
+ *
+ * The punch budget (host, node-wide, whatever plugin punches): every SYN a punch sends (one per
+ * endpoint and extra socket, and each retry after a reset) takes a token per destination IP
+ * (manifest [node] punch_syns_per_ip_per_minute, default 64, same burst) and node-wide
+ * (punch_syns_per_second, default 128); a SYN without one is not sent. The endpoints a plugin
+ * passes are usually a peer's claims: the budget bounds what a hostile peer naming a third
+ * party's address can make the node send there. */
 typedef void (*butter_punch_done_fn)(void* user, butter_status status, butter_str reason);
 
 typedef struct butter_punch_v1 {
@@ -77,8 +86,8 @@ typedef struct butter_punch_v2 {
   butter_status (*path)(const butter_host* host, butter_str node_id, butter_punch_path* out);
   /* [node] punch with `opts` (borrowed for the call): the same contract and errors, and
    * BUTTER_E_INVALID for a null opts, a struct_size under 8 or a window out of range. The extra
-   * sockets go to endpoints[0] only (put the peer's observed public address first), and count
-   * against nothing else: the caller bounds them. */
+   * sockets go to endpoints[0] only (put the peer's observed public address first), after the
+   * endpoints' own SYNs in the punch budget (above): the caller bounds them, the budget too. */
   butter_status (*punch_spread)(const butter_host* host, butter_str node_id, const butter_str* endpoints, uint32_t n,
                                 const butter_punch_options* opts, butter_punch_done_fn fn, void* user);
 } butter_punch_v2;

@@ -1,0 +1,71 @@
+// PunchBudget: the node-wide bound on the connection attempts (SYNs) hole punching sends.
+//
+// The addresses a punch goes to are the peer's claims (its Connect message), so a hostile peer
+// could name a third party and have this node fire SYNs at it; many peers, or one reconnecting,
+// could do it again and again. Whatever the caller's policy, every SYN of Transport::punch (its
+// connectors' first attempts and their retries after a reset) takes a token first:
+//   - from the bucket of its destination IP: at most per_ip_burst at once, refilled at
+//     per_ip_per_minute; the buckets live in a table of at most max_ips IPs, the least recently
+//     used forgotten first (a forgotten IP starts again with a full bucket, which the node-wide
+//     bucket still bounds);
+//   - from the node-wide bucket: at most per_second at once, refilled at per_second.
+// A SYN is sent only when both have a token; a refusal takes nothing and is counted.
+// Not thread-safe: it lives on the node's strand with its transport.
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <string>
+#include <unordered_map>
+
+namespace butter::host {
+
+struct PunchBudgetLimits {
+  // A legitimate punch sends about a dozen SYNs to the peer's IP (4 endpoints, the default
+  // spread of 4 + 4) and retries with a backoff: 64 a minute lets a few attempts through and
+  // keeps a third party named by a hostile peer to about one SYN a second from this node.
+  std::uint32_t per_ip_per_minute = 64;
+  std::uint32_t per_ip_burst = 64;
+  // All punch SYNs of the node: 8 punches at once with the default spread fit in one second.
+  std::uint32_t per_second = 128;
+  std::size_t max_ips = 1024;
+};
+
+class PunchBudget {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+
+  // Limits of 0 are raised to 1 (a budget that never allows anything is a misconfiguration).
+  explicit PunchBudget(PunchBudgetLimits limits = {});
+
+  // One SYN to `ip` (the address as text, e.g. "198.18.0.1") at `now`: true and a token taken
+  // from both buckets, or false (nothing taken) when either is empty.
+  bool take(const std::string& ip, TimePoint now);
+
+  std::size_t tracked_ips() const { return buckets_.size(); }
+  bool tracks(const std::string& ip) const { return buckets_.count(ip) > 0; }
+  std::uint64_t refused() const { return refused_; }
+  const PunchBudgetLimits& limits() const { return limits_; }
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    TimePoint at{};
+    std::list<std::string>::iterator lru;  // its place in lru_
+  };
+  // The IP's bucket, refilled up to `now` (created full, evicting the least recently used IP
+  // when the table is full) and made the most recently used.
+  Bucket& bucket(const std::string& ip, TimePoint now);
+  void refill_node(TimePoint now);
+
+  PunchBudgetLimits limits_;
+  std::unordered_map<std::string, Bucket> buckets_;
+  std::list<std::string> lru_;  // most recently used first
+  double node_tokens_ = 0;
+  TimePoint node_at_{};
+  bool node_started_ = false;
+  std::uint64_t refused_ = 0;
+};
+
+}  // namespace butter::host
