@@ -14,8 +14,12 @@ namespace {
 
 std::string to_string(butter_str s) { return s.data ? std::string(s.data, s.len) : std::string(); }
 
-std::uint32_t positive(butter::Config cfg, const char* key, std::int64_t def, std::int64_t max) {
-  const std::int64_t v = cfg.get_int(key, def);
+// Defaults and ranges are declared once, in the schema (plugin_entry.cpp): an absent key reads as
+// its default, and a host of ABI 1.3 refuses a value out of range at its manifest position. The
+// checks here guard the casts on a host that enforces no ranges, and keep what a schema cannot say
+// (one key against another, exclusive float bounds).
+std::uint32_t positive(butter::Config cfg, const char* key, std::int64_t max) {
+  const std::int64_t v = cfg.get_int(key);
   if (v <= 0 || v > max) {
     throw butter::Error(BUTTER_E_INVALID, std::string(key) + " must be in 1.." + std::to_string(max));
   }
@@ -27,74 +31,74 @@ std::uint32_t positive(butter::Config cfg, const char* key, std::int64_t def, st
 EngineConfig DbfsPlugin::read_config() {
   auto cfg = config();
   EngineConfig c;
-  const std::string method = cfg.get_string("method", "directed");
+  const std::string method = cfg.get_string("method");
   if (!parse_method(method, c.method)) throw butter::Error(BUTTER_E_INVALID, "method must be directed, flood or random");
-  const std::string heuristic = cfg.get_string("heuristic", "results");
+  const std::string heuristic = cfg.get_string("heuristic");
   if (!parse_heuristic(heuristic, c.heuristic)) {
     throw butter::Error(BUTTER_E_INVALID, "heuristic must be results, time, hops or random");
   }
-  want_neighbours_ = positive(cfg, "neighbours", 4, 64);
-  const std::int64_t inbound = cfg.get_int("max_inbound", 8);
+  want_neighbours_ = positive(cfg, "neighbours", 64);
+  const std::int64_t inbound = cfg.get_int("max_inbound");
   if (inbound < 0 || inbound > 256) throw butter::Error(BUTTER_E_INVALID, "max_inbound must be in 0..256");
   c.max_inbound = static_cast<std::size_t>(inbound);
-  c.source_fanout = positive(cfg, "source_fanout", c.source_fanout, 64);
-  c.deepening = cfg.get_bool("deepening", c.deepening);
-  c.limits.max_ttl = positive(cfg, "max_ttl", c.limits.max_ttl, 32);
-  c.default_ttl = std::min(positive(cfg, "default_ttl", c.default_ttl, 32), c.limits.max_ttl);
-  c.ttl_start = positive(cfg, "ttl_start", c.ttl_start, 32);
-  c.ttl_step = positive(cfg, "ttl_step", c.ttl_step, 32);
-  c.adaptive_start = cfg.get_bool("adaptive_start", c.adaptive_start);
-  c.limits.max_fanout = positive(cfg, "max_fanout", c.limits.max_fanout, 256);
-  c.limits.max_terms = positive(cfg, "max_terms", c.limits.max_terms, kMaxTerms);
-  c.limits.max_term_len = positive(cfg, "max_term_len", c.limits.max_term_len, kMaxTermLen);
-  c.limits.max_query_bytes = positive(cfg, "max_query_bytes", c.limits.max_query_bytes, kMaxMessageBytes);
-  c.limits.max_results = positive(cfg, "max_results", c.limits.max_results, 65535);
-  c.default_max_results = std::min(positive(cfg, "default_max_results", c.default_max_results, 65535), c.limits.max_results);
-  c.default_timeout_ms = positive(cfg, "default_timeout_ms", static_cast<std::int64_t>(c.default_timeout_ms), 600000);
-  c.limits.rate_per_s = cfg.get_float("rate_per_s", c.limits.rate_per_s);
-  c.limits.burst = cfg.get_float("burst", c.limits.burst);
+  c.source_fanout = positive(cfg, "source_fanout", 64);
+  c.deepening = cfg.get_bool("deepening");
+  c.limits.max_ttl = positive(cfg, "max_ttl", 32);
+  c.default_ttl = std::min(positive(cfg, "default_ttl", 32), c.limits.max_ttl);
+  c.ttl_start = positive(cfg, "ttl_start", 32);
+  c.ttl_step = positive(cfg, "ttl_step", 32);
+  c.adaptive_start = cfg.get_bool("adaptive_start");
+  c.limits.max_fanout = positive(cfg, "max_fanout", 256);
+  c.limits.max_terms = positive(cfg, "max_terms", kMaxTerms);
+  c.limits.max_term_len = positive(cfg, "max_term_len", kMaxTermLen);
+  c.limits.max_query_bytes = positive(cfg, "max_query_bytes", kMaxMessageBytes);
+  c.limits.max_results = positive(cfg, "max_results", 65535);
+  c.default_max_results = std::min(positive(cfg, "default_max_results", 65535), c.limits.max_results);
+  c.default_timeout_ms = positive(cfg, "default_timeout_ms", 600000);
+  c.limits.rate_per_s = cfg.get_float("rate_per_s");
+  c.limits.burst = cfg.get_float("burst");
   if (c.limits.rate_per_s <= 0 || c.limits.burst < 1) throw butter::Error(BUTTER_E_INVALID, "rate_per_s must be > 0 and burst >= 1");
-  c.limits.address_rate_per_s = cfg.get_float("address_rate_per_s", c.limits.address_rate_per_s);
-  c.limits.address_burst = cfg.get_float("address_burst", c.limits.address_burst);
+  c.limits.address_rate_per_s = cfg.get_float("address_rate_per_s");
+  c.limits.address_burst = cfg.get_float("address_burst");
   if (c.limits.address_rate_per_s <= 0 || c.limits.address_burst < 1) {
     throw butter::Error(BUTTER_E_INVALID, "address_rate_per_s must be > 0 and address_burst >= 1");
   }
-  c.limits.prefix_rate_per_s = cfg.get_float("prefix_rate_per_s", c.limits.prefix_rate_per_s);
-  c.limits.prefix_burst = cfg.get_float("prefix_burst", c.limits.prefix_burst);
+  c.limits.prefix_rate_per_s = cfg.get_float("prefix_rate_per_s");
+  c.limits.prefix_burst = cfg.get_float("prefix_burst");
   if (c.limits.prefix_rate_per_s <= 0 || c.limits.prefix_burst < 1) {
     throw butter::Error(BUTTER_E_INVALID, "prefix_rate_per_s must be > 0 and prefix_burst >= 1");
   }
-  c.limits.rate_peers = positive(cfg, "rate_peers", c.limits.rate_peers, 1 << 20);
-  c.limits.rate_addresses = positive(cfg, "rate_addresses", c.limits.rate_addresses, 1 << 20);
-  c.limits.max_budget = positive(cfg, "max_budget", c.limits.max_budget, 65535);
-  c.limits.legacy_budget = std::min(positive(cfg, "legacy_budget", c.limits.legacy_budget, 65535), c.limits.max_budget);
-  c.limits.max_hit_messages = positive(cfg, "max_hit_messages", c.limits.max_hit_messages, 65535);
-  c.hop_ms = cfg.get_float("hop_ms", c.hop_ms);
+  c.limits.rate_peers = positive(cfg, "rate_peers", 1 << 20);
+  c.limits.rate_addresses = positive(cfg, "rate_addresses", 1 << 20);
+  c.limits.max_budget = positive(cfg, "max_budget", 65535);
+  c.limits.legacy_budget = std::min(positive(cfg, "legacy_budget", 65535), c.limits.max_budget);
+  c.limits.max_hit_messages = positive(cfg, "max_hit_messages", 65535);
+  c.hop_ms = cfg.get_float("hop_ms");
   if (c.hop_ms <= 0 || c.hop_ms > 10000) throw butter::Error(BUTTER_E_INVALID, "hop_ms must be in (0, 10000]");
-  c.min_step_ms = positive(cfg, "min_step_ms", static_cast<std::int64_t>(c.min_step_ms), 600000);
-  c.seen_max = positive(cfg, "seen_max", static_cast<std::int64_t>(c.seen_max), 1 << 22);
-  c.seen_age_ms = positive(cfg, "seen_age_ms", static_cast<std::int64_t>(c.seen_age_ms), 3600000);
-  refresh_ = std::chrono::milliseconds(positive(cfg, "refresh_ms", 10000, 3600000));
-  const std::int64_t per_address = cfg.get_int("max_inbound_per_address", static_cast<std::int64_t>(c.max_inbound_per_address));
+  c.min_step_ms = positive(cfg, "min_step_ms", 600000);
+  c.seen_max = positive(cfg, "seen_max", 1 << 22);
+  c.seen_age_ms = positive(cfg, "seen_age_ms", 3600000);
+  refresh_ = std::chrono::milliseconds(positive(cfg, "refresh_ms", 3600000));
+  const std::int64_t per_address = cfg.get_int("max_inbound_per_address");
   if (per_address < 0 || per_address > 256) throw butter::Error(BUTTER_E_INVALID, "max_inbound_per_address must be in 0..256");
   c.max_inbound_per_address = static_cast<std::size_t>(per_address);
   // Search integrity (README "Search integrity").
-  c.verify = cfg.get_bool("verify", c.verify);
-  c.verify_in_flight = positive(cfg, "verify_in_flight", c.verify_in_flight, 64);
-  c.verify_queue = positive(cfg, "verify_queue", c.verify_queue, 1024);
-  c.verify_timeout_ms = positive(cfg, "verify_timeout_ms", static_cast<std::int64_t>(c.verify_timeout_ms), 600000);
-  c.max_verifications = positive(cfg, "max_verifications", static_cast<std::int64_t>(c.max_verifications), 65536);
-  c.max_proofs_preparing = positive(cfg, "max_proofs_preparing", static_cast<std::int64_t>(c.max_proofs_preparing), 1024);
-  c.standing.demote_after = positive(cfg, "demote_after", c.standing.demote_after, 1000);
-  c.standing.block_after = positive(cfg, "block_after", c.standing.block_after, 1000);
-  c.standing.block_ms = positive(cfg, "block_ms", static_cast<std::int64_t>(c.standing.block_ms), 86400000);
-  c.standing.max_entries = positive(cfg, "standing_max", static_cast<std::int64_t>(c.standing.max_entries), 1 << 20);
+  c.verify = cfg.get_bool("verify");
+  c.verify_in_flight = positive(cfg, "verify_in_flight", 64);
+  c.verify_queue = positive(cfg, "verify_queue", 1024);
+  c.verify_timeout_ms = positive(cfg, "verify_timeout_ms", 600000);
+  c.max_verifications = positive(cfg, "max_verifications", 65536);
+  c.max_proofs_preparing = positive(cfg, "max_proofs_preparing", 1024);
+  c.standing.demote_after = positive(cfg, "demote_after", 1000);
+  c.standing.block_after = positive(cfg, "block_after", 1000);
+  c.standing.block_ms = positive(cfg, "block_ms", 86400000);
+  c.standing.max_entries = positive(cfg, "standing_max", 1 << 20);
   return c;
 }
 
 void DbfsPlugin::init() {
   EngineConfig c = read_config();
-  const std::uint64_t index_max = positive(config(), "index_max", 100000, 100000000);
+  const std::uint64_t index_max = positive(config(), "index_max", 100000000);
   engine_ = std::make_unique<Engine>(std::string(node().id()), c, std::random_device{}() ^ now_ms());
   engine_->index() = LocalIndex(index_max);
   provide(BUTTER_IFACE_SEARCH, search_vtable());

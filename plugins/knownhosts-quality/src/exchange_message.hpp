@@ -27,6 +27,14 @@ constexpr std::size_t kMaxExchangeRecords = 16;
 
 constexpr std::uint8_t kExchangeV1 = 1, kExchangeV2 = 2;
 
+// What a node of version 1 only (before issue 15) answers a version-2 request: its decoder checks
+// the version byte before anything else, so the answer is BUTTER_E_INVALID with this reason (which
+// reaches the requester as the response's error text), never a drop or a timeout. Its handler has
+// counted the request against the peer before decoding it (its ExchangeLedger entry: the first
+// contact is used up, and its one-exchange-per-500-ms interval has started), so a retry in version
+// 1 has to wait that interval. See PeerVersions.
+constexpr const char* kExchangeRefusesV2 = "exchange version 2";
+
 struct Exchange {
   std::uint8_t version = kExchangeV2;  // its records travel in the record form of the same number
   bool neighbour = false;  // request: asks to be a neighbour; response: accepted

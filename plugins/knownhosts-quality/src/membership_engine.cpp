@@ -58,6 +58,11 @@ void MembershipEngine::on_peer_down(const std::string& id) {
 
 bool MembershipEngine::connected(const std::string& id) { return env_.is_connected(id); }
 
+std::uint8_t MembershipEngine::wire_version_for(const std::string& id) const {
+  if (cfg_.wire_version == kExchangeV1 || versions_.v1_only(id, env_.now_ms())) return kExchangeV1;
+  return kExchangeV2;
+}
+
 std::string MembershipEngine::observed_address(const std::string& id) {
   // The remote address of its connection, as this node's transport sees it (what a peer cannot
   // choose, unlike the endpoints it announces). None when it is not connected.
@@ -111,7 +116,7 @@ butter_status MembershipEngine::remove(const std::string& id) {
 void MembershipEngine::probe(const std::string& id) {
   if (in_flight_.count(id)) return;
   QualityRequest req;
-  req.version = cfg_.wire_version == kQualityV1 ? kQualityV1 : kQualityV2;
+  req.version = wire_version_for(id);
   req.quality = own_quality();
   req.endpoints = env_.own_endpoints();
   in_flight_[id] = true;
@@ -131,6 +136,16 @@ void MembershipEngine::on_probe_result(const std::string& id, bool ok, const std
   in_flight_.erase(id);
   count_membership_bytes(len);
   if (!ok) {
+    // An old node refuses version 2 and nothing else happens there: ask again in version 1 at
+    // once, not a failure (three of them would evict it). Only once: a peer already marked gets
+    // version 1, and a refusal of that is an ordinary failure.
+    if (error == kQualityRefusesV2 && !versions_.v1_only(id, env_.now_ms())) {
+      versions_.mark_v1_only(id, env_.now_ms());
+      env_.count(Metric::V1Fallbacks);
+      env_.debug("host " + id.substr(0, 8) + " refused version 2: probing it in version 1");
+      probe(id);
+      return;
+    }
     on_failure(id, error);
     return;
   }
@@ -262,6 +277,11 @@ EngineReply MembershipEngine::handle_quality_request(const std::string& from, co
     reply.status = BUTTER_E_INVALID;
     reply.error = why;
     return reply;
+  }
+  if (r->version == kQualityV2) {
+    versions_.upgrade(from);  // an old node upgraded since it refused us
+  } else {
+    versions_.refresh(from, env_.now_ms());
   }
   // The asker told us its quality: one exchange teaches both sides.
   if (from != self_) {

@@ -12,6 +12,7 @@
 #include "exchange_message.hpp"
 #include "membership_env.hpp"
 #include "neighbours.hpp"
+#include "peer_versions.hpp"
 #include "quality_cache.hpp"
 #include "record_store.hpp"
 #include "rumour.hpp"
@@ -42,7 +43,8 @@ struct MembershipConfig {
   double record_checks_per_s = 2.0;
   RumourOptions rumour;
   // The wire form of what this node starts (compact version 2, or 1 as before issue 15; an answer
-  // always takes its request's version). In version 2 samples are pulled: a node sends a peer a
+  // always takes its request's version). A peer that refuses version 2 as an old node does is
+  // talked to in version 1 (PeerVersions). In version 2 samples are pulled: a node sends a peer a
   // sample of its records only when the peer's request asks for one ("want a sample"), at most one
   // per peer per sample_interval_ms; it asks in every exchange while its cache holds fewer than
   // sample_until hosts (a newcomer, or a node cut off), and otherwise when its sample budget
@@ -112,6 +114,9 @@ class MembershipEngine {
   const RecordStore& records() const { return records_; }
   const Neighbours& neighbours() const { return neighbours_; }
   const ExchangeLedger& ledger() const { return ledger_; }
+  const PeerVersions& peer_versions() const { return versions_; }
+  // The version this node starts exchanges and probes with `id` in now.
+  std::uint8_t wire_version_for(const std::string& id) const;
   std::vector<const HostEntry*> sample(std::size_t k) { return cache_.sample(k, rng_); }
   std::uint64_t exchange_period_ms() const { return exchange_period_ms_; }
   const PeerRecord* own_record() const { return have_own_record_ ? &own_record_ : nullptr; }
@@ -141,6 +146,11 @@ class MembershipEngine {
   bool want_sample();
   std::size_t take_records(const Exchange& e, const std::string& from);
   void exchange_with(const std::string& id, bool want_neighbour);
+  // An old node refused our version-2 exchange: remember it, and retry in version 1 once its
+  // serve interval is over (at an exchange tick). False when it was marked already (no retry:
+  // nothing an honest peer says to a version-1 request makes us retry it forever).
+  bool fall_back_to_v1(const std::string& id, bool want_neighbour);
+  bool retry_in_v1();  // a due retry made at this tick
   void give_back_pushes(const std::string& id);
   void count_frame(const Exchange& e, std::size_t encoded);  // Traffic::PexFrame of an encoded exchange
   void exchange_tick();
@@ -178,6 +188,13 @@ class MembershipEngine {
   std::uint64_t exchange_due_ms_ = 0;  // node ms when the exchange timer fires
   std::vector<std::string> contacts_;  // at most kMaxContacts, oldest first
   static constexpr std::size_t kMaxContacts = 16;
+  PeerVersions versions_;  // peers that refused version 2 (old nodes)
+  struct V1Retry {
+    std::string id;
+    bool want_neighbour = false;  // it was a neighbour ask (the peer stays "dialling" until the retry)
+    std::uint64_t due_ms = 0;     // node ms; not before the old node serves this peer again
+  };
+  std::vector<V1Retry> v1_retries_;  // at most kMaxContacts, oldest first
 };
 
 }  // namespace butter::knownhosts

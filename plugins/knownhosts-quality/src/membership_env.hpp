@@ -40,6 +40,7 @@ enum class Metric {
   PexBytes,          // pex_bytes_total (the /butter/pex/1 part of it)
   Admitted, Refused, RefusedAddress, RefusedPrefix, Replaced, Evicted, Malformed, Probes,
   NewsPushed,        // pex_news_pushed_total: news records sent (rumour mongering)
+  V1Fallbacks,       // knownhosts_v1_fallbacks_total: version-2 requests an old node refused, retried in version 1
   Count_
 };
 

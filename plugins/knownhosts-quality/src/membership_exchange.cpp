@@ -241,6 +241,11 @@ EngineReply MembershipEngine::handle_exchange(const std::string& from, const std
     return reply;
   }
   env_.count(Metric::Exchanges);
+  if (e->version == kExchangeV2) {
+    versions_.upgrade(from);  // an old node upgraded since it refused us
+  } else {
+    versions_.refresh(from, t);
+  }
   if (take_records(*e, from)) hasten_exchange();
   Exchange answer;
   answer.version = e->version;
@@ -265,7 +270,7 @@ EngineReply MembershipEngine::handle_exchange(const std::string& from, const std
 
 void MembershipEngine::exchange_with(const std::string& id, bool want_neighbour) {
   Exchange e;
-  e.version = cfg_.wire_version == kExchangeV1 ? kExchangeV1 : kExchangeV2;
+  e.version = wire_version_for(id);
   e.neighbour = want_neighbour;
   if (want_neighbour) env_.count(Metric::NeighbourAsks);
   // Version 2: our own record and news only; the peer asks when it wants a sample (want_sample).
@@ -314,9 +319,10 @@ void MembershipEngine::on_exchange_result(const std::string& id, bool want_neigh
   const std::uint64_t t = env_.now_ms();
   if (!ok) {
     give_back_pushes(id);
-    if (want_neighbour) neighbours_.failed(id, t);
     // What we sent may not have arrived: the next exchange with it starts over with a sample.
     ledger_.forget(id);
+    if (error == kExchangeRefusesV2 && fall_back_to_v1(id, want_neighbour)) return;
+    if (want_neighbour) neighbours_.failed(id, t);
     env_.debug("exchange with " + id.substr(0, 8) + " failed: " + error);
     return;
   }
@@ -345,6 +351,38 @@ void MembershipEngine::on_exchange_result(const std::string& id, bool want_neigh
   }
 }
 
+bool MembershipEngine::fall_back_to_v1(const std::string& id, bool want_neighbour) {
+  const std::uint64_t t = env_.now_ms();
+  if (versions_.v1_only(id, t)) return false;
+  versions_.mark_v1_only(id, t);
+  env_.count(Metric::V1Fallbacks);
+  env_.debug("exchange with " + id.substr(0, 8) + " refused version 2: retrying in version 1");
+  // A retry for it already waiting is replaced; when full, the oldest goes (a neighbour ask then
+  // counts as failed, or the peer would stay "dialling" for good).
+  auto same = std::find_if(v1_retries_.begin(), v1_retries_.end(), [&id](const V1Retry& r) { return r.id == id; });
+  if (same != v1_retries_.end()) {
+    want_neighbour = want_neighbour || same->want_neighbour;
+    v1_retries_.erase(same);
+  } else if (v1_retries_.size() >= kMaxContacts) {
+    if (v1_retries_.front().want_neighbour) neighbours_.failed(v1_retries_.front().id, t);
+    v1_retries_.erase(v1_retries_.begin());
+  }
+  // The old node started its serve interval when it refused us: a retry before its end is shed.
+  v1_retries_.push_back({id, want_neighbour, t + kServeIntervalMs});
+  if (exchange_due_ms_ > v1_retries_.back().due_ms) schedule_exchange();
+  return true;
+}
+
+bool MembershipEngine::retry_in_v1() {
+  const std::uint64_t t = env_.now_ms();
+  auto due = std::find_if(v1_retries_.begin(), v1_retries_.end(), [t](const V1Retry& r) { return r.due_ms <= t; });
+  if (due == v1_retries_.end()) return false;
+  const V1Retry r = *due;
+  v1_retries_.erase(due);
+  exchange_with(r.id, r.want_neighbour);  // in version 1 now (wire_version_for)
+  return true;
+}
+
 void MembershipEngine::neighbour_tick() {
   if (neighbours_.out_count() >= neighbours_.options().want_out) return;
   std::vector<Neighbours::Candidate> cands;
@@ -354,8 +392,12 @@ void MembershipEngine::neighbour_tick() {
 }
 
 void MembershipEngine::schedule_exchange() {
-  exchange_due_ms_ = env_.now_ms() + exchange_period_ms_;
-  env_.schedule_exchange(exchange_period_ms_);
+  const std::uint64_t now = env_.now_ms();
+  std::uint64_t delay = exchange_period_ms_;
+  // A retry in version 1 goes at the first tick after it is due, not a full period later.
+  for (const auto& r : v1_retries_) delay = std::min(delay, r.due_ms > now ? r.due_ms - now : 1);
+  exchange_due_ms_ = now + delay;
+  env_.schedule_exchange(delay);
 }
 
 void MembershipEngine::exchange_timer() {
@@ -371,6 +413,7 @@ void MembershipEngine::hasten_exchange() {
 
 void MembershipEngine::exchange_tick() {
   refresh_own_record();
+  if (retry_in_v1()) return;
   auto all = neighbours_.all();
   if (all.empty()) {
     // No neighbour yet (cold start): exchange with any connected peer, e.g. the bootstrap node.

@@ -24,6 +24,11 @@ constexpr const char* kProtocol = "/butter/knownhosts/1";
 
 constexpr std::uint8_t kQualityV1 = 1, kQualityV2 = 2;
 
+// What a node of version 1 only (before issue 15) answers a version-2 request: BUTTER_E_INVALID
+// with this reason (its decoder refuses any version byte but 1; nothing else happens there, so a
+// retry in version 1 can go at once). See PeerVersions.
+constexpr const char* kQualityRefusesV2 = "unsupported version 2";
+
 struct QualityRequest {
   Quality quality;
   std::vector<std::string> endpoints;  // at most 16, each at most 255 bytes

@@ -28,7 +28,9 @@ void check_overlay(const SimOptions& o, const SimResult& r) {
   // Inbound neighbours never exceed what a node accepts.
   CHECK(r.in_degree.max <= o.engine.neighbours.max_in);
   CHECK(r.out_degree.p50 == o.engine.neighbours.want_out);
-  CHECK(r.membership_bytes_per_node_min < 4096);
+  // Measured 848-1129 B/min over seeds 7, 1, 2, 3 at 300 and 1500 nodes (this configuration, with
+  // butter-bench-overlay-sim --capacity 64 --probation 32 --settle-min 3 --measure-min 5 --seed S).
+  CHECK(r.membership_bytes_per_node_min < 2048);
   REQUIRE(r.joins > 0);
   CHECK(r.newcomers_reached >= r.joins * 9 / 10);
   CHECK(r.newcomers_unreached_alive <= 1);  // at most one that joined in the last seconds

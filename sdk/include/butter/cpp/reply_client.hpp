@@ -140,9 +140,10 @@ struct ReplyClient : Slot {
     }
     // Handlers may start new calls: the tables are consistent before any runs.
     arm();
-    for (auto& [fn, why] : due)
+    // Not a structured binding: clang 14 refuses to capture one in a lambda.
+    for (auto& item : due)
       core->guarded("interface callback", [&] {
-        if (fn) fn(why);
+        if (item.first) item.first(item.second);
       });
   }
 

@@ -1,0 +1,34 @@
+// A manifest checked against a built plugin's config schema, as the host checks it when a node is
+// prepared (`butter check`, `butter run`): the plugin file is loaded by the host's loader, which
+// reads the schema from its descriptor, and the manifest's config table is validated against it.
+// For the plugins' schema tests (a value out of range is refused at its position, key named),
+// without starting a node.
+#pragma once
+#include "loader/plugin_library.hpp"
+#include "manifest/manifest.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <utility>
+
+namespace butter::test {
+
+// The manifest `text` (read as "m.toml") holds one plugin instance, of the plugin in `plugin_file`.
+// Returns whether it passes, and the diagnostics ("m.toml:4:14: error: ...").
+inline std::pair<bool, std::string> check_against_schema(const std::string& text, const std::string& plugin_file) {
+  host::Diagnostics diags;
+  auto m = host::parse_manifest(text, "m.toml", diags);
+  REQUIRE(m);
+  REQUIRE(m->plugins.size() == 1);
+  host::Error err;
+  auto lib = host::PluginLibrary::load(plugin_file, err);
+  INFO(err.message);
+  REQUIRE(lib);
+  const host::PluginInfo* info = lib->find(m->plugins[0].plugin_id);
+  REQUIRE(info);
+  host::validate_plugin_config(m->plugins[0], info->config_schema, diags);
+  return {diags.empty(), diags.to_string()};
+}
+
+}  // namespace butter::test
