@@ -11,6 +11,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace butter::test {
 
@@ -30,5 +31,35 @@ inline std::pair<bool, std::string> check_against_schema(const std::string& text
   host::validate_plugin_config(m->plugins[0], info->config_schema, diags);
   return {diags.empty(), diags.to_string()};
 }
+
+// A plugin's config schema under test: one instance `instance` of `plugin_id` from `plugin_file`,
+// whose config table gets one key line (line 4 of "m.toml").
+struct SchemaUnderTest {
+  std::string instance, plugin_id, plugin_file;
+
+  std::pair<bool, std::string> check(const std::string& key_line) const {
+    return check_against_schema("[plugins." + instance + "]\nplugin = \"" + plugin_id + "\"\n[plugins." + instance +
+                                    ".config]\n" + key_line + "\n",
+                                plugin_file);
+  }
+  // Each (key line, reason): refused, the diagnostics naming the reason ("m.toml:4:14: error: ...").
+  void require_refused(const std::vector<std::pair<std::string, std::string>>& cases) const {
+    for (const auto& [line, reason] : cases) {
+      INFO(line);
+      const auto [ok, diags] = check(line);
+      CHECK_FALSE(ok);
+      CHECK_THAT(diags, Catch::Contains(reason));
+    }
+  }
+  // Each key line passes without a diagnostic.
+  void require_accepted(const std::vector<std::string>& lines) const {
+    for (const auto& line : lines) {
+      INFO(line);
+      const auto [ok, diags] = check(line);
+      CHECK(ok);
+      CHECK(diags.empty());
+    }
+  }
+};
 
 }  // namespace butter::test

@@ -8,20 +8,14 @@
 
 #include <vector>
 
-using butter::test::check_against_schema;
-
 namespace {
 
-// The manifest with one key line in the plugin's config table (line 4).
-std::pair<bool, std::string> check(const std::string& key_line) {
-  return check_against_schema("[plugins.storage]\nplugin = \"butter.storage.pcg\"\n[plugins.storage.config]\n" + key_line + "\n",
-                              std::string(BUTTER_PLUGIN_DIR) + "/pcg-storage.so");
-}
+const butter::test::SchemaUnderTest schema{"storage", "butter.storage.pcg", std::string(BUTTER_PLUGIN_DIR) + "/pcg-storage.so"};
 
 }  // namespace
 
 TEST_CASE("config values outside the schema's ranges are refused with the manifest, at their position, key named") {
-  const std::vector<std::pair<std::string, std::string>> bad = {
+  schema.require_refused({
       {"replicas = 0", "m.toml:4:12: error: plugins.storage.config.replicas = 0 is below the minimum 1"},
       {"replicas = 33", "m.toml:4:12: error: plugins.storage.config.replicas = 33 is above the maximum 32"},
       {"block_size = 512", "m.toml:4:14: error: plugins.storage.config.block_size = 512 is below the minimum 1024 (bytes)"},
@@ -31,21 +25,10 @@ TEST_CASE("config values outside the schema's ranges are refused with the manife
       {"peer_quota_bytes = -1", "m.toml:4:20: error: plugins.storage.config.peer_quota_bytes = -1 is below the minimum 0 (bytes)"},
       {"memory_share = 1.5", "m.toml:4:16: error: plugins.storage.config.memory_share = 1.5 is above the maximum 1"},
       {"audit_per_tick = 100001", "m.toml:4:18: error: plugins.storage.config.audit_per_tick = 100001 is above the maximum 100000"},
-  };
-  for (const auto& [line, reason] : bad) {
-    INFO(line);
-    const auto [ok, diags] = check(line);
-    CHECK_FALSE(ok);
-    CHECK_THAT(diags, Catch::Contains(reason));
-  }
+  });
 }
 
 TEST_CASE("config values at the schema's bounds pass") {
-  for (const char* line : {"replicas = 32", "block_size = 1024", "jitter = 0.9", "stream_per_member = 64", "peer_quota_bytes = 0",
-                           "audit_per_tick = 100000", "persist = false"}) {
-    INFO(line);
-    const auto [ok, diags] = check(line);
-    CHECK(ok);
-    CHECK(diags.empty());
-  }
+  schema.require_accepted({"replicas = 32", "block_size = 1024", "jitter = 0.9", "stream_per_member = 64", "peer_quota_bytes = 0",
+                           "audit_per_tick = 100000", "persist = false"});
 }
