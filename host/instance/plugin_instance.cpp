@@ -90,33 +90,24 @@ Error PluginInstance::create() {
   return {};
 }
 
-Error PluginInstance::init() {
+Error PluginInstance::run_lifecycle(const char* what, butter_status (*fn)(const butter_plugin*, butter_error*),
+                                    InstanceState reached) {
   butter_error err;
   butter_error_init(&err);
   butter_status st = BUTTER_OK;
-  if (!invoke("init", [&] { st = plugin_->init(plugin_, &err); })) {
-    return Error::make(BUTTER_E_INTERNAL, failure_);
-  }
+  if (!invoke(what, [&] { st = fn(plugin_, &err); })) return Error::make(BUTTER_E_INTERNAL, failure_);
   if (st != BUTTER_OK) {
-    isolate("init failed: " + error_text(err, st));
+    isolate(std::string(what) + " failed: " + error_text(err, st));
     return Error::make(st, failure_);
   }
-  state_ = InstanceState::Initialized;
+  state_ = reached;
   return {};
 }
 
+Error PluginInstance::init() { return run_lifecycle("init", plugin_->init, InstanceState::Initialized); }
+
 Error PluginInstance::start() {
-  butter_error err;
-  butter_error_init(&err);
-  butter_status st = BUTTER_OK;
-  if (!invoke("start", [&] { st = plugin_->start(plugin_, &err); })) {
-    return Error::make(BUTTER_E_INTERNAL, failure_);
-  }
-  if (st != BUTTER_OK) {
-    isolate("start failed: " + error_text(err, st));
-    return Error::make(st, failure_);
-  }
-  state_ = InstanceState::Started;
+  if (auto e = run_lifecycle("start", plugin_->start, InstanceState::Started)) return e;
   for (const auto& key : unread_config_keys()) {
     spdlog::warn("[{}] plugin '{}': config key '{}' is set but was never read", core_.manifest.node.name, name(), key);
   }

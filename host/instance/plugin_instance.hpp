@@ -106,6 +106,9 @@ class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
   bool on_node_thread() const;
 
  private:
+  // init or start: a throw or a refusal isolates the instance; success moves it to `reached`.
+  Error run_lifecycle(const char* what, butter_status (*fn)(const butter_plugin*, butter_error*),
+                      InstanceState reached);
   void release_registrations();
   void destroy_plugin();
 

@@ -1,21 +1,16 @@
 // butter.net/1: protocol handlers, one-way messages, requests with deadlines, replies, peer
-// events and plugin-supplied dialers, over the node's Transport.
+// events and plugin-supplied dialers, over the node's Transport (the outbound side; what arrives
+// is routed to the instances by net_dispatch.cpp).
 #include "services/net_dispatch.hpp"
 
 #include "instance/node_core.hpp"
 #include "instance/plugin_instance.hpp"
 #include "services/extensions.hpp"
-#include "transport/frame.hpp"
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 namespace butter::host {
-
-// What ext/net.h promises plugins (and the SDK's fake host enforces) is what the transport does.
-static_assert(kMaxProtocolBytes == BUTTER_NET_MAX_PROTOCOL);
-static_assert(kFrameHeaderRest == BUTTER_NET_FRAME_OVERHEAD);
-static_assert(kDefaultMaxFrameBytes == BUTTER_NET_DEFAULT_MAX_FRAME);
 
 namespace {
 
@@ -390,81 +385,6 @@ const butter_net_reply_v1 kNetReply = {net_reply_parts};
 
 const butter_net_v1* net_extension() { return &kNet; }
 const butter_net_reply_v1* net_reply_extension() { return &kNetReply; }
-
-void dispatch_message(NodeCore& core, const NodeId& from, const std::string& protocol,
-                      std::span<const std::uint8_t> payload) {
-  if (!core.held_protocols.empty() && core.held_protocols.count(protocol)) {
-    core.held_frames.push_back(HeldFrame{false, from, protocol, {payload.begin(), payload.end()}, {}});
-    return;
-  }
-  auto it = core.protocols.find(protocol);
-  if (it == core.protocols.end()) {
-    core.metrics.counter_add("", "messages_unrouted_total", 1);
-    spdlog::debug("[{}] one-way message for unhandled protocol {} from {}", core.manifest.node.name, protocol,
-                  from.short_hex());
-    return;
-  }
-  ProtocolHandler h = it->second;
-  auto owner = h.owner.lock();
-  if (!owner || !owner->active()) return;
-  std::string from_hex = from.hex();
-  butter_net_message msg{};
-  msg.struct_size = sizeof msg;
-  msg.from = str_of(from_hex);
-  msg.protocol = str_of(protocol);
-  msg.payload = butter_bytes{payload.data(), payload.size()};
-  msg.reply_token = 0;
-  owner->invoke("message handler", [&] { h.fn(h.user, &msg); });
-}
-
-void dispatch_request(NodeCore& core, const NodeId& from, const std::string& protocol,
-                      std::span<const std::uint8_t> payload, ReplyToken token) {
-  auto answer_error = [&](std::int32_t status, const std::string& why) {
-    core.transport->reply(token, status,
-                          std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(why.data()), why.size()));
-  };
-  if (!core.held_protocols.empty() && core.held_protocols.count(protocol)) {
-    core.held_frames.push_back(HeldFrame{true, from, protocol, {payload.begin(), payload.end()}, token});
-    return;
-  }
-  auto it = core.protocols.find(protocol);
-  if (it == core.protocols.end()) {
-    core.metrics.counter_add("", "messages_unrouted_total", 1);
-    answer_error(BUTTER_E_NOT_FOUND, "no handler for protocol " + protocol + " on this node");
-    return;
-  }
-  ProtocolHandler h = it->second;
-  auto owner = h.owner.lock();
-  if (!owner || !owner->active()) {
-    answer_error(BUTTER_E_UNAVAILABLE, "the handler of protocol " + protocol + " is unavailable");
-    return;
-  }
-  std::uint64_t slot = core.fresh_id();
-  core.reply_slots[slot] = ReplySlot{owner, token, std::chrono::steady_clock::now()};
-  owner->registrations().reply_tokens.insert(slot);
-  std::string from_hex = from.hex();
-  butter_net_message msg{};
-  msg.struct_size = sizeof msg;
-  msg.from = str_of(from_hex);
-  msg.protocol = str_of(protocol);
-  msg.payload = butter_bytes{payload.data(), payload.size()};
-  msg.reply_token = slot;
-  bool ok = owner->invoke("request handler", [&] { h.fn(h.user, &msg); });
-  if (!ok && core.reply_slots.count(slot)) {
-    core.reply_slots.erase(slot);
-    answer_error(BUTTER_E_INTERNAL, "the handler of protocol " + protocol + " failed");
-  }
-}
-
-void dispatch_peer_event(NodeCore& core, std::int32_t event, const NodeId& peer) {
-  std::string hex = peer.hex();
-  auto watchers = core.peer_watchers;  // copy: callbacks may add or remove watchers
-  for (auto& [id, w] : watchers) {
-    auto owner = w.owner.lock();
-    if (!owner || !owner->active()) continue;
-    owner->invoke("peer watcher", [&] { w.fn(w.user, event, str_of(hex)); });
-  }
-}
 
 void release_net(PluginInstance& instance) {
   NodeCore& core = instance.core();

@@ -5,12 +5,19 @@
 #include "transport/read_buffer.hpp"
 #include "transport/utf8.hpp"
 
+#include <butter/ext/net.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstring>
 
 namespace butter::host {
+
+// What ext/net.h promises plugins (and the SDK's fake host enforces) is what the transport does.
+static_assert(kMaxProtocolBytes == BUTTER_NET_MAX_PROTOCOL);
+static_assert(kFrameHeaderRest == BUTTER_NET_FRAME_OVERHEAD);
+static_assert(kDefaultMaxFrameBytes == BUTTER_NET_DEFAULT_MAX_FRAME);
 
 const char* frame_type_name(FrameType t) {
   switch (t) {

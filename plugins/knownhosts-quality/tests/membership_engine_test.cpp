@@ -2,6 +2,7 @@
 // inbound first contact gets the full sample, not only news), and rumour mongering (each news
 // item to at most news_fanout peers, at most news_per_min news records a minute).
 #include "membership_engine.hpp"
+#include "record_fixtures.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -10,35 +11,9 @@
 #include <map>
 
 using namespace butter::knownhosts;
+using namespace butter::knownhosts::test_fixtures;
 
 namespace {
-
-constexpr std::uint64_t kUnix = 1'800'000'000'000;
-
-std::string id_of(unsigned i) {
-  char hex[65];
-  std::snprintf(hex, sizeof hex, "%064x", i + 1);
-  return hex;
-}
-
-std::array<std::uint8_t, 32> key_of(unsigned i) {
-  std::array<std::uint8_t, 32> k{};
-  const unsigned v = i + 1;
-  k[28] = static_cast<std::uint8_t>(v >> 24);
-  k[29] = static_cast<std::uint8_t>(v >> 16);
-  k[30] = static_cast<std::uint8_t>(v >> 8);
-  k[31] = static_cast<std::uint8_t>(v);
-  return k;
-}
-
-std::string endpoint_of(unsigned i) { return "tcp://127.0." + std::to_string(i / 200) + "." + std::to_string(i % 200 + 1) + ":7000"; }
-
-// A record of node i (signatures are not checked here: FakeEnv::verify says yes).
-PeerRecord record_of(unsigned i, std::uint64_t issued = kUnix) {
-  return make_record(key_of(i), issued, issued, {endpoint_of(i)}, [](const std::vector<std::uint8_t>&) {
-    return std::array<std::uint8_t, 64>{};
-  });
-}
 
 // A node's surroundings with nothing connected: it records what the engine sends.
 class FakeEnv final : public MembershipEnv {

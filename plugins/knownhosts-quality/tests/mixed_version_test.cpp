@@ -13,6 +13,7 @@
 // touched, serve interval started, E_INVALID from the version check), and the reason is reported
 // with the version that was sent, as the old decoder wrote it.
 #include "membership_engine.hpp"
+#include "record_fixtures.hpp"
 #include "quality_message.hpp"
 
 #include <catch2/catch.hpp>
@@ -24,34 +25,11 @@
 #include <memory>
 
 using namespace butter::knownhosts;
+using namespace butter::knownhosts::test_fixtures;
 
 // Named (the unit tests are built as one unity source: other files have helpers of these names).
 namespace mixed_version_test {
 namespace {
-
-constexpr std::uint64_t kUnix = 1'800'000'000'000;
-
-std::string id_of(unsigned i) {
-  char hex[65];
-  std::snprintf(hex, sizeof hex, "%064x", i + 1);
-  return hex;
-}
-
-std::array<std::uint8_t, 32> key_of(unsigned i) {
-  std::array<std::uint8_t, 32> k{};
-  k[31] = static_cast<std::uint8_t>(i + 1);
-  k[30] = static_cast<std::uint8_t>((i + 1) >> 8);
-  return k;
-}
-
-std::string endpoint_of(unsigned i) { return "tcp://127.0.0." + std::to_string(i + 1) + ":7000"; }
-
-// A record of host i (signatures are not checked here: verify() says yes).
-PeerRecord record_of(unsigned i) {
-  return make_record(key_of(i), kUnix, kUnix, {endpoint_of(i)}, [](const std::vector<std::uint8_t>&) {
-    return std::array<std::uint8_t, 64>{};
-  });
-}
 
 struct Net;
 

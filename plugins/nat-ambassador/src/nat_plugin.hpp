@@ -153,13 +153,12 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   // ---- vouch.cpp: the IP the ambassador of a circuit sees its other end come from
   struct Vouch {
     std::string ip;  // numeric
-    std::string by;  // the ambassador that said so
-    std::uint64_t at_ms = 0;
+    std::uint64_t at_ms = 0;  // when it was said (the oldest makes room)
   };
   void ask_observed(const std::string& ambassador, const std::string& peer);
   void serve_observe(const std::string& from, const std::string& node, butter::Reply& reply);
   std::string vouched_ip(const std::string& peer) const;  // empty: none
-  std::map<std::string, Vouch> vouched_;                   // by peer; at most kMaxVouched, oldest dropped
+  std::map<std::string, Vouch> vouched_;                   // by peer; at most kMaxVouched, oldest dropped, dropped when it disconnects
   static constexpr std::size_t kMaxVouched = 256;
   static void punch_callback(void* user, butter_status st, butter_str reason);
 

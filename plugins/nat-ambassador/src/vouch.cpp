@@ -31,7 +31,7 @@ void NatAmbassador::ask_observed(const std::string& ambassador, const std::strin
                           if (it->second.at_ms < oldest->second.at_ms) oldest = it;
                         vouched_.erase(oldest);
                       }
-                      vouched_[peer] = Vouch{*ip, ambassador, static_cast<std::uint64_t>(now().count())};
+                      vouched_[peer] = Vouch{*ip, static_cast<std::uint64_t>(now().count())};
                     });
   if (!st) log().debug("cannot ask {} for the IP of {}: {}", ambassador.substr(0, 8), peer.substr(0, 8), st.message());
 }
