@@ -65,7 +65,8 @@ void raise_fd_limit() {
     m->node.memory_budget = kBudget;
     m->node.plugin_path.push_back(BUTTER_PLUGIN_DIR);
     std::erase_if(m->plugins, [](const auto& p) { return p.instance == "discovery"; });
-    auto echo = host::parse_manifest("[node]\nname=\"x\"\n[plugins.echo]\nplugin = \"butter.example.echo\"\n", "<echo>", d);
+    auto echo =
+        host::parse_manifest("[node]\nname=\"x\"\n[plugins.echo]\nplugin = \"butter.example.echo\"\n", "<echo>", d);
     if (!echo) throw std::runtime_error(d.to_string());
     m->plugins.push_back(echo->plugins.front());
     host::Runtime rt(1);
@@ -288,7 +289,8 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::seconds(quick ? 1 : 3));  // let the flood build up
     Row row;
     phase("measuring honest p50 during the flood");
-    row.attack = "peers that never read (" + std::to_string(peers) + " x " + std::to_string(per_peer) + " echo of 16 KiB)";
+    row.attack =
+        "peers that never read (" + std::to_string(peers) + " x " + std::to_string(per_peer) + " echo of 16 KiB)";
     row.p50_us = honest.p50_us(kRounds);
     row.newcomers = newcomers_in(uri, kTries);
     row.tries = kTries;
@@ -381,7 +383,9 @@ int main(int argc, char** argv) {
           Hello h;
           h.id = c.identity->id();
           for (int e = 0; e < 8; ++e)
-            h.endpoints.push_back("tcp://127." + std::to_string(1 + e) + "." + std::to_string(made / 250 % 250) + "." + std::to_string(1 + made % 250) + ":9");  // loopback, nothing listens: a dial fails at once
+            h.endpoints.push_back("tcp://127." + std::to_string(1 + e) + "." + std::to_string(made / 250 % 250) + "." +
+                                  std::to_string(1 + made % 250) +
+                                  ":9");  // loopback, nothing listens: a dial fails at once
           host::Frame f;
           f.type = host::FrameType::kHello;
           f.payload = encode_hello(h);

@@ -39,7 +39,7 @@ namespace {
 struct World {
   std::size_t n = 0;
   std::vector<std::pair<std::size_t, std::size_t>> links;
-  std::vector<std::vector<std::size_t>> holders;  // object -> nodes holding it
+  std::vector<std::vector<std::size_t>> holders;             // object -> nodes holding it
   std::vector<std::pair<std::size_t, std::size_t>> queries;  // (source, object)
   std::vector<std::pair<std::size_t, std::size_t>> warmup;
   std::uint64_t seed = 0;
@@ -180,9 +180,10 @@ int main(int argc, char** argv) {
     const std::size_t per_node = n >= 1000 ? std::max<std::size_t>(1, warmup_per_node * 2 / 5) : warmup_per_node;
     const std::size_t objects = n, warmup = per_node * n;
     const World w = make_world(n, known, out, objects, 3, queries, warmup, 42 + n);
-    std::printf("\n%zu nodes, %zu links (mean degree %.1f), %zu objects, %zu queries; warm-up %zu queries (%zu per node)\n",
-                n, w.links.size(), 2.0 * static_cast<double>(w.links.size()) / static_cast<double>(n), objects,
-                queries, warmup, per_node);
+    std::printf(
+        "\n%zu nodes, %zu links (mean degree %.1f), %zu objects, %zu queries; warm-up %zu queries (%zu per node)\n", n,
+        w.links.size(), 2.0 * static_cast<double>(w.links.size()) / static_cast<double>(n), objects, queries, warmup,
+        per_node);
     std::printf("%-26s %9s %8s %9s %9s %8s %9s %9s %9s\n", "method", "query msg", "vs flood", "proof msg", "all msg",
                 "found", "1st ms", "1st p50", "1st p90");
     EngineConfig flood = defaults;
@@ -214,9 +215,10 @@ int main(int argc, char** argv) {
     row("deepening, random 1st hop", run(w, rnd, true), f);
     row("directed, no deepening", run(w, no_deepening, true), f);
   }
-  std::printf("\nquery msg = QUERY + EXTEND messages per query; proof msg = PROVE + PROOF (verification);\n"
-              "all msg adds the HITS messages (reverse path) and the proof messages;\n"
-              "1st ms = virtual time from the search to its first hit, over the queries that found one.\n"
-              "Go prototype (100 nodes): BFS 587 messages 100%% found; random BFS 235 messages 68%% found.\n");
+  std::printf(
+      "\nquery msg = QUERY + EXTEND messages per query; proof msg = PROVE + PROOF (verification);\n"
+      "all msg adds the HITS messages (reverse path) and the proof messages;\n"
+      "1st ms = virtual time from the search to its first hit, over the queries that found one.\n"
+      "Go prototype (100 nodes): BFS 587 messages 100%% found; random BFS 235 messages 68%% found.\n");
   return 0;
 }

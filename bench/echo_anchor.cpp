@@ -37,8 +37,8 @@ constexpr int kConcurrency = 8;
 constexpr std::size_t kMaxSize = 16u << 20;  // the anchors' kMaxFrame
 
 host::Manifest manifest(const std::string& name, bool echo, bool plaintext) {
-  std::string text = "[node]\nname = \"" + name +
-                     "\"\nlisten = [\"tcp://127.0.0.1:0\"]\nhttp = \"\"\nlog_level = \"warn\"\n";
+  std::string text =
+      "[node]\nname = \"" + name + "\"\nlisten = [\"tcp://127.0.0.1:0\"]\nhttp = \"\"\nlog_level = \"warn\"\n";
   if (plaintext) text += "insecure_plaintext = true\n";
   if (echo) text += "[plugins.echo]\nplugin = \"butter.example.echo\"\n";
   host::Diagnostics d;
@@ -81,8 +81,10 @@ pid_t spawn_server(bool plaintext, std::string& endpoint) {
     dup2(fds[1], STDOUT_FILENO);
     close(fds[0]);
     close(fds[1]);
-    if (plaintext) execl("/proc/self/exe", "butter-echo-anchor", "--serve", "--plaintext", static_cast<char*>(nullptr));
-    else execl("/proc/self/exe", "butter-echo-anchor", "--serve", static_cast<char*>(nullptr));
+    if (plaintext)
+      execl("/proc/self/exe", "butter-echo-anchor", "--serve", "--plaintext", static_cast<char*>(nullptr));
+    else
+      execl("/proc/self/exe", "butter-echo-anchor", "--serve", static_cast<char*>(nullptr));
     _exit(127);
   }
   close(fds[1]);
@@ -166,8 +168,10 @@ int client(std::size_t size, long n, double seconds, bool plaintext) {
       return;
     }
     c.round_trip([&, i](bool ok) {
-      if (!ok) seq_done.set_value(false);
-      else step(i + 1);
+      if (!ok)
+        seq_done.set_value(false);
+      else
+        step(i + 1);
     });
   };
   node.on_strand([&] {
@@ -191,8 +195,10 @@ int client(std::size_t size, long n, double seconds, bool plaintext) {
       return;
     }
     c.round_trip([&](bool ok) {
-      if (ok) ++total;
-      else failed = true;
+      if (ok)
+        ++total;
+      else
+        failed = true;
       work();
     });
   };
@@ -224,12 +230,18 @@ int main(int argc, char** argv) {
   try {
     for (int i = 1; i < argc; ++i) {
       std::string a = argv[i];
-      if (a == "--serve") server = true;
-      else if (a == "--plaintext") plaintext = true;
-      else if (i + 1 < argc && a == "--size") size = std::stoul(argv[++i]);
-      else if (i + 1 < argc && a == "--n") n = std::stol(argv[++i]);
-      else if (i + 1 < argc && a == "--seconds") seconds = std::stod(argv[++i]);
-      else throw std::invalid_argument("unknown argument " + a);
+      if (a == "--serve")
+        server = true;
+      else if (a == "--plaintext")
+        plaintext = true;
+      else if (i + 1 < argc && a == "--size")
+        size = std::stoul(argv[++i]);
+      else if (i + 1 < argc && a == "--n")
+        n = std::stol(argv[++i]);
+      else if (i + 1 < argc && a == "--seconds")
+        seconds = std::stod(argv[++i]);
+      else
+        throw std::invalid_argument("unknown argument " + a);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\nusage: %s [--size S] [--n N] [--seconds T] [--plaintext] | --serve [--plaintext]\n",

@@ -86,8 +86,10 @@ int main(int argc, char** argv) {
   {
     host::Runtime rt(2);
     host::PluginRegistry reg;
-    auto a = make_node(rt, reg, "[node]\nname = \"a\"\nlisten = [\"tcp://127.0.0.1:0\"]\nhttp = \"\"\n[plugins.swap]\nfile = \"" +
-                                    (dir / "swap.so").string() + "\"\n");
+    auto a =
+        make_node(rt, reg,
+                  "[node]\nname = \"a\"\nlisten = [\"tcp://127.0.0.1:0\"]\nhttp = \"\"\n[plugins.swap]\nfile = \"" +
+                      (dir / "swap.so").string() + "\"\n");
     auto b = make_node(rt, reg, "[node]\nname = \"b\"\nlisten = [\"tcp://127.0.0.1:0\"]\nhttp = \"\"\n");
     auto load = std::make_shared<Load>();
     load->core = b->core();
@@ -143,8 +145,8 @@ int main(int argc, char** argv) {
   row("request latency, during a swap", during);
   double b50 = percentile_us(base, 50);
   std::printf("delayed requests: %zu overlapped a swap; p50 %.1fx / max %.1fx the baseline p50; %zu held frames\n",
-              during.size(), b50 > 0 ? percentile_us(during, 50) / b50 : 0, b50 > 0 ? percentile_us(during, 100) / b50 : 0,
-              held);
+              during.size(), b50 > 0 ? percentile_us(during, 50) / b50 : 0,
+              b50 > 0 ? percentile_us(during, 100) / b50 : 0, held);
   std::printf("requests lost: %zu   failed swaps: %zu   old library still resident: %zu\n", lost, failed_swaps,
               not_unloaded);
   return lost == 0 && failed_swaps == 0 ? 0 : 1;

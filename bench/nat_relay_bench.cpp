@@ -50,7 +50,8 @@ std::string load_average() {
 double cpu_seconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 // Each node runs on a runtime of its own (one thread), as if in a process of its own: its thread's
@@ -98,7 +99,8 @@ void connect(host::Node& from, const std::string& uri) {
 
 // `count` pings of `size` bytes from `s` to `peer`, `window` in flight; returns per-request
 // round trips (us) and fills `seconds` with the wall time of the whole run.
-std::vector<double> pings(host::Node& s, const std::string& peer, int count, std::size_t size, int window, double& seconds) {
+std::vector<double> pings(host::Node& s, const std::string& peer, int count, std::size_t size, int window,
+                          double& seconds) {
   struct State {
     std::vector<double> rtts;
     int sent = 0, done = 0, failed = 0;
@@ -180,7 +182,8 @@ int main() {
     }
     p2->stop();
     host::Node& amb = counter(*a, "nat_clients_accepted_total") >= 1 ? *a : *b;
-    const std::string relay = "relay://" + amb.id_hex() + "@" + amb.listen_endpoints().at(0).substr(6) + "/" + p->id_hex();
+    const std::string relay =
+        "relay://" + amb.id_hex() + "@" + amb.listen_endpoints().at(0).substr(6) + "/" + p->id_hex();
     auto s = make_node(reg, "s", true);
     const std::string direct = amb.listen_endpoints().at(0);
 
@@ -198,9 +201,12 @@ int main() {
     const double mb = static_cast<double>(big) * static_cast<double>(size) / 1e6;
     std::vector<double> dmbs, rmbs, ratios, dcpus, rcpus, cpu_ratios, busiest_ratios;
     std::vector<std::array<double, 3>> dnode, rnode;  // CPU ms per MB of sender, ambassador, private
-    auto nodes_cpu = [&] { return std::array<double, 3>{node_cpu_seconds(*s), node_cpu_seconds(amb), node_cpu_seconds(*p)}; };
+    auto nodes_cpu = [&] {
+      return std::array<double, 3>{node_cpu_seconds(*s), node_cpu_seconds(amb), node_cpu_seconds(*p)};
+    };
     auto per_mb = [&](const std::array<double, 3>& from, const std::array<double, 3>& to) {
-      return std::array<double, 3>{(to[0] - from[0]) * 1e3 / mb, (to[1] - from[1]) * 1e3 / mb, (to[2] - from[2]) * 1e3 / mb};
+      return std::array<double, 3>{(to[0] - from[0]) * 1e3 / mb, (to[1] - from[1]) * 1e3 / mb,
+                                   (to[2] - from[2]) * 1e3 / mb};
     };
     for (int round = 0; round < rounds; ++round) {
       double dsecs = 0, rsecs = 0;
@@ -238,20 +244,23 @@ int main() {
     std::printf("%-34s %14s %16s\n", "", "MB/s (one way)", "CPU ms per MB");
     std::printf("%-34s %14.1f %16.2f\n", "direct", dmb, median(dcpus));
     std::printf("%-34s %14.1f %16.2f\n", "relayed", rmb, median(rcpus));
-    std::printf("relayed / direct: throughput %.2fx (aim >= 0.5x), CPU per byte %.2fx\n", median(ratios), median(cpu_ratios));
+    std::printf("relayed / direct: throughput %.2fx (aim >= 0.5x), CPU per byte %.2fx\n", median(ratios),
+                median(cpu_ratios));
     auto column = [](const std::vector<std::array<double, 3>>& v, int i) {
       std::vector<double> c;
       for (const auto& x : v) c.push_back(x[static_cast<std::size_t>(i)]);
       return median(c);
     };
-    std::printf("CPU ms per MB on each node's thread:  sender %.2f / %.2f, ambassador %.2f / %.2f, private - / %.2f"
-                " (direct / relayed)\n",
-                column(dnode, 0), column(rnode, 0), column(dnode, 1), column(rnode, 1), column(rnode, 2));
+    std::printf(
+        "CPU ms per MB on each node's thread:  sender %.2f / %.2f, ambassador %.2f / %.2f, private - / %.2f"
+        " (direct / relayed)\n",
+        column(dnode, 0), column(rnode, 0), column(dnode, 1), column(rnode, 1), column(rnode, 2));
     std::printf("with a core per node, the busiest node bounds throughput: relayed / direct at most %.2fx\n",
                 median(busiest_ratios));
-    std::printf("(a relayed round trip seals and opens 12 ChaCha20-Poly1305 messages over 4 TCP hops, a direct one 4\n"
-                " over 2: on shared cores the relayed path needs about 3x the CPU; with a core per node each node of\n"
-                " the relayed path seals and opens 4 where the direct path's busiest does 2, so about 0.5x at best.)\n");
+    std::printf(
+        "(a relayed round trip seals and opens 12 ChaCha20-Poly1305 messages over 4 TCP hops, a direct one 4\n"
+        " over 2: on shared cores the relayed path needs about 3x the CPU; with a core per node each node of\n"
+        " the relayed path seals and opens 4 where the direct path's busiest does 2, so about 0.5x at best.)\n");
     std::printf("load average: %s", load_average().c_str());
     const double relayed_mb = static_cast<double>(counter(amb, "nat_relayed_bytes_total")) / 1e6;
     std::printf("(the ambassador forwarded %.1f MB of ciphertext)\n", relayed_mb);

@@ -71,7 +71,8 @@ void raise_fd_limit() {
 // connections to a specific listen address) dials from it: as on the internet, every node is its
 // own address to its peers' per-address limits: 127.78.(g / 250).(g % 250 + 1).
 std::string node_address(int g) {
-  return "127." + std::to_string(78 + g / 62500) + "." + std::to_string(g / 250 % 250) + "." + std::to_string(g % 250 + 1);
+  return "127." + std::to_string(78 + g / 62500) + "." + std::to_string(g / 250 % 250) + "." +
+         std::to_string(g % 250 + 1);
 }
 
 host::Manifest node_manifest(const std::string& name, const std::string& address, const std::string& bootstrap,
@@ -135,7 +136,8 @@ int child_main(int index, int count, std::string bootstrap, std::uint16_t port, 
     const std::string address = node_address(index * kNodesPerChild + i);  // its own "host"
     const int g = index * kNodesPerChild + i;
     const auto lan_port = static_cast<std::uint16_t>(port + g / kLanSize);
-    nodes.push_back(std::make_unique<host::Node>(rt.io(), node_manifest(name, address, boot, lan_port, mesh), registry));
+    nodes.push_back(
+        std::make_unique<host::Node>(rt.io(), node_manifest(name, address, boot, lan_port, mesh), registry));
     host::Diagnostics d;
     if (!nodes.back()->prepare(d)) throw std::runtime_error(d.to_string());
     if (auto e = nodes.back()->start()) throw std::runtime_error(e.message);
@@ -156,11 +158,11 @@ int child_main(int index, int count, std::string bootstrap, std::uint16_t port, 
         const auto st = core.transport ? core.transport->stats() : host::Transport::Stats{};
         out << "N " << n->id_hex().substr(0, 16) << " " << st.refused_per_address << " " << st.refused_handshake_rate
             << " " << st.refused_max_connections << " " << counter(*n, "peers", "pex_first_contacts_total") << " "
-            << counter(*n, "peers", "knownhosts_probes_total") << " " << counter(*n, "peers", "pex_bytes_total") << " " << counter(*n, "peers", "overlay_neighbours_out") << " "
-            << counter(*n, "peers", "pex_exchanges_shed_total")
+            << counter(*n, "peers", "knownhosts_probes_total") << " " << counter(*n, "peers", "pex_bytes_total") << " "
+            << counter(*n, "peers", "overlay_neighbours_out") << " " << counter(*n, "peers", "pex_exchanges_shed_total")
             << " " << counter(*n, "peers", "knownhosts_hosts") << " "
-            << counter(*n, "peers", "overlay_neighbours_out") + counter(*n, "peers", "overlay_neighbours_in")
-            << " " << peers.size() << " " << counter(*n, "peers", "knownhosts_membership_bytes_total") << " ";
+            << counter(*n, "peers", "overlay_neighbours_out") + counter(*n, "peers", "overlay_neighbours_in") << " "
+            << peers.size() << " " << counter(*n, "peers", "knownhosts_membership_bytes_total") << " ";
         for (std::size_t i = 0; i < peers.size(); ++i) out << (i ? "," : "") << peers[i].id.hex().substr(0, 16);
         out << "\n";
         return 0;
@@ -176,8 +178,8 @@ int child_main(int index, int count, std::string bootstrap, std::uint16_t port, 
 // ---- parent ----
 struct NodeReport {
   double refused_address = 0, refused_rate = 0, refused_max = 0;  // inbound connections this node refused
-  double exchanges = 0, probes = 0, pex_bytes = 0;                 // first contacts, quality probes, pex bytes
-  double out = 0, shed = 0;                                         // outbound neighbours, exchanges answered AGAIN
+  double exchanges = 0, probes = 0, pex_bytes = 0;                // first contacts, quality probes, pex bytes
+  double out = 0, shed = 0;                                       // outbound neighbours, exchanges answered AGAIN
   double hosts = 0, neighbours = 0, peers = 0, membership_bytes = 0;
   std::vector<std::string> peer_ids;
 };
@@ -206,7 +208,8 @@ Snapshot read_reports(const std::string& dir, int children) {
       } else if (tag == "N") {
         std::string id, list;
         NodeReport r;
-        in >> id >> r.refused_address >> r.refused_rate >> r.refused_max >> r.exchanges >> r.probes >> r.pex_bytes >> r.out >> r.shed >> r.hosts >> r.neighbours >> r.peers >> r.membership_bytes >> list;
+        in >> id >> r.refused_address >> r.refused_rate >> r.refused_max >> r.exchanges >> r.probes >> r.pex_bytes >>
+            r.out >> r.shed >> r.hosts >> r.neighbours >> r.peers >> r.membership_bytes >> list;
         std::stringstream ls(list);
         for (std::string p; std::getline(ls, p, ',');)
           if (!p.empty()) r.peer_ids.push_back(p);
@@ -247,7 +250,8 @@ void progress(const Snapshot& s, double t, int ok) {
     refused_max += nr.refused_max;
   }
   std::fprintf(stderr,
-               "  %5.0f s: %zu nodes, %d with enough neighbours; median hosts %.0f, neighbours %.0f (chosen %.0f), connections %.0f; "
+               "  %5.0f s: %zu nodes, %d with enough neighbours; median hosts %.0f, neighbours %.0f (chosen %.0f), "
+               "connections %.0f; "
                "refused in total: per address %.0f, handshake rate %.0f, max connections %.0f; exchanges shed %.0f\n",
                t, s.nodes.size(), ok, percentile_us(hosts, 50), percentile_us(neighbours, 50), percentile_us(out, 50),
                percentile_us(peers, 50), refused_address, refused_rate, refused_max, shed);
@@ -276,8 +280,14 @@ Result run(const std::string& self, int n, bool mesh, int window_s, int deadline
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() == 1) _exit(1);
       setenv("BUTTER_BENCH_OVERLAY_CHILD", "1", 1);
-      std::vector<std::string> args = {self, "--child", std::to_string(index), std::to_string(count), boot.empty() ? "-" : boot,
-                                       std::to_string(port), mesh ? "mesh" : "overlay", dir};
+      std::vector<std::string> args = {self,
+                                       "--child",
+                                       std::to_string(index),
+                                       std::to_string(count),
+                                       boot.empty() ? "-" : boot,
+                                       std::to_string(port),
+                                       mesh ? "mesh" : "overlay",
+                                       dir};
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
@@ -384,9 +394,11 @@ void print(int n, const char* policy, const Result& r) {
     std::printf("%-6d %-10s %9.1f s %6.0f s", n, policy, r.converge_s, r.settle_s);
   else
     std::printf("%-6d %-10s   no (%3.0f%%)        ", n, policy, r.ok_share * 100);
-  std::printf(" %8.0f %7.1f %5.0f %9.2f %8.3f %10.0f   (per node per min: %.1f first contacts, %.1f quality probes, %.0f B of it pex)\n",
-              r.median_hosts, r.mean_conns, r.max_conns, r.rss_per_node_mib, r.cpu_per_node_pct, r.membership_b_per_min,
-              r.exchanges_per_min, r.probes_per_min, r.news_per_min);
+  std::printf(
+      " %8.0f %7.1f %5.0f %9.2f %8.3f %10.0f   (per node per min: %.1f first contacts, %.1f quality probes, %.0f B of "
+      "it pex)\n",
+      r.median_hosts, r.mean_conns, r.max_conns, r.rss_per_node_mib, r.cpu_per_node_pct, r.membership_b_per_min,
+      r.exchanges_per_min, r.probes_per_min, r.news_per_min);
 }
 
 }  // namespace
@@ -413,20 +425,27 @@ int main(int argc, char** argv) {
   int window_s = 30, mesh_max = 100, deadline_s = 120;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--window" && i + 1 < argc) window_s = std::atoi(argv[++i]);
-    else if (a == "--mesh-max" && i + 1 < argc) mesh_max = std::atoi(argv[++i]);
-    else if (a == "--deadline" && i + 1 < argc) deadline_s = std::atoi(argv[++i]);
-    else sizes.push_back(std::atoi(a.c_str()));
+    if (a == "--window" && i + 1 < argc)
+      window_s = std::atoi(argv[++i]);
+    else if (a == "--mesh-max" && i + 1 < argc)
+      mesh_max = std::atoi(argv[++i]);
+    else if (a == "--deadline" && i + 1 < argc)
+      deadline_s = std::atoi(argv[++i]);
+    else
+      sizes.push_back(std::atoi(a.c_str()));
   }
   // Within butter-bench-all's 600 s per benchmark; pass sizes for more (e.g. 100 300 1000).
   if (sizes.empty()) sizes = {100, 1000};
   const std::string self = fs::canonical("/proc/self/exe");
-  std::printf("overlay: N nodes (embedded default manifest) in processes of %d, each bootstrapped to node 0;\n"
-              "converged = every node has >= %d neighbours and one connected component; idle window %d s\n",
-              kNodesPerChild, kLowWater, window_s);
-  std::printf("(settled = caches unchanged for 10 s, at most 60 s more; the columns after it are read at the end of the window)\n");
-  std::printf("%-6s %-10s %11s %8s %8s %7s %5s %9s %8s %10s\n", "nodes", "policy", "converged", "settled", "hosts", "conns",
-              "max", "RSS MiB", "CPU %", "memb B/min");
+  std::printf(
+      "overlay: N nodes (embedded default manifest) in processes of %d, each bootstrapped to node 0;\n"
+      "converged = every node has >= %d neighbours and one connected component; idle window %d s\n",
+      kNodesPerChild, kLowWater, window_s);
+  std::printf(
+      "(settled = caches unchanged for 10 s, at most 60 s more; the columns after it are read at the end of the "
+      "window)\n");
+  std::printf("%-6s %-10s %11s %8s %8s %7s %5s %9s %8s %10s\n", "nodes", "policy", "converged", "settled", "hosts",
+              "conns", "max", "RSS MiB", "CPU %", "memb B/min");
   int status = 0;
   for (int n : sizes) {
     try {
@@ -436,10 +455,11 @@ int main(int argc, char** argv) {
         Result mesh = run(self, n, true, window_s, deadline_s);
         print(n, "full mesh", mesh);
         if (ours.converged && mesh.converged)
-          std::printf("       ratios overlay/mesh: converge %.2fx, conns %.2fx, RSS %.2fx, CPU %.2fx, membership %.2fx\n",
-                      ours.converge_s / mesh.converge_s, ours.mean_conns / mesh.mean_conns,
-                      ours.rss_per_node_mib / mesh.rss_per_node_mib, ours.cpu_per_node_pct / mesh.cpu_per_node_pct,
-                      ours.membership_b_per_min / std::max(1.0, mesh.membership_b_per_min));
+          std::printf(
+              "       ratios overlay/mesh: converge %.2fx, conns %.2fx, RSS %.2fx, CPU %.2fx, membership %.2fx\n",
+              ours.converge_s / mesh.converge_s, ours.mean_conns / mesh.mean_conns,
+              ours.rss_per_node_mib / mesh.rss_per_node_mib, ours.cpu_per_node_pct / mesh.cpu_per_node_pct,
+              ours.membership_b_per_min / std::max(1.0, mesh.membership_b_per_min));
       }
     } catch (const std::exception& e) {
       std::printf("%-6d failed: %s\n", n, e.what());
@@ -447,6 +467,8 @@ int main(int argc, char** argv) {
     }
     std::fflush(stdout);
   }
-  std::printf("aims: 1000 nodes converge in < 60 s; conns <= high water (32); RSS <= 3 MiB per idle node; membership <= 2048 B/min\n");
+  std::printf(
+      "aims: 1000 nodes converge in < 60 s; conns <= high water (32); RSS <= 3 MiB per idle node; membership <= 2048 "
+      "B/min\n");
   return status;
 }

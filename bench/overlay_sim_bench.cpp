@@ -44,8 +44,9 @@ void print(const SimOptions& o, const SimResult& r) {
               static_cast<double>(r.largest_component_conns) / static_cast<double>(r.live));
   std::printf("  in-degree:  %s\n", describe(r.in_degree).c_str());
   std::printf("  out-degree: %s\n", describe(r.out_degree).c_str());
-  std::printf("  membership bytes per node per minute %.0f (pex %.0f); news records received per node per minute %.1f\n",
-              r.membership_bytes_per_node_min, r.pex_bytes_per_node_min, r.news_records_per_node_min);
+  std::printf(
+      "  membership bytes per node per minute %.0f (pex %.0f); news records received per node per minute %.1f\n",
+      r.membership_bytes_per_node_min, r.pex_bytes_per_node_min, r.news_records_per_node_min);
   // What the bytes are spent on (both ends count a message, as in the total above).
   const double per = r.node_minutes > 0 ? r.node_minutes : 1;
   double sum = 0, records = 0;
@@ -56,12 +57,14 @@ void print(const SimOptions& o, const SimResult& r) {
     if (kind == Traffic::OwnRecord || kind == Traffic::SampleRecord || kind == Traffic::NewsRecord) records += n;
     std::printf("    %-32s %7.0f B/min  %7.2f per min  %6.1f B each\n", traffic_name(kind), b, n, n > 0 ? b / n : 0.0);
   }
-  std::printf("    sum %.0f B/min; %.2f records per min, of which node ids and signatures (96 B each) %.0f B/min\n", sum,
-              records, records * 96);
-  std::printf("  measure window: %zu joins, %zu leaves; newcomers at low water: %zu (alive and not: %zu), p50 %.1f s, p90 %.1f s,"
-              " max %.1f s; all outbound neighbours: %zu, p50 %.1f s\n",
-              r.joins, r.leaves, r.newcomers_reached, r.newcomers_unreached_alive, r.newcomer_low_water_p50_s, r.newcomer_low_water_p90_s,
-              r.newcomer_low_water_max_s, r.newcomers_out_full, r.newcomer_out_full_p50_s);
+  std::printf("    sum %.0f B/min; %.2f records per min, of which node ids and signatures (96 B each) %.0f B/min\n",
+              sum, records, records * 96);
+  std::printf(
+      "  measure window: %zu joins, %zu leaves; newcomers at low water: %zu (alive and not: %zu), p50 %.1f s, p90 %.1f "
+      "s,"
+      " max %.1f s; all outbound neighbours: %zu, p50 %.1f s\n",
+      r.joins, r.leaves, r.newcomers_reached, r.newcomers_unreached_alive, r.newcomer_low_water_p50_s,
+      r.newcomer_low_water_p90_s, r.newcomer_low_water_max_s, r.newcomers_out_full, r.newcomer_out_full_p50_s);
   std::printf("  simulator: %llu events, wall %.1f s, peak RSS %.0f MiB\n", static_cast<unsigned long long>(r.events),
               r.wall_s, static_cast<double>(r.max_rss_kib) / 1024.0);
   std::fflush(stdout);
@@ -124,14 +127,16 @@ int main(int argc, char** argv) {
     }
   }
   if (sizes.empty()) sizes = {10000, 100000};
-  if (base.engine.capacity == 0 || base.engine.probation_max == 0 || base.measure_ms == 0 || !(base.median_session_s >= 1)) {
+  if (base.engine.capacity == 0 || base.engine.probation_max == 0 || base.measure_ms == 0 ||
+      !(base.median_session_s >= 1)) {
     std::fprintf(stderr, "--capacity, --probation, --measure-min must be > 0 and --median-session-s >= 1\n");
     return 2;
   }
-  std::printf("butter-bench-overlay-sim: virtual time, log-normal sessions (median %.0f s, sigma %.1f), settle %llu min, "
-              "measure %llu min\n",
-              base.median_session_s, base.session_sigma, static_cast<unsigned long long>(base.settle_ms / 60000),
-              static_cast<unsigned long long>(base.measure_ms / 60000));
+  std::printf(
+      "butter-bench-overlay-sim: virtual time, log-normal sessions (median %.0f s, sigma %.1f), settle %llu min, "
+      "measure %llu min\n",
+      base.median_session_s, base.session_sigma, static_cast<unsigned long long>(base.settle_ms / 60000),
+      static_cast<unsigned long long>(base.measure_ms / 60000));
   for (std::size_t n : sizes) {
     SimOptions o = base;
     o.nodes = n;

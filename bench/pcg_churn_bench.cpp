@@ -150,12 +150,16 @@ int main(int argc, char** argv) {
     const char* label;
     double p;
     double go;
-  } rows[] = {{"1/50", 1.0 / 50, 74.8}, {"1/100", 1.0 / 100, 88.4}, {"1/1000", 1.0 / 1000, 98.4}, {"1/10000", 1.0 / 10000, 100.0}};
-  std::printf("pcg-storage availability under churn: %zu nodes, r = 3, %zu objects of %zu KiB, %d seed(s),\n"
-              "%llu s of churn (no replacement), plugin default timings; baseline = same deaths, repair off\n\n",
-              kNodes, objects, kObjectBytes / 1024, seeds, static_cast<unsigned long long>(kChurnMs / 1000));
-  std::printf("%-8s %6s | %9s %9s %9s | %9s %9s | %8s %10s %10s %9s\n", "p/s", "dead", "retrieved", "held",
-              "Go proto", "baseline", "vs base", "hb msg/s", "repair m/s", "msg/s/node", "repair/obj");
+  } rows[] = {{"1/50", 1.0 / 50, 74.8},
+              {"1/100", 1.0 / 100, 88.4},
+              {"1/1000", 1.0 / 1000, 98.4},
+              {"1/10000", 1.0 / 10000, 100.0}};
+  std::printf(
+      "pcg-storage availability under churn: %zu nodes, r = 3, %zu objects of %zu KiB, %d seed(s),\n"
+      "%llu s of churn (no replacement), plugin default timings; baseline = same deaths, repair off\n\n",
+      kNodes, objects, kObjectBytes / 1024, seeds, static_cast<unsigned long long>(kChurnMs / 1000));
+  std::printf("%-8s %6s | %9s %9s %9s | %9s %9s | %8s %10s %10s %9s\n", "p/s", "dead", "retrieved", "held", "Go proto",
+              "baseline", "vs base", "hb msg/s", "repair m/s", "msg/s/node", "repair/obj");
   for (const auto& row : rows) {
     Result on{}, off{};
     double dead = 0;
@@ -185,14 +189,17 @@ int main(int argc, char** argv) {
     const double rep = static_cast<double>(on.repair_msgs) / secs;
     std::printf("%-8s %6.1f | %8.2f%% %8.2f%% %8.1f%% | %8.2f%% %8.2fx | %8.0f %10.1f %10.2f %9.2f\n", row.label,
                 dead / seeds, ret, held, row.go, base, base > 0 ? ret / base : 0.0, hb, rep,
-                (hb + rep) / static_cast<double>(kNodes), static_cast<double>(on.repair_msgs) / static_cast<double>(on.objects));
+                (hb + rep) / static_cast<double>(kNodes),
+                static_cast<double>(on.repair_msgs) / static_cast<double>(on.objects));
     std::printf("  possession (repair on, %d seed(s)): %llu challenges, %llu proofs failed, %llu timed out\n", seeds,
                 static_cast<unsigned long long>(on.challenges), static_cast<unsigned long long>(on.proofs_failed),
                 static_cast<unsigned long long>(on.proof_timeouts));
-    if (on.placed != on.objects) std::printf("  (only %zu of %zu objects had r holders before the churn)\n", on.placed, on.objects);
+    if (on.placed != on.objects)
+      std::printf("  (only %zu of %zu objects had r holders before the churn)\n", on.placed, on.objects);
   }
-  std::printf("\nretrieved: a real get (LOCATE + verified block fetch) succeeded after the churn; held: a live node\n"
-              "holds every block. hb/repair msg/s: messages sent by all nodes per second of churn (repair on).\n"
-              "Baseline messages are 0 (no heartbeats, no repair). Go prototype figures from the issue.\n");
+  std::printf(
+      "\nretrieved: a real get (LOCATE + verified block fetch) succeeded after the churn; held: a live node\n"
+      "holds every block. hb/repair msg/s: messages sent by all nodes per second of churn (repair on).\n"
+      "Baseline messages are 0 (no heartbeats, no repair). Go prototype figures from the issue.\n");
   return 0;
 }

@@ -65,7 +65,9 @@ struct Side {
       return 0;
     });
   }
-  std::string uri() { return on(strand, [&] { return t->listen_endpoints().at(0); }); }
+  std::string uri() {
+    return on(strand, [&] { return t->listen_endpoints().at(0); });
+  }
 };
 
 // Raw SecureChannel handshakes in memory: the crypto cost alone.
@@ -124,8 +126,10 @@ double requests_per_s(bool plaintext, std::size_t size, int total) {
     Error e = a.t->request(uri, "/bench/1", payload, std::chrono::seconds(30),
                            [&](std::int32_t status, const NodeId&, std::span<const std::uint8_t>) {
                              if (status != BUTTER_OK) std::fprintf(stderr, "request failed: %d\n", status);
-                             if (++done == total) finished.set_value();
-                             else if (sent < total) send_one();
+                             if (++done == total)
+                               finished.set_value();
+                             else if (sent < total)
+                               send_one();
                            });
     if (e) throw std::runtime_error(e.message);
   };
@@ -152,10 +156,11 @@ int main() {
     std::printf("%-34s %11.2fx\n", "ratio encrypted/plaintext", ce / cp);
     for (auto [size, total] : {std::pair<std::size_t, int>{64, 100000}, {64 * 1024, 10000}}) {
       double e = requests_per_s(false, size, total), p = requests_per_s(true, size, total);
-      std::printf("req/resp %6zu B window %d: encrypted %10.0f msgs/s (%8.1f MiB/s)  plaintext %10.0f msgs/s "
-                  "(%8.1f MiB/s)  ratio %.2fx\n",
-                  size, kWindow, e, e * static_cast<double>(size) / 1048576.0, p,
-                  p * static_cast<double>(size) / 1048576.0, e / p);
+      std::printf(
+          "req/resp %6zu B window %d: encrypted %10.0f msgs/s (%8.1f MiB/s)  plaintext %10.0f msgs/s "
+          "(%8.1f MiB/s)  ratio %.2fx\n",
+          size, kWindow, e, e * static_cast<double>(size) / 1048576.0, p, p * static_cast<double>(size) / 1048576.0,
+          e / p);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "benchmark failed: %s\n", e.what());

@@ -5,8 +5,8 @@
 // Butter path: node A's transport sends a request to node B over TCP; B's echo plugin (C++
 // wrapper, across the C ABI) answers. Twice: as nodes run by default (Noise handshake, every
 // frame sealed with ChaCha20-Poly1305), and with `insecure_plaintext`, which leaves the framing,
-// the strand and the ABI crossing: the difference is the cost of encryption. Baseline: a length-prefixed echo server in Asio and a
-// client with the same framing and the same window, on the same loopback.
+// the strand and the ABI crossing: the difference is the cost of encryption. Baseline: a length-prefixed echo server in
+// Asio and a client with the same framing and the same window, on the same loopback.
 #include "bench_stats.hpp"
 #include "node/node.hpp"
 #include "node/runtime.hpp"
@@ -137,7 +137,8 @@ Figures run_raw(std::size_t size, int latency_rounds, int throughput_msgs) {
 
 // ---- Butter: two nodes, echo plugin ------------------------------------------------------
 host::Manifest manifest(const std::string& name, bool echo, bool plaintext) {
-  std::string text = "[node]\nname = \"" + name + "\"\nlisten = [\"tcp://127.0.0.1:0\"]\nhttp = \"\"\nlog_level = \"warn\"\n";
+  std::string text =
+      "[node]\nname = \"" + name + "\"\nlisten = [\"tcp://127.0.0.1:0\"]\nhttp = \"\"\nlog_level = \"warn\"\n";
   if (plaintext) text += "insecure_plaintext = true\n";
   if (echo) text += "[plugins.echo]\nplugin = \"butter.example.echo\"\n";
   host::Diagnostics d;
@@ -150,7 +151,8 @@ host::Manifest manifest(const std::string& name, bool echo, bool plaintext) {
 Figures run_butter(std::size_t size, int latency_rounds, int throughput_msgs, bool plaintext) {
   host::Runtime rt(2);
   host::PluginRegistry registry;
-  host::Node a(rt.io(), manifest("a", false, plaintext), registry), b(rt.io(), manifest("b", true, plaintext), registry);
+  host::Node a(rt.io(), manifest("a", false, plaintext), registry),
+      b(rt.io(), manifest("b", true, plaintext), registry);
   host::Diagnostics d;
   if (!a.prepare(d) || !b.prepare(d)) throw std::runtime_error(d.to_string());
   if (auto e = a.start()) throw std::runtime_error(e.message);
@@ -169,12 +171,13 @@ Figures run_butter(std::size_t size, int latency_rounds, int throughput_msgs, bo
       return;
     }
     auto t0 = Clock::now();
-    auto e = core->transport->request(peer, "/butter/echo/1", payload, std::chrono::seconds(10),
-                                      [&, t0, left](std::int32_t st, const host::NodeId&, std::span<const std::uint8_t>) {
-                                        if (st != BUTTER_OK) throw std::runtime_error("echo failed");
-                                        samples.push_back(us_since(t0));
-                                        one(left - 1);
-                                      });
+    auto e =
+        core->transport->request(peer, "/butter/echo/1", payload, std::chrono::seconds(10),
+                                 [&, t0, left](std::int32_t st, const host::NodeId&, std::span<const std::uint8_t>) {
+                                   if (st != BUTTER_OK) throw std::runtime_error("echo failed");
+                                   samples.push_back(us_since(t0));
+                                   one(left - 1);
+                                 });
     if (e) throw std::runtime_error(e.message);
   };
   a.on_strand([&] {
@@ -194,8 +197,10 @@ Figures run_butter(std::size_t size, int latency_rounds, int throughput_msgs, bo
     auto e = core->transport->request(peer, "/butter/echo/1", payload, std::chrono::seconds(30),
                                       [&](std::int32_t st, const host::NodeId&, std::span<const std::uint8_t>) {
                                         if (st != BUTTER_OK) throw std::runtime_error("echo failed");
-                                        if (++received == throughput_msgs) finished.set_value();
-                                        else if (sent < throughput_msgs) send_one();
+                                        if (++received == throughput_msgs)
+                                          finished.set_value();
+                                        else if (sent < throughput_msgs)
+                                          send_one();
                                       });
     if (e) throw std::runtime_error(e.message);
   };

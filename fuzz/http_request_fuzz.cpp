@@ -19,8 +19,8 @@
 
 namespace http = boost::beast::http;
 using namespace butter::host;
-using butter::host::http_detail::Router;
 using butter::host::http_detail::RouteMatch;
+using butter::host::http_detail::Router;
 
 namespace {
 

@@ -270,11 +270,12 @@ enabled = "yes"
 
 // ---- endpoint: address text ----
 void endpoints() {
-  const char* seeds[] = {"tcp://127.0.0.1:7700", "tcp://[::1]:0",  "TCP://localhost:65535", "relay://ab12/cd34",
-                         "tcp://host:65536",     "tcp://[::1]7",  "127.0.0.1:8700",        "[::1]:8080",
-                         "::1:8080",             "tcp://a b:1",   "x+y.z-w://r",
-                         "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
-                         "TCP://localho//loca35"};  // found by fuzzing: the manifest passed it, the transport refused it
+  const char* seeds[] = {
+      "tcp://127.0.0.1:7700", "tcp://[::1]:0",    "TCP://localhost:65535",
+      "relay://ab12/cd34",    "tcp://host:65536", "tcp://[::1]7",
+      "127.0.0.1:8700",       "[::1]:8080",       "::1:8080",
+      "tcp://a b:1",          "x+y.z-w://r",      "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+      "TCP://localho//loca35"};  // found by fuzzing: the manifest passed it, the transport refused it
   int i = 0;
   for (const char* s : seeds) write("endpoint", "seed-" + std::to_string(i++), std::string(s));
 }
@@ -289,8 +290,7 @@ void http_requests() {
   };
   seed("get-status", "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", {128});
   seed("post-body", "POST /wiki/page?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello", {10, 3});
-  seed("chunked",
-       "PUT /wiki/a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwiki\r\n0\r\n\r\n", {128});
+  seed("chunked", "PUT /wiki/a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwiki\r\n0\r\n\r\n", {128});
   seed("pipelined", "GET /metrics HTTP/1.1\r\n\r\nDELETE /status HTTP/1.1\r\n\r\nGET /x#f HTTP/1.0\r\n\r\n", {17});
   seed("expect-continue", "POST /wiki HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok", {128});
   seed("too-large", "POST / HTTP/1.1\r\nContent-Length: 999999\r\n\r\nabc", {128});

@@ -33,8 +33,10 @@ const bool g_trace = std::getenv("BUTTER_FUZZ_TRACE") != nullptr;
 void trace(const char* what, const SecureChannel& ch, std::size_t plain) {
   if (g_trace)
     std::fprintf(stderr, "trace: %s: %s, %zu plaintext bytes%s%s\n", what,
-                 ch.established() ? "established" : ch.failed() ? "failed" : "pending", plain,
-                 ch.failed() ? ": " : "", ch.error().c_str());
+                 ch.established() ? "established"
+                 : ch.failed()    ? "failed"
+                                  : "pending",
+                 plain, ch.failed() ? ": " : "", ch.error().c_str());
 }
 
 std::shared_ptr<const Identity> make_identity(std::uint8_t fill) {
@@ -174,10 +176,18 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   butter::fuzz::Input in(data, size);
   switch (in.range(0, 3)) {
-    case 0: one_side(in, false); break;
-    case 1: one_side(in, true); break;
-    case 2: plaintext(in); break;
-    default: pair(in); break;
+    case 0:
+      one_side(in, false);
+      break;
+    case 1:
+      one_side(in, true);
+      break;
+    case 2:
+      plaintext(in);
+      break;
+    default:
+      pair(in);
+      break;
   }
   return 0;
 }

@@ -24,8 +24,8 @@ inline int g_files = 0;
 inline void write(const std::string& target, const std::string& name, const Bytes& data) {
   const fs::path dir = g_root / target;
   fs::create_directories(dir);
-  std::ofstream(dir / name, std::ios::binary).write(reinterpret_cast<const char*>(data.data()),
-                                                   static_cast<std::streamsize>(data.size()));
+  std::ofstream(dir / name, std::ios::binary)
+      .write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
   ++g_files;
 }
 inline void write(const std::string& target, const std::string& name, const std::string& text) {

@@ -49,8 +49,13 @@ static const butter_config_key echo_config[] = {
  * key out, so each default is written here and nowhere else; a value beyond a bound (min/max of a
  * number, max_len of a string) is an error at its file:line:column. */
 static const butter_config_key_ext echo_config_ext[] = {
-    {.key = "greeting", .has = BUTTER_CONFIG_HAS_DEFAULT | BUTTER_CONFIG_HAS_MAX_LEN, .max_len = 4096, .string_default = ""},
-    {.key = "protocol", .has = BUTTER_CONFIG_HAS_DEFAULT | BUTTER_CONFIG_HAS_MAX_LEN, .max_len = 256,
+    {.key = "greeting",
+     .has = BUTTER_CONFIG_HAS_DEFAULT | BUTTER_CONFIG_HAS_MAX_LEN,
+     .max_len = 4096,
+     .string_default = ""},
+    {.key = "protocol",
+     .has = BUTTER_CONFIG_HAS_DEFAULT | BUTTER_CONFIG_HAS_MAX_LEN,
+     .max_len = 256,
      .string_default = "/butter/echo-c/1"},
 };
 

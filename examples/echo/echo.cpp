@@ -51,7 +51,8 @@ class Echo : public butter::Plugin {
 
     if (http().available()) {
       try {
-        http().get("/echo/stats", [this](const butter::HttpRequest&, butter::HttpResponse& res) { res.json(stats_json()); });
+        http().get("/echo/stats",
+                   [this](const butter::HttpRequest&, butter::HttpResponse& res) { res.json(stats_json()); });
       } catch (const butter::Error& e) {
         // A node without an HTTP endpoint: the dapp still echoes.
         log().debug("no /echo/stats: {}", e.what());
@@ -132,18 +133,15 @@ class Echo : public butter::Plugin {
 
 }  // namespace
 
-BUTTER_PLUGIN(Echo, butter::Descriptor{
-                        .id = "butter.example.echo",
-                        .name = "Echo",
-                        .vendor = "Butter",
-                        .version = "1.0.0",
-                        .description = "Answers /butter/echo/1 with greeting + payload; optionally pings a target",
-                        .config = {
-                            butter::config_string("greeting", "").describe("prefix added to every answer"),
-                            butter::config_string("target", "")
-                                .describe("endpoint URI or node id to ping; empty = do not ping"),
-                            butter::config_int("interval_ms", 1000)
-                                .range(1, 3600000)
-                                .unit("ms")
-                                .describe("ping period"),
-                        }});
+BUTTER_PLUGIN(
+    Echo, butter::Descriptor{
+              .id = "butter.example.echo",
+              .name = "Echo",
+              .vendor = "Butter",
+              .version = "1.0.0",
+              .description = "Answers /butter/echo/1 with greeting + payload; optionally pings a target",
+              .config = {
+                  butter::config_string("greeting", "").describe("prefix added to every answer"),
+                  butter::config_string("target", "").describe("endpoint URI or node id to ping; empty = do not ping"),
+                  butter::config_int("interval_ms", 1000).range(1, 3600000).unit("ms").describe("ping period"),
+              }});

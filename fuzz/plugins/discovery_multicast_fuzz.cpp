@@ -18,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto again = encode_beacon(*b);
   auto c = decode_beacon(again.data(), again.size(), why);
   FUZZ_CHECK(c.has_value());
-  FUZZ_CHECK(c->kind == b->kind && c->cold == b->cold && c->node_id == b->node_id &&
-             c->hosts_known == b->hosts_known && c->endpoints == b->endpoints);
+  FUZZ_CHECK(c->kind == b->kind && c->cold == b->cold && c->node_id == b->node_id && c->hosts_known == b->hosts_known &&
+             c->endpoints == b->endpoints);
   return 0;
 }

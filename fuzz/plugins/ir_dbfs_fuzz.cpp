@@ -83,7 +83,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::string id = hex(sha256(p->manifest));
         auto c = check_proof(id, p->nonce, p->manifest, p->block);
         if (!c.ok) FUZZ_CHECK(!c.why.empty());
-        FUZZ_CHECK(!check_proof(std::string(64, '0'), p->nonce, p->manifest, p->block).ok || id == std::string(64, '0'));
+        FUZZ_CHECK(!check_proof(std::string(64, '0'), p->nonce, p->manifest, p->block).ok ||
+                   id == std::string(64, '0'));
         return 0;
       }
       break;

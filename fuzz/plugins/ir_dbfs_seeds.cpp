@@ -1,5 +1,6 @@
 // Seeds of the ir-dbfs fuzz target: QUERY (object and keywords, version 1 and 2 with a budget), HITS, EXTEND, LINK,
-// PROVE and PROOF (a valid content proof, a refusal), a manifest, a hot-swap state, and near-valid variants. The input is the message itself. See fuzz/seed_writer.hpp.
+// PROVE and PROOF (a valid content proof, a refusal), a manifest, a hot-swap state, and near-valid variants. The input
+// is the message itself. See fuzz/seed_writer.hpp.
 #include "../seed_writer.hpp"
 #include "messages.hpp"
 #include "proof.hpp"

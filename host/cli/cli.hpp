@@ -15,6 +15,7 @@ int new_plugin_command(int argc, char** argv);
 int put_command(int argc, char** argv);     // butter put FILE [--keywords a,b] [--node URL]
 int get_command(int argc, char** argv);     // butter get ID [-o FILE] [--node URL]
 int cat_command(int argc, char** argv);     // butter cat ID [--node URL]
-int search_command(int argc, char** argv);  // butter search WORD... [--node URL]  // butter new-plugin NAME [--lang c|cpp] [--provides IFACE] [--dir DIR]
+int search_command(int argc, char** argv);  // butter search WORD... [--node URL]  // butter new-plugin NAME [--lang
+                                            // c|cpp] [--provides IFACE] [--dir DIR]
 
 }  // namespace butter::host

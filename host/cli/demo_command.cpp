@@ -94,8 +94,8 @@ static std::string ensure_fd_limit(int count, std::uint32_t max_connections) {
   rl.rlim_cur = rl.rlim_max;
   if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
     return std::to_string(count) + " nodes need about " + std::to_string(need) +
-           " file descriptors, and the soft limit " + std::to_string(old_soft) + " could not be raised: " +
-           std::strerror(errno);
+           " file descriptors, and the soft limit " + std::to_string(old_soft) +
+           " could not be raised: " + std::strerror(errno);
   spdlog::info("demo: raised the open-file limit from {} to {} for {} nodes (about {} descriptors)", old_soft,
                rl.rlim_max == RLIM_INFINITY ? std::string("unlimited") : std::to_string(rl.rlim_max), count, need);
   return {};
@@ -150,14 +150,17 @@ int demo_command(int argc, char** argv) {
   }
   if (http_port < 0) http_port = port == 0 ? 0 : port + std::max(1000, count);
   if ((port && port + count - 1 > 65535) || (http_port && http_port + count - 1 > 65535)) {
-    std::fprintf(stderr, "butter demo: %d nodes need ports past 65535 (TCP from %ld, HTTP from %ld); use a lower "
-                 "--port or --http-port, or --port 0 for free ports\n", count, port, http_port);
+    std::fprintf(stderr,
+                 "butter demo: %d nodes need ports past 65535 (TCP from %ld, HTTP from %ld); use a lower "
+                 "--port or --http-port, or --port 0 for free ports\n",
+                 count, port, http_port);
     return 2;
   }
   if (port && http_port && port < http_port + count && http_port < port + count) {
-    std::fprintf(stderr, "butter demo: the TCP ports %ld-%ld and HTTP ports %ld-%ld overlap; choose --http-port "
-                 "at least %ld apart from --port\n", port, port + count - 1, http_port, http_port + count - 1,
-                 static_cast<long>(count));
+    std::fprintf(stderr,
+                 "butter demo: the TCP ports %ld-%ld and HTTP ports %ld-%ld overlap; choose --http-port "
+                 "at least %ld apart from --port\n",
+                 port, port + count - 1, http_port, http_port + count - 1, static_cast<long>(count));
     return 2;
   }
   int code = 0;
@@ -207,8 +210,8 @@ int demo_command(int argc, char** argv) {
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     Node& n = *nodes[i];
     auto eps = n.listen_endpoints();
-    std::printf("  node %zu %s  %s  %s\n", i + 1, n.id_hex().substr(0, 16).c_str(), eps.empty() ? "-" : eps.front().c_str(),
-                n.http_url().empty() ? "(no HTTP)" : n.http_url().c_str());
+    std::printf("  node %zu %s  %s  %s\n", i + 1, n.id_hex().substr(0, 16).c_str(),
+                eps.empty() ? "-" : eps.front().c_str(), n.http_url().empty() ? "(no HTTP)" : n.http_url().c_str());
   }
   std::printf("butter demo: running; Ctrl-C stops every node\n");
   std::fflush(stdout);

@@ -97,7 +97,8 @@ int put_command(int argc, char** argv) {
     if (res.status == 0 && why.rfind("cannot reach", 0) == 0) return fail("put", unreachable(c, why));
     return fail("put", why);
   }
-  if (res.status == 507) return fail("put", "the node has no room for " + std::to_string(size) + " bytes: " + said(res));
+  if (res.status == 507)
+    return fail("put", "the node has no room for " + std::to_string(size) + " bytes: " + said(res));
   if (res.status != 201 && res.status != 202) return fail("put", "the node answered " + said(res));
   std::string id;
   try {
@@ -111,7 +112,8 @@ int put_command(int argc, char** argv) {
   // Check what the node stored: the manifest hashes to the id, and FILE's blocks match it.
   auto manifest = fetch_manifest(c, id, why);
   if (manifest) {
-    if (manifest->size != size) return fail("put", "the node stored " + std::to_string(manifest->size) + " bytes, not " + std::to_string(size));
+    if (manifest->size != size)
+      return fail("put", "the node stored " + std::to_string(manifest->size) + " bytes, not " + std::to_string(size));
     std::ifstream again(file, std::ios::binary);
     BlockVerifier v(*manifest, 0);
     std::vector<char> buf(1 << 20);
@@ -127,7 +129,6 @@ int put_command(int argc, char** argv) {
   std::printf("%s\n", id.c_str());
   return 0;
 }
-
 
 int get_command(int argc, char** argv) {
   if (wants_help(argc, argv)) return std::fputs(kGetUsage, stdout), 0;
@@ -152,7 +153,9 @@ int get_command(int argc, char** argv) {
   if (!manifest && !c.has("--unverified")) return no_manifest("get", c, id);
   std::uint64_t offset = resumable_prefix(part, manifest);
   fs::resize_file(part, offset, ec);  // drops a tail that is not verified (no-op when absent)
-  if (offset > 0) std::fprintf(stderr, "butter get: resuming %s at byte %llu\n", part.string().c_str(), static_cast<unsigned long long>(offset));
+  if (offset > 0)
+    std::fprintf(stderr, "butter get: resuming %s at byte %llu\n", part.string().c_str(),
+                 static_cast<unsigned long long>(offset));
   std::FILE* f = std::fopen(part.c_str(), offset > 0 ? "ab" : "wb");
   if (!f) return fail("get", part.string() + ": " + std::strerror(errno));
   bool restarted = false, interrupted = false;
@@ -171,7 +174,8 @@ int get_command(int argc, char** argv) {
   const bool closed = std::fclose(f) == 0;
   if (rc != 0) {
     if (interrupted && fs::file_size(part, ec) > 0) {
-      std::fprintf(stderr, "butter get: %s keeps what arrived verified; run the same command again to resume\n", part.string().c_str());
+      std::fprintf(stderr, "butter get: %s keeps what arrived verified; run the same command again to resume\n",
+                   part.string().c_str());
     } else {
       fs::remove(part, ec);
     }
@@ -181,7 +185,8 @@ int get_command(int argc, char** argv) {
   // No clobbering between the check above and now either: the kernel refuses to replace.
   if (::renameat2(AT_FDCWD, part.c_str(), AT_FDCWD, out.c_str(), force ? 0u : RENAME_NOREPLACE) != 0) {
     const int e = errno;
-    if (e == EEXIST) return fail("get", out.string() + " appeared meanwhile; --force replaces it (" + part.string() + " is kept)");
+    if (e == EEXIST)
+      return fail("get", out.string() + " appeared meanwhile; --force replaces it (" + part.string() + " is kept)");
     return fail("get", "cannot rename " + part.string() + " to " + out.string() + ": " + std::strerror(e));
   }
   // The rename itself is durable once the directory is.
@@ -191,7 +196,8 @@ int get_command(int argc, char** argv) {
     ::close(dfd);
   }
   std::fprintf(stderr, "butter get: %s (%llu bytes%s)\n", out.string().c_str(),
-               static_cast<unsigned long long>(fs::file_size(out, ec)), manifest ? ", every block verified" : ", UNVERIFIED");
+               static_cast<unsigned long long>(fs::file_size(out, ec)),
+               manifest ? ", every block verified" : ", UNVERIFIED");
   return 0;
 }
 
@@ -234,7 +240,8 @@ int search_command(int argc, char** argv) {
     body.append(piece);
     return true;
   };
-  if (!exchange(c.node, req, res, sink, why, c.timeout_given ? c.timeout : std::chrono::milliseconds(120000))) return fail("search", unreachable(c, why));
+  if (!exchange(c.node, req, res, sink, why, c.timeout_given ? c.timeout : std::chrono::milliseconds(120000)))
+    return fail("search", unreachable(c, why));
   if (res.status == 404) return fail("search", "the node at " + c.url + " has no search (ir-dbfs) plugin");
   if (res.status != 200) return fail("search", "the node answered " + said(res));
   try {
@@ -242,7 +249,8 @@ int search_command(int argc, char** argv) {
     std::size_t n = 0;
     for (const auto& h : j.at("hits")) {
       std::string kw;
-      for (const auto& k : h.value("keywords", nlohmann::json::array())) kw += (kw.empty() ? "" : ",") + k.get<std::string>();
+      for (const auto& k : h.value("keywords", nlohmann::json::array()))
+        kw += (kw.empty() ? "" : ",") + k.get<std::string>();
       std::printf("%s  %s  %s\n", h.value("object", "").c_str(), h.value("node", "").substr(0, 16).c_str(), kw.c_str());
       ++n;
     }

@@ -39,7 +39,8 @@ std::optional<Manifest> parse_manifest(std::string_view bytes, const std::string
   }
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   const std::size_t fixed = 4 + 1 + 8 + 4 + 4;
-  if (bytes.size() < fixed || std::memcmp(p, BUTTER_STORAGE_MANIFEST_MAGIC, 4) != 0 || p[4] != BUTTER_STORAGE_MANIFEST_VERSION) {
+  if (bytes.size() < fixed || std::memcmp(p, BUTTER_STORAGE_MANIFEST_MAGIC, 4) != 0 ||
+      p[4] != BUTTER_STORAGE_MANIFEST_VERSION) {
     why = "the manifest is not of a version this command knows";
     return std::nullopt;
   }

@@ -173,7 +173,8 @@ int new_plugin_command(int argc, char** argv) {
     }
     if (name.empty()) throw UsageError("NAME is missing");
     if (!valid_name(name))
-      throw UsageError("invalid NAME '" + name + "': use [a-z][a-z0-9-]* (a lowercase letter first), at most 64 characters");
+      throw UsageError("invalid NAME '" + name +
+                       "': use [a-z][a-z0-9-]* (a lowercase letter first), at most 64 characters");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "butter new-plugin: %s\n\n%s", e.what(), kNewPluginUsage);
     return 2;
@@ -210,13 +211,17 @@ int new_plugin_command(int argc, char** argv) {
   if (!iface.empty()) {
     vars["IFACE_README"] = " It also provides the interface\n`@IFACE@` to the other plugins of its node.";
     if (cpp) {
-      vars["IFACE_README"] = " It also provides the interface\n// \"@IFACE@\" to the other plugins of its node (the vtable @IDENT@_v1 below).";
+      vars["IFACE_README"] =
+          " It also provides the interface\n// \"@IFACE@\" to the other plugins of its node (the vtable @IDENT@_v1 "
+          "below).";
       vars["IFACE_DECL"] = templates::kCppIfaceDecl;
       vars["IFACE_IMPL"] = templates::kCppIfaceImpl;
       vars["IFACE_PROVIDE"] = "\n    provide(\"@IFACE@\", iface_vtable());";
       vars["PROVIDES"] = "\n    .provides = {\"@IFACE@\"},";
     } else {
-      vars["IFACE_README"] = " It also provides the interface\n * \"@IFACE@\" to the other plugins of its node (the vtable @IDENT@_v1 below).";
+      vars["IFACE_README"] =
+          " It also provides the interface\n * \"@IFACE@\" to the other plugins of its node (the vtable @IDENT@_v1 "
+          "below).";
       vars["IFACE_DECL"] = templates::kCIfaceDecl;
       vars["IFACE_IMPL"] = templates::kCIfaceImpl;
       vars["IFACE_EXT"] = "\n  if (strcmp(id, \"@IFACE@\") == 0) return &iface_vtable;";
@@ -225,7 +230,8 @@ int new_plugin_command(int argc, char** argv) {
     }
   }
   std::map<std::string, std::string> readme_vars = vars;
-  if (!iface.empty()) readme_vars["IFACE_README"] = " It also provides the interface\n`@IFACE@` to the other plugins of its node.";
+  if (!iface.empty())
+    readme_vars["IFACE_README"] = " It also provides the interface\n`@IFACE@` to the other plugins of its node.";
 
   const std::string source = "src/" + name + (cpp ? ".cpp" : ".c");
   const std::vector<std::pair<std::string, std::string>> files = {
@@ -251,9 +257,10 @@ int new_plugin_command(int argc, char** argv) {
                 iface.c_str());
   }
   std::string prefix = installed_prefix();
-  std::printf("next:\n  cd %s\n  cmake -S . -B build -DCMAKE_PREFIX_PATH=%s\n  cmake --build build && ctest --test-dir build\n"
-              "  butter run manifest.toml\n",
-              root.string().c_str(), prefix.empty() ? "<where Butter is installed>" : prefix.c_str());
+  std::printf(
+      "next:\n  cd %s\n  cmake -S . -B build -DCMAKE_PREFIX_PATH=%s\n  cmake --build build && ctest --test-dir build\n"
+      "  butter run manifest.toml\n",
+      root.string().c_str(), prefix.empty() ? "<where Butter is installed>" : prefix.c_str());
   return 0;
 }
 

@@ -110,7 +110,8 @@ bool exchange(const NodeAddress& node, const ClientRequest& req, ClientResponse&
       const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kPiece, req.body_size - sent));
       const std::size_t n = req.body ? req.body(buf.data(), want) : 0;
       if (n == 0) {
-        why = "the request body ended after " + std::to_string(sent) + " of " + std::to_string(req.body_size) + " bytes";
+        why =
+            "the request body ended after " + std::to_string(sent) + " of " + std::to_string(req.body_size) + " bytes";
         return false;
       }
       ec = conn.run(timeout, [&](auto h) { asio::async_write(stream, asio::buffer(buf.data(), n), std::move(h)); });

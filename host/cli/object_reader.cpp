@@ -41,14 +41,16 @@ std::string check_answer_head(const ClientResponse& res, const std::string& id, 
   if (res.status == 206) {
     std::uint64_t s = 0, e = 0, t = 0;
     const std::string cr = res.header("Content-Range");
-    if (!parse_content_range(cr, s, e, t)) return "the node's Content-Range \"" + cr + "\" is not \"bytes START-END/TOTAL\"";
+    if (!parse_content_range(cr, s, e, t))
+      return "the node's Content-Range \"" + cr + "\" is not \"bytes START-END/TOTAL\"";
     if (s != offset || e + 1 != t || (manifest && t != manifest->size) ||
         (res.content_length && *res.content_length != e - s + 1)) {
       return "the node answered range \"" + cr + "\" to a request for bytes " + std::to_string(offset) + "- of " +
              (manifest ? std::to_string(manifest->size) : std::string("the object"));
     }
   } else if (manifest && res.content_length && *res.content_length != manifest->size) {
-    return "the node sends " + std::to_string(*res.content_length) + " bytes for an object of " + std::to_string(manifest->size);
+    return "the node sends " + std::to_string(*res.content_length) + " bytes for an object of " +
+           std::to_string(manifest->size);
   }
   return {};
 }
@@ -77,8 +79,9 @@ std::optional<Manifest> fetch_manifest(const FileCommandLine& c, const std::stri
   return parse_manifest(bytes, id, why);
 }
 
-int fetch_object(const char* cmd, const FileCommandLine& c, const std::string& id, const std::optional<Manifest>& manifest,
-                 std::uint64_t offset, std::FILE* out, bool& restarted, bool& interrupted, std::uint64_t& written) {
+int fetch_object(const char* cmd, const FileCommandLine& c, const std::string& id,
+                 const std::optional<Manifest>& manifest, std::uint64_t offset, std::FILE* out, bool& restarted,
+                 bool& interrupted, std::uint64_t& written) {
   ClientRequest req;
   req.target = "/storage/" + id;
   if (offset > 0) req.headers.emplace_back("Range", "bytes=" + std::to_string(offset) + "-");
@@ -102,7 +105,8 @@ int fetch_object(const char* cmd, const FileCommandLine& c, const std::string& i
     bad = check_answer_head(res, id, manifest, offset);
     if (!bad.empty()) return false;
     if (res.status == 206) {
-      std::fprintf(stderr, "butter %s: the node sent %s (206 Partial Content)\n", cmd, res.header("Content-Range").c_str());
+      std::fprintf(stderr, "butter %s: the node sent %s (206 Partial Content)\n", cmd,
+                   res.header("Content-Range").c_str());
     }
     if (manifest) verifier.emplace(*manifest, offset);
     progress.emplace(id.substr(0, 8), res.content_length ? offset + *res.content_length : 0, offset);
@@ -168,7 +172,8 @@ std::uint64_t resumable_prefix(const fs::path& part, const std::optional<Manifes
   std::uint64_t good = 0;
   std::string why;
   while (good < std::min<std::uint64_t>(size, manifest->size)) {
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(manifest->block_size, manifest->size - good));
+    const std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(manifest->block_size, manifest->size - good));
     if (!in.read(buf.data(), static_cast<std::streamsize>(want))) break;
     if (!v.feed(std::string_view(buf.data(), want), why)) break;
     good += want;

@@ -43,7 +43,8 @@ target_link_libraries(@NAME@-unit PRIVATE butter::sdk ${CMAKE_DL_LIBS})
 add_test(NAME @NAME@-unit COMMAND @NAME@-unit $<TARGET_FILE:@NAME@>)
 )~";
 
-const char* const kUnitTest = R"~(// A unit test of @NAME@ on the SDK's fake host (<butter/testing.hpp>): no node, no network. It
+const char* const kUnitTest =
+    R"~(// A unit test of @NAME@ on the SDK's fake host (<butter/testing.hpp>): no node, no network. It
 // loads the built plugin file as a node would, creates an instance on the fake host and plays the
 // node's part: it delivers a request, then reads the reply and the metric the plugin recorded.
 // The fake keeps the node's limits and its thread rule; see the header for what else it can do

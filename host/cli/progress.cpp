@@ -7,8 +7,13 @@
 namespace butter::host::cli {
 
 Progress::Progress(std::string label, std::uint64_t total, std::uint64_t done)
-    : label_(std::move(label)), total_(total), done_(done), start_done_(done), on_(::isatty(STDERR_FILENO) == 1),
-      start_(std::chrono::steady_clock::now()), last_(start_) {}
+    : label_(std::move(label)),
+      total_(total),
+      done_(done),
+      start_done_(done),
+      on_(::isatty(STDERR_FILENO) == 1),
+      start_(std::chrono::steady_clock::now()),
+      last_(start_) {}
 
 Progress::~Progress() {
   if (on_ && !finished_) std::fputc('\n', stderr);

@@ -65,9 +65,9 @@ std::optional<Identity> Identity::load_or_create(const std::string& dir, Error& 
       ::close(fd);
       char mode[8];
       std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-      error = Error::make(BUTTER_E_INVALID, "node key file " + file + " has mode " + mode +
-                                                ": it must not be accessible by group or others (chmod 600 " +
-                                                file + ")");
+      error =
+          Error::make(BUTTER_E_INVALID, "node key file " + file + " has mode " + mode +
+                                            ": it must not be accessible by group or others (chmod 600 " + file + ")");
       return std::nullopt;
     }
     Identity id;

@@ -38,10 +38,11 @@ class DeadlineStream {
     start([&result, transferred](error_code ec, auto&&... rest) {
       result = ec;
       // Reads and writes report a byte count; connect reports the endpoint instead.
-      ((void)(transferred && [&] {
-         if constexpr (std::is_convertible_v<decltype(rest), std::size_t>) *transferred = rest;
-         return true;
-       }()),
+      ((void)(transferred &&
+              [&] {
+                if constexpr (std::is_convertible_v<decltype(rest), std::size_t>) *transferred = rest;
+                return true;
+              }()),
        ...);
     });
     io_.restart();

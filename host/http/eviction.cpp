@@ -7,10 +7,14 @@ namespace {
 // Lower goes first; -1 never goes.
 int rank(SessionPhase p) {
   switch (p) {
-    case SessionPhase::kClosing: return 0;
-    case SessionPhase::kIdle: return 1;
-    case SessionPhase::kReceiving: return 2;
-    case SessionPhase::kBusy: return -1;
+    case SessionPhase::kClosing:
+      return 0;
+    case SessionPhase::kIdle:
+      return 1;
+    case SessionPhase::kReceiving:
+      return 2;
+    case SessionPhase::kBusy:
+      return -1;
   }
   return -1;
 }

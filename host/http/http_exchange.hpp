@@ -31,8 +31,8 @@ struct HttpStreamEvents {
 
 class HttpExchange {
  public:
-  static constexpr std::size_t kMaxChunk = 64 * 1024;        // bytes per on_body at most
-  static constexpr std::size_t kWriteWindow = 1024 * 1024;   // bytes queued for the client at most
+  static constexpr std::size_t kMaxChunk = 64 * 1024;          // bytes per on_body at most
+  static constexpr std::size_t kWriteWindow = 1024 * 1024;     // bytes queued for the client at most
   static constexpr std::uint64_t kUnknownLength = UINT64_MAX;  // begin(): chunked
 
   virtual ~HttpExchange() = default;

@@ -50,7 +50,7 @@ using HttpHandler = std::function<void(const HttpRequest&, HttpResponder)>;
 using HttpStreamHandler = std::function<void(const HttpRequest&, std::shared_ptr<HttpExchange>)>;
 
 struct HttpServerOptions {
-  std::string endpoint = "127.0.0.1:0";  // host:port; port 0 picks a free one
+  std::string endpoint = "127.0.0.1:0";               // host:port; port 0 picks a free one
   std::size_t max_body_bytes = BUTTER_HTTP_MAX_BODY;  // larger bodies get 413 and the connection is closed (ext/http.h)
   // At this many open connections a new one makes room by closing the oldest that is idle between
   // requests or still sending its request (eviction.hpp); when all are being answered, the new one
@@ -79,18 +79,18 @@ struct HttpServerOptions {
 
 // What the server refused and closed, since it was made.
 struct HttpServerStats {
-  std::uint64_t refused_host = 0;        // 421: Host does not name the endpoint
-  std::uint64_t refused_origin = 0;      // 403: state change with another Origin
-  std::uint64_t refused_fetch_site = 0;  // 403: state change with Sec-Fetch-Site not same-origin/none
-  std::uint64_t connections_evicted = 0;      // closed to admit a new one at max_connections
-  std::uint64_t connections_refused = 0;      // closed at accept: max_connections, all busy
-  std::uint64_t header_timeouts = 0;          // closed: request head not complete within header_timeout
-  std::uint64_t idle_timeouts = 0;            // closed: keep-alive idle for idle_timeout
-  std::uint64_t streams_refused = 0;          // 503: max_streams exchanges already open
+  std::uint64_t refused_host = 0;                 // 421: Host does not name the endpoint
+  std::uint64_t refused_origin = 0;               // 403: state change with another Origin
+  std::uint64_t refused_fetch_site = 0;           // 403: state change with Sec-Fetch-Site not same-origin/none
+  std::uint64_t connections_evicted = 0;          // closed to admit a new one at max_connections
+  std::uint64_t connections_refused = 0;          // closed at accept: max_connections, all busy
+  std::uint64_t header_timeouts = 0;              // closed: request head not complete within header_timeout
+  std::uint64_t idle_timeouts = 0;                // closed: keep-alive idle for idle_timeout
+  std::uint64_t streams_refused = 0;              // 503: max_streams exchanges already open
   std::uint64_t streams_refused_per_address = 0;  // 503: max_streams_per_address open from that address
-  std::uint64_t streams_too_slow = 0;         // exchanges closed: a piece not taken or sent within request_timeout
-  std::uint64_t stream_timeouts = 0;          // exchanges closed: nothing moved for request_timeout
-  std::uint64_t streams_closed_early = 0;     // exchanges the client left (or that broke) unfinished
+  std::uint64_t streams_too_slow = 0;             // exchanges closed: a piece not taken or sent within request_timeout
+  std::uint64_t stream_timeouts = 0;              // exchanges closed: nothing moved for request_timeout
+  std::uint64_t streams_closed_early = 0;         // exchanges the client left (or that broke) unfinished
 };
 
 class HttpServer {

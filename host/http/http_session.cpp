@@ -154,7 +154,8 @@ void HttpSession::on_header(error_code ec) {
     std::string path, query;
     split_target(std::string(head.target()), path, query);
     RouteMatch match = state_->router.match(std::string(head.method_string()), path);
-    const bool streamed = match.kind == RouteMatch::Kind::Found && match.stream_handler && match.stream_options.stream_body;
+    const bool streamed =
+        match.kind == RouteMatch::Kind::Found && match.stream_handler && match.stream_options.stream_body;
     const std::uint64_t cap = streamed ? match.stream_options.max_body_bytes : state_->options.max_body_bytes;
     if (cap && parser_->content_length() && *parser_->content_length() > cap) {
       return fail(413, "request body too large (limit " + std::to_string(cap) + " bytes)\n");
@@ -185,8 +186,8 @@ void HttpSession::read_body() {
 }
 
 void HttpSession::on_read_error(error_code ec) {
-  if (ec == http::error::body_limit) return fail(413, "request body too large (limit " +
-                                                          std::to_string(state_->options.max_body_bytes) + " bytes)\n");
+  if (ec == http::error::body_limit)
+    return fail(413, "request body too large (limit " + std::to_string(state_->options.max_body_bytes) + " bytes)\n");
   if (ec == http::error::header_limit) return fail(431, "request header too large\n");
   if (ec != http::error::end_of_stream && ec != http::error::partial_message && is_parse_error(ec)) {
     spdlog::debug("http: malformed request from {}: {}", remote_, ec.message());
@@ -217,9 +218,9 @@ void HttpSession::dispatch(HttpRequest req, RouteMatch match) {
   awaiting_ = true;
 
   // Before any route, so that no plugin can forget it.
-  GuardVerdict verdict = check_request(state_->identity, RequestFacts{req.method, header_in(req.headers, "Host"),
-                                                                      header_in(req.headers, "Origin"),
-                                                                      header_in(req.headers, "Sec-Fetch-Site")});
+  GuardVerdict verdict = check_request(
+      state_->identity, RequestFacts{req.method, header_in(req.headers, "Host"), header_in(req.headers, "Origin"),
+                                     header_in(req.headers, "Sec-Fetch-Site")});
   if (!verdict.allowed()) return refuse(seq, req, verdict);
 
   if (match.kind == RouteMatch::Kind::NotFound) return send(seq, plain(404, "not found\n"));
@@ -262,10 +263,17 @@ void HttpSession::dispatch(HttpRequest req, RouteMatch match) {
 void HttpSession::refuse(std::uint64_t seq, const HttpRequest& req, const GuardVerdict& verdict) {
   auto& c = state_->counters;
   switch (verdict.refusal) {
-    case GuardVerdict::Refusal::kHost: ++c.refused_host; break;
-    case GuardVerdict::Refusal::kOrigin: ++c.refused_origin; break;
-    case GuardVerdict::Refusal::kFetchSite: ++c.refused_fetch_site; break;
-    case GuardVerdict::Refusal::kNone: break;
+    case GuardVerdict::Refusal::kHost:
+      ++c.refused_host;
+      break;
+    case GuardVerdict::Refusal::kOrigin:
+      ++c.refused_origin;
+      break;
+    case GuardVerdict::Refusal::kFetchSite:
+      ++c.refused_fetch_site;
+      break;
+    case GuardVerdict::Refusal::kNone:
+      break;
   }
   if (auto line = state_->refusal_log.admit("http: refused " + req.method + " " + req.path.substr(0, 200) + " from " +
                                             remote_ + ": " + verdict.reason)) {

@@ -139,7 +139,8 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
 
   Error x_respond(HttpResponse r);
 
-  Error x_begin(int status, std::string content_type, std::vector<std::pair<std::string, std::string>> headers, std::uint64_t length);
+  Error x_begin(int status, std::string content_type, std::vector<std::pair<std::string, std::string>> headers,
+                std::uint64_t length);
 
   Error x_write(std::string_view data);
 
@@ -227,7 +228,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   // The exchange of a stream route (reset_exchange()).
   std::optional<http::request_parser<http::buffer_body>> body_parser_;
   HttpStreamEvents events_;
-  std::string close_reason_;  // what report_closed() tells the handler when the connection closes
+  std::string close_reason_;    // what report_closed() tells the handler when the connection closes
   bool exchange_open_ = false;  // the handler may still act on it
   bool counted_ = false;        // counted in state_->open_streams
   bool expect_continue_ = false;

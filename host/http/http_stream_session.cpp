@@ -123,15 +123,17 @@ void HttpSession::read_more(std::size_t want, std::size_t have) {
   auto& body = body_parser_->get().body();
   body.data = chunk_.data() + have;
   body.size = want - have;
-  http::async_read_some(stream_, buffer_, *body_parser_, [self = shared_from_this(), want, have](error_code ec, std::size_t) {
-    if (self->closed_) return;
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) return self->on_body_error(ec, want);
-    const std::size_t got = want - self->body_parser_->get().body().size;
-    const bool last = self->body_parser_->is_done();
-    if (got < want && !last) return self->read_more(want, got);  // framing only, or a part: read on
-    self->deliver_piece(got, last);
-  });
+  http::async_read_some(stream_, buffer_, *body_parser_,
+                        [self = shared_from_this(), want, have](error_code ec, std::size_t) {
+                          if (self->closed_) return;
+                          if (ec == http::error::need_buffer) ec = {};
+                          if (ec) return self->on_body_error(ec, want);
+                          const std::size_t got = want - self->body_parser_->get().body().size;
+                          const bool last = self->body_parser_->is_done();
+                          if (got < want && !last)
+                            return self->read_more(want, got);  // framing only, or a part: read on
+                          self->deliver_piece(got, last);
+                        });
 }
 
 void HttpSession::deliver_piece(std::size_t got, bool last) {
@@ -176,19 +178,24 @@ void HttpSession::on_body_error(error_code ec, std::size_t want) {
 
 Error HttpSession::x_respond(HttpResponse r) {
   if (begun_) return Error::make(BUTTER_E_INVALID, "the response has begun; write and end it");
-  if (r.status < 200 || r.status > 599) return Error::make(BUTTER_E_INVALID, "invalid status " + std::to_string(r.status) + " (200..599)");
-  if (r.content_type.find_first_of("\r\n") != std::string::npos) return Error::make(BUTTER_E_INVALID, "CR or LF in the content type");
+  if (r.status < 200 || r.status > 599)
+    return Error::make(BUTTER_E_INVALID, "invalid status " + std::to_string(r.status) + " (200..599)");
+  if (r.content_type.find_first_of("\r\n") != std::string::npos)
+    return Error::make(BUTTER_E_INVALID, "CR or LF in the content type");
   handler_done();
   release_stream();
   send(seq_, std::move(r));
   return Error::ok();
 }
 
-Error HttpSession::x_begin(int status, std::string content_type, std::vector<std::pair<std::string, std::string>> headers, std::uint64_t length) {
+Error HttpSession::x_begin(int status, std::string content_type,
+                           std::vector<std::pair<std::string, std::string>> headers, std::uint64_t length) {
   if (begun_) return Error::make(BUTTER_E_INVALID, "the response has begun already");
   // A final answer: 1xx would leave the client waiting for another head.
-  if (status < 200 || status > 599) return Error::make(BUTTER_E_INVALID, "invalid status " + std::to_string(status) + " (200..599)");
-  if (content_type.find_first_of("\r\n") != std::string::npos) return Error::make(BUTTER_E_INVALID, "CR or LF in the content type");
+  if (status < 200 || status > 599)
+    return Error::make(BUTTER_E_INVALID, "invalid status " + std::to_string(status) + " (200..599)");
+  if (content_type.find_first_of("\r\n") != std::string::npos)
+    return Error::make(BUTTER_E_INVALID, "CR or LF in the content type");
   for (const auto& [k, v] : headers) {
     if (k.find_first_of("\r\n") != std::string::npos || v.find_first_of("\r\n") != std::string::npos) {
       return Error::make(BUTTER_E_INVALID, "CR or LF in a header");
@@ -208,8 +215,10 @@ Error HttpSession::x_begin(int status, std::string content_type, std::vector<std
   }
   if (length == HttpExchange::kUnknownLength) {
     // HTTP/1.0 knows no chunked encoding: the raw body, and the close marks its end.
-    if (version_ < 11) keep_alive_ = false, res->keep_alive(false);
-    else if (!head_) res->chunked(true);
+    if (version_ < 11)
+      keep_alive_ = false, res->keep_alive(false);
+    else if (!head_)
+      res->chunked(true);
   } else {
     res->content_length(length);
   }
@@ -438,8 +447,8 @@ Error SessionExchange::respond(HttpResponse response) {
   auto s = live();
   return s ? s->x_respond(std::move(response)) : exchange_over();
 }
-Error SessionExchange::begin(int status, std::string content_type, std::vector<std::pair<std::string, std::string>> headers,
-                             std::uint64_t length) {
+Error SessionExchange::begin(int status, std::string content_type,
+                             std::vector<std::pair<std::string, std::string>> headers, std::uint64_t length) {
   auto s = live();
   return s ? s->x_begin(status, std::move(content_type), std::move(headers), length) : exchange_over();
 }

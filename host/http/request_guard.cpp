@@ -17,9 +17,7 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-bool iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && lower(a) == lower(b);
-}
+bool iequal(std::string_view a, std::string_view b) { return a.size() == b.size() && lower(a) == lower(b); }
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -103,9 +101,7 @@ GuardVerdict refuse(GuardVerdict::Refusal r, int status, std::string reason) {
   return GuardVerdict{r, status, std::move(reason)};
 }
 
-std::string endpoint_text(const EndpointIdentity& id) {
-  return "port " + std::to_string(id.port);
-}
+std::string endpoint_text(const EndpointIdentity& id) { return "port " + std::to_string(id.port); }
 
 }  // namespace
 
@@ -133,9 +129,7 @@ EndpointIdentity make_identity(std::string_view configured_host, std::string_vie
   return id;
 }
 
-bool changes_state(std::string_view method) {
-  return method != "GET" && method != "HEAD" && method != "OPTIONS";
-}
+bool changes_state(std::string_view method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
 
 GuardVerdict check_request(const EndpointIdentity& id, const RequestFacts& req) {
   using R = GuardVerdict::Refusal;
@@ -145,14 +139,16 @@ GuardVerdict check_request(const EndpointIdentity& id, const RequestFacts& req) 
     if (!addressed) return refuse(R::kHost, 421, "malformed Host header \"" + shown(*req.host) + "\"");
     const bool named = listed(id, addressed->host) || (id.wildcard && addressed->ip_literal);
     if (!named) {
-      return refuse(R::kHost, 421,
-                    "Host \"" + shown(*req.host) + "\" does not name this endpoint (" +
-                        (id.wildcard ? std::string("an IP address, localhost") : std::string("its address, localhost")) +
-                        " or a name listed in [node] http_allowed_hosts)");
+      return refuse(
+          R::kHost, 421,
+          "Host \"" + shown(*req.host) + "\" does not name this endpoint (" +
+              (id.wildcard ? std::string("an IP address, localhost") : std::string("its address, localhost")) +
+              " or a name listed in [node] http_allowed_hosts)");
     }
     if (addressed->port && *addressed->port != id.port) {
-      return refuse(R::kHost, 421, "Host \"" + shown(*req.host) + "\" names another port than this endpoint's (" +
-                                       endpoint_text(id) + ")");
+      return refuse(
+          R::kHost, 421,
+          "Host \"" + shown(*req.host) + "\" names another port than this endpoint's (" + endpoint_text(id) + ")");
     }
   }
   if (!changes_state(req.method)) return {};
@@ -160,24 +156,28 @@ GuardVerdict check_request(const EndpointIdentity& id, const RequestFacts& req) 
   if (req.origin) {
     const std::string_view origin = trim(*req.origin);
     if (origin == "null") {
-      return refuse(R::kOrigin, 403, "cross-origin request refused: Origin null (a sandboxed or local page) may not " +
-                                         std::string("change state on this node"));
+      return refuse(R::kOrigin, 403,
+                    "cross-origin request refused: Origin null (a sandboxed or local page) may not " +
+                        std::string("change state on this node"));
     }
     const auto sep = origin.find("://");
     std::optional<Authority> from;
-    if (sep != std::string_view::npos && iequal(origin.substr(0, sep), "http")) from = parse_authority(origin.substr(sep + 3));
+    if (sep != std::string_view::npos && iequal(origin.substr(0, sep), "http"))
+      from = parse_authority(origin.substr(sep + 3));
     const bool same = from && from->port.value_or(80) == id.port &&
                       (listed(id, from->host) || (addressed && addressed->host == from->host));
     if (!same) {
-      return refuse(R::kOrigin, 403, "cross-origin request refused: Origin \"" + shown(origin) +
-                                         "\" is not this endpoint; only its own pages may change state on this node");
+      return refuse(R::kOrigin, 403,
+                    "cross-origin request refused: Origin \"" + shown(origin) +
+                        "\" is not this endpoint; only its own pages may change state on this node");
     }
   }
   if (req.sec_fetch_site) {
     const std::string site = lower(trim(*req.sec_fetch_site));
     if (site != "same-origin" && site != "none") {
-      return refuse(R::kFetchSite, 403, "cross-origin request refused: Sec-Fetch-Site \"" + shown(*req.sec_fetch_site) +
-                                            "\"; only this endpoint's own pages may change state on this node");
+      return refuse(R::kFetchSite, 403,
+                    "cross-origin request refused: Sec-Fetch-Site \"" + shown(*req.sec_fetch_site) +
+                        "\"; only this endpoint's own pages may change state on this node");
     }
   }
   return {};
@@ -185,10 +185,14 @@ GuardVerdict check_request(const EndpointIdentity& id, const RequestFacts& req) 
 
 std::string_view refusal_name(GuardVerdict::Refusal r) {
   switch (r) {
-    case GuardVerdict::Refusal::kHost: return "host";
-    case GuardVerdict::Refusal::kOrigin: return "origin";
-    case GuardVerdict::Refusal::kFetchSite: return "fetch_site";
-    case GuardVerdict::Refusal::kNone: break;
+    case GuardVerdict::Refusal::kHost:
+      return "host";
+    case GuardVerdict::Refusal::kOrigin:
+      return "origin";
+    case GuardVerdict::Refusal::kFetchSite:
+      return "fetch_site";
+    case GuardVerdict::Refusal::kNone:
+      break;
   }
   return "";
 }

@@ -19,8 +19,8 @@ std::uint64_t Router::add(const std::string& method, const std::string& path, bo
 std::uint64_t Router::add_stream(const std::string& method, const std::string& path, bool prefix,
                                  StreamRouteOptions options, HttpStreamHandler handler) {
   if (!handler) return 0;
-  return insert(Route{method, path, prefix, nullptr, std::make_shared<const HttpStreamHandler>(std::move(handler)),
-                      options});
+  return insert(
+      Route{method, path, prefix, nullptr, std::make_shared<const HttpStreamHandler>(std::move(handler)), options});
 }
 
 std::uint64_t Router::insert(Route route) {

@@ -16,10 +16,10 @@ namespace butter::host::http_detail {
 struct RouteMatch {
   enum class Kind { Found, NotFound, MethodNotAllowed };
   Kind kind = Kind::NotFound;
-  std::shared_ptr<const HttpHandler> handler;  // set when Found by a plain route
+  std::shared_ptr<const HttpHandler> handler;               // set when Found by a plain route
   std::shared_ptr<const HttpStreamHandler> stream_handler;  // set when Found by a stream route
   StreamRouteOptions stream_options;
-  std::string allow;                           // "GET, HEAD, POST" when MethodNotAllowed
+  std::string allow;  // "GET, HEAD, POST" when MethodNotAllowed
 };
 
 class Router {

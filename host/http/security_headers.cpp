@@ -21,7 +21,8 @@ void add_security_headers(std::vector<std::pair<std::string, std::string>>& head
                                                           {"X-Content-Type-Options", "nosniff"},
                                                           {"Content-Security-Policy", kContentSecurityPolicy}};
   for (const auto& [name, value] : defaults) {
-    const bool present = std::any_of(headers.begin(), headers.end(), [n = name](const auto& h) { return iequal(h.first, n); });
+    const bool present =
+        std::any_of(headers.begin(), headers.end(), [n = name](const auto& h) { return iequal(h.first, n); });
     if (!present) headers.emplace_back(name, value);
   }
 }

@@ -116,13 +116,12 @@ struct HeldFrame {
 
 struct NodeCore : std::enable_shared_from_this<NodeCore> {
   NodeCore(IoContext& io_context, Manifest m, const ServiceTable& service_table)
-      : io(io_context), strand(boost::asio::make_strand(io_context)), manifest(std::move(m)),
-        services(service_table) {}
+      : io(io_context), strand(boost::asio::make_strand(io_context)), manifest(std::move(m)), services(service_table) {}
 
   IoContext& io;
   Strand strand;
   Manifest manifest;
-  const ServiceTable services;  // what every instance's butter_host calls (services/)
+  const ServiceTable services;               // what every instance's butter_host calls (services/)
   std::shared_ptr<const Identity> identity;  // set by Node::start
   NodeId id;
   std::string id_hex;  // [any-thread] after construction

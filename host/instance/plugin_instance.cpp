@@ -16,11 +16,16 @@ namespace butter::host {
 
 const char* instance_state_name(InstanceState s) {
   switch (s) {
-    case InstanceState::Created: return "created";
-    case InstanceState::Initialized: return "initialized";
-    case InstanceState::Started: return "started";
-    case InstanceState::Stopped: return "stopped";
-    case InstanceState::Failed: return "failed";
+    case InstanceState::Created:
+      return "created";
+    case InstanceState::Initialized:
+      return "initialized";
+    case InstanceState::Started:
+      return "started";
+    case InstanceState::Stopped:
+      return "stopped";
+    case InstanceState::Failed:
+      return "failed";
   }
   return "unknown";
 }
@@ -40,9 +45,10 @@ PluginInstance* node_instance_of(const butter_host* host, const char* function) 
   if (inst->on_node_thread()) return inst;
   if (inst->off_thread_calls_.fetch_add(1) == 0) {
     // spdlog is thread-safe; the instance's name and node name are immutable after creation.
-    spdlog::error("[{}] plugin '{}' called {} from a thread that is not the node's: [node] functions must be "
-                  "called on the node's executor (from a callback, or via butter_host::post); the call was refused",
-                  inst->core_.manifest.node.name, inst->name(), function);
+    spdlog::error(
+        "[{}] plugin '{}' called {} from a thread that is not the node's: [node] functions must be "
+        "called on the node's executor (from a callback, or via butter_host::post); the call was refused",
+        inst->core_.manifest.node.name, inst->name(), function);
   }
   return nullptr;
 }
@@ -66,7 +72,8 @@ PluginInstance::~PluginInstance() = default;
 
 bool PluginInstance::active() const {
   auto s = state_.load();
-  return plugin_ != nullptr && (s == InstanceState::Created || s == InstanceState::Initialized || s == InstanceState::Started);
+  return plugin_ != nullptr &&
+         (s == InstanceState::Created || s == InstanceState::Initialized || s == InstanceState::Started);
 }
 
 static std::string error_text(const butter_error& err, butter_status status) {

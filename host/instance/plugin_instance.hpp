@@ -49,7 +49,7 @@ class PluginInstance : public std::enable_shared_from_this<PluginInstance> {
   Error create();
   Error init();
   Error start();
-  void stop();     // stop (if started), cancel registrations, destroy
+  void stop();  // stop (if started), cancel registrations, destroy
   // Hot swap, old side: stop (if started), then save the state through butter.state/1 into
   // `state` (`saved` false when the plugin does not serve it), then cancel the registrations and
   // destroy. A failing save is logged and returned; the instance is destroyed either way.

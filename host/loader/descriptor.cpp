@@ -27,8 +27,7 @@ std::string version_text(const butter_version& v) {
 }
 
 // Reads a NUL-terminated string of at most `max` bytes. `what` names the field in messages.
-bool read_text(const char* s, std::size_t max, const std::string& what, bool required, std::string& out,
-               Problems& p) {
+bool read_text(const char* s, std::size_t max, const std::string& what, bool required, std::string& out, Problems& p) {
   out.clear();
   if (!s) {
     if (required) p.add(what + " is NULL");
@@ -102,18 +101,30 @@ void read_strings(const char* const* list, const std::string& what, std::vector<
     }
     if (!list[i]) return;
     std::string item;
-    if (read_text(list[i], kMaxTextBytes, what + "[" + std::to_string(i) + "]", false, item, p)) out.push_back(std::move(item));
+    if (read_text(list[i], kMaxTextBytes, what + "[" + std::to_string(i) + "]", false, item, p))
+      out.push_back(std::move(item));
   }
 }
 
 bool config_type_from_abi(std::int32_t t, ConfigType& out) {
   switch (t) {
-    case BUTTER_CONFIG_STRING: out = ConfigType::String; return true;
-    case BUTTER_CONFIG_INT: out = ConfigType::Integer; return true;
-    case BUTTER_CONFIG_FLOAT: out = ConfigType::Float; return true;
-    case BUTTER_CONFIG_BOOL: out = ConfigType::Boolean; return true;
-    case BUTTER_CONFIG_STRING_ARRAY: out = ConfigType::StringArray; return true;
-    default: return false;
+    case BUTTER_CONFIG_STRING:
+      out = ConfigType::String;
+      return true;
+    case BUTTER_CONFIG_INT:
+      out = ConfigType::Integer;
+      return true;
+    case BUTTER_CONFIG_FLOAT:
+      out = ConfigType::Float;
+      return true;
+    case BUTTER_CONFIG_BOOL:
+      out = ConfigType::Boolean;
+      return true;
+    case BUTTER_CONFIG_STRING_ARRAY:
+      out = ConfigType::StringArray;
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -172,7 +183,8 @@ void apply_key_ext(const butter_config_key_ext& e, ConfigKeySpec& spec, Problems
   const bool numeric = spec.type == ConfigType::Integer || spec.type == ConfigType::Float;
   const bool sized = spec.type == ConfigType::String || spec.type == ConfigType::StringArray;
   if ((e.has & (BUTTER_CONFIG_HAS_MIN | BUTTER_CONFIG_HAS_MAX)) && !numeric) {
-    p.add(where + " declares a min or max, but is " + type_name(spec.type) + " (only integer and float keys have a range)");
+    p.add(where + " declares a min or max, but is " + type_name(spec.type) +
+          " (only integer and float keys have a range)");
   }
   if ((e.has & BUTTER_CONFIG_HAS_MAX_LEN) && !sized) {
     p.add(where + " declares max_len, but is " + type_name(spec.type) + " (only strings and string arrays have one)");
@@ -278,8 +290,8 @@ void read_key_ext(const butter_plugin_descriptor* d, std::vector<ConfigKeySpec>&
 bool is_valid_plugin_id(std::string_view id) {
   if (id.empty() || id.size() > kMaxIdBytes) return false;
   for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '_' || c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!ok) return false;
   }
   return true;

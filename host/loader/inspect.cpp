@@ -13,11 +13,16 @@ std::string version_text(const butter_version& v) {
 // Local on purpose: the loader does not depend on the manifest's implementation files.
 const char* type_label(ConfigType t) {
   switch (t) {
-    case ConfigType::String: return "string";
-    case ConfigType::Integer: return "integer";
-    case ConfigType::Float: return "float";
-    case ConfigType::Boolean: return "boolean";
-    case ConfigType::StringArray: return "string array";
+    case ConfigType::String:
+      return "string";
+    case ConfigType::Integer:
+      return "integer";
+    case ConfigType::Float:
+      return "float";
+    case ConfigType::Boolean:
+      return "boolean";
+    case ConfigType::StringArray:
+      return "string array";
   }
   return "unknown";
 }

@@ -78,8 +78,8 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path, Erro
   try {
     entry = &lib->object_->library.get<const butter_plugin_entry>(BUTTER_ENTRY_SYMBOL);
   } catch (const std::exception& e) {
-    return fail(BUTTER_E_INVALID, "not a Butter plugin: cannot find `" BUTTER_ENTRY_SYMBOL "`: " +
-                                      dlerror_text(e.what()));
+    return fail(BUTTER_E_INVALID,
+                "not a Butter plugin: cannot find `" BUTTER_ENTRY_SYMBOL "`: " + dlerror_text(e.what()));
   }
 
   // The ABI gate: read before calling anything.
@@ -92,7 +92,10 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path, Erro
                 BUTTER_ABI_MINOR, BUTTER_ABI_REVISION);
   if (!entry->init || !entry->deinit || !entry->get_factory) {
     return fail(BUTTER_E_INVALID, std::string("`" BUTTER_ENTRY_SYMBOL "` has a NULL function (") +
-                                      (!entry->init ? "init" : !entry->deinit ? "deinit" : "get_factory") + ")");
+                                      (!entry->init     ? "init"
+                                       : !entry->deinit ? "deinit"
+                                                        : "get_factory") +
+                                      ")");
   }
 
   int init_ok = 0;
@@ -114,7 +117,10 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path, Erro
   const auto* f = static_cast<const butter_plugin_factory*>(factory);
   if (!f->count || !f->get_descriptor || !f->create) {
     return fail(BUTTER_E_INVALID, std::string("the plugin factory has a NULL function (") +
-                                      (!f->count ? "count" : !f->get_descriptor ? "get_descriptor" : "create") + ")");
+                                      (!f->count            ? "count"
+                                       : !f->get_descriptor ? "get_descriptor"
+                                                            : "create") +
+                                      ")");
   }
   lib->factory_ = f;
 

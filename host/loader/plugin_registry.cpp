@@ -61,7 +61,8 @@ std::shared_ptr<PluginLibrary> PluginRegistry::find_by_id(const std::string& plu
       if (p.extension() == ".so" && fs::is_regular_file(p, fec)) files.push_back(p);  // follows symlinks
     }
     if (ec) spdlog::debug("plugin path {}: {}", dir, ec.message());
-    std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
+    std::sort(files.begin(), files.end(),
+              [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
 
     for (const auto& file : files) {
       const std::string key = canonical_or_empty(file.string());
@@ -94,10 +95,11 @@ std::shared_ptr<PluginLibrary> PluginRegistry::find_by_id(const std::string& plu
   std::string msg = "no plugin with id '" + plugin_id + "' on the plugin path; searched: ";
   msg += searched.empty() ? std::string("nothing (the plugin path is empty)") : join(searched, ", ");
   msg += "; ids found: ";
-  msg += ids_seen.empty() ? std::string("none") : join(std::vector<std::string>(ids_seen.begin(), ids_seen.end()), ", ");
+  msg +=
+      ids_seen.empty() ? std::string("none") : join(std::vector<std::string>(ids_seen.begin(), ids_seen.end()), ", ");
   if (!skipped.empty()) {
-    msg += "; skipped " + std::to_string(skipped.size()) + " file(s) that are not loadable plugins: " +
-           join(skipped, ", ") + " (log level debug says why)";
+    msg += "; skipped " + std::to_string(skipped.size()) +
+           " file(s) that are not loadable plugins: " + join(skipped, ", ") + " (log level debug says why)";
   }
   err = Error::make(BUTTER_E_NOT_FOUND, std::move(msg));
   return nullptr;

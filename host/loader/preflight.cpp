@@ -71,7 +71,10 @@ Error check_elf(std::ifstream& in, std::uint64_t size) {
   if (!in) return invalid(truncated("the ELF header", sizeof(Ehdr), size));
   if (eh.e_type != ET_DYN) {
     return invalid("not a shared object (ELF type " + std::to_string(eh.e_type) +
-                   (eh.e_type == ET_EXEC ? ", an executable" : eh.e_type == ET_REL ? ", an object file" : "") + ")");
+                   (eh.e_type == ET_EXEC  ? ", an executable"
+                    : eh.e_type == ET_REL ? ", an object file"
+                                          : "") +
+                   ")");
   }
   if (kMachine >= 0 && eh.e_machine != kMachine) {
     return invalid("not a shared object for this machine (ELF machine " + std::to_string(eh.e_machine) + ")");

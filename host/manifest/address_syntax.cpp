@@ -11,7 +11,9 @@ bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 // Schemes are case-insensitive (RFC 3986), as parse_endpoint() treats them: "TCP://" is tcp.
-bool is_tcp(std::string_view s) { return s.size() == 3 && (s[0] | 0x20) == 't' && (s[1] | 0x20) == 'c' && (s[2] | 0x20) == 'p'; }
+bool is_tcp(std::string_view s) {
+  return s.size() == 3 && (s[0] | 0x20) == 't' && (s[1] | 0x20) == 'c' && (s[2] | 0x20) == 'p';
+}
 
 }  // namespace
 
@@ -25,8 +27,7 @@ std::string host_port_problem(std::string_view text) {
     rest = text.substr(close + 1);
     if (host.empty()) return "empty host";
     if (!std::all_of(host.begin(), host.end(), [](char c) {
-          return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.' ||
-                 c == '%';
+          return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.' || c == '%';
         }))
       return "invalid IPv6 address in brackets";
   } else {
@@ -36,7 +37,8 @@ std::string host_port_problem(std::string_view text) {
     rest = text.substr(colon);
     if (host.empty()) return "empty host";
     if (host.find(':') != std::string_view::npos) return "an IPv6 host must be in brackets, e.g. [::1]:7000";
-    if (std::any_of(host.begin(), host.end(), [](char c) { return is_space(c) || c == '/' || c == '@' || c == '?' || c == '#'; }))
+    if (std::any_of(host.begin(), host.end(),
+                    [](char c) { return is_space(c) || c == '/' || c == '@' || c == '?' || c == '#'; }))
       return "invalid character in the host";
   }
   if (rest.empty() || rest.front() != ':') return "expected host:port";
@@ -60,9 +62,11 @@ std::string host_name_problem(std::string_view text) {
       return "invalid IPv6 address in brackets";
     return {};
   }
-  if (text.find(':') != std::string_view::npos) return "a name without a port (an IPv6 address in brackets, e.g. [::1])";
+  if (text.find(':') != std::string_view::npos)
+    return "a name without a port (an IPv6 address in brackets, e.g. [::1])";
   if (text.size() > 253) return "longer than 253 characters";
-  if (!std::all_of(text.begin(), text.end(), [](char c) { return is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c == '.'; }))
+  if (!std::all_of(text.begin(), text.end(),
+                   [](char c) { return is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c == '.'; }))
     return "only letters, digits, '-', '_' and '.' may appear in a host name";
   return {};
 }

@@ -19,13 +19,13 @@ constexpr std::array<std::pair<std::string_view, std::uint64_t>, 10> kUnits{{
     {"", 1},
     {"B", 1},
     {"KB", kK},
-    {"MB", kK * kK},
-    {"GB", kK * kK * kK},
-    {"TB", kK * kK * kK * kK},
+    {"MB", kK* kK},
+    {"GB", kK* kK* kK},
+    {"TB", kK* kK* kK* kK},
     {"KiB", kKi},
-    {"MiB", kKi * kKi},
-    {"GiB", kKi * kKi * kKi},
-    {"TiB", kKi * kKi * kKi * kKi},
+    {"MiB", kKi* kKi},
+    {"GiB", kKi* kKi* kKi},
+    {"TiB", kKi* kKi* kKi* kKi},
 }};
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }

@@ -24,16 +24,22 @@ std::string quoted(const std::string& s) {
 }
 
 // " (ms)" after a bound, so the reader knows what the number counts.
-std::string unit_suffix(const ConfigKeySpec& spec) { return spec.unit.empty() ? std::string() : " (" + spec.unit + ")"; }
+std::string unit_suffix(const ConfigKeySpec& spec) {
+  return spec.unit.empty() ? std::string() : " (" + spec.unit + ")";
+}
 
 }  // namespace
 
 std::string config_value_text(const ConfigScalar& value) {
   switch (value.index()) {
-    case 0: return quoted(std::get<std::string>(value));
-    case 1: return std::to_string(std::get<std::int64_t>(value));
-    case 2: return number_text(std::get<double>(value));
-    case 3: return std::get<bool>(value) ? "true" : "false";
+    case 0:
+      return quoted(std::get<std::string>(value));
+    case 1:
+      return std::to_string(std::get<std::int64_t>(value));
+    case 2:
+      return number_text(std::get<double>(value));
+    case 3:
+      return std::get<bool>(value) ? "true" : "false";
     default: {
       std::string out = "[";
       for (const auto& item : std::get<std::vector<std::string>>(value)) {

@@ -120,8 +120,7 @@ std::optional<Manifest> load_manifest_file(const std::string& path, Diagnostics&
   }
   std::error_code ec;
   std::filesystem::path absolute = std::filesystem::absolute(path, ec);
-  const std::string directory =
-      ec ? directory_of(path) : absolute.lexically_normal().parent_path().string();
+  const std::string directory = ec ? directory_of(path) : absolute.lexically_normal().parent_path().string();
   return parse_manifest(*text, path, directory, diags);
 }
 

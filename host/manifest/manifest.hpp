@@ -90,7 +90,7 @@ struct PluginSpec {
   std::string plugin_id;  // `plugin = "..."`, may be empty when `file` is given
   std::string file;       // `file = "..."`, resolved against the manifest's directory
   bool enabled = true;
-  SourcePos pos;          // of the table header
+  SourcePos pos;  // of the table header
   std::map<std::string, ConfigValue> config;
 };
 
@@ -114,10 +114,10 @@ struct NodeSpec {
   std::uint64_t max_queued_bytes_per_connection = 32ull * 1024 * 1024;
   // Connection limits, see TransportOptions: beyond them a connection is closed with a logged
   // reason (an inbound one before any crypto where possible) and the others are unaffected.
-  std::uint32_t max_connections = 1024;            // open connections, in handshake included
-  std::uint32_t max_connections_per_peer = 4;      // up connections to one node id
-  std::uint32_t max_handshakes_per_address = 32;   // inbound connections in handshake from one IP
-  std::uint32_t max_handshakes_per_second = 256;   // inbound handshakes started (token bucket)
+  std::uint32_t max_connections = 1024;           // open connections, in handshake included
+  std::uint32_t max_connections_per_peer = 4;     // up connections to one node id
+  std::uint32_t max_handshakes_per_address = 32;  // inbound connections in handshake from one IP
+  std::uint32_t max_handshakes_per_second = 256;  // inbound handshakes started (token bucket)
   // Hole punching's SYNs (TransportOptions::punch_budget, the defaults of PunchBudgetLimits):
   // per destination IP a minute (also the burst), and node-wide a second.
   std::uint32_t punch_syns_per_ip_per_minute = 64;
@@ -141,7 +141,7 @@ struct NodeSpec {
 };
 
 struct Manifest {
-  std::string source;  // file path, or "<default manifest>"
+  std::string source;     // file path, or "<default manifest>"
   std::string directory;  // directory of the file, for relative paths ("" for embedded)
   NodeSpec node;
   std::vector<PluginSpec> plugins;

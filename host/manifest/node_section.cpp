@@ -10,12 +10,30 @@ namespace butter::host::manifest_detail {
 
 namespace {
 
-constexpr std::array<std::string_view, 24> kNodeKeys{
-    "name", "listen", "http", "http_allowed_hosts", "memory_budget", "data_dir", "log_level", "plugin_path", "bootstrap", "max_frame_bytes",
-    "insecure_plaintext", "max_inflight_requests", "max_queued_bytes_per_connection", "max_connections",
-    "max_connections_per_peer", "max_handshakes_per_address", "max_handshakes_per_second", "connections_low_water",
-    "connections_high_water", "connection_grace_ms", "connection_idle_ms", "on_plugin_failure",
-    "punch_syns_per_ip_per_minute", "punch_syns_per_second"};
+constexpr std::array<std::string_view, 24> kNodeKeys{"name",
+                                                     "listen",
+                                                     "http",
+                                                     "http_allowed_hosts",
+                                                     "memory_budget",
+                                                     "data_dir",
+                                                     "log_level",
+                                                     "plugin_path",
+                                                     "bootstrap",
+                                                     "max_frame_bytes",
+                                                     "insecure_plaintext",
+                                                     "max_inflight_requests",
+                                                     "max_queued_bytes_per_connection",
+                                                     "max_connections",
+                                                     "max_connections_per_peer",
+                                                     "max_handshakes_per_address",
+                                                     "max_handshakes_per_second",
+                                                     "connections_low_water",
+                                                     "connections_high_water",
+                                                     "connection_grace_ms",
+                                                     "connection_idle_ms",
+                                                     "on_plugin_failure",
+                                                     "punch_syns_per_ip_per_minute",
+                                                     "punch_syns_per_second"};
 
 constexpr std::array<std::string_view, 7> kLogLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
 constexpr std::array<std::string_view, 2> kOnPluginFailure{"isolate", "exit"};
@@ -51,8 +69,8 @@ bool check_endpoints(Reader& reader, const toml::node& node, std::string_view pa
   for (std::size_t i = 0; i < endpoints.size(); ++i) {
     const std::string problem = endpoint_uri_problem(endpoints[i]);
     if (problem.empty()) continue;
-    reader.error(*array.get(i), std::string(path) + "[" + std::to_string(i) + "]: invalid endpoint \"" +
-                                    endpoints[i] + "\": " + problem);
+    reader.error(*array.get(i), std::string(path) + "[" + std::to_string(i) + "]: invalid endpoint \"" + endpoints[i] +
+                                    "\": " + problem);
     ok = false;
   }
   return ok;
@@ -95,8 +113,8 @@ void read_node_section(Reader& reader, const toml::table& table, NodeSpec& node)
       for (std::size_t i = 0; i < names->size(); ++i) {
         const std::string problem = host_name_problem((*names)[i]);
         if (problem.empty()) continue;
-        reader.error(*v->as_array()->get(i), "node.http_allowed_hosts[" + std::to_string(i) + "]: invalid host name \"" +
-                                                 (*names)[i] + "\": " + problem);
+        reader.error(*v->as_array()->get(i), "node.http_allowed_hosts[" + std::to_string(i) +
+                                                 "]: invalid host name \"" + (*names)[i] + "\": " + problem);
         ok = false;
       }
       if (ok) node.http_allowed_hosts = std::move(*names);
@@ -144,8 +162,8 @@ void read_node_section(Reader& reader, const toml::table& table, NodeSpec& node)
   if (const toml::node* v = table.get("max_queued_bytes_per_connection")) {
     if (auto bytes = reader.byte_size(*v, "node.max_queued_bytes_per_connection")) {
       if (*bytes < kMinQueuedBytes || *bytes > kMaxQueuedBytes) {
-        reader.error(*v, "node.max_queued_bytes_per_connection: must be between 64KiB and 16GiB, got " +
-                             std::to_string(*bytes));
+        reader.error(
+            *v, "node.max_queued_bytes_per_connection: must be between 64KiB and 16GiB, got " + std::to_string(*bytes));
       } else {
         node.max_queued_bytes_per_connection = *bytes;
       }

@@ -19,22 +19,31 @@ std::string with_article(ConfigType type) {
 
 const char* value_type_name(const ConfigScalar& value) {
   switch (value.index()) {
-    case 0: return "string";
-    case 1: return "integer";
-    case 2: return "float";
-    case 3: return "boolean";
-    default: return "array of strings";
+    case 0:
+      return "string";
+    case 1:
+      return "integer";
+    case 2:
+      return "float";
+    case 3:
+      return "boolean";
+    default:
+      return "array of strings";
   }
 }
 
 bool matches(ConfigType type, const ConfigScalar& value) {
   switch (type) {
-    case ConfigType::String: return std::holds_alternative<std::string>(value);
-    case ConfigType::Integer: return std::holds_alternative<std::int64_t>(value);
+    case ConfigType::String:
+      return std::holds_alternative<std::string>(value);
+    case ConfigType::Integer:
+      return std::holds_alternative<std::int64_t>(value);
     case ConfigType::Float:
       return std::holds_alternative<double>(value) || std::holds_alternative<std::int64_t>(value);
-    case ConfigType::Boolean: return std::holds_alternative<bool>(value);
-    case ConfigType::StringArray: return std::holds_alternative<std::vector<std::string>>(value);
+    case ConfigType::Boolean:
+      return std::holds_alternative<bool>(value);
+    case ConfigType::StringArray:
+      return std::holds_alternative<std::vector<std::string>>(value);
   }
   return false;
 }
@@ -49,18 +58,24 @@ bool is_bare_key(std::string_view key) {
 
 const char* config_type_name(ConfigType type) {
   switch (type) {
-    case ConfigType::String: return "string";
-    case ConfigType::Integer: return "integer";
-    case ConfigType::Float: return "float";
-    case ConfigType::Boolean: return "boolean";
-    case ConfigType::StringArray: return "array of strings";
+    case ConfigType::String:
+      return "string";
+    case ConfigType::Integer:
+      return "integer";
+    case ConfigType::Float:
+      return "float";
+    case ConfigType::Boolean:
+      return "boolean";
+    case ConfigType::StringArray:
+      return "array of strings";
   }
   return "unknown type";
 }
 
 void validate_plugin_config(const PluginSpec& plugin, std::span<const ConfigKeySpec> schema, Diagnostics& diags) {
   const std::size_t first = diags.items.size();
-  const std::string table = "plugins." + (is_bare_key(plugin.instance) ? plugin.instance : "\"" + plugin.instance + "\"") + ".config";
+  const std::string table =
+      "plugins." + (is_bare_key(plugin.instance) ? plugin.instance : "\"" + plugin.instance + "\"") + ".config";
   std::vector<std::string_view> known;
   known.reserve(schema.size());
   for (const auto& spec : schema) known.push_back(spec.key);
@@ -89,7 +104,8 @@ void validate_plugin_config(const PluginSpec& plugin, std::span<const ConfigKeyS
   }
   for (const auto& spec : schema) {
     if (!spec.required || plugin.config.count(spec.key) != 0) continue;
-    std::string message = "missing required key \"" + spec.key + "\" (" + config_type_name(spec.type) + ") in [" + table + "]";
+    std::string message =
+        "missing required key \"" + spec.key + "\" (" + config_type_name(spec.type) + ") in [" + table + "]";
     if (!spec.description.empty()) message += ": " + spec.description;
     diags.add(plugin.pos, std::move(message));
   }

@@ -25,10 +25,18 @@ bool is_instance_name(std::string_view name) {
 // -Wmaybe-uninitialized of GCC 12 under the sanitizers.
 bool config_value(Reader& reader, const toml::node& node, const std::string& path, ConfigScalar& out) {
   switch (node.type()) {
-    case toml::node_type::string: out.emplace<std::string>(node.as_string()->get()); return true;
-    case toml::node_type::integer: out.emplace<std::int64_t>(node.as_integer()->get()); return true;
-    case toml::node_type::floating_point: out.emplace<double>(node.as_floating_point()->get()); return true;
-    case toml::node_type::boolean: out.emplace<bool>(node.as_boolean()->get()); return true;
+    case toml::node_type::string:
+      out.emplace<std::string>(node.as_string()->get());
+      return true;
+    case toml::node_type::integer:
+      out.emplace<std::int64_t>(node.as_integer()->get());
+      return true;
+    case toml::node_type::floating_point:
+      out.emplace<double>(node.as_floating_point()->get());
+      return true;
+    case toml::node_type::boolean:
+      out.emplace<bool>(node.as_boolean()->get());
+      return true;
     case toml::node_type::array: {
       const auto& array = *node.as_array();
       auto& strings = out.emplace<std::vector<std::string>>();
@@ -57,8 +65,8 @@ std::string resolve(const std::string& directory, const std::string& file) {
   return (std::filesystem::path(directory) / p).lexically_normal().string();
 }
 
-void read_plugin(Reader& reader, const std::string& instance, const toml::table& table,
-                 const std::string& directory, std::vector<PluginSpec>& plugins) {
+void read_plugin(Reader& reader, const std::string& instance, const toml::table& table, const std::string& directory,
+                 std::vector<PluginSpec>& plugins) {
   const std::string path = key_path("plugins", instance);
   PluginSpec spec;
   spec.instance = instance;

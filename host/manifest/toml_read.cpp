@@ -19,16 +19,26 @@ bool is_bare_key(std::string_view key) {
 
 const char* toml_type_name(toml::node_type type) {
   switch (type) {
-    case toml::node_type::table: return "table";
-    case toml::node_type::array: return "array";
-    case toml::node_type::string: return "string";
-    case toml::node_type::integer: return "integer";
-    case toml::node_type::floating_point: return "float";
-    case toml::node_type::boolean: return "boolean";
-    case toml::node_type::date: return "date";
-    case toml::node_type::time: return "time";
-    case toml::node_type::date_time: return "date-time";
-    case toml::node_type::none: break;
+    case toml::node_type::table:
+      return "table";
+    case toml::node_type::array:
+      return "array";
+    case toml::node_type::string:
+      return "string";
+    case toml::node_type::integer:
+      return "integer";
+    case toml::node_type::floating_point:
+      return "float";
+    case toml::node_type::boolean:
+      return "boolean";
+    case toml::node_type::date:
+      return "date";
+    case toml::node_type::time:
+      return "time";
+    case toml::node_type::date_time:
+      return "date-time";
+    case toml::node_type::none:
+      break;
   }
   return "nothing";
 }
@@ -60,8 +70,8 @@ void Reader::reject_unknown_keys(const toml::table& table, std::span<const std::
   for (auto&& [key, value] : table) {
     (void)value;
     if (std::find(known.begin(), known.end(), key.str()) != known.end()) continue;
-    error(key, "unknown key \"" + std::string(key.str()) + "\" in " + std::string(where) +
-                   did_you_mean(key.str(), known));
+    error(key,
+          "unknown key \"" + std::string(key.str()) + "\" in " + std::string(where) + did_you_mean(key.str(), known));
   }
 }
 

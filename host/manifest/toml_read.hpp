@@ -31,8 +31,7 @@ class Reader {
 
   // Every key of `table` not in `known` is an error at the key: `unknown key "k" in <where>`,
   // with a suggestion when one of `known` is close.
-  void reject_unknown_keys(const toml::table& table, std::span<const std::string_view> known,
-                           std::string_view where);
+  void reject_unknown_keys(const toml::table& table, std::span<const std::string_view> known, std::string_view where);
 
   std::optional<std::string> string(const toml::node& node, std::string_view path);
   std::optional<bool> boolean(const toml::node& node, std::string_view path);

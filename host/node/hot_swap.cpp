@@ -77,7 +77,8 @@ class SwapJob : public std::enable_shared_from_this<SwapJob> {
       return finish_error(Error::make(BUTTER_E_UNAVAILABLE, std::string("instance '") + instance_ + "' is " +
                                                                 instance_state_name(old_->state()) + ", not started"));
     }
-    if (core.stopping || !core.transport) return finish_error(Error::make(BUTTER_E_UNAVAILABLE, "the node is stopping"));
+    if (core.stopping || !core.transport)
+      return finish_error(Error::make(BUTTER_E_UNAVAILABLE, "the node is stopping"));
     held_ = old_->registrations().protocols;
     for (const auto& p : held_) core.held_protocols.insert(p);
     hold_start_ = Clock::now();
@@ -121,8 +122,9 @@ class SwapJob : public std::enable_shared_from_this<SwapJob> {
     std::string state;
     bool saved = false;
     if (Error e = old_->stop_and_save(state, saved)) {
-      spdlog::warn("[{}] hot swap of '{}': the old instance could not save its state ({}); the new one starts without it",
-                   node, instance_, e.message);
+      spdlog::warn(
+          "[{}] hot swap of '{}': the old instance could not save its state ({}); the new one starts without it", node,
+          instance_, e.message);
     }
     outcome_.state_saved = saved;
     outcome_.state_bytes = state.size();
@@ -304,8 +306,8 @@ Error Node::replace_plugin(const std::string& instance, const std::string& new_f
     retired_lib = out.retired ? out.retired->library() : nullptr;
     pp->library = lib;
     pp->info = info;
-    spdlog::info("[{}] plugin '{}' swapped to {} ({} {}, generation {}) in {:.1f} ms; {} frame(s) held, state {}",
-                 node, instance, new_file, info->id, info->version, r.generation, r.total_us / 1000.0, r.held_frames,
+    spdlog::info("[{}] plugin '{}' swapped to {} ({} {}, generation {}) in {:.1f} ms; {} frame(s) held, state {}", node,
+                 instance, new_file, info->id, info->version, r.generation, r.total_us / 1000.0, r.held_frames,
                  r.state_handed_over ? std::to_string(r.state_bytes) + " bytes" : std::string("none"));
   } else {
     retired_lib = lib;

@@ -55,14 +55,14 @@ struct SwapReport {
   std::string error;         // why it did not swap ("" when swapped)
   bool state_handed_over = false;
   std::size_t state_bytes = 0;
-  std::size_t held_frames = 0;        // inbound frames queued during the swap and then dispatched
+  std::size_t held_frames = 0;             // inbound frames queued during the swap and then dispatched
   std::size_t unanswered_after_drain = 0;  // accepted requests answered UNAVAILABLE (drain timeout)
-  bool old_unloaded = false;          // the retired library is no longer resident
-  double load_us = 0;   // shadow copy + dlopen + checks (calling thread; nothing held)
-  double drain_us = 0;  // hold start -> old instance has no unanswered request
-  double pause_us = 0;  // the strand task: stop/save old, create/init/load/start new
-  double hold_us = 0;   // protocols held (requests delayed at most by about this)
-  double total_us = 0;  // replace_plugin called -> new instance serving
+  bool old_unloaded = false;               // the retired library is no longer resident
+  double load_us = 0;                      // shadow copy + dlopen + checks (calling thread; nothing held)
+  double drain_us = 0;                     // hold start -> old instance has no unanswered request
+  double pause_us = 0;                     // the strand task: stop/save old, create/init/load/start new
+  double hold_us = 0;                      // protocols held (requests delayed at most by about this)
+  double total_us = 0;                     // replace_plugin called -> new instance serving
 };
 
 // The directory of shadow copies of this process (<tmp>/butter-dev-<pid>), created on demand.

@@ -67,9 +67,10 @@ Error Node::load_identity() {
     // whose secret this node holds, so that id cannot be kept: say so instead of silently changing.
     std::error_code ec;
     if (fs::exists(fs::path(dir) / "node_id", ec) && !fs::exists(fs::path(dir) / Identity::kKeyFileName, ec)) {
-      spdlog::warn("[{}] {}/node_id (from a Butter without node keys) is ignored: the node id is now its Ed25519 "
-                   "public key, kept in {}/{}; peers will see a new id",
-                   core_->manifest.node.name, dir, dir, Identity::kKeyFileName);
+      spdlog::warn(
+          "[{}] {}/node_id (from a Butter without node keys) is ignored: the node id is now its Ed25519 "
+          "public key, kept in {}/{}; peers will see a new id",
+          core_->manifest.node.name, dir, dir, Identity::kKeyFileName);
     }
     Error e;
     auto id = Identity::load_or_create(dir, e);
@@ -163,9 +164,10 @@ Error Node::start_on_strand() {
   topts.self = core.id;
   topts.plaintext = spec.insecure_plaintext;
   if (spec.insecure_plaintext) {
-    spdlog::warn("[{}] insecure_plaintext = true: connections are neither encrypted nor authenticated, and only "
-                 "nodes with the same setting can talk to this one (debugging only)",
-                 spec.name);
+    spdlog::warn(
+        "[{}] insecure_plaintext = true: connections are neither encrypted nor authenticated, and only "
+        "nodes with the same setting can talk to this one (debugging only)",
+        spec.name);
   } else {
     spdlog::debug("[{}] records sealed with ChaCha20-Poly1305: {}", spec.name, noise::aead_choice().why);
   }
@@ -188,10 +190,11 @@ Error Node::start_on_strand() {
   // rest is the plugins' (storage caches, tables).
   topts.memory_limit = static_cast<std::size_t>(spec.memory_budget / 2);
   if (topts.memory_limit / 2 < 2 * topts.max_frame_bytes)
-    spdlog::warn("[{}] memory_budget {} leaves {} bytes for partly received frames, less than two frames of "
-                 "max_frame_bytes ({}): concurrent large frames will be refused; raise memory_budget or lower "
-                 "max_frame_bytes",
-                 spec.name, spec.memory_budget, topts.memory_limit / 2, topts.max_frame_bytes);
+    spdlog::warn(
+        "[{}] memory_budget {} leaves {} bytes for partly received frames, less than two frames of "
+        "max_frame_bytes ({}): concurrent large frames will be refused; raise memory_budget or lower "
+        "max_frame_bytes",
+        spec.name, spec.memory_budget, topts.memory_limit / 2, topts.max_frame_bytes);
   TransportHandlers handlers;
   std::weak_ptr<NodeCore> weak = core_;
   handlers.on_message = [weak](const NodeId& from, const std::string& protocol, std::span<const std::uint8_t> payload) {
@@ -253,8 +256,9 @@ Error Node::start_on_strand() {
   }
   for (auto& inst : core.instances) {
     if (inst->state() == InstanceState::Initialized) {
-      if (!inst->start()) spdlog::info("[{}] plugin '{}' ({} {}) started", spec.name, inst->name(), inst->info().id,
-                                       inst->info().version);
+      if (!inst->start())
+        spdlog::info("[{}] plugin '{}' ({} {}) started", spec.name, inst->name(), inst->info().id,
+                     inst->info().version);
     }
   }
   for (const auto& uri : spec.bootstrap) dial_bootstrap(core_, uri, std::chrono::milliseconds(0));
@@ -280,8 +284,8 @@ void Node::dial_bootstrap(const std::shared_ptr<NodeCore>& core, const std::stri
         spdlog::info("[{}] connected to bootstrap peer {} ({})", name, uri, id.short_hex());
         return;
       }
-      auto next = std::min<std::chrono::milliseconds>(std::max<std::chrono::milliseconds>(delay * 2, std::chrono::seconds(1)),
-                                                      std::chrono::seconds(60));
+      auto next = std::min<std::chrono::milliseconds>(
+          std::max<std::chrono::milliseconds>(delay * 2, std::chrono::seconds(1)), std::chrono::seconds(60));
       spdlog::warn("[{}] bootstrap peer {} unreachable: {}; trying again in {} ms", name, uri, e.message, next.count());
       dial_bootstrap(c, uri, next);
     });
@@ -317,7 +321,8 @@ void Node::stop_on_strand() {
 }
 
 std::vector<std::string> Node::listen_endpoints() {
-  return on_strand([this] { return core_->transport ? core_->transport->listen_endpoints() : std::vector<std::string>{}; });
+  return on_strand(
+      [this] { return core_->transport ? core_->transport->listen_endpoints() : std::vector<std::string>{}; });
 }
 
 std::string Node::http_url() {

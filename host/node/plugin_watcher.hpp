@@ -38,8 +38,8 @@ class PluginWatcher {
 
   int fd_ = -1;
   std::chrono::milliseconds debounce_;
-  std::map<int, std::string> dirs_;                             // watch descriptor -> directory
-  std::map<std::string, std::set<std::string>> instances_;      // absolute file -> instances
+  std::map<int, std::string> dirs_;                                                 // watch descriptor -> directory
+  std::map<std::string, std::set<std::string>> instances_;                          // absolute file -> instances
   std::map<std::string, std::pair<Clock::time_point, Clock::time_point>> pending_;  // file -> first, last event
 };
 

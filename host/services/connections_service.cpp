@@ -15,7 +15,6 @@
 namespace butter::host {
 namespace {
 
-
 std::string owner_key(const PluginInstance& inst) {
   return inst.name() + "@" + std::to_string(reinterpret_cast<std::uintptr_t>(&inst));
 }
@@ -58,8 +57,8 @@ butter_status conns_info(const butter_host* host, butter_connections_info* out) 
     full.peers = static_cast<uint32_t>(ci.peers);
     full.protected_peers = static_cast<uint32_t>(ci.protected_peers);
     const uint32_t n = std::min<uint32_t>(out->struct_size, sizeof full);
-    std::memcpy(reinterpret_cast<char*>(out) + sizeof(uint32_t), reinterpret_cast<const char*>(&full) + sizeof(uint32_t),
-                n - sizeof(uint32_t));
+    std::memcpy(reinterpret_cast<char*>(out) + sizeof(uint32_t),
+                reinterpret_cast<const char*>(&full) + sizeof(uint32_t), n - sizeof(uint32_t));
     return BUTTER_OK;
   } catch (...) {
     return BUTTER_E_INTERNAL;
@@ -71,7 +70,8 @@ butter_status conns_advertise(const butter_host* host, butter_str endpoint) {
   if (!inst) return caller_refusal(host);
   try {
     std::string ep = copy_str(endpoint);
-    if (ep.size() > 255 || ep.find("://") == std::string::npos || ep.find_first_of(std::string("\0 \r\n", 4)) != std::string::npos)
+    if (ep.size() > 255 || ep.find("://") == std::string::npos ||
+        ep.find_first_of(std::string("\0 \r\n", 4)) != std::string::npos)
       return BUTTER_E_INVALID;
     auto& mine = inst->registrations().advertised;
     if (mine.count(ep)) return BUTTER_OK;

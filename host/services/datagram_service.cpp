@@ -19,32 +19,31 @@ void receive(const std::weak_ptr<NodeCore>& weak, std::uint64_t id) {
   if (it == core->datagram_sockets.end()) return;
   DatagramSocket& s = it->second;
   auto socket = s.socket;
-  socket->async_receive_from(boost::asio::buffer(s.buffer), s.sender,
-                             [weak, id, socket](const boost::system::error_code& ec, std::size_t n) {
-                               auto core = weak.lock();
-                               if (!core) return;
-                               auto it = core->datagram_sockets.find(id);
-                               if (it == core->datagram_sockets.end()) return;
-                               if (ec == boost::asio::error::operation_aborted) return;
-                               if (!ec) {
-                                 DatagramSocket& s = it->second;
-                                 auto owner = s.owner.lock();
-                                 if (!owner || !owner->active()) return;
-                                 std::string addr = s.sender.address().to_string();
-                                 std::uint16_t port = s.sender.port();
-                                 // Copy: the callback may close the socket and free the buffer.
-                                 std::vector<std::uint8_t> data(s.buffer.begin(), s.buffer.begin() + static_cast<std::ptrdiff_t>(n));
-                                 auto fn = s.fn;
-                                 auto user = s.user;
-                                 owner->invoke("datagram callback", [&] {
-                                   fn(user, id, butter_str{addr.data(), addr.size()}, port,
-                                      butter_bytes{data.data(), data.size()});
-                                 });
-                               }
-                               // Errors such as ICMP port unreachable (ECONNREFUSED) must not end
-                               // the receive loop.
-                               receive(weak, id);
-                             });
+  socket->async_receive_from(
+      boost::asio::buffer(s.buffer), s.sender, [weak, id, socket](const boost::system::error_code& ec, std::size_t n) {
+        auto core = weak.lock();
+        if (!core) return;
+        auto it = core->datagram_sockets.find(id);
+        if (it == core->datagram_sockets.end()) return;
+        if (ec == boost::asio::error::operation_aborted) return;
+        if (!ec) {
+          DatagramSocket& s = it->second;
+          auto owner = s.owner.lock();
+          if (!owner || !owner->active()) return;
+          std::string addr = s.sender.address().to_string();
+          std::uint16_t port = s.sender.port();
+          // Copy: the callback may close the socket and free the buffer.
+          std::vector<std::uint8_t> data(s.buffer.begin(), s.buffer.begin() + static_cast<std::ptrdiff_t>(n));
+          auto fn = s.fn;
+          auto user = s.user;
+          owner->invoke("datagram callback", [&] {
+            fn(user, id, butter_str{addr.data(), addr.size()}, port, butter_bytes{data.data(), data.size()});
+          });
+        }
+        // Errors such as ICMP port unreachable (ECONNREFUSED) must not end
+        // the receive loop.
+        receive(weak, id);
+      });
 }
 
 butter_status dg_open(const butter_host* host, const butter_datagram_options* opts, butter_datagram_fn fn, void* user,

@@ -77,7 +77,8 @@ HttpStreamEvents events_for(const std::shared_ptr<const RouteCallbacks>& cb, std
 butter_status http2_route(const butter_host* host, butter_str method, butter_str path, int32_t prefix,
                           const butter_http2_route* route, uint64_t* out_route_id, butter_error* err) {
   if (!route || route->struct_size < BUTTER_HTTP2_ROUTE_MIN_SIZE) {
-    return butter_error_set(err, BUTTER_E_INVALID, "missing route, or its struct_size is below BUTTER_HTTP2_ROUTE_MIN_SIZE");
+    return butter_error_set(err, BUTTER_E_INVALID,
+                            "missing route, or its struct_size is below BUTTER_HTTP2_ROUTE_MIN_SIZE");
   }
   // What this host knows of the plugin's struct: an older one is shorter, a newer one longer.
   butter_http2_route known{};
@@ -85,7 +86,8 @@ butter_status http2_route(const butter_host* host, butter_str method, butter_str
   route = &known;
   if (!route->request) return butter_error_set(err, BUTTER_E_INVALID, "missing request callback");
   const bool stream_body = (route->flags & BUTTER_HTTP_STREAM_BODY) != 0;
-  if (stream_body && !route->body) return butter_error_set(err, BUTTER_E_INVALID, "a streamed body needs a body callback");
+  if (stream_body && !route->body)
+    return butter_error_set(err, BUTTER_E_INVALID, "a streamed body needs a body callback");
   RouteArgs args;
   if (butter_status s = check_route_args(host, "http2.route", method, path, args, err)) return s;
   NodeCore& core = args.inst->core();
@@ -96,8 +98,8 @@ butter_status http2_route(const butter_host* host, butter_str method, butter_str
     opts.stream_body = stream_body;
     // 0: the node's own limit; UNLIMITED: none (the server's 0).
     opts.max_body_bytes = route->max_body_bytes == BUTTER_HTTP_UNLIMITED ? 0
-                          : route->max_body_bytes == 0       ? core.http->options().max_body_bytes
-                                                             : route->max_body_bytes;
+                          : route->max_body_bytes == 0                   ? core.http->options().max_body_bytes
+                                                                         : route->max_body_bytes;
     std::weak_ptr<PluginInstance> weak = args.inst->weak_from_this();
     std::weak_ptr<NodeCore> weak_core = core.weak_from_this();
     std::shared_ptr<const RouteCallbacks> ccb = cb;
@@ -113,7 +115,8 @@ butter_status http2_route(const butter_host* host, butter_str method, butter_str
               [&](std::uint64_t t) { ex->set_events(events_for(ccb, weak, weak_core, ex, t)); },
               [&](const butter_http_request& r) { ccb->request(ccb->user, &r); },
               [](HttpSlot failed) {
-                if (failed.exchange->respond(HttpResponse{500, kText, "the plugin failed while handling the request\n", {}})) {
+                if (failed.exchange->respond(
+                        HttpResponse{500, kText, "the plugin failed while handling the request\n", {}})) {
                   failed.exchange->abort();
                 }
               });
@@ -140,7 +143,8 @@ std::shared_ptr<HttpExchange> exchange_of(const butter_host* host, uint64_t toke
 
 std::vector<std::pair<std::string, std::string>> copy_headers(const butter_http_header* headers, uint32_t count) {
   std::vector<std::pair<std::string, std::string>> out;
-  for (uint32_t i = 0; headers && i < count; ++i) out.emplace_back(copy_str(headers[i].name), copy_str(headers[i].value));
+  for (uint32_t i = 0; headers && i < count; ++i)
+    out.emplace_back(copy_str(headers[i].name), copy_str(headers[i].value));
   return out;
 }
 
@@ -160,7 +164,8 @@ butter_status http2_respond(const butter_host* host, uint64_t token, int32_t sta
     if (body.data) res.body.assign(reinterpret_cast<const char*>(body.data), body.len);
     res.headers = copy_headers(headers, header_count);
     for (const auto& [k, v] : res.headers) {
-      if (k.find_first_of("\r\n") != std::string::npos || v.find_first_of("\r\n") != std::string::npos) return BUTTER_E_INVALID;
+      if (k.find_first_of("\r\n") != std::string::npos || v.find_first_of("\r\n") != std::string::npos)
+        return BUTTER_E_INVALID;
     }
     if (Error e = ex->respond(std::move(res))) return e.code;
     forget(owner->core(), *owner, token);
@@ -221,7 +226,7 @@ void http2_unroute(const butter_host* host, uint64_t route_id) { http_extension(
 butter_str http2_base_url(const butter_host* host) { return http_extension()->base_url(host); }
 
 const butter_http_v2 kHttp2 = {http2_route, http2_unroute, http2_respond, http2_base_url, http2_read_body,
-                               http2_begin, http2_write, http2_end, http2_abort};
+                               http2_begin, http2_write,   http2_end,     http2_abort};
 
 }  // namespace
 

@@ -38,7 +38,8 @@ butter_status adopt_route(PluginInstance& inst, const RouteArgs& args, std::uint
 // plugin is gone or inactive (then nothing was registered). When the plugin fails inside the call
 // and has not answered, the slot is removed and `on_failure` gets it.
 std::uint64_t hand_request(const std::weak_ptr<PluginInstance>& weak, const std::weak_ptr<NodeCore>& weak_core,
-                           const HttpRequest& req, HttpSlot slot, const std::function<void(std::uint64_t token)>& before,
+                           const HttpRequest& req, HttpSlot slot,
+                           const std::function<void(std::uint64_t token)>& before,
                            const std::function<void(const butter_http_request&)>& call,
                            const std::function<void(HttpSlot)>& on_failure);
 

@@ -19,13 +19,15 @@ butter_status http_route(const butter_host* host, butter_str method, butter_str 
     std::weak_ptr<PluginInstance> weak = args.inst->weak_from_this();
     std::weak_ptr<NodeCore> weak_core = args.inst->core().weak_from_this();
     std::uint64_t route = args.inst->core().http->add_route(
-        args.method, args.path, prefix != 0, [weak, weak_core, fn, user](const HttpRequest& req, HttpResponder respond) {
+        args.method, args.path, prefix != 0,
+        [weak, weak_core, fn, user](const HttpRequest& req, HttpResponder respond) {
           HttpSlot slot;
           slot.responder = respond;
           const std::uint64_t token = hand_request(
               weak, weak_core, req, std::move(slot), nullptr, [&](const butter_http_request& r) { fn(user, &r); },
               [](HttpSlot failed) {
-                failed.responder(HttpResponse{500, "text/plain; charset=utf-8", "the plugin failed while handling the request\n", {}});
+                failed.responder(HttpResponse{
+                    500, "text/plain; charset=utf-8", "the plugin failed while handling the request\n", {}});
               });
           if (token == 0) respond(plugin_unavailable());
         });

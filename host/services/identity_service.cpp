@@ -29,7 +29,7 @@ std::vector<std::uint8_t> signed_bytes(butter_str context, butter_bytes message)
   std::memcpy(p, kDomain.data(), kDomain.size());
   p += kDomain.size() + 1;  // then a 0 separator
   std::memcpy(p, context.data, context.len);
-  p += context.len + 1;     // then a 0 separator
+  p += context.len + 1;  // then a 0 separator
   if (msg_len) std::memcpy(p, message.data, msg_len);
   return out;
 }

@@ -10,11 +10,16 @@ namespace {
 
 spdlog::level::level_enum to_spdlog(int32_t level) {
   switch (level) {
-    case BUTTER_LOG_TRACE: return spdlog::level::trace;
-    case BUTTER_LOG_DEBUG: return spdlog::level::debug;
-    case BUTTER_LOG_WARN: return spdlog::level::warn;
-    case BUTTER_LOG_ERROR: return spdlog::level::err;
-    default: return spdlog::level::info;
+    case BUTTER_LOG_TRACE:
+      return spdlog::level::trace;
+    case BUTTER_LOG_DEBUG:
+      return spdlog::level::debug;
+    case BUTTER_LOG_WARN:
+      return spdlog::level::warn;
+    case BUTTER_LOG_ERROR:
+      return spdlog::level::err;
+    default:
+      return spdlog::level::info;
   }
 }
 

@@ -90,8 +90,8 @@ butter_status net_send(const butter_host* host, butter_str peer, butter_str prot
 
 // Delivers a response to the plugin that asked, unless it was cancelled or the plugin is gone.
 void complete_request(NodeCore& core, std::uint64_t id, std::int32_t status, const NodeId& from,
-                      std::span<const std::uint8_t> payload, const std::string& protocol,
-                      butter_net_response_fn fn, void* user) {
+                      std::span<const std::uint8_t> payload, const std::string& protocol, butter_net_response_fn fn,
+                      void* user) {
   auto it = core.requests.find(id);
   if (it == core.requests.end()) return;
   auto owner = it->second.owner.lock();
@@ -113,7 +113,8 @@ butter_status net_request(const butter_host* host, butter_str peer, butter_str p
                           butter_error* err) {
   auto* inst = caller(host, "net.request", err);
   if (!inst) return err ? err->code : caller_refusal(host);
-  if (!fn || timeout_ms == 0) return butter_error_set(err, BUTTER_E_INVALID, "a request needs a callback and a timeout");
+  if (!fn || timeout_ms == 0)
+    return butter_error_set(err, BUTTER_E_INVALID, "a request needs a callback and a timeout");
   try {
     NodeCore& core = inst->core();
     std::string p = to_string(protocol);
@@ -126,7 +127,7 @@ butter_status net_request(const butter_host* host, butter_str peer, butter_str p
     auto in_call = std::make_shared<bool>(true);
     auto weak = core.weak_from_this();
     ResponseFn on_response = [weak, id, p, fn, user, in_call](std::int32_t status, const NodeId& from,
-                                                               std::span<const std::uint8_t> body) {
+                                                              std::span<const std::uint8_t> body) {
       auto core = weak.lock();
       if (!core) return;
       if (*in_call) {
@@ -335,7 +336,8 @@ butter_status net_register_dialer(const butter_host* host, butter_str scheme, co
   std::string s = to_string(scheme);
   if (s.empty() || s == "tcp") return BUTTER_E_INVALID;
   try {
-    Error e = inst->core().transport->register_dialer(s, std::make_shared<PluginDialer>(inst->weak_from_this(), *dialer));
+    Error e =
+        inst->core().transport->register_dialer(s, std::make_shared<PluginDialer>(inst->weak_from_this(), *dialer));
     if (e) return e.code;
     inst->registrations().dialer_schemes.insert(s);
     return BUTTER_OK;
@@ -374,10 +376,9 @@ void net_stream_closed(const butter_host* host, uint64_t stream_id, butter_str r
   }
 }
 
-const butter_net_v1 kNet = {net_handle,          net_unhandle,         net_send,     net_request,
-                            net_cancel,          net_reply,            net_connect,  net_add_address,
-                            net_peer_count,      net_peer,             net_watch_peers, net_register_dialer,
-                            net_stream_deliver,  net_stream_closed};
+const butter_net_v1 kNet = {net_handle,      net_unhandle,        net_send,           net_request,      net_cancel,
+                            net_reply,       net_connect,         net_add_address,    net_peer_count,   net_peer,
+                            net_watch_peers, net_register_dialer, net_stream_deliver, net_stream_closed};
 
 const butter_net_reply_v1 kNetReply = {net_reply_parts};
 
@@ -407,8 +408,9 @@ void release_net(PluginInstance& instance) {
     std::string why = failed ? "the plugin handling this request failed: " + instance.failure()
                              : std::string("the handler stopped before answering");
     if (core.transport) {
-      core.transport->reply(it->second.token, failed ? BUTTER_E_INTERNAL : BUTTER_E_UNAVAILABLE,
-                            std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(why.data()), why.size()));
+      core.transport->reply(
+          it->second.token, failed ? BUTTER_E_INTERNAL : BUTTER_E_UNAVAILABLE,
+          std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(why.data()), why.size()));
     }
     core.reply_slots.erase(it);
   }

@@ -21,9 +21,9 @@ butter_str node_name(const butter_host* host) {
 uint64_t node_uptime_ms(const butter_host* host) {
   auto* inst = instance_of(host);
   if (!inst) return 0;
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::steady_clock::now() - inst->core().started_at)
-                                   .count());
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - inst->core().started_at)
+          .count());
 }
 
 uint64_t node_memory_budget(const butter_host* host) {
@@ -70,8 +70,8 @@ butter_str node_instance_name(const butter_host* host) {
   return inst ? str_of(inst->name()) : butter_str{"", 0};
 }
 
-const butter_node_v1 kNode = {node_id,         node_name,          node_uptime_ms, node_memory_budget,
-                              node_data_dir,   node_endpoint_count, node_endpoint, node_instance_name};
+const butter_node_v1 kNode = {node_id,       node_name,           node_uptime_ms, node_memory_budget,
+                              node_data_dir, node_endpoint_count, node_endpoint,  node_instance_name};
 
 }  // namespace
 

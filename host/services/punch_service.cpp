@@ -1,6 +1,6 @@
-// butter.punch/1 and /2: hole punching (Transport::punch, with a spread for /2) and how each peer is reached. The completion
-// holds the calling instance weakly and is dropped when the instance is no longer active, so a
-// stopped or swapped plugin is never called back.
+// butter.punch/1 and /2: hole punching (Transport::punch, with a spread for /2) and how each peer is reached. The
+// completion holds the calling instance weakly and is dropped when the instance is no longer active, so a stopped or
+// swapped plugin is never called back.
 #include "instance/node_core.hpp"
 #include "instance/plugin_instance.hpp"
 #include "services/extensions.hpp"
@@ -28,12 +28,15 @@ butter_status punch_with(const butter_host* host, butter_str node_id, const butt
     for (uint32_t i = 0; i < n && i < 16; ++i) eps.push_back(copy_str(endpoints[i]));
     std::weak_ptr<PluginInstance> weak = inst->weak_from_this();
     // Transport::punch never calls back inside punch(): the ABI's promise holds as it is.
-    inst->core().transport->punch(*id, eps, std::chrono::milliseconds(window_ms), [weak, fn, user](Error e) {
-      auto owner = weak.lock();
-      if (!owner || !owner->active()) return;
-      const butter_str reason{e.message.data(), e.message.size()};
-      owner->invoke("punch callback", [&] { fn(user, e.code, reason); });
-    }, spread);
+    inst->core().transport->punch(
+        *id, eps, std::chrono::milliseconds(window_ms),
+        [weak, fn, user](Error e) {
+          auto owner = weak.lock();
+          if (!owner || !owner->active()) return;
+          const butter_str reason{e.message.data(), e.message.size()};
+          owner->invoke("punch callback", [&] { fn(user, e.code, reason); });
+        },
+        spread);
     return BUTTER_OK;
   } catch (...) {
     return BUTTER_E_INTERNAL;
@@ -80,8 +83,8 @@ butter_status punch_path(const butter_host* host, butter_str node_id, butter_pun
         full.relayed = p.relayed ? 1 : 0;
       }
     const uint32_t size = std::min<uint32_t>(out->struct_size, sizeof full);
-    std::memcpy(reinterpret_cast<char*>(out) + sizeof(uint32_t), reinterpret_cast<const char*>(&full) + sizeof(uint32_t),
-                size - sizeof(uint32_t));
+    std::memcpy(reinterpret_cast<char*>(out) + sizeof(uint32_t),
+                reinterpret_cast<const char*>(&full) + sizeof(uint32_t), size - sizeof(uint32_t));
     return BUTTER_OK;
   } catch (...) {
     return BUTTER_E_INTERNAL;

@@ -11,7 +11,6 @@
 namespace butter::host {
 namespace {
 
-
 std::string lower(std::string s) {
   for (auto& c : s)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');

@@ -24,8 +24,10 @@ void AddressBook::add(const NodeId& id, const std::vector<std::string>& endpoint
   for (std::size_t i = 0; i < n; ++i) {
     const auto& e = endpoints[i];
     if (known(book, e)) continue;
-    if (book.size() < kMaxEndpointsPerNode) book.push_back(e);
-    else book.back() = e;
+    if (book.size() < kMaxEndpointsPerNode)
+      book.push_back(e);
+    else
+      book.back() = e;
   }
 }
 

@@ -18,15 +18,15 @@ namespace {
 void sodium_seal(const std::uint8_t* key, const std::uint8_t* nonce, std::span<const std::uint8_t> ad,
                  std::span<const std::uint8_t> plain, std::uint8_t* out) {
   unsigned long long clen = 0;
-  crypto_aead_chacha20poly1305_ietf_encrypt(out, &clen, plain.data(), plain.size(), ad.data(), ad.size(), nullptr, nonce,
-                                            key);
+  crypto_aead_chacha20poly1305_ietf_encrypt(out, &clen, plain.data(), plain.size(), ad.data(), ad.size(), nullptr,
+                                            nonce, key);
 }
 
 bool sodium_open(const std::uint8_t* key, const std::uint8_t* nonce, std::span<const std::uint8_t> ad,
                  std::span<const std::uint8_t> cipher, std::uint8_t* out) {
   unsigned long long mlen = 0;
-  if (crypto_aead_chacha20poly1305_ietf_decrypt(out, &mlen, nullptr, cipher.data(), cipher.size(), ad.data(),
-                                                ad.size(), nonce, key) == 0)
+  if (crypto_aead_chacha20poly1305_ietf_decrypt(out, &mlen, nullptr, cipher.data(), cipher.size(), ad.data(), ad.size(),
+                                                nonce, key) == 0)
     return true;
   // libsodium checks before it decrypts; wiped anyway so no version's behaviour is relied on.
   if (cipher.size() > kAeadTagLen) sodium_memzero(out, cipher.size() - kAeadTagLen);
@@ -165,20 +165,23 @@ void ChaChaPoly::set_key(const std::uint8_t key[kAeadKeyLen]) {
 
 bool ChaChaPoly::use_openssl(std::size_t n) const {
   switch (path_) {
-    case AeadPath::kSodium: return false;
-    case AeadPath::kOpenSsl: return true;
-    default: return n >= kLargeMessage && aead_choice().openssl_for_large;
+    case AeadPath::kSodium:
+      return false;
+    case AeadPath::kOpenSsl:
+      return true;
+    default:
+      return n >= kLargeMessage && aead_choice().openssl_for_large;
   }
 }
 
-bool ChaChaPoly::evp_seal(const std::uint8_t* nonce, std::span<const std::uint8_t> ad, std::span<const std::uint8_t> plain,
-                          std::uint8_t* out) {
+bool ChaChaPoly::evp_seal(const std::uint8_t* nonce, std::span<const std::uint8_t> ad,
+                          std::span<const std::uint8_t> plain, std::uint8_t* out) {
   if (!enc_) enc_ = new_context(key_, true);
   return enc_ && evp_seal_with(enc_, nonce, ad, plain, out);
 }
 
-int ChaChaPoly::evp_open(const std::uint8_t* nonce, std::span<const std::uint8_t> ad, std::span<const std::uint8_t> cipher,
-                         std::uint8_t* out) {
+int ChaChaPoly::evp_open(const std::uint8_t* nonce, std::span<const std::uint8_t> ad,
+                         std::span<const std::uint8_t> cipher, std::uint8_t* out) {
   if (!dec_) dec_ = new_context(key_, false);
   return dec_ ? evp_open_with(dec_, nonce, ad, cipher, out) : -1;
 }

@@ -217,10 +217,11 @@ void Connection::arm_frame_timer() {
     if (ec || !self || self->closed_ || !self->frame_started_) return;
     if (std::chrono::steady_clock::now() < self->frame_due_) return;  // re-armed meanwhile
     if (self->stats_) ++self->stats_->frame_timeouts;
-    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                              *self->frame_started_);
+    const auto waited =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - *self->frame_started_);
     auto why = "a frame of " + std::to_string(length) + " bytes was not complete after " +
-               std::to_string(waited.count()) + " ms (" + std::to_string(self->decoder_.buffered()) + " bytes received)";
+               std::to_string(waited.count()) + " ms (" + std::to_string(self->decoder_.buffered()) +
+               " bytes received)";
     spdlog::warn("{} closing connection to {}: {}", self->log_prefix_, self->remote_address(), why);
     self->close(why);
   });

@@ -72,7 +72,8 @@ std::size_t ConnectionLimits::handshaking(const std::string& address) const {
 
 std::string ConnectionLimits::explain(Refusal r) const {
   switch (r) {
-    case Refusal::kNone: return "admitted";
+    case Refusal::kNone:
+      return "admitted";
     case Refusal::kMaxConnections:
       return "max_connections (" + std::to_string(opts_.max_connections) + ") reached";
     case Refusal::kPerPeer:
@@ -88,11 +89,16 @@ std::string ConnectionLimits::explain(Refusal r) const {
 
 const char* ConnectionLimits::name(Refusal r) {
   switch (r) {
-    case Refusal::kNone: return "none";
-    case Refusal::kMaxConnections: return "max_connections";
-    case Refusal::kPerPeer: return "per_peer";
-    case Refusal::kPerAddress: return "per_address";
-    case Refusal::kHandshakeRate: return "handshake_rate";
+    case Refusal::kNone:
+      return "none";
+    case Refusal::kMaxConnections:
+      return "max_connections";
+    case Refusal::kPerPeer:
+      return "per_peer";
+    case Refusal::kPerAddress:
+      return "per_address";
+    case Refusal::kHandshakeRate:
+      return "handshake_rate";
   }
   return "unknown";
 }

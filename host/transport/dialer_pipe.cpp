@@ -106,7 +106,8 @@ void DialerPipe::write(std::vector<boost::asio::const_buffer> buffers, WriteDone
   for (const auto& b : buffers) {
     Error e;
     try {
-      e = dialer_->write(stream_id_, std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(b.data()), b.size()));
+      e = dialer_->write(stream_id_,
+                         std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(b.data()), b.size()));
     } catch (const std::exception& ex) {
       e = Error::make(BUTTER_E_INTERNAL, std::string("dialer threw: ") + ex.what());
     } catch (...) {

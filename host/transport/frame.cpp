@@ -21,10 +21,14 @@ static_assert(kDefaultMaxFrameBytes == BUTTER_NET_DEFAULT_MAX_FRAME);
 
 const char* frame_type_name(FrameType t) {
   switch (t) {
-    case FrameType::kHello: return "HELLO";
-    case FrameType::kRequest: return "REQUEST";
-    case FrameType::kResponse: return "RESPONSE";
-    case FrameType::kOneway: return "ONEWAY";
+    case FrameType::kHello:
+      return "HELLO";
+    case FrameType::kRequest:
+      return "REQUEST";
+    case FrameType::kResponse:
+      return "RESPONSE";
+    case FrameType::kOneway:
+      return "ONEWAY";
   }
   return "unknown";
 }
@@ -37,7 +41,8 @@ static bool needs_protocol(FrameType t) { return t == FrameType::kRequest || t =
 static std::string check_protocol(FrameType type, std::string_view protocol) {
   if (protocol.size() > kMaxProtocolBytes)
     return fmt::format("protocol id of {} bytes exceeds the {}-byte limit", protocol.size(), kMaxProtocolBytes);
-  if (needs_protocol(type) && protocol.empty()) return fmt::format("{} frame without a protocol id", frame_type_name(type));
+  if (needs_protocol(type) && protocol.empty())
+    return fmt::format("{} frame without a protocol id", frame_type_name(type));
   if (!valid_utf8_text(protocol)) return "protocol id is not valid UTF-8 text";
   return {};
 }
@@ -167,7 +172,7 @@ void FrameDecoder::top_up(std::span<const std::uint8_t>& in) {
   // Up to the next point where the header can be checked further: the length, the fixed header,
   // then the end of the frame.
   const std::size_t have = buf_.size();
-  const std::size_t target = have < kFrameLengthBytes ? kFrameLengthBytes
+  const std::size_t target = have < kFrameLengthBytes   ? kFrameLengthBytes
                              : have < kFrameHeaderBytes ? kFrameHeaderBytes
                                                         : partial_frame_length();
   const std::size_t take = std::min(in.size(), target > have ? target - have : 0);
@@ -187,16 +192,20 @@ void FrameDecoder::keep(std::span<const std::uint8_t> rest) {
   buf_.assign(rest.begin(), rest.end());
 }
 
-std::optional<Frame> decode_frame(std::span<const std::uint8_t> bytes, std::string& error, std::size_t max_frame_bytes) {
+std::optional<Frame> decode_frame(std::span<const std::uint8_t> bytes, std::string& error,
+                                  std::size_t max_frame_bytes) {
   FrameDecoder d(max_frame_bytes);
   d.feed(bytes);
   FrameView v;
   switch (d.next(v)) {
-    case FrameDecoder::Status::kError: error = d.error(); return std::nullopt;
+    case FrameDecoder::Status::kError:
+      error = d.error();
+      return std::nullopt;
     case FrameDecoder::Status::kNeedMore:
       error = bytes.size() < kFrameHeaderBytes ? "truncated header" : "truncated frame";
       return std::nullopt;
-    case FrameDecoder::Status::kFrame: break;
+    case FrameDecoder::Status::kFrame:
+      break;
   }
   if (d.buffered() != 0) {
     error = fmt::format("{} trailing bytes after the frame", d.buffered());

@@ -30,8 +30,8 @@ enum class FrameType : std::uint8_t { kHello = 1, kRequest = 2, kResponse = 3, k
 
 const char* frame_type_name(FrameType t);
 
-inline constexpr std::size_t kFrameLengthBytes = 4;   // the u32 length prefix
-inline constexpr std::size_t kFrameHeaderRest = 16;   // type..status, counted in the length
+inline constexpr std::size_t kFrameLengthBytes = 4;  // the u32 length prefix
+inline constexpr std::size_t kFrameHeaderRest = 16;  // type..status, counted in the length
 inline constexpr std::size_t kFrameHeaderBytes = kFrameLengthBytes + kFrameHeaderRest;
 inline constexpr std::size_t kMaxProtocolBytes = 256;
 inline constexpr std::size_t kDefaultMaxFrameBytes = 16 * 1024 * 1024;

@@ -1,5 +1,5 @@
-// Noise_XX_25519_ChaChaPoly_BLAKE2b on libsodium (the AEAD also on OpenSSL: aead.hpp): CipherState, SymmetricState (HMAC/HKDF with
-// BLAKE2b-512) and the XX handshake's token processing. See noise_xx.hpp.
+// Noise_XX_25519_ChaChaPoly_BLAKE2b on libsodium (the AEAD also on OpenSSL: aead.hpp): CipherState, SymmetricState
+// (HMAC/HKDF with BLAKE2b-512) and the XX handshake's token processing. See noise_xx.hpp.
 #include "transport/noise_xx.hpp"
 
 #include <sodium.h>
@@ -61,9 +61,12 @@ enum class Token { kE, kS, kEE, kES, kSE };
 // initiator's ephemeral with the responder's static, so each side reads it from its own end.
 std::pair<bool, bool> dh_keys(Token t, bool initiator) {
   switch (t) {
-    case Token::kES: return initiator ? std::pair{true, false} : std::pair{false, true};
-    case Token::kSE: return initiator ? std::pair{false, true} : std::pair{true, false};
-    default: return {true, true};  // ee
+    case Token::kES:
+      return initiator ? std::pair{true, false} : std::pair{false, true};
+    case Token::kSE:
+      return initiator ? std::pair{false, true} : std::pair{true, false};
+    default:
+      return {true, true};  // ee
   }
 }
 

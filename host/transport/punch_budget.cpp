@@ -48,7 +48,8 @@ void PunchBudget::refill_node(TimePoint now) {
     node_at_ = now;
     return;
   }
-  node_tokens_ = std::min<double>(limits_.per_second, node_tokens_ + seconds_between(node_at_, now) * limits_.per_second);
+  node_tokens_ =
+      std::min<double>(limits_.per_second, node_tokens_ + seconds_between(node_at_, now) * limits_.per_second);
   if (now > node_at_) node_at_ = now;
 }
 

@@ -46,8 +46,9 @@ void PunchConnector::attempt() {
   boost::system::error_code ec;
   socket_.close(ec);
   ec = open_reusing_port(socket_, local_);
-  if (ec) return finish(nullptr, "bind " + local_.address().to_string() + ":" + std::to_string(local_.port()) + ": " +
-                                     ec.message());
+  if (ec)
+    return finish(nullptr,
+                  "bind " + local_.address().to_string() + ":" + std::to_string(local_.port()) + ": " + ec.message());
   socket_.async_connect(remote_, [self = shared_from_this()](boost::system::error_code ec) {
     if (!self->done_) return;
     if (!ec) return self->finish(std::make_shared<TcpPipe>(std::move(self->socket_)), {});

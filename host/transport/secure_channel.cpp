@@ -31,10 +31,14 @@ void put_u16(std::vector<std::uint8_t>& v, std::size_t n) {
 // Why the tokens of handshake message `message` failed.
 std::string token_error(HandshakeXX::Result r, int message) {
   switch (r) {
-    case HandshakeXX::Result::kBadEphemeral: return "peer's ephemeral key is a low-order point";
-    case HandshakeXX::Result::kBadStatic: return "peer's static key is a low-order point";
-    case HandshakeXX::Result::kAuth: return "handshake message " + std::to_string(message) + " failed authentication";
-    default: return "handshake message " + std::to_string(message) + " could not be processed";
+    case HandshakeXX::Result::kBadEphemeral:
+      return "peer's ephemeral key is a low-order point";
+    case HandshakeXX::Result::kBadStatic:
+      return "peer's static key is a low-order point";
+    case HandshakeXX::Result::kAuth:
+      return "handshake message " + std::to_string(message) + " failed authentication";
+    default:
+      return "handshake message " + std::to_string(message) + " could not be processed";
   }
 }
 
@@ -101,7 +105,8 @@ bool SecureChannel::on_preamble(std::span<const std::uint8_t> p) {
 
 std::size_t SecureChannel::unit_size(std::span<const std::uint8_t> p) {
   switch (state_) {
-    case State::kPreamble: return kPreambleBytes;
+    case State::kPreamble:
+      return kPreambleBytes;
     case State::kHandshake: {
       if (p.size() < 2) return 2;
       const std::size_t len = (std::size_t{p[0]} << 8) | p[1];
@@ -121,22 +126,26 @@ std::size_t SecureChannel::unit_size(std::span<const std::uint8_t> p) {
       }
       return 4 + len;
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
 bool SecureChannel::on_unit(std::span<std::uint8_t> u, std::vector<std::uint8_t>& wire, const PlainSink& sink,
                             bool& stop) {
   switch (state_) {
-    case State::kPreamble: return on_preamble(u);
-    case State::kHandshake: return on_handshake_message(u.subspan(2), wire);
+    case State::kPreamble:
+      return on_preamble(u);
+    case State::kHandshake:
+      return on_handshake_message(u.subspan(2), wire);
     case State::kEstablished:
       if (plaintext_) {
         stop = !sink(u);
         return true;
       }
       return on_record(u.subspan(4), sink, stop);
-    default: return false;
+    default:
+      return false;
   }
 }
 

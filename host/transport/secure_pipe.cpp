@@ -72,7 +72,8 @@ void record_groups(std::span<const std::span<const std::uint8_t>> pieces, std::v
   while (i < pieces.size()) {
     if (pieces[i].size() < 4) break;
     const auto* h = pieces[i].data();
-    const std::size_t frame = 4 + ((std::size_t{h[0]} << 24) | (std::size_t{h[1]} << 16) | (std::size_t{h[2]} << 8) | h[3]);
+    const std::size_t frame =
+        4 + ((std::size_t{h[0]} << 24) | (std::size_t{h[1]} << 16) | (std::size_t{h[2]} << 8) | h[3]);
     std::size_t j = i, n = 0;
     while (j < pieces.size() && n < frame) n += pieces[j++].size();
     if (n != frame) break;  // not whole frames: stop grouping
@@ -167,9 +168,12 @@ void SecurePipe::pump() {
   inner_writing_ = true;
   const auto& front = queue_.front();
   std::vector<boost::asio::const_buffer> bufs;
-  if (front.sealed) bufs.emplace_back(front.sealed.get(), front.sealed_size);
-  else if (!front.borrowed.empty()) bufs = front.borrowed;
-  else bufs.emplace_back(front.bytes.data(), front.bytes.size());
+  if (front.sealed)
+    bufs.emplace_back(front.sealed.get(), front.sealed_size);
+  else if (!front.borrowed.empty())
+    bufs = front.borrowed;
+  else
+    bufs.emplace_back(front.bytes.data(), front.bytes.size());
   std::weak_ptr<SecurePipe> w = weak_from_this();
   inner_->write(std::move(bufs), [w](const std::string& error) {
     auto self = w.lock();

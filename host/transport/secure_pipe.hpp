@@ -2,9 +2,9 @@
 // stream). Connection writes frames to it as to any pipe; they are held until the handshake is
 // done, then sealed into records: straight from the frames' buffers into one outgoing buffer
 // (length, ciphertext and tag written once), or, in plaintext mode, passed to the inner pipe as
-// they are. Received records are decrypted in place and handed on one record at a time. A handshake or record that fails closes the pipe with the
-// reason (on_closed), and auth_failed() tells a tampering failure apart.
-// Everything runs on the node's strand.
+// they are. Received records are decrypted in place and handed on one record at a time. A handshake or record that
+// fails closes the pipe with the reason (on_closed), and auth_failed() tells a tampering failure apart. Everything runs
+// on the node's strand.
 #pragma once
 #include "transport/byte_pipe.hpp"
 #include "transport/secure_channel.hpp"
@@ -17,8 +17,7 @@ namespace butter::host {
 
 class SecurePipe : public BytePipe, public std::enable_shared_from_this<SecurePipe> {
  public:
-  SecurePipe(std::shared_ptr<BytePipe> inner, std::shared_ptr<const Identity> identity, bool initiator,
-             bool plaintext);
+  SecurePipe(std::shared_ptr<BytePipe> inner, std::shared_ptr<const Identity> identity, bool initiator, bool plaintext);
   ~SecurePipe() override;
 
   void start(Handlers handlers) override;
@@ -41,7 +40,7 @@ class SecurePipe : public BytePipe, public std::enable_shared_from_this<SecurePi
     std::unique_ptr<std::uint8_t[]> sealed;  // not zero-filled: every byte is written by the seal
     std::size_t sealed_size = 0;
     std::vector<boost::asio::const_buffer> borrowed;  // valid until `done` (BytePipe::write)
-    WriteDone done;  // null for handshake bytes
+    WriteDone done;                                   // null for handshake bytes
   };
   void on_inner_data(std::span<std::uint8_t> bytes);
   void fail(const std::string& reason);

@@ -78,10 +78,11 @@ void TcpPipe::end(const boost::system::error_code& ec) {
 
 void TcpPipe::write(std::vector<asio::const_buffer> buffers, WriteDone done) {
   if (closed_) return;
-  asio::async_write(socket_, buffers, [self = shared_from_this(), done = std::move(done)](boost::system::error_code ec, std::size_t) {
-    if (self->closed_) return;
-    done(ec ? ec.message() : std::string());
-  });
+  asio::async_write(socket_, buffers,
+                    [self = shared_from_this(), done = std::move(done)](boost::system::error_code ec, std::size_t) {
+                      if (self->closed_) return;
+                      done(ec ? ec.message() : std::string());
+                    });
 }
 
 void TcpPipe::close() {

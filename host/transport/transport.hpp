@@ -176,9 +176,12 @@ struct ReplyToken {
 
 struct TransportHandlers {
   // A one-way message arrived.
-  std::function<void(const NodeId& from, const std::string& protocol, std::span<const std::uint8_t> payload)> on_message;
+  std::function<void(const NodeId& from, const std::string& protocol, std::span<const std::uint8_t> payload)>
+      on_message;
   // A request arrived; answer with Transport::reply(token, ...) now or later.
-  std::function<void(const NodeId& from, const std::string& protocol, std::span<const std::uint8_t> payload, ReplyToken token)> on_request;
+  std::function<void(const NodeId& from, const std::string& protocol, std::span<const std::uint8_t> payload,
+                     ReplyToken token)>
+      on_request;
   std::function<void(const PeerInfo&)> on_peer_up;
   std::function<void(const NodeId&, const std::string& reason)> on_peer_down;
 };
@@ -304,7 +307,8 @@ class Transport {
 
   // One entry per connected peer, describing its preferred connection: when two connections to
   // a peer exist (simultaneous dials), both stay open and both sides send on the one dialled by
-  // the smaller node id (a punched connection before any other: both sides see it as punched). Responses always go back on the connection their request came in on.
+  // the smaller node id (a punched connection before any other: both sides see it as punched). Responses always go back
+  // on the connection their request came in on.
   std::vector<PeerInfo> peers() const;
   bool is_connected(const NodeId& id) const;
 

@@ -29,7 +29,8 @@ TransportImpl::TransportImpl(IoContext& io, Strand strand, TransportOptions opti
                     std::max<std::size_t>(opts_.max_connections, 16)),
       book_(std::max<std::size_t>(opts_.max_known_addresses, 16)) {
   memory_.limit = opts_.memory_limit;
-  if (!opts_.identity && (!opts_.plaintext || opts_.self == NodeId{})) opts_.identity = std::make_shared<const Identity>(Identity::generate());
+  if (!opts_.identity && (!opts_.plaintext || opts_.self == NodeId{}))
+    opts_.identity = std::make_shared<const Identity>(Identity::generate());
   if (opts_.identity) opts_.self = opts_.identity->id();
   log_ = "[transport " + opts_.self.short_hex() + "]";
 }
@@ -40,9 +41,10 @@ Error TransportImpl::start() {
   if (stopped_) return Error::make(BUTTER_E_INVALID, "transport was stopped; make a new one");
   if (started_) return Error::make(BUTTER_E_INVALID, "transport already started");
   if (opts_.plaintext)
-    spdlog::warn("{} PLAINTEXT transport (insecure_plaintext): connections are neither encrypted nor "
-                 "authenticated; for debugging only",
-                 log_);
+    spdlog::warn(
+        "{} PLAINTEXT transport (insecure_plaintext): connections are neither encrypted nor "
+        "authenticated; for debugging only",
+        log_);
   for (const auto& uri : opts_.listen) {
     std::string why;
     auto ep = parse_endpoint(uri, why);
@@ -123,9 +125,10 @@ void TransportImpl::accept_next(const std::shared_ptr<tcp::acceptor>& acceptor) 
     const auto now = std::chrono::steady_clock::now();
     if (now - last_defer_log_ >= ConnectionLimits::kLogInterval) {
       last_defer_log_ = now;
-      spdlog::info("{} max_handshakes_per_second ({}) reached: accepting slower, newcomers wait in the listen "
-                   "backlog ({} deferrals so far)",
-                   log_, opts_.max_handshakes_per_second, stats_.accepts_deferred);
+      spdlog::info(
+          "{} max_handshakes_per_second ({}) reached: accepting slower, newcomers wait in the listen "
+          "backlog ({} deferrals so far)",
+          log_, opts_.max_handshakes_per_second, stats_.accepts_deferred);
     }
     auto timer = std::make_shared<asio::steady_timer>(
         strand_, std::min<std::chrono::nanoseconds>(wait, std::chrono::milliseconds(100)));
@@ -232,8 +235,9 @@ PeerInfo TransportImpl::info(const Connection& c) const {
 }
 
 TransportImpl::ConnPtr TransportImpl::new_connection(bool outbound, const std::string& uri) {
-  Connection::Limits limits{opts_.max_frame_bytes, opts_.max_queued_bytes_per_connection, opts_.hello_timeout,
-                            opts_.idle_timeout,    opts_.frame_deadline,           opts_.frame_min_rate};
+  Connection::Limits limits{opts_.max_frame_bytes, opts_.max_queued_bytes_per_connection,
+                            opts_.hello_timeout,   opts_.idle_timeout,
+                            opts_.frame_deadline,  opts_.frame_min_rate};
   auto c = std::make_shared<Connection>(strand_, this, &stats_, &memory_, next_connection_id_++, outbound, uri, limits,
                                         log_);
   connections_[c->id()] = c;
@@ -268,8 +272,8 @@ void TransportImpl::connection_hello(Connection& c, const Hello& hello) {
   }
   if (auto r = limits_.admit_peer(peers_.count(hello.id) ? peers_[hello.id].size() : 0);
       r != ConnectionLimits::Refusal::kNone) {
-    refuse(r, std::string(c.outbound() ? "outbound" : "inbound") + " connection " + c.remote_address() +
-                  " to node " + hello.id.short_hex());
+    refuse(r, std::string(c.outbound() ? "outbound" : "inbound") + " connection " + c.remote_address() + " to node " +
+                  hello.id.short_hex());
     if (!c.dial_uri().empty()) book_.learn_uri(c.dial_uri(), hello.id);  // next time, use those we have
     return c.close("too many connections to node " + hello.id.short_hex() + ": " + limits_.explain(r));
   }
@@ -294,7 +298,7 @@ void TransportImpl::connection_hello(Connection& c, const Hello& hello) {
   for (auto& [rid, p] : pending_)
     if (p.connection == c.id()) p.peer = hello.id;
   spdlog::debug("{} {} connection {} to {} at {}", log_, c.outbound() ? "outbound" : "inbound", c.id(),
-               hello.id.short_hex(), c.remote_address());
+                hello.id.short_hex(), c.remote_address());
 
   if (!first) close_duplicates(hello.id);
   if (first) maybe_trim();
@@ -370,14 +374,22 @@ void TransportImpl::disconnect(const NodeId& id, const std::string& reason) {
 void TransportImpl::refuse(ConnectionLimits::Refusal r, const std::string& what) {
   ++stats_.connections_refused;
   switch (r) {
-    case ConnectionLimits::Refusal::kMaxConnections: ++stats_.refused_max_connections; break;
-    case ConnectionLimits::Refusal::kPerPeer: ++stats_.refused_per_peer; break;
-    case ConnectionLimits::Refusal::kPerAddress: ++stats_.refused_per_address; break;
-    case ConnectionLimits::Refusal::kHandshakeRate: ++stats_.refused_handshake_rate; break;
-    case ConnectionLimits::Refusal::kNone: break;
+    case ConnectionLimits::Refusal::kMaxConnections:
+      ++stats_.refused_max_connections;
+      break;
+    case ConnectionLimits::Refusal::kPerPeer:
+      ++stats_.refused_per_peer;
+      break;
+    case ConnectionLimits::Refusal::kPerAddress:
+      ++stats_.refused_per_address;
+      break;
+    case ConnectionLimits::Refusal::kHandshakeRate:
+      ++stats_.refused_handshake_rate;
+      break;
+    case ConnectionLimits::Refusal::kNone:
+      break;
   }
-  if (auto line = limits_.log_refusal(what + " refused: " + limits_.explain(r)))
-    spdlog::warn("{} {}", log_, *line);
+  if (auto line = limits_.log_refusal(what + " refused: " + limits_.explain(r))) spdlog::warn("{} {}", log_, *line);
 }
 
 void TransportImpl::release_handshake(Connection& c) {

@@ -83,8 +83,8 @@ class TransportImpl : public Connection::Owner {
   struct Punch {
     std::vector<std::shared_ptr<PunchConnector>> connectors;
     std::function<void(Error)> done;
-    std::size_t left = 0;        // connectors still trying
-    std::string last_error;      // of the last connector that gave up ("unreachable" only if all were)
+    std::size_t left = 0;          // connectors still trying
+    std::string last_error;        // of the last connector that gave up ("unreachable" only if all were)
     bool reachable_error = false;  // some connector gave up for another reason than "unreachable"
     std::uint64_t connection = 0;  // the punched connection, once a socket connected
   };
@@ -165,10 +165,10 @@ class TransportImpl : public Connection::Owner {
   std::vector<boost::asio::ip::address> listen_addresses_;  // bound; outgoing TCP is sourced from them
   std::uint64_t next_connection_id_ = 1, next_request_id_ = 1;
 
-  std::map<std::uint64_t, ConnPtr> connections_;                                 // every open one
-  std::unordered_map<NodeId, std::vector<std::uint64_t>, NodeIdHash> peers_;     // up ones, by peer
-  std::unordered_map<std::string, std::uint64_t> dialing_uri_;                   // not yet up
-  std::unordered_map<NodeId, std::uint64_t, NodeIdHash> dialing_id_;             // not yet up
+  std::map<std::uint64_t, ConnPtr> connections_;                              // every open one
+  std::unordered_map<NodeId, std::vector<std::uint64_t>, NodeIdHash> peers_;  // up ones, by peer
+  std::unordered_map<std::string, std::uint64_t> dialing_uri_;                // not yet up
+  std::unordered_map<NodeId, std::uint64_t, NodeIdHash> dialing_id_;          // not yet up
   AddressBook book_;                 // where to dial node ids; who answered at a URI
   std::set<std::string> self_uris_;  // URIs that turned out to reach this node (kMaxSelfUris)
   static constexpr std::size_t kMaxSelfUris = 64;

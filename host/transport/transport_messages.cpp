@@ -21,8 +21,9 @@ Error TransportImpl::send(const std::string& peer, const std::string& protocol, 
   return c->enqueue(FrameType::kOneway, 0, 0, protocol, payload);
 }
 
-Error TransportImpl::request(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> payload,
-                             std::chrono::milliseconds timeout, ResponseFn on_response, std::uint64_t* request_id) {
+Error TransportImpl::request(const std::string& peer, const std::string& protocol,
+                             std::span<const std::uint8_t> payload, std::chrono::milliseconds timeout,
+                             ResponseFn on_response, std::uint64_t* request_id) {
   if (stopped_) return Error::make(BUTTER_E_CANCELLED, "transport stopped");
   if (!on_response) return Error::make(BUTTER_E_INVALID, "request without a response callback");
   if (auto why = check_outgoing(FrameType::kRequest, protocol, payload.size(), opts_.max_frame_bytes); !why.empty())
@@ -96,14 +97,14 @@ void TransportImpl::connection_frame(Connection& c, const FrameView& f) {
         ++stats_.requests_shed;
         if (!c.shedding_logged) {
           c.shedding_logged = true;
-          spdlog::warn("{} {} has {} requests unanswered (max_inflight_requests); answering more with AGAIN",
-                       log_, c.remote_address(), c.open_inbound_requests.size());
+          spdlog::warn("{} {} has {} requests unanswered (max_inflight_requests); answering more with AGAIN", log_,
+                       c.remote_address(), c.open_inbound_requests.size());
         }
         // The answer goes straight out and leaves no state: if even it cannot be queued (a peer
         // that does not read), it is dropped and that peer's request times out on its side.
-        (void)c.enqueue(FrameType::kResponse, f.request_id, BUTTER_E_AGAIN,
-                        {}, text_bytes("too many requests in flight on this connection (limit " +
-                                       std::to_string(opts_.max_inflight_requests_per_connection) + ")"));
+        (void)c.enqueue(FrameType::kResponse, f.request_id, BUTTER_E_AGAIN, {},
+                        text_bytes("too many requests in flight on this connection (limit " +
+                                   std::to_string(opts_.max_inflight_requests_per_connection) + ")"));
         return;
       }
       c.open_inbound_requests.insert(f.request_id);
@@ -136,7 +137,8 @@ void TransportImpl::connection_frame(Connection& c, const FrameView& f) {
       complete(f.request_id, f.status, {}, f.payload);
       return;
     }
-    case FrameType::kHello: return;  // handled by the connection
+    case FrameType::kHello:
+      return;  // handled by the connection
   }
 }
 

@@ -43,7 +43,8 @@ void TransportImpl::punch(const NodeId& peer, const std::vector<std::string>& en
       if (!w.expired()) guarded("punch", [&] { fn(e); });
     });
   };
-  if (stopped_ || !started_) return later(std::move(done), Error::make(BUTTER_E_CANCELLED, "cancelled: transport not running"));
+  if (stopped_ || !started_)
+    return later(std::move(done), Error::make(BUTTER_E_CANCELLED, "cancelled: transport not running"));
   if (peer == opts_.self) return later(std::move(done), Error::make(BUTTER_E_INVALID, "unusable: that is this node"));
   if (punches_.count(peer) || punches_.size() >= kMaxPunches)
     return later(std::move(done), Error::make(BUTTER_E_AGAIN, "busy: a punch to that node, or 8 punches, under way"));
@@ -72,7 +73,8 @@ void TransportImpl::punch(const NodeId& peer, const std::vector<std::string>& en
     if (ec || addr.is_unspecified() || addr.is_multicast() || addr.is_v4() != local->address().is_v4()) continue;
     targets.emplace_back(tcp::endpoint(addr, ep->port), uri);
   }
-  if (targets.empty()) return later(std::move(done), Error::make(BUTTER_E_INVALID, "unusable: no tcp endpoint to punch"));
+  if (targets.empty())
+    return later(std::move(done), Error::make(BUTTER_E_INVALID, "unusable: no tcp endpoint to punch"));
   if (auto r = limits_.admit_outbound(connections_.size()); r != ConnectionLimits::Refusal::kNone) {
     refuse(r, "punch to " + peer.short_hex());
     return later(std::move(done), Error::make(BUTTER_E_AGAIN, "busy: " + limits_.explain(r)));
@@ -129,15 +131,17 @@ void TransportImpl::punch(const NodeId& peer, const std::vector<std::string>& en
   // The node's punch budget, in this order: the endpoints before the spread. A punch none of
   // whose SYNs fits fails as "budget" (later, as every outcome).
   const std::size_t wanted = attempts.size();
-  attempts.erase(std::remove_if(attempts.begin(), attempts.end(), [this](const Attempt& a) { return !take_punch_syn(a.remote); }),
-                 attempts.end());
+  attempts.erase(
+      std::remove_if(attempts.begin(), attempts.end(), [this](const Attempt& a) { return !take_punch_syn(a.remote); }),
+      attempts.end());
   if (attempts.size() < wanted)
     spdlog::debug("{} punch to {}: {} of {} SYN(s) over the punch budget, not sent", log_, peer.short_hex(),
                   wanted - attempts.size(), wanted);
   if (attempts.empty()) {
     asio::post(strand_, [this, w = alive(), peer] {
       if (!w.expired() && !stopped_)
-        finish_punch(peer, Error::make(BUTTER_E_AGAIN, "budget: every SYN of this punch is over the node's punch budget"));
+        finish_punch(peer,
+                     Error::make(BUTTER_E_AGAIN, "budget: every SYN of this punch is over the node's punch budget"));
     });
     return;
   }

@@ -28,9 +28,14 @@ static const butter_config_key_ext schema_ext[] = {
      .int_min = 1,
      .int_max = 3600000},
 #endif
-    {.key = "ratio", .has = BUTTER_CONFIG_HAS_DEFAULT | BUTTER_CONFIG_HAS_MIN | BUTTER_CONFIG_HAS_MAX,
-     .float_default = 0.5, .float_min = 0, .float_max = 1},
-    {.key = "label", .has = BUTTER_CONFIG_HAS_DEFAULT | BUTTER_CONFIG_HAS_MAX_LEN, .max_len = 16,
+    {.key = "ratio",
+     .has = BUTTER_CONFIG_HAS_DEFAULT | BUTTER_CONFIG_HAS_MIN | BUTTER_CONFIG_HAS_MAX,
+     .float_default = 0.5,
+     .float_min = 0,
+     .float_max = 1},
+    {.key = "label",
+     .has = BUTTER_CONFIG_HAS_DEFAULT | BUTTER_CONFIG_HAS_MAX_LEN,
+     .max_len = 16,
      .string_default = "none"},
     {.key = "port", .has = BUTTER_CONFIG_HAS_MIN | BUTTER_CONFIG_HAS_MAX, .int_min = 1, .int_max = 65535},
 };
@@ -50,20 +55,37 @@ static const butter_plugin_descriptor descriptor = {
     .config_key_ext_size = sizeof(butter_config_key_ext),
 };
 
-static butter_status p_init(const butter_plugin* p, butter_error* err) { (void)p; (void)err; return BUTTER_OK; }
-static butter_status p_start(const butter_plugin* p, butter_error* err) { (void)p; (void)err; return BUTTER_OK; }
+static butter_status p_init(const butter_plugin* p, butter_error* err) {
+  (void)p;
+  (void)err;
+  return BUTTER_OK;
+}
+static butter_status p_start(const butter_plugin* p, butter_error* err) {
+  (void)p;
+  (void)err;
+  return BUTTER_OK;
+}
 static void p_stop(const butter_plugin* p) { (void)p; }
 static void p_destroy(const butter_plugin* p) { free((void*)p); }
-static const void* p_get_extension(const butter_plugin* p, const char* id) { (void)p; (void)id; return NULL; }
+static const void* p_get_extension(const butter_plugin* p, const char* id) {
+  (void)p;
+  (void)id;
+  return NULL;
+}
 
-static uint32_t f_count(const butter_plugin_factory* f) { (void)f; return 1; }
+static uint32_t f_count(const butter_plugin_factory* f) {
+  (void)f;
+  return 1;
+}
 static const butter_plugin_descriptor* f_get_descriptor(const butter_plugin_factory* f, uint32_t index) {
   (void)f;
   return index == 0 ? &descriptor : NULL;
 }
 static const butter_plugin* f_create(const butter_plugin_factory* f, const butter_host* host, const char* id) {
   butter_plugin* p;
-  (void)f; (void)host; (void)id;
+  (void)f;
+  (void)host;
+  (void)id;
   p = (butter_plugin*)calloc(1, sizeof *p);
   if (!p) return NULL;
   p->desc = &descriptor;
@@ -76,7 +98,10 @@ static const butter_plugin* f_create(const butter_plugin_factory* f, const butte
 }
 static const butter_plugin_factory factory = {f_count, f_get_descriptor, f_create};
 
-static int e_init(const char* path) { (void)path; return 1; }
+static int e_init(const char* path) {
+  (void)path;
+  return 1;
+}
 static void e_deinit(void) {}
 static const void* e_get_factory(const char* id) { return strcmp(id, BUTTER_PLUGIN_FACTORY_ID) == 0 ? &factory : NULL; }
 

@@ -13,9 +13,20 @@
 namespace {
 
 const butter_plugin_descriptor descriptor = {
-    sizeof(butter_plugin_descriptor), BUTTER_ABI_VERSION_INIT,
-    "test.conformance", "Host conformance cases", "Butter tests", "1.0.0",
-    "checks the node's refusals and limits against the SDK headers", nullptr, nullptr, nullptr, nullptr, 0, nullptr, 0,
+    sizeof(butter_plugin_descriptor),
+    BUTTER_ABI_VERSION_INIT,
+    "test.conformance",
+    "Host conformance cases",
+    "Butter tests",
+    "1.0.0",
+    "checks the node's refusals and limits against the SDK headers",
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    0,
+    nullptr,
+    0,
     0,
 };
 

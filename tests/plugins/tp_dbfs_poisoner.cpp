@@ -91,6 +91,9 @@ class Poisoner : public butter::Plugin {
 
 }  // namespace
 
-BUTTER_PLUGIN(Poisoner, butter::Descriptor{.id = "test.dbfs-poisoner", .name = "dbfs poisoner", .vendor = "Butter tests",
-                                           .version = "1.0.0",
-                                           .description = "answers every dbfs query with forged hits and false proofs"});
+BUTTER_PLUGIN(Poisoner,
+              butter::Descriptor{.id = "test.dbfs-poisoner",
+                                 .name = "dbfs poisoner",
+                                 .vendor = "Butter tests",
+                                 .version = "1.0.0",
+                                 .description = "answers every dbfs query with forged hits and false proofs"});

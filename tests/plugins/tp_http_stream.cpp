@@ -60,7 +60,8 @@ class HttpStreamTest : public butter::Plugin {
       d.total = std::stoull(req.query_param("n").value_or("0"));
       if (auto a = req.query_param("abort_at")) d.abort_at = std::stoull(*a);
       const bool chunked = req.query_param("chunked").has_value();
-      auto st = s.begin(200, "application/octet-stream", {{"X-Test", "stream"}}, chunked ? BUTTER_HTTP_LENGTH_UNKNOWN : d.total);
+      auto st = s.begin(200, "application/octet-stream", {{"X-Test", "stream"}},
+                        chunked ? BUTTER_HTTP_LENGTH_UNKNOWN : d.total);
       if (!st.ok()) return void(s.abort());
       downloads_[s.token()] = d;
       ++open_;
@@ -97,10 +98,9 @@ class HttpStreamTest : public butter::Plugin {
     });
 
     http().get("/tp-stream/stats", [this](const butter::HttpRequest&, butter::HttpResponse& res) {
-      res.json("{\"open\":" + std::to_string(open_) + ",\"closed\":" + std::to_string(closed_) +
-               ",\"last_reason\":" + butter::json_string(last_reason_) +
-               ",\"window_full\":" + std::to_string(window_full_) + ",\"pieces\":" + std::to_string(pieces_) +
-               ",\"after_drop\":" + std::to_string(after_drop_) + "}");
+      res.json("{\"open\":" + std::to_string(open_) + ",\"closed\":" + std::to_string(closed_) + ",\"last_reason\":" +
+               butter::json_string(last_reason_) + ",\"window_full\":" + std::to_string(window_full_) +
+               ",\"pieces\":" + std::to_string(pieces_) + ",\"after_drop\":" + std::to_string(after_drop_) + "}");
     });
   }
 
@@ -116,8 +116,9 @@ class HttpStreamTest : public butter::Plugin {
     if (!last) return void(s.read_body());
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(u.hash));
-    const std::string json = "{\"bytes\":" + std::to_string(u.bytes) + ",\"hash\":\"" + hex + "\",\"pieces\":" +
-                             std::to_string(u.pieces) + ",\"largest_piece\":" + std::to_string(u.largest) + "}";
+    const std::string json = "{\"bytes\":" + std::to_string(u.bytes) + ",\"hash\":\"" + hex +
+                             "\",\"pieces\":" + std::to_string(u.pieces) +
+                             ",\"largest_piece\":" + std::to_string(u.largest) + "}";
     uploads_.erase(it);
     s.respond(200, "application/json", json);
   }
@@ -170,5 +171,8 @@ class HttpStreamTest : public butter::Plugin {
 
 }  // namespace
 
-BUTTER_PLUGIN(HttpStreamTest, butter::Descriptor{.id = "test.http-stream", .name = "HTTP streams", .vendor = "Butter tests",
-                                                 .version = "1.0.0", .description = "drives butter.http/2 streams"});
+BUTTER_PLUGIN(HttpStreamTest, butter::Descriptor{.id = "test.http-stream",
+                                                 .name = "HTTP streams",
+                                                 .vendor = "Butter tests",
+                                                 .version = "1.0.0",
+                                                 .description = "drives butter.http/2 streams"});

@@ -7,8 +7,14 @@
 
 #include <stdlib.h>
 
-static int e_init(const char* path) { (void)path; return 0; }
+static int e_init(const char* path) {
+  (void)path;
+  return 0;
+}
 static void e_deinit(void) { abort(); }
-static const void* e_get_factory(const char* id) { (void)id; abort(); }
+static const void* e_get_factory(const char* id) {
+  (void)id;
+  abort();
+}
 
 BUTTER_EXPORT const butter_plugin_entry butter_entry = {BUTTER_ABI_VERSION_INIT, e_init, e_deinit, e_get_factory};

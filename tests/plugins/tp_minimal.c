@@ -44,13 +44,28 @@ static const butter_plugin_descriptor descriptor = {
     0,
 };
 
-static butter_status p_init(const butter_plugin* p, butter_error* err) { (void)p; (void)err; return BUTTER_OK; }
-static butter_status p_start(const butter_plugin* p, butter_error* err) { (void)p; (void)err; return BUTTER_OK; }
+static butter_status p_init(const butter_plugin* p, butter_error* err) {
+  (void)p;
+  (void)err;
+  return BUTTER_OK;
+}
+static butter_status p_start(const butter_plugin* p, butter_error* err) {
+  (void)p;
+  (void)err;
+  return BUTTER_OK;
+}
 static void p_stop(const butter_plugin* p) { (void)p; }
 static void p_destroy(const butter_plugin* p) { free((void*)p); }
-static const void* p_get_extension(const butter_plugin* p, const char* id) { (void)p; (void)id; return NULL; }
+static const void* p_get_extension(const butter_plugin* p, const char* id) {
+  (void)p;
+  (void)id;
+  return NULL;
+}
 
-static uint32_t f_count(const butter_plugin_factory* f) { (void)f; return 1; }
+static uint32_t f_count(const butter_plugin_factory* f) {
+  (void)f;
+  return 1;
+}
 
 static const butter_plugin_descriptor* f_get_descriptor(const butter_plugin_factory* f, uint32_t index) {
   (void)f;
@@ -59,7 +74,9 @@ static const butter_plugin_descriptor* f_get_descriptor(const butter_plugin_fact
 
 static const butter_plugin* f_create(const butter_plugin_factory* f, const butter_host* host, const char* id) {
   butter_plugin* p;
-  (void)f; (void)host; (void)id;
+  (void)f;
+  (void)host;
+  (void)id;
   p = (butter_plugin*)calloc(1, sizeof *p);
   if (!p) return NULL;
   p->desc = &descriptor;
@@ -73,11 +90,13 @@ static const butter_plugin* f_create(const butter_plugin_factory* f, const butte
 
 static const butter_plugin_factory factory = {f_count, f_get_descriptor, f_create};
 
-static int e_init(const char* path) { (void)path; trace("init"); return 1; }
+static int e_init(const char* path) {
+  (void)path;
+  trace("init");
+  return 1;
+}
 static void e_deinit(void) { trace("deinit"); }
 
-static const void* e_get_factory(const char* id) {
-  return strcmp(id, BUTTER_PLUGIN_FACTORY_ID) == 0 ? &factory : NULL;
-}
+static const void* e_get_factory(const char* id) { return strcmp(id, BUTTER_PLUGIN_FACTORY_ID) == 0 ? &factory : NULL; }
 
 BUTTER_EXPORT const butter_plugin_entry butter_entry = {BUTTER_ABI_VERSION_INIT, e_init, e_deinit, e_get_factory};

@@ -17,8 +17,15 @@ static void trace(const char* what) {
   fclose(f);
 }
 
-static int e_init(const char* path) { (void)path; trace("init"); return 1; }
+static int e_init(const char* path) {
+  (void)path;
+  trace("init");
+  return 1;
+}
 static void e_deinit(void) { trace("deinit"); }
-static const void* e_get_factory(const char* id) { (void)id; return NULL; }
+static const void* e_get_factory(const char* id) {
+  (void)id;
+  return NULL;
+}
 
 BUTTER_EXPORT const butter_plugin_entry butter_entry = {BUTTER_ABI_VERSION_INIT, e_init, e_deinit, e_get_factory};

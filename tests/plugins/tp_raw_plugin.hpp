@@ -71,7 +71,7 @@ struct RawPlugin {
 
 }  // namespace tp
 
-#define TP_RAW_PLUGIN(descriptor, hooks)                                                                     \
-  extern "C" BUTTER_EXPORT const butter_plugin_entry butter_entry = {                                      \
-      BUTTER_ABI_VERSION_INIT, tp::RawPlugin<&descriptor, &hooks>::entry_init,                              \
+#define TP_RAW_PLUGIN(descriptor, hooks)                                       \
+  extern "C" BUTTER_EXPORT const butter_plugin_entry butter_entry = {          \
+      BUTTER_ABI_VERSION_INIT, tp::RawPlugin<&descriptor, &hooks>::entry_init, \
       tp::RawPlugin<&descriptor, &hooks>::entry_deinit, tp::RawPlugin<&descriptor, &hooks>::entry_factory};

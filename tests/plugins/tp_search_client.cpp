@@ -50,7 +50,8 @@ class SearchClient : public butter::Plugin {
 
   void init() override {
     topic_ = "test.search-client/" + std::to_string(std::random_device{}()) + ":reply";
-    http().get("/tp-search/find", [this](const butter::HttpRequest& req, butter::HttpResponse& res) { find(req, res); });
+    http().get("/tp-search/find",
+               [this](const butter::HttpRequest& req, butter::HttpResponse& res) { find(req, res); });
     http().get("/tp-search/result", [this](const butter::HttpRequest& req, butter::HttpResponse& res) {
       const auto t = std::stoull(req.query_param("ticket").value_or("0"));
       auto it = results_.find(t);
@@ -77,8 +78,8 @@ class SearchClient : public butter::Plugin {
       for (const auto& k : kws) c.push_back(butter::to_c(k));
       butter_error err;
       butter_error_init(&err);
-      const butter_status st = search->annotate(search.provider(), butter::to_c(obj), c.data(),
-                                                static_cast<std::uint32_t>(c.size()), &err);
+      const butter_status st =
+          search->annotate(search.provider(), butter::to_c(obj), c.data(), static_cast<std::uint32_t>(c.size()), &err);
       res.status(st == BUTTER_OK ? 200 : 400).json(std::string("{\"status\":\"") + butter::status_name(st) + "\"}");
     });
   }
@@ -166,6 +167,9 @@ class SearchClient : public butter::Plugin {
 
 }  // namespace
 
-BUTTER_PLUGIN(SearchClient, butter::Descriptor{.id = "test.search-client", .name = "Search client", .vendor = "Butter tests",
-                                               .version = "1.0.0", .description = "drives butter.search/1 over its C interface",
+BUTTER_PLUGIN(SearchClient, butter::Descriptor{.id = "test.search-client",
+                                               .name = "Search client",
+                                               .vendor = "Butter tests",
+                                               .version = "1.0.0",
+                                               .description = "drives butter.search/1 over its C interface",
                                                .optional = {BUTTER_IFACE_SEARCH}});

@@ -44,5 +44,8 @@ class Signer : public butter::Plugin {
 
 }  // namespace
 
-BUTTER_PLUGIN(Signer, butter::Descriptor{.id = "test.signer", .name = "Signer", .vendor = "Butter tests",
-                                         .version = "1.0.0", .description = "signs and verifies with butter.identity/1"});
+BUTTER_PLUGIN(Signer, butter::Descriptor{.id = "test.signer",
+                                         .name = "Signer",
+                                         .vendor = "Butter tests",
+                                         .version = "1.0.0",
+                                         .description = "signs and verifies with butter.identity/1"});

@@ -69,5 +69,8 @@ class Swap : public butter::Plugin {
 
 }  // namespace
 
-BUTTER_PLUGIN(Swap, butter::Descriptor{.id = "test.swap", .name = "Swap", .vendor = "Butter tests",
-                                       .version = SWAP_ANSWER, .description = "answers /test/swap/1 with its build"});
+BUTTER_PLUGIN(Swap, butter::Descriptor{.id = "test.swap",
+                                       .name = "Swap",
+                                       .vendor = "Butter tests",
+                                       .version = SWAP_ANSWER,
+                                       .description = "answers /test/swap/1 with its build"});

@@ -17,9 +17,21 @@
 namespace {
 
 const butter_plugin_descriptor descriptor = {
-    sizeof(butter_plugin_descriptor), BUTTER_ABI_VERSION_INIT,
-    "test.thread-rule", "Thread rule breaker", "Butter tests", "1.0.0",
-    "calls [node] functions from its own thread", nullptr, nullptr, nullptr, nullptr, 0, nullptr, 0, 0,
+    sizeof(butter_plugin_descriptor),
+    BUTTER_ABI_VERSION_INIT,
+    "test.thread-rule",
+    "Thread rule breaker",
+    "Butter tests",
+    "1.0.0",
+    "calls [node] functions from its own thread",
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    0,
+    nullptr,
+    0,
+    0,
 };
 
 butter_str str(const char* s) { return butter_str{s, std::strlen(s)}; }

@@ -14,9 +14,21 @@
 namespace {
 
 const butter_plugin_descriptor descriptor = {
-    sizeof(butter_plugin_descriptor), BUTTER_ABI_VERSION_INIT,
-    "test.throwing", "Throwing plugin", "Butter tests", "1.0.0", "start throws std::runtime_error",
-    nullptr, nullptr, nullptr, nullptr, 0, nullptr, 0, 0,
+    sizeof(butter_plugin_descriptor),
+    BUTTER_ABI_VERSION_INIT,
+    "test.throwing",
+    "Throwing plugin",
+    "Butter tests",
+    "1.0.0",
+    "start throws std::runtime_error",
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    0,
+    nullptr,
+    0,
+    0,
 };
 
 butter_status p_init(const butter_plugin*, butter_error*) { return BUTTER_OK; }

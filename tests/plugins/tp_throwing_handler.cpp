@@ -14,9 +14,21 @@
 namespace {
 
 const butter_plugin_descriptor descriptor = {
-    sizeof(butter_plugin_descriptor), BUTTER_ABI_VERSION_INIT,
-    "test.throwing-handler", "Throwing handler", "Butter tests", "1.0.0", "its request handler throws",
-    nullptr, nullptr, nullptr, nullptr, 0, nullptr, 0, 0,
+    sizeof(butter_plugin_descriptor),
+    BUTTER_ABI_VERSION_INIT,
+    "test.throwing-handler",
+    "Throwing handler",
+    "Butter tests",
+    "1.0.0",
+    "its request handler throws",
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    0,
+    nullptr,
+    0,
+    0,
 };
 
 void on_request(void*, const butter_net_message*) { throw std::runtime_error("tp-throwing-handler: handler throws"); }

@@ -9,8 +9,14 @@
 
 extern int butter_test_symbol_nobody_defines(int);
 
-static int e_init(const char* path) { (void)path; return butter_test_symbol_nobody_defines(1); }
+static int e_init(const char* path) {
+  (void)path;
+  return butter_test_symbol_nobody_defines(1);
+}
 static void e_deinit(void) {}
-static const void* e_get_factory(const char* id) { (void)id; return NULL; }
+static const void* e_get_factory(const char* id) {
+  (void)id;
+  return NULL;
+}
 
 BUTTER_EXPORT const butter_plugin_entry butter_entry = {BUTTER_ABI_VERSION_INIT, e_init, e_deinit, e_get_factory};

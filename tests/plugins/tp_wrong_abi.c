@@ -6,8 +6,14 @@
 
 #include <stdlib.h>
 
-static int e_init(const char* path) { (void)path; abort(); }
+static int e_init(const char* path) {
+  (void)path;
+  abort();
+}
 static void e_deinit(void) { abort(); }
-static const void* e_get_factory(const char* id) { (void)id; abort(); }
+static const void* e_get_factory(const char* id) {
+  (void)id;
+  abort();
+}
 
 BUTTER_EXPORT const butter_plugin_entry butter_entry = {{2, 0, 0}, e_init, e_deinit, e_get_factory};

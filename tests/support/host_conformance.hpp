@@ -19,9 +19,9 @@
 namespace butter::test {
 
 struct ConformanceCase {
-  std::string name;      // [a-z_]+: also a metric name part
-  bool held = false;     // the host did what the header says
-  butter_status got{};   // what it answered
+  std::string name;     // [a-z_]+: also a metric name part
+  bool held = false;    // the host did what the header says
+  butter_status got{};  // what it answered
 };
 
 inline std::vector<ConformanceCase> run_host_conformance(const butter_host* h) {
@@ -54,8 +54,9 @@ inline std::vector<ConformanceCase> run_host_conformance(const butter_host* h) {
   const std::string too_big(BUTTER_NET_DEFAULT_MAX_FRAME, 'z');  // with its overhead, over the frame limit
   expect("net_send_frame_too_big", net->send(h, s(nobody), s("/tp/big"), b(too_big), nullptr), BUTTER_E_INVALID);
   expect("net_request_frame_too_big",
-         net->request(h, s(nobody), s("/tp/big"), b(too_big), 1000, [](void*, butter_status, const butter_net_message*) {},
-                      nullptr, nullptr, nullptr),
+         net->request(
+             h, s(nobody), s("/tp/big"), b(too_big), 1000, [](void*, butter_status, const butter_net_message*) {},
+             nullptr, nullptr, nullptr),
          BUTTER_E_INVALID);
   expect("net_reply_unknown_token", net->reply(h, 987654321u, BUTTER_OK, b(one)), BUTTER_E_NOT_FOUND);
 
@@ -87,7 +88,8 @@ inline std::vector<ConformanceCase> run_host_conformance(const butter_host* h) {
   butter_status off_timer = BUTTER_OK, off_config = BUTTER_OK, off_publish = BUTTER_OK;
   std::thread t([&] {
     std::uint64_t id = 0;
-    off_timer = timer->set(h, 60000, 0, [](void*, std::uint64_t) {}, nullptr, &id);
+    off_timer = timer->set(
+        h, 60000, 0, [](void*, std::uint64_t) {}, nullptr, &id);
     if (off_timer == BUTTER_OK) timer->cancel(h, id);
     std::int64_t v = 0;  // a key nobody set: NOT_FOUND on the node's thread, refused off it
     off_config = config->get_int(h, "tp_missing_key", &v);

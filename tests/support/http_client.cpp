@@ -66,7 +66,8 @@ struct HttpConnection::Impl {
     parser.body_limit(boost::none);
     if (method == "HEAD") parser.skip(true);
     ec = run([&](auto handler) { http::async_read(stream, buffer, parser, std::move(handler)); });
-    if (ec) throw std::runtime_error(method + " " + target + " on " + where() + ": no complete answer: " + ec.message());
+    if (ec)
+      throw std::runtime_error(method + " " + target + " on " + where() + ": no complete answer: " + ec.message());
 
     auto& res = parser.get();
     HttpResult out;
@@ -98,7 +99,8 @@ HttpResult HttpConnection::request(const std::string& method, const std::string&
 
 bool HttpConnection::closed_by_peer() {
   char byte = 0;
-  error_code ec = impl_->run([&](auto handler) { impl_->stream.async_read_some(asio::buffer(&byte, 1), std::move(handler)); });
+  error_code ec =
+      impl_->run([&](auto handler) { impl_->stream.async_read_some(asio::buffer(&byte, 1), std::move(handler)); });
   return ec && ec != beast::error::timeout;
 }
 
@@ -167,7 +169,8 @@ std::string raw_exchange(const std::string& host, std::uint16_t port, const std:
   std::array<char, 4096> chunk{};
   for (;;) {
     std::size_t got = 0;
-    error_code ec = conn.conn.run(timeout, [&](auto handler) { conn.stream.async_read_some(asio::buffer(chunk), std::move(handler)); }, &got);
+    error_code ec = conn.conn.run(
+        timeout, [&](auto handler) { conn.stream.async_read_some(asio::buffer(chunk), std::move(handler)); }, &got);
     out.append(chunk.data(), got);
     if (ec) break;
   }

@@ -46,7 +46,8 @@ bool pid_alive(pid_t pid) {
 // Removes beds named "bt<pid>x<n>" whose test process <pid> is gone (killed before it could clean
 // up). Beds of live processes, including this one, are left alone.
 void reap_stale_beds() {
-  static const std::regex bed_ns(R"(^(bt([0-9]+)x[0-9]+)-(lan|lan2|router|h[0-9]+|p[0-9]+|n[0-9]+(lan|router|h[0-9]+))$)");
+  static const std::regex bed_ns(
+      R"(^(bt([0-9]+)x[0-9]+)-(lan|lan2|router|h[0-9]+|p[0-9]+|n[0-9]+(lan|router|h[0-9]+))$)");
   std::set<std::string> stale;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator("/var/run/netns", ec)) {
@@ -70,8 +71,7 @@ std::string temp_log(const std::string& what) {
   std::error_code ec;
   fs::path dir = fs::temp_directory_path(ec);
   if (ec) dir = "/tmp";
-  return (dir / ("butter-netns-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" + what +
-                 ".log"))
+  return (dir / ("butter-netns-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" + what + ".log"))
       .string();
 }
 
@@ -148,8 +148,8 @@ NetnsBed::NetnsBed(Options options) : options_(std::move(options)) {
   }
   if (options_.router) args.push_back("--router");
   if (options_.nat_lans > 0) {
-    args.insert(args.end(), {"--nat-lans", std::to_string(options_.nat_lans), "--nat-hosts",
-                             std::to_string(options_.nat_hosts)});
+    args.insert(args.end(),
+                {"--nat-lans", std::to_string(options_.nat_lans), "--nat-hosts", std::to_string(options_.nat_hosts)});
   }
   if (!options_.nat_kinds.empty()) {
     if (static_cast<int>(options_.nat_kinds.size()) != options_.nat_lans)
@@ -173,8 +173,8 @@ NetnsBed::NetnsBed(Options options) : options_(std::move(options)) {
   if (rc != 0) {
     std::string ignored;
     run_script({"down", "--prefix", prefix_}, 60s, ignored);  // the script does this too; be sure
-    throw std::runtime_error("netns-bed.sh up failed (" + (rc < 0 ? std::string("timed out") : "exit " + std::to_string(rc)) +
-                             "): " + out);
+    throw std::runtime_error("netns-bed.sh up failed (" +
+                             (rc < 0 ? std::string("timed out") : "exit " + std::to_string(rc)) + "): " + out);
   }
   up_ = true;
 }

@@ -49,8 +49,8 @@ class NetnsBed {
     bool router = false;     // the NAT router between the LANs
     std::string netem = "";  // e.g. "delay 20ms loss 1%", applied to every host's interface
     std::chrono::milliseconds stop_grace = std::chrono::seconds(3);  // SIGTERM -> SIGKILL, in all
-    int nat_lans = 0;        // 0..4 private LANs, each behind a NAT router of its own
-    int nat_hosts = 1;       // 0..200 hosts on each of them
+    int nat_lans = 0;   // 0..4 private LANs, each behind a NAT router of its own
+    int nat_hosts = 1;  // 0..200 hosts on each of them
     // The NAT lab: empty (plain masquerade, unsolicited inbound answered with a reset), or one
     // kind per NAT LAN: "eim" (port-preserving endpoint-independent mapping), "random"
     // (masquerade random) or "fully-random"; each drops unsolicited inbound TCP as real NATs do.
@@ -80,11 +80,11 @@ class NetnsBed {
   const std::string& prefix() const { return prefix_; }
   const Options& options() const { return options_; }
 
-  std::string host_ns(int i) const;   // "<prefix>-h<i>",  1 <= i <= hosts
-  std::string host_ip(int i) const;   // "198.18.0.<10+i>"
-  std::string lan2_ns(int i) const;   // "<prefix>-p<i>",  1 <= i <= lan2_hosts
-  std::string lan2_ip(int i) const;   // "198.19.0.<10+i>"
-  std::string router_ns() const;      // "<prefix>-router" (REQUIRES: options.router)
+  std::string host_ns(int i) const;  // "<prefix>-h<i>",  1 <= i <= hosts
+  std::string host_ip(int i) const;  // "198.18.0.<10+i>"
+  std::string lan2_ns(int i) const;  // "<prefix>-p<i>",  1 <= i <= lan2_hosts
+  std::string lan2_ip(int i) const;  // "198.19.0.<10+i>"
+  std::string router_ns() const;     // "<prefix>-router" (REQUIRES: options.router)
   static std::string router_lan1_ip() { return "198.18.0.1"; }
   static std::string router_lan2_ip() { return "198.19.0.1"; }
   std::string nat_ns(int lan, int i) const;          // "<prefix>-n<lan>h<i>", 1 <= lan <= nat_lans, 1 <= i <= nat_hosts
@@ -112,8 +112,8 @@ class NetnsBed {
   // given it receives stdout and stderr.
   int run(const std::string& ns, std::vector<std::string> argv,
           std::chrono::milliseconds timeout = std::chrono::seconds(30), std::string* output = nullptr);
-  int run(int host_index, std::vector<std::string> argv,
-          std::chrono::milliseconds timeout = std::chrono::seconds(30), std::string* output = nullptr);
+  int run(int host_index, std::vector<std::string> argv, std::chrono::milliseconds timeout = std::chrono::seconds(30),
+          std::string* output = nullptr);
 
   // Namespaces that currently exist with this bed's prefix (empty after the bed is torn down).
   static std::vector<std::string> namespaces_with_prefix(const std::string& prefix);
@@ -175,7 +175,7 @@ class NetnsBed {
     std::string stats;
   };
   std::string fault_host(const std::string& ns) const;  // "h3" for "<prefix>-h3"
-  void script(const std::vector<std::string>& args);      // runs netns-bed.sh, throws on failure
+  void script(const std::vector<std::string>& args);    // runs netns-bed.sh, throws on failure
 
   Options options_;
   std::string prefix_;
@@ -205,13 +205,13 @@ bool skip_or_fail_without_netns_faults();
 
 // At the top of a netns test: skips it (ctest reports Skipped) when no bed can be built here, or fails it
 // when running under CI=true.
-#define BUTTER_REQUIRE_NETNS()                                        \
-  do {                                                                \
-    if (::butter::test::skip_or_fail_without_netns()) return;         \
+#define BUTTER_REQUIRE_NETNS()                                \
+  do {                                                        \
+    if (::butter::test::skip_or_fail_without_netns()) return; \
   } while (false)
 
 // The same for tests that also need the fault methods (faults_unavailable_reason()).
-#define BUTTER_REQUIRE_NETNS_FAULTS()                                 \
-  do {                                                                \
-    if (::butter::test::skip_or_fail_without_netns_faults()) return;  \
+#define BUTTER_REQUIRE_NETNS_FAULTS()                                \
+  do {                                                               \
+    if (::butter::test::skip_or_fail_without_netns_faults()) return; \
   } while (false)

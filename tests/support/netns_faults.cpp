@@ -34,7 +34,10 @@ std::map<std::string, std::uint64_t> read_stats(const std::string& path) {
 }
 
 void add_stats(NetnsBed::FaultCounters& c, const std::map<std::string, std::uint64_t>& s) {
-  auto get = [&](const char* k) { auto it = s.find(k); return it == s.end() ? 0 : it->second; };
+  auto get = [&](const char* k) {
+    auto it = s.find(k);
+    return it == s.end() ? 0 : it->second;
+  };
   c.delayed += get("delayed");
   c.delay_dropped += get("dropped");
   c.delay_overflow += get("overflow");
@@ -49,8 +52,9 @@ std::optional<std::string> NetnsBed::faults_unavailable_reason() {
   static const std::optional<std::string> reason = []() -> std::optional<std::string> {
     if (auto r = unavailable_reason()) return r;
     if (::access(netfault_path().c_str(), X_OK) != 0)
-      return netfault_path() + " was not built: CMake did not find libnetfilter_queue (Debian: libnetfilter-queue-dev; "
-                               "scripts/install-deps.sh installs it), then reconfigure";
+      return netfault_path() +
+             " was not built: CMake did not find libnetfilter_queue (Debian: libnetfilter-queue-dev; "
+             "scripts/install-deps.sh installs it), then reconfigure";
     std::string out;
     int rc;
     try {
@@ -86,8 +90,8 @@ void NetnsBed::script(const std::vector<std::string>& args) {
   if (rc != 0) {
     std::string cmd;
     for (const auto& a : args) cmd += " " + a;
-    throw std::runtime_error("netns-bed.sh" + cmd + " failed (" + (rc < 0 ? std::string("timed out") : "exit " + std::to_string(rc)) +
-                             "): " + out);
+    throw std::runtime_error("netns-bed.sh" + cmd + " failed (" +
+                             (rc < 0 ? std::string("timed out") : "exit " + std::to_string(rc)) + "): " + out);
   }
 }
 
@@ -97,7 +101,8 @@ void NetnsBed::add_loss(const std::string& ns, double percent) {
   const long tenths = std::lround(percent * 10);
   script({"loss", "--prefix", prefix_, "--host", host, "--percent",
           std::to_string(tenths / 10) + "." + std::to_string(tenths % 10)});
-  if (tenths > 0 && std::find(loss_hosts_.begin(), loss_hosts_.end(), ns) == loss_hosts_.end()) loss_hosts_.push_back(ns);
+  if (tenths > 0 && std::find(loss_hosts_.begin(), loss_hosts_.end(), ns) == loss_hosts_.end())
+    loss_hosts_.push_back(ns);
 }
 
 void NetnsBed::add_delay(const std::string& ns, std::chrono::milliseconds delay, std::chrono::milliseconds jitter,
@@ -107,9 +112,11 @@ void NetnsBed::add_delay(const std::string& ns, std::chrono::milliseconds delay,
   if (!(loss_percent >= 0 && loss_percent <= 100)) throw std::invalid_argument("NetnsBed: loss percent must be 0..100");
   if (::access(netfault_path().c_str(), X_OK) != 0) throw std::runtime_error(*faults_unavailable_reason());
   remove_delay(ns);
-  const std::string stats = temp_log(prefix_ + "-" + host + "-netfault-" + std::to_string(stats_files_.size())) + ".stats";
+  const std::string stats =
+      temp_log(prefix_ + "-" + host + "-netfault-" + std::to_string(stats_files_.size())) + ".stats";
   stats_files_.push_back(stats);
-  const unsigned seed = static_cast<unsigned>(std::hash<std::string>{}(ns + std::to_string(stats_files_.size())) & 0x7fffffff);
+  const unsigned seed =
+      static_cast<unsigned>(std::hash<std::string>{}(ns + std::to_string(stats_files_.size())) & 0x7fffffff);
   char loss[32];
   std::snprintf(loss, sizeof loss, "%.3f", loss_percent);
   const pid_t pid = spawn(ns,

@@ -109,8 +109,9 @@ inline Answer request_from(TestNode& from, const std::string& peer, const std::s
   auto fut = result->get_future();
   from->on_strand([&] {
     auto e = from->core()->transport->request(
-        peer, protocol, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()),
-        timeout, [result](std::int32_t status, const host::NodeId&, std::span<const std::uint8_t> body) {
+        peer, protocol,
+        std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()), timeout,
+        [result](std::int32_t status, const host::NodeId&, std::span<const std::uint8_t> body) {
           result->set_value(Answer{status, std::string(body.begin(), body.end())});
         });
     if (e) result->set_value(Answer{e.code, e.message});

@@ -52,7 +52,8 @@ struct TestSigner {
 
   static bool verify(const Key& k, std::string_view ctx, std::string_view msg, const Sig& s) {
     const std::string m = framed(ctx, msg);
-    return crypto_sign_verify_detached(s.data(), reinterpret_cast<const unsigned char*>(m.data()), m.size(), k.data()) == 0;
+    return crypto_sign_verify_detached(s.data(), reinterpret_cast<const unsigned char*>(m.data()), m.size(),
+                                       k.data()) == 0;
   }
 };
 

@@ -37,15 +37,16 @@ namespace {
 constexpr std::string_view kChatProtocol = "/butter-example/chat/1";
 constexpr std::string_view kHistoryProtocol = "/butter-example/chat-history/1";
 constexpr std::size_t kMaxPostBody = 4096;
-constexpr std::size_t kHistoryShared = 50;   // messages a peer sends a newcomer
-constexpr std::size_t kMaxLine = 4096;       // a terminal line longer than this is dropped
+constexpr std::size_t kHistoryShared = 50;  // messages a peer sends a newcomer
+constexpr std::size_t kMaxLine = 4096;      // a terminal line longer than this is dropped
 
 class Chat : public butter::Plugin {
  public:
   using Plugin::Plugin;
 
   void init() override {
-    if (!identity().available()) throw butter::Error(BUTTER_E_UNSUPPORTED, "the chat needs butter.identity/1 to sign messages");
+    if (!identity().available())
+      throw butter::Error(BUTTER_E_UNSUPPORTED, "the chat needs butter.identity/1 to sign messages");
     nick_ = config().get_string("nick");
     if (nick_.empty()) nick_ = std::string(node().name());
     if (nick_.size() > chat::kMaxNick) nick_.resize(chat::kMaxNick);
@@ -58,7 +59,8 @@ class Chat : public butter::Plugin {
     if (history < 1 || history > 100000) throw butter::Error(BUTTER_E_INVALID, "history must be 1..100000");
     if (seen < history || seen > 1000000) throw butter::Error(BUTTER_E_INVALID, "seen must be history..1000000");
     log_ = std::make_unique<chat::Log>(static_cast<std::size_t>(history), static_cast<std::size_t>(seen));
-    rng_.seed(std::random_device{}() ^ static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+    rng_.seed(std::random_device{}() ^
+              static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
 
     metrics().describe("chat_sent_total", "Messages written on this node");
     metrics().describe("chat_received_total", "New messages received from peers");
@@ -85,8 +87,10 @@ class Chat : public butter::Plugin {
       http().get("/chat/chat.js", [](const butter::HttpRequest&, butter::HttpResponse& res) {
         res.header("Cache-Control", "no-cache").send("text/javascript; charset=utf-8", chat::kScript);
       });
-      http().get("/chat/messages", [this](const butter::HttpRequest& req, butter::HttpResponse& res) { list(req, res); });
-      http().post("/chat/messages", [this](const butter::HttpRequest& req, butter::HttpResponse& res) { post(req, res); });
+      http().get("/chat/messages",
+                 [this](const butter::HttpRequest& req, butter::HttpResponse& res) { list(req, res); });
+      http().post("/chat/messages",
+                  [this](const butter::HttpRequest& req, butter::HttpResponse& res) { post(req, res); });
     }
   }
 
@@ -115,7 +119,8 @@ class Chat : public butter::Plugin {
     m.author = std::string(node().id());
     m.nick = std::move(nick);
     m.sent_unix_ms = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
     m.text = std::move(text);
     m.hops_left = chat::kMaxHops;
     const butter::Signature sig = identity().sign(chat::kSignContext, chat::signed_bytes(m));
@@ -175,9 +180,12 @@ class Chat : public butter::Plugin {
     std::set<std::string> targets;
     for (const auto& p : peers()) targets.insert(p.node_id);
     if (auto kh = services().acquire<butter_peers_v1>(BUTTER_IFACE_PEERS)) {
-      kh->list(kh.provider(), [](void* user, const butter_peer_record* r) {
-        static_cast<std::set<std::string>*>(user)->insert(std::string(butter::to_sv(r->node_id)));
-      }, &targets);
+      kh->list(
+          kh.provider(),
+          [](void* user, const butter_peer_record* r) {
+            static_cast<std::set<std::string>*>(user)->insert(std::string(butter::to_sv(r->node_id)));
+          },
+          &targets);
     }
     const std::string self(node().id());
     for (const auto& t : targets) {
@@ -187,20 +195,21 @@ class Chat : public butter::Plugin {
   }
 
   void ask_history(const std::string& peer) {
-    const butter::Status s = request(peer, kHistoryProtocol, "", std::chrono::seconds(3), [this](const butter::Response& r) {
-      if (!r.ok()) return;
-      std::string why;
-      auto ms = chat::decode_history(r.text(), kHistoryShared * 4, &why);
-      if (!ms) {
-        malformed_total_.add();
-        log().debug("malformed chat history from {}: {}", r.from(), why);
-        return;
-      }
-      for (auto& m : *ms) {
-        if (m.author == node().id() || !authentic(m, r.from())) continue;
-        if (const chat::Entry* e = log_->add(std::move(m), false)) print(e->message);
-      }
-    });
+    const butter::Status s =
+        request(peer, kHistoryProtocol, "", std::chrono::seconds(3), [this](const butter::Response& r) {
+          if (!r.ok()) return;
+          std::string why;
+          auto ms = chat::decode_history(r.text(), kHistoryShared * 4, &why);
+          if (!ms) {
+            malformed_total_.add();
+            log().debug("malformed chat history from {}: {}", r.from(), why);
+            return;
+          }
+          for (auto& m : *ms) {
+            if (m.author == node().id() || !authentic(m, r.from())) continue;
+            if (const chat::Entry* e = log_->add(std::move(m), false)) print(e->message);
+          }
+        });
     if (!s) log().debug("chat history from {}: {}", peer, s.message());
   }
 
@@ -274,7 +283,7 @@ class Chat : public butter::Plugin {
   void watch_stdin() {
     // A regular file or /dev/null never blocks and cannot be watched (epoll refuses it): read it
     // now, bounded. Anything else (a terminal, a pipe, a FIFO) is watched on the node's loop.
-    struct stat st{};
+    struct stat st {};
     if (::fstat(STDIN_FILENO, &st) == 0 && (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && !::isatty(STDIN_FILENO)))) {
       for (int i = 0; i < 1024 && read_stdin(STDIN_FILENO); ++i) {
       }
@@ -348,15 +357,19 @@ class Chat : public butter::Plugin {
 
 }  // namespace
 
-BUTTER_PLUGIN(Chat, butter::Descriptor{
-                        .id = "butter.example.chat",
-                        .name = "Chat",
-                        .vendor = "Butter",
-                        .version = "1.0.0",
-                        .description = "Every node shows the messages any node sends; web page on /chat, terminal with stdin = true",
-                        .config = {
-                            butter::config_string("nick", "").describe("name shown with this node's messages (empty: the node name)"),
-                            butter::config_bool("stdin", false).describe("read messages from standard input and print others'"),
-                            butter::config_int("history", 200).range(1, 100000).describe("messages kept for the page"),
-                            butter::config_int("seen", 4096).range(1, 1000000).describe("message ids remembered against duplicates (>= history)"),
-                        }});
+BUTTER_PLUGIN(
+    Chat,
+    butter::Descriptor{
+        .id = "butter.example.chat",
+        .name = "Chat",
+        .vendor = "Butter",
+        .version = "1.0.0",
+        .description = "Every node shows the messages any node sends; web page on /chat, terminal with stdin = true",
+        .config = {
+            butter::config_string("nick", "").describe("name shown with this node's messages (empty: the node name)"),
+            butter::config_bool("stdin", false).describe("read messages from standard input and print others'"),
+            butter::config_int("history", 200).range(1, 100000).describe("messages kept for the page"),
+            butter::config_int("seen", 4096)
+                .range(1, 1000000)
+                .describe("message ids remembered against duplicates (>= history)"),
+        }});

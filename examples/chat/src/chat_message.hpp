@@ -61,7 +61,8 @@ bool is_authentic(const Message& m, const VerifyFn& verify, std::string* why = n
 
 // History answers: u8 version, u16 count, then count x (u32 length, encoded message).
 std::vector<std::uint8_t> encode_history(const std::vector<Message>& ms);
-std::optional<std::vector<Message>> decode_history(std::string_view bytes, std::size_t max_count, std::string* why = nullptr);
+std::optional<std::vector<Message>> decode_history(std::string_view bytes, std::size_t max_count,
+                                                   std::string* why = nullptr);
 
 // Removes one trailing "\r" and surrounding spaces/tabs.
 std::string_view trim(std::string_view s);

@@ -29,7 +29,8 @@ const std::string_view kPage = R"HTML(<!doctype html>
 
 // Served on their own routes, not inline: the host's Content-Security-Policy (script and style
 // from the node itself only) blocks inline script and style, which keeps injected markup inert.
-const std::string_view kStyle = R"CSS(body { font: 16px/1.4 system-ui, sans-serif; max-width: 46rem; margin: 1rem auto; padding: 0 1rem; }
+const std::string_view kStyle =
+    R"CSS(body { font: 16px/1.4 system-ui, sans-serif; max-width: 46rem; margin: 1rem auto; padding: 0 1rem; }
 #log { border: 1px solid #ccc; height: 60vh; overflow-y: auto; padding: .5rem; }
 .msg { margin: .2rem 0; } .nick { font-weight: bold; } .mine .nick { color: #2a6; }
 .time { color: #888; font-size: .8em; margin-right: .4rem; }

@@ -5,4 +5,4 @@ namespace chat {
 extern const std::string_view kPage;
 extern const std::string_view kStyle;   // GET /chat/chat.css
 extern const std::string_view kScript;  // GET /chat/chat.js
-}
+}  // namespace chat

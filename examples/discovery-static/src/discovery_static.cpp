@@ -43,9 +43,8 @@ class StaticDiscovery : public butter::Plugin {
       return;
     }
     if (events().available()) {
-      removed_ = events().subscribe(BUTTER_PEERS_TOPIC_REMOVED, [this](std::string_view, butter::Bytes id) {
-        forgotten(std::string(id.text()));
-      });
+      removed_ = events().subscribe(BUTTER_PEERS_TOPIC_REMOVED,
+                                    [this](std::string_view, butter::Bytes id) { forgotten(std::string(id.text())); });
     }
     log().info("{} static peers, retrying every {} ms until known", targets_.size(), retry_.count());
     attempt();
@@ -77,8 +76,8 @@ class StaticDiscovery : public butter::Plugin {
   bool admitted(const std::string& id) const {
     auto peers = services().acquire<butter_peers_v1>(BUTTER_IFACE_PEERS);
     if (!peers) return false;
-    return peers->lookup(peers.provider(), butter::to_c(id), [](void*, const butter_peer_record*) {}, nullptr) ==
-           BUTTER_OK;
+    return peers->lookup(
+               peers.provider(), butter::to_c(id), [](void*, const butter_peer_record*) {}, nullptr) == BUTTER_OK;
   }
 
   // One round: dial every listed peer that the cache does not know yet.
@@ -91,7 +90,8 @@ class StaticDiscovery : public butter::Plugin {
       ++unknown;
       if (t.connecting) continue;
       t.connecting = true;
-      butter::Status s = connect(t.uri, [this, i](const butter::Status& st, std::string_view id) { connected(i, st, id); });
+      butter::Status s =
+          connect(t.uri, [this, i](const butter::Status& st, std::string_view id) { connected(i, st, id); });
       if (!s) {
         t.connecting = false;
         failures_.add();
@@ -164,14 +164,17 @@ class StaticDiscovery : public butter::Plugin {
 }  // namespace
 
 BUTTER_PLUGIN(StaticDiscovery,
-              butter::Descriptor{
-                  .id = "org.example.discovery-static",
-                  .name = "Static discovery",
-                  .vendor = "Example",
-                  .version = "1.0.0",
-                  .description = "Hands a fixed list of peers (endpoint URIs) to the known-host cache",
-                  .required = {BUTTER_IFACE_PEERS},
-                  .config = {
-                      {"peers", butter::ConfigType::StringArray, false, "endpoint URIs of the peers, \"tcp://host:port\""},
-                      butter::config_int("retry_ms", 1000).min(1).unit("ms").describe("how often unknown peers are dialled again"),
-                  }});
+              butter::Descriptor{.id = "org.example.discovery-static",
+                                 .name = "Static discovery",
+                                 .vendor = "Example",
+                                 .version = "1.0.0",
+                                 .description = "Hands a fixed list of peers (endpoint URIs) to the known-host cache",
+                                 .required = {BUTTER_IFACE_PEERS},
+                                 .config = {
+                                     {"peers", butter::ConfigType::StringArray, false,
+                                      "endpoint URIs of the peers, \"tcp://host:port\""},
+                                     butter::config_int("retry_ms", 1000)
+                                         .min(1)
+                                         .unit("ms")
+                                         .describe("how often unknown peers are dialled again"),
+                                 }});

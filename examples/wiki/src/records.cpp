@@ -100,8 +100,8 @@ std::vector<std::string> words(std::string_view text, std::size_t max_words) {
   };
   for (char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
-    const bool word_char = c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                           c == '-' || c == '_';
+    const bool word_char =
+        c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
     if (!word_char) {
       flush();
       continue;

@@ -44,7 +44,7 @@ using Key = std::array<std::uint8_t, 32>;
 using Sig = std::array<std::uint8_t, 64>;
 
 struct Version {
-  std::string page_id;      // 32 hex digits
+  std::string page_id;  // 32 hex digits
   Key author{};
   std::uint64_t created_unix_ms = 0;
   std::uint64_t seq = 0;
@@ -52,7 +52,7 @@ struct Version {
   std::string title;
   std::string text;
   std::vector<std::string> keywords;
-  Sig signature{};          // by `author`, context kVersionContext, over version_signed_bytes()
+  Sig signature{};  // by `author`, context kVersionContext, over version_signed_bytes()
 };
 
 struct Head {

@@ -102,10 +102,10 @@ class Wiki : public butter::Plugin {
   };
   std::map<std::string, Verdict> head_objects_;  // head object id -> checked
   std::deque<std::string> head_objects_order_;
-  std::map<std::string, Version> versions_;      // version id -> decoded version (bounded)
+  std::map<std::string, Version> versions_;  // version id -> decoded version (bounded)
   std::deque<std::string> versions_order_;
   std::size_t versions_bytes_ = 0;
-  std::set<std::string> scanning_;               // local objects being read
+  std::set<std::string> scanning_;  // local objects being read
 
   butter::Subscription stored_sub_;
   butter::Counter created_total_ = metrics().counter("wiki_pages_created_total");

@@ -32,7 +32,8 @@ const std::string_view kPage = R"HTML(<!doctype html>
 
 // Served on their own routes, not inline: the host's Content-Security-Policy (script and style
 // from the node itself only) blocks inline script and style, which keeps injected markup inert.
-const std::string_view kStyle = R"CSS(body { font: 16px/1.5 system-ui, sans-serif; max-width: 50rem; margin: 1rem auto; padding: 0 1rem; color: #222; }
+const std::string_view kStyle =
+    R"CSS(body { font: 16px/1.5 system-ui, sans-serif; max-width: 50rem; margin: 1rem auto; padding: 0 1rem; color: #222; }
 header { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; border-bottom: 1px solid #ddd; padding-bottom: .5rem; }
 header h1 { font-size: 1.3rem; margin: 0; } header h1 a { color: inherit; text-decoration: none; }
 form.search { display: flex; gap: .3rem; flex: 1; } form.search input { flex: 1; }

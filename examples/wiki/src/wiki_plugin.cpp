@@ -7,7 +7,7 @@
 namespace wiki {
 
 namespace {
-constexpr std::size_t kMaxHeadObjects = 8192;        // head objects whose verdict is remembered
+constexpr std::size_t kMaxHeadObjects = 8192;  // head objects whose verdict is remembered
 constexpr std::size_t kMaxCachedVersions = 256;
 constexpr std::size_t kMaxCachedVersionBytes = 16u << 20;
 constexpr std::size_t kMaxPages = 100000;
@@ -33,7 +33,8 @@ void Wiki::init() {
   // A form-encoded page may triple in size (%XX); the text itself is checked after decoding.
   max_body_ = 3 * kMaxText + 16 * 1024;
 
-  if (!identity().available()) throw butter::Error(BUTTER_E_UNSUPPORTED, "the wiki needs butter.identity/1 to sign pages");
+  if (!identity().available())
+    throw butter::Error(BUTTER_E_UNSUPPORTED, "the wiki needs butter.identity/1 to sign pages");
   self_ = identity().public_key();
   self_hex_ = key_hex(self_);
 
@@ -87,9 +88,9 @@ std::optional<Head> Wiki::check_head_object(const std::string& object_id, std::s
   if (!h) {
     why = "malformed head: " + why;
   } else {
-    authentic = head_is_authentic(*h, [this](const Key& k, std::string_view c, std::string_view m, const Sig& s) {
-      return verify(k, c, m, s);
-    }, &why);
+    authentic = head_is_authentic(
+        *h, [this](const Key& k, std::string_view c, std::string_view m, const Sig& s) { return verify(k, c, m, s); },
+        &why);
   }
   const bool first_time = head_objects_.find(object_id) == head_objects_.end();
   if (first_time) {
@@ -111,7 +112,8 @@ std::optional<Head> Wiki::check_head_object(const std::string& object_id, std::s
   return h;
 }
 
-std::optional<Version> Wiki::check_version_object(const std::string& object_id, std::string_view bytes, std::string* why) {
+std::optional<Version> Wiki::check_version_object(const std::string& object_id, std::string_view bytes,
+                                                  std::string* why) {
   std::string reason;
   auto v = decode_version(bytes, &reason);
   if (!v) {
@@ -121,9 +123,12 @@ std::optional<Version> Wiki::check_version_object(const std::string& object_id, 
     } else {
       malformed_total_.add();
     }
-  } else if (!version_is_authentic(*v, [this](const Key& k, std::string_view c, std::string_view m, const Sig& s) {
-               return verify(k, c, m, s);
-             }, &reason)) {
+  } else if (!version_is_authentic(
+                 *v,
+                 [this](const Key& k, std::string_view c, std::string_view m, const Sig& s) {
+                   return verify(k, c, m, s);
+                 },
+                 &reason)) {
     forged_versions_total_.add();
     log().warn("refused version object {} naming author {}: {}", object_id, key_hex(v->author), reason);
     v.reset();
@@ -159,7 +164,8 @@ void Wiki::scan_local_heads() {
     return;
   }
   for (const auto& o : held.objects)
-    if (std::find(o.keywords.begin(), o.keywords.end(), kHeadKeyword) != o.keywords.end()) consider_local_object(o.object_id);
+    if (std::find(o.keywords.begin(), o.keywords.end(), kHeadKeyword) != o.keywords.end())
+      consider_local_object(o.object_id);
 }
 
 void Wiki::consider_local_object(const std::string& object_id) {
@@ -185,29 +191,37 @@ void Wiki::route_all() {
   http().get("/wiki/wiki.js", [](const butter::HttpRequest&, butter::HttpResponse& res) {
     res.header("Cache-Control", "no-cache").send("text/javascript; charset=utf-8", kScript);
   });
-  http().get("/wiki/api/pages", [this](const butter::HttpRequest& req, butter::HttpResponse& res) { list_pages(req, res); });
-  http().post("/wiki/api/pages", [this](const butter::HttpRequest& req, butter::HttpResponse& res) { post_page(req, res); });
-  http().get("/wiki/api/search", [this](const butter::HttpRequest& req, butter::HttpResponse& res) { search_pages(req, res); });
-  http().get("/wiki/api/page/", [this](const butter::HttpRequest& req, butter::HttpResponse& res) { get_page(req, res); },
-             butter::Match::Prefix);
-  http().get("/wiki/api/version/", [this](const butter::HttpRequest& req, butter::HttpResponse& res) { get_version(req, res); },
-             butter::Match::Prefix);
+  http().get("/wiki/api/pages",
+             [this](const butter::HttpRequest& req, butter::HttpResponse& res) { list_pages(req, res); });
+  http().post("/wiki/api/pages",
+              [this](const butter::HttpRequest& req, butter::HttpResponse& res) { post_page(req, res); });
+  http().get("/wiki/api/search",
+             [this](const butter::HttpRequest& req, butter::HttpResponse& res) { search_pages(req, res); });
+  http().get(
+      "/wiki/api/page/", [this](const butter::HttpRequest& req, butter::HttpResponse& res) { get_page(req, res); },
+      butter::Match::Prefix);
+  http().get(
+      "/wiki/api/version/",
+      [this](const butter::HttpRequest& req, butter::HttpResponse& res) { get_version(req, res); },
+      butter::Match::Prefix);
 }
 
 std::string Wiki::head_json(const Head& h) const {
-  return "{\"page\":\"" + h.page_id + "\",\"title\":" + butter::json_string(h.title) + ",\"author\":\"" + key_hex(h.author) +
-         "\",\"version\":\"" + h.version_id + "\",\"seq\":" + std::to_string(h.seq) +
-         ",\"updated\":" + std::to_string(h.created_unix_ms) + ",\"mine\":" + (h.author == self_ ? "true" : "false") + "}";
+  return "{\"page\":\"" + h.page_id + "\",\"title\":" + butter::json_string(h.title) + ",\"author\":\"" +
+         key_hex(h.author) + "\",\"version\":\"" + h.version_id + "\",\"seq\":" + std::to_string(h.seq) +
+         ",\"updated\":" + std::to_string(h.created_unix_ms) + ",\"mine\":" + (h.author == self_ ? "true" : "false") +
+         "}";
 }
 
 std::string Wiki::version_json(const std::string& version_id, const Version& v, const Head* head) const {
   std::string kw = "[";
   for (std::size_t i = 0; i < v.keywords.size(); ++i) kw += (i ? "," : "") + butter::json_string(v.keywords[i]);
   kw += "]";
-  return "{\"page\":\"" + v.page_id + "\",\"title\":" + butter::json_string(v.title) + ",\"text\":" + butter::json_string(v.text) +
-         ",\"keywords\":" + kw + ",\"author\":\"" + key_hex(v.author) + "\",\"version\":\"" + version_id +
-         "\",\"seq\":" + std::to_string(v.seq) + ",\"predecessor\":\"" + v.predecessor +
-         "\",\"created\":" + std::to_string(v.created_unix_ms) + ",\"mine\":" + (v.author == self_ ? "true" : "false") +
+  return "{\"page\":\"" + v.page_id + "\",\"title\":" + butter::json_string(v.title) +
+         ",\"text\":" + butter::json_string(v.text) + ",\"keywords\":" + kw + ",\"author\":\"" + key_hex(v.author) +
+         "\",\"version\":\"" + version_id + "\",\"seq\":" + std::to_string(v.seq) + ",\"predecessor\":\"" +
+         v.predecessor + "\",\"created\":" + std::to_string(v.created_unix_ms) +
+         ",\"mine\":" + (v.author == self_ ? "true" : "false") +
          ",\"latest\":" + (head && head->version_id == version_id ? "true" : "false") + "}";
 }
 
@@ -225,19 +239,27 @@ void Wiki::list_pages(const butter::HttpRequest&, butter::HttpResponse& res) {
 
 }  // namespace wiki
 
-BUTTER_PLUGIN(wiki::Wiki,
-              butter::Descriptor{
-                  .id = "butter.example.wiki",
-                  .name = "Wiki",
-                  .vendor = "Butter",
-                  .version = "1.0.0",
-                  .description = "Pages stored through butter.storage/1, found through butter.search/1, latest versions "
-                                 "signed by their author; web page on /wiki",
-                  .required = {BUTTER_IFACE_STORAGE},
-                  .optional = {BUTTER_IFACE_SEARCH},
-                  .config = {
-                      butter::config_int("search_timeout_ms", 1500).range(50, 60000).unit("ms").describe("how long a search waits for hits"),
-                      butter::config_int("search_ttl", 0).range(0, 16).describe("hops a search may travel; 0 = the provider's default"),
-                      butter::config_int("write_wait_ms", 2000).range(0, 60000).unit("ms")
-                          .describe("how long a write waits for the storage groups before answering"),
-                  }});
+BUTTER_PLUGIN(
+    wiki::Wiki,
+    butter::Descriptor{
+        .id = "butter.example.wiki",
+        .name = "Wiki",
+        .vendor = "Butter",
+        .version = "1.0.0",
+        .description = "Pages stored through butter.storage/1, found through butter.search/1, latest versions "
+                       "signed by their author; web page on /wiki",
+        .required = {BUTTER_IFACE_STORAGE},
+        .optional = {BUTTER_IFACE_SEARCH},
+        .config = {
+            butter::config_int("search_timeout_ms", 1500)
+                .range(50, 60000)
+                .unit("ms")
+                .describe("how long a search waits for hits"),
+            butter::config_int("search_ttl", 0)
+                .range(0, 16)
+                .describe("hops a search may travel; 0 = the provider's default"),
+            butter::config_int("write_wait_ms", 2000)
+                .range(0, 60000)
+                .unit("ms")
+                .describe("how long a write waits for the storage groups before answering"),
+        }});

@@ -22,7 +22,8 @@ constexpr auto kFetchDeadline = std::chrono::seconds(8);
 std::string page_of(const std::vector<std::string>& keywords) {
   static const std::string prefix = page_keyword("");
   for (const auto& k : keywords)
-    if (k.size() == prefix.size() + 32 && k.compare(0, prefix.size(), prefix) == 0 && is_hex(std::string_view(k).substr(prefix.size()), 32))
+    if (k.size() == prefix.size() + 32 && k.compare(0, prefix.size(), prefix) == 0 &&
+        is_hex(std::string_view(k).substr(prefix.size()), 32))
       return k.substr(prefix.size());
   return {};
 }
@@ -31,7 +32,7 @@ std::string page_of(const std::vector<std::string>& keywords) {
 struct Wiki::SearchOp {
   std::vector<std::string> terms;
   butter::HttpResponse res;
-  std::map<std::string, std::vector<std::string>> pages;  // page id -> version object ids (bounded)
+  std::map<std::string, std::vector<std::string>> pages;              // page id -> version object ids (bounded)
   std::map<std::string, std::pair<std::string, std::string>> titles;  // page id -> (title, author hex)
   std::uint32_t hits = 0, messages = 0;
   std::string search_status = "ok";
@@ -54,7 +55,8 @@ void Wiki::add_candidate(SearchOp& op, const std::string& pid, const std::string
 void Wiki::search_pages(const butter::HttpRequest& req, butter::HttpResponse& res) {
   const auto q = req.query_param("q");
   if (!q || q->empty()) return refuse(res, 400, "give the words to search: ?q=...", refused_total_);
-  if (q->size() > kMaxQueryBytes) return refuse(res, 413, "query longer than " + std::to_string(kMaxQueryBytes) + " bytes", refused_total_);
+  if (q->size() > kMaxQueryBytes)
+    return refuse(res, 413, "query longer than " + std::to_string(kMaxQueryBytes) + " bytes", refused_total_);
   if (!valid_utf8(*q)) return refuse(res, 400, "query is not valid UTF-8", refused_total_);
   auto op = std::make_shared<SearchOp>();
   op->terms = words(*q, kMaxTerms);

@@ -26,14 +26,19 @@ namespace wiki {
 namespace {
 std::uint64_t unix_ms() {
   return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
 }
 int status_for(butter_status st) {
   switch (st) {
-    case BUTTER_E_NOMEM: return 507;
-    case BUTTER_E_INVALID: return 400;
-    case BUTTER_E_TIMEOUT: return 504;
-    default: return 503;
+    case BUTTER_E_NOMEM:
+      return 507;
+    case BUTTER_E_INVALID:
+      return 400;
+    case BUTTER_E_TIMEOUT:
+      return 504;
+    default:
+      return 503;
   }
 }
 }  // namespace
@@ -62,7 +67,8 @@ void Wiki::post_page(const butter::HttpRequest& req, butter::HttpResponse& res) 
   if (!kws) return refuse(res, 400, why, refused_total_);
   v.keywords = std::move(*kws);
   const std::string base = (*form)["base"];
-  if (!base.empty() && !is_hex(base, 64)) return refuse(res, 400, "base must be a version id (64 hex digits)", refused_total_);
+  if (!base.empty() && !is_hex(base, 64))
+    return refuse(res, 400, "base must be a version id (64 hex digits)", refused_total_);
 
   v.page_id = page_id(self_, v.title);
   v.author = self_;
@@ -79,7 +85,8 @@ void Wiki::post_page(const butter::HttpRequest& req, butter::HttpResponse& res) 
   const std::string version_bytes = encode_version(v);
   auto op = std::make_shared<WriteOp>();
   op->res = std::move(res);
-  op->version_id = storage().put(version_bytes, version_keywords(v), [this, op](const butter::PutResult& r) { put_done(op, r); });
+  op->version_id =
+      storage().put(version_bytes, version_keywords(v), [this, op](const butter::PutResult& r) { put_done(op, r); });
   if (op->version_id.empty()) return;  // refused here: put_done answers on the next turn
   Head h;
   h.page_id = v.page_id;
@@ -93,7 +100,8 @@ void Wiki::post_page(const butter::HttpRequest& req, butter::HttpResponse& res) 
   op->head = h;
   op->edit = edit;
   ++op->pending;
-  op->head_id = storage().put(encode_head(h), head_keywords(h.page_id), [this, op](const butter::PutResult& r) { put_done(op, r); });
+  op->head_id = storage().put(encode_head(h), head_keywords(h.page_id),
+                              [this, op](const butter::PutResult& r) { put_done(op, r); });
   if (op->head_id.empty()) return;
   // Both are held here now: this node reads the new version at once, and answers the writer once
   // the groups hold them or after write_wait_ms, whichever comes first.
@@ -120,14 +128,15 @@ void Wiki::answer_write(const std::shared_ptr<WriteOp>& op) {
   op->timer.cancel();
   if (op->version_id.empty() || op->head_id.empty()) {
     const butter_status st = op->failed ? op->failed->code() : BUTTER_E_INTERNAL;
-    op->res.status(status_for(st)).text("the page could not be stored: " + (op->failed ? op->failed->message() : "refused") + "\n");
+    op->res.status(status_for(st))
+        .text("the page could not be stored: " + (op->failed ? op->failed->message() : "refused") + "\n");
     return;
   }
   const bool confirmed = op->pending == 0 && !op->failed;
-  op->res.status(201).json("{\"page\":\"" + op->head.page_id + "\",\"version\":\"" + op->version_id + "\",\"seq\":" +
-                           std::to_string(op->head.seq) + ",\"head\":\"" + op->head_id + "\",\"replicated\":" +
-                           (confirmed ? "true" : "false") + ",\"replicas\":" +
-                           std::to_string(confirmed ? op->replicas : 1) + "}");
+  op->res.status(201).json("{\"page\":\"" + op->head.page_id + "\",\"version\":\"" + op->version_id +
+                           "\",\"seq\":" + std::to_string(op->head.seq) + ",\"head\":\"" + op->head_id +
+                           "\",\"replicated\":" + (confirmed ? "true" : "false") +
+                           ",\"replicas\":" + std::to_string(confirmed ? op->replicas : 1) + "}");
 }
 
 }  // namespace wiki

@@ -153,7 +153,8 @@ TEST_CASE("wiki keywords and words are parsed and bounded", "[wiki]") {
   std::string many;
   for (int i = 0; i < 17; ++i) many += "k" + std::to_string(i) + " ";
   CHECK_FALSE(wiki::parse_keywords(many));
-  CHECK(wiki::words("The Butter-Wiki: a guide (v2)!", 8) == std::vector<std::string>{"the", "butter-wiki", "guide", "v2"});
+  CHECK(wiki::words("The Butter-Wiki: a guide (v2)!", 8) ==
+        std::vector<std::string>{"the", "butter-wiki", "guide", "v2"});
   CHECK(wiki::words("one two three", 2).size() == 2);
   CHECK(wiki::check_title("").size() > 0);
   CHECK(wiki::check_title("   ").size() > 0);

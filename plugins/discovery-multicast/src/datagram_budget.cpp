@@ -21,7 +21,8 @@ DatagramBudget::Sender& DatagramBudget::sender_entry(std::string_view sender, st
     recent_.pop_back();
   }
   recent_.emplace_front(sender);
-  auto [it, inserted] = senders_.emplace(recent_.front(), Sender{Bucket{limits_.per_sender_burst, now_ms}, recent_.begin()});
+  auto [it, inserted] =
+      senders_.emplace(recent_.front(), Sender{Bucket{limits_.per_sender_burst, now_ms}, recent_.begin()});
   (void)inserted;
   return it->second;
 }

@@ -38,12 +38,12 @@ enum class Shed { None, Sender, Global };
 
 // What report() hands to the log.
 struct ShedReport {
-  bool first = false;              // the first shed datagram after a quiet spell (logged at once)
-  std::uint64_t by_sender = 0;     // shed since the last report because the sender was over its rate
-  std::uint64_t by_budget = 0;     // shed since the last report because the global budget was empty
-  std::string top_sender;          // the address shed most since the last report
+  bool first = false;           // the first shed datagram after a quiet spell (logged at once)
+  std::uint64_t by_sender = 0;  // shed since the last report because the sender was over its rate
+  std::uint64_t by_budget = 0;  // shed since the last report because the global budget was empty
+  std::string top_sender;       // the address shed most since the last report
   std::uint64_t top_count = 0;
-  std::uint64_t since_ms = 0;      // length of the period covered
+  std::uint64_t since_ms = 0;  // length of the period covered
 };
 
 class DatagramBudget {

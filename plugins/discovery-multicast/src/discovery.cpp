@@ -43,10 +43,13 @@ class Discovery : public butter::Plugin {
     if (ttl < 1 || ttl > 255) throw butter::Error(BUTTER_E_INVALID, "ttl must be in 1..255");
     if (fast <= 0 || slow < fast) throw butter::Error(BUTTER_E_INVALID, "need 0 < fast_ms <= slow_ms");
     if (answers <= 0 || quiet <= 0) throw butter::Error(BUTTER_E_INVALID, "answers_per_s and quiet_ms must be > 0");
-    if (!(per_s > 0) || per_s > 1e6) throw butter::Error(BUTTER_E_INVALID, "max_datagrams_per_second must be in (0, 1000000]");
+    if (!(per_s > 0) || per_s > 1e6)
+      throw butter::Error(BUTTER_E_INVALID, "max_datagrams_per_second must be in (0, 1000000]");
     if (!(per_sender > 0) || per_sender > per_s)
-      throw butter::Error(BUTTER_E_INVALID, "max_datagrams_per_second_per_sender must be > 0 and <= max_datagrams_per_second");
-    if (senders < 1 || senders > 1000000) throw butter::Error(BUTTER_E_INVALID, "max_datagram_senders must be in 1..1000000");
+      throw butter::Error(BUTTER_E_INVALID,
+                          "max_datagrams_per_second_per_sender must be > 0 and <= max_datagrams_per_second");
+    if (senders < 1 || senders > 1000000)
+      throw butter::Error(BUTTER_E_INVALID, "max_datagram_senders must be in 1..1000000");
     port_ = static_cast<std::uint16_t>(port);
     ttl_ = static_cast<int>(ttl);
     schedule_.emplace(static_cast<std::uint64_t>(fast), static_cast<std::uint64_t>(slow));
@@ -86,7 +89,8 @@ class Discovery : public butter::Plugin {
         if (schedule_->became_isolated(peers_known())) ping_now();
       });
     }
-    log().info("discovering on {}:{} via {} (ttl {})", group_, port_, iface_.empty() ? "default interface" : iface_, ttl_);
+    log().info("discovering on {}:{} via {} (ttl {})", group_, port_, iface_.empty() ? "default interface" : iface_,
+               ttl_);
     ping_now();
   }
 
@@ -105,7 +109,8 @@ class Discovery : public butter::Plugin {
   bool knows(const std::string& id) const {
     auto peers = services().acquire<butter_peers_v1>(BUTTER_IFACE_PEERS);
     if (!peers) return false;
-    return peers->lookup(peers.provider(), butter::to_c(id), [](void*, const butter_peer_record*) {}, nullptr) == BUTTER_OK;
+    return peers->lookup(
+               peers.provider(), butter::to_c(id), [](void*, const butter_peer_record*) {}, nullptr) == BUTTER_OK;
   }
 
   Beacon own_beacon(BeaconKind kind) const {
@@ -156,14 +161,17 @@ class Discovery : public butter::Plugin {
     if (auto r = budget_->report(now_ms)) {
       const BudgetLimits& l = budget_->limits();
       if (r->first) {
-        log().warn("shedding datagrams from {}: {} (max_datagrams_per_second{} = {}); further shedding is "
-                   "summarised every {} s",
-                   r->top_sender, r->by_sender ? "over its own rate" : "the node's budget is spent",
-                   r->by_sender ? "_per_sender" : "", r->by_sender ? l.per_sender_per_second : l.per_second,
-                   l.report_ms / 1000);
+        log().warn(
+            "shedding datagrams from {}: {} (max_datagrams_per_second{} = {}); further shedding is "
+            "summarised every {} s",
+            r->top_sender, r->by_sender ? "over its own rate" : "the node's budget is spent",
+            r->by_sender ? "_per_sender" : "", r->by_sender ? l.per_sender_per_second : l.per_second,
+            l.report_ms / 1000);
       } else {
-        log().warn("shed {} datagrams in the last {} ms ({} over a sender's rate, {} over the node's budget); most from {} ({})",
-                   r->by_sender + r->by_budget, r->since_ms, r->by_sender, r->by_budget, r->top_sender, r->top_count);
+        log().warn(
+            "shed {} datagrams in the last {} ms ({} over a sender's rate, {} over the node's budget); most from {} "
+            "({})",
+            r->by_sender + r->by_budget, r->since_ms, r->by_sender, r->by_budget, r->top_sender, r->top_count);
       }
       senders_.set(static_cast<double>(budget_->senders()));
     }
@@ -193,8 +201,8 @@ class Discovery : public butter::Plugin {
     if (auto peers = services().acquire<butter_peers_v1>(BUTTER_IFACE_PEERS)) {
       std::vector<butter_str> eps;
       for (const auto& e : b->endpoints) eps.push_back(butter::to_c(e));
-      peers->add_candidate(peers.provider(), butter::to_c(b->node_id), eps.data(), static_cast<std::uint32_t>(eps.size()),
-                           butter::to_c("multicast"));
+      peers->add_candidate(peers.provider(), butter::to_c(b->node_id), eps.data(),
+                           static_cast<std::uint32_t>(eps.size()), butter::to_c("multicast"));
     }
     if (b->kind != BeaconKind::Ping) return;
     switch (policy_->on_ping(b->node_id, b->cold, known_before, static_cast<std::uint64_t>(now().count()))) {
@@ -239,25 +247,44 @@ class Discovery : public butter::Plugin {
 }  // namespace
 }  // namespace butter::discovery
 
-BUTTER_PLUGIN(butter::discovery::Discovery,
-              butter::Descriptor{
-                  .id = "butter.discovery.multicast",
-                  .name = "LAN discovery by multicast",
-                  .vendor = "Butter",
-                  .version = "1.0.0",
-                  .description = "Finds peers on the LAN by UDP multicast and hands them to the known-host cache",
-                  .required = {BUTTER_IFACE_PEERS},
-                  .config = {
-                      butter::config_string("group", "239.192.77.1").max_len(64).describe("IPv4 multicast group"),
-                      butter::config_int("port", 7946).range(1, 65535).describe("UDP port of the group"),
-                      butter::config_string("interface", "").max_len(64).describe("IPv4 address of the interface to use (empty: the system's choice)"),
-                      butter::config_int("ttl", 1).range(1, 255).describe("multicast TTL; 1 keeps it on the LAN"),
-                      butter::config_int("fast_ms", 100).min(1).unit("ms").describe("ping interval while cold"),
-                      butter::config_int("slow_ms", 60000).min(1).unit("ms").describe("ping interval once settled (>= fast_ms)"),
-                      butter::config_float("answers_per_s", 20).range(0, 1e6).unit("1/s").describe("unicast answers per second before one multicast announce replaces them (> 0)"),
-                      butter::config_int("quiet_ms", 1000).min(1).unit("ms").describe("a sender is answered at most once per this period"),
-                      butter::config_bool("loopback", true).describe("receive multicast from this host (several nodes per host)"),
-                      butter::config_float("max_datagrams_per_second", 1000).range(0, 1e6).unit("1/s").describe("datagrams processed per second from all senders together, burst twice that; the rest are shed (> 0)"),
-                      butter::config_float("max_datagrams_per_second_per_sender", 20).range(0, 1e6).unit("1/s").describe("datagrams processed per second from one sender (source address and port), burst twice that (> 0, <= max_datagrams_per_second)"),
-                      butter::config_int("max_datagram_senders", 1024).range(1, 1000000).describe("senders whose rate is tracked at once; the least recent is forgotten"),
-                  }});
+BUTTER_PLUGIN(
+    butter::discovery::Discovery,
+    butter::Descriptor{
+        .id = "butter.discovery.multicast",
+        .name = "LAN discovery by multicast",
+        .vendor = "Butter",
+        .version = "1.0.0",
+        .description = "Finds peers on the LAN by UDP multicast and hands them to the known-host cache",
+        .required = {BUTTER_IFACE_PEERS},
+        .config = {
+            butter::config_string("group", "239.192.77.1").max_len(64).describe("IPv4 multicast group"),
+            butter::config_int("port", 7946).range(1, 65535).describe("UDP port of the group"),
+            butter::config_string("interface", "")
+                .max_len(64)
+                .describe("IPv4 address of the interface to use (empty: the system's choice)"),
+            butter::config_int("ttl", 1).range(1, 255).describe("multicast TTL; 1 keeps it on the LAN"),
+            butter::config_int("fast_ms", 100).min(1).unit("ms").describe("ping interval while cold"),
+            butter::config_int("slow_ms", 60000).min(1).unit("ms").describe("ping interval once settled (>= fast_ms)"),
+            butter::config_float("answers_per_s", 20)
+                .range(0, 1e6)
+                .unit("1/s")
+                .describe("unicast answers per second before one multicast announce replaces them (> 0)"),
+            butter::config_int("quiet_ms", 1000)
+                .min(1)
+                .unit("ms")
+                .describe("a sender is answered at most once per this period"),
+            butter::config_bool("loopback", true).describe("receive multicast from this host (several nodes per host)"),
+            butter::config_float("max_datagrams_per_second", 1000)
+                .range(0, 1e6)
+                .unit("1/s")
+                .describe("datagrams processed per second from all senders together, burst twice that; the rest are "
+                          "shed (> 0)"),
+            butter::config_float("max_datagrams_per_second_per_sender", 20)
+                .range(0, 1e6)
+                .unit("1/s")
+                .describe("datagrams processed per second from one sender (source address and port), burst twice that "
+                          "(> 0, <= max_datagrams_per_second)"),
+            butter::config_int("max_datagram_senders", 1024)
+                .range(1, 1000000)
+                .describe("senders whose rate is tracked at once; the least recent is forgotten"),
+        }});

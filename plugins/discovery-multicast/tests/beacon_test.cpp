@@ -33,7 +33,8 @@ TEST_CASE("a beacon round trips") {
 TEST_CASE("a beacon stays under 1200 bytes whatever the number of endpoints") {
   Beacon b = sample();
   b.endpoints.clear();
-  for (int i = 0; i < 100; ++i) b.endpoints.push_back("tcp://198.18.0." + std::to_string(i) + ":" + std::string(40, '7'));
+  for (int i = 0; i < 100; ++i)
+    b.endpoints.push_back("tcp://198.18.0." + std::to_string(i) + ":" + std::string(40, '7'));
   auto bytes = encode_beacon(b);
   CHECK(bytes.size() <= kMaxBeaconBytes);
   std::string why;

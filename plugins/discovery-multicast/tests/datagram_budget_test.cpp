@@ -10,7 +10,8 @@ using namespace butter::discovery;
 
 namespace {
 
-BudgetLimits limits(double global, double global_burst, double sender, double sender_burst, std::size_t max_senders = 1024) {
+BudgetLimits limits(double global, double global_burst, double sender, double sender_burst,
+                    std::size_t max_senders = 1024) {
   BudgetLimits l;
   l.per_second = global;
   l.burst = global_burst;
@@ -36,7 +37,7 @@ TEST_CASE("discovery-multicast budget: a sender gets its burst then is shed unti
   CHECK(b.admit("10.0.0.1", 1049) == Shed::Sender);  // 49 ms: under one token
   CHECK(b.admit("10.0.0.1", 1050) == Shed::None);    // 50 ms at 20/s: one token
   CHECK(b.admit("10.0.0.1", 1050) == Shed::Sender);
-  CHECK(admitted(b, "10.0.0.1", 100, 2050) == 20);  // one second later: 20 more
+  CHECK(admitted(b, "10.0.0.1", 100, 2050) == 20);    // one second later: 20 more
   CHECK(admitted(b, "10.0.0.1", 100, 100000) == 40);  // a long pause refills only up to the burst
 }
 

@@ -49,9 +49,14 @@ TEST_CASE("a crowd of joiners costs a bounded number of answers") {
   int unicast = 0, announce = 0;
   for (int i = 0; i < 1000; ++i) {
     switch (p.on_ping("n" + std::to_string(i), true, false, 0)) {
-      case Answer::Unicast: ++unicast; break;
-      case Answer::Announce: ++announce; break;
-      case Answer::None: break;
+      case Answer::Unicast:
+        ++unicast;
+        break;
+      case Answer::Announce:
+        ++announce;
+        break;
+      case Answer::None:
+        break;
     }
   }
   CHECK(unicast == 10);

@@ -129,7 +129,9 @@ class SimNetwork {
       } else {
         const bool outside = ev.from == kOutside;
         const std::string from = outside ? ev.from_id : name(ev.from);
-        const std::string address = outside ? outside_address_[from] : ev.from < addresses_.size() ? addresses_[ev.from] : "";
+        const std::string address = outside                       ? outside_address_[from]
+                                    : ev.from < addresses_.size() ? addresses_[ev.from]
+                                                                  : "";
         engines_[ev.to].on_message(now_, from, address, ev.bytes.data(), ev.bytes.size(), out);
       }
       apply_actions(ev.to, out);

@@ -33,7 +33,7 @@ class BucketTable {
   };
   double rate_, burst_;
   std::size_t max_;
-  std::list<Entry> lru_;  // most recent first
+  std::list<Entry> lru_;                                                    // most recent first
   std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;  // views into lru_ keys
   std::uint64_t evicted_ = 0;
 };

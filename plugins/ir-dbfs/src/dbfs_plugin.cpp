@@ -32,7 +32,8 @@ EngineConfig DbfsPlugin::read_config() {
   auto cfg = config();
   EngineConfig c;
   const std::string method = cfg.get_string("method");
-  if (!parse_method(method, c.method)) throw butter::Error(BUTTER_E_INVALID, "method must be directed, flood or random");
+  if (!parse_method(method, c.method))
+    throw butter::Error(BUTTER_E_INVALID, "method must be directed, flood or random");
   const std::string heuristic = cfg.get_string("heuristic");
   if (!parse_heuristic(heuristic, c.heuristic)) {
     throw butter::Error(BUTTER_E_INVALID, "heuristic must be results, time, hops or random");
@@ -57,7 +58,8 @@ EngineConfig DbfsPlugin::read_config() {
   c.default_timeout_ms = positive(cfg, "default_timeout_ms", 600000);
   c.limits.rate_per_s = cfg.get_float("rate_per_s");
   c.limits.burst = cfg.get_float("burst");
-  if (c.limits.rate_per_s <= 0 || c.limits.burst < 1) throw butter::Error(BUTTER_E_INVALID, "rate_per_s must be > 0 and burst >= 1");
+  if (c.limits.rate_per_s <= 0 || c.limits.burst < 1)
+    throw butter::Error(BUTTER_E_INVALID, "rate_per_s must be > 0 and burst >= 1");
   c.limits.address_rate_per_s = cfg.get_float("address_rate_per_s");
   c.limits.address_burst = cfg.get_float("address_burst");
   if (c.limits.address_rate_per_s <= 0 || c.limits.address_burst < 1) {
@@ -80,7 +82,8 @@ EngineConfig DbfsPlugin::read_config() {
   c.seen_age_ms = positive(cfg, "seen_age_ms", 3600000);
   refresh_ = std::chrono::milliseconds(positive(cfg, "refresh_ms", 3600000));
   const std::int64_t per_address = cfg.get_int("max_inbound_per_address");
-  if (per_address < 0 || per_address > 256) throw butter::Error(BUTTER_E_INVALID, "max_inbound_per_address must be in 0..256");
+  if (per_address < 0 || per_address > 256)
+    throw butter::Error(BUTTER_E_INVALID, "max_inbound_per_address must be in 0..256");
   c.max_inbound_per_address = static_cast<std::size_t>(per_address);
   // Search integrity (README "Search integrity").
   c.verify = cfg.get_bool("verify");
@@ -107,11 +110,14 @@ void DbfsPlugin::init() {
   metrics().describe("dbfs_duplicates_total", "copies of an already seen query dropped");
   metrics().describe("dbfs_over_limit_total", "queries over a limit (TTL, size, terms, results, rate) dropped");
   metrics().describe("dbfs_malformed_total", "messages that did not decode, dropped");
-  metrics().describe("dbfs_address_limited_total", "queries over the rate of their sender's address or prefix, dropped");
-  metrics().describe("dbfs_budget_exhausted_total", "QUERY/EXTEND messages not sent: the query's message budget ran out");
+  metrics().describe("dbfs_address_limited_total",
+                     "queries over the rate of their sender's address or prefix, dropped");
+  metrics().describe("dbfs_budget_exhausted_total",
+                     "QUERY/EXTEND messages not sent: the query's message budget ran out");
   metrics().describe("dbfs_hits_dropped_total", "HITS messages not relayed: over the per-query bound");
   metrics().describe("dbfs_hits_verified_total", "hits whose holder proved them (manifest and challenged block)");
-  metrics().describe("dbfs_proofs_failed_total", "hits whose proof was wrong, refused or not answered in time: dropped");
+  metrics().describe("dbfs_proofs_failed_total",
+                     "hits whose proof was wrong, refused or not answered in time: dropped");
   metrics().describe("dbfs_hits_unprovable_total", "hits for ids no proof exists for (not content ids): dropped");
   metrics().describe("dbfs_peers_blocked_total", "times a node was blocked for failing its own challenges");
 }
@@ -126,9 +132,8 @@ void DbfsPlugin::start() {
       engine_->index().drop_stored(std::string(id.text()));
       index_gauge_.set(static_cast<double>(engine_->index().size()));
     }));
-    subs_.push_back(events().subscribe(BUTTER_PEERS_TOPIC_ADDED, [this](std::string_view, butter::Bytes) {
-      refresh_neighbours(true);
-    }));
+    subs_.push_back(events().subscribe(BUTTER_PEERS_TOPIC_ADDED,
+                                       [this](std::string_view, butter::Bytes) { refresh_neighbours(true); }));
     subs_.push_back(events().subscribe(BUTTER_PEERS_TOPIC_REMOVED, [this](std::string_view, butter::Bytes id) {
       engine_->forget_neighbour(std::string(id.text()));
       refresh_neighbours(true);
@@ -334,7 +339,8 @@ void DbfsPlugin::refresh_neighbours(bool top_up_only) {
     std::vector<std::string> keep;
     auto connected = net().peers();
     for (const auto& id : engine_->neighbours().outbound()) {
-      if (std::any_of(connected.begin(), connected.end(), [&](const auto& p) { return p.node_id == id; })) keep.push_back(id);
+      if (std::any_of(connected.begin(), connected.end(), [&](const auto& p) { return p.node_id == id; }))
+        keep.push_back(id);
     }
     std::shuffle(connected.begin(), connected.end(), std::mt19937_64(now_ms()));
     for (const auto& p : connected) {
@@ -354,7 +360,8 @@ void DbfsPlugin::refresh_neighbours(bool top_up_only) {
   if (!top_up_only || engine_->neighbours().outbound().empty()) hosts_at_choice_ = known;
   std::vector<std::string> keep;
   auto admitted = [&](const std::string& id) {
-    return peers->lookup(peers.provider(), butter::to_c(id), [](void*, const butter_peer_record*) {}, nullptr) == BUTTER_OK;
+    return peers->lookup(
+               peers.provider(), butter::to_c(id), [](void*, const butter_peer_record*) {}, nullptr) == BUTTER_OK;
   };
   // Forward along the active set: the connected peers (the overlay's neighbours, kept by the
   // host's connection manager) cost no new connection. Once enough are connected, a neighbour
@@ -384,14 +391,15 @@ void DbfsPlugin::refresh_neighbours(bool top_up_only) {
       const Engine* engine;
       std::uint64_t now;
     } ctx{&keep, want_neighbours_, engine_->self(), engine_.get(), now_ms()};
-    peers->sample(peers.provider(), static_cast<std::uint32_t>(want_neighbours_ * 2),
-                  [](void* user, const butter_peer_record* r) {
-                    auto* c = static_cast<Ctx*>(user);
-                    std::string id = to_string(r->node_id);
-                    if (c->keep->size() >= c->want || id == c->self || c->engine->blocked(id, c->now)) return;
-                    if (std::find(c->keep->begin(), c->keep->end(), id) == c->keep->end()) c->keep->push_back(id);
-                  },
-                  &ctx);
+    peers->sample(
+        peers.provider(), static_cast<std::uint32_t>(want_neighbours_ * 2),
+        [](void* user, const butter_peer_record* r) {
+          auto* c = static_cast<Ctx*>(user);
+          std::string id = to_string(r->node_id);
+          if (c->keep->size() >= c->want || id == c->self || c->engine->blocked(id, c->now)) return;
+          if (std::find(c->keep->begin(), c->keep->end(), id) == c->keep->end()) c->keep->push_back(id);
+        },
+        &ctx);
   }
   if (keep != engine_->neighbours().outbound()) {
     log().debug("neighbours: {} chosen", keep.size());
@@ -405,15 +413,15 @@ void DbfsPlugin::load_index() {
   auto storage = services().acquire<butter_storage_v1>(BUTTER_IFACE_STORAGE);
   if (!storage) return;
   engine_->index().clear_stored();
-  butter_status st = storage->list(storage.provider(),
-                                   [](void* user, const butter_storage_object* o) {
-                                     auto* self = static_cast<DbfsPlugin*>(user);
-                                     std::vector<std::string> kws;
-                                     for (std::uint32_t i = 0; i < o->keyword_count && o->keywords; ++i)
-                                       kws.push_back(to_string(o->keywords[i]));
-                                     self->engine_->index().add_stored(fold_case(to_string(o->object_id)), kws);
-                                   },
-                                   this);
+  butter_status st = storage->list(
+      storage.provider(),
+      [](void* user, const butter_storage_object* o) {
+        auto* self = static_cast<DbfsPlugin*>(user);
+        std::vector<std::string> kws;
+        for (std::uint32_t i = 0; i < o->keyword_count && o->keywords; ++i) kws.push_back(to_string(o->keywords[i]));
+        self->engine_->index().add_stored(fold_case(to_string(o->object_id)), kws);
+      },
+      this);
   if (st == BUTTER_OK) {
     index_loaded_ = true;
     log().info("local index: {} objects from storage", engine_->index().stored_count());
@@ -429,16 +437,16 @@ void DbfsPlugin::on_stored(const std::string& id) {
       DbfsPlugin* self;
       bool* found;
     } ctx{this, &found};
-    storage->lookup(storage.provider(), butter::to_c(id),
-                    [](void* user, const butter_storage_object* o) {
-                      auto* c = static_cast<Ctx*>(user);
-                      std::vector<std::string> kws;
-                      for (std::uint32_t i = 0; i < o->keyword_count && o->keywords; ++i)
-                        kws.push_back(to_string(o->keywords[i]));
-                      c->self->engine_->index().add_stored(fold_case(to_string(o->object_id)), kws);
-                      *c->found = true;
-                    },
-                    &ctx);
+    storage->lookup(
+        storage.provider(), butter::to_c(id),
+        [](void* user, const butter_storage_object* o) {
+          auto* c = static_cast<Ctx*>(user);
+          std::vector<std::string> kws;
+          for (std::uint32_t i = 0; i < o->keyword_count && o->keywords; ++i) kws.push_back(to_string(o->keywords[i]));
+          c->self->engine_->index().add_stored(fold_case(to_string(o->object_id)), kws);
+          *c->found = true;
+        },
+        &ctx);
   }
   if (!found && id.size() <= kMaxTermLen && !id.empty()) engine_->index().add_stored(fold_case(id), {});
   index_gauge_.set(static_cast<double>(engine_->index().size()));

@@ -82,7 +82,7 @@ class DbfsPlugin : public butter::Plugin {
     std::uint32_t block_size = 0;
   };
   std::map<std::string, CachedManifest> manifests_;
-  std::uint32_t last_block_size_ = 64 * 1024;  // the block size that matched last (tried first)
+  std::uint32_t last_block_size_ = 64 * 1024;          // the block size that matched last (tried first)
   std::map<std::string, std::string> peer_addresses_;  // node id -> "tcp://ip:port" (connected peers)
   std::uint64_t peer_addresses_read_ms_ = 0;
   std::size_t want_neighbours_ = 4;

@@ -14,9 +14,12 @@ namespace butter::dbfs {
 
 const char* method_name(Method m) {
   switch (m) {
-    case Method::Directed: return "directed";
-    case Method::Flood: return "flood";
-    case Method::RandomHalf: return "random";
+    case Method::Directed:
+      return "directed";
+    case Method::Flood:
+      return "flood";
+    case Method::RandomHalf:
+      return "random";
   }
   return "?";
 }
@@ -40,7 +43,8 @@ Engine::Engine(std::string self_id, EngineConfig cfg, std::uint64_t seed)
       hop_est_(std::max(cfg.hop_ms, cfg.min_hop_ms)) {}
 
 std::uint64_t Engine::step_wait(std::uint32_t ttl) const {
-  return std::max<std::uint64_t>(cfg_.min_step_ms, static_cast<std::uint64_t>(cfg_.step_margin * 2.0 * ttl * hop_est_) + 1);
+  return std::max<std::uint64_t>(cfg_.min_step_ms,
+                                 static_cast<std::uint64_t>(cfg_.step_margin * 2.0 * ttl * hop_est_) + 1);
 }
 
 std::vector<std::string> Engine::pick_forward(const std::vector<std::string>& candidates) {
@@ -133,9 +137,8 @@ std::uint64_t Engine::start(std::uint64_t now, const SearchSpec& spec, Actions& 
   fwd.hops = 1;
   // Directed: the chosen neighbours get their equal share of the budget; the others' shares stay
   // here for widening. The EXTENDs of the deepening steps are paid from the chosen share.
-  const std::uint32_t share = cfg_.method == Method::Directed
-                                  ? share_for(entry.budget, first.size(), candidates.size())
-                                  : entry.budget;
+  const std::uint32_t share =
+      cfg_.method == Method::Directed ? share_for(entry.budget, first.size(), candidates.size()) : entry.budget;
   const std::uint32_t steps = search.final_ttl - search.cur_ttl;
   search.messages += send_query(entry, fwd, first, share, steps, out, true);
   search.step_deadline_ms = now + step_wait(search.cur_ttl) * (search.cur_ttl == search.final_ttl ? 2 : 1);
@@ -325,7 +328,8 @@ void Engine::tick(std::uint64_t now, Actions& out) {
       const bool live_children = e && std::any_of(e->children.begin(), e->children.end(),
                                                   [&](const std::string& c) { return !standing_.blocked(c, now); });
       if (deepen && e && s.cur_ttl < s.final_ttl && live_children) {
-        s.cur_ttl = static_cast<std::uint8_t>(std::min<std::uint32_t>(s.cur_ttl + std::max<std::uint32_t>(1, cfg_.ttl_step), s.final_ttl));
+        s.cur_ttl = static_cast<std::uint8_t>(
+            std::min<std::uint32_t>(s.cur_ttl + std::max<std::uint32_t>(1, cfg_.ttl_step), s.final_ttl));
         e->ttl = s.cur_ttl;
         e->query.ttl = s.cur_ttl;
         s.step_started_ms = now;

@@ -56,19 +56,19 @@ struct EngineConfig {
   Limits limits;
   Method method = Method::Directed;
   Heuristic heuristic = Heuristic::Results;
-  std::uint32_t source_fanout = 2;         // Directed: neighbours the source sends a query to
-  bool deepening = true;                   // Directed: start small, EXTEND while too few results
-  std::uint32_t ttl_start = 3;             // first TTL of an iterative-deepening search
-  std::uint32_t ttl_step = 1;              // TTL added by each EXTEND
-  bool adaptive_start = true;              // start at the hops where past searches found their first hit
+  std::uint32_t source_fanout = 2;  // Directed: neighbours the source sends a query to
+  bool deepening = true;            // Directed: start small, EXTEND while too few results
+  std::uint32_t ttl_start = 3;      // first TTL of an iterative-deepening search
+  std::uint32_t ttl_step = 1;       // TTL added by each EXTEND
+  bool adaptive_start = true;       // start at the hops where past searches found their first hit
   std::uint32_t default_ttl = 7;
   std::uint32_t default_max_results = 16;
   std::uint64_t default_timeout_ms = 10000;
-  double hop_ms = 50;                      // first estimate of one hop's latency (then learnt)
+  double hop_ms = 50;  // first estimate of one hop's latency (then learnt)
   double min_hop_ms = 2;
-  double step_margin = 1.5;                // a step waits step_margin x 2 x TTL x hop estimate,
-  std::uint64_t min_step_ms = 100;         // and at least this (a loaded host answers late)
-  std::size_t answers_per_query = 32;      // hits a node sends for one query at most
+  double step_margin = 1.5;            // a step waits step_margin x 2 x TTL x hop estimate,
+  std::uint64_t min_step_ms = 100;     // and at least this (a loaded host answers late)
+  std::size_t answers_per_query = 32;  // hits a node sends for one query at most
   std::size_t seen_max = 8192;
   std::uint64_t seen_age_ms = 120000;
   std::size_t max_inbound = 8;
@@ -161,19 +161,19 @@ struct Counters {
   std::uint64_t late_hits = 0;          // hits for a search that was already done
   std::uint64_t widened = 0;            // searches that went to the other neighbours too
   // Search integrity.
-  std::uint64_t proves_sent = 0;        // PROVE messages sent (hits this node asked proof of)
-  std::uint64_t hits_verified = 0;      // hits whose proof checked
-  std::uint64_t proofs_failed = 0;      // proofs refused, wrong, or not answered in time
-  std::uint64_t hits_unprovable = 0;    // hits for ids no proof exists for (not content ids), dropped
+  std::uint64_t proves_sent = 0;             // PROVE messages sent (hits this node asked proof of)
+  std::uint64_t hits_verified = 0;           // hits whose proof checked
+  std::uint64_t proofs_failed = 0;           // proofs refused, wrong, or not answered in time
+  std::uint64_t hits_unprovable = 0;         // hits for ids no proof exists for (not content ids), dropped
   std::uint64_t hits_unproven_keywords = 0;  // possession proven, the searched keywords not: dropped
-  std::uint64_t hits_from_blocked = 0;  // hits naming or brought by a blocked node, dropped
-  std::uint64_t verify_overflow = 0;    // hits dropped: the search's proof queue was full
-  std::uint64_t proves_received = 0;    // PROVEs this node was asked
-  std::uint64_t proofs_sent = 0;        // PROOFs with a proof this node sent
-  std::uint64_t proofs_refused = 0;     // PROOFs sent saying not held / unprovable / busy
-  std::uint64_t peers_blocked = 0;      // times a peer was blocked
-  std::uint64_t blocked_refused = 0;    // LINKs and queries from blocked peers refused
-  std::uint64_t inbound_refused = 0;    // peers not taken as inbound neighbours (no room, address share)
+  std::uint64_t hits_from_blocked = 0;       // hits naming or brought by a blocked node, dropped
+  std::uint64_t verify_overflow = 0;         // hits dropped: the search's proof queue was full
+  std::uint64_t proves_received = 0;         // PROVEs this node was asked
+  std::uint64_t proofs_sent = 0;             // PROOFs with a proof this node sent
+  std::uint64_t proofs_refused = 0;          // PROOFs sent saying not held / unprovable / busy
+  std::uint64_t peers_blocked = 0;           // times a peer was blocked
+  std::uint64_t blocked_refused = 0;         // LINKs and queries from blocked peers refused
+  std::uint64_t inbound_refused = 0;         // peers not taken as inbound neighbours (no room, address share)
 };
 
 class Engine {

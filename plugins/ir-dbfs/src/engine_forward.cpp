@@ -39,8 +39,10 @@ void Engine::on_query(std::uint64_t now, const std::string& from, std::string_vi
   e.first_ms = now;
   e.query = *q;
   // Whatever the sender claims, this node spends at most its own maximum on the query.
-  if (!q->budget) ++counters_.legacy_queries;
-  else if (*q->budget > cfg_.limits.max_budget) ++counters_.budget_clamped;
+  if (!q->budget)
+    ++counters_.legacy_queries;
+  else if (*q->budget > cfg_.limits.max_budget)
+    ++counters_.budget_clamped;
   e.budget = accept_budget(q->budget, cfg_.limits.max_budget, cfg_.limits.legacy_budget);
   SeenEntry& entry = seen_.insert(q->id, std::move(e));
 

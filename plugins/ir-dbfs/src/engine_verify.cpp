@@ -27,7 +27,8 @@ std::vector<std::string> Engine::first_hops(const std::vector<std::string>& cand
 void Engine::admit(Search& s, const Hits& h, const std::string& from, std::uint64_t now, Actions& out) {
   // A holder's distance is at most the TTL the query went out with: a claim of fewer hops than
   // possible is not checked, but nothing learns from it before the hit is proven.
-  const std::uint8_t hops = static_cast<std::uint8_t>(std::clamp<std::uint32_t>(h.hops, 1, std::max<std::uint8_t>(1, s.cur_ttl)));
+  const std::uint8_t hops =
+      static_cast<std::uint8_t>(std::clamp<std::uint32_t>(h.hops, 1, std::max<std::uint8_t>(1, s.cur_ttl)));
   for (const auto& hit : h.hits) {
     if (hit.node_id == self_) continue;  // this node's own answers were delivered at the start
     if (h.hops <= 1 && hit.node_id != from) {
@@ -57,7 +58,8 @@ void Engine::admit(Search& s, const Hits& h, const std::string& from, std::uint6
     // Bounded queue, and one neighbour may fill at most half of it: a flood of forged hits through
     // one branch leaves room for the hits of the others. (Not recorded in `pairs`: the same hit
     // may come again through another branch.)
-    const auto from_same = std::count_if(s.waiting.begin(), s.waiting.end(), [&](const auto& c) { return c.via == from; });
+    const auto from_same =
+        std::count_if(s.waiting.begin(), s.waiting.end(), [&](const auto& c) { return c.via == from; });
     if (s.waiting.size() >= cfg_.verify_queue ||
         static_cast<std::uint32_t>(from_same) >= std::max<std::uint32_t>(1, cfg_.verify_queue / 2)) {
       ++counters_.verify_overflow;
@@ -75,8 +77,9 @@ void Engine::pump(Search& s, std::uint64_t now, Actions& out) {
   // not hold the real one back.
   while (s.in_flight < cfg_.verify_in_flight && !s.waiting.empty() && verifications_.size() < cfg_.max_verifications) {
     // Hits brought by neighbours in good standing first: a poisoner's flood waits behind them.
-    auto pick = std::find_if(s.waiting.begin(), s.waiting.end(),
-                             [&](const auto& c) { return !standing_.demoted(c.via, now) && !standing_.demoted(c.hit.node_id, now); });
+    auto pick = std::find_if(s.waiting.begin(), s.waiting.end(), [&](const auto& c) {
+      return !standing_.demoted(c.via, now) && !standing_.demoted(c.hit.node_id, now);
+    });
     if (pick == s.waiting.end()) pick = s.waiting.begin();
     Search::Candidate c = std::move(*pick);
     s.waiting.erase(pick);
@@ -119,7 +122,8 @@ void Engine::learn_from_verified(Search& s, const Search::Candidate& c, std::uin
   if (first) {
     // A hit of the current step went ~hops down and hops back up (the arrival time is what this
     // node measured; the hop count is bounded by the TTL it sent).
-    const double sample = static_cast<double>(c.arrived_ms - std::min(c.arrived_ms, s.step_started_ms)) / (2.0 * c.hops);
+    const double sample =
+        static_cast<double>(c.arrived_ms - std::min(c.arrived_ms, s.step_started_ms)) / (2.0 * c.hops);
     hop_est_ += (sample > hop_est_ ? 0.5 : 0.05) * (sample - hop_est_);
     hop_est_ = std::max(cfg_.min_hop_ms, hop_est_);
   }
@@ -239,9 +243,12 @@ void Engine::on_prove(std::uint64_t now, const std::string& from, std::string_vi
   ++counters_.proves_received;
   const ProveWanted w{from, p->nonce, fold_case(p->object_id)};
   ProofStatus refusal = ProofStatus::Ok;
-  if (!index_.stored(w.object_id)) refusal = ProofStatus::NotHeld;
-  else if (!is_content_id(w.object_id)) refusal = ProofStatus::Unprovable;
-  else if (proofs_preparing_ >= cfg_.max_proofs_preparing) refusal = ProofStatus::Busy;
+  if (!index_.stored(w.object_id))
+    refusal = ProofStatus::NotHeld;
+  else if (!is_content_id(w.object_id))
+    refusal = ProofStatus::Unprovable;
+  else if (proofs_preparing_ >= cfg_.max_proofs_preparing)
+    refusal = ProofStatus::Busy;
   if (refusal != ProofStatus::Ok) {
     ++counters_.proofs_refused;
     out.sends.push_back(Outbound{from, MsgType::Proof, encode(Proof{p->nonce, refusal, {}, {}})});
@@ -254,8 +261,10 @@ void Engine::on_prove(std::uint64_t now, const std::string& from, std::string_vi
 void Engine::send_proof(const ProveWanted& w, Proof proof, Actions& out) {
   if (proofs_preparing_ > 0) --proofs_preparing_;
   proof.nonce = w.nonce;
-  if (proof.status == ProofStatus::Ok) ++counters_.proofs_sent;
-  else ++counters_.proofs_refused;
+  if (proof.status == ProofStatus::Ok)
+    ++counters_.proofs_sent;
+  else
+    ++counters_.proofs_refused;
   if (proof.status != ProofStatus::Ok) proof.manifest.clear(), proof.block.clear();
   out.sends.push_back(Outbound{w.from, MsgType::Proof, encode(proof)});
 }

@@ -83,7 +83,8 @@ void DbfsPlugin::add_routes() {
     }
     res.json("{\"ok\":true}");
   });
-  http().get("/search/status", [this](const butter::HttpRequest&, butter::HttpResponse& res) { res.json(status_json()); });
+  http().get("/search/status",
+             [this](const butter::HttpRequest&, butter::HttpResponse& res) { res.json(status_json()); });
 }
 
 std::string DbfsPlugin::blocked_json() {
@@ -129,14 +130,15 @@ std::string DbfsPlugin::status_json() {
        ",\"queries_received\":" + std::to_string(c.queries_received) +
        ",\"query_messages\":" + std::to_string(c.query_messages) + ",\"duplicates\":" + std::to_string(c.duplicates) +
        ",\"over_limit\":" + std::to_string(c.over_limit) + ",\"malformed\":" + std::to_string(c.malformed) +
-       ",\"rate_limited\":" + std::to_string(c.rate_limited) + ",\"address_limited\":" + std::to_string(c.address_limited) +
+       ",\"rate_limited\":" + std::to_string(c.rate_limited) +
+       ",\"address_limited\":" + std::to_string(c.address_limited) +
        ",\"budget_exhausted\":" + std::to_string(c.budget_exhausted) +
        ",\"hits_dropped\":" + std::to_string(c.hits_dropped) +
        ",\"verify\":" + (engine_->config().verify ? "true" : "false") +
        ",\"verifications\":" + std::to_string(engine_->verifications()) +
-       ",\"hits_verified\":" + std::to_string(c.hits_verified) + ",\"proofs_failed\":" + std::to_string(c.proofs_failed) +
-       ",\"blocked\":" + blocked_json() + ",\"demoted\":" + demoted_json() +
-       ",\"limiter\":{\"peers\":" + std::to_string(engine_->limiter().peers()) +
+       ",\"hits_verified\":" + std::to_string(c.hits_verified) +
+       ",\"proofs_failed\":" + std::to_string(c.proofs_failed) + ",\"blocked\":" + blocked_json() +
+       ",\"demoted\":" + demoted_json() + ",\"limiter\":{\"peers\":" + std::to_string(engine_->limiter().peers()) +
        ",\"addresses\":" + std::to_string(engine_->limiter().addresses()) +
        ",\"prefixes\":" + std::to_string(engine_->limiter().prefixes()) + "}}";
   return s;

@@ -7,12 +7,18 @@ namespace butter::dbfs {
 
 const char* refusal_name(Refusal r) {
   switch (r) {
-    case Refusal::None: return "none";
-    case Refusal::Ttl: return "ttl over the maximum";
-    case Refusal::Terms: return "too many terms";
-    case Refusal::TermLength: return "term too long";
-    case Refusal::Size: return "query too large";
-    case Refusal::MaxResults: return "too many results asked";
+    case Refusal::None:
+      return "none";
+    case Refusal::Ttl:
+      return "ttl over the maximum";
+    case Refusal::Terms:
+      return "too many terms";
+    case Refusal::TermLength:
+      return "term too long";
+    case Refusal::Size:
+      return "query too large";
+    case Refusal::MaxResults:
+      return "too many results asked";
   }
   return "?";
 }

@@ -130,7 +130,8 @@ std::vector<IndexMatch> LocalIndex::annotations() const {
 }
 
 std::size_t LocalIndex::stored_count() const {
-  return static_cast<std::size_t>(std::count_if(objects_.begin(), objects_.end(), [](const auto& p) { return p.second.stored; }));
+  return static_cast<std::size_t>(
+      std::count_if(objects_.begin(), objects_.end(), [](const auto& p) { return p.second.stored; }));
 }
 
 }  // namespace butter::dbfs

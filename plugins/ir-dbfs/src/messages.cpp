@@ -121,7 +121,8 @@ std::optional<MsgType> peek_type(const std::uint8_t* data, std::size_t len, std:
   if (!r.ok()) return why = "truncated header", std::nullopt;
   if (v != kVersion && v != kQueryVersionBudget) return why = "unsupported version " + std::to_string(v), std::nullopt;
   if (t < 1 || t > 6) return why = "unknown message type " + std::to_string(t), std::nullopt;
-  if (t != static_cast<std::uint8_t>(MsgType::Proof) && len > kMaxMessageBytes) return why = "message too large", std::nullopt;
+  if (t != static_cast<std::uint8_t>(MsgType::Proof) && len > kMaxMessageBytes)
+    return why = "message too large", std::nullopt;
   if (!known_version(t, v)) return why = "unsupported version " + std::to_string(v) + " for this type", std::nullopt;
   return static_cast<MsgType>(t);
 }
@@ -219,10 +220,12 @@ std::optional<Proof> decode_proof(const std::uint8_t* data, std::size_t len, std
   if (!read_header(r, MsgType::Proof, p.nonce, why)) return std::nullopt;
   const std::uint8_t status = r.u8();
   if (!r.ok()) return why = "truncated proof", std::nullopt;
-  if (status > static_cast<std::uint8_t>(ProofStatus::Busy)) return why = "unknown proof status " + std::to_string(status), std::nullopt;
+  if (status > static_cast<std::uint8_t>(ProofStatus::Busy))
+    return why = "unknown proof status " + std::to_string(status), std::nullopt;
   p.status = static_cast<ProofStatus>(status);
   const std::uint32_t m = r.u32();
-  if (!r.ok() || m > kMaxProofManifest || m > r.remaining()) return why = "truncated or oversized manifest", std::nullopt;
+  if (!r.ok() || m > kMaxProofManifest || m > r.remaining())
+    return why = "truncated or oversized manifest", std::nullopt;
   auto mb = r.bytes(m);
   p.manifest.assign(mb.begin(), mb.end());
   const std::uint32_t b = r.u32();

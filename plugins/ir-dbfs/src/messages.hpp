@@ -1,9 +1,9 @@
 // The /butter/dbfs/1 messages (QUERY, HITS, EXTEND, LINK) and their bounds-checked codec. Every message
 // is one-way and starts with u8 version and u8 type; the 128-bit query id follows. HITS, EXTEND and
-// LINK, PROVE and PROOF (search integrity: a holder proves a hit, proof.hpp) are version 1. QUERY is version 2 when it carries a message budget (what this code sends) and
-// version 1 without one (what older nodes send; still accepted, with a conservative budget chosen by
-// the receiver). Decoding refuses anything truncated, oversized or with trailing bytes, with a reason
-// for the counters.
+// LINK, PROVE and PROOF (search integrity: a holder proves a hit, proof.hpp) are version 1. QUERY is version 2 when it
+// carries a message budget (what this code sends) and version 1 without one (what older nodes send; still accepted,
+// with a conservative budget chosen by the receiver). Decoding refuses anything truncated, oversized or with trailing
+// bytes, with a reason for the counters.
 #pragma once
 #include <cstdint>
 #include <optional>

@@ -8,10 +8,14 @@ namespace butter::dbfs {
 
 const char* heuristic_name(Heuristic h) {
   switch (h) {
-    case Heuristic::Results: return "results";
-    case Heuristic::Time: return "time";
-    case Heuristic::Hops: return "hops";
-    case Heuristic::Random: return "random";
+    case Heuristic::Results:
+      return "results";
+    case Heuristic::Time:
+      return "time";
+    case Heuristic::Hops:
+      return "hops";
+    case Heuristic::Random:
+      return "random";
   }
   return "?";
 }

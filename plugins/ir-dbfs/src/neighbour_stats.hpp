@@ -22,11 +22,11 @@ const char* heuristic_name(Heuristic h);
 bool parse_heuristic(std::string_view s, Heuristic& out);
 
 struct NeighbourRecord {
-  double sent = 0;          // queries sent to it (decayed)
-  double results = 0;       // hits that came back through it (decayed with `sent`)
-  double answered = 0;      // queries it returned at least one hit for (decayed)
-  double first_ms = 0;      // moving average of the time to its first hit of a query
-  double hops = 0;          // moving average of the hops of its first hit of a query
+  double sent = 0;            // queries sent to it (decayed)
+  double results = 0;         // hits that came back through it (decayed with `sent`)
+  double answered = 0;        // queries it returned at least one hit for (decayed)
+  double first_ms = 0;        // moving average of the time to its first hit of a query
+  double hops = 0;            // moving average of the hops of its first hit of a query
   std::uint64_t samples = 0;  // queries sent to it, not decayed
 };
 

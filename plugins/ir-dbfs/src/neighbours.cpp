@@ -47,8 +47,8 @@ std::vector<std::string> Neighbours::all(std::uint64_t now_ms) const {
 }
 
 std::size_t Neighbours::inbound_count(std::uint64_t now_ms) const {
-  return static_cast<std::size_t>(
-      std::count_if(inbound_.begin(), inbound_.end(), [&](const auto& p) { return now_ms < p.second.last_ms + idle_ms_; }));
+  return static_cast<std::size_t>(std::count_if(inbound_.begin(), inbound_.end(),
+                                                [&](const auto& p) { return now_ms < p.second.last_ms + idle_ms_; }));
 }
 
 }  // namespace butter::dbfs

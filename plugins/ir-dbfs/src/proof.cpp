@@ -55,8 +55,10 @@ std::optional<ManifestInfo> decode_manifest(std::span<const std::uint8_t> bytes,
   m.block_size = r.u32();
   const std::uint32_t n = r.u32();
   if (!r.ok()) return why = "truncated manifest", std::nullopt;
-  if (m.block_size < kMinBlockSize || m.block_size > kMaxBlockSize) return why = "manifest block size out of range", std::nullopt;
-  if (n > kMaxBlocks || static_cast<std::uint64_t>(n) * 32 > r.remaining()) return why = "bad manifest block count", std::nullopt;
+  if (m.block_size < kMinBlockSize || m.block_size > kMaxBlockSize)
+    return why = "manifest block size out of range", std::nullopt;
+  if (n > kMaxBlocks || static_cast<std::uint64_t>(n) * 32 > r.remaining())
+    return why = "bad manifest block count", std::nullopt;
   const std::uint64_t want = (m.size + m.block_size - 1) / m.block_size;
   if (want != n) return why = "manifest block count does not match its size", std::nullopt;
   m.blocks.resize(n);

@@ -54,7 +54,8 @@ void DbfsPlugin::prepare_proof(const ProveWanted& w) {
       const std::size_t len = info->block_len(i);
       if (len > kMaxProofBlock) return refuse(ProofStatus::Unprovable);
       auto r = storage().read(w.object_id, static_cast<std::uint64_t>(i) * info->block_size, len);
-      if (!r.ok()) return refuse(r.status.code() == BUTTER_E_NOT_FOUND ? ProofStatus::NotHeld : ProofStatus::Unprovable);
+      if (!r.ok())
+        return refuse(r.status.code() == BUTTER_E_NOT_FOUND ? ProofStatus::NotHeld : ProofStatus::Unprovable);
       if (r.data.size() != len) return refuse(ProofStatus::Unprovable);
       p.block.assign(r.data.begin(), r.data.end());
     }

@@ -2,7 +2,6 @@
 // its arguments and guards against exceptions (a C caller cannot take one).
 #include "dbfs_plugin.hpp"
 
-
 namespace butter::dbfs {
 namespace {
 

@@ -7,10 +7,14 @@ namespace butter::dbfs {
 
 const char* rate_verdict_name(RateVerdict v) {
   switch (v) {
-    case RateVerdict::Allowed: return "allowed";
-    case RateVerdict::Peer: return "over the per-peer query rate";
-    case RateVerdict::Address: return "over the per-address query rate";
-    case RateVerdict::Prefix: return "over the per-prefix query rate";
+    case RateVerdict::Allowed:
+      return "allowed";
+    case RateVerdict::Peer:
+      return "over the per-peer query rate";
+    case RateVerdict::Address:
+      return "over the per-address query rate";
+    case RateVerdict::Prefix:
+      return "over the per-prefix query rate";
   }
   return "?";
 }

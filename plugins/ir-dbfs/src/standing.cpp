@@ -12,8 +12,10 @@ StandingRecord& PeerStanding::touch(const std::string& peer, std::uint64_t now_m
       // Forget idle entries first; if none, the one seen least recently that is not blocked (a
       // flood of fresh ids must not unblock a liar), else the least recent.
       for (auto i = records_.begin(); i != records_.end();) {
-        if (i->second.blocked_until <= now_ms && now_ms >= i->second.last_ms + cfg_.forget_ms) i = records_.erase(i);
-        else ++i;
+        if (i->second.blocked_until <= now_ms && now_ms >= i->second.last_ms + cfg_.forget_ms)
+          i = records_.erase(i);
+        else
+          ++i;
       }
       if (records_.size() >= cfg_.max_entries) {
         auto victim = records_.end();

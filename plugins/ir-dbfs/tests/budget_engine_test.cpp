@@ -63,8 +63,8 @@ TEST_CASE("one query costs at most its budget in 200 nodes of degree 8 at TTL 7"
     const std::uint64_t cost = query_and_extend(net);
     std::uint64_t exhausted = 0;
     for (std::size_t i = 0; i < net.size(); ++i) exhausted += net.node(i).counters().budget_exhausted;
-    WARN(method_name(m) << ": one search cost " << cost << " QUERY+EXTEND messages (budget 300, "
-                        << exhausted << " not sent for want of budget)");
+    WARN(method_name(m) << ": one search cost " << cost << " QUERY+EXTEND messages (budget 300, " << exhausted
+                        << " not sent for want of budget)");
     CHECK(cost <= 300);
     CHECK(net.sent(MsgType::Hits) == 0);
   }
@@ -170,7 +170,8 @@ TEST_CASE("amplification of 800 queries from 20 node ids behind one address is b
     std::uint64_t acc_before = 0, acc_after = 0;
     const std::uint64_t cost_before = measure(before, nodes, acc_before);
     const std::uint64_t cost_after = measure(after, nodes, acc_after);
-    const double amp_before = static_cast<double>(cost_before) / 800.0, amp_after = static_cast<double>(cost_after) / 800.0;
+    const double amp_before = static_cast<double>(cost_before) / 800.0,
+                 amp_after = static_cast<double>(cost_after) / 800.0;
     WARN(nodes << " nodes: before " << cost_before << " messages (" << amp_before << "x, " << acc_before
                << " of 800 accepted), after " << cost_after << " messages (" << amp_after << "x, " << acc_after
                << " accepted)");

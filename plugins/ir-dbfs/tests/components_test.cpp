@@ -44,11 +44,11 @@ TEST_CASE("rate limiter allows a burst then the rate per peer") {
   int ok = 0;
   for (int i = 0; i < 20; ++i) ok += r.allow("a", 1000);
   CHECK(ok == 5);
-  CHECK(r.allow("b", 1000));            // another peer has its own bucket
-  CHECK_FALSE(r.allow("a", 1050));      // 0.5 token refilled
-  CHECK(r.allow("a", 1100));            // 1 token after 100 ms at 10/s
+  CHECK(r.allow("b", 1000));        // another peer has its own bucket
+  CHECK_FALSE(r.allow("a", 1050));  // 0.5 token refilled
+  CHECK(r.allow("a", 1100));        // 1 token after 100 ms at 10/s
   CHECK_FALSE(r.allow("a", 1100));
-  CHECK(r.allow("c", 1200));            // a third peer evicts the idlest bucket
+  CHECK(r.allow("c", 1200));  // a third peer evicts the idlest bucket
   CHECK(r.size() == 2);
 }
 
@@ -89,9 +89,9 @@ TEST_CASE("neighbour statistics rank by results time and hops") {
   CHECK_FALSE(s.warm(peers));
   for (int i = 0; i < 5; ++i) {
     for (const auto& p : peers) s.on_sent(p);
-    s.on_hits("a", 1, 300, 3, true);   // a: few results, slow, far
-    s.on_hits("b", 4, 100, 2, true);   // b: most results
-    s.on_hits("c", 2, 20, 1, true);    // c: fastest and nearest
+    s.on_hits("a", 1, 300, 3, true);  // a: few results, slow, far
+    s.on_hits("b", 4, 100, 2, true);  // b: most results
+    s.on_hits("c", 2, 20, 1, true);   // c: fastest and nearest
   }
   CHECK(s.warm(peers));
   CHECK(s.select(peers, 1, Heuristic::Results, rng) == std::vector<std::string>{"b"});

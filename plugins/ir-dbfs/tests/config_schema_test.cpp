@@ -21,13 +21,17 @@ TEST_CASE("config values outside the schema's ranges are refused with the manife
       {"max_terms = 17", "m.toml:4:13: error: plugins.search.config.max_terms = 17 is above the maximum 16"},
       {"hop_ms = 20000.0", "m.toml:4:10: error: plugins.search.config.hop_ms = 20000 is above the maximum 10000 (ms)"},
       {"burst = 0.5", "m.toml:4:9: error: plugins.search.config.burst = 0.5 is below the minimum 1 (queries)"},
-      {"max_inbound_per_address = -1", "m.toml:4:27: error: plugins.search.config.max_inbound_per_address = -1 is below the minimum 0"},
-      {"verify_timeout_ms = 600001", "m.toml:4:21: error: plugins.search.config.verify_timeout_ms = 600001 is above the maximum 600000 (ms)"},
-      {"method = \"directed-directed\"", "m.toml:4:10: error: plugins.search.config.method is 17 bytes long, more than the maximum 16 bytes"},
+      {"max_inbound_per_address = -1",
+       "m.toml:4:27: error: plugins.search.config.max_inbound_per_address = -1 is below the minimum 0"},
+      {"verify_timeout_ms = 600001",
+       "m.toml:4:21: error: plugins.search.config.verify_timeout_ms = 600001 is above the maximum 600000 (ms)"},
+      {"method = \"directed-directed\"",
+       "m.toml:4:10: error: plugins.search.config.method is 17 bytes long, more than the maximum 16 bytes"},
   });
 }
 
 TEST_CASE("config values at the schema's bounds pass") {
-  schema.require_accepted({"neighbours = 64", "max_ttl = 1", "max_terms = 16", "hop_ms = 10000.0", "max_inbound_per_address = 0",
-                           "verify_timeout_ms = 600000", "method = \"flood\"", "verify = false"});
+  schema.require_accepted({"neighbours = 64", "max_ttl = 1", "max_terms = 16", "hop_ms = 10000.0",
+                           "max_inbound_per_address = 0", "verify_timeout_ms = 600000", "method = \"flood\"",
+                           "verify = false"});
 }

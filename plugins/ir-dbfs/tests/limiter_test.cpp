@@ -20,7 +20,7 @@ TEST_CASE("source keys group IPv4 by address and /24 and IPv6 by /64 and /48") {
   CHECK(k.address == "2001:db8:1:2::/64");
   CHECK(k.prefix == "2001:db8:1::/48");
   CHECK(source_keys("tcp://[2001:db8:1:2:ffff::9]:1").address == k.address);  // same /64
-  k = source_keys("tcp://[::ffff:10.1.2.3]:7000");  // IPv4-mapped counts as IPv4
+  k = source_keys("tcp://[::ffff:10.1.2.3]:7000");                            // IPv4-mapped counts as IPv4
   CHECK(k.address == "10.1.2.3");
   CHECK(k.prefix == "10.1.2.0/24");
   k = source_keys("relay://abcdef/xyz");
@@ -68,7 +68,8 @@ TEST_CASE("many node ids from one address share one bucket") {
   int allowed = 0, by_address = 0;
   for (int round = 0; round < 5; ++round) {
     for (int id = 0; id < 20; ++id) {
-      const RateVerdict v = l.allow("evil" + std::to_string(id), "tcp://203.0.113.7:" + std::to_string(40000 + id), 1000);
+      const RateVerdict v =
+          l.allow("evil" + std::to_string(id), "tcp://203.0.113.7:" + std::to_string(40000 + id), 1000);
       allowed += v == RateVerdict::Allowed;
       by_address += v == RateVerdict::Address;
     }
@@ -77,7 +78,8 @@ TEST_CASE("many node ids from one address share one bucket") {
   CHECK(by_address == 90);
   // A neighbour address in the same /24 has its own address bucket but shares the prefix's.
   int more = 0;
-  for (int i = 0; i < 20; ++i) more += l.allow("other" + std::to_string(i), "tcp://203.0.113.8:1", 1000) == RateVerdict::Allowed;
+  for (int i = 0; i < 20; ++i)
+    more += l.allow("other" + std::to_string(i), "tcp://203.0.113.8:1", 1000) == RateVerdict::Allowed;
   CHECK(more == 5);
   CHECK(l.allow("x", "tcp://203.0.113.9:1", 1000) == RateVerdict::Prefix);
   // Another /24 is not touched; an unknown address is limited by node id only.

@@ -129,9 +129,7 @@ TEST_CASE("messages refuse bad headers and bad fields") {
   CHECK_FALSE(peek_type(huge.data(), huge.size(), why));
 }
 
-TEST_CASE("fold_case lowercases ASCII only") {
-  CHECK(fold_case("AbC-Ünï") == "abc-Ünï");
-}
+TEST_CASE("fold_case lowercases ASCII only") { CHECK(fold_case("AbC-Ünï") == "abc-Ünï"); }
 
 TEST_CASE("hot swap state round trips and refuses a bad one") {
   SavedState st;
@@ -202,10 +200,18 @@ TEST_CASE("decoding survives random truncated and oversized messages") {
     const int edits = 1 + static_cast<int>(rng() % 4);
     for (int e = 0; e < edits; ++e) {
       switch (rng() % 4) {
-        case 0: if (!b.empty()) b[rng() % b.size()] = static_cast<std::uint8_t>(rng()); break;
-        case 1: b.resize(rng() % (b.size() + 1)); break;                          // truncated
-        case 2: b.insert(b.end(), rng() % 8, static_cast<std::uint8_t>(rng())); break;  // trailing
-        case 3: if (b.size() > 20) b[19 + rng() % (b.size() - 19)] = 0xFF; break;  // oversized field
+        case 0:
+          if (!b.empty()) b[rng() % b.size()] = static_cast<std::uint8_t>(rng());
+          break;
+        case 1:
+          b.resize(rng() % (b.size() + 1));
+          break;  // truncated
+        case 2:
+          b.insert(b.end(), rng() % 8, static_cast<std::uint8_t>(rng()));
+          break;  // trailing
+        case 3:
+          if (b.size() > 20) b[19 + rng() % (b.size() - 19)] = 0xFF;
+          break;  // oversized field
       }
     }
     std::string why;

@@ -27,33 +27,34 @@ struct Poisoner {
   std::uint64_t queries = 0, proves = 0;
 
   void attach() {
-    net.set_outside([this](const std::string& to, const std::string& from, MsgType type, const std::vector<std::uint8_t>& b) {
-      if (to != kPoisoner) return;
-      const std::size_t at = SimNetwork::index_of(from);
-      std::string why;
-      if (type == MsgType::Query) {
-        auto q = decode_query(b.data(), b.size(), why);
-        if (!q) return;
-        ++queries;
-        Hits h;
-        h.id = q->id;
-        h.hops = q->hops;
-        const std::string object = q->kind == QueryKind::Object ? q->terms.front() : std::string(64, 'e');
-        h.hits.push_back(Hit{object, kPoisoner, {"tcp://203.0.113.66:7000"}, q->terms});
-        h.hits.push_back(Hit{object, "made-up-node", {"tcp://203.0.113.66:7000"}, q->terms});
-        net.inject_from(kPoisoner, kPoisonerAddress, at, encode(h), net.now() + 1);
-      } else if (type == MsgType::Prove) {
-        auto p = decode_prove(b.data(), b.size(), why);
-        if (!p) return;
-        ++proves;
-        Proof f;
-        f.nonce = p->nonce;
-        f.status = ProofStatus::Ok;
-        f.manifest = bytes_of("PCGM not really a manifest");
-        f.block = bytes_of("nor a block");
-        net.inject_from(kPoisoner, kPoisonerAddress, at, encode(f), net.now() + 1);
-      }
-    });
+    net.set_outside(
+        [this](const std::string& to, const std::string& from, MsgType type, const std::vector<std::uint8_t>& b) {
+          if (to != kPoisoner) return;
+          const std::size_t at = SimNetwork::index_of(from);
+          std::string why;
+          if (type == MsgType::Query) {
+            auto q = decode_query(b.data(), b.size(), why);
+            if (!q) return;
+            ++queries;
+            Hits h;
+            h.id = q->id;
+            h.hops = q->hops;
+            const std::string object = q->kind == QueryKind::Object ? q->terms.front() : std::string(64, 'e');
+            h.hits.push_back(Hit{object, kPoisoner, {"tcp://203.0.113.66:7000"}, q->terms});
+            h.hits.push_back(Hit{object, "made-up-node", {"tcp://203.0.113.66:7000"}, q->terms});
+            net.inject_from(kPoisoner, kPoisonerAddress, at, encode(h), net.now() + 1);
+          } else if (type == MsgType::Prove) {
+            auto p = decode_prove(b.data(), b.size(), why);
+            if (!p) return;
+            ++proves;
+            Proof f;
+            f.nonce = p->nonce;
+            f.status = ProofStatus::Ok;
+            f.manifest = bytes_of("PCGM not really a manifest");
+            f.block = bytes_of("nor a block");
+            net.inject_from(kPoisoner, kPoisonerAddress, at, encode(f), net.now() + 1);
+          }
+        });
     net.inject_from(kPoisoner, kPoisonerAddress, victim, encode_link(), net.now());
     net.run(net.now() + 1);
   }
@@ -96,7 +97,8 @@ TEST_CASE("a content proof is the manifest hashing to the id and the block the n
     CHECK(ok.keywords == std::vector<std::string>{"needle", "hay"});  // proven, case-folded
     // Another nonce usually picks another block: the proof for one challenge does not fit it.
     const QueryId other{n * 7919 + 1, n};
-    if (challenged_block(other, 3) != challenged_block(nonce, 3)) CHECK_FALSE(check_proof(id, other, manifest, block).ok);
+    if (challenged_block(other, 3) != challenged_block(nonce, 3))
+      CHECK_FALSE(check_proof(id, other, manifest, block).ok);
   }
   const QueryId nonce{1, 2};
   auto block = challenged_bytes(data, 2048, nonce);
@@ -316,22 +318,23 @@ TEST_CASE("a hit one hop away in another node's name is the neighbour's own lie"
   s.terms = {"x"};
   s.ttl = 1;
   c.source_fanout = 2;
-  net.set_outside([&](const std::string& to, const std::string& from, MsgType type, const std::vector<std::uint8_t>& b) {
-    if (to != "liar" || type != MsgType::Query) return;
-    std::string why;
-    auto q = decode_query(b.data(), b.size(), why);
-    Hits h;
-    h.id = q->id;
-    h.hops = 1;
-    h.hits.push_back(Hit{std::string(64, 'a'), "n1", {}, {"x"}});  // "n1 holds it, one hop away"
-    net.inject_from("liar", "tcp://203.0.113.9:1", SimNetwork::index_of(from), encode(h), net.now() + 1);
-  });
+  net.set_outside(
+      [&](const std::string& to, const std::string& from, MsgType type, const std::vector<std::uint8_t>& b) {
+        if (to != "liar" || type != MsgType::Query) return;
+        std::string why;
+        auto q = decode_query(b.data(), b.size(), why);
+        Hits h;
+        h.id = q->id;
+        h.hops = 1;
+        h.hits.push_back(Hit{std::string(64, 'a'), "n1", {}, {"x"}});  // "n1 holds it, one hop away"
+        net.inject_from("liar", "tcp://203.0.113.9:1", SimNetwork::index_of(from), encode(h), net.now() + 1);
+      });
   for (int i = 0; i < 4; ++i) {
     net.search(0, s);
     net.run();
   }
   CHECK(net.node(0).blocked("liar", net.now()));
-  CHECK(net.sent(MsgType::Prove) == 0);  // refused without asking anyone
+  CHECK(net.sent(MsgType::Prove) == 0);                          // refused without asking anyone
   CHECK_FALSE(net.node(0).standing().demoted("n1", net.now()));  // the named node is not blamed
 }
 

@@ -24,7 +24,9 @@ Distribution distribution(std::vector<std::size_t> v) {
   Distribution d;
   if (v.empty()) return d;
   std::sort(v.begin(), v.end());
-  auto at = [&v](double q) { return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))]; };
+  auto at = [&v](double q) {
+    return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
+  };
   d.min = v.front();
   d.p1 = at(0.01);
   d.p50 = at(0.5);
@@ -114,13 +116,20 @@ SimResult run_overlay_sim(const SimOptions& o) {
 
 const char* traffic_name(Traffic t) {
   switch (t) {
-    case Traffic::ProbeAsk: return "quality probe ask";
-    case Traffic::ProbeAnswer: return "quality probe answer";
-    case Traffic::PexFrame: return "pex framing";
-    case Traffic::OwnRecord: return "pex own record";
-    case Traffic::SampleRecord: return "pex first-contact sample record";
-    case Traffic::NewsRecord: return "pex news record";
-    case Traffic::Count_: break;
+    case Traffic::ProbeAsk:
+      return "quality probe ask";
+    case Traffic::ProbeAnswer:
+      return "quality probe answer";
+    case Traffic::PexFrame:
+      return "pex framing";
+    case Traffic::OwnRecord:
+      return "pex own record";
+    case Traffic::SampleRecord:
+      return "pex first-contact sample record";
+    case Traffic::NewsRecord:
+      return "pex news record";
+    case Traffic::Count_:
+      break;
   }
   return "?";
 }

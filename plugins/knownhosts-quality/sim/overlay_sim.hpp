@@ -25,19 +25,19 @@
 namespace butter::knownhosts::sim {
 
 struct SimOptions {
-  std::size_t nodes = 1000;           // live at the start (and, on average, throughout)
+  std::size_t nodes = 1000;  // live at the start (and, on average, throughout)
   std::uint64_t seed = 1;
   std::uint64_t settle_ms = 10 * 60 * 1000;
   std::uint64_t measure_ms = 10 * 60 * 1000;
-  double median_session_s = 7200;     // half of new nodes leave within this
-  double session_sigma = 2.0;         // of the log-normal
-  bool fixed_seed_node = false;       // every newcomer bootstraps to node 0 (which never leaves)
-  std::size_t warm_records = 32;      // records each node of the initial network knows
+  double median_session_s = 7200;                           // half of new nodes leave within this
+  double session_sigma = 2.0;                               // of the log-normal
+  bool fixed_seed_node = false;                             // every newcomer bootstraps to node 0 (which never leaves)
+  std::size_t warm_records = 32;                            // records each node of the initial network knows
   std::uint64_t latency_min_ms = 10, latency_max_ms = 100;  // one way, uniform
-  std::size_t low_water = 8, high_water = 32;  // the host's defaults
+  std::size_t low_water = 8, high_water = 32;               // the host's defaults
   std::uint64_t grace_ms = 20000, idle_ms = 30000, timeout_ms = 2000;
   std::uint64_t refresh_ms = 30000, neighbour_ms = 1000;
-  MembershipConfig engine;            // capacity etc.: see the bench for what it sets
+  MembershipConfig engine;  // capacity etc.: see the bench for what it sets
 };
 
 struct Distribution {
@@ -59,20 +59,20 @@ struct TrafficTally {
 
 struct SimResult {
   std::size_t live = 0;
-  std::size_t largest_component = 0;  // over the overlay's neighbour links, live nodes
+  std::size_t largest_component = 0;        // over the overlay's neighbour links, live nodes
   std::size_t largest_component_conns = 0;  // over all connections
-  Distribution in_degree;             // inbound neighbours per live node
+  Distribution in_degree;                   // inbound neighbours per live node
   Distribution out_degree;
   double membership_bytes_per_node_min = 0;  // sent + received, per live node, in the measure window
   double pex_bytes_per_node_min = 0;
-  double news_records_per_node_min = 0;      // news records received, per node
-  TrafficTally traffic;                      // the measure window's, all nodes (divide by node-minutes)
-  double node_minutes = 0;                   // live nodes x measured minutes
+  double news_records_per_node_min = 0;       // news records received, per node
+  TrafficTally traffic;                       // the measure window's, all nodes (divide by node-minutes)
+  double node_minutes = 0;                    // live nodes x measured minutes
   std::size_t joins = 0, leaves = 0;          // in the measure window
   std::size_t newcomers_reached = 0;          // of the joins, how many reached low_water connections
   std::size_t newcomers_unreached_alive = 0;  // of the joins, alive at the end and never at low_water
   double newcomer_low_water_p50_s = 0, newcomer_low_water_p90_s = 0, newcomer_low_water_max_s = 0;
-  std::size_t newcomers_out_full = 0;         // reached want_out outbound neighbours
+  std::size_t newcomers_out_full = 0;  // reached want_out outbound neighbours
   double newcomer_out_full_p50_s = 0;
   std::uint64_t events = 0;
   double wall_s = 0;

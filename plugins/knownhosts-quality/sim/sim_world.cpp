@@ -239,8 +239,10 @@ void World::sweep() {
     if (cs.size() - close.size() > o_.high_water) {
       std::vector<const Conn*> victims;
       for (const Conn& c : cs)
-        if (!c.is_protected && c.opened_ms + o_.grace_ms <= now_ && c.active_ms + o_.idle_ms > now_) victims.push_back(&c);
-      std::sort(victims.begin(), victims.end(), [](const Conn* x, const Conn* y) { return x->active_ms < y->active_ms; });
+        if (!c.is_protected && c.opened_ms + o_.grace_ms <= now_ && c.active_ms + o_.idle_ms > now_)
+          victims.push_back(&c);
+      std::sort(victims.begin(), victims.end(),
+                [](const Conn* x, const Conn* y) { return x->active_ms < y->active_ms; });
       std::size_t left = cs.size() - close.size();
       for (const Conn* c : victims) {
         if (left <= o_.low_water) break;
@@ -328,8 +330,9 @@ void World::deliver_request(const Event& e) {
   if (Conn* back = conn(e.b, e.a)) back->active_ms = now_;
   Message& m = msgs_[e.msg];
   tally(m.traffic);  // and by the receiver
-  EngineReply r = m.exchange ? to.engine->handle_exchange(from.id, m.bytes.data(), m.bytes.size())
-                             : to.engine->handle_quality_request(from.id, m.bytes.data(), m.bytes.size(), from.endpoint);
+  EngineReply r = m.exchange
+                      ? to.engine->handle_exchange(from.id, m.bytes.data(), m.bytes.size())
+                      : to.engine->handle_quality_request(from.id, m.bytes.data(), m.bytes.size(), from.endpoint);
   Message& m2 = msgs_[e.msg];  // the handler may have sent (msgs_ may have grown)
   m2.ok = r.status == BUTTER_OK;
   m2.bytes = std::move(r.bytes);
@@ -446,7 +449,8 @@ SimResult World::run() {
         for (std::uint32_t i : live) {
           Node& n = *nodes_[i];
           if (!n.alive) continue;
-          if (n.engine->neighbours().out_count() < n.engine->neighbours().options().want_out) n.engine->neighbour_tick();
+          if (n.engine->neighbours().out_count() < n.engine->neighbours().options().want_out)
+            n.engine->neighbour_tick();
           note_progress(i);
         }
         push(Event{now_ + o_.neighbour_ms, 0, Ev::NeighbourTick});

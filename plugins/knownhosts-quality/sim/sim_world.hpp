@@ -60,7 +60,18 @@ struct Node {
   std::unique_ptr<MembershipEngine> engine;
 };
 
-enum class Ev : std::uint8_t { Join, Leave, ExchangeTimer, Refresh, NeighbourTick, Sweep, Connect, Request, Response, Fail };
+enum class Ev : std::uint8_t {
+  Join,
+  Leave,
+  ExchangeTimer,
+  Refresh,
+  NeighbourTick,
+  Sweep,
+  Connect,
+  Request,
+  Response,
+  Fail
+};
 
 struct Event {
   std::uint64_t t;
@@ -125,8 +136,8 @@ class World {
   std::uint64_t now_ = 0, seq_ = 0, events_ = 0;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> q_;
   std::vector<std::unique_ptr<Node>> nodes_;
-  std::vector<std::uint32_t> live_;            // indices of live nodes (unordered)
-  std::vector<std::uint32_t> live_pos_;        // position in live_ per node
+  std::vector<std::uint32_t> live_;      // indices of live nodes (unordered)
+  std::vector<std::uint32_t> live_pos_;  // position in live_ per node
   std::vector<Message> msgs_;
   std::vector<std::uint32_t> free_msgs_;
   bool measuring_ = false;

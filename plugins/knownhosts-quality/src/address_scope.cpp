@@ -36,16 +36,16 @@ std::optional<boost::asio::ip::address> ip_of(std::string_view uri) {
 
 bool private_v4(std::uint32_t a) {
   auto in = [a](std::uint32_t net, int bits) { return (a >> (32 - bits)) == (net >> (32 - bits)); };
-  return in(0x0A000000, 8) || in(0xAC100000, 12) || in(0xC0A80000, 16) || in(0x64400000, 10) ||
-         in(0xA9FE0000, 16) || in(0xC6120000, 15) || in(0x00000000, 8);
+  return in(0x0A000000, 8) || in(0xAC100000, 12) || in(0xC0A80000, 16) || in(0x64400000, 10) || in(0xA9FE0000, 16) ||
+         in(0xC6120000, 15) || in(0x00000000, 8);
 }
 
 Scope scope_of_ip(const boost::asio::ip::address& a) {
   if (a.is_loopback()) return Scope::Loopback;
   if (a.is_v4()) return private_v4(a.to_v4().to_uint()) ? Scope::Private : Scope::Global;
   auto b = a.to_v6().to_bytes();
-  if ((b[0] & 0xFE) == 0xFC) return Scope::Private;                    // fc00::/7 ULA
-  if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return Scope::Private;    // fe80::/10 link-local
+  if ((b[0] & 0xFE) == 0xFC) return Scope::Private;                  // fc00::/7 ULA
+  if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return Scope::Private;  // fe80::/10 link-local
   if (a.to_v6().is_unspecified()) return Scope::Private;
   return Scope::Global;
 }

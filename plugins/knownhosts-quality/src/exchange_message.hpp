@@ -37,8 +37,8 @@ constexpr const char* kExchangeRefusesV2 = "exchange version 2";
 
 struct Exchange {
   std::uint8_t version = kExchangeV2;  // its records travel in the record form of the same number
-  bool neighbour = false;  // request: asks to be a neighbour; response: accepted
-  bool want_sample = false;  // request, version 2 only: the asker wants a sample of our records
+  bool neighbour = false;              // request: asks to be a neighbour; response: accepted
+  bool want_sample = false;            // request, version 2 only: the asker wants a sample of our records
   std::vector<std::vector<std::uint8_t>> records;
 };
 

@@ -61,7 +61,8 @@ void KnownHosts::init() {
     update_gauges();
   });
   if (http().available()) {
-    http().get("/knownhosts", [this](const butter::HttpRequest&, butter::HttpResponse& res) { res.json(report_json()); });
+    http().get("/knownhosts",
+               [this](const butter::HttpRequest&, butter::HttpResponse& res) { res.json(report_json()); });
   }
 }
 
@@ -126,8 +127,8 @@ butter_peer_record KnownHosts::record(const HostEntry& h, std::vector<butter_str
 std::string KnownHosts::report_json() const {
   const QualityCache& cache = engine_->cache();
   auto counts = cache.class_counts();
-  std::string s = "{\"capacity\":" + std::to_string(cache.capacity()) + ",\"candidates\":" +
-                  std::to_string(engine_->probation().size()) + ",\"classes\":[";
+  std::string s = "{\"capacity\":" + std::to_string(cache.capacity()) +
+                  ",\"candidates\":" + std::to_string(engine_->probation().size()) + ",\"classes\":[";
   for (std::size_t i = 0; i < counts.size(); ++i) s += (i ? "," : "") + std::to_string(counts[i]);
   s += "],\"hosts\":[";
   bool first = true;
@@ -136,11 +137,12 @@ std::string KnownHosts::report_json() const {
     s += first ? "" : ",";
     first = false;
     s += "{\"id\":\"" + id + "\",\"class\":" + std::to_string(quality_class(cache.effective(h), m)) +
-         ",\"uptime_s\":" + std::to_string(h.quality.uptime_s) + ",\"free_storage\":" +
-         std::to_string(h.quality.free_storage) + ",\"hosts_known\":" + std::to_string(h.quality.hosts_known) +
+         ",\"uptime_s\":" + std::to_string(h.quality.uptime_s) +
+         ",\"free_storage\":" + std::to_string(h.quality.free_storage) +
+         ",\"hosts_known\":" + std::to_string(h.quality.hosts_known) +
          ",\"observed_ms\":" + std::to_string(observed_ms(h)) + ",\"answers\":" + std::to_string(h.answers) +
-         ",\"address\":" + butter::json_string(h.address) +
-         ",\"failures\":" + std::to_string(h.failures) + ",\"endpoints\":[";
+         ",\"address\":" + butter::json_string(h.address) + ",\"failures\":" + std::to_string(h.failures) +
+         ",\"endpoints\":[";
     for (std::size_t i = 0; i < h.endpoints.size(); ++i) {
       // Endpoints were validated as URIs; escape quotes and backslashes all the same.
       s += (i ? "," : "") + butter::json_string(h.endpoints[i]);

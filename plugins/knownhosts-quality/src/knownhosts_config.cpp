@@ -48,9 +48,11 @@ AdmissionLimits KnownHosts::admission_limits() {
   std::int64_t per_address = config().get_int("max_per_address");
   std::int64_t per_prefix = config().get_int("max_per_prefix");
   std::int64_t established = config().get_int("established_ms");
-  if (per_address < 1) throw butter::Error(BUTTER_E_INVALID, "max_per_address must be >= 1 (hosts admitted per address)");
+  if (per_address < 1)
+    throw butter::Error(BUTTER_E_INVALID, "max_per_address must be >= 1 (hosts admitted per address)");
   if (per_prefix < per_address)
-    throw butter::Error(BUTTER_E_INVALID, "max_per_prefix must be >= max_per_address (a /24 or /48 holds its addresses)");
+    throw butter::Error(BUTTER_E_INVALID,
+                        "max_per_prefix must be >= max_per_address (a /24 or /48 holds its addresses)");
   if (established < 0) throw butter::Error(BUTTER_E_INVALID, "established_ms must be >= 0");
   AdmissionLimits l;
   l.per_address = static_cast<std::size_t>(per_address);
@@ -73,11 +75,13 @@ void KnownHosts::read_overlay_config(MembershipConfig& c) {
   std::int64_t news_ttl = config().get_int("news_ttl_ms");
   if (news_ttl <= 0) throw butter::Error(BUTTER_E_INVALID, "news_ttl_ms must be > 0");
   if (!(checks > 0 && checks <= 1e6)) throw butter::Error(BUTTER_E_INVALID, "record_checks_per_s must be in (0, 1e6]");
-  if (want < 0 || max_in < 0) throw butter::Error(BUTTER_E_INVALID, "neighbours and max_inbound_neighbours must be >= 0");
+  if (want < 0 || max_in < 0)
+    throw butter::Error(BUTTER_E_INVALID, "neighbours and max_inbound_neighbours must be >= 0");
   if (ex_min <= 0 || ex_max < ex_min) throw butter::Error(BUTTER_E_INVALID, "need 0 < exchange_min_ms <= exchange_ms");
   if (ex_size < 1 || ex_size > static_cast<std::int64_t>(kMaxExchangeRecords))
     throw butter::Error(BUTTER_E_INVALID, "exchange_size must be 1.." + std::to_string(kMaxExchangeRecords));
-  if (tick <= 0 || max_age < 60000) throw butter::Error(BUTTER_E_INVALID, "neighbour_ms > 0, record_max_age_ms >= 60000");
+  if (tick <= 0 || max_age < 60000)
+    throw butter::Error(BUTTER_E_INVALID, "neighbour_ms > 0, record_max_age_ms >= 60000");
   // Defaults follow the host's watermarks: choose low_water neighbours, accept the rest of the
   // room below high_water from others.
   if (want == 0) want = watermarks.low_water ? watermarks.low_water : 8;
@@ -96,8 +100,10 @@ void KnownHosts::read_overlay_config(MembershipConfig& c) {
   c.record_checks_per_s = checks;
   std::int64_t fanout = config().get_int("news_fanout");
   std::int64_t per_min = config().get_int("news_per_min");
-  if (fanout < 1 || fanout > 64) throw butter::Error(BUTTER_E_INVALID, "news_fanout must be 1..64 (peers each news item is passed to)");
-  if (per_min < 1 || per_min > 6000) throw butter::Error(BUTTER_E_INVALID, "news_per_min must be 1..6000 (news records sent per minute)");
+  if (fanout < 1 || fanout > 64)
+    throw butter::Error(BUTTER_E_INVALID, "news_fanout must be 1..64 (peers each news item is passed to)");
+  if (per_min < 1 || per_min > 6000)
+    throw butter::Error(BUTTER_E_INVALID, "news_per_min must be 1..6000 (news records sent per minute)");
   c.rumour.fanout = static_cast<std::size_t>(fanout);
   c.rumour.news_per_min = static_cast<std::size_t>(per_min);
 }

@@ -12,7 +12,8 @@ std::uint64_t KnownHosts::HostEnv::now_ms() { return static_cast<std::uint64_t>(
 
 std::uint64_t KnownHosts::HostEnv::unix_ms() {
   return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
 }
 
 std::vector<PeerLink> KnownHosts::HostEnv::peers() {
@@ -53,7 +54,8 @@ bool KnownHosts::HostEnv::verify(const PeerRecord& rec) {
   });
 }
 
-bool KnownHosts::HostEnv::send_probe(const std::string& id, const std::vector<std::uint8_t>& bytes, std::string& error) {
+bool KnownHosts::HostEnv::send_probe(const std::string& id, const std::vector<std::uint8_t>& bytes,
+                                     std::string& error) {
   butter::Status s = k_.request(id, kProtocol, bytes, k_.timeout_, [this, id](const butter::Response& r) {
     k_.engine_->on_probe_result(id, r.ok(), r.bytes().data(), r.bytes().size(), r.ok() ? std::string() : r.error());
     k_.update_gauges();
@@ -89,7 +91,9 @@ void KnownHosts::HostEnv::publish(const char* topic, const std::string& id) {
   if (k_.events().available()) k_.events().publish(topic, id);
 }
 
-void KnownHosts::HostEnv::add_address(const std::string& id, const std::string& endpoint) { k_.add_address(id, endpoint); }
+void KnownHosts::HostEnv::add_address(const std::string& id, const std::string& endpoint) {
+  k_.add_address(id, endpoint);
+}
 
 void KnownHosts::HostEnv::count(Metric m, std::uint64_t n) { k_.counters_[static_cast<std::size_t>(m)].add(n); }
 

@@ -89,8 +89,9 @@ butter_status MembershipEngine::add_candidate(const std::string& id, std::vector
   if (it == probation_.end()) {
     if (probation_.size() >= cfg_.probation_max) {
       // Full: drop the candidate that has waited longest (it had its chances).
-      auto oldest = std::min_element(probation_.begin(), probation_.end(),
-                                     [](const auto& a, const auto& b) { return a.second.since_ms < b.second.since_ms; });
+      auto oldest = std::min_element(probation_.begin(), probation_.end(), [](const auto& a, const auto& b) {
+        return a.second.since_ms < b.second.since_ms;
+      });
       probation_.erase(oldest);
     }
     env_.debug("candidate " + id.substr(0, 8) + " from " + std::string(source));
@@ -266,8 +267,8 @@ void MembershipEngine::probe_sample() {
   if (room && !far.empty()) probe(std::min_element(far.begin(), far.end())->second);
 }
 
-EngineReply MembershipEngine::handle_quality_request(const std::string& from, const std::uint8_t* data,
-                                                     std::size_t len, const std::string& observed) {
+EngineReply MembershipEngine::handle_quality_request(const std::string& from, const std::uint8_t* data, std::size_t len,
+                                                     const std::string& observed) {
   count_membership_bytes(len);
   EngineReply reply;
   std::string why;

@@ -16,7 +16,7 @@ namespace butter::knownhosts {
 // A connected peer as the transport sees it.
 struct PeerLink {
   std::string id;
-  std::string remote_address;  // "tcp://ip:port" of its connection, or "relay://..."
+  std::string remote_address;          // "tcp://ip:port" of its connection, or "relay://..."
   std::vector<std::string> endpoints;  // what its HELLO announced
 };
 
@@ -38,9 +38,16 @@ enum class Metric {
   NeighbourAsks,     // overlay_neighbour_asks_total
   MembershipBytes,   // knownhosts_membership_bytes_total (quality and pex messages, both ways)
   PexBytes,          // pex_bytes_total (the /butter/pex/1 part of it)
-  Admitted, Refused, RefusedAddress, RefusedPrefix, Replaced, Evicted, Malformed, Probes,
-  NewsPushed,        // pex_news_pushed_total: news records sent (rumour mongering)
-  V1Fallbacks,       // knownhosts_v1_fallbacks_total: version-2 requests an old node refused, retried in version 1
+  Admitted,
+  Refused,
+  RefusedAddress,
+  RefusedPrefix,
+  Replaced,
+  Evicted,
+  Malformed,
+  Probes,
+  NewsPushed,   // pex_news_pushed_total: news records sent (rumour mongering)
+  V1Fallbacks,  // knownhosts_v1_fallbacks_total: version-2 requests an old node refused, retried in version 1
   Count_
 };
 
@@ -59,8 +66,8 @@ enum class Traffic : std::uint8_t {
 class MembershipEnv {
  public:
   virtual ~MembershipEnv() = default;
-  virtual std::uint64_t now_ms() = 0;   // a monotonic clock (the node's)
-  virtual std::uint64_t unix_ms() = 0;  // wall clock: records carry it
+  virtual std::uint64_t now_ms() = 0;         // a monotonic clock (the node's)
+  virtual std::uint64_t unix_ms() = 0;        // wall clock: records carry it
   virtual std::vector<PeerLink> peers() = 0;  // connected now
   // The remote address of the connection to `id` ("" when not connected). An Env that can look
   // one peer up without listing them all overrides it (the simulator does: it is asked per exchange).

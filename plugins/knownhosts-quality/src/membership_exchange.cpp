@@ -22,7 +22,7 @@ namespace butter::knownhosts {
 
 namespace {
 constexpr std::uint64_t kServeIntervalMs = 500;  // one exchange answered per peer per interval
-constexpr std::size_t kMaxPushesInFlight = 256;   // peers whose exchange result is awaited
+constexpr std::size_t kMaxPushesInFlight = 256;  // peers whose exchange result is awaited
 }  // namespace
 
 void MembershipEngine::refresh_own_record() {
@@ -34,8 +34,8 @@ void MembershipEngine::refresh_own_record() {
   const bool old = have_own_record_ && own_record_.issued_ms + records_.limits().max_age_ms / 4 < t;
   if (have_own_record_ && eps == own_endpoints_ && !old) return;
   const std::uint64_t seq = std::max(have_own_record_ ? own_record_.seq + 1 : 0, t);
-  own_record_ = make_record(env_.public_key(), seq, t, eps,
-                            [this](const std::vector<std::uint8_t>& m) { return env_.sign(m); });
+  own_record_ =
+      make_record(env_.public_key(), seq, t, eps, [this](const std::vector<std::uint8_t>& m) { return env_.sign(m); });
   own_endpoints_ = std::move(eps);
   have_own_record_ = true;
 }
@@ -73,9 +73,9 @@ std::vector<std::vector<std::uint8_t>> MembershipEngine::records_for(const std::
     told.own_seq_sent = own_record_.seq;
   }
   if (!give_sample) {
-    // An acquaintance (or, in version 2, a peer that did not ask for a sample): if we chose to exchange with it, the news it has not had from us, each item
-    // to at most `fanout` peers and within this node's news budget (rumour.hpp). A reply carries
-    // none: a peer polling us would otherwise use up each item's fan-out and the budget.
+    // An acquaintance (or, in version 2, a peer that did not ask for a sample): if we chose to exchange with it, the
+    // news it has not had from us, each item to at most `fanout` peers and within this node's news budget (rumour.hpp).
+    // A reply carries none: a peer polling us would otherwise use up each item's fan-out and the budget.
     if (!outbound) return out;
     const std::uint64_t now = env_.now_ms();
     RecordStore::NewsPick pick;
@@ -261,7 +261,8 @@ EngineReply MembershipEngine::handle_exchange(const std::string& from, const std
     const bool due = told.last_sample_ms == 0 || t - told.last_sample_ms >= cfg_.sample_interval_ms;
     sample = e->want_sample && due ? Sample::Yes : Sample::No;
   }
-  answer.records = records_for(from, cfg_.exchange_size, false, sample, first, e->version);  // its touch above made it known
+  answer.records =
+      records_for(from, cfg_.exchange_size, false, sample, first, e->version);  // its touch above made it known
   reply.bytes = encode_exchange(answer);
   count_pex_bytes(reply.bytes.size());
   count_frame(answer, reply.bytes.size());
@@ -314,8 +315,8 @@ void MembershipEngine::give_back_pushes(const std::string& id) {
   pushed_in_flight_.erase(it);
 }
 
-void MembershipEngine::on_exchange_result(const std::string& id, bool want_neighbour, bool ok,
-                                          const std::uint8_t* data, std::size_t len, const std::string& error) {
+void MembershipEngine::on_exchange_result(const std::string& id, bool want_neighbour, bool ok, const std::uint8_t* data,
+                                          std::size_t len, const std::string& error) {
   const std::uint64_t t = env_.now_ms();
   if (!ok) {
     give_back_pushes(id);
@@ -439,8 +440,7 @@ void MembershipEngine::exchange_tick() {
     // News waiting counts only while the budget can send some (else the same peer is picked again
     // and again for nothing).
     const bool news_waiting = news_room && records_.news_after(told ? told->news_cursor : 0, t, cfg_.rumour.fanout);
-    if (!told || news_waiting || (have_own_record_ && told->own_seq_sent != own_record_.seq))
-      behind.push_back(id);
+    if (!told || news_waiting || (have_own_record_ && told->own_seq_sent != own_record_.seq)) behind.push_back(id);
   }
   const auto& from = behind.empty() ? all : behind;
   std::uniform_int_distribution<std::size_t> pick(0, from.size() - 1);

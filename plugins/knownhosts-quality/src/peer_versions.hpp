@@ -45,7 +45,7 @@ class PeerVersions {
   void drop_lapsed(std::uint64_t now_ms);
 
   Limits limits_;
-  std::map<std::string, std::uint64_t> marked_;               // peer -> node ms of its mark
+  std::map<std::string, std::uint64_t> marked_;              // peer -> node ms of its mark
   std::set<std::pair<std::uint64_t, std::string>> by_time_;  // (marked ms, peer), oldest first
 };
 

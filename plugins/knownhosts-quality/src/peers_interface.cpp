@@ -19,7 +19,8 @@ butter_status add_candidate(const butter_plugin* p, butter_str node_id, const bu
       std::string e = to_string(endpoints[i]);
       if (e.find("://") != std::string::npos && e.size() <= 255) eps.push_back(std::move(e));
     }
-    out = k->add_candidate(to_string(node_id), std::move(eps), std::string_view(source.data ? source.data : "", source.data ? source.len : 0));
+    out = k->add_candidate(to_string(node_id), std::move(eps),
+                           std::string_view(source.data ? source.data : "", source.data ? source.len : 0));
   });
   return st != BUTTER_OK ? st : out;
 }

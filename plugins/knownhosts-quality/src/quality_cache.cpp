@@ -188,7 +188,8 @@ AdmitResult QualityCache::admit(const HostEntry& candidate) {
   for (const auto& [id, h] : hosts_) ++counts[static_cast<std::size_t>(quality_class(effective(h), m))];
   std::size_t most = *std::max_element(counts.begin(), counts.end());
   int mine = quality_class(mine_q, m);
-  if (most <= 1 || counts[static_cast<std::size_t>(mine)] == most) return {Admission::Refused, std::nullopt, Refusal::Class};
+  if (most <= 1 || counts[static_cast<std::size_t>(mine)] == most)
+    return {Admission::Refused, std::nullopt, Refusal::Class};
   int crowded = static_cast<int>(std::find(counts.begin(), counts.end(), most) - counts.begin());
   // Long-observed hosts are kept: only a member that failed or is not established makes room.
   std::string victim = eviction_victim(m, crowded, true);

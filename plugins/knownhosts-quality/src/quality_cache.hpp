@@ -77,9 +77,9 @@ std::string admission_address(const std::string& observed, const std::vector<std
 
 // The per-address and per-prefix bounds, and when a host's observation outweighs claims.
 struct AdmissionLimits {
-  std::size_t per_address = 2;          // ids per address (IPv6: per /64)
-  std::size_t per_prefix = 8;           // ids per /24 (IPv6: per /48)
-  bool loopback_exempt = true;          // 127/8 and ::1 are not bounded (local tests, `butter demo`)
+  std::size_t per_address = 2;  // ids per address (IPv6: per /64)
+  std::size_t per_prefix = 8;   // ids per /24 (IPv6: per /48)
+  bool loopback_exempt = true;  // 127/8 and ::1 are not bounded (local tests, `butter demo`)
   // Observed this long: its claimed free storage and hosts known count, and a newcomer never
   // evicts it. 0: claims count at once and anybody may be evicted (the rule before sybil bounds).
   std::uint64_t established_ms = 60000;
@@ -111,7 +111,7 @@ enum class Refusal { None, Class, Address, Prefix };
 struct AdmitResult {
   Admission outcome = Admission::Refused;
   std::optional<std::string> evicted;  // set with Replaced
-  Refusal refusal = Refusal::None;      // set with Refused and Dropped
+  Refusal refusal = Refusal::None;     // set with Refused and Dropped
 };
 
 class QualityCache {

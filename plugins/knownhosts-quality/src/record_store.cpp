@@ -7,10 +7,14 @@ namespace butter::knownhosts {
 
 const char* offer_name(RecordOffer o) {
   switch (o) {
-    case RecordOffer::Accepted: return "accepted";
-    case RecordOffer::Stale: return "stale";
-    case RecordOffer::Expired: return "expired";
-    case RecordOffer::Future: return "future";
+    case RecordOffer::Accepted:
+      return "accepted";
+    case RecordOffer::Stale:
+      return "stale";
+    case RecordOffer::Expired:
+      return "expired";
+    case RecordOffer::Future:
+      return "future";
   }
   return "?";
 }
@@ -120,7 +124,7 @@ std::vector<const PeerRecord*> RecordStore::news_since(std::uint64_t& cursor, st
     if (h.news_ms + limits_.news_ttl_ms < now_ms) continue;  // old news: no longer passed on
     if (h.pushes >= pick.max_pushes) continue;               // passed on to enough peers
     if (h.from == receiver || it->second->first == receiver) continue;
-    if (pick.usable && !pick.usable(h.rec)) continue;        // nothing the receiver could dial: not sent, not counted
+    if (pick.usable && !pick.usable(h.rec)) continue;  // nothing the receiver could dial: not sent, not counted
     const bool from_owner = h.from == it->second->first;
     if (!from_owner && relayed >= pick.max_relayed) continue;  // the rest is kept for owners' own records
     if (!from_owner) ++relayed;

@@ -104,8 +104,8 @@ class RecordStore {
     PeerRecord rec;
     std::uint64_t news = 0;     // news counter value when it last was news
     std::uint64_t news_ms = 0;  // and when (offer's clock)
-    std::string from;        // who sent it then
-    std::size_t pushes = 0;  // how many peers news_since() gave it to
+    std::string from;           // who sent it then
+    std::size_t pushes = 0;     // how many peers news_since() gave it to
   };
   void drop(std::map<std::string, Held>::iterator it);
 

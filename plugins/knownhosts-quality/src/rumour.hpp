@@ -14,7 +14,7 @@
 namespace butter::knownhosts {
 
 struct RumourOptions {
-  std::size_t fanout = 3;         // manifest news_fanout, 1..64
+  std::size_t fanout = 3;        // manifest news_fanout, 1..64
   std::size_t news_per_min = 6;  // manifest news_per_min, 1..6000
 };
 
@@ -23,7 +23,8 @@ struct RumourOptions {
 class NewsBudget {
  public:
   explicit NewsBudget(std::size_t per_min = 6, std::size_t burst = 8)
-      : per_ms_(static_cast<double>(per_min) / 60000.0), burst_(static_cast<double>(std::max(per_min, burst))),
+      : per_ms_(static_cast<double>(per_min) / 60000.0),
+        burst_(static_cast<double>(std::max(per_min, burst))),
         tokens_(burst_) {}
   std::size_t available(std::uint64_t now_ms) {
     if (now_ms > refilled_ms_) {

@@ -42,8 +42,8 @@ TEST_CASE("varints round trip at their edges and refuse truncated, overlong and 
   }
   CHECK(varint_size(1'800'000'000'000ull) == 6);  // a unix time in ms: 6 bytes instead of 8
   std::uint64_t v = 0;
-  const std::vector<std::uint8_t> eleven(11, 0x80), past64 = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02},
-                                  not_minimal = {0x81, 0x00};
+  const std::vector<std::uint8_t> eleven(11, 0x80),
+      past64 = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02}, not_minimal = {0x81, 0x00};
   for (const auto* b : {&eleven, &past64, &not_minimal}) {
     butter::wire::Reader r(b->data(), b->size());
     CHECK_FALSE(get_varint(r, v));
@@ -90,7 +90,8 @@ TEST_CASE("endpoints pack to a few bytes when they rebuild to the same text, els
   }
 }
 
-TEST_CASE("endpoints: an unknown kind, an empty literal, a literal with a packed form and a bad relay host are refused") {
+TEST_CASE(
+    "endpoints: an unknown kind, an empty literal, a literal with a packed form and a bad relay host are refused") {
   std::string why;
   CHECK_FALSE(unpacked({9, 0}, why));
   CHECK(why == "endpoint kind 9");

@@ -50,7 +50,8 @@ std::string signed_endpoint_of(unsigned i) { return "tcp://127.0.1." + std::to_s
 // Node `i`'s record at `seq`, signed by `signer` (node i itself unless forged).
 PeerRecord record(unsigned i, std::uint64_t seq, unsigned signer, std::uint64_t issued = kSignedNow) {
   const SignerKey k(i), s(signer);
-  return make_record(k.pk, seq, issued, {signed_endpoint_of(i)}, [&s](const std::vector<std::uint8_t>& m) { return s.sign(m); });
+  return make_record(k.pk, seq, issued, {signed_endpoint_of(i)},
+                     [&s](const std::vector<std::uint8_t>& m) { return s.sign(m); });
 }
 
 class SignedEnv final : public MembershipEnv {

@@ -22,9 +22,9 @@ class FakeEnv final : public MembershipEnv {
   std::uint64_t now = 1000;
   std::vector<PeerLink> links;
   std::map<std::string, std::vector<std::uint8_t>> exchanges_sent;  // the last one per peer
-  std::vector<std::string> records_sent;  // the ids of every record sent, in order
-  std::map<std::string, std::vector<std::string>> records_to;  // and per receiver
-  std::vector<std::string> own_eps;  // empty: endpoint_of(self)
+  std::vector<std::string> records_sent;                            // the ids of every record sent, in order
+  std::map<std::string, std::vector<std::string>> records_to;       // and per receiver
+  std::vector<std::string> own_eps;                                 // empty: endpoint_of(self)
   std::uint64_t now_ms() override { return now; }
   std::uint64_t unix_ms() override { return kUnix + now; }
   std::vector<PeerLink> peers() override { return links; }
@@ -183,7 +183,8 @@ TEST_CASE("MembershipEngine: news records sent per minute stay within news_per_m
   CHECK(second_minute + 1 >= cfg.rumour.news_per_min);
 }
 
-TEST_CASE("MembershipEngine: relayed news cannot starve records sent by their owner, nor the node's own changed record") {
+TEST_CASE(
+    "MembershipEngine: relayed news cannot starve records sent by their owner, nor the node's own changed record") {
   FakeEnv env(0);
   MembershipConfig cfg;
   cfg.rumour.fanout = 64;
@@ -232,9 +233,10 @@ TEST_CASE("MembershipEngine: a first contact's sample holds no record whose host
   // the other records stay held (they are valid) but must not be handed on.
   Exchange sybils;
   for (unsigned i = 3000; i < 3010; ++i)
-    sybils.records.push_back(make_record(key_of(i), kUnix, kUnix, {"tcp://198.51.100.7:" + std::to_string(i)},
-                                         [](const std::vector<std::uint8_t>&) { return std::array<std::uint8_t, 64>{}; })
-                                 .encode());
+    sybils.records.push_back(
+        make_record(key_of(i), kUnix, kUnix, {"tcp://198.51.100.7:" + std::to_string(i)},
+                    [](const std::vector<std::uint8_t>&) { return std::array<std::uint8_t, 64>{}; })
+            .encode());
   const auto sb = encode_exchange(sybils);
   REQUIRE(server.handle_exchange(id_of(9), sb.data(), sb.size()).status == BUTTER_OK);
   REQUIRE(server.cache().size() <= 3);  // peer 9 itself and two of the ten
@@ -247,9 +249,9 @@ TEST_CASE("MembershipEngine: a first contact's sample holds no record whose host
   std::size_t sybils_sent = 0;
   std::string why;
   for (const auto& bytes : decoded(r.bytes).records)
-    if (auto rec = parse_record(bytes.data(), bytes.size(), why); rec && rec->endpoints.size() == 1 &&
-                                                                  rec->endpoints[0].uri &&
-                                                                  rec->endpoints[0].uri->rfind("tcp://198.51.100.7:", 0) == 0)
+    if (auto rec = parse_record(bytes.data(), bytes.size(), why);
+        rec && rec->endpoints.size() == 1 && rec->endpoints[0].uri &&
+        rec->endpoints[0].uri->rfind("tcp://198.51.100.7:", 0) == 0)
       ++sybils_sent;
   CHECK(sybils_sent >= 1);
   CHECK(sybils_sent <= 2);
@@ -301,7 +303,9 @@ TEST_CASE("MembershipEngine: a news item pushed in an exchange that failed gets 
   CHECK(others_told() == 1);
 }
 
-TEST_CASE("MembershipEngine: in version 2 a sample goes only to a peer that asks, one per sample interval, and version 1 as before") {
+TEST_CASE(
+    "MembershipEngine: in version 2 a sample goes only to a peer that asks, one per sample interval, and version 1 as "
+    "before") {
   FakeEnv env(0);
   MembershipConfig cfg;
   cfg.exchange_size = 8;
@@ -340,7 +344,8 @@ TEST_CASE("MembershipEngine: in version 2 a sample goes only to a peer that asks
   for (const auto& r : old.records) CHECK(r.front() == kRecordV1);
 }
 
-TEST_CASE("MembershipEngine: a node asks for samples at first contacts while its cache is small, then within its budget") {
+TEST_CASE(
+    "MembershipEngine: a node asks for samples at first contacts while its cache is small, then within its budget") {
   FakeEnv env(0);
   MembershipConfig cfg;
   cfg.sample_until = 32;

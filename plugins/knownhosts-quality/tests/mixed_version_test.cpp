@@ -110,8 +110,9 @@ struct Net {
     const bool refused = to.old && !bytes.empty() && bytes[0] != 1;
     if (refused) bytes[0] = 255;  // the same path as the old decoder's version check
     const std::string from = id_of(q.from);
-    EngineReply r = q.exchange ? to.engine->handle_exchange(from, bytes.data(), bytes.size())
-                               : to.engine->handle_quality_request(from, bytes.data(), bytes.size(), endpoint_of(q.from));
+    EngineReply r = q.exchange
+                        ? to.engine->handle_exchange(from, bytes.data(), bytes.size())
+                        : to.engine->handle_quality_request(from, bytes.data(), bytes.size(), endpoint_of(q.from));
     if (refused) {
       REQUIRE(r.status == BUTTER_E_INVALID);
       r.error = (q.exchange ? "exchange version " : "unsupported version ") + std::to_string(q.bytes[0]);
@@ -192,7 +193,9 @@ bool knows_record(MembershipEngine& e, unsigned i) { return e.records().find(id_
 
 }  // namespace
 
-TEST_CASE("Mixed versions: the old-node model refuses version 2 as the old decoders did, and today's decoders still take it") {
+TEST_CASE(
+    "Mixed versions: the old-node model refuses version 2 as the old decoders did, and today's decoders still take "
+    "it") {
   Net net;
   const unsigned fresh = net.add(false), old = net.add(true);
   Exchange e;
@@ -213,7 +216,8 @@ TEST_CASE("Mixed versions: the old-node model refuses version 2 as the old decod
   CHECK(net.answer({old, fresh, false, false, encode_request(q)}).status == BUTTER_OK);
 }
 
-TEST_CASE("Mixed versions: a new node that starts an exchange with an old node falls back to version 1 and both learn") {
+TEST_CASE(
+    "Mixed versions: a new node that starts an exchange with an old node falls back to version 1 and both learn") {
   Net net;
   const unsigned fresh = net.add(false), old = net.add(true);
   net.nodes[old].runs_timers = false;  // the old node only answers: the new one starts everything
@@ -245,7 +249,8 @@ TEST_CASE("Mixed versions: a new node that starts an exchange with an old node f
   net.engine(fresh).refresh();  // probes the old node (connected)
   net.run_until(t0 + 200'000);
   REQUIRE(env.exchange_versions_sent.size() > sent);
-  for (std::size_t i = 1; i < env.exchange_versions_sent.size(); ++i) CHECK(env.exchange_versions_sent[i] == kExchangeV1);
+  for (std::size_t i = 1; i < env.exchange_versions_sent.size(); ++i)
+    CHECK(env.exchange_versions_sent[i] == kExchangeV1);
   REQUIRE_FALSE(env.probe_versions_sent.empty());
   for (auto v : env.probe_versions_sent) CHECK(v == kQualityV1);
   CHECK(env.of(Metric::V1Fallbacks) == 1);
@@ -272,7 +277,9 @@ TEST_CASE("Mixed versions: a new node's neighbour ask refused in version 2 is re
   CHECK(knows_record(net.engine(old), fresh));
 }
 
-TEST_CASE("Mixed versions: a new node's probe refused in version 2 is asked again in version 1 at once, not counted as a failure") {
+TEST_CASE(
+    "Mixed versions: a new node's probe refused in version 2 is asked again in version 1 at once, not counted as a "
+    "failure") {
   Net net;
   const unsigned fresh = net.add(false), old = net.add(true);
   net.engine(fresh).start();
@@ -305,7 +312,8 @@ TEST_CASE("Mixed versions: an old node that starts the exchange is answered in v
   CHECK(knows_record(net.engine(old), fresh));
 }
 
-TEST_CASE("Mixed versions: a peer marked version-1-only that sends a version-2 request is talked to in version 2 again") {
+TEST_CASE(
+    "Mixed versions: a peer marked version-1-only that sends a version-2 request is talked to in version 2 again") {
   Net net;
   const unsigned fresh = net.add(false), old = net.add(true);
   net.nodes[old].runs_timers = false;
@@ -363,7 +371,7 @@ TEST_CASE("Mixed versions: the table of version-1-only peers stays bounded whate
   }
   CHECK(e.peer_versions().size() == max);
   CHECK(e.peer_versions().v1_only(id_of(100000 + 3 * max), net.now));  // the newest are kept
-  CHECK_FALSE(e.peer_versions().v1_only(id_of(1001), net.now));       // the oldest made room
+  CHECK_FALSE(e.peer_versions().v1_only(id_of(1001), net.now));        // the oldest made room
   // Each lapses after expiry_ms: version 2 is tried again.
   net.now += e.peer_versions().limits().expiry_ms;
   CHECK_FALSE(e.peer_versions().v1_only(id_of(100000 + 3 * max), net.now));

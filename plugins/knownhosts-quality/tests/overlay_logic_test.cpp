@@ -68,7 +68,8 @@ TEST_CASE("peer record signed by its node round trips with every endpoint") {
   CHECK(back->seq == 7);
   CHECK(back->issued_ms == kNow);
   CHECK(back->id == k.pk);
-  CHECK(back->visible_endpoints() == std::vector<std::string>{"relay://aa@198.18.0.10:7000/bb", "tcp://198.19.0.11:7000"});
+  CHECK(back->visible_endpoints() ==
+        std::vector<std::string>{"relay://aa@198.18.0.10:7000/bb", "tcp://198.19.0.11:7000"});
 }
 
 TEST_CASE("peer record with a redacted endpoint still verifies and hides the address") {
@@ -370,7 +371,7 @@ TEST_CASE("neighbours: bounded dials, inbound bound, backoff after refusal and n
   CHECK(n.accepted(second[1], "y"));
   CHECK(n.out_count() == 3);
   CHECK_FALSE(n.accepted("e", "z"));  // no slot left
-  CHECK(n.to_dial(c, 2000).empty());   // full
+  CHECK(n.to_dial(c, 2000).empty());  // full
   // Inbound: bounded by max_in; one already an outbound neighbour counts once.
   CHECK(n.accept_inbound(second[0], "x"));
   CHECK(n.accept_inbound("p", "n1"));
@@ -409,7 +410,7 @@ TEST_CASE("exchange ledger: entries per peer, bounded, expiring, and the check b
   CheckBudget budget(2, 3);
   int taken = 0;
   for (int i = 0; i < 10; ++i) taken += budget.take(0);
-  CHECK(taken == 3);  // the burst
+  CHECK(taken == 3);        // the burst
   CHECK(budget.take(500));  // 1 more after 0.5 s at 2/s
   CHECK_FALSE(budget.take(500));
 }

@@ -52,7 +52,7 @@ TEST_CASE("classes are strict comparisons against exact means") {
   m.uptime = 30;
   m.storage = 30;
   m.hosts = 30;
-  m.n = 3;  // means are 10
+  m.n = 3;                                     // means are 10
   CHECK(quality_class({10, 10, 10}, m) == 0);  // equal to the mean is low
   CHECK(quality_class({11, 0, 0}, m) == 1);
   CHECK(quality_class({0, 11, 0}, m) == 2);
@@ -115,7 +115,9 @@ TEST_CASE("eviction prefers the host with most failures then the oldest then the
 
 TEST_CASE("the rule is deterministic whatever the insertion order") {
   std::vector<HostEntry> hosts;
-  for (int i = 0; i < 40; ++i) hosts.push_back(host(i, static_cast<std::uint64_t>(i * 7 % 13), static_cast<std::uint64_t>(i * 5 % 11), static_cast<std::uint32_t>(i % 4), static_cast<std::uint64_t>(i)));
+  for (int i = 0; i < 40; ++i)
+    hosts.push_back(host(i, static_cast<std::uint64_t>(i * 7 % 13), static_cast<std::uint64_t>(i * 5 % 11),
+                         static_cast<std::uint32_t>(i % 4), static_cast<std::uint64_t>(i)));
   QualityCache a = rule_cache(10), b = rule_cache(10);
   for (const auto& h : hosts) a.admit(h);
   for (const auto& h : hosts) b.admit(h);
@@ -127,7 +129,8 @@ TEST_CASE("a full cache fed many hosts stays diverse") {
   QualityCache c = rule_cache(16);
   std::mt19937_64 rng(42);
   for (int i = 0; i < 500; ++i) {
-    c.admit(host(i, rng() % 1000, rng() % 1000, static_cast<std::uint32_t>(rng() % 100), static_cast<std::uint64_t>(i)));
+    c.admit(
+        host(i, rng() % 1000, rng() % 1000, static_cast<std::uint32_t>(rng() % 100), static_cast<std::uint64_t>(i)));
   }
   auto counts = c.class_counts();
   std::size_t classes_present = 0, most = 0;
@@ -264,7 +267,8 @@ int bits(int cls) { return __builtin_popcount(static_cast<unsigned>(cls)); }
 
 TEST_CASE("a sybil claiming top quality ranks below a long-observed honest host") {
   QualityCache c(16);  // default limits: claims count after 60 s of observation
-  for (int i = 1; i <= 4; ++i) REQUIRE(c.admit(observed(i, "198.18." + std::to_string(i) + ".1", 3600)).outcome == Admission::Added);
+  for (int i = 1; i <= 4; ++i)
+    REQUIRE(c.admit(observed(i, "198.18." + std::to_string(i) + ".1", 3600)).outcome == Admission::Added);
   REQUIRE(c.admit(sybil(100, "198.51.100.7")).outcome == Admission::Added);
   const HostEntry& s = *c.find(id(100));
   // Its claims count for nothing: no uptime seen, storage and hosts known not yet believed.
@@ -287,7 +291,8 @@ TEST_CASE("a sybil claiming top quality ranks below a long-observed honest host"
 
 TEST_CASE("at capacity a fresh id never evicts a long-observed host, whatever it claims") {
   QualityCache c(4);
-  for (int i = 1; i <= 4; ++i) REQUIRE(c.admit(observed(i, "198.18." + std::to_string(i) + ".1", 3600)).outcome == Admission::Added);
+  for (int i = 1; i <= 4; ++i)
+    REQUIRE(c.admit(observed(i, "198.18." + std::to_string(i) + ".1", 3600)).outcome == Admission::Added);
   for (int n = 100; n < 300; ++n) {
     AdmitResult r = c.admit(sybil(n, "203.0." + std::to_string(n) + ".9"));  // each from its own /24
     CHECK(r.outcome == Admission::Refused);
@@ -398,11 +403,13 @@ TEST_CASE("a member seen from another address than its record claimed is bounded
 
 TEST_CASE("loopback is exempt by default and bounded like any address when the exemption is off") {
   QualityCache local(1000);
-  for (int n = 0; n < 50; ++n) CHECK(local.admit(sybil(n, "tcp://127.0.0.1:" + std::to_string(7000 + n))).outcome == Admission::Added);
+  for (int n = 0; n < 50; ++n)
+    CHECK(local.admit(sybil(n, "tcp://127.0.0.1:" + std::to_string(7000 + n))).outcome == Admission::Added);
   AdmissionLimits strict;
   strict.loopback_exempt = false;
   QualityCache c(1000, strict);
-  for (int n = 0; n < 200; ++n) c.admit(sybil(n, "tcp://127.0.0." + std::to_string(2 + n % 4) + ":" + std::to_string(7000 + n)));
+  for (int n = 0; n < 200; ++n)
+    c.admit(sybil(n, "tcp://127.0.0." + std::to_string(2 + n % 4) + ":" + std::to_string(7000 + n)));
   CHECK(c.size() == 8);
   // Distinct loopback addresses in distinct /24s (bench nodes on 127.x.y.z): each its own host.
   QualityCache bench(1000, strict);
@@ -419,8 +426,8 @@ TEST_CASE("IPv6 is bounded per /64 as an address and per /48 as a prefix") {
   int n = 10;
   for (int net = 2; net <= 4; ++net)
     for (int k = 0; k < 2; ++k)
-      CHECK(c.admit(sybil(n++, "tcp://[2001:db8:0:" + std::to_string(net) + "::" + std::to_string(k + 1) + "]:7000")).outcome ==
-            Admission::Added);
+      CHECK(c.admit(sybil(n++, "tcp://[2001:db8:0:" + std::to_string(net) + "::" + std::to_string(k + 1) + "]:7000"))
+                .outcome == Admission::Added);
   r = c.admit(sybil(n++, "tcp://[2001:db8:0:9::1]:7000"));  // 9th of the /48
   CHECK(r.refusal == Refusal::Prefix);
   CHECK(c.admit(sybil(n++, "tcp://[2001:db8:1:9::1]:7000")).outcome == Admission::Added);  // another /48
@@ -438,6 +445,7 @@ TEST_CASE("this node's own /24 is its LAN: bounded per address only") {
   CHECK(c.admit(sybil(100, "198.18.0.11")).outcome == Admission::Added);
   CHECK(c.admit(sybil(101, "198.18.0.11")).refusal == Refusal::Address);  // a third id on one host
   // Another /24 keeps its bound.
-  for (int i = 0; i < 8; ++i) CHECK(c.admit(sybil(200 + i, "198.19.0." + std::to_string(i + 1))).outcome == Admission::Added);
+  for (int i = 0; i < 8; ++i)
+    CHECK(c.admit(sybil(200 + i, "198.19.0." + std::to_string(i + 1))).outcome == Admission::Added);
   CHECK(c.admit(sybil(300, "198.19.0.99")).refusal == Refusal::Prefix);
 }

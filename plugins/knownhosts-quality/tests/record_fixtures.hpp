@@ -36,9 +36,8 @@ inline std::string endpoint_of(unsigned i) {
 
 // A record of node i issued at `issued` (unix ms), with a zero signature.
 inline PeerRecord record_of(unsigned i, std::uint64_t issued = kUnix) {
-  return make_record(key_of(i), issued, issued, {endpoint_of(i)}, [](const std::vector<std::uint8_t>&) {
-    return std::array<std::uint8_t, 64>{};
-  });
+  return make_record(key_of(i), issued, issued, {endpoint_of(i)},
+                     [](const std::vector<std::uint8_t>&) { return std::array<std::uint8_t, 64>{}; });
 }
 
 }  // namespace butter::knownhosts::test_fixtures

@@ -58,8 +58,10 @@ void NatAmbassador::choose_ambassador() {
     c.clients = st->second.status.clients;
     c.max_clients = st->second.status.max_clients;
     if (auto ex = excluded_.find(c.id); ex != excluded_.end()) {
-      if (ex->second > t) c.excluded = true;
-      else excluded_.erase(ex);
+      if (ex->second > t)
+        c.excluded = true;
+      else
+        excluded_.erase(ex);
     }
     if (peers_svc && peers_svc->lookup) {
       struct Q {
@@ -131,7 +133,8 @@ void NatAmbassador::drop_ambassador(const std::string& why, bool exclude) {
   if (ambassador_.empty()) return;
   log().info("leaving ambassador {}: {}", ambassador_.substr(0, 8), why);
   if (exclude) {
-    excluded_[ambassador_] = static_cast<std::uint64_t>(now().count()) + static_cast<std::uint64_t>(keepalive_.count()) * 5;
+    excluded_[ambassador_] =
+        static_cast<std::uint64_t>(now().count()) + static_cast<std::uint64_t>(keepalive_.count()) * 5;
     moves_pending_ = true;
   }
   // Best effort (it may be gone): free our slot there at once.

@@ -73,18 +73,19 @@ void NatAmbassador::throughput_route(const butter::HttpRequest& req, butter::Htt
 void NatAmbassador::bulk_next(const std::shared_ptr<BulkRun>& run) {
   if (run->sent >= run->count || !run->error.empty()) return;
   ++run->sent;
-  auto st = request(run->peer, kNatProtocol, run->payload, request_timeout_ * 5, [this, run](const butter::Response& r) {
-    ++run->done;
-    if (r.ok()) {
-      if (run->via_start.empty()) run->via_start = via_of(std::string(r.from()));
-      run->via_end = via_of(std::string(r.from()));
-      run->bytes += 2 * (run->payload.size() - 1);  // the body both ways (the pong's "pong:" left out)
-    } else if (run->error.empty()) {
-      run->error = std::string(r.error());
-    }
-    if (run->done == run->sent && (run->sent == run->count || !run->error.empty())) return bulk_finish(run);
-    bulk_next(run);
-  });
+  auto st =
+      request(run->peer, kNatProtocol, run->payload, request_timeout_ * 5, [this, run](const butter::Response& r) {
+        ++run->done;
+        if (r.ok()) {
+          if (run->via_start.empty()) run->via_start = via_of(std::string(r.from()));
+          run->via_end = via_of(std::string(r.from()));
+          run->bytes += 2 * (run->payload.size() - 1);  // the body both ways (the pong's "pong:" left out)
+        } else if (run->error.empty()) {
+          run->error = std::string(r.error());
+        }
+        if (run->done == run->sent && (run->sent == run->count || !run->error.empty())) return bulk_finish(run);
+        bulk_next(run);
+      });
   if (!st) {
     --run->sent;
     if (run->error.empty()) run->error = st.message();
@@ -97,9 +98,8 @@ void NatAmbassador::bulk_finish(const std::shared_ptr<BulkRun>& run) {
   const double bps = ms > 0 ? static_cast<double>(run->bytes) * 1000.0 / ms : 0;
   run->res.json("{\"ok\":" + std::string(run->error.empty() ? "true" : "false") +
                 ",\"error\":" + butter::json_string(run->error) + ",\"bytes\":" + std::to_string(run->bytes) +
-                ",\"ms\":" + std::to_string(ms) + ",\"bytes_per_s\":" + std::to_string(bps) +
-                ",\"via_start\":" + butter::json_string(run->via_start) +
-                ",\"via_end\":" + butter::json_string(run->via_end) + "}");
+                ",\"ms\":" + std::to_string(ms) + ",\"bytes_per_s\":" + std::to_string(bps) + ",\"via_start\":" +
+                butter::json_string(run->via_start) + ",\"via_end\":" + butter::json_string(run->via_end) + "}");
   if (bulk_ == run) bulk_.reset();
 }
 

@@ -10,10 +10,10 @@ namespace butter::nat {
 
 struct AmbassadorCandidate {
   std::string id;
-  int quality_class = -1;        // butter.peers/1 class 0..7, -1 unknown
-  std::uint64_t uptime_s = 0;    // from butter.peers/1 when known
+  int quality_class = -1;      // butter.peers/1 class 0..7, -1 unknown
+  std::uint64_t uptime_s = 0;  // from butter.peers/1 when known
   std::uint32_t clients = 0, max_clients = 0;
-  bool excluded = false;         // refused us or failed recently
+  bool excluded = false;  // refused us or failed recently
 };
 
 // The best candidate: not excluded, with room (clients < max_clients), then higher quality class,

@@ -66,7 +66,8 @@ std::vector<std::uint8_t> encode_relay_data(Leg leg, std::uint64_t stream, const
 }
 
 std::optional<RelayDataView> decode_relay_data(const std::uint8_t* data, std::size_t len) {
-  if (len < kRelayDataHeader || data[0] != static_cast<std::uint8_t>(RelayType::Data) || data[1] > 3) return std::nullopt;
+  if (len < kRelayDataHeader || data[0] != static_cast<std::uint8_t>(RelayType::Data) || data[1] > 3)
+    return std::nullopt;
   RelayDataView v;
   v.leg = static_cast<Leg>(data[1]);
   for (int i = 0; i < 8; ++i) v.stream = (v.stream << 8) | data[2 + i];
@@ -133,9 +134,12 @@ std::optional<RelayMessage> decode_relay(const std::uint8_t* data, std::size_t l
 
 const char* reach_name(Reach r) {
   switch (r) {
-    case Reach::Public: return "public";
-    case Reach::Private: return "private";
-    default: return "unknown";
+    case Reach::Public:
+      return "public";
+    case Reach::Private:
+      return "private";
+    default:
+      return "unknown";
   }
 }
 
@@ -390,8 +394,8 @@ bool punchable_ip(std::string_view host) {
   } else if (::inet_pton(AF_INET, h.c_str(), b) != 1) {
     return false;
   }
-  if (b[0] == 0 || b[0] == 127) return false;  // "this network" (0.0.0.0/8), loopback
-  if (b[0] >= 224 && b[0] <= 239) return false;  // multicast
+  if (b[0] == 0 || b[0] == 127) return false;                                  // "this network" (0.0.0.0/8), loopback
+  if (b[0] >= 224 && b[0] <= 239) return false;                                // multicast
   if (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255) return false;  // broadcast
   return true;
 }

@@ -31,8 +31,8 @@ struct RelayMessage {
   RelayType type = RelayType::Data;
   Leg leg = Leg::FromOrigin;
   std::uint64_t stream = 0;
-  std::string node;    // Open: target id; Incoming: origin id (64 hex)
-  std::string body;    // Data: bytes; Close: reason
+  std::string node;  // Open: target id; Incoming: origin id (64 hex)
+  std::string body;  // Data: bytes; Close: reason
 };
 
 std::vector<std::uint8_t> encode_relay(const RelayMessage& m);
@@ -73,7 +73,7 @@ struct DialBackRequest {
 inline constexpr std::size_t kMaxDialBackPorts = 4;
 
 struct DialBackResult {
-  std::string observed;              // "ip" the request came from, as the responder saw it
+  std::string observed;               // "ip" the request came from, as the responder saw it
   std::vector<std::uint8_t> reached;  // per port: 1 reached, 0 not
 };
 
@@ -117,9 +117,9 @@ std::optional<std::string> decode_observed_ip(const std::uint8_t* data, std::siz
 // host:port part may be empty ("relay://<amb>@/<client>") when the sender is expected to know
 // the ambassador already.
 struct RelayEndpoint {
-  std::string ambassador;     // 64 hex
-  std::string ambassador_tcp; // "tcp://host:port" or empty
-  std::string client;         // 64 hex
+  std::string ambassador;      // 64 hex
+  std::string ambassador_tcp;  // "tcp://host:port" or empty
+  std::string client;          // 64 hex
 };
 std::string format_relay_endpoint(const RelayEndpoint& e);
 std::optional<RelayEndpoint> parse_relay_endpoint(std::string_view uri, std::string& why);

@@ -29,10 +29,10 @@
 namespace butter::nat {
 
 struct Limits {
-  bool serve = true;                    // act as an ambassador when public
+  bool serve = true;  // act as an ambassador when public
   std::uint32_t max_clients = 16;
-  std::uint64_t max_relay_bytes = 0;    // per relayed connection, both ways; 0 = no limit
-  std::uint64_t max_relay_ms = 0;       // per relayed connection; 0 = no limit
+  std::uint64_t max_relay_bytes = 0;  // per relayed connection, both ways; 0 = no limit
+  std::uint64_t max_relay_ms = 0;     // per relayed connection; 0 = no limit
 };
 
 class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
@@ -64,12 +64,12 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   void schedule_check();
 
   // ---- relay.cpp
-  struct HostStream {  // a stream the host knows, by host stream id
-    bool inbound = false;      // accepted (we are the relay's target) or dialled (we are the origin)
-    std::string ambassador;    // node id
-    std::uint64_t wire_id = 0; // inbound: the ambassador's relay id; outbound: = host stream id
-    bool opened = false;       // outbound: Open sent
-    std::string target;        // outbound: the client we dial
+  struct HostStream {           // a stream the host knows, by host stream id
+    bool inbound = false;       // accepted (we are the relay's target) or dialled (we are the origin)
+    std::string ambassador;     // node id
+    std::uint64_t wire_id = 0;  // inbound: the ambassador's relay id; outbound: = host stream id
+    bool opened = false;        // outbound: Open sent
+    std::string target;         // outbound: the client we dial
     std::string ambassador_tcp;
     std::string uri;                   // outbound: the relay:// endpoint dialled
     std::vector<std::string> pending;  // outbound: Data waiting for Open
@@ -106,13 +106,13 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   bool serving() const;
 
   // ---- upgrade.cpp
-  struct Upgrade {  // one relayed peer this node tries to reach directly
-    unsigned attempts = 0;         // punches tried (both roles)
-    std::uint64_t next_try_ms = 0; // backoff: not before
+  struct Upgrade {                  // one relayed peer this node tries to reach directly
+    unsigned attempts = 0;          // punches tried (both roles)
+    std::uint64_t next_try_ms = 0;  // backoff: not before
     bool running = false;
     std::uint64_t started_ms = 0;
-    std::string last;              // "direct", or the last failure's reason
-    std::uint64_t rtt_ms = 0;      // initiator: round trip of the last Connect over the relay
+    std::string last;                  // "direct", or the last failure's reason
+    std::uint64_t rtt_ms = 0;          // initiator: round trip of the last Connect over the relay
     std::vector<std::string> offered;  // our addresses the running punch offered (for history_)
   };
   struct Offer {  // responder: a Connect answered, waiting for the initiator's Sync
@@ -152,13 +152,13 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
 
   // ---- vouch.cpp: the IP the ambassador of a circuit sees its other end come from
   struct Vouch {
-    std::string ip;  // numeric
+    std::string ip;           // numeric
     std::uint64_t at_ms = 0;  // when it was said (the oldest makes room)
   };
   void ask_observed(const std::string& ambassador, const std::string& peer);
   void serve_observe(const std::string& from, const std::string& node, butter::Reply& reply);
   std::string vouched_ip(const std::string& peer) const;  // empty: none
-  std::map<std::string, Vouch> vouched_;                   // by peer; at most kMaxVouched, oldest dropped, dropped when it disconnects
+  std::map<std::string, Vouch> vouched_;  // by peer; at most kMaxVouched, oldest dropped, dropped when it disconnects
   static constexpr std::size_t kMaxVouched = 256;
   static void punch_callback(void* user, butter_status st, butter_str reason);
 
@@ -218,11 +218,11 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   std::size_t max_jobs_ = 8;
 
   // relay state
-  std::map<std::uint64_t, HostStream> host_streams_;                      // by host stream id
-  std::map<std::pair<std::string, std::uint64_t>, std::uint64_t> inbound_;  // (amb, relay id) -> host id
-  std::map<std::uint64_t, Relayed> relayed_;                              // by relay id (ambassador)
+  std::map<std::uint64_t, HostStream> host_streams_;                          // by host stream id
+  std::map<std::pair<std::string, std::uint64_t>, std::uint64_t> inbound_;    // (amb, relay id) -> host id
+  std::map<std::uint64_t, Relayed> relayed_;                                  // by relay id (ambassador)
   std::map<std::pair<std::string, std::uint64_t>, std::uint64_t> by_origin_;  // (origin, stream) -> relay id
-  std::map<std::string, std::uint64_t> clients_;                          // client id -> since ms
+  std::map<std::string, std::uint64_t> clients_;                              // client id -> since ms
   std::uint64_t next_relay_ = 1;
   std::string captured_;
 
@@ -233,7 +233,7 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   bool moves_pending_ = false;  // the last ambassador failed: the next one counts as a move
 
   // direct upgrade (hole punching)
-  const butter_punch_v1* punch_ = nullptr;  // null: the host cannot punch
+  const butter_punch_v1* punch_ = nullptr;   // null: the host cannot punch
   const butter_punch_v2* punch2_ = nullptr;  // null: no spread (a host before butter.punch/2)
   std::uint32_t spread_sockets_ = 4, spread_guesses_ = 4;
   bool punch_enabled_ = true;
@@ -241,7 +241,7 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   std::chrono::milliseconds punch_window_{5000}, punch_backoff_{2000}, upgrade_every_{1000};
   unsigned punch_attempts_max_ = 4;
   ObservedAddresses observed_{2, 10 * 60 * 1000};
-  PunchHistory history_{30 * 60 * 1000};  // which own addresses punched; outcomes kept 30 min
+  PunchHistory history_{30 * 60 * 1000};     // which own addresses punched; outcomes kept 30 min
   std::map<std::string, Upgrade> upgrades_;  // by peer; at most kMaxUpgrades, dropped when it goes
   std::map<std::string, Offer> offers_;      // by initiator; at most kMaxUpgrades, expire
   std::map<std::uint64_t, std::unique_ptr<PunchCall>> punch_calls_;
@@ -263,7 +263,7 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   butter::Counter malformed_ = metrics().counter("nat_malformed_total");
   butter::Counter moves_total_ = metrics().counter("nat_ambassador_moves_total");
   butter::Counter registrations_ = metrics().counter("nat_ambassadors_acquired_total");  // as a client
-  butter::Counter clients_accepted_ = metrics().counter("nat_clients_accepted_total");    // as an ambassador
+  butter::Counter clients_accepted_ = metrics().counter("nat_clients_accepted_total");   // as an ambassador
   butter::Counter inbound_total_ = metrics().counter("nat_inbound_streams_total");
   butter::Gauge clients_gauge_ = metrics().gauge("nat_clients");
   butter::Counter punch_attempts_ = metrics().counter("nat_punch_attempts_total");

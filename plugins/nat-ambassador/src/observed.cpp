@@ -33,7 +33,8 @@ void ObservedAddresses::observe(const std::string& observer, const std::string& 
   }
   auto& obs = found->second;
   if (!obs.count(observer) && obs.size() >= kMaxObservers) {
-    auto oldest = std::min_element(obs.begin(), obs.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    auto oldest =
+        std::min_element(obs.begin(), obs.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
     obs.erase(oldest);
   }
   obs[observer] = now_ms;

@@ -12,7 +12,6 @@ namespace butter::nat {
 
 namespace {
 
-
 std::chrono::milliseconds positive_ms(const butter::Config& cfg, const char* key) {
   const std::int64_t v = cfg.get_int(key);
   if (v <= 0) throw butter::Error(BUTTER_E_INVALID, std::string(key) + " must be > 0");
@@ -37,7 +36,8 @@ void NatAmbassador::init() {
   const std::int64_t probes = config().get_int("probes");
   const std::int64_t capture = config().get_int("debug_capture_bytes");
   if (max_clients < 0 || max_bytes < 0 || max_ms < 0 || capture < 0)
-    throw butter::Error(BUTTER_E_INVALID, "max_clients, max_relay_bytes, max_relay_ms and debug_capture_bytes must be >= 0");
+    throw butter::Error(BUTTER_E_INVALID,
+                        "max_clients, max_relay_bytes, max_relay_ms and debug_capture_bytes must be >= 0");
   if (quorum < 1 || quorum > 16 || probes < 1 || probes > 16)
     throw butter::Error(BUTTER_E_INVALID, "quorum and probes must be in 1..16");
   limits_.max_clients = static_cast<std::uint32_t>(max_clients);
@@ -102,7 +102,7 @@ void NatAmbassador::init() {
     asking_.erase(peer);
     upgrades_.erase(peer);  // a relayed peer that comes back starts afresh
     offers_.erase(peer);
-    vouched_.erase(peer);   // its next circuit is vouched for afresh
+    vouched_.erase(peer);  // its next circuit is vouched for afresh
     relay_peer_down(peer);
     if (peer == ambassador_) {
       drop_ambassador("its connection went down", true);
@@ -112,9 +112,11 @@ void NatAmbassador::init() {
   });
   if (http().available()) {
     http().get("/nat", [this](const butter::HttpRequest&, butter::HttpResponse& res) { res.json(report_json()); });
-    http().get("/nat/ping", [this](const butter::HttpRequest& req, butter::HttpResponse& res) { ping_route(req, std::move(res)); });
-    http().get("/nat/throughput",
-               [this](const butter::HttpRequest& req, butter::HttpResponse& res) { throughput_route(req, std::move(res)); });
+    http().get("/nat/ping",
+               [this](const butter::HttpRequest& req, butter::HttpResponse& res) { ping_route(req, std::move(res)); });
+    http().get("/nat/throughput", [this](const butter::HttpRequest& req, butter::HttpResponse& res) {
+      throughput_route(req, std::move(res));
+    });
     http().get("/nat/capture", [this](const butter::HttpRequest&, butter::HttpResponse& res) {
       static const char* d = "0123456789abcdef";
       std::string hex;
@@ -217,50 +219,88 @@ void NatAmbassador::ping_route(const butter::HttpRequest& req, butter::HttpRespo
   }
   auto shared = std::make_shared<butter::HttpResponse>(std::move(res));
   const std::string target = *peer;
-  auto st = request(target, kNatProtocol, encode_ping("hello"), request_timeout_ * 3,
-                    [this, shared, target](const butter::Response& r) {
-                      std::string via;
-                      for (const auto& p : peers())
-                        if (p.node_id == r.from()) via = p.remote_address;
-                      shared->json("{\"ok\":" + std::string(r.ok() ? "true" : "false") +
-                                   ",\"answer\":" + butter::json_string(r.ok() ? r.text() : std::string_view(r.error())) +
-                                   ",\"from\":" + butter::json_string(r.from()) + ",\"via\":" + butter::json_string(via) + "}");
-                    });
-  if (!st) shared->json("{\"ok\":false,\"answer\":" + butter::json_string(st.message()) + ",\"from\":\"\",\"via\":\"\"}");
+  auto st = request(
+      target, kNatProtocol, encode_ping("hello"), request_timeout_ * 3,
+      [this, shared, target](const butter::Response& r) {
+        std::string via;
+        for (const auto& p : peers())
+          if (p.node_id == r.from()) via = p.remote_address;
+        shared->json("{\"ok\":" + std::string(r.ok() ? "true" : "false") +
+                     ",\"answer\":" + butter::json_string(r.ok() ? r.text() : std::string_view(r.error())) +
+                     ",\"from\":" + butter::json_string(r.from()) + ",\"via\":" + butter::json_string(via) + "}");
+      });
+  if (!st)
+    shared->json("{\"ok\":false,\"answer\":" + butter::json_string(st.message()) + ",\"from\":\"\",\"via\":\"\"}");
 }
 
 }  // namespace butter::nat
 
-BUTTER_PLUGIN(butter::nat::NatAmbassador,
-              butter::Descriptor{
-                  .id = "butter.nat.ambassador",
-                  .name = "NAT traversal: reachability and ambassadors",
-                  .vendor = "Butter",
-                  .version = "1.0.0",
-                  .description = "Detects whether this node is reachable; relays for private nodes as an ambassador "
-                                 "and, when private, keeps an ambassador and a relay:// endpoint",
-                  .optional = {BUTTER_IFACE_PEERS},
-                  .config = {
-                      butter::config_string("mode", "auto").max_len(16).describe("auto (dial-back checks), public or private"),
-                      butter::config_bool("ambassador", true).describe("serve as an ambassador when public"),
-                      butter::config_int("max_clients", 16).range(0, 1000000).describe("private nodes served at once"),
-                      butter::config_int("max_relay_bytes", 0).min(0).unit("bytes").describe("bytes per relayed connection, both ways; 0 = no limit"),
-                      butter::config_int("max_relay_ms", 0).min(0).unit("ms").describe("lifetime of a relayed connection; 0 = no limit"),
-                      butter::config_int("quorum", 2).range(1, 16).describe("distinct peers that must agree on a verdict"),
-                      butter::config_int("probes", 3).range(1, 16).describe("peers asked per check"),
-                      butter::config_int("check_fast_ms", 1000).min(1).unit("ms").describe("check period while undecided"),
-                      butter::config_int("check_ms", 30000).min(1).unit("ms").describe("check period once decided"),
-                      butter::config_int("dialback_timeout_ms", 2000).min(1).unit("ms").describe("deadline of one dial-back connect"),
-                      butter::config_int("keepalive_ms", 2000).min(1).unit("ms").describe("ambassador registration refresh"),
-                      butter::config_int("request_timeout_ms", 2000).min(1).unit("ms").describe("deadline of relay and nat requests"),
-                      butter::config_int("status_ms", 5000).min(1).unit("ms").describe("period of status announcements"),
-                      butter::config_int("debug_capture_bytes", 0).range(0, 16 * 1024 * 1024).unit("bytes").describe("DEBUG: keep the first N relayed bytes for GET /nat/capture"),
-                      butter::config_bool("punch", true).describe("try to replace relayed connections by direct ones (hole punching)"),
-                      butter::config_int("observed_quorum", 2).range(1, 16).describe("distinct peers that must report a public address before it is punched at"),
-                      butter::config_int("punch_window_ms", 5000).range(1, 60000).unit("ms").describe("how long one punch keeps trying"),
-                      butter::config_int("punch_backoff_ms", 2000).min(1).unit("ms").describe("wait after a failed punch, doubled each time up to 60 s"),
-                      butter::config_int("punch_attempts", 4).range(1, 100).describe("punches tried per relayed peer before it stays relayed"),
-                      butter::config_int("punch_spread_sockets", 4).range(0, 256).describe("per punch, more sockets from distinct local ports to the peer's public address, for random-mapping NATs; only to an IP the circuit's ambassador vouches for"),
-                      butter::config_int("punch_spread_guesses", 4).range(0, 256).describe("per punch, SYNs from the listen port to random ports of the peer's public IP, for random-mapping NATs; only to an IP the circuit's ambassador vouches for"),
-                      butter::config_int("upgrade_ms", 1000).min(1).unit("ms").describe("period of the check for relayed peers to upgrade"),
-                  }});
+BUTTER_PLUGIN(
+    butter::nat::NatAmbassador,
+    butter::Descriptor{
+        .id = "butter.nat.ambassador",
+        .name = "NAT traversal: reachability and ambassadors",
+        .vendor = "Butter",
+        .version = "1.0.0",
+        .description = "Detects whether this node is reachable; relays for private nodes as an ambassador "
+                       "and, when private, keeps an ambassador and a relay:// endpoint",
+        .optional = {BUTTER_IFACE_PEERS},
+        .config = {
+            butter::config_string("mode", "auto").max_len(16).describe("auto (dial-back checks), public or private"),
+            butter::config_bool("ambassador", true).describe("serve as an ambassador when public"),
+            butter::config_int("max_clients", 16).range(0, 1000000).describe("private nodes served at once"),
+            butter::config_int("max_relay_bytes", 0)
+                .min(0)
+                .unit("bytes")
+                .describe("bytes per relayed connection, both ways; 0 = no limit"),
+            butter::config_int("max_relay_ms", 0)
+                .min(0)
+                .unit("ms")
+                .describe("lifetime of a relayed connection; 0 = no limit"),
+            butter::config_int("quorum", 2).range(1, 16).describe("distinct peers that must agree on a verdict"),
+            butter::config_int("probes", 3).range(1, 16).describe("peers asked per check"),
+            butter::config_int("check_fast_ms", 1000).min(1).unit("ms").describe("check period while undecided"),
+            butter::config_int("check_ms", 30000).min(1).unit("ms").describe("check period once decided"),
+            butter::config_int("dialback_timeout_ms", 2000)
+                .min(1)
+                .unit("ms")
+                .describe("deadline of one dial-back connect"),
+            butter::config_int("keepalive_ms", 2000).min(1).unit("ms").describe("ambassador registration refresh"),
+            butter::config_int("request_timeout_ms", 2000)
+                .min(1)
+                .unit("ms")
+                .describe("deadline of relay and nat requests"),
+            butter::config_int("status_ms", 5000).min(1).unit("ms").describe("period of status announcements"),
+            butter::config_int("debug_capture_bytes", 0)
+                .range(0, 16 * 1024 * 1024)
+                .unit("bytes")
+                .describe("DEBUG: keep the first N relayed bytes for GET /nat/capture"),
+            butter::config_bool("punch", true)
+                .describe("try to replace relayed connections by direct ones (hole punching)"),
+            butter::config_int("observed_quorum", 2)
+                .range(1, 16)
+                .describe("distinct peers that must report a public address before it is punched at"),
+            butter::config_int("punch_window_ms", 5000)
+                .range(1, 60000)
+                .unit("ms")
+                .describe("how long one punch keeps trying"),
+            butter::config_int("punch_backoff_ms", 2000)
+                .min(1)
+                .unit("ms")
+                .describe("wait after a failed punch, doubled each time up to 60 s"),
+            butter::config_int("punch_attempts", 4)
+                .range(1, 100)
+                .describe("punches tried per relayed peer before it stays relayed"),
+            butter::config_int("punch_spread_sockets", 4)
+                .range(0, 256)
+                .describe("per punch, more sockets from distinct local ports to the peer's public address, for "
+                          "random-mapping NATs; only to an IP the circuit's ambassador vouches for"),
+            butter::config_int("punch_spread_guesses", 4)
+                .range(0, 256)
+                .describe("per punch, SYNs from the listen port to random ports of the peer's public IP, for "
+                          "random-mapping NATs; only to an IP the circuit's ambassador vouches for"),
+            butter::config_int("upgrade_ms", 1000)
+                .min(1)
+                .unit("ms")
+                .describe("period of the check for relayed peers to upgrade"),
+        }});

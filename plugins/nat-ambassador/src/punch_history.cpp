@@ -15,8 +15,9 @@ PunchHistory::Entry& PunchHistory::slot(const std::string& address, std::uint64_
   auto it = by_address_.find(address);
   if (it != by_address_.end()) return it->second;
   if (by_address_.size() >= kMaxEntries) {
-    auto oldest = std::min_element(by_address_.begin(), by_address_.end(),
-                                   [](const auto& a, const auto& b) { return a.second.last_ms() < b.second.last_ms(); });
+    auto oldest = std::min_element(by_address_.begin(), by_address_.end(), [](const auto& a, const auto& b) {
+      return a.second.last_ms() < b.second.last_ms();
+    });
     by_address_.erase(oldest);
   }
   return by_address_[address];

@@ -17,8 +17,10 @@ bool same_ip(std::string_view a, std::string_view b) {
   if (a.size() > 45 || b.size() > 45) return false;
   const std::string x(a), y(b);
   unsigned char ba[16], bb[16];
-  if (::inet_pton(AF_INET, x.c_str(), ba) == 1) return ::inet_pton(AF_INET, y.c_str(), bb) == 1 && std::memcmp(ba, bb, 4) == 0;
-  return ::inet_pton(AF_INET6, x.c_str(), ba) == 1 && ::inet_pton(AF_INET6, y.c_str(), bb) == 1 && std::memcmp(ba, bb, 16) == 0;
+  if (::inet_pton(AF_INET, x.c_str(), ba) == 1)
+    return ::inet_pton(AF_INET, y.c_str(), bb) == 1 && std::memcmp(ba, bb, 4) == 0;
+  return ::inet_pton(AF_INET6, x.c_str(), ba) == 1 && ::inet_pton(AF_INET6, y.c_str(), bb) == 1 &&
+         std::memcmp(ba, bb, 16) == 0;
 }
 }  // namespace
 
@@ -43,7 +45,8 @@ PunchPlan plan_punch(const std::vector<std::string>& offered, const std::vector<
     return !vouched_ip.empty() && split_tcp_endpoint(a, host, port) && same_ip(host, vouched_ip) && !is_listen(a);
   };
   // Vouched public address, other public addresses, listen addresses; the offered order within.
-  std::stable_partition(plan.addresses.begin(), plan.addresses.end(), [&](const std::string& a) { return !is_listen(a); });
+  std::stable_partition(plan.addresses.begin(), plan.addresses.end(),
+                        [&](const std::string& a) { return !is_listen(a); });
   std::stable_partition(plan.addresses.begin(), plan.addresses.end(), at_vouched);
   plan.spread = !plan.addresses.empty() && at_vouched(plan.addresses.front());
   return plan;

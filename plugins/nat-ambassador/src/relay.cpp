@@ -22,7 +22,7 @@ namespace {
 // the bytes) fits in one 64 KiB secure record, so the hosts on the way parse it where they
 // decrypted it instead of assembling it from two records.
 constexpr std::size_t kChunk = 64 * 1024 - 20 - std::char_traits<char>::length(kRelayProtocol) - kRelayDataHeader;
-}
+}  // namespace
 
 butter_status NatAmbassador::send_relay(const std::string& peer, const RelayMessage& m) {
   auto st = send(peer, kRelayProtocol, encode_relay(m));
@@ -158,10 +158,14 @@ void NatAmbassador::handle_relay(const butter::Request& req, butter::Reply& repl
     return;
   }
   switch (m->type) {
-    case RelayType::Open: return on_open(from, *m);
-    case RelayType::Incoming: return on_incoming(from, *m);
-    case RelayType::Data: return;  // decode_relay_data took every well-formed Data
-    case RelayType::Close: return on_close(from, *m);
+    case RelayType::Open:
+      return on_open(from, *m);
+    case RelayType::Incoming:
+      return on_incoming(from, *m);
+    case RelayType::Data:
+      return;  // decode_relay_data took every well-formed Data
+    case RelayType::Close:
+      return on_close(from, *m);
     case RelayType::Register:
       if (!req.expects_reply()) {
         malformed_.add();
@@ -364,10 +368,13 @@ void NatAmbassador::relay_peer_down(const std::string& peer) {
   if (clients_.erase(peer)) clients_gauge_.set(static_cast<double>(clients_.size()));
   std::vector<std::pair<std::uint64_t, bool>> gone;  // relay id, peer was the origin
   for (const auto& [r, x] : relayed_) {
-    if (x.origin == peer) gone.emplace_back(r, true);
-    else if (x.target == peer) gone.emplace_back(r, false);
+    if (x.origin == peer)
+      gone.emplace_back(r, true);
+    else if (x.target == peer)
+      gone.emplace_back(r, false);
   }
-  for (auto [r, origin] : gone) end_relayed(r, origin ? "the origin went away" : "the client went away", !origin, origin);
+  for (auto [r, origin] : gone)
+    end_relayed(r, origin ? "the origin went away" : "the client went away", !origin, origin);
   std::vector<std::uint64_t> streams;
   for (const auto& [id, s] : host_streams_)
     if (s.ambassador == peer) streams.push_back(id);

@@ -78,7 +78,8 @@ std::vector<std::string> NatAmbassador::lan_addresses() const {
     if (host.rfind("127.", 0) == 0 || host == "::1") continue;  // this machine only: useless to a peer
     const bool v6 = host.find(':') != std::string::npos;
     std::string a = "tcp://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-    if (a.size() <= kMaxPunchAddressBytes && std::find(out.begin(), out.end(), a) == out.end()) out.push_back(std::move(a));
+    if (a.size() <= kMaxPunchAddressBytes && std::find(out.begin(), out.end(), a) == out.end())
+      out.push_back(std::move(a));
   }
   return out;
 }
@@ -135,7 +136,8 @@ bool NatAmbassador::relayed(const std::string& peer) const {
 void NatAmbassador::upgrade_tick() {
   if (!punch_ || !punch_enabled_) return;
   const auto t = static_cast<std::uint64_t>(now().count());
-  for (auto it = offers_.begin(); it != offers_.end();) it = t > it->second.until_ms ? offers_.erase(it) : std::next(it);
+  for (auto it = offers_.begin(); it != offers_.end();)
+    it = t > it->second.until_ms ? offers_.erase(it) : std::next(it);
   for (const auto& p : peers()) {
     if (!(self_ < p.node_id) || !relayed(p.node_id)) continue;
     auto found = upgrades_.find(p.node_id);
@@ -193,12 +195,14 @@ void NatAmbassador::on_connect(const std::string& from, const std::vector<std::s
   if (auto u = upgrades_.find(from); u != upgrades_.end()) {
     if (u->second.running) return reply.fail(BUTTER_E_AGAIN, "a punch to you is running");
     if (u->second.attempts >= punch_attempts_max_) return reply.fail(BUTTER_E_AGAIN, "no more punches to you");
-    if (static_cast<std::uint64_t>(now().count()) < u->second.next_try_ms) return reply.fail(BUTTER_E_AGAIN, "backing off");
+    if (static_cast<std::uint64_t>(now().count()) < u->second.next_try_ms)
+      return reply.fail(BUTTER_E_AGAIN, "backing off");
   }
   auto usable = usable_peer_addresses(addresses);
   if (usable.empty()) return reply.fail(BUTTER_E_INVALID, "none of your addresses is usable from here");
   auto mine = offered_addresses();
-  offers_[from] = Offer{std::move(usable), mine, static_cast<std::uint64_t>(now().count()) + ms_of(request_timeout_) * 2};
+  offers_[from] =
+      Offer{std::move(usable), mine, static_cast<std::uint64_t>(now().count()) + ms_of(request_timeout_) * 2};
   reply.ok(encode_connect(mine));
 }
 
@@ -331,8 +335,8 @@ std::string NatAmbassador::upgrade_json() const {
     j += "\"address\":" + butter::json_string(a) + ",\"successes\":" + std::to_string(e.successes) +
          ",\"failures\":" + std::to_string(e.failures) + ",\"last_success_ago_ms\":" +
          (e.last_success_ms ? std::to_string(t - e.last_success_ms) : std::string("null")) +
-         ",\"last_failure_ago_ms\":" + (e.last_failure_ms ? std::to_string(t - e.last_failure_ms) : std::string("null")) +
-         "}";
+         ",\"last_failure_ago_ms\":" +
+         (e.last_failure_ms ? std::to_string(t - e.last_failure_ms) : std::string("null")) + "}";
   }
   j += "],\"observed\":" + std::to_string(observed_.size()) + ",\"upgrades\":[";
   first = true;

@@ -14,8 +14,8 @@ void NatAmbassador::ask_observed(const std::string& ambassador, const std::strin
   auto st = request(ambassador, kNatProtocol, encode_observe(peer), request_timeout_,
                     [this, ambassador, peer](const butter::Response& r) {
                       if (!r.ok()) {
-                        log().debug("ambassador {} vouches for no IP of {}: {}", ambassador.substr(0, 8), peer.substr(0, 8),
-                                    r.error());
+                        log().debug("ambassador {} vouches for no IP of {}: {}", ambassador.substr(0, 8),
+                                    peer.substr(0, 8), r.error());
                         return;
                       }
                       std::string why;

@@ -163,8 +163,8 @@ TEST_CASE("nat-ambassador connect messages round-trip and refuse what cannot be 
   CHECK(nat_type(sync.data(), sync.size()) == NatType::Sync);
 
   // Names, port 0, the unspecified address, other schemes: refused with a reason.
-  for (const char* bad : {"tcp://example.org:7700", "tcp://198.18.0.2:0", "tcp://0.0.0.0:7700",
-                          "relay://a@b/c", "tcp://198.18.0.2"}) {
+  for (const char* bad :
+       {"tcp://example.org:7700", "tcp://198.18.0.2:0", "tcp://0.0.0.0:7700", "relay://a@b/c", "tcp://198.18.0.2"}) {
     auto b = encode_connect({bad});
     why.clear();
     CHECK_FALSE(decode_connect(b.data(), b.size(), why));

@@ -12,9 +12,9 @@ using namespace butter::nat;
 using V = std::vector<std::string>;
 
 namespace {
-const std::string kPeerPublic = "tcp://203.0.113.7:7700";     // where the ambassador saw the peer
-const std::string kThirdParty = "tcp://198.51.100.9:443";     // someone else's server
-const std::string kPeerLan = "tcp://192.168.1.10:7700";       // the peer's listen address
+const std::string kPeerPublic = "tcp://203.0.113.7:7700";  // where the ambassador saw the peer
+const std::string kThirdParty = "tcp://198.51.100.9:443";  // someone else's server
+const std::string kPeerLan = "tcp://192.168.1.10:7700";    // the peer's listen address
 const std::string kVouched = "203.0.113.7";
 
 // The addresses of a Connect as they arrive: encoded by the peer, decoded here.
@@ -53,10 +53,20 @@ TEST_CASE("nat-ambassador punch plan: the address at the vouched IP goes first a
 }
 
 TEST_CASE("nat-ambassador punch plan: loopback, unspecified, multicast, broadcast and port 0 get no SYN") {
-  const V bad = {"tcp://127.0.0.1:7700", "tcp://127.8.9.10:7700", "tcp://[::1]:7700",  "tcp://0.0.0.0:7700",
-                 "tcp://[::]:7700",      "tcp://0.1.2.3:7700",    "tcp://224.0.0.1:7700", "tcp://239.255.255.250:1900",
-                 "tcp://[ff02::1]:7700", "tcp://255.255.255.255:7700", "tcp://[::ffff:127.0.0.1]:7700",
-                 "tcp://203.0.113.7:0",  "tcp://example.org:7700", "udp://203.0.113.7:7700"};
+  const V bad = {"tcp://127.0.0.1:7700",
+                 "tcp://127.8.9.10:7700",
+                 "tcp://[::1]:7700",
+                 "tcp://0.0.0.0:7700",
+                 "tcp://[::]:7700",
+                 "tcp://0.1.2.3:7700",
+                 "tcp://224.0.0.1:7700",
+                 "tcp://239.255.255.250:1900",
+                 "tcp://[ff02::1]:7700",
+                 "tcp://255.255.255.255:7700",
+                 "tcp://[::ffff:127.0.0.1]:7700",
+                 "tcp://203.0.113.7:0",
+                 "tcp://example.org:7700",
+                 "udp://203.0.113.7:7700"};
   for (const auto& a : bad) {
     INFO(a);
     CHECK_FALSE(punchable_address(a));
@@ -66,8 +76,8 @@ TEST_CASE("nat-ambassador punch plan: loopback, unspecified, multicast, broadcas
   CHECK(punchable_address("tcp://[2001:db8::7]:7700"));
   CHECK(punchable_address("tcp://[::ffff:203.0.113.7]:7700"));
   // Filtered before the 4-address cap: the bad ones do not crowd out a good one.
-  const auto plan = plan_punch({"tcp://127.0.0.1:1", "tcp://127.0.0.1:2", "tcp://127.0.0.1:3", "tcp://127.0.0.1:4", kPeerPublic},
-                               {}, kVouched);
+  const auto plan = plan_punch(
+      {"tcp://127.0.0.1:1", "tcp://127.0.0.1:2", "tcp://127.0.0.1:3", "tcp://127.0.0.1:4", kPeerPublic}, {}, kVouched);
   CHECK(plan.addresses == V{kPeerPublic});
   CHECK(plan.spread);
 }

@@ -130,7 +130,8 @@ bool verify_block(const Manifest& m, std::size_t i, std::span<const std::uint8_t
   return i < m.blocks.size() && block.size() == m.block_len(i) && sha256(block) == m.blocks[i];
 }
 
-std::optional<std::vector<std::uint8_t>> assemble(const Manifest& m, const std::vector<std::vector<std::uint8_t>>& blocks,
+std::optional<std::vector<std::uint8_t>> assemble(const Manifest& m,
+                                                  const std::vector<std::vector<std::uint8_t>>& blocks,
                                                   std::string& why) {
   if (blocks.size() != m.blocks.size()) {
     why = "have " + std::to_string(blocks.size()) + " of " + std::to_string(m.blocks.size()) + " blocks";

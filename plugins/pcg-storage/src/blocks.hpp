@@ -59,7 +59,8 @@ bool verify_block(const Manifest& m, std::size_t i, std::span<const std::uint8_t
 
 // Concatenates verified blocks; nullopt (with `why`) if any is missing, of the wrong length or
 // hash, or the total is not the manifest's size.
-std::optional<std::vector<std::uint8_t>> assemble(const Manifest& m, const std::vector<std::vector<std::uint8_t>>& blocks,
+std::optional<std::vector<std::uint8_t>> assemble(const Manifest& m,
+                                                  const std::vector<std::vector<std::uint8_t>>& blocks,
                                                   std::string& why);
 
 }  // namespace butter::pcg

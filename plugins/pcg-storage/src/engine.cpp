@@ -261,7 +261,8 @@ void Engine::tick(std::uint64_t now, Output& out) {
     }
     if ((g = group(id))) check_put(*g, now, out);
   }
-  for (auto it = cooldown_.begin(); it != cooldown_.end();) it = now >= it->second ? cooldown_.erase(it) : std::next(it);
+  for (auto it = cooldown_.begin(); it != cooldown_.end();)
+    it = now >= it->second ? cooldown_.erase(it) : std::next(it);
   std::vector<std::uint64_t> tickets;
   for (const auto& [t, gt] : getters_) tickets.push_back(t);
   for (auto t : tickets) {
@@ -343,8 +344,9 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
       in.candidates.push_back(std::move(c));
     }
     // At most one replica per network prefix while other prefixes are available (placement.hpp).
-    in.candidates = diverse_recruits(in.candidates, g.view, need, [this](const Hash& id) { return env_.observed_address(id); },
-                                     PlacementOptions{cfg_.placement_loopback_exempt});
+    in.candidates = diverse_recruits(
+        in.candidates, g.view, need, [this](const Hash& id) { return env_.observed_address(id); },
+        PlacementOptions{cfg_.placement_loopback_exempt});
   }
   RepairPlan plan = plan_repair(in);
   // Members that joined within two heartbeats and have not yet said they hold every block (those
@@ -378,8 +380,10 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
     g.joined[c.id] = now;
     g.recruited[c.id] = now;
   }
-  for (auto it = g.heard.begin(); it != g.heard.end();) it = next.contains(it->first) ? std::next(it) : g.heard.erase(it);
-  for (auto it = g.joined.begin(); it != g.joined.end();) it = next.contains(it->first) ? std::next(it) : g.joined.erase(it);
+  for (auto it = g.heard.begin(); it != g.heard.end();)
+    it = next.contains(it->first) ? std::next(it) : g.heard.erase(it);
+  for (auto it = g.joined.begin(); it != g.joined.end();)
+    it = next.contains(it->first) ? std::next(it) : g.joined.erase(it);
   for (auto it = g.complete_members.begin(); it != g.complete_members.end();)
     it = next.contains(*it) || *it == self_ ? std::next(it) : g.complete_members.erase(it);
   out.events.push_back(Event{EventKind::ViewChanged, 0, BUTTER_OK, g.id, 0, {}, {}});
@@ -420,7 +424,8 @@ void Engine::check_put(Group& g, std::uint64_t now, Output& out) {
 }
 
 butter_status Engine::became_complete(Group& g, std::string& why, Output& out) {
-  if (const butter_status st = env_.store_durably(g.id, g.manifest_bytes, g.data.blocks, g.view, why); st != BUTTER_OK) {
+  if (const butter_status st = env_.store_durably(g.id, g.manifest_bytes, g.data.blocks, g.view, why);
+      st != BUTTER_OK) {
     ++stats_.store_failures;
     return st;
   }

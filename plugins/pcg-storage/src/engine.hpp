@@ -33,17 +33,17 @@
 namespace butter::pcg {
 
 struct Config {
-  std::uint32_t r = 3;                      // group size
-  std::uint64_t heartbeat_ms = 1000;        // one heartbeat round per interval (+- jitter)
-  std::uint32_t miss_limit = 3;             // a member silent this many intervals is dropped
-  double jitter = 0.2;                      // +- share of the interval
+  std::uint32_t r = 3;                // group size
+  std::uint64_t heartbeat_ms = 1000;  // one heartbeat round per interval (+- jitter)
+  std::uint32_t miss_limit = 3;       // a member silent this many intervals is dropped
+  double jitter = 0.2;                // +- share of the interval
   std::uint32_t block_size = 64 * 1024;
-  std::uint64_t request_timeout_ms = 2000;  // recruit ack, block fetch, locate
+  std::uint64_t request_timeout_ms = 2000;    // recruit ack, block fetch, locate
   std::uint64_t complete_timeout_ms = 60000;  // a recruit holds every block by then or is dropped
-  std::uint64_t put_timeout_ms = 10000;     // PUT_DONE at the latest (with the replicas reached)
+  std::uint64_t put_timeout_ms = 10000;       // PUT_DONE at the latest (with the replicas reached)
   std::uint64_t get_timeout_ms = 10000;
   std::uint64_t refuse_cooldown_ms = 30000;  // a candidate that declined is not asked again before
-  std::uint32_t fetch_window = 4;           // block requests in flight per transfer
+  std::uint32_t fetch_window = 4;            // block requests in flight per transfer
   // Streamed reads (engine_stream.cpp): block requests in flight to one member for one read, and
   // how long a read may go without a block arriving (while it waits on the network) before it
   // ends with BUTTER_E_TIMEOUT.
@@ -73,14 +73,14 @@ struct Config {
   // Bytes held or reserved here on behalf of one peer (the leader that recruited this node).
   // 0: capacity / 8.
   std::uint64_t peer_quota_bytes = 0;
-  bool repair = true;                       // off: no heartbeats, no repair (the bench's baseline)
+  bool repair = true;  // off: no heartbeats, no repair (the bench's baseline)
   // Proof of possession (possession.hpp): each member holding the data audits every other proven
   // member once per audit_ms (+- jitter), at most audit_per_tick new audits per tick over all
   // groups; it answers challenges of each peer up to answer_bytes_per_s bytes hashed or sent.
   std::uint64_t audit_ms = 10 * 60 * 1000;
   std::uint32_t audit_per_tick = 32;
   std::uint64_t answer_bytes_per_s = 8u * 1024 * 1024;
-  bool placement_loopback_exempt = true;    // placement.hpp: loopback addresses are not limited
+  bool placement_loopback_exempt = true;  // placement.hpp: loopback addresses are not limited
 };
 
 // What the engine needs from its surroundings besides time and messages.
@@ -125,13 +125,13 @@ enum class EventKind { PutDone, GetDone, Stored, Dropped, ViewChanged, StreamChu
 
 struct Event {
   EventKind kind = EventKind::Stored;
-  std::uint64_t ticket = 0;      // PutDone, GetDone
+  std::uint64_t ticket = 0;  // PutDone, GetDone
   butter_status status = BUTTER_OK;
   Hash object{};
-  std::uint32_t replicas = 0;    // PutDone: members holding it
+  std::uint32_t replicas = 0;      // PutDone: members holding it
   std::vector<std::uint8_t> data;  // GetDone, StreamChunk
   std::string message;
-  std::uint64_t offset = 0;        // StreamChunk, StreamDone
+  std::uint64_t offset = 0;  // StreamChunk, StreamDone
 };
 
 struct Output {
@@ -141,13 +141,13 @@ struct Output {
 
 struct Stats {
   std::uint64_t puts = 0, gets = 0, bad_blocks = 0, bad_messages = 0, non_member_messages = 0;
-  std::uint64_t repairs = 0;           // views changed by this node as leader
-  std::uint64_t recruit_requests = 0;  // recruits sent
-  std::uint64_t recruit_refused = 0;   // recruits declined (by others) or timed out
-  std::uint64_t recruits_declined = 0; // recruits this node declined (budget)
+  std::uint64_t repairs = 0;            // views changed by this node as leader
+  std::uint64_t recruit_requests = 0;   // recruits sent
+  std::uint64_t recruit_refused = 0;    // recruits declined (by others) or timed out
+  std::uint64_t recruits_declined = 0;  // recruits this node declined (budget)
   std::uint64_t views_adopted = 0, dropped = 0, stored = 0;
-  std::uint64_t groups_merged = 0;     // disjoint groups of one object joined into one view here
-  std::uint64_t store_failures = 0;    // copies store_durably refused (so not held)
+  std::uint64_t groups_merged = 0;         // disjoint groups of one object joined into one view here
+  std::uint64_t store_failures = 0;        // copies store_durably refused (so not held)
   std::uint64_t non_member_recruits = 0;   // RECRUITs for a held group from a non-member (ignored)
   std::uint64_t recruits_over_quota = 0;   // recruits declined: the recruiting peer's quota is full
   std::uint64_t reservations_expired = 0;  // unfinished recruits dropped at their deadline
@@ -160,8 +160,8 @@ struct Stats {
   // Streamed reads: opened, blocks they fetched, fail-overs (a member that timed out, refused or
   // sent a bad block and was replaced for that block), and reads that ended without the range.
   std::uint64_t streams_opened = 0, stream_blocks = 0, stream_failovers = 0, streams_failed = 0;
-  std::uint64_t blocks_served = 0;  // FETCHes this node answered with the block
-  std::uint64_t fetches_busy = 0;   // FETCHes answered AGAIN: the sender was over its serve rate
+  std::uint64_t blocks_served = 0;         // FETCHes this node answered with the block
+  std::uint64_t fetches_busy = 0;          // FETCHes answered AGAIN: the sender was over its serve rate
   std::uint64_t stream_peak_buffered = 0;  // the most bytes one read has held buffered (high-water mark)
   std::uint64_t stream_throttled = 0;      // times a read waited because all reads held stream_buffer_bytes
   std::array<std::uint64_t, kMsgTypes> sent{}, received{};
@@ -236,7 +236,7 @@ class Engine {
     std::uint64_t object_size = 0;                              // the manifest's size, once located
     std::uint32_t sources = 0;                                  // members it may ask (not evicted)
     std::uint64_t blocks_fetched = 0, bad_blocks = 0, timeouts = 0, refusals = 0, busy = 0;
-    std::map<Hash, std::uint64_t> served_by;                    // member -> blocks it delivered
+    std::map<Hash, std::uint64_t> served_by;  // member -> blocks it delivered
   };
   std::optional<StreamReport> stream_report(std::uint64_t sid) const;
   // The manifest a read verified against its object id (encoded; its SHA-256 is the id), once
@@ -252,8 +252,9 @@ class Engine {
   // and charged to the budget even beyond its capacity (data on disk is never refused for
   // space: the budget then has nothing free, so new puts and recruits are refused until usage
   // falls under it). False with `why` when refused (verification failed, already held).
-  bool restore(const Hash& id, std::span<const std::uint8_t> manifest, const std::vector<std::vector<std::uint8_t>>& blocks,
-               const View& view, std::uint64_t now, std::string& why);
+  bool restore(const Hash& id, std::span<const std::uint8_t> manifest,
+               const std::vector<std::vector<std::uint8_t>>& blocks, const View& view, std::uint64_t now,
+               std::string& why);
 
   std::vector<ObjectInfo> list() const;
   std::optional<ObjectInfo> lookup(const Hash& id) const;
@@ -306,13 +307,13 @@ class Engine {
     bool complete = false;
     std::uint64_t reserved = 0;
     View view;
-    std::map<Hash, std::uint64_t> heard;        // member -> last heartbeat (or when it joined my view)
-    std::set<Hash> complete_members;            // members that proved they hold it (possession.hpp)
-    Possession possession;                      // challenges pending, audits due
-    std::set<Hash> refused;                     // recruits that declined or never answered
-    std::map<Hash, std::uint64_t> recruited;    // recruit sent, ack pending: -> when
-    std::map<Hash, std::uint64_t> joined;       // member -> when it entered my view
-    std::map<Hash, Departed> departed;          // removed members still sent heartbeats
+    std::map<Hash, std::uint64_t> heard;      // member -> last heartbeat (or when it joined my view)
+    std::set<Hash> complete_members;          // members that proved they hold it (possession.hpp)
+    Possession possession;                    // challenges pending, audits due
+    std::set<Hash> refused;                   // recruits that declined or never answered
+    std::map<Hash, std::uint64_t> recruited;  // recruit sent, ack pending: -> when
+    std::map<Hash, std::uint64_t> joined;     // member -> when it entered my view
+    std::map<Hash, Departed> departed;        // removed members still sent heartbeats
     std::uint64_t next_repair = 0;
     std::optional<std::uint64_t> put_ticket;
     std::uint64_t put_deadline = 0;
@@ -354,17 +355,17 @@ class Engine {
     Hash id{};
     std::uint64_t offset = 0, length = 0;  // as asked
     std::uint32_t window = 0;
-    std::uint64_t deadline = 0;            // no block for stream_idle_ms while waiting on the network
+    std::uint64_t deadline = 0;  // no block for stream_idle_ms while waiting on the network
     bool more_coming = false;
     std::map<Hash, std::uint64_t> asking;  // LOCATE sent -> deadline
     std::set<Hash> asked;
     bool located = false;
     Manifest manifest;
-    std::vector<Hash> order;               // sources in the order learnt (self first)
+    std::vector<Hash> order;  // sources in the order learnt (self first)
     std::map<Hash, StreamSource> sources;
-    std::uint64_t end = 0;                 // the range's end, clipped
+    std::uint64_t end = 0;                        // the range's end, clipped
     std::uint32_t next_block = 0, end_block = 0;  // next to deliver; one past the last
-    std::uint64_t next_offset = 0;         // first byte not delivered
+    std::uint64_t next_offset = 0;                // first byte not delivered
     std::map<std::uint32_t, Fetch> fetching;
     std::map<std::uint32_t, std::set<Hash>> tried;
     std::map<std::uint32_t, std::vector<std::uint8_t>> ready;  // verified, not yet delivered
@@ -383,8 +384,8 @@ class Engine {
   // later requests wait behind earlier ones, and a little jitter keeps timeouts of one burst
   // from all firing in one tick (and all failing over at once).
   std::uint64_t fetch_deadline(std::uint32_t queued, std::uint64_t now);
-  static std::uint64_t serve_burst(const Config& cfg);  // one second of serve_bytes_per_s
-  static constexpr std::size_t kMaxStreamSources = kMaxMembers + 1;   // usable at once
+  static std::uint64_t serve_burst(const Config& cfg);                   // one second of serve_bytes_per_s
+  static constexpr std::size_t kMaxStreamSources = kMaxMembers + 1;      // usable at once
   static constexpr std::size_t kMaxStreamKnown = 4 * kMaxStreamSources;  // incl. evicted ones
   void stream_step(Stream& s, std::uint64_t now, Output& out);
   bool stream_fetch(Stream& s, std::uint64_t now, Output& out);  // false: a block has no source left

@@ -72,11 +72,13 @@ void Engine::getter_step(Getter& gt, std::uint64_t now, Output& out) {
   const std::uint64_t ticket = gt.ticket;
   if (now >= gt.deadline) {
     finish_get(ticket, gt.located ? BUTTER_E_TIMEOUT : BUTTER_E_NOT_FOUND, {},
-               gt.located ? "the group did not deliver every block in time" : "no reachable node holds the object", out);
+               gt.located ? "the group did not deliver every block in time" : "no reachable node holds the object",
+               out);
     return;
   }
   if (!gt.located) {
-    for (auto it = gt.asking.begin(); it != gt.asking.end();) it = now >= it->second ? gt.asking.erase(it) : std::next(it);
+    for (auto it = gt.asking.begin(); it != gt.asking.end();)
+      it = now >= it->second ? gt.asking.erase(it) : std::next(it);
     if (gt.asking.empty() && !gt.more_coming)
       finish_get(ticket, BUTTER_E_NOT_FOUND, {}, "no reachable node holds the object", out);
     return;

@@ -21,7 +21,8 @@ void Engine::adopt(Group& g, const View& v, std::uint64_t now, Output& out) {
   g.view = v;
   note_departures(g, old, now);
   for (auto it = g.heard.begin(); it != g.heard.end();) it = v.contains(it->first) ? std::next(it) : g.heard.erase(it);
-  for (auto it = g.joined.begin(); it != g.joined.end();) it = v.contains(it->first) ? std::next(it) : g.joined.erase(it);
+  for (auto it = g.joined.begin(); it != g.joined.end();)
+    it = v.contains(it->first) ? std::next(it) : g.joined.erase(it);
   for (auto it = g.complete_members.begin(); it != g.complete_members.end();)
     it = v.contains(*it) ? std::next(it) : g.complete_members.erase(it);
   if (!v.contains(self_)) {
@@ -70,7 +71,12 @@ void Engine::drop(const Hash& id, Output& out) {
   if (it->second.sponsor) quota_.release(*it->second.sponsor, it->second.reserved);
   if (it->second.origin) quota_.release(*it->second.origin, it->second.reserved);
   if (it->second.put_ticket) {
-    out.events.push_back(Event{EventKind::PutDone, *it->second.put_ticket, BUTTER_OK, id, 0, {},
+    out.events.push_back(Event{EventKind::PutDone,
+                               *it->second.put_ticket,
+                               BUTTER_OK,
+                               id,
+                               0,
+                               {},
                                "this node left the group; the others keep it"});
   }
   ++stats_.dropped;

@@ -13,7 +13,8 @@ bool Engine::pump(Transfer& t, const Manifest& m, const Hash& object, const std:
                   std::uint64_t now, Output& out) {
   if (sources.empty()) return t.have_count == m.blocks.size();
   bool ok = true;
-  for (auto it = t.busy_until.begin(); it != t.busy_until.end();) it = now >= it->second ? t.busy_until.erase(it) : std::next(it);
+  for (auto it = t.busy_until.begin(); it != t.busy_until.end();)
+    it = now >= it->second ? t.busy_until.erase(it) : std::next(it);
   for (std::uint32_t i = 0; i < m.blocks.size() && t.fetching.size() < cfg_.fetch_window; ++i) {
     if (t.have[i] || t.fetching.count(i)) continue;
     const auto& tried = t.tried[i];
@@ -80,17 +81,39 @@ void Engine::on_message(const Hash& from, std::span<const std::uint8_t> bytes, s
   ++stats_.received[static_cast<std::size_t>(m->type)];
   if (from == self_) return;
   switch (m->type) {
-    case MsgType::Heartbeat: on_heartbeat(from, *m, now, out); break;
-    case MsgType::ViewUpdate: on_view(from, m->object, m->view, std::nullopt, now, out); break;
-    case MsgType::Recruit: on_recruit(from, *m, now, out); break;
-    case MsgType::RecruitAck: on_recruit_ack(from, *m, now); break;
-    case MsgType::Fetch: on_fetch(from, *m, now, out); break;
-    case MsgType::Block: on_block(from, *m, now, out); break;
-    case MsgType::Locate: on_locate(from, *m, out); break;
-    case MsgType::Located: on_located(from, *m, now, out); break;
-    case MsgType::Have: on_have(from, *m, now, out); break;
-    case MsgType::Challenge: on_challenge(from, *m, now, out); break;
-    case MsgType::Proof: on_proof(from, *m, now, out); break;
+    case MsgType::Heartbeat:
+      on_heartbeat(from, *m, now, out);
+      break;
+    case MsgType::ViewUpdate:
+      on_view(from, m->object, m->view, std::nullopt, now, out);
+      break;
+    case MsgType::Recruit:
+      on_recruit(from, *m, now, out);
+      break;
+    case MsgType::RecruitAck:
+      on_recruit_ack(from, *m, now);
+      break;
+    case MsgType::Fetch:
+      on_fetch(from, *m, now, out);
+      break;
+    case MsgType::Block:
+      on_block(from, *m, now, out);
+      break;
+    case MsgType::Locate:
+      on_locate(from, *m, out);
+      break;
+    case MsgType::Located:
+      on_located(from, *m, now, out);
+      break;
+    case MsgType::Have:
+      on_have(from, *m, now, out);
+      break;
+    case MsgType::Challenge:
+      on_challenge(from, *m, now, out);
+      break;
+    case MsgType::Proof:
+      on_proof(from, *m, now, out);
+      break;
   }
 }
 
@@ -180,8 +203,8 @@ void Engine::on_view(const Hash& from, const Hash& object, const View& v, std::o
   if ((g = group(object)) && retiring(*g, self_)) retire_if_confirmed(*g, now, out);
 }
 
-void Engine::merge_groups(Group& g, const Hash& from, const View& v, std::optional<bool> complete,
-                          std::uint64_t now, Output& out) {
+void Engine::merge_groups(Group& g, const Hash& from, const View& v, std::optional<bool> complete, std::uint64_t now,
+                          Output& out) {
   View joined = g.view;
   for (const auto& m : v.members) joined.add(m);
   if (joined.size() > kMaxMembers) {

@@ -174,8 +174,8 @@ void Engine::on_challenge(const Hash& from, const Message& m, std::uint64_t now,
   // them): a retiring copy is let go only once r members proved themselves to its holder. A
   // stranger that never announced itself cannot make this node hash its data.
   const bool vouched = g && (g->view.contains(from) || g->departed.count(from));
-  const bool announced = g && !vouched && g->possession.retiring_holders.count(from) &&
-                         now < g->possession.retiring_holders.at(from);
+  const bool announced =
+      g && !vouched && g->possession.retiring_holders.count(from) && now < g->possession.retiring_holders.at(from);
   if (!vouched && !announced) {
     ++stats_.non_member_messages;
     ++stats_.challenges_refused;

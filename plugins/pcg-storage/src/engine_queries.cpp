@@ -9,7 +9,8 @@ std::vector<ObjectInfo> Engine::list() const {
   std::vector<ObjectInfo> out;
   for (const auto& [id, g] : groups_) {
     if (!g.complete) continue;
-    out.push_back(ObjectInfo{id, g.manifest.size, g.manifest.keywords, static_cast<std::uint32_t>(g.view.size()), true});
+    out.push_back(
+        ObjectInfo{id, g.manifest.size, g.manifest.keywords, static_cast<std::uint32_t>(g.view.size()), true});
   }
   return out;
 }

@@ -121,8 +121,8 @@ std::uint64_t Engine::stream_backoff(std::uint32_t timeouts) {
   // (at most 8 times), with up to a quarter more at random so members that failed together are
   // not all asked again in the same tick.
   const std::uint64_t base = std::max<std::uint64_t>(1, cfg_.request_timeout_ms);
-  const std::uint64_t wait = timeouts == 0 ? std::max<std::uint64_t>(1, base / 4)
-                                           : base << std::min<std::uint32_t>(timeouts - 1, 3);
+  const std::uint64_t wait =
+      timeouts == 0 ? std::max<std::uint64_t>(1, base / 4) : base << std::min<std::uint32_t>(timeouts - 1, 3);
   return wait + env_.random() % (wait / 4 + 1);
 }
 
@@ -320,8 +320,8 @@ void Engine::stream_step(Stream& s, std::uint64_t now, Output& out) {
     s.deadline = now + cfg_.stream_idle_ms;
   } else if (now >= s.deadline) {
     stream_done(s, BUTTER_E_TIMEOUT,
-                "no block arrived for " + std::to_string(cfg_.stream_idle_ms) + " ms; " + std::to_string(s.next_offset) +
-                    " bytes delivered, reopen at that offset to resume",
+                "no block arrived for " + std::to_string(cfg_.stream_idle_ms) + " ms; " +
+                    std::to_string(s.next_offset) + " bytes delivered, reopen at that offset to resume",
                 out);
   }
 }

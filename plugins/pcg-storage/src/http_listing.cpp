@@ -10,7 +10,8 @@ namespace butter::pcg {
 std::string PcgStorage::possession_json() const {
   const Stats& s = engine_->stats();
   return "\"possession\":{\"challenges_sent\":" + std::to_string(s.challenges_sent) +
-         ",\"proofs_passed\":" + std::to_string(s.proofs_passed) + ",\"proofs_failed\":" + std::to_string(s.proofs_failed) +
+         ",\"proofs_passed\":" + std::to_string(s.proofs_passed) +
+         ",\"proofs_failed\":" + std::to_string(s.proofs_failed) +
          ",\"proof_timeouts\":" + std::to_string(s.proof_timeouts) +
          ",\"challenges_answered\":" + std::to_string(s.challenges_answered) +
          ",\"challenges_refused\":" + std::to_string(s.challenges_refused) + "}";
@@ -29,10 +30,11 @@ std::string PcgStorage::list_json() const {
                   ",\"reservations_expired\":" + std::to_string(engine_->stats().reservations_expired) + "}" +
                   ",\"retiring\":" + std::to_string(engine_->retiring_count()) +
                   ",\"persistence\":{\"enabled\":" + (db_.is_open() ? "true" : "false") +
-                  ",\"restored\":" + std::to_string(disk_.restored) + ",\"quarantined\":" +
-                  std::to_string(disk_.quarantined) + ",\"write_failures\":" + std::to_string(disk_.write_failures) +
-                  ",\"renamed_corrupt_file\":" + butter::json_string(disk_.renamed_corrupt_file) + "}," + possession_json() +
-                  ",\"objects\":[";
+                  ",\"restored\":" + std::to_string(disk_.restored) +
+                  ",\"quarantined\":" + std::to_string(disk_.quarantined) +
+                  ",\"write_failures\":" + std::to_string(disk_.write_failures) +
+                  ",\"renamed_corrupt_file\":" + butter::json_string(disk_.renamed_corrupt_file) + "}," +
+                  possession_json() + ",\"objects\":[";
   bool first = true;
   for (const auto& o : engine_->list()) {
     s += first ? "" : ",";

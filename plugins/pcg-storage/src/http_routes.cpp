@@ -45,7 +45,7 @@ struct PcgStorage::HttpTransfers {
     bool ranged = false, begun = false, finished = false;
     std::vector<std::uint8_t> waiting;  // the rest of a block the client's window could not take
     std::size_t waiting_at = 0;
-    butter::Timer poll;                 // GET .../manifest: until the read has located it
+    butter::Timer poll;  // GET .../manifest: until the read has located it
   };
   std::map<std::uint64_t, Upload> uploads;
   std::map<std::uint64_t, Download> downloads;
@@ -55,24 +55,28 @@ struct PcgStorage::HttpTransfers {
 namespace {
 
 constexpr std::size_t kWritePiece = 256 * 1024;  // bytes per write of a streamed GET
-constexpr std::uint32_t kRemoteWindow = 8;        // blocks a remote read holds or fetches at once
-constexpr int kManifestPolls = 1500;              // x 20 ms: 30 s, the HTTP request timeout
+constexpr std::uint32_t kRemoteWindow = 8;       // blocks a remote read holds or fetches at once
+constexpr int kManifestPolls = 1500;             // x 20 ms: 30 s, the HTTP request timeout
 
 const char* const kText = "text/plain; charset=utf-8";
 
 // The HTTP status for a failed read or put.
 int http_status_of(butter_status st) {
   switch (st) {
-    case BUTTER_E_NOT_FOUND: return 404;
-    case BUTTER_E_TIMEOUT: return 504;
-    case BUTTER_E_NOMEM: return 507;
-    case BUTTER_E_INVALID: return 400;
-    default: return 502;
+    case BUTTER_E_NOT_FOUND:
+      return 404;
+    case BUTTER_E_TIMEOUT:
+      return 504;
+    case BUTTER_E_NOMEM:
+      return 507;
+    case BUTTER_E_INVALID:
+      return 400;
+    default:
+      return 502;
   }
 }
 
 }  // namespace
-
 
 // Glue, get direction: writes bytes [next, end) of a held object from the engine's blocks until the
 // window is full (`writable` calls again) or the range is done. false when the object is no
@@ -133,7 +137,8 @@ void PcgStorage::add_routes() {
   http().get("/storage", [this](const butter::HttpRequest&, butter::HttpResponse& res) { res.json(list_json()); });
   if (!http().streams_available()) {
     // A host without butter.http/2: whole bodies both ways, as before streams.
-    log().warn("pcg-storage: the host has no " BUTTER_EXT_HTTP_V2 "; POST /storage takes at most the node's body limit");
+    log().warn("pcg-storage: the host has no " BUTTER_EXT_HTTP_V2
+               "; POST /storage takes at most the node's body limit");
     http().post("/storage", [this](const butter::HttpRequest& req, butter::HttpResponse& res) {
       Pending who;
       const bool wait = req.query_param("wait").value_or("1") != "0";
@@ -142,7 +147,10 @@ void PcgStorage::add_routes() {
       const butter_status st = put(who, req.body_bytes(), keywords_of(req), id, why);
       butter::HttpResponse& answer = wait ? *who.http : res;
       if (st != BUTTER_OK) {
-        answer.status(st == BUTTER_E_NOMEM ? 507 : st == BUTTER_E_INVALID ? 400 : 500).text(std::string(status_name(st)) + ": " + why + "\n");
+        answer.status(st == BUTTER_E_NOMEM     ? 507
+                      : st == BUTTER_E_INVALID ? 400
+                                               : 500)
+            .text(std::string(status_name(st)) + ": " + why + "\n");
         return;
       }
       if (!wait) res.status(202).json("{\"id\":\"" + id + "\"}");
@@ -250,7 +258,8 @@ void PcgStorage::add_routes() {
   // unknown, "*" in Content-Range).
   auto begin_remote = [](butter::HttpStream s, HttpTransfers::RemoteDownload& r, const Hash& id,
                          std::optional<std::uint64_t> total, std::uint64_t end) {
-    std::vector<std::pair<std::string, std::string>> headers{{"ETag", "\"" + to_hex(id) + "\""}, {"Accept-Ranges", "bytes"}};
+    std::vector<std::pair<std::string, std::string>> headers{{"ETag", "\"" + to_hex(id) + "\""},
+                                                             {"Accept-Ranges", "bytes"}};
     if (r.ranged) {
       headers.emplace_back("Content-Range", "bytes " + std::to_string(r.first) + "-" + std::to_string(end - 1) + "/" +
                                                 (total ? std::to_string(*total) : std::string("*")));
@@ -312,7 +321,8 @@ void PcgStorage::add_routes() {
       }
       const std::uint64_t token = s.token();
       ReadHandlers handlers;
-      handlers.chunk = [this, s, token, id, feed_remote, begin_remote](std::uint64_t, std::span<const std::uint8_t> bytes) {
+      handlers.chunk = [this, s, token, id, feed_remote, begin_remote](std::uint64_t,
+                                                                       std::span<const std::uint8_t> bytes) {
         auto it = http_transfers_->remote.find(token);
         if (it == http_transfers_->remote.end()) return;
         auto& r = it->second;
@@ -322,7 +332,8 @@ void PcgStorage::add_routes() {
           // handed out with the read already over (its last blocks and its done in one batch)
           // wait for done, which says where the object ended (at most a window of blocks).
           const auto report = read_report(r.read_id);
-          if (!report || report->object_size == 0) return void(r.waiting.insert(r.waiting.end(), bytes.begin(), bytes.end()));
+          if (!report || report->object_size == 0)
+            return void(r.waiting.insert(r.waiting.end(), bytes.begin(), bytes.end()));
           const std::uint64_t size = report->object_size;
           const std::uint64_t end = r.last ? std::min(*r.last + 1, size) : size;
           if (!begin_remote(s, r, id, size, end)) failed = true;
@@ -335,7 +346,7 @@ void PcgStorage::add_routes() {
         }
       };
       handlers.done = [this, s, token, id, begin_remote, feed_remote](butter_status st, std::uint64_t next,
-                                                                       const std::string& reason) {
+                                                                      const std::string& reason) {
         auto it = http_transfers_->remote.find(token);
         if (it == http_transfers_->remote.end()) return;
         auto& r = it->second;
@@ -349,7 +360,8 @@ void PcgStorage::add_routes() {
             // Everything came in one batch (or the object is empty): it ended at `next`, which is
             // the object's size unless the range stopped first.
             const bool reached_end = !r.last || next < *r.last + 1;
-            bool failed = !begin_remote(s, r, id, reached_end ? std::optional<std::uint64_t>(next) : std::nullopt, next);
+            bool failed =
+                !begin_remote(s, r, id, reached_end ? std::optional<std::uint64_t>(next) : std::nullopt, next);
             if (!failed && !feed_remote(s, r, {}, failed) && !failed) {
               r.finished = true;  // on_writable ends it once the client took the rest
               return;
@@ -401,8 +413,8 @@ void PcgStorage::add_routes() {
         status = 206;
         d.next = r->first;
         d.end = r->last + 1;
-        headers.emplace_back("Content-Range", "bytes " + std::to_string(r->first) + "-" + std::to_string(r->last) + "/" +
-                                                  std::to_string(size));
+        headers.emplace_back("Content-Range", "bytes " + std::to_string(r->first) + "-" + std::to_string(r->last) +
+                                                  "/" + std::to_string(size));
       }
     }
     if (!s.begin(status, "application/octet-stream", headers, d.end - d.next).ok()) return void(s.abort());

@@ -9,17 +9,28 @@ namespace butter::pcg {
 
 const char* type_name(MsgType t) {
   switch (t) {
-    case MsgType::Heartbeat: return "heartbeat";
-    case MsgType::ViewUpdate: return "view";
-    case MsgType::Recruit: return "recruit";
-    case MsgType::RecruitAck: return "recruit_ack";
-    case MsgType::Fetch: return "fetch";
-    case MsgType::Block: return "block";
-    case MsgType::Locate: return "locate";
-    case MsgType::Located: return "located";
-    case MsgType::Have: return "have";
-    case MsgType::Challenge: return "challenge";
-    case MsgType::Proof: return "proof";
+    case MsgType::Heartbeat:
+      return "heartbeat";
+    case MsgType::ViewUpdate:
+      return "view";
+    case MsgType::Recruit:
+      return "recruit";
+    case MsgType::RecruitAck:
+      return "recruit_ack";
+    case MsgType::Fetch:
+      return "fetch";
+    case MsgType::Block:
+      return "block";
+    case MsgType::Locate:
+      return "locate";
+    case MsgType::Located:
+      return "located";
+    case MsgType::Have:
+      return "have";
+    case MsgType::Challenge:
+      return "challenge";
+    case MsgType::Proof:
+      return "proof";
   }
   return "?";
 }

@@ -63,17 +63,17 @@ struct HeartbeatEntry {
 struct Message {
   MsgType type = MsgType::Heartbeat;
   Hash object{};
-  std::vector<HeartbeatEntry> entries;  // HEARTBEAT
-  View view;                            // VIEW, RECRUIT, LOCATED
-  std::vector<std::uint8_t> manifest;   // RECRUIT, LOCATED
-  std::uint64_t number = 0;             // LOCATE/LOCATED/CHALLENGE/PROOF nonce; RECRUIT_ACK/HAVE view version
-  std::int32_t status = 0;              // RECRUIT_ACK, BLOCK, LOCATED, PROOF
-  std::string reason;                   // RECRUIT_ACK
-  std::uint32_t index = 0;              // FETCH, BLOCK, CHALLENGE
-  std::uint32_t offset = 0, length = 0; // CHALLENGE: the byte range within the block (mode 0)
-  std::uint8_t mode = 0;                // CHALLENGE: 0 keyed hash of the range, 1 the whole block
-  std::optional<Hash> sponsor;          // RECRUIT: whose quota the object counts against
-  std::vector<std::uint8_t> data;       // BLOCK; PROOF (the proof or the block)
+  std::vector<HeartbeatEntry> entries;   // HEARTBEAT
+  View view;                             // VIEW, RECRUIT, LOCATED
+  std::vector<std::uint8_t> manifest;    // RECRUIT, LOCATED
+  std::uint64_t number = 0;              // LOCATE/LOCATED/CHALLENGE/PROOF nonce; RECRUIT_ACK/HAVE view version
+  std::int32_t status = 0;               // RECRUIT_ACK, BLOCK, LOCATED, PROOF
+  std::string reason;                    // RECRUIT_ACK
+  std::uint32_t index = 0;               // FETCH, BLOCK, CHALLENGE
+  std::uint32_t offset = 0, length = 0;  // CHALLENGE: the byte range within the block (mode 0)
+  std::uint8_t mode = 0;                 // CHALLENGE: 0 keyed hash of the range, 1 the whole block
+  std::optional<Hash> sponsor;           // RECRUIT: whose quota the object counts against
+  std::vector<std::uint8_t> data;        // BLOCK; PROOF (the proof or the block)
 };
 
 std::vector<std::uint8_t> encode(const Message& m);

@@ -49,8 +49,8 @@ void PcgStorage::init() {
   auto positive = [&](const char* key, std::int64_t def, std::int64_t max) {
     const std::int64_t v = config().get_int(key, def);
     if (v <= 0 || v > max)
-      throw butter::Error(BUTTER_E_INVALID, std::string(key) + " must be in 1.." + std::to_string(max) + ", got " +
-                                                std::to_string(v));
+      throw butter::Error(BUTTER_E_INVALID,
+                          std::string(key) + " must be in 1.." + std::to_string(max) + ", got " + std::to_string(v));
     return static_cast<std::uint64_t>(v);
   };
   cfg_.r = static_cast<std::uint32_t>(positive("replicas", 3, 32));
@@ -79,19 +79,23 @@ void PcgStorage::init() {
   if (share <= 0 || share > 1) throw butter::Error(BUTTER_E_INVALID, "memory_share must be in (0, 1]");
   const std::int64_t cap = config().get_int("capacity_bytes", 0);
   if (cap < 0) throw butter::Error(BUTTER_E_INVALID, "capacity_bytes must be >= 0 (0 = memory_share of the budget)");
-  const std::uint64_t capacity =
-      cap > 0 ? static_cast<std::uint64_t>(cap) : static_cast<std::uint64_t>(static_cast<double>(node().memory_budget()) * share);
+  const std::uint64_t capacity = cap > 0
+                                     ? static_cast<std::uint64_t>(cap)
+                                     : static_cast<std::uint64_t>(static_cast<double>(node().memory_budget()) * share);
   cfg_.reservation_idle_ms = positive("reservation_idle_ms", 10000, 3600000);
   // What all streamed reads together may buffer: an eighth of the node's memory budget (the
   // storage itself takes memory_share of it), at least two of the largest blocks.
   const std::int64_t stream_buffer = config().get_int("stream_buffer_bytes", 0);
-  if (stream_buffer < 0) throw butter::Error(BUTTER_E_INVALID, "stream_buffer_bytes must be >= 0 (0 = memory budget / 8)");
-  cfg_.stream_buffer_bytes = stream_buffer > 0 ? static_cast<std::uint64_t>(stream_buffer)
-                                               : std::max<std::uint64_t>(node().memory_budget() / 8, 2ull * kMaxBlockSize);
+  if (stream_buffer < 0)
+    throw butter::Error(BUTTER_E_INVALID, "stream_buffer_bytes must be >= 0 (0 = memory budget / 8)");
+  cfg_.stream_buffer_bytes = stream_buffer > 0
+                                 ? static_cast<std::uint64_t>(stream_buffer)
+                                 : std::max<std::uint64_t>(node().memory_budget() / 8, 2ull * kMaxBlockSize);
   const std::int64_t quota = config().get_int("peer_quota_bytes", 0);
   if (quota < 0 || static_cast<std::uint64_t>(quota) > capacity)
     throw butter::Error(BUTTER_E_INVALID, "peer_quota_bytes must be in 0.." + std::to_string(capacity) +
-                                              " (at most the capacity; 0 = capacity / 8), got " + std::to_string(quota));
+                                              " (at most the capacity; 0 = capacity / 8), got " +
+                                              std::to_string(quota));
   cfg_.peer_quota_bytes = static_cast<std::uint64_t>(quota);
   tick_ms_ = std::clamp<std::uint64_t>(cfg_.heartbeat_ms / 5, 10, 100);
 
@@ -110,9 +114,10 @@ void PcgStorage::init() {
     if (!db_.open(path, why, &disk_.renamed_corrupt_file))
       throw butter::Error(BUTTER_E_INVALID, "cannot open " + path + ": " + why);
     if (!disk_.renamed_corrupt_file.empty())
-      log().error("pcg-storage: {} was not a readable database ({}); it was renamed to {} and an empty one started. "
-                  "Objects it held are not served by this node until recovered from that file or from their groups",
-                  path, why, disk_.renamed_corrupt_file);
+      log().error(
+          "pcg-storage: {} was not a readable database ({}); it was renamed to {} and an empty one started. "
+          "Objects it held are not served by this node until recovered from that file or from their groups",
+          path, why, disk_.renamed_corrupt_file);
   }
 
   provide(BUTTER_IFACE_STORAGE, storage_vtable());
@@ -125,7 +130,8 @@ void PcgStorage::init() {
   });
   if (events().available()) {
     search_topic_ = std::string(descriptor()->id) + "/" + std::to_string(rng_()) + ":search";
-    search_sub_ = events().subscribe(search_topic_, [this](std::string_view, Bytes payload) { on_search_result(payload); });
+    search_sub_ =
+        events().subscribe(search_topic_, [this](std::string_view, Bytes payload) { on_search_result(payload); });
   }
   if (http().available()) add_routes();
   describe_metrics();
@@ -145,15 +151,19 @@ void PcgStorage::restore_from_disk() {
   const RestoreReport r = restore_all(db_, *engine_, now_ms());
   for (const auto& id : r.restored_ids)
     if (events().available()) events().publish(BUTTER_STORAGE_TOPIC_STORED, to_hex(id));
-  for (const auto& q : r.quarantined) log().error("persisted object {} quarantined (kept on disk): {}", q.id.substr(0, 16), q.reason);
+  for (const auto& q : r.quarantined)
+    log().error("persisted object {} quarantined (kept on disk): {}", q.id.substr(0, 16), q.reason);
   disk_.restored = r.restored;
   disk_.quarantined = r.quarantined.size();
   if (r.restored || !r.quarantined.empty())
     log().info("restored {} of {} persisted objects, {} quarantined{}", r.restored, r.restored + r.quarantined.size(),
-               r.quarantined.size(), r.marks_failed ? " (" + std::to_string(r.marks_failed) + " marks not written)" : "");
+               r.quarantined.size(),
+               r.marks_failed ? " (" + std::to_string(r.marks_failed) + " marks not written)" : "");
   if (r.over_capacity_bytes)
-    log().warn("stored data exceeds capacity_bytes by {} bytes: all of it is kept and served, new data is refused "
-               "until usage falls under {} bytes", r.over_capacity_bytes, engine_->budget().capacity());
+    log().warn(
+        "stored data exceeds capacity_bytes by {} bytes: all of it is kept and served, new data is refused "
+        "until usage falls under {} bytes",
+        r.over_capacity_bytes, engine_->budget().capacity());
 }
 
 butter_status PcgStorage::store_durably(const Hash& id, const std::vector<std::uint8_t>& manifest,
@@ -227,7 +237,8 @@ void PcgStorage::deliver(Event& e) {
     }
     case EventKind::Dropped: {
       std::string why;
-      if (db_.is_open() && !db_.remove(e.object, why)) log().warn("cannot unpersist {}: {}", to_hex(e.object).substr(0, 8), why);
+      if (db_.is_open() && !db_.remove(e.object, why))
+        log().warn("cannot unpersist {}: {}", to_hex(e.object).substr(0, 8), why);
       if (events().available()) events().publish(BUTTER_STORAGE_TOPIC_DROPPED, to_hex(e.object));
       return;
     }
@@ -259,8 +270,8 @@ void PcgStorage::deliver(Event& e) {
     auto& res = *p.http;
     if (e.kind == EventKind::PutDone) {
       res.status(e.status == BUTTER_OK ? 201 : 502)
-          .json("{\"id\":\"" + to_hex(e.object) + "\",\"replicas\":" + std::to_string(e.replicas) +
-                ",\"message\":\"" + e.message + "\"}");
+          .json("{\"id\":\"" + to_hex(e.object) + "\",\"replicas\":" + std::to_string(e.replicas) + ",\"message\":\"" +
+                e.message + "\"}");
     } else if (e.status == BUTTER_OK) {
       res.send("application/octet-stream", Bytes(e.data));
     } else {
@@ -277,14 +288,17 @@ void PcgStorage::deliver(Event& e) {
     const std::size_t n = e.data.size();
     e.status = BUTTER_E_NOMEM;
     e.message = "object of " + std::to_string(n) + " bytes exceeds the events bus limit (" +
-                std::to_string(BUTTER_EVENTS_MAX_PAYLOAD) + " bytes per result); read it with " BUTTER_IFACE_STORAGE_V2
+                std::to_string(BUTTER_EVENTS_MAX_PAYLOAD) +
+                " bytes per result); read it with " BUTTER_IFACE_STORAGE_V2
                 " read on a holder, or over HTTP GET /storage/<id>";
     e.data.clear();
     log().warn("pcg-storage: get {} for {}: {}", to_hex(e.object).substr(0, 8), p.topic, e.message);
     payload = get_done_payload(p.ticket, e);
   }
   const butter::Status st = events().publish(p.topic, Bytes(payload));
-  if (!st) log().warn("pcg-storage: the result of ticket {} on {} was refused by the events bus: {}", p.ticket, p.topic, st.message());
+  if (!st)
+    log().warn("pcg-storage: the result of ticket {} on {} was refused by the events bus: {}", p.ticket, p.topic,
+               st.message());
 }
 
 // --- calls --------------------------------------------------------------------------------------

@@ -87,12 +87,15 @@ class PcgStorage : public butter::Plugin, public Env {
   };
   static constexpr std::uint32_t kDefaultReadWindow = 8;
   butter_status open_read(std::string_view id_hex, std::uint64_t offset, std::uint64_t length, std::uint32_t window,
-                          std::uint32_t initial_credit, ReadHandlers handlers, std::uint64_t& read_id, std::string& why);
+                          std::uint32_t initial_credit, ReadHandlers handlers, std::uint64_t& read_id,
+                          std::string& why);
   // BUTTER_E_NOT_FOUND once the read's done handler ran, after read_cancel, or for an unknown id.
   butter_status read_credit(std::uint64_t read_id, std::uint32_t chunks);
   butter_status read_cancel(std::uint64_t read_id);
   // What the read holds and fetched so far (peak buffered bytes, blocks per member, ...).
-  std::optional<Engine::StreamReport> read_report(std::uint64_t read_id) const { return engine_->stream_report(read_id); }
+  std::optional<Engine::StreamReport> read_report(std::uint64_t read_id) const {
+    return engine_->stream_report(read_id);
+  }
   // The manifest an open read located and verified (see Engine::stream_manifest).
   std::optional<std::vector<std::uint8_t>> read_manifest(std::uint64_t read_id) const {
     return engine_->stream_manifest(read_id);
@@ -141,8 +144,8 @@ class PcgStorage : public butter::Plugin, public Env {
   // Asks butter.search/1 for holders of `id` (results come back under `ticket`); true when asked.
   bool ask_search(std::uint64_t ticket, const Hash& id);
   void on_search_result(Bytes payload);
-  void sync_metrics();       // plugin_metrics.cpp
-  void describe_metrics();   // plugin_metrics.cpp, once at init
+  void sync_metrics();      // plugin_metrics.cpp
+  void describe_metrics();  // plugin_metrics.cpp, once at init
   std::vector<Candidate> known_hosts(std::size_t k);
   void restore_from_disk();
 
@@ -162,7 +165,7 @@ class PcgStorage : public butter::Plugin, public Env {
   std::string search_topic_;
   butter::Subscription search_sub_;
   std::map<std::uint64_t, std::uint32_t> search_hits_;  // get ticket -> hits so far
-  std::map<Hash, std::string> addressed_;                // node -> endpoints given to the host
+  std::map<Hash, std::string> addressed_;               // node -> endpoints given to the host
   butter::Timer tick_timer_;
   // Persistence as /storage and /metrics show it: what the last start restored and quarantined,
   // where a file that was not a database went, writes that failed since.
@@ -180,16 +183,16 @@ class PcgStorage : public butter::Plugin, public Env {
   std::map<std::uint64_t, OpenRead> reads_;
   // Set by stop(): handlers it runs (done) cannot open reads or puts, nor schedule a flush.
   bool stopping_ = false;
-  std::set<std::uint64_t> reads_to_pump_;    // credit granted since the last flush
-  std::vector<Event> deferred_;              // events held back from inside a consumer's call
+  std::set<std::uint64_t> reads_to_pump_;  // credit granted since the last flush
+  std::vector<Event> deferred_;            // events held back from inside a consumer's call
   butter::Timer flush_timer_;
   bool flush_scheduled_ = false;
   struct OpenPut {
     std::vector<std::string> keywords;
     std::optional<std::uint64_t> expected;
     BlockWriter writer;
-    std::uint64_t aside = 0;         // bytes set aside in the budget: the expected size, or written
-    std::uint64_t idle_deadline = 0; // aborted when no write came by then (cfg_.put_idle_ms)
+    std::uint64_t aside = 0;          // bytes set aside in the budget: the expected size, or written
+    std::uint64_t idle_deadline = 0;  // aborted when no write came by then (cfg_.put_idle_ms)
   };
   std::map<std::uint64_t, OpenPut> puts_;
   std::uint64_t puts_expired_ = 0;  // streamed puts aborted for idleness

@@ -73,13 +73,14 @@ bool Persist::exec(const char* sql, std::string& why) {
 bool Persist::setup(std::string& why) {
   // locking_mode first: WAL then keeps its index in heap memory (no -shm file). The last
   // statement reads the schema, so a damaged first page shows up here, not at the first put.
-  return exec("PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-              "CREATE TABLE IF NOT EXISTS objects(id TEXT PRIMARY KEY, manifest BLOB NOT NULL, view BLOB NOT NULL);"
-              "CREATE TABLE IF NOT EXISTS blocks(id TEXT NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL,"
-              " PRIMARY KEY(id, idx));"
-              "CREATE TABLE IF NOT EXISTS quarantine(id TEXT PRIMARY KEY, reason TEXT NOT NULL, since INTEGER NOT NULL);"
-              "SELECT count(*) FROM sqlite_master;",
-              why);
+  return exec(
+      "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+      "CREATE TABLE IF NOT EXISTS objects(id TEXT PRIMARY KEY, manifest BLOB NOT NULL, view BLOB NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS blocks(id TEXT NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL,"
+      " PRIMARY KEY(id, idx));"
+      "CREATE TABLE IF NOT EXISTS quarantine(id TEXT PRIMARY KEY, reason TEXT NOT NULL, since INTEGER NOT NULL);"
+      "SELECT count(*) FROM sqlite_master;",
+      why);
 }
 
 bool Persist::open(const std::string& path, std::string& why, std::string* renamed_to) {
@@ -156,7 +157,8 @@ std::vector<Persist::Stored> Persist::load_all(std::vector<Unreadable>& bad) {
     sqlite3_bind_text(obj.s, 1, id_hex.c_str(), -1, SQLITE_TRANSIENT);
     const int rc = sqlite3_step(obj.s);
     if (rc != SQLITE_ROW) {
-      bad.push_back({id_hex, rc == SQLITE_DONE ? "manifest row missing" : std::string("manifest row: ") + sqlite3_errmsg(db_)});
+      bad.push_back(
+          {id_hex, rc == SQLITE_DONE ? "manifest row missing" : std::string("manifest row: ") + sqlite3_errmsg(db_)});
       continue;
     }
     s.manifest = blob(obj.s, 0);
@@ -252,7 +254,8 @@ bool Persist::remove(const Hash& id, std::string& why) {
   if (!db_) return true;
   const std::string hex = to_hex(id);
   Stmt a, b;
-  if (!prepare(db_, "DELETE FROM blocks WHERE id = ?1", a, why) || !prepare(db_, "DELETE FROM objects WHERE id = ?1", b, why))
+  if (!prepare(db_, "DELETE FROM blocks WHERE id = ?1", a, why) ||
+      !prepare(db_, "DELETE FROM objects WHERE id = ?1", b, why))
     return false;
   sqlite3_bind_text(a.s, 1, hex.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(b.s, 1, hex.c_str(), -1, SQLITE_TRANSIENT);

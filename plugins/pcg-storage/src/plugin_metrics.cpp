@@ -9,30 +9,41 @@ void PcgStorage::describe_metrics() {
   metrics().describe("pcg_non_member_messages_total", "group messages refused because the sender is not a member");
   metrics().describe("pcg_non_member_recruits_total", "RECRUITs for a held group from a non-member, ignored");
   metrics().describe("pcg_recruits_over_quota_total", "recruits declined because the recruiting peer's quota is full");
-  metrics().describe("pcg_reservations_expired_total", "unfinished recruits whose reservation lapsed (no block, or too slow)");
-  metrics().describe("pcg_copies_retired_total", "copies dropped after this node left their group, once held at r elsewhere");
-  metrics().describe("pcg_retiring_copies", "copies held after leaving their group, kept until confirmed held at r elsewhere");
+  metrics().describe("pcg_reservations_expired_total",
+                     "unfinished recruits whose reservation lapsed (no block, or too slow)");
+  metrics().describe("pcg_copies_retired_total",
+                     "copies dropped after this node left their group, once held at r elsewhere");
+  metrics().describe("pcg_retiring_copies",
+                     "copies held after leaving their group, kept until confirmed held at r elsewhere");
   metrics().describe("pcg_groups_merged_total", "groups of one object, repaired apart across a partition, joined here");
   metrics().describe("pcg_challenges_sent_total", "possession challenges sent (at recruitment and by audit)");
   metrics().describe("pcg_proofs_passed_total", "possession proofs that matched: the member counts as holding");
   metrics().describe("pcg_proofs_failed_total", "possession proofs that were wrong or said not held: member replaced");
   metrics().describe("pcg_proof_timeouts_total", "challenges unanswered after a retry: member replaced");
   metrics().describe("pcg_challenges_answered_total", "possession challenges this node answered");
-  metrics().describe("pcg_challenges_refused_total", "challenges not answered: sender not a member, over its rate, or block not held");
-  metrics().describe("pcg_disk_write_failures_total", "copies not stored because the disk write failed (not acknowledged)");
-  metrics().describe("pcg_quarantined_objects", "persisted objects not loaded at start (unreadable, bad hash); kept on disk");
+  metrics().describe("pcg_challenges_refused_total",
+                     "challenges not answered: sender not a member, over its rate, or block not held");
+  metrics().describe("pcg_disk_write_failures_total",
+                     "copies not stored because the disk write failed (not acknowledged)");
+  metrics().describe("pcg_quarantined_objects",
+                     "persisted objects not loaded at start (unreadable, bad hash); kept on disk");
   metrics().describe("pcg_restored_objects", "persisted objects loaded at start");
   metrics().describe("pcg_streams_opened_total", "streamed reads opened (butter.storage/3)");
   metrics().describe("pcg_stream_blocks_total", "blocks streamed reads fetched from members, verified");
-  metrics().describe("pcg_stream_failovers_total", "blocks a streamed read asked again elsewhere (member timed out, refused, or sent a bad block)");
+  metrics().describe("pcg_stream_failovers_total",
+                     "blocks a streamed read asked again elsewhere (member timed out, refused, or sent a bad block)");
   metrics().describe("pcg_blocks_served_total", "blocks this node sent to members and readers that asked (FETCH)");
   metrics().describe("pcg_fetches_busy_total", "FETCHes answered AGAIN (busy): a non-member over serve_bytes_per_s");
-  metrics().describe("pcg_stream_peak_buffered_bytes", "the most verified, undelivered bytes one streamed read held (bounded by its window)");
+  metrics().describe("pcg_stream_peak_buffered_bytes",
+                     "the most verified, undelivered bytes one streamed read held (bounded by its window)");
   metrics().describe("pcg_open_reads", "streamed reads open");
-  metrics().describe("pcg_stream_buffered_bytes", "bytes all streamed reads hold or asked for now (bounded by stream_buffer_bytes)");
-  metrics().describe("pcg_stream_throttled_total", "times a streamed read waited because all reads together held stream_buffer_bytes");
+  metrics().describe("pcg_stream_buffered_bytes",
+                     "bytes all streamed reads hold or asked for now (bounded by stream_buffer_bytes)");
+  metrics().describe("pcg_stream_throttled_total",
+                     "times a streamed read waited because all reads together held stream_buffer_bytes");
   metrics().describe("pcg_open_puts", "streamed puts being written");
-  metrics().describe("pcg_puts_expired_total", "streamed puts aborted after put_idle_ms without a write (reservation freed)");
+  metrics().describe("pcg_puts_expired_total",
+                     "streamed puts aborted after put_idle_ms without a write (reservation freed)");
   metrics().describe("pcg_put_reserved_bytes", "bytes of the storage budget set aside for streamed puts being written");
   metrics().describe("pcg_streams_failed_total", "streamed reads that ended without their whole range");
   metrics().describe("pcg_over_capacity", "1 when held data exceeds capacity_bytes (new data refused until it falls)");

@@ -78,7 +78,8 @@ bool answer_challenge(const Hash& object, const Manifest& m, const std::vector<s
 
 void AnswerBudget::refill(Bucket& b, std::uint64_t now) const {
   if (now > b.at) {
-    b.tokens = std::min(static_cast<double>(burst_), b.tokens + static_cast<double>(now - b.at) * static_cast<double>(rate_) / 1000.0);
+    b.tokens = std::min(static_cast<double>(burst_),
+                        b.tokens + static_cast<double>(now - b.at) * static_cast<double>(rate_) / 1000.0);
     b.at = now;
   }
 }

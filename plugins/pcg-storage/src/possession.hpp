@@ -78,9 +78,9 @@ bool answer_challenge(const Hash& object, const Manifest& m, const std::vector<s
 struct PendingChallenge {
   std::uint64_t nonce = 0;
   ChallengeSpec spec;
-  Hash expected{};              // KeyedHash: the proof computed from our copy
+  Hash expected{};  // KeyedHash: the proof computed from our copy
   std::uint64_t deadline = 0;
-  std::uint32_t attempt = 0;    // 0: first try, 1: the retry after a timeout
+  std::uint32_t attempt = 0;  // 0: first try, 1: the retry after a timeout
 };
 
 // Per group: what this node knows of the other members' proofs. Entries exist only for members
@@ -103,7 +103,8 @@ struct Possession {
 class AnswerBudget {
  public:
   static constexpr std::size_t kMaxPeers = 4096;
-  AnswerBudget(std::uint64_t rate_bytes_per_s, std::uint64_t burst_bytes) : rate_(rate_bytes_per_s), burst_(burst_bytes) {}
+  AnswerBudget(std::uint64_t rate_bytes_per_s, std::uint64_t burst_bytes)
+      : rate_(rate_bytes_per_s), burst_(burst_bytes) {}
   bool take(const Hash& peer, std::uint64_t bytes, std::uint64_t now);
   void prune(std::uint64_t now);
   std::size_t size() const { return buckets_.size(); }

@@ -19,8 +19,8 @@ struct RestoreReport {
   std::size_t restored = 0;
   std::vector<Hash> restored_ids;
   std::vector<Persist::Unreadable> quarantined;  // id (as stored) and why
-  std::size_t marks_failed = 0;                 // quarantine marks that could not be written
-  std::uint64_t over_capacity_bytes = 0;        // used beyond the budget's capacity after loading
+  std::size_t marks_failed = 0;                  // quarantine marks that could not be written
+  std::uint64_t over_capacity_bytes = 0;         // used beyond the budget's capacity after loading
 };
 
 RestoreReport restore_all(Persist& db, Engine& engine, std::uint64_t now);

@@ -25,7 +25,7 @@ class SimCluster {
   struct Options {
     std::size_t nodes = 10;
     Config cfg;
-    std::uint64_t capacity = 1ull << 30;  // per node
+    std::uint64_t capacity = 1ull << 30;      // per node
     std::vector<std::uint64_t> capacities{};  // per node, overrides `capacity` where given
     std::uint64_t min_delay_ms = 5;
     std::uint64_t max_delay_ms = 20;
@@ -121,8 +121,8 @@ class SimCluster {
     std::uint64_t random() override { return rng(); }
     // A node whose disk is full: every copy it completes fails to store (tests).
     bool disk_full = false;
-    butter_status store_durably(const Hash&, const std::vector<std::uint8_t>&, const std::vector<std::vector<std::uint8_t>>&,
-                                const View&, std::string& why) override {
+    butter_status store_durably(const Hash&, const std::vector<std::uint8_t>&,
+                                const std::vector<std::vector<std::uint8_t>>&, const View&, std::string& why) override {
       if (!disk_full) return BUTTER_OK;
       why = "disk full: database or disk is full";
       return BUTTER_E_NOMEM;
@@ -161,9 +161,9 @@ class SimCluster {
       ++sent_by_type_[s.type];
       auto it = index_.find(s.to);
       if (it == index_.end()) continue;
-      const std::uint64_t d = opt_.min_delay_ms + (opt_.max_delay_ms > opt_.min_delay_ms
-                                                        ? rng_() % (opt_.max_delay_ms - opt_.min_delay_ms + 1)
-                                                        : 0);
+      const std::uint64_t d =
+          opt_.min_delay_ms +
+          (opt_.max_delay_ms > opt_.min_delay_ms ? rng_() % (opt_.max_delay_ms - opt_.min_delay_ms + 1) : 0);
       schedule(Item{now_ + d, seq_++, Item::Deliver, it->second, nodes_[from]->id, std::move(s.bytes)});
     }
     for (auto& e : out.events) events_.emplace_back(from, std::move(e));

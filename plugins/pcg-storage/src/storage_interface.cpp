@@ -126,7 +126,8 @@ butter_status read(const butter_plugin* p, butter_str object_id, uint64_t offset
   PcgStorage* s = self(p);
   Hash id{};
   if (!s || !fn) return butter_error_set(err, BUTTER_E_INVALID, "read: no callback");
-  if (!from_hex(to_sv(object_id), id)) return butter_error_set(err, BUTTER_E_INVALID, "read: an object id is 64 hex digits");
+  if (!from_hex(to_sv(object_id), id))
+    return butter_error_set(err, BUTTER_E_INVALID, "read: an object id is 64 hex digits");
   if (length > BUTTER_STORAGE_MAX_READ)
     return butter_error_set(err, BUTTER_E_INVALID, "read: at most BUTTER_STORAGE_MAX_READ (4 MiB) bytes per call");
   butter_status out = BUTTER_E_NOT_FOUND;
@@ -137,7 +138,8 @@ butter_status read(const butter_plugin* p, butter_str object_id, uint64_t offset
     const auto* blocks = s->engine().blocks_of(id);
     if (!info || !blocks) return;
     if (offset > info->size) {
-      why = "read: offset " + std::to_string(offset) + " is past the object's end (" + std::to_string(info->size) + " bytes)";
+      why = "read: offset " + std::to_string(offset) + " is past the object's end (" + std::to_string(info->size) +
+            " bytes)";
       out = BUTTER_E_INVALID;
       return;
     }
@@ -179,7 +181,8 @@ butter_status open_read(const butter_plugin* p, butter_str object_id, uint64_t o
       !handlers->chunk || !handlers->done)
     return butter_error_set(err, BUTTER_E_INVALID, "open_read: handlers (chunk and done) and read_id_out are required");
   if (window > BUTTER_STORAGE_MAX_STREAM_WINDOW)
-    return butter_error_set(err, BUTTER_E_INVALID, "open_read: window over BUTTER_STORAGE_MAX_STREAM_WINDOW (64) blocks");
+    return butter_error_set(err, BUTTER_E_INVALID,
+                            "open_read: window over BUTTER_STORAGE_MAX_STREAM_WINDOW (64) blocks");
   butter_status out = BUTTER_E_INTERNAL;
   std::string why;
   const butter_status g = s->guarded("storage.open_read", [&] {
@@ -257,7 +260,8 @@ butter_status put_write(const butter_plugin* p, uint64_t put_id, butter_bytes da
 butter_status put_commit(const butter_plugin* p, uint64_t put_id, const butter_storage_put_handlers* handlers,
                          char object_id_out[65], butter_error* err) {
   PcgStorage* s = self(p);
-  if (!s || !object_id_out || !handlers || handlers->struct_size < sizeof(butter_storage_put_handlers) || !handlers->done)
+  if (!s || !object_id_out || !handlers || handlers->struct_size < sizeof(butter_storage_put_handlers) ||
+      !handlers->done)
     return butter_error_set(err, BUTTER_E_INVALID, "put_commit: handlers (done) and object_id_out are required");
   butter_status out = BUTTER_E_INTERNAL;
   std::string why;
@@ -267,7 +271,8 @@ butter_status put_commit(const butter_plugin* p, uint64_t put_id, const butter_s
     out = s->put_commit(
         put_id,
         [h, put_id](butter_status st, const std::string& oid, std::uint32_t replicas, const std::string& reason) {
-          h.done(h.user, put_id, st, butter_str{oid.data(), oid.size()}, replicas, butter_str{reason.data(), reason.size()});
+          h.done(h.user, put_id, st, butter_str{oid.data(), oid.size()}, replicas,
+                 butter_str{reason.data(), reason.size()});
         },
         id, why);
     if (out == BUTTER_OK) {
@@ -300,9 +305,9 @@ uint64_t used_bytes(const butter_plugin* p) {
 
 constexpr butter_storage_v1 kStorage = {&put, &get, &list, &lookup};
 constexpr butter_storage_v2 kStorage2 = {&put, &get, &list, &lookup, &manifest, &read};
-constexpr butter_storage_v3 kStorage3 = {&put,       &get,        &list,        &lookup,    &manifest,   &read,
-                                         &open_read, &read_credit, &read_cancel, &put_begin, &put_write, &put_commit,
-                                         &put_abort};
+constexpr butter_storage_v3 kStorage3 = {&put,       &get,        &list,        &lookup,      &manifest,
+                                         &read,      &open_read,  &read_credit, &read_cancel, &put_begin,
+                                         &put_write, &put_commit, &put_abort};
 constexpr butter_storage_quota_v1 kQuota = {&free_bytes, &used_bytes};
 
 }  // namespace

@@ -32,8 +32,8 @@ butter_status PcgStorage::open_read(std::string_view id_hex, std::uint64_t offse
   const bool searching = !held && ask_search(sid, id);
   Output out;
   const butter_status st = engine_->stream_open(sid, id, offset, length, window,
-                                                held ? std::vector<Candidate>{} : known_hosts(locate_fanout_), searching,
-                                                now_ms(), out, why);
+                                                held ? std::vector<Candidate>{} : known_hosts(locate_fanout_),
+                                                searching, now_ms(), out, why);
   if (st != BUTTER_OK) {
     search_hits_.erase(sid);
     return st;
@@ -151,9 +151,10 @@ void PcgStorage::expire_puts(std::uint64_t now) {
       ++it;
       continue;
     }
-    log().info("pcg-storage: streamed put {} aborted: no write for {} ms (put_idle_ms); {} bytes written, {} set aside "
-               "freed",
-               it->first, cfg_.put_idle_ms, it->second.writer.written(), it->second.aside);
+    log().info(
+        "pcg-storage: streamed put {} aborted: no write for {} ms (put_idle_ms); {} bytes written, {} set aside "
+        "freed",
+        it->first, cfg_.put_idle_ms, it->second.writer.written(), it->second.aside);
     ++puts_expired_;
     drop_put(it++);
   }

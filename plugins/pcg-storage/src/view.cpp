@@ -6,12 +6,14 @@
 namespace butter::pcg {
 
 const Member* View::find(const Hash& id) const {
-  auto it = std::lower_bound(members.begin(), members.end(), id, [](const Member& m, const Hash& h) { return m.id < h; });
+  auto it =
+      std::lower_bound(members.begin(), members.end(), id, [](const Member& m, const Hash& h) { return m.id < h; });
   return it != members.end() && it->id == id ? &*it : nullptr;
 }
 
 void View::add(Member m) {
-  auto it = std::lower_bound(members.begin(), members.end(), m.id, [](const Member& x, const Hash& h) { return x.id < h; });
+  auto it =
+      std::lower_bound(members.begin(), members.end(), m.id, [](const Member& x, const Hash& h) { return x.id < h; });
   if (it != members.end() && it->id == m.id) {
     if (!m.endpoints.empty()) it->endpoints = std::move(m.endpoints);
     return;
@@ -20,7 +22,8 @@ void View::add(Member m) {
 }
 
 bool View::remove(const Hash& id) {
-  auto it = std::lower_bound(members.begin(), members.end(), id, [](const Member& x, const Hash& h) { return x.id < h; });
+  auto it =
+      std::lower_bound(members.begin(), members.end(), id, [](const Member& x, const Hash& h) { return x.id < h; });
   if (it == members.end() || it->id != id) return false;
   members.erase(it);
   return true;

@@ -130,7 +130,7 @@ TEST_CASE("readers treat AGAIN as busy: a streamed read and a get through rate-l
   INFO(p.done->message);
   CHECK(p.done->status == BUTTER_OK);
   CHECK(p.got == data);
-  CHECK(p.last.busy > 0);        // it was told "busy" ...
+  CHECK(p.last.busy > 0);         // it was told "busy" ...
   CHECK(p.last.bad_blocks == 0);  // ... and nobody was taken for a liar
   CHECK(p.last.sources == 3);     // nor dropped
   std::size_t serving = 0;

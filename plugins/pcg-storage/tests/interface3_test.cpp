@@ -33,7 +33,8 @@ TEST_CASE("a streamed put of 3 MiB in odd pieces round-trips through a streamed 
   butter_error err;
   butter_error_init(&err);
   const std::uint32_t window = 4;
-  REQUIRE(n.v3()->open_read(n.p, fake::str(id), 0, BUTTER_STORAGE_TO_END, window, 2, &h, &c.read_id, &err) == BUTTER_OK);
+  REQUIRE(n.v3()->open_read(n.p, fake::str(id), 0, BUTTER_STORAGE_TO_END, window, 2, &h, &c.read_id, &err) ==
+          BUTTER_OK);
   CHECK(c.got.empty());  // nothing inside open_read
   std::uint64_t peak = 0;
   REQUIRE(n.run_until([&] {
@@ -122,8 +123,8 @@ TEST_CASE("a streamed read of an object nobody holds ends with NOT_FOUND through
   auto h = c.handlers();
   butter_error err;
   butter_error_init(&err);
-  REQUIRE(n.v3()->open_read(n.p, fake::str(std::string(64, 'a')), 0, BUTTER_STORAGE_TO_END, 0, 4, &h, &c.read_id, &err) ==
-          BUTTER_OK);
+  REQUIRE(n.v3()->open_read(n.p, fake::str(std::string(64, 'a')), 0, BUTTER_STORAGE_TO_END, 0, 4, &h, &c.read_id,
+                            &err) == BUTTER_OK);
   CHECK(c.done_calls == 0);
   REQUIRE(n.run_until([&] { return c.done_calls > 0; }));
   CHECK(c.status == BUTTER_E_NOT_FOUND);
@@ -165,7 +166,8 @@ struct ConsumerNode {
   butter::detail::DescriptorStorage desc{butter::Descriptor{.id = "test.consumer", .name = "Consumer"}};
   ConsumerPlugin* obj;
   const butter_plugin* cp;
-  explicit ConsumerNode(Node& n) : obj(new ConsumerPlugin(butter::Context{n.fh.host(), desc.c(), false})), cp(obj->c_plugin()) {
+  explicit ConsumerNode(Node& n)
+      : obj(new ConsumerPlugin(butter::Context{n.fh.host(), desc.c(), false})), cp(obj->c_plugin()) {
     n.fh.services[BUTTER_IFACE_STORAGE_V3] = butter_service{sizeof(butter_service), n.v3(), n.p};
     butter_error err;
     butter_error_init(&err);
@@ -271,8 +273,9 @@ TEST_CASE("stop ends open and queued reads with the offset their consumer reache
       // A consumer that resumes from its done handler: refused while the node stops.
       std::uint64_t again = 0;
       std::string w;
-      s.reopen = n.obj->open_read(id, next, UINT64_MAX, 1, 1, PcgStorage::ReadHandlers{[](std::uint64_t, std::span<const std::uint8_t>) {},
-                                                                                      [](butter_status, std::uint64_t, const std::string&) {}},
+      s.reopen = n.obj->open_read(id, next, UINT64_MAX, 1, 1,
+                                  PcgStorage::ReadHandlers{[](std::uint64_t, std::span<const std::uint8_t>) {},
+                                                           [](butter_status, std::uint64_t, const std::string&) {}},
                                   again, w);
     };
     return h;

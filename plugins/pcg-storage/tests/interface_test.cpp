@@ -17,7 +17,7 @@ struct Harness {
   fake::Host fh;
   butter::detail::DescriptorStorage desc{butter::Descriptor{.id = "butter.storage.pcg", .name = "PCG storage"}};
   const butter_plugin* p = nullptr;
-  std::vector<std::string> results;  // payloads on the reply topic
+  std::vector<std::string> results;                         // payloads on the reply topic
   std::vector<std::pair<std::string, std::string>> topics;  // stored / dropped
   const butter_events_v1* ev = nullptr;
 
@@ -44,7 +44,9 @@ struct Harness {
   static void on_topic(void* user, butter_str topic, butter_bytes payload) {
     static_cast<Harness*>(user)->topics.emplace_back(fake::to_string(topic), fake::to_string(payload));
   }
-  const butter_storage_v1* storage() const { return static_cast<const butter_storage_v1*>(p->get_extension(p, BUTTER_IFACE_STORAGE)); }
+  const butter_storage_v1* storage() const {
+    return static_cast<const butter_storage_v1*>(p->get_extension(p, BUTTER_IFACE_STORAGE));
+  }
   const butter_storage_quota_v1* quota() const {
     return static_cast<const butter_storage_quota_v1*>(p->get_extension(p, BUTTER_IFACE_STORAGE_QUOTA));
   }
@@ -228,7 +230,8 @@ struct Pieces {
     return s;
   }
   static void on(void* user, std::uint64_t offset, butter_bytes piece) {
-    static_cast<Pieces*>(user)->got.emplace_back(offset, std::string(reinterpret_cast<const char*>(piece.data), piece.len));
+    static_cast<Pieces*>(user)->got.emplace_back(offset,
+                                                 std::string(reinterpret_cast<const char*>(piece.data), piece.len));
   }
 };
 
@@ -258,12 +261,15 @@ TEST_CASE("butter.storage/2 manifest of a held object hashes to its id and decod
   const std::string data = patterned(5000);
   const std::string id = put_one(h, data, 1);
   std::string m;
-  auto take = [](void* user, butter_bytes b) { static_cast<std::string*>(user)->assign(reinterpret_cast<const char*>(b.data), b.len); };
+  auto take = [](void* user, butter_bytes b) {
+    static_cast<std::string*>(user)->assign(reinterpret_cast<const char*>(b.data), b.len);
+  };
   REQUIRE(storage2(h)->manifest(h.p, fake::str(id), take, &m) == BUTTER_OK);
   CHECK(to_hex(sha256(std::string_view(m))) == id);
   CHECK(m.substr(0, 4) == BUTTER_STORAGE_MANIFEST_MAGIC);
   std::string why;
-  auto decoded = decode_manifest(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(m.data()), m.size()), why);
+  auto decoded =
+      decode_manifest(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(m.data()), m.size()), why);
   REQUIRE(decoded);
   CHECK(decoded->size == 5000);
   CHECK(decoded->block_size == 1024);
@@ -277,7 +283,8 @@ TEST_CASE("butter.storage/2 manifest of a held object hashes to its id and decod
   CHECK(storage2(h)->manifest(h.p, fake::str(id), nullptr, &none) == BUTTER_E_INVALID);
 }
 
-TEST_CASE("butter.storage/2 read returns ranges at the start, middle and end, clipped at the end, one piece per block") {
+TEST_CASE(
+    "butter.storage/2 read returns ranges at the start, middle and end, clipped at the end, one piece per block") {
   Harness h({{"replicas", std::int64_t{1}}, {"block_size", std::int64_t{1024}}});
   const std::string data = patterned(5000);
   const std::string id = put_one(h, data, 1);
@@ -363,7 +370,8 @@ TEST_CASE("the fake host's events bus refuses what the node's refuses") {
   const std::string big(BUTTER_EVENTS_MAX_PAYLOAD + 1, 'x');
   const std::string fits(BUTTER_EVENTS_MAX_PAYLOAD, 'x');
   CHECK(ev->publish(fh.host(), fake::str("t"), fake::bytes(big)) == BUTTER_E_INVALID);
-  CHECK(ev->publish(fh.host(), fake::str(std::string(BUTTER_EVENTS_MAX_TOPIC + 1, 't')), fake::bytes("x")) == BUTTER_E_INVALID);
+  CHECK(ev->publish(fh.host(), fake::str(std::string(BUTTER_EVENTS_MAX_TOPIC + 1, 't')), fake::bytes("x")) ==
+        BUTTER_E_INVALID);
   CHECK(ev->publish(fh.host(), fake::str("t"), fake::bytes(fits)) == BUTTER_OK);
   CHECK(fh.events_refused == 2);
 }

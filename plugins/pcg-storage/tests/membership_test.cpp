@@ -171,7 +171,8 @@ TEST_CASE("a member removed by a current member keeps its copy until r others ho
   for (auto i : after) CHECK(sim.engine(i).view_of(id)->size() == 3);
 }
 
-TEST_CASE("no message deletes the last copies and a removed member of a group that cannot get back to r keeps its copy") {
+TEST_CASE(
+    "no message deletes the last copies and a removed member of a group that cannot get back to r keeps its copy") {
   // Three nodes only, and nothing reaches node 2 any more: once it is removed the group cannot
   // get back to r (nobody else to recruit, node 2 does not hear its recruit), and node 2 never
   // learns that anyone else holds the object.

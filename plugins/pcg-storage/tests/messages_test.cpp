@@ -146,14 +146,14 @@ TEST_CASE("a challenge with an impossible range or an unknown mode is refused") 
     why.clear();
     return !decode(encode(c), why) && !why.empty();
   };
-  CHECK(refused(0, 0, 0));                                    // empty range
-  CHECK(refused(0, kMaxBlockBytes + 1, 0));                   // longer than any block
-  CHECK(refused(kMaxBlockBytes, 1, 0));                       // past the largest block
-  CHECK(refused(0xffffffffu, 2, 0));                          // offset + length overflows
-  CHECK(refused(0, 10, 1));                                   // whole block with a range
-  CHECK(refused(0, 10, 2));                                   // unknown mode
+  CHECK(refused(0, 0, 0));                   // empty range
+  CHECK(refused(0, kMaxBlockBytes + 1, 0));  // longer than any block
+  CHECK(refused(kMaxBlockBytes, 1, 0));      // past the largest block
+  CHECK(refused(0xffffffffu, 2, 0));         // offset + length overflows
+  CHECK(refused(0, 10, 1));                  // whole block with a range
+  CHECK(refused(0, 10, 2));                  // unknown mode
   CHECK(why.find("mode") != std::string::npos);
-  CHECK_FALSE(refused(kMaxBlockBytes - 1, 1, 0));             // the last byte of the largest block
+  CHECK_FALSE(refused(kMaxBlockBytes - 1, 1, 0));  // the last byte of the largest block
   CHECK_FALSE(refused(0, 0, 1));
   // A proof longer than a block is refused.
   Message p;

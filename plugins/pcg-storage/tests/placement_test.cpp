@@ -36,7 +36,8 @@ TEST_CASE("placement: 200 ids from 4 addresses in one /24 get at most one replic
   std::vector<Candidate> cands;
   // Sybils first, claiming the top class: the order and the class must not matter.
   for (int i = 0; i < 200; ++i)
-    cands.push_back(at("sybil" + std::to_string(i), "tcp://203.0.113." + std::to_string(2 + i % 4) + ":" + std::to_string(8000 + i)));
+    cands.push_back(at("sybil" + std::to_string(i),
+                       "tcp://203.0.113." + std::to_string(2 + i % 4) + ":" + std::to_string(8000 + i)));
   cands.push_back(at("honest1", "tcp://198.19.1.10:7000", 0));
   cands.push_back(at("honest2", "tcp://198.19.2.10:7000", 0));
   auto out = diverse_recruits(cands, v, 2, kNoObserved, {});
@@ -101,14 +102,16 @@ TEST_CASE("placement: the observed address counts before the endpoints a host an
 TEST_CASE("placement: loopback is exempt by default, bounded when the exemption is off") {
   View v = members({{"writer", "tcp://127.0.0.1:7000"}});
   std::vector<Candidate> cands;
-  for (int i = 0; i < 20; ++i) cands.push_back(at("n" + std::to_string(i), "tcp://127.0.0.1:" + std::to_string(7001 + i)));
+  for (int i = 0; i < 20; ++i)
+    cands.push_back(at("n" + std::to_string(i), "tcp://127.0.0.1:" + std::to_string(7001 + i)));
   CHECK(diverse_recruits(cands, v, 3, kNoObserved, {}).size() == 20);
   // Exemption off: all on 127.0.0.1, the writer's address; none may join.
   CHECK(diverse_recruits(cands, v, 3, kNoObserved, PlacementOptions{false}).empty());
   // Distinct loopback addresses in one /24 (the sybils of the integration test): one per
   // address, and only as a fallback since no other prefix is on offer.
   std::vector<Candidate> four;
-  for (int i = 0; i < 40; ++i) four.push_back(at("s" + std::to_string(i), "tcp://127.0.0." + std::to_string(2 + i % 4) + ":9000"));
+  for (int i = 0; i < 40; ++i)
+    four.push_back(at("s" + std::to_string(i), "tcp://127.0.0." + std::to_string(2 + i % 4) + ":9000"));
   four.push_back(at("other", "tcp://127.0.5.1:9000"));
   auto out = diverse_recruits(four, v, 2, kNoObserved, PlacementOptions{false});
   REQUIRE(out.size() == 2);

@@ -88,7 +88,8 @@ TEST_CASE("a prover that kept half of the blocks fails about half of the audits"
     const ChallengeSpec c = pick_challenge(obj->manifest, all, rng(), rng());
     std::vector<std::uint8_t> expected, proof;
     REQUIRE(answer_challenge(obj->id, obj->manifest, obj->blocks, all, nonce, c, expected, why));
-    if (answer_challenge(obj->id, obj->manifest, obj->blocks, half, nonce, c, proof, why) && proof == expected) ++passed;
+    if (answer_challenge(obj->id, obj->manifest, obj->blocks, half, nonce, c, proof, why) && proof == expected)
+      ++passed;
   }
   CHECK(passed > audits * 4 / 10);
   CHECK(passed < audits * 6 / 10);

@@ -301,7 +301,9 @@ TEST_CASE("challenges are answered only for group members and within a rate per 
   CHECK(std::equal(p->data.begin(), p->data.end(), expected.begin(), expected.end()));
 }
 
-TEST_CASE("a retiring holder's challenges are answered: a former member at its own rate, others that announce one within one shared rate") {
+TEST_CASE(
+    "a retiring holder's challenges are answered: a former member at its own rate, others that announce one within one "
+    "shared rate") {
   Config cfg = test_config();
   cfg.answer_bytes_per_s = 100000;  // burst: max(4 x rate, the largest block) = 4 MiB
   SimCluster sim({.nodes = 5, .cfg = cfg});

@@ -112,8 +112,8 @@ std::string streamed_put(Node& n, const std::string& data, std::size_t piece) {
   REQUIRE(n.v3()->put_begin(n.p, kw, 1, data.size(), &put, &err) == BUTTER_OK);
   for (std::size_t off = 0; off < data.size(); off += piece) {
     const std::size_t len = std::min(piece, data.size() - off);
-    REQUIRE(n.v3()->put_write(n.p, put, butter_bytes{reinterpret_cast<const std::uint8_t*>(data.data()) + off, len}, &err) ==
-            BUTTER_OK);
+    REQUIRE(n.v3()->put_write(n.p, put, butter_bytes{reinterpret_cast<const std::uint8_t*>(data.data()) + off, len},
+                              &err) == BUTTER_OK);
   }
   PutResult res;
   butter_storage_put_handlers ph{sizeof ph, &res, &PutResult::done};

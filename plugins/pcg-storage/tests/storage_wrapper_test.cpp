@@ -22,7 +22,9 @@ TEST_CASE("the SDK's C++ wrapper streams a put and a pulled read through butter.
     REQUIRE(s.ok());
     REQUIRE(w.writable());
     for (std::size_t off = 0; off < data.size(); off += 30000)
-      REQUIRE(w.write(butter::Bytes(reinterpret_cast<const std::uint8_t*>(data.data()) + off, std::min<std::size_t>(30000, data.size() - off))).ok());
+      REQUIRE(w.write(butter::Bytes(reinterpret_cast<const std::uint8_t*>(data.data()) + off,
+                                    std::min<std::size_t>(30000, data.size() - off)))
+                  .ok());
     std::vector<butter::PutResult> results;
     const std::string id = w.commit([&](const butter::PutResult& r) { results.push_back(r); }, &s);
     REQUIRE(s.ok());
@@ -57,14 +59,16 @@ TEST_CASE("the SDK's C++ wrapper streams a put and a pulled read through butter.
     CHECK_FALSE(read.active());
     // A read dropped while open is cancelled: the provider forgets it.
     {
-      butter::StorageRead dropped = st.open_read(id, 0, BUTTER_STORAGE_TO_END, 2, 0, [](std::uint64_t, butter::Bytes) {},
-                                                 [](const butter::Status&, std::uint64_t) {});
+      butter::StorageRead dropped = st.open_read(
+          id, 0, BUTTER_STORAGE_TO_END, 2, 0, [](std::uint64_t, butter::Bytes) {},
+          [](const butter::Status&, std::uint64_t) {});
       CHECK(n.obj->open_reads() == 1);
     }
     CHECK(n.obj->open_reads() == 0);
     // The provider is being swapped: the wrapper no longer calls the old vtable.
-    butter::StorageRead stale = st.open_read(id, 0, BUTTER_STORAGE_TO_END, 2, 0, [](std::uint64_t, butter::Bytes) {},
-                                             [](const butter::Status&, std::uint64_t) {});
+    butter::StorageRead stale = st.open_read(
+        id, 0, BUTTER_STORAGE_TO_END, 2, 0, [](std::uint64_t, butter::Bytes) {},
+        [](const butter::Status&, std::uint64_t) {});
     REQUIRE(stale.active());
     n.fh.services[BUTTER_IFACE_STORAGE_V3] = butter_service{sizeof(butter_service), nullptr, nullptr};
     CHECK(stale.credit(1).code() == BUTTER_E_UNAVAILABLE);

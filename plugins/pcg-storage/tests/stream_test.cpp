@@ -29,7 +29,7 @@ struct Reader {
   std::uint64_t sid = 0;
   std::uint64_t next = 0;  // the offset the next chunk must start at
   std::vector<std::uint8_t> got;
-  bool keep = true;         // keep the bytes (small objects), else only count them
+  bool keep = true;                                   // keep the bytes (small objects), else only count them
   const std::vector<std::uint8_t>* expect = nullptr;  // when not keeping: compared chunk by chunk
   bool matches = true;
   std::uint64_t count = 0;  // bytes received
@@ -55,8 +55,9 @@ void pump(SimCluster& sim, std::size_t node, Reader& r, std::uint64_t budget_ms,
         r.count += e.data.size();
         if (r.keep) r.got.insert(r.got.end(), e.data.begin(), e.data.end());
         if (r.expect) {
-          r.matches = r.matches && e.offset + e.data.size() <= r.expect->size() &&
-                      std::equal(e.data.begin(), e.data.end(), r.expect->begin() + static_cast<std::ptrdiff_t>(e.offset));
+          r.matches =
+              r.matches && e.offset + e.data.size() <= r.expect->size() &&
+              std::equal(e.data.begin(), e.data.end(), r.expect->begin() + static_cast<std::ptrdiff_t>(e.offset));
         }
         ++consumed;
       } else if (e.kind == EventKind::StreamDone) {
@@ -126,7 +127,8 @@ TEST_CASE("a streamed read of 200 MiB stays within its window of buffered bytes"
   const std::uint32_t bs = 1024 * 1024;
   const std::size_t size = 200u * 1024 * 1024;
 #endif
-  SimCluster sim({.nodes = 5, .cfg = stream_config(bs), .capacity = 4ull << 30});  // peer quota = capacity / 8 >= 200 MiB
+  SimCluster sim(
+      {.nodes = 5, .cfg = stream_config(bs), .capacity = 4ull << 30});  // peer quota = capacity / 8 >= 200 MiB
   const auto data = bytes_of(size, 4);
   const Hash id = stored(sim, data, 120000);
   const std::size_t outside = outside_of(holders(sim, id));
@@ -280,7 +282,8 @@ TEST_CASE("a streamed read without credit stops fetching at its window and cance
   sim.act(outside, [&](Engine& e, Output& out) {
     std::string why;
     CHECK(e.stream_open(41, id, 0, 10, 0, {}, false, sim.now(), out, why) == BUTTER_E_INVALID);
-    CHECK(e.stream_open(41, id, 0, 10, Engine::kMaxStreamWindow + 1, {}, false, sim.now(), out, why) == BUTTER_E_INVALID);
+    CHECK(e.stream_open(41, id, 0, 10, Engine::kMaxStreamWindow + 1, {}, false, sim.now(), out, why) ==
+          BUTTER_E_INVALID);
   });
 }
 
@@ -311,7 +314,8 @@ TEST_CASE("all streamed reads of a node together stay within stream_buffer_bytes
     e.stream_credit(a.sid, 5);
     e.stream_pump(a.sid, sim.now(), out);
   });
-  pump(sim, outside, a, 60000, [&](Reader&) { node_peak = std::max(node_peak, sim.engine(outside).stream_buffered_bytes()); });
+  pump(sim, outside, a, 60000,
+       [&](Reader&) { node_peak = std::max(node_peak, sim.engine(outside).stream_buffered_bytes()); });
   REQUIRE(a.done);
   CHECK(a.done->status == BUTTER_OK);
   CHECK(a.got == data);
@@ -319,7 +323,8 @@ TEST_CASE("all streamed reads of a node together stay within stream_buffer_bytes
     e.stream_credit(b.sid, 5);
     e.stream_pump(b.sid, sim.now(), out);
   });
-  pump(sim, outside, b, 60000, [&](Reader&) { node_peak = std::max(node_peak, sim.engine(outside).stream_buffered_bytes()); });
+  pump(sim, outside, b, 60000,
+       [&](Reader&) { node_peak = std::max(node_peak, sim.engine(outside).stream_buffered_bytes()); });
   REQUIRE(b.done);
   CHECK(b.done->status == BUTTER_OK);
   CHECK(b.got == data);

@@ -24,7 +24,7 @@ TEST_CASE("a higher version outranks and equal versions break ties by member dig
   CHECK(outranks(b, a));
   CHECK_FALSE(outranks(a, b));
   auto c = make(4, {"a", "c"});
-  CHECK(outranks(b, c) != outranks(c, b));  // exactly one of two different views wins
+  CHECK(outranks(b, c) != outranks(c, b));   // exactly one of two different views wins
   CHECK_FALSE(outranks(b, make(4, {"a"})));  // the same view does not outrank itself
 }
 

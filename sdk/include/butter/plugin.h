@@ -63,10 +63,10 @@ enum {
 };
 
 typedef struct butter_config_key_ext {
-  const char* key;  /* NUL-terminated; names a key of config_schema */
-  uint32_t has;     /* BUTTER_CONFIG_HAS_* */
+  const char* key; /* NUL-terminated; names a key of config_schema */
+  uint32_t has;    /* BUTTER_CONFIG_HAS_* */
   uint32_t max_len;
-  const char* unit; /* one word for docs and errors ("ms", "bytes", "KiB"); may be NULL */
+  const char* unit;                           /* one word for docs and errors ("ms", "bytes", "KiB"); may be NULL */
   int64_t int_default, int_min, int_max;      /* INT keys */
   double float_default, float_min, float_max; /* FLOAT keys */
   const char* string_default;                 /* STRING keys; NUL-terminated */
@@ -77,12 +77,12 @@ typedef struct butter_config_key_ext {
 /* Static data, owned by the plugin, valid until deinit. Grows only at the end; the host reads
  * fields beyond the v1.0 ones only when struct_size covers them. */
 typedef struct butter_plugin_descriptor {
-  uint32_t struct_size;     /* sizeof(butter_plugin_descriptor) */
-  butter_version abi;       /* BUTTER_ABI_VERSION_INIT */
-  const char* id;           /* "butter.discovery.multicast"; third parties use reverse DNS */
-  const char* name;         /* human-readable */
+  uint32_t struct_size; /* sizeof(butter_plugin_descriptor) */
+  butter_version abi;   /* BUTTER_ABI_VERSION_INIT */
+  const char* id;       /* "butter.discovery.multicast"; third parties use reverse DNS */
+  const char* name;     /* human-readable */
   const char* vendor;
-  const char* version;      /* the plugin's own version, e.g. "1.2.0" */
+  const char* version; /* the plugin's own version, e.g. "1.2.0" */
   const char* description;
   const char* const* provides; /* NULL-terminated interface ids it serves ("butter.peers/1"); may be NULL */
   const char* const* required; /* NULL-terminated interface ids that must be started before it; may be NULL */

@@ -44,7 +44,8 @@ TEST_CASE("butter-bench-anchors in quick mode prints the medians, the Butter / a
     skip(kBench + " is not built (configure with BUTTER_BENCH=ON)");
     return;
   }
-  const std::string log = (fs::temp_directory_path() / ("butter-bench-anchors-" + std::to_string(::getpid()) + ".log")).string();
+  const std::string log =
+      (fs::temp_directory_path() / ("butter-bench-anchors-" + std::to_string(::getpid()) + ".log")).string();
   Process p({kBench}, log,
             {"BUTTER_BENCH_QUICK=1", "BUTTER_BENCH_N=300", "BUTTER_BENCH_SECONDS=0.3", "BUTTER_BENCH_CLI_MIB=4"});
   const int code = p.wait_exit(std::chrono::seconds(240));
@@ -61,7 +62,8 @@ TEST_CASE("butter-bench-anchors in quick mode prints the medians, the Butter / a
   for (const std::string impl : {"butter-encrypted", "butter-plaintext", "asio-raw", "js-libp2p"}) {
     for (const std::string size : {"64", "65536"}) {
       const std::regex row("^" + impl + " +" + size + " ");
-      auto it = std::find_if(lines.begin(), lines.end(), [&](const std::string& l) { return std::regex_search(l, row); });
+      auto it =
+          std::find_if(lines.begin(), lines.end(), [&](const std::string& l) { return std::regex_search(l, row); });
       INFO(impl << " S=" << size);
       REQUIRE(it != lines.end());
       if (impl.rfind("butter", 0) == 0 || std::regex_match(*it, figures)) {
@@ -101,8 +103,12 @@ TEST_CASE("butter-bench-anchors in quick mode prints the medians, the Butter / a
   if (missing.empty()) CHECK(aims == 6);
 
   // The CLI transfer: put, get, both peak RSS figures, and the ratio to the encrypted echo.
-  CHECK(std::regex_search(out, std::regex(R"(4 MiB: put [0-9.]+ MiB/s, get [0-9.]+ MiB/s; peak RSS: butter get -?[0-9]+ KiB, reading node [0-9]+ KiB)")));
-  CHECK(std::regex_search(out, std::regex(R"(get / encrypted echo throughput at S=65536 \(this run\): [0-9]+\.[0-9]{2}x)")));
+  CHECK(std::regex_search(
+      out,
+      std::regex(
+          R"(4 MiB: put [0-9.]+ MiB/s, get [0-9.]+ MiB/s; peak RSS: butter get -?[0-9]+ KiB, reading node [0-9]+ KiB)")));
+  CHECK(std::regex_search(out,
+                          std::regex(R"(get / encrypted echo throughput at S=65536 \(this run\): [0-9]+\.[0-9]{2}x)")));
   CHECK(std::regex_search(out, std::regex(R"(load average \(1/5/15 min\) before -> after: )")));
 
   if (!missing.empty()) {

@@ -112,7 +112,8 @@ TEST_CASE("a message posted on one node is shown once on every node of a line of
   CHECK(messages(a->http_url(), all["messages"][0]["seq"].get<std::uint64_t>())["messages"].size() == 1);
 
   // Duplicates were counted, never shown twice.
-  CHECK(wait_until([&] { return a.counter("chat", "chat_received_total") == 1 && c.counter("chat", "chat_received_total") == 1; }));
+  CHECK(wait_until(
+      [&] { return a.counter("chat", "chat_received_total") == 1 && c.counter("chat", "chat_received_total") == 1; }));
   CHECK(b.counter("chat", "chat_received_total") == 2);
 
   SECTION("a node that joins later gets the conversation so far") {
@@ -151,10 +152,10 @@ TEST_CASE("each HTTP route answers and refuses oversized and malformed input") {
   CHECK(post_form(base, "text=x&pad=" + std::string(5000, 'p')).first == 413);
   CHECK(post_form(base, "text=" + std::string(2 * 1024 * 1024, 'x')).first == 413);  // the host's own limit
   CHECK(post_form(base, "text=%zz").first == 400);
-  CHECK(post_form(base, "text=%ff%fe").first == 400);       // not UTF-8
-  CHECK(post_form(base, "text=a%0Ab").first == 400);        // control character
+  CHECK(post_form(base, "text=%ff%fe").first == 400);  // not UTF-8
+  CHECK(post_form(base, "text=a%0Ab").first == 400);   // control character
   CHECK(post_form(base, "text=").first == 400);
-  CHECK(post_form(base, "nick=x").first == 400);             // no text
+  CHECK(post_form(base, "nick=x").first == 400);  // no text
   CHECK(post_form(base, "text=a&text=b").first == 400);
   CHECK(post_form(base, "text=a&nick=" + std::string(33, 'n')).first == 400);
   CHECK(raw(base, "POST", "/chat/messages", "application/json", "{\"text\":\"a\"}").first == 415);
@@ -208,8 +209,10 @@ TEST_CASE("a message forged in a node's name is neither shown nor forwarded, a g
   const std::string genuine = message(mallory.hex(), "signed by mallory", std::string(32, '4'));
 
   // One-way messages cannot be answered: send them as requests, whose answer we ignore.
-  for (const std::string& m : {in_a_name, in_c_name, unsigned_legacy}) (void)request_from(b, a.endpoint(), "/butter-example/chat/1", m);
-  CHECK(wait_until([&] { return a.counter("chat", "chat_forged_total") == 2 && a.counter("chat", "chat_malformed_total") == 1; }));
+  for (const std::string& m : {in_a_name, in_c_name, unsigned_legacy})
+    (void)request_from(b, a.endpoint(), "/butter-example/chat/1", m);
+  CHECK(wait_until(
+      [&] { return a.counter("chat", "chat_forged_total") == 2 && a.counter("chat", "chat_malformed_total") == 1; }));
   // The genuine one goes through a and on to c, after the forgeries: had they been forwarded, they
   // would be on c by then.
   (void)request_from(b, a.endpoint(), "/butter-example/chat/1", genuine);
@@ -248,9 +251,10 @@ TEST_CASE("the terminal client sends typed lines and prints the others' messages
   host::PluginRegistry registry;
   TestNode a(rt, registry, chat_node("a"));
   const std::string manifest = std::string(BUTTER_SOURCE_DIR) + "/manifests/chat.toml";
-  Process term({"/bin/sh", "-c", "exec \"$0\" \"$@\" < " + fifo, BUTTER_BUILD_DIR "/bin/butter", "run", manifest,
-                "--listen", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0", "--name", "term", "--bootstrap", a.endpoint()},
-               (dir / "term.log").string());
+  Process term(
+      {"/bin/sh", "-c", "exec \"$0\" \"$@\" < " + fifo, BUTTER_BUILD_DIR "/bin/butter", "run", manifest, "--listen",
+       "tcp://127.0.0.1:0", "--http", "127.0.0.1:0", "--name", "term", "--bootstrap", a.endpoint()},
+      (dir / "term.log").string());
   REQUIRE(wait_until([&] { return term.log().find("messages from the network appear here") != std::string::npos; }));
   REQUIRE(wait_until([&] { return a->status()["peers"].size() >= 1; }));
 
@@ -277,7 +281,8 @@ TEST_CASE("the terminal client sends the lines of a file given as standard input
     }
   } cleanup{dir};
   const std::string input = (dir / "lines.txt").string();
-  std::ofstream(input) << "first line from a file\n\n  second line  \r\n" << std::string(1001, 'x') << "\nlast without newline";
+  std::ofstream(input) << "first line from a file\n\n  second line  \r\n"
+                       << std::string(1001, 'x') << "\nlast without newline";
 
   host::Runtime rt(2);
   host::PluginRegistry registry;
@@ -285,9 +290,10 @@ TEST_CASE("the terminal client sends the lines of a file given as standard input
   const std::string manifest = std::string(BUTTER_SOURCE_DIR) + "/manifests/chat.toml";
   // A regular file is read at start, maybe before the node is connected to A: then A gets the
   // lines through the history it asks for when the connection comes up.
-  Process term({"/bin/sh", "-c", "exec \"$0\" \"$@\" < " + input, BUTTER_BUILD_DIR "/bin/butter", "run", manifest,
-                "--listen", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0", "--name", "file", "--bootstrap", a.endpoint()},
-               (dir / "term.log").string());
+  Process term(
+      {"/bin/sh", "-c", "exec \"$0\" \"$@\" < " + input, BUTTER_BUILD_DIR "/bin/butter", "run", manifest, "--listen",
+       "tcp://127.0.0.1:0", "--http", "127.0.0.1:0", "--name", "file", "--bootstrap", a.endpoint()},
+      (dir / "term.log").string());
   CHECK(wait_until([&] {
     auto j = messages(a->http_url());
     return count_text(j, "first line from a file") == 1 && count_text(j, "second line") == 1 &&

@@ -58,8 +58,8 @@ inline std::string read_file(const std::string& path) {
 
 // Runs `butter args...` with stdout to `out_file`; returns the exit code (-1 when still running
 // after `deadline`); `err` gets stderr.
-inline int run_butter(const Dir& d, const std::vector<std::string>& args, const std::string& out_file,
-                      std::string& err, std::chrono::seconds deadline = std::chrono::seconds(120)) {
+inline int run_butter(const Dir& d, const std::vector<std::string>& args, const std::string& out_file, std::string& err,
+                      std::chrono::seconds deadline = std::chrono::seconds(120)) {
   std::string cmd = "'" + kButter + "'";
   for (const auto& a : args) cmd += " '" + a + "'";
   cmd += " > '" + out_file + "'";

@@ -18,7 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 struct Scratch {
   fs::path dir;
   Scratch() {
@@ -53,7 +52,8 @@ int run_butter(const Scratch& s, std::vector<std::string> args, std::string& out
 bool read_endpoints(Process& p, std::string& tcp, std::string& http) {
   std::smatch m;
   std::string log = p.log();
-  if (!std::regex_search(log, m, std::regex(R"(listening on (tcp://[0-9.]+:[0-9]+); status at (http://[0-9.]+:[0-9]+)/status)"))) {
+  if (!std::regex_search(
+          log, m, std::regex(R"(listening on (tcp://[0-9.]+:[0-9]+); status at (http://[0-9.]+:[0-9]+)/status)"))) {
     return false;
   }
   tcp = m[1];
@@ -67,7 +67,8 @@ TEST_CASE("butter --help lists the commands and each command has --help") {
   Scratch s;
   std::string out;
   CHECK(run_butter(s, {"--help"}, out) == 0);
-  CHECK_THAT(out, Catch::Contains("run [FILE]") && Catch::Contains("check FILE") && Catch::Contains("inspect PLUGIN.so"));
+  CHECK_THAT(out,
+             Catch::Contains("run [FILE]") && Catch::Contains("check FILE") && Catch::Contains("inspect PLUGIN.so"));
   for (const char* cmd : {"run", "check", "inspect"}) {
     CHECK(run_butter(s, {cmd, "--help"}, out) == 0);
     CHECK_THAT(out, Catch::Contains(std::string("usage: butter ") + cmd));
@@ -113,7 +114,8 @@ TEST_CASE("butter check refuses a value outside the range the plugin's schema de
   std::string out;
   CHECK(run_butter(s, {"check", file}, out) == 1);
   INFO(out);
-  CHECK_THAT(out, Catch::Contains(file + ":6:15: error: plugins.echo.config.interval_ms = -5 is below the minimum 1 (ms)"));
+  CHECK_THAT(out,
+             Catch::Contains(file + ":6:15: error: plugins.echo.config.interval_ms = -5 is below the minimum 1 (ms)"));
   std::string ok = s.write("in_range.toml",
                            "[node]\nname = \"x\"\n"
                            "[plugins.echo]\nplugin = \"butter.example.echo\"\n"
@@ -129,7 +131,8 @@ TEST_CASE("butter check reports wiring errors and accepts a good manifest") {
   std::string out;
   CHECK(run_butter(s, {"check", lonely}, out) == 1);
   CHECK_THAT(out, Catch::Contains(lonely + ":3:1: error:") && Catch::Contains("butter.peers/1"));
-  std::string missing = s.write("missing.toml", "[node]\nname = \"x\"\n[plugins.nope]\nplugin = \"org.example.nope\"\n");
+  std::string missing =
+      s.write("missing.toml", "[node]\nname = \"x\"\n[plugins.nope]\nplugin = \"org.example.nope\"\n");
   CHECK(run_butter(s, {"check", missing}, out) == 1);
   CHECK_THAT(out, Catch::Contains(missing + ":3:1: error:") && Catch::Contains("org.example.nope"));
   std::string good = s.write("good.toml",
@@ -157,8 +160,9 @@ TEST_CASE("butter inspect prints a descriptor and refuses a wrong ABI with the r
 
 TEST_CASE("butter run refuses a manifest whose plugin has another ABI major") {
   Scratch s;
-  std::string file = s.write("abi.toml", "[node]\nname = \"x\"\nlisten = [\"tcp://127.0.0.1:0\"]\nhttp = \"\"\n"
-                                         "[plugins.old]\nfile = \"" BUTTER_TEST_PLUGIN_DIR "/tp-wrong-abi.so\"\n");
+  std::string file = s.write("abi.toml",
+                             "[node]\nname = \"x\"\nlisten = [\"tcp://127.0.0.1:0\"]\nhttp = \"\"\n"
+                             "[plugins.old]\nfile = \"" BUTTER_TEST_PLUGIN_DIR "/tp-wrong-abi.so\"\n");
   std::string out;
   CHECK(run_butter(s, {"run", file}, out) == 1);
   CHECK_THAT(out, Catch::Contains(file + ":5:1: error:") && Catch::Contains("ABI 2.0.0"));
@@ -166,16 +170,18 @@ TEST_CASE("butter run refuses a manifest whose plugin has another ABI major") {
 
 TEST_CASE("two butter run processes echo over loopback") {
   Scratch s;
-  std::string a_file = s.write("a.toml", "[node]\nname = \"a\"\nlisten = [\"tcp://127.0.0.1:0\"]\nhttp = \"127.0.0.1:0\"\n"
-                                         "[plugins.echo]\nplugin = \"butter.example.echo\"\n"
-                                         "[plugins.echo.config]\ngreeting = \"from a: \"\n");
+  std::string a_file = s.write("a.toml",
+                               "[node]\nname = \"a\"\nlisten = [\"tcp://127.0.0.1:0\"]\nhttp = \"127.0.0.1:0\"\n"
+                               "[plugins.echo]\nplugin = \"butter.example.echo\"\n"
+                               "[plugins.echo.config]\ngreeting = \"from a: \"\n");
   Process a({kButter, "run", a_file}, s.path("a.log"));
   std::string a_tcp, a_http;
   REQUIRE(wait_until([&] { return read_endpoints(a, a_tcp, a_http); }));
-  std::string b_file = s.write("b.toml", "[node]\nname = \"b\"\nlisten = [\"tcp://127.0.0.1:0\"]\nhttp = \"127.0.0.1:0\"\n"
-                                         "[plugins.echo]\nplugin = \"butter.example.echo\"\n"
-                                         "[plugins.echo.config]\ninterval_ms = 50\ntarget = \"" +
-                                             a_tcp + "\"\n");
+  std::string b_file = s.write("b.toml",
+                               "[node]\nname = \"b\"\nlisten = [\"tcp://127.0.0.1:0\"]\nhttp = \"127.0.0.1:0\"\n"
+                               "[plugins.echo]\nplugin = \"butter.example.echo\"\n"
+                               "[plugins.echo.config]\ninterval_ms = 50\ntarget = \"" +
+                                   a_tcp + "\"\n");
   Process b({kButter, "run", b_file}, s.path("b.log"));
   std::string b_tcp, b_http;
   REQUIRE(wait_until([&] { return read_endpoints(b, b_tcp, b_http); }));

@@ -30,10 +30,12 @@ TEST_CASE("butter demo 3 runs three connected nodes on loopback and stops on SIG
   const fs::path log = fs::temp_directory_path() / ("butter-demo-" + std::to_string(::getpid()) + ".log");
   Process demo({BUTTER_BUILD_DIR "/bin/butter", "demo", "3", "--port", "0", "--log-level", "warn"}, log.string());
   std::vector<std::string> urls;
-  REQUIRE(wait_until([&] {
-    urls = demo_urls(demo.log());
-    return urls.size() == 3 && demo.log().find("butter demo: running") != std::string::npos;
-  }, std::chrono::seconds(20)));
+  REQUIRE(wait_until(
+      [&] {
+        urls = demo_urls(demo.log());
+        return urls.size() == 3 && demo.log().find("butter demo: running") != std::string::npos;
+      },
+      std::chrono::seconds(20)));
   INFO(demo.log());
   std::set<std::string> ids;
   for (const auto& url : urls) {
@@ -53,9 +55,13 @@ TEST_CASE("butter demo 3 runs three connected nodes on loopback and stops on SIG
 
 TEST_CASE("butter demo refuses a bad node count or port") {
   const fs::path log = fs::temp_directory_path() / ("butter-demo-bad-" + std::to_string(::getpid()) + ".log");
-  for (std::vector<std::string> args : {std::vector<std::string>{"demo", "0"}, {"demo", "5001"}, {"demo", "12345"}, {"demo", "99999999999999999999"},
-                                       {"demo", "3", "--port", "x"},
-                                       {"demo", "3", "--port", "65534"}, {"demo", "--bogus"}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"demo", "0"},
+                                        {"demo", "5001"},
+                                        {"demo", "12345"},
+                                        {"demo", "99999999999999999999"},
+                                        {"demo", "3", "--port", "x"},
+                                        {"demo", "3", "--port", "65534"},
+                                        {"demo", "--bogus"}}) {
     args.insert(args.begin(), BUTTER_BUILD_DIR "/bin/butter");
     Process p(args, log.string());
     CHECK(p.wait_exit(std::chrono::seconds(10)) == 2);

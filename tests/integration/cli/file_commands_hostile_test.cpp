@@ -181,7 +181,8 @@ TEST_CASE("butter cat and get give up on a node that accepts and never answers, 
   Dir d;
   std::string err;
   const auto t0 = std::chrono::steady_clock::now();
-  CHECK(run_butter(d, {"cat", o.id, "--node", node.url(), "--timeout", "1"}, d / "out", err, std::chrono::seconds(30)) == 1);
+  CHECK(run_butter(d, {"cat", o.id, "--node", node.url(), "--timeout", "1"}, d / "out", err,
+                   std::chrono::seconds(30)) == 1);
   CHECK_THAT(err, Catch::Contains("did not answer") && Catch::Contains("nothing within 1 s"));
   CHECK(run_butter(d, {"get", o.id, "-o", d / "x", "--node", node.url(), "--timeout", "0.5"}, d / "out", err,
                    std::chrono::seconds(30)) == 1);
@@ -263,10 +264,11 @@ TEST_CASE("butter get refuses a 206 whose Content-Range is not exactly the range
   Dir d;
   std::string err;
   // Resuming after one verified block: bytes 1024-... asked for.
-  for (const std::string& wrong : {"bytes 0-" + std::to_string(o.data.size() - 1) + "/" + total,        // another start
-                                   "bytes 1024-2047/" + total,                                            // another end
-                                   "bytes 1024-" + std::to_string(o.data.size()) + "/" + std::to_string(o.data.size() + 1),  // another total
-                                   std::string("bytes */") + total}) {                                    // no range
+  for (const std::string& wrong :
+       {"bytes 0-" + std::to_string(o.data.size() - 1) + "/" + total,                             // another start
+        "bytes 1024-2047/" + total,                                                               // another end
+        "bytes 1024-" + std::to_string(o.data.size()) + "/" + std::to_string(o.data.size() + 1),  // another total
+        std::string("bytes */") + total}) {                                                       // no range
     INFO(wrong);
     FakeNode node(Script{o.id, o.manifest, o.data, wrong, false});
     write_file(d / "x.part", o.data.substr(0, kBlock));
@@ -275,7 +277,8 @@ TEST_CASE("butter get refuses a 206 whose Content-Range is not exactly the range
     CHECK_FALSE(fs::exists(d / "x"));
   }
   // The right range is taken.
-  FakeNode node(Script{o.id, o.manifest, o.data, "bytes 1024-" + std::to_string(o.data.size() - 1) + "/" + total, false});
+  FakeNode node(
+      Script{o.id, o.manifest, o.data, "bytes 1024-" + std::to_string(o.data.size() - 1) + "/" + total, false});
   write_file(d / "x.part", o.data.substr(0, kBlock));
   CHECK(run_butter(d, {"get", o.id, "-o", d / "x", "--node", node.url()}, d / "out", err) == 0);
   CHECK_THAT(err, Catch::Contains("(206 Partial Content)"));

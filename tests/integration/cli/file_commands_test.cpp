@@ -22,8 +22,9 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string storage_node() {
-  return loopback_manifest("files", plugin_table("storage", "butter.storage.pcg", "replicas = 1\ncapacity_bytes = 268435456") +
-                                        plugin_table("search", "butter.ir.dbfs"));
+  return loopback_manifest("files",
+                           plugin_table("storage", "butter.storage.pcg", "replicas = 1\ncapacity_bytes = 268435456") +
+                               plugin_table("search", "butter.ir.dbfs"));
 }
 
 std::string trim(std::string s) {
@@ -76,7 +77,8 @@ TEST_CASE("butter put and get round-trip a file of several MiB, cat writes it ou
   auto tail = http_request_with(host, port, "GET", "/storage/" + id, {{"Range", "bytes=-10"}});
   CHECK(tail.status == 206);
   CHECK(tail.body == data.substr(data.size() - 10));
-  auto beyond = http_request_with(host, port, "GET", "/storage/" + id, {{"Range", "bytes=" + std::to_string(data.size()) + "-"}});
+  auto beyond =
+      http_request_with(host, port, "GET", "/storage/" + id, {{"Range", "bytes=" + std::to_string(data.size()) + "-"}});
   CHECK(beyond.status == 416);
   CHECK(beyond.header("Content-Range") == "bytes */" + std::to_string(data.size()));
 }
@@ -127,7 +129,8 @@ TEST_CASE("butter get of a missing id, an unreachable node and a bad id fail wit
   CHECK_FALSE(fs::exists(d / "x.part"));
 
   const auto ports = free_ports(1);
-  CHECK(run_butter(d, {"cat", missing, "--node", "http://127.0.0.1:" + std::to_string(ports[0])}, d / "o.txt", err) == 1);
+  CHECK(run_butter(d, {"cat", missing, "--node", "http://127.0.0.1:" + std::to_string(ports[0])}, d / "o.txt", err) ==
+        1);
   CHECK_THAT(err, Catch::Contains("cannot reach the node") && Catch::Contains("is a node running"));
 
   CHECK(run_butter(d, {"get", "xyz", "--node", url}, d / "o.txt", err) == 1);

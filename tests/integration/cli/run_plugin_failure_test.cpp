@@ -18,7 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-
 struct RunDir {
   fs::path dir = fs::temp_directory_path() / ("butter-run-failure-" + std::to_string(::getpid()));
   RunDir() { fs::create_directories(dir); }

@@ -17,7 +17,8 @@ void send_udp(std::uint16_t port, const std::string& bytes) {
   boost::asio::io_context io;
   boost::asio::ip::udp::socket s(io, boost::asio::ip::udp::endpoint(boost::asio::ip::udp::v4(), 0));
   s.set_option(boost::asio::ip::multicast::outbound_interface(boost::asio::ip::make_address_v4("127.0.0.1")));
-  s.send_to(boost::asio::buffer(bytes), boost::asio::ip::udp::endpoint(boost::asio::ip::make_address("239.192.77.1"), port));
+  s.send_to(boost::asio::buffer(bytes),
+            boost::asio::ip::udp::endpoint(boost::asio::ip::make_address("239.192.77.1"), port));
 }
 
 }  // namespace
@@ -28,14 +29,17 @@ TEST_CASE("five nodes in one process all find each other by multicast and fill t
   auto port = fresh_discovery_port();
   std::vector<std::unique_ptr<TestNode>> nodes;
   for (int i = 0; i < 5; ++i) {
-    nodes.push_back(std::make_unique<TestNode>(rt, registry, loopback_manifest("n" + std::to_string(i), lan_plugins(port))));
+    nodes.push_back(
+        std::make_unique<TestNode>(rt, registry, loopback_manifest("n" + std::to_string(i), lan_plugins(port))));
   }
-  bool all = wait_until([&] {
-    for (auto& n : nodes) {
-      if (n->counter("peers", "knownhosts_hosts") < 4) return false;
-    }
-    return true;
-  }, std::chrono::seconds(15));
+  bool all = wait_until(
+      [&] {
+        for (auto& n : nodes) {
+          if (n->counter("peers", "knownhosts_hosts") < 4) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(15));
   for (auto& n : nodes) INFO(n->node().name() << " knows " << n->counter("peers", "knownhosts_hosts"));
   CHECK(all);
   for (auto& n : nodes) CHECK(n->counter("discovery", "discovery_pings_sent_total") >= 1);
@@ -52,8 +56,9 @@ TEST_CASE("malformed datagrams on the discovery port are counted and ignored") {
   CHECK(wait_until([&] { return a.counter("discovery", "discovery_malformed_total") >= 3; }));
   CHECK(a.plugin_state("discovery") == "started");
   TestNode b(rt, registry, loopback_manifest("b", lan_plugins(port)));
-  CHECK(wait_until([&] { return a.counter("peers", "knownhosts_hosts") == 1 && b.counter("peers", "knownhosts_hosts") == 1; },
-                   std::chrono::seconds(10)));
+  CHECK(wait_until(
+      [&] { return a.counter("peers", "knownhosts_hosts") == 1 && b.counter("peers", "knownhosts_hosts") == 1; },
+      std::chrono::seconds(10)));
 }
 
 TEST_CASE("a stopped node is evicted from the others' knownhosts-quality caches") {
@@ -78,6 +83,7 @@ TEST_CASE("the discovery plugins run on nodes without an HTTP endpoint") {
   TestNode a(rt, registry, no_http("a"));
   TestNode b(rt, registry, no_http("b"));
   CHECK(a.plugin_state("peers") == "started");
-  CHECK(wait_until([&] { return a.counter("peers", "knownhosts_hosts") == 1 && b.counter("peers", "knownhosts_hosts") == 1; },
-                   std::chrono::seconds(10)));
+  CHECK(wait_until(
+      [&] { return a.counter("peers", "knownhosts_hosts") == 1 && b.counter("peers", "knownhosts_hosts") == 1; },
+      std::chrono::seconds(10)));
 }

@@ -102,8 +102,9 @@ TEST_CASE("a node flooded from one address still finds and answers another node"
   REQUIRE(wait_until([&] { return a.counter("discovery", "discovery_datagrams_shed_sender_total") > 2000; },
                      std::chrono::seconds(15)));
   TestNode b(rt, registry, loopback_manifest("b", lan_plugins(port)));
-  bool found = wait_until([&] { return a.counter("peers", "knownhosts_hosts") == 1 && b.counter("peers", "knownhosts_hosts") == 1; },
-                          std::chrono::seconds(15));
+  bool found = wait_until(
+      [&] { return a.counter("peers", "knownhosts_hosts") == 1 && b.counter("peers", "knownhosts_hosts") == 1; },
+      std::chrono::seconds(15));
   const bool flooding_when_found = !flood.done();
   const int sent = flood.sent();
   flood.stop();
@@ -151,23 +152,27 @@ TEST_CASE("a flood from many addresses is held to the node's total budget") {
   CHECK(a.plugin_state("discovery") == "started");
   // Once the flood is over the budget refills, and a newcomer is found as usual.
   TestNode b(rt, registry, loopback_manifest("b", lan_plugins(port)));
-  CHECK(wait_until([&] { return a.counter("peers", "knownhosts_hosts") == 1 && b.counter("peers", "knownhosts_hosts") == 1; },
-                   std::chrono::seconds(15)));
+  CHECK(wait_until(
+      [&] { return a.counter("peers", "knownhosts_hosts") == 1 && b.counter("peers", "knownhosts_hosts") == 1; },
+      std::chrono::seconds(15)));
 }
 
 TEST_CASE("budget values outside the schema's ranges are refused with the manifest, at their position") {
   host::Runtime rt(2);
   host::PluginRegistry registry;
   const std::vector<std::pair<std::string, std::string>> bad = {
-      {"max_datagrams_per_second = -5.0", ":6:28: error: plugins.discovery.config.max_datagrams_per_second = -5 is below the minimum 0 (1/s)"},
-      {"max_datagram_senders = 0", ":6:24: error: plugins.discovery.config.max_datagram_senders = 0 is below the minimum 1"},
+      {"max_datagrams_per_second = -5.0",
+       ":6:28: error: plugins.discovery.config.max_datagrams_per_second = -5 is below the minimum 0 (1/s)"},
+      {"max_datagram_senders = 0",
+       ":6:24: error: plugins.discovery.config.max_datagram_senders = 0 is below the minimum 1"},
   };
   for (const auto& [keys, reason] : bad) {
     INFO(keys);
     host::Diagnostics diags;
     auto m = host::parse_manifest(
         "[plugins.peers]\nplugin = \"butter.knownhosts.quality\"\n[plugins.discovery]\n"
-        "plugin = \"butter.discovery.multicast\"\n[plugins.discovery.config]\n" + keys + "\n",
+        "plugin = \"butter.discovery.multicast\"\n[plugins.discovery.config]\n" +
+            keys + "\n",
         "m.toml", diags);
     REQUIRE(m);
     m->node.plugin_path.push_back(BUTTER_PLUGIN_DIR);
@@ -184,15 +189,15 @@ TEST_CASE("budget values out of range fail the plugin's init with a reason") {
   // What the schema cannot say (a float > 0, one key against another) init refuses.
   const std::vector<std::pair<std::string, std::string>> bad = {
       {"max_datagrams_per_second = 0.0", "max_datagrams_per_second must be in"},
-      {"max_datagrams_per_second = 10.0\nmax_datagrams_per_second_per_sender = 20.0", "max_datagrams_per_second_per_sender must be"},
+      {"max_datagrams_per_second = 10.0\nmax_datagrams_per_second_per_sender = 20.0",
+       "max_datagrams_per_second_per_sender must be"},
       {"max_datagrams_per_second_per_sender = 0.0", "max_datagrams_per_second_per_sender must be"},
   };
   for (const auto& [keys, reason] : bad) {
     INFO(keys);
-    const std::string plugins =
-        plugin_table("peers", "butter.knownhosts.quality") +
-        plugin_table("discovery", "butter.discovery.multicast",
-                     "interface = \"127.0.0.1\"\nport = " + std::to_string(port) + "\n" + keys);
+    const std::string plugins = plugin_table("peers", "butter.knownhosts.quality") +
+                                plugin_table("discovery", "butter.discovery.multicast",
+                                             "interface = \"127.0.0.1\"\nport = " + std::to_string(port) + "\n" + keys);
     // The node keeps running; the plugin is isolated with the reason.
     TestNode node(rt, registry, loopback_manifest("bad", plugins));
     std::string state, failure;
@@ -209,10 +214,11 @@ TEST_CASE("budget values out of range fail the plugin's init with a reason") {
   }
   // In range: starts.
   TestNode ok(rt, registry,
-              loopback_manifest("ok", plugin_table("peers", "butter.knownhosts.quality") +
-                                          plugin_table("discovery", "butter.discovery.multicast",
-                                                       "interface = \"127.0.0.1\"\nport = " + std::to_string(port) +
-                                                           "\nmax_datagrams_per_second = 50\n"
-                                                           "max_datagrams_per_second_per_sender = 5.5\nmax_datagram_senders = 16")));
+              loopback_manifest(
+                  "ok", plugin_table("peers", "butter.knownhosts.quality") +
+                            plugin_table("discovery", "butter.discovery.multicast",
+                                         "interface = \"127.0.0.1\"\nport = " + std::to_string(port) +
+                                             "\nmax_datagrams_per_second = 50\n"
+                                             "max_datagrams_per_second_per_sender = 5.5\nmax_datagram_senders = 16")));
   CHECK(ok.plugin_state("discovery") == "started");
 }

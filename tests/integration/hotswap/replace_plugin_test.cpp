@@ -144,9 +144,9 @@ TEST_CASE("a broken new build is refused or rolled back and the old build keeps 
       const char* file;
       const char* says;
     };
-    for (const Case& c : {Case{"tp-not-elf.so", "not an ELF"}, Case{"tp-wrong-abi.so", "ABI"},
-                          Case{"tp-truncated.so", "truncated"}, Case{"tp-failing-start.so", "not test.swap"},
-                          Case{"no-such-file.so", "no such file"}}) {
+    for (const Case& c :
+         {Case{"tp-not-elf.so", "not an ELF"}, Case{"tp-wrong-abi.so", "ABI"}, Case{"tp-truncated.so", "truncated"},
+          Case{"tp-failing-start.so", "not test.swap"}, Case{"no-such-file.so", "no such file"}}) {
       host::SwapReport r;
       auto e = a->replace_plugin("swap", tp(c.file), &r);
       INFO(c.file << ": " << e.message);

@@ -83,7 +83,8 @@ class RequestLoad {
     auto e = s->core->transport->request(
         s->peer, s->protocol,
         std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()),
-        std::chrono::seconds(5), [s, sent](std::int32_t status, const host::NodeId&, std::span<const std::uint8_t> body) {
+        std::chrono::seconds(5),
+        [s, sent](std::int32_t status, const host::NodeId&, std::span<const std::uint8_t> body) {
           record(s, Outcome{status, std::string(body.begin(), body.end()), sent, Clock::now()});
           --s->in_flight;
           issue(s);

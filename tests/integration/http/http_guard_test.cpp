@@ -17,9 +17,10 @@ using namespace butter::test;
 namespace {
 
 std::string wiki_node() {
-  return loopback_manifest("guarded", plugin_table("storage", "butter.storage.pcg", "replicas = 1\nheartbeat_ms = 200") +
-                                          plugin_table("search", "butter.ir.dbfs") +
-                                          plugin_table("wiki", "butter.example.wiki", "write_wait_ms = 500"));
+  return loopback_manifest("guarded",
+                           plugin_table("storage", "butter.storage.pcg", "replicas = 1\nheartbeat_ms = 200") +
+                               plugin_table("search", "butter.ir.dbfs") +
+                               plugin_table("wiki", "butter.example.wiki", "write_wait_ms = 500"));
 }
 
 struct Endpoint {
@@ -71,9 +72,10 @@ TEST_CASE("a cross-origin POST to the wiki or to storage is refused 403 and chan
   CHECK(form.status == 403);
   CHECK(form.body.find("cross-origin request refused") != std::string::npos);
   // A no-cors fetch() of text/plain to storage from another page on this machine (same site).
-  auto text = e.send("POST", "/storage?wait=0",
-                     {{"Content-Type", "text/plain"}, {"Origin", "http://127.0.0.1:1"}, {"Sec-Fetch-Site", "same-site"}},
-                     "stored by another site");
+  auto text =
+      e.send("POST", "/storage?wait=0",
+             {{"Content-Type", "text/plain"}, {"Origin", "http://127.0.0.1:1"}, {"Sec-Fetch-Site", "same-site"}},
+             "stored by another site");
   CHECK(text.status == 403);
   // A sandboxed frame or a file: page.
   CHECK(e.send("POST", "/storage?wait=0", {{"Origin", "null"}}, "x").status == 403);
@@ -87,7 +89,8 @@ TEST_CASE("a cross-origin POST to the wiki or to storage is refused 403 and chan
   CHECK(status["http"]["requests_refused_by"]["fetch_site"] == 1);
   const std::string metrics = http_get(e.base + "/metrics").body;
   CHECK(metrics.find("butter_http_requests_refused_total{node=\"guarded\",reason=\"origin\"} 3") != std::string::npos);
-  CHECK(metrics.find("butter_http_requests_refused_total{node=\"guarded\",reason=\"fetch_site\"} 1") != std::string::npos);
+  CHECK(metrics.find("butter_http_requests_refused_total{node=\"guarded\",reason=\"fetch_site\"} 1") !=
+        std::string::npos);
 }
 
 TEST_CASE("the node's own pages and clients without Origin still change state") {
@@ -96,16 +99,16 @@ TEST_CASE("the node's own pages and clients without Origin still change state") 
   TestNode node(rt, registry, wiki_node());
   Endpoint e(node);
 
-  auto own = e.send("POST", "/wiki/api/pages",
-                    with(kFormType, {{"Origin", e.origin()}, {"Sec-Fetch-Site", "same-origin"}}),
-                    "title=Mine&text=from+the+wiki+page&keywords=own");
+  auto own =
+      e.send("POST", "/wiki/api/pages", with(kFormType, {{"Origin", e.origin()}, {"Sec-Fetch-Site", "same-origin"}}),
+             "title=Mine&text=from+the+wiki+page&keywords=own");
   INFO(own.body);
   CHECK(own.status == 201);
   // The same node under localhost: also its own origin.
-  auto localhost = e.send("POST", "/storage?wait=0",
-                          {{"Host", "localhost:" + std::to_string(e.port)},
-                           {"Origin", "http://localhost:" + std::to_string(e.port)}},
-                          "via localhost");
+  auto localhost = e.send(
+      "POST", "/storage?wait=0",
+      {{"Host", "localhost:" + std::to_string(e.port)}, {"Origin", "http://localhost:" + std::to_string(e.port)}},
+      "via localhost");
   CHECK(localhost.status == 202);
   // curl, the CLI: no Origin, no Sec-Fetch-Site.
   auto plain = e.send("POST", "/storage?wait=0", {}, "from curl");
@@ -146,8 +149,8 @@ TEST_CASE("every answer of the node carries the security headers and the wiki pa
   host::PluginRegistry registry;
   TestNode node(rt, registry, wiki_node());
   Endpoint e(node);
-  for (const std::string target : {"/status", "/metrics", "/wiki", "/wiki/wiki.js", "/wiki/wiki.css",
-                                   "/wiki/api/pages", "/storage", "/no/such/route"}) {
+  for (const std::string target : {"/status", "/metrics", "/wiki", "/wiki/wiki.js", "/wiki/wiki.css", "/wiki/api/pages",
+                                   "/storage", "/no/such/route"}) {
     INFO(target);
     auto r = http_get(e.base + target);
     CHECK(r.header("X-Frame-Options") == "DENY");

@@ -83,8 +83,9 @@ TEST_CASE("a streamed upload arrives whole, in pieces of at most 64 KiB, beyond 
   CHECK(j["pieces"].get<std::uint64_t>() >= body.size() / (64 * 1024));
 
   // Chunked transfer encoding, written by hand: three chunks, then the end.
-  const std::string raw = "POST /tp-stream/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
-                          "Connection: close\r\n\r\n5\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\n\r\n";
+  const std::string raw =
+      "POST /tp-stream/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+      "Connection: close\r\n\r\n5\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\n\r\n";
   std::string answer = raw_exchange(e.host, e.port, raw);
   CHECK_THAT(answer, Catch::StartsWith("HTTP/1.1 200"));
   CHECK_THAT(answer, Catch::Contains("\"bytes\":11") && Catch::Contains(fnv_hex("hello world")));
@@ -108,8 +109,9 @@ TEST_CASE("a streamed body over the route's cap gets 413 and the plugin hears th
   CHECK(e.stats()["closed"] == 0);
   // Over the cap in chunks: found while the plugin pulls it.
   const std::string chunk(600, 'y');
-  const std::string raw = "POST /tp-stream/capped HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n" +
-                          chunk + "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n";
+  const std::string raw =
+      "POST /tp-stream/capped HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n" + chunk +
+      "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n";
   CHECK_THAT(raw_exchange(e.host, e.port, raw), Catch::StartsWith("HTTP/1.1 413"));
   CHECK(wait_until([&] { return e.stats()["closed"] == 1; }));
   CHECK_THAT(e.stats()["last_reason"].get<std::string>(), Catch::Contains("limit"));
@@ -122,7 +124,8 @@ TEST_CASE("a streamed download carries exactly the bytes written, with Content-L
   StreamEndpoint e(node);
 
   const std::uint64_t n = 6 * 1024 * 1024 + 3;
-  auto known = http_request(e.host, e.port, "GET", "/tp-stream/bytes?n=" + std::to_string(n), "", std::chrono::seconds(30));
+  auto known =
+      http_request(e.host, e.port, "GET", "/tp-stream/bytes?n=" + std::to_string(n), "", std::chrono::seconds(30));
   REQUIRE(known.status == 200);
   CHECK(known.header("Content-Length") == std::to_string(n));
   CHECK(known.header("X-Test") == "stream");
@@ -160,7 +163,8 @@ TEST_CASE("a client that stops reading holds the plugin back and is reported gon
   boost::asio::ip::tcp::socket sock(io);
   sock.connect({boost::asio::ip::make_address(e.host), e.port});
   // 1 GiB asked for, nothing read: the window fills and the plugin is told to wait.
-  boost::asio::write(sock, boost::asio::buffer(std::string("GET /tp-stream/bytes?n=1073741824 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")));
+  boost::asio::write(
+      sock, boost::asio::buffer(std::string("GET /tp-stream/bytes?n=1073741824 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")));
   CHECK(wait_until([&] { return e.stats()["window_full"].get<int>() >= 1; }));
   CHECK(e.stats()["open"] == 1);
   // What the plugin could write is what the socket buffers and one window hold, not the 1 GiB:
@@ -193,7 +197,9 @@ TEST_CASE("a stream route removed while its exchanges are open ends them and cal
   // A download under way whose client reads nothing: the plugin waits for `writable`.
   asio::ip::tcp::socket down(io);
   down.connect({asio::ip::make_address(e.host), e.port});
-  asio::write(down, asio::buffer(std::string("GET /tp-stream/droppable-bytes?n=1073741824 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")));
+  asio::write(
+      down,
+      asio::buffer(std::string("GET /tp-stream/droppable-bytes?n=1073741824 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")));
   REQUIRE(wait_until([&] { return e.stats()["window_full"].get<int>() >= 1; }));
 
   // The plugin removes both routes; the C++ wrapper frees their callbacks' state right away.

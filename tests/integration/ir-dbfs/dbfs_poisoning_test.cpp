@@ -25,7 +25,8 @@ std::string common(std::uint16_t port) {
                       "interface = \"127.0.0.1\"\nport = " + std::to_string(port) + "\nfast_ms = 50\nslow_ms = 2000");
 }
 
-nlohmann::json poisoning_get_json(TestNode& n, const std::string& target, std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+nlohmann::json poisoning_get_json(TestNode& n, const std::string& target,
+                                  std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
   auto r = http_get(n->http_url() + target, timeout);
   INFO(target << " -> " << r.status << " " << r.body);
   REQUIRE(r.status == 200);
@@ -40,33 +41,40 @@ bool contains(const nlohmann::json& ids, const std::string& id) {
 
 }  // namespace
 
-TEST_CASE("a poisoner answering every query with forged hits is blocked and the real hit is found in 19 of 20 searches") {
+TEST_CASE(
+    "a poisoner answering every query with forged hits is blocked and the real hit is found in 19 of 20 searches") {
   host::Runtime rt(2);
   host::PluginRegistry registry;
   const auto port = random_multicast_port();
   const std::string honest_config =
       common(port) +
-      plugin_table("search", "butter.ir.dbfs",
-                   "neighbours = 2\nmax_inbound = 4\nhop_ms = 20.0\nrefresh_ms = 500\nsource_fanout = 1\nttl_start = 1\n") +
-      plugin_table("storage", "butter.storage.pcg", "replicas = 1\n") + test_plugin_table("client", "tp-search-client.so");
+      plugin_table(
+          "search", "butter.ir.dbfs",
+          "neighbours = 2\nmax_inbound = 4\nhop_ms = 20.0\nrefresh_ms = 500\nsource_fanout = 1\nttl_start = 1\n") +
+      plugin_table("storage", "butter.storage.pcg", "replicas = 1\n") +
+      test_plugin_table("client", "tp-search-client.so");
   std::vector<std::unique_ptr<TestNode>> nodes;
   for (int i = 0; i < 8; ++i)
-    nodes.push_back(std::make_unique<TestNode>(rt, registry, loopback_manifest("h" + std::to_string(i), honest_config)));
-  TestNode poisoner(rt, registry, loopback_manifest("poisoner", common(port) + test_plugin_table("poison", "tp-dbfs-poisoner.so")));
+    nodes.push_back(
+        std::make_unique<TestNode>(rt, registry, loopback_manifest("h" + std::to_string(i), honest_config)));
+  TestNode poisoner(rt, registry,
+                    loopback_manifest("poisoner", common(port) + test_plugin_table("poison", "tp-dbfs-poisoner.so")));
   const std::string bad = poisoner->id_hex();
 
   // The attack is in place: every honest node has its neighbours, and the poisoner's LINKs made it
   // an (inbound) neighbour of most of them.
   std::size_t linked = 0;
-  const bool ready = wait_until([&] {
-    linked = 0;
-    for (auto& n : nodes) {
-      const auto st = poisoning_get_json(*n, "/search/status");
-      if (st["outbound"] != 2) return false;
-      if (contains(st["neighbours"], bad)) ++linked;
-    }
-    return linked >= 6;
-  }, std::chrono::seconds(30));
+  const bool ready = wait_until(
+      [&] {
+        linked = 0;
+        for (auto& n : nodes) {
+          const auto st = poisoning_get_json(*n, "/search/status");
+          if (st["outbound"] != 2) return false;
+          if (contains(st["neighbours"], bad)) ++linked;
+        }
+        return linked >= 6;
+      },
+      std::chrono::seconds(30));
   INFO("the poisoner is a neighbour of " << linked << " of 8");
   REQUIRE(ready);
 
@@ -87,8 +95,10 @@ TEST_CASE("a poisoner answering every query with forged hits is blocked and the 
     auto j = poisoning_get_json(src, "/search?" + q + "&max=1&timeout_ms=8000");
     bool real = false;
     for (const auto& h : j["hits"]) {
-      if (h["node"] == holder->id_hex() && h["object"] == id) real = true;
-      else ++forged;
+      if (h["node"] == holder->id_hex() && h["object"] == id)
+        real = true;
+      else
+        ++forged;
     }
     if (real) ++found;
     if (!real) {
@@ -101,17 +111,20 @@ TEST_CASE("a poisoner answering every query with forged hits is blocked and the 
              std::to_string(src.counter("search", "dbfs_verify_overflow_total")) + " proves " +
              std::to_string(src.counter("search", "dbfs_proves_sent_total")) + "\n";
     }
-    log += src->name() + " " + q.substr(0, 8) + ": " + j["done"].dump() + " hits " + std::to_string(j["hits"].size()) + "\n";
+    log += src->name() + " " + q.substr(0, 8) + ": " + j["done"].dump() + " hits " + std::to_string(j["hits"].size()) +
+           "\n";
   }
   // Through butter.search/1 too (what a dapp gets): only the real holder.
   for (std::size_t k = 1; k <= 2; ++k) {
     TestNode& src = *nodes[k];
     const auto t = poisoning_get_json(src, "/tp-search/find?q=needle&max=4")["ticket"].get<std::uint64_t>();
     nlohmann::json r;
-    REQUIRE(wait_until([&] {
-      r = poisoning_get_json(src, "/tp-search/result?ticket=" + std::to_string(t));
-      return r["done"].get<bool>();
-    }, std::chrono::seconds(15)));
+    REQUIRE(wait_until(
+        [&] {
+          r = poisoning_get_json(src, "/tp-search/result?ticket=" + std::to_string(t));
+          return r["done"].get<bool>();
+        },
+        std::chrono::seconds(15)));
     INFO(r.dump());
     CHECK_FALSE(r["malformed"].get<bool>());
     CHECK(r["hits"].size() == 1);
@@ -127,7 +140,8 @@ TEST_CASE("a poisoner answering every query with forged hits is blocked and the 
     verified += n->counter("search", "dbfs_hits_verified_total");
   }
   const auto ps = poisoning_get_json(poisoner, "/tp-poisoner/status");
-  INFO(log << "poisoner: " << ps.dump() << "; blocked " << blocked << ", failed proofs " << failed << ", verified " << verified);
+  INFO(log << "poisoner: " << ps.dump() << "; blocked " << blocked << ", failed proofs " << failed << ", verified "
+           << verified);
   CHECK(found >= 19);
   CHECK(forged == 0);
   // The attack ran (the poisoner was asked and lied), and it was caught.

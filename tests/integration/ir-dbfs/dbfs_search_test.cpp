@@ -22,18 +22,21 @@ namespace {
 // With storage, hits are content objects and are proven (verify, the default). Without it, the tests
 // search annotations: names no manifest backs, which a verifying node drops, so `verify = false`.
 std::string plugins(std::uint16_t port, bool storage) {
-  std::string t = plugin_table("peers", "butter.knownhosts.quality", "refresh_ms = 1000\ntimeout_ms = 1000\n") +
-                  plugin_table("discovery", "butter.discovery.multicast",
-                               "interface = \"127.0.0.1\"\nport = " + std::to_string(port) + "\nfast_ms = 50\nslow_ms = 2000") +
-                  plugin_table("search", "butter.ir.dbfs",
-                               "neighbours = 2\nmax_inbound = 4\nhop_ms = 20.0\nrefresh_ms = 500\nsource_fanout = 1\n"
-                               "ttl_start = 1\n" + std::string(storage ? "" : "verify = false\n")) +
-                  test_plugin_table("client", "tp-search-client.so");
+  std::string t =
+      plugin_table("peers", "butter.knownhosts.quality", "refresh_ms = 1000\ntimeout_ms = 1000\n") +
+      plugin_table("discovery", "butter.discovery.multicast",
+                   "interface = \"127.0.0.1\"\nport = " + std::to_string(port) + "\nfast_ms = 50\nslow_ms = 2000") +
+      plugin_table("search", "butter.ir.dbfs",
+                   "neighbours = 2\nmax_inbound = 4\nhop_ms = 20.0\nrefresh_ms = 500\nsource_fanout = 1\n"
+                   "ttl_start = 1\n" +
+                       std::string(storage ? "" : "verify = false\n")) +
+      test_plugin_table("client", "tp-search-client.so");
   if (storage) t += plugin_table("storage", "butter.storage.pcg", "replicas = 3\n");
   return t;
 }
 
-nlohmann::json get_json(TestNode& n, const std::string& target, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+nlohmann::json get_json(TestNode& n, const std::string& target,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
   auto r = http_get(n->http_url() + target, timeout);
   INFO(target << " -> " << r.status << " " << r.body);
   REQUIRE(r.status == 200);
@@ -45,10 +48,12 @@ nlohmann::json status(TestNode& n) { return get_json(n, "/search/status"); }
 // Waits for tp-search-client's result of `ticket` to be done.
 nlohmann::json client_result(TestNode& n, std::uint64_t ticket) {
   nlohmann::json j;
-  bool done = wait_until([&] {
-    j = get_json(n, "/tp-search/result?ticket=" + std::to_string(ticket));
-    return j["done"].get<bool>();
-  }, std::chrono::seconds(15));
+  bool done = wait_until(
+      [&] {
+        j = get_json(n, "/tp-search/result?ticket=" + std::to_string(ticket));
+        return j["done"].get<bool>();
+      },
+      std::chrono::seconds(15));
   INFO(j.dump());
   REQUIRE(done);
   return j;
@@ -89,16 +94,19 @@ TEST_CASE("twenty nodes find objects stored on others by id and by keywords") {
   const auto port = random_multicast_port();
   std::vector<std::unique_ptr<TestNode>> nodes;
   for (int i = 0; i < 20; ++i)
-    nodes.push_back(std::make_unique<TestNode>(rt, registry, loopback_manifest("s" + std::to_string(i), plugins(port, true))));
+    nodes.push_back(
+        std::make_unique<TestNode>(rt, registry, loopback_manifest("s" + std::to_string(i), plugins(port, true))));
 
   // Everyone knows most others and has its 2 chosen neighbours; the overlay those links make is
   // connected (neighbours are chosen again as the known-host cache grows, so the first nodes up
   // do not stay a clique of their own).
-  bool ready = wait_until([&] {
-    for (auto& n : nodes)
-      if (n->counter("peers", "knownhosts_admitted_total") < 17 || status(*n)["outbound"] != 2) return false;
-    return overlay_connected(nodes);
-  }, std::chrono::seconds(60));  // about 10 s alone, even under TSan; 30 s was exceeded beside other TSan tests
+  bool ready = wait_until(
+      [&] {
+        for (auto& n : nodes)
+          if (n->counter("peers", "knownhosts_admitted_total") < 17 || status(*n)["outbound"] != 2) return false;
+        return overlay_connected(nodes);
+      },
+      std::chrono::seconds(60));  // about 10 s alone, even under TSan; 30 s was exceeded beside other TSan tests
   REQUIRE(ready);
 
   // Objects put on 4 nodes; pcg-storage replicates each to a group of 3.
@@ -106,29 +114,32 @@ TEST_CASE("twenty nodes find objects stored on others by id and by keywords") {
   const std::vector<std::string> words{"alpha", "bravo", "charlie", "delta"};
   for (int k = 0; k < 4; ++k) {
     TestNode& n = *nodes[static_cast<std::size_t>(5 * k)];
-    auto r = http_request_url("POST", n->http_url() + "/storage?keywords=" + words[static_cast<std::size_t>(k)] + ",Common",
-                              "object " + std::to_string(k) + " " + std::string(1000, 'x'), std::chrono::seconds(15));
+    auto r =
+        http_request_url("POST", n->http_url() + "/storage?keywords=" + words[static_cast<std::size_t>(k)] + ",Common",
+                         "object " + std::to_string(k) + " " + std::string(1000, 'x'), std::chrono::seconds(15));
     INFO(r.body);
     REQUIRE(r.status == 201);
     ids.push_back(nlohmann::json::parse(r.body)["id"].get<std::string>());
   }
   // Holders, as storage says; and their search index has them.
   std::map<std::string, std::set<std::string>> holders;
-  bool placed = wait_until([&] {
-    holders.clear();
-    for (auto& n : nodes) {
-      const auto held = get_json(*n, "/storage");  // kept: iterating a temporary's member would dangle
-      for (const auto& o : held["objects"]) holders[o["id"].get<std::string>()].insert((*n)->id_hex());
-    }
-    for (const auto& id : ids)
-      if (holders[id].size() < 2) return false;
-    for (auto& n : nodes) {
-      std::size_t held = 0;
-      for (const auto& id : ids) held += holders[id].count((*n)->id_hex());
-      if (status(*n)["index_stored"].get<std::size_t>() < held) return false;
-    }
-    return true;
-  }, std::chrono::seconds(30));
+  bool placed = wait_until(
+      [&] {
+        holders.clear();
+        for (auto& n : nodes) {
+          const auto held = get_json(*n, "/storage");  // kept: iterating a temporary's member would dangle
+          for (const auto& o : held["objects"]) holders[o["id"].get<std::string>()].insert((*n)->id_hex());
+        }
+        for (const auto& id : ids)
+          if (holders[id].size() < 2) return false;
+        for (auto& n : nodes) {
+          std::size_t held = 0;
+          for (const auto& id : ids) held += holders[id].count((*n)->id_hex());
+          if (status(*n)["index_stored"].get<std::size_t>() < held) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(30));
   std::string report;
   for (const auto& id : ids) report += id.substr(0, 8) + " held by " + std::to_string(holders[id].size()) + "; ";
   for (auto& n : nodes) report += (*n)->name() + " indexed " + status(*n)["index_stored"].dump() + "; ";
@@ -213,15 +224,19 @@ TEST_CASE("annotated objects are found and survive a hot swap and bad queries ar
   const auto port = random_multicast_port();
   std::vector<std::unique_ptr<TestNode>> nodes;
   for (int i = 0; i < 6; ++i)
-    nodes.push_back(std::make_unique<TestNode>(rt, registry, loopback_manifest("a" + std::to_string(i), plugins(port, false))));
-  REQUIRE(wait_until([&] {
-    for (auto& n : nodes)
-      if (status(*n)["outbound"] != 2) return false;
-    return true;
-  }, std::chrono::seconds(30)));
+    nodes.push_back(
+        std::make_unique<TestNode>(rt, registry, loopback_manifest("a" + std::to_string(i), plugins(port, false))));
+  REQUIRE(wait_until(
+      [&] {
+        for (auto& n : nodes)
+          if (status(*n)["outbound"] != 2) return false;
+        return true;
+      },
+      std::chrono::seconds(30)));
 
   // annotate() through the interface; no storage plugin on these nodes.
-  auto a = http_request_url("POST", (*nodes[2])->http_url() + "/tp-search/annotate?object=wiki-page-7&keywords=Butter,Wiki");
+  auto a =
+      http_request_url("POST", (*nodes[2])->http_url() + "/tp-search/annotate?object=wiki-page-7&keywords=Butter,Wiki");
   CHECK(a.status == 200);
   auto bad = http_request_url("POST", (*nodes[2])->http_url() + "/tp-search/annotate?object=&keywords=x");
   CHECK(bad.status == 400);
@@ -255,13 +270,14 @@ TEST_CASE("annotated objects are found and survive a hot swap and bad queries ar
   // Garbage, and a well-formed query over the TTL limit, sent to /butter/dbfs/1.
   TestNode& victim = *nodes[1];
   request_from(*nodes[0], victim->id_hex(), "/butter/dbfs/1", "garbage");
-  std::string over{1, 1};                 // version 1, QUERY
-  over += std::string(16, '\x07');        // query id
-  over += std::string{1, 30, 1, 0, 1};    // kind object, TTL 30, hops 1, max_results 1
-  over += std::string{0, 1, 0, 1, 'x'};   // one term "x"
+  std::string over{1, 1};                // version 1, QUERY
+  over += std::string(16, '\x07');       // query id
+  over += std::string{1, 30, 1, 0, 1};   // kind object, TTL 30, hops 1, max_results 1
+  over += std::string{0, 1, 0, 1, 'x'};  // one term "x"
   request_from(*nodes[0], victim->id_hex(), "/butter/dbfs/1", over);
   CHECK(wait_until([&] {
-    return victim.counter("search", "dbfs_malformed_total") == 1 && victim.counter("search", "dbfs_over_limit_total") == 1;
+    return victim.counter("search", "dbfs_malformed_total") == 1 &&
+           victim.counter("search", "dbfs_over_limit_total") == 1;
   }));
   CHECK(victim.plugin_state("search") == "started");
   // Still serving.
@@ -273,8 +289,9 @@ TEST_CASE("without a known-host cache the neighbours are the connected peers") {
   host::Runtime rt(2);
   host::PluginRegistry registry;
   auto bare = [](const std::string& name) {
-    return loopback_manifest(name, plugin_table("search", "butter.ir.dbfs", "refresh_ms = 100\nhop_ms = 20.0\nverify = false\n") +
-                                       test_plugin_table("client", "tp-search-client.so"));
+    return loopback_manifest(
+        name, plugin_table("search", "butter.ir.dbfs", "refresh_ms = 100\nhop_ms = 20.0\nverify = false\n") +
+                  test_plugin_table("client", "tp-search-client.so"));
   };
   TestNode a(rt, registry, bare("a")), b(rt, registry, bare("b")), c(rt, registry, bare("c"));
   // a - b - c: connections made by requests on a protocol nobody serves (answered with an error).
@@ -300,22 +317,27 @@ TEST_CASE("a query flood from one connection is shed while an honest search from
   // Flooding nodes forward to every neighbour, so the honest searcher's query goes straight to the
   // victim. Every node here is 127.0.0.1, one address: the per-address bucket (exercised with
   // distinct addresses in the unit tests) is opened wide, and the per-peer one is small.
-  const std::string extra = "method = \"flood\"\nrate_per_s = 5.0\nburst = 10.0\nverify = false\n"
-                            "address_rate_per_s = 100000.0\naddress_burst = 100000.0\n"
-                            "prefix_rate_per_s = 100000.0\nprefix_burst = 100000.0\n";
-  auto config = plugin_table("peers", "butter.knownhosts.quality", "refresh_ms = 1000\ntimeout_ms = 1000\n") +
-                plugin_table("discovery", "butter.discovery.multicast",
-                             "interface = \"127.0.0.1\"\nport = " + std::to_string(port) + "\nfast_ms = 50\nslow_ms = 2000") +
-                plugin_table("search", "butter.ir.dbfs", "neighbours = 2\nmax_inbound = 4\nhop_ms = 20.0\nrefresh_ms = 500\n" + extra) +
-                test_plugin_table("client", "tp-search-client.so");
+  const std::string extra =
+      "method = \"flood\"\nrate_per_s = 5.0\nburst = 10.0\nverify = false\n"
+      "address_rate_per_s = 100000.0\naddress_burst = 100000.0\n"
+      "prefix_rate_per_s = 100000.0\nprefix_burst = 100000.0\n";
+  auto config =
+      plugin_table("peers", "butter.knownhosts.quality", "refresh_ms = 1000\ntimeout_ms = 1000\n") +
+      plugin_table("discovery", "butter.discovery.multicast",
+                   "interface = \"127.0.0.1\"\nport = " + std::to_string(port) + "\nfast_ms = 50\nslow_ms = 2000") +
+      plugin_table("search", "butter.ir.dbfs",
+                   "neighbours = 2\nmax_inbound = 4\nhop_ms = 20.0\nrefresh_ms = 500\n" + extra) +
+      test_plugin_table("client", "tp-search-client.so");
   std::vector<std::unique_ptr<TestNode>> nodes;
   for (int i = 0; i < 5; ++i)
     nodes.push_back(std::make_unique<TestNode>(rt, registry, loopback_manifest("f" + std::to_string(i), config)));
-  REQUIRE(wait_until([&] {
-    for (auto& n : nodes)
-      if (status(*n)["outbound"] != 2) return false;
-    return true;
-  }, std::chrono::seconds(30)));
+  REQUIRE(wait_until(
+      [&] {
+        for (auto& n : nodes)
+          if (status(*n)["outbound"] != 2) return false;
+        return true;
+      },
+      std::chrono::seconds(30)));
   TestNode& victim = *nodes[1];
   TestNode& flooder = *nodes[0];
   auto ann = http_request_url("POST", victim->http_url() + "/search/annotate?object=honest-object&keywords=honest");
@@ -323,11 +345,11 @@ TEST_CASE("a query flood from one connection is shed while an honest search from
 
   // 200 well-formed version-2 queries with the largest budget, TTL 0, from the flooder's connection.
   for (int i = 0; i < 200; ++i) {
-    std::string q{2, 1};                                    // version 2, QUERY
+    std::string q{2, 1};                                                        // version 2, QUERY
     q += std::string(8, '\x0f') + std::string(7, '\0') + static_cast<char>(i);  // query id
-    q += std::string{2, 0, 1, 0, 1};                        // keywords, TTL 0, hops 1, max_results 1
-    q += std::string{'\xff', '\xff'};                       // budget 65535
-    q += std::string{0, 1, 0, 5} + "flood";                 // one term
+    q += std::string{2, 0, 1, 0, 1};         // keywords, TTL 0, hops 1, max_results 1
+    q += std::string{'\xff', '\xff'};        // budget 65535
+    q += std::string{0, 1, 0, 5} + "flood";  // one term
     request_from(flooder, victim->id_hex(), "/butter/dbfs/1", q);
   }
   // Shed: at most the burst and what the rate refilled while the flood lasted were accepted.
@@ -379,10 +401,12 @@ TEST_CASE("a search hit for a 200 KB object is proven by its holder and delivere
   REQUIRE(wait_until([&] { return status(b)["index_stored"].get<std::size_t>() >= 1; }));
 
   nlohmann::json hits;
-  bool found = wait_until([&] {
-    hits = get_json(a, "/search?q=bigproof&max=1&timeout_ms=3000");
-    return hits["hits"].size() == 1;
-  }, std::chrono::seconds(20));
+  bool found = wait_until(
+      [&] {
+        hits = get_json(a, "/search?q=bigproof&max=1&timeout_ms=3000");
+        return hits["hits"].size() == 1;
+      },
+      std::chrono::seconds(20));
   INFO(hits.dump() << "\na: " << status(a).dump());
   REQUIRE(found);
   CHECK(hits["hits"][0]["object"] == id);

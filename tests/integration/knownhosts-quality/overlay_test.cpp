@@ -46,11 +46,13 @@ TEST_CASE("nodes bootstrapped to one peer learn every node by peer exchange and 
     nodes.push_back(std::make_unique<TestNode>(rt, registry, overlay_node("n" + std::to_string(i), boot)));
 
   // Everyone learns everyone, though each was told of node 0 alone.
-  bool learned = wait_until([&] {
-    for (auto& n : nodes)
-      if (n->counter("peers", "knownhosts_hosts") < kNodes - 1) return false;
-    return true;
-  }, std::chrono::seconds(90));  // seconds here; the deadline leaves room for sanitizer builds
+  bool learned = wait_until(
+      [&] {
+        for (auto& n : nodes)
+          if (n->counter("peers", "knownhosts_hosts") < kNodes - 1) return false;
+        return true;
+      },
+      std::chrono::seconds(90));  // seconds here; the deadline leaves room for sanitizer builds
   std::string known;
   for (auto& n : nodes)
     known += n->node().name() + ":" + std::to_string(n->counter("peers", "knownhosts_hosts")) + "/" +
@@ -65,11 +67,13 @@ TEST_CASE("nodes bootstrapped to one peer learn every node by peer exchange and 
 
   // The active set settles within the high watermark (node 0 had every node's bootstrap connection)
   // and stays one connected component.
-  bool bounded = wait_until([&] {
-    for (auto& n : nodes)
-      if (connected_ids(*n).size() > 8) return false;
-    return true;
-  }, std::chrono::seconds(60));
+  bool bounded = wait_until(
+      [&] {
+        for (auto& n : nodes)
+          if (connected_ids(*n).size() > 8) return false;
+        return true;
+      },
+      std::chrono::seconds(60));
   std::string conns;
   for (auto& n : nodes) conns += n->node().name() + ":" + std::to_string(connected_ids(*n).size()) + " ";
   INFO("connected peers: " << conns);
@@ -105,14 +109,17 @@ TEST_CASE("nodes bootstrapped to one peer learn every node by peer exchange and 
   CHECK(nodes[0]->node().status()["connections"]["high_water"] == 8);
   // Node 0 had every node's bootstrap connection: the connection managers closed the ones nobody
   // protects (on one side or the other) by trimming or idling.
-  CHECK(wait_until([&] {
-    std::uint64_t closed = 0;
-    for (auto& n : nodes) {
-      const auto st = n->node().status();
-      closed += st["connections"]["trimmed"].get<std::uint64_t>() + st["connections"]["idle_closed"].get<std::uint64_t>();
-    }
-    return closed > 0;
-  }, std::chrono::seconds(15)));
+  CHECK(wait_until(
+      [&] {
+        std::uint64_t closed = 0;
+        for (auto& n : nodes) {
+          const auto st = n->node().status();
+          closed +=
+              st["connections"]["trimmed"].get<std::uint64_t>() + st["connections"]["idle_closed"].get<std::uint64_t>();
+        }
+        return closed > 0;
+      },
+      std::chrono::seconds(15)));
 }
 
 TEST_CASE("a peer record whose endpoint a forwarder changed is refused and not used") {
@@ -126,7 +133,8 @@ TEST_CASE("a peer record whose endpoint a forwarder changed is refused and not u
   auto answer = request_from(m, a.endpoint(), "/butter/pex/1", ask);
   REQUIRE(answer.status == BUTTER_OK);
   REQUIRE(answer.payload.size() > 3 + 2 + 50);
-  const std::size_t len = (static_cast<unsigned char>(answer.payload[3]) << 8) | static_cast<unsigned char>(answer.payload[4]);
+  const std::size_t len =
+      (static_cast<unsigned char>(answer.payload[3]) << 8) | static_cast<unsigned char>(answer.payload[4]);
   std::string record = answer.payload.substr(5, len);
   const std::string a_uri = a.endpoint();
   auto at = record.find(a_uri);
@@ -146,10 +154,12 @@ TEST_CASE("a peer record whose endpoint a forwarder changed is refused and not u
   std::string good = {1, 0, 1, static_cast<char>(record.size() >> 8), static_cast<char>(record.size() & 0xFF)};
   good += record;
   Answer ok;
-  REQUIRE(wait_until([&] {
-    ok = request_from(m, b.endpoint(), "/butter/pex/1", good);
-    return ok.status == BUTTER_OK;
-  }, std::chrono::seconds(5)));
+  REQUIRE(wait_until(
+      [&] {
+        ok = request_from(m, b.endpoint(), "/butter/pex/1", good);
+        return ok.status == BUTTER_OK;
+      },
+      std::chrono::seconds(5)));
   CHECK(b.counter("peers", "pex_records_accepted_total") == 1);
   // And replaying it changes nothing (stale, not counted as new).
   REQUIRE(wait_until([&] { return request_from(m, b.endpoint(), "/butter/pex/1", good).status == BUTTER_OK; },

@@ -35,7 +35,8 @@ constexpr const char* kSybilPrefix = "127.0.1.0/24";
 
 std::string honest_manifest(int i) {
   return "[node]\nname = \"honest" + std::to_string(i) + "\"\nlisten = [\"tcp://127.0." + std::to_string(10 + i) +
-         ".1:0\"]\nhttp = \"127.0.0.1:0\"\n\n" + plugin_table("peers", "butter.knownhosts.quality", "refresh_ms = 500\n");
+         ".1:0\"]\nhttp = \"127.0.0.1:0\"\n\n" +
+         plugin_table("peers", "butter.knownhosts.quality", "refresh_ms = 500\n");
 }
 
 std::string victim_manifest(const std::vector<std::string>& bootstrap, int capacity) {
@@ -82,7 +83,8 @@ std::string exchange_with_record(const host::Identity& id, const std::string& en
   std::array<std::uint8_t, 32> key;
   std::copy(node_id.bytes.begin(), node_id.bytes.end(), key.begin());
   const auto now = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
   auto rec = knownhosts::make_record(key, now, now, {endpoint}, [&](const std::vector<std::uint8_t>& m) {
     std::string framed = std::string("butter/sign/1") + '\0' + knownhosts::kRecordContext + '\0';
     std::vector<std::uint8_t> bytes(framed.begin(), framed.end());
@@ -103,7 +105,7 @@ std::string exchange_with_record(const host::Identity& id, const std::string& en
 }
 
 struct Flood {
-  int answered = 0;     // quality exchanges answered OK
+  int answered = 0;       // quality exchanges answered OK
   int max_in_prefix = 0;  // the most members of the sybils' /24 seen during the flood
 };
 
@@ -146,7 +148,8 @@ struct Bed {
     for (const auto& h : report["hosts"])
       for (auto& n : honest)
         if (h["id"] == n->node().id_hex() && h["observed_ms"].get<std::uint64_t>() >= 1000 &&
-            network_key(h["address"].get<std::string>()).address == "127.0." + std::to_string(10 + (&n - &honest[0]) + 1) + ".1")
+            network_key(h["address"].get<std::string>()).address ==
+                "127.0." + std::to_string(10 + (&n - &honest[0]) + 1) + ".1")
           ++ok;
     return ok == kHonest;
   }

@@ -61,7 +61,8 @@ std::string via(TestNode& from, const std::string& peer) {
 
 std::string unhex(const std::string& hex) {
   std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
   return out;
 }
 
@@ -80,10 +81,12 @@ struct Cluster {
   // Waits until p has an ambassador and returns p's relay endpoint.
   std::string relay_endpoint(std::chrono::milliseconds within = std::chrono::seconds(15)) {
     std::string ep;
-    wait_until([&] {
-      ep = str(nat_report(*p), "relay_endpoint");
-      return !ep.empty();
-    }, within);
+    wait_until(
+        [&] {
+          ep = str(nat_report(*p), "relay_endpoint");
+          return !ep.empty();
+        },
+        within);
     return ep;
   }
 };
@@ -92,10 +95,12 @@ struct Cluster {
 
 TEST_CASE("nat-ambassador verdicts over loopback: listeners are public and a non-listening node private") {
   Cluster c;
-  bool decided = wait_until([&] {
-    return str(nat_report(*c.a), "verdict") == "public" && str(nat_report(*c.b), "verdict") == "public" &&
-           str(nat_report(*c.p), "verdict") == "private";
-  }, std::chrono::seconds(15));
+  bool decided = wait_until(
+      [&] {
+        return str(nat_report(*c.a), "verdict") == "public" && str(nat_report(*c.b), "verdict") == "public" &&
+               str(nat_report(*c.p), "verdict") == "private";
+      },
+      std::chrono::seconds(15));
   INFO(nat_report(*c.a).dump() << "\n" << nat_report(*c.b).dump() << "\n" << nat_report(*c.p).dump());
   CHECK(decided);
   CHECK(c.a->counter("nat", "nat_dialbacks_served_total") + c.b->counter("nat", "nat_dialbacks_served_total") >= 1);
@@ -185,11 +190,13 @@ TEST_CASE("nat-ambassador the private node moves to another ambassador when its 
   const std::string other_id = (*other)->id_hex();
   victim.reset();  // the ambassador stops
   std::string second_ep;
-  bool moved = wait_until([&] {
-    auto j = nat_report(*c.p);
-    second_ep = str(j, "relay_endpoint");
-    return str(j, "ambassador") == other_id && !second_ep.empty();
-  }, std::chrono::seconds(10));
+  bool moved = wait_until(
+      [&] {
+        auto j = nat_report(*c.p);
+        second_ep = str(j, "relay_endpoint");
+        return str(j, "ambassador") == other_id && !second_ep.empty();
+      },
+      std::chrono::seconds(10));
   INFO(nat_report(*c.p).dump());
   INFO("p's connections: " << (*c.p)->status()["peers"].dump() << "\n" << (*c.p)->status()["connections"].dump());
   INFO("other's connections: " << (*other)->status()["peers"].dump());
@@ -214,14 +221,15 @@ TEST_CASE("nat-ambassador max_clients refuses clients over the limit") {
     connect(*p, b.endpoint());
   }
   // One of them gets a's single slot; the other finds no ambassador (b does not serve).
-  bool one = wait_until([&] {
-    return !str(nat_report(p1), "ambassador").empty() || !str(nat_report(p2), "ambassador").empty();
-  }, std::chrono::seconds(15));
+  bool one = wait_until(
+      [&] { return !str(nat_report(p1), "ambassador").empty() || !str(nat_report(p2), "ambassador").empty(); },
+      std::chrono::seconds(15));
   REQUIRE(one);
   wait_until([&] { return a.counter("nat", "nat_limit_hits_total") >= 1; }, std::chrono::seconds(5));
   CHECK(a.counter("nat", "nat_limit_hits_total") >= 1);
   CHECK(nat_report(a)["clients_served"].get<int>() == 1);
-  const int with = (str(nat_report(p1), "ambassador").empty() ? 0 : 1) + (str(nat_report(p2), "ambassador").empty() ? 0 : 1);
+  const int with =
+      (str(nat_report(p1), "ambassador").empty() ? 0 : 1) + (str(nat_report(p2), "ambassador").empty() ? 0 : 1);
   CHECK(with == 1);
 }
 

@@ -16,7 +16,8 @@ Reply request(TestNode& from, const std::string& peer, const std::string& protoc
 TEST_CASE("two nodes in one process echo through the C++ echo plugin") {
   host::Runtime rt(2);
   host::PluginRegistry registry;
-  TestNode a(rt, registry, loopback_manifest("a", plugin_table("echo", "butter.example.echo", "greeting = \"hello \"")));
+  TestNode a(rt, registry,
+             loopback_manifest("a", plugin_table("echo", "butter.example.echo", "greeting = \"hello \"")));
   TestNode b(rt, registry, loopback_manifest("b"));
 
   Reply r = request(b, a.endpoint(), "/butter/echo/1", "world");
@@ -52,7 +53,8 @@ TEST_CASE("an echo plugin with a target sends requests from plugin to plugin") {
 TEST_CASE("the C99 echo plugin loads and answers") {
   host::Runtime rt(2);
   host::PluginRegistry registry;
-  TestNode a(rt, registry, loopback_manifest("a", plugin_table("echo_c", "butter.example.echo-c", "greeting = \"c:\"")));
+  TestNode a(rt, registry,
+             loopback_manifest("a", plugin_table("echo_c", "butter.example.echo-c", "greeting = \"c:\"")));
   TestNode b(rt, registry, loopback_manifest("b"));
   CHECK(a.plugin_state("echo_c") == "started");
   Reply r = request(b, a.endpoint(), "/butter/echo-c/1", "hi");

@@ -12,8 +12,8 @@ TEST_CASE("a plugin whose start fails is isolated while the node keeps running")
   host::Runtime rt(2);
   host::PluginRegistry registry;
   TestNode a(rt, registry,
-             loopback_manifest("a", test_plugin_table("bad", "tp-failing-start.so") +
-                                        plugin_table("echo", "butter.example.echo")));
+             loopback_manifest(
+                 "a", test_plugin_table("bad", "tp-failing-start.so") + plugin_table("echo", "butter.example.echo")));
   CHECK(a.plugin_state("bad") == "failed");
   CHECK(a.plugin_state("echo") == "started");
   auto status = a->status();
@@ -32,8 +32,8 @@ TEST_CASE("a plugin that throws across the C boundary does not take the node dow
   host::Runtime rt(2);
   host::PluginRegistry registry;
   TestNode a(rt, registry,
-             loopback_manifest("a", test_plugin_table("thrower", "tp-throwing.so") +
-                                        plugin_table("echo", "butter.example.echo")));
+             loopback_manifest(
+                 "a", test_plugin_table("thrower", "tp-throwing.so") + plugin_table("echo", "butter.example.echo")));
   CHECK(a.plugin_state("thrower") == "failed");
   CHECK(a.plugin_state("echo") == "started");
   CHECK(a->status()["node"]["id"].get<std::string>().size() == 64);

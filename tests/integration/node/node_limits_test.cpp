@@ -8,8 +8,9 @@
 using namespace butter;
 using namespace butter::test;
 
-TEST_CASE("node max_connections from the manifest refuses connections beyond it and status and metrics "
-          "count them") {
+TEST_CASE(
+    "node max_connections from the manifest refuses connections beyond it and status and metrics "
+    "count them") {
   host::Runtime rt(2);
   host::PluginRegistry registry;
   TestNode a(rt, registry,
@@ -31,6 +32,8 @@ TEST_CASE("node max_connections from the manifest refuses connections beyond it 
   CHECK(status["transport"]["connections_refused_by"]["max_connections"] == 2);
   CHECK(status["transport"]["connections_refused_by"]["per_peer"] == 0);
   const std::string metrics = a->metrics_text();
-  CHECK_THAT(metrics, Catch::Contains("butter_transport_connections_refused_total{node=\"a\",reason=\"max_connections\"} 2"));
-  CHECK_THAT(metrics, Catch::Contains("butter_transport_connections_refused_total{node=\"a\",reason=\"handshake_rate\"} 0"));
+  CHECK_THAT(metrics,
+             Catch::Contains("butter_transport_connections_refused_total{node=\"a\",reason=\"max_connections\"} 2"));
+  CHECK_THAT(metrics,
+             Catch::Contains("butter_transport_connections_refused_total{node=\"a\",reason=\"handshake_rate\"} 0"));
 }

@@ -65,8 +65,8 @@ TEST_CASE("every field of GET /status is documented in docs/status.md, with its 
   host::Runtime rt(2);
   host::PluginRegistry registry;
   TestNode a(rt, registry,
-             loopback_manifest("a", test_plugin_table("bad", "tp-failing-start.so") +
-                                        plugin_table("echo", "butter.example.echo")));
+             loopback_manifest(
+                 "a", test_plugin_table("bad", "tp-failing-start.so") + plugin_table("echo", "butter.example.echo")));
   TestNode b(rt, registry, loopback_manifest("b", plugin_table("echo", "butter.example.echo")));
   REQUIRE(request_from(a, b.endpoint(), "/butter/echo/1", "hi").status == BUTTER_OK);
 

@@ -7,8 +7,9 @@
 using namespace butter;
 using namespace butter::test;
 
-TEST_CASE("[node] host functions called from a plugin's own thread are refused with INVALID and counted, "
-          "and served from the node's thread") {
+TEST_CASE(
+    "[node] host functions called from a plugin's own thread are refused with INVALID and counted, "
+    "and served from the node's thread") {
   host::Runtime rt(2);
   host::PluginRegistry registry;
   TestNode a(rt, registry, loopback_manifest("a", test_plugin_table("rule", "tp-thread-rule.so")));
@@ -16,10 +17,12 @@ TEST_CASE("[node] host functions called from a plugin's own thread are refused w
   const std::string metrics = a->metrics_text();
   for (const char* fn : {"timer", "http", "net"}) {
     INFO(fn << "\n" << metrics);
-    CHECK_THAT(metrics, Catch::Contains(std::string("butter_tp_off_thread_") + fn + "{node=\"a\",plugin=\"rule\"} -1\n"));
+    CHECK_THAT(metrics,
+               Catch::Contains(std::string("butter_tp_off_thread_") + fn + "{node=\"a\",plugin=\"rule\"} -1\n"));
     // From the node's thread the call is not refused for the thread (the route may lack an HTTP
     // endpoint, the send a peer: other statuses, never INVALID).
-    CHECK_THAT(metrics, !Catch::Contains(std::string("butter_tp_on_thread_") + fn + "{node=\"a\",plugin=\"rule\"} -1\n"));
+    CHECK_THAT(metrics,
+               !Catch::Contains(std::string("butter_tp_on_thread_") + fn + "{node=\"a\",plugin=\"rule\"} -1\n"));
   }
   CHECK_THAT(metrics, Catch::Contains("butter_tp_on_thread_timer{node=\"a\",plugin=\"rule\"} 0\n"));
   const auto status = a->status();

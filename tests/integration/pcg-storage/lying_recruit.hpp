@@ -65,8 +65,10 @@ class LyingRecruit {
         break;
       }
       case MsgType::ViewUpdate:
-        if (m.view.contains(self_)) groups_[m.object] = m.view;
-        else groups_.erase(m.object);
+        if (m.view.contains(self_))
+          groups_[m.object] = m.view;
+        else
+          groups_.erase(m.object);
         break;
       case MsgType::Challenge: {
         ++challenges_;
@@ -111,7 +113,8 @@ class LyingRecruit {
           host::FrameView v;
           for (auto st = c_.decoder.next(v); st != host::FrameDecoder::Status::kNeedMore; st = c_.decoder.next(v)) {
             if (st == host::FrameDecoder::Status::kError) return;
-            if ((v.type != host::FrameType::kOneway && v.type != host::FrameType::kRequest) || v.protocol != pcg::kProtocol)
+            if ((v.type != host::FrameType::kOneway && v.type != host::FrameType::kRequest) ||
+                v.protocol != pcg::kProtocol)
               continue;
             std::string why;
             if (auto m = pcg::decode(v.payload, why)) handle(*m);

@@ -25,11 +25,13 @@ constexpr int kObjects = 10;
 
 std::string storage_table(const std::string& extra = "") {
   return plugin_table("peers", "butter.knownhosts.quality", "refresh_ms = 200\ntimeout_ms = 1000\n") +
-         plugin_table("storage", "butter.storage.pcg", "heartbeat_ms = 100\nrequest_timeout_ms = 1000\nblock_size = 16384\n" + extra);
+         plugin_table("storage", "butter.storage.pcg",
+                      "heartbeat_ms = 100\nrequest_timeout_ms = 1000\nblock_size = 16384\n" + extra);
 }
 
 std::string node_at(const std::string& name, const std::string& ip) {
-  return "[node]\nname = \"" + name + "\"\nlisten = [\"tcp://" + ip + ":0\"]\nhttp = \"127.0.0.1:0\"\n\n" + storage_table();
+  return "[node]\nname = \"" + name + "\"\nlisten = [\"tcp://" + ip + ":0\"]\nhttp = \"127.0.0.1:0\"\n\n" +
+         storage_table();
 }
 
 }  // namespace
@@ -40,11 +42,13 @@ TEST_CASE("a group takes at most one replica from the /24 of 8 sybil nodes on 4 
   std::vector<std::unique_ptr<TestNode>> others;  // sybils first, then the honest
   std::vector<std::string> boot;
   for (int i = 0; i < kSybils; ++i) {
-    others.push_back(std::make_unique<TestNode>(rt, registry, node_at("sybil" + std::to_string(i), "127.0.1." + std::to_string(2 + i % 4))));
+    others.push_back(std::make_unique<TestNode>(
+        rt, registry, node_at("sybil" + std::to_string(i), "127.0.1." + std::to_string(2 + i % 4))));
     boot.push_back(others.back()->endpoint());
   }
   for (int i = 0; i < kHonest; ++i) {
-    others.push_back(std::make_unique<TestNode>(rt, registry, node_at("honest" + std::to_string(i), "127.0.2" + std::to_string(i) + ".1")));
+    others.push_back(std::make_unique<TestNode>(
+        rt, registry, node_at("honest" + std::to_string(i), "127.0.2" + std::to_string(i) + ".1")));
     boot.push_back(others.back()->endpoint());
   }
   std::string boot_list;

@@ -76,7 +76,9 @@ bool serving(const std::string& http) {
 
 }  // namespace
 
-TEST_CASE("on a full 2 MiB filesystem every put answered 201 is readable after a restart and the rest are refused - also below capacity") {
+TEST_CASE(
+    "on a full 2 MiB filesystem every put answered 201 is readable after a restart and the rest are refused - also "
+    "below capacity") {
   if (::geteuid() != 0 && skip_or_fail("not running as root (mounting a tmpfs needs root)")) return;
   SmallFs small("2m");
   if (!small.mounted && skip_or_fail(small.error)) return;

@@ -29,8 +29,9 @@ namespace {
 
 std::string storage_plugins(std::uint16_t disc_port, const std::string& storage_extra) {
   return plugin_table("peers", "butter.knownhosts.quality", "refresh_ms = 200\ntimeout_ms = 500\nmax_failures = 2") +
-         plugin_table("discovery", "butter.discovery.multicast",
-                      "interface = \"127.0.0.1\"\nport = " + std::to_string(disc_port) + "\nfast_ms = 50\nslow_ms = 2000") +
+         plugin_table(
+             "discovery", "butter.discovery.multicast",
+             "interface = \"127.0.0.1\"\nport = " + std::to_string(disc_port) + "\nfast_ms = 50\nslow_ms = 2000") +
          plugin_table("storage", "butter.storage.pcg",
                       "heartbeat_ms = 100\nrequest_timeout_ms = 500\nblock_size = 16384\n" + storage_extra);
 }
@@ -107,17 +108,21 @@ struct PersistentTrio {
   }
   void start() {
     for (const auto& m : manifests) nodes.push_back(std::make_unique<TestNode>(rt, registry, m));
-    REQUIRE(wait_until([&] {
-      for (auto& n : nodes)
-        if (n->counter("peers", "knownhosts_hosts") < 2) return false;
-      return true;
-    }, std::chrono::seconds(20)));
+    REQUIRE(wait_until(
+        [&] {
+          for (auto& n : nodes)
+            if (n->counter("peers", "knownhosts_hosts") < 2) return false;
+          return true;
+        },
+        std::chrono::seconds(20)));
   }
   void restart() {
     nodes.clear();
     start();
   }
-  nlohmann::json list(std::size_t i) { return nlohmann::json::parse(http_get((*nodes[i])->http_url() + "/storage").body); }
+  nlohmann::json list(std::size_t i) {
+    return nlohmann::json::parse(http_get((*nodes[i])->http_url() + "/storage").body);
+  }
   // Nodes listing `id` as a member of a group of `size`.
   std::size_t members_holding(const std::string& id, int size = 3) {
     std::size_t n = 0;
@@ -153,7 +158,8 @@ TEST_CASE("a stranger's locate, recruit and view frames delete no replica, befor
     loc.object = id;
     loc.number = 4242;
     atk.send(loc);
-    auto located = atk.read_until([](const pcg::Message& m) { return m.type == pcg::MsgType::Located && m.number == 4242; });
+    auto located =
+        atk.read_until([](const pcg::Message& m) { return m.type == pcg::MsgType::Located && m.number == 4242; });
     REQUIRE(located);
     REQUIRE(located->status == BUTTER_OK);
     REQUIRE(located->view.size() == 3);
@@ -211,7 +217,8 @@ TEST_CASE("a stranger's locate, recruit and view frames delete no replica, befor
   }
 }
 
-TEST_CASE("a stranger's recruits claiming the budget get at most its quota, expire, and honest puts succeed meanwhile") {
+TEST_CASE(
+    "a stranger's recruits claiming the budget get at most its quota, expire, and honest puts succeed meanwhile") {
   // 400 kB per node: the attacker's quota is 50 kB (capacity / 8). Its reservations lapse after
   // 6 s without a block (room for the honest put below to finish first, even on a slow build).
   PersistentTrio trio("reserve", "capacity_bytes = 400000\nreservation_idle_ms = 6000\n");
@@ -235,7 +242,8 @@ TEST_CASE("a stranger's recruits claiming the budget get at most its quota, expi
       rec.view.add(pcg::Member{hash_of(victim->id_hex()), {}});
       rec.manifest = obj->manifest_bytes;
       atk.send(rec);
-      auto ack = atk.read_until([&](const pcg::Message& m) { return m.type == pcg::MsgType::RecruitAck && m.object == obj->id; });
+      auto ack = atk.read_until(
+          [&](const pcg::Message& m) { return m.type == pcg::MsgType::RecruitAck && m.object == obj->id; });
       REQUIRE(ack);
       if (ack->status == BUTTER_OK) {
         ++accepted;
@@ -260,13 +268,15 @@ TEST_CASE("a stranger's recruits claiming the budget get at most its quota, expi
   for (auto& n : trio.nodes) CHECK(n->counter("storage", "pcg_reservations_expired_total") == 0);
   // Then each reservation lapses by its deadline (6 s without a block, plus a tick): only the
   // honest object is left on every node.
-  CHECK(wait_until([&] {
-    for (std::size_t i = 0; i < 3; ++i) {
-      auto l = trio.list(i);
-      if (l["objects"].size() != 1 || l["used_bytes"].get<std::uint64_t>() > 31000) return false;
-    }
-    return true;
-  }, std::chrono::seconds(10)));
+  CHECK(wait_until(
+      [&] {
+        for (std::size_t i = 0; i < 3; ++i) {
+          auto l = trio.list(i);
+          if (l["objects"].size() != 1 || l["used_bytes"].get<std::uint64_t>() > 31000) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(10)));
   for (std::size_t i = 0; i < 3; ++i) {
     INFO(trio.list(i).dump());
     CHECK(trio.nodes[i]->counter("storage", "pcg_reservations_expired_total") == 1);

@@ -84,11 +84,13 @@ TEST_CASE("butter processes: kill -9 a holder and restart it with persistence - 
                               << "heartbeat_ms = 300\nmiss_limit = 20\nblock_size = 16384\n";
     n.start();
   }
-  REQUIRE(wait_until([&] {
-    for (const auto& n : nodes)
-      if (hosts_known(n) != 2) return false;
-    return true;
-  }, std::chrono::seconds(30)));
+  REQUIRE(wait_until(
+      [&] {
+        for (const auto& n : nodes)
+          if (hosts_known(n) != 2) return false;
+        return true;
+      },
+      std::chrono::seconds(30)));
   std::mt19937 rng(3);
   std::string body(90000, '\0');
   for (auto& c : body) c = static_cast<char>(rng());
@@ -108,13 +110,15 @@ TEST_CASE("butter processes: kill -9 a holder and restart it with persistence - 
   auto again = http_get(nodes[1].http + "/storage/" + id, std::chrono::seconds(10));
   CHECK(again.status == 200);
   CHECK(again.body == body);
-  CHECK(wait_until([&] {
-    for (const auto& n : nodes) {
-      auto e = entry(n, id);
-      if (e.is_null() || e["group_size"] != 3) return false;
-    }
-    return true;
-  }, std::chrono::seconds(10)));
+  CHECK(wait_until(
+      [&] {
+        for (const auto& n : nodes) {
+          auto e = entry(n, id);
+          if (e.is_null() || e["group_size"] != 3) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(10)));
   // A clean stop, and nothing in the logs from the sanitizers (ASan builds) or a crash.
   for (auto& n : nodes) {
     CHECK(n.proc->stop() == 0);

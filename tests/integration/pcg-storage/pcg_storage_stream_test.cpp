@@ -46,7 +46,7 @@ struct Reader {
   std::uint64_t next_offset = 0;
   std::string reason;
   std::uint64_t pause_at = UINT64_MAX;  // stop giving credit once this many bytes arrived
-  const std::string* expect = nullptr;   // when set, chunks are compared with it, not kept
+  const std::string* expect = nullptr;  // when set, chunks are compared with it, not kept
   std::uint64_t received = 0;
   bool matches = true;
   const butter_storage_v3* v3 = nullptr;
@@ -95,13 +95,16 @@ struct StreamCluster {
   explicit StreamCluster(int n) {
     auto port = random_multicast_port();
     for (int i = 0; i < n; ++i)
-      nodes.push_back(std::make_unique<TestNode>(rt, registry, loopback_manifest("s" + std::to_string(i), stream_plugins(port))));
+      nodes.push_back(
+          std::make_unique<TestNode>(rt, registry, loopback_manifest("s" + std::to_string(i), stream_plugins(port))));
     const auto want = static_cast<std::uint64_t>(n - 1);
-    REQUIRE(wait_until([&] {
-      for (auto& node : nodes)
-        if (node->counter("peers", "knownhosts_hosts") < want) return false;
-      return true;
-    }, std::chrono::seconds(20)));
+    REQUIRE(wait_until(
+        [&] {
+          for (auto& node : nodes)
+            if (node->counter("peers", "knownhosts_hosts") < want) return false;
+          return true;
+        },
+        std::chrono::seconds(20)));
   }
   // The storage provider of node i, used on its strand only.
   template <class F>
@@ -121,7 +124,8 @@ struct StreamCluster {
     for (std::size_t i = 0; i < nodes.size(); ++i) {
       if (!nodes[i]) continue;
       const bool whole = with_v3(i, [&](const butter_plugin* p, const butter_storage_v3* v3) {
-        return v3->manifest(p, butter_str{id.data(), id.size()}, [](void*, butter_bytes) {}, nullptr) == BUTTER_OK;
+        return v3->manifest(
+                   p, butter_str{id.data(), id.size()}, [](void*, butter_bytes) {}, nullptr) == BUTTER_OK;
       });
       if (whole) out.insert(i);
     }
@@ -167,8 +171,8 @@ std::string streamed_put(StreamCluster& c, std::size_t i, const std::string& dat
     REQUIRE(v3->put_begin(p, kw, 1, data.size(), &put, &err) == BUTTER_OK);
     for (std::size_t off = 0; off < data.size(); off += 100000) {
       const std::size_t len = std::min<std::size_t>(100000, data.size() - off);
-      REQUIRE(v3->put_write(p, put, butter_bytes{reinterpret_cast<const std::uint8_t*>(data.data()) + off, len}, &err) ==
-              BUTTER_OK);
+      REQUIRE(v3->put_write(p, put, butter_bytes{reinterpret_cast<const std::uint8_t*>(data.data()) + off, len},
+                            &err) == BUTTER_OK);
     }
     butter_storage_put_handlers h{sizeof h, &res, done};
     char oid[65] = {};
@@ -176,10 +180,12 @@ std::string streamed_put(StreamCluster& c, std::size_t i, const std::string& dat
     REQUIRE(v3->put_commit(p, put, &h, oid, &err) == BUTTER_OK);
     return std::string(oid);
   });
-  REQUIRE(wait_until([&] {
-    std::lock_guard lock(res.mu);
-    return res.calls > 0;
-  }, std::chrono::seconds(60)));
+  REQUIRE(wait_until(
+      [&] {
+        std::lock_guard lock(res.mu);
+        return res.calls > 0;
+      },
+      std::chrono::seconds(60)));
   std::lock_guard lock(res.mu);
   CHECK(res.calls == 1);
   CHECK(res.status == BUTTER_OK);

@@ -33,14 +33,16 @@ struct Cluster {
   Cluster(int n, const std::string& storage_extra = "") {
     auto port = random_multicast_port();
     for (int i = 0; i < n; ++i)
-      nodes.push_back(std::make_unique<TestNode>(rt, registry,
-                                                 loopback_manifest("n" + std::to_string(i), plugins(port, storage_extra))));
+      nodes.push_back(std::make_unique<TestNode>(
+          rt, registry, loopback_manifest("n" + std::to_string(i), plugins(port, storage_extra))));
     const auto want = static_cast<std::uint64_t>(n - 1);
-    bool all = wait_until([&] {
-      for (auto& node : nodes)
-        if (node->counter("peers", "knownhosts_hosts") < want) return false;
-      return true;
-    }, std::chrono::seconds(20));
+    bool all = wait_until(
+        [&] {
+          for (auto& node : nodes)
+            if (node->counter("peers", "knownhosts_hosts") < want) return false;
+          return true;
+        },
+        std::chrono::seconds(20));
     REQUIRE(all);
   }
   std::string url(std::size_t i, const std::string& path) { return (*nodes[i])->http_url() + path; }
@@ -110,7 +112,8 @@ TEST_CASE("a node outside the group streams ranges of an object and serves its m
   CHECK(whole.header("Content-Length") == std::to_string(body.size()));
   CHECK(whole.header("ETag") == "\"" + id + "\"");
   // A range across block boundaries, and one to the end.
-  auto part = http_request_with(host, port, "GET", target, {{"Range", "bytes=20000-50000"}}, "", std::chrono::seconds(10));
+  auto part =
+      http_request_with(host, port, "GET", target, {{"Range", "bytes=20000-50000"}}, "", std::chrono::seconds(10));
   CHECK(part.status == 206);
   CHECK(part.body == body.substr(20000, 30001));
   // The total is the object's size, or "*" (RFC 9110) when the read had already ended before the
@@ -153,13 +156,15 @@ TEST_CASE("a stopped holder is replaced and the group is back to r members") {
   }
   c.nodes[victim].reset();
   // Bound: 3 missed heartbeats (300 ms) + a repair round + transfer, well under 10 s.
-  bool back = wait_until([&] {
-    auto now = c.holders(id);
-    if (now.size() != 3) return false;
-    for (const auto& [i, size] : now)
-      if (size != 3) return false;
-    return true;
-  }, std::chrono::seconds(10));
+  bool back = wait_until(
+      [&] {
+        auto now = c.holders(id);
+        if (now.size() != 3) return false;
+        for (const auto& [i, size] : now)
+          if (size != 3) return false;
+        return true;
+      },
+      std::chrono::seconds(10));
   CHECK(back);
   for (std::size_t i = 0; i < c.nodes.size(); ++i) {
     if (!c.nodes[i]) continue;
@@ -188,10 +193,12 @@ TEST_CASE("a put beyond the budget is refused with a clear error and recruits go
   // the roomy ones only (the small one declines the recruit), with 2 of 3 replicas.
   TestNode a(rt, registry, loopback_manifest("a", plugins(port, "put_timeout_ms = 2000")));
   TestNode b(rt, registry, loopback_manifest("b", plugins(port)));
-  REQUIRE(wait_until([&] {
-    return a.counter("peers", "knownhosts_hosts") >= 2 && b.counter("peers", "knownhosts_hosts") >= 2 &&
-           small.counter("peers", "knownhosts_hosts") >= 2;
-  }, std::chrono::seconds(20)));
+  REQUIRE(wait_until(
+      [&] {
+        return a.counter("peers", "knownhosts_hosts") >= 2 && b.counter("peers", "knownhosts_hosts") >= 2 &&
+               small.counter("peers", "knownhosts_hosts") >= 2;
+      },
+      std::chrono::seconds(20)));
   auto put = http_request_url("POST", a->http_url() + "/storage", random_body(30000, 4), std::chrono::seconds(10));
   REQUIRE(put.status == 201);
   auto pj = nlohmann::json::parse(put.body);
@@ -239,11 +246,13 @@ TEST_CASE("with the search plugin loaded a get from outside the group finds hold
   for (int i = 0; i < 6; ++i)
     nodes.push_back(std::make_unique<TestNode>(
         rt, registry, loopback_manifest("s" + std::to_string(i), plugins(port, "locate_fanout = 1") + search)));
-  REQUIRE(wait_until([&] {
-    for (auto& n : nodes)
-      if (n->counter("peers", "knownhosts_hosts") < 5) return false;
-    return true;
-  }, std::chrono::seconds(20)));
+  REQUIRE(wait_until(
+      [&] {
+        for (auto& n : nodes)
+          if (n->counter("peers", "knownhosts_hosts") < 5) return false;
+        return true;
+      },
+      std::chrono::seconds(20)));
   const std::string body = random_body(30000, 6);
   auto put = http_request_url("POST", (*nodes[0])->http_url() + "/storage", body, std::chrono::seconds(10));
   REQUIRE(put.status == 201);
@@ -251,18 +260,20 @@ TEST_CASE("with the search plugin loaded a get from outside the group finds hold
   std::uint64_t hits = 0;
   int outside = 0;
   // The search index learns of stored objects through butter.storage/1 topics: retry until it has.
-  bool all = wait_until([&] {
-    for (auto& n : nodes) {
-      const auto l = nlohmann::json::parse(http_get((*n)->http_url() + "/storage").body);
-      if (!l["objects"].empty()) continue;
-      ++outside;
-      auto got = http_get((*n)->http_url() + "/storage/" + id, std::chrono::seconds(10));
-      if (got.status != 200 || got.body != body) return false;
-    }
-    hits = 0;
-    for (auto& n : nodes) hits += n->counter("storage", "pcg_search_hits_total");
-    return hits > 0;
-  }, std::chrono::seconds(20));
+  bool all = wait_until(
+      [&] {
+        for (auto& n : nodes) {
+          const auto l = nlohmann::json::parse(http_get((*n)->http_url() + "/storage").body);
+          if (!l["objects"].empty()) continue;
+          ++outside;
+          auto got = http_get((*n)->http_url() + "/storage/" + id, std::chrono::seconds(10));
+          if (got.status != 200 || got.body != body) return false;
+        }
+        hits = 0;
+        for (auto& n : nodes) hits += n->counter("storage", "pcg_search_hits_total");
+        return hits > 0;
+      },
+      std::chrono::seconds(20));
   INFO("gets from outside the group: " << outside << ", search hits: " << hits);
   CHECK(all);
   CHECK(hits > 0);
@@ -277,44 +288,49 @@ TEST_CASE("a recruit that says HAVE without fetching a block is challenged and n
   auto port = random_multicast_port();
   TestNode a(rt, registry, loopback_manifest("a", plugins(port, "put_timeout_ms = 3000")));
   TestNode b(rt, registry, loopback_manifest("b", plugins(port)));
-  REQUIRE(wait_until([&] {
-    return a.counter("peers", "knownhosts_hosts") >= 1 && b.counter("peers", "knownhosts_hosts") >= 1;
-  }, std::chrono::seconds(20)));
+  REQUIRE(wait_until(
+      [&] { return a.counter("peers", "knownhosts_hosts") >= 1 && b.counter("peers", "knownhosts_hosts") >= 1; },
+      std::chrono::seconds(20)));
   LyingRecruit liar(a.endpoint());
-  REQUIRE(wait_until([&] {
-    const auto st = a->status();
-    for (const auto& p : st["peers"])
-      if (p["id"] == liar.id_hex()) return true;
-    return false;
-  }, std::chrono::seconds(10)));
+  REQUIRE(wait_until(
+      [&] {
+        const auto st = a->status();
+        for (const auto& p : st["peers"])
+          if (p["id"] == liar.id_hex()) return true;
+        return false;
+      },
+      std::chrono::seconds(10)));
   const std::string body = random_body(40000, 7);
   auto put = http_request_url("POST", a->http_url() + "/storage", body, std::chrono::seconds(10));
   INFO(put.body);
   REQUIRE(put.status == 201);
   const auto pj = nlohmann::json::parse(put.body);
   const std::string id = pj["id"];
-  CHECK(liar.recruits() >= 1);    // it did take a slot (else this test proves nothing)
-  CHECK(liar.challenges() >= 1);  // and was asked to prove it
-  CHECK(pj["replicas"] == 2);     // A and B only
+  CHECK(liar.recruits() >= 1);                                    // it did take a slot (else this test proves nothing)
+  CHECK(liar.challenges() >= 1);                                  // and was asked to prove it
+  CHECK(pj["replicas"] == 2);                                     // A and B only
   CHECK(a.counter("storage", "pcg_challenges_sent_total") >= 2);  // B's proof and the liar's
   CHECK(a.counter("storage", "pcg_proofs_passed_total") >= 1);
   CHECK(a.counter("storage", "pcg_proofs_failed_total") >= 1);
   // A never lists the liar among the proven holders, and drops it from the group.
   const auto b_id = b->status()["node"]["id"].get<std::string>();
-  bool dropped = wait_until([&] {
-    const auto l = nlohmann::json::parse(http_get(a->http_url() + "/storage").body);
-    if (l["objects"].empty()) return false;
-    const auto& o = l["objects"][0];
-    for (const auto& m : o["proven"]) CHECK(m != liar.id_hex());
-    bool in_view = false;
-    for (const auto& m : o["members"]) in_view = in_view || m == liar.id_hex();
-    return !in_view && o["proven"].size() == 2;
-  }, std::chrono::seconds(10));
+  bool dropped = wait_until(
+      [&] {
+        const auto l = nlohmann::json::parse(http_get(a->http_url() + "/storage").body);
+        if (l["objects"].empty()) return false;
+        const auto& o = l["objects"][0];
+        for (const auto& m : o["proven"]) CHECK(m != liar.id_hex());
+        bool in_view = false;
+        for (const auto& m : o["members"]) in_view = in_view || m == liar.id_hex();
+        return !in_view && o["proven"].size() == 2;
+      },
+      std::chrono::seconds(10));
   CHECK(dropped);
   const auto status = nlohmann::json::parse(http_get(a->http_url() + "/storage").body);
   CHECK(status["possession"]["proofs_failed"].get<int>() >= 1);
-  CHECK(status["objects"][0]["proven"] == nlohmann::json::array({std::min(a->status()["node"]["id"].get<std::string>(), b_id),
-                                                                  std::max(a->status()["node"]["id"].get<std::string>(), b_id)}));
+  CHECK(status["objects"][0]["proven"] ==
+        nlohmann::json::array({std::min(a->status()["node"]["id"].get<std::string>(), b_id),
+                               std::max(a->status()["node"]["id"].get<std::string>(), b_id)}));
   // The honest copy serves the object.
   auto got = http_get(b->http_url() + "/storage/" + id, std::chrono::seconds(10));
   CHECK(got.status == 200);

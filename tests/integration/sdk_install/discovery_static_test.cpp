@@ -58,11 +58,14 @@ TEST_CASE("discovery-static built out of tree replaces multicast discovery for t
                              "\"]\nhttp = \"127.0.0.1:0\"\n"
                              "[plugins.peers]\nplugin = \"butter.knownhosts.quality\"\n"
                              "[plugins.peers.config]\nrefresh_ms = 200\ntimeout_ms = 500\n"
-                             "[plugins.discovery]\nfile = \"" + so + "\"\n"
-                             "[plugins.discovery.config]\npeers = " + peers + "\nretry_ms = 200\n");
+                             "[plugins.discovery]\nfile = \"" +
+                             so +
+                             "\"\n"
+                             "[plugins.discovery.config]\npeers = " +
+                             peers + "\nretry_ms = 200\n");
     // Started one after the other: the first ones find nobody at first and must retry.
-    nodes.push_back(std::make_unique<Process>(std::vector<std::string>{sdk.butter(), "run", manifest},
-                                              sdk / (name + ".log")));
+    nodes.push_back(
+        std::make_unique<Process>(std::vector<std::string>{sdk.butter(), "run", manifest}, sdk / (name + ".log")));
     Process& p = *nodes.back();
     bool up = wait_until([&] { return read_running_line(p, running[i]) || !p.running(); }, 20s) &&
               read_running_line(p, running[i]);

@@ -45,7 +45,8 @@ void generated_plugin_works(const InstalledSdk& sdk, const std::string& name, st
   REQUIRE(gen.code == 0);
   const std::string project = sdk / name;
   CHECK_THAT(gen.output, Catch::Contains("-DCMAKE_PREFIX_PATH=" + fs::canonical(sdk.prefix()).string()));
-  for (const std::string& f : std::vector<std::string>{"CMakeLists.txt", "manifest.toml", "README.md", "test/" + name + "_test.cpp"})
+  for (const std::string& f :
+       std::vector<std::string>{"CMakeLists.txt", "manifest.toml", "README.md", "test/" + name + "_test.cpp"})
     CHECK(fs::exists(fs::path(project) / f));
 
   const std::string build = project + "/build";  // where manifest.toml looks for the plugin
@@ -67,8 +68,9 @@ void generated_plugin_works(const InstalledSdk& sdk, const std::string& name, st
   if (!iface.empty()) CHECK_THAT(inspect.output, Catch::Contains(iface));
 
   // The generated manifest, with free ports; the installed butter finds knownhosts etc. on its own.
-  Process node({sdk.butter(), "run", project + "/manifest.toml", "--listen", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0"},
-               sdk / (name + ".node.log"));
+  Process node(
+      {sdk.butter(), "run", project + "/manifest.toml", "--listen", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0"},
+      sdk / (name + ".node.log"));
   RunningNode running;
   bool up = wait_until([&] { return read_running_line(node, running) || !node.running(); }, 20s) &&
             read_running_line(node, running);
@@ -99,15 +101,17 @@ void generated_plugin_works(const InstalledSdk& sdk, const std::string& name, st
 TEST_CASE("cmake --install lays out the SDK the binary the plugins and the packages") {
   InstalledSdk sdk;
   const fs::path p = sdk.prefix();
-  for (const char* f : {"bin/butter", "include/butter/butter.h", "include/butter/plugin.hpp", "include/butter/cpp/net.hpp",
-                        "include/butter/ext/net.h", "include/butter/iface/peers.h", "lib/cmake/butter/butterConfig.cmake",
-                        "lib/cmake/butter/butterConfigVersion.cmake", "lib/cmake/butter/butterTargets.cmake",
-                        "lib/cmake/butter/ButterPlugin.cmake", "lib/cmake/butter/butter-plugin.map",
-                        "lib/pkgconfig/butter.pc", "share/doc/butter/README.md"}) {
+  for (const char* f :
+       {"bin/butter", "include/butter/butter.h", "include/butter/plugin.hpp", "include/butter/cpp/net.hpp",
+        "include/butter/ext/net.h", "include/butter/iface/peers.h", "lib/cmake/butter/butterConfig.cmake",
+        "lib/cmake/butter/butterConfigVersion.cmake", "lib/cmake/butter/butterTargets.cmake",
+        "lib/cmake/butter/ButterPlugin.cmake", "lib/cmake/butter/butter-plugin.map", "lib/pkgconfig/butter.pc",
+        "share/doc/butter/README.md"}) {
     INFO(f);
     CHECK(fs::is_regular_file(p / f));
   }
-  for (const char* so : {"knownhosts-quality.so", "discovery-multicast.so", "echo.so", "echo-c.so", "discovery-static.so"}) {
+  for (const char* so :
+       {"knownhosts-quality.so", "discovery-multicast.so", "echo.so", "echo-c.so", "discovery-static.so"}) {
     INFO(so);
     CHECK(fs::is_regular_file(p / "lib/butter/plugins" / so));
   }
@@ -124,8 +128,9 @@ TEST_CASE("cmake --install lays out the SDK the binary the plugins and the packa
   CHECK_FALSE(fs::exists(p / "lib/butter/plugins/tp-minimal.so"));
   // The installed binary finds the installed plugins by id (<exe>/../lib/butter/plugins).
   const std::string manifest = sdk / "default.toml";
-  write_text(manifest, "[node]\nname = \"x\"\n[plugins.peers]\nplugin = \"butter.knownhosts.quality\"\n"
-                       "[plugins.echo]\nplugin = \"butter.example.echo\"\n");
+  write_text(manifest,
+             "[node]\nname = \"x\"\n[plugins.peers]\nplugin = \"butter.knownhosts.quality\"\n"
+             "[plugins.echo]\nplugin = \"butter.example.echo\"\n");
   auto check = run_command({sdk.butter(), "check", manifest}, sdk / "check.log", 30s, {"BUTTER_PLUGIN_PATH="});
   INFO(check.output);
   CHECK(check.code == 0);
@@ -197,10 +202,11 @@ TEST_CASE("plugins compiled with pkg-config alone export only butter_entry and l
     const std::string so = sdk / (name + ".so");
     const std::string line =
         lang == std::string("c")
-            ? "cc -std=c99 -Wall -Wextra -Wpedantic -Werror -shared -fPIC $(pkg-config --cflags butter) -o " + so + " " + src +
-                  " $(pkg-config --libs butter)"
+            ? "cc -std=c99 -Wall -Wextra -Wpedantic -Werror -shared -fPIC $(pkg-config --cflags butter) -o " + so +
+                  " " + src + " $(pkg-config --libs butter)"
             : "c++ -std=c++20 -Wall -Wextra -Wpedantic -Werror -shared -fPIC $(pkg-config --cflags butter) "
-              "$(pkg-config --variable=cxxflags butter) -o " + so + " " + src + " $(pkg-config --libs butter)";
+              "$(pkg-config --variable=cxxflags butter) -o " +
+                  so + " " + src + " $(pkg-config --libs butter)";
     auto cc = run_command({"sh", "-c", line}, sdk / (name + ".cc.log"), 180s, env);
     INFO(line << "\n" << cc.output);
     REQUIRE(cc.code == 0);

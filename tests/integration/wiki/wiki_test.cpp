@@ -20,12 +20,13 @@ namespace {
 
 std::string wiki_node(const std::string& name, const std::string& bootstrap = "") {
   std::string extra = bootstrap.empty() ? "" : "bootstrap = [\"" + bootstrap + "\"]\n";
-  return loopback_manifest(name,
-                           plugin_table("peers", "butter.knownhosts.quality") +
-                               plugin_table("storage", "butter.storage.pcg", "replicas = 2\nheartbeat_ms = 200") +
-                               plugin_table("search", "butter.ir.dbfs") +
-                               plugin_table("wiki", "butter.example.wiki", "search_timeout_ms = 500\nwrite_wait_ms = 3000"),
-                           extra);
+  return loopback_manifest(
+      name,
+      plugin_table("peers", "butter.knownhosts.quality") +
+          plugin_table("storage", "butter.storage.pcg", "replicas = 2\nheartbeat_ms = 200") +
+          plugin_table("search", "butter.ir.dbfs") +
+          plugin_table("wiki", "butter.example.wiki", "search_timeout_ms = 500\nwrite_wait_ms = 3000"),
+      extra);
 }
 
 struct Answer2 {
@@ -33,8 +34,8 @@ struct Answer2 {
   std::string body;
 };
 
-Answer2 raw(const std::string& base, const std::string& method, const std::string& target, const std::string& content_type,
-            const std::string& body) {
+Answer2 raw(const std::string& base, const std::string& method, const std::string& target,
+            const std::string& content_type, const std::string& body) {
   std::string host, path;
   std::uint16_t port = 0;
   split_http_url(base + "/", host, port, path);
@@ -63,10 +64,11 @@ std::string form_escape(const std::string& s) {
   return out;
 }
 
-Answer2 post_page(const std::string& base, const std::string& title, const std::string& text, const std::string& keywords,
-                  const std::string& extra = "") {
-  return raw(base, "POST", "/wiki/api/pages", "application/x-www-form-urlencoded",
-             "title=" + form_escape(title) + "&text=" + form_escape(text) + "&keywords=" + form_escape(keywords) + extra);
+Answer2 post_page(const std::string& base, const std::string& title, const std::string& text,
+                  const std::string& keywords, const std::string& extra = "") {
+  return raw(
+      base, "POST", "/wiki/api/pages", "application/x-www-form-urlencoded",
+      "title=" + form_escape(title) + "&text=" + form_escape(text) + "&keywords=" + form_escape(keywords) + extra);
 }
 
 nlohmann::json get_json(const std::string& url, int expect = 200) {
@@ -103,7 +105,8 @@ wiki::Key key_of(const std::string& hex) {
 }
 
 // Stores `bytes` under the keywords a real version would carry, straight through storage HTTP.
-std::string store_as_attacker(const std::string& base, const std::string& bytes, const std::vector<std::string>& keywords) {
+std::string store_as_attacker(const std::string& base, const std::string& bytes,
+                              const std::vector<std::string>& keywords) {
   std::string kw;
   for (const auto& k : keywords) kw += (kw.empty() ? "" : ",") + k;
   auto r = raw(base, "POST", "/storage?keywords=" + kw + "&wait=0", "application/octet-stream", bytes);
@@ -137,7 +140,8 @@ TEST_CASE("a page created on A is found and read on B and stays readable on B on
   CHECK(on_a["keywords"] == nlohmann::json::array({"guide", "kitchen"}));
 
   // B finds it by a title word and by a keyword, and reads it.
-  CHECK(wait_until([&] { return get_json(B + "/wiki/api/search?q=butter")["results"].size() == 1; }, std::chrono::seconds(20)));
+  CHECK(wait_until([&] { return get_json(B + "/wiki/api/search?q=butter")["results"].size() == 1; },
+                   std::chrono::seconds(20)));
   auto found = get_json(B + "/wiki/api/search?q=KITCHEN+guide");
   REQUIRE(found["results"].size() == 1);
   CHECK(found["results"][0]["page"] == page);
@@ -154,7 +158,8 @@ TEST_CASE("a page created on A is found and read on B and stays readable on B on
   REQUIRE(edited.status == 201);
   const std::string v2 = nlohmann::json::parse(edited.body)["version"];
   CHECK(v2 != version);
-  CHECK(wait_until([&] { return get_json(B + "/wiki/api/page/" + page + "?fresh=1")["version"] == v2; }, std::chrono::seconds(20)));
+  CHECK(wait_until([&] { return get_json(B + "/wiki/api/page/" + page + "?fresh=1")["version"] == v2; },
+                   std::chrono::seconds(20)));
   auto latest = get_json(B + "/wiki/api/page/" + page);
   CHECK(latest["text"] == "Spread it thin.");
   CHECK(latest["predecessor"] == version);
@@ -260,8 +265,8 @@ TEST_CASE("each HTTP route answers and refuses oversized and malformed input") {
   // POST /wiki/api/pages
   CHECK(post_page(A, "T", std::string(256 * 1024, 'x'), "").status == 201);
   CHECK(post_page(A, "T2", std::string(256 * 1024 + 1, 'x'), "").status == 413);
-  CHECK(post_page(A, "T3", std::string(900 * 1024, 'x'), "").status == 413);        // body over the wiki's limit
-  CHECK(post_page(A, "T4", std::string(2 * 1024 * 1024, 'x'), "").status == 413);   // over the host's limit
+  CHECK(post_page(A, "T3", std::string(900 * 1024, 'x'), "").status == 413);       // body over the wiki's limit
+  CHECK(post_page(A, "T4", std::string(2 * 1024 * 1024, 'x'), "").status == 413);  // over the host's limit
   CHECK(post_page(A, std::string(201, 't'), "x", "").status == 400);
   CHECK(post_page(A, "", "x", "").status == 400);
   CHECK(post_page(A, "   ", "x", "").status == 400);
@@ -322,10 +327,12 @@ TEST_CASE("a version forged in A's name is never shown as A's and honest edits s
   };
   // 1. A new page "by A" that A never wrote, stored on B.
   const auto manifesto = forge("Forged Manifesto", "A never wrote this.", {"manifesto"});
-  const std::string forged_new = store_as_attacker(B, wiki::encode_version(manifesto), wiki::version_keywords(manifesto));
+  const std::string forged_new =
+      store_as_attacker(B, wiki::encode_version(manifesto), wiki::version_keywords(manifesto));
   // 2. A version of A's real page "Home", stored on A itself, under a word A never used.
   const auto takeover = forge("Home", "Forged home text.", {"takeover"});
-  const std::string forged_home = store_as_attacker(A, wiki::encode_version(takeover), wiki::version_keywords(takeover));
+  const std::string forged_home =
+      store_as_attacker(A, wiki::encode_version(takeover), wiki::version_keywords(takeover));
   // 3. An unsigned legacy (BWIKIV01) version naming A, stored on B.
   const auto old = forge("Old Times", "Unsigned.", {"legacyword"});
   const std::string legacy =

@@ -19,8 +19,8 @@
 
 namespace fs = std::filesystem;
 using butter::test::NetnsBed;
-using butter::test::skip;
 using butter::test::Process;
+using butter::test::skip;
 using butter::test::wait_until;
 using butter::test::bed::helper_argv;
 using namespace std::chrono_literals;
@@ -32,7 +32,8 @@ struct ScratchDir {
   fs::path path;
   ScratchDir() {
     static int counter = 0;
-    path = fs::temp_directory_path() / ("butter-netns-bed-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    path = fs::temp_directory_path() /
+           ("butter-netns-bed-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     fs::create_directories(path);
   }
   ~ScratchDir() {
@@ -168,15 +169,18 @@ TEST_CASE("NAT lab: hairpinning on and off", "[netns]") {
     REQUIRE(wait_until([&] { return log_has(bed.process(target), "ready"); }, 5s));
     // The neighbour's outbound connection from its port 7700 makes the mapping outside:7700.
     std::string out;
-    REQUIRE(bed.run(bed.nat_ns(lan, 2), helper_argv("tcp-connect", {bed.nat_ip(lan, 2), "7700", bed.host_ip(1), "9000", "3000"}),
-                    10s, &out) == 0);
-    const int rc = bed.run(bed.nat_ns(lan, 1),
-                           helper_argv("tcp-connect", {bed.nat_ip(lan, 1), "5555", bed.nat_router_outside_ip(lan), "7700", "3000"}),
-                           10s, &out);
+    REQUIRE(bed.run(bed.nat_ns(lan, 2),
+                    helper_argv("tcp-connect", {bed.nat_ip(lan, 2), "7700", bed.host_ip(1), "9000", "3000"}), 10s,
+                    &out) == 0);
+    const int rc = bed.run(
+        bed.nat_ns(lan, 1),
+        helper_argv("tcp-connect", {bed.nat_ip(lan, 1), "5555", bed.nat_router_outside_ip(lan), "7700", "3000"}), 10s,
+        &out);
     INFO(out);
     if (hairpin) {
       CHECK(rc == 0);
-      CHECK(wait_until([&] { return log_has(bed.process(target), "from " + bed.nat_router_outside_ip(lan) + ":5555"); }, 5s));
+      CHECK(wait_until([&] { return log_has(bed.process(target), "from " + bed.nat_router_outside_ip(lan) + ":5555"); },
+                       5s));
     } else {
       CHECK(rc == 3);
       CHECK(bed.process(target)->wait_exit(8s) == 3);  // nothing came in

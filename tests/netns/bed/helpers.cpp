@@ -141,7 +141,8 @@ int tcp_accept(const std::vector<std::string>& a) {
     say("bad address");
     return 2;
   }
-  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::clamp(std::atoi(a[2].c_str()), 0, 60000));
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(std::clamp(std::atoi(a[2].c_str()), 0, 60000));
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return fail("socket");
   int one = 1;
@@ -152,7 +153,8 @@ int tcp_accept(const std::vector<std::string>& a) {
   say("ready");
   int accepted = 0;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()).count();
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()).count();
     if (left <= 0) break;
     pollfd p{fd, POLLIN, 0};
     const int n = ::poll(&p, 1, static_cast<int>(left));
@@ -192,7 +194,8 @@ int tcp_connect(const std::vector<std::string>& a) {
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return fail("bind");
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&dest), sizeof dest) != 0 && errno != EINPROGRESS) return fail("connect");
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&dest), sizeof dest) != 0 && errno != EINPROGRESS)
+    return fail("connect");
   pollfd p{fd, POLLOUT, 0};
   const int n = ::poll(&p, 1, std::clamp(std::atoi(a[4].c_str()), 0, 60000));
   if (n < 0) return fail("poll");
@@ -236,11 +239,16 @@ struct HelperMode {
     const std::string name = args[2];
     std::vector<std::string> rest(args.begin() + 3, args.end());
     int rc;
-    if (name == "udp-recv") rc = udp_recv(rest);
-    else if (name == "udp-send") rc = udp_send(rest);
-    else if (name == "tcp-accept") rc = tcp_accept(rest);
-    else if (name == "tcp-connect") rc = tcp_connect(rest);
-    else if (name == "ignore-term") rc = ignore_term(rest);
+    if (name == "udp-recv")
+      rc = udp_recv(rest);
+    else if (name == "udp-send")
+      rc = udp_send(rest);
+    else if (name == "tcp-accept")
+      rc = tcp_accept(rest);
+    else if (name == "tcp-connect")
+      rc = tcp_connect(rest);
+    else if (name == "ignore-term")
+      rc = ignore_term(rest);
     else {
       say("unknown helper " + name);
       rc = 2;

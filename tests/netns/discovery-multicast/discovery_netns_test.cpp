@@ -27,13 +27,13 @@ HostNode start_node(NetnsBed& bed, const std::string& ns, const std::string& ip,
   fs::path dir = fs::temp_directory_path() / ("butter-" + bed.prefix());
   fs::create_directories(dir);
   fs::path manifest = dir / (ns + ".toml");
-  std::ofstream(manifest) << "[node]\nname = \"" << ns << "\"\nlisten = [\"tcp://" << ip << ":7700\"]\nhttp = \"" << ip
-                          << ":8700\"\n"
-                          << "[plugins.peers]\nplugin = \"butter.knownhosts.quality\"\n[plugins.peers.config]\n"
-                          << "refresh_ms = 300\ntimeout_ms = 1000\nmax_failures = 2\n"
-                          << kh_config << "\n"
-                          << "[plugins.discovery]\nplugin = \"butter.discovery.multicast\"\n[plugins.discovery.config]\n"
-                          << "interface = \"" << ip << "\"\nfast_ms = 100\nslow_ms = 5000\n";
+  std::ofstream(manifest)
+      << "[node]\nname = \"" << ns << "\"\nlisten = [\"tcp://" << ip << ":7700\"]\nhttp = \"" << ip << ":8700\"\n"
+      << "[plugins.peers]\nplugin = \"butter.knownhosts.quality\"\n[plugins.peers.config]\n"
+      << "refresh_ms = 300\ntimeout_ms = 1000\nmax_failures = 2\n"
+      << kh_config << "\n"
+      << "[plugins.discovery]\nplugin = \"butter.discovery.multicast\"\n[plugins.discovery.config]\n"
+      << "interface = \"" << ip << "\"\nfast_ms = 100\nslow_ms = 5000\n";
   HostNode n{ns, ip};
   n.pid = bed.spawn(ns, {BUTTER_BUILD_DIR "/bin/butter", "run", manifest.string()}, (dir / (ns + ".log")).string());
   return n;
@@ -70,12 +70,14 @@ TEST_CASE("ten hosts on one LAN all know each other through discovery-multicast 
   NetnsBed bed({.hosts = 10});
   std::vector<HostNode> nodes;
   for (int i = 1; i <= 10; ++i) nodes.push_back(start_node(bed, bed.host_ns(i), bed.host_ip(i)));
-  bool all = wait_until([&] {
-    for (const auto& n : nodes) {
-      if (known_ids(n).size() != 9) return false;
-    }
-    return true;
-  }, std::chrono::seconds(30));
+  bool all = wait_until(
+      [&] {
+        for (const auto& n : nodes) {
+          if (known_ids(n).size() != 9) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(30));
   for (const auto& n : nodes) INFO(n.ns << " knows " << known_ids(n).size());
   CHECK(all);
 }
@@ -86,12 +88,14 @@ TEST_CASE("a host on another segment is not found by multicast") {
   std::vector<HostNode> lan1;
   for (int i = 1; i <= 3; ++i) lan1.push_back(start_node(bed, bed.host_ns(i), bed.host_ip(i)));
   HostNode far = start_node(bed, bed.lan2_ns(1), bed.lan2_ip(1));
-  REQUIRE(wait_until([&] {
-    for (const auto& n : lan1) {
-      if (known_ids(n).size() != 2) return false;
-    }
-    return true;
-  }, std::chrono::seconds(30)));
+  REQUIRE(wait_until(
+      [&] {
+        for (const auto& n : lan1) {
+          if (known_ids(n).size() != 2) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(30)));
   // The far host has pinged many times by now (its fast schedule); none of it crossed the router.
   REQUIRE(wait_until([&] { return metric(far, "butter_discovery_pings_sent_total{") >= 5; }, std::chrono::seconds(20)));
   std::string far_id = node_id(far);
@@ -109,21 +113,25 @@ TEST_CASE("a killed host is evicted from the others' knownhosts-quality caches")
   NetnsBed bed({.hosts = 4});
   std::vector<HostNode> nodes;
   for (int i = 1; i <= 4; ++i) nodes.push_back(start_node(bed, bed.host_ns(i), bed.host_ip(i)));
-  REQUIRE(wait_until([&] {
-    for (const auto& n : nodes) {
-      if (known_ids(n).size() != 3) return false;
-    }
-    return true;
-  }, std::chrono::seconds(30)));
+  REQUIRE(wait_until(
+      [&] {
+        for (const auto& n : nodes) {
+          if (known_ids(n).size() != 3) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(30)));
   std::string victim = node_id(nodes[3]);
   bed.kill(nodes[3].pid, SIGKILL);
-  bool evicted = wait_until([&] {
-    for (int i = 0; i < 3; ++i) {
-      auto ids = known_ids(nodes[static_cast<std::size_t>(i)]);
-      if (ids.size() != 2 || std::find(ids.begin(), ids.end(), victim) != ids.end()) return false;
-    }
-    return true;
-  }, std::chrono::seconds(20));
+  bool evicted = wait_until(
+      [&] {
+        for (int i = 0; i < 3; ++i) {
+          auto ids = known_ids(nodes[static_cast<std::size_t>(i)]);
+          if (ids.size() != 2 || std::find(ids.begin(), ids.end(), victim) != ids.end()) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(20));
   CHECK(evicted);
 }
 
@@ -141,10 +149,12 @@ TEST_CASE("with capacity smaller than the LAN every knownhosts-quality cache hol
     }
     if (w + 1 < kWaves) {
       const HostNode& last = nodes.back();
-      REQUIRE(wait_until([&] {
-        auto j = json_in_ns(last.ns, last.url("/status"));
-        return j && (*j)["node"]["uptime_ms"].get<long>() >= 2000;
-      }, std::chrono::seconds(20)));
+      REQUIRE(wait_until(
+          [&] {
+            auto j = json_in_ns(last.ns, last.url("/status"));
+            return j && (*j)["node"]["uptime_ms"].get<long>() >= 2000;
+          },
+          std::chrono::seconds(20)));
     }
   }
   auto diverse = [&](const HostNode& n) {
@@ -158,12 +168,14 @@ TEST_CASE("with capacity smaller than the LAN every knownhosts-quality cache hol
     }
     return present >= 2 && most < kCapacity;
   };
-  bool all = wait_until([&] {
-    for (const auto& n : nodes) {
-      if (!diverse(n)) return false;
-    }
-    return true;
-  }, std::chrono::seconds(40));
+  bool all = wait_until(
+      [&] {
+        for (const auto& n : nodes) {
+          if (!diverse(n)) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(40));
   for (const auto& n : nodes) {
     auto j = json_in_ns(n.ns, n.url("/knownhosts"));
     INFO(n.ns << ": " << (j ? (*j)["classes"].dump() : "no answer"));

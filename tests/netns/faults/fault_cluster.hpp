@@ -47,7 +47,9 @@ inline std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-inline std::string tail(const std::string& s, std::size_t n = 3000) { return s.size() <= n ? s : s.substr(s.size() - n); }
+inline std::string tail(const std::string& s, std::size_t n = 3000) {
+  return s.size() <= n ? s : s.substr(s.size() - n);
+}
 
 struct Node {
   int index = 0;  // 1-based host index
@@ -230,9 +232,11 @@ class Cluster {
             ++attempts;
             try {
               auto r = http_in_ns(n.ns, "GET", n.url("/storage/" + o.id), "", 15s);
-              if (r.status == 200 && r.body == o.body) ok = true;
+              if (r.status == 200 && r.body == o.body)
+                ok = true;
               else if (r.status == 200) {
-                why = "bytes differ (" + std::to_string(r.body.size()) + " bytes, want " + std::to_string(o.body.size()) + ")";
+                why = "bytes differ (" + std::to_string(r.body.size()) + " bytes, want " +
+                      std::to_string(o.body.size()) + ")";
                 break;
               } else {
                 why = "status " + std::to_string(r.status) + ": " + tail(r.body, 200);
@@ -247,9 +251,9 @@ class Cluster {
           ++report.gets;
           report.retries += attempts - 1;
           if (!ok) {
-            report.failures.push_back(o.id.substr(0, 12) + " (written at h" + std::to_string(o.written_at) +
-                                      ", " + std::to_string(o.replicas_at_ack) + " replicas at ack) from " + n.ns +
-                                      ": " + why);
+            report.failures.push_back(o.id.substr(0, 12) + " (written at h" + std::to_string(o.written_at) + ", " +
+                                      std::to_string(o.replicas_at_ack) + " replicas at ack) from " + n.ns + ": " +
+                                      why);
             report.lost.insert(o.id);
           }
         }
@@ -299,8 +303,8 @@ class Cluster {
         }
         std::string detail;
         for (const auto& [view, holders] : views) detail += "; " + holders + "hold " + view;
-        bad.push_back(o.id.substr(0, 12) + " (written at h" + std::to_string(o.written_at) + "): " +
-                      std::to_string(es.size()) + " holders, view version(s) " + v + ", " +
+        bad.push_back(o.id.substr(0, 12) + " (written at h" + std::to_string(o.written_at) +
+                      "): " + std::to_string(es.size()) + " holders, view version(s) " + v + ", " +
                       std::to_string(members.size()) + " distinct members" + detail);
       }
     }
@@ -341,7 +345,7 @@ inline int check_after_fault(Cluster& c, const std::vector<Object>& objects, con
 }
 
 inline void print_figures(const std::string& test, NetnsBed& bed, int kills, int written, int lost, int retries,
-                   unsigned seed) {
+                          unsigned seed) {
   const auto f = bed.fault_counters();
   std::ostringstream line;
   line << "FAULTS " << test << ": loss_dropped=" << f.loss_dropped + f.delay_dropped << " delayed=" << f.delayed

@@ -180,8 +180,10 @@ TEST_CASE("pcg-storage objects acknowledged while random nodes are killed -9 are
       ++attempts;
       auto o = c.put(n, body);
       std::lock_guard lock(mu);
-      if (o) acked.push_back(*o);
-      else ++refused;
+      if (o)
+        acked.push_back(*o);
+      else
+        ++refused;
     }
   });
   auto acked_count = [&] {

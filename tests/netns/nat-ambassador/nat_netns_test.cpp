@@ -31,23 +31,23 @@ struct HostNode {
 };
 
 // `static_peers`: the endpoints this node dials at start (org.example.discovery-static).
-HostNode start_node(NetnsBed& bed, const std::string& ns, const std::string& ip, const std::vector<std::string>& static_peers,
-                    const std::string& extra_plugins = "") {
+HostNode start_node(NetnsBed& bed, const std::string& ns, const std::string& ip,
+                    const std::vector<std::string>& static_peers, const std::string& extra_plugins = "") {
   fs::path dir = fs::temp_directory_path() / ("butter-" + bed.prefix());
   fs::create_directories(dir);
   fs::path manifest = dir / (ns + ".toml");
   std::string peers;
   for (const auto& p : static_peers) peers += (peers.empty() ? "\"" : ", \"") + p + "\"";
-  std::ofstream(manifest) << "[node]\nname = \"" << ns << "\"\nlisten = [\"tcp://" << ip << ":7700\"]\nhttp = \"" << ip
-                          << ":8700\"\n"
-                          << "[plugins.peers]\nplugin = \"butter.knownhosts.quality\"\n[plugins.peers.config]\n"
-                          << "refresh_ms = 500\ntimeout_ms = 1000\n"
-                          << "[plugins.discovery]\nplugin = \"org.example.discovery-static\"\n[plugins.discovery.config]\n"
-                          << "peers = [" << peers << "]\nretry_ms = 300\n"
-                          << "[plugins.nat]\nplugin = \"butter.nat.ambassador\"\n[plugins.nat.config]\n"
-                          << "check_fast_ms = 300\ncheck_ms = 5000\ndialback_timeout_ms = 1000\nkeepalive_ms = 500\n"
-                          << "request_timeout_ms = 1000\nstatus_ms = 500\n"
-                          << extra_plugins;
+  std::ofstream(manifest)
+      << "[node]\nname = \"" << ns << "\"\nlisten = [\"tcp://" << ip << ":7700\"]\nhttp = \"" << ip << ":8700\"\n"
+      << "[plugins.peers]\nplugin = \"butter.knownhosts.quality\"\n[plugins.peers.config]\n"
+      << "refresh_ms = 500\ntimeout_ms = 1000\n"
+      << "[plugins.discovery]\nplugin = \"org.example.discovery-static\"\n[plugins.discovery.config]\n"
+      << "peers = [" << peers << "]\nretry_ms = 300\n"
+      << "[plugins.nat]\nplugin = \"butter.nat.ambassador\"\n[plugins.nat.config]\n"
+      << "check_fast_ms = 300\ncheck_ms = 5000\ndialback_timeout_ms = 1000\nkeepalive_ms = 500\n"
+      << "request_timeout_ms = 1000\nstatus_ms = 500\n"
+      << extra_plugins;
   HostNode n{ns, ip};
   n.pid = bed.spawn(ns, {BUTTER_BUILD_DIR "/bin/butter", "run", manifest.string()}, (dir / (ns + ".log")).string());
   return n;
@@ -81,26 +81,29 @@ struct Scene {
   }
 };
 
-
 }  // namespace
 
 TEST_CASE("nat-ambassador behind a real NAT: verdicts and public to private through the ambassador") {
   BUTTER_REQUIRE_NETNS();
   Scene s;
-  bool decided = wait_until([&] {
-    for (const auto& n : s.pub)
-      if (field(n, "verdict") != "public") return false;
-    return field(s.priv, "verdict") == "private";
-  }, std::chrono::seconds(30));
+  bool decided = wait_until(
+      [&] {
+        for (const auto& n : s.pub)
+          if (field(n, "verdict") != "public") return false;
+        return field(s.priv, "verdict") == "private";
+      },
+      std::chrono::seconds(30));
   for (const auto& n : s.pub) INFO(n.ns << ": " << field(n, "verdict"));
   INFO("private: " << field(s.priv, "verdict"));
   REQUIRE(decided);
 
   std::string relay;
-  REQUIRE(wait_until([&] {
-    relay = field(s.priv, "relay_endpoint");
-    return !relay.empty();
-  }, std::chrono::seconds(20)));
+  REQUIRE(wait_until(
+      [&] {
+        relay = field(s.priv, "relay_endpoint");
+        return !relay.empty();
+      },
+      std::chrono::seconds(20)));
   const std::string amb = field(s.priv, "ambassador");
   const std::string priv_id = [&] {
     auto j = json_in_ns(s.priv.ns, s.priv.url("/nat"));
@@ -122,8 +125,9 @@ TEST_CASE("nat-ambassador behind a real NAT: verdicts and public to private thro
   CHECK(again["ok"] == true);
 
   // The direct way does not work: a plain TCP connect from h3 to the private node fails.
-  const int rc = s.bed.run(s.pub[2].ns, {"timeout", "3", "bash", "-c", "exec 3<>/dev/tcp/" + s.bed.lan2_ip(1) + "/7700"},
-                           std::chrono::seconds(10));
+  const int rc =
+      s.bed.run(s.pub[2].ns, {"timeout", "3", "bash", "-c", "exec 3<>/dev/tcp/" + s.bed.lan2_ip(1) + "/7700"},
+                std::chrono::seconds(10));
   CHECK(rc != 0);
   // While the private node reaches h3's port directly (a control for the check above).
   CHECK(s.bed.run(s.priv.ns, {"timeout", "3", "bash", "-c", "exec 3<>/dev/tcp/" + s.bed.host_ip(3) + "/7700"},
@@ -134,10 +138,12 @@ TEST_CASE("nat-ambassador behind a real NAT: killing the ambassador moves the pr
   BUTTER_REQUIRE_NETNS();
   Scene s;
   std::string first;
-  REQUIRE(wait_until([&] {
-    first = field(s.priv, "ambassador");
-    return !first.empty() && !field(s.priv, "relay_endpoint").empty();
-  }, std::chrono::seconds(40)));
+  REQUIRE(wait_until(
+      [&] {
+        first = field(s.priv, "ambassador");
+        return !first.empty() && !field(s.priv, "relay_endpoint").empty();
+      },
+      std::chrono::seconds(40)));
   const std::string first_ep = field(s.priv, "relay_endpoint");
   // Which public node is it?
   int victim = -1;
@@ -149,11 +155,13 @@ TEST_CASE("nat-ambassador behind a real NAT: killing the ambassador moves the pr
   const auto killed_at = std::chrono::steady_clock::now();
   s.bed.kill(s.pub[static_cast<std::size_t>(victim)].pid, SIGKILL);
   std::string second, second_ep;
-  bool moved = wait_until([&] {
-    second = field(s.priv, "ambassador");
-    second_ep = field(s.priv, "relay_endpoint");
-    return !second.empty() && second != first && !second_ep.empty();
-  }, std::chrono::seconds(15));
+  bool moved = wait_until(
+      [&] {
+        second = field(s.priv, "ambassador");
+        second_ep = field(s.priv, "relay_endpoint");
+        return !second.empty() && second != first && !second_ep.empty();
+      },
+      std::chrono::seconds(15));
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed_at);
   INFO("moved after " << took.count() << " ms");
   REQUIRE(moved);
@@ -171,10 +179,12 @@ TEST_CASE("nat-ambassador behind a real NAT: killing the ambassador moves the pr
   }
   REQUIRE(pinger < s.pub.size());
   nlohmann::json j;
-  bool reached = wait_until([&] {
-    j = ping(s.pub[pinger], second_ep);
-    return j["ok"] == true;
-  }, std::chrono::seconds(15));
+  bool reached = wait_until(
+      [&] {
+        j = ping(s.pub[pinger], second_ep);
+        return j["ok"] == true;
+      },
+      std::chrono::seconds(15));
   INFO(j.dump());
   CHECK(reached);
   CHECK(j["answer"] == "pong:hello");
@@ -184,14 +194,17 @@ TEST_CASE("nat-ambassador behind a real NAT: storage and search reach an object 
   BUTTER_REQUIRE_NETNS();
   // pcg-storage on every node, one replica: the object lives on the private node alone; ir-dbfs
   // indexes it there.
-  Scene s("[plugins.storage]\nplugin = \"butter.storage.pcg\"\n[plugins.storage.config]\nreplicas = 1\n"
-          "[plugins.search]\nplugin = \"butter.ir.dbfs\"\n[plugins.search.config]\n"
-          "neighbours = 2\nrefresh_ms = 500\n");
+  Scene s(
+      "[plugins.storage]\nplugin = \"butter.storage.pcg\"\n[plugins.storage.config]\nreplicas = 1\n"
+      "[plugins.search]\nplugin = \"butter.ir.dbfs\"\n[plugins.search.config]\n"
+      "neighbours = 2\nrefresh_ms = 500\n");
   std::string relay;
-  REQUIRE(wait_until([&] {
-    relay = field(s.priv, "relay_endpoint");
-    return !relay.empty();
-  }, std::chrono::seconds(30)));
+  REQUIRE(wait_until(
+      [&] {
+        relay = field(s.priv, "relay_endpoint");
+        return !relay.empty();
+      },
+      std::chrono::seconds(30)));
   std::string body;
   for (int i = 0; i < 5000; ++i) body += "behind-the-nat-" + std::to_string(i) + ";";
   auto put = http_in_ns(s.priv.ns, "POST", s.priv.url("/storage?keywords=behindnat"), body);
@@ -213,13 +226,15 @@ TEST_CASE("nat-ambassador behind a real NAT: storage and search reach an object 
   INFO(j.dump());
   REQUIRE(j["ok"] == true);
   CHECK(j["via"].get<std::string>().rfind("relay://", 0) == 0);
-  bool known = wait_until([&] {
-    auto kh = json_in_ns(s.pub[2].ns, s.pub[2].url("/knownhosts"));
-    if (!kh) return false;
-    for (const auto& h : (*kh)["hosts"])
-      if (h["id"] == priv_id) return true;
-    return false;
-  }, std::chrono::seconds(20));
+  bool known = wait_until(
+      [&] {
+        auto kh = json_in_ns(s.pub[2].ns, s.pub[2].url("/knownhosts"));
+        if (!kh) return false;
+        for (const auto& h : (*kh)["hosts"])
+          if (h["id"] == priv_id) return true;
+        return false;
+      },
+      std::chrono::seconds(20));
   REQUIRE(known);
   auto got3 = http_in_ns(s.pub[2].ns, "GET", s.pub[2].url("/storage/" + id), "");
   CHECK(got3.status == 200);
@@ -233,14 +248,16 @@ TEST_CASE("nat-ambassador behind a real NAT: storage and search reach an object 
   // Search: public nodes find the object, held behind the NAT, by keyword and by id.
   for (std::size_t i : {std::size_t(0), std::size_t(2)}) {
     nlohmann::json hits;
-    bool found = wait_until([&] {
-      auto r = http_in_ns(s.pub[i].ns, "GET", s.pub[i].url("/search?q=behindnat&max=5&timeout_ms=3000"), "");
-      hits = nlohmann::json::parse(r.body, nullptr, false);
-      if (!hits.is_object() || !hits.contains("hits")) return false;
-      for (const auto& h : hits["hits"])
-        if (h["object"] == id && h["node"] == priv_id) return true;
-      return false;
-    }, std::chrono::seconds(30));
+    bool found = wait_until(
+        [&] {
+          auto r = http_in_ns(s.pub[i].ns, "GET", s.pub[i].url("/search?q=behindnat&max=5&timeout_ms=3000"), "");
+          hits = nlohmann::json::parse(r.body, nullptr, false);
+          if (!hits.is_object() || !hits.contains("hits")) return false;
+          for (const auto& h : hits["hits"])
+            if (h["object"] == id && h["node"] == priv_id) return true;
+          return false;
+        },
+        std::chrono::seconds(30));
     INFO(s.pub[i].ns << ": " << hits.dump());
     CHECK(found);
   }
@@ -253,10 +270,12 @@ TEST_CASE("nat-ambassador behind a real NAT: a silent ambassador is replaced wit
   BUTTER_REQUIRE_NETNS();
   Scene s;
   std::string first;
-  REQUIRE(wait_until([&] {
-    first = field(s.priv, "ambassador");
-    return !first.empty() && !field(s.priv, "relay_endpoint").empty();
-  }, std::chrono::seconds(40)));
+  REQUIRE(wait_until(
+      [&] {
+        first = field(s.priv, "ambassador");
+        return !first.empty() && !field(s.priv, "relay_endpoint").empty();
+      },
+      std::chrono::seconds(40)));
   int victim = -1;
   for (int i = 0; i < 2; ++i) {
     auto j = json_in_ns(s.pub[static_cast<std::size_t>(i)].ns, s.pub[static_cast<std::size_t>(i)].url("/nat"));
@@ -268,11 +287,13 @@ TEST_CASE("nat-ambassador behind a real NAT: a silent ambassador is replaced wit
   const auto cut_at = std::chrono::steady_clock::now();
   REQUIRE(s.bed.run(s.pub[static_cast<std::size_t>(victim)].ns, {"ip", "link", "set", "eth0", "down"}) == 0);
   std::string second, second_ep;
-  bool moved = wait_until([&] {
-    second = field(s.priv, "ambassador");
-    second_ep = field(s.priv, "relay_endpoint");
-    return !second.empty() && second != first && !second_ep.empty();
-  }, std::chrono::seconds(15));
+  bool moved = wait_until(
+      [&] {
+        second = field(s.priv, "ambassador");
+        second_ep = field(s.priv, "relay_endpoint");
+        return !second.empty() && second != first && !second_ep.empty();
+      },
+      std::chrono::seconds(15));
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - cut_at);
   INFO("moved after " << took.count() << " ms");
   REQUIRE(moved);
@@ -288,10 +309,12 @@ TEST_CASE("nat-ambassador behind a real NAT: a silent ambassador is replaced wit
   }
   INFO("pinging from public host " << from);
   nlohmann::json j;
-  const bool reached = wait_until([&] {
-    j = ping(s.pub[from], second_ep);
-    return j["ok"] == true;
-  }, std::chrono::seconds(15));
+  const bool reached = wait_until(
+      [&] {
+        j = ping(s.pub[from], second_ep);
+        return j["ok"] == true;
+      },
+      std::chrono::seconds(15));
   INFO("last ping through the new ambassador: " << j.dump());
   CHECK(reached);
 }

@@ -36,8 +36,9 @@ struct LabNode {
 
 // `extra`: more [plugins.nat.config] lines (later keys of the same name are refused by TOML, so
 // only keys not set below); a line "node.<key> = ..." goes to [node] as "<key> = ..." instead.
-LabNode start_lab_node(NetnsBed& bed, const std::string& ns, const std::string& ip, const std::vector<std::string>& peers_in,
-                       const std::string& extra = "", const std::string& upgrade_ms = "300") {
+LabNode start_lab_node(NetnsBed& bed, const std::string& ns, const std::string& ip,
+                       const std::vector<std::string>& peers_in, const std::string& extra = "",
+                       const std::string& upgrade_ms = "300") {
   fs::path dir = fs::temp_directory_path() / ("butter-" + bed.prefix());
   fs::create_directories(dir);
   fs::path manifest = dir / (ns + ".toml");
@@ -46,18 +47,19 @@ LabNode start_lab_node(NetnsBed& bed, const std::string& ns, const std::string& 
   std::string node_lines, nat_lines;
   std::istringstream lines(extra);
   for (std::string line; std::getline(lines, line);)
-    (line.rfind("node.", 0) == 0 ? node_lines : nat_lines) += (line.rfind("node.", 0) == 0 ? line.substr(5) : line) + "\n";
-  std::ofstream(manifest) << "[node]\nname = \"" << ns << "\"\nlisten = [\"tcp://" << ip << ":7700\"]\nhttp = \"" << ip
-                          << ":8700\"\n" << node_lines
-                          << "[plugins.peers]\nplugin = \"butter.knownhosts.quality\"\n[plugins.peers.config]\n"
-                          << "refresh_ms = 500\ntimeout_ms = 1000\n"
-                          << "[plugins.discovery]\nplugin = \"org.example.discovery-static\"\n[plugins.discovery.config]\n"
-                          << "peers = [" << peers << "]\nretry_ms = 300\n"
-                          << "[plugins.nat]\nplugin = \"butter.nat.ambassador\"\n[plugins.nat.config]\n"
-                          << "check_fast_ms = 300\ncheck_ms = 3000\ndialback_timeout_ms = 1000\nkeepalive_ms = 500\n"
-                          << "request_timeout_ms = 1000\nstatus_ms = 500\n"
-                          << "upgrade_ms = " << upgrade_ms << "\npunch_window_ms = 3000\npunch_backoff_ms = 500\npunch_attempts = 3\n"
-                          << nat_lines;
+    (line.rfind("node.", 0) == 0 ? node_lines : nat_lines) +=
+        (line.rfind("node.", 0) == 0 ? line.substr(5) : line) + "\n";
+  std::ofstream(manifest)
+      << "[node]\nname = \"" << ns << "\"\nlisten = [\"tcp://" << ip << ":7700\"]\nhttp = \"" << ip << ":8700\"\n"
+      << node_lines << "[plugins.peers]\nplugin = \"butter.knownhosts.quality\"\n[plugins.peers.config]\n"
+      << "refresh_ms = 500\ntimeout_ms = 1000\n"
+      << "[plugins.discovery]\nplugin = \"org.example.discovery-static\"\n[plugins.discovery.config]\n"
+      << "peers = [" << peers << "]\nretry_ms = 300\n"
+      << "[plugins.nat]\nplugin = \"butter.nat.ambassador\"\n[plugins.nat.config]\n"
+      << "check_fast_ms = 300\ncheck_ms = 3000\ndialback_timeout_ms = 1000\nkeepalive_ms = 500\n"
+      << "request_timeout_ms = 1000\nstatus_ms = 500\n"
+      << "upgrade_ms = " << upgrade_ms << "\npunch_window_ms = 3000\npunch_backoff_ms = 500\npunch_attempts = 3\n"
+      << nat_lines;
   LabNode n{ns, ip};
   n.pid = bed.spawn(ns, {BUTTER_BUILD_DIR "/bin/butter", "run", manifest.string()}, (dir / (ns + ".log")).string());
   return n;
@@ -122,17 +124,19 @@ struct Lab {
   // Both private nodes have a relay endpoint and a confirmed public address.
   std::string last_state;  // /nat of both private nodes when ready() gave up
   bool ready() {
-    return wait_until([&] {
-      auto ja = get(a, "/nat"), jb = get(b, "/nat");
-      last_state = "a: " + ja.dump() + "\nb: " + jb.dump();
-      if (!ja.contains("punch") || !jb.contains("punch")) return false;
-      if (!jb["relay_endpoint"].is_string() || ja["punch"]["addresses"].empty() || jb["punch"]["addresses"].empty())
-        return false;
-      a_id = ja.value("node", "");
-      b_id = jb.value("node", "");
-      b_relay = jb["relay_endpoint"].get<std::string>();
-      return true;
-    }, std::chrono::seconds(30));
+    return wait_until(
+        [&] {
+          auto ja = get(a, "/nat"), jb = get(b, "/nat");
+          last_state = "a: " + ja.dump() + "\nb: " + jb.dump();
+          if (!ja.contains("punch") || !jb.contains("punch")) return false;
+          if (!jb["relay_endpoint"].is_string() || ja["punch"]["addresses"].empty() || jb["punch"]["addresses"].empty())
+            return false;
+          a_id = ja.value("node", "");
+          b_id = jb.value("node", "");
+          b_relay = jb["relay_endpoint"].get<std::string>();
+          return true;
+        },
+        std::chrono::seconds(30));
   }
   Outcome run(std::chrono::milliseconds wait_direct) {
     Outcome o;
@@ -140,15 +144,17 @@ struct Lab {
     o.relayed_ok = j.value("ok", false) && j.value("via", "").rfind("relay://", 0) == 0;
     o.detail = "relayed ping: " + j.dump();
     const auto t0 = std::chrono::steady_clock::now();
-    o.direct = wait_until([&] {
-      return peer_entry(a, b_id).value("how", "") == "punched" && peer_entry(b, a_id).value("how", "") == "punched";
-    }, wait_direct);
+    o.direct = wait_until(
+        [&] {
+          return peer_entry(a, b_id).value("how", "") == "punched" && peer_entry(b, a_id).value("how", "") == "punched";
+        },
+        wait_direct);
     o.to_direct = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
     auto again = ping(a, b_id);
     o.reachable_after = again.value("ok", false) && again.value("from", "") == b_id;
-    o.detail += "\nafter: " + again.dump() + "\na's entry for b: " + peer_entry(a, b_id).dump() +
-                "\nupgrade on the smaller id: " +
-                (a_id < b_id ? upgrade_entry(a, b_id) : upgrade_entry(b, a_id)).dump();
+    o.detail +=
+        "\nafter: " + again.dump() + "\na's entry for b: " + peer_entry(a, b_id).dump() +
+        "\nupgrade on the smaller id: " + (a_id < b_id ? upgrade_entry(a, b_id) : upgrade_entry(b, a_id)).dump();
     return o;
   }
 };
@@ -171,13 +177,17 @@ void expect_direct(const std::string& ka, const std::string& kb) {
   // The ambassador of the circuit vouched for each one's NAT address (where the spread may go).
   auto vouched = [](const LabNode& n, const std::string& peer) {
     auto u = upgrade_entry(n, peer);
-    return u.contains("vouched_ip") && u["vouched_ip"].is_string() ? u["vouched_ip"].get<std::string>() : std::string("none");
+    return u.contains("vouched_ip") && u["vouched_ip"].is_string() ? u["vouched_ip"].get<std::string>()
+                                                                   : std::string("none");
   };
   CHECK(vouched(lab.a, lab.b_id) == lab.bed.nat_router_outside_ip(2));
   CHECK(vouched(lab.b, lab.a_id) == lab.bed.nat_router_outside_ip(1));
   // The relay circuit closes once the direct connection carries the traffic.
-  CHECK(wait_until([&] { return get(lab.pub1, "/nat").value("relays_active", 1) + get(lab.pub2, "/nat").value("relays_active", 1) == 0; },
-                   std::chrono::seconds(10)));
+  CHECK(wait_until(
+      [&] {
+        return get(lab.pub1, "/nat").value("relays_active", 1) + get(lab.pub2, "/nat").value("relays_active", 1) == 0;
+      },
+      std::chrono::seconds(10)));
   WARN(ka << "/" << kb << ": direct " << o.to_direct.count() << " ms after the relayed ping");
 }
 
@@ -215,10 +225,12 @@ void expect_relay(const std::string& ka, const std::string& kb) {
   INFO(j.dump());
   REQUIRE(j.value("ok", false));
   nlohmann::json u;
-  const bool tried = wait_until([&] {
-    u = upgrade_entry(initiator, initiator_of);
-    return u.value("attempts", 0) >= 1 && !u.value("running", true) && !u.value("last", "").empty();
-  }, std::chrono::seconds(30));
+  const bool tried = wait_until(
+      [&] {
+        u = upgrade_entry(initiator, initiator_of);
+        return u.value("attempts", 0) >= 1 && !u.value("running", true) && !u.value("last", "").empty();
+      },
+      std::chrono::seconds(30));
   INFO(u.dump());
   REQUIRE(tried);
   CHECK(u.value("last", "") != "direct");
@@ -268,8 +280,9 @@ TEST_CASE("nat-ambassador punch success rate per NAT pair type", "[.bench]") {
   if (const char* e = std::getenv("BUTTER_PUNCH_BENCH_N")) n = std::max(1, std::atoi(e));
   std::string only = std::getenv("BUTTER_PUNCH_BENCH_PAIRS") ? std::getenv("BUTTER_PUNCH_BENCH_PAIRS") : "";
   // About 513 SYNs per punch to the peer's IP, all at once: the host's punch budget raised with it.
-  const std::string wide = "punch_spread_sockets = 256\npunch_spread_guesses = 256\n"
-                           "node.punch_syns_per_ip_per_minute = 4096\nnode.punch_syns_per_second = 2048\n";
+  const std::string wide =
+      "punch_spread_sockets = 256\npunch_spread_guesses = 256\n"
+      "node.punch_syns_per_ip_per_minute = 4096\nnode.punch_syns_per_second = 2048\n";
   struct Pair {
     std::string label, ka, kb;
     bool same_nat;
@@ -312,8 +325,9 @@ TEST_CASE("nat-ambassador punch success rate per NAT pair type", "[.bench]") {
 namespace {
 // GET /nat/throughput from `from` to `peer`: 64 pings of 64 KiB echoed, 4 in flight (8 MiB both ways).
 nlohmann::json throughput(const LabNode& from, const std::string& peer) {
-  auto r = http_get_in_ns(from.ns, from.url("/nat/throughput?peer=" + url_encode(peer) + "&size=65536&count=64&inflight=4"),
-                          std::chrono::seconds(60));
+  auto r =
+      http_get_in_ns(from.ns, from.url("/nat/throughput?peer=" + url_encode(peer) + "&size=65536&count=64&inflight=4"),
+                     std::chrono::seconds(60));
   auto j = nlohmann::json::parse(r.body, nullptr, false);
   return j.is_object() ? j : nlohmann::json::object();
 }
@@ -339,8 +353,8 @@ TEST_CASE("nat-ambassador throughput relayed vs direct", "[.bench]") {
     if (!r.value("ok", false) || r.value("via_start", "").rfind("relay://", 0) != 0 ||
         r.value("via_end", "").rfind("relay://", 0) != 0)
       continue;
-    const bool up = wait_until([&] { return peer_entry(lab.a, lab.b_id).value("how", "") == "punched"; },
-                               std::chrono::seconds(15));
+    const bool up =
+        wait_until([&] { return peer_entry(lab.a, lab.b_id).value("how", "") == "punched"; }, std::chrono::seconds(15));
     if (!up) continue;
     auto d = throughput(lab.a, lab.b_id);
     INFO(d.dump());
@@ -359,6 +373,7 @@ TEST_CASE("nat-ambassador throughput relayed vs direct", "[.bench]") {
   };
   std::cout << "throughput (64 KiB echoed, 4 in flight, " << ratio.size() << " labs): relayed median "
             << median(relayed) / 1e6 << " MB/s, direct median " << median(direct) / 1e6
-            << " MB/s, relayed/direct median " << median(ratio) << " (min " << *std::min_element(ratio.begin(), ratio.end())
-            << ", max " << *std::max_element(ratio.begin(), ratio.end()) << ")" << std::endl;
+            << " MB/s, relayed/direct median " << median(ratio) << " (min "
+            << *std::min_element(ratio.begin(), ratio.end()) << ", max "
+            << *std::max_element(ratio.begin(), ratio.end()) << ")" << std::endl;
 }

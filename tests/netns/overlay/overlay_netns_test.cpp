@@ -74,7 +74,8 @@ HttpResult post_form(const HostNode& n, const std::string& target, const std::st
   in_ns(n.ns, [&] {
     const std::string req = "POST " + target + " HTTP/1.1\r\nHost: " + n.ip +
                             ":8700\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                            "Content-Length: " + std::to_string(form.size()) + "\r\n\r\n" + form;
+                            "Content-Length: " +
+                            std::to_string(form.size()) + "\r\n\r\n" + form;
     const std::string out = raw_exchange(n.ip, 8700, req, timeout);
     std::smatch m;
     if (!std::regex_search(out, m, std::regex(R"(^HTTP/1\.1 (\d{3}))"))) throw std::runtime_error("no answer: " + out);
@@ -166,7 +167,8 @@ struct Internet {
         << "[plugins.peers]\nplugin = \"butter.knownhosts.quality\"\n[plugins.peers.config]\n"
            "refresh_ms = 500\ntimeout_ms = 1000\nexchange_min_ms = 100\nexchange_ms = 1000\nneighbour_ms = 200\n"
         << "[plugins.discovery]\nplugin = \"butter.discovery.multicast\"\n[plugins.discovery.config]\n"
-           "interface = \"" << n.ip << "\"\nfast_ms = 100\nslow_ms = 5000\n"
+           "interface = \""
+        << n.ip << "\"\nfast_ms = 100\nslow_ms = 5000\n"
         << "[plugins.nat]\nplugin = \"butter.nat.ambassador\"\n[plugins.nat.config]\n"
            "check_fast_ms = 300\ncheck_ms = 5000\ndialback_timeout_ms = 1000\nkeepalive_ms = 500\n"
            "request_timeout_ms = 1000\nstatus_ms = 500\n"
@@ -175,7 +177,8 @@ struct Internet {
         << "[plugins.search]\nplugin = \"butter.ir.dbfs\"\n[plugins.search.config]\nrefresh_ms = 500\n"
         << "[plugins.wiki]\nplugin = \"butter.example.wiki\"\n[plugins.wiki.config]\n"
            "search_timeout_ms = 1500\nwrite_wait_ms = 15000\n";
-    n.pid = bed.spawn(n.ns, {BUTTER_BUILD_DIR "/bin/butter", "run", manifest.string()}, (dir / (n.name + ".log")).string());
+    n.pid =
+        bed.spawn(n.ns, {BUTTER_BUILD_DIR "/bin/butter", "run", manifest.string()}, (dir / (n.name + ".log")).string());
     nodes.push_back(std::move(n));
   }
 
@@ -201,47 +204,55 @@ struct Internet {
 // GET /wiki/api/page/<page>?fresh=1 on `n` until it answers the page with `text` (bounded).
 bool reads_page(const HostNode& n, const std::string& page, const std::string& text, std::chrono::milliseconds timeout,
                 std::string& last) {
-  return wait_until([&] {
-    auto [st, j] = get(n, "/wiki/api/page/" + page + "?fresh=1", 10s);
-    last = std::to_string(st) + " " + (j.is_null() ? std::string() : j.dump());
-    return st == 200 && str(j, "text") == text && str(j, "page") == page;
-  }, timeout);
+  return wait_until(
+      [&] {
+        auto [st, j] = get(n, "/wiki/api/page/" + page + "?fresh=1", 10s);
+        last = std::to_string(st) + " " + (j.is_null() ? std::string() : j.dump());
+        return st == 200 && str(j, "text") == text && str(j, "page") == page;
+      },
+      timeout);
 }
 
 }  // namespace
 
-TEST_CASE("knownhosts-quality overlay across NATs: every verdict decided - every node reachable by id - a wiki page "
-          "outlives its NATed writer") {
+TEST_CASE(
+    "knownhosts-quality overlay across NATs: every verdict decided - every node reachable by id - a wiki page "
+    "outlives its NATed writer") {
   BUTTER_REQUIRE_NETNS();
   const auto t0 = std::chrono::steady_clock::now();
   auto since = [&] {
-    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()) +
+    return std::to_string(
+               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()) +
            " ms";
   };
   Internet net;
   auto& nodes = net.nodes;
 
   // Every node answers and has an id.
-  REQUIRE(wait_until([&] {
-    for (auto& n : nodes) {
-      if (!n.id.empty()) continue;
-      auto [st, j] = get(n, "/status");
-      if (st == 200 && j.contains("node")) n.id = str(j["node"], "id");
-      if (n.id.size() != 64) return false;
-    }
-    return true;
-  }, 20s));
+  REQUIRE(wait_until(
+      [&] {
+        for (auto& n : nodes) {
+          if (!n.id.empty()) continue;
+          auto [st, j] = get(n, "/status");
+          if (st == 200 && j.contains("node")) n.id = str(j["node"], "id");
+          if (n.id.size() != 64) return false;
+        }
+        return true;
+      },
+      20s));
 
   // Verdicts: public on the public LAN, private behind every NAT; private nodes get a relay endpoint
   // (an ambassador on the public LAN).
-  const bool decided = wait_until([&] {
-    for (const auto& n : nodes) {
-      auto [st, j] = get(n, "/nat");
-      if (str(j, "verdict") != (n.net == 0 ? "public" : "private")) return false;
-      if (n.net != 0 && str(j, "relay_endpoint").rfind("relay://", 0) != 0) return false;
-    }
-    return true;
-  }, 30s);
+  const bool decided = wait_until(
+      [&] {
+        for (const auto& n : nodes) {
+          auto [st, j] = get(n, "/nat");
+          if (str(j, "verdict") != (n.net == 0 ? "public" : "private")) return false;
+          if (n.net != 0 && str(j, "relay_endpoint").rfind("relay://", 0) != 0) return false;
+        }
+        return true;
+      },
+      30s);
   INFO("at " << since() << ": " << net.summary());
   REQUIRE(decided);
   WARN("verdicts decided and relays set up after " << since());
@@ -272,8 +283,8 @@ TEST_CASE("knownhosts-quality overlay across NATs: every verdict decided - every
   {
     std::string missing;
     for (const auto& [pair, last] : pending)
-      missing += nodes[static_cast<std::size_t>(pair.first)].name + "->" + nodes[static_cast<std::size_t>(pair.second)].name +
-                 ": " + last + "\n";
+      missing += nodes[static_cast<std::size_t>(pair.first)].name + "->" +
+                 nodes[static_cast<std::size_t>(pair.second)].name + ": " + last + "\n";
     INFO("at " << since() << ", unreachable by id:\n" << missing << net.summary());
     REQUIRE(pending.empty());
   }
@@ -283,8 +294,9 @@ TEST_CASE("knownhosts-quality overlay across NATs: every verdict decided - every
   // A wiki page written on a NATed node (n1h1)...
   const HostNode& writer = net.node("n1h1");
   const std::string text = "Written behind NAT 1 by " + writer.id + ".";
-  auto created = post_form(writer, "/wiki/api/pages",
-                           "title=" + url_encode("Across the NATs") + "&text=" + url_encode(text) + "&keywords=overlay", 30s);
+  auto created =
+      post_form(writer, "/wiki/api/pages",
+                "title=" + url_encode("Across the NATs") + "&text=" + url_encode(text) + "&keywords=overlay", 30s);
   INFO("POST on " << writer.name << ": " << created.status << " " << created.body);
   REQUIRE(created.status == 201);
   const auto c = nlohmann::json::parse(created.body);
@@ -295,7 +307,8 @@ TEST_CASE("knownhosts-quality overlay across NATs: every verdict decided - every
   std::string unread;
   for (const char* name : {"h2", "n1h2", "n2h1", "n3h1"}) {
     std::string last;
-    if (!reads_page(net.node(name), page, text, 30s, last)) unread += std::string(name) + " at " + since() + ": " + last + "\n";
+    if (!reads_page(net.node(name), page, text, 30s, last))
+      unread += std::string(name) + " at " + since() + ": " + last + "\n";
   }
   INFO("not read:\n" << unread << net.summary());
   REQUIRE(unread.empty());
@@ -307,7 +320,8 @@ TEST_CASE("knownhosts-quality overlay across NATs: every verdict decided - every
   REQUIRE(wait_until([&] { return !net.bed.process(writer.pid)->running(); }, 5s));
   for (const char* name : {"h3", "n2h2", "n3h2"}) {
     std::string last;
-    if (!reads_page(net.node(name), page, text, 40s, last)) unread += std::string(name) + " at " + since() + ": " + last + "\n";
+    if (!reads_page(net.node(name), page, text, 40s, last))
+      unread += std::string(name) + " at " + since() + ": " + last + "\n";
   }
   // No other node exited.
   std::string exited;

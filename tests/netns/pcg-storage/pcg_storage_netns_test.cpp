@@ -30,7 +30,6 @@ struct HostNode {
   std::string url(const std::string& path) const { return "http://" + ip + ":8700" + path; }
 };
 
-
 HostNode make_node(NetnsBed& bed, int i, const std::string& storage_config, bool data_dir) {
   fs::path dir = fs::temp_directory_path() / ("butter-" + bed.prefix());
   fs::create_directories(dir);
@@ -39,15 +38,15 @@ HostNode make_node(NetnsBed& bed, int i, const std::string& storage_config, bool
   n.ip = bed.host_ip(i);
   n.manifest = (dir / (n.ns + ".toml")).string();
   n.log = (dir / (n.ns + ".log")).string();
-  std::ofstream(n.manifest) << "[node]\nname = \"" << n.ns << "\"\nlisten = [\"tcp://" << n.ip << ":7700\"]\nhttp = \""
-                            << n.ip << ":8700\"\n"
-                            << (data_dir ? "data_dir = \"" + (dir / (n.ns + "-data")).string() + "\"\n" : "")
-                            << "[plugins.peers]\nplugin = \"butter.knownhosts.quality\"\n[plugins.peers.config]\n"
-                            << "refresh_ms = 300\ntimeout_ms = 1000\nmax_failures = 2\n"
-                            << "[plugins.discovery]\nplugin = \"butter.discovery.multicast\"\n[plugins.discovery.config]\n"
-                            << "interface = \"" << n.ip << "\"\nfast_ms = 100\nslow_ms = 5000\n"
-                            << "[plugins.storage]\nplugin = \"butter.storage.pcg\"\n[plugins.storage.config]\n"
-                            << storage_config << "\n";
+  std::ofstream(n.manifest)
+      << "[node]\nname = \"" << n.ns << "\"\nlisten = [\"tcp://" << n.ip << ":7700\"]\nhttp = \"" << n.ip << ":8700\"\n"
+      << (data_dir ? "data_dir = \"" + (dir / (n.ns + "-data")).string() + "\"\n" : "")
+      << "[plugins.peers]\nplugin = \"butter.knownhosts.quality\"\n[plugins.peers.config]\n"
+      << "refresh_ms = 300\ntimeout_ms = 1000\nmax_failures = 2\n"
+      << "[plugins.discovery]\nplugin = \"butter.discovery.multicast\"\n[plugins.discovery.config]\n"
+      << "interface = \"" << n.ip << "\"\nfast_ms = 100\nslow_ms = 5000\n"
+      << "[plugins.storage]\nplugin = \"butter.storage.pcg\"\n[plugins.storage.config]\n"
+      << storage_config << "\n";
   return n;
 }
 
@@ -116,11 +115,13 @@ TEST_CASE("kill -9 a pcg-storage holder: the object stays readable and the group
     nodes.push_back(make_node(bed, i, "heartbeat_ms = 200\nrequest_timeout_ms = 1000\nblock_size = 16384", false));
     start(bed, nodes.back());
   }
-  REQUIRE(wait_until([&] {
-    for (const auto& n : nodes)
-      if (hosts_known(n) != 4) return false;
-    return true;
-  }, std::chrono::seconds(30)));
+  REQUIRE(wait_until(
+      [&] {
+        for (const auto& n : nodes)
+          if (hosts_known(n) != 4) return false;
+        return true;
+      },
+      std::chrono::seconds(30)));
   const std::string body = random_body(120000, 1);
   auto put = http_in_ns(nodes[0].ns, "POST", nodes[0].url("/storage"), body);
   INFO(put.body);
@@ -143,19 +144,21 @@ TEST_CASE("kill -9 a pcg-storage holder: the object stays readable and the group
     CHECK(got.body == body);
   }
   // ...and within a bound the group has r live members again, all agreeing on the view.
-  bool back = wait_until([&] {
-    int holders = 0;
-    std::set<std::uint64_t> versions;
-    for (std::size_t i = 0; i < nodes.size(); ++i) {
-      if (i == victim) continue;
-      auto e = entry(nodes[i], id);
-      if (e.is_null()) continue;
-      ++holders;
-      if (e["group_size"] != 3) return false;
-      versions.insert(e["version"].get<std::uint64_t>());
-    }
-    return holders == 3 && versions.size() == 1;
-  }, std::chrono::seconds(15));
+  bool back = wait_until(
+      [&] {
+        int holders = 0;
+        std::set<std::uint64_t> versions;
+        for (std::size_t i = 0; i < nodes.size(); ++i) {
+          if (i == victim) continue;
+          auto e = entry(nodes[i], id);
+          if (e.is_null()) continue;
+          ++holders;
+          if (e["group_size"] != 3) return false;
+          versions.insert(e["version"].get<std::uint64_t>());
+        }
+        return holders == 3 && versions.size() == 1;
+      },
+      std::chrono::seconds(15));
   CHECK(back);
   stop_clean(bed, nodes, victim);
 }
@@ -171,11 +174,13 @@ TEST_CASE("a pcg-storage node with persistence killed -9 and restarted comes bac
     nodes.push_back(make_node(bed, i, "heartbeat_ms = 300\nmiss_limit = 20\nblock_size = 16384", true));
     start(bed, nodes.back());
   }
-  REQUIRE(wait_until([&] {
-    for (const auto& n : nodes)
-      if (hosts_known(n) != 2) return false;
-    return true;
-  }, std::chrono::seconds(30)));
+  REQUIRE(wait_until(
+      [&] {
+        for (const auto& n : nodes)
+          if (hosts_known(n) != 2) return false;
+        return true;
+      },
+      std::chrono::seconds(30)));
   const std::string body = random_body(70000, 2);
   auto put = http_in_ns(nodes[0].ns, "POST", nodes[0].url("/storage?keywords=kept"), body);
   REQUIRE(put.status == 201);
@@ -194,12 +199,14 @@ TEST_CASE("a pcg-storage node with persistence killed -9 and restarted comes bac
   CHECK(got.status == 200);
   CHECK(got.body == body);
   // Still a member: the group did not replace it, and all three agree.
-  CHECK(wait_until([&] {
-    for (const auto& n : nodes) {
-      auto e = entry(n, id);
-      if (e.is_null() || e["group_size"] != 3) return false;
-    }
-    return true;
-  }, std::chrono::seconds(10)));
+  CHECK(wait_until(
+      [&] {
+        for (const auto& n : nodes) {
+          auto e = entry(n, id);
+          if (e.is_null() || e["group_size"] != 3) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(10)));
   stop_clean(bed, nodes, nodes.size());
 }

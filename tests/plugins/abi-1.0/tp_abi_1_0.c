@@ -83,7 +83,8 @@ static butter_status p_init(const butter_plugin* p, butter_error* err) {
   abi10* a = (abi10*)p->plugin_data;
   butter_str greeting = str_of("abi 1.0: ");
   butter_status s;
-  if (!a->net || !a->config) return butter_error_set(err, BUTTER_E_UNSUPPORTED, "tp-abi-1-0: no butter.net/1 or butter.config/1");
+  if (!a->net || !a->config)
+    return butter_error_set(err, BUTTER_E_UNSUPPORTED, "tp-abi-1-0: no butter.net/1 or butter.config/1");
   s = a->config->get_string(a->host, "greeting", &greeting);
   if (s != BUTTER_OK && s != BUTTER_E_NOT_FOUND) return butter_error_set(err, s, "tp-abi-1-0: bad greeting");
   a->greeting = (char*)malloc(greeting.len + 1);
@@ -165,8 +166,6 @@ static int e_init(const char* path) {
 
 static void e_deinit(void) {}
 
-static const void* e_get_factory(const char* id) {
-  return strcmp(id, BUTTER_PLUGIN_FACTORY_ID) == 0 ? &factory : NULL;
-}
+static const void* e_get_factory(const char* id) { return strcmp(id, BUTTER_PLUGIN_FACTORY_ID) == 0 ? &factory : NULL; }
 
 BUTTER_EXPORT const butter_plugin_entry butter_entry = {BUTTER_ABI_VERSION_INIT, e_init, e_deinit, e_get_factory};

@@ -163,17 +163,25 @@ int main(int argc, char** argv) {
     if (i + 1 >= argc) return usage(("missing value after " + a).c_str());
     const char* v = argv[++i];
     long n = 0;
-    if (a == "--queue" && parse_long(v, 0, 65535, n)) o.queue = static_cast<int>(n);
-    else if (a == "--delay-ms" && parse_long(v, 0, 60000, n)) o.delay_ms = n;
-    else if (a == "--jitter-ms" && parse_long(v, 0, 60000, n)) o.jitter_ms = n;
-    else if (a == "--seed" && parse_long(v, 0, 0x7fffffff, n)) o.seed = static_cast<unsigned>(n);
-    else if (a == "--max-held" && parse_long(v, 1, 1000000, n)) o.max_held = static_cast<std::size_t>(n);
-    else if (a == "--stats-interval-ms" && parse_long(v, 10, 600000, n)) o.stats_interval_ms = n;
-    else if (a == "--stats") o.stats = v;
+    if (a == "--queue" && parse_long(v, 0, 65535, n))
+      o.queue = static_cast<int>(n);
+    else if (a == "--delay-ms" && parse_long(v, 0, 60000, n))
+      o.delay_ms = n;
+    else if (a == "--jitter-ms" && parse_long(v, 0, 60000, n))
+      o.jitter_ms = n;
+    else if (a == "--seed" && parse_long(v, 0, 0x7fffffff, n))
+      o.seed = static_cast<unsigned>(n);
+    else if (a == "--max-held" && parse_long(v, 1, 1000000, n))
+      o.max_held = static_cast<std::size_t>(n);
+    else if (a == "--stats-interval-ms" && parse_long(v, 10, 600000, n))
+      o.stats_interval_ms = n;
+    else if (a == "--stats")
+      o.stats = v;
     else if (a == "--loss-percent") {
       char* end = nullptr;
       o.loss_percent = std::strtod(v, &end);
-      if (end == v || *end != '\0' || !(o.loss_percent >= 0 && o.loss_percent <= 100)) return usage("bad --loss-percent");
+      if (end == v || *end != '\0' || !(o.loss_percent >= 0 && o.loss_percent <= 100))
+        return usage("bad --loss-percent");
     } else {
       return usage(("bad option or value: " + a + " " + v).c_str());
     }
@@ -181,7 +189,7 @@ int main(int argc, char** argv) {
   s.rng.seed(o.seed);
 
   // SIGTERM and SIGINT are blocked except while waiting in ppoll, so none is missed.
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   ::sigaction(SIGTERM, &sa, nullptr);

@@ -19,10 +19,11 @@ namespace butter::test {
 
 class Loop {
  public:
-  Loop() : thread_([this] {
-      io.run();
-      finished_ = true;
-    }) {}
+  Loop()
+      : thread_([this] {
+          io.run();
+          finished_ = true;
+        }) {}
   ~Loop() {
     guard_.reset();
     // Everything the server started must be finished or cancelled once it stopped.

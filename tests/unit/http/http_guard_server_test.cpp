@@ -68,7 +68,8 @@ TEST_CASE("guard over sockets: a foreign Host is refused 421 for reads and write
   CHECK(read.status == 421);
   CHECK(read.body.find("evil.example") != std::string::npos);
   CHECK(http_request_with("127.0.0.1", s.port, "GET", "/read", {{"Host", "evil.example"}}).status == 421);
-  CHECK(http_request_with("127.0.0.1", s.port, "POST", "/change", {{"Host", "evil.example:" + port}}, "x").status == 421);
+  CHECK(http_request_with("127.0.0.1", s.port, "POST", "/change", {{"Host", "evil.example:" + port}}, "x").status ==
+        421);
   CHECK(http_request_with("127.0.0.1", s.port, "GET", "/read", {{"Host", "127.0.0.1:1"}}).status == 421);
   CHECK(c.calls == 0);
   CHECK(s.server.stats().refused_host == 4);

@@ -48,9 +48,8 @@ TEST_CASE("GET of a route answers with its body and headers") {
 TEST_CASE("prefix routes serve what is below them and the longest prefix wins") {
   Loop loop;
   Served s(loop);
-  s.server.add_route("GET", "/wiki", true, [](const HttpRequest& req, HttpResponder respond) {
-    respond(text("wiki " + req.path));
-  });
+  s.server.add_route("GET", "/wiki", true,
+                     [](const HttpRequest& req, HttpResponder respond) { respond(text("wiki " + req.path)); });
   s.server.add_route("GET", "/wiki/special", true, answer("special"));
   s.server.add_route("GET", "/wiki/special/exact", false, answer("exact"));
   CHECK(s.request("GET", "/wiki").body == "wiki /wiki");
@@ -213,17 +212,15 @@ TEST_CASE("handlers run on the strand") {
 TEST_CASE("a handler that throws gets 500 and the server keeps serving") {
   Loop loop;
   Served s(loop);
-  s.server.add_route("GET", "/boom", false, [](const HttpRequest&, HttpResponder) -> void {
-    throw std::runtime_error("boom");
-  });
+  s.server.add_route("GET", "/boom", false,
+                     [](const HttpRequest&, HttpResponder) -> void { throw std::runtime_error("boom"); });
   s.server.add_route("GET", "/int", false, [](const HttpRequest&, HttpResponder) -> void { throw 42; });
   s.server.add_route("GET", "/answered", false, [](const HttpRequest&, HttpResponder respond) -> void {
     respond(text("first"));
     throw std::runtime_error("after answering");
   });
-  s.server.add_route("GET", "/bad-status", false, [](const HttpRequest&, HttpResponder respond) {
-    respond(text("x", 42));
-  });
+  s.server.add_route("GET", "/bad-status", false,
+                     [](const HttpRequest&, HttpResponder respond) { respond(text("x", 42)); });
   s.server.add_route("GET", "/ok", false, answer("ok"));
   HttpConnection conn("127.0.0.1", s.port);
   CHECK(conn.request("GET", "/boom").status == 500);
@@ -249,8 +246,9 @@ TEST_CASE("two requests share one keep-alive connection") {
   CHECK(a.header("Connection") != "close");
   CHECK(a.body == b.body);
   // Two requests sent at once are answered in order.
-  auto raw = raw_exchange("127.0.0.1", s.port,
-                          "GET /who HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /who HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  auto raw = raw_exchange(
+      "127.0.0.1", s.port,
+      "GET /who HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /who HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
   auto first = raw.find("HTTP/1.1 200");
   REQUIRE(first != std::string::npos);
   CHECK(raw.find("HTTP/1.1 200", first + 1) != std::string::npos);
@@ -422,9 +420,8 @@ TEST_CASE("removing a route while its request is in flight still lets it answer"
 TEST_CASE("a client expecting 100-continue gets it before the answer") {
   Loop loop;
   Served s(loop);
-  s.server.add_route("POST", "/echo", false, [](const HttpRequest& req, HttpResponder respond) {
-    respond(text(req.body));
-  });
+  s.server.add_route("POST", "/echo", false,
+                     [](const HttpRequest& req, HttpResponder respond) { respond(text(req.body)); });
   auto raw = raw_exchange("127.0.0.1", s.port,
                           "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n"
                           "Connection: close\r\n\r\nhello");

@@ -55,22 +55,25 @@ TEST_CASE("stream route: an answer that keeps moving outlives the request timeou
   std::atomic<int> closed{0};
   std::string reason;
   std::shared_ptr<host::HttpExchange> stalled;  // kept, never written to again
-  std::atomic<int> problems{0};                  // handlers run on the loop's thread: no CHECK there
-  s.server.add_stream_route("GET", "/slow", false, {}, [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
-    if (ex->begin(200, "text/plain", {}, 12000)) ++problems;
-    auto d = std::make_shared<Dribbler>(loop.strand, ex, 12, std::chrono::milliseconds(100));  // 1.2 s in all
-    d->next();
-  });
-  s.server.add_stream_route("GET", "/stall", false, {}, [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
-    ex->set_events({nullptr, nullptr, [&](const std::string& why) {
-                      reason = why;
-                      ++closed;
-                    }});
-    if (ex->begin(200, "text/plain", {}, host::HttpExchange::kUnknownLength)) ++problems;
-    if (ex->write("first piece, then nothing")) ++problems;
-    stalled = ex;
-  });
-  s.server.add_stream_route("GET", "/silent", false, {}, [](const host::HttpRequest&, std::shared_ptr<host::HttpExchange>) {});
+  std::atomic<int> problems{0};                 // handlers run on the loop's thread: no CHECK there
+  s.server.add_stream_route(
+      "GET", "/slow", false, {}, [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
+        if (ex->begin(200, "text/plain", {}, 12000)) ++problems;
+        auto d = std::make_shared<Dribbler>(loop.strand, ex, 12, std::chrono::milliseconds(100));  // 1.2 s in all
+        d->next();
+      });
+  s.server.add_stream_route("GET", "/stall", false, {},
+                            [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
+                              ex->set_events({nullptr, nullptr, [&](const std::string& why) {
+                                                reason = why;
+                                                ++closed;
+                                              }});
+                              if (ex->begin(200, "text/plain", {}, host::HttpExchange::kUnknownLength)) ++problems;
+                              if (ex->write("first piece, then nothing")) ++problems;
+                              stalled = ex;
+                            });
+  s.server.add_stream_route("GET", "/silent", false, {},
+                            [](const host::HttpRequest&, std::shared_ptr<host::HttpExchange>) {});
 
   auto slow = http_request("127.0.0.1", s.port, "GET", "/slow", "", std::chrono::seconds(10));
   CHECK(slow.status == 200);
@@ -94,30 +97,32 @@ TEST_CASE("stream route: a streamed body is pulled and the handler gets only the
   std::shared_ptr<host::HttpExchange> ex_kept;
   Loop loop;
   Served s(loop);
-  s.server.add_stream_route("POST", "/up", false, {true, 0}, [&](const host::HttpRequest& req, std::shared_ptr<host::HttpExchange> ex) {
-    if (!req.body.empty()) ++problems;
-    ex_kept = ex;
-    std::weak_ptr<host::HttpExchange> weak = ex;
-    ex->set_events({[&, weak](std::string_view chunk, bool last) {
-                      ++pieces;
-                      bytes += chunk.size();
-                      if (chunk.size() > host::HttpExchange::kMaxChunk) ++problems;
-                      auto e = weak.lock();
-                      if (!e) return;
-                      if (last) return void(e->respond(text(std::to_string(bytes.load()))));
-                      if (!hold && e->read_body(65536)) ++problems;
-                    },
-                    nullptr, nullptr});
-    if (ex->read_body(65536)) ++problems;
-    if (ex->read_body(65536).code != BUTTER_E_AGAIN) ++problems;  // one piece at a time
-  });
+  s.server.add_stream_route("POST", "/up", false, {true, 0},
+                            [&](const host::HttpRequest& req, std::shared_ptr<host::HttpExchange> ex) {
+                              if (!req.body.empty()) ++problems;
+                              ex_kept = ex;
+                              std::weak_ptr<host::HttpExchange> weak = ex;
+                              ex->set_events({[&, weak](std::string_view chunk, bool last) {
+                                                ++pieces;
+                                                bytes += chunk.size();
+                                                if (chunk.size() > host::HttpExchange::kMaxChunk) ++problems;
+                                                auto e = weak.lock();
+                                                if (!e) return;
+                                                if (last) return void(e->respond(text(std::to_string(bytes.load()))));
+                                                if (!hold && e->read_body(65536)) ++problems;
+                                              },
+                                              nullptr, nullptr});
+                              if (ex->read_body(65536)) ++problems;
+                              if (ex->read_body(65536).code != BUTTER_E_AGAIN) ++problems;  // one piece at a time
+                            });
 
   const std::size_t total = 32u << 20;  // far more than socket buffers hold
   boost::asio::io_context io;
   boost::asio::ip::tcp::socket client(io);
   client.connect({boost::asio::ip::make_address("127.0.0.1"), s.port});
-  boost::asio::write(client, boost::asio::buffer("POST /up HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: " +
-                                                 std::to_string(total) + "\r\n\r\n"));
+  boost::asio::write(
+      client, boost::asio::buffer("POST /up HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: " +
+                                  std::to_string(total) + "\r\n\r\n"));
   client.non_blocking(true);
   const std::string block(64 * 1024, 'u');
   std::size_t sent = 0;
@@ -146,7 +151,8 @@ TEST_CASE("stream route: a streamed body is pulled and the handler gets only the
     return ex_kept->read_body(65536).code;
   });
   client.non_blocking(false);
-  while (sent < total) sent += boost::asio::write(client, boost::asio::buffer(block.data(), std::min(block.size(), total - sent)));
+  while (sent < total)
+    sent += boost::asio::write(client, boost::asio::buffer(block.data(), std::min(block.size(), total - sent)));
   std::string answer;
   std::array<char, 4096> buf{};
   for (int i = 0; i < 1000; ++i) {
@@ -166,20 +172,21 @@ TEST_CASE("stream route: a piece stays intact while the handler asks for the nex
   std::atomic<int> problems{0};  // handlers run on the loop's thread: no CHECK there
   std::string seen;
   std::shared_ptr<host::HttpExchange> ex_kept;  // the handler keeps its exchange
-  s.server.add_stream_route("POST", "/up", false, {true, 0}, [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
-    ex_kept = ex;
-    std::weak_ptr<host::HttpExchange> weak = ex;
-    ex->set_events({[&, weak](std::string_view chunk, bool last) {
-                      auto e = weak.lock();
-                      if (!e) return;
-                      // Asks first: the next piece is already buffered and parsed at once.
-                      if (!last && e->read_body(100)) ++problems;
-                      seen.append(chunk);
-                      if (last) e->respond(text("ok"));
-                    },
-                    nullptr, nullptr});
-    if (ex->read_body(100)) ++problems;
-  });
+  s.server.add_stream_route("POST", "/up", false, {true, 0},
+                            [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
+                              ex_kept = ex;
+                              std::weak_ptr<host::HttpExchange> weak = ex;
+                              ex->set_events({[&, weak](std::string_view chunk, bool last) {
+                                                auto e = weak.lock();
+                                                if (!e) return;
+                                                // Asks first: the next piece is already buffered and parsed at once.
+                                                if (!last && e->read_body(100)) ++problems;
+                                                seen.append(chunk);
+                                                if (last) e->respond(text("ok"));
+                                              },
+                                              nullptr, nullptr});
+                              if (ex->read_body(100)) ++problems;
+                            });
   // Small enough to arrive with the head in one read: every later piece comes from the buffer.
   const std::string body = std::string(100, 'a') + std::string(100, 'b') + std::string(100, 'c');
   CHECK(http_request("127.0.0.1", s.port, "POST", "/up", body, std::chrono::seconds(10)).status == 200);
@@ -191,10 +198,11 @@ TEST_CASE("stream route: an HTTP/1.0 client gets an unknown length raw and close
   Loop loop;
   Served s(loop);
   std::atomic<int> problems{0};
-  s.server.add_stream_route("GET", "/unknown", false, {}, [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
-    if (ex->begin(200, "text/plain", {}, host::HttpExchange::kUnknownLength)) ++problems;
-    if (ex->write("hello ") || ex->write("world") || ex->end()) ++problems;
-  });
+  s.server.add_stream_route("GET", "/unknown", false, {},
+                            [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
+                              if (ex->begin(200, "text/plain", {}, host::HttpExchange::kUnknownLength)) ++problems;
+                              if (ex->write("hello ") || ex->write("world") || ex->end()) ++problems;
+                            });
   auto raw = raw_exchange("127.0.0.1", s.port, "GET /unknown HTTP/1.0\r\n\r\n");
   CHECK(raw.rfind("HTTP/1.0 200", 0) == 0);
   CHECK(raw.find("Transfer-Encoding") == std::string::npos);
@@ -202,7 +210,8 @@ TEST_CASE("stream route: an HTTP/1.0 client gets an unknown length raw and close
   CHECK(raw.substr(raw.size() - 11) == "hello world");
   CHECK(raw.find("\r\n\r\nhello world") != std::string::npos);
   // HTTP/1.1 still gets chunks.
-  auto raw11 = raw_exchange("127.0.0.1", s.port, "GET /unknown HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  auto raw11 =
+      raw_exchange("127.0.0.1", s.port, "GET /unknown HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
   CHECK(raw11.find("Transfer-Encoding: chunked") != std::string::npos);
   CHECK(problems == 0);
 }
@@ -211,10 +220,11 @@ TEST_CASE("stream route: HEAD with a declared length ends right after begin") {
   Loop loop;
   Served s(loop);
   std::atomic<int> problems{0};
-  s.server.add_stream_route("HEAD", "/obj", false, {}, [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
-    if (ex->begin(200, "application/octet-stream", {}, 5000)) ++problems;
-    if (ex->end()) ++problems;
-  });
+  s.server.add_stream_route("HEAD", "/obj", false, {},
+                            [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
+                              if (ex->begin(200, "application/octet-stream", {}, 5000)) ++problems;
+                              if (ex->end()) ++problems;
+                            });
   auto res = http_request("127.0.0.1", s.port, "HEAD", "/obj", "", std::chrono::seconds(10));
   CHECK(res.status == 200);
   CHECK(res.header("Content-Length") == "5000");
@@ -225,16 +235,17 @@ TEST_CASE("stream route: begin and respond refuse a non-final status and CR or L
   Loop loop;
   Served s(loop);
   std::atomic<int> refused{0}, problems{0};
-  s.server.add_stream_route("GET", "/bad", false, {}, [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
-    if (ex->begin(101, "text/plain", {}, 1).code == BUTTER_E_INVALID) ++refused;
-    if (ex->begin(600, "text/plain", {}, 1).code == BUTTER_E_INVALID) ++refused;
-    if (ex->begin(200, "text/plain\r\nX-Evil: 1", {}, 1).code == BUTTER_E_INVALID) ++refused;
-    auto r = text("x");
-    r.content_type = "text/plain\nX-Evil: 1";
-    if (ex->respond(r).code == BUTTER_E_INVALID) ++refused;
-    if (ex->respond(text("x", 199)).code == BUTTER_E_INVALID) ++refused;
-    if (ex->respond(text("fine"))) ++problems;
-  });
+  s.server.add_stream_route("GET", "/bad", false, {},
+                            [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
+                              if (ex->begin(101, "text/plain", {}, 1).code == BUTTER_E_INVALID) ++refused;
+                              if (ex->begin(600, "text/plain", {}, 1).code == BUTTER_E_INVALID) ++refused;
+                              if (ex->begin(200, "text/plain\r\nX-Evil: 1", {}, 1).code == BUTTER_E_INVALID) ++refused;
+                              auto r = text("x");
+                              r.content_type = "text/plain\nX-Evil: 1";
+                              if (ex->respond(r).code == BUTTER_E_INVALID) ++refused;
+                              if (ex->respond(text("x", 199)).code == BUTTER_E_INVALID) ++refused;
+                              if (ex->respond(text("fine"))) ++problems;
+                            });
   auto res = http_request("127.0.0.1", s.port, "GET", "/bad", "", std::chrono::seconds(10));
   CHECK(res.status == 200);
   CHECK(res.body == "fine");
@@ -247,11 +258,11 @@ TEST_CASE("stream route: at max_streams one more exchange gets 503 and is counte
   Loop loop;
   Served s(loop, quick(std::chrono::milliseconds(5000), 1));
   std::shared_ptr<host::HttpExchange> held;
-  s.server.add_stream_route("GET", "/hold", false, {}, [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
-    held = ex;
-  });
+  s.server.add_stream_route("GET", "/hold", false, {},
+                            [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) { held = ex; });
   std::atomic<int> first{0};
-  std::thread client([&] { first = http_request("127.0.0.1", s.port, "GET", "/hold", "", std::chrono::seconds(10)).status; });
+  std::thread client(
+      [&] { first = http_request("127.0.0.1", s.port, "GET", "/hold", "", std::chrono::seconds(10)).status; });
   CHECK(wait_until([&] { return loop.on_strand([&] { return held != nullptr; }); }));
   auto second = http_request("127.0.0.1", s.port, "GET", "/hold");
   CHECK(second.status == 503);
@@ -261,7 +272,8 @@ TEST_CASE("stream route: at max_streams one more exchange gets 503 and is counte
   client.join();
   CHECK(first == 200);
   // The slot is free again.
-  std::thread again([&] { first = http_request("127.0.0.1", s.port, "GET", "/hold", "", std::chrono::seconds(10)).status; });
+  std::thread again(
+      [&] { first = http_request("127.0.0.1", s.port, "GET", "/hold", "", std::chrono::seconds(10)).status; });
   CHECK(wait_until([&] { return loop.on_strand([&] { return held && held->open(); }); }));
   loop.on_strand([&] { return held->respond(text("done")).code; });
   again.join();
@@ -296,15 +308,17 @@ std::string read_all(boost::asio::ip::tcp::socket& sock) {
 
 }  // namespace
 
-TEST_CASE("stream route: at max_streams_per_address one more exchange from that address gets 503, another address is served") {
+TEST_CASE(
+    "stream route: at max_streams_per_address one more exchange from that address gets 503, another address is "
+    "served") {
   std::vector<std::shared_ptr<host::HttpExchange>> held;  // before the server, which may call back until it is gone
   Loop loop;
   auto o = quick(std::chrono::milliseconds(5000), 32);
   o.max_streams_per_address = 1;
   Served s(loop, o);
-  s.server.add_stream_route("GET", "/hold", false, {}, [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
-    held.push_back(ex);
-  });
+  s.server.add_stream_route(
+      "GET", "/hold", false, {},
+      [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) { held.push_back(ex); });
   auto count = [&] { return loop.on_strand([&] { return held.size(); }); };
   boost::asio::io_context io;
   const std::string get = "GET /hold HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
@@ -340,20 +354,21 @@ TEST_CASE("stream route: a client that trickles its streamed body is closed as t
   std::shared_ptr<host::HttpExchange> ex_kept;
   Loop loop;
   Served s(loop, quick(std::chrono::milliseconds(300)));
-  s.server.add_stream_route("POST", "/up", false, {true, 0}, [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
-    ex_kept = ex;
-    std::weak_ptr<host::HttpExchange> weak = ex;
-    ex->set_events({[&, weak](std::string_view chunk, bool last) {
-                      bytes += chunk.size();
-                      if (auto e = weak.lock(); e && !last) e->read_body(65536);
-                    },
-                    nullptr,
-                    [&](const std::string& why) {
-                      reason = why;
-                      ++closed;
-                    }});
-    ex->read_body(65536);
-  });
+  s.server.add_stream_route("POST", "/up", false, {true, 0},
+                            [&](const host::HttpRequest&, std::shared_ptr<host::HttpExchange> ex) {
+                              ex_kept = ex;
+                              std::weak_ptr<host::HttpExchange> weak = ex;
+                              ex->set_events({[&, weak](std::string_view chunk, bool last) {
+                                                bytes += chunk.size();
+                                                if (auto e = weak.lock(); e && !last) e->read_body(65536);
+                                              },
+                                              nullptr,
+                                              [&](const std::string& why) {
+                                                reason = why;
+                                                ++closed;
+                                              }});
+                              ex->read_body(65536);
+                            });
   boost::asio::io_context io;
   auto sock = raw_client(io, "127.0.0.1", s.port,
                          "POST /up HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n0123456789");
@@ -371,7 +386,8 @@ TEST_CASE("stream route: a client that trickles its streamed body is closed as t
   CHECK(bytes.load() == 0);  // no piece was ever complete
 }
 
-TEST_CASE("stream route: a 1 MiB write goes out in pieces of at most 64 KiB, and a reader that stops is cut as too slow") {
+TEST_CASE(
+    "stream route: a 1 MiB write goes out in pieces of at most 64 KiB, and a reader that stops is cut as too slow") {
   // Declared before the server: its callbacks may run until the server is gone.
   std::atomic<int> problems{0}, closed{0};
   std::string reason;

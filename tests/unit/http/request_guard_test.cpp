@@ -72,8 +72,9 @@ TEST_CASE("guard: Host must name this endpoint with its port or none") {
 }
 
 TEST_CASE("guard: a malformed Host is refused with a reason") {
-  for (std::string_view bad : {"", ":8700", "::1:8700", "[::1", "[::1]x", "[evil]:8700", "localhost:", "localhost:x",
-                               "localhost:70000", "user@localhost:8700", "localhost/x", "local host", "localhost:8700:1"}) {
+  for (std::string_view bad :
+       {"", ":8700", "::1:8700", "[::1", "[::1]x", "[evil]:8700", "localhost:", "localhost:x", "localhost:70000",
+        "user@localhost:8700", "localhost/x", "local host", "localhost:8700:1"}) {
     INFO(bad);
     auto v = check_request(kLoopback, get(bad));
     CHECK(v.refusal == Refusal::kHost);

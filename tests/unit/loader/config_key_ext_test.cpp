@@ -14,12 +14,9 @@ using namespace butter::host;
 namespace {
 
 const butter_config_key kKeys[] = {
-    {"ttl_ms", BUTTER_CONFIG_INT, 0, "entry lifetime"},
-    {"ratio", BUTTER_CONFIG_FLOAT, 0, nullptr},
-    {"name", BUTTER_CONFIG_STRING, 0, nullptr},
-    {"peers", BUTTER_CONFIG_STRING_ARRAY, 0, nullptr},
-    {"loud", BUTTER_CONFIG_BOOL, 0, nullptr},
-    {"port", BUTTER_CONFIG_INT, 1, nullptr},
+    {"ttl_ms", BUTTER_CONFIG_INT, 0, "entry lifetime"}, {"ratio", BUTTER_CONFIG_FLOAT, 0, nullptr},
+    {"name", BUTTER_CONFIG_STRING, 0, nullptr},         {"peers", BUTTER_CONFIG_STRING_ARRAY, 0, nullptr},
+    {"loud", BUTTER_CONFIG_BOOL, 0, nullptr},           {"port", BUTTER_CONFIG_INT, 1, nullptr},
 };
 const char* const kPeers[] = {"a", "b", nullptr};
 
@@ -159,7 +156,8 @@ TEST_CASE("config_key_ext: a schema that contradicts itself refuses the plugin, 
     records[0].int_min = 10;
     records[0].int_max = 5;
     records[0].int_default = 7;
-    CHECK_THAT(refusal(with_ext(records)), Catch::Contains("config key 'ttl_ms': the minimum 10 is above the maximum 5"));
+    CHECK_THAT(refusal(with_ext(records)),
+               Catch::Contains("config key 'ttl_ms': the minimum 10 is above the maximum 5"));
   }
   SECTION("an int default below the minimum") {
     records[0].int_default = -5;
@@ -168,7 +166,8 @@ TEST_CASE("config_key_ext: a schema that contradicts itself refuses the plugin, 
   }
   SECTION("a float default above the maximum") {
     records[1].float_default = 2.5;
-    CHECK_THAT(refusal(with_ext(records)), Catch::Contains("config key 'ratio': the default 2.5 is above the maximum 1"));
+    CHECK_THAT(refusal(with_ext(records)),
+               Catch::Contains("config key 'ratio': the default 2.5 is above the maximum 1"));
   }
   SECTION("a float bound that is not a number") {
     records[1].float_max = std::numeric_limits<double>::quiet_NaN();
@@ -176,8 +175,9 @@ TEST_CASE("config_key_ext: a schema that contradicts itself refuses the plugin, 
   }
   SECTION("a string default longer than max_len") {
     records[2].max_len = 2;
-    CHECK_THAT(refusal(with_ext(records)),
-               Catch::Contains("config key 'name': the default \"node\" is 4 bytes long, more than the maximum 2 bytes"));
+    CHECK_THAT(
+        refusal(with_ext(records)),
+        Catch::Contains("config key 'name': the default \"node\" is 4 bytes long, more than the maximum 2 bytes"));
   }
   SECTION("a default on a required key") {
     records[5].has |= BUTTER_CONFIG_HAS_DEFAULT;

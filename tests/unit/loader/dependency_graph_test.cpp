@@ -104,10 +104,12 @@ TEST_CASE("a plugin requiring what it provides is a cycle of one") {
 
 TEST_CASE("all wiring errors are collected together") {
   std::vector<GraphNode> nodes{
-      node("a", {"a/1"}, {"b/1"}), node("b", {"b/1"}, {"a/1"}),   // cycle
-      node("c", {"c/1"}, {"missing/1"}),                           // missing
-      node("d", {"c/1"}),                                          // duplicate
-      node("e", {"e/1"}, {"f/1"}), node("f", {"f/1"}, {"e/1"}),   // another cycle
+      node("a", {"a/1"}, {"b/1"}),
+      node("b", {"b/1"}, {"a/1"}),        // cycle
+      node("c", {"c/1"}, {"missing/1"}),  // missing
+      node("d", {"c/1"}),                 // duplicate
+      node("e", {"e/1"}, {"f/1"}),
+      node("f", {"f/1"}, {"e/1"}),  // another cycle
   };
   Diagnostics d;
   CHECK_FALSE(order_plugins(nodes, d));

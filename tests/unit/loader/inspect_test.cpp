@@ -39,7 +39,8 @@ TEST_CASE("inspect shows each key's default, range and unit") {
   REQUIRE(lib);
   const std::string text = describe_library(*lib);
   INFO(text);
-  CHECK_THAT(text, Catch::Contains("    ttl_ms  integer  optional  default 30000 ms, range 1..3600000 ms  entry lifetime\n"));
+  CHECK_THAT(text,
+             Catch::Contains("    ttl_ms  integer  optional  default 30000 ms, range 1..3600000 ms  entry lifetime\n"));
   CHECK_THAT(text, Catch::Contains("    ratio   float    optional  default 0.5, range 0..1  share kept\n"));
   CHECK_THAT(text, Catch::Contains("    label   string   optional  default \"none\", at most 16 bytes\n"));
   CHECK_THAT(text, Catch::Contains("    port    integer  required  range 1..65535\n"));

@@ -9,7 +9,9 @@
 
 namespace butter::test {
 
-inline std::string test_plugin(const std::string& name) { return std::string(BUTTER_TEST_PLUGIN_DIR) + "/" + name + ".so"; }
+inline std::string test_plugin(const std::string& name) {
+  return std::string(BUTTER_TEST_PLUGIN_DIR) + "/" + name + ".so";
+}
 
 // A fresh, empty directory under the build tree, removed when the object dies.
 struct TempDir {

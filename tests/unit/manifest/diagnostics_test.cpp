@@ -41,7 +41,7 @@ TEST_CASE("suggest: closest key within a small edit distance") {
   constexpr std::array<std::string_view, 3> levels{"warn", "error", "off"};
   CHECK(closest("warning", levels) == "warn");
   CHECK(closest("of", levels) == "off");
-  CHECK(closest("wa", levels).empty());  // prefixes shorter than 3 do not count
+  CHECK(closest("wa", levels).empty());    // prefixes shorter than 3 do not count
   CHECK(closest("listen", keys).empty());  // an exact match is no suggestion
   CHECK(did_you_mean("lisen", keys) == " (did you mean \"listen\"?)");
   CHECK(did_you_mean("qqq", keys).empty());

@@ -114,7 +114,8 @@ TEST_CASE("errors: connection limits and the queue bound out of range or of the 
   CHECK(errors_of("[node]\nmax_queued_bytes_per_connection = \"1KiB\"\n") ==
         Lines{"m.toml:2:35: error: node.max_queued_bytes_per_connection: must be between 64KiB and 16GiB, got 1024"});
   CHECK(errors_of("[node]\nmax_queued_bytes_per_connection = \"17GiB\"\n") ==
-        Lines{"m.toml:2:35: error: node.max_queued_bytes_per_connection: must be between 64KiB and 16GiB, got 18253611008"});
+        Lines{"m.toml:2:35: error: node.max_queued_bytes_per_connection: must be between 64KiB and 16GiB, got "
+              "18253611008"});
   // Several at once, each at its own line.
   CHECK(errors_of("[node]\nmax_connections = 0\nmax_handshakes_per_address = 0\n") ==
         Lines{"m.toml:2:19: error: node.max_connections: must be between 1 and 1000000, got 0",
@@ -163,15 +164,15 @@ TEST_CASE("errors: plugin tables") {
 
 TEST_CASE("errors: config values of unsupported types at their position") {
   const std::string text =
-      "[plugins.a]\n"                 // 1
-      "plugin = \"p\"\n"              // 2
-      "[plugins.a.config]\n"          // 3
-      "ok = 1\n"                      // 4
-      "nested = { x = 1 }\n"          // 5
-      "mixed = [\"a\", 2]\n"          // 6
-      "when = 1979-05-27\n"           // 7
-      "deep.er = 1\n"                 // 8
-      "arrays = [[\"a\"]]\n";         // 9
+      "[plugins.a]\n"          // 1
+      "plugin = \"p\"\n"       // 2
+      "[plugins.a.config]\n"   // 3
+      "ok = 1\n"               // 4
+      "nested = { x = 1 }\n"   // 5
+      "mixed = [\"a\", 2]\n"   // 6
+      "when = 1979-05-27\n"    // 7
+      "deep.er = 1\n"          // 8
+      "arrays = [[\"a\"]]\n";  // 9
   CHECK(errors_of(text) ==
         Lines{"m.toml:5:10: error: plugins.a.config.nested: expected a string, integer, float, boolean or array "
               "of strings, got table",
@@ -220,8 +221,9 @@ TEST_CASE("errors: a missing file names the path and the reason") {
   const auto m = load_manifest_file("/nonexistent/butter/m.toml", diags);
   CHECK_FALSE(m);
   REQUIRE(diags.items.size() == 1);
-  CHECK(diags.to_string() == "/nonexistent/butter/m.toml: error: cannot read manifest \"/nonexistent/butter/m.toml\": " +
-                                 std::string(std::strerror(ENOENT)) + "\n");
+  CHECK(diags.to_string() ==
+        "/nonexistent/butter/m.toml: error: cannot read manifest \"/nonexistent/butter/m.toml\": " +
+            std::string(std::strerror(ENOENT)) + "\n");
 }
 
 TEST_CASE("errors: a directory is not a manifest") {
@@ -255,7 +257,8 @@ TEST_CASE("errors: connection manager watermarks out of range or inconsistent, d
   REQUIRE(m);
   CHECK(m->node.connections_high_water == 4);
   CHECK(m->node.connections_low_water == 4);
-  m = parse_manifest("[node]\nconnections_high_water = 5\nconnection_grace_ms = 0\nconnection_idle_ms = 0\n", "m.toml", d);
+  m = parse_manifest("[node]\nconnections_high_water = 5\nconnection_grace_ms = 0\nconnection_idle_ms = 0\n", "m.toml",
+                     d);
   REQUIRE(m);
   CHECK(m->node.connections_low_water == 5);
   CHECK(m->node.connection_idle_ms == 0);

@@ -14,30 +14,30 @@ using namespace butter::host;
 namespace {
 
 const char* const kFull =
-    "[node]\n"                                                   // 1
-    "name = \"alice\"\n"                                         // 2
+    "[node]\n"                                                     // 1
+    "name = \"alice\"\n"                                           // 2
     "listen = [\"tcp://127.0.0.1:7000\", \"tcp://[::1]:7001\"]\n"  // 3
-    "http = \"\"\n"                                              // 4
-    "memory_budget = \"1GiB\"\n"                                 // 5
-    "data_dir = \"/var/lib/butter\"\n"                           // 6
-    "log_level = \"debug\"\n"                                    // 7
-    "plugin_path = [\"../plugins\", \"/opt/butter\"]\n"          // 8
+    "http = \"\"\n"                                                // 4
+    "memory_budget = \"1GiB\"\n"                                   // 5
+    "data_dir = \"/var/lib/butter\"\n"                             // 6
+    "log_level = \"debug\"\n"                                      // 7
+    "plugin_path = [\"../plugins\", \"/opt/butter\"]\n"            // 8
     "bootstrap = [\"tcp://10.0.0.1:7000\", \"relay://peer-1\"]\n"  // 9
-    "max_frame_bytes = 65536\n"                                  // 10
-    "\n"                                                         // 11
-    "[plugins.zeta]\n"                                           // 12
-    "file = \"libs/zeta.so\"\n"                                  // 13
-    "enabled = false\n"                                          // 14
-    "\n"                                                         // 15
-    "[plugins.echo]\n"                                           // 16
-    "plugin = \"butter.example.echo\"\n"                         // 17
-    "[plugins.echo.config]\n"                                    // 18
-    "greeting = \"hi\"\n"                                        // 19
-    "count = 3\n"                                                // 20
-    "ratio = 0.5\n"                                              // 21
-    "loud = true\n"                                              // 22
-    "peers = [\"a\", \"b\"]\n"                                   // 23
-    "none = []\n";                                               // 24
+    "max_frame_bytes = 65536\n"                                    // 10
+    "\n"                                                           // 11
+    "[plugins.zeta]\n"                                             // 12
+    "file = \"libs/zeta.so\"\n"                                    // 13
+    "enabled = false\n"                                            // 14
+    "\n"                                                           // 15
+    "[plugins.echo]\n"                                             // 16
+    "plugin = \"butter.example.echo\"\n"                           // 17
+    "[plugins.echo.config]\n"                                      // 18
+    "greeting = \"hi\"\n"                                          // 19
+    "count = 3\n"                                                  // 20
+    "ratio = 0.5\n"                                                // 21
+    "loud = true\n"                                                // 22
+    "peers = [\"a\", \"b\"]\n"                                     // 23
+    "none = []\n";                                                 // 24
 
 }  // namespace
 
@@ -179,8 +179,8 @@ TEST_CASE("parse: relative plugin files") {
 
 TEST_CASE("parse: quoted keys and inline tables") {
   Diagnostics diags;
-  const auto m = parse_manifest(
-      "plugins = { inline-one = { plugin = \"p\", config = { \"a key\" = 1 } } }\n", "m.toml", diags);
+  const auto m =
+      parse_manifest("plugins = { inline-one = { plugin = \"p\", config = { \"a key\" = 1 } } }\n", "m.toml", diags);
   INFO(diags.to_string());
   REQUIRE(m);
   REQUIRE(m->plugins.size() == 1);

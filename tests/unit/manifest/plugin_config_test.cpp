@@ -20,8 +20,8 @@ const std::array<ConfigKeySpec, 5> kSchema{{
 
 PluginSpec echo_from(const std::string& config_lines) {
   Diagnostics diags;
-  const auto m = parse_manifest("[plugins.echo]\nplugin = \"butter.example.echo\"\n[plugins.echo.config]\n" + config_lines,
-                                "m.toml", diags);
+  const auto m = parse_manifest(
+      "[plugins.echo]\nplugin = \"butter.example.echo\"\n[plugins.echo.config]\n" + config_lines, "m.toml", diags);
   INFO(diags.to_string());
   REQUIRE(m);
   REQUIRE(m->plugins.size() == 1);
@@ -90,11 +90,11 @@ TEST_CASE("plugin config: missing required keys at the plugin table") {
 
 TEST_CASE("plugin config: every wrong type is reported together") {
   const auto p = echo_from(
-      "greeting = 1\n"         // 4
-      "count = \"2\"\n"        // 5
-      "ratio = true\n"         // 6
-      "loud = \"yes\"\n"       // 7
-      "peers = \"a\"\n");      // 8
+      "greeting = 1\n"     // 4
+      "count = \"2\"\n"    // 5
+      "ratio = true\n"     // 6
+      "loud = \"yes\"\n"   // 7
+      "peers = \"a\"\n");  // 8
   CHECK(check(p, kSchema) == Lines{
                                  "m.toml:4:12: error: plugins.echo.config.greeting: expected a string, got integer",
                                  "m.toml:5:9: error: plugins.echo.config.count: expected an integer, got string",

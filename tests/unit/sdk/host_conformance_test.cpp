@@ -25,7 +25,7 @@ TEST_CASE("the fake host does what the SDK headers promise in every host conform
     CHECK(c.held);
   }
   CHECK(host.wrong_thread_calls == 3);  // the thread-rule cases, counted
-  CHECK(host.routes.empty());          // the cases leave nothing behind
+  CHECK(host.routes.empty());           // the cases leave nothing behind
   CHECK(host.timers.empty());
 }
 
@@ -44,12 +44,13 @@ TEST_CASE("the fake host chooses routes as ext/http.h says and answers 404, 405 
   auto add = [&](const char* method, const char* path, int prefix, const char* name) {
     recs.push_back(std::make_unique<Route>(Route{name, &last}));
     std::uint64_t id = 0;
-    REQUIRE(http->route(host.host(), butter::testing::str(method), butter::testing::str(path), prefix,
-                        [](void* user, const butter_http_request*) {
-                          auto* r = static_cast<Route*>(user);
-                          *r->last = r->name;
-                        },
-                        recs.back().get(), &id, nullptr) == BUTTER_OK);
+    REQUIRE(http->route(
+                host.host(), butter::testing::str(method), butter::testing::str(path), prefix,
+                [](void* user, const butter_http_request*) {
+                  auto* r = static_cast<Route*>(user);
+                  *r->last = r->name;
+                },
+                recs.back().get(), &id, nullptr) == BUTTER_OK);
     ids.push_back(id);
   };
   add("*", "/api", 1, "any under /api");

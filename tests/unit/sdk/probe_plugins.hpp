@@ -48,7 +48,8 @@ class Probe : public butter::Plugin {
       reply.ok(name_ + ":" + std::string(req.text()));
     });
     on("/t/throw", [](const butter::Request&, butter::Reply&) { throw std::runtime_error("boom in handler"); });
-    on("/t/not-found", [](const butter::Request&, butter::Reply&) { throw butter::Error(BUTTER_E_NOT_FOUND, "no such thing"); });
+    on("/t/not-found",
+       [](const butter::Request&, butter::Reply&) { throw butter::Error(BUTTER_E_NOT_FOUND, "no such thing"); });
     on("/t/drop", [](const butter::Request&, butter::Reply&) {});
     on("/t/later", [this](const butter::Request& req, butter::Reply& reply) {
       later_text_ = std::string(req.text());
@@ -68,10 +69,12 @@ class Probe : public butter::Plugin {
     http().get("/probe", [this](const butter::HttpRequest& req, butter::HttpResponse& res) {
       const auto who = req.query_param("who");
       const auto agent = req.header("user-agent");
-      res.header("X-Probe", "1").json("{\"who\":\"" + who.value_or("?") + "\",\"agent\":\"" +
-                                      std::string(agent.value_or("?")) + "\",\"served\":" + std::to_string(served_) + "}");
+      res.header("X-Probe", "1")
+          .json("{\"who\":\"" + who.value_or("?") + "\",\"agent\":\"" + std::string(agent.value_or("?")) +
+                "\",\"served\":" + std::to_string(served_) + "}");
     });
-    http().get("/probe/throw", [](const butter::HttpRequest&, butter::HttpResponse&) { throw std::runtime_error("http boom"); });
+    http().get("/probe/throw",
+               [](const butter::HttpRequest&, butter::HttpResponse&) { throw std::runtime_error("http boom"); });
     http().get("/probe/silent", [](const butter::HttpRequest&, butter::HttpResponse&) {});
     http().post("/probe/later", [this](const butter::HttpRequest& req, butter::HttpResponse& res) {
       later_http_body_ = std::string(req.body());
@@ -120,31 +123,29 @@ class Probe : public butter::Plugin {
 class Failing : public butter::Plugin {
  public:
   explicit Failing(butter::Context ctx) : Plugin(ctx) {
-    if (ctx.host && std::string_view(ctx.host->name) == "refuse-create") throw std::runtime_error("constructor refuses");
+    if (ctx.host && std::string_view(ctx.host->name) == "refuse-create")
+      throw std::runtime_error("constructor refuses");
   }
   void init() override { throw std::runtime_error("failing always fails"); }
 };
 
 inline butter::Descriptor probe_descriptor() {
-  return butter::Descriptor{
-      .id = "test.probe",
-      .name = "Probe",
-      .vendor = "Butter tests",
-      .version = "0.1.0",
-      .description = "exercises the wrapper",
-      .provides = {"test.probe/1"},
-      .required = {"butter.peers/1", "test.other/1"},
-      .optional = {},
-      .config = {
-          {"name", butter::ConfigType::String, false, "a name"},
-          {"count", butter::ConfigType::Int, true, ""},
-          {"ratio", butter::ConfigType::Float},
-          {"loud", butter::ConfigType::Bool, false, "shout"},
-          {"tags", butter::ConfigType::StringArray, false, "labels"},
-      }};
+  return butter::Descriptor{.id = "test.probe",
+                            .name = "Probe",
+                            .vendor = "Butter tests",
+                            .version = "0.1.0",
+                            .description = "exercises the wrapper",
+                            .provides = {"test.probe/1"},
+                            .required = {"butter.peers/1", "test.other/1"},
+                            .optional = {},
+                            .config = {
+                                {"name", butter::ConfigType::String, false, "a name"},
+                                {"count", butter::ConfigType::Int, true, ""},
+                                {"ratio", butter::ConfigType::Float},
+                                {"loud", butter::ConfigType::Bool, false, "shout"},
+                                {"tags", butter::ConfigType::StringArray, false, "labels"},
+                            }};
 }
-
-
 
 inline const butter_plugin_factory* factory() {
   auto* f = static_cast<const butter_plugin_factory*>(butter_entry.get_factory(BUTTER_PLUGIN_FACTORY_ID));
@@ -153,6 +154,5 @@ inline const butter_plugin_factory* factory() {
 }
 
 inline Probe& probe(const fake::Instance& i) { return *butter::Plugin::from<Probe>(i.p); }
-
 
 }  // namespace butter::test::sdk

@@ -41,14 +41,16 @@ struct FakeProvider {
     w.u32(static_cast<std::uint32_t>(st));
     return w;
   }
-  void put_done(const Call& c, butter_status st, std::string_view id, std::uint32_t replicas, std::string_view msg = "") {
+  void put_done(const Call& c, butter_status st, std::string_view id, std::uint32_t replicas,
+                std::string_view msg = "") {
     auto w = head(c, BUTTER_STORAGE_RESULT_PUT, st);
     w.str16(id);
     w.u32(replicas);
     w.str16(msg);
     publish(c, w.take());
   }
-  void get_done(const Call& c, butter_status st, std::string_view id, std::string_view data, std::string_view msg = "") {
+  void get_done(const Call& c, butter_status st, std::string_view id, std::string_view data,
+                std::string_view msg = "") {
     auto w = head(c, BUTTER_STORAGE_RESULT_GET, st);
     w.str16(id);
     w.u32(static_cast<std::uint32_t>(data.size()));
@@ -80,7 +82,8 @@ FakeProvider* g_provider = nullptr;
 std::string fake_id(std::string_view data) {
   // Not SHA-256: any 64 hex digits will do for the wrapper.
   std::string id(64, '0');
-  for (std::size_t i = 0; i < data.size(); ++i) id[i % 64] = "0123456789abcdef"[(static_cast<unsigned char>(id[i % 64]) + data[i]) % 16];
+  for (std::size_t i = 0; i < data.size(); ++i)
+    id[i % 64] = "0123456789abcdef"[(static_cast<unsigned char>(id[i % 64]) + data[i]) % 16];
   return id;
 }
 
@@ -103,8 +106,8 @@ butter_status st_list(const butter_plugin*, butter_storage_object_fn fn, void* u
   for (const auto& [id, kws] : g_provider->held) {
     std::vector<butter_str> k;
     for (const auto& s : kws) k.push_back(fake::str(s));
-    butter_storage_object o{sizeof(butter_storage_object), fake::str(id), 42, static_cast<std::uint32_t>(k.size()),
-                            k.data(), 3};
+    butter_storage_object o{sizeof(butter_storage_object),        fake::str(id), 42,
+                            static_cast<std::uint32_t>(k.size()), k.data(),      3};
     fn(user, &o);
   }
   return BUTTER_OK;
@@ -133,7 +136,8 @@ butter_status st_manifest(const butter_plugin*, butter_str id, butter_storage_ma
 butter_status st_read(const butter_plugin*, butter_str id, std::uint64_t offset, std::uint64_t length,
                       butter_storage_read_fn fn, void* user, butter_error* err) {
   if (fake::to_string(id) != "h1") return butter_error_set(err, BUTTER_E_NOT_FOUND, "not held here");
-  if (length > BUTTER_STORAGE_MAX_READ || offset > g_held_data.size()) return butter_error_set(err, BUTTER_E_INVALID, "bad range");
+  if (length > BUTTER_STORAGE_MAX_READ || offset > g_held_data.size())
+    return butter_error_set(err, BUTTER_E_INVALID, "bad range");
   const std::uint64_t end = offset + std::min<std::uint64_t>(length, g_held_data.size() - offset);
   for (std::uint64_t at = offset; at < end; at += 3) {
     const std::uint64_t n = std::min<std::uint64_t>(3, end - at);
@@ -143,7 +147,8 @@ butter_status st_read(const butter_plugin*, butter_str id, std::uint64_t offset,
 }
 const butter_storage_v2 kStorage2 = {&st_put, &st_get, &st_list, &st_lookup, &st_manifest, &st_read};
 
-butter_status se_find(const butter_plugin*, const butter_reply_to* reply, const butter_search_query* q, butter_error* err) {
+butter_status se_find(const butter_plugin*, const butter_reply_to* reply, const butter_search_query* q,
+                      butter_error* err) {
   if (g_provider->refuse != BUTTER_OK) return butter_error_set(err, g_provider->refuse, "fake search refuses");
   FakeProvider::Call c{"find", fake::to_string(reply->topic), reply->ticket, {}, {}, *q};
   for (std::uint32_t i = 0; i < q->term_count; ++i) c.keywords.push_back(fake::to_string(q->terms[i]));
@@ -193,7 +198,8 @@ struct Fixture {
 TEST_CASE("storage put returns the id at once and calls back once with the provider's result", "[sdk][storage]") {
   Fixture f;
   std::vector<butter::PutResult> got;
-  const std::string id = f.c().storage().put("page v1", {"wiki", "home"}, [&](const butter::PutResult& r) { got.push_back(r); });
+  const std::string id =
+      f.c().storage().put("page v1", {"wiki", "home"}, [&](const butter::PutResult& r) { got.push_back(r); });
   CHECK(id == fake_id("page v1"));
   CHECK(got.empty());
   REQUIRE(f.provider.calls.size() == 1);
@@ -251,7 +257,8 @@ TEST_CASE("a malformed storage result fails the call and a result for an unknown
   CHECK(got[0].data.empty());
 }
 
-TEST_CASE("without a storage provider the callback gets NOT_FOUND or UNAVAILABLE later, never inside the call", "[sdk][storage]") {
+TEST_CASE("without a storage provider the callback gets NOT_FOUND or UNAVAILABLE later, never inside the call",
+          "[sdk][storage]") {
   Fixture f;
   f.host.services.erase(BUTTER_IFACE_STORAGE);
   std::vector<butter::PutResult> puts;
@@ -285,11 +292,14 @@ TEST_CASE("a provider's refusal reaches the callback with its code and message",
   CHECK(got[0].status.message() == "fake storage refuses");
 }
 
-TEST_CASE("a provider that vanishes with a call leaves no callback pending: TIMEOUT at the deadline", "[sdk][storage]") {
+TEST_CASE("a provider that vanishes with a call leaves no callback pending: TIMEOUT at the deadline",
+          "[sdk][storage]") {
   Fixture f;
   std::vector<butter::GetResult> got;
-  f.c().storage().get("aa", [&](const butter::GetResult& r) { got.push_back(r); }, std::chrono::milliseconds(2000));
-  f.c().storage().get("bb", [&](const butter::GetResult& r) { got.push_back(r); }, std::chrono::milliseconds(500));
+  f.c().storage().get(
+      "aa", [&](const butter::GetResult& r) { got.push_back(r); }, std::chrono::milliseconds(2000));
+  f.c().storage().get(
+      "bb", [&](const butter::GetResult& r) { got.push_back(r); }, std::chrono::milliseconds(500));
   f.host.advance(499);
   CHECK(got.empty());
   f.host.advance(1);
@@ -423,7 +433,8 @@ TEST_CASE("search streams hits then one done and passes the query through", "[sd
   q.max_results = 5;
   q.ttl = 3;
   q.timeout_ms = 800;
-  f.c().search().find(q, [&](const butter::Hit& h) { hits.push_back(h); }, [&](const butter::SearchDone& d) { dones.push_back(d); });
+  f.c().search().find(
+      q, [&](const butter::Hit& h) { hits.push_back(h); }, [&](const butter::SearchDone& d) { dones.push_back(d); });
   REQUIRE(f.provider.calls.size() == 1);
   const auto call = f.provider.calls[0];
   CHECK(call.query.kind == BUTTER_SEARCH_BY_KEYWORDS);
@@ -454,7 +465,8 @@ TEST_CASE("a search without DONE ends at timeout_ms plus the grace with the hits
   std::optional<butter::SearchDone> done;
   butter::Query q = butter::Query::object("o1");
   q.timeout_ms = 1000;
-  f.c().search().find(q, [&](const butter::Hit&) { ++hits; }, [&](const butter::SearchDone& d) { done = d; });
+  f.c().search().find(
+      q, [&](const butter::Hit&) { ++hits; }, [&](const butter::SearchDone& d) { done = d; });
   CHECK(f.provider.calls.at(0).query.kind == BUTTER_SEARCH_BY_OBJECT);
   f.provider.hit(f.provider.calls[0], "o1", "n1");
   f.host.deliver_events();
@@ -473,7 +485,8 @@ TEST_CASE("search without a provider or refused calls on_done later with the sta
   f.provider.refuse = BUTTER_E_INVALID;
   f.c().search().find(butter::Query::keywords({}), nullptr, [&](const butter::SearchDone& d) { dones.push_back(d); });
   f.host.services.erase(BUTTER_IFACE_SEARCH);
-  f.c().search().find(butter::Query::keywords({"x"}), nullptr, [&](const butter::SearchDone& d) { dones.push_back(d); });
+  f.c().search().find(butter::Query::keywords({"x"}), nullptr,
+                      [&](const butter::SearchDone& d) { dones.push_back(d); });
   CHECK(dones.empty());
   CHECK(f.c().search().annotate("o1", {"k"}).code() == BUTTER_E_NOT_FOUND);
   f.host.advance(0);

@@ -103,7 +103,9 @@ TEST_CASE("send and request go through butter.net/1 with callbacks", "[sdk][net]
   CHECK(host.sent[0].payload == "hi");
 
   std::vector<std::string> got;
-  auto cb = [&](const butter::Response& r) { got.push_back(r.ok() ? "ok:" + std::string(r.text()) : "err:" + r.error()); };
+  auto cb = [&](const butter::Response& r) {
+    got.push_back(r.ok() ? "ok:" + std::string(r.text()) : "err:" + r.error());
+  };
   REQUIRE(p.request("peer", "/t/ok", "ping", std::chrono::milliseconds(1500), cb).ok());
   REQUIRE(host.requests.size() == 1);
   CHECK(host.requests[0].timeout_ms == 1500);
@@ -125,8 +127,8 @@ TEST_CASE("send and request go through butter.net/1 with callbacks", "[sdk][net]
   }
   SECTION("a throwing response callback is logged") {
     REQUIRE(p.request("peer", "/t/ok", "x", std::chrono::seconds(1), [](const butter::Response&) {
-      throw std::runtime_error("callback boom");
-    }).ok());
+               throw std::runtime_error("callback boom");
+             }).ok());
     host.complete(BUTTER_OK, "");
     CHECK(host.logged("response callback: callback boom"));
   }
@@ -235,7 +237,8 @@ TEST_CASE("http routes answer through HttpResponse", "[sdk][http]") {
   }
   SECTION("unroute removes the route") {
     auto& p = probe(i);
-    const auto route = p.http().get("/tmp", [](const butter::HttpRequest&, butter::HttpResponse& res) { res.text("t"); });
+    const auto route =
+        p.http().get("/tmp", [](const butter::HttpRequest&, butter::HttpResponse& res) { res.text("t"); });
     CHECK(host.routes.size() == 5);
     p.http().unroute(route);
     CHECK(host.routes.size() == 4);
@@ -309,7 +312,7 @@ TEST_CASE("metrics node and log go to their extensions", "[sdk][misc]") {
       CHECK(e.code() == BUTTER_E_UNSUPPORTED);
       CHECK(std::string(e.what()) == "the host does not offer butter.timer/1");
     }
-    CHECK(k.init() == BUTTER_E_UNSUPPORTED);  // Probe's init routes HTTP
+    CHECK(k.init() == BUTTER_E_UNSUPPORTED);     // Probe's init routes HTTP
     CHECK(q.metrics().counter("x").add().ok());  // metrics are optional: a no-op
   }
 }
@@ -375,12 +378,12 @@ TEST_CASE("ok_parts takes up to BUTTER_NET_REPLY_MAX_PARTS parts on the real pat
   probe(i).on("/t/keep", [&](const butter::Request&, butter::Reply& reply) { kept = std::move(reply); });
   const auto t = host.deliver("/t/keep", "x");
   // 17 parts: more than the 16 the wrapper once held, which fell back to joining silently.
-  CHECK(kept.ok_parts({butter::Bytes("a"), butter::Bytes("b"), butter::Bytes("c"), butter::Bytes("d"),
-                       butter::Bytes("e"), butter::Bytes("f"), butter::Bytes("g"), butter::Bytes("h"),
-                       butter::Bytes("i"), butter::Bytes("j"), butter::Bytes("k"), butter::Bytes("l"),
-                       butter::Bytes("m"), butter::Bytes("n"), butter::Bytes("o"), butter::Bytes("p"),
-                       butter::Bytes("q")})
-            .code() == BUTTER_OK);
+  CHECK(
+      kept.ok_parts({butter::Bytes("a"), butter::Bytes("b"), butter::Bytes("c"), butter::Bytes("d"), butter::Bytes("e"),
+                     butter::Bytes("f"), butter::Bytes("g"), butter::Bytes("h"), butter::Bytes("i"), butter::Bytes("j"),
+                     butter::Bytes("k"), butter::Bytes("l"), butter::Bytes("m"), butter::Bytes("n"), butter::Bytes("o"),
+                     butter::Bytes("p"), butter::Bytes("q")})
+          .code() == BUTTER_OK);
   CHECK(host.reply_parts_calls == 1);
   REQUIRE(host.reply_for(t) != nullptr);
   CHECK(host.reply_for(t)->payload == "abcdefghijklmnopq");

@@ -19,8 +19,8 @@ std::vector<std::uint8_t> reference_seal(const std::uint8_t* key, const std::uin
                                          const std::vector<std::uint8_t>& ad, const std::vector<std::uint8_t>& plain) {
   std::vector<std::uint8_t> out(plain.size() + kAeadTagLen);
   unsigned long long clen = 0;
-  crypto_aead_chacha20poly1305_ietf_encrypt(out.data(), &clen, plain.data(), plain.size(), ad.data(), ad.size(), nullptr,
-                                            nonce, key);
+  crypto_aead_chacha20poly1305_ietf_encrypt(out.data(), &clen, plain.data(), plain.size(), ad.data(), ad.size(),
+                                            nullptr, nonce, key);
   return out;
 }
 

@@ -102,7 +102,8 @@ TEST_CASE("a churn of fresh node ids saying HELLO leaves the address book bounde
     REQUIRE(c.ch.established());
     Hello h;
     h.id = c.identity->id();
-    for (int e = 0; e < 8; ++e) h.endpoints.push_back("tcp://127.0.0." + std::to_string(e + 2) + ":" + std::to_string(3000 + i));
+    for (int e = 0; e < 8; ++e)
+      h.endpoints.push_back("tcp://127.0.0." + std::to_string(e + 2) + ":" + std::to_string(3000 + i));
     Frame f;
     f.type = FrameType::kHello;
     f.payload = encode_hello(h);
@@ -223,18 +224,22 @@ TEST_CASE("at max_connections silent inbound peers are evicted for a newcomer an
   // A newcomer gets in once the silent ones have been quiet for evict_idle (retried until then).
   TestNode a(t.io);
   std::int32_t status = -1;
-  REQUIRE(wait_until([&] {
-    status = a.wait_outcome(a.request(b.uri, "/echo/1", "let me in")).status;
-    return status == BUTTER_OK;
-  }, 10s));
+  REQUIRE(wait_until(
+      [&] {
+        status = a.wait_outcome(a.request(b.uri, "/echo/1", "let me in")).status;
+        return status == BUTTER_OK;
+      },
+      10s));
   CHECK(b.stats().evicted_for_newcomer >= 1);
   // The node's own dial goes out too, at the expense of another silent one.
   const auto evicted = b.stats().evicted_for_newcomer;
-  REQUIRE(wait_until([&] {
-    Error e;
-    auto out = b.request(c.uri, "/echo/1", "mine", 10s, &e);
-    return !e && b.wait_outcome(out).status == BUTTER_OK;
-  }, 10s));
+  REQUIRE(wait_until(
+      [&] {
+        Error e;
+        auto out = b.request(c.uri, "/echo/1", "mine", 10s, &e);
+        return !e && b.wait_outcome(out).status == BUTTER_OK;
+      },
+      10s));
   CHECK(b.stats().evicted_for_newcomer == evicted + 1);
   CHECK(b.on([&] { return b.transport->usage().connections; }) <= 6);
 }

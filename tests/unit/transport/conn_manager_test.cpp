@@ -79,7 +79,8 @@ TEST_CASE("above the high watermark unprotected peers are trimmed and protected 
   });
   for (auto& s : spokes) connect(*s, hub);
   REQUIRE(hub.wait([&](TestNode& n) { return n.transport->peers().size() <= 3 && n.transport->stats().trimmed >= 3; }));
-  CHECK(hub.on([&] { return hub.transport->is_connected(spokes[0]->id) && hub.transport->is_connected(spokes[1]->id); }));
+  CHECK(
+      hub.on([&] { return hub.transport->is_connected(spokes[0]->id) && hub.transport->is_connected(spokes[1]->id); }));
   auto info = hub.on([&] { return hub.transport->conn_info(); });
   CHECK(info.protected_peers == 2);
   CHECK(info.high_water == 3);
@@ -120,7 +121,8 @@ TEST_CASE("idle connections are not closed while the node has low_water peers or
   // The idle timers of the two left fire every 100 ms; a second close would come within them.
   const auto closes = [&] { return hub.on([&] { return hub.transport->stats().idle_closed; }); };
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(600);
-  while (std::chrono::steady_clock::now() < until && closes() == 1) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  while (std::chrono::steady_clock::now() < until && closes() == 1)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   CHECK(closes() == 1);
   CHECK(hub.on([&] { return hub.transport->peers().size(); }) == 2);
 }

@@ -73,14 +73,13 @@ TEST_CASE("connection limits: max_connections comes first and a refusal consumes
   CHECK(std::string(ConnectionLimits::name(Refusal::kPerAddress)) == "per_address");
 }
 
-TEST_CASE("connection limits: the handshake bucket refills with time up to one second's worth",
-          "[transport][limits]") {
+TEST_CASE("connection limits: the handshake bucket refills with time up to one second's worth", "[transport][limits]") {
   ManualClock clock;
   ConnectionLimits l(options(1000, 1000, 4, clock));
   int admitted = 0;
   for (int i = 0; i < 10; ++i) admitted += l.admit_inbound(0, {}) == Refusal::kNone;
   CHECK(admitted == 4);  // the initial burst
-  clock.advance(500ms);   // two tokens back
+  clock.advance(500ms);  // two tokens back
   CHECK(l.admit_inbound(0, {}) == Refusal::kNone);
   CHECK(l.admit_inbound(0, {}) == Refusal::kNone);
   CHECK(l.admit_inbound(0, {}) == Refusal::kHandshakeRate);
@@ -109,11 +108,13 @@ TEST_CASE("connection limits: refusals are logged once then at most once per int
 
 // ---- end to end over loopback ----
 
-TEST_CASE("a peer opening connections beyond max_connections_per_peer gets them closed and its first "
-          "connection and another peer are still served",
-          "[transport][limits]") {
+TEST_CASE(
+    "a peer opening connections beyond max_connections_per_peer gets them closed and its first "
+    "connection and another peer are still served",
+    "[transport][limits]") {
   IoThread t;
-  TestNode b(t.io, [](TransportOptions& o) { o.max_connections_per_peer = 2; }, echo_handler());
+  TestNode b(
+      t.io, [](TransportOptions& o) { o.max_connections_per_peer = 2; }, echo_handler());
   TestNode other(t.io);
   auto id = std::make_shared<const Identity>(Identity::generate());  // one node, several connections
   RawSecureClient first(b.uri, id);
@@ -146,9 +147,10 @@ TEST_CASE("a peer opening connections beyond max_connections_per_peer gets them 
   CHECK(r.payload == "echo:other");
 }
 
-TEST_CASE("a flood of raw connections from one address that never handshake is refused per address and a "
-          "peer from another loopback address is still served",
-          "[transport][limits]") {
+TEST_CASE(
+    "a flood of raw connections from one address that never handshake is refused per address and a "
+    "peer from another loopback address is still served",
+    "[transport][limits]") {
   IoThread t;
   TestNode b(
       t.io,
@@ -184,9 +186,10 @@ TEST_CASE("a flood of raw connections from one address that never handshake is r
   CHECK(ok.payload == "echo:y");
 }
 
-TEST_CASE("a flood of raw connections beyond max_connections is refused at accept and a connected peer is "
-          "still served",
-          "[transport][limits]") {
+TEST_CASE(
+    "a flood of raw connections beyond max_connections is refused at accept and a connected peer is "
+    "still served",
+    "[transport][limits]") {
   IoThread t;
   TestNode b(
       t.io,
@@ -210,9 +213,10 @@ TEST_CASE("a flood of raw connections beyond max_connections is refused at accep
   CHECK(b.stats().connections_refused == 4);
 }
 
-TEST_CASE("handshakes beyond max_handshakes_per_second wait in the listen backlog until the bucket refills, "
-          "then are served, none refused",
-          "[transport][limits]") {
+TEST_CASE(
+    "handshakes beyond max_handshakes_per_second wait in the listen backlog until the bucket refills, "
+    "then are served, none refused",
+    "[transport][limits]") {
   IoThread t;
   ManualClock clock;
   TestNode b(
@@ -275,13 +279,18 @@ TEST_CASE("an outbound dial beyond max_connections fails with AGAIN and the open
   CHECK(r.payload == "echo:ok");
 }
 
-TEST_CASE("a node dialling one peer at more addresses than max_connections_per_peer closes the extra "
-          "connection and sends to that address over the ones it has",
-          "[transport][limits]") {
+TEST_CASE(
+    "a node dialling one peer at more addresses than max_connections_per_peer closes the extra "
+    "connection and sends to that address over the ones it has",
+    "[transport][limits]") {
   IoThread t;
   TestNode a(t.io, [](TransportOptions& o) { o.max_connections_per_peer = 2; });
-  TestNode b(t.io, [](TransportOptions& o) { o.listen = {"tcp://127.0.0.1:0", "tcp://127.0.0.1:0", "tcp://127.0.0.1:0"}; },
-             echo_handler());
+  TestNode b(
+      t.io,
+      [](TransportOptions& o) {
+        o.listen = {"tcp://127.0.0.1:0", "tcp://127.0.0.1:0", "tcp://127.0.0.1:0"};
+      },
+      echo_handler());
   const auto uris = b.on([&] { return b.transport->listen_endpoints(); });
   REQUIRE(uris.size() == 3);
   // Three dials at once to three addresses of one node (once a HELLO has named it, its advertised

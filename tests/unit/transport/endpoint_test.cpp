@@ -55,8 +55,8 @@ TEST_CASE("tcp endpoints format with brackets for IPv6", "[endpoint]") {
 TEST_CASE("utf8 validation", "[endpoint]") {
   CHECK(valid_utf8_text("/butter/pcg/1"));
   CHECK(valid_utf8_text("é中😀"));
-  CHECK_FALSE(valid_utf8_text("\xc0\xaf"));          // overlong
-  CHECK_FALSE(valid_utf8_text("\xed\xa0\x80"));      // surrogate
-  CHECK_FALSE(valid_utf8_text("\xe4\xb8"));          // truncated
+  CHECK_FALSE(valid_utf8_text("\xc0\xaf"));              // overlong
+  CHECK_FALSE(valid_utf8_text("\xed\xa0\x80"));          // surrogate
+  CHECK_FALSE(valid_utf8_text("\xe4\xb8"));              // truncated
   CHECK_FALSE(valid_utf8_text(std::string("a\0b", 3)));  // control
 }

@@ -149,7 +149,8 @@ TEST_CASE("unknown type bad flags and bad protocol ids are refused", "[frame]") 
 }
 
 TEST_CASE("garbage is refused and the decoder stays failed", "[frame]") {
-  std::vector<std::uint8_t> garbage = {'G', 'E', 'T', ' ', '/', ' ', 'H', 'T', 'T', 'P', '/', '1', '.', '1', '\r', '\n'};
+  std::vector<std::uint8_t> garbage = {'G', 'E', 'T', ' ', '/', ' ', 'H',  'T',
+                                       'T', 'P', '/', '1', '.', '1', '\r', '\n'};
   FrameDecoder d;
   d.feed(garbage);
   FrameView v;

@@ -127,7 +127,8 @@ struct TestNode {
                                   out->payload = text(p);
                                 });
     });
-    if (error) *error = e;
+    if (error)
+      *error = e;
     else {
       INFO(e.message);
       REQUIRE_FALSE(e);

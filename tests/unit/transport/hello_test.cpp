@@ -57,7 +57,8 @@ TEST_CASE("malformed hellos are refused", "[hello]") {
   CHECK(decode_hello(std::span<const std::uint8_t>(good.data(), 1)).error == "HELLO too short for a version");
   CHECK(decode_hello(std::span<const std::uint8_t>(good.data(), 20)).error ==
         "HELLO of 20 bytes is too short for a node id and endpoint count");
-  CHECK(decode_hello(std::span<const std::uint8_t>(good.data(), good.size() - 1)).error == "HELLO truncated in endpoint 0");
+  CHECK(decode_hello(std::span<const std::uint8_t>(good.data(), good.size() - 1)).error ==
+        "HELLO truncated in endpoint 0");
 
   auto bad = good;
   bad[34] = 17;

@@ -123,11 +123,13 @@ TEST_CASE("a stream the plugin ends before the host attaches it closes cleanly",
   CHECK(b.wait([&](TestNode& n) { return n.transport->stats().connections_closed == 1; }));
 }
 
-TEST_CASE("an inbound stream beyond max_connections is refused with AGAIN and counted and the open "
-          "connection is still served",
-          "[inbound][limits]") {
+TEST_CASE(
+    "an inbound stream beyond max_connections is refused with AGAIN and counted and the open "
+    "connection is still served",
+    "[inbound][limits]") {
   IoThread t;
-  TestNode b(t.io, [](TransportOptions& o) { o.max_connections = 1; }, echo_handler());
+  TestNode b(
+      t.io, [](TransportOptions& o) { o.max_connections = 1; }, echo_handler());
   TestNode c(t.io, {}, echo_handler());
   connect(c, b);  // b's one connection
   auto sb = std::make_shared<MemSide>(b);

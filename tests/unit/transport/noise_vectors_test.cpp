@@ -31,7 +31,7 @@ struct Vector {
   const char* init_ephemeral;
   const char* resp_static;
   const char* resp_ephemeral;
-  const char* handshake_hash;  // as in the file: see kFinalHandshakeHash
+  const char* handshake_hash;     // as in the file: see kFinalHandshakeHash
   std::vector<Message> messages;  // even: initiator to responder; 3 handshake messages, then transport
 };
 
@@ -174,14 +174,14 @@ TEST_CASE("noise: the final handshake hash recomputed from the vector ciphertext
   mix(prologue, 0, prologue.size());
   const Bytes m1 = unhex(v.messages[0].ciphertext), m2 = unhex(v.messages[1].ciphertext),
               m3 = unhex(v.messages[2].ciphertext);
-  mix(m1, 0, 32);                      // e
-  mix(m1, 32, m1.size());              // payload (no key yet: plaintext)
-  mix(m2, 0, 32);                      // e
-  mix(m2, 32, 80);                     // encrypted s
-  mix(m2, 80, m2.size());              // encrypted payload
+  mix(m1, 0, 32);                                      // e
+  mix(m1, 32, m1.size());                              // payload (no key yet: plaintext)
+  mix(m2, 0, 32);                                      // e
+  mix(m2, 32, 80);                                     // encrypted s
+  mix(m2, 80, m2.size());                              // encrypted payload
   CHECK(hex(h.data(), kHashLen) == v.handshake_hash);  // the file's field: h after message 2
-  mix(m3, 0, 48);                      // encrypted s
-  mix(m3, 48, m3.size());              // encrypted payload
+  mix(m3, 0, 48);                                      // encrypted s
+  mix(m3, 48, m3.size());                              // encrypted payload
   CHECK(hex(h.data(), kHashLen) == kFinalHandshakeHash);
 }
 
@@ -274,7 +274,7 @@ TEST_CASE("noise: messages out of turn are refused", "[noise]") {
   std::size_t used = 0;
   CHECK(s.resp.write_tokens(out) == HandshakeXX::Result::kMalformed);  // the initiator speaks first
   CHECK(s.ini.read_tokens(unhex(v.messages[0].ciphertext), used) == HandshakeXX::Result::kMalformed);
-  CHECK(s.ini.write_payload({}, out) == HandshakeXX::Result::kMalformed);  // tokens first
+  CHECK(s.ini.write_payload({}, out) == HandshakeXX::Result::kMalformed);            // tokens first
   CHECK(s.resp.read_tokens(Bytes(31, 0), used) == HandshakeXX::Result::kMalformed);  // shorter than e
   CHECK(out.empty());
 }

@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 namespace {
 
 PunchBudgetLimits budget_limits(std::uint32_t per_ip_per_minute, std::uint32_t burst, std::uint32_t per_second,
-                         std::size_t max_ips) {
+                                std::size_t max_ips) {
   PunchBudgetLimits l;
   l.per_ip_per_minute = per_ip_per_minute;
   l.per_ip_burst = burst;
@@ -29,8 +29,10 @@ struct BudgetPunchResult {
   Error error;
 };
 
-std::shared_ptr<BudgetPunchResult> start_budget_punch(TestNode& n, const NodeId& peer, std::vector<std::string> endpoints,
-                                         std::chrono::milliseconds window, Transport::PunchSpread spread = {}) {
+std::shared_ptr<BudgetPunchResult> start_budget_punch(TestNode& n, const NodeId& peer,
+                                                      std::vector<std::string> endpoints,
+                                                      std::chrono::milliseconds window,
+                                                      Transport::PunchSpread spread = {}) {
   auto out = std::make_shared<BudgetPunchResult>();
   boost::asio::post(n.strand, [&n, peer, endpoints, window, out, spread] {
     n.transport->punch(
@@ -64,7 +66,8 @@ TEST_CASE("punch budget: a destination IP gets its burst, then what the refill r
   CHECK(b.refused() == 4);
 }
 
-TEST_CASE("punch budget: the node-wide bucket bounds all IPs together, and a refusal takes nothing", "[transport][punch]") {
+TEST_CASE("punch budget: the node-wide bucket bounds all IPs together, and a refusal takes nothing",
+          "[transport][punch]") {
   PunchBudget b(budget_limits(60, 2, 3, 16));
   const PunchBudget::TimePoint t0{};
   CHECK(b.take("198.18.0.1", t0));
@@ -76,12 +79,13 @@ TEST_CASE("punch budget: the node-wide bucket bounds all IPs together, and a ref
   CHECK(b.take("198.18.0.4", t0 + 1s));
   CHECK(b.take("198.18.0.4", t0 + 1s));
   CHECK_FALSE(b.take("198.18.0.4", t0 + 1s));  // its own burst of 2 now
-  CHECK(b.take("198.18.0.5", t0 + 1s));       // the node's third token
+  CHECK(b.take("198.18.0.5", t0 + 1s));        // the node's third token
   CHECK_FALSE(b.take("198.18.0.6", t0 + 1s));
   CHECK(b.refused() == 3);
 }
 
-TEST_CASE("punch budget: the table holds at most max_ips, the least recently used forgotten first", "[transport][punch]") {
+TEST_CASE("punch budget: the table holds at most max_ips, the least recently used forgotten first",
+          "[transport][punch]") {
   PunchBudget b(budget_limits(1, 1, 100000, 3));  // the node-wide bucket out of the way
   const PunchBudget::TimePoint t0{};
   CHECK(b.take("198.18.0.1", t0));
@@ -109,7 +113,8 @@ TEST_CASE("punch budget: limits of 0 are raised to 1", "[transport][punch]") {
   CHECK(b.tracked_ips() == 1);
 }
 
-TEST_CASE("punch budget: SYNs over budget are not sent, and a punch with none left fails as budget", "[transport][punch]") {
+TEST_CASE("punch budget: SYNs over budget are not sent, and a punch with none left fails as budget",
+          "[transport][punch]") {
   IoThread t;
   // A frozen clock: the buckets never refill during the test. One SYN per IP.
   const auto t0 = std::chrono::steady_clock::now();

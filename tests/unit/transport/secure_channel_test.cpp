@@ -35,8 +35,8 @@ struct Pair {
 };
 
 fs::path temp_dir() {
-  auto p = fs::temp_directory_path() / ("butter-identity-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(std::rand()));
+  auto p =
+      fs::temp_directory_path() / ("butter-identity-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
   fs::remove_all(p);
   return p;
 }

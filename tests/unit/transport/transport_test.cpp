@@ -95,7 +95,7 @@ TEST_CASE("request without a handler gets NOT_FOUND", "[transport]") {
 
 TEST_CASE("remote error status and text reach the requester", "[transport]") {
   IoThread t;
-  TestNode a(t.io), b(t.io, {}, [](TestNode& n, const NodeId&, const std::string&, const std::string&, ReplyToken tok) {
+  TestNode a(t.io), b(t.io, {}, [](TestNode&n, const NodeId&, const std::string&, const std::string&, ReplyToken tok) {
     n.transport->reply(tok, BUTTER_E_INVALID, bytes("bad query"));
   });
   connect(a, b);
@@ -106,7 +106,7 @@ TEST_CASE("remote error status and text reach the requester", "[transport]") {
 
 TEST_CASE("throwing request handler is answered INTERNAL and the node keeps serving", "[transport]") {
   IoThread t;
-  TestNode a(t.io), b(t.io, {}, [](TestNode& n, const NodeId&, const std::string&, const std::string& p, ReplyToken tok) {
+  TestNode a(t.io), b(t.io, {}, [](TestNode&n, const NodeId&, const std::string&, const std::string&p, ReplyToken tok) {
     if (p == "boom") throw std::runtime_error("boom");
     n.transport->reply(tok, BUTTER_OK, bytes("ok"));
   });
@@ -321,12 +321,13 @@ TEST_CASE("cancel drops a pending request without calling back", "[transport]") 
   auto r = std::make_shared<Outcome>();
   auto [e, rid] = a.on([&] {
     std::uint64_t id = 0;
-    auto err = a.transport->request(b.id.hex(), "/slow/1", bytes("x"), 100ms,
-                                    [r](std::int32_t s, const NodeId&, std::span<const std::uint8_t>) {
-                                      r->done = true;
-                                      r->status = s;
-                                    },
-                                    &id);
+    auto err = a.transport->request(
+        b.id.hex(), "/slow/1", bytes("x"), 100ms,
+        [r](std::int32_t s, const NodeId&, std::span<const std::uint8_t>) {
+          r->done = true;
+          r->status = s;
+        },
+        &id);
     return std::make_pair(err, id);
   });
   REQUIRE_FALSE(e);
@@ -435,7 +436,8 @@ TEST_CASE("plaintext mode works only when both sides enable it", "[transport][se
 
 TEST_CASE("a peer with too many requests in flight is answered AGAIN and another peer is still served", "[transport]") {
   IoThread t;
-  TestNode b(t.io, [](TransportOptions& o) { o.max_inflight_requests_per_connection = 4; }, hold_handler());
+  TestNode b(
+      t.io, [](TransportOptions& o) { o.max_inflight_requests_per_connection = 4; }, hold_handler());
   TestNode flooder(t.io), other(t.io);
   connect(flooder, b);
   connect(other, b);

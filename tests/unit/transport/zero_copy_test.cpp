@@ -37,7 +37,8 @@ Decoded consume_in_pieces(FrameDecoder& d, const Bytes& stream, std::vector<std:
   std::size_t off = 0, i = 0;
   while (off < stream.size()) {
     const std::size_t n = std::min(sizes[i++ % sizes.size()], stream.size() - off);
-    const Bytes read(stream.begin() + static_cast<std::ptrdiff_t>(off), stream.begin() + static_cast<std::ptrdiff_t>(off + n));
+    const Bytes read(stream.begin() + static_cast<std::ptrdiff_t>(off),
+                     stream.begin() + static_cast<std::ptrdiff_t>(off + n));
     off += n;
     const auto s = d.consume(read, [&](const FrameView& f) {
       if (inside(f.payload.data(), f.payload.size(), read)) ++out.in_place;
@@ -105,7 +106,8 @@ TEST_CASE("consume assembles a frame that arrives in many pieces", "[zero-copy]"
   CHECK(consume_in_pieces(d, all, sizes).frames == many);
 }
 
-TEST_CASE("consume takes a frame of exactly the maximum size and refuses one byte more with the reason", "[zero-copy]") {
+TEST_CASE("consume takes a frame of exactly the maximum size and refuses one byte more with the reason",
+          "[zero-copy]") {
   const std::size_t max = 100000;
   Frame at_max = oneway(0, 1);
   at_max.payload = pattern(max - kFrameHeaderRest - at_max.protocol.size(), 9);
@@ -129,7 +131,8 @@ TEST_CASE("consume takes a frame of exactly the maximum size and refuses one byt
   CHECK_FALSE(called);
 }
 
-TEST_CASE("consume gives back a large frame's buffer once it is handed out and holds a declared frame lazily", "[zero-copy]") {
+TEST_CASE("consume gives back a large frame's buffer once it is handed out and holds a declared frame lazily",
+          "[zero-copy]") {
   FrameDecoder d;
   const Frame big = oneway(1 << 20, 3);
   const Frame small = oneway(100, 4);
@@ -222,7 +225,8 @@ TEST_CASE("seal_gather gives the bytes of sealing the joined message on both AEA
   for (std::size_t i = 0; i < sizeof key; ++i) key[i] = static_cast<std::uint8_t>(i * 7 + 2);
   std::mt19937 rng(7);
   for (const auto path : {noise::AeadPath::kSodium, noise::AeadPath::kOpenSsl, noise::AeadPath::kChosen}) {
-    for (const std::size_t n : {std::size_t{0}, std::size_t{20}, std::size_t{1023}, std::size_t{1024}, std::size_t{65536}}) {
+    for (const std::size_t n :
+         {std::size_t{0}, std::size_t{20}, std::size_t{1023}, std::size_t{1024}, std::size_t{65536}}) {
       INFO("path " << static_cast<int>(path) << ", " << n << " bytes");
       const Bytes msg = pattern(n, static_cast<unsigned>(n));
       noise::ChaChaPoly one(path), gathered(path);

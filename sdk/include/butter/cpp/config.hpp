@@ -22,7 +22,8 @@ namespace detail {
 
 // The ABI 1.3 record of `key` in `d` when it declares a default, else nullptr.
 inline const butter_config_key_ext* schema_default(const butter_plugin_descriptor* d, const std::string& key) noexcept {
-  if (!d || d->struct_size < offsetof(butter_plugin_descriptor, config_key_ext_size) + sizeof(std::uint32_t)) return nullptr;
+  if (!d || d->struct_size < offsetof(butter_plugin_descriptor, config_key_ext_size) + sizeof(std::uint32_t))
+    return nullptr;
   if (!d->config_key_ext || d->config_key_ext_size < sizeof(butter_config_key_ext)) return nullptr;
   const auto* base = reinterpret_cast<const unsigned char*>(d->config_key_ext);
   for (std::uint32_t i = 0; i < d->config_key_ext_len; ++i) {
@@ -41,7 +42,8 @@ class Config {
 
   std::string get_string(const std::string& key, std::string_view def = {}) const {
     butter_str out{};
-    if (!get(key, "a string", [&](const butter_config_v1& v) { return v.get_string(core_->host, key.c_str(), &out); })) {
+    if (!get(key, "a string",
+             [&](const butter_config_v1& v) { return v.get_string(core_->host, key.c_str(), &out); })) {
       const auto* e = detail::schema_default(desc_, key);
       return std::string(e && e->string_default ? std::string_view(e->string_default) : def);
     }

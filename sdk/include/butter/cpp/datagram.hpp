@@ -14,14 +14,14 @@
 namespace butter {
 
 struct DatagramOptions {
-  std::string bind_address{};        // "0.0.0.0", "127.0.0.1", "::"; empty = "0.0.0.0"
-  std::uint16_t port = 0;            // 0 = any free port
-  bool reuse_address = false;        // SO_REUSEADDR
-  std::string multicast_group{};     // empty = none
-  std::string multicast_interface{}; // IPv4 address of the interface; empty = default
-  int multicast_ttl = 0;             // 0 = default (1)
-  bool multicast_loop = false;       // receive our own multicast
-  std::uint32_t max_datagram = 0;    // 0 = 65507
+  std::string bind_address{};         // "0.0.0.0", "127.0.0.1", "::"; empty = "0.0.0.0"
+  std::uint16_t port = 0;             // 0 = any free port
+  bool reuse_address = false;         // SO_REUSEADDR
+  std::string multicast_group{};      // empty = none
+  std::string multicast_interface{};  // IPv4 address of the interface; empty = default
+  int multicast_ttl = 0;              // 0 = default (1)
+  bool multicast_loop = false;        // receive our own multicast
+  std::uint32_t max_datagram = 0;     // 0 = 65507
 };
 
 // One received datagram (borrowed).

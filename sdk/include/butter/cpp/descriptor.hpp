@@ -54,18 +54,44 @@ struct ConfigKey {
   std::optional<std::uint32_t> max_length{};
   std::string unit_word{};
 
-  ConfigKey require() && { required = true; return std::move(*this); }
-  ConfigKey describe(std::string text) && { description = std::move(text); return std::move(*this); }
-  ConfigKey unit(std::string word) && { unit_word = std::move(word); return std::move(*this); }
-  ConfigKey max_len(std::uint32_t n) && { max_length = n; return std::move(*this); }
+  ConfigKey require() && {
+    required = true;
+    return std::move(*this);
+  }
+  ConfigKey describe(std::string text) && {
+    description = std::move(text);
+    return std::move(*this);
+  }
+  ConfigKey unit(std::string word) && {
+    unit_word = std::move(word);
+    return std::move(*this);
+  }
+  ConfigKey max_len(std::uint32_t n) && {
+    max_length = n;
+    return std::move(*this);
+  }
   template <std::integral T>
-  ConfigKey min(T lo) && { set_bound(int_min, float_min, lo); return std::move(*this); }
+  ConfigKey min(T lo) && {
+    set_bound(int_min, float_min, lo);
+    return std::move(*this);
+  }
   template <std::integral T>
-  ConfigKey max(T hi) && { set_bound(int_max, float_max, hi); return std::move(*this); }
+  ConfigKey max(T hi) && {
+    set_bound(int_max, float_max, hi);
+    return std::move(*this);
+  }
   template <std::integral T>
-  ConfigKey range(T lo, T hi) && { return std::move(*this).min(lo).max(hi); }
-  ConfigKey min(double lo) && { float_min = lo; return std::move(*this); }
-  ConfigKey max(double hi) && { float_max = hi; return std::move(*this); }
+  ConfigKey range(T lo, T hi) && {
+    return std::move(*this).min(lo).max(hi);
+  }
+  ConfigKey min(double lo) && {
+    float_min = lo;
+    return std::move(*this);
+  }
+  ConfigKey max(double hi) && {
+    float_max = hi;
+    return std::move(*this);
+  }
   ConfigKey range(double lo, double hi) && { return std::move(*this).min(lo).max(hi); }
 
  private:

@@ -71,8 +71,8 @@ class Registry {
 
   template <class T>
   void add(Entry<T>&& e) {
-    records_.push_back(Record{std::make_unique<detail::DescriptorStorage>(std::move(e.descriptor)), &Entry<T>::make,
-                              Entry<T>::saves});
+    records_.push_back(
+        Record{std::make_unique<detail::DescriptorStorage>(std::move(e.descriptor)), &Entry<T>::make, Entry<T>::saves});
   }
   static const Registry& of(const butter_plugin_factory* f) noexcept {
     return *reinterpret_cast<const Holder*>(f)->self;
@@ -110,23 +110,23 @@ static_assert(std::is_standard_layout_v<butter_plugin_factory>);
 }  // namespace butter
 
 // Defines the exported `butter_entry` serving the given butter::Entry<T>(descriptor)s.
-#define BUTTER_PLUGINS(...)                                                                    \
-  namespace {                                                                                  \
-  const ::butter::Registry& butter_registry_() {                                               \
-    static const ::butter::Registry registry{__VA_ARGS__};                                     \
-    return registry;                                                                           \
-  }                                                                                            \
-  int butter_entry_init_(const char*) noexcept { return 1; }                                   \
-  void butter_entry_deinit_() noexcept {}                                                      \
-  const void* butter_entry_get_factory_(const char* id) noexcept {                             \
-    try {                                                                                      \
-      return butter_registry_().get_factory(id);                                               \
-    } catch (...) {                                                                            \
-      return nullptr; /* building the descriptors failed (out of memory) */                    \
-    }                                                                                          \
-  }                                                                                            \
-  }                                                                                            \
-  extern "C" BUTTER_EXPORT const butter_plugin_entry butter_entry = {                          \
+#define BUTTER_PLUGINS(...)                                                 \
+  namespace {                                                               \
+  const ::butter::Registry& butter_registry_() {                            \
+    static const ::butter::Registry registry{__VA_ARGS__};                  \
+    return registry;                                                        \
+  }                                                                         \
+  int butter_entry_init_(const char*) noexcept { return 1; }                \
+  void butter_entry_deinit_() noexcept {}                                   \
+  const void* butter_entry_get_factory_(const char* id) noexcept {          \
+    try {                                                                   \
+      return butter_registry_().get_factory(id);                            \
+    } catch (...) {                                                         \
+      return nullptr; /* building the descriptors failed (out of memory) */ \
+    }                                                                       \
+  }                                                                         \
+  }                                                                         \
+  extern "C" BUTTER_EXPORT const butter_plugin_entry butter_entry = {       \
       BUTTER_ABI_VERSION_INIT, &butter_entry_init_, &butter_entry_deinit_, &butter_entry_get_factory_}
 
 // Defines the exported `butter_entry` for one plugin class:

@@ -83,11 +83,21 @@ inline std::string json_string(std::string_view s) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7F || c == '<') {
           out += "\\u00";
@@ -142,7 +152,7 @@ class HttpRequest {
  public:
   explicit HttpRequest(const butter_http_request* r) noexcept : r_(r) {}
   std::string_view method() const noexcept { return to_sv(r_->method); }
-  std::string_view path() const noexcept { return to_sv(r_->path); }  // not percent-decoded
+  std::string_view path() const noexcept { return to_sv(r_->path); }    // not percent-decoded
   std::string_view query() const noexcept { return to_sv(r_->query); }  // without '?'
   Bytes body_bytes() const noexcept { return Bytes(r_->body); }
   std::string_view body() const noexcept { return body_bytes().text(); }
@@ -285,8 +295,8 @@ class HttpStream {
     return v2_ ? Status(v2_->read_body(core_->host, token_, max_bytes)) : missing();
   }
   // Status and headers; `length` exact or BUTTER_HTTP_LENGTH_UNKNOWN (chunked).
-  Status begin(int status, std::string_view content_type, const std::vector<std::pair<std::string, std::string>>& headers,
-               std::uint64_t length) const {
+  Status begin(int status, std::string_view content_type,
+               const std::vector<std::pair<std::string, std::string>>& headers, std::uint64_t length) const {
     if (!v2_) return missing();
     std::vector<butter_http_header> hs;
     hs.reserve(headers.size());
@@ -359,11 +369,13 @@ struct StreamRouteSlot : Slot {
       failure = "unknown exception";
     }
     c.report(what, s->where, failure);
-    if (stream.respond(500, "text/plain; charset=utf-8", Bytes(std::string_view(failure))).code() != BUTTER_OK) stream.abort();
+    if (stream.respond(500, "text/plain; charset=utf-8", Bytes(std::string_view(failure))).code() != BUTTER_OK)
+      stream.abort();
   }
   static void request(void* user, const butter_http_request* req) noexcept {
     auto* s = static_cast<StreamRouteSlot*>(user);
-    guarded(s, req->reply_token, "http stream handler", [&](const HttpStream& st) { s->fn.on_request(HttpRequest(req), st); });
+    guarded(s, req->reply_token, "http stream handler",
+            [&](const HttpStream& st) { s->fn.on_request(HttpRequest(req), st); });
   }
   static void body(void* user, uint64_t token, butter_bytes chunk, int32_t last) noexcept {
     auto* s = static_cast<StreamRouteSlot*>(user);
@@ -459,7 +471,8 @@ class Http {
     butter_error err;
     butter_error_init(&err);
     std::uint64_t id = 0;
-    const butter_status st = http.route(core_->host, to_c(method), to_c(path), match == Match::Prefix ? 1 : 0, &r, &id, &err);
+    const butter_status st =
+        http.route(core_->host, to_c(method), to_c(path), match == Match::Prefix ? 1 : 0, &r, &id, &err);
     if (st != BUTTER_OK) {
       const std::string where = s.where;
       core_->drop(s.key);

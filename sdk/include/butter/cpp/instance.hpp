@@ -95,7 +95,9 @@ class Plugin {
 
   // Net shortcuts (see net.hpp).
   template <class F>
-  void on(std::string_view protocol, F&& fn) { net().on(protocol, std::forward<F>(fn)); }
+  void on(std::string_view protocol, F&& fn) {
+    net().on(protocol, std::forward<F>(fn));
+  }
   void unhandle(std::string_view protocol) { net().unhandle(protocol); }
   Status send(std::string_view peer, std::string_view protocol, Bytes payload) {
     return net().send(peer, protocol, payload);
@@ -257,7 +259,8 @@ template <class T, class F>
 butter_status guard(const butter_plugin* p, F&& f, butter_status generic = BUTTER_E_INTERNAL) noexcept {
   T* self = Plugin::from<T>(p);
   if (!self) return BUTTER_E_INVALID;
-  return self->guarded("provided interface", [&] { std::forward<F>(f)(*self); }, generic);
+  return self->guarded(
+      "provided interface", [&] { std::forward<F>(f)(*self); }, generic);
 }
 
 }  // namespace butter

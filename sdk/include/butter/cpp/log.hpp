@@ -27,15 +27,25 @@ class Log {
   }
 
   template <class... A>
-  void trace(std::string_view fmt, const A&... a) const { emit(LogLevel::Trace, fmt, a...); }
+  void trace(std::string_view fmt, const A&... a) const {
+    emit(LogLevel::Trace, fmt, a...);
+  }
   template <class... A>
-  void debug(std::string_view fmt, const A&... a) const { emit(LogLevel::Debug, fmt, a...); }
+  void debug(std::string_view fmt, const A&... a) const {
+    emit(LogLevel::Debug, fmt, a...);
+  }
   template <class... A>
-  void info(std::string_view fmt, const A&... a) const { emit(LogLevel::Info, fmt, a...); }
+  void info(std::string_view fmt, const A&... a) const {
+    emit(LogLevel::Info, fmt, a...);
+  }
   template <class... A>
-  void warn(std::string_view fmt, const A&... a) const { emit(LogLevel::Warn, fmt, a...); }
+  void warn(std::string_view fmt, const A&... a) const {
+    emit(LogLevel::Warn, fmt, a...);
+  }
   template <class... A>
-  void error(std::string_view fmt, const A&... a) const { emit(LogLevel::Error, fmt, a...); }
+  void error(std::string_view fmt, const A&... a) const {
+    emit(LogLevel::Error, fmt, a...);
+  }
 
  private:
   template <class... A>

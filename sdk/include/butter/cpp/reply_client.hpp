@@ -50,10 +50,10 @@ struct ReplyClient : Slot {
   };
 
   std::string topic;
-  std::uint64_t timer_id = 0;         // the host timer armed for `armed_at`, 0 when none
+  std::uint64_t timer_id = 0;  // the host timer armed for `armed_at`, 0 when none
   std::uint64_t armed_at = 0;
   std::uint64_t next_ticket = 1;
-  std::uint64_t malformed = 0;        // results that could not be decoded
+  std::uint64_t malformed = 0;  // results that could not be decoded
   std::map<std::uint64_t, Pending> pending;
   std::set<std::pair<std::uint64_t, std::uint64_t>> deadlines;  // (deadline_ms, ticket)
 
@@ -73,7 +73,8 @@ struct ReplyClient : Slot {
     p.deadline_ms = at;
     p.on_result = std::move(on_result);
     p.on_fail = std::move(on_fail);
-    p.fail_with = Status(BUTTER_E_TIMEOUT, "no answer from " + what + " within " + std::to_string(deadline.count()) + " ms");
+    p.fail_with =
+        Status(BUTTER_E_TIMEOUT, "no answer from " + what + " within " + std::to_string(deadline.count()) + " ms");
     pending.emplace(ticket, std::move(p));
     deadlines.emplace(at, ticket);
     arm();

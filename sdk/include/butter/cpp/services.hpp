@@ -51,13 +51,15 @@ class Services {
   // (BUTTER_E_NOT_FOUND: nobody provides it; BUTTER_E_UNAVAILABLE: failed, stopped or swapping).
   template <class V>
   Service<V> acquire(const char* interface_id) const {
-    if (!core_->ext.services) return Service<V>(Status(BUTTER_E_UNSUPPORTED, "the host does not offer " BUTTER_EXT_SERVICES), nullptr, nullptr);
+    if (!core_->ext.services)
+      return Service<V>(Status(BUTTER_E_UNSUPPORTED, "the host does not offer " BUTTER_EXT_SERVICES), nullptr, nullptr);
     butter_service s{};
     s.struct_size = sizeof s;
     const butter_status st = core_->ext.services->acquire(core_->host, interface_id, &s);
     if (st != BUTTER_OK || !s.vtable)
-      return Service<V>(Status(st == BUTTER_OK ? BUTTER_E_INTERNAL : st, std::string(interface_id) + ": " + status_name(st)),
-                        nullptr, nullptr);
+      return Service<V>(
+          Status(st == BUTTER_OK ? BUTTER_E_INTERNAL : st, std::string(interface_id) + ": " + status_name(st)), nullptr,
+          nullptr);
     return Service<V>(Status(), static_cast<const V*>(s.vtable), s.provider);
   }
 

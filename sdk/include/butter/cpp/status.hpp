@@ -21,17 +21,28 @@ namespace butter {
 // The symbolic name of a status code ("BUTTER_E_INVALID"); unknown codes give "BUTTER_E_?".
 inline const char* status_name(butter_status code) noexcept {
   switch (code) {
-    case BUTTER_OK: return "BUTTER_OK";
-    case BUTTER_E_INVALID: return "BUTTER_E_INVALID";
-    case BUTTER_E_UNSUPPORTED: return "BUTTER_E_UNSUPPORTED";
-    case BUTTER_E_NOT_FOUND: return "BUTTER_E_NOT_FOUND";
-    case BUTTER_E_AGAIN: return "BUTTER_E_AGAIN";
-    case BUTTER_E_UNAVAILABLE: return "BUTTER_E_UNAVAILABLE";
-    case BUTTER_E_NOMEM: return "BUTTER_E_NOMEM";
-    case BUTTER_E_INTERNAL: return "BUTTER_E_INTERNAL";
-    case BUTTER_E_TIMEOUT: return "BUTTER_E_TIMEOUT";
-    case BUTTER_E_CANCELLED: return "BUTTER_E_CANCELLED";
-    default: return "BUTTER_E_?";
+    case BUTTER_OK:
+      return "BUTTER_OK";
+    case BUTTER_E_INVALID:
+      return "BUTTER_E_INVALID";
+    case BUTTER_E_UNSUPPORTED:
+      return "BUTTER_E_UNSUPPORTED";
+    case BUTTER_E_NOT_FOUND:
+      return "BUTTER_E_NOT_FOUND";
+    case BUTTER_E_AGAIN:
+      return "BUTTER_E_AGAIN";
+    case BUTTER_E_UNAVAILABLE:
+      return "BUTTER_E_UNAVAILABLE";
+    case BUTTER_E_NOMEM:
+      return "BUTTER_E_NOMEM";
+    case BUTTER_E_INTERNAL:
+      return "BUTTER_E_INTERNAL";
+    case BUTTER_E_TIMEOUT:
+      return "BUTTER_E_TIMEOUT";
+    case BUTTER_E_CANCELLED:
+      return "BUTTER_E_CANCELLED";
+    default:
+      return "BUTTER_E_?";
   }
 }
 

@@ -220,7 +220,8 @@ class Storage {
     }
     butter_error err;
     butter_error_init(&err);
-    const butter_status st = svc->read(svc.provider(), to_c(object_id), offset, length, &Storage::take_piece, &out, &err);
+    const butter_status st =
+        svc->read(svc.provider(), to_c(object_id), offset, length, &Storage::take_piece, &out, &err);
     if (st != BUTTER_OK) out.status = Status::from(st, err);
     if (!out.status.ok()) out.data.clear();
     return out;
@@ -260,8 +261,8 @@ class Storage {
   }
 
   // Begins a streamed put (expected size when known). An unwritable StoragePut when refused.
-  StoragePut put_begin(const std::vector<std::string>& keywords, std::optional<std::uint64_t> expected_size = std::nullopt,
-                       Status* status = nullptr) const {
+  StoragePut put_begin(const std::vector<std::string>& keywords,
+                       std::optional<std::uint64_t> expected_size = std::nullopt, Status* status = nullptr) const {
     auto svc = acquire_v3();
     if (!svc) {
       if (status) *status = v3_missing(svc.status());
@@ -275,9 +276,9 @@ class Storage {
     s->v3 = svc.vtable();
     butter_error err;
     butter_error_init(&err);
-    const butter_status st = svc->put_begin(svc.provider(), kws.empty() ? nullptr : kws.data(),
-                                            static_cast<std::uint32_t>(kws.size()),
-                                            expected_size ? *expected_size : BUTTER_STORAGE_SIZE_UNKNOWN, &s->id, &err);
+    const butter_status st =
+        svc->put_begin(svc.provider(), kws.empty() ? nullptr : kws.data(), static_cast<std::uint32_t>(kws.size()),
+                       expected_size ? *expected_size : BUTTER_STORAGE_SIZE_UNKNOWN, &s->id, &err);
     if (status) *status = Status::from(st, err);
     if (st != BUTTER_OK) return {};
     s->open = true;
@@ -321,7 +322,9 @@ class Storage {
     });
   }
 
-  Service<butter_storage_v1> acquire() const { return Services(core_).acquire<butter_storage_v1>(BUTTER_IFACE_STORAGE); }
+  Service<butter_storage_v1> acquire() const {
+    return Services(core_).acquire<butter_storage_v1>(BUTTER_IFACE_STORAGE);
+  }
   Service<butter_storage_v2> acquire_v2() const {
     return Services(core_).acquire<butter_storage_v2>(BUTTER_IFACE_STORAGE_V2);
   }
@@ -361,7 +364,8 @@ class Storage {
       s.object_id = std::string(to_sv(o->object_id));
       s.size_bytes = o->size_bytes;
       s.group_size = o->group_size;
-      for (std::uint32_t i = 0; o->keywords && i < o->keyword_count; ++i) s.keywords.emplace_back(to_sv(o->keywords[i]));
+      for (std::uint32_t i = 0; o->keywords && i < o->keyword_count; ++i)
+        s.keywords.emplace_back(to_sv(o->keywords[i]));
       out->push_back(std::move(s));
     } catch (...) {
       // Out of memory: the object is left out of the list.

@@ -31,7 +31,7 @@ struct StreamState : Slot {
   // a new open_read) only marks it, and on_chunk frees it after the handler returned.
   bool in_callback = false;
   bool free_after_callback = false;
-  bool committed = false;                  // a put whose commit was accepted
+  bool committed = false;                   // a put whose commit was accepted
   std::shared_ptr<StreamState> keep_alive;  // a committed put's state, owned by its pending callback
   ChunkHandler chunk;
   ReadDoneHandler done;
@@ -188,7 +188,8 @@ class StoragePut {
   }
 
  private:
-  static void on_done(void* user, uint64_t, butter_status st, butter_str id, uint32_t replicas, butter_str reason) noexcept {
+  static void on_done(void* user, uint64_t, butter_status st, butter_str id, uint32_t replicas,
+                      butter_str reason) noexcept {
     auto* raw = static_cast<detail::StreamState*>(user);
     // The provider's last word: take its reference, so the state lives through the handler even
     // when the handler destroys the StoragePut, and is freed after it.

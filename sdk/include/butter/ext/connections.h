@@ -33,11 +33,11 @@ extern "C" {
 #define BUTTER_CONNECTIONS_MAX_TAG_BYTES 64
 
 typedef struct butter_connections_info {
-  uint32_t struct_size;      /* set by the caller; the host fills what fits */
-  uint32_t low_water;        /* manifest connections_low_water */
-  uint32_t high_water;       /* manifest connections_high_water */
-  uint32_t peers;            /* peers connected now (HELLO done) */
-  uint32_t protected_peers;  /* peers with at least one tag (connected or not) */
+  uint32_t struct_size;     /* set by the caller; the host fills what fits */
+  uint32_t low_water;       /* manifest connections_low_water */
+  uint32_t high_water;      /* manifest connections_high_water */
+  uint32_t peers;           /* peers connected now (HELLO done) */
+  uint32_t protected_peers; /* peers with at least one tag (connected or not) */
 } butter_connections_info;
 
 typedef struct butter_connections_v1 {

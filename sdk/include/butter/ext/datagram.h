@@ -29,8 +29,8 @@ typedef void (*butter_datagram_fn)(void* user, uint64_t socket_id, butter_str fr
 
 typedef struct butter_datagram_v1 {
   /* [node] Opens a UDP socket with `opts` (borrowed) and delivers what it receives to fn. */
-  butter_status (*open)(const butter_host* host, const butter_datagram_options* opts, butter_datagram_fn fn,
-                        void* user, uint64_t* out_socket_id, butter_error* err);
+  butter_status (*open)(const butter_host* host, const butter_datagram_options* opts, butter_datagram_fn fn, void* user,
+                        uint64_t* out_socket_id, butter_error* err);
   /* [node] Sends one datagram (copied). A multicast group address sends to the group. */
   butter_status (*send_to)(const butter_host* host, uint64_t socket_id, butter_str address, uint16_t port,
                            butter_bytes data, butter_error* err);

@@ -11,13 +11,7 @@ extern "C" {
 
 #define BUTTER_EXT_LOG "butter.log/1"
 
-enum {
-  BUTTER_LOG_TRACE = 0,
-  BUTTER_LOG_DEBUG = 1,
-  BUTTER_LOG_INFO = 2,
-  BUTTER_LOG_WARN = 3,
-  BUTTER_LOG_ERROR = 4
-};
+enum { BUTTER_LOG_TRACE = 0, BUTTER_LOG_DEBUG = 1, BUTTER_LOG_INFO = 2, BUTTER_LOG_WARN = 3, BUTTER_LOG_ERROR = 4 };
 
 typedef struct butter_log_v1 {
   /* [any-thread] Logs `msg` (borrowed UTF-8, need not be NUL-terminated). Unknown levels log as

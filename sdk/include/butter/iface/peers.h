@@ -37,11 +37,11 @@ typedef struct butter_peer_record {
   butter_str node_id;
   uint32_t endpoint_count;
   const butter_str* endpoints;
-  int32_t quality_known;        /* non-zero once the host answered a quality request */
+  int32_t quality_known; /* non-zero once the host answered a quality request */
   butter_peer_quality quality;
-  uint64_t last_seen_ms;        /* node clock (butter.timer/1 now_ms) of the last answer */
-  uint32_t failures;            /* consecutive unanswered quality requests */
-  int32_t quality_class;        /* 0..7 (bit 0 uptime, bit 1 storage, bit 2 hosts known: high), -1 unknown */
+  uint64_t last_seen_ms; /* node clock (butter.timer/1 now_ms) of the last answer */
+  uint32_t failures;     /* consecutive unanswered quality requests */
+  int32_t quality_class; /* 0..7 (bit 0 uptime, bit 1 storage, bit 2 hosts known: high), -1 unknown */
 } butter_peer_record;
 
 /* [node] Receives records; borrowed for the call. */

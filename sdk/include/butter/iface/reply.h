@@ -30,9 +30,9 @@ extern "C" {
 #endif
 
 typedef struct butter_reply_to {
-  uint32_t struct_size;  /* sizeof(butter_reply_to) */
-  butter_str topic;      /* events topic the results are published on (copied by the provider) */
-  uint64_t ticket;       /* echoed in every result of this call */
+  uint32_t struct_size; /* sizeof(butter_reply_to) */
+  butter_str topic;     /* events topic the results are published on (copied by the provider) */
+  uint64_t ticket;      /* echoed in every result of this call */
 } butter_reply_to;
 
 #ifdef __cplusplus

@@ -23,24 +23,21 @@ extern "C" {
 
 #define BUTTER_IFACE_SEARCH "butter.search/1"
 
-enum {
-  BUTTER_SEARCH_RESULT_HIT = 1,
-  BUTTER_SEARCH_RESULT_DONE = 2
-};
+enum { BUTTER_SEARCH_RESULT_HIT = 1, BUTTER_SEARCH_RESULT_DONE = 2 };
 
 enum {
-  BUTTER_SEARCH_BY_OBJECT = 1,   /* terms[0] is an object id: who holds it */
-  BUTTER_SEARCH_BY_KEYWORDS = 2  /* objects whose keywords contain every term */
+  BUTTER_SEARCH_BY_OBJECT = 1,  /* terms[0] is an object id: who holds it */
+  BUTTER_SEARCH_BY_KEYWORDS = 2 /* objects whose keywords contain every term */
 };
 
 typedef struct butter_search_query {
-  uint32_t struct_size;      /* sizeof(butter_search_query) */
-  int32_t kind;              /* BUTTER_SEARCH_BY_* */
+  uint32_t struct_size; /* sizeof(butter_search_query) */
+  int32_t kind;         /* BUTTER_SEARCH_BY_* */
   uint32_t term_count;
-  const butter_str* terms;   /* borrowed for the call */
-  uint32_t max_results;      /* the search stops once this many hits came; 0 = provider default */
-  uint32_t ttl;              /* hops; 0 = provider default; clamped to the provider's maximum */
-  uint32_t timeout_ms;       /* DONE at the latest after this; 0 = provider default */
+  const butter_str* terms; /* borrowed for the call */
+  uint32_t max_results;    /* the search stops once this many hits came; 0 = provider default */
+  uint32_t ttl;            /* hops; 0 = provider default; clamped to the provider's maximum */
+  uint32_t timeout_ms;     /* DONE at the latest after this; 0 = provider default */
 } butter_search_query;
 
 typedef struct butter_search_v1 {

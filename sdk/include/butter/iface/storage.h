@@ -33,19 +33,16 @@ extern "C" {
 #define BUTTER_STORAGE_TOPIC_STORED "butter.storage/1:stored"
 #define BUTTER_STORAGE_TOPIC_DROPPED "butter.storage/1:dropped"
 
-enum {
-  BUTTER_STORAGE_RESULT_PUT = 1,
-  BUTTER_STORAGE_RESULT_GET = 2
-};
+enum { BUTTER_STORAGE_RESULT_PUT = 1, BUTTER_STORAGE_RESULT_GET = 2 };
 
 /* One object this node holds. Borrowed for the callback that receives it. */
 typedef struct butter_storage_object {
   uint32_t struct_size;
-  butter_str object_id;      /* 64 hex digits */
-  uint64_t size_bytes;       /* the object's length */
+  butter_str object_id; /* 64 hex digits */
+  uint64_t size_bytes;  /* the object's length */
   uint32_t keyword_count;
   const butter_str* keywords;
-  uint32_t group_size;       /* members of its content group known to this node, itself included */
+  uint32_t group_size; /* members of its content group known to this node, itself included */
 } butter_storage_object;
 
 /* [node] Receives objects; borrowed for the call. */
@@ -58,8 +55,7 @@ typedef struct butter_storage_v1 {
    * with no result later, for what can be refused locally: BUTTER_E_NOMEM beyond the node's budget,
    * BUTTER_E_INVALID for bad arguments. */
   butter_status (*put)(const butter_plugin* provider, const butter_reply_to* reply, butter_bytes data,
-                       const butter_str* keywords, uint32_t keyword_count, char object_id_out[65],
-                       butter_error* err);
+                       const butter_str* keywords, uint32_t keyword_count, char object_id_out[65], butter_error* err);
   /* [node] Fetches an object, locally when held, else from its group (found through the search
    * interface when present, else by asking known hosts). One GET_DONE result, BUTTER_E_NOT_FOUND
    * when no reachable node has it. */
@@ -68,8 +64,7 @@ typedef struct butter_storage_v1 {
   /* [node] Every object this node holds, in object id order. */
   butter_status (*list)(const butter_plugin* provider, butter_storage_object_fn fn, void* user);
   /* [node] One held object; BUTTER_E_NOT_FOUND when not held here. */
-  butter_status (*lookup)(const butter_plugin* provider, butter_str object_id, butter_storage_object_fn fn,
-                          void* user);
+  butter_status (*lookup)(const butter_plugin* provider, butter_str object_id, butter_storage_object_fn fn, void* user);
 } butter_storage_v1;
 
 #ifdef __cplusplus

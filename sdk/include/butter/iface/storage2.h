@@ -61,13 +61,11 @@ typedef void (*butter_storage_read_fn)(void* user, uint64_t offset, butter_bytes
 typedef struct butter_storage_v2 {
   /* The four calls of butter.storage/1 (iface/storage.h), with the same contracts. */
   butter_status (*put)(const butter_plugin* provider, const butter_reply_to* reply, butter_bytes data,
-                       const butter_str* keywords, uint32_t keyword_count, char object_id_out[65],
-                       butter_error* err);
+                       const butter_str* keywords, uint32_t keyword_count, char object_id_out[65], butter_error* err);
   butter_status (*get)(const butter_plugin* provider, const butter_reply_to* reply, butter_str object_id,
                        butter_error* err);
   butter_status (*list)(const butter_plugin* provider, butter_storage_object_fn fn, void* user);
-  butter_status (*lookup)(const butter_plugin* provider, butter_str object_id, butter_storage_object_fn fn,
-                          void* user);
+  butter_status (*lookup)(const butter_plugin* provider, butter_str object_id, butter_storage_object_fn fn, void* user);
 
   /* [node] The manifest of an object held here (the format above; its SHA-256 is `object_id`),
    * passed to fn once before returning. BUTTER_E_NOT_FOUND when this node does not hold the whole

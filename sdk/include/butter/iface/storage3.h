@@ -90,13 +90,11 @@ typedef struct butter_storage_put_handlers {
 typedef struct butter_storage_v3 {
   /* The six calls of butter.storage/2 (iface/storage2.h), with the same contracts. */
   butter_status (*put)(const butter_plugin* provider, const butter_reply_to* reply, butter_bytes data,
-                       const butter_str* keywords, uint32_t keyword_count, char object_id_out[65],
-                       butter_error* err);
+                       const butter_str* keywords, uint32_t keyword_count, char object_id_out[65], butter_error* err);
   butter_status (*get)(const butter_plugin* provider, const butter_reply_to* reply, butter_str object_id,
                        butter_error* err);
   butter_status (*list)(const butter_plugin* provider, butter_storage_object_fn fn, void* user);
-  butter_status (*lookup)(const butter_plugin* provider, butter_str object_id, butter_storage_object_fn fn,
-                          void* user);
+  butter_status (*lookup)(const butter_plugin* provider, butter_str object_id, butter_storage_object_fn fn, void* user);
   butter_status (*manifest)(const butter_plugin* provider, butter_str object_id, butter_storage_manifest_fn fn,
                             void* user);
   butter_status (*read)(const butter_plugin* provider, butter_str object_id, uint64_t offset, uint64_t length,

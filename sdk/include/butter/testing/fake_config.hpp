@@ -34,9 +34,15 @@ class FakeConfig {
       for (std::uint32_t k = 0; k < d->config_schema_len; ++k) {
         if (std::strcmp(d->config_schema[k].key, e.key) != 0) continue;
         switch (d->config_schema[k].type) {
-          case BUTTER_CONFIG_INT: schema_defaults[e.key] = std::int64_t{e.int_default}; break;
-          case BUTTER_CONFIG_FLOAT: schema_defaults[e.key] = e.float_default; break;
-          case BUTTER_CONFIG_BOOL: schema_defaults[e.key] = e.bool_default != 0; break;
+          case BUTTER_CONFIG_INT:
+            schema_defaults[e.key] = std::int64_t{e.int_default};
+            break;
+          case BUTTER_CONFIG_FLOAT:
+            schema_defaults[e.key] = e.float_default;
+            break;
+          case BUTTER_CONFIG_BOOL:
+            schema_defaults[e.key] = e.bool_default != 0;
+            break;
           case BUTTER_CONFIG_STRING:
             schema_defaults[e.key] = std::string(e.string_default ? e.string_default : "");
             break;

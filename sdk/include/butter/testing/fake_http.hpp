@@ -89,9 +89,12 @@ class FakeHttp {
     RouteRec *own = nullptr, *get_for_head = nullptr, *any = nullptr;
     for (auto& [id, r] : routes) {
       if (rank(r) != best) continue;
-      if (r.method == method) own = &r;
-      else if (method == "HEAD" && r.method == "GET") get_for_head = &r;
-      else if (r.method == "*") any = &r;
+      if (r.method == method)
+        own = &r;
+      else if (method == "HEAD" && r.method == "GET")
+        get_for_head = &r;
+      else if (r.method == "*")
+        any = &r;
     }
     RouteRec* chosen = own ? own : get_for_head ? get_for_head : any;
     if (!chosen) refused_status = 405;

@@ -31,8 +31,8 @@ class FakeNet {
     std::string payload;
   };
   std::vector<ReplyRec> replies;  // every accepted reply, in order
-  int replies_again = 0;      // the next this many replies (either form) answer BUTTER_E_AGAIN, token kept
-  int reply_parts_calls = 0;  // butter.net.reply/1 reply_parts calls that reached the host
+  int replies_again = 0;          // the next this many replies (either form) answer BUTTER_E_AGAIN, token kept
+  int reply_parts_calls = 0;      // butter.net.reply/1 reply_parts calls that reached the host
   std::size_t max_frame_bytes = BUTTER_NET_DEFAULT_MAX_FRAME;  // the manifest's [node] max_frame_bytes
 
   // Delivers a request (or a one-way message) to the handler of `protocol`; returns its reply
@@ -90,8 +90,8 @@ class FakeNet {
 
  protected:
   static const void* extension(std::string_view id) {
-    static const butter_net_v1 net = {&handle,  &unhandle, &send,    &request, &cancel,  &reply,   nullptr,
-                                      nullptr,  nullptr,   nullptr,  nullptr,  nullptr,  nullptr,  nullptr};
+    static const butter_net_v1 net = {&handle, &unhandle, &send,   &request, &cancel, &reply,  nullptr,
+                                      nullptr, nullptr,   nullptr, nullptr,  nullptr, nullptr, nullptr};
     static const butter_net_reply_v1 net_reply = {&reply_parts};
     if (id == BUTTER_EXT_NET) return &net;
     if (id == BUTTER_EXT_NET_REPLY) return &net_reply;
@@ -108,8 +108,7 @@ class FakeNet {
     if (p.empty()) return "a message without a protocol id";
     if (p.size() > BUTTER_NET_MAX_PROTOCOL) return "protocol id exceeds BUTTER_NET_MAX_PROTOCOL bytes";
     if (!butter::wire::valid_utf8_text(p)) return "protocol id is not valid UTF-8 text";
-    if (payload.len > self.max_frame_bytes ||
-        BUTTER_NET_FRAME_OVERHEAD + p.size() + payload.len > self.max_frame_bytes)
+    if (payload.len > self.max_frame_bytes || BUTTER_NET_FRAME_OVERHEAD + p.size() + payload.len > self.max_frame_bytes)
       return "frame exceeds max_frame_bytes";
     return "";
   }

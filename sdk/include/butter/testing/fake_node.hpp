@@ -23,14 +23,14 @@ class FakeNode {
   }
   std::string node_name = "fake-node";
   std::string instance_name = "probe";
-  std::string data_dir;                                  // "" : no data directory
-  std::uint64_t budget = 64u << 20;                      // the instance's memory budget in bytes
+  std::string data_dir;              // "" : no data directory
+  std::uint64_t budget = 64u << 20;  // the instance's memory budget in bytes
   std::vector<std::string> endpoints = {"tcp://127.0.0.1:7000"};
 
  protected:
   static const void* extension(std::string_view id) {
     static const butter_log_v1 log_vt = {&log, &log_enabled};
-    static const butter_node_v1 node_vt = {&node_id_fn, &node_name_fn, &uptime, &budget_fn,
+    static const butter_node_v1 node_vt = {&node_id_fn,  &node_name_fn,   &uptime,   &budget_fn,
                                            &data_dir_fn, &endpoint_count, &endpoint, &instance_name_fn};
     if (id == BUTTER_EXT_LOG) return &log_vt;
     if (id == BUTTER_EXT_NODE) return &node_vt;

@@ -17,11 +17,11 @@ extern "C" {
 typedef struct butter_host butter_host;
 
 struct butter_host {
-  uint32_t struct_size;   /* sizeof(butter_host) as the host built it */
-  butter_version abi;     /* the host's ABI version */
-  const char* name;       /* "butter" */
-  const char* version;    /* the host's own version */
-  void* host_data;        /* the host's; plugins never touch it */
+  uint32_t struct_size; /* sizeof(butter_host) as the host built it */
+  butter_version abi;   /* the host's ABI version */
+  const char* name;     /* "butter" */
+  const char* version;  /* the host's own version */
+  void* host_data;      /* the host's; plugins never touch it */
 
   /* [any-thread] Returns the vtable of extension `id`, or NULL when unsupported. The vtable is
    * valid until the instance is destroyed. */

@@ -44,12 +44,12 @@ typedef struct butter_config_key {
 /* Static data, owned by the plugin, valid until deinit. Grows only at the end; the host reads
  * fields beyond the v1.0 ones only when struct_size covers them. */
 typedef struct butter_plugin_descriptor {
-  uint32_t struct_size;     /* sizeof(butter_plugin_descriptor) */
-  butter_version abi;       /* BUTTER_ABI_VERSION_INIT */
-  const char* id;           /* "butter.discovery.multicast"; third parties use reverse DNS */
-  const char* name;         /* human-readable */
+  uint32_t struct_size; /* sizeof(butter_plugin_descriptor) */
+  butter_version abi;   /* BUTTER_ABI_VERSION_INIT */
+  const char* id;       /* "butter.discovery.multicast"; third parties use reverse DNS */
+  const char* name;     /* human-readable */
   const char* vendor;
-  const char* version;      /* the plugin's own version, e.g. "1.2.0" */
+  const char* version; /* the plugin's own version, e.g. "1.2.0" */
   const char* description;
   const char* const* provides; /* NULL-terminated interface ids it serves ("butter.peers/1"); may be NULL */
   const char* const* required; /* NULL-terminated interface ids that must be started before it; may be NULL */

@@ -23,7 +23,8 @@ typedef struct butter_version {
   uint32_t revision;
 } butter_version;
 
-#define BUTTER_ABI_VERSION_INIT { BUTTER_ABI_MAJOR, BUTTER_ABI_MINOR, BUTTER_ABI_REVISION }
+#define BUTTER_ABI_VERSION_INIT \
+  { BUTTER_ABI_MAJOR, BUTTER_ABI_MINOR, BUTTER_ABI_REVISION }
 
 /* Non-zero when a plugin built against `plugin` may be loaded by a host built with `host`. */
 static inline int butter_version_is_compatible(butter_version host, butter_version plugin) {

@@ -17,14 +17,14 @@ typedef struct butter_http_header {
 } butter_http_header;
 
 typedef struct butter_http_request {
-  uint32_t struct_size;   /* sizeof(butter_http_request) as the host built it */
-  butter_str method;      /* "GET" */
-  butter_str path;        /* "/wiki/page" (not percent-decoded) */
-  butter_str query;       /* "q=x" without '?' */
+  uint32_t struct_size; /* sizeof(butter_http_request) as the host built it */
+  butter_str method;    /* "GET" */
+  butter_str path;      /* "/wiki/page" (not percent-decoded) */
+  butter_str query;     /* "q=x" without '?' */
   butter_bytes body;
   uint32_t header_count;
   const butter_http_header* headers;
-  uint64_t reply_token;   /* pass to respond() exactly once, now or later */
+  uint64_t reply_token; /* pass to respond() exactly once, now or later */
 } butter_http_request;
 
 /* [node] A request for one of this instance's routes. Everything is borrowed for the call. */

@@ -22,11 +22,11 @@ extern "C" {
 #define BUTTER_EXT_NET "butter.net/1"
 
 typedef struct butter_net_message {
-  uint32_t struct_size;  /* sizeof(butter_net_message) as the host built it */
-  butter_str from;       /* sender node id, 64 hex digits */
-  butter_str protocol;   /* protocol id */
-  butter_bytes payload;  /* on an error response: the error text */
-  uint64_t reply_token;  /* non-zero for a request: pass it to reply() once; 0 for one-way */
+  uint32_t struct_size; /* sizeof(butter_net_message) as the host built it */
+  butter_str from;      /* sender node id, 64 hex digits */
+  butter_str protocol;  /* protocol id */
+  butter_bytes payload; /* on an error response: the error text */
+  uint64_t reply_token; /* non-zero for a request: pass it to reply() once; 0 for one-way */
 } butter_net_message;
 
 /* [node] A message for a protocol this instance handles. Everything in `msg` is borrowed for the
@@ -47,9 +47,9 @@ enum { BUTTER_PEER_UP = 1, BUTTER_PEER_DOWN = 2 };
 typedef void (*butter_net_peer_fn)(void* user, int32_t event, butter_str node_id);
 
 typedef struct butter_net_peer_info {
-  uint32_t struct_size;     /* set by the caller */
-  butter_str node_id;       /* valid for the current callback only */
-  uint32_t endpoint_count;  /* endpoints the peer advertised */
+  uint32_t struct_size;    /* set by the caller */
+  butter_str node_id;      /* valid for the current callback only */
+  uint32_t endpoint_count; /* endpoints the peer advertised */
   const butter_str* endpoints;
   butter_str remote_address; /* the socket's remote address as seen from here */
   int32_t outbound;          /* non-zero when this node dialled */

@@ -17,9 +17,9 @@ extern "C" {
 #define BUTTER_EXT_SERVICES "butter.services/1"
 
 typedef struct butter_service {
-  uint32_t struct_size;           /* set by the caller */
-  const void* vtable;             /* the interface's function table */
-  const butter_plugin* provider;  /* pass as the first argument of the vtable's functions */
+  uint32_t struct_size;          /* set by the caller */
+  const void* vtable;            /* the interface's function table */
+  const butter_plugin* provider; /* pass as the first argument of the vtable's functions */
 } butter_service;
 
 typedef struct butter_services_v1 {
