@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 MANIFEST   ?=
 
-.PHONY: all deps configure build run test bench fuzz tsan format format-check clean
+.PHONY: all deps configure build run test bench fuzz tsan format format-check tidy clean
 
 all: build
 
@@ -55,6 +55,10 @@ format: deps
 
 format-check: deps
 	scripts/format.sh --check
+
+# clang-tidy (.clang-tidy) over the host and the SDK's headers, from $(BUILD)'s compile database.
+tidy: configure
+	scripts/tidy.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -8,7 +8,7 @@ mapfile -t files < <(git ls-files '*.c' '*.h' '*.cpp' '*.hpp' ':!:fuzz/corpus/**
 if [ "${1:-}" = "--check" ]; then
   # --dry-run -Werror prints each place that differs and exits non-zero.
   if ! printf '%s\0' "${files[@]}" | xargs -0 -n 32 -P "$(nproc)" clang-format --dry-run -Werror --ferror-limit=3 2>/tmp/format-check.$$; then
-    grep -o '^[^:]*:[0-9]*:[0-9]*' /tmp/format-check.$$ | cut -d: -f1 | sort -u | sed 's/^/not formatted: /' >&2
+    grep -oE '^[^: ]+:[0-9]+:[0-9]+' /tmp/format-check.$$ | cut -d: -f1 | sort -u | sed 's/^/not formatted: /' >&2
     head -40 /tmp/format-check.$$ >&2
     rm -f /tmp/format-check.$$
     echo "format.sh: run scripts/format.sh (or make format) and commit the result" >&2

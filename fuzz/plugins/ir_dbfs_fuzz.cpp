@@ -70,6 +70,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
       }
       break;
+    case MsgType::Unlink:
+      if (decode_unlink(data, size, why)) {
+        const auto once = encode_unlink();
+        FUZZ_CHECK(decode_unlink(once.data(), once.size(), why));
+        return 0;
+      }
+      break;
     case MsgType::Prove:
       if (auto p = decode_prove(data, size, why)) {
         stable(*p, decode_prove);

@@ -34,6 +34,7 @@ void generate() {
   write(t, "hits", encode(h));
   write(t, "extend", encode(Extend{q.id, 5}));
   write(t, "link", encode_link());
+  write(t, "unlink", encode_unlink());
   SavedState st;
   st.annotations = {{std::string(64, 'a'), {"butter", "wiki"}}};
   st.outbound = {std::string(64, 'c')};

@@ -233,7 +233,8 @@ void DbfsPlugin::execute(Actions& out) {
   }
   for (const auto& w : out.proofs_wanted) prepare_proof(w);
   for (const auto& b : out.blocked) log().info("blocked {}: its hits failed their proofs", b.substr(0, 8));
-  if (!out.blocked.empty()) refresh_neighbours(true);
+  for (const auto& u : out.unlinked) log().debug("{} has no room for our link: choosing another", u.substr(0, 8));
+  if (!out.blocked.empty() || !out.unlinked.empty()) refresh_neighbours(true);
   for (const auto& h : out.hits) {
     auto it = pending_.find(h.search);
     if (it != pending_.end()) publish_hit(it->second, h);
@@ -246,7 +247,9 @@ void DbfsPlugin::execute(Actions& out) {
   }
   sync_metrics();
   arm_timer();
-  if (!more.sends.empty() || !more.hits.empty() || !more.done.empty() || !more.blocked.empty()) execute(more);
+  if (!more.sends.empty() || !more.hits.empty() || !more.done.empty() || !more.blocked.empty() ||
+      !more.unlinked.empty())
+    execute(more);
 }
 
 void DbfsPlugin::publish_hit(Pending& p, const HitEvent& h) {
@@ -375,12 +378,15 @@ void DbfsPlugin::refresh_neighbours(bool top_up_only) {
   // heuristics learn about.
   for (const auto& id : engine_->neighbours().outbound()) {
     if (!top_up_only) break;
-    if (admitted(id) && (up.count(id) || !enough_up) && !engine_->blocked(id, now_ms())) keep.push_back(id);
+    if (admitted(id) && (up.count(id) || !enough_up) && !engine_->blocked(id, now_ms()) &&
+        !engine_->link_refused(id, now_ms()))
+      keep.push_back(id);
   }
   for (const auto& p : connected) {
     if (keep.size() >= want_neighbours_) break;
     if (p.node_id == engine_->self() || std::find(keep.begin(), keep.end(), p.node_id) != keep.end()) continue;
-    if (engine_->blocked(p.node_id, now_ms())) continue;  // caught forging hits: not linked again for a while
+    if (engine_->blocked(p.node_id, now_ms())) continue;       // caught forging hits: not linked again for a while
+    if (engine_->link_refused(p.node_id, now_ms())) continue;  // no room for us there lately
     if (admitted(p.node_id)) keep.push_back(p.node_id);
   }
   if (keep.size() < want_neighbours_) {
@@ -396,7 +402,9 @@ void DbfsPlugin::refresh_neighbours(bool top_up_only) {
         [](void* user, const butter_peer_record* r) {
           auto* c = static_cast<Ctx*>(user);
           std::string id = to_string(r->node_id);
-          if (c->keep->size() >= c->want || id == c->self || c->engine->blocked(id, c->now)) return;
+          if (c->keep->size() >= c->want || id == c->self || c->engine->blocked(id, c->now) ||
+              c->engine->link_refused(id, c->now))
+            return;
           if (std::find(c->keep->begin(), c->keep->end(), id) == c->keep->end()) c->keep->push_back(id);
         },
         &ctx);
@@ -489,6 +497,7 @@ void DbfsPlugin::sync_metrics() {
       {&Counters::peers_blocked, "dbfs_peers_blocked_total"},
       {&Counters::blocked_refused, "dbfs_blocked_refused_total"},
       {&Counters::inbound_refused, "dbfs_inbound_refused_total"},
+      {&Counters::unlinks_received, "dbfs_unlinks_received_total"},
   };
   const Counters& now = engine_->counters();
   for (const auto& [field, name] : kNames) {

@@ -190,7 +190,21 @@ void Engine::on_message(std::uint64_t now, const std::string& from, std::string_
       ++counters_.blocked_refused;
       why = "blocked";
     } else if (!neighbours_.note_inbound(from, now, source_keys(from_address).address)) {
+      // Said, so that the sender chooses someone else: a newcomer whose first choices are all full
+      // would otherwise be reachable by nobody (its LINKs refused, and nobody choosing it).
       ++counters_.inbound_refused;
+      out.sends.emplace_back(from, MsgType::Unlink, encode_unlink());
+    }
+  } else if (*type == MsgType::Unlink) {
+    if (!decode_unlink(data, len, why)) {
+      ++counters_.malformed;
+    } else if (std::find(neighbours_.outbound().begin(), neighbours_.outbound().end(), from) !=
+               neighbours_.outbound().end()) {
+      // A peer can only refuse a link to itself: it costs us one neighbour, which it could as well
+      // withhold by not forwarding.
+      ++counters_.unlinks_received;
+      neighbours_.refused_by(from, now + cfg_.refused_ms);
+      out.unlinked.push_back(from);
     }
   } else if (*type == MsgType::Prove) {
     on_prove(now, from, from_address, data, len, out, why);

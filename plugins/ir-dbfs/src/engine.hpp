@@ -73,6 +73,7 @@ struct EngineConfig {
   std::uint64_t seen_age_ms = 120000;
   std::size_t max_inbound = 8;
   std::uint64_t inbound_idle_ms = 600000;
+  std::uint64_t refused_ms = 60000;  // a peer that answered our LINK with UNLINK is not chosen for this long
   double stats_decay = 0.95;
   std::uint64_t stats_min_samples = 3;
   std::size_t max_inbound_per_address = 2;  // inbound links one (non-loopback) address may hold
@@ -133,8 +134,9 @@ struct Actions {
   std::vector<HitEvent> hits;
   std::vector<DoneEvent> done;
   std::vector<ProveWanted> proofs_wanted;
-  std::vector<std::string> blocked;  // peers this node just blocked (the glue stops choosing them)
-  void clear() { sends.clear(), hits.clear(), done.clear(), proofs_wanted.clear(), blocked.clear(); }
+  std::vector<std::string> blocked;   // peers this node just blocked (the glue stops choosing them)
+  std::vector<std::string> unlinked;  // chosen neighbours that refused our LINK (the glue chooses others)
+  void clear() { sends.clear(), hits.clear(), done.clear(), proofs_wanted.clear(), blocked.clear(), unlinked.clear(); }
 };
 
 struct Counters {
@@ -174,6 +176,7 @@ struct Counters {
   std::uint64_t peers_blocked = 0;           // times a peer was blocked
   std::uint64_t blocked_refused = 0;         // LINKs and queries from blocked peers refused
   std::uint64_t inbound_refused = 0;         // peers not taken as inbound neighbours (no room, address share)
+  std::uint64_t unlinks_received = 0;        // our LINK was refused by a chosen neighbour: another is chosen
 };
 
 class Engine {
@@ -207,6 +210,8 @@ class Engine {
   const SourceLimiter& limiter() const { return limiter_; }
   const PeerStanding& standing() const { return standing_; }
   bool blocked(const std::string& peer, std::uint64_t now_ms) const { return standing_.blocked(peer, now_ms); }
+  // Whether `peer` refused our LINK lately (UNLINK): not chosen as a neighbour until then.
+  bool link_refused(const std::string& peer, std::uint64_t now_ms) const { return neighbours_.refuses(peer, now_ms); }
   // Holder: answers a ProveWanted (the glue made `proof`, or a refusal, for it).
   void send_proof(const ProveWanted& w, Proof proof, Actions& out);
   // Searcher: the PROVE with `nonce` could not be sent (no connection, no usable address).

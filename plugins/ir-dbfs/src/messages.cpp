@@ -120,7 +120,7 @@ std::optional<MsgType> peek_type(const std::uint8_t* data, std::size_t len, std:
   const std::uint8_t t = r.u8();
   if (!r.ok()) return why = "truncated header", std::nullopt;
   if (v != kVersion && v != kQueryVersionBudget) return why = "unsupported version " + std::to_string(v), std::nullopt;
-  if (t < 1 || t > 6) return why = "unknown message type " + std::to_string(t), std::nullopt;
+  if (t < 1 || t > 7) return why = "unknown message type " + std::to_string(t), std::nullopt;
   if (t != static_cast<std::uint8_t>(MsgType::Proof) && len > kMaxMessageBytes)
     return why = "message too large", std::nullopt;
   if (!known_version(t, v)) return why = "unsupported version " + std::to_string(v) + " for this type", std::nullopt;
@@ -251,6 +251,19 @@ bool decode_link(const std::uint8_t* data, std::size_t len, std::string& why) {
   wire::Reader r(data, len);
   QueryId id;
   if (!read_header(r, MsgType::Link, id, why)) return false;
+  return finish(r, why);
+}
+
+std::vector<std::uint8_t> encode_unlink() {
+  wire::Writer w;
+  header(w, MsgType::Unlink, QueryId{});
+  return w.take();
+}
+
+bool decode_unlink(const std::uint8_t* data, std::size_t len, std::string& why) {
+  wire::Reader r(data, len);
+  QueryId id;
+  if (!read_header(r, MsgType::Unlink, id, why)) return false;
   return finish(r, why);
 }
 

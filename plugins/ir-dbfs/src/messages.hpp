@@ -16,7 +16,7 @@ inline constexpr const char* kProtocol = "/butter/dbfs/1";
 inline constexpr std::uint8_t kVersion = 1;
 inline constexpr std::uint8_t kQueryVersionBudget = 2;  // a QUERY with the u16 budget field
 
-enum class MsgType : std::uint8_t { Query = 1, Hits = 2, Extend = 3, Link = 4, Prove = 5, Proof = 6 };
+enum class MsgType : std::uint8_t { Query = 1, Hits = 2, Extend = 3, Link = 4, Prove = 5, Proof = 6, Unlink = 7 };
 enum class QueryKind : std::uint8_t { Object = 1, Keywords = 2 };
 
 // 128 random bits naming one search everywhere it travels.
@@ -102,6 +102,11 @@ std::vector<std::uint8_t> encode(const Extend& e);
 // link). Header only, with a zero query id.
 std::vector<std::uint8_t> encode_link();
 bool decode_link(const std::uint8_t* data, std::size_t len, std::string& why);
+// UNLINK: "I did not take your LINK" (no inbound room): the receiver stops counting the sender as a
+// neighbour and chooses another, so that a newcomer whose first choices are full still gets a way
+// in. Header only, with a zero query id.
+std::vector<std::uint8_t> encode_unlink();
+bool decode_unlink(const std::uint8_t* data, std::size_t len, std::string& why);
 
 // The type of a message, or nullopt when the header is bad (version, unknown type, short).
 std::optional<MsgType> peek_type(const std::uint8_t* data, std::size_t len, std::string& why);

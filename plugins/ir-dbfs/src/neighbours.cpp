@@ -46,6 +46,21 @@ std::vector<std::string> Neighbours::all(std::uint64_t now_ms) const {
   return out;
 }
 
+void Neighbours::refused_by(const std::string& peer, std::uint64_t until_ms) {
+  outbound_.erase(std::remove(outbound_.begin(), outbound_.end(), peer), outbound_.end());
+  if (refusals_.size() >= kMaxRefusals && !refusals_.count(peer)) {
+    auto first = std::min_element(refusals_.begin(), refusals_.end(),
+                                  [](const auto& a, const auto& b) { return a.second < b.second; });
+    refusals_.erase(first);
+  }
+  refusals_[peer] = until_ms;
+}
+
+bool Neighbours::refuses(const std::string& peer, std::uint64_t now_ms) const {
+  auto it = refusals_.find(peer);
+  return it != refusals_.end() && now_ms < it->second;
+}
+
 std::size_t Neighbours::inbound_count(std::uint64_t now_ms) const {
   return static_cast<std::size_t>(std::count_if(inbound_.begin(), inbound_.end(),
                                                 [&](const auto& p) { return now_ms < p.second.last_ms + idle_ms_; }));

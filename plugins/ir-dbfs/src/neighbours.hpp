@@ -28,6 +28,13 @@ class Neighbours {
   std::vector<std::string> all(std::uint64_t now_ms) const;
   std::size_t inbound_count(std::uint64_t now_ms) const;
 
+  // `peer` did not take our LINK (it answered UNLINK): it stops being an outbound neighbour and is
+  // not chosen again before `until_ms`. At most kMaxRefusals peers are remembered (the refusal that
+  // ends first is forgotten first), so a flood of UNLINKs holds bounded memory.
+  static constexpr std::size_t kMaxRefusals = 256;
+  void refused_by(const std::string& peer, std::uint64_t until_ms);
+  bool refuses(const std::string& peer, std::uint64_t now_ms) const;
+
  private:
   struct Inbound {
     std::uint64_t last_ms = 0;  // last query or LINK from it
@@ -38,6 +45,7 @@ class Neighbours {
   std::size_t max_per_address_;
   std::vector<std::string> outbound_;
   std::map<std::string, Inbound> inbound_;
+  std::map<std::string, std::uint64_t> refusals_;  // peer -> until when it is not chosen
 };
 
 }  // namespace butter::dbfs

@@ -422,6 +422,54 @@ TEST_CASE("a LINK makes the sender an inbound neighbour that queries are forward
   CHECK(net.node(1).counters().malformed == 1);
 }
 
+TEST_CASE("a node with no inbound room answers a LINK with UNLINK and the sender chooses another") {
+  EngineConfig c = flood_config();
+  c.max_inbound = 1;
+  c.refused_ms = 60000;
+  SimNetwork net(3, c);
+  net.node(1).neighbours().set_outbound({"n0"});
+  net.node(2).neighbours().set_outbound({"n0"});
+  net.inject(1, 0, encode_link());  // takes 0's only inbound slot
+  net.run();
+  CHECK(net.node(0).counters().inbound_refused == 0);
+  CHECK(net.node(1).counters().unlinks_received == 0);
+  net.inject(2, 0, encode_link());  // no room: 0 says so
+  net.run();
+  CHECK(net.node(0).counters().inbound_refused == 1);
+  CHECK(net.node(2).counters().unlinks_received == 1);
+  CHECK(net.node(2).neighbours().outbound().empty());
+  CHECK(net.node(2).link_refused("n0", net.now()));
+  CHECK_FALSE(net.node(2).link_refused("n0", net.now() + 60000));
+  CHECK_FALSE(net.node(2).link_refused("n1", net.now()));
+  // The node that got the slot keeps its link.
+  CHECK(net.node(1).neighbours().outbound() == std::vector<std::string>{"n0"});
+  CHECK_FALSE(net.node(1).link_refused("n0", net.now()));
+
+  // UNLINK is heeded only from a neighbour this node chose: a stranger cannot make it forget one.
+  net.inject(2, 1, encode_unlink());
+  net.run();
+  CHECK(net.node(1).neighbours().outbound() == std::vector<std::string>{"n0"});
+  CHECK(net.node(1).counters().unlinks_received == 0);
+  CHECK_FALSE(net.node(1).link_refused("n2", net.now()));
+  auto bad = encode_unlink();
+  bad.push_back(0);
+  net.inject(0, 1, bad);
+  net.run();
+  CHECK(net.node(1).counters().malformed == 1);
+  CHECK(net.node(1).neighbours().outbound() == std::vector<std::string>{"n0"});
+}
+
+TEST_CASE("refusals are remembered for a bounded number of peers") {
+  Neighbours n;
+  for (std::size_t i = 0; i < Neighbours::kMaxRefusals + 10; ++i) n.refused_by("p" + std::to_string(i), 1000 + i);
+  std::size_t remembered = 0;
+  for (std::size_t i = 0; i < Neighbours::kMaxRefusals + 10; ++i) remembered += n.refuses("p" + std::to_string(i), 0);
+  CHECK(remembered == Neighbours::kMaxRefusals);
+  CHECK_FALSE(n.refuses("p0", 0));  // the refusal ending first went first
+  CHECK(n.refuses("p" + std::to_string(Neighbours::kMaxRefusals + 9), 0));
+  CHECK_FALSE(n.refuses("p" + std::to_string(Neighbours::kMaxRefusals + 9), 2000 + Neighbours::kMaxRefusals));
+}
+
 TEST_CASE("deepening starts where past searches found their first hit") {
   EngineConfig c;
   c.verify = false;  // objects placed by name: see the note at the top

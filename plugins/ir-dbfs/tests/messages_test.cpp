@@ -60,6 +60,11 @@ TEST_CASE("messages round trip") {
   CHECK(peek_type(lb.data(), lb.size(), why) == MsgType::Link);
   CHECK(decode_link(lb.data(), lb.size(), why));
   CHECK_FALSE(decode_link(lb.data(), lb.size() - 1, why));
+  auto ub = encode_unlink();
+  CHECK(peek_type(ub.data(), ub.size(), why) == MsgType::Unlink);
+  CHECK(decode_unlink(ub.data(), ub.size(), why));
+  CHECK_FALSE(decode_unlink(ub.data(), ub.size() - 1, why));
+  CHECK_FALSE(decode_link(ub.data(), ub.size(), why));
 }
 
 TEST_CASE("messages refuse every truncation and trailing bytes") {
@@ -192,8 +197,9 @@ TEST_CASE("decoding survives random truncated and oversized messages") {
   std::mt19937_64 rng(42);
   Query q2 = sample_query();
   q2.budget = 300;
-  const std::vector<std::vector<std::uint8_t>> seeds = {encode(sample_query()), encode(q2), encode(sample_hits()),
-                                                        encode(Extend{QueryId{3, 4}, 6}), encode_link()};
+  const std::vector<std::vector<std::uint8_t>> seeds = {encode(sample_query()), encode(q2),
+                                                        encode(sample_hits()),  encode(Extend{QueryId{3, 4}, 6}),
+                                                        encode_link(),          encode_unlink()};
   std::size_t accepted = 0, refused = 0;
   for (int i = 0; i < 20000; ++i) {
     auto b = seeds[rng() % seeds.size()];
@@ -237,6 +243,8 @@ TEST_CASE("decoding survives random truncated and oversized messages") {
         ok = true;
         REQUIRE(encode(*x) == b);
       }
+    } else if (*t == MsgType::Unlink) {
+      ok = decode_unlink(b.data(), b.size(), why);
     } else {
       ok = decode_link(b.data(), b.size(), why);
     }

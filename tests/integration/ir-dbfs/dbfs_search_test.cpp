@@ -80,6 +80,20 @@ bool overlay_connected(std::vector<std::unique_ptr<TestNode>>& nodes) {
   return true;
 }
 
+// What each node knows and links to, for a failed wait: which of the conditions did not hold.
+std::string overlay_report(std::vector<std::unique_ptr<TestNode>>& nodes) {
+  std::string r = "node: admitted hosts, chosen neighbours, all neighbours; LINKs it refused, UNLINKs it got\n";
+  for (auto& n : nodes) {
+    auto st = status(*n);
+    r += (*n)->name() + " " + (*n)->id_hex().substr(0, 6) + ": " +
+         std::to_string(n->counter("peers", "knownhosts_admitted_total")) + ", " + st["outbound"].dump() + ", [";
+    for (const auto& x : st["neighbours"]) r += x["id"].get<std::string>().substr(0, 6) + " ";
+    r += "]; " + std::to_string(n->counter("search", "dbfs_inbound_refused_total")) + ", " +
+         std::to_string(n->counter("search", "dbfs_unlinks_received_total")) + "\n";
+  }
+  return r;
+}
+
 std::uint64_t sum_counter(std::vector<std::unique_ptr<TestNode>>& nodes, const std::string& name) {
   std::uint64_t s = 0;
   for (auto& n : nodes) s += n->counter("search", name);
@@ -107,6 +121,7 @@ TEST_CASE("twenty nodes find objects stored on others by id and by keywords") {
         return overlay_connected(nodes);
       },
       std::chrono::seconds(60));  // about 10 s alone, even under TSan; 30 s was exceeded beside other TSan tests
+  INFO((ready ? std::string() : overlay_report(nodes)));
   REQUIRE(ready);
 
   // Objects put on 4 nodes; pcg-storage replicates each to a group of 3.
