@@ -21,6 +21,7 @@ struct NodeId {
   std::string short_hex() const { return hex().substr(0, 8); }
 
   friend bool operator==(const NodeId&, const NodeId&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 sees the defaulted <=>'s own `0`.
   friend auto operator<=>(const NodeId&, const NodeId&) = default;
 };
 

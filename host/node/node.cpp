@@ -227,12 +227,12 @@ Error Node::start_on_strand() {
       core.transport.reset();
       return e;
     }
-    core.http->add_route("GET", "/status", false, [weak](const HttpRequest&, HttpResponder respond) {
+    core.http->add_route("GET", "/status", false, [weak](const HttpRequest&, const HttpResponder& respond) {
       auto c = weak.lock();
       if (!c) return;
       respond(HttpResponse{200, "application/json", c->status_json().dump(2) + "\n", {}});
     });
-    core.http->add_route("GET", "/metrics", false, [weak](const HttpRequest&, HttpResponder respond) {
+    core.http->add_route("GET", "/metrics", false, [weak](const HttpRequest&, const HttpResponder& respond) {
       auto c = weak.lock();
       if (!c) return;
       respond(HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", c->metrics_text(), {}});

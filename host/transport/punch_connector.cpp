@@ -29,8 +29,8 @@ std::shared_ptr<PunchConnector> PunchConnector::start(const Strand& strand, tcp:
                                                       MayRetry may_retry) {
   auto self = std::shared_ptr<PunchConnector>(new PunchConnector(strand, std::move(done)));
   self->may_retry_ = std::move(may_retry);
-  self->local_ = local;
-  self->remote_ = remote;
+  self->local_ = std::move(local);
+  self->remote_ = std::move(remote);
   self->retry_every_ = retry_every;
   self->deadline_.expires_after(window);
   self->deadline_.async_wait([self](boost::system::error_code ec) {

@@ -118,8 +118,8 @@ std::shared_ptr<TcpConnector> TcpConnector::start(const Strand& strand, const st
 
 // Tries the resolved addresses in order (as asio::async_connect does), each on a fresh socket
 // bound to the source address chosen for it.
-void TcpConnector::connect_next(tcp::resolver::results_type results, tcp::resolver::results_type::const_iterator it,
-                                std::string last_error) {
+void TcpConnector::connect_next(const tcp::resolver::results_type& results,
+                                const tcp::resolver::results_type::const_iterator& it, const std::string& last_error) {
   if (!done_) return;
   if (it == results.end()) return finish(nullptr, "connect failed: " + last_error);
   const tcp::endpoint remote = it->endpoint();

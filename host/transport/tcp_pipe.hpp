@@ -50,8 +50,9 @@ class TcpConnector : public std::enable_shared_from_this<TcpConnector> {
  private:
   TcpConnector(const Strand& strand, Done done);
   void finish(std::shared_ptr<TcpPipe> pipe, const std::string& error);
-  void connect_next(boost::asio::ip::tcp::resolver::results_type results,
-                    boost::asio::ip::tcp::resolver::results_type::const_iterator it, std::string last_error);
+  void connect_next(const boost::asio::ip::tcp::resolver::results_type& results,
+                    const boost::asio::ip::tcp::resolver::results_type::const_iterator& it,
+                    const std::string& last_error);
 
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::ip::tcp::socket socket_;

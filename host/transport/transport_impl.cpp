@@ -35,7 +35,16 @@ TransportImpl::TransportImpl(IoContext& io, Strand strand, TransportOptions opti
   log_ = "[transport " + opts_.self.short_hex() + "]";
 }
 
-TransportImpl::~TransportImpl() { stop(); }
+TransportImpl::~TransportImpl() {
+  // A destructor that throws terminates the process: whatever stop() meets is logged instead.
+  try {
+    stop();
+  } catch (const std::exception& e) {
+    spdlog::error("{} stopping: {}", log_, e.what());
+  } catch (...) {
+    spdlog::error("{} stopping: unknown exception", log_);
+  }
+}
 
 Error TransportImpl::start() {
   if (stopped_) return Error::make(BUTTER_E_INVALID, "transport was stopped; make a new one");

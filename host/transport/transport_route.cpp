@@ -14,7 +14,6 @@
 namespace butter::host {
 
 namespace asio = boost::asio;
-using asio::ip::tcp;
 
 TransportImpl::ConnPtr TransportImpl::preferred(const NodeId& id) const {
   auto it = peers_.find(id);
@@ -139,7 +138,7 @@ void TransportImpl::post_done(std::function<void(Error, const NodeId&)> done, Er
 }
 
 void TransportImpl::connect(const std::string& uri, std::function<void(Error, const NodeId&)> done) {
-  if (!done) done = [](Error, const NodeId&) {};
+  if (!done) done = [](const Error&, const NodeId&) {};
   if (stopped_) return post_done(std::move(done), Error::make(BUTTER_E_CANCELLED, "transport stopped"), {});
   Error e;
   auto c = route(uri, e);
