@@ -3,6 +3,7 @@
 // membership changes: engine_membership.cpp; possession: engine_possession.cpp; queries: engine_queries.cpp.
 #include "engine.hpp"
 
+#include "deadlines.hpp"
 #include "placement.hpp"
 
 #include <algorithm>
@@ -64,6 +65,11 @@ bool Engine::suspected(const Group& g, const Hash& m, std::uint64_t now) const {
   // A member that failed a possession challenge is treated like a silent one: it neither counts
   // nor leads (so a lying leader is removed by the next member in the leader order).
   if (g.possession.failed.count(m)) return true;
+  return silent(g, m, now);
+}
+
+bool Engine::silent(const Group& g, const Hash& m, std::uint64_t now) const {
+  if (m == self_) return false;
   std::uint64_t last = 0;
   if (auto it = g.heard.find(m); it != g.heard.end()) last = it->second;
   return now > last + cfg_.miss_limit * cfg_.heartbeat_ms;
@@ -122,7 +128,7 @@ butter_status Engine::put_split(std::uint64_t ticket, SplitObject obj, std::uint
       out.events.push_back(Event{EventKind::PutDone, ticket, BUTTER_OK, g->id, replicas(*g), {}, "already stored"});
     } else {
       g->put_ticket = ticket;
-      g->put_deadline = now + cfg_.put_timeout_ms;
+      g->put_deadline = now + cfg_.put_timeout_ms + transfer_ms(g->manifest.size, cfg_.min_transfer_bytes_per_s);
       check_put(*g, now, out);
     }
     return BUTTER_OK;
@@ -141,7 +147,8 @@ butter_status Engine::put_split(std::uint64_t ticket, SplitObject obj, std::uint
   g.view.add(Member{self_, endpoints_});
   g.joined[self_] = now;
   g.put_ticket = ticket;
-  g.put_deadline = now + cfg_.put_timeout_ms;
+  // The recruits fetch the object before they count: a bigger object gets longer (deadlines.hpp).
+  g.put_deadline = now + cfg_.put_timeout_ms + transfer_ms(g.manifest.size, cfg_.min_transfer_bytes_per_s);
   auto [it, inserted] = groups_.emplace(g.id, std::move(g));
   if (const butter_status st = became_complete(it->second, why, out); st != BUTTER_OK) {
     budget_.release(cost);
@@ -203,6 +210,8 @@ bool Engine::restore(const Hash& id, std::span<const std::uint8_t> manifest,
 // --- time ---------------------------------------------------------------------------------------
 
 void Engine::tick(std::uint64_t now, Output& out) {
+  if (const std::uint64_t paused = pause_credit(last_tick_, now, cfg_.heartbeat_ms)) credit_pause(paused);
+  last_tick_ = now;
   if (cfg_.repair && now >= next_round_) {
     heartbeat_round(now, out);
     // One round per interval, +- jitter so that rounds of different nodes do not line up.
@@ -277,6 +286,23 @@ void Engine::tick(std::uint64_t now, Output& out) {
   }
 }
 
+void Engine::credit_pause(std::uint64_t pause_ms) {
+  // Everything that times others out moves on by the pause: when they were last heard, when a
+  // recruit was asked, when a block or a proof is due, when a reservation lapses for lack of
+  // blocks. What arrived meanwhile waits in this node's queue and is handled after this tick.
+  // The hard bounds (fill_deadline, put_deadline, a fetch's kMaxFetchStretch) do not move.
+  for (auto& [id, g] : groups_) {
+    for (auto& [m, at] : g.heard) at += pause_ms;
+    for (auto& [m, at] : g.recruited) at += pause_ms;
+    for (auto& [m, pc] : g.possession.pending) pc.deadline += pause_ms;
+    for (auto& [i, f] : g.data.fetching)
+      f.deadline =
+          std::min(f.deadline + pause_ms, std::max(f.deadline, f.issued + kMaxFetchStretch * cfg_.request_timeout_ms));
+    if (g.idle_deadline)
+      g.idle_deadline = std::min(g.idle_deadline + pause_ms, std::max(g.idle_deadline, g.fill_deadline));
+  }
+}
+
 void Engine::heartbeat_round(std::uint64_t now, Output& out) {
   // Idle answer budgets go once per round, not every tick (take() also makes room when full).
   answers_.prune(now);
@@ -319,11 +345,22 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
   in.self = self_;
   in.r = cfg_.r;
   in.view = &g.view;
+  // A leader still filling its copy keeps a member that holds (or says it holds) every block
+  // while no other live member does, even one it suspects: removing its only source leaves a
+  // group that cannot repair (only complete leaders recruit) and a holder retiring with nobody
+  // to prove the object to. Under load a busy source's heartbeats come late; a source that
+  // failed a challenge no longer claims anything and goes as before.
+  auto source = [&](const Hash& m) { return g.complete_members.count(m) || g.possession.claimed.count(m); };
+  bool live_source = false;
+  for (const auto& m : g.view.members)
+    if (m.id != self_ && source(m.id) && !suspected(g, m.id, now) && !g.refused.count(m.id)) live_source = true;
+  const std::uint64_t fill_ms = cfg_.complete_timeout_ms + transfer_ms(g.manifest.size, cfg_.min_transfer_bytes_per_s);
   in.remove = [&](const Hash& m) {
-    if (suspected(g, m, now) || g.refused.count(m)) return true;
-    // A recruit still incomplete long after it joined has stalled.
+    if (suspected(g, m, now) || g.refused.count(m)) return g.complete || live_source || !source(m);
+    // A recruit still incomplete long after it joined (its object's size at the slowest rate
+    // allowed, beyond complete_timeout_ms) has stalled.
     auto j = g.joined.find(m);
-    return !g.complete_members.count(m) && j != g.joined.end() && now > j->second + cfg_.complete_timeout_ms;
+    return !g.complete_members.count(m) && j != g.joined.end() && now > j->second + fill_ms;
   };
   in.complete = [&](const Hash& m) {
     return m == self_ ? g.complete : (g.complete_members.count(m) > 0 && !suspected(g, m, now));

@@ -6,6 +6,8 @@
 // the leader replaces it (and a failing leader is replaced by the next member in leader order).
 #include "engine.hpp"
 
+#include "deadlines.hpp"
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -24,6 +26,7 @@ void Engine::claim(Group& g, const Hash& m, std::uint64_t now, Output& out) {
   p.claimed.insert(m);
   if (p.pending.count(m)) return;
   if (auto nb = p.not_before.find(m); nb != p.not_before.end() && now < nb->second) return;
+  if (silent(g, m, now)) return;    // asked once it is heard again (audit_step)
   if (g.manifest.blocks.empty()) {  // an empty object: holding nothing is holding it all
     proven(g, m, now, out);
     return;
@@ -58,7 +61,13 @@ void Engine::challenge(Group& g, const Hash& m, std::uint32_t attempt, std::uint
     pc.expected = possession_proof(g.id, pc.nonce, pc.spec.index, pc.spec.offset, pc.spec.length,
                                    std::span<const std::uint8_t>(block).subspan(pc.spec.offset, pc.spec.length));
   }
-  pc.deadline = now + cfg_.request_timeout_ms;
+  // A whole block (a verifier that lacks it) takes its size at the slowest rate allowed on top;
+  // the retry after a timeout gets twice as long (the first may have been lost to a busy link,
+  // not to a liar). Both bounded: a prover that never answers fails after the two.
+  const std::uint64_t answer_bytes =
+      pc.spec.mode == ChallengeMode::WholeBlock ? g.manifest.block_len(pc.spec.index) : 0;
+  pc.deadline = now + (cfg_.request_timeout_ms << std::min<std::uint32_t>(attempt, 1)) +
+                transfer_ms(answer_bytes, cfg_.min_transfer_bytes_per_s);
   pc.attempt = attempt;
   Message c;
   c.type = MsgType::Challenge;
@@ -124,6 +133,15 @@ void Engine::audit_step(Group& g, std::uint64_t now, Output& out) {
     }
   }
   for (const auto& [m, attempt] : expired) {
+    // A member that went silent altogether (a stalled or dead machine, not a wrong answer) is
+    // already suspected: it neither counts nor leads. Its challenge is dropped, not failed, and
+    // asked again once it is heard (its claim stands): a pause must not become a refusal, a
+    // cooldown and the loss of a group's only source. A liar that answers heartbeats but not
+    // challenges still fails after the retry.
+    if (silent(g, m, now)) {
+      p.pending.erase(m);
+      continue;
+    }
     if (attempt == 0) {
       challenge(g, m, 1, now, out);  // one retry with a fresh nonce: a lost message is not a lie
     } else {
@@ -140,7 +158,7 @@ void Engine::audit_step(Group& g, std::uint64_t now, Output& out) {
   if (!p.claimed.empty() && (g.complete || leads())) {
     for (const auto& m : std::vector<Hash>(p.claimed.begin(), p.claimed.end())) {
       if (audit_tokens_ == 0) return;
-      if (p.pending.count(m) || g.complete_members.count(m)) continue;
+      if (p.pending.count(m) || g.complete_members.count(m) || silent(g, m, now)) continue;
       if (auto nb = p.not_before.find(m); nb != p.not_before.end() && now < nb->second) continue;
       --audit_tokens_;
       challenge(g, m, 0, now, out);
@@ -151,7 +169,7 @@ void Engine::audit_step(Group& g, std::uint64_t now, Output& out) {
   for (const auto& mem : g.view.members) {
     if (audit_tokens_ == 0) return;
     const Hash& m = mem.id;
-    if (m == self_ || !g.complete_members.count(m) || p.pending.count(m)) continue;
+    if (m == self_ || !g.complete_members.count(m) || p.pending.count(m) || silent(g, m, now)) continue;
     auto [it, fresh] = p.next_audit.try_emplace(m, 0);
     if (fresh) it->second = next_audit_time(now);  // proven elsewhere (a restored view): spread the first audit
     if (now < it->second) continue;

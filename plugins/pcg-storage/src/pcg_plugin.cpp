@@ -63,6 +63,7 @@ void PcgStorage::init() {
   cfg_.put_timeout_ms = positive("put_timeout_ms", 10000, 3600000);
   cfg_.get_timeout_ms = positive("get_timeout_ms", 10000, 3600000);
   cfg_.complete_timeout_ms = positive("complete_timeout_ms", 60000, 86400000);
+  cfg_.min_transfer_bytes_per_s = positive("min_transfer_bytes_per_s", 1024 * 1024, 1LL << 40);
   cfg_.departed_ms = positive("departed_ms", 10 * 60 * 1000, 7LL * 86400000);
   cfg_.audit_ms = positive("audit_ms", 10 * 60 * 1000, 7LL * 86400000);
   cfg_.audit_per_tick = static_cast<std::uint32_t>(positive("audit_per_tick", 32, 100000));

@@ -53,6 +53,11 @@ BUTTER_PLUGIN(
                 .range(1, 86400000)
                 .unit("ms")
                 .describe("a recruit holds every block by then"),
+            butter::config_int("min_transfer_bytes_per_s", kDefaults.min_transfer_bytes_per_s)
+                .range(std::int64_t{1}, std::int64_t{1} << 40)
+                .unit("bytes/s")
+                .describe("slowest transfer waited for: a recruit's fill, a put's result and a whole-block proof get "
+                          "their bytes at this rate on top of their timeout"),
             butter::config_int("departed_ms", kDefaults.departed_ms)
                 .range(std::int64_t{1}, kWeekMs)
                 .unit("ms")
