@@ -355,8 +355,24 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
   for (const auto& m : g.view.members)
     if (m.id != self_ && source(m.id) && !suspected(g, m.id, now) && !g.refused.count(m.id)) live_source = true;
   const std::uint64_t fill_ms = cfg_.complete_timeout_ms + transfer_ms(g.manifest.size, cfg_.min_transfer_bytes_per_s);
+  // A recruit still filling its copy is removed for silence only after as long as its own
+  // reservation lasts without a block (reservation_idle_ms), not after miss_limit heartbeats:
+  // removing it throws its partial copy away, and on a loaded machine the next recruit met the
+  // same fate, so the group started over and over and never reached r. A dead recruit is still
+  // replaced at that bound; one that failed a challenge at once.
+  const std::uint64_t filling_grace = std::max(cfg_.miss_limit * cfg_.heartbeat_ms, cfg_.reservation_idle_ms);
+  auto gone = [&](const Hash& m) {
+    if (!suspected(g, m, now)) return false;
+    if (g.possession.failed.count(m) || source(m)) return true;
+    // Only one heard from since it joined (a heartbeat, a fetch): one that never said a word, or
+    // declined to the member that recruited it, is not filling anything.
+    auto h = g.heard.find(m);
+    auto j = g.joined.find(m);
+    if (h == g.heard.end() || j == g.joined.end() || h->second <= j->second) return true;
+    return now > h->second + filling_grace;
+  };
   in.remove = [&](const Hash& m) {
-    if (suspected(g, m, now) || g.refused.count(m)) return g.complete || live_source || !source(m);
+    if (gone(m) || g.refused.count(m)) return g.complete || live_source || !source(m);
     // A recruit still incomplete long after it joined (its object's size at the slowest rate
     // allowed, beyond complete_timeout_ms) has stalled.
     auto j = g.joined.find(m);

@@ -96,6 +96,10 @@ void Engine::note_alive(const Hash& from, const Message& m, std::uint64_t now) {
     default:
       break;
   }
+  // Only what shows it takes part in the group: a node that answers NOT_FOUND to our FETCH, or
+  // declines a recruit, is alive but holds nothing of it, and stays suspected as before.
+  if ((m.type == MsgType::Block || m.type == MsgType::Proof || m.type == MsgType::RecruitAck) && m.status != BUTTER_OK)
+    return;
   Group* g = group(m.object);
   if (!g || !g->view.contains(from)) return;  // only current members: a stranger's traffic proves nothing
   auto& heard = g->heard[from];

@@ -85,6 +85,51 @@ TEST_CASE("a node squeezed off the CPU while its recruits fill keeps its group a
   }
 }
 
+TEST_CASE("a recruit squeezed off the CPU while it fills is not removed and a dead one is replaced") {
+  // Node 1, filling its copy from node 0, is paused for 1.5 s (over twice miss_limit heartbeats).
+  // Before, the complete leader removed it for the silence: its partial copy went, a new recruit
+  // started over, and under a steady squeeze the group never reached r (the issue's 12 MiB put).
+  // A recruit still filling is now given reservation_idle_ms of silence, as its own reservation
+  // is; a dead one is replaced at that bound.
+  Config cfg = test_config();
+  cfg.reservation_idle_ms = 3000;
+  SimCluster sim({.nodes = 3, .cfg = cfg, .seed = 21});
+  const Hash id = put_on(sim, 0, big_object());
+  while (!(sim.engine(1).is_member(id) && sim.engine(2).is_member(id)) && sim.now() < 2000)
+    sim.run_until(sim.now() + 5);
+  sim.run_until(sim.now() + 100);
+  REQUIRE(sim.engine(1).is_member(id));
+  REQUIRE_FALSE(sim.engine(1).holds(id));
+  sim.pause(1, sim.now() + 1500);
+  sim.run_until(sim.now() + 1500 + 5000);
+  CHECK(holders(sim, id).size() == 3);
+  CHECK(put_done_with(sim, 3));
+  for (std::size_t i = 0; i < sim.size(); ++i) {
+    INFO("node " << i);
+    CHECK(sim.engine(i).stats().dropped == 0);
+    REQUIRE(sim.engine(i).view_of(id));
+    CHECK(sim.engine(i).view_of(id)->version == 2);
+  }
+
+  // Five nodes: a recruit that dies while filling is replaced once reservation_idle_ms passed.
+  SimCluster dead({.nodes = 5, .cfg = cfg, .seed = 22});
+  const Hash id2 = put_on(dead, 0, big_object());
+  std::size_t victim = 0;
+  while (victim == 0 && dead.now() < 2000) {
+    dead.run_until(dead.now() + 5);
+    for (std::size_t i = 1; i < dead.size(); ++i)
+      if (dead.engine(i).is_member(id2) && !dead.engine(i).holds(id2)) victim = i;
+  }
+  REQUIRE(victim != 0);
+  dead.kill(victim);
+  const std::uint64_t killed = dead.now();
+  dead.run_until(killed + cfg.reservation_idle_ms - 500);
+  CHECK(dead.engine(0).view_of(id2)->contains(dead.id(victim)));  // not before the bound
+  dead.run_until(killed + cfg.reservation_idle_ms + 5000);
+  CHECK_FALSE(dead.engine(0).view_of(id2)->contains(dead.id(victim)));
+  CHECK(holders(dead, id2).size() == 3);
+}
+
 TEST_CASE("recruits filling at a steady pace past complete_timeout_ms are not cut off and a stalled one is") {
   // One block at a time: 200 round trips of 10-40 ms, and about as many again for the blocks first
   // asked of the other recruit (it has not got them yet): about 8 s, four times complete_timeout_ms
