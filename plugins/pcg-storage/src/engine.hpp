@@ -306,6 +306,19 @@ class Engine {
     std::uint64_t next_probe = 0;  // next heartbeat entry sent to it
     std::uint64_t interval = 0;    // doubles after each probe, up to 32 heartbeats
   };
+  // What this node knows of one member of a group (issue 20: one map of these instead of five
+  // parallel maps and sets). Heard, joined and proven are kept for members of the view only
+  // (forget_non_members); a pending recruit and a refusal outlive a view change (the recruit's
+  // ack still times out; the refused one is removed by the leader's next repair), so an entry
+  // lasts while either is set. Bounded as the view is: kMaxMembers per view.
+  struct MemberState {
+    std::optional<std::uint64_t> heard;      // last heartbeat or group message (or when it joined my view)
+    std::optional<std::uint64_t> joined;     // when it entered my view
+    std::optional<std::uint64_t> recruited;  // recruit sent, ack pending: when
+    bool proven = false;                     // proved it holds every block (possession.hpp); self: holds it
+    bool refused = false;                    // declined the recruit, never answered it, or failed a challenge
+    bool empty() const { return !heard && !joined && !recruited && !proven && !refused; }
+  };
   struct Group {
     Hash id{};
     Manifest manifest;
@@ -314,13 +327,9 @@ class Engine {
     bool complete = false;
     std::uint64_t reserved = 0;
     View view;
-    std::map<Hash, std::uint64_t> heard;      // member -> last heartbeat (or when it joined my view)
-    std::set<Hash> complete_members;          // members that proved they hold it (possession.hpp)
-    Possession possession;                    // challenges pending, audits due
-    std::set<Hash> refused;                   // recruits that declined or never answered
-    std::map<Hash, std::uint64_t> recruited;  // recruit sent, ack pending: -> when
-    std::map<Hash, std::uint64_t> joined;     // member -> when it entered my view
-    std::map<Hash, Departed> departed;        // removed members still sent heartbeats
+    std::map<Hash, MemberState> members;  // member -> what this node knows of it
+    Possession possession;                // challenges pending, audits due
+    std::map<Hash, Departed> departed;    // removed members still sent heartbeats
     std::uint64_t next_repair = 0;
     std::optional<std::uint64_t> put_ticket;
     std::uint64_t put_deadline = 0;
@@ -334,6 +343,35 @@ class Engine {
     // An unfinished recruit gives its reservation back at the first of these (0: none).
     std::uint64_t fill_deadline = 0;
     std::uint64_t idle_deadline = 0;
+
+    const MemberState* member(const Hash& m) const {
+      auto it = members.find(m);
+      return it == members.end() ? nullptr : &it->second;
+    }
+    bool is_proven(const Hash& m) const {
+      const MemberState* s = member(m);
+      return s && s->proven;
+    }
+    bool is_refused(const Hash& m) const {
+      const MemberState* s = member(m);
+      return s && s->refused;
+    }
+    std::optional<std::uint64_t> joined_at(const Hash& m) const {
+      const MemberState* s = member(m);
+      return s ? s->joined : std::nullopt;
+    }
+    // After a view change: heard, joined and proven go for ids not in `v` (except the proof of
+    // `keep_proof`: this node, which holds its copy while it retires); entries left empty go.
+    void forget_non_members(const View& v, const Hash& keep_proof) {
+      for (auto it = members.begin(); it != members.end();) {
+        if (!v.contains(it->first)) {
+          it->second.heard.reset();
+          it->second.joined.reset();
+          if (it->first != keep_proof) it->second.proven = false;
+        }
+        it = it->second.empty() ? members.erase(it) : std::next(it);
+      }
+    }
   };
   struct Getter {
     std::uint64_t ticket = 0;
@@ -428,7 +466,7 @@ class Engine {
   // it is "retiring": kept, served, persisted, until confirmed_elsewhere; then dropped.
   static bool retiring(const Group& g, const Hash& self) { return !g.view.contains(self); }
   // True when r members of the group other than this node proved to THIS node that they hold
-  // every block (complete_members: proof of possession) and are alive. The one predicate that
+  // every block (MemberState::proven: proof of possession) and are alive. The one predicate that
   // lets a removed member drop its copy: every path that deletes a copy follows it.
   bool confirmed_elsewhere(const Group& g, std::uint64_t now) const;
   // Drops a retiring copy once confirmed_elsewhere; true when it dropped it.

@@ -102,11 +102,11 @@ void Engine::note_alive(const Hash& from, const Message& m, std::uint64_t now) {
     return;
   Group* g = group(m.object);
   if (!g || !g->view.contains(from)) return;  // only current members: a stranger's traffic proves nothing
-  auto& heard = g->heard[from];
-  heard = std::max(heard, now);
+  MemberState& s = g->members[from];
+  s.heard = std::max(s.heard.value_or(0), now);
   // A recruit asking for blocks has accepted: its FETCH stands for an ack that a loaded link
   // delivered late (else the leader would drop a recruit that is already filling its copy).
-  if (m.type == MsgType::Fetch) g->recruited.erase(from);
+  if (m.type == MsgType::Fetch) s.recruited.reset();
 }
 
 // --- messages -----------------------------------------------------------------------------------
@@ -199,7 +199,7 @@ void Engine::on_view(const Hash& from, const Hash& object, const View& v, std::o
       bool superset = true;
       for (const auto& m : g->view.members) superset = superset && v.contains(m.id);
       if (superset && outranks(v, g->view)) {
-        g->heard[from] = now;
+        g->members[from].heard = now;
         if (complete && *complete) claim(*g, from, now, out);
         adopt(*g, v, now, out);
         return;
@@ -232,7 +232,7 @@ void Engine::on_view(const Hash& from, const Hash& object, const View& v, std::o
     }
     return;
   }
-  g->heard[from] = now;
+  g->members[from].heard = now;
   if (complete) {
     if (*complete) {
       claim(*g, from, now, out);  // counted once it proves it (possession.hpp)
@@ -256,7 +256,7 @@ void Engine::merge_groups(Group& g, const Hash& from, const View& v, std::option
   // usual order picks one, and it names every member of both.
   joined.version = std::max(g.view.version, v.version) + 1;
   ++stats_.groups_merged;
-  g.heard[from] = now;
+  g.members[from].heard = now;
   if (complete && *complete) claim(g, from, now, out);
   adopt(g, joined, now, out);
   Message vm;
@@ -288,7 +288,7 @@ void Engine::on_recruit(const Hash& from, Message& m, std::uint64_t now, Output&
       ++stats_.non_member_recruits;
       return;
     }
-    g->heard[from] = now;
+    g->members[from].heard = now;
     adopt(*g, m.view, now, out);
     ack.status = BUTTER_OK;
     send(out, from, ack);
@@ -337,8 +337,9 @@ void Engine::on_recruit(const Hash& from, Message& m, std::uint64_t now, Output&
   g.view = m.view;
   learn(g.view);
   for (const auto& mem : g.view.members) {
-    g.heard[mem.id] = now;
-    g.joined[mem.id] = now;
+    MemberState& s = g.members[mem.id];
+    s.heard = now;
+    s.joined = now;
   }
   const std::size_t n = g.manifest.blocks.size();
   g.data.blocks.assign(n, {});
@@ -362,24 +363,25 @@ void Engine::on_recruit(const Hash& from, Message& m, std::uint64_t now, Output&
 void Engine::on_recruit_ack(const Hash& from, const Message& m, std::uint64_t now) {
   Group* g = group(m.object);
   if (!g) return;
-  auto it = g->recruited.find(from);
-  if (it == g->recruited.end()) {
+  auto it = g->members.find(from);
+  if (it == g->members.end() || !it->second.recruited) {
     // A member that accepted, fetched, and then could not store the copy (its disk is full) says
     // so with a late failing ack: it holds nothing, so the leader replaces it now rather than
     // after complete_timeout_ms. Only the sender's own membership is affected.
-    if (m.status != BUTTER_OK && from != self_ && g->view.contains(from) && !g->complete_members.count(from)) {
+    if (m.status != BUTTER_OK && from != self_ && g->view.contains(from) && !g->is_proven(from)) {
       ++stats_.recruit_refused;
-      g->refused.insert(from);
+      g->members[from].refused = true;
       cooldown_[from] = now + cfg_.refuse_cooldown_ms;
       g->next_repair = now;
     }
     return;  // otherwise: not ours, or already timed out
   }
-  g->recruited.erase(it);
-  g->heard[from] = now;
+  MemberState& s = it->second;
+  s.recruited.reset();
+  s.heard = now;
   if (m.status != BUTTER_OK) {
     ++stats_.recruit_refused;
-    g->refused.insert(from);
+    s.refused = true;
     cooldown_[from] = now + cfg_.refuse_cooldown_ms;
     g->next_repair = now;  // recruit someone else at once
   }

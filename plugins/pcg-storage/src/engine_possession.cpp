@@ -1,6 +1,6 @@
 // Engine, continued: proof of possession (the design is in possession.hpp). A member's claim to
 // hold every block (HAVE, the heartbeat's complete bit) starts a challenge; only a right answer
-// puts it in complete_members, the set everything that counts replicas reads. Proven members are
+// sets its MemberState::proven, the bit everything that counts replicas reads. Proven members are
 // audited again every audit_ms; one that answers wrong, says it does not hold the block, or does
 // not answer a challenge and its retry stops counting and is treated as refused and suspected, so
 // the leader replaces it (and a failing leader is replaced by the next member in leader order).
@@ -21,7 +21,7 @@ std::uint64_t Engine::next_audit_time(std::uint64_t now) {
 }
 
 void Engine::claim(Group& g, const Hash& m, std::uint64_t now, Output& out) {
-  if (m == self_ || g.complete_members.count(m)) return;  // heartbeats repeat the claim
+  if (m == self_ || g.is_proven(m)) return;  // heartbeats repeat the claim
   Possession& p = g.possession;
   p.claimed.insert(m);
   if (p.pending.count(m)) return;
@@ -45,7 +45,10 @@ void Engine::claim(Group& g, const Hash& m, std::uint64_t now, Output& out) {
 }
 
 void Engine::disclaim(Group& g, const Hash& m) {
-  g.complete_members.erase(m);
+  if (auto it = g.members.find(m); it != g.members.end()) {
+    it->second.proven = false;
+    if (it->second.empty()) g.members.erase(it);
+  }
   g.possession.claimed.erase(m);
   g.possession.pending.erase(m);
   g.possession.next_audit.erase(m);
@@ -89,7 +92,7 @@ void Engine::proven(Group& g, const Hash& m, std::uint64_t now, Output& out) {
   p.not_before.erase(m);
   p.failed.erase(m);
   p.next_audit[m] = next_audit_time(now);
-  g.complete_members.insert(m);
+  g.members[m].proven = true;
   ++stats_.proofs_passed;
   check_put(g, now, out);
 }
@@ -107,7 +110,7 @@ void Engine::disproven(Group& g, const Hash& m, bool timed_out, std::uint64_t no
   // recruited again meanwhile, and — as a refused recruit — removed by the leader at its next
   // repair, which recruits another member in its place.
   g.possession.failed.insert(m);
-  g.refused.insert(m);
+  g.members[m].refused = true;
   cooldown_[m] = now + cfg_.refuse_cooldown_ms;
   g.next_repair = now;
 }
@@ -118,7 +121,7 @@ void Engine::audit_step(Group& g, std::uint64_t now, Output& out) {
   for (auto it = p.claimed.begin(); it != p.claimed.end();) it = member(*it) ? std::next(it) : p.claimed.erase(it);
   for (auto it = p.failed.begin(); it != p.failed.end();) it = member(*it) ? std::next(it) : p.failed.erase(it);
   for (auto it = p.next_audit.begin(); it != p.next_audit.end();)
-    it = member(it->first) && g.complete_members.count(it->first) ? std::next(it) : p.next_audit.erase(it);
+    it = member(it->first) && g.is_proven(it->first) ? std::next(it) : p.next_audit.erase(it);
   for (auto it = p.not_before.begin(); it != p.not_before.end();)
     it = member(it->first) && now < it->second ? std::next(it) : p.not_before.erase(it);
   for (auto it = p.retiring_holders.begin(); it != p.retiring_holders.end();)
@@ -158,7 +161,7 @@ void Engine::audit_step(Group& g, std::uint64_t now, Output& out) {
   if (!p.claimed.empty() && (g.complete || leads())) {
     for (const auto& m : std::vector<Hash>(p.claimed.begin(), p.claimed.end())) {
       if (audit_tokens_ == 0) return;
-      if (p.pending.count(m) || g.complete_members.count(m) || silent(g, m, now)) continue;
+      if (p.pending.count(m) || g.is_proven(m) || silent(g, m, now)) continue;
       if (auto nb = p.not_before.find(m); nb != p.not_before.end() && now < nb->second) continue;
       --audit_tokens_;
       challenge(g, m, 0, now, out);
@@ -169,7 +172,7 @@ void Engine::audit_step(Group& g, std::uint64_t now, Output& out) {
   for (const auto& mem : g.view.members) {
     if (audit_tokens_ == 0) return;
     const Hash& m = mem.id;
-    if (m == self_ || !g.complete_members.count(m) || p.pending.count(m) || silent(g, m, now)) continue;
+    if (m == self_ || !g.is_proven(m) || p.pending.count(m) || silent(g, m, now)) continue;
     auto [it, fresh] = p.next_audit.try_emplace(m, 0);
     if (fresh) it->second = next_audit_time(now);  // proven elsewhere (a restored view): spread the first audit
     if (now < it->second) continue;
