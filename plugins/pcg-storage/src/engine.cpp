@@ -3,6 +3,7 @@
 // membership changes: engine_membership.cpp; possession: engine_possession.cpp; queries: engine_queries.cpp.
 #include "engine.hpp"
 
+#include "deadlines.hpp"
 #include "placement.hpp"
 
 #include <algorithm>
@@ -64,15 +65,20 @@ bool Engine::suspected(const Group& g, const Hash& m, std::uint64_t now) const {
   // A member that failed a possession challenge is treated like a silent one: it neither counts
   // nor leads (so a lying leader is removed by the next member in the leader order).
   if (g.possession.failed.count(m)) return true;
-  std::uint64_t last = 0;
-  if (auto it = g.heard.find(m); it != g.heard.end()) last = it->second;
+  return silent(g, m, now);
+}
+
+bool Engine::silent(const Group& g, const Hash& m, std::uint64_t now) const {
+  if (m == self_) return false;
+  const MemberState* s = g.member(m);
+  const std::uint64_t last = s && s->heard ? *s->heard : 0;
   return now > last + cfg_.miss_limit * cfg_.heartbeat_ms;
 }
 
 std::uint32_t Engine::replicas(const Group& g) const {
   std::uint32_t n = 0;
   for (const auto& m : g.view.members)
-    if (m.id == self_ ? g.complete : g.complete_members.count(m.id) > 0) ++n;
+    if (m.id == self_ ? g.complete : g.is_proven(m.id)) ++n;
   return n;
 }
 
@@ -81,7 +87,7 @@ std::vector<Hash> Engine::group_sources(const Group& g) const {
   std::vector<Hash> first, rest;
   for (const auto& m : g.view.members) {
     if (m.id == self_) continue;
-    (g.complete_members.count(m.id) || g.possession.claimed.count(m.id) ? first : rest).push_back(m.id);
+    (g.is_proven(m.id) || g.possession.claimed.count(m.id) ? first : rest).push_back(m.id);
   }
   first.insert(first.end(), rest.begin(), rest.end());
   return first;
@@ -122,7 +128,7 @@ butter_status Engine::put_split(std::uint64_t ticket, SplitObject obj, std::uint
       out.events.push_back(Event{EventKind::PutDone, ticket, BUTTER_OK, g->id, replicas(*g), {}, "already stored"});
     } else {
       g->put_ticket = ticket;
-      g->put_deadline = now + cfg_.put_timeout_ms;
+      g->put_deadline = now + cfg_.put_timeout_ms + transfer_ms(g->manifest.size, cfg_.min_transfer_bytes_per_s);
       check_put(*g, now, out);
     }
     return BUTTER_OK;
@@ -139,9 +145,10 @@ butter_status Engine::put_split(std::uint64_t ticket, SplitObject obj, std::uint
   g.reserved = cost;
   g.view.version = 1;
   g.view.add(Member{self_, endpoints_});
-  g.joined[self_] = now;
+  g.members[self_].joined = now;
   g.put_ticket = ticket;
-  g.put_deadline = now + cfg_.put_timeout_ms;
+  // The recruits fetch the object before they count: a bigger object gets longer (deadlines.hpp).
+  g.put_deadline = now + cfg_.put_timeout_ms + transfer_ms(g.manifest.size, cfg_.min_transfer_bytes_per_s);
   auto [it, inserted] = groups_.emplace(g.id, std::move(g));
   if (const butter_status st = became_complete(it->second, why, out); st != BUTTER_OK) {
     budget_.release(cost);
@@ -192,10 +199,11 @@ bool Engine::restore(const Hash& id, std::span<const std::uint8_t> manifest,
   if (g.view.members.empty()) g.view.add(Member{self_, endpoints_});
   learn(g.view);
   for (const auto& mem : g.view.members) {
-    g.heard[mem.id] = now;
-    g.joined[mem.id] = now;
+    MemberState& s = g.members[mem.id];
+    s.heard = now;
+    s.joined = now;
   }
-  g.complete_members.insert(self_);
+  g.members[self_].proven = true;
   groups_.emplace(id, std::move(g));
   return true;
 }
@@ -203,6 +211,8 @@ bool Engine::restore(const Hash& id, std::span<const std::uint8_t> manifest,
 // --- time ---------------------------------------------------------------------------------------
 
 void Engine::tick(std::uint64_t now, Output& out) {
+  if (const std::uint64_t paused = pause_credit(last_tick_, now, cfg_.heartbeat_ms)) credit_pause(paused);
+  last_tick_ = now;
   if (cfg_.repair && now >= next_round_) {
     heartbeat_round(now, out);
     // One round per interval, +- jitter so that rounds of different nodes do not line up.
@@ -244,14 +254,12 @@ void Engine::tick(std::uint64_t now, Output& out) {
     }
     if (cfg_.repair) audit_step(*g, now, out);
     // Recruits that never answered count as refusals.
-    for (auto it = g->recruited.begin(); it != g->recruited.end();) {
-      if (now >= it->second + cfg_.request_timeout_ms) {
+    for (auto& [m, s] : g->members) {
+      if (s.recruited && now >= *s.recruited + cfg_.request_timeout_ms) {
         ++stats_.recruit_refused;
-        g->refused.insert(it->first);
-        cooldown_[it->first] = now + cfg_.refuse_cooldown_ms;
-        it = g->recruited.erase(it);
-      } else {
-        ++it;
+        s.refused = true;
+        cooldown_[m] = now + cfg_.refuse_cooldown_ms;
+        s.recruited.reset();
       }
     }
     if (cfg_.repair && now >= g->next_repair) {
@@ -274,6 +282,25 @@ void Engine::tick(std::uint64_t now, Output& out) {
   for (auto sid : sids) {
     auto it = streams_.find(sid);
     if (it != streams_.end()) stream_step(it->second, now, out);
+  }
+}
+
+void Engine::credit_pause(std::uint64_t pause_ms) {
+  // Everything that times others out moves on by the pause: when they were last heard, when a
+  // recruit was asked, when a block or a proof is due, when a reservation lapses for lack of
+  // blocks. What arrived meanwhile waits in this node's queue and is handled after this tick.
+  // The hard bounds (fill_deadline, put_deadline, a fetch's kMaxFetchStretch) do not move.
+  for (auto& [id, g] : groups_) {
+    for (auto& [m, s] : g.members) {
+      if (s.heard) *s.heard += pause_ms;
+      if (s.recruited) *s.recruited += pause_ms;
+    }
+    for (auto& [m, pc] : g.possession.pending) pc.deadline += pause_ms;
+    for (auto& [i, f] : g.data.fetching)
+      f.deadline =
+          std::min(f.deadline + pause_ms, std::max(f.deadline, f.issued + kMaxFetchStretch * cfg_.request_timeout_ms));
+    if (g.idle_deadline)
+      g.idle_deadline = std::min(g.idle_deadline + pause_ms, std::max(g.idle_deadline, g.fill_deadline));
   }
 }
 
@@ -319,15 +346,39 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
   in.self = self_;
   in.r = cfg_.r;
   in.view = &g.view;
+  // A leader still filling its copy keeps a member that holds (or says it holds) every block
+  // while no other live member does, even one it suspects: removing its only source leaves a
+  // group that cannot repair (only complete leaders recruit) and a holder retiring with nobody
+  // to prove the object to. Under load a busy source's heartbeats come late; a source that
+  // failed a challenge no longer claims anything and goes as before.
+  auto source = [&](const Hash& m) { return g.is_proven(m) || g.possession.claimed.count(m); };
+  bool live_source = false;
+  for (const auto& m : g.view.members)
+    if (m.id != self_ && source(m.id) && !suspected(g, m.id, now) && !g.is_refused(m.id)) live_source = true;
+  const std::uint64_t fill_ms = cfg_.complete_timeout_ms + transfer_ms(g.manifest.size, cfg_.min_transfer_bytes_per_s);
+  // A recruit still filling its copy is removed for silence only after as long as its own
+  // reservation lasts without a block (reservation_idle_ms), not after miss_limit heartbeats:
+  // removing it throws its partial copy away, and on a loaded machine the next recruit met the
+  // same fate, so the group started over and over and never reached r. A dead recruit is still
+  // replaced at that bound; one that failed a challenge at once.
+  const std::uint64_t filling_grace = std::max(cfg_.miss_limit * cfg_.heartbeat_ms, cfg_.reservation_idle_ms);
+  auto gone = [&](const Hash& m) {
+    if (!suspected(g, m, now)) return false;
+    if (g.possession.failed.count(m) || source(m)) return true;
+    // Only one heard from since it joined (a heartbeat, a fetch): one that never said a word, or
+    // declined to the member that recruited it, is not filling anything.
+    const MemberState* s = g.member(m);
+    if (!s || !s->heard || !s->joined || *s->heard <= *s->joined) return true;
+    return now > *s->heard + filling_grace;
+  };
   in.remove = [&](const Hash& m) {
-    if (suspected(g, m, now) || g.refused.count(m)) return true;
-    // A recruit still incomplete long after it joined has stalled.
-    auto j = g.joined.find(m);
-    return !g.complete_members.count(m) && j != g.joined.end() && now > j->second + cfg_.complete_timeout_ms;
+    if (gone(m) || g.is_refused(m)) return g.complete || live_source || !source(m);
+    // A recruit still incomplete long after it joined (its object's size at the slowest rate
+    // allowed, beyond complete_timeout_ms) has stalled.
+    const auto joined = g.joined_at(m);
+    return !g.is_proven(m) && joined && now > *joined + fill_ms;
   };
-  in.complete = [&](const Hash& m) {
-    return m == self_ ? g.complete : (g.complete_members.count(m) > 0 && !suspected(g, m, now));
-  };
+  in.complete = [&](const Hash& m) { return m == self_ ? g.complete : (g.is_proven(m) && !suspected(g, m, now)); };
   // Candidates are asked for only when the group may need them.
   std::size_t live = 0;
   for (const auto& m : g.view.members)
@@ -354,10 +405,8 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
   // might shed a full copy while keeping a partial one.
   for (const auto& m : g.view.members) {
     if (plan.shed.empty()) break;
-    auto j = g.joined.find(m.id);
-    if (m.id != self_ && !g.complete_members.count(m.id) && j != g.joined.end() &&
-        now < j->second + 2 * cfg_.heartbeat_ms)
-      plan.shed.clear();
+    const auto joined = g.joined_at(m.id);
+    if (m.id != self_ && !g.is_proven(m.id) && joined && now < *joined + 2 * cfg_.heartbeat_ms) plan.shed.clear();
   }
   // Nor while a member's proof of possession is pending: it may be the full copy.
   if (proving(g)) plan.shed.clear();
@@ -371,21 +420,18 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
     learn(c);
     next.add(Member{c.id, c.endpoints});
   }
-  for (const auto& id : plan.remove) g.refused.erase(id);
+  for (const auto& id : plan.remove)
+    if (auto it = g.members.find(id); it != g.members.end()) it->second.refused = false;
   ++stats_.repairs;
   g.view = next;
   note_departures(g, old, now);
   for (const auto& c : plan.recruit) {
-    g.heard[c.id] = now;
-    g.joined[c.id] = now;
-    g.recruited[c.id] = now;
+    MemberState& s = g.members[c.id];
+    s.heard = now;
+    s.joined = now;
+    s.recruited = now;
   }
-  for (auto it = g.heard.begin(); it != g.heard.end();)
-    it = next.contains(it->first) ? std::next(it) : g.heard.erase(it);
-  for (auto it = g.joined.begin(); it != g.joined.end();)
-    it = next.contains(it->first) ? std::next(it) : g.joined.erase(it);
-  for (auto it = g.complete_members.begin(); it != g.complete_members.end();)
-    it = next.contains(*it) || *it == self_ ? std::next(it) : g.complete_members.erase(it);
+  g.forget_non_members(next, self_);
   out.events.push_back(Event{EventKind::ViewChanged, 0, BUTTER_OK, g.id, 0, {}, {}});
   // The new view to everyone in the old or the new one (the removed learn they are out), and a
   // recruit, with the manifest, to each new member.
@@ -430,7 +476,7 @@ butter_status Engine::became_complete(Group& g, std::string& why, Output& out) {
     return st;
   }
   g.complete = true;
-  g.complete_members.insert(self_);
+  g.members[self_].proven = true;
   ++stats_.stored;
   out.events.push_back(Event{EventKind::Stored, 0, BUTTER_OK, g.id, 0, {}, {}});
   Message h;

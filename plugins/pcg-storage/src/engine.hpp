@@ -41,6 +41,12 @@ struct Config {
   std::uint64_t request_timeout_ms = 2000;    // recruit ack, block fetch, locate
   std::uint64_t complete_timeout_ms = 60000;  // a recruit holds every block by then or is dropped
   std::uint64_t put_timeout_ms = 10000;       // PUT_DONE at the latest (with the replicas reached)
+  // The slowest transfer rate this node waits for without cutting a transfer off: deadlines of
+  // work that grows with what is moved (a recruit filling its copy, a put reaching r, a challenge
+  // answered with a whole block) get the time that many bytes take at this rate on top of their
+  // fixed part (deadlines.hpp). So a big object on a loaded machine is not given up on, and a
+  // peer that stalls is still cut off: every such deadline has a bound fixed when it starts.
+  std::uint64_t min_transfer_bytes_per_s = 1024 * 1024;
   std::uint64_t get_timeout_ms = 10000;
   std::uint64_t refuse_cooldown_ms = 30000;  // a candidate that declined is not asked again before
   std::uint32_t fetch_window = 4;            // block requests in flight per transfer
@@ -282,6 +288,7 @@ class Engine {
   struct Fetch {
     Hash from{};
     std::uint64_t deadline = 0;
+    std::uint64_t issued = 0;  // when it was sent: a deadline is extended at most to a bound from here
   };
   // Block transfer state, shared by group members filling their copy and outside gets.
   struct Transfer {
@@ -299,6 +306,19 @@ class Engine {
     std::uint64_t next_probe = 0;  // next heartbeat entry sent to it
     std::uint64_t interval = 0;    // doubles after each probe, up to 32 heartbeats
   };
+  // What this node knows of one member of a group (issue 20: one map of these instead of five
+  // parallel maps and sets). Heard, joined and proven are kept for members of the view only
+  // (forget_non_members); a pending recruit and a refusal outlive a view change (the recruit's
+  // ack still times out; the refused one is removed by the leader's next repair), so an entry
+  // lasts while either is set. Bounded as the view is: kMaxMembers per view.
+  struct MemberState {
+    std::optional<std::uint64_t> heard;      // last heartbeat or group message (or when it joined my view)
+    std::optional<std::uint64_t> joined;     // when it entered my view
+    std::optional<std::uint64_t> recruited;  // recruit sent, ack pending: when
+    bool proven = false;                     // proved it holds every block (possession.hpp); self: holds it
+    bool refused = false;                    // declined the recruit, never answered it, or failed a challenge
+    bool empty() const { return !heard && !joined && !recruited && !proven && !refused; }
+  };
   struct Group {
     Hash id{};
     Manifest manifest;
@@ -307,13 +327,9 @@ class Engine {
     bool complete = false;
     std::uint64_t reserved = 0;
     View view;
-    std::map<Hash, std::uint64_t> heard;      // member -> last heartbeat (or when it joined my view)
-    std::set<Hash> complete_members;          // members that proved they hold it (possession.hpp)
-    Possession possession;                    // challenges pending, audits due
-    std::set<Hash> refused;                   // recruits that declined or never answered
-    std::map<Hash, std::uint64_t> recruited;  // recruit sent, ack pending: -> when
-    std::map<Hash, std::uint64_t> joined;     // member -> when it entered my view
-    std::map<Hash, Departed> departed;        // removed members still sent heartbeats
+    std::map<Hash, MemberState> members;  // member -> what this node knows of it
+    Possession possession;                // challenges pending, audits due
+    std::map<Hash, Departed> departed;    // removed members still sent heartbeats
     std::uint64_t next_repair = 0;
     std::optional<std::uint64_t> put_ticket;
     std::uint64_t put_deadline = 0;
@@ -327,6 +343,35 @@ class Engine {
     // An unfinished recruit gives its reservation back at the first of these (0: none).
     std::uint64_t fill_deadline = 0;
     std::uint64_t idle_deadline = 0;
+
+    const MemberState* member(const Hash& m) const {
+      auto it = members.find(m);
+      return it == members.end() ? nullptr : &it->second;
+    }
+    bool is_proven(const Hash& m) const {
+      const MemberState* s = member(m);
+      return s && s->proven;
+    }
+    bool is_refused(const Hash& m) const {
+      const MemberState* s = member(m);
+      return s && s->refused;
+    }
+    std::optional<std::uint64_t> joined_at(const Hash& m) const {
+      const MemberState* s = member(m);
+      return s ? s->joined : std::nullopt;
+    }
+    // After a view change: heard, joined and proven go for ids not in `v` (except the proof of
+    // `keep_proof`: this node, which holds its copy while it retires); entries left empty go.
+    void forget_non_members(const View& v, const Hash& keep_proof) {
+      for (auto it = members.begin(); it != members.end();) {
+        if (!v.contains(it->first)) {
+          it->second.heard.reset();
+          it->second.joined.reset();
+          if (it->first != keep_proof) it->second.proven = false;
+        }
+        it = it->second.empty() ? members.erase(it) : std::next(it);
+      }
+    }
   };
   struct Getter {
     std::uint64_t ticket = 0;
@@ -384,6 +429,21 @@ class Engine {
   // later requests wait behind earlier ones, and a little jitter keeps timeouts of one burst
   // from all firing in one tick (and all failing over at once).
   std::uint64_t fetch_deadline(std::uint32_t queued, std::uint64_t now);
+  // A group transfer's block from `from` arrived: its other requests to that member are queued
+  // behind this one and it is making progress, so their deadlines move on (deadlines.hpp).
+  void fetch_progress(Transfer& t, const Hash& from, std::uint64_t now) const;
+  // A verified answer from a member asked earlier for a block whose request timed out: kept
+  // rather than asked again (the work is done). False when the group does not need it.
+  bool accept_late_block(Group& g, const Hash& from, const Message& m, std::uint64_t now, Output& out);
+  // A group transfer got a block: the reservation holds on; once every block is here the copy is
+  // stored. False when the group has no more blocks to fetch (complete, or dropped: not stored).
+  bool block_filled(Group& g, std::uint64_t now, Output& out);
+  // Any group message from a current member (a block, a fetch, a proof, an ack) shows it is
+  // alive as well as its heartbeat does: a member busy moving blocks is not suspected.
+  void note_alive(const Hash& from, const Message& m, std::uint64_t now);
+  // This node did not run for a while (its ticks came late: a loaded machine): the silence of
+  // others over that time says nothing about them (deadlines.hpp, pause_credit).
+  void credit_pause(std::uint64_t pause_ms);
   static std::uint64_t serve_burst(const Config& cfg);                   // one second of serve_bytes_per_s
   static constexpr std::size_t kMaxStreamSources = kMaxMembers + 1;      // usable at once
   static constexpr std::size_t kMaxStreamKnown = 4 * kMaxStreamSources;  // incl. evicted ones
@@ -398,13 +458,15 @@ class Engine {
   void learn(const View& v);
   void learn(const Candidate& c);
   bool suspected(const Group& g, const Hash& m, std::uint64_t now) const;
+  // Nothing heard from `m` for miss_limit heartbeats (suspected() also counts failed proofs).
+  bool silent(const Group& g, const Hash& m, std::uint64_t now) const;
   std::uint32_t replicas(const Group& g) const;
   void adopt(Group& g, const View& v, std::uint64_t now, Output& out);
   // Membership authority (see on_view): a copy this node holds but whose view no longer names
   // it is "retiring": kept, served, persisted, until confirmed_elsewhere; then dropped.
   static bool retiring(const Group& g, const Hash& self) { return !g.view.contains(self); }
   // True when r members of the group other than this node proved to THIS node that they hold
-  // every block (complete_members: proof of possession) and are alive. The one predicate that
+  // every block (MemberState::proven: proof of possession) and are alive. The one predicate that
   // lets a removed member drop its copy: every path that deletes a copy follows it.
   bool confirmed_elsewhere(const Group& g, std::uint64_t now) const;
   // Drops a retiring copy once confirmed_elsewhere; true when it dropped it.
@@ -477,7 +539,8 @@ class Engine {
   std::map<Hash, std::vector<std::string>> addresses_;  // node -> endpoints (views, candidates)
   std::map<Hash, std::uint64_t> cooldown_;              // candidate -> not before
   std::uint64_t next_round_ = 0;
-  AnswerBudget answers_;  // challenges answered per peer (members, former members)
+  std::uint64_t last_tick_ = 0;  // the previous tick (0: none yet), to tell when this node was paused
+  AnswerBudget answers_;         // challenges answered per peer (members, former members)
   // Challenges answered for retiring holders this node never had in its view: one bucket for all
   // of them (key: the zero id), so many ids posing as such get no more than one peer's rate.
   AnswerBudget shared_answers_;

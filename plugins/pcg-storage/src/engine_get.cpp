@@ -157,7 +157,7 @@ void Engine::on_have(const Hash& from, const Message& m, std::uint64_t now, Outp
     ++stats_.non_member_messages;
     return;
   }
-  g->heard[from] = now;
+  g->members[from].heard = now;
   claim(*g, from, now, out);  // HAVE is a claim: counted once proven (possession.hpp)
 }
 

@@ -13,18 +13,15 @@ void Engine::adopt(Group& g, const View& v, std::uint64_t now, Output& out) {
   ++stats_.views_adopted;
   for (const auto& m : v.members) {
     if (!g.view.contains(m.id)) {
-      g.heard[m.id] = now;
-      g.joined[m.id] = now;
+      MemberState& s = g.members[m.id];
+      s.heard = now;
+      s.joined = now;
     }
   }
   const View old = std::move(g.view);
   g.view = v;
   note_departures(g, old, now);
-  for (auto it = g.heard.begin(); it != g.heard.end();) it = v.contains(it->first) ? std::next(it) : g.heard.erase(it);
-  for (auto it = g.joined.begin(); it != g.joined.end();)
-    it = v.contains(it->first) ? std::next(it) : g.joined.erase(it);
-  for (auto it = g.complete_members.begin(); it != g.complete_members.end();)
-    it = v.contains(*it) ? std::next(it) : g.complete_members.erase(it);
+  g.forget_non_members(v, self_);
   if (!v.contains(self_)) {
     // Removed from the group. A copy still being fetched protects nothing: it goes. A complete
     // copy is kept (retiring) until r others are confirmed to hold it: no message deletes a copy
@@ -33,7 +30,7 @@ void Engine::adopt(Group& g, const View& v, std::uint64_t now, Output& out) {
       drop(g.id, out);
       return;
     }
-    g.complete_members.insert(self_);
+    g.members[self_].proven = true;
     out.events.push_back(Event{EventKind::ViewChanged, 0, BUTTER_OK, g.id, 0, {}, {}});
     retire_if_confirmed(g, now, out);
     return;
@@ -44,7 +41,7 @@ void Engine::adopt(Group& g, const View& v, std::uint64_t now, Output& out) {
 bool Engine::confirmed_elsewhere(const Group& g, std::uint64_t now) const {
   std::uint32_t n = 0;
   for (const auto& m : g.view.members)
-    if (m.id != self_ && g.complete_members.count(m.id) && !suspected(g, m.id, now)) ++n;
+    if (m.id != self_ && g.is_proven(m.id) && !suspected(g, m.id, now)) ++n;
   return n >= cfg_.r;
 }
 

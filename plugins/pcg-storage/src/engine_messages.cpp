@@ -3,6 +3,8 @@
 // holds one concern of the one engine.
 #include "engine.hpp"
 
+#include "deadlines.hpp"
+
 #include <algorithm>
 
 namespace butter::pcg {
@@ -35,7 +37,13 @@ bool Engine::pump(Transfer& t, const Manifest& m, const Hash& object, const std:
       ok = ok && busy;
       continue;
     }
-    t.fetching[i] = Fetch{*src, now + cfg_.request_timeout_ms};
+    // Requests queued at one member wait behind each other: later ones get a share of the
+    // timeout more each (as a read's, without its jitter), up to twice the timeout.
+    std::uint64_t queued = 0;
+    for (const auto& [j, f] : t.fetching) queued += f.from == *src;
+    const std::uint64_t timeout = cfg_.request_timeout_ms;
+    t.fetching[i] = Fetch{
+        *src, now + timeout + timeout * std::min<std::uint64_t>(queued, cfg_.fetch_window) / cfg_.fetch_window, now};
     Message f;
     f.type = MsgType::Fetch;
     f.object = object;
@@ -66,7 +74,39 @@ bool Engine::accept_block(Transfer& t, const Manifest& m, const Hash& from, cons
   t.blocks[msg.index] = msg.data;
   t.have[msg.index] = true;
   ++t.have_count;
+  fetch_progress(t, from, now);
   return true;
+}
+
+void Engine::fetch_progress(Transfer& t, const Hash& from, std::uint64_t now) const {
+  for (auto& [i, f] : t.fetching)
+    if (f.from == from) f.deadline = extended_deadline(f.deadline, f.issued, now, cfg_.request_timeout_ms);
+}
+
+void Engine::note_alive(const Hash& from, const Message& m, std::uint64_t now) {
+  // Views, recruits and heartbeats have their own rules (membership authority, on_view); LOCATE
+  // and its answer are anyone's. The rest name one object and come from whoever sent them.
+  switch (m.type) {
+    case MsgType::Heartbeat:
+    case MsgType::ViewUpdate:
+    case MsgType::Recruit:
+    case MsgType::Locate:
+    case MsgType::Located:
+      return;
+    default:
+      break;
+  }
+  // Only what shows it takes part in the group: a node that answers NOT_FOUND to our FETCH, or
+  // declines a recruit, is alive but holds nothing of it, and stays suspected as before.
+  if ((m.type == MsgType::Block || m.type == MsgType::Proof || m.type == MsgType::RecruitAck) && m.status != BUTTER_OK)
+    return;
+  Group* g = group(m.object);
+  if (!g || !g->view.contains(from)) return;  // only current members: a stranger's traffic proves nothing
+  MemberState& s = g->members[from];
+  s.heard = std::max(s.heard.value_or(0), now);
+  // A recruit asking for blocks has accepted: its FETCH stands for an ack that a loaded link
+  // delivered late (else the leader would drop a recruit that is already filling its copy).
+  if (m.type == MsgType::Fetch) s.recruited.reset();
 }
 
 // --- messages -----------------------------------------------------------------------------------
@@ -80,6 +120,7 @@ void Engine::on_message(const Hash& from, std::span<const std::uint8_t> bytes, s
   }
   ++stats_.received[static_cast<std::size_t>(m->type)];
   if (from == self_) return;
+  note_alive(from, *m, now);
   switch (m->type) {
     case MsgType::Heartbeat:
       on_heartbeat(from, *m, now, out);
@@ -158,7 +199,7 @@ void Engine::on_view(const Hash& from, const Hash& object, const View& v, std::o
       bool superset = true;
       for (const auto& m : g->view.members) superset = superset && v.contains(m.id);
       if (superset && outranks(v, g->view)) {
-        g->heard[from] = now;
+        g->members[from].heard = now;
         if (complete && *complete) claim(*g, from, now, out);
         adopt(*g, v, now, out);
         return;
@@ -191,7 +232,7 @@ void Engine::on_view(const Hash& from, const Hash& object, const View& v, std::o
     }
     return;
   }
-  g->heard[from] = now;
+  g->members[from].heard = now;
   if (complete) {
     if (*complete) {
       claim(*g, from, now, out);  // counted once it proves it (possession.hpp)
@@ -215,7 +256,7 @@ void Engine::merge_groups(Group& g, const Hash& from, const View& v, std::option
   // usual order picks one, and it names every member of both.
   joined.version = std::max(g.view.version, v.version) + 1;
   ++stats_.groups_merged;
-  g.heard[from] = now;
+  g.members[from].heard = now;
   if (complete && *complete) claim(g, from, now, out);
   adopt(g, joined, now, out);
   Message vm;
@@ -247,7 +288,7 @@ void Engine::on_recruit(const Hash& from, Message& m, std::uint64_t now, Output&
       ++stats_.non_member_recruits;
       return;
     }
-    g->heard[from] = now;
+    g->members[from].heard = now;
     adopt(*g, m.view, now, out);
     ack.status = BUTTER_OK;
     send(out, from, ack);
@@ -289,13 +330,16 @@ void Engine::on_recruit(const Hash& from, Message& m, std::uint64_t now, Output&
   g.reserved = cost;
   g.sponsor = from;
   g.origin = origin;
-  g.fill_deadline = now + cfg_.complete_timeout_ms;
+  // The object's size at the slowest rate allowed on top of complete_timeout_ms: a big object on a
+  // slow link still fills; a leader that stops sending is cut off by reservation_idle_ms.
+  g.fill_deadline = now + cfg_.complete_timeout_ms + transfer_ms(g.manifest.size, cfg_.min_transfer_bytes_per_s);
   g.idle_deadline = now + cfg_.reservation_idle_ms;
   g.view = m.view;
   learn(g.view);
   for (const auto& mem : g.view.members) {
-    g.heard[mem.id] = now;
-    g.joined[mem.id] = now;
+    MemberState& s = g.members[mem.id];
+    s.heard = now;
+    s.joined = now;
   }
   const std::size_t n = g.manifest.blocks.size();
   g.data.blocks.assign(n, {});
@@ -319,24 +363,25 @@ void Engine::on_recruit(const Hash& from, Message& m, std::uint64_t now, Output&
 void Engine::on_recruit_ack(const Hash& from, const Message& m, std::uint64_t now) {
   Group* g = group(m.object);
   if (!g) return;
-  auto it = g->recruited.find(from);
-  if (it == g->recruited.end()) {
+  auto it = g->members.find(from);
+  if (it == g->members.end() || !it->second.recruited) {
     // A member that accepted, fetched, and then could not store the copy (its disk is full) says
     // so with a late failing ack: it holds nothing, so the leader replaces it now rather than
     // after complete_timeout_ms. Only the sender's own membership is affected.
-    if (m.status != BUTTER_OK && from != self_ && g->view.contains(from) && !g->complete_members.count(from)) {
+    if (m.status != BUTTER_OK && from != self_ && g->view.contains(from) && !g->is_proven(from)) {
       ++stats_.recruit_refused;
-      g->refused.insert(from);
+      g->members[from].refused = true;
       cooldown_[from] = now + cfg_.refuse_cooldown_ms;
       g->next_repair = now;
     }
     return;  // otherwise: not ours, or already timed out
   }
-  g->recruited.erase(it);
-  g->heard[from] = now;
+  MemberState& s = it->second;
+  s.recruited.reset();
+  s.heard = now;
   if (m.status != BUTTER_OK) {
     ++stats_.recruit_refused;
-    g->refused.insert(from);
+    s.refused = true;
     cooldown_[from] = now + cfg_.refuse_cooldown_ms;
     g->next_repair = now;  // recruit someone else at once
   }
@@ -373,14 +418,7 @@ void Engine::on_block(const Hash& from, Message& m, std::uint64_t now, Output& o
     // Only the answer to the group's own request: a get or a streamed read on this node may
     // have asked another member for the same block, and its answer is theirs (below).
     if (auto f = g->data.fetching.find(m.index); f != g->data.fetching.end() && f->second.from == from) {
-      if (accept_block(g->data, g->manifest, from, m, now)) {
-        g->idle_deadline = now + cfg_.reservation_idle_ms;  // progress: the reservation holds on
-        if (g->data.have_count == g->manifest.blocks.size()) {
-          std::string why;
-          if (const butter_status st = became_complete(*g, why, out); st != BUTTER_OK) cannot_keep(*g, st, why, out);
-          return;
-        }
-      }
+      if (accept_block(g->data, g->manifest, from, m, now) && !block_filled(*g, now, out)) return;
       pump(g->data, g->manifest, g->id, group_sources(*g), now, out);
       return;
     }
@@ -394,11 +432,37 @@ void Engine::on_block(const Hash& from, Message& m, std::uint64_t now, Output& o
     }
   }
   if (on_stream_block(from, m, now, out)) return;
-  // A late answer to a fetch that timed out, or one nobody asked for: ignored. A block that
-  // does not match its hash is counted even then.
+  if (Group* g = group(m.object); g && accept_late_block(*g, from, m, now, out)) return;
+  // A late answer nobody needs any more, or one nobody asked for: ignored. A block that does not
+  // match its hash is counted even then.
   if (m.status == BUTTER_OK) {
     if (Group* g = group(m.object); g && !verify_block(g->manifest, m.index, m.data)) ++stats_.bad_blocks;
   }
+}
+
+bool Engine::block_filled(Group& g, std::uint64_t now, Output& out) {
+  g.idle_deadline = now + cfg_.reservation_idle_ms;  // progress: the reservation holds on
+  if (g.data.have_count < g.manifest.blocks.size()) return true;
+  std::string why;
+  if (const butter_status st = became_complete(g, why, out); st != BUTTER_OK) cannot_keep(g, st, why, out);
+  return false;
+}
+
+bool Engine::accept_late_block(Group& g, const Hash& from, const Message& m, std::uint64_t now, Output& out) {
+  // Only a block this copy still lacks, from a member it asked for it before (the request timed
+  // out: it is in `tried`), and that matches the manifest: the work it took is not thrown away
+  // and asked of someone else. A get's or a read's own answers were offered to them first.
+  if (g.complete || m.status != BUTTER_OK || m.index >= g.data.have.size() || g.data.have[m.index]) return false;
+  auto tried = g.data.tried.find(m.index);
+  if (tried == g.data.tried.end() || !tried->second.count(from) || !verify_block(g.manifest, m.index, m.data))
+    return false;
+  g.data.blocks[m.index] = m.data;
+  g.data.have[m.index] = true;
+  ++g.data.have_count;
+  g.data.fetching.erase(m.index);  // asked again elsewhere meanwhile: that answer is now late
+  fetch_progress(g.data, from, now);
+  if (block_filled(g, now, out)) pump(g.data, g.manifest, g.id, group_sources(g), now, out);
+  return true;
 }
 
 }  // namespace butter::pcg

@@ -1,10 +1,12 @@
 // Engine, continued: proof of possession (the design is in possession.hpp). A member's claim to
 // hold every block (HAVE, the heartbeat's complete bit) starts a challenge; only a right answer
-// puts it in complete_members, the set everything that counts replicas reads. Proven members are
+// sets its MemberState::proven, the bit everything that counts replicas reads. Proven members are
 // audited again every audit_ms; one that answers wrong, says it does not hold the block, or does
 // not answer a challenge and its retry stops counting and is treated as refused and suspected, so
 // the leader replaces it (and a failing leader is replaced by the next member in leader order).
 #include "engine.hpp"
+
+#include "deadlines.hpp"
 
 #include <sodium.h>
 
@@ -19,11 +21,12 @@ std::uint64_t Engine::next_audit_time(std::uint64_t now) {
 }
 
 void Engine::claim(Group& g, const Hash& m, std::uint64_t now, Output& out) {
-  if (m == self_ || g.complete_members.count(m)) return;  // heartbeats repeat the claim
+  if (m == self_ || g.is_proven(m)) return;  // heartbeats repeat the claim
   Possession& p = g.possession;
   p.claimed.insert(m);
   if (p.pending.count(m)) return;
   if (auto nb = p.not_before.find(m); nb != p.not_before.end() && now < nb->second) return;
+  if (silent(g, m, now)) return;    // asked once it is heard again (audit_step)
   if (g.manifest.blocks.empty()) {  // an empty object: holding nothing is holding it all
     proven(g, m, now, out);
     return;
@@ -42,7 +45,10 @@ void Engine::claim(Group& g, const Hash& m, std::uint64_t now, Output& out) {
 }
 
 void Engine::disclaim(Group& g, const Hash& m) {
-  g.complete_members.erase(m);
+  if (auto it = g.members.find(m); it != g.members.end()) {
+    it->second.proven = false;
+    if (it->second.empty()) g.members.erase(it);
+  }
   g.possession.claimed.erase(m);
   g.possession.pending.erase(m);
   g.possession.next_audit.erase(m);
@@ -58,7 +64,13 @@ void Engine::challenge(Group& g, const Hash& m, std::uint32_t attempt, std::uint
     pc.expected = possession_proof(g.id, pc.nonce, pc.spec.index, pc.spec.offset, pc.spec.length,
                                    std::span<const std::uint8_t>(block).subspan(pc.spec.offset, pc.spec.length));
   }
-  pc.deadline = now + cfg_.request_timeout_ms;
+  // A whole block (a verifier that lacks it) takes its size at the slowest rate allowed on top;
+  // the retry after a timeout gets twice as long (the first may have been lost to a busy link,
+  // not to a liar). Both bounded: a prover that never answers fails after the two.
+  const std::uint64_t answer_bytes =
+      pc.spec.mode == ChallengeMode::WholeBlock ? g.manifest.block_len(pc.spec.index) : 0;
+  pc.deadline = now + (cfg_.request_timeout_ms << std::min<std::uint32_t>(attempt, 1)) +
+                transfer_ms(answer_bytes, cfg_.min_transfer_bytes_per_s);
   pc.attempt = attempt;
   Message c;
   c.type = MsgType::Challenge;
@@ -80,7 +92,7 @@ void Engine::proven(Group& g, const Hash& m, std::uint64_t now, Output& out) {
   p.not_before.erase(m);
   p.failed.erase(m);
   p.next_audit[m] = next_audit_time(now);
-  g.complete_members.insert(m);
+  g.members[m].proven = true;
   ++stats_.proofs_passed;
   check_put(g, now, out);
 }
@@ -98,7 +110,7 @@ void Engine::disproven(Group& g, const Hash& m, bool timed_out, std::uint64_t no
   // recruited again meanwhile, and — as a refused recruit — removed by the leader at its next
   // repair, which recruits another member in its place.
   g.possession.failed.insert(m);
-  g.refused.insert(m);
+  g.members[m].refused = true;
   cooldown_[m] = now + cfg_.refuse_cooldown_ms;
   g.next_repair = now;
 }
@@ -109,7 +121,7 @@ void Engine::audit_step(Group& g, std::uint64_t now, Output& out) {
   for (auto it = p.claimed.begin(); it != p.claimed.end();) it = member(*it) ? std::next(it) : p.claimed.erase(it);
   for (auto it = p.failed.begin(); it != p.failed.end();) it = member(*it) ? std::next(it) : p.failed.erase(it);
   for (auto it = p.next_audit.begin(); it != p.next_audit.end();)
-    it = member(it->first) && g.complete_members.count(it->first) ? std::next(it) : p.next_audit.erase(it);
+    it = member(it->first) && g.is_proven(it->first) ? std::next(it) : p.next_audit.erase(it);
   for (auto it = p.not_before.begin(); it != p.not_before.end();)
     it = member(it->first) && now < it->second ? std::next(it) : p.not_before.erase(it);
   for (auto it = p.retiring_holders.begin(); it != p.retiring_holders.end();)
@@ -124,6 +136,15 @@ void Engine::audit_step(Group& g, std::uint64_t now, Output& out) {
     }
   }
   for (const auto& [m, attempt] : expired) {
+    // A member that went silent altogether (a stalled or dead machine, not a wrong answer) is
+    // already suspected: it neither counts nor leads. Its challenge is dropped, not failed, and
+    // asked again once it is heard (its claim stands): a pause must not become a refusal, a
+    // cooldown and the loss of a group's only source. A liar that answers heartbeats but not
+    // challenges still fails after the retry.
+    if (silent(g, m, now)) {
+      p.pending.erase(m);
+      continue;
+    }
     if (attempt == 0) {
       challenge(g, m, 1, now, out);  // one retry with a fresh nonce: a lost message is not a lie
     } else {
@@ -140,7 +161,7 @@ void Engine::audit_step(Group& g, std::uint64_t now, Output& out) {
   if (!p.claimed.empty() && (g.complete || leads())) {
     for (const auto& m : std::vector<Hash>(p.claimed.begin(), p.claimed.end())) {
       if (audit_tokens_ == 0) return;
-      if (p.pending.count(m) || g.complete_members.count(m)) continue;
+      if (p.pending.count(m) || g.is_proven(m) || silent(g, m, now)) continue;
       if (auto nb = p.not_before.find(m); nb != p.not_before.end() && now < nb->second) continue;
       --audit_tokens_;
       challenge(g, m, 0, now, out);
@@ -151,7 +172,7 @@ void Engine::audit_step(Group& g, std::uint64_t now, Output& out) {
   for (const auto& mem : g.view.members) {
     if (audit_tokens_ == 0) return;
     const Hash& m = mem.id;
-    if (m == self_ || !g.complete_members.count(m) || p.pending.count(m)) continue;
+    if (m == self_ || !g.is_proven(m) || p.pending.count(m) || silent(g, m, now)) continue;
     auto [it, fresh] = p.next_audit.try_emplace(m, 0);
     if (fresh) it->second = next_audit_time(now);  // proven elsewhere (a restored view): spread the first audit
     if (now < it->second) continue;

@@ -59,7 +59,7 @@ std::vector<Hash> Engine::proven_members(const Hash& id) const {
   auto it = groups_.find(id);
   if (it == groups_.end()) return out;
   for (const auto& m : it->second.view.members)
-    if (m.id == self_ ? it->second.complete : it->second.complete_members.count(m.id) > 0) out.push_back(m.id);
+    if (m.id == self_ ? it->second.complete : it->second.is_proven(m.id)) out.push_back(m.id);
   return out;
 }
 

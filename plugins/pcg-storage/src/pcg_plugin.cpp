@@ -46,52 +46,54 @@ std::vector<std::uint8_t> get_done_payload(std::uint64_t ticket, const Event& e)
 
 void PcgStorage::init() {
   if (!from_hex(node().id(), self_)) throw butter::Error(BUTTER_E_INTERNAL, "node id is not 64 hex digits");
-  auto positive = [&](const char* key, std::int64_t def, std::int64_t max) {
-    const std::int64_t v = config().get_int(key, def);
+  // Defaults come from the descriptor's schema (descriptor.cpp): none is written here.
+  auto positive = [&](const char* key, std::int64_t max) {
+    const std::int64_t v = config().get_int(key);
     if (v <= 0 || v > max)
       throw butter::Error(BUTTER_E_INVALID,
                           std::string(key) + " must be in 1.." + std::to_string(max) + ", got " + std::to_string(v));
     return static_cast<std::uint64_t>(v);
   };
-  cfg_.r = static_cast<std::uint32_t>(positive("replicas", 3, 32));
-  cfg_.heartbeat_ms = positive("heartbeat_ms", 1000, 3600000);
-  cfg_.miss_limit = static_cast<std::uint32_t>(positive("miss_limit", 3, 1000));
-  cfg_.block_size = static_cast<std::uint32_t>(positive("block_size", 64 * 1024, kMaxBlockSize));
+  cfg_.r = static_cast<std::uint32_t>(positive("replicas", 32));
+  cfg_.heartbeat_ms = positive("heartbeat_ms", 3600000);
+  cfg_.miss_limit = static_cast<std::uint32_t>(positive("miss_limit", 1000));
+  cfg_.block_size = static_cast<std::uint32_t>(positive("block_size", kMaxBlockSize));
   if (cfg_.block_size < kMinBlockSize)
     throw butter::Error(BUTTER_E_INVALID, "block_size must be at least " + std::to_string(kMinBlockSize));
-  cfg_.request_timeout_ms = positive("request_timeout_ms", 2000, 600000);
-  cfg_.put_timeout_ms = positive("put_timeout_ms", 10000, 3600000);
-  cfg_.get_timeout_ms = positive("get_timeout_ms", 10000, 3600000);
-  cfg_.complete_timeout_ms = positive("complete_timeout_ms", 60000, 86400000);
-  cfg_.departed_ms = positive("departed_ms", 10 * 60 * 1000, 7LL * 86400000);
-  cfg_.audit_ms = positive("audit_ms", 10 * 60 * 1000, 7LL * 86400000);
-  cfg_.audit_per_tick = static_cast<std::uint32_t>(positive("audit_per_tick", 32, 100000));
-  cfg_.answer_bytes_per_s = positive("answer_bytes_per_s", 8LL * 1024 * 1024, 1LL << 40);
-  locate_fanout_ = static_cast<std::uint32_t>(positive("locate_fanout", 8, 256));
-  cfg_.stream_per_member = static_cast<std::uint32_t>(positive("stream_per_member", 4, Engine::kMaxStreamWindow));
-  cfg_.stream_idle_ms = positive("stream_idle_ms", 10000, 3600000);
-  cfg_.put_idle_ms = positive("put_idle_ms", 60000, 86400000);
-  cfg_.serve_bytes_per_s = positive("serve_bytes_per_s", 64LL * 1024 * 1024, 1LL << 40);
-  cfg_.placement_loopback_exempt = config().get_bool("loopback_exempt", true);
-  cfg_.jitter = config().get_float("jitter", 0.2);
+  cfg_.request_timeout_ms = positive("request_timeout_ms", 600000);
+  cfg_.put_timeout_ms = positive("put_timeout_ms", 3600000);
+  cfg_.get_timeout_ms = positive("get_timeout_ms", 3600000);
+  cfg_.complete_timeout_ms = positive("complete_timeout_ms", 86400000);
+  cfg_.min_transfer_bytes_per_s = positive("min_transfer_bytes_per_s", 1LL << 40);
+  cfg_.departed_ms = positive("departed_ms", 7LL * 86400000);
+  cfg_.audit_ms = positive("audit_ms", 7LL * 86400000);
+  cfg_.audit_per_tick = static_cast<std::uint32_t>(positive("audit_per_tick", 100000));
+  cfg_.answer_bytes_per_s = positive("answer_bytes_per_s", 1LL << 40);
+  locate_fanout_ = static_cast<std::uint32_t>(positive("locate_fanout", 256));
+  cfg_.stream_per_member = static_cast<std::uint32_t>(positive("stream_per_member", Engine::kMaxStreamWindow));
+  cfg_.stream_idle_ms = positive("stream_idle_ms", 3600000);
+  cfg_.put_idle_ms = positive("put_idle_ms", 86400000);
+  cfg_.serve_bytes_per_s = positive("serve_bytes_per_s", 1LL << 40);
+  cfg_.placement_loopback_exempt = config().get_bool("loopback_exempt");
+  cfg_.jitter = config().get_float("jitter");
   if (cfg_.jitter < 0 || cfg_.jitter > 0.9) throw butter::Error(BUTTER_E_INVALID, "jitter must be in [0, 0.9]");
-  const double share = config().get_float("memory_share", 0.5);
+  const double share = config().get_float("memory_share");
   if (share <= 0 || share > 1) throw butter::Error(BUTTER_E_INVALID, "memory_share must be in (0, 1]");
-  const std::int64_t cap = config().get_int("capacity_bytes", 0);
+  const std::int64_t cap = config().get_int("capacity_bytes");
   if (cap < 0) throw butter::Error(BUTTER_E_INVALID, "capacity_bytes must be >= 0 (0 = memory_share of the budget)");
   const std::uint64_t capacity = cap > 0
                                      ? static_cast<std::uint64_t>(cap)
                                      : static_cast<std::uint64_t>(static_cast<double>(node().memory_budget()) * share);
-  cfg_.reservation_idle_ms = positive("reservation_idle_ms", 10000, 3600000);
+  cfg_.reservation_idle_ms = positive("reservation_idle_ms", 3600000);
   // What all streamed reads together may buffer: an eighth of the node's memory budget (the
   // storage itself takes memory_share of it), at least two of the largest blocks.
-  const std::int64_t stream_buffer = config().get_int("stream_buffer_bytes", 0);
+  const std::int64_t stream_buffer = config().get_int("stream_buffer_bytes");
   if (stream_buffer < 0)
     throw butter::Error(BUTTER_E_INVALID, "stream_buffer_bytes must be >= 0 (0 = memory budget / 8)");
   cfg_.stream_buffer_bytes = stream_buffer > 0
                                  ? static_cast<std::uint64_t>(stream_buffer)
                                  : std::max<std::uint64_t>(node().memory_budget() / 8, 2ull * kMaxBlockSize);
-  const std::int64_t quota = config().get_int("peer_quota_bytes", 0);
+  const std::int64_t quota = config().get_int("peer_quota_bytes");
   if (quota < 0 || static_cast<std::uint64_t>(quota) > capacity)
     throw butter::Error(BUTTER_E_INVALID, "peer_quota_bytes must be in 0.." + std::to_string(capacity) +
                                               " (at most the capacity; 0 = capacity / 8), got " +

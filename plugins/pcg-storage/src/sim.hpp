@@ -67,6 +67,10 @@ class SimCluster {
     nodes_[i]->died_at = now_;
   }
 
+  // The node is not scheduled until virtual time `until` (a machine squeezed for CPU): its ticks
+  // and the messages sent to it wait, in their order, and all run at `until`.
+  void pause(std::size_t i, std::uint64_t until) { nodes_[i]->paused_until = until; }
+
   // Runs every event up to virtual time `t` (inclusive).
   void run_until(std::uint64_t t) {
     while (!queue_.empty() && queue_.top().at <= t) {
@@ -75,6 +79,11 @@ class SimCluster {
       now_ = it.at;
       SimNode& n = *nodes_[it.node];
       if (!n.alive) continue;
+      if (it.at < n.paused_until) {
+        it.at = n.paused_until;  // same seq: the waiting items keep their order
+        schedule(std::move(it));
+        continue;
+      }
       Output out;
       if (it.kind == Item::Tick) {
         n.engine->tick(now_, out);
@@ -115,6 +124,7 @@ class SimCluster {
     Hash id{};
     bool alive = true;
     std::uint64_t died_at = 0;
+    std::uint64_t paused_until = 0;
     std::mt19937_64 rng;
     std::unique_ptr<Engine> engine;
     std::vector<Candidate> candidates(std::size_t k) override { return cluster->sample(index, k); }

@@ -1,5 +1,5 @@
 // pcg-storage's config schema (issue 20), as the host reads it from the built plugin: each key's
-// default, range and unit are declared once (plugin_entry.cpp), so a manifest value out of range
+// default, range and unit are declared once (descriptor.cpp), so a manifest value out of range
 // is refused at its file:line:column with the key named, before the plugin runs; values at the
 // bounds pass.
 #include "support/schema_check.hpp"

@@ -1,6 +1,7 @@
 // butter.storage/1 and butter.storage-quota/1 as a consumer sees them: the plugin instance on a
 // fake host (butter/testing.hpp), results read off the events bus (iface/reply.h).
 #include <butter/testing.hpp>
+#include "descriptor.hpp"
 #include "pcg_plugin.hpp"
 
 #include <butter/wire.hpp>
@@ -15,7 +16,7 @@ namespace {
 
 struct Harness {
   fake::Host fh;
-  butter::detail::DescriptorStorage desc{butter::Descriptor{.id = "butter.storage.pcg", .name = "PCG storage"}};
+  butter::detail::DescriptorStorage desc{pcg_descriptor()};  // the plugin's own schema and defaults
   const butter_plugin* p = nullptr;
   std::vector<std::string> results;                         // payloads on the reply topic
   std::vector<std::pair<std::string, std::string>> topics;  // stored / dropped
@@ -162,7 +163,7 @@ namespace {
 std::pair<butter_status, std::string> init_with(const std::vector<std::pair<std::string, std::int64_t>>& keys) {
   fake::Host fh;
   for (const auto& [k, v] : keys) fh.config[k] = v;
-  butter::detail::DescriptorStorage desc{butter::Descriptor{.id = "butter.storage.pcg"}};
+  butter::detail::DescriptorStorage desc{pcg_descriptor()};
   auto* obj = new PcgStorage(butter::Context{fh.host(), desc.c(), false});
   const butter_plugin* p = obj->c_plugin();
   butter_error err;
@@ -374,4 +375,21 @@ TEST_CASE("the fake host's events bus refuses what the node's refuses") {
         BUTTER_E_INVALID);
   CHECK(ev->publish(fh.host(), fake::str("t"), fake::bytes(fits)) == BUTTER_OK);
   CHECK(fh.events_refused == 2);
+}
+
+TEST_CASE("config defaults are written once, in the descriptor's schema") {
+  // With the plugin's own descriptor an empty config table inits: every key reads the default
+  // its schema declares.
+  CHECK(init_with({}).first == BUTTER_OK);
+  // With a descriptor that declares no schema nothing in the code stands in for it: the first
+  // key read has no value and init refuses it, naming it.
+  fake::Host fh;
+  butter::detail::DescriptorStorage bare{butter::Descriptor{.id = "butter.storage.pcg"}};
+  auto* obj = new PcgStorage(butter::Context{fh.host(), bare.c(), false});
+  const butter_plugin* p = obj->c_plugin();
+  butter_error err;
+  butter_error_init(&err);
+  CHECK(p->init(p, &err) == BUTTER_E_INVALID);
+  CHECK(std::string(err.message) == "replicas must be in 1..32, got 0");
+  p->destroy(p);
 }

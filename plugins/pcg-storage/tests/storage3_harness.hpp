@@ -3,6 +3,7 @@
 // a streamed put helper.
 #pragma once
 #include <butter/testing.hpp>
+#include "descriptor.hpp"
 #include "pcg_plugin.hpp"
 
 #include <butter/cpp/storage.hpp>
@@ -19,7 +20,7 @@ namespace {
 
 struct Node {
   fake::Host fh;
-  butter::detail::DescriptorStorage desc{butter::Descriptor{.id = "butter.storage.pcg", .name = "PCG storage"}};
+  butter::detail::DescriptorStorage desc{pcg_descriptor()};  // the plugin's own schema and defaults
   const butter_plugin* p = nullptr;
   PcgStorage* obj = nullptr;
 
