@@ -97,7 +97,16 @@ HttpServer::HttpServer(IoContext& /*io*/, Strand strand, HttpServerOptions optio
   impl_->state = std::make_shared<ServerState>(std::move(strand), std::move(options));
 }
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  // A destructor that throws terminates the process: whatever stop() meets is logged instead.
+  try {
+    stop();
+  } catch (const std::exception& e) {
+    spdlog::error("HTTP server stopping: {}", e.what());
+  } catch (...) {
+    spdlog::error("HTTP server stopping: unknown exception");
+  }
+}
 
 Error HttpServer::start() {
   auto& state = impl_->state;

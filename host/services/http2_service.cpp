@@ -39,8 +39,8 @@ void forget(NodeCore& core, PluginInstance& owner, std::uint64_t token) {
 }
 
 // The events of one exchange, turned into calls of the plugin's callbacks.
-HttpStreamEvents events_for(const std::shared_ptr<const RouteCallbacks>& cb, std::weak_ptr<PluginInstance> weak,
-                            std::weak_ptr<NodeCore> weak_core, std::weak_ptr<HttpExchange> weak_ex,
+HttpStreamEvents events_for(const std::shared_ptr<const RouteCallbacks>& cb, const std::weak_ptr<PluginInstance>& weak,
+                            const std::weak_ptr<NodeCore>& weak_core, const std::weak_ptr<HttpExchange>& weak_ex,
                             std::uint64_t token) {
   HttpStreamEvents ev;
   // A plugin that is gone cannot be told anything: the exchange is aborted instead.
@@ -114,7 +114,7 @@ butter_status http2_route(const butter_host* host, butter_str method, butter_str
               weak, weak_core, req, std::move(slot),
               [&](std::uint64_t t) { ex->set_events(events_for(ccb, weak, weak_core, ex, t)); },
               [&](const butter_http_request& r) { ccb->request(ccb->user, &r); },
-              [](HttpSlot failed) {
+              [](const HttpSlot& failed) {
                 if (failed.exchange->respond(
                         HttpResponse{500, kText, "the plugin failed while handling the request\n", {}})) {
                   failed.exchange->abort();
