@@ -20,13 +20,6 @@ bool put_id(wire::Writer& w, const std::string& hex) {
   return true;
 }
 
-bool lower_hex_id(std::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
-
 }  // namespace
 
 std::vector<std::uint8_t> encode_relay(const RelayMessage& m) {
@@ -330,7 +323,7 @@ std::optional<RelayEndpoint> parse_relay_endpoint(std::string_view uri, std::str
   e.ambassador = std::string(rest.substr(0, at));
   std::string_view hostport = rest.substr(at + 1, slash - at - 1);
   e.client = std::string(rest.substr(slash + 1));
-  if (!lower_hex_id(e.ambassador) || !lower_hex_id(e.client)) {
+  if (!wire::is_lower_hex(e.ambassador, 64) || !wire::is_lower_hex(e.client, 64)) {
     why = "ambassador and client must be 64 lower-case hex digits";
     return std::nullopt;
   }

@@ -3,6 +3,7 @@
 #include "nat_plugin.hpp"
 
 #include <butter/iface/peers.h>
+#include <butter/wire.hpp>
 
 #include <unistd.h>
 
@@ -118,14 +119,8 @@ void NatAmbassador::init() {
       throughput_route(req, std::move(res));
     });
     http().get("/nat/capture", [this](const butter::HttpRequest&, butter::HttpResponse& res) {
-      static const char* d = "0123456789abcdef";
-      std::string hex;
-      hex.reserve(captured_.size() * 2);
-      for (unsigned char c : captured_) {
-        hex += d[c >> 4];
-        hex += d[c & 15];
-      }
-      res.json("{\"bytes\":" + std::to_string(captured_.size()) + ",\"hex\":\"" + hex + "\"}");
+      res.json("{\"bytes\":" + std::to_string(captured_.size()) + ",\"hex\":\"" + butter::wire::to_hex(captured_) +
+               "\"}");
     });
   }
 }
