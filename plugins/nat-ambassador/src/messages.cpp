@@ -63,7 +63,7 @@ std::optional<RelayDataView> decode_relay_data(const std::uint8_t* data, std::si
     return std::nullopt;
   RelayDataView v;
   v.leg = static_cast<Leg>(data[1]);
-  for (int i = 0; i < 8; ++i) v.stream = (v.stream << 8) | data[2 + i];
+  v.stream = wire::Reader(data + 2, 8).u64();
   v.data = data + kRelayDataHeader;
   v.len = len - kRelayDataHeader;
   return v;
