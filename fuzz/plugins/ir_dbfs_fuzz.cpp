@@ -8,6 +8,8 @@
 #include "messages.hpp"
 #include "proof.hpp"
 
+#include <butter/wire.hpp>
+
 using namespace butter::dbfs;
 
 namespace {
@@ -87,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (auto p = decode_proof(data, size, why)) {
         stable(*p, decode_proof);
         // The searcher's check of it: never crashes; accepts only a manifest hashing to the id.
-        const std::string id = hex(sha256(p->manifest));
+        const std::string id = butter::wire::to_hex(sha256(p->manifest));
         auto c = check_proof(id, p->nonce, p->manifest, p->block);
         if (!c.ok) FUZZ_CHECK(!c.why.empty());
         FUZZ_CHECK(!check_proof(std::string(64, '0'), p->nonce, p->manifest, p->block).ok ||

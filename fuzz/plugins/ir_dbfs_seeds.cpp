@@ -5,6 +5,8 @@
 #include "messages.hpp"
 #include "proof.hpp"
 
+#include <butter/wire.hpp>
+
 using namespace butter::dbfs;
 using namespace butter::fuzz::seeds;
 
@@ -47,7 +49,7 @@ void generate() {
   const std::vector<std::uint8_t> data(text.begin(), text.end());
   const auto manifest = build_manifest(data, 1024, {"needle", "hay"});
   const QueryId nonce{0x1111, 0x2222};
-  write(t, "prove", encode(Prove{nonce, hex(sha256(manifest))}));
+  write(t, "prove", encode(Prove{nonce, butter::wire::to_hex(sha256(manifest))}));
   write(t, "proof", encode(Proof{nonce, ProofStatus::Ok, manifest, challenged_bytes(data, 1024, nonce)}));
   write(t, "proof-not-held", encode(Proof{nonce, ProofStatus::NotHeld, {}, {}}));
   write(t, "manifest", manifest);

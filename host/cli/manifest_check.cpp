@@ -1,35 +1,16 @@
 #include "cli/manifest_check.hpp"
 
 #include <butter/iface/storage2.h>
+#include <butter/wire.hpp>
 
 #include <cstring>
 
 namespace butter::host::cli {
 
-namespace {
-
-std::string hex(const unsigned char* p, std::size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (std::size_t i = 0; i < n; ++i) {
-    s.push_back(digits[p[i] >> 4]);
-    s.push_back(digits[p[i] & 15]);
-  }
-  return s;
-}
-
-std::uint64_t be(const unsigned char* p, int n) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
-  return v;
-}
-
-}  // namespace
-
 std::string sha256_hex(std::string_view bytes) {
   unsigned char h[32];
   crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  return hex(h, 32);
+  return wire::to_hex(std::span<const std::uint8_t>(h, 32));
 }
 
 std::optional<Manifest> parse_manifest(std::string_view bytes, const std::string& id_hex, std::string& why) {
@@ -45,9 +26,10 @@ std::optional<Manifest> parse_manifest(std::string_view bytes, const std::string
     return std::nullopt;
   }
   Manifest m;
-  m.size = be(p + 5, 8);
-  m.block_size = static_cast<std::uint32_t>(be(p + 13, 4));
-  const std::uint64_t n = be(p + 17, 4);
+  wire::Reader sizes(p + 5, 8 + 4 + 4);  // within `fixed`, checked above
+  m.size = sizes.u64();
+  m.block_size = sizes.u32();
+  const std::uint64_t n = sizes.u32();
   if (m.block_size < BUTTER_STORAGE_MIN_BLOCK_SIZE || m.block_size > BUTTER_STORAGE_MAX_BLOCK_SIZE ||
       n != (m.size + m.block_size - 1) / m.block_size || bytes.size() < fixed + n * 32) {
     why = "the manifest's sizes do not add up";

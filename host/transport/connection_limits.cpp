@@ -2,49 +2,35 @@
 // the rate limit on refusal log lines (see connection_limits.hpp).
 #include "transport/connection_limits.hpp"
 
-#include <algorithm>
-#include <cmath>
-
 namespace butter::host {
 
 ConnectionLimits::ConnectionLimits(Options options) : opts_(std::move(options)) {
-  tokens_ = static_cast<double>(opts_.max_handshakes_per_second);
-  refilled_ = now();
+  const auto rate = static_cast<double>(opts_.max_handshakes_per_second);
+  handshakes_ = butter::TokenBucketNs(rate, rate, now_ticks());
 }
 
 std::chrono::steady_clock::time_point ConnectionLimits::now() const {
   return opts_.clock ? opts_.clock() : std::chrono::steady_clock::now();
 }
 
-void ConnectionLimits::refill() {
-  const double rate = static_cast<double>(opts_.max_handshakes_per_second);
-  const auto t = now();
-  if (t > refilled_) {
-    tokens_ = std::min(rate, tokens_ + std::chrono::duration<double>(t - refilled_).count() * rate);
-    refilled_ = t;
-  }
+std::uint64_t ConnectionLimits::now_ticks() const {
+  // A time before the clock's epoch (only a made-up clock gives one) counts as 0.
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now().time_since_epoch()).count();
+  return ns > 0 ? static_cast<std::uint64_t>(ns) : 0;
 }
 
 std::chrono::nanoseconds ConnectionLimits::handshake_wait() {
-  refill();
-  if (tokens_ >= 1.0) return std::chrono::nanoseconds(0);
-  const double rate = static_cast<double>(opts_.max_handshakes_per_second);
-  // Rounded up, and at least 1 ns, so that the caller never spins on a token just out of reach.
-  const double ns = std::ceil((1.0 - tokens_) / rate * 1e9);
-  return std::chrono::nanoseconds(std::max<std::int64_t>(1, static_cast<std::int64_t>(ns)));
-}
-
-bool ConnectionLimits::take_token() {
-  refill();
-  if (tokens_ < 1.0) return false;
-  tokens_ -= 1.0;
-  return true;
+  // Rounded up, and at least 1 ns, so that the caller never spins on a token just out of reach;
+  // a rate of 0 (never a token) waits "for ever", which the caller caps.
+  const std::uint64_t ns = handshakes_.ticks_until(now_ticks());
+  constexpr auto kMax = static_cast<std::uint64_t>(std::chrono::nanoseconds::max().count());
+  return ns >= kMax ? std::chrono::nanoseconds::max() : std::chrono::nanoseconds(static_cast<std::int64_t>(ns));
 }
 
 ConnectionLimits::Refusal ConnectionLimits::admit_inbound(std::size_t open, const std::string& address) {
   if (open >= opts_.max_connections) return Refusal::kMaxConnections;
   if (!address.empty() && handshaking(address) >= opts_.max_handshakes_per_address) return Refusal::kPerAddress;
-  if (!take_token()) return Refusal::kHandshakeRate;
+  if (!handshakes_.take(now_ticks())) return Refusal::kHandshakeRate;
   if (!address.empty()) ++handshaking_[address];
   ++handshaking_total_;
   return Refusal::kNone;

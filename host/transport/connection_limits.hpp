@@ -8,6 +8,8 @@
 // The handshake rate is a token bucket holding up to one second's worth of handshakes.
 // Not thread-safe: it lives on the node's strand with its transport.
 #pragma once
+#include <butter/cpp/token_bucket.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -66,14 +68,12 @@ class ConnectionLimits {
 
  private:
   std::chrono::steady_clock::time_point now() const;
-  void refill();
-  bool take_token();
+  std::uint64_t now_ticks() const;  // now() in the handshake bucket's ticks (nanoseconds)
 
   Options opts_;
   std::unordered_map<std::string, std::size_t> handshaking_;
   std::size_t handshaking_total_ = 0;
-  double tokens_;
-  std::chrono::steady_clock::time_point refilled_;
+  butter::TokenBucketNs handshakes_;  // holds up to one second's worth
   bool logged_once_ = false;
   std::chrono::steady_clock::time_point last_log_;
   std::uint64_t unlogged_ = 0;

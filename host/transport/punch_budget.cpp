@@ -6,62 +6,41 @@
 namespace butter::host {
 
 namespace {
-double seconds_between(PunchBudget::TimePoint from, PunchBudget::TimePoint to) {
-  if (to <= from) return 0;  // a clock that went back refills nothing
-  return std::chrono::duration<double>(to - from).count();
+
+// The buckets count steady_clock nanoseconds; a time before the clock's epoch (only a test's
+// made-up clock could give one) counts as 0, and a clock that goes back refills nothing.
+std::uint64_t ticks(PunchBudget::TimePoint t) {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  return ns > 0 ? static_cast<std::uint64_t>(ns) : 0;
 }
+
+// Limits of 0 raised to 1 (a budget that never allows anything is a misconfiguration).
+PunchBudgetLimits raised(PunchBudgetLimits l) {
+  l.per_ip_per_minute = std::max<std::uint32_t>(l.per_ip_per_minute, 1);
+  l.per_ip_burst = std::max<std::uint32_t>(l.per_ip_burst, 1);
+  l.per_second = std::max<std::uint32_t>(l.per_second, 1);
+  l.max_ips = std::max<std::size_t>(l.max_ips, 1);
+  return l;
+}
+
 }  // namespace
 
-PunchBudget::PunchBudget(PunchBudgetLimits limits) : limits_(limits) {
-  limits_.per_ip_per_minute = std::max<std::uint32_t>(limits_.per_ip_per_minute, 1);
-  limits_.per_ip_burst = std::max<std::uint32_t>(limits_.per_ip_burst, 1);
-  limits_.per_second = std::max<std::uint32_t>(limits_.per_second, 1);
-  limits_.max_ips = std::max<std::size_t>(limits_.max_ips, 1);
-}
-
-PunchBudget::Bucket& PunchBudget::bucket(const std::string& ip, TimePoint now) {
-  auto it = buckets_.find(ip);
-  if (it == buckets_.end()) {
-    if (buckets_.size() >= limits_.max_ips) {
-      buckets_.erase(lru_.back());
-      lru_.pop_back();
-    }
-    lru_.push_front(ip);
-    Bucket b;
-    b.tokens = limits_.per_ip_burst;
-    b.at = now;
-    b.lru = lru_.begin();
-    return buckets_.emplace(ip, b).first->second;
-  }
-  Bucket& b = it->second;
-  const double rate = static_cast<double>(limits_.per_ip_per_minute) / 60.0;
-  b.tokens = std::min<double>(limits_.per_ip_burst, b.tokens + seconds_between(b.at, now) * rate);
-  if (now > b.at) b.at = now;
-  lru_.splice(lru_.begin(), lru_, b.lru);
-  return b;
-}
-
-void PunchBudget::refill_node(TimePoint now) {
-  if (!node_started_) {
-    node_started_ = true;
-    node_tokens_ = limits_.per_second;
-    node_at_ = now;
-    return;
-  }
-  node_tokens_ =
-      std::min<double>(limits_.per_second, node_tokens_ + seconds_between(node_at_, now) * limits_.per_second);
-  if (now > node_at_) node_at_ = now;
-}
+PunchBudget::PunchBudget(PunchBudgetLimits limits)
+    : limits_(raised(limits)),
+      per_ip_(static_cast<double>(limits_.per_ip_per_minute) / 60.0, limits_.per_ip_burst, limits_.max_ips) {}
 
 bool PunchBudget::take(const std::string& ip, TimePoint now) {
-  refill_node(now);
-  Bucket& b = bucket(ip, now);
-  if (b.tokens < 1.0 || node_tokens_ < 1.0) {
+  const std::uint64_t t = ticks(now);
+  // The node's bucket starts full at its first SYN.
+  if (!node_started_) node_ = butter::TokenBucketNs(limits_.per_second, limits_.per_second, t);
+  node_started_ = true;
+  butter::TokenBucketNs& b = per_ip_.bucket(ip, t);
+  if (!b.has(t) || !node_.has(t)) {
     ++refused_;
     return false;
   }
-  b.tokens -= 1.0;
-  node_tokens_ -= 1.0;
+  b.take(t);
+  node_.take(t);
   return true;
 }
 

@@ -12,12 +12,13 @@
 // A SYN is sent only when both have a token; a refusal takes nothing and is counted.
 // Not thread-safe: it lives on the node's strand with its transport.
 #pragma once
+#include <butter/cpp/token_bucket.hpp>
+#include <butter/cpp/token_bucket_table.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <string>
-#include <unordered_map>
 
 namespace butter::host {
 
@@ -43,27 +44,15 @@ class PunchBudget {
   // from both buckets, or false (nothing taken) when either is empty.
   bool take(const std::string& ip, TimePoint now);
 
-  std::size_t tracked_ips() const { return buckets_.size(); }
-  bool tracks(const std::string& ip) const { return buckets_.count(ip) > 0; }
+  std::size_t tracked_ips() const { return per_ip_.size(); }
+  bool tracks(const std::string& ip) const { return per_ip_.contains(ip); }
   std::uint64_t refused() const { return refused_; }
   const PunchBudgetLimits& limits() const { return limits_; }
 
  private:
-  struct Bucket {
-    double tokens = 0;
-    TimePoint at{};
-    std::list<std::string>::iterator lru;  // its place in lru_
-  };
-  // The IP's bucket, refilled up to `now` (created full, evicting the least recently used IP
-  // when the table is full) and made the most recently used.
-  Bucket& bucket(const std::string& ip, TimePoint now);
-  void refill_node(TimePoint now);
-
   PunchBudgetLimits limits_;
-  std::unordered_map<std::string, Bucket> buckets_;
-  std::list<std::string> lru_;  // most recently used first
-  double node_tokens_ = 0;
-  TimePoint node_at_{};
+  butter::TokenBucketTableNs per_ip_;  // ticks: steady_clock nanoseconds
+  butter::TokenBucketNs node_;
   bool node_started_ = false;
   std::uint64_t refused_ = 0;
 };

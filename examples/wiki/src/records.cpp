@@ -10,24 +10,12 @@
 
 namespace wiki {
 
-std::string to_hex(const std::uint8_t* p, std::size_t n) {
-  return butter::wire::id_to_hex(std::string_view(reinterpret_cast<const char*>(p), n));
-}
-std::string key_hex(const Key& k) { return to_hex(k.data(), k.size()); }
-
-bool is_hex(std::string_view s, std::size_t len) {
-  if (s.size() != len) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
+std::string key_hex(const Key& k) { return butter::wire::to_hex(k); }
 
 namespace {
+// The `n` bytes of `s`, which must be their 2n lowercase hex digits (the one spelling of an id).
 bool from_hex(std::string_view s, std::uint8_t* out, std::size_t n) {
-  if (!is_hex(s, 2 * n)) return false;
-  auto v = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::uint8_t>(v(s[2 * i]) * 16 + v(s[2 * i + 1]));
-  return true;
+  return butter::wire::is_lower_hex(s, 2 * n) && butter::wire::from_hex(s, std::span<std::uint8_t>(out, n));
 }
 std::string_view sv(const std::uint8_t* p, std::size_t n) { return {reinterpret_cast<const char*>(p), n}; }
 
@@ -49,7 +37,7 @@ std::string page_id(const Key& author, std::string_view title) {
   msg.append(title);
   std::uint8_t h[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(msg.data()), msg.size());
-  return to_hex(h, 16);
+  return butter::wire::to_hex(std::span<const std::uint8_t>(h, 16));
 }
 
 std::string check_title(std::string_view title) {
@@ -152,7 +140,7 @@ std::optional<Version> decode_version(std::string_view bytes, std::string* why) 
   if (magic != kVersionMagic) return fail("not a wiki version");
   Version v;
   const std::string_view pid = r.bytes(16);
-  v.page_id = to_hex(reinterpret_cast<const std::uint8_t*>(pid.data()), pid.size());
+  v.page_id = butter::wire::to_hex(pid);
   const std::string_view author = r.bytes(32);
   if (r.ok()) std::copy(author.begin(), author.end(), v.author.begin());
   v.created_unix_ms = r.u64();
@@ -161,7 +149,7 @@ std::optional<Version> decode_version(std::string_view bytes, std::string* why) 
   if (has_pred > 1) return fail("bad predecessor flag");
   if (has_pred) {
     const std::string_view p = r.bytes(32);
-    v.predecessor = to_hex(reinterpret_cast<const std::uint8_t*>(p.data()), p.size());
+    v.predecessor = butter::wire::to_hex(p);
   }
   v.title = std::string(r.str16(kMaxTitle));
   const std::uint32_t n = r.u32();
@@ -213,9 +201,9 @@ std::optional<Head> decode_head(std::string_view bytes, std::string* why) {
   if (r.bytes(kHeadMagic.size()) != kHeadMagic) return fail("not a wiki head");
   Head h;
   const std::string_view pid = r.bytes(16);
-  h.page_id = to_hex(reinterpret_cast<const std::uint8_t*>(pid.data()), pid.size());
+  h.page_id = butter::wire::to_hex(pid);
   const std::string_view vid = r.bytes(32);
-  h.version_id = to_hex(reinterpret_cast<const std::uint8_t*>(vid.data()), vid.size());
+  h.version_id = butter::wire::to_hex(vid);
   h.seq = r.u64();
   const std::string_view author = r.bytes(32);
   if (r.ok()) std::copy(author.begin(), author.end(), h.author.begin());

@@ -65,9 +65,7 @@ struct Head {
   Sig signature{};
 };
 
-std::string to_hex(const std::uint8_t* p, std::size_t n);
-std::string key_hex(const Key& k);
-bool is_hex(std::string_view s, std::size_t len);
+std::string key_hex(const Key& k);  // ids are checked with butter::wire::is_lower_hex
 
 // The page id of `title` by `author`.
 std::string page_id(const Key& author, std::string_view title);

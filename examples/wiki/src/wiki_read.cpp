@@ -32,7 +32,8 @@ struct Wiki::Resolve {
 
 void Wiki::get_page(const butter::HttpRequest& req, butter::HttpResponse& res) {
   const std::string_view id = req.path().substr(std::string_view("/wiki/api/page/").size());
-  if (!is_hex(id, 32)) return refuse(res, 400, "a page id is 32 lowercase hex digits", refused_total_);
+  if (!butter::wire::is_lower_hex(id, 32))
+    return refuse(res, 400, "a page id is 32 lowercase hex digits", refused_total_);
   auto r = std::make_shared<Resolve>();
   r->page_id = std::string(id);
   const bool fresh = req.query_param("fresh").value_or("0") == "1";
@@ -73,7 +74,9 @@ void Wiki::resolve_head(std::shared_ptr<Resolve> r) {
 }
 
 void Wiki::fetch_head(const std::shared_ptr<Resolve>& r, const std::string& object_id) {
-  if (!is_hex(object_id, 64) || !r->fetching.insert(object_id).second || r->fetching.size() > 4 * kMaxHeadHits) return;
+  if (!butter::wire::is_lower_hex(object_id, 64) || !r->fetching.insert(object_id).second ||
+      r->fetching.size() > 4 * kMaxHeadHits)
+    return;
   ++r->outstanding;
   storage().get(
       object_id,
@@ -132,7 +135,8 @@ void Wiki::finish_resolve(const std::shared_ptr<Resolve>& r) {
 
 void Wiki::get_version(const butter::HttpRequest& req, butter::HttpResponse& res) {
   const std::string id(req.path().substr(std::string_view("/wiki/api/version/").size()));
-  if (!is_hex(id, 64)) return refuse(res, 400, "a version id is 64 lowercase hex digits", refused_total_);
+  if (!butter::wire::is_lower_hex(id, 64))
+    return refuse(res, 400, "a version id is 64 lowercase hex digits", refused_total_);
   auto head_of = [this](const Version& v) -> const Head* {
     auto it = heads_.find(v.page_id);
     return it == heads_.end() ? nullptr : &it->second;

@@ -23,7 +23,7 @@ std::string page_of(const std::vector<std::string>& keywords) {
   static const std::string prefix = page_keyword("");
   for (const auto& k : keywords)
     if (k.size() == prefix.size() + 32 && k.compare(0, prefix.size(), prefix) == 0 &&
-        is_hex(std::string_view(k).substr(prefix.size()), 32))
+        butter::wire::is_lower_hex(std::string_view(k).substr(prefix.size()), 32))
       return k.substr(prefix.size());
   return {};
 }
@@ -42,7 +42,7 @@ struct Wiki::SearchOp {
 };
 
 void Wiki::add_candidate(SearchOp& op, const std::string& pid, const std::string& object_id) {
-  if (!is_hex(object_id, 64)) return;
+  if (!butter::wire::is_lower_hex(object_id, 64)) return;
   auto it = op.pages.find(pid);
   if (it == op.pages.end()) {
     if (op.pages.size() >= kMaxPagesSeen) return;

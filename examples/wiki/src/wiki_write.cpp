@@ -67,7 +67,7 @@ void Wiki::post_page(const butter::HttpRequest& req, butter::HttpResponse& res) 
   if (!kws) return refuse(res, 400, why, refused_total_);
   v.keywords = std::move(*kws);
   const std::string base = (*form)["base"];
-  if (!base.empty() && !is_hex(base, 64))
+  if (!base.empty() && !butter::wire::is_lower_hex(base, 64))
     return refuse(res, 400, "base must be a version id (64 hex digits)", refused_total_);
 
   v.page_id = page_id(self_, v.title);

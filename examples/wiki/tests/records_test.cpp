@@ -139,7 +139,7 @@ TEST_CASE("wiki page ids belong to an author and a title", "[wiki]") {
   CHECK(wiki::page_id(a.pk, "Home") == wiki::page_id(a.pk, "Home"));
   CHECK(wiki::page_id(a.pk, "Home") != wiki::page_id(b.pk, "Home"));
   CHECK(wiki::page_id(a.pk, "Home") != wiki::page_id(a.pk, "home"));
-  CHECK(wiki::is_hex(wiki::page_id(a.pk, "Home"), 32));
+  CHECK(butter::wire::is_lower_hex(wiki::page_id(a.pk, "Home"), 32));
 }
 
 TEST_CASE("wiki keywords and words are parsed and bounded", "[wiki]") {

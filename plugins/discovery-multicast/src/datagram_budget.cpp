@@ -2,45 +2,28 @@
 // and in total, a bounded LRU table of senders, and the rate-limited shed report.
 #include "datagram_budget.hpp"
 
-#include <algorithm>
-
 namespace butter::discovery {
 
-DatagramBudget::DatagramBudget(BudgetLimits limits) : limits_(limits), global_{limits.burst, 0} {
-  limits_.max_senders = std::max<std::size_t>(1, limits_.max_senders);
-  senders_.reserve(std::min<std::size_t>(limits_.max_senders, 4096));
-}
-
-DatagramBudget::Sender& DatagramBudget::sender_entry(std::string_view sender, std::uint64_t now_ms) {
-  if (auto it = senders_.find(sender); it != senders_.end()) {
-    recent_.splice(recent_.begin(), recent_, it->second.lru);  // heard last: front
-    return it->second;
-  }
-  if (senders_.size() >= limits_.max_senders) {
-    senders_.erase(recent_.back());  // forget the sender heard least recently
-    recent_.pop_back();
-  }
-  recent_.emplace_front(sender);
-  auto [it, inserted] =
-      senders_.emplace(recent_.front(), Sender{Bucket{limits_.per_sender_burst, now_ms}, recent_.begin()});
-  (void)inserted;
-  return it->second;
+DatagramBudget::DatagramBudget(BudgetLimits limits)
+    : limits_(limits), global_(limits.per_second, limits.burst, 0), senders_(limits.max_senders) {
+  limits_.max_senders = senders_.capacity();  // 0 raised to 1
 }
 
 Shed DatagramBudget::admit(std::string_view sender, std::uint64_t now_ms) {
-  Sender& s = sender_entry(sender, now_ms);
-  s.bucket.refill(limits_.per_sender_per_second, limits_.per_sender_burst, now_ms);
-  if (s.bucket.tokens < 1.0) {
+  // A new sender (forgetting the one heard least recently when the table is full) starts full.
+  Sender& s = senders_.get_or_insert(sender, [&] {
+    return Sender{butter::TokenBucket(limits_.per_sender_per_second, limits_.per_sender_burst, now_ms)};
+  });
+  if (!s.bucket.has(now_ms)) {
     note_shed(s, sender, Shed::Sender);
     return Shed::Sender;
   }
-  global_.refill(limits_.per_second, limits_.burst, now_ms);
-  if (global_.tokens < 1.0) {
+  if (!global_.has(now_ms)) {
     note_shed(s, sender, Shed::Global);
     return Shed::Global;
   }
-  s.bucket.tokens -= 1.0;
-  global_.tokens -= 1.0;
+  s.bucket.take(now_ms);
+  global_.take(now_ms);
   return Shed::None;
 }
 

@@ -13,15 +13,13 @@
 // report() says when to log: at once for the first shed datagram after a quiet spell, then at
 // most one summary per report_ms with the counts since the last report and the sender shed most.
 #pragma once
-#include "token_bucket.hpp"
+#include <butter/cpp/bounded_lru.hpp>
+#include <butter/cpp/token_bucket.hpp>
 
 #include <cstdint>
-#include <functional>
-#include <list>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 namespace butter::discovery {
 
@@ -62,25 +60,17 @@ class DatagramBudget {
   const BudgetLimits& limits() const { return limits_; }
 
  private:
-  using Bucket = TokenBucket;
   struct Sender {
-    Bucket bucket;
-    std::list<std::string>::iterator lru;  // position in recent_ (front: heard last)
-    std::uint64_t window = 0;              // report window of shed_count
+    butter::TokenBucket bucket;
+    std::uint64_t window = 0;  // report window of shed_count
     std::uint64_t shed_count = 0;
   };
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
 
-  Sender& sender_entry(std::string_view sender, std::uint64_t now_ms);
   void note_shed(Sender& s, std::string_view sender, Shed why);
 
   BudgetLimits limits_;
-  Bucket global_;
-  std::unordered_map<std::string, Sender, Hash, std::equal_to<>> senders_;
-  std::list<std::string> recent_;
+  butter::TokenBucket global_;
+  butter::BoundedLru<std::string, Sender> senders_;  // the least recently heard forgotten first
 
   // Reporting.
   std::uint64_t window_ = 1;  // current report window (entries with another window count 0)

@@ -28,9 +28,9 @@ class Discovery : public butter::Plugin {
     // what a schema cannot say (exclusive float bounds, one key against another) and guard the
     // casts on a host that enforces no ranges (older than ABI 1.3).
     group_ = config().get_string("group");
-    std::int64_t port = config().get_int("port");
+    const std::int64_t port = config().get_int_in("port", 1, 65535);
     iface_ = config().get_string("interface");
-    std::int64_t ttl = config().get_int("ttl");
+    const std::int64_t ttl = config().get_int_in("ttl", 1, 255);
     std::int64_t fast = config().get_int("fast_ms");
     std::int64_t slow = config().get_int("slow_ms");
     double answers = config().get_float("answers_per_s");
@@ -38,9 +38,7 @@ class Discovery : public butter::Plugin {
     loop_ = config().get_bool("loopback");
     double per_s = config().get_float("max_datagrams_per_second");
     double per_sender = config().get_float("max_datagrams_per_second_per_sender");
-    std::int64_t senders = config().get_int("max_datagram_senders");
-    if (port <= 0 || port > 65535) throw butter::Error(BUTTER_E_INVALID, "port must be in 1..65535");
-    if (ttl < 1 || ttl > 255) throw butter::Error(BUTTER_E_INVALID, "ttl must be in 1..255");
+    const std::int64_t senders = config().get_int_in("max_datagram_senders", 1, 1000000);
     if (fast <= 0 || slow < fast) throw butter::Error(BUTTER_E_INVALID, "need 0 < fast_ms <= slow_ms");
     if (answers <= 0 || quiet <= 0) throw butter::Error(BUTTER_E_INVALID, "answers_per_s and quiet_ms must be > 0");
     if (!(per_s > 0) || per_s > 1e6)
@@ -48,8 +46,6 @@ class Discovery : public butter::Plugin {
     if (!(per_sender > 0) || per_sender > per_s)
       throw butter::Error(BUTTER_E_INVALID,
                           "max_datagrams_per_second_per_sender must be > 0 and <= max_datagrams_per_second");
-    if (senders < 1 || senders > 1000000)
-      throw butter::Error(BUTTER_E_INVALID, "max_datagram_senders must be in 1..1000000");
     port_ = static_cast<std::uint16_t>(port);
     ttl_ = static_cast<int>(ttl);
     schedule_.emplace(static_cast<std::uint64_t>(fast), static_cast<std::uint64_t>(slow));

@@ -36,8 +36,7 @@ Answer AnswerPolicy::on_ping(const std::string& sender, bool sender_cold, bool s
     ++suppressed_;
     return Answer::None;
   }
-  bucket_.refill(rate_, rate_, now_ms);
-  if (bucket_.take()) {
+  if (bucket_.take(now_ms)) {
     last_answered_[sender] = now_ms;
     return Answer::Unicast;
   }

@@ -13,7 +13,7 @@
 // ANNOUNCE (not answered by anybody) replaces all the unicast answers for that period, so N
 // joiners cost O(N) datagrams rather than O(N^2).
 #pragma once
-#include "token_bucket.hpp"
+#include <butter/cpp/token_bucket.hpp>
 
 #include <cstdint>
 #include <map>
@@ -41,14 +41,13 @@ class AnswerPolicy {
  public:
   // answers_per_s: bucket refill rate (and burst size); quiet_ms: per-sender silence period.
   AnswerPolicy(double answers_per_s, std::uint64_t quiet_ms)
-      : rate_(answers_per_s), bucket_{answers_per_s, 0}, quiet_ms_(quiet_ms) {}
+      : bucket_(answers_per_s, answers_per_s, 0), quiet_ms_(quiet_ms) {}
 
   Answer on_ping(const std::string& sender, bool sender_cold, bool sender_known, std::uint64_t now_ms);
   std::uint64_t suppressed() const { return suppressed_; }
 
  private:
-  double rate_;
-  TokenBucket bucket_;
+  butter::TokenBucket bucket_;
   std::uint64_t quiet_ms_;
   std::uint64_t last_announce_ = 0;
   bool announced_ = false;

@@ -6,6 +6,8 @@
 #include "engine.hpp"
 #include "proof.hpp"
 
+#include <butter/wire.hpp>
+
 #include <functional>
 #include <limits>
 #include <map>
@@ -60,7 +62,7 @@ class SimNetwork {
     const std::string text = "sim object " + name + std::string(1500, '.');  // two 1 KiB blocks
     std::vector<std::uint8_t> data(text.begin(), text.end());
     auto manifest = build_manifest(data, kMinBlockSize, keywords);
-    const std::string id = hex(sha256(manifest));
+    const std::string id = butter::wire::to_hex(sha256(manifest));
     content_[id] = Content{std::move(data), std::move(manifest)};
     engines_[i].index().add_stored(id, keywords);
     return id;

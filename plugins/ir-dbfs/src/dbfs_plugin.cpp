@@ -18,12 +18,9 @@ std::string to_string(butter_str s) { return s.data ? std::string(s.data, s.len)
 // its default, and a host of ABI 1.3 refuses a value out of range at its manifest position. The
 // checks here guard the casts on a host that enforces no ranges, and keep what a schema cannot say
 // (one key against another, exclusive float bounds).
-std::uint32_t positive(butter::Config cfg, const char* key, std::int64_t max) {
-  const std::int64_t v = cfg.get_int(key);
-  if (v <= 0 || v > max) {
-    throw butter::Error(BUTTER_E_INVALID, std::string(key) + " must be in 1.." + std::to_string(max));
-  }
-  return static_cast<std::uint32_t>(v);
+// 1..max (max fits in 32 bits at every call).
+std::uint32_t positive(const butter::Config& cfg, const char* key, std::int64_t max) {
+  return static_cast<std::uint32_t>(cfg.get_int_in(key, 1, max));
 }
 
 }  // namespace
@@ -39,9 +36,7 @@ EngineConfig DbfsPlugin::read_config() {
     throw butter::Error(BUTTER_E_INVALID, "heuristic must be results, time, hops or random");
   }
   want_neighbours_ = positive(cfg, "neighbours", 64);
-  const std::int64_t inbound = cfg.get_int("max_inbound");
-  if (inbound < 0 || inbound > 256) throw butter::Error(BUTTER_E_INVALID, "max_inbound must be in 0..256");
-  c.max_inbound = static_cast<std::size_t>(inbound);
+  c.max_inbound = static_cast<std::size_t>(cfg.get_int_in("max_inbound", 0, 256));
   c.source_fanout = positive(cfg, "source_fanout", 64);
   c.deepening = cfg.get_bool("deepening");
   c.limits.max_ttl = positive(cfg, "max_ttl", 32);
@@ -81,10 +76,7 @@ EngineConfig DbfsPlugin::read_config() {
   c.seen_max = positive(cfg, "seen_max", 1 << 22);
   c.seen_age_ms = positive(cfg, "seen_age_ms", 3600000);
   refresh_ = std::chrono::milliseconds(positive(cfg, "refresh_ms", 3600000));
-  const std::int64_t per_address = cfg.get_int("max_inbound_per_address");
-  if (per_address < 0 || per_address > 256)
-    throw butter::Error(BUTTER_E_INVALID, "max_inbound_per_address must be in 0..256");
-  c.max_inbound_per_address = static_cast<std::size_t>(per_address);
+  c.max_inbound_per_address = static_cast<std::size_t>(cfg.get_int_in("max_inbound_per_address", 0, 256));
   // Search integrity (README "Search integrity").
   c.verify = cfg.get_bool("verify");
   c.verify_in_flight = positive(cfg, "verify_in_flight", 64);

@@ -2,7 +2,7 @@
 // (budget.hpp), and query rates per peer, per source address and per prefix (source_limiter.hpp).
 // A query over a limit is dropped and counted, never forwarded.
 #pragma once
-#include "bucket_table.hpp"
+#include <butter/cpp/token_bucket_table.hpp>
 #include "messages.hpp"
 
 #include <cstdint>
@@ -45,11 +45,11 @@ class RateLimiter {
  public:
   explicit RateLimiter(const Limits& lim) : buckets_(lim.rate_per_s, lim.burst, lim.rate_peers) {}
   // Takes one token for `peer` at `now_ms`; false when the peer is over its rate.
-  bool allow(const std::string& peer, std::uint64_t now_ms) { return buckets_.allow(peer, now_ms); }
+  bool allow(const std::string& peer, std::uint64_t now_ms) { return buckets_.take(peer, now_ms); }
   std::size_t size() const { return buckets_.size(); }
 
  private:
-  BucketTable buckets_;
+  butter::TokenBucketTable buckets_;
 };
 
 }  // namespace butter::dbfs

@@ -6,13 +6,10 @@
 namespace butter::dbfs {
 
 std::string QueryId::hex() const {
-  static const char* d = "0123456789abcdef";
-  std::string s(32, '0');
-  for (int i = 0; i < 16; ++i) {
-    s[static_cast<std::size_t>(i)] = d[(hi >> (60 - 4 * i)) & 15];
-    s[static_cast<std::size_t>(16 + i)] = d[(lo >> (60 - 4 * i)) & 15];
-  }
-  return s;
+  wire::Writer w;  // big-endian: hi's digits first
+  w.u64(hi);
+  w.u64(lo);
+  return wire::to_hex(w.data());
 }
 
 std::string fold_case(std::string_view s) {

@@ -22,21 +22,7 @@ Digest sha256(std::span<const std::uint8_t> bytes) {
   return d;
 }
 
-std::string hex(const Digest& d) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  s.reserve(64);
-  for (auto b : d) {
-    s += digits[b >> 4];
-    s += digits[b & 15];
-  }
-  return s;
-}
-
-bool is_content_id(std::string_view id) {
-  return id.size() == 64 &&
-         std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
+bool is_content_id(std::string_view id) { return wire::is_lower_hex(id, 64); }
 
 std::size_t ManifestInfo::block_len(std::size_t i) const {
   if (i >= blocks.size()) return 0;
@@ -111,7 +97,7 @@ std::optional<DerivedManifest> derive_manifest(std::string_view object_id, std::
   // At most 13 tries, each hashing the object once: bounded, and cached by the caller.
   for (std::uint32_t s : sizes) {
     auto m = build_manifest(data, s, keywords);
-    if (hex(sha256(m)) == object_id) return DerivedManifest{std::move(m), s};
+    if (wire::to_hex(sha256(m)) == object_id) return DerivedManifest{std::move(m), s};
   }
   return std::nullopt;
 }
@@ -130,7 +116,7 @@ ProofCheck check_proof(std::string_view object_id, const QueryId& nonce, std::sp
                        std::span<const std::uint8_t> block) {
   ProofCheck c;
   if (!is_content_id(object_id)) return c.why = "not a content id", c;
-  if (hex(sha256(manifest)) != object_id) return c.why = "manifest does not hash to the object id", c;
+  if (wire::to_hex(sha256(manifest)) != object_id) return c.why = "manifest does not hash to the object id", c;
   auto m = decode_manifest(manifest, c.why);
   if (!m) return c;
   if (!m->blocks.empty()) {

@@ -33,8 +33,7 @@ inline constexpr std::uint32_t kMinBlockSize = 1024;
 inline constexpr std::uint32_t kMaxBlockSize = 4u * 1024 * 1024;
 
 using Digest = std::array<std::uint8_t, 32>;
-Digest sha256(std::span<const std::uint8_t> bytes);
-std::string hex(const Digest& d);
+Digest sha256(std::span<const std::uint8_t> bytes);  // as an id: butter::wire::to_hex(sha256(...))
 
 // An id storage can hold: 64 lowercase hex digits. Any other id (an annotation's name) has no
 // manifest, so no hit for it can be proven.

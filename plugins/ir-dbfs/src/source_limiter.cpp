@@ -28,15 +28,15 @@ RateVerdict SourceLimiter::allow(const std::string& peer, std::string_view remot
   const SourceKeys k = source_keys(remote_address);
   // Three lookups first (each in its own table, so none evicts another's entry), then spend only
   // when all three have a token.
-  double& p = peers_.tokens(peer, now_ms);
-  double* a = k.address.empty() ? nullptr : &addresses_.tokens(k.address, now_ms);
-  double* x = k.prefix.empty() ? nullptr : &prefixes_.tokens(k.prefix, now_ms);
-  if (p < 1) return RateVerdict::Peer;
-  if (a && *a < 1) return RateVerdict::Address;
-  if (x && *x < 1) return RateVerdict::Prefix;
-  p -= 1;
-  if (a) *a -= 1;
-  if (x) *x -= 1;
+  butter::TokenBucket& p = peers_.bucket(peer, now_ms);
+  butter::TokenBucket* a = k.address.empty() ? nullptr : &addresses_.bucket(k.address, now_ms);
+  butter::TokenBucket* x = k.prefix.empty() ? nullptr : &prefixes_.bucket(k.prefix, now_ms);
+  if (!p.has(now_ms)) return RateVerdict::Peer;
+  if (a && !a->has(now_ms)) return RateVerdict::Address;
+  if (x && !x->has(now_ms)) return RateVerdict::Prefix;
+  p.take(now_ms);
+  if (a) a->take(now_ms);
+  if (x) x->take(now_ms);
   return RateVerdict::Allowed;
 }
 

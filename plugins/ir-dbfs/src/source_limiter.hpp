@@ -2,10 +2,12 @@
 // its bucket, but node ids cost nothing to make, so the remote address of the peer's connection
 // (by address, IPv6 by /64) and its prefix (IPv4 /24, IPv6 /48) have one each, shared by every node
 // id behind them. A query takes a token from each of its buckets, and only when all have one (a
-// refused query costs the others nothing). Every table is bounded (BucketTable).
+// refused query costs the others nothing). Every table is bounded (butter::TokenBucketTable: the
+// least recently used key is forgotten, and comes back with a full bucket).
 #pragma once
-#include "bucket_table.hpp"
 #include "limits.hpp"
+
+#include <butter/cpp/token_bucket_table.hpp>
 
 #include <string>
 #include <string_view>
@@ -26,7 +28,7 @@ class SourceLimiter {
   std::size_t prefixes() const { return prefixes_.size(); }
 
  private:
-  BucketTable peers_, addresses_, prefixes_;
+  butter::TokenBucketTable peers_, addresses_, prefixes_;
 };
 
 }  // namespace butter::dbfs

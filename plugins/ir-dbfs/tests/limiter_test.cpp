@@ -2,9 +2,9 @@
 // bucket table, and the per-peer/per-address/per-prefix limiter (many node ids behind one address
 // share its bucket; tables stay bounded under a churn of addresses).
 #include "address_key.hpp"
-#include "bucket_table.hpp"
 #include "source_limiter.hpp"
 
+#include <butter/cpp/token_bucket_table.hpp>
 #include <catch2/catch.hpp>
 
 #include <random>
@@ -43,17 +43,17 @@ TEST_CASE("source keys: loopback has none, so the nodes of one machine are limit
 }
 
 TEST_CASE("bucket table refills and forgets the least recently used key") {
-  BucketTable t(10, 2, 2);
-  CHECK(t.allow("a", 0));
-  CHECK(t.allow("a", 0));
-  CHECK_FALSE(t.allow("a", 0));
-  CHECK(t.allow("a", 100));  // 1 token after 100 ms at 10/s
-  CHECK(t.allow("b", 100));
-  CHECK_FALSE(t.allow("a", 100));  // a is now most recent, b least
-  CHECK(t.allow("c", 100));        // evicts b, not a
+  butter::TokenBucketTable t(10, 2, 2);
+  CHECK(t.take("a", 0));
+  CHECK(t.take("a", 0));
+  CHECK_FALSE(t.take("a", 0));
+  CHECK(t.take("a", 100));  // 1 token after 100 ms at 10/s
+  CHECK(t.take("b", 100));
+  CHECK_FALSE(t.take("a", 100));  // a is now most recent, b least
+  CHECK(t.take("c", 100));        // evicts b, not a
   CHECK(t.size() == 2);
   CHECK(t.evicted() == 1);
-  CHECK_FALSE(t.allow("a", 100));  // a kept its empty bucket
+  CHECK_FALSE(t.take("a", 100));  // a kept its empty bucket
 }
 
 TEST_CASE("many node ids from one address share one bucket") {

@@ -7,6 +7,7 @@
 #include "sim_network.hpp"
 #include "standing.hpp"
 
+#include <butter/wire.hpp>
 #include <catch2/catch.hpp>
 
 using namespace butter::dbfs;
@@ -78,7 +79,7 @@ TEST_CASE("a content proof is the manifest hashing to the id and the block the n
   const std::vector<std::string> kws{"Needle", "hay"};
   // A provider's block size other than the default is found by trying the sizes.
   const auto manifest = build_manifest(data, 2048, kws);
-  const std::string id = hex(sha256(manifest));
+  const std::string id = butter::wire::to_hex(sha256(manifest));
   CHECK(is_content_id(id));
   CHECK_FALSE(is_content_id("wiki-page-7"));
   CHECK_FALSE(is_content_id(std::string(64, 'A')));

@@ -7,7 +7,6 @@
 // contact must learn the network from us. Bounded: at most max_peers entries; one untouched for
 // expiry_ms goes, and when full the one touched longest ago makes room.
 #pragma once
-#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -44,28 +43,6 @@ class ExchangeLedger {
   Limits limits_;
   std::map<std::string, Entry> entries_;
   std::set<std::pair<std::uint64_t, std::string>> by_last_;  // (last_ms, peer)
-};
-
-// A token bucket for signature checks of forwarded records: whatever the peers send, this node
-// spends at most `rate` checks per second (burst `burst`) on records of third parties.
-class CheckBudget {
- public:
-  // `tokens`: what it holds at first (default: a full burst).
-  CheckBudget(double rate = 2, double burst = 32, double tokens = -1)
-      : rate_(rate), burst_(burst), tokens_(tokens < 0 ? burst : std::min(tokens, burst)) {}
-  bool take(std::uint64_t now_ms) {
-    if (now_ms > refilled_ms_) {
-      tokens_ = std::min(burst_, tokens_ + static_cast<double>(now_ms - refilled_ms_) * rate_ / 1000.0);
-      refilled_ms_ = now_ms;
-    }
-    if (tokens_ < 1.0) return false;
-    tokens_ -= 1.0;
-    return true;
-  }
-
- private:
-  double rate_, burst_, tokens_;
-  std::uint64_t refilled_ms_ = 0;
 };
 
 }  // namespace butter::knownhosts

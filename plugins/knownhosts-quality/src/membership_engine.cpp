@@ -19,9 +19,9 @@ MembershipEngine::MembershipEngine(MembershipEnv& env, std::string self, Members
       self_(std::move(self)),
       records_(RecordStore::Limits{}),
       neighbours_(cfg_.neighbours),
-      check_budget_(cfg_.record_checks_per_s, std::max(32.0, cfg_.record_checks_per_s)),
+      check_budget_(cfg_.record_checks_per_s, std::max(32.0, cfg_.record_checks_per_s), 0),
       news_budget_(cfg_.rumour.news_per_min, cfg_.exchange_size),
-      sample_budget_(cfg_.samples_per_min / 60.0, 1),
+      sample_budget_(cfg_.samples_per_min / 60.0, 1, 0),
       exchange_period_ms_(cfg_.exchange_min_ms) {
   RecordStore::Limits limits;
   limits.capacity = cache_.capacity() + cfg_.probation_max;
@@ -31,7 +31,8 @@ MembershipEngine::MembershipEngine(MembershipEnv& env, std::string self, Members
   // The sample budget starts part-filled at random: nodes started together (a restart, a test
   // bed, the simulator's initial network) do not all ask for a sample at the same moment.
   if (cfg_.wire_version != 1)
-    sample_budget_ = CheckBudget(cfg_.samples_per_min / 60.0, 1, std::uniform_real_distribution<double>(0, 1)(rng_));
+    sample_budget_ =
+        butter::TokenBucket(cfg_.samples_per_min / 60.0, 1, 0, std::uniform_real_distribution<double>(0, 1)(rng_));
 }
 
 void MembershipEngine::start() {

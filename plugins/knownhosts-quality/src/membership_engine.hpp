@@ -17,6 +17,7 @@
 #include "record_store.hpp"
 #include "rumour.hpp"
 
+#include <butter/cpp/token_bucket.hpp>
 #include <butter/status.h>
 
 #include <cstdint>
@@ -175,9 +176,11 @@ class MembershipEngine {
   RecordStore records_;
   Neighbours neighbours_;
   ExchangeLedger ledger_;
-  CheckBudget check_budget_;
+  // Signature checks of forwarded records: whatever the peers send, this node spends at most
+  // record_checks_per_s checks a second on records of third parties.
+  butter::TokenBucket check_budget_;
   SplitNewsBudget news_budget_;
-  CheckBudget sample_budget_;  // samples this node asks for once its cache is fed (want_sample)
+  butter::TokenBucket sample_budget_;  // samples this node asks for once its cache is fed (want_sample)
   // The news values counted as pushed in the exchange in flight to each peer (one at a time per
   // peer; an entry goes when its result comes): a failed exchange gives them back their fan-out.
   std::map<std::string, std::vector<std::uint64_t>> pushed_in_flight_;

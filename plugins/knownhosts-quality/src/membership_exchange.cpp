@@ -9,7 +9,7 @@
 // to at most news_fanout peers and at most news_per_min items a minute (rumour.hpp). The period
 // doubles up to exchange_ms while exchanges bring no news and snaps back when they do, so a
 // growing network spreads in O(log N) rounds and a quiet one exchanges empty messages once a
-// minute. Signature checks of forwarded records draw on a budget (CheckBudget); a copy of a
+// minute. Signature checks of forwarded records draw on a budget (a token bucket, check_budget_); a copy of a
 // record already held is recognised before any check.
 #include "address_scope.hpp"
 #include "membership_engine.hpp"

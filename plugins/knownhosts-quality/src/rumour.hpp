@@ -7,6 +7,8 @@
 // network's size and join rate: when more news arrives than the budget passes on, the surplus
 // ages out (news_ttl_ms) and newcomers are learned from samples at first contacts instead.
 #pragma once
+#include <butter/cpp/token_bucket.hpp>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -23,21 +25,14 @@ struct RumourOptions {
 class NewsBudget {
  public:
   explicit NewsBudget(std::size_t per_min = 6, std::size_t burst = 8)
-      : per_ms_(static_cast<double>(per_min) / 60000.0),
-        burst_(static_cast<double>(std::max(per_min, burst))),
-        tokens_(burst_) {}
-  std::size_t available(std::uint64_t now_ms) {
-    if (now_ms > refilled_ms_) {
-      tokens_ = std::min(burst_, tokens_ + static_cast<double>(now_ms - refilled_ms_) * per_ms_);
-      refilled_ms_ = now_ms;
-    }
-    return static_cast<std::size_t>(tokens_);
-  }
-  void spend(std::size_t n) { tokens_ = std::max(0.0, tokens_ - static_cast<double>(n)); }
+      : bucket_(static_cast<double>(per_min) / 60.0, static_cast<double>(std::max(per_min, burst)), 0) {}
+  // Whole records only: a fraction of a token sends nothing.
+  std::size_t available(std::uint64_t now_ms) { return static_cast<std::size_t>(bucket_.available(now_ms)); }
+  // Records sent within what available() said (never below empty).
+  void spend(std::size_t n) { bucket_.spend(static_cast<double>(n)); }
 
  private:
-  double per_ms_, burst_, tokens_;
-  std::uint64_t refilled_ms_ = 0;
+  butter::TokenBucket bucket_;
 };
 
 // The news budget split in two: half of it only for records their owner sent us itself (a node's

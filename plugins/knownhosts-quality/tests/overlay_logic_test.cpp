@@ -8,6 +8,7 @@
 #include "peer_record.hpp"
 #include "record_store.hpp"
 
+#include <butter/cpp/token_bucket.hpp>
 #include <catch2/catch.hpp>
 #include <sodium.h>
 
@@ -407,7 +408,7 @@ TEST_CASE("exchange ledger: entries per peer, bounded, expiring, and the check b
   CHECK(led.find("b") == nullptr);
   led.forget("c");
   CHECK(led.size() == 0);
-  CheckBudget budget(2, 3);
+  butter::TokenBucket budget(2, 3, 0);  // the record check budget
   int taken = 0;
   for (int i = 0; i < 10; ++i) taken += budget.take(0);
   CHECK(taken == 3);        // the burst

@@ -20,13 +20,6 @@ bool put_id(wire::Writer& w, const std::string& hex) {
   return true;
 }
 
-bool lower_hex_id(std::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
-
 }  // namespace
 
 std::vector<std::uint8_t> encode_relay(const RelayMessage& m) {
@@ -70,7 +63,7 @@ std::optional<RelayDataView> decode_relay_data(const std::uint8_t* data, std::si
     return std::nullopt;
   RelayDataView v;
   v.leg = static_cast<Leg>(data[1]);
-  for (int i = 0; i < 8; ++i) v.stream = (v.stream << 8) | data[2 + i];
+  v.stream = wire::Reader(data + 2, 8).u64();
   v.data = data + kRelayDataHeader;
   v.len = len - kRelayDataHeader;
   return v;
@@ -330,7 +323,7 @@ std::optional<RelayEndpoint> parse_relay_endpoint(std::string_view uri, std::str
   e.ambassador = std::string(rest.substr(0, at));
   std::string_view hostport = rest.substr(at + 1, slash - at - 1);
   e.client = std::string(rest.substr(slash + 1));
-  if (!lower_hex_id(e.ambassador) || !lower_hex_id(e.client)) {
+  if (!wire::is_lower_hex(e.ambassador, 64) || !wire::is_lower_hex(e.client, 64)) {
     why = "ambassador and client must be 64 lower-case hex digits";
     return std::nullopt;
   }

@@ -3,19 +3,19 @@
 #include "nat_plugin.hpp"
 
 #include <butter/iface/peers.h>
+#include <butter/wire.hpp>
 
 #include <unistd.h>
 
 #include <cstdio>
+#include <limits>
 
 namespace butter::nat {
 
 namespace {
 
 std::chrono::milliseconds positive_ms(const butter::Config& cfg, const char* key) {
-  const std::int64_t v = cfg.get_int(key);
-  if (v <= 0) throw butter::Error(BUTTER_E_INVALID, std::string(key) + " must be > 0");
-  return std::chrono::milliseconds(v);
+  return std::chrono::milliseconds(cfg.get_int_in(key, 1, std::numeric_limits<std::int64_t>::max()));
 }
 
 }  // namespace
@@ -29,17 +29,13 @@ void NatAmbassador::init() {
   if (mode_ != "auto" && mode_ != "public" && mode_ != "private")
     throw butter::Error(BUTTER_E_INVALID, "mode must be \"auto\", \"public\" or \"private\"");
   limits_.serve = config().get_bool("ambassador");
-  const std::int64_t max_clients = config().get_int("max_clients");
-  const std::int64_t max_bytes = config().get_int("max_relay_bytes");
-  const std::int64_t max_ms = config().get_int("max_relay_ms");
-  const std::int64_t quorum = config().get_int("quorum");
-  const std::int64_t probes = config().get_int("probes");
-  const std::int64_t capture = config().get_int("debug_capture_bytes");
-  if (max_clients < 0 || max_bytes < 0 || max_ms < 0 || capture < 0)
-    throw butter::Error(BUTTER_E_INVALID,
-                        "max_clients, max_relay_bytes, max_relay_ms and debug_capture_bytes must be >= 0");
-  if (quorum < 1 || quorum > 16 || probes < 1 || probes > 16)
-    throw butter::Error(BUTTER_E_INVALID, "quorum and probes must be in 1..16");
+  constexpr std::int64_t kAny = std::numeric_limits<std::int64_t>::max();
+  const std::int64_t max_clients = config().get_int_in("max_clients", 0, std::numeric_limits<std::uint32_t>::max());
+  const std::int64_t max_bytes = config().get_int_in("max_relay_bytes", 0, kAny);
+  const std::int64_t max_ms = config().get_int_in("max_relay_ms", 0, kAny);
+  const std::int64_t quorum = config().get_int_in("quorum", 1, 16);
+  const std::int64_t probes = config().get_int_in("probes", 1, 16);
+  const std::int64_t capture = config().get_int_in("debug_capture_bytes", 0, kAny);
   limits_.max_clients = static_cast<std::uint32_t>(max_clients);
   limits_.max_relay_bytes = static_cast<std::uint64_t>(max_bytes);
   limits_.max_relay_ms = static_cast<std::uint64_t>(max_ms);
@@ -54,10 +50,8 @@ void NatAmbassador::init() {
   status_every_ = positive_ms(config(), "status_ms");
   verdict_ = Verdict(quorum_);
   punch_enabled_ = config().get_bool("punch");
-  const std::int64_t observed_quorum = config().get_int("observed_quorum");
-  const std::int64_t punch_attempts = config().get_int("punch_attempts");
-  if (observed_quorum < 1 || observed_quorum > 16 || punch_attempts < 1 || punch_attempts > 100)
-    throw butter::Error(BUTTER_E_INVALID, "observed_quorum must be in 1..16 and punch_attempts in 1..100");
+  const std::int64_t observed_quorum = config().get_int_in("observed_quorum", 1, 16);
+  const std::int64_t punch_attempts = config().get_int_in("punch_attempts", 1, 100);
   observed_quorum_ = static_cast<unsigned>(observed_quorum);
   punch_attempts_max_ = static_cast<unsigned>(punch_attempts);
   observed_ = ObservedAddresses(observed_quorum_, 10 * 60 * 1000);
@@ -71,10 +65,8 @@ void NatAmbassador::init() {
                : nullptr;
   if (!punch_ && punch_enabled_) log().info("the host has no " BUTTER_EXT_PUNCH ": relayed connections stay relayed");
   punch2_ = punch_ ? static_cast<const butter_punch_v2*>(host()->get_extension(host(), BUTTER_EXT_PUNCH2)) : nullptr;
-  const std::int64_t spread_sockets = config().get_int("punch_spread_sockets");
-  const std::int64_t spread_guesses = config().get_int("punch_spread_guesses");
-  if (spread_sockets < 0 || spread_sockets > 256 || spread_guesses < 0 || spread_guesses > 256)
-    throw butter::Error(BUTTER_E_INVALID, "punch_spread_sockets and punch_spread_guesses must be in 0..256");
+  const std::int64_t spread_sockets = config().get_int_in("punch_spread_sockets", 0, 256);
+  const std::int64_t spread_guesses = config().get_int_in("punch_spread_guesses", 0, 256);
   spread_sockets_ = static_cast<std::uint32_t>(spread_sockets);
   spread_guesses_ = static_cast<std::uint32_t>(spread_guesses);
 
@@ -118,14 +110,8 @@ void NatAmbassador::init() {
       throughput_route(req, std::move(res));
     });
     http().get("/nat/capture", [this](const butter::HttpRequest&, butter::HttpResponse& res) {
-      static const char* d = "0123456789abcdef";
-      std::string hex;
-      hex.reserve(captured_.size() * 2);
-      for (unsigned char c : captured_) {
-        hex += d[c >> 4];
-        hex += d[c & 15];
-      }
-      res.json("{\"bytes\":" + std::to_string(captured_.size()) + ",\"hex\":\"" + hex + "\"}");
+      res.json("{\"bytes\":" + std::to_string(captured_.size()) + ",\"hex\":\"" + butter::wire::to_hex(captured_) +
+               "\"}");
     });
   }
 }

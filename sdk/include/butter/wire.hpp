@@ -10,6 +10,8 @@
 // After the first failure every read returns a zero value and ok() stays false.
 #pragma once
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -133,32 +135,63 @@ inline bool valid_utf8_text(std::string_view s) {
   return valid_utf8(s);
 }
 
-// 64 lowercase hex digits <-> 32 bytes. Returns false on anything else.
-inline bool hex_to_id(std::string_view hex, std::uint8_t out[32]) {
-  if (hex.size() != 64) return false;
-  auto val = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (int i = 0; i < 32; ++i) {
-    int hi = val(hex[static_cast<std::size_t>(2 * i)]), lo = val(hex[static_cast<std::size_t>(2 * i + 1)]);
+// Bytes <-> hex digits, for ids, digests and dumps. to_hex writes lowercase, two digits a byte.
+inline std::string to_hex(std::span<const std::uint8_t> bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(bytes.size() * 2);
+  for (const std::uint8_t c : bytes) {
+    s += digits[c >> 4];
+    s += digits[c & 15];
+  }
+  return s;
+}
+inline std::string to_hex(std::string_view bytes) {
+  return to_hex(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+}
+
+namespace detail {
+inline int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace detail
+
+// Exactly out.size() bytes from 2 * out.size() hex digits (either case). False on anything else
+// (`out` then holds garbage).
+inline bool from_hex(std::string_view hex, std::span<std::uint8_t> out) {
+  if (hex.size() != 2 * out.size()) return false;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int hi = detail::hex_digit(hex[2 * i]), lo = detail::hex_digit(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return false;
     out[i] = static_cast<std::uint8_t>(hi * 16 + lo);
   }
   return true;
 }
-
-inline std::string id_to_hex(std::string_view bytes32) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  s.reserve(bytes32.size() * 2);
-  for (unsigned char c : bytes32) {
-    s += d[c >> 4];
-    s += d[c & 15];
-  }
-  return s;
+// The bytes of `hex` (digits of either case); nullopt for an odd length or a non-hex character.
+inline std::optional<std::vector<std::uint8_t>> from_hex(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::vector<std::uint8_t> out(hex.size() / 2);
+  if (!from_hex(hex, std::span<std::uint8_t>(out))) return std::nullopt;
+  return out;
 }
+
+// True when `s` is exactly `digits` lowercase hex digits: the one spelling of an id that is
+// compared as text (a node id, an object id), so that "AB.." and "ab.." cannot name one thing twice.
+inline bool is_lower_hex(std::string_view s, std::size_t digits) {
+  if (s.size() != digits) return false;
+  for (const char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+// 64 hex digits (either case) <-> 32 bytes. Returns false on anything else.
+inline bool hex_to_id(std::string_view hex, std::uint8_t out[32]) {
+  return from_hex(hex, std::span<std::uint8_t>(out, 32));
+}
+
+inline std::string id_to_hex(std::string_view bytes32) { return to_hex(bytes32); }
 
 }  // namespace butter::wire

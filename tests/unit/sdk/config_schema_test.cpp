@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <limits>
+#include <string>
 
 namespace fake = butter::testing;
 
@@ -110,4 +112,33 @@ TEST_CASE("getters without a default argument read the schema default", "[sdk][c
     CHECK(bare.get_int("ttl_ms") == 0);
     CHECK(bare.get_int("ttl_ms", 9) == 9);
   }
+}
+
+TEST_CASE("get_int_in returns a value in its range and refuses one outside, naming key and range", "[sdk][config]") {
+  butter::detail::DescriptorStorage storage(ranged());
+  fake::Host host;  // enforces no ranges, as a host older than ABI 1.3
+  butter::detail::Core core(host.host());
+  const butter::Config config(&core, storage.c());
+  auto refusal = [&](const std::string& key, std::int64_t min, std::int64_t max) -> std::string {
+    try {
+      (void)config.get_int_in(key, min, max);
+    } catch (const butter::Error& e) {
+      CHECK(e.code() == BUTTER_E_INVALID);
+      return e.what();
+    }
+    return "accepted";
+  };
+  CHECK(config.get_int_in("ttl_ms", 1, 3600000) == 30000);  // the schema default, in range
+  host.config["port"] = std::int64_t{65535};
+  CHECK(config.get_int_in("port", 1, 65535) == 65535);  // the bounds are inclusive
+  host.config["port"] = std::int64_t{1};
+  CHECK(config.get_int_in("port", 1, 65535) == 1);
+  host.config["port"] = std::int64_t{0};
+  CHECK(refusal("port", 1, 65535) == "port must be in 1..65535");
+  host.config["port"] = std::int64_t{70000};
+  CHECK(refusal("port", 1, 65535) == "port must be in 1..65535");
+  host.config["port"] = std::int64_t{-5};
+  CHECK(refusal("port", 0, std::numeric_limits<std::int64_t>::max()) == "port must be >= 0");
+  host.config["port"] = std::string("eighty");  // another type is still a schema/code mismatch
+  CHECK_THAT(refusal("port", 1, 65535), Catch::Contains("is not an integer"));
 }

@@ -15,6 +15,9 @@
 #include <butter/cpp/core.hpp>
 
 #include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
 
 namespace butter {
 
@@ -55,6 +58,20 @@ class Config {
       if (const auto* e = detail::schema_default(desc_, key)) out = e->int_default;
     }
     return out;
+  }
+  // get_int of a key whose value must lie in min..max: Error(BUTTER_E_INVALID, "<key> must be in
+  // min..max", or "must be >= min" when max is the largest int64) otherwise, which fails init. The
+  // schema's range says it already on a host of ABI 1.3; this guards the casts on a host that
+  // enforces none, and states a bound the schema cannot (one taken from another key).
+  std::int64_t get_int_in(const std::string& key, std::int64_t min, std::int64_t max) const {
+    const std::int64_t v = get_int(key);
+    if (v < min || v > max) {
+      throw Error(BUTTER_E_INVALID, key + " must be " +
+                                        (max == std::numeric_limits<std::int64_t>::max()
+                                             ? ">= " + std::to_string(min)
+                                             : "in " + std::to_string(min) + ".." + std::to_string(max)));
+    }
+    return v;
   }
   double get_float(const std::string& key, double def = 0) const {
     double out = def;
