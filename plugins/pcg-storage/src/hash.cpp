@@ -1,6 +1,7 @@
 // SHA-256 through libsodium, hex conversion, and the rendezvous rank.
 #include "hash.hpp"
 
+#include <butter/wire.hpp>
 #include <sodium.h>
 
 namespace butter::pcg {
@@ -15,38 +16,11 @@ Hash sha256(std::string_view data) {
   return sha256(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
 }
 
-std::string to_hex(const Hash& h) {
-  static const char* d = "0123456789abcdef";
-  std::string s(64, '0');
-  for (std::size_t i = 0; i < 32; ++i) {
-    s[2 * i] = d[h[i] >> 4];
-    s[2 * i + 1] = d[h[i] & 15];
-  }
-  return s;
-}
+std::string to_hex(const Hash& h) { return wire::to_hex(std::span<const std::uint8_t>(h)); }
 
-bool from_hex(std::string_view hex, Hash& out) {
-  if (hex.size() != 64) return false;
-  auto val = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (std::size_t i = 0; i < 32; ++i) {
-    int hi = val(hex[2 * i]), lo = val(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<std::uint8_t>(hi * 16 + lo);
-  }
-  return true;
-}
+bool from_hex(std::string_view hex, Hash& out) { return wire::from_hex(hex, std::span<std::uint8_t>(out)); }
 
-bool is_id(std::string_view hex) {
-  if (hex.size() != 64) return false;
-  for (char c : hex)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
+bool is_id(std::string_view hex) { return wire::is_lower_hex(hex, 64); }
 
 std::uint64_t rank(const Hash& object, const Hash& node) {
   // splitmix64 over the xor of the first 16 bytes of each: cheap, deterministic, well mixed.

@@ -76,32 +76,21 @@ bool answer_challenge(const Hash& object, const Manifest& m, const std::vector<s
   return true;
 }
 
-void AnswerBudget::refill(Bucket& b, std::uint64_t now) const {
-  if (now > b.at) {
-    b.tokens = std::min(static_cast<double>(burst_),
-                        b.tokens + static_cast<double>(now - b.at) * static_cast<double>(rate_) / 1000.0);
-    b.at = now;
-  }
-}
-
 bool AnswerBudget::take(const Hash& peer, std::uint64_t bytes, std::uint64_t now) {
   auto it = buckets_.find(peer);
   if (it == buckets_.end()) {
     if (buckets_.size() >= kMaxPeers) prune(now);
     if (buckets_.size() >= kMaxPeers) return false;
-    it = buckets_.emplace(peer, Bucket{static_cast<double>(burst_), now}).first;
+    it =
+        buckets_.emplace(peer, butter::TokenBucket(static_cast<double>(rate_), static_cast<double>(burst_), now)).first;
   }
-  refill(it->second, now);
-  if (it->second.tokens < static_cast<double>(bytes)) return false;
-  it->second.tokens -= static_cast<double>(bytes);
-  return true;
+  return it->second.take(now, static_cast<double>(bytes));
 }
 
 void AnswerBudget::prune(std::uint64_t now) {
   // A bucket refilled to its burst carries no state: forgetting it changes nothing.
   for (auto it = buckets_.begin(); it != buckets_.end();) {
-    refill(it->second, now);
-    it = it->second.tokens >= static_cast<double>(burst_) ? buckets_.erase(it) : std::next(it);
+    it = it->second.available(now) >= static_cast<double>(burst_) ? buckets_.erase(it) : std::next(it);
   }
 }
 

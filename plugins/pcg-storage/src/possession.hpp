@@ -39,6 +39,8 @@
 #pragma once
 #include "blocks.hpp"
 
+#include <butter/cpp/token_bucket.hpp>
+
 #include <cstdint>
 #include <map>
 #include <set>
@@ -110,13 +112,10 @@ class AnswerBudget {
   std::size_t size() const { return buckets_.size(); }
 
  private:
-  struct Bucket {
-    double tokens = 0;
-    std::uint64_t at = 0;
-  };
-  void refill(Bucket& b, std::uint64_t now) const;
+  // Full when first seen. A full table refuses new peers rather than evicting one: a partly spent
+  // bucket forgotten would hand its peer a fresh burst.
   std::uint64_t rate_, burst_;
-  std::map<Hash, Bucket> buckets_;
+  std::map<Hash, butter::TokenBucket> buckets_;
 };
 
 }  // namespace butter::pcg

@@ -39,6 +39,11 @@ TEST_CASE("token bucket: take(n) is all or nothing, has() takes nothing, spend()
   CHECK(b.tokens() == 0);
   b.spend(std::nan(""));
   CHECK(b.tokens() == 0);
+  // A negative or NaN count is refused: taking it would add tokens beyond the burst.
+  CHECK_FALSE(b.take(1000, -5));
+  CHECK_FALSE(b.has(1000, std::nan("")));
+  CHECK_FALSE(b.take(1000, std::nan("")));
+  CHECK(b.available(1000) == Approx(10));
 }
 
 TEST_CASE("token bucket: a clock that goes back earns nothing and loses nothing") {

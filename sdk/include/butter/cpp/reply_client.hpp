@@ -66,7 +66,7 @@ struct ReplyClient : Slot {
   std::uint64_t now_ms() const { return core->need(core->ext.timer, BUTTER_EXT_TIMER).now_ms(core->host); }
 
   // Registers a call; returns its ticket. The call fails with `timeout` after `deadline`.
-  std::uint64_t add(std::chrono::milliseconds deadline, ResultFn on_result, FailFn on_fail, std::string what) {
+  std::uint64_t add(std::chrono::milliseconds deadline, ResultFn on_result, FailFn on_fail, const std::string& what) {
     const std::uint64_t ticket = next_ticket++;
     const std::uint64_t at = now_ms() + static_cast<std::uint64_t>(deadline.count() > 0 ? deadline.count() : 0);
     Pending p;

@@ -269,6 +269,7 @@ class Storage {
       return {};
     }
     std::vector<butter_str> kws;
+    kws.reserve(keywords.size());
     for (const auto& k : keywords) kws.push_back(to_c(k));
     auto s = std::make_unique<detail::StreamState>();
     s->core = core_;

@@ -50,10 +50,11 @@ class BasicTokenBucket {
     refill(now);
     return tokens_;
   }
-  // True when `n` tokens are there at `now`; takes nothing.
+  // True when `n` tokens are there at `now`; takes nothing. A negative or NaN `n` is refused (false):
+  // taking it would add tokens beyond the burst.
   bool has(std::uint64_t now, double n = 1) {
     refill(now);
-    return tokens_ >= n;
+    return n >= 0 && tokens_ >= n;
   }
   // Takes `n` tokens when they are all there; otherwise takes nothing and returns false.
   bool take(std::uint64_t now, double n = 1) {

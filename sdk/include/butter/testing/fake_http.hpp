@@ -42,13 +42,14 @@ class FakeHttp {
   // Calls the route the node would choose for method and path; returns the reply token, or 0
   // when the node answers by itself (refused_status says how).
   std::uint64_t call(std::string_view method, std::string_view path, std::string_view query = {},
-                     std::string_view body = {}, std::vector<std::pair<std::string, std::string>> headers = {}) {
+                     std::string_view body = {}, const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     refused_status = 0;
     if (body.size() > BUTTER_HTTP_MAX_BODY) return refused_status = 413, 0;
     RouteRec* r = choose(method, path);
     if (!r) return 0;
     std::vector<butter_http_header> hs;
-    for (auto& [n, v] : headers) hs.push_back({str(n), str(v)});
+    hs.reserve(headers.size());
+    for (const auto& [n, v] : headers) hs.push_back({str(n), str(v)});
     butter_http_request q{};
     q.struct_size = sizeof q;
     q.method = str(method);

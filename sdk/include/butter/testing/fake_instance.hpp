@@ -33,7 +33,7 @@ struct InStream {
   static butter_status read(const butter_istream* s, std::uint8_t* buf, std::size_t cap, std::size_t* n) {
     auto* self = static_cast<InStream*>(s->ctx);
     const std::size_t k = std::min(cap, self->data.size() - self->pos);
-    std::memcpy(buf, self->data.data() + self->pos, k);
+    std::memcpy(buf, self->data.data() + self->pos, k);  // NOLINT(bugprone-not-null-terminated-result): bytes
     self->pos += k;
     *n = k;
     return BUTTER_OK;
