@@ -20,6 +20,7 @@
 
 #include <butter/iface/peers.h>
 #include <butter/plugin.hpp>
+#include <nlohmann/json.hpp>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,6 +40,12 @@ constexpr std::string_view kHistoryProtocol = "/butter-example/chat-history/1";
 constexpr std::size_t kMaxPostBody = 4096;
 constexpr std::size_t kHistoryShared = 50;  // messages a peer sends a newcomer
 constexpr std::size_t kMaxLine = 4096;      // a terminal line longer than this is dropped
+
+using Json = nlohmann::ordered_json;  // keys keep the order they are set in
+
+// The JSON text of an answer. Texts and nicks are checked as UTF-8 when they come in; a bad byte
+// that got through all the same is written as U+FFFD, where a plain dump() would throw.
+std::string dump_json(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 class Chat : public butter::Plugin {
  public:
@@ -224,19 +231,20 @@ class Chat : public butter::Plugin {
         return;
       }
     }
-    std::string out = "{\"node\":" + butter::json_string(node().id()) + ",\"nick\":" + butter::json_string(nick_) +
-                      ",\"last\":" + std::to_string(log_->last_seq()) + ",\"messages\":[";
-    bool first = true;
+    Json messages = Json::array();
     for (const chat::Entry* e : log_->since(after, 500)) {
-      if (!first) out += ',';
-      first = false;
       const auto& m = e->message;
-      out += "{\"seq\":" + std::to_string(e->seq) + ",\"id\":\"" + m.id + "\",\"author\":\"" + m.author +
-             "\",\"nick\":" + butter::json_string(m.nick) + ",\"time\":" + std::to_string(m.sent_unix_ms) +
-             ",\"mine\":" + (e->mine ? "true" : "false") + ",\"text\":" + butter::json_string(m.text) + "}";
+      messages.push_back(Json{{"seq", e->seq},
+                              {"id", m.id},
+                              {"author", m.author},
+                              {"nick", m.nick},
+                              {"time", m.sent_unix_ms},
+                              {"mine", e->mine},
+                              {"text", m.text}});
     }
-    out += "]}";
-    res.header("Cache-Control", "no-store").json(out);
+    const Json out{
+        {"node", node().id()}, {"nick", nick_}, {"last", log_->last_seq()}, {"messages", std::move(messages)}};
+    res.header("Cache-Control", "no-store").json(dump_json(out));
   }
 
   void post(const butter::HttpRequest& req, butter::HttpResponse& res) {
@@ -276,7 +284,7 @@ class Chat : public butter::Plugin {
       res.status(500).text("could not add the message\n");
       return;
     }
-    res.status(201).json("{\"seq\":" + std::to_string(e->seq) + ",\"id\":\"" + e->message.id + "\"}");
+    res.status(201).json(dump_json({{"seq", e->seq}, {"id", e->message.id}}));
   }
 
   // --- terminal --------------------------------------------------------------------------------

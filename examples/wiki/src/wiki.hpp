@@ -11,6 +11,7 @@
 #include "records.hpp"
 
 #include <butter/plugin.hpp>
+#include <nlohmann/json.hpp>
 
 #include <deque>
 #include <map>
@@ -19,6 +20,13 @@
 #include <set>
 
 namespace wiki {
+
+// The JSON answers are built as nlohmann::ordered_json values (keys keep the order they are set in).
+using Json = nlohmann::ordered_json;
+// The JSON text of an answer. Titles, texts and keywords are checked as UTF-8 when they come in; a
+// bad byte that got through all the same (a search status, say) is written as U+FFFD, where a
+// plain dump() would throw.
+std::string dump_json(const Json& j);
 
 extern const std::string_view kPage;
 extern const std::string_view kStyle;   // GET /wiki/wiki.css
@@ -53,8 +61,8 @@ class Wiki : public butter::Plugin {
   // --- HTTP (wiki_plugin.cpp) -------------------------------------------------------------------
   void route_all();
   void list_pages(const butter::HttpRequest& req, butter::HttpResponse& res);
-  std::string head_json(const Head& h) const;
-  std::string version_json(const std::string& version_id, const Version& v, const Head* head) const;
+  Json head_json(const Head& h) const;
+  Json version_json(const std::string& version_id, const Version& v, const Head* head) const;
 
   // --- read (wiki_read.cpp) ---------------------------------------------------------------------
   struct Resolve;

@@ -206,23 +206,26 @@ void Wiki::route_all() {
       butter::Match::Prefix);
 }
 
-std::string Wiki::head_json(const Head& h) const {
-  return "{\"page\":\"" + h.page_id + "\",\"title\":" + butter::json_string(h.title) + ",\"author\":\"" +
-         key_hex(h.author) + "\",\"version\":\"" + h.version_id + "\",\"seq\":" + std::to_string(h.seq) +
-         ",\"updated\":" + std::to_string(h.created_unix_ms) + ",\"mine\":" + (h.author == self_ ? "true" : "false") +
-         "}";
+std::string dump_json(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+Json Wiki::head_json(const Head& h) const {
+  return {{"page", h.page_id},        {"title", h.title}, {"author", key_hex(h.author)},
+          {"version", h.version_id},  {"seq", h.seq},     {"updated", h.created_unix_ms},
+          {"mine", h.author == self_}};
 }
 
-std::string Wiki::version_json(const std::string& version_id, const Version& v, const Head* head) const {
-  std::string kw = "[";
-  for (std::size_t i = 0; i < v.keywords.size(); ++i) kw += (i ? "," : "") + butter::json_string(v.keywords[i]);
-  kw += "]";
-  return "{\"page\":\"" + v.page_id + "\",\"title\":" + butter::json_string(v.title) +
-         ",\"text\":" + butter::json_string(v.text) + ",\"keywords\":" + kw + ",\"author\":\"" + key_hex(v.author) +
-         "\",\"version\":\"" + version_id + "\",\"seq\":" + std::to_string(v.seq) + ",\"predecessor\":\"" +
-         v.predecessor + "\",\"created\":" + std::to_string(v.created_unix_ms) +
-         ",\"mine\":" + (v.author == self_ ? "true" : "false") +
-         ",\"latest\":" + (head && head->version_id == version_id ? "true" : "false") + "}";
+Json Wiki::version_json(const std::string& version_id, const Version& v, const Head* head) const {
+  return {{"page", v.page_id},
+          {"title", v.title},
+          {"text", v.text},
+          {"keywords", v.keywords},
+          {"author", key_hex(v.author)},
+          {"version", version_id},
+          {"seq", v.seq},
+          {"predecessor", v.predecessor},
+          {"created", v.created_unix_ms},
+          {"mine", v.author == self_},
+          {"latest", head && head->version_id == version_id}};
 }
 
 void Wiki::list_pages(const butter::HttpRequest&, butter::HttpResponse& res) {
@@ -231,10 +234,9 @@ void Wiki::list_pages(const butter::HttpRequest&, butter::HttpResponse& res) {
   for (const auto& [id, h] : heads_) hs.push_back(&h);
   std::sort(hs.begin(), hs.end(), [](const Head* a, const Head* b) { return a->created_unix_ms > b->created_unix_ms; });
   if (hs.size() > 500) hs.resize(500);
-  std::string out = "{\"node\":\"" + self_hex_ + "\",\"pages\":[";
-  for (std::size_t i = 0; i < hs.size(); ++i) out += (i ? "," : "") + head_json(*hs[i]);
-  out += "]}";
-  res.header("Cache-Control", "no-store").json(out);
+  Json pages = Json::array();
+  for (const Head* h : hs) pages.push_back(head_json(*h));
+  res.header("Cache-Control", "no-store").json(dump_json({{"node", self_hex_}, {"pages", std::move(pages)}}));
 }
 
 }  // namespace wiki

@@ -41,7 +41,8 @@ void Wiki::get_page(const butter::HttpRequest& req, butter::HttpResponse& res) {
   if (!fresh && known != heads_.end()) {
     if (const Version* v = cached_version(known->second.version_id)) {
       reads_total_.add();
-      res.header("Cache-Control", "no-store").json(version_json(known->second.version_id, *v, &known->second));
+      res.header("Cache-Control", "no-store")
+          .json(dump_json(version_json(known->second.version_id, *v, &known->second)));
       resolve_head(r);  // refresh in the background for the next read
       return;
     }
@@ -104,7 +105,7 @@ void Wiki::finish_resolve(const std::shared_ptr<Resolve>& r) {
   const Head head = known->second;
   if (const Version* v = cached_version(head.version_id)) {
     reads_total_.add();
-    r->res->header("Cache-Control", "no-store").json(version_json(head.version_id, *v, &head));
+    r->res->header("Cache-Control", "no-store").json(dump_json(version_json(head.version_id, *v, &head)));
     return;
   }
   storage().get(
@@ -128,7 +129,7 @@ void Wiki::finish_resolve(const std::shared_ptr<Resolve>& r) {
         }
         remember_version(head.version_id, *v);
         reads_total_.add();
-        r->res->header("Cache-Control", "no-store").json(version_json(head.version_id, *v, &head));
+        r->res->header("Cache-Control", "no-store").json(dump_json(version_json(head.version_id, *v, &head)));
       },
       kFetchDeadline);
 }
@@ -142,7 +143,7 @@ void Wiki::get_version(const butter::HttpRequest& req, butter::HttpResponse& res
     return it == heads_.end() ? nullptr : &it->second;
   };
   if (const Version* v = cached_version(id)) {
-    res.json(version_json(id, *v, head_of(*v)));
+    res.json(dump_json(version_json(id, *v, head_of(*v))));
     return;
   }
   auto pending = std::make_shared<butter::HttpResponse>(std::move(res));
@@ -161,7 +162,7 @@ void Wiki::get_version(const butter::HttpRequest& req, butter::HttpResponse& res
           return;
         }
         remember_version(id, *v);
-        pending->json(version_json(id, *v, head_of(*v)));
+        pending->json(dump_json(version_json(id, *v, head_of(*v))));
       },
       kFetchDeadline);
 }

@@ -143,19 +143,16 @@ void Wiki::check_candidate(const std::shared_ptr<SearchOp>& op, const std::strin
 void Wiki::finish_search(const std::shared_ptr<SearchOp>& op) {
   if (op->answered || !op->done || op->outstanding > 0) return;
   op->answered = true;
-  std::string out = "{\"query\":[";
-  for (std::size_t i = 0; i < op->terms.size(); ++i) out += (i ? "," : "") + butter::json_string(op->terms[i]);
-  out += "],\"results\":[";
-  bool first = true;
-  for (const auto& [pid, tv] : op->titles) {
-    out += (first ? "" : ",");
-    first = false;
-    out += "{\"page\":\"" + pid + "\",\"title\":" + butter::json_string(tv.first) + ",\"author\":\"" + tv.second +
-           "\",\"mine\":" + (tv.second == self_hex_ ? "true" : "false") + "}";
-  }
-  out += "],\"hits\":" + std::to_string(op->hits) + ",\"messages\":" + std::to_string(op->messages) +
-         ",\"search\":" + butter::json_string(op->search_status) + "}";
-  op->res.header("Cache-Control", "no-store").json(out);
+  Json results = Json::array();
+  for (const auto& [pid, tv] : op->titles)
+    results.push_back(
+        Json{{"page", pid}, {"title", tv.first}, {"author", tv.second}, {"mine", tv.second == self_hex_}});
+  const Json out{{"query", op->terms},
+                 {"results", std::move(results)},
+                 {"hits", op->hits},
+                 {"messages", op->messages},
+                 {"search", op->search_status}};
+  op->res.header("Cache-Control", "no-store").json(dump_json(out));
 }
 
 }  // namespace wiki

@@ -133,10 +133,12 @@ void Wiki::answer_write(const std::shared_ptr<WriteOp>& op) {
     return;
   }
   const bool confirmed = op->pending == 0 && !op->failed;
-  op->res.status(201).json("{\"page\":\"" + op->head.page_id + "\",\"version\":\"" + op->version_id +
-                           "\",\"seq\":" + std::to_string(op->head.seq) + ",\"head\":\"" + op->head_id +
-                           "\",\"replicated\":" + (confirmed ? "true" : "false") +
-                           ",\"replicas\":" + std::to_string(confirmed ? op->replicas : 1) + "}");
+  op->res.status(201).json(dump_json({{"page", op->head.page_id},
+                                      {"version", op->version_id},
+                                      {"seq", op->head.seq},
+                                      {"head", op->head_id},
+                                      {"replicated", confirmed},
+                                      {"replicas", confirmed ? op->replicas : 1u}}));
 }
 
 }  // namespace wiki

@@ -246,14 +246,12 @@ void DbfsPlugin::execute(Actions& out) {
 
 void DbfsPlugin::publish_hit(Pending& p, const HitEvent& h) {
   if (p.http) {
-    std::string j = "{\"object\":" + json_string(h.hit.object_id) + ",\"node\":" + json_string(h.hit.node_id) +
-                    ",\"hops\":" + std::to_string(h.hops) + ",\"ms\":" + std::to_string(h.at_ms - p.started_ms) +
-                    ",\"endpoints\":[";
-    for (std::size_t i = 0; i < h.hit.endpoints.size(); ++i) j += (i ? "," : "") + json_string(h.hit.endpoints[i]);
-    j += "],\"keywords\":[";
-    for (std::size_t i = 0; i < h.hit.keywords.size(); ++i) j += (i ? "," : "") + json_string(h.hit.keywords[i]);
-    j += "]}";
-    p.http_hits += (p.http_hits.empty() ? "" : ",") + j;
+    p.http_hits.push_back(Json{{"object", h.hit.object_id},
+                               {"node", h.hit.node_id},
+                               {"hops", h.hops},
+                               {"ms", h.at_ms - p.started_ms},
+                               {"endpoints", h.hit.endpoints},
+                               {"keywords", h.hit.keywords}});
     return;
   }
   wire::Writer w;
@@ -272,9 +270,8 @@ void DbfsPlugin::publish_hit(Pending& p, const HitEvent& h) {
 
 void DbfsPlugin::publish_done(Pending& p, const DoneEvent& d) {
   if (p.http) {
-    p.http->json("{\"hits\":[" + p.http_hits + "],\"done\":{\"reason\":" + json_string(d.reason) +
-                 ",\"hits\":" + std::to_string(d.hits) + ",\"messages\":" + std::to_string(d.messages) +
-                 ",\"ms\":" + std::to_string(now_ms() - p.started_ms) + "}}");
+    const Json done{{"reason", d.reason}, {"hits", d.hits}, {"messages", d.messages}, {"ms", now_ms() - p.started_ms}};
+    p.http->json(dump_json(Json{{"hits", std::move(p.http_hits)}, {"done", done}}));
     p.http.reset();
     return;
   }

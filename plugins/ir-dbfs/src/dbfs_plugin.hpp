@@ -4,6 +4,7 @@
 // the local index from butter.storage/1, and serves butter.search/1.
 #pragma once
 #include "engine.hpp"
+#include "json_answer.hpp"
 
 #include <butter/iface/peers.h>
 #include <butter/iface/search.h>
@@ -41,7 +42,7 @@ class DbfsPlugin : public butter::Plugin {
     std::string topic;
     std::uint64_t ticket = 0;
     std::optional<butter::HttpResponse> http;
-    std::string http_hits;  // JSON array items collected so far
+    Json http_hits = Json::array();  // the hits collected so far
     std::uint64_t started_ms = 0;
   };
 
@@ -69,9 +70,9 @@ class DbfsPlugin : public butter::Plugin {
 
   // http_routes.cpp
   void add_routes();
-  std::string status_json();
-  std::string blocked_json();
-  std::string demoted_json();
+  Json status_json();
+  Json blocked_json();
+  Json demoted_json();
 
   std::unique_ptr<Engine> engine_;
   std::map<std::uint64_t, Pending> pending_;

@@ -45,13 +45,13 @@ void DbfsPlugin::add_routes() {
       spec.kind = QueryKind::Keywords;
       spec.terms = split_words(*q);
     } else {
-      res.status(400).json("{\"error\":\"give object=<id> or q=<keywords>\"}");
+      res.status(400).json(dump_json({{"error", "give object=<id> or q=<keywords>"}}));
       return;
     }
     std::uint32_t timeout = 0;
     if (!uint_param(req, "max", spec.max_results) || !uint_param(req, "ttl", spec.ttl) ||
         !uint_param(req, "timeout_ms", timeout)) {
-      res.status(400).json("{\"error\":\"max, ttl and timeout_ms are numbers\"}");
+      res.status(400).json(dump_json({{"error", "max, ttl and timeout_ms are numbers"}}));
       return;
     }
     spec.timeout_ms = timeout;
@@ -63,7 +63,7 @@ void DbfsPlugin::add_routes() {
     p.started_ms = now_ms();
     const std::uint64_t h = engine_->start(now_ms(), spec, out, why);
     if (!h) {
-      p.http->status(400).json("{\"error\":" + json_string(why) + "}");
+      p.http->status(400).json(dump_json({{"error", why}}));
       return;
     }
     pending_.emplace(h, std::move(p));
@@ -72,76 +72,70 @@ void DbfsPlugin::add_routes() {
   http().post("/search/annotate", [this](const butter::HttpRequest& req, butter::HttpResponse& res) {
     auto obj = req.query_param("object");
     if (!obj || obj->empty()) {
-      res.status(400).json("{\"error\":\"give object=<id>\"}");
+      res.status(400).json(dump_json({{"error", "give object=<id>"}}));
       return;
     }
     auto kws = split_words(req.query_param("keywords").value_or(""));
     butter_status st = annotate(*obj, kws);
     if (st != BUTTER_OK) {
-      res.status(st == BUTTER_E_NOMEM ? 507 : 400).json("{\"error\":" + json_string(butter::status_name(st)) + "}");
+      res.status(st == BUTTER_E_NOMEM ? 507 : 400).json(dump_json({{"error", butter::status_name(st)}}));
       return;
     }
-    res.json("{\"ok\":true}");
+    res.json(dump_json({{"ok", true}}));
   });
   http().get("/search/status",
-             [this](const butter::HttpRequest&, butter::HttpResponse& res) { res.json(status_json()); });
+             [this](const butter::HttpRequest&, butter::HttpResponse& res) { res.json(dump_json(status_json())); });
 }
 
-std::string DbfsPlugin::blocked_json() {
-  std::string s = "[";
-  const auto ids = engine_->standing().blocked_ids(now_ms());
-  for (std::size_t i = 0; i < ids.size(); ++i) s += (i ? "," : "") + json_string(ids[i]);
-  return s + "]";
-}
+Json DbfsPlugin::blocked_json() { return engine_->standing().blocked_ids(now_ms()); }
 
 // Neighbours this node ranks last for failed proofs (blocked ones are no neighbours any more).
-std::string DbfsPlugin::demoted_json() {
-  std::string s = "[";
-  bool first = true;
-  for (const auto& n : engine_->neighbours().all(now_ms())) {
-    if (!engine_->standing().demoted(n, now_ms())) continue;
-    s += (first ? "" : ",") + json_string(n);
-    first = false;
-  }
-  return s + "]";
+Json DbfsPlugin::demoted_json() {
+  Json out = Json::array();
+  for (const auto& n : engine_->neighbours().all(now_ms()))
+    if (engine_->standing().demoted(n, now_ms())) out.push_back(n);
+  return out;
 }
 
-std::string DbfsPlugin::status_json() {
+Json DbfsPlugin::status_json() {
   const auto& c = engine_->counters();
-  std::string s = "{\"method\":" + json_string(method_name(engine_->config().method)) +
-                  ",\"heuristic\":" + json_string(heuristic_name(engine_->config().heuristic)) +
-                  ",\"hop_estimate_ms\":" + std::to_string(engine_->hop_estimate_ms()) +
-                  ",\"index_objects\":" + std::to_string(engine_->index().size()) +
-                  ",\"index_stored\":" + std::to_string(engine_->index().stored_count()) + ",\"neighbours\":[";
-  bool first = true;
+  Json neighbours = Json::array();
   for (const auto& n : engine_->neighbours().all(now_ms())) {
     const NeighbourRecord* r = engine_->stats().find(n);
-    s += first ? "" : ",";
-    first = false;
-    s += "{\"id\":" + json_string(n) + ",\"sent\":" + std::to_string(r ? r->sent : 0) +
-         ",\"results\":" + std::to_string(r ? r->results : 0) + ",\"first_ms\":" + std::to_string(r ? r->first_ms : 0) +
-         "}";
+    neighbours.push_back(Json{{"id", n},
+                              {"sent", r ? r->sent : 0.0},
+                              {"results", r ? r->results : 0.0},
+                              {"first_ms", r ? r->first_ms : 0.0}});
   }
-  s += "],\"outbound_ids\":[";
-  for (std::size_t i = 0; i < engine_->neighbours().outbound().size(); ++i)
-    s += (i ? "," : "") + json_string(engine_->neighbours().outbound()[i]);
-  s += "],\"outbound\":" + std::to_string(engine_->neighbours().outbound().size()) +
-       ",\"searches_started\":" + std::to_string(c.searches_started) +
-       ",\"queries_received\":" + std::to_string(c.queries_received) +
-       ",\"query_messages\":" + std::to_string(c.query_messages) + ",\"duplicates\":" + std::to_string(c.duplicates) +
-       ",\"over_limit\":" + std::to_string(c.over_limit) + ",\"malformed\":" + std::to_string(c.malformed) +
-       ",\"rate_limited\":" + std::to_string(c.rate_limited) +
-       ",\"address_limited\":" + std::to_string(c.address_limited) +
-       ",\"budget_exhausted\":" + std::to_string(c.budget_exhausted) +
-       ",\"hits_dropped\":" + std::to_string(c.hits_dropped) +
-       ",\"verify\":" + (engine_->config().verify ? "true" : "false") +
-       ",\"verifications\":" + std::to_string(engine_->verifications()) +
-       ",\"hits_verified\":" + std::to_string(c.hits_verified) +
-       ",\"proofs_failed\":" + std::to_string(c.proofs_failed) + ",\"blocked\":" + blocked_json() +
-       ",\"demoted\":" + demoted_json() + ",\"limiter\":{\"peers\":" + std::to_string(engine_->limiter().peers()) +
-       ",\"addresses\":" + std::to_string(engine_->limiter().addresses()) +
-       ",\"prefixes\":" + std::to_string(engine_->limiter().prefixes()) + "}}";
-  return s;
+  const auto& outbound = engine_->neighbours().outbound();
+  return {{"method", method_name(engine_->config().method)},
+          {"heuristic", heuristic_name(engine_->config().heuristic)},
+          {"hop_estimate_ms", engine_->hop_estimate_ms()},
+          {"index_objects", engine_->index().size()},
+          {"index_stored", engine_->index().stored_count()},
+          {"neighbours", std::move(neighbours)},
+          {"outbound_ids", outbound},
+          {"outbound", outbound.size()},
+          {"searches_started", c.searches_started},
+          {"queries_received", c.queries_received},
+          {"query_messages", c.query_messages},
+          {"duplicates", c.duplicates},
+          {"over_limit", c.over_limit},
+          {"malformed", c.malformed},
+          {"rate_limited", c.rate_limited},
+          {"address_limited", c.address_limited},
+          {"budget_exhausted", c.budget_exhausted},
+          {"hits_dropped", c.hits_dropped},
+          {"verify", engine_->config().verify},
+          {"verifications", engine_->verifications()},
+          {"hits_verified", c.hits_verified},
+          {"proofs_failed", c.proofs_failed},
+          {"blocked", blocked_json()},
+          {"demoted", demoted_json()},
+          {"limiter",
+           {{"peers", engine_->limiter().peers()},
+            {"addresses", engine_->limiter().addresses()},
+            {"prefixes", engine_->limiter().prefixes()}}}};
 }
 
 }  // namespace butter::dbfs

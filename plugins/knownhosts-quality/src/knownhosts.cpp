@@ -6,10 +6,19 @@
 #include "quality_message.hpp"
 
 #include <butter/wire.hpp>
+#include <nlohmann/json.hpp>
 
 #include <random>
 
 namespace butter::knownhosts {
+
+namespace {
+using Json = nlohmann::ordered_json;  // keys keep the order they are set in
+
+// Addresses and endpoints come from peers: a byte of invalid UTF-8 is written as U+FFFD, where a
+// plain dump() would throw.
+std::string dump_json(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+}  // namespace
 
 KnownHosts::~KnownHosts() = default;
 
@@ -126,30 +135,24 @@ butter_peer_record KnownHosts::record(const HostEntry& h, std::vector<butter_str
 
 std::string KnownHosts::report_json() const {
   const QualityCache& cache = engine_->cache();
-  auto counts = cache.class_counts();
-  std::string s = "{\"capacity\":" + std::to_string(cache.capacity()) +
-                  ",\"candidates\":" + std::to_string(engine_->probation().size()) + ",\"classes\":[";
-  for (std::size_t i = 0; i < counts.size(); ++i) s += (i ? "," : "") + std::to_string(counts[i]);
-  s += "],\"hosts\":[";
-  bool first = true;
-  Means m = cache.means();
+  const Means m = cache.means();
+  Json hosts = Json::array();
   for (const auto& [id, h] : cache.hosts()) {
-    s += first ? "" : ",";
-    first = false;
-    s += "{\"id\":\"" + id + "\",\"class\":" + std::to_string(quality_class(cache.effective(h), m)) +
-         ",\"uptime_s\":" + std::to_string(h.quality.uptime_s) +
-         ",\"free_storage\":" + std::to_string(h.quality.free_storage) +
-         ",\"hosts_known\":" + std::to_string(h.quality.hosts_known) +
-         ",\"observed_ms\":" + std::to_string(observed_ms(h)) + ",\"answers\":" + std::to_string(h.answers) +
-         ",\"address\":" + butter::json_string(h.address) + ",\"failures\":" + std::to_string(h.failures) +
-         ",\"endpoints\":[";
-    for (std::size_t i = 0; i < h.endpoints.size(); ++i) {
-      // Endpoints were validated as URIs; escape quotes and backslashes all the same.
-      s += (i ? "," : "") + butter::json_string(h.endpoints[i]);
-    }
-    s += "]}";
+    hosts.push_back(Json{{"id", id},
+                         {"class", quality_class(cache.effective(h), m)},
+                         {"uptime_s", h.quality.uptime_s},
+                         {"free_storage", h.quality.free_storage},
+                         {"hosts_known", h.quality.hosts_known},
+                         {"observed_ms", observed_ms(h)},
+                         {"answers", h.answers},
+                         {"address", h.address},
+                         {"failures", h.failures},
+                         {"endpoints", h.endpoints}});
   }
-  return s + "]}";
+  return dump_json(Json{{"capacity", cache.capacity()},
+                        {"candidates", engine_->probation().size()},
+                        {"classes", cache.class_counts()},
+                        {"hosts", std::move(hosts)}});
 }
 
 }  // namespace butter::knownhosts

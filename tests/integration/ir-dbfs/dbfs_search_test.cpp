@@ -325,6 +325,46 @@ TEST_CASE("without a known-host cache the neighbours are the connected peers") {
   CHECK(j["hits"][0]["hops"] == 2);
 }
 
+// Object ids and keywords are any bytes a user or a peer gives; the answers are JSON all the same:
+// a byte that is not UTF-8 comes back as U+FFFD (before, it was copied into the answer, which no
+// JSON parser accepts).
+TEST_CASE("an object id and a keyword with invalid UTF-8 come back in a valid JSON answer") {
+  host::Runtime rt(2);
+  host::PluginRegistry registry;
+  TestNode a(rt, registry,
+             loopback_manifest("a", plugin_table("search", "butter.ir.dbfs", "refresh_ms = 100\nverify = false\n")));
+  auto ann = http_request_url("POST", a->http_url() + "/search/annotate?object=obj%FFect&keywords=plain,b%FEd%C3");
+  REQUIRE(ann.status == 200);
+  const std::string bad_object =
+      "obj\xEF\xBF\xBD"
+      "ect";
+  const std::string bad_keyword =
+      "b\xEF\xBF\xBD"
+      "d\xEF\xBF\xBD";
+
+  // get_json parses the body: nlohmann's parser refuses invalid UTF-8.
+  auto by_keyword = get_json(a, "/search?q=b%FEd%C3&max=1");
+  INFO(by_keyword.dump());
+  REQUIRE(by_keyword["hits"].size() == 1);
+  CHECK(by_keyword["hits"][0]["object"] == bad_object);
+  const auto keywords = by_keyword["hits"][0]["keywords"].get<std::set<std::string>>();
+  CHECK(keywords == std::set<std::string>{"plain", bad_keyword});
+  CHECK(by_keyword["hits"][0]["node"] == a->id_hex());
+  CHECK(by_keyword["done"]["hits"] == 1);
+
+  auto by_object = get_json(a, "/search?object=obj%FFect&max=1");
+  REQUIRE(by_object["hits"].size() == 1);
+  CHECK(by_object["hits"][0]["object"] == bad_object);
+
+  // Nothing found, and a refused query: JSON too.
+  auto none = get_json(a, "/search?q=%FF%FE&max=1");
+  CHECK(none["hits"].empty());
+  auto refused = http_get(a->http_url() + "/search?q=%FF" + std::string(100, 'x'));
+  CHECK(refused.status == 400);
+  CHECK(nlohmann::json::parse(refused.body)["error"].is_string());
+  CHECK(a.plugin_state("search") == "started");
+}
+
 TEST_CASE("a query flood from one connection is shed while an honest search from another node finds its hit") {
   host::Runtime rt(2);
   host::PluginRegistry registry;
