@@ -2,6 +2,7 @@
 #include "cli/file_options.hpp"
 
 #include <cctype>
+#include <cmath>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -38,7 +39,7 @@ bool parse_file_command_line(int argc, char** argv, const std::vector<std::strin
           why = "--timeout takes seconds, more than 0 and at most 86400 (got \"" + v + "\")";
           return false;
         }
-        c.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(secs * 1000 + 0.5));
+        c.timeout = std::chrono::milliseconds(std::llround(secs * 1000));
         c.timeout_given = true;
         if (c.timeout.count() == 0) c.timeout = std::chrono::milliseconds(1);
       } else {

@@ -11,7 +11,6 @@ namespace butter::host::cli {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using asio::ip::tcp;
 
 std::optional<NodeAddress> parse_node_url(const std::string& url, std::string& why) {
   std::string_view u = url;

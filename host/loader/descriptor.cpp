@@ -15,7 +15,7 @@ namespace {
 struct Problems {
   std::string text;
   std::int32_t code = BUTTER_OK;
-  void add(std::string m, std::int32_t c = BUTTER_E_INVALID) {
+  void add(const std::string& m, std::int32_t c = BUTTER_E_INVALID) {
     if (!text.empty()) text += "; ";
     text += m;
     if (code == BUTTER_OK || c == BUTTER_E_UNSUPPORTED) code = c;

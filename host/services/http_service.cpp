@@ -20,12 +20,12 @@ butter_status http_route(const butter_host* host, butter_str method, butter_str 
     std::weak_ptr<NodeCore> weak_core = args.inst->core().weak_from_this();
     std::uint64_t route = args.inst->core().http->add_route(
         args.method, args.path, prefix != 0,
-        [weak, weak_core, fn, user](const HttpRequest& req, HttpResponder respond) {
+        [weak, weak_core, fn, user](const HttpRequest& req, const HttpResponder& respond) {
           HttpSlot slot;
           slot.responder = respond;
           const std::uint64_t token = hand_request(
               weak, weak_core, req, std::move(slot), nullptr, [&](const butter_http_request& r) { fn(user, &r); },
-              [](HttpSlot failed) {
+              [](const HttpSlot& failed) {
                 failed.responder(HttpResponse{
                     500, "text/plain; charset=utf-8", "the plugin failed while handling the request\n", {}});
               });

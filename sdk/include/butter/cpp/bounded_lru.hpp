@@ -41,8 +41,8 @@ class BoundedLru {
   // The index holds iterators into the list: a copy would point into the original.
   BoundedLru(const BoundedLru&) = delete;
   BoundedLru& operator=(const BoundedLru&) = delete;
-  BoundedLru(BoundedLru&&) = default;  // list nodes move with the list: the iterators stay valid
-  BoundedLru& operator=(BoundedLru&&) = default;
+  BoundedLru(BoundedLru&&) noexcept = default;  // list nodes move with the list: the iterators stay valid
+  BoundedLru& operator=(BoundedLru&&) noexcept = default;
 
   // The value of `key`, made the most recently used; when absent, `make()` builds it (after the
   // least recently used entry was evicted, if the table was full). `*inserted` says which.
