@@ -231,7 +231,9 @@ class SimNetwork {
   DelayFn delay_;
   std::vector<SearchRecord> records_;
   std::map<std::pair<std::size_t, std::uint64_t>, std::size_t> by_handle_;
-  std::uint64_t sent_[7] = {0, 0, 0, 0, 0, 0, 0};
+  // Messages sent per type, indexed by the type's value (1..kLastType).
+  static constexpr std::size_t kLastType = static_cast<std::size_t>(MsgType::Unlink);
+  std::uint64_t sent_[kLastType + 1] = {};
   struct Content {
     std::vector<std::uint8_t> data;
     std::vector<std::uint8_t> manifest;
