@@ -6,21 +6,14 @@ target_link_libraries(butter_test_skip PUBLIC Catch2::Catch2)
 add_library(butter_test_main STATIC ${PROJECT_SOURCE_DIR}/tests/main/test_main.cpp)
 target_link_libraries(butter_test_main PUBLIC butter_test_skip)
 
-# Test sources are compiled in unity batches: a test file spends most of its compile time on the
-# same Asio, Catch2 and spdlog templates, which a batch instantiates once (measured: two transport
-# test files alone 31.3 s of CPU, as one batch 20.5 s, under ASan). A developer editing one test
-# file recompiles its batch; configure with -DBUTTER_UNITY_TESTS=OFF to compile file by file.
-option(BUTTER_UNITY_TESTS "Compile the test executables' own sources in unity batches" ON)
-set(BUTTER_UNITY_TESTS_BATCH 8 CACHE STRING "Test files per unity batch")
-
+# Test executables are unity builds like everything else (BUTTER_UNITY, top-level CMakeLists.txt).
 # butter_add_test_exe(<name> <prefix> SOURCES ... LIBS ... DEPENDS ...): one Catch2 executable
 # whose test cases are registered with ctest as "<prefix>: <test name>"; a test that called
 # butter::test::skip() is reported as Skipped (exit 77).
 function(butter_add_test_exe name prefix)
   cmake_parse_arguments(T "" "" "SOURCES;LIBS;DEPENDS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
-  if(BUTTER_UNITY_TESTS)
-    set_target_properties(${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE ${BUTTER_UNITY_TESTS_BATCH})
+  if(BUTTER_UNITY)
     # Only the tests are batched: plugin logic compiled into a test executable keeps its own
     # translation unit, so its file-local names cannot meet a test's.
     foreach(src ${T_SOURCES})

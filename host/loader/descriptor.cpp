@@ -22,10 +22,6 @@ struct Problems {
   }
 };
 
-std::string version_text(const butter_version& v) {
-  return std::to_string(v.major) + "." + std::to_string(v.minor) + "." + std::to_string(v.revision);
-}
-
 // Reads a NUL-terminated string of at most `max` bytes. `what` names the field in messages.
 bool read_text(const char* s, std::size_t max, const std::string& what, bool required, std::string& out, Problems& p) {
   out.clear();

@@ -6,10 +6,6 @@
 namespace butter::host {
 namespace {
 
-std::string version_text(const butter_version& v) {
-  return std::to_string(v.major) + "." + std::to_string(v.minor) + "." + std::to_string(v.revision);
-}
-
 // Local on purpose: the loader does not depend on the manifest's implementation files.
 const char* type_label(ConfigType t) {
   switch (t) {

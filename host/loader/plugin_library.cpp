@@ -21,15 +21,15 @@ class LoadedObject {
   boost::dll::shared_library library;
 };
 
+std::string version_text(const butter_version& v) {
+  return std::to_string(v.major) + "." + std::to_string(v.minor) + "." + std::to_string(v.revision);
+}
+
 namespace {
 
 namespace fs = std::filesystem;
 
 constexpr std::uint32_t kMaxPluginsPerFile = 64;
-
-std::string version_text(const butter_version& v) {
-  return std::to_string(v.major) + "." + std::to_string(v.minor) + "." + std::to_string(v.revision);
-}
 
 // Boost.DLL's throwing load reports "boost::dll::shared_library::load() failed (dlerror system
 // message: <text>): <errno text>"; keep dlerror's text, which says what is wrong.

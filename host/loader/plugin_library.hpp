@@ -22,6 +22,9 @@ namespace butter::host {
 
 class LoadedObject;  // the dlopen handle (Boost.DLL), private to the loader
 
+// "major.minor.revision", as messages and `butter inspect` show an ABI version.
+std::string version_text(const butter_version& v);
+
 // A descriptor copied into C++ values (the raw pointer stays valid while the library is loaded).
 struct PluginInfo {
   std::string id, name, vendor, version, description;

@@ -10,7 +10,6 @@ namespace butter::host {
 namespace {
 
 namespace ip = boost::asio::ip;
-std::string to_string(butter_str s) { return s.data ? std::string(s.data, s.len) : std::string(); }
 
 void receive(const std::weak_ptr<NodeCore>& weak, std::uint64_t id) {
   auto core = weak.lock();
@@ -56,7 +55,7 @@ butter_status dg_open(const butter_host* host, const butter_datagram_options* op
   try {
     NodeCore& core = inst->core();
     boost::system::error_code ec;
-    std::string bind_text = to_string(opts->bind_address);
+    std::string bind_text = copy_str(opts->bind_address);
     ip::address bind_addr = bind_text.empty() ? ip::address(ip::address_v4::any()) : ip::make_address(bind_text, ec);
     if (ec) return butter_error_set(err, BUTTER_E_INVALID, ("bad bind address '" + bind_text + "'").c_str());
     auto socket = std::make_shared<ip::udp::socket>(core.strand);
@@ -68,8 +67,8 @@ butter_status dg_open(const butter_host* host, const butter_datagram_options* op
       std::string msg = "cannot bind udp " + bind_text + ":" + std::to_string(opts->port) + ": " + ec.message();
       return butter_error_set(err, BUTTER_E_UNAVAILABLE, msg.c_str());
     }
-    std::string group_text = to_string(opts->multicast_group);
-    std::string iface_text = to_string(opts->multicast_interface);
+    std::string group_text = copy_str(opts->multicast_group);
+    std::string iface_text = copy_str(opts->multicast_interface);
     if (!group_text.empty()) {
       ip::address group = ip::make_address(group_text, ec);
       if (ec || !group.is_multicast() || !group.is_v4()) {
@@ -120,7 +119,7 @@ butter_status dg_send_to(const butter_host* host, uint64_t socket_id, butter_str
   DatagramSocket* s = own_socket(inst, socket_id);
   if (!s) return butter_error_set(err, BUTTER_E_NOT_FOUND, "unknown socket");
   boost::system::error_code ec;
-  std::string addr_text = to_string(address);
+  std::string addr_text = copy_str(address);
   ip::address addr = ip::make_address(addr_text, ec);
   if (ec) return butter_error_set(err, BUTTER_E_INVALID, ("bad address " + addr_text).c_str());
   if (data.len > 65507) return butter_error_set(err, BUTTER_E_INVALID, "datagram larger than 65507 bytes");

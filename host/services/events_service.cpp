@@ -11,8 +11,6 @@
 namespace butter::host {
 namespace {
 
-std::string to_string(butter_str s) { return s.data ? std::string(s.data, s.len) : std::string(); }
-
 // The limits are part of the contract (ext/events.h), so plugins and the SDK's fake host see the same.
 constexpr std::size_t kMaxTopic = BUTTER_EVENTS_MAX_TOPIC;
 constexpr std::size_t kMaxPayload = BUTTER_EVENTS_MAX_PAYLOAD;
@@ -24,7 +22,7 @@ butter_status ev_publish(const butter_host* host, butter_str topic, butter_bytes
   if (topic.len == 0 || topic.len > kMaxTopic || payload.len > kMaxPayload) return BUTTER_E_INVALID;
   try {
     NodeCore& core = inst->core();
-    auto t = std::make_shared<const std::string>(to_string(topic));
+    auto t = std::make_shared<const std::string>(copy_str(topic));
     auto data = std::make_shared<const std::vector<std::uint8_t>>(payload.data, payload.data + payload.len);
     for (const auto& [id, sub] : core.event_subscriptions) {
       if (sub.topic != *t) continue;
@@ -54,7 +52,7 @@ butter_status ev_subscribe(const butter_host* host, butter_str topic, butter_eve
   if (!inst->active()) return BUTTER_E_UNAVAILABLE;
   try {
     std::uint64_t id = inst->core().fresh_id();
-    inst->core().event_subscriptions[id] = EventSubscription{inst->weak_from_this(), to_string(topic), fn, user};
+    inst->core().event_subscriptions[id] = EventSubscription{inst->weak_from_this(), copy_str(topic), fn, user};
     inst->registrations().event_subscriptions.insert(id);
     if (out_id) *out_id = id;
     return BUTTER_OK;

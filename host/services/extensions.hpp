@@ -16,10 +16,13 @@ namespace butter::host {
 
 class PluginInstance;
 
-// Shared by the service files: a copy of a borrowed string, a node id from 64 hex digits, and the
-// calling instance of the [node] function `function` when it is active, on the node's thread,
-// and its node has a transport (null otherwise; see node_instance_of).
+// Shared by the service files: a copy of a borrowed string and a borrowed view of one, a node id from 64 hex digits,
+// and the calling instance of the [node] function `function` when it is active, on the node's thread, and its node has
+// a transport (null otherwise; see node_instance_of).
 inline std::string copy_str(butter_str s) { return s.data ? std::string(s.data, s.len) : std::string(); }
+// A borrowed view of a string that outlives the call it is passed to.
+inline butter_str str_of(const std::string& s) { return butter_str{s.data(), s.size()}; }
+inline constexpr const char* kTextPlain = "text/plain; charset=utf-8";
 inline std::optional<NodeId> node_id_of(butter_str s) {
   return NodeId::from_hex(std::string_view(s.data ? s.data : "", s.data ? s.len : 0));
 }

@@ -19,9 +19,6 @@ static_assert(HttpExchange::kUnknownLength == BUTTER_HTTP_LENGTH_UNKNOWN);
 
 namespace {
 
-butter_str str_of(const std::string& s) { return butter_str{s.data(), s.size()}; }
-const char* kText = "text/plain; charset=utf-8";
-
 // The plugin's callbacks for one route, copied from its butter_http2_route.
 struct RouteCallbacks {
   void* user = nullptr;
@@ -116,7 +113,7 @@ butter_status http2_route(const butter_host* host, butter_str method, butter_str
               [&](const butter_http_request& r) { ccb->request(ccb->user, &r); },
               [](const HttpSlot& failed) {
                 if (failed.exchange->respond(
-                        HttpResponse{500, kText, "the plugin failed while handling the request\n", {}})) {
+                        HttpResponse{500, kTextPlain, "the plugin failed while handling the request\n", {}})) {
                   failed.exchange->abort();
                 }
               });

@@ -7,11 +7,6 @@
 
 namespace butter::host {
 
-namespace {
-butter_str str_of(const std::string& s) { return butter_str{s.data(), s.size()}; }
-const char* kText = "text/plain; charset=utf-8";
-}  // namespace
-
 butter_status check_route_args(const butter_host* host, const char* function, butter_str method, butter_str path,
                                RouteArgs& out, butter_error* err) {
   out.inst = node_instance_of(host, function);
@@ -81,12 +76,12 @@ std::uint64_t hand_request(const std::weak_ptr<PluginInstance>& weak, const std:
 }
 
 HttpResponse plugin_unavailable() {
-  return HttpResponse{503, kText, "the plugin serving this route is unavailable\n", {}};
+  return HttpResponse{503, kTextPlain, "the plugin serving this route is unavailable\n", {}};
 }
 
 void end_orphaned_exchange(HttpExchange& exchange, const std::string& why) {
   // A respond() refused because the answer has begun: a 503 cannot follow a 200, so cut it.
-  if (exchange.respond(HttpResponse{503, kText, why + "\n", {}})) exchange.abort();
+  if (exchange.respond(HttpResponse{503, kTextPlain, why + "\n", {}})) exchange.abort();
 }
 
 void end_route_exchanges(NodeCore& core, PluginInstance& inst, std::uint64_t route_id) {

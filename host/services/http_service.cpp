@@ -7,9 +7,6 @@
 namespace butter::host {
 namespace {
 
-std::string to_string(butter_str s) { return copy_str(s); }
-butter_str str_of(const std::string& s) { return butter_str{s.data(), s.size()}; }
-
 butter_status http_route(const butter_host* host, butter_str method, butter_str path, int32_t prefix,
                          butter_http_handler_fn fn, void* user, uint64_t* out_route_id, butter_error* err) {
   if (!fn) return butter_error_set(err, BUTTER_E_INVALID, "missing callback");
@@ -61,11 +58,11 @@ butter_status http_respond(const butter_host* host, uint64_t reply_token, int32_
   try {
     HttpResponse res;
     res.status = status;
-    std::string ct = to_string(content_type);
+    std::string ct = copy_str(content_type);
     if (!ct.empty()) res.content_type = ct;
     if (body.data) res.body.assign(reinterpret_cast<const char*>(body.data), body.len);
     for (uint32_t i = 0; headers && i < header_count; ++i) {
-      std::string k = to_string(headers[i].name), v = to_string(headers[i].value);
+      std::string k = copy_str(headers[i].name), v = copy_str(headers[i].value);
       // Header injection: refuse CR/LF in names and values.
       if (k.find_first_of("\r\n") != std::string::npos || v.find_first_of("\r\n") != std::string::npos) {
         return BUTTER_E_INVALID;

@@ -2,6 +2,7 @@
 // from the Transport, routed to the instance that handles the protocol or watches peers. During a
 // hot swap the frames of a held protocol are queued (hot_swap.cpp replays them).
 #include "services/net_dispatch.hpp"
+#include "services/extensions.hpp"
 
 #include "instance/node_core.hpp"
 #include "instance/plugin_instance.hpp"
@@ -10,8 +11,6 @@
 
 namespace butter::host {
 namespace {
-
-butter_str str_of(const std::string& s) { return butter_str{s.data(), s.size()}; }
 
 // The message a handler gets; everything borrowed from the arguments for the call.
 butter_net_message message_of(const std::string& from_hex, const std::string& protocol,

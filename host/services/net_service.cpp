@@ -14,8 +14,6 @@ namespace butter::host {
 
 namespace {
 
-std::string to_string(butter_str s) { return s.data ? std::string(s.data, s.len) : std::string(); }
-butter_str str_of(const std::string& s) { return butter_str{s.data(), s.size()}; }
 std::span<const std::uint8_t> span_of(butter_bytes b) {
   return b.data ? std::span<const std::uint8_t>(b.data, b.len) : std::span<const std::uint8_t>();
 }
@@ -45,7 +43,7 @@ butter_status net_handle(const butter_host* host, butter_str protocol, butter_ne
   auto* inst = caller(host, "net.handle", err);
   if (!inst) return err ? err->code : caller_refusal(host);
   try {
-    std::string p = to_string(protocol);
+    std::string p = copy_str(protocol);
     if (!valid_protocol(p) || !fn) return butter_error_set(err, BUTTER_E_INVALID, "empty or over-long protocol id");
     auto& table = inst->core().protocols;
     auto it = table.find(p);
@@ -67,7 +65,7 @@ butter_status net_handle(const butter_host* host, butter_str protocol, butter_ne
 void net_unhandle(const butter_host* host, butter_str protocol) {
   auto* inst = node_instance_of(host, "net.unhandle");
   if (!inst) return;
-  std::string p = to_string(protocol);
+  std::string p = copy_str(protocol);
   auto& table = inst->core().protocols;
   auto it = table.find(p);
   if (it != table.end() && it->second.owner.lock().get() == inst) table.erase(it);
@@ -79,9 +77,9 @@ butter_status net_send(const butter_host* host, butter_str peer, butter_str prot
   auto* inst = caller(host, "net.send", err);
   if (!inst) return err ? err->code : caller_refusal(host);
   try {
-    std::string p = to_string(protocol);
+    std::string p = copy_str(protocol);
     if (!valid_protocol(p)) return butter_error_set(err, BUTTER_E_INVALID, "empty or over-long protocol id");
-    Error e = inst->core().transport->send(to_string(peer), p, span_of(payload));
+    Error e = inst->core().transport->send(copy_str(peer), p, span_of(payload));
     return e ? fail(err, e) : BUTTER_OK;
   } catch (const std::exception& ex) {
     return butter_error_set(err, BUTTER_E_INTERNAL, ex.what());
@@ -117,7 +115,7 @@ butter_status net_request(const butter_host* host, butter_str peer, butter_str p
     return butter_error_set(err, BUTTER_E_INVALID, "a request needs a callback and a timeout");
   try {
     NodeCore& core = inst->core();
-    std::string p = to_string(protocol);
+    std::string p = copy_str(protocol);
     if (!valid_protocol(p)) return butter_error_set(err, BUTTER_E_INVALID, "empty or over-long protocol id");
     std::uint64_t id = core.fresh_id();
     core.requests[id] = PendingRequest{inst->weak_from_this(), 0};
@@ -140,7 +138,7 @@ butter_status net_request(const butter_host* host, butter_str peer, butter_str p
       complete_request(*core, id, status, from, body, p, fn, user);
     };
     std::uint64_t transport_id = 0;
-    Error e = core.transport->request(to_string(peer), p, span_of(payload), std::chrono::milliseconds(timeout_ms),
+    Error e = core.transport->request(copy_str(peer), p, span_of(payload), std::chrono::milliseconds(timeout_ms),
                                       std::move(on_response), &transport_id);
     *in_call = false;
     if (e) {
@@ -216,7 +214,7 @@ butter_status net_connect(const butter_host* host, butter_str uri, butter_net_co
   if (!inst) return caller_refusal(host);
   try {
     std::weak_ptr<PluginInstance> weak = inst->weak_from_this();
-    inst->core().transport->connect(to_string(uri), [weak, fn, user](Error e, const NodeId& id) {
+    inst->core().transport->connect(copy_str(uri), [weak, fn, user](Error e, const NodeId& id) {
       auto owner = weak.lock();
       if (!owner || !owner->active() || !fn) return;
       std::string hex = e ? std::string() : id.hex();
@@ -232,7 +230,7 @@ butter_status net_add_address(const butter_host* host, butter_str node_id, butte
   auto* inst = caller(host, "net.add_address");
   if (!inst) return caller_refusal(host);
   auto id = NodeId::from_hex(std::string_view(node_id.data ? node_id.data : "", node_id.data ? node_id.len : 0));
-  std::string ep = to_string(endpoint);
+  std::string ep = copy_str(endpoint);
   if (!id || ep.find("://") == std::string::npos) return BUTTER_E_INVALID;
   try {
     inst->core().transport->add_address(*id, {ep});
@@ -333,7 +331,7 @@ class PluginDialer final : public Dialer {
 butter_status net_register_dialer(const butter_host* host, butter_str scheme, const butter_net_dialer* dialer) {
   auto* inst = caller(host, "net.register_dialer");
   if (!inst || !dialer || !dialer->dial || !dialer->write || !dialer->close) return BUTTER_E_INVALID;
-  std::string s = to_string(scheme);
+  std::string s = copy_str(scheme);
   if (s.empty() || s == "tcp") return BUTTER_E_INVALID;
   try {
     Error e =
@@ -371,7 +369,7 @@ void net_stream_closed(const butter_host* host, uint64_t stream_id, butter_str r
   streams.erase(it);
   inst->registrations().dial_streams.erase(stream_id);
   try {
-    sink->closed(to_string(reason));
+    sink->closed(copy_str(reason));
   } catch (...) {
   }
 }

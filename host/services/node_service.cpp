@@ -6,8 +6,6 @@
 namespace butter::host {
 namespace {
 
-butter_str str_of(const std::string& s) { return butter_str{s.data(), s.size()}; }
-
 butter_str node_id(const butter_host* host) {
   auto* inst = instance_of(host);
   return inst ? str_of(inst->core().id_hex) : butter_str{"", 0};

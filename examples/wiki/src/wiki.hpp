@@ -13,6 +13,7 @@
 #include <butter/plugin.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <deque>
 #include <map>
 #include <memory>
@@ -20,6 +21,9 @@
 #include <set>
 
 namespace wiki {
+
+// How long a read or a search waits for one storage fetch before it gives up on that version.
+inline constexpr auto kFetchDeadline = std::chrono::seconds(8);
 
 // The JSON answers are built as nlohmann::ordered_json values (keys keep the order they are set in).
 using Json = nlohmann::ordered_json;

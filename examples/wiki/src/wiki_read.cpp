@@ -17,7 +17,6 @@
 namespace wiki {
 
 namespace {
-constexpr auto kFetchDeadline = std::chrono::seconds(8);
 constexpr std::uint32_t kMaxHeadHits = 32;
 }  // namespace
 

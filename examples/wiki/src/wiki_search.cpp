@@ -17,7 +17,6 @@ constexpr std::size_t kMaxTerms = 6;
 constexpr std::size_t kMaxResults = 20;
 constexpr std::size_t kMaxCandidates = 4;  // versions tried per page before it is dropped
 constexpr std::size_t kMaxPagesSeen = 256;
-constexpr auto kFetchDeadline = std::chrono::seconds(8);
 
 std::string page_of(const std::vector<std::string>& keywords) {
   static const std::string prefix = page_keyword("");

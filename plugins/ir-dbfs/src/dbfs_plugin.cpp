@@ -12,8 +12,6 @@ namespace butter::dbfs {
 
 namespace {
 
-std::string to_string(butter_str s) { return s.data ? std::string(s.data, s.len) : std::string(); }
-
 // Defaults and ranges are declared once, in the schema (plugin_entry.cpp): an absent key reads as
 // its default, and a host of ABI 1.3 refuses a value out of range at its manifest position. The
 // checks here guard the casts on a host that enforces no ranges, and keep what a schema cannot say
@@ -390,7 +388,7 @@ void DbfsPlugin::refresh_neighbours(bool top_up_only) {
         peers.provider(), static_cast<std::uint32_t>(want_neighbours_ * 2),
         [](void* user, const butter_peer_record* r) {
           auto* c = static_cast<Ctx*>(user);
-          std::string id = to_string(r->node_id);
+          std::string id = copy_str(r->node_id);
           if (c->keep->size() >= c->want || id == c->self || c->engine->blocked(id, c->now) ||
               c->engine->link_refused(id, c->now))
             return;
@@ -415,8 +413,8 @@ void DbfsPlugin::load_index() {
       [](void* user, const butter_storage_object* o) {
         auto* self = static_cast<DbfsPlugin*>(user);
         std::vector<std::string> kws;
-        for (std::uint32_t i = 0; i < o->keyword_count && o->keywords; ++i) kws.push_back(to_string(o->keywords[i]));
-        self->engine_->index().add_stored(fold_case(to_string(o->object_id)), kws);
+        for (std::uint32_t i = 0; i < o->keyword_count && o->keywords; ++i) kws.push_back(copy_str(o->keywords[i]));
+        self->engine_->index().add_stored(fold_case(copy_str(o->object_id)), kws);
       },
       this);
   if (st == BUTTER_OK) {
@@ -439,8 +437,8 @@ void DbfsPlugin::on_stored(const std::string& id) {
         [](void* user, const butter_storage_object* o) {
           auto* c = static_cast<Ctx*>(user);
           std::vector<std::string> kws;
-          for (std::uint32_t i = 0; i < o->keyword_count && o->keywords; ++i) kws.push_back(to_string(o->keywords[i]));
-          c->self->engine_->index().add_stored(fold_case(to_string(o->object_id)), kws);
+          for (std::uint32_t i = 0; i < o->keyword_count && o->keywords; ++i) kws.push_back(copy_str(o->keywords[i]));
+          c->self->engine_->index().add_stored(fold_case(copy_str(o->object_id)), kws);
           *c->found = true;
         },
         &ctx);

@@ -21,6 +21,9 @@
 
 namespace butter::dbfs {
 
+// A copy of a string borrowed from a C caller (a null one reads as empty).
+inline std::string copy_str(butter_str s) { return s.data ? std::string(s.data, s.len) : std::string(); }
+
 class DbfsPlugin : public butter::Plugin {
  public:
   using Plugin::Plugin;

@@ -6,7 +6,6 @@ namespace butter::dbfs {
 namespace {
 
 DbfsPlugin* self(const butter_plugin* p) { return butter::Plugin::from<DbfsPlugin>(p); }
-std::string to_string(butter_str s) { return s.data ? std::string(s.data, s.len) : std::string(); }
 
 // Fills the caller's error (its struct_size says whether it is big enough).
 void set_error(butter_error* err, const std::string& why, butter_status code = BUTTER_E_INVALID) {
@@ -34,11 +33,11 @@ butter_status find(const butter_plugin* p, const butter_reply_to* reply, const b
   butter_status st = d->guarded("search.find", [&] {
     SearchSpec spec;
     spec.kind = query->kind == BUTTER_SEARCH_BY_OBJECT ? QueryKind::Object : QueryKind::Keywords;
-    for (std::uint32_t i = 0; i < query->term_count; ++i) spec.terms.push_back(to_string(query->terms[i]));
+    for (std::uint32_t i = 0; i < query->term_count; ++i) spec.terms.push_back(copy_str(query->terms[i]));
     spec.max_results = query->max_results;
     spec.ttl = query->ttl;
     spec.timeout_ms = query->timeout_ms;
-    out = d->find(to_string(reply->topic), reply->ticket, spec, why);
+    out = d->find(copy_str(reply->topic), reply->ticket, spec, why);
   });
   if (st != BUTTER_OK) return st;
   if (out != BUTTER_OK) set_error(err, why, out);
@@ -55,8 +54,8 @@ butter_status annotate(const butter_plugin* p, butter_str object_id, const butte
   butter_status out = BUTTER_E_INTERNAL;
   butter_status st = d->guarded("search.annotate", [&] {
     std::vector<std::string> kws;
-    for (std::uint32_t i = 0; i < count && i < kMaxKeywords; ++i) kws.push_back(to_string(keywords[i]));
-    out = d->annotate(to_string(object_id), kws);
+    for (std::uint32_t i = 0; i < count && i < kMaxKeywords; ++i) kws.push_back(copy_str(keywords[i]));
+    out = d->annotate(copy_str(object_id), kws);
   });
   if (st != BUTTER_OK) return st;
   if (out != BUTTER_OK) set_error(err, out == BUTTER_E_NOMEM ? "the index is full" : "bad object id", out);
