@@ -6,7 +6,7 @@ namespace butter::host {
 
 void AddressBook::add(const NodeId& id, const std::vector<std::string>& endpoints, bool front) {
   if (endpoints.empty()) return;
-  auto& book = by_id_.get_or_insert(id);
+  auto& book = by_id_.get_or_insert(id, [] { return std::vector<std::string>{}; });
   auto known = [&](const std::vector<std::string>& list, const std::string& e) {
     return std::find(list.begin(), list.end(), e) != list.end();  // at most kMaxEndpointsPerNode long
   };

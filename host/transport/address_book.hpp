@@ -13,57 +13,15 @@
 #pragma once
 #include "core/node_id.hpp"
 
+#include <butter/cpp/bounded_lru.hpp>
+
 #include <cstddef>
-#include <list>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 namespace butter::host {
-
-// A map with a capacity that forgets its least recently used entry: O(1) find, put and erase.
-template <class K, class V, class Hash = std::hash<K>>
-class LruMap {
- public:
-  explicit LruMap(std::size_t capacity) : capacity_(capacity < 1 ? 1 : capacity) {}
-
-  // The value for `k` (marked as used), or null.
-  V* find(const K& k) {
-    auto it = index_.find(k);
-    if (it == index_.end()) return nullptr;
-    order_.splice(order_.begin(), order_, it->second);
-    return &it->second->second;
-  }
-  // The value for `k`, inserted default-made (evicting the least recently used when full).
-  V& get_or_insert(const K& k) {
-    if (V* v = find(k)) return *v;
-    if (index_.size() >= capacity_) {
-      index_.erase(order_.back().first);
-      order_.pop_back();
-      ++evicted_;
-    }
-    order_.emplace_front(k, V{});
-    index_.emplace(k, order_.begin());
-    return order_.front().second;
-  }
-  bool erase(const K& k) {
-    auto it = index_.find(k);
-    if (it == index_.end()) return false;
-    order_.erase(it->second);
-    index_.erase(it);
-    return true;
-  }
-  std::size_t size() const { return index_.size(); }
-  std::size_t capacity() const { return capacity_; }
-  std::uint64_t evicted() const { return evicted_; }
-
- private:
-  std::size_t capacity_;
-  std::list<std::pair<K, V>> order_;  // most recently used first
-  std::unordered_map<K, typename std::list<std::pair<K, V>>::iterator, Hash> index_;
-  std::uint64_t evicted_ = 0;
-};
 
 class AddressBook {
  public:
@@ -78,7 +36,9 @@ class AddressBook {
   // The endpoints to try for `id`, in order (empty when unknown).
   std::vector<std::string> endpoints(const NodeId& id);
   // Remembers that `id` answered at `uri`, and looks that up.
-  void learn_uri(const std::string& uri, const NodeId& id) { by_uri_.get_or_insert(uri) = id; }
+  void learn_uri(const std::string& uri, const NodeId& id) {
+    by_uri_.get_or_insert(uri, [] { return NodeId{}; }) = id;
+  }
   std::optional<NodeId> who_is(const std::string& uri) {
     if (auto* id = by_uri_.find(uri)) return *id;
     return std::nullopt;
@@ -89,8 +49,8 @@ class AddressBook {
   std::uint64_t evicted() const { return by_id_.evicted() + by_uri_.evicted(); }
 
  private:
-  LruMap<NodeId, std::vector<std::string>, NodeIdHash> by_id_;
-  LruMap<std::string, NodeId> by_uri_;
+  BoundedLru<NodeId, std::vector<std::string>, NodeIdHash> by_id_;
+  BoundedLru<std::string, NodeId> by_uri_;
 };
 
 }  // namespace butter::host

@@ -1,10 +1,10 @@
 #include "transport/frame.hpp"
 #include "transport/partial_capacity.hpp"
 
-#include "transport/byte_order.hpp"
 #include "transport/read_buffer.hpp"
 #include "transport/utf8.hpp"
 
+#include <butter/wire.hpp>
 #include <butter/ext/net.h>
 
 #include <fmt/format.h>

@@ -1,8 +1,8 @@
 #include "transport/hello.hpp"
 
-#include "transport/byte_order.hpp"
 #include "transport/utf8.hpp"
 
+#include <butter/wire.hpp>
 #include <fmt/format.h>
 
 namespace butter::host {

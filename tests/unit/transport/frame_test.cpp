@@ -1,5 +1,5 @@
 // Frame codec: round trips (whole and byte by byte) and every way a frame can be refused.
-#include "transport/byte_order.hpp"
+#include <butter/wire.hpp>
 #include "transport/frame.hpp"
 
 #include <catch2/catch.hpp>
@@ -30,7 +30,7 @@ TEST_CASE("frame round trips for every type", "[frame]") {
     auto f = sample(t);
     auto bytes = encode_frame(f);
     REQUIRE(bytes.size() == kFrameHeaderBytes + f.protocol.size() + f.payload.size());
-    REQUIRE(wire::get_u32(bytes.data()) == bytes.size() - 4);
+    REQUIRE(butter::wire::get_u32(bytes.data()) == bytes.size() - 4);
     std::string err;
     auto back = decode_frame(bytes, err);
     INFO(err);
@@ -101,7 +101,7 @@ static std::string decode_error(std::vector<std::uint8_t> bytes, std::size_t max
 
 TEST_CASE("oversized frame is refused from its length alone", "[frame]") {
   std::vector<std::uint8_t> b(4);
-  wire::put_u32(b.data(), 99999999);
+  butter::wire::put_u32(b.data(), 99999999);
   CHECK(decode_error(b) == "frame of 99999999 bytes exceeds the 16777216-byte limit");
   auto f = sample();
   CHECK(decode_error(encode_frame(f), 100) == "frame of 1034 bytes exceeds the 100-byte limit");
@@ -116,7 +116,7 @@ TEST_CASE("truncated input is reported as such", "[frame]") {
   CHECK(err == "truncated frame");
   // A length too short to hold the header is a truncated header even in a stream.
   std::vector<std::uint8_t> shortlen(20);
-  wire::put_u32(shortlen.data(), 3);
+  butter::wire::put_u32(shortlen.data(), 3);
   CHECK(decode_error(shortlen).rfind("truncated header", 0) == 0);
 }
 
@@ -143,8 +143,8 @@ TEST_CASE("unknown type bad flags and bad protocol ids are refused", "[frame]") 
   CHECK(decode_error(encode_frame(f)) == "protocol id of 257 bytes exceeds the 256-byte limit");
   // Protocol length pointing past the end of the frame.
   bad = b;
-  wire::put_u16(bad.data() + 6, 200);
-  wire::put_u32(bad.data(), 16 + 10);
+  butter::wire::put_u16(bad.data() + 6, 200);
+  butter::wire::put_u32(bad.data(), 16 + 10);
   CHECK(decode_error(bad) == "protocol id of 200 bytes overruns a frame of 26 bytes");
 }
 
@@ -170,6 +170,6 @@ TEST_CASE("check_outgoing refuses what the decoder would refuse", "[frame]") {
 TEST_CASE("encode_frame_head leaves the payload out", "[frame]") {
   auto head = encode_frame_head(FrameType::kOneway, 7, 0, "/x", 5);
   REQUIRE(head.size() == kFrameHeaderBytes + 2);
-  CHECK(wire::get_u32(head.data()) == 16 + 2 + 5);
-  CHECK(wire::get_u64(head.data() + 8) == 7);
+  CHECK(butter::wire::get_u32(head.data()) == 16 + 2 + 5);
+  CHECK(butter::wire::get_u64(head.data() + 8) == 7);
 }

@@ -1,5 +1,5 @@
 // HELLO payload codec: round trip, version gate, and malformed payloads.
-#include "transport/byte_order.hpp"
+#include <butter/wire.hpp>
 #include "transport/hello.hpp"
 
 #include <catch2/catch.hpp>
@@ -41,7 +41,7 @@ TEST_CASE("hello of another version is a version mismatch", "[hello]") {
   Hello h;
   h.id = NodeId::random();
   auto bytes = encode_hello(h);
-  wire::put_u16(bytes.data(), 2);
+  butter::wire::put_u16(bytes.data(), 2);
   auto d = decode_hello(bytes);
   CHECK_FALSE(d.hello);
   CHECK(d.version_mismatch);
@@ -67,7 +67,7 @@ TEST_CASE("malformed hellos are refused", "[hello]") {
   bad[34] = 2;
   CHECK(decode_hello(bad).error == "HELLO truncated in endpoint 1");
   bad = good;
-  wire::put_u16(bad.data() + 35, 0);
+  butter::wire::put_u16(bad.data() + 35, 0);
   CHECK(decode_hello(bad).error == "HELLO endpoint 0 has length 0 (1..255)");
   bad = good;
   bad[37] = 0xff;

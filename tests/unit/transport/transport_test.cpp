@@ -2,7 +2,7 @@
 // failures, backpressure and misbehaving peers.
 #include "harness.hpp"
 #include "raw_client.hpp"
-#include "transport/byte_order.hpp"
+#include <butter/wire.hpp>
 #include "transport/frame.hpp"
 #include "transport/hello.hpp"
 #include "transport/secure_channel.hpp"
@@ -221,7 +221,7 @@ TEST_CASE("a HELLO of another version closes the connection", "[transport]") {
   Hello h;
   h.id = NodeId::random();
   auto payload = encode_hello(h);
-  wire::put_u16(payload.data(), 7);
+  butter::wire::put_u16(payload.data(), 7);
   Frame f;
   f.type = FrameType::kHello;
   f.payload = payload;
