@@ -21,6 +21,7 @@
 // copy); a download of a held object holds nothing; a remote download holds the read's window plus
 // at most one block waiting for the client to drain (pieces of kWritePiece bytes).
 #include "http_request_parse.hpp"
+#include "json_answer.hpp"
 #include "pcg_plugin.hpp"
 
 #include <map>
@@ -153,7 +154,7 @@ void PcgStorage::add_routes() {
             .text(std::string(status_name(st)) + ": " + why + "\n");
         return;
       }
-      if (!wait) res.status(202).json("{\"id\":\"" + id + "\"}");
+      if (!wait) res.status(202).json(dump_json({{"id", id}}));
     });
     http().get(
         "/storage/",
@@ -201,12 +202,11 @@ void PcgStorage::add_routes() {
                                             const std::string& reason) {
         if (!wait) return;
         s.respond(result == BUTTER_OK ? 201 : http_status_of(result), "application/json",
-                  "{\"id\":\"" + object + "\",\"replicas\":" + std::to_string(replicas) +
-                      ",\"message\":" + butter::json_string(reason) + "}");
+                  dump_json({{"id", object}, {"replicas", replicas}, {"message", reason}}));
       };
       st = put_commit(up.put_id, std::move(done), id, why);
       if (st == BUTTER_OK) {
-        if (!up.wait) s.respond(202, "application/json", "{\"id\":\"" + id + "\"}");
+        if (!up.wait) s.respond(202, "application/json", dump_json({{"id", id}}));
         return;
       }
     }

@@ -127,8 +127,7 @@ class PcgStorage : public butter::Plugin, public Env {
   struct HttpTransfers;  // streamed puts and gets in progress, by exchange token
   void poll_manifest(butter::HttpStream s, std::uint64_t token, std::string etag, int polls);
   std::shared_ptr<HttpTransfers> http_transfers_;
-  std::string list_json() const;
-  std::string possession_json() const;
+  std::string list_json() const;  // GET /storage (http_listing.cpp)
 
  private:
   void on_net(const butter::Request& req);
