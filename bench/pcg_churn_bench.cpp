@@ -1,6 +1,6 @@
 // Availability under churn for pcg-storage: a discrete-event simulation of hundreds of nodes in
 // one process (virtual time, in-memory links with 5-20 ms delay), driving the plugin's own
-// Engine (plugins/pcg-storage/src/engine.cpp) through SimCluster (src/sim.hpp) — the same code
+// Engine (plugins/pcg-storage/src/engine.cpp) through SimCluster (its sim/sim_cluster.hpp) — the same code
 // the plugin runs, with the plugin's default timings (heartbeat 1 s, 3 misses, 100 ms ticks).
 //
 // The Go prototype's table: 250 nodes, r = 3, 30 s of churn in which every live node dies with
@@ -16,7 +16,7 @@
 // the window are not counted.
 //
 // Usage: butter-bench-pcg-churn [seeds=3] [objects=500]
-#include "sim.hpp"
+#include "sim_cluster.hpp"
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,7 +1,7 @@
 // pcg-storage under a CPU squeeze (issue 18): a streamed 12 MiB put on a machine whose cores are
 // shared twice over reported 0 replicas within its deadline and the group did not repair to 3
 // holders within 30 s. This models it on virtual time with the plugin's own Engine (SimCluster,
-// src/sim.hpp): 5 nodes with the stream integration test's timings (heartbeat 100 ms, 3 misses,
+// sim/sim_cluster.hpp): 5 nodes with the stream integration test's timings (heartbeat 100 ms, 3 misses,
 // request timeout 500 ms, put timeout 30 s, ticks every 20 ms, 64 KiB blocks, links of 5-20 ms),
 // a 12 MiB put on node 0, and every node taken off the CPU at random: pauses of 50-600 ms
 // (SimCluster::pause: its ticks and the messages sent to it wait), starting so that a node is
@@ -9,7 +9,7 @@
 // reports 3 replicas and 3 nodes hold every block within 30 s after the put's result.
 //
 // Usage: butter-bench-pcg-squeeze [runs=20] [duty-percent=50]
-#include "sim.hpp"
+#include "sim_cluster.hpp"
 
 #include <cstdio>
 #include <cstdlib>

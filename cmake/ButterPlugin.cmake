@@ -57,3 +57,28 @@ function(butter_add_plugin name)
     target_link_libraries(${name} PRIVATE ${P_LIBS})
   endif()
 endfunction()
+
+# butter_add_plugin_core(<name> SOURCES ... [LIBS ...] [INCLUDE_DIRS ...]): a static library of a
+# plugin's I/O-free core (its engine, codecs and rules), compiled once and linked into the plugin,
+# its unit tests, its simulator, benchmarks and fuzzers. Built as the plugin's own sources are:
+# position-independent, C++20, hidden symbols, and without STB_GNU_UNIQUE (which would keep the
+# module resident after dlclose and defeat hot swap). Links butter::sdk; LIBS and INCLUDE_DIRS
+# (relative to the calling directory) are PUBLIC, so whatever links the core sees its headers.
+function(butter_add_plugin_core name)
+  cmake_parse_arguments(C "" "" "SOURCES;LIBS;INCLUDE_DIRS" ${ARGN})
+  add_library(${name} STATIC ${C_SOURCES})
+  set_target_properties(${name} PROPERTIES
+    POSITION_INDEPENDENT_CODE ON
+    CXX_STANDARD 20
+    CXX_STANDARD_REQUIRED ON
+    C_VISIBILITY_PRESET hidden
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${name} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-fno-gnu-unique>)
+  endif()
+  target_link_libraries(${name} PUBLIC butter::sdk ${C_LIBS})
+  if(C_INCLUDE_DIRS)
+    target_include_directories(${name} PUBLIC ${C_INCLUDE_DIRS})
+  endif()
+endfunction()

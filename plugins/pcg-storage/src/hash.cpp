@@ -25,13 +25,9 @@ bool is_id(std::string_view hex) { return wire::is_lower_hex(hex, 64); }
 std::uint64_t rank(const Hash& object, const Hash& node) {
   // splitmix64 over the xor of the first 16 bytes of each: cheap, deterministic, well mixed.
   // Big-endian loads: the rank is the same on every machine.
-  auto load = [](const std::uint8_t* p) {
-    std::uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
-    return v;
-  };
-  const std::uint64_t a = load(object.data()), b = load(object.data() + 8);
-  const std::uint64_t c = load(node.data()), d = load(node.data() + 8);
+  wire::Reader o(object.data(), 16), n(node.data(), 16);
+  const std::uint64_t a = o.u64(), b = o.u64();
+  const std::uint64_t c = n.u64(), d = n.u64();
   std::uint64_t z = (a ^ c) + 0x9e3779b97f4a7c15ull * (b ^ d ^ 0x5bd1e995ull);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;

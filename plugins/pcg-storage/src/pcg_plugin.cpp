@@ -1,5 +1,6 @@
 // The pcg-storage plugin instance: configuration, the engine's I/O (net, timer, events,
 // search, known hosts), persistence and metrics. The algorithm lives in engine.cpp.
+#include "json_answer.hpp"
 #include "pcg_plugin.hpp"
 
 #include <butter/wire.hpp>
@@ -272,8 +273,7 @@ void PcgStorage::deliver(Event& e) {
     auto& res = *p.http;
     if (e.kind == EventKind::PutDone) {
       res.status(e.status == BUTTER_OK ? 201 : 502)
-          .json("{\"id\":\"" + to_hex(e.object) + "\",\"replicas\":" + std::to_string(e.replicas) + ",\"message\":\"" +
-                e.message + "\"}");
+          .json(dump_json({{"id", to_hex(e.object)}, {"replicas", e.replicas}, {"message", e.message}}));
     } else if (e.status == BUTTER_OK) {
       res.send("application/octet-stream", Bytes(e.data));
     } else {

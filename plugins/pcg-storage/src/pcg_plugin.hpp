@@ -30,6 +30,8 @@
 
 namespace butter::pcg {
 
+class StorageRoutes;
+
 class PcgStorage : public butter::Plugin, public Env {
  public:
   using Plugin::Plugin;
@@ -122,13 +124,10 @@ class PcgStorage : public butter::Plugin, public Env {
   butter_status put_abort(std::uint64_t put_id);
   std::uint64_t now_ms() const { return static_cast<std::uint64_t>(now().count()); }
 
-  // HTTP (http_routes.cpp).
+  // HTTP: the /storage routes and the transfers in progress (http_routes.hpp).
   void add_routes();
-  struct HttpTransfers;  // streamed puts and gets in progress, by exchange token
-  void poll_manifest(butter::HttpStream s, std::uint64_t token, std::string etag, int polls);
-  std::shared_ptr<HttpTransfers> http_transfers_;
-  std::string list_json() const;
-  std::string possession_json() const;
+  std::shared_ptr<StorageRoutes> http_routes_;
+  std::string list_json() const;  // GET /storage (http_listing.cpp)
 
  private:
   void on_net(const butter::Request& req);

@@ -2,32 +2,27 @@
 // per-peer answer budget (see possession.hpp for the design and why).
 #include "possession.hpp"
 
+#include <butter/wire.hpp>
 #include <sodium.h>
 
 #include <algorithm>
 
 namespace butter::pcg {
 
-namespace {
-void put_u32(std::uint8_t* p, std::uint32_t v) {
-  for (int i = 3; i >= 0; --i, v >>= 8) p[i] = static_cast<std::uint8_t>(v);
-}
-}  // namespace
-
 Hash possession_proof(const Hash& object, std::uint64_t nonce, std::uint32_t index, std::uint32_t offset,
                       std::uint32_t length, std::span<const std::uint8_t> range) {
   static_assert(crypto_generichash_KEYBYTES_MIN == 16);
-  std::uint8_t key[16];
-  for (int i = 7; i >= 0; --i, nonce >>= 8) key[i] = static_cast<std::uint8_t>(nonce);
-  std::copy(object.begin(), object.begin() + 8, key + 8);
-  std::uint8_t head[12];
-  put_u32(head, index);
-  put_u32(head + 4, offset);
-  put_u32(head + 8, length);
+  wire::Writer key;  // 16 bytes: the nonce, big-endian, then the object id's first 8 bytes
+  key.u64(nonce);
+  key.bytes(object.data(), 8);
+  wire::Writer head;  // index, offset, length: 4 bytes each, big-endian
+  head.u32(index);
+  head.u32(offset);
+  head.u32(length);
   crypto_generichash_state st;
-  crypto_generichash_init(&st, key, sizeof key, kProofBytes);
+  crypto_generichash_init(&st, key.data().data(), key.size(), kProofBytes);
   crypto_generichash_update(&st, object.data(), object.size());
-  crypto_generichash_update(&st, head, sizeof head);
+  crypto_generichash_update(&st, head.data().data(), head.size());
   crypto_generichash_update(&st, range.data(), range.size());
   Hash out{};
   crypto_generichash_final(&st, out.data(), out.size());

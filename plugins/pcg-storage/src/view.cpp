@@ -1,6 +1,8 @@
 // Group views: ordering, merge and the leader rule (see view.hpp).
 #include "view.hpp"
 
+#include <butter/wire.hpp>
+
 #include <algorithm>
 
 namespace butter::pcg {
@@ -34,9 +36,7 @@ std::uint64_t View::digest() const {
   buf.reserve(members.size() * 32);
   for (const auto& m : members) buf.append(reinterpret_cast<const char*>(m.id.data()), m.id.size());
   const Hash h = sha256(buf);
-  std::uint64_t d = 0;
-  for (int i = 0; i < 8; ++i) d = (d << 8) | h[static_cast<std::size_t>(i)];
-  return d;
+  return wire::Reader(h.data(), 8).u64();  // big-endian: the same order on every machine
 }
 
 bool View::same_members(const View& o) const {

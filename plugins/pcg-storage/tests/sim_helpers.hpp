@@ -2,7 +2,7 @@
 // and over: random objects, the small fast config they share, who holds an object, a put on one
 // node. Catch's REQUIRE inside: test code only.
 #pragma once
-#include "sim.hpp"
+#include "sim_cluster.hpp"
 
 #include <catch2/catch.hpp>
 
