@@ -147,6 +147,13 @@ struct StreamCluster {
   }
 };
 
+// How long a test waits for a transfer of `bytes`: the plugin's own deadlines grow with the size
+// (min_transfer_bytes_per_s, 1 MiB/s by default: a 48 MiB put may take 78 s on a loaded machine
+// before the plugin gives up), so a fixed wait would fail a transfer the plugin still counts as alive.
+std::chrono::seconds transfer_wait(std::chrono::seconds base, std::size_t bytes) {
+  return base + std::chrono::seconds(bytes >> 20);
+}
+
 // A streamed put of `data` on node i through butter.storage/3, in 100 000-byte writes; waits for
 // its result (r members hold it).
 std::string streamed_put(StreamCluster& c, std::size_t i, const std::string& data) {
@@ -185,7 +192,7 @@ std::string streamed_put(StreamCluster& c, std::size_t i, const std::string& dat
         std::lock_guard lock(res.mu);
         return res.calls > 0;
       },
-      std::chrono::seconds(60)));
+      transfer_wait(std::chrono::seconds(60), data.size())));
   std::lock_guard lock(res.mu);
   CHECK(res.calls == 1);
   CHECK(res.status == BUTTER_OK);
@@ -224,13 +231,13 @@ TEST_CASE("butter.storage/3 streams objects of 64 KiB + 1 B and 1 MiB and 48 MiB
     const std::string body = random_body(size, static_cast<unsigned>(size));
     const std::string id = streamed_put(c, 0, body);
     std::set<std::size_t> h;
-    REQUIRE(wait_until([&] { return (h = c.holders(id)).size() == 3; }, std::chrono::seconds(30)));
+    REQUIRE(wait_until([&] { return (h = c.holders(id)).size() == 3; }, transfer_wait(std::chrono::seconds(30), size)));
     const std::size_t reader = c.outside(h);
     const auto blocks_before = c.metric(reader, "pcg_stream_blocks_total");
     const auto served_before = c.served();
     Reader r;
     open_read(c, reader, r, id, 0, window);
-    REQUIRE(wait_until([&] { return r.finished(); }, std::chrono::seconds(60)));
+    REQUIRE(wait_until([&] { return r.finished(); }, transfer_wait(std::chrono::seconds(60), size)));
     std::lock_guard lock(r.mu);
     INFO(r.reason);
     CHECK(r.status == BUTTER_OK);
