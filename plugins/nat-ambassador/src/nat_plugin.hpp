@@ -18,6 +18,7 @@
 #include <butter/cpp/connections.hpp>
 #include <butter/cpp/streams.hpp>
 #include <butter/plugin.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <map>
 #include <memory>
@@ -148,7 +149,7 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   // address and may both claim the listen port there).
   std::vector<std::string> usable_peer_addresses(const std::vector<std::string>& theirs) const;
   bool relayed(const std::string& peer) const;
-  std::string upgrade_json() const;
+  nlohmann::ordered_json punch_json() const;  // /nat's "punch" object
 
   // ---- vouch.cpp: the IP the ambassador of a circuit sees its other end come from
   struct Vouch {

@@ -1,5 +1,6 @@
 // nat-ambassador: configuration, lifecycle, HTTP routes (/nat, /nat/ping, /nat/capture) and the
 // exported descriptor.
+#include "json_answer.hpp"
 #include "nat_plugin.hpp"
 
 #include <butter/iface/peers.h>
@@ -13,6 +14,16 @@
 namespace butter::nat {
 
 namespace {
+
+// GET /nat/ping's answer: {"ok", "answer", "from", "via"}.
+std::string ping_json(bool ok, std::string_view answer, std::string_view from, std::string_view via) {
+  Json j = Json::object();
+  j["ok"] = ok;
+  j["answer"] = answer;
+  j["from"] = from;
+  j["via"] = via;
+  return dump_json(j);
+}
 
 std::chrono::milliseconds positive_ms(const butter::Config& cfg, const char* key) {
   return std::chrono::milliseconds(cfg.get_int_in(key, 1, std::numeric_limits<std::int64_t>::max()));
@@ -110,8 +121,7 @@ void NatAmbassador::init() {
       throughput_route(req, std::move(res));
     });
     http().get("/nat/capture", [this](const butter::HttpRequest&, butter::HttpResponse& res) {
-      res.json("{\"bytes\":" + std::to_string(captured_.size()) + ",\"hex\":\"" + butter::wire::to_hex(captured_) +
-               "\"}");
+      res.json(dump_json(Json{{"bytes", captured_.size()}, {"hex", butter::wire::to_hex(captured_)}}));
     });
   }
 }
@@ -166,33 +176,27 @@ void NatAmbassador::stop() {
 }
 
 std::string NatAmbassador::report_json() const {
-  std::string j = "{";
-  j += "\"node\":" + butter::json_string(self_);
-  j += ",\"mode\":" + butter::json_string(mode_);
-  j += ",\"verdict\":" + butter::json_string(reach_name(verdict_.state()));
-  j += ",\"ambassador\":" + (ambassador_.empty() ? std::string("null") : butter::json_string(ambassador_));
-  j += ",\"relay_endpoint\":" + (relay_endpoint_.empty() ? std::string("null") : butter::json_string(relay_endpoint_));
-  j += ",\"moves\":" + std::to_string(moves_);
-  j += ",\"serving\":" + std::string(serving() ? "true" : "false");
-  j += ",\"clients\":[";
-  bool first = true;
-  for (const auto& [id, since] : clients_) {
-    j += (first ? "" : ",") + butter::json_string(id);
-    first = false;
-  }
-  j += "],\"clients_served\":" + std::to_string(clients_.size());
-  j += ",\"max_clients\":" + std::to_string(limits_.max_clients);
-  j += ",\"relays_active\":" + std::to_string(relayed_.size());
-  j += ",\"streams\":" + std::to_string(host_streams_.size());
-  j += ",\"known_public\":[";
-  first = true;
-  for (const auto& [id, st] : statuses_) {
-    if (st.status.verdict != Reach::Public) continue;
-    j += (first ? "" : ",") + butter::json_string(id);
-    first = false;
-  }
-  j += "]," + upgrade_json() + "}";
-  return j;
+  Json j = Json::object();
+  j["node"] = self_;
+  j["mode"] = mode_;
+  j["verdict"] = reach_name(verdict_.state());
+  j["ambassador"] = string_or_null(ambassador_);
+  j["relay_endpoint"] = string_or_null(relay_endpoint_);
+  j["moves"] = moves_;
+  j["serving"] = serving();
+  Json clients = Json::array();
+  for (const auto& [id, since] : clients_) clients.push_back(id);
+  j["clients"] = std::move(clients);
+  j["clients_served"] = clients_.size();
+  j["max_clients"] = limits_.max_clients;
+  j["relays_active"] = relayed_.size();
+  j["streams"] = host_streams_.size();
+  Json known_public = Json::array();
+  for (const auto& [id, st] : statuses_)
+    if (st.status.verdict == Reach::Public) known_public.push_back(id);
+  j["known_public"] = std::move(known_public);
+  j["punch"] = punch_json();
+  return dump_json(j);
 }
 
 // GET /nat/ping?peer=<node id or endpoint URI>: a /butter/nat/1 ping through the ordinary
@@ -205,18 +209,14 @@ void NatAmbassador::ping_route(const butter::HttpRequest& req, butter::HttpRespo
   }
   auto shared = std::make_shared<butter::HttpResponse>(std::move(res));
   const std::string target = *peer;
-  auto st = request(
-      target, kNatProtocol, encode_ping("hello"), request_timeout_ * 3,
-      [this, shared, target](const butter::Response& r) {
-        std::string via;
-        for (const auto& p : peers())
-          if (p.node_id == r.from()) via = p.remote_address;
-        shared->json("{\"ok\":" + std::string(r.ok() ? "true" : "false") +
-                     ",\"answer\":" + butter::json_string(r.ok() ? r.text() : std::string_view(r.error())) +
-                     ",\"from\":" + butter::json_string(r.from()) + ",\"via\":" + butter::json_string(via) + "}");
-      });
-  if (!st)
-    shared->json("{\"ok\":false,\"answer\":" + butter::json_string(st.message()) + ",\"from\":\"\",\"via\":\"\"}");
+  auto st = request(target, kNatProtocol, encode_ping("hello"), request_timeout_ * 3,
+                    [this, shared, target](const butter::Response& r) {
+                      std::string via;
+                      for (const auto& p : peers())
+                        if (p.node_id == r.from()) via = p.remote_address;
+                      shared->json(ping_json(r.ok(), r.ok() ? r.text() : std::string_view(r.error()), r.from(), via));
+                    });
+  if (!st) shared->json(ping_json(false, st.message(), "", ""));
 }
 
 }  // namespace butter::nat

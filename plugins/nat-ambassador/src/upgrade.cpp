@@ -35,6 +35,7 @@
 // spread goes only to an IP the ambassador relaying the circuit saw the peer connect from
 // (vouch.cpp, punch_plan.hpp), loopback, unspecified, multicast and broadcast addresses are never
 // punched at, and the host's punch budget bounds the SYNs per destination IP and node-wide.
+#include "json_answer.hpp"
 #include "nat_plugin.hpp"
 
 #include <algorithm>
@@ -310,47 +311,44 @@ void NatAmbassador::upgrade_failed(const std::string& peer, const std::string& r
               u.attempts, punch_attempts_max_, wait);
 }
 
-std::string NatAmbassador::upgrade_json() const {
+// /nat's "punch" object (README, HTTP).
+Json NatAmbassador::punch_json() const {
   const auto t = static_cast<std::uint64_t>(now().count());
-  std::string j = "\"punch\":{\"enabled\":" + std::string(punch_ && punch_enabled_ ? "true" : "false");
-  j += ",\"spread\":{\"available\":" + std::string(punch2_ ? "true" : "false") +
-       ",\"sockets\":" + std::to_string(spread_sockets_) + ",\"guesses\":" + std::to_string(spread_guesses_) + "}";
-  j += ",\"addresses\":[";
-  bool first = true;
-  for (const auto& a : punchable_addresses()) {
-    j += (first ? "" : ",") + butter::json_string(a);
-    first = false;
-  }
-  j += "],\"offered\":[";
-  first = true;
-  for (const auto& a : offered_addresses()) {
-    j += (first ? "" : ",") + butter::json_string(a);
-    first = false;
-  }
-  j += "],\"learned\":[";
-  first = true;
+  auto ago = [t](std::uint64_t at_ms) { return at_ms ? Json(t - at_ms) : Json(nullptr); };
+  Json j = Json::object();
+  j["enabled"] = punch_ && punch_enabled_;
+  Json spread = Json::object();
+  spread["available"] = punch2_ != nullptr;
+  spread["sockets"] = spread_sockets_;
+  spread["guesses"] = spread_guesses_;
+  j["spread"] = std::move(spread);
+  j["addresses"] = punchable_addresses();
+  j["offered"] = offered_addresses();
+  Json learned = Json::array();
   for (const auto& [a, e] : history_.entries(t)) {
-    j += first ? "{" : ",{";
-    first = false;
-    j += "\"address\":" + butter::json_string(a) + ",\"successes\":" + std::to_string(e.successes) +
-         ",\"failures\":" + std::to_string(e.failures) + ",\"last_success_ago_ms\":" +
-         (e.last_success_ms ? std::to_string(t - e.last_success_ms) : std::string("null")) +
-         ",\"last_failure_ago_ms\":" +
-         (e.last_failure_ms ? std::to_string(t - e.last_failure_ms) : std::string("null")) + "}";
+    Json l = Json::object();
+    l["address"] = a;
+    l["successes"] = e.successes;
+    l["failures"] = e.failures;
+    l["last_success_ago_ms"] = ago(e.last_success_ms);
+    l["last_failure_ago_ms"] = ago(e.last_failure_ms);
+    learned.push_back(std::move(l));
   }
-  j += "],\"observed\":" + std::to_string(observed_.size()) + ",\"upgrades\":[";
-  first = true;
+  j["learned"] = std::move(learned);
+  j["observed"] = observed_.size();
+  Json upgrades = Json::array();
   for (const auto& [peer, u] : upgrades_) {
-    j += first ? "{" : ",{";
-    first = false;
-    j += "\"peer\":" + butter::json_string(peer) + ",\"attempts\":" + std::to_string(u.attempts);
-    j += ",\"running\":" + std::string(u.running ? "true" : "false");
-    j += ",\"last\":" + butter::json_string(u.last) + ",\"rtt_ms\":" + std::to_string(u.rtt_ms);
-    const std::string vouched = vouched_ip(peer);
-    j += ",\"vouched_ip\":" + (vouched.empty() ? std::string("null") : butter::json_string(vouched));
-    j += ",\"next_try_in_ms\":" + std::to_string(u.next_try_ms > t ? u.next_try_ms - t : 0) + "}";
+    Json one = Json::object();
+    one["peer"] = peer;
+    one["attempts"] = u.attempts;
+    one["running"] = u.running;
+    one["last"] = u.last;
+    one["rtt_ms"] = u.rtt_ms;
+    one["vouched_ip"] = string_or_null(vouched_ip(peer));
+    one["next_try_in_ms"] = u.next_try_ms > t ? u.next_try_ms - t : 0;
+    upgrades.push_back(std::move(one));
   }
-  j += "]}";
+  j["upgrades"] = std::move(upgrades);
   return j;
 }
 
