@@ -9,6 +9,11 @@
 
 namespace butter::nat {
 
+// A candidate that failed or refused is passed over for five keepalives.
+std::uint64_t NatAmbassador::exclusion_end(std::uint64_t from_ms) const {
+  return from_ms + static_cast<std::uint64_t>(keepalive_.count()) * 5;
+}
+
 bool NatAmbassador::serving() const { return limits_.serve && reach_.verdict.state() == Reach::Public; }
 
 std::string NatAmbassador::tcp_endpoint_of(const std::string& peer) const {
@@ -46,7 +51,7 @@ void NatAmbassador::keep_ambassador() {
 
 void NatAmbassador::choose_ambassador() {
   if (reach_.verdict.state() != Reach::Private || !ambassador_.id.empty() || !ambassador_.registering.empty()) return;
-  const auto t = static_cast<std::uint64_t>(now().count());
+  const auto t = now_ms();
   auto peers_svc = services().acquire<butter_peers_v1>(BUTTER_IFACE_PEERS);
   std::vector<AmbassadorCandidate> cands;
   for (const auto& p : peers()) {
@@ -87,16 +92,16 @@ void NatAmbassador::choose_ambassador() {
                     [this, amb](const butter::Response& r) { on_registered(amb, r); });
   if (!st) {
     ambassador_.registering.clear();
-    ambassador_.exclude(amb, t + static_cast<std::uint64_t>(keepalive_.count()) * 5);
+    ambassador_.exclude(amb, exclusion_end(t));
   }
 }
 
 void NatAmbassador::on_registered(const std::string& amb, const butter::Response& r) {
   if (ambassador_.registering == amb) ambassador_.registering.clear();
-  const auto t = static_cast<std::uint64_t>(now().count());
+  const auto t = now_ms();
   if (!r.ok()) {
     log().info("ambassador candidate {} refused: {}", amb.substr(0, 8), r.error());
-    ambassador_.exclude(amb, t + static_cast<std::uint64_t>(keepalive_.count()) * 5);
+    ambassador_.exclude(amb, exclusion_end(t));
     return choose_ambassador();
   }
   if (reach_.verdict.state() != Reach::Private) {
@@ -108,7 +113,7 @@ void NatAmbassador::on_registered(const std::string& amb, const butter::Response
   const std::string tcp = tcp_endpoint_of(amb);
   if (tcp.empty()) {
     log().warn("ambassador {} has no usable tcp endpoint; trying another", amb.substr(0, 8));
-    ambassador_.exclude(amb, t + static_cast<std::uint64_t>(keepalive_.count()) * 5);
+    ambassador_.exclude(amb, exclusion_end(t));
     return choose_ambassador();
   }
   if (ambassador_.adopt(amb, format_relay_endpoint(RelayEndpoint{amb, tcp, self_}))) ambassador_metrics_.moves.add();
@@ -121,8 +126,7 @@ void NatAmbassador::on_registered(const std::string& amb, const butter::Response
 void NatAmbassador::drop_ambassador(const std::string& why, bool exclude) {
   if (ambassador_.id.empty()) return;
   log().info("leaving ambassador {}: {}", ambassador_.id.substr(0, 8), why);
-  if (exclude)
-    ambassador_.failed(static_cast<std::uint64_t>(now().count()) + static_cast<std::uint64_t>(keepalive_.count()) * 5);
+  if (exclude) ambassador_.failed(exclusion_end(now_ms()));
   // Best effort (it may be gone): free our slot there at once.
   RelayMessage un;
   un.type = RelayType::Unregister;

@@ -89,6 +89,7 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   void drop_ambassador(const std::string& why, bool exclude);
   std::string tcp_endpoint_of(const std::string& peer) const;
   bool serving() const;
+  std::uint64_t exclusion_end(std::uint64_t from_ms) const;
 
   // ---- upgrade.cpp
   void upgrade_tick();
@@ -129,6 +130,7 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   std::string via_of(const std::string& peer);
 
   // ---- plugin_entry.cpp
+  std::uint64_t now_ms() const { return static_cast<std::uint64_t>(now().count()); }
   void try_register_dialer();
   std::string report_json() const;
   void ping_route(const butter::HttpRequest& req, butter::HttpResponse res);

@@ -180,7 +180,7 @@ void NatAmbassador::on_dialback_answer(const std::string& peer, const butter::Re
     return;
   }
   // Where the peer saw us from: a punching candidate once enough distinct peers agree.
-  observed_.observe(peer, res->observed, static_cast<std::uint64_t>(now().count()));
+  observed_.observe(peer, res->observed, now_ms());
   bool reached = std::any_of(res->reached.begin(), res->reached.end(), [](std::uint8_t v) { return v != 0; });
   (reached ? reach_metrics_.reached : reach_metrics_.unreached).add();
   log().debug("dial-back by {} from {}: {}", peer.substr(0, 8), res->observed, reached ? "reached" : "not reached");
@@ -309,7 +309,7 @@ void NatAmbassador::on_status(const std::string& from, const StatusMessage& s) {
       add_address(from, s.relay_endpoint);
     }
   }
-  reach_.statuses[from] = Reachability::PeerStatus{s, static_cast<std::uint64_t>(now().count())};
+  reach_.statuses[from] = Reachability::PeerStatus{s, now_ms()};
   if (reach_.verdict.state() == Reach::Private && ambassador_.id.empty() && s.verdict == Reach::Public && s.serving)
     choose_ambassador();
 }

@@ -313,7 +313,7 @@ void NatAmbassador::on_register(const std::string& from, butter::Reply& reply) {
     reply.error(BUTTER_E_UNAVAILABLE, "ambassador full (max_clients)");
     return;
   }
-  if (clients_.refresh(from, static_cast<std::uint64_t>(now().count()))) {
+  if (clients_.refresh(from, now_ms())) {
     relay_metrics_.clients_accepted.add();
     log().info("serving {} as its ambassador", from.substr(0, 8));
   }
@@ -337,7 +337,7 @@ void NatAmbassador::on_open(const std::string& from, const RelayMessage& m) {
   }
   if (!serving()) return refuse("not an ambassador");
   if (!clients_.has(m.node)) return refuse("not a client of this ambassador");
-  const std::uint64_t r = circuits_.open(from, m.stream, m.node, static_cast<std::uint64_t>(now().count()));
+  const std::uint64_t r = circuits_.open(from, m.stream, m.node, now_ms());
   sync_protection();
   relay_metrics_.relayed_connections.add();
   RelayMessage in;
@@ -498,7 +498,7 @@ void NatAmbassador::sync_protection() {
 
 void NatAmbassador::sweep_relays() {
   sync_protection();  // drops what ended since the last sweep (protection is added at once)
-  const auto t = static_cast<std::uint64_t>(now().count());
+  const auto t = now_ms();
   // Clients that stopped refreshing (moved elsewhere without a word) lose their slot.
   const std::uint64_t expiry = std::max<std::uint64_t>(10000, 10 * static_cast<std::uint64_t>(keepalive_.count()));
   const auto expired = clients_.expire(t, expiry);

@@ -61,8 +61,7 @@ std::vector<std::string> NatAmbassador::punchable_addresses() const {
   std::vector<std::string> out;
   const auto ports = own_ports();
   if (ports.empty()) return out;
-  const auto now_ms = static_cast<std::uint64_t>(now().count());
-  for (const auto& ip : observed_.confirmed(now_ms)) {
+  for (const auto& ip : observed_.confirmed(now_ms())) {
     if (out.size() >= kMaxPunchAddresses) break;
     const bool v6 = ip.find(':') != std::string::npos;
     out.push_back("tcp://" + (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(ports.front()));
@@ -93,13 +92,13 @@ std::vector<std::string> NatAmbassador::own_candidates() const {
 }
 
 std::vector<std::string> NatAmbassador::offered_addresses() const {
-  auto out = upgrades_.history.prefer(own_candidates(), static_cast<std::uint64_t>(now().count()));
+  auto out = upgrades_.history.prefer(own_candidates(), now_ms());
   if (out.size() > kMaxPunchAddresses) out.resize(kMaxPunchAddresses);
   return out;
 }
 
 void NatAmbassador::learn_outcome(const std::string& peer, const std::vector<std::string>& offered, bool ok) {
-  const auto t = static_cast<std::uint64_t>(now().count());
+  const auto t = now_ms();
   if (!ok) {
     for (const auto& a : offered) upgrades_.history.failed(a, t);
     return;
@@ -136,7 +135,7 @@ bool NatAmbassador::relayed(const std::string& peer) const {
 
 void NatAmbassador::upgrade_tick() {
   if (!punch_.v1 || !punch_config_.enabled) return;
-  const auto t = static_cast<std::uint64_t>(now().count());
+  const auto t = now_ms();
   upgrades_.expire_offers(t);
   for (const auto& p : peers()) {
     if (!(self_ < p.node_id) || !relayed(p.node_id)) continue;
@@ -153,7 +152,7 @@ void NatAmbassador::upgrade_tick() {
 
 void NatAmbassador::start_upgrade(const std::string& peer) {
   auto& u = upgrades_.by_peer[peer];
-  u.begin(static_cast<std::uint64_t>(now().count()));
+  u.begin(now_ms());
   punch_metrics_.attempts.add();
   auto mine = offered_addresses();
   u.offered = mine;
@@ -177,7 +176,7 @@ void NatAmbassador::on_connect_answer(const std::string& peer, std::uint64_t sen
   }
   auto addresses = usable_peer_addresses(*theirs);
   if (addresses.empty()) return upgrade_failed(peer, "peer-no-address");
-  it->second.rtt_ms = static_cast<std::uint64_t>(now().count()) - sent_ms;
+  it->second.rtt_ms = now_ms() - sent_ms;
   // Sync, and punch at once: the peer punches when Sync reaches it (see the top of this file).
   if (!send(peer, kNatProtocol, encode_sync())) return upgrade_failed(peer, "exchange");
   punch_now(peer, addresses);
@@ -194,14 +193,12 @@ void NatAmbassador::on_connect(const std::string& from, const std::vector<std::s
   if (auto u = upgrades_.by_peer.find(from); u != upgrades_.by_peer.end()) {
     if (u->second.running) return reply.fail(BUTTER_E_AGAIN, "a punch to you is running");
     if (u->second.attempts >= punch_config_.attempts_max) return reply.fail(BUTTER_E_AGAIN, "no more punches to you");
-    if (static_cast<std::uint64_t>(now().count()) < u->second.next_try_ms)
-      return reply.fail(BUTTER_E_AGAIN, "backing off");
+    if (now_ms() < u->second.next_try_ms) return reply.fail(BUTTER_E_AGAIN, "backing off");
   }
   auto usable = usable_peer_addresses(addresses);
   if (usable.empty()) return reply.fail(BUTTER_E_INVALID, "none of your addresses is usable from here");
   auto mine = offered_addresses();
-  upgrades_.offers[from] =
-      Upgrades::Offer{std::move(usable), mine, static_cast<std::uint64_t>(now().count()) + ms_of(request_timeout_) * 2};
+  upgrades_.offers[from] = Upgrades::Offer{std::move(usable), mine, now_ms() + ms_of(request_timeout_) * 2};
   reply.ok(encode_connect(mine));
 }
 
@@ -218,7 +215,7 @@ void NatAmbassador::on_sync(const std::string& from) {
     upgrades_.by_peer.erase(from);
     return;
   }
-  u.begin(static_cast<std::uint64_t>(now().count()));
+  u.begin(now_ms());
   u.offered = std::move(offered);
   punch_metrics_.attempts.add();
   punch_now(from, addresses);
@@ -276,7 +273,7 @@ void NatAmbassador::punch_finished(const std::string& peer, butter_status st, st
   if (it == upgrades_.by_peer.end()) return;
   if (st != BUTTER_OK) return upgrade_failed(peer, reason_word(reason));
   auto& u = it->second;
-  const auto took = static_cast<std::uint64_t>(now().count()) - u.started_ms;
+  const auto took = now_ms() - u.started_ms;
   u.succeeded();
   learn_outcome(peer, u.offered, true);
   punch_metrics_.successes.add();
@@ -288,7 +285,7 @@ void NatAmbassador::upgrade_failed(const std::string& peer, const std::string& r
   auto it = upgrades_.by_peer.find(peer);
   if (it == upgrades_.by_peer.end()) return;
   auto& u = it->second;
-  const std::uint64_t wait = u.failed(reason, static_cast<std::uint64_t>(now().count()), ms_of(punch_config_.backoff));
+  const std::uint64_t wait = u.failed(reason, now_ms(), ms_of(punch_config_.backoff));
   // Only a punch that ran says something about our addresses (not a failed exchange, say).
   if (reason != "exchange" && reason != "no-address" && reason != "peer-no-address" && reason != "busy")
     learn_outcome(peer, u.offered, false);
@@ -304,7 +301,7 @@ void NatAmbassador::upgrade_failed(const std::string& peer, const std::string& r
 
 // /nat's "punch" object (README, HTTP).
 Json NatAmbassador::punch_json() const {
-  const auto t = static_cast<std::uint64_t>(now().count());
+  const auto t = now_ms();
   auto ago = [t](std::uint64_t at_ms) { return at_ms ? Json(t - at_ms) : Json(nullptr); };
   Json j = Json::object();
   j["enabled"] = punch_.v1 && punch_config_.enabled;

@@ -27,7 +27,7 @@ void NatAmbassador::ask_observed(const std::string& ambassador, const std::strin
                         log().debug("malformed observe answer from {}: {}", ambassador.substr(0, 8), why);
                         return;
                       }
-                      vouched_.remember(peer, *ip, static_cast<std::uint64_t>(now().count()));
+                      vouched_.remember(peer, *ip);
                     });
   if (!st) log().debug("cannot ask {} for the IP of {}: {}", ambassador.substr(0, 8), peer.substr(0, 8), st.message());
 }
