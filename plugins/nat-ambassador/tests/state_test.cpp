@@ -30,7 +30,7 @@ TEST_CASE("nat-ambassador vouches: the peer vouched for longest ago makes room, 
   CHECK(v.ip_of("unknown").empty());
 }
 
-TEST_CASE("nat-ambassador upgrade: a failed punch backs off, doubling per attempt up to 60 s; success resets") {
+TEST_CASE("nat-ambassador upgrade: a failed punch backs off, doubling per attempt up to 60 s, and success resets it") {
   Upgrades::Upgrade u;
   u.begin(1000);
   CHECK(u.running);
