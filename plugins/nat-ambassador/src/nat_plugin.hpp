@@ -74,6 +74,7 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   void on_register(const std::string& from, butter::Reply& reply);
   void on_unregister(const std::string& from);
   butter_status send_relay(const std::string& peer, const RelayMessage& m);
+  void send_close(const std::string& peer, Leg leg, std::uint64_t stream, const std::string& reason);
   butter_status send_relay_data(const std::string& peer, Leg leg, std::uint64_t stream, const std::uint8_t* data,
                                 std::size_t len);
   void end_relayed(std::uint64_t relay_id, const std::string& reason, bool tell_origin, bool tell_target);

@@ -160,6 +160,16 @@ butter_status NatAmbassador::send_relay_data(const std::string& peer, Leg leg, s
   return st ? BUTTER_OK : st.code();
 }
 
+// Best effort: the peer may be gone, and the leg is over on this side either way.
+void NatAmbassador::send_close(const std::string& peer, Leg leg, std::uint64_t stream, const std::string& reason) {
+  RelayMessage c;
+  c.type = RelayType::Close;
+  c.leg = leg;
+  c.stream = stream;
+  c.body = reason;
+  (void)send_relay(peer, c);
+}
+
 // ---- the host's side: dial / write / close ----------------------------------------------------
 
 butter_status NatAmbassador::dial(std::string_view uri, std::uint64_t stream_id) {
@@ -249,12 +259,7 @@ void NatAmbassador::close(std::uint64_t stream_id) {
   if (!taken) return;
   const RelayStreams::Stream& s = *taken;
   if (s.inbound || s.opened) {
-    RelayMessage c;
-    c.type = RelayType::Close;
-    c.leg = s.inbound ? Leg::FromTarget : Leg::FromOrigin;
-    c.stream = s.wire_id;
-    c.body = "closed";
-    (void)send_relay(s.ambassador, c);
+    send_close(s.ambassador, s.inbound ? Leg::FromTarget : Leg::FromOrigin, s.wire_id, "closed");
   }
 }
 
@@ -323,14 +328,7 @@ void NatAmbassador::on_register(const std::string& from, butter::Reply& reply) {
 }
 
 void NatAmbassador::on_open(const std::string& from, const RelayMessage& m) {
-  auto refuse = [&](const std::string& why) {
-    RelayMessage c;
-    c.type = RelayType::Close;
-    c.leg = Leg::ToOrigin;
-    c.stream = m.stream;
-    c.body = why;
-    (void)send_relay(from, c);
-  };
+  auto refuse = [&](const std::string& why) { send_close(from, Leg::ToOrigin, m.stream, why); };
   if (circuits_.by_origin(from, m.stream)) {
     malformed_.add();
     return;
@@ -348,14 +346,7 @@ void NatAmbassador::on_open(const std::string& from, const RelayMessage& m) {
 }
 
 void NatAmbassador::on_incoming(const std::string& from, const RelayMessage& m) {
-  auto refuse = [&](const std::string& why) {
-    RelayMessage c;
-    c.type = RelayType::Close;
-    c.leg = Leg::FromTarget;
-    c.stream = m.stream;
-    c.body = why;
-    (void)send_relay(from, c);
-  };
+  auto refuse = [&](const std::string& why) { send_close(from, Leg::FromTarget, m.stream, why); };
   if (from != ambassador_.id) return refuse("not my ambassador");
   if (relay_streams_.inbound(from, m.stream)) {
     malformed_.add();
@@ -453,19 +444,8 @@ void NatAmbassador::end_relayed(std::uint64_t relay_id, const std::string& reaso
   auto taken = circuits_.take(relay_id);
   if (!taken) return;
   const Circuits::Circuit& x = *taken;
-  RelayMessage c;
-  c.type = RelayType::Close;
-  c.body = reason;
-  if (tell_origin) {
-    c.leg = Leg::ToOrigin;
-    c.stream = x.origin_stream;
-    (void)send_relay(x.origin, c);
-  }
-  if (tell_target) {
-    c.leg = Leg::ToTarget;
-    c.stream = relay_id;
-    (void)send_relay(x.target, c);
-  }
+  if (tell_origin) send_close(x.origin, Leg::ToOrigin, x.origin_stream, reason);
+  if (tell_target) send_close(x.target, Leg::ToTarget, relay_id, reason);
 }
 
 void NatAmbassador::relay_peer_down(const std::string& peer) {
