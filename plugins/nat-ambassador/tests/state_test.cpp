@@ -1,12 +1,17 @@
 // The plugin's per-concern state that needs no host: Vouches (vouch.hpp), an upgrade's backoff
-// (upgrade.hpp) and a private node's own ambassador (ambassador.hpp).
+// (upgrade.hpp), a private node's own ambassador (ambassador.hpp), and an ambassador's clients
+// and circuits and the relayed streams (relay.hpp).
 #include "ambassador.hpp"
+#include "relay.hpp"
 #include "upgrade.hpp"
 #include "vouch.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 using butter::nat::MyAmbassador;
 using butter::nat::Upgrades;
@@ -78,4 +83,72 @@ TEST_CASE("nat-ambassador own ambassador: only a replacement after a failure cou
   a.clear();
   CHECK_FALSE(a.adopt("amb3", "relay://amb3@tcp://198.18.0.3:7700/me"));  // left without a failure
   CHECK(a.moves == 1);
+}
+
+TEST_CASE("nat-ambassador clients: a refresh is not a new client, and silent ones expire") {
+  butter::nat::Clients c;
+  CHECK(c.refresh("a", 100));
+  CHECK_FALSE(c.refresh("a", 200));  // refreshed, not new
+  CHECK(c.refresh("b", 150));
+  CHECK(c.size() == 2);
+  CHECK(c.expire(1150, 1000).empty());  // b: 1000 ms silent is not more than 1000
+  CHECK(c.expire(1151, 1000) == std::vector<std::string>{"b"});
+  CHECK(c.has("a"));
+  CHECK_FALSE(c.has("b"));
+  CHECK(c.remove("a"));
+  CHECK_FALSE(c.remove("a"));
+}
+
+TEST_CASE("nat-ambassador circuits: the by-origin index follows the circuits") {
+  butter::nat::Circuits c;
+  const auto r1 = c.open("origin", 7, "client", 1000);
+  const auto r2 = c.open("other", 7, "client", 2000);
+  CHECK(r1 != r2);
+  CHECK(c.size() == 2);
+  CHECK(c.by_origin("origin", 7) == r1);
+  CHECK_FALSE(c.by_origin("origin", 8));
+  CHECK(c.joins("client", "origin"));
+  CHECK(c.joins("origin", "client"));
+  CHECK_FALSE(c.joins("origin", "other"));
+  CHECK(c.with_target("client") == std::vector<std::uint64_t>{r1, r2});
+  CHECK(c.older_than(3000, 1500) == std::vector<std::uint64_t>{r1});
+  using Use = std::vector<std::pair<std::uint64_t, bool>>;
+  CHECK(c.using_peer("origin") == Use{{r1, true}});
+  CHECK(c.using_peer("client") == Use{{r1, false}, {r2, false}});
+
+  auto taken = c.take(r1);
+  REQUIRE(taken);
+  CHECK(taken->origin == "origin");
+  CHECK(taken->origin_stream == 7);
+  CHECK_FALSE(c.by_origin("origin", 7));  // gone from the index with it
+  CHECK_FALSE(c.take(r1));
+  CHECK(c.find(r1) == nullptr);
+  REQUIRE(c.find(r2) != nullptr);
+  std::set<std::string> ends;
+  c.ends(ends);
+  CHECK(ends == std::set<std::string>{"other", "client"});
+}
+
+TEST_CASE("nat-ambassador relayed streams: the inbound index follows the streams") {
+  butter::nat::RelayStreams s;
+  butter::nat::RelayStreams::Stream in;
+  in.inbound = true;
+  in.ambassador = "amb";
+  in.wire_id = 42;
+  s.add(5, in);
+  butter::nat::RelayStreams::Stream out;
+  out.ambassador = "amb";
+  out.wire_id = 6;
+  s.add(6, out);
+  CHECK(s.inbound("amb", 42) == 5u);
+  CHECK_FALSE(s.inbound("amb", 6));  // outbound streams are not in the inbound index
+  CHECK(s.through("amb", true) == std::vector<std::uint64_t>{5});
+  CHECK(s.through("amb", false) == std::vector<std::uint64_t>{5, 6});
+  REQUIRE(s.take(5));
+  CHECK_FALSE(s.inbound("amb", 42));
+  CHECK_FALSE(s.take(5));
+  CHECK(s.size() == 1);
+  std::set<std::string> ambassadors;
+  s.ambassadors(ambassadors);
+  CHECK(ambassadors == std::set<std::string>{"amb"});
 }
