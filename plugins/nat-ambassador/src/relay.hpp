@@ -1,7 +1,7 @@
-// The state relay.cpp owns (the methods of Clients, Circuits and RelayStreams are in
-// relay_state.cpp, which the unit tests build alone): as an ambassador, the clients it serves and the circuits it
-// relays for them (with their limits); as an origin or a client, the relayed streams the host knows; and the peers
-// whose connections a relay needs kept.
+// The state relay.cpp owns: as an ambassador, the clients it serves and the circuits it relays
+// for them (with their limits); as an origin or a client, the relayed streams the host knows;
+// and the peers whose connections a relay needs kept. The methods of Clients, Circuits and
+// RelayStreams are in relay_state.cpp, which the unit tests build alone.
 #pragma once
 #include "messages.hpp"
 
