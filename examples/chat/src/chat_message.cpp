@@ -16,11 +16,8 @@ std::string check_line(std::string_view s, std::size_t max, const char* what) {
     if ((c < 0x20 && c != '\t') || c == 0x7F) return std::string(what) + " holds a control character";
   return {};
 }
-bool is_hex(std::string_view s) {
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
+// A node id as chat compares it: 64 lower-case hex digits (one spelling per author).
+bool is_node_id(std::string_view s) { return butter::wire::is_lower_hex(s, 64); }
 }  // namespace
 
 std::string check_text(std::string_view text) { return check_line(text, kMaxText, "text"); }
@@ -63,7 +60,7 @@ std::string signed_bytes(const Message& m) {
 }
 
 bool is_authentic(const Message& m, const VerifyFn& verify, std::string* why) {
-  if (m.author.size() != 64 || !is_hex(m.author)) {
+  if (!is_node_id(m.author)) {
     if (why) *why = "author is not a node id";
     return false;
   }
@@ -96,7 +93,7 @@ std::optional<Message> decode(std::string_view bytes, std::string* why) {
   if (!r.ok()) return fail("truncated or oversized field");
   std::copy(sig.begin(), sig.end(), m.signature.begin());
   if (!r.at_end()) return fail("trailing bytes");
-  if (m.author.size() != 64 || !is_hex(m.author)) return fail("author is not a node id");
+  if (!is_node_id(m.author)) return fail("author is not a node id");
   if (auto e = check_nick(m.nick); !e.empty()) return fail(e);
   if (auto e = check_text(m.text); !e.empty()) return fail(e);
   if (m.hops_left > kMaxHops) return fail("too many hops");

@@ -112,6 +112,9 @@ TEST_CASE("chat decode refuses truncated, trailing, oversized and invalid messag
   CHECK_FALSE(bad([](chat::Message& m) { m.nick = std::string(chat::kMaxNick + 1, 'n'); }));
   CHECK_FALSE(bad([](chat::Message& m) { m.author = "not-a-node-id"; }));
   CHECK_FALSE(bad([](chat::Message& m) { m.author = std::string(64, 'G'); }));
+  // Lower-case only: "AB.." would be a second spelling of the author "ab..".
+  CHECK_FALSE(bad([](chat::Message& m) { m.author = std::string(64, 'A'); }));
+  CHECK_FALSE(bad([](chat::Message& m) { m.author = std::string(63, 'a'); }));
   CHECK_FALSE(bad([](chat::Message& m) { m.hops_left = chat::kMaxHops + 1; }));
 }
 

@@ -9,7 +9,12 @@
 
 namespace butter::nat {
 
-bool NatAmbassador::serving() const { return limits_.serve && verdict_.state() == Reach::Public; }
+// A candidate that failed or refused is passed over for five keepalives.
+std::uint64_t NatAmbassador::exclusion_end(std::uint64_t from_ms) const {
+  return from_ms + static_cast<std::uint64_t>(keepalive_.count()) * 5;
+}
+
+bool NatAmbassador::serving() const { return limits_.serve && reach_.verdict.state() == Reach::Public; }
 
 std::string NatAmbassador::tcp_endpoint_of(const std::string& peer) const {
   auto list = const_cast<NatAmbassador*>(this)->peers();
@@ -26,13 +31,13 @@ std::string NatAmbassador::tcp_endpoint_of(const std::string& peer) const {
 }
 
 void NatAmbassador::keep_ambassador() {
-  if (verdict_.state() != Reach::Private || mode_ == "public") return;
-  if (ambassador_.empty()) return choose_ambassador();
-  const std::string amb = ambassador_;
+  if (reach_.verdict.state() != Reach::Private || reach_config_.mode == "public") return;
+  if (ambassador_.id.empty()) return choose_ambassador();
+  const std::string amb = ambassador_.id;
   RelayMessage reg;
   reg.type = RelayType::Register;
   auto st = request(amb, kRelayProtocol, encode_relay(reg), request_timeout_, [this, amb](const butter::Response& r) {
-    if (amb != ambassador_) return;
+    if (amb != ambassador_.id) return;
     if (!r.ok()) {
       drop_ambassador("keepalive failed: " + r.error(), true);
       choose_ambassador();
@@ -45,24 +50,20 @@ void NatAmbassador::keep_ambassador() {
 }
 
 void NatAmbassador::choose_ambassador() {
-  if (verdict_.state() != Reach::Private || !ambassador_.empty() || !registering_.empty()) return;
-  const auto t = static_cast<std::uint64_t>(now().count());
+  if (reach_.verdict.state() != Reach::Private || !ambassador_.id.empty() || !ambassador_.registering.empty()) return;
+  const auto t = now_ms();
   auto peers_svc = services().acquire<butter_peers_v1>(BUTTER_IFACE_PEERS);
   std::vector<AmbassadorCandidate> cands;
   for (const auto& p : peers()) {
-    auto st = statuses_.find(p.node_id);
-    if (st == statuses_.end() || st->second.status.verdict != Reach::Public || !st->second.status.serving) continue;
+    auto st = reach_.statuses.find(p.node_id);
+    if (st == reach_.statuses.end() || st->second.status.verdict != Reach::Public || !st->second.status.serving)
+      continue;
     if (p.remote_address.rfind("tcp://", 0) != 0) continue;
     AmbassadorCandidate c;
     c.id = p.node_id;
     c.clients = st->second.status.clients;
     c.max_clients = st->second.status.max_clients;
-    if (auto ex = excluded_.find(c.id); ex != excluded_.end()) {
-      if (ex->second > t)
-        c.excluded = true;
-      else
-        excluded_.erase(ex);
-    }
+    c.excluded = ambassador_.excluded(c.id, t);
     if (peers_svc && peers_svc->lookup) {
       struct Q {
         int cls = -1;
@@ -83,27 +84,27 @@ void NatAmbassador::choose_ambassador() {
   }
   auto best = pick_ambassador(cands);
   if (!best) return;
-  registering_ = *best;
+  ambassador_.registering = *best;
   RelayMessage reg;
   reg.type = RelayType::Register;
   const std::string amb = *best;
   auto st = request(amb, kRelayProtocol, encode_relay(reg), request_timeout_,
                     [this, amb](const butter::Response& r) { on_registered(amb, r); });
   if (!st) {
-    registering_.clear();
-    excluded_[amb] = t + static_cast<std::uint64_t>(keepalive_.count()) * 5;
+    ambassador_.registering.clear();
+    ambassador_.exclude(amb, exclusion_end(t));
   }
 }
 
 void NatAmbassador::on_registered(const std::string& amb, const butter::Response& r) {
-  if (registering_ == amb) registering_.clear();
-  const auto t = static_cast<std::uint64_t>(now().count());
+  if (ambassador_.registering == amb) ambassador_.registering.clear();
+  const auto t = now_ms();
   if (!r.ok()) {
     log().info("ambassador candidate {} refused: {}", amb.substr(0, 8), r.error());
-    excluded_[amb] = t + static_cast<std::uint64_t>(keepalive_.count()) * 5;
+    ambassador_.exclude(amb, exclusion_end(t));
     return choose_ambassador();
   }
-  if (verdict_.state() != Reach::Private) {
+  if (reach_.verdict.state() != Reach::Private) {
     RelayMessage un;
     un.type = RelayType::Unregister;
     (void)send_relay(amb, un);
@@ -112,42 +113,27 @@ void NatAmbassador::on_registered(const std::string& amb, const butter::Response
   const std::string tcp = tcp_endpoint_of(amb);
   if (tcp.empty()) {
     log().warn("ambassador {} has no usable tcp endpoint; trying another", amb.substr(0, 8));
-    excluded_[amb] = t + static_cast<std::uint64_t>(keepalive_.count()) * 5;
+    ambassador_.exclude(amb, exclusion_end(t));
     return choose_ambassador();
   }
-  const bool moved = moves_pending_;
-  moves_pending_ = false;
-  ambassador_ = amb;
-  relay_endpoint_ = format_relay_endpoint(RelayEndpoint{amb, tcp, self_});
-  if (moved) {
-    ++moves_;
-    moves_total_.add();
-  }
-  registrations_.add();
-  log().info("ambassador {}: reachable at {}", amb.substr(0, 8), relay_endpoint_);
+  if (ambassador_.adopt(amb, format_relay_endpoint(RelayEndpoint{amb, tcp, self_}))) ambassador_metrics_.moves.add();
+  ambassador_metrics_.acquired.add();
+  log().info("ambassador {}: reachable at {}", amb.substr(0, 8), ambassador_.relay_endpoint);
   sync_protection();
   announce();
 }
 
 void NatAmbassador::drop_ambassador(const std::string& why, bool exclude) {
-  if (ambassador_.empty()) return;
-  log().info("leaving ambassador {}: {}", ambassador_.substr(0, 8), why);
-  if (exclude) {
-    excluded_[ambassador_] =
-        static_cast<std::uint64_t>(now().count()) + static_cast<std::uint64_t>(keepalive_.count()) * 5;
-    moves_pending_ = true;
-  }
+  if (ambassador_.id.empty()) return;
+  log().info("leaving ambassador {}: {}", ambassador_.id.substr(0, 8), why);
+  if (exclude) ambassador_.failed(exclusion_end(now_ms()));
   // Best effort (it may be gone): free our slot there at once.
   RelayMessage un;
   un.type = RelayType::Unregister;
-  (void)send_relay(ambassador_, un);
+  (void)send_relay(ambassador_.id, un);
   // Streams through it are dead or about to be: close them now.
-  std::vector<std::uint64_t> streams;
-  for (const auto& [id, s] : host_streams_)
-    if (s.inbound && s.ambassador == ambassador_) streams.push_back(id);
-  for (auto id : streams) end_host_stream(id, "left the ambassador");
+  for (auto id : relay_streams_.through(ambassador_.id, true)) end_host_stream(id, "left the ambassador");
   ambassador_.clear();
-  relay_endpoint_.clear();
   sync_protection();
   announce();
 }

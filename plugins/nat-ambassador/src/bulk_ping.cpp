@@ -4,6 +4,7 @@
 // gives the payload bytes carried both ways and the time, and the connection's remote address
 // when the run started and when it ended (a run during which the path changed says so).
 // Bounded: size <= 256 KiB, count <= 4096, inflight <= 16, one run at a time per node.
+#include "json_answer.hpp"
 #include "nat_plugin.hpp"
 
 #include <chrono>
@@ -96,10 +97,15 @@ void NatAmbassador::bulk_next(const std::shared_ptr<BulkRun>& run) {
 void NatAmbassador::bulk_finish(const std::shared_ptr<BulkRun>& run) {
   const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - run->t0).count();
   const double bps = ms > 0 ? static_cast<double>(run->bytes) * 1000.0 / ms : 0;
-  run->res.json("{\"ok\":" + std::string(run->error.empty() ? "true" : "false") +
-                ",\"error\":" + butter::json_string(run->error) + ",\"bytes\":" + std::to_string(run->bytes) +
-                ",\"ms\":" + std::to_string(ms) + ",\"bytes_per_s\":" + std::to_string(bps) + ",\"via_start\":" +
-                butter::json_string(run->via_start) + ",\"via_end\":" + butter::json_string(run->via_end) + "}");
+  Json j = Json::object();
+  j["ok"] = run->error.empty();
+  j["error"] = run->error;
+  j["bytes"] = run->bytes;
+  j["ms"] = ms;
+  j["bytes_per_s"] = bps;
+  j["via_start"] = run->via_start;
+  j["via_end"] = run->via_end;
+  run->res.json(dump_json(j));
   if (bulk_ == run) bulk_.reset();
 }
 

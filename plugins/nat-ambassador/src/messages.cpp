@@ -49,11 +49,12 @@ std::vector<std::uint8_t> encode_relay(const RelayMessage& m) {
 }
 
 std::vector<std::uint8_t> encode_relay_data(Leg leg, std::uint64_t stream, const std::uint8_t* data, std::size_t len) {
-  std::vector<std::uint8_t> out;
-  out.reserve(kRelayDataHeader + len);
-  out.push_back(static_cast<std::uint8_t>(RelayType::Data));
-  out.push_back(static_cast<std::uint8_t>(leg));
-  for (int s = 56; s >= 0; s -= 8) out.push_back(static_cast<std::uint8_t>(stream >> s));
+  wire::Writer header;
+  header.u8(static_cast<std::uint8_t>(RelayType::Data));
+  header.u8(static_cast<std::uint8_t>(leg));
+  header.u64(stream);
+  std::vector<std::uint8_t> out = header.take();
+  out.reserve(kRelayDataHeader + len);  // one allocation for the bytes, the bulk (up to 64 KiB)
   if (len) out.insert(out.end(), data, data + len);
   return out;
 }

@@ -1,11 +1,10 @@
 // nat-ambassador: configuration, lifecycle, HTTP routes (/nat, /nat/ping, /nat/capture) and the
 // exported descriptor.
+#include "json_answer.hpp"
 #include "nat_plugin.hpp"
 
 #include <butter/iface/peers.h>
 #include <butter/wire.hpp>
-
-#include <unistd.h>
 
 #include <cstdio>
 #include <limits>
@@ -13,6 +12,16 @@
 namespace butter::nat {
 
 namespace {
+
+// GET /nat/ping's answer: {"ok", "answer", "from", "via"}.
+std::string ping_json(bool ok, std::string_view answer, std::string_view from, std::string_view via) {
+  Json j = Json::object();
+  j["ok"] = ok;
+  j["answer"] = answer;
+  j["from"] = from;
+  j["via"] = via;
+  return dump_json(j);
+}
 
 std::chrono::milliseconds positive_ms(const butter::Config& cfg, const char* key) {
   return std::chrono::milliseconds(cfg.get_int_in(key, 1, std::numeric_limits<std::int64_t>::max()));
@@ -25,8 +34,8 @@ void NatAmbassador::init() {
   // refuses values out of range (`butter check` reports them). The checks here guard the casts on
   // a host that enforces no ranges (older than ABI 1.3) and say what a schema cannot (mode's words).
   self_ = std::string(node().id());
-  mode_ = config().get_string("mode");
-  if (mode_ != "auto" && mode_ != "public" && mode_ != "private")
+  reach_config_.mode = config().get_string("mode");
+  if (reach_config_.mode != "auto" && reach_config_.mode != "public" && reach_config_.mode != "private")
     throw butter::Error(BUTTER_E_INVALID, "mode must be \"auto\", \"public\" or \"private\"");
   limits_.serve = config().get_bool("ambassador");
   constexpr std::int64_t kAny = std::numeric_limits<std::int64_t>::max();
@@ -39,36 +48,37 @@ void NatAmbassador::init() {
   limits_.max_clients = static_cast<std::uint32_t>(max_clients);
   limits_.max_relay_bytes = static_cast<std::uint64_t>(max_bytes);
   limits_.max_relay_ms = static_cast<std::uint64_t>(max_ms);
-  quorum_ = static_cast<unsigned>(quorum);
-  probes_ = static_cast<unsigned>(probes);
-  capture_max_ = static_cast<std::size_t>(std::min<std::int64_t>(capture, 16 * 1024 * 1024));
-  check_fast_ = positive_ms(config(), "check_fast_ms");
-  check_slow_ = positive_ms(config(), "check_ms");
-  dialback_timeout_ = positive_ms(config(), "dialback_timeout_ms");
+  reach_config_.quorum = static_cast<unsigned>(quorum);
+  reach_config_.probes = static_cast<unsigned>(probes);
+  capture_.max = static_cast<std::size_t>(std::min<std::int64_t>(capture, 16 * 1024 * 1024));
+  reach_config_.check_fast = positive_ms(config(), "check_fast_ms");
+  reach_config_.check_slow = positive_ms(config(), "check_ms");
+  reach_config_.dialback_timeout = positive_ms(config(), "dialback_timeout_ms");
   keepalive_ = positive_ms(config(), "keepalive_ms");
   request_timeout_ = positive_ms(config(), "request_timeout_ms");
   status_every_ = positive_ms(config(), "status_ms");
-  verdict_ = Verdict(quorum_);
-  punch_enabled_ = config().get_bool("punch");
+  reach_.verdict = Verdict(reach_config_.quorum);
+  punch_config_.enabled = config().get_bool("punch");
   const std::int64_t observed_quorum = config().get_int_in("observed_quorum", 1, 16);
   const std::int64_t punch_attempts = config().get_int_in("punch_attempts", 1, 100);
-  observed_quorum_ = static_cast<unsigned>(observed_quorum);
-  punch_attempts_max_ = static_cast<unsigned>(punch_attempts);
-  observed_ = ObservedAddresses(observed_quorum_, 10 * 60 * 1000);
-  punch_window_ = positive_ms(config(), "punch_window_ms");
-  if (punch_window_ > std::chrono::milliseconds(60000))
+  punch_config_.attempts_max = static_cast<unsigned>(punch_attempts);
+  observed_ = ObservedAddresses(static_cast<unsigned>(observed_quorum), 10 * 60 * 1000);
+  punch_config_.window = positive_ms(config(), "punch_window_ms");
+  if (punch_config_.window > std::chrono::milliseconds(60000))
     throw butter::Error(BUTTER_E_INVALID, "punch_window_ms must be at most 60000");
-  punch_backoff_ = positive_ms(config(), "punch_backoff_ms");
-  upgrade_every_ = positive_ms(config(), "upgrade_ms");
-  punch_ = host() && host()->get_extension
-               ? static_cast<const butter_punch_v1*>(host()->get_extension(host(), BUTTER_EXT_PUNCH))
-               : nullptr;
-  if (!punch_ && punch_enabled_) log().info("the host has no " BUTTER_EXT_PUNCH ": relayed connections stay relayed");
-  punch2_ = punch_ ? static_cast<const butter_punch_v2*>(host()->get_extension(host(), BUTTER_EXT_PUNCH2)) : nullptr;
+  punch_config_.backoff = positive_ms(config(), "punch_backoff_ms");
+  punch_config_.every = positive_ms(config(), "upgrade_ms");
+  punch_.v1 = host() && host()->get_extension
+                  ? static_cast<const butter_punch_v1*>(host()->get_extension(host(), BUTTER_EXT_PUNCH))
+                  : nullptr;
+  if (!punch_.v1 && punch_config_.enabled)
+    log().info("the host has no " BUTTER_EXT_PUNCH ": relayed connections stay relayed");
+  punch_.v2 =
+      punch_.v1 ? static_cast<const butter_punch_v2*>(host()->get_extension(host(), BUTTER_EXT_PUNCH2)) : nullptr;
   const std::int64_t spread_sockets = config().get_int_in("punch_spread_sockets", 0, 256);
   const std::int64_t spread_guesses = config().get_int_in("punch_spread_guesses", 0, 256);
-  spread_sockets_ = static_cast<std::uint32_t>(spread_sockets);
-  spread_guesses_ = static_cast<std::uint32_t>(spread_guesses);
+  punch_config_.spread_sockets = static_cast<std::uint32_t>(spread_sockets);
+  punch_config_.spread_guesses = static_cast<std::uint32_t>(spread_guesses);
 
   streams_ = butter::Streams(host());
   conns_ = butter::Connections(host());
@@ -81,26 +91,18 @@ void NatAmbassador::init() {
   on_peer([this](butter::PeerEvent ev, std::string_view id) {
     const std::string peer(id);
     if (ev == butter::PeerEvent::Up) {
-      StatusMessage s;
-      s.verdict = verdict_.state();
-      s.serving = serving() && clients_.size() < limits_.max_clients;
-      s.clients = static_cast<std::uint32_t>(clients_.size());
-      s.max_clients = limits_.max_clients;
-      s.relay_endpoint = relay_endpoint_;
-      send(peer, kNatProtocol, encode_status(s));
+      send(peer, kNatProtocol, encode_status(status_message()));
       return;
     }
-    statuses_.erase(peer);
-    asking_.erase(peer);
-    upgrades_.erase(peer);  // a relayed peer that comes back starts afresh
-    offers_.erase(peer);
-    vouched_.erase(peer);  // its next circuit is vouched for afresh
+    reach_.forget(peer);
+    upgrades_.forget(peer);  // a relayed peer that comes back starts afresh
+    vouched_.forget(peer);   // its next circuit is vouched for afresh
     relay_peer_down(peer);
-    if (peer == ambassador_) {
+    if (peer == ambassador_.id) {
       drop_ambassador("its connection went down", true);
       choose_ambassador();
     }
-    if (peer == registering_) registering_.clear();
+    if (peer == ambassador_.registering) ambassador_.registering.clear();
   });
   if (http().available()) {
     http().get("/nat", [this](const butter::HttpRequest&, butter::HttpResponse& res) { res.json(report_json()); });
@@ -110,8 +112,7 @@ void NatAmbassador::init() {
       throughput_route(req, std::move(res));
     });
     http().get("/nat/capture", [this](const butter::HttpRequest&, butter::HttpResponse& res) {
-      res.json("{\"bytes\":" + std::to_string(captured_.size()) + ",\"hex\":\"" + butter::wire::to_hex(captured_) +
-               "\"}");
+      res.json(dump_json(Json{{"bytes", capture_.bytes.size()}, {"hex", butter::wire::to_hex(capture_.bytes)}}));
     });
   }
 }
@@ -129,70 +130,51 @@ void NatAmbassador::try_register_dialer() {
 }
 
 void NatAmbassador::start() {
-  if (mode_ != "auto") set_verdict_from(verdict_.force(mode_ == "public" ? Reach::Public : Reach::Private));
+  const std::string& mode = reach_config_.mode;
+  if (mode != "auto") set_verdict_from(reach_.verdict.force(mode == "public" ? Reach::Public : Reach::Private));
   // Nothing listens: private from the start, no need to wait for a first check.
-  if (mode_ == "auto" && own_ports().empty()) set_verdict_from(verdict_.force(Reach::Private));
+  if (mode == "auto" && own_ports().empty()) set_verdict_from(reach_.verdict.force(Reach::Private));
   schedule_check();
-  keep_timer_ = every(keepalive_, [this] {
+  ambassador_.keep_timer = every(keepalive_, [this] {
     try_register_dialer();
     keep_ambassador();
   });
-  status_timer_ = every(status_every_, [this] { announce(); });
+  reach_.status_timer = every(status_every_, [this] { announce(); });
   sweep_timer_ = every(std::chrono::milliseconds(500), [this] { sweep_relays(); });
-  upgrade_timer_ = every(upgrade_every_, [this] { upgrade_tick(); });
+  upgrades_.timer = every(punch_config_.every, [this] { upgrade_tick(); });
 }
 
 void NatAmbassador::stop() {
-  check_timer_.cancel();
-  keep_timer_.cancel();
-  status_timer_.cancel();
+  reach_.check_timer.cancel();
+  ambassador_.keep_timer.cancel();
+  reach_.status_timer.cancel();
   sweep_timer_.cancel();
-  upgrade_timer_.cancel();
-  upgrades_.clear();  // their timers with them; the host drops punch callbacks of a stopped instance
-  bulk_.reset();      // answers a throughput run under way (500)
-  offers_.clear();
-  for (auto& [key, p] : port_probes_) {
-    p.watch.unwatch();
-    p.timer.cancel();
-    if (p.fd >= 0) ::close(p.fd);
-    p.fd = -1;
-  }
-  port_probes_.clear();
-  for (auto& [id, j] : jobs_) j.reply.fail(BUTTER_E_UNAVAILABLE, "stopping");
-  jobs_.clear();
+  upgrades_.timer.cancel();
+  upgrades_.by_peer.clear();  // the host drops punch callbacks of a stopped instance
+  bulk_.reset();              // answers a throughput run under way (500)
+  upgrades_.offers.clear();
+  dialbacks_.stop();
   // The host closes every connection over our streams when the instance stops.
-  host_streams_.clear();
-  inbound_.clear();
+  relay_streams_.clear();
 }
 
 std::string NatAmbassador::report_json() const {
-  std::string j = "{";
-  j += "\"node\":" + butter::json_string(self_);
-  j += ",\"mode\":" + butter::json_string(mode_);
-  j += ",\"verdict\":" + butter::json_string(reach_name(verdict_.state()));
-  j += ",\"ambassador\":" + (ambassador_.empty() ? std::string("null") : butter::json_string(ambassador_));
-  j += ",\"relay_endpoint\":" + (relay_endpoint_.empty() ? std::string("null") : butter::json_string(relay_endpoint_));
-  j += ",\"moves\":" + std::to_string(moves_);
-  j += ",\"serving\":" + std::string(serving() ? "true" : "false");
-  j += ",\"clients\":[";
-  bool first = true;
-  for (const auto& [id, since] : clients_) {
-    j += (first ? "" : ",") + butter::json_string(id);
-    first = false;
-  }
-  j += "],\"clients_served\":" + std::to_string(clients_.size());
-  j += ",\"max_clients\":" + std::to_string(limits_.max_clients);
-  j += ",\"relays_active\":" + std::to_string(relayed_.size());
-  j += ",\"streams\":" + std::to_string(host_streams_.size());
-  j += ",\"known_public\":[";
-  first = true;
-  for (const auto& [id, st] : statuses_) {
-    if (st.status.verdict != Reach::Public) continue;
-    j += (first ? "" : ",") + butter::json_string(id);
-    first = false;
-  }
-  j += "]," + upgrade_json() + "}";
-  return j;
+  Json j = Json::object();
+  j["node"] = self_;
+  j["mode"] = reach_config_.mode;
+  j["verdict"] = reach_name(reach_.verdict.state());
+  j["ambassador"] = string_or_null(ambassador_.id);
+  j["relay_endpoint"] = string_or_null(ambassador_.relay_endpoint);
+  j["moves"] = ambassador_.moves;
+  j["serving"] = serving();
+  j["clients"] = clients_.ids();
+  j["clients_served"] = clients_.size();
+  j["max_clients"] = limits_.max_clients;
+  j["relays_active"] = circuits_.size();
+  j["streams"] = relay_streams_.size();
+  j["known_public"] = reach_.known_public();
+  j["punch"] = punch_json();
+  return dump_json(j);
 }
 
 // GET /nat/ping?peer=<node id or endpoint URI>: a /butter/nat/1 ping through the ordinary
@@ -205,18 +187,14 @@ void NatAmbassador::ping_route(const butter::HttpRequest& req, butter::HttpRespo
   }
   auto shared = std::make_shared<butter::HttpResponse>(std::move(res));
   const std::string target = *peer;
-  auto st = request(
-      target, kNatProtocol, encode_ping("hello"), request_timeout_ * 3,
-      [this, shared, target](const butter::Response& r) {
-        std::string via;
-        for (const auto& p : peers())
-          if (p.node_id == r.from()) via = p.remote_address;
-        shared->json("{\"ok\":" + std::string(r.ok() ? "true" : "false") +
-                     ",\"answer\":" + butter::json_string(r.ok() ? r.text() : std::string_view(r.error())) +
-                     ",\"from\":" + butter::json_string(r.from()) + ",\"via\":" + butter::json_string(via) + "}");
-      });
-  if (!st)
-    shared->json("{\"ok\":false,\"answer\":" + butter::json_string(st.message()) + ",\"from\":\"\",\"via\":\"\"}");
+  auto st = request(target, kNatProtocol, encode_ping("hello"), request_timeout_ * 3,
+                    [this, shared, target](const butter::Response& r) {
+                      std::string via;
+                      for (const auto& p : peers())
+                        if (p.node_id == r.from()) via = p.remote_address;
+                      shared->json(ping_json(r.ok(), r.ok() ? r.text() : std::string_view(r.error()), r.from(), via));
+                    });
+  if (!st) shared->json(ping_json(false, st.message(), "", ""));
 }
 
 }  // namespace butter::nat

@@ -3,7 +3,7 @@
 //
 // No amplification: a dial-back goes only to the IP address the request's connection comes from
 // (as this node's transport sees it), to at most kMaxDialBackPorts ports, one job per requester
-// at a time and at most max_jobs_ jobs in all. The probe is a plain TCP connect (through the
+// at a time and at most DialBackJobs::kMaxJobs jobs in all. The probe is a plain TCP connect (through the
 // host's fd service) that is closed as soon as it completes: it proves that a connection from
 // outside reaches the port, which is all "public" means.
 #include "nat_plugin.hpp"
@@ -32,6 +32,63 @@ std::string host_of(const std::string& tcp_uri) {
 
 }  // namespace
 
+// ---- the state (reachability.hpp) ------------------------------------------------------------
+
+std::vector<std::string> Reachability::known_public() const {
+  std::vector<std::string> out;
+  for (const auto& [id, st] : statuses)
+    if (st.status.verdict == Reach::Public) out.push_back(id);
+  return out;
+}
+
+std::uint64_t DialBackJobs::open(const std::string& from, const std::string& observed, std::size_t ports,
+                                 butter::Reply reply) {
+  const std::uint64_t id = next_job_++;
+  Job& j = jobs_[id];
+  j.from = from;
+  j.observed = observed;
+  j.reached.assign(ports, 0);
+  j.left = ports;
+  j.reply = std::move(reply);
+  probing_from_.insert(from);
+  return id;
+}
+
+void DialBackJobs::close_probe(std::uint64_t job, std::size_t index) {
+  auto it = probes_.find(std::make_pair(job, index));
+  if (it == probes_.end()) return;
+  PortProbe p = std::move(it->second);
+  probes_.erase(it);
+  p.watch.unwatch();  // before closing: the host never closes it
+  p.timer.cancel();
+  if (p.fd >= 0) ::close(p.fd);
+}
+
+std::optional<DialBackJobs::Job> DialBackJobs::record(std::uint64_t job, std::size_t index, bool reached) {
+  auto j = jobs_.find(job);
+  if (j == jobs_.end()) return std::nullopt;
+  if (index < j->second.reached.size()) j->second.reached[index] = reached ? 1 : 0;
+  if (j->second.left > 0 && --j->second.left > 0) return std::nullopt;
+  Job done = std::move(j->second);
+  jobs_.erase(j);
+  probing_from_.erase(done.from);
+  return done;
+}
+
+void DialBackJobs::stop() {
+  for (auto& [key, p] : probes_) {
+    p.watch.unwatch();
+    p.timer.cancel();
+    if (p.fd >= 0) ::close(p.fd);
+    p.fd = -1;
+  }
+  probes_.clear();
+  for (auto& [id, j] : jobs_) j.reply.fail(BUTTER_E_UNAVAILABLE, "stopping");
+  jobs_.clear();
+}
+
+// ---- asking: checks and the verdict -------------------------------------------------------------
+
 std::vector<std::uint16_t> NatAmbassador::own_ports() const {
   std::vector<std::uint16_t> ports;
   for (const auto& ep : node().endpoints()) {
@@ -45,45 +102,46 @@ std::vector<std::uint16_t> NatAmbassador::own_ports() const {
 }
 
 void NatAmbassador::schedule_check() {
-  auto delay = verdict_.state() == Reach::Unknown ? check_fast_ : check_slow_;
-  check_timer_ = after(delay, [this] {
+  auto delay = reach_.verdict.state() == Reach::Unknown ? reach_config_.check_fast : reach_config_.check_slow;
+  reach_.check_timer = after(delay, [this] {
     check_reachability();
     schedule_check();
   });
 }
 
 void NatAmbassador::check_reachability() {
-  if (mode_ != "auto") {
-    set_verdict_from(verdict_.force(mode_ == "public" ? Reach::Public : Reach::Private));
+  if (reach_config_.mode != "auto") {
+    set_verdict_from(reach_.verdict.force(reach_config_.mode == "public" ? Reach::Public : Reach::Private));
     return;
   }
   auto ports = own_ports();
   if (ports.empty()) {
     // Nothing listens: nobody can connect to us, whatever the network.
-    set_verdict_from(verdict_.force(Reach::Private));
+    set_verdict_from(reach_.verdict.force(Reach::Private));
     return;
   }
+  const unsigned probes = reach_config_.probes;
   std::vector<std::string> ids;
   for (const auto& p : peers()) {
     if (p.remote_address.rfind("tcp://", 0) != 0) continue;  // relayed peers cannot tell
-    if (asking_.count(p.node_id)) continue;
+    if (reach_.asking.count(p.node_id)) continue;
     ids.push_back(p.node_id);
   }
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   std::shuffle(ids.begin(), ids.end(), rng);
-  if (ids.size() > probes_) ids.resize(probes_);
+  if (ids.size() > probes) ids.resize(probes);
   // Undecided with too few direct peers to make a quorum (a node behind NAT whose overlay
   // neighbours are relayed): ask known hosts too, by id; the request dials them. A host we can
   // only reach through a relay answers that it has no tcp connection, which is not counted.
-  if (verdict_.state() == Reach::Unknown && ids.size() < std::max<std::size_t>(quorum_, 1)) {
+  if (reach_.verdict.state() == Reach::Unknown && ids.size() < std::max<std::size_t>(reach_config_.quorum, 1)) {
     if (auto peers_svc = services().acquire<butter_peers_v1>(BUTTER_IFACE_PEERS)) {
       struct Ctx {
         std::vector<std::string>* ids;
-        const std::map<std::string, bool>* asking;
+        const std::set<std::string>* asking;
         std::string self;
-      } ctx{&ids, &asking_, std::string(node().id())};
+      } ctx{&ids, &reach_.asking, std::string(node().id())};
       peers_svc->sample(
-          peers_svc.provider(), 2 * probes_,
+          peers_svc.provider(), 2 * probes,
           [](void* user, const butter_peer_record* r) {
             auto* c = static_cast<Ctx*>(user);
             if (!r || !r->node_id.data) return;
@@ -95,20 +153,21 @@ void NatAmbassador::check_reachability() {
             if (std::find(c->ids->begin(), c->ids->end(), id) == c->ids->end()) c->ids->push_back(id);
           },
           &ctx);
-      if (ids.size() > probes_) ids.resize(probes_);
+      if (ids.size() > probes) ids.resize(probes);
     }
   }
   for (const auto& id : ids) {
-    asking_[id] = true;
-    dialbacks_asked_.add();
-    auto st = request(id, kNatProtocol, encode_dialback(DialBackRequest{ports}), dialback_timeout_ + request_timeout_,
+    reach_.asking.insert(id);
+    reach_metrics_.asked.add();
+    auto st = request(id, kNatProtocol, encode_dialback(DialBackRequest{ports}),
+                      reach_config_.dialback_timeout + request_timeout_,
                       [this, id](const butter::Response& r) { on_dialback_answer(id, r); });
-    if (!st) asking_.erase(id);
+    if (!st) reach_.asking.erase(id);
   }
 }
 
 void NatAmbassador::on_dialback_answer(const std::string& peer, const butter::Response& r) {
-  asking_.erase(peer);
+  reach_.asking.erase(peer);
   if (!r.ok()) {
     log().debug("dial-back by {} not done: {}", peer.substr(0, 8), r.error());
     return;  // not a result: the peer could not or would not try
@@ -121,57 +180,52 @@ void NatAmbassador::on_dialback_answer(const std::string& peer, const butter::Re
     return;
   }
   // Where the peer saw us from: a punching candidate once enough distinct peers agree.
-  observed_.observe(peer, res->observed, static_cast<std::uint64_t>(now().count()));
+  observed_.observe(peer, res->observed, now_ms());
   bool reached = std::any_of(res->reached.begin(), res->reached.end(), [](std::uint8_t v) { return v != 0; });
-  (reached ? dialback_ok_ : dialback_fail_).add();
+  (reached ? reach_metrics_.reached : reach_metrics_.unreached).add();
   log().debug("dial-back by {} from {}: {}", peer.substr(0, 8), res->observed, reached ? "reached" : "not reached");
-  set_verdict_from(verdict_.observe(peer, reached));
+  set_verdict_from(reach_.verdict.observe(peer, reached));
 }
 
 void NatAmbassador::set_verdict_from(bool changed) {
-  verdict_gauge_.set(static_cast<double>(static_cast<int>(verdict_.state())));
+  reach_metrics_.verdict.set(static_cast<double>(static_cast<int>(reach_.verdict.state())));
   if (!changed) return;
-  verdict_changes_.add();
-  log().info("reachability verdict: {}", reach_name(verdict_.state()));
-  if (verdict_.state() == Reach::Public) {
+  reach_metrics_.verdict_changes.add();
+  log().info("reachability verdict: {}", reach_name(reach_.verdict.state()));
+  if (reach_.verdict.state() == Reach::Public) {
     drop_ambassador("this node is public", false);
-  } else if (verdict_.state() == Reach::Private) {
+  } else if (reach_.verdict.state() == Reach::Private) {
     // No longer an ambassador: let the clients go elsewhere.
-    while (!relayed_.empty()) end_relayed(relayed_.begin()->first, "ambassador became private", true, true);
+    while (!circuits_.empty()) end_relayed(circuits_.first(), "ambassador became private", true, true);
     clients_.clear();
-    clients_gauge_.set(0);
+    relay_metrics_.clients.set(0);
     choose_ambassador();
   }
   announce();
 }
+
+// ---- answering: dial-backs for others ---------------------------------------------------------
 
 void NatAmbassador::serve_dialback(const std::string& from, const DialBackRequest& req, butter::Reply reply) {
   std::string observed;
   for (const auto& p : peers())
     if (p.node_id == from) observed = host_of(p.remote_address);
   if (observed.empty()) {
-    dialbacks_refused_.add();
+    reach_metrics_.refused.add();
     reply.error(BUTTER_E_UNAVAILABLE, "no tcp connection from the requester to dial back to");
     return;
   }
-  if (probing_from_.count(from) || jobs_.size() >= max_jobs_) {
-    dialbacks_refused_.add();
+  if (dialbacks_.busy(from)) {
+    reach_metrics_.refused.add();
     reply.error(BUTTER_E_AGAIN, "busy: try later");
     return;
   }
-  dialbacks_served_.add();
+  reach_metrics_.served.add();
   if (req.ports.empty()) {
     reply.ok(encode_dialback_result(DialBackResult{observed, {}}));
     return;
   }
-  const std::uint64_t job = next_job_++;
-  ProbeJob& j = jobs_[job];
-  j.from = from;
-  j.observed = observed;
-  j.reached.assign(req.ports.size(), 0);
-  j.left = req.ports.size();
-  j.reply = std::move(reply);
-  probing_from_.insert(from);
+  const std::uint64_t job = dialbacks_.open(from, observed, req.ports.size(), std::move(reply));
   for (std::size_t i = 0; i < req.ports.size(); ++i) probe_port(job, i, observed, req.ports[i]);
 }
 
@@ -200,8 +254,7 @@ void NatAmbassador::probe_port(std::uint64_t job, std::size_t index, const std::
     ::close(sock);
     return finish_probe(job, index, rc == 0);
   }
-  auto key = std::make_pair(job, index);
-  PortProbe& p = port_probes_[key];
+  DialBackJobs::PortProbe& p = dialbacks_.probe(job, index);
   p.fd = sock;
   try {
     p.watch = fd().watch(sock, butter::FdWrite, [this, job, index](int s, int) {
@@ -214,35 +267,29 @@ void NatAmbassador::probe_port(std::uint64_t job, std::size_t index, const std::
     log().warn("cannot watch a dial-back socket: {}", e.what());
     return finish_probe(job, index, false);
   }
-  p.timer = after(dialback_timeout_, [this, job, index] { finish_probe(job, index, false); });
+  p.timer = after(reach_config_.dialback_timeout, [this, job, index] { finish_probe(job, index, false); });
 }
 
 void NatAmbassador::finish_probe(std::uint64_t job, std::size_t index, bool reached) {
-  if (auto it = port_probes_.find(std::make_pair(job, index)); it != port_probes_.end()) {
-    PortProbe p = std::move(it->second);
-    port_probes_.erase(it);
-    p.watch.unwatch();  // before closing: the host never closes it
-    p.timer.cancel();
-    if (p.fd >= 0) ::close(p.fd);
-  }
-  auto j = jobs_.find(job);
-  if (j == jobs_.end()) return;
-  if (index < j->second.reached.size()) j->second.reached[index] = reached ? 1 : 0;
-  if (j->second.left > 0 && --j->second.left > 0) return;
-  ProbeJob done = std::move(j->second);
-  jobs_.erase(j);
-  probing_from_.erase(done.from);
-  done.reply.ok(encode_dialback_result(DialBackResult{done.observed, done.reached}));
+  dialbacks_.close_probe(job, index);
+  auto done = dialbacks_.record(job, index, reached);
+  if (done) done->reply.ok(encode_dialback_result(DialBackResult{done->observed, done->reached}));
 }
 
-void NatAmbassador::announce() {
+// ---- status announcements ---------------------------------------------------------------------
+
+StatusMessage NatAmbassador::status_message() const {
   StatusMessage s;
-  s.verdict = verdict_.state();
+  s.verdict = reach_.verdict.state();
   s.serving = serving() && clients_.size() < limits_.max_clients;
   s.clients = static_cast<std::uint32_t>(clients_.size());
   s.max_clients = limits_.max_clients;
-  s.relay_endpoint = relay_endpoint_;
-  auto bytes = encode_status(s);
+  s.relay_endpoint = ambassador_.relay_endpoint;
+  return s;
+}
+
+void NatAmbassador::announce() {
+  auto bytes = encode_status(status_message());
   for (const auto& p : peers()) send(p.node_id, kNatProtocol, bytes);
 }
 
@@ -262,8 +309,8 @@ void NatAmbassador::on_status(const std::string& from, const StatusMessage& s) {
       add_address(from, s.relay_endpoint);
     }
   }
-  statuses_[from] = PeerStatus{s, static_cast<std::uint64_t>(now().count())};
-  if (verdict_.state() == Reach::Private && ambassador_.empty() && s.verdict == Reach::Public && s.serving)
+  reach_.statuses[from] = Reachability::PeerStatus{s, now_ms()};
+  if (reach_.verdict.state() == Reach::Private && ambassador_.id.empty() && s.verdict == Reach::Public && s.serving)
     choose_ambassador();
 }
 

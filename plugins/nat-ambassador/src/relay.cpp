@@ -24,6 +24,8 @@ namespace {
 constexpr std::size_t kChunk = 64 * 1024 - 20 - std::char_traits<char>::length(kRelayProtocol) - kRelayDataHeader;
 }  // namespace
 
+// ---- sending ------------------------------------------------------------------------------------
+
 butter_status NatAmbassador::send_relay(const std::string& peer, const RelayMessage& m) {
   auto st = send(peer, kRelayProtocol, encode_relay(m));
   return st ? BUTTER_OK : st.code();
@@ -33,6 +35,16 @@ butter_status NatAmbassador::send_relay_data(const std::string& peer, Leg leg, s
                                              const std::uint8_t* data, std::size_t len) {
   auto st = send(peer, kRelayProtocol, encode_relay_data(leg, stream, data, len));
   return st ? BUTTER_OK : st.code();
+}
+
+// Best effort: the peer may be gone, and the leg is over on this side either way.
+void NatAmbassador::send_close(const std::string& peer, Leg leg, std::uint64_t stream, const std::string& reason) {
+  RelayMessage c;
+  c.type = RelayType::Close;
+  c.leg = leg;
+  c.stream = stream;
+  c.body = reason;
+  (void)send_relay(peer, c);
 }
 
 // ---- the host's side: dial / write / close ----------------------------------------------------
@@ -50,28 +62,28 @@ butter_status NatAmbassador::dial(std::string_view uri, std::uint64_t stream_id)
     log().debug("refusing to dial {} through this node itself", uri);
     return BUTTER_E_UNSUPPORTED;
   }
-  HostStream s;
+  RelayStreams::Stream s;
   s.inbound = false;
   s.ambassador = ep->ambassador;
   s.wire_id = stream_id;
   s.target = ep->client;
   s.ambassador_tcp = ep->ambassador_tcp;
   s.uri = std::string(uri);
-  host_streams_[stream_id] = std::move(s);
+  relay_streams_.add(stream_id, std::move(s));
   sync_protection();
   // The host is inside its routing code now: open from a fresh turn.
   auto st = post([this, stream_id] { relay_open_now(stream_id); });
   if (!st) {
-    host_streams_.erase(stream_id);
+    relay_streams_.take(stream_id);
     return BUTTER_E_UNAVAILABLE;
   }
   return BUTTER_OK;
 }
 
 void NatAmbassador::relay_open_now(std::uint64_t stream_id) {
-  auto it = host_streams_.find(stream_id);
-  if (it == host_streams_.end() || it->second.opened) return;
-  HostStream& s = it->second;
+  RelayStreams::Stream* found = relay_streams_.find(stream_id);
+  if (!found || found->opened) return;
+  RelayStreams::Stream& s = *found;
   if (!s.ambassador_tcp.empty()) add_address(s.ambassador, s.ambassador_tcp);
   // Remember the endpoint for the target's id too, first: sending to it by id later (another
   // plugin, after this connection dropped) tries the relay before its unreachable tcp endpoint.
@@ -99,9 +111,9 @@ void NatAmbassador::relay_open_now(std::uint64_t stream_id) {
 }
 
 butter_status NatAmbassador::write(std::uint64_t stream_id, butter::Bytes bytes) {
-  auto it = host_streams_.find(stream_id);
-  if (it == host_streams_.end()) return BUTTER_E_NOT_FOUND;
-  HostStream& s = it->second;
+  RelayStreams::Stream* found = relay_streams_.find(stream_id);
+  if (!found) return BUTTER_E_NOT_FOUND;
+  RelayStreams::Stream& s = *found;
   const std::string_view all = bytes.text();
   for (std::size_t at = 0; at < all.size(); at += kChunk) {
     const std::string_view chunk = all.substr(at, kChunk);
@@ -120,26 +132,16 @@ butter_status NatAmbassador::write(std::uint64_t stream_id, butter::Bytes bytes)
 }
 
 void NatAmbassador::close(std::uint64_t stream_id) {
-  auto it = host_streams_.find(stream_id);
-  if (it == host_streams_.end()) return;
-  HostStream s = std::move(it->second);
-  host_streams_.erase(it);
-  if (s.inbound) inbound_.erase(std::make_pair(s.ambassador, s.wire_id));
+  auto taken = relay_streams_.take(stream_id);
+  if (!taken) return;
+  const RelayStreams::Stream& s = *taken;
   if (s.inbound || s.opened) {
-    RelayMessage c;
-    c.type = RelayType::Close;
-    c.leg = s.inbound ? Leg::FromTarget : Leg::FromOrigin;
-    c.stream = s.wire_id;
-    c.body = "closed";
-    (void)send_relay(s.ambassador, c);
+    send_close(s.ambassador, s.inbound ? Leg::FromTarget : Leg::FromOrigin, s.wire_id, "closed");
   }
 }
 
 void NatAmbassador::end_host_stream(std::uint64_t stream_id, const std::string& reason) {
-  auto it = host_streams_.find(stream_id);
-  if (it == host_streams_.end()) return;
-  if (it->second.inbound) inbound_.erase(std::make_pair(it->second.ambassador, it->second.wire_id));
-  host_streams_.erase(it);
+  if (!relay_streams_.take(stream_id)) return;
   streams_.closed(stream_id, reason);  // the host closes the connection (and calls close(): a no-op now)
 }
 
@@ -172,16 +174,15 @@ void NatAmbassador::handle_relay(const butter::Request& req, butter::Reply& repl
         return;
       }
       return on_register(from, reply);
-    case RelayType::Unregister: {
-      if (!clients_.erase(from)) return;
-      clients_gauge_.set(static_cast<double>(clients_.size()));
-      std::vector<std::uint64_t> gone;
-      for (const auto& [r, x] : relayed_)
-        if (x.target == from) gone.push_back(r);
-      for (auto r : gone) end_relayed(r, "the client left this ambassador", true, false);
-      return;
-    }
+    case RelayType::Unregister:
+      return on_unregister(from);
   }
+}
+
+void NatAmbassador::on_unregister(const std::string& from) {
+  if (!clients_.remove(from)) return;
+  relay_metrics_.clients.set(static_cast<double>(clients_.size()));
+  for (auto r : circuits_.with_target(from)) end_relayed(r, "the client left this ambassador", true, false);
 }
 
 void NatAmbassador::on_register(const std::string& from, butter::Reply& reply) {
@@ -189,42 +190,31 @@ void NatAmbassador::on_register(const std::string& from, butter::Reply& reply) {
     reply.error(BUTTER_E_UNAVAILABLE, "this node does not serve as an ambassador now");
     return;
   }
-  if (!clients_.count(from) && clients_.size() >= limits_.max_clients) {
-    limit_hits_.add();
+  if (!clients_.has(from) && clients_.size() >= limits_.max_clients) {
+    relay_metrics_.limit_hits.add();
     reply.error(BUTTER_E_UNAVAILABLE, "ambassador full (max_clients)");
     return;
   }
-  if (!clients_.count(from)) {
-    clients_accepted_.add();
+  if (clients_.refresh(from, now_ms())) {
+    relay_metrics_.clients_accepted.add();
     log().info("serving {} as its ambassador", from.substr(0, 8));
   }
-  clients_[from] = static_cast<std::uint64_t>(now().count());
-  clients_gauge_.set(static_cast<double>(clients_.size()));
+  relay_metrics_.clients.set(static_cast<double>(clients_.size()));
   sync_protection();
   reply.ok();
 }
 
 void NatAmbassador::on_open(const std::string& from, const RelayMessage& m) {
-  auto refuse = [&](const std::string& why) {
-    RelayMessage c;
-    c.type = RelayType::Close;
-    c.leg = Leg::ToOrigin;
-    c.stream = m.stream;
-    c.body = why;
-    (void)send_relay(from, c);
-  };
-  const auto key = std::make_pair(from, m.stream);
-  if (by_origin_.count(key)) {
+  auto refuse = [&](const std::string& why) { send_close(from, Leg::ToOrigin, m.stream, why); };
+  if (circuits_.by_origin(from, m.stream)) {
     malformed_.add();
     return;
   }
   if (!serving()) return refuse("not an ambassador");
-  if (!clients_.count(m.node)) return refuse("not a client of this ambassador");
-  const std::uint64_t r = next_relay_++;
-  relayed_[r] = Relayed{from, m.node, m.stream, 0, static_cast<std::uint64_t>(now().count())};
+  if (!clients_.has(m.node)) return refuse("not a client of this ambassador");
+  const std::uint64_t r = circuits_.open(from, m.stream, m.node, now_ms());
   sync_protection();
-  by_origin_[key] = r;
-  relayed_streams_.add();
+  relay_metrics_.relayed_connections.add();
   RelayMessage in;
   in.type = RelayType::Incoming;
   in.stream = r;
@@ -233,16 +223,9 @@ void NatAmbassador::on_open(const std::string& from, const RelayMessage& m) {
 }
 
 void NatAmbassador::on_incoming(const std::string& from, const RelayMessage& m) {
-  auto refuse = [&](const std::string& why) {
-    RelayMessage c;
-    c.type = RelayType::Close;
-    c.leg = Leg::FromTarget;
-    c.stream = m.stream;
-    c.body = why;
-    (void)send_relay(from, c);
-  };
-  if (from != ambassador_) return refuse("not my ambassador");
-  if (inbound_.count(std::make_pair(from, m.stream))) {
+  auto refuse = [&](const std::string& why) { send_close(from, Leg::FromTarget, m.stream, why); };
+  if (from != ambassador_.id) return refuse("not my ambassador");
+  if (relay_streams_.inbound(from, m.stream)) {
     malformed_.add();
     return;
   }
@@ -252,21 +235,15 @@ void NatAmbassador::on_incoming(const std::string& from, const RelayMessage& m) 
     log().warn("cannot accept a relayed stream: {}", st.message());
     return refuse("the host refused the stream");
   }
-  HostStream s;
+  RelayStreams::Stream s;
   s.inbound = true;
   s.ambassador = from;
   s.wire_id = m.stream;
   s.opened = true;
-  host_streams_[id] = std::move(s);
-  inbound_[std::make_pair(from, m.stream)] = id;
+  relay_streams_.add(id, std::move(s));
   sync_protection();
-  inbound_total_.add();
+  relay_metrics_.inbound_streams.add();
   ask_observed(from, m.node);
-}
-
-void NatAmbassador::capture(std::string_view bytes) {
-  if (captured_.size() >= capture_max_) return;
-  captured_.append(bytes.substr(0, capture_max_ - captured_.size()));
 }
 
 void NatAmbassador::on_data(const std::string& from, const RelayDataView& m) {
@@ -275,24 +252,24 @@ void NatAmbassador::on_data(const std::string& from, const RelayDataView& m) {
     case Leg::FromTarget: {  // we are the ambassador
       std::uint64_t r = 0;
       if (m.leg == Leg::FromOrigin) {
-        auto it = by_origin_.find(std::make_pair(from, m.stream));
-        if (it == by_origin_.end()) return;  // closed meanwhile
-        r = it->second;
+        auto id = circuits_.by_origin(from, m.stream);
+        if (!id) return;  // closed meanwhile
+        r = *id;
       } else {
         r = m.stream;
       }
-      auto it = relayed_.find(r);
-      if (it == relayed_.end()) return;
-      Relayed& x = it->second;
+      Circuits::Circuit* found = circuits_.find(r);
+      if (!found) return;
+      Circuits::Circuit& x = *found;
       if (m.leg == Leg::FromTarget && x.target != from) {
         malformed_.add();
         return;
       }
       x.bytes += m.len;
-      relayed_bytes_.add(m.len);
-      if (capture_max_) capture(std::string_view(reinterpret_cast<const char*>(m.data), m.len));
+      relay_metrics_.relayed_bytes.add(m.len);
+      if (capture_.max) capture_.add(std::string_view(reinterpret_cast<const char*>(m.data), m.len));
       if (limits_.max_relay_bytes && x.bytes > limits_.max_relay_bytes) {
-        limit_hits_.add();
+        relay_metrics_.limit_hits.add();
         return end_relayed(r, "relay byte limit reached", true, true);
       }
       // Forwarded from the received payload: header and bytes written once into the new message.
@@ -303,15 +280,15 @@ void NatAmbassador::on_data(const std::string& from, const RelayDataView& m) {
       return;
     }
     case Leg::ToOrigin: {  // we dialled; `from` is the ambassador
-      auto it = host_streams_.find(m.stream);
-      if (it == host_streams_.end() || it->second.inbound || it->second.ambassador != from) return;
+      const RelayStreams::Stream* s = relay_streams_.find(m.stream);
+      if (!s || s->inbound || s->ambassador != from) return;
       (void)streams_.deliver(m.stream, butter::Bytes(m.data, m.len));
       return;
     }
     case Leg::ToTarget: {  // we are the client
-      auto it = inbound_.find(std::make_pair(from, m.stream));
-      if (it == inbound_.end()) return;
-      (void)streams_.deliver(it->second, butter::Bytes(m.data, m.len));
+      auto id = relay_streams_.inbound(from, m.stream);
+      if (!id) return;
+      (void)streams_.deliver(*id, butter::Bytes(m.data, m.len));
       return;
     }
   }
@@ -320,110 +297,73 @@ void NatAmbassador::on_data(const std::string& from, const RelayDataView& m) {
 void NatAmbassador::on_close(const std::string& from, const RelayMessage& m) {
   switch (m.leg) {
     case Leg::FromOrigin: {
-      auto it = by_origin_.find(std::make_pair(from, m.stream));
-      if (it != by_origin_.end()) end_relayed(it->second, m.body, false, true);
+      if (auto r = circuits_.by_origin(from, m.stream)) end_relayed(*r, m.body, false, true);
       return;
     }
     case Leg::FromTarget: {
-      auto it = relayed_.find(m.stream);
-      if (it != relayed_.end() && it->second.target == from) end_relayed(m.stream, m.body, true, false);
+      const Circuits::Circuit* x = circuits_.find(m.stream);
+      if (x && x->target == from) end_relayed(m.stream, m.body, true, false);
       return;
     }
     case Leg::ToOrigin: {
-      auto it = host_streams_.find(m.stream);
-      if (it != host_streams_.end() && !it->second.inbound && it->second.ambassador == from)
-        end_host_stream(m.stream, "relay closed: " + m.body);
+      const RelayStreams::Stream* s = relay_streams_.find(m.stream);
+      if (s && !s->inbound && s->ambassador == from) end_host_stream(m.stream, "relay closed: " + m.body);
       return;
     }
     case Leg::ToTarget: {
-      auto it = inbound_.find(std::make_pair(from, m.stream));
-      if (it != inbound_.end()) end_host_stream(it->second, "relay closed: " + m.body);
+      if (auto id = relay_streams_.inbound(from, m.stream)) end_host_stream(*id, "relay closed: " + m.body);
       return;
     }
   }
 }
 
 void NatAmbassador::end_relayed(std::uint64_t relay_id, const std::string& reason, bool tell_origin, bool tell_target) {
-  auto it = relayed_.find(relay_id);
-  if (it == relayed_.end()) return;
-  Relayed x = std::move(it->second);
-  relayed_.erase(it);
-  by_origin_.erase(std::make_pair(x.origin, x.origin_stream));
-  RelayMessage c;
-  c.type = RelayType::Close;
-  c.body = reason;
-  if (tell_origin) {
-    c.leg = Leg::ToOrigin;
-    c.stream = x.origin_stream;
-    (void)send_relay(x.origin, c);
-  }
-  if (tell_target) {
-    c.leg = Leg::ToTarget;
-    c.stream = relay_id;
-    (void)send_relay(x.target, c);
-  }
+  auto taken = circuits_.take(relay_id);
+  if (!taken) return;
+  const Circuits::Circuit& x = *taken;
+  if (tell_origin) send_close(x.origin, Leg::ToOrigin, x.origin_stream, reason);
+  if (tell_target) send_close(x.target, Leg::ToTarget, relay_id, reason);
 }
 
 void NatAmbassador::relay_peer_down(const std::string& peer) {
-  if (clients_.erase(peer)) clients_gauge_.set(static_cast<double>(clients_.size()));
-  std::vector<std::pair<std::uint64_t, bool>> gone;  // relay id, peer was the origin
-  for (const auto& [r, x] : relayed_) {
-    if (x.origin == peer)
-      gone.emplace_back(r, true);
-    else if (x.target == peer)
-      gone.emplace_back(r, false);
-  }
-  for (auto [r, origin] : gone)
+  if (clients_.remove(peer)) relay_metrics_.clients.set(static_cast<double>(clients_.size()));
+  for (auto [r, origin] : circuits_.using_peer(peer))
     end_relayed(r, origin ? "the origin went away" : "the client went away", !origin, origin);
-  std::vector<std::uint64_t> streams;
-  for (const auto& [id, s] : host_streams_)
-    if (s.ambassador == peer) streams.push_back(id);
-  for (auto id : streams) end_host_stream(id, "the ambassador went away");
+  for (auto id : relay_streams_.through(peer, false)) end_host_stream(id, "the ambassador went away");
 }
 
 void NatAmbassador::sync_protection() {
   if (!conns_.available()) return;
   std::set<std::string> want;
-  if (!ambassador_.empty()) want.insert(ambassador_);
-  for (const auto& [id, t] : clients_) want.insert(id);
-  for (const auto& [r, x] : relayed_) {
-    want.insert(x.origin);
-    want.insert(x.target);
-  }
-  for (const auto& [id, s] : host_streams_) want.insert(s.ambassador);
+  if (!ambassador_.id.empty()) want.insert(ambassador_.id);
+  for (const auto& id : clients_.ids()) want.insert(id);
+  circuits_.ends(want);
+  relay_streams_.ambassadors(want);
   for (const auto& id : want)
-    if (!protected_.count(id)) (void)conns_.protect(id, "nat");
-  for (const auto& id : protected_)
+    if (!protection_.peers.count(id)) (void)conns_.protect(id, "nat");
+  for (const auto& id : protection_.peers)
     if (!want.count(id)) (void)conns_.unprotect(id, "nat");
-  protected_ = std::move(want);
+  protection_.peers = std::move(want);
   // The relay endpoint is one of this node's own: announce it in HELLO and node endpoints.
-  if (advertised_ != relay_endpoint_) {
-    if (!advertised_.empty()) (void)conns_.withdraw(advertised_);
-    advertised_ = relay_endpoint_;
-    if (!advertised_.empty()) (void)conns_.advertise(advertised_);
+  std::string& advertised = protection_.advertised;
+  if (advertised != ambassador_.relay_endpoint) {
+    if (!advertised.empty()) (void)conns_.withdraw(advertised);
+    advertised = ambassador_.relay_endpoint;
+    if (!advertised.empty()) (void)conns_.advertise(advertised);
   }
 }
 
 void NatAmbassador::sweep_relays() {
   sync_protection();  // drops what ended since the last sweep (protection is added at once)
-  const auto t = static_cast<std::uint64_t>(now().count());
+  const auto t = now_ms();
   // Clients that stopped refreshing (moved elsewhere without a word) lose their slot.
   const std::uint64_t expiry = std::max<std::uint64_t>(10000, 10 * static_cast<std::uint64_t>(keepalive_.count()));
-  for (auto it = clients_.begin(); it != clients_.end();) {
-    if (t - it->second > expiry) {
-      log().info("client {} stopped refreshing; slot freed", it->first.substr(0, 8));
-      it = clients_.erase(it);
-      clients_gauge_.set(static_cast<double>(clients_.size()));
-    } else {
-      ++it;
-    }
-  }
+  const auto expired = clients_.expire(t, expiry);
+  for (const auto& id : expired) log().info("client {} stopped refreshing; slot freed", id.substr(0, 8));
+  if (!expired.empty()) relay_metrics_.clients.set(static_cast<double>(clients_.size()));
   if (!limits_.max_relay_ms) return;
-  std::vector<std::uint64_t> old;
-  for (const auto& [r, x] : relayed_)
-    if (t - x.started_ms > limits_.max_relay_ms) old.push_back(r);
-  for (auto r : old) {
-    limit_hits_.add();
+  for (auto r : circuits_.older_than(t, limits_.max_relay_ms)) {
+    relay_metrics_.limit_hits.add();
     end_relayed(r, "relay time limit reached", true, true);
   }
 }

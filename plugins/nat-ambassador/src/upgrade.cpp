@@ -35,6 +35,7 @@
 // spread goes only to an IP the ambassador relaying the circuit saw the peer connect from
 // (vouch.cpp, punch_plan.hpp), loopback, unspecified, multicast and broadcast addresses are never
 // punched at, and the host's punch budget bounds the SYNs per destination IP and node-wide.
+#include "json_answer.hpp"
 #include "nat_plugin.hpp"
 
 #include <algorithm>
@@ -60,8 +61,7 @@ std::vector<std::string> NatAmbassador::punchable_addresses() const {
   std::vector<std::string> out;
   const auto ports = own_ports();
   if (ports.empty()) return out;
-  const auto now_ms = static_cast<std::uint64_t>(now().count());
-  for (const auto& ip : observed_.confirmed(now_ms)) {
+  for (const auto& ip : observed_.confirmed(now_ms())) {
     if (out.size() >= kMaxPunchAddresses) break;
     const bool v6 = ip.find(':') != std::string::npos;
     out.push_back("tcp://" + (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(ports.front()));
@@ -92,15 +92,15 @@ std::vector<std::string> NatAmbassador::own_candidates() const {
 }
 
 std::vector<std::string> NatAmbassador::offered_addresses() const {
-  auto out = history_.prefer(own_candidates(), static_cast<std::uint64_t>(now().count()));
+  auto out = upgrades_.history.prefer(own_candidates(), now_ms());
   if (out.size() > kMaxPunchAddresses) out.resize(kMaxPunchAddresses);
   return out;
 }
 
 void NatAmbassador::learn_outcome(const std::string& peer, const std::vector<std::string>& offered, bool ok) {
-  const auto t = static_cast<std::uint64_t>(now().count());
+  const auto t = now_ms();
   if (!ok) {
-    for (const auto& a : offered) history_.failed(a, t);
+    for (const auto& a : offered) upgrades_.history.failed(a, t);
     return;
   }
   // Which of the offered addresses punched: the punched connection's far end is one of the
@@ -113,7 +113,7 @@ void NatAmbassador::learn_outcome(const std::string& peer, const std::vector<std
   const auto lan = lan_addresses();
   for (const auto& a : offered) {
     const bool is_lan = std::find(lan.begin(), lan.end(), a) != lan.end();
-    if (is_lan == over_lan) history_.succeeded(a, t);
+    if (is_lan == over_lan) upgrades_.history.succeeded(a, t);
   }
 }
 
@@ -126,37 +126,34 @@ std::vector<std::string> NatAmbassador::usable_peer_addresses(const std::vector<
 }
 
 bool NatAmbassador::relayed(const std::string& peer) const {
-  if (!punch_) return false;
+  if (!punch_.v1) return false;
   butter_punch_path path{};
   path.struct_size = sizeof path;
-  if (punch_->path(host(), butter::to_c(peer), &path) != BUTTER_OK) return false;
+  if (punch_.v1->path(host(), butter::to_c(peer), &path) != BUTTER_OK) return false;
   return path.how != BUTTER_PATH_NONE && path.relayed;
 }
 
 void NatAmbassador::upgrade_tick() {
-  if (!punch_ || !punch_enabled_) return;
-  const auto t = static_cast<std::uint64_t>(now().count());
-  for (auto it = offers_.begin(); it != offers_.end();)
-    it = t > it->second.until_ms ? offers_.erase(it) : std::next(it);
+  if (!punch_.v1 || !punch_config_.enabled) return;
+  const auto t = now_ms();
+  upgrades_.expire_offers(t);
   for (const auto& p : peers()) {
     if (!(self_ < p.node_id) || !relayed(p.node_id)) continue;
-    auto found = upgrades_.find(p.node_id);
-    if (found == upgrades_.end()) {
-      if (upgrades_.size() >= kMaxUpgrades) continue;
-      found = upgrades_.emplace(p.node_id, Upgrade{}).first;
+    auto found = upgrades_.by_peer.find(p.node_id);
+    if (found == upgrades_.by_peer.end()) {
+      if (upgrades_.by_peer.size() >= Upgrades::kMax) continue;
+      found = upgrades_.by_peer.emplace(p.node_id, Upgrades::Upgrade{}).first;
     }
-    const Upgrade& u = found->second;
-    if (u.running || u.attempts >= punch_attempts_max_ || t < u.next_try_ms) continue;
+    const Upgrades::Upgrade& u = found->second;
+    if (u.running || u.attempts >= punch_config_.attempts_max || t < u.next_try_ms) continue;
     start_upgrade(p.node_id);
   }
 }
 
 void NatAmbassador::start_upgrade(const std::string& peer) {
-  auto& u = upgrades_[peer];
-  u.running = true;
-  u.started_ms = static_cast<std::uint64_t>(now().count());
-  ++u.attempts;
-  punch_attempts_.add();
+  auto& u = upgrades_.by_peer[peer];
+  u.begin(now_ms());
+  punch_metrics_.attempts.add();
   auto mine = offered_addresses();
   u.offered = mine;
   if (mine.empty()) return upgrade_failed(peer, "no-address");
@@ -167,8 +164,8 @@ void NatAmbassador::start_upgrade(const std::string& peer) {
 }
 
 void NatAmbassador::on_connect_answer(const std::string& peer, std::uint64_t sent_ms, const butter::Response& r) {
-  auto it = upgrades_.find(peer);
-  if (it == upgrades_.end() || !it->second.running) return;
+  auto it = upgrades_.by_peer.find(peer);
+  if (it == upgrades_.by_peer.end() || !it->second.running) return;
   if (!r.ok()) return upgrade_failed(peer, "exchange");
   std::string why;
   auto theirs = decode_connect(r.bytes().data(), r.bytes().size(), why);
@@ -179,7 +176,7 @@ void NatAmbassador::on_connect_answer(const std::string& peer, std::uint64_t sen
   }
   auto addresses = usable_peer_addresses(*theirs);
   if (addresses.empty()) return upgrade_failed(peer, "peer-no-address");
-  it->second.rtt_ms = static_cast<std::uint64_t>(now().count()) - sent_ms;
+  it->second.rtt_ms = now_ms() - sent_ms;
   // Sync, and punch at once: the peer punches when Sync reaches it (see the top of this file).
   if (!send(peer, kNatProtocol, encode_sync())) return upgrade_failed(peer, "exchange");
   punch_now(peer, addresses);
@@ -187,170 +184,159 @@ void NatAmbassador::on_connect_answer(const std::string& peer, std::uint64_t sen
 
 void NatAmbassador::on_connect(const std::string& from, const std::vector<std::string>& addresses,
                                butter::Reply& reply) {
-  if (!punch_ || !punch_enabled_) return reply.fail(BUTTER_E_UNSUPPORTED, "this node does not punch");
+  if (!punch_.v1 || !punch_config_.enabled) return reply.fail(BUTTER_E_UNSUPPORTED, "this node does not punch");
   if (!relayed(from)) return reply.fail(BUTTER_E_INVALID, "not connected through a relay");
-  if (!offers_.count(from) && offers_.size() >= kMaxUpgrades) return reply.fail(BUTTER_E_AGAIN, "too many upgrades");
+  if (!upgrades_.offers.count(from) && upgrades_.offers.size() >= Upgrades::kMax)
+    return reply.fail(BUTTER_E_AGAIN, "too many upgrades");
   // The peer chooses where this node sends SYNs: the same attempts and backoff bound it as when
   // this node initiates, so a peer cannot turn it into a SYN source at will.
-  if (auto u = upgrades_.find(from); u != upgrades_.end()) {
+  if (auto u = upgrades_.by_peer.find(from); u != upgrades_.by_peer.end()) {
     if (u->second.running) return reply.fail(BUTTER_E_AGAIN, "a punch to you is running");
-    if (u->second.attempts >= punch_attempts_max_) return reply.fail(BUTTER_E_AGAIN, "no more punches to you");
-    if (static_cast<std::uint64_t>(now().count()) < u->second.next_try_ms)
-      return reply.fail(BUTTER_E_AGAIN, "backing off");
+    if (u->second.attempts >= punch_config_.attempts_max) return reply.fail(BUTTER_E_AGAIN, "no more punches to you");
+    if (now_ms() < u->second.next_try_ms) return reply.fail(BUTTER_E_AGAIN, "backing off");
   }
   auto usable = usable_peer_addresses(addresses);
   if (usable.empty()) return reply.fail(BUTTER_E_INVALID, "none of your addresses is usable from here");
   auto mine = offered_addresses();
-  offers_[from] =
-      Offer{std::move(usable), mine, static_cast<std::uint64_t>(now().count()) + ms_of(request_timeout_) * 2};
+  upgrades_.offers[from] = Upgrades::Offer{std::move(usable), mine, now_ms() + ms_of(request_timeout_) * 2};
   reply.ok(encode_connect(mine));
 }
 
 void NatAmbassador::on_sync(const std::string& from) {
-  auto it = offers_.find(from);
-  if (it == offers_.end()) return;  // no Connect answered (or it expired): nothing to punch
+  auto it = upgrades_.offers.find(from);
+  if (it == upgrades_.offers.end()) return;  // no Connect answered (or it expired): nothing to punch
   auto addresses = std::move(it->second.addresses);
   auto offered = std::move(it->second.offered);
-  offers_.erase(it);
+  upgrades_.offers.erase(it);
   if (addresses.empty()) return;
-  auto& u = upgrades_[from];
+  auto& u = upgrades_.by_peer[from];
   if (u.running) return;
-  if (upgrades_.size() > kMaxUpgrades) {
-    upgrades_.erase(from);
+  if (upgrades_.by_peer.size() > Upgrades::kMax) {
+    upgrades_.by_peer.erase(from);
     return;
   }
-  u.running = true;
-  u.started_ms = static_cast<std::uint64_t>(now().count());
+  u.begin(now_ms());
   u.offered = std::move(offered);
-  ++u.attempts;
-  punch_attempts_.add();
+  punch_metrics_.attempts.add();
   punch_now(from, addresses);
 }
 
 void NatAmbassador::punch_now(const std::string& peer, const std::vector<std::string>& addresses_in) {
-  auto it = upgrades_.find(peer);
-  if (it == upgrades_.end() || !it->second.running) return;
+  auto it = upgrades_.by_peer.find(peer);
+  if (it == upgrades_.by_peer.end() || !it->second.running) return;
   // The peer's addresses are its claims: the spread (the host's extra sockets, over the first
   // address only) goes first to an address at the IP the circuit's ambassador vouches for, and
   // nowhere without one (punch_plan.hpp); then its other public addresses, then its listen ones.
   std::vector<std::string> listen;
   for (const auto& p : peers())
     if (p.node_id == peer) listen = p.endpoints;
-  const PunchPlan plan = plan_punch(addresses_in, listen, vouched_ip(peer));
+  const PunchPlan plan = plan_punch(addresses_in, listen, vouched_.ip_of(peer));
   const auto& addresses = plan.addresses;
   if (addresses.empty()) return upgrade_failed(peer, "peer-no-address");
-  const bool want_spread = punch2_ && (spread_sockets_ > 0 || spread_guesses_ > 0);
+  const bool want_spread = punch_.v2 && (punch_config_.spread_sockets > 0 || punch_config_.spread_guesses > 0);
   const bool spread = want_spread && plan.spread;
   if (want_spread && !spread) {
-    spread_withheld_.add();
+    punch_metrics_.spread_withheld.add();
     log().debug("punch to {} without spread: no address of it at an IP its ambassador vouches for", peer.substr(0, 8));
   }
   std::vector<butter_str> eps;
   for (const auto& a : addresses) eps.push_back(butter::to_c(a));
-  auto call = std::make_unique<PunchCall>(PunchCall{this, peer, next_punch_call_++});
-  PunchCall* raw = call.get();
+  auto call = std::make_unique<Upgrades::PunchCall>(Upgrades::PunchCall{this, peer, upgrades_.next_call++});
+  Upgrades::PunchCall* raw = call.get();
   butter_status st = BUTTER_OK;
   if (spread) {
     butter_punch_options o{};
     o.struct_size = sizeof o;
-    o.window_ms = static_cast<uint32_t>(punch_window_.count());
-    o.local_sockets = spread_sockets_;
-    o.remote_guesses = spread_guesses_;
-    st = punch2_->punch_spread(host(), butter::to_c(peer), eps.data(), static_cast<uint32_t>(eps.size()), &o,
-                               &NatAmbassador::punch_callback, raw);
+    o.window_ms = static_cast<uint32_t>(punch_config_.window.count());
+    o.local_sockets = punch_config_.spread_sockets;
+    o.remote_guesses = punch_config_.spread_guesses;
+    st = punch_.v2->punch_spread(host(), butter::to_c(peer), eps.data(), static_cast<uint32_t>(eps.size()), &o,
+                                 &NatAmbassador::punch_callback, raw);
   } else {
-    st = punch_->punch(host(), butter::to_c(peer), eps.data(), static_cast<uint32_t>(eps.size()),
-                       static_cast<uint32_t>(punch_window_.count()), &NatAmbassador::punch_callback, raw);
+    st = punch_.v1->punch(host(), butter::to_c(peer), eps.data(), static_cast<uint32_t>(eps.size()),
+                          static_cast<uint32_t>(punch_config_.window.count()), &NatAmbassador::punch_callback, raw);
   }
   if (st != BUTTER_OK) return upgrade_failed(peer, "unusable");
-  punch_calls_.emplace(raw->id, std::move(call));
+  upgrades_.calls.emplace(raw->id, std::move(call));
 }
 
 void NatAmbassador::punch_callback(void* user, butter_status st, butter_str reason) {
-  auto* call = static_cast<PunchCall*>(user);
+  auto* call = static_cast<Upgrades::PunchCall*>(user);
   NatAmbassador* self = call->self;
   const std::string peer = call->peer;
-  self->punch_calls_.erase(call->id);  // `call` is gone from here on
+  self->upgrades_.calls.erase(call->id);  // `call` is gone from here on
   self->punch_finished(peer, st, std::string_view(reason.data ? reason.data : "", reason.data ? reason.len : 0));
 }
 
 void NatAmbassador::punch_finished(const std::string& peer, butter_status st, std::string_view reason) {
-  auto it = upgrades_.find(peer);
-  if (it == upgrades_.end()) return;
+  auto it = upgrades_.by_peer.find(peer);
+  if (it == upgrades_.by_peer.end()) return;
   if (st != BUTTER_OK) return upgrade_failed(peer, reason_word(reason));
   auto& u = it->second;
-  const auto took = static_cast<std::uint64_t>(now().count()) - u.started_ms;
-  u.running = false;
-  u.last = "direct";
-  u.attempts = 0;
+  const auto took = now_ms() - u.started_ms;
+  u.succeeded();
   learn_outcome(peer, u.offered, true);
-  punch_successes_.add();
-  punch_last_ms_.set(static_cast<double>(took));
+  punch_metrics_.successes.add();
+  punch_metrics_.last_success_ms.set(static_cast<double>(took));
   log().info("direct connection to {} (hole punched in {} ms); the relay closes once drained", peer.substr(0, 8), took);
 }
 
 void NatAmbassador::upgrade_failed(const std::string& peer, const std::string& reason) {
-  auto it = upgrades_.find(peer);
-  if (it == upgrades_.end()) return;
+  auto it = upgrades_.by_peer.find(peer);
+  if (it == upgrades_.by_peer.end()) return;
   auto& u = it->second;
-  u.running = false;
-  u.last = reason;
+  const std::uint64_t wait = u.failed(reason, now_ms(), ms_of(punch_config_.backoff));
   // Only a punch that ran says something about our addresses (not a failed exchange, say).
   if (reason != "exchange" && reason != "no-address" && reason != "peer-no-address" && reason != "busy")
     learn_outcome(peer, u.offered, false);
-  const unsigned shift = std::min(u.attempts > 0 ? u.attempts - 1 : 0u, 5u);
-  const std::uint64_t wait = std::min<std::uint64_t>(ms_of(punch_backoff_) << shift, 60000);
-  u.next_try_ms = static_cast<std::uint64_t>(now().count()) + wait;
-  punch_failures_.add();
-  auto c = punch_failed_by_reason_.find(reason);
-  if (c == punch_failed_by_reason_.end() && punch_failed_by_reason_.size() < 16)
-    c = punch_failed_by_reason_.emplace(reason, metrics().counter("nat_punch_failed_" + reason + "_total")).first;
-  if (c != punch_failed_by_reason_.end()) c->second.add();
+  punch_metrics_.failures.add();
+  auto& by_reason = punch_metrics_.failed_by_reason;
+  auto c = by_reason.find(reason);
+  if (c == by_reason.end() && by_reason.size() < 16)
+    c = by_reason.emplace(reason, metrics().counter("nat_punch_failed_" + reason + "_total")).first;
+  if (c != by_reason.end()) c->second.add();
   log().debug("direct upgrade to {} failed ({}); attempt {} of {}, next in {} ms", peer.substr(0, 8), reason,
-              u.attempts, punch_attempts_max_, wait);
+              u.attempts, punch_config_.attempts_max, wait);
 }
 
-std::string NatAmbassador::upgrade_json() const {
-  const auto t = static_cast<std::uint64_t>(now().count());
-  std::string j = "\"punch\":{\"enabled\":" + std::string(punch_ && punch_enabled_ ? "true" : "false");
-  j += ",\"spread\":{\"available\":" + std::string(punch2_ ? "true" : "false") +
-       ",\"sockets\":" + std::to_string(spread_sockets_) + ",\"guesses\":" + std::to_string(spread_guesses_) + "}";
-  j += ",\"addresses\":[";
-  bool first = true;
-  for (const auto& a : punchable_addresses()) {
-    j += (first ? "" : ",") + butter::json_string(a);
-    first = false;
+// /nat's "punch" object (README, HTTP).
+Json NatAmbassador::punch_json() const {
+  const auto t = now_ms();
+  auto ago = [t](std::uint64_t at_ms) { return at_ms ? Json(t - at_ms) : Json(nullptr); };
+  Json j = Json::object();
+  j["enabled"] = punch_.v1 && punch_config_.enabled;
+  Json spread = Json::object();
+  spread["available"] = punch_.v2 != nullptr;
+  spread["sockets"] = punch_config_.spread_sockets;
+  spread["guesses"] = punch_config_.spread_guesses;
+  j["spread"] = std::move(spread);
+  j["addresses"] = punchable_addresses();
+  j["offered"] = offered_addresses();
+  Json learned = Json::array();
+  for (const auto& [a, e] : upgrades_.history.entries(t)) {
+    Json l = Json::object();
+    l["address"] = a;
+    l["successes"] = e.successes;
+    l["failures"] = e.failures;
+    l["last_success_ago_ms"] = ago(e.last_success_ms);
+    l["last_failure_ago_ms"] = ago(e.last_failure_ms);
+    learned.push_back(std::move(l));
   }
-  j += "],\"offered\":[";
-  first = true;
-  for (const auto& a : offered_addresses()) {
-    j += (first ? "" : ",") + butter::json_string(a);
-    first = false;
+  j["learned"] = std::move(learned);
+  j["observed"] = observed_.size();
+  Json upgrades = Json::array();
+  for (const auto& [peer, u] : upgrades_.by_peer) {
+    Json one = Json::object();
+    one["peer"] = peer;
+    one["attempts"] = u.attempts;
+    one["running"] = u.running;
+    one["last"] = u.last;
+    one["rtt_ms"] = u.rtt_ms;
+    one["vouched_ip"] = string_or_null(vouched_.ip_of(peer));
+    one["next_try_in_ms"] = u.next_try_ms > t ? u.next_try_ms - t : 0;
+    upgrades.push_back(std::move(one));
   }
-  j += "],\"learned\":[";
-  first = true;
-  for (const auto& [a, e] : history_.entries(t)) {
-    j += first ? "{" : ",{";
-    first = false;
-    j += "\"address\":" + butter::json_string(a) + ",\"successes\":" + std::to_string(e.successes) +
-         ",\"failures\":" + std::to_string(e.failures) + ",\"last_success_ago_ms\":" +
-         (e.last_success_ms ? std::to_string(t - e.last_success_ms) : std::string("null")) +
-         ",\"last_failure_ago_ms\":" +
-         (e.last_failure_ms ? std::to_string(t - e.last_failure_ms) : std::string("null")) + "}";
-  }
-  j += "],\"observed\":" + std::to_string(observed_.size()) + ",\"upgrades\":[";
-  first = true;
-  for (const auto& [peer, u] : upgrades_) {
-    j += first ? "{" : ",{";
-    first = false;
-    j += "\"peer\":" + butter::json_string(peer) + ",\"attempts\":" + std::to_string(u.attempts);
-    j += ",\"running\":" + std::string(u.running ? "true" : "false");
-    j += ",\"last\":" + butter::json_string(u.last) + ",\"rtt_ms\":" + std::to_string(u.rtt_ms);
-    const std::string vouched = vouched_ip(peer);
-    j += ",\"vouched_ip\":" + (vouched.empty() ? std::string("null") : butter::json_string(vouched));
-    j += ",\"next_try_in_ms\":" + std::to_string(u.next_try_ms > t ? u.next_try_ms - t : 0) + "}";
-  }
-  j += "]}";
+  j["upgrades"] = std::move(upgrades);
   return j;
 }
 

@@ -10,7 +10,9 @@
 namespace butter::nat {
 
 void NatAmbassador::ask_observed(const std::string& ambassador, const std::string& peer) {
-  if (!punch_ || !punch_enabled_ || !punch2_ || (spread_sockets_ == 0 && spread_guesses_ == 0)) return;
+  if (!punch_.v1 || !punch_config_.enabled || !punch_.v2 ||
+      (punch_config_.spread_sockets == 0 && punch_config_.spread_guesses == 0))
+    return;
   auto st = request(ambassador, kNatProtocol, encode_observe(peer), request_timeout_,
                     [this, ambassador, peer](const butter::Response& r) {
                       if (!r.ok()) {
@@ -25,22 +27,14 @@ void NatAmbassador::ask_observed(const std::string& ambassador, const std::strin
                         log().debug("malformed observe answer from {}: {}", ambassador.substr(0, 8), why);
                         return;
                       }
-                      if (!vouched_.count(peer) && vouched_.size() >= kMaxVouched) {
-                        auto oldest = vouched_.begin();
-                        for (auto it = vouched_.begin(); it != vouched_.end(); ++it)
-                          if (it->second.at_ms < oldest->second.at_ms) oldest = it;
-                        vouched_.erase(oldest);
-                      }
-                      vouched_[peer] = Vouch{*ip, static_cast<std::uint64_t>(now().count())};
+                      vouched_.remember(peer, *ip);
                     });
   if (!st) log().debug("cannot ask {} for the IP of {}: {}", ambassador.substr(0, 8), peer.substr(0, 8), st.message());
 }
 
 void NatAmbassador::serve_observe(const std::string& from, const std::string& node, butter::Reply& reply) {
-  bool circuit = false;
-  for (const auto& [r, x] : relayed_)
-    if ((x.origin == from && x.target == node) || (x.target == from && x.origin == node)) circuit = true;
-  if (!circuit) return reply.fail(BUTTER_E_NOT_FOUND, "no circuit of yours with that node through this ambassador");
+  if (!circuits_.joins(from, node))
+    return reply.fail(BUTTER_E_NOT_FOUND, "no circuit of yours with that node through this ambassador");
   for (const auto& p : peers()) {
     if (p.node_id != node) continue;
     std::string host;
@@ -51,11 +45,6 @@ void NatAmbassador::serve_observe(const std::string& from, const std::string& no
     }
   }
   reply.fail(BUTTER_E_UNAVAILABLE, "that node is not directly connected here");
-}
-
-std::string NatAmbassador::vouched_ip(const std::string& peer) const {
-  auto it = vouched_.find(peer);
-  return it == vouched_.end() ? std::string() : it->second.ip;
 }
 
 }  // namespace butter::nat

@@ -128,6 +128,9 @@ TEST_CASE("nat-ambassador relay Data encoded and read as a view matches the gene
   const auto fast = encode_relay_data(Leg::FromTarget, 0x0102030405060708ull,
                                       reinterpret_cast<const std::uint8_t*>(body.data()), body.size());
   CHECK(fast == encode_relay(RelayMessage{RelayType::Data, Leg::FromTarget, 0x0102030405060708ull, "", body}));
+  // The header on the wire: type 3, leg 1, the stream id big-endian.
+  CHECK(std::vector<std::uint8_t>(fast.begin(), fast.begin() + kRelayDataHeader) ==
+        std::vector<std::uint8_t>{3, 1, 1, 2, 3, 4, 5, 6, 7, 8});
 
   auto v = decode_relay_data(fast.data(), fast.size());
   REQUIRE(v);
