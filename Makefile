@@ -56,9 +56,10 @@ format: deps
 format-check: deps
 	scripts/format.sh --check
 
-# clang-tidy (.clang-tidy) over the host and the SDK's headers, from $(BUILD)'s compile database.
-tidy: configure
-	scripts/tidy.sh $(BUILD)
+# clang-tidy (.clang-tidy) over the host and the SDK's headers, from a compile database that
+# scripts/tidy.sh configures file by file in build-tidy (nothing is compiled there).
+tidy: deps
+	scripts/tidy.sh
 
 clean:
 	rm -rf $(BUILD)
