@@ -23,4 +23,5 @@ filter=$(find "$(pwd)/host" "$(pwd)/sdk/include" -type f \( -name '*.cpp' -o -na
   sed 's/.*/{"name":"&"}/' | paste -sd, -)
 run-clang-tidy-14 -p "$build" -j "$(nproc)" -quiet -header-filter '(host|sdk/include)/' \
   -extra-arg=-Wno-unknown-warning-option -line-filter "[$filter]" \
-  "$(pwd)/host/" "$(pwd)/tests/unit/sdk/" | sed '/^clang-tidy-14 /d'  # each file's command line: long, no news
+  "$(pwd)/host/" "$(pwd)/tests/unit/sdk/" |
+  sed '/^\(\x1b\[[0-9;]*m\)*clang-tidy-14 /d'  # each file's command line (long, no news), coloured or not
