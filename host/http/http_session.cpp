@@ -212,7 +212,7 @@ void HttpSession::on_request() {
   dispatch(std::move(req), std::move(match));
 }
 
-void HttpSession::dispatch(HttpRequest req, RouteMatch match) {
+void HttpSession::dispatch(HttpRequest req, const RouteMatch& match) {
   enter(SessionPhase::kBusy);
   const std::uint64_t seq = ++seq_;
   awaiting_ = true;

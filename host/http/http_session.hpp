@@ -108,7 +108,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     return req;
   }
 
-  void dispatch(HttpRequest req, RouteMatch match);
+  void dispatch(HttpRequest req, const RouteMatch& match);
 
   // ---- Stream routes: the exchange -------------------------------------------------------------
 

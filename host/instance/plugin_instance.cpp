@@ -158,7 +158,8 @@ butter_status state_read(const butter_istream* stream, uint8_t* buffer, size_t c
   if (!stream || !stream->ctx || !out_read || (!buffer && capacity)) return BUTTER_E_INVALID;
   auto* r = static_cast<StateReader*>(stream->ctx);
   std::size_t n = std::min(capacity, r->text->size() - r->pos);
-  if (n) std::memcpy(buffer, r->text->data() + r->pos, n);
+  // Bytes into the caller's buffer, not a C string: no terminator is owed.
+  if (n) std::memcpy(buffer, r->text->data() + r->pos, n);  // NOLINT(bugprone-not-null-terminated-result)
   r->pos += n;
   *out_read = n;
   return BUTTER_OK;

@@ -6,8 +6,9 @@
 
 namespace butter::host {
 
-std::vector<NodeId> select_trim_victims(std::vector<TrimCandidate> peers, std::size_t low_water, std::size_t high_water,
-                                        std::chrono::steady_clock::time_point now, std::chrono::milliseconds grace) {
+std::vector<NodeId> select_trim_victims(const std::vector<TrimCandidate>& peers, std::size_t low_water,
+                                        std::size_t high_water, std::chrono::steady_clock::time_point now,
+                                        std::chrono::milliseconds grace) {
   std::vector<NodeId> out;
   if (peers.size() <= high_water) return out;
   const std::size_t excess = peers.size() - std::min(low_water, peers.size());

@@ -45,8 +45,9 @@ struct TrimCandidate {
 // The peers to close so that at most `low_water` remain, when more than `high_water` are connected;
 // empty otherwise. Never protected, busy or in-grace ones; least recently active first, then the
 // youngest connection, then the larger id (a total order, so the choice is deterministic).
-std::vector<NodeId> select_trim_victims(std::vector<TrimCandidate> peers, std::size_t low_water, std::size_t high_water,
-                                        std::chrono::steady_clock::time_point now, std::chrono::milliseconds grace);
+std::vector<NodeId> select_trim_victims(const std::vector<TrimCandidate>& peers, std::size_t low_water,
+                                        std::size_t high_water, std::chrono::steady_clock::time_point now,
+                                        std::chrono::milliseconds grace);
 
 class ConnManager {
  public:

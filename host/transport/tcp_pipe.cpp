@@ -108,7 +108,7 @@ std::shared_ptr<TcpConnector> TcpConnector::start(const Strand& strand, const st
   });
   // Numeric hosts resolve without a lookup; names ("localhost") go through the resolver.
   self->resolver_.async_resolve(host, std::to_string(port), tcp::resolver::numeric_service,
-                                [self](boost::system::error_code ec, tcp::resolver::results_type results) {
+                                [self](boost::system::error_code ec, const tcp::resolver::results_type& results) {
                                   if (!self->done_) return;
                                   if (ec) return self->finish(nullptr, "cannot resolve: " + ec.message());
                                   self->connect_next(results, results.begin(), "no address");

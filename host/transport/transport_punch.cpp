@@ -37,7 +37,7 @@ void TransportImpl::punch(const NodeId& peer, const std::vector<std::string>& en
                           Transport::PunchSpread spread) {
   spread.local_sockets = std::min(spread.local_sockets, Transport::kMaxPunchLocalSockets);
   spread.remote_guesses = std::min(spread.remote_guesses, Transport::kMaxPunchGuesses);
-  if (!done) done = [](Error) {};
+  if (!done) done = [](const Error&) {};
   auto later = [this, w = alive()](std::function<void(Error)> fn, Error e) {
     asio::post(strand_, [this, w, fn = std::move(fn), e = std::move(e)] {
       if (!w.expired()) guarded("punch", [&] { fn(e); });
@@ -104,7 +104,7 @@ void TransportImpl::punch(const NodeId& peer, const std::vector<std::string>& en
         });
       } else {
         c->expected_id = peer;
-        connect_waiters_[cid].push_back([this, w = alive(), peer](Error e, const NodeId&) {
+        connect_waiters_[cid].push_back([this, w = alive(), peer](const Error& e, const NodeId&) {
           if (w.expired()) return;
           finish_punch(peer, e ? Error::make(BUTTER_E_UNAVAILABLE, "handshake: " + e.message) : Error::ok());
         });
@@ -120,6 +120,7 @@ void TransportImpl::punch(const NodeId& peer, const std::vector<std::string>& en
     std::string uri;
   };
   std::vector<Attempt> attempts;
+  attempts.reserve(targets.size());
   for (const auto& [remote, uri] : targets) attempts.push_back({*local, remote, uri});
   const auto& [first, first_uri] = targets.front();
   for (std::uint32_t i = 0; i < spread.local_sockets; ++i)
@@ -198,7 +199,7 @@ void TransportImpl::adopt_punched(const NodeId& peer, std::shared_ptr<TcpPipe> p
   c->expected_id = peer;
   it->second.connection = c->id();
   spdlog::debug("{} punched {} to {} ({})", log_, inbound ? "inbound" : "outbound", peer.short_hex(), uri);
-  connect_waiters_[c->id()].push_back([this, w = alive(), peer](Error e, const NodeId&) {
+  connect_waiters_[c->id()].push_back([this, w = alive(), peer](const Error& e, const NodeId&) {
     if (w.expired()) return;
     finish_punch(peer, e ? Error::make(BUTTER_E_UNAVAILABLE, "handshake: " + e.message) : Error::ok());
   });
