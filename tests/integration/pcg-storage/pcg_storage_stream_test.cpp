@@ -148,8 +148,9 @@ struct StreamCluster {
 };
 
 // How long a test waits for a transfer of `bytes`: the plugin's own deadlines grow with the size
-// (min_transfer_bytes_per_s, 1 MiB/s by default: a 48 MiB put may take 78 s on a loaded machine
-// before the plugin gives up), so a fixed wait would fail a transfer the plugin still counts as alive.
+// (this cluster's put_timeout_ms of 30 s plus one second per MiB at the default
+// min_transfer_bytes_per_s: it gives a 48 MiB put up to 78 s), so a fixed wait would give up on a
+// transfer the plugin still counts as alive.
 std::chrono::seconds transfer_wait(std::chrono::seconds base, std::size_t bytes) {
   return base + std::chrono::seconds(bytes >> 20);
 }
