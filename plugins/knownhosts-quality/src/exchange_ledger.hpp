@@ -23,6 +23,8 @@ class ExchangeLedger {
     std::uint64_t last_served_ms = 0;  // node ms of the last exchange of its we answered
     std::uint64_t last_ms = 0;         // node ms of the last touch
     std::uint64_t last_sample_ms = 0;  // node ms of the last sample we sent it on request (0: never)
+    std::size_t last_sample_size = 0;  // records in that sample
+    std::size_t held_at_sample = 0;    // records this node held then
   };
   struct Limits {
     std::size_t max_peers = 1024;

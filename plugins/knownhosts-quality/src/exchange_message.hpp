@@ -34,6 +34,10 @@ constexpr std::uint8_t kExchangeV1 = 1, kExchangeV2 = 2;
 // contact is used up, and its one-exchange-per-500-ms interval has started), so a retry in version
 // 1 has to wait that interval. See PeerVersions.
 constexpr const char* kExchangeRefusesV2 = "exchange version 2";
+// What a node answers (BUTTER_E_AGAIN) to a second exchange from one peer within its serve interval:
+// nothing of it was taken, and the asker may try again once the interval is over.
+constexpr const char* kExchangeBusy = "one exchange per peer per 500 ms";
+constexpr std::uint64_t kExchangeServeIntervalMs = 500;
 
 struct Exchange {
   std::uint8_t version = kExchangeV2;  // its records travel in the record form of the same number

@@ -21,7 +21,12 @@
 namespace butter::knownhosts {
 
 namespace {
-constexpr std::uint64_t kServeIntervalMs = 500;  // one exchange answered per peer per interval
+constexpr std::uint64_t kServeIntervalMs = kExchangeServeIntervalMs;  // one exchange answered per peer per interval
+// A peer whose last sample from us was short (we held few records then, as in the first second of a
+// network) may have another this soon once we hold more, instead of a sample interval later: a
+// newcomer that bootstrapped to a node which had just started would otherwise know nobody else for
+// a minute (seen in the overlay netns test: a NATed pair with only each other, no verdict).
+constexpr std::uint64_t kShortSampleRetryMs = 1000;
 constexpr std::size_t kMaxPushesInFlight = 256;  // peers whose exchange result is awaited
 }  // namespace
 
@@ -101,6 +106,7 @@ std::vector<std::vector<std::uint8_t>> MembershipEngine::records_for(const std::
   }
   env_.count(Metric::FirstContacts);
   told.last_sample_ms = env_.now_ms();
+  told.held_at_sample = records_.size();
   // A first contact (or a peer that asked): a quality-diverse sample of the members we hold records of (sample() is
   // diverse by class). Shuffled: sample() visits the classes in a fixed order, so taking its first
   // few would only ever forward hosts of the first classes. The news so far is covered by it.
@@ -133,6 +139,7 @@ std::vector<std::vector<std::uint8_t>> MembershipEngine::records_for(const std::
       env_.traffic(Traffic::SampleRecord, out.back().size());
     }
   }
+  told.last_sample_size = out.size();
   return out;
 }
 
@@ -228,7 +235,7 @@ EngineReply MembershipEngine::handle_exchange(const std::string& from, const std
     // Exchanges cost signatures to check: one per interval per peer, whatever it sends.
     env_.count(Metric::ExchangesShed);
     reply.status = BUTTER_E_AGAIN;
-    reply.error = "one exchange per peer per 500 ms";
+    reply.error = kExchangeBusy;
     return reply;
   }
   told.last_served_ms = t;
@@ -258,11 +265,17 @@ EngineReply MembershipEngine::handle_exchange(const std::string& from, const std
   // per peer per sample_interval_ms. At most exchange_size records; answers are rate-limited per peer.
   Sample sample = Sample::IfFirst;
   if (e->version == kExchangeV2) {
-    const bool due = told.last_sample_ms == 0 || t - told.last_sample_ms >= cfg_.sample_interval_ms;
+    const std::uint64_t since = t - told.last_sample_ms;
+    const bool short_and_grown = told.last_sample_size < cfg_.exchange_size && records_.size() > told.held_at_sample &&
+                                 since >= kShortSampleRetryMs;
+    const bool due = told.last_sample_ms == 0 || since >= cfg_.sample_interval_ms || short_and_grown;
     sample = e->want_sample && due ? Sample::Yes : Sample::No;
   }
   answer.records =
       records_for(from, cfg_.exchange_size, false, sample, first, e->version);  // its touch above made it known
+  env_.debug("exchange from " + from.substr(0, 8) + ": " + std::to_string(e->records.size()) + " records in, " +
+             std::to_string(answer.records.size()) + " back" + (sample == Sample::Yes ? " (a sample)" : "") +
+             (e->neighbour ? (answer.neighbour ? "; neighbour accepted" : "; neighbour refused") : ""));
   reply.bytes = encode_exchange(answer);
   count_pex_bytes(reply.bytes.size());
   count_frame(answer, reply.bytes.size());
@@ -323,7 +336,17 @@ void MembershipEngine::on_exchange_result(const std::string& id, bool want_neigh
     // What we sent may not have arrived: the next exchange with it starts over with a sample.
     ledger_.forget(id);
     if (error == kExchangeRefusesV2 && fall_back_to_v1(id, want_neighbour)) return;
-    if (want_neighbour) neighbours_.failed(id, t);
+    // Busy (our previous exchange with it was under its serve interval ago): ask again after the
+    // interval, not after the backoff of a peer that failed. Two asks in one interval are common at
+    // start (a contact exchange, then a neighbour ask), and a 15 s backoff then left a node without
+    // neighbours once the others had filled their inbound slots.
+    if (want_neighbour) {
+      if (error == kExchangeBusy) {
+        neighbours_.busy(id, t + 2 * kServeIntervalMs);
+      } else {
+        neighbours_.failed(id, t);
+      }
+    }
     env_.debug("exchange with " + id.substr(0, 8) + " failed: " + error);
     return;
   }
@@ -337,13 +360,18 @@ void MembershipEngine::on_exchange_result(const std::string& id, bool want_neigh
     return;
   }
   std::size_t fresh = take_records(*answer, id);
+  const char* as_neighbour = "";
   if (want_neighbour) {
     if (answer->neighbour && neighbours_.accepted(id, network_of(id))) {
       env_.protect(id);
+      as_neighbour = "; neighbour accepted";
     } else {
       neighbours_.refused(id, t);
+      as_neighbour = "; neighbour refused";
     }
   }
+  env_.debug("exchange with " + id.substr(0, 8) + ": " + std::to_string(answer->records.size()) + " records back, " +
+             std::to_string(fresh) + " news" + as_neighbour);
   // Adapt: news -> exchange again soon (and pass it on); nothing -> slow down.
   if (fresh) {
     hasten_exchange();
@@ -416,9 +444,14 @@ void MembershipEngine::exchange_tick() {
   refresh_own_record();
   if (retry_in_v1()) return;
   auto all = neighbours_.all();
-  if (all.empty()) {
-    // No neighbour yet (cold start): exchange with any connected peer, e.g. the bootstrap node.
-    for (const auto& p : env_.peers()) all.push_back(p.id);
+  if (neighbours_.out_count() < neighbours_.options().want_out) {
+    // Short of neighbours (cold start, or the others' inbound slots are full): exchange with any
+    // connected peer too, e.g. the bootstrap node or our ambassador. With neighbours only, a NATed
+    // pair that had chosen each other and been refused by the rest exchanged with each other alone:
+    // its relay endpoints never left its LAN. Still one exchange per tick, among at most the
+    // host's high watermark of connections.
+    for (const auto& p : env_.peers())
+      if (std::find(all.begin(), all.end(), p.id) == all.end()) all.push_back(p.id);
   }
   if (all.empty()) return;
   // A contact first: a node whose only hosts are its LAN mates learns the wider network from the

@@ -48,6 +48,11 @@ void Neighbours::failed(const std::string& id, std::uint64_t now_ms) {
   backoff(id, now_ms + opts_.failed_backoff_ms);
 }
 
+void Neighbours::busy(const std::string& id, std::uint64_t until_ms) {
+  dialing_.erase(id);
+  backoff(id, until_ms);
+}
+
 bool Neighbours::accept_inbound(const std::string& id, const std::string& network) {
   if (is_neighbour(id)) return true;
   if (in_.size() >= opts_.max_in) return false;

@@ -42,6 +42,8 @@ class Neighbours {
   bool accepted(const std::string& id, const std::string& network);
   void refused(const std::string& id, std::uint64_t now_ms);
   void failed(const std::string& id, std::uint64_t now_ms);
+  // It was busy (asked too soon after our last exchange): not a candidate again before `until_ms`.
+  void busy(const std::string& id, std::uint64_t until_ms);
   // Another node asks to be our neighbour: true when it is (now or already).
   bool accept_inbound(const std::string& id, const std::string& network);
   // Its connection went down: true when it was a neighbour (the caller unprotects it).

@@ -373,3 +373,85 @@ TEST_CASE(
   CHECK(asks >= 9);
   CHECK(asks <= 11);
 }
+
+TEST_CASE(
+    "MembershipEngine: a peer whose sample was short gets another once we hold more, not a sample interval later") {
+  FakeEnv env(0);
+  MembershipConfig cfg;
+  cfg.exchange_size = 8;
+  MembershipEngine server(env, id_of(0), cfg, 1);
+  server.start();
+  server.restore(record_of(1));  // a node that has just started: it knows one host
+  auto ask = [&](unsigned from) {
+    Exchange e;
+    e.want_sample = true;
+    e.records.push_back(record_of(from).encode({}, kExchangeV2));
+    const auto b = encode_exchange(e);
+    EngineReply r = server.handle_exchange(id_of(from), b.data(), b.size());
+    REQUIRE(r.status == BUTTER_OK);
+    return decoded(r.bytes).records.size();
+  };
+  const std::size_t first = ask(100);
+  CHECK(first >= 1);
+  CHECK(first < cfg.exchange_size);
+  // Nothing new held: no second sample (the interval holds for a short sample too).
+  env.now += 2000;
+  CHECK(ask(100) == 0);
+  // The server meets the network; the newcomer's next ask is answered with what it holds now.
+  for (unsigned i = 2; i <= 20; ++i) server.restore(record_of(i));
+  env.now += 2000;
+  CHECK(ask(100) == cfg.exchange_size);
+  // A full sample: the next waits for the sample interval again, however much the server learns.
+  for (unsigned i = 21; i <= 40; ++i) server.restore(record_of(i));
+  env.now += 2000;
+  CHECK(ask(100) == 0);
+  env.now += cfg.sample_interval_ms;
+  CHECK(ask(100) == cfg.exchange_size);
+}
+
+TEST_CASE("MembershipEngine: a node short of neighbours exchanges with connected peers that are not neighbours too") {
+  FakeEnv env(0);
+  MembershipConfig cfg;
+  cfg.neighbours.want_out = 3;
+  MembershipEngine node(env, id_of(0), cfg, 1);
+  node.start();
+  // Peer 1 chose us as its neighbour (our only one); peer 2 is connected (our bootstrap node, say)
+  // but refused to be a neighbour.
+  Exchange ask;
+  ask.neighbour = true;
+  ask.records.push_back(record_of(1).encode({}, kExchangeV2));
+  const auto b = encode_exchange(ask);
+  REQUIRE(node.handle_exchange(id_of(1), b.data(), b.size()).status == BUTTER_OK);
+  REQUIRE(node.neighbours().is_neighbour(id_of(1)));
+  env.links = {link_to(1), link_to(2)};
+  env.exchanges_sent.clear();
+  for (int tick = 0; tick < 6 && !env.exchanges_sent.count(id_of(2)); ++tick) {
+    env.now += 1000;
+    node.exchange_timer();
+  }
+  CHECK(env.exchanges_sent.count(id_of(2)) == 1);
+}
+
+TEST_CASE("MembershipEngine: a neighbour ask answered busy is asked again after the serve interval, not a backoff") {
+  FakeEnv env(0);
+  MembershipConfig cfg;
+  cfg.neighbours.want_out = 3;
+  cfg.neighbours.failed_backoff_ms = 15000;
+  MembershipEngine node(env, id_of(0), cfg, 1);
+  node.start();
+  node.restore(record_of(5));
+  env.links = {link_to(5)};
+  env.now += 1000;
+  node.neighbour_tick();
+  REQUIRE(node.neighbours().is_dialing(id_of(5)));
+  node.on_exchange_result(id_of(5), true, false, nullptr, 0, kExchangeBusy);
+  CHECK_FALSE(node.neighbours().is_dialing(id_of(5)));
+  env.now += 2 * kExchangeServeIntervalMs;
+  node.neighbour_tick();
+  CHECK(node.neighbours().is_dialing(id_of(5)));
+  // A failure of another kind backs off for failed_backoff_ms.
+  node.on_exchange_result(id_of(5), true, false, nullptr, 0, "no route");
+  env.now += 2 * kExchangeServeIntervalMs;
+  node.neighbour_tick();
+  CHECK_FALSE(node.neighbours().is_dialing(id_of(5)));
+}

@@ -6,7 +6,8 @@
 // it. Checked: every nat verdict is decided (public / private), every node reaches every other by
 // node id, and a wiki page written on a NATed node is read on every network, and again from every
 // other network after its writer was killed -9. Every wait has a deadline; a passing run takes about
-// 15 s.
+// 15 s. The nodes' debug logs stay in /tmp/butter-<bed prefix> when the test fails, or always with
+// BUTTER_KEEP_LOGS=1 in the environment (to compare a passing run with a failing one).
 #include "support/http_client.hpp"
 #include "support/netns_bed.hpp"
 #include "support/netns_http.hpp"
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <filesystem>
@@ -144,7 +146,7 @@ struct Internet {
     } else {
       bed.tear_down();
       std::error_code ec;
-      fs::remove_all(dir, ec);
+      if (!std::getenv("BUTTER_KEEP_LOGS")) fs::remove_all(dir, ec);
     }
   }
 
