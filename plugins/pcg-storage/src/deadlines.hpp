@@ -9,7 +9,10 @@
 //  - a block request whose member answers its other requests is making progress: its deadline
 //    moves on with each answer, up to kMaxFetchStretch timeouts from when it was sent;
 //  - a node that did not run for a while (its own ticks came late) does not count that time
-//    against its peers' heartbeats (pause_credit).
+//    against its peers' heartbeats (pause_credit);
+//  - a member that timed out or answered busy is asked again after a back-off (retry_wait,
+//    jittered), and requests queued at one member wait behind each other (queued_deadline):
+//    the same rules for a group's transfers and for streamed reads.
 // Pure functions of their arguments, so the rules are tested on their own and in the engine.
 #pragma once
 #include <algorithm>
@@ -43,6 +46,27 @@ inline std::uint64_t extended_deadline(std::uint64_t deadline, std::uint64_t iss
 inline std::uint64_t pause_credit(std::uint64_t last_tick, std::uint64_t now, std::uint64_t heartbeat_ms) {
   if (last_tick == 0 || now <= last_tick + heartbeat_ms) return 0;
   return now - last_tick - heartbeat_ms;
+}
+
+// How long a member is left alone before it is asked again: after it answered "busy"
+// (`timeouts` 0) a quarter of the request timeout; after `timeouts` timeouts in a row the
+// timeout doubled per timeout, at most 8 times it. A timeout of 0 counts as 1 ms.
+inline std::uint64_t retry_wait(std::uint32_t timeouts, std::uint64_t timeout_ms) {
+  const std::uint64_t base = std::max<std::uint64_t>(1, timeout_ms);
+  return timeouts == 0 ? std::max<std::uint64_t>(1, base / 4) : base << std::min<std::uint32_t>(timeouts - 1, 3);
+}
+
+// `wait` plus up to a quarter more, drawn from `random`: members that failed together are not
+// all asked again in the same tick.
+inline std::uint64_t jittered(std::uint64_t wait, std::uint64_t random) { return wait + random % (wait / 4 + 1); }
+
+// The deadline of a block request sent at `now` to a member with `queued` requests already
+// waiting on it: later requests wait behind earlier ones, so each gets a share of the timeout
+// more, up to twice the timeout once `limit` (0 counts as 1) are ahead of it.
+inline std::uint64_t queued_deadline(std::uint64_t now, std::uint64_t timeout_ms, std::uint64_t queued,
+                                     std::uint64_t limit) {
+  limit = std::max<std::uint64_t>(1, limit);
+  return now + timeout_ms + timeout_ms * std::min(queued, limit) / limit;
 }
 
 }  // namespace butter::pcg

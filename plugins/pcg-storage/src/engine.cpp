@@ -27,7 +27,8 @@ Engine::Engine(Hash self, std::vector<std::string> endpoints, Config cfg, std::u
       env_(env),
       answers_(cfg.answer_bytes_per_s, std::max<std::uint64_t>(4 * cfg.answer_bytes_per_s, kMaxBlockSize)),
       shared_answers_(cfg.answer_bytes_per_s, std::max<std::uint64_t>(4 * cfg.answer_bytes_per_s, kMaxBlockSize)),
-      served_(cfg.serve_bytes_per_s, serve_burst(cfg)) {
+      served_(cfg.serve_bytes_per_s, serve_burst(cfg)),
+      reads_(self, cfg_, stats_, *this) {
   if (cfg_.r == 0) cfg_.r = 1;
   if (cfg_.heartbeat_ms == 0) cfg_.heartbeat_ms = 1;
   if (cfg_.fetch_window == 0) cfg_.fetch_window = 1;
@@ -53,6 +54,13 @@ void Engine::learn(const View& v) {
 
 void Engine::learn(const Candidate& c) {
   if (!c.endpoints.empty() && c.id != self_) addresses_[c.id] = c.endpoints;
+}
+
+std::optional<ReadNode::HeldCopy> Engine::held_copy(const Hash& id) const {
+  auto it = groups_.find(id);
+  if (it == groups_.end()) return std::nullopt;
+  const Group& g = it->second;
+  return HeldCopy{g.manifest, g.view, g.data.have, g.data.blocks};
 }
 
 Engine::Group* Engine::group(const Hash& id) {
@@ -277,12 +285,7 @@ void Engine::tick(std::uint64_t now, Output& out) {
     auto it = getters_.find(t);
     if (it != getters_.end()) getter_step(it->second, now, out);
   }
-  std::vector<std::uint64_t> sids;
-  for (const auto& [sid, st] : streams_) sids.push_back(sid);
-  for (auto sid : sids) {
-    auto it = streams_.find(sid);
-    if (it != streams_.end()) stream_step(it->second, now, out);
-  }
+  reads_.tick(now, out);
 }
 
 void Engine::credit_pause(std::uint64_t pause_ms) {

@@ -10,12 +10,18 @@
 // jitter), missing blocks fetched from members that hold them (a window of requests, failover to
 // the next member on a timeout or a bad block), and — on the member the leader rule picks — the
 // repair planner (repair.hpp) applied to the view, whose new version goes to every member.
+//
+// Streamed reads are a collaborator the engine composes (StreamReads, stream_reads.hpp): it owns
+// the reads and their buffers, and reaches this node only through ReadNode, which the engine
+// implements (send, addresses learnt, randomness, gets' tickets, this node's own copy).
 #pragma once
 #include "blocks.hpp"
 #include "budget.hpp"
+#include "engine_types.hpp"
 #include "messages.hpp"
 #include "possession.hpp"
 #include "repair.hpp"
+#include "stream_reads.hpp"
 #include "view.hpp"
 
 #include <butter/status.h>
@@ -31,63 +37,6 @@
 #include <vector>
 
 namespace butter::pcg {
-
-struct Config {
-  std::uint32_t r = 3;                // group size
-  std::uint64_t heartbeat_ms = 1000;  // one heartbeat round per interval (+- jitter)
-  std::uint32_t miss_limit = 3;       // a member silent this many intervals is dropped
-  double jitter = 0.2;                // +- share of the interval
-  std::uint32_t block_size = 64 * 1024;
-  std::uint64_t request_timeout_ms = 2000;    // recruit ack, block fetch, locate
-  std::uint64_t complete_timeout_ms = 60000;  // a recruit holds every block by then or is dropped
-  std::uint64_t put_timeout_ms = 10000;       // PUT_DONE at the latest (with the replicas reached)
-  // The slowest transfer rate this node waits for without cutting a transfer off: deadlines of
-  // work that grows with what is moved (a recruit filling its copy, a put reaching r, a challenge
-  // answered with a whole block) get the time that many bytes take at this rate on top of their
-  // fixed part (deadlines.hpp). So a big object on a loaded machine is not given up on, and a
-  // peer that stalls is still cut off: every such deadline has a bound fixed when it starts.
-  std::uint64_t min_transfer_bytes_per_s = 1024 * 1024;
-  std::uint64_t get_timeout_ms = 10000;
-  std::uint64_t refuse_cooldown_ms = 30000;  // a candidate that declined is not asked again before
-  std::uint32_t fetch_window = 4;            // block requests in flight per transfer
-  // Streamed reads (engine_stream.cpp): block requests in flight to one member for one read, and
-  // how long a read may go without a block arriving (while it waits on the network) before it
-  // ends with BUTTER_E_TIMEOUT.
-  std::uint32_t stream_per_member = 4;
-  std::uint64_t stream_idle_ms = 10000;
-  // All streamed reads together hold at most this many bytes (blocks in flight, counted at the
-  // block size, plus verified blocks waiting for credit); 0: no node-wide bound (each read is
-  // still bounded by its window). Past it a read waits (backpressure, no failure) until others
-  // deliver. The plugin derives it from the node's memory budget.
-  std::uint64_t stream_buffer_bytes = 0;
-  // A streamed put (plugin) with no write for this long is aborted and its reservation freed.
-  std::uint64_t put_idle_ms = 60000;
-  // FETCHes from peers that are not members of the object's group (readers, getters, strangers)
-  // are answered up to this many block bytes per peer and second (token bucket, burst one second
-  // of it, at least one largest block); over it the answer is BUTTER_E_AGAIN ("busy"), which a
-  // fetcher takes as "ask another member, or this one later". Members filling their copy are not
-  // charged: repair is never throttled by readers.
-  std::uint64_t serve_bytes_per_s = 64u * 1024 * 1024;
-  // A member removed from the view (suspected dead, say across a partition) keeps being sent this
-  // group's heartbeat entry for this long, at growing intervals (2 to 32 heartbeats), so that when
-  // it comes back holding a group of its own for the object — both sides of a partition repaired
-  // their half to r — the two groups meet and merge (see on_view).
-  std::uint64_t departed_ms = 10 * 60 * 1000;
-  // A recruit's reservation (budget and peer quota) lapses when no block arrived for this long,
-  // and in any case at complete_timeout_ms: an unfinished recruit never holds space for ever.
-  std::uint64_t reservation_idle_ms = 10000;
-  // Bytes held or reserved here on behalf of one peer (the leader that recruited this node).
-  // 0: capacity / 8.
-  std::uint64_t peer_quota_bytes = 0;
-  bool repair = true;  // off: no heartbeats, no repair (the bench's baseline)
-  // Proof of possession (possession.hpp): each member holding the data audits every other proven
-  // member once per audit_ms (+- jitter), at most audit_per_tick new audits per tick over all
-  // groups; it answers challenges of each peer up to answer_bytes_per_s bytes hashed or sent.
-  std::uint64_t audit_ms = 10 * 60 * 1000;
-  std::uint32_t audit_per_tick = 32;
-  std::uint64_t answer_bytes_per_s = 8u * 1024 * 1024;
-  bool placement_loopback_exempt = true;  // placement.hpp: loopback addresses are not limited
-};
 
 // What the engine needs from its surroundings besides time and messages.
 class Env {
@@ -118,61 +67,6 @@ class Env {
   }
 };
 
-struct Send {
-  Hash to{};
-  std::vector<std::string> endpoints;  // where `to` listens, when known (for the transport)
-  MsgType type = MsgType::Heartbeat;
-  std::vector<std::uint8_t> bytes;
-};
-
-// StreamChunk: bytes [offset, offset + data.size()) of a streamed read `ticket`; StreamDone: the
-// read ended (status, message; offset = the first byte not delivered, where a resume starts).
-enum class EventKind { PutDone, GetDone, Stored, Dropped, ViewChanged, StreamChunk, StreamDone };
-
-struct Event {
-  EventKind kind = EventKind::Stored;
-  std::uint64_t ticket = 0;  // PutDone, GetDone
-  butter_status status = BUTTER_OK;
-  Hash object{};
-  std::uint32_t replicas = 0;      // PutDone: members holding it
-  std::vector<std::uint8_t> data;  // GetDone, StreamChunk
-  std::string message;
-  std::uint64_t offset = 0;  // StreamChunk, StreamDone
-};
-
-struct Output {
-  std::vector<Send> sends;
-  std::vector<Event> events;
-};
-
-struct Stats {
-  std::uint64_t puts = 0, gets = 0, bad_blocks = 0, bad_messages = 0, non_member_messages = 0;
-  std::uint64_t repairs = 0;            // views changed by this node as leader
-  std::uint64_t recruit_requests = 0;   // recruits sent
-  std::uint64_t recruit_refused = 0;    // recruits declined (by others) or timed out
-  std::uint64_t recruits_declined = 0;  // recruits this node declined (budget)
-  std::uint64_t views_adopted = 0, dropped = 0, stored = 0;
-  std::uint64_t groups_merged = 0;         // disjoint groups of one object joined into one view here
-  std::uint64_t store_failures = 0;        // copies store_durably refused (so not held)
-  std::uint64_t non_member_recruits = 0;   // RECRUITs for a held group from a non-member (ignored)
-  std::uint64_t recruits_over_quota = 0;   // recruits declined: the recruiting peer's quota is full
-  std::uint64_t reservations_expired = 0;  // unfinished recruits dropped at their deadline
-  std::uint64_t copies_retired = 0;        // copies dropped after leaving a group, once held at r elsewhere
-  // Proof of possession: challenges this node sent, proofs that passed, failed (wrong or "not
-  // held"), members that did not answer a challenge and its retry; challenges this node
-  // answered, and those it refused (sender not a member, over its answer rate, bad range).
-  std::uint64_t challenges_sent = 0, proofs_passed = 0, proofs_failed = 0, proof_timeouts = 0;
-  std::uint64_t challenges_answered = 0, challenges_refused = 0;
-  // Streamed reads: opened, blocks they fetched, fail-overs (a member that timed out, refused or
-  // sent a bad block and was replaced for that block), and reads that ended without the range.
-  std::uint64_t streams_opened = 0, stream_blocks = 0, stream_failovers = 0, streams_failed = 0;
-  std::uint64_t blocks_served = 0;         // FETCHes this node answered with the block
-  std::uint64_t fetches_busy = 0;          // FETCHes answered AGAIN: the sender was over its serve rate
-  std::uint64_t stream_peak_buffered = 0;  // the most bytes one read has held buffered (high-water mark)
-  std::uint64_t stream_throttled = 0;      // times a read waited because all reads held stream_buffer_bytes
-  std::array<std::uint64_t, kMsgTypes> sent{}, received{};
-};
-
 struct ObjectInfo {
   Hash id{};
   std::uint64_t size = 0;
@@ -181,7 +75,7 @@ struct ObjectInfo {
   bool complete = false;
 };
 
-class Engine {
+class Engine final : private ReadNode {
  public:
   Engine(Hash self, std::vector<std::string> endpoints, Config cfg, std::uint64_t capacity_bytes, Env& env);
 
@@ -209,7 +103,7 @@ class Engine {
   butter_status put_split(std::uint64_t ticket, SplitObject obj, std::uint64_t now, Hash& id_out, std::string& why,
                           Output& out);
 
-  // --- streamed reads (engine_stream.cpp) ---------------------------------------------------------
+  // --- streamed reads (StreamReads, stream_reads.hpp; these forward to it) ---------------------
   // Opens read `sid` (unique among tickets and reads) of bytes [offset, offset + length) of object
   // `id` (length clipped at the object's end; UINT64_MAX: to the end). The manifest comes from
   // this node when it is in the group, else from the first of `candidates` that answers LOCATE
@@ -221,35 +115,31 @@ class Engine {
   // kMaxStreamWindow), BUTTER_E_NOMEM (kMaxStreams open).
   butter_status stream_open(std::uint64_t sid, const Hash& id, std::uint64_t offset, std::uint64_t length,
                             std::uint32_t window, const std::vector<Candidate>& candidates, bool more_coming,
-                            std::uint64_t now, Output& out, std::string& why);
+                            std::uint64_t now, Output& out, std::string& why) {
+    return reads_.open(sid, id, offset, length, window, candidates, more_coming, now, out, why);
+  }
   void stream_add_candidates(std::uint64_t sid, const std::vector<Candidate>& candidates, bool more_coming,
-                             std::uint64_t now, Output& out);
+                             std::uint64_t now, Output& out) {
+    reads_.add_candidates(sid, candidates, more_coming, now, out);
+  }
   // Grants `chunks` more chunks (outstanding credit is capped at the window). Emits nothing: the
   // next stream_pump (or message, tick) delivers.
-  void stream_credit(std::uint64_t sid, std::uint32_t chunks);
+  void stream_credit(std::uint64_t sid, std::uint32_t chunks) { reads_.credit(sid, chunks); }
   // Delivers what credit allows and issues fetches; may end the read.
-  void stream_pump(std::uint64_t sid, std::uint64_t now, Output& out);
+  void stream_pump(std::uint64_t sid, std::uint64_t now, Output& out) { reads_.pump(sid, now, out); }
   // Forgets the read and everything it buffered; no event follows. False when unknown (ended).
-  bool stream_cancel(std::uint64_t sid);
-  bool stream_pending(std::uint64_t sid) const { return streams_.count(sid) != 0; }
-  std::size_t stream_count() const { return streams_.size(); }
+  bool stream_cancel(std::uint64_t sid) { return reads_.cancel(sid); }
+  bool stream_pending(std::uint64_t sid) const { return reads_.pending(sid); }
+  std::size_t stream_count() const { return reads_.count(); }
   // Bytes all open reads hold or have asked for (the quantity cfg.stream_buffer_bytes bounds).
-  std::uint64_t stream_buffered_bytes() const;
-  struct StreamReport {
-    std::uint32_t window = 0, block_size = 0, credit = 0, in_flight = 0;
-    std::uint64_t buffered_bytes = 0, peak_buffered_bytes = 0;  // verified blocks not yet delivered
-    std::uint64_t next_offset = 0;                              // first byte not yet delivered
-    std::uint64_t object_size = 0;                              // the manifest's size, once located
-    std::uint32_t sources = 0;                                  // members it may ask (not evicted)
-    std::uint64_t blocks_fetched = 0, bad_blocks = 0, timeouts = 0, refusals = 0, busy = 0;
-    std::map<Hash, std::uint64_t> served_by;  // member -> blocks it delivered
-  };
-  std::optional<StreamReport> stream_report(std::uint64_t sid) const;
+  std::uint64_t stream_buffered_bytes() const { return reads_.buffered_bytes(); }
+  using StreamReport = StreamReads::Report;
+  std::optional<StreamReport> stream_report(std::uint64_t sid) const { return reads_.report(sid); }
   // The manifest a read verified against its object id (encoded; its SHA-256 is the id), once
   // located; nullopt before, or for an unknown read.
-  std::optional<std::vector<std::uint8_t>> stream_manifest(std::uint64_t sid) const;
-  static constexpr std::uint32_t kMaxStreamWindow = 64;
-  static constexpr std::size_t kMaxStreams = 256;
+  std::optional<std::vector<std::uint8_t>> stream_manifest(std::uint64_t sid) const { return reads_.manifest(sid); }
+  static constexpr std::uint32_t kMaxStreamWindow = StreamReads::kMaxWindow;
+  static constexpr std::size_t kMaxStreams = StreamReads::kMaxReads;
 
   void on_message(const Hash& from, std::span<const std::uint8_t> bytes, std::uint64_t now, Output& out);
   void tick(std::uint64_t now, Output& out);
@@ -386,49 +276,6 @@ class Engine {
     Transfer data;
   };
 
-  struct StreamSource {
-    std::uint32_t in_flight = 0;
-    // A member that timed out or answered AGAIN is not asked before retry_at; each consecutive
-    // timeout doubles the wait (stream_backoff), a verified block resets it. So a member that
-    // recovers is used again, one that stays dead costs one request per backoff period.
-    std::uint32_t timeouts = 0;
-    std::uint64_t retry_at = 0;
-    bool evicted = false;  // sent a block that failed its hash: never asked again by this read
-  };
-  struct Stream {
-    std::uint64_t sid = 0;
-    Hash id{};
-    std::uint64_t offset = 0, length = 0;  // as asked
-    std::uint32_t window = 0;
-    std::uint64_t deadline = 0;  // no block for stream_idle_ms while waiting on the network
-    bool more_coming = false;
-    std::map<Hash, std::uint64_t> asking;  // LOCATE sent -> deadline
-    std::set<Hash> asked;
-    bool located = false;
-    Manifest manifest;
-    std::vector<Hash> order;  // sources in the order learnt (self first)
-    std::map<Hash, StreamSource> sources;
-    std::uint64_t end = 0;                        // the range's end, clipped
-    std::uint32_t next_block = 0, end_block = 0;  // next to deliver; one past the last
-    std::uint64_t next_offset = 0;                // first byte not delivered
-    std::map<std::uint32_t, Fetch> fetching;
-    std::map<std::uint32_t, std::set<Hash>> tried;
-    std::map<std::uint32_t, std::vector<std::uint8_t>> ready;  // verified, not yet delivered
-    std::uint32_t credit = 0;
-    bool throttled = false;  // the last fetch round stopped at the node-wide bound: waiting on the node
-    StreamReport report;
-  };
-  static std::uint64_t stream_held_bytes(const Stream& s);
-  void stream_located(Stream& s, const Hash& from, const Manifest& m, const View& view);
-  // False when the read already has its maximum of usable sources (or `h` is known).
-  bool stream_add_source(Stream& s, const Hash& h);
-  std::size_t stream_usable_sources(const Stream& s) const;
-  // How long a member that timed out `timeouts` times in a row waits before it is asked again.
-  std::uint64_t stream_backoff(std::uint32_t timeouts);
-  // The deadline of a block request to a member with `queued` requests of this read ahead of it:
-  // later requests wait behind earlier ones, and a little jitter keeps timeouts of one burst
-  // from all firing in one tick (and all failing over at once).
-  std::uint64_t fetch_deadline(std::uint32_t queued, std::uint64_t now);
   // A group transfer's block from `from` arrived: its other requests to that member are queued
   // behind this one and it is making progress, so their deadlines move on (deadlines.hpp).
   void fetch_progress(Transfer& t, const Hash& from, std::uint64_t now) const;
@@ -444,19 +291,17 @@ class Engine {
   // This node did not run for a while (its ticks came late: a loaded machine): the silence of
   // others over that time says nothing about them (deadlines.hpp, pause_credit).
   void credit_pause(std::uint64_t pause_ms);
-  static std::uint64_t serve_burst(const Config& cfg);                   // one second of serve_bytes_per_s
-  static constexpr std::size_t kMaxStreamSources = kMaxMembers + 1;      // usable at once
-  static constexpr std::size_t kMaxStreamKnown = 4 * kMaxStreamSources;  // incl. evicted ones
-  void stream_step(Stream& s, std::uint64_t now, Output& out);
-  bool stream_fetch(Stream& s, std::uint64_t now, Output& out);  // false: a block has no source left
-  void stream_block(Stream& s, const Hash& from, Message& m, std::uint64_t now, Output& out);
-  void stream_done(Stream& s, butter_status st, std::string msg, Output& out);
-  bool on_stream_located(const Hash& from, const Message& m, std::uint64_t now, Output& out);
-  bool on_stream_block(const Hash& from, Message& m, std::uint64_t now, Output& out);
+  static std::uint64_t serve_burst(const Config& cfg);  // one second of serve_bytes_per_s
+  // A transfer's busy sources (Transfer::busy_until): as many as a read may know.
+  static constexpr std::size_t kMaxBusySources = StreamReads::kMaxKnown;
 
-  void send(Output& out, const Hash& to, const Message& m);
-  void learn(const View& v);
-  void learn(const Candidate& c);
+  // ReadNode: what the streamed reads use of this node.
+  std::uint64_t random() override { return env_.random(); }
+  void send(Output& out, const Hash& to, const Message& m) override;
+  void learn(const View& v) override;
+  void learn(const Candidate& c) override;
+  bool ticket_in_use(std::uint64_t ticket) const override { return getters_.count(ticket) != 0; }
+  std::optional<HeldCopy> held_copy(const Hash& id) const override;
   bool suspected(const Group& g, const Hash& m, std::uint64_t now) const;
   // Nothing heard from `m` for miss_limit heartbeats (suspected() also counts failed proofs).
   bool silent(const Group& g, const Hash& m, std::uint64_t now) const;
@@ -535,7 +380,6 @@ class Engine {
   Stats stats_;
   std::map<Hash, Group> groups_;
   std::map<std::uint64_t, Getter> getters_;
-  std::map<std::uint64_t, Stream> streams_;
   std::map<Hash, std::vector<std::string>> addresses_;  // node -> endpoints (views, candidates)
   std::map<Hash, std::uint64_t> cooldown_;              // candidate -> not before
   std::uint64_t next_round_ = 0;
@@ -550,6 +394,8 @@ class Engine {
   // New challenges (claims and periodic audits; not retries) left this tick: refilled to
   // audit_per_tick each tick, so a burst of claims (a restart with many groups) is spread out.
   std::uint32_t audit_tokens_ = 0;
+  // Last: it refers to cfg_, stats_ and this node, which are built before it.
+  StreamReads reads_;
 };
 
 }  // namespace butter::pcg

@@ -124,7 +124,7 @@ void Engine::on_locate(const Hash& from, const Message& m, Output& out) {
 void Engine::on_located(const Hash& from, const Message& m, std::uint64_t now, Output& out) {
   auto it = getters_.find(m.number);
   if (it == getters_.end()) {
-    on_stream_located(from, m, now, out);  // an answer to a streamed read, or stale
+    reads_.on_located(from, m, now, out);  // an answer to a streamed read, or stale
     return;
   }
   if (it->second.id != m.object) return;  // stale

@@ -41,9 +41,7 @@ bool Engine::pump(Transfer& t, const Manifest& m, const Hash& object, const std:
     // timeout more each (as a read's, without its jitter), up to twice the timeout.
     std::uint64_t queued = 0;
     for (const auto& [j, f] : t.fetching) queued += f.from == *src;
-    const std::uint64_t timeout = cfg_.request_timeout_ms;
-    t.fetching[i] = Fetch{
-        *src, now + timeout + timeout * std::min<std::uint64_t>(queued, cfg_.fetch_window) / cfg_.fetch_window, now};
+    t.fetching[i] = Fetch{*src, queued_deadline(now, cfg_.request_timeout_ms, queued, cfg_.fetch_window), now};
     Message f;
     f.type = MsgType::Fetch;
     f.object = object;
@@ -59,7 +57,8 @@ bool Engine::accept_block(Transfer& t, const Manifest& m, const Hash& from, cons
   t.fetching.erase(it);
   if (msg.status == BUTTER_E_AGAIN) {
     // Over its serve rate: not a failure of the source or of the block. Others first, it later.
-    if (t.busy_until.size() < kMaxStreamKnown) t.busy_until[from] = now + stream_backoff(0);
+    if (t.busy_until.size() < kMaxBusySources)
+      t.busy_until[from] = now + jittered(retry_wait(0, cfg_.request_timeout_ms), env_.random());
     return false;
   }
   if (msg.status != BUTTER_OK) {
@@ -431,7 +430,7 @@ void Engine::on_block(const Hash& from, Message& m, std::uint64_t now, Output& o
       return;
     }
   }
-  if (on_stream_block(from, m, now, out)) return;
+  if (reads_.on_block(from, m, now, out)) return;
   if (Group* g = group(m.object); g && accept_late_block(*g, from, m, now, out)) return;
   // A late answer nobody needs any more, or one nobody asked for: ignored. A block that does not
   // match its hash is counted even then.

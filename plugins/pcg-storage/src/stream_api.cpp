@@ -1,5 +1,5 @@
 // PcgStorage's streamed reads and puts (the C++ API under butter.storage/3 and HTTP): the glue
-// between a consumer's handlers and the engine's streams (engine_stream.cpp) and BlockWriter.
+// between a consumer's handlers and the engine's streams (stream_reads.cpp) and BlockWriter.
 // A consumer's handler is never run inside the consumer's own call: events produced by
 // open_read, and credit granted, are carried out by flush() on a zero-delay timer.
 #include "pcg_plugin.hpp"

@@ -53,6 +53,29 @@ bool put_done_with(SimCluster& sim, std::uint32_t replicas) {
 
 }  // namespace
 
+TEST_CASE("a member is asked again after a quarter timeout when busy, doubling per timeout up to 8") {
+  CHECK(retry_wait(0, 2000) == 500);  // busy: not a failure, a short wait
+  CHECK(retry_wait(1, 2000) == 2000);
+  CHECK(retry_wait(2, 2000) == 4000);
+  CHECK(retry_wait(4, 2000) == 16000);
+  CHECK(retry_wait(40, 2000) == 16000);  // stops at 8 timeouts however long it stays silent
+  CHECK(retry_wait(0, 0) == 1);          // never asked again in the same millisecond
+  CHECK(retry_wait(0, 3) == 1);
+  // Jitter adds at most a quarter.
+  CHECK(jittered(400, 0) == 400);
+  CHECK(jittered(400, 100) == 500);
+  CHECK(jittered(400, 101) == 400);
+  CHECK(jittered(400, UINT64_MAX) <= 500);
+}
+
+TEST_CASE("a block request queued behind others at its member gets a share of a timeout more, up to two") {
+  CHECK(queued_deadline(1000, 400, 0, 4) == 1400);
+  CHECK(queued_deadline(1000, 400, 1, 4) == 1500);
+  CHECK(queued_deadline(1000, 400, 4, 4) == 1800);
+  CHECK(queued_deadline(1000, 400, 100, 4) == 1800);  // never more than twice the timeout
+  CHECK(queued_deadline(1000, 400, 3, 0) == 1800);    // a limit of 0 counts as 1, no division by 0
+}
+
 TEST_CASE("a node squeezed off the CPU while its recruits fill keeps its group and its put reaches r") {
   // Three nodes, r = 3: the group is all of them, so whichever the leader rule picks, a wrong
   // suspicion shows as a view change. Node 0 is paused for 2 s (ten heartbeats, over three times

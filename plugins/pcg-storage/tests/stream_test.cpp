@@ -1,4 +1,4 @@
-// Streamed reads (engine_stream.cpp) in the simulated cluster: a consumer that pulls chunk by
+// Streamed reads (stream_reads.cpp) in the simulated cluster: a consumer that pulls chunk by
 // chunk reads objects of 64 KiB + 1 B, 1 MiB and 200 MiB from a node outside the group with memory
 // bounded by the window, blocks come from several members, a dead or lying member is failed
 // over, a read that lost every member resumes at the offset it reached, cancel forgets the read.

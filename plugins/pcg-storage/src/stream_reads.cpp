@@ -1,4 +1,4 @@
-// Engine, continued: streamed reads (butter.storage/3). A read learns the manifest (from its own
+// StreamReads (stream_reads.hpp): streamed reads (butter.storage/3). A read learns the manifest (from its own
 // group, else by LOCATE, verified against the id), then fetches the blocks of its range from
 // several members at once — each block from the least busy member that has not failed it — and
 // verifies each on arrival. Verified blocks wait in `ready` until the consumer's credit lets them
@@ -8,30 +8,32 @@
 // from the read; one that refuses a block is not asked for that block again. One LOCATED answer
 // adds at most r sources. A read that runs out of members ends with the offset it reached, where a new
 // read resumes without fetching delivered blocks again (only the block holding that offset).
-#include "engine.hpp"
+#include "stream_reads.hpp"
+
+#include "deadlines.hpp"
 
 #include <algorithm>
 #include <limits>
 
 namespace butter::pcg {
 
-butter_status Engine::stream_open(std::uint64_t sid, const Hash& id, std::uint64_t offset, std::uint64_t length,
-                                  std::uint32_t window, const std::vector<Candidate>& candidates, bool more_coming,
-                                  std::uint64_t now, Output& out, std::string& why) {
-  if (window == 0 || window > kMaxStreamWindow) {
-    why = "read window must be 1.." + std::to_string(kMaxStreamWindow) + " blocks, got " + std::to_string(window);
+butter_status StreamReads::open(std::uint64_t sid, const Hash& id, std::uint64_t offset, std::uint64_t length,
+                                std::uint32_t window, const std::vector<Candidate>& candidates, bool more_coming,
+                                std::uint64_t now, Output& out, std::string& why) {
+  if (window == 0 || window > kMaxWindow) {
+    why = "read window must be 1.." + std::to_string(kMaxWindow) + " blocks, got " + std::to_string(window);
     return BUTTER_E_INVALID;
   }
-  if (streams_.size() >= kMaxStreams) {
-    why = "too many streamed reads open (" + std::to_string(kMaxStreams) + ")";
+  if (reads_.size() >= kMaxReads) {
+    why = "too many streamed reads open (" + std::to_string(kMaxReads) + ")";
     return BUTTER_E_NOMEM;
   }
-  if (streams_.count(sid) || getters_.count(sid)) {
+  if (reads_.count(sid) || node_.ticket_in_use(sid)) {
     why = "read id already in use";
     return BUTTER_E_INVALID;
   }
   ++stats_.streams_opened;
-  Stream& s = streams_[sid];
+  Read& s = reads_[sid];
   s.sid = sid;
   s.id = id;
   s.offset = offset;
@@ -40,99 +42,92 @@ butter_status Engine::stream_open(std::uint64_t sid, const Hash& id, std::uint64
   s.next_offset = offset;
   s.deadline = now + cfg_.stream_idle_ms;
   s.report.window = window;
-  if (Group* g = group(id)) {
+  if (auto held = node_.held_copy(id)) {
     // This node is in the group: its manifest is verified already, and it is a source for the
     // blocks it holds (asked first), the other members for the rest.
-    stream_located(s, self_, g->manifest, g->view);
+    located(s, self_, held->manifest, held->view);
   }
-  stream_add_candidates(sid, candidates, more_coming, now, out);
+  add_candidates(sid, candidates, more_coming, now, out);
   return BUTTER_OK;
 }
 
-void Engine::stream_add_candidates(std::uint64_t sid, const std::vector<Candidate>& candidates, bool more_coming,
-                                   std::uint64_t now, Output& out) {
-  auto it = streams_.find(sid);
-  if (it == streams_.end()) return;
-  Stream& s = it->second;
+void StreamReads::add_candidates(std::uint64_t sid, const std::vector<Candidate>& candidates, bool more_coming,
+                                 std::uint64_t now, Output& out) {
+  auto it = reads_.find(sid);
+  if (it == reads_.end()) return;
+  Read& s = it->second;
   s.more_coming = more_coming;
   for (const auto& c : candidates) {
     // Asked even once located: each LOCATED adds its sender and its view's members as sources.
     if (c.id == self_ || s.sources.count(c.id) || !s.asked.insert(c.id).second) continue;
     if (s.asked.size() > 4 * kMaxMembers) break;  // a bound on what one read asks
-    learn(c);
+    node_.learn(c);
     s.asking[c.id] = now + cfg_.request_timeout_ms;
     Message m;
     m.type = MsgType::Locate;
     m.object = s.id;
     m.number = sid;
-    send(out, c.id, m);
+    node_.send(out, c.id, m);
   }
-  stream_step(s, now, out);
+  step(s, now, out);
 }
 
-void Engine::stream_credit(std::uint64_t sid, std::uint32_t chunks) {
-  auto it = streams_.find(sid);
-  if (it == streams_.end()) return;
-  Stream& s = it->second;
+void StreamReads::credit(std::uint64_t sid, std::uint32_t chunks) {
+  auto it = reads_.find(sid);
+  if (it == reads_.end()) return;
+  Read& s = it->second;
   s.credit = static_cast<std::uint32_t>(std::min<std::uint64_t>(std::uint64_t{s.credit} + chunks, s.window));
 }
 
-void Engine::stream_pump(std::uint64_t sid, std::uint64_t now, Output& out) {
-  auto it = streams_.find(sid);
-  if (it != streams_.end()) stream_step(it->second, now, out);
+void StreamReads::pump(std::uint64_t sid, std::uint64_t now, Output& out) {
+  auto it = reads_.find(sid);
+  if (it != reads_.end()) step(it->second, now, out);
 }
 
-bool Engine::stream_cancel(std::uint64_t sid) { return streams_.erase(sid) != 0; }
-
-std::optional<Engine::StreamReport> Engine::stream_report(std::uint64_t sid) const {
-  auto it = streams_.find(sid);
-  if (it == streams_.end()) return std::nullopt;
-  StreamReport r = it->second.report;
+std::optional<StreamReads::Report> StreamReads::report(std::uint64_t sid) const {
+  auto it = reads_.find(sid);
+  if (it == reads_.end()) return std::nullopt;
+  Report r = it->second.report;
   r.credit = it->second.credit;
   r.in_flight = static_cast<std::uint32_t>(it->second.fetching.size());
   r.next_offset = it->second.next_offset;
   r.object_size = it->second.located ? it->second.manifest.size : 0;
-  r.sources = static_cast<std::uint32_t>(stream_usable_sources(it->second));
+  r.sources = static_cast<std::uint32_t>(usable_sources(it->second));
   return r;
 }
 
-std::optional<std::vector<std::uint8_t>> Engine::stream_manifest(std::uint64_t sid) const {
-  auto it = streams_.find(sid);
-  if (it == streams_.end() || !it->second.located) return std::nullopt;
+std::optional<std::vector<std::uint8_t>> StreamReads::manifest(std::uint64_t sid) const {
+  auto it = reads_.find(sid);
+  if (it == reads_.end() || !it->second.located) return std::nullopt;
   return encode_manifest(it->second.manifest);  // canonical: decoding checked it hashes to the id
 }
 
-std::size_t Engine::stream_usable_sources(const Stream& s) const {
+std::size_t StreamReads::usable_sources(const Read& s) {
   std::size_t n = 0;
   for (const auto& [h, src] : s.sources) n += !src.evicted;
   return n;
 }
 
-bool Engine::stream_add_source(Stream& s, const Hash& h) {
-  if (s.sources.count(h) || s.sources.size() >= kMaxStreamKnown || stream_usable_sources(s) >= kMaxStreamSources)
-    return false;
-  s.sources.emplace(h, StreamSource{});
+bool StreamReads::add_source(Read& s, const Hash& h) {
+  if (s.sources.count(h) || s.sources.size() >= kMaxKnown || usable_sources(s) >= kMaxSources) return false;
+  s.sources.emplace(h, Source{});
   s.order.push_back(h);
   return true;
 }
 
-std::uint64_t Engine::stream_backoff(std::uint32_t timeouts) {
+std::uint64_t StreamReads::backoff(std::uint32_t timeouts) {
   // request_timeout_ms / 4 after a busy answer, then the timeout doubled per consecutive timeout
   // (at most 8 times), with up to a quarter more at random so members that failed together are
   // not all asked again in the same tick.
-  const std::uint64_t base = std::max<std::uint64_t>(1, cfg_.request_timeout_ms);
-  const std::uint64_t wait =
-      timeouts == 0 ? std::max<std::uint64_t>(1, base / 4) : base << std::min<std::uint32_t>(timeouts - 1, 3);
-  return wait + env_.random() % (wait / 4 + 1);
+  return jittered(retry_wait(timeouts, cfg_.request_timeout_ms), node_.random());
 }
 
-std::uint64_t Engine::fetch_deadline(std::uint32_t queued, std::uint64_t now) {
+std::uint64_t StreamReads::fetch_deadline(std::uint32_t queued, std::uint64_t now) {
   const std::uint64_t t = std::max<std::uint64_t>(1, cfg_.request_timeout_ms);
-  const std::uint64_t limit = std::max<std::uint32_t>(1, cfg_.stream_per_member);
-  return now + t + t * std::min<std::uint64_t>(queued, limit) / limit + env_.random() % (t / 8 + 1);
+  return queued_deadline(now, t, queued, cfg_.stream_per_member) + node_.random() % (t / 8 + 1);
 }
 
-void Engine::stream_located(Stream& s, const Hash& from, const Manifest& m, const View& view) {
+void StreamReads::located(Read& s, const Hash& from, const Manifest& m, const View& view) {
   if (!s.located) {
     s.located = true;
     s.manifest = m;
@@ -148,36 +143,37 @@ void Engine::stream_located(Stream& s, const Hash& from, const Manifest& m, cons
   // liar's answer could otherwise fill the read's sources with ids that never answer. Each
   // further answer adds its own r; members that lie are evicted (stream_block).
   std::size_t added = 0;
-  if (stream_add_source(s, from)) ++added;
+  if (add_source(s, from)) ++added;
   for (const auto& mem : view.members) {
     if (added >= cfg_.r) break;
-    if (mem.id != self_ && stream_add_source(s, mem.id)) ++added;
+    if (mem.id != self_ && add_source(s, mem.id)) ++added;
   }
 }
 
-void Engine::stream_done(Stream& s, butter_status st, std::string msg, Output& out) {
+void StreamReads::done(Read& s, butter_status st, std::string msg, Output& out) {
   if (st != BUTTER_OK) ++stats_.streams_failed;
   Event e{EventKind::StreamDone, s.sid, st, s.id, 0, {}, std::move(msg)};
   e.offset = s.next_offset;
   out.events.push_back(std::move(e));
-  streams_.erase(s.sid);  // `s` is gone
+  reads_.erase(s.sid);  // `s` is gone
 }
 
-std::uint64_t Engine::stream_held_bytes(const Stream& s) {
+std::uint64_t StreamReads::held_bytes(const Read& s) {
   return s.report.buffered_bytes + std::uint64_t{s.manifest.block_size} * s.fetching.size();
 }
 
-std::uint64_t Engine::stream_buffered_bytes() const {
+std::uint64_t StreamReads::buffered_bytes() const {
   std::uint64_t total = 0;
-  for (const auto& [sid, s] : streams_) total += stream_held_bytes(s);
+  for (const auto& [sid, s] : reads_) total += held_bytes(s);
   return total;
 }
 
-bool Engine::stream_fetch(Stream& s, std::uint64_t now, Output& out) {
+bool StreamReads::fetch(Read& s, std::uint64_t now, Output& out) {
   const std::uint32_t limit = std::max<std::uint32_t>(1, cfg_.stream_per_member);
   // Node-wide: what every read holds or asked for, against cfg_.stream_buffer_bytes.
-  std::uint64_t node_total = cfg_.stream_buffer_bytes ? stream_buffered_bytes() : 0;
+  std::uint64_t node_total = cfg_.stream_buffer_bytes ? buffered_bytes() : 0;
   s.throttled = false;
+  const std::optional<ReadNode::HeldCopy> held = node_.held_copy(s.id);  // this node's own blocks
   for (std::uint32_t i = s.next_block; i < s.end_block; ++i) {
     if (s.fetching.size() + s.ready.size() >= s.window) break;
     if (s.ready.count(i) || s.fetching.count(i)) continue;
@@ -196,11 +192,10 @@ bool Engine::stream_fetch(Stream& s, std::uint64_t now, Output& out) {
     std::uint32_t best = limit;
     for (std::size_t k = 0; k < s.order.size(); ++k) {
       const Hash& h = s.order[(i + k) % s.order.size()];
-      const StreamSource& src = s.sources.at(h);
+      const Source& src = s.sources.at(h);
       if (src.evicted || tried_by(h)) continue;
       if (h == self_) {
-        const Group* g = groups_.count(s.id) ? &groups_.at(s.id) : nullptr;
-        if (!g || i >= g->data.have.size() || !g->data.have[i]) continue;
+        if (!held || i >= held->have.size() || !held->have[i]) continue;
         pick = h;
         anyone_left = true;
         break;
@@ -215,7 +210,7 @@ bool Engine::stream_fetch(Stream& s, std::uint64_t now, Output& out) {
     if (!anyone_left) return false;
     if (!pick) break;  // every member that could serve it is at its limit: wait for answers
     if (*pick == self_) {
-      const std::vector<std::uint8_t>& b = groups_.at(s.id).data.blocks[i];
+      const std::vector<std::uint8_t>& b = held->blocks[i];
       if (!verify_block(s.manifest, i, b)) {  // held copies are verified on every read
         ++stats_.bad_blocks;
         ++s.report.bad_blocks;
@@ -231,31 +226,31 @@ bool Engine::stream_fetch(Stream& s, std::uint64_t now, Output& out) {
       ++s.report.served_by[self_];
       continue;
     }
-    StreamSource& chosen = s.sources[*pick];
-    s.fetching[i] = Fetch{*pick, fetch_deadline(chosen.in_flight, now)};
+    Source& chosen = s.sources[*pick];
+    s.fetching[i] = Request{*pick, fetch_deadline(chosen.in_flight, now)};
     ++chosen.in_flight;
     node_total += s.manifest.block_size;
     Message f;
     f.type = MsgType::Fetch;
     f.object = s.id;
     f.index = i;
-    send(out, *pick, f);
+    node_.send(out, *pick, f);
   }
   return true;
 }
 
-void Engine::stream_step(Stream& s, std::uint64_t now, Output& out) {
+void StreamReads::step(Read& s, std::uint64_t now, Output& out) {
   if (!s.located) {
     for (auto it = s.asking.begin(); it != s.asking.end();) it = now >= it->second ? s.asking.erase(it) : std::next(it);
     if (now >= s.deadline || (s.asking.empty() && !s.more_coming))
-      stream_done(s, BUTTER_E_NOT_FOUND, "no reachable node holds the object", out);
+      done(s, BUTTER_E_NOT_FOUND, "no reachable node holds the object", out);
     return;
   }
   if (s.offset > s.manifest.size) {
-    stream_done(s, BUTTER_E_INVALID,
-                "offset " + std::to_string(s.offset) + " is past the object's end (" + std::to_string(s.manifest.size) +
-                    " bytes)",
-                out);
+    done(s, BUTTER_E_INVALID,
+         "offset " + std::to_string(s.offset) + " is past the object's end (" + std::to_string(s.manifest.size) +
+             " bytes)",
+         out);
     return;
   }
   for (auto it = s.fetching.begin(); it != s.fetching.end();) {
@@ -265,10 +260,10 @@ void Engine::stream_step(Stream& s, std::uint64_t now, Output& out) {
     }
     // A member that does not answer in time backs off (longer each time in a row): the block is
     // asked of another member now, and this one is used again once its wait is over.
-    StreamSource& src = s.sources[it->second.from];
+    Source& src = s.sources[it->second.from];
     if (src.in_flight) --src.in_flight;
     ++src.timeouts;
-    src.retry_at = std::max(src.retry_at, now + stream_backoff(src.timeouts));
+    src.retry_at = std::max(src.retry_at, now + backoff(src.timeouts));
     ++s.report.timeouts;
     ++stats_.stream_failovers;
     it = s.fetching.erase(it);
@@ -299,16 +294,16 @@ void Engine::stream_step(Stream& s, std::uint64_t now, Output& out) {
   }
   if (s.next_block >= s.end_block) {
     s.next_offset = s.end;
-    stream_done(s, BUTTER_OK, {}, out);
+    done(s, BUTTER_OK, {}, out);
     return;
   }
-  if (!stream_fetch(s, now, out)) {
+  if (!fetch(s, now, out)) {
     for (auto it = s.asking.begin(); it != s.asking.end();) it = now >= it->second ? s.asking.erase(it) : std::next(it);
     if (s.fetching.empty() && s.asking.empty() && !s.more_coming) {
-      stream_done(s, BUTTER_E_UNAVAILABLE,
-                  "no member of the group can serve the rest; " + std::to_string(s.next_offset) +
-                      " bytes delivered, reopen at that offset to resume",
-                  out);
+      done(s, BUTTER_E_UNAVAILABLE,
+           "no member of the group can serve the rest; " + std::to_string(s.next_offset) +
+               " bytes delivered, reopen at that offset to resume",
+           out);
       return;
     }
   }
@@ -319,20 +314,20 @@ void Engine::stream_step(Stream& s, std::uint64_t now, Output& out) {
   if (waiting_on_consumer || waiting_on_node) {
     s.deadline = now + cfg_.stream_idle_ms;
   } else if (now >= s.deadline) {
-    stream_done(s, BUTTER_E_TIMEOUT,
-                "no block arrived for " + std::to_string(cfg_.stream_idle_ms) + " ms; " +
-                    std::to_string(s.next_offset) + " bytes delivered, reopen at that offset to resume",
-                out);
+    done(s, BUTTER_E_TIMEOUT,
+         "no block arrived for " + std::to_string(cfg_.stream_idle_ms) + " ms; " + std::to_string(s.next_offset) +
+             " bytes delivered, reopen at that offset to resume",
+         out);
   }
 }
 
-void Engine::stream_block(Stream& s, const Hash& from, Message& m, std::uint64_t now, Output& out) {
+void StreamReads::block(Read& s, const Hash& from, Message& m, std::uint64_t now, Output& out) {
   s.fetching.erase(m.index);
-  StreamSource& src = s.sources[from];
+  Source& src = s.sources[from];
   if (src.in_flight) --src.in_flight;
   if (m.status == BUTTER_E_AGAIN) {
     ++s.report.busy;  // over its serve rate: another member now, this one after a short wait
-    src.retry_at = std::max(src.retry_at, now + stream_backoff(0));
+    src.retry_at = std::max(src.retry_at, now + backoff(0));
   } else if (m.status != BUTTER_OK) {
     ++s.report.refusals;  // it does not hold that block (a recruit still filling): ask another
     ++stats_.stream_failovers;
@@ -357,13 +352,22 @@ void Engine::stream_block(Stream& s, const Hash& from, Message& m, std::uint64_t
     s.ready[m.index] = std::move(m.data);
     s.deadline = now + cfg_.stream_idle_ms;
   }
-  stream_step(s, now, out);
+  step(s, now, out);
 }
 
-bool Engine::on_stream_located(const Hash& from, const Message& m, std::uint64_t now, Output& out) {
-  auto it = streams_.find(m.number);
-  if (it == streams_.end() || it->second.id != m.object) return false;
-  Stream& s = it->second;
+void StreamReads::tick(std::uint64_t now, Output& out) {
+  std::vector<std::uint64_t> sids;  // a step may end (erase) its read
+  for (const auto& [sid, st] : reads_) sids.push_back(sid);
+  for (auto sid : sids) {
+    auto it = reads_.find(sid);
+    if (it != reads_.end()) step(it->second, now, out);
+  }
+}
+
+bool StreamReads::on_located(const Hash& from, const Message& m, std::uint64_t now, Output& out) {
+  auto it = reads_.find(m.number);
+  if (it == reads_.end() || it->second.id != m.object) return false;
+  Read& s = it->second;
   if (!s.asking.erase(from)) return true;  // unasked or late
   if (m.status == BUTTER_OK) {
     std::string why;
@@ -371,20 +375,20 @@ bool Engine::on_stream_located(const Hash& from, const Message& m, std::uint64_t
     if (!man) {
       ++stats_.bad_messages;
     } else {
-      learn(m.view);
-      stream_located(s, from, *man, m.view);
+      node_.learn(m.view);
+      located(s, from, *man, m.view);
     }
   }
-  stream_step(s, now, out);
+  step(s, now, out);
   return true;
 }
 
-bool Engine::on_stream_block(const Hash& from, Message& m, std::uint64_t now, Output& out) {
-  for (auto& [sid, s] : streams_) {
+bool StreamReads::on_block(const Hash& from, Message& m, std::uint64_t now, Output& out) {
+  for (auto& [sid, s] : reads_) {
     if (s.id != m.object) continue;
     auto f = s.fetching.find(m.index);
     if (f == s.fetching.end() || f->second.from != from) continue;
-    stream_block(s, from, m, now, out);
+    block(s, from, m, now, out);
     return true;
   }
   return false;
