@@ -74,14 +74,12 @@ TEST_CASE("entry point: an exception thrown by the body becomes the entry point'
   const butter_host* host = node.host();
   // On the node's thread: a [node] body runs (an inactive instance may still call NodeThread ones).
   CHECK(node.on_strand([&] {
-    return guarded<Caller::NodeThread>(host, "probe.nomem", BUTTER_E_NOMEM, [](PluginInstance&) -> butter_status {
-      throw std::bad_alloc();
-    });
+    return guarded<Caller::NodeThread>(host, "probe.nomem", BUTTER_E_NOMEM,
+                                       [](PluginInstance&) -> butter_status { throw std::bad_alloc(); });
   }) == BUTTER_E_NOMEM);
   CHECK(node.on_strand([&] {
-    return guarded<Caller::NodeThread>(host, "probe.internal", BUTTER_E_INTERNAL, [](PluginInstance&) -> butter_status {
-      throw std::runtime_error("broken");
-    });
+    return guarded<Caller::NodeThread>(host, "probe.internal", BUTTER_E_INTERNAL,
+                                       [](PluginInstance&) -> butter_status { throw std::runtime_error("broken"); });
   }) == BUTTER_E_INTERNAL);
   // Not a std::exception: caught all the same.
   CHECK(node.on_strand([&] {
