@@ -1,6 +1,7 @@
 // butter.config/1: typed getters over the instance's validated config table.
 #include "instance/node_core.hpp"
 #include "instance/plugin_instance.hpp"
+#include "services/entry_point.hpp"
 #include "services/extensions.hpp"
 
 namespace butter::host {
@@ -10,14 +11,10 @@ namespace {
 // the node's thread: node_instance_of logs it), BUTTER_E_NOT_FOUND when the key has no value. A
 // refusal must not read as "not set", or a plugin would quietly run on its defaults.
 butter_status lookup(const butter_host* host, const char* key, const ConfigValue*& out) {
-  auto* inst = node_instance_of(host, "config.get");
-  if (!inst || !key) return BUTTER_E_INVALID;
-  try {
-    out = inst->config_value(key);
-  } catch (...) {
-    return BUTTER_E_INTERNAL;
-  }
-  return out ? BUTTER_OK : BUTTER_E_NOT_FOUND;
+  return guarded<Caller::NodeThread>(host, "config.get", key != nullptr, BUTTER_E_INTERNAL, [&](PluginInstance& inst) {
+    out = inst.config_value(key);
+    return out ? BUTTER_OK : BUTTER_E_NOT_FOUND;
+  });
 }
 
 template <class T>

@@ -4,6 +4,7 @@
 // drops an instance's tags and withdraws what it advertised when it stops.
 #include "instance/node_core.hpp"
 #include "instance/plugin_instance.hpp"
+#include "services/entry_point.hpp"
 #include "services/extensions.hpp"
 
 #include <butter/ext/connections.h>
@@ -20,36 +21,26 @@ std::string owner_key(const PluginInstance& inst) {
 }
 
 butter_status conns_protect(const butter_host* host, butter_str node_id, butter_str tag) {
-  auto* inst = active_transport_caller(host, "connections.protect");
-  if (!inst) return caller_refusal(host);
-  try {
+  return guarded<Caller::Transport>(host, "connections.protect", BUTTER_E_INTERNAL, [&](PluginInstance& inst) {
     auto id = node_id_of(node_id);
     std::string t = copy_str(tag);
     if (!id || t.empty() || t.size() > BUTTER_CONNECTIONS_MAX_TAG_BYTES) return BUTTER_E_INVALID;
-    return inst->core().transport->protect(*id, owner_key(*inst), t) ? BUTTER_OK : BUTTER_E_AGAIN;
-  } catch (...) {
-    return BUTTER_E_INTERNAL;
-  }
+    return inst.core().transport->protect(*id, owner_key(inst), t) ? BUTTER_OK : BUTTER_E_AGAIN;
+  });
 }
 
 butter_status conns_unprotect(const butter_host* host, butter_str node_id, butter_str tag) {
-  auto* inst = active_transport_caller(host, "connections.unprotect");
-  if (!inst) return caller_refusal(host);
-  try {
+  return guarded<Caller::Transport>(host, "connections.unprotect", BUTTER_E_INTERNAL, [&](PluginInstance& inst) {
     auto id = node_id_of(node_id);
     if (!id) return BUTTER_E_INVALID;
-    return inst->core().transport->unprotect(*id, owner_key(*inst), copy_str(tag)) ? BUTTER_OK : BUTTER_E_NOT_FOUND;
-  } catch (...) {
-    return BUTTER_E_INTERNAL;
-  }
+    return inst.core().transport->unprotect(*id, owner_key(inst), copy_str(tag)) ? BUTTER_OK : BUTTER_E_NOT_FOUND;
+  });
 }
 
 butter_status conns_info(const butter_host* host, butter_connections_info* out) {
   if (!out || out->struct_size < sizeof(uint32_t)) return BUTTER_E_INVALID;
-  auto* inst = active_transport_caller(host, "connections.info");
-  if (!inst) return caller_refusal(host);
-  try {
-    auto ci = inst->core().transport->conn_info();
+  return guarded<Caller::Transport>(host, "connections.info", BUTTER_E_INTERNAL, [&](PluginInstance& inst) {
+    auto ci = inst.core().transport->conn_info();
     butter_connections_info full{};
     full.struct_size = sizeof full;
     full.low_water = static_cast<uint32_t>(ci.low_water);
@@ -60,40 +51,30 @@ butter_status conns_info(const butter_host* host, butter_connections_info* out) 
     std::memcpy(reinterpret_cast<char*>(out) + sizeof(uint32_t),
                 reinterpret_cast<const char*>(&full) + sizeof(uint32_t), n - sizeof(uint32_t));
     return BUTTER_OK;
-  } catch (...) {
-    return BUTTER_E_INTERNAL;
-  }
+  });
 }
 
 butter_status conns_advertise(const butter_host* host, butter_str endpoint) {
-  auto* inst = active_transport_caller(host, "connections.advertise");
-  if (!inst) return caller_refusal(host);
-  try {
+  return guarded<Caller::Transport>(host, "connections.advertise", BUTTER_E_INTERNAL, [&](PluginInstance& inst) {
     std::string ep = copy_str(endpoint);
     if (ep.size() > 255 || ep.find("://") == std::string::npos ||
         ep.find_first_of(std::string("\0 \r\n", 4)) != std::string::npos)
       return BUTTER_E_INVALID;
-    auto& mine = inst->registrations().advertised;
+    auto& mine = inst.registrations().advertised;
     if (mine.count(ep)) return BUTTER_OK;
-    if (!inst->core().transport->advertise(ep)) return BUTTER_E_AGAIN;
+    if (!inst.core().transport->advertise(ep)) return BUTTER_E_AGAIN;
     mine.insert(ep);
     return BUTTER_OK;
-  } catch (...) {
-    return BUTTER_E_INTERNAL;
-  }
+  });
 }
 
 butter_status conns_withdraw(const butter_host* host, butter_str endpoint) {
-  auto* inst = active_transport_caller(host, "connections.withdraw");
-  if (!inst) return caller_refusal(host);
-  try {
+  return guarded<Caller::Transport>(host, "connections.withdraw", BUTTER_E_INTERNAL, [&](PluginInstance& inst) {
     std::string ep = copy_str(endpoint);
-    if (!inst->registrations().advertised.erase(ep)) return BUTTER_E_NOT_FOUND;
-    inst->core().transport->withdraw(ep);
+    if (!inst.registrations().advertised.erase(ep)) return BUTTER_E_NOT_FOUND;
+    inst.core().transport->withdraw(ep);
     return BUTTER_OK;
-  } catch (...) {
-    return BUTTER_E_INTERNAL;
-  }
+  });
 }
 
 const butter_connections_v1 kConnections = {conns_protect, conns_unprotect, conns_info, conns_advertise,

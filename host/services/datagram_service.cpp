@@ -1,6 +1,7 @@
 // butter.datagram/1: UDP sockets on the node's strand, with multicast join, TTL and loopback.
 #include "instance/node_core.hpp"
 #include "instance/plugin_instance.hpp"
+#include "services/entry_point.hpp"
 #include "services/extensions.hpp"
 
 #include <boost/asio/ip/multicast.hpp>
@@ -114,31 +115,33 @@ DatagramSocket* own_socket(PluginInstance* inst, std::uint64_t id) {
 
 butter_status dg_send_to(const butter_host* host, uint64_t socket_id, butter_str address, uint16_t port,
                          butter_bytes data, butter_error* err) {
-  auto* inst = node_instance_of(host, "datagram.send_to");
-  if (!inst) return BUTTER_E_INVALID;
-  DatagramSocket* s = own_socket(inst, socket_id);
-  if (!s) return butter_error_set(err, BUTTER_E_NOT_FOUND, "unknown socket");
-  boost::system::error_code ec;
-  std::string addr_text = copy_str(address);
-  ip::address addr = ip::make_address(addr_text, ec);
-  if (ec) return butter_error_set(err, BUTTER_E_INVALID, ("bad address " + addr_text).c_str());
-  if (data.len > 65507) return butter_error_set(err, BUTTER_E_INVALID, "datagram larger than 65507 bytes");
-  // Synchronous non-blocking send: UDP either takes the datagram now or drops it.
-  s->socket->non_blocking(true, ec);
-  s->socket->send_to(boost::asio::buffer(data.data, data.len), ip::udp::endpoint(addr, port), 0, ec);
-  if (ec == boost::asio::error::would_block) return butter_error_set(err, BUTTER_E_AGAIN, "socket buffer full");
-  if (ec) return butter_error_set(err, BUTTER_E_UNAVAILABLE, ec.message().c_str());
-  return BUTTER_OK;
+  // An exception (out of memory copying the address) answers BUTTER_E_INTERNAL, err untouched.
+  return guarded<Caller::NodeThread>(
+      host, "datagram.send_to", BUTTER_E_INTERNAL, [&](PluginInstance& inst) -> butter_status {
+        DatagramSocket* s = own_socket(&inst, socket_id);
+        if (!s) return butter_error_set(err, BUTTER_E_NOT_FOUND, "unknown socket");
+        boost::system::error_code ec;
+        std::string addr_text = copy_str(address);
+        ip::address addr = ip::make_address(addr_text, ec);
+        if (ec) return butter_error_set(err, BUTTER_E_INVALID, ("bad address " + addr_text).c_str());
+        if (data.len > 65507) return butter_error_set(err, BUTTER_E_INVALID, "datagram larger than 65507 bytes");
+        // Synchronous non-blocking send: UDP either takes the datagram now or drops it.
+        s->socket->non_blocking(true, ec);
+        s->socket->send_to(boost::asio::buffer(data.data, data.len), ip::udp::endpoint(addr, port), 0, ec);
+        if (ec == boost::asio::error::would_block) return butter_error_set(err, BUTTER_E_AGAIN, "socket buffer full");
+        if (ec) return butter_error_set(err, BUTTER_E_UNAVAILABLE, ec.message().c_str());
+        return BUTTER_OK;
+      });
 }
 
 uint16_t dg_local_port(const butter_host* host, uint64_t socket_id) {
-  auto* inst = node_instance_of(host, "datagram.local_port");
-  if (!inst) return 0;
-  DatagramSocket* s = own_socket(inst, socket_id);
-  if (!s) return 0;
-  boost::system::error_code ec;
-  auto ep = s->socket->local_endpoint(ec);
-  return ec ? 0 : ep.port();
+  return guarded_value<Caller::NodeThread>(host, "datagram.local_port", uint16_t{0}, [&](PluginInstance& inst) {
+    DatagramSocket* s = own_socket(&inst, socket_id);
+    if (!s) return uint16_t{0};
+    boost::system::error_code ec;
+    auto ep = s->socket->local_endpoint(ec);
+    return ec ? uint16_t{0} : ep.port();
+  });
 }
 
 void close_socket(NodeCore& core, std::uint64_t id) {
@@ -150,10 +153,11 @@ void close_socket(NodeCore& core, std::uint64_t id) {
 }
 
 void dg_close(const butter_host* host, uint64_t socket_id) {
-  auto* inst = node_instance_of(host, "datagram.close");
-  if (!inst || !own_socket(inst, socket_id)) return;
-  close_socket(inst->core(), socket_id);
-  inst->registrations().datagram_sockets.erase(socket_id);
+  guarded_void<Caller::NodeThread>(host, "datagram.close", [&](PluginInstance& inst) {
+    if (!own_socket(&inst, socket_id)) return;
+    close_socket(inst.core(), socket_id);
+    inst.registrations().datagram_sockets.erase(socket_id);
+  });
 }
 
 const butter_datagram_v1 kDatagram = {dg_open, dg_send_to, dg_local_port, dg_close};

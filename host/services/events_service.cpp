@@ -2,6 +2,7 @@
 // never holds a pointer into a subscriber's code; delivery is posted, never inside publish.
 #include "instance/node_core.hpp"
 #include "instance/plugin_instance.hpp"
+#include "services/entry_point.hpp"
 #include "services/extensions.hpp"
 
 #include <butter/ext/events.h>
@@ -16,12 +17,9 @@ constexpr std::size_t kMaxTopic = BUTTER_EVENTS_MAX_TOPIC;
 constexpr std::size_t kMaxPayload = BUTTER_EVENTS_MAX_PAYLOAD;
 
 butter_status ev_publish(const butter_host* host, butter_str topic, butter_bytes payload) {
-  auto* inst = node_instance_of(host, "events.publish");
-  if (!inst) return BUTTER_E_INVALID;
-  if (!inst->active()) return BUTTER_E_UNAVAILABLE;
-  if (topic.len == 0 || topic.len > kMaxTopic || payload.len > kMaxPayload) return BUTTER_E_INVALID;
-  try {
-    NodeCore& core = inst->core();
+  return guarded<Caller::Active>(host, "events.publish", BUTTER_E_NOMEM, [&](PluginInstance& inst) {
+    if (topic.len == 0 || topic.len > kMaxTopic || payload.len > kMaxPayload) return BUTTER_E_INVALID;
+    NodeCore& core = inst.core();
     auto t = std::make_shared<const std::string>(copy_str(topic));
     auto data = std::make_shared<const std::vector<std::uint8_t>>(payload.data, payload.data + payload.len);
     for (const auto& [id, sub] : core.event_subscriptions) {
@@ -40,35 +38,29 @@ butter_status ev_publish(const butter_host* host, butter_str topic, butter_bytes
       });
     }
     return BUTTER_OK;
-  } catch (...) {
-    return BUTTER_E_NOMEM;
-  }
+  });
 }
 
 butter_status ev_subscribe(const butter_host* host, butter_str topic, butter_event_fn fn, void* user,
                            uint64_t* out_id) {
-  auto* inst = node_instance_of(host, "events.subscribe");
-  if (!inst || !fn || topic.len == 0 || topic.len > kMaxTopic) return BUTTER_E_INVALID;
-  if (!inst->active()) return BUTTER_E_UNAVAILABLE;
-  try {
-    std::uint64_t id = inst->core().fresh_id();
-    inst->core().event_subscriptions[id] = EventSubscription{inst->weak_from_this(), copy_str(topic), fn, user};
-    inst->registrations().event_subscriptions.insert(id);
+  const bool args_valid = fn && topic.len > 0 && topic.len <= kMaxTopic;
+  return guarded<Caller::Active>(host, "events.subscribe", args_valid, BUTTER_E_NOMEM, [&](PluginInstance& inst) {
+    std::uint64_t id = inst.core().fresh_id();
+    inst.core().event_subscriptions[id] = EventSubscription{inst.weak_from_this(), copy_str(topic), fn, user};
+    inst.registrations().event_subscriptions.insert(id);
     if (out_id) *out_id = id;
     return BUTTER_OK;
-  } catch (...) {
-    return BUTTER_E_NOMEM;
-  }
+  });
 }
 
 void ev_unsubscribe(const butter_host* host, uint64_t id) {
-  auto* inst = node_instance_of(host, "events.unsubscribe");
-  if (!inst) return;
-  auto& subs = inst->core().event_subscriptions;
-  auto it = subs.find(id);
-  if (it == subs.end() || it->second.owner.lock().get() != inst) return;
-  subs.erase(it);
-  inst->registrations().event_subscriptions.erase(id);
+  guarded_void<Caller::NodeThread>(host, "events.unsubscribe", [&](PluginInstance& inst) {
+    auto& subs = inst.core().event_subscriptions;
+    auto it = subs.find(id);
+    if (it == subs.end() || it->second.owner.lock().get() != &inst) return;
+    subs.erase(it);
+    inst.registrations().event_subscriptions.erase(id);
+  });
 }
 
 const butter_events_v1 kEvents = {ev_publish, ev_subscribe, ev_unsubscribe};

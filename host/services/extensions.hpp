@@ -1,7 +1,7 @@
 // The host's services as C vtables (butter.log/1, butter.node/1, ...), one file each, and the
 // functions behind butter_host.get_extension / post. Each vtable function finds its
 // PluginInstance through host->host_data, checks the instance is active, and never lets an
-// exception escape into plugin code.
+// exception escape into plugin code (services/entry_point.hpp does all three for an entry point).
 #pragma once
 #include "core/node_id.hpp"
 #include "instance/service_table.hpp"

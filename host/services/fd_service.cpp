@@ -2,6 +2,7 @@
 // The descriptor stays the plugin's: we release() it from Asio before dropping the watch.
 #include "instance/node_core.hpp"
 #include "instance/plugin_instance.hpp"
+#include "services/entry_point.hpp"
 #include "services/extensions.hpp"
 
 namespace butter::host {
@@ -68,12 +69,12 @@ void drop(NodeCore& core, std::uint64_t id) {
 }
 
 void fd_unwatch(const butter_host* host, uint64_t watch_id) {
-  auto* inst = node_instance_of(host, "fd.unwatch");
-  if (!inst) return;
-  auto it = inst->core().fd_watches.find(watch_id);
-  if (it == inst->core().fd_watches.end() || it->second.owner.lock().get() != inst) return;
-  drop(inst->core(), watch_id);
-  inst->registrations().fd_watches.erase(watch_id);
+  guarded_void<Caller::NodeThread>(host, "fd.unwatch", [&](PluginInstance& inst) {
+    auto it = inst.core().fd_watches.find(watch_id);
+    if (it == inst.core().fd_watches.end() || it->second.owner.lock().get() != &inst) return;
+    drop(inst.core(), watch_id);
+    inst.registrations().fd_watches.erase(watch_id);
+  });
 }
 
 const butter_fd_v1 kFd = {fd_watch, fd_unwatch};

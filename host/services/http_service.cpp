@@ -1,6 +1,7 @@
 // butter.http/1: plugin routes on the node's HTTP endpoint; answers may come later.
 #include "instance/node_core.hpp"
 #include "instance/plugin_instance.hpp"
+#include "services/entry_point.hpp"
 #include "services/extensions.hpp"
 #include "services/http_route_adapter.hpp"
 
@@ -35,27 +36,25 @@ butter_status http_route(const butter_host* host, butter_str method, butter_str 
 }
 
 void http_unroute(const butter_host* host, uint64_t route_id) {
-  auto* inst = node_instance_of(host, "http.unroute");
-  if (!inst) return;
-  NodeCore& core = inst->core();
-  auto it = core.http_routes.find(route_id);
-  if (it == core.http_routes.end() || it->second.lock().get() != inst) return;
-  if (core.http) core.http->remove_route(route_id);
-  core.http_routes.erase(it);
-  inst->registrations().http_routes.erase(route_id);
-  // butter.http/2: the route's callbacks may be freed once this returns (the C++ wrapper does).
-  end_route_exchanges(core, *inst, route_id);
+  guarded_void<Caller::NodeThread>(host, "http.unroute", [&](PluginInstance& inst) {
+    NodeCore& core = inst.core();
+    auto it = core.http_routes.find(route_id);
+    if (it == core.http_routes.end() || it->second.lock().get() != &inst) return;
+    if (core.http) core.http->remove_route(route_id);
+    core.http_routes.erase(it);
+    inst.registrations().http_routes.erase(route_id);
+    // butter.http/2: the route's callbacks may be freed once this returns (the C++ wrapper does).
+    end_route_exchanges(core, inst, route_id);
+  });
 }
 
 butter_status http_respond(const butter_host* host, uint64_t reply_token, int32_t status, butter_str content_type,
                            butter_bytes body, const butter_http_header* headers, uint32_t header_count) {
-  auto* inst = node_instance_of(host, "http.respond");
-  if (!inst) return BUTTER_E_INVALID;
-  NodeCore& core = inst->core();
-  auto it = core.http_slots.find(reply_token);
-  if (it == core.http_slots.end() || it->second.owner.lock().get() != inst) return BUTTER_E_NOT_FOUND;
-  if (status < 100 || status > 599) return BUTTER_E_INVALID;
-  try {
+  return guarded<Caller::NodeThread>(host, "http.respond", BUTTER_E_INTERNAL, [&](PluginInstance& inst) {
+    NodeCore& core = inst.core();
+    auto it = core.http_slots.find(reply_token);
+    if (it == core.http_slots.end() || it->second.owner.lock().get() != &inst) return BUTTER_E_NOT_FOUND;
+    if (status < 100 || status > 599) return BUTTER_E_INVALID;
     HttpResponse res;
     res.status = status;
     std::string ct = copy_str(content_type);
@@ -71,20 +70,19 @@ butter_status http_respond(const butter_host* host, uint64_t reply_token, int32_
     }
     auto responder = std::move(it->second.responder);
     core.http_slots.erase(it);
-    inst->registrations().http_tokens.erase(reply_token);
+    inst.registrations().http_tokens.erase(reply_token);
     responder(std::move(res));
     return BUTTER_OK;
-  } catch (...) {
-    return BUTTER_E_INTERNAL;
-  }
+  });
 }
 
 butter_str http_base_url(const butter_host* host) {
-  auto* inst = node_instance_of(host, "http.base_url");
-  if (!inst || !inst->core().http) return {"", 0};
-  std::string& s = inst->scratch(3);
-  s = inst->core().http->url();
-  return str_of(s);
+  return guarded_value<Caller::NodeThread>(host, "http.base_url", butter_str{"", 0}, [&](PluginInstance& inst) {
+    if (!inst.core().http) return butter_str{"", 0};
+    std::string& s = inst.scratch(3);
+    s = inst.core().http->url();
+    return str_of(s);
+  });
 }
 
 const butter_http_v1 kHttp = {http_route, http_unroute, http_respond, http_base_url};

@@ -1,6 +1,7 @@
 // butter.log/1: plugin log lines go to spdlog, tagged with the node and the instance.
 #include "instance/node_core.hpp"
 #include "instance/plugin_instance.hpp"
+#include "services/entry_point.hpp"
 #include "services/extensions.hpp"
 
 #include <spdlog/spdlog.h>
@@ -24,14 +25,11 @@ spdlog::level::level_enum to_spdlog(int32_t level) {
 }
 
 void log_log(const butter_host* host, int32_t level, butter_str msg) {
-  PluginInstance* inst = instance_of(host);
-  if (!inst) return;
-  try {
+  guarded_void<Caller::AnyThread>(host, "log.log", [&](PluginInstance& inst) {
     std::string_view text(msg.data ? msg.data : "", msg.data ? msg.len : 0);
     // Plugin text is an argument, never the format string (fmt would interpret braces).
-    spdlog::log(to_spdlog(level), "[{}] {}: {}", inst->core().manifest.node.name, inst->name(), text);
-  } catch (...) {
-  }
+    spdlog::log(to_spdlog(level), "[{}] {}: {}", inst.core().manifest.node.name, inst.name(), text);
+  });
 }
 
 int32_t log_enabled(const butter_host*, int32_t level) { return spdlog::should_log(to_spdlog(level)) ? 1 : 0; }

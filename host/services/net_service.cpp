@@ -5,6 +5,7 @@
 
 #include "instance/node_core.hpp"
 #include "instance/plugin_instance.hpp"
+#include "services/entry_point.hpp"
 #include "services/extensions.hpp"
 
 #include <boost/asio/post.hpp>
@@ -63,13 +64,13 @@ butter_status net_handle(const butter_host* host, butter_str protocol, butter_ne
 }
 
 void net_unhandle(const butter_host* host, butter_str protocol) {
-  auto* inst = node_instance_of(host, "net.unhandle");
-  if (!inst) return;
-  std::string p = copy_str(protocol);
-  auto& table = inst->core().protocols;
-  auto it = table.find(p);
-  if (it != table.end() && it->second.owner.lock().get() == inst) table.erase(it);
-  inst->registrations().protocols.erase(p);
+  guarded_void<Caller::NodeThread>(host, "net.unhandle", [&](PluginInstance& inst) {
+    std::string p = copy_str(protocol);
+    auto& table = inst.core().protocols;
+    auto it = table.find(p);
+    if (it != table.end() && it->second.owner.lock().get() == &inst) table.erase(it);
+    inst.registrations().protocols.erase(p);
+  });
 }
 
 butter_status net_send(const butter_host* host, butter_str peer, butter_str protocol, butter_bytes payload,
@@ -156,41 +157,42 @@ butter_status net_request(const butter_host* host, butter_str peer, butter_str p
 }
 
 void net_cancel(const butter_host* host, uint64_t request_id) {
-  auto* inst = node_instance_of(host, "net.cancel");
-  if (!inst) return;
-  NodeCore& core = inst->core();
-  auto it = core.requests.find(request_id);
-  if (it == core.requests.end() || it->second.owner.lock().get() != inst) return;
-  if (core.transport && it->second.transport_id) core.transport->cancel(it->second.transport_id);
-  core.requests.erase(it);
-  inst->registrations().requests.erase(request_id);
+  guarded_void<Caller::NodeThread>(host, "net.cancel", [&](PluginInstance& inst) {
+    NodeCore& core = inst.core();
+    auto it = core.requests.find(request_id);
+    if (it == core.requests.end() || it->second.owner.lock().get() != &inst) return;
+    if (core.transport && it->second.transport_id) core.transport->cancel(it->second.transport_id);
+    core.requests.erase(it);
+    inst.registrations().requests.erase(request_id);
+  });
 }
 
 // butter.net/1 reply and butter.net.reply/1 reply_parts: the payload's parts are joined only where
 // the transport queues the frame.
 butter_status reply_with(const butter_host* host, uint64_t reply_token, butter_status status,
                          std::span<const std::span<const std::uint8_t>> parts) {
-  auto* inst = node_instance_of(host, "net.reply");
-  if (!inst) return BUTTER_E_INVALID;
-  NodeCore& core = inst->core();
-  auto it = core.reply_slots.find(reply_token);
-  if (it == core.reply_slots.end() || it->second.owner.lock().get() != inst) return BUTTER_E_NOT_FOUND;
-  const ReplyToken token = it->second.token;
-  butter_status result = BUTTER_E_UNAVAILABLE;
-  if (core.transport) {
-    try {
-      Error e = core.transport->reply_parts(token, status, parts);
-      result = e ? e.code : BUTTER_OK;
-    } catch (...) {
-      result = BUTTER_E_INTERNAL;
+  return guarded<Caller::NodeThread>(host, "net.reply", BUTTER_E_INTERNAL, [&](PluginInstance& inst) -> butter_status {
+    NodeCore& core = inst.core();
+    auto it = core.reply_slots.find(reply_token);
+    if (it == core.reply_slots.end() || it->second.owner.lock().get() != &inst) return BUTTER_E_NOT_FOUND;
+    const ReplyToken token = it->second.token;
+    butter_status result = BUTTER_E_UNAVAILABLE;
+    if (core.transport) {
+      // Caught here, not by guarded: a failed reply still consumes the token below.
+      try {
+        Error e = core.transport->reply_parts(token, status, parts);
+        result = e ? e.code : BUTTER_OK;
+      } catch (...) {
+        result = BUTTER_E_INTERNAL;
+      }
     }
-  }
-  // On BUTTER_E_AGAIN (queue full) the transport keeps the request open, so the plugin's token
-  // stays valid for a retry (net.h); any other outcome consumes it.
-  if (result == BUTTER_E_AGAIN) return result;
-  core.reply_slots.erase(reply_token);  // by key: the transport call may have changed the table
-  inst->registrations().reply_tokens.erase(reply_token);
-  return result;
+    // On BUTTER_E_AGAIN (queue full) the transport keeps the request open, so the plugin's token
+    // stays valid for a retry (net.h); any other outcome consumes it.
+    if (result == BUTTER_E_AGAIN) return result;
+    core.reply_slots.erase(reply_token);  // by key: the transport call may have changed the table
+    inst.registrations().reply_tokens.erase(reply_token);
+    return result;
+  });
 }
 
 butter_status net_reply(const butter_host* host, uint64_t reply_token, butter_status status, butter_bytes payload) {
@@ -210,34 +212,26 @@ butter_status net_reply_parts(const butter_host* host, uint64_t reply_token, but
 }
 
 butter_status net_connect(const butter_host* host, butter_str uri, butter_net_connect_fn fn, void* user) {
-  auto* inst = caller(host, "net.connect");
-  if (!inst) return caller_refusal(host);
-  try {
-    std::weak_ptr<PluginInstance> weak = inst->weak_from_this();
-    inst->core().transport->connect(copy_str(uri), [weak, fn, user](Error e, const NodeId& id) {
+  return guarded<Caller::Transport>(host, "net.connect", BUTTER_E_INTERNAL, [&](PluginInstance& inst) {
+    std::weak_ptr<PluginInstance> weak = inst.weak_from_this();
+    inst.core().transport->connect(copy_str(uri), [weak, fn, user](Error e, const NodeId& id) {
       auto owner = weak.lock();
       if (!owner || !owner->active() || !fn) return;
       std::string hex = e ? std::string() : id.hex();
       owner->invoke("connect callback", [&] { fn(user, e.code, str_of(hex)); });
     });
     return BUTTER_OK;
-  } catch (...) {
-    return BUTTER_E_INTERNAL;
-  }
+  });
 }
 
 butter_status net_add_address(const butter_host* host, butter_str node_id, butter_str endpoint) {
-  auto* inst = caller(host, "net.add_address");
-  if (!inst) return caller_refusal(host);
-  auto id = NodeId::from_hex(std::string_view(node_id.data ? node_id.data : "", node_id.data ? node_id.len : 0));
-  std::string ep = copy_str(endpoint);
-  if (!id || ep.find("://") == std::string::npos) return BUTTER_E_INVALID;
-  try {
-    inst->core().transport->add_address(*id, {ep});
+  return guarded<Caller::Transport>(host, "net.add_address", BUTTER_E_INTERNAL, [&](PluginInstance& inst) {
+    auto id = node_id_of(node_id);
+    std::string ep = copy_str(endpoint);
+    if (!id || ep.find("://") == std::string::npos) return BUTTER_E_INVALID;
+    inst.core().transport->add_address(*id, {ep});
     return BUTTER_OK;
-  } catch (...) {
-    return BUTTER_E_INTERNAL;
-  }
+  });
 }
 
 // Strings handed out by peer() live until the next call on this thread: [node] calls of one node
@@ -247,14 +241,10 @@ thread_local std::string t_peer_hex;
 thread_local std::vector<butter_str> t_peer_endpoints;
 
 uint32_t net_peer_count(const butter_host* host) {
-  auto* inst = caller(host, "net.peer_count");
-  if (!inst) return 0;
-  try {
-    t_peers = inst->core().transport->peers();
+  return guarded_value<Caller::Transport>(host, "net.peer_count", uint32_t{0}, [&](PluginInstance& inst) {
+    t_peers = inst.core().transport->peers();
     return static_cast<uint32_t>(t_peers.size());
-  } catch (...) {
-    return 0;
-  }
+  });
 }
 
 butter_status net_peer(const butter_host* host, uint32_t index, butter_net_peer_info* out) {
@@ -345,33 +335,26 @@ butter_status net_register_dialer(const butter_host* host, butter_str scheme, co
 }
 
 butter_status net_stream_deliver(const butter_host* host, uint64_t stream_id, butter_bytes bytes) {
-  auto* inst = node_instance_of(host, "net.stream_deliver");
-  if (!inst) return BUTTER_E_INVALID;
-  auto& streams = inst->core().dial_streams;
-  auto it = streams.find(stream_id);
-  if (it == streams.end() || it->second.owner.lock().get() != inst) return BUTTER_E_NOT_FOUND;
-  auto sink = it->second.sink;
-  try {
+  return guarded<Caller::NodeThread>(host, "net.stream_deliver", BUTTER_E_INTERNAL, [&](PluginInstance& inst) {
+    auto& streams = inst.core().dial_streams;
+    auto it = streams.find(stream_id);
+    if (it == streams.end() || it->second.owner.lock().get() != &inst) return BUTTER_E_NOT_FOUND;
+    auto sink = it->second.sink;
     sink->deliver(span_of(bytes));
-  } catch (...) {
-    return BUTTER_E_INTERNAL;
-  }
-  return BUTTER_OK;
+    return BUTTER_OK;
+  });
 }
 
 void net_stream_closed(const butter_host* host, uint64_t stream_id, butter_str reason) {
-  auto* inst = node_instance_of(host, "net.stream_closed");
-  if (!inst) return;
-  auto& streams = inst->core().dial_streams;
-  auto it = streams.find(stream_id);
-  if (it == streams.end() || it->second.owner.lock().get() != inst) return;
-  auto sink = it->second.sink;
-  streams.erase(it);
-  inst->registrations().dial_streams.erase(stream_id);
-  try {
-    sink->closed(copy_str(reason));
-  } catch (...) {
-  }
+  guarded_void<Caller::NodeThread>(host, "net.stream_closed", [&](PluginInstance& inst) {
+    auto& streams = inst.core().dial_streams;
+    auto it = streams.find(stream_id);
+    if (it == streams.end() || it->second.owner.lock().get() != &inst) return;
+    auto sink = it->second.sink;
+    streams.erase(it);
+    inst.registrations().dial_streams.erase(stream_id);
+    sink->closed(copy_str(reason));  // a throw is swallowed by guarded_void, after the erase
+  });
 }
 
 const butter_net_v1 kNet = {net_handle,      net_unhandle,        net_send,           net_request,      net_cancel,

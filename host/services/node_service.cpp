@@ -1,6 +1,7 @@
 // butter.node/1: the node's id, name, uptime, memory budget, data dir and endpoints.
 #include "instance/node_core.hpp"
 #include "instance/plugin_instance.hpp"
+#include "services/entry_point.hpp"
 #include "services/extensions.hpp"
 
 namespace butter::host {
@@ -30,37 +31,26 @@ uint64_t node_memory_budget(const butter_host* host) {
 }
 
 butter_str node_data_dir(const butter_host* host) {
-  auto* inst = instance_of(host);
-  if (!inst) return {"", 0};
-  try {
-    return str_of(inst->data_dir());
-  } catch (...) {
-    return {"", 0};
-  }
+  return guarded_value<Caller::AnyThread>(host, "node.data_dir", butter_str{"", 0},
+                                          [&](PluginInstance& inst) { return str_of(inst.data_dir()); });
 }
 
 uint32_t node_endpoint_count(const butter_host* host) {
-  auto* inst = node_instance_of(host, "node.endpoint_count");
-  if (!inst || !inst->core().transport) return 0;
-  try {
-    return static_cast<uint32_t>(inst->core().transport->announced_endpoints().size());
-  } catch (...) {
-    return 0;
-  }
+  return guarded_value<Caller::NodeThread>(host, "node.endpoint_count", uint32_t{0}, [&](PluginInstance& inst) {
+    if (!inst.core().transport) return uint32_t{0};
+    return static_cast<uint32_t>(inst.core().transport->announced_endpoints().size());
+  });
 }
 
 butter_str node_endpoint(const butter_host* host, uint32_t index) {
-  auto* inst = node_instance_of(host, "node.endpoint");
-  if (!inst || !inst->core().transport) return {"", 0};
-  try {
-    auto eps = inst->core().transport->announced_endpoints();
-    if (index >= eps.size()) return {"", 0};
-    std::string& slot = inst->scratch(static_cast<int>(index));
+  return guarded_value<Caller::NodeThread>(host, "node.endpoint", butter_str{"", 0}, [&](PluginInstance& inst) {
+    if (!inst.core().transport) return butter_str{"", 0};
+    auto eps = inst.core().transport->announced_endpoints();
+    if (index >= eps.size()) return butter_str{"", 0};
+    std::string& slot = inst.scratch(static_cast<int>(index));
     slot = eps[index];
     return str_of(slot);
-  } catch (...) {
-    return {"", 0};
-  }
+  });
 }
 
 butter_str node_instance_name(const butter_host* host) {

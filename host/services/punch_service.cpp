@@ -3,6 +3,7 @@
 // swapped plugin is never called back.
 #include "instance/node_core.hpp"
 #include "instance/plugin_instance.hpp"
+#include "services/entry_point.hpp"
 #include "services/extensions.hpp"
 
 #include <butter/ext/punch.h>
@@ -21,14 +22,12 @@ butter_status punch_with(const butter_host* host, butter_str node_id, const butt
   if (!fn || window_ms == 0 || window_ms > kMaxWindowMs || (n > 0 && !endpoints)) return BUTTER_E_INVALID;
   auto id = node_id_of(node_id);
   if (!id) return BUTTER_E_INVALID;
-  auto* inst = active_transport_caller(host, "punch.punch");
-  if (!inst) return caller_refusal(host);
-  try {
+  return guarded<Caller::Transport>(host, "punch.punch", BUTTER_E_INTERNAL, [&](PluginInstance& inst) {
     std::vector<std::string> eps;
     for (uint32_t i = 0; i < n && i < 16; ++i) eps.push_back(copy_str(endpoints[i]));
-    std::weak_ptr<PluginInstance> weak = inst->weak_from_this();
+    std::weak_ptr<PluginInstance> weak = inst.weak_from_this();
     // Transport::punch never calls back inside punch(): the ABI's promise holds as it is.
-    inst->core().transport->punch(
+    inst.core().transport->punch(
         *id, eps, std::chrono::milliseconds(window_ms),
         [weak, fn, user](Error e) {
           auto owner = weak.lock();
@@ -38,9 +37,7 @@ butter_status punch_with(const butter_host* host, butter_str node_id, const butt
         },
         spread);
     return BUTTER_OK;
-  } catch (...) {
-    return BUTTER_E_INTERNAL;
-  }
+  });
 }
 
 butter_status punch_punch(const butter_host* host, butter_str node_id, const butter_str* endpoints, uint32_t n,
@@ -72,12 +69,10 @@ butter_status punch_path(const butter_host* host, butter_str node_id, butter_pun
   if (!out || out->struct_size < sizeof(uint32_t)) return BUTTER_E_INVALID;
   auto id = node_id_of(node_id);
   if (!id) return BUTTER_E_INVALID;
-  auto* inst = active_transport_caller(host, "punch.path");
-  if (!inst) return caller_refusal(host);
-  try {
+  return guarded<Caller::Transport>(host, "punch.path", BUTTER_E_INTERNAL, [&](PluginInstance& inst) {
     butter_punch_path full{};
     full.struct_size = sizeof full;
-    for (const auto& p : inst->core().transport->peers())
+    for (const auto& p : inst.core().transport->peers())
       if (p.id == *id) {
         full.how = how_code(p.how);
         full.relayed = p.relayed ? 1 : 0;
@@ -86,9 +81,7 @@ butter_status punch_path(const butter_host* host, butter_str node_id, butter_pun
     std::memcpy(reinterpret_cast<char*>(out) + sizeof(uint32_t),
                 reinterpret_cast<const char*>(&full) + sizeof(uint32_t), size - sizeof(uint32_t));
     return BUTTER_OK;
-  } catch (...) {
-    return BUTTER_E_INTERNAL;
-  }
+  });
 }
 
 const butter_punch_v1 kPunch = {punch_punch, punch_path};

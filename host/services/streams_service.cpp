@@ -4,6 +4,7 @@
 // stream_closed and the cleanup on stop (release_net) serve them unchanged.
 #include "instance/node_core.hpp"
 #include "instance/plugin_instance.hpp"
+#include "services/entry_point.hpp"
 #include "services/extensions.hpp"
 
 #include <spdlog/spdlog.h>
@@ -19,39 +20,33 @@ std::string lower(std::string s) {
 
 butter_status streams_accept(const butter_host* host, butter_str scheme, butter_str remote, uint64_t* out_stream_id) {
   if (!out_stream_id) return BUTTER_E_INVALID;
-  auto* inst = active_transport_caller(host, "streams.accept");
-  if (!inst) return caller_refusal(host);
-  try {
-    const std::string s = lower(copy_str(scheme));
-    bool mine = false;
-    for (const auto& reg : inst->registrations().dialer_schemes) mine = mine || lower(reg) == s;
-    if (!mine) return BUTTER_E_INVALID;
-    NodeCore& core = inst->core();
-    const std::uint64_t id = core.fresh_id();
-    std::shared_ptr<StreamSink> sink;
-    Error e = core.transport->accept_stream(s, copy_str(remote), id, sink);
-    if (e) return e.code;
-    core.dial_streams[id] = DialStream{inst->weak_from_this(), sink};
-    inst->registrations().dial_streams.insert(id);
-    *out_stream_id = id;
-    return BUTTER_OK;
-  } catch (...) {
-    return BUTTER_E_INTERNAL;
-  }
+  return guarded<Caller::Transport>(host, "streams.accept", BUTTER_E_INTERNAL,
+                                    [&](PluginInstance& inst) -> butter_status {
+                                      const std::string s = lower(copy_str(scheme));
+                                      bool mine = false;
+                                      for (const auto& reg : inst.registrations().dialer_schemes)
+                                        mine = mine || lower(reg) == s;
+                                      if (!mine) return BUTTER_E_INVALID;
+                                      NodeCore& core = inst.core();
+                                      const std::uint64_t id = core.fresh_id();
+                                      std::shared_ptr<StreamSink> sink;
+                                      Error e = core.transport->accept_stream(s, copy_str(remote), id, sink);
+                                      if (e) return e.code;
+                                      core.dial_streams[id] = DialStream{inst.weak_from_this(), sink};
+                                      inst.registrations().dial_streams.insert(id);
+                                      *out_stream_id = id;
+                                      return BUTTER_OK;
+                                    });
 }
 
 butter_status streams_prefer_address(const butter_host* host, butter_str node_id, butter_str endpoint) {
-  auto* inst = active_transport_caller(host, "streams.prefer_address");
-  if (!inst) return caller_refusal(host);
-  auto id = node_id_of(node_id);
-  std::string ep = copy_str(endpoint);
-  if (!id || ep.find("://") == std::string::npos) return BUTTER_E_INVALID;
-  try {
-    inst->core().transport->add_address(*id, {ep}, true);
+  return guarded<Caller::Transport>(host, "streams.prefer_address", BUTTER_E_INTERNAL, [&](PluginInstance& inst) {
+    auto id = node_id_of(node_id);
+    std::string ep = copy_str(endpoint);
+    if (!id || ep.find("://") == std::string::npos) return BUTTER_E_INVALID;
+    inst.core().transport->add_address(*id, {ep}, true);
     return BUTTER_OK;
-  } catch (...) {
-    return BUTTER_E_INTERNAL;
-  }
+  });
 }
 
 const butter_streams_v1 kStreams = {streams_accept, streams_prefer_address};

@@ -1,6 +1,7 @@
 // butter.timer/1: steady timers on the node's strand, one-shot or periodic.
 #include "instance/node_core.hpp"
 #include "instance/plugin_instance.hpp"
+#include "services/entry_point.hpp"
 #include "services/extensions.hpp"
 
 namespace butter::host {
@@ -40,40 +41,35 @@ void arm(NodeCore& core, std::uint64_t id, std::chrono::milliseconds delay) {
 
 butter_status timer_set(const butter_host* host, uint64_t delay_ms, uint64_t period_ms, butter_timer_fn fn, void* user,
                         uint64_t* out_id) {
-  auto* inst = node_instance_of(host, "timer.set");
-  if (!inst || !fn) return BUTTER_E_INVALID;
-  if (!inst->active()) return BUTTER_E_UNAVAILABLE;
-  // Bound delays to ~10 years so that durations cannot overflow.
-  constexpr uint64_t kMax = 10ull * 365 * 24 * 3600 * 1000;
-  if (delay_ms > kMax || period_ms > kMax) return BUTTER_E_INVALID;
-  try {
-    NodeCore& core = inst->core();
+  return guarded<Caller::Active>(host, "timer.set", fn != nullptr, BUTTER_E_NOMEM, [&](PluginInstance& inst) {
+    // Bound delays to ~10 years so that durations cannot overflow.
+    constexpr uint64_t kMax = 10ull * 365 * 24 * 3600 * 1000;
+    if (delay_ms > kMax || period_ms > kMax) return BUTTER_E_INVALID;
+    NodeCore& core = inst.core();
     std::uint64_t id = core.fresh_id();
     TimerEntry entry;
-    entry.owner = inst->weak_from_this();
+    entry.owner = inst.weak_from_this();
     entry.timer = std::make_shared<boost::asio::steady_timer>(core.strand);
     entry.period = std::chrono::milliseconds(period_ms);
     entry.fn = fn;
     entry.user = user;
     core.timers.emplace(id, std::move(entry));
-    inst->registrations().timers.insert(id);
+    inst.registrations().timers.insert(id);
     arm(core, id, std::chrono::milliseconds(delay_ms));
     if (out_id) *out_id = id;
     return BUTTER_OK;
-  } catch (...) {
-    return BUTTER_E_NOMEM;
-  }
+  });
 }
 
 void timer_cancel(const butter_host* host, uint64_t id) {
-  auto* inst = node_instance_of(host, "timer.cancel");
-  if (!inst) return;
-  NodeCore& core = inst->core();
-  auto it = core.timers.find(id);
-  if (it == core.timers.end() || it->second.owner.lock().get() != inst) return;
-  it->second.timer->cancel();
-  core.timers.erase(it);
-  inst->registrations().timers.erase(id);
+  guarded_void<Caller::NodeThread>(host, "timer.cancel", [&](PluginInstance& inst) {
+    NodeCore& core = inst.core();
+    auto it = core.timers.find(id);
+    if (it == core.timers.end() || it->second.owner.lock().get() != &inst) return;
+    it->second.timer->cancel();
+    core.timers.erase(it);
+    inst.registrations().timers.erase(id);
+  });
 }
 
 uint64_t timer_now_ms(const butter_host*) {

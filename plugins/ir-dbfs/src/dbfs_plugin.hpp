@@ -4,12 +4,12 @@
 // the local index from butter.storage/1, and serves butter.search/1.
 #pragma once
 #include "engine.hpp"
-#include "json_answer.hpp"
 
 #include <butter/iface/peers.h>
 #include <butter/iface/search.h>
 #include <butter/iface/storage.h>
 #include <butter/iface/storage2.h>
+#include <butter/cpp/json.hpp>  // butter::Json, dump_json: the HTTP routes' answers
 #include <butter/plugin.hpp>
 
 #include <limits>

@@ -104,10 +104,11 @@ TEST_CASE("cmake --install lays out the SDK the binary the plugins and the packa
   for (const char* f :
        {"bin/butter", "include/butter/butter.h", "include/butter/plugin.hpp", "include/butter/cpp/net.hpp",
         "include/butter/wire.hpp", "include/butter/cpp/token_bucket.hpp", "include/butter/cpp/token_bucket_table.hpp",
-        "include/butter/cpp/bounded_lru.hpp", "include/butter/ext/net.h", "include/butter/iface/peers.h",
-        "lib/cmake/butter/butterConfig.cmake", "lib/cmake/butter/butterConfigVersion.cmake",
-        "lib/cmake/butter/butterTargets.cmake", "lib/cmake/butter/ButterPlugin.cmake",
-        "lib/cmake/butter/butter-plugin.map", "lib/pkgconfig/butter.pc", "share/doc/butter/README.md"}) {
+        "include/butter/cpp/bounded_lru.hpp", "include/butter/cpp/json.hpp", "include/butter/ext/net.h",
+        "include/butter/iface/peers.h", "lib/cmake/butter/butterConfig.cmake",
+        "lib/cmake/butter/butterConfigVersion.cmake", "lib/cmake/butter/butterTargets.cmake",
+        "lib/cmake/butter/ButterPlugin.cmake", "lib/cmake/butter/butter-plugin.map", "lib/pkgconfig/butter.pc",
+        "share/doc/butter/README.md"}) {
     INFO(f);
     CHECK(fs::is_regular_file(p / f));
   }

@@ -123,7 +123,10 @@ class Plugin {
   }
   template <class Rep, class Period>
   Timer after(std::chrono::duration<Rep, Period> delay, std::function<void()> fn) {
-    return detail::set_timer(core_, detail::to_ms(delay), 0, std::move(fn));
+    // The delay converted first, as in every(): with the conversion inside it, the call stays
+    // dependent until instantiation and clang-tidy takes fn, moved into it, for a copy.
+    const std::uint64_t ms = detail::to_ms(delay);
+    return detail::set_timer(core_, ms, 0, std::move(fn));
   }
   // The node's monotonic clock (virtual in simulations).
   std::chrono::milliseconds now() const {
