@@ -271,10 +271,19 @@ butter_status net_peer(const butter_host* host, uint32_t index, butter_net_peer_
 butter_status net_watch_peers(const butter_host* host, butter_net_peer_fn fn, void* user) {
   auto* inst = caller(host, "net.watch_peers");
   if (!inst || !fn) return BUTTER_E_INVALID;
-  std::uint64_t id = inst->core().fresh_id();
-  inst->core().peer_watchers[id] = PeerWatcher{inst->weak_from_this(), fn, user};
-  inst->registrations().peer_watchers.insert(id);
-  return BUTTER_OK;
+  try {  // the tables allocate; no exception may cross the C ABI
+    std::uint64_t id = inst->core().fresh_id();
+    inst->core().peer_watchers[id] = PeerWatcher{inst->weak_from_this(), fn, user};
+    try {
+      inst->registrations().peer_watchers.insert(id);
+    } catch (...) {
+      inst->core().peer_watchers.erase(id);
+      throw;
+    }
+    return BUTTER_OK;
+  } catch (...) {
+    return BUTTER_E_NOMEM;
+  }
 }
 
 // A plugin's dialer seen from the Transport: stream ids are chosen here, bytes go to the plugin.

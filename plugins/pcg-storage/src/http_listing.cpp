@@ -1,7 +1,7 @@
 // GET /storage's JSON (http_routes.cpp serves it): the node's budget, refusals, persistence,
 // possession counters and every held object with its group. Kept apart from the routes, which
 // move bytes, because it only reads the engine's state.
-#include "json_answer.hpp"
+#include <butter/cpp/json.hpp>  // butter::Json, dump_json: the HTTP answers
 #include "pcg_plugin.hpp"
 
 namespace butter::pcg {

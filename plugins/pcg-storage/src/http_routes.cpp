@@ -23,7 +23,7 @@
 #include "http_routes.hpp"
 
 #include "http_request_parse.hpp"
-#include "json_answer.hpp"
+#include <butter/cpp/json.hpp>  // butter::Json, dump_json: the HTTP answers
 
 namespace butter::pcg {
 

@@ -1,6 +1,6 @@
 // The pcg-storage plugin instance: configuration, the engine's I/O (net, timer, events,
 // search, known hosts), persistence and metrics. The algorithm lives in engine.cpp.
-#include "json_answer.hpp"
+#include <butter/cpp/json.hpp>  // butter::Json, dump_json: the HTTP answers
 #include "pcg_plugin.hpp"
 
 #include <butter/wire.hpp>
