@@ -160,7 +160,7 @@ void HttpSession::on_header(error_code ec) {
     if (cap && parser_->content_length() && *parser_->content_length() > cap) {
       return fail(413, "request body too large (limit " + std::to_string(cap) + " bytes)\n");
     }
-    if (streamed) return on_streamed_head(std::move(match));
+    if (streamed) return on_streamed_head(match);
     parser_->body_limit(state_->options.max_body_bytes);
   }
   if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
@@ -209,7 +209,7 @@ void HttpSession::on_request() {
   HttpRequest req = describe(msg);
   req.body = std::move(msg.body());
   RouteMatch match = state_->router.match(req.method, req.path);
-  dispatch(std::move(req), std::move(match));
+  dispatch(std::move(req), match);
 }
 
 void HttpSession::dispatch(HttpRequest req, const RouteMatch& match) {

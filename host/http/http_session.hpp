@@ -92,7 +92,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
 
   // The head of a request to a route that streams its body: the body stays on the socket until
   // the handler pulls it.
-  void on_streamed_head(RouteMatch match);
+  void on_streamed_head(const RouteMatch& match);
 
   template <class Message>
   HttpRequest describe(const Message& msg) {

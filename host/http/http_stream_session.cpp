@@ -19,7 +19,7 @@ Error exchange_over() { return Error::make(BUTTER_E_NOT_FOUND, "the exchange is 
 
 // The head of a request to a route that streams its body: the body stays on the socket until
 // the handler pulls it.
-void HttpSession::on_streamed_head(RouteMatch match) {
+void HttpSession::on_streamed_head(const RouteMatch& match) {
   if (state_->stopped) return close();
   expect_continue_ = beast::iequals(parser_->get()[http::field::expect], "100-continue");
   body_parser_.emplace(std::move(*parser_));
@@ -27,7 +27,7 @@ void HttpSession::on_streamed_head(RouteMatch match) {
   const std::uint64_t cap = match.stream_options.max_body_bytes;
   body_parser_->body_limit(cap ? boost::optional<std::uint64_t>(cap) : boost::none);
   HttpRequest req = describe(body_parser_->get());
-  dispatch(std::move(req), std::move(match));
+  dispatch(std::move(req), match);
 }
 
 // The progress deadline: re-armed whenever the exchange moves.

@@ -83,7 +83,7 @@ void TransportImpl::trim_now() {
     }
     cands.push_back(t);
   }
-  auto victims = select_trim_victims(std::move(cands), opts_.low_water, opts_.high_water, now, opts_.grace);
+  auto victims = select_trim_victims(cands, opts_.low_water, opts_.high_water, now, opts_.grace);
   if (!victims.empty())
     spdlog::debug("{} {} peers above high_water {}: trimming {}", log_, peers_.size(), opts_.high_water,
                   victims.size());
