@@ -21,7 +21,6 @@
 namespace butter::knownhosts {
 
 namespace {
-constexpr std::uint64_t kServeIntervalMs = kExchangeServeIntervalMs;  // one exchange answered per peer per interval
 // A peer whose last sample from us was short (we held few records then, as in the first second of a
 // network) may have another this soon once we hold more, instead of a sample interval later: a
 // newcomer that bootstrapped to a node which had just started would otherwise know nobody else for
@@ -231,7 +230,7 @@ EngineReply MembershipEngine::handle_exchange(const std::string& from, const std
   const std::uint64_t t = env_.now_ms();
   bool first = false;
   auto& told = ledger_.touch(from, t, first);
-  if (told.last_served_ms && t - told.last_served_ms < kServeIntervalMs) {
+  if (told.last_served_ms && t - told.last_served_ms < kExchangeServeIntervalMs) {
     // Exchanges cost signatures to check: one per interval per peer, whatever it sends.
     env_.count(Metric::ExchangesShed);
     reply.status = BUTTER_E_AGAIN;
@@ -342,7 +341,7 @@ void MembershipEngine::on_exchange_result(const std::string& id, bool want_neigh
     // neighbours once the others had filled their inbound slots.
     if (want_neighbour) {
       if (error == kExchangeBusy) {
-        neighbours_.busy(id, t + 2 * kServeIntervalMs);
+        neighbours_.busy(id, t + 2 * kExchangeServeIntervalMs);
       } else {
         neighbours_.failed(id, t);
       }
@@ -397,7 +396,7 @@ bool MembershipEngine::fall_back_to_v1(const std::string& id, bool want_neighbou
     v1_retries_.erase(v1_retries_.begin());
   }
   // The old node started its serve interval when it refused us: a retry before its end is shed.
-  v1_retries_.push_back({id, want_neighbour, t + kServeIntervalMs});
+  v1_retries_.push_back({id, want_neighbour, t + kExchangeServeIntervalMs});
   if (exchange_due_ms_ > v1_retries_.back().due_ms) schedule_exchange();
   return true;
 }
