@@ -18,10 +18,40 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   return 0;
 }
 
+// The transport's path: consume() for bytes of records and consume_clear() for clear segments
+// (frame.hpp's clear tails), each piece one or the other as the fuzzer says. Invariants: a frame
+// handed out is within the limit and has a clear tail only if flagged; the tail due never exceeds
+// a frame; once failed, both calls stay failed.
+static int consume_with_clear_tails(butter::fuzz::Input& in, std::size_t max_frame) {
+  FrameDecoder dec(max_frame);
+  bool failed = false;
+  for (auto piece = in.piece(300); !piece.empty(); piece = in.piece(300)) {
+    const bool clear = in.flag();
+    auto on_frame = [&](const FrameView& f) {
+      FUZZ_CHECK(!failed);
+      FUZZ_CHECK(kFrameHeaderRest + f.protocol.size() + f.payload.size() <= max_frame);
+      FUZZ_CHECK(f.flags == 0 || f.flags == kFrameFlagClearTail);
+      return true;
+    };
+    const auto st = clear ? dec.consume_clear(piece, on_frame) : dec.consume(piece, on_frame);
+    if (failed) FUZZ_CHECK(st == FrameDecoder::Status::kError);
+    if (st == FrameDecoder::Status::kError) {
+      FUZZ_CHECK(!dec.error().empty());
+      failed = true;
+    }
+    FUZZ_CHECK(dec.clear_due() <= max_frame);
+  }
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   butter::fuzz::Input in(data, size);
   static constexpr std::size_t kLimits[] = {kFrameHeaderRest, 64, 300, 4096, kDefaultMaxFrameBytes};
-  const std::size_t max_frame = kLimits[in.range(0, std::size(kLimits) - 1)];
+  // One value picks the limit and, above the limits' count, the path with clear tails (so the
+  // seeds written before that path existed keep their meaning).
+  const std::size_t sel = in.range(0, 2 * std::size(kLimits) - 1);
+  const std::size_t max_frame = kLimits[sel % std::size(kLimits)];
+  if (sel >= std::size(kLimits)) return consume_with_clear_tails(in, max_frame);
 
   FrameDecoder dec(max_frame);
   std::vector<std::uint8_t> stream;  // everything fed so far

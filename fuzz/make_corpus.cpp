@@ -71,6 +71,23 @@ void frames() {
   Bytes bad_flags = req;
   bad_flags[5] = 0x80;
   seed("bad-flags", bad_flags, 4, {5, 200});
+  {
+    // The clear-tail path (frame_fuzz.cpp's consume_with_clear_tails): a flagged frame's sealed
+    // part as plain bytes, its tail as a clear piece, then an ordinary frame.
+    const Bytes tail(40, 0x5a);
+    Bytes sealed = encode_frame_head(FrameType::kOneway, 0, 0, "/t/1", 3 + tail.size(), tail.size());
+    sealed.insert(sealed.end(), {1, 2, 3});
+    Bytes stream = sealed;
+    stream.insert(stream.end(), tail.begin(), tail.end());
+    stream.insert(stream.end(), one.begin(), one.end());
+    Tail t;
+    t.add(4 + 5, 0, 9);
+    for (auto [n, clear] : {std::pair{sealed.size(), 0}, {tail.size(), 1}, {one.size(), 0}}) {
+      t.add(n, 1, 300);
+      t.add(static_cast<std::uint64_t>(clear), 0, 255);
+    }
+    write("frame", "clear-tail", t.input(stream));
+  }
   Bytes long_proto = req;
   long_proto[6] = 0x01;
   long_proto[7] = 0x01;  // 257 > 256

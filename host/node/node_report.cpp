@@ -45,6 +45,8 @@ nlohmann::json NodeCore::status_json() const {
                       {"frames_out", st.frames_out},
                       {"bytes_in", st.bytes_in},
                       {"bytes_out", st.bytes_out},
+                      {"clear_tail_bytes_in", st.clear_tail_bytes_in},
+                      {"clear_tail_bytes_out", st.clear_tail_bytes_out},
                       {"malformed_frames", st.malformed_frames},
                       {"auth_failures", st.auth_failures},
                       {"requests_shed", st.requests_shed},
@@ -131,6 +133,8 @@ std::string NodeCore::metrics_text() const {
     series("transport_frames_out_total", "counter", static_cast<double>(st.frames_out));
     series("transport_bytes_in_total", "counter", static_cast<double>(st.bytes_in));
     series("transport_bytes_out_total", "counter", static_cast<double>(st.bytes_out));
+    series("transport_clear_tail_bytes_in_total", "counter", static_cast<double>(st.clear_tail_bytes_in));
+    series("transport_clear_tail_bytes_out_total", "counter", static_cast<double>(st.clear_tail_bytes_out));
     series("transport_malformed_frames_total", "counter", static_cast<double>(st.malformed_frames));
     series("transport_auth_failures_total", "counter", static_cast<double>(st.auth_failures));
     series("transport_requests_shed_total", "counter", static_cast<double>(st.requests_shed));

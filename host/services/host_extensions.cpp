@@ -19,6 +19,7 @@ const void* host_get_extension(const butter_host* host, const char* id) {
   if (want == BUTTER_EXT_TIMER) return timer_extension();
   if (want == BUTTER_EXT_NET) return net_extension();
   if (want == BUTTER_EXT_NET_REPLY) return net_reply_extension();
+  if (want == BUTTER_EXT_NET_SEALED) return net_sealed_extension();
   if (want == BUTTER_EXT_DATAGRAM) return datagram_extension();
   if (want == BUTTER_EXT_FD) return fd_extension();
   if (want == BUTTER_EXT_HTTP) return http_extension();

@@ -87,6 +87,21 @@ butter_status net_send(const butter_host* host, butter_str peer, butter_str prot
   }
 }
 
+// butter.net.sealed/1: as net_send, with the tail the transport may carry unsealed (frame.hpp).
+butter_status net_send_sealed(const butter_host* host, butter_str peer, butter_str protocol, butter_bytes head,
+                              butter_bytes sealed, butter_error* err) {
+  auto* inst = caller(host, "net.send_sealed", err);
+  if (!inst) return err ? err->code : caller_refusal(host);
+  try {
+    std::string p = copy_str(protocol);
+    if (!valid_protocol(p)) return butter_error_set(err, BUTTER_E_INVALID, "empty or over-long protocol id");
+    Error e = inst->core().transport->send_sealed(copy_str(peer), p, span_of(head), span_of(sealed));
+    return e ? fail(err, e) : BUTTER_OK;
+  } catch (const std::exception& ex) {
+    return butter_error_set(err, BUTTER_E_INTERNAL, ex.what());
+  }
+}
+
 // Delivers a response to the plugin that asked, unless it was cancelled or the plugin is gone.
 void complete_request(NodeCore& core, std::uint64_t id, std::int32_t status, const NodeId& from,
                       std::span<const std::uint8_t> payload, const std::string& protocol, butter_net_response_fn fn,
@@ -371,11 +386,13 @@ const butter_net_v1 kNet = {net_handle,      net_unhandle,        net_send,     
                             net_watch_peers, net_register_dialer, net_stream_deliver, net_stream_closed};
 
 const butter_net_reply_v1 kNetReply = {net_reply_parts};
+const butter_net_sealed_v1 kNetSealed = {net_send_sealed};
 
 }  // namespace
 
 const butter_net_v1* net_extension() { return &kNet; }
 const butter_net_reply_v1* net_reply_extension() { return &kNetReply; }
+const butter_net_sealed_v1* net_sealed_extension() { return &kNetSealed; }
 
 void release_net(PluginInstance& instance) {
   NodeCore& core = instance.core();

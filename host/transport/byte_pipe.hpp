@@ -22,6 +22,9 @@ class BytePipe {
     std::function<void(std::span<std::uint8_t>)> on_data;
     // The stream ended (peer closed, error). Called at most once, never after close().
     std::function<void(const std::string& reason)> on_closed;
+    // Bytes that crossed the hop unsealed: a frame's clear tail (frame.hpp), from a SecurePipe
+    // only. Null: the pipe closes the connection when a peer sends some.
+    std::function<void(std::span<std::uint8_t>)> on_clear_data;
   };
   // Completion of one write: empty string on success, else the reason.
   using WriteDone = std::function<void(const std::string& error)>;

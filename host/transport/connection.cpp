@@ -1,5 +1,7 @@
 #include "transport/connection.hpp"
 
+#include <butter/wire.hpp>
+
 #include <spdlog/spdlog.h>
 
 namespace butter::host {
@@ -69,6 +71,9 @@ void Connection::attach(std::shared_ptr<BytePipe> pipe, std::vector<std::uint8_t
                   if (!self) return;
                   if (self->stats_ && self->secure_ && self->secure_->auth_failed()) ++self->stats_->auth_failures;
                   self->close(reason);
+                },
+                [w](std::span<const std::uint8_t> bytes) {
+                  if (auto self = w.lock()) self->on_clear_data(bytes);
                 }});
   flush_writes();
 }
@@ -78,7 +83,26 @@ void Connection::mark_up(Hello peer) {
   peer_ = std::move(peer);
   up_ = true;
   arm_idle_timer();
+  send_features();
   flush_writes();
+}
+
+void Connection::send_features() {
+  // Only encrypted connections have anything to announce: clear tails save sealing, and a
+  // plaintext connection seals nothing.
+  if (!secure_ || secure_->plaintext()) return;
+  std::uint8_t bits[4];
+  wire::put_u32(bits, kFeatureClearTails);
+  Outgoing o;
+  o.head = encode_frame_head(FrameType::kOneway, 0, 0, kFeaturesProtocol, sizeof bits);
+  o.payload.assign(bits, bits + sizeof bits);
+  const std::size_t size = o.head.size() + o.payload.size();
+  push(std::move(o), size);  // a few bytes, once per connection: not refused for backpressure
+}
+
+void Connection::on_features(std::span<const std::uint8_t> payload) {
+  if (payload.size() < 4) return;  // nothing this version understands
+  peer_takes_clear_tails_ = (wire::get_u32(payload.data()) & kFeatureClearTails) != 0;
 }
 
 Error Connection::enqueue(FrameType type, std::uint64_t request_id, std::int32_t status, std::string_view protocol,
@@ -95,6 +119,45 @@ Error Connection::enqueue_parts(FrameType type, std::uint64_t request_id, std::i
   if (auto why = check_outgoing(type, protocol, payload_size, limits_.max_frame_bytes); !why.empty())
     return Error::make(BUTTER_E_INVALID, why);
   const std::size_t size = kFrameHeaderBytes + protocol.size() + payload_size;
+  if (auto e = admit(size)) return e;
+  Outgoing o;
+  o.head = encode_frame_head(type, request_id, status, protocol, payload_size);
+  // The one copy: the caller's spans are borrowed. Written into uninitialised capacity (reserve,
+  // then insert), not zero-filled first.
+  o.payload.reserve(payload_size);
+  for (const auto& p : parts) o.payload.insert(o.payload.end(), p.begin(), p.end());
+  push(std::move(o), size);
+  flush_writes();
+  return Error::ok();
+}
+
+Error Connection::enqueue_clear_tail(std::string_view protocol, std::span<const std::uint8_t> head,
+                                     std::span<const std::uint8_t> tail) {
+  if (tail.empty() || !takes_clear_tails()) {
+    const std::span<const std::uint8_t> parts[2] = {head, tail};
+    return enqueue_parts(FrameType::kOneway, 0, 0, protocol, parts);
+  }
+  if (closed_) return Error::make(BUTTER_E_UNAVAILABLE, "connection closed");
+  const std::size_t payload_size = head.size() + tail.size();
+  if (auto why = check_outgoing(FrameType::kOneway, protocol, payload_size, limits_.max_frame_bytes, true);
+      !why.empty())
+    return Error::make(BUTTER_E_INVALID, why);
+  const std::size_t size = kFrameHeaderBytes + protocol.size() + kClearTailFieldBytes + payload_size;
+  if (auto e = admit(size)) return e;
+  Outgoing o;
+  // The head (sealed) carries the frame's header, protocol, tail field and the caller's head; the
+  // tail is the one copy of the bytes this hop does not seal.
+  o.head = encode_frame_head(FrameType::kOneway, 0, 0, protocol, payload_size, tail.size());
+  o.head.insert(o.head.end(), head.begin(), head.end());
+  o.payload.assign(tail.begin(), tail.end());
+  o.clear_tail = true;
+  if (stats_) stats_->clear_tail_bytes_out += tail.size();
+  push(std::move(o), size);
+  flush_writes();
+  return Error::ok();
+}
+
+Error Connection::admit(std::size_t size) {
   if (queued_bytes_ > 0 && queued_bytes_ + size > limits_.max_queued_bytes) {
     if (stats_) ++stats_->backpressure_rejections;
     return Error::make(BUTTER_E_AGAIN, "outgoing queue to " + remote_address() + " is full (" +
@@ -110,37 +173,47 @@ Error Connection::enqueue_parts(FrameType type, std::uint64_t request_id, std::i
                                            std::to_string(memory_->out) + " of " +
                                            std::to_string(memory_->out_limit()) + " bytes queued on all connections)");
   }
-  Outgoing o;
-  o.head = encode_frame_head(type, request_id, status, protocol, payload_size);
-  // The one copy: the caller's spans are borrowed. Written into uninitialised capacity (reserve,
-  // then insert), not zero-filled first.
-  o.payload.reserve(payload_size);
-  for (const auto& p : parts) o.payload.insert(o.payload.end(), p.begin(), p.end());
+  return Error::ok();
+}
+
+void Connection::push(Outgoing o, std::size_t size) {
   if (queued_bytes_ == 0) write_progress_ = std::chrono::steady_clock::now();
   queue_.push_back(std::move(o));
   queued_bytes_ += size;
   if (memory_) memory_->out += size;
-  flush_writes();
-  return Error::ok();
 }
 
 void Connection::flush_writes() {
   if (writing_ || closed_ || !pipe_) return;
   std::vector<boost::asio::const_buffer> buffers;
+  std::vector<bool> clear;  // per buffer, once a clear tail is among them (any_clear)
+  bool any_clear = false;
   std::size_t frames = 0;
   for (const auto& o : queue_) {
     if (!o.control && !up_) break;  // held until the peer's HELLO is accepted
+    if (o.clear_tail && !any_clear) {
+      any_clear = true;
+      clear.assign(buffers.size(), false);
+    }
     buffers.emplace_back(o.head.data(), o.head.size());
-    if (!o.payload.empty()) buffers.emplace_back(o.payload.data(), o.payload.size());
+    if (any_clear) clear.push_back(false);
+    if (!o.payload.empty()) {
+      buffers.emplace_back(o.payload.data(), o.payload.size());
+      if (any_clear) clear.push_back(o.clear_tail);
+    }
     if (++frames == kMaxFramesPerWrite) break;
   }
   if (frames == 0) return;
   writing_ = true;
   // The buffers point into queue_ elements; deque::push_back does not move existing elements,
   // and nothing is popped until the write completes.
-  pipe_->write(std::move(buffers), [w = weak_from_this(), frames](const std::string& error) {
+  auto done = [w = weak_from_this(), frames](const std::string& error) {
     if (auto self = w.lock()) self->on_written(error, frames);
-  });
+  };
+  if (any_clear && secure_)
+    secure_->write_frames(std::move(buffers), std::move(clear), std::move(done));
+  else
+    pipe_->write(std::move(buffers), std::move(done));
 }
 
 void Connection::on_written(const std::string& error, std::size_t frames) {
@@ -179,6 +252,30 @@ void Connection::on_data(std::span<const std::uint8_t> bytes) {
     completed = true;
     return handle_frame(f);
   });
+  after_decode(s, completed);
+}
+
+void Connection::on_clear_data(std::span<const std::uint8_t> bytes) {
+  if (closed_) return;
+  auto self = shared_from_this();
+  touch();
+  last_received_ = last_activity_;
+  if (stats_) {
+    stats_->bytes_in += bytes.size();
+    stats_->clear_tail_bytes_in += bytes.size();
+  }
+  // A tail is due only after a frame head this peer sealed declared it (FrameDecoder refuses it
+  // anywhere else), so a clear segment cannot forge a frame: it can only be the declared payload.
+  bool completed = false;
+  const auto s = decoder_.consume_clear(bytes, [&](const FrameView& f) {
+    if (stats_) ++stats_->frames_in;
+    completed = true;
+    return handle_frame(f);
+  });
+  after_decode(s, completed);
+}
+
+void Connection::after_decode(FrameDecoder::Status s, bool completed) {
   if (s == FrameDecoder::Status::kError) return malformed(decoder_.error());
   if (s == FrameDecoder::Status::kNeedMore) after_read(completed);
 }
@@ -260,6 +357,10 @@ bool Connection::handle_frame(const FrameView& f) {
     return false;
   }
   if (!up_) return !closed_;  // cannot happen: the owner decides within connection_hello
+  if (f.type == FrameType::kOneway && f.protocol == kFeaturesProtocol) {
+    on_features(f.payload);
+    return !closed_;
+  }
   if (owner_) owner_->connection_frame(*this, f);
   return !closed_;
 }

@@ -92,6 +92,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Error enqueue_parts(FrameType type, std::uint64_t request_id, std::int32_t status, std::string_view protocol,
                       std::span<const std::span<const std::uint8_t>> parts);
 
+  // A one-way frame whose payload is `head` then `tail`, where `tail` is already protected end to
+  // end by the caller (a relayed secure channel's records): when the peer takes clear tails
+  // (takes_clear_tails()), `tail` crosses this hop without being sealed again (frame.hpp); else the
+  // frame goes as enqueue_parts() sends it. Same bounds and results as enqueue().
+  Error enqueue_clear_tail(std::string_view protocol, std::span<const std::uint8_t> head,
+                           std::span<const std::uint8_t> tail);
+  // The peer said it takes frames with clear tails (its features message) and the connection is
+  // encrypted (in plaintext mode nothing is sealed, so there is nothing to skip).
+  bool takes_clear_tails() const { return peer_takes_clear_tails_ && secure_ && !secure_->plaintext(); }
+
+  // The transport's own one-way message, sent by both sides once the connection is up and handled
+  // here (an older node routes it to no plugin and drops it): a u32 of feature bits; unknown bits
+  // and bytes after them are ignored, so that later versions can add more.
+  static constexpr std::string_view kFeaturesProtocol = "/butter/transport/features/1";
+  static constexpr std::uint32_t kFeatureClearTails = 1u;
+
   // Closes with a reason and tells the owner. Idempotent.
   void close(const std::string& reason);
   // Closes without telling the owner (the transport is stopping and does its own bookkeeping).
@@ -146,10 +162,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   struct Outgoing {
     std::vector<std::uint8_t> head;
     std::vector<std::uint8_t> payload;
-    bool control = false;  // HELLO: may be written before the connection is up
+    bool control = false;     // HELLO: may be written before the connection is up
+    bool clear_tail = false;  // `payload` is the frame's clear tail, written unsealed
   };
 
+  // Admits a frame of `size` bytes into the queue (the bounds of enqueue()).
+  Error admit(std::size_t size);
+  void push(Outgoing o, std::size_t size);
   void on_data(std::span<const std::uint8_t> bytes);
+  void on_clear_data(std::span<const std::uint8_t> bytes);
+  // After bytes of either kind were decoded: `s` is the decoder's status.
+  void after_decode(FrameDecoder::Status s, bool completed);
+  void send_features();
+  void on_features(std::span<const std::uint8_t> payload);
   bool handle_frame(const FrameView& f);  // false: stop processing (closed)
   void malformed(const std::string& reason);
   void flush_writes();
@@ -183,6 +208,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool hello_received_ = false;
   bool up_ = false;
   bool closed_ = false;
+  bool peer_takes_clear_tails_ = false;
   Hello peer_;
   boost::asio::steady_timer hello_timer_;
   boost::asio::steady_timer idle_timer_;

@@ -52,25 +52,29 @@ Frame FrameView::to_frame() const {
 }
 
 std::string check_outgoing(FrameType type, std::string_view protocol, std::size_t payload_size,
-                           std::size_t max_frame_bytes) {
+                           std::size_t max_frame_bytes, bool clear_tail) {
   if (auto e = check_protocol(type, protocol); !e.empty()) return e;
-  std::size_t length = kFrameHeaderRest + protocol.size() + payload_size;
+  if (clear_tail && type == FrameType::kHello) return "a HELLO cannot have a clear tail";
+  std::size_t length = kFrameHeaderRest + protocol.size() + payload_size + (clear_tail ? kClearTailFieldBytes : 0);
   if (payload_size > max_frame_bytes || length > max_frame_bytes || length > 0xffffffffu)
     return fmt::format("frame of {} bytes exceeds the {}-byte limit", length, max_frame_bytes);
   return {};
 }
 
 std::vector<std::uint8_t> encode_frame_head(FrameType type, std::uint64_t request_id, std::int32_t status,
-                                            std::string_view protocol, std::size_t payload_size) {
-  std::vector<std::uint8_t> head(kFrameHeaderBytes + protocol.size());
+                                            std::string_view protocol, std::size_t payload_size,
+                                            std::size_t clear_tail) {
+  const std::size_t field = clear_tail > 0 ? kClearTailFieldBytes : 0;
+  std::vector<std::uint8_t> head(kFrameHeaderBytes + protocol.size() + field);
   auto* p = head.data();
-  wire::put_u32(p, static_cast<std::uint32_t>(kFrameHeaderRest + protocol.size() + payload_size));
+  wire::put_u32(p, static_cast<std::uint32_t>(kFrameHeaderRest + protocol.size() + field + payload_size));
   p[4] = static_cast<std::uint8_t>(type);
-  p[5] = 0;
+  p[5] = clear_tail > 0 ? kFrameFlagClearTail : 0;
   wire::put_u16(p + 6, static_cast<std::uint16_t>(protocol.size()));
   wire::put_u64(p + 8, request_id);
   wire::put_u32(p + 16, static_cast<std::uint32_t>(status));
   if (!protocol.empty()) std::memcpy(p + kFrameHeaderBytes, protocol.data(), protocol.size());
+  if (field) wire::put_u32(p + kFrameHeaderBytes + protocol.size(), static_cast<std::uint32_t>(clear_tail));
   return head;
 }
 
@@ -126,7 +130,8 @@ FrameDecoder::Status FrameDecoder::need_more() {
   return Status::kNeedMore;
 }
 
-FrameDecoder::Status FrameDecoder::parse(const std::uint8_t* p, std::size_t avail, FrameView& out, std::size_t& used) {
+FrameDecoder::Status FrameDecoder::parse(const std::uint8_t* p, std::size_t avail, FrameView& out, std::size_t& used,
+                                         bool tail_arrived) {
   if (avail < kFrameLengthBytes) return Status::kNeedMore;
   const std::uint32_t length = wire::get_u32(p);
   // Check what can be checked as soon as its bytes are here: garbage is refused at once instead
@@ -135,13 +140,32 @@ FrameDecoder::Status FrameDecoder::parse(const std::uint8_t* p, std::size_t avai
   if (length < kFrameHeaderRest)
     return fail(fmt::format("truncated header: frame length {} is below the {}-byte header", length, kFrameHeaderRest));
   if (avail > 4 && !known_type(p[4])) return fail(fmt::format("unknown frame type {}", p[4]));
-  if (avail > 5 && p[5] != 0) return fail(fmt::format("frame flags 0x{:02x} are not 0 (reserved in v1)", p[5]));
+  if (avail > 5 && (p[5] & ~kFrameFlagClearTail) != 0)
+    return fail(fmt::format("frame flags 0x{:02x} have unknown bits", p[5]));
+  if (avail > 5 && p[5] != 0 && p[4] == static_cast<std::uint8_t>(FrameType::kHello))
+    return fail("a HELLO with a clear tail");
   if (avail < kFrameHeaderBytes) return Status::kNeedMore;
   const std::uint16_t proto_len = wire::get_u16(p + 6);
   if (proto_len > kMaxProtocolBytes)
     return fail(fmt::format("protocol id of {} bytes exceeds the {}-byte limit", proto_len, kMaxProtocolBytes));
   if (kFrameHeaderRest + proto_len > length)
     return fail(fmt::format("protocol id of {} bytes overruns a frame of {} bytes", proto_len, length));
+  std::size_t field = 0;  // the clear-tail field's bytes
+  if (p[5] & kFrameFlagClearTail) {
+    field = kClearTailFieldBytes;
+    if (kFrameHeaderRest + proto_len + field > length)
+      return fail(fmt::format("clear-tail field overruns a frame of {} bytes", length));
+    if (avail < kFrameHeaderBytes + proto_len + field) return Status::kNeedMore;
+    const std::size_t tail = wire::get_u32(p + kFrameHeaderBytes + proto_len);
+    const std::size_t payload = length - kFrameHeaderRest - proto_len - field;
+    if (tail == 0 || tail > payload)
+      return fail(fmt::format("clear tail of {} bytes in a payload of {} bytes", tail, payload));
+    if (!tail_arrived) {
+      const std::size_t sealed_end = kFrameLengthBytes + length - tail;
+      if (avail > sealed_end) return fail("plain bytes arrived where a frame's clear tail was due");
+      return Status::kNeedMore;
+    }
+  }
   if (avail < kFrameLengthBytes + length) return Status::kNeedMore;
 
   out.type = static_cast<FrameType>(p[4]);
@@ -149,7 +173,8 @@ FrameDecoder::Status FrameDecoder::parse(const std::uint8_t* p, std::size_t avai
   out.request_id = wire::get_u64(p + 8);
   out.status = static_cast<std::int32_t>(wire::get_u32(p + 16));
   out.protocol = std::string_view(reinterpret_cast<const char*>(p + kFrameHeaderBytes), proto_len);
-  out.payload = std::span<const std::uint8_t>(p + kFrameHeaderBytes + proto_len, length - kFrameHeaderRest - proto_len);
+  out.payload = std::span<const std::uint8_t>(p + kFrameHeaderBytes + proto_len + field,
+                                              length - kFrameHeaderRest - proto_len - field);
   if (auto e = check_protocol(out.type, out.protocol); !e.empty()) return fail(std::move(e));
   used = kFrameLengthBytes + length;
   return Status::kFrame;
@@ -174,12 +199,41 @@ void FrameDecoder::top_up(std::span<const std::uint8_t>& in) {
   const std::size_t have = buf_.size();
   const std::size_t target = have < kFrameLengthBytes   ? kFrameLengthBytes
                              : have < kFrameHeaderBytes ? kFrameHeaderBytes
-                                                        : partial_frame_length();
+                                                        : plain_end();
   const std::size_t take = std::min(in.size(), target > have ? target - have : 0);
   const std::size_t whole = have >= kFrameLengthBytes ? partial_frame_length() : 0;
   if (have + take > buf_.capacity()) buf_.reserve(partial_capacity(have + take, whole, buf_.capacity()));
   buf_.insert(buf_.end(), in.begin(), in.begin() + static_cast<std::ptrdiff_t>(take));
   in = in.subspan(take);
+}
+
+std::size_t FrameDecoder::plain_end() const {
+  const std::uint8_t* p = buf_.data() + pos_;
+  const std::size_t whole = partial_frame_length();
+  if (buffered() < kFrameHeaderBytes || (p[5] & kFrameFlagClearTail) == 0) return whole;
+  const std::size_t field_at = kFrameHeaderBytes + wire::get_u16(p + 6);
+  if (buffered() < field_at + kClearTailFieldBytes) return std::min(whole, field_at + kClearTailFieldBytes);
+  const std::size_t tail = wire::get_u32(p + field_at);
+  return tail < whole ? whole - tail : whole;  // a tail too large fails in parse()
+}
+
+bool FrameDecoder::arm_clear_tail() {
+  if (buffered() < kFrameHeaderBytes || (buf_[pos_ + 5] & kFrameFlagClearTail) == 0) return false;
+  const std::size_t field_at = kFrameHeaderBytes + wire::get_u16(buf_.data() + pos_ + 6);
+  if (buffered() < field_at + kClearTailFieldBytes || buffered() != plain_end()) return false;
+  clear_due_ = partial_frame_length() - plain_end();  // parse() checked the field's bounds
+  return clear_due_ > 0;
+}
+
+FrameDecoder::Status FrameDecoder::plain_where_tail_due() {
+  return fail("plain bytes arrived where a frame's clear tail of " + std::to_string(clear_due_) + " bytes was due");
+}
+
+void FrameDecoder::append_tail(std::span<const std::uint8_t> tail) {
+  const std::size_t have = buf_.size();
+  if (have + tail.size() > buf_.capacity())
+    buf_.reserve(partial_capacity(have + tail.size(), pos_ + partial_frame_length(), buf_.capacity()));
+  buf_.insert(buf_.end(), tail.begin(), tail.end());
 }
 
 void FrameDecoder::keep(std::span<const std::uint8_t> rest) {

@@ -3,11 +3,20 @@
 // Wire layout, big-endian:
 //   u32 length     bytes after this field (header rest + protocol + payload), <= max_frame_bytes
 //   u8  type       HELLO=1, REQUEST=2, RESPONSE=3, ONEWAY=4; anything else is malformed
-//   u8  flags      0 in v1; anything else is malformed (reserved for later versions)
+//   u8  flags      0, or kFrameFlagClearTail on a non-HELLO frame; any other bit is malformed
 //   u16 proto_len  <= 256; REQUEST and ONEWAY need a non-empty UTF-8 protocol id
 //   u64 request_id REQUEST/RESPONSE pair by it; 0 otherwise
 //   i32 status     the answer's status for RESPONSE; 0 otherwise
 //   protocol bytes, then payload bytes (the rest)
+// With kFrameFlagClearTail, a u32 `clear` follows the protocol id (counted in the length, not part
+// of the payload): the payload's last `clear` bytes (1 <= clear <= payload) are its clear tail,
+// bytes the sending plugin already protects end to end (a relayed secure channel's records; see
+// butter.net.sealed/1 in ext/net.h). Over an encrypted connection the tail crosses the hop as the
+// channel's clear segments (secure_channel.hpp), right after the sealed rest of the frame, so a
+// relay does not encrypt ciphertext a second time; the decoder takes clear bytes only there
+// (consume_clear) and refuses them anywhere else, so they can never be read as a frame's head, and
+// what the hop authenticates (the frame's head, its protocol and where its tail lies) stays sealed.
+// A peer gets such frames only after it said it takes them (Connection's features message).
 //
 // Encoding produces a small "head" (the fixed header plus the protocol id) and leaves the payload
 // where it is, so that a write can gather head + payload without copying the payload again.
@@ -35,6 +44,8 @@ inline constexpr std::size_t kFrameHeaderRest = 16;  // type..status, counted in
 inline constexpr std::size_t kFrameHeaderBytes = kFrameLengthBytes + kFrameHeaderRest;
 inline constexpr std::size_t kMaxProtocolBytes = 256;
 inline constexpr std::size_t kDefaultMaxFrameBytes = 16 * 1024 * 1024;
+inline constexpr std::uint8_t kFrameFlagClearTail = 0x01;
+inline constexpr std::size_t kClearTailFieldBytes = 4;  // the u32 `clear` of a flagged frame
 
 // An owned frame: what tests build and compare. The transport itself works on FrameView.
 struct Frame {
@@ -60,15 +71,18 @@ struct FrameView {
   Frame to_frame() const;
 };
 
-// Checks what the sender controls before anything is queued: protocol id shape and total size.
-// Returns an empty string when the frame may be sent, else the reason.
+// Checks what the sender controls before anything is queued: protocol id shape and total size
+// (with `clear_tail`, the flagged frame's u32 field too). Returns an empty string when the frame
+// may be sent, else the reason.
 std::string check_outgoing(FrameType type, std::string_view protocol, std::size_t payload_size,
-                           std::size_t max_frame_bytes);
+                           std::size_t max_frame_bytes, bool clear_tail = false);
 
-// The head of a frame: 20 header bytes followed by the protocol id. The payload follows on the
-// wire but is not copied here. REQUIRES: check_outgoing(...) returned "".
+// The head of a frame: 20 header bytes followed by the protocol id (and, when `clear_tail` > 0,
+// kFrameFlagClearTail and the u32 field). The payload follows on the wire but is not copied here.
+// REQUIRES: check_outgoing(...) returned ""; clear_tail <= payload_size.
 std::vector<std::uint8_t> encode_frame_head(FrameType type, std::uint64_t request_id, std::int32_t status,
-                                            std::string_view protocol, std::size_t payload_size);
+                                            std::string_view protocol, std::size_t payload_size,
+                                            std::size_t clear_tail = 0);
 
 // Head + payload in one buffer: convenient for tests and for byte-stream dialers.
 std::vector<std::uint8_t> encode_frame(const Frame& f);
@@ -90,7 +104,17 @@ class FrameDecoder {
   template <class OnFrame>
   Status consume(std::span<const std::uint8_t> bytes, OnFrame&& on_frame);
 
-  // Appends received bytes. Invalidates any FrameView handed out before.
+  // The clear segments of a frame's clear tail (see the top of this file), as the secure channel
+  // hands them on: taken only while that tail is due (the frame's sealed part is all here), and
+  // never more than is due; anything else is kError. The frame is handed to on_frame (a view into
+  // the decoder's buffer) once its tail is complete. Returns as consume().
+  template <class OnFrame>
+  Status consume_clear(std::span<const std::uint8_t> bytes, OnFrame&& on_frame);
+  // Bytes of a clear tail still due (0 when none is).
+  std::size_t clear_due() const { return clear_due_; }
+
+  // Appends received bytes. Invalidates any FrameView handed out before. (feed()/next() take no
+  // clear tails: a flagged frame never completes there.)
   void feed(std::span<const std::uint8_t> bytes);
 
   // Takes the next complete frame out of the buffer. On kFrame `out` is filled; on kError
@@ -113,22 +137,33 @@ class FrameDecoder {
   Status fail(std::string reason);
   Status need_more();
   // Parses the frame at the front of p[0..avail): kFrame (out filled, `used` = its whole length),
-  // kNeedMore (incomplete, headers so far valid) or kError.
-  Status parse(const std::uint8_t* p, std::size_t avail, FrameView& out, std::size_t& used);
+  // kNeedMore (incomplete, headers so far valid) or kError. A flagged frame is complete only with
+  // `tail_arrived` (consume_clear); without it, bytes past its sealed part are kError.
+  Status parse(const std::uint8_t* p, std::size_t avail, FrameView& out, std::size_t& used, bool tail_arrived = false);
+  // The buffered partial frame is flagged and its sealed part is all here: its tail is now due
+  // (clear_due_ set). False otherwise.
+  bool arm_clear_tail();
+  // Where the buffered partial frame's bytes from the plain stream end: its whole length, or for a
+  // flagged frame (once its field is here) where its tail begins.
+  std::size_t plain_end() const;
+  Status plain_where_tail_due();
   // consume()'s helpers: tops the buffered partial frame up from `in` (advancing it) as far as that
   // frame's end; keeps a partial frame left at the end of a read.
   void top_up(std::span<const std::uint8_t>& in);
   void keep(std::span<const std::uint8_t> rest);
+  void append_tail(std::span<const std::uint8_t> tail);
 
   std::size_t max_;
   std::vector<std::uint8_t> buf_;
   std::size_t pos_ = 0;  // start of the first unconsumed byte in buf_
+  std::size_t clear_due_ = 0;
   std::string error_;
 };
 
 template <class OnFrame>
 FrameDecoder::Status FrameDecoder::consume(std::span<const std::uint8_t> in, OnFrame&& on_frame) {
   if (!error_.empty()) return Status::kError;
+  if (clear_due_ > 0) return in.empty() ? Status::kNeedMore : plain_where_tail_due();
   FrameView f;
   std::size_t used = 0;
   // First the frame an earlier read left unfinished, completed from the front of `in`.
@@ -137,6 +172,7 @@ FrameDecoder::Status FrameDecoder::consume(std::span<const std::uint8_t> in, OnF
     const Status s = parse(buf_.data() + pos_, buffered(), f, used);
     if (s == Status::kError) return s;
     if (s == Status::kNeedMore) {
+      if (arm_clear_tail()) return in.empty() ? Status::kNeedMore : plain_where_tail_due();
       if (!in.empty()) continue;  // the header told the length only now: top up to its end
       return need_more();
     }
@@ -153,7 +189,28 @@ FrameDecoder::Status FrameDecoder::consume(std::span<const std::uint8_t> in, OnF
     if (!on_frame(static_cast<const FrameView&>(f))) return Status::kFrame;
   }
   keep(in);
+  arm_clear_tail();  // parse() refused bytes past a flagged frame's sealed part, so none follow
   return Status::kNeedMore;
+}
+
+template <class OnFrame>
+FrameDecoder::Status FrameDecoder::consume_clear(std::span<const std::uint8_t> in, OnFrame&& on_frame) {
+  if (!error_.empty()) return Status::kError;
+  if (in.empty()) return Status::kNeedMore;
+  if (clear_due_ == 0) return fail("clear bytes arrived where no frame's clear tail was due");
+  if (in.size() > clear_due_)
+    return fail("a clear segment of " + std::to_string(in.size()) + " bytes overruns the frame's clear tail (" +
+                std::to_string(clear_due_) + " bytes due)");
+  append_tail(in);
+  clear_due_ -= in.size();
+  if (clear_due_ > 0) return Status::kNeedMore;
+  FrameView f;
+  std::size_t used = 0;
+  const Status s = parse(buf_.data() + pos_, buffered(), f, used, true);
+  if (s != Status::kFrame) return s == Status::kError ? s : fail("a frame's clear tail ended before the frame");
+  pos_ += used;
+  if (!on_frame(static_cast<const FrameView&>(f))) return Status::kFrame;
+  return need_more();  // nothing follows a tail in the buffer: gives the frame's capacity back
 }
 
 // One-shot decode of exactly one frame (tests, diagnostics): "truncated header" and friends

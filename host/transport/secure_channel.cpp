@@ -120,6 +120,14 @@ std::size_t SecureChannel::unit_size(std::span<const std::uint8_t> p) {
       if (plaintext_) return p.empty() ? 1 : p.size();
       if (p.size() < 4) return 4;
       const std::size_t len = (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) | (std::size_t{p[2]} << 8) | p[3];
+      if (len & kClearSegmentBit) {
+        const std::size_t n = len & ~std::size_t{kClearSegmentBit};
+        if (n == 0 || n > kMaxRecordPlaintext) {
+          fail("clear segment length " + std::to_string(n) + " out of bounds");
+          return 0;
+        }
+        return 4 + n;
+      }
       if (len < kTagBytes || len > kMaxRecordPlaintext + kTagBytes) {
         fail("record length " + std::to_string(len) + " out of bounds");
         return 0;
@@ -140,7 +148,11 @@ bool SecureChannel::on_unit(std::span<std::uint8_t> u, std::vector<std::uint8_t>
       return on_handshake_message(u.subspan(2), wire);
     case State::kEstablished:
       if (plaintext_) {
-        stop = !sink(u);
+        stop = !sink(u, false);
+        return true;
+      }
+      if (u[0] & 0x80) {  // a clear segment (unit_size checked its length)
+        stop = !sink(u.subspan(4), true);
         return true;
       }
       return on_record(u.subspan(4), sink, stop);
@@ -152,11 +164,19 @@ bool SecureChannel::on_unit(std::span<std::uint8_t> u, std::vector<std::uint8_t>
 bool SecureChannel::feed(std::span<const std::uint8_t> in, std::vector<std::uint8_t>& wire,
                          std::vector<std::uint8_t>& plain) {
   // Tests and tools: a copy that may be decrypted in place, the plaintext appended to `plain`.
+  // A clear segment has no frame decoder here to place it: this path refuses it.
   std::vector<std::uint8_t> copy(in.begin(), in.end());
-  return feed_in_place(copy, wire, [&plain](std::span<std::uint8_t> p) {
+  bool clear_seen = false;
+  const bool ok = feed_in_place(copy, wire, [&plain, &clear_seen](std::span<std::uint8_t> p, bool clear) {
+    if (clear) {
+      clear_seen = true;
+      return false;
+    }
     plain.insert(plain.end(), p.begin(), p.end());
     return true;
   });
+  if (clear_seen) return fail("a clear segment where only records are taken");
+  return ok;
 }
 
 bool SecureChannel::feed_in_place(std::span<std::uint8_t> in, std::vector<std::uint8_t>& wire, const PlainSink& sink) {
@@ -209,8 +229,27 @@ bool SecureChannel::feed_in_place(std::span<std::uint8_t> in, std::vector<std::u
 bool SecureChannel::on_record(std::span<std::uint8_t> c, const PlainSink& sink, bool& stop) {
   if (!recv_->decrypt_in_place(c))
     return fail("record " + std::to_string(recv_->counter()) + " failed authentication (tampered or corrupted)", true);
-  stop = !sink(c.first(c.size() - kTagBytes));
+  stop = !sink(c.first(c.size() - kTagBytes), false);
   return true;
+}
+
+std::size_t SecureChannel::clear_size(std::size_t bytes) {
+  return bytes + 4 * ((bytes + kMaxRecordPlaintext - 1) / kMaxRecordPlaintext);
+}
+
+void SecureChannel::write_clear_header(std::size_t n, std::uint8_t* out) {
+  const std::uint32_t len = kClearSegmentBit | static_cast<std::uint32_t>(n);
+  for (int k = 0; k < 4; ++k) out[k] = static_cast<std::uint8_t>(len >> (24 - 8 * k));
+}
+
+void SecureChannel::write_clear(std::span<const std::uint8_t> bytes, std::uint8_t* out) {
+  while (!bytes.empty()) {
+    const std::size_t n = std::min(bytes.size(), kMaxRecordPlaintext);
+    write_clear_header(n, out);
+    std::memcpy(out + 4, bytes.data(), n);
+    out += 4 + n;
+    bytes = bytes.subspan(n);
+  }
 }
 
 bool SecureChannel::seal(std::span<const std::uint8_t> plain, std::vector<std::uint8_t>& wire) {

@@ -19,6 +19,12 @@
 //   Afterwards: records of u32 big-endian length + ChaCha20-Poly1305-IETF ciphertext and tag of at
 //   most kMaxRecordPlaintext bytes, with the per-direction keys from Split() and the Noise nonce
 //   (32 zero bits, then the 64-bit little-endian record counter).
+//   Besides records, clear segments: u32 big-endian (0x80000000 | n), then n bytes as they are
+//   (1 <= n <= kMaxRecordPlaintext). They carry a frame's clear tail (frame.hpp): ciphertext a
+//   plugin sealed end to end, which a relay need not seal again. The channel hands them on marked
+//   clear and does not judge them: the frame decoder takes them only as the tail that a sealed
+//   frame head declared, so a forged segment anywhere else closes the connection, and a tampered
+//   one is caught by the end-to-end channel the bytes belong to. They use no record counter.
 //
 // In plaintext mode (debugging only) the preamble exchange is all: bytes then pass unchanged and
 // the peer is not authenticated.
@@ -45,6 +51,7 @@ class SecureChannel {
   static constexpr std::size_t kPreambleBytes = 8;
   static constexpr std::size_t kMaxRecordPlaintext = 64 * 1024;
   static constexpr std::size_t kTagBytes = 16;
+  static constexpr std::uint32_t kClearSegmentBit = 0x80000000u;
 
   // `identity` may be null only in plaintext mode.
   SecureChannel(std::shared_ptr<const Identity> identity, bool initiator, bool plaintext);
@@ -63,9 +70,10 @@ class SecureChannel {
   // The transport's zero-copy path (feed() and seal() above are built on it, for tests and tools).
   //
   // Where decrypted application bytes go: called once per record (per received chunk in
-  // plaintext mode) with bytes valid during the call only; returns false to stop (the connection
-  // closed), after which the rest of the input is dropped.
-  using PlainSink = std::function<bool(std::span<std::uint8_t>)>;
+  // plaintext mode) with bytes valid during the call only, and once per clear segment with
+  // `clear` true; returns false to stop (the connection closed), after which the rest of the
+  // input is dropped.
+  using PlainSink = std::function<bool(std::span<std::uint8_t>, bool clear)>;
   // As feed(), but records are decrypted where they lie: in `in` itself (which is overwritten) or,
   // for a record cut by the end of a read, in the channel's own buffer.
   bool feed_in_place(std::span<std::uint8_t> in, std::vector<std::uint8_t>& wire, const PlainSink& sink);
@@ -75,6 +83,13 @@ class SecureChannel {
   // `out` (sealed_size(total) bytes): each record's length, ciphertext and tag are written once,
   // with no joined copy of the plaintext. REQUIRES established() and not plaintext().
   bool seal_into(std::span<const std::span<const std::uint8_t>> pieces, std::uint8_t* out);
+  // The bytes write_clear() writes for `bytes` of a clear tail, and the writing: clear segments of
+  // at most kMaxRecordPlaintext bytes each, straight into `out`.
+  static std::size_t clear_size(std::size_t bytes);
+  static void write_clear(std::span<const std::uint8_t> bytes, std::uint8_t* out);
+  // One segment's length field (n <= kMaxRecordPlaintext), for a writer that gathers the bytes.
+  static constexpr std::size_t kClearHeaderBytes = 4;
+  static void write_clear_header(std::size_t n, std::uint8_t* out);
 
   bool established() const { return state_ == State::kEstablished; }
   bool failed() const { return state_ == State::kFailed; }

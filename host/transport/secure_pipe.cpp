@@ -23,7 +23,8 @@ void SecurePipe::start(Handlers handlers) {
                    if (!self || self->closed_) return;
                    self->closed_ = true;
                    if (self->handlers_.on_closed) self->handlers_.on_closed(reason);
-                 }});
+                 },
+                 nullptr});  // clear segments are this pipe's to interpret, never the inner pipe's
   if (channel_.failed()) return fail(channel_.error());  // no identity: cannot happen via Transport
   enqueue(channel_.start(), nullptr);
 }
@@ -36,13 +37,23 @@ void SecurePipe::on_inner_data(std::span<std::uint8_t> bytes) {
   // Each record is decrypted where it lies and handed on at once (no buffer of plaintext). What
   // the handshake produced goes out first, and frames held for the handshake before anything a
   // handler writes in answer.
-  const bool ok = channel_.feed_in_place(bytes, wire, [this, &wire](std::span<std::uint8_t> plain) {
-    if (!wire.empty()) enqueue(std::exchange(wire, {}), nullptr);
-    if (held_ && channel_.established()) seal_held();
-    if (closed_) return false;
-    if (!plain.empty() && handlers_.on_data) handlers_.on_data(plain);
-    return !closed_;
-  });
+  bool clear_refused = false;
+  const bool ok =
+      channel_.feed_in_place(bytes, wire, [this, &wire, &clear_refused](std::span<std::uint8_t> plain, bool clear) {
+        if (!wire.empty()) enqueue(std::exchange(wire, {}), nullptr);
+        if (held_ && channel_.established()) seal_held();
+        if (closed_) return false;
+        if (clear && !handlers_.on_clear_data) {
+          clear_refused = true;
+          return false;
+        }
+        if (!plain.empty()) {
+          auto& to = clear ? handlers_.on_clear_data : handlers_.on_data;
+          if (to) to(plain);
+        }
+        return !closed_;
+      });
+  if (clear_refused) return fail("peer sent a clear segment, which this connection does not take");
   if (!ok) return fail(channel_.error());
   if (!wire.empty()) enqueue(std::move(wire), nullptr);
   if (!was_established && channel_.established()) seal_held();
@@ -90,9 +101,13 @@ void record_groups(std::span<const std::span<const std::uint8_t>> pieces, std::v
 }  // namespace
 
 void SecurePipe::write(std::vector<boost::asio::const_buffer> buffers, WriteDone done) {
+  write_frames(std::move(buffers), {}, std::move(done));
+}
+
+void SecurePipe::write_frames(std::vector<boost::asio::const_buffer> buffers, std::vector<bool> clear, WriteDone done) {
   if (closed_) return;
   if (!channel_.established()) {
-    held_.emplace(std::move(buffers), std::move(done));
+    held_.emplace(Held{std::move(buffers), std::move(clear), std::move(done)});
     return;
   }
   Item item;
@@ -116,37 +131,84 @@ void SecurePipe::write(std::vector<boost::asio::const_buffer> buffers, WriteDone
   thread_local std::vector<std::span<const std::uint8_t>> pieces;  // the thread's: no allocation per write
   pieces.clear();
   for (const auto& b : buffers) pieces.emplace_back(static_cast<const std::uint8_t*>(b.data()), b.size());
-  // Records are cut so that a frame that fits in one record is not split across two (the receiver
-  // then parses it where it was decrypted instead of assembling it): one seal per group of frames.
-  thread_local std::vector<std::size_t> ends;  // piece index one past each group
-  record_groups(pieces, ends);
-  std::size_t sealed = 0, begin = 0;
-  for (std::size_t end : ends) {
-    std::size_t n = 0;
-    for (std::size_t k = begin; k < end; ++k) n += pieces[k].size();
-    sealed += channel_.sealed_size(n);
-    begin = end;
-  }
-  item.sealed_size = sealed;
-  item.sealed.reset(new std::uint8_t[item.sealed_size]);  // default-initialised: the seal writes every byte
-  std::uint8_t* out = item.sealed.get();
-  begin = 0;
-  for (std::size_t end : ends) {
-    const auto group = std::span<const std::span<const std::uint8_t>>(pieces).subspan(begin, end - begin);
+  const auto is_clear = [&clear](std::size_t i) { return i < clear.size() && clear[i]; };
+  // Runs of sealed pieces, each sealed as below, with the clear tails between them written as they
+  // are. Records are cut so that a frame that fits in one record is not split across two (the
+  // receiver then parses it where it was decrypted instead of assembling it): one seal per group.
+  thread_local std::vector<std::size_t> ends;  // piece index one past each group of the run
+  const auto for_each_unit = [&](auto&& sealed_group, auto&& clear_piece) {
+    std::size_t i = 0;
+    while (i < pieces.size()) {
+      if (is_clear(i)) {
+        if (!clear_piece(pieces[i])) return false;
+        ++i;
+        continue;
+      }
+      std::size_t run_end = i;
+      while (run_end < pieces.size() && !is_clear(run_end)) ++run_end;
+      const auto run = std::span<const std::span<const std::uint8_t>>(pieces).subspan(i, run_end - i);
+      record_groups(run, ends);
+      std::size_t begin = 0;
+      for (std::size_t end : ends) {
+        if (!sealed_group(run.subspan(begin, end - begin))) return false;
+        begin = end;
+      }
+      i = run_end;
+    }
+    return true;
+  };
+  const auto group_bytes = [](std::span<const std::span<const std::uint8_t>> group) {
     std::size_t n = 0;
     for (const auto& p : group) n += p.size();
-    if (!channel_.seal_into(group, out)) return fail(channel_.failed() ? channel_.error() : "cannot seal");
-    out += channel_.sealed_size(n);
-    begin = end;
-  }
+    return n;
+  };
+  // One buffer holds the records and the clear segments' length fields; the tails themselves are
+  // not copied: the write gathers them from the caller's buffers (valid until `done`, as
+  // BytePipe::write promises the caller's), between the pieces of that buffer.
+  std::size_t total = 0;
+  bool any_clear = false;
+  for_each_unit(
+      [&](std::span<const std::span<const std::uint8_t>> group) {
+        total += channel_.sealed_size(group_bytes(group));
+        return true;
+      },
+      [&](std::span<const std::uint8_t> tail) {
+        any_clear = true;
+        total += SecureChannel::clear_size(tail.size()) - tail.size();
+        return true;
+      });
+  item.sealed_size = total;
+  item.sealed.reset(new std::uint8_t[item.sealed_size]);  // default-initialised: every byte is written below
+  std::uint8_t* out = item.sealed.get();
+  const std::uint8_t* run_start = out;  // of sealed bytes not yet listed in item.gather
+  const bool sealed = for_each_unit(
+      [&](std::span<const std::span<const std::uint8_t>> group) {
+        if (!channel_.seal_into(group, out)) return false;
+        out += channel_.sealed_size(group_bytes(group));
+        return true;
+      },
+      [&](std::span<const std::uint8_t> tail) {
+        while (!tail.empty()) {
+          const std::size_t n = std::min(tail.size(), SecureChannel::kMaxRecordPlaintext);
+          SecureChannel::write_clear_header(n, out);
+          out += SecureChannel::kClearHeaderBytes;
+          item.gather.emplace_back(run_start, static_cast<std::size_t>(out - run_start));
+          item.gather.emplace_back(tail.data(), n);
+          run_start = out;
+          tail = tail.subspan(n);
+        }
+        return true;
+      });
+  if (!sealed) return fail(channel_.failed() ? channel_.error() : "cannot seal");
+  if (any_clear && out > run_start) item.gather.emplace_back(run_start, static_cast<std::size_t>(out - run_start));
   enqueue_item(std::move(item));
 }
 
 void SecurePipe::seal_held() {
   if (!held_) return;
-  auto [buffers, done] = std::move(*held_);
+  Held h = std::move(*held_);
   held_.reset();
-  write(std::move(buffers), std::move(done));
+  write_frames(std::move(h.buffers), std::move(h.clear), std::move(h.done));
 }
 
 void SecurePipe::enqueue(std::vector<std::uint8_t> bytes, WriteDone done) {
@@ -168,7 +230,9 @@ void SecurePipe::pump() {
   inner_writing_ = true;
   const auto& front = queue_.front();
   std::vector<boost::asio::const_buffer> bufs;
-  if (front.sealed)
+  if (!front.gather.empty())
+    bufs = front.gather;
+  else if (front.sealed)
     bufs.emplace_back(front.sealed.get(), front.sealed_size);
   else if (!front.borrowed.empty())
     bufs = front.borrowed;

@@ -22,6 +22,11 @@ class SecurePipe : public BytePipe, public std::enable_shared_from_this<SecurePi
 
   void start(Handlers handlers) override;
   void write(std::vector<boost::asio::const_buffer> buffers, WriteDone done) override;
+  // As write(), where `clear[i]` marks buffers[i] as a frame's clear tail (frame.hpp; `clear` may
+  // be shorter than `buffers`: the rest are sealed): written as clear segments, in place in the
+  // stream, after the records that seal what comes before. In plaintext mode every byte passes
+  // as it is (Connection sends no flagged frames there).
+  void write_frames(std::vector<boost::asio::const_buffer> buffers, std::vector<bool> clear, WriteDone done);
   void close() override;
   std::string remote_address() const override { return inner_->remote_address(); }
 
@@ -40,7 +45,9 @@ class SecurePipe : public BytePipe, public std::enable_shared_from_this<SecurePi
     std::unique_ptr<std::uint8_t[]> sealed;  // not zero-filled: every byte is written by the seal
     std::size_t sealed_size = 0;
     std::vector<boost::asio::const_buffer> borrowed;  // valid until `done` (BytePipe::write)
-    WriteDone done;                                   // null for handshake bytes
+    // With clear tails: `sealed`'s pieces and the borrowed tails between them, in wire order.
+    std::vector<boost::asio::const_buffer> gather;
+    WriteDone done;  // null for handshake bytes
   };
   void on_inner_data(std::span<std::uint8_t> bytes);
   void fail(const std::string& reason);
@@ -55,7 +62,12 @@ class SecurePipe : public BytePipe, public std::enable_shared_from_this<SecurePi
   bool closed_ = false, inner_writing_ = false;
   std::deque<Item> queue_;
   // A write made before the handshake completed (Connection has at most one in flight).
-  std::optional<std::pair<std::vector<boost::asio::const_buffer>, WriteDone>> held_;
+  struct Held {
+    std::vector<boost::asio::const_buffer> buffers;
+    std::vector<bool> clear;
+    WriteDone done;
+  };
+  std::optional<Held> held_;
 };
 
 }  // namespace butter::host

@@ -30,6 +30,11 @@ Error Transport::send(const std::string& peer, const std::string& protocol, std:
   return impl_->send(peer, protocol, payload);
 }
 
+Error Transport::send_sealed(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> head,
+                             std::span<const std::uint8_t> sealed) {
+  return impl_->send_sealed(peer, protocol, head, sealed);
+}
+
 Error Transport::request(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> payload,
                          std::chrono::milliseconds timeout, ResponseFn on_response, std::uint64_t* request_id) {
   return impl_->request(peer, protocol, payload, timeout, std::move(on_response), request_id);

@@ -232,6 +232,12 @@ class Transport {
   // scheme), BUTTER_E_UNAVAILABLE (a dialer refused at once), BUTTER_E_AGAIN (queue full).
   // A message queued for a dial that then fails is dropped (requests fail, see below).
   Error send(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> payload);
+  // As send(), with the payload `head` then `sealed`: bytes the caller already protects end to end
+  // (ciphertext the final receiver authenticates). Where the connection is encrypted and the peer
+  // takes them, they cross this hop without being sealed again (frame.hpp's clear tails; the head
+  // and where the bytes lie stay sealed); elsewhere the message goes as send() would.
+  Error send_sealed(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> head,
+                    std::span<const std::uint8_t> sealed);
   // request: same errors as send(); when it returns an error, on_response is never called.
   // Otherwise on_response is called exactly once (unless cancel()led): BUTTER_E_TIMEOUT after
   // `timeout` (<= 0: no deadline), BUTTER_E_UNAVAILABLE when the connection it went out on closes
@@ -342,6 +348,8 @@ class Transport {
     std::uint64_t punch_attempts = 0, punch_successes = 0, punch_failures = 0;
     // Punch SYNs (connects and retries) not sent because the punch budget had no token for them.
     std::uint64_t punch_syns_refused = 0;
+    // Bytes of frames' clear tails (frame.hpp): sent and received without the hop's sealing.
+    std::uint64_t clear_tail_bytes_out = 0, clear_tail_bytes_in = 0;
   };
   Stats stats() const;
 

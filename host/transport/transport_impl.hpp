@@ -47,6 +47,8 @@ class TransportImpl : public Connection::Owner {
   void release_protection(const std::string& owner) { conn_manager_.release_owner(owner); }
   Transport::ConnInfo conn_info() const;
   Error send(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> payload);
+  Error send_sealed(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> head,
+                    std::span<const std::uint8_t> sealed);
   Error request(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> payload,
                 std::chrono::milliseconds timeout, ResponseFn on_response, std::uint64_t* request_id);
   bool cancel(std::uint64_t request_id);

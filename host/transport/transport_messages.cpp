@@ -21,6 +21,20 @@ Error TransportImpl::send(const std::string& peer, const std::string& protocol, 
   return c->enqueue(FrameType::kOneway, 0, 0, protocol, payload);
 }
 
+Error TransportImpl::send_sealed(const std::string& peer, const std::string& protocol,
+                                 std::span<const std::uint8_t> head, std::span<const std::uint8_t> sealed) {
+  if (stopped_) return Error::make(BUTTER_E_CANCELLED, "transport stopped");
+  // The bound of the larger of the two forms (with the clear-tail field), whichever goes out.
+  if (auto why = check_outgoing(FrameType::kOneway, protocol, head.size() + sealed.size(), opts_.max_frame_bytes,
+                                !sealed.empty());
+      !why.empty())
+    return Error::make(BUTTER_E_INVALID, why);
+  Error e;
+  auto c = route(peer, e);
+  if (!c) return e;
+  return c->enqueue_clear_tail(protocol, head, sealed);
+}
+
 Error TransportImpl::request(const std::string& peer, const std::string& protocol,
                              std::span<const std::uint8_t> payload, std::chrono::milliseconds timeout,
                              ResponseFn on_response, std::uint64_t* request_id) {

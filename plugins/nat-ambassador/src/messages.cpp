@@ -48,13 +48,19 @@ std::vector<std::uint8_t> encode_relay(const RelayMessage& m) {
   return w.take();
 }
 
+std::array<std::uint8_t, kRelayDataHeader> relay_data_header(Leg leg, std::uint64_t stream) {
+  std::array<std::uint8_t, kRelayDataHeader> h{};
+  h[0] = static_cast<std::uint8_t>(RelayType::Data);
+  h[1] = static_cast<std::uint8_t>(leg);
+  wire::put_u64(h.data() + 2, stream);
+  return h;
+}
+
 std::vector<std::uint8_t> encode_relay_data(Leg leg, std::uint64_t stream, const std::uint8_t* data, std::size_t len) {
-  wire::Writer header;
-  header.u8(static_cast<std::uint8_t>(RelayType::Data));
-  header.u8(static_cast<std::uint8_t>(leg));
-  header.u64(stream);
-  std::vector<std::uint8_t> out = header.take();
+  const auto header = relay_data_header(leg, stream);
+  std::vector<std::uint8_t> out;
   out.reserve(kRelayDataHeader + len);  // one allocation for the bytes, the bulk (up to 64 KiB)
+  out.insert(out.end(), header.begin(), header.end());
   if (len) out.insert(out.end(), data, data + len);
   return out;
 }

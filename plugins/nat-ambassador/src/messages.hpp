@@ -2,6 +2,7 @@
 // /butter/nat/1 (dial-back checks, status announcements, ping), plus relay:// endpoint URIs.
 // Pure functions over bytes, bounds-checked with butter::wire; unit-tested.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,6 +45,9 @@ std::optional<RelayMessage> decode_relay(const std::uint8_t* data, std::size_t l
 // body string), and decode_relay_data reads a Data message as a view of the received payload.
 inline constexpr std::size_t kRelayDataHeader = 1 + 1 + 8;  // type, leg, stream
 std::vector<std::uint8_t> encode_relay_data(Leg leg, std::uint64_t stream, const std::uint8_t* data, std::size_t len);
+// The header alone: what the relay sends as the head of butter.net.sealed/1's send_sealed, the
+// bytes (a relayed secure channel's records) being its sealed part.
+std::array<std::uint8_t, kRelayDataHeader> relay_data_header(Leg leg, std::uint64_t stream);
 struct RelayDataView {
   Leg leg = Leg::FromOrigin;
   std::uint64_t stream = 0;

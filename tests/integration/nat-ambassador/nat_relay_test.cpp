@@ -130,6 +130,15 @@ TEST_CASE("nat-ambassador a node nobody can dial is reached through its ambassad
   CHECK(ambassador.counter("nat", "nat_relayed_bytes_total") > 0);
   CHECK(ambassador.counter("nat", "nat_relayed_connections_total") == 1);
   CHECK(c.p->counter("nat", "nat_inbound_streams_total") == 1);
+  // The relayed bytes (end-to-end ciphertext) crossed the ambassador's hops as clear tails: it
+  // forwarded them without decrypting and encrypting them again (issue 18).
+  const auto clear_out =
+      ambassador->on_strand([&] { return ambassador->core()->transport->stats().clear_tail_bytes_out; });
+  const auto clear_in =
+      ambassador->on_strand([&] { return ambassador->core()->transport->stats().clear_tail_bytes_in; });
+  CHECK(clear_out > 0);
+  CHECK(clear_in > 0);
+  CHECK(clear_out <= ambassador.counter("nat", "nat_relayed_bytes_total"));
 
   // The HTTP ping route goes the same way.
   auto r = http_get(sender->http_url() + "/nat/ping?peer=" + p_id);

@@ -130,7 +130,7 @@ TEST_CASE("unknown type bad flags and bad protocol ids are refused", "[frame]") 
   CHECK(decode_error(bad) == "unknown frame type 0");
   bad = b;
   bad[5] = 0x80;
-  CHECK(decode_error(bad) == "frame flags 0x80 are not 0 (reserved in v1)");
+  CHECK(decode_error(bad) == "frame flags 0x80 have unknown bits");
 
   Frame f = sample();
   f.protocol = "";

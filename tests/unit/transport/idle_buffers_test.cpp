@@ -140,9 +140,9 @@ TEST_CASE("secure pipes over TCP deliver large and small writes intact and keep 
   auto b = std::make_shared<SecurePipe>(std::make_shared<TcpPipe>(std::move(server)), make_identity(), false, false);
   Bytes received;
   std::string a_closed, b_closed;
-  a->start({[](std::span<const std::uint8_t>) {}, [&](const std::string& why) { a_closed = why; }});
+  a->start({[](std::span<const std::uint8_t>) {}, [&](const std::string& why) { a_closed = why; }, nullptr});
   b->start({[&](std::span<const std::uint8_t> bytes) { received.insert(received.end(), bytes.begin(), bytes.end()); },
-            [&](const std::string& why) { b_closed = why; }});
+            [&](const std::string& why) { b_closed = why; }, nullptr});
 
   const Bytes big = pattern(3 * 1024 * 1024 + 17, 6), small = pattern(50, 7);
   Bytes expected;

@@ -177,7 +177,7 @@ TEST_CASE("records are decrypted where they were read and sealed from pieces to 
   // Whole records in one read: every record's plaintext points into the read itself.
   Bytes read = wire, plain, none;
   std::size_t records = 0, in_place = 0;
-  REQUIRE(p.b.feed_in_place(read, none, [&](std::span<std::uint8_t> pt) {
+  REQUIRE(p.b.feed_in_place(read, none, [&](std::span<std::uint8_t> pt, bool) {
     ++records;
     if (inside(pt.data(), pt.size(), read)) ++in_place;
     plain.insert(plain.end(), pt.begin(), pt.end());
@@ -197,7 +197,7 @@ TEST_CASE("records are decrypted where they were read and sealed from pieces to 
     const std::size_t n = std::min<std::size_t>(40001, back.size() - off);
     Bytes piece(back.begin() + static_cast<std::ptrdiff_t>(off), back.begin() + static_cast<std::ptrdiff_t>(off + n));
     off += n;
-    REQUIRE(p.a.feed_in_place(piece, none, [&](std::span<std::uint8_t> pt) {
+    REQUIRE(p.a.feed_in_place(piece, none, [&](std::span<std::uint8_t> pt, bool) {
       plain.insert(plain.end(), pt.begin(), pt.end());
       return true;
     }));
@@ -214,7 +214,7 @@ TEST_CASE("a tampered record fails in place and the channel stays failed", "[zer
   wire[100] ^= 1;
   Bytes none;
   bool delivered = false;
-  CHECK_FALSE(p.b.feed_in_place(wire, none, [&](std::span<std::uint8_t>) { return delivered = true; }));
+  CHECK_FALSE(p.b.feed_in_place(wire, none, [&](std::span<std::uint8_t>, bool) { return delivered = true; }));
   CHECK_FALSE(delivered);
   CHECK(p.b.auth_failure());
 }

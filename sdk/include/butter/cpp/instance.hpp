@@ -102,6 +102,9 @@ class Plugin {
   Status send(std::string_view peer, std::string_view protocol, Bytes payload) {
     return net().send(peer, protocol, payload);
   }
+  Status send_sealed(std::string_view peer, std::string_view protocol, Bytes head, Bytes sealed) {
+    return net().send_sealed(peer, protocol, head, sealed);
+  }
   template <class Rep, class Period>
   Status request(std::string_view peer, std::string_view protocol, Bytes payload,
                  std::chrono::duration<Rep, Period> timeout, ResponseHandler fn) {

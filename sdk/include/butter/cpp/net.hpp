@@ -266,6 +266,23 @@ class Net {
     return Status::from(s, err);
   }
 
+  // One-way message whose payload is `head` then `sealed`, where `sealed` is already protected end
+  // to end (authenticated ciphertext its final receiver checks): on an encrypted hop to a peer
+  // that takes it, `sealed` is not encrypted again (ext/net.h, butter.net.sealed/1). On a host
+  // without that extension the two are joined and sent as send() does.
+  Status send_sealed(std::string_view peer, std::string_view protocol, Bytes head, Bytes sealed) {
+    butter_error err;
+    butter_error_init(&err);
+    if (!core_->ext.net_sealed) {
+      std::string joined(head.text());
+      joined.append(sealed.text());
+      return send(peer, protocol, joined);
+    }
+    const butter_status s =
+        core_->ext.net_sealed->send_sealed(core_->host, to_c(peer), to_c(protocol), head.c(), sealed.c(), &err);
+    return Status::from(s, err);
+  }
+
   // Request with a deadline. On OK, `fn` is called exactly once later (unless the instance
   // stops first); on an error status it is not called.
   template <class Rep, class Period>

@@ -144,6 +144,25 @@ typedef struct butter_net_reply_v1 {
                                const butter_bytes* parts, uint32_t count);
 } butter_net_reply_v1;
 
+/* "butter.net.sealed/1" — added beside butter.net/1: a one-way message whose payload ends in bytes
+ * the plugin already protects end to end, such as the records of a secure channel it relays. On an
+ * encrypted connection to a peer that takes them, those bytes cross the hop without being
+ * encrypted a second time (the relay's work per byte drops to a copy); the hop still encrypts and
+ * authenticates the message's protocol, `head` and where `sealed` lies, but NOT the bytes of
+ * `sealed`: one that is tampered with in transit arrives tampered, so use this only for bytes whose
+ * final receiver checks them (authenticated ciphertext). The receiver's handler sees the payload
+ * head || sealed as from send. Elsewhere (plaintext mode, a peer or connection that does not take
+ * them) the message goes exactly as send would. A host without it returns NULL from get_extension;
+ * the C++ wrapper then joins the two and calls butter.net/1 send. */
+#define BUTTER_EXT_NET_SEALED "butter.net.sealed/1"
+
+typedef struct butter_net_sealed_v1 {
+  /* [node] As butter_net_v1.send with the payload head || sealed (both copied before return; the
+   * same refusals and limits, the frame counting 4 bytes more for the length of `sealed`). */
+  butter_status (*send_sealed)(const butter_host* host, butter_str peer, butter_str protocol, butter_bytes head,
+                               butter_bytes sealed, butter_error* err);
+} butter_net_sealed_v1;
+
 #ifdef __cplusplus
 }
 #endif

@@ -33,6 +33,7 @@ class FakeNet {
   std::vector<ReplyRec> replies;  // every accepted reply, in order
   int replies_again = 0;          // the next this many replies (either form) answer BUTTER_E_AGAIN, token kept
   int reply_parts_calls = 0;      // butter.net.reply/1 reply_parts calls that reached the host
+  int send_sealed_calls = 0;      // butter.net.sealed/1 send_sealed calls that reached the host
   std::size_t max_frame_bytes = BUTTER_NET_DEFAULT_MAX_FRAME;  // the manifest's [node] max_frame_bytes
 
   // Delivers a request (or a one-way message) to the handler of `protocol`; returns its reply
@@ -93,8 +94,10 @@ class FakeNet {
     static const butter_net_v1 net = {&handle, &unhandle, &send,   &request, &cancel, &reply,  nullptr,
                                       nullptr, nullptr,   nullptr, nullptr,  nullptr, nullptr, nullptr};
     static const butter_net_reply_v1 net_reply = {&reply_parts};
+    static const butter_net_sealed_v1 net_sealed = {&send_sealed};
     if (id == BUTTER_EXT_NET) return &net;
     if (id == BUTTER_EXT_NET_REPLY) return &net_reply;
+    if (id == BUTTER_EXT_NET_SEALED) return &net_sealed;
     return nullptr;
   }
 
@@ -134,6 +137,20 @@ class FakeNet {
     if (!self.on_node_thread()) return butter_error_set(err, BUTTER_E_INVALID, "called off the node's thread");
     if (const char* why = refusal(self, protocol, payload); *why) return butter_error_set(err, BUTTER_E_INVALID, why);
     self.sent.push_back({to_string(peer), to_string(protocol), to_string(payload)});
+    return BUTTER_OK;
+  }
+  // As the host's: the message recorded as send records it (head || sealed); the frame counts the
+  // 4 bytes of the tail's length.
+  static butter_status send_sealed(const butter_host* h, butter_str peer, butter_str protocol, butter_bytes head,
+                                   butter_bytes sealed, butter_error* err) {
+    Host& self = Host::of(h);
+    if (!self.on_node_thread()) return butter_error_set(err, BUTTER_E_INVALID, "called off the node's thread");
+    std::string joined = to_string(head) + to_string(sealed);
+    const butter_bytes whole = bytes(joined);
+    if (const char* why = refusal(self, protocol, butter_bytes{whole.data, whole.len + (sealed.len ? 4 : 0)}); *why)
+      return butter_error_set(err, BUTTER_E_INVALID, why);
+    ++self.send_sealed_calls;
+    self.sent.push_back({to_string(peer), to_string(protocol), std::move(joined)});
     return BUTTER_OK;
   }
   static butter_status request(const butter_host* h, butter_str peer, butter_str protocol, butter_bytes payload,
