@@ -11,7 +11,9 @@
  * 1.3  grows butter_plugin_descriptor at its end (config_key_ext, config_key_ext_len,
  *      config_key_ext_size): defaults, ranges and units of config keys (plugin.h); butter.config/1
  *      getters return a key's schema default when the manifest leaves the key out; adds
- *      butter.punch/2 (ext/punch.h: punch_spread, the many-sockets attempt for random mappings). */
+ *      butter.punch/2 (ext/punch.h: punch_spread, the many-sockets attempt for random mappings).
+ * 1.4  adds butter.net.sealed/1 (ext/net.h: send_sealed, a message whose end-to-end sealed tail
+ *      crosses an encrypted hop without being encrypted again). */
 #ifndef BUTTER_VERSION_H
 #define BUTTER_VERSION_H
 
@@ -22,7 +24,7 @@ extern "C" {
 #endif
 
 #define BUTTER_ABI_MAJOR 1
-#define BUTTER_ABI_MINOR 3
+#define BUTTER_ABI_MINOR 4
 #define BUTTER_ABI_REVISION 0
 
 typedef struct butter_version {

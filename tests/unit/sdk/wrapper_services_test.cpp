@@ -388,3 +388,22 @@ TEST_CASE("ok_parts takes up to BUTTER_NET_REPLY_MAX_PARTS parts on the real pat
   REQUIRE(host.reply_for(t) != nullptr);
   CHECK(host.reply_for(t)->payload == "abcdefghijklmnopq");
 }
+
+TEST_CASE("send_sealed reaches butter.net.sealed/1 and the message is head then sealed", "[sdk][net]") {
+  fake::Host host;
+  fake::Instance i(factory(), host, "test.probe");
+  REQUIRE(i.init() == BUTTER_OK);
+  auto& p = probe(i);
+  const std::string peer(64, 'c');
+  REQUIRE(p.send_sealed(peer, "/t/relay", butter::Bytes("head:"), butter::Bytes("ciphertext")).code() == BUTTER_OK);
+  CHECK(host.send_sealed_calls == 1);  // the extension, not the joined fallback
+  REQUIRE(host.sent.size() == 1);
+  CHECK(host.sent[0].peer == peer);
+  CHECK(host.sent[0].payload == "head:ciphertext");
+  // The limits are send's, with the 4 bytes of the tail's length counted in the frame.
+  host.max_frame_bytes = BUTTER_NET_FRAME_OVERHEAD + 8 + 15;  // protocol "/t/relay" + 15 payload bytes
+  CHECK(p.send(peer, "/t/relay", butter::Bytes("head:ciphertext")).code() == BUTTER_OK);
+  CHECK(p.send_sealed(peer, "/t/relay", butter::Bytes("head:"), butter::Bytes("ciphertext")).code() ==
+        BUTTER_E_INVALID);
+  CHECK(host.sent.size() == 2);
+}
