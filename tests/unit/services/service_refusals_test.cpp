@@ -66,8 +66,7 @@ TEST_CASE("service refusals: datagram.open and fd.watch say their own message fo
   short_opts.struct_size = sizeof short_opts - 1;
   CHECK(node.on_strand([&] { return dg.open(host, &short_opts, on_datagram, nullptr, &id, &err); }) ==
         BUTTER_E_INVALID);
-  CHECK(node.on_strand([&] { return dg.open(host, &opts, on_datagram, nullptr, &id, &err); }) ==
-        BUTTER_E_UNAVAILABLE);
+  CHECK(node.on_strand([&] { return dg.open(host, &opts, on_datagram, nullptr, &id, &err); }) == BUTTER_E_UNAVAILABLE);
   CHECK(std::string(err.message) == "the instance is not active");
   CHECK(node.on_strand([&] { return fd.watch(host, -1, BUTTER_FD_READ, on_fd, nullptr, &id, &err); }) ==
         BUTTER_E_INVALID);
