@@ -46,65 +46,65 @@ void receive(const std::weak_ptr<NodeCore>& weak, std::uint64_t id) {
       });
 }
 
-butter_status dg_open(const butter_host* host, const butter_datagram_options* opts, butter_datagram_fn fn, void* user,
-                      uint64_t* out_socket_id, butter_error* err) {
-  auto* inst = node_instance_of(host, "datagram.open");
-  if (!inst || !opts || !fn || opts->struct_size < sizeof(butter_datagram_options)) {
-    return butter_error_set(err, BUTTER_E_INVALID, "missing callback or options");
+// datagram.open's body, once the caller and the arguments are checked.
+butter_status open_datagram_socket(PluginInstance& inst, const butter_datagram_options& opts, butter_datagram_fn fn,
+                                   void* user, uint64_t* out_socket_id, butter_error* err) {
+  NodeCore& core = inst.core();
+  boost::system::error_code ec;
+  std::string bind_text = copy_str(opts.bind_address);
+  ip::address bind_addr = bind_text.empty() ? ip::address(ip::address_v4::any()) : ip::make_address(bind_text, ec);
+  if (ec) return butter_error_set(err, BUTTER_E_INVALID, ("bad bind address '" + bind_text + "'").c_str());
+  auto socket = std::make_shared<ip::udp::socket>(core.strand);
+  ip::udp::endpoint local(bind_addr, opts.port);
+  socket->open(local.protocol(), ec);
+  if (!ec && opts.reuse_address) socket->set_option(ip::udp::socket::reuse_address(true), ec);
+  if (!ec) socket->bind(local, ec);
+  if (ec) {
+    std::string msg = "cannot bind udp " + bind_text + ":" + std::to_string(opts.port) + ": " + ec.message();
+    return butter_error_set(err, BUTTER_E_UNAVAILABLE, msg.c_str());
   }
-  if (!inst->active()) return butter_error_set(err, BUTTER_E_UNAVAILABLE, "the instance is not active");
-  try {
-    NodeCore& core = inst->core();
-    boost::system::error_code ec;
-    std::string bind_text = copy_str(opts->bind_address);
-    ip::address bind_addr = bind_text.empty() ? ip::address(ip::address_v4::any()) : ip::make_address(bind_text, ec);
-    if (ec) return butter_error_set(err, BUTTER_E_INVALID, ("bad bind address '" + bind_text + "'").c_str());
-    auto socket = std::make_shared<ip::udp::socket>(core.strand);
-    ip::udp::endpoint local(bind_addr, opts->port);
-    socket->open(local.protocol(), ec);
-    if (!ec && opts->reuse_address) socket->set_option(ip::udp::socket::reuse_address(true), ec);
-    if (!ec) socket->bind(local, ec);
+  std::string group_text = copy_str(opts.multicast_group);
+  std::string iface_text = copy_str(opts.multicast_interface);
+  if (!group_text.empty()) {
+    ip::address group = ip::make_address(group_text, ec);
+    if (ec || !group.is_multicast() || !group.is_v4()) {
+      return butter_error_set(err, BUTTER_E_INVALID, ("not an IPv4 multicast group: " + group_text).c_str());
+    }
+    ip::address_v4 iface = ip::address_v4::any();
+    if (!iface_text.empty()) {
+      iface = ip::make_address_v4(iface_text, ec);
+      if (ec) return butter_error_set(err, BUTTER_E_INVALID, ("bad multicast interface " + iface_text).c_str());
+    }
+    socket->set_option(ip::multicast::join_group(group.to_v4(), iface), ec);
+    if (!ec) socket->set_option(ip::multicast::outbound_interface(iface), ec);
     if (ec) {
-      std::string msg = "cannot bind udp " + bind_text + ":" + std::to_string(opts->port) + ": " + ec.message();
+      std::string msg = "cannot join " + group_text + " on " + iface.to_string() + ": " + ec.message();
       return butter_error_set(err, BUTTER_E_UNAVAILABLE, msg.c_str());
     }
-    std::string group_text = copy_str(opts->multicast_group);
-    std::string iface_text = copy_str(opts->multicast_interface);
-    if (!group_text.empty()) {
-      ip::address group = ip::make_address(group_text, ec);
-      if (ec || !group.is_multicast() || !group.is_v4()) {
-        return butter_error_set(err, BUTTER_E_INVALID, ("not an IPv4 multicast group: " + group_text).c_str());
-      }
-      ip::address_v4 iface = ip::address_v4::any();
-      if (!iface_text.empty()) {
-        iface = ip::make_address_v4(iface_text, ec);
-        if (ec) return butter_error_set(err, BUTTER_E_INVALID, ("bad multicast interface " + iface_text).c_str());
-      }
-      socket->set_option(ip::multicast::join_group(group.to_v4(), iface), ec);
-      if (!ec) socket->set_option(ip::multicast::outbound_interface(iface), ec);
-      if (ec) {
-        std::string msg = "cannot join " + group_text + " on " + iface.to_string() + ": " + ec.message();
-        return butter_error_set(err, BUTTER_E_UNAVAILABLE, msg.c_str());
-      }
-    }
-    int ttl = opts->multicast_ttl > 0 ? opts->multicast_ttl : 1;
-    socket->set_option(ip::multicast::hops(ttl > 255 ? 255 : ttl), ec);
-    socket->set_option(ip::multicast::enable_loopback(opts->multicast_loop != 0), ec);
-    std::uint64_t id = core.fresh_id();
-    DatagramSocket s;
-    s.owner = inst->weak_from_this();
-    s.socket = socket;
-    s.buffer.resize(opts->max_datagram ? std::min<std::size_t>(opts->max_datagram, 65535) : 65535);
-    s.fn = fn;
-    s.user = user;
-    core.datagram_sockets.emplace(id, std::move(s));
-    inst->registrations().datagram_sockets.insert(id);
-    receive(core.weak_from_this(), id);
-    if (out_socket_id) *out_socket_id = id;
-    return BUTTER_OK;
-  } catch (const std::exception& e) {
-    return butter_error_set(err, BUTTER_E_INTERNAL, e.what());
   }
+  int ttl = opts.multicast_ttl > 0 ? opts.multicast_ttl : 1;
+  socket->set_option(ip::multicast::hops(ttl > 255 ? 255 : ttl), ec);
+  socket->set_option(ip::multicast::enable_loopback(opts.multicast_loop != 0), ec);
+  std::uint64_t id = core.fresh_id();
+  DatagramSocket s;
+  s.owner = inst.weak_from_this();
+  s.socket = socket;
+  s.buffer.resize(opts.max_datagram ? std::min<std::size_t>(opts.max_datagram, 65535) : 65535);
+  s.fn = fn;
+  s.user = user;
+  core.datagram_sockets.emplace(id, std::move(s));
+  inst.registrations().datagram_sockets.insert(id);
+  receive(core.weak_from_this(), id);
+  if (out_socket_id) *out_socket_id = id;
+  return BUTTER_OK;
+}
+
+butter_status dg_open(const butter_host* host, const butter_datagram_options* opts, butter_datagram_fn fn, void* user,
+                      uint64_t* out_socket_id, butter_error* err) {
+  const bool args_valid = opts && fn && opts->struct_size >= sizeof(butter_datagram_options);
+  return guarded_reporting<Caller::Active>(
+      host, "datagram.open", err, args_valid, "missing callback or options", BUTTER_E_INTERNAL,
+      [&](PluginInstance& inst) { return open_datagram_socket(inst, *opts, fn, user, out_socket_id, err); });
 }
 
 DatagramSocket* own_socket(PluginInstance* inst, std::uint64_t id) {

@@ -13,9 +13,11 @@
 //                     BUTTER_E_UNAVAILABLE; Caller::Transport refusals as caller_refusal says; a
 //                     throw: on_exception (BUTTER_E_NOMEM where the body only allocates,
 //                     BUTTER_E_INTERNAL elsewhere); otherwise what the body returns.
-//   guarded_value  -> T: `fallback` when refused (for Caller::Active, inactive counts as refused)
-//                     or when the body throws (getters: 0, "").
+//   guarded_value  -> T: `fallback` when refused (for Caller::Active and AnyThreadActive, inactive
+//                     counts as refused) or when the body throws (getters: 0, "").
 //   guarded_void   -> void: the body is skipped when refused; a throw is swallowed (cancels, closes).
+//   guarded_reporting -> butter_status, as guarded, for entry points that also report through a
+//                     butter_error: every answer but the body's own fills `err` with why (see below).
 #pragma once
 #include "instance/node_core.hpp"
 #include "instance/plugin_instance.hpp"
@@ -23,6 +25,8 @@
 
 #include <butter/butter.h>
 
+#include <cstdio>
+#include <exception>
 #include <type_traits>
 #include <utility>
 
@@ -30,17 +34,18 @@ namespace butter::host {
 
 // Which caller an entry point serves.
 enum class Caller {
-  AnyThread,   // [any-thread] functions: the instance behind the handle (instance_of)
-  NodeThread,  // [node] functions: the instance, called on its node's strand (node_instance_of)
-  Active,      // NodeThread, and the instance is active (inactive: BUTTER_E_UNAVAILABLE)
-  Transport,   // active_transport_caller: active, on a node with a transport (see caller_refusal)
+  AnyThread,        // [any-thread] functions: the instance behind the handle (instance_of)
+  NodeThread,       // [node] functions: the instance, called on its node's strand (node_instance_of)
+  Active,           // NodeThread, and the instance is active (inactive: BUTTER_E_UNAVAILABLE)
+  AnyThreadActive,  // AnyThread, and the instance is active (host.post: the way in from any thread)
+  Transport,        // active_transport_caller: active, on a node with a transport (see caller_refusal)
 };
 
 namespace entry_point_detail {
 
 template <Caller needs>
 PluginInstance* find_caller(const butter_host* host, const char* function) {
-  if constexpr (needs == Caller::AnyThread) {
+  if constexpr (needs == Caller::AnyThread || needs == Caller::AnyThreadActive) {
     return instance_of(host);
   } else if constexpr (needs == Caller::Transport) {
     return active_transport_caller(host, function);
@@ -49,15 +54,35 @@ PluginInstance* find_caller(const butter_host* host, const char* function) {
   }
 }
 
+// Whether the entry point refuses an inactive caller.
+template <Caller needs>
+constexpr bool needs_active = needs == Caller::Active || needs == Caller::AnyThreadActive;
+
 // The caller when it may call at all (for getters and cancels, which answer no status): an
 // inactive one counts as refused where the entry point needs an active one.
+
 template <Caller needs>
 PluginInstance* allowed_caller(const butter_host* host, const char* function) {
   PluginInstance* inst = find_caller<needs>(host, function);
-  if constexpr (needs == Caller::Active) {
+  if constexpr (needs_active<needs>) {
     if (inst && !inst->active()) return nullptr;
   }
   return inst;
+}
+
+// Why a call was refused with BUTTER_E_INVALID when the entry point gave no message of its own.
+inline const char* invalid_why(const butter_host* host, const PluginInstance* caller) {
+  if (caller) return "invalid arguments";
+  return instance_of(host) ? "called from a thread that is not the node's" : "unknown host handle";
+}
+
+// Fills `err` with "<function>: <what>" and returns `code`. Runs inside a catch block, possibly
+// for a std::bad_alloc: it must not allocate.
+inline butter_status report_exception(butter_error* err, butter_status code, const char* function,
+                                      const char* what) noexcept {
+  char message[BUTTER_ERROR_MESSAGE_SIZE];
+  std::snprintf(message, sizeof message, "%s: %s", function, what);
+  return butter_error_set(err, code, message);
 }
 
 }  // namespace entry_point_detail
@@ -76,7 +101,7 @@ butter_status guarded(const butter_host* host, const char* function, bool args_v
       if (!inst) return caller_refusal(host);
     }
     if (!inst || !args_valid) return BUTTER_E_INVALID;
-    if constexpr (needs == Caller::Active) {
+    if constexpr (entry_point_detail::needs_active<needs>) {
       if (!inst->active()) return BUTTER_E_UNAVAILABLE;
     }
     return body(*inst);
@@ -109,6 +134,51 @@ void guarded_void(const butter_host* host, const char* function, Body&& body) no
     if (PluginInstance* inst = entry_point_detail::allowed_caller<needs>(host, function)) body(*inst);
   } catch (...) {
   }
+}
+
+// guarded for an entry point that reports through a butter_error (datagram.open, fd.watch,
+// http.route, ...). The answers are guarded's, and each fills `err` (butter_error_set: a null or
+// too-small `err` is left alone):
+//   no caller, or args_valid false   BUTTER_E_INVALID, `invalid_why`; when null, the refusal says
+//                                    which: "unknown host handle", "called from a thread that is
+//                                    not the node's" (or "invalid arguments")
+//   an inactive caller where one is needed, or a Transport caller on a node without transport
+//                                    BUTTER_E_UNAVAILABLE, "the instance is not active" (as net's)
+//   a throw                          on_exception, "<function>: <the exception's what()>"
+// The body fills `err` itself for the answers it gives.
+template <Caller needs, class Body>
+butter_status guarded_reporting(const butter_host* host, const char* function, butter_error* err, bool args_valid,
+                                const char* invalid_why, butter_status on_exception, Body&& body) noexcept {
+  static_assert(std::is_invocable_r_v<butter_status, Body&, PluginInstance&>,
+                "an entry point's body takes the calling PluginInstance& and returns a butter_status");
+  static constexpr const char* kInactive = "the instance is not active";
+  try {
+    PluginInstance* inst = entry_point_detail::find_caller<needs>(host, function);
+    if constexpr (needs == Caller::Transport) {
+      if (!inst && caller_refusal(host) == BUTTER_E_UNAVAILABLE) {
+        return butter_error_set(err, BUTTER_E_UNAVAILABLE, kInactive);
+      }
+    }
+    if (!inst || !args_valid) {
+      return butter_error_set(err, BUTTER_E_INVALID,
+                              invalid_why ? invalid_why : entry_point_detail::invalid_why(host, inst));
+    }
+    if constexpr (entry_point_detail::needs_active<needs>) {
+      if (!inst->active()) return butter_error_set(err, BUTTER_E_UNAVAILABLE, kInactive);
+    }
+    return body(*inst);
+  } catch (const std::exception& e) {
+    return entry_point_detail::report_exception(err, on_exception, function, e.what());
+  } catch (...) {
+    return entry_point_detail::report_exception(err, on_exception, function, "unknown exception");
+  }
+}
+
+// The arguments valid (or checked by the body): a refused caller says why it was refused.
+template <Caller needs, class Body>
+butter_status guarded_reporting(const butter_host* host, const char* function, butter_error* err,
+                                butter_status on_exception, Body&& body) noexcept {
+  return guarded_reporting<needs>(host, function, err, true, nullptr, on_exception, std::forward<Body>(body));
 }
 
 }  // namespace butter::host

@@ -34,29 +34,26 @@ void arm(const std::weak_ptr<NodeCore>& weak, std::uint64_t id, std::int32_t eve
 
 butter_status fd_watch(const butter_host* host, int fd, int32_t events, butter_fd_fn fn, void* user,
                        uint64_t* out_watch_id, butter_error* err) {
-  auto* inst = node_instance_of(host, "fd.watch");
-  if (!inst || !fn || fd < 0 || (events & (BUTTER_FD_READ | BUTTER_FD_WRITE)) == 0) {
-    return butter_error_set(err, BUTTER_E_INVALID, "bad descriptor, events or callback");
-  }
-  if (!inst->active()) return butter_error_set(err, BUTTER_E_UNAVAILABLE, "the instance is not active");
-  try {
-    NodeCore& core = inst->core();
-    std::uint64_t id = core.fresh_id();
-    FdWatch w;
-    w.owner = inst->weak_from_this();
-    w.descriptor = std::make_shared<Desc>(core.strand, fd);
-    w.events = events;
-    w.fn = fn;
-    w.user = user;
-    core.fd_watches.emplace(id, std::move(w));
-    inst->registrations().fd_watches.insert(id);
-    if (events & BUTTER_FD_READ) arm(core.weak_from_this(), id, BUTTER_FD_READ);
-    if (events & BUTTER_FD_WRITE) arm(core.weak_from_this(), id, BUTTER_FD_WRITE);
-    if (out_watch_id) *out_watch_id = id;
-    return BUTTER_OK;
-  } catch (const std::exception& e) {
-    return butter_error_set(err, BUTTER_E_INTERNAL, e.what());
-  }
+  const bool args_valid = fn && fd >= 0 && (events & (BUTTER_FD_READ | BUTTER_FD_WRITE)) != 0;
+  return guarded_reporting<Caller::Active>(host, "fd.watch", err, args_valid, "bad descriptor, events or callback",
+                                           BUTTER_E_INTERNAL, [&](PluginInstance& inst) {
+                                             NodeCore& core = inst.core();
+                                             std::uint64_t id = core.fresh_id();
+                                             FdWatch w;
+                                             w.owner = inst.weak_from_this();
+                                             w.descriptor = std::make_shared<Desc>(core.strand, fd);
+                                             w.events = events;
+                                             w.fn = fn;
+                                             w.user = user;
+                                             core.fd_watches.emplace(id, std::move(w));
+                                             inst.registrations().fd_watches.insert(id);
+                                             if (events & BUTTER_FD_READ)
+                                               arm(core.weak_from_this(), id, BUTTER_FD_READ);
+                                             if (events & BUTTER_FD_WRITE)
+                                               arm(core.weak_from_this(), id, BUTTER_FD_WRITE);
+                                             if (out_watch_id) *out_watch_id = id;
+                                             return BUTTER_OK;
+                                           });
 }
 
 void drop(NodeCore& core, std::uint64_t id) {

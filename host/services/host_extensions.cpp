@@ -1,6 +1,7 @@
 // butter_host.get_extension and post, and the cleanup that stop/isolation runs.
 #include "instance/node_core.hpp"
 #include "instance/plugin_instance.hpp"
+#include "services/entry_point.hpp"
 #include "services/extensions.hpp"
 
 #include <boost/asio/post.hpp>
@@ -47,18 +48,13 @@ butter_status caller_refusal(const butter_host* host) {
 }
 
 butter_status host_post(const butter_host* host, void (*fn)(void* user), void* user) {
-  PluginInstance* inst = instance_of(host);
-  if (!inst || !fn) return BUTTER_E_INVALID;
-  if (!inst->active()) return BUTTER_E_UNAVAILABLE;
-  try {
-    std::weak_ptr<PluginInstance> weak = inst->weak_from_this();
-    boost::asio::post(inst->core().strand, [weak, fn, user] {
+  return guarded<Caller::AnyThreadActive>(host, "post", fn != nullptr, BUTTER_E_NOMEM, [&](PluginInstance& inst) {
+    std::weak_ptr<PluginInstance> weak = inst.weak_from_this();
+    boost::asio::post(inst.core().strand, [weak, fn, user] {
       if (auto self = weak.lock()) self->invoke("posted function", [&] { fn(user); });
     });
-  } catch (...) {
-    return BUTTER_E_NOMEM;
-  }
-  return BUTTER_OK;
+    return BUTTER_OK;
+  });
 }
 
 void release_instance_registrations(PluginInstance& instance) {

@@ -4,6 +4,7 @@
 // reports it closed. The plugin is called through its instance (invoke), never after it stopped.
 #include "instance/node_core.hpp"
 #include "instance/plugin_instance.hpp"
+#include "services/entry_point.hpp"
 #include "services/extensions.hpp"
 #include "services/http_route_adapter.hpp"
 
@@ -85,10 +86,10 @@ butter_status http2_route(const butter_host* host, butter_str method, butter_str
   const bool stream_body = (route->flags & BUTTER_HTTP_STREAM_BODY) != 0;
   if (stream_body && !route->body)
     return butter_error_set(err, BUTTER_E_INVALID, "a streamed body needs a body callback");
-  RouteArgs args;
-  if (butter_status s = check_route_args(host, "http2.route", method, path, args, err)) return s;
-  NodeCore& core = args.inst->core();
-  try {
+  return guarded_reporting<Caller::Active>(host, "http2.route", err, BUTTER_E_INTERNAL, [&](PluginInstance& inst) {
+    RouteArgs args;
+    if (butter_status s = check_route_args(inst, method, path, args, err)) return s;
+    NodeCore& core = inst.core();
     auto cb = std::make_shared<RouteCallbacks>();
     *cb = RouteCallbacks{route->user, route->request, route->body, route->writable, route->closed, 0};
     StreamRouteOptions opts;
@@ -97,7 +98,7 @@ butter_status http2_route(const butter_host* host, butter_str method, butter_str
     opts.max_body_bytes = route->max_body_bytes == BUTTER_HTTP_UNLIMITED ? 0
                           : route->max_body_bytes == 0                   ? core.http->options().max_body_bytes
                                                                          : route->max_body_bytes;
-    std::weak_ptr<PluginInstance> weak = args.inst->weak_from_this();
+    std::weak_ptr<PluginInstance> weak = inst.weak_from_this();
     std::weak_ptr<NodeCore> weak_core = core.weak_from_this();
     std::shared_ptr<const RouteCallbacks> ccb = cb;
     std::uint64_t id = core.http->add_stream_route(
@@ -121,10 +122,8 @@ butter_status http2_route(const butter_host* host, butter_str method, butter_str
         });
     // Known before any request can come: both run on the node's strand.
     cb->route_id = id;
-    return adopt_route(*args.inst, args, id, out_route_id, err);
-  } catch (const std::exception& e) {
-    return butter_error_set(err, BUTTER_E_INTERNAL, e.what());
-  }
+    return adopt_route(inst, args, id, out_route_id, err);
+  });
 }
 
 // The exchange behind `token` when it belongs to the calling instance.
@@ -145,14 +144,32 @@ std::vector<std::pair<std::string, std::string>> copy_headers(const butter_http_
   return out;
 }
 
+// An exchange call: the caller is found through its exchange, not only its handle. The body runs
+// with the calling instance's exchange behind `token` (and that instance); BUTTER_E_NOT_FOUND when
+// there is none (an unknown handle, a call off the node's thread, a token of another instance or
+// of no v2 exchange), BUTTER_E_INTERNAL when the body throws: nothing crosses the C ABI.
+template <class Body>
+butter_status guarded_exchange(const butter_host* host, uint64_t token, Body&& body) noexcept {
+  static_assert(std::is_invocable_r_v<butter_status, Body&, HttpExchange&, PluginInstance&>,
+                "an exchange call's body takes the exchange and its instance and returns a butter_status");
+  try {
+    PluginInstance* owner = nullptr;
+    auto ex = exchange_of(host, token, &owner);
+    if (!ex) return BUTTER_E_NOT_FOUND;
+    return body(*ex, *owner);
+  } catch (...) {
+    return BUTTER_E_INTERNAL;
+  }
+}
+
 butter_status http2_respond(const butter_host* host, uint64_t token, int32_t status, butter_str content_type,
                             butter_bytes body, const butter_http_header* headers, uint32_t header_count) {
-  PluginInstance* owner = nullptr;
-  auto ex = exchange_of(host, token, &owner);
   // A v1 token (or none): v1's respond knows it.
-  if (!ex) return http_extension()->respond(host, token, status, content_type, body, headers, header_count);
-  if (status < 200 || status > 599) return BUTTER_E_INVALID;  // a final answer
-  try {
+  if (!exchange_of(host, token)) {
+    return http_extension()->respond(host, token, status, content_type, body, headers, header_count);
+  }
+  return guarded_exchange(host, token, [&](HttpExchange& ex, PluginInstance& owner) -> butter_status {
+    if (status < 200 || status > 599) return BUTTER_E_INVALID;  // a final answer
     HttpResponse res;
     res.status = status;
     std::string ct = copy_str(content_type);
@@ -164,59 +181,49 @@ butter_status http2_respond(const butter_host* host, uint64_t token, int32_t sta
       if (k.find_first_of("\r\n") != std::string::npos || v.find_first_of("\r\n") != std::string::npos)
         return BUTTER_E_INVALID;
     }
-    if (Error e = ex->respond(std::move(res))) return e.code;
-    forget(owner->core(), *owner, token);
+    if (Error e = ex.respond(std::move(res))) return e.code;
+    forget(owner.core(), owner, token);
     return BUTTER_OK;
-  } catch (...) {
-    return BUTTER_E_INTERNAL;
-  }
+  });
 }
 
 butter_status http2_read_body(const butter_host* host, uint64_t token, uint64_t max_bytes) {
-  auto ex = exchange_of(host, token);
-  if (!ex) return BUTTER_E_NOT_FOUND;
-  return ex->read_body(static_cast<std::size_t>(std::min<uint64_t>(max_bytes, HttpExchange::kMaxChunk))).code;
+  return guarded_exchange(host, token, [&](HttpExchange& ex, PluginInstance&) {
+    return ex.read_body(static_cast<std::size_t>(std::min<uint64_t>(max_bytes, HttpExchange::kMaxChunk))).code;
+  });
 }
 
 butter_status http2_begin(const butter_host* host, uint64_t token, int32_t status, butter_str content_type,
                           const butter_http_header* headers, uint32_t header_count, uint64_t content_length) {
-  auto ex = exchange_of(host, token);
-  if (!ex) return BUTTER_E_NOT_FOUND;
-  if (status < 200 || status > 599) return BUTTER_E_INVALID;  // a final answer
-  try {
-    return ex->begin(status, copy_str(content_type), copy_headers(headers, header_count), content_length).code;
-  } catch (...) {
-    return BUTTER_E_INTERNAL;
-  }
+  return guarded_exchange(host, token, [&](HttpExchange& ex, PluginInstance&) -> butter_status {
+    if (status < 200 || status > 599) return BUTTER_E_INVALID;  // a final answer
+    return ex.begin(status, copy_str(content_type), copy_headers(headers, header_count), content_length).code;
+  });
 }
 
 butter_status http2_write(const butter_host* host, uint64_t token, butter_bytes data) {
-  auto ex = exchange_of(host, token);
-  if (!ex) return BUTTER_E_NOT_FOUND;
-  if (!data.data && data.len) return BUTTER_E_INVALID;
-  try {
-    return ex->write(std::string_view(reinterpret_cast<const char*>(data.data), data.len)).code;
-  } catch (...) {
-    return BUTTER_E_INTERNAL;
-  }
+  return guarded_exchange(host, token, [&](HttpExchange& ex, PluginInstance&) -> butter_status {
+    if (!data.data && data.len) return BUTTER_E_INVALID;
+    return ex.write(std::string_view(reinterpret_cast<const char*>(data.data), data.len)).code;
+  });
 }
 
 butter_status http2_end(const butter_host* host, uint64_t token) {
-  PluginInstance* owner = nullptr;
-  auto ex = exchange_of(host, token, &owner);
-  if (!ex) return BUTTER_E_NOT_FOUND;
-  Error e = ex->end();
-  // Ended short, the exchange is over all the same (the connection is closed).
-  if (!ex->open()) forget(owner->core(), *owner, token);
-  return e.code;
+  return guarded_exchange(host, token, [&](HttpExchange& ex, PluginInstance& owner) {
+    Error e = ex.end();
+    // Ended short, the exchange is over all the same (the connection is closed).
+    if (!ex.open()) forget(owner.core(), owner, token);
+    return e.code;
+  });
 }
 
 void http2_abort(const butter_host* host, uint64_t token) {
-  PluginInstance* owner = nullptr;
-  auto ex = exchange_of(host, token, &owner);
-  if (!ex) return;
-  forget(owner->core(), *owner, token);
-  ex->abort();
+  // abort answers nothing: an unknown token is ignored, a throw swallowed.
+  guarded_exchange(host, token, [&](HttpExchange& ex, PluginInstance& owner) -> butter_status {
+    forget(owner.core(), owner, token);
+    ex.abort();
+    return BUTTER_OK;
+  });
 }
 
 void http2_unroute(const butter_host* host, uint64_t route_id) { http_extension()->unroute(host, route_id); }

@@ -7,15 +7,9 @@
 
 namespace butter::host {
 
-butter_status check_route_args(const butter_host* host, const char* function, butter_str method, butter_str path,
-                               RouteArgs& out, butter_error* err) {
-  out.inst = node_instance_of(host, function);
-  if (!out.inst) {
-    return butter_error_set(err, BUTTER_E_INVALID,
-                            instance_of(host) ? "called from a thread that is not the node's" : "unknown host handle");
-  }
-  if (!out.inst->active()) return butter_error_set(err, BUTTER_E_UNAVAILABLE, "the instance is not active");
-  if (!out.inst->core().http) return butter_error_set(err, BUTTER_E_UNAVAILABLE, "this node has no HTTP endpoint");
+butter_status check_route_args(PluginInstance& inst, butter_str method, butter_str path, RouteArgs& out,
+                               butter_error* err) {
+  if (!inst.core().http) return butter_error_set(err, BUTTER_E_UNAVAILABLE, "this node has no HTTP endpoint");
   out.method = copy_str(method);
   out.path = copy_str(path);
   if (out.method.empty() || out.path.empty() || out.path[0] != '/') {

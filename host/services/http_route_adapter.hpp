@@ -17,16 +17,15 @@ namespace butter::host {
 
 class PluginInstance;
 
-// The arguments of a route call (`function` names it, e.g. "http.route"), checked: the caller runs
-// on the node's thread (node_instance_of), its instance is active, the node has an HTTP endpoint,
-// the method is set and the path absolute. BUTTER_OK, or the error set in `err`.
+// The arguments of a route call, checked once the caller is (an active instance on the node's
+// thread, services/entry_point.hpp): the node has an HTTP endpoint, the method is set and the
+// path absolute. BUTTER_OK, or the error set in `err`.
 struct RouteArgs {
-  PluginInstance* inst = nullptr;
   std::string method;
   std::string path;
 };
-butter_status check_route_args(const butter_host* host, const char* function, butter_str method, butter_str path,
-                               RouteArgs& out, butter_error* err);
+butter_status check_route_args(PluginInstance& inst, butter_str method, butter_str path, RouteArgs& out,
+                               butter_error* err);
 
 // Registers route `id` (from HttpServer::add_route/add_stream_route) as the instance's, or reports
 // the route taken when `id` is 0.

@@ -11,12 +11,12 @@ namespace {
 butter_status http_route(const butter_host* host, butter_str method, butter_str path, int32_t prefix,
                          butter_http_handler_fn fn, void* user, uint64_t* out_route_id, butter_error* err) {
   if (!fn) return butter_error_set(err, BUTTER_E_INVALID, "missing callback");
-  RouteArgs args;
-  if (butter_status s = check_route_args(host, "http.route", method, path, args, err)) return s;
-  try {
-    std::weak_ptr<PluginInstance> weak = args.inst->weak_from_this();
-    std::weak_ptr<NodeCore> weak_core = args.inst->core().weak_from_this();
-    std::uint64_t route = args.inst->core().http->add_route(
+  return guarded_reporting<Caller::Active>(host, "http.route", err, BUTTER_E_INTERNAL, [&](PluginInstance& inst) {
+    RouteArgs args;
+    if (butter_status s = check_route_args(inst, method, path, args, err)) return s;
+    std::weak_ptr<PluginInstance> weak = inst.weak_from_this();
+    std::weak_ptr<NodeCore> weak_core = inst.core().weak_from_this();
+    std::uint64_t route = inst.core().http->add_route(
         args.method, args.path, prefix != 0,
         [weak, weak_core, fn, user](const HttpRequest& req, const HttpResponder& respond) {
           HttpSlot slot;
@@ -29,10 +29,8 @@ butter_status http_route(const butter_host* host, butter_str method, butter_str 
               });
           if (token == 0) respond(plugin_unavailable());
         });
-    return adopt_route(*args.inst, args, route, out_route_id, err);
-  } catch (const std::exception& e) {
-    return butter_error_set(err, BUTTER_E_INTERNAL, e.what());
-  }
+    return adopt_route(inst, args, route, out_route_id, err);
+  });
 }
 
 void http_unroute(const butter_host* host, uint64_t route_id) {

@@ -6,21 +6,16 @@
 namespace butter::nat {
 
 void PunchHistory::expire(std::uint64_t now_ms) {
-  for (auto it = by_address_.begin(); it != by_address_.end();)
-    it = live(it->second, now_ms) ? std::next(it) : by_address_.erase(it);
+  std::vector<std::string> expired;
+  by_address_.for_each([&](const std::string& address, const Entry& e) {
+    if (!live(e, now_ms)) expired.push_back(address);
+  });
+  for (const auto& address : expired) by_address_.erase(address);
 }
 
 PunchHistory::Entry& PunchHistory::slot(const std::string& address, std::uint64_t now_ms) {
   expire(now_ms);
-  auto it = by_address_.find(address);
-  if (it != by_address_.end()) return it->second;
-  if (by_address_.size() >= kMaxEntries) {
-    auto oldest = std::min_element(by_address_.begin(), by_address_.end(), [](const auto& a, const auto& b) {
-      return a.second.last_ms() < b.second.last_ms();
-    });
-    by_address_.erase(oldest);
-  }
-  return by_address_[address];
+  return by_address_.get_or_insert(address, [] { return Entry{}; });
 }
 
 void PunchHistory::succeeded(const std::string& address, std::uint64_t now_ms) {
@@ -40,9 +35,9 @@ void PunchHistory::failed(const std::string& address, std::uint64_t now_ms) {
 std::vector<std::string> PunchHistory::prefer(std::vector<std::string> addresses, std::uint64_t now_ms) const {
   // 0: punched at least as often as failed; 1: no outcome; 2: failed more often than punched.
   auto rank = [&](const std::string& a) -> std::pair<int, Entry> {
-    auto it = by_address_.find(a);
-    if (it == by_address_.end() || !live(it->second, now_ms)) return {1, Entry{}};
-    const Entry& e = it->second;
+    const Entry* found = by_address_.peek(a);
+    if (!found || !live(*found, now_ms)) return {1, Entry{}};
+    const Entry& e = *found;
     if (e.successes > 0 && e.successes >= e.failures) return {0, e};
     if (e.failures > e.successes) return {2, e};
     return {1, e};
@@ -63,8 +58,9 @@ std::vector<std::string> PunchHistory::prefer(std::vector<std::string> addresses
 
 std::map<std::string, PunchHistory::Entry> PunchHistory::entries(std::uint64_t now_ms) const {
   std::map<std::string, Entry> out;
-  for (const auto& [a, e] : by_address_)
-    if (live(e, now_ms)) out.emplace(a, e);
+  by_address_.for_each([&](const std::string& address, const Entry& e) {
+    if (live(e, now_ms)) out.emplace(address, e);
+  });
   return out;
 }
 

@@ -2,11 +2,14 @@
 // part in punches that succeeded or failed, so that the next Connect offers the ones that worked
 // first, and a truncated offer (at most kMaxPunchAddresses) drops the ones that only failed.
 //
-// Bounded: at most kMaxEntries addresses (the one with the oldest outcome is forgotten first);
-// an address whose last outcome is older than `ttl` is forgotten (a NAT's behaviour or a route
-// changes: old evidence should not pin the order for ever). Pure logic, times in ms from the
+// Bounded: at most kMaxEntries addresses (the one with the oldest outcome is forgotten first: a
+// BoundedLru that only outcomes touch, recorded at the caller's steady clock); an address whose
+// last outcome is older than `ttl` is forgotten (a NAT's behaviour or a route changes: old
+// evidence should not pin the order for ever). Pure logic, times in ms from the
 // caller's clock, unit-tested without a network.
 #pragma once
+#include <butter/cpp/bounded_lru.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -43,7 +46,7 @@ class PunchHistory {
   Entry& slot(const std::string& address, std::uint64_t now_ms);
   bool live(const Entry& e, std::uint64_t now_ms) const { return e.last_ms() + ttl_ms_ >= now_ms; }
 
-  std::map<std::string, Entry> by_address_;
+  butter::BoundedLru<std::string, Entry> by_address_{kMaxEntries};
   std::uint64_t ttl_ms_;
 };
 

@@ -74,3 +74,20 @@ TEST_CASE("nat-ambassador punch history: bounded, the oldest outcome forgotten f
   h.succeeded("", 1001);  // ignored
   CHECK(h.entries(1001).size() == PunchHistory::kMaxEntries);
 }
+
+TEST_CASE("nat-ambassador punch history: a new outcome keeps an address from being the one forgotten") {
+  PunchHistory h(1'000'000);
+  for (std::size_t i = 0; i < PunchHistory::kMaxEntries; ++i)
+    h.failed("tcp://10.0.0." + std::to_string(i) + ":1", 100 + i);
+  h.succeeded("tcp://10.0.0.0:1", 500);  // the first recorded, but its outcome is now the latest
+  // Reading (prefer, entries) is not an outcome: it must not refresh 10.0.0.1.
+  CHECK(h.prefer({"tcp://10.0.0.1:1"}, 600) == V{"tcp://10.0.0.1:1"});
+  CHECK(h.entries(600).count("tcp://10.0.0.1:1") == 1);
+  h.failed(kPub, 1000);
+  auto e = h.entries(1000);
+  CHECK(e.size() == PunchHistory::kMaxEntries);
+  CHECK(e.count("tcp://10.0.0.0:1") == 1);
+  CHECK(e.at("tcp://10.0.0.0:1").successes == 1);
+  CHECK(e.count("tcp://10.0.0.1:1") == 0);
+  CHECK(e.count(kPub) == 1);
+}

@@ -1,53 +1,21 @@
 // services/entry_point.hpp: what a service entry point answers before and around its body — an
 // unknown host handle, a call off the node's thread, an inactive instance, invalid arguments, and
 // an exception thrown by the body, which must never leave through the C ABI.
-#include "instance/node_core.hpp"
-#include "instance/plugin_instance.hpp"
 #include "services/entry_point.hpp"
-#include "services/extensions.hpp"
 
-#include <boost/asio/post.hpp>
+#include "inactive_instance.hpp"
+
 #include <catch2/catch.hpp>
 
-#include <memory>
+#include <cstdio>
+#include <new>
 #include <stdexcept>
+#include <string>
 
 using namespace butter::host;
 
-namespace {
-
-// A node's state with one instance that never loaded a plugin: known to the host, but not active.
-struct InactiveInstance {
-  IoContext io;
-  std::shared_ptr<NodeCore> core = std::make_shared<NodeCore>(io, Manifest{}, host_service_table());
-  std::shared_ptr<PluginInstance> inst = make_instance();
-
-  std::shared_ptr<PluginInstance> make_instance() {
-    PluginSpec spec;
-    spec.instance = "probe";
-    return std::make_shared<PluginInstance>(*core, spec, nullptr, PluginInfo{});
-  }
-  const butter_host* host() const { return inst->host(); }
-
-  // Runs `f` on the node's strand, as a plugin's callback would, and returns what it returned.
-  template <class F>
-  auto on_strand(F f) {
-    decltype(f()) result{};
-    bool ran = false;
-    boost::asio::post(core->strand, [&] {
-      result = f();
-      ran = true;
-    });
-    io.run();  // returns once the posted function ran: nothing else is queued
-    io.restart();
-    REQUIRE(ran);
-    return result;
-  }
-};
-
-const butter_host kNoInstance{};  // host_data null: a handle the node never made
-
-}  // namespace
+using butter::host::test::InactiveInstance;
+using butter::host::test::kNoInstance;
 
 TEST_CASE("entry point: an unknown host handle is refused with BUTTER_E_INVALID and the body never runs") {
   bool ran = false;
@@ -154,4 +122,147 @@ TEST_CASE("entry point: a [node] call from another thread is refused with BUTTER
   guarded_void<Caller::NodeThread>(host, "probe.void", [&](PluginInstance&) { ran = true; });
   CHECK_FALSE(ran);
   CHECK(node.inst->off_thread_calls() == before + 4);
+}
+
+TEST_CASE("entry point: Caller::AnyThreadActive serves an active caller from any thread, refuses an inactive one") {
+  InactiveInstance node;
+  const butter_host* host = node.host();
+  bool ran = false;
+  auto body = [&](PluginInstance&) {
+    ran = true;
+    return BUTTER_OK;
+  };
+  // From this thread, not the node's: not refused for the thread, for the instance's state.
+  const auto before = node.inst->off_thread_calls();
+  CHECK(guarded<Caller::AnyThreadActive>(host, "probe.post", BUTTER_E_NOMEM, body) == BUTTER_E_UNAVAILABLE);
+  CHECK(guarded<Caller::AnyThreadActive>(host, "probe.post", false, BUTTER_E_NOMEM, body) == BUTTER_E_INVALID);
+  CHECK(guarded<Caller::AnyThreadActive>(&kNoInstance, "probe.post", BUTTER_E_NOMEM, body) == BUTTER_E_INVALID);
+  CHECK(guarded_value<Caller::AnyThreadActive>(host, "probe.value", 7, [&](PluginInstance&) {
+          ran = true;
+          return 1;
+        }) == 7);
+  CHECK_FALSE(ran);
+  CHECK(node.inst->off_thread_calls() == before);
+}
+
+namespace {
+
+// A butter_error as a plugin hands it: sized, with a message that must be replaced.
+butter_error fresh_error() {
+  butter_error err;
+  butter_error_init(&err);
+  std::snprintf(err.message, sizeof err.message, "%s", "stale");
+  return err;
+}
+
+}  // namespace
+
+TEST_CASE("entry point reporting: a refusal fills butter_error with why") {
+  InactiveInstance node;
+  const butter_host* host = node.host();
+  bool ran = false;
+  auto body = [&](PluginInstance&) {
+    ran = true;
+    return BUTTER_OK;
+  };
+  butter_error err = fresh_error();
+  SECTION("an unknown handle, said so unless the entry point has its own message") {
+    CHECK(guarded_reporting<Caller::Active>(&kNoInstance, "probe.open", &err, BUTTER_E_INTERNAL, body) ==
+          BUTTER_E_INVALID);
+    CHECK(err.code == BUTTER_E_INVALID);
+    CHECK(std::string(err.message) == "unknown host handle");
+    CHECK(guarded_reporting<Caller::Active>(nullptr, "probe.open", &err, true, "missing callback or options",
+                                            BUTTER_E_INTERNAL, body) == BUTTER_E_INVALID);
+    CHECK(std::string(err.message) == "missing callback or options");
+  }
+  SECTION("a call off the node's thread") {
+    const auto before = node.inst->off_thread_calls();
+    CHECK(guarded_reporting<Caller::NodeThread>(host, "probe.open", &err, BUTTER_E_INTERNAL, body) == BUTTER_E_INVALID);
+    CHECK(std::string(err.message) == "called from a thread that is not the node's");
+    CHECK(node.inst->off_thread_calls() == before + 1);
+  }
+  SECTION("an inactive instance; invalid arguments before it, with the entry point's message") {
+    CHECK(node.on_strand([&] {
+      return guarded_reporting<Caller::Active>(host, "probe.open", &err, BUTTER_E_INTERNAL, body);
+    }) == BUTTER_E_UNAVAILABLE);
+    CHECK(err.code == BUTTER_E_UNAVAILABLE);
+    CHECK(std::string(err.message) == "the instance is not active");
+    CHECK(node.on_strand([&] {
+      return guarded_reporting<Caller::Active>(host, "probe.open", &err, false, "bad descriptor, events or callback",
+                                               BUTTER_E_INTERNAL, body);
+    }) == BUTTER_E_INVALID);
+    CHECK(std::string(err.message) == "bad descriptor, events or callback");
+    CHECK(node.on_strand([&] {
+      return guarded_reporting<Caller::Active>(host, "probe.open", &err, false, nullptr, BUTTER_E_INTERNAL, body);
+    }) == BUTTER_E_INVALID);
+    CHECK(std::string(err.message) == "invalid arguments");
+  }
+  SECTION("a transport caller on a node without transport: unavailable, as net's own calls say") {
+    CHECK(node.on_strand([&] {
+      return guarded_reporting<Caller::Transport>(host, "probe.send", &err, BUTTER_E_INTERNAL, body);
+    }) == BUTTER_E_UNAVAILABLE);
+    CHECK(std::string(err.message) == "the instance is not active");
+  }
+  SECTION("no butter_error, or one too small to hold the answer: the status alone") {
+    CHECK(guarded_reporting<Caller::Active>(&kNoInstance, "probe.open", nullptr, BUTTER_E_INTERNAL, body) ==
+          BUTTER_E_INVALID);
+    err.struct_size = sizeof(butter_error) - 1;
+    CHECK(guarded_reporting<Caller::Active>(&kNoInstance, "probe.open", &err, BUTTER_E_INTERNAL, body) ==
+          BUTTER_E_INVALID);
+    CHECK(err.code == BUTTER_OK);
+    CHECK(std::string(err.message) == "stale");
+  }
+  CHECK_FALSE(ran);
+}
+
+TEST_CASE("entry point reporting: a throw becomes the entry point's status, with where and why in butter_error") {
+  InactiveInstance node;
+  const butter_host* host = node.host();
+  butter_error err = fresh_error();
+  auto call = [&](auto thrower) {
+    return node.on_strand([&] {
+      return guarded_reporting<Caller::NodeThread>(host, "probe.open", &err, BUTTER_E_INTERNAL,
+                                                   [&](PluginInstance&) -> butter_status {
+                                                     thrower();
+                                                     return BUTTER_OK;
+                                                   });
+    });
+  };
+  CHECK(call([] { throw std::runtime_error("the socket broke"); }) == BUTTER_E_INTERNAL);
+  CHECK(err.code == BUTTER_E_INTERNAL);
+  CHECK(std::string(err.message) == "probe.open: the socket broke");
+  CHECK(call([] { throw std::bad_alloc(); }) == BUTTER_E_INTERNAL);
+  CHECK(std::string(err.message) == "probe.open: " + std::string(std::bad_alloc().what()));
+  // Not a std::exception: caught all the same.
+  CHECK(call([] { throw 42; }) == BUTTER_E_INTERNAL);
+  CHECK(std::string(err.message) == "probe.open: unknown exception");
+  // Longer than butter_error holds: cut, still terminated.
+  CHECK(call([] { throw std::runtime_error(std::string(2 * BUTTER_ERROR_MESSAGE_SIZE, 'x')); }) == BUTTER_E_INTERNAL);
+  CHECK(std::string(err.message).size() == BUTTER_ERROR_MESSAGE_SIZE - 1);
+  CHECK(std::string(err.message).rfind("probe.open: xxx", 0) == 0);
+  // The status of the entry point's choosing.
+  CHECK(node.on_strand([&] {
+    return guarded_reporting<Caller::NodeThread>(host, "probe.alloc", &err, BUTTER_E_NOMEM,
+                                                 [](PluginInstance&) -> butter_status { throw std::bad_alloc(); });
+  }) == BUTTER_E_NOMEM);
+  CHECK(err.code == BUTTER_E_NOMEM);
+}
+
+TEST_CASE("entry point reporting: the body's own answer and message are left as the body set them") {
+  InactiveInstance node;
+  const butter_host* host = node.host();
+  butter_error err = fresh_error();
+  CHECK(node.on_strand([&] {
+    return guarded_reporting<Caller::NodeThread>(host, "probe.open", &err, BUTTER_E_INTERNAL, [&](PluginInstance&) {
+      return butter_error_set(&err, BUTTER_E_INVALID, "bad bind address 'nowhere'");
+    });
+  }) == BUTTER_E_INVALID);
+  CHECK(std::string(err.message) == "bad bind address 'nowhere'");
+  butter_error untouched = fresh_error();
+  CHECK(node.on_strand([&] {
+    return guarded_reporting<Caller::NodeThread>(host, "probe.open", &untouched, BUTTER_E_INTERNAL,
+                                                 [](PluginInstance&) { return BUTTER_OK; });
+  }) == BUTTER_OK);
+  CHECK(untouched.code == BUTTER_OK);
+  CHECK(std::string(untouched.message) == "stale");
 }
