@@ -323,11 +323,17 @@ TEST_CASE("nat-ambassador punch success rate per NAT pair type", "[.bench]") {
 }
 
 namespace {
-// GET /nat/throughput from `from` to `peer`: 64 pings of 64 KiB echoed, 4 in flight (8 MiB both ways).
+// GET /nat/throughput from `from` to `peer`: 64 pings of 64 KiB echoed, 4 in flight (8 MiB both ways);
+// BUTTER_PUNCH_BENCH_TPUT_COUNT and _INFLIGHT (at most 4096 and 16, the route's bounds) change those.
 nlohmann::json throughput(const LabNode& from, const std::string& peer) {
+  auto env = [](const char* name, int dflt) {
+    const char* e = std::getenv(name);
+    return e ? std::max(1, std::atoi(e)) : dflt;
+  };
+  const std::string query = "&size=65536&count=" + std::to_string(env("BUTTER_PUNCH_BENCH_TPUT_COUNT", 64)) +
+                            "&inflight=" + std::to_string(env("BUTTER_PUNCH_BENCH_TPUT_INFLIGHT", 4));
   auto r =
-      http_get_in_ns(from.ns, from.url("/nat/throughput?peer=" + url_encode(peer) + "&size=65536&count=64&inflight=4"),
-                     std::chrono::seconds(60));
+      http_get_in_ns(from.ns, from.url("/nat/throughput?peer=" + url_encode(peer) + query), std::chrono::seconds(60));
   auto j = nlohmann::json::parse(r.body, nullptr, false);
   return j.is_object() ? j : nlohmann::json::object();
 }
@@ -371,9 +377,10 @@ TEST_CASE("nat-ambassador throughput relayed vs direct", "[.bench]") {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
   };
-  std::cout << "throughput (64 KiB echoed, 4 in flight, " << ratio.size() << " labs): relayed median "
-            << median(relayed) / 1e6 << " MB/s, direct median " << median(direct) / 1e6
-            << " MB/s, relayed/direct median " << median(ratio) << " (min "
-            << *std::min_element(ratio.begin(), ratio.end()) << ", max "
+  std::cout << "throughput (64 KiB echoed, "
+            << (std::getenv("BUTTER_PUNCH_BENCH_TPUT_INFLIGHT") ? std::getenv("BUTTER_PUNCH_BENCH_TPUT_INFLIGHT") : "4")
+            << " in flight, " << ratio.size() << " labs): relayed median " << median(relayed) / 1e6
+            << " MB/s, direct median " << median(direct) / 1e6 << " MB/s, relayed/direct median " << median(ratio)
+            << " (min " << *std::min_element(ratio.begin(), ratio.end()) << ", max "
             << *std::max_element(ratio.begin(), ratio.end()) << ")" << std::endl;
 }

@@ -86,8 +86,7 @@ TEST_CASE("a frame with a clear tail completes only once its tail arrives as cle
   }
 }
 
-TEST_CASE("frames before a clear-tail head in the same read are handed out, and the tail is then due",
-          "[clear-tail]") {
+TEST_CASE("frames before a clear-tail head in the same read are handed out, and the tail is then due", "[clear-tail]") {
   const Bytes head = pattern(3, 4), tail = pattern(500, 5);
   Bytes read = encode_frame(oneway(20, 6));
   const Bytes s = sealed_part(head, tail.size());
@@ -163,8 +162,7 @@ TEST_CASE("clear bytes where no tail is due, or more than is due, are refused", 
   }
 }
 
-TEST_CASE("a clear-tail field out of bounds, unknown flag bits and a HELLO with a tail are refused",
-          "[clear-tail]") {
+TEST_CASE("a clear-tail field out of bounds, unknown flag bits and a HELLO with a tail are refused", "[clear-tail]") {
   auto error_of = [](Bytes b) {
     FrameDecoder d;
     Collected c;
@@ -319,7 +317,8 @@ TEST_CASE("a peer that never said it takes clear tails gets the whole frame seal
   REQUIRE(old.ch.established());
   old.hello();
   REQUIRE(n.wait([&](TestNode& x) { return x.transport->is_connected(old.identity->id()); }));
-  REQUIRE_FALSE(n.on([&] { return n.transport->send_sealed(old.identity->id().hex(), kProto, pattern(4, 1), pattern(3000, 2)); }));
+  REQUIRE_FALSE(n.on(
+      [&] { return n.transport->send_sealed(old.identity->id().hex(), kProto, pattern(4, 1), pattern(3000, 2)); }));
   // It reads ordinary frames only (feed/next take no clear tails): the message must come as one.
   std::optional<Frame> got;
   std::array<std::uint8_t, 4096> buf;
