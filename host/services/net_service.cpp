@@ -41,26 +41,23 @@ bool valid_protocol(const std::string& p) { return !p.empty() && p.size() <= 256
 
 butter_status net_handle(const butter_host* host, butter_str protocol, butter_net_handler_fn fn, void* user,
                          butter_error* err) {
-  auto* inst = caller(host, "net.handle", err);
-  if (!inst) return err ? err->code : caller_refusal(host);
-  try {
-    std::string p = copy_str(protocol);
-    if (!valid_protocol(p) || !fn) return butter_error_set(err, BUTTER_E_INVALID, "empty or over-long protocol id");
-    auto& table = inst->core().protocols;
-    auto it = table.find(p);
-    if (it != table.end()) {
-      auto owner = it->second.owner.lock();
-      if (owner && owner.get() != inst && owner->active()) {
-        std::string msg = "protocol " + p + " is already handled by plugin '" + owner->name() + "'";
-        return butter_error_set(err, BUTTER_E_INVALID, msg.c_str());
-      }
-    }
-    table[p] = ProtocolHandler{inst->weak_from_this(), fn, user};
-    inst->registrations().protocols.insert(p);
-    return BUTTER_OK;
-  } catch (...) {
-    return butter_error_set(err, BUTTER_E_NOMEM, "out of memory");
-  }
+  return guarded_reporting<Caller::Transport>(
+      host, "net.handle", err, BUTTER_E_NOMEM, [&](PluginInstance& inst) -> butter_status {
+        std::string p = copy_str(protocol);
+        if (!valid_protocol(p) || !fn) return butter_error_set(err, BUTTER_E_INVALID, "empty or over-long protocol id");
+        auto& table = inst.core().protocols;
+        auto it = table.find(p);
+        if (it != table.end()) {
+          auto owner = it->second.owner.lock();
+          if (owner && owner.get() != &inst && owner->active()) {
+            std::string msg = "protocol " + p + " is already handled by plugin '" + owner->name() + "'";
+            return butter_error_set(err, BUTTER_E_INVALID, msg.c_str());
+          }
+        }
+        table[p] = ProtocolHandler{inst.weak_from_this(), fn, user};
+        inst.registrations().protocols.insert(p);
+        return BUTTER_OK;
+      });
 }
 
 void net_unhandle(const butter_host* host, butter_str protocol) {
@@ -75,31 +72,25 @@ void net_unhandle(const butter_host* host, butter_str protocol) {
 
 butter_status net_send(const butter_host* host, butter_str peer, butter_str protocol, butter_bytes payload,
                        butter_error* err) {
-  auto* inst = caller(host, "net.send", err);
-  if (!inst) return err ? err->code : caller_refusal(host);
-  try {
-    std::string p = copy_str(protocol);
-    if (!valid_protocol(p)) return butter_error_set(err, BUTTER_E_INVALID, "empty or over-long protocol id");
-    Error e = inst->core().transport->send(copy_str(peer), p, span_of(payload));
-    return e ? fail(err, e) : BUTTER_OK;
-  } catch (const std::exception& ex) {
-    return butter_error_set(err, BUTTER_E_INTERNAL, ex.what());
-  }
+  return guarded_reporting<Caller::Transport>(
+      host, "net.send", err, BUTTER_E_INTERNAL, [&](PluginInstance& inst) -> butter_status {
+        std::string p = copy_str(protocol);
+        if (!valid_protocol(p)) return butter_error_set(err, BUTTER_E_INVALID, "empty or over-long protocol id");
+        Error e = inst.core().transport->send(copy_str(peer), p, span_of(payload));
+        return e ? fail(err, e) : BUTTER_OK;
+      });
 }
 
 // butter.net.sealed/1: as net_send, with the tail the transport may carry unsealed (frame.hpp).
 butter_status net_send_sealed(const butter_host* host, butter_str peer, butter_str protocol, butter_bytes head,
                               butter_bytes sealed, butter_error* err) {
-  auto* inst = caller(host, "net.send_sealed", err);
-  if (!inst) return err ? err->code : caller_refusal(host);
-  try {
-    std::string p = copy_str(protocol);
-    if (!valid_protocol(p)) return butter_error_set(err, BUTTER_E_INVALID, "empty or over-long protocol id");
-    Error e = inst->core().transport->send_sealed(copy_str(peer), p, span_of(head), span_of(sealed));
-    return e ? fail(err, e) : BUTTER_OK;
-  } catch (const std::exception& ex) {
-    return butter_error_set(err, BUTTER_E_INTERNAL, ex.what());
-  }
+  return guarded_reporting<Caller::Transport>(
+      host, "net.send_sealed", err, BUTTER_E_INTERNAL, [&](PluginInstance& inst) -> butter_status {
+        std::string p = copy_str(protocol);
+        if (!valid_protocol(p)) return butter_error_set(err, BUTTER_E_INVALID, "empty or over-long protocol id");
+        Error e = inst.core().transport->send_sealed(copy_str(peer), p, span_of(head), span_of(sealed));
+        return e ? fail(err, e) : BUTTER_OK;
+      });
 }
 
 // Delivers a response to the plugin that asked, unless it was cancelled or the plugin is gone.
@@ -125,50 +116,55 @@ void complete_request(NodeCore& core, std::uint64_t id, std::int32_t status, con
 butter_status net_request(const butter_host* host, butter_str peer, butter_str protocol, butter_bytes payload,
                           uint32_t timeout_ms, butter_net_response_fn fn, void* user, uint64_t* out_request_id,
                           butter_error* err) {
-  auto* inst = caller(host, "net.request", err);
-  if (!inst) return err ? err->code : caller_refusal(host);
-  if (!fn || timeout_ms == 0)
-    return butter_error_set(err, BUTTER_E_INVALID, "a request needs a callback and a timeout");
-  try {
-    NodeCore& core = inst->core();
-    std::string p = copy_str(protocol);
-    if (!valid_protocol(p)) return butter_error_set(err, BUTTER_E_INVALID, "empty or over-long protocol id");
-    std::uint64_t id = core.fresh_id();
-    core.requests[id] = PendingRequest{inst->weak_from_this(), 0};
-    inst->registrations().requests.insert(id);
-    // The ABI promises the callback never runs inside request(); if the transport completes at
-    // once, the completion is deferred to the strand.
-    auto in_call = std::make_shared<bool>(true);
-    auto weak = core.weak_from_this();
-    ResponseFn on_response = [weak, id, p, fn, user, in_call](std::int32_t status, const NodeId& from,
-                                                              std::span<const std::uint8_t> body) {
-      auto core = weak.lock();
-      if (!core) return;
-      if (*in_call) {
-        std::vector<std::uint8_t> copy(body.begin(), body.end());
-        boost::asio::post(core->strand, [weak, id, p, fn, user, status, from, copy] {
-          if (auto c = weak.lock()) complete_request(*c, id, status, from, copy, p, fn, user);
-        });
-        return;
-      }
-      complete_request(*core, id, status, from, body, p, fn, user);
-    };
-    std::uint64_t transport_id = 0;
-    Error e = core.transport->request(copy_str(peer), p, span_of(payload), std::chrono::milliseconds(timeout_ms),
+  return guarded_reporting<Caller::Transport>(
+      host, "net.request", err, BUTTER_E_INTERNAL, [&](PluginInstance& inst) -> butter_status {
+        if (!fn || timeout_ms == 0)
+          return butter_error_set(err, BUTTER_E_INVALID, "a request needs a callback and a timeout");
+        NodeCore& core = inst.core();
+        std::string p = copy_str(protocol);
+        if (!valid_protocol(p)) return butter_error_set(err, BUTTER_E_INVALID, "empty or over-long protocol id");
+        std::uint64_t id = core.fresh_id();
+        core.requests[id] = PendingRequest{inst.weak_from_this(), 0};
+        inst.registrations().requests.insert(id);
+        // The ABI promises the callback never runs inside request(); if the transport completes at
+        // once, the completion is deferred to the strand.
+        auto in_call = std::make_shared<bool>(true);
+        auto weak = core.weak_from_this();
+        ResponseFn on_response = [weak, id, p, fn, user, in_call](std::int32_t status, const NodeId& from,
+                                                                  std::span<const std::uint8_t> body) {
+          auto core = weak.lock();
+          if (!core) return;
+          if (*in_call) {
+            std::vector<std::uint8_t> copy(body.begin(), body.end());
+            boost::asio::post(core->strand, [weak, id, p, fn, user, status, from, copy] {
+              if (auto c = weak.lock()) complete_request(*c, id, status, from, copy, p, fn, user);
+            });
+            return;
+          }
+          complete_request(*core, id, status, from, body, p, fn, user);
+        };
+        std::uint64_t transport_id = 0;
+        Error e;
+        try {
+          e = core.transport->request(copy_str(peer), p, span_of(payload), std::chrono::milliseconds(timeout_ms),
                                       std::move(on_response), &transport_id);
-    *in_call = false;
-    if (e) {
-      core.requests.erase(id);
-      inst->registrations().requests.erase(id);
-      return fail(err, e);
-    }
-    auto it = core.requests.find(id);
-    if (it != core.requests.end()) it->second.transport_id = transport_id;
-    if (out_request_id) *out_request_id = id;
-    return BUTTER_OK;
-  } catch (const std::exception& ex) {
-    return butter_error_set(err, BUTTER_E_INTERNAL, ex.what());
-  }
+        } catch (...) {
+          // No request went out: forget its slot before the adapter reports the throw.
+          core.requests.erase(id);
+          inst.registrations().requests.erase(id);
+          throw;
+        }
+        *in_call = false;
+        if (e) {
+          core.requests.erase(id);
+          inst.registrations().requests.erase(id);
+          return fail(err, e);
+        }
+        auto it = core.requests.find(id);
+        if (it != core.requests.end()) it->second.transport_id = transport_id;
+        if (out_request_id) *out_request_id = id;
+        return BUTTER_OK;
+      });
 }
 
 void net_cancel(const butter_host* host, uint64_t request_id) {

@@ -155,3 +155,38 @@ TEST_CASE("service refusals: host.post refuses a bad handle or function, and an 
   CHECK(node.on_strand([&] { return table.post(host, on_posted, nullptr); }) == BUTTER_E_UNAVAILABLE);
   CHECK(node.inst->off_thread_calls() == 0);
 }
+
+namespace {
+void on_response(void*, butter_status, const butter_net_message*) {}
+void on_message(void*, const butter_net_message*) {}
+}  // namespace
+
+TEST_CASE("service refusals: net.handle, send, send_sealed and request say why a caller is refused") {
+  InactiveInstance node;
+  const butter_host* host = node.host();
+  const butter_net_v1& net = *net_extension();
+  const butter_net_sealed_v1& sealed = *net_sealed_extension();
+  const butter_str peer = text("peer"), proto = text("/t/1");
+  const butter_bytes none{nullptr, 0};
+  butter_error err = fresh_refusal();
+  uint64_t id = 0;
+
+  CHECK(net.send(&kNoInstance, peer, proto, none, &err) == BUTTER_E_INVALID);
+  CHECK(std::string(err.message) == "unknown host handle");
+  CHECK(sealed.send_sealed(host, peer, proto, none, none, &err) == BUTTER_E_INVALID);
+  CHECK(std::string(err.message) == "called from a thread that is not the node's");
+  // On the node's thread, an instance that is not active (and a node with no transport).
+  CHECK(node.on_strand([&] { return net.handle(host, proto, on_message, nullptr, &err); }) == BUTTER_E_UNAVAILABLE);
+  CHECK(std::string(err.message) == "the instance is not active");
+  CHECK(node.on_strand([&] { return net.send(host, peer, proto, none, &err); }) == BUTTER_E_UNAVAILABLE);
+  CHECK(node.on_strand([&] { return sealed.send_sealed(host, peer, proto, none, none, &err); }) ==
+        BUTTER_E_UNAVAILABLE);
+  CHECK(node.on_strand([&] { return net.request(host, peer, proto, none, 100, on_response, nullptr, &id, &err); }) ==
+        BUTTER_E_UNAVAILABLE);
+  CHECK(std::string(err.message) == "the instance is not active");
+  // Without a butter_error the status alone.
+  CHECK(net.send(&kNoInstance, peer, proto, none, nullptr) == BUTTER_E_INVALID);
+  CHECK(node.on_strand([&] { return net.send(host, peer, proto, none, nullptr); }) == BUTTER_E_UNAVAILABLE);
+  CHECK(id == 0);
+  CHECK(node.core->requests.empty());
+}
