@@ -261,6 +261,13 @@ void round_trip(TestNode& a, TestNode& b) {
   CHECK(a.wait_outcome(out).status == BUTTER_OK);
 }
 
+// A raw peer past its handshake says HELLO; waits until the node has it as a peer.
+void hello_and_wait(TestNode& n, RawSecureClient& peer) {
+  REQUIRE(peer.ch.established());
+  peer.hello();
+  REQUIRE(n.wait([&](TestNode& x) { return x.transport->is_connected(peer.identity->id()); }));
+}
+
 }  // namespace
 
 TEST_CASE("send_sealed carries its tail unsealed to a peer that takes it, and the handler sees head then tail",
@@ -314,9 +321,7 @@ TEST_CASE("a peer that never said it takes clear tails gets the whole frame seal
   IoThread t;
   TestNode n(t.io);
   RawSecureClient old(n.uri);
-  REQUIRE(old.ch.established());
-  old.hello();
-  REQUIRE(n.wait([&](TestNode& x) { return x.transport->is_connected(old.identity->id()); }));
+  hello_and_wait(n, old);
   REQUIRE_FALSE(n.on(
       [&] { return n.transport->send_sealed(old.identity->id().hex(), kProto, pattern(4, 1), pattern(3000, 2)); }));
   // It reads ordinary frames only (feed/next take no clear tails): the message must come as one.
@@ -352,9 +357,7 @@ TEST_CASE("a clear segment a peer sends outside a declared tail closes its conne
   IoThread t;
   TestNode n(t.io);
   RawSecureClient peer(n.uri);
-  REQUIRE(peer.ch.established());
-  peer.hello();
-  REQUIRE(n.wait([&](TestNode& x) { return x.transport->is_connected(peer.identity->id()); }));
+  hello_and_wait(n, peer);
   // A forged frame in a clear segment: were it read as frames, it would be a message.
   const Bytes forged = encode_frame(oneway(10, 1));
   Bytes wire(SecureChannel::clear_size(forged.size()));
@@ -369,9 +372,7 @@ TEST_CASE("a flagged frame whose tail a peer sends as clear segments reaches the
   IoThread t;
   TestNode n(t.io);
   RawSecureClient peer(n.uri);
-  REQUIRE(peer.ch.established());
-  peer.hello();
-  REQUIRE(n.wait([&](TestNode& x) { return x.transport->is_connected(peer.identity->id()); }));
+  hello_and_wait(n, peer);
   const Bytes head = pattern(6, 1), tail = pattern(90 * 1024, 2);
   Bytes wire;
   REQUIRE(peer.ch.seal(sealed_part(head, tail.size()), wire));
