@@ -1,10 +1,13 @@
 #include "node/runtime.hpp"
 
+#include "core/allocator_tuning.hpp"
+
 #include <spdlog/spdlog.h>
 
 namespace butter::host {
 
 Runtime::Runtime(unsigned threads) : work_(boost::asio::make_work_guard(io_)) {
+  tune_allocator_for_frames();  // nodes allocate per frame: see allocator_tuning.hpp
   if (threads == 0) threads = std::max(2u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < threads; ++i) {
     threads_.emplace_back([this] {
