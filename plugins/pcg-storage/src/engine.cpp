@@ -71,7 +71,7 @@ bool Engine::suspected(const Group& g, const Hash& m, std::uint64_t now) const {
   if (m == self_) return false;
   // A member that failed a possession challenge is treated like a silent one: it neither counts
   // nor leads (so a lying leader is removed by the next member in the leader order).
-  if (g.possession.failed.count(m)) return true;
+  if (g.possession.failed(m)) return true;
   return silent(g, m, now);
 }
 
@@ -94,7 +94,7 @@ std::vector<Hash> Engine::group_sources(const Group& g) const {
   std::vector<Hash> first, rest;
   for (const auto& m : g.view.members) {
     if (m.id == self_) continue;
-    (g.is_proven(m.id) || g.possession.claimed.count(m.id) ? first : rest).push_back(m.id);
+    (g.is_proven(m.id) || g.possession.claimed(m.id) ? first : rest).push_back(m.id);
   }
   first.insert(first.end(), rest.begin(), rest.end());
   return first;
@@ -297,7 +297,7 @@ void Engine::credit_pause(std::uint64_t pause_ms) {
       if (s.heard) *s.heard += pause_ms;
       if (s.recruited) *s.recruited += pause_ms;
     }
-    for (auto& [m, pc] : g.possession.pending) pc.deadline += pause_ms;
+    g.possession.delay_challenges(pause_ms);
     for (auto& [i, f] : g.data.fetching)
       f.deadline =
           std::min(f.deadline + pause_ms, std::max(f.deadline, f.issued + kMaxFetchStretch * cfg_.request_timeout_ms));

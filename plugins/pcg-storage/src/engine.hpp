@@ -20,6 +20,7 @@
 #include "engine_types.hpp"
 #include "messages.hpp"
 #include "possession.hpp"
+#include "possession_state.hpp"
 #include "repair.hpp"
 #include "stream_reads.hpp"
 #include "view.hpp"
@@ -218,7 +219,7 @@ class Engine final : private ReadNode {
     std::uint64_t reserved = 0;
     View view;
     std::map<Hash, MemberState> members;  // member -> what this node knows of it
-    Possession possession;                // challenges pending, audits due
+    Possession possession;                // the other members' proofs: challenges pending, audits due
     std::map<Hash, Departed> departed;    // removed members still sent heartbeats
     std::uint64_t next_repair = 0;
     std::optional<std::uint64_t> put_ticket;
@@ -363,9 +364,9 @@ class Engine final : private ReadNode {
   // Per tick: challenge timeouts (one retry, then failed), claims not yet challenged, periodic
   // audits, state of members no longer in the view forgotten.
   void audit_step(Group& g, std::uint64_t now, Output& out);
-  bool proving(const Group& g) const { return !g.possession.pending.empty(); }
+  bool proving(const Group& g) const { return g.possession.proving(); }
   // Registers `from`, which announced a retiring copy of g by heartbeat, as a holder whose
-  // challenges are answered (engine_possession.cpp); false when the table is full.
+  // challenges are answered (engine_possession.cpp); not when the table is full.
   void note_retiring_holder(Group& g, const Hash& from, std::uint64_t now);
   std::uint64_t next_audit_time(std::uint64_t now);
   void on_challenge(const Hash& from, const Message& m, std::uint64_t now, Output& out);

@@ -351,7 +351,7 @@ void Engine::on_recruit(const Hash& from, Message& m, std::uint64_t now, Output&
   Group& gr = it->second;
   // The leader recruits only with a source; it is the likely one, so it is asked first. It counts
   // as holding only once it proves it (its heartbeats claim it).
-  gr.possession.claimed.insert(from);
+  gr.possession.claim(from);
   if (n == 0) {
     if (const butter_status st = became_complete(gr, why, out); st != BUTTER_OK) cannot_keep(gr, st, why, out);
   } else {
