@@ -55,9 +55,9 @@ void Engine::challenge(Group& g, const Hash& m, std::uint32_t attempt, std::uint
   PendingChallenge pc;
   pc.nonce = env_.nonce();
   const std::uint64_t r1 = env_.nonce(), r2 = env_.nonce();
-  pc.spec = pick_challenge(g.manifest, g.data.have, r1, r2);
+  pc.spec = pick_challenge(g.manifest, g.data.have(), r1, r2);
   if (pc.spec.mode == ChallengeMode::KeyedHash) {
-    const auto& block = g.data.blocks[pc.spec.index];
+    const auto& block = g.data.blocks()[pc.spec.index];
     pc.expected = possession_proof(g.id, pc.nonce, pc.spec.index, pc.spec.offset, pc.spec.length,
                                    std::span<const std::uint8_t>(block).subspan(pc.spec.offset, pc.spec.length));
   }
@@ -199,7 +199,7 @@ void Engine::on_challenge(const Hash& from, const Message& m, std::uint64_t now,
   p.object = m.object;
   p.number = m.number;
   std::string why;
-  if (answer_challenge(g->id, g->manifest, g->data.blocks, g->data.have, m.number, c, p.data, why)) {
+  if (answer_challenge(g->id, g->manifest, g->data.blocks(), g->data.have(), m.number, c, p.data, why)) {
     p.status = BUTTER_OK;
     ++stats_.challenges_answered;
   } else {
