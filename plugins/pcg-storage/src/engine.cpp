@@ -59,7 +59,7 @@ std::optional<ReadNode::HeldCopy> Engine::held_copy(const Hash& id) const {
   auto it = groups_.find(id);
   if (it == groups_.end()) return std::nullopt;
   const Group& g = it->second;
-  return HeldCopy{g.manifest, g.view, g.data.have, g.data.blocks};
+  return HeldCopy{g.manifest, g.view, g.data.have(), g.data.blocks()};
 }
 
 Engine::Group* Engine::group(const Hash& id) {
@@ -71,7 +71,7 @@ bool Engine::suspected(const Group& g, const Hash& m, std::uint64_t now) const {
   if (m == self_) return false;
   // A member that failed a possession challenge is treated like a silent one: it neither counts
   // nor leads (so a lying leader is removed by the next member in the leader order).
-  if (g.possession.failed.count(m)) return true;
+  if (g.possession.failed(m)) return true;
   return silent(g, m, now);
 }
 
@@ -94,7 +94,7 @@ std::vector<Hash> Engine::group_sources(const Group& g) const {
   std::vector<Hash> first, rest;
   for (const auto& m : g.view.members) {
     if (m.id == self_) continue;
-    (g.is_proven(m.id) || g.possession.claimed.count(m.id) ? first : rest).push_back(m.id);
+    (g.is_proven(m.id) || g.possession.claimed(m.id) ? first : rest).push_back(m.id);
   }
   first.insert(first.end(), rest.begin(), rest.end());
   return first;
@@ -118,15 +118,9 @@ butter_status Engine::put_split(std::uint64_t ticket, SplitObject obj, std::uint
   if (Group* g = group(split_obj->id)) {
     if (!g->complete) {  // we were fetching it: the caller just gave us every block
       const std::size_t n = split_obj->blocks.size();
-      g->data.blocks = std::move(split_obj->blocks);
-      g->data.have.assign(n, true);
-      g->data.have_count = n;
-      g->data.fetching.clear();
+      g->data.hold_all(std::move(split_obj->blocks));
       if (const butter_status st = became_complete(*g, why, out); st != BUTTER_OK) {
-        // Not stored: back to fetching from scratch, as before the put (nothing claims it).
-        g->data = Transfer{};
-        g->data.blocks.assign(n, {});
-        g->data.have.assign(n, false);
+        g->data.expect(n);  // not stored: back to fetching from scratch, as before the put (nothing claims it)
         return st;
       }
     }
@@ -146,9 +140,7 @@ butter_status Engine::put_split(std::uint64_t ticket, SplitObject obj, std::uint
   g.id = split_obj->id;
   g.manifest = std::move(split_obj->manifest);
   g.manifest_bytes = std::move(split_obj->manifest_bytes);
-  g.data.blocks = std::move(split_obj->blocks);
-  g.data.have.assign(g.data.blocks.size(), true);
-  g.data.have_count = g.data.blocks.size();
+  g.data.hold_all(std::move(split_obj->blocks));
   g.reserved = cost;
   g.view.version = 1;
   g.view.add(Member{self_, endpoints_});
@@ -194,9 +186,7 @@ bool Engine::restore(const Hash& id, std::span<const std::uint8_t> manifest,
   g.id = id;
   g.manifest = std::move(*m);
   g.manifest_bytes.assign(manifest.begin(), manifest.end());
-  g.data.blocks = blocks;
-  g.data.have.assign(blocks.size(), true);
-  g.data.have_count = blocks.size();
+  g.data.hold_all(blocks);
   g.complete = true;
   g.reserved = cost;
   g.view = view;
@@ -247,17 +237,8 @@ void Engine::tick(std::uint64_t now, Output& out) {
     if (retiring(*g, self_) && retire_if_confirmed(*g, now, out)) continue;
     // Missing blocks: fetch timeouts fail over to the next source.
     if (!g->complete) {
-      for (auto it = g->data.fetching.begin(); it != g->data.fetching.end();) {
-        if (now >= it->second.deadline) {
-          g->data.tried[it->first].insert(it->second.from);
-          it = g->data.fetching.erase(it);
-        } else {
-          ++it;
-        }
-      }
-      if (!pump(g->data, g->manifest, g->id, group_sources(*g), now, out)) {
-        g->data.tried.clear();  // every source failed once: start over on the next tick
-      }
+      g->data.expire(now);
+      if (!pump(*g, now, out)) g->data.forget_failures();  // every source failed once: start over on the next tick
     }
     if (cfg_.repair) audit_step(*g, now, out);
     // Recruits that never answered count as refusals.
@@ -297,10 +278,8 @@ void Engine::credit_pause(std::uint64_t pause_ms) {
       if (s.heard) *s.heard += pause_ms;
       if (s.recruited) *s.recruited += pause_ms;
     }
-    for (auto& [m, pc] : g.possession.pending) pc.deadline += pause_ms;
-    for (auto& [i, f] : g.data.fetching)
-      f.deadline =
-          std::min(f.deadline + pause_ms, std::max(f.deadline, f.issued + kMaxFetchStretch * cfg_.request_timeout_ms));
+    g.possession.delay_challenges(pause_ms);
+    g.data.credit_pause(pause_ms, cfg_.request_timeout_ms);
     if (g.idle_deadline)
       g.idle_deadline = std::min(g.idle_deadline + pause_ms, std::max(g.idle_deadline, g.fill_deadline));
   }
@@ -355,7 +334,7 @@ void Engine::check_put(Group& g, std::uint64_t now, Output& out) {
 }
 
 butter_status Engine::became_complete(Group& g, std::string& why, Output& out) {
-  if (const butter_status st = env_.store_durably(g.id, g.manifest_bytes, g.data.blocks, g.view, why);
+  if (const butter_status st = env_.store_durably(g.id, g.manifest_bytes, g.data.blocks(), g.view, why);
       st != BUTTER_OK) {
     ++stats_.store_failures;
     return st;

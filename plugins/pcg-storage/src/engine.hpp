@@ -7,19 +7,24 @@
 // in-memory links with delay and virtual time.
 //
 // Per group, every tick: heartbeats (batched per peer, one round per heartbeat interval with
-// jitter), missing blocks fetched from members that hold them (a window of requests, failover to
-// the next member on a timeout or a bad block), and — on the member the leader rule picks — the
-// repair planner (repair.hpp) applied to the view, whose new version goes to every member.
+// jitter), missing blocks fetched from members that hold them (BlockTransfer, block_transfer.hpp:
+// a window of requests, failover to the next member on a timeout or a bad block; gets from
+// outside the group fetch the same way), and — on the member the leader rule picks — the repair
+// planner (repair.hpp) applied to the view, whose new version goes to every member.
 //
 // Streamed reads are a collaborator the engine composes (StreamReads, stream_reads.hpp): it owns
 // the reads and their buffers, and reaches this node only through ReadNode, which the engine
 // implements (send, addresses learnt, randomness, gets' tickets, this node's own copy).
+// Block transfers reach it only through FetchNode (send, randomness, the limits, the count of
+// bad blocks), which the engine implements too.
 #pragma once
+#include "block_transfer.hpp"
 #include "blocks.hpp"
 #include "budget.hpp"
 #include "engine_types.hpp"
 #include "messages.hpp"
 #include "possession.hpp"
+#include "possession_state.hpp"
 #include "repair.hpp"
 #include "stream_reads.hpp"
 #include "view.hpp"
@@ -75,12 +80,12 @@ struct ObjectInfo {
   bool complete = false;
 };
 
-class Engine final : private ReadNode {
+class Engine final : private ReadNode, private FetchNode {
  public:
   Engine(Hash self, std::vector<std::string> endpoints, Config cfg, std::uint64_t capacity_bytes, Env& env);
 
   const Hash& self() const { return self_; }
-  const Config& config() const { return cfg_; }
+  const Config& config() const override { return cfg_; }
   void set_repair(bool on) { cfg_.repair = on; }
   void set_endpoints(std::vector<std::string> eps) { endpoints_ = std::move(eps); }
 
@@ -175,22 +180,6 @@ class Engine final : private ReadNode {
   const Stats& stats() const { return stats_; }
 
  private:
-  struct Fetch {
-    Hash from{};
-    std::uint64_t deadline = 0;
-    std::uint64_t issued = 0;  // when it was sent: a deadline is extended at most to a bound from here
-  };
-  // Block transfer state, shared by group members filling their copy and outside gets.
-  struct Transfer {
-    std::vector<std::vector<std::uint8_t>> blocks;
-    std::vector<bool> have;
-    std::size_t have_count = 0;
-    std::map<std::uint32_t, Fetch> fetching;
-    std::map<std::uint32_t, std::set<Hash>> tried;  // sources that failed for a block
-    // Sources that answered AGAIN (over their serve rate): not asked before this time. Not a
-    // failure: the block is asked elsewhere, or of them again later. At most one per source.
-    std::map<Hash, std::uint64_t> busy_until;
-  };
   struct Departed {
     std::uint64_t until = 0;       // forgotten after this
     std::uint64_t next_probe = 0;  // next heartbeat entry sent to it
@@ -213,12 +202,12 @@ class Engine final : private ReadNode {
     Hash id{};
     Manifest manifest;
     std::vector<std::uint8_t> manifest_bytes;
-    Transfer data;
+    BlockTransfer data;  // the blocks held, and those being fetched while not complete
     bool complete = false;
     std::uint64_t reserved = 0;
     View view;
     std::map<Hash, MemberState> members;  // member -> what this node knows of it
-    Possession possession;                // challenges pending, audits due
+    Possession possession;                // the other members' proofs: challenges pending, audits due
     std::map<Hash, Departed> departed;    // removed members still sent heartbeats
     std::uint64_t next_repair = 0;
     std::optional<std::uint64_t> put_ticket;
@@ -273,12 +262,9 @@ class Engine final : private ReadNode {
     bool located = false;
     Manifest manifest;
     std::vector<Hash> sources;
-    Transfer data;
+    BlockTransfer data;
   };
 
-  // A group transfer's block from `from` arrived: its other requests to that member are queued
-  // behind this one and it is making progress, so their deadlines move on (deadlines.hpp).
-  void fetch_progress(Transfer& t, const Hash& from, std::uint64_t now) const;
   // A verified answer from a member asked earlier for a block whose request timed out: kept
   // rather than asked again (the work is done). False when the group does not need it.
   bool accept_late_block(Group& g, const Hash& from, const Message& m, std::uint64_t now, Output& out);
@@ -292,12 +278,12 @@ class Engine final : private ReadNode {
   // others over that time says nothing about them (deadlines.hpp, pause_credit).
   void credit_pause(std::uint64_t pause_ms);
   static std::uint64_t serve_burst(const Config& cfg);  // one second of serve_bytes_per_s
-  // A transfer's busy sources (Transfer::busy_until): as many as a read may know.
-  static constexpr std::size_t kMaxBusySources = StreamReads::kMaxKnown;
+  static_assert(BlockTransfer::kMaxBusySources == StreamReads::kMaxKnown, "as many busy sources as a read may know");
 
-  // ReadNode: what the streamed reads use of this node.
+  // ReadNode and FetchNode: what the streamed reads and the block transfers use of this node.
   std::uint64_t random() override { return env_.random(); }
   void send(Output& out, const Hash& to, const Message& m) override;
+  void count_bad_block() override { ++stats_.bad_blocks; }
   void learn(const View& v) override;
   void learn(const Candidate& c) override;
   bool ticket_in_use(std::uint64_t ticket) const override { return getters_.count(ticket) != 0; }
@@ -332,10 +318,9 @@ class Engine final : private ReadNode {
   // A recruit that fetched every block but could not store them: tells the members (a failing
   // RECRUIT_ACK, so the leader replaces it at once) and drops the group.
   void cannot_keep(Group& g, butter_status st, const std::string& why, Output& out);
-  // Issues fetches up to the window; false when some missing block has no source left.
-  bool pump(Transfer& t, const Manifest& m, const Hash& object, const std::vector<Hash>& sources, std::uint64_t now,
-            Output& out);
-  bool accept_block(Transfer& t, const Manifest& m, const Hash& from, const Message& msg, std::uint64_t now);
+  // Fetches the group's missing blocks from its members (BlockTransfer::pump): false when some
+  // missing block has no source left.
+  bool pump(Group& g, std::uint64_t now, Output& out);
   std::vector<Hash> group_sources(const Group& g) const;
   void finish_get(std::uint64_t ticket, butter_status st, std::vector<std::uint8_t> data, std::string msg, Output& out);
   void getter_step(Getter& g, std::uint64_t now, Output& out);
@@ -363,9 +348,9 @@ class Engine final : private ReadNode {
   // Per tick: challenge timeouts (one retry, then failed), claims not yet challenged, periodic
   // audits, state of members no longer in the view forgotten.
   void audit_step(Group& g, std::uint64_t now, Output& out);
-  bool proving(const Group& g) const { return !g.possession.pending.empty(); }
+  bool proving(const Group& g) const { return g.possession.proving(); }
   // Registers `from`, which announced a retiring copy of g by heartbeat, as a holder whose
-  // challenges are answered (engine_possession.cpp); false when the table is full.
+  // challenges are answered (engine_possession.cpp); not when the table is full.
   void note_retiring_holder(Group& g, const Hash& from, std::uint64_t now);
   std::uint64_t next_audit_time(std::uint64_t now);
   void on_challenge(const Hash& from, const Message& m, std::uint64_t now, Output& out);

@@ -12,7 +12,7 @@ void Engine::get(std::uint64_t ticket, const Hash& id, const std::vector<Candida
   if (Group* g = group(id)) {
     if (g->complete) {
       std::string why;
-      auto data = assemble(g->manifest, g->data.blocks, why);  // verified on every read
+      auto data = assemble(g->manifest, g->data.blocks(), why);  // verified on every read
       if (data) {
         out.events.push_back(Event{EventKind::GetDone, ticket, BUTTER_OK, id, 0, std::move(*data), {}});
       } else {
@@ -31,8 +31,7 @@ void Engine::get(std::uint64_t ticket, const Hash& id, const std::vector<Candida
     gt.located = true;
     gt.manifest = g->manifest;
     gt.sources = group_sources(*g);
-    gt.data.blocks.assign(gt.manifest.blocks.size(), {});
-    gt.data.have.assign(gt.manifest.blocks.size(), false);
+    gt.data.expect(gt.manifest.blocks.size());
   }
   add_get_candidates(ticket, candidates, more_coming, now, out);
 }
@@ -83,17 +82,10 @@ void Engine::getter_step(Getter& gt, std::uint64_t now, Output& out) {
       finish_get(ticket, BUTTER_E_NOT_FOUND, {}, "no reachable node holds the object", out);
     return;
   }
-  for (auto it = gt.data.fetching.begin(); it != gt.data.fetching.end();) {
-    if (now >= it->second.deadline) {
-      gt.data.tried[it->first].insert(it->second.from);
-      it = gt.data.fetching.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  if (gt.data.have_count == gt.manifest.blocks.size()) {
+  gt.data.expire(now);
+  if (gt.data.have_count() == gt.manifest.blocks.size()) {
     std::string why;
-    auto data = assemble(gt.manifest, gt.data.blocks, why);
+    auto data = assemble(gt.manifest, gt.data.blocks(), why);
     if (data) {
       finish_get(ticket, BUTTER_OK, std::move(*data), {}, out);
     } else {
@@ -101,7 +93,7 @@ void Engine::getter_step(Getter& gt, std::uint64_t now, Output& out) {
     }
     return;
   }
-  if (!pump(gt.data, gt.manifest, gt.id, gt.sources, now, out) && gt.data.fetching.empty()) {
+  if (!gt.data.pump(*this, gt.manifest, gt.id, gt.sources, now, out) && !gt.data.in_flight()) {
     finish_get(ticket, BUTTER_E_NOT_FOUND, {}, "no member of the group could serve every block", out);
   }
 }
@@ -143,8 +135,7 @@ void Engine::on_located(const Hash& from, const Message& m, std::uint64_t now, O
       gt.sources.push_back(from);
       for (const auto& mem : m.view.members)
         if (gt.sources.size() < cfg_.r && mem.id != from && mem.id != self_) gt.sources.push_back(mem.id);
-      gt.data.blocks.assign(gt.manifest.blocks.size(), {});
-      gt.data.have.assign(gt.manifest.blocks.size(), false);
+      gt.data.expect(gt.manifest.blocks.size());
     }
   }
   getter_step(gt, now, out);

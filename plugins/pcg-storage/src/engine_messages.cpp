@@ -11,75 +11,8 @@ namespace butter::pcg {
 
 // --- block transfers ----------------------------------------------------------------------------
 
-bool Engine::pump(Transfer& t, const Manifest& m, const Hash& object, const std::vector<Hash>& sources,
-                  std::uint64_t now, Output& out) {
-  if (sources.empty()) return t.have_count == m.blocks.size();
-  bool ok = true;
-  for (auto it = t.busy_until.begin(); it != t.busy_until.end();)
-    it = now >= it->second ? t.busy_until.erase(it) : std::next(it);
-  for (std::uint32_t i = 0; i < m.blocks.size() && t.fetching.size() < cfg_.fetch_window; ++i) {
-    if (t.have[i] || t.fetching.count(i)) continue;
-    const auto& tried = t.tried[i];
-    std::optional<Hash> src;
-    bool busy = false;  // an untried source is only busy (AGAIN): wait for it, do not fail
-    // Spread blocks over sources: start at a different one for each block.
-    for (std::size_t k = 0; k < sources.size(); ++k) {
-      const Hash& s = sources[(i + k) % sources.size()];
-      if (tried.count(s)) continue;
-      if (t.busy_until.count(s)) {
-        busy = true;
-        continue;
-      }
-      src = s;
-      break;
-    }
-    if (!src) {
-      ok = ok && busy;
-      continue;
-    }
-    // Requests queued at one member wait behind each other: later ones get a share of the
-    // timeout more each (as a read's, without its jitter), up to twice the timeout.
-    std::uint64_t queued = 0;
-    for (const auto& [j, f] : t.fetching) queued += f.from == *src;
-    t.fetching[i] = Fetch{*src, queued_deadline(now, cfg_.request_timeout_ms, queued, cfg_.fetch_window), now};
-    Message f;
-    f.type = MsgType::Fetch;
-    f.object = object;
-    f.index = i;
-    send(out, *src, f);
-  }
-  return ok;
-}
-
-bool Engine::accept_block(Transfer& t, const Manifest& m, const Hash& from, const Message& msg, std::uint64_t now) {
-  auto it = t.fetching.find(msg.index);
-  if (it == t.fetching.end() || it->second.from != from) return false;  // late or unasked: ignored
-  t.fetching.erase(it);
-  if (msg.status == BUTTER_E_AGAIN) {
-    // Over its serve rate: not a failure of the source or of the block. Others first, it later.
-    if (t.busy_until.size() < kMaxBusySources)
-      t.busy_until[from] = now + jittered(retry_wait(0, cfg_.request_timeout_ms), env_.random());
-    return false;
-  }
-  if (msg.status != BUTTER_OK) {
-    t.tried[msg.index].insert(from);
-    return false;
-  }
-  if (!verify_block(m, msg.index, msg.data)) {
-    ++stats_.bad_blocks;
-    t.tried[msg.index].insert(from);
-    return false;
-  }
-  t.blocks[msg.index] = msg.data;
-  t.have[msg.index] = true;
-  ++t.have_count;
-  fetch_progress(t, from, now);
-  return true;
-}
-
-void Engine::fetch_progress(Transfer& t, const Hash& from, std::uint64_t now) const {
-  for (auto& [i, f] : t.fetching)
-    if (f.from == from) f.deadline = extended_deadline(f.deadline, f.issued, now, cfg_.request_timeout_ms);
+bool Engine::pump(Group& g, std::uint64_t now, Output& out) {
+  return g.data.pump(*this, g.manifest, g.id, group_sources(g), now, out);
 }
 
 void Engine::note_alive(const Hash& from, const Message& m, std::uint64_t now) {
@@ -341,8 +274,7 @@ void Engine::on_recruit(const Hash& from, Message& m, std::uint64_t now, Output&
     s.joined = now;
   }
   const std::size_t n = g.manifest.blocks.size();
-  g.data.blocks.assign(n, {});
-  g.data.have.assign(n, false);
+  g.data.expect(n);
   g.next_repair = now + cfg_.heartbeat_ms;  // let the leader's view settle before leading
   auto [it, inserted] = groups_.emplace(g.id, std::move(g));
   ack.status = BUTTER_OK;
@@ -351,11 +283,11 @@ void Engine::on_recruit(const Hash& from, Message& m, std::uint64_t now, Output&
   Group& gr = it->second;
   // The leader recruits only with a source; it is the likely one, so it is asked first. It counts
   // as holding only once it proves it (its heartbeats claim it).
-  gr.possession.claimed.insert(from);
+  gr.possession.claim(from);
   if (n == 0) {
     if (const butter_status st = became_complete(gr, why, out); st != BUTTER_OK) cannot_keep(gr, st, why, out);
   } else {
-    pump(gr.data, gr.manifest, gr.id, group_sources(gr), now, out);
+    pump(gr, now, out);
   }
 }
 
@@ -392,11 +324,11 @@ void Engine::on_fetch(const Hash& from, const Message& m, std::uint64_t now, Out
   b.object = m.object;
   b.index = m.index;
   Group* g = group(m.object);
-  if (g && m.index < g->data.have.size() && g->data.have[m.index]) {
+  if (g && g->data.has(m.index)) {
     // Anyone may read (FETCH is how a get works), but a peer outside the group only at its serve
     // rate: otherwise one peer, or many ids, could keep this node sending blocks at wire speed.
     // A block larger than the burst costs the whole burst (else it could never be served).
-    const std::uint64_t cost = std::clamp<std::uint64_t>(g->data.blocks[m.index].size(), 1, serve_burst(cfg_));
+    const std::uint64_t cost = std::clamp<std::uint64_t>(g->data.blocks()[m.index].size(), 1, serve_burst(cfg_));
     if (!g->view.contains(from) && !served_.take(from, cost, now)) {
       b.status = BUTTER_E_AGAIN;
       ++stats_.fetches_busy;
@@ -404,7 +336,7 @@ void Engine::on_fetch(const Hash& from, const Message& m, std::uint64_t now, Out
       return;
     }
     b.status = BUTTER_OK;
-    b.data = g->data.blocks[m.index];
+    b.data = g->data.blocks()[m.index];
     ++stats_.blocks_served;
   } else {
     b.status = BUTTER_E_NOT_FOUND;
@@ -416,16 +348,15 @@ void Engine::on_block(const Hash& from, Message& m, std::uint64_t now, Output& o
   if (Group* g = group(m.object); g && !g->complete) {
     // Only the answer to the group's own request: a get or a streamed read on this node may
     // have asked another member for the same block, and its answer is theirs (below).
-    if (auto f = g->data.fetching.find(m.index); f != g->data.fetching.end() && f->second.from == from) {
-      if (accept_block(g->data, g->manifest, from, m, now) && !block_filled(*g, now, out)) return;
-      pump(g->data, g->manifest, g->id, group_sources(*g), now, out);
+    if (g->data.asked(m.index, from)) {
+      if (g->data.accept(*this, g->manifest, from, m, now) && !block_filled(*g, now, out)) return;
+      pump(*g, now, out);
       return;
     }
   }
   for (auto& [ticket, gt] : getters_) {
-    if (gt.id == m.object && gt.located && gt.data.fetching.count(m.index)) {
-      if (gt.data.fetching[m.index].from != from) continue;
-      accept_block(gt.data, gt.manifest, from, m, now);
+    if (gt.id == m.object && gt.located && gt.data.asked(m.index, from)) {
+      gt.data.accept(*this, gt.manifest, from, m, now);
       getter_step(gt, now, out);
       return;
     }
@@ -441,26 +372,16 @@ void Engine::on_block(const Hash& from, Message& m, std::uint64_t now, Output& o
 
 bool Engine::block_filled(Group& g, std::uint64_t now, Output& out) {
   g.idle_deadline = now + cfg_.reservation_idle_ms;  // progress: the reservation holds on
-  if (g.data.have_count < g.manifest.blocks.size()) return true;
+  if (g.data.have_count() < g.manifest.blocks.size()) return true;
   std::string why;
   if (const butter_status st = became_complete(g, why, out); st != BUTTER_OK) cannot_keep(g, st, why, out);
   return false;
 }
 
 bool Engine::accept_late_block(Group& g, const Hash& from, const Message& m, std::uint64_t now, Output& out) {
-  // Only a block this copy still lacks, from a member it asked for it before (the request timed
-  // out: it is in `tried`), and that matches the manifest: the work it took is not thrown away
-  // and asked of someone else. A get's or a read's own answers were offered to them first.
-  if (g.complete || m.status != BUTTER_OK || m.index >= g.data.have.size() || g.data.have[m.index]) return false;
-  auto tried = g.data.tried.find(m.index);
-  if (tried == g.data.tried.end() || !tried->second.count(from) || !verify_block(g.manifest, m.index, m.data))
-    return false;
-  g.data.blocks[m.index] = m.data;
-  g.data.have[m.index] = true;
-  ++g.data.have_count;
-  g.data.fetching.erase(m.index);  // asked again elsewhere meanwhile: that answer is now late
-  fetch_progress(g.data, from, now);
-  if (block_filled(g, now, out)) pump(g.data, g.manifest, g.id, group_sources(g), now, out);
+  // A get's or a read's own answers were offered to them first (BlockTransfer::accept_late).
+  if (g.complete || !g.data.accept_late(*this, g.manifest, from, m, now)) return false;
+  if (block_filled(g, now, out)) pump(g, now, out);
   return true;
 }
 

@@ -23,9 +23,8 @@ std::uint64_t Engine::next_audit_time(std::uint64_t now) {
 void Engine::claim(Group& g, const Hash& m, std::uint64_t now, Output& out) {
   if (m == self_ || g.is_proven(m)) return;  // heartbeats repeat the claim
   Possession& p = g.possession;
-  p.claimed.insert(m);
-  if (p.pending.count(m)) return;
-  if (auto nb = p.not_before.find(m); nb != p.not_before.end() && now < nb->second) return;
+  p.claim(m);
+  if (p.challenging(m) || p.cooling(m, now)) return;
   if (silent(g, m, now)) return;    // asked once it is heard again (audit_step)
   if (g.manifest.blocks.empty()) {  // an empty object: holding nothing is holding it all
     proven(g, m, now, out);
@@ -49,18 +48,16 @@ void Engine::disclaim(Group& g, const Hash& m) {
     it->second.proven = false;
     if (it->second.empty()) g.members.erase(it);
   }
-  g.possession.claimed.erase(m);
-  g.possession.pending.erase(m);
-  g.possession.next_audit.erase(m);
+  g.possession.disclaim(m);
 }
 
 void Engine::challenge(Group& g, const Hash& m, std::uint32_t attempt, std::uint64_t now, Output& out) {
   PendingChallenge pc;
   pc.nonce = env_.nonce();
   const std::uint64_t r1 = env_.nonce(), r2 = env_.nonce();
-  pc.spec = pick_challenge(g.manifest, g.data.have, r1, r2);
+  pc.spec = pick_challenge(g.manifest, g.data.have(), r1, r2);
   if (pc.spec.mode == ChallengeMode::KeyedHash) {
-    const auto& block = g.data.blocks[pc.spec.index];
+    const auto& block = g.data.blocks()[pc.spec.index];
     pc.expected = possession_proof(g.id, pc.nonce, pc.spec.index, pc.spec.offset, pc.spec.length,
                                    std::span<const std::uint8_t>(block).subspan(pc.spec.offset, pc.spec.length));
   }
@@ -80,18 +77,13 @@ void Engine::challenge(Group& g, const Hash& m, std::uint32_t attempt, std::uint
   c.offset = pc.spec.offset;
   c.length = pc.spec.length;
   c.mode = static_cast<std::uint8_t>(pc.spec.mode);
-  g.possession.pending[m] = pc;
+  g.possession.start_challenge(m, pc);
   ++stats_.challenges_sent;
   send(out, m, c);
 }
 
 void Engine::proven(Group& g, const Hash& m, std::uint64_t now, Output& out) {
-  Possession& p = g.possession;
-  p.pending.erase(m);
-  p.claimed.erase(m);
-  p.not_before.erase(m);
-  p.failed.erase(m);
-  p.next_audit[m] = next_audit_time(now);
+  g.possession.mark_proven(m, next_audit_time(now));
   g.members[m].proven = true;
   ++stats_.proofs_passed;
   check_put(g, now, out);
@@ -100,16 +92,16 @@ void Engine::proven(Group& g, const Hash& m, std::uint64_t now, Output& out) {
 void Engine::disproven(Group& g, const Hash& m, bool timed_out, std::uint64_t now) {
   disclaim(g, m);
   ++(timed_out ? stats_.proof_timeouts : stats_.proofs_failed);
-  g.possession.not_before[m] = now + cfg_.refuse_cooldown_ms;
   // A retiring copy's holder only stops counting the member towards "confirmed elsewhere": it
   // does not lead, so it has no say in who is suspected or replaced (and its challenges go
   // unanswered across a partition, which is no lie). Were it recruited back, stale failures
   // would make it remove healthy members.
-  if (retiring(g, self_)) return;
+  const bool suspect = !retiring(g, self_);
+  g.possession.mark_failed(m, now + cfg_.refuse_cooldown_ms, suspect);
+  if (!suspect) return;
   // Not re-challenged for a while (a liar repeating HAVE costs one challenge per cooldown), not
   // recruited again meanwhile, and — as a refused recruit — removed by the leader at its next
   // repair, which recruits another member in its place.
-  g.possession.failed.insert(m);
   g.members[m].refused = true;
   cooldown_[m] = now + cfg_.refuse_cooldown_ms;
   g.next_repair = now;
@@ -117,32 +109,16 @@ void Engine::disproven(Group& g, const Hash& m, bool timed_out, std::uint64_t no
 
 void Engine::audit_step(Group& g, std::uint64_t now, Output& out) {
   Possession& p = g.possession;
-  auto member = [&](const Hash& id) { return g.view.contains(id) && id != self_; };
-  for (auto it = p.claimed.begin(); it != p.claimed.end();) it = member(*it) ? std::next(it) : p.claimed.erase(it);
-  for (auto it = p.failed.begin(); it != p.failed.end();) it = member(*it) ? std::next(it) : p.failed.erase(it);
-  for (auto it = p.next_audit.begin(); it != p.next_audit.end();)
-    it = member(it->first) && g.is_proven(it->first) ? std::next(it) : p.next_audit.erase(it);
-  for (auto it = p.not_before.begin(); it != p.not_before.end();)
-    it = member(it->first) && now < it->second ? std::next(it) : p.not_before.erase(it);
-  for (auto it = p.retiring_holders.begin(); it != p.retiring_holders.end();)
-    it = now < it->second && !g.view.contains(it->first) ? std::next(it) : p.retiring_holders.erase(it);
-  std::vector<std::pair<Hash, std::uint32_t>> expired;
-  for (auto it = p.pending.begin(); it != p.pending.end();) {
-    if (!member(it->first)) {
-      it = p.pending.erase(it);
-    } else {
-      if (now >= it->second.deadline) expired.emplace_back(it->first, it->second.attempt);
-      ++it;
-    }
-  }
-  for (const auto& [m, attempt] : expired) {
+  auto proven_member = [&](const Hash& m) { return g.is_proven(m); };
+  p.prune_to_view(g.view, self_, proven_member, now);
+  for (const auto& [m, attempt] : p.expired(now)) {
     // A member that went silent altogether (a stalled or dead machine, not a wrong answer) is
     // already suspected: it neither counts nor leads. Its challenge is dropped, not failed, and
     // asked again once it is heard (its claim stands): a pause must not become a refusal, a
     // cooldown and the loss of a group's only source. A liar that answers heartbeats but not
     // challenges still fails after the retry.
     if (silent(g, m, now)) {
-      p.pending.erase(m);
+      p.drop_challenge(m);
       continue;
     }
     if (attempt == 0) {
@@ -158,11 +134,11 @@ void Engine::audit_step(Group& g, std::uint64_t now, Output& out) {
     auto lead = leader(g.id, g.view, [&](const Hash& x) { return !suspected(g, x, now); });
     return lead && *lead == self_;
   };
-  if (!p.claimed.empty() && (g.complete || leads())) {
-    for (const auto& m : std::vector<Hash>(p.claimed.begin(), p.claimed.end())) {
+  if (const auto claimants = p.claimants(); !claimants.empty() && (g.complete || leads())) {
+    for (const auto& m : claimants) {
       if (audit_tokens_ == 0) return;
-      if (p.pending.count(m) || g.is_proven(m) || silent(g, m, now)) continue;
-      if (auto nb = p.not_before.find(m); nb != p.not_before.end() && now < nb->second) continue;
+      if (p.challenging(m) || g.is_proven(m) || silent(g, m, now)) continue;
+      if (p.cooling(m, now)) continue;
       --audit_tokens_;
       challenge(g, m, 0, now, out);
     }
@@ -172,20 +148,23 @@ void Engine::audit_step(Group& g, std::uint64_t now, Output& out) {
   for (const auto& mem : g.view.members) {
     if (audit_tokens_ == 0) return;
     const Hash& m = mem.id;
-    if (m == self_ || !g.is_proven(m) || p.pending.count(m) || silent(g, m, now)) continue;
-    auto [it, fresh] = p.next_audit.try_emplace(m, 0);
-    if (fresh) it->second = next_audit_time(now);  // proven elsewhere (a restored view): spread the first audit
-    if (now < it->second) continue;
+    if (m == self_ || !g.is_proven(m) || p.challenging(m) || silent(g, m, now)) continue;
+    auto due = p.next_audit(m);
+    if (!due) {  // proven elsewhere (a restored view): spread the first audit
+      due = next_audit_time(now);
+      p.schedule_audit(m, *due);
+    }
+    if (now < *due) continue;
     --audit_tokens_;
     challenge(g, m, 0, now, out);
   }
 }
 
 void Engine::note_retiring_holder(Group& g, const Hash& from, std::uint64_t now) {
-  auto& holders = g.possession.retiring_holders;
-  if (!holders.count(from) && holders.size() >= kMaxMembers) return;  // full: it keeps its copy longer
   // As long as a member is heard before it counts as silent; the holder repeats its heartbeat.
-  holders[from] = now + (cfg_.miss_limit + 1) * cfg_.heartbeat_ms + cfg_.request_timeout_ms;
+  // Refused when the table is full: that holder keeps its copy longer.
+  const std::uint64_t until = now + (cfg_.miss_limit + 1) * cfg_.heartbeat_ms + cfg_.request_timeout_ms;
+  (void)g.possession.note_retiring_holder(from, until);
 }
 
 void Engine::on_challenge(const Hash& from, const Message& m, std::uint64_t now, Output& out) {
@@ -195,8 +174,7 @@ void Engine::on_challenge(const Hash& from, const Message& m, std::uint64_t now,
   // them): a retiring copy is let go only once r members proved themselves to its holder. A
   // stranger that never announced itself cannot make this node hash its data.
   const bool vouched = g && (g->view.contains(from) || g->departed.count(from));
-  const bool announced =
-      g && !vouched && g->possession.retiring_holders.count(from) && now < g->possession.retiring_holders.at(from);
+  const bool announced = g && !vouched && g->possession.retiring_holder(from, now);
   if (!vouched && !announced) {
     ++stats_.non_member_messages;
     ++stats_.challenges_refused;
@@ -221,7 +199,7 @@ void Engine::on_challenge(const Hash& from, const Message& m, std::uint64_t now,
   p.object = m.object;
   p.number = m.number;
   std::string why;
-  if (answer_challenge(g->id, g->manifest, g->data.blocks, g->data.have, m.number, c, p.data, why)) {
+  if (answer_challenge(g->id, g->manifest, g->data.blocks(), g->data.have(), m.number, c, p.data, why)) {
     p.status = BUTTER_OK;
     ++stats_.challenges_answered;
   } else {
@@ -235,9 +213,9 @@ void Engine::on_challenge(const Hash& from, const Message& m, std::uint64_t now,
 void Engine::on_proof(const Hash& from, const Message& m, std::uint64_t now, Output& out) {
   Group* g = group(m.object);
   if (!g) return;
-  auto it = g->possession.pending.find(from);
-  if (it == g->possession.pending.end() || it->second.nonce != m.number) return;  // late or unasked
-  const PendingChallenge pc = it->second;
+  const PendingChallenge* awaited = g->possession.pending(from);
+  if (!awaited || awaited->nonce != m.number) return;  // late or unasked
+  const PendingChallenge pc = *awaited;                // a copy: proven() or disproven() below ends it
   bool ok = m.status == BUTTER_OK;
   if (ok && pc.spec.mode == ChallengeMode::KeyedHash) {
     ok = m.data.size() == kProofBytes && sodium_memcmp(m.data.data(), pc.expected.data(), kProofBytes) == 0;

@@ -51,7 +51,7 @@ const std::vector<std::uint8_t>* Engine::manifest_of(const Hash& id) const {
 
 const std::vector<std::vector<std::uint8_t>>* Engine::blocks_of(const Hash& id) const {
   auto it = groups_.find(id);
-  return it == groups_.end() || !it->second.complete ? nullptr : &it->second.data.blocks;
+  return it == groups_.end() || !it->second.complete ? nullptr : &it->second.data.blocks();
 }
 
 std::vector<Hash> Engine::proven_members(const Hash& id) const {

@@ -20,7 +20,7 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
   // group that cannot repair (only complete leaders recruit) and a holder retiring with nobody
   // to prove the object to. Under load a busy source's heartbeats come late; a source that
   // failed a challenge no longer claims anything and goes as before.
-  auto source = [&](const Hash& m) { return g.is_proven(m) || g.possession.claimed.count(m); };
+  auto source = [&](const Hash& m) { return g.is_proven(m) || g.possession.claimed(m); };
   bool live_source = false;
   for (const auto& m : g.view.members)
     if (m.id != self_ && source(m.id) && !suspected(g, m.id, now) && !g.is_refused(m.id)) live_source = true;
@@ -33,7 +33,7 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
   const std::uint64_t filling_grace = std::max(cfg_.miss_limit * cfg_.heartbeat_ms, cfg_.reservation_idle_ms);
   auto gone = [&](const Hash& m) {
     if (!suspected(g, m, now)) return false;
-    if (g.possession.failed.count(m) || source(m)) return true;
+    if (g.possession.failed(m) || source(m)) return true;
     // Only one heard from since it joined (a heartbeat, a fetch): one that never said a word, or
     // declined to the member that recruited it, is not filling anything.
     const MemberState* s = g.member(m);

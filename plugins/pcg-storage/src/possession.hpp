@@ -23,12 +23,13 @@
 // per audit and still needs an honest copy to exist; placement diversity bounds how many members
 // one party controls.
 //
-// Costs are bounded on both sides: one pending challenge per (group, member), periodic audits
-// capped per tick, a failed member not re-challenged before a cooldown, and challenges answered
-// only for current group members and former members this node saw removed (`departed`), each
-// within a per-peer byte rate (AnswerBudget), and for other retiring holders (removed before this
-// node joined; they announce themselves by heartbeat) within ONE rate shared by all of them, so a
-// stranger cannot make a node hash gigabytes however many ids it has.
+// Costs are bounded on both sides: one pending challenge per (group, member) (the per-member
+// proof state and its invariants: possession_state.hpp), periodic audits capped per tick, a
+// failed member not re-challenged before a cooldown, and challenges answered only for current
+// group members and former members this node saw removed (`departed`), each within a per-peer
+// byte rate (AnswerBudget), and for other retiring holders (removed before this node joined; they
+// announce themselves by heartbeat) within ONE rate shared by all of them, so a stranger cannot
+// make a node hash gigabytes however many ids it has.
 //
 // Who proves to a retiring holder: a member removed from the view keeps its copy until r other
 // members are proven holders *to it* (Engine::confirmed_elsewhere). It keeps the proofs it got
@@ -43,7 +44,6 @@
 
 #include <cstdint>
 #include <map>
-#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -75,29 +75,6 @@ ChallengeSpec pick_challenge(const Manifest& m, const std::vector<bool>& have, s
 bool answer_challenge(const Hash& object, const Manifest& m, const std::vector<std::vector<std::uint8_t>>& blocks,
                       const std::vector<bool>& have, std::uint64_t nonce, const ChallengeSpec& c,
                       std::vector<std::uint8_t>& proof, std::string& why);
-
-// A challenge this node sent and waits for.
-struct PendingChallenge {
-  std::uint64_t nonce = 0;
-  ChallengeSpec spec;
-  Hash expected{};  // KeyedHash: the proof computed from our copy
-  std::uint64_t deadline = 0;
-  std::uint32_t attempt = 0;  // 0: first try, 1: the retry after a timeout
-};
-
-// Per group: what this node knows of the other members' proofs. Entries exist only for members
-// of the group's view (pruned every tick), so the maps are bounded by kMaxMembers.
-struct Possession {
-  std::map<Hash, PendingChallenge> pending;
-  std::map<Hash, std::uint64_t> next_audit;  // proven member -> when to audit it again
-  std::map<Hash, std::uint64_t> not_before;  // failed member -> no new challenge before
-  std::set<Hash> claimed;                    // said they hold every block; preferred fetch sources
-  std::set<Hash> failed;                     // failed a challenge since their last proof: suspected
-  // Non-members that announced, by heartbeat, a retiring copy of this group (a view naming this
-  // node but not themselves, holding every block) -> until when their challenges are answered.
-  // Bounded by kMaxMembers (new ones refused when full), entries expire.
-  std::map<Hash, std::uint64_t> retiring_holders;
-};
 
 // Bytes of challenges this node answers per peer: a token bucket per peer, `rate` bytes per
 // second up to `burst`. At most kMaxPeers peers are tracked; full buckets idle for a while are

@@ -136,7 +136,7 @@ TEST_CASE("readers treat AGAIN as busy: a streamed read and a get through rate-l
   std::size_t serving = 0;
   for (const auto& [m, n] : p.last.served_by) serving += n > 0;
   CHECK(serving == 3);  // all three members served within their rate
-  // A butter.storage/1 get (the Transfer path) from another outsider completes as well.
+  // A butter.storage/1 get (the BlockTransfer path) from another outsider completes as well.
   std::size_t other = outside + 1;
   while (std::find(h.begin(), h.end(), other) != h.end()) ++other;
   REQUIRE(other < sim.size());
