@@ -238,44 +238,30 @@ void Connection::on_written(const std::string& error, std::size_t frames) {
   flush_writes();
 }
 
-void Connection::on_data(std::span<const std::uint8_t> bytes) {
+void Connection::on_data(std::span<const std::uint8_t> bytes) { receive(bytes, false); }
+
+void Connection::on_clear_data(std::span<const std::uint8_t> bytes) { receive(bytes, true); }
+
+void Connection::receive(std::span<const std::uint8_t> bytes, bool clear) {
   if (closed_) return;
   auto self = shared_from_this();  // the owner may drop its reference from inside a callback
   touch();
   last_received_ = last_activity_;
-  if (stats_) stats_->bytes_in += bytes.size();
-  // Frames are parsed where they were read (decrypted in place by the SecurePipe): only a frame cut
-  // by the end of this read is copied, into the decoder's buffer.
-  bool completed = false;
-  const auto s = decoder_.consume(bytes, [&](const FrameView& f) {
-    if (stats_) ++stats_->frames_in;
-    completed = true;
-    return handle_frame(f);
-  });
-  after_decode(s, completed);
-}
-
-void Connection::on_clear_data(std::span<const std::uint8_t> bytes) {
-  if (closed_) return;
-  auto self = shared_from_this();
-  touch();
-  last_received_ = last_activity_;
   if (stats_) {
     stats_->bytes_in += bytes.size();
-    stats_->clear_tail_bytes_in += bytes.size();
+    if (clear) stats_->clear_tail_bytes_in += bytes.size();
   }
-  // A tail is due only after a frame head this peer sealed declared it (FrameDecoder refuses it
-  // anywhere else), so a clear segment cannot forge a frame: it can only be the declared payload.
   bool completed = false;
-  const auto s = decoder_.consume_clear(bytes, [&](const FrameView& f) {
+  auto on_frame = [&](const FrameView& f) {
     if (stats_) ++stats_->frames_in;
     completed = true;
     return handle_frame(f);
-  });
-  after_decode(s, completed);
-}
-
-void Connection::after_decode(FrameDecoder::Status s, bool completed) {
+  };
+  // Frames are parsed where they were read (decrypted in place by the SecurePipe): only a frame cut
+  // by the end of this read is copied, into the decoder's buffer. Clear bytes are taken only as the
+  // tail a frame head this peer sealed declared (FrameDecoder refuses them anywhere else), so a
+  // clear segment cannot forge a frame: it can only be the declared payload.
+  const auto s = clear ? decoder_.consume_clear(bytes, on_frame) : decoder_.consume(bytes, on_frame);
   if (s == FrameDecoder::Status::kError) return malformed(decoder_.error());
   if (s == FrameDecoder::Status::kNeedMore) after_read(completed);
 }

@@ -171,8 +171,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void push(Outgoing o, std::size_t size);
   void on_data(std::span<const std::uint8_t> bytes);
   void on_clear_data(std::span<const std::uint8_t> bytes);
-  // After bytes of either kind were decoded: `s` is the decoder's status.
-  void after_decode(FrameDecoder::Status s, bool completed);
+  // Bytes of either kind (`clear`: a frame's clear tail) into the decoder, frames on to the owner.
+  void receive(std::span<const std::uint8_t> bytes, bool clear);
   void send_features();
   void on_features(std::span<const std::uint8_t> payload);
   bool handle_frame(const FrameView& f);  // false: stop processing (closed)
