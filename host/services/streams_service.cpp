@@ -49,10 +49,25 @@ butter_status streams_prefer_address(const butter_host* host, butter_str node_id
   });
 }
 
+// butter.streams.flow/1: the plugin's side of a stream can take bytes again, so the host's write
+// that the dialer answered BUTTER_E_AGAIN is retried now instead of at its backoff timer.
+butter_status streams_writable(const butter_host* host, uint64_t stream_id) {
+  return guarded<Caller::NodeThread>(host, "streams.writable", BUTTER_E_INTERNAL, [&](PluginInstance& inst) {
+    auto& streams = inst.core().dial_streams;
+    auto it = streams.find(stream_id);
+    if (it == streams.end() || it->second.owner.lock().get() != &inst) return BUTTER_E_NOT_FOUND;
+    auto sink = it->second.sink;
+    sink->writable();
+    return BUTTER_OK;
+  });
+}
+
 const butter_streams_v1 kStreams = {streams_accept, streams_prefer_address};
+const butter_streams_flow_v1 kStreamsFlow = {streams_writable};
 
 }  // namespace
 
 const butter_streams_v1* streams_extension() { return &kStreams; }
+const butter_streams_flow_v1* streams_flow_extension() { return &kStreamsFlow; }
 
 }  // namespace butter::host

@@ -19,13 +19,16 @@ class DialerPipe::Sink : public StreamSink {
   void closed(const std::string& reason) override {
     if (auto p = pipe_.lock()) p->on_remote_closed(reason);
   }
+  void writable() override {
+    if (auto p = pipe_.lock()) p->on_writable();
+  }
 
  private:
   std::weak_ptr<DialerPipe> pipe_;
 };
 
 DialerPipe::DialerPipe(const Strand& strand, std::shared_ptr<Dialer> dialer, std::string uri)
-    : strand_(strand), dialer_(std::move(dialer)), uri_(std::move(uri)) {}
+    : strand_(strand), dialer_(std::move(dialer)), uri_(std::move(uri)), retry_(strand) {}
 
 DialerPipe::~DialerPipe() { close(); }
 
@@ -102,24 +105,74 @@ void DialerPipe::flush() {
 
 void DialerPipe::write(std::vector<boost::asio::const_buffer> buffers, WriteDone done) {
   if (closed_) return;
-  std::string error;
-  for (const auto& b : buffers) {
+  out_ = std::move(buffers);
+  out_index_ = out_offset_ = 0;
+  out_done_ = std::move(done);
+  retry_delay_ = kFirstRetry;
+  pump();
+}
+
+void DialerPipe::pump() {
+  if (closed_ || !out_done_) return;
+  waiting_ = false;
+  while (out_index_ < out_.size()) {
+    const auto& b = out_[out_index_];
+    const std::size_t n = std::min(kMaxWritePiece, b.size() - out_offset_);
+    if (n == 0) {
+      ++out_index_;
+      out_offset_ = 0;
+      continue;
+    }
     Error e;
     try {
       e = dialer_->write(stream_id_,
-                         std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(b.data()), b.size()));
+                         std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(b.data()) + out_offset_, n));
     } catch (const std::exception& ex) {
       e = Error::make(BUTTER_E_INTERNAL, std::string("dialer threw: ") + ex.what());
     } catch (...) {
       e = Error::make(BUTTER_E_INTERNAL, "dialer threw");
     }
+    if (closed_) return;  // the dialer closed the stream from inside write()
+    if (e.code == BUTTER_E_AGAIN) {
+      // Nothing of this piece was taken: keep it, and try again when the dialer says so or at
+      // the backoff (a dialer that cannot tell is still drained).
+      waiting_ = true;
+      retry_.expires_after(retry_delay_);
+      retry_delay_ = std::min(kLastRetry, retry_delay_ * 2);
+      retry_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+        auto self = weak.lock();
+        if (!ec && self && self->waiting_) self->pump();
+      });
+      return;
+    }
     if (e) {
-      error = "dialer write failed: " + (e.message.empty() ? std::string(status_name(e.code)) : e.message);
-      break;
+      return complete_write("dialer write failed: " +
+                            (e.message.empty() ? std::string(status_name(e.code)) : e.message));
+    }
+    retry_delay_ = kFirstRetry;
+    out_offset_ += n;
+    if (out_offset_ == b.size()) {
+      ++out_index_;
+      out_offset_ = 0;
     }
   }
+  complete_write({});
+}
+
+void DialerPipe::on_writable() {
+  if (closed_ || !waiting_) return;
+  // From inside the plugin's call: write to it again from a fresh turn, not re-entrantly.
+  waiting_ = false;
+  retry_.cancel();
+  boost::asio::post(strand_, [self = shared_from_this()] { self->pump(); });
+}
+
+void DialerPipe::complete_write(std::string error) {
+  out_.clear();
+  auto done = std::move(out_done_);
+  out_done_ = nullptr;
   // The dialer has taken (copied) the bytes; complete on a later turn, as a socket would.
-  boost::asio::post(strand_, [self = shared_from_this(), done = std::move(done), error] {
+  boost::asio::post(strand_, [self = shared_from_this(), done = std::move(done), error = std::move(error)] {
     if (!self->closed_) done(error);
   });
 }
@@ -127,6 +180,8 @@ void DialerPipe::write(std::vector<boost::asio::const_buffer> buffers, WriteDone
 void DialerPipe::close() {
   if (closed_ && !opened_) return;
   closed_ = true;
+  waiting_ = false;
+  retry_.cancel();
   if (opened_) {
     opened_ = false;
     try {

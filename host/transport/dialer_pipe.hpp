@@ -1,10 +1,20 @@
 // DialerPipe: a BytePipe over a stream opened by a plugin's Dialer (relay://...). The dialer hands
 // bytes to a StreamSink; they are buffered and handed on from a fresh strand turn, so that a
 // dialer delivering from inside one of our calls never re-enters the frame decoder.
+//
+// Writes go to the dialer in pieces of at most kMaxWritePiece bytes. A piece the dialer answers
+// BUTTER_E_AGAIN (its window or queue is full) is kept and written again once the dialer says
+// writable() (butter.streams.flow/1), or after a backoff of 1 ms doubling to 50 ms for a dialer
+// that cannot tell; the write completes only when every piece was taken. So a relay slower than
+// its sender holds the connection's queue, whose bound then refuses the sender (BUTTER_E_AGAIN),
+// instead of closing the connection.
 #pragma once
 #include "core/executor.hpp"
 #include "transport/byte_pipe.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
 #include <memory>
 #include <optional>
 
@@ -31,12 +41,21 @@ class DialerPipe : public BytePipe, public std::enable_shared_from_this<DialerPi
 
   const std::shared_ptr<Dialer>& dialer() const { return dialer_; }
 
+  // The most bytes one dialer write() is given: what a dialer with a window may overshoot it by.
+  static constexpr std::size_t kMaxWritePiece = 64 * 1024;
+  static constexpr std::chrono::milliseconds kFirstRetry{1}, kLastRetry{50};
+
  private:
   class Sink;
   void on_deliver(std::span<const std::uint8_t> bytes);
   void on_remote_closed(const std::string& reason);
+  void on_writable();
   void schedule_flush();
   void flush();
+  // Hands the dialer what is left of the write in flight, piece by piece, until it is all taken
+  // (completes it), the dialer answers AGAIN (waits) or fails (completes it with the reason).
+  void pump();
+  void complete_write(std::string error);
 
   Strand strand_;
   std::shared_ptr<Dialer> dialer_;
@@ -50,6 +69,14 @@ class DialerPipe : public BytePipe, public std::enable_shared_from_this<DialerPi
   std::size_t reserve_hint_ = 0;
   std::optional<std::string> remote_closed_;  // set once the dialer says the stream ended
   Handlers handlers_;
+
+  // The write in flight: its buffers (valid until `done`), the next byte to hand over.
+  std::vector<boost::asio::const_buffer> out_;
+  std::size_t out_index_ = 0, out_offset_ = 0;
+  WriteDone out_done_;
+  bool waiting_ = false;  // the dialer answered AGAIN; retry_ is armed
+  boost::asio::steady_timer retry_;
+  std::chrono::milliseconds retry_delay_ = kFirstRetry;
 };
 
 }  // namespace butter::host

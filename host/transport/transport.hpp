@@ -45,6 +45,8 @@ class StreamSink {
   virtual void deliver(std::span<const std::uint8_t> bytes) = 0;
   // The remote side closed the stream (or the dialer failed it).
   virtual void closed(const std::string& reason) = 0;
+  // The dialer can take bytes again after answering a write BUTTER_E_AGAIN (butter.streams.flow/1).
+  virtual void writable() {}
 };
 
 class Dialer {
@@ -53,9 +55,11 @@ class Dialer {
   // Opens a stream to `uri`. On success returns a stream id the dialer chose, and from then on
   // calls sink->deliver / sink->closed; the host calls write/close below with that id.
   virtual Error dial(const std::string& uri, std::shared_ptr<StreamSink> sink, std::uint64_t& stream_id) = 0;
-  // Writes (copies or sends) `bytes` before returning; the span is borrowed for the call. An error
-  // closes the connection. dial() must not call the sink before it returns (the host tolerates
-  // it, buffering, but the bytes are only handed on from a later strand turn anyway).
+  // Writes (copies or sends) `bytes` before returning; the span is borrowed for the call.
+  // BUTTER_E_AGAIN: nothing was taken; the same bytes are written again once the sink heard
+  // writable() or after a short backoff (DialerPipe). Any other error closes the connection. dial() must not call the
+  // sink before it returns (the host tolerates it, buffering, but the bytes are only handed on from a later strand turn
+  // anyway).
   virtual Error write(std::uint64_t stream_id, std::span<const std::uint8_t> bytes) = 0;
   virtual void close(std::uint64_t stream_id) = 0;
 };

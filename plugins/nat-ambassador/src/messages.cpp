@@ -44,6 +44,12 @@ std::vector<std::uint8_t> encode_relay(const RelayMessage& m) {
     case RelayType::Register:
     case RelayType::Unregister:
       break;
+    case RelayType::Flow:
+    case RelayType::Credit:
+      w.u8(static_cast<std::uint8_t>(m.leg));
+      w.u64(m.stream);
+      w.u64(m.value);
+      break;
   }
   return w.take();
 }
@@ -117,6 +123,19 @@ std::optional<RelayMessage> decode_relay(const std::uint8_t* data, std::size_t l
     case 6:
       m.type = static_cast<RelayType>(type);
       break;
+    case 7:
+    case 8: {
+      m.type = static_cast<RelayType>(type);
+      const std::uint8_t leg = r.u8();
+      if (r.ok() && leg > 3) {
+        why = "unknown leg " + std::to_string(leg);
+        return std::nullopt;
+      }
+      m.leg = static_cast<Leg>(leg);
+      m.stream = r.u64();
+      m.value = r.u64();
+      break;
+    }
     default:
       why = "unknown relay message type " + std::to_string(type);
       return std::nullopt;

@@ -22,6 +22,10 @@ enum class RelayType : std::uint8_t {
   Close = 4,       // either way: leg, stream, reason
   Register = 5,    // client -> ambassador (request): serve me; the reply is empty on success
   Unregister = 6,  // client -> ambassador (one-way)
+  // Flow control (relay_flow.hpp), added after the first release: nodes without it count these
+  // as malformed and drop them, and their circuits run without windows as before.
+  Flow = 7,    // leg, stream, window: the sender takes part in flow control, with this window
+  Credit = 8,  // leg, stream, limit: the far end may send up to `limit` bytes in all (absolute)
 };
 
 // Where a Data/Close travels, which says whose stream id it carries: the origin's own stream id
@@ -32,8 +36,9 @@ struct RelayMessage {
   RelayType type = RelayType::Data;
   Leg leg = Leg::FromOrigin;
   std::uint64_t stream = 0;
-  std::string node;  // Open: target id; Incoming: origin id (64 hex)
-  std::string body;  // Data: bytes; Close: reason
+  std::string node;         // Open: target id; Incoming: origin id (64 hex)
+  std::string body;         // Data: bytes; Close: reason
+  std::uint64_t value = 0;  // Flow: window; Credit: limit
 };
 
 std::vector<std::uint8_t> encode_relay(const RelayMessage& m);

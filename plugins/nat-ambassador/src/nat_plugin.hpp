@@ -73,6 +73,13 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   void on_close(const std::string& from, const RelayMessage& m);
   void on_register(const std::string& from, butter::Reply& reply);
   void on_unregister(const std::string& from);
+  void on_flow(const std::string& from, const RelayMessage& m);
+  void on_credit_message(const std::string& from, const RelayMessage& m);
+  void on_credit(std::uint64_t id, RelayStreams::Stream& s, std::uint64_t limit);
+  void after_delivery(std::uint64_t id, RelayStreams::Stream& s, std::size_t len);
+  void send_credit(std::uint64_t id, const RelayStreams::Stream& s);
+  butter_status send_flow(const std::string& peer, RelayType type, Leg leg, std::uint64_t stream, std::uint64_t value);
+  butter_status send_stream_bytes(RelayStreams::Stream& s, std::string_view bytes, std::size_t& taken);
   butter_status send_relay(const std::string& peer, const RelayMessage& m);
   void send_close(const std::string& peer, Leg leg, std::uint64_t stream, const std::string& reason);
   butter_status send_relay_data(const std::string& peer, Leg leg, std::uint64_t stream, const std::uint8_t* data,
@@ -156,6 +163,8 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   Circuits circuits_;
   Capture capture_;
   RelayStreams relay_streams_;
+  FlowOffers flow_offers_;               // Flow messages waiting for their Open / Incoming
+  std::set<std::uint64_t> credit_owed_;  // host streams whose last Credit could not be sent
   Protection protection_;
   butter::Timer sweep_timer_;
   RelayMetrics relay_metrics_{metrics()};

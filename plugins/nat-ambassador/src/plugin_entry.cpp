@@ -42,12 +42,17 @@ void NatAmbassador::init() {
   const std::int64_t max_clients = config().get_int_in("max_clients", 0, std::numeric_limits<std::uint32_t>::max());
   const std::int64_t max_bytes = config().get_int_in("max_relay_bytes", 0, kAny);
   const std::int64_t max_ms = config().get_int_in("max_relay_ms", 0, kAny);
+  const std::int64_t window = config().get_int_in("relay_window_bytes", static_cast<std::int64_t>(kMinWindow),
+                                                  static_cast<std::int64_t>(kMaxWindow));
+  const std::int64_t per_client = config().get_int_in("max_circuits_per_client", 1, 4096);
   const std::int64_t quorum = config().get_int_in("quorum", 1, 16);
   const std::int64_t probes = config().get_int_in("probes", 1, 16);
   const std::int64_t capture = config().get_int_in("debug_capture_bytes", 0, kAny);
   limits_.max_clients = static_cast<std::uint32_t>(max_clients);
   limits_.max_relay_bytes = static_cast<std::uint64_t>(max_bytes);
   limits_.max_relay_ms = static_cast<std::uint64_t>(max_ms);
+  limits_.window = static_cast<std::uint64_t>(window);
+  limits_.max_circuits_per_client = static_cast<std::size_t>(per_client);
   reach_config_.quorum = static_cast<unsigned>(quorum);
   reach_config_.probes = static_cast<unsigned>(probes);
   capture_.max = static_cast<std::size_t>(std::min<std::int64_t>(capture, 16 * 1024 * 1024));
@@ -221,6 +226,14 @@ BUTTER_PLUGIN(
                 .min(0)
                 .unit("ms")
                 .describe("lifetime of a relayed connection; 0 = no limit"),
+            butter::config_int("relay_window_bytes", 1024 * 1024)
+                .range(static_cast<std::int64_t>(butter::nat::kMinWindow),
+                       static_cast<std::int64_t>(butter::nat::kMaxWindow))
+                .unit("bytes")
+                .describe("bytes a relayed connection's far end may send ahead of what this node took"),
+            butter::config_int("max_circuits_per_client", 16)
+                .range(1, 4096)
+                .describe("relayed connections at once to one private node served (as an ambassador)"),
             butter::config_int("quorum", 2).range(1, 16).describe("distinct peers that must agree on a verdict"),
             butter::config_int("probes", 3).range(1, 16).describe("peers asked per check"),
             butter::config_int("check_fast_ms", 1000).min(1).unit("ms").describe("check period while undecided"),

@@ -6,11 +6,15 @@
 //   write(H) --Data(FromOrigin,H)--> Data(ToTarget,R) -----------> deliver(H')
 //   deliver(H) <--Data(ToOrigin,H)-- Data(FromTarget,R) <--------- write(H')
 //   Close travels the same way; a peer going down closes every relay that uses it.
+//   Flow and Credit (relay_flow.hpp) bound what each end sends ahead of what the other took:
+//   Flow(FromOrigin, H, window) precedes Open and Flow(ToTarget, R, window) precedes Incoming;
+//   Credit travels like Data.
 //
 // Each hop is an ordinary (Noise-secured) Butter connection; the bytes inside Data are the
 // origin's and target's own Noise session, so the ambassador forwards ciphertext it cannot read.
-// The ambassador enforces max_clients (at Register), and per relayed connection a byte limit
-// (both directions together) and a time limit (swept every 500 ms).
+// The ambassador enforces max_clients (at Register), max_circuits_per_client (at Open), the
+// windows of flow-controlled circuits, and per relayed connection a byte limit (both directions
+// together) and a time limit (swept every 500 ms).
 #include "nat_plugin.hpp"
 
 #include <algorithm>
@@ -39,6 +43,33 @@ butter_status NatAmbassador::send_relay_data(const std::string& peer, Leg leg, s
   const auto header = relay_data_header(leg, stream);
   auto st = send_sealed(peer, kRelayProtocol, butter::Bytes(header.data(), header.size()), butter::Bytes(data, len));
   return st ? BUTTER_OK : st.code();
+}
+
+butter_status NatAmbassador::send_flow(const std::string& peer, RelayType type, Leg leg, std::uint64_t stream,
+                                       std::uint64_t value) {
+  RelayMessage m;
+  m.type = type;
+  m.leg = leg;
+  m.stream = stream;
+  m.value = value;
+  return send_relay(peer, m);
+}
+
+// Sends `bytes` of a host stream as Data messages; `taken` says how many went. Stops at the first
+// refusal (BUTTER_E_AGAIN when the hop's queue is full).
+butter_status NatAmbassador::send_stream_bytes(RelayStreams::Stream& s, std::string_view bytes, std::size_t& taken) {
+  taken = 0;
+  const auto leg = s.inbound ? Leg::FromTarget : Leg::FromOrigin;
+  for (std::size_t at = 0; at < bytes.size(); at += kChunk) {
+    const std::string_view chunk = bytes.substr(at, kChunk);
+    // Header and bytes written once into the message (the host's bytes are borrowed).
+    if (auto st = send_relay_data(s.ambassador, leg, s.wire_id, reinterpret_cast<const std::uint8_t*>(chunk.data()),
+                                  chunk.size());
+        st != BUTTER_OK)
+      return st;
+    taken += chunk.size();
+  }
+  return BUTTER_OK;
 }
 
 // Best effort: the peer may be gone, and the leg is over on this side either way.
@@ -73,6 +104,9 @@ butter_status NatAmbassador::dial(std::string_view uri, std::uint64_t stream_id)
   s.target = ep->client;
   s.ambassador_tcp = ep->ambassador_tcp;
   s.uri = std::string(uri);
+  // Windows only where the host waits out BUTTER_E_AGAIN (butter.streams.flow/1): an older host
+  // would close the connection at the first write refused for lack of credit.
+  if (streams_.flow_control()) s.flow = EndFlow::origin(limits_.window);
   relay_streams_.add(stream_id, std::move(s));
   sync_protection();
   // The host is inside its routing code now: open from a fresh turn.
@@ -92,6 +126,9 @@ void NatAmbassador::relay_open_now(std::uint64_t stream_id) {
   // Remember the endpoint for the target's id too, first: sending to it by id later (another
   // plugin, after this connection dropped) tries the relay before its unreachable tcp endpoint.
   if (streams_.available()) (void)streams_.prefer_address(s.target, s.uri);
+  // Flow first, so that the ambassador knows the circuit takes part in flow control when Open
+  // makes it. Best effort: an ambassador that does not get it relays without windows.
+  if (s.flow.windowed()) (void)send_flow(s.ambassador, RelayType::Flow, Leg::FromOrigin, stream_id, s.flow.window());
   RelayMessage open;
   open.type = RelayType::Open;
   open.stream = stream_id;
@@ -114,25 +151,64 @@ void NatAmbassador::relay_open_now(std::uint64_t stream_id) {
   }
 }
 
+// The host's bytes for the far end. BUTTER_E_AGAIN (nothing taken; the host writes them again)
+// when the far end's window is used up, or the hop to the ambassador is full. A write is taken
+// whole once any credit is left (the host hands at most 64 KiB at a time: kWindowSlack).
 butter_status NatAmbassador::write(std::uint64_t stream_id, butter::Bytes bytes) {
   RelayStreams::Stream* found = relay_streams_.find(stream_id);
   if (!found) return BUTTER_E_NOT_FOUND;
   RelayStreams::Stream& s = *found;
-  const std::string_view all = bytes.text();
-  for (std::size_t at = 0; at < all.size(); at += kChunk) {
-    const std::string_view chunk = all.substr(at, kChunk);
-    if (!s.inbound && !s.opened) {
-      s.pending.emplace_back(chunk);
-      continue;
-    }
-    // Header and bytes written once into the message (the host's bytes are borrowed).
-    const auto leg = s.inbound ? Leg::FromTarget : Leg::FromOrigin;
-    if (auto st = send_relay_data(s.ambassador, leg, s.wire_id, reinterpret_cast<const std::uint8_t*>(chunk.data()),
-                                  chunk.size());
-        st != BUTTER_OK)
-      return st;
+  if (!s.unsent.empty()) {
+    std::size_t taken = 0;
+    const auto st = send_stream_bytes(s, s.unsent, taken);
+    s.unsent.erase(0, taken);
+    if (st == BUTTER_E_AGAIN) relay_metrics_.hop_waits.add();
+    if (st != BUTTER_OK) return st;
   }
+  if (!s.flow.may_send()) {
+    relay_metrics_.window_waits.add();
+    return BUTTER_E_AGAIN;
+  }
+  const std::string_view all = bytes.text();
+  if (!s.inbound && !s.opened) {
+    for (std::size_t at = 0; at < all.size(); at += kChunk) s.pending.emplace_back(all.substr(at, kChunk));
+  } else {
+    std::size_t taken = 0;
+    const auto st = send_stream_bytes(s, all, taken);
+    if (st == BUTTER_E_AGAIN && taken == 0) {
+      relay_metrics_.hop_waits.add();
+      return st;
+    }
+    if (st == BUTTER_E_AGAIN) {
+      s.unsent.assign(all.substr(taken));  // part went: the rest goes before anything else
+    } else if (st != BUTTER_OK) {
+      return st;
+    }
+  }
+  s.flow.sent(all.size());
   return BUTTER_OK;
+}
+
+// After `len` bytes of host stream `id` were delivered: a Credit when half the window was used,
+// and a writer waiting for the far end's first word unblocked when that was Data (an older peer).
+void NatAmbassador::after_delivery(std::uint64_t id, RelayStreams::Stream& s, std::size_t len) {
+  std::optional<std::uint64_t> credit;
+  if (s.flow.on_data(len, credit) && streams_.flow_control()) (void)streams_.writable(id);
+  if (credit) send_credit(id, s);
+}
+
+void NatAmbassador::send_credit(std::uint64_t id, const RelayStreams::Stream& s) {
+  const Leg leg = s.inbound ? Leg::FromTarget : Leg::FromOrigin;
+  if (send_flow(s.ambassador, RelayType::Credit, leg, s.wire_id, s.flow.granted()) == BUTTER_OK) {
+    relay_metrics_.credits_sent.add();
+    credit_owed_.erase(id);
+  } else {
+    credit_owed_.insert(id);  // the far end would wait for it forever: sent again at the sweep
+  }
+}
+
+void NatAmbassador::on_credit(std::uint64_t id, RelayStreams::Stream& s, std::uint64_t limit) {
+  if (s.flow.on_credit(limit) && streams_.flow_control()) (void)streams_.writable(id);
 }
 
 void NatAmbassador::close(std::uint64_t stream_id) {
@@ -180,6 +256,50 @@ void NatAmbassador::handle_relay(const butter::Request& req, butter::Reply& repl
       return on_register(from, reply);
     case RelayType::Unregister:
       return on_unregister(from);
+    case RelayType::Flow:
+      return on_flow(from, *m);
+    case RelayType::Credit:
+      return on_credit_message(from, *m);
+  }
+}
+
+// A Flow precedes the Open (at the ambassador) or the Incoming (at its client) it belongs to.
+void NatAmbassador::on_flow(const std::string& from, const RelayMessage& m) {
+  if (m.leg == Leg::FromOrigin && serving()) return flow_offers_.put(from, m.stream, m.value);
+  if (m.leg == Leg::ToTarget && from == ambassador_.id) return flow_offers_.put(from, m.stream, m.value);
+  malformed_.add();
+}
+
+void NatAmbassador::on_credit_message(const std::string& from, const RelayMessage& m) {
+  switch (m.leg) {
+    case Leg::FromOrigin:
+    case Leg::FromTarget: {  // we are the ambassador: check the sender, pass it on
+      const auto r = m.leg == Leg::FromOrigin ? circuits_.by_origin(from, m.stream) : std::optional(m.stream);
+      Circuits::Circuit* x = r ? circuits_.find(*r) : nullptr;
+      if (!x || (m.leg == Leg::FromTarget && x->target != from)) return;  // closed meanwhile
+      const bool from_origin = m.leg == Leg::FromOrigin;
+      if (!(from_origin ? x->flow.credit_from_origin(m.value) : x->flow.credit_from_target(m.value))) {
+        malformed_.add();  // a Credit on a circuit without windows
+        return;
+      }
+      const std::string to = from_origin ? x->target : x->origin;
+      if (send_flow(to, RelayType::Credit, from_origin ? Leg::ToTarget : Leg::ToOrigin,
+                    from_origin ? *r : x->origin_stream, m.value) != BUTTER_OK) {
+        relay_metrics_.forward_failures.add();
+        end_relayed(*r, "cannot forward", true, true);
+      }
+      return;
+    }
+    case Leg::ToOrigin: {
+      RelayStreams::Stream* s = relay_streams_.find(m.stream);
+      if (s && !s->inbound && s->ambassador == from) on_credit(m.stream, *s, m.value);
+      return;
+    }
+    case Leg::ToTarget: {
+      auto id = relay_streams_.inbound(from, m.stream);
+      if (RelayStreams::Stream* s = id ? relay_streams_.find(*id) : nullptr) on_credit(*id, *s, m.value);
+      return;
+    }
   }
 }
 
@@ -216,9 +336,19 @@ void NatAmbassador::on_open(const std::string& from, const RelayMessage& m) {
   }
   if (!serving()) return refuse("not an ambassador");
   if (!clients_.has(m.node)) return refuse("not a client of this ambassador");
+  const auto flow = flow_offers_.take(from, m.stream);
+  if (circuits_.count_to(m.node) >= limits_.max_circuits_per_client) {
+    relay_metrics_.limit_hits.add();
+    return refuse("too many relayed connections to this client (max_circuits_per_client)");
+  }
   const std::uint64_t r = circuits_.open(from, m.stream, m.node, now_ms());
   sync_protection();
   relay_metrics_.relayed_connections.add();
+  if (flow) {
+    circuits_.find(r)->flow = CircuitFlow::announced(*flow);
+    // Before Incoming, so that the client knows the circuit's window when it accepts the stream.
+    (void)send_flow(m.node, RelayType::Flow, Leg::ToTarget, r, clamp_window(*flow));
+  }
   RelayMessage in;
   in.type = RelayType::Incoming;
   in.stream = r;
@@ -244,7 +374,13 @@ void NatAmbassador::on_incoming(const std::string& from, const RelayMessage& m) 
   s.ambassador = from;
   s.wire_id = m.stream;
   s.opened = true;
+  auto flow = flow_offers_.take(from, m.stream);
+  if (!streams_.flow_control()) flow.reset();  // as at dial(): no windows on an older host
+  if (flow) s.flow = EndFlow::target(limits_.window, *flow);
   relay_streams_.add(id, std::move(s));
+  // The first Credit goes before any Data of ours (the host writes to the stream only from a
+  // later turn): it tells the origin and the ambassador that this end takes part.
+  if (flow) send_credit(id, *relay_streams_.find(id));
   sync_protection();
   relay_metrics_.inbound_streams.add();
   ask_observed(from, m.node);
@@ -271,6 +407,11 @@ void NatAmbassador::on_data(const std::string& from, const RelayDataView& m) {
       }
       x.bytes += m.len;
       relay_metrics_.relayed_bytes.add(m.len);
+      if (!(m.leg == Leg::FromOrigin ? x.flow.from_origin(m.len) : x.flow.from_target(m.len))) {
+        relay_metrics_.window_violations.add();
+        log().warn("relayed connection {} sent past its window: ended", r);
+        return end_relayed(r, "sent past the window", true, true);
+      }
       if (capture_.max) capture_.add(std::string_view(reinterpret_cast<const char*>(m.data), m.len));
       if (limits_.max_relay_bytes && x.bytes > limits_.max_relay_bytes) {
         relay_metrics_.limit_hits.add();
@@ -280,19 +421,25 @@ void NatAmbassador::on_data(const std::string& from, const RelayDataView& m) {
       const std::string to = m.leg == Leg::FromOrigin ? x.target : x.origin;
       const Leg leg = m.leg == Leg::FromOrigin ? Leg::ToTarget : Leg::ToOrigin;
       const std::uint64_t stream = m.leg == Leg::FromOrigin ? r : x.origin_stream;
-      if (send_relay_data(to, leg, stream, m.data, m.len) != BUTTER_OK) end_relayed(r, "cannot forward", true, true);
+      if (send_relay_data(to, leg, stream, m.data, m.len) != BUTTER_OK) {
+        relay_metrics_.forward_failures.add();
+        end_relayed(r, "cannot forward", true, true);
+      }
       return;
     }
     case Leg::ToOrigin: {  // we dialled; `from` is the ambassador
-      const RelayStreams::Stream* s = relay_streams_.find(m.stream);
+      RelayStreams::Stream* s = relay_streams_.find(m.stream);
       if (!s || s->inbound || s->ambassador != from) return;
       (void)streams_.deliver(m.stream, butter::Bytes(m.data, m.len));
+      // Found again: delivering may have closed the stream.
+      if ((s = relay_streams_.find(m.stream))) after_delivery(m.stream, *s, m.len);
       return;
     }
     case Leg::ToTarget: {  // we are the client
       auto id = relay_streams_.inbound(from, m.stream);
       if (!id) return;
       (void)streams_.deliver(*id, butter::Bytes(m.data, m.len));
+      if (RelayStreams::Stream* s = relay_streams_.find(*id)) after_delivery(*id, *s, m.len);
       return;
     }
   }
@@ -359,6 +506,13 @@ void NatAmbassador::sync_protection() {
 
 void NatAmbassador::sweep_relays() {
   sync_protection();  // drops what ended since the last sweep (protection is added at once)
+  for (const auto id : std::vector<std::uint64_t>(credit_owed_.begin(), credit_owed_.end())) {
+    if (const RelayStreams::Stream* s = relay_streams_.find(id)) {
+      send_credit(id, *s);
+    } else {
+      credit_owed_.erase(id);
+    }
+  }
   const auto t = now_ms();
   // Clients that stopped refreshing (moved elsewhere without a word) lose their slot.
   const std::uint64_t expiry = std::max<std::uint64_t>(10000, 10 * static_cast<std::uint64_t>(keepalive_.count()));

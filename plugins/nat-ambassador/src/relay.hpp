@@ -4,6 +4,7 @@
 // RelayStreams are in relay_state.cpp, which the unit tests build alone.
 #pragma once
 #include "messages.hpp"
+#include "relay_flow.hpp"
 
 #include <butter/plugin.hpp>
 
@@ -20,8 +21,12 @@ namespace butter::nat {
 struct Limits {
   bool serve = true;  // act as an ambassador when public
   std::uint32_t max_clients = 16;
-  std::uint64_t max_relay_bytes = 0;  // per relayed connection, both ways; 0 = no limit
-  std::uint64_t max_relay_ms = 0;     // per relayed connection; 0 = no limit
+  std::uint64_t max_relay_bytes = 0;   // per relayed connection, both ways; 0 = no limit
+  std::uint64_t max_relay_ms = 0;      // per relayed connection; 0 = no limit
+  std::uint64_t window = 1024 * 1024;  // what this node grants a relayed stream's far end (relay_flow.hpp)
+  // Circuits to one client at once. With the windows, this bounds what the ambassador's queue to
+  // a client holds: at most this many windows each way.
+  std::size_t max_circuits_per_client = 16;
 };
 
 // Ambassador side: the private nodes registered here, by node id.
@@ -54,6 +59,7 @@ class Circuits {
     std::uint64_t origin_stream = 0;
     std::uint64_t bytes = 0;  // both ways
     std::uint64_t started_ms = 0;
+    CircuitFlow flow;
   };
 
   std::size_t size() const { return by_id_.size(); }
@@ -69,6 +75,7 @@ class Circuits {
   // Whether a circuit joins `a` and `b` (either way).
   bool joins(const std::string& a, const std::string& b) const;
   std::vector<std::uint64_t> with_target(const std::string& target) const;
+  std::size_t count_to(const std::string& target) const;
   // The circuits `peer` is an end of: relay id, and whether it is the origin.
   std::vector<std::pair<std::uint64_t, bool>> using_peer(const std::string& peer) const;
   std::vector<std::uint64_t> older_than(std::uint64_t now_ms, std::uint64_t max_ms) const;
@@ -79,6 +86,22 @@ class Circuits {
   std::map<std::uint64_t, Circuit> by_id_;
   std::map<std::pair<std::string, std::uint64_t>, std::uint64_t> by_origin_;  // (origin, stream) -> relay id
   std::uint64_t next_id_ = 1;
+};
+
+// Flow announcements that precede the message they belong to (relay_flow.hpp): at the
+// ambassador, an origin's Flow before its Open, by (origin, stream); at a client, its
+// ambassador's Flow before Incoming, by ("", relay id). Bounded: the oldest goes first when full;
+// an entry is taken by its Open or Incoming, which follow at once on the same connection.
+class FlowOffers {
+ public:
+  static constexpr std::size_t kMax = 256;
+  void put(const std::string& from, std::uint64_t stream, std::uint64_t window);
+  std::optional<std::uint64_t> take(const std::string& from, std::uint64_t stream);
+  std::size_t size() const { return by_key_.size(); }
+
+ private:
+  std::map<std::pair<std::string, std::uint64_t>, std::pair<std::uint64_t, std::uint64_t>> by_key_;  // -> (seq, window)
+  std::uint64_t seq_ = 0;
 };
 
 // DEBUG (debug_capture_bytes): the first relayed bytes, for GET /nat/capture.
@@ -103,6 +126,10 @@ class RelayStreams {
     std::string ambassador_tcp;
     std::string uri;                   // outbound: the relay:// endpoint dialled
     std::vector<std::string> pending;  // outbound: Data waiting for Open
+    EndFlow flow = EndFlow::legacy();
+    // What a write could not send after its first part went (the hop's queue filled between the
+    // two): sent before anything else, and until it is, writes answer BUTTER_E_AGAIN.
+    std::string unsent;
   };
 
   std::size_t size() const { return by_id_.size(); }
@@ -141,11 +168,21 @@ struct RelayMetrics {
         limit_hits(m.counter("nat_limit_hits_total")),
         clients_accepted(m.counter("nat_clients_accepted_total")),
         inbound_streams(m.counter("nat_inbound_streams_total")),
-        clients(m.gauge("nat_clients")) {}
+        clients(m.gauge("nat_clients")),
+        window_waits(m.counter("nat_relay_window_waits_total")),
+        hop_waits(m.counter("nat_relay_hop_waits_total")),
+        credits_sent(m.counter("nat_relay_credits_sent_total")),
+        window_violations(m.counter("nat_relay_window_violations_total")),
+        forward_failures(m.counter("nat_relay_forward_failures_total")) {}
   butter::Counter relayed_bytes, relayed_connections, limit_hits;
   butter::Counter clients_accepted;  // as an ambassador
   butter::Counter inbound_streams;   // as a client
   butter::Gauge clients;
+  butter::Counter window_waits;       // writes refused: the far end's window was used up
+  butter::Counter hop_waits;          // writes refused: the hop to the ambassador was full
+  butter::Counter credits_sent;       // Credits this end sent
+  butter::Counter window_violations;  // circuits ended: an end sent past its window (as an ambassador)
+  butter::Counter forward_failures;   // circuits ended: a forward was refused (as an ambassador)
 };
 
 }  // namespace butter::nat

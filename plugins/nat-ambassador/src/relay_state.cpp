@@ -26,7 +26,7 @@ std::vector<std::string> Clients::ids() const {
 std::uint64_t Circuits::open(const std::string& origin, std::uint64_t origin_stream, const std::string& target,
                              std::uint64_t now_ms) {
   const std::uint64_t id = next_id_++;
-  by_id_[id] = Circuit{origin, target, origin_stream, 0, now_ms};
+  by_id_[id] = Circuit{origin, target, origin_stream, 0, now_ms, CircuitFlow()};
   by_origin_[std::make_pair(origin, origin_stream)] = id;
   return id;
 }
@@ -62,6 +62,30 @@ std::vector<std::uint64_t> Circuits::with_target(const std::string& target) cons
   for (const auto& [r, x] : by_id_)
     if (x.target == target) out.push_back(r);
   return out;
+}
+
+std::size_t Circuits::count_to(const std::string& target) const {
+  std::size_t n = 0;
+  for (const auto& [r, x] : by_id_) n += x.target == target ? 1 : 0;
+  return n;
+}
+
+void FlowOffers::put(const std::string& from, std::uint64_t stream, std::uint64_t window) {
+  if (by_key_.size() >= kMax && !by_key_.count({from, stream})) {
+    auto oldest = by_key_.begin();
+    for (auto it = by_key_.begin(); it != by_key_.end(); ++it)
+      if (it->second.first < oldest->second.first) oldest = it;
+    by_key_.erase(oldest);
+  }
+  by_key_[{from, stream}] = {seq_++, window};
+}
+
+std::optional<std::uint64_t> FlowOffers::take(const std::string& from, std::uint64_t stream) {
+  auto it = by_key_.find({from, stream});
+  if (it == by_key_.end()) return std::nullopt;
+  const std::uint64_t w = it->second.second;
+  by_key_.erase(it);
+  return w;
 }
 
 std::vector<std::pair<std::uint64_t, bool>> Circuits::using_peer(const std::string& peer) const {

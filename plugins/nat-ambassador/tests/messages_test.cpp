@@ -17,26 +17,26 @@ std::optional<RelayMessage> relay_rt(const RelayMessage& m) {
 }  // namespace
 
 TEST_CASE("nat-ambassador relay messages round-trip") {
-  RelayMessage open{RelayType::Open, Leg::FromOrigin, 42, A, ""};
+  RelayMessage open{RelayType::Open, Leg::FromOrigin, 42, A, "", 0};
   auto o = relay_rt(open);
   REQUIRE(o);
   CHECK(o->type == RelayType::Open);
   CHECK(o->stream == 42);
   CHECK(o->node == A);
 
-  RelayMessage data{RelayType::Data, Leg::ToTarget, 7, "", std::string("\0\1secret", 8)};
+  RelayMessage data{RelayType::Data, Leg::ToTarget, 7, "", std::string("\0\1secret", 8), 0};
   auto d = relay_rt(data);
   REQUIRE(d);
   CHECK(d->leg == Leg::ToTarget);
   CHECK(d->body == data.body);
 
-  RelayMessage close{RelayType::Close, Leg::FromTarget, 9, "", "bye"};
+  RelayMessage close{RelayType::Close, Leg::FromTarget, 9, "", "bye", 0};
   auto c = relay_rt(close);
   REQUIRE(c);
   CHECK(c->body == "bye");
   CHECK(c->leg == Leg::FromTarget);
 
-  auto reg = relay_rt(RelayMessage{RelayType::Register, Leg::FromOrigin, 0, "", ""});
+  auto reg = relay_rt(RelayMessage{RelayType::Register, Leg::FromOrigin, 0, "", "", 0});
   REQUIRE(reg);
   CHECK(reg->type == RelayType::Register);
 }
@@ -46,14 +46,14 @@ TEST_CASE("nat-ambassador malformed relay messages are refused") {
   CHECK_FALSE(decode_relay(nullptr, 0, why));
   const std::uint8_t unknown[] = {99};
   CHECK_FALSE(decode_relay(unknown, 1, why));
-  auto open = encode_relay(RelayMessage{RelayType::Open, Leg::FromOrigin, 1, A, ""});
+  auto open = encode_relay(RelayMessage{RelayType::Open, Leg::FromOrigin, 1, A, "", 0});
   for (std::size_t n = 1; n < open.size(); ++n) CHECK_FALSE(decode_relay(open.data(), n, why));
   open.push_back(0);
   CHECK_FALSE(decode_relay(open.data(), open.size(), why));
-  auto data = encode_relay(RelayMessage{RelayType::Data, Leg::FromOrigin, 1, "", "x"});
+  auto data = encode_relay(RelayMessage{RelayType::Data, Leg::FromOrigin, 1, "", "x", 0});
   data[1] = 7;  // no such leg
   CHECK_FALSE(decode_relay(data.data(), data.size(), why));
-  auto close = encode_relay(RelayMessage{RelayType::Close, Leg::FromOrigin, 1, "", "why"});
+  auto close = encode_relay(RelayMessage{RelayType::Close, Leg::FromOrigin, 1, "", "why", 0});
   close.pop_back();
   CHECK_FALSE(decode_relay(close.data(), close.size(), why));
   const std::uint8_t reg_trailing[] = {5, 0};
@@ -127,7 +127,7 @@ TEST_CASE("nat-ambassador relay Data encoded and read as a view matches the gene
   const std::string body("\0\1bulk bytes", 12);
   const auto fast = encode_relay_data(Leg::FromTarget, 0x0102030405060708ull,
                                       reinterpret_cast<const std::uint8_t*>(body.data()), body.size());
-  CHECK(fast == encode_relay(RelayMessage{RelayType::Data, Leg::FromTarget, 0x0102030405060708ull, "", body}));
+  CHECK(fast == encode_relay(RelayMessage{RelayType::Data, Leg::FromTarget, 0x0102030405060708ull, "", body, 0}));
   // The header on the wire: type 3, leg 1, the stream id big-endian.
   CHECK(std::vector<std::uint8_t>(fast.begin(), fast.begin() + kRelayDataHeader) ==
         std::vector<std::uint8_t>{3, 1, 1, 2, 3, 4, 5, 6, 7, 8});
@@ -145,7 +145,7 @@ TEST_CASE("nat-ambassador relay Data encoded and read as a view matches the gene
   bad_leg[1] = 4;
   CHECK_FALSE(decode_relay_data(bad_leg.data(), bad_leg.size()));
   CHECK_FALSE(decode_relay_data(fast.data(), kRelayDataHeader - 1));
-  const auto close = encode_relay(RelayMessage{RelayType::Close, Leg::FromOrigin, 1, "", "bye"});
+  const auto close = encode_relay(RelayMessage{RelayType::Close, Leg::FromOrigin, 1, "", "bye", 0});
   CHECK_FALSE(decode_relay_data(close.data(), close.size()));
 }
 

@@ -13,7 +13,9 @@
  *      getters return a key's schema default when the manifest leaves the key out; adds
  *      butter.punch/2 (ext/punch.h: punch_spread, the many-sockets attempt for random mappings).
  * 1.4  adds butter.net.sealed/1 (ext/net.h: send_sealed, a message whose end-to-end sealed tail
- *      crosses an encrypted hop without being encrypted again). */
+ *      crosses an encrypted hop without being encrypted again).
+ * 1.5  adds butter.streams.flow/1 (ext/streams.h: writable; a dialer's BUTTER_E_AGAIN makes the
+ *      host wait and write again instead of closing the connection). */
 #ifndef BUTTER_VERSION_H
 #define BUTTER_VERSION_H
 
@@ -24,7 +26,7 @@ extern "C" {
 #endif
 
 #define BUTTER_ABI_MAJOR 1
-#define BUTTER_ABI_MINOR 4
+#define BUTTER_ABI_MINOR 5
 #define BUTTER_ABI_REVISION 0
 
 typedef struct butter_version {

@@ -32,6 +32,12 @@ class TcpRelayDialer : public Dialer {
   Error write(std::uint64_t id, std::span<const std::uint8_t> b) override {
     auto it = streams_.find(id);
     if (it == streams_.end()) return Error::make(BUTTER_E_NOT_FOUND, "no stream");
+    largest_write = std::max(largest_write, b.size());
+    // A full window or queue: nothing is taken, and the host must write the same bytes again.
+    if (held || (again_every_other && (++calls % 2) == 1)) {
+      ++agains;
+      return Error::make(BUTTER_E_AGAIN, "full");
+    }
     boost::system::error_code ec;
     asio::write(it->second->socket, asio::buffer(b.data(), b.size()), ec);
     return ec ? Error::make(BUTTER_E_UNAVAILABLE, ec.message()) : Error::ok();
@@ -47,6 +53,13 @@ class TcpRelayDialer : public Dialer {
 
   int dials = 0, closes = 0;
   bool refuse = false;
+  bool again_every_other = false;  // answer every other write BUTTER_E_AGAIN
+  bool held = false;               // answer every write BUTTER_E_AGAIN
+  int calls = 0, agains = 0;
+  std::size_t largest_write = 0;
+  // The stream's sink, to say writable() as a plugin would (butter.streams.flow/1).
+  std::shared_ptr<StreamSink> sink_of(std::uint64_t id) { return streams_.at(id)->sink; }
+  std::uint64_t last_stream() const { return next_ - 1; }
 
  private:
   struct Stream {
@@ -103,4 +116,39 @@ TEST_CASE("unknown scheme and refused dial are errors", "[dialer]") {
   REQUIRE_FALSE(a.on([&] { return a.transport->register_dialer("relay", dialer); }));
   a.request("relay://x:1", "/p", "x", std::chrono::seconds(1), &e);
   CHECK(e.code == BUTTER_E_UNAVAILABLE);
+}
+
+TEST_CASE("a dialer that answers BUTTER_E_AGAIN holds the write, which goes on with nothing lost", "[dialer]") {
+  IoThread t;
+  TestNode a(t.io), b(t.io, {}, echo_handler());
+  auto dialer = std::make_shared<TcpRelayDialer>(a.strand);
+  REQUIRE_FALSE(a.on([&] { return a.transport->register_dialer("relay", dialer); }));
+  auto relay_uri = "relay://127.0.0.1:" + b.uri.substr(b.uri.rfind(':') + 1);
+  REQUIRE(a.wait_outcome(a.request(relay_uri, "/echo/1", "up")).status == BUTTER_OK);
+
+  SECTION("retried at the backoff when the dialer never says writable") {
+    a.on([&] { dialer->again_every_other = true; });
+    std::string big(1 << 20, 'x');
+    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 23);
+    auto r = a.wait_outcome(a.request(relay_uri, "/echo/1", big, std::chrono::seconds(20)));
+    CHECK(r.status == BUTTER_OK);
+    CHECK(r.payload == "echo:" + big);
+    // 1 MiB went in pieces of at most 64 KiB, half of the attempts refused.
+    CHECK(a.on([&] { return dialer->agains; }) >= 16);
+    CHECK(a.on([&] { return dialer->largest_write; }) <= 64u * 1024);
+  }
+  SECTION("retried at once when the dialer says writable") {
+    a.on([&] { dialer->held = true; });
+    auto pending = a.request(relay_uri, "/echo/1", "held back", std::chrono::seconds(20));
+    REQUIRE(a.wait([&](TestNode&) { return dialer->agains >= 1; }));
+    a.on([&] {
+      dialer->held = false;
+      dialer->sink_of(dialer->last_stream())->writable();
+    });
+    auto r = a.wait_outcome(pending);
+    CHECK(r.status == BUTTER_OK);
+    CHECK(r.payload == "echo:held back");
+  }
+  // Either way the connection stayed up: no redial.
+  CHECK(a.on([&] { return dialer->dials; }) == 1);
 }

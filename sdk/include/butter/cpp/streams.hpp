@@ -9,6 +9,7 @@
 //   streams.deliver(stream_id, bytes);           // bytes from the far side
 //   streams.closed(stream_id, "ambassador gone");
 //   std::uint64_t id; streams.accept("relay", "relay://...", id);  // an inbound stream
+//   streams.writable(stream_id);                 // after write() answered BUTTER_E_AGAIN
 //
 // Not included by <butter/plugin.hpp>: include this header where you need it. [node]
 #pragma once
@@ -30,7 +31,8 @@ class StreamDialer {
   // Open a stream to `uri`, later reported under `stream_id` (chosen by the host). Do not call
   // deliver/closed for it before returning. Return an error to fail the dial at once.
   virtual butter_status dial(std::string_view uri, std::uint64_t stream_id) = 0;
-  // Bytes for the far side (borrowed: copy them). BUTTER_E_AGAIN when full.
+  // Bytes for the far side (borrowed: copy them). BUTTER_E_AGAIN when full: nothing was taken,
+  // and the host writes the same bytes again after writable() or a short backoff.
   virtual butter_status write(std::uint64_t stream_id, Bytes bytes) = 0;
   // The host is done with the stream (dialled or accepted); forget it.
   virtual void close(std::uint64_t stream_id) = 0;
@@ -42,6 +44,7 @@ class Streams {
     if (host_ && host_->get_extension) {
       net_ = static_cast<const butter_net_v1*>(host_->get_extension(host_, BUTTER_EXT_NET));
       streams_ = static_cast<const butter_streams_v1*>(host_->get_extension(host_, BUTTER_EXT_STREAMS));
+      flow_ = static_cast<const butter_streams_flow_v1*>(host_->get_extension(host_, BUTTER_EXT_STREAMS_FLOW));
     }
   }
   // True when the host serves inbound streams (butter.streams/1).
@@ -73,6 +76,15 @@ class Streams {
   Status accept(std::string_view scheme, std::string_view remote, std::uint64_t& out_stream_id) const {
     if (!streams_) return Status(BUTTER_E_UNSUPPORTED, "the host does not offer " BUTTER_EXT_STREAMS);
     return Status(streams_->accept(host_, to_c(scheme), to_c(remote), &out_stream_id));
+  }
+  // True when the host waits out a write answered BUTTER_E_AGAIN (butter.streams.flow/1); on an
+  // older host that answer closes the connection.
+  bool flow_control() const noexcept { return flow_ != nullptr; }
+  // `stream_id` can take bytes again: the host retries its waiting write now. A no-op on an older
+  // host.
+  Status writable(std::uint64_t stream_id) const {
+    if (!flow_) return Status(BUTTER_E_UNSUPPORTED, "the host does not offer " BUTTER_EXT_STREAMS_FLOW);
+    return Status(flow_->writable(host_, stream_id));
   }
   // Like add_address, but `endpoint` is tried first when sending to `node_id`.
   Status prefer_address(std::string_view node_id, std::string_view endpoint) const {
@@ -110,6 +122,7 @@ class Streams {
   const butter_host* host_ = nullptr;
   const butter_net_v1* net_ = nullptr;
   const butter_streams_v1* streams_ = nullptr;
+  const butter_streams_flow_v1* flow_ = nullptr;
 };
 
 }  // namespace butter

@@ -36,6 +36,25 @@ typedef struct butter_streams_v1 {
   butter_status (*prefer_address)(const butter_host* host, butter_str node_id, butter_str endpoint);
 } butter_streams_v1;
 
+/* "butter.streams.flow/1" — added beside butter.streams/1 (frozen): flow control on a plugin's
+ * streams. A dialer's write() may answer BUTTER_E_AGAIN when it cannot take bytes now (its own
+ * window or queue is full); the host then keeps the bytes and calls write() again with the same
+ * bytes later. writable() says when: call it once the stream can take bytes again, and the host
+ * retries at once. A host also retries on its own after a short, growing delay (at most 50 ms),
+ * so a plugin that cannot tell when it drains (a full queue of its own host) may skip the call.
+ * While a write waits, the connection's own queue fills and its senders get BUTTER_E_AGAIN: the
+ * backpressure reaches them instead of a buffer growing. The host hands write() at most 64 KiB
+ * at a time. On a host older than 1.5 the extension is absent and BUTTER_E_AGAIN from write()
+ * closes the connection, as any other error. */
+#define BUTTER_EXT_STREAMS_FLOW "butter.streams.flow/1"
+
+typedef struct butter_streams_flow_v1 {
+  /* [node] `stream_id` (dialled or accepted by this instance) can take bytes again. Unknown ids
+   * and streams with no write waiting are ignored (BUTTER_OK); BUTTER_E_NOT_FOUND for a stream
+   * of another instance or none. */
+  butter_status (*writable)(const butter_host* host, uint64_t stream_id);
+} butter_streams_flow_v1;
+
 #ifdef __cplusplus
 }
 #endif
