@@ -135,8 +135,7 @@ TEST_CASE("nat-ambassador a relayed connection whose target stops reading holds 
     });
     // The sender runs out of the target's window and waits, instead of pushing all 16 MiB into
     // the ambassador.
-    CHECK(wait_until([&] { return s.counter("nat", "nat_relay_window_waits_total") >= 1; },
-                     std::chrono::seconds(20)));
+    CHECK(wait_until([&] { return s.counter("nat", "nat_relay_window_waits_total") >= 1; }, std::chrono::seconds(20)));
     CHECK(amb.counter("nat", "nat_relay_forward_failures_total") == 0);
     CHECK(amb.counter("nat", "nat_relay_window_violations_total") == 0);
   }  // p reads again
