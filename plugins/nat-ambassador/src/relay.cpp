@@ -278,13 +278,14 @@ void NatAmbassador::on_credit_message(const std::string& from, const RelayMessag
       Circuits::Circuit* x = r ? circuits_.find(*r) : nullptr;
       if (!x || (m.leg == Leg::FromTarget && x->target != from)) return;  // closed meanwhile
       const bool from_origin = m.leg == Leg::FromOrigin;
-      if (!(from_origin ? x->flow.credit_from_origin(m.value) : x->flow.credit_from_target(m.value))) {
+      const auto limit = from_origin ? x->flow.credit_from_origin(m.value) : x->flow.credit_from_target(m.value);
+      if (!limit) {
         malformed_.add();  // a Credit on a circuit without windows
         return;
       }
       const std::string to = from_origin ? x->target : x->origin;
       if (send_flow(to, RelayType::Credit, from_origin ? Leg::ToTarget : Leg::ToOrigin,
-                    from_origin ? *r : x->origin_stream, m.value) != BUTTER_OK) {
+                    from_origin ? *r : x->origin_stream, *limit) != BUTTER_OK) {
         relay_metrics_.forward_failures.add();
         end_relayed(*r, "cannot forward", true, true);
       }

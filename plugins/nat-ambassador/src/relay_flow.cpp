@@ -47,17 +47,17 @@ bool CircuitFlow::from_target(std::uint64_t n) {
   return !windowed() || from_target_ <= to_target_limit_ + kWindowSlack;
 }
 
-bool CircuitFlow::credit_from_target(std::uint64_t limit) {
-  if (!windowed()) return false;
+std::optional<std::uint64_t> CircuitFlow::credit_from_target(std::uint64_t limit) {
+  if (!windowed()) return std::nullopt;
   answered_ = true;
-  to_origin_limit_ = std::max(to_origin_limit_, limit);
-  return true;
+  to_origin_limit_ = std::max(to_origin_limit_, std::min(limit, from_origin_ + kMaxWindow));
+  return to_origin_limit_;
 }
 
-bool CircuitFlow::credit_from_origin(std::uint64_t limit) {
-  if (!windowed()) return false;
-  to_target_limit_ = std::max(to_target_limit_, limit);
-  return true;
+std::optional<std::uint64_t> CircuitFlow::credit_from_origin(std::uint64_t limit) {
+  if (!windowed()) return std::nullopt;
+  to_target_limit_ = std::max(to_target_limit_, std::min(limit, from_target_ + kMaxWindow));
+  return to_target_limit_;
 }
 
 }  // namespace butter::nat

@@ -99,9 +99,13 @@ class CircuitFlow {
   // (then end the circuit).
   bool from_origin(std::uint64_t n);
   bool from_target(std::uint64_t n);
-  // A Credit from one end: whether to forward it (false: not a windowed circuit).
-  bool credit_from_target(std::uint64_t limit);
-  bool credit_from_origin(std::uint64_t limit);
+  // A Credit from one end: the limit to forward, or nothing (not a windowed circuit). An honest
+  // end grants at most a window (<= kMaxWindow) past what it received, which is at most what was
+  // forwarded to it: a larger limit is cut to that, so that whatever the ends claim, a circuit
+  // holds at most kMaxWindow + kWindowSlack per direction here. The limit forwarded never goes
+  // back.
+  std::optional<std::uint64_t> credit_from_target(std::uint64_t limit);
+  std::optional<std::uint64_t> credit_from_origin(std::uint64_t limit);
 
  private:
   bool flow_ = false;      // the origin announced Flow

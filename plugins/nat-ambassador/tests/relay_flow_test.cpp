@@ -82,17 +82,28 @@ TEST_CASE("nat-ambassador relay flow: the ambassador ends a circuit whose end se
   }
   SECTION("the target's Credits move the origin's limit; the origin's move the target's") {
     auto f = CircuitFlow::announced(512 * 1024);
-    CHECK(f.credit_from_target(2 * 1024 * 1024));
+    CHECK(f.credit_from_target(2 * 1024 * 1024) == std::optional<std::uint64_t>(2 * 1024 * 1024));
     CHECK(f.from_origin(2 * 1024 * 1024 + kWindowSlack));
     CHECK_FALSE(f.from_origin(1));
     auto g = CircuitFlow::announced(512 * 1024);
-    CHECK(g.credit_from_target(256 * 1024));  // the target answers first
+    CHECK(g.credit_from_target(256 * 1024) == std::optional<std::uint64_t>(kInitialWindow));  // never below
     CHECK(g.from_target(512 * 1024 + kWindowSlack));
     CHECK_FALSE(g.from_target(1));
     auto h = CircuitFlow::announced(512 * 1024);
     CHECK(h.credit_from_target(256 * 1024));
-    CHECK(h.credit_from_origin(1024 * 1024));
+    CHECK(h.credit_from_origin(1024 * 1024) == std::optional<std::uint64_t>(1024 * 1024));
     CHECK(h.from_target(1024 * 1024 + kWindowSlack));
+    CHECK(h.credit_from_origin(512 * 1024) == std::optional<std::uint64_t>(1024 * 1024));  // never back
+  }
+  SECTION("a Credit past what an honest end could grant is cut: the circuit holds at most a window here") {
+    auto f = CircuitFlow::announced(512 * 1024);
+    CHECK(f.from_origin(100 * 1024));
+    // The target cannot have received more than the 100 KiB forwarded to it, nor grant more than
+    // kMaxWindow past that.
+    CHECK(f.credit_from_target(1ull << 40) == std::optional<std::uint64_t>(100 * 1024 + kMaxWindow));
+    CHECK(f.from_origin(kMaxWindow + kWindowSlack));
+    CHECK_FALSE(f.from_origin(1));
+    CHECK(f.credit_from_origin(1ull << 40) == std::optional<std::uint64_t>(kMaxWindow));
   }
   SECTION("a target whose first message is Data predates flow control: no windows, no Credits") {
     auto f = CircuitFlow::announced(512 * 1024);
