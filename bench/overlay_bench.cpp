@@ -57,6 +57,9 @@ constexpr int kLowWater = 8;
 // deliveries, and let multicast do the overlay's work).
 constexpr int kLanSize = 1;
 
+// The embedded default manifest's high watermark (TransportOptions' default), for the report.
+constexpr int kHighWater = 32;
+
 void raise_fd_limit() {
   rlimit lim{};
   if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
@@ -162,7 +165,9 @@ int child_main(int index, int count, std::string bootstrap, std::uint16_t port, 
             << counter(*n, "peers", "overlay_neighbours_out") << " " << counter(*n, "peers", "pex_exchanges_shed_total")
             << " " << counter(*n, "peers", "knownhosts_hosts") << " "
             << counter(*n, "peers", "overlay_neighbours_out") + counter(*n, "peers", "overlay_neighbours_in") << " "
-            << peers.size() << " " << counter(*n, "peers", "knownhosts_membership_bytes_total") << " ";
+            << peers.size() << " " << counter(*n, "peers", "knownhosts_membership_bytes_total") << " "
+            << (core.transport ? core.transport->conn_info().protected_peers : 0) << " " << st.trimmed << " "
+            << std::count_if(peers.begin(), peers.end(), [](const host::PeerInfo& p) { return p.outbound; }) << " ";
         for (std::size_t i = 0; i < peers.size(); ++i) out << (i ? "," : "") << peers[i].id.hex().substr(0, 16);
         out << "\n";
         return 0;
@@ -181,6 +186,8 @@ struct NodeReport {
   double exchanges = 0, probes = 0, pex_bytes = 0;                // first contacts, quality probes, pex bytes
   double out = 0, shed = 0;                                       // outbound neighbours, exchanges answered AGAIN
   double hosts = 0, neighbours = 0, peers = 0, membership_bytes = 0;
+  double protected_peers = 0;        // peers a plugin protects from trimming (conn_manager.hpp)
+  double trimmed = 0, outbound = 0;  // connections it trimmed so far; of its peers, those it dialled
   std::vector<std::string> peer_ids;
 };
 struct Snapshot {
@@ -209,7 +216,8 @@ Snapshot read_reports(const std::string& dir, int children) {
         std::string id, list;
         NodeReport r;
         in >> id >> r.refused_address >> r.refused_rate >> r.refused_max >> r.exchanges >> r.probes >> r.pex_bytes >>
-            r.out >> r.shed >> r.hosts >> r.neighbours >> r.peers >> r.membership_bytes >> list;
+            r.out >> r.shed >> r.hosts >> r.neighbours >> r.peers >> r.membership_bytes >> r.protected_peers >>
+            r.trimmed >> r.outbound >> list;
         std::stringstream ls(list);
         for (std::string p; std::getline(ls, p, ',');)
           if (!p.empty()) r.peer_ids.push_back(p);
@@ -261,6 +269,10 @@ struct Result {
   bool converged = false;
   double converge_s = -1, ok_share = 0, settle_s = 0;
   double median_hosts = 0, mean_conns = 0, max_conns = 0;
+  // The node with the most connections at the end of the window (where a bound is exceeded, why),
+  // and how many nodes are above the high watermark then.
+  double max_neighbours = 0, max_protected = 0, max_outbound = 0, max_trimmed_in_window = 0;
+  int over_high_water = 0;
   double rss_per_node_mib = 0, cpu_per_node_pct = 0, membership_b_per_min = 0;
   double exchanges_per_min = 0, probes_per_min = 0, news_per_min = 0;  // per node, over the window
 };
@@ -363,7 +375,15 @@ Result run(const std::string& self, int n, bool mesh, int window_s, int deadline
     for (const auto& [id, nr] : b.nodes) {
       hosts.push_back(nr.hosts);
       r.mean_conns += nr.peers;
-      r.max_conns = std::max(r.max_conns, nr.peers);
+      if (nr.peers > r.max_conns) {
+        r.max_conns = nr.peers;
+        r.max_neighbours = nr.neighbours;
+        r.max_protected = nr.protected_peers;
+        r.max_outbound = nr.outbound;
+        auto before = a.nodes.find(id);
+        r.max_trimmed_in_window = before == a.nodes.end() ? 0 : nr.trimmed - before->second.trimmed;
+      }
+      r.over_high_water += nr.peers > kHighWater ? 1 : 0;
     }
     r.median_hosts = percentile_us(hosts, 50);
     r.mean_conns /= std::max<std::size_t>(1, b.nodes.size());
@@ -399,6 +419,12 @@ void print(int n, const char* policy, const Result& r) {
       "it pex)\n",
       r.median_hosts, r.mean_conns, r.max_conns, r.rss_per_node_mib, r.cpu_per_node_pct, r.membership_b_per_min,
       r.exchanges_per_min, r.probes_per_min, r.news_per_min);
+  if (r.converged)
+    std::printf(
+        "       the node with the most connections: %.0f (%.0f dialled by it), of which %.0f overlay neighbours "
+        "and %.0f protected; it trimmed %.0f in the window; %d node(s) above the high water (%d)\n",
+        r.max_conns, r.max_outbound, r.max_neighbours, r.max_protected, r.max_trimmed_in_window, r.over_high_water,
+        kHighWater);
 }
 
 }  // namespace

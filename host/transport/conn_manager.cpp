@@ -14,7 +14,8 @@ std::vector<NodeId> select_trim_victims(const std::vector<TrimCandidate>& peers,
   const std::size_t excess = peers.size() - std::min(low_water, peers.size());
   std::vector<const TrimCandidate*> eligible;
   for (const auto& p : peers)
-    if (!p.is_protected && !p.busy && now - p.opened >= grace) eligible.push_back(&p);
+    if (!p.is_protected && !p.busy && (now - p.opened >= grace || now - p.last_activity >= grace / 4))
+      eligible.push_back(&p);
   std::sort(eligible.begin(), eligible.end(), [](const TrimCandidate* a, const TrimCandidate* b) {
     // Least recently active first; among equals the youngest connection (it has shown least).
     return std::tie(a->last_activity, b->opened, b->id) < std::tie(b->last_activity, a->opened, a->id);

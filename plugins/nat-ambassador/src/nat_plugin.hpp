@@ -59,8 +59,9 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   void probe_port(std::uint64_t job, std::size_t index, const std::string& ip, std::uint16_t port);
   void finish_probe(std::uint64_t job, std::size_t index, bool reached);
   void set_verdict_from(bool changed);
-  StatusMessage status_message() const;  // what this node announces of itself
-  void announce();
+  StatusMessage status_message() const;       // what this node announces of itself
+  void announce();                            // to every peer when the status changed
+  void announce_to(const std::string& peer);  // to one (it just came up)
   void on_status(const std::string& from, const StatusMessage& s);
   std::vector<std::uint16_t> own_ports() const;
 

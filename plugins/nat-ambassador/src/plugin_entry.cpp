@@ -95,10 +95,7 @@ void NatAmbassador::init() {
   on(kNatProtocol, [this](const butter::Request& req, butter::Reply& reply) { handle_nat(req, reply); });
   on_peer([this](butter::PeerEvent ev, std::string_view id) {
     const std::string peer(id);
-    if (ev == butter::PeerEvent::Up) {
-      send(peer, kNatProtocol, encode_status(status_message()));
-      return;
-    }
+    if (ev == butter::PeerEvent::Up) return announce_to(peer);
     reach_.forget(peer);
     upgrades_.forget(peer);  // a relayed peer that comes back starts afresh
     vouched_.forget(peer);   // its next circuit is vouched for afresh
@@ -247,7 +244,10 @@ BUTTER_PLUGIN(
                 .min(1)
                 .unit("ms")
                 .describe("deadline of relay and nat requests"),
-            butter::config_int("status_ms", 5000).min(1).unit("ms").describe("period of status announcements"),
+            butter::config_int("status_ms", 5000)
+                .min(1)
+                .unit("ms")
+                .describe("period of the check for a changed status (sent to every peer when it changes)"),
             butter::config_int("debug_capture_bytes", 0)
                 .range(0, 16 * 1024 * 1024)
                 .unit("bytes")

@@ -288,9 +288,31 @@ StatusMessage NatAmbassador::status_message() const {
   return s;
 }
 
+// A status goes to a peer when it comes up and to every peer when it changes, not every period:
+// a message on every connection every status_ms kept each of them active, so that the host never
+// closed an idle connection and could not tell the ones in use when trimming (measured with the
+// embedded manifest: 300 nodes kept about 20 connections each where their overlay used 8 to 12).
 void NatAmbassador::announce() {
   auto bytes = encode_status(status_message());
-  for (const auto& p : peers()) send(p.node_id, kNatProtocol, bytes);
+  std::set<std::string> owed;
+  if (bytes == reach_.announced) {
+    owed.swap(reach_.status_owed);  // only the peers that missed the last one
+    if (owed.empty()) return;
+  } else {
+    reach_.announced = bytes;
+    reach_.status_owed.clear();
+    for (const auto& p : peers()) owed.insert(p.node_id);
+  }
+  for (const auto& peer : owed)
+    if (!send(peer, kNatProtocol, bytes)) reach_.status_owed.insert(peer);
+}
+
+void NatAmbassador::announce_to(const std::string& peer) {
+  if (send(peer, kNatProtocol, encode_status(status_message()))) {
+    reach_.status_owed.erase(peer);
+  } else {
+    reach_.status_owed.insert(peer);
+  }
 }
 
 void NatAmbassador::on_status(const std::string& from, const StatusMessage& s) {

@@ -34,11 +34,16 @@ struct Reachability {
   std::set<std::string> asking;                // peers with a dial-back request out
   std::map<std::string, PeerStatus> statuses;  // by peer: the last status it announced
   butter::Timer check_timer, status_timer;
+  // What this node last announced to all its peers, and the peers it could not be sent to (their
+  // queue was full): sent again at the next status check.
+  std::vector<std::uint8_t> announced;
+  std::set<std::string> status_owed;
 
   // A peer that went down: its answer will not come and its status no longer holds.
   void forget(const std::string& peer) {
     asking.erase(peer);
     statuses.erase(peer);
+    status_owed.erase(peer);
   }
   // Peers whose last status says they are public (GET /nat's known_public), by id.
   std::vector<std::string> known_public() const;

@@ -31,14 +31,20 @@ TEST_CASE("trim victims: none at or below high water, down to low water, least r
   CHECK(select_trim_victims(peers, 2, 6, t0, seconds(20)).empty());
   auto v = select_trim_victims(peers, 2, 5, t0, seconds(20));
   CHECK(v == std::vector<NodeId>{nid(0), nid(1), nid(2), nid(3)});
-  // Protected, busy and young peers are never chosen, even if that leaves more than low water.
+  // Protected, busy and young (recently active) peers are never chosen, even if that leaves more
+  // than low water.
   peers[0].is_protected = true;
   peers[1].busy = true;
   peers[2].opened = t0 - seconds(5);
+  peers[2].last_activity = t0 - seconds(1);
   v = select_trim_victims(peers, 2, 5, t0, seconds(20));
   CHECK(v == std::vector<NodeId>{nid(3), nid(4), nid(5)});
   v = select_trim_victims(peers, 4, 5, t0, seconds(20));
   CHECK(v == std::vector<NodeId>{nid(3), nid(4)});
+  // A young connection silent for a quarter of the grace was not put to use: it may go.
+  peers[2].last_activity = t0 - seconds(5);
+  v = select_trim_victims(peers, 2, 5, t0, seconds(20));
+  CHECK(v == std::vector<NodeId>{nid(3), nid(4), nid(5), nid(2)});
 }
 
 TEST_CASE("protection tags are per owner, bounded and released with their owner", "[connmgr]") {
