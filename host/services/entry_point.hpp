@@ -12,7 +12,10 @@
 //                     args_valid false: BUTTER_E_INVALID; an inactive caller where one is needed:
 //                     BUTTER_E_UNAVAILABLE; Caller::Transport refusals as caller_refusal says; a
 //                     throw: on_exception (BUTTER_E_NOMEM where the body only allocates,
-//                     BUTTER_E_INTERNAL elsewhere); otherwise what the body returns.
+//                     BUTTER_E_INTERNAL elsewhere); otherwise what the body returns. An entry point
+//                     whose published answers for a refused caller differ states them (Refusals).
+//   guarded_pure   -> butter_status, for an entry point that needs no caller (identity.verify):
+//                     the body's answer, or on_exception when it throws.
 //   guarded_value  -> T: `fallback` when refused (for Caller::Active and AnyThreadActive, inactive
 //                     counts as refused) or when the body throws (getters: 0, "").
 //   guarded_void   -> void: the body is skipped when refused; a throw is swallowed (cancels, closes).
@@ -39,6 +42,15 @@ enum class Caller {
   Active,           // NodeThread, and the instance is active (inactive: BUTTER_E_UNAVAILABLE)
   AnyThreadActive,  // AnyThread, and the instance is active (host.post: the way in from any thread)
   Transport,        // active_transport_caller: active, on a node with a transport (see caller_refusal)
+};
+
+// What guarded answers for a refused caller. The defaults are the adapter's; an entry point that
+// published other answers before it came onto the adapter states its own, so that no plugin sees
+// a different status (net.peer answers BUTTER_E_INVALID for an inactive caller, identity.sign
+// BUTTER_E_UNAVAILABLE for an unknown handle).
+struct Refusals {
+  butter_status no_caller = BUTTER_E_INVALID;     // an unknown host handle, or a [node] call off the node's thread
+  butter_status inactive = BUTTER_E_UNAVAILABLE;  // an inactive caller where one is needed (Transport: or no transport)
 };
 
 namespace entry_point_detail {
@@ -89,20 +101,22 @@ inline butter_status report_exception(butter_error* err, butter_status code, con
 
 // `function` names the call in the log line of an off-thread refusal (e.g. "timer.set").
 // `args_valid` false (arguments checked alongside the caller, such as a missing callback) answers
-// BUTTER_E_INVALID once the caller is found, so a refused call is logged as before.
+// BUTTER_E_INVALID once the caller is looked up (so an off-thread call is logged as before), and
+// before a missing or inactive caller's answer; a Transport caller's refusal comes before it.
 template <Caller needs, class Body>
-butter_status guarded(const butter_host* host, const char* function, bool args_valid, butter_status on_exception,
-                      Body&& body) noexcept {
+butter_status guarded(const butter_host* host, const char* function, bool args_valid, Refusals refused,
+                      butter_status on_exception, Body&& body) noexcept {
   static_assert(std::is_invocable_r_v<butter_status, Body&, PluginInstance&>,
                 "an entry point's body takes the calling PluginInstance& and returns a butter_status");
   try {
     PluginInstance* inst = entry_point_detail::find_caller<needs>(host, function);
     if constexpr (needs == Caller::Transport) {
-      if (!inst) return caller_refusal(host);
+      if (!inst) return caller_refusal(host) == BUTTER_E_UNAVAILABLE ? refused.inactive : refused.no_caller;
     }
-    if (!inst || !args_valid) return BUTTER_E_INVALID;
+    if (!args_valid) return BUTTER_E_INVALID;
+    if (!inst) return refused.no_caller;
     if constexpr (entry_point_detail::needs_active<needs>) {
-      if (!inst->active()) return BUTTER_E_UNAVAILABLE;
+      if (!inst->active()) return refused.inactive;
     }
     return body(*inst);
   } catch (...) {
@@ -111,8 +125,26 @@ butter_status guarded(const butter_host* host, const char* function, bool args_v
 }
 
 template <Caller needs, class Body>
+butter_status guarded(const butter_host* host, const char* function, bool args_valid, butter_status on_exception,
+                      Body&& body) noexcept {
+  return guarded<needs>(host, function, args_valid, Refusals{}, on_exception, std::forward<Body>(body));
+}
+
+template <Caller needs, class Body>
 butter_status guarded(const butter_host* host, const char* function, butter_status on_exception, Body&& body) noexcept {
   return guarded<needs>(host, function, true, on_exception, std::forward<Body>(body));
+}
+
+// An entry point that is a function of its arguments alone (identity.verify answers for any
+// handle, even none): no caller is looked up; a throw answers on_exception.
+template <class Body>
+butter_status guarded_pure(butter_status on_exception, Body&& body) noexcept {
+  static_assert(std::is_invocable_r_v<butter_status, Body&>, "the body takes nothing and returns a butter_status");
+  try {
+    return body();
+  } catch (...) {
+    return on_exception;
+  }
 }
 
 template <Caller needs, class T, class Body>

@@ -5,6 +5,7 @@
 #include "core/identity.hpp"
 #include "instance/node_core.hpp"
 #include "instance/plugin_instance.hpp"
+#include "services/entry_point.hpp"
 #include "services/extensions.hpp"
 
 #include <cstring>
@@ -34,46 +35,48 @@ std::vector<std::uint8_t> signed_bytes(butter_str context, butter_bytes message)
   return out;
 }
 
-const Identity* identity_of(const butter_host* host) {
-  auto* inst = instance_of(host);
-  if (!inst) return nullptr;
-  return inst->core().identity.get();
-}
+bool valid_message(butter_bytes message) { return message.data || message.len == 0; }
+
+// butter.identity/1 is [any-thread] and serves an inactive instance too. A handle without an
+// instance answers as a node without a key does: BUTTER_E_UNAVAILABLE; bad arguments are refused
+// before either.
+constexpr Refusals kNoKey{.no_caller = BUTTER_E_UNAVAILABLE};
 
 butter_status identity_public_key(const butter_host* host, uint8_t out[32]) {
-  const Identity* id = identity_of(host);
-  if (!out) return BUTTER_E_INVALID;
-  if (!id) return BUTTER_E_UNAVAILABLE;
-  const auto& bytes = id->id().bytes;
-  std::memcpy(out, bytes.data(), bytes.size());
-  return BUTTER_OK;
+  auto body = [&](PluginInstance& inst) -> butter_status {
+    const Identity* id = inst.core().identity.get();
+    if (!id) return BUTTER_E_UNAVAILABLE;
+    const auto& bytes = id->id().bytes;
+    std::memcpy(out, bytes.data(), bytes.size());
+    return BUTTER_OK;
+  };
+  return guarded<Caller::AnyThread>(host, "identity.public_key", out != nullptr, kNoKey, BUTTER_E_INTERNAL, body);
 }
 
 butter_status identity_sign(const butter_host* host, butter_str context, butter_bytes message, uint8_t sig_out[64]) {
-  try {
-    const Identity* id = identity_of(host);
-    if (!sig_out || !valid_context(context) || (!message.data && message.len)) return BUTTER_E_INVALID;
+  const bool args_valid = sig_out && valid_context(context) && valid_message(message);
+  // A throw can only be the signed bytes' allocation.
+  auto body = [&](PluginInstance& inst) -> butter_status {
+    const Identity* id = inst.core().identity.get();
     if (!id) return BUTTER_E_UNAVAILABLE;
     const auto sig = id->sign(signed_bytes(context, message));
     std::memcpy(sig_out, sig.data(), sig.size());
     return BUTTER_OK;
-  } catch (...) {
-    return BUTTER_E_NOMEM;
-  }
+  };
+  return guarded<Caller::AnyThread>(host, "identity.sign", args_valid, kNoKey, BUTTER_E_NOMEM, body);
 }
 
+// Needs no node: the handle is not looked at. Whatever fails (a throw too) is "not verified".
 butter_status identity_verify(const butter_host*, const uint8_t public_key[32], butter_str context,
                               butter_bytes message, const uint8_t signature[64]) {
-  try {
-    if (!public_key || !signature || !valid_context(context) || (!message.data && message.len)) return BUTTER_E_INVALID;
+  return guarded_pure(BUTTER_E_INVALID, [&]() -> butter_status {
+    if (!public_key || !signature || !valid_context(context) || !valid_message(message)) return BUTTER_E_INVALID;
     NodeId signer;
     std::memcpy(signer.bytes.data(), public_key, signer.bytes.size());
     return Identity::verify(signer, signed_bytes(context, message), std::span<const std::uint8_t>(signature, 64))
                ? BUTTER_OK
                : BUTTER_E_INVALID;
-  } catch (...) {
-    return BUTTER_E_INVALID;
-  }
+  });
 }
 
 const butter_identity_v1 kIdentity = {identity_public_key, identity_sign, identity_verify};

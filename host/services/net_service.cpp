@@ -21,21 +21,10 @@ std::span<const std::uint8_t> span_of(butter_bytes b) {
 
 butter_status fail(butter_error* err, const Error& e) { return butter_error_set(err, e.code, e.message.c_str()); }
 
-// Resolves the caller of the [node] function `function`; fills err and returns null when it
-// cannot act.
-PluginInstance* caller(const butter_host* host, const char* function, butter_error* err = nullptr) {
-  auto* inst = node_instance_of(host, function);
-  if (!inst) {
-    butter_error_set(err, BUTTER_E_INVALID,
-                     instance_of(host) ? "called from a thread that is not the node's" : "unknown host handle");
-    return nullptr;
-  }
-  if (!inst->active() || !inst->core().transport) {
-    butter_error_set(err, BUTTER_E_UNAVAILABLE, "the instance is not active");
-    return nullptr;
-  }
-  return inst;
-}
+// net.peer, net.watch_peers and net.register_dialer answer BUTTER_E_INVALID for every refused
+// caller, an inactive one (or one on a node without transport) too: published before the
+// adapter, kept so that no plugin sees another status.
+constexpr Refusals kRefusedAsInvalid{.no_caller = BUTTER_E_INVALID, .inactive = BUTTER_E_INVALID};
 
 bool valid_protocol(const std::string& p) { return !p.empty() && p.size() <= 256; }
 
@@ -259,10 +248,8 @@ uint32_t net_peer_count(const butter_host* host) {
 }
 
 butter_status net_peer(const butter_host* host, uint32_t index, butter_net_peer_info* out) {
-  auto* inst = caller(host, "net.peer");
-  if (!inst || !out) return BUTTER_E_INVALID;
-  try {
-    if (t_peers.empty() || index >= t_peers.size()) t_peers = inst->core().transport->peers();
+  auto body = [&](PluginInstance& inst) -> butter_status {
+    if (t_peers.empty() || index >= t_peers.size()) t_peers = inst.core().transport->peers();
     if (index >= t_peers.size()) return BUTTER_E_NOT_FOUND;
     const PeerInfo& p = t_peers[index];
     t_peer_hex = p.id.hex();
@@ -274,27 +261,23 @@ butter_status net_peer(const butter_host* host, uint32_t index, butter_net_peer_
     out->remote_address = str_of(p.remote_address);
     out->outbound = p.outbound ? 1 : 0;
     return BUTTER_OK;
-  } catch (...) {
-    return BUTTER_E_INTERNAL;
-  }
+  };
+  return guarded<Caller::Transport>(host, "net.peer", out != nullptr, kRefusedAsInvalid, BUTTER_E_INTERNAL, body);
 }
 
 butter_status net_watch_peers(const butter_host* host, butter_net_peer_fn fn, void* user) {
-  auto* inst = caller(host, "net.watch_peers");
-  if (!inst || !fn) return BUTTER_E_INVALID;
-  try {  // the tables allocate; no exception may cross the C ABI
-    std::uint64_t id = inst->core().fresh_id();
-    inst->core().peer_watchers[id] = PeerWatcher{inst->weak_from_this(), fn, user};
-    try {
-      inst->registrations().peer_watchers.insert(id);
-    } catch (...) {
-      inst->core().peer_watchers.erase(id);
-      throw;
-    }
+  // A throw can only be the tables' allocation.
+  auto body = [&](PluginInstance& inst) -> butter_status {
+    NodeCore& core = inst.core();
+    std::uint64_t id = core.fresh_id();
+    // The instance's record first: if the watcher's insertion then throws, the id left there names
+    // nothing, and release_net's erase of it is a no-op. The other order would leave a watcher
+    // that nothing releases.
+    inst.registrations().peer_watchers.insert(id);
+    core.peer_watchers[id] = PeerWatcher{inst.weak_from_this(), fn, user};
     return BUTTER_OK;
-  } catch (...) {
-    return BUTTER_E_NOMEM;
-  }
+  };
+  return guarded<Caller::Transport>(host, "net.watch_peers", fn != nullptr, kRefusedAsInvalid, BUTTER_E_NOMEM, body);
 }
 
 // A plugin's dialer seen from the Transport: stream ids are chosen here, bytes go to the plugin.
@@ -339,19 +322,17 @@ class PluginDialer final : public Dialer {
 };
 
 butter_status net_register_dialer(const butter_host* host, butter_str scheme, const butter_net_dialer* dialer) {
-  auto* inst = caller(host, "net.register_dialer");
-  if (!inst || !dialer || !dialer->dial || !dialer->write || !dialer->close) return BUTTER_E_INVALID;
-  std::string s = copy_str(scheme);
-  if (s.empty() || s == "tcp") return BUTTER_E_INVALID;
-  try {
-    Error e =
-        inst->core().transport->register_dialer(s, std::make_shared<PluginDialer>(inst->weak_from_this(), *dialer));
+  const bool args_valid = dialer && dialer->dial && dialer->write && dialer->close;
+  auto body = [&](PluginInstance& inst) -> butter_status {
+    std::string s = copy_str(scheme);
+    if (s.empty() || s == "tcp") return BUTTER_E_INVALID;  // tcp:// is the transport's own
+    Error e = inst.core().transport->register_dialer(s, std::make_shared<PluginDialer>(inst.weak_from_this(), *dialer));
     if (e) return e.code;
-    inst->registrations().dialer_schemes.insert(s);
+    inst.registrations().dialer_schemes.insert(s);
     return BUTTER_OK;
-  } catch (...) {
-    return BUTTER_E_INTERNAL;
-  }
+  };
+  return guarded<Caller::Transport>(host, "net.register_dialer", args_valid, kRefusedAsInvalid, BUTTER_E_INTERNAL,
+                                    body);
 }
 
 butter_status net_stream_deliver(const butter_host* host, uint64_t stream_id, butter_bytes bytes) {

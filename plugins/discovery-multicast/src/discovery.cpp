@@ -1,286 +1,202 @@
-// discovery-multicast: finds peers on the LAN with no address configured (the cold start).
-//
-// Two UDP sockets per node: one bound to the multicast group's port (shared with every other node
-// of the host through SO_REUSEADDR) that hears PINGs and ANNOUNCEs, and one on a private
-// ephemeral port that sends them and hears the unicast PONGs — a unicast datagram to a shared
-// port would reach only one of the nodes of a host. What is heard goes to the known-host cache
-// (butter.peers/1). See schedule.hpp for when we ping and answer, beacon.hpp for the datagram,
-// datagram_budget.hpp for how many datagrams are processed at all.
-#include "beacon.hpp"
-#include "datagram_budget.hpp"
-#include "schedule.hpp"
+// Discovery's lifecycle and datagrams (discovery.hpp): the two sockets, the ping schedule, and
+// what a heard beacon becomes (a candidate for the known-host cache, and perhaps an answer).
+#include "discovery.hpp"
 
 #include <butter/iface/peers.h>
-#include <butter/plugin.hpp>
 
-#include <optional>
+#include <algorithm>
 
 namespace butter::discovery {
-namespace {
 
-class Discovery : public butter::Plugin {
- public:
-  using Plugin::Plugin;
+void Discovery::init() {
+  self_ = std::string(node().id());
+  // Defaults and ranges are declared once, in the schema (plugin_entry.cpp); the checks below keep
+  // what a schema cannot say (exclusive float bounds, one key against another) and guard the
+  // casts on a host that enforces no ranges (older than ABI 1.3).
+  group_ = config().get_string("group");
+  const std::int64_t port = config().get_int_in("port", 1, 65535);
+  iface_ = config().get_string("interface");
+  const std::int64_t ttl = config().get_int_in("ttl", 1, 255);
+  std::int64_t fast = config().get_int("fast_ms");
+  std::int64_t slow = config().get_int("slow_ms");
+  double answers = config().get_float("answers_per_s");
+  std::int64_t quiet = config().get_int("quiet_ms");
+  loop_ = config().get_bool("loopback");
+  double per_s = config().get_float("max_datagrams_per_second");
+  double per_sender = config().get_float("max_datagrams_per_second_per_sender");
+  const std::int64_t senders = config().get_int_in("max_datagram_senders", 1, 1000000);
+  if (fast <= 0 || slow < fast) throw butter::Error(BUTTER_E_INVALID, "need 0 < fast_ms <= slow_ms");
+  if (answers <= 0 || quiet <= 0) throw butter::Error(BUTTER_E_INVALID, "answers_per_s and quiet_ms must be > 0");
+  if (!(per_s > 0) || per_s > 1e6)
+    throw butter::Error(BUTTER_E_INVALID, "max_datagrams_per_second must be in (0, 1000000]");
+  if (!(per_sender > 0) || per_sender > per_s)
+    throw butter::Error(BUTTER_E_INVALID,
+                        "max_datagrams_per_second_per_sender must be > 0 and <= max_datagrams_per_second");
+  port_ = static_cast<std::uint16_t>(port);
+  ttl_ = static_cast<int>(ttl);
+  schedule_.emplace(static_cast<std::uint64_t>(fast), static_cast<std::uint64_t>(slow));
+  policy_.emplace(answers, static_cast<std::uint64_t>(quiet));
+  BudgetLimits limits;
+  limits.per_second = per_s;
+  limits.burst = 2 * per_s;  // two seconds' worth: a crowd joining at once, then the rate
+  limits.per_sender_per_second = per_sender;
+  limits.per_sender_burst = 2 * per_sender;
+  limits.max_senders = static_cast<std::size_t>(senders);
+  budget_.emplace(limits);
+}
 
-  void init() override {
-    self_ = std::string(node().id());
-    // Defaults and ranges are declared once, in the schema at the bottom; the checks below keep
-    // what a schema cannot say (exclusive float bounds, one key against another) and guard the
-    // casts on a host that enforces no ranges (older than ABI 1.3).
-    group_ = config().get_string("group");
-    const std::int64_t port = config().get_int_in("port", 1, 65535);
-    iface_ = config().get_string("interface");
-    const std::int64_t ttl = config().get_int_in("ttl", 1, 255);
-    std::int64_t fast = config().get_int("fast_ms");
-    std::int64_t slow = config().get_int("slow_ms");
-    double answers = config().get_float("answers_per_s");
-    std::int64_t quiet = config().get_int("quiet_ms");
-    loop_ = config().get_bool("loopback");
-    double per_s = config().get_float("max_datagrams_per_second");
-    double per_sender = config().get_float("max_datagrams_per_second_per_sender");
-    const std::int64_t senders = config().get_int_in("max_datagram_senders", 1, 1000000);
-    if (fast <= 0 || slow < fast) throw butter::Error(BUTTER_E_INVALID, "need 0 < fast_ms <= slow_ms");
-    if (answers <= 0 || quiet <= 0) throw butter::Error(BUTTER_E_INVALID, "answers_per_s and quiet_ms must be > 0");
-    if (!(per_s > 0) || per_s > 1e6)
-      throw butter::Error(BUTTER_E_INVALID, "max_datagrams_per_second must be in (0, 1000000]");
-    if (!(per_sender > 0) || per_sender > per_s)
-      throw butter::Error(BUTTER_E_INVALID,
-                          "max_datagrams_per_second_per_sender must be > 0 and <= max_datagrams_per_second");
-    port_ = static_cast<std::uint16_t>(port);
-    ttl_ = static_cast<int>(ttl);
-    schedule_.emplace(static_cast<std::uint64_t>(fast), static_cast<std::uint64_t>(slow));
-    policy_.emplace(answers, static_cast<std::uint64_t>(quiet));
-    BudgetLimits limits;
-    limits.per_second = per_s;
-    limits.burst = 2 * per_s;  // two seconds' worth: a crowd joining at once, then the rate
-    limits.per_sender_per_second = per_sender;
-    limits.per_sender_burst = 2 * per_sender;
-    limits.max_senders = static_cast<std::size_t>(senders);
-    budget_.emplace(limits);
+void Discovery::start() {
+  butter::DatagramOptions group;
+  group.bind_address = group_;  // binding the group address filters out other groups' traffic
+  group.port = port_;
+  group.reuse_address = true;
+  group.multicast_group = group_;
+  group.multicast_interface = iface_;
+  group.multicast_ttl = ttl_;
+  group.multicast_loop = loop_;
+  group.max_datagram = 2048;
+  group_socket_ = datagram().open(group, [this](const butter::Datagram& d) { heard(d); });
+
+  butter::DatagramOptions own;
+  own.bind_address = iface_.empty() ? "0.0.0.0" : iface_;
+  own.port = 0;
+  own.multicast_interface = iface_;
+  own.multicast_ttl = ttl_;
+  own.multicast_loop = loop_;
+  own.max_datagram = 2048;
+  own_socket_ = datagram().open(own, [this](const butter::Datagram& d) { heard(d); });
+
+  if (events().available()) {
+    isolated_sub_ = events().subscribe(BUTTER_PEERS_TOPIC_REMOVED, [this](std::string_view, butter::Bytes) {
+      if (schedule_->became_isolated(peers_known())) ping_now();
+    });
   }
+  log().info("discovering on {}:{} via {} (ttl {})", group_, port_, iface_.empty() ? "default interface" : iface_,
+             ttl_);
+  ping_now();
+}
 
-  void start() override {
-    butter::DatagramOptions group;
-    group.bind_address = group_;  // binding the group address filters out other groups' traffic
-    group.port = port_;
-    group.reuse_address = true;
-    group.multicast_group = group_;
-    group.multicast_interface = iface_;
-    group.multicast_ttl = ttl_;
-    group.multicast_loop = loop_;
-    group.max_datagram = 2048;
-    group_socket_ = datagram().open(group, [this](const butter::Datagram& d) { heard(d); });
+void Discovery::stop() {
+  ping_timer_.cancel();
+  isolated_sub_.unsubscribe();
+}
 
-    butter::DatagramOptions own;
-    own.bind_address = iface_.empty() ? "0.0.0.0" : iface_;
-    own.port = 0;
-    own.multicast_interface = iface_;
-    own.multicast_ttl = ttl_;
-    own.multicast_loop = loop_;
-    own.max_datagram = 2048;
-    own_socket_ = datagram().open(own, [this](const butter::Datagram& d) { heard(d); });
+std::size_t Discovery::peers_count() const {
+  auto peers = services().acquire<butter_peers_v1>(BUTTER_IFACE_PEERS);
+  return peers ? peers->count(peers.provider()) : 0;
+}
 
-    if (events().available()) {
-      isolated_sub_ = events().subscribe(BUTTER_PEERS_TOPIC_REMOVED, [this](std::string_view, butter::Bytes) {
-        if (schedule_->became_isolated(peers_known())) ping_now();
-      });
+bool Discovery::knows(const std::string& id) const {
+  auto peers = services().acquire<butter_peers_v1>(BUTTER_IFACE_PEERS);
+  if (!peers) return false;
+  return peers->lookup(
+             peers.provider(), butter::to_c(id), [](void*, const butter_peer_record*) {}, nullptr) == BUTTER_OK;
+}
+
+Beacon Discovery::own_beacon(BeaconKind kind) const {
+  Beacon b;
+  b.kind = kind;
+  b.node_id = self_;
+  std::size_t known = peers_count();
+  b.cold = known == 0;
+  b.hosts_known = static_cast<std::uint16_t>(std::min<std::size_t>(known, 65535));
+  b.endpoints = node().endpoints();
+  return b;
+}
+
+void Discovery::send(const Beacon& b, std::string_view address, std::uint16_t port) {
+  auto bytes = encode_beacon(b);
+  butter::Status s = own_socket_.send_to(address, port, bytes);
+  if (!s) {
+    send_errors_.add();
+    log().debug("send to {}:{} failed: {}", address, port, s.message());
+    return;
+  }
+  bytes_sent_.add(bytes.size());
+}
+
+void Discovery::ping_now() {
+  ping_timer_.cancel();
+  ping_timer_ = after(std::chrono::milliseconds(0), [this] { ping(); });
+}
+
+void Discovery::ping() {
+  send(own_beacon(BeaconKind::Ping), group_, port_);
+  pings_.add();
+  senders_.set(static_cast<double>(budget_->senders()));
+  std::uint64_t delay = schedule_->next_delay(peers_known());
+  ping_timer_ = after(std::chrono::milliseconds(delay), [this] { ping(); });
+}
+
+// The cheap path: every datagram is charged to its source address and to the node's budget
+// before anything else is done with it.
+bool Discovery::within_budget(const butter::Datagram& d) {
+  auto now_ms = static_cast<std::uint64_t>(now().count());
+  // A sender is an address and port: each node sends every beacon from its own socket, so
+  // several nodes on one host (or behind one NAT) are each held to their own rate. A flooder
+  // that changes ports is still held by the node's total budget.
+  Shed shed = budget_->admit(std::string(d.from_address) + ":" + std::to_string(d.from_port), now_ms);
+  if (shed == Shed::Sender) shed_sender_.add();
+  if (shed == Shed::Global) shed_budget_.add();
+  if (auto r = budget_->report(now_ms)) {
+    const BudgetLimits& l = budget_->limits();
+    if (r->first) {
+      log().warn(
+          "shedding datagrams from {}: {} (max_datagrams_per_second{} = {}); further shedding is "
+          "summarised every {} s",
+          r->top_sender, r->by_sender ? "over its own rate" : "the node's budget is spent",
+          r->by_sender ? "_per_sender" : "", r->by_sender ? l.per_sender_per_second : l.per_second, l.report_ms / 1000);
+    } else {
+      log().warn(
+          "shed {} datagrams in the last {} ms ({} over a sender's rate, {} over the node's budget); most from {} "
+          "({})",
+          r->by_sender + r->by_budget, r->since_ms, r->by_sender, r->by_budget, r->top_sender, r->top_count);
     }
-    log().info("discovering on {}:{} via {} (ttl {})", group_, port_, iface_.empty() ? "default interface" : iface_,
-               ttl_);
-    ping_now();
-  }
-
-  void stop() override {
-    ping_timer_.cancel();
-    isolated_sub_.unsubscribe();
-  }
-
- private:
-  std::size_t peers_count() const {
-    auto peers = services().acquire<butter_peers_v1>(BUTTER_IFACE_PEERS);
-    return peers ? peers->count(peers.provider()) : 0;
-  }
-  bool peers_known() const { return peers_count() > 0; }
-
-  bool knows(const std::string& id) const {
-    auto peers = services().acquire<butter_peers_v1>(BUTTER_IFACE_PEERS);
-    if (!peers) return false;
-    return peers->lookup(
-               peers.provider(), butter::to_c(id), [](void*, const butter_peer_record*) {}, nullptr) == BUTTER_OK;
-  }
-
-  Beacon own_beacon(BeaconKind kind) const {
-    Beacon b;
-    b.kind = kind;
-    b.node_id = self_;
-    std::size_t known = peers_count();
-    b.cold = known == 0;
-    b.hosts_known = static_cast<std::uint16_t>(std::min<std::size_t>(known, 65535));
-    b.endpoints = node().endpoints();
-    return b;
-  }
-
-  void send(const Beacon& b, std::string_view address, std::uint16_t port) {
-    auto bytes = encode_beacon(b);
-    butter::Status s = own_socket_.send_to(address, port, bytes);
-    if (!s) {
-      send_errors_.add();
-      log().debug("send to {}:{} failed: {}", address, port, s.message());
-      return;
-    }
-    bytes_sent_.add(bytes.size());
-  }
-
-  void ping_now() {
-    ping_timer_.cancel();
-    ping_timer_ = after(std::chrono::milliseconds(0), [this] { ping(); });
-  }
-
-  void ping() {
-    send(own_beacon(BeaconKind::Ping), group_, port_);
-    pings_.add();
     senders_.set(static_cast<double>(budget_->senders()));
-    std::uint64_t delay = schedule_->next_delay(peers_known());
-    ping_timer_ = after(std::chrono::milliseconds(delay), [this] { ping(); });
   }
+  return shed == Shed::None;
+}
 
-  // The cheap path: every datagram is charged to its source address and to the node's budget
-  // before anything else is done with it.
-  bool within_budget(const butter::Datagram& d) {
-    auto now_ms = static_cast<std::uint64_t>(now().count());
-    // A sender is an address and port: each node sends every beacon from its own socket, so
-    // several nodes on one host (or behind one NAT) are each held to their own rate. A flooder
-    // that changes ports is still held by the node's total budget.
-    Shed shed = budget_->admit(std::string(d.from_address) + ":" + std::to_string(d.from_port), now_ms);
-    if (shed == Shed::Sender) shed_sender_.add();
-    if (shed == Shed::Global) shed_budget_.add();
-    if (auto r = budget_->report(now_ms)) {
-      const BudgetLimits& l = budget_->limits();
-      if (r->first) {
-        log().warn(
-            "shedding datagrams from {}: {} (max_datagrams_per_second{} = {}); further shedding is "
-            "summarised every {} s",
-            r->top_sender, r->by_sender ? "over its own rate" : "the node's budget is spent",
-            r->by_sender ? "_per_sender" : "", r->by_sender ? l.per_sender_per_second : l.per_second,
-            l.report_ms / 1000);
-      } else {
-        log().warn(
-            "shed {} datagrams in the last {} ms ({} over a sender's rate, {} over the node's budget); most from {} "
-            "({})",
-            r->by_sender + r->by_budget, r->since_ms, r->by_sender, r->by_budget, r->top_sender, r->top_count);
-      }
-      senders_.set(static_cast<double>(budget_->senders()));
-    }
-    return shed == Shed::None;
+void Discovery::heard(const butter::Datagram& d) {
+  received_.add();
+  bytes_received_.add(d.data.size());
+  if (!within_budget(d)) return;
+  std::string why;
+  auto b = decode_beacon(d.data.data(), d.data.size(), why);
+  if (!b) {
+    malformed_.add();
+    log().debug("dropped datagram from {}:{}: {}", d.from_address, d.from_port, why);
+    return;
   }
-
-  void heard(const butter::Datagram& d) {
-    received_.add();
-    bytes_received_.add(d.data.size());
-    if (!within_budget(d)) return;
-    std::string why;
-    auto b = decode_beacon(d.data.data(), d.data.size(), why);
-    if (!b) {
-      malformed_.add();
-      log().debug("dropped datagram from {}:{}: {}", d.from_address, d.from_port, why);
-      return;
-    }
-    if (b->node_id == self_) return;  // our own multicast, looped back
-    std::string from(d.from_address);
-    // An endpoint on an unspecified address means "wherever you reached me from".
-    for (auto& ep : b->endpoints) {
-      for (const char* any : {"tcp://0.0.0.0:", "tcp://[::]:"}) {
-        if (ep.rfind(any, 0) == 0) ep = "tcp://" + from + ":" + ep.substr(std::string_view(any).size());
-      }
-    }
-    bool known_before = knows(b->node_id);
-    if (auto peers = services().acquire<butter_peers_v1>(BUTTER_IFACE_PEERS)) {
-      std::vector<butter_str> eps;
-      for (const auto& e : b->endpoints) eps.push_back(butter::to_c(e));
-      peers->add_candidate(peers.provider(), butter::to_c(b->node_id), eps.data(),
-                           static_cast<std::uint32_t>(eps.size()), butter::to_c("multicast"));
-    }
-    if (b->kind != BeaconKind::Ping) return;
-    switch (policy_->on_ping(b->node_id, b->cold, known_before, static_cast<std::uint64_t>(now().count()))) {
-      case Answer::Unicast:
-        send(own_beacon(BeaconKind::Pong), from, d.from_port);
-        pongs_.add();
-        break;
-      case Answer::Announce:
-        send(own_beacon(BeaconKind::Announce), group_, port_);
-        announces_.add();
-        break;
-      case Answer::None:
-        suppressed_.add();
-        break;
+  if (b->node_id == self_) return;  // our own multicast, looped back
+  std::string from(d.from_address);
+  // An endpoint on an unspecified address means "wherever you reached me from".
+  for (auto& ep : b->endpoints) {
+    for (const char* any : {"tcp://0.0.0.0:", "tcp://[::]:"}) {
+      if (ep.rfind(any, 0) == 0) ep = "tcp://" + from + ":" + ep.substr(std::string_view(any).size());
     }
   }
+  bool known_before = knows(b->node_id);
+  if (auto peers = services().acquire<butter_peers_v1>(BUTTER_IFACE_PEERS)) {
+    std::vector<butter_str> eps;
+    for (const auto& e : b->endpoints) eps.push_back(butter::to_c(e));
+    peers->add_candidate(peers.provider(), butter::to_c(b->node_id), eps.data(), static_cast<std::uint32_t>(eps.size()),
+                         butter::to_c("multicast"));
+  }
+  if (b->kind != BeaconKind::Ping) return;
+  switch (policy_->on_ping(b->node_id, b->cold, known_before, static_cast<std::uint64_t>(now().count()))) {
+    case Answer::Unicast:
+      send(own_beacon(BeaconKind::Pong), from, d.from_port);
+      pongs_.add();
+      break;
+    case Answer::Announce:
+      send(own_beacon(BeaconKind::Announce), group_, port_);
+      announces_.add();
+      break;
+    case Answer::None:
+      suppressed_.add();
+      break;
+  }
+}
 
-  std::string self_, group_, iface_;
-  std::uint16_t port_ = 7946;
-  int ttl_ = 1;
-  bool loop_ = true;
-  std::optional<PingSchedule> schedule_;
-  std::optional<AnswerPolicy> policy_;
-  std::optional<DatagramBudget> budget_;
-  butter::DatagramSocket group_socket_, own_socket_;
-  butter::Timer ping_timer_;
-  butter::Subscription isolated_sub_;
-  butter::Counter pings_ = metrics().counter("discovery_pings_sent_total");
-  butter::Counter pongs_ = metrics().counter("discovery_pongs_sent_total");
-  butter::Counter announces_ = metrics().counter("discovery_announces_sent_total");
-  butter::Counter suppressed_ = metrics().counter("discovery_answers_suppressed_total");
-  butter::Counter received_ = metrics().counter("discovery_datagrams_received_total");
-  butter::Counter malformed_ = metrics().counter("discovery_malformed_total");
-  butter::Counter send_errors_ = metrics().counter("discovery_send_errors_total");
-  butter::Counter bytes_sent_ = metrics().counter("discovery_bytes_sent_total");
-  butter::Counter bytes_received_ = metrics().counter("discovery_bytes_received_total");
-  butter::Counter shed_sender_ = metrics().counter("discovery_datagrams_shed_sender_total");
-  butter::Counter shed_budget_ = metrics().counter("discovery_datagrams_shed_budget_total");
-  butter::Gauge senders_ = metrics().gauge("discovery_datagram_senders");
-};
-
-}  // namespace
 }  // namespace butter::discovery
-
-BUTTER_PLUGIN(
-    butter::discovery::Discovery,
-    butter::Descriptor{
-        .id = "butter.discovery.multicast",
-        .name = "LAN discovery by multicast",
-        .vendor = "Butter",
-        .version = "1.0.0",
-        .description = "Finds peers on the LAN by UDP multicast and hands them to the known-host cache",
-        .required = {BUTTER_IFACE_PEERS},
-        .config = {
-            butter::config_string("group", "239.192.77.1").max_len(64).describe("IPv4 multicast group"),
-            butter::config_int("port", 7946).range(1, 65535).describe("UDP port of the group"),
-            butter::config_string("interface", "")
-                .max_len(64)
-                .describe("IPv4 address of the interface to use (empty: the system's choice)"),
-            butter::config_int("ttl", 1).range(1, 255).describe("multicast TTL; 1 keeps it on the LAN"),
-            butter::config_int("fast_ms", 100).min(1).unit("ms").describe("ping interval while cold"),
-            butter::config_int("slow_ms", 60000).min(1).unit("ms").describe("ping interval once settled (>= fast_ms)"),
-            butter::config_float("answers_per_s", 20)
-                .range(0, 1e6)
-                .unit("1/s")
-                .describe("unicast answers per second before one multicast announce replaces them (> 0)"),
-            butter::config_int("quiet_ms", 1000)
-                .min(1)
-                .unit("ms")
-                .describe("a sender is answered at most once per this period"),
-            butter::config_bool("loopback", true).describe("receive multicast from this host (several nodes per host)"),
-            butter::config_float("max_datagrams_per_second", 1000)
-                .range(0, 1e6)
-                .unit("1/s")
-                .describe("datagrams processed per second from all senders together, burst twice that; the rest are "
-                          "shed (> 0)"),
-            butter::config_float("max_datagrams_per_second_per_sender", 20)
-                .range(0, 1e6)
-                .unit("1/s")
-                .describe("datagrams processed per second from one sender (source address and port), burst twice that "
-                          "(> 0, <= max_datagrams_per_second)"),
-            butter::config_int("max_datagram_senders", 1024)
-                .range(1, 1000000)
-                .describe("senders whose rate is tracked at once; the least recent is forgotten"),
-        }});

@@ -487,10 +487,7 @@ void DbfsPlugin::sync_metrics() {
       {&Counters::unlinks_received, "dbfs_unlinks_received_total"},
   };
   const Counters& now = engine_->counters();
-  for (const auto& [field, name] : kNames) {
-    if (now.*field != last_.*field) metrics().counter(name).add(now.*field - last_.*field);
-  }
-  last_ = now;
+  for (const auto& [field, name] : kNames) metrics().counter(name).add_growth(now.*field, last_.*field);
   if (send_failed_) {
     send_failed_metric_.add(send_failed_);
     send_failed_ = 0;

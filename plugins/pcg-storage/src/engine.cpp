@@ -90,14 +90,7 @@ std::uint32_t Engine::replicas(const Group& g) const {
 }
 
 std::vector<Hash> Engine::group_sources(const Group& g) const {
-  // Members proven or claiming to be complete first, then the others (they may hold it already).
-  std::vector<Hash> first, rest;
-  for (const auto& m : g.view.members) {
-    if (m.id == self_) continue;
-    (g.is_proven(m.id) || g.possession.claimed(m.id) ? first : rest).push_back(m.id);
-  }
-  first.insert(first.end(), rest.begin(), rest.end());
-  return first;
+  return member_sources(g.view, self_, [&](const Hash& m) { return g.is_proven(m) || g.possession.claimed(m); });
 }
 
 // --- put / get / restore ------------------------------------------------------------------------

@@ -16,7 +16,7 @@
 // the reads and their buffers, and reaches this node only through ReadNode, which the engine
 // implements (send, addresses learnt, randomness, gets' tickets, this node's own copy).
 // Block transfers reach it only through FetchNode (send, randomness, the limits, the count of
-// bad blocks), which the engine implements too.
+// bad blocks), which the engine implements too; which nodes they ask is sources.hpp's rule.
 #pragma once
 #include "block_transfer.hpp"
 #include "blocks.hpp"
@@ -26,6 +26,7 @@
 #include "possession.hpp"
 #include "possession_state.hpp"
 #include "repair.hpp"
+#include "sources.hpp"
 #include "stream_reads.hpp"
 #include "view.hpp"
 
@@ -321,6 +322,7 @@ class Engine final : private ReadNode, private FetchNode {
   // Fetches the group's missing blocks from its members (BlockTransfer::pump): false when some
   // missing block has no source left.
   bool pump(Group& g, std::uint64_t now, Output& out);
+  // The sources of a fill from the group (member_sources: proven or claiming members first).
   std::vector<Hash> group_sources(const Group& g) const;
   void finish_get(std::uint64_t ticket, butter_status st, std::vector<std::uint8_t> data, std::string msg, Output& out);
   void getter_step(Getter& g, std::uint64_t now, Output& out);

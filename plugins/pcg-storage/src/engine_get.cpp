@@ -131,10 +131,7 @@ void Engine::on_located(const Hash& from, const Message& m, std::uint64_t now, O
       learn(m.view);
       gt.located = true;
       gt.manifest = std::move(*man);
-      // At most r sources from the answer, its sender first: the view is the sender's word.
-      gt.sources.push_back(from);
-      for (const auto& mem : m.view.members)
-        if (gt.sources.size() < cfg_.r && mem.id != from && mem.id != self_) gt.sources.push_back(mem.id);
+      gt.sources = located_sources(from, m.view, self_, cfg_.r);  // the sender's word: at most r
       gt.data.expect(gt.manifest.blocks.size());
     }
   }

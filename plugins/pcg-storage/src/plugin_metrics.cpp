@@ -51,9 +51,8 @@ void PcgStorage::describe_metrics() {
 
 void PcgStorage::sync_metrics() {
   const Stats& s = engine_->stats();
-  auto bump = [&](const char* name, std::uint64_t now_v, std::uint64_t& before) {
-    if (now_v > before) metrics().counter(name).add(now_v - before);
-    before = now_v;
+  auto bump = [&](const char* name, std::uint64_t count, std::uint64_t& reported) {
+    metrics().counter(name).add_growth(count, reported);
   };
   bump("pcg_puts_total", s.puts, reported_.puts);
   bump("pcg_gets_total", s.gets, reported_.gets);
@@ -83,12 +82,12 @@ void PcgStorage::sync_metrics() {
   bump("pcg_stream_failovers_total", s.stream_failovers, reported_.stream_failovers);
   bump("pcg_streams_failed_total", s.streams_failed, reported_.streams_failed);
   bump("pcg_disk_write_failures_total", disk_.write_failures, disk_.reported_write_failures);
-  std::uint64_t sent = 0, before = 0;
+  std::uint64_t sent = 0, reported_sent = 0;  // over every message type
   for (std::size_t i = 0; i < s.sent.size(); ++i) {
     sent += s.sent[i];
-    before += reported_.sent[i];
+    reported_sent += reported_.sent[i];
   }
-  if (sent > before) metrics().counter("pcg_messages_sent_total").add(sent - before);
+  bump("pcg_messages_sent_total", sent, reported_sent);
   reported_.sent = s.sent;
   metrics().gauge("pcg_bytes_stored").set(static_cast<double>(engine_->budget().used()));
   metrics().gauge("pcg_capacity_bytes").set(static_cast<double>(engine_->budget().capacity()));

@@ -317,6 +317,28 @@ TEST_CASE("metrics node and log go to their extensions", "[sdk][misc]") {
   }
 }
 
+TEST_CASE("metrics add_growth shows a count kept elsewhere as a counter", "[sdk][misc]") {
+  fake::Host host;
+  fake::Instance i(factory(), host, "test.probe");
+  auto& p = probe(i);
+  const butter::Counter c = p.metrics().counter("kept_total");
+  std::uint64_t reported = 0;
+  CHECK(c.add_growth(3, reported).ok());
+  CHECK(host.counters["kept_total"] == 3);
+  CHECK(reported == 3);
+  // What it grew by since the last report, not the count again.
+  c.add_growth(10, reported);
+  CHECK(host.counters["kept_total"] == 10);
+  // No growth adds nothing; a count that went down (an engine started over) adds nothing either,
+  // and the next growth is counted from it.
+  c.add_growth(10, reported);
+  c.add_growth(4, reported);
+  CHECK(host.counters["kept_total"] == 10);
+  CHECK(reported == 4);
+  c.add_growth(6, reported);
+  CHECK(host.counters["kept_total"] == 12);
+}
+
 TEST_CASE("format substitutes placeholders in order", "[sdk][format]") {
   CHECK(butter::format("plain") == "plain");
   CHECK(butter::format("{} and {}", "a", std::string("b")) == "a and b");

@@ -145,6 +145,65 @@ TEST_CASE("entry point: Caller::AnyThreadActive serves an active caller from any
   CHECK(node.inst->off_thread_calls() == before);
 }
 
+TEST_CASE("entry point: Refusals state an entry point's own answers for a missing or inactive caller") {
+  InactiveInstance node;
+  const butter_host* host = node.host();
+  bool ran = false;
+  auto body = [&](PluginInstance&) {
+    ran = true;
+    return BUTTER_OK;
+  };
+  // Two statuses no default gives, to show which refusal answered.
+  const Refusals marked{.no_caller = BUTTER_E_NOT_FOUND, .inactive = BUTTER_E_AGAIN};
+  SECTION("a Transport caller: a bad handle or a foreign thread is no_caller, an inactive one inactive") {
+    CHECK(guarded<Caller::Transport>(&kNoInstance, "probe.peer", true, marked, BUTTER_E_INTERNAL, body) ==
+          BUTTER_E_NOT_FOUND);
+    const auto before = node.inst->off_thread_calls();
+    CHECK(guarded<Caller::Transport>(host, "probe.peer", true, marked, BUTTER_E_INTERNAL, body) == BUTTER_E_NOT_FOUND);
+    CHECK(node.inst->off_thread_calls() == before + 1);
+    CHECK(node.on_strand([&] {
+      return guarded<Caller::Transport>(host, "probe.peer", true, marked, BUTTER_E_INTERNAL, body);
+    }) == BUTTER_E_AGAIN);
+    // The caller's refusal comes before the arguments', as Transport entry points always did.
+    CHECK(node.on_strand([&] {
+      return guarded<Caller::Transport>(host, "probe.peer", false, marked, BUTTER_E_INTERNAL, body);
+    }) == BUTTER_E_AGAIN);
+  }
+  SECTION("an Active caller: the arguments first, then the caller's state") {
+    CHECK(guarded<Caller::Active>(&kNoInstance, "probe.active", false, marked, BUTTER_E_INTERNAL, body) ==
+          BUTTER_E_INVALID);
+    CHECK(guarded<Caller::Active>(&kNoInstance, "probe.active", true, marked, BUTTER_E_INTERNAL, body) ==
+          BUTTER_E_NOT_FOUND);
+    CHECK(node.on_strand([&] {
+      return guarded<Caller::Active>(host, "probe.active", true, marked, BUTTER_E_INTERNAL, body);
+    }) == BUTTER_E_AGAIN);
+  }
+  SECTION("an AnyThread caller: only a missing instance is refused") {
+    CHECK(guarded<Caller::AnyThread>(nullptr, "probe.sign", true, Refusals{.no_caller = BUTTER_E_UNAVAILABLE},
+                                     BUTTER_E_NOMEM, body) == BUTTER_E_UNAVAILABLE);
+    CHECK(guarded<Caller::AnyThread>(nullptr, "probe.sign", false, Refusals{.no_caller = BUTTER_E_UNAVAILABLE},
+                                     BUTTER_E_NOMEM, body) == BUTTER_E_INVALID);
+    CHECK_FALSE(ran);
+    CHECK(guarded<Caller::AnyThread>(host, "probe.sign", true, Refusals{.no_caller = BUTTER_E_UNAVAILABLE},
+                                     BUTTER_E_NOMEM, body) == BUTTER_OK);
+    CHECK(ran);
+    ran = false;
+  }
+  SECTION("a throw is on_exception whatever the refusals") {
+    CHECK(guarded<Caller::AnyThread>(host, "probe.sign", true, marked, BUTTER_E_NOMEM,
+                                     [](PluginInstance&) -> butter_status { throw std::bad_alloc(); }) ==
+          BUTTER_E_NOMEM);
+  }
+  CHECK_FALSE(ran);
+}
+
+TEST_CASE("entry point: guarded_pure answers the body's status, or on_exception when it throws") {
+  CHECK(guarded_pure(BUTTER_E_INVALID, [] { return BUTTER_OK; }) == BUTTER_OK);
+  CHECK(guarded_pure(BUTTER_E_INVALID, [] { return BUTTER_E_NOT_FOUND; }) == BUTTER_E_NOT_FOUND);
+  CHECK(guarded_pure(BUTTER_E_INVALID, []() -> butter_status { throw std::bad_alloc(); }) == BUTTER_E_INVALID);
+  CHECK(guarded_pure(BUTTER_E_INTERNAL, []() -> butter_status { throw 42; }) == BUTTER_E_INTERNAL);
+}
+
 namespace {
 
 // A butter_error as a plugin hands it: sized, with a message that must be replaced.

@@ -1,6 +1,6 @@
 // What the entry points that report through butter_error (datagram.open, fd.watch, http.route,
-// http2.route), the http/2 exchange calls and host.post answer before their body runs: each keeps
-// its own statuses and messages on top of services/entry_point.hpp.
+// http2.route), the http/2 exchange calls, host.post and the net calls answer before their body
+// runs: each keeps its own statuses and messages on top of services/entry_point.hpp.
 #include "inactive_instance.hpp"
 
 #include <catch2/catch.hpp>
@@ -189,4 +189,61 @@ TEST_CASE("service refusals: net.handle, send, send_sealed and request say why a
   CHECK(node.on_strand([&] { return net.send(host, peer, proto, none, nullptr); }) == BUTTER_E_UNAVAILABLE);
   CHECK(id == 0);
   CHECK(node.core->requests.empty());
+}
+
+namespace {
+void on_peer(void*, int32_t, butter_str) {}
+butter_status dial_nothing(void*, butter_str, uint64_t) { return BUTTER_OK; }
+butter_status write_nothing(void*, uint64_t, butter_bytes) { return BUTTER_OK; }
+void close_nothing(void*, uint64_t) {}
+
+butter_net_dialer complete_dialer() {
+  butter_net_dialer d{};
+  d.struct_size = sizeof d;
+  d.dial = dial_nothing;
+  d.write = write_nothing;
+  d.close = close_nothing;
+  return d;
+}
+}  // namespace
+
+// These three published BUTTER_E_INVALID for every refusal, an inactive caller's too, before they
+// came onto services/entry_point.hpp: the answers a plugin sees are pinned here.
+TEST_CASE("service refusals: net.peer, watch_peers and register_dialer answer BUTTER_E_INVALID for any refusal") {
+  InactiveInstance node;
+  const butter_host* host = node.host();
+  const butter_net_v1& net = *net_extension();
+  butter_net_peer_info info{};
+  info.struct_size = sizeof info;
+  const butter_net_dialer dialer = complete_dialer();
+  butter_net_dialer no_close = dialer;
+  no_close.close = nullptr;
+
+  // An unknown handle.
+  CHECK(net.peer(&kNoInstance, 0, &info) == BUTTER_E_INVALID);
+  CHECK(net.watch_peers(&kNoInstance, on_peer, nullptr) == BUTTER_E_INVALID);
+  CHECK(net.register_dialer(&kNoInstance, text("relay"), &dialer) == BUTTER_E_INVALID);
+  // Off the node's thread: refused and counted, bad arguments or not.
+  const auto before = node.inst->off_thread_calls();
+  CHECK(net.peer(host, 0, &info) == BUTTER_E_INVALID);
+  CHECK(net.peer(host, 0, nullptr) == BUTTER_E_INVALID);
+  CHECK(net.watch_peers(host, on_peer, nullptr) == BUTTER_E_INVALID);
+  CHECK(net.register_dialer(host, text("relay"), &dialer) == BUTTER_E_INVALID);
+  CHECK(node.inst->off_thread_calls() == before + 4);
+  // On the node's thread, an inactive instance (on a node without transport): BUTTER_E_INVALID,
+  // not the BUTTER_E_UNAVAILABLE of net.send.
+  CHECK(node.on_strand([&] { return net.peer(host, 0, &info); }) == BUTTER_E_INVALID);
+  CHECK(node.on_strand([&] { return net.watch_peers(host, on_peer, nullptr); }) == BUTTER_E_INVALID);
+  CHECK(node.on_strand([&] { return net.register_dialer(host, text("relay"), &dialer); }) == BUTTER_E_INVALID);
+  // Bad arguments, likewise.
+  CHECK(node.on_strand([&] { return net.peer(host, 0, nullptr); }) == BUTTER_E_INVALID);
+  CHECK(node.on_strand([&] { return net.watch_peers(host, nullptr, nullptr); }) == BUTTER_E_INVALID);
+  CHECK(node.on_strand([&] { return net.register_dialer(host, text("relay"), nullptr); }) == BUTTER_E_INVALID);
+  CHECK(node.on_strand([&] { return net.register_dialer(host, text("relay"), &no_close); }) == BUTTER_E_INVALID);
+  CHECK(node.on_strand([&] { return net.register_dialer(host, text("tcp"), &dialer); }) == BUTTER_E_INVALID);
+  CHECK(node.inst->off_thread_calls() == before + 4);
+  // Nothing was registered.
+  CHECK(node.core->peer_watchers.empty());
+  CHECK(node.inst->registrations().peer_watchers.empty());
+  CHECK(node.inst->registrations().dialer_schemes.empty());
 }

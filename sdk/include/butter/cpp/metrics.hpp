@@ -3,6 +3,7 @@
 //   metrics().counter("echo_served_total").add();      // served as butter_echo_served_total
 //   metrics().gauge("queue_depth").set(3);
 //   metrics().describe("echo_served_total", "Echo requests answered");
+//   metrics().counter("pcg_puts_total").add_growth(engine.stats().puts, reported_puts_);
 //
 // Names match [a-zA-Z_][a-zA-Z0-9_]*. Handles are cheap values (they hold the name); keep one in a
 // member to avoid rebuilding the name. Without the extension, updates are no-ops. [node]
@@ -18,6 +19,15 @@ class Counter {
   Status add(std::uint64_t delta = 1) const {
     if (!core_->ext.metrics) return {};
     return Status(core_->ext.metrics->counter_add(core_->host, to_c(name_), delta));
+  }
+  // Shows a count kept elsewhere (an engine's statistics, which know nothing of metrics) as this
+  // counter: adds what `count` grew by since `reported` (the count the previous call was given;
+  // start it at 0) and sets `reported` to `count`. A count that did not grow adds nothing: a
+  // counter never goes down.
+  Status add_growth(std::uint64_t count, std::uint64_t& reported) const {
+    const std::uint64_t before = reported;
+    reported = count;
+    return count > before ? add(count - before) : Status{};
   }
   const std::string& name() const noexcept { return name_; }
 
