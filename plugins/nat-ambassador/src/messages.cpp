@@ -101,7 +101,10 @@ std::optional<RelayMessage> decode_relay(const std::uint8_t* data, std::size_t l
       break;
     }
     case 3:
-    case 4: {
+    case 4:
+    case 7:
+    case 8: {
+      // Data, Close, Flow and Credit: a leg and a stream, then what each carries.
       m.type = static_cast<RelayType>(type);
       const std::uint8_t leg = r.u8();
       if (r.ok() && leg > 3) {
@@ -110,7 +113,9 @@ std::optional<RelayMessage> decode_relay(const std::uint8_t* data, std::size_t l
       }
       m.leg = static_cast<Leg>(leg);
       m.stream = r.u64();
-      if (type == 3) {
+      if (type >= 7) {
+        m.value = r.u64();
+      } else if (type == 3) {
         auto rest = r.bytes(r.remaining());
         m.body.assign(rest.data(), rest.size());
       } else {
@@ -123,19 +128,6 @@ std::optional<RelayMessage> decode_relay(const std::uint8_t* data, std::size_t l
     case 6:
       m.type = static_cast<RelayType>(type);
       break;
-    case 7:
-    case 8: {
-      m.type = static_cast<RelayType>(type);
-      const std::uint8_t leg = r.u8();
-      if (r.ok() && leg > 3) {
-        why = "unknown leg " + std::to_string(leg);
-        return std::nullopt;
-      }
-      m.leg = static_cast<Leg>(leg);
-      m.stream = r.u64();
-      m.value = r.u64();
-      break;
-    }
     default:
       why = "unknown relay message type " + std::to_string(type);
       return std::nullopt;

@@ -2,55 +2,16 @@
 // nodes over loopback: a relayed connection whose target stops reading holds its sender back,
 // and loses nothing, instead of overrunning the ambassador, which before could only end the
 // circuit once its queue to the target was full.
-#include "support/http_client.hpp"
-#include "support/test_node.hpp"
-
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
+#include "nat_test_nodes.hpp"
 
 #include <atomic>
 #include <thread>
 
 using namespace butter;
 using namespace butter::test;
+using namespace butter::test::nat;
 
 namespace {
-
-std::string flow_nat_config() {
-  return "check_fast_ms = 200\ncheck_ms = 2000\ndialback_timeout_ms = 500\nkeepalive_ms = 300\n"
-         "request_timeout_ms = 1000\nstatus_ms = 300\n";
-}
-
-// The ambassadors' outgoing queue per connection is small (2 MiB), so that an ambassador that
-// forwarded without bound would run into it within this test's 16 MiB.
-std::string flow_public(const std::string& name, const std::string& node_keys) {
-  return loopback_manifest(name, plugin_table("nat", "butter.nat.ambassador", flow_nat_config()), node_keys);
-}
-
-std::string flow_private(const std::string& name) {
-  return "[node]\nname = \"" + name + "\"\nlisten = []\nhttp = \"127.0.0.1:0\"\n\n" +
-         plugin_table("nat", "butter.nat.ambassador", flow_nat_config());
-}
-
-void flow_connect(TestNode& from, const std::string& uri) {
-  auto done = std::make_shared<std::promise<int>>();
-  auto fut = done->get_future();
-  from->on_strand([&] {
-    from->core()->transport->connect(uri, [done](host::Error e, const host::NodeId&) { done->set_value(e.code); });
-    return 0;
-  });
-  REQUIRE(fut.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
-  REQUIRE(fut.get() == BUTTER_OK);
-}
-
-nlohmann::json flow_report(TestNode& n) {
-  auto r = http_get(n->http_url() + "/nat");
-  return r.status == 200 ? nlohmann::json::parse(r.body, nullptr, false) : nlohmann::json::object();
-}
-
-std::string flow_str(const nlohmann::json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-}
 
 // Holds a node's strand (and so everything the node does, reading its sockets included) until
 // release(), from a thread of its own; released on destruction too, so a failing test never
@@ -84,24 +45,26 @@ class StrandHold {
 }  // namespace
 
 TEST_CASE("nat-ambassador a relayed connection whose target stops reading holds its sender back and loses nothing") {
+  // The ambassadors' outgoing queue per connection is small (2 MiB), so that an ambassador that
+  // forwarded without bound would run into it within this test's 16 MiB.
   const std::string small_queue = "max_queued_bytes_per_connection = 2097152\n";
   host::Runtime rt{2};
   host::PluginRegistry registry;
-  TestNode a(rt, registry, flow_public("a", small_queue));
-  TestNode b(rt, registry, flow_public("b", small_queue));
-  TestNode p(rt, registry, flow_private("p"));
-  flow_connect(a, b.endpoint());
-  flow_connect(p, a.endpoint());
-  flow_connect(p, b.endpoint());
+  TestNode a(rt, registry, public_manifest("a", "", small_queue));
+  TestNode b(rt, registry, public_manifest("b", "", small_queue));
+  TestNode p(rt, registry, private_manifest("p"));
+  connect(a, b.endpoint());
+  connect(p, a.endpoint());
+  connect(p, b.endpoint());
   std::string ep;
   REQUIRE(wait_until(
       [&] {
-        ep = flow_str(flow_report(p), "relay_endpoint");
+        ep = str(nat_report(p), "relay_endpoint");
         return !ep.empty();
       },
       std::chrono::seconds(15)));
-  TestNode& amb = flow_str(flow_report(p), "ambassador") == a->id_hex() ? a : b;
-  TestNode s(rt, registry, flow_public("s", ""));
+  TestNode& amb = str(nat_report(p), "ambassador") == a->id_hex() ? a : b;
+  TestNode s(rt, registry, public_manifest("s"));
   auto hello = request_from(s, ep, "/butter/nat/1", std::string("\x03", 1) + "hello");
   REQUIRE(hello.payload == "pong:hello");
   // The target granted its first credit when the relayed stream arrived (it takes part).
