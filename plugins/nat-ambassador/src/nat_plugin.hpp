@@ -5,6 +5,8 @@
 //   relay.cpp         relayed streams: the relay:// dialer (sending side), the ambassador's
 //                     forwarding with limits, and the client side that hands streams to the host
 //                     (relay.hpp: Clients, Circuits, RelayStreams, Protection);
+//   relay_credit.cpp  relay flow control: Flow and Credit at the ends and the ambassador
+//                     (relay_flow.hpp: EndFlow, CircuitFlow);
 //   ambassador.cpp    a private node choosing, keeping and replacing its ambassador
 //                     (ambassador.hpp: MyAmbassador);
 //   upgrade.cpp       replacing a relayed connection by a direct one (hole punching, DCUtR-like)
