@@ -70,7 +70,11 @@ TEST_CASE("nat-ambassador relay flow: windows are clamped") {
   CHECK(clamp_window(0) == kMinWindow);
   CHECK(clamp_window(1ull << 40) == kMaxWindow);
   CHECK(EndFlow::target(1, 1ull << 40).limit() == kMaxWindow);
-  CHECK(CircuitFlow::announced(1ull << 40).windowed());
+  // The ambassador holds a target to the clamped window too, not to what the origin announced.
+  auto f = CircuitFlow::announced(1ull << 40);
+  REQUIRE(f.credit_from_target(kInitialWindow));  // the target takes part
+  CHECK(f.from_target(kMaxWindow + kWindowSlack));
+  CHECK_FALSE(f.from_target(1));
 }
 
 TEST_CASE("nat-ambassador relay flow: the ambassador ends a circuit whose end sends past its window") {

@@ -33,8 +33,9 @@ class TcpRelayDialer : public Dialer {
     auto it = streams_.find(id);
     if (it == streams_.end()) return Error::make(BUTTER_E_NOT_FOUND, "no stream");
     largest_write = std::max(largest_write, b.size());
+    ++calls;
     // A full window or queue: nothing is taken, and the host must write the same bytes again.
-    if (held || (again_every_other && (++calls % 2) == 1)) {
+    if (held || (again_every_other && calls % 2 == 1)) {
       ++agains;
       return Error::make(BUTTER_E_AGAIN, "full");
     }
@@ -55,7 +56,7 @@ class TcpRelayDialer : public Dialer {
   bool refuse = false;
   bool again_every_other = false;  // answer every other write BUTTER_E_AGAIN
   bool held = false;               // answer every write BUTTER_E_AGAIN
-  int calls = 0, agains = 0;
+  int calls = 0, agains = 0;       // write() calls, and those answered BUTTER_E_AGAIN
   std::size_t largest_write = 0;
   // The stream's sink, to say writable() as a plugin would (butter.streams.flow/1).
   std::shared_ptr<StreamSink> sink_of(std::uint64_t id) { return streams_.at(id)->sink; }
@@ -140,11 +141,16 @@ TEST_CASE("a dialer that answers BUTTER_E_AGAIN holds the write, which goes on w
   SECTION("retried at once when the dialer says writable") {
     a.on([&] { dialer->held = true; });
     auto pending = a.request(relay_uri, "/echo/1", "held back", std::chrono::seconds(20));
-    REQUIRE(a.wait([&](TestNode&) { return dialer->agains >= 1; }));
-    a.on([&] {
+    // Eight refusals: the backoff has grown to tens of milliseconds, so a retry right after
+    // writable() is writable()'s doing, not the timer's.
+    REQUIRE(a.wait([&](TestNode&) { return dialer->agains >= 8; }));
+    const int calls_before = a.on([&] {
       dialer->held = false;
       dialer->sink_of(dialer->last_stream())->writable();
+      return dialer->calls;
     });
+    // The retry was posted to the strand by writable(): it ran before this next turn.
+    CHECK(a.on([&] { return dialer->calls; }) > calls_before);
     auto r = a.wait_outcome(pending);
     CHECK(r.status == BUTTER_OK);
     CHECK(r.payload == "echo:held back");
