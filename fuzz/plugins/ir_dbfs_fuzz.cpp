@@ -73,9 +73,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       break;
     case MsgType::Unlink:
-      if (decode_unlink(data, size, why)) {
-        const auto once = encode_unlink();
-        FUZZ_CHECK(decode_unlink(once.data(), once.size(), why));
+      if (const auto kind = decode_unlink(data, size, why)) {
+        const auto once = encode_unlink(*kind);
+        FUZZ_CHECK(decode_unlink(once.data(), once.size(), why) == kind);
         return 0;
       }
       break;

@@ -337,10 +337,7 @@ void DbfsPlugin::refresh_neighbours(bool top_up_only) {
       if (keep.size() >= want_neighbours_) break;
       if (std::find(keep.begin(), keep.end(), p.node_id) == keep.end()) keep.push_back(p.node_id);
     }
-    if (keep != engine_->neighbours().outbound()) {
-      engine_->neighbours().set_outbound(std::move(keep));
-      send_links();
-    }
+    choose_outbound(std::move(keep));
     return;
   }
   // Choose afresh each time the cache has doubled since the last choice: neighbours picked while
@@ -396,12 +393,29 @@ void DbfsPlugin::refresh_neighbours(bool top_up_only) {
         },
         &ctx);
   }
-  if (keep != engine_->neighbours().outbound()) {
-    log().debug("neighbours: {} chosen", keep.size());
-    engine_->neighbours().set_outbound(std::move(keep));
-    send_links();
-  }
+  choose_outbound(std::move(keep));
   neighbours_gauge_.set(static_cast<double>(engine_->neighbours().all(now_ms()).size()));
+}
+
+// A neighbour dropped from the choice is told (UNLINK, withdrawn): its inbound slot for us would
+// otherwise stay taken until it idles out (inbound_idle_ms, 10 min), and a node whose slots are held
+// by links nobody uses refuses the newcomers that need them.
+void DbfsPlugin::choose_outbound(std::vector<std::string> keep) {
+  const std::vector<std::string> before = engine_->neighbours().outbound();
+  if (keep == before) return;
+  log().debug("neighbours: {} chosen", keep.size());
+  engine_->neighbours().set_outbound(std::move(keep));
+  const auto& now_chosen = engine_->neighbours().outbound();
+  const auto withdraw = encode_unlink(UnlinkKind::Withdrawn);
+  // Only over a live connection: dialling a dropped neighbour just to say goodbye costs more than
+  // the slot it frees (one that idles out anyway).
+  const auto connected = net().peers();
+  for (const auto& old : before) {
+    if (std::find(now_chosen.begin(), now_chosen.end(), old) != now_chosen.end()) continue;
+    if (std::none_of(connected.begin(), connected.end(), [&](const auto& p) { return p.node_id == old; })) continue;
+    if (!send(old, kProtocol, withdraw)) ++send_failed_;
+  }
+  send_links();
 }
 
 void DbfsPlugin::load_index() {
@@ -485,6 +499,7 @@ void DbfsPlugin::sync_metrics() {
       {&Counters::blocked_refused, "dbfs_blocked_refused_total"},
       {&Counters::inbound_refused, "dbfs_inbound_refused_total"},
       {&Counters::unlinks_received, "dbfs_unlinks_received_total"},
+      {&Counters::links_withdrawn, "dbfs_links_withdrawn_total"},
   };
   const Counters& now = engine_->counters();
   for (const auto& [field, name] : kNames) metrics().counter(name).add_growth(now.*field, last_.*field);

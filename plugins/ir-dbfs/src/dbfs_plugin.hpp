@@ -60,6 +60,7 @@ class DbfsPlugin : public butter::Plugin {
   void housekeeping();
   void refresh_neighbours(bool top_up_only);
   void send_links();
+  void choose_outbound(std::vector<std::string> keep);
   void load_index();
   void on_stored(const std::string& id);
   void sync_metrics();

@@ -196,8 +196,12 @@ void Engine::on_message(std::uint64_t now, const std::string& from, std::string_
       out.sends.emplace_back(from, MsgType::Unlink, encode_unlink());
     }
   } else if (*type == MsgType::Unlink) {
-    if (!decode_unlink(data, len, why)) {
+    const auto kind = decode_unlink(data, len, why);
+    if (!kind) {
       ++counters_.malformed;
+    } else if (*kind == UnlinkKind::Withdrawn) {
+      // Only the sender's own inbound slot is freed: a peer can end no link but its own.
+      if (neighbours_.drop_inbound(from)) ++counters_.links_withdrawn;
     } else if (std::find(neighbours_.outbound().begin(), neighbours_.outbound().end(), from) !=
                neighbours_.outbound().end()) {
       // A peer can only refuse a link to itself: it costs us one neighbour, which it could as well

@@ -177,6 +177,7 @@ struct Counters {
   std::uint64_t blocked_refused = 0;         // LINKs and queries from blocked peers refused
   std::uint64_t inbound_refused = 0;         // peers not taken as inbound neighbours (no room, address share)
   std::uint64_t unlinks_received = 0;        // our LINK was refused by a chosen neighbour: another is chosen
+  std::uint64_t links_withdrawn = 0;         // an inbound neighbour chose another and said so: slot freed
 };
 
 class Engine {

@@ -251,17 +251,19 @@ bool decode_link(const std::uint8_t* data, std::size_t len, std::string& why) {
   return finish(r, why);
 }
 
-std::vector<std::uint8_t> encode_unlink() {
+std::vector<std::uint8_t> encode_unlink(UnlinkKind kind) {
   wire::Writer w;
-  header(w, MsgType::Unlink, QueryId{});
+  header(w, MsgType::Unlink, QueryId{0, static_cast<std::uint64_t>(kind)});
   return w.take();
 }
 
-bool decode_unlink(const std::uint8_t* data, std::size_t len, std::string& why) {
+std::optional<UnlinkKind> decode_unlink(const std::uint8_t* data, std::size_t len, std::string& why) {
   wire::Reader r(data, len);
   QueryId id;
-  if (!read_header(r, MsgType::Unlink, id, why)) return false;
-  return finish(r, why);
+  if (!read_header(r, MsgType::Unlink, id, why) || !finish(r, why)) return std::nullopt;
+  // Any other id reads as a refusal, what every node before the withdrawal meant by UNLINK.
+  return id.hi == 0 && id.lo == static_cast<std::uint64_t>(UnlinkKind::Withdrawn) ? UnlinkKind::Withdrawn
+                                                                                  : UnlinkKind::Refused;
 }
 
 }  // namespace butter::dbfs

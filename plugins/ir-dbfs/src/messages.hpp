@@ -105,8 +105,11 @@ bool decode_link(const std::uint8_t* data, std::size_t len, std::string& why);
 // UNLINK: "I did not take your LINK" (no inbound room): the receiver stops counting the sender as a
 // neighbour and chooses another, so that a newcomer whose first choices are full still gets a way
 // in. Header only, with a zero query id.
-std::vector<std::uint8_t> encode_unlink();
-bool decode_unlink(const std::uint8_t* data, std::size_t len, std::string& why);
+// Which link an UNLINK ends, carried in the header's id (older nodes send a zero id and ignore it):
+// Refused = "I did not take your LINK"; Withdrawn = "I no longer link to you" (free my slot).
+enum class UnlinkKind : std::uint8_t { Refused = 0, Withdrawn = 1 };
+std::vector<std::uint8_t> encode_unlink(UnlinkKind kind = UnlinkKind::Refused);
+std::optional<UnlinkKind> decode_unlink(const std::uint8_t* data, std::size_t len, std::string& why);
 
 // The type of a message, or nullopt when the header is bad (version, unknown type, short).
 std::optional<MsgType> peek_type(const std::uint8_t* data, std::size_t len, std::string& why);

@@ -24,6 +24,9 @@ class Neighbours {
   // Returns false when the peer was not taken (no room, or its address holds its share).
   bool note_inbound(const std::string& peer, std::uint64_t now_ms, const std::string& address_key = {});
   void remove(const std::string& peer);
+  // `peer` withdrew its link to us (it chose another neighbour): its inbound slot is free at once,
+  // instead of after the idle timeout. Returns whether it held one.
+  bool drop_inbound(const std::string& peer) { return inbound_.erase(peer) > 0; }
   // Outbound then live inbound, without duplicates.
   std::vector<std::string> all(std::uint64_t now_ms) const;
   std::size_t inbound_count(std::uint64_t now_ms) const;

@@ -459,6 +459,39 @@ TEST_CASE("a node with no inbound room answers a LINK with UNLINK and the sender
   CHECK(net.node(1).neighbours().outbound() == std::vector<std::string>{"n0"});
 }
 
+TEST_CASE("a neighbour that withdraws its link frees its inbound slot for a newcomer at once") {
+  EngineConfig c = flood_config();
+  c.max_inbound = 1;
+  c.refused_ms = 60000;
+  SimNetwork net(4, c);
+  net.node(1).neighbours().set_outbound({"n0"});
+  net.inject(1, 0, encode_link());  // takes 0's only inbound slot
+  net.run();
+  CHECK(net.node(0).neighbours().inbound_count(net.now()) == 1);
+  // A withdrawal from a peer that holds no slot frees nothing (a stranger cannot evict another).
+  net.inject(2, 0, encode_unlink(UnlinkKind::Withdrawn));
+  net.run();
+  CHECK(net.node(0).counters().links_withdrawn == 0);
+  net.inject(3, 0, encode_link());  // no room yet
+  net.run();
+  CHECK(net.node(0).counters().inbound_refused == 1);
+  // 1 chose another neighbour and says so: the slot is free long before the idle timeout.
+  net.inject(1, 0, encode_unlink(UnlinkKind::Withdrawn));
+  net.run();
+  CHECK(net.node(0).counters().links_withdrawn == 1);
+  CHECK(net.node(0).neighbours().inbound_count(net.now()) == 0);
+  net.inject(3, 0, encode_link());
+  net.run();
+  CHECK(net.node(0).counters().inbound_refused == 1);
+  CHECK(net.node(0).neighbours().all(net.now()) == std::vector<std::string>{"n3"});
+  // A withdrawal is not a refusal: the withdrawing node's own chosen neighbours are untouched.
+  net.node(0).neighbours().set_outbound({"n1"});
+  net.inject(1, 0, encode_unlink(UnlinkKind::Withdrawn));
+  net.run();
+  CHECK(net.node(0).neighbours().outbound() == std::vector<std::string>{"n1"});
+  CHECK_FALSE(net.node(0).link_refused("n1", net.now()));
+}
+
 TEST_CASE("refusals are remembered for a bounded number of peers") {
   Neighbours n;
   for (std::size_t i = 0; i < Neighbours::kMaxRefusals + 10; ++i) n.refused_by("p" + std::to_string(i), 1000 + i);

@@ -62,8 +62,12 @@ TEST_CASE("messages round trip") {
   CHECK_FALSE(decode_link(lb.data(), lb.size() - 1, why));
   auto ub = encode_unlink();
   CHECK(peek_type(ub.data(), ub.size(), why) == MsgType::Unlink);
-  CHECK(decode_unlink(ub.data(), ub.size(), why));
+  CHECK(decode_unlink(ub.data(), ub.size(), why) == UnlinkKind::Refused);
   CHECK_FALSE(decode_unlink(ub.data(), ub.size() - 1, why));
+  auto wb = encode_unlink(UnlinkKind::Withdrawn);
+  CHECK(decode_unlink(wb.data(), wb.size(), why) == UnlinkKind::Withdrawn);
+  wb[2] = 1;  // an id that means nothing here reads as what every older node meant: a refusal
+  CHECK(decode_unlink(wb.data(), wb.size(), why) == UnlinkKind::Refused);
   CHECK_FALSE(decode_link(ub.data(), ub.size(), why));
 }
 
@@ -244,7 +248,7 @@ TEST_CASE("decoding survives random truncated and oversized messages") {
         REQUIRE(encode(*x) == b);
       }
     } else if (*t == MsgType::Unlink) {
-      ok = decode_unlink(b.data(), b.size(), why);
+      ok = decode_unlink(b.data(), b.size(), why).has_value();
     } else {
       ok = decode_link(b.data(), b.size(), why);
     }

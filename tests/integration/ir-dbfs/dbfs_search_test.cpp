@@ -123,6 +123,8 @@ TEST_CASE("twenty nodes find objects stored on others by id and by keywords") {
       std::chrono::seconds(60));  // about 10 s alone, even under TSan; 30 s was exceeded beside other TSan tests
   INFO((ready ? std::string() : overlay_report(nodes)));
   REQUIRE(ready);
+  WARN("overlay ready: " << sum_counter(nodes, "dbfs_inbound_refused_total") << " LINKs refused, "
+                         << sum_counter(nodes, "dbfs_links_withdrawn_total") << " links withdrawn");
 
   // Objects put on 4 nodes; pcg-storage replicates each to a group of 3.
   std::vector<std::string> ids;
