@@ -4,6 +4,7 @@
 #include "transport/noise_xx.hpp"
 #include "transport/read_buffer.hpp"
 
+#include <butter/wire.hpp>
 #include <sodium.h>
 
 #include <cstring>
@@ -24,8 +25,8 @@ constexpr std::uint8_t kModeNoise = 0, kModePlaintext = 1;
 constexpr std::size_t kPayloadBytes = 32 + Identity::kSignatureBytes;
 
 void put_u16(std::vector<std::uint8_t>& v, std::size_t n) {
-  v.push_back(static_cast<std::uint8_t>(n >> 8));
-  v.push_back(static_cast<std::uint8_t>(n));
+  v.resize(v.size() + 2);
+  wire::put_u16(v.data() + v.size() - 2, static_cast<std::uint16_t>(n));
 }
 
 // Why the tokens of handshake message `message` failed.
@@ -109,7 +110,7 @@ std::size_t SecureChannel::unit_size(std::span<const std::uint8_t> p) {
       return kPreambleBytes;
     case State::kHandshake: {
       if (p.size() < 2) return 2;
-      const std::size_t len = (std::size_t{p[0]} << 8) | p[1];
+      const std::size_t len = wire::get_u16(p.data());
       if (len > kMaxHandshakeMessage) {
         fail("handshake message of " + std::to_string(len) + " bytes");
         return 0;
@@ -119,7 +120,7 @@ std::size_t SecureChannel::unit_size(std::span<const std::uint8_t> p) {
     case State::kEstablished: {
       if (plaintext_) return p.empty() ? 1 : p.size();
       if (p.size() < 4) return 4;
-      const std::size_t len = (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) | (std::size_t{p[2]} << 8) | p[3];
+      const std::size_t len = wire::get_u32(p.data());
       if (len & kClearSegmentBit) {
         const std::size_t n = len & ~std::size_t{kClearSegmentBit};
         if (n == 0 || n > kMaxRecordPlaintext) {

@@ -2,6 +2,7 @@
 
 #include "transport/read_buffer.hpp"
 
+#include <butter/wire.hpp>
 #include <spdlog/spdlog.h>
 
 namespace butter::host {
@@ -83,8 +84,7 @@ void record_groups(std::span<const std::span<const std::uint8_t>> pieces, std::v
   while (i < pieces.size()) {
     if (pieces[i].size() < 4) break;
     const auto* h = pieces[i].data();
-    const std::size_t frame =
-        4 + ((std::size_t{h[0]} << 24) | (std::size_t{h[1]} << 16) | (std::size_t{h[2]} << 8) | h[3]);
+    const std::size_t frame = 4 + std::size_t{wire::get_u32(h)};
     std::size_t j = i, n = 0;
     while (j < pieces.size() && n < frame) n += pieces[j++].size();
     if (n != frame) break;  // not whole frames: stop grouping
