@@ -104,8 +104,12 @@ bool Node::prepare(Diagnostics& diags) {
       if (pp.library) {
         if (spec.plugin_id.empty()) {
           if (pp.library->plugins().size() != 1) {
-            diags.add(spec.pos, "plugin '" + spec.instance + "': " + spec.file +
-                                    " offers several plugins; say which with plugin = \"<id>\"");
+            // The manifest refuses `plugin` next to `file`: name one by id, found on the search path.
+            std::string ids;
+            for (const auto& p : pp.library->plugins()) ids += (ids.empty() ? "" : ", ") + p.id;
+            diags.add(spec.pos, "plugin '" + spec.instance + "': " + spec.file + " offers several plugins (" + ids +
+                                    "); name one with plugin = \"<id>\" instead of file, and put the file's "
+                                    "directory on node.plugin_path");
             continue;
           }
           pp.info = &pp.library->plugins().front();
