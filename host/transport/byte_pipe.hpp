@@ -33,10 +33,15 @@ class BytePipe {
   // Begins delivering bytes. Called once.
   virtual void start(Handlers handlers) = 0;
   // Writes all of `buffers` in order (one gathered write where the pipe can). REQUIRES: no other
-  // write in flight; the buffers stay valid until `done` runs (a pipe may send them from where
-  // they are, without a copy). `done` is always called asynchronously (never from inside write()), unless
-  // the pipe was closed, in which case it may not be called at all.
+  // write in flight unless pipelined(); the buffers stay valid until `done` runs (a pipe may send
+  // them from where they are, without a copy). `done` is always called asynchronously (never from
+  // inside write()), unless the pipe was closed, in which case it may not be called at all.
   virtual void write(std::vector<boost::asio::const_buffer> buffers, WriteDone done) = 0;
+  // Whether write() may be called again before the earlier writes' `done` ran: the writes then go
+  // out in call order and their `done`s run in call order. Then a writer need not wait for one
+  // write's completion, which runs only once the strand is free, to hand on the next: replies
+  // made while a read loop is still parsing leave at once instead of after the whole batch.
+  virtual bool pipelined() const { return false; }
   // Closes the stream. Idempotent; after it no handler is called.
   virtual void close() = 0;
   // "tcp://ip:port" of the remote side, or the URI that was dialled.

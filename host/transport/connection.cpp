@@ -9,6 +9,13 @@ namespace butter::host {
 // At most this many frames go into one gathered write: enough to amortise the syscall, few
 // enough that the iovec stays small.
 static constexpr std::size_t kMaxFramesPerWrite = 64;
+// Bytes handed to a pipelined pipe beyond the first write in flight: what one read's worth of
+// requests answers (TcpPipe reads up to 1 MiB per wake-up), so that those answers leave while the
+// batch is parsed; a pipe with no room keeps them queued, sealed, up to this much per connection.
+static constexpr std::size_t kMaxBytesInFlight = 1024 * 1024;
+// A write beside one in flight only once it is worth a system call (and, encrypted, a record) of
+// its own; smaller frames wait for the write in flight and leave together, as they always did.
+static constexpr std::size_t kMinPipelinedBytes = 64 * 1024;
 
 Connection::Connection(const Strand& strand, Owner* owner, Transport::Stats* stats, TransportMemory* memory,
                        std::uint64_t id, bool outbound, std::string dial_uri, Limits limits, std::string log_prefix)
@@ -183,13 +190,15 @@ void Connection::push(Outgoing o, std::size_t size) {
   if (memory_) memory_->out += size;
 }
 
-void Connection::flush_writes() {
-  if (writing_ || closed_ || !pipe_) return;
+void Connection::flush_writes(bool more) {
+  if (closed_ || !pipe_) return;
+  if (writes_in_flight_ > 0 && !(more && pipe_->pipelined() && bytes_in_flight_ < kMaxBytesInFlight)) return;
   std::vector<boost::asio::const_buffer> buffers;
   std::vector<bool> clear;  // per buffer, once a clear tail is among them (any_clear)
   bool any_clear = false;
-  std::size_t frames = 0;
-  for (const auto& o : queue_) {
+  std::size_t frames = 0, bytes = 0;
+  for (auto it = queue_.begin() + static_cast<std::ptrdiff_t>(frames_in_flight_); it != queue_.end(); ++it) {
+    const Outgoing& o = *it;
     if (!o.control && !up_) break;  // held until the peer's HELLO is accepted
     if (o.clear_tail && !any_clear) {
       any_clear = true;
@@ -201,14 +210,19 @@ void Connection::flush_writes() {
       buffers.emplace_back(o.payload.data(), o.payload.size());
       if (any_clear) clear.push_back(o.clear_tail);
     }
+    bytes += o.head.size() + o.payload.size();
     if (++frames == kMaxFramesPerWrite) break;
   }
   if (frames == 0) return;
-  writing_ = true;
+  if (writes_in_flight_ > 0 && bytes < kMinPipelinedBytes && frames < kMaxFramesPerWrite) return;
+  ++writes_in_flight_;
+  frames_in_flight_ += frames;
+  bytes_in_flight_ += bytes;
   // The buffers point into queue_ elements; deque::push_back does not move existing elements,
-  // and nothing is popped until the write completes.
-  auto done = [w = weak_from_this(), frames](const std::string& error) {
-    if (auto self = w.lock()) self->on_written(error, frames);
+  // and nothing is popped until the write completes. Completions come in the order of the writes
+  // (BytePipe), so each pops the oldest frames.
+  auto done = [w = weak_from_this(), frames, bytes](const std::string& error) {
+    if (auto self = w.lock()) self->on_written(error, frames, bytes);
   };
   if (any_clear && secure_)
     secure_->write_frames(std::move(buffers), std::move(clear), std::move(done));
@@ -216,9 +230,11 @@ void Connection::flush_writes() {
     pipe_->write(std::move(buffers), std::move(done));
 }
 
-void Connection::on_written(const std::string& error, std::size_t frames) {
-  writing_ = false;
+void Connection::on_written(const std::string& error, std::size_t frames, std::size_t bytes) {
   if (closed_) return;
+  --writes_in_flight_;
+  frames_in_flight_ -= frames;
+  bytes_in_flight_ -= bytes;
   if (!error.empty()) return close("write failed: " + error);
   touch();
   write_progress_ = last_activity_;
@@ -264,6 +280,9 @@ void Connection::receive(std::span<const std::uint8_t> bytes, bool clear) {
   const auto s = clear ? decoder_.consume_clear(bytes, on_frame) : decoder_.consume(bytes, on_frame);
   if (s == FrameDecoder::Status::kError) return malformed(decoder_.error());
   if (s == FrameDecoder::Status::kNeedMore) after_read(completed);
+  // What the frames of this read were answered with leaves now, beside a write still in flight,
+  // rather than after the rest of the read loop (the pipe's turn comes only once it returns).
+  if (completed) flush_writes(true);
 }
 
 void Connection::account_in() {
@@ -366,7 +385,7 @@ void Connection::arm_idle_timer() {
     auto self = w.lock();
     if (ec || !self || self->closed_) return;
     auto idle_for = std::chrono::steady_clock::now() - self->last_activity_;
-    if (idle_for >= self->limits_.idle_timeout && !self->writing_ && self->owner_ &&
+    if (idle_for >= self->limits_.idle_timeout && self->writes_in_flight_ == 0 && self->owner_ &&
         self->owner_->connection_may_idle_close(*self)) {
       spdlog::debug("{} closing idle connection to {}", self->log_prefix_, self->remote_address());
       return self->close("idle");

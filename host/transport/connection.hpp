@@ -177,8 +177,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_features(std::span<const std::uint8_t> payload);
   bool handle_frame(const FrameView& f);  // false: stop processing (closed)
   void malformed(const std::string& reason);
-  void flush_writes();
-  void on_written(const std::string& error, std::size_t frames);
+  // Hands queued frames to the pipe when no write is in flight; with `more`, also beside writes in
+  // flight when the pipe takes them (BytePipe::pipelined), up to kMaxBytesInFlight.
+  void flush_writes(bool more = false);
+  void on_written(const std::string& error, std::size_t frames, std::size_t bytes);
   void arm_idle_timer();
   // After a read: accounts the decoder's buffer, runs the deadline of an unfinished frame, and
   // tells the owner when partial frames exceed the transport's memory. `completed`: a frame was
@@ -204,7 +206,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   FrameDecoder decoder_;
   std::deque<Outgoing> queue_;
   std::size_t queued_bytes_ = 0;  // payload+head bytes of non-control frames in queue_
-  bool writing_ = false;
+  // The front frames_in_flight_ frames of queue_ were handed to the pipe in writes_in_flight_
+  // writes; they are popped as those complete (in order).
+  std::size_t writes_in_flight_ = 0, frames_in_flight_ = 0, bytes_in_flight_ = 0;
   bool hello_received_ = false;
   bool up_ = false;
   bool closed_ = false;

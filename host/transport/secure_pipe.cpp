@@ -42,7 +42,7 @@ void SecurePipe::on_inner_data(std::span<std::uint8_t> bytes) {
   const bool ok =
       channel_.feed_in_place(bytes, wire, [this, &wire, &clear_refused](std::span<std::uint8_t> plain, bool clear) {
         if (!wire.empty()) enqueue(std::exchange(wire, {}), nullptr);
-        if (held_ && channel_.established()) seal_held();
+        if (!held_.empty() && channel_.established()) seal_held();
         if (closed_) return false;
         if (clear && !handlers_.on_clear_data) {
           clear_refused = true;
@@ -66,7 +66,8 @@ void SecurePipe::fail(const std::string& reason) {
   closed_ = true;
   inner_->close();
   queue_.clear();
-  held_.reset();
+  handed_ = 0;
+  held_.clear();
   if (handlers_.on_closed) handlers_.on_closed("secure channel: " + reason);
 }
 
@@ -107,7 +108,7 @@ void SecurePipe::write(std::vector<boost::asio::const_buffer> buffers, WriteDone
 void SecurePipe::write_frames(std::vector<boost::asio::const_buffer> buffers, std::vector<bool> clear, WriteDone done) {
   if (closed_) return;
   if (!channel_.established()) {
-    held_.emplace(Held{std::move(buffers), std::move(clear), std::move(done)});
+    held_.push_back(Held{std::move(buffers), std::move(clear), std::move(done)});
     return;
   }
   Item item;
@@ -205,10 +206,11 @@ void SecurePipe::write_frames(std::vector<boost::asio::const_buffer> buffers, st
 }
 
 void SecurePipe::seal_held() {
-  if (!held_) return;
-  Held h = std::move(*held_);
-  held_.reset();
-  write_frames(std::move(h.buffers), std::move(h.clear), std::move(h.done));
+  while (!held_.empty() && !closed_) {
+    Held h = std::move(held_.front());
+    held_.pop_front();
+    write_frames(std::move(h.buffers), std::move(h.clear), std::move(h.done));
+  }
 }
 
 void SecurePipe::enqueue(std::vector<std::uint8_t> bytes, WriteDone done) {
@@ -225,34 +227,39 @@ void SecurePipe::enqueue_item(Item item) {
   pump();
 }
 
+// Hands the queued items to the inner pipe in order: all of them when it takes writes in flight
+// (TcpPipe), else one at a time. The front `handed_` items are the inner pipe's; each completion
+// is the oldest one's.
 void SecurePipe::pump() {
-  if (closed_ || inner_writing_ || queue_.empty()) return;
-  inner_writing_ = true;
-  const auto& front = queue_.front();
-  std::vector<boost::asio::const_buffer> bufs;
-  if (!front.gather.empty())
-    bufs = front.gather;
-  else if (front.sealed)
-    bufs.emplace_back(front.sealed.get(), front.sealed_size);
-  else if (!front.borrowed.empty())
-    bufs = front.borrowed;
-  else
-    bufs.emplace_back(front.bytes.data(), front.bytes.size());
-  std::weak_ptr<SecurePipe> w = weak_from_this();
-  inner_->write(std::move(bufs), [w](const std::string& error) {
-    auto self = w.lock();
-    if (!self) return;
-    self->inner_writing_ = false;
-    if (self->closed_ || self->queue_.empty()) return;
-    auto done = std::move(self->queue_.front().done);
-    self->queue_.pop_front();
-    if (!error.empty()) {
-      if (done) return done(error);
-      return self->fail("write failed: " + error);
-    }
-    if (done) done(error);
-    self->pump();
-  });
+  const bool many = inner_->pipelined();
+  while (!closed_ && handed_ < queue_.size() && (many || handed_ == 0)) {
+    const auto& item = queue_[handed_++];
+    std::vector<boost::asio::const_buffer> bufs;
+    if (!item.gather.empty())
+      bufs = item.gather;
+    else if (item.sealed)
+      bufs.emplace_back(item.sealed.get(), item.sealed_size);
+    else if (!item.borrowed.empty())
+      bufs = item.borrowed;
+    else
+      bufs.emplace_back(item.bytes.data(), item.bytes.size());
+    inner_->write(std::move(bufs), [w = weak_from_this()](const std::string& error) {
+      if (auto self = w.lock()) self->on_inner_written(error);
+    });
+  }
+}
+
+void SecurePipe::on_inner_written(const std::string& error) {
+  if (closed_ || queue_.empty() || handed_ == 0) return;
+  --handed_;
+  auto done = std::move(queue_.front().done);
+  queue_.pop_front();
+  if (!error.empty()) {
+    if (done) return done(error);
+    return fail("write failed: " + error);
+  }
+  if (done) done(error);
+  pump();
 }
 
 void SecurePipe::close() {
@@ -260,7 +267,8 @@ void SecurePipe::close() {
   closed_ = true;
   inner_->close();
   queue_.clear();
-  held_.reset();
+  handed_ = 0;
+  held_.clear();
 }
 
 }  // namespace butter::host

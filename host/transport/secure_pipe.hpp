@@ -29,6 +29,8 @@ class SecurePipe : public BytePipe, public std::enable_shared_from_this<SecurePi
   void write_frames(std::vector<boost::asio::const_buffer> buffers, std::vector<bool> clear, WriteDone done);
   void close() override;
   std::string remote_address() const override { return inner_->remote_address(); }
+  // Writes are sealed and queued as they come, whatever the inner pipe takes.
+  bool pipelined() const override { return true; }
 
   // The peer's proven node id once the handshake is done (nullopt in plaintext mode).
   const std::optional<NodeId>& peer_id() const { return channel_.peer_id(); }
@@ -55,19 +57,21 @@ class SecurePipe : public BytePipe, public std::enable_shared_from_this<SecurePi
   void enqueue(std::vector<std::uint8_t> bytes, WriteDone done);
   void enqueue_item(Item item);
   void pump();
+  void on_inner_written(const std::string& error);
 
   std::shared_ptr<BytePipe> inner_;
   SecureChannel channel_;
   Handlers handlers_;
-  bool closed_ = false, inner_writing_ = false;
+  bool closed_ = false;
   std::deque<Item> queue_;
-  // A write made before the handshake completed (Connection has at most one in flight).
+  std::size_t handed_ = 0;  // the front items of queue_ given to the inner pipe, not yet completed
+  // Writes made before the handshake completed, sealed in order once it has.
   struct Held {
     std::vector<boost::asio::const_buffer> buffers;
     std::vector<bool> clear;
     WriteDone done;
   };
-  std::optional<Held> held_;
+  std::deque<Held> held_;
 };
 
 }  // namespace butter::host

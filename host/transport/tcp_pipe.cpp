@@ -4,6 +4,7 @@
 #include "transport/read_buffer.hpp"
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include <netinet/in.h>
@@ -76,13 +77,51 @@ void TcpPipe::end(const boost::system::error_code& ec) {
   if (on_closed) on_closed(ec == asio::error::eof ? std::string("closed by peer") : ec.message());
 }
 
+// Straight into the socket while it has room and nothing is queued before this write (the socket
+// is non-blocking), as Asio's own speculative write would do; only what the socket did not take
+// waits for writability. The next write then does not wait for this one's completion handler,
+// which runs only once the strand is free: replies made while a read loop is still parsing a
+// batch leave at once, and the peer works on them while this side parses the rest.
 void TcpPipe::write(std::vector<asio::const_buffer> buffers, WriteDone done) {
   if (closed_) return;
-  asio::async_write(socket_, buffers,
-                    [self = shared_from_this(), done = std::move(done)](boost::system::error_code ec, std::size_t) {
+  if (!writing_ && writes_.empty()) {
+    boost::system::error_code ec;
+    std::size_t n = socket_.write_some(buffers, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      n = 0;
+    } else if (ec) {
+      return complete_later(std::move(done), ec.message());
+    }
+    std::size_t i = 0;
+    while (i < buffers.size() && n >= buffers[i].size()) n -= buffers[i++].size();
+    buffers.erase(buffers.begin(), buffers.begin() + static_cast<std::ptrdiff_t>(i));
+    if (!buffers.empty()) buffers.front() += n;
+    if (asio::buffer_size(buffers) == 0) return complete_later(std::move(done), {});
+  }
+  writes_.push_back(PendingWrite{std::move(buffers), std::move(done)});
+  if (!writing_) write_next();
+}
+
+void TcpPipe::write_next() {
+  writing_ = true;
+  asio::async_write(socket_, writes_.front().buffers,
+                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
                       if (self->closed_) return;
-                      done(ec ? ec.message() : std::string());
+                      self->writing_ = false;
+                      auto done = std::move(self->writes_.front().done);
+                      self->writes_.pop_front();
+                      if (ec) return done(ec.message());  // the writer closes the connection
+                      if (!self->writes_.empty()) self->write_next();
+                      done(std::string());
                     });
+}
+
+// `done` after write() returned (BytePipe's promise), in order with the other writes' completions:
+// both go through the strand, and a later write's completion can only be queued after this.
+void TcpPipe::complete_later(WriteDone done, std::string error) {
+  asio::post(socket_.get_executor(), [self = shared_from_this(), done = std::move(done), error = std::move(error)] {
+    if (!self->closed_) done(error);
+  });
 }
 
 void TcpPipe::close() {

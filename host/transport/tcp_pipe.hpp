@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <deque>
 #include <memory>
 
 namespace butter::host {
@@ -22,16 +23,26 @@ class TcpPipe : public BytePipe, public std::enable_shared_from_this<TcpPipe> {
   void write(std::vector<boost::asio::const_buffer> buffers, WriteDone done) override;
   void close() override;
   std::string remote_address() const override { return remote_; }
+  bool pipelined() const override { return true; }
 
  private:
+  struct PendingWrite {
+    std::vector<boost::asio::const_buffer> buffers;  // what is left to write
+    WriteDone done;
+  };
   void read_more();
   void read_ready();
   void end(const boost::system::error_code& ec);
+  void write_next();
+  void complete_later(WriteDone done, std::string error);
 
   boost::asio::ip::tcp::socket socket_;
   Handlers handlers_;
   std::string remote_;
   bool closed_ = false;
+  // Writes the socket had no room for, oldest first; the front one is being written (writing_).
+  std::deque<PendingWrite> writes_;
+  bool writing_ = false;
 };
 
 class TcpConnector : public std::enable_shared_from_this<TcpConnector> {

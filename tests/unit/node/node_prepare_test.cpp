@@ -80,8 +80,8 @@ TEST_CASE("prepare reports a plugin id found nowhere on the search path, and the
 }
 
 TEST_CASE("prepare reports a plugin file that does not exist") {
-  auto r = prepare_manifest(prepare_node(BUTTER_TEST_PLUGIN_DIR) +
-                            "[plugins.gone]\nfile = \"" BUTTER_TEST_PLUGIN_DIR "/tp-never-built.so\"\n");
+  auto r = prepare_manifest(prepare_node(BUTTER_TEST_PLUGIN_DIR) + "[plugins.gone]\nfile = \"" BUTTER_TEST_PLUGIN_DIR
+                                                                   "/tp-never-built.so\"\n");
   INFO(r.diags.to_string());
   CHECK_FALSE(r.ok);
   REQUIRE(r.diags.items.size() == 1);
@@ -101,9 +101,9 @@ TEST_CASE("prepare refuses a file offering several plugins with advice the manif
   CHECK(fixed.ok);
   // Not `plugin` next to `file`: the manifest refuses both at once.
   host::Diagnostics d;
-  CHECK_FALSE(host::parse_manifest(prepare_node(BUTTER_TEST_PLUGIN_DIR) + test_plugin_table("multi", "tp-multi.so") +
-                                       "plugin = \"test.multi.a\"\n",
-                                   "<t>", d));
+  CHECK_FALSE(host::parse_manifest(
+      prepare_node(BUTTER_TEST_PLUGIN_DIR) + test_plugin_table("multi", "tp-multi.so") + "plugin = \"test.multi.a\"\n",
+      "<t>", d));
 }
 
 TEST_CASE("prepare checks a plugin id given with a file against the ids the file offers") {
@@ -181,7 +181,8 @@ TEST_CASE("prepare skips a disabled plugin, whatever its problems") {
 
 TEST_CASE("plugin_files maps each prepared instance to the file it comes from") {
   // By file (as given) and by id (the library found on the search path).
-  auto r = prepare_manifest(prepare_node(BUTTER_TEST_PLUGIN_DIR) + test_plugin_table("byfile", "tp-minimal.so", "greeting = \"hi\"") +
+  auto r = prepare_manifest(prepare_node(BUTTER_TEST_PLUGIN_DIR) +
+                            test_plugin_table("byfile", "tp-minimal.so", "greeting = \"hi\"") +
                             "[plugins.byid]\nplugin = \"test.multi.a\"\n");
   INFO(r.diags.to_string());
   REQUIRE(r.ok);

@@ -89,7 +89,8 @@ TEST_CASE("a prepared node that is not started reports no endpoints, transport o
   host::Runtime rt(1);
   host::PluginRegistry registry;
   host::Diagnostics diags;
-  auto m = host::parse_manifest(loopback_manifest("idle", test_plugin_table("mini", "tp-minimal.so", "greeting = \"hi\"")), "<t>", diags);
+  auto m = host::parse_manifest(
+      loopback_manifest("idle", test_plugin_table("mini", "tp-minimal.so", "greeting = \"hi\"")), "<t>", diags);
   REQUIRE(m);
   host::Node node(rt.io(), *m, registry);
   REQUIRE(node.prepare(diags));
@@ -111,7 +112,8 @@ TEST_CASE("a stopped node drops its plugins and endpoints, and stopping twice is
   host::Runtime rt(2);
   host::PluginRegistry registry;
   host::Diagnostics diags;
-  auto m = host::parse_manifest(loopback_manifest("life", test_plugin_table("mini", "tp-minimal.so", "greeting = \"hi\"")), "<t>", diags);
+  auto m = host::parse_manifest(
+      loopback_manifest("life", test_plugin_table("mini", "tp-minimal.so", "greeting = \"hi\"")), "<t>", diags);
   REQUIRE(m);
   host::Node node(rt.io(), *m, registry);
   REQUIRE(node.prepare(diags));
@@ -135,7 +137,8 @@ TEST_CASE("with shadow loading a node runs its file plugins from shadow copies, 
   host::PluginRegistry registry;
   host::Diagnostics diags;
   const std::string file = std::string(BUTTER_TEST_PLUGIN_DIR) + "/tp-minimal.so";
-  auto m = host::parse_manifest(loopback_manifest("shadow", test_plugin_table("mini", "tp-minimal.so", "greeting = \"hi\"")), "<t>", diags);
+  auto m = host::parse_manifest(
+      loopback_manifest("shadow", test_plugin_table("mini", "tp-minimal.so", "greeting = \"hi\"")), "<t>", diags);
   REQUIRE(m);
   const auto before = status_shadow_files("tp-minimal");
   host::Node node(rt.io(), *m, registry);

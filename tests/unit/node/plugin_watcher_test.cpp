@@ -46,8 +46,7 @@ void watcher_write(const std::string& path, const std::string& text) {
 
 // Polls `w` until `want` changes were reported or `deadline` passes, then keeps polling for
 // `quiet` more to catch any report that should not come. Bounded in time in every case.
-std::vector<PluginWatcher::Change> watcher_collect(PluginWatcher& w, std::size_t want,
-                                                   std::chrono::milliseconds quiet,
+std::vector<PluginWatcher::Change> watcher_collect(PluginWatcher& w, std::size_t want, std::chrono::milliseconds quiet,
                                                    std::chrono::milliseconds deadline = 10s) {
   std::vector<PluginWatcher::Change> got;
   const auto end = PluginWatcher::Clock::now() + deadline;

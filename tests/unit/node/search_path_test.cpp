@@ -52,8 +52,7 @@ host::Manifest search_path_manifest(const std::string& toml, const std::string& 
 TEST_CASE("the search path is the manifest's plugin_path in order, then the default directories") {
   SearchPathEnv env(std::nullopt);
   auto m = search_path_manifest(
-      "[node]\nname = \"sp\"\nplugin_path = [\"plugins/b\", \"/opt/butter/a/../plugins\", \"./c/\"]\n",
-      "/srv/node1");
+      "[node]\nname = \"sp\"\nplugin_path = [\"plugins/b\", \"/opt/butter/a/../plugins\", \"./c/\"]\n", "/srv/node1");
   const auto exe = search_path_exe_dir();
   const std::vector<std::string> want{
       "/srv/node1/plugins/b",
