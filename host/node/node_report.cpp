@@ -85,6 +85,7 @@ nlohmann::json NodeCore::status_json() const {
                         {"trimmed", st.trimmed},
                         {"idle_closed", st.idle_closed},
                         {"duplicates_closed", st.duplicates_closed},
+                        {"released", st.released},
                         {"evicted_for_newcomer", st.evicted_for_newcomer}};
   }
   j["peers"] = std::move(peers);
@@ -149,6 +150,7 @@ std::string NodeCore::metrics_text() const {
     series("connections_trimmed_total", "counter", static_cast<double>(st.trimmed));
     series("connections_idle_closed_total", "counter", static_cast<double>(st.idle_closed));
     series("connections_duplicates_closed_total", "counter", static_cast<double>(st.duplicates_closed));
+    series("connections_released_total", "counter", static_cast<double>(st.released));
     series("transport_punch_attempts_total", "counter", static_cast<double>(st.punch_attempts));
     series("transport_punch_successes_total", "counter", static_cast<double>(st.punch_successes));
     series("transport_punch_failures_total", "counter", static_cast<double>(st.punch_failures));

@@ -1,4 +1,5 @@
-// butter.connections/1: protection tags for the connection manager and advertised endpoints.
+// butter.connections/1: protection tags for the connection manager and advertised endpoints;
+// butter.connections.release/1: closing a connection dialled for a one-off use.
 // Tags are kept per instance (owner key: the instance's address, unique while it lives, so that a
 // hot-swapped instance of the same name never drops its successor's tags); release_connections
 // drops an instance's tags and withdraws what it advertised when it stops.
@@ -77,12 +78,22 @@ butter_status conns_withdraw(const butter_host* host, butter_str endpoint) {
   });
 }
 
+butter_status conns_release(const butter_host* host, butter_str node_id) {
+  return guarded<Caller::Transport>(host, "connections.release", BUTTER_E_INTERNAL, [&](PluginInstance& inst) {
+    auto id = node_id_of(node_id);
+    if (!id) return BUTTER_E_INVALID;
+    return inst.core().transport->release_peer(*id) ? BUTTER_OK : BUTTER_E_NOT_FOUND;
+  });
+}
+
 const butter_connections_v1 kConnections = {conns_protect, conns_unprotect, conns_info, conns_advertise,
                                             conns_withdraw};
+const butter_connections_release_v1 kConnectionsRelease = {conns_release};
 
 }  // namespace
 
 const butter_connections_v1* connections_extension() { return &kConnections; }
+const butter_connections_release_v1* connections_release_extension() { return &kConnectionsRelease; }
 
 void release_connections(PluginInstance& instance) {
   auto& transport = instance.core().transport;

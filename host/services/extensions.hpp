@@ -59,6 +59,7 @@ const butter_identity_v1* identity_extension();
 const butter_streams_v1* streams_extension();
 const butter_streams_flow_v1* streams_flow_extension();
 const butter_connections_v1* connections_extension();
+const butter_connections_release_v1* connections_release_extension();
 const butter_punch_v1* punch_extension();
 const butter_punch_v2* punch2_extension();
 

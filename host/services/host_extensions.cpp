@@ -32,6 +32,7 @@ const void* host_get_extension(const butter_host* host, const char* id) {
   if (want == BUTTER_EXT_STREAMS) return streams_extension();
   if (want == BUTTER_EXT_STREAMS_FLOW) return streams_flow_extension();
   if (want == BUTTER_EXT_CONNECTIONS) return connections_extension();
+  if (want == BUTTER_EXT_CONNECTIONS_RELEASE) return connections_release_extension();
   if (want == BUTTER_EXT_PUNCH) return punch_extension();
   if (want == BUTTER_EXT_PUNCH2) return punch2_extension();
   return nullptr;

@@ -24,6 +24,7 @@ bool Transport::unprotect(const NodeId& peer, const std::string& owner, const st
   return impl_->unprotect(peer, owner, tag);
 }
 void Transport::release_protection(const std::string& owner) { impl_->release_protection(owner); }
+bool Transport::release_peer(const NodeId& peer) { return impl_->release_peer(peer); }
 Transport::ConnInfo Transport::conn_info() const { return impl_->conn_info(); }
 
 Error Transport::send(const std::string& peer, const std::string& protocol, std::span<const std::uint8_t> payload) {

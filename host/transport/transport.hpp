@@ -224,6 +224,11 @@ class Transport {
   bool protect(const NodeId& peer, const std::string& owner, const std::string& tag);
   bool unprotect(const NodeId& peer, const std::string& owner, const std::string& tag);
   void release_protection(const std::string& owner);
+  // A plugin is done with `peer` (butter.connections.release/1): its connections are closed once
+  // nothing is in flight on them, if this node dialled them less than the grace ago, nobody
+  // protects the peer and more than low_water peers are connected; else nothing changes. False
+  // when the peer is not connected.
+  bool release_peer(const NodeId& peer);
   struct ConnInfo {
     std::size_t low_water = 0, high_water = 0, peers = 0, protected_peers = 0, connections = 0;
   };
@@ -340,6 +345,8 @@ class Transport {
     // Connection manager: peers closed above the high watermark, unprotected connections closed
     // when idle, and second connections to a peer closed once drained.
     std::uint64_t trimmed = 0, idle_closed = 0, duplicates_closed = 0;
+    // Peers closed because the plugin that dialled them for a one-off use released them.
+    std::uint64_t released = 0;
     // Inbound connections closed to make room for a newcomer (or a dial of this node's own) when
     // max_connections was reached: the least recently active one from the address holding most.
     std::uint64_t evicted_for_newcomer = 0;

@@ -11,6 +11,9 @@ namespace butter::host {
 namespace {
 constexpr std::size_t kMaxAdvertised = 8;
 constexpr std::chrono::milliseconds kTrimRetry{1000};
+// A released peer with something still in flight is looked at again this often (until its grace
+// is over: then trimming and idle closing decide, as for any connection).
+constexpr std::chrono::milliseconds kReleaseRetry{200};
 }  // namespace
 
 std::vector<std::string> TransportImpl::announced_endpoints() const {
@@ -101,6 +104,33 @@ void TransportImpl::trim_now() {
       trim_now();
     });
   }
+}
+
+// Mechanism for a plugin's "done with it" (butter.connections.release/1). Only what cannot be in use
+// elsewhere is cut: a connection this node dialled within the grace (the one the plugin's request
+// opened), with nobody protecting the peer, and while the node keeps more than its low watermark.
+bool TransportImpl::release_peer(const NodeId& id) {
+  auto it = peers_.find(id);
+  if (it == peers_.end() || stopped_) return false;
+  if (conn_manager_.is_protected(id) || peers_.size() <= opts_.low_water) return true;
+  const auto now = std::chrono::steady_clock::now();
+  bool busy = false;
+  for (auto cid : it->second) {
+    auto c = find_connection(cid);
+    if (!c) continue;
+    if (!c->outbound() || now - c->opened_at() >= opts_.grace) return true;  // not this plugin's to cut
+    busy = busy || connection_busy(*c);
+  }
+  if (!busy) {
+    ++stats_.released;
+    disconnect(id, "released: dialled for a one-off use, and no longer used");
+    return true;
+  }
+  auto timer = std::make_shared<boost::asio::steady_timer>(strand_, kReleaseRetry);
+  timer->async_wait([this, w = alive(), id, timer](boost::system::error_code ec) {
+    if (!ec && !w.expired() && !stopped_) release_peer(id);
+  });
+  return true;
 }
 
 void TransportImpl::close_duplicates(const NodeId& id) {

@@ -38,6 +38,7 @@ class TransportImpl : public Connection::Owner {
   std::vector<std::string> announced_endpoints() const;
   bool advertise(const std::string& uri);
   bool withdraw(const std::string& uri);
+  bool release_peer(const NodeId& id);  // transport_conn_manager.cpp
   bool protect(const NodeId& peer, const std::string& owner, const std::string& tag) {
     return conn_manager_.protect(peer, owner, tag);
   }

@@ -78,6 +78,7 @@ bool KnownHosts::HostEnv::send_exchange(const std::string& id, const std::vector
 
 void KnownHosts::HostEnv::protect(const std::string& id) { k_.conns_.protect(id, "overlay"); }
 void KnownHosts::HostEnv::unprotect(const std::string& id) { k_.conns_.unprotect(id, "overlay"); }
+void KnownHosts::HostEnv::release(const std::string& id) { k_.conns_.release(id); }
 
 void KnownHosts::HostEnv::schedule_exchange(std::uint64_t delay_ms) {
   // Assigning replaces (and so cancels) the timer not yet fired.

@@ -22,6 +22,7 @@ class KnownHosts::HostEnv final : public MembershipEnv {
                      std::string& error) override;
   void protect(const std::string& id) override;
   void unprotect(const std::string& id) override;
+  void release(const std::string& id) override;
   void schedule_exchange(std::uint64_t delay_ms) override;
   void publish(const char* topic, const std::string& id) override;
   void add_address(const std::string& id, const std::string& endpoint) override;

@@ -137,6 +137,16 @@ void MembershipEngine::on_probe_result(const std::string& id, bool ok, const std
                                        const std::string& error) {
   in_flight_.erase(id);
   count_membership_bytes(len);
+  // A probe is a one-off: its connection need not outlive it (the host keeps it if it was already
+  // up, protected, or needed for the low watermark). The version-1 retry below reuses it first.
+  struct ReleaseAfter {
+    MembershipEngine& e;
+    const std::string& id;
+    ~ReleaseAfter() {
+      if (!e.in_flight_.count(id) && !e.neighbours_.is_neighbour(id) && !e.neighbours_.is_dialing(id))
+        e.env_.release(id);
+    }
+  } release_after{*this, id};
   if (!ok) {
     // An old node refuses version 2 and nothing else happens there: ask again in version 1 at
     // once, not a failure (three of them would evict it). Only once: a peer already marked gets

@@ -103,6 +103,9 @@ class MembershipEnv {
   // The connection manager: keep a neighbour's connection through trims and idle periods.
   virtual void protect(const std::string& id) = 0;
   virtual void unprotect(const std::string& id) = 0;
+  // Done with a host asked once (a probe, an exchange with a non-neighbour): the connection that
+  // request dialled may close now instead of after the host's grace period. Optional.
+  virtual void release(const std::string& /*id*/) {}
   // Call the engine's exchange_timer() in `delay_ms`, replacing any earlier call not yet made.
   virtual void schedule_exchange(std::uint64_t delay_ms) = 0;
 

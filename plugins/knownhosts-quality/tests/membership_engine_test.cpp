@@ -51,7 +51,9 @@ class FakeEnv final : public MembershipEnv {
   }
   void protect(const std::string&) override {}
   void unprotect(const std::string&) override {}
+  void release(const std::string& id) override { released.push_back(id); }
   void schedule_exchange(std::uint64_t) override {}
+  std::vector<std::string> released;  // hosts the engine said it is done with
 
  private:
   unsigned self_;
@@ -454,4 +456,18 @@ TEST_CASE("MembershipEngine: a neighbour ask answered busy is asked again after 
   env.now += 2 * kExchangeServeIntervalMs;
   node.neighbour_tick();
   CHECK_FALSE(node.neighbours().is_dialing(id_of(5)));
+}
+
+TEST_CASE("MembershipEngine: a probed host is released once its answer is in, not while a retry uses it") {
+  FakeEnv env(0);
+  MembershipEngine node(env, id_of(0), MembershipConfig{}, 1);
+  node.start();
+  REQUIRE(node.add_candidate(id_of(5), {endpoint_of(5)}, "test") == BUTTER_OK);  // probed at once (cold start)
+  // An old node refuses version 2: probed again in version 1 on the same connection, not released.
+  node.on_probe_result(id_of(5), false, nullptr, 0, kQualityRefusesV2);
+  CHECK(env.released.empty());
+  const auto answer = encode_response(Quality{}, 1);
+  node.on_probe_result(id_of(5), true, answer.data(), answer.size(), {});
+  CHECK(node.cache().size() == 1);
+  CHECK(env.released == std::vector<std::string>{id_of(5)});
 }

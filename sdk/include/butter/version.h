@@ -15,7 +15,9 @@
  * 1.4  adds butter.net.sealed/1 (ext/net.h: send_sealed, a message whose end-to-end sealed tail
  *      crosses an encrypted hop without being encrypted again).
  * 1.5  adds butter.streams.flow/1 (ext/streams.h: writable; a dialer's BUTTER_E_AGAIN makes the
- *      host wait and write again instead of closing the connection). */
+ *      host wait and write again instead of closing the connection).
+ * 1.6  adds butter.connections.release/1 (ext/connections.h: release, for a connection opened for
+ *      a one-off use). */
 #ifndef BUTTER_VERSION_H
 #define BUTTER_VERSION_H
 
@@ -26,7 +28,7 @@ extern "C" {
 #endif
 
 #define BUTTER_ABI_MAJOR 1
-#define BUTTER_ABI_MINOR 5
+#define BUTTER_ABI_MINOR 6
 #define BUTTER_ABI_REVISION 0
 
 typedef struct butter_version {

@@ -247,3 +247,17 @@ TEST_CASE("service refusals: net.peer, watch_peers and register_dialer answer BU
   CHECK(node.inst->registrations().peer_watchers.empty());
   CHECK(node.inst->registrations().dialer_schemes.empty());
 }
+
+TEST_CASE("service refusals: connections.release is offered by name and refuses what it cannot act for") {
+  InactiveInstance node;
+  const butter_host* host = node.host();
+  const auto* release =
+      static_cast<const butter_connections_release_v1*>(host_get_extension(host, BUTTER_EXT_CONNECTIONS_RELEASE));
+  REQUIRE(release == connections_release_extension());
+  const std::string hex(64, 'a');
+  const butter_str id{hex.data(), hex.size()};
+  CHECK(release->release(&kNoInstance, id) == BUTTER_E_INVALID);  // a handle the node never made
+  CHECK(release->release(host, id) == BUTTER_E_INVALID);          // off the node's thread
+  // On the node's thread: an instance that is not active, on a node with no transport.
+  CHECK(node.on_strand([&] { return release->release(host, id); }) == BUTTER_E_UNAVAILABLE);
+}

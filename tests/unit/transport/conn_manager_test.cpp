@@ -149,3 +149,62 @@ TEST_CASE("advertised endpoints are announced in HELLO after the listen endpoint
   CHECK(a.on([&] { return a.transport->withdraw("relay://x@127.0.0.1:1/y"); }));
   CHECK(a.on([&] { return a.transport->announced_endpoints().size(); }) == 1);
 }
+
+TEST_CASE("a released peer dialled for one request closes once nothing is in flight, and only such a peer",
+          "[transport][connmgr]") {
+  IoThread t;
+  TestNode a(t.io, [](TransportOptions& o) {
+    o.low_water = 0;
+    o.grace = std::chrono::seconds(30);
+  });
+  TestNode b(t.io, {}, echo_handler()), slow(t.io, {}, hold_handler()), dialler(t.io), kept(t.io, {}, echo_handler());
+  const auto connected = [&](const NodeId& id) { return a.on([&] { return a.transport->is_connected(id); }); };
+  const auto release = [&](const NodeId& id) { return a.on([&] { return a.transport->release_peer(id); }); };
+
+  CHECK_FALSE(release(b.id));  // not connected
+
+  // Dialled for one request and answered: closed at once.
+  CHECK(a.wait_outcome(a.request(b.uri, "/t/1", "x")).payload == "echo:x");
+  CHECK(release(b.id));
+  REQUIRE(a.wait([&](TestNode& n) { return !n.transport->is_connected(b.id); }));
+  CHECK(a.stats().released == 1);
+
+  // A request still in flight holds it; the answer arrives, then it closes.
+  auto pending = a.request(slow.uri, "/t/1", "y");
+  REQUIRE(slow.wait([](TestNode& n) { return n.held.size() == 1; }));
+  CHECK(release(slow.id));
+  CHECK(connected(slow.id));
+  slow.on([&] { slow.transport->reply(slow.held.at(0), BUTTER_OK, bytes("late")); });
+  CHECK(a.wait_outcome(pending).payload == "late");
+  REQUIRE(a.wait([&](TestNode& n) { return !n.transport->is_connected(slow.id); }));
+  CHECK(a.stats().released == 2);
+
+  // Not ours to cut: a peer that dialled us, and a protected one.
+  connect(dialler, a);
+  CHECK(release(dialler.id));
+  CHECK(connected(dialler.id));
+  a.on([&] { a.transport->protect(kept.id, "test", "in use"); });
+  CHECK(a.wait_outcome(a.request(kept.uri, "/t/1", "z")).payload == "echo:z");
+  CHECK(release(kept.id));
+  CHECK(connected(kept.id));
+  CHECK(a.stats().released == 2);
+}
+
+TEST_CASE("a release keeps a connection past its grace and one the low watermark needs", "[transport][connmgr]") {
+  IoThread t;
+  TestNode b(t.io, {}, echo_handler());
+  TestNode old(t.io, [](TransportOptions& o) {
+    o.low_water = 0;
+    o.grace = std::chrono::milliseconds(0);  // every connection is past it: in use a while, not one-off
+  });
+  TestNode few(t.io, [](TransportOptions& o) {
+    o.low_water = 1;
+    o.grace = std::chrono::seconds(30);
+  });
+  for (TestNode* n : {&old, &few}) {
+    CHECK(n->wait_outcome(n->request(b.uri, "/t/1", "x")).payload == "echo:x");
+    CHECK(n->on([&] { return n->transport->release_peer(b.id); }));
+    CHECK(n->on([&] { return n->transport->is_connected(b.id); }));
+    CHECK(n->stats().released == 0);
+  }
+}

@@ -6,6 +6,7 @@
 //   conns.unprotect(peer_id, "overlay");
 //   auto w = conns.info();                      // low_water, high_water, peers, protected_peers
 //   conns.advertise("relay://...");             // announced in HELLO and butter.node/1 endpoints
+//   conns.release(peer_id);                     // done with a connection dialled for one request
 //
 // Not included by <butter/plugin.hpp>: include it where you need it. Every call is [node].
 #pragma once
@@ -20,8 +21,11 @@ namespace butter {
 class Connections {
  public:
   explicit Connections(const butter_host* host) noexcept : host_(host) {
-    if (host_ && host_->get_extension)
+    if (host_ && host_->get_extension) {
       ext_ = static_cast<const butter_connections_v1*>(host_->get_extension(host_, BUTTER_EXT_CONNECTIONS));
+      release_ = static_cast<const butter_connections_release_v1*>(
+          host_->get_extension(host_, BUTTER_EXT_CONNECTIONS_RELEASE));
+    }
   }
   // False on a host without a connection manager: protect() and friends then do nothing.
   bool available() const noexcept { return ext_ != nullptr; }
@@ -49,10 +53,18 @@ class Connections {
     if (!ext_) return Status(BUTTER_E_UNSUPPORTED, "the host does not offer " BUTTER_EXT_CONNECTIONS);
     return Status(ext_->withdraw(host_, to_c(endpoint)));
   }
+  // Done with a connection dialled for a one-off use (butter.connections.release/1: the host closes
+  // it only when nobody else can be using it). A host older than ABI 1.6: nothing happens, and the
+  // connection closes by the usual trimming and idle rules.
+  Status release(std::string_view node_id) const {
+    if (!release_) return Status(BUTTER_E_UNSUPPORTED, "the host does not offer " BUTTER_EXT_CONNECTIONS_RELEASE);
+    return Status(release_->release(host_, to_c(node_id)));
+  }
 
  private:
   const butter_host* host_;
   const butter_connections_v1* ext_ = nullptr;
+  const butter_connections_release_v1* release_ = nullptr;
 };
 
 }  // namespace butter

@@ -57,6 +57,24 @@ typedef struct butter_connections_v1 {
   butter_status (*withdraw)(const butter_host* host, butter_str endpoint);
 } butter_connections_v1;
 
+/* "butter.connections.release/1" — added beside butter.connections/1 (frozen): a connection opened
+ * for a one-off use (a probe, a lookup, a single request) need not wait out the grace and idle
+ * periods. Without it such connections pile up above the high watermark on a node that asks many
+ * hosts in turn, each kept for connection_grace_ms because it carried something recently. */
+#define BUTTER_EXT_CONNECTIONS_RELEASE "butter.connections.release/1"
+
+typedef struct butter_connections_release_v1 {
+  /* [node] This instance has no further use for `node_id` (64 hex digits, borrowed). The host
+   * closes the connection once nothing is in flight on it (within connection_grace_ms; else the
+   * usual trimming and idle rules apply) — but only a connection this node dialled and that is
+   * younger than connection_grace_ms, only while no plugin protects the peer, and only while more
+   * than connections_low_water peers are connected: a peer some other part of the node is using
+   * (it dialled us, it is protected, it has been up a while) is never cut. BUTTER_OK (closing, or
+   * kept by those rules), BUTTER_E_NOT_FOUND (not connected), BUTTER_E_INVALID (bad id),
+   * BUTTER_E_UNAVAILABLE. */
+  butter_status (*release)(const butter_host* host, butter_str node_id);
+} butter_connections_release_v1;
+
 #ifdef __cplusplus
 }
 #endif
