@@ -105,16 +105,27 @@ void DialerPipe::flush() {
 
 void DialerPipe::write(std::vector<boost::asio::const_buffer> buffers, WriteDone done) {
   if (closed_) return;
-  out_ = std::move(buffers);
-  out_index_ = out_offset_ = 0;
-  out_done_ = std::move(done);
-  retry_delay_ = kFirstRetry;
-  pump();
+  pending_.push_back(PendingWrite{std::move(buffers), std::move(done)});
+  if (!out_done_ && !waiting_) pump();  // else the write in flight's turn takes it up after itself
 }
 
 void DialerPipe::pump() {
-  if (closed_ || !out_done_) return;
+  if (closed_) return;
   waiting_ = false;
+  for (;;) {
+    if (!out_done_) {
+      if (pending_.empty()) return;
+      out_ = std::move(pending_.front().buffers);
+      out_done_ = std::move(pending_.front().done);
+      pending_.pop_front();
+      out_index_ = out_offset_ = 0;
+      retry_delay_ = kFirstRetry;
+    }
+    if (!pump_current()) return;
+  }
+}
+
+bool DialerPipe::pump_current() {
   while (out_index_ < out_.size()) {
     const auto& b = out_[out_index_];
     const std::size_t n = std::min(kMaxWritePiece, b.size() - out_offset_);
@@ -132,7 +143,7 @@ void DialerPipe::pump() {
     } catch (...) {
       e = Error::make(BUTTER_E_INTERNAL, "dialer threw");
     }
-    if (closed_) return;  // the dialer closed the stream from inside write()
+    if (closed_) return false;  // the dialer closed the stream from inside write()
     if (e.code == BUTTER_E_AGAIN) {
       // Nothing of this piece was taken: keep it, and try again when the dialer says so or at
       // the backoff (a dialer that cannot tell is still drained).
@@ -143,11 +154,13 @@ void DialerPipe::pump() {
         auto self = weak.lock();
         if (!ec && self && self->waiting_) self->pump();
       });
-      return;
+      return false;
     }
     if (e) {
-      return complete_write("dialer write failed: " +
-                            (e.message.empty() ? std::string(status_name(e.code)) : e.message));
+      // The writer closes the connection on this error: the writes queued behind it never go.
+      complete_write("dialer write failed: " + (e.message.empty() ? std::string(status_name(e.code)) : e.message));
+      pending_.clear();
+      return false;
     }
     retry_delay_ = kFirstRetry;
     out_offset_ += n;
@@ -157,6 +170,7 @@ void DialerPipe::pump() {
     }
   }
   complete_write({});
+  return true;
 }
 
 void DialerPipe::on_writable() {

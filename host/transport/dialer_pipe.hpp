@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <optional>
 
@@ -38,6 +39,9 @@ class DialerPipe : public BytePipe, public std::enable_shared_from_this<DialerPi
   void write(std::vector<boost::asio::const_buffer> buffers, WriteDone done) override;
   void close() override;
   std::string remote_address() const override { return uri_; }
+  // Writes queue in order behind the one in flight: the secure layer above hands each sealed
+  // write on at once instead of waiting for the previous one's completion turn.
+  bool pipelined() const override { return true; }
 
   const std::shared_ptr<Dialer>& dialer() const { return dialer_; }
 
@@ -52,9 +56,11 @@ class DialerPipe : public BytePipe, public std::enable_shared_from_this<DialerPi
   void on_writable();
   void schedule_flush();
   void flush();
-  // Hands the dialer what is left of the write in flight, piece by piece, until it is all taken
-  // (completes it), the dialer answers AGAIN (waits) or fails (completes it with the reason).
+  // Hands the dialer what is left of the write in flight, piece by piece, and then the queued
+  // writes in order, until all is taken (each completes), the dialer answers AGAIN (waits) or
+  // fails (that write completes with the reason).
   void pump();
+  bool pump_current();  // false: waiting, failed or closed
   void complete_write(std::string error);
 
   Strand strand_;
@@ -74,6 +80,12 @@ class DialerPipe : public BytePipe, public std::enable_shared_from_this<DialerPi
   std::vector<boost::asio::const_buffer> out_;
   std::size_t out_index_ = 0, out_offset_ = 0;
   WriteDone out_done_;
+  // Writes made while one is in flight (pipelined()), handed over in order after it.
+  struct PendingWrite {
+    std::vector<boost::asio::const_buffer> buffers;
+    WriteDone done;
+  };
+  std::deque<PendingWrite> pending_;
   bool waiting_ = false;  // the dialer answered AGAIN; retry_ is armed
   boost::asio::steady_timer retry_;
   std::chrono::milliseconds retry_delay_ = kFirstRetry;
