@@ -2,6 +2,8 @@
 // Every wait is a bounded poll loop on the watcher itself; nothing sleeps to synchronise.
 #include "node/plugin_watcher.hpp"
 
+#include "support/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -21,19 +23,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A directory made with mkdtemp, removed (with its contents) when the object dies.
-struct WatcherTempDir {
-  fs::path path;
-  WatcherTempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "butter-watcher-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~WatcherTempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
+// A directory of the test's own, removed at the end.
+struct WatcherTempDir : butter::test::ScratchDir {
+  WatcherTempDir() : ScratchDir("watcher") {}
 };
 
 // Writes `text` to `path` in place (open, write, close: one IN_CLOSE_WRITE).

@@ -2,6 +2,8 @@
 // `butter dev` load instead of the file a build overwrites.
 #include "node/hot_swap.hpp"
 
+#include "support/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -18,17 +20,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct ShadowTempDir {
-  fs::path path;
-  ShadowTempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "butter-shadow-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~ShadowTempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+struct ShadowTempDir : butter::test::ScratchDir {
+  ShadowTempDir() : ScratchDir("shadow-test") {}
 };
 
 std::string shadow_read(const std::string& path) {
