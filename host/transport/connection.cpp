@@ -193,6 +193,9 @@ void Connection::push(Outgoing o, std::size_t size) {
 void Connection::flush_writes(bool more) {
   if (closed_ || !pipe_) return;
   if (writes_in_flight_ > 0 && !(more && pipe_->pipelined() && bytes_in_flight_ < kMaxBytesInFlight)) return;
+  // Called after every read: leave at once, without gathering, when what waits behind the write in
+  // flight cannot reach kMinPipelinedBytes (queued_bytes_ counts the frames in flight too).
+  if (writes_in_flight_ > 0 && queued_bytes_ < bytes_in_flight_ + kMinPipelinedBytes) return;
   std::vector<boost::asio::const_buffer> buffers;
   std::vector<bool> clear;  // per buffer, once a clear tail is among them (any_clear)
   bool any_clear = false;

@@ -84,7 +84,7 @@ void TcpPipe::end(const boost::system::error_code& ec) {
 // batch leave at once, and the peer works on them while this side parses the rest.
 void TcpPipe::write(std::vector<asio::const_buffer> buffers, WriteDone done) {
   if (closed_) return;
-  if (!writing_ && writes_.empty()) {
+  if (writes_.empty()) {
     boost::system::error_code ec;
     std::size_t n = socket_.write_some(buffers, ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
@@ -99,15 +99,13 @@ void TcpPipe::write(std::vector<asio::const_buffer> buffers, WriteDone done) {
     if (asio::buffer_size(buffers) == 0) return complete_later(std::move(done), {});
   }
   writes_.push_back(PendingWrite{std::move(buffers), std::move(done)});
-  if (!writing_) write_next();
+  if (writes_.size() == 1) write_next();  // else it follows the ones before it
 }
 
 void TcpPipe::write_next() {
-  writing_ = true;
   asio::async_write(socket_, writes_.front().buffers,
                     [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
                       if (self->closed_) return;
-                      self->writing_ = false;
                       auto done = std::move(self->writes_.front().done);
                       self->writes_.pop_front();
                       if (ec) return done(ec.message());  // the writer closes the connection

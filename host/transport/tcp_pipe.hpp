@@ -40,9 +40,8 @@ class TcpPipe : public BytePipe, public std::enable_shared_from_this<TcpPipe> {
   Handlers handlers_;
   std::string remote_;
   bool closed_ = false;
-  // Writes the socket had no room for, oldest first; the front one is being written (writing_).
+  // Writes the socket had no room for, oldest first; the front one is being written.
   std::deque<PendingWrite> writes_;
-  bool writing_ = false;
 };
 
 class TcpConnector : public std::enable_shared_from_this<TcpConnector> {

@@ -126,9 +126,14 @@ bool TransportImpl::release_peer(const NodeId& id) {
     disconnect(id, "released: dialled for a one-off use, and no longer used");
     return true;
   }
+  // One retry chain per peer however often it is released; it ends with the grace (bounded by
+  // the peers connected, each entry living at most the grace).
+  if (!releasing_.insert(id).second) return true;
   auto timer = std::make_shared<boost::asio::steady_timer>(strand_, kReleaseRetry);
   timer->async_wait([this, w = alive(), id, timer](boost::system::error_code ec) {
-    if (!ec && !w.expired() && !stopped_) release_peer(id);
+    if (w.expired()) return;
+    releasing_.erase(id);
+    if (!ec && !stopped_) release_peer(id);
   });
   return true;
 }

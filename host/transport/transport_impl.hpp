@@ -24,6 +24,7 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace butter::host {
 
@@ -157,6 +158,7 @@ class TransportImpl : public Connection::Owner {
   PunchBudget punch_budget_;
   ConnManager conn_manager_;
   std::unique_ptr<boost::asio::steady_timer> trim_timer_;
+  std::unordered_set<NodeId, NodeIdHash> releasing_;  // released peers waiting for their requests (release_peer)
   bool trim_armed_ = false;
   std::vector<std::string> advertised_;
   std::string log_;  // "[transport 1a2b3c4d]"

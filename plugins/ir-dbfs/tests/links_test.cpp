@@ -27,9 +27,7 @@ SearchSpec links_object(const std::string& id, std::uint32_t ttl) {
   return s;
 }
 
-std::uint64_t links_queries_received(SimNetwork& net, std::size_t i) {
-  return net.node(i).counters().queries_received;
-}
+std::uint64_t links_queries_received(SimNetwork& net, std::size_t i) { return net.node(i).counters().queries_received; }
 
 }  // namespace
 

@@ -135,18 +135,21 @@ void MembershipEngine::probe(const std::string& id) {
 
 void MembershipEngine::on_probe_result(const std::string& id, bool ok, const std::uint8_t* data, std::size_t len,
                                        const std::string& error) {
+  take_probe_result(id, ok, data, len, error);
+  release_if_one_off(id);
+}
+
+// Probes and exchanges with a host that is not (becoming) a neighbour are one-off requests: their
+// connection need not outlive them (the host keeps it if it was up before, is protected, or is
+// needed for the low watermark). Not while another request to it is out (the version-1 retry).
+void MembershipEngine::release_if_one_off(const std::string& id) {
+  if (!in_flight_.count(id) && !neighbours_.is_neighbour(id) && !neighbours_.is_dialing(id)) env_.release(id);
+}
+
+void MembershipEngine::take_probe_result(const std::string& id, bool ok, const std::uint8_t* data, std::size_t len,
+                                         const std::string& error) {
   in_flight_.erase(id);
   count_membership_bytes(len);
-  // A probe is a one-off: its connection need not outlive it (the host keeps it if it was already
-  // up, protected, or needed for the low watermark). The version-1 retry below reuses it first.
-  struct ReleaseAfter {
-    MembershipEngine& e;
-    const std::string& id;
-    ~ReleaseAfter() {
-      if (!e.in_flight_.count(id) && !e.neighbours_.is_neighbour(id) && !e.neighbours_.is_dialing(id))
-        e.env_.release(id);
-    }
-  } release_after{*this, id};
   if (!ok) {
     // An old node refuses version 2 and nothing else happens there: ask again in version 1 at
     // once, not a failure (three of them would evict it). Only once: a peer already marked gets

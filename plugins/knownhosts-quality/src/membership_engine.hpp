@@ -126,6 +126,9 @@ class MembershipEngine {
   // Quality probing and the cache (membership_engine.cpp).
   Quality own_quality();
   void probe(const std::string& id);
+  void take_probe_result(const std::string& id, bool ok, const std::uint8_t* data, std::size_t len,
+                         const std::string& error);
+  void release_if_one_off(const std::string& id);
   void on_answer(const std::string& id, const Quality& q);
   void on_failure(const std::string& id, const std::string& why);
   void admit(const HostEntry& h);

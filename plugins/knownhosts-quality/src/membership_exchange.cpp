@@ -371,8 +371,7 @@ void MembershipEngine::on_exchange_result(const std::string& id, bool want_neigh
   }
   env_.debug("exchange with " + id.substr(0, 8) + ": " + std::to_string(answer->records.size()) + " records back, " +
              std::to_string(fresh) + " news" + as_neighbour);
-  // An exchange with a host that is not a neighbour is a one-off, as a probe is.
-  if (!neighbours_.is_neighbour(id) && !in_flight_.count(id)) env_.release(id);
+  release_if_one_off(id);
   // Adapt: news -> exchange again soon (and pass it on); nothing -> slow down.
   if (fresh) {
     hasten_exchange();
