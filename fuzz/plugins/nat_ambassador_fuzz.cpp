@@ -1,7 +1,7 @@
 // Fuzz target: the wire formats of plugins/nat-ambassador (messages.*): /butter/relay/1 messages,
-// the /butter/nat/1 dial-back request, its result, the status announcement and Observe (dispatched on the
-// first byte as the plugin does), and relay:// endpoint URIs. The last input byte picks which.
-// Invariant: an accepted input re-encodes to bytes that decode again and re-encode identically.
+// the /butter/nat/1 dial-back request, its result, the status announcement, Observe, Connect and Mapping (dispatched on
+// the first byte as the plugin does), and relay:// endpoint URIs. The last input byte picks which. Invariant: an
+// accepted input re-encodes to bytes that decode again and re-encode identically.
 #include "fuzz_support.hpp"
 #include "messages.hpp"
 
@@ -40,6 +40,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (auto s = decode_status(p.data(), p.size(), why)) stable(*s, encode_status, decode_status);
       if (auto n = decode_observe(p.data(), p.size(), why)) stable(*n, encode_observe, decode_observe);
       if (auto ip = decode_observed_ip(p.data(), p.size(), why)) stable(*ip, encode_observed_ip, decode_observed_ip);
+      if (auto c = decode_connect(p.data(), p.size(), why)) {
+        stable(*c, encode_connect, decode_connect);
+        FUZZ_CHECK(encode_connect(*c) == p);  // one encoding per message: the flags byte only when set
+      }
+      if (auto a = decode_mapping_answer(p.data(), p.size(), why))
+        stable(*a, encode_mapping_answer, decode_mapping_answer);
       (void)nat_type(p.data(), p.size());
       break;
     default: {

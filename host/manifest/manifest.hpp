@@ -119,9 +119,11 @@ struct NodeSpec {
   std::uint32_t max_handshakes_per_address = 32;  // inbound connections in handshake from one IP
   std::uint32_t max_handshakes_per_second = 256;  // inbound handshakes started (token bucket)
   // Hole punching's SYNs (TransportOptions::punch_budget, the defaults of PunchBudgetLimits):
-  // per destination IP a minute (also the burst), and node-wide a second.
+  // per destination IP a minute (also the burst), node-wide a second, and the spread's SYNs to the
+  // one vouched IP it goes to, a minute.
   std::uint32_t punch_syns_per_ip_per_minute = 64;
-  std::uint32_t punch_syns_per_second = 128;
+  std::uint32_t punch_syns_per_second = 520;
+  std::uint32_t punch_spread_syns_per_ip_per_minute = 1024;
   // Connection manager (host/transport/conn_manager.hpp): above the high watermark of connected
   // peers the unprotected ones are trimmed down to the low one; unprotected connections idle for
   // connection_idle_ms close (0 = kept); a connection younger than connection_grace_ms is kept.

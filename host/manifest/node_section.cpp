@@ -10,7 +10,7 @@ namespace butter::host::manifest_detail {
 
 namespace {
 
-constexpr std::array<std::string_view, 24> kNodeKeys{"name",
+constexpr std::array<std::string_view, 25> kNodeKeys{"name",
                                                      "listen",
                                                      "http",
                                                      "http_allowed_hosts",
@@ -33,7 +33,8 @@ constexpr std::array<std::string_view, 24> kNodeKeys{"name",
                                                      "connection_idle_ms",
                                                      "on_plugin_failure",
                                                      "punch_syns_per_ip_per_minute",
-                                                     "punch_syns_per_second"};
+                                                     "punch_syns_per_second",
+                                                     "punch_spread_syns_per_ip_per_minute"};
 
 constexpr std::array<std::string_view, 7> kLogLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
 constexpr std::array<std::string_view, 2> kOnPluginFailure{"isolate", "exit"};
@@ -181,6 +182,8 @@ void read_node_section(Reader& reader, const toml::table& table, NodeSpec& node)
   read_count(reader, table, "connection_idle_ms", 0, 86400000, node.connection_idle_ms);
   read_count(reader, table, "punch_syns_per_ip_per_minute", 1, 1000000, node.punch_syns_per_ip_per_minute);
   read_count(reader, table, "punch_syns_per_second", 1, 1000000, node.punch_syns_per_second);
+  read_count(reader, table, "punch_spread_syns_per_ip_per_minute", 1, 1000000,
+             node.punch_spread_syns_per_ip_per_minute);
   if (node.connections_high_water > node.max_connections) {
     // Only an explicit high watermark above max_connections is an error; the default follows a
     // smaller max_connections down.

@@ -186,6 +186,7 @@ Error Node::start_on_strand() {
   topts.punch_budget.per_ip_per_minute = spec.punch_syns_per_ip_per_minute;
   topts.punch_budget.per_ip_burst = spec.punch_syns_per_ip_per_minute;
   topts.punch_budget.per_second = spec.punch_syns_per_second;
+  topts.punch_budget.spread_per_ip_per_minute = spec.punch_spread_syns_per_ip_per_minute;
   topts.low_water = spec.connections_low_water;
   topts.high_water = spec.connections_high_water;
   topts.grace = std::chrono::milliseconds(spec.connection_grace_ms);

@@ -260,6 +260,8 @@ butter_status net_peer(const butter_host* host, uint32_t index, butter_net_peer_
     out->endpoints = t_peer_endpoints.data();
     out->remote_address = str_of(p.remote_address);
     out->outbound = p.outbound ? 1 : 0;
+    if (out->struct_size >= offsetof(butter_net_peer_info, local_address) + sizeof out->local_address)
+      out->local_address = str_of(p.local_address);
     return BUTTER_OK;
   };
   return guarded<Caller::Transport>(host, "net.peer", out != nullptr, kRefusedAsInvalid, BUTTER_E_INTERNAL, body);

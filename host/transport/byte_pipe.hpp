@@ -46,6 +46,8 @@ class BytePipe {
   virtual void close() = 0;
   // "tcp://ip:port" of the remote side, or the URI that was dialled.
   virtual std::string remote_address() const = 0;
+  // "tcp://ip:port" of this side of the socket; empty for a stream that is not a socket of ours.
+  virtual std::string local_address() const { return {}; }
   // Bytes of capacity this pipe holds for a unit it has not handed on yet (a secure pipe's partial
   // record): counted with the connection's own buffers against its memory budget.
   virtual std::size_t buffered_capacity() const { return 0; }

@@ -39,6 +39,8 @@ Connection::~Connection() {
   if (pipe_) pipe_->close();
 }
 
+std::string Connection::local_address() const { return pipe_ ? pipe_->local_address() : std::string(); }
+
 std::string Connection::remote_address() const {
   if (pipe_) return pipe_->remote_address();
   return dial_uri_;

@@ -120,6 +120,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::string& dial_uri() const { return dial_uri_; }
   const Hello& peer() const { return peer_; }  // valid once up()
   std::string remote_address() const;
+  std::string local_address() const;  // empty over a plugin's stream
   std::size_t queued_bytes() const { return queued_bytes_; }
   // When the connection object was made, and when a frame last moved either way (connection manager).
   std::chrono::steady_clock::time_point opened_at() const { return opened_at_; }

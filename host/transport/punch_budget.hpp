@@ -10,6 +10,11 @@
 //     bucket still bounds);
 //   - from the node-wide bucket: at most per_second at once, refilled at per_second.
 // A SYN is sent only when both have a token; a refusal takes nothing and is counted.
+// The spread of a punch (Transport::PunchSpread: hundreds of sockets or guessed ports, for a NAT
+// whose mapping is random) goes only to the first endpoint's IP, which the caller has checked
+// (the NAT plugin spreads only to an IP the circuit's ambassador saw the peer come from): its
+// SYNs take from a bucket of their own per IP (spread_per_ip_per_minute), so that one punch
+// against a random mapping fits, and still from the node-wide bucket.
 // Not thread-safe: it lives on the node's strand with its transport.
 #pragma once
 #include <butter/cpp/token_bucket.hpp>
@@ -28,8 +33,12 @@ struct PunchBudgetLimits {
   // keeps a third party named by a hostile peer to about one SYN a second from this node.
   std::uint32_t per_ip_per_minute = 64;
   std::uint32_t per_ip_burst = 64;
-  // All punch SYNs of the node: 8 punches at once with the default spread fit in one second.
-  std::uint32_t per_second = 128;
+  // Spread SYNs to one IP a minute (also the burst): a punch at a random mapping opens 256
+  // sockets (or sends 256 guesses) to the peer's IP; this lets about four of them through.
+  std::uint32_t spread_per_ip_per_minute = 1024;
+  // All punch SYNs of the node, a second (also the burst): one punch with a full spread (256 +
+  // 256 and its endpoints) fits.
+  std::uint32_t per_second = 520;
   std::size_t max_ips = 1024;
 };
 
@@ -43,6 +52,8 @@ class PunchBudget {
   // One SYN to `ip` (the address as text, e.g. "198.18.0.1") at `now`: true and a token taken
   // from both buckets, or false (nothing taken) when either is empty.
   bool take(const std::string& ip, TimePoint now);
+  // The same for a SYN of a punch's spread (per_ip from the spread table).
+  bool take_spread(const std::string& ip, TimePoint now);
 
   std::size_t tracked_ips() const { return per_ip_.size(); }
   bool tracks(const std::string& ip) const { return per_ip_.contains(ip); }
@@ -51,7 +62,10 @@ class PunchBudget {
 
  private:
   PunchBudgetLimits limits_;
-  butter::TokenBucketTableNs per_ip_;  // ticks: steady_clock nanoseconds
+  bool take_from(butter::TokenBucketTableNs& table, const std::string& ip, TimePoint now);
+
+  butter::TokenBucketTableNs per_ip_;         // ticks: steady_clock nanoseconds
+  butter::TokenBucketTableNs spread_per_ip_;  // the same, for spread SYNs
   butter::TokenBucketNs node_;
   bool node_started_ = false;
   std::uint64_t refused_ = 0;

@@ -29,6 +29,7 @@ class SecurePipe : public BytePipe, public std::enable_shared_from_this<SecurePi
   void write_frames(std::vector<boost::asio::const_buffer> buffers, std::vector<bool> clear, WriteDone done);
   void close() override;
   std::string remote_address() const override { return inner_->remote_address(); }
+  std::string local_address() const override { return inner_->local_address(); }
   // Writes are sealed and queued as they come, whatever the inner pipe takes.
   bool pipelined() const override { return true; }
 

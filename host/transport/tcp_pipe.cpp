@@ -27,6 +27,8 @@ TcpPipe::TcpPipe(tcp::socket socket) : socket_(std::move(socket)) {
   boost::system::error_code ec;
   auto ep = socket_.remote_endpoint(ec);
   remote_ = ec ? std::string("tcp://?") : format_tcp_endpoint(ep.address().to_string(), ep.port());
+  auto local = socket_.local_endpoint(ec);
+  if (!ec) local_ = format_tcp_endpoint(local.address().to_string(), local.port());
   socket_.set_option(tcp::no_delay(true), ec);  // frames are small and latency matters
   // read_some after a readiness wait must never block the strand (asynchronous writes are not
   // affected: Asio runs them non-blocking either way).

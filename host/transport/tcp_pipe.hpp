@@ -23,6 +23,7 @@ class TcpPipe : public BytePipe, public std::enable_shared_from_this<TcpPipe> {
   void write(std::vector<boost::asio::const_buffer> buffers, WriteDone done) override;
   void close() override;
   std::string remote_address() const override { return remote_; }
+  std::string local_address() const override { return local_; }
   bool pipelined() const override { return true; }
 
  private:
@@ -38,7 +39,7 @@ class TcpPipe : public BytePipe, public std::enable_shared_from_this<TcpPipe> {
 
   boost::asio::ip::tcp::socket socket_;
   Handlers handlers_;
-  std::string remote_;
+  std::string remote_, local_;
   bool closed_ = false;
   // Writes the socket had no room for, oldest first; the front one is being written.
   std::deque<PendingWrite> writes_;

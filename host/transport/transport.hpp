@@ -165,6 +165,9 @@ struct PeerInfo {
   // plugin's stream, e.g. relay://), or "punched" (hole punching, see Transport::punch).
   std::string how;
   bool relayed = false;  // over a plugin's stream rather than a direct TCP connection
+  // "tcp://ip:port" of this side of the socket (what a NAT maps, compared with where a peer says
+  // it sees this node); empty over a plugin's stream.
+  std::string local_address;
 };
 
 // Completes a request exactly once. status BUTTER_OK with the payload of the response, or an

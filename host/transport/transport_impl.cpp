@@ -240,7 +240,7 @@ PeerInfo TransportImpl::info(const Connection& c) const {
   const char* how = c.punched ? "punched"
                     : relayed ? (c.outbound() ? "relayed-out" : "relayed-in")
                               : (c.outbound() ? "dialled" : "accepted");
-  return PeerInfo{c.peer().id, c.peer().endpoints, c.remote_address(), c.outbound(), how, relayed};
+  return PeerInfo{c.peer().id, c.peer().endpoints, c.remote_address(), c.outbound(), how, relayed, c.local_address()};
 }
 
 TransportImpl::ConnPtr TransportImpl::new_connection(bool outbound, const std::string& uri) {

@@ -100,7 +100,7 @@ class TransportImpl : public Connection::Owner {
   std::optional<NodeId> punch_for(const boost::asio::ip::tcp::endpoint& remote) const;
   void finish_punch(const NodeId& peer, Error e);
   // One SYN of a punch to `remote` from punch_budget_ (counted in Stats when refused).
-  bool take_punch_syn(const boost::asio::ip::tcp::endpoint& remote);
+  bool take_punch_syn(const boost::asio::ip::tcp::endpoint& remote, bool spread);
   struct Pending {
     ResponseFn fn;
     std::uint64_t connection = 0;

@@ -118,23 +118,24 @@ void TransportImpl::punch(const NodeId& peer, const std::vector<std::string>& en
   struct Attempt {
     tcp::endpoint local, remote;
     std::string uri;
+    bool spread = false;  // budgeted as spread (PunchBudget::take_spread)
   };
   std::vector<Attempt> attempts;
-  attempts.reserve(targets.size());
+  attempts.reserve(targets.size() + spread.local_sockets + spread.remote_guesses);
   for (const auto& [remote, uri] : targets) attempts.push_back({*local, remote, uri});
   const auto& [first, first_uri] = targets.front();
   for (std::uint32_t i = 0; i < spread.local_sockets; ++i)
-    attempts.push_back({tcp::endpoint(local->address(), 0), first, first_uri});
+    attempts.push_back({tcp::endpoint(local->address(), 0), first, first_uri, true});
   for (auto port : guess_ports(spread.remote_guesses, first.port())) {
     tcp::endpoint guess(first.address(), port);
-    attempts.push_back({*local, guess, format_tcp_endpoint(guess.address().to_string(), port)});
+    attempts.push_back({*local, guess, format_tcp_endpoint(guess.address().to_string(), port), true});
   }
   // The node's punch budget, in this order: the endpoints before the spread. A punch none of
   // whose SYNs fits fails as "budget" (later, as every outcome).
   const std::size_t wanted = attempts.size();
-  attempts.erase(
-      std::remove_if(attempts.begin(), attempts.end(), [this](const Attempt& a) { return !take_punch_syn(a.remote); }),
-      attempts.end());
+  attempts.erase(std::remove_if(attempts.begin(), attempts.end(),
+                                [this](const Attempt& a) { return !take_punch_syn(a.remote, a.spread); }),
+                 attempts.end());
   if (attempts.size() < wanted)
     spdlog::debug("{} punch to {}: {} of {} SYN(s) over the punch budget, not sent", log_, peer.short_hex(),
                   wanted - attempts.size(), wanted);
@@ -167,14 +168,17 @@ void TransportImpl::punch(const NodeId& peer, const std::vector<std::string>& en
           if (!unreachable || !job.reachable_error) job.last_error = why;
           if (--job.left == 0) finish_punch(peer, Error::make(BUTTER_E_TIMEOUT, job.last_error));
         },
-        [this, w = alive()](const tcp::endpoint& remote) { return !w.expired() && take_punch_syn(remote); }));
+        [this, w = alive(), spread = a.spread](const tcp::endpoint& remote) {
+          return !w.expired() && take_punch_syn(remote, spread);
+        }));
   }
   if (--job.left == 0) finish_punch(peer, Error::make(BUTTER_E_TIMEOUT, job.last_error));
 }
 
-bool TransportImpl::take_punch_syn(const tcp::endpoint& remote) {
+bool TransportImpl::take_punch_syn(const tcp::endpoint& remote, bool spread) {
   const auto now = opts_.clock ? opts_.clock() : std::chrono::steady_clock::now();
-  if (punch_budget_.take(remote.address().to_string(), now)) return true;
+  const std::string ip = remote.address().to_string();
+  if (spread ? punch_budget_.take_spread(ip, now) : punch_budget_.take(ip, now)) return true;
   ++stats_.punch_syns_refused;
   return false;
 }

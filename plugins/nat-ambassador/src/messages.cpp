@@ -191,20 +191,25 @@ std::vector<std::uint8_t> encode_ping(std::string_view body) {
   return out;
 }
 
-std::vector<std::uint8_t> encode_connect(const std::vector<std::string>& addresses) {
+namespace {
+constexpr std::uint8_t kConnectMappingVaries = 1;
+}  // namespace
+
+std::vector<std::uint8_t> encode_connect(const ConnectMessage& m) {
   wire::Writer w;
   w.u8(static_cast<std::uint8_t>(NatType::Connect));
   std::vector<std::string_view> kept;
-  for (const auto& a : addresses)
+  for (const auto& a : m.addresses)
     if (kept.size() < kMaxPunchAddresses && a.size() <= kMaxPunchAddressBytes) kept.push_back(a);
   w.u8(static_cast<std::uint8_t>(kept.size()));
   for (auto a : kept) w.str16(a);
+  if (m.mapping_varies) w.u8(kConnectMappingVaries);
   return w.take();
 }
 
 std::vector<std::uint8_t> encode_sync() { return {static_cast<std::uint8_t>(NatType::Sync)}; }
 
-std::optional<std::vector<std::string>> decode_connect(const std::uint8_t* data, std::size_t len, std::string& why) {
+std::optional<ConnectMessage> decode_connect(const std::uint8_t* data, std::size_t len, std::string& why) {
   wire::Reader r(data, len);
   if (r.u8() != static_cast<std::uint8_t>(NatType::Connect)) {
     why = "not a connect message";
@@ -227,11 +232,44 @@ std::optional<std::vector<std::string>> decode_connect(const std::uint8_t* data,
     }
     out.emplace_back(a);
   }
+  std::uint8_t flags = 0;
+  if (r.ok() && r.remaining() == 1) {
+    flags = r.u8();
+    if (flags == 0 || (flags & ~kConnectMappingVaries) != 0) {
+      why = "bad connect flags " + std::to_string(flags);
+      return std::nullopt;
+    }
+  }
   if (!r.ok() || !r.at_end()) {
     why = r.ok() ? "trailing bytes in connect message" : "truncated connect message";
     return std::nullopt;
   }
-  return out;
+  return ConnectMessage{std::move(out), (flags & kConnectMappingVaries) != 0};
+}
+
+std::vector<std::uint8_t> encode_mapping_request() { return {static_cast<std::uint8_t>(NatType::Mapping)}; }
+
+std::vector<std::uint8_t> encode_mapping_answer(const MappingAnswer& a) {
+  wire::Writer w;
+  w.str16(a.ip.size() > 45 ? std::string_view() : std::string_view(a.ip));
+  w.u16(a.port);
+  return w.take();
+}
+
+std::optional<MappingAnswer> decode_mapping_answer(const std::uint8_t* data, std::size_t len, std::string& why) {
+  wire::Reader r(data, len);
+  auto ip = r.str16(45);
+  const std::uint16_t port = r.u16();
+  if (!r.ok() || !r.at_end()) {
+    why = r.ok() ? "trailing bytes in mapping answer" : "truncated mapping answer";
+    return std::nullopt;
+  }
+  MappingAnswer a{std::string(ip.data(), ip.size()), port};
+  if (!numeric_ip(a.ip) || port == 0) {
+    why = "mapping answer is not a numeric IP and a port";
+    return std::nullopt;
+  }
+  return a;
 }
 
 bool numeric_ip(std::string_view host) {
@@ -243,7 +281,7 @@ bool numeric_ip(std::string_view host) {
 
 std::optional<NatType> nat_type(const std::uint8_t* data, std::size_t len) {
   if (!data || len == 0) return std::nullopt;
-  if (data[0] < 1 || data[0] > 6) return std::nullopt;
+  if (data[0] < 1 || data[0] > 7) return std::nullopt;
   return static_cast<NatType>(data[0]);
 }
 

@@ -71,6 +71,9 @@ enum class NatType : std::uint8_t {
   Sync = 5,      // one-way: "punch now" (the sender punches after half the measured round trip)
   Observe = 6,   // request to the ambassador of a relayed circuit: the IP it sees the circuit's
                  // other end connect from (reply: that IP); vouches for where punch spread may go
+  Mapping = 7,   // request over a tcp connection: the IP and port the sender's socket is seen at
+                 // (reply: both); compared with its own port, whether its NAT keeps ports. Nodes
+                 // before it answer "unknown message type"
 };
 
 enum class Reach : std::uint8_t { Unknown = 0, Public = 1, Private = 2 };
@@ -104,14 +107,32 @@ std::optional<DialBackRequest> decode_dialback(const std::uint8_t* data, std::si
 std::optional<DialBackResult> decode_dialback_result(const std::uint8_t* data, std::size_t len, std::string& why);
 std::optional<StatusMessage> decode_status(const std::uint8_t* data, std::size_t len, std::string& why);
 
-// Connect (request and reply): the addresses the sender can be punched at, tcp:// URIs.
+// Connect (request and reply): the addresses the sender can be punched at, tcp:// URIs, and a
+// flags byte after them, present only when not 0 (so that what nodes before it send and expect is
+// unchanged for every node whose NAT keeps ports): bit 0, the sender's NAT does not keep ports
+// (port_mapping.hpp), so its peer should spread guesses over its IP's ports.
 inline constexpr std::size_t kMaxPunchAddresses = 4;
 inline constexpr std::size_t kMaxPunchAddressBytes = 64;
-std::vector<std::uint8_t> encode_connect(const std::vector<std::string>& addresses);
+struct ConnectMessage {
+  std::vector<std::string> addresses;
+  bool mapping_varies = false;
+};
+std::vector<std::uint8_t> encode_connect(const ConnectMessage& m);
 std::vector<std::uint8_t> encode_sync();
-// Refuses more than kMaxPunchAddresses, longer than kMaxPunchAddressBytes, or anything but
-// tcp://<numeric ip>:<port != 0>.
-std::optional<std::vector<std::string>> decode_connect(const std::uint8_t* data, std::size_t len, std::string& why);
+// Refuses more than kMaxPunchAddresses, longer than kMaxPunchAddressBytes, anything but
+// tcp://<numeric ip>:<port != 0>, a flags byte of 0 (not canonical) or with unknown bits.
+std::optional<ConnectMessage> decode_connect(const std::uint8_t* data, std::size_t len, std::string& why);
+
+// Mapping (request): the type byte alone. Its answer: the IP (numeric text) and port the
+// responder sees the request's connection come from.
+struct MappingAnswer {
+  std::string ip;
+  std::uint16_t port = 0;
+};
+std::vector<std::uint8_t> encode_mapping_request();
+std::vector<std::uint8_t> encode_mapping_answer(const MappingAnswer& a);
+// Refuses a non-numeric IP, port 0, truncation and trailing bytes.
+std::optional<MappingAnswer> decode_mapping_answer(const std::uint8_t* data, std::size_t len, std::string& why);
 
 // Observe (request): the node id (64 hex) of the other end of a circuit the sender is part of.
 // Reply: the IP the ambassador sees that node's direct connection come from (text, numeric).

@@ -11,6 +11,8 @@
 //                     (ambassador.hpp: MyAmbassador);
 //   upgrade.cpp       replacing a relayed connection by a direct one (hole punching, DCUtR-like)
 //                     (upgrade.hpp: Upgrades; observed.hpp: ObservedAddresses);
+//   port_mapping_probe.cpp  whether this node's NAT keeps ports, from what peers see (Mapping)
+//                     (port_mapping.hpp: PortMapping);
 //   vouch.cpp         the IP a circuit's ambassador sees its other end come from (where spread may go)
 //                     (vouch.hpp: Vouches);
 //   bulk_ping.cpp     GET /nat/throughput (echo throughput to a peer, relayed or direct);
@@ -106,9 +108,11 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   void upgrade_tick();
   void start_upgrade(const std::string& peer);
   void on_connect_answer(const std::string& peer, std::uint64_t sent_ms, const butter::Response& r);
-  void on_connect(const std::string& from, const std::vector<std::string>& addresses, butter::Reply& reply);
+  void on_connect(const std::string& from, const ConnectMessage& m, butter::Reply& reply);
   void on_sync(const std::string& from);
-  void punch_now(const std::string& peer, const std::vector<std::string>& addresses);
+  void punch_now(const std::string& peer, const std::vector<std::string>& addresses, bool peer_varies);
+  // What this node's Connect says: its offered addresses and whether its NAT varies ports.
+  ConnectMessage own_connect() const;
   static void punch_callback(void* user, butter_status st, butter_str reason);
   void punch_finished(const std::string& peer, butter_status st, std::string_view reason);
   void upgrade_failed(const std::string& peer, const std::string& reason);
@@ -128,6 +132,11 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   std::vector<std::string> usable_peer_addresses(const std::vector<std::string>& theirs) const;
   bool relayed(const std::string& peer) const;
   nlohmann::ordered_json punch_json() const;  // /nat's "punch" object
+
+  // ---- port_mapping_probe.cpp: whether this node's NAT keeps ports (asking peers, answering them)
+  void ask_mapping(const std::string& peer);
+  void on_mapping_answer(const std::string& peer, const butter::Response& r);
+  void serve_mapping(const std::string& from, butter::Reply& reply);
 
   // ---- vouch.cpp: the IP the ambassador of a circuit sees its other end come from
   void ask_observed(const std::string& ambassador, const std::string& peer);
@@ -181,6 +190,7 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   PunchExtensions punch_;
   Upgrades upgrades_;
   ObservedAddresses observed_{2, 10 * 60 * 1000};
+  PortMapping mapping_{2, 10 * 60 * 1000};  // port_mapping_probe.cpp feeds it
   PunchMetrics punch_metrics_{metrics()};
 
   // ---- vouch.cpp's

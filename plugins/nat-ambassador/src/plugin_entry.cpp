@@ -68,6 +68,7 @@ void NatAmbassador::init() {
   const std::int64_t punch_attempts = config().get_int_in("punch_attempts", 1, 100);
   punch_config_.attempts_max = static_cast<unsigned>(punch_attempts);
   observed_ = ObservedAddresses(static_cast<unsigned>(observed_quorum), 10 * 60 * 1000);
+  mapping_ = PortMapping(static_cast<unsigned>(observed_quorum), 10 * 60 * 1000);
   punch_config_.window = positive_ms(config(), "punch_window_ms");
   if (punch_config_.window > std::chrono::milliseconds(60000))
     throw butter::Error(BUTTER_E_INVALID, "punch_window_ms must be at most 60000");
@@ -84,6 +85,8 @@ void NatAmbassador::init() {
   const std::int64_t spread_guesses = config().get_int_in("punch_spread_guesses", 0, 256);
   punch_config_.spread_sockets = static_cast<std::uint32_t>(spread_sockets);
   punch_config_.spread_guesses = static_cast<std::uint32_t>(spread_guesses);
+  punch_config_.hard_sockets = static_cast<std::uint32_t>(config().get_int_in("punch_hard_sockets", 0, 256));
+  punch_config_.hard_guesses = static_cast<std::uint32_t>(config().get_int_in("punch_hard_guesses", 0, 256));
 
   streams_ = butter::Streams(host());
   conns_ = butter::Connections(host());
@@ -276,6 +279,14 @@ BUTTER_PLUGIN(
                 .range(0, 256)
                 .describe("per punch, SYNs from the listen port to random ports of the peer's public IP, for "
                           "random-mapping NATs; only to an IP the circuit's ambassador vouches for"),
+            butter::config_int("punch_hard_sockets", 256)
+                .range(0, 256)
+                .describe("sockets a punch opens to the peer's public address when this node's NAT varies its "
+                          "ports and the peer's keeps them (the birthday attempt; 0: off)"),
+            butter::config_int("punch_hard_guesses", 256)
+                .range(0, 256)
+                .describe("SYNs a punch sends to random ports of the peer's public IP when the peer's NAT "
+                          "varies its ports and this node's keeps them (the birthday attempt; 0: off)"),
             butter::config_int("upgrade_ms", 1000)
                 .min(1)
                 .unit("ms")

@@ -52,4 +52,12 @@ PunchPlan plan_punch(const std::vector<std::string>& offered, const std::vector<
   return plan;
 }
 
+SpreadSize spread_for(Mapping mine, Mapping theirs, SpreadSize base, SpreadSize hard) {
+  const bool i_vary = mine == Mapping::Varies, they_vary = theirs == Mapping::Varies;
+  SpreadSize out = base;
+  if (i_vary && !they_vary) out.sockets = std::max(base.sockets, hard.sockets);
+  if (they_vary && !i_vary) out.guesses = std::max(base.guesses, hard.guesses);
+  return out;
+}
+
 }  // namespace butter::nat

@@ -9,6 +9,9 @@
 // (/butter/nat/1 Observe). No vouched IP, or none of the peer's addresses at it: no spread.
 // Pure; unit-tested.
 #pragma once
+#include "port_mapping.hpp"
+
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,5 +32,20 @@ PunchPlan plan_punch(const std::vector<std::string>& offered, const std::vector<
 
 // Whether a peer's offered address may be punched at: tcp://<punchable_ip>:<port != 0>.
 bool punchable_address(std::string_view uri);
+
+// How wide one punch's spread is (butter.punch/2's local_sockets and remote_guesses).
+struct SpreadSize {
+  std::uint32_t sockets = 0, guesses = 0;
+  bool operator==(const SpreadSize&) const = default;
+};
+
+// The spread for a punch between this node (`mine`) and a peer (`theirs`, from its Connect):
+// `base` always (punch_spread_sockets/_guesses), and where exactly one side's NAT varies its
+// ports, the birthday attempt at full width: the side that varies opens `hard.sockets` sockets
+// (as many mappings, each at a random port), the side that keeps ports sends `hard.guesses` SYNs
+// from its listen port to random ports of the other's IP; success per punch is about
+// 1 - exp(-sockets x guesses / 64512) (63% at 256 x 256). Where both vary no guess can hit a
+// mapping made for another destination, so nothing beyond `base` is spent.
+SpreadSize spread_for(Mapping mine, Mapping theirs, SpreadSize base, SpreadSize hard);
 
 }  // namespace butter::nat

@@ -163,6 +163,7 @@ void NatAmbassador::check_reachability() {
                       reach_config_.dialback_timeout + request_timeout_,
                       [this, id](const butter::Response& r) { on_dialback_answer(id, r); });
     if (!st) reach_.asking.erase(id);
+    if (st) ask_mapping(id);
   }
 }
 
@@ -371,14 +372,14 @@ void NatAmbassador::handle_nat(const butter::Request& req, butter::Reply& reply)
       return;
     }
     case NatType::Connect: {
-      auto addresses = decode_connect(data, len, why);
-      if (!addresses || !req.expects_reply()) {
+      auto connect = decode_connect(data, len, why);
+      if (!connect || !req.expects_reply()) {
         malformed_.add();
-        log().debug("malformed connect from {}: {}", from.substr(0, 8), addresses ? "not a request" : why);
-        reply.fail(BUTTER_E_INVALID, addresses ? "connect must be a request" : why);
+        log().debug("malformed connect from {}: {}", from.substr(0, 8), connect ? "not a request" : why);
+        reply.fail(BUTTER_E_INVALID, connect ? "connect must be a request" : why);
         return;
       }
-      on_connect(from, *addresses, reply);
+      on_connect(from, *connect, reply);
       return;
     }
     case NatType::Sync:
@@ -390,6 +391,14 @@ void NatAmbassador::handle_nat(const butter::Request& req, butter::Reply& reply)
       return;
     case NatType::Ping:
       reply.ok_parts({"pong:", req.text().substr(1)});  // no joined copy: the host queues the parts
+      return;
+    case NatType::Mapping:
+      if (len != 1 || !req.expects_reply()) {
+        malformed_.add();
+        reply.fail(BUTTER_E_INVALID, "mapping must be a request of one byte");
+        return;
+      }
+      serve_mapping(from, reply);
       return;
     case NatType::Observe: {
       auto node = decode_observe(data, len, why);

@@ -91,6 +91,10 @@ std::vector<std::string> NatAmbassador::own_candidates() const {
   return out;
 }
 
+ConnectMessage NatAmbassador::own_connect() const {
+  return ConnectMessage{offered_addresses(), mapping_.verdict(now_ms()) == Mapping::Varies};
+}
+
 std::vector<std::string> NatAmbassador::offered_addresses() const {
   auto out = upgrades_.history.prefer(own_candidates(), now_ms());
   if (out.size() > kMaxPunchAddresses) out.resize(kMaxPunchAddresses);
@@ -154,9 +158,9 @@ void NatAmbassador::start_upgrade(const std::string& peer) {
   auto& u = upgrades_.by_peer[peer];
   u.begin(now_ms());
   punch_metrics_.attempts.add();
-  auto mine = offered_addresses();
-  u.offered = mine;
-  if (mine.empty()) return upgrade_failed(peer, "no-address");
+  auto mine = own_connect();
+  u.offered = mine.addresses;
+  if (mine.addresses.empty()) return upgrade_failed(peer, "no-address");
   const std::uint64_t sent = u.started_ms;
   auto st = request(peer, kNatProtocol, encode_connect(mine), request_timeout_,
                     [this, peer, sent](const butter::Response& r) { on_connect_answer(peer, sent, r); });
@@ -174,16 +178,15 @@ void NatAmbassador::on_connect_answer(const std::string& peer, std::uint64_t sen
     log().debug("malformed connect answer from {}: {}", peer.substr(0, 8), why);
     return upgrade_failed(peer, "exchange");
   }
-  auto addresses = usable_peer_addresses(*theirs);
+  auto addresses = usable_peer_addresses(theirs->addresses);
   if (addresses.empty()) return upgrade_failed(peer, "peer-no-address");
   it->second.rtt_ms = now_ms() - sent_ms;
   // Sync, and punch at once: the peer punches when Sync reaches it (see the top of this file).
   if (!send(peer, kNatProtocol, encode_sync())) return upgrade_failed(peer, "exchange");
-  punch_now(peer, addresses);
+  punch_now(peer, addresses, theirs->mapping_varies);
 }
 
-void NatAmbassador::on_connect(const std::string& from, const std::vector<std::string>& addresses,
-                               butter::Reply& reply) {
+void NatAmbassador::on_connect(const std::string& from, const ConnectMessage& m, butter::Reply& reply) {
   if (!punch_.v1 || !punch_config_.enabled) return reply.fail(BUTTER_E_UNSUPPORTED, "this node does not punch");
   if (!relayed(from)) return reply.fail(BUTTER_E_INVALID, "not connected through a relay");
   if (!upgrades_.offers.count(from) && upgrades_.offers.size() >= Upgrades::kMax)
@@ -195,10 +198,11 @@ void NatAmbassador::on_connect(const std::string& from, const std::vector<std::s
     if (u->second.attempts >= punch_config_.attempts_max) return reply.fail(BUTTER_E_AGAIN, "no more punches to you");
     if (now_ms() < u->second.next_try_ms) return reply.fail(BUTTER_E_AGAIN, "backing off");
   }
-  auto usable = usable_peer_addresses(addresses);
+  auto usable = usable_peer_addresses(m.addresses);
   if (usable.empty()) return reply.fail(BUTTER_E_INVALID, "none of your addresses is usable from here");
-  auto mine = offered_addresses();
-  upgrades_.offers[from] = Upgrades::Offer{std::move(usable), mine, now_ms() + ms_of(request_timeout_) * 2};
+  auto mine = own_connect();
+  upgrades_.offers[from] =
+      Upgrades::Offer{std::move(usable), m.mapping_varies, mine.addresses, now_ms() + ms_of(request_timeout_) * 2};
   reply.ok(encode_connect(mine));
 }
 
@@ -207,6 +211,7 @@ void NatAmbassador::on_sync(const std::string& from) {
   if (it == upgrades_.offers.end()) return;  // no Connect answered (or it expired): nothing to punch
   auto addresses = std::move(it->second.addresses);
   auto offered = std::move(it->second.offered);
+  const bool peer_varies = it->second.peer_varies;
   upgrades_.offers.erase(it);
   if (addresses.empty()) return;
   auto& u = upgrades_.by_peer[from];
@@ -218,12 +223,13 @@ void NatAmbassador::on_sync(const std::string& from) {
   u.begin(now_ms());
   u.offered = std::move(offered);
   punch_metrics_.attempts.add();
-  punch_now(from, addresses);
+  punch_now(from, addresses, peer_varies);
 }
 
-void NatAmbassador::punch_now(const std::string& peer, const std::vector<std::string>& addresses_in) {
+void NatAmbassador::punch_now(const std::string& peer, const std::vector<std::string>& addresses_in, bool peer_varies) {
   auto it = upgrades_.by_peer.find(peer);
   if (it == upgrades_.by_peer.end() || !it->second.running) return;
+  auto& u = it->second;
   // The peer's addresses are its claims: the spread (the host's extra sockets, over the first
   // address only) goes first to an address at the IP the circuit's ambassador vouches for, and
   // nowhere without one (punch_plan.hpp); then its other public addresses, then its listen ones.
@@ -233,8 +239,16 @@ void NatAmbassador::punch_now(const std::string& peer, const std::vector<std::st
   const PunchPlan plan = plan_punch(addresses_in, listen, vouched_.ip_of(peer));
   const auto& addresses = plan.addresses;
   if (addresses.empty()) return upgrade_failed(peer, "peer-no-address");
-  const bool want_spread = punch_.v2 && (punch_config_.spread_sockets > 0 || punch_config_.spread_guesses > 0);
+  // How wide: the configured spread, and the birthday attempt where exactly one NAT varies ports.
+  const SpreadSize base{punch_config_.spread_sockets, punch_config_.spread_guesses};
+  const SpreadSize width = spread_for(mapping_.verdict(now_ms()), peer_varies ? Mapping::Varies : Mapping::Unknown,
+                                      base, {punch_config_.hard_sockets, punch_config_.hard_guesses});
+  u.peer_varies = peer_varies;
+  const bool want_spread = punch_.v2 && (width.sockets > 0 || width.guesses > 0);
   const bool spread = want_spread && plan.spread;
+  u.sockets = spread ? width.sockets : 0;
+  u.guesses = spread ? width.guesses : 0;
+  if (spread && !(width == base)) punch_metrics_.birthday.add();
   if (want_spread && !spread) {
     punch_metrics_.spread_withheld.add();
     log().debug("punch to {} without spread: no address of it at an IP its ambassador vouches for", peer.substr(0, 8));
@@ -248,8 +262,8 @@ void NatAmbassador::punch_now(const std::string& peer, const std::vector<std::st
     butter_punch_options o{};
     o.struct_size = sizeof o;
     o.window_ms = static_cast<uint32_t>(punch_config_.window.count());
-    o.local_sockets = punch_config_.spread_sockets;
-    o.remote_guesses = punch_config_.spread_guesses;
+    o.local_sockets = width.sockets;
+    o.remote_guesses = width.guesses;
     st = punch_.v2->punch_spread(host(), butter::to_c(peer), eps.data(), static_cast<uint32_t>(eps.size()), &o,
                                  &NatAmbassador::punch_callback, raw);
   } else {
@@ -309,7 +323,11 @@ Json NatAmbassador::punch_json() const {
   spread["available"] = punch_.v2 != nullptr;
   spread["sockets"] = punch_config_.spread_sockets;
   spread["guesses"] = punch_config_.spread_guesses;
+  spread["hard_sockets"] = punch_config_.hard_sockets;
+  spread["hard_guesses"] = punch_config_.hard_guesses;
   j["spread"] = std::move(spread);
+  j["mapping"] = mapping_name(mapping_.verdict(t));
+  j["mapping_votes"] = mapping_.votes(t);
   j["addresses"] = punchable_addresses();
   j["offered"] = offered_addresses();
   Json learned = Json::array();
@@ -332,6 +350,9 @@ Json NatAmbassador::punch_json() const {
     one["running"] = u.running;
     one["last"] = u.last;
     one["rtt_ms"] = u.rtt_ms;
+    one["peer_mapping"] = u.peer_varies ? "varies" : "keeps-or-unknown";
+    one["sockets"] = u.sockets;  // the spread of the last punch
+    one["guesses"] = u.guesses;
     one["vouched_ip"] = string_or_null(vouched_.ip_of(peer));
     one["next_try_in_ms"] = u.next_try_ms > t ? u.next_try_ms - t : 0;
     upgrades.push_back(std::move(one));

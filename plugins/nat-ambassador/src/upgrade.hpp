@@ -23,6 +23,9 @@ struct PunchConfig {
   std::chrono::milliseconds window{5000}, backoff{2000}, every{1000};
   unsigned attempts_max = 4;
   std::uint32_t spread_sockets = 4, spread_guesses = 4;
+  // The birthday attempt's width where exactly one side's NAT varies its ports (spread_for).
+  std::uint32_t hard_sockets = 256, hard_guesses = 256;
+  bool spreads() const { return spread_sockets || spread_guesses || hard_sockets || hard_guesses; }
 };
 
 // The host's punch extensions.
@@ -37,9 +40,11 @@ struct Upgrades {
     std::uint64_t next_try_ms = 0;  // backoff: not before
     bool running = false;
     std::uint64_t started_ms = 0;
-    std::string last;                  // "direct", or the last failure's reason
-    std::uint64_t rtt_ms = 0;          // initiator: round trip of the last Connect over the relay
-    std::vector<std::string> offered;  // our addresses the running punch offered (for history)
+    std::string last;                        // "direct", or the last failure's reason
+    std::uint64_t rtt_ms = 0;                // initiator: round trip of the last Connect over the relay
+    std::vector<std::string> offered;        // our addresses the running punch offered (for history)
+    bool peer_varies = false;                // the peer's Connect said its NAT varies its ports
+    std::uint32_t sockets = 0, guesses = 0;  // the spread of the last punch
 
     void begin(std::uint64_t now_ms) {
       running = true;
@@ -63,6 +68,7 @@ struct Upgrades {
   };
   struct Offer {  // responder: a Connect answered, waiting for the initiator's Sync
     std::vector<std::string> addresses;
+    bool peer_varies = false;
     std::vector<std::string> offered;  // ours, as answered
     std::uint64_t until_ms = 0;
   };
@@ -97,10 +103,19 @@ struct PunchMetrics {
         successes(m.counter("nat_punch_successes_total")),
         failures(m.counter("nat_punch_failures_total")),
         spread_withheld(m.counter("nat_punch_spread_withheld_total")),
+        birthday(m.counter("nat_punch_birthday_total")),
+        mapping_answers(m.counter("nat_mapping_answers_total")),
+        port_mapping(m.gauge("nat_port_mapping")),
         last_success_ms(m.gauge("nat_punch_last_success_ms")) {}
   butter::Counter attempts, successes, failures;
   // Punches that would have spread but went without: no IP vouched for the peer's address.
   butter::Counter spread_withheld;
+  // Punches that spread at full width: exactly one side's NAT varies its ports.
+  butter::Counter birthday;
+  // Mapping answers taken (what peers see our sockets' ports as), and the verdict they give:
+  // 0 unknown, 1 this node's NAT keeps ports, 2 it varies them.
+  butter::Counter mapping_answers;
+  butter::Gauge port_mapping;
   // Failures by reason, one counter each (they sum to failures); at most 16 reasons.
   std::map<std::string, butter::Counter> failed_by_reason;
   butter::Gauge last_success_ms;  // relayed -> direct

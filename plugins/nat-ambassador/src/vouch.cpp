@@ -10,9 +10,7 @@
 namespace butter::nat {
 
 void NatAmbassador::ask_observed(const std::string& ambassador, const std::string& peer) {
-  if (!punch_.v1 || !punch_config_.enabled || !punch_.v2 ||
-      (punch_config_.spread_sockets == 0 && punch_config_.spread_guesses == 0))
-    return;
+  if (!punch_.v1 || !punch_config_.enabled || !punch_.v2 || !punch_config_.spreads()) return;
   auto st = request(ambassador, kNatProtocol, encode_observe(peer), request_timeout_,
                     [this, ambassador, peer](const butter::Response& r) {
                       if (!r.ok()) {

@@ -152,23 +152,36 @@ TEST_CASE("nat-ambassador relay Data encoded and read as a view matches the gene
 TEST_CASE("nat-ambassador connect messages round-trip and refuse what cannot be punched") {
   using namespace butter::nat;
   const std::vector<std::string> addrs{"tcp://198.18.0.2:7700", "tcp://[2001:db8::1]:7700"};
-  auto bytes = encode_connect(addrs);
+  auto bytes = encode_connect({addrs});
   REQUIRE(nat_type(bytes.data(), bytes.size()) == NatType::Connect);
   std::string why;
   auto back = decode_connect(bytes.data(), bytes.size(), why);
   REQUIRE(back);
-  CHECK(*back == addrs);
+  CHECK(back->addresses == addrs);
+  CHECK_FALSE(back->mapping_varies);
   auto empty = encode_connect({});
   auto none = decode_connect(empty.data(), empty.size(), why);
   REQUIRE(none);
-  CHECK(none->empty());
+  CHECK(none->addresses.empty());
+  // A NAT that varies ports: one flags byte more; without it, the bytes nodes before it sent.
+  auto varies = encode_connect({addrs, true});
+  CHECK(varies.size() == bytes.size() + 1);
+  CHECK(std::equal(bytes.begin(), bytes.end(), varies.begin()));
+  auto v = decode_connect(varies.data(), varies.size(), why);
+  REQUIRE(v);
+  CHECK(v->mapping_varies);
+  CHECK(v->addresses == addrs);
+  auto unknown_flag = bytes;
+  unknown_flag.push_back(2);
+  CHECK_FALSE(decode_connect(unknown_flag.data(), unknown_flag.size(), why));
+  CHECK(why.find("flags") != std::string::npos);
   auto sync = encode_sync();
   CHECK(nat_type(sync.data(), sync.size()) == NatType::Sync);
 
   // Names, port 0, the unspecified address, other schemes: refused with a reason.
   for (const char* bad :
        {"tcp://example.org:7700", "tcp://198.18.0.2:0", "tcp://0.0.0.0:7700", "relay://a@b/c", "tcp://198.18.0.2"}) {
-    auto b = encode_connect({bad});
+    auto b = encode_connect({{bad}});
     why.clear();
     CHECK_FALSE(decode_connect(b.data(), b.size(), why));
     CHECK_FALSE(why.empty());
@@ -176,16 +189,45 @@ TEST_CASE("nat-ambassador connect messages round-trip and refuse what cannot be 
   // More than kMaxPunchAddresses on the wire, trailing bytes, truncation.
   std::vector<std::uint8_t> many{static_cast<std::uint8_t>(NatType::Connect), 5};
   CHECK_FALSE(decode_connect(many.data(), many.size(), why));
-  auto trailing = encode_connect(addrs);
-  trailing.push_back(0);
+  auto trailing = encode_connect({addrs});
+  trailing.push_back(0);  // a flags byte of 0 is not how flags 0 are sent
   CHECK_FALSE(decode_connect(trailing.data(), trailing.size(), why));
-  auto truncated = encode_connect(addrs);
+  trailing.back() = 1;
+  trailing.push_back(1);
+  CHECK_FALSE(decode_connect(trailing.data(), trailing.size(), why));
+  auto truncated = encode_connect({addrs});
   truncated.resize(truncated.size() - 3);
   CHECK_FALSE(decode_connect(truncated.data(), truncated.size(), why));
   // The encoder keeps at most kMaxPunchAddresses.
   std::vector<std::string> six(6, "tcp://198.18.0.2:7700");
-  auto capped = encode_connect(six);
+  auto capped = encode_connect({six});
   auto c = decode_connect(capped.data(), capped.size(), why);
   REQUIRE(c);
-  CHECK(c->size() == kMaxPunchAddresses);
+  CHECK(c->addresses.size() == kMaxPunchAddresses);
+}
+
+TEST_CASE("nat-ambassador mapping requests and answers round-trip and refuse what is not an IP and a port") {
+  using namespace butter::nat;
+  auto req = encode_mapping_request();
+  CHECK(req.size() == 1);
+  CHECK(nat_type(req.data(), req.size()) == NatType::Mapping);
+  std::string why;
+  for (const MappingAnswer& a : {MappingAnswer{"198.18.3.1", 40123}, MappingAnswer{"2001:db8::7", 1}}) {
+    auto bytes = encode_mapping_answer(a);
+    auto back = decode_mapping_answer(bytes.data(), bytes.size(), why);
+    REQUIRE(back);
+    CHECK(back->ip == a.ip);
+    CHECK(back->port == a.port);
+  }
+  for (const MappingAnswer& bad : {MappingAnswer{"example.org", 7700}, MappingAnswer{"198.18.3.1", 0}}) {
+    auto bytes = encode_mapping_answer(bad);
+    why.clear();
+    CHECK_FALSE(decode_mapping_answer(bytes.data(), bytes.size(), why));
+    CHECK_FALSE(why.empty());
+  }
+  auto ok = encode_mapping_answer({"198.18.3.1", 40123});
+  auto longer = ok;
+  longer.push_back(0);
+  CHECK_FALSE(decode_mapping_answer(longer.data(), longer.size(), why));
+  CHECK_FALSE(decode_mapping_answer(ok.data(), ok.size() - 1, why));
 }

@@ -19,12 +19,12 @@ const std::string kVouched = "203.0.113.7";
 
 // The addresses of a Connect as they arrive: encoded by the peer, decoded here.
 V connect_from_peer(const V& addresses) {
-  const auto wire = encode_connect(addresses);
+  const auto wire = encode_connect({addresses});
   std::string why;
   auto out = decode_connect(wire.data(), wire.size(), why);
   INFO(why);
   REQUIRE(out);
-  return *out;
+  return out->addresses;
 }
 }  // namespace
 
@@ -104,4 +104,22 @@ TEST_CASE("nat-ambassador observe: request and answer round-trip, malformed ones
   auto name = encode_observed_ip("example.org");
   CHECK_FALSE(decode_observed_ip(name.data(), name.size(), why));
   CHECK(why.find("numeric") != std::string::npos);
+}
+
+TEST_CASE("nat-ambassador spread: the birthday attempt at full width only where exactly one NAT varies ports") {
+  const SpreadSize base{4, 4}, hard{256, 200};
+  // Both keep ports, or nothing is known: the configured spread.
+  CHECK(spread_for(Mapping::Keeps, Mapping::Unknown, base, hard) == base);
+  CHECK(spread_for(Mapping::Unknown, Mapping::Unknown, base, hard) == base);
+  // This node's NAT varies: it opens many sockets (many mappings) towards the peer.
+  CHECK(spread_for(Mapping::Varies, Mapping::Unknown, base, hard) == SpreadSize{256, 4});
+  CHECK(spread_for(Mapping::Varies, Mapping::Keeps, base, hard) == SpreadSize{256, 4});
+  // The peer's varies: this node guesses many of its ports.
+  CHECK(spread_for(Mapping::Keeps, Mapping::Varies, base, hard) == SpreadSize{4, 200});
+  CHECK(spread_for(Mapping::Unknown, Mapping::Varies, base, hard) == SpreadSize{4, 200});
+  // Both vary: no guess can meet a mapping, so nothing is spent beyond the configured spread.
+  CHECK(spread_for(Mapping::Varies, Mapping::Varies, base, hard) == base);
+  // A configured spread wider than the hard one is kept; a hard width of 0 turns the attempt off.
+  CHECK(spread_for(Mapping::Varies, Mapping::Keeps, SpreadSize{300, 0}, hard) == SpreadSize{300, 0});
+  CHECK(spread_for(Mapping::Keeps, Mapping::Varies, SpreadSize{0, 0}, SpreadSize{0, 0}) == SpreadSize{0, 0});
 }

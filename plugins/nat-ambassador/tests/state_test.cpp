@@ -57,8 +57,8 @@ TEST_CASE("nat-ambassador upgrade: a failed punch backs off, doubling per attemp
 
 TEST_CASE("nat-ambassador upgrades: offers expire after their deadline") {
   Upgrades ups;
-  ups.offers["a"] = Upgrades::Offer{{"tcp://198.18.0.1:1"}, {}, 100};
-  ups.offers["b"] = Upgrades::Offer{{"tcp://198.18.0.2:1"}, {}, 200};
+  ups.offers["a"] = Upgrades::Offer{{"tcp://198.18.0.1:1"}, false, {}, 100};
+  ups.offers["b"] = Upgrades::Offer{{"tcp://198.18.0.2:1"}, false, {}, 200};
   ups.expire_offers(100);  // "a" ends after 100, not at it
   CHECK(ups.offers.size() == 2);
   ups.expire_offers(150);

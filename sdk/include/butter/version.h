@@ -17,7 +17,9 @@
  * 1.5  adds butter.streams.flow/1 (ext/streams.h: writable; a dialer's BUTTER_E_AGAIN makes the
  *      host wait and write again instead of closing the connection).
  * 1.6  adds butter.connections.release/1 (ext/connections.h: release, for a connection opened for
- *      a one-off use). */
+ *      a one-off use).
+ * 1.7  grows butter_net_peer_info at its end (local_address: this side's socket address, for
+ *      telling whether a NAT keeps the port). */
 #ifndef BUTTER_VERSION_H
 #define BUTTER_VERSION_H
 
@@ -28,7 +30,7 @@ extern "C" {
 #endif
 
 #define BUTTER_ABI_MAJOR 1
-#define BUTTER_ABI_MINOR 6
+#define BUTTER_ABI_MINOR 7
 #define BUTTER_ABI_REVISION 0
 
 typedef struct butter_version {

@@ -127,7 +127,7 @@ TEST_CASE("parse: connection limits and the queue bound reach the node spec and 
   const auto m = parse_manifest(
       "[node]\nmax_connections = 100\nmax_connections_per_peer = 2\nmax_handshakes_per_address = 8\n"
       "max_handshakes_per_second = 50\nmax_queued_bytes_per_connection = \"1MiB\"\n"
-      "punch_syns_per_ip_per_minute = 10\npunch_syns_per_second = 20\n",
+      "punch_syns_per_ip_per_minute = 10\npunch_syns_per_second = 20\npunch_spread_syns_per_ip_per_minute = 30\n",
       "m.toml", diags);
   INFO(diags.to_string());
   REQUIRE(m);
@@ -138,6 +138,7 @@ TEST_CASE("parse: connection limits and the queue bound reach the node spec and 
   CHECK(m->node.max_queued_bytes_per_connection == 1024u * 1024u);
   CHECK(m->node.punch_syns_per_ip_per_minute == 10u);
   CHECK(m->node.punch_syns_per_second == 20u);
+  CHECK(m->node.punch_spread_syns_per_ip_per_minute == 30u);
   // Absent keys take the transport's own defaults.
   const auto d = parse_manifest("", "empty.toml", diags);
   REQUIRE(d);
@@ -152,6 +153,7 @@ TEST_CASE("parse: connection limits and the queue bound reach the node spec and 
   CHECK(d->node.punch_syns_per_ip_per_minute == t.punch_budget.per_ip_per_minute);
   CHECK(d->node.punch_syns_per_ip_per_minute == t.punch_budget.per_ip_burst);
   CHECK(d->node.punch_syns_per_second == t.punch_budget.per_second);
+  CHECK(d->node.punch_spread_syns_per_ip_per_minute == t.punch_budget.spread_per_ip_per_minute);
 }
 
 TEST_CASE("parse: relative plugin files") {

@@ -105,6 +105,24 @@ TEST_CASE("punch budget: the table holds at most max_ips, the least recently use
   CHECK(b.take("198.18.0.2", t0));
 }
 
+TEST_CASE("punch budget: a spread's SYNs have a bucket of their own per IP, and share the node-wide one",
+          "[transport][punch]") {
+  auto limits = budget_limits(2, 2, 8, 16);
+  limits.spread_per_ip_per_minute = 5;
+  PunchBudget b(limits);
+  const PunchBudget::TimePoint t0{};
+  CHECK(b.take("198.18.0.1", t0));
+  CHECK(b.take("198.18.0.1", t0));
+  CHECK_FALSE(b.take("198.18.0.1", t0));                               // the plain bucket is empty...
+  for (int i = 0; i < 5; ++i) CHECK(b.take_spread("198.18.0.1", t0));  // ...the spread's is not
+  CHECK_FALSE(b.take_spread("198.18.0.1", t0));
+  // 7 of the node's 8 taken: one left, for either kind.
+  CHECK(b.take_spread("198.18.0.2", t0));
+  CHECK_FALSE(b.take_spread("198.18.0.3", t0));
+  CHECK_FALSE(b.take("198.18.0.3", t0));
+  CHECK(b.refused() == 4);
+}
+
 TEST_CASE("punch budget: limits of 0 are raised to 1", "[transport][punch]") {
   PunchBudget b(budget_limits(0, 0, 0, 0));
   const PunchBudget::TimePoint t0{};
@@ -122,17 +140,19 @@ TEST_CASE("punch budget: SYNs over budget are not sent, and a punch with none le
     o.clock = [t0] { return t0; };
     o.punch_budget.per_ip_per_minute = 1;
     o.punch_budget.per_ip_burst = 1;
+    o.punch_budget.spread_per_ip_per_minute = 2;
   });
   TestNode b(t.io);
   const std::string dead = "tcp://127.0.0.1:" + std::to_string(free_ports(1).at(0));
-  // One endpoint and a spread of 2 + 2 wanted, one SYN sent; refused by nobody listening, its
-  // retry over budget too: the punch ends with what happened to the SYN that went out.
+  // One endpoint and a spread of 2 + 2 wanted: the endpoint's SYN and 2 of the spread sent;
+  // refused by nobody listening, their retries over budget too: the punch ends with what happened
+  // to the SYNs that went out.
   auto first = start_budget_punch(a, b.id, {dead}, 2s, {2, 2});
   REQUIRE(a.wait([&](TestNode&) { return first->done; }));
   INFO(first->error.message);
   CHECK(first->error.message.rfind("refused", 0) == 0);
   auto st = a.stats();
-  CHECK(st.punch_syns_refused >= 5);  // 4 of the spread, and at least the first retry
+  CHECK(st.punch_syns_refused >= 3);  // 2 of the spread, and at least the first retry
   // The same IP again: nothing left, nothing sent.
   auto second = start_budget_punch(a, b.id, {dead}, 2s);
   REQUIRE(a.wait([&](TestNode&) { return second->done; }));

@@ -148,6 +148,7 @@ struct PeerInfo {
   std::vector<std::string> endpoints;
   std::string remote_address;
   bool outbound = false;
+  std::string local_address;  // this side's socket ("tcp://ip:port"); empty over relay:// or before ABI 1.7
 };
 
 using RequestHandler = std::function<void(const Request&, Reply&)>;
@@ -336,6 +337,7 @@ class Net {
         p.endpoints.emplace_back(to_sv(info.endpoints[e]));
       p.remote_address = std::string(to_sv(info.remote_address));
       p.outbound = info.outbound != 0;
+      p.local_address = std::string(to_sv(info.local_address));
       out.push_back(std::move(p));
     }
     return out;

@@ -55,6 +55,10 @@ typedef struct butter_net_peer_info {
   const butter_str* endpoints;
   butter_str remote_address; /* the socket's remote address as seen from here */
   int32_t outbound;          /* non-zero when this node dialled */
+  /* ABI 1.7: this side's socket address ("tcp://ip:port"), empty over a plugin's stream (relay://).
+   * Compared with where a peer says it sees this node, it tells whether a NAT keeps the port. The
+   * host fills it only when struct_size covers it (an older host leaves it as the caller set it). */
+  butter_str local_address;
 } butter_net_peer_info;
 
 /* A byte stream for a URI scheme the host does not know (the NAT plugin's "relay://"). The host

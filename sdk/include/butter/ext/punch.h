@@ -43,8 +43,9 @@ typedef struct butter_punch_path {
  *
  * The punch budget (host, node-wide, whatever plugin punches): every SYN a punch sends (one per
  * endpoint and extra socket, and each retry after a reset) takes a token per destination IP
- * (manifest [node] punch_syns_per_ip_per_minute, default 64, same burst) and node-wide
- * (punch_syns_per_second, default 128); a SYN without one is not sent. The endpoints a plugin
+ * (manifest [node] punch_syns_per_ip_per_minute, default 64, same burst; a spread's SYNs, below,
+ * from punch_spread_syns_per_ip_per_minute, default 1024) and node-wide (punch_syns_per_second,
+ * default 520); a SYN without one is not sent. The endpoints a plugin
  * passes are usually a peer's claims: the budget bounds what a hostile peer naming a third
  * party's address can make the node send there. */
 typedef void (*butter_punch_done_fn)(void* user, butter_status status, butter_str reason);
