@@ -235,6 +235,8 @@ TEST_CASE("prepare with shadow loading leaves no shadow copy behind when it fail
     INFO(s);
     CHECK(prepare_shadow_files(s) == before[s]);
   }
+  std::error_code ec;
+  fs::remove(host::shadow_directory(), ec);  // only when empty
 }
 
 TEST_CASE("prepare with shadow loading keeps the shadow copies of a prepare that succeeds") {
