@@ -89,14 +89,22 @@ bool Node::prepare(Diagnostics& diags) {
   sources_.clear();
   auto path = search_path(core_->manifest);
   std::size_t before = diags.items.size();
+  // The shadow copies made here: an instance that fails drops its own, a failed prepare all of
+  // them (the node will not start from them; a loaded copy stays mapped, the file can go).
+  std::vector<std::string> shadows;
+  auto drop_shadow = [](const std::string& file) {
+    std::error_code ec;
+    if (!file.empty()) fs::remove(file, ec);
+  };
   for (const auto& spec : core_->manifest.plugins) {
     if (!spec.enabled) continue;
     PreparedPlugin pp;
     pp.spec = spec;
     Error err;
+    std::string shadow;
     if (!spec.file.empty()) {
       if (shadow_loading_) {
-        std::string shadow = make_shadow_copy(spec.file, err);
+        shadow = make_shadow_copy(spec.file, err);
         if (!shadow.empty()) pp.library = PluginLibrary::load(shadow, err);
       } else {
         pp.library = registry_.load_file(spec.file, err);
@@ -110,6 +118,8 @@ bool Node::prepare(Diagnostics& diags) {
             diags.add(spec.pos, "plugin '" + spec.instance + "': " + spec.file + " offers several plugins (" + ids +
                                     "); name one with plugin = \"<id>\" instead of file, and put the file's "
                                     "directory on node.plugin_path");
+            pp.library.reset();
+            drop_shadow(shadow);
             continue;
           }
           pp.info = &pp.library->plugins().front();
@@ -117,6 +127,8 @@ bool Node::prepare(Diagnostics& diags) {
           pp.info = pp.library->find(spec.plugin_id);
           if (!pp.info) {
             diags.add(spec.pos, "plugin '" + spec.instance + "': " + spec.file + " does not offer " + spec.plugin_id);
+            pp.library.reset();
+            drop_shadow(shadow);
             continue;
           }
         }
@@ -126,8 +138,11 @@ bool Node::prepare(Diagnostics& diags) {
     }
     if (!pp.library || !pp.info) {
       diags.add(spec.pos, "plugin '" + spec.instance + "': " + err.message);
+      pp.library.reset();
+      drop_shadow(shadow);
       continue;
     }
+    if (!shadow.empty()) shadows.push_back(shadow);
     validate_plugin_config(spec, pp.info->config_schema, diags);
     sources_[spec.instance] = spec.file.empty() ? pp.library->path() : spec.file;
     prepared_.push_back(std::move(pp));
@@ -141,6 +156,9 @@ bool Node::prepare(Diagnostics& diags) {
     if (order) order_ = *order;
   }
   prepared_ok_ = diags.items.size() == before;
+  if (!prepared_ok_) {
+    for (const auto& f : shadows) drop_shadow(f);
+  }
   return prepared_ok_;
 }
 

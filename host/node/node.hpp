@@ -75,7 +75,11 @@ class Node {
   // the shadow copy).
   std::map<std::string, std::string> plugin_files() const { return sources_; }
 
-  // The plugin search path this manifest resolves to (plugin_path, then the defaults).
+  // The plugin search path this manifest resolves to, in this order: the directories of the
+  // BUTTER_PLUGIN_PATH environment variable (':'-separated, empty entries skipped), then the
+  // manifest's node.plugin_path (relative entries against the manifest's directory, or the
+  // executable's when it has none), then the defaults <exe dir>/../plugins and
+  // <exe dir>/../lib/butter/plugins.
   static std::vector<std::string> search_path(const Manifest& m);
 
  private:

@@ -11,6 +11,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <string>
 
 using namespace butter;
@@ -55,6 +56,29 @@ bool prepare_has(const host::Diagnostics& d, std::initializer_list<std::string> 
     if (all) return true;
   }
   return false;
+}
+
+// The shadow copies (host/node/hot_swap.hpp) of files named `stem`.so now in the shadow directory.
+std::set<std::string> prepare_shadow_files(const std::string& stem) {
+  std::set<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(host::shadow_directory(), ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(stem + ".", 0) == 0) out.insert(e.path().string());
+  }
+  return out;
+}
+
+// Prepares a node with shadow loading from manifest text; returns whether it prepared.
+bool prepare_shadowed(const std::string& text, host::Diagnostics& diags) {
+  host::Runtime rt(1);
+  host::PluginRegistry registry;
+  auto m = host::parse_manifest(text, "<shadow prepare test>", diags);
+  INFO(diags.to_string());
+  REQUIRE(m);
+  host::Node node(rt.io(), *m, registry);
+  node.set_shadow_loading(true);
+  return node.prepare(diags);
 }
 
 // A manifest [node] with no network needed (prepare never binds) and an empty plugin_path.
@@ -189,4 +213,42 @@ TEST_CASE("plugin_files maps each prepared instance to the file it comes from") 
   REQUIRE(r.files.size() == 2);
   CHECK(r.files["byfile"] == std::string(BUTTER_TEST_PLUGIN_DIR) + "/tp-minimal.so");
   CHECK(fs::path(r.files["byid"]).filename() == "tp-multi.so");
+}
+
+TEST_CASE("prepare with shadow loading leaves no shadow copy behind when it fails") {
+  const std::vector<std::string> stems{"tp-minimal", "tp-multi", "tp-not-elf", "tp-config-ranges"};
+  std::map<std::string, std::set<std::string>> before;
+  for (const auto& s : stems) before[s] = prepare_shadow_files(s);
+  host::Diagnostics d;
+  // One instance fine, one file offering several plugins, one not a library at all, one whose
+  // config is refused: each of them made a shadow copy, and the prepare fails.
+  CHECK_FALSE(prepare_shadowed(
+      prepare_node(BUTTER_TEST_PLUGIN_DIR) + test_plugin_table("fine", "tp-minimal.so", "greeting = \"hi\"") +
+          test_plugin_table("several", "tp-multi.so") + test_plugin_table("junk", "tp-not-elf.so") +
+          test_plugin_table("cfg", "tp-config-ranges.so", "ttl_ms = 0\nport = 80"),
+      d));
+  INFO(d.to_string());
+  CHECK(prepare_has(d, {"plugin 'several'", "offers several plugins"}));
+  CHECK(prepare_has(d, {"plugin 'junk'"}));
+  CHECK(prepare_has(d, {"plugins.cfg.config.ttl_ms = 0"}));
+  for (const auto& s : stems) {
+    INFO(s);
+    CHECK(prepare_shadow_files(s) == before[s]);
+  }
+  std::error_code ec;
+  fs::remove(host::shadow_directory(), ec);  // only when empty
+}
+
+TEST_CASE("prepare with shadow loading keeps the shadow copies of a prepare that succeeds") {
+  const auto before = prepare_shadow_files("tp-minimal");
+  host::Diagnostics d;
+  CHECK(prepare_shadowed(
+      prepare_node(BUTTER_TEST_PLUGIN_DIR) + test_plugin_table("fine", "tp-minimal.so", "greeting = \"hi\""), d));
+  INFO(d.to_string());
+  auto after = prepare_shadow_files("tp-minimal");
+  std::error_code ec;
+  for (const auto& f : before) after.erase(f);
+  CHECK(after.size() == 1);
+  for (const auto& f : after) fs::remove(f, ec);
+  fs::remove(host::shadow_directory(), ec);  // only when empty
 }

@@ -243,3 +243,50 @@ TEST_CASE("the plugin watcher's poll returns empty after its timeout when nothin
   // It waited (on the inotify fd) rather than returning at once.
   CHECK(PluginWatcher::Clock::now() - t0 >= 100ms);
 }
+
+TEST_CASE("the plugin watcher re-arms a watched directory that was deleted and re-created") {
+  WatcherTempDir dir;
+  const fs::path sub = dir.path / "build";
+  REQUIRE(fs::create_directory(sub));
+  PluginWatcher w(50ms);
+  const std::string file = (sub / "libre.so").string();
+  REQUIRE_FALSE(w.watch("re", file));
+  fs::remove_all(sub);
+  // The watcher sees the directory go (and keeps trying to watch it again) while it is gone.
+  CHECK(watcher_collect(w, 1, 0ms, 3 * PluginWatcher::kRearmInterval).empty());
+  REQUIRE(fs::create_directory(sub));
+  watcher_write(file, "after the clean");
+  auto got = watcher_collect(w, 1, 200ms, 5s);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].instance == "re");
+  CHECK(got[0].file == file);
+  // The new watch is live: a later build is reported too, once.
+  watcher_write(file, "next build");
+  got = watcher_collect(w, 1, 200ms, 5s);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].file == file);
+}
+
+TEST_CASE("the plugin watcher follows a watched directory replaced by a new one before it polls") {
+  WatcherTempDir dir;
+  const fs::path sub = dir.path / "out";
+  REQUIRE(fs::create_directory(sub));
+  PluginWatcher w(50ms);
+  const std::string file = (sub / "libmv.so").string();
+  REQUIRE_FALSE(w.watch("mv", file));
+  // Moved away, written there (not the watched path any more), then a new directory in its place
+  // with a new build: all before the watcher reads a single event.
+  const fs::path moved = dir.path / "out.old";
+  fs::rename(sub, moved);
+  watcher_write((moved / "libmv.so").string(), "stale");
+  REQUIRE(fs::create_directory(sub));
+  watcher_write(file, "fresh");
+  auto got = watcher_collect(w, 1, 200ms, 5s);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].instance == "mv");
+  CHECK(got[0].file == file);
+  watcher_write(file, "fresher");
+  got = watcher_collect(w, 1, 200ms, 5s);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].file == file);
+}
