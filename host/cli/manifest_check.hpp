@@ -10,9 +10,28 @@
 #include <string_view>
 #include <vector>
 
+#include <memory>
+
+#include <openssl/evp.h>
 #include <sodium.h>
 
 namespace butter::host::cli {
+
+// SHA-256 over bytes given in pieces (manifest_check.cpp says whose).
+class Sha256 {
+ public:
+  Sha256();
+  void update(std::string_view bytes);
+  // The digest of what was given since the last finish(); starts the next one.
+  std::array<std::uint8_t, 32> finish();
+
+ private:
+  void reset();
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx_;
+  bool evp_ = false;     // this digest runs in OpenSSL (else in libsodium)
+  bool failed_ = false;  // OpenSSL refused an update: finish() gives zeros
+  crypto_hash_sha256_state sodium_{};
+};
 
 struct Manifest {
   std::uint64_t size = 0;
@@ -44,7 +63,7 @@ class BlockVerifier {
   const Manifest& m_;
   std::uint64_t offset_;
   std::uint64_t verified_;
-  crypto_hash_sha256_state st_{};
+  Sha256 st_;
 };
 
 }  // namespace butter::host::cli

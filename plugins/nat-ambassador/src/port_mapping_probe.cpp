@@ -9,7 +9,6 @@
 
 namespace butter::nat {
 
-
 void NatAmbassador::ask_mapping(const std::string& peer) {
   if (!punch_.v1 || !punch_config_.enabled) return;
   auto st = request(peer, kNatProtocol, encode_mapping_request(), request_timeout_,

@@ -45,6 +45,9 @@ namespace butter::nat {
 namespace {
 std::uint64_t ms_of(std::chrono::milliseconds d) { return static_cast<std::uint64_t>(d.count()); }
 
+// How long a first punch waits for the circuit's ambassador to vouch for the peer's IP.
+constexpr std::uint64_t kVouchWaitMs = 2000;
+
 // The first word of a host reason ("timeout: ..." -> "timeout"), as a metric name part.
 std::string reason_word(std::string_view reason) {
   std::string w;
@@ -147,9 +150,14 @@ void NatAmbassador::upgrade_tick() {
     if (found == upgrades_.by_peer.end()) {
       if (upgrades_.by_peer.size() >= Upgrades::kMax) continue;
       found = upgrades_.by_peer.emplace(p.node_id, Upgrades::Upgrade{}).first;
+      found->second.seen_ms = t;
     }
     const Upgrades::Upgrade& u = found->second;
     if (u.running || u.attempts >= punch_config_.attempts_max || t < u.next_try_ms) continue;
+    // The spread goes only to a vouched IP, and the ambassador's answer (asked as the circuit
+    // opened) is a round trip away: a first punch started before it would go without spread.
+    if (punch_config_.spreads() && punch_.v2 && vouched_.ip_of(p.node_id).empty() && t < u.seen_ms + kVouchWaitMs)
+      continue;
     start_upgrade(p.node_id);
   }
 }

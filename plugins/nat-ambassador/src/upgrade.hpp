@@ -37,6 +37,7 @@ struct PunchExtensions {
 struct Upgrades {
   struct Upgrade {                  // one relayed peer this node tries to reach directly
     unsigned attempts = 0;          // punches tried (both roles)
+    std::uint64_t seen_ms = 0;      // initiator: when the relayed peer was first seen here
     std::uint64_t next_try_ms = 0;  // backoff: not before
     bool running = false;
     std::uint64_t started_ms = 0;

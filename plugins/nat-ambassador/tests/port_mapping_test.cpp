@@ -13,7 +13,7 @@ TEST_CASE("nat-ambassador port mapping: a quorum of observers decides, one obser
   CHECK(m.verdict(0) == Mapping::Unknown);
   m.observe("a", 40000, 40000, 0);
   CHECK(m.verdict(0) == Mapping::Unknown);  // one observer is no quorum
-  m.observe("a", 40001, 40001, 1);           // the same observer again: still one vote
+  m.observe("a", 40001, 40001, 1);          // the same observer again: still one vote
   CHECK(m.votes(1) == 1);
   CHECK(m.verdict(1) == Mapping::Unknown);
   m.observe("b", 40002, 40002, 2);
@@ -49,8 +49,7 @@ TEST_CASE("nat-ambassador port mapping: votes expire, and at most kMaxObservers 
   CHECK(m.verdict(1001) == Mapping::Unknown);  // both older than the ttl
   m.expire(1001);
   CHECK(m.votes(1001) == 0);
-  for (std::size_t i = 0; i < PortMapping::kMaxObservers + 10; ++i)
-    m.observe("o" + std::to_string(i), 5, 5, 2000 + i);
+  for (std::size_t i = 0; i < PortMapping::kMaxObservers + 10; ++i) m.observe("o" + std::to_string(i), 5, 5, 2000 + i);
   CHECK(m.votes(2100) == PortMapping::kMaxObservers);
   CHECK(m.verdict(2100) == Mapping::Keeps);
 }

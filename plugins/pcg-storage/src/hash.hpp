@@ -1,4 +1,4 @@
-// Hash: SHA-256 digests (libsodium's crypto_hash_sha256) and the 64-hex-digit form used for
+// Hash: SHA-256 digests (OpenSSL's, hash.cpp says why) and the 64-hex-digit form used for
 // object and node ids. The one place that knows which hash function addresses blocks.
 #pragma once
 #include <array>
