@@ -47,8 +47,9 @@ struct Config {
   // are answered up to this many block bytes per peer and second (token bucket, burst one second
   // of it, at least one largest block); over it the answer is BUTTER_E_AGAIN ("busy"), which a
   // fetcher takes as "ask another member, or this one later". Members filling their copy are not
-  // charged: repair is never throttled by readers.
-  std::uint64_t serve_bytes_per_s = 64u * 1024 * 1024;
+  // charged: repair is never throttled by readers. 256 MiB/s (2 Gbit/s): at 64 it was what bound
+  // one reader's get to 65 MiB/s, half a gigabit link; one peer still cannot take a 10 GbE node.
+  std::uint64_t serve_bytes_per_s = 256u * 1024 * 1024;
   // A member removed from the view (suspected dead, say across a partition) keeps being sent this
   // group's heartbeat entry for this long, at growing intervals (2 to 32 heartbeats), so that when
   // it comes back holding a group of its own for the object — both sides of a partition repaired
