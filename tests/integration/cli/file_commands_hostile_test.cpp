@@ -2,7 +2,8 @@
 // on loopback (no real node): one that accepts and never answers (the --timeout fires), one that
 // serves a manifest that does not hash to the id, one whose bytes do not match its manifest (cat
 // writes no byte of a block before it matched), one with no manifest (refused without
-// --unverified), one that answers a resume with the wrong range; and get never replaces an
+// --unverified), one that answers a resume with the wrong range, one whose body
+// stops short of its Content-Length; and get never replaces an
 // existing file without --force. Every refusal exits 1 and leaves no output file.
 #include "cli_files.hpp"
 #include "support/process.hpp"
@@ -80,7 +81,9 @@ struct Script {
 // A one-thread HTTP server on 127.0.0.1 that plays `script`, one connection at a time.
 class FakeNode {
  public:
-  explicit FakeNode(Script script) : script_(std::move(script)) {
+  // `cut_body`: GET /storage/<id> says the whole Content-Length, sends this many bytes and closes.
+  explicit FakeNode(Script script, std::optional<std::size_t> cut_body = std::nullopt)
+      : script_(std::move(script)), cut_body_(cut_body) {
     acceptor_.open(asio::ip::tcp::v4());
     acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
     acceptor_.listen();
@@ -129,6 +132,13 @@ class FakeNode {
     if (target == "/storage/" + script_.id + "/manifest" && script_.manifest) {
       res.result(200);
       res.body() = *script_.manifest;
+    } else if (target == "/storage/" + script_.id && cut_body_) {
+      const std::string head = "HTTP/1.1 200 OK\r\nETag: \"" + script_.id +
+                               "\"\r\nContent-Length: " + std::to_string(script_.body.size()) +
+                               "\r\nConnection: close\r\n\r\n";
+      asio::write(sock, asio::buffer(head + script_.body.substr(0, *cut_body_)), ec);
+      sock.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+      return;
     } else if (target == "/storage/" + script_.id) {
       const std::string range(req[http::field::range]);
       if (!range.empty() && !script_.content_range.empty()) {
@@ -158,6 +168,7 @@ class FakeNode {
   }
 
   Script script_;
+  std::optional<std::size_t> cut_body_;
   asio::io_context io_;
   asio::ip::tcp::acceptor acceptor_{io_};
   std::uint16_t port_ = 0;
@@ -225,6 +236,19 @@ TEST_CASE("butter get and cat refuse bytes that do not match the manifest, and c
   // Standard output gets the two blocks that matched and not one byte of the third.
   CHECK(run_butter(d, {"cat", o.id, "--node", node.url()}, d / "out", err) == 1);
   CHECK_THAT(err, Catch::Contains("block 2 does not match"));
+  CHECK(read_file(d / "out") == o.data.substr(0, 2 * kBlock));
+}
+
+TEST_CASE("butter get and cat stop at a body cut short of its Content-Length, and cat writes only verified blocks") {
+  Object o;
+  FakeNode node(Script{o.id, o.manifest, o.data, "", false}, 2 * kBlock + 10);
+  Dir d;
+  std::string err;
+  CHECK(run_butter(d, {"get", o.id, "-o", d / "x", "--node", node.url()}, d / "out", err) == 1);
+  CHECK_THAT(err, Catch::Contains("broke off"));
+  CHECK_FALSE(fs::exists(d / "x"));
+  CHECK(run_butter(d, {"cat", o.id, "--node", node.url()}, d / "out", err) == 1);
+  CHECK_THAT(err, Catch::Contains("broke off"));
   CHECK(read_file(d / "out") == o.data.substr(0, 2 * kBlock));
 }
 
