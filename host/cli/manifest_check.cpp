@@ -19,8 +19,7 @@ std::string sha256_hex(std::string_view bytes) {
 Sha256::Sha256() : ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) { reset(); }
 
 void Sha256::reset() {
-  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  evp_ = ctx_ && md && EVP_DigestInit_ex(ctx_.get(), md, nullptr) == 1;
+  evp_ = ctx_ && EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) == 1;
   if (!evp_) crypto_hash_sha256_init(&sodium_);
 }
 

@@ -13,20 +13,12 @@
 
 namespace butter::pcg {
 
-namespace {
-// Fetched once: an implicit fetch by name on every call costs a lookup per block.
-const EVP_MD* sha256_md() {
-  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  return md;
-}
-}  // namespace
-
 Hash sha256(std::span<const std::uint8_t> data) {
   Hash h{};
   unsigned int len = 0;
-  if (const EVP_MD* md = sha256_md();
-      md && EVP_Digest(data.data(), data.size(), h.data(), &len, md, nullptr) == 1 && len == h.size())
-    return h;
+  // EVP_sha256(), not a method fetched once and kept: this code lives in a plugin, and a kept
+  // method is lost (leaked) when the plugin is unloaded; libcrypto caches the implicit fetch.
+  if (EVP_Digest(data.data(), data.size(), h.data(), &len, EVP_sha256(), nullptr) == 1 && len == h.size()) return h;
   crypto_hash_sha256(h.data(), data.data(), data.size());
   return h;
 }
