@@ -90,8 +90,12 @@ for size in 64 65536; do
 done
 
 echo "--- the CLI: $cli_mib MiB put on one node, read on another"
-cli=$(timeout 900 "$bin/butter-cli-transfer" "$cli_mib" 2>&1 | tail -1)
-grep -q '^{"impl":"butter-cli"' <<<"$cli" && echo "$cli" | tee -a "$results" || why[butter-cli]="failed: $cli"
+cli_out=$(timeout 900 "$bin/butter-cli-transfer" "$cli_mib" 2>&1)
+cli=$(tail -1 <<<"$cli_out")
+# On failure the reason is the transfer's own "butter-cli-transfer: ..." line, not its last line
+# (the tail of a node's log).
+grep -q '^{"impl":"butter-cli"' <<<"$cli" && echo "$cli" | tee -a "$results" ||
+  why[butter-cli]="failed: $(grep -m1 '^butter-cli-transfer:' <<<"$cli_out" || echo "$cli")"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- medians and the table -----------------------------------------------------------------

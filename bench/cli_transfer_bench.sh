@@ -72,6 +72,23 @@ a_endpoint=$endpoint a_http=$http
 start_node b "bootstrap = [\"$a_endpoint\"]"
 b_http=$http b_pid=$pid
 
+# B's /status (bash's /dev/tcp: no curl needed).
+status_of() {
+  local hp=${1#http://}
+  exec 3<>"/dev/tcp/${hp%:*}/${hp#*:}" || return 1
+  printf 'GET /status HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$hp" >&3
+  timeout 5 cat <&3
+  exec 3<&-
+}
+# The get must not race B's bootstrap dial to A (a small put ends within a tenth of a second, and a
+# loaded machine was seen to start the get before B knew anyone): wait, bounded, for a peer.
+connected=""
+for _ in $(seq 1 200); do
+  if status_of "$b_http" 2>/dev/null | grep -q '"how"'; then connected=1; break; fi
+  sleep 0.05
+done
+[ -n "$connected" ] || fail "node b connected to no peer within 10 s"
+
 head -c $(( mib * 1048576 )) /dev/urandom >"$tmp/in.bin"
 
 t0=$(now)
