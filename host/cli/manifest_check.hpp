@@ -13,7 +13,6 @@
 #include <memory>
 
 #include <openssl/evp.h>
-#include <sodium.h>
 
 namespace butter::host::cli {
 
@@ -28,9 +27,7 @@ class Sha256 {
  private:
   void reset();
   std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx_;
-  bool evp_ = false;     // this digest runs in OpenSSL (else in libsodium)
-  bool failed_ = false;  // OpenSSL refused an update: finish() gives zeros
-  crypto_hash_sha256_state sodium_{};
+  bool failed_ = false;  // OpenSSL refused: finish() gives zeros
 };
 
 struct Manifest {

@@ -109,29 +109,19 @@ bool Node::prepare(Diagnostics& diags) {
       } else {
         pp.library = registry_.load_file(spec.file, err);
       }
-      if (pp.library) {
-        if (spec.plugin_id.empty()) {
-          if (pp.library->plugins().size() != 1) {
-            // The manifest refuses `plugin` next to `file`: name one by id, found on the search path.
-            std::string ids;
-            for (const auto& p : pp.library->plugins()) ids += (ids.empty() ? "" : ", ") + p.id;
-            diags.add(spec.pos, "plugin '" + spec.instance + "': " + spec.file + " offers several plugins (" + ids +
-                                    "); name one with plugin = \"<id>\" instead of file, and put the file's "
-                                    "directory on node.plugin_path");
-            pp.library.reset();
-            drop_shadow(shadow);
-            continue;
-          }
-          pp.info = &pp.library->plugins().front();
-        } else {
-          pp.info = pp.library->find(spec.plugin_id);
-          if (!pp.info) {
-            diags.add(spec.pos, "plugin '" + spec.instance + "': " + spec.file + " does not offer " + spec.plugin_id);
-            pp.library.reset();
-            drop_shadow(shadow);
-            continue;
-          }
-        }
+      // Which plugin of the file: the only one, or the one named (else err says why, below).
+      if (pp.library && spec.plugin_id.empty() && pp.library->plugins().size() != 1) {
+        // The manifest refuses `plugin` next to `file`: name one by id, found on the search path.
+        std::string ids;
+        for (const auto& p : pp.library->plugins()) ids += (ids.empty() ? "" : ", ") + p.id;
+        err = Error::make(BUTTER_E_INVALID, spec.file + " offers several plugins (" + ids +
+                                                "); name one with plugin = \"<id>\" instead of file, and put the "
+                                                "file's directory on node.plugin_path");
+      } else if (pp.library && spec.plugin_id.empty()) {
+        pp.info = &pp.library->plugins().front();
+      } else if (pp.library) {
+        pp.info = pp.library->find(spec.plugin_id);
+        if (!pp.info) err = Error::make(BUTTER_E_NOT_FOUND, spec.file + " does not offer " + spec.plugin_id);
       }
     } else {
       pp.library = registry_.find_by_id(spec.plugin_id, path, pp.info, err);

@@ -307,8 +307,9 @@ class Transport {
   // punch budget, TransportOptions::punch_budget: none was sent), "cancelled" (stop()).
   //
   // Every SYN a punch sends (one per endpoint and spread socket, and a retry after a reset) takes
-  // a token of TransportOptions::punch_budget first, per destination IP and node-wide; those over
-  // budget are not sent (Stats::punch_syns_refused). The endpoints are the peer's claims: the
+  // a token of TransportOptions::punch_budget first, per destination IP (the spread's from a
+  // per-IP bucket of their own) and node-wide; those over budget are not sent
+  // (Stats::punch_syns_refused). The endpoints are the peer's claims: the
   // budget bounds what a hostile peer naming a third party's address can make this node send.
   //
   // `spread` adds sockets for NATs whose mapping is random ("symmetric"), the "many sockets" or

@@ -2,6 +2,7 @@
 // naming the instance (and, for config, the key and its line); a node that failed to prepare
 // does not start. Nothing here binds a socket.
 #include "node/node.hpp"
+#include "shadow_files.hpp"
 #include "node/runtime.hpp"
 #include "support/test_node.hpp"
 
@@ -56,17 +57,6 @@ bool prepare_has(const host::Diagnostics& d, std::initializer_list<std::string> 
     if (all) return true;
   }
   return false;
-}
-
-// The shadow copies (host/node/hot_swap.hpp) of files named `stem`.so now in the shadow directory.
-std::set<std::string> prepare_shadow_files(const std::string& stem) {
-  std::set<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(host::shadow_directory(), ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind(stem + ".", 0) == 0) out.insert(e.path().string());
-  }
-  return out;
 }
 
 // Prepares a node with shadow loading from manifest text; returns whether it prepared.
@@ -218,7 +208,7 @@ TEST_CASE("plugin_files maps each prepared instance to the file it comes from") 
 TEST_CASE("prepare with shadow loading leaves no shadow copy behind when it fails") {
   const std::vector<std::string> stems{"tp-minimal", "tp-multi", "tp-not-elf", "tp-config-ranges"};
   std::map<std::string, std::set<std::string>> before;
-  for (const auto& s : stems) before[s] = prepare_shadow_files(s);
+  for (const auto& s : stems) before[s] = shadow_files_of(s);
   host::Diagnostics d;
   // One instance fine, one file offering several plugins, one not a library at all, one whose
   // config is refused: each of them made a shadow copy, and the prepare fails.
@@ -233,19 +223,19 @@ TEST_CASE("prepare with shadow loading leaves no shadow copy behind when it fail
   CHECK(prepare_has(d, {"plugins.cfg.config.ttl_ms = 0"}));
   for (const auto& s : stems) {
     INFO(s);
-    CHECK(prepare_shadow_files(s) == before[s]);
+    CHECK(shadow_files_of(s) == before[s]);
   }
   std::error_code ec;
   fs::remove(host::shadow_directory(), ec);  // only when empty
 }
 
 TEST_CASE("prepare with shadow loading keeps the shadow copies of a prepare that succeeds") {
-  const auto before = prepare_shadow_files("tp-minimal");
+  const auto before = shadow_files_of("tp-minimal");
   host::Diagnostics d;
   CHECK(prepare_shadowed(
       prepare_node(BUTTER_TEST_PLUGIN_DIR) + test_plugin_table("fine", "tp-minimal.so", "greeting = \"hi\""), d));
   INFO(d.to_string());
-  auto after = prepare_shadow_files("tp-minimal");
+  auto after = shadow_files_of("tp-minimal");
   std::error_code ec;
   for (const auto& f : before) after.erase(f);
   CHECK(after.size() == 1);

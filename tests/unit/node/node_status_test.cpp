@@ -2,6 +2,7 @@
 // bound to loopback with free ports.
 #include "instance/plugin_instance.hpp"
 #include "node/node.hpp"
+#include "shadow_files.hpp"
 #include "node/runtime.hpp"
 #include "support/test_node.hpp"
 
@@ -23,16 +24,6 @@ const nlohmann::json* status_plugin(const nlohmann::json& status, const std::str
     if (p["instance"] == instance) return &p;
   }
   return nullptr;
-}
-
-std::set<std::string> status_shadow_files(const std::string& stem) {
-  std::set<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(host::shadow_directory(), ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind(stem + ".", 0) == 0) out.insert(e.path().string());
-  }
-  return out;
 }
 
 }  // namespace
@@ -140,11 +131,11 @@ TEST_CASE("with shadow loading a node runs its file plugins from shadow copies, 
   auto m = host::parse_manifest(
       loopback_manifest("shadow", test_plugin_table("mini", "tp-minimal.so", "greeting = \"hi\"")), "<t>", diags);
   REQUIRE(m);
-  const auto before = status_shadow_files("tp-minimal");
+  const auto before = shadow_files_of("tp-minimal");
   host::Node node(rt.io(), *m, registry);
   node.set_shadow_loading(true);
   REQUIRE(node.prepare(diags));
-  const auto after = status_shadow_files("tp-minimal");
+  const auto after = shadow_files_of("tp-minimal");
   REQUIRE(after.size() == before.size() + 1);
   std::string shadow;
   for (const auto& f : after) {

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <string>
+#include <tuple>
 
 using namespace butter;
 using namespace butter::test;
@@ -38,6 +39,17 @@ std::string swap_unit_answer(TestNode& from, TestNode& n) {
   return a.payload;
 }
 
+// Node a with the instance "swap" (tp-swap-v1) and node b that asks it, on one runtime; the
+// members in the order they must be built, and go in reverse.
+struct SwapUnitPair {
+  SwapUnitDir dir;
+  host::Runtime rt{2};
+  host::PluginRegistry registry;
+  TestNode a{rt, registry, loopback_manifest("a", dir.manifest_table())};
+  TestNode b{rt, registry, loopback_manifest("b")};
+  std::tuple<SwapUnitDir&, TestNode&, TestNode&> parts() { return {dir, a, b}; }
+};
+
 std::string swap_unit_version(TestNode& n) {
   const auto status = n->status();  // not iterated as a temporary: it would die before the loop
   for (const auto& p : status["plugins"]) {
@@ -49,11 +61,8 @@ std::string swap_unit_version(TestNode& n) {
 }  // namespace
 
 TEST_CASE("replace_plugin puts the new build in service and fills in its report") {
-  SwapUnitDir dir;
-  host::Runtime rt(2);
-  host::PluginRegistry registry;
-  TestNode a(rt, registry, loopback_manifest("a", dir.manifest_table()));
-  TestNode b(rt, registry, loopback_manifest("b"));
+  SwapUnitPair pair;
+  auto [dir, a, b] = pair.parts();
   CHECK(swap_unit_answer(b, a) == "v1:1");
 
   const std::string v2 = swap_unit_plugin("tp-swap-v2.so");
@@ -88,11 +97,8 @@ TEST_CASE("replace_plugin puts the new build in service and fills in its report"
 }
 
 TEST_CASE("replace_plugin from a missing or broken file leaves the old build serving and says why") {
-  SwapUnitDir dir;
-  host::Runtime rt(2);
-  host::PluginRegistry registry;
-  TestNode a(rt, registry, loopback_manifest("a", dir.manifest_table()));
-  TestNode b(rt, registry, loopback_manifest("b"));
+  SwapUnitPair pair;
+  auto [dir, a, b] = pair.parts();
   CHECK(swap_unit_answer(b, a) == "v1:1");
 
   const std::string missing = dir.file("no-such-build.so");
@@ -125,11 +131,8 @@ TEST_CASE("replace_plugin from a missing or broken file leaves the old build ser
 }
 
 TEST_CASE("replace_plugin rolls back to the old build, with its state, when the new one fails to start") {
-  SwapUnitDir dir;
-  host::Runtime rt(2);
-  host::PluginRegistry registry;
-  TestNode a(rt, registry, loopback_manifest("a", dir.manifest_table()));
-  TestNode b(rt, registry, loopback_manifest("b"));
+  SwapUnitPair pair;
+  auto [dir, a, b] = pair.parts();
   CHECK(swap_unit_answer(b, a) == "v1:1");
 
   host::SwapReport r;
