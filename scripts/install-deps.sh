@@ -10,6 +10,7 @@ packages=(
   catch2
   libsodium-dev
   libssl-dev                # OpenSSL 3 libcrypto: the transport's ChaCha20-Poly1305 for large records
+  libgcrypt20-dev           # libgcrypt's, where it is faster (host/transport/aead.hpp)
   clang libclang-rt-14-dev  # `make fuzz`: libFuzzer and the sanitizer runtimes for clang
   clang-format              # `make format` / `make format-check` (.clang-format)
   clang-tidy                # `make tidy` (.clang-tidy, scripts/tidy.sh)

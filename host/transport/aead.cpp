@@ -1,19 +1,19 @@
-// ChaCha20-Poly1305 from libsodium or OpenSSL EVP, per message size. See aead.hpp.
+// ChaCha20-Poly1305 from libsodium, OpenSSL EVP or libgcrypt, per message size. See aead.hpp.
 #include "transport/aead.hpp"
 
-#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
 #include <vector>
 
-namespace butter::host::noise {
+#include "transport/aead_backend.hpp"
 
-namespace {
+namespace butter::host::noise {
 
 void sodium_seal(const std::uint8_t* key, const std::uint8_t* nonce, std::span<const std::uint8_t> ad,
                  std::span<const std::uint8_t> plain, std::uint8_t* out) {
@@ -33,48 +33,35 @@ bool sodium_open(const std::uint8_t* key, const std::uint8_t* nonce, std::span<c
   return false;
 }
 
-EVP_CIPHER_CTX* new_context(const std::uint8_t* key, bool encrypt) {
-  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
-  if (!ctx) return nullptr;
-  if (EVP_CipherInit_ex(ctx, EVP_chacha20_poly1305(), nullptr, key, nullptr, encrypt ? 1 : 0) != 1) {
-    EVP_CIPHER_CTX_free(ctx);
-    return nullptr;
+std::unique_ptr<VectorAead> make_vector_aead(AeadImpl impl, const std::uint8_t key[kAeadKeyLen]) {
+  switch (impl) {
+    case AeadImpl::kOpenSsl:
+      return make_openssl_aead(key);
+    case AeadImpl::kGcrypt:
+      return make_gcrypt_aead(key);
+    default:
+      return nullptr;
   }
-  return ctx;
 }
 
-bool evp_seal_with(EVP_CIPHER_CTX* ctx, const std::uint8_t* nonce, std::span<const std::uint8_t> ad,
-                   std::span<const std::uint8_t> plain, std::uint8_t* out) {
-  int len = 0, tail = 0;
-  if (EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce) != 1) return false;
-  if (!ad.empty() && EVP_EncryptUpdate(ctx, nullptr, &len, ad.data(), static_cast<int>(ad.size())) != 1) return false;
-  if (EVP_EncryptUpdate(ctx, out, &len, plain.data(), static_cast<int>(plain.size())) != 1) return false;
-  if (EVP_EncryptFinal_ex(ctx, out + len, &tail) != 1) return false;
-  return EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kAeadTagLen), out + plain.size()) == 1;
+const char* aead_impl_name(AeadImpl impl) {
+  switch (impl) {
+    case AeadImpl::kOpenSsl:
+      return "OpenSSL EVP";
+    case AeadImpl::kGcrypt:
+      return "libgcrypt";
+    default:
+      return "libsodium";
+  }
 }
 
-// 1 ok, 0 does not authenticate, -1 OpenSSL failed before writing a byte of `out` (only then may
-// the caller try libsodium on the same input: in place, `out` is the ciphertext). The tag is set
-// before any plaintext is written, so no OpenSSL failure after that point can leave the caller
-// holding plaintext it might retry on; on 0 the n bytes written are wiped (they never authenticated).
-int evp_open_with(EVP_CIPHER_CTX* ctx, const std::uint8_t* nonce, std::span<const std::uint8_t> ad,
-                  std::span<const std::uint8_t> cipher, std::uint8_t* out) {
-  const std::size_t n = cipher.size() - kAeadTagLen;
-  int len = 0, tail = 0;
-  if (EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce) != 1) return -1;
-  std::uint8_t tag[kAeadTagLen];  // copied: in place, out + n is where the tag lies
-  std::memcpy(tag, cipher.data() + n, kAeadTagLen);
-  if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kAeadTagLen), tag) != 1) return -1;
-  if (!ad.empty() && EVP_DecryptUpdate(ctx, nullptr, &len, ad.data(), static_cast<int>(ad.size())) != 1) return -1;
-  // From here on `out` may hold bytes: every failure is final and wipes them.
-  const bool ok = EVP_DecryptUpdate(ctx, out, &len, cipher.data(), static_cast<int>(n)) == 1 &&
-                  EVP_DecryptFinal_ex(ctx, out + len, &tail) == 1;
-  if (!ok && n > 0) sodium_memzero(out, n);
-  return ok ? 1 : 0;
-}
+namespace {
 
-// OpenSSL must seal a fixed message exactly as libsodium does and open what libsodium sealed.
-bool openssl_agrees() {
+constexpr AeadImpl kVectorImpls[] = {AeadImpl::kOpenSsl, AeadImpl::kGcrypt};
+
+// A vectorised implementation must seal a fixed message, given in uneven pieces, exactly as
+// libsodium does, open what libsodium sealed, in place too, and refuse a flipped bit.
+bool agrees_with_sodium(AeadImpl impl) {
   std::uint8_t key[kAeadKeyLen], nonce[kAeadNonceLen];
   for (std::size_t i = 0; i < sizeof key; ++i) key[i] = static_cast<std::uint8_t>(0x80 + i);
   for (std::size_t i = 0; i < sizeof nonce; ++i) nonce[i] = static_cast<std::uint8_t>(i * 7);
@@ -82,64 +69,83 @@ bool openssl_agrees() {
   for (std::size_t i = 0; i < plain.size(); ++i) plain[i] = static_cast<std::uint8_t>(i * 31);
   std::vector<std::uint8_t> a(plain.size() + kAeadTagLen), b(a.size()), back(plain.size());
   sodium_seal(key, nonce, ad, plain, a.data());
-  EVP_CIPHER_CTX* enc = new_context(key, true);
-  EVP_CIPHER_CTX* dec = new_context(key, false);
-  bool ok = enc && dec && evp_seal_with(enc, nonce, ad, plain, b.data()) && a == b &&
-            evp_open_with(dec, nonce, ad, a, back.data()) == 1 && back == plain;
-  if (ok) {  // and refuses a flipped bit
-    a[7] ^= 1;
-    ok = evp_open_with(dec, nonce, ad, a, back.data()) == 0;
-  }
-  EVP_CIPHER_CTX_free(enc);
-  EVP_CIPHER_CTX_free(dec);
-  return ok;
+  const auto sealer = make_vector_aead(impl, key);
+  const auto opener = make_vector_aead(impl, key);
+  if (!sealer || !opener) return false;
+  const std::span<const std::uint8_t> all(plain);
+  const std::span<const std::uint8_t> pieces[] = {all.first(13), all.subspan(13, 1000), all.subspan(1013)};
+  if (!sealer->seal_gather(nonce, ad, pieces, plain.size(), b.data()) || a != b) return false;
+  if (opener->open(nonce, ad, a, back.data()) != 1 || back != plain) return false;
+  b = a;
+  if (opener->open(nonce, ad, b, b.data()) != 1 || !std::equal(plain.begin(), plain.end(), b.begin())) return false;
+  a[7] ^= 1;
+  return opener->open(nonce, ad, a, back.data()) == 0;
 }
 
-// OpenSSL / libsodium throughput sealing 16 KiB, best of a few short rounds (about 2 ms in all).
-double measure_speedup() {
+// Its throughput / libsodium's sealing 16 KiB, best of a few short rounds (about 2 ms each).
+double measure_speedup(AeadImpl impl) {
   std::uint8_t key[kAeadKeyLen] = {7}, nonce[kAeadNonceLen] = {};
   std::vector<std::uint8_t> plain(16 * 1024, 0x5a), out(plain.size() + kAeadTagLen);
-  EVP_CIPHER_CTX* enc = new_context(key, true);
-  if (!enc) return 0;
+  const auto sealer = make_vector_aead(impl, key);
+  if (!sealer) return 0;
+  const std::span<const std::uint8_t> pieces[] = {plain};
   using clock = std::chrono::steady_clock;
-  double best_sodium = 1e9, best_openssl = 1e9;
+  double best_sodium = 1e9, best_vector = 1e9;
   for (int round = 0; round < 5; ++round) {
     auto t0 = clock::now();
     for (int i = 0; i < 8; ++i) sodium_seal(key, nonce, {}, plain, out.data());
     auto t1 = clock::now();
-    for (int i = 0; i < 8; ++i) (void)evp_seal_with(enc, nonce, {}, plain, out.data());
+    for (int i = 0; i < 8; ++i) (void)sealer->seal_gather(nonce, {}, pieces, plain.size(), out.data());
     auto t2 = clock::now();
     best_sodium = std::min(best_sodium, std::chrono::duration<double>(t1 - t0).count());
-    best_openssl = std::min(best_openssl, std::chrono::duration<double>(t2 - t1).count());
+    best_vector = std::min(best_vector, std::chrono::duration<double>(t2 - t1).count());
   }
-  EVP_CIPHER_CTX_free(enc);
-  return best_openssl > 0 ? best_sodium / best_openssl : 0;
+  return best_vector > 0 ? best_sodium / best_vector : 0;
+}
+
+std::string one_decimal(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", x);
+  return buf;
 }
 
 AeadChoice decide() {
   AeadChoice c;
   if (sodium_init() < 0) {  // cannot happen once the host runs; be safe anyway
-    c.why = "libsodium did not initialise";
+    c.why = "libsodium for every message (libsodium did not initialise)";
     return c;
   }
-  const char* forced = std::getenv("BUTTER_AEAD");
-  const std::string_view force = forced ? forced : "";
-  if (!openssl_agrees()) {
-    c.why = "libsodium for every message (OpenSSL's ChaCha20-Poly1305 failed its known-answer check)";
-    return c;
-  }
+  const char* forced_env = std::getenv("BUTTER_AEAD");
+  const std::string_view force = forced_env ? forced_env : "";
   if (force == "libsodium") {
     c.why = "libsodium for every message (BUTTER_AEAD=libsodium)";
     return c;
   }
-  c.speedup = measure_speedup();
-  if (force == "openssl" || c.speedup > 1.1) {
-    c.openssl_for_large = true;
-    c.why = "OpenSSL EVP from " + std::to_string(kLargeMessage) + " bytes, libsodium below (" +
-            (force == "openssl" ? std::string("BUTTER_AEAD=openssl") : "measured") + ")";
-  } else {
-    c.why = "libsodium for every message (OpenSSL not faster on this CPU)";
+  std::string measured, refused;
+  for (const AeadImpl impl : kVectorImpls) {
+    if (!agrees_with_sodium(impl)) {
+      refused += std::string(refused.empty() ? "" : ", ") + aead_impl_name(impl);
+      continue;
+    }
+    const double speedup = measure_speedup(impl);
+    measured += std::string(measured.empty() ? "" : ", ") + aead_impl_name(impl) + " " + one_decimal(speedup) + "x";
+    const bool forced_here =
+        (force == "openssl" && impl == AeadImpl::kOpenSsl) || (force == "gcrypt" && impl == AeadImpl::kGcrypt);
+    if (forced_here || (force.empty() && speedup > 1.1 && speedup > c.speedup)) {
+      c.large = impl;
+      c.speedup = speedup;
+    }
+    if (forced_here) break;
   }
+  const std::string how = !force.empty() ? "BUTTER_AEAD=" + std::string(force) + "; " : std::string();
+  const std::string details =
+      " (" + how + "sealing 16 KiB against libsodium: " + (measured.empty() ? std::string("none measured") : measured) +
+      (refused.empty() ? "" : "; failed the known-answer check: " + refused) + ")";
+  if (c.large == AeadImpl::kSodium)
+    c.why = "libsodium for every message" + details;
+  else
+    c.why = std::string(aead_impl_name(c.large)) + " from " + std::to_string(kLargeMessage) +
+            " bytes, libsodium below" + details;
   return c;
 }
 
@@ -150,74 +156,51 @@ const AeadChoice& aead_choice() {
   return choice;
 }
 
-ChaChaPoly::~ChaChaPoly() {
-  EVP_CIPHER_CTX_free(enc_);  // resets the context, which wipes OpenSSL's copy of the key
-  EVP_CIPHER_CTX_free(dec_);
-  sodium_memzero(key_, sizeof key_);
-}
+ChaChaPoly::ChaChaPoly(AeadPath path) : path_(path) {}
+
+ChaChaPoly::~ChaChaPoly() { sodium_memzero(key_, sizeof key_); }  // each library wipes its own copy
 
 void ChaChaPoly::set_key(const std::uint8_t key[kAeadKeyLen]) {
   std::memcpy(key_, key, kAeadKeyLen);
-  EVP_CIPHER_CTX_free(enc_);
-  EVP_CIPHER_CTX_free(dec_);
-  enc_ = dec_ = nullptr;
+  vector_.reset();
+  vector_failed_ = false;
 }
 
-bool ChaChaPoly::use_openssl(std::size_t n) const {
+VectorAead* ChaChaPoly::vector_for(std::size_t n) {
+  AeadImpl impl = AeadImpl::kSodium;
   switch (path_) {
-    case AeadPath::kSodium:
-      return false;
     case AeadPath::kOpenSsl:
-      return true;
+      impl = AeadImpl::kOpenSsl;
+      break;
+    case AeadPath::kGcrypt:
+      impl = AeadImpl::kGcrypt;
+      break;
+    case AeadPath::kChosen:
+      if (n >= kLargeMessage) impl = aead_choice().large;
+      break;
     default:
-      return n >= kLargeMessage && aead_choice().openssl_for_large;
+      break;
   }
-}
-
-bool ChaChaPoly::evp_seal(const std::uint8_t* nonce, std::span<const std::uint8_t> ad,
-                          std::span<const std::uint8_t> plain, std::uint8_t* out) {
-  if (!enc_) enc_ = new_context(key_, true);
-  return enc_ && evp_seal_with(enc_, nonce, ad, plain, out);
-}
-
-int ChaChaPoly::evp_open(const std::uint8_t* nonce, std::span<const std::uint8_t> ad,
-                         std::span<const std::uint8_t> cipher, std::uint8_t* out) {
-  if (!dec_) dec_ = new_context(key_, false);
-  return dec_ ? evp_open_with(dec_, nonce, ad, cipher, out) : -1;
+  if (impl == AeadImpl::kSodium || vector_failed_) return nullptr;
+  if (!vector_) {
+    vector_ = make_vector_aead(impl, key_);
+    vector_failed_ = !vector_;
+  }
+  return vector_.get();
 }
 
 void ChaChaPoly::seal(const std::uint8_t nonce[kAeadNonceLen], std::span<const std::uint8_t> ad,
                       std::span<const std::uint8_t> plain, std::uint8_t* out) {
-  if (use_openssl(plain.size()) && evp_seal(nonce, ad, plain, out)) return;
-  sodium_seal(key_, nonce, ad, plain, out);  // also where an OpenSSL call failed: same bytes
-}
-
-bool ChaChaPoly::evp_seal_gather(const std::uint8_t* nonce, std::span<const std::uint8_t> ad,
-                                 std::span<const std::span<const std::uint8_t>> pieces, std::size_t total,
-                                 std::uint8_t* out) {
-  if (!enc_) enc_ = new_context(key_, true);
-  if (!enc_) return false;
-  int len = 0, tail = 0;
-  if (EVP_EncryptInit_ex(enc_, nullptr, nullptr, nullptr, nonce) != 1) return false;
-  if (!ad.empty() && EVP_EncryptUpdate(enc_, nullptr, &len, ad.data(), static_cast<int>(ad.size())) != 1) return false;
-  std::size_t written = 0;
-  for (const auto& piece : pieces) {
-    if (piece.empty()) continue;
-    // A stream cipher: each update writes exactly its input's length (checked, not assumed).
-    if (EVP_EncryptUpdate(enc_, out + written, &len, piece.data(), static_cast<int>(piece.size())) != 1 ||
-        static_cast<std::size_t>(len) != piece.size())
-      return false;
-    written += piece.size();
-  }
-  if (written != total || EVP_EncryptFinal_ex(enc_, out + written, &tail) != 1 || tail != 0) return false;
-  return EVP_CIPHER_CTX_ctrl(enc_, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kAeadTagLen), out + total) == 1;
+  const std::span<const std::uint8_t> pieces[] = {plain};
+  if (VectorAead* v = vector_for(plain.size()); v && v->seal_gather(nonce, ad, pieces, plain.size(), out)) return;
+  sodium_seal(key_, nonce, ad, plain, out);  // also where a library call failed: same bytes
 }
 
 void ChaChaPoly::seal_gather(const std::uint8_t nonce[kAeadNonceLen], std::span<const std::uint8_t> ad,
                              std::span<const std::span<const std::uint8_t>> pieces, std::uint8_t* out) {
   std::size_t total = 0;
   for (const auto& piece : pieces) total += piece.size();
-  if (use_openssl(total) && evp_seal_gather(nonce, ad, pieces, total, out)) return;
+  if (VectorAead* v = vector_for(total); v && v->seal_gather(nonce, ad, pieces, total, out)) return;
   // Joined where the ciphertext goes, then sealed in place (libsodium XORs the keystream over
   // the message and authenticates the result, so input and output may be the same bytes).
   std::size_t at = 0;
@@ -231,11 +214,11 @@ void ChaChaPoly::seal_gather(const std::uint8_t nonce[kAeadNonceLen], std::span<
 bool ChaChaPoly::open(const std::uint8_t nonce[kAeadNonceLen], std::span<const std::uint8_t> ad,
                       std::span<const std::uint8_t> cipher, std::uint8_t* out) {
   if (cipher.size() < kAeadTagLen) return false;
-  if (use_openssl(cipher.size() - kAeadTagLen)) {
-    const int r = evp_open(nonce, ad, cipher, out);
+  if (VectorAead* v = vector_for(cipher.size() - kAeadTagLen)) {
+    const int r = v->open(nonce, ad, cipher, out);
     if (r >= 0) return r == 1;
     // Nothing was written, but in place a fallback would be one more path that reads bytes
-    // which could have been plaintext: refuse instead (OpenSSL failing at all is an anomaly).
+    // which could have been plaintext: refuse instead (a library failing at all is an anomaly).
     if (out == cipher.data()) return false;
   }
   // libsodium checks the tag before it writes; sodium_open wipes `out` when the check fails.
