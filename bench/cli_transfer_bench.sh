@@ -7,7 +7,8 @@
 #    "node_peak_rss_kib":..,"node_rss_before_kib":..}
 # cli_peak_rss_kib is the `butter get` process's max RSS (getrusage via /usr/bin/time; -1 when
 # that tool is missing); node_peak_rss_kib is the reading node's VmHWM from /proc.
-# usage: butter-cli-transfer [MIB]   (default 1024; env BUTTER_BENCH_TMP: where the temp dir goes)
+# usage: butter-cli-transfer [MIB]   (default 1024; env BUTTER_BENCH_TMP: where the temp dir goes,
+#        BUTTER_BENCH_RUN_ARGS: extra options for both `butter run`, e.g. "--threads 1")
 set -euo pipefail
 bin="$(cd "$(dirname "$0")" && pwd)"
 mib=${1:-1024}
@@ -52,7 +53,7 @@ replicas = 1
 capacity_bytes = $(( (mib + 64) * 1048576 ))
 peer_quota_bytes = $(( (mib + 64) * 1048576 ))
 EOF
-  "$butter" run "$tmp/$name.toml" >"$log" 2>&1 &
+  "$butter" run ${BUTTER_BENCH_RUN_ARGS:-} "$tmp/$name.toml" >"$log" 2>&1 &
   pid=$!
   pids+=("$pid")
   local line=""

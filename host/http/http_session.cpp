@@ -111,6 +111,7 @@ void HttpSession::await_next() {
   if (closed_) return;
   if (state_->stopped) return close();
   if (buffer_.size() > 0) return read_head();
+  if (buffer_.capacity() > kFirstRead) buffer_.shrink_to_fit();  // an idle connection keeps a few KiB
   enter(SessionPhase::kIdle);
   stream_.expires_after(state_->options.idle_timeout);
   stream_.async_read_some(buffer_.prepare(kFirstRead), [self = shared_from_this()](error_code ec, std::size_t n) {
@@ -175,8 +176,14 @@ void HttpSession::on_header(error_code ec) {
   read_body();
 }
 
+void HttpSession::make_room_for_body(std::uint64_t expected) {
+  const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(expected, HttpExchange::kMaxChunk));
+  if (want > buffer_.capacity() - buffer_.size()) buffer_.reserve(buffer_.size() + want);
+}
+
 void HttpSession::read_body() {
   if (parser_->is_done()) return on_request();
+  make_room_for_body(parser_->content_length_remaining().value_or(HttpExchange::kMaxChunk));
   stream_.expires_after(timeout());
   http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](error_code ec, std::size_t) {
     if (self->closed_) return;

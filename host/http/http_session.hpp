@@ -84,6 +84,10 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   void on_header(error_code ec);
 
   void read_body();
+  // Beast reads a body into buffer_ no more than its spare capacity at a time (512 bytes at
+  // least): left at the head's few KiB, a large body came in about 200 000 reads a second.
+  // Before a body: room for up to `expected` bytes (capped at a piece); after it, given back.
+  void make_room_for_body(std::uint64_t expected);
 
   void on_read_error(error_code ec);
 

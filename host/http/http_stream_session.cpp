@@ -113,6 +113,7 @@ void HttpSession::read_piece(std::size_t want) {
     return;
   }
   chunk_.resize(HttpExchange::kMaxChunk);
+  make_room_for_body(body_parser_->content_length_remaining().value_or(HttpExchange::kMaxChunk));
   // One deadline for the whole piece, not renewed by each byte: a client must send `want`
   // bytes (or the rest of its body) within the timeout, so trickling bytes holds nothing.
   stream_.expires_after(timeout());
