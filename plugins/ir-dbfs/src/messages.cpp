@@ -223,11 +223,11 @@ std::optional<Proof> decode_proof(const std::uint8_t* data, std::size_t len, std
   const std::uint32_t m = r.u32();
   if (!r.ok() || m > kMaxProofManifest || m > r.remaining())
     return why = "truncated or oversized manifest", std::nullopt;
-  auto mb = r.bytes(m);
+  const auto mb = r.octets(m);
   p.manifest.assign(mb.begin(), mb.end());
   const std::uint32_t b = r.u32();
   if (!r.ok() || b > kMaxProofBlock || b > r.remaining()) return why = "truncated or oversized block", std::nullopt;
-  auto bb = r.bytes(b);
+  const auto bb = r.octets(b);
   p.block.assign(bb.begin(), bb.end());
   if (!finish(r, why)) return std::nullopt;
   if (p.status != ProofStatus::Ok && (m || b)) return why = "a refusal with a proof attached", std::nullopt;

@@ -104,7 +104,7 @@ bool get_blob(wire::Reader& r, std::vector<std::uint8_t>& out, std::size_t max, 
     why = "blob too large";
     return false;
   }
-  auto b = r.bytes(n);
+  const auto b = r.octets(n);
   if (!r.ok()) return false;
   out.assign(b.begin(), b.end());
   return true;

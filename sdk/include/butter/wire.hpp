@@ -85,6 +85,15 @@ class Reader {
     p_ += n;
     return v;
   }
+  // The same bytes as a byte span: copying them into a std::vector<std::uint8_t> is then one
+  // memcpy (from a string_view's chars it is a byte-by-byte conversion loop: 12% of a node's CPU
+  // when every 64 KiB block it fetched went through one).
+  std::span<const std::uint8_t> octets(std::size_t n) {
+    if (!need(n)) return {};
+    std::span<const std::uint8_t> v(p_, n);
+    p_ += n;
+    return v;
+  }
   std::string_view str16(std::size_t max_len = 65535) {
     std::size_t n = u16();
     if (n > max_len) {
