@@ -1,6 +1,6 @@
 // butter/wire.hpp hex helpers: to_hex of any bytes (lowercase), from_hex that refuses odd lengths
 // and non-hex characters with nullopt, the fixed-length form ids use, and is_lower_hex for the one
-// spelling of an id compared as text.
+// spelling of an id compared as text; and Reader::octets, the byte-span read.
 #include <butter/wire.hpp>
 
 #include <catch2/catch.hpp>
@@ -65,4 +65,18 @@ TEST_CASE("wire hex: is_lower_hex accepts only the canonical spelling of the giv
   CHECK_FALSE(wire::is_lower_hex(std::string(64, 'F'), 64));  // upper case is another spelling
   CHECK_FALSE(wire::is_lower_hex(std::string(63, 'f'), 64));
   CHECK_FALSE(wire::is_lower_hex("0123456789abcdeg", 16));
+}
+
+TEST_CASE("wire reader: octets gives the same bytes as bytes and fails the reader past the end") {
+  const std::vector<std::uint8_t> in{0, 0, 0, 3, 0xff, 0x80, 0x01, 0x7f};
+  wire::Reader r(in);
+  REQUIRE(r.u32() == 3);
+  const auto o = r.octets(3);
+  REQUIRE(r.ok());
+  CHECK(std::vector<std::uint8_t>(o.begin(), o.end()) == std::vector<std::uint8_t>{0xff, 0x80, 0x01});
+  CHECK(o.data() == in.data() + 4);  // a view of the input, not a copy
+  CHECK(r.remaining() == 1);
+  CHECK(r.octets(2).empty());  // one byte left: refused, and the reader fails from here on
+  CHECK_FALSE(r.ok());
+  CHECK(r.u8() == 0);
 }
