@@ -20,6 +20,8 @@
 //   [plugins.echo.config]
 //   greeting = "hi"
 #pragma once
+#include "transport/transport_limits.hpp"
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -94,7 +96,10 @@ struct PluginSpec {
   std::map<std::string, ConfigValue> config;
 };
 
-struct NodeSpec {
+// The [node] section. Its limits on connections (max_frame_bytes, max_connections, the punch
+// budget, the watermarks, ...) are the TransportLimits base: named as the keys, with their one
+// default there, and handed to the transport whole.
+struct NodeSpec : TransportLimits {
   std::string name = "butter";
   std::vector<std::string> listen{"tcp://127.0.0.1:0"};
   std::string http = "127.0.0.1:0";
@@ -106,31 +111,6 @@ struct NodeSpec {
   std::string log_level = "info";
   std::vector<std::string> plugin_path;
   std::vector<std::string> bootstrap;
-  std::uint64_t max_frame_bytes = 16ull * 1024 * 1024;
-  // Inbound requests one connection may have unanswered at once; beyond it the node answers
-  // BUTTER_E_AGAIN at once (load shedding) instead of queueing without bound.
-  std::uint32_t max_inflight_requests = 1024;
-  // Outgoing bytes queued per connection; beyond it sending returns BUTTER_E_AGAIN (backpressure).
-  std::uint64_t max_queued_bytes_per_connection = 32ull * 1024 * 1024;
-  // Connection limits, see TransportOptions: beyond them a connection is closed with a logged
-  // reason (an inbound one before any crypto where possible) and the others are unaffected.
-  std::uint32_t max_connections = 1024;           // open connections, in handshake included
-  std::uint32_t max_connections_per_peer = 4;     // up connections to one node id
-  std::uint32_t max_handshakes_per_address = 32;  // inbound connections in handshake from one IP
-  std::uint32_t max_handshakes_per_second = 256;  // inbound handshakes started (token bucket)
-  // Hole punching's SYNs (TransportOptions::punch_budget, the defaults of PunchBudgetLimits):
-  // per destination IP a minute (also the burst), node-wide a second, and the spread's SYNs to the
-  // one vouched IP it goes to, a minute.
-  std::uint32_t punch_syns_per_ip_per_minute = 64;
-  std::uint32_t punch_syns_per_second = 520;
-  std::uint32_t punch_spread_syns_per_ip_per_minute = 1024;
-  // Connection manager (host/transport/conn_manager.hpp): above the high watermark of connected
-  // peers the unprotected ones are trimmed down to the low one; unprotected connections idle for
-  // connection_idle_ms close (0 = kept); a connection younger than connection_grace_ms is kept.
-  std::uint32_t connections_low_water = 8;
-  std::uint32_t connections_high_water = 32;
-  std::uint32_t connection_grace_ms = 20000;
-  std::uint32_t connection_idle_ms = 30000;
   // DEBUGGING ONLY: connections carry plaintext, unauthenticated (TransportOptions::plaintext).
   // Peers must set it too, or connections fail. A warning is logged at start when set.
   bool insecure_plaintext = false;

@@ -184,21 +184,8 @@ Error Node::start_on_strand() {
     spdlog::debug("[{}] records sealed with ChaCha20-Poly1305: {}", spec.name, noise::aead_choice().why);
   }
   topts.listen = spec.listen;
-  topts.max_frame_bytes = spec.max_frame_bytes;
-  topts.max_inflight_requests_per_connection = spec.max_inflight_requests;
-  topts.max_queued_bytes_per_connection = static_cast<std::size_t>(spec.max_queued_bytes_per_connection);
-  topts.max_connections = spec.max_connections;
-  topts.max_connections_per_peer = spec.max_connections_per_peer;
-  topts.max_handshakes_per_address = spec.max_handshakes_per_address;
-  topts.max_handshakes_per_second = spec.max_handshakes_per_second;
-  topts.punch_budget.per_ip_per_minute = spec.punch_syns_per_ip_per_minute;
-  topts.punch_budget.per_ip_burst = spec.punch_syns_per_ip_per_minute;
-  topts.punch_budget.per_second = spec.punch_syns_per_second;
-  topts.punch_budget.spread_per_ip_per_minute = spec.punch_spread_syns_per_ip_per_minute;
-  topts.low_water = spec.connections_low_water;
-  topts.high_water = spec.connections_high_water;
-  topts.grace = std::chrono::milliseconds(spec.connection_grace_ms);
-  topts.idle_timeout = std::chrono::milliseconds(spec.connection_idle_ms);
+  // Every limit of [node] on connections, whole: NodeSpec and TransportOptions share TransportLimits.
+  static_cast<TransportLimits&>(topts) = static_cast<const TransportLimits&>(spec);
   // Half the node's budget for what peers make the transport hold (queues, partial frames); the
   // rest is the plugins' (storage caches, tables).
   topts.memory_limit = static_cast<std::size_t>(spec.memory_budget / 2);

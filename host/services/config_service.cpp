@@ -3,6 +3,7 @@
 #include "instance/plugin_instance.hpp"
 #include "services/entry_point.hpp"
 #include "services/extensions.hpp"
+#include "services/service_module.hpp"
 
 namespace butter::host {
 namespace {
@@ -81,5 +82,11 @@ const butter_config_v1 kConfig = {cfg_string, cfg_int, cfg_float, cfg_bool, cfg_
 }  // namespace
 
 const butter_config_v1* config_extension() { return &kConfig; }
+
+const ServiceModule& config_service_module() {
+  static constexpr ExtensionEntry kExtensions[] = {{BUTTER_EXT_CONFIG, &kConfig}};
+  static constexpr ServiceModule kModule{kExtensions, nullptr};
+  return kModule;
+}
 
 }  // namespace butter::host

@@ -7,6 +7,7 @@
 #include "instance/plugin_instance.hpp"
 #include "services/entry_point.hpp"
 #include "services/extensions.hpp"
+#include "services/service_module.hpp"
 
 #include <butter/ext/connections.h>
 
@@ -101,6 +102,13 @@ void release_connections(PluginInstance& instance) {
   transport->release_protection(owner_key(instance));
   for (const auto& ep : instance.registrations().advertised) transport->withdraw(ep);
   instance.registrations().advertised.clear();
+}
+
+const ServiceModule& connections_service_module() {
+  static constexpr ExtensionEntry kExtensions[] = {{BUTTER_EXT_CONNECTIONS, &kConnections},
+                                                   {BUTTER_EXT_CONNECTIONS_RELEASE, &kConnectionsRelease}};
+  static constexpr ServiceModule kModule{kExtensions, &release_connections};
+  return kModule;
 }
 
 }  // namespace butter::host

@@ -3,6 +3,7 @@
 #include "instance/plugin_instance.hpp"
 #include "services/entry_point.hpp"
 #include "services/extensions.hpp"
+#include "services/service_module.hpp"
 
 #include <boost/asio/ip/multicast.hpp>
 #include <spdlog/spdlog.h>
@@ -168,6 +169,12 @@ const butter_datagram_v1* datagram_extension() { return &kDatagram; }
 
 void release_datagrams(PluginInstance& instance) {
   for (auto id : instance.registrations().datagram_sockets) close_socket(instance.core(), id);
+}
+
+const ServiceModule& datagram_service_module() {
+  static constexpr ExtensionEntry kExtensions[] = {{BUTTER_EXT_DATAGRAM, &kDatagram}};
+  static constexpr ServiceModule kModule{kExtensions, &release_datagrams};
+  return kModule;
 }
 
 }  // namespace butter::host

@@ -4,6 +4,7 @@
 #include "instance/plugin_instance.hpp"
 #include "services/entry_point.hpp"
 #include "services/extensions.hpp"
+#include "services/service_module.hpp"
 
 #include <butter/ext/events.h>
 
@@ -71,6 +72,12 @@ const butter_events_v1* events_extension() { return &kEvents; }
 
 void release_events(PluginInstance& instance) {
   for (auto id : instance.registrations().event_subscriptions) instance.core().event_subscriptions.erase(id);
+}
+
+const ServiceModule& events_service_module() {
+  static constexpr ExtensionEntry kExtensions[] = {{BUTTER_EXT_EVENTS, &kEvents}};
+  static constexpr ServiceModule kModule{kExtensions, &release_events};
+  return kModule;
 }
 
 }  // namespace butter::host

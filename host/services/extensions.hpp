@@ -1,7 +1,8 @@
-// The host's services as C vtables (butter.log/1, butter.node/1, ...), one file each, and the
-// functions behind butter_host.get_extension / post. Each vtable function finds its
-// PluginInstance through host->host_data, checks the instance is active, and never lets an
-// exception escape into plugin code (services/entry_point.hpp does all three for an entry point).
+// The host's services as C vtables (butter.log/1, butter.node/1, ...), one file each (a module,
+// service_module.hpp), and the functions behind butter_host.get_extension / post. Each vtable
+// function finds its PluginInstance through host->host_data, checks the instance is active, and
+// never lets an exception escape into plugin code (services/entry_point.hpp does all three for an
+// entry point).
 #pragma once
 #include "core/node_id.hpp"
 #include "instance/service_table.hpp"
@@ -41,6 +42,9 @@ void release_instance_registrations(PluginInstance& instance);
 // The three above, as the table NodeCore hands every instance (instance/service_table.hpp).
 const ServiceTable& host_service_table();
 
+// Each service's vtables by themselves, for tests and for a service that calls another (http/2
+// answers through http/1). get_extension does not need them: it finds every vtable through the
+// service modules (service_module.hpp), so a new extension needs no line here.
 const butter_log_v1* log_extension();
 const butter_node_v1* node_extension();
 const butter_config_v1* config_extension();
@@ -62,14 +66,5 @@ const butter_connections_v1* connections_extension();
 const butter_connections_release_v1* connections_release_extension();
 const butter_punch_v1* punch_extension();
 const butter_punch_v2* punch2_extension();
-
-// Per-service cleanup, called by release_instance_registrations.
-void release_timers(PluginInstance& instance);
-void release_net(PluginInstance& instance);
-void release_datagrams(PluginInstance& instance);
-void release_fds(PluginInstance& instance);
-void release_http(PluginInstance& instance);
-void release_events(PluginInstance& instance);
-void release_connections(PluginInstance& instance);
 
 }  // namespace butter::host

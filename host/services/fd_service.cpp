@@ -4,6 +4,7 @@
 #include "instance/plugin_instance.hpp"
 #include "services/entry_point.hpp"
 #include "services/extensions.hpp"
+#include "services/service_module.hpp"
 
 namespace butter::host {
 namespace {
@@ -82,6 +83,12 @@ const butter_fd_v1* fd_extension() { return &kFd; }
 
 void release_fds(PluginInstance& instance) {
   for (auto id : instance.registrations().fd_watches) drop(instance.core(), id);
+}
+
+const ServiceModule& fd_service_module() {
+  static constexpr ExtensionEntry kExtensions[] = {{BUTTER_EXT_FD, &kFd}};
+  static constexpr ServiceModule kModule{kExtensions, &release_fds};
+  return kModule;
 }
 
 }  // namespace butter::host

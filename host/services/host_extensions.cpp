@@ -1,8 +1,10 @@
-// butter_host.get_extension and post, and the cleanup that stop/isolation runs.
+// butter_host.get_extension and post, and the cleanup that stop/isolation runs: the first and the
+// last from the list of service modules (service_module.hpp).
 #include "instance/node_core.hpp"
 #include "instance/plugin_instance.hpp"
 #include "services/entry_point.hpp"
 #include "services/extensions.hpp"
+#include "services/service_module.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -11,30 +13,22 @@
 
 namespace butter::host {
 
+namespace {
+
+// The service modules (service_module.hpp), in their list's order.
+using ServiceModuleFn = const ServiceModule& (*)();
+#define BUTTER_HOST_SERVICE_MODULE_FN(file) &file##_module,
+constexpr ServiceModuleFn kServiceModules[] = {BUTTER_HOST_SERVICE_MODULES(BUTTER_HOST_SERVICE_MODULE_FN)};
+#undef BUTTER_HOST_SERVICE_MODULE_FN
+
+}  // namespace
+
 const void* host_get_extension(const butter_host* host, const char* id) {
   if (!host || !id) return nullptr;
-  std::string_view want(id);
-  if (want == BUTTER_EXT_LOG) return log_extension();
-  if (want == BUTTER_EXT_NODE) return node_extension();
-  if (want == BUTTER_EXT_CONFIG) return config_extension();
-  if (want == BUTTER_EXT_TIMER) return timer_extension();
-  if (want == BUTTER_EXT_NET) return net_extension();
-  if (want == BUTTER_EXT_NET_REPLY) return net_reply_extension();
-  if (want == BUTTER_EXT_NET_SEALED) return net_sealed_extension();
-  if (want == BUTTER_EXT_DATAGRAM) return datagram_extension();
-  if (want == BUTTER_EXT_FD) return fd_extension();
-  if (want == BUTTER_EXT_HTTP) return http_extension();
-  if (want == BUTTER_EXT_HTTP_V2) return http2_extension();
-  if (want == BUTTER_EXT_METRICS) return metrics_extension();
-  if (want == BUTTER_EXT_SERVICES) return services_extension();
-  if (want == BUTTER_EXT_EVENTS) return events_extension();
-  if (want == BUTTER_EXT_IDENTITY) return identity_extension();
-  if (want == BUTTER_EXT_STREAMS) return streams_extension();
-  if (want == BUTTER_EXT_STREAMS_FLOW) return streams_flow_extension();
-  if (want == BUTTER_EXT_CONNECTIONS) return connections_extension();
-  if (want == BUTTER_EXT_CONNECTIONS_RELEASE) return connections_release_extension();
-  if (want == BUTTER_EXT_PUNCH) return punch_extension();
-  if (want == BUTTER_EXT_PUNCH2) return punch2_extension();
+  const std::string_view want(id);
+  for (ServiceModuleFn module : kServiceModules)
+    for (const ExtensionEntry& e : module().extensions)
+      if (e.id == want) return e.vtable;
   return nullptr;
 }
 
@@ -60,13 +54,8 @@ butter_status host_post(const butter_host* host, void (*fn)(void* user), void* u
 }
 
 void release_instance_registrations(PluginInstance& instance) {
-  release_timers(instance);
-  release_net(instance);
-  release_datagrams(instance);
-  release_fds(instance);
-  release_http(instance);
-  release_events(instance);
-  release_connections(instance);
+  for (ServiceModuleFn module : kServiceModules)
+    if (auto release = module().release) release(instance);
 }
 
 const ServiceTable& host_service_table() {

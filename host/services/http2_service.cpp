@@ -6,6 +6,7 @@
 #include "instance/plugin_instance.hpp"
 #include "services/entry_point.hpp"
 #include "services/extensions.hpp"
+#include "services/service_module.hpp"
 #include "services/http_route_adapter.hpp"
 
 #include <algorithm>
@@ -235,5 +236,11 @@ const butter_http_v2 kHttp2 = {http2_route, http2_unroute, http2_respond, http2_
 }  // namespace
 
 const butter_http_v2* http2_extension() { return &kHttp2; }
+
+const ServiceModule& http2_service_module() {
+  static constexpr ExtensionEntry kExtensions[] = {{BUTTER_EXT_HTTP_V2, &kHttp2}};
+  static constexpr ServiceModule kModule{kExtensions, nullptr};
+  return kModule;
+}
 
 }  // namespace butter::host

@@ -3,6 +3,7 @@
 #include "instance/plugin_instance.hpp"
 #include "services/entry_point.hpp"
 #include "services/extensions.hpp"
+#include "services/service_module.hpp"
 #include "services/http_route_adapter.hpp"
 
 namespace butter::host {
@@ -109,6 +110,12 @@ void release_http(PluginInstance& instance) {
     }
     responder(HttpResponse{503, "text/plain; charset=utf-8", "the plugin stopped before answering\n", {}});
   }
+}
+
+const ServiceModule& http_service_module() {
+  static constexpr ExtensionEntry kExtensions[] = {{BUTTER_EXT_HTTP, &kHttp}};
+  static constexpr ServiceModule kModule{kExtensions, &release_http};
+  return kModule;
 }
 
 }  // namespace butter::host

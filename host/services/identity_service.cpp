@@ -7,6 +7,7 @@
 #include "instance/plugin_instance.hpp"
 #include "services/entry_point.hpp"
 #include "services/extensions.hpp"
+#include "services/service_module.hpp"
 
 #include <cstring>
 #include <string_view>
@@ -84,5 +85,11 @@ const butter_identity_v1 kIdentity = {identity_public_key, identity_sign, identi
 }  // namespace
 
 const butter_identity_v1* identity_extension() { return &kIdentity; }
+
+const ServiceModule& identity_service_module() {
+  static constexpr ExtensionEntry kExtensions[] = {{BUTTER_EXT_IDENTITY, &kIdentity}};
+  static constexpr ServiceModule kModule{kExtensions, nullptr};
+  return kModule;
+}
 
 }  // namespace butter::host

@@ -3,6 +3,7 @@
 #include "instance/plugin_instance.hpp"
 #include "services/entry_point.hpp"
 #include "services/extensions.hpp"
+#include "services/service_module.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -39,5 +40,11 @@ const butter_log_v1 kLog = {log_log, log_enabled};
 }  // namespace
 
 const butter_log_v1* log_extension() { return &kLog; }
+
+const ServiceModule& log_service_module() {
+  static constexpr ExtensionEntry kExtensions[] = {{BUTTER_EXT_LOG, &kLog}};
+  static constexpr ServiceModule kModule{kExtensions, nullptr};
+  return kModule;
+}
 
 }  // namespace butter::host

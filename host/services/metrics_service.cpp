@@ -3,6 +3,7 @@
 #include "instance/plugin_instance.hpp"
 #include "services/entry_point.hpp"
 #include "services/extensions.hpp"
+#include "services/service_module.hpp"
 
 namespace butter::host {
 namespace {
@@ -32,5 +33,11 @@ const butter_metrics_v1 kMetrics = {m_counter_add, m_gauge_set, m_describe};
 }  // namespace
 
 const butter_metrics_v1* metrics_extension() { return &kMetrics; }
+
+const ServiceModule& metrics_service_module() {
+  static constexpr ExtensionEntry kExtensions[] = {{BUTTER_EXT_METRICS, &kMetrics}};
+  static constexpr ServiceModule kModule{kExtensions, nullptr};
+  return kModule;
+}
 
 }  // namespace butter::host

@@ -7,6 +7,7 @@
 #include "instance/plugin_instance.hpp"
 #include "services/entry_point.hpp"
 #include "services/extensions.hpp"
+#include "services/service_module.hpp"
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
@@ -414,6 +415,13 @@ void release_net(PluginInstance& instance) {
     } catch (...) {
     }
   }
+}
+
+const ServiceModule& net_service_module() {
+  static constexpr ExtensionEntry kExtensions[] = {
+      {BUTTER_EXT_NET, &kNet}, {BUTTER_EXT_NET_REPLY, &kNetReply}, {BUTTER_EXT_NET_SEALED, &kNetSealed}};
+  static constexpr ServiceModule kModule{kExtensions, &release_net};
+  return kModule;
 }
 
 }  // namespace butter::host

@@ -3,6 +3,7 @@
 #include "instance/plugin_instance.hpp"
 #include "services/entry_point.hpp"
 #include "services/extensions.hpp"
+#include "services/service_module.hpp"
 
 namespace butter::host {
 namespace {
@@ -64,5 +65,11 @@ const butter_node_v1 kNode = {node_id,       node_name,           node_uptime_ms
 }  // namespace
 
 const butter_node_v1* node_extension() { return &kNode; }
+
+const ServiceModule& node_service_module() {
+  static constexpr ExtensionEntry kExtensions[] = {{BUTTER_EXT_NODE, &kNode}};
+  static constexpr ServiceModule kModule{kExtensions, nullptr};
+  return kModule;
+}
 
 }  // namespace butter::host

@@ -5,6 +5,7 @@
 #include "instance/plugin_instance.hpp"
 #include "services/entry_point.hpp"
 #include "services/extensions.hpp"
+#include "services/service_module.hpp"
 
 #include <butter/ext/punch.h>
 
@@ -91,5 +92,11 @@ const butter_punch_v2 kPunch2 = {punch_punch, punch_path, punch_spread};
 
 const butter_punch_v1* punch_extension() { return &kPunch; }
 const butter_punch_v2* punch2_extension() { return &kPunch2; }
+
+const ServiceModule& punch_service_module() {
+  static constexpr ExtensionEntry kExtensions[] = {{BUTTER_EXT_PUNCH, &kPunch}, {BUTTER_EXT_PUNCH2, &kPunch2}};
+  static constexpr ServiceModule kModule{kExtensions, nullptr};
+  return kModule;
+}
 
 }  // namespace butter::host

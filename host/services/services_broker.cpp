@@ -3,6 +3,7 @@
 #include "instance/plugin_instance.hpp"
 #include "services/entry_point.hpp"
 #include "services/extensions.hpp"
+#include "services/service_module.hpp"
 
 namespace butter::host {
 
@@ -42,5 +43,11 @@ const butter_services_v1 kServices = {svc_acquire};
 }  // namespace
 
 const butter_services_v1* services_extension() { return &kServices; }
+
+const ServiceModule& services_broker_module() {
+  static constexpr ExtensionEntry kExtensions[] = {{BUTTER_EXT_SERVICES, &kServices}};
+  static constexpr ServiceModule kModule{kExtensions, nullptr};
+  return kModule;
+}
 
 }  // namespace butter::host

@@ -6,6 +6,7 @@
 #include "instance/plugin_instance.hpp"
 #include "services/entry_point.hpp"
 #include "services/extensions.hpp"
+#include "services/service_module.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -69,5 +70,12 @@ const butter_streams_flow_v1 kStreamsFlow = {streams_writable};
 
 const butter_streams_v1* streams_extension() { return &kStreams; }
 const butter_streams_flow_v1* streams_flow_extension() { return &kStreamsFlow; }
+
+const ServiceModule& streams_service_module() {
+  static constexpr ExtensionEntry kExtensions[] = {{BUTTER_EXT_STREAMS, &kStreams},
+                                                   {BUTTER_EXT_STREAMS_FLOW, &kStreamsFlow}};
+  static constexpr ServiceModule kModule{kExtensions, nullptr};
+  return kModule;
+}
 
 }  // namespace butter::host

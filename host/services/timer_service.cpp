@@ -3,6 +3,7 @@
 #include "instance/plugin_instance.hpp"
 #include "services/entry_point.hpp"
 #include "services/extensions.hpp"
+#include "services/service_module.hpp"
 
 namespace butter::host {
 namespace {
@@ -92,6 +93,12 @@ void release_timers(PluginInstance& instance) {
     it->second.timer->cancel();
     core.timers.erase(it);
   }
+}
+
+const ServiceModule& timer_service_module() {
+  static constexpr ExtensionEntry kExtensions[] = {{BUTTER_EXT_TIMER, &kTimer}};
+  static constexpr ServiceModule kModule{kExtensions, &release_timers};
+  return kModule;
 }
 
 }  // namespace butter::host

@@ -18,6 +18,7 @@
 // pure function (select_trim_victims) so that it can be tested without sockets.
 #pragma once
 #include "core/node_id.hpp"
+#include "transport/transport_limits.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -29,14 +30,15 @@
 
 namespace butter::host {
 
+// Defaults: the node's (TransportLimits::connections_*, connection_*_ms).
 struct ConnManagerOptions {
-  std::size_t low_water = 8;
-  std::size_t high_water = 32;
+  std::size_t low_water = TransportLimits{}.connections_low_water;
+  std::size_t high_water = TransportLimits{}.connections_high_water;
   // A connection younger than this is not trimmed while it carried something in the last quarter of
   // it: it may not have been put to use yet.
-  std::chrono::milliseconds grace{20000};
+  std::chrono::milliseconds grace{TransportLimits{}.connection_grace_ms};
   // Unprotected connections with no frame in either direction for this long are closed (0: kept).
-  std::chrono::milliseconds idle_timeout{30000};
+  std::chrono::milliseconds idle_timeout{TransportLimits{}.connection_idle_ms};
 };
 
 // What the trimmer needs to know about one connected peer.

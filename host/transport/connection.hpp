@@ -58,8 +58,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
 
   struct Limits {
-    std::size_t max_frame_bytes = kDefaultMaxFrameBytes;
-    std::size_t max_queued_bytes = 32 * 1024 * 1024;
+    std::size_t max_frame_bytes = TransportLimits{}.max_frame_bytes;
+    std::size_t max_queued_bytes = TransportLimits{}.max_queued_bytes_per_connection;
     std::chrono::milliseconds hello_timeout{5000};
     std::chrono::milliseconds idle_timeout{0};
     std::chrono::milliseconds frame_deadline{10000};  // see TransportOptions

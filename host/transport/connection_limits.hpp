@@ -1,4 +1,4 @@
-// ConnectionLimits: the bookkeeping behind the transport's connection limits (TransportOptions
+// ConnectionLimits: the bookkeeping behind the transport's connection limits (TransportLimits
 // max_connections, max_connections_per_peer, max_handshakes_per_address,
 // max_handshakes_per_second) and the rate limit on the log lines of refusals.
 //
@@ -8,6 +8,8 @@
 // The handshake rate is a token bucket holding up to one second's worth of handshakes.
 // Not thread-safe: it lives on the node's strand with its transport.
 #pragma once
+#include "transport/transport_limits.hpp"
+
 #include <butter/cpp/token_bucket.hpp>
 
 #include <chrono>
@@ -26,10 +28,11 @@ class ConnectionLimits {
   enum class Refusal { kNone, kMaxConnections, kPerPeer, kPerAddress, kHandshakeRate };
 
   struct Options {
-    std::size_t max_connections = 1024;
-    std::size_t max_connections_per_peer = 4;
-    std::size_t max_handshakes_per_address = 32;
-    std::uint32_t max_handshakes_per_second = 256;
+    // Defaults: the node's (TransportLimits).
+    std::size_t max_connections = TransportLimits{}.max_connections;
+    std::size_t max_connections_per_peer = TransportLimits{}.max_connections_per_peer;
+    std::size_t max_handshakes_per_address = TransportLimits{}.max_handshakes_per_address;
+    std::uint32_t max_handshakes_per_second = TransportLimits{}.max_handshakes_per_second;
     Clock clock;  // null: steady_clock::now
   };
   // At most one refusal is logged per this interval; the others are counted into the next line.

@@ -2,6 +2,7 @@
 #include "transport/partial_capacity.hpp"
 
 #include "transport/read_buffer.hpp"
+#include "transport/transport_limits.hpp"
 #include "transport/utf8.hpp"
 
 #include <butter/wire.hpp>
@@ -18,6 +19,8 @@ namespace butter::host {
 static_assert(kMaxProtocolBytes == BUTTER_NET_MAX_PROTOCOL);
 static_assert(kFrameHeaderRest == BUTTER_NET_FRAME_OVERHEAD);
 static_assert(kDefaultMaxFrameBytes == BUTTER_NET_DEFAULT_MAX_FRAME);
+// And the node's default (the manifest's and the transport's) is the same frame bound.
+static_assert(kDefaultMaxFrameBytes == TransportLimits{}.max_frame_bytes);
 
 const char* frame_type_name(FrameType t) {
   switch (t) {

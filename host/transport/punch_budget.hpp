@@ -17,6 +17,8 @@
 // against a random mapping fits, and still from the node-wide bucket.
 // Not thread-safe: it lives on the node's strand with its transport.
 #pragma once
+#include "transport/transport_limits.hpp"
+
 #include <butter/cpp/token_bucket.hpp>
 #include <butter/cpp/token_bucket_table.hpp>
 
@@ -27,19 +29,26 @@
 
 namespace butter::host {
 
+// The defaults are the node's (TransportLimits::punch_syns_*, where the reasons for them are); the
+// transport builds its budget with limits_of().
 struct PunchBudgetLimits {
-  // A legitimate punch sends about a dozen SYNs to the peer's IP (4 endpoints, the default
-  // spread of 4 + 4) and retries with a backoff: 64 a minute lets a few attempts through and
-  // keeps a third party named by a hostile peer to about one SYN a second from this node.
-  std::uint32_t per_ip_per_minute = 64;
-  std::uint32_t per_ip_burst = 64;
-  // Spread SYNs to one IP a minute (also the burst): a punch at a random mapping opens 256
-  // sockets (or sends 256 guesses) to the peer's IP; this lets about four of them through.
-  std::uint32_t spread_per_ip_per_minute = 1024;
-  // All punch SYNs of the node, a second (also the burst): one punch with a full spread (256 +
-  // 256 and its endpoints) fits.
-  std::uint32_t per_second = 520;
+  std::uint32_t per_ip_per_minute = TransportLimits{}.punch_syns_per_ip_per_minute;
+  std::uint32_t per_ip_burst = TransportLimits{}.punch_syns_per_ip_per_minute;
+  // Spread SYNs to one IP a minute (also the burst).
+  std::uint32_t spread_per_ip_per_minute = TransportLimits{}.punch_spread_syns_per_ip_per_minute;
+  // All punch SYNs of the node, a second (also the burst).
+  std::uint32_t per_second = TransportLimits{}.punch_syns_per_second;
   std::size_t max_ips = 1024;
+
+  // A node's budget: per IP a minute with the same burst, node-wide, and the spread's per IP.
+  static PunchBudgetLimits limits_of(const TransportLimits& l) {
+    PunchBudgetLimits p;
+    p.per_ip_per_minute = l.punch_syns_per_ip_per_minute;
+    p.per_ip_burst = l.punch_syns_per_ip_per_minute;
+    p.spread_per_ip_per_minute = l.punch_spread_syns_per_ip_per_minute;
+    p.per_second = l.punch_syns_per_second;
+    return p;
+  }
 };
 
 class PunchBudget {

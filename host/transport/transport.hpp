@@ -11,7 +11,7 @@
 // deadline; a response or the deadline completes them exactly once. Outgoing bytes per connection
 // are bounded: over the bound, send/request return BUTTER_E_AGAIN (backpressure) rather than
 // queueing without limit. A malformed frame closes that connection with a logged reason and
-// affects nothing else. Connections beyond the limits of TransportOptions (in total, per peer,
+// affects nothing else. Connections beyond the limits of TransportLimits (in total, per peer,
 // in handshake per address, handshakes per second) are refused and counted, the others unaffected.
 //
 // Threading: everything here runs on the node's strand; every callback below is invoked on it.
@@ -22,7 +22,7 @@
 #include "core/identity.hpp"
 #include "core/node_id.hpp"
 #include "core/status.hpp"
-#include "transport/punch_budget.hpp"
+#include "transport/transport_limits.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -64,7 +64,10 @@ class Dialer {
   virtual void close(std::uint64_t stream_id) = 0;
 };
 
-struct TransportOptions {
+// The limits (TransportLimits: frame and queue sizes, connection counts, handshake rate, punch
+// budget, connection manager) are the base, with the manifest's [node] defaults; the rest is what
+// only the transport knows.
+struct TransportOptions : TransportLimits {
   // The node's key pair: its public key is the node id every connection proves (see
   // secure_channel.hpp). When set, `self` is taken from it. When null, an ephemeral key pair is
   // made (and `self` set from it) unless `plaintext` is set and `self` is not zero: then `self` is
@@ -80,51 +83,11 @@ struct TransportOptions {
   // known by (several nodes of one machine on 127.x.y.z look like separate hosts to the
   // per-address limits). A wildcard listener leaves the source to the kernel (source_address()).
   std::vector<std::string> listen;
-  // Largest frame sent or accepted (manifest [node] max_frame_bytes); a bigger one closes the
-  // connection as malformed.
-  std::size_t max_frame_bytes = 16 * 1024 * 1024;
-  // Outgoing bytes queued per connection (manifest max_queued_bytes_per_connection); over it,
-  // send/request/reply return BUTTER_E_AGAIN (Stats::backpressure_rejections).
-  std::size_t max_queued_bytes_per_connection = 32 * 1024 * 1024;
-  // Unanswered inbound requests per connection; the next one is answered BUTTER_E_AGAIN at once
-  // (Stats::requests_shed), so a peer that floods cannot grow this node's memory or starve others.
-  std::size_t max_inflight_requests_per_connection = 1024;
-  // Connection limits (manifest [node] keys of the same names). A connection beyond one is closed
-  // with a reason, logged at most once per few seconds (with the count of the others), and counted
-  // in Stats::connections_refused; every other connection goes on as before.
-  // - max_connections: every open connection, those dialling or in handshake included. An inbound
-  //   one beyond it is closed right after accept, before any crypto; a dial fails BUTTER_E_AGAIN.
-  // - max_connections_per_peer: up connections to one node id, once its HELLO proved it
-  //   (simultaneous dials legitimately make 2). A new one beyond it is closed; the older stay.
-  // - max_handshakes_per_address: inbound TCP connections from one remote IP still in key
-  //   exchange or HELLO; one more is closed at accept. (Relayed streams count toward the others.)
-  // - max_handshakes_per_second: inbound handshakes started per second, a token bucket with a
-  //   burst of the same size: the X25519/Ed25519 work is what a flooder can force. When it is
-  //   empty the transport stops accepting until a token is back: newcomers wait in the kernel's
-  //   listen backlog (sized to about hello_timeout / 2 worth of handshakes, so that one accepted
-  //   late has not given up yet) rather than being refused; the kernel drops SYNs beyond it and
-  //   the dialer retries. A relayed stream (accept_stream) has no backlog and is refused.
-  std::size_t max_connections = 1024;
-  std::size_t max_connections_per_peer = 4;
-  std::size_t max_handshakes_per_address = 32;
-  std::uint32_t max_handshakes_per_second = 256;
   // Tests only: the clock of the handshake rate limit, of the punch budget and of the refusal
   // log (null: steady_clock).
   std::function<std::chrono::steady_clock::time_point()> clock;
-  // Hole punching's SYNs, per destination IP and node-wide (punch_budget.hpp; manifest [node]
-  // punch_syns_per_ip_per_minute, punch_syns_per_second): whatever addresses a caller of punch()
-  // names, this node sends no more than that to them.
-  PunchBudgetLimits punch_budget;
   std::chrono::milliseconds hello_timeout{5000};
   std::chrono::milliseconds connect_timeout{5000};
-  // Connection manager (see conn_manager.hpp; manifest [node] connections_low_water,
-  // connections_high_water, connection_grace_ms, connection_idle_ms). high_water 0 = no trimming.
-  // Unprotected connections idle for idle_timeout are closed (0 = kept), but only while more than
-  // low_water peers are connected.
-  std::size_t low_water = 0;
-  std::size_t high_water = 0;
-  std::chrono::milliseconds grace{20000};
-  std::chrono::milliseconds idle_timeout{0};
   // A second connection to a peer (both dialled at once) is closed once it has carried nothing for
   // this long and has no request in flight: one connection per pair of nodes.
   std::chrono::milliseconds duplicate_drain{500};
@@ -304,10 +267,10 @@ class Transport {
   // `window`), "refused", "handshake" (connected, then the key exchange or HELLO failed), "busy"
   // (a punch to `peer` runs, or 8 run), "unusable" (no endpoint to use), "no-listen" (this node
   // listens on no tcp endpoint), "budget" (every SYN the punch would send was over the node's
-  // punch budget, TransportOptions::punch_budget: none was sent), "cancelled" (stop()).
+  // punch budget, TransportLimits::punch_syns_*: none was sent), "cancelled" (stop()).
   //
   // Every SYN a punch sends (one per endpoint and spread socket, and a retry after a reset) takes
-  // a token of TransportOptions::punch_budget first, per destination IP (the spread's from a
+  // a token of TransportLimits::punch_syns_* first, per destination IP (the spread's from a
   // per-IP bucket of their own) and node-wide; those over budget are not sent
   // (Stats::punch_syns_refused). The endpoints are the peer's claims: the
   // budget bounds what a hostile peer naming a third party's address can make this node send.

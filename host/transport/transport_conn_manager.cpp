@@ -38,8 +38,8 @@ bool TransportImpl::withdraw(const std::string& uri) {
 
 Transport::ConnInfo TransportImpl::conn_info() const {
   Transport::ConnInfo i;
-  i.low_water = opts_.low_water;
-  i.high_water = opts_.high_water;
+  i.low_water = opts_.connections_low_water;
+  i.high_water = opts_.connections_high_water;
   i.peers = peers_.size();
   i.protected_peers = conn_manager_.protected_peers();
   i.connections = connections_.size();
@@ -54,7 +54,8 @@ bool TransportImpl::connection_busy(const Connection& c) const {
 }
 
 void TransportImpl::maybe_trim() {
-  if (opts_.high_water == 0 || peers_.size() <= opts_.high_water || trim_armed_ || stopped_) return;
+  if (opts_.connections_high_water == 0 || peers_.size() <= opts_.connections_high_water || trim_armed_ || stopped_)
+    return;
   // Not at once: the peer that just came up may be put to use (and protected) in this turn.
   trim_armed_ = true;
   if (!trim_timer_) trim_timer_ = std::make_unique<boost::asio::steady_timer>(strand_);
@@ -67,7 +68,7 @@ void TransportImpl::maybe_trim() {
 }
 
 void TransportImpl::trim_now() {
-  if (opts_.high_water == 0 || peers_.size() <= opts_.high_water) return;
+  if (opts_.connections_high_water == 0 || peers_.size() <= opts_.connections_high_water) return;
   const auto now = std::chrono::steady_clock::now();
   std::vector<TrimCandidate> cands;
   cands.reserve(peers_.size());
@@ -86,15 +87,17 @@ void TransportImpl::trim_now() {
     }
     cands.push_back(t);
   }
-  auto victims = select_trim_victims(cands, opts_.low_water, opts_.high_water, now, opts_.grace);
+  auto victims = select_trim_victims(cands, opts_.connections_low_water, opts_.connections_high_water, now,
+                                     std::chrono::milliseconds(opts_.connection_grace_ms));
   if (!victims.empty())
-    spdlog::debug("{} {} peers above high_water {}: trimming {}", log_, peers_.size(), opts_.high_water,
+    spdlog::debug("{} {} peers above high_water {}: trimming {}", log_, peers_.size(), opts_.connections_high_water,
                   victims.size());
   for (const auto& id : victims) {
     ++stats_.trimmed;
-    disconnect(id, "trimmed: more than connections_high_water (" + std::to_string(opts_.high_water) + ") peers");
+    disconnect(
+        id, "trimmed: more than connections_high_water (" + std::to_string(opts_.connections_high_water) + ") peers");
   }
-  if (peers_.size() > opts_.high_water && !trim_armed_) {
+  if (peers_.size() > opts_.connections_high_water && !trim_armed_) {
     // Everything left is protected, busy or young: look again later (young ones age).
     trim_armed_ = true;
     trim_timer_->expires_after(kTrimRetry);
@@ -112,13 +115,14 @@ void TransportImpl::trim_now() {
 bool TransportImpl::release_peer(const NodeId& id) {
   auto it = peers_.find(id);
   if (it == peers_.end() || stopped_) return false;
-  if (conn_manager_.is_protected(id) || peers_.size() <= opts_.low_water) return true;
+  if (conn_manager_.is_protected(id) || peers_.size() <= opts_.connections_low_water) return true;
   const auto now = std::chrono::steady_clock::now();
   bool busy = false;
   for (auto cid : it->second) {
     auto c = find_connection(cid);
     if (!c) continue;
-    if (!c->outbound() || now - c->opened_at() >= opts_.grace) return true;  // not this plugin's to cut
+    if (!c->outbound() || now - c->opened_at() >= std::chrono::milliseconds(opts_.connection_grace_ms))
+      return true;  // not this plugin's to cut
     busy = busy || connection_busy(*c);
   }
   if (!busy) {

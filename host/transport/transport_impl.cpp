@@ -24,9 +24,11 @@ TransportImpl::TransportImpl(IoContext& io, Strand strand, TransportOptions opti
       handlers_(std::move(handlers)),
       limits_({opts_.max_connections, opts_.max_connections_per_peer, opts_.max_handshakes_per_address,
                opts_.max_handshakes_per_second, opts_.clock}),
-      punch_budget_(opts_.punch_budget),
-      conn_manager_({opts_.low_water, opts_.high_water, opts_.grace, opts_.idle_timeout},
-                    std::max<std::size_t>(opts_.max_connections, 16)),
+      punch_budget_(PunchBudgetLimits::limits_of(opts_)),
+      conn_manager_(
+          {opts_.connections_low_water, opts_.connections_high_water,
+           std::chrono::milliseconds(opts_.connection_grace_ms), std::chrono::milliseconds(opts_.connection_idle_ms)},
+          std::max<std::size_t>(opts_.max_connections, 16)),
       book_(std::max<std::size_t>(opts_.max_known_addresses, 16)) {
   memory_.limit = opts_.memory_limit;
   if (!opts_.identity && (!opts_.plaintext || opts_.self == NodeId{}))
@@ -245,7 +247,7 @@ PeerInfo TransportImpl::info(const Connection& c) const {
 
 TransportImpl::ConnPtr TransportImpl::new_connection(bool outbound, const std::string& uri) {
   Connection::Limits limits{opts_.max_frame_bytes, opts_.max_queued_bytes_per_connection,
-                            opts_.hello_timeout,   opts_.idle_timeout,
+                            opts_.hello_timeout,   std::chrono::milliseconds(opts_.connection_idle_ms),
                             opts_.frame_deadline,  opts_.frame_min_rate};
   auto c = std::make_shared<Connection>(strand_, this, &stats_, &memory_, next_connection_id_++, outbound, uri, limits,
                                         log_);
@@ -366,7 +368,7 @@ bool TransportImpl::connection_may_idle_close(Connection& c) {
   // Idleness alone never takes a node down to low_water peers or fewer: a node whose only peers
   // are quiet (no membership plugin talking, a two-node setup) would otherwise lose the paths its
   // plugins need and have nothing to dial them back from.
-  if (c.up() && peers_.size() <= opts_.low_water) return false;
+  if (c.up() && peers_.size() <= opts_.connections_low_water) return false;
   ++stats_.idle_closed;
   return true;
 }

@@ -95,7 +95,7 @@ Error TransportImpl::reply_parts(ReplyToken token, std::int32_t status,
     return Error::make(BUTTER_E_NOT_FOUND, "request already answered or unknown");
   auto err = c.enqueue_parts(FrameType::kResponse, token.request_id, status, {}, parts);
   // A reply refused for backpressure may be retried with the same token; the id still counts
-  // against max_inflight_requests_per_connection, so a peer that never reads cannot grow this.
+  // against max_inflight_requests, so a peer that never reads cannot grow this.
   if (err && err.code == BUTTER_E_AGAIN) c.open_inbound_requests.insert(token.request_id);
   return err;
 }
@@ -105,7 +105,7 @@ void TransportImpl::connection_frame(Connection& c, const FrameView& f) {
   switch (f.type) {
     case FrameType::kRequest: {
       ReplyToken token{c.id(), f.request_id};
-      if (c.open_inbound_requests.size() >= opts_.max_inflight_requests_per_connection &&
+      if (c.open_inbound_requests.size() >= opts_.max_inflight_requests &&
           !c.open_inbound_requests.count(f.request_id)) {
         // Shed load from this peer only: answer at once, keep serving everyone else.
         ++stats_.requests_shed;
@@ -118,7 +118,7 @@ void TransportImpl::connection_frame(Connection& c, const FrameView& f) {
         // that does not read), it is dropped and that peer's request times out on its side.
         (void)c.enqueue(FrameType::kResponse, f.request_id, BUTTER_E_AGAIN, {},
                         text_bytes("too many requests in flight on this connection (limit " +
-                                   std::to_string(opts_.max_inflight_requests_per_connection) + ")"));
+                                   std::to_string(opts_.max_inflight_requests) + ")"));
         return;
       }
       c.open_inbound_requests.insert(f.request_id);

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "manifest/manifest.hpp"
-#include "transport/transport.hpp"  // only to compare defaults with TransportOptions
+#include "transport/punch_budget.hpp"  // only to compare defaults with the punch budget's
 
 #include <filesystem>
 #include <fstream>
@@ -139,21 +139,29 @@ TEST_CASE("parse: connection limits and the queue bound reach the node spec and 
   CHECK(m->node.punch_syns_per_ip_per_minute == 10u);
   CHECK(m->node.punch_syns_per_second == 20u);
   CHECK(m->node.punch_spread_syns_per_ip_per_minute == 30u);
-  // Absent keys take the transport's own defaults.
+  // Absent keys take the one default of each limit (TransportLimits, the transport's too).
   const auto d = parse_manifest("", "empty.toml", diags);
   REQUIRE(d);
-  const TransportOptions t;
+  const TransportLimits t;
+  CHECK(static_cast<const TransportLimits&>(d->node) == t);
   CHECK(d->node.max_connections == t.max_connections);
   CHECK(d->node.max_connections_per_peer == t.max_connections_per_peer);
   CHECK(d->node.max_handshakes_per_address == t.max_handshakes_per_address);
   CHECK(d->node.max_handshakes_per_second == t.max_handshakes_per_second);
   CHECK(d->node.max_queued_bytes_per_connection == t.max_queued_bytes_per_connection);
   CHECK(d->node.max_frame_bytes == t.max_frame_bytes);
-  CHECK(d->node.max_inflight_requests == t.max_inflight_requests_per_connection);
-  CHECK(d->node.punch_syns_per_ip_per_minute == t.punch_budget.per_ip_per_minute);
-  CHECK(d->node.punch_syns_per_ip_per_minute == t.punch_budget.per_ip_burst);
-  CHECK(d->node.punch_syns_per_second == t.punch_budget.per_second);
-  CHECK(d->node.punch_spread_syns_per_ip_per_minute == t.punch_budget.spread_per_ip_per_minute);
+  CHECK(d->node.max_inflight_requests == t.max_inflight_requests);
+  // The punch budget the transport builds from them (per IP a minute is also the burst).
+  const PunchBudgetLimits p = PunchBudgetLimits::limits_of(d->node);
+  CHECK(d->node.punch_syns_per_ip_per_minute == p.per_ip_per_minute);
+  CHECK(d->node.punch_syns_per_ip_per_minute == p.per_ip_burst);
+  CHECK(d->node.punch_syns_per_second == p.per_second);
+  CHECK(d->node.punch_spread_syns_per_ip_per_minute == p.spread_per_ip_per_minute);
+  // And a budget made with no limits given has the same.
+  CHECK(PunchBudgetLimits{}.per_ip_per_minute == p.per_ip_per_minute);
+  CHECK(PunchBudgetLimits{}.per_ip_burst == p.per_ip_burst);
+  CHECK(PunchBudgetLimits{}.per_second == p.per_second);
+  CHECK(PunchBudgetLimits{}.spread_per_ip_per_minute == p.spread_per_ip_per_minute);
 }
 
 TEST_CASE("parse: relative plugin files") {

@@ -122,7 +122,7 @@ TEST_CASE("a peer that never reads its responses leaves at most max_inflight req
   TestNode b(
       t.io,
       [](TransportOptions& o) {
-        o.max_inflight_requests_per_connection = 8;
+        o.max_inflight_requests = 8;
         o.max_queued_bytes_per_connection = 256 * 1024;
       },
       [&big](TestNode& n, const NodeId&, const std::string&, const std::string&, ReplyToken tok) {
@@ -255,7 +255,7 @@ TEST_CASE("when outgoing memory is full a peer that reads nothing is closed and 
         o.write_stall = 100ms;
         // Every request is answered (none shed), so the non-reader's queue stays full once the
         // kernel's socket buffers are.
-        o.max_inflight_requests_per_connection = 100000;
+        o.max_inflight_requests = 100000;
       },
       [&big](TestNode& n, const NodeId&, const std::string&, const std::string&, ReplyToken tok) {
         // As a plugin should: an answer refused for memory becomes a short AGAIN, which fits.

@@ -72,9 +72,9 @@ TEST_CASE("protection tags are per owner, bounded and released with their owner"
 TEST_CASE("above the high watermark unprotected peers are trimmed and protected ones kept", "[transport][connmgr]") {
   IoThread t;
   TestNode hub(t.io, [](TransportOptions& o) {
-    o.low_water = 2;
-    o.high_water = 3;
-    o.grace = std::chrono::milliseconds(1000);  // every spoke is up before any is trimmed
+    o.connections_low_water = 2;
+    o.connections_high_water = 3;
+    o.connection_grace_ms = 1000;  // every spoke is up before any is trimmed
   });
   std::vector<std::unique_ptr<TestNode>> spokes;
   for (int i = 0; i < 6; ++i) spokes.push_back(std::make_unique<TestNode>(t.io));
@@ -98,7 +98,10 @@ TEST_CASE("above the high watermark unprotected peers are trimmed and protected 
 
 TEST_CASE("idle unprotected connections close while a protected one stays", "[transport][connmgr]") {
   IoThread t;
-  TestNode hub(t.io, [](TransportOptions& o) { o.idle_timeout = std::chrono::milliseconds(150); });
+  TestNode hub(t.io, [](TransportOptions& o) {
+    o.connection_idle_ms = 150;
+    o.connections_low_water = 0;  // (the default, 8, would keep both)
+  });
   TestNode kept(t.io), idle(t.io);
   hub.on([&] { hub.transport->protect(kept.id, "test", "in use"); });
   connect(kept, hub);
@@ -115,8 +118,8 @@ TEST_CASE("idle unprotected connections close while a protected one stays", "[tr
 TEST_CASE("idle connections are not closed while the node has low_water peers or fewer", "[transport][connmgr]") {
   IoThread t;
   TestNode hub(t.io, [](TransportOptions& o) {
-    o.idle_timeout = std::chrono::milliseconds(100);
-    o.low_water = 2;
+    o.connection_idle_ms = 100;
+    o.connections_low_water = 2;
   });
   TestNode a(t.io), b(t.io), c(t.io);
   connect(a, hub);
@@ -154,8 +157,8 @@ TEST_CASE("a released peer dialled for one request closes once nothing is in fli
           "[transport][connmgr]") {
   IoThread t;
   TestNode a(t.io, [](TransportOptions& o) {
-    o.low_water = 0;
-    o.grace = std::chrono::seconds(30);
+    o.connections_low_water = 0;
+    o.connection_grace_ms = 30000;
   });
   TestNode b(t.io, {}, echo_handler()), slow(t.io, {}, hold_handler()), dialler(t.io), kept(t.io, {}, echo_handler());
   const auto connected = [&](const NodeId& id) { return a.on([&] { return a.transport->is_connected(id); }); };
@@ -194,12 +197,12 @@ TEST_CASE("a release keeps a connection past its grace and one the low watermark
   IoThread t;
   TestNode b(t.io, {}, echo_handler());
   TestNode old(t.io, [](TransportOptions& o) {
-    o.low_water = 0;
-    o.grace = std::chrono::milliseconds(0);  // every connection is past it: in use a while, not one-off
+    o.connections_low_water = 0;
+    o.connection_grace_ms = 0;  // every connection is past it: in use a while, not one-off
   });
   TestNode few(t.io, [](TransportOptions& o) {
-    o.low_water = 1;
-    o.grace = std::chrono::seconds(30);
+    o.connections_low_water = 1;
+    o.connection_grace_ms = 30000;
   });
   for (TestNode* n : {&old, &few}) {
     CHECK(n->wait_outcome(n->request(b.uri, "/t/1", "x")).payload == "echo:x");

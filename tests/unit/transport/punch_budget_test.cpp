@@ -138,9 +138,8 @@ TEST_CASE("punch budget: SYNs over budget are not sent, and a punch with none le
   const auto t0 = std::chrono::steady_clock::now();
   TestNode a(t.io, [t0](TransportOptions& o) {
     o.clock = [t0] { return t0; };
-    o.punch_budget.per_ip_per_minute = 1;
-    o.punch_budget.per_ip_burst = 1;
-    o.punch_budget.spread_per_ip_per_minute = 2;
+    o.punch_syns_per_ip_per_minute = 1;  // also the burst
+    o.punch_spread_syns_per_ip_per_minute = 2;
   });
   TestNode b(t.io);
   const std::string dead = "tcp://127.0.0.1:" + std::to_string(free_ports(1).at(0));

@@ -363,7 +363,10 @@ TEST_CASE("large payloads cross intact", "[transport]") {
 
 TEST_CASE("idle connections are closed when idle_timeout is set", "[transport]") {
   IoThread t;
-  TestNode a(t.io, [](TransportOptions& o) { o.idle_timeout = std::chrono::milliseconds(100); });
+  TestNode a(t.io, [](TransportOptions& o) {
+    o.connection_idle_ms = 100;
+    o.connections_low_water = 0;  // (the default, 8, would keep the one peer)
+  });
   TestNode b(t.io);
   connect(a, b);
   REQUIRE(a.wait([](TestNode& n) { return n.downs.size() == 1; }));
@@ -437,7 +440,7 @@ TEST_CASE("plaintext mode works only when both sides enable it", "[transport][se
 TEST_CASE("a peer with too many requests in flight is answered AGAIN and another peer is still served", "[transport]") {
   IoThread t;
   TestNode b(
-      t.io, [](TransportOptions& o) { o.max_inflight_requests_per_connection = 4; }, hold_handler());
+      t.io, [](TransportOptions& o) { o.max_inflight_requests = 4; }, hold_handler());
   TestNode flooder(t.io), other(t.io);
   connect(flooder, b);
   connect(other, b);
