@@ -34,11 +34,22 @@
 #include <butter/plugin.hpp>
 #include <nlohmann/json_fwd.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace butter::nat {
+
+// The plugin's own settings beside its concerns' (ReachabilityConfig, Limits, Capture,
+// PunchConfig). Their initialisers are the defaults of the manifest keys of the same names: the
+// schema (plugin_entry.cpp) reads them, as it reads the concerns' structs.
+struct PluginSettings {
+  std::chrono::milliseconds keepalive{2000};        // keepalive_ms: ambassador registration refresh
+  std::chrono::milliseconds request_timeout{2000};  // request_timeout_ms: relay and nat requests
+  std::chrono::milliseconds status_every{5000};     // status_ms: the check for a changed status
+  unsigned observed_quorum = 2;                     // peers that must report a public address
+};
 
 class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
  public:
@@ -157,7 +168,9 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
 
   // ---- state every concern uses
   std::string self_;
-  std::chrono::milliseconds keepalive_{2000}, request_timeout_{2000}, status_every_{5000};
+  std::chrono::milliseconds keepalive_{PluginSettings{}.keepalive};
+  std::chrono::milliseconds request_timeout_{PluginSettings{}.request_timeout};
+  std::chrono::milliseconds status_every_{PluginSettings{}.status_every};
   butter::Streams streams_{nullptr};
   butter::Connections conns_{nullptr};
   bool dialer_registered_ = false;  // relay:// (plugin_entry.cpp)
@@ -189,8 +202,8 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   PunchConfig punch_config_;
   PunchExtensions punch_;
   Upgrades upgrades_;
-  ObservedAddresses observed_{2, 10 * 60 * 1000};
-  PortMapping mapping_{2, 10 * 60 * 1000};  // port_mapping_probe.cpp feeds it
+  ObservedAddresses observed_{PluginSettings{}.observed_quorum, 10 * 60 * 1000};
+  PortMapping mapping_{PluginSettings{}.observed_quorum, 10 * 60 * 1000};  // port_mapping_probe.cpp feeds it
   PunchMetrics punch_metrics_{metrics()};
 
   // ---- vouch.cpp's
