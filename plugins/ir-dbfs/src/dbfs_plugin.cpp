@@ -68,8 +68,7 @@ EngineConfig DbfsPlugin::read_config() {
   c.limits.max_budget = positive(cfg, "max_budget", 65535);
   c.limits.legacy_budget = std::min(positive(cfg, "legacy_budget", 65535), c.limits.max_budget);
   c.limits.max_hit_messages = positive(cfg, "max_hit_messages", 65535);
-  c.hop_ms = cfg.get_float("hop_ms");
-  if (c.hop_ms <= 0 || c.hop_ms > 10000) throw butter::Error(BUTTER_E_INVALID, "hop_ms must be in (0, 10000]");
+  c.hop_ms = cfg.get_float_in("hop_ms", 0, 10000, butter::Config::Open::Min);
   c.min_step_ms = positive(cfg, "min_step_ms", 600000);
   c.seen_max = positive(cfg, "seen_max", 1 << 22);
   c.seen_age_ms = positive(cfg, "seen_age_ms", 3600000);

@@ -39,7 +39,7 @@ void NatAmbassador::init() {
     throw butter::Error(BUTTER_E_INVALID, "mode must be \"auto\", \"public\" or \"private\"");
   limits_.serve = config().get_bool("ambassador");
   constexpr std::int64_t kAny = std::numeric_limits<std::int64_t>::max();
-  const std::int64_t max_clients = config().get_int_in("max_clients", 0, std::numeric_limits<std::uint32_t>::max());
+  const std::int64_t max_clients = config().get_int_in("max_clients", 0, 1000000);
   const std::int64_t max_bytes = config().get_int_in("max_relay_bytes", 0, kAny);
   const std::int64_t max_ms = config().get_int_in("max_relay_ms", 0, kAny);
   const std::int64_t window = config().get_int_in("relay_window_bytes", static_cast<std::int64_t>(kMinWindow),
@@ -69,9 +69,7 @@ void NatAmbassador::init() {
   punch_config_.attempts_max = static_cast<unsigned>(punch_attempts);
   observed_ = ObservedAddresses(static_cast<unsigned>(observed_quorum), 10 * 60 * 1000);
   mapping_ = PortMapping(static_cast<unsigned>(observed_quorum), 10 * 60 * 1000);
-  punch_config_.window = positive_ms(config(), "punch_window_ms");
-  if (punch_config_.window > std::chrono::milliseconds(60000))
-    throw butter::Error(BUTTER_E_INVALID, "punch_window_ms must be at most 60000");
+  punch_config_.window = std::chrono::milliseconds(config().get_int_in("punch_window_ms", 1, 60000));
   punch_config_.backoff = positive_ms(config(), "punch_backoff_ms");
   punch_config_.every = positive_ms(config(), "upgrade_ms");
   punch_.v1 = host() && host()->get_extension
