@@ -4,6 +4,7 @@
 // "/butter/echo-note/1", and, when `target` is set, pings that peer every `interval_ms` and counts
 // the replies and failures. GET /echo/stats shows the counters; butter.state/1 carries served and
 // replies across a hot swap. See README.md for the protocol, config keys and metrics.
+#include <butter/cpp/json.hpp>  // butter::Json, dump_json: GET /echo/stats (needs nlohmann/json)
 #include <butter/plugin.hpp>
 
 #include <charconv>
@@ -103,8 +104,8 @@ class Echo : public butter::Plugin {
   }
 
   std::string stats_json() const {
-    return "{\"served\":" + std::to_string(served_) + ",\"replies\":" + std::to_string(replies_) +
-           ",\"failures\":" + std::to_string(failures_) + ",\"notes\":" + std::to_string(notes_) + "}";
+    return butter::dump_json(
+        butter::Json{{"served", served_}, {"replies", replies_}, {"failures", failures_}, {"notes", notes_}});
   }
 
   static bool parse_number(std::string_view& s, std::uint64_t& out) {
