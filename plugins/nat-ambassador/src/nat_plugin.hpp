@@ -16,7 +16,8 @@
 //   vouch.cpp         the IP a circuit's ambassador sees its other end come from (where spread may go)
 //                     (vouch.hpp: Vouches);
 //   bulk_ping.cpp     GET /nat/throughput (echo throughput to a peer, relayed or direct);
-// plus plugin_entry.cpp (config, HTTP routes, descriptor).
+// plus lifecycle.cpp (config, init/start/stop), http_routes.cpp (the other routes) and
+// plugin_entry.cpp (the descriptor).
 #pragma once
 #include "ambassador.hpp"
 #include "choice.hpp"
@@ -160,11 +161,15 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   void bulk_finish(const std::shared_ptr<BulkRun>& run);
   std::string via_of(const std::string& peer);
 
-  // ---- plugin_entry.cpp
-  std::uint64_t now_ms() const { return static_cast<std::uint64_t>(now().count()); }
+  // ---- relay.cpp
   void try_register_dialer();
+
+  // ---- http_routes.cpp
+  void add_routes();  // GET /nat, /nat/ping, /nat/throughput (bulk_ping.cpp), /nat/capture
   std::string report_json() const;
   void ping_route(const butter::HttpRequest& req, butter::HttpResponse res);
+
+  std::uint64_t now_ms() const { return static_cast<std::uint64_t>(now().count()); }
 
   // ---- state every concern uses
   std::string self_;
@@ -173,7 +178,7 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   std::chrono::milliseconds status_every_{PluginSettings{}.status_every};
   butter::Streams streams_{nullptr};
   butter::Connections conns_{nullptr};
-  bool dialer_registered_ = false;  // relay:// (plugin_entry.cpp)
+  bool dialer_registered_ = false;  // relay:// (relay.cpp)
   butter::Counter malformed_ = metrics().counter("nat_malformed_total");
 
   // ---- reachability.cpp's
