@@ -4,6 +4,7 @@
 // "/butter/echo-note/1", and, when `target` is set, pings that peer every `interval_ms` and counts
 // the replies and failures. GET /echo/stats shows the counters; butter.state/1 carries served and
 // replies across a hot swap. See README.md for the protocol, config keys and metrics.
+#include <butter/cpp/json.hpp>  // butter::Json, dump_json: GET /echo/stats (needs nlohmann/json)
 #include <butter/plugin.hpp>
 
 #include <charconv>
@@ -27,10 +28,9 @@ class Echo : public butter::Plugin {
     // manifest and serves each default when the key is absent.
     greeting_ = config().get_string("greeting");
     target_ = config().get_string("target");
-    const std::int64_t interval = config().get_int("interval_ms");
-    // The guard stays for hosts that enforce no ranges (older than ABI 1.3, test fakes).
-    if (interval <= 0) throw butter::Error(BUTTER_E_INVALID, "interval_ms must be > 0");
-    interval_ = std::chrono::milliseconds(interval);
+    // The ranged getter guards hosts that enforce no ranges (older than ABI 1.3, test fakes):
+    // "interval_ms must be in 1..3600000, got 0" fails init.
+    interval_ = std::chrono::milliseconds(config().get_int_in("interval_ms", 1, 3600000));
 
     metrics().describe("echo_served_total", "Echo requests answered");
     metrics().describe("echo_replies_total", "Answers received to our own pings");
@@ -104,8 +104,8 @@ class Echo : public butter::Plugin {
   }
 
   std::string stats_json() const {
-    return "{\"served\":" + std::to_string(served_) + ",\"replies\":" + std::to_string(replies_) +
-           ",\"failures\":" + std::to_string(failures_) + ",\"notes\":" + std::to_string(notes_) + "}";
+    return butter::dump_json(
+        butter::Json{{"served", served_}, {"replies", replies_}, {"failures", failures_}, {"notes", notes_}});
   }
 
   static bool parse_number(std::string_view& s, std::uint64_t& out) {

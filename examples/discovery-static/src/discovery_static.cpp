@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -20,9 +21,8 @@ class StaticDiscovery : public butter::Plugin {
 
   void init() override {
     self_ = std::string(node().id());
-    const std::int64_t retry = config().get_int("retry_ms");  // default and range: the schema
-    if (retry <= 0) throw butter::Error(BUTTER_E_INVALID, "retry_ms must be > 0");
-    retry_ = std::chrono::milliseconds(retry);
+    // Default and range: the schema; the ranged getter guards a host that enforces no ranges.
+    retry_ = std::chrono::milliseconds(config().get_int_in("retry_ms", 1, std::numeric_limits<std::int64_t>::max()));
     for (const auto& uri : config().get_strings("peers")) {
       if (!valid_uri(uri)) throw butter::Error(BUTTER_E_INVALID, "peers: \"" + uri + "\" is not tcp://host:port");
       targets_.push_back(Target{uri, {}, false, false});

@@ -5,6 +5,7 @@
 #include <butter/iface/peers.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace butter::discovery {
 
@@ -17,18 +18,17 @@ void Discovery::init() {
   const std::int64_t port = config().get_int_in("port", 1, 65535);
   iface_ = config().get_string("interface");
   const std::int64_t ttl = config().get_int_in("ttl", 1, 255);
-  std::int64_t fast = config().get_int("fast_ms");
-  std::int64_t slow = config().get_int("slow_ms");
-  double answers = config().get_float("answers_per_s");
-  std::int64_t quiet = config().get_int("quiet_ms");
+  constexpr std::int64_t kNoMax = std::numeric_limits<std::int64_t>::max();
+  constexpr auto kAbove = butter::Config::Open::Min;  // a rate > 0
+  const std::int64_t fast = config().get_int_in("fast_ms", 1, kNoMax);
+  const std::int64_t slow = config().get_int_in("slow_ms", 1, kNoMax);
+  const double answers = config().get_float_in("answers_per_s", 0, 1e6, kAbove);
+  const std::int64_t quiet = config().get_int_in("quiet_ms", 1, kNoMax);
   loop_ = config().get_bool("loopback");
-  double per_s = config().get_float("max_datagrams_per_second");
-  double per_sender = config().get_float("max_datagrams_per_second_per_sender");
+  const double per_s = config().get_float_in("max_datagrams_per_second", 0, 1e6, kAbove);
+  const double per_sender = config().get_float("max_datagrams_per_second_per_sender");
   const std::int64_t senders = config().get_int_in("max_datagram_senders", 1, 1000000);
-  if (fast <= 0 || slow < fast) throw butter::Error(BUTTER_E_INVALID, "need 0 < fast_ms <= slow_ms");
-  if (answers <= 0 || quiet <= 0) throw butter::Error(BUTTER_E_INVALID, "answers_per_s and quiet_ms must be > 0");
-  if (!(per_s > 0) || per_s > 1e6)
-    throw butter::Error(BUTTER_E_INVALID, "max_datagrams_per_second must be in (0, 1000000]");
+  if (slow < fast) throw butter::Error(BUTTER_E_INVALID, "need 0 < fast_ms <= slow_ms");
   if (!(per_sender > 0) || per_sender > per_s)
     throw butter::Error(BUTTER_E_INVALID,
                         "max_datagrams_per_second_per_sender must be > 0 and <= max_datagrams_per_second");

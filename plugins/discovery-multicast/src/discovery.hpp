@@ -21,6 +21,20 @@
 
 namespace butter::discovery {
 
+// What the manifest keys of the same names default to: the schema (plugin_entry.cpp) reads these
+// initialisers, and the datagram budget's from BudgetLimits (datagram_budget.hpp).
+struct Settings {
+  std::string group = "239.192.77.1";  // IPv4 multicast group
+  std::uint16_t port = 7946;           // UDP port of the group
+  std::string interface;               // IPv4 address of the interface; empty: the system's choice
+  int ttl = 1;                         // multicast TTL; 1 keeps it on the LAN
+  std::uint64_t fast_ms = 100;         // ping interval while cold
+  std::uint64_t slow_ms = 60000;       // ping interval once settled
+  double answers_per_s = 20;           // unicast answers per second (AnswerPolicy)
+  std::uint64_t quiet_ms = 1000;       // a sender is answered at most once per this period
+  bool loopback = true;                // receive multicast from this host
+};
+
 class Discovery : public butter::Plugin {
  public:
   using Plugin::Plugin;
@@ -45,9 +59,9 @@ class Discovery : public butter::Plugin {
 
   // Config, read once by init.
   std::string self_, group_, iface_;
-  std::uint16_t port_ = 7946;
-  int ttl_ = 1;
-  bool loop_ = true;
+  std::uint16_t port_ = Settings{}.port;
+  int ttl_ = Settings{}.ttl;
+  bool loop_ = Settings{}.loopback;
   std::optional<PingSchedule> schedule_;
   std::optional<AnswerPolicy> policy_;
   std::optional<DatagramBudget> budget_;

@@ -5,6 +5,7 @@
 #include <butter/wire.hpp>
 
 #include <algorithm>
+#include <limits>
 #include <set>
 #include <random>
 
@@ -49,27 +50,21 @@ EngineConfig DbfsPlugin::read_config() {
   c.limits.max_results = positive(cfg, "max_results", 65535);
   c.default_max_results = std::min(positive(cfg, "default_max_results", 65535), c.limits.max_results);
   c.default_timeout_ms = positive(cfg, "default_timeout_ms", 600000);
-  c.limits.rate_per_s = cfg.get_float("rate_per_s");
-  c.limits.burst = cfg.get_float("burst");
-  if (c.limits.rate_per_s <= 0 || c.limits.burst < 1)
-    throw butter::Error(BUTTER_E_INVALID, "rate_per_s must be > 0 and burst >= 1");
-  c.limits.address_rate_per_s = cfg.get_float("address_rate_per_s");
-  c.limits.address_burst = cfg.get_float("address_burst");
-  if (c.limits.address_rate_per_s <= 0 || c.limits.address_burst < 1) {
-    throw butter::Error(BUTTER_E_INVALID, "address_rate_per_s must be > 0 and address_burst >= 1");
-  }
-  c.limits.prefix_rate_per_s = cfg.get_float("prefix_rate_per_s");
-  c.limits.prefix_burst = cfg.get_float("prefix_burst");
-  if (c.limits.prefix_rate_per_s <= 0 || c.limits.prefix_burst < 1) {
-    throw butter::Error(BUTTER_E_INVALID, "prefix_rate_per_s must be > 0 and prefix_burst >= 1");
-  }
+  // Rates must be > 0, which the schema (min 0) cannot say; bursts >= 1.
+  constexpr double kNoMax = std::numeric_limits<double>::infinity();
+  constexpr auto kAbove = butter::Config::Open::Min;
+  c.limits.rate_per_s = cfg.get_float_in("rate_per_s", 0, kNoMax, kAbove);
+  c.limits.burst = cfg.get_float_in("burst", 1, kNoMax);
+  c.limits.address_rate_per_s = cfg.get_float_in("address_rate_per_s", 0, kNoMax, kAbove);
+  c.limits.address_burst = cfg.get_float_in("address_burst", 1, kNoMax);
+  c.limits.prefix_rate_per_s = cfg.get_float_in("prefix_rate_per_s", 0, kNoMax, kAbove);
+  c.limits.prefix_burst = cfg.get_float_in("prefix_burst", 1, kNoMax);
   c.limits.rate_peers = positive(cfg, "rate_peers", 1 << 20);
   c.limits.rate_addresses = positive(cfg, "rate_addresses", 1 << 20);
   c.limits.max_budget = positive(cfg, "max_budget", 65535);
   c.limits.legacy_budget = std::min(positive(cfg, "legacy_budget", 65535), c.limits.max_budget);
   c.limits.max_hit_messages = positive(cfg, "max_hit_messages", 65535);
-  c.hop_ms = cfg.get_float("hop_ms");
-  if (c.hop_ms <= 0 || c.hop_ms > 10000) throw butter::Error(BUTTER_E_INVALID, "hop_ms must be in (0, 10000]");
+  c.hop_ms = cfg.get_float_in("hop_ms", 0, 10000, butter::Config::Open::Min);
   c.min_step_ms = positive(cfg, "min_step_ms", 600000);
   c.seen_max = positive(cfg, "seen_max", 1 << 22);
   c.seen_age_ms = positive(cfg, "seen_age_ms", 3600000);

@@ -12,12 +12,26 @@
 #include <butter/plugin.hpp>
 
 #include <array>
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace butter::knownhosts {
+
+// The plugin's own settings beside the engine's (MembershipConfig). Their initialisers are the
+// defaults of the manifest keys of the same names: the schema (plugin_entry.cpp) reads them.
+struct PluginSettings {
+  std::int64_t capacity = 0;                // hosts kept; 0 = memory_share of the memory budget
+  double memory_share = 0.01;               // of the node's memory budget, for the cache
+  std::int64_t neighbours = 0;              // chosen; 0 = the host's connections_low_water
+  std::int64_t max_inbound_neighbours = 0;  // accepted; 0 = derived from the high water
+  std::uint64_t refresh_ms = 30000;         // period of quality refresh
+  std::uint64_t timeout_ms = 2000;          // deadline of a quality request
+  std::uint64_t neighbour_ms = 1000;        // period of the neighbour check
+};
 
 class KnownHosts : public butter::Plugin {
  public:
@@ -46,9 +60,9 @@ class KnownHosts : public butter::Plugin {
 
   std::unique_ptr<HostEnv> env_;
   std::unique_ptr<MembershipEngine> engine_;
-  std::chrono::milliseconds refresh_{30000};
-  std::chrono::milliseconds timeout_{2000};
-  std::chrono::milliseconds neighbour_period_{1000};
+  std::chrono::milliseconds refresh_{PluginSettings{}.refresh_ms};
+  std::chrono::milliseconds timeout_{PluginSettings{}.timeout_ms};
+  std::chrono::milliseconds neighbour_period_{PluginSettings{}.neighbour_ms};
   butter::Connections conns_{nullptr};
   butter::Timer refresh_timer_, neighbour_timer_, exchange_timer_;
   template <std::size_t... I>

@@ -16,7 +16,8 @@
 //   vouch.cpp         the IP a circuit's ambassador sees its other end come from (where spread may go)
 //                     (vouch.hpp: Vouches);
 //   bulk_ping.cpp     GET /nat/throughput (echo throughput to a peer, relayed or direct);
-// plus plugin_entry.cpp (config, HTTP routes, descriptor).
+// plus lifecycle.cpp (config, init/start/stop), http_routes.cpp (the other routes) and
+// plugin_entry.cpp (the descriptor).
 #pragma once
 #include "ambassador.hpp"
 #include "choice.hpp"
@@ -34,11 +35,22 @@
 #include <butter/plugin.hpp>
 #include <nlohmann/json_fwd.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace butter::nat {
+
+// The plugin's own settings beside its concerns' (ReachabilityConfig, Limits, Capture,
+// PunchConfig). Their initialisers are the defaults of the manifest keys of the same names: the
+// schema (plugin_entry.cpp) reads them, as it reads the concerns' structs.
+struct PluginSettings {
+  std::chrono::milliseconds keepalive{2000};        // keepalive_ms: ambassador registration refresh
+  std::chrono::milliseconds request_timeout{2000};  // request_timeout_ms: relay and nat requests
+  std::chrono::milliseconds status_every{5000};     // status_ms: the check for a changed status
+  unsigned observed_quorum = 2;                     // peers that must report a public address
+};
 
 class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
  public:
@@ -149,18 +161,24 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   void bulk_finish(const std::shared_ptr<BulkRun>& run);
   std::string via_of(const std::string& peer);
 
-  // ---- plugin_entry.cpp
-  std::uint64_t now_ms() const { return static_cast<std::uint64_t>(now().count()); }
+  // ---- relay.cpp
   void try_register_dialer();
+
+  // ---- http_routes.cpp
+  void add_routes();  // GET /nat, /nat/ping, /nat/throughput (bulk_ping.cpp), /nat/capture
   std::string report_json() const;
   void ping_route(const butter::HttpRequest& req, butter::HttpResponse res);
 
+  std::uint64_t now_ms() const { return static_cast<std::uint64_t>(now().count()); }
+
   // ---- state every concern uses
   std::string self_;
-  std::chrono::milliseconds keepalive_{2000}, request_timeout_{2000}, status_every_{5000};
+  std::chrono::milliseconds keepalive_{PluginSettings{}.keepalive};
+  std::chrono::milliseconds request_timeout_{PluginSettings{}.request_timeout};
+  std::chrono::milliseconds status_every_{PluginSettings{}.status_every};
   butter::Streams streams_{nullptr};
   butter::Connections conns_{nullptr};
-  bool dialer_registered_ = false;  // relay:// (plugin_entry.cpp)
+  bool dialer_registered_ = false;  // relay:// (relay.cpp)
   butter::Counter malformed_ = metrics().counter("nat_malformed_total");
 
   // ---- reachability.cpp's
@@ -189,8 +207,8 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   PunchConfig punch_config_;
   PunchExtensions punch_;
   Upgrades upgrades_;
-  ObservedAddresses observed_{2, 10 * 60 * 1000};
-  PortMapping mapping_{2, 10 * 60 * 1000};  // port_mapping_probe.cpp feeds it
+  ObservedAddresses observed_{PluginSettings{}.observed_quorum, 10 * 60 * 1000};
+  PortMapping mapping_{PluginSettings{}.observed_quorum, 10 * 60 * 1000};  // port_mapping_probe.cpp feeds it
   PunchMetrics punch_metrics_{metrics()};
 
   // ---- vouch.cpp's

@@ -454,4 +454,16 @@ void NatAmbassador::sweep_relays() {
   }
 }
 
+// relay:// may still be served by the instance this one replaces (hot swap): retried every
+// keepalive until it is free.
+void NatAmbassador::try_register_dialer() {
+  if (dialer_registered_) return;
+  try {
+    streams_.register_dialer("relay", this);
+    dialer_registered_ = true;
+  } catch (const butter::Error& e) {
+    log().warn("relay:// dialer not registered yet ({}); retrying", e.what());
+  }
+}
+
 }  // namespace butter::nat

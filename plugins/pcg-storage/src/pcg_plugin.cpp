@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 
 namespace butter::pcg {
 
@@ -47,50 +48,41 @@ std::vector<std::uint8_t> get_done_payload(std::uint64_t ticket, const Event& e)
 
 void PcgStorage::init() {
   if (!from_hex(node().id(), self_)) throw butter::Error(BUTTER_E_INTERNAL, "node id is not 64 hex digits");
-  // Defaults come from the descriptor's schema (descriptor.cpp): none is written here.
-  auto positive = [&](const char* key, std::int64_t max) {
-    const std::int64_t v = config().get_int(key);
-    if (v <= 0 || v > max)
-      throw butter::Error(BUTTER_E_INVALID,
-                          std::string(key) + " must be in 1.." + std::to_string(max) + ", got " + std::to_string(v));
-    return static_cast<std::uint64_t>(v);
-  };
-  cfg_.r = static_cast<std::uint32_t>(positive("replicas", 32));
-  cfg_.heartbeat_ms = positive("heartbeat_ms", 3600000);
-  cfg_.miss_limit = static_cast<std::uint32_t>(positive("miss_limit", 1000));
-  cfg_.block_size = static_cast<std::uint32_t>(positive("block_size", kMaxBlockSize));
-  if (cfg_.block_size < kMinBlockSize)
-    throw butter::Error(BUTTER_E_INVALID, "block_size must be at least " + std::to_string(kMinBlockSize));
-  cfg_.request_timeout_ms = positive("request_timeout_ms", 600000);
-  cfg_.put_timeout_ms = positive("put_timeout_ms", 3600000);
-  cfg_.get_timeout_ms = positive("get_timeout_ms", 3600000);
-  cfg_.complete_timeout_ms = positive("complete_timeout_ms", 86400000);
-  cfg_.min_transfer_bytes_per_s = positive("min_transfer_bytes_per_s", 1LL << 40);
-  cfg_.departed_ms = positive("departed_ms", 7LL * 86400000);
-  cfg_.audit_ms = positive("audit_ms", 7LL * 86400000);
-  cfg_.audit_per_tick = static_cast<std::uint32_t>(positive("audit_per_tick", 100000));
-  cfg_.answer_bytes_per_s = positive("answer_bytes_per_s", 1LL << 40);
-  locate_fanout_ = static_cast<std::uint32_t>(positive("locate_fanout", 256));
-  cfg_.stream_per_member = static_cast<std::uint32_t>(positive("stream_per_member", Engine::kMaxStreamWindow));
-  cfg_.stream_idle_ms = positive("stream_idle_ms", 3600000);
-  cfg_.put_idle_ms = positive("put_idle_ms", 86400000);
-  cfg_.serve_bytes_per_s = positive("serve_bytes_per_s", 1LL << 40);
-  cfg_.placement_loopback_exempt = config().get_bool("loopback_exempt");
-  cfg_.jitter = config().get_float("jitter");
-  if (cfg_.jitter < 0 || cfg_.jitter > 0.9) throw butter::Error(BUTTER_E_INVALID, "jitter must be in [0, 0.9]");
-  const double share = config().get_float("memory_share");
-  if (share <= 0 || share > 1) throw butter::Error(BUTTER_E_INVALID, "memory_share must be in (0, 1]");
-  const std::int64_t cap = config().get_int("capacity_bytes");
-  if (cap < 0) throw butter::Error(BUTTER_E_INVALID, "capacity_bytes must be >= 0 (0 = memory_share of the budget)");
+  // Defaults come from the descriptor's schema (descriptor.cpp): none is written here. The ranged
+  // getters refuse a value outside the schema's range (naming key, range and value) on a host that
+  // enforces none, and state the exclusive bound memory_share's schema cannot.
+  const butter::Config cfg = config();
+  constexpr std::int64_t kNoMax = std::numeric_limits<std::int64_t>::max();
+  constexpr std::int64_t kWeekMs = 7LL * 86400000;
+  cfg_.r = static_cast<std::uint32_t>(cfg.get_int_in("replicas", 1, 32));
+  cfg_.heartbeat_ms = static_cast<std::uint64_t>(cfg.get_int_in("heartbeat_ms", 1, 3600000));
+  cfg_.miss_limit = static_cast<std::uint32_t>(cfg.get_int_in("miss_limit", 1, 1000));
+  cfg_.block_size = static_cast<std::uint32_t>(cfg.get_int_in("block_size", kMinBlockSize, kMaxBlockSize));
+  cfg_.request_timeout_ms = static_cast<std::uint64_t>(cfg.get_int_in("request_timeout_ms", 1, 600000));
+  cfg_.put_timeout_ms = static_cast<std::uint64_t>(cfg.get_int_in("put_timeout_ms", 1, 3600000));
+  cfg_.get_timeout_ms = static_cast<std::uint64_t>(cfg.get_int_in("get_timeout_ms", 1, 3600000));
+  cfg_.complete_timeout_ms = static_cast<std::uint64_t>(cfg.get_int_in("complete_timeout_ms", 1, 86400000));
+  cfg_.min_transfer_bytes_per_s = static_cast<std::uint64_t>(cfg.get_int_in("min_transfer_bytes_per_s", 1, 1LL << 40));
+  cfg_.departed_ms = static_cast<std::uint64_t>(cfg.get_int_in("departed_ms", 1, kWeekMs));
+  cfg_.audit_ms = static_cast<std::uint64_t>(cfg.get_int_in("audit_ms", 1, kWeekMs));
+  cfg_.audit_per_tick = static_cast<std::uint32_t>(cfg.get_int_in("audit_per_tick", 1, 100000));
+  cfg_.answer_bytes_per_s = static_cast<std::uint64_t>(cfg.get_int_in("answer_bytes_per_s", 1, 1LL << 40));
+  locate_fanout_ = static_cast<std::uint32_t>(cfg.get_int_in("locate_fanout", 1, 256));
+  cfg_.stream_per_member = static_cast<std::uint32_t>(cfg.get_int_in("stream_per_member", 1, Engine::kMaxStreamWindow));
+  cfg_.stream_idle_ms = static_cast<std::uint64_t>(cfg.get_int_in("stream_idle_ms", 1, 3600000));
+  cfg_.put_idle_ms = static_cast<std::uint64_t>(cfg.get_int_in("put_idle_ms", 1, 86400000));
+  cfg_.serve_bytes_per_s = static_cast<std::uint64_t>(cfg.get_int_in("serve_bytes_per_s", 1, 1LL << 40));
+  cfg_.placement_loopback_exempt = cfg.get_bool("loopback_exempt");
+  cfg_.jitter = cfg.get_float_in("jitter", 0, 0.9);
+  const double share = cfg.get_float_in("memory_share", 0, 1, butter::Config::Open::Min);
+  const std::int64_t cap = cfg.get_int_in("capacity_bytes", 0, kNoMax);
   const std::uint64_t capacity = cap > 0
                                      ? static_cast<std::uint64_t>(cap)
                                      : static_cast<std::uint64_t>(static_cast<double>(node().memory_budget()) * share);
-  cfg_.reservation_idle_ms = positive("reservation_idle_ms", 3600000);
+  cfg_.reservation_idle_ms = static_cast<std::uint64_t>(cfg.get_int_in("reservation_idle_ms", 1, 3600000));
   // What all streamed reads together may buffer: an eighth of the node's memory budget (the
   // storage itself takes memory_share of it), at least two of the largest blocks.
-  const std::int64_t stream_buffer = config().get_int("stream_buffer_bytes");
-  if (stream_buffer < 0)
-    throw butter::Error(BUTTER_E_INVALID, "stream_buffer_bytes must be >= 0 (0 = memory budget / 8)");
+  const std::int64_t stream_buffer = cfg.get_int_in("stream_buffer_bytes", 0, kNoMax);
   cfg_.stream_buffer_bytes = stream_buffer > 0
                                  ? static_cast<std::uint64_t>(stream_buffer)
                                  : std::max<std::uint64_t>(node().memory_budget() / 8, 2ull * kMaxBlockSize);

@@ -117,15 +117,30 @@ TEST_CASE("cmake --install lays out the SDK the binary the plugins and the packa
     INFO(so);
     CHECK(fs::is_regular_file(p / "lib/butter/plugins" / so));
   }
-  // Every `examples/...` file the installed README names is installed next to it.
+  // Every file or directory of the source tree the installed README names (under examples/,
+  // tests/, plugins/, host/, bench/ or fuzz/) is installed next to it, unless the README says at
+  // the name that it is not: "`tests/x.cpp` (in the source tree" or "in the source tree, `tests/x/`".
   const std::string readme = read_text(p / "share/doc/butter/README.md");
-  const std::regex named(R"(`(examples/[A-Za-z0-9_./-]+\.(c|cpp))`)");
-  int examples_named = 0;
-  for (std::sregex_iterator it(readme.begin(), readme.end(), named), end; it != end; ++it, ++examples_named) {
-    INFO((*it)[1].str());
-    CHECK(fs::is_regular_file(p / "share/doc/butter" / (*it)[1].str()));
+  const std::regex named(R"(`((examples|tests|plugins|host|bench|fuzz)/[A-Za-z0-9_./-]*)`)");
+  const std::string source_tree = "in the source tree";
+  int examples_named = 0, source_named = 0;
+  for (std::sregex_iterator it(readme.begin(), readme.end(), named), end; it != end; ++it) {
+    const std::string path = (*it)[1].str();
+    const auto at = static_cast<std::size_t>(it->position(0));
+    const auto after = at + static_cast<std::size_t>(it->length(0));
+    const bool said_after = readme.compare(after, source_tree.size() + 2, " (" + source_tree) == 0;
+    const std::string before = source_tree + ", ";
+    const bool said_before = at >= before.size() && readme.compare(at - before.size(), before.size(), before) == 0;
+    INFO(path);
+    if (said_after || said_before) {
+      ++source_named;
+      continue;
+    }
+    if ((*it)[2].str() == "examples") ++examples_named;
+    CHECK(fs::exists(p / "share/doc/butter" / path));
   }
   CHECK(examples_named >= 2);
+  CHECK(source_named >= 3);
   // No test plugin is installed.
   CHECK_FALSE(fs::exists(p / "lib/butter/plugins/tp-minimal.so"));
   // The installed binary finds the installed plugins by id (<exe>/../lib/butter/plugins).

@@ -114,7 +114,8 @@ TEST_CASE("getters without a default argument read the schema default", "[sdk][c
   }
 }
 
-TEST_CASE("get_int_in returns a value in its range and refuses one outside, naming key and range", "[sdk][config]") {
+TEST_CASE("get_int_in returns a value in its range and refuses one outside naming key range and value",
+          "[sdk][config]") {
   butter::detail::DescriptorStorage storage(ranged());
   fake::Host host;  // enforces no ranges, as a host older than ABI 1.3
   butter::detail::Core core(host.host());
@@ -134,11 +135,63 @@ TEST_CASE("get_int_in returns a value in its range and refuses one outside, nami
   host.config["port"] = std::int64_t{1};
   CHECK(config.get_int_in("port", 1, 65535) == 1);
   host.config["port"] = std::int64_t{0};
-  CHECK(refusal("port", 1, 65535) == "port must be in 1..65535");
+  CHECK(refusal("port", 1, 65535) == "port must be in 1..65535, got 0");
   host.config["port"] = std::int64_t{70000};
-  CHECK(refusal("port", 1, 65535) == "port must be in 1..65535");
+  CHECK(refusal("port", 1, 65535) == "port must be in 1..65535, got 70000");
   host.config["port"] = std::int64_t{-5};
-  CHECK(refusal("port", 0, std::numeric_limits<std::int64_t>::max()) == "port must be >= 0");
+  CHECK(refusal("port", 0, std::numeric_limits<std::int64_t>::max()) == "port must be >= 0, got -5");
   host.config["port"] = std::string("eighty");  // another type is still a schema/code mismatch
   CHECK_THAT(refusal("port", 1, 65535), Catch::Contains("is not an integer"));
+}
+
+TEST_CASE("get_float_in returns a value in its range and refuses one outside naming key range and value",
+          "[sdk][config]") {
+  butter::detail::DescriptorStorage storage(ranged());
+  fake::Host host;  // enforces no ranges, as a host older than ABI 1.3
+  butter::detail::Core core(host.host());
+  const butter::Config config(&core, storage.c());
+  using Open = butter::Config::Open;
+  auto refusal = [&](double min, double max, Open open = Open::None) -> std::string {
+    try {
+      (void)config.get_float_in("ratio", min, max, open);
+    } catch (const butter::Error& e) {
+      CHECK(e.code() == BUTTER_E_INVALID);
+      return e.what();
+    }
+    return "accepted";
+  };
+  CHECK(config.get_float_in("ratio", 0, 1, Open::Min) == 0.5);  // the schema default, in range
+  SECTION("closed bounds take their own values") {
+    host.config["ratio"] = 0.0;
+    CHECK(config.get_float_in("ratio", 0, 1) == 0.0);
+    host.config["ratio"] = 1.0;
+    CHECK(config.get_float_in("ratio", 0, 1) == 1.0);
+    host.config["ratio"] = std::int64_t{1};  // an integer value is a fine float
+    CHECK(config.get_float_in("ratio", 0, 1) == 1.0);
+    host.config["ratio"] = 1.5;
+    CHECK(refusal(0, 1) == "ratio must be in [0, 1], got 1.5");
+    host.config["ratio"] = -0.25;
+    CHECK(refusal(0, 0.9) == "ratio must be in [0, 0.9], got -0.25");
+  }
+  SECTION("an open bound refuses its own value") {
+    host.config["ratio"] = 0.0;
+    CHECK(refusal(0, 1, Open::Min) == "ratio must be in (0, 1], got 0");
+    host.config["ratio"] = 1.0;
+    CHECK(refusal(0, 1, Open::Max) == "ratio must be in [0, 1), got 1");
+    CHECK(refusal(0, 1, Open::Both) == "ratio must be in (0, 1), got 1");
+    host.config["ratio"] = 0.0;
+    CHECK(refusal(0, std::numeric_limits<double>::infinity(), Open::Min) == "ratio must be > 0, got 0");
+    host.config["ratio"] = -1.0;
+    CHECK(refusal(0, std::numeric_limits<double>::infinity()) == "ratio must be >= 0, got -1");
+    host.config["ratio"] = 2e6;
+    CHECK(refusal(0, 1e6, Open::Min) == "ratio must be in (0, 1000000], got 2000000");
+  }
+  SECTION("NaN is never in range") {
+    host.config["ratio"] = std::numeric_limits<double>::quiet_NaN();
+    CHECK(refusal(0, 1) == "ratio must be in [0, 1], got nan");
+  }
+  SECTION("another type is still a schema/code mismatch") {
+    host.config["ratio"] = std::string("half");
+    CHECK_THAT(refusal(0, 1), Catch::Contains("is not a number"));
+  }
 }

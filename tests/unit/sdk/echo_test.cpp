@@ -167,7 +167,7 @@ TEST_CASE("echo refuses a non-positive interval", "[sdk][echo]") {
   host.config["interval_ms"] = std::int64_t{0};
   fake::Instance i(lib.factory(), host, "butter.example.echo");
   CHECK(i.init() == BUTTER_E_INVALID);
-  CHECK(std::string(i.err.message) == "interval_ms must be > 0");
+  CHECK(std::string(i.err.message) == "interval_ms must be in 1..3600000, got 0");
 }
 
 TEST_CASE("echo-c answers on its configurable protocol", "[sdk][echo-c]") {

@@ -2,6 +2,8 @@
 //
 //   greeting_ = config().get_string("greeting");   // the schema declares its default (ABI 1.3)
 //   interval_ = config().get_int("interval_ms", 1000);  // a fallback for a key without one
+//   ttl_ = config().get_int_in("ttl_ms", 1, 3600000);  // refused out of range, naming key and range
+//   share_ = config().get_float_in("share", 0, 1, Config::Open::Min);  // (0, 1]
 //
 // The host validated the table against the descriptor's schema already (types, ranges). An absent
 // key gives the default its schema declares (config_int("ttl_ms", 30000) in the descriptor): the
@@ -14,6 +16,7 @@
 
 #include <butter/cpp/core.hpp>
 
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -60,16 +63,42 @@ class Config {
     return out;
   }
   // get_int of a key whose value must lie in min..max: Error(BUTTER_E_INVALID, "<key> must be in
-  // min..max", or "must be >= min" when max is the largest int64) otherwise, which fails init. The
-  // schema's range says it already on a host of ABI 1.3; this guards the casts on a host that
-  // enforces none, and states a bound the schema cannot (one taken from another key).
+  // min..max, got <v>", or "must be >= min, got <v>" when max is the largest int64) otherwise,
+  // which fails init. The schema's range says it already on a host of ABI 1.3; this guards the
+  // casts on a host that enforces none, and states a bound the schema cannot (one taken from
+  // another key).
   std::int64_t get_int_in(const std::string& key, std::int64_t min, std::int64_t max) const {
     const std::int64_t v = get_int(key);
     if (v < min || v > max) {
       throw Error(BUTTER_E_INVALID, key + " must be " +
                                         (max == std::numeric_limits<std::int64_t>::max()
                                              ? ">= " + std::to_string(min)
-                                             : "in " + std::to_string(min) + ".." + std::to_string(max)));
+                                             : "in " + std::to_string(min) + ".." + std::to_string(max)) +
+                                        ", got " + std::to_string(v));
+    }
+    return v;
+  }
+  // Which bounds of get_float_in exclude their own value: a share or a rate that must be > 0 is
+  // get_float_in(key, 0, 1, Open::Min), "(0, 1]".
+  enum class Open { None, Min, Max, Both };
+  // get_float of a key whose value must lie between min and max (each inclusive unless `open`
+  // says otherwise; NaN never does): Error(BUTTER_E_INVALID, "<key> must be in [min, max], got
+  // <v>", with ( or ) for an open bound, or "must be >= min, got <v>" when max is infinity)
+  // otherwise. As get_int_in, for a host that enforces no ranges and for the exclusive bounds a
+  // schema cannot state.
+  double get_float_in(const std::string& key, double min, double max, Open open = Open::None) const {
+    const double v = get_float(key);
+    const bool open_min = open == Open::Min || open == Open::Both;
+    const bool open_max = open == Open::Max || open == Open::Both;
+    const bool above = open_min ? v > min : v >= min;
+    const bool below = open_max ? v < max : v <= max;
+    if (!(above && below)) {
+      const bool unbounded = max == std::numeric_limits<double>::infinity();
+      throw Error(BUTTER_E_INVALID, key + " must be " +
+                                        (unbounded ? std::string(open_min ? "> " : ">= ") + number_text(min)
+                                                   : std::string("in ") + (open_min ? "(" : "[") + number_text(min) +
+                                                         ", " + number_text(max) + (open_max ? ")" : "]")) +
+                                        ", got " + number_text(v));
     }
     return v;
   }
@@ -119,6 +148,14 @@ class Config {
     if (s == BUTTER_E_NOT_FOUND) return false;
     if (s == BUTTER_E_INVALID) throw Error(s, "config key '" + key + "' is not " + what);
     throw Error(s, "config key '" + key + "': " + status_name(s));
+  }
+  // A bound or value as a manifest would write it: 1000000 rather than 1e+06, 0.9, nan.
+  static std::string number_text(double x) {
+    if (x == x && x > -1e15 && x < 1e15 && x == static_cast<double>(static_cast<std::int64_t>(x)))
+      return std::to_string(static_cast<std::int64_t>(x));
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, x);
+    return std::string(buf, r.ptr);
   }
   const detail::Core* core_;
   const butter_plugin_descriptor* desc_;  // for schema defaults a host does not serve; may be NULL

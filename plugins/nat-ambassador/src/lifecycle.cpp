@@ -1,0 +1,128 @@
+// nat-ambassador's configuration and lifecycle: init reads the manifest keys (their defaults and
+// ranges are the schema's, plugin_entry.cpp) and wires the handlers; start arms the timers; stop
+// ends what is under way.
+#include "nat_plugin.hpp"
+
+#include <limits>
+
+namespace butter::nat {
+
+namespace {
+
+std::chrono::milliseconds positive_ms(const butter::Config& cfg, const char* key) {
+  return std::chrono::milliseconds(cfg.get_int_in(key, 1, std::numeric_limits<std::int64_t>::max()));
+}
+
+}  // namespace
+
+void NatAmbassador::init() {
+  // Defaults and ranges are the schema's (plugin_entry.cpp): the host serves the defaults and
+  // refuses values out of range (`butter check` reports them). The checks here guard the casts on
+  // a host that enforces no ranges (older than ABI 1.3) and say what a schema cannot (mode's words).
+  self_ = std::string(node().id());
+  reach_config_.mode = config().get_string("mode");
+  if (reach_config_.mode != "auto" && reach_config_.mode != "public" && reach_config_.mode != "private")
+    throw butter::Error(BUTTER_E_INVALID, "mode must be \"auto\", \"public\" or \"private\"");
+  limits_.serve = config().get_bool("ambassador");
+  constexpr std::int64_t kAny = std::numeric_limits<std::int64_t>::max();
+  const std::int64_t max_clients = config().get_int_in("max_clients", 0, 1000000);
+  const std::int64_t max_bytes = config().get_int_in("max_relay_bytes", 0, kAny);
+  const std::int64_t max_ms = config().get_int_in("max_relay_ms", 0, kAny);
+  const std::int64_t window = config().get_int_in("relay_window_bytes", static_cast<std::int64_t>(kMinWindow),
+                                                  static_cast<std::int64_t>(kMaxWindow));
+  const std::int64_t per_client = config().get_int_in("max_circuits_per_client", 1, 4096);
+  const std::int64_t quorum = config().get_int_in("quorum", 1, 16);
+  const std::int64_t probes = config().get_int_in("probes", 1, 16);
+  const std::int64_t capture = config().get_int_in("debug_capture_bytes", 0, kAny);
+  limits_.max_clients = static_cast<std::uint32_t>(max_clients);
+  limits_.max_relay_bytes = static_cast<std::uint64_t>(max_bytes);
+  limits_.max_relay_ms = static_cast<std::uint64_t>(max_ms);
+  limits_.window = static_cast<std::uint64_t>(window);
+  limits_.max_circuits_per_client = static_cast<std::size_t>(per_client);
+  reach_config_.quorum = static_cast<unsigned>(quorum);
+  reach_config_.probes = static_cast<unsigned>(probes);
+  capture_.max = static_cast<std::size_t>(std::min<std::int64_t>(capture, 16 * 1024 * 1024));
+  reach_config_.check_fast = positive_ms(config(), "check_fast_ms");
+  reach_config_.check_slow = positive_ms(config(), "check_ms");
+  reach_config_.dialback_timeout = positive_ms(config(), "dialback_timeout_ms");
+  keepalive_ = positive_ms(config(), "keepalive_ms");
+  request_timeout_ = positive_ms(config(), "request_timeout_ms");
+  status_every_ = positive_ms(config(), "status_ms");
+  reach_.verdict = Verdict(reach_config_.quorum);
+  punch_config_.enabled = config().get_bool("punch");
+  const std::int64_t observed_quorum = config().get_int_in("observed_quorum", 1, 16);
+  const std::int64_t punch_attempts = config().get_int_in("punch_attempts", 1, 100);
+  punch_config_.attempts_max = static_cast<unsigned>(punch_attempts);
+  observed_ = ObservedAddresses(static_cast<unsigned>(observed_quorum), 10 * 60 * 1000);
+  mapping_ = PortMapping(static_cast<unsigned>(observed_quorum), 10 * 60 * 1000);
+  punch_config_.window = std::chrono::milliseconds(config().get_int_in("punch_window_ms", 1, 60000));
+  punch_config_.backoff = positive_ms(config(), "punch_backoff_ms");
+  punch_config_.every = positive_ms(config(), "upgrade_ms");
+  punch_.v1 = host() && host()->get_extension
+                  ? static_cast<const butter_punch_v1*>(host()->get_extension(host(), BUTTER_EXT_PUNCH))
+                  : nullptr;
+  if (!punch_.v1 && punch_config_.enabled)
+    log().info("the host has no " BUTTER_EXT_PUNCH ": relayed connections stay relayed");
+  punch_.v2 =
+      punch_.v1 ? static_cast<const butter_punch_v2*>(host()->get_extension(host(), BUTTER_EXT_PUNCH2)) : nullptr;
+  const std::int64_t spread_sockets = config().get_int_in("punch_spread_sockets", 0, 256);
+  const std::int64_t spread_guesses = config().get_int_in("punch_spread_guesses", 0, 256);
+  punch_config_.spread_sockets = static_cast<std::uint32_t>(spread_sockets);
+  punch_config_.spread_guesses = static_cast<std::uint32_t>(spread_guesses);
+  punch_config_.hard_sockets = static_cast<std::uint32_t>(config().get_int_in("punch_hard_sockets", 0, 256));
+  punch_config_.hard_guesses = static_cast<std::uint32_t>(config().get_int_in("punch_hard_guesses", 0, 256));
+
+  streams_ = butter::Streams(host());
+  conns_ = butter::Connections(host());
+  if (!streams_.available())
+    log().warn("the host has no " BUTTER_EXT_STREAMS ": relayed connections cannot reach this node");
+  try_register_dialer();
+
+  on(kRelayProtocol, [this](const butter::Request& req, butter::Reply& reply) { handle_relay(req, reply); });
+  on(kNatProtocol, [this](const butter::Request& req, butter::Reply& reply) { handle_nat(req, reply); });
+  on_peer([this](butter::PeerEvent ev, std::string_view id) {
+    const std::string peer(id);
+    if (ev == butter::PeerEvent::Up) return announce_to(peer);
+    reach_.forget(peer);
+    upgrades_.forget(peer);  // a relayed peer that comes back starts afresh
+    vouched_.forget(peer);   // its next circuit is vouched for afresh
+    relay_peer_down(peer);
+    if (peer == ambassador_.id) {
+      drop_ambassador("its connection went down", true);
+      choose_ambassador();
+    }
+    if (peer == ambassador_.registering) ambassador_.registering.clear();
+  });
+  if (http().available()) add_routes();
+}
+
+void NatAmbassador::start() {
+  const std::string& mode = reach_config_.mode;
+  if (mode != "auto") set_verdict_from(reach_.verdict.force(mode == "public" ? Reach::Public : Reach::Private));
+  // Nothing listens: private from the start, no need to wait for a first check.
+  if (mode == "auto" && own_ports().empty()) set_verdict_from(reach_.verdict.force(Reach::Private));
+  schedule_check();
+  ambassador_.keep_timer = every(keepalive_, [this] {
+    try_register_dialer();
+    keep_ambassador();
+  });
+  reach_.status_timer = every(status_every_, [this] { announce(); });
+  sweep_timer_ = every(std::chrono::milliseconds(500), [this] { sweep_relays(); });
+  upgrades_.timer = every(punch_config_.every, [this] { upgrade_tick(); });
+}
+
+void NatAmbassador::stop() {
+  reach_.check_timer.cancel();
+  ambassador_.keep_timer.cancel();
+  reach_.status_timer.cancel();
+  sweep_timer_.cancel();
+  upgrades_.timer.cancel();
+  upgrades_.by_peer.clear();  // the host drops punch callbacks of a stopped instance
+  bulk_.reset();              // answers a throughput run under way (500)
+  upgrades_.offers.clear();
+  dialbacks_.stop();
+  // The host closes every connection over our streams when the instance stops.
+  relay_streams_.clear();
+}
+
+}  // namespace butter::nat
