@@ -67,6 +67,10 @@ struct Side {
     o.max_connections = max_connections;
     o.max_handshakes_per_second = 1000000;  // every client dials from 127.0.0.1 within a second
     o.max_handshakes_per_address = 1000000;
+    // Every connection stays open for the whole run: no trimming, no idle close (a node's
+    // connection manager would trim the server's 500 down to its low watermark after the grace).
+    o.connections_high_water = 0;
+    o.connection_idle_ms = 0;
     TransportHandlers h;
     // The server sends every message back; a client counts what it gets.
     h.on_message = [this, listen](const NodeId& from, const std::string& protocol, std::span<const std::uint8_t> p) {

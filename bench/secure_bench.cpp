@@ -50,6 +50,8 @@ struct Side {
     // runs far above the default max_handshakes_per_second.
     o.max_handshakes_per_second = 1000000;
     o.max_handshakes_per_address = 1000000;
+    o.connections_high_water = 0;  // and no connection manager: every connection is the bench's
+    o.connection_idle_ms = 0;
     TransportHandlers h;
     if (echo)
       h.on_request = [this](const NodeId&, const std::string&, std::span<const std::uint8_t> p, ReplyToken tok) {
