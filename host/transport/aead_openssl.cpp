@@ -28,8 +28,7 @@ class EvpAead final : public VectorAead {
     if (!ctx) return false;
     int len = 0, tail = 0;
     if (EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce) != 1) return false;
-    if (!ad.empty() && EVP_EncryptUpdate(ctx, nullptr, &len, ad.data(), static_cast<int>(ad.size())) != 1)
-      return false;
+    if (!ad.empty() && EVP_EncryptUpdate(ctx, nullptr, &len, ad.data(), static_cast<int>(ad.size())) != 1) return false;
     std::size_t written = 0;
     for (const auto& piece : pieces) {
       if (piece.empty()) continue;
