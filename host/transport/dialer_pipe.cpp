@@ -30,7 +30,14 @@ class DialerPipe::Sink : public StreamSink {
 DialerPipe::DialerPipe(const Strand& strand, std::shared_ptr<Dialer> dialer, std::string uri)
     : strand_(strand), dialer_(std::move(dialer)), uri_(std::move(uri)), retry_(strand) {}
 
-DialerPipe::~DialerPipe() { close(); }
+DialerPipe::~DialerPipe() {
+  try {
+    close();
+  } catch (...) {
+    // Only cancelling the retry timer can throw (Asio reports a failed cancel as an exception);
+    // a destructor must not, and the pipe is gone either way.
+  }
+}
 
 std::string DialerPipe::open() {
   Error e;
