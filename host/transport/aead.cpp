@@ -116,7 +116,12 @@ AeadChoice decide() {
     return c;
   }
   const char* forced_env = std::getenv("BUTTER_AEAD");
-  const std::string_view force = forced_env ? forced_env : "";
+  std::string_view force = forced_env ? forced_env : "";
+  std::string ignored;  // a value this version does not know: measured as if unset, and said so
+  if (!force.empty() && force != "libsodium" && force != "openssl" && force != "gcrypt") {
+    ignored = "; BUTTER_AEAD=" + std::string(force) + " ignored (libsodium, openssl or gcrypt)";
+    force = {};
+  }
   if (force == "libsodium") {
     c.why = "libsodium for every message (BUTTER_AEAD=libsodium)";
     return c;
@@ -140,7 +145,7 @@ AeadChoice decide() {
   const std::string how = !force.empty() ? "BUTTER_AEAD=" + std::string(force) + "; " : std::string();
   const std::string details =
       " (" + how + "sealing 16 KiB against libsodium: " + (measured.empty() ? std::string("none measured") : measured) +
-      (refused.empty() ? "" : "; failed the known-answer check: " + refused) + ")";
+      (refused.empty() ? "" : "; failed the known-answer check: " + refused) + ignored + ")";
   if (c.large == AeadImpl::kSodium)
     c.why = "libsodium for every message" + details;
   else

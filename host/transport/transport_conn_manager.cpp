@@ -88,7 +88,7 @@ void TransportImpl::trim_now() {
     cands.push_back(t);
   }
   auto victims = select_trim_victims(cands, opts_.connections_low_water, opts_.connections_high_water, now,
-                                     std::chrono::milliseconds(opts_.connection_grace_ms));
+                                     opts_.connection_grace());
   if (!victims.empty())
     spdlog::debug("{} {} peers above high_water {}: trimming {}", log_, peers_.size(), opts_.connections_high_water,
                   victims.size());
@@ -121,8 +121,7 @@ bool TransportImpl::release_peer(const NodeId& id) {
   for (auto cid : it->second) {
     auto c = find_connection(cid);
     if (!c) continue;
-    if (!c->outbound() || now - c->opened_at() >= std::chrono::milliseconds(opts_.connection_grace_ms))
-      return true;  // not this plugin's to cut
+    if (!c->outbound() || now - c->opened_at() >= opts_.connection_grace()) return true;  // not this plugin's to cut
     busy = busy || connection_busy(*c);
   }
   if (!busy) {

@@ -25,10 +25,9 @@ TransportImpl::TransportImpl(IoContext& io, Strand strand, TransportOptions opti
       limits_({opts_.max_connections, opts_.max_connections_per_peer, opts_.max_handshakes_per_address,
                opts_.max_handshakes_per_second, opts_.clock}),
       punch_budget_(PunchBudgetLimits::limits_of(opts_)),
-      conn_manager_(
-          {opts_.connections_low_water, opts_.connections_high_water,
-           std::chrono::milliseconds(opts_.connection_grace_ms), std::chrono::milliseconds(opts_.connection_idle_ms)},
-          std::max<std::size_t>(opts_.max_connections, 16)),
+      conn_manager_({opts_.connections_low_water, opts_.connections_high_water, opts_.connection_grace(),
+                     opts_.connection_idle()},
+                    std::max<std::size_t>(opts_.max_connections, 16)),
       book_(std::max<std::size_t>(opts_.max_known_addresses, 16)) {
   memory_.limit = opts_.memory_limit;
   if (!opts_.identity && (!opts_.plaintext || opts_.self == NodeId{}))
@@ -247,7 +246,7 @@ PeerInfo TransportImpl::info(const Connection& c) const {
 
 TransportImpl::ConnPtr TransportImpl::new_connection(bool outbound, const std::string& uri) {
   Connection::Limits limits{opts_.max_frame_bytes, opts_.max_queued_bytes_per_connection,
-                            opts_.hello_timeout,   std::chrono::milliseconds(opts_.connection_idle_ms),
+                            opts_.hello_timeout,   opts_.connection_idle(),
                             opts_.frame_deadline,  opts_.frame_min_rate};
   auto c = std::make_shared<Connection>(strand_, this, &stats_, &memory_, next_connection_id_++, outbound, uri, limits,
                                         log_);

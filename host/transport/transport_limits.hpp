@@ -5,6 +5,7 @@
 // manifest's when a key is absent, and the transport's when a test or bench makes one directly.
 // The ranges a manifest may set are checked in manifest/node_section.cpp.
 #pragma once
+#include <chrono>
 #include <cstdint>
 
 namespace butter::host {
@@ -64,6 +65,9 @@ struct TransportLimits {
   std::uint32_t connections_high_water = 32;
   std::uint32_t connection_grace_ms = 20000;
   std::uint32_t connection_idle_ms = 30000;
+  // The two above as durations, for the code that compares times with them.
+  std::chrono::milliseconds connection_grace() const { return std::chrono::milliseconds(connection_grace_ms); }
+  std::chrono::milliseconds connection_idle() const { return std::chrono::milliseconds(connection_idle_ms); }
 
   bool operator==(const TransportLimits&) const = default;
 };
