@@ -16,6 +16,9 @@ static constexpr std::size_t kMaxBytesInFlight = 1024 * 1024;
 // A write beside one in flight only once it is worth a system call (and, encrypted, a record) of
 // its own; smaller frames wait for the write in flight and leave together, as they always did.
 static constexpr std::size_t kMinPipelinedBytes = 64 * 1024;
+// Payloads from this size are sealed straight from the sender's buffers when they can be: below
+// it, the copy costs less than the bookkeeping of the borrowed pieces.
+static constexpr std::size_t kSealFromCallerBytes = 4 * 1024;
 
 Connection::Connection(const Strand& strand, Owner* owner, Transport::Stats* stats, TransportMemory* memory,
                        std::uint64_t id, bool outbound, std::string dial_uri, Limits limits, std::string log_prefix)
@@ -131,13 +134,39 @@ Error Connection::enqueue_parts(FrameType type, std::uint64_t request_id, std::i
   if (auto e = admit(size)) return e;
   Outgoing o;
   o.head = encode_frame_head(type, request_id, status, protocol, payload_size);
-  // The one copy: the caller's spans are borrowed. Written into uninitialised capacity (reserve,
-  // then insert), not zero-filled first.
-  o.payload.reserve(payload_size);
-  for (const auto& p : parts) o.payload.insert(o.payload.end(), p.begin(), p.end());
+  if (!seal_from_caller(payload_size)) {
+    // The one copy: the caller's spans are borrowed. Written into uninitialised capacity
+    // (reserve, then insert), not zero-filled first.
+    o.payload.reserve(payload_size);
+    for (const auto& p : parts) o.payload.insert(o.payload.end(), p.begin(), p.end());
+    push(std::move(o), size);
+    flush_writes();
+    return Error::ok();
+  }
+  // No copy: the frame is first in line and the pipe seals what it is handed before write()
+  // returns, so the records are made straight from the caller's bytes. Handed beside a write in
+  // flight too (`more`), as answers made during a read are.
+  o.borrowed.assign(parts.begin(), parts.end());
+  o.sealed_from_caller = payload_size;
   push(std::move(o), size);
-  flush_writes();
+  flush_writes(true);
+  if (!queue_.empty() && !queue_.back().borrowed.empty()) {
+    Outgoing& b = queue_.back();
+    if (queue_.size() > frames_in_flight_) {  // not handed after all (the pipe is full): copy
+      b.payload.reserve(payload_size);
+      for (const auto& p : b.borrowed) b.payload.insert(b.payload.end(), p.begin(), p.end());
+      b.sealed_from_caller = 0;
+    } else if (stats_) {
+      stats_->payload_bytes_sealed_from_caller += payload_size;
+    }
+    b.borrowed.clear();  // the caller's bytes are not ours after this call
+  }
   return Error::ok();
+}
+
+bool Connection::seal_from_caller(std::size_t bytes) const {
+  return bytes >= kSealFromCallerBytes && up_ && secure_ && secure_->seals_on_write() &&
+         frames_in_flight_ == queue_.size();
 }
 
 Error Connection::enqueue_clear_tail(std::string_view protocol, std::span<const std::uint8_t> head,
@@ -215,7 +244,12 @@ void Connection::flush_writes(bool more) {
       buffers.emplace_back(o.payload.data(), o.payload.size());
       if (any_clear) clear.push_back(o.clear_tail);
     }
-    bytes += o.head.size() + o.payload.size();
+    for (const auto& p : o.borrowed) {
+      if (p.empty()) continue;
+      buffers.emplace_back(p.data(), p.size());
+      if (any_clear) clear.push_back(false);
+    }
+    bytes += o.size();
     if (++frames == kMaxFramesPerWrite) break;
   }
   if (frames == 0) return;
@@ -245,7 +279,7 @@ void Connection::on_written(const std::string& error, std::size_t frames, std::s
   write_progress_ = last_activity_;
   for (std::size_t i = 0; i < frames && !queue_.empty(); ++i) {
     auto& o = queue_.front();
-    std::size_t size = o.head.size() + o.payload.size();
+    const std::size_t size = o.size();
     if (!o.control) {
       queued_bytes_ -= size;
       if (memory_) memory_->out -= size;

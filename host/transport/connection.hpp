@@ -79,7 +79,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The owner accepted the peer's HELLO: queued frames start to flow.
   void mark_up(Hello peer);
 
-  // Queues a frame (copying the payload once). BUTTER_E_AGAIN over the byte bound (a frame is
+  // Queues a frame (copying the payload once, unless it is sealed straight from the caller's bytes
+  // in this call: see seal_from_caller()). BUTTER_E_AGAIN over the byte bound (a frame is
   // always accepted into an empty queue, so any frame under max_frame_bytes can go eventually),
   // or when the transport's memory for outgoing frames is used up and peers that stopped reading
   // cannot be closed to make room (a queue under kAlwaysQueuedBytes still takes a frame that
@@ -163,13 +164,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   struct Outgoing {
     std::vector<std::uint8_t> head;
     std::vector<std::uint8_t> payload;
-    bool control = false;     // HELLO: may be written before the connection is up
-    bool clear_tail = false;  // `payload` is the frame's clear tail, written unsealed
+    // The caller's payload pieces, borrowed during enqueue_parts() only: the pipe seals them
+    // straight from there when it takes the frame in that call (seal_from_caller()); if it does
+    // not, they are copied into `payload` before enqueue_parts() returns. Empty afterwards.
+    std::vector<std::span<const std::uint8_t>> borrowed;
+    std::size_t sealed_from_caller = 0;  // payload bytes sealed from `borrowed`, held nowhere here
+    bool control = false;                // HELLO: may be written before the connection is up
+    bool clear_tail = false;             // `payload` is the frame's clear tail, written unsealed
+    // The frame's bytes before sealing (what queued_bytes_ and the stats count).
+    std::size_t size() const { return head.size() + payload.size() + sealed_from_caller; }
   };
 
   // Admits a frame of `size` bytes into the queue (the bounds of enqueue()).
   Error admit(std::size_t size);
   void push(Outgoing o, std::size_t size);
+  // Whether a payload of `bytes` may be borrowed from the caller (Outgoing::borrowed): the pipe
+  // seals what it is handed in the same call, and nothing waits in the queue ahead of the frame.
+  bool seal_from_caller(std::size_t bytes) const;
   void on_data(std::span<const std::uint8_t> bytes);
   void on_clear_data(std::span<const std::uint8_t> bytes);
   // Bytes of either kind (`clear`: a frame's clear tail) into the decoder, frames on to the owner.

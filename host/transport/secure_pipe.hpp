@@ -36,6 +36,10 @@ class SecurePipe : public BytePipe, public std::enable_shared_from_this<SecurePi
   // The peer's proven node id once the handshake is done (nullopt in plaintext mode).
   const std::optional<NodeId>& peer_id() const { return channel_.peer_id(); }
   bool established() const { return channel_.established(); }
+  // Whether write() is done with the caller's bytes when it returns: they are sealed into records
+  // of the pipe's own (except clear tails, which are sent from where they are). Not before the
+  // handshake ends (writes are held as given) nor in plaintext mode (bytes are sent in place).
+  bool seals_on_write() const { return !closed_ && channel_.established() && !channel_.plaintext(); }
   bool plaintext() const { return channel_.plaintext(); }
   bool auth_failed() const { return channel_.auth_failure(); }
   // Capacity held for a partial record (small once idle; counted by Connection::account_in).

@@ -328,6 +328,9 @@ class Transport {
     std::uint64_t punch_syns_refused = 0;
     // Bytes of frames' clear tails (frame.hpp): sent and received without the hop's sealing.
     std::uint64_t clear_tail_bytes_out = 0, clear_tail_bytes_in = 0;
+    // Payload bytes sealed straight from the sender's buffers, never copied into a queue
+    // (Connection::enqueue_parts: large frames first in line on an encrypted connection).
+    std::uint64_t payload_bytes_sealed_from_caller = 0;
   };
   Stats stats() const;
 
