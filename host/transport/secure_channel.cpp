@@ -141,7 +141,13 @@ std::size_t SecureChannel::unit_size(std::span<const std::uint8_t> p) {
 }
 
 bool SecureChannel::on_unit(std::span<std::uint8_t> u, std::vector<std::uint8_t>& wire, const PlainSink& sink,
-                            bool& stop) {
+                            bool& stop, Run* run) {
+  // Anything but a record goes after the plaintext before it.
+  const bool record = state_ == State::kEstablished && !plaintext_ && (u[0] & 0x80) == 0;
+  if (run && !record && !flush_run(*run, sink)) {
+    stop = true;
+    return true;
+  }
   switch (state_) {
     case State::kPreamble:
       return on_preamble(u);
@@ -156,7 +162,7 @@ bool SecureChannel::on_unit(std::span<std::uint8_t> u, std::vector<std::uint8_t>
         stop = !sink(u.subspan(4), true);
         return true;
       }
-      return on_record(u.subspan(4), sink, stop);
+      return on_record(u.subspan(4), sink, stop, run);
     default:
       return false;
   }
@@ -207,19 +213,24 @@ bool SecureChannel::feed_in_place(std::span<std::uint8_t> in, std::vector<std::u
     if (stop) return true;
   }
   if (inbox_.empty()) {
+    Run run;
     while (!in.empty()) {
       const std::size_t need = unit_size(in);
-      if (need == 0) return false;
+      if (need == 0) {  // failed: what decrypted before the bad length is handed on first
+        flush_run(run, sink);
+        return false;
+      }
       if (in.size() < need) {
         // The whole unit only once half of it is here (partial_capacity): a 4-byte length alone
         // must not reserve a record's 64 KiB.
         inbox_.reserve(partial_capacity(in.size(), need, 0));
         break;
       }
-      if (!on_unit(in.first(need), wire, sink, stop)) return false;
+      if (!on_unit(in.first(need), wire, sink, stop, &run)) return false;
       if (stop) return true;
       in = in.subspan(need);
     }
+    if (!flush_run(run, sink)) return true;
     inbox_.insert(inbox_.end(), in.begin(), in.end());
   }
   // An idle channel keeps no record-sized buffer.
@@ -227,11 +238,41 @@ bool SecureChannel::feed_in_place(std::span<std::uint8_t> in, std::vector<std::u
   return state_ != State::kFailed;
 }
 
-bool SecureChannel::on_record(std::span<std::uint8_t> c, const PlainSink& sink, bool& stop) {
-  if (!recv_->decrypt_in_place(c))
+bool SecureChannel::on_record(std::span<std::uint8_t> c, const PlainSink& sink, bool& stop, Run* run) {
+  if (!recv_->decrypt_in_place(c)) {
+    // What decrypted before the tampered record is handed on first, as it would have been alone.
+    if (run && !flush_run(*run, sink)) stop = true;
     return fail("record " + std::to_string(recv_->counter()) + " failed authentication (tampered or corrupted)", true);
-  stop = !sink(c.first(c.size() - kTagBytes), false);
+  }
+  const auto plain = c.first(c.size() - kTagBytes);
+  if (!run) {
+    stop = !sink(plain, false);
+    return true;
+  }
+  if (run->size > 0 && plain.size() <= run->room) {
+    // Back over the length and tag between them (memmove: the two may overlap).
+    if (!plain.empty()) std::memmove(run->data + run->size, plain.data(), plain.size());
+    run->size += plain.size();
+    run->room -= plain.size();
+    return true;
+  }
+  if (!flush_run(*run, sink)) {
+    stop = true;
+    return true;
+  }
+  if (plain.empty()) {  // an empty record still reaches the sink (it is activity on the connection)
+    stop = !sink(plain, false);
+    return true;
+  }
+  *run = Run{plain.data(), plain.size(), plain.size() / kJoinRatio};
   return true;
+}
+
+bool SecureChannel::flush_run(Run& run, const PlainSink& sink) {
+  if (run.size == 0) return true;
+  const std::span<std::uint8_t> plain(run.data, run.size);
+  run = Run{};
+  return sink(plain, false);
 }
 
 std::size_t SecureChannel::clear_size(std::size_t bytes) {

@@ -110,10 +110,28 @@ class SecureChannel {
   // The size of the unit (preamble, handshake message, record) that `p` starts, or the size of
   // its length field while that is incomplete; 0 when the length is out of bounds (failed).
   std::size_t unit_size(std::span<const std::uint8_t> p);
-  bool on_unit(std::span<std::uint8_t> u, std::vector<std::uint8_t>& wire, const PlainSink& sink, bool& stop);
+  // Plaintext decrypted where it lies in feed_in_place()'s input and not yet handed to the sink:
+  // one record's, then the small records right after it (kJoinRatio), each moved back over the
+  // length and tag between them, so the sink gets them as one span. A frame a little larger than
+  // a record (a 64 KiB payload and its header) is then parsed where it was read, where the frame
+  // decoder would otherwise copy the first record's 64 KiB to join it with the second's tail.
+  struct Run {
+    std::uint8_t* data = nullptr;
+    std::size_t size = 0;
+    std::size_t room = 0;  // bytes that may still join: the first record's plaintext / kJoinRatio
+  };
+  // Records join the run while, together, they are at most 1/kJoinRatio of its first one: the
+  // moves cost at most that share of the copy they may save, and records of similar size (a
+  // stream of large frames, whose partial frames the decoder copies anyway) are never moved.
+  static constexpr std::size_t kJoinRatio = 8;
+  // Hands the run to the sink (if any); false when the sink stopped.
+  static bool flush_run(Run& run, const PlainSink& sink);
+  // `run`: where a record's plaintext goes (null: straight to the sink).
+  bool on_unit(std::span<std::uint8_t> u, std::vector<std::uint8_t>& wire, const PlainSink& sink, bool& stop,
+               Run* run = nullptr);
   bool on_preamble(std::span<const std::uint8_t> p);
   bool on_handshake_message(std::span<const std::uint8_t> m, std::vector<std::uint8_t>& wire);
-  bool on_record(std::span<std::uint8_t> c, const PlainSink& sink, bool& stop);
+  bool on_record(std::span<std::uint8_t> c, const PlainSink& sink, bool& stop, Run* run);
   void write_message1(std::vector<std::uint8_t>& wire);
   bool write_message2(std::vector<std::uint8_t>& wire);
   bool write_message3(std::vector<std::uint8_t>& wire);
