@@ -229,18 +229,17 @@ TEST_CASE("a frame a little larger than a record is parsed where it was read and
     ++calls;
     CHECK_FALSE(clear);
     CHECK(inside(pt.data(), pt.size(), read));
-    return d.consume(pt,
-                     [&](const FrameView& v) {
-                       if (inside(v.payload.data(), v.payload.size(), read)) ++got.in_place;
-                       got.frames.push_back(v.to_frame());
-                       return true;
-                     }) == FrameDecoder::Status::kNeedMore;
+    return d.consume(pt, [&](const FrameView& v) {
+      if (inside(v.payload.data(), v.payload.size(), read)) ++got.in_place;
+      got.frames.push_back(v.to_frame());
+      return true;
+    }) == FrameDecoder::Status::kNeedMore;
   }));
   CHECK(calls == 1);
   REQUIRE(got.frames.size() == 2);
   CHECK(got.frames[0] == f);
   CHECK(got.frames[1].protocol == "/next/1");
-  CHECK(got.in_place == 2);          // both parsed in the read
+  CHECK(got.in_place == 2);           // both parsed in the read
   CHECK(d.buffered_capacity() == 0);  // nothing was kept to join
 
   // Cut between the two records, the second arrives in a read of its own: no join, the decoder
@@ -257,9 +256,9 @@ TEST_CASE("a frame a little larger than a record is parsed where it was read and
   for (Bytes* r : {&r1, &r2})
     REQUIRE(q.b.feed_in_place(*r, none, [&](std::span<std::uint8_t> pt, bool) {
       return d2.consume(pt, [&](const FrameView& v) {
-               frames.push_back(v.to_frame());
-               return true;
-             }) == FrameDecoder::Status::kNeedMore;
+        frames.push_back(v.to_frame());
+        return true;
+      }) == FrameDecoder::Status::kNeedMore;
     }));
   REQUIRE(frames.size() == 1);
   CHECK(frames[0] == f);
