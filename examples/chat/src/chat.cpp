@@ -61,8 +61,8 @@ class Chat : public butter::Plugin {
     read_stdin_ = config().get_bool("stdin");
     // Defaults and ranges: the schema at the bottom. These checks guard the casts on a host that
     // enforces no ranges (older than ABI 1.3) and say what it cannot (seen >= history).
-    const std::int64_t history = config().get_int_in("history", 1, 100000);
-    const std::int64_t seen = config().get_int_in("seen", 1, 1000000);
+    const std::int64_t history = config().get_int("history");
+    const std::int64_t seen = config().get_int("seen");
     if (seen < history) throw butter::Error(BUTTER_E_INVALID, "seen must be history..1000000");
     log_ = std::make_unique<chat::Log>(static_cast<std::size_t>(history), static_cast<std::size_t>(seen));
     rng_.seed(std::random_device{}() ^

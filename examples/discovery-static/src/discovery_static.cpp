@@ -22,7 +22,7 @@ class StaticDiscovery : public butter::Plugin {
   void init() override {
     self_ = std::string(node().id());
     // Default and range: the schema; the ranged getter guards a host that enforces no ranges.
-    retry_ = std::chrono::milliseconds(config().get_int_in("retry_ms", 1, std::numeric_limits<std::int64_t>::max()));
+    retry_ = std::chrono::milliseconds(config().get_int("retry_ms"));
     for (const auto& uri : config().get_strings("peers")) {
       if (!valid_uri(uri)) throw butter::Error(BUTTER_E_INVALID, "peers: \"" + uri + "\" is not tcp://host:port");
       targets_.push_back(Target{uri, {}, false, false});

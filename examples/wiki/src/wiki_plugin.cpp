@@ -21,9 +21,9 @@ void refuse(butter::HttpResponse& res, int code, const std::string& why, const b
 void Wiki::init() {
   // Defaults and ranges: the schema at the bottom; the checks guard the casts on a host that
   // enforces no ranges (older than ABI 1.3).
-  search_timeout_ms_ = static_cast<std::uint32_t>(config().get_int_in("search_timeout_ms", 50, 60000));
-  search_ttl_ = static_cast<std::uint32_t>(config().get_int_in("search_ttl", 0, 16));
-  write_wait_ms_ = static_cast<std::uint32_t>(config().get_int_in("write_wait_ms", 0, 60000));
+  search_timeout_ms_ = static_cast<std::uint32_t>(config().get_int("search_timeout_ms"));
+  search_ttl_ = static_cast<std::uint32_t>(config().get_int("search_ttl"));
+  write_wait_ms_ = static_cast<std::uint32_t>(config().get_int("write_wait_ms"));
   // A form-encoded page may triple in size (%XX); the text itself is checked after decoding.
   max_body_ = 3 * kMaxText + 16 * 1024;
 

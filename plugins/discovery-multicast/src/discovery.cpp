@@ -15,19 +15,18 @@ void Discovery::init() {
   // what a schema cannot say (exclusive float bounds, one key against another) and guard the
   // casts on a host that enforces no ranges (older than ABI 1.3).
   group_ = config().get_string("group");
-  const std::int64_t port = config().get_int_in("port", 1, 65535);
+  const std::int64_t port = config().get_int("port");
   iface_ = config().get_string("interface");
-  const std::int64_t ttl = config().get_int_in("ttl", 1, 255);
-  constexpr std::int64_t kNoMax = std::numeric_limits<std::int64_t>::max();
+  const std::int64_t ttl = config().get_int("ttl");
   constexpr auto kAbove = butter::Config::Open::Min;  // a rate > 0
-  const std::int64_t fast = config().get_int_in("fast_ms", 1, kNoMax);
-  const std::int64_t slow = config().get_int_in("slow_ms", 1, kNoMax);
+  const std::int64_t fast = config().get_int("fast_ms");
+  const std::int64_t slow = config().get_int("slow_ms");
   const double answers = config().get_float_in("answers_per_s", 0, 1e6, kAbove);
-  const std::int64_t quiet = config().get_int_in("quiet_ms", 1, kNoMax);
+  const std::int64_t quiet = config().get_int("quiet_ms");
   loop_ = config().get_bool("loopback");
   const double per_s = config().get_float_in("max_datagrams_per_second", 0, 1e6, kAbove);
   const double per_sender = config().get_float("max_datagrams_per_second_per_sender");
-  const std::int64_t senders = config().get_int_in("max_datagram_senders", 1, 1000000);
+  const std::int64_t senders = config().get_int("max_datagram_senders");
   if (slow < fast) throw butter::Error(BUTTER_E_INVALID, "need 0 < fast_ms <= slow_ms");
   if (!(per_sender > 0) || per_sender > per_s)
     throw butter::Error(BUTTER_E_INVALID,

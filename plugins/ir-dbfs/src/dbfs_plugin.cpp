@@ -17,9 +17,10 @@ namespace {
 // its default, and a host of ABI 1.3 refuses a value out of range at its manifest position. The
 // checks here guard the casts on a host that enforces no ranges, and keep what a schema cannot say
 // (one key against another, exclusive float bounds).
-// 1..max (max fits in 32 bits at every call).
-std::uint32_t positive(const butter::Config& cfg, const char* key, std::int64_t max) {
-  return static_cast<std::uint32_t>(cfg.get_int_in(key, 1, max));
+// A key whose schema range is 1..max, with max in 32 bits for every key read so (get_int checks
+// the range, so the cast is safe on any host).
+std::uint32_t positive(const butter::Config& cfg, const char* key) {
+  return static_cast<std::uint32_t>(cfg.get_int(key));
 }
 
 }  // namespace
@@ -34,59 +35,59 @@ EngineConfig DbfsPlugin::read_config() {
   if (!parse_heuristic(heuristic, c.heuristic)) {
     throw butter::Error(BUTTER_E_INVALID, "heuristic must be results, time, hops or random");
   }
-  want_neighbours_ = positive(cfg, "neighbours", 64);
-  c.max_inbound = static_cast<std::size_t>(cfg.get_int_in("max_inbound", 0, 256));
-  c.source_fanout = positive(cfg, "source_fanout", 64);
+  want_neighbours_ = positive(cfg, "neighbours");
+  c.max_inbound = static_cast<std::size_t>(cfg.get_int("max_inbound"));
+  c.source_fanout = positive(cfg, "source_fanout");
   c.deepening = cfg.get_bool("deepening");
-  c.limits.max_ttl = positive(cfg, "max_ttl", 32);
-  c.default_ttl = std::min(positive(cfg, "default_ttl", 32), c.limits.max_ttl);
-  c.ttl_start = positive(cfg, "ttl_start", 32);
-  c.ttl_step = positive(cfg, "ttl_step", 32);
+  c.limits.max_ttl = positive(cfg, "max_ttl");
+  c.default_ttl = std::min(positive(cfg, "default_ttl"), c.limits.max_ttl);
+  c.ttl_start = positive(cfg, "ttl_start");
+  c.ttl_step = positive(cfg, "ttl_step");
   c.adaptive_start = cfg.get_bool("adaptive_start");
-  c.limits.max_fanout = positive(cfg, "max_fanout", 256);
-  c.limits.max_terms = positive(cfg, "max_terms", kMaxTerms);
-  c.limits.max_term_len = positive(cfg, "max_term_len", kMaxTermLen);
-  c.limits.max_query_bytes = positive(cfg, "max_query_bytes", kMaxMessageBytes);
-  c.limits.max_results = positive(cfg, "max_results", 65535);
-  c.default_max_results = std::min(positive(cfg, "default_max_results", 65535), c.limits.max_results);
-  c.default_timeout_ms = positive(cfg, "default_timeout_ms", 600000);
+  c.limits.max_fanout = positive(cfg, "max_fanout");
+  c.limits.max_terms = positive(cfg, "max_terms");
+  c.limits.max_term_len = positive(cfg, "max_term_len");
+  c.limits.max_query_bytes = positive(cfg, "max_query_bytes");
+  c.limits.max_results = positive(cfg, "max_results");
+  c.default_max_results = std::min(positive(cfg, "default_max_results"), c.limits.max_results);
+  c.default_timeout_ms = positive(cfg, "default_timeout_ms");
   // Rates must be > 0, which the schema (min 0) cannot say; bursts >= 1.
   constexpr double kNoMax = std::numeric_limits<double>::infinity();
   constexpr auto kAbove = butter::Config::Open::Min;
   c.limits.rate_per_s = cfg.get_float_in("rate_per_s", 0, kNoMax, kAbove);
-  c.limits.burst = cfg.get_float_in("burst", 1, kNoMax);
+  c.limits.burst = cfg.get_float("burst");
   c.limits.address_rate_per_s = cfg.get_float_in("address_rate_per_s", 0, kNoMax, kAbove);
-  c.limits.address_burst = cfg.get_float_in("address_burst", 1, kNoMax);
+  c.limits.address_burst = cfg.get_float("address_burst");
   c.limits.prefix_rate_per_s = cfg.get_float_in("prefix_rate_per_s", 0, kNoMax, kAbove);
-  c.limits.prefix_burst = cfg.get_float_in("prefix_burst", 1, kNoMax);
-  c.limits.rate_peers = positive(cfg, "rate_peers", 1 << 20);
-  c.limits.rate_addresses = positive(cfg, "rate_addresses", 1 << 20);
-  c.limits.max_budget = positive(cfg, "max_budget", 65535);
-  c.limits.legacy_budget = std::min(positive(cfg, "legacy_budget", 65535), c.limits.max_budget);
-  c.limits.max_hit_messages = positive(cfg, "max_hit_messages", 65535);
+  c.limits.prefix_burst = cfg.get_float("prefix_burst");
+  c.limits.rate_peers = positive(cfg, "rate_peers");
+  c.limits.rate_addresses = positive(cfg, "rate_addresses");
+  c.limits.max_budget = positive(cfg, "max_budget");
+  c.limits.legacy_budget = std::min(positive(cfg, "legacy_budget"), c.limits.max_budget);
+  c.limits.max_hit_messages = positive(cfg, "max_hit_messages");
   c.hop_ms = cfg.get_float_in("hop_ms", 0, 10000, butter::Config::Open::Min);
-  c.min_step_ms = positive(cfg, "min_step_ms", 600000);
-  c.seen_max = positive(cfg, "seen_max", 1 << 22);
-  c.seen_age_ms = positive(cfg, "seen_age_ms", 3600000);
-  refresh_ = std::chrono::milliseconds(positive(cfg, "refresh_ms", 3600000));
-  c.max_inbound_per_address = static_cast<std::size_t>(cfg.get_int_in("max_inbound_per_address", 0, 256));
+  c.min_step_ms = positive(cfg, "min_step_ms");
+  c.seen_max = positive(cfg, "seen_max");
+  c.seen_age_ms = positive(cfg, "seen_age_ms");
+  refresh_ = std::chrono::milliseconds(positive(cfg, "refresh_ms"));
+  c.max_inbound_per_address = static_cast<std::size_t>(cfg.get_int("max_inbound_per_address"));
   // Search integrity (README "Search integrity").
   c.verify = cfg.get_bool("verify");
-  c.verify_in_flight = positive(cfg, "verify_in_flight", 64);
-  c.verify_queue = positive(cfg, "verify_queue", 1024);
-  c.verify_timeout_ms = positive(cfg, "verify_timeout_ms", 600000);
-  c.max_verifications = positive(cfg, "max_verifications", 65536);
-  c.max_proofs_preparing = positive(cfg, "max_proofs_preparing", 1024);
-  c.standing.demote_after = positive(cfg, "demote_after", 1000);
-  c.standing.block_after = positive(cfg, "block_after", 1000);
-  c.standing.block_ms = positive(cfg, "block_ms", 86400000);
-  c.standing.max_entries = positive(cfg, "standing_max", 1 << 20);
+  c.verify_in_flight = positive(cfg, "verify_in_flight");
+  c.verify_queue = positive(cfg, "verify_queue");
+  c.verify_timeout_ms = positive(cfg, "verify_timeout_ms");
+  c.max_verifications = positive(cfg, "max_verifications");
+  c.max_proofs_preparing = positive(cfg, "max_proofs_preparing");
+  c.standing.demote_after = positive(cfg, "demote_after");
+  c.standing.block_after = positive(cfg, "block_after");
+  c.standing.block_ms = positive(cfg, "block_ms");
+  c.standing.max_entries = positive(cfg, "standing_max");
   return c;
 }
 
 void DbfsPlugin::init() {
   EngineConfig c = read_config();
-  const std::uint64_t index_max = positive(config(), "index_max", 100000000);
+  const std::uint64_t index_max = positive(config(), "index_max");
   engine_ = std::make_unique<Engine>(std::string(node().id()), c, std::random_device{}() ^ now_ms());
   engine_->index() = LocalIndex(index_max);
   provide(BUTTER_IFACE_SEARCH, search_vtable());

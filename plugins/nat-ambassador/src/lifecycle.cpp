@@ -9,8 +9,9 @@ namespace butter::nat {
 
 namespace {
 
+// A duration key whose schema says .min(1) (get_int checks it).
 std::chrono::milliseconds positive_ms(const butter::Config& cfg, const char* key) {
-  return std::chrono::milliseconds(cfg.get_int_in(key, 1, std::numeric_limits<std::int64_t>::max()));
+  return std::chrono::milliseconds(cfg.get_int(key));
 }
 
 }  // namespace
@@ -24,16 +25,14 @@ void NatAmbassador::init() {
   if (reach_config_.mode != "auto" && reach_config_.mode != "public" && reach_config_.mode != "private")
     throw butter::Error(BUTTER_E_INVALID, "mode must be \"auto\", \"public\" or \"private\"");
   limits_.serve = config().get_bool("ambassador");
-  constexpr std::int64_t kAny = std::numeric_limits<std::int64_t>::max();
-  const std::int64_t max_clients = config().get_int_in("max_clients", 0, 1000000);
-  const std::int64_t max_bytes = config().get_int_in("max_relay_bytes", 0, kAny);
-  const std::int64_t max_ms = config().get_int_in("max_relay_ms", 0, kAny);
-  const std::int64_t window = config().get_int_in("relay_window_bytes", static_cast<std::int64_t>(kMinWindow),
-                                                  static_cast<std::int64_t>(kMaxWindow));
-  const std::int64_t per_client = config().get_int_in("max_circuits_per_client", 1, 4096);
-  const std::int64_t quorum = config().get_int_in("quorum", 1, 16);
-  const std::int64_t probes = config().get_int_in("probes", 1, 16);
-  const std::int64_t capture = config().get_int_in("debug_capture_bytes", 0, kAny);
+  const std::int64_t max_clients = config().get_int("max_clients");
+  const std::int64_t max_bytes = config().get_int("max_relay_bytes");
+  const std::int64_t max_ms = config().get_int("max_relay_ms");
+  const std::int64_t window = config().get_int("relay_window_bytes");
+  const std::int64_t per_client = config().get_int("max_circuits_per_client");
+  const std::int64_t quorum = config().get_int("quorum");
+  const std::int64_t probes = config().get_int("probes");
+  const std::int64_t capture = config().get_int("debug_capture_bytes");
   limits_.max_clients = static_cast<std::uint32_t>(max_clients);
   limits_.max_relay_bytes = static_cast<std::uint64_t>(max_bytes);
   limits_.max_relay_ms = static_cast<std::uint64_t>(max_ms);
@@ -50,12 +49,12 @@ void NatAmbassador::init() {
   status_every_ = positive_ms(config(), "status_ms");
   reach_.verdict = Verdict(reach_config_.quorum);
   punch_config_.enabled = config().get_bool("punch");
-  const std::int64_t observed_quorum = config().get_int_in("observed_quorum", 1, 16);
-  const std::int64_t punch_attempts = config().get_int_in("punch_attempts", 1, 100);
+  const std::int64_t observed_quorum = config().get_int("observed_quorum");
+  const std::int64_t punch_attempts = config().get_int("punch_attempts");
   punch_config_.attempts_max = static_cast<unsigned>(punch_attempts);
   observed_ = ObservedAddresses(static_cast<unsigned>(observed_quorum), 10 * 60 * 1000);
   mapping_ = PortMapping(static_cast<unsigned>(observed_quorum), 10 * 60 * 1000);
-  punch_config_.window = std::chrono::milliseconds(config().get_int_in("punch_window_ms", 1, 60000));
+  punch_config_.window = std::chrono::milliseconds(config().get_int("punch_window_ms"));
   punch_config_.backoff = positive_ms(config(), "punch_backoff_ms");
   punch_config_.every = positive_ms(config(), "upgrade_ms");
   punch_.v1 = host() && host()->get_extension
@@ -65,12 +64,12 @@ void NatAmbassador::init() {
     log().info("the host has no " BUTTER_EXT_PUNCH ": relayed connections stay relayed");
   punch_.v2 =
       punch_.v1 ? static_cast<const butter_punch_v2*>(host()->get_extension(host(), BUTTER_EXT_PUNCH2)) : nullptr;
-  const std::int64_t spread_sockets = config().get_int_in("punch_spread_sockets", 0, 256);
-  const std::int64_t spread_guesses = config().get_int_in("punch_spread_guesses", 0, 256);
+  const std::int64_t spread_sockets = config().get_int("punch_spread_sockets");
+  const std::int64_t spread_guesses = config().get_int("punch_spread_guesses");
   punch_config_.spread_sockets = static_cast<std::uint32_t>(spread_sockets);
   punch_config_.spread_guesses = static_cast<std::uint32_t>(spread_guesses);
-  punch_config_.hard_sockets = static_cast<std::uint32_t>(config().get_int_in("punch_hard_sockets", 0, 256));
-  punch_config_.hard_guesses = static_cast<std::uint32_t>(config().get_int_in("punch_hard_guesses", 0, 256));
+  punch_config_.hard_sockets = static_cast<std::uint32_t>(config().get_int("punch_hard_sockets"));
+  punch_config_.hard_guesses = static_cast<std::uint32_t>(config().get_int("punch_hard_guesses"));
 
   streams_ = butter::Streams(host());
   conns_ = butter::Connections(host());

@@ -48,41 +48,40 @@ std::vector<std::uint8_t> get_done_payload(std::uint64_t ticket, const Event& e)
 
 void PcgStorage::init() {
   if (!from_hex(node().id(), self_)) throw butter::Error(BUTTER_E_INTERNAL, "node id is not 64 hex digits");
-  // Defaults come from the descriptor's schema (descriptor.cpp): none is written here. The ranged
-  // getters refuse a value outside the schema's range (naming key, range and value) on a host that
-  // enforces none, and state the exclusive bound memory_share's schema cannot.
+  // Defaults and ranges come from the descriptor's schema (descriptor.cpp): none is written here.
+  // The getters refuse a value outside the schema's range (naming key, range and value) on a host
+  // that enforces none, so the casts are safe; get_float_in states the exclusive bound
+  // memory_share's schema cannot.
   const butter::Config cfg = config();
-  constexpr std::int64_t kNoMax = std::numeric_limits<std::int64_t>::max();
-  constexpr std::int64_t kWeekMs = 7LL * 86400000;
-  cfg_.r = static_cast<std::uint32_t>(cfg.get_int_in("replicas", 1, 32));
-  cfg_.heartbeat_ms = static_cast<std::uint64_t>(cfg.get_int_in("heartbeat_ms", 1, 3600000));
-  cfg_.miss_limit = static_cast<std::uint32_t>(cfg.get_int_in("miss_limit", 1, 1000));
-  cfg_.block_size = static_cast<std::uint32_t>(cfg.get_int_in("block_size", kMinBlockSize, kMaxBlockSize));
-  cfg_.request_timeout_ms = static_cast<std::uint64_t>(cfg.get_int_in("request_timeout_ms", 1, 600000));
-  cfg_.put_timeout_ms = static_cast<std::uint64_t>(cfg.get_int_in("put_timeout_ms", 1, 3600000));
-  cfg_.get_timeout_ms = static_cast<std::uint64_t>(cfg.get_int_in("get_timeout_ms", 1, 3600000));
-  cfg_.complete_timeout_ms = static_cast<std::uint64_t>(cfg.get_int_in("complete_timeout_ms", 1, 86400000));
-  cfg_.min_transfer_bytes_per_s = static_cast<std::uint64_t>(cfg.get_int_in("min_transfer_bytes_per_s", 1, 1LL << 40));
-  cfg_.departed_ms = static_cast<std::uint64_t>(cfg.get_int_in("departed_ms", 1, kWeekMs));
-  cfg_.audit_ms = static_cast<std::uint64_t>(cfg.get_int_in("audit_ms", 1, kWeekMs));
-  cfg_.audit_per_tick = static_cast<std::uint32_t>(cfg.get_int_in("audit_per_tick", 1, 100000));
-  cfg_.answer_bytes_per_s = static_cast<std::uint64_t>(cfg.get_int_in("answer_bytes_per_s", 1, 1LL << 40));
-  locate_fanout_ = static_cast<std::uint32_t>(cfg.get_int_in("locate_fanout", 1, 256));
-  cfg_.stream_per_member = static_cast<std::uint32_t>(cfg.get_int_in("stream_per_member", 1, Engine::kMaxStreamWindow));
-  cfg_.stream_idle_ms = static_cast<std::uint64_t>(cfg.get_int_in("stream_idle_ms", 1, 3600000));
-  cfg_.put_idle_ms = static_cast<std::uint64_t>(cfg.get_int_in("put_idle_ms", 1, 86400000));
-  cfg_.serve_bytes_per_s = static_cast<std::uint64_t>(cfg.get_int_in("serve_bytes_per_s", 1, 1LL << 40));
+  cfg_.r = static_cast<std::uint32_t>(cfg.get_int("replicas"));
+  cfg_.heartbeat_ms = static_cast<std::uint64_t>(cfg.get_int("heartbeat_ms"));
+  cfg_.miss_limit = static_cast<std::uint32_t>(cfg.get_int("miss_limit"));
+  cfg_.block_size = static_cast<std::uint32_t>(cfg.get_int("block_size"));
+  cfg_.request_timeout_ms = static_cast<std::uint64_t>(cfg.get_int("request_timeout_ms"));
+  cfg_.put_timeout_ms = static_cast<std::uint64_t>(cfg.get_int("put_timeout_ms"));
+  cfg_.get_timeout_ms = static_cast<std::uint64_t>(cfg.get_int("get_timeout_ms"));
+  cfg_.complete_timeout_ms = static_cast<std::uint64_t>(cfg.get_int("complete_timeout_ms"));
+  cfg_.min_transfer_bytes_per_s = static_cast<std::uint64_t>(cfg.get_int("min_transfer_bytes_per_s"));
+  cfg_.departed_ms = static_cast<std::uint64_t>(cfg.get_int("departed_ms"));
+  cfg_.audit_ms = static_cast<std::uint64_t>(cfg.get_int("audit_ms"));
+  cfg_.audit_per_tick = static_cast<std::uint32_t>(cfg.get_int("audit_per_tick"));
+  cfg_.answer_bytes_per_s = static_cast<std::uint64_t>(cfg.get_int("answer_bytes_per_s"));
+  locate_fanout_ = static_cast<std::uint32_t>(cfg.get_int("locate_fanout"));
+  cfg_.stream_per_member = static_cast<std::uint32_t>(cfg.get_int("stream_per_member"));
+  cfg_.stream_idle_ms = static_cast<std::uint64_t>(cfg.get_int("stream_idle_ms"));
+  cfg_.put_idle_ms = static_cast<std::uint64_t>(cfg.get_int("put_idle_ms"));
+  cfg_.serve_bytes_per_s = static_cast<std::uint64_t>(cfg.get_int("serve_bytes_per_s"));
   cfg_.placement_loopback_exempt = cfg.get_bool("loopback_exempt");
-  cfg_.jitter = cfg.get_float_in("jitter", 0, 0.9);
+  cfg_.jitter = cfg.get_float("jitter");
   const double share = cfg.get_float_in("memory_share", 0, 1, butter::Config::Open::Min);
-  const std::int64_t cap = cfg.get_int_in("capacity_bytes", 0, kNoMax);
+  const std::int64_t cap = cfg.get_int("capacity_bytes");
   const std::uint64_t capacity = cap > 0
                                      ? static_cast<std::uint64_t>(cap)
                                      : static_cast<std::uint64_t>(static_cast<double>(node().memory_budget()) * share);
-  cfg_.reservation_idle_ms = static_cast<std::uint64_t>(cfg.get_int_in("reservation_idle_ms", 1, 3600000));
+  cfg_.reservation_idle_ms = static_cast<std::uint64_t>(cfg.get_int("reservation_idle_ms"));
   // What all streamed reads together may buffer: an eighth of the node's memory budget (the
   // storage itself takes memory_share of it), at least two of the largest blocks.
-  const std::int64_t stream_buffer = cfg.get_int_in("stream_buffer_bytes", 0, kNoMax);
+  const std::int64_t stream_buffer = cfg.get_int("stream_buffer_bytes");
   cfg_.stream_buffer_bytes = stream_buffer > 0
                                  ? static_cast<std::uint64_t>(stream_buffer)
                                  : std::max<std::uint64_t>(node().memory_budget() / 8, 2ull * kMaxBlockSize);

@@ -182,11 +182,15 @@ TEST_CASE("config out of range fails init with the key's name") {
 }
 
 TEST_CASE("a peer quota above the capacity or negative fails init with a clear error") {
-  for (std::int64_t bad : {std::int64_t{-1}, std::int64_t{20001}}) {
+  // Negative: the schema's .min(0), checked by the getter on a host that enforces no ranges (this
+  // fake). Above the capacity: the bound one key sets another, which the plugin states.
+  const std::pair<std::int64_t, const char*> cases[] = {{-1, "peer_quota_bytes must be >= 0, got -1"},
+                                                        {20001, "peer_quota_bytes must be in 0..20000"}};
+  for (const auto& [bad, says] : cases) {
     const auto [st, message] = init_with({{"capacity_bytes", 20000}, {"peer_quota_bytes", bad}});
     CHECK(st == BUTTER_E_INVALID);
     INFO(message);
-    CHECK(message.find("peer_quota_bytes must be in 0..20000") != std::string::npos);
+    CHECK(message.find(says) != std::string::npos);
   }
 }
 
@@ -381,8 +385,9 @@ TEST_CASE("config defaults are written once, in the descriptor's schema") {
   // With the plugin's own descriptor an empty config table inits: every key reads the default
   // its schema declares.
   CHECK(init_with({}).first == BUTTER_OK);
-  // With a descriptor that declares no schema nothing in the code stands in for it: the first
-  // key read has no value and init refuses it, naming it.
+  // With a descriptor that declares no schema nothing in the code stands in for it: no default
+  // and no range (the getters check the schema's, written once). Every key reads 0, and init
+  // refuses the first whose bound the code itself states: memory_share's open one, > 0.
   fake::Host fh;
   butter::detail::DescriptorStorage bare{butter::Descriptor{.id = "butter.storage.pcg"}};
   auto* obj = new PcgStorage(butter::Context{fh.host(), bare.c(), false});
@@ -390,6 +395,6 @@ TEST_CASE("config defaults are written once, in the descriptor's schema") {
   butter_error err;
   butter_error_init(&err);
   CHECK(p->init(p, &err) == BUTTER_E_INVALID);
-  CHECK(std::string(err.message) == "replicas must be in 1..32, got 0");
+  CHECK(std::string(err.message) == "memory_share must be in (0, 1], got 0");
   p->destroy(p);
 }

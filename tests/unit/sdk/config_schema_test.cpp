@@ -27,6 +27,7 @@ butter::Descriptor ranged() {
           butter::config_strings("peers", {"a", "b"}).max_len(8),
           butter::config_int("port").require().min(1).max(65535),
           {"legacy", butter::ConfigType::Int, false, "v1 aggregate form"},
+          {"legacy_ratio", butter::ConfigType::Float, false, "v1 aggregate form"},
       }};
 }
 
@@ -43,14 +44,15 @@ TEST_CASE("the builder fills the v1 keys and one config_key_ext record per refin
   butter::detail::DescriptorStorage storage(ranged());
   const butter_plugin_descriptor* d = storage.c();
   CHECK(d->struct_size == sizeof(butter_plugin_descriptor));
-  REQUIRE(d->config_schema_len == 7);
+  REQUIRE(d->config_schema_len == 8);
   CHECK(std::string(d->config_schema[0].key) == "ttl_ms");
   CHECK(d->config_schema[0].type == BUTTER_CONFIG_INT);
   CHECK(std::string(d->config_schema[0].description) == "entry lifetime");
   CHECK(d->config_schema[5].required == 1);
   CHECK(d->config_key_ext_size == sizeof(butter_config_key_ext));
-  CHECK(d->config_key_ext_len == 6);  // "legacy" declares nothing more
+  CHECK(d->config_key_ext_len == 6);  // "legacy" and "legacy_ratio" declare nothing more
   CHECK(record(d, "legacy") == nullptr);
+  CHECK(record(d, "legacy_ratio") == nullptr);
 
   const auto* ttl = record(d, "ttl_ms");
   REQUIRE(ttl);
@@ -138,8 +140,10 @@ TEST_CASE("get_int_in returns a value in its range and refuses one outside namin
   CHECK(refusal("port", 1, 65535) == "port must be in 1..65535, got 0");
   host.config["port"] = std::int64_t{70000};
   CHECK(refusal("port", 1, 65535) == "port must be in 1..65535, got 70000");
-  host.config["port"] = std::int64_t{-5};
-  CHECK(refusal("port", 0, std::numeric_limits<std::int64_t>::max()) == "port must be >= 0, got -5");
+  // A key whose schema states no range: get_int_in's own bound, with no maximum.
+  host.config["legacy"] = std::int64_t{-5};
+  CHECK(refusal("legacy", 0, std::numeric_limits<std::int64_t>::max()) == "legacy must be >= 0, got -5");
+  CHECK(refusal("legacy", -10, -6) == "legacy must be in -10..-6, got -5");
   host.config["port"] = std::string("eighty");  // another type is still a schema/code mismatch
   CHECK_THAT(refusal("port", 1, 65535), Catch::Contains("is not an integer"));
 }
@@ -151,9 +155,9 @@ TEST_CASE("get_float_in returns a value in its range and refuses one outside nam
   butter::detail::Core core(host.host());
   const butter::Config config(&core, storage.c());
   using Open = butter::Config::Open;
-  auto refusal = [&](double min, double max, Open open = Open::None) -> std::string {
+  auto refusal = [&](double min, double max, Open open = Open::None, const std::string& key = "ratio") -> std::string {
     try {
-      (void)config.get_float_in("ratio", min, max, open);
+      (void)config.get_float_in(key, min, max, open);
     } catch (const butter::Error& e) {
       CHECK(e.code() == BUTTER_E_INVALID);
       return e.what();
@@ -170,8 +174,8 @@ TEST_CASE("get_float_in returns a value in its range and refuses one outside nam
     CHECK(config.get_float_in("ratio", 0, 1) == 1.0);
     host.config["ratio"] = 1.5;
     CHECK(refusal(0, 1) == "ratio must be in [0, 1], got 1.5");
-    host.config["ratio"] = -0.25;
-    CHECK(refusal(0, 0.9) == "ratio must be in [0, 0.9], got -0.25");
+    host.config["legacy_ratio"] = -0.25;
+    CHECK(refusal(0, 0.9, Open::None, "legacy_ratio") == "legacy_ratio must be in [0, 0.9], got -0.25");
   }
   SECTION("an open bound refuses its own value") {
     host.config["ratio"] = 0.0;
@@ -181,10 +185,13 @@ TEST_CASE("get_float_in returns a value in its range and refuses one outside nam
     CHECK(refusal(0, 1, Open::Both) == "ratio must be in (0, 1), got 1");
     host.config["ratio"] = 0.0;
     CHECK(refusal(0, std::numeric_limits<double>::infinity(), Open::Min) == "ratio must be > 0, got 0");
-    host.config["ratio"] = -1.0;
-    CHECK(refusal(0, std::numeric_limits<double>::infinity()) == "ratio must be >= 0, got -1");
-    host.config["ratio"] = 2e6;
-    CHECK(refusal(0, 1e6, Open::Min) == "ratio must be in (0, 1000000], got 2000000");
+    // Values outside ratio's schema range [0, 1] are refused by the schema first (next case), so
+    // these bounds are tried on a key whose schema states none.
+    constexpr double kInf = std::numeric_limits<double>::infinity();
+    host.config["legacy_ratio"] = -1.0;
+    CHECK(refusal(0, kInf, Open::None, "legacy_ratio") == "legacy_ratio must be >= 0, got -1");
+    host.config["legacy_ratio"] = 2e6;
+    CHECK(refusal(0, 1e6, Open::Min, "legacy_ratio") == "legacy_ratio must be in (0, 1000000], got 2000000");
   }
   SECTION("NaN is never in range") {
     host.config["ratio"] = std::numeric_limits<double>::quiet_NaN();
@@ -194,4 +201,45 @@ TEST_CASE("get_float_in returns a value in its range and refuses one outside nam
     host.config["ratio"] = std::string("half");
     CHECK_THAT(refusal(0, 1), Catch::Contains("is not a number"));
   }
+}
+
+TEST_CASE("get_int and get_float refuse a value outside the schema's range on a host that enforces none",
+          "[sdk][config]") {
+  // The range is written once, in the schema: the plain getters check it, so a plugin's casts are
+  // safe on a host older than ABI 1.3 (or this fake) without repeating the bounds at each read.
+  butter::detail::DescriptorStorage storage(ranged());
+  fake::Host host;
+  butter::detail::Core core(host.host());
+  const butter::Config config(&core, storage.c());
+  const auto refusal = [](auto&& read) -> std::string {
+    try {
+      (void)read();
+    } catch (const butter::Error& e) {
+      CHECK(e.code() == BUTTER_E_INVALID);
+      return e.what();
+    }
+    return "accepted";
+  };
+  host.config["ttl_ms"] = std::int64_t{3600000};
+  CHECK(config.get_int("ttl_ms") == 3600000);  // inclusive
+  host.config["ttl_ms"] = std::int64_t{-5};
+  CHECK(refusal([&] { return config.get_int("ttl_ms"); }) == "ttl_ms must be in 1..3600000, got -5");
+  CHECK(refusal([&] { return config.get_int("ttl_ms", 7); }) == "ttl_ms must be in 1..3600000, got -5");
+  host.config["port"] = std::int64_t{0};  // .min(1).max(65535), no default
+  CHECK(refusal([&] { return config.get_int("port"); }) == "port must be in 1..65535, got 0");
+  host.config["ratio"] = 1.25;
+  CHECK(refusal([&] { return config.get_float("ratio"); }) == "ratio must be in [0, 1], got 1.25");
+  host.config["ratio"] = std::numeric_limits<double>::quiet_NaN();
+  CHECK(refusal([&] { return config.get_float("ratio"); }) == "ratio must be in [0, 1], got nan");
+  // get_int_in checks the schema's range before its own.
+  host.config["ttl_ms"] = std::int64_t{0};
+  CHECK(refusal([&] { return config.get_int_in("ttl_ms", 0, 10); }) == "ttl_ms must be in 1..3600000, got 0");
+  // Keys with no range in their schema, and a Config without a descriptor, take any value.
+  host.config["legacy"] = std::int64_t{-42};
+  CHECK(config.get_int("legacy") == -42);
+  host.config["legacy_ratio"] = -3.5;
+  CHECK(config.get_float("legacy_ratio") == -3.5);
+  host.config["ttl_ms"] = std::int64_t{-5};
+  const butter::Config bare(&core);
+  CHECK(bare.get_int("ttl_ms") == -5);
 }

@@ -2,7 +2,8 @@
 //
 //   greeting_ = config().get_string("greeting");   // the schema declares its default (ABI 1.3)
 //   interval_ = config().get_int("interval_ms", 1000);  // a fallback for a key without one
-//   ttl_ = config().get_int_in("ttl_ms", 1, 3600000);  // refused out of range, naming key and range
+//   ttl_ = config().get_int("ttl_ms");  // checked against the schema's .range(1, 3600000)
+//   peers_ = config().get_int_in("max_peers", 1, limit);  // a bound the schema cannot state
 //   share_ = config().get_float_in("share", 0, 1, Config::Open::Min);  // (0, 1]
 //
 // The host validated the table against the descriptor's schema already (types, ranges). An absent
@@ -26,17 +27,23 @@ namespace butter {
 
 namespace detail {
 
-// The ABI 1.3 record of `key` in `d` when it declares a default, else nullptr.
-inline const butter_config_key_ext* schema_default(const butter_plugin_descriptor* d, const std::string& key) noexcept {
+// The ABI 1.3 record of `key` in `d` (its default, range, unit), else nullptr.
+inline const butter_config_key_ext* schema_key(const butter_plugin_descriptor* d, const std::string& key) noexcept {
   if (!d || d->struct_size < offsetof(butter_plugin_descriptor, config_key_ext_size) + sizeof(std::uint32_t))
     return nullptr;
   if (!d->config_key_ext || d->config_key_ext_size < sizeof(butter_config_key_ext)) return nullptr;
   const auto* base = reinterpret_cast<const unsigned char*>(d->config_key_ext);
   for (std::uint32_t i = 0; i < d->config_key_ext_len; ++i) {
     const auto* e = reinterpret_cast<const butter_config_key_ext*>(base + std::size_t{i} * d->config_key_ext_size);
-    if (e->key && key == e->key) return (e->has & BUTTER_CONFIG_HAS_DEFAULT) ? e : nullptr;
+    if (e->key && key == e->key) return e;
   }
   return nullptr;
+}
+
+// The record of `key` when it declares a default, else nullptr.
+inline const butter_config_key_ext* schema_default(const butter_plugin_descriptor* d, const std::string& key) noexcept {
+  const auto* e = schema_key(d, key);
+  return e && (e->has & BUTTER_CONFIG_HAS_DEFAULT) ? e : nullptr;
 }
 
 }  // namespace detail
@@ -55,27 +62,30 @@ class Config {
     }
     return std::string(to_sv(out));
   }
+  // The value, checked against the range its schema declares (config_int(...).range(lo, hi) or
+  // .min(lo)): Error(BUTTER_E_INVALID, "<key> must be in lo..hi, got <v>") outside it. A host of
+  // ABI 1.3 refused such a manifest already; the check holds where a host enforces no ranges (an
+  // older one, a test fake), so that a cast guarded by the schema's range is safe on any host and
+  // the range is written once, in the schema.
   std::int64_t get_int(const std::string& key, std::int64_t def = 0) const {
     std::int64_t out = def;
+    const auto* e = detail::schema_key(desc_, key);
     if (!get(key, "an integer", [&](const butter_config_v1& v) { return v.get_int(core_->host, key.c_str(), &out); })) {
-      if (const auto* e = detail::schema_default(desc_, key)) out = e->int_default;
+      if (e && (e->has & BUTTER_CONFIG_HAS_DEFAULT)) out = e->int_default;
+    }
+    if (e) {
+      check_int(key, out, (e->has & BUTTER_CONFIG_HAS_MIN) ? e->int_min : std::numeric_limits<std::int64_t>::min(),
+                (e->has & BUTTER_CONFIG_HAS_MAX) ? e->int_max : std::numeric_limits<std::int64_t>::max());
     }
     return out;
   }
-  // get_int of a key whose value must lie in min..max: Error(BUTTER_E_INVALID, "<key> must be in
+  // get_int of a key whose value must lie in min..max, for a bound the schema cannot state (one
+  // taken from another key, or a type's limit): Error(BUTTER_E_INVALID, "<key> must be in
   // min..max, got <v>", or "must be >= min, got <v>" when max is the largest int64) otherwise,
-  // which fails init. The schema's range says it already on a host of ABI 1.3; this guards the
-  // casts on a host that enforces none, and states a bound the schema cannot (one taken from
-  // another key).
+  // which fails init. A range the schema states needs no repeating: get_int() checks it.
   std::int64_t get_int_in(const std::string& key, std::int64_t min, std::int64_t max) const {
     const std::int64_t v = get_int(key);
-    if (v < min || v > max) {
-      throw Error(BUTTER_E_INVALID, key + " must be " +
-                                        (max == std::numeric_limits<std::int64_t>::max()
-                                             ? ">= " + std::to_string(min)
-                                             : "in " + std::to_string(min) + ".." + std::to_string(max)) +
-                                        ", got " + std::to_string(v));
-    }
+    check_int(key, v, min, max);
     return v;
   }
   // Which bounds of get_float_in exclude their own value: a share or a rate that must be > 0 is
@@ -84,28 +94,24 @@ class Config {
   // get_float of a key whose value must lie between min and max (each inclusive unless `open`
   // says otherwise; NaN never does): Error(BUTTER_E_INVALID, "<key> must be in [min, max], got
   // <v>", with ( or ) for an open bound, or "must be >= min, got <v>" when max is infinity)
-  // otherwise. As get_int_in, for a host that enforces no ranges and for the exclusive bounds a
-  // schema cannot state.
+  // otherwise. For the exclusive bounds a schema cannot state (its ranges are inclusive, and
+  // get_float() checks them).
   double get_float_in(const std::string& key, double min, double max, Open open = Open::None) const {
     const double v = get_float(key);
-    const bool open_min = open == Open::Min || open == Open::Both;
-    const bool open_max = open == Open::Max || open == Open::Both;
-    const bool above = open_min ? v > min : v >= min;
-    const bool below = open_max ? v < max : v <= max;
-    if (!(above && below)) {
-      const bool unbounded = max == std::numeric_limits<double>::infinity();
-      throw Error(BUTTER_E_INVALID, key + " must be " +
-                                        (unbounded ? std::string(open_min ? "> " : ">= ") + number_text(min)
-                                                   : std::string("in ") + (open_min ? "(" : "[") + number_text(min) +
-                                                         ", " + number_text(max) + (open_max ? ")" : "]")) +
-                                        ", got " + number_text(v));
-    }
+    check_float(key, v, min, max, open);
     return v;
   }
+  // As get_int(): the value, checked against its schema's inclusive range.
   double get_float(const std::string& key, double def = 0) const {
     double out = def;
+    const auto* e = detail::schema_key(desc_, key);
     if (!get(key, "a number", [&](const butter_config_v1& v) { return v.get_float(core_->host, key.c_str(), &out); })) {
-      if (const auto* e = detail::schema_default(desc_, key)) out = e->float_default;
+      if (e && (e->has & BUTTER_CONFIG_HAS_DEFAULT)) out = e->float_default;
+    }
+    if (e) {
+      check_float(key, out, (e->has & BUTTER_CONFIG_HAS_MIN) ? e->float_min : -std::numeric_limits<double>::infinity(),
+                  (e->has & BUTTER_CONFIG_HAS_MAX) ? e->float_max : std::numeric_limits<double>::infinity(),
+                  Open::None);
     }
     return out;
   }
@@ -148,6 +154,35 @@ class Config {
     if (s == BUTTER_E_NOT_FOUND) return false;
     if (s == BUTTER_E_INVALID) throw Error(s, "config key '" + key + "' is not " + what);
     throw Error(s, "config key '" + key + "': " + status_name(s));
+  }
+  // Throws Error(BUTTER_E_INVALID, "<key> must be in min..max, got <v>") unless min <= v <= max.
+  static void check_int(const std::string& key, std::int64_t v, std::int64_t min, std::int64_t max) {
+    if (v >= min && v <= max) return;
+    const bool no_min = min == std::numeric_limits<std::int64_t>::min();
+    const bool no_max = max == std::numeric_limits<std::int64_t>::max();
+    throw Error(BUTTER_E_INVALID, key + " must be " +
+                                      (no_max   ? ">= " + std::to_string(min)
+                                       : no_min ? "<= " + std::to_string(max)
+                                                : "in " + std::to_string(min) + ".." + std::to_string(max)) +
+                                      ", got " + std::to_string(v));
+  }
+  // As check_int, each bound inclusive unless `open` says otherwise; NaN is never in range.
+  static void check_float(const std::string& key, double v, double min, double max, Open open) {
+    const bool open_min = open == Open::Min || open == Open::Both;
+    const bool open_max = open == Open::Max || open == Open::Both;
+    const bool above = open_min ? v > min : v >= min;
+    const bool below = open_max ? v < max : v <= max;
+    if (above && below) return;
+    const double inf = std::numeric_limits<double>::infinity();
+    std::string range;
+    if (max == inf)
+      range = std::string(open_min ? "> " : ">= ") + number_text(min);
+    else if (min == -inf)
+      range = std::string(open_max ? "< " : "<= ") + number_text(max);
+    else
+      range = std::string("in ") + (open_min ? "(" : "[") + number_text(min) + ", " + number_text(max) +
+              (open_max ? ")" : "]");
+    throw Error(BUTTER_E_INVALID, key + " must be " + range + ", got " + number_text(v));
   }
   // A bound or value as a manifest would write it: 1000000 rather than 1e+06, 0.9, nan.
   static std::string number_text(double x) {
