@@ -43,7 +43,7 @@ void TransportImpl::punch(const NodeId& peer, const std::vector<std::string>& en
     break;
   }
   if (!local) return later(std::move(done), Error::make(BUTTER_E_UNSUPPORTED, "no-listen: no tcp listen endpoint"));
-  std::vector<std::pair<tcp::endpoint, std::string>> targets;
+  std::vector<Punches::Target> targets;
   for (const auto& uri : endpoints) {
     if (targets.size() >= kMaxPunchEndpoints) break;
     std::string why;
