@@ -40,21 +40,19 @@ Transport::ConnInfo TransportImpl::conn_info() const {
   Transport::ConnInfo i;
   i.low_water = opts_.connections_low_water;
   i.high_water = opts_.connections_high_water;
-  i.peers = peers_.size();
+  i.peers = table_.peer_count();
   i.protected_peers = conn_manager_.protected_peers();
-  i.connections = connections_.size();
+  i.connections = table_.size();
   return i;
 }
 
 bool TransportImpl::connection_busy(const Connection& c) const {
-  if (!c.open_inbound_requests.empty() || c.queued_bytes() > 0) return true;
-  for (const auto& [rid, p] : pending_)
-    if (p.connection == c.id()) return true;
-  return false;
+  return !c.open_inbound_requests.empty() || c.queued_bytes() > 0 || pending_.awaits(c.id());
 }
 
 void TransportImpl::maybe_trim() {
-  if (opts_.connections_high_water == 0 || peers_.size() <= opts_.connections_high_water || trim_armed_ || stopped_)
+  if (opts_.connections_high_water == 0 || table_.peer_count() <= opts_.connections_high_water || trim_armed_ ||
+      stopped_)
     return;
   // Not at once: the peer that just came up may be put to use (and protected) in this turn.
   trim_armed_ = true;
@@ -68,18 +66,18 @@ void TransportImpl::maybe_trim() {
 }
 
 void TransportImpl::trim_now() {
-  if (opts_.connections_high_water == 0 || peers_.size() <= opts_.connections_high_water) return;
+  if (opts_.connections_high_water == 0 || table_.peer_count() <= opts_.connections_high_water) return;
   const auto now = std::chrono::steady_clock::now();
   std::vector<TrimCandidate> cands;
-  cands.reserve(peers_.size());
-  for (const auto& [id, list] : peers_) {
+  cands.reserve(table_.peer_count());
+  for (const auto& [id, list] : table_.peers()) {
     TrimCandidate t;
     t.id = id;
     t.is_protected = conn_manager_.is_protected(id);
     t.opened = std::chrono::steady_clock::time_point::max();
     t.last_activity = std::chrono::steady_clock::time_point::min();
     for (auto cid : list) {
-      auto c = find_connection(cid);
+      auto c = table_.find(cid);
       if (!c) continue;
       t.busy = t.busy || connection_busy(*c);
       t.opened = std::min(t.opened, c->opened_at());
@@ -90,14 +88,14 @@ void TransportImpl::trim_now() {
   auto victims = select_trim_victims(cands, opts_.connections_low_water, opts_.connections_high_water, now,
                                      opts_.connection_grace());
   if (!victims.empty())
-    spdlog::debug("{} {} peers above high_water {}: trimming {}", log_, peers_.size(), opts_.connections_high_water,
-                  victims.size());
+    spdlog::debug("{} {} peers above high_water {}: trimming {}", log_, table_.peer_count(),
+                  opts_.connections_high_water, victims.size());
   for (const auto& id : victims) {
     ++stats_.trimmed;
     disconnect(
         id, "trimmed: more than connections_high_water (" + std::to_string(opts_.connections_high_water) + ") peers");
   }
-  if (peers_.size() > opts_.connections_high_water && !trim_armed_) {
+  if (table_.peer_count() > opts_.connections_high_water && !trim_armed_) {
     // Everything left is protected, busy or young: look again later (young ones age).
     trim_armed_ = true;
     trim_timer_->expires_after(kTrimRetry);
@@ -113,13 +111,12 @@ void TransportImpl::trim_now() {
 // elsewhere is cut: a connection this node dialled within the grace (the one the plugin's request
 // opened), with nobody protecting the peer, and while the node keeps more than its low watermark.
 bool TransportImpl::release_peer(const NodeId& id) {
-  auto it = peers_.find(id);
-  if (it == peers_.end() || stopped_) return false;
-  if (conn_manager_.is_protected(id) || peers_.size() <= opts_.connections_low_water) return true;
+  if (!table_.is_connected(id) || stopped_) return false;
+  if (conn_manager_.is_protected(id) || table_.peer_count() <= opts_.connections_low_water) return true;
   const auto now = std::chrono::steady_clock::now();
   bool busy = false;
-  for (auto cid : it->second) {
-    auto c = find_connection(cid);
+  for (auto cid : table_.up_ids(id)) {
+    auto c = table_.find(cid);
     if (!c) continue;
     if (!c->outbound() || now - c->opened_at() >= opts_.connection_grace()) return true;  // not this plugin's to cut
     busy = busy || connection_busy(*c);
@@ -142,13 +139,12 @@ bool TransportImpl::release_peer(const NodeId& id) {
 }
 
 void TransportImpl::close_duplicates(const NodeId& id) {
-  auto it = peers_.find(id);
-  if (it == peers_.end() || it->second.size() < 2) return;
-  auto keep = preferred(id);
+  if (table_.up_count(id) < 2) return;
+  auto keep = table_.preferred(id);
   const auto now = std::chrono::steady_clock::now();
   bool waiting = false;
-  for (auto cid : std::vector<std::uint64_t>(it->second)) {
-    auto c = find_connection(cid);
+  for (auto cid : table_.up_ids(id)) {
+    auto c = table_.find(cid);
     if (!c || c == keep) continue;
     // Only the simultaneous-dial case (one each way): a second connection dialled by the same
     // side is a new path on purpose (a relay after a move, a fresh address) while the old one may

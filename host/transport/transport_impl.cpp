@@ -1,6 +1,8 @@
 // TransportImpl, part 1: lifecycle, listeners, connection events, limits. Routing and dialling are
 // in transport_route.cpp; messaging (send, request, reply, inbound frames) in
 // transport_messages.cpp; dialers and streams that plugins supply in transport_plugin_streams.cpp.
+// The state of each concept lives in its own class: connection_table.*, pending_requests.*,
+// punches.*.
 #include "transport/transport_impl.hpp"
 
 #include "transport/dialer_pipe.hpp"
@@ -17,23 +19,32 @@ namespace butter::host {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
+TransportOptions TransportImpl::with_identity(TransportOptions o) {
+  if (!o.identity && (!o.plaintext || o.self == NodeId{}))
+    o.identity = std::make_shared<const Identity>(Identity::generate());
+  if (o.identity) o.self = o.identity->id();
+  return o;
+}
+
 TransportImpl::TransportImpl(IoContext& io, Strand strand, TransportOptions options, TransportHandlers handlers)
     : io_(io),
       strand_(std::move(strand)),
-      opts_(std::move(options)),
+      opts_(with_identity(std::move(options))),
       handlers_(std::move(handlers)),
+      log_("[transport " + opts_.self.short_hex() + "]"),
       limits_({opts_.max_connections, opts_.max_connections_per_peer, opts_.max_handshakes_per_address,
                opts_.max_handshakes_per_second, opts_.clock}),
-      punch_budget_(PunchBudgetLimits::limits_of(opts_)),
       conn_manager_({opts_.connections_low_water, opts_.connections_high_water, opts_.connection_grace(),
                      opts_.connection_idle()},
                     std::max<std::size_t>(opts_.max_connections, 16)),
+      table_(opts_.self),
+      pending_(strand_, log_, stats_.requests_timed_out),
+      punches_(strand_, PunchBudgetLimits::limits_of(opts_), opts_.clock, stats_, log_,
+               [this](const NodeId& peer, std::shared_ptr<TcpPipe> pipe, const std::string& uri) {
+                 adopt_punched(peer, std::move(pipe), false, uri);
+               }),
       book_(std::max<std::size_t>(opts_.max_known_addresses, 16)) {
   memory_.limit = opts_.memory_limit;
-  if (!opts_.identity && (!opts_.plaintext || opts_.self == NodeId{}))
-    opts_.identity = std::make_shared<const Identity>(Identity::generate());
-  if (opts_.identity) opts_.self = opts_.identity->id();
-  log_ = "[transport " + opts_.self.short_hex() + "]";
 }
 
 TransportImpl::~TransportImpl() {
@@ -169,16 +180,15 @@ void TransportImpl::accept_next(const std::shared_ptr<tcp::acceptor>& acceptor) 
     } else if (auto r = admit_inbound(address); r != ConnectionLimits::Refusal::kNone) {
       refuse(r, "inbound connection from " + address);
       socket->close(ep_ec);
-    } else if (auto punched = punch_for(remote)) {
+    } else if (auto punched = punches_.punch_for(remote)) {
       // The SYN of a node this one is punching to reached the listener (its NAT let our SYN
       // through first, or there is no NAT): that is the punch's connection, with its roles.
       auto c_pipe = std::make_shared<TcpPipe>(std::move(*socket));
       adopt_punched(*punched, std::move(c_pipe), true, format_tcp_endpoint(address, remote.port()));
-      if (auto it = punches_.find(*punched); it != punches_.end())
-        if (auto c = find_connection(it->second.connection)) {
-          c->handshake_counted = true;
-          c->handshake_address = address;
-        }
+      if (auto c = table_.find(punches_.connection_of(*punched))) {
+        c->handshake_counted = true;
+        c->handshake_address = address;
+      }
     } else {
       auto c = new_connection(false, {});
       c->handshake_counted = true;
@@ -197,35 +207,15 @@ void TransportImpl::stop() {
     a->close(ec);
   }
   acceptors_.clear();
-  auto conns = std::move(connections_);
-  connections_.clear();
-  for (auto& [id, c] : conns) c->detach_and_close();
-  peers_.clear();
-  dialing_uri_.clear();
-  dialing_id_.clear();
+  for (auto& [id, c] : table_.clear()) c->detach_and_close();
   // Callbacks last: they may call back into us, and must find a transport that is fully stopped.
-  auto pending = std::move(pending_);
-  pending_.clear();
-  auto waiters = std::move(connect_waiters_);
-  connect_waiters_.clear();
-  auto punches = std::move(punches_);
-  punches_.clear();
   static const std::string text = "transport stopped";
-  for (auto& entry : pending) {
-    auto& p = entry.second;  // not a structured binding: clang 14 cannot capture one in a lambda
-    if (p.timer) p.timer->cancel();
-    guarded("response", [&] {
-      p.fn(BUTTER_E_CANCELLED, p.peer,
-           std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
-    });
-  }
-  for (auto& [id, list] : waiters)
-    for (auto& done : list) guarded("connect", [&] { done(Error::make(BUTTER_E_CANCELLED, text), NodeId{}); });
-  for (auto& entry : punches) {
-    auto& job = entry.second;
-    for (auto& c : job.connectors) c->cancel();
-    if (job.done) guarded("punch", [&] { job.done(Error::make(BUTTER_E_CANCELLED, "cancelled: " + text)); });
-  }
+  auto owed_responses = pending_.stop(text);
+  auto waiters = table_.take_all_waiters();
+  auto owed_punches = punches_.stop(text);
+  for (auto& call : owed_responses) call();
+  for (auto& done : waiters) guarded("connect", [&] { done(Error::make(BUTTER_E_CANCELLED, text), NodeId{}); });
+  for (auto& call : owed_punches) call();
   spdlog::debug("{} stopped", log_);
 }
 
@@ -248,17 +238,11 @@ TransportImpl::ConnPtr TransportImpl::new_connection(bool outbound, const std::s
   Connection::Limits limits{opts_.max_frame_bytes, opts_.max_queued_bytes_per_connection,
                             opts_.hello_timeout,   opts_.connection_idle(),
                             opts_.frame_deadline,  opts_.frame_min_rate};
-  auto c = std::make_shared<Connection>(strand_, this, &stats_, &memory_, next_connection_id_++, outbound, uri, limits,
-                                        log_);
-  connections_[c->id()] = c;
+  auto c =
+      std::make_shared<Connection>(strand_, this, &stats_, &memory_, table_.next_id(), outbound, uri, limits, log_);
+  table_.add(c);
   ++stats_.connections_opened;
-  if (outbound && !uri.empty()) dialing_uri_[uri] = c->id();
   return c;
-}
-
-TransportImpl::ConnPtr TransportImpl::find_connection(std::uint64_t id) const {
-  auto it = connections_.find(id);
-  return it == connections_.end() ? nullptr : it->second;
 }
 
 bool TransportImpl::is_own_endpoint(const std::string& uri) const {
@@ -280,22 +264,17 @@ void TransportImpl::connection_hello(Connection& c, const Hello& hello) {
     spdlog::warn("{} closing connection to {}: {}", log_, c.remote_address(), why);
     return c.close(why);
   }
-  if (auto r = limits_.admit_peer(peers_.count(hello.id) ? peers_[hello.id].size() : 0);
-      r != ConnectionLimits::Refusal::kNone) {
+  if (auto r = limits_.admit_peer(table_.up_count(hello.id)); r != ConnectionLimits::Refusal::kNone) {
     refuse(r, std::string(c.outbound() ? "outbound" : "inbound") + " connection " + c.remote_address() + " to node " +
                   hello.id.short_hex());
     if (!c.dial_uri().empty()) book_.learn_uri(c.dial_uri(), hello.id);  // next time, use those we have
     return c.close("too many connections to node " + hello.id.short_hex() + ": " + limits_.explain(r));
   }
-  if (auto d = dialing_uri_.find(c.dial_uri()); d != dialing_uri_.end() && d->second == c.id()) dialing_uri_.erase(d);
-  if (c.expected_id)
-    if (auto d = dialing_id_.find(*c.expected_id); d != dialing_id_.end() && d->second == c.id()) dialing_id_.erase(d);
+  table_.dial_ended(c);
 
   release_handshake(c);
   c.mark_up(hello);
-  auto& conns = peers_[hello.id];
-  conns.push_back(c.id());
-  const bool first = conns.size() == 1;
+  const bool first = table_.add_up(c, hello.id);
   book_.add(hello.id, hello.endpoints, false);
   for (std::size_t i = 0; i < hello.endpoints.size() && i < AddressBook::kMaxEndpointsPerNode; ++i) {
     const auto& e = hello.endpoints[i];
@@ -305,8 +284,7 @@ void TransportImpl::connection_hello(Connection& c, const Hello& hello) {
     if (e.rfind("tcp://", 0) == 0) book_.learn_uri(e, hello.id);
   }
   if (!c.dial_uri().empty()) book_.learn_uri(c.dial_uri(), hello.id);
-  for (auto& [rid, p] : pending_)
-    if (p.connection == c.id()) p.peer = hello.id;
+  pending_.peer_known(c.id(), hello.id);
   spdlog::debug("{} {} connection {} to {} at {}", log_, c.outbound() ? "outbound" : "inbound", c.id(),
                 hello.id.short_hex(), c.remote_address());
 
@@ -316,47 +294,29 @@ void TransportImpl::connection_hello(Connection& c, const Hello& hello) {
     auto pi = info(c);
     guarded("on_peer_up", [&] { handlers_.on_peer_up(pi); });
   }
-  if (auto wt = connect_waiters_.find(c.id()); wt != connect_waiters_.end()) {
-    auto list = std::move(wt->second);
-    connect_waiters_.erase(wt);
-    for (auto& done : list) guarded("connect", [&] { done(Error::ok(), hello.id); });
-  }
+  for (auto& done : table_.take_waiters(c.id())) guarded("connect", [&] { done(Error::ok(), hello.id); });
 }
 
 void TransportImpl::connection_closed(Connection& c, const std::string& reason) {
   if (stopped_) return;
   auto self = c.shared_from_this();
   ++stats_.connections_closed;
-  connections_.erase(c.id());
+  const bool last = table_.remove(c);
   release_handshake(c);
-  if (auto d = dialing_uri_.find(c.dial_uri()); d != dialing_uri_.end() && d->second == c.id()) dialing_uri_.erase(d);
-  if (c.expected_id)
-    if (auto d = dialing_id_.find(*c.expected_id); d != dialing_id_.end() && d->second == c.id()) dialing_id_.erase(d);
 
-  bool last = false;
   NodeId peer;
   if (c.up()) {
     peer = c.peer().id;
-    auto& list = peers_[peer];
-    list.erase(std::remove(list.begin(), list.end(), c.id()), list.end());
-    last = list.empty();
-    if (last) peers_.erase(peer);
     spdlog::debug("{} connection {} to {} closed: {}", log_, c.id(), peer.short_hex(), reason);
   } else {
     spdlog::debug("{} connection {} to {} closed before HELLO: {}", log_, c.id(), c.remote_address(), reason);
   }
 
-  std::vector<std::uint64_t> failed;
-  for (auto& [rid, p] : pending_)
-    if (p.connection == c.id()) failed.push_back(rid);
   const std::string text = "connection closed: " + reason;
-  for (auto rid : failed) complete(rid, BUTTER_E_UNAVAILABLE, text);
+  pending_.fail_connection(c.id(), text);
   if (stopped_) return;
-  if (auto wt = connect_waiters_.find(c.id()); wt != connect_waiters_.end()) {
-    auto list = std::move(wt->second);
-    connect_waiters_.erase(wt);
-    for (auto& done : list) guarded("connect", [&] { done(Error::make(BUTTER_E_UNAVAILABLE, text), NodeId{}); });
-  }
+  for (auto& done : table_.take_waiters(c.id()))
+    guarded("connect", [&] { done(Error::make(BUTTER_E_UNAVAILABLE, text), NodeId{}); });
   if (stopped_) return;
   if (last && handlers_.on_peer_down) guarded("on_peer_down", [&] { handlers_.on_peer_down(peer, reason); });
 }
@@ -367,18 +327,13 @@ bool TransportImpl::connection_may_idle_close(Connection& c) {
   // Idleness alone never takes a node down to low_water peers or fewer: a node whose only peers
   // are quiet (no membership plugin talking, a two-node setup) would otherwise lose the paths its
   // plugins need and have nothing to dial them back from.
-  if (c.up() && peers_.size() <= opts_.connections_low_water) return false;
+  if (c.up() && table_.peer_count() <= opts_.connections_low_water) return false;
   ++stats_.idle_closed;
   return true;
 }
 
 void TransportImpl::disconnect(const NodeId& id, const std::string& reason) {
-  std::vector<ConnPtr> victims;
-  if (auto it = peers_.find(id); it != peers_.end())
-    for (auto cid : it->second) victims.push_back(find_connection(cid));
-  if (auto d = dialing_id_.find(id); d != dialing_id_.end()) victims.push_back(find_connection(d->second));
-  for (auto& c : victims)
-    if (c) c->close(reason);
+  for (auto& c : table_.to_node(id)) c->close(reason);
 }
 
 void TransportImpl::refuse(ConnectionLimits::Refusal r, const std::string& what) {
@@ -410,8 +365,8 @@ void TransportImpl::release_handshake(Connection& c) {
 
 std::vector<PeerInfo> TransportImpl::peers() const {
   std::vector<PeerInfo> out;
-  for (const auto& [id, list] : peers_)
-    if (auto c = preferred(id)) out.push_back(info(*c));
+  for (const auto& [id, list] : table_.peers())
+    if (auto c = table_.preferred(id)) out.push_back(info(*c));
   return out;
 }
 

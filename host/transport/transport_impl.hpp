@@ -1,18 +1,24 @@
-// TransportImpl: the bookkeeping behind Transport — connections by id and by peer, pending
-// requests and their timers, dials in progress, the address book and the dialers.
+// TransportImpl: the coordinator behind Transport. It composes the concepts that each own their
+// state — ConnectionTable (who is connected or dialled), PendingRequests (requests awaiting their
+// answer, with deadlines), Punches (hole punches in progress), ConnManager and ConnectionLimits —
+// and does what crosses them: listening, routing and dialling, the connection events, messaging,
+// trimming, and the address book and dialers.
 //
 // Lifetime: asynchronous handlers capture `this` together with a weak_ptr to `alive_` and return
 // at once when it has expired or `stopped_` is set, so that the Transport can be destroyed after
-// stop() while handlers are still queued in the io_context. Connections are held by shared_ptr
-// and forget their owner when closed.
+// stop() while handlers are still queued in the io_context; the composed tables keep the same rule
+// with their own tokens and are stopped by stop(). Connections are held by shared_ptr and forget
+// their owner when closed.
 #pragma once
 #include "transport/address_book.hpp"
 #include "transport/connection.hpp"
 #include "transport/conn_manager.hpp"
 #include "transport/connection_limits.hpp"
+#include "transport/connection_table.hpp"
 #include "transport/endpoint.hpp"
-#include "transport/punch_budget.hpp"
-#include "transport/punch_connector.hpp"
+#include "transport/pending_requests.hpp"
+#include "transport/punches.hpp"
+#include "transport/run_guarded.hpp"
 #include "transport/transport.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -23,7 +29,6 @@
 #include <memory>
 #include <optional>
 #include <set>
-#include <unordered_map>
 #include <unordered_set>
 
 namespace butter::host {
@@ -69,7 +74,7 @@ class TransportImpl : public Connection::Owner {
   Error accept_stream(const std::string& scheme, const std::string& remote, std::uint64_t stream_id,
                       std::shared_ptr<StreamSink>& sink);
   std::vector<PeerInfo> peers() const;
-  bool is_connected(const NodeId& id) const { return peers_.count(id) > 0; }
+  bool is_connected(const NodeId& id) const { return table_.is_connected(id); }
   Transport::Stats stats() const { return stats_; }
 
   // Connection::Owner
@@ -83,49 +88,26 @@ class TransportImpl : public Connection::Owner {
 
  private:
   struct Alive {};
-  // A punch() in progress (transport_punch.cpp), by peer; at most kMaxPunches.
-  struct Punch {
-    std::vector<std::shared_ptr<PunchConnector>> connectors;
-    std::function<void(Error)> done;
-    std::size_t left = 0;          // connectors still trying
-    std::string last_error;        // of the last connector that gave up ("unreachable" only if all were)
-    bool reachable_error = false;  // some connector gave up for another reason than "unreachable"
-    std::uint64_t connection = 0;  // the punched connection, once a socket connected
-  };
-  static constexpr std::size_t kMaxPunches = 8;
+  using ConnPtr = ConnectionTable::ConnPtr;
+
+  // The options with the node's identity settled (generated when none was given).
+  static TransportOptions with_identity(TransportOptions o);
   // Makes the punched connection over `pipe` (a connector's, or one our listener accepted from a
   // punch target) and waits for its HELLO to finish the punch.
   void adopt_punched(const NodeId& peer, std::shared_ptr<TcpPipe> pipe, bool inbound, const std::string& uri);
-  // The peer whose punch targets `remote` and has no connection yet (accepted SYN), if any.
-  std::optional<NodeId> punch_for(const boost::asio::ip::tcp::endpoint& remote) const;
-  void finish_punch(const NodeId& peer, Error e);
-  // One SYN of a punch to `remote` from punch_budget_ (counted in Stats when refused).
-  bool take_punch_syn(const boost::asio::ip::tcp::endpoint& remote, bool spread);
-  struct Pending {
-    ResponseFn fn;
-    std::uint64_t connection = 0;
-    NodeId peer;  // zero until the connection's HELLO names it
-    std::unique_ptr<boost::asio::steady_timer> timer;
-  };
-  using ConnPtr = std::shared_ptr<Connection>;
+  // The punch to `peer` ends when connection `connection` is up, or fails when it closes first.
+  void finish_punch_when_up(const NodeId& peer, std::uint64_t connection);
 
   // The connection to use for `peer` (hex node id or endpoint URI), dialling one if needed.
   ConnPtr route(const std::string& peer, Error& error);
   ConnPtr dial(const std::string& uri, const Endpoint& ep, std::optional<NodeId> expected, Error& error);
-  // The send path to a peer both sides agree on: prefer a connection dialled by the smaller node
-  // id; among several such, the oldest here.
-  ConnPtr preferred(const NodeId& id) const;
   ConnPtr new_connection(bool outbound, const std::string& uri);
-  ConnPtr find_connection(std::uint64_t id) const;  // null when closed
   void accept_next(const std::shared_ptr<boost::asio::ip::tcp::acceptor>& acceptor);
   // The listen() backlog: where inbound connections wait while the handshake rate is reached.
   int listen_backlog() const;
   Hello our_hello() const;
   Connection::Security security() const { return {opts_.identity, opts_.plaintext}; }
   PeerInfo info(const Connection& c) const;
-  // Completes a pending request exactly once: removes it, stops its timer, calls back.
-  void complete(std::uint64_t request_id, std::int32_t status, const std::string& text,
-                std::span<const std::uint8_t> payload = {});
   void post_done(std::function<void(Error, const NodeId&)> done, Error e, NodeId id);
   bool is_own_endpoint(const std::string& uri) const;
   // Counts a connection refused by a limit and logs it (rate-limited); `what` names it.
@@ -154,49 +136,34 @@ class TransportImpl : public Connection::Owner {
   Strand strand_;
   TransportOptions opts_;
   TransportHandlers handlers_;
+  std::string log_;  // "[transport 1a2b3c4d]"
+  Transport::Stats stats_;
   ConnectionLimits limits_;
-  PunchBudget punch_budget_;
   ConnManager conn_manager_;
+  ConnectionTable table_;
+  PendingRequests pending_;
+  Punches punches_;
   std::unique_ptr<boost::asio::steady_timer> trim_timer_;
   std::unordered_set<NodeId, NodeIdHash> releasing_;  // released peers waiting for their requests (release_peer)
   bool trim_armed_ = false;
   std::vector<std::string> advertised_;
-  std::string log_;  // "[transport 1a2b3c4d]"
   bool started_ = false, stopped_ = false;
   std::shared_ptr<Alive> alive_ = std::make_shared<Alive>();
 
   std::vector<std::shared_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::vector<std::string> listen_uris_;
   std::vector<boost::asio::ip::address> listen_addresses_;  // bound; outgoing TCP is sourced from them
-  std::uint64_t next_connection_id_ = 1, next_request_id_ = 1;
-
-  std::map<std::uint64_t, ConnPtr> connections_;                              // every open one
-  std::unordered_map<NodeId, std::vector<std::uint64_t>, NodeIdHash> peers_;  // up ones, by peer
-  std::unordered_map<std::string, std::uint64_t> dialing_uri_;                // not yet up
-  std::unordered_map<NodeId, std::uint64_t, NodeIdHash> dialing_id_;          // not yet up
-  AddressBook book_;                 // where to dial node ids; who answered at a URI
-  std::set<std::string> self_uris_;  // URIs that turned out to reach this node (kMaxSelfUris)
+  AddressBook book_;                                        // where to dial node ids; who answered at a URI
+  std::set<std::string> self_uris_;                         // URIs that turned out to reach this node (kMaxSelfUris)
   static constexpr std::size_t kMaxSelfUris = 64;
   TransportMemory memory_;
-  std::map<std::uint64_t, Pending> pending_;
-  std::map<std::uint64_t, std::vector<std::function<void(Error, const NodeId&)>>> connect_waiters_;
   std::map<std::string, std::shared_ptr<Dialer>> dialers_;
-  std::unordered_map<NodeId, Punch, NodeIdHash> punches_;
-  Transport::Stats stats_;
   std::chrono::steady_clock::time_point last_defer_log_{};  // rate-limits the accepts_deferred line
 };
 
 template <class F>
 bool TransportImpl::guarded(const char* what, F&& f) noexcept {
-  try {
-    f();
-    return true;
-  } catch (const std::exception& e) {
-    spdlog::error("{} {} callback threw: {}", log_, what, e.what());
-  } catch (...) {
-    spdlog::error("{} {} callback threw a non-exception", log_, what);
-  }
-  return false;
+  return run_guarded(log_, what, std::forward<F>(f));
 }
 
 }  // namespace butter::host

@@ -1,5 +1,5 @@
-// TransportImpl, part 2: messaging — send, request (with its deadline), reply, and the frames
-// that arrive on an up connection.
+// TransportImpl, part 2: messaging — send, request, reply, and the frames that arrive on an up
+// connection. The requests awaiting an answer, and their deadlines, are PendingRequests'.
 #include "transport/transport_impl.hpp"
 
 #include <spdlog/spdlog.h>
@@ -45,52 +45,22 @@ Error TransportImpl::request(const std::string& peer, const std::string& protoco
   Error e;
   auto c = route(peer, e);
   if (!c) return e;
-  const std::uint64_t rid = next_request_id_++;
+  const std::uint64_t rid = pending_.next_id();
   if (auto err = c->enqueue(FrameType::kRequest, rid, 0, protocol, payload)) return err;
-
-  Pending p;
-  p.fn = std::move(on_response);
-  p.connection = c->id();
-  p.peer = c->up() ? c->peer().id : c->expected_id.value_or(NodeId{});
-  if (timeout.count() > 0) {
-    p.timer = std::make_unique<boost::asio::steady_timer>(strand_, timeout);
-    p.timer->async_wait([this, w = alive(), rid, timeout](boost::system::error_code ec) {
-      if (ec || w.expired() || stopped_ || !pending_.count(rid)) return;
-      ++stats_.requests_timed_out;
-      complete(rid, BUTTER_E_TIMEOUT, "no response within " + std::to_string(timeout.count()) + " ms");
-    });
-  }
-  pending_.emplace(rid, std::move(p));
+  pending_.add(rid, std::move(on_response), c->id(), c->up() ? c->peer().id : c->expected_id.value_or(NodeId{}),
+               timeout);
   if (request_id) *request_id = rid;
   return Error::ok();
 }
 
-bool TransportImpl::cancel(std::uint64_t request_id) {
-  auto it = pending_.find(request_id);
-  if (it == pending_.end()) return false;
-  if (it->second.timer) it->second.timer->cancel();
-  pending_.erase(it);
-  return true;
-}
-
-void TransportImpl::complete(std::uint64_t request_id, std::int32_t status, const std::string& text,
-                             std::span<const std::uint8_t> payload) {
-  auto it = pending_.find(request_id);
-  if (it == pending_.end()) return;
-  auto p = std::move(it->second);
-  pending_.erase(it);
-  if (p.timer) p.timer->cancel();
-  auto bytes = text.empty() ? payload : text_bytes(text);
-  guarded("response", [&] { p.fn(status, p.peer, bytes); });
-}
+bool TransportImpl::cancel(std::uint64_t request_id) { return pending_.cancel(request_id); }
 
 Error TransportImpl::reply_parts(ReplyToken token, std::int32_t status,
                                  std::span<const std::span<const std::uint8_t>> parts) {
   if (stopped_) return Error::make(BUTTER_E_CANCELLED, "transport stopped");
-  auto it = connections_.find(token.connection);
-  if (it == connections_.end() || it->second->closed())
-    return Error::make(BUTTER_E_NOT_FOUND, "the requester's connection is gone");
-  auto& c = *it->second;
+  auto found = table_.find(token.connection);
+  if (!found || found->closed()) return Error::make(BUTTER_E_NOT_FOUND, "the requester's connection is gone");
+  auto& c = *found;
   if (!c.open_inbound_requests.erase(token.request_id))
     return Error::make(BUTTER_E_NOT_FOUND, "request already answered or unknown");
   auto err = c.enqueue_parts(FrameType::kResponse, token.request_id, status, {}, parts);
@@ -141,14 +111,11 @@ void TransportImpl::connection_frame(Connection& c, const FrameView& f) {
       return;
     }
     case FrameType::kResponse: {
-      auto it = pending_.find(f.request_id);
       // A response must come back on the connection its request went out on.
-      if (it == pending_.end() || it->second.connection != c.id()) {
+      if (!pending_.respond(f.request_id, c.id(), f.status, f.payload)) {
         ++stats_.late_responses;
         spdlog::debug("{} ignoring late response {} from {}", log_, f.request_id, from.short_hex());
-        return;
       }
-      complete(f.request_id, f.status, {}, f.payload);
       return;
     }
     case FrameType::kHello:

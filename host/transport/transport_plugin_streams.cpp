@@ -38,7 +38,7 @@ void TransportImpl::unregister_dialer(const std::string& scheme_in) {
   if (!scheme || !dialers_.erase(*scheme)) return;
   // The dialer's code may be about to be unloaded: nothing may keep calling it.
   std::vector<ConnPtr> victims;
-  for (auto& [id, c] : connections_)
+  for (auto& [id, c] : table_.all())
     if (c->scheme == *scheme) victims.push_back(c);
   for (auto& c : victims) c->close("dialer for " + *scheme + ":// unregistered");
 }
@@ -52,7 +52,7 @@ Error TransportImpl::accept_stream(const std::string& scheme_in, const std::stri
   if (d == dialers_.end()) return Error::make(BUTTER_E_INVALID, "no dialer for scheme '" + *scheme + "://'");
   // Relayed streams count toward max_connections and the handshake rate; their per-address
   // limit is the relaying plugin's business (their remote names no IP).
-  if (auto r = limits_.admit_inbound(connections_.size(), {}); r != ConnectionLimits::Refusal::kNone) {
+  if (auto r = limits_.admit_inbound(table_.size(), {}); r != ConnectionLimits::Refusal::kNone) {
     refuse(r, "inbound " + *scheme + " stream from " + remote);
     return Error::make(BUTTER_E_AGAIN, "stream from " + remote + " refused: " + limits_.explain(r));
   }

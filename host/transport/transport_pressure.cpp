@@ -12,9 +12,9 @@
 namespace butter::host {
 
 ConnectionLimits::Refusal TransportImpl::admit_inbound(const std::string& address) {
-  auto r = limits_.admit_inbound(connections_.size(), address);
+  auto r = limits_.admit_inbound(table_.size(), address);
   if (r == ConnectionLimits::Refusal::kMaxConnections && evict_for_newcomer("an inbound connection from " + address))
-    r = limits_.admit_inbound(connections_.size(), address);
+    r = limits_.admit_inbound(table_.size(), address);
   return r;
 }
 
@@ -30,14 +30,14 @@ bool TransportImpl::evict_for_newcomer(const std::string& newcomer) {
   };
   // handshake_address is the remote IP of an inbound TCP connection ("" for a relayed stream).
   std::unordered_map<std::string, std::size_t> per_address;
-  for (const auto& [id, c] : connections_)
+  for (const auto& [id, c] : table_.all())
     if (evictable(*c)) ++per_address[c->handshake_address];
   if (per_address.empty()) return false;
   auto most = per_address.begin();
   for (auto it = per_address.begin(); it != per_address.end(); ++it)
     if (it->second > most->second) most = it;
   ConnPtr victim;
-  for (const auto& [id, c] : connections_)
+  for (const auto& [id, c] : table_.all())
     if (evictable(*c) && c->handshake_address == most->first &&
         (!victim || c->last_received() < victim->last_received()))
       victim = c;
@@ -56,7 +56,7 @@ void TransportImpl::connection_memory_pressure(Connection&) {
   // that stalls or trickles holds the oldest frame, an honest fast transfer a recent one.
   while (memory_.in_over()) {
     ConnPtr victim;
-    for (const auto& [id, c] : connections_) {
+    for (const auto& [id, c] : table_.all()) {
       auto started = c->partial_frame_started();
       if (c->closed() || !started || c->partial_in_bytes() <= kIdleBufferKeep) continue;
       if (!victim || *started < *victim->partial_frame_started()) victim = c;
@@ -74,7 +74,7 @@ void TransportImpl::connection_out_pressure(Connection& c, std::size_t bytes) {
   const auto stalled_before = std::chrono::steady_clock::now() - opts_.write_stall;
   while (!memory_.out_has_room(bytes)) {
     ConnPtr victim;
-    for (const auto& [id, other] : connections_) {
+    for (const auto& [id, other] : table_.all()) {
       if (other.get() == &c || other->closed() || other->queued_bytes() <= Connection::kAlwaysQueuedBytes) continue;
       auto since = other->write_waiting_since();
       if (!since || *since > stalled_before) continue;  // its peer is reading: a slow link, not a hog
@@ -96,8 +96,8 @@ Transport::Usage TransportImpl::usage() const {
   u.memory_limit = memory_.limit;
   u.queued_out_bytes = memory_.out;
   u.partial_in_bytes = memory_.in;
-  u.connections = connections_.size();
-  for (const auto& [id, c] : connections_) u.open_inbound_requests += c->open_inbound_requests.size();
+  u.connections = table_.size();
+  for (const auto& [id, c] : table_.all()) u.open_inbound_requests += c->open_inbound_requests.size();
   u.address_book_nodes = book_.nodes();
   u.address_book_uris = book_.uris();
   return u;

@@ -1,6 +1,6 @@
 // TransportImpl: routing and dialling. Which connection carries a message to a peer (the preferred
-// one of several), and dialling one when there is none: from the addresses the book knows for the
-// peer, within the connection limits (evicting a low-value peer for a newcomer when full).
+// one of several, ConnectionTable::preferred), and dialling one when there is none: from the addresses the book knows
+// for the peer, within the connection limits (evicting a low-value peer for a newcomer when full).
 #include "transport/transport_impl.hpp"
 
 #include "transport/dialer_pipe.hpp"
@@ -15,36 +15,14 @@ namespace butter::host {
 
 namespace asio = boost::asio;
 
-TransportImpl::ConnPtr TransportImpl::preferred(const NodeId& id) const {
-  auto it = peers_.find(id);
-  if (it == peers_.end()) return nullptr;
-  ConnPtr best;
-  int best_rank = -1;
-  for (auto cid : it->second) {  // ids ascend: the first of equal rank is the oldest
-    auto found = connections_.find(cid);
-    if (found == connections_.end()) continue;
-    const auto& c = found->second;
-    // Both sides rank alike: a punched connection is punched on both (it is what relayed traffic
-    // upgrades to); otherwise the one the smaller node id dialled.
-    const bool dialled_by_smaller = c->outbound() ? (opts_.self < id) : (id < opts_.self);
-    const int rank = c->punched ? 2 : dialled_by_smaller ? 1 : 0;
-    if (rank > best_rank) {
-      best = c;
-      best_rank = rank;
-    }
-  }
-  return best;
-}
-
 TransportImpl::ConnPtr TransportImpl::route(const std::string& peer, Error& error) {
   if (auto id = NodeId::from_hex(peer)) {
     if (*id == opts_.self) {
       error = Error::make(BUTTER_E_INVALID, "cannot send to this node itself");
       return nullptr;
     }
-    if (auto c = preferred(*id)) return c;
-    if (auto d = dialing_id_.find(*id); d != dialing_id_.end())
-      if (auto c = find_connection(d->second)) return c;
+    if (auto c = table_.preferred(*id)) return c;
+    if (auto c = table_.dialing(*id)) return c;
     const auto known = book_.endpoints(*id);
     if (known.empty()) {
       error = Error::make(BUTTER_E_NOT_FOUND, "no connection to or address for node " + id->short_hex());
@@ -56,8 +34,7 @@ TransportImpl::ConnPtr TransportImpl::route(const std::string& peer, Error& erro
       std::string why;
       auto ep = parse_endpoint(uri, why);
       if (!ep || is_own_endpoint(uri)) continue;
-      if (auto d = dialing_uri_.find(uri); d != dialing_uri_.end())
-        if (auto c = find_connection(d->second)) return c;
+      if (auto c = table_.dialing(uri)) return c;
       if (auto c = dial(uri, *ep, *id, last)) return c;
     }
     error = last;
@@ -74,17 +51,16 @@ TransportImpl::ConnPtr TransportImpl::route(const std::string& peer, Error& erro
     return nullptr;
   }
   if (auto who = book_.who_is(peer))
-    if (auto c = preferred(*who)) return c;
-  if (auto d = dialing_uri_.find(peer); d != dialing_uri_.end())
-    if (auto c = find_connection(d->second)) return c;
+    if (auto c = table_.preferred(*who)) return c;
+  if (auto c = table_.dialing(peer)) return c;
   return dial(peer, *ep, std::nullopt, error);
 }
 
 TransportImpl::ConnPtr TransportImpl::dial(const std::string& uri, const Endpoint& ep, std::optional<NodeId> expected,
                                            Error& error) {
-  auto r = limits_.admit_outbound(connections_.size());
+  auto r = limits_.admit_outbound(table_.size());
   if (r == ConnectionLimits::Refusal::kMaxConnections && evict_for_newcomer("a dial to " + uri))
-    r = limits_.admit_outbound(connections_.size());
+    r = limits_.admit_outbound(table_.size());
   if (r != ConnectionLimits::Refusal::kNone) {
     refuse(r, "dial to " + uri);
     error = Error::make(BUTTER_E_AGAIN, "cannot dial " + uri + ": " + limits_.explain(r));
@@ -106,7 +82,7 @@ TransportImpl::ConnPtr TransportImpl::dial(const std::string& uri, const Endpoin
   }
   auto c = new_connection(true, uri);
   c->expected_id = expected;
-  if (expected) dialing_id_[*expected] = c->id();
+  if (expected) table_.expect(*expected, *c);
   spdlog::debug("{} dialling {}", log_, uri);
   if (dialer_pipe) {
     c->scheme = ep.scheme;
@@ -144,7 +120,7 @@ void TransportImpl::connect(const std::string& uri, std::function<void(Error, co
   auto c = route(uri, e);
   if (!c) return post_done(std::move(done), std::move(e), {});
   if (c->up()) return post_done(std::move(done), Error::ok(), c->peer().id);
-  connect_waiters_[c->id()].push_back(std::move(done));
+  table_.await_up(c->id(), std::move(done));
 }
 
 void TransportImpl::add_address(const NodeId& id, const std::vector<std::string>& endpoints, bool front) {
