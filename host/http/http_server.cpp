@@ -184,6 +184,8 @@ HttpServerStats HttpServer::stats() const {
   s.streams_closed_early = c.streams_closed_early;
   s.streams_refused_per_address = c.streams_refused_per_address;
   s.streams_too_slow = c.streams_too_slow;
+  s.stream_body_reads = c.stream_body_reads;
+  s.stream_body_bytes = c.stream_body_bytes;
   return s;
 }
 

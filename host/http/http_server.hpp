@@ -91,6 +91,9 @@ struct HttpServerStats {
   std::uint64_t streams_too_slow = 0;             // exchanges closed: a piece not taken or sent within request_timeout
   std::uint64_t stream_timeouts = 0;              // exchanges closed: nothing moved for request_timeout
   std::uint64_t streams_closed_early = 0;         // exchanges the client left (or that broke) unfinished
+  // Reads that took streamed request bodies, and the bytes they took: bytes / reads is the size of
+  // a body read (Beast reads no more than its buffer's spare room, so this shows that room).
+  std::uint64_t stream_body_reads = 0, stream_body_bytes = 0;
 };
 
 class HttpServer {

@@ -130,6 +130,8 @@ void HttpSession::read_more(std::size_t want, std::size_t have) {
                           if (ec == http::error::need_buffer) ec = {};
                           if (ec) return self->on_body_error(ec, want);
                           const std::size_t got = want - self->body_parser_->get().body().size;
+                          ++self->state_->counters.stream_body_reads;
+                          self->state_->counters.stream_body_bytes += got - have;
                           const bool last = self->body_parser_->is_done();
                           if (got < want && !last)
                             return self->read_more(want, got);  // framing only, or a part: read on

@@ -33,7 +33,8 @@ class Session {
 struct ServerCounters {
   std::atomic<std::uint64_t> refused_host{0}, refused_origin{0}, refused_fetch_site{0}, connections_evicted{0},
       connections_refused{0}, header_timeouts{0}, idle_timeouts{0}, streams_refused{0}, stream_timeouts{0},
-      streams_closed_early{0}, streams_refused_per_address{0}, streams_too_slow{0};
+      streams_closed_early{0}, streams_refused_per_address{0}, streams_too_slow{0}, stream_body_reads{0},
+      stream_body_bytes{0};
 };
 
 struct ServerState {

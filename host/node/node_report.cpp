@@ -102,7 +102,9 @@ nlohmann::json NodeCore::status_json() const {
                  {"stream_timeouts", hs.stream_timeouts},
                  {"streams_closed_early", hs.streams_closed_early},
                  {"streams_refused_per_address", hs.streams_refused_per_address},
-                 {"streams_too_slow", hs.streams_too_slow}};
+                 {"streams_too_slow", hs.streams_too_slow},
+                 {"stream_body_reads", hs.stream_body_reads},
+                 {"stream_body_bytes", hs.stream_body_bytes}};
   }
   return j;
 }
@@ -185,6 +187,8 @@ std::string NodeCore::metrics_text() const {
     series("http_streams_closed_early_total", "counter", static_cast<double>(hs.streams_closed_early));
     series("http_streams_refused_per_address_total", "counter", static_cast<double>(hs.streams_refused_per_address));
     series("http_streams_too_slow_total", "counter", static_cast<double>(hs.streams_too_slow));
+    series("http_stream_body_reads_total", "counter", static_cast<double>(hs.stream_body_reads));
+    series("http_stream_body_bytes_total", "counter", static_cast<double>(hs.stream_body_bytes));
   }
   out += "# TYPE butter_plugin_up gauge\n";
   for (const auto& inst : instances) {
