@@ -1,6 +1,7 @@
 // The I/O-free Peer Content Group engine (see engine.hpp): puts, restores and the clock (heartbeat
-// rounds, put completion). Repair: engine_repair.cpp; messages: engine_messages.cpp; gets: engine_get.cpp; group
-// membership changes: engine_membership.cpp; possession: engine_possession.cpp; queries: engine_queries.cpp.
+// rounds, put completion). Repair: engine_repair.cpp; messages: engine_messages.cpp; gets:
+// engine_get.cpp (Gets: gets.cpp); group membership changes: engine_membership.cpp; possession:
+// engine_possession.cpp; queries: engine_queries.cpp.
 #include "engine.hpp"
 
 #include "deadlines.hpp"
@@ -27,6 +28,7 @@ Engine::Engine(Hash self, std::vector<std::string> endpoints, Config cfg, std::u
       answers_(cfg.answer_bytes_per_s, std::max<std::uint64_t>(4 * cfg.answer_bytes_per_s, kMaxBlockSize)),
       shared_answers_(cfg.answer_bytes_per_s, std::max<std::uint64_t>(4 * cfg.answer_bytes_per_s, kMaxBlockSize)),
       served_(cfg.serve_bytes_per_s, serve_burst(cfg)),
+      gets_(self, cfg_, stats_, *this),
       reads_(self, cfg_, stats_, *this) {
   if (cfg_.r == 0) cfg_.r = 1;
   if (cfg_.heartbeat_ms == 0) cfg_.heartbeat_ms = 1;
@@ -252,12 +254,7 @@ void Engine::tick(std::uint64_t now, Output& out) {
   }
   for (auto it = cooldown_.begin(); it != cooldown_.end();)
     it = now >= it->second ? cooldown_.erase(it) : std::next(it);
-  std::vector<std::uint64_t> tickets;
-  for (const auto& [t, gt] : getters_) tickets.push_back(t);
-  for (auto t : tickets) {
-    auto it = getters_.find(t);
-    if (it != getters_.end()) getter_step(it->second, now, out);
-  }
+  gets_.tick(now, out);
   reads_.tick(now, out);
 }
 

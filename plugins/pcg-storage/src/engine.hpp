@@ -1,10 +1,10 @@
 // Engine: everything a pcg-storage node does, without I/O. It holds the objects this node
-// stores, one Peer Content Group per object (view, liveness of members, block transfers), the
-// budget, and the gets in progress. Time comes in as `now` (milliseconds, any monotonic clock);
-// messages come in as bytes with their sender; what the node must send and report comes out in
-// an Output. The plugin (pcg_plugin.cpp) and the churn simulation (bench/pcg_churn_bench.cpp)
-// drive this same class: the plugin over the host's transport and timers, the simulation over
-// in-memory links with delay and virtual time.
+// stores, one Peer Content Group per object (view, liveness of members, block transfers), and
+// the budget; it composes the collaborators below for the rest. Time comes in as `now`
+// (milliseconds, any monotonic clock); messages come in as bytes with their sender; what the node
+// must send and report comes out in an Output. The plugin (pcg_plugin.cpp) and the churn
+// simulation (bench/pcg_churn_bench.cpp) drive this same class: the plugin over the host's
+// transport and timers, the simulation over in-memory links with delay and virtual time.
 //
 // Per group, every tick: heartbeats (batched per peer, one round per heartbeat interval with
 // jitter), missing blocks fetched from members that hold them (BlockTransfer, block_transfer.hpp:
@@ -15,6 +15,10 @@
 // Streamed reads are a collaborator the engine composes (StreamReads, stream_reads.hpp): it owns
 // the reads and their buffers, and reaches this node only through ReadNode, which the engine
 // implements (send, addresses learnt, randomness, gets' tickets, this node's own copy).
+// Gets this node cannot answer from a complete copy of its own are another (Gets, gets.hpp): it
+// owns them (tickets, deadlines, where each was located, its block transfer) and reaches this
+// node only through GetNode (FetchNode's calls and the addresses learnt), which the engine
+// implements.
 // Block transfers reach it only through FetchNode (send, randomness, the limits, the count of
 // bad blocks), which the engine implements too; which nodes they ask is sources.hpp's rule.
 #pragma once
@@ -22,6 +26,7 @@
 #include "blocks.hpp"
 #include "budget.hpp"
 #include "engine_types.hpp"
+#include "gets.hpp"
 #include "messages.hpp"
 #include "possession.hpp"
 #include "possession_state.hpp"
@@ -81,7 +86,7 @@ struct ObjectInfo {
   bool complete = false;
 };
 
-class Engine final : private ReadNode, private FetchNode {
+class Engine final : private ReadNode, private GetNode {
  public:
   Engine(Hash self, std::vector<std::string> endpoints, Config cfg, std::uint64_t capacity_bytes, Env& env);
 
@@ -101,8 +106,10 @@ class Engine final : private ReadNode, private FetchNode {
   void get(std::uint64_t ticket, const Hash& id, const std::vector<Candidate>& candidates, bool more_coming,
            std::uint64_t now, Output& out);
   void add_get_candidates(std::uint64_t ticket, const std::vector<Candidate>& candidates, bool more_coming,
-                          std::uint64_t now, Output& out);
-  bool get_pending(std::uint64_t ticket) const { return getters_.count(ticket) != 0; }
+                          std::uint64_t now, Output& out) {
+    gets_.add_candidates(ticket, candidates, more_coming, now, out);
+  }
+  bool get_pending(std::uint64_t ticket) const { return gets_.pending(ticket); }
 
   // A put of an object already split (a streamed put hashed it block by block as it came): the
   // same contract as put.
@@ -253,19 +260,6 @@ class Engine final : private ReadNode, private FetchNode {
       }
     }
   };
-  struct Getter {
-    std::uint64_t ticket = 0;
-    Hash id{};
-    std::uint64_t deadline = 0;
-    bool more_coming = false;
-    std::map<Hash, std::uint64_t> asking;  // locate sent -> deadline
-    std::set<Hash> asked;
-    bool located = false;
-    Manifest manifest;
-    std::vector<Hash> sources;
-    BlockTransfer data;
-  };
-
   // A verified answer from a member asked earlier for a block whose request timed out: kept
   // rather than asked again (the work is done). False when the group does not need it.
   bool accept_late_block(Group& g, const Hash& from, const Message& m, std::uint64_t now, Output& out);
@@ -281,13 +275,14 @@ class Engine final : private ReadNode, private FetchNode {
   static std::uint64_t serve_burst(const Config& cfg);  // one second of serve_bytes_per_s
   static_assert(BlockTransfer::kMaxBusySources == StreamReads::kMaxKnown, "as many busy sources as a read may know");
 
-  // ReadNode and FetchNode: what the streamed reads and the block transfers use of this node.
+  // ReadNode, GetNode and FetchNode: what the streamed reads, the gets and the block transfers use
+  // of this node.
   std::uint64_t random() override { return env_.random(); }
   void send(Output& out, const Hash& to, const Message& m) override;
   void count_bad_block() override { ++stats_.bad_blocks; }
   void learn(const View& v) override;
   void learn(const Candidate& c) override;
-  bool ticket_in_use(std::uint64_t ticket) const override { return getters_.count(ticket) != 0; }
+  bool ticket_in_use(std::uint64_t ticket) const override { return gets_.pending(ticket); }
   std::optional<HeldCopy> held_copy(const Hash& id) const override;
   bool suspected(const Group& g, const Hash& m, std::uint64_t now) const;
   // Nothing heard from `m` for miss_limit heartbeats (suspected() also counts failed proofs).
@@ -324,8 +319,6 @@ class Engine final : private ReadNode, private FetchNode {
   bool pump(Group& g, std::uint64_t now, Output& out);
   // The sources of a fill from the group (member_sources: proven or claiming members first).
   std::vector<Hash> group_sources(const Group& g) const;
-  void finish_get(std::uint64_t ticket, butter_status st, std::vector<std::uint8_t> data, std::string msg, Output& out);
-  void getter_step(Getter& g, std::uint64_t now, Output& out);
   Group* group(const Hash& id);
 
   void on_heartbeat(const Hash& from, const Message& m, std::uint64_t now, Output& out);
@@ -366,7 +359,6 @@ class Engine final : private ReadNode, private FetchNode {
   Env& env_;
   Stats stats_;
   std::map<Hash, Group> groups_;
-  std::map<std::uint64_t, Getter> getters_;
   std::map<Hash, std::vector<std::string>> addresses_;  // node -> endpoints (views, candidates)
   std::map<Hash, std::uint64_t> cooldown_;              // candidate -> not before
   std::uint64_t next_round_ = 0;
@@ -381,7 +373,8 @@ class Engine final : private ReadNode, private FetchNode {
   // New challenges (claims and periodic audits; not retries) left this tick: refilled to
   // audit_per_tick each tick, so a burst of claims (a restart with many groups) is spread out.
   std::uint32_t audit_tokens_ = 0;
-  // Last: it refers to cfg_, stats_ and this node, which are built before it.
+  // Last: they refer to cfg_, stats_ and this node, which are built before them.
+  Gets gets_;
   StreamReads reads_;
 };
 

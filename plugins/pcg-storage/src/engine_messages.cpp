@@ -354,13 +354,7 @@ void Engine::on_block(const Hash& from, Message& m, std::uint64_t now, Output& o
       return;
     }
   }
-  for (auto& [ticket, gt] : getters_) {
-    if (gt.id == m.object && gt.located && gt.data.asked(m.index, from)) {
-      gt.data.accept(*this, gt.manifest, from, m, now);
-      getter_step(gt, now, out);
-      return;
-    }
-  }
+  if (gets_.on_block(from, m, now, out)) return;
   if (reads_.on_block(from, m, now, out)) return;
   if (Group* g = group(m.object); g && accept_late_block(*g, from, m, now, out)) return;
   // A late answer nobody needs any more, or one nobody asked for: ignored. A block that does not

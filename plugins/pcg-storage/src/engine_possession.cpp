@@ -167,6 +167,17 @@ void Engine::note_retiring_holder(Group& g, const Hash& from, std::uint64_t now)
   (void)g.possession.note_retiring_holder(from, until);
 }
 
+void Engine::on_have(const Hash& from, const Message& m, std::uint64_t now, Output& out) {
+  Group* g = group(m.object);
+  if (!g) return;
+  if (!g->view.contains(from)) {
+    ++stats_.non_member_messages;
+    return;
+  }
+  g->members[from].heard = now;
+  claim(*g, from, now, out);  // HAVE is a claim: counted once proven (possession.hpp)
+}
+
 void Engine::on_challenge(const Hash& from, const Message& m, std::uint64_t now, Output& out) {
   Group* g = group(m.object);
   // Answered for members of the group, former members this node saw removed (each its own
