@@ -1,7 +1,7 @@
 // The I/O-free Peer Content Group engine (see engine.hpp): puts, restores and the clock (heartbeat
 // rounds, put completion). Repair: engine_repair.cpp; messages: engine_messages.cpp; gets:
-// engine_get.cpp (Gets: gets.cpp); group membership changes: engine_membership.cpp; possession:
-// engine_possession.cpp; queries: engine_queries.cpp.
+// engine_get.cpp (Gets: gets.cpp); group membership changes: engine_membership.cpp; possession
+// checks: possession_checks.cpp; queries: engine_queries.cpp.
 #include "engine.hpp"
 
 #include "deadlines.hpp"
@@ -25,10 +25,9 @@ Engine::Engine(Hash self, std::vector<std::string> endpoints, Config cfg, std::u
       budget_(capacity_bytes),
       quota_(cfg.peer_quota_bytes ? cfg.peer_quota_bytes : capacity_bytes / 8),
       env_(env),
-      answers_(cfg.answer_bytes_per_s, std::max<std::uint64_t>(4 * cfg.answer_bytes_per_s, kMaxBlockSize)),
-      shared_answers_(cfg.answer_bytes_per_s, std::max<std::uint64_t>(4 * cfg.answer_bytes_per_s, kMaxBlockSize)),
       served_(cfg.serve_bytes_per_s, serve_burst(cfg)),
       gets_(self, cfg_, stats_, *this),
+      checks_(self, cfg_, stats_, *this),
       reads_(self, cfg_, stats_, *this) {
   if (cfg_.r == 0) cfg_.r = 1;
   if (cfg_.heartbeat_ms == 0) cfg_.heartbeat_ms = 1;
@@ -64,7 +63,7 @@ std::optional<ReadNode::HeldCopy> Engine::held_copy(const Hash& id) const {
   return HeldCopy{g.manifest, g.view, g.data.have(), g.data.blocks()};
 }
 
-Engine::Group* Engine::group(const Hash& id) {
+Group* Engine::group(const Hash& id) {
   auto it = groups_.find(id);
   return it == groups_.end() ? nullptr : &it->second;
 }
@@ -212,7 +211,7 @@ void Engine::tick(std::uint64_t now, Output& out) {
     const double next = static_cast<double>(cfg_.heartbeat_ms) * (1.0 + cfg_.jitter * u);
     next_round_ = now + static_cast<std::uint64_t>(std::max(1.0, next));
   }
-  audit_tokens_ = cfg_.audit_per_tick;  // new possession challenges this tick
+  checks_.new_tick();  // new possession challenges this tick
   std::vector<Hash> ids;
   ids.reserve(groups_.size());
   for (const auto& [id, g] : groups_) ids.push_back(id);
@@ -229,13 +228,13 @@ void Engine::tick(std::uint64_t now, Output& out) {
                   out);
       continue;
     }
-    if (retiring(*g, self_) && retire_if_confirmed(*g, now, out)) continue;
+    if (g->retiring(self_) && retire_if_confirmed(*g, now, out)) continue;
     // Missing blocks: fetch timeouts fail over to the next source.
     if (!g->complete) {
       g->data.expire(now);
       if (!pump(*g, now, out)) g->data.forget_failures();  // every source failed once: start over on the next tick
     }
-    if (cfg_.repair) audit_step(*g, now, out);
+    if (cfg_.repair) checks_.step(*g, now, out);
     // Recruits that never answered count as refusals.
     for (auto& [m, s] : g->members) {
       if (s.recruited && now >= *s.recruited + cfg_.request_timeout_ms) {
@@ -277,8 +276,7 @@ void Engine::credit_pause(std::uint64_t pause_ms) {
 
 void Engine::heartbeat_round(std::uint64_t now, Output& out) {
   // Idle answer budgets go once per round, not every tick (take() also makes room when full).
-  answers_.prune(now);
-  shared_answers_.prune(now);
+  checks_.prune(now);
   served_.prune(now);
   std::map<Hash, Message> batches;
   auto add = [&](const Hash& to, const Hash& id, const Group& g) {

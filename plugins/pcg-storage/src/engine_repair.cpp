@@ -78,7 +78,7 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
     if (m.id != self_ && !g.is_proven(m.id) && joined && now < *joined + 2 * cfg_.heartbeat_ms) plan.shed.clear();
   }
   // Nor while a member's proof of possession is pending: it may be the full copy.
-  if (proving(g)) plan.shed.clear();
+  if (g.possession.proving()) plan.shed.clear();
   if (!plan.changes()) return;
   const View old = g.view;
   View next = g.view;

@@ -77,7 +77,7 @@ std::vector<std::uint8_t> gets_test_bytes(const SplitObject& obj) {
 
 }  // namespace
 
-TEST_CASE("gets: located by a candidate, fetched from the members it names, assembled once") {
+TEST_CASE("gets: located by a candidate then fetched from the members it names and assembled once") {
   const auto obj = gets_test_object(3);
   GetsTestNode node;
   Stats stats;
@@ -150,7 +150,7 @@ TEST_CASE("gets: nobody locates it: NOT_FOUND once the candidates time out and n
   CHECK_FALSE(gets.on_located(b, no, node.cfg.request_timeout_ms + 3, out));
 }
 
-TEST_CASE("gets: a member filling its copy fetches from the group without asking, and times out") {
+TEST_CASE("gets: a member filling its copy fetches from the group without asking and times out") {
   const auto obj = gets_test_object(2);
   GetsTestNode node;
   Stats stats;
@@ -173,7 +173,7 @@ TEST_CASE("gets: a member filling its copy fetches from the group without asking
   CHECK_FALSE(gets.pending(5));
 }
 
-TEST_CASE("gets: answers nobody asked for are left to the caller, a bad manifest is counted") {
+TEST_CASE("gets: answers nobody asked for are left to the caller and a bad manifest is counted") {
   const auto obj = gets_test_object(1);
   const auto other = gets_test_object(2);
   GetsTestNode node;
