@@ -1,5 +1,5 @@
 // The I/O-free Peer Content Group engine (see engine.hpp): puts, restores and the clock (heartbeat
-// rounds, put completion). Repair: engine_repair.cpp; messages: engine_messages.cpp; gets:
+// rounds: heartbeats.cpp; put completion). Repair: engine_repair.cpp; messages: engine_messages.cpp; gets:
 // engine_get.cpp (Gets: gets.cpp); group membership changes: engine_membership.cpp; possession
 // checks: possession_checks.cpp; queries: engine_queries.cpp.
 #include "engine.hpp"
@@ -9,10 +9,6 @@
 #include <algorithm>
 
 namespace butter::pcg {
-
-namespace {
-constexpr std::size_t kHeartbeatBatch = 512;  // entries per heartbeat message
-}
 
 std::uint64_t Engine::serve_burst(const Config& cfg) {
   return std::max<std::uint64_t>(cfg.serve_bytes_per_s, kMinBlockSize);
@@ -26,6 +22,7 @@ Engine::Engine(Hash self, std::vector<std::string> endpoints, Config cfg, std::u
       quota_(cfg.peer_quota_bytes ? cfg.peer_quota_bytes : capacity_bytes / 8),
       env_(env),
       served_(cfg.serve_bytes_per_s, serve_burst(cfg)),
+      heartbeats_(self, cfg_, *this),
       gets_(self, cfg_, stats_, *this),
       checks_(self, cfg_, stats_, *this),
       reads_(self, cfg_, stats_, *this) {
@@ -204,12 +201,11 @@ bool Engine::restore(const Hash& id, std::span<const std::uint8_t> manifest,
 void Engine::tick(std::uint64_t now, Output& out) {
   if (const std::uint64_t paused = pause_credit(last_tick_, now, cfg_.heartbeat_ms)) credit_pause(paused);
   last_tick_ = now;
-  if (cfg_.repair && now >= next_round_) {
-    heartbeat_round(now, out);
-    // One round per interval, +- jitter so that rounds of different nodes do not line up.
-    const double u = static_cast<double>(env_.random() % 1000001) / 1000000.0 * 2.0 - 1.0;
-    const double next = static_cast<double>(cfg_.heartbeat_ms) * (1.0 + cfg_.jitter * u);
-    next_round_ = now + static_cast<std::uint64_t>(std::max(1.0, next));
+  if (cfg_.repair && heartbeats_.due(now)) {
+    // Idle answer budgets go once per round, not every tick (take() also makes room when full).
+    checks_.prune(now);
+    served_.prune(now);
+    heartbeats_.round(groups_, now, out);
   }
   checks_.new_tick();  // new possession challenges this tick
   std::vector<Hash> ids;
@@ -272,41 +268,6 @@ void Engine::credit_pause(std::uint64_t pause_ms) {
     if (g.idle_deadline)
       g.idle_deadline = std::min(g.idle_deadline + pause_ms, std::max(g.idle_deadline, g.fill_deadline));
   }
-}
-
-void Engine::heartbeat_round(std::uint64_t now, Output& out) {
-  // Idle answer budgets go once per round, not every tick (take() also makes room when full).
-  checks_.prune(now);
-  served_.prune(now);
-  std::map<Hash, Message> batches;
-  auto add = [&](const Hash& to, const Hash& id, const Group& g) {
-    Message& b = batches[to];
-    b.type = MsgType::Heartbeat;
-    b.entries.push_back(HeartbeatEntry{id, g.complete, g.view});
-    if (b.entries.size() >= kHeartbeatBatch) {
-      send(out, to, b);
-      b.entries.clear();
-    }
-  };
-  for (auto& [id, g] : groups_) {
-    for (const auto& m : g.view.members)
-      if (m.id != self_) add(m.id, id, g);
-    for (auto it = g.departed.begin(); it != g.departed.end();) {
-      Departed& d = it->second;
-      if (now >= d.until) {
-        it = g.departed.erase(it);
-        continue;
-      }
-      if (now >= d.next_probe) {
-        add(it->first, id, g);
-        d.interval = std::min(d.interval * 2, cfg_.heartbeat_ms * 32);
-        d.next_probe = now + d.interval;
-      }
-      ++it;
-    }
-  }
-  for (auto& [to, b] : batches)
-    if (!b.entries.empty()) send(out, to, b);
 }
 
 void Engine::check_put(Group& g, std::uint64_t now, Output& out) {

@@ -6,12 +6,12 @@
 // simulation (bench/pcg_churn_bench.cpp) drive this same class: the plugin over the host's
 // transport and timers, the simulation over in-memory links with delay and virtual time.
 //
-// Per group, every tick: heartbeats (batched per peer, one round per heartbeat interval with
-// jitter), missing blocks fetched from members that hold them (BlockTransfer, block_transfer.hpp:
-// a window of requests, failover to the next member on a timeout or a bad block; gets from
-// outside the group fetch the same way), the members' claims challenged and proven members
-// audited (PossessionChecks), and — on the member the leader rule picks — the repair planner
-// (repair.hpp) applied to the view, whose new version goes to every member.
+// Per group, every tick: heartbeats (Heartbeats, heartbeats.hpp: batched per peer, one round per
+// heartbeat interval with jitter), missing blocks fetched from members that hold them (BlockTransfer,
+// block_transfer.hpp: a window of requests, failover to the next member on a timeout or a bad block; gets from outside
+// the group fetch the same way), the members' claims challenged and proven members audited (PossessionChecks), and — on
+// the member the leader rule picks — the repair planner (repair.hpp) applied to the view, whose new version goes to
+// every member.
 //
 // The rest is done by collaborators the engine composes. Each owns its state and reaches this node
 // only through a narrow interface the engine implements:
@@ -20,6 +20,8 @@
 //  - Gets (gets.hpp): the gets this node cannot answer from a complete copy of its own (tickets,
 //    deadlines, where each was located, its block transfer); GetNode (FetchNode's calls and the
 //    addresses learnt).
+//  - Heartbeats (heartbeats.hpp): the heartbeat rounds' timer, entries batched per peer, the
+//    departed members' probes; HeartbeatNode (send, randomness).
 //  - PossessionChecks (possession_checks.hpp): challenges of the members' claims, their answers
 //    and audits, this node's answers to others within their rate; CheckNode (send, randomness,
 //    who is silent or suspected, a replica proven, a member cooled down).
@@ -34,6 +36,7 @@
 #include "engine_types.hpp"
 #include "gets.hpp"
 #include "group.hpp"
+#include "heartbeats.hpp"
 #include "messages.hpp"
 #include "possession.hpp"
 #include "possession_checks.hpp"
@@ -94,7 +97,7 @@ struct ObjectInfo {
   bool complete = false;
 };
 
-class Engine final : private ReadNode, private GetNode, private CheckNode {
+class Engine final : private ReadNode, private GetNode, private CheckNode, private HeartbeatNode {
  public:
   Engine(Hash self, std::vector<std::string> endpoints, Config cfg, std::uint64_t capacity_bytes, Env& env);
 
@@ -211,8 +214,8 @@ class Engine final : private ReadNode, private GetNode, private CheckNode {
   static std::uint64_t serve_burst(const Config& cfg);  // one second of serve_bytes_per_s
   static_assert(BlockTransfer::kMaxBusySources == StreamReads::kMaxKnown, "as many busy sources as a read may know");
 
-  // ReadNode, GetNode, FetchNode and CheckNode: what the streamed reads, the gets, the block
-  // transfers and the possession checks use of this node.
+  // ReadNode, GetNode, FetchNode, CheckNode and HeartbeatNode: what the streamed reads, the gets,
+  // the block transfers, the possession checks and the heartbeat rounds use of this node.
   std::uint64_t random() override { return env_.random(); }
   std::uint64_t nonce() override { return env_.nonce(); }
   void send(Output& out, const Hash& to, const Message& m) override;
@@ -234,14 +237,11 @@ class Engine final : private ReadNode, private GetNode, private CheckNode {
   bool confirmed_elsewhere(const Group& g, std::uint64_t now) const;
   // Drops a retiring copy once confirmed_elsewhere; true when it dropped it.
   bool retire_if_confirmed(Group& g, std::uint64_t now, Output& out);
-  // Members of `old` missing from g.view become departed (probed); members of g.view are not.
-  void note_departures(Group& g, const View& old, std::uint64_t now);
   // `v`, from non-member `from` that is in it, names none of our members: the same object held by
   // a second group (both halves of a partition repaired). Join the two into one view.
   void merge_groups(Group& g, const Hash& from, const View& v, std::optional<bool> complete, std::uint64_t now,
                     Output& out);
   void drop(const Hash& id, Output& out);
-  void heartbeat_round(std::uint64_t now, Output& out);
   void repair(Group& g, std::uint64_t now, Output& out);
   void check_put(Group& g, std::uint64_t now, Output& out);
   // Stores the complete copy (Env::store_durably), then counts it as held: Stored event, HAVE to
@@ -280,13 +280,13 @@ class Engine final : private ReadNode, private GetNode, private CheckNode {
   std::map<Hash, Group> groups_;
   std::map<Hash, std::vector<std::string>> addresses_;  // node -> endpoints (views, candidates)
   std::map<Hash, std::uint64_t> cooldown_;              // candidate -> not before
-  std::uint64_t next_round_ = 0;
   std::uint64_t last_tick_ = 0;  // the previous tick (0: none yet), to tell when this node was paused
   // FETCHes answered per non-member peer (bytes of blocks sent): the bounded, self-expiring table
   // of token buckets that also rates challenges' answers (a full bucket carries no state and is
   // forgotten).
   AnswerBudget served_;
   // Last: they refer to cfg_, stats_ and this node, which are built before them.
+  Heartbeats heartbeats_;
   Gets gets_;
   PossessionChecks checks_;
   StreamReads reads_;

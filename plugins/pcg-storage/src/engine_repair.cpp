@@ -93,7 +93,7 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
     if (auto it = g.members.find(id); it != g.members.end()) it->second.refused = false;
   ++stats_.repairs;
   g.view = next;
-  note_departures(g, old, now);
+  heartbeats_.note_departures(g, old, now);
   for (const auto& c : plan.recruit) {
     MemberState& s = g.members[c.id];
     s.heard = now;
