@@ -1,7 +1,7 @@
-// The I/O-free Peer Content Group engine (see engine.hpp): puts, restores and the clock (heartbeat
-// rounds: heartbeats.cpp; put completion). Repair: engine_repair.cpp; messages: engine_messages.cpp; gets:
-// engine_get.cpp (Gets: gets.cpp); group membership changes: engine_membership.cpp; possession
-// checks: possession_checks.cpp; queries: engine_queries.cpp.
+// The I/O-free Peer Content Group engine (see engine.hpp): puts, restores and the clock (put
+// completion; heartbeat rounds: heartbeats.cpp). Repair: engine_repair.cpp; messages:
+// engine_messages.cpp; gets: engine_get.cpp (Gets: gets.cpp); group membership changes:
+// engine_membership.cpp; possession checks: possession_checks.cpp; queries: engine_queries.cpp.
 #include "engine.hpp"
 
 #include "deadlines.hpp"
