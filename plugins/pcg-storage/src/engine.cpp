@@ -1,5 +1,5 @@
 // The I/O-free Peer Content Group engine (see engine.hpp): puts, restores and the clock (put
-// completion; heartbeat rounds: heartbeats.cpp). Repair: engine_repair.cpp; messages:
+// completion; heartbeat rounds: heartbeats.cpp). Repair: group_repair.cpp; messages:
 // engine_messages.cpp; gets: engine_get.cpp (Gets: gets.cpp); group membership changes:
 // engine_membership.cpp; possession checks: possession_checks.cpp; queries: engine_queries.cpp.
 #include "engine.hpp"
@@ -23,6 +23,7 @@ Engine::Engine(Hash self, std::vector<std::string> endpoints, Config cfg, std::u
       env_(env),
       served_(cfg.serve_bytes_per_s, serve_burst(cfg)),
       heartbeats_(self, cfg_, *this),
+      repairs_(self, cfg_, stats_, *this),
       gets_(self, cfg_, stats_, *this),
       checks_(self, cfg_, stats_, *this),
       reads_(self, cfg_, stats_, *this) {
@@ -146,7 +147,7 @@ butter_status Engine::put_split(std::uint64_t ticket, SplitObject obj, std::uint
     return st;
   }
   out.events.push_back(Event{EventKind::ViewChanged, 0, BUTTER_OK, it->first, 0, {}, {}});
-  if (cfg_.repair) repair(it->second, now, out);
+  if (cfg_.repair) repairs_.repair(it->second, now, out);
   check_put(it->second, now, out);
   return BUTTER_OK;
 }
@@ -240,11 +241,7 @@ void Engine::tick(std::uint64_t now, Output& out) {
         s.recruited.reset();
       }
     }
-    if (cfg_.repair && now >= g->next_repair) {
-      auto lead = leader(g->id, g->view, [&](const Hash& m) { return !suspected(*g, m, now); });
-      if (lead && *lead == self_) repair(*g, now, out);
-      g->next_repair = now + std::max<std::uint64_t>(1, cfg_.heartbeat_ms / 2);
-    }
+    if (cfg_.repair) repairs_.step(*g, now, out);
     if ((g = group(id))) check_put(*g, now, out);
   }
   for (auto it = cooldown_.begin(); it != cooldown_.end();)

@@ -7,11 +7,12 @@
 // transport and timers, the simulation over in-memory links with delay and virtual time.
 //
 // Per group, every tick: heartbeats (Heartbeats, heartbeats.hpp: batched per peer, one round per
-// heartbeat interval with jitter), missing blocks fetched from members that hold them (BlockTransfer,
-// block_transfer.hpp: a window of requests, failover to the next member on a timeout or a bad block; gets from outside
-// the group fetch the same way), the members' claims challenged and proven members audited (PossessionChecks), and — on
-// the member the leader rule picks — the repair planner (repair.hpp) applied to the view, whose new version goes to
-// every member.
+// heartbeat interval with jitter), missing blocks fetched from members that hold them
+// (BlockTransfer, block_transfer.hpp: a window of requests, failover to the next member on a
+// timeout or a bad block; gets from outside the group fetch the same way), the members' claims
+// challenged and proven members audited (PossessionChecks), and — on the member the leader rule
+// picks — the repair planner (repair.hpp) applied to the view, whose new version goes to every
+// member (GroupRepair).
 //
 // The rest is done by collaborators the engine composes. Each owns its state and reaches this node
 // only through a narrow interface the engine implements:
@@ -22,6 +23,9 @@
 //    addresses learnt).
 //  - Heartbeats (heartbeats.hpp): the heartbeat rounds' timer, entries batched per peer, the
 //    departed members' probes; HeartbeatNode (send, randomness).
+//  - GroupRepair (group_repair.hpp): the leader rule and the planner's plan carried out;
+//    RepairNode (candidates and their addresses, who is suspected or cooling down, send, addresses
+//    learnt, departures noted).
 //  - PossessionChecks (possession_checks.hpp): challenges of the members' claims, their answers
 //    and audits, this node's answers to others within their rate; CheckNode (send, randomness,
 //    who is silent or suspected, a replica proven, a member cooled down).
@@ -36,6 +40,7 @@
 #include "engine_types.hpp"
 #include "gets.hpp"
 #include "group.hpp"
+#include "group_repair.hpp"
 #include "heartbeats.hpp"
 #include "messages.hpp"
 #include "possession.hpp"
@@ -97,7 +102,7 @@ struct ObjectInfo {
   bool complete = false;
 };
 
-class Engine final : private ReadNode, private GetNode, private CheckNode, private HeartbeatNode {
+class Engine final : private ReadNode, private GetNode, private CheckNode, private HeartbeatNode, private RepairNode {
  public:
   Engine(Hash self, std::vector<std::string> endpoints, Config cfg, std::uint64_t capacity_bytes, Env& env);
 
@@ -214,8 +219,9 @@ class Engine final : private ReadNode, private GetNode, private CheckNode, priva
   static std::uint64_t serve_burst(const Config& cfg);  // one second of serve_bytes_per_s
   static_assert(BlockTransfer::kMaxBusySources == StreamReads::kMaxKnown, "as many busy sources as a read may know");
 
-  // ReadNode, GetNode, FetchNode, CheckNode and HeartbeatNode: what the streamed reads, the gets,
-  // the block transfers, the possession checks and the heartbeat rounds use of this node.
+  // ReadNode, GetNode, FetchNode, CheckNode, HeartbeatNode and RepairNode: what the streamed
+  // reads, the gets, the block transfers, the possession checks, the heartbeat rounds and the
+  // repair use of this node.
   std::uint64_t random() override { return env_.random(); }
   std::uint64_t nonce() override { return env_.nonce(); }
   void send(Output& out, const Hash& to, const Message& m) override;
@@ -226,6 +232,12 @@ class Engine final : private ReadNode, private GetNode, private CheckNode, priva
   std::optional<HeldCopy> held_copy(const Hash& id) const override;
   void replica_proven(Group& g, std::uint64_t now, Output& out) override { check_put(g, now, out); }
   void cool_down(const Hash& m, std::uint64_t until) override { cooldown_[m] = until; }
+  bool cooling(const Hash& id) const override { return cooldown_.count(id) != 0; }
+  std::vector<Candidate> candidates(std::size_t k) override { return env_.candidates(k); }
+  std::string observed_address(const Hash& id) override { return env_.observed_address(id); }
+  void note_departures(Group& g, const View& old, std::uint64_t now) override {
+    heartbeats_.note_departures(g, old, now);
+  }
   bool suspected(const Group& g, const Hash& m, std::uint64_t now) const override;
   // Nothing heard from `m` for miss_limit heartbeats (suspected() also counts failed proofs).
   bool silent(const Group& g, const Hash& m, std::uint64_t now) const override;
@@ -242,7 +254,6 @@ class Engine final : private ReadNode, private GetNode, private CheckNode, priva
   void merge_groups(Group& g, const Hash& from, const View& v, std::optional<bool> complete, std::uint64_t now,
                     Output& out);
   void drop(const Hash& id, Output& out);
-  void repair(Group& g, std::uint64_t now, Output& out);
   void check_put(Group& g, std::uint64_t now, Output& out);
   // Stores the complete copy (Env::store_durably), then counts it as held: Stored event, HAVE to
   // the members. On an error nothing changes and the status is returned.
@@ -287,6 +298,7 @@ class Engine final : private ReadNode, private GetNode, private CheckNode, priva
   AnswerBudget served_;
   // Last: they refer to cfg_, stats_ and this node, which are built before them.
   Heartbeats heartbeats_;
+  GroupRepair repairs_;
   Gets gets_;
   PossessionChecks checks_;
   StreamReads reads_;
