@@ -1,6 +1,7 @@
-// The I/O-free Peer Content Group engine (see engine.hpp): puts, restores and the clock (heartbeat
-// rounds, put completion). Repair: engine_repair.cpp; messages: engine_messages.cpp; gets: engine_get.cpp; group
-// membership changes: engine_membership.cpp; possession: engine_possession.cpp; queries: engine_queries.cpp.
+// The I/O-free Peer Content Group engine (see engine.hpp): puts, restores and the clock (put
+// completion; heartbeat rounds: heartbeats.cpp). Repair: group_repair.cpp; messages:
+// engine_messages.cpp; gets: engine_get.cpp (Gets: gets.cpp); group membership changes:
+// engine_membership.cpp; possession checks: possession_checks.cpp; queries: engine_queries.cpp.
 #include "engine.hpp"
 
 #include "deadlines.hpp"
@@ -8,10 +9,6 @@
 #include <algorithm>
 
 namespace butter::pcg {
-
-namespace {
-constexpr std::size_t kHeartbeatBatch = 512;  // entries per heartbeat message
-}
 
 std::uint64_t Engine::serve_burst(const Config& cfg) {
   return std::max<std::uint64_t>(cfg.serve_bytes_per_s, kMinBlockSize);
@@ -24,9 +21,11 @@ Engine::Engine(Hash self, std::vector<std::string> endpoints, Config cfg, std::u
       budget_(capacity_bytes),
       quota_(cfg.peer_quota_bytes ? cfg.peer_quota_bytes : capacity_bytes / 8),
       env_(env),
-      answers_(cfg.answer_bytes_per_s, std::max<std::uint64_t>(4 * cfg.answer_bytes_per_s, kMaxBlockSize)),
-      shared_answers_(cfg.answer_bytes_per_s, std::max<std::uint64_t>(4 * cfg.answer_bytes_per_s, kMaxBlockSize)),
       served_(cfg.serve_bytes_per_s, serve_burst(cfg)),
+      heartbeats_(self, cfg_, *this),
+      repairs_(self, cfg_, stats_, *this),
+      gets_(self, cfg_, stats_, *this),
+      checks_(self, cfg_, stats_, *this),
       reads_(self, cfg_, stats_, *this) {
   if (cfg_.r == 0) cfg_.r = 1;
   if (cfg_.heartbeat_ms == 0) cfg_.heartbeat_ms = 1;
@@ -62,7 +61,7 @@ std::optional<ReadNode::HeldCopy> Engine::held_copy(const Hash& id) const {
   return HeldCopy{g.manifest, g.view, g.data.have(), g.data.blocks()};
 }
 
-Engine::Group* Engine::group(const Hash& id) {
+Group* Engine::group(const Hash& id) {
   auto it = groups_.find(id);
   return it == groups_.end() ? nullptr : &it->second;
 }
@@ -148,7 +147,7 @@ butter_status Engine::put_split(std::uint64_t ticket, SplitObject obj, std::uint
     return st;
   }
   out.events.push_back(Event{EventKind::ViewChanged, 0, BUTTER_OK, it->first, 0, {}, {}});
-  if (cfg_.repair) repair(it->second, now, out);
+  if (cfg_.repair) repairs_.repair(it->second, now, out);
   check_put(it->second, now, out);
   return BUTTER_OK;
 }
@@ -203,14 +202,13 @@ bool Engine::restore(const Hash& id, std::span<const std::uint8_t> manifest,
 void Engine::tick(std::uint64_t now, Output& out) {
   if (const std::uint64_t paused = pause_credit(last_tick_, now, cfg_.heartbeat_ms)) credit_pause(paused);
   last_tick_ = now;
-  if (cfg_.repair && now >= next_round_) {
-    heartbeat_round(now, out);
-    // One round per interval, +- jitter so that rounds of different nodes do not line up.
-    const double u = static_cast<double>(env_.random() % 1000001) / 1000000.0 * 2.0 - 1.0;
-    const double next = static_cast<double>(cfg_.heartbeat_ms) * (1.0 + cfg_.jitter * u);
-    next_round_ = now + static_cast<std::uint64_t>(std::max(1.0, next));
+  if (cfg_.repair && heartbeats_.due(now)) {
+    // Idle answer budgets go once per round, not every tick (take() also makes room when full).
+    checks_.prune(now);
+    served_.prune(now);
+    heartbeats_.round(groups_, now, out);
   }
-  audit_tokens_ = cfg_.audit_per_tick;  // new possession challenges this tick
+  checks_.new_tick();  // new possession challenges this tick
   std::vector<Hash> ids;
   ids.reserve(groups_.size());
   for (const auto& [id, g] : groups_) ids.push_back(id);
@@ -227,13 +225,13 @@ void Engine::tick(std::uint64_t now, Output& out) {
                   out);
       continue;
     }
-    if (retiring(*g, self_) && retire_if_confirmed(*g, now, out)) continue;
+    if (g->retiring(self_) && retire_if_confirmed(*g, now, out)) continue;
     // Missing blocks: fetch timeouts fail over to the next source.
     if (!g->complete) {
       g->data.expire(now);
       if (!pump(*g, now, out)) g->data.forget_failures();  // every source failed once: start over on the next tick
     }
-    if (cfg_.repair) audit_step(*g, now, out);
+    if (cfg_.repair) checks_.step(*g, now, out);
     // Recruits that never answered count as refusals.
     for (auto& [m, s] : g->members) {
       if (s.recruited && now >= *s.recruited + cfg_.request_timeout_ms) {
@@ -243,21 +241,12 @@ void Engine::tick(std::uint64_t now, Output& out) {
         s.recruited.reset();
       }
     }
-    if (cfg_.repair && now >= g->next_repair) {
-      auto lead = leader(g->id, g->view, [&](const Hash& m) { return !suspected(*g, m, now); });
-      if (lead && *lead == self_) repair(*g, now, out);
-      g->next_repair = now + std::max<std::uint64_t>(1, cfg_.heartbeat_ms / 2);
-    }
+    if (cfg_.repair) repairs_.step(*g, now, out);
     if ((g = group(id))) check_put(*g, now, out);
   }
   for (auto it = cooldown_.begin(); it != cooldown_.end();)
     it = now >= it->second ? cooldown_.erase(it) : std::next(it);
-  std::vector<std::uint64_t> tickets;
-  for (const auto& [t, gt] : getters_) tickets.push_back(t);
-  for (auto t : tickets) {
-    auto it = getters_.find(t);
-    if (it != getters_.end()) getter_step(it->second, now, out);
-  }
+  gets_.tick(now, out);
   reads_.tick(now, out);
 }
 
@@ -276,42 +265,6 @@ void Engine::credit_pause(std::uint64_t pause_ms) {
     if (g.idle_deadline)
       g.idle_deadline = std::min(g.idle_deadline + pause_ms, std::max(g.idle_deadline, g.fill_deadline));
   }
-}
-
-void Engine::heartbeat_round(std::uint64_t now, Output& out) {
-  // Idle answer budgets go once per round, not every tick (take() also makes room when full).
-  answers_.prune(now);
-  shared_answers_.prune(now);
-  served_.prune(now);
-  std::map<Hash, Message> batches;
-  auto add = [&](const Hash& to, const Hash& id, const Group& g) {
-    Message& b = batches[to];
-    b.type = MsgType::Heartbeat;
-    b.entries.push_back(HeartbeatEntry{id, g.complete, g.view});
-    if (b.entries.size() >= kHeartbeatBatch) {
-      send(out, to, b);
-      b.entries.clear();
-    }
-  };
-  for (auto& [id, g] : groups_) {
-    for (const auto& m : g.view.members)
-      if (m.id != self_) add(m.id, id, g);
-    for (auto it = g.departed.begin(); it != g.departed.end();) {
-      Departed& d = it->second;
-      if (now >= d.until) {
-        it = g.departed.erase(it);
-        continue;
-      }
-      if (now >= d.next_probe) {
-        add(it->first, id, g);
-        d.interval = std::min(d.interval * 2, cfg_.heartbeat_ms * 32);
-        d.next_probe = now + d.interval;
-      }
-      ++it;
-    }
-  }
-  for (auto& [to, b] : batches)
-    if (!b.entries.empty()) send(out, to, b);
 }
 
 void Engine::check_put(Group& g, std::uint64_t now, Output& out) {

@@ -1,29 +1,50 @@
 // Engine: everything a pcg-storage node does, without I/O. It holds the objects this node
-// stores, one Peer Content Group per object (view, liveness of members, block transfers), the
-// budget, and the gets in progress. Time comes in as `now` (milliseconds, any monotonic clock);
-// messages come in as bytes with their sender; what the node must send and report comes out in
-// an Output. The plugin (pcg_plugin.cpp) and the churn simulation (bench/pcg_churn_bench.cpp)
-// drive this same class: the plugin over the host's transport and timers, the simulation over
-// in-memory links with delay and virtual time.
+// stores, one Peer Content Group per object (view, liveness of members, block transfers), and
+// the budget; it composes the collaborators below for the rest. Time comes in as `now`
+// (milliseconds, any monotonic clock); messages come in as bytes with their sender; what the node
+// must send and report comes out in an Output. The plugin (pcg_plugin.cpp) and the churn
+// simulation (bench/pcg_churn_bench.cpp) drive this same class: the plugin over the host's
+// transport and timers, the simulation over in-memory links with delay and virtual time.
 //
-// Per group, every tick: heartbeats (batched per peer, one round per heartbeat interval with
-// jitter), missing blocks fetched from members that hold them (BlockTransfer, block_transfer.hpp:
-// a window of requests, failover to the next member on a timeout or a bad block; gets from
-// outside the group fetch the same way), and — on the member the leader rule picks — the repair
-// planner (repair.hpp) applied to the view, whose new version goes to every member.
+// Per group, every tick: heartbeats (Heartbeats, heartbeats.hpp: batched per peer, one round per
+// heartbeat interval with jitter), missing blocks fetched from members that hold them
+// (BlockTransfer, block_transfer.hpp: a window of requests, failover to the next member on a
+// timeout or a bad block; gets from outside the group fetch the same way), the members' claims
+// challenged and proven members audited (PossessionChecks), and — on the member the leader rule
+// picks — the repair planner (repair.hpp) applied to the view, whose new version goes to every
+// member (GroupRepair).
 //
-// Streamed reads are a collaborator the engine composes (StreamReads, stream_reads.hpp): it owns
-// the reads and their buffers, and reaches this node only through ReadNode, which the engine
-// implements (send, addresses learnt, randomness, gets' tickets, this node's own copy).
-// Block transfers reach it only through FetchNode (send, randomness, the limits, the count of
-// bad blocks), which the engine implements too; which nodes they ask is sources.hpp's rule.
+// The rest is done by collaborators the engine composes. Each owns its state and reaches this node
+// only through a narrow interface the engine implements:
+//  - StreamReads (stream_reads.hpp): the streamed reads and their buffers; ReadNode (send,
+//    addresses learnt, randomness, gets' tickets, this node's own copy).
+//  - Gets (gets.hpp): the gets this node cannot answer from a complete copy of its own (tickets,
+//    deadlines, where each was located, its block transfer); GetNode (FetchNode's calls and the
+//    addresses learnt).
+//  - Heartbeats (heartbeats.hpp): the heartbeat rounds' timer, entries batched per peer, the
+//    departed members' probes; HeartbeatNode (send, randomness).
+//  - GroupRepair (group_repair.hpp): the leader rule and the planner's plan carried out;
+//    RepairNode (candidates and their addresses, who is suspected or cooling down, send, addresses
+//    learnt, departures noted).
+//  - PossessionChecks (possession_checks.hpp): challenges of the members' claims, their answers
+//    and audits, this node's answers to others within their rate; CheckNode (send, randomness,
+//    who is silent or suspected, a replica proven, a member cooled down).
+//  - BlockTransfer (block_transfer.hpp), one per group and per get: FetchNode (send, randomness,
+//    the limits, the count of bad blocks); which nodes they ask is sources.hpp's rule.
+// What this node knows of one group is a Group (group.hpp); the engine routes each message to the
+// group and the collaborator it concerns (engine_messages.cpp).
 #pragma once
 #include "block_transfer.hpp"
 #include "blocks.hpp"
 #include "budget.hpp"
 #include "engine_types.hpp"
+#include "gets.hpp"
+#include "group.hpp"
+#include "group_repair.hpp"
+#include "heartbeats.hpp"
 #include "messages.hpp"
 #include "possession.hpp"
+#include "possession_checks.hpp"
 #include "possession_state.hpp"
 #include "repair.hpp"
 #include "sources.hpp"
@@ -81,7 +102,7 @@ struct ObjectInfo {
   bool complete = false;
 };
 
-class Engine final : private ReadNode, private FetchNode {
+class Engine final : private ReadNode, private GetNode, private CheckNode, private HeartbeatNode, private RepairNode {
  public:
   Engine(Hash self, std::vector<std::string> endpoints, Config cfg, std::uint64_t capacity_bytes, Env& env);
 
@@ -101,8 +122,10 @@ class Engine final : private ReadNode, private FetchNode {
   void get(std::uint64_t ticket, const Hash& id, const std::vector<Candidate>& candidates, bool more_coming,
            std::uint64_t now, Output& out);
   void add_get_candidates(std::uint64_t ticket, const std::vector<Candidate>& candidates, bool more_coming,
-                          std::uint64_t now, Output& out);
-  bool get_pending(std::uint64_t ticket) const { return getters_.count(ticket) != 0; }
+                          std::uint64_t now, Output& out) {
+    gets_.add_candidates(ticket, candidates, more_coming, now, out);
+  }
+  bool get_pending(std::uint64_t ticket) const { return gets_.pending(ticket); }
 
   // A put of an object already split (a streamed put hashed it block by block as it came): the
   // same contract as put.
@@ -181,91 +204,6 @@ class Engine final : private ReadNode, private FetchNode {
   const Stats& stats() const { return stats_; }
 
  private:
-  struct Departed {
-    std::uint64_t until = 0;       // forgotten after this
-    std::uint64_t next_probe = 0;  // next heartbeat entry sent to it
-    std::uint64_t interval = 0;    // doubles after each probe, up to 32 heartbeats
-  };
-  // What this node knows of one member of a group (issue 20: one map of these instead of five
-  // parallel maps and sets). Heard, joined and proven are kept for members of the view only
-  // (forget_non_members); a pending recruit and a refusal outlive a view change (the recruit's
-  // ack still times out; the refused one is removed by the leader's next repair), so an entry
-  // lasts while either is set. Bounded as the view is: kMaxMembers per view.
-  struct MemberState {
-    std::optional<std::uint64_t> heard;      // last heartbeat or group message (or when it joined my view)
-    std::optional<std::uint64_t> joined;     // when it entered my view
-    std::optional<std::uint64_t> recruited;  // recruit sent, ack pending: when
-    bool proven = false;                     // proved it holds every block (possession.hpp); self: holds it
-    bool refused = false;                    // declined the recruit, never answered it, or failed a challenge
-    bool empty() const { return !heard && !joined && !recruited && !proven && !refused; }
-  };
-  struct Group {
-    Hash id{};
-    Manifest manifest;
-    std::vector<std::uint8_t> manifest_bytes;
-    BlockTransfer data;  // the blocks held, and those being fetched while not complete
-    bool complete = false;
-    std::uint64_t reserved = 0;
-    View view;
-    std::map<Hash, MemberState> members;  // member -> what this node knows of it
-    Possession possession;                // the other members' proofs: challenges pending, audits due
-    std::map<Hash, Departed> departed;    // removed members still sent heartbeats
-    std::uint64_t next_repair = 0;
-    std::optional<std::uint64_t> put_ticket;
-    std::uint64_t put_deadline = 0;
-    // The peer whose RECRUIT brought the object here (charged to its quota); unset for puts on
-    // this node and copies restored from disk.
-    std::optional<Hash> sponsor;
-    // The peer the recruiter named as the object's original sponsor (the node that first placed
-    // it), when another: charged too, so that a peer's data held here stays within its quota
-    // however many leaders re-replicate it. Named again in the recruits this node sends.
-    std::optional<Hash> origin;
-    // An unfinished recruit gives its reservation back at the first of these (0: none).
-    std::uint64_t fill_deadline = 0;
-    std::uint64_t idle_deadline = 0;
-
-    const MemberState* member(const Hash& m) const {
-      auto it = members.find(m);
-      return it == members.end() ? nullptr : &it->second;
-    }
-    bool is_proven(const Hash& m) const {
-      const MemberState* s = member(m);
-      return s && s->proven;
-    }
-    bool is_refused(const Hash& m) const {
-      const MemberState* s = member(m);
-      return s && s->refused;
-    }
-    std::optional<std::uint64_t> joined_at(const Hash& m) const {
-      const MemberState* s = member(m);
-      return s ? s->joined : std::nullopt;
-    }
-    // After a view change: heard, joined and proven go for ids not in `v` (except the proof of
-    // `keep_proof`: this node, which holds its copy while it retires); entries left empty go.
-    void forget_non_members(const View& v, const Hash& keep_proof) {
-      for (auto it = members.begin(); it != members.end();) {
-        if (!v.contains(it->first)) {
-          it->second.heard.reset();
-          it->second.joined.reset();
-          if (it->first != keep_proof) it->second.proven = false;
-        }
-        it = it->second.empty() ? members.erase(it) : std::next(it);
-      }
-    }
-  };
-  struct Getter {
-    std::uint64_t ticket = 0;
-    Hash id{};
-    std::uint64_t deadline = 0;
-    bool more_coming = false;
-    std::map<Hash, std::uint64_t> asking;  // locate sent -> deadline
-    std::set<Hash> asked;
-    bool located = false;
-    Manifest manifest;
-    std::vector<Hash> sources;
-    BlockTransfer data;
-  };
-
   // A verified answer from a member asked earlier for a block whose request timed out: kept
   // rather than asked again (the work is done). False when the group does not need it.
   bool accept_late_block(Group& g, const Hash& from, const Message& m, std::uint64_t now, Output& out);
@@ -281,37 +219,41 @@ class Engine final : private ReadNode, private FetchNode {
   static std::uint64_t serve_burst(const Config& cfg);  // one second of serve_bytes_per_s
   static_assert(BlockTransfer::kMaxBusySources == StreamReads::kMaxKnown, "as many busy sources as a read may know");
 
-  // ReadNode and FetchNode: what the streamed reads and the block transfers use of this node.
+  // ReadNode, GetNode, FetchNode, CheckNode, HeartbeatNode and RepairNode: what the streamed
+  // reads, the gets, the block transfers, the possession checks, the heartbeat rounds and the
+  // repair use of this node.
   std::uint64_t random() override { return env_.random(); }
+  std::uint64_t nonce() override { return env_.nonce(); }
   void send(Output& out, const Hash& to, const Message& m) override;
   void count_bad_block() override { ++stats_.bad_blocks; }
   void learn(const View& v) override;
   void learn(const Candidate& c) override;
-  bool ticket_in_use(std::uint64_t ticket) const override { return getters_.count(ticket) != 0; }
+  bool ticket_in_use(std::uint64_t ticket) const override { return gets_.pending(ticket); }
   std::optional<HeldCopy> held_copy(const Hash& id) const override;
-  bool suspected(const Group& g, const Hash& m, std::uint64_t now) const;
+  void replica_proven(Group& g, std::uint64_t now, Output& out) override { check_put(g, now, out); }
+  void cool_down(const Hash& m, std::uint64_t until) override { cooldown_[m] = until; }
+  bool cooling(const Hash& id) const override { return cooldown_.count(id) != 0; }
+  std::vector<Candidate> candidates(std::size_t k) override { return env_.candidates(k); }
+  std::string observed_address(const Hash& id) override { return env_.observed_address(id); }
+  void note_departures(Group& g, const View& old, std::uint64_t now) override {
+    heartbeats_.note_departures(g, old, now);
+  }
+  bool suspected(const Group& g, const Hash& m, std::uint64_t now) const override;
   // Nothing heard from `m` for miss_limit heartbeats (suspected() also counts failed proofs).
-  bool silent(const Group& g, const Hash& m, std::uint64_t now) const;
+  bool silent(const Group& g, const Hash& m, std::uint64_t now) const override;
   std::uint32_t replicas(const Group& g) const;
   void adopt(Group& g, const View& v, std::uint64_t now, Output& out);
-  // Membership authority (see on_view): a copy this node holds but whose view no longer names
-  // it is "retiring": kept, served, persisted, until confirmed_elsewhere; then dropped.
-  static bool retiring(const Group& g, const Hash& self) { return !g.view.contains(self); }
   // True when r members of the group other than this node proved to THIS node that they hold
   // every block (MemberState::proven: proof of possession) and are alive. The one predicate that
   // lets a removed member drop its copy: every path that deletes a copy follows it.
   bool confirmed_elsewhere(const Group& g, std::uint64_t now) const;
   // Drops a retiring copy once confirmed_elsewhere; true when it dropped it.
   bool retire_if_confirmed(Group& g, std::uint64_t now, Output& out);
-  // Members of `old` missing from g.view become departed (probed); members of g.view are not.
-  void note_departures(Group& g, const View& old, std::uint64_t now);
   // `v`, from non-member `from` that is in it, names none of our members: the same object held by
   // a second group (both halves of a partition repaired). Join the two into one view.
   void merge_groups(Group& g, const Hash& from, const View& v, std::optional<bool> complete, std::uint64_t now,
                     Output& out);
   void drop(const Hash& id, Output& out);
-  void heartbeat_round(std::uint64_t now, Output& out);
-  void repair(Group& g, std::uint64_t now, Output& out);
   void check_put(Group& g, std::uint64_t now, Output& out);
   // Stores the complete copy (Env::store_durably), then counts it as held: Stored event, HAVE to
   // the members. On an error nothing changes and the status is returned.
@@ -324,8 +266,6 @@ class Engine final : private ReadNode, private FetchNode {
   bool pump(Group& g, std::uint64_t now, Output& out);
   // The sources of a fill from the group (member_sources: proven or claiming members first).
   std::vector<Hash> group_sources(const Group& g) const;
-  void finish_get(std::uint64_t ticket, butter_status st, std::vector<std::uint8_t> data, std::string msg, Output& out);
-  void getter_step(Getter& g, std::uint64_t now, Output& out);
   Group* group(const Hash& id);
 
   void on_heartbeat(const Hash& from, const Message& m, std::uint64_t now, Output& out);
@@ -338,25 +278,8 @@ class Engine final : private ReadNode, private FetchNode {
   void on_block(const Hash& from, Message& m, std::uint64_t now, Output& out);
   void on_locate(const Hash& from, const Message& m, Output& out);
   void on_located(const Hash& from, const Message& m, std::uint64_t now, Output& out);
+  // A member says it now holds every block: a claim for the possession checks.
   void on_have(const Hash& from, const Message& m, std::uint64_t now, Output& out);
-
-  // Proof of possession (engine_possession.cpp). `m` says it holds every block: challenge it
-  // (it counts once it answers right); says it does not: it stops counting.
-  void claim(Group& g, const Hash& m, std::uint64_t now, Output& out);
-  void disclaim(Group& g, const Hash& m);
-  void challenge(Group& g, const Hash& m, std::uint32_t attempt, std::uint64_t now, Output& out);
-  void proven(Group& g, const Hash& m, std::uint64_t now, Output& out);
-  void disproven(Group& g, const Hash& m, bool timed_out, std::uint64_t now);
-  // Per tick: challenge timeouts (one retry, then failed), claims not yet challenged, periodic
-  // audits, state of members no longer in the view forgotten.
-  void audit_step(Group& g, std::uint64_t now, Output& out);
-  bool proving(const Group& g) const { return g.possession.proving(); }
-  // Registers `from`, which announced a retiring copy of g by heartbeat, as a holder whose
-  // challenges are answered (engine_possession.cpp); not when the table is full.
-  void note_retiring_holder(Group& g, const Hash& from, std::uint64_t now);
-  std::uint64_t next_audit_time(std::uint64_t now);
-  void on_challenge(const Hash& from, const Message& m, std::uint64_t now, Output& out);
-  void on_proof(const Hash& from, const Message& m, std::uint64_t now, Output& out);
 
   Hash self_;
   std::vector<std::string> endpoints_;
@@ -366,22 +289,18 @@ class Engine final : private ReadNode, private FetchNode {
   Env& env_;
   Stats stats_;
   std::map<Hash, Group> groups_;
-  std::map<std::uint64_t, Getter> getters_;
   std::map<Hash, std::vector<std::string>> addresses_;  // node -> endpoints (views, candidates)
   std::map<Hash, std::uint64_t> cooldown_;              // candidate -> not before
-  std::uint64_t next_round_ = 0;
   std::uint64_t last_tick_ = 0;  // the previous tick (0: none yet), to tell when this node was paused
-  AnswerBudget answers_;         // challenges answered per peer (members, former members)
-  // Challenges answered for retiring holders this node never had in its view: one bucket for all
-  // of them (key: the zero id), so many ids posing as such get no more than one peer's rate.
-  AnswerBudget shared_answers_;
-  // FETCHes answered per non-member peer (bytes of blocks sent): the same bounded, self-expiring
-  // table of token buckets (a full bucket carries no state and is forgotten).
+  // FETCHes answered per non-member peer (bytes of blocks sent): the bounded, self-expiring table
+  // of token buckets that also rates challenges' answers (a full bucket carries no state and is
+  // forgotten).
   AnswerBudget served_;
-  // New challenges (claims and periodic audits; not retries) left this tick: refilled to
-  // audit_per_tick each tick, so a burst of claims (a restart with many groups) is spread out.
-  std::uint32_t audit_tokens_ = 0;
-  // Last: it refers to cfg_, stats_ and this node, which are built before it.
+  // Last: they refer to cfg_, stats_ and this node, which are built before them.
+  Heartbeats heartbeats_;
+  GroupRepair repairs_;
+  Gets gets_;
+  PossessionChecks checks_;
   StreamReads reads_;
 };
 

@@ -1,6 +1,6 @@
-// The engine's membership changes of a group on this node (see engine.hpp): adopting a new view,
-// retiring a copy this node no longer holds as a member once r others proved they hold it, noting
-// departed members, and dropping a group.
+// The engine's membership changes of a group on this node (see engine.hpp): adopting a new view
+// (its departed members noted by Heartbeats, heartbeats.hpp), retiring a copy this node no longer
+// holds as a member once r others proved they hold it, and dropping a group.
 #include "engine.hpp"
 
 #include <algorithm>
@@ -20,7 +20,7 @@ void Engine::adopt(Group& g, const View& v, std::uint64_t now, Output& out) {
   }
   const View old = std::move(g.view);
   g.view = v;
-  note_departures(g, old, now);
+  heartbeats_.note_departures(g, old, now);
   g.forget_non_members(v, self_);
   if (!v.contains(self_)) {
     // Removed from the group. A copy still being fetched protects nothing: it goes. A complete
@@ -50,15 +50,6 @@ bool Engine::retire_if_confirmed(Group& g, std::uint64_t now, Output& out) {
   ++stats_.copies_retired;
   drop(g.id, out);
   return true;
-}
-
-void Engine::note_departures(Group& g, const View& old, std::uint64_t now) {
-  for (const auto& m : old.members) {
-    if (m.id == self_ || g.view.contains(m.id) || g.departed.size() >= kMaxMembers) continue;
-    const std::uint64_t first = 2 * cfg_.heartbeat_ms;
-    g.departed[m.id] = Departed{now + cfg_.departed_ms, now + first, first};
-  }
-  for (const auto& m : g.view.members) g.departed.erase(m.id);
 }
 
 void Engine::drop(const Hash& id, Output& out) {

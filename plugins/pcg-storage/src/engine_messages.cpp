@@ -82,10 +82,10 @@ void Engine::on_message(const Hash& from, std::span<const std::uint8_t> bytes, s
       on_have(from, *m, now, out);
       break;
     case MsgType::Challenge:
-      on_challenge(from, *m, now, out);
+      checks_.on_challenge(group(m->object), from, *m, now, out);
       break;
     case MsgType::Proof:
-      on_proof(from, *m, now, out);
+      if (Group* g = group(m->object)) checks_.on_proof(*g, from, *m, now, out);
       break;
   }
 }
@@ -132,7 +132,7 @@ void Engine::on_view(const Hash& from, const Hash& object, const View& v, std::o
       for (const auto& m : g->view.members) superset = superset && v.contains(m.id);
       if (superset && outranks(v, g->view)) {
         g->members[from].heard = now;
-        if (complete && *complete) claim(*g, from, now, out);
+        if (complete && *complete) checks_.claim(*g, from, now, out);
         adopt(*g, v, now, out);
         return;
       }
@@ -152,7 +152,7 @@ void Engine::on_view(const Hash& from, const Hash& object, const View& v, std::o
       // what it needs to let go. It changes nothing here and tells no more than LOCATE does.
       // It will challenge our claim: noted, so that we answer (within a shared rate).
       reply->push_back(HeartbeatEntry{object, g->complete, g->view});
-      if (*complete) note_retiring_holder(*g, from, now);
+      if (*complete) checks_.note_retiring_holder(*g, from, now);
       return;
     }
     if (g->view.contains(self_) && outranks(g->view, v)) {
@@ -167,13 +167,13 @@ void Engine::on_view(const Hash& from, const Hash& object, const View& v, std::o
   g->members[from].heard = now;
   if (complete) {
     if (*complete) {
-      claim(*g, from, now, out);  // counted once it proves it (possession.hpp)
+      checks_.claim(*g, from, now, out);  // counted once it proves it (possession.hpp)
     } else {
-      disclaim(*g, from);
+      checks_.disclaim(*g, from);
     }
   }
   adopt(*g, v, now, out);
-  if ((g = group(object)) && retiring(*g, self_)) retire_if_confirmed(*g, now, out);
+  if ((g = group(object)) && g->retiring(self_)) retire_if_confirmed(*g, now, out);
 }
 
 void Engine::merge_groups(Group& g, const Hash& from, const View& v, std::optional<bool> complete, std::uint64_t now,
@@ -189,7 +189,7 @@ void Engine::merge_groups(Group& g, const Hash& from, const View& v, std::option
   joined.version = std::max(g.view.version, v.version) + 1;
   ++stats_.groups_merged;
   g.members[from].heard = now;
-  if (complete && *complete) claim(g, from, now, out);
+  if (complete && *complete) checks_.claim(g, from, now, out);
   adopt(g, joined, now, out);
   Message vm;
   vm.type = MsgType::ViewUpdate;
@@ -318,6 +318,17 @@ void Engine::on_recruit_ack(const Hash& from, const Message& m, std::uint64_t no
   }
 }
 
+void Engine::on_have(const Hash& from, const Message& m, std::uint64_t now, Output& out) {
+  Group* g = group(m.object);
+  if (!g) return;
+  if (!g->view.contains(from)) {
+    ++stats_.non_member_messages;
+    return;
+  }
+  g->members[from].heard = now;
+  checks_.claim(*g, from, now, out);  // HAVE is a claim: counted once proven (possession.hpp)
+}
+
 void Engine::on_fetch(const Hash& from, const Message& m, std::uint64_t now, Output& out) {
   Message b;
   b.type = MsgType::Block;
@@ -354,13 +365,7 @@ void Engine::on_block(const Hash& from, Message& m, std::uint64_t now, Output& o
       return;
     }
   }
-  for (auto& [ticket, gt] : getters_) {
-    if (gt.id == m.object && gt.located && gt.data.asked(m.index, from)) {
-      gt.data.accept(*this, gt.manifest, from, m, now);
-      getter_step(gt, now, out);
-      return;
-    }
-  }
+  if (gets_.on_block(from, m, now, out)) return;
   if (reads_.on_block(from, m, now, out)) return;
   if (Group* g = group(m.object); g && accept_late_block(*g, from, m, now, out)) return;
   // A late answer nobody needs any more, or one nobody asked for: ignored. A block that does not

@@ -25,13 +25,13 @@ std::optional<ObjectInfo> Engine::lookup(const Hash& id) const {
 std::size_t Engine::retiring_count() const {
   std::size_t n = 0;
   for (const auto& [id, g] : groups_)
-    if (retiring(g, self_)) ++n;
+    if (g.retiring(self_)) ++n;
   return n;
 }
 
 bool Engine::is_member(const Hash& id) const {
   auto it = groups_.find(id);
-  return it != groups_.end() && !retiring(it->second, self_);
+  return it != groups_.end() && !it->second.retiring(self_);
 }
 
 bool Engine::holds(const Hash& id) const {
@@ -66,7 +66,7 @@ std::vector<Hash> Engine::proven_members(const Hash& id) const {
 std::size_t Engine::groups_below_r() const {
   std::size_t n = 0;
   for (const auto& [id, g] : groups_)
-    if (g.view.size() < cfg_.r && !retiring(g, self_)) ++n;
+    if (g.view.size() < cfg_.r && !g.retiring(self_)) ++n;
   return n;
 }
 

@@ -1,15 +1,23 @@
-// Engine::repair: one group's repair step at a clock tick: what the leader knows, fed to repair.hpp's pure
-// planner (remove, recruit, shed), and the view changes and messages that carry out its plan.
-#include "engine.hpp"
+// GroupRepair (group_repair.hpp): what the leader knows of a group's members, fed to repair.hpp's
+// pure planner (remove, recruit, shed), and the view changes and messages that carry out its plan.
+#include "group_repair.hpp"
 
 #include "deadlines.hpp"
 #include "placement.hpp"
 
 #include <algorithm>
+#include <set>
 
 namespace butter::pcg {
 
-void Engine::repair(Group& g, std::uint64_t now, Output& out) {
+void GroupRepair::step(Group& g, std::uint64_t now, Output& out) {
+  if (now < g.next_repair) return;
+  auto lead = leader(g.id, g.view, [&](const Hash& m) { return !node_.suspected(g, m, now); });
+  if (lead && *lead == self_) repair(g, now, out);
+  g.next_repair = now + std::max<std::uint64_t>(1, cfg_.heartbeat_ms / 2);
+}
+
+void GroupRepair::repair(Group& g, std::uint64_t now, Output& out) {
   RepairInput in;
   in.object = g.id;
   in.self = self_;
@@ -23,7 +31,7 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
   auto source = [&](const Hash& m) { return g.is_proven(m) || g.possession.claimed(m); };
   bool live_source = false;
   for (const auto& m : g.view.members)
-    if (m.id != self_ && source(m.id) && !suspected(g, m.id, now) && !g.is_refused(m.id)) live_source = true;
+    if (m.id != self_ && source(m.id) && !node_.suspected(g, m.id, now) && !g.is_refused(m.id)) live_source = true;
   const std::uint64_t fill_ms = cfg_.complete_timeout_ms + transfer_ms(g.manifest.size, cfg_.min_transfer_bytes_per_s);
   // A recruit still filling its copy is removed for silence only after as long as its own
   // reservation lasts without a block (reservation_idle_ms), not after miss_limit heartbeats:
@@ -32,7 +40,7 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
   // replaced at that bound; one that failed a challenge at once.
   const std::uint64_t filling_grace = std::max(cfg_.miss_limit * cfg_.heartbeat_ms, cfg_.reservation_idle_ms);
   auto gone = [&](const Hash& m) {
-    if (!suspected(g, m, now)) return false;
+    if (!node_.suspected(g, m, now)) return false;
     if (g.possession.failed(m) || source(m)) return true;
     // Only one heard from since it joined (a heartbeat, a fetch): one that never said a word, or
     // declined to the member that recruited it, is not filling anything.
@@ -47,7 +55,9 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
     const auto joined = g.joined_at(m);
     return !g.is_proven(m) && joined && now > *joined + fill_ms;
   };
-  in.complete = [&](const Hash& m) { return m == self_ ? g.complete : (g.is_proven(m) && !suspected(g, m, now)); };
+  in.complete = [&](const Hash& m) {
+    return m == self_ ? g.complete : (g.is_proven(m) && !node_.suspected(g, m, now));
+  };
   // Candidates are asked for only when the group may need them.
   std::size_t live = 0;
   for (const auto& m : g.view.members)
@@ -59,13 +69,13 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
     const std::size_t need = cfg_.r - live;
     // Junk a peer pushed is re-replicated within its quota: the recruits this sends name the
     // original sponsor, and each recipient charges it there (on_recruit).
-    for (auto& c : env_.candidates(need * 3 + 2)) {
-      if (c.id == self_ || cooldown_.count(c.id) || g.view.contains(c.id)) continue;
+    for (auto& c : node_.candidates(need * 3 + 2)) {
+      if (c.id == self_ || node_.cooling(c.id) || g.view.contains(c.id)) continue;
       in.candidates.push_back(std::move(c));
     }
     // At most one replica per network prefix while other prefixes are available (placement.hpp).
     in.candidates = diverse_recruits(
-        in.candidates, g.view, need, [this](const Hash& id) { return env_.observed_address(id); },
+        in.candidates, g.view, need, [this](const Hash& id) { return node_.observed_address(id); },
         PlacementOptions{cfg_.placement_loopback_exempt});
   }
   RepairPlan plan = plan_repair(in);
@@ -78,7 +88,7 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
     if (m.id != self_ && !g.is_proven(m.id) && joined && now < *joined + 2 * cfg_.heartbeat_ms) plan.shed.clear();
   }
   // Nor while a member's proof of possession is pending: it may be the full copy.
-  if (proving(g)) plan.shed.clear();
+  if (g.possession.proving()) plan.shed.clear();
   if (!plan.changes()) return;
   const View old = g.view;
   View next = g.view;
@@ -86,14 +96,14 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
   for (const auto& id : plan.remove) next.remove(id);
   for (const auto& id : plan.shed) next.remove(id);
   for (const auto& c : plan.recruit) {
-    learn(c);
+    node_.learn(c);
     next.add(Member{c.id, c.endpoints});
   }
   for (const auto& id : plan.remove)
     if (auto it = g.members.find(id); it != g.members.end()) it->second.refused = false;
   ++stats_.repairs;
   g.view = next;
-  note_departures(g, old, now);
+  node_.note_departures(g, old, now);
   for (const auto& c : plan.recruit) {
     MemberState& s = g.members[c.id];
     s.heard = now;
@@ -112,7 +122,7 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
   vm.type = MsgType::ViewUpdate;
   vm.object = g.id;
   vm.view = next;
-  for (const auto& id : told) send(out, id, vm);
+  for (const auto& id : told) node_.send(out, id, vm);
   for (const auto& c : plan.recruit) {
     Message rm;
     rm.type = MsgType::Recruit;
@@ -122,7 +132,7 @@ void Engine::repair(Group& g, std::uint64_t now, Output& out) {
     // Whose data this is: the original sponsor, else whoever recruited us, else this node.
     rm.sponsor = g.origin ? g.origin : g.sponsor ? g.sponsor : std::optional<Hash>(self_);
     ++stats_.recruit_requests;
-    send(out, c.id, rm);
+    node_.send(out, c.id, rm);
   }
 }
 

@@ -1,0 +1,132 @@
+// Gets (gets.hpp): a get from a node that does not hold the object whole. It asks its candidates
+// where the object is (LOCATE), takes the first verified answer (LOCATED: the manifest, checked
+// against the id, and the group's view), then fetches every block from the members that answer
+// names, failing over to the next one on a timeout or a bad block, and assembles the object.
+#include "gets.hpp"
+
+#include "sources.hpp"
+
+#include <algorithm>
+
+namespace butter::pcg {
+
+void Gets::start(std::uint64_t ticket, const Hash& id, const Located* located, const std::vector<Candidate>& candidates,
+                 bool more_coming, std::uint64_t now, Output& out) {
+  Getter& gt = getters_[ticket];
+  gt.ticket = ticket;
+  gt.id = id;
+  gt.deadline = now + cfg_.get_timeout_ms;
+  gt.more_coming = more_coming;
+  if (located) {
+    gt.located = true;
+    gt.manifest = located->manifest;
+    gt.sources = located->sources;
+    gt.data.expect(gt.manifest.blocks.size());
+  }
+  add_candidates(ticket, candidates, more_coming, now, out);
+}
+
+void Gets::add_candidates(std::uint64_t ticket, const std::vector<Candidate>& candidates, bool more_coming,
+                          std::uint64_t now, Output& out) {
+  auto it = getters_.find(ticket);
+  if (it == getters_.end()) return;
+  Getter& gt = it->second;
+  gt.more_coming = more_coming;
+  if (!gt.located) {
+    for (const auto& c : candidates) {
+      if (c.id == self_ || !gt.asked.insert(c.id).second) continue;
+      node_.learn(c);
+      gt.asking[c.id] = now + cfg_.request_timeout_ms;
+      Message m;
+      m.type = MsgType::Locate;
+      m.object = gt.id;
+      m.number = ticket;
+      node_.send(out, c.id, m);
+    }
+  }
+  step(gt, now, out);
+}
+
+void Gets::tick(std::uint64_t now, Output& out) {
+  // step() may end (erase) the get it steps.
+  std::vector<std::uint64_t> tickets;
+  for (const auto& [t, gt] : getters_) tickets.push_back(t);
+  for (auto t : tickets) {
+    auto it = getters_.find(t);
+    if (it != getters_.end()) step(it->second, now, out);
+  }
+}
+
+void Gets::finish(std::uint64_t ticket, butter_status st, std::vector<std::uint8_t> data, std::string msg,
+                  Output& out) {
+  auto it = getters_.find(ticket);
+  if (it == getters_.end()) return;
+  out.events.push_back(Event{EventKind::GetDone, ticket, st, it->second.id, 0, std::move(data), std::move(msg)});
+  getters_.erase(it);
+}
+
+void Gets::step(Getter& gt, std::uint64_t now, Output& out) {
+  const std::uint64_t ticket = gt.ticket;
+  if (now >= gt.deadline) {
+    finish(ticket, gt.located ? BUTTER_E_TIMEOUT : BUTTER_E_NOT_FOUND, {},
+           gt.located ? "the group did not deliver every block in time" : "no reachable node holds the object", out);
+    return;
+  }
+  if (!gt.located) {
+    for (auto it = gt.asking.begin(); it != gt.asking.end();)
+      it = now >= it->second ? gt.asking.erase(it) : std::next(it);
+    if (gt.asking.empty() && !gt.more_coming)
+      finish(ticket, BUTTER_E_NOT_FOUND, {}, "no reachable node holds the object", out);
+    return;
+  }
+  gt.data.expire(now);
+  if (gt.data.have_count() == gt.manifest.blocks.size()) {
+    std::string why;
+    auto data = assemble(gt.manifest, gt.data.blocks(), why);
+    if (data) {
+      finish(ticket, BUTTER_OK, std::move(*data), {}, out);
+    } else {
+      finish(ticket, BUTTER_E_INTERNAL, {}, why, out);
+    }
+    return;
+  }
+  if (!gt.data.pump(node_, gt.manifest, gt.id, gt.sources, now, out) && !gt.data.in_flight()) {
+    finish(ticket, BUTTER_E_NOT_FOUND, {}, "no member of the group could serve every block", out);
+  }
+}
+
+bool Gets::on_located(const Hash& from, const Message& m, std::uint64_t now, Output& out) {
+  auto it = getters_.find(m.number);
+  if (it == getters_.end()) return false;
+  if (it->second.id != m.object) return true;  // stale
+  Getter& gt = it->second;
+  if (!gt.asking.erase(from)) return true;
+  if (!gt.located && m.status == BUTTER_OK) {
+    std::string why;
+    auto man = verify_manifest(m.object, m.manifest, why);
+    if (!man) {
+      ++stats_.bad_messages;
+    } else {
+      node_.learn(m.view);
+      gt.located = true;
+      gt.manifest = std::move(*man);
+      gt.sources = located_sources(from, m.view, self_, cfg_.r);  // the sender's word: at most r
+      gt.data.expect(gt.manifest.blocks.size());
+    }
+  }
+  step(gt, now, out);
+  return true;
+}
+
+bool Gets::on_block(const Hash& from, const Message& m, std::uint64_t now, Output& out) {
+  for (auto& [ticket, gt] : getters_) {
+    if (gt.id == m.object && gt.located && gt.data.asked(m.index, from)) {
+      gt.data.accept(node_, gt.manifest, from, m, now);
+      step(gt, now, out);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace butter::pcg
