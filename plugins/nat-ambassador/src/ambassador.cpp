@@ -14,8 +14,6 @@ std::uint64_t NatAmbassador::exclusion_end(std::uint64_t from_ms) const {
   return from_ms + static_cast<std::uint64_t>(keepalive_.count()) * 5;
 }
 
-bool NatAmbassador::serving() const { return limits_.serve && reach_.verdict.state() == Reach::Public; }
-
 std::string NatAmbassador::tcp_endpoint_of(const std::string& peer) const {
   auto list = const_cast<NatAmbassador*>(this)->peers();
   for (const auto& p : list) {
@@ -107,7 +105,7 @@ void NatAmbassador::on_registered(const std::string& amb, const butter::Response
   if (reach_.verdict.state() != Reach::Private) {
     RelayMessage un;
     un.type = RelayType::Unregister;
-    (void)send_relay(amb, un);
+    (void)relay_link_.send(amb, un);
     return;
   }
   const std::string tcp = tcp_endpoint_of(amb);
@@ -130,9 +128,9 @@ void NatAmbassador::drop_ambassador(const std::string& why, bool exclude) {
   // Best effort (it may be gone): free our slot there at once.
   RelayMessage un;
   un.type = RelayType::Unregister;
-  (void)send_relay(ambassador_.id, un);
+  (void)relay_link_.send(ambassador_.id, un);
   // Streams through it are dead or about to be: close them now.
-  for (auto id : relay_streams_.through(ambassador_.id, true)) end_host_stream(id, "left the ambassador");
+  relay_ends_.left(ambassador_.id);
   ambassador_.clear();
   sync_protection();
   announce();

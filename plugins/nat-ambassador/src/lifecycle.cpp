@@ -76,7 +76,7 @@ void NatAmbassador::init() {
   conns_ = butter::Connections(host());
   if (!streams_.available())
     log().warn("the host has no " BUTTER_EXT_STREAMS ": relayed connections cannot reach this node");
-  try_register_dialer();
+  relay_ends_.register_dialer();
 
   on(kRelayProtocol, [this](const butter::Request& req, butter::Reply& reply) { handle_relay(req, reply); });
   on(kNatProtocol, [this](const butter::Request& req, butter::Reply& reply) { handle_nat(req, reply); });
@@ -103,7 +103,7 @@ void NatAmbassador::start() {
   if (mode == "auto" && own_ports().empty()) set_verdict_from(reach_.verdict.force(Reach::Private));
   schedule_check();
   ambassador_.keep_timer = every(keepalive_, [this] {
-    try_register_dialer();
+    relay_ends_.register_dialer();
     keep_ambassador();
   });
   reach_.status_timer = every(status_every_, [this] { announce(); });
@@ -122,7 +122,7 @@ void NatAmbassador::stop() {
   upgrades_.offers.clear();
   dialbacks_.stop();
   // The host closes every connection over our streams when the instance stops.
-  relay_streams_.clear();
+  relay_ends_.stop();
 }
 
 }  // namespace butter::nat

@@ -1,12 +1,17 @@
-// NatAmbassador: the plugin instance. One concern per file, each owning the state its header
-// declares (the members below are grouped the same way):
+// NatAmbassador: the plugin instance. Concepts that own their state and behaviour are classes of
+// their own, which reach the host only through a NatPort (nat_port.hpp; PluginPort here) and the
+// rest of the plugin only through the callbacks they are given (their Links):
+//   RelayServer (relay_server.hpp)  this node as an ambassador: clients, circuits, forwarding
+//                     within the limits and windows;
+//   RelayEnds (relay_ends.hpp)      this node's own relayed streams: the relay:// dialer (origin)
+//                     and the streams its ambassador relays to it (target), with their credit;
+//   RelayLink (relay_link.hpp)      the relay messages both send.
+// The other concerns are still methods of this class, one file each, each owning the state its
+// header declares (the members below are grouped the same way):
+//   relay.cpp         each /butter/relay/1 message to RelayServer or RelayEnds; the protected peers
+//                     (relay.hpp: Protection);
 //   reachability.cpp  dial-back checks (asking and answering), the verdict, status announcements
 //                     (reachability.hpp: Reachability, DialBackJobs);
-//   relay.cpp         relayed streams: the relay:// dialer (sending side), the ambassador's
-//                     forwarding with limits, and the client side that hands streams to the host
-//                     (relay.hpp: Clients, Circuits, RelayStreams, Protection);
-//   relay_credit.cpp  relay flow control: Flow and Credit at the ends and the ambassador
-//                     (relay_flow.hpp: EndFlow, CircuitFlow);
 //   ambassador.cpp    a private node choosing, keeping and replacing its ambassador
 //                     (ambassador.hpp: MyAmbassador);
 //   upgrade.cpp       replacing a relayed connection by a direct one (hole punching, DCUtR-like)
@@ -25,7 +30,10 @@
 #include "observed.hpp"
 #include "punch_plan.hpp"
 #include "reachability.hpp"
+#include "plugin_port.hpp"
 #include "relay.hpp"
+#include "relay_ends.hpp"
+#include "relay_server.hpp"
 #include "upgrade.hpp"
 #include "verdict.hpp"
 #include "vouch.hpp"
@@ -52,18 +60,13 @@ struct PluginSettings {
   unsigned observed_quorum = 2;                     // peers that must report a public address
 };
 
-class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
+class NatAmbassador : public butter::Plugin {
  public:
   using Plugin::Plugin;
 
   void init() override;
   void start() override;
   void stop() override;
-
-  // butter::StreamDialer (relay.cpp): the host's side of relay:// streams.
-  butter_status dial(std::string_view uri, std::uint64_t stream_id) override;
-  butter_status write(std::uint64_t stream_id, butter::Bytes bytes) override;
-  void close(std::uint64_t stream_id) override;
 
  private:
   // ---- reachability.cpp
@@ -81,28 +84,8 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   void on_status(const std::string& from, const StatusMessage& s);
   std::vector<std::uint16_t> own_ports() const;
 
-  // ---- relay.cpp
+  // ---- relay.cpp: each relay message to RelayServer or RelayEnds; the peers the relays need kept
   void handle_relay(const butter::Request& req, butter::Reply& reply);
-  void relay_open_now(std::uint64_t stream_id);
-  void on_open(const std::string& from, const RelayMessage& m);
-  void on_incoming(const std::string& from, const RelayMessage& m);
-  void on_data(const std::string& from, const RelayDataView& m);
-  void on_close(const std::string& from, const RelayMessage& m);
-  void on_register(const std::string& from, butter::Reply& reply);
-  void on_unregister(const std::string& from);
-  void on_flow(const std::string& from, const RelayMessage& m);
-  void on_credit_message(const std::string& from, const RelayMessage& m);
-  void on_credit(std::uint64_t id, RelayStreams::Stream& s, std::uint64_t limit);
-  void after_delivery(std::uint64_t id, RelayStreams::Stream& s, std::size_t len);
-  void send_credit(std::uint64_t id, const RelayStreams::Stream& s);
-  butter_status send_flow(const std::string& peer, RelayType type, Leg leg, std::uint64_t stream, std::uint64_t value);
-  butter_status send_stream_bytes(RelayStreams::Stream& s, std::string_view bytes, std::size_t& taken);
-  butter_status send_relay(const std::string& peer, const RelayMessage& m);
-  void send_close(const std::string& peer, Leg leg, std::uint64_t stream, const std::string& reason);
-  butter_status send_relay_data(const std::string& peer, Leg leg, std::uint64_t stream, const std::uint8_t* data,
-                                std::size_t len);
-  void end_relayed(std::uint64_t relay_id, const std::string& reason, bool tell_origin, bool tell_target);
-  void end_host_stream(std::uint64_t stream_id, const std::string& reason);
   void relay_peer_down(const std::string& peer);
   void sweep_relays();
   void sync_protection();
@@ -113,7 +96,6 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   void on_registered(const std::string& amb, const butter::Response& r);
   void drop_ambassador(const std::string& why, bool exclude);
   std::string tcp_endpoint_of(const std::string& peer) const;
-  bool serving() const;
   std::uint64_t exclusion_end(std::uint64_t from_ms) const;
 
   // ---- upgrade.cpp
@@ -161,9 +143,6 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   void bulk_finish(const std::shared_ptr<BulkRun>& run);
   std::string via_of(const std::string& peer);
 
-  // ---- relay.cpp
-  void try_register_dialer();
-
   // ---- http_routes.cpp
   void add_routes();  // GET /nat, /nat/ping, /nat/throughput (bulk_ping.cpp), /nat/capture
   std::string report_json() const;
@@ -178,8 +157,7 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   std::chrono::milliseconds status_every_{PluginSettings{}.status_every};
   butter::Streams streams_{nullptr};
   butter::Connections conns_{nullptr};
-  bool dialer_registered_ = false;  // relay:// (relay.cpp)
-  butter::Counter malformed_ = metrics().counter("nat_malformed_total");
+  PluginPort port_{*this};  // what the concept classes reach the host through
 
   // ---- reachability.cpp's
   ReachabilityConfig reach_config_;
@@ -187,17 +165,31 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   DialBackJobs dialbacks_;
   ReachabilityMetrics reach_metrics_{metrics()};
 
-  // ---- relay.cpp's: being an ambassador (clients, circuits), relayed streams, protection
+  // ---- the relays: this node as an ambassador (RelayServer) and as an end (RelayEnds); their
+  // settings are read at init (lifecycle.cpp), and the protected peers are kept here (relay.cpp)
   Limits limits_;
-  Clients clients_;
-  Circuits circuits_;
-  Capture capture_;
-  RelayStreams relay_streams_;
-  FlowOffers flow_offers_;               // Flow messages waiting for their Open / Incoming
-  std::set<std::uint64_t> credit_owed_;  // host streams whose last Credit could not be sent
+  Capture capture_;  // DEBUG: the first relayed bytes (RelayServer adds them)
   Protection protection_;
   butter::Timer sweep_timer_;
-  RelayMetrics relay_metrics_{metrics()};
+  RelayLink relay_link_{port_};
+  RelayServer relay_server_{port_,
+                            relay_link_,
+                            limits_,
+                            capture_,
+                            keepalive_,
+                            metrics(),
+                            {.node_public = [this] { return reach_.verdict.state() == Reach::Public; },
+                             .protection_changed = [this] { sync_protection(); }}};
+  RelayEnds relay_ends_{
+      port_,
+      relay_link_,
+      streams_,
+      limits_,
+      self_,
+      metrics(),
+      {.ambassador = [this] { return ambassador_.id; },
+       .circuit_opened = [this](const std::string& amb, const std::string& peer) { ask_observed(amb, peer); },
+       .protection_changed = [this] { sync_protection(); }}};
 
   // ---- ambassador.cpp's: having an ambassador
   MyAmbassador ambassador_;

@@ -24,7 +24,7 @@ void NatAmbassador::on_mapping_answer(const std::string& peer, const butter::Res
   std::string why;
   auto seen = decode_mapping_answer(r.bytes().data(), r.bytes().size(), why);
   if (!seen) {
-    malformed_.add();
+    port_.malformed();
     log().debug("malformed mapping answer from {}: {}", peer.substr(0, 8), why);
     return;
   }

@@ -176,7 +176,7 @@ void NatAmbassador::on_dialback_answer(const std::string& peer, const butter::Re
   std::string why;
   auto res = decode_dialback_result(r.bytes().data(), r.bytes().size(), why);
   if (!res) {
-    malformed_.add();
+    port_.malformed();
     log().warn("malformed dial-back result from {}: {}", peer.substr(0, 8), why);
     return;
   }
@@ -197,9 +197,7 @@ void NatAmbassador::set_verdict_from(bool changed) {
     drop_ambassador("this node is public", false);
   } else if (reach_.verdict.state() == Reach::Private) {
     // No longer an ambassador: let the clients go elsewhere.
-    while (!circuits_.empty()) end_relayed(circuits_.first(), "ambassador became private", true, true);
-    clients_.clear();
-    relay_metrics_.clients.set(0);
+    relay_server_.stop_serving();
     choose_ambassador();
   }
   announce();
@@ -282,8 +280,8 @@ void NatAmbassador::finish_probe(std::uint64_t job, std::size_t index, bool reac
 StatusMessage NatAmbassador::status_message() const {
   StatusMessage s;
   s.verdict = reach_.verdict.state();
-  s.serving = serving() && clients_.size() < limits_.max_clients;
-  s.clients = static_cast<std::uint32_t>(clients_.size());
+  s.serving = relay_server_.serving() && relay_server_.clients() < limits_.max_clients;
+  s.clients = static_cast<std::uint32_t>(relay_server_.clients());
   s.max_clients = limits_.max_clients;
   s.relay_endpoint = ambassador_.relay_endpoint;
   return s;
@@ -321,7 +319,7 @@ void NatAmbassador::on_status(const std::string& from, const StatusMessage& s) {
     std::string why;
     auto ep = parse_relay_endpoint(s.relay_endpoint, why);
     if (!ep || ep->client != from) {
-      malformed_.add();
+      port_.malformed();
       log().warn("status from {} advertises a relay endpoint for another node; ignored", from.substr(0, 8));
       return;
     }
@@ -344,7 +342,7 @@ void NatAmbassador::handle_nat(const butter::Request& req, butter::Reply& reply)
   auto type = nat_type(data, len);
   std::string why;
   if (!type) {
-    malformed_.add();
+    port_.malformed();
     log().debug("malformed /butter/nat/1 message from {}: unknown type", from.substr(0, 8));
     reply.fail(BUTTER_E_INVALID, "unknown message type");
     return;
@@ -353,7 +351,7 @@ void NatAmbassador::handle_nat(const butter::Request& req, butter::Reply& reply)
     case NatType::DialBack: {
       auto d = decode_dialback(data, len, why);
       if (!d || !req.expects_reply()) {
-        malformed_.add();
+        port_.malformed();
         log().debug("malformed dial-back request from {}: {}", from.substr(0, 8), d ? "not a request" : why);
         reply.fail(BUTTER_E_INVALID, why);
         return;
@@ -364,7 +362,7 @@ void NatAmbassador::handle_nat(const butter::Request& req, butter::Reply& reply)
     case NatType::Status: {
       auto s = decode_status(data, len, why);
       if (!s) {
-        malformed_.add();
+        port_.malformed();
         log().debug("malformed status from {}: {}", from.substr(0, 8), why);
         return;
       }
@@ -374,7 +372,7 @@ void NatAmbassador::handle_nat(const butter::Request& req, butter::Reply& reply)
     case NatType::Connect: {
       auto connect = decode_connect(data, len, why);
       if (!connect || !req.expects_reply()) {
-        malformed_.add();
+        port_.malformed();
         log().debug("malformed connect from {}: {}", from.substr(0, 8), connect ? "not a request" : why);
         reply.fail(BUTTER_E_INVALID, connect ? "connect must be a request" : why);
         return;
@@ -384,7 +382,7 @@ void NatAmbassador::handle_nat(const butter::Request& req, butter::Reply& reply)
     }
     case NatType::Sync:
       if (len != 1) {
-        malformed_.add();
+        port_.malformed();
         return;
       }
       on_sync(from);
@@ -394,7 +392,7 @@ void NatAmbassador::handle_nat(const butter::Request& req, butter::Reply& reply)
       return;
     case NatType::Mapping:
       if (len != 1 || !req.expects_reply()) {
-        malformed_.add();
+        port_.malformed();
         reply.fail(BUTTER_E_INVALID, "mapping must be a request of one byte");
         return;
       }
@@ -403,7 +401,7 @@ void NatAmbassador::handle_nat(const butter::Request& req, butter::Reply& reply)
     case NatType::Observe: {
       auto node = decode_observe(data, len, why);
       if (!node || !req.expects_reply()) {
-        malformed_.add();
+        port_.malformed();
         log().debug("malformed observe request from {}: {}", from.substr(0, 8), node ? "not a request" : why);
         reply.fail(BUTTER_E_INVALID, node ? "observe must be a request" : why);
         return;

@@ -182,7 +182,7 @@ void NatAmbassador::on_connect_answer(const std::string& peer, std::uint64_t sen
   std::string why;
   auto theirs = decode_connect(r.bytes().data(), r.bytes().size(), why);
   if (!theirs) {
-    malformed_.add();
+    port_.malformed();
     log().debug("malformed connect answer from {}: {}", peer.substr(0, 8), why);
     return upgrade_failed(peer, "exchange");
   }

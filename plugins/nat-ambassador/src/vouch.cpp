@@ -21,7 +21,7 @@ void NatAmbassador::ask_observed(const std::string& ambassador, const std::strin
                       std::string why;
                       auto ip = decode_observed_ip(r.bytes().data(), r.bytes().size(), why);
                       if (!ip) {
-                        malformed_.add();
+                        port_.malformed();
                         log().debug("malformed observe answer from {}: {}", ambassador.substr(0, 8), why);
                         return;
                       }
@@ -31,7 +31,7 @@ void NatAmbassador::ask_observed(const std::string& ambassador, const std::strin
 }
 
 void NatAmbassador::serve_observe(const std::string& from, const std::string& node, butter::Reply& reply) {
-  if (!circuits_.joins(from, node))
+  if (!relay_server_.joins(from, node))
     return reply.fail(BUTTER_E_NOT_FOUND, "no circuit of yours with that node through this ambassador");
   for (const auto& p : peers()) {
     if (p.node_id != node) continue;
