@@ -48,7 +48,7 @@ std::string NatAmbassador::report_json() const {
   j["relays_active"] = relay_server_.circuits();
   j["streams"] = relay_ends_.size();
   j["known_public"] = reach_.known_public();
-  j["punch"] = punch_json();
+  j["punch"] = upgrader_.punch_json();
   return dump_json(j);
 }
 

@@ -84,8 +84,7 @@ void NatAmbassador::init() {
     const std::string peer(id);
     if (ev == butter::PeerEvent::Up) return announce_to(peer);
     reach_.forget(peer);
-    upgrades_.forget(peer);  // a relayed peer that comes back starts afresh
-    vouched_.forget(peer);   // its next circuit is vouched for afresh
+    upgrader_.forget(peer);  // upgrades and vouches start afresh if it comes back
     relay_peer_down(peer);
     if (peer == ambassador_.id) {
       drop_ambassador("its connection went down", true);
@@ -108,7 +107,7 @@ void NatAmbassador::start() {
   });
   reach_.status_timer = every(status_every_, [this] { announce(); });
   sweep_timer_ = every(std::chrono::milliseconds(500), [this] { sweep_relays(); });
-  upgrades_.timer = every(punch_config_.every, [this] { upgrade_tick(); });
+  upgrader_.start();
 }
 
 void NatAmbassador::stop() {
@@ -116,10 +115,8 @@ void NatAmbassador::stop() {
   ambassador_.keep_timer.cancel();
   reach_.status_timer.cancel();
   sweep_timer_.cancel();
-  upgrades_.timer.cancel();
-  upgrades_.by_peer.clear();  // the host drops punch callbacks of a stopped instance
-  bulk_.reset();              // answers a throughput run under way (500)
-  upgrades_.offers.clear();
+  upgrader_.stop();
+  bulk_.reset();  // answers a throughput run under way (500)
   dialbacks_.stop();
   // The host closes every connection over our streams when the instance stops.
   relay_ends_.stop();

@@ -1,28 +1,28 @@
-// NatAmbassador: the plugin instance. Concepts that own their state and behaviour are classes of
-// their own, which reach the host only through a NatPort (nat_port.hpp; PluginPort here) and the
-// rest of the plugin only through the callbacks they are given (their Links):
+// NatAmbassador: the plugin instance, a shell over concept classes. It runs the SDK lifecycle
+// (lifecycle.cpp: config, init/start/stop, peer events), routes each message to the concept it is
+// for, serves the HTTP routes, and holds what several concepts share (settings, the protected
+// peers, the addresses peers see this node at). Concepts that own their state and behaviour are
+// classes of their own; they reach the host only through a NatPort (nat_port.hpp, PluginPort
+// here) and the rest of the plugin only through the callbacks they are given (their Links):
 //   RelayServer (relay_server.hpp)  this node as an ambassador: clients, circuits, forwarding
 //                     within the limits and windows;
 //   RelayEnds (relay_ends.hpp)      this node's own relayed streams: the relay:// dialer (origin)
 //                     and the streams its ambassador relays to it (target), with their credit;
-//   RelayLink (relay_link.hpp)      the relay messages both send.
+//   RelayLink (relay_link.hpp)      the relay messages both send;
+//   Upgrader (upgrader.hpp)         replacing relayed connections by direct ones: hole punching
+//                     (upgrade.cpp), whether this node's NAT keeps ports (port_mapping_probe.cpp),
+//                     the IPs circuits' ambassadors vouch for (vouch.cpp).
 // The other concerns are still methods of this class, one file each, each owning the state its
 // header declares (the members below are grouped the same way):
 //   relay.cpp         each /butter/relay/1 message to RelayServer or RelayEnds; the protected peers
-//                     (relay.hpp: Protection);
-//   reachability.cpp  dial-back checks (asking and answering), the verdict, status announcements
+//                     (relay.hpp: Protection); Observe answered as an ambassador;
+//   reachability.cpp  dial-back checks (asking and answering), the verdict, status announcements,
+//                     and each /butter/nat/1 message to its concept
 //                     (reachability.hpp: Reachability, DialBackJobs);
 //   ambassador.cpp    a private node choosing, keeping and replacing its ambassador
 //                     (ambassador.hpp: MyAmbassador);
-//   upgrade.cpp       replacing a relayed connection by a direct one (hole punching, DCUtR-like)
-//                     (upgrade.hpp: Upgrades; observed.hpp: ObservedAddresses);
-//   port_mapping_probe.cpp  whether this node's NAT keeps ports, from what peers see (Mapping)
-//                     (port_mapping.hpp: PortMapping);
-//   vouch.cpp         the IP a circuit's ambassador sees its other end come from (where spread may go)
-//                     (vouch.hpp: Vouches);
 //   bulk_ping.cpp     GET /nat/throughput (echo throughput to a peer, relayed or direct);
-// plus lifecycle.cpp (config, init/start/stop), http_routes.cpp (the other routes) and
-// plugin_entry.cpp (the descriptor).
+// plus lifecycle.cpp, http_routes.cpp (the other routes) and plugin_entry.cpp (the descriptor).
 #pragma once
 #include "ambassador.hpp"
 #include "choice.hpp"
@@ -35,6 +35,7 @@
 #include "relay_ends.hpp"
 #include "relay_server.hpp"
 #include "upgrade.hpp"
+#include "upgrader.hpp"
 #include "verdict.hpp"
 #include "vouch.hpp"
 
@@ -89,6 +90,8 @@ class NatAmbassador : public butter::Plugin {
   void relay_peer_down(const std::string& peer);
   void sweep_relays();
   void sync_protection();
+  // /butter/nat/1 Observe, as an ambassador (the asking side is the Upgrader's, vouch.cpp)
+  void serve_observe(const std::string& from, const std::string& node, butter::Reply& reply);
 
   // ---- ambassador.cpp
   void keep_ambassador();
@@ -97,44 +100,6 @@ class NatAmbassador : public butter::Plugin {
   void drop_ambassador(const std::string& why, bool exclude);
   std::string tcp_endpoint_of(const std::string& peer) const;
   std::uint64_t exclusion_end(std::uint64_t from_ms) const;
-
-  // ---- upgrade.cpp
-  void upgrade_tick();
-  void start_upgrade(const std::string& peer);
-  void on_connect_answer(const std::string& peer, std::uint64_t sent_ms, const butter::Response& r);
-  void on_connect(const std::string& from, const ConnectMessage& m, butter::Reply& reply);
-  void on_sync(const std::string& from);
-  void punch_now(const std::string& peer, const std::vector<std::string>& addresses, bool peer_varies);
-  // What this node's Connect says: its offered addresses and whether its NAT varies ports.
-  ConnectMessage own_connect() const;
-  static void punch_callback(void* user, butter_status st, butter_str reason);
-  void punch_finished(const std::string& peer, butter_status st, std::string_view reason);
-  void upgrade_failed(const std::string& peer, const std::string& reason);
-  std::vector<std::string> punchable_addresses() const;
-  // The node's own listen addresses with a numeric, non-loopback host (its LAN addresses).
-  std::vector<std::string> lan_addresses() const;
-  // The punchable addresses, then the LAN addresses.
-  std::vector<std::string> own_candidates() const;
-  // What Connect offers: own_candidates() in the order the punch history prefers (those that
-  // punched first), at most kMaxPunchAddresses.
-  std::vector<std::string> offered_addresses() const;
-  // Records a punch's outcome for the addresses it offered (on success, only those of the kind
-  // that punched: LAN or public).
-  void learn_outcome(const std::string& peer, const std::vector<std::string>& offered, bool ok);
-  // A peer's offered addresses less this node's own (two nodes behind one NAT share its public
-  // address and may both claim the listen port there).
-  std::vector<std::string> usable_peer_addresses(const std::vector<std::string>& theirs) const;
-  bool relayed(const std::string& peer) const;
-  nlohmann::ordered_json punch_json() const;  // /nat's "punch" object
-
-  // ---- port_mapping_probe.cpp: whether this node's NAT keeps ports (asking peers, answering them)
-  void ask_mapping(const std::string& peer);
-  void on_mapping_answer(const std::string& peer, const butter::Response& r);
-  void serve_mapping(const std::string& from, butter::Reply& reply);
-
-  // ---- vouch.cpp: the IP the ambassador of a circuit sees its other end come from
-  void ask_observed(const std::string& ambassador, const std::string& peer);
-  void serve_observe(const std::string& from, const std::string& node, butter::Reply& reply);
 
   // ---- bulk_ping.cpp (GET /nat/throughput)
   struct BulkRun;
@@ -188,23 +153,22 @@ class NatAmbassador : public butter::Plugin {
       self_,
       metrics(),
       {.ambassador = [this] { return ambassador_.id; },
-       .circuit_opened = [this](const std::string& amb, const std::string& peer) { ask_observed(amb, peer); },
+       .circuit_opened = [this](const std::string& amb, const std::string& peer) { upgrader_.ask_observed(amb, peer); },
        .protection_changed = [this] { sync_protection(); }}};
 
   // ---- ambassador.cpp's: having an ambassador
   MyAmbassador ambassador_;
   AmbassadorMetrics ambassador_metrics_{metrics()};
 
-  // ---- upgrade.cpp's: hole punching, and the public addresses peers see this node at
+  // ---- the upgrades to direct connections (Upgrader: upgrade.cpp, port_mapping_probe.cpp,
+  // vouch.cpp); its settings and the punch extensions are read at init (lifecycle.cpp), and the
+  // public addresses peers see this node at are fed by the dial-backs (reachability.cpp)
   PunchConfig punch_config_;
   PunchExtensions punch_;
-  Upgrades upgrades_;
   ObservedAddresses observed_{PluginSettings{}.observed_quorum, 10 * 60 * 1000};
-  PortMapping mapping_{PluginSettings{}.observed_quorum, 10 * 60 * 1000};  // port_mapping_probe.cpp feeds it
-  PunchMetrics punch_metrics_{metrics()};
-
-  // ---- vouch.cpp's
-  Vouches vouched_;  // by peer; dropped when it disconnects
+  PortMapping mapping_{PluginSettings{}.observed_quorum, 10 * 60 * 1000};  // the Upgrader feeds it
+  Upgrader upgrader_{port_, host(),    punch_,   punch_config_, request_timeout_,
+                     self_, observed_, mapping_, metrics(),     {.own_ports = [this] { return own_ports(); }}};
 
   // ---- bulk_ping.cpp's
   std::shared_ptr<BulkRun> bulk_;  // the run under way, if any

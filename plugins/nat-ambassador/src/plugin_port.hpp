@@ -23,10 +23,19 @@ class PluginPort final : public NatPort {
                              butter::Bytes sealed) override {
     return plugin_.send_sealed(peer, protocol, head, sealed);
   }
+  butter::Status request(std::string_view peer, std::string_view protocol, butter::Bytes payload,
+                         std::chrono::milliseconds timeout, butter::ResponseHandler fn) override {
+    return plugin_.request(peer, protocol, payload, timeout, std::move(fn));
+  }
   butter::Status post(std::function<void()> fn) override { return plugin_.post(std::move(fn)); }
+  butter::Timer every(std::chrono::milliseconds period, std::function<void()> fn) override {
+    return plugin_.every(period, std::move(fn));
+  }
   butter::Status add_address(std::string_view node_id, std::string_view endpoint) override {
     return plugin_.add_address(node_id, endpoint);
   }
+  std::vector<butter::PeerInfo> peers() override { return plugin_.peers(); }
+  std::vector<std::string> endpoints() const override { return plugin_.node().endpoints(); }
   butter::Log log() const override { return plugin_.log(); }
   void malformed() override { malformed_.add(); }
 

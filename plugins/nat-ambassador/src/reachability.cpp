@@ -163,7 +163,7 @@ void NatAmbassador::check_reachability() {
                       reach_config_.dialback_timeout + request_timeout_,
                       [this, id](const butter::Response& r) { on_dialback_answer(id, r); });
     if (!st) reach_.asking.erase(id);
-    if (st) ask_mapping(id);
+    if (st) upgrader_.ask_mapping(id);
   }
 }
 
@@ -377,7 +377,7 @@ void NatAmbassador::handle_nat(const butter::Request& req, butter::Reply& reply)
         reply.fail(BUTTER_E_INVALID, connect ? "connect must be a request" : why);
         return;
       }
-      on_connect(from, *connect, reply);
+      upgrader_.on_connect(from, *connect, reply);
       return;
     }
     case NatType::Sync:
@@ -385,7 +385,7 @@ void NatAmbassador::handle_nat(const butter::Request& req, butter::Reply& reply)
         port_.malformed();
         return;
       }
-      on_sync(from);
+      upgrader_.on_sync(from);
       return;
     case NatType::Ping:
       reply.ok_parts({"pong:", req.text().substr(1)});  // no joined copy: the host queues the parts
@@ -396,7 +396,7 @@ void NatAmbassador::handle_nat(const butter::Request& req, butter::Reply& reply)
         reply.fail(BUTTER_E_INVALID, "mapping must be a request of one byte");
         return;
       }
-      serve_mapping(from, reply);
+      upgrader_.serve_mapping(from, reply);
       return;
     case NatType::Observe: {
       auto node = decode_observe(data, len, why);

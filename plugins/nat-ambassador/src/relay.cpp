@@ -54,6 +54,23 @@ void NatAmbassador::handle_relay(const butter::Request& req, butter::Reply& repl
   }
 }
 
+// /butter/nat/1 Observe, as an ambassador: the IP it sees `node`, the other end of a circuit of
+// `from`'s through here, connect from (vouch.cpp has the asking side).
+void NatAmbassador::serve_observe(const std::string& from, const std::string& node, butter::Reply& reply) {
+  if (!relay_server_.joins(from, node))
+    return reply.fail(BUTTER_E_NOT_FOUND, "no circuit of yours with that node through this ambassador");
+  for (const auto& p : peers()) {
+    if (p.node_id != node) continue;
+    std::string host;
+    std::uint16_t port = 0;
+    if (split_tcp_endpoint(p.remote_address, host, port) && numeric_ip(host)) {
+      reply.ok(encode_observed_ip(host));
+      return;
+    }
+  }
+  reply.fail(BUTTER_E_UNAVAILABLE, "that node is not directly connected here");
+}
+
 void NatAmbassador::relay_peer_down(const std::string& peer) {
   relay_server_.peer_down(peer);
   relay_ends_.peer_down(peer);

@@ -1,12 +1,14 @@
 // RecordingPort: a NatPort (nat_port.hpp) for unit tests. It records what a concept class sends
-// (decoded when it is a relay message), holds posted functions until the test runs them, and
-// refuses sends on request; its clock is the test's.
+// (decoded when it is a relay message) and requests, holds posted functions until the test runs
+// them, and refuses sends on request; its clock, peers and endpoints are the test's, and its
+// timers fire when the test calls them.
 #pragma once
 #include "messages.hpp"
 #include "nat_port.hpp"
 
 #include <butter/cpp/core.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -38,7 +40,17 @@ class RecordingPort final : public NatPort {
 
   std::uint64_t now = 1000;
   std::vector<Sent> sent;
+  struct Asked {
+    std::string peer, protocol;
+    std::vector<std::uint8_t> bytes;
+    std::chrono::milliseconds timeout;
+    butter::ResponseHandler answer;
+  };
+  std::vector<Asked> requests;
   std::vector<std::function<void()>> posted;
+  std::vector<std::function<void()>> timers;  // every(): the functions, in order
+  std::vector<butter::PeerInfo> connected;
+  std::vector<std::string> listen;
   unsigned malformed_count = 0;
   butter_status refuse = BUTTER_OK;  // what sends answer; BUTTER_OK: they go
 
@@ -56,11 +68,27 @@ class RecordingPort final : public NatPort {
     sent.push_back(std::move(s));
     return {};
   }
+  butter::Status request(std::string_view peer, std::string_view protocol, butter::Bytes payload,
+                         std::chrono::milliseconds timeout, butter::ResponseHandler fn) override {
+    if (refuse != BUTTER_OK) return butter::Status(refuse);
+    requests.push_back(Asked{std::string(peer),
+                             std::string(protocol),
+                             {payload.data(), payload.data() + payload.size()},
+                             timeout,
+                             std::move(fn)});
+    return {};
+  }
   butter::Status post(std::function<void()> fn) override {
     posted.push_back(std::move(fn));
     return {};
   }
+  butter::Timer every(std::chrono::milliseconds, std::function<void()> fn) override {
+    timers.push_back(std::move(fn));
+    return {};
+  }
   butter::Status add_address(std::string_view, std::string_view) override { return {}; }
+  std::vector<butter::PeerInfo> peers() override { return connected; }
+  std::vector<std::string> endpoints() const override { return listen; }
   butter::Log log() const override { return butter::Log(&core_); }
   void malformed() override { ++malformed_count; }
 
