@@ -38,9 +38,9 @@ std::string NatAmbassador::report_json() const {
   j["node"] = self_;
   j["mode"] = reach_config_.mode;
   j["verdict"] = reach_name(reach_.verdict.state());
-  j["ambassador"] = string_or_null(ambassador_.id);
-  j["relay_endpoint"] = string_or_null(ambassador_.relay_endpoint);
-  j["moves"] = ambassador_.moves;
+  j["ambassador"] = string_or_null(ambassador_.id());
+  j["relay_endpoint"] = string_or_null(ambassador_.relay_endpoint());
+  j["moves"] = ambassador_.moves();
   j["serving"] = relay_server_.serving();
   j["clients"] = relay_server_.client_ids();
   j["clients_served"] = relay_server_.clients();

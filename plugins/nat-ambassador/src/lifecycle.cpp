@@ -86,11 +86,7 @@ void NatAmbassador::init() {
     reach_.forget(peer);
     upgrader_.forget(peer);  // upgrades and vouches start afresh if it comes back
     relay_peer_down(peer);
-    if (peer == ambassador_.id) {
-      drop_ambassador("its connection went down", true);
-      choose_ambassador();
-    }
-    if (peer == ambassador_.registering) ambassador_.registering.clear();
+    ambassador_.peer_down(peer);
   });
   if (http().available()) add_routes();
 }
@@ -101,9 +97,9 @@ void NatAmbassador::start() {
   // Nothing listens: private from the start, no need to wait for a first check.
   if (mode == "auto" && own_ports().empty()) set_verdict_from(reach_.verdict.force(Reach::Private));
   schedule_check();
-  ambassador_.keep_timer = every(keepalive_, [this] {
+  keep_timer_ = every(keepalive_, [this] {
     relay_ends_.register_dialer();
-    keep_ambassador();
+    ambassador_.keep();
   });
   reach_.status_timer = every(status_every_, [this] { announce(); });
   sweep_timer_ = every(std::chrono::milliseconds(500), [this] { sweep_relays(); });
@@ -112,7 +108,7 @@ void NatAmbassador::start() {
 
 void NatAmbassador::stop() {
   reach_.check_timer.cancel();
-  ambassador_.keep_timer.cancel();
+  keep_timer_.cancel();
   reach_.status_timer.cancel();
   sweep_timer_.cancel();
   upgrader_.stop();

@@ -11,7 +11,9 @@
 //   RelayLink (relay_link.hpp)      the relay messages both send;
 //   Upgrader (upgrader.hpp)         replacing relayed connections by direct ones: hole punching
 //                     (upgrade.cpp), whether this node's NAT keeps ports (port_mapping_probe.cpp),
-//                     the IPs circuits' ambassadors vouch for (vouch.cpp).
+//                     the IPs circuits' ambassadors vouch for (vouch.cpp);
+//   AmbassadorChoice (ambassador_choice.hpp)  a private node choosing, keeping and replacing its
+//                     ambassador (ambassador.cpp).
 // The other concerns are still methods of this class, one file each, each owning the state its
 // header declares (the members below are grouped the same way):
 //   relay.cpp         each /butter/relay/1 message to RelayServer or RelayEnds; the protected peers
@@ -19,12 +21,11 @@
 //   reachability.cpp  dial-back checks (asking and answering), the verdict, status announcements,
 //                     and each /butter/nat/1 message to its concept
 //                     (reachability.hpp: Reachability, DialBackJobs);
-//   ambassador.cpp    a private node choosing, keeping and replacing its ambassador
-//                     (ambassador.hpp: MyAmbassador);
 //   bulk_ping.cpp     GET /nat/throughput (echo throughput to a peer, relayed or direct);
 // plus lifecycle.cpp, http_routes.cpp (the other routes) and plugin_entry.cpp (the descriptor).
 #pragma once
 #include "ambassador.hpp"
+#include "ambassador_choice.hpp"
 #include "choice.hpp"
 #include "messages.hpp"
 #include "observed.hpp"
@@ -93,14 +94,6 @@ class NatAmbassador : public butter::Plugin {
   // /butter/nat/1 Observe, as an ambassador (the asking side is the Upgrader's, vouch.cpp)
   void serve_observe(const std::string& from, const std::string& node, butter::Reply& reply);
 
-  // ---- ambassador.cpp
-  void keep_ambassador();
-  void choose_ambassador();
-  void on_registered(const std::string& amb, const butter::Response& r);
-  void drop_ambassador(const std::string& why, bool exclude);
-  std::string tcp_endpoint_of(const std::string& peer) const;
-  std::uint64_t exclusion_end(std::uint64_t from_ms) const;
-
   // ---- bulk_ping.cpp (GET /nat/throughput)
   struct BulkRun;
   void throughput_route(const butter::HttpRequest& req, butter::HttpResponse res);
@@ -152,13 +145,28 @@ class NatAmbassador : public butter::Plugin {
       limits_,
       self_,
       metrics(),
-      {.ambassador = [this] { return ambassador_.id; },
+      {.ambassador = [this] { return ambassador_.id(); },
        .circuit_opened = [this](const std::string& amb, const std::string& peer) { upgrader_.ask_observed(amb, peer); },
        .protection_changed = [this] { sync_protection(); }}};
 
-  // ---- ambassador.cpp's: having an ambassador
-  MyAmbassador ambassador_;
-  AmbassadorMetrics ambassador_metrics_{metrics()};
+  // ---- having an ambassador (AmbassadorChoice, ambassador.cpp), and the timer that keeps it
+  // (which also retries the relay:// dialer's registration)
+  AmbassadorChoice ambassador_{port_,
+                               relay_link_,
+                               services(),
+                               reach_,
+                               reach_config_,
+                               self_,
+                               keepalive_,
+                               request_timeout_,
+                               metrics(),
+                               {.left = [this](const std::string& amb) { relay_ends_.left(amb); },
+                                .changed =
+                                    [this] {
+                                      sync_protection();
+                                      announce();
+                                    }}};
+  butter::Timer keep_timer_;
 
   // ---- the upgrades to direct connections (Upgrader: upgrade.cpp, port_mapping_probe.cpp,
   // vouch.cpp); its settings and the punch extensions are read at init (lifecycle.cpp), and the

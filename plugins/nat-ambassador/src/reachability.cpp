@@ -194,11 +194,11 @@ void NatAmbassador::set_verdict_from(bool changed) {
   reach_metrics_.verdict_changes.add();
   log().info("reachability verdict: {}", reach_name(reach_.verdict.state()));
   if (reach_.verdict.state() == Reach::Public) {
-    drop_ambassador("this node is public", false);
+    ambassador_.drop("this node is public", false);
   } else if (reach_.verdict.state() == Reach::Private) {
     // No longer an ambassador: let the clients go elsewhere.
     relay_server_.stop_serving();
-    choose_ambassador();
+    ambassador_.choose();
   }
   announce();
 }
@@ -283,7 +283,7 @@ StatusMessage NatAmbassador::status_message() const {
   s.serving = relay_server_.serving() && relay_server_.clients() < limits_.max_clients;
   s.clients = static_cast<std::uint32_t>(relay_server_.clients());
   s.max_clients = limits_.max_clients;
-  s.relay_endpoint = ambassador_.relay_endpoint;
+  s.relay_endpoint = ambassador_.relay_endpoint();
   return s;
 }
 
@@ -331,8 +331,8 @@ void NatAmbassador::on_status(const std::string& from, const StatusMessage& s) {
     }
   }
   reach_.statuses[from] = Reachability::PeerStatus{s, now_ms()};
-  if (reach_.verdict.state() == Reach::Private && ambassador_.id.empty() && s.verdict == Reach::Public && s.serving)
-    choose_ambassador();
+  if (reach_.verdict.state() == Reach::Private && ambassador_.id().empty() && s.verdict == Reach::Public && s.serving)
+    ambassador_.choose();
 }
 
 void NatAmbassador::handle_nat(const butter::Request& req, butter::Reply& reply) {

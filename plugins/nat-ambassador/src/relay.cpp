@@ -82,7 +82,7 @@ void NatAmbassador::relay_peer_down(const std::string& peer) {
 void NatAmbassador::sync_protection() {
   if (!conns_.available()) return;
   std::set<std::string> want;
-  if (!ambassador_.id.empty()) want.insert(ambassador_.id);
+  if (!ambassador_.id().empty()) want.insert(ambassador_.id());
   relay_server_.needed_peers(want);
   relay_ends_.needed_peers(want);
   for (const auto& id : want)
@@ -92,9 +92,9 @@ void NatAmbassador::sync_protection() {
   protection_.peers = std::move(want);
   // The relay endpoint is one of this node's own: announce it in HELLO and node endpoints.
   std::string& advertised = protection_.advertised;
-  if (advertised != ambassador_.relay_endpoint) {
+  if (advertised != ambassador_.relay_endpoint()) {
     if (!advertised.empty()) (void)conns_.withdraw(advertised);
-    advertised = ambassador_.relay_endpoint;
+    advertised = ambassador_.relay_endpoint();
     if (!advertised.empty()) (void)conns_.advertise(advertised);
   }
 }
