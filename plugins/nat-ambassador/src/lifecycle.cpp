@@ -113,7 +113,7 @@ void NatAmbassador::stop() {
   sweep_timer_.cancel();
   upgrader_.stop();
   bulk_.reset();  // answers a throughput run under way (500)
-  dialbacks_.stop();
+  dialback_server_.stop();
   // The host closes every connection over our streams when the instance stops.
   relay_ends_.stop();
 }

@@ -13,20 +13,21 @@
 //                     (upgrade.cpp), whether this node's NAT keeps ports (port_mapping_probe.cpp),
 //                     the IPs circuits' ambassadors vouch for (vouch.cpp);
 //   AmbassadorChoice (ambassador_choice.hpp)  a private node choosing, keeping and replacing its
-//                     ambassador (ambassador.cpp).
+//                     ambassador (ambassador.cpp);
+//   DialBackServer (dialback_server.hpp)  answering other nodes' dial-back requests.
 // The other concerns are still methods of this class, one file each, each owning the state its
 // header declares (the members below are grouped the same way):
 //   relay.cpp         each /butter/relay/1 message to RelayServer or RelayEnds; the protected peers
 //                     (relay.hpp: Protection); Observe answered as an ambassador;
-//   reachability.cpp  dial-back checks (asking and answering), the verdict, status announcements,
-//                     and each /butter/nat/1 message to its concept
-//                     (reachability.hpp: Reachability, DialBackJobs);
+//   reachability.cpp  dial-back checks (asking), the verdict, status announcements, and each
+//                     /butter/nat/1 message to its concept (reachability.hpp: Reachability);
 //   bulk_ping.cpp     GET /nat/throughput (echo throughput to a peer, relayed or direct);
 // plus lifecycle.cpp, http_routes.cpp (the other routes) and plugin_entry.cpp (the descriptor).
 #pragma once
 #include "ambassador.hpp"
 #include "ambassador_choice.hpp"
 #include "choice.hpp"
+#include "dialback_server.hpp"
 #include "messages.hpp"
 #include "observed.hpp"
 #include "punch_plan.hpp"
@@ -76,9 +77,6 @@ class NatAmbassador : public butter::Plugin {
   void schedule_check();
   void check_reachability();
   void on_dialback_answer(const std::string& peer, const butter::Response& r);
-  void serve_dialback(const std::string& from, const DialBackRequest& req, butter::Reply reply);
-  void probe_port(std::uint64_t job, std::size_t index, const std::string& ip, std::uint16_t port);
-  void finish_probe(std::uint64_t job, std::size_t index, bool reached);
   void set_verdict_from(bool changed);
   StatusMessage status_message() const;       // what this node announces of itself
   void announce();                            // to every peer when the status changed
@@ -120,7 +118,7 @@ class NatAmbassador : public butter::Plugin {
   // ---- reachability.cpp's
   ReachabilityConfig reach_config_;
   Reachability reach_;
-  DialBackJobs dialbacks_;
+  DialBackServer dialback_server_{port_, fd(), reach_config_, metrics()};  // answering others' dial-backs
   ReachabilityMetrics reach_metrics_{metrics()};
 
   // ---- the relays: this node as an ambassador (RelayServer) and as an end (RelayEnds); their

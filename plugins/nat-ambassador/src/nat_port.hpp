@@ -35,6 +35,8 @@ class NatPort {
   virtual butter::Status post(std::function<void()> fn) = 0;
   // Runs `fn` every `period` (first after one period) until the Timer is cancelled or destroyed.
   virtual butter::Timer every(std::chrono::milliseconds period, std::function<void()> fn) = 0;
+  // Runs `fn` once after `delay`, unless the Timer is cancelled or destroyed first.
+  virtual butter::Timer after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
   virtual butter::Status add_address(std::string_view node_id, std::string_view endpoint) = 0;
   virtual std::vector<butter::PeerInfo> peers() = 0;
   // This node's listen endpoints.

@@ -31,6 +31,9 @@ class PluginPort final : public NatPort {
   butter::Timer every(std::chrono::milliseconds period, std::function<void()> fn) override {
     return plugin_.every(period, std::move(fn));
   }
+  butter::Timer after(std::chrono::milliseconds delay, std::function<void()> fn) override {
+    return plugin_.after(delay, std::move(fn));
+  }
   butter::Status add_address(std::string_view node_id, std::string_view endpoint) override {
     return plugin_.add_address(node_id, endpoint);
   }

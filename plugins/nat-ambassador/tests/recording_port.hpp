@@ -86,6 +86,10 @@ class RecordingPort final : public NatPort {
     timers.push_back(std::move(fn));
     return {};
   }
+  butter::Timer after(std::chrono::milliseconds, std::function<void()> fn) override {
+    timers.push_back(std::move(fn));
+    return {};
+  }
   butter::Status add_address(std::string_view, std::string_view) override { return {}; }
   std::vector<butter::PeerInfo> peers() override { return connected; }
   std::vector<std::string> endpoints() const override { return listen; }
