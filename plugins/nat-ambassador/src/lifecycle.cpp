@@ -82,8 +82,8 @@ void NatAmbassador::init() {
   on(kNatProtocol, [this](const butter::Request& req, butter::Reply& reply) { handle_nat(req, reply); });
   on_peer([this](butter::PeerEvent ev, std::string_view id) {
     const std::string peer(id);
-    if (ev == butter::PeerEvent::Up) return announce_to(peer);
-    reach_.forget(peer);
+    if (ev == butter::PeerEvent::Up) return reach_check_.announce_to(peer);
+    reach_check_.forget(peer);
     upgrader_.forget(peer);  // upgrades and vouches start afresh if it comes back
     relay_peer_down(peer);
     ambassador_.peer_down(peer);
@@ -92,24 +92,19 @@ void NatAmbassador::init() {
 }
 
 void NatAmbassador::start() {
-  const std::string& mode = reach_config_.mode;
-  if (mode != "auto") set_verdict_from(reach_.verdict.force(mode == "public" ? Reach::Public : Reach::Private));
-  // Nothing listens: private from the start, no need to wait for a first check.
-  if (mode == "auto" && own_ports().empty()) set_verdict_from(reach_.verdict.force(Reach::Private));
-  schedule_check();
+  reach_check_.start();
   keep_timer_ = every(keepalive_, [this] {
     relay_ends_.register_dialer();
     ambassador_.keep();
   });
-  reach_.status_timer = every(status_every_, [this] { announce(); });
+  reach_check_.start_announcing(status_every_);
   sweep_timer_ = every(std::chrono::milliseconds(500), [this] { sweep_relays(); });
   upgrader_.start();
 }
 
 void NatAmbassador::stop() {
-  reach_.check_timer.cancel();
+  reach_check_.stop();
   keep_timer_.cancel();
-  reach_.status_timer.cancel();
   sweep_timer_.cancel();
   upgrader_.stop();
   bulk_.reset();  // answers a throughput run under way (500)

@@ -1,9 +1,10 @@
 // NatAmbassador: the plugin instance, a shell over concept classes. It runs the SDK lifecycle
 // (lifecycle.cpp: config, init/start/stop, peer events), routes each message to the concept it is
-// for, serves the HTTP routes, and holds what several concepts share (settings, the protected
-// peers, the addresses peers see this node at). Concepts that own their state and behaviour are
-// classes of their own; they reach the host only through a NatPort (nat_port.hpp, PluginPort
-// here) and the rest of the plugin only through the callbacks they are given (their Links):
+// for, serves the HTTP routes, and holds what several concepts share: the settings, the state
+// init sets up and several read (Reachability, ObservedAddresses, PortMapping), and the protected
+// peers. The concepts own their behaviour and the rest of their state; they reach the host only
+// through a NatPort (nat_port.hpp, PluginPort here) and the rest of the plugin only through the
+// callbacks they are given (their Links):
 //   RelayServer (relay_server.hpp)  this node as an ambassador: clients, circuits, forwarding
 //                     within the limits and windows;
 //   RelayEnds (relay_ends.hpp)      this node's own relayed streams: the relay:// dialer (origin)
@@ -14,15 +15,16 @@
 //                     the IPs circuits' ambassadors vouch for (vouch.cpp);
 //   AmbassadorChoice (ambassador_choice.hpp)  a private node choosing, keeping and replacing its
 //                     ambassador (ambassador.cpp);
+//   ReachabilityCheck (reachability_check.hpp)  dial-back checks asked of peers, the verdict,
+//                     status announcements (reachability.cpp);
 //   DialBackServer (dialback_server.hpp)  answering other nodes' dial-back requests.
-// The other concerns are still methods of this class, one file each, each owning the state its
-// header declares (the members below are grouped the same way):
+// The shell's own files:
 //   relay.cpp         each /butter/relay/1 message to RelayServer or RelayEnds; the protected peers
 //                     (relay.hpp: Protection); Observe answered as an ambassador;
-//   reachability.cpp  dial-back checks (asking), the verdict, status announcements, and each
-//                     /butter/nat/1 message to its concept (reachability.hpp: Reachability);
+//   nat_messages.cpp  each /butter/nat/1 message to its concept; the status this node announces;
+//                     what a changed verdict means for the other concepts;
 //   bulk_ping.cpp     GET /nat/throughput (echo throughput to a peer, relayed or direct);
-// plus lifecycle.cpp, http_routes.cpp (the other routes) and plugin_entry.cpp (the descriptor).
+//   http_routes.cpp   the other routes; lifecycle.cpp; plugin_entry.cpp (the descriptor).
 #pragma once
 #include "ambassador.hpp"
 #include "ambassador_choice.hpp"
@@ -32,6 +34,7 @@
 #include "observed.hpp"
 #include "punch_plan.hpp"
 #include "reachability.hpp"
+#include "reachability_check.hpp"
 #include "plugin_port.hpp"
 #include "relay.hpp"
 #include "relay_ends.hpp"
@@ -72,17 +75,14 @@ class NatAmbassador : public butter::Plugin {
   void stop() override;
 
  private:
-  // ---- reachability.cpp
+  // ---- nat_messages.cpp: each /butter/nat/1 message to its concept; this node's status
   void handle_nat(const butter::Request& req, butter::Reply& reply);
-  void schedule_check();
-  void check_reachability();
-  void on_dialback_answer(const std::string& peer, const butter::Response& r);
-  void set_verdict_from(bool changed);
-  StatusMessage status_message() const;       // what this node announces of itself
-  void announce();                            // to every peer when the status changed
-  void announce_to(const std::string& peer);  // to one (it just came up)
-  void on_status(const std::string& from, const StatusMessage& s);
-  std::vector<std::uint16_t> own_ports() const;
+  StatusMessage status_message() const;
+  // The verdict changed: a public node leaves its ambassador, a private one stops serving and
+  // chooses one.
+  void on_verdict(Reach now);
+  // `peer` announced its relay:// endpoint: tried first when sending to it.
+  void prefer_relay(const std::string& peer, const std::string& endpoint);
 
   // ---- relay.cpp: each relay message to RelayServer or RelayEnds; the peers the relays need kept
   void handle_relay(const butter::Request& req, butter::Reply& reply);
@@ -115,11 +115,11 @@ class NatAmbassador : public butter::Plugin {
   butter::Connections conns_{nullptr};
   PluginPort port_{*this};  // what the concept classes reach the host through
 
-  // ---- reachability.cpp's
+  // ---- reachability: checked by ReachabilityCheck (reachability.cpp), read by the relays and
+  // AmbassadorChoice; its settings are read at init (lifecycle.cpp)
   ReachabilityConfig reach_config_;
   Reachability reach_;
   DialBackServer dialback_server_{port_, fd(), reach_config_, metrics()};  // answering others' dial-backs
-  ReachabilityMetrics reach_metrics_{metrics()};
 
   // ---- the relays: this node as an ambassador (RelayServer) and as an end (RelayEnds); their
   // settings are read at init (lifecycle.cpp), and the protected peers are kept here (relay.cpp)
@@ -162,7 +162,7 @@ class NatAmbassador : public butter::Plugin {
                                 .changed =
                                     [this] {
                                       sync_protection();
-                                      announce();
+                                      reach_check_.announce();
                                     }}};
   butter::Timer keep_timer_;
 
@@ -173,8 +173,28 @@ class NatAmbassador : public butter::Plugin {
   PunchExtensions punch_;
   ObservedAddresses observed_{PluginSettings{}.observed_quorum, 10 * 60 * 1000};
   PortMapping mapping_{PluginSettings{}.observed_quorum, 10 * 60 * 1000};  // the Upgrader feeds it
-  Upgrader upgrader_{port_, host(),    punch_,   punch_config_, request_timeout_,
-                     self_, observed_, mapping_, metrics(),     {.own_ports = [this] { return own_ports(); }}};
+  Upgrader upgrader_{
+      port_, host(),    punch_,   punch_config_, request_timeout_,
+      self_, observed_, mapping_, metrics(),     {.own_ports = [this] { return reach_check_.own_ports(); }}};
+
+  ReachabilityCheck reach_check_{
+      port_,
+      services(),
+      reach_,
+      reach_config_,
+      observed_,
+      self_,
+      request_timeout_,
+      metrics(),
+      {.verdict_changed = [this](Reach now) { on_verdict(now); },
+       .own_status = [this] { return status_message(); },
+       .asked = [this](const std::string& peer) { upgrader_.ask_mapping(peer); },
+       .relay_endpoint_heard = [this](const std::string& peer,
+                                      const std::string& endpoint) { prefer_relay(peer, endpoint); },
+       .public_peer_heard =
+           [this] {
+             if (ambassador_.id().empty()) ambassador_.choose();
+           }}};
 
   // ---- bulk_ping.cpp's
   std::shared_ptr<BulkRun> bulk_;  // the run under way, if any

@@ -1,6 +1,7 @@
-// The state reachability.cpp owns: this node's own reachability (the dial-back checks it asks
-// for, the verdict their answers make, what peers announced about themselves). The dial-backs it
-// runs for others are DialBackServer's (dialback_server.hpp).
+// The state of this node's own reachability (the dial-back checks it asks for, the verdict their
+// answers make, what peers announced about themselves): the plugin's, kept by ReachabilityCheck
+// (reachability_check.hpp) and read by AmbassadorChoice. The dial-backs run for others are
+// DialBackServer's (dialback_server.hpp).
 #pragma once
 #include "messages.hpp"
 #include "verdict.hpp"
@@ -33,7 +34,6 @@ struct Reachability {
   Verdict verdict{2};
   std::set<std::string> asking;                // peers with a dial-back request out
   std::map<std::string, PeerStatus> statuses;  // by peer: the last status it announced
-  butter::Timer check_timer, status_timer;
   // What this node last announced to all its peers, and the peers it could not be sent to (their
   // queue was full): sent again at the next status check.
   std::vector<std::uint8_t> announced;
