@@ -26,28 +26,24 @@
 //   bulk_ping.cpp     GET /nat/throughput (echo throughput to a peer, relayed or direct);
 //   http_routes.cpp   the other routes; lifecycle.cpp; plugin_entry.cpp (the descriptor).
 #pragma once
-#include "ambassador.hpp"
 #include "ambassador_choice.hpp"
-#include "choice.hpp"
 #include "dialback_server.hpp"
 #include "messages.hpp"
 #include "observed.hpp"
-#include "punch_plan.hpp"
+#include "plugin_port.hpp"
+#include "port_mapping.hpp"
 #include "reachability.hpp"
 #include "reachability_check.hpp"
-#include "plugin_port.hpp"
 #include "relay.hpp"
 #include "relay_ends.hpp"
+#include "relay_link.hpp"
 #include "relay_server.hpp"
 #include "upgrade.hpp"
 #include "upgrader.hpp"
-#include "verdict.hpp"
-#include "vouch.hpp"
 
 #include <butter/cpp/connections.hpp>
 #include <butter/cpp/streams.hpp>
 #include <butter/plugin.hpp>
-#include <nlohmann/json_fwd.hpp>
 
 #include <chrono>
 #include <memory>
@@ -103,8 +99,6 @@ class NatAmbassador : public butter::Plugin {
   void add_routes();  // GET /nat, /nat/ping, /nat/throughput (bulk_ping.cpp), /nat/capture
   std::string report_json() const;
   void ping_route(const butter::HttpRequest& req, butter::HttpResponse res);
-
-  std::uint64_t now_ms() const { return static_cast<std::uint64_t>(now().count()); }
 
   // ---- state every concern uses
   std::string self_;
