@@ -1,5 +1,6 @@
-// The state ambassador.cpp owns: a private node's own ambassador (the one it is registered with,
-// the one it is registering with, the ones it keeps away from for a while) and its moves.
+// The state AmbassadorChoice (ambassador_choice.hpp, ambassador.cpp) owns: a private node's own
+// ambassador (the one it is registered with, the one it is registering with, the ones it keeps
+// away from for a while) and its moves.
 #pragma once
 #include <butter/plugin.hpp>
 
@@ -14,7 +15,6 @@ struct MyAmbassador {
   std::string relay_endpoint;  // this node's relay:// endpoint through it; empty with no ambassador
   std::string registering;     // the candidate a Register is out to; empty: none
   std::uint64_t moves = 0;     // ambassadors replaced after a failure
-  butter::Timer keep_timer;    // the registration's refresh
 
   // Whether `candidate` is kept away until after now_ms (a lapsed exclusion is forgotten).
   bool excluded(const std::string& candidate, std::uint64_t now_ms) {

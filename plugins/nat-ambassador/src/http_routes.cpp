@@ -38,17 +38,17 @@ std::string NatAmbassador::report_json() const {
   j["node"] = self_;
   j["mode"] = reach_config_.mode;
   j["verdict"] = reach_name(reach_.verdict.state());
-  j["ambassador"] = string_or_null(ambassador_.id);
-  j["relay_endpoint"] = string_or_null(ambassador_.relay_endpoint);
-  j["moves"] = ambassador_.moves;
-  j["serving"] = serving();
-  j["clients"] = clients_.ids();
-  j["clients_served"] = clients_.size();
+  j["ambassador"] = string_or_null(ambassador_.id());
+  j["relay_endpoint"] = string_or_null(ambassador_.relay_endpoint());
+  j["moves"] = ambassador_.moves();
+  j["serving"] = relay_server_.serving();
+  j["clients"] = relay_server_.client_ids();
+  j["clients_served"] = relay_server_.clients();
   j["max_clients"] = limits_.max_clients;
-  j["relays_active"] = circuits_.size();
-  j["streams"] = relay_streams_.size();
+  j["relays_active"] = relay_server_.circuits();
+  j["streams"] = relay_ends_.size();
   j["known_public"] = reach_.known_public();
-  j["punch"] = punch_json();
+  j["punch"] = upgrader_.punch_json();
   return dump_json(j);
 }
 

@@ -75,53 +75,41 @@ void NatAmbassador::init() {
   conns_ = butter::Connections(host());
   if (!streams_.available())
     log().warn("the host has no " BUTTER_EXT_STREAMS ": relayed connections cannot reach this node");
-  try_register_dialer();
+  relay_ends_.register_dialer();
 
   on(kRelayProtocol, [this](const butter::Request& req, butter::Reply& reply) { handle_relay(req, reply); });
   on(kNatProtocol, [this](const butter::Request& req, butter::Reply& reply) { handle_nat(req, reply); });
   on_peer([this](butter::PeerEvent ev, std::string_view id) {
     const std::string peer(id);
-    if (ev == butter::PeerEvent::Up) return announce_to(peer);
-    reach_.forget(peer);
-    upgrades_.forget(peer);  // a relayed peer that comes back starts afresh
-    vouched_.forget(peer);   // its next circuit is vouched for afresh
+    if (ev == butter::PeerEvent::Up) return reach_check_.announce_to(peer);
+    reach_check_.forget(peer);
+    upgrader_.forget(peer);  // upgrades and vouches start afresh if it comes back
     relay_peer_down(peer);
-    if (peer == ambassador_.id) {
-      drop_ambassador("its connection went down", true);
-      choose_ambassador();
-    }
-    if (peer == ambassador_.registering) ambassador_.registering.clear();
+    ambassador_.peer_down(peer);
   });
   if (http().available()) add_routes();
 }
 
 void NatAmbassador::start() {
-  const std::string& mode = reach_config_.mode;
-  if (mode != "auto") set_verdict_from(reach_.verdict.force(mode == "public" ? Reach::Public : Reach::Private));
-  // Nothing listens: private from the start, no need to wait for a first check.
-  if (mode == "auto" && own_ports().empty()) set_verdict_from(reach_.verdict.force(Reach::Private));
-  schedule_check();
-  ambassador_.keep_timer = every(keepalive_, [this] {
-    try_register_dialer();
-    keep_ambassador();
+  reach_check_.start();
+  keep_timer_ = every(keepalive_, [this] {
+    relay_ends_.register_dialer();
+    ambassador_.keep();
   });
-  reach_.status_timer = every(status_every_, [this] { announce(); });
+  reach_check_.start_announcing(status_every_);
   sweep_timer_ = every(std::chrono::milliseconds(500), [this] { sweep_relays(); });
-  upgrades_.timer = every(punch_config_.every, [this] { upgrade_tick(); });
+  upgrader_.start();
 }
 
 void NatAmbassador::stop() {
-  reach_.check_timer.cancel();
-  ambassador_.keep_timer.cancel();
-  reach_.status_timer.cancel();
+  reach_check_.stop();
+  keep_timer_.cancel();
   sweep_timer_.cancel();
-  upgrades_.timer.cancel();
-  upgrades_.by_peer.clear();  // the host drops punch callbacks of a stopped instance
-  bulk_.reset();              // answers a throughput run under way (500)
-  upgrades_.offers.clear();
-  dialbacks_.stop();
+  upgrader_.stop();
+  bulk_.reset();  // answers a throughput run under way (500)
+  dialback_server_.stop();
   // The host closes every connection over our streams when the instance stops.
-  relay_streams_.clear();
+  relay_ends_.stop();
 }
 
 }  // namespace butter::nat

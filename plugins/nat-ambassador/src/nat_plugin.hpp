@@ -1,39 +1,49 @@
-// NatAmbassador: the plugin instance. One concern per file, each owning the state its header
-// declares (the members below are grouped the same way):
-//   reachability.cpp  dial-back checks (asking and answering), the verdict, status announcements
-//                     (reachability.hpp: Reachability, DialBackJobs);
-//   relay.cpp         relayed streams: the relay:// dialer (sending side), the ambassador's
-//                     forwarding with limits, and the client side that hands streams to the host
-//                     (relay.hpp: Clients, Circuits, RelayStreams, Protection);
-//   relay_credit.cpp  relay flow control: Flow and Credit at the ends and the ambassador
-//                     (relay_flow.hpp: EndFlow, CircuitFlow);
-//   ambassador.cpp    a private node choosing, keeping and replacing its ambassador
-//                     (ambassador.hpp: MyAmbassador);
-//   upgrade.cpp       replacing a relayed connection by a direct one (hole punching, DCUtR-like)
-//                     (upgrade.hpp: Upgrades; observed.hpp: ObservedAddresses);
-//   port_mapping_probe.cpp  whether this node's NAT keeps ports, from what peers see (Mapping)
-//                     (port_mapping.hpp: PortMapping);
-//   vouch.cpp         the IP a circuit's ambassador sees its other end come from (where spread may go)
-//                     (vouch.hpp: Vouches);
+// NatAmbassador: the plugin instance, a shell over concept classes. It runs the SDK lifecycle
+// (lifecycle.cpp: config, init/start/stop, peer events), routes each message to the concept it is
+// for, serves the HTTP routes, and holds what several concepts share: the settings, the state
+// init sets up and several read (Reachability, ObservedAddresses, PortMapping), and the protected
+// peers. The concepts own their behaviour and the rest of their state; they reach the host only
+// through a NatPort (nat_port.hpp, PluginPort here) and the rest of the plugin only through the
+// callbacks they are given (their Links):
+//   RelayServer (relay_server.hpp)  this node as an ambassador: clients, circuits, forwarding
+//                     within the limits and windows;
+//   RelayEnds (relay_ends.hpp)      this node's own relayed streams: the relay:// dialer (origin)
+//                     and the streams its ambassador relays to it (target), with their credit;
+//   RelayLink (relay_link.hpp)      the relay messages both send;
+//   Upgrader (upgrader.hpp)         replacing relayed connections by direct ones: hole punching
+//                     (upgrade.cpp), whether this node's NAT keeps ports (port_mapping_probe.cpp),
+//                     the IPs circuits' ambassadors vouch for (vouch.cpp);
+//   AmbassadorChoice (ambassador_choice.hpp)  a private node choosing, keeping and replacing its
+//                     ambassador (ambassador.cpp);
+//   ReachabilityCheck (reachability_check.hpp)  dial-back checks asked of peers, the verdict,
+//                     status announcements (reachability.cpp);
+//   DialBackServer (dialback_server.hpp)  answering other nodes' dial-back requests.
+// The shell's own files:
+//   relay.cpp         each /butter/relay/1 message to RelayServer or RelayEnds; the protected peers
+//                     (relay.hpp: Protection); Observe answered as an ambassador;
+//   nat_messages.cpp  each /butter/nat/1 message to its concept; the status this node announces;
+//                     what a changed verdict means for the other concepts;
 //   bulk_ping.cpp     GET /nat/throughput (echo throughput to a peer, relayed or direct);
-// plus lifecycle.cpp (config, init/start/stop), http_routes.cpp (the other routes) and
-// plugin_entry.cpp (the descriptor).
+//   http_routes.cpp   the other routes; lifecycle.cpp; plugin_entry.cpp (the descriptor).
 #pragma once
-#include "ambassador.hpp"
-#include "choice.hpp"
+#include "ambassador_choice.hpp"
+#include "dialback_server.hpp"
 #include "messages.hpp"
 #include "observed.hpp"
-#include "punch_plan.hpp"
+#include "plugin_port.hpp"
+#include "port_mapping.hpp"
 #include "reachability.hpp"
+#include "reachability_check.hpp"
 #include "relay.hpp"
+#include "relay_ends.hpp"
+#include "relay_link.hpp"
+#include "relay_server.hpp"
 #include "upgrade.hpp"
-#include "verdict.hpp"
-#include "vouch.hpp"
+#include "upgrader.hpp"
 
 #include <butter/cpp/connections.hpp>
 #include <butter/cpp/streams.hpp>
 #include <butter/plugin.hpp>
-#include <nlohmann/json_fwd.hpp>
 
 #include <chrono>
 #include <memory>
@@ -52,7 +62,7 @@ struct PluginSettings {
   unsigned observed_quorum = 2;                     // peers that must report a public address
 };
 
-class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
+class NatAmbassador : public butter::Plugin {
  public:
   using Plugin::Plugin;
 
@@ -60,98 +70,22 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   void start() override;
   void stop() override;
 
-  // butter::StreamDialer (relay.cpp): the host's side of relay:// streams.
-  butter_status dial(std::string_view uri, std::uint64_t stream_id) override;
-  butter_status write(std::uint64_t stream_id, butter::Bytes bytes) override;
-  void close(std::uint64_t stream_id) override;
-
  private:
-  // ---- reachability.cpp
+  // ---- nat_messages.cpp: each /butter/nat/1 message to its concept; this node's status
   void handle_nat(const butter::Request& req, butter::Reply& reply);
-  void schedule_check();
-  void check_reachability();
-  void on_dialback_answer(const std::string& peer, const butter::Response& r);
-  void serve_dialback(const std::string& from, const DialBackRequest& req, butter::Reply reply);
-  void probe_port(std::uint64_t job, std::size_t index, const std::string& ip, std::uint16_t port);
-  void finish_probe(std::uint64_t job, std::size_t index, bool reached);
-  void set_verdict_from(bool changed);
-  StatusMessage status_message() const;       // what this node announces of itself
-  void announce();                            // to every peer when the status changed
-  void announce_to(const std::string& peer);  // to one (it just came up)
-  void on_status(const std::string& from, const StatusMessage& s);
-  std::vector<std::uint16_t> own_ports() const;
+  StatusMessage status_message() const;
+  // The verdict changed: a public node leaves its ambassador, a private one stops serving and
+  // chooses one.
+  void on_verdict(Reach now);
+  // `peer` announced its relay:// endpoint: tried first when sending to it.
+  void prefer_relay(const std::string& peer, const std::string& endpoint);
 
-  // ---- relay.cpp
+  // ---- relay.cpp: each relay message to RelayServer or RelayEnds; the peers the relays need kept
   void handle_relay(const butter::Request& req, butter::Reply& reply);
-  void relay_open_now(std::uint64_t stream_id);
-  void on_open(const std::string& from, const RelayMessage& m);
-  void on_incoming(const std::string& from, const RelayMessage& m);
-  void on_data(const std::string& from, const RelayDataView& m);
-  void on_close(const std::string& from, const RelayMessage& m);
-  void on_register(const std::string& from, butter::Reply& reply);
-  void on_unregister(const std::string& from);
-  void on_flow(const std::string& from, const RelayMessage& m);
-  void on_credit_message(const std::string& from, const RelayMessage& m);
-  void on_credit(std::uint64_t id, RelayStreams::Stream& s, std::uint64_t limit);
-  void after_delivery(std::uint64_t id, RelayStreams::Stream& s, std::size_t len);
-  void send_credit(std::uint64_t id, const RelayStreams::Stream& s);
-  butter_status send_flow(const std::string& peer, RelayType type, Leg leg, std::uint64_t stream, std::uint64_t value);
-  butter_status send_stream_bytes(RelayStreams::Stream& s, std::string_view bytes, std::size_t& taken);
-  butter_status send_relay(const std::string& peer, const RelayMessage& m);
-  void send_close(const std::string& peer, Leg leg, std::uint64_t stream, const std::string& reason);
-  butter_status send_relay_data(const std::string& peer, Leg leg, std::uint64_t stream, const std::uint8_t* data,
-                                std::size_t len);
-  void end_relayed(std::uint64_t relay_id, const std::string& reason, bool tell_origin, bool tell_target);
-  void end_host_stream(std::uint64_t stream_id, const std::string& reason);
   void relay_peer_down(const std::string& peer);
   void sweep_relays();
   void sync_protection();
-
-  // ---- ambassador.cpp
-  void keep_ambassador();
-  void choose_ambassador();
-  void on_registered(const std::string& amb, const butter::Response& r);
-  void drop_ambassador(const std::string& why, bool exclude);
-  std::string tcp_endpoint_of(const std::string& peer) const;
-  bool serving() const;
-  std::uint64_t exclusion_end(std::uint64_t from_ms) const;
-
-  // ---- upgrade.cpp
-  void upgrade_tick();
-  void start_upgrade(const std::string& peer);
-  void on_connect_answer(const std::string& peer, std::uint64_t sent_ms, const butter::Response& r);
-  void on_connect(const std::string& from, const ConnectMessage& m, butter::Reply& reply);
-  void on_sync(const std::string& from);
-  void punch_now(const std::string& peer, const std::vector<std::string>& addresses, bool peer_varies);
-  // What this node's Connect says: its offered addresses and whether its NAT varies ports.
-  ConnectMessage own_connect() const;
-  static void punch_callback(void* user, butter_status st, butter_str reason);
-  void punch_finished(const std::string& peer, butter_status st, std::string_view reason);
-  void upgrade_failed(const std::string& peer, const std::string& reason);
-  std::vector<std::string> punchable_addresses() const;
-  // The node's own listen addresses with a numeric, non-loopback host (its LAN addresses).
-  std::vector<std::string> lan_addresses() const;
-  // The punchable addresses, then the LAN addresses.
-  std::vector<std::string> own_candidates() const;
-  // What Connect offers: own_candidates() in the order the punch history prefers (those that
-  // punched first), at most kMaxPunchAddresses.
-  std::vector<std::string> offered_addresses() const;
-  // Records a punch's outcome for the addresses it offered (on success, only those of the kind
-  // that punched: LAN or public).
-  void learn_outcome(const std::string& peer, const std::vector<std::string>& offered, bool ok);
-  // A peer's offered addresses less this node's own (two nodes behind one NAT share its public
-  // address and may both claim the listen port there).
-  std::vector<std::string> usable_peer_addresses(const std::vector<std::string>& theirs) const;
-  bool relayed(const std::string& peer) const;
-  nlohmann::ordered_json punch_json() const;  // /nat's "punch" object
-
-  // ---- port_mapping_probe.cpp: whether this node's NAT keeps ports (asking peers, answering them)
-  void ask_mapping(const std::string& peer);
-  void on_mapping_answer(const std::string& peer, const butter::Response& r);
-  void serve_mapping(const std::string& from, butter::Reply& reply);
-
-  // ---- vouch.cpp: the IP the ambassador of a circuit sees its other end come from
-  void ask_observed(const std::string& ambassador, const std::string& peer);
+  // /butter/nat/1 Observe, as an ambassador (the asking side is the Upgrader's, vouch.cpp)
   void serve_observe(const std::string& from, const std::string& node, butter::Reply& reply);
 
   // ---- bulk_ping.cpp (GET /nat/throughput)
@@ -161,15 +95,10 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   void bulk_finish(const std::shared_ptr<BulkRun>& run);
   std::string via_of(const std::string& peer);
 
-  // ---- relay.cpp
-  void try_register_dialer();
-
   // ---- http_routes.cpp
   void add_routes();  // GET /nat, /nat/ping, /nat/throughput (bulk_ping.cpp), /nat/capture
   std::string report_json() const;
   void ping_route(const butter::HttpRequest& req, butter::HttpResponse res);
-
-  std::uint64_t now_ms() const { return static_cast<std::uint64_t>(now().count()); }
 
   // ---- state every concern uses
   std::string self_;
@@ -178,41 +107,88 @@ class NatAmbassador : public butter::Plugin, public butter::StreamDialer {
   std::chrono::milliseconds status_every_{PluginSettings{}.status_every};
   butter::Streams streams_{nullptr};
   butter::Connections conns_{nullptr};
-  bool dialer_registered_ = false;  // relay:// (relay.cpp)
-  butter::Counter malformed_ = metrics().counter("nat_malformed_total");
+  PluginPort port_{*this};  // what the concept classes reach the host through
 
-  // ---- reachability.cpp's
+  // ---- reachability: checked by ReachabilityCheck (reachability.cpp), read by the relays and
+  // AmbassadorChoice; its settings are read at init (lifecycle.cpp)
   ReachabilityConfig reach_config_;
   Reachability reach_;
-  DialBackJobs dialbacks_;
-  ReachabilityMetrics reach_metrics_{metrics()};
+  DialBackServer dialback_server_{port_, fd(), reach_config_, metrics()};  // answering others' dial-backs
 
-  // ---- relay.cpp's: being an ambassador (clients, circuits), relayed streams, protection
+  // ---- the relays: this node as an ambassador (RelayServer) and as an end (RelayEnds); their
+  // settings are read at init (lifecycle.cpp), and the protected peers are kept here (relay.cpp)
   Limits limits_;
-  Clients clients_;
-  Circuits circuits_;
-  Capture capture_;
-  RelayStreams relay_streams_;
-  FlowOffers flow_offers_;               // Flow messages waiting for their Open / Incoming
-  std::set<std::uint64_t> credit_owed_;  // host streams whose last Credit could not be sent
+  Capture capture_;  // DEBUG: the first relayed bytes (RelayServer adds them)
   Protection protection_;
   butter::Timer sweep_timer_;
-  RelayMetrics relay_metrics_{metrics()};
+  RelayLink relay_link_{port_};
+  RelayServer relay_server_{port_,
+                            relay_link_,
+                            limits_,
+                            capture_,
+                            keepalive_,
+                            metrics(),
+                            {.node_public = [this] { return reach_.verdict.state() == Reach::Public; },
+                             .protection_changed = [this] { sync_protection(); }}};
+  RelayEnds relay_ends_{
+      port_,
+      relay_link_,
+      streams_,
+      limits_,
+      self_,
+      metrics(),
+      {.ambassador = [this] { return ambassador_.id(); },
+       .circuit_opened = [this](const std::string& amb, const std::string& peer) { upgrader_.ask_observed(amb, peer); },
+       .protection_changed = [this] { sync_protection(); }}};
 
-  // ---- ambassador.cpp's: having an ambassador
-  MyAmbassador ambassador_;
-  AmbassadorMetrics ambassador_metrics_{metrics()};
+  // ---- having an ambassador (AmbassadorChoice, ambassador.cpp), and the timer that keeps it
+  // (which also retries the relay:// dialer's registration)
+  AmbassadorChoice ambassador_{port_,
+                               relay_link_,
+                               services(),
+                               reach_,
+                               reach_config_,
+                               self_,
+                               keepalive_,
+                               request_timeout_,
+                               metrics(),
+                               {.left = [this](const std::string& amb) { relay_ends_.left(amb); },
+                                .changed =
+                                    [this] {
+                                      sync_protection();
+                                      reach_check_.announce();
+                                    }}};
+  butter::Timer keep_timer_;
 
-  // ---- upgrade.cpp's: hole punching, and the public addresses peers see this node at
+  // ---- the upgrades to direct connections (Upgrader: upgrade.cpp, port_mapping_probe.cpp,
+  // vouch.cpp); its settings and the punch extensions are read at init (lifecycle.cpp), and the
+  // public addresses peers see this node at are fed by the dial-backs (reachability.cpp)
   PunchConfig punch_config_;
   PunchExtensions punch_;
-  Upgrades upgrades_;
   ObservedAddresses observed_{PluginSettings{}.observed_quorum, 10 * 60 * 1000};
-  PortMapping mapping_{PluginSettings{}.observed_quorum, 10 * 60 * 1000};  // port_mapping_probe.cpp feeds it
-  PunchMetrics punch_metrics_{metrics()};
+  PortMapping mapping_{PluginSettings{}.observed_quorum, 10 * 60 * 1000};  // the Upgrader feeds it
+  Upgrader upgrader_{
+      port_, host(),    punch_,   punch_config_, request_timeout_,
+      self_, observed_, mapping_, metrics(),     {.own_ports = [this] { return reach_check_.own_ports(); }}};
 
-  // ---- vouch.cpp's
-  Vouches vouched_;  // by peer; dropped when it disconnects
+  ReachabilityCheck reach_check_{
+      port_,
+      services(),
+      reach_,
+      reach_config_,
+      observed_,
+      self_,
+      request_timeout_,
+      metrics(),
+      {.verdict_changed = [this](Reach now) { on_verdict(now); },
+       .own_status = [this] { return status_message(); },
+       .asked = [this](const std::string& peer) { upgrader_.ask_mapping(peer); },
+       .relay_endpoint_heard = [this](const std::string& peer,
+                                      const std::string& endpoint) { prefer_relay(peer, endpoint); },
+       .public_peer_heard =
+           [this] {
+             if (ambassador_.id().empty()) ambassador_.choose();
+           }}};
 
   // ---- bulk_ping.cpp's
   std::shared_ptr<BulkRun> bulk_;  // the run under way, if any

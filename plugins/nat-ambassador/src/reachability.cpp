@@ -1,36 +1,15 @@
-// Reachability: asking peers to dial us back, answering such requests, the verdict, and the
-// status announcements that tell peers what we are (and where our relay endpoint is).
-//
-// No amplification: a dial-back goes only to the IP address the request's connection comes from
-// (as this node's transport sees it), to at most kMaxDialBackPorts ports, one job per requester
-// at a time and at most DialBackJobs::kMaxJobs jobs in all. The probe is a plain TCP connect (through the
-// host's fd service) that is closed as soon as it completes: it proves that a connection from
-// outside reaches the port, which is all "public" means.
-#include "nat_plugin.hpp"
+// ReachabilityCheck (reachability_check.hpp): asking peers to dial us back, the verdict, and the
+// status announcements that tell peers what we are (and where our relay endpoint is). Answering
+// dial-back requests is DialBackServer's (dialback_server.cpp).
+#include "reachability_check.hpp"
 
 #include <butter/iface/peers.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <random>
+#include <utility>
 
 namespace butter::nat {
-
-namespace {
-
-std::string host_of(const std::string& tcp_uri) {
-  std::string host;
-  std::uint16_t port = 0;
-  return split_tcp_endpoint(tcp_uri, host, port) ? host : std::string();
-}
-
-}  // namespace
 
 // ---- the state (reachability.hpp) ------------------------------------------------------------
 
@@ -41,57 +20,42 @@ std::vector<std::string> Reachability::known_public() const {
   return out;
 }
 
-std::uint64_t DialBackJobs::open(const std::string& from, const std::string& observed, std::size_t ports,
-                                 butter::Reply reply) {
-  const std::uint64_t id = next_job_++;
-  Job& j = jobs_[id];
-  j.from = from;
-  j.observed = observed;
-  j.reached.assign(ports, 0);
-  j.left = ports;
-  j.reply = std::move(reply);
-  probing_from_.insert(from);
-  return id;
-}
-
-void DialBackJobs::close_probe(std::uint64_t job, std::size_t index) {
-  auto it = probes_.find(std::make_pair(job, index));
-  if (it == probes_.end()) return;
-  PortProbe p = std::move(it->second);
-  probes_.erase(it);
-  p.watch.unwatch();  // before closing: the host never closes it
-  p.timer.cancel();
-  if (p.fd >= 0) ::close(p.fd);
-}
-
-std::optional<DialBackJobs::Job> DialBackJobs::record(std::uint64_t job, std::size_t index, bool reached) {
-  auto j = jobs_.find(job);
-  if (j == jobs_.end()) return std::nullopt;
-  if (index < j->second.reached.size()) j->second.reached[index] = reached ? 1 : 0;
-  if (j->second.left > 0 && --j->second.left > 0) return std::nullopt;
-  Job done = std::move(j->second);
-  jobs_.erase(j);
-  probing_from_.erase(done.from);
-  return done;
-}
-
-void DialBackJobs::stop() {
-  for (auto& [key, p] : probes_) {
-    p.watch.unwatch();
-    p.timer.cancel();
-    if (p.fd >= 0) ::close(p.fd);
-    p.fd = -1;
-  }
-  probes_.clear();
-  for (auto& [id, j] : jobs_) j.reply.fail(BUTTER_E_UNAVAILABLE, "stopping");
-  jobs_.clear();
-}
-
 // ---- asking: checks and the verdict -------------------------------------------------------------
 
-std::vector<std::uint16_t> NatAmbassador::own_ports() const {
+ReachabilityCheck::ReachabilityCheck(NatPort& port, const butter::Services& services, Reachability& reach,
+                                     const ReachabilityConfig& config, ObservedAddresses& observed,
+                                     const std::string& self, const std::chrono::milliseconds& request_timeout,
+                                     const butter::Metrics& metrics, Links links)
+    : port_(port),
+      services_(services),
+      reach_(reach),
+      reach_config_(config),
+      observed_(observed),
+      self_(self),
+      request_timeout_(request_timeout),
+      links_(std::move(links)),
+      metrics_(metrics) {}
+
+void ReachabilityCheck::start() {
+  const std::string& mode = reach_config_.mode;
+  if (mode != "auto") set_verdict_from(reach_.verdict.force(mode == "public" ? Reach::Public : Reach::Private));
+  // Nothing listens: private from the start, no need to wait for a first check.
+  if (mode == "auto" && own_ports().empty()) set_verdict_from(reach_.verdict.force(Reach::Private));
+  schedule_check();
+}
+
+void ReachabilityCheck::start_announcing(std::chrono::milliseconds every) {
+  status_timer_ = port_.every(every, [this] { announce(); });
+}
+
+void ReachabilityCheck::stop() {
+  check_timer_.cancel();
+  status_timer_.cancel();
+}
+
+std::vector<std::uint16_t> ReachabilityCheck::own_ports() const {
   std::vector<std::uint16_t> ports;
-  for (const auto& ep : node().endpoints()) {
+  for (const auto& ep : port_.endpoints()) {
     std::string host;
     std::uint16_t port = 0;
     if (!split_tcp_endpoint(ep, host, port) || port == 0) continue;
@@ -101,15 +65,15 @@ std::vector<std::uint16_t> NatAmbassador::own_ports() const {
   return ports;
 }
 
-void NatAmbassador::schedule_check() {
+void ReachabilityCheck::schedule_check() {
   auto delay = reach_.verdict.state() == Reach::Unknown ? reach_config_.check_fast : reach_config_.check_slow;
-  reach_.check_timer = after(delay, [this] {
-    check_reachability();
+  check_timer_ = port_.after(delay, [this] {
+    check();
     schedule_check();
   });
 }
 
-void NatAmbassador::check_reachability() {
+void ReachabilityCheck::check() {
   if (reach_config_.mode != "auto") {
     set_verdict_from(reach_.verdict.force(reach_config_.mode == "public" ? Reach::Public : Reach::Private));
     return;
@@ -122,7 +86,7 @@ void NatAmbassador::check_reachability() {
   }
   const unsigned probes = reach_config_.probes;
   std::vector<std::string> ids;
-  for (const auto& p : peers()) {
+  for (const auto& p : port_.peers()) {
     if (p.remote_address.rfind("tcp://", 0) != 0) continue;  // relayed peers cannot tell
     if (reach_.asking.count(p.node_id)) continue;
     ids.push_back(p.node_id);
@@ -134,12 +98,12 @@ void NatAmbassador::check_reachability() {
   // neighbours are relayed): ask known hosts too, by id; the request dials them. A host we can
   // only reach through a relay answers that it has no tcp connection, which is not counted.
   if (reach_.verdict.state() == Reach::Unknown && ids.size() < std::max<std::size_t>(reach_config_.quorum, 1)) {
-    if (auto peers_svc = services().acquire<butter_peers_v1>(BUTTER_IFACE_PEERS)) {
+    if (auto peers_svc = services_.acquire<butter_peers_v1>(BUTTER_IFACE_PEERS)) {
       struct Ctx {
         std::vector<std::string>* ids;
         const std::set<std::string>* asking;
         std::string self;
-      } ctx{&ids, &reach_.asking, std::string(node().id())};
+      } ctx{&ids, &reach_.asking, self_};
       peers_svc->sample(
           peers_svc.provider(), 2 * probes,
           [](void* user, const butter_peer_record* r) {
@@ -158,143 +122,54 @@ void NatAmbassador::check_reachability() {
   }
   for (const auto& id : ids) {
     reach_.asking.insert(id);
-    reach_metrics_.asked.add();
-    auto st = request(id, kNatProtocol, encode_dialback(DialBackRequest{ports}),
-                      reach_config_.dialback_timeout + request_timeout_,
-                      [this, id](const butter::Response& r) { on_dialback_answer(id, r); });
+    metrics_.asked.add();
+    auto st = port_.request(id, kNatProtocol, encode_dialback(DialBackRequest{ports}),
+                            reach_config_.dialback_timeout + request_timeout_,
+                            [this, id](const butter::Response& r) { on_dialback_answer(id, r); });
     if (!st) reach_.asking.erase(id);
-    if (st) ask_mapping(id);
+    if (st) links_.asked(id);
   }
 }
 
-void NatAmbassador::on_dialback_answer(const std::string& peer, const butter::Response& r) {
+void ReachabilityCheck::on_dialback_answer(const std::string& peer, const butter::Response& r) {
   reach_.asking.erase(peer);
   if (!r.ok()) {
-    log().debug("dial-back by {} not done: {}", peer.substr(0, 8), r.error());
+    port_.log().debug("dial-back by {} not done: {}", peer.substr(0, 8), r.error());
     return;  // not a result: the peer could not or would not try
   }
   std::string why;
   auto res = decode_dialback_result(r.bytes().data(), r.bytes().size(), why);
   if (!res) {
-    malformed_.add();
-    log().warn("malformed dial-back result from {}: {}", peer.substr(0, 8), why);
+    port_.malformed();
+    port_.log().warn("malformed dial-back result from {}: {}", peer.substr(0, 8), why);
     return;
   }
   // Where the peer saw us from: a punching candidate once enough distinct peers agree.
-  observed_.observe(peer, res->observed, now_ms());
+  observed_.observe(peer, res->observed, port_.now_ms());
   bool reached = std::any_of(res->reached.begin(), res->reached.end(), [](std::uint8_t v) { return v != 0; });
-  (reached ? reach_metrics_.reached : reach_metrics_.unreached).add();
-  log().debug("dial-back by {} from {}: {}", peer.substr(0, 8), res->observed, reached ? "reached" : "not reached");
+  (reached ? metrics_.reached : metrics_.unreached).add();
+  port_.log().debug("dial-back by {} from {}: {}", peer.substr(0, 8), res->observed,
+                    reached ? "reached" : "not reached");
   set_verdict_from(reach_.verdict.observe(peer, reached));
 }
 
-void NatAmbassador::set_verdict_from(bool changed) {
-  reach_metrics_.verdict.set(static_cast<double>(static_cast<int>(reach_.verdict.state())));
+void ReachabilityCheck::set_verdict_from(bool changed) {
+  metrics_.verdict.set(static_cast<double>(static_cast<int>(reach_.verdict.state())));
   if (!changed) return;
-  reach_metrics_.verdict_changes.add();
-  log().info("reachability verdict: {}", reach_name(reach_.verdict.state()));
-  if (reach_.verdict.state() == Reach::Public) {
-    drop_ambassador("this node is public", false);
-  } else if (reach_.verdict.state() == Reach::Private) {
-    // No longer an ambassador: let the clients go elsewhere.
-    while (!circuits_.empty()) end_relayed(circuits_.first(), "ambassador became private", true, true);
-    clients_.clear();
-    relay_metrics_.clients.set(0);
-    choose_ambassador();
-  }
+  metrics_.verdict_changes.add();
+  port_.log().info("reachability verdict: {}", reach_name(reach_.verdict.state()));
+  links_.verdict_changed(reach_.verdict.state());
   announce();
 }
 
-// ---- answering: dial-backs for others ---------------------------------------------------------
-
-void NatAmbassador::serve_dialback(const std::string& from, const DialBackRequest& req, butter::Reply reply) {
-  std::string observed;
-  for (const auto& p : peers())
-    if (p.node_id == from) observed = host_of(p.remote_address);
-  if (observed.empty()) {
-    reach_metrics_.refused.add();
-    reply.error(BUTTER_E_UNAVAILABLE, "no tcp connection from the requester to dial back to");
-    return;
-  }
-  if (dialbacks_.busy(from)) {
-    reach_metrics_.refused.add();
-    reply.error(BUTTER_E_AGAIN, "busy: try later");
-    return;
-  }
-  reach_metrics_.served.add();
-  if (req.ports.empty()) {
-    reply.ok(encode_dialback_result(DialBackResult{observed, {}}));
-    return;
-  }
-  const std::uint64_t job = dialbacks_.open(from, observed, req.ports.size(), std::move(reply));
-  for (std::size_t i = 0; i < req.ports.size(); ++i) probe_port(job, i, observed, req.ports[i]);
-}
-
-void NatAmbassador::probe_port(std::uint64_t job, std::size_t index, const std::string& ip, std::uint16_t port) {
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  int family = AF_INET;
-  if (ip.find(':') != std::string::npos) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons(port);
-    if (inet_pton(AF_INET6, ip.c_str(), &a->sin6_addr) != 1) return finish_probe(job, index, false);
-    family = AF_INET6;
-    len = sizeof(sockaddr_in6);
-  } else {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    a->sin_family = AF_INET;
-    a->sin_port = htons(port);
-    if (inet_pton(AF_INET, ip.c_str(), &a->sin_addr) != 1) return finish_probe(job, index, false);
-    len = sizeof(sockaddr_in);
-  }
-  int sock = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (sock < 0) return finish_probe(job, index, false);
-  int rc = ::connect(sock, reinterpret_cast<sockaddr*>(&ss), len);
-  if (rc == 0 || errno != EINPROGRESS) {
-    ::close(sock);
-    return finish_probe(job, index, rc == 0);
-  }
-  DialBackJobs::PortProbe& p = dialbacks_.probe(job, index);
-  p.fd = sock;
-  try {
-    p.watch = fd().watch(sock, butter::FdWrite, [this, job, index](int s, int) {
-      int err = 0;
-      socklen_t l = sizeof err;
-      if (::getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &l) != 0) err = errno;
-      finish_probe(job, index, err == 0);
-    });
-  } catch (const butter::Error& e) {
-    log().warn("cannot watch a dial-back socket: {}", e.what());
-    return finish_probe(job, index, false);
-  }
-  p.timer = after(reach_config_.dialback_timeout, [this, job, index] { finish_probe(job, index, false); });
-}
-
-void NatAmbassador::finish_probe(std::uint64_t job, std::size_t index, bool reached) {
-  dialbacks_.close_probe(job, index);
-  auto done = dialbacks_.record(job, index, reached);
-  if (done) done->reply.ok(encode_dialback_result(DialBackResult{done->observed, done->reached}));
-}
-
 // ---- status announcements ---------------------------------------------------------------------
-
-StatusMessage NatAmbassador::status_message() const {
-  StatusMessage s;
-  s.verdict = reach_.verdict.state();
-  s.serving = serving() && clients_.size() < limits_.max_clients;
-  s.clients = static_cast<std::uint32_t>(clients_.size());
-  s.max_clients = limits_.max_clients;
-  s.relay_endpoint = ambassador_.relay_endpoint;
-  return s;
-}
 
 // A status goes to a peer when it comes up and to every peer when it changes, not every period:
 // a message on every connection every status_ms kept each of them active, so that the host never
 // closed an idle connection and could not tell the ones in use when trimming (measured with the
 // embedded manifest: 300 nodes kept about 20 connections each where their overlay used 8 to 12).
-void NatAmbassador::announce() {
-  auto bytes = encode_status(status_message());
+void ReachabilityCheck::announce() {
+  auto bytes = encode_status(links_.own_status());
   std::set<std::string> owed;
   if (bytes == reach_.announced) {
     owed.swap(reach_.status_owed);  // only the peers that missed the last one
@@ -302,116 +177,33 @@ void NatAmbassador::announce() {
   } else {
     reach_.announced = bytes;
     reach_.status_owed.clear();
-    for (const auto& p : peers()) owed.insert(p.node_id);
+    for (const auto& p : port_.peers()) owed.insert(p.node_id);
   }
   for (const auto& peer : owed)
-    if (!send(peer, kNatProtocol, bytes)) reach_.status_owed.insert(peer);
+    if (!port_.send(peer, kNatProtocol, bytes)) reach_.status_owed.insert(peer);
 }
 
-void NatAmbassador::announce_to(const std::string& peer) {
-  if (send(peer, kNatProtocol, encode_status(status_message()))) {
+void ReachabilityCheck::announce_to(const std::string& peer) {
+  if (port_.send(peer, kNatProtocol, encode_status(links_.own_status()))) {
     reach_.status_owed.erase(peer);
   } else {
     reach_.status_owed.insert(peer);
   }
 }
 
-void NatAmbassador::on_status(const std::string& from, const StatusMessage& s) {
+void ReachabilityCheck::on_status(const std::string& from, const StatusMessage& s) {
   if (!s.relay_endpoint.empty()) {
     std::string why;
     auto ep = parse_relay_endpoint(s.relay_endpoint, why);
     if (!ep || ep->client != from) {
-      malformed_.add();
-      log().warn("status from {} advertises a relay endpoint for another node; ignored", from.substr(0, 8));
+      port_.malformed();
+      port_.log().warn("status from {} advertises a relay endpoint for another node; ignored", from.substr(0, 8));
       return;
     }
-    // Newest first: sending to `from` by id now tries the relay before its unreachable tcp.
-    if (streams_.available()) {
-      (void)streams_.prefer_address(from, s.relay_endpoint);
-    } else {
-      add_address(from, s.relay_endpoint);
-    }
+    links_.relay_endpoint_heard(from, s.relay_endpoint);
   }
-  reach_.statuses[from] = Reachability::PeerStatus{s, now_ms()};
-  if (reach_.verdict.state() == Reach::Private && ambassador_.id.empty() && s.verdict == Reach::Public && s.serving)
-    choose_ambassador();
-}
-
-void NatAmbassador::handle_nat(const butter::Request& req, butter::Reply& reply) {
-  const std::string from(req.from());
-  const auto* data = req.bytes().data();
-  const auto len = req.bytes().size();
-  auto type = nat_type(data, len);
-  std::string why;
-  if (!type) {
-    malformed_.add();
-    log().debug("malformed /butter/nat/1 message from {}: unknown type", from.substr(0, 8));
-    reply.fail(BUTTER_E_INVALID, "unknown message type");
-    return;
-  }
-  switch (*type) {
-    case NatType::DialBack: {
-      auto d = decode_dialback(data, len, why);
-      if (!d || !req.expects_reply()) {
-        malformed_.add();
-        log().debug("malformed dial-back request from {}: {}", from.substr(0, 8), d ? "not a request" : why);
-        reply.fail(BUTTER_E_INVALID, why);
-        return;
-      }
-      serve_dialback(from, *d, std::move(reply));
-      return;
-    }
-    case NatType::Status: {
-      auto s = decode_status(data, len, why);
-      if (!s) {
-        malformed_.add();
-        log().debug("malformed status from {}: {}", from.substr(0, 8), why);
-        return;
-      }
-      on_status(from, *s);
-      return;
-    }
-    case NatType::Connect: {
-      auto connect = decode_connect(data, len, why);
-      if (!connect || !req.expects_reply()) {
-        malformed_.add();
-        log().debug("malformed connect from {}: {}", from.substr(0, 8), connect ? "not a request" : why);
-        reply.fail(BUTTER_E_INVALID, connect ? "connect must be a request" : why);
-        return;
-      }
-      on_connect(from, *connect, reply);
-      return;
-    }
-    case NatType::Sync:
-      if (len != 1) {
-        malformed_.add();
-        return;
-      }
-      on_sync(from);
-      return;
-    case NatType::Ping:
-      reply.ok_parts({"pong:", req.text().substr(1)});  // no joined copy: the host queues the parts
-      return;
-    case NatType::Mapping:
-      if (len != 1 || !req.expects_reply()) {
-        malformed_.add();
-        reply.fail(BUTTER_E_INVALID, "mapping must be a request of one byte");
-        return;
-      }
-      serve_mapping(from, reply);
-      return;
-    case NatType::Observe: {
-      auto node = decode_observe(data, len, why);
-      if (!node || !req.expects_reply()) {
-        malformed_.add();
-        log().debug("malformed observe request from {}: {}", from.substr(0, 8), node ? "not a request" : why);
-        reply.fail(BUTTER_E_INVALID, node ? "observe must be a request" : why);
-        return;
-      }
-      serve_observe(from, *node, reply);
-      return;
-    }
-  }
+  reach_.statuses[from] = Reachability::PeerStatus{s, port_.now_ms()};
+  if (reach_.verdict.state() == Reach::Private && s.verdict == Reach::Public && s.serving) links_.public_peer_heard();
 }
 
 }  // namespace butter::nat

@@ -1,18 +1,17 @@
-// The state relay.cpp owns: as an ambassador, the clients it serves and the circuits it relays
-// for them (with their limits); as an origin or a client, the relayed streams the host knows;
-// and the peers whose connections a relay needs kept. The methods of Clients, Circuits and
-// RelayStreams are in relay_state.cpp, which the unit tests build alone.
+// The relays' state: as an ambassador (RelayServer), the clients it serves and the circuits it
+// relays for them (with their limits); as an origin or a client (RelayEnds), the relayed streams
+// the host knows; and (the plugin's, relay.cpp) the peers whose connections a relay needs kept.
+// The methods of Clients, Circuits and RelayStreams are in relay_state.cpp.
 #pragma once
 #include "messages.hpp"
 #include "relay_flow.hpp"
-
-#include <butter/plugin.hpp>
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -154,35 +153,11 @@ class RelayStreams {
 };
 
 // The connections a relay needs (ambassador, clients, circuits' ends) are protected from the
-// host's trimming and idle closing; sync_protection() keeps the tags equal to that set, and the
-// relay endpoint advertised equal to this node's.
+// host's trimming and idle closing; NatAmbassador::sync_protection() keeps the tags equal to that
+// set, and the relay endpoint advertised equal to this node's.
 struct Protection {
   std::set<std::string> peers;
   std::string advertised;
-};
-
-struct RelayMetrics {
-  explicit RelayMetrics(const butter::Metrics& m)
-      : relayed_bytes(m.counter("nat_relayed_bytes_total")),
-        relayed_connections(m.counter("nat_relayed_connections_total")),
-        limit_hits(m.counter("nat_limit_hits_total")),
-        clients_accepted(m.counter("nat_clients_accepted_total")),
-        inbound_streams(m.counter("nat_inbound_streams_total")),
-        clients(m.gauge("nat_clients")),
-        window_waits(m.counter("nat_relay_window_waits_total")),
-        hop_waits(m.counter("nat_relay_hop_waits_total")),
-        credits_sent(m.counter("nat_relay_credits_sent_total")),
-        window_violations(m.counter("nat_relay_window_violations_total")),
-        forward_failures(m.counter("nat_relay_forward_failures_total")) {}
-  butter::Counter relayed_bytes, relayed_connections, limit_hits;
-  butter::Counter clients_accepted;  // as an ambassador
-  butter::Counter inbound_streams;   // as a client
-  butter::Gauge clients;
-  butter::Counter window_waits;       // writes refused: the far end's window was used up
-  butter::Counter hop_waits;          // writes refused: the hop to the ambassador was full
-  butter::Counter credits_sent;       // Credits this end sent
-  butter::Counter window_violations;  // circuits ended: an end sent past its window (as an ambassador)
-  butter::Counter forward_failures;   // circuits ended: a forward was refused (as an ambassador)
 };
 
 }  // namespace butter::nat

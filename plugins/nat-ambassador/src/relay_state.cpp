@@ -1,5 +1,5 @@
-// The state relay.cpp owns (relay.hpp): clients, circuits and relayed streams, kept apart from
-// the plugin so that the unit tests build them alone.
+// The relays' state (relay.hpp): clients, circuits and relayed streams, which RelayServer and
+// RelayEnds keep; kept apart from them so that the unit tests build them alone.
 #include "relay.hpp"
 
 namespace butter::nat {

@@ -1,5 +1,6 @@
-// The state upgrade.cpp owns: replacing relayed connections by direct ones (hole punching), per
-// relayed peer, with what the punches taught about this node's own addresses.
+// The state Upgrader (upgrader.hpp, upgrade.cpp) owns: replacing relayed connections by direct
+// ones (hole punching), per relayed peer, with what the punches taught about this node's own
+// addresses; and the punch settings and extensions it reads.
 #pragma once
 #include "punch_history.hpp"
 
@@ -16,7 +17,7 @@
 
 namespace butter::nat {
 
-class NatAmbassador;
+class Upgrader;
 
 struct PunchConfig {
   bool enabled = true;
@@ -74,7 +75,7 @@ struct Upgrades {
     std::uint64_t until_ms = 0;
   };
   struct PunchCall {  // the user pointer of one butter.punch/1 call
-    NatAmbassador* self = nullptr;
+    Upgrader* self = nullptr;
     std::string peer;
     std::uint64_t id = 0;
   };
@@ -85,7 +86,6 @@ struct Upgrades {
   std::map<std::uint64_t, std::unique_ptr<PunchCall>> calls;
   std::uint64_t next_call = 1;
   PunchHistory history{30 * 60 * 1000};  // which own addresses punched; outcomes kept 30 min
-  butter::Timer timer;
 
   void expire_offers(std::uint64_t now_ms) {
     for (auto it = offers.begin(); it != offers.end();)
