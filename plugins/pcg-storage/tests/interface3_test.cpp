@@ -132,13 +132,6 @@ TEST_CASE("a streamed read of an object nobody holds ends with NOT_FOUND through
   CHECK_FALSE(c.reason.empty());
 }
 
-namespace {
-class ConsumerPlugin : public butter::Plugin {
- public:
-  using Plugin::Plugin;
-};
-}  // namespace
-
 TEST_CASE("open streamed puts together stay within the free storage budget") {
   Node n({{"replicas", std::int64_t{1}}, {"capacity_bytes", std::int64_t{100000}}});
   butter_error err;
@@ -159,37 +152,6 @@ TEST_CASE("open streamed puts together stay within the free storage budget") {
   std::uint64_t c = 0;
   CHECK(n.v3()->put_begin(n.p, nullptr, 0, 200000, &c, &err) == BUTTER_E_NOMEM);
 }
-
-namespace {
-// A consumer instance on the node's fake host, started; stopped and destroyed with the object.
-struct ConsumerNode {
-  butter::detail::DescriptorStorage desc{butter::Descriptor{.id = "test.consumer", .name = "Consumer"}};
-  ConsumerPlugin* obj;
-  const butter_plugin* cp;
-  explicit ConsumerNode(Node& n)
-      : obj(new ConsumerPlugin(butter::Context{n.fh.host(), desc.c(), false})), cp(obj->c_plugin()) {
-    n.fh.services[BUTTER_IFACE_STORAGE_V3] = butter_service{sizeof(butter_service), n.v3(), n.p};
-    butter_error err;
-    butter_error_init(&err);
-    REQUIRE(cp->init(cp, &err) == BUTTER_OK);
-    REQUIRE(cp->start(cp, &err) == BUTTER_OK);
-  }
-  ~ConsumerNode() {
-    cp->stop(cp);
-    cp->destroy(cp);
-  }
-};
-
-std::string store_streamed(Node& n, butter::Storage st, const std::string& data) {
-  butter::StoragePut w = st.put_begin({"w"}, data.size());
-  REQUIRE(w.write(butter::Bytes(reinterpret_cast<const std::uint8_t*>(data.data()), data.size())).ok());
-  int calls = 0;
-  const std::string id = w.commit([&](const butter::PutResult& r) { calls += r.ok() ? 1 : 100; });
-  REQUIRE(n.run_until([&] { return calls > 0; }));
-  REQUIRE(calls == 1);
-  return id;
-}
-}  // namespace
 
 TEST_CASE("a streamed put's declared size is set aside in the storage budget until commit or abort") {
   Node n({{"replicas", std::int64_t{1}}, {"capacity_bytes", std::int64_t{100000}}});

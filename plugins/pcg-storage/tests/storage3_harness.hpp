@@ -53,7 +53,7 @@ struct Node {
   }
 };
 
-std::string random_string(std::size_t n, unsigned seed) {
+inline std::string random_string(std::size_t n, unsigned seed) {
   std::mt19937 rng(seed);
   std::string s(n, '\0');
   for (auto& c : s) c = static_cast<char>(rng());
@@ -105,7 +105,7 @@ struct Consumer {
   }
 };
 
-std::string streamed_put(Node& n, const std::string& data, std::size_t piece) {
+inline std::string streamed_put(Node& n, const std::string& data, std::size_t piece) {
   butter_error err;
   butter_error_init(&err);
   butter_str kw[] = {fake::str("big")};
@@ -126,6 +126,41 @@ std::string streamed_put(Node& n, const std::string& data, std::size_t piece) {
   CHECK(res.status == BUTTER_OK);
   CHECK(res.id == id);
   CHECK(res.replicas == 1);
+  return id;
+}
+
+// A plugin that only consumes interfaces (butter.storage/3 through the SDK's wrapper).
+class ConsumerPlugin : public butter::Plugin {
+ public:
+  using Plugin::Plugin;
+};
+
+// A consumer instance on the node's fake host, started; stopped and destroyed with the object.
+struct ConsumerNode {
+  butter::detail::DescriptorStorage desc{butter::Descriptor{.id = "test.consumer", .name = "Consumer"}};
+  ConsumerPlugin* obj;
+  const butter_plugin* cp;
+  explicit ConsumerNode(Node& n)
+      : obj(new ConsumerPlugin(butter::Context{n.fh.host(), desc.c(), false})), cp(obj->c_plugin()) {
+    n.fh.services[BUTTER_IFACE_STORAGE_V3] = butter_service{sizeof(butter_service), n.v3(), n.p};
+    butter_error err;
+    butter_error_init(&err);
+    REQUIRE(cp->init(cp, &err) == BUTTER_OK);
+    REQUIRE(cp->start(cp, &err) == BUTTER_OK);
+  }
+  ~ConsumerNode() {
+    cp->stop(cp);
+    cp->destroy(cp);
+  }
+};
+
+inline std::string store_streamed(Node& n, butter::Storage st, const std::string& data) {
+  butter::StoragePut w = st.put_begin({"w"}, data.size());
+  REQUIRE(w.write(butter::Bytes(reinterpret_cast<const std::uint8_t*>(data.data()), data.size())).ok());
+  int calls = 0;
+  const std::string id = w.commit([&](const butter::PutResult& r) { calls += r.ok() ? 1 : 100; });
+  REQUIRE(n.run_until([&] { return calls > 0; }));
+  REQUIRE(calls == 1);
   return id;
 }
 
