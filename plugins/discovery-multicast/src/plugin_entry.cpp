@@ -1,11 +1,11 @@
 // The exported entry point and descriptor of discovery-multicast: its config schema holds every
 // key's default and range (Discovery::init reads them through it).
-#include "discovery.hpp"
+#include "discovery_plugin.hpp"
 
 #include <butter/iface/peers.h>
 
 namespace {
-// The plugin's defaults (discovery.hpp) and the datagram budget's (datagram_budget.hpp) are the
+// The plugin's defaults (discovery_plugin.hpp) and the datagram budget's (datagram_budget.hpp) are the
 // schema's: each default is written once.
 const butter::discovery::Settings kDefaults{};
 const butter::discovery::BudgetLimits kBudget{};

@@ -5,7 +5,7 @@
 // casts are safe where a host enforces none); get_float_in / get_int_in state what a schema cannot
 // (exclusive float bounds, a type's limit), and the checks written out are of one key against
 // another.
-#include "knownhosts.hpp"
+#include "knownhosts_plugin.hpp"
 
 #include <algorithm>
 #include <limits>

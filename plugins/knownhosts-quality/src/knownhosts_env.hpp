@@ -1,6 +1,6 @@
 // KnownHosts::HostEnv: the MembershipEnv the plugin gives its engine (knownhosts_env.cpp).
 #pragma once
-#include "knownhosts.hpp"
+#include "knownhosts_plugin.hpp"
 
 namespace butter::knownhosts {
 

@@ -1,11 +1,11 @@
 // MembershipEngine: the known-host cache and the overlay's membership policy, without I/O.
 //
-// It owns the quality cache and the candidates on probation (knownhosts.cpp's probing: who to ask
+// It owns the quality cache and the candidates on probation (knownhosts_plugin.cpp's probing: who to ask
 // for its quality, admission, eviction after failures), this node's signed record, the record
 // store, the exchange ledger and the neighbour set (the peer exchange of /butter/pex/1: when to
 // exchange with whom, what to send, what to take, which neighbours to dial). Time, connections,
 // requests and their outcomes come in through its entry points and the MembershipEnv; what to
-// send, dial, protect and publish goes out through the same Env. The plugin (knownhosts.cpp) and
+// send, dial, protect and publish goes out through the same Env. The plugin (knownhosts_plugin.cpp) and
 // the virtual-time simulator (sim/overlay_sim.cpp) drive this same class.
 #pragma once
 #include "exchange_ledger.hpp"

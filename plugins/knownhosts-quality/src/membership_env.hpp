@@ -1,5 +1,5 @@
 // What the membership engine (membership_engine.hpp) needs from its surroundings, and what it
-// tells them. The plugin (knownhosts.cpp) implements it over the host's transport, timers,
+// tells them. The plugin (knownhosts_plugin.cpp) implements it over the host's transport, timers,
 // identity and metrics; the virtual-time simulator (sim/) over in-memory links. Nothing here
 // blocks: a request's outcome comes back later through the engine's on_*_result entry points.
 #pragma once

@@ -1,6 +1,6 @@
 // butter.peers/1 as a static C vtable over the KnownHosts instance. Every entry point guards
 // against exceptions (a C caller cannot take one) and validates its arguments.
-#include "knownhosts.hpp"
+#include "knownhosts_plugin.hpp"
 
 namespace butter::knownhosts {
 namespace {

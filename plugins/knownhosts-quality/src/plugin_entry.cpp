@@ -1,10 +1,10 @@
 // The exported entry point and descriptor of knownhosts-quality.
-#include "knownhosts.hpp"
+#include "knownhosts_plugin.hpp"
 #include "knownhosts_env.hpp"  // KnownHosts owns one: complete where it is made
 
 namespace {
 // The engine's defaults (membership_engine.hpp, quality_cache.hpp, rumour.hpp) and the plugin's
-// (knownhosts.hpp) are the schema's: each default is written once, and the engine's unit tests
+// (knownhosts_plugin.hpp) are the schema's: each default is written once, and the engine's unit tests
 // and the overlay simulator run with the same values.
 const butter::knownhosts::MembershipConfig kEngine{};
 const butter::knownhosts::PluginSettings kPlugin{};

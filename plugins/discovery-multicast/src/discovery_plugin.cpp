@@ -1,6 +1,6 @@
-// Discovery's lifecycle and datagrams (discovery.hpp): the two sockets, the ping schedule, and
+// Discovery's lifecycle and datagrams (discovery_plugin.hpp): the two sockets, the ping schedule, and
 // what a heard beacon becomes (a candidate for the known-host cache, and perhaps an answer).
-#include "discovery.hpp"
+#include "discovery_plugin.hpp"
 
 #include <butter/iface/peers.h>
 

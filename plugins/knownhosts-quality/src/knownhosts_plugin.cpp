@@ -1,6 +1,6 @@
 // The known-host cache plugin: the host's side of the MembershipEngine — timers, connection
 // events and requests in; butter.peers/1, /knownhosts and gauges out.
-#include "knownhosts.hpp"
+#include "knownhosts_plugin.hpp"
 
 #include "knownhosts_env.hpp"
 #include "quality_message.hpp"
