@@ -135,10 +135,7 @@ Error Connection::enqueue_parts(FrameType type, std::uint64_t request_id, std::i
   Outgoing o;
   o.head = encode_frame_head(type, request_id, status, protocol, payload_size);
   if (!seal_from_caller(payload_size)) {
-    // The one copy: the caller's spans are borrowed. Written into uninitialised capacity
-    // (reserve, then insert), not zero-filled first.
-    o.payload.reserve(payload_size);
-    for (const auto& p : parts) o.payload.insert(o.payload.end(), p.begin(), p.end());
+    copy_payload(o, parts, payload_size);  // the one copy
     push(std::move(o), size);
     flush_writes();
     return Error::ok();
@@ -153,8 +150,7 @@ Error Connection::enqueue_parts(FrameType type, std::uint64_t request_id, std::i
   if (!queue_.empty() && !queue_.back().borrowed.empty()) {
     Outgoing& b = queue_.back();
     if (queue_.size() > frames_in_flight_) {  // not handed after all (the pipe is full): copy
-      b.payload.reserve(payload_size);
-      for (const auto& p : b.borrowed) b.payload.insert(b.payload.end(), p.begin(), p.end());
+      copy_payload(b, b.borrowed, payload_size);
       b.sealed_from_caller = 0;
     } else if (stats_) {
       stats_->payload_bytes_sealed_from_caller += payload_size;
@@ -162,6 +158,12 @@ Error Connection::enqueue_parts(FrameType type, std::uint64_t request_id, std::i
     b.borrowed.clear();  // the caller's bytes are not ours after this call
   }
   return Error::ok();
+}
+
+void Connection::copy_payload(Outgoing& o, std::span<const std::span<const std::uint8_t>> parts, std::size_t bytes) {
+  // Into uninitialised capacity (reserve, then insert), not zero-filled first.
+  o.payload.reserve(bytes);
+  for (const auto& p : parts) o.payload.insert(o.payload.end(), p.begin(), p.end());
 }
 
 bool Connection::seal_from_caller(std::size_t bytes) const {

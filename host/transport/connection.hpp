@@ -181,6 +181,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Whether a payload of `bytes` may be borrowed from the caller (Outgoing::borrowed): the pipe
   // seals what it is handed in the same call, and nothing waits in the queue ahead of the frame.
   bool seal_from_caller(std::size_t bytes) const;
+  // The caller's payload pieces (`bytes` in all) into o.payload: the queue's own copy.
+  static void copy_payload(Outgoing& o, std::span<const std::span<const std::uint8_t>> parts, std::size_t bytes);
   void on_data(std::span<const std::uint8_t> bytes);
   void on_clear_data(std::span<const std::uint8_t> bytes);
   // Bytes of either kind (`clear`: a frame's clear tail) into the decoder, frames on to the owner.

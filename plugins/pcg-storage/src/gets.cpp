@@ -34,7 +34,9 @@ void Gets::add_candidates(std::uint64_t ticket, const std::vector<Candidate>& ca
   gt.more_coming = more_coming;
   if (!gt.located) {
     for (const auto& c : candidates) {
-      if (c.id == self_ || !gt.asked.insert(c.id).second) continue;
+      if (c.id == self_ || gt.asked.count(c.id)) continue;
+      if (gt.asked.size() >= kMaxLocateAsks) break;  // as a streamed read (sources.hpp)
+      gt.asked.insert(c.id);
       node_.learn(c);
       gt.asking[c.id] = now + cfg_.request_timeout_ms;
       Message m;

@@ -13,6 +13,11 @@
 
 namespace butter::pcg {
 
+// Candidates one get or streamed read asks where the object is (LOCATE), at most. They come from
+// search hits, which any peer can claim: without a bound a flood of hits would make one read send
+// a LOCATE to, and remember, every node named.
+inline constexpr std::size_t kMaxLocateAsks = 4 * kMaxMembers;
+
 // A member filling its copy, or a get on a member still filling: the other members of `view`,
 // those that `holds_all` (proved, or claim, to hold every block) first, then the rest (they may
 // hold the blocks already, and a claim may be late); each part in view order (by id).

@@ -11,6 +11,7 @@
 #include "stream_reads.hpp"
 
 #include "deadlines.hpp"
+#include "sources.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -59,8 +60,9 @@ void StreamReads::add_candidates(std::uint64_t sid, const std::vector<Candidate>
   s.more_coming = more_coming;
   for (const auto& c : candidates) {
     // Asked even once located: each LOCATED adds its sender and its view's members as sources.
-    if (c.id == self_ || s.sources.count(c.id) || !s.asked.insert(c.id).second) continue;
-    if (s.asked.size() > 4 * kMaxMembers) break;  // a bound on what one read asks
+    if (c.id == self_ || s.sources.count(c.id) || s.asked.count(c.id)) continue;
+    if (s.asked.size() >= kMaxLocateAsks) break;
+    s.asked.insert(c.id);
     node_.learn(c);
     s.asking[c.id] = now + cfg_.request_timeout_ms;
     Message m;

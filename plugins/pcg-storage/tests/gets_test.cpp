@@ -5,6 +5,7 @@
 // the caller; and a bad manifest is counted.
 #include "gets.hpp"
 #include "sim_helpers.hpp"
+#include "sources.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -197,4 +198,29 @@ TEST_CASE("gets: answers nobody asked for are left to the caller and a bad manif
   // That was A's answer: nobody else is asked, so the get ends NOT_FOUND.
   REQUIRE(out.events.size() == 1);
   CHECK(out.events[0].status == BUTTER_E_NOT_FOUND);
+}
+
+TEST_CASE("gets: a flood of candidates is asked LOCATE at most kMaxLocateAsks times") {
+  // Candidates come from search hits, which any peer can claim: one get asks and remembers a
+  // bounded number of them, however many arrive.
+  const auto obj = gets_test_object(1);
+  GetsTestNode node;
+  Stats stats;
+  Gets gets(gets_test_node_id(0), node.cfg, stats, node);
+  Output out;
+  std::vector<Candidate> flood;
+  for (std::size_t i = 0; i < 3 * kMaxLocateAsks; ++i) {
+    Hash h{};
+    h[0] = 1;
+    h[1] = static_cast<std::uint8_t>(i);
+    h[2] = static_cast<std::uint8_t>(i >> 8);
+    flood.push_back(Candidate{h, {}, -1});
+  }
+  gets.start(4, obj.id, nullptr, {flood.begin(), flood.begin() + 10}, true, 0, out);
+  CHECK(node.take_sent(MsgType::Locate).size() == 10);
+  gets.add_candidates(4, flood, true, 1, out);
+  CHECK(node.take_sent(MsgType::Locate).size() == kMaxLocateAsks - 10);  // the first ten are not asked twice
+  gets.add_candidates(4, flood, true, 2, out);
+  CHECK(node.take_sent(MsgType::Locate).empty());
+  CHECK(gets.pending(4));
 }
