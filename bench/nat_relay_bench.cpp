@@ -7,6 +7,8 @@
 //   - throughput with 64 KiB requests echoed back, 16 in flight, direct vs relayed (ratio), in
 //     interleaved rounds (medians; BUTTER_BENCH_QUICK=1: one), with the process's CPU time per MB
 //     for each (the steadier figure when the machine is loaded).
+// Knobs for profiling: BUTTER_BENCH_RELAY_ONLY=1 runs 20 relayed rounds and no direct ones (their
+// figures then read 0); BUTTER_BENCH_NAT_CONFIG adds lines to every node's [plugins.nat.config].
 // Both paths are Noise-secured; the relayed one runs a second, end-to-end session inside. Each
 // node runs on a runtime (thread) of its own, as in a process of its own, so that each node's CPU
 // time per byte can be read: the busiest node bounds throughput when nodes have a core each.
@@ -63,6 +65,9 @@ std::unique_ptr<host::Node> make_node(host::PluginRegistry& reg, const std::stri
   host::Runtime& rt = *runtimes.emplace_back(std::make_unique<host::Runtime>(1));
   std::string text = "[node]\nname = \"" + name + "\"\nlisten = [" + (listen ? "\"tcp://127.0.0.1:0\"" : "") +
                      "]\nhttp = \"\"\nlog_level = \"error\"\n[plugins.nat]\nplugin = \"butter.nat.ambassador\"\n";
+  // BUTTER_BENCH_NAT_CONFIG: lines for [plugins.nat.config], to try a setting (relay_window_bytes, ...).
+  if (const char* extra = std::getenv("BUTTER_BENCH_NAT_CONFIG"))
+    text += std::string("[plugins.nat.config]\n") + extra + "\n";
   host::Diagnostics d;
   auto m = host::parse_manifest(text, "<bench>", d);
   if (!m) throw std::runtime_error(d.to_string());
@@ -196,11 +201,13 @@ int main() {
     // Throughput, direct and relayed interleaved over `rounds` rounds (the machine is shared:
     // interleaving spreads its load over both), medians. The process's CPU time per MB is the
     // steadier figure on a loaded machine: wall time there is mostly waiting for a core.
-    const int big = 512, rounds = quick ? 1 : 5;
+    const bool relay_only = std::getenv("BUTTER_BENCH_RELAY_ONLY") != nullptr;
+    const int big = 512, rounds = quick ? 1 : relay_only ? 20 : 5;
     const std::size_t size = 64 * 1024;
     const double mb = static_cast<double>(big) * static_cast<double>(size) / 1e6;
     std::vector<double> dmbs, rmbs, ratios, dcpus, rcpus, cpu_ratios, busiest_ratios;
     std::vector<std::array<double, 3>> dnode, rnode;  // CPU ms per MB of sender, ambassador, private
+    std::uint64_t relayed_frames_in = 0;              // at the ambassador, over the relayed rounds
     auto nodes_cpu = [&] {
       return std::array<double, 3>{node_cpu_seconds(*s), node_cpu_seconds(amb), node_cpu_seconds(*p)};
     };
@@ -212,10 +219,15 @@ int main() {
       double dsecs = 0, rsecs = 0;
       const double c0 = cpu_seconds();
       const auto n0 = nodes_cpu();
-      pings(*s, direct, big, size, 16, dsecs);
+      if (relay_only)
+        dsecs = 1;  // not measured
+      else
+        pings(*s, direct, big, size, 16, dsecs);
       const double c1 = cpu_seconds();
       const auto n1 = nodes_cpu();
+      const auto frames0 = amb.on_strand([&] { return amb.core()->transport->stats().frames_in; });
       pings(*s, relay, big, size, 16, rsecs);
+      relayed_frames_in += amb.on_strand([&] { return amb.core()->transport->stats().frames_in; }) - frames0;
       const double c2 = cpu_seconds();
       const auto n2 = nodes_cpu();
       dmbs.push_back(mb / dsecs);
@@ -265,8 +277,20 @@ int main() {
     const double relayed_mb = static_cast<double>(counter(amb, "nat_relayed_bytes_total")) / 1e6;
     const double clear_mb =
         static_cast<double>(amb.on_strand([&] { return amb.core()->transport->stats().clear_tail_bytes_out; })) / 1e6;
-    std::printf("(the ambassador forwarded %.1f MB of ciphertext, %.1f MB of it as clear tails)\n", relayed_mb,
-                clear_mb);
+    const double lent_mb = static_cast<double>(amb.on_strand(
+                               [&] { return amb.core()->transport->stats().clear_tail_bytes_sent_from_caller; })) /
+                           1e6;
+    std::printf(
+        "(the ambassador forwarded %.1f MB of ciphertext, %.1f MB of it as clear tails, %.1f MB of those from its read"
+        " buffer, not copied)\n",
+        relayed_mb, clear_mb, lent_mb);
+    std::printf("relayed writes held: far end's window used up %llu (sender) / %llu (private), hop full %llu / %llu\n",
+                static_cast<unsigned long long>(counter(*s, "nat_relay_window_waits_total")),
+                static_cast<unsigned long long>(counter(*p, "nat_relay_window_waits_total")),
+                static_cast<unsigned long long>(counter(*s, "nat_relay_hop_waits_total")),
+                static_cast<unsigned long long>(counter(*p, "nat_relay_hop_waits_total")));
+    std::printf("frames the ambassador received per relayed 64 KiB request (request and its echo): %.2f\n",
+                static_cast<double>(relayed_frames_in) / (static_cast<double>(big) * rounds));
     s->stop();
     p->stop();
     b->stop();

@@ -48,6 +48,7 @@ nlohmann::json NodeCore::status_json() const {
                       {"clear_tail_bytes_in", st.clear_tail_bytes_in},
                       {"clear_tail_bytes_out", st.clear_tail_bytes_out},
                       {"payload_bytes_sealed_from_caller", st.payload_bytes_sealed_from_caller},
+                      {"clear_tail_bytes_sent_from_caller", st.clear_tail_bytes_sent_from_caller},
                       {"malformed_frames", st.malformed_frames},
                       {"auth_failures", st.auth_failures},
                       {"requests_shed", st.requests_shed},
@@ -141,6 +142,8 @@ std::string NodeCore::metrics_text() const {
     series("transport_clear_tail_bytes_out_total", "counter", static_cast<double>(st.clear_tail_bytes_out));
     series("transport_payload_bytes_sealed_from_caller_total", "counter",
            static_cast<double>(st.payload_bytes_sealed_from_caller));
+    series("transport_clear_tail_bytes_sent_from_caller_total", "counter",
+           static_cast<double>(st.clear_tail_bytes_sent_from_caller));
     series("transport_malformed_frames_total", "counter", static_cast<double>(st.malformed_frames));
     series("transport_auth_failures_total", "counter", static_cast<double>(st.auth_failures));
     series("transport_requests_shed_total", "counter", static_cast<double>(st.requests_shed));

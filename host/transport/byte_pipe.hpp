@@ -23,8 +23,10 @@ class BytePipe {
     // The stream ended (peer closed, error). Called at most once, never after close().
     std::function<void(const std::string& reason)> on_closed;
     // Bytes that crossed the hop unsealed: a frame's clear tail (frame.hpp), from a SecurePipe
-    // only. Null: the pipe closes the connection when a peer sends some.
-    std::function<void(std::span<std::uint8_t>)> on_clear_data;
+    // only. Null: the pipe closes the connection when a peer sends some. The `headroom` bytes
+    // right before them are the receiver's to overwrite too (bytes of the same read already handed
+    // on), where it may join the frame's head to its tail instead of copying the tail.
+    std::function<void(std::span<std::uint8_t>, std::size_t headroom)> on_clear_data;
   };
   // Completion of one write: empty string on success, else the reason.
   using WriteDone = std::function<void(const std::string& error)>;
@@ -42,6 +44,15 @@ class BytePipe {
   // write's completion, which runs only once the strand is free, to hand on the next: replies
   // made while a read loop is still parsing leave at once instead of after the whole batch.
   virtual bool pipelined() const { return false; }
+  // Writes what of `buffers` the stream takes at once, in this call, when no write is in flight:
+  // the bytes taken are the pipe's (the caller may reuse its buffers after the call), and the
+  // rest, if any, is the caller's to write(). Returns the bytes taken; 0 when a write is in flight,
+  // the stream takes none now, or the pipe cannot write in the caller's call (the default). An
+  // error is left for the next write() to report.
+  virtual std::size_t write_now(const std::vector<boost::asio::const_buffer>& buffers) {
+    (void)buffers;
+    return 0;
+  }
   // Closes the stream. Idempotent; after it no handler is called.
   virtual void close() = 0;
   // "tcp://ip:port" of the remote side, or the URI that was dialled.

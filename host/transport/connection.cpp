@@ -84,8 +84,8 @@ void Connection::attach(std::shared_ptr<BytePipe> pipe, std::vector<std::uint8_t
                   if (self->stats_ && self->secure_ && self->secure_->auth_failed()) ++self->stats_->auth_failures;
                   self->close(reason);
                 },
-                [w](std::span<const std::uint8_t> bytes) {
-                  if (auto self = w.lock()) self->on_clear_data(bytes);
+                [w](std::span<std::uint8_t> bytes, std::size_t headroom) {
+                  if (auto self = w.lock()) self->on_clear_data(bytes, headroom);
                 }});
   flush_writes();
 }
@@ -134,7 +134,7 @@ Error Connection::enqueue_parts(FrameType type, std::uint64_t request_id, std::i
   if (auto e = admit(size)) return e;
   Outgoing o;
   o.head = encode_frame_head(type, request_id, status, protocol, payload_size);
-  if (!seal_from_caller(payload_size)) {
+  if (!lend_from_caller(payload_size)) {
     copy_payload(o, parts, payload_size);  // the one copy
     push(std::move(o), size);
     flush_writes();
@@ -144,20 +144,23 @@ Error Connection::enqueue_parts(FrameType type, std::uint64_t request_id, std::i
   // returns, so the records are made straight from the caller's bytes. Handed beside a write in
   // flight too (`more`), as answers made during a read are.
   o.borrowed.assign(parts.begin(), parts.end());
-  o.sealed_from_caller = payload_size;
+  o.lent = payload_size;
   push(std::move(o), size);
   flush_writes(true);
-  if (!queue_.empty() && !queue_.back().borrowed.empty()) {
-    Outgoing& b = queue_.back();
-    if (queue_.size() > frames_in_flight_) {  // not handed after all (the pipe is full): copy
-      copy_payload(b, b.borrowed, payload_size);
-      b.sealed_from_caller = 0;
-    } else if (stats_) {
-      stats_->payload_bytes_sealed_from_caller += payload_size;
-    }
-    b.borrowed.clear();  // the caller's bytes are not ours after this call
-  }
+  settle_lent(payload_size);
   return Error::ok();
+}
+
+void Connection::settle_lent(std::size_t bytes) {
+  if (queue_.empty() || queue_.back().borrowed.empty()) return;
+  Outgoing& b = queue_.back();
+  if (queue_.size() > frames_in_flight_) {  // not handed after all (the pipe is full): copy
+    copy_payload(b, b.borrowed, bytes);
+    b.lent = 0;
+  } else if (stats_ && !b.clear_tail) {  // a lent tail's bytes are counted as the pipe sent them
+    stats_->payload_bytes_sealed_from_caller += bytes;
+  }
+  b.borrowed.clear();  // the caller's bytes are not ours after this call
 }
 
 void Connection::copy_payload(Outgoing& o, std::span<const std::span<const std::uint8_t>> parts, std::size_t bytes) {
@@ -166,7 +169,7 @@ void Connection::copy_payload(Outgoing& o, std::span<const std::span<const std::
   for (const auto& p : parts) o.payload.insert(o.payload.end(), p.begin(), p.end());
 }
 
-bool Connection::seal_from_caller(std::size_t bytes) const {
+bool Connection::lend_from_caller(std::size_t bytes) const {
   return bytes >= kSealFromCallerBytes && up_ && secure_ && secure_->seals_on_write() &&
          frames_in_flight_ == queue_.size();
 }
@@ -185,15 +188,25 @@ Error Connection::enqueue_clear_tail(std::string_view protocol, std::span<const 
   const std::size_t size = kFrameHeaderBytes + protocol.size() + kClearTailFieldBytes + payload_size;
   if (auto e = admit(size)) return e;
   Outgoing o;
-  // The head (sealed) carries the frame's header, protocol, tail field and the caller's head; the
-  // tail is the one copy of the bytes this hop does not seal.
+  // The head (sealed) carries the frame's header, protocol, tail field and the caller's head.
   o.head = encode_frame_head(FrameType::kOneway, 0, 0, protocol, payload_size, tail.size());
   o.head.insert(o.head.end(), head.begin(), head.end());
-  o.payload.assign(tail.begin(), tail.end());
   o.clear_tail = true;
   if (stats_) stats_->clear_tail_bytes_out += tail.size();
+  if (!lend_from_caller(tail.size())) {
+    o.payload.assign(tail.begin(), tail.end());  // the one copy of the bytes this hop does not seal
+    push(std::move(o), size);
+    flush_writes();
+    return Error::ok();
+  }
+  // First in line: the pipe writes the tail to the socket from the caller's buffer (a relay's
+  // read buffer) in this call, as far as the socket takes it, and copies only the rest
+  // (SecurePipe::write_frames' `tails_for_this_call`).
+  o.borrowed.emplace_back(tail);
+  o.lent = tail.size();
   push(std::move(o), size);
-  flush_writes();
+  flush_writes(true);
+  settle_lent(tail.size());
   return Error::ok();
 }
 
@@ -232,6 +245,7 @@ void Connection::flush_writes(bool more) {
   std::vector<boost::asio::const_buffer> buffers;
   std::vector<bool> clear;  // per buffer, once a clear tail is among them (any_clear)
   bool any_clear = false;
+  bool lent_tail = false;  // a clear tail among them is the caller's, valid during this call only
   std::size_t frames = 0, bytes = 0;
   for (auto it = queue_.begin() + static_cast<std::ptrdiff_t>(frames_in_flight_); it != queue_.end(); ++it) {
     const Outgoing& o = *it;
@@ -249,7 +263,8 @@ void Connection::flush_writes(bool more) {
     for (const auto& p : o.borrowed) {
       if (p.empty()) continue;
       buffers.emplace_back(p.data(), p.size());
-      if (any_clear) clear.push_back(false);
+      if (any_clear) clear.push_back(o.clear_tail);
+      lent_tail = lent_tail || o.clear_tail;
     }
     bytes += o.size();
     if (++frames == kMaxFramesPerWrite) break;
@@ -265,9 +280,11 @@ void Connection::flush_writes(bool more) {
   auto done = [w = weak_from_this(), frames, bytes](const std::string& error) {
     if (auto self = w.lock()) self->on_written(error, frames, bytes);
   };
-  if (any_clear && secure_)
-    secure_->write_frames(std::move(buffers), std::move(clear), std::move(done));
-  else
+  if (any_clear && secure_) {
+    const std::uint64_t before = secure_->tail_bytes_written_now();
+    secure_->write_frames(std::move(buffers), std::move(clear), std::move(done), lent_tail);
+    if (stats_) stats_->clear_tail_bytes_sent_from_caller += secure_->tail_bytes_written_now() - before;
+  } else
     pipe_->write(std::move(buffers), std::move(done));
 }
 
@@ -295,18 +312,23 @@ void Connection::on_written(const std::string& error, std::size_t frames, std::s
   flush_writes();
 }
 
-void Connection::on_data(std::span<const std::uint8_t> bytes) { receive(bytes, false); }
+void Connection::on_data(std::span<const std::uint8_t> bytes) {
+  receive(bytes.size(), false, [&](auto&& on_frame) { return decoder_.consume(bytes, on_frame); });
+}
 
-void Connection::on_clear_data(std::span<const std::uint8_t> bytes) { receive(bytes, true); }
+void Connection::on_clear_data(std::span<std::uint8_t> bytes, std::size_t headroom) {
+  receive(bytes.size(), true, [&](auto&& on_frame) { return decoder_.consume_clear(bytes, headroom, on_frame); });
+}
 
-void Connection::receive(std::span<const std::uint8_t> bytes, bool clear) {
+template <class Decode>
+void Connection::receive(std::size_t bytes, bool clear, Decode&& decode) {
   if (closed_) return;
   auto self = shared_from_this();  // the owner may drop its reference from inside a callback
   touch();
   last_received_ = last_activity_;
   if (stats_) {
-    stats_->bytes_in += bytes.size();
-    if (clear) stats_->clear_tail_bytes_in += bytes.size();
+    stats_->bytes_in += bytes;
+    if (clear) stats_->clear_tail_bytes_in += bytes;
   }
   bool completed = false;
   auto on_frame = [&](const FrameView& f) {
@@ -318,7 +340,7 @@ void Connection::receive(std::span<const std::uint8_t> bytes, bool clear) {
   // by the end of this read is copied, into the decoder's buffer. Clear bytes are taken only as the
   // tail a frame head this peer sealed declared (FrameDecoder refuses them anywhere else), so a
   // clear segment cannot forge a frame: it can only be the declared payload.
-  const auto s = clear ? decoder_.consume_clear(bytes, on_frame) : decoder_.consume(bytes, on_frame);
+  const auto s = decode(on_frame);
   if (s == FrameDecoder::Status::kError) return malformed(decoder_.error());
   if (s == FrameDecoder::Status::kNeedMore) after_read(completed);
   // What the frames of this read were answered with leaves now, beside a write still in flight,

@@ -27,6 +27,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -110,6 +111,13 @@ class FrameDecoder {
   // the decoder's buffer) once its tail is complete. Returns as consume().
   template <class OnFrame>
   Status consume_clear(std::span<const std::uint8_t> bytes, OnFrame&& on_frame);
+  // As above, where the `headroom` bytes right before `bytes` are the caller's to overwrite (in
+  // its read buffer: the secure channel's record and segment headers, bytes already handed on).
+  // When `bytes` completes the tail and the frame's sealed part (kept here, a head of a few dozen
+  // bytes) fits in the headroom, that part is written right before the tail and the frame is
+  // parsed there: the tail, often 64 KiB, is not copied into the decoder's buffer.
+  template <class OnFrame>
+  Status consume_clear(std::span<std::uint8_t> bytes, std::size_t headroom, OnFrame&& on_frame);
   // Bytes of a clear tail still due (0 when none is).
   std::size_t clear_due() const { return clear_due_; }
 
@@ -152,6 +160,9 @@ class FrameDecoder {
   void top_up(std::span<const std::uint8_t>& in);
   void keep(std::span<const std::uint8_t> rest);
   void append_tail(std::span<const std::uint8_t> tail);
+  // consume_clear()'s copying path: `in` (at most what is due) appended to the buffered frame.
+  template <class OnFrame>
+  Status take_clear(std::span<const std::uint8_t> in, OnFrame&& on_frame);
 
   std::size_t max_;
   std::vector<std::uint8_t> buf_;
@@ -201,6 +212,34 @@ FrameDecoder::Status FrameDecoder::consume_clear(std::span<const std::uint8_t> i
   if (in.size() > clear_due_)
     return fail("a clear segment of " + std::to_string(in.size()) + " bytes overruns the frame's clear tail (" +
                 std::to_string(clear_due_) + " bytes due)");
+  return take_clear(in, on_frame);
+}
+
+template <class OnFrame>
+FrameDecoder::Status FrameDecoder::consume_clear(std::span<std::uint8_t> in, std::size_t headroom, OnFrame&& on_frame) {
+  if (!error_.empty()) return Status::kError;
+  if (in.empty()) return Status::kNeedMore;
+  if (clear_due_ == 0 || in.size() != clear_due_ || buffered() > headroom)
+    return consume_clear(std::span<const std::uint8_t>(in), on_frame);
+  // The whole tail, with room before it for the sealed part: the frame is joined in the caller's
+  // buffer (a copy of the head) instead of in ours (a copy of the tail).
+  std::uint8_t* start = in.data() - buffered();
+  std::memcpy(start, buf_.data() + pos_, buffered());
+  const std::size_t whole = buffered() + in.size();
+  buf_.clear();
+  pos_ = 0;
+  clear_due_ = 0;
+  FrameView f;
+  std::size_t used = 0;
+  const Status s = parse(start, whole, f, used, true);
+  if (s != Status::kFrame || used != whole)
+    return s == Status::kError ? s : fail("a frame's clear tail ended before the frame");
+  if (!on_frame(static_cast<const FrameView&>(f))) return Status::kFrame;
+  return need_more();  // gives a buffer a partial frame grew back
+}
+
+template <class OnFrame>
+FrameDecoder::Status FrameDecoder::take_clear(std::span<const std::uint8_t> in, OnFrame&& on_frame) {
   append_tail(in);
   clear_due_ -= in.size();
   if (clear_due_ > 0) return Status::kNeedMore;

@@ -141,7 +141,7 @@ std::size_t SecureChannel::unit_size(std::span<const std::uint8_t> p) {
 }
 
 bool SecureChannel::on_unit(std::span<std::uint8_t> u, std::vector<std::uint8_t>& wire, const PlainSink& sink,
-                            bool& stop, Run* run) {
+                            bool& stop, Run* run, std::size_t headroom) {
   // Anything but a record goes after the plaintext before it.
   const bool record = state_ == State::kEstablished && !plaintext_ && (u[0] & 0x80) == 0;
   if (run && !record && !flush_run(*run, sink)) {
@@ -155,11 +155,11 @@ bool SecureChannel::on_unit(std::span<std::uint8_t> u, std::vector<std::uint8_t>
       return on_handshake_message(u.subspan(2), wire);
     case State::kEstablished:
       if (plaintext_) {
-        stop = !sink(u, false);
+        stop = !sink(u, false, 0);
         return true;
       }
-      if (u[0] & 0x80) {  // a clear segment (unit_size checked its length)
-        stop = !sink(u.subspan(4), true);
+      if (u[0] & 0x80) {  // a clear segment (unit_size checked its length); its header is free too
+        stop = !sink(u.subspan(4), true, headroom + 4);
         return true;
       }
       return on_record(u.subspan(4), sink, stop, run);
@@ -174,7 +174,7 @@ bool SecureChannel::feed(std::span<const std::uint8_t> in, std::vector<std::uint
   // A clear segment has no frame decoder here to place it: this path refuses it.
   std::vector<std::uint8_t> copy(in.begin(), in.end());
   bool clear_seen = false;
-  const bool ok = feed_in_place(copy, wire, [&plain, &clear_seen](std::span<std::uint8_t> p, bool clear) {
+  const bool ok = feed_in_place(copy, wire, [&plain, &clear_seen](std::span<std::uint8_t> p, bool clear, std::size_t) {
     if (clear) {
       clear_seen = true;
       return false;
@@ -190,6 +190,9 @@ bool SecureChannel::feed_in_place(std::span<std::uint8_t> in, std::vector<std::u
   if (state_ == State::kFailed) return false;
   if (state_ == State::kNew) return fail("bytes fed before start()");
   bool stop = false;
+  // What of `in` lies before the unit at hand was handed on (or copied into inbox_): a clear
+  // segment's sink may overwrite it (PlainSink's headroom).
+  const std::uint8_t* const base = in.data();
   // Complete units (preamble, handshake message, record) are processed where they lie in `in`;
   // only a unit cut by the end of `in` is copied, into inbox_, and only up to its own end. A
   // unit's size is checked as soon as its length field is here.
@@ -226,7 +229,7 @@ bool SecureChannel::feed_in_place(std::span<std::uint8_t> in, std::vector<std::u
         inbox_.reserve(partial_capacity(in.size(), need, 0));
         break;
       }
-      if (!on_unit(in.first(need), wire, sink, stop, &run)) return false;
+      if (!on_unit(in.first(need), wire, sink, stop, &run, static_cast<std::size_t>(in.data() - base))) return false;
       if (stop) return true;
       in = in.subspan(need);
     }
@@ -246,7 +249,7 @@ bool SecureChannel::on_record(std::span<std::uint8_t> c, const PlainSink& sink, 
   }
   const auto plain = c.first(c.size() - kTagBytes);
   if (!run) {
-    stop = !sink(plain, false);
+    stop = !sink(plain, false, 0);
     return true;
   }
   if (run->size > 0 && plain.size() <= run->room) {
@@ -261,7 +264,7 @@ bool SecureChannel::on_record(std::span<std::uint8_t> c, const PlainSink& sink, 
     return true;
   }
   if (plain.empty()) {  // an empty record still reaches the sink (it is activity on the connection)
-    stop = !sink(plain, false);
+    stop = !sink(plain, false, 0);
     return true;
   }
   *run = Run{plain.data(), plain.size(), plain.size() / kJoinRatio};
@@ -272,7 +275,7 @@ bool SecureChannel::flush_run(Run& run, const PlainSink& sink) {
   if (run.size == 0) return true;
   const std::span<std::uint8_t> plain(run.data, run.size);
   run = Run{};
-  return sink(plain, false);
+  return sink(plain, false, 0);
 }
 
 std::size_t SecureChannel::clear_size(std::size_t bytes) {

@@ -72,8 +72,9 @@ class SecureChannel {
   // Where decrypted application bytes go: called once per record (per received chunk in
   // plaintext mode) with bytes valid during the call only, and once per clear segment with
   // `clear` true; returns false to stop (the connection closed), after which the rest of the
-  // input is dropped.
-  using PlainSink = std::function<bool(std::span<std::uint8_t>, bool clear)>;
+  // input is dropped. `headroom`: how many bytes right before a clear segment's bytes the sink may
+  // overwrite (its header, and what of the same input was handed on before it); 0 for records.
+  using PlainSink = std::function<bool(std::span<std::uint8_t>, bool clear, std::size_t headroom)>;
   // As feed(), but records are decrypted where they lie: in `in` itself (which is overwritten) or,
   // for a record cut by the end of a read, in the channel's own buffer.
   bool feed_in_place(std::span<std::uint8_t> in, std::vector<std::uint8_t>& wire, const PlainSink& sink);
@@ -127,8 +128,9 @@ class SecureChannel {
   // Hands the run to the sink (if any); false when the sink stopped.
   static bool flush_run(Run& run, const PlainSink& sink);
   // `run`: where a record's plaintext goes (null: straight to the sink).
+  // `headroom`: bytes before `u` that were handed on already (feed_in_place's input before it).
   bool on_unit(std::span<std::uint8_t> u, std::vector<std::uint8_t>& wire, const PlainSink& sink, bool& stop,
-               Run* run = nullptr);
+               Run* run = nullptr, std::size_t headroom = 0);
   bool on_preamble(std::span<const std::uint8_t> p);
   bool on_handshake_message(std::span<const std::uint8_t> m, std::vector<std::uint8_t>& wire);
   bool on_record(std::span<std::uint8_t> c, const PlainSink& sink, bool& stop, Run* run);

@@ -39,8 +39,8 @@ void SecurePipe::on_inner_data(std::span<std::uint8_t> bytes) {
   // the handshake produced goes out first, and frames held for the handshake before anything a
   // handler writes in answer.
   bool clear_refused = false;
-  const bool ok =
-      channel_.feed_in_place(bytes, wire, [this, &wire, &clear_refused](std::span<std::uint8_t> plain, bool clear) {
+  const bool ok = channel_.feed_in_place(
+      bytes, wire, [this, &wire, &clear_refused](std::span<std::uint8_t> plain, bool clear, std::size_t headroom) {
         if (!wire.empty()) enqueue(std::exchange(wire, {}), nullptr);
         if (!held_.empty() && channel_.established()) seal_held();
         if (closed_) return false;
@@ -48,10 +48,11 @@ void SecurePipe::on_inner_data(std::span<std::uint8_t> bytes) {
           clear_refused = true;
           return false;
         }
-        if (!plain.empty()) {
-          auto& to = clear ? handlers_.on_clear_data : handlers_.on_data;
-          if (to) to(plain);
-        }
+        if (plain.empty()) return !closed_;
+        if (clear)
+          handlers_.on_clear_data(plain, headroom);
+        else if (handlers_.on_data)
+          handlers_.on_data(plain);
         return !closed_;
       });
   if (clear_refused) return fail("peer sent a clear segment, which this connection does not take");
@@ -105,9 +106,10 @@ void SecurePipe::write(std::vector<boost::asio::const_buffer> buffers, WriteDone
   write_frames(std::move(buffers), {}, std::move(done));
 }
 
-void SecurePipe::write_frames(std::vector<boost::asio::const_buffer> buffers, std::vector<bool> clear, WriteDone done) {
+void SecurePipe::write_frames(std::vector<boost::asio::const_buffer> buffers, std::vector<bool> clear, WriteDone done,
+                              bool tails_for_this_call) {
   if (closed_) return;
-  if (!channel_.established()) {
+  if (!channel_.established()) {  // Connection lends nothing before (seals_on_write())
     held_.push_back(Held{std::move(buffers), std::move(clear), std::move(done)});
     return;
   }
@@ -195,6 +197,7 @@ void SecurePipe::write_frames(std::vector<boost::asio::const_buffer> buffers, st
           out += SecureChannel::kClearHeaderBytes;
           item.gather.emplace_back(run_start, static_cast<std::size_t>(out - run_start));
           item.gather.emplace_back(tail.data(), n);
+          item.gather_tail.insert(item.gather_tail.end(), {false, true});
           run_start = out;
           tail = tail.subspan(n);
         }
@@ -202,7 +205,32 @@ void SecurePipe::write_frames(std::vector<boost::asio::const_buffer> buffers, st
       });
   if (!sealed) return fail(channel_.failed() ? channel_.error() : "cannot seal");
   if (any_clear && out > run_start) item.gather.emplace_back(run_start, static_cast<std::size_t>(out - run_start));
+  if (tails_for_this_call && any_clear) write_now_or_keep(item);
   enqueue_item(std::move(item));
+}
+
+void SecurePipe::write_now_or_keep(Item& item) {
+  // Only with nothing of ours waiting to be handed on (a pipelined inner pipe has them all): the
+  // inner pipe then knows whether a write is still in flight (its write_now() takes none) or only
+  // its completion is (written whole, so these bytes may follow at once).
+  std::size_t taken = handed_ == queue_.size() ? inner_->write_now(item.gather) : 0;
+  std::size_t rest = 0;
+  for (const auto& b : item.gather) rest += b.size();
+  rest -= taken;
+  item.bytes.reserve(rest);
+  for (std::size_t i = 0; i < item.gather.size(); ++i) {
+    const auto& b = item.gather[i];
+    const std::size_t skip = std::min(taken, b.size());
+    taken -= skip;
+    if (i < item.gather_tail.size() && item.gather_tail[i]) tail_bytes_written_now_ += skip;
+    const auto* p = static_cast<const std::uint8_t*>(b.data());
+    item.bytes.insert(item.bytes.end(), p + skip, p + b.size());
+  }
+  // Only item.bytes is written now (possibly nothing: the write then just completes, in order).
+  item.gather.clear();
+  item.gather_tail.clear();
+  item.sealed.reset();
+  item.sealed_size = 0;
 }
 
 void SecurePipe::seal_held() {

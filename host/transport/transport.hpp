@@ -331,6 +331,9 @@ class Transport {
     // Payload bytes sealed straight from the sender's buffers, never copied into a queue
     // (Connection::enqueue_parts: large frames first in line on an encrypted connection).
     std::uint64_t payload_bytes_sealed_from_caller = 0;
+    // Clear-tail bytes handed to the socket straight from the sender's buffer (a relay forwarding
+    // from its read buffer), never copied into a queue (Connection::enqueue_clear_tail).
+    std::uint64_t clear_tail_bytes_sent_from_caller = 0;
   };
   Stats stats() const;
 

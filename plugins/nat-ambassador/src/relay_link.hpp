@@ -12,11 +12,13 @@
 
 namespace butter::nat {
 
-// Data payload per message: a Data frame (20-byte frame header, the protocol id, the Data header,
-// the bytes) fits in one 64 KiB secure record, so the hosts on the way parse it where they
-// decrypted it instead of assembling it from two records.
-inline constexpr std::size_t kRelayChunk =
-    64 * 1024 - 20 - std::char_traits<char>::length(kRelayProtocol) - kRelayDataHeader;
+// Data payload per message: the most the host hands a dialer's write() at once (ext/streams.h),
+// so that each write goes as one Data message. Its bytes cross each hop as a clear tail, outside
+// the hop's records, so a record's size does not bound them. (It bounded them before clear tails:
+// a chunk 45 bytes short of 64 KiB made the host's every 64 KiB piece two messages, one of them
+// of 45 bytes. A hop that takes no clear tails seals the frame as two records, the second a small
+// one the receiver joins in place.)
+inline constexpr std::size_t kRelayChunk = 64 * 1024;
 
 // Whether a relay message's leg travels to the ambassador (it relays it) rather than from it to
 // an end.

@@ -7,10 +7,13 @@
 #include "channel_fixture.hpp"
 #include "raw_client.hpp"
 #include "transport/connection.hpp"
+#include "transport/read_buffer.hpp"
 
 #include <butter/wire.hpp>
 
 #include <catch2/catch.hpp>
+
+#include <algorithm>
 
 using namespace butter::host;
 using namespace butter::test;
@@ -186,6 +189,134 @@ TEST_CASE("a clear-tail field out of bounds, unknown flag bits and a HELLO with 
   CHECK(error_of(tiny) == "clear-tail field overruns a frame of " + std::to_string(16 + kProto.size()) + " bytes");
 }
 
+namespace {
+
+// A read buffer: `headroom` bytes of something already handed on, then the tail as it was read.
+struct ReadAt {
+  Bytes buf;
+  std::span<std::uint8_t> tail;
+  ReadAt(std::size_t headroom, const Bytes& t) : buf(headroom, std::uint8_t{0xAA}) {
+    buf.insert(buf.end(), t.begin(), t.end());
+    tail = std::span<std::uint8_t>(buf).subspan(headroom);
+  }
+  bool holds(const std::uint8_t* p) const { return p >= buf.data() && p < buf.data() + buf.size(); }
+};
+
+}  // namespace
+
+TEST_CASE("a clear tail that arrives whole is joined to its head in the reader's buffer, not copied",
+          "[clear-tail][zero-copy]") {
+  const Bytes head = pattern(10, 1), tail = pattern(64 * 1024, 2);
+  const Bytes sealed = sealed_part(head, tail.size());
+  Bytes want = head;
+  want.insert(want.end(), tail.begin(), tail.end());
+  // Room for the sealed part before the tail: the frame is parsed there.
+  for (std::size_t extra : {std::size_t{0}, std::size_t{20}}) {
+    INFO("headroom: the sealed part plus " << extra);
+    FrameDecoder d;
+    Collected c;
+    plain(d, sealed, c);
+    ReadAt r(sealed.size() + extra, tail);
+    const std::uint8_t* payload_at = nullptr;
+    const auto st = d.consume_clear(r.tail, r.buf.size() - r.tail.size(), [&](const FrameView& f) {
+      payload_at = f.payload.data();
+      c.frames.push_back(f.to_frame());
+      return true;
+    });
+    CHECK(st == FrameDecoder::Status::kNeedMore);
+    REQUIRE(c.frames.size() == 1);
+    CHECK(c.frames[0].payload == want);
+    CHECK(c.frames[0].protocol == kProto);
+    CHECK(r.holds(payload_at));  // in the reader's buffer
+    CHECK(d.buffered() == 0);
+    CHECK(d.buffered_capacity() <= kIdleBufferKeep);
+    // What lies before the headroom it used is untouched.
+    CHECK(std::all_of(r.buf.begin(), r.buf.begin() + static_cast<std::ptrdiff_t>(extra),
+                      [](std::uint8_t b) { return b == 0xAA; }));
+  }
+  // One byte short of room, or the tail in two pieces: the decoder copies, and the frame is the same.
+  {
+    FrameDecoder d;
+    Collected c;
+    plain(d, sealed, c);
+    ReadAt r(sealed.size() - 1, tail);
+    const std::uint8_t* payload_at = nullptr;
+    d.consume_clear(r.tail, r.buf.size() - r.tail.size(), [&](const FrameView& f) {
+      payload_at = f.payload.data();
+      c.frames.push_back(f.to_frame());
+      return true;
+    });
+    REQUIRE(c.frames.size() == 1);
+    CHECK(c.frames[0].payload == want);
+    CHECK_FALSE(r.holds(payload_at));
+    CHECK(std::all_of(r.buf.begin(), r.buf.begin() + static_cast<std::ptrdiff_t>(sealed.size() - 1),
+                      [](std::uint8_t b) { return b == 0xAA; }));  // nothing written before the tail
+  }
+  {
+    FrameDecoder d;
+    Collected c;
+    plain(d, sealed, c);
+    ReadAt r(sealed.size(), tail);
+    const auto on = [&](const FrameView& f) {
+      c.frames.push_back(f.to_frame());
+      return true;
+    };
+    CHECK(d.consume_clear(r.tail.first(1000), sealed.size(), on) == FrameDecoder::Status::kNeedMore);
+    CHECK(c.frames.empty());
+    d.consume_clear(r.tail.subspan(1000), sealed.size() + 1000, on);
+    REQUIRE(c.frames.size() == 1);
+    CHECK(c.frames[0].payload == want);
+  }
+  // More than is due is refused as before, whatever the headroom.
+  {
+    FrameDecoder d;
+    Collected c;
+    plain(d, sealed, c);
+    Bytes longer = tail;
+    longer.push_back(0);
+    ReadAt r(sealed.size(), longer);
+    CHECK(d.consume_clear(r.tail, sealed.size(), [](const FrameView&) { return true; }) ==
+          FrameDecoder::Status::kError);
+  }
+}
+
+TEST_CASE("the secure channel tells the sink how much before a clear segment it may overwrite",
+          "[clear-tail][zero-copy]") {
+  // A sealed head and its tail in one read, as a relay receives a Data message: the head's record
+  // was handed on first, so the decoder joins the frame in the read buffer over the record's tag and
+  // the segment's header.
+  ChannelPair p;
+  const Bytes head = pattern(10, 1), tail = pattern(64 * 1024, 2);
+  Bytes wire;
+  REQUIRE(p.a.seal(sealed_part(head, tail.size()), wire));
+  const std::size_t at = wire.size();
+  wire.resize(at + SecureChannel::clear_size(tail.size()));
+  SecureChannel::write_clear(tail, wire.data() + at);
+  FrameDecoder d;
+  std::vector<Frame> frames;
+  const std::uint8_t* payload_at = nullptr;
+  std::vector<std::size_t> headrooms;
+  const auto on_frame = [&](const FrameView& f) {
+    payload_at = f.payload.data();
+    frames.push_back(f.to_frame());
+    return true;
+  };
+  Bytes none;
+  REQUIRE(p.b.feed_in_place(wire, none, [&](std::span<std::uint8_t> b, bool is_clear, std::size_t headroom) {
+    headrooms.push_back(headroom);
+    const auto st = is_clear ? d.consume_clear(b, headroom, on_frame) : d.consume(b, on_frame);
+    return st != FrameDecoder::Status::kError;
+  }));
+  REQUIRE(headrooms.size() == 2);
+  CHECK(headrooms[0] == 0);
+  CHECK(headrooms[1] == at + SecureChannel::kClearHeaderBytes);  // all of the record, and the segment's header
+  REQUIRE(frames.size() == 1);
+  Bytes want = head;
+  want.insert(want.end(), tail.begin(), tail.end());
+  CHECK(frames[0].payload == want);
+  CHECK((payload_at >= wire.data() && payload_at < wire.data() + wire.size()));
+}
+
 TEST_CASE("clear segments pass the secure channel unsealed and marked, in stream order", "[clear-tail]") {
   ChannelPair p;
   const Bytes one = pattern(100, 1), tail = pattern(70 * 1024, 2), two = pattern(40, 3);
@@ -201,7 +332,7 @@ TEST_CASE("clear segments pass the secure channel unsealed and marked, in stream
 
   std::vector<std::pair<Bytes, bool>> got;
   Bytes none;
-  REQUIRE(p.b.feed_in_place(wire, none, [&](std::span<std::uint8_t> b, bool is_clear) {
+  REQUIRE(p.b.feed_in_place(wire, none, [&](std::span<std::uint8_t> b, bool is_clear, std::size_t) {
     got.emplace_back(Bytes(b.begin(), b.end()), is_clear);
     return true;
   }));
@@ -225,7 +356,7 @@ TEST_CASE("the channel does not judge a clear segment's bytes: a tampered one ar
   SecureChannel::write_clear(pattern(16, 4), wire.data());
   wire[10] ^= 0x01;
   Bytes none, got;
-  REQUIRE(p.b.feed_in_place(wire, none, [&](std::span<std::uint8_t> b, bool) {
+  REQUIRE(p.b.feed_in_place(wire, none, [&](std::span<std::uint8_t> b, bool, std::size_t) {
     got.assign(b.begin(), b.end());
     return true;
   }));
@@ -239,7 +370,7 @@ TEST_CASE("a clear segment of no bytes or over a record is refused, and feed() t
     Bytes wire(4);
     butter::wire::put_u32(wire.data(), SecureChannel::kClearSegmentBit | n);
     Bytes none;
-    CHECK_FALSE(p.b.feed_in_place(wire, none, [](std::span<std::uint8_t>, bool) { return true; }));
+    CHECK_FALSE(p.b.feed_in_place(wire, none, [](std::span<std::uint8_t>, bool, std::size_t) { return true; }));
     CHECK(p.b.error() == "clear segment length " + std::to_string(n) + " out of bounds");
   }
   ChannelPair p;

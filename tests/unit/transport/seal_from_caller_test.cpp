@@ -79,3 +79,40 @@ TEST_CASE("small payloads are copied and not lent", "[transport][zero-copy]") {
   CHECK(b.on([&] { return b.messages.at(0).payload; }) == std::string(1024, 's'));
   CHECK(a.stats().payload_bytes_sealed_from_caller == 0);
 }
+
+TEST_CASE("a lent clear tail goes to the socket from the sender's buffer, or is copied before the send returns",
+          "[transport][zero-copy][clear-tail]") {
+  // A relay forwards a Data message's tail from its read buffer (send_sealed): the socket takes it
+  // from there in the call when nothing waits ahead, and what it does not take is copied, since the
+  // buffer is the next read's once the call returns.
+  IoThread t;
+  TestNode a(t.io, {}, echo_handler()), b(t.io, {}, echo_handler());
+  connect(a, b);
+  // An answer proves b's features message (it takes clear tails) arrived: b sends it first.
+  CHECK(a.wait_outcome(a.request(b.id.hex(), "/test/echo/1", "x")).status == BUTTER_OK);
+  const std::string head = "h";
+  const auto sent = a.on([&] {
+    std::vector<std::uint8_t> buf(kFrameBytes);
+    for (int i = 0; i < kFrames; ++i) {
+      std::fill(buf.begin(), buf.end(), static_cast<std::uint8_t>('a' + i));
+      auto e = a.transport->send_sealed(
+          b.id.hex(), "/bulk/1", std::span(reinterpret_cast<const std::uint8_t*>(head.data()), head.size()), buf);
+      REQUIRE_FALSE(e);
+    }
+    std::fill(buf.begin(), buf.end(), std::uint8_t{0xEE});
+    return a.transport->stats();
+  });
+  CHECK(sent.clear_tail_bytes_out == kFrames * kFrameBytes);
+  // The first went from the buffer; once the socket was full (nobody reads while this turn runs),
+  // the rest were copied.
+  CHECK(sent.clear_tail_bytes_sent_from_caller > 0);
+  CHECK(sent.clear_tail_bytes_sent_from_caller < kFrames * kFrameBytes);
+  REQUIRE(b.wait([](TestNode& n) { return n.messages.size() == kFrames; }, std::chrono::seconds(30)));
+  for (int i = 0; i < kFrames; ++i) {
+    INFO("frame " << i);
+    CHECK(b.on([&] { return b.messages.at(static_cast<std::size_t>(i)).payload; }) ==
+          head + std::string(kFrameBytes, static_cast<char>('a' + i)));
+  }
+  CHECK(b.stats().clear_tail_bytes_in == kFrames * kFrameBytes);
+  CHECK(b.stats().malformed_frames == 0);
+}

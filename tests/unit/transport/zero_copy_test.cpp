@@ -179,7 +179,7 @@ TEST_CASE("records are decrypted where they were read and sealed from pieces to 
   // three records of 64 KiB come one by one (records of similar size are never moved).
   Bytes read = wire, plain, none;
   std::size_t records = 0, in_place = 0;
-  REQUIRE(p.b.feed_in_place(read, none, [&](std::span<std::uint8_t> pt, bool) {
+  REQUIRE(p.b.feed_in_place(read, none, [&](std::span<std::uint8_t> pt, bool, std::size_t) {
     ++records;
     if (inside(pt.data(), pt.size(), read)) ++in_place;
     plain.insert(plain.end(), pt.begin(), pt.end());
@@ -199,7 +199,7 @@ TEST_CASE("records are decrypted where they were read and sealed from pieces to 
     const std::size_t n = std::min<std::size_t>(40001, back.size() - off);
     Bytes piece(back.begin() + static_cast<std::ptrdiff_t>(off), back.begin() + static_cast<std::ptrdiff_t>(off + n));
     off += n;
-    REQUIRE(p.a.feed_in_place(piece, none, [&](std::span<std::uint8_t> pt, bool) {
+    REQUIRE(p.a.feed_in_place(piece, none, [&](std::span<std::uint8_t> pt, bool, std::size_t) {
       plain.insert(plain.end(), pt.begin(), pt.end());
       return true;
     }));
@@ -225,7 +225,7 @@ TEST_CASE("a frame a little larger than a record is parsed where it was read and
   Decoded got;
   std::size_t calls = 0;
   Bytes none;
-  REQUIRE(p.b.feed_in_place(read, none, [&](std::span<std::uint8_t> pt, bool clear) {
+  REQUIRE(p.b.feed_in_place(read, none, [&](std::span<std::uint8_t> pt, bool clear, std::size_t) {
     ++calls;
     CHECK_FALSE(clear);
     CHECK(inside(pt.data(), pt.size(), read));
@@ -254,7 +254,7 @@ TEST_CASE("a frame a little larger than a record is parsed where it was read and
   FrameDecoder d2;
   std::vector<Frame> frames;
   for (Bytes* r : {&r1, &r2})
-    REQUIRE(q.b.feed_in_place(*r, none, [&](std::span<std::uint8_t> pt, bool) {
+    REQUIRE(q.b.feed_in_place(*r, none, [&](std::span<std::uint8_t> pt, bool, std::size_t) {
       return d2.consume(pt, [&](const FrameView& v) {
         frames.push_back(v.to_frame());
         return true;
@@ -272,7 +272,7 @@ TEST_CASE("records before a tampered one are handed on before the channel fails"
   REQUIRE(p.a.seal(small, wire));
   wire[wire.size() - 3] ^= 1;  // the small record's tag: it would have joined the big one
   Bytes none, plain;
-  CHECK_FALSE(p.b.feed_in_place(wire, none, [&](std::span<std::uint8_t> pt, bool) {
+  CHECK_FALSE(p.b.feed_in_place(wire, none, [&](std::span<std::uint8_t> pt, bool, std::size_t) {
     plain.insert(plain.end(), pt.begin(), pt.end());
     return true;
   }));
@@ -288,7 +288,8 @@ TEST_CASE("a tampered record fails in place and the channel stays failed", "[zer
   wire[100] ^= 1;
   Bytes none;
   bool delivered = false;
-  CHECK_FALSE(p.b.feed_in_place(wire, none, [&](std::span<std::uint8_t>, bool) { return delivered = true; }));
+  CHECK_FALSE(
+      p.b.feed_in_place(wire, none, [&](std::span<std::uint8_t>, bool, std::size_t) { return delivered = true; }));
   CHECK_FALSE(delivered);
   CHECK(p.b.auth_failure());
 }
