@@ -202,7 +202,7 @@ int main() {
     // interleaving spreads its load over both), medians. The process's CPU time per MB is the
     // steadier figure on a loaded machine: wall time there is mostly waiting for a core.
     const bool relay_only = std::getenv("BUTTER_BENCH_RELAY_ONLY") != nullptr;
-    const int big = 512, rounds = quick ? 1 : relay_only ? 20 : 5;
+    const int big = 512, rounds = quick ? 1 : relay_only ? 20 : 15;
     const std::size_t size = 64 * 1024;
     const double mb = static_cast<double>(big) * static_cast<double>(size) / 1e6;
     std::vector<double> dmbs, rmbs, ratios, dcpus, rcpus, cpu_ratios, busiest_ratios;
