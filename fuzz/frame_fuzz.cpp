@@ -21,25 +21,49 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 // The transport's path: consume() for bytes of records and consume_clear() for clear segments
 // (frame.hpp's clear tails), each piece one or the other as the fuzzer says. Invariants: a frame
 // handed out is within the limit and has a clear tail only if flagged; the tail due never exceeds
-// a frame; once failed, both calls stay failed.
+// a frame; once failed, both calls stay failed. A second decoder takes each clear piece where it
+// lies in a read buffer, with room before it (consume_clear with headroom, which may join the frame
+// there): it hands out the same frames with the same results, and writes nothing before its room.
 static int consume_with_clear_tails(butter::fuzz::Input& in, std::size_t max_frame) {
-  FrameDecoder dec(max_frame);
+  FrameDecoder dec(max_frame), joined(max_frame);
   bool failed = false;
+  std::vector<Frame> got, got_joined;
   for (auto piece = in.piece(300); !piece.empty(); piece = in.piece(300)) {
     const bool clear = in.flag();
     auto on_frame = [&](const FrameView& f) {
       FUZZ_CHECK(!failed);
       FUZZ_CHECK(kFrameHeaderRest + f.protocol.size() + f.payload.size() <= max_frame);
       FUZZ_CHECK(f.flags == 0 || f.flags == kFrameFlagClearTail);
+      got.push_back(f.to_frame());
+      return true;
+    };
+    auto on_joined = [&](const FrameView& f) {
+      got_joined.push_back(f.to_frame());
       return true;
     };
     const auto st = clear ? dec.consume_clear(piece, on_frame) : dec.consume(piece, on_frame);
+    FrameDecoder::Status st_joined;
+    if (clear) {
+      // [guard][room][piece]: the room is the piece's first byte mod 96, so no input is spent on it.
+      constexpr std::size_t kGuard = 16;
+      const std::size_t room = piece[0] % 96;
+      std::vector<std::uint8_t> read(kGuard + room, std::uint8_t{0x5A});
+      read.insert(read.end(), piece.begin(), piece.end());
+      st_joined = joined.consume_clear(std::span<std::uint8_t>(read).subspan(kGuard + room), room, on_joined);
+      for (std::size_t i = 0; i < kGuard; ++i) FUZZ_CHECK(read[i] == 0x5A);
+    } else {
+      st_joined = joined.consume(piece, on_joined);
+    }
+    FUZZ_CHECK(st == st_joined);
+    FUZZ_CHECK(got == got_joined);
     if (failed) FUZZ_CHECK(st == FrameDecoder::Status::kError);
     if (st == FrameDecoder::Status::kError) {
       FUZZ_CHECK(!dec.error().empty());
+      FUZZ_CHECK(dec.error() == joined.error());
       failed = true;
     }
     FUZZ_CHECK(dec.clear_due() <= max_frame);
+    FUZZ_CHECK(dec.clear_due() == joined.clear_due());
   }
   return 0;
 }
