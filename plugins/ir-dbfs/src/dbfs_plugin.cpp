@@ -125,7 +125,7 @@ void DbfsPlugin::start() {
       refresh_neighbours(true);
     }));
   }
-  watch_peer_addresses();
+  watch_peers();
   refresh_neighbours(true);
   load_index();
   house_timer_ = every(refresh_, [this] { housekeeping(); });
@@ -390,6 +390,7 @@ void DbfsPlugin::sync_metrics() {
       {&Counters::inbound_refused, "dbfs_inbound_refused_total"},
       {&Counters::unlinks_received, "dbfs_unlinks_received_total"},
       {&Counters::links_withdrawn, "dbfs_links_withdrawn_total"},
+      {&Counters::inbound_disconnected, "dbfs_inbound_disconnected_total"},
   };
   const Counters& now = engine_->counters();
   for (const auto& [field, name] : kNames) metrics().counter(name).add_growth(now.*field, last_.*field);

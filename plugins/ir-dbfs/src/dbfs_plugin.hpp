@@ -67,8 +67,9 @@ class DbfsPlugin : public butter::Plugin {
   // proof_source.cpp: answers a PROVE from storage (butter.storage/2 manifest and one block read;
   // a /1-only provider: the object's bytes and keywords).
   void prepare_proof(const ProveWanted& w);
-  // peer_addresses.cpp: the remote address of a sender's connection (for the query rate).
-  void watch_peer_addresses();
+  // peer_addresses.cpp: the remote address of a sender's connection (for the query rate), and a
+  // closed peer's inbound slot freed (watch_peers).
+  void watch_peers();
   std::string remote_address_of(const std::string& peer);
   std::uint64_t start_search(const SearchSpec& spec, Pending p, std::string& why);
 

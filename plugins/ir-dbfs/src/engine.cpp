@@ -168,6 +168,10 @@ bool Engine::cancel(std::uint64_t search, const std::string& reason, Actions& ou
   return false;
 }
 
+void Engine::peer_disconnected(const std::string& peer) {
+  if (neighbours_.drop_inbound(peer)) ++counters_.inbound_disconnected;
+}
+
 void Engine::forget_neighbour(const std::string& peer) {
   neighbours_.remove(peer);
   stats_.forget(peer);

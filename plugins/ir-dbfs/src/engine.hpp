@@ -178,6 +178,7 @@ struct Counters {
   std::uint64_t inbound_refused = 0;         // peers not taken as inbound neighbours (no room, address share)
   std::uint64_t unlinks_received = 0;        // our LINK was refused by a chosen neighbour: another is chosen
   std::uint64_t links_withdrawn = 0;         // an inbound neighbour chose another and said so: slot freed
+  std::uint64_t inbound_disconnected = 0;    // an inbound neighbour's last connection closed: slot freed
 };
 
 class Engine {
@@ -227,6 +228,12 @@ class Engine {
   bool cancel(std::uint64_t search, const std::string& reason, Actions& out);
   // A neighbour is gone: no longer forwarded to, its statistics dropped.
   void forget_neighbour(const std::string& peer);
+  // `peer`'s last connection to this node closed: its inbound slot is free at once (a peer that
+  // still wants the link LINKs again every refresh period, over a new connection), instead of
+  // after inbound_idle_ms (10 min) in which queries would go to a peer that left and the slot
+  // would be refused to newcomers. Its outbound place and statistics stay: a chosen neighbour is
+  // redialled when a query goes to it.
+  void peer_disconnected(const std::string& peer);
 
  private:
   struct Search {

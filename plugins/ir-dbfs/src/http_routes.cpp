@@ -116,6 +116,8 @@ Json DbfsPlugin::status_json() {
           {"neighbours", std::move(neighbours)},
           {"outbound_ids", outbound},
           {"outbound", outbound.size()},
+          {"inbound", engine_->neighbours().inbound_count(now_ms())},  // peers that chose this node
+          {"inbound_disconnected", c.inbound_disconnected},
           {"searches_started", c.searches_started},
           {"queries_received", c.queries_received},
           {"query_messages", c.query_messages},

@@ -13,9 +13,14 @@ constexpr std::uint64_t kReadEveryMs = 100;
 constexpr const char* kUnknown = "unknown";
 }  // namespace
 
-void DbfsPlugin::watch_peer_addresses() {
+// A peer whose last connection closed: its cached address goes, and so does its inbound slot
+// (Engine::peer_disconnected).
+void DbfsPlugin::watch_peers() {
   net().on_peer([this](butter::PeerEvent ev, std::string_view id) {
-    if (ev == butter::PeerEvent::Down) peer_addresses_.erase(std::string(id));
+    if (ev != butter::PeerEvent::Down) return;
+    peer_addresses_.erase(std::string(id));
+    engine_->peer_disconnected(std::string(id));
+    sync_metrics();
   });
 }
 

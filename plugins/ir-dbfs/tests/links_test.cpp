@@ -119,6 +119,36 @@ TEST_CASE("a neighbour that withdraws its link frees its inbound slot for a newc
   CHECK_FALSE(net.node(0).link_refused("n1", net.now()));
 }
 
+TEST_CASE("an inbound neighbour whose connection closed frees its slot at once and is no longer forwarded to") {
+  EngineConfig c = links_config();
+  c.max_inbound = 1;
+  SimNetwork net(4, c);
+  net.node(0).neighbours().set_outbound({"n1"});
+  net.inject(2, 0, encode_link());  // takes 0's only inbound slot
+  net.run();
+  REQUIRE(net.node(0).neighbours().inbound_count(net.now()) == 1);
+  // A peer that holds no inbound slot going down frees nothing, and its outbound place stays.
+  net.node(0).peer_disconnected("n3");
+  net.node(0).peer_disconnected("n1");
+  CHECK(net.node(0).counters().inbound_disconnected == 0);
+  CHECK(net.node(0).neighbours().outbound() == std::vector<std::string>{"n1"});
+  // 2's last connection closed: long before inbound_idle_ms, the slot is free.
+  net.node(0).peer_disconnected("n2");
+  CHECK(net.node(0).counters().inbound_disconnected == 1);
+  CHECK(net.node(0).neighbours().all(net.now()) == std::vector<std::string>{"n1"});
+  net.search(0, links_object("obj", 3));
+  net.run();
+  CHECK(links_queries_received(net, 2) == 0);
+  // A newcomer gets the slot; 2 comes back and LINKs again (it does every refresh period) but
+  // finds it taken.
+  net.inject(3, 0, encode_link());
+  net.run();
+  CHECK(net.node(0).neighbours().all(net.now()) == std::vector<std::string>{"n1", "n3"});
+  net.inject(2, 0, encode_link());
+  net.run();
+  CHECK(net.node(0).counters().inbound_refused == 1);
+}
+
 TEST_CASE("refusals are remembered for a bounded number of peers") {
   Neighbours n;
   for (std::size_t i = 0; i < Neighbours::kMaxRefusals + 10; ++i) n.refused_by("p" + std::to_string(i), 1000 + i);

@@ -327,6 +327,36 @@ TEST_CASE("without a known-host cache the neighbours are the connected peers") {
   CHECK(j["hits"][0]["hops"] == 2);
 }
 
+TEST_CASE("an inbound neighbour that disconnects frees its slot at once") {
+  // Before, the slot stayed taken until inbound_idle_ms (10 min): queries went on to a peer that
+  // had left, and a newcomer was refused the slot.
+  host::Runtime rt(2);
+  host::PluginRegistry registry;
+  auto bare = [](const std::string& name) {
+    return loopback_manifest(
+        name, plugin_table("search", "butter.ir.dbfs", "neighbours = 1\nrefresh_ms = 100\nverify = false\n"));
+  };
+  TestNode b(rt, registry, bare("b")), c(rt, registry, bare("c"));
+  // b chooses c, its only connected peer; a, which connects later, is inbound only.
+  request_from(b, c.endpoint(), "/test/none/1", "");
+  REQUIRE(wait_until([&] { return status(b)["outbound_ids"] == nlohmann::json::array({c->id_hex()}); }));
+  auto a = std::make_unique<TestNode>(rt, registry, bare("a"));
+  request_from(*a, b.endpoint(), "/test/none/1", "");
+  const bool linked = wait_until([&] { return status(b)["inbound"] == 1; });
+  INFO("linked: " << status(b).dump());
+  REQUIRE(linked);
+  CHECK(status(b)["inbound_disconnected"] == 0);
+  a.reset();  // a stops: its connection to b closes
+  const bool freed = wait_until([&] {
+    const auto st = status(b);
+    return st["inbound"] == 0 && st["inbound_disconnected"] == 1;
+  });
+  INFO("after: " << status(b).dump());
+  CHECK(freed);
+  CHECK(status(b)["neighbours"].size() == 1);  // c, still chosen
+  CHECK(b.counter("search", "dbfs_inbound_disconnected_total") == 1);
+}
+
 // Object ids and keywords are any bytes a user or a peer gives; the answers are JSON all the same:
 // a byte that is not UTF-8 comes back as U+FFFD (before, it was copied into the answer, which no
 // JSON parser accepts).
