@@ -277,13 +277,8 @@ int main() {
     const double relayed_mb = static_cast<double>(counter(amb, "nat_relayed_bytes_total")) / 1e6;
     const double clear_mb =
         static_cast<double>(amb.on_strand([&] { return amb.core()->transport->stats().clear_tail_bytes_out; })) / 1e6;
-    const double lent_mb = static_cast<double>(amb.on_strand(
-                               [&] { return amb.core()->transport->stats().clear_tail_bytes_sent_from_caller; })) /
-                           1e6;
-    std::printf(
-        "(the ambassador forwarded %.1f MB of ciphertext, %.1f MB of it as clear tails, %.1f MB of those from its read"
-        " buffer, not copied)\n",
-        relayed_mb, clear_mb, lent_mb);
+    std::printf("(the ambassador forwarded %.1f MB of ciphertext, %.1f MB of it as clear tails)\n", relayed_mb,
+                clear_mb);
     std::printf("relayed writes held: far end's window used up %llu (sender) / %llu (private), hop full %llu / %llu\n",
                 static_cast<unsigned long long>(counter(*s, "nat_relay_window_waits_total")),
                 static_cast<unsigned long long>(counter(*p, "nat_relay_window_waits_total")),

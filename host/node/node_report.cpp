@@ -43,12 +43,12 @@ nlohmann::json NodeCore::status_json() const {
     auto st = transport->stats();
     j["transport"] = {{"frames_in", st.frames_in},
                       {"frames_out", st.frames_out},
+                      {"writes", st.writes},
                       {"bytes_in", st.bytes_in},
                       {"bytes_out", st.bytes_out},
                       {"clear_tail_bytes_in", st.clear_tail_bytes_in},
                       {"clear_tail_bytes_out", st.clear_tail_bytes_out},
                       {"payload_bytes_sealed_from_caller", st.payload_bytes_sealed_from_caller},
-                      {"clear_tail_bytes_sent_from_caller", st.clear_tail_bytes_sent_from_caller},
                       {"malformed_frames", st.malformed_frames},
                       {"auth_failures", st.auth_failures},
                       {"requests_shed", st.requests_shed},
@@ -136,14 +136,13 @@ std::string NodeCore::metrics_text() const {
     auto st = transport->stats();
     series("transport_frames_in_total", "counter", static_cast<double>(st.frames_in));
     series("transport_frames_out_total", "counter", static_cast<double>(st.frames_out));
+    series("transport_writes_total", "counter", static_cast<double>(st.writes));
     series("transport_bytes_in_total", "counter", static_cast<double>(st.bytes_in));
     series("transport_bytes_out_total", "counter", static_cast<double>(st.bytes_out));
     series("transport_clear_tail_bytes_in_total", "counter", static_cast<double>(st.clear_tail_bytes_in));
     series("transport_clear_tail_bytes_out_total", "counter", static_cast<double>(st.clear_tail_bytes_out));
     series("transport_payload_bytes_sealed_from_caller_total", "counter",
            static_cast<double>(st.payload_bytes_sealed_from_caller));
-    series("transport_clear_tail_bytes_sent_from_caller_total", "counter",
-           static_cast<double>(st.clear_tail_bytes_sent_from_caller));
     series("transport_malformed_frames_total", "counter", static_cast<double>(st.malformed_frames));
     series("transport_auth_failures_total", "counter", static_cast<double>(st.auth_failures));
     series("transport_requests_shed_total", "counter", static_cast<double>(st.requests_shed));

@@ -44,15 +44,6 @@ class BytePipe {
   // write's completion, which runs only once the strand is free, to hand on the next: replies
   // made while a read loop is still parsing leave at once instead of after the whole batch.
   virtual bool pipelined() const { return false; }
-  // Writes what of `buffers` the stream takes at once, in this call, when no write is in flight:
-  // the bytes taken are the pipe's (the caller may reuse its buffers after the call), and the
-  // rest, if any, is the caller's to write(). Returns the bytes taken; 0 when a write is in flight,
-  // the stream takes none now, or the pipe cannot write in the caller's call (the default). An
-  // error is left for the next write() to report.
-  virtual std::size_t write_now(const std::vector<boost::asio::const_buffer>& buffers) {
-    (void)buffers;
-    return 0;
-  }
   // Closes the stream. Idempotent; after it no handler is called.
   virtual void close() = 0;
   // "tcp://ip:port" of the remote side, or the URI that was dialled.

@@ -1,5 +1,7 @@
 #include "transport/connection.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include <butter/wire.hpp>
 
 #include <spdlog/spdlog.h>
@@ -134,7 +136,7 @@ Error Connection::enqueue_parts(FrameType type, std::uint64_t request_id, std::i
   if (auto e = admit(size)) return e;
   Outgoing o;
   o.head = encode_frame_head(type, request_id, status, protocol, payload_size);
-  if (!lend_from_caller(payload_size)) {
+  if (!seal_from_caller(payload_size)) {
     copy_payload(o, parts, payload_size);  // the one copy
     push(std::move(o), size);
     flush_writes();
@@ -144,23 +146,20 @@ Error Connection::enqueue_parts(FrameType type, std::uint64_t request_id, std::i
   // returns, so the records are made straight from the caller's bytes. Handed beside a write in
   // flight too (`more`), as answers made during a read are.
   o.borrowed.assign(parts.begin(), parts.end());
-  o.lent = payload_size;
+  o.sealed_from_caller = payload_size;
   push(std::move(o), size);
   flush_writes(true);
-  settle_lent(payload_size);
-  return Error::ok();
-}
-
-void Connection::settle_lent(std::size_t bytes) {
-  if (queue_.empty() || queue_.back().borrowed.empty()) return;
-  Outgoing& b = queue_.back();
-  if (queue_.size() > frames_in_flight_) {  // not handed after all (the pipe is full): copy
-    copy_payload(b, b.borrowed, bytes);
-    b.lent = 0;
-  } else if (stats_ && !b.clear_tail) {  // a lent tail's bytes are counted as the pipe sent them
-    stats_->payload_bytes_sealed_from_caller += bytes;
+  if (!queue_.empty() && !queue_.back().borrowed.empty()) {
+    Outgoing& b = queue_.back();
+    if (queue_.size() > frames_in_flight_) {  // not handed after all (the pipe is full): copy
+      copy_payload(b, b.borrowed, payload_size);
+      b.sealed_from_caller = 0;
+    } else if (stats_) {
+      stats_->payload_bytes_sealed_from_caller += payload_size;
+    }
+    b.borrowed.clear();  // the caller's bytes are not ours after this call
   }
-  b.borrowed.clear();  // the caller's bytes are not ours after this call
+  return Error::ok();
 }
 
 void Connection::copy_payload(Outgoing& o, std::span<const std::span<const std::uint8_t>> parts, std::size_t bytes) {
@@ -169,7 +168,7 @@ void Connection::copy_payload(Outgoing& o, std::span<const std::span<const std::
   for (const auto& p : parts) o.payload.insert(o.payload.end(), p.begin(), p.end());
 }
 
-bool Connection::lend_from_caller(std::size_t bytes) const {
+bool Connection::seal_from_caller(std::size_t bytes) const {
   return bytes >= kSealFromCallerBytes && up_ && secure_ && secure_->seals_on_write() &&
          frames_in_flight_ == queue_.size();
 }
@@ -188,26 +187,33 @@ Error Connection::enqueue_clear_tail(std::string_view protocol, std::span<const 
   const std::size_t size = kFrameHeaderBytes + protocol.size() + kClearTailFieldBytes + payload_size;
   if (auto e = admit(size)) return e;
   Outgoing o;
-  // The head (sealed) carries the frame's header, protocol, tail field and the caller's head.
+  // The head (sealed) carries the frame's header, protocol, tail field and the caller's head; the
+  // tail is the one copy of the bytes this hop does not seal.
   o.head = encode_frame_head(FrameType::kOneway, 0, 0, protocol, payload_size, tail.size());
   o.head.insert(o.head.end(), head.begin(), head.end());
+  o.payload.assign(tail.begin(), tail.end());
   o.clear_tail = true;
   if (stats_) stats_->clear_tail_bytes_out += tail.size();
-  if (!lend_from_caller(tail.size())) {
-    o.payload.assign(tail.begin(), tail.end());  // the one copy of the bytes this hop does not seal
-    push(std::move(o), size);
-    flush_writes();
-    return Error::ok();
-  }
-  // First in line: the pipe writes the tail to the socket from the caller's buffer (a relay's
-  // read buffer) in this call, as far as the socket takes it, and copies only the rest
-  // (SecurePipe::write_frames' `tails_for_this_call`).
-  o.borrowed.emplace_back(tail);
-  o.lent = tail.size();
   push(std::move(o), size);
-  flush_writes(true);
-  settle_lent(tail.size());
+  // Tails are relayed bytes: a relay forwards the Data messages of a whole read, and an end hands
+  // a relayed stream's pieces on one after another. Written at once, each would be a write (and a
+  // wake-up of the reader) of its own; after the turn they leave together. butter-bench-nat-relay,
+  // five interleaved pairs: relayed / direct 0.48x -> 0.53x (medians), CPU per relayed byte /
+  // per direct byte 1.76x -> 1.58x. (Writing each tail at once from the caller's buffer, to save
+  // the copy above, measured worse: a write per tail costs more than the copy.)
+  flush_after_turn();
   return Error::ok();
+}
+
+void Connection::flush_after_turn() {
+  if (flush_posted_ || closed_) return;
+  flush_posted_ = true;
+  boost::asio::post(strand_, [w = weak_from_this()] {
+    auto self = w.lock();
+    if (!self) return;
+    self->flush_posted_ = false;
+    self->flush_writes(true);
+  });
 }
 
 Error Connection::admit(std::size_t size) {
@@ -245,7 +251,6 @@ void Connection::flush_writes(bool more) {
   std::vector<boost::asio::const_buffer> buffers;
   std::vector<bool> clear;  // per buffer, once a clear tail is among them (any_clear)
   bool any_clear = false;
-  bool lent_tail = false;  // a clear tail among them is the caller's, valid during this call only
   std::size_t frames = 0, bytes = 0;
   for (auto it = queue_.begin() + static_cast<std::ptrdiff_t>(frames_in_flight_); it != queue_.end(); ++it) {
     const Outgoing& o = *it;
@@ -263,8 +268,7 @@ void Connection::flush_writes(bool more) {
     for (const auto& p : o.borrowed) {
       if (p.empty()) continue;
       buffers.emplace_back(p.data(), p.size());
-      if (any_clear) clear.push_back(o.clear_tail);
-      lent_tail = lent_tail || o.clear_tail;
+      if (any_clear) clear.push_back(false);
     }
     bytes += o.size();
     if (++frames == kMaxFramesPerWrite) break;
@@ -272,6 +276,7 @@ void Connection::flush_writes(bool more) {
   if (frames == 0) return;
   if (writes_in_flight_ > 0 && bytes < kMinPipelinedBytes && frames < kMaxFramesPerWrite) return;
   ++writes_in_flight_;
+  if (stats_) ++stats_->writes;
   frames_in_flight_ += frames;
   bytes_in_flight_ += bytes;
   // The buffers point into queue_ elements; deque::push_back does not move existing elements,
@@ -280,11 +285,9 @@ void Connection::flush_writes(bool more) {
   auto done = [w = weak_from_this(), frames, bytes](const std::string& error) {
     if (auto self = w.lock()) self->on_written(error, frames, bytes);
   };
-  if (any_clear && secure_) {
-    const std::uint64_t before = secure_->tail_bytes_written_now();
-    secure_->write_frames(std::move(buffers), std::move(clear), std::move(done), lent_tail);
-    if (stats_) stats_->clear_tail_bytes_sent_from_caller += secure_->tail_bytes_written_now() - before;
-  } else
+  if (any_clear && secure_)
+    secure_->write_frames(std::move(buffers), std::move(clear), std::move(done));
+  else
     pipe_->write(std::move(buffers), std::move(done));
 }
 

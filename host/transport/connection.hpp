@@ -80,7 +80,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void mark_up(Hello peer);
 
   // Queues a frame (copying the payload once, unless it is sealed straight from the caller's bytes
-  // in this call: see lend_from_caller()). BUTTER_E_AGAIN over the byte bound (a frame is
+  // in this call: see seal_from_caller()). BUTTER_E_AGAIN over the byte bound (a frame is
   // always accepted into an empty queue, so any frame under max_frame_bytes can go eventually),
   // or when the transport's memory for outgoing frames is used up and peers that stopped reading
   // cannot be closed to make room (a queue under kAlwaysQueuedBytes still takes a frame that
@@ -164,28 +164,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   struct Outgoing {
     std::vector<std::uint8_t> head;
     std::vector<std::uint8_t> payload;
-    // The caller's payload pieces, borrowed during enqueue_parts() / enqueue_clear_tail() only:
-    // the pipe seals them (or sends a clear tail) straight from there when it takes the frame in
-    // that call (lend_from_caller()); if it does not, they are copied into `payload` before the
-    // enqueue returns. Empty afterwards.
+    // The caller's payload pieces, borrowed during enqueue_parts() only: the pipe seals them
+    // straight from there when it takes the frame in that call (seal_from_caller()); if it does
+    // not, they are copied into `payload` before enqueue_parts() returns. Empty afterwards.
     std::vector<std::span<const std::uint8_t>> borrowed;
-    std::size_t lent = 0;     // payload bytes taken from `borrowed`, held nowhere here
-    bool control = false;     // HELLO: may be written before the connection is up
-    bool clear_tail = false;  // the payload (`payload` or `borrowed`) is the frame's clear tail, unsealed
+    std::size_t sealed_from_caller = 0;  // payload bytes sealed from `borrowed`, held nowhere here
+    bool control = false;                // HELLO: may be written before the connection is up
+    bool clear_tail = false;             // `payload` is the frame's clear tail, written unsealed
     // The frame's bytes before sealing (what queued_bytes_ and the stats count).
-    std::size_t size() const { return head.size() + payload.size() + lent; }
+    std::size_t size() const { return head.size() + payload.size() + sealed_from_caller; }
   };
 
   // Admits a frame of `size` bytes into the queue (the bounds of enqueue()).
   Error admit(std::size_t size);
   void push(Outgoing o, std::size_t size);
   // Whether a payload of `bytes` may be borrowed from the caller (Outgoing::borrowed): the pipe
-  // seals what it is handed in the same call (and sends or copies a clear tail in it), and nothing
-  // waits in the queue ahead of the frame.
-  bool lend_from_caller(std::size_t bytes) const;
-  // After the flush that followed pushing a lent frame (`bytes` lent): copies its payload if the
-  // pipe was not handed it, and forgets the caller's pieces either way.
-  void settle_lent(std::size_t bytes);
+  // seals what it is handed in the same call, and nothing waits in the queue ahead of the frame.
+  bool seal_from_caller(std::size_t bytes) const;
   // The caller's payload pieces (`bytes` in all) into o.payload: the queue's own copy.
   static void copy_payload(Outgoing& o, std::span<const std::span<const std::uint8_t>> parts, std::size_t bytes);
   void on_data(std::span<const std::uint8_t> bytes);
@@ -201,6 +196,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Hands queued frames to the pipe when no write is in flight; with `more`, also beside writes in
   // flight when the pipe takes them (BytePipe::pipelined), up to kMaxBytesInFlight.
   void flush_writes(bool more = false);
+  // flush_writes(true) once this strand turn is over (one post, however many frames ask): what
+  // the turn queued leaves in one write.
+  void flush_after_turn();
   void on_written(const std::string& error, std::size_t frames, std::size_t bytes);
   void arm_idle_timer();
   // After a read: accounts the decoder's buffer, runs the deadline of an unfinished frame, and
@@ -233,6 +231,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool hello_received_ = false;
   bool up_ = false;
   bool closed_ = false;
+  bool flush_posted_ = false;  // flush_after_turn()
   bool peer_takes_clear_tails_ = false;
   Hello peer_;
   boost::asio::steady_timer hello_timer_;

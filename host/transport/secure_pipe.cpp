@@ -106,10 +106,9 @@ void SecurePipe::write(std::vector<boost::asio::const_buffer> buffers, WriteDone
   write_frames(std::move(buffers), {}, std::move(done));
 }
 
-void SecurePipe::write_frames(std::vector<boost::asio::const_buffer> buffers, std::vector<bool> clear, WriteDone done,
-                              bool tails_for_this_call) {
+void SecurePipe::write_frames(std::vector<boost::asio::const_buffer> buffers, std::vector<bool> clear, WriteDone done) {
   if (closed_) return;
-  if (!channel_.established()) {  // Connection lends nothing before (seals_on_write())
+  if (!channel_.established()) {
     held_.push_back(Held{std::move(buffers), std::move(clear), std::move(done)});
     return;
   }
@@ -197,7 +196,6 @@ void SecurePipe::write_frames(std::vector<boost::asio::const_buffer> buffers, st
           out += SecureChannel::kClearHeaderBytes;
           item.gather.emplace_back(run_start, static_cast<std::size_t>(out - run_start));
           item.gather.emplace_back(tail.data(), n);
-          item.gather_tail.insert(item.gather_tail.end(), {false, true});
           run_start = out;
           tail = tail.subspan(n);
         }
@@ -205,32 +203,7 @@ void SecurePipe::write_frames(std::vector<boost::asio::const_buffer> buffers, st
       });
   if (!sealed) return fail(channel_.failed() ? channel_.error() : "cannot seal");
   if (any_clear && out > run_start) item.gather.emplace_back(run_start, static_cast<std::size_t>(out - run_start));
-  if (tails_for_this_call && any_clear) write_now_or_keep(item);
   enqueue_item(std::move(item));
-}
-
-void SecurePipe::write_now_or_keep(Item& item) {
-  // Only with nothing of ours waiting to be handed on (a pipelined inner pipe has them all): the
-  // inner pipe then knows whether a write is still in flight (its write_now() takes none) or only
-  // its completion is (written whole, so these bytes may follow at once).
-  std::size_t taken = handed_ == queue_.size() ? inner_->write_now(item.gather) : 0;
-  std::size_t rest = 0;
-  for (const auto& b : item.gather) rest += b.size();
-  rest -= taken;
-  item.bytes.reserve(rest);
-  for (std::size_t i = 0; i < item.gather.size(); ++i) {
-    const auto& b = item.gather[i];
-    const std::size_t skip = std::min(taken, b.size());
-    taken -= skip;
-    if (i < item.gather_tail.size() && item.gather_tail[i]) tail_bytes_written_now_ += skip;
-    const auto* p = static_cast<const std::uint8_t*>(b.data());
-    item.bytes.insert(item.bytes.end(), p + skip, p + b.size());
-  }
-  // Only item.bytes is written now (possibly nothing: the write then just completes, in order).
-  item.gather.clear();
-  item.gather_tail.clear();
-  item.sealed.reset();
-  item.sealed_size = 0;
 }
 
 void SecurePipe::seal_held() {

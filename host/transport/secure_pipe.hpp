@@ -26,13 +26,7 @@ class SecurePipe : public BytePipe, public std::enable_shared_from_this<SecurePi
   // be shorter than `buffers`: the rest are sealed): written as clear segments, in place in the
   // stream, after the records that seal what comes before. In plaintext mode every byte passes
   // as it is (Connection sends no flagged frames there).
-  // With `tails_for_this_call`, the clear tails' buffers are valid during this call only (the
-  // sender lent them, Connection::enqueue_clear_tail): when nothing waits to be handed on ahead of
-  // it, the write goes to the inner pipe's write_now() at once, and whatever it did not take is copied before this
-  // returns. A relay then forwards a tail from where it was read, without copying it, as long as
-  // the socket has room.
-  void write_frames(std::vector<boost::asio::const_buffer> buffers, std::vector<bool> clear, WriteDone done,
-                    bool tails_for_this_call = false);
+  void write_frames(std::vector<boost::asio::const_buffer> buffers, std::vector<bool> clear, WriteDone done);
   void close() override;
   std::string remote_address() const override { return inner_->remote_address(); }
   std::string local_address() const override { return inner_->local_address(); }
@@ -48,8 +42,6 @@ class SecurePipe : public BytePipe, public std::enable_shared_from_this<SecurePi
   bool seals_on_write() const { return !closed_ && channel_.established() && !channel_.plaintext(); }
   bool plaintext() const { return channel_.plaintext(); }
   bool auth_failed() const { return channel_.auth_failure(); }
-  // Clear-tail bytes write_frames() handed the inner pipe's write_now() in the caller's call, in all.
-  std::uint64_t tail_bytes_written_now() const { return tail_bytes_written_now_; }
   // Capacity held for a partial record (small once idle; counted by Connection::account_in).
   std::size_t buffered_capacity() const override { return channel_.buffered_capacity(); }
 
@@ -62,17 +54,13 @@ class SecurePipe : public BytePipe, public std::enable_shared_from_this<SecurePi
     std::vector<boost::asio::const_buffer> borrowed;  // valid until `done` (BytePipe::write)
     // With clear tails: `sealed`'s pieces and the borrowed tails between them, in wire order.
     std::vector<boost::asio::const_buffer> gather;
-    std::vector<bool> gather_tail;  // per gather entry: a clear tail (write_now_or_keep counts them)
-    WriteDone done;                 // null for handshake bytes
+    WriteDone done;  // null for handshake bytes
   };
   void on_inner_data(std::span<std::uint8_t> bytes);
   void fail(const std::string& reason);
   void seal_held();
   void enqueue(std::vector<std::uint8_t> bytes, WriteDone done);
   void enqueue_item(Item item);
-  // write_frames()' `tails_for_this_call`: the item's gathered bytes to the inner pipe now, as
-  // far as it takes them; the rest copied into item.bytes (so that nothing borrowed is kept).
-  void write_now_or_keep(Item& item);
   void pump();
   void on_inner_written(const std::string& error);
 
@@ -82,7 +70,6 @@ class SecurePipe : public BytePipe, public std::enable_shared_from_this<SecurePi
   bool closed_ = false;
   std::deque<Item> queue_;
   std::size_t handed_ = 0;  // the front items of queue_ given to the inner pipe, not yet completed
-  std::uint64_t tail_bytes_written_now_ = 0;
   // Writes made before the handshake completed, sealed in order once it has.
   struct Held {
     std::vector<boost::asio::const_buffer> buffers;

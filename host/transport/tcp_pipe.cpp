@@ -104,13 +104,6 @@ void TcpPipe::write(std::vector<asio::const_buffer> buffers, WriteDone done) {
   if (writes_.size() == 1) write_next();  // else it follows the ones before it
 }
 
-std::size_t TcpPipe::write_now(const std::vector<asio::const_buffer>& buffers) {
-  if (closed_ || !writes_.empty()) return 0;
-  boost::system::error_code ec;
-  const std::size_t n = socket_.write_some(buffers, ec);
-  return ec ? 0 : n;  // would_block: none taken; another error: write() meets it again and reports it
-}
-
 void TcpPipe::write_next() {
   asio::async_write(socket_, writes_.front().buffers,
                     [self = shared_from_this()](boost::system::error_code ec, std::size_t) {

@@ -21,7 +21,6 @@ class TcpPipe : public BytePipe, public std::enable_shared_from_this<TcpPipe> {
 
   void start(Handlers handlers) override;
   void write(std::vector<boost::asio::const_buffer> buffers, WriteDone done) override;
-  std::size_t write_now(const std::vector<boost::asio::const_buffer>& buffers) override;
   void close() override;
   std::string remote_address() const override { return remote_; }
   std::string local_address() const override { return local_; }

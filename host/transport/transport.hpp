@@ -296,6 +296,7 @@ class Transport {
 
   struct Stats {
     std::uint64_t frames_in = 0, frames_out = 0, bytes_in = 0, bytes_out = 0;
+    std::uint64_t writes = 0;  // writes handed to the connections' pipes (each carries one or more frames)
     std::uint64_t malformed_frames = 0, connections_opened = 0, connections_closed = 0;
     std::uint64_t requests_timed_out = 0, backpressure_rejections = 0;
     std::uint64_t late_responses = 0;  // responses whose request had completed or been cancelled
@@ -331,9 +332,6 @@ class Transport {
     // Payload bytes sealed straight from the sender's buffers, never copied into a queue
     // (Connection::enqueue_parts: large frames first in line on an encrypted connection).
     std::uint64_t payload_bytes_sealed_from_caller = 0;
-    // Clear-tail bytes handed to the socket straight from the sender's buffer (a relay forwarding
-    // from its read buffer), never copied into a queue (Connection::enqueue_clear_tail).
-    std::uint64_t clear_tail_bytes_sent_from_caller = 0;
   };
   Stats stats() const;
 

@@ -434,6 +434,29 @@ TEST_CASE("send_sealed carries its tail unsealed to a peer that takes it, and th
   CHECK(a.stats().malformed_frames == 0);
 }
 
+TEST_CASE("tails sent in one strand turn leave in one write after it", "[clear-tail]") {
+  // A relay forwards the Data messages of a whole read in one turn; one write for all of them is
+  // one wake-up of the next hop instead of several (Connection::flush_after_turn).
+  IoThread t;
+  TestNode a(t.io, {}, echo_handler()), b(t.io, {}, echo_handler());
+  connect(a, b);
+  round_trip(a, b);
+  const Bytes head = pattern(10, 1);
+  const auto writes = a.on([&] {
+    const std::uint64_t before = a.transport->stats().writes;
+    for (int i = 0; i < 8; ++i)
+      REQUIRE_FALSE(
+          a.transport->send_sealed(b.id.hex(), kProto, head, pattern(10 * 1024 + static_cast<std::size_t>(i), 2)));
+    CHECK(a.transport->stats().writes == before);  // nothing written during the turn
+    return before;
+  });
+  REQUIRE(b.wait([](TestNode& n) { return n.messages.size() == 8; }));
+  CHECK(a.stats().writes == writes + 1);
+  const auto got = b.on([&] { return b.messages; });
+  for (std::size_t i = 0; i < 8; ++i) CHECK(got[i].payload.size() == head.size() + 10 * 1024 + i);
+  CHECK(b.stats().clear_tail_bytes_in == 8 * 10 * 1024 + 28);
+}
+
 TEST_CASE("in plaintext mode send_sealed goes as send, and nothing crosses as a clear tail", "[clear-tail]") {
   IoThread t;
   auto plaintext = [](TransportOptions& o) { o.plaintext = true; };
