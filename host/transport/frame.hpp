@@ -217,9 +217,8 @@ FrameDecoder::Status FrameDecoder::consume_clear(std::span<const std::uint8_t> i
 
 template <class OnFrame>
 FrameDecoder::Status FrameDecoder::consume_clear(std::span<std::uint8_t> in, std::size_t headroom, OnFrame&& on_frame) {
-  if (!error_.empty()) return Status::kError;
-  if (in.empty()) return Status::kNeedMore;
-  if (clear_due_ == 0 || in.size() != clear_due_ || buffered() > headroom)
+  // Anything but a whole tail with room before it (errors included) takes the copying path.
+  if (!error_.empty() || clear_due_ == 0 || in.size() != clear_due_ || buffered() > headroom)
     return consume_clear(std::span<const std::uint8_t>(in), on_frame);
   // The whole tail, with room before it for the sealed part: the frame is joined in the caller's
   // buffer (a copy of the head) instead of in ours (a copy of the tail).

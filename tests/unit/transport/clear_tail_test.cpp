@@ -2,11 +2,9 @@
 // end in bytes its sender's plugin protects end to end, which cross an encrypted hop as the secure
 // channel's clear segments (frame.hpp, secure_channel.hpp). These tests pin what makes that safe:
 // the decoder takes clear bytes only as the tail a sealed frame head declared, nowhere else and no
-// more; the channel hands segments on marked; a peer that did not announce the feature never gets
-// one; and over real connections the tail arrives whole, unsealed, where both sides take it.
-#include "channel_fixture.hpp"
-#include "raw_client.hpp"
-#include "transport/connection.hpp"
+// more, and joins a whole tail to its head where it was read; the channel hands segments on marked.
+// Over real connections: clear_tail_connection_test.cpp.
+#include "clear_tail_fixture.hpp"
 #include "transport/read_buffer.hpp"
 
 #include <butter/wire.hpp>
@@ -19,16 +17,6 @@ using namespace butter::host;
 using namespace butter::test;
 
 namespace {
-
-const std::string kProto = "/test/relay/1";
-
-// The bytes of a flagged one-way frame that travel in the plain (sealed) stream: its head, the
-// tail's length and the authenticated head of the payload.
-Bytes sealed_part(const Bytes& head, std::size_t tail) {
-  Bytes b = encode_frame_head(FrameType::kOneway, 0, 0, kProto, head.size() + tail, tail);
-  b.insert(b.end(), head.begin(), head.end());
-  return b;
-}
 
 struct Collected {
   std::vector<Frame> frames;
@@ -289,9 +277,8 @@ TEST_CASE("the secure channel tells the sink how much before a clear segment it 
   const Bytes head = pattern(10, 1), tail = pattern(64 * 1024, 2);
   Bytes wire;
   REQUIRE(p.a.seal(sealed_part(head, tail.size()), wire));
-  const std::size_t at = wire.size();
-  wire.resize(at + SecureChannel::clear_size(tail.size()));
-  SecureChannel::write_clear(tail, wire.data() + at);
+  const std::size_t at = wire.size();  // where the tail's segment begins
+  append_clear(wire, tail);
   FrameDecoder d;
   std::vector<Frame> frames;
   const std::uint8_t* payload_at = nullptr;
@@ -322,9 +309,7 @@ TEST_CASE("clear segments pass the secure channel unsealed and marked, in stream
   const Bytes one = pattern(100, 1), tail = pattern(70 * 1024, 2), two = pattern(40, 3);
   Bytes wire;
   REQUIRE(p.a.seal(one, wire));
-  const std::size_t at = wire.size();
-  wire.resize(at + SecureChannel::clear_size(tail.size()));
-  SecureChannel::write_clear(tail, wire.data() + at);
+  append_clear(wire, tail);
   CHECK(SecureChannel::clear_size(tail.size()) == tail.size() + 8);  // two segments
   REQUIRE(p.a.seal(two, wire));
   // The tail is on the wire as it is: nothing of it was encrypted.
@@ -379,165 +364,4 @@ TEST_CASE("a clear segment of no bytes or over a record is refused, and feed() t
   Bytes out, plain_bytes;
   CHECK_FALSE(p.b.feed(wire, out, plain_bytes));
   CHECK(p.b.error() == "a clear segment where only records are taken");
-}
-
-// ---- over real connections ------------------------------------------------------------------
-
-namespace {
-
-// One request answered proves the peer's features message arrived: the peer sends it when the
-// connection is up, before it can answer anything on it.
-void round_trip(TestNode& a, TestNode& b) {
-  auto out = a.request(b.id.hex(), "/test/echo/1", "x");
-  CHECK(a.wait_outcome(out).status == BUTTER_OK);
-}
-
-// A raw peer past its handshake says HELLO; waits until the node has it as a peer.
-void hello_and_wait(TestNode& n, RawSecureClient& peer) {
-  REQUIRE(peer.ch.established());
-  peer.hello();
-  REQUIRE(n.wait([&](TestNode& x) { return x.transport->is_connected(peer.identity->id()); }));
-}
-
-}  // namespace
-
-TEST_CASE("send_sealed carries its tail unsealed to a peer that takes it, and the handler sees head then tail",
-          "[clear-tail]") {
-  IoThread t;
-  TestNode a(t.io, {}, echo_handler()), b(t.io, {}, echo_handler());
-  connect(a, b);
-  round_trip(a, b);
-  const Bytes head = pattern(10, 1), tail = pattern(200 * 1024 + 7, 2);
-  auto e = a.on([&] { return a.transport->send_sealed(b.id.hex(), kProto, head, tail); });
-  REQUIRE_FALSE(e);
-  REQUIRE(b.wait([](TestNode& n) { return !n.messages.empty(); }));
-  const auto msgs = b.on([&] { return b.messages; });
-  REQUIRE(msgs.size() == 1);
-  CHECK(msgs[0].protocol == kProto);
-  std::string want(head.begin(), head.end());
-  want.append(tail.begin(), tail.end());
-  CHECK(msgs[0].payload == want);
-  CHECK(a.stats().clear_tail_bytes_out == tail.size());
-  CHECK(b.stats().clear_tail_bytes_in == tail.size());
-  CHECK(b.stats().malformed_frames == 0);
-  // The other way too, many at once (frames with tails interleaved with sealed ones in one write).
-  for (int i = 0; i < 20; ++i) {
-    REQUIRE_FALSE(b.on([&] { return b.transport->send_sealed(a.id.hex(), kProto, head, pattern(1000 + i, 3)); }));
-    REQUIRE_FALSE(b.on([&] { return b.transport->send(a.id.hex(), kProto, pattern(50, 4)); }));
-  }
-  REQUIRE(a.wait([](TestNode& n) { return n.messages.size() == 40; }));
-  const auto back = a.on([&] { return a.messages; });
-  for (int i = 0; i < 20; ++i) {
-    CHECK(back[2 * static_cast<std::size_t>(i)].payload.size() == head.size() + 1000 + static_cast<std::size_t>(i));
-    CHECK(back[2 * static_cast<std::size_t>(i) + 1].payload.size() == 50);
-  }
-  CHECK(a.stats().malformed_frames == 0);
-}
-
-TEST_CASE("tails sent in one strand turn leave in one write after it", "[clear-tail]") {
-  // A relay forwards the Data messages of a whole read in one turn; one write for all of them is
-  // one wake-up of the next hop instead of several (Connection::flush_after_turn).
-  IoThread t;
-  TestNode a(t.io, {}, echo_handler()), b(t.io, {}, echo_handler());
-  connect(a, b);
-  round_trip(a, b);
-  const Bytes head = pattern(10, 1);
-  const auto writes = a.on([&] {
-    const std::uint64_t before = a.transport->stats().writes;
-    for (int i = 0; i < 8; ++i)
-      REQUIRE_FALSE(
-          a.transport->send_sealed(b.id.hex(), kProto, head, pattern(10 * 1024 + static_cast<std::size_t>(i), 2)));
-    CHECK(a.transport->stats().writes == before);  // nothing written during the turn
-    return before;
-  });
-  REQUIRE(b.wait([](TestNode& n) { return n.messages.size() == 8; }));
-  CHECK(a.stats().writes == writes + 1);
-  const auto got = b.on([&] { return b.messages; });
-  for (std::size_t i = 0; i < 8; ++i) CHECK(got[i].payload.size() == head.size() + 10 * 1024 + i);
-  CHECK(b.stats().clear_tail_bytes_in == 8 * 10 * 1024 + 28);
-}
-
-TEST_CASE("in plaintext mode send_sealed goes as send, and nothing crosses as a clear tail", "[clear-tail]") {
-  IoThread t;
-  auto plaintext = [](TransportOptions& o) { o.plaintext = true; };
-  TestNode a(t.io, plaintext, echo_handler()), b(t.io, plaintext, echo_handler());
-  connect(a, b);
-  round_trip(a, b);
-  REQUIRE_FALSE(a.on([&] { return a.transport->send_sealed(b.id.hex(), kProto, pattern(3, 1), pattern(5000, 2)); }));
-  REQUIRE(b.wait([](TestNode& n) { return !n.messages.empty(); }));
-  CHECK(b.on([&] { return b.messages[0].payload.size(); }) == 5003);
-  CHECK(a.stats().clear_tail_bytes_out == 0);
-  CHECK(b.stats().clear_tail_bytes_in == 0);
-}
-
-TEST_CASE("a peer that never said it takes clear tails gets the whole frame sealed", "[clear-tail]") {
-  // An older node: it runs the handshake and HELLO but sends no features message.
-  IoThread t;
-  TestNode n(t.io);
-  RawSecureClient old(n.uri);
-  hello_and_wait(n, old);
-  REQUIRE_FALSE(n.on(
-      [&] { return n.transport->send_sealed(old.identity->id().hex(), kProto, pattern(4, 1), pattern(3000, 2)); }));
-  // It reads ordinary frames only (feed/next take no clear tails): the message must come as one.
-  std::optional<Frame> got;
-  std::array<std::uint8_t, 4096> buf;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!got && std::chrono::steady_clock::now() < deadline) {
-    FrameView v;
-    bool failed = false;
-    for (auto st = old.decoder.next(v); st != FrameDecoder::Status::kNeedMore; st = old.decoder.next(v)) {
-      if (st == FrameDecoder::Status::kError) {
-        failed = true;
-        break;
-      }
-      if (v.type == FrameType::kOneway && v.protocol == kProto) got = v.to_frame();
-    }
-    REQUIRE_FALSE(failed);
-    if (got) break;
-    boost::system::error_code ec;
-    auto k = old.s.read_some(boost::asio::buffer(buf), ec);
-    REQUIRE_FALSE(ec);
-    Bytes wire, plain_bytes;
-    REQUIRE(old.ch.feed({buf.data(), k}, wire, plain_bytes));  // fails on a clear segment
-    old.decoder.feed(plain_bytes);
-  }
-  REQUIRE(got);
-  CHECK(got->flags == 0);
-  CHECK(got->payload.size() == 3004);
-  CHECK(n.stats().clear_tail_bytes_out == 0);
-}
-
-TEST_CASE("a clear segment a peer sends outside a declared tail closes its connection", "[clear-tail]") {
-  IoThread t;
-  TestNode n(t.io);
-  RawSecureClient peer(n.uri);
-  hello_and_wait(n, peer);
-  // A forged frame in a clear segment: were it read as frames, it would be a message.
-  const Bytes forged = encode_frame(oneway(10, 1));
-  Bytes wire(SecureChannel::clear_size(forged.size()));
-  SecureChannel::write_clear(forged, wire.data());
-  peer.write(wire);
-  CHECK(peer.closed_by_server());
-  CHECK(n.stats().malformed_frames == 1);
-  CHECK(n.on([&] { return n.messages.size(); }) == 0);
-}
-
-TEST_CASE("a flagged frame whose tail a peer sends as clear segments reaches the handler whole", "[clear-tail]") {
-  IoThread t;
-  TestNode n(t.io);
-  RawSecureClient peer(n.uri);
-  hello_and_wait(n, peer);
-  const Bytes head = pattern(6, 1), tail = pattern(90 * 1024, 2);
-  Bytes wire;
-  REQUIRE(peer.ch.seal(sealed_part(head, tail.size()), wire));
-  const std::size_t at = wire.size();
-  wire.resize(at + SecureChannel::clear_size(tail.size()));
-  SecureChannel::write_clear(tail, wire.data() + at);
-  peer.write(wire);
-  REQUIRE(n.wait([](TestNode& x) { return !x.messages.empty(); }));
-  std::string want(head.begin(), head.end());
-  want.append(tail.begin(), tail.end());
-  CHECK(n.on([&] { return n.messages[0].payload; }) == want);
-  CHECK(n.stats().clear_tail_bytes_in == tail.size());
-  CHECK(n.stats().malformed_frames == 0);
 }
