@@ -5,8 +5,7 @@
 // Twenty searches (by id and by keyword) from the honest nodes: the real hit is found in at least
 // 19, no forged hit is ever reported (every reported hit was proven), and the poisoner is blocked
 // and unlinked by the nodes it lied to.
-#include "support/http_client.hpp"
-#include "support/test_node.hpp"
+#include "dbfs_http.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -23,14 +22,6 @@ std::string common(std::uint16_t port) {
   return plugin_table("peers", "butter.knownhosts.quality", "refresh_ms = 1000\ntimeout_ms = 1000\n") +
          plugin_table("discovery", "butter.discovery.multicast",
                       "interface = \"127.0.0.1\"\nport = " + std::to_string(port) + "\nfast_ms = 50\nslow_ms = 2000");
-}
-
-nlohmann::json poisoning_get_json(TestNode& n, const std::string& target,
-                                  std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
-  auto r = http_get(n->http_url() + target, timeout);
-  INFO(target << " -> " << r.status << " " << r.body);
-  REQUIRE(r.status == 200);
-  return nlohmann::json::parse(r.body);
 }
 
 bool contains(const nlohmann::json& ids, const std::string& id) {
@@ -73,7 +64,7 @@ TEST_CASE(
         seen.clear();
         bool all_chosen = true;
         for (auto& n : nodes) {
-          const auto st = poisoning_get_json(*n, "/search/status");
+          const auto st = dbfs_get_json(*n, "/search/status");
           const bool has_bad = contains(st["neighbours"], bad);
           seen += (*n)->name() + ": outbound " + st["outbound"].dump() + " neighbours " +
                   std::to_string(st["neighbours"].size()) + (has_bad ? " +poisoner" : "") + "; ";
@@ -93,14 +84,14 @@ TEST_CASE(
   INFO(put.body);
   REQUIRE(put.status == 201);
   const std::string id = nlohmann::json::parse(put.body)["id"].get<std::string>();
-  REQUIRE(wait_until([&] { return poisoning_get_json(holder, "/search/status")["index_stored"] == 1; }));
+  REQUIRE(wait_until([&] { return dbfs_get_json(holder, "/search/status")["index_stored"] == 1; }));
 
   std::size_t found = 0, forged = 0;
   std::string log;
   for (int i = 0; i < 20; ++i) {
     TestNode& src = *nodes[1 + static_cast<std::size_t>(i) % 7];
     const std::string q = i % 2 == 0 ? "object=" + id : "q=needle";
-    auto j = poisoning_get_json(src, "/search?" + q + "&max=1&timeout_ms=8000");
+    auto j = dbfs_get_json(src, "/search?" + q + "&max=1&timeout_ms=8000");
     bool real = false;
     for (const auto& h : j["hits"]) {
       if (h["node"] == holder->id_hex() && h["object"] == id)
@@ -111,7 +102,7 @@ TEST_CASE(
     if (real) ++found;
     if (!real) {
       // Diagnosis of a miss: what the source saw.
-      auto st = poisoning_get_json(src, "/search/status");
+      auto st = dbfs_get_json(src, "/search/status");
       st.erase("neighbours");
       log += "  miss at " + src->name() + ": " + st.dump() + " unprovable " +
              std::to_string(src.counter("search", "dbfs_hits_unprovable_total")) + " from_blocked " +
@@ -125,11 +116,11 @@ TEST_CASE(
   // Through butter.search/1 too (what a dapp gets): only the real holder.
   for (std::size_t k = 1; k <= 2; ++k) {
     TestNode& src = *nodes[k];
-    const auto t = poisoning_get_json(src, "/tp-search/find?q=needle&max=4")["ticket"].get<std::uint64_t>();
+    const auto t = dbfs_get_json(src, "/tp-search/find?q=needle&max=4")["ticket"].get<std::uint64_t>();
     nlohmann::json r;
     REQUIRE(wait_until(
         [&] {
-          r = poisoning_get_json(src, "/tp-search/result?ticket=" + std::to_string(t));
+          r = dbfs_get_json(src, "/tp-search/result?ticket=" + std::to_string(t));
           return r["done"].get<bool>();
         },
         std::chrono::seconds(15)));
@@ -147,7 +138,7 @@ TEST_CASE(
     failed += n->counter("search", "dbfs_proofs_failed_total");
     verified += n->counter("search", "dbfs_hits_verified_total");
   }
-  const auto ps = poisoning_get_json(poisoner, "/tp-poisoner/status");
+  const auto ps = dbfs_get_json(poisoner, "/tp-poisoner/status");
   INFO(log << "poisoner: " << ps.dump() << "; blocked " << blocked << ", failed proofs " << failed << ", verified "
            << verified);
   CHECK(found >= 19);
@@ -159,7 +150,7 @@ TEST_CASE(
   CHECK(blocked > 0);
   std::size_t blocking = 0;
   for (auto& n : nodes) {
-    const auto st = poisoning_get_json(*n, "/search/status");
+    const auto st = dbfs_get_json(*n, "/search/status");
     if (!contains(st["blocked"], bad)) continue;
     ++blocking;
     CHECK_FALSE(contains(st["neighbours"], bad));  // unlinked while blocked

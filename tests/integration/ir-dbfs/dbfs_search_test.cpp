@@ -4,8 +4,7 @@
 // plugin's HTTP route and through butter.search/1 (the tp-search-client test plugin). Bad and
 // over-limit messages are dropped and counted; annotations survive a hot swap; a query flood from
 // one connection is shed while an honest search still finds its hit.
-#include "support/http_client.hpp"
-#include "support/test_node.hpp"
+#include "dbfs_http.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -35,22 +34,12 @@ std::string plugins(std::uint16_t port, bool storage) {
   return t;
 }
 
-nlohmann::json get_json(TestNode& n, const std::string& target,
-                        std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  auto r = http_get(n->http_url() + target, timeout);
-  INFO(target << " -> " << r.status << " " << r.body);
-  REQUIRE(r.status == 200);
-  return nlohmann::json::parse(r.body);
-}
-
-nlohmann::json status(TestNode& n) { return get_json(n, "/search/status"); }
-
 // Waits for tp-search-client's result of `ticket` to be done.
 nlohmann::json client_result(TestNode& n, std::uint64_t ticket) {
   nlohmann::json j;
   bool done = wait_until(
       [&] {
-        j = get_json(n, "/tp-search/result?ticket=" + std::to_string(ticket));
+        j = dbfs_get_json(n, "/tp-search/result?ticket=" + std::to_string(ticket));
         return j["done"].get<bool>();
       },
       std::chrono::seconds(15));
@@ -63,7 +52,7 @@ nlohmann::json client_result(TestNode& n, std::uint64_t ticket) {
 bool overlay_connected(std::vector<std::unique_ptr<TestNode>>& nodes) {
   std::map<std::string, std::vector<std::string>> out;
   for (auto& n : nodes) {
-    auto st = status(*n);
+    auto st = dbfs_status(*n);
     for (const auto& x : st["neighbours"]) out[(*n)->id_hex()].push_back(x["id"].get<std::string>());
   }
   for (auto& n : nodes) {
@@ -84,7 +73,7 @@ bool overlay_connected(std::vector<std::unique_ptr<TestNode>>& nodes) {
 std::string overlay_report(std::vector<std::unique_ptr<TestNode>>& nodes) {
   std::string r = "node: admitted hosts, chosen neighbours, all neighbours; LINKs it refused, UNLINKs it got\n";
   for (auto& n : nodes) {
-    auto st = status(*n);
+    auto st = dbfs_status(*n);
     r += (*n)->name() + " " + (*n)->id_hex().substr(0, 6) + ": " +
          std::to_string(n->counter("peers", "knownhosts_admitted_total")) + ", " + st["outbound"].dump() + ", [";
     for (const auto& x : st["neighbours"]) r += x["id"].get<std::string>().substr(0, 6) + " ";
@@ -117,7 +106,7 @@ TEST_CASE("twenty nodes find objects stored on others by id and by keywords") {
   bool ready = wait_until(
       [&] {
         for (auto& n : nodes)
-          if (n->counter("peers", "knownhosts_admitted_total") < 17 || status(*n)["outbound"] != 2) return false;
+          if (n->counter("peers", "knownhosts_admitted_total") < 17 || dbfs_status(*n)["outbound"] != 2) return false;
         return overlay_connected(nodes);
       },
       std::chrono::seconds(60));  // about 10 s alone, even under TSan; 30 s was exceeded beside other TSan tests
@@ -144,7 +133,7 @@ TEST_CASE("twenty nodes find objects stored on others by id and by keywords") {
       [&] {
         holders.clear();
         for (auto& n : nodes) {
-          const auto held = get_json(*n, "/storage");  // kept: iterating a temporary's member would dangle
+          const auto held = dbfs_get_json(*n, "/storage");  // kept: iterating a temporary's member would dangle
           for (const auto& o : held["objects"]) holders[o["id"].get<std::string>()].insert((*n)->id_hex());
         }
         for (const auto& id : ids)
@@ -152,14 +141,14 @@ TEST_CASE("twenty nodes find objects stored on others by id and by keywords") {
         for (auto& n : nodes) {
           std::size_t held = 0;
           for (const auto& id : ids) held += holders[id].count((*n)->id_hex());
-          if (status(*n)["index_stored"].get<std::size_t>() < held) return false;
+          if (dbfs_status(*n)["index_stored"].get<std::size_t>() < held) return false;
         }
         return true;
       },
       std::chrono::seconds(30));
   std::string report;
   for (const auto& id : ids) report += id.substr(0, 8) + " held by " + std::to_string(holders[id].size()) + "; ";
-  for (auto& n : nodes) report += (*n)->name() + " indexed " + status(*n)["index_stored"].dump() + "; ";
+  for (auto& n : nodes) report += (*n)->name() + " indexed " + dbfs_status(*n)["index_stored"].dump() + "; ";
   INFO(report);
   REQUIRE(placed);
 
@@ -169,12 +158,12 @@ TEST_CASE("twenty nodes find objects stored on others by id and by keywords") {
   for (const auto& id : ids) {
     for (auto& n : nodes) {
       if (holders[id].count((*n)->id_hex())) continue;
-      auto j = get_json(*n, "/search?object=" + id + "&max=1&timeout_ms=5000");
+      auto j = dbfs_get_json(*n, "/search?object=" + id + "&max=1&timeout_ms=5000");
       ++searches;
       INFO(j.dump());
       CHECK(j["done"]["reason"].get<std::string>() != "no neighbours");
       if (j["hits"].empty()) {
-        misses += (*n)->name() + ": " + j.dump() + " " + status(*n).dump() + "\n";
+        misses += (*n)->name() + ": " + j.dump() + " " + dbfs_status(*n).dump() + "\n";
         continue;
       }
       ++found;
@@ -189,7 +178,7 @@ TEST_CASE("twenty nodes find objects stored on others by id and by keywords") {
   if (found != searches) {
     // Diagnosis: the overlay as the nodes see it (who forwards to whom).
     for (auto& n : nodes) {
-      auto st = status(*n);
+      auto st = dbfs_status(*n);
       misses += (*n)->name() + " " + (*n)->id_hex().substr(0, 6) + " -> ";
       for (const auto& x : st["neighbours"]) misses += x["id"].get<std::string>().substr(0, 6) + " ";
       misses += " (chose " + std::to_string(st["outbound"].get<int>()) + ") send_failed " +
@@ -201,11 +190,11 @@ TEST_CASE("twenty nodes find objects stored on others by id and by keywords") {
   CHECK(max_hops >= 2);  // the overlay is not a full mesh: searches go several hops
 
   // By keywords (case-insensitive, all terms), asking for every result.
-  auto kw = get_json(*nodes[19], "/search?q=COMMON&max=20&timeout_ms=5000");
+  auto kw = dbfs_get_json(*nodes[19], "/search?q=COMMON&max=20&timeout_ms=5000");
   std::set<std::string> objects;
   for (const auto& h : kw["hits"]) objects.insert(h["object"].get<std::string>());
   CHECK(objects.size() == ids.size());
-  auto both = get_json(*nodes[18], "/search?q=bravo+common&max=20");
+  auto both = dbfs_get_json(*nodes[18], "/search?q=bravo+common&max=20");
   REQUIRE(!both["hits"].empty());
   for (const auto& h : both["hits"]) CHECK(h["object"] == ids[1]);
 
@@ -216,7 +205,7 @@ TEST_CASE("twenty nodes find objects stored on others by id and by keywords") {
     for (auto& n : nodes)
       if (!holders[ids[k]].count((*n)->id_hex())) src = n.get();
     REQUIRE(src);
-    auto t = get_json(*src, "/tp-search/find?object=" + ids[k] + "&max=3")["ticket"].get<std::uint64_t>();
+    auto t = dbfs_get_json(*src, "/tp-search/find?object=" + ids[k] + "&max=3")["ticket"].get<std::uint64_t>();
     auto r = client_result(*src, t);
     CHECK_FALSE(r["malformed"].get<bool>());
     CHECK(r["status"] == 0);
@@ -246,7 +235,7 @@ TEST_CASE("annotated objects are found and survive a hot swap and bad queries ar
   REQUIRE(wait_until(
       [&] {
         for (auto& n : nodes)
-          if (status(*n)["outbound"] != 2) return false;
+          if (dbfs_status(*n)["outbound"] != 2) return false;
         return true;
       },
       std::chrono::seconds(30)));
@@ -257,7 +246,7 @@ TEST_CASE("annotated objects are found and survive a hot swap and bad queries ar
   CHECK(a.status == 200);
   auto bad = http_request_url("POST", (*nodes[2])->http_url() + "/tp-search/annotate?object=&keywords=x");
   CHECK(bad.status == 400);
-  auto t = get_json(*nodes[0], "/tp-search/find?q=wiki,butter")["ticket"].get<std::uint64_t>();
+  auto t = dbfs_get_json(*nodes[0], "/tp-search/find?q=wiki,butter")["ticket"].get<std::uint64_t>();
   auto r = client_result(*nodes[0], t);
   REQUIRE(r["hits"].size() == 1);
   CHECK(r["hits"][0]["object"] == "wiki-page-7");
@@ -270,10 +259,10 @@ TEST_CASE("annotated objects are found and survive a hot swap and bad queries ar
   REQUIRE_FALSE(e);
   CHECK(swap.swapped);
   CHECK(swap.state_handed_over);
-  auto after_swap = get_json(*nodes[2], "/search/status");
+  auto after_swap = dbfs_get_json(*nodes[2], "/search/status");
   CHECK(after_swap["index_objects"] == 1);
   CHECK(after_swap["outbound"] == 2);
-  auto t3 = get_json(*nodes[3], "/tp-search/find?q=wiki")["ticket"].get<std::uint64_t>();
+  auto t3 = dbfs_get_json(*nodes[3], "/tp-search/find?q=wiki")["ticket"].get<std::uint64_t>();
   auto r3 = client_result(*nodes[3], t3);
   REQUIRE(r3["hits"].size() == 1);
   CHECK(r3["hits"][0]["node"] == (*nodes[2])->id_hex());
@@ -298,63 +287,8 @@ TEST_CASE("annotated objects are found and survive a hot swap and bad queries ar
   }));
   CHECK(victim.plugin_state("search") == "started");
   // Still serving.
-  auto t2 = get_json(victim, "/tp-search/find?q=butter")["ticket"].get<std::uint64_t>();
+  auto t2 = dbfs_get_json(victim, "/tp-search/find?q=butter")["ticket"].get<std::uint64_t>();
   CHECK(client_result(victim, t2)["hits"].size() == 1);
-}
-
-TEST_CASE("without a known-host cache the neighbours are the connected peers") {
-  host::Runtime rt(2);
-  host::PluginRegistry registry;
-  auto bare = [](const std::string& name) {
-    return loopback_manifest(
-        name, plugin_table("search", "butter.ir.dbfs", "refresh_ms = 100\nhop_ms = 20.0\nverify = false\n") +
-                  test_plugin_table("client", "tp-search-client.so"));
-  };
-  TestNode a(rt, registry, bare("a")), b(rt, registry, bare("b")), c(rt, registry, bare("c"));
-  // a - b - c: connections made by requests on a protocol nobody serves (answered with an error).
-  request_from(a, b.endpoint(), "/test/none/1", "");
-  request_from(b, c.endpoint(), "/test/none/1", "");
-  const bool linked = wait_until([&] {
-    return status(a)["outbound"] == 1 && status(c)["neighbours"].size() == 1 && status(b)["neighbours"].size() == 2;
-  });
-  INFO(status(a).dump() << "\n" << status(b).dump());
-  REQUIRE(linked);
-  auto ann = http_request_url("POST", c->http_url() + "/search/annotate?object=far-object&keywords=far");
-  CHECK(ann.status == 200);
-  auto j = get_json(a, "/search?q=far&max=1");
-  REQUIRE(j["hits"].size() == 1);
-  CHECK(j["hits"][0]["node"] == c->id_hex());
-  CHECK(j["hits"][0]["hops"] == 2);
-}
-
-TEST_CASE("an inbound neighbour that disconnects frees its slot at once") {
-  // Before, the slot stayed taken until inbound_idle_ms (10 min): queries went on to a peer that
-  // had left, and a newcomer was refused the slot.
-  host::Runtime rt(2);
-  host::PluginRegistry registry;
-  auto bare = [](const std::string& name) {
-    return loopback_manifest(
-        name, plugin_table("search", "butter.ir.dbfs", "neighbours = 1\nrefresh_ms = 100\nverify = false\n"));
-  };
-  TestNode b(rt, registry, bare("b")), c(rt, registry, bare("c"));
-  // b chooses c, its only connected peer; a, which connects later, is inbound only.
-  request_from(b, c.endpoint(), "/test/none/1", "");
-  REQUIRE(wait_until([&] { return status(b)["outbound_ids"] == nlohmann::json::array({c->id_hex()}); }));
-  auto a = std::make_unique<TestNode>(rt, registry, bare("a"));
-  request_from(*a, b.endpoint(), "/test/none/1", "");
-  const bool linked = wait_until([&] { return status(b)["inbound"] == 1; });
-  INFO("linked: " << status(b).dump());
-  REQUIRE(linked);
-  CHECK(status(b)["inbound_disconnected"] == 0);
-  a.reset();  // a stops: its connection to b closes
-  const bool freed = wait_until([&] {
-    const auto st = status(b);
-    return st["inbound"] == 0 && st["inbound_disconnected"] == 1;
-  });
-  INFO("after: " << status(b).dump());
-  CHECK(freed);
-  CHECK(status(b)["neighbours"].size() == 1);  // c, still chosen
-  CHECK(b.counter("search", "dbfs_inbound_disconnected_total") == 1);
 }
 
 // Object ids and keywords are any bytes a user or a peer gives; the answers are JSON all the same:
@@ -374,8 +308,8 @@ TEST_CASE("an object id and a keyword with invalid UTF-8 come back in a valid JS
       "b\xEF\xBF\xBD"
       "d\xEF\xBF\xBD";
 
-  // get_json parses the body: nlohmann's parser refuses invalid UTF-8.
-  auto by_keyword = get_json(a, "/search?q=b%FEd%C3&max=1");
+  // dbfs_get_json parses the body: nlohmann's parser refuses invalid UTF-8.
+  auto by_keyword = dbfs_get_json(a, "/search?q=b%FEd%C3&max=1");
   INFO(by_keyword.dump());
   REQUIRE(by_keyword["hits"].size() == 1);
   CHECK(by_keyword["hits"][0]["object"] == bad_object);
@@ -384,12 +318,12 @@ TEST_CASE("an object id and a keyword with invalid UTF-8 come back in a valid JS
   CHECK(by_keyword["hits"][0]["node"] == a->id_hex());
   CHECK(by_keyword["done"]["hits"] == 1);
 
-  auto by_object = get_json(a, "/search?object=obj%FFect&max=1");
+  auto by_object = dbfs_get_json(a, "/search?object=obj%FFect&max=1");
   REQUIRE(by_object["hits"].size() == 1);
   CHECK(by_object["hits"][0]["object"] == bad_object);
 
   // Nothing found, and a refused query: JSON too.
-  auto none = get_json(a, "/search?q=%FF%FE&max=1");
+  auto none = dbfs_get_json(a, "/search?q=%FF%FE&max=1");
   CHECK(none["hits"].empty());
   auto refused = http_get(a->http_url() + "/search?q=%FF" + std::string(100, 'x'));
   CHECK(refused.status == 400);
@@ -421,7 +355,7 @@ TEST_CASE("a query flood from one connection is shed while an honest search from
   REQUIRE(wait_until(
       [&] {
         for (auto& n : nodes)
-          if (status(*n)["outbound"] != 2) return false;
+          if (dbfs_status(*n)["outbound"] != 2) return false;
         return true;
       },
       std::chrono::seconds(30)));
@@ -447,7 +381,7 @@ TEST_CASE("a query flood from one connection is shed while an honest search from
 
   // An honest node that forwards to the victim (the victim is among its neighbours) searches: found.
   auto forwards_to_victim = [&](TestNode& n) {
-    const auto st = status(n);  // named: a range-for over a temporary's member would dangle
+    const auto st = dbfs_status(n);  // named: a range-for over a temporary's member would dangle
     for (const auto& x : st["neighbours"])
       if (x["id"].get<std::string>() == victim->id_hex()) return true;
     return false;
@@ -458,7 +392,7 @@ TEST_CASE("a query flood from one connection is shed while an honest search from
       if (forwards_to_victim(*nodes[i])) honest = nodes[i].get();
     return honest != nullptr;
   }));
-  auto j = get_json(*honest, "/search?q=honest&max=1&ttl=2");
+  auto j = dbfs_get_json(*honest, "/search?q=honest&max=1&ttl=2");
   INFO(j.dump());
   REQUIRE(j["hits"].size() == 1);
   CHECK(j["hits"][0]["node"] == victim->id_hex());
@@ -477,7 +411,8 @@ TEST_CASE("a search hit for a 200 KB object is proven by its holder and delivere
   };
   TestNode a(rt, registry, node("a")), b(rt, registry, node("b"));
   request_from(a, b.endpoint(), "/test/none/1", "");  // a connection: each is the other's neighbour
-  REQUIRE(wait_until([&] { return status(a)["neighbours"].size() == 1 && status(b)["neighbours"].size() == 1; }));
+  REQUIRE(
+      wait_until([&] { return dbfs_status(a)["neighbours"].size() == 1 && dbfs_status(b)["neighbours"].size() == 1; }));
 
   std::string body;
   for (int i = 0; body.size() < 200 * 1000; ++i) body += "large-object-line-" + std::to_string(i) + ";";
@@ -485,21 +420,21 @@ TEST_CASE("a search hit for a 200 KB object is proven by its holder and delivere
   INFO(put.body);
   REQUIRE(put.status == 201);
   const std::string id = nlohmann::json::parse(put.body)["id"].get<std::string>();
-  REQUIRE(wait_until([&] { return status(b)["index_stored"].get<std::size_t>() >= 1; }));
+  REQUIRE(wait_until([&] { return dbfs_status(b)["index_stored"].get<std::size_t>() >= 1; }));
 
   nlohmann::json hits;
   bool found = wait_until(
       [&] {
-        hits = get_json(a, "/search?q=bigproof&max=1&timeout_ms=3000");
+        hits = dbfs_get_json(a, "/search?q=bigproof&max=1&timeout_ms=3000");
         return hits["hits"].size() == 1;
       },
       std::chrono::seconds(20));
-  INFO(hits.dump() << "\na: " << status(a).dump());
+  INFO(hits.dump() << "\na: " << dbfs_status(a).dump());
   REQUIRE(found);
   CHECK(hits["hits"][0]["object"] == id);
   CHECK(hits["hits"][0]["node"] == b->id_hex());
-  CHECK(status(a)["hits_verified"].get<std::uint64_t>() >= 1);
-  CHECK(status(a)["proofs_failed"] == 0);
+  CHECK(dbfs_status(a)["hits_verified"].get<std::uint64_t>() >= 1);
+  CHECK(dbfs_status(a)["proofs_failed"] == 0);
   CHECK(b.counter("search", "dbfs_proofs_sent_total") >= 1);
   CHECK(b.counter("search", "dbfs_proofs_refused_total") == 0);
 }
