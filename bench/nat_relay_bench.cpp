@@ -7,8 +7,9 @@
 //   - throughput with 64 KiB requests echoed back, 16 in flight, direct vs relayed (ratio), in
 //     interleaved rounds (medians; BUTTER_BENCH_QUICK=1: one), with the process's CPU time per MB
 //     for each (the steadier figure when the machine is loaded).
-// Knobs for profiling: BUTTER_BENCH_RELAY_ONLY=1 runs 20 relayed rounds and no direct ones (their
-// figures then read 0); BUTTER_BENCH_NAT_CONFIG adds lines to every node's [plugins.nat.config].
+// Knobs for profiling: BUTTER_BENCH_RELAY_ONLY=1 runs 20 relayed rounds and no direct ones (the
+// direct and ratio lines are left out; the direct per-node CPU reads 0); BUTTER_BENCH_NAT_CONFIG adds
+// lines to every node's [plugins.nat.config].
 // Both paths are Noise-secured; the relayed one runs a second, end-to-end session inside. Each
 // node runs on a runtime (thread) of its own, as in a process of its own, so that each node's CPU
 // time per byte can be read: the busiest node bounds throughput when nodes have a core each.
@@ -254,10 +255,11 @@ int main() {
                 percentile_us(r, 99), percentile_us(r, 50) / percentile_us(d, 50));
     std::printf("\nthroughput, 64 KiB echoed, 16 in flight; medians of %d interleaved rounds\n", rounds);
     std::printf("%-34s %14s %16s\n", "", "MB/s (one way)", "CPU ms per MB");
-    std::printf("%-34s %14.1f %16.2f\n", "direct", dmb, median(dcpus));
+    if (!relay_only) std::printf("%-34s %14.1f %16.2f\n", "direct", dmb, median(dcpus));
     std::printf("%-34s %14.1f %16.2f\n", "relayed", rmb, median(rcpus));
-    std::printf("relayed / direct: throughput %.2fx (aim >= 0.5x), CPU per byte %.2fx\n", median(ratios),
-                median(cpu_ratios));
+    if (!relay_only)
+      std::printf("relayed / direct: throughput %.2fx (aim >= 0.5x), CPU per byte %.2fx\n", median(ratios),
+                  median(cpu_ratios));
     auto column = [](const std::vector<std::array<double, 3>>& v, int i) {
       std::vector<double> c;
       for (const auto& x : v) c.push_back(x[static_cast<std::size_t>(i)]);
@@ -267,8 +269,9 @@ int main() {
         "CPU ms per MB on each node's thread:  sender %.2f / %.2f, ambassador %.2f / %.2f, private - / %.2f"
         " (direct / relayed)\n",
         column(dnode, 0), column(rnode, 0), column(dnode, 1), column(rnode, 1), column(rnode, 2));
-    std::printf("with a core per node, the busiest node bounds throughput: relayed / direct at most %.2fx\n",
-                median(busiest_ratios));
+    if (!relay_only)
+      std::printf("with a core per node, the busiest node bounds throughput: relayed / direct at most %.2fx\n",
+                  median(busiest_ratios));
     std::printf(
         "(a relayed round trip crosses 4 TCP hops where a direct one crosses 2; its bytes are sealed and opened\n"
         " once end to end, as direct, and cross each hop as clear tails (butter.net.sealed/1): the ambassador\n"
