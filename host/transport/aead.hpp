@@ -5,7 +5,7 @@
 // not). All produce the same bytes, so each message may use any: messages of at least
 // kLargeMessage bytes go through the vectorised implementation that this process's one-time check
 // (aead_choice) found correct (a fixed vector sealed by it and libsodium matches, and it opens
-// libsodium's) and fastest on this CPU (a short timing of each); everything else, and every
+// libsodium's) and fastest on this CPU (aead_pick.hpp: interleaved timings); everything else, and every
 // message should a library call fail, goes through libsodium. The wire format is unchanged.
 #pragma once
 #include <cstddef>
@@ -27,7 +27,7 @@ const char* aead_impl_name(AeadImpl impl);  // "libsodium", "OpenSSL EVP", "libg
 
 struct AeadChoice {
   AeadImpl large = AeadImpl::kSodium;  // what messages >= kLargeMessage go through
-  double speedup = 0;                  // its throughput / libsodium's sealing 16 KiB, as measured (0: not measured)
+  double speedup = 0;                  // its median speed-up over libsodium sealing 16 KiB (0: not measured)
   std::string why;                     // for the log and /status
 };
 // Decided once per process, on first use. BUTTER_AEAD=libsodium, =openssl or =gcrypt in the
