@@ -94,8 +94,10 @@ std::optional<Manifest> decode_manifest(std::span<const std::uint8_t> bytes, std
     why = "manifest header out of range";
     return std::nullopt;
   }
-  // The size must need exactly `count` blocks.
-  const std::uint64_t need = (m.size + m.block_size - 1) / m.block_size;
+  // The size must need exactly `count` blocks. Rounded up without adding first: size + block_size
+  // wraps near 2^64, and a manifest of size 2^64 - 1 and no blocks would pass (then assembling
+  // it reserves 2^64 - 1 bytes, and a streamed read of it ends at once "complete").
+  const std::uint64_t need = m.size / m.block_size + (m.size % m.block_size != 0 ? 1 : 0);
   if (need != count) {
     why = "manifest size " + std::to_string(m.size) + " does not match " + std::to_string(count) + " blocks";
     return std::nullopt;

@@ -106,6 +106,25 @@ TEST_CASE("a manifest whose size disagrees with its block count is refused") {
   std::string why;
   CHECK_FALSE(decode_manifest(encode_manifest(m), why));
   CHECK(why.find("does not match") != std::string::npos);
+  // Sizes near 2^64, where size + block_size wraps to a few bytes: no block count fits them.
+  for (const std::uint64_t size : {~std::uint64_t{0}, ~std::uint64_t{0} - 1022, ~std::uint64_t{0} - 2047}) {
+    for (const std::size_t count : {std::size_t{0}, std::size_t{1}}) {
+      Manifest huge;
+      huge.size = size;
+      huge.block_size = 1024;
+      huge.blocks.resize(count);
+      why.clear();
+      INFO("size " << size << ", " << count << " blocks");
+      CHECK_FALSE(decode_manifest(encode_manifest(huge), why));
+      CHECK(why.find("does not match") != std::string::npos);
+    }
+  }
+  // The largest a manifest may describe still decodes: kMaxBlocks blocks of kMaxBlockSize.
+  Manifest largest;
+  largest.block_size = kMaxBlockSize;
+  largest.size = std::uint64_t{kMaxBlocks} * kMaxBlockSize;
+  largest.blocks.resize(kMaxBlocks);
+  CHECK(decode_manifest(encode_manifest(largest), why));
 }
 
 TEST_CASE("bad split arguments are refused with a reason") {
