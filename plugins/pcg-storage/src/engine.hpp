@@ -118,9 +118,11 @@ class Engine final : private ReadNode, private GetNode, private CheckNode, priva
   butter_status put(std::uint64_t ticket, std::span<const std::uint8_t> data, const std::vector<std::string>& keywords,
                     std::uint64_t now, Hash& id_out, std::string& why, Output& out);
   // Fetches an object: locally when held, else asks `candidates` who holds it (more may be added
-  // with add_get_candidates while `more_coming`). Exactly one GetDone event follows.
+  // with add_get_candidates while `more_coming`). Exactly one GetDone event follows. An object of
+  // more than `max_size` bytes fails with BUTTER_E_NOMEM once its manifest is known, before any
+  // block is read or fetched (the result holds the whole object).
   void get(std::uint64_t ticket, const Hash& id, const std::vector<Candidate>& candidates, bool more_coming,
-           std::uint64_t now, Output& out);
+           std::uint64_t now, Output& out, std::uint64_t max_size = kAnyGetSize);
   void add_get_candidates(std::uint64_t ticket, const std::vector<Candidate>& candidates, bool more_coming,
                           std::uint64_t now, Output& out) {
     gets_.add_candidates(ticket, candidates, more_coming, now, out);

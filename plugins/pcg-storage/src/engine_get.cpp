@@ -8,9 +8,15 @@
 namespace butter::pcg {
 
 void Engine::get(std::uint64_t ticket, const Hash& id, const std::vector<Candidate>& candidates, bool more_coming,
-                 std::uint64_t now, Output& out) {
+                 std::uint64_t now, Output& out, std::uint64_t max_size) {
   ++stats_.gets;
   Group* g = group(id);
+  if (g && g->complete && g->manifest.size > max_size) {
+    ++stats_.gets_too_large;
+    out.events.push_back(
+        Event{EventKind::GetDone, ticket, BUTTER_E_NOMEM, id, 0, {}, too_large_for_get(g->manifest.size, max_size)});
+    return;
+  }
   if (g && g->complete) {
     std::string why;
     auto data = assemble(g->manifest, g->data.blocks(), why);  // verified on every read
@@ -23,12 +29,12 @@ void Engine::get(std::uint64_t ticket, const Hash& id, const std::vector<Candida
     return;
   }
   if (!g) {
-    gets_.start(ticket, id, nullptr, candidates, more_coming, now, out);
+    gets_.start(ticket, id, nullptr, candidates, more_coming, max_size, now, out);
     return;
   }
   // A member still filling its copy: fetch from the group directly.
   const Gets::Located located{g->manifest, group_sources(*g)};
-  gets_.start(ticket, id, &located, candidates, more_coming, now, out);
+  gets_.start(ticket, id, &located, candidates, more_coming, max_size, now, out);
 }
 
 // --- LOCATE: where an object is, for gets and streamed reads on other nodes ----------------------

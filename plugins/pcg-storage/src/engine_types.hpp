@@ -13,6 +13,9 @@
 
 namespace butter::pcg {
 
+// A get's `max_size` when the caller takes an object of any size (Engine::get).
+inline constexpr std::uint64_t kAnyGetSize = ~std::uint64_t{0};
+
 struct Config {
   std::uint32_t r = 3;                // group size
   std::uint64_t heartbeat_ms = 1000;  // one heartbeat round per interval (+- jitter)
@@ -121,6 +124,7 @@ struct Stats {
   std::uint64_t streams_opened = 0, stream_blocks = 0, stream_failovers = 0, streams_failed = 0;
   std::uint64_t blocks_served = 0;         // FETCHes this node answered with the block
   std::uint64_t fetches_busy = 0;          // FETCHes answered AGAIN: the sender was over its serve rate
+  std::uint64_t gets_too_large = 0;        // gets failed (NOMEM) before fetching: larger than the caller takes
   std::uint64_t stream_peak_buffered = 0;  // the most bytes one read has held buffered (high-water mark)
   std::uint64_t stream_throttled = 0;      // times a read waited because all reads held stream_buffer_bytes
   std::array<std::uint64_t, kMsgTypes> sent{}, received{};

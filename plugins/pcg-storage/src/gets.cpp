@@ -6,17 +6,26 @@
 
 #include "sources.hpp"
 
+#include <butter/iface/storage3.h>
+
 #include <algorithm>
 
 namespace butter::pcg {
 
+std::string too_large_for_get(std::uint64_t size, std::uint64_t max_size) {
+  return "object of " + std::to_string(size) + " bytes is larger than the " + std::to_string(max_size) +
+         " bytes a whole-object get returns; read it as a stream (" BUTTER_IFACE_STORAGE_V3
+         " open_read, or HTTP GET /storage/<id>)";
+}
+
 void Gets::start(std::uint64_t ticket, const Hash& id, const Located* located, const std::vector<Candidate>& candidates,
-                 bool more_coming, std::uint64_t now, Output& out) {
+                 bool more_coming, std::uint64_t max_size, std::uint64_t now, Output& out) {
   Getter& gt = getters_[ticket];
   gt.ticket = ticket;
   gt.id = id;
   gt.deadline = now + cfg_.get_timeout_ms;
   gt.more_coming = more_coming;
+  gt.max_size = max_size;
   if (located) {
     gt.located = true;
     gt.manifest = located->manifest;
@@ -79,6 +88,13 @@ void Gets::step(Getter& gt, std::uint64_t now, Output& out) {
       it = now >= it->second ? gt.asking.erase(it) : std::next(it);
     if (gt.asking.empty() && !gt.more_coming)
       finish(ticket, BUTTER_E_NOT_FOUND, {}, "no reachable node holds the object", out);
+    return;
+  }
+  if (gt.manifest.size > gt.max_size) {
+    // Known from the verified manifest before any block is asked for: an object the caller
+    // cannot take is not fetched into memory first (a manifest may describe up to 64 GiB).
+    ++stats_.gets_too_large;
+    finish(ticket, BUTTER_E_NOMEM, {}, too_large_for_get(gt.manifest.size, gt.max_size), out);
     return;
   }
   gt.data.expire(now);

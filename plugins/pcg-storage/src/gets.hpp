@@ -34,6 +34,9 @@ class GetNode : public FetchNode {
   ~GetNode() = default;  // not owned through this interface
 };
 
+// The reason a get of an object of `size` bytes fails when it may return at most `max_size`.
+std::string too_large_for_get(std::uint64_t size, std::uint64_t max_size);
+
 class Gets {
  public:
   // `cfg` and `stats` are the node's (read and counted into); all three outlive this object.
@@ -51,8 +54,10 @@ class Gets {
 
   // Starts get `ticket` of `id` (due within cfg.get_timeout_ms), then asks `candidates` where it
   // is (more may come with add_candidates while `more_coming`), unless `located` says already.
+  // An object of more than `max_size` bytes fails the get (BUTTER_E_NOMEM) as soon as its
+  // verified manifest says so, before a block is fetched: a get holds the whole object.
   void start(std::uint64_t ticket, const Hash& id, const Located* located, const std::vector<Candidate>& candidates,
-             bool more_coming, std::uint64_t now, Output& out);
+             bool more_coming, std::uint64_t max_size, std::uint64_t now, Output& out);
   // The contract of Engine::add_get_candidates (engine.hpp).
   void add_candidates(std::uint64_t ticket, const std::vector<Candidate>& candidates, bool more_coming,
                       std::uint64_t now, Output& out);
@@ -72,6 +77,7 @@ class Gets {
     Hash id{};
     std::uint64_t deadline = 0;
     bool more_coming = false;
+    std::uint64_t max_size = 0;
     std::map<Hash, std::uint64_t> asking;  // locate sent -> deadline
     std::set<Hash> asked;
     bool located = false;

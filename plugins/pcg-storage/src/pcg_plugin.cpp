@@ -32,6 +32,13 @@ std::vector<std::uint8_t> put_done_payload(std::uint64_t ticket, const Event& e)
   return w.take();
 }
 
+// A GetDone payload's bytes besides the object: ticket, kind, status, the id (str16 of 64 hex
+// digits), the object's length and an empty message (str16). The largest object a get answered
+// on the events bus can carry is what the bus takes less this.
+constexpr std::size_t kGetDoneOverhead = 8 + 1 + 4 + (2 + 64) + 4 + 2;
+static_assert(BUTTER_EVENTS_MAX_PAYLOAD > kGetDoneOverhead);
+constexpr std::uint64_t kMaxBusGetObject = BUTTER_EVENTS_MAX_PAYLOAD - kGetDoneOverhead;
+
 std::vector<std::uint8_t> get_done_payload(std::uint64_t ticket, const Event& e) {
   wire::Writer w;
   w.u64(ticket);
@@ -282,8 +289,8 @@ void PcgStorage::deliver(Event& e) {
     e.status = BUTTER_E_NOMEM;
     e.message = "object of " + std::to_string(n) + " bytes exceeds the events bus limit (" +
                 std::to_string(BUTTER_EVENTS_MAX_PAYLOAD) +
-                " bytes per result); read it with " BUTTER_IFACE_STORAGE_V2
-                " read on a holder, or over HTTP GET /storage/<id>";
+                " bytes per result); read it as a stream (" BUTTER_IFACE_STORAGE_V3
+                " open_read, or HTTP GET /storage/<id>)";
     e.data.clear();
     log().warn("pcg-storage: get {} for {}: {}", to_hex(e.object).substr(0, 8), p.topic, e.message);
     payload = get_done_payload(p.ticket, e);
@@ -329,8 +336,10 @@ void PcgStorage::start_get(std::uint64_t ticket, const Hash& id) {
   // The known hosts are asked at once; the search plugin, when present, adds the holders it
   // finds (HITs), and its DONE closes the candidate list.
   const bool searching = ask_search(ticket, id);
+  // The result travels on the events bus (every get has a reply topic): an object it cannot carry
+  // fails the get once its manifest is known, instead of being fetched whole and then refused.
   engine_->get(ticket, id, engine_->holds(id) ? std::vector<Candidate>{} : known_hosts(locate_fanout_), searching,
-               now_ms(), out);
+               now_ms(), out, kMaxBusGetObject);
   process(out);
 }
 

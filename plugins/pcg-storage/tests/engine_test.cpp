@@ -299,6 +299,39 @@ TEST_CASE("a get for an object nobody holds ends NOT_FOUND") {
   CHECK(got->status == BUTTER_E_NOT_FOUND);
 }
 
+TEST_CASE("a get that cannot take the object fails NOMEM from its manifest, held or not, and fetches nothing") {
+  SimCluster sim({.nodes = 6, .cfg = test_config()});
+  auto data = bytes_of(5000, 4);
+  Hash id = put_on(sim, 0, data);
+  sim.run_until(2000);
+  (void)sim.take_events();
+  auto h = holders(sim, id);
+  REQUIRE(h.size() == 3);
+  std::size_t outside = 0;
+  while (std::find(h.begin(), h.end(), outside) != h.end()) ++outside;
+  const auto fetches_before = sim.engine(outside).stats().sent[static_cast<std::size_t>(MsgType::Fetch)];
+  sim.act(h[0], [&](Engine& e, Output& out) { e.get(21, id, {}, false, sim.now(), out, 4999); });
+  sim.act(outside, [&](Engine& e, Output& out) { e.get(22, id, everyone(sim), false, sim.now(), out, 4999); });
+  sim.act(outside, [&](Engine& e, Output& out) { e.get(23, id, everyone(sim), false, sim.now(), out, 5000); });
+  sim.run_until(sim.now() + 2000);
+  auto evs = sim.take_events();
+  for (const std::uint64_t ticket : {21, 22}) {
+    auto got = find_event(evs, EventKind::GetDone, ticket);
+    REQUIRE(got);
+    CHECK(got->status == BUTTER_E_NOMEM);
+    CHECK(got->data.empty());
+    CHECK(got->message == too_large_for_get(5000, 4999));
+  }
+  CHECK(sim.engine(h[0]).stats().gets_too_large == 1);
+  CHECK(sim.engine(outside).stats().gets_too_large == 1);
+  // Only get 23, which can take the object, fetched its 5 blocks.
+  auto got = find_event(evs, EventKind::GetDone, 23);
+  REQUIRE(got);
+  CHECK(got->status == BUTTER_OK);
+  CHECK(got->data == data);
+  CHECK(sim.engine(outside).stats().sent[static_cast<std::size_t>(MsgType::Fetch)] - fetches_before == 5);
+}
+
 TEST_CASE("an object stored and restored keeps its group view") {
   SimCluster sim({.nodes = 4, .cfg = test_config()});
   auto data = bytes_of(2500, 11);

@@ -86,7 +86,8 @@ TEST_CASE("gets: located by a candidate then fetched from the members it names a
   Gets gets(self, node.cfg, stats, node);
   Output out;
   // Itself and a repeated candidate are not asked.
-  gets.start(7, obj.id, nullptr, {Candidate{a, {}, -1}, Candidate{self, {}, -1}, Candidate{a, {}, -1}}, false, 0, out);
+  gets.start(7, obj.id, nullptr, {Candidate{a, {}, -1}, Candidate{self, {}, -1}, Candidate{a, {}, -1}}, false,
+             kAnyGetSize, 0, out);
   CHECK(gets.pending(7));
   auto locates = node.take_sent(MsgType::Locate);
   REQUIRE(locates.size() == 1);
@@ -127,7 +128,7 @@ TEST_CASE("gets: nobody locates it: NOT_FOUND once the candidates time out and n
   const Hash a = gets_test_node_id(1), b = gets_test_node_id(2);
   Gets gets(gets_test_node_id(9), node.cfg, stats, node);
   Output out;
-  gets.start(3, obj.id, nullptr, {Candidate{a, {}, -1}}, true, 0, out);
+  gets.start(3, obj.id, nullptr, {Candidate{a, {}, -1}}, true, kAnyGetSize, 0, out);
   // A's LOCATE times out, but more candidates are coming: the get waits for them.
   gets.tick(node.cfg.request_timeout_ms, out);
   CHECK(gets.pending(3));
@@ -159,7 +160,7 @@ TEST_CASE("gets: a member filling its copy fetches from the group without asking
   Gets gets(gets_test_node_id(9), node.cfg, stats, node);
   Output out;
   const Gets::Located located{obj.manifest, {a}};
-  gets.start(5, obj.id, &located, {Candidate{gets_test_node_id(2), {}, -1}}, false, 0, out);
+  gets.start(5, obj.id, &located, {Candidate{gets_test_node_id(2), {}, -1}}, false, kAnyGetSize, 0, out);
   CHECK(node.take_sent(MsgType::Locate).empty());
   auto fetches = node.take_sent(MsgType::Fetch);
   REQUIRE(fetches.size() == 2);
@@ -184,7 +185,7 @@ TEST_CASE("gets: answers nobody asked for are left to the caller and a bad manif
   Output out;
   CHECK_FALSE(gets.on_located(a, gets_test_located(obj, 1, View{}), 0, out));
   CHECK_FALSE(gets.on_block(a, gets_test_block(obj, 0), 0, out));
-  gets.start(1, obj.id, nullptr, {Candidate{a, {}, -1}}, false, 0, out);
+  gets.start(1, obj.id, nullptr, {Candidate{a, {}, -1}}, false, kAnyGetSize, 0, out);
   node.sent.clear();
   // An answer numbered for the get but about another object: the get's, and stale.
   CHECK(gets.on_located(a, gets_test_located(other, 1, View{}), 1, out));
@@ -216,11 +217,50 @@ TEST_CASE("gets: a flood of candidates is asked LOCATE at most kMaxLocateAsks ti
     h[2] = static_cast<std::uint8_t>(i >> 8);
     flood.push_back(Candidate{h, {}, -1});
   }
-  gets.start(4, obj.id, nullptr, {flood.begin(), flood.begin() + 10}, true, 0, out);
+  gets.start(4, obj.id, nullptr, {flood.begin(), flood.begin() + 10}, true, kAnyGetSize, 0, out);
   CHECK(node.take_sent(MsgType::Locate).size() == 10);
   gets.add_candidates(4, flood, true, 1, out);
   CHECK(node.take_sent(MsgType::Locate).size() == kMaxLocateAsks - 10);  // the first ten are not asked twice
   gets.add_candidates(4, flood, true, 2, out);
   CHECK(node.take_sent(MsgType::Locate).empty());
   CHECK(gets.pending(4));
+}
+
+TEST_CASE("gets: an object larger than the get may return fails NOMEM on its manifest and nothing is fetched") {
+  // A get answers with the whole object (on the events bus: at most 64 KiB), and a manifest may
+  // describe 64 GiB: the get ends as soon as the verified manifest gives the size, not after
+  // fetching the object into memory to find it cannot be returned.
+  const auto obj = gets_test_object(3);  // 3072 bytes
+  GetsTestNode node;
+  Stats stats;
+  const Hash a = gets_test_node_id(1);
+  Gets gets(gets_test_node_id(9), node.cfg, stats, node);
+  Output out;
+  View v;
+  v.version = 1;
+  v.add(Member{a, {}});
+  gets.start(2, obj.id, nullptr, {Candidate{a, {}, -1}}, false, 3071, 0, out);
+  REQUIRE(node.take_sent(MsgType::Locate).size() == 1);
+  CHECK(gets.on_located(a, gets_test_located(obj, 2, v), 1, out));
+  CHECK(node.take_sent(MsgType::Fetch).empty());
+  REQUIRE(out.events.size() == 1);
+  CHECK(out.events[0].status == BUTTER_E_NOMEM);
+  CHECK(out.events[0].data.empty());
+  CHECK(out.events[0].message == too_large_for_get(3072, 3071));
+  CHECK(out.events[0].message.find("butter.storage/3 open_read") != std::string::npos);
+  CHECK_FALSE(gets.pending(2));
+  CHECK(stats.gets_too_large == 1);
+
+  // Exactly the limit is fetched; a member filling its own copy is held to the limit too.
+  out.events.clear();
+  gets.start(3, obj.id, nullptr, {Candidate{a, {}, -1}}, false, 3072, 0, out);
+  CHECK(gets.on_located(a, gets_test_located(obj, 3, v), 1, out));
+  CHECK(node.take_sent(MsgType::Fetch).size() == 3);
+  CHECK(out.events.empty());
+  const Gets::Located located{obj.manifest, {a}};
+  gets.start(4, obj.id, &located, {}, false, 100, 0, out);
+  REQUIRE(out.events.size() == 1);
+  CHECK(out.events[0].ticket == 4);
+  CHECK(out.events[0].status == BUTTER_E_NOMEM);
+  CHECK(stats.gets_too_large == 2);
 }
