@@ -20,6 +20,7 @@ void BlockTransfer::hold_all(std::vector<std::vector<std::uint8_t>> blocks) {
   blocks_ = std::move(blocks);
   have_.assign(blocks_.size(), true);
   have_count_ = blocks_.size();
+  first_missing_ = static_cast<std::uint32_t>(blocks_.size());
   fetching_.clear();
 }
 
@@ -35,15 +36,17 @@ bool BlockTransfer::pump(FetchNode& node, const Manifest& m, const Hash& object,
   bool ok = true;
   for (auto it = busy_until_.begin(); it != busy_until_.end();)
     it = now >= it->second ? busy_until_.erase(it) : std::next(it);
-  for (std::uint32_t i = 0; i < m.blocks.size() && fetching_.size() < cfg.fetch_window; ++i) {
+  for (std::uint32_t i = first_missing_; i < m.blocks.size() && fetching_.size() < cfg.fetch_window; ++i) {
+    ++pump_steps_;
     if (have_[i] || fetching_.count(i)) continue;
-    const auto& tried = tried_[i];
+    const auto failed = tried_.find(i);  // not tried_[i]: that would keep an empty set per block asked
+    const std::set<Hash>* tried = failed == tried_.end() ? nullptr : &failed->second;
     std::optional<Hash> src;
     bool busy = false;  // an untried source is only busy (AGAIN): wait for it, do not fail
     // Spread blocks over sources: start at a different one for each block.
     for (std::size_t k = 0; k < sources.size(); ++k) {
       const Hash& s = sources[(i + k) % sources.size()];
-      if (tried.count(s)) continue;
+      if (tried && tried->count(s)) continue;
       if (busy_until_.count(s)) {
         busy = true;
         continue;
@@ -129,6 +132,7 @@ void BlockTransfer::store(std::uint32_t i, const std::vector<std::uint8_t>& data
   blocks_[i] = data;
   have_[i] = true;
   ++have_count_;
+  while (first_missing_ < have_.size() && have_[first_missing_]) ++first_missing_;
 }
 
 void BlockTransfer::progress(const Hash& from, std::uint64_t now, std::uint64_t request_timeout_ms) {
