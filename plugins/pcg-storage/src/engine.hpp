@@ -143,11 +143,12 @@ class Engine final : private ReadNode, private GetNode, private CheckNode, priva
   // each verified on arrival. A chunk (StreamChunk event, one per block touched) is emitted only
   // against credit (stream_credit), in order. Exactly one StreamDone ends the read unless it is
   // cancelled. Errors returned at once (no event): BUTTER_E_INVALID (window 0 or over
-  // kMaxStreamWindow), BUTTER_E_NOMEM (kMaxStreams open).
+  // kMaxStreamWindow), BUTTER_E_NOMEM (kMaxStreams open). With `tell_located`, a StreamLocated
+  // event carries the verified manifest as soon as the read has it (before its chunks and end).
   butter_status stream_open(std::uint64_t sid, const Hash& id, std::uint64_t offset, std::uint64_t length,
                             std::uint32_t window, const std::vector<Candidate>& candidates, bool more_coming,
-                            std::uint64_t now, Output& out, std::string& why) {
-    return reads_.open(sid, id, offset, length, window, candidates, more_coming, now, out, why);
+                            std::uint64_t now, Output& out, std::string& why, bool tell_located = false) {
+    return reads_.open(sid, id, offset, length, window, candidates, more_coming, now, out, why, tell_located);
   }
   void stream_add_candidates(std::uint64_t sid, const std::vector<Candidate>& candidates, bool more_coming,
                              std::uint64_t now, Output& out) {
@@ -166,9 +167,6 @@ class Engine final : private ReadNode, private GetNode, private CheckNode, priva
   std::uint64_t stream_buffered_bytes() const { return reads_.buffered_bytes(); }
   using StreamReport = StreamReads::Report;
   std::optional<StreamReport> stream_report(std::uint64_t sid) const { return reads_.report(sid); }
-  // The manifest a read verified against its object id (encoded; its SHA-256 is the id), once
-  // located; nullopt before, or for an unknown read.
-  std::optional<std::vector<std::uint8_t>> stream_manifest(std::uint64_t sid) const { return reads_.manifest(sid); }
   static constexpr std::uint32_t kMaxStreamWindow = StreamReads::kMaxWindow;
   static constexpr std::size_t kMaxStreams = StreamReads::kMaxReads;
 

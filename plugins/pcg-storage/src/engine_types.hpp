@@ -83,7 +83,9 @@ struct Send {
 
 // StreamChunk: bytes [offset, offset + data.size()) of a streamed read `ticket`; StreamDone: the
 // read ended (status, message; offset = the first byte not delivered, where a resume starts).
-enum class EventKind { PutDone, GetDone, Stored, Dropped, ViewChanged, StreamChunk, StreamDone };
+// StreamLocated: a read opened with tell_located found and verified its object's manifest (the
+// encoded manifest in `data`), before any chunk.
+enum class EventKind { PutDone, GetDone, Stored, Dropped, ViewChanged, StreamChunk, StreamDone, StreamLocated };
 
 struct Event {
   EventKind kind = EventKind::Stored;

@@ -10,7 +10,6 @@ namespace {
 
 constexpr std::size_t kWritePiece = 256 * 1024;  // bytes per write of a streamed GET
 constexpr std::uint32_t kRemoteWindow = 8;       // blocks a remote read holds or fetches at once
-constexpr int kManifestPolls = 1500;             // x 20 ms: 30 s, the HTTP request timeout
 
 // Writes bytes [next, end) of a held object from the engine's blocks until the window is full
 // (`writable` calls again) or the range is done. false when the object is no longer held whole
@@ -111,13 +110,23 @@ void StorageRoutes::get_request(const butter::HttpRequest& req, butter::HttpStre
   serve_held(req, s, id, info->size, etag);
 }
 
-// Not held here: located by a streamed read that is given no credit (so it stays open once it has
-// the manifest, which it verified against the id), answered once it has it.
+// Not held here: located by a streamed read that is given no credit, answered with the manifest
+// it verified against the id as soon as it has it (its `located` handler), then cancelled. The
+// read's own end answers when nobody holds the object or nobody answers in time; an empty object,
+// whose read ends "complete" at once, is told located first.
 void StorageRoutes::serve_remote_manifest(butter::HttpStream s, std::string_view id_hex, const std::string& etag) {
   const std::uint64_t token = s.token();
   PcgStorage::ReadHandlers handlers;
   std::uint64_t read_id = 0;
   handlers.chunk = [](std::uint64_t, std::span<const std::uint8_t>) {};
+  handlers.located = [this, s, token, etag](std::span<const std::uint8_t> manifest) {
+    auto it = remote_.find(token);
+    if (it == remote_.end()) return;  // the client left
+    const std::uint64_t rid = it->second.read_id;
+    remote_.erase(it);
+    plugin_.read_cancel(rid);
+    s.respond(200, "application/octet-stream", Bytes(manifest.data(), manifest.size()), {{"ETag", etag}});
+  };
   handlers.done = [this, s, token](butter_status st, std::uint64_t, const std::string& reason) {
     auto it = remote_.find(token);
     if (it == remote_.end()) return;
@@ -135,27 +144,6 @@ void StorageRoutes::serve_remote_manifest(butter::HttpStream s, std::string_view
   RemoteDownload r;
   r.read_id = read_id;
   remote_.emplace(token, std::move(r));
-  poll_manifest(s, token, etag, kManifestPolls);
-}
-
-// Looks every 20 ms whether the read has located the manifest (a read tells its consumer only
-// through chunks, and this one is given no credit), for at most `polls` times; the read's own done
-// (not found, timeout) answers first when it fails.
-void StorageRoutes::poll_manifest(butter::HttpStream s, std::uint64_t token, std::string etag, int polls) {
-  auto it = remote_.find(token);
-  if (it == remote_.end()) return;  // answered by its done, or the client left
-  const std::uint64_t rid = it->second.read_id;
-  auto bytes = plugin_.read_manifest(rid);
-  if (bytes || polls <= 0) {
-    remote_.erase(it);
-    plugin_.read_cancel(rid);
-    if (!bytes) return void(s.respond(504, kText, "BUTTER_E_TIMEOUT: the manifest was not located in time\n"));
-    s.respond(200, "application/octet-stream", Bytes(*bytes), {{"ETag", etag}});
-    return;
-  }
-  it->second.poll = plugin_.after(std::chrono::milliseconds(20), [this, s, token, etag = std::move(etag), polls] {
-    poll_manifest(s, token, etag, polls - 1);
-  });
 }
 
 void StorageRoutes::serve_remote(const butter::HttpRequest& req, butter::HttpStream s, const Hash& id,

@@ -33,7 +33,6 @@ class StorageRoutes {
     bool ranged = false, begun = false, finished = false;
     std::vector<std::uint8_t> waiting;  // the rest of a block the client's window could not take
     std::size_t waiting_at = 0;
-    butter::Timer poll;  // GET .../manifest: until the read has located it
   };
 
  private:
@@ -64,8 +63,6 @@ class StorageRoutes {
   void remote_chunk(butter::HttpStream s, std::uint64_t token, const Hash& id, std::span<const std::uint8_t> bytes);
   void remote_done(butter::HttpStream s, std::uint64_t token, const Hash& id, butter_status st, std::uint64_t next,
                    const std::string& reason);
-  // GET .../manifest of an object not held here: polls until the read located it.
-  void poll_manifest(butter::HttpStream s, std::uint64_t token, std::string etag, int polls);
 
   PcgStorage& plugin_;
   std::map<std::uint64_t, Upload> uploads_;

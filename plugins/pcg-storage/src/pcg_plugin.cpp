@@ -252,6 +252,7 @@ void PcgStorage::deliver(Event& e) {
     }
     case EventKind::StreamChunk:
     case EventKind::StreamDone:
+    case EventKind::StreamLocated:
       deliver_stream(e);
       return;
     case EventKind::PutDone:

@@ -86,6 +86,9 @@ class PcgStorage : public butter::Plugin, public Env {
   struct ReadHandlers {
     std::function<void(std::uint64_t offset, std::span<const std::uint8_t> bytes)> chunk;
     std::function<void(butter_status status, std::uint64_t next_offset, const std::string& reason)> done;
+    // Optional: the object's manifest (encoded, verified against the id) once the read has it,
+    // before its first chunk and its done. It may cancel the read.
+    std::function<void(std::span<const std::uint8_t> manifest)> located;
   };
   static constexpr std::uint32_t kDefaultReadWindow = 8;
   butter_status open_read(std::string_view id_hex, std::uint64_t offset, std::uint64_t length, std::uint32_t window,
@@ -97,10 +100,6 @@ class PcgStorage : public butter::Plugin, public Env {
   // What the read holds and fetched so far (peak buffered bytes, blocks per member, ...).
   std::optional<Engine::StreamReport> read_report(std::uint64_t read_id) const {
     return engine_->stream_report(read_id);
-  }
-  // The manifest an open read located and verified (see Engine::stream_manifest).
-  std::optional<std::vector<std::uint8_t>> read_manifest(std::uint64_t read_id) const {
-    return engine_->stream_manifest(read_id);
   }
   std::size_t open_reads() const { return reads_.size(); }
 

@@ -33,7 +33,7 @@ butter_status PcgStorage::open_read(std::string_view id_hex, std::uint64_t offse
   Output out;
   const butter_status st = engine_->stream_open(sid, id, offset, length, window,
                                                 held ? std::vector<Candidate>{} : known_hosts(locate_fanout_),
-                                                searching, now_ms(), out, why);
+                                                searching, now_ms(), out, why, static_cast<bool>(handlers.located));
   if (st != BUTTER_OK) {
     search_hits_.erase(sid);
     return st;
@@ -90,6 +90,11 @@ void PcgStorage::flush() {
 void PcgStorage::deliver_stream(Event& e) {
   auto it = reads_.find(e.ticket);
   if (it == reads_.end()) return;  // cancelled: nothing more is said
+  if (e.kind == EventKind::StreamLocated) {
+    auto located = it->second.handlers.located;  // a copy: it may cancel the read
+    if (located) located(std::span<const std::uint8_t>(e.data));
+    return;
+  }
   if (e.kind == EventKind::StreamChunk) {
     // A copy of the handler: the handler may cancel the read (erasing it from reads_).
     auto chunk = it->second.handlers.chunk;

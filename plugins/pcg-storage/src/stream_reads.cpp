@@ -20,7 +20,7 @@ namespace butter::pcg {
 
 butter_status StreamReads::open(std::uint64_t sid, const Hash& id, std::uint64_t offset, std::uint64_t length,
                                 std::uint32_t window, const std::vector<Candidate>& candidates, bool more_coming,
-                                std::uint64_t now, Output& out, std::string& why) {
+                                std::uint64_t now, Output& out, std::string& why, bool tell_located) {
   if (window == 0 || window > kMaxWindow) {
     why = "read window must be 1.." + std::to_string(kMaxWindow) + " blocks, got " + std::to_string(window);
     return BUTTER_E_INVALID;
@@ -43,10 +43,11 @@ butter_status StreamReads::open(std::uint64_t sid, const Hash& id, std::uint64_t
   s.next_offset = offset;
   s.deadline = now + cfg_.stream_idle_ms;
   s.report.window = window;
+  s.tell_located = tell_located;
   if (auto held = node_.held_copy(id)) {
     // This node is in the group: its manifest is verified already, and it is a source for the
     // blocks it holds (asked first), the other members for the rest.
-    located(s, self_, held->manifest, held->view);
+    located(s, self_, held->manifest, held->view, out);
   }
   add_candidates(sid, candidates, more_coming, now, out);
   return BUTTER_OK;
@@ -98,12 +99,6 @@ std::optional<StreamReads::Report> StreamReads::report(std::uint64_t sid) const 
   return r;
 }
 
-std::optional<std::vector<std::uint8_t>> StreamReads::manifest(std::uint64_t sid) const {
-  auto it = reads_.find(sid);
-  if (it == reads_.end() || !it->second.located) return std::nullopt;
-  return encode_manifest(it->second.manifest);  // canonical: decoding checked it hashes to the id
-}
-
 std::size_t StreamReads::usable_sources(const Read& s) {
   std::size_t n = 0;
   for (const auto& [h, src] : s.sources) n += !src.evicted;
@@ -129,10 +124,12 @@ std::uint64_t StreamReads::fetch_deadline(std::uint32_t queued, std::uint64_t no
   return queued_deadline(now, t, queued, cfg_.stream_per_member) + node_.random() % (t / 8 + 1);
 }
 
-void StreamReads::located(Read& s, const Hash& from, const Manifest& m, const View& view) {
+void StreamReads::located(Read& s, const Hash& from, const Manifest& m, const View& view, Output& out) {
   if (!s.located) {
     s.located = true;
     s.manifest = m;
+    if (s.tell_located)  // before any chunk or the end: both come later in `out`
+      out.events.push_back(Event{EventKind::StreamLocated, s.sid, BUTTER_OK, s.id, 0, encode_manifest(m), {}});
     s.report.block_size = m.block_size;
     const std::uint64_t size = m.size;
     s.end = s.offset >= size ? s.offset : s.offset + std::min(s.length, size - s.offset);
@@ -378,7 +375,7 @@ bool StreamReads::on_located(const Hash& from, const Message& m, std::uint64_t n
       ++stats_.bad_messages;
     } else {
       node_.learn(m.view);
-      located(s, from, *man, m.view);
+      located(s, from, *man, m.view, out);
     }
   }
   step(s, now, out);

@@ -70,10 +70,10 @@ class StreamReads {
   StreamReads& operator=(const StreamReads&) = delete;
 
   // The contracts of Engine::stream_open, stream_add_candidates, stream_credit, stream_pump,
-  // stream_cancel, stream_report, stream_manifest, stream_buffered_bytes (engine.hpp).
+  // stream_cancel, stream_report, stream_buffered_bytes (engine.hpp).
   butter_status open(std::uint64_t sid, const Hash& id, std::uint64_t offset, std::uint64_t length,
                      std::uint32_t window, const std::vector<Candidate>& candidates, bool more_coming,
-                     std::uint64_t now, Output& out, std::string& why);
+                     std::uint64_t now, Output& out, std::string& why, bool tell_located);
   void add_candidates(std::uint64_t sid, const std::vector<Candidate>& candidates, bool more_coming, std::uint64_t now,
                       Output& out);
   void credit(std::uint64_t sid, std::uint32_t chunks);
@@ -83,7 +83,6 @@ class StreamReads {
   std::size_t count() const { return reads_.size(); }
   std::uint64_t buffered_bytes() const;
   std::optional<Report> report(std::uint64_t sid) const;
-  std::optional<std::vector<std::uint8_t>> manifest(std::uint64_t sid) const;
 
   // Every read steps: timeouts, delivery, fetches, its end.
   void tick(std::uint64_t now, Output& out);
@@ -116,6 +115,7 @@ class StreamReads {
     std::map<Hash, std::uint64_t> asking;  // LOCATE sent -> deadline
     std::set<Hash> asked;
     bool located = false;
+    bool tell_located = false;  // emit StreamLocated once located
     Manifest manifest;
     std::vector<Hash> order;  // sources in the order learnt (self first)
     std::map<Hash, Source> sources;
@@ -131,7 +131,7 @@ class StreamReads {
   };
 
   static std::uint64_t held_bytes(const Read& s);
-  void located(Read& s, const Hash& from, const Manifest& m, const View& view);
+  void located(Read& s, const Hash& from, const Manifest& m, const View& view, Output& out);
   // False when the read already has its maximum of usable sources (or `h` is known).
   bool add_source(Read& s, const Hash& h);
   static std::size_t usable_sources(const Read& s);

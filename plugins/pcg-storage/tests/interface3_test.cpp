@@ -237,7 +237,8 @@ TEST_CASE("stop ends open and queued reads with the offset their consumer reache
       std::string w;
       s.reopen = n.obj->open_read(id, next, UINT64_MAX, 1, 1,
                                   PcgStorage::ReadHandlers{[](std::uint64_t, std::span<const std::uint8_t>) {},
-                                                           [](butter_status, std::uint64_t, const std::string&) {}},
+                                                           [](butter_status, std::uint64_t, const std::string&) {},
+                                                           {}},
                                   again, w);
     };
     return h;

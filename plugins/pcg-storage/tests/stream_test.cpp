@@ -251,6 +251,53 @@ TEST_CASE("a streamed range read delivers exactly the range and a held object st
   CHECK(at_end.got.empty());
 }
 
+TEST_CASE("a read opened with tell_located gets the verified manifest before its chunks and an empty object's too") {
+  SimCluster sim({.nodes = 6, .cfg = stream_config(1024)});
+  const auto data = bytes_of(3000, 5);
+  const Hash id = stored(sim, data);
+  const Hash empty = stored(sim, {});
+  for (const Hash& object : {id, empty}) {
+    const auto h = holders(sim, object);
+    REQUIRE_FALSE(h.empty());
+    for (const std::size_t node : {outside_of(h), h[0]}) {  // located over the network, and held here
+      for (const bool tell : {true, false}) {
+        const std::uint64_t sid = 60 + node * 2 + (tell ? 1 : 0) + (object == empty ? 100 : 0);
+        sim.act(node, [&](Engine& e, Output& out) {
+          std::string why;
+          REQUIRE(e.stream_open(sid, object, 0, ~std::uint64_t{0}, 4, everyone(sim), false, sim.now(), out, why,
+                                tell) == BUTTER_OK);
+          e.stream_credit(sid, 4);
+          e.stream_pump(sid, sim.now(), out);
+        });
+        std::vector<Event> seen;  // this read's events, in order
+        for (int step = 0; step < 400 && (seen.empty() || seen.back().kind != EventKind::StreamDone); ++step) {
+          sim.run_until(sim.now() + 5);
+          for (auto& [n, e] : sim.take_events())
+            if (n == node && e.ticket == sid) seen.push_back(std::move(e));
+          sim.act(node, [&](Engine& e, Output& out) {
+            e.stream_credit(sid, 4);
+            e.stream_pump(sid, sim.now(), out);
+          });
+        }
+        INFO("node " << node << (tell ? " told" : " not told") << (object == empty ? ", empty object" : ""));
+        REQUIRE_FALSE(seen.empty());
+        CHECK(seen.back().kind == EventKind::StreamDone);
+        CHECK(seen.back().status == BUTTER_OK);
+        const auto located =
+            std::count_if(seen.begin(), seen.end(), [](const Event& e) { return e.kind == EventKind::StreamLocated; });
+        CHECK(located == (tell ? 1 : 0));
+        if (tell) {
+          CHECK(seen.front().kind == EventKind::StreamLocated);  // before every chunk and the end
+          std::string why;
+          const auto m = verify_manifest(object, seen.front().data, why);
+          REQUIRE(m);
+          CHECK(m->size == (object == empty ? 0 : data.size()));
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("a streamed read without credit stops fetching at its window and cancel forgets it") {
   SimCluster sim({.nodes = 6, .cfg = stream_config(1024)});
   const auto data = bytes_of(64 * 1024, 8);

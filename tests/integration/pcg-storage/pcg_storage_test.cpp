@@ -137,6 +137,25 @@ TEST_CASE("a node outside the group streams ranges of an object and serves its m
   CHECK(remote_manifest.body.substr(0, 4) == "PCGM");
   CHECK(http_get(c.url(out, "/storage/" + std::string(64, 'b') + "/manifest"), std::chrono::seconds(10)).status == 404);
   CHECK(c.nodes[out]->counter("storage", "pcg_streams_opened_total") >= 4);
+
+  // An empty object: its read ends "complete" as soon as it is located, and the manifest (which
+  // `butter get` needs to verify anything) is still served, not a 404. The empty object may land
+  // on `out` too: ask a node that holds no copy of it.
+  auto empty_put = http_request_url("POST", c.url(0, "/storage"), "", std::chrono::seconds(10));
+  REQUIRE(empty_put.status == 201);
+  const std::string empty_id = nlohmann::json::parse(empty_put.body)["id"];
+  const auto empty_holders = c.holders(empty_id);
+  std::size_t empty_out = 0;
+  while (empty_holders.count(empty_out)) ++empty_out;
+  REQUIRE(!empty_holders.empty());
+  REQUIRE(empty_out < c.nodes.size());
+  auto empty_manifest = http_get(c.url(empty_out, "/storage/" + empty_id + "/manifest"), std::chrono::seconds(10));
+  INFO(empty_manifest.body);
+  CHECK(empty_manifest.status == 200);
+  CHECK(empty_manifest.body.substr(0, 4) == "PCGM");
+  CHECK(empty_manifest.body ==
+        http_get(c.url(empty_holders.begin()->first, "/storage/" + empty_id + "/manifest"), std::chrono::seconds(10))
+            .body);
 }
 
 TEST_CASE("a stopped holder is replaced and the group is back to r members") {
