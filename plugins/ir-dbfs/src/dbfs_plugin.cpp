@@ -104,7 +104,8 @@ void DbfsPlugin::init() {
   metrics().describe("dbfs_hits_verified_total", "hits whose holder proved them (manifest and challenged block)");
   metrics().describe("dbfs_proofs_failed_total",
                      "hits whose proof was wrong, refused or not answered in time: dropped");
-  metrics().describe("dbfs_hits_unprovable_total", "hits for ids no proof exists for (not content ids): dropped");
+  metrics().describe("dbfs_hits_unprovable_total",
+                     "hits no proof exists for (names) or their holder cannot prove (too large): dropped");
   metrics().describe("dbfs_peers_blocked_total", "times a node was blocked for failing its own challenges");
 }
 

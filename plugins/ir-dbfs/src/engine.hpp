@@ -163,10 +163,11 @@ struct Counters {
   std::uint64_t late_hits = 0;          // hits for a search that was already done
   std::uint64_t widened = 0;            // searches that went to the other neighbours too
   // Search integrity.
-  std::uint64_t proves_sent = 0;             // PROVE messages sent (hits this node asked proof of)
-  std::uint64_t hits_verified = 0;           // hits whose proof checked
-  std::uint64_t proofs_failed = 0;           // proofs refused, wrong, or not answered in time
-  std::uint64_t hits_unprovable = 0;         // hits for ids no proof exists for (not content ids), dropped
+  std::uint64_t proves_sent = 0;    // PROVE messages sent (hits this node asked proof of)
+  std::uint64_t hits_verified = 0;  // hits whose proof checked
+  std::uint64_t proofs_failed = 0;  // proofs refused, wrong, or not answered in time
+  std::uint64_t hits_unprovable =
+      0;  // hits no proof exists for (a name, not a content id) or the holder cannot give (too large): dropped
   std::uint64_t hits_unproven_keywords = 0;  // possession proven, the searched keywords not: dropped
   std::uint64_t hits_from_blocked = 0;       // hits naming or brought by a blocked node, dropped
   std::uint64_t verify_overflow = 0;         // hits dropped: the search's proof queue was full

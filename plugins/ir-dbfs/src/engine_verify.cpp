@@ -223,7 +223,12 @@ void Engine::on_proof(std::uint64_t now, const std::string& from, const std::uin
       conclude(it, false, false, true, {}, now, out);
       return;
     case ProofStatus::Unprovable:
-      conclude(it, false, false, true, {}, now, out);
+      // The named node holds it but cannot prove it within a PROOF's bounds (a manifest over
+      // 64 KiB: an object of over ~2 000 blocks). Not delivered, and no one is blamed: the claim
+      // was true, and blaming the neighbour that relayed it demoted honest holders of large
+      // objects (the holder itself, when it relayed its own hit) after two searches.
+      ++counters_.hits_unprovable;
+      conclude(it, false, false, false, {}, now, out);
       return;
     case ProofStatus::Busy:
       conclude(it, false, false, false, {}, now, out);

@@ -262,6 +262,32 @@ TEST_CASE("a verified hit is delivered with its proven keywords and credited to 
   CHECK(net.node(0).counters().hits_unprovable == 1);
 }
 
+TEST_CASE("a holder that cannot prove an object it holds blames no one and its hits are not delivered") {
+  // An object whose manifest is over a PROOF's bound: the holder answers Unprovable. Neither it
+  // (which relays its own hit) nor the relay in front of it lied; demoting them for it would
+  // rank honest holders of large objects last.
+  EngineConfig c;
+  c.hop_ms = 5;
+  SimNetwork net(4, c);
+  net.link(0, 1);
+  net.link(1, 2);
+  net.link(2, 3);
+  const std::string big(64, 'c');  // a content id the simulated storage has no content for
+  net.node(3).index().add_stored(big, {"large"});
+  net.node(1).index().add_stored(big, {"large"});
+  for (int i = 0; i < 4; ++i) {  // twice demote_after
+    auto r = net.search(0, by_object(big));
+    net.run();
+    CHECK(net.records()[static_cast<std::size_t>(r)].hits.empty());
+  }
+  CHECK(net.node(0).counters().hits_unprovable >= 4);
+  CHECK(net.node(0).counters().proofs_failed == 0);
+  for (const char* who : {"n1", "n2", "n3"}) {
+    INFO(who);
+    CHECK_FALSE(net.node(0).standing().demoted(who, net.now()));
+  }
+}
+
 TEST_CASE("a poisoner's forged hits are never delivered nor credited and it is blocked and unlinked") {
   EngineConfig c;
   c.hop_ms = 5;
