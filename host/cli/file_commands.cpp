@@ -4,8 +4,8 @@
 // the id is the manifest's SHA-256) and a byte is written out only once its block matched. Without
 // a manifest nothing is written unless --unverified says to take the node's word (Content-Length
 // and ETag only). `get` writes FILE.part, fsyncs it and renames it when complete and verified,
-// never over an existing FILE without --force; a .part left by an interrupted get is resumed with
-// a Range request whose 206 must name exactly the bytes asked for.
+// never over an existing FILE without --force nor to a directory; a .part left by an interrupted
+// get is resumed with a Range request whose 206 must name exactly the bytes asked for.
 #include "cli/cli.hpp"
 #include "cli/file_options.hpp"
 #include "cli/manifest_check.hpp"
@@ -144,6 +144,13 @@ int get_command(int argc, char** argv) {
   const fs::path part = out.string() + ".part";
   const bool force = c.has("--force");
   std::error_code ec;
+  // Checked before a byte is fetched: a directory cannot be renamed over (the whole object would
+  // be downloaded for nothing), and "dir/" would make the hidden "dir/.part".
+  const std::string named = option(c, "-o");
+  if ((!named.empty() && named.back() == '/') || fs::is_directory(fs::status(out, ec))) {
+    return fail("get", out.string() + " is a directory; -o takes the name of the file to write (e.g. " +
+                           (out / id).string() + ")");
+  }
   if (!force && fs::exists(fs::symlink_status(out, ec))) {
     return fail("get", out.string() + " exists; --force replaces it");
   }
