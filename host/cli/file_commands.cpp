@@ -3,14 +3,16 @@
 // held in memory; what comes back is checked against the object's manifest (each block's SHA-256;
 // the id is the manifest's SHA-256) and a byte is written out only once its block matched. Without
 // a manifest nothing is written unless --unverified says to take the node's word (Content-Length
-// and ETag only). `get` writes FILE.part, fsyncs it and renames it when complete and verified,
-// never over an existing FILE without --force nor to a directory; a .part left by an interrupted
-// get is resumed with a Range request whose 206 must name exactly the bytes asked for.
+// and ETag only). `get` writes FILE.part (never through a symlink, locked against a second get
+// into the same FILE: part_file.hpp), fsyncs it and renames it when complete, verified and of the
+// object's size, never over an existing FILE without --force nor to a directory; a .part left by
+// an interrupted get is resumed with a Range request whose 206 must name exactly the bytes asked for.
 #include "cli/cli.hpp"
 #include "cli/file_options.hpp"
 #include "cli/manifest_check.hpp"
 #include "cli/node_client.hpp"
 #include "cli/object_reader.hpp"
+#include "cli/part_file.hpp"
 #include "cli/progress.hpp"
 
 #include <nlohmann/json.hpp>
@@ -46,8 +48,8 @@ const char* kGetUsage =
     "and every block matched the object's manifest. FILE is not overwritten unless --force. A node\n"
     "that serves no manifest is refused unless --unverified (then only the length and ETag are\n"
     "checked, which the node itself answers). An interrupted get leaves FILE.part; the same\n"
-    "command resumes it (Range request). --timeout: the most seconds any step may go without\n"
-    "progress (default 60).\n";
+    "command resumes it (Range request); a second get into the same FILE meanwhile is refused.\n"
+    "--timeout: the most seconds any step may go without progress (default 60).\n";
 
 const char* kCatUsage =
     "usage: butter cat ID [--unverified] [--node URL] [--timeout SECONDS]\n"
@@ -141,7 +143,7 @@ int get_command(int argc, char** argv) {
   std::string id = c.args[0];
   if (!valid_id(id)) return fail("get", "\"" + c.args[0] + "\" is not an object id (64 hex digits)");
   const fs::path out = option(c, "-o").empty() ? fs::path(id) : fs::path(option(c, "-o"));
-  const fs::path part = out.string() + ".part";
+  const fs::path part_path = out.string() + ".part";
   const bool force = c.has("--force");
   std::error_code ec;
   // Checked before a byte is fetched: a directory cannot be renamed over (the whole object would
@@ -155,46 +157,62 @@ int get_command(int argc, char** argv) {
     return fail("get", out.string() + " exists; --force replaces it");
   }
 
+  // Held from here to past the rename: no other get writes into it meanwhile (part_file.hpp).
+  auto part = PartFile::open(part_path, why);
+  if (!part) return fail("get", why);
+  // A refusal before anything was fetched takes away the empty .part this get made.
+  auto refused = [&part](int rc) {
+    if (part->size() == 0) part->remove();
+    return rc;
+  };
+
   auto manifest = fetch_manifest(c, id, why);
-  if (!manifest && !why.empty()) return fail("get", why);
-  if (!manifest && !c.has("--unverified")) return no_manifest("get", c, id);
-  std::uint64_t offset = resumable_prefix(part, manifest);
-  fs::resize_file(part, offset, ec);  // drops a tail that is not verified (no-op when absent)
+  if (!manifest && !why.empty()) return refused(fail("get", why));
+  if (!manifest && !c.has("--unverified")) return refused(no_manifest("get", c, id));
+  std::uint64_t offset = resumable_prefix(part->fd(), manifest);
   if (offset > 0)
-    std::fprintf(stderr, "butter get: resuming %s at byte %llu\n", part.string().c_str(),
+    std::fprintf(stderr, "butter get: resuming %s at byte %llu\n", part_path.string().c_str(),
                  static_cast<unsigned long long>(offset));
-  std::FILE* f = std::fopen(part.c_str(), offset > 0 ? "ab" : "wb");
-  if (!f) return fail("get", part.string() + ": " + std::strerror(errno));
+  std::FILE* f = part->write_from(offset);  // drops a tail that is not verified
+  if (!f) return fail("get", part_path.string() + ": " + std::strerror(errno));
   bool restarted = false, interrupted = false;
   std::uint64_t written = 0;
   int rc = fetch_object("get", c, id, manifest, offset, f, restarted, interrupted, written);
   if (restarted && rc == 0) {
     // The object came whole from byte 0 after the .part's bytes: rewrite it from the start.
     std::fclose(f);
-    f = std::fopen(part.c_str(), "wb");
-    if (!f) return fail("get", part.string() + ": " + std::strerror(errno));
+    offset = 0;
+    f = part->write_from(0);
+    if (!f) return fail("get", part_path.string() + ": " + std::strerror(errno));
     rc = fetch_object("get", c, id, manifest, 0, f, restarted, interrupted, written);
   }
   // On disk before the rename: a crash after it must not leave a named file with lost blocks.
   const bool synced = flush_to_disk(f);
   const int sync_errno = errno;
-  const bool closed = std::fclose(f) == 0;
+  const bool closed = std::fclose(f) == 0;  // the stream's own descriptor: the lock stays
   if (rc != 0) {
-    if (interrupted && fs::file_size(part, ec) > 0) {
+    if (interrupted && part->size() > 0) {
       std::fprintf(stderr, "butter get: %s keeps what arrived verified; run the same command again to resume\n",
-                   part.string().c_str());
+                   part_path.string().c_str());
     } else {
-      fs::remove(part, ec);
+      part->remove();
     }
     return rc;
   }
-  if (!synced || !closed) return fail("get", part.string() + ": " + std::strerror(synced ? errno : sync_errno));
+  if (!synced || !closed) return fail("get", part_path.string() + ": " + std::strerror(synced ? errno : sync_errno));
+  // Every byte this get wrote was verified, but the file is only that if nothing else wrote into
+  // it: a file of another length is not the object, whatever its blocks.
+  if (!part->has_size(manifest ? manifest->size : offset + written, why)) {
+    part->remove();
+    return fail("get", why + "; it is removed and " + out.string() + " was not written");
+  }
   // No clobbering between the check above and now either: the kernel refuses to replace.
-  if (::renameat2(AT_FDCWD, part.c_str(), AT_FDCWD, out.c_str(), force ? 0u : RENAME_NOREPLACE) != 0) {
+  if (::renameat2(AT_FDCWD, part_path.c_str(), AT_FDCWD, out.c_str(), force ? 0u : RENAME_NOREPLACE) != 0) {
     const int e = errno;
     if (e == EEXIST)
-      return fail("get", out.string() + " appeared meanwhile; --force replaces it (" + part.string() + " is kept)");
-    return fail("get", "cannot rename " + part.string() + " to " + out.string() + ": " + std::strerror(e));
+      return fail("get",
+                  out.string() + " appeared meanwhile; --force replaces it (" + part_path.string() + " is kept)");
+    return fail("get", "cannot rename " + part_path.string() + " to " + out.string() + ": " + std::strerror(e));
   }
   // The rename itself is durable once the directory is.
   const fs::path dir = out.has_parent_path() ? out.parent_path() : fs::path(".");

@@ -5,13 +5,13 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <algorithm>
+#include <vector>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace butter::host::cli {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -161,12 +161,11 @@ int fetch_object(const char* cmd, const FileCommandLine& c, const std::string& i
   return 0;
 }
 
-std::uint64_t resumable_prefix(const fs::path& part, const std::optional<Manifest>& manifest) {
-  std::error_code ec;
-  const auto size = fs::file_size(part, ec);
-  if (ec || size == 0) return 0;
+std::uint64_t resumable_prefix(int fd, const std::optional<Manifest>& manifest) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || st.st_size <= 0) return 0;
+  const auto size = static_cast<std::uint64_t>(st.st_size);
   if (!manifest) return size;
-  std::ifstream in(part, std::ios::binary);
   BlockVerifier v(*manifest, 0);
   std::vector<char> buf(manifest->block_size);
   std::uint64_t good = 0;
@@ -174,7 +173,14 @@ std::uint64_t resumable_prefix(const fs::path& part, const std::optional<Manifes
   while (good < std::min<std::uint64_t>(size, manifest->size)) {
     const std::size_t want =
         static_cast<std::size_t>(std::min<std::uint64_t>(manifest->block_size, manifest->size - good));
-    if (!in.read(buf.data(), static_cast<std::streamsize>(want))) break;
+    std::size_t got = 0;
+    while (got < want) {
+      const ssize_t n = ::pread(fd, buf.data() + got, want - got, static_cast<off_t>(good + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    if (got < want) break;
     if (!v.feed(std::string_view(buf.data(), want), why)) break;
     good += want;
   }

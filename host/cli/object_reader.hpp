@@ -7,7 +7,6 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -25,9 +24,10 @@ int fetch_object(const char* cmd, const FileCommandLine& c, const std::string& i
                  const std::optional<Manifest>& manifest, std::uint64_t offset, std::FILE* out, bool& restarted,
                  bool& interrupted, std::uint64_t& written);
 
-// The verified prefix of a .part file: whole blocks that match the manifest (without one, with
-// --unverified, the whole file: the best there is).
-std::uint64_t resumable_prefix(const std::filesystem::path& part, const std::optional<Manifest>& manifest);
+// The verified prefix of the open .part file `fd`: whole blocks that match the manifest (without
+// one, with --unverified, the whole file: the best there is). Read from the descriptor the get
+// holds, not by name, so that it is the file the get writes.
+std::uint64_t resumable_prefix(int fd, const std::optional<Manifest>& manifest);
 
 // The object is missing its manifest: refused unless the user takes the node's word for it. A HEAD
 // tells a missing object (404) from one served without a manifest, for the message. Returns 1.

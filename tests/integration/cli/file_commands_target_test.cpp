@@ -1,5 +1,7 @@
 // Where `butter get` refuses to write, checked against the fake node (fake_storage_node.hpp) on
-// loopback: a FILE that is a directory (or ends in '/') is refused before anything is fetched.
+// loopback: a FILE that is a directory (or ends in '/') is refused before anything is fetched; a
+// FILE.part that another get holds locked is refused at once and left to it; a symlink planted
+// at FILE.part is not followed, and the file it points to stays as it was.
 #include "cli_files.hpp"
 #include "fake_storage_node.hpp"
 
@@ -7,6 +9,10 @@
 
 #include <filesystem>
 #include <string>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 using namespace butter;
 using namespace butter::test;
@@ -30,4 +36,41 @@ TEST_CASE("butter get refuses a directory as FILE before fetching anything") {
   CHECK(fs::is_empty(d / "dir"));
   CHECK_FALSE(fs::exists(d / "new"));
   CHECK(node.requests() == 0);  // refused before asking the node anything
+}
+
+TEST_CASE("butter get refuses a FILE.part that another get holds and writes nothing") {
+  Object o;
+  FakeNode node(Script{o.id, o.manifest, o.data, "", false});
+  Dir d;
+  std::string err;
+  // Another get, played by the test: it has written one block and holds the lock.
+  write_file(d / "x.part", o.data.substr(0, kBlock));
+  const int other = ::open((d / "x.part").c_str(), O_RDWR | O_CLOEXEC);
+  REQUIRE(other >= 0);
+  REQUIRE(::flock(other, LOCK_EX | LOCK_NB) == 0);
+  CHECK(run_butter(d, {"get", o.id, "-o", d / "x", "--force", "--node", node.url()}, d / "out", err) == 1);
+  CHECK_THAT(err, Catch::Contains("another butter get is writing " + d / "x.part"));
+  CHECK(read_file(d / "x.part") == o.data.substr(0, kBlock));
+  CHECK_FALSE(fs::exists(d / "x"));
+  CHECK(node.requests() == 0);  // refused at once
+  // Once the other lets go, the same command takes the .part over and resumes it.
+  ::close(other);
+  CHECK(run_butter(d, {"get", o.id, "-o", d / "x", "--force", "--node", node.url()}, d / "out", err) == 0);
+  CHECK_THAT(err, Catch::Contains("resuming"));
+  CHECK(read_file(d / "x") == o.data);
+}
+
+TEST_CASE("butter get refuses a symlink at FILE.part and leaves its target unchanged") {
+  Object o;
+  FakeNode node(Script{o.id, o.manifest, o.data, "", false});
+  Dir d;
+  std::string err;
+  write_file(d / "victim", "precious");
+  fs::create_symlink(d / "victim", d / "x.part");
+  CHECK(run_butter(d, {"get", o.id, "-o", d / "x", "--force", "--node", node.url()}, d / "out", err) == 1);
+  CHECK_THAT(err, Catch::Contains("x.part is a symlink"));
+  CHECK(read_file(d / "victim") == "precious");
+  CHECK(fs::is_symlink(fs::symlink_status(d / "x.part")));  // left where it was
+  CHECK_FALSE(fs::exists(fs::symlink_status(d / "x")));
+  CHECK(node.requests() == 0);
 }
