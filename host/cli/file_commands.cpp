@@ -236,13 +236,20 @@ int cat_command(int argc, char** argv) {
   }
   std::string id = c.args[0];
   if (!valid_id(id)) return fail("cat", "\"" + c.args[0] + "\" is not an object id (64 hex digits)");
+  // A closed standard output is descriptor 1 free for the next one opened (asio's eventfd, the
+  // connection's socket): the object would be written into that, failing with its error
+  // (EINVAL) or not at all. Asked before anything is opened, the reason is the real one.
+  if (::fcntl(STDOUT_FILENO, F_GETFD) < 0)
+    return fail("cat", std::string("cannot write to standard output: ") + std::strerror(errno));
   auto manifest = fetch_manifest(c, id, why);
   if (!manifest && !why.empty()) return fail("cat", why);
   if (!manifest && !c.has("--unverified")) return no_manifest("cat", c, id);
   bool restarted = false, interrupted = false;
   std::uint64_t written = 0;
   const int rc = fetch_object("cat", c, id, manifest, 0, stdout, restarted, interrupted, written);
-  std::fflush(stdout);
+  // The last bytes may still be in stdio's buffer: failing to write them fails the command.
+  if (std::fflush(stdout) != 0 && rc == 0)
+    return fail("cat", std::string("cannot write to standard output: ") + std::strerror(errno));
   return rc;
 }
 

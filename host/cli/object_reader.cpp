@@ -114,7 +114,7 @@ int fetch_object(const char* cmd, const FileCommandLine& c, const std::string& i
   };
   auto emit = [&](std::string_view bytes) {
     if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), out) != bytes.size()) {
-      bad = std::string("cannot write: ") + std::strerror(errno);
+      bad = std::string(out == stdout ? "cannot write to standard output: " : "cannot write: ") + std::strerror(errno);
       return false;
     }
     written += bytes.size();
