@@ -38,7 +38,7 @@ void Engine::send(Output& out, const Hash& to, const Message& m) {
   if (to == self_) return;
   Send s;
   s.to = to;
-  if (auto it = addresses_.find(to); it != addresses_.end()) s.endpoints = it->second;
+  if (const auto* endpoints = addresses_.find(to)) s.endpoints = *endpoints;
   s.type = m.type;
   s.bytes = encode(m);
   ++stats_.sent[static_cast<std::size_t>(m.type)];
@@ -46,12 +46,14 @@ void Engine::send(Output& out, const Hash& to, const Message& m) {
 }
 
 void Engine::learn(const View& v) {
-  for (const auto& m : v.members)
-    if (!m.endpoints.empty() && m.id != self_) addresses_[m.id] = m.endpoints;
+  for (const auto& m : v.members) learn(m.id, m.endpoints);
 }
 
-void Engine::learn(const Candidate& c) {
-  if (!c.endpoints.empty() && c.id != self_) addresses_[c.id] = c.endpoints;
+void Engine::learn(const Candidate& c) { learn(c.id, c.endpoints); }
+
+void Engine::learn(const Hash& id, const std::vector<std::string>& endpoints) {
+  if (endpoints.empty() || id == self_) return;
+  addresses_.get_or_insert(id, [] { return std::vector<std::string>{}; }) = endpoints;
 }
 
 std::optional<ReadNode::HeldCopy> Engine::held_copy(const Hash& id) const {

@@ -51,6 +51,7 @@
 #include "stream_reads.hpp"
 #include "view.hpp"
 
+#include <butter/cpp/bounded_lru.hpp>
 #include <butter/status.h>
 
 #include <array>
@@ -202,6 +203,7 @@ class Engine final : private ReadNode, private GetNode, private CheckNode, priva
   std::size_t retiring_count() const;
   bool is_member(const Hash& id) const;
   const Stats& stats() const { return stats_; }
+  std::size_t known_addresses() const { return addresses_.size(); }  // at most kMaxAddresses
 
  private:
   // A verified answer from a member asked earlier for a block whose request timed out: kept
@@ -228,6 +230,7 @@ class Engine final : private ReadNode, private GetNode, private CheckNode, priva
   void count_bad_block() override { ++stats_.bad_blocks; }
   void learn(const View& v) override;
   void learn(const Candidate& c) override;
+  void learn(const Hash& id, const std::vector<std::string>& endpoints);
   bool ticket_in_use(std::uint64_t ticket) const override { return gets_.pending(ticket); }
   std::optional<HeldCopy> held_copy(const Hash& id) const override;
   void replica_proven(Group& g, std::uint64_t now, Output& out) override { check_put(g, now, out); }
@@ -289,9 +292,11 @@ class Engine final : private ReadNode, private GetNode, private CheckNode, priva
   Env& env_;
   Stats stats_;
   std::map<Hash, Group> groups_;
-  std::map<Hash, std::vector<std::string>> addresses_;  // node -> endpoints (views, candidates)
-  std::map<Hash, std::uint64_t> cooldown_;              // candidate -> not before
-  std::uint64_t last_tick_ = 0;  // the previous tick (0: none yet), to tell when this node was paused
+  // node -> endpoints, from views and candidates, which peers write: bounded, the least recently
+  // learnt or used forgotten first (the host keeps its own book of what this node gave it).
+  butter::BoundedLru<Hash, std::vector<std::string>, HashOfId> addresses_{kMaxAddresses};
+  std::map<Hash, std::uint64_t> cooldown_;  // candidate -> not before
+  std::uint64_t last_tick_ = 0;             // the previous tick (0: none yet), to tell when this node was paused
   // FETCHes answered per non-member peer (bytes of blocks sent): the bounded, self-expiring table
   // of token buckets that also rates challenges' answers (a full bucket carries no state and is
   // forgotten).

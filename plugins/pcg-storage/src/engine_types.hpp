@@ -7,11 +7,17 @@
 #include <butter/status.h>
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace butter::pcg {
+
+// Node ids whose endpoints a node keeps (learnt from views and candidates, given to the host): a
+// few hundred bytes each, so about 2 MiB. Far more than the members of the groups a node is in
+// and the sources of its reads and gets; peers can name any number of made-up ids.
+inline constexpr std::size_t kMaxAddresses = 8192;
 
 // A get's `max_size` when the caller takes an object of any size (Engine::get).
 inline constexpr std::uint64_t kAnyGetSize = ~std::uint64_t{0};

@@ -125,10 +125,13 @@ bool Gets::on_located(const Hash& from, const Message& m, std::uint64_t now, Out
     if (!man) {
       ++stats_.bad_messages;
     } else {
-      node_.learn(m.view);
       gt.located = true;
       gt.manifest = std::move(*man);
       gt.sources = located_sources(from, m.view, self_, cfg_.r);  // the sender's word: at most r
+      // The endpoints of those only: a view names up to 64 ids, and its sender writes it.
+      for (const auto& mem : m.view.members)
+        if (std::find(gt.sources.begin(), gt.sources.end(), mem.id) != gt.sources.end())
+          node_.learn(Candidate{mem.id, mem.endpoints, -1});
       gt.data.expect(gt.manifest.blocks.size());
     }
   }

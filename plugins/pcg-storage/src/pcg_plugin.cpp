@@ -208,7 +208,7 @@ void PcgStorage::process(Output& out, bool defer_events) {
     const std::string to = to_hex(s.to);
     if (!s.endpoints.empty() && net_ && net_->add_address) {
       const std::string key = join(s.endpoints);
-      auto& known = addressed_[s.to];
+      auto& known = addressed_.get_or_insert(s.to, [] { return std::string(); });
       if (known != key) {
         for (const auto& ep : s.endpoints) add_address(to, ep);
         known = key;

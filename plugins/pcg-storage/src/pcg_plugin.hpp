@@ -163,7 +163,9 @@ class PcgStorage : public butter::Plugin, public Env {
   std::string search_topic_;
   butter::Subscription search_sub_;
   std::map<std::uint64_t, std::uint32_t> search_hits_;  // get ticket -> hits so far
-  std::map<Hash, std::string> addressed_;               // node -> endpoints given to the host
+  // node -> endpoints given to the host (joined), so that they are given once: bounded as the
+  // engine's own table (kMaxAddresses); a forgotten node's endpoints are given again when used.
+  butter::BoundedLru<Hash, std::string, HashOfId> addressed_{kMaxAddresses};
   butter::Timer tick_timer_;
   // Persistence as /storage and /metrics show it: what the last start restored and quarantined,
   // where a file that was not a database went, writes that failed since.

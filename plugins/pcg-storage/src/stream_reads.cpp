@@ -145,7 +145,9 @@ void StreamReads::located(Read& s, const Hash& from, const Manifest& m, const Vi
   if (add_source(s, from)) ++added;
   for (const auto& mem : view.members) {
     if (added >= cfg_.r) break;
-    if (mem.id != self_ && add_source(s, mem.id)) ++added;
+    if (mem.id == self_ || !add_source(s, mem.id)) continue;
+    ++added;
+    node_.learn(Candidate{mem.id, mem.endpoints, -1});  // only sources: the sender writes the view
   }
 }
 
@@ -374,7 +376,6 @@ bool StreamReads::on_located(const Hash& from, const Message& m, std::uint64_t n
     if (!man) {
       ++stats_.bad_messages;
     } else {
-      node_.learn(m.view);
       located(s, from, *man, m.view, out);
     }
   }

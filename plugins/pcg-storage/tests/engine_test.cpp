@@ -408,3 +408,38 @@ TEST_CASE("a recruit that cannot write its copy to disk is never counted as a re
   CHECK(acknowledged_full);
   CHECK(max_replicas == 3);
 }
+
+TEST_CASE("the endpoints a node learns from peers are bounded and the least recently used are forgotten") {
+  SimCluster sim({.nodes = 2, .cfg = test_config()});
+  auto made_up = [](std::size_t i) {
+    Hash h{};
+    h[0] = 0xee;
+    h[1] = static_cast<std::uint8_t>(i);
+    h[2] = static_cast<std::uint8_t>(i >> 8);
+    return h;
+  };
+  // Candidates (from search hits, which any peer can claim) with endpoints: kMaxLocateAsks per get.
+  const std::size_t gets = 2 * kMaxAddresses / kMaxLocateAsks;
+  const std::size_t total = gets * kMaxLocateAsks;
+  for (std::size_t g = 0; g < gets; ++g) {
+    sim.act(0, [&](Engine& e, Output& out) {
+      std::vector<Candidate> c;
+      for (std::size_t i = g * kMaxLocateAsks; i < (g + 1) * kMaxLocateAsks; ++i)
+        c.push_back(Candidate{made_up(i), {"tcp://127.0.0.1:" + std::to_string(1000 + i % 1000)}, -1});
+      e.get(100 + g, sha256("x" + std::to_string(g)), c, true, sim.now(), out);
+    });
+  }
+  std::vector<Send> sends;
+  sim.act(0, [&](Engine& e, Output& out) {
+    CHECK(e.known_addresses() == kMaxAddresses);
+    // The newest is known, the oldest forgotten: a LOCATE to each carries endpoints or none.
+    e.get(1, sha256("y"), {Candidate{made_up(total - 1), {}, -1}, Candidate{made_up(0), {}, -1}}, false, sim.now(),
+          out);
+    sends = out.sends;
+  });
+  REQUIRE(sends.size() == 2);
+  for (const auto& s : sends) {
+    INFO(to_hex(s.to));
+    CHECK(s.endpoints.empty() == (s.to == made_up(0)));
+  }
+}

@@ -264,3 +264,23 @@ TEST_CASE("gets: an object larger than the get may return fails NOMEM on its man
   CHECK(out.events[0].status == BUTTER_E_NOMEM);
   CHECK(stats.gets_too_large == 2);
 }
+
+TEST_CASE("gets: only the members a get will ask are learnt from a LOCATED view") {
+  // A view is written by its sender and names up to 64 ids with endpoints: noting them all let
+  // any answer grow the node's address table by 64 made-up entries.
+  const auto obj = gets_test_object(1);
+  GetsTestNode node;
+  Stats stats;
+  const Hash a = gets_test_node_id(1);
+  Gets gets(gets_test_node_id(9), node.cfg, stats, node);
+  Output out;
+  gets.start(6, obj.id, nullptr, {Candidate{a, {"tcp://127.0.0.1:1"}, -1}}, false, kAnyGetSize, 0, out);
+  node.learnt.clear();
+  View v;
+  v.version = 1;
+  for (std::uint8_t i = 10; i < 50; ++i) v.add(Member{gets_test_node_id(i), {"tcp://127.0.0.1:2"}});
+  CHECK(gets.on_located(a, gets_test_located(obj, 6, v), 1, out));
+  CHECK(node.learnt.size() <= node.cfg.r);
+  CHECK_FALSE(node.learnt.empty());
+  for (const auto& id : node.learnt) CHECK(id != gets_test_node_id(49));
+}
