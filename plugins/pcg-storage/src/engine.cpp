@@ -155,7 +155,7 @@ butter_status Engine::put_split(std::uint64_t ticket, SplitObject obj, std::uint
 }
 
 bool Engine::restore(const Hash& id, std::span<const std::uint8_t> manifest,
-                     const std::vector<std::vector<std::uint8_t>>& blocks, const View& view, std::uint64_t now,
+                     std::vector<std::vector<std::uint8_t>> blocks, const View& view, std::uint64_t now,
                      std::string& why) {
   if (groups_.count(id)) {
     why = "already held";
@@ -180,7 +180,7 @@ bool Engine::restore(const Hash& id, std::span<const std::uint8_t> manifest,
   g.id = id;
   g.manifest = std::move(*m);
   g.manifest_bytes.assign(manifest.begin(), manifest.end());
-  g.data.hold_all(blocks);
+  g.data.hold_all(std::move(blocks));  // moved, not copied: a restart held every object twice
   g.complete = true;
   g.reserved = cost;
   g.view = view;

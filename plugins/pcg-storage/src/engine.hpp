@@ -178,9 +178,8 @@ class Engine final : private ReadNode, private GetNode, private CheckNode, priva
   // and charged to the budget even beyond its capacity (data on disk is never refused for
   // space: the budget then has nothing free, so new puts and recruits are refused until usage
   // falls under it). False with `why` when refused (verification failed, already held).
-  bool restore(const Hash& id, std::span<const std::uint8_t> manifest,
-               const std::vector<std::vector<std::uint8_t>>& blocks, const View& view, std::uint64_t now,
-               std::string& why);
+  bool restore(const Hash& id, std::span<const std::uint8_t> manifest, std::vector<std::vector<std::uint8_t>> blocks,
+               const View& view, std::uint64_t now, std::string& why);
 
   std::vector<ObjectInfo> list() const;
   std::optional<ObjectInfo> lookup(const Hash& id) const;

@@ -122,7 +122,12 @@ bool Persist::open(const std::string& path, std::string& why, std::string* renam
 
 std::vector<Persist::Stored> Persist::load_all(std::vector<Unreadable>& bad) {
   std::vector<Stored> out;
-  if (!db_) return out;
+  load_each(bad, [&](Stored& s) { out.push_back(std::move(s)); });
+  return out;
+}
+
+void Persist::load_each(std::vector<Unreadable>& bad, const std::function<void(Stored&)>& each) {
+  if (!db_) return;
   // Ids from every path that still answers: the objects table's key index (both directions, so
   // a damaged page stops one scan part way, not both), the table itself, and the blocks' index
   // (an object whose row is lost but whose blocks remain is reported, not forgotten).
@@ -145,7 +150,7 @@ std::vector<Persist::Stored> Persist::load_all(std::vector<Unreadable>& bad) {
   if (!prepare(db_, "SELECT manifest, view FROM objects WHERE id = ?1", obj, why) ||
       !prepare(db_, "SELECT idx, data FROM blocks WHERE id = ?1 ORDER BY idx", blks, why)) {
     for (const auto& id : ids) bad.push_back({id, "cannot read: " + why});
-    return out;
+    return;
   }
   for (const auto& id_hex : ids) {
     Stored s;
@@ -184,9 +189,8 @@ std::vector<Persist::Stored> Persist::load_all(std::vector<Unreadable>& bad) {
       bad.push_back({id_hex, "blocks missing"});
       continue;
     }
-    out.push_back(std::move(s));
+    each(s);
   }
-  return out;
 }
 
 butter_status Persist::save_object(const Hash& id, const std::vector<std::uint8_t>& manifest,

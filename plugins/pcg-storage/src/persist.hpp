@@ -30,6 +30,7 @@
 #include <butter/status.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -61,9 +62,13 @@ class Persist {
     std::string id;  // as stored (hex text; may itself be damaged)
     std::string reason;
   };
-  // Every stored object that can be read back (not yet verified: Engine::restore does that). Ids
+  // Every stored object that can be read back (not yet verified: Engine::restore does that),
+  // handed to `each` one at a time, as soon as it is read: a start holds the objects restored so
+  // far and one more, not every object twice (all loaded, then each copied into the engine). Ids
   // are gathered from every index that still answers, and each object is read on its own, so a
   // damaged page costs the objects on it, not the rest. What cannot be read goes to `bad`.
+  void load_each(std::vector<Unreadable>& bad, const std::function<void(Stored&)>& each);
+  // load_each into one vector (tests).
   std::vector<Stored> load_all(std::vector<Unreadable>& bad);
 
   // Writes an object whole, in one durable transaction (see above). BUTTER_E_NOMEM when the

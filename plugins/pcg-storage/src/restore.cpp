@@ -6,16 +6,15 @@ namespace butter::pcg {
 RestoreReport restore_all(Persist& db, Engine& engine, std::uint64_t now) {
   RestoreReport r;
   if (!db.is_open()) return r;
-  auto stored = db.load_all(r.quarantined);
-  for (auto& s : stored) {
+  db.load_each(r.quarantined, [&](Persist::Stored& s) {
     std::string why;
-    if (engine.restore(s.id, s.manifest, s.blocks, s.view, now, why)) {
+    if (engine.restore(s.id, s.manifest, std::move(s.blocks), s.view, now, why)) {
       ++r.restored;
       r.restored_ids.push_back(s.id);
     } else {
       r.quarantined.push_back({to_hex(s.id), why});
     }
-  }
+  });
   for (const auto& q : r.quarantined) {
     if (q.id == "*") continue;  // a failed listing, not a row
     std::string why;
