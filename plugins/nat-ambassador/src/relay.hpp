@@ -6,6 +6,8 @@
 #include "messages.hpp"
 #include "relay_flow.hpp"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -26,6 +28,14 @@ struct Limits {
   // Circuits to one client at once. With the windows, this bounds what the ambassador's queue to
   // a client holds: at most this many windows each way.
   std::size_t max_circuits_per_client = 16;
+  // Of those, at most this share may come from origins at one network address (node ids cost
+  // nothing, addresses do): origins at one address that open circuits and never use them can
+  // hold a quarter of a client's slots, not all of them. Loopback is not bounded (every node of
+  // one machine shares it).
+  static constexpr std::size_t kCircuitsPerAddressDivisor = 4;
+  std::size_t max_circuits_per_address() const {
+    return std::max<std::size_t>(1, max_circuits_per_client / kCircuitsPerAddressDivisor);
+  }
 };
 
 // Ambassador side: the private nodes registered here, by node id.
@@ -55,6 +65,7 @@ class Circuits {
  public:
   struct Circuit {
     std::string origin, target;
+    std::string origin_address;  // network_key address of the origin's connection; empty for loopback
     std::uint64_t origin_stream = 0;
     std::uint64_t bytes = 0;  // both ways
     std::uint64_t started_ms = 0;
@@ -66,7 +77,7 @@ class Circuits {
   std::uint64_t first() const { return by_id_.begin()->first; }  // not empty()
   // A new circuit from `origin`'s stream to `target`; its relay id.
   std::uint64_t open(const std::string& origin, std::uint64_t origin_stream, const std::string& target,
-                     std::uint64_t now_ms);
+                     std::uint64_t now_ms, std::string origin_address = {});
   Circuit* find(std::uint64_t relay_id);
   std::optional<std::uint64_t> by_origin(const std::string& origin, std::uint64_t origin_stream) const;
   // Removes a circuit; it, if there was one.
@@ -75,6 +86,8 @@ class Circuits {
   bool joins(const std::string& a, const std::string& b) const;
   std::vector<std::uint64_t> with_target(const std::string& target) const;
   std::size_t count_to(const std::string& target) const;
+  // Circuits to `target` whose origin is at `address` (not empty).
+  std::size_t count_to_from(const std::string& target, const std::string& address) const;
   // The circuits `peer` is an end of: relay id, and whether it is the origin.
   std::vector<std::pair<std::uint64_t, bool>> using_peer(const std::string& peer) const;
   std::vector<std::uint64_t> older_than(std::uint64_t now_ms, std::uint64_t max_ms) const;

@@ -17,6 +17,8 @@
 // directions together) and a time limit (swept every 500 ms). The ends are RelayEnds'.
 #include "relay_server.hpp"
 
+#include <butter/network_key.hpp>
+
 #include <algorithm>
 #include <utility>
 
@@ -68,7 +70,14 @@ void RelayServer::on_open(const std::string& from, const RelayMessage& m) {
     metrics_.limit_hits.add();
     return refuse("too many relayed connections to this client (max_circuits_per_client)");
   }
-  const std::uint64_t r = circuits_.open(from, m.stream, m.node, port_.now_ms());
+  std::string address = origin_address(from);
+  if (!address.empty() && circuits_.count_to_from(m.node, address) >= limits_.max_circuits_per_address()) {
+    metrics_.limit_hits.add();
+    return refuse(
+        "too many relayed connections to this client from one address (a quarter of "
+        "max_circuits_per_client)");
+  }
+  const std::uint64_t r = circuits_.open(from, m.stream, m.node, port_.now_ms(), std::move(address));
   links_.protection_changed();
   metrics_.relayed_connections.add();
   if (flow) {
@@ -81,6 +90,15 @@ void RelayServer::on_open(const std::string& from, const RelayMessage& m) {
   in.stream = r;
   in.node = from;
   if (link_.send(m.node, in) != BUTTER_OK) end_circuit(r, "the client is unreachable", true, false);
+}
+
+std::string RelayServer::origin_address(const std::string& origin) {
+  for (const auto& p : port_.peers()) {
+    if (p.node_id != origin) continue;
+    const butter::NetworkKey k = butter::network_key(p.remote_address);
+    return k.loopback ? std::string() : k.address;
+  }
+  return {};  // not connected (cannot be: its Open just arrived): unbounded, as loopback
 }
 
 void RelayServer::on_data(const std::string& from, const RelayDataView& m) {

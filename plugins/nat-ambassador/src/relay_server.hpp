@@ -81,6 +81,8 @@ class RelayServer {
   std::size_t circuits() const { return circuits_.size(); }
 
  private:
+  // The network address (butter/network_key.hpp) of `origin`'s connection; empty for loopback.
+  std::string origin_address(const std::string& origin);
   void end_circuit(std::uint64_t relay_id, const std::string& reason, bool tell_origin, bool tell_target);
   void count_clients() { metrics_.clients.set(static_cast<double>(clients_.size())); }
 

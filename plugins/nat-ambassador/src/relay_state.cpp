@@ -24,9 +24,9 @@ std::vector<std::string> Clients::ids() const {
 }
 
 std::uint64_t Circuits::open(const std::string& origin, std::uint64_t origin_stream, const std::string& target,
-                             std::uint64_t now_ms) {
+                             std::uint64_t now_ms, std::string origin_address) {
   const std::uint64_t id = next_id_++;
-  by_id_[id] = Circuit{origin, target, origin_stream, 0, now_ms, CircuitFlow()};
+  by_id_[id] = Circuit{origin, target, std::move(origin_address), origin_stream, 0, now_ms, CircuitFlow()};
   by_origin_[std::make_pair(origin, origin_stream)] = id;
   return id;
 }
@@ -67,6 +67,12 @@ std::vector<std::uint64_t> Circuits::with_target(const std::string& target) cons
 std::size_t Circuits::count_to(const std::string& target) const {
   std::size_t n = 0;
   for (const auto& [r, x] : by_id_) n += x.target == target ? 1 : 0;
+  return n;
+}
+
+std::size_t Circuits::count_to_from(const std::string& target, const std::string& address) const {
+  std::size_t n = 0;
+  for (const auto& [r, x] : by_id_) n += x.target == target && x.origin_address == address ? 1 : 0;
   return n;
 }
 

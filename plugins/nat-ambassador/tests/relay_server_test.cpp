@@ -146,6 +146,44 @@ TEST_CASE("nat-ambassador relay server: refuses an Open to a non-client and past
   CHECK(a.port.relayed_to(kOther).back().body == "not an ambassador");
 }
 
+TEST_CASE("nat-ambassador relay server: origins at one address hold at most a quarter of a client's circuits") {
+  // Node ids cost nothing: origins made up at one address that open circuits and never use them
+  // could otherwise take every slot of the client, and honest origins would be refused.
+  Ambassador a;
+  a.limits.max_circuits_per_client = 8;  // 2 per address
+  REQUIRE_FALSE(a.server.admit(kClient));
+  const std::string sybil1(64, '1'), sybil2(64, '2'), sybil3(64, '3'), honest(64, '4'), local(64, '5');
+  a.port.connected = {
+      {sybil1, {}, "tcp://198.18.0.66:4001", false, {}}, {sybil2, {}, "tcp://198.18.0.66:4002", false, {}},
+      {sybil3, {}, "tcp://198.18.0.66:4003", false, {}}, {honest, {}, "tcp://198.18.0.7:4000", false, {}},
+      {local, {}, "tcp://127.0.0.1:4000", false, {}},
+  };
+  a.server.on_open(sybil1, a.open(1, kClient));
+  a.server.on_open(sybil2, a.open(1, kClient));
+  CHECK(a.server.circuits() == 2);
+  a.server.on_open(sybil3, a.open(1, kClient));  // a third id at the same address
+  CHECK(a.port.relayed_to(sybil3).back().body ==
+        "too many relayed connections to this client from one address (a quarter of max_circuits_per_client)");
+  a.server.on_open(sybil1, a.open(2, kClient));  // the same id again
+  CHECK(a.port.relayed_to(sybil1).back().type == RelayType::Close);
+  CHECK(a.server.circuits() == 2);
+  // Another address still gets in; loopback is not bounded (every node of one machine shares it).
+  a.server.on_open(honest, a.open(1, kClient));
+  CHECK(a.server.circuits() == 3);
+  for (std::uint64_t s = 1; s <= 4; ++s) a.server.on_open(local, a.open(s, kClient));
+  CHECK(a.server.circuits() == 7);
+  // A closed circuit frees its address's place.
+  RelayMessage close;
+  close.type = RelayType::Close;
+  close.leg = Leg::FromOrigin;
+  close.stream = 1;
+  a.server.on_close(sybil1, close);
+  a.server.on_open(sybil3, a.open(2, kClient));
+  CHECK(a.server.circuits() == 7);
+  CHECK(a.port.relayed_to(kClient).back().type == RelayType::Incoming);
+  CHECK(a.port.relayed_to(kClient).back().node == sybil3);
+}
+
 TEST_CASE("nat-ambassador relay server: the byte limit ends a circuit and tells both ends") {
   Ambassador a;
   a.limits.max_relay_bytes = 8;
