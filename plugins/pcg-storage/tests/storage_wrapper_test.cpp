@@ -163,3 +163,48 @@ TEST_CASE("a StorageRead resumed from inside its done and dropped from inside a 
   CHECK(ended == 0);
   CHECK(n.obj->open_reads() == 0);
 }
+
+TEST_CASE("the SDK's get reads an object over the events bus limit whole through butter.storage/3") {
+  // /1's get answers on the events bus (at most 64 KiB): a larger object came back as an error.
+  // With /3 the wrapper reads it as a stream, up to the get's max_bytes.
+  Node n({{"replicas", std::int64_t{1}}, {"block_size", std::int64_t{4096}}});
+  ConsumerNode c(n);
+  auto st = c.obj->storage();
+  const std::string data = random_string(200000, 11);
+  butter::StoragePut w = st.put_begin({"big"}, data.size());
+  REQUIRE(w.write(butter::Bytes(reinterpret_cast<const std::uint8_t*>(data.data()), data.size())).ok());
+  std::string id;
+  bool stored = false;
+  id = w.commit([&](const butter::PutResult& r) { stored = r.ok(); });
+  REQUIRE(n.run_until([&] { return stored; }));
+
+  std::vector<butter::GetResult> got;
+  st.get(id, [&](const butter::GetResult& r) { got.push_back(r); });
+  CHECK(got.empty());  // never inside get()
+  REQUIRE(n.run_until([&] { return !got.empty(); }));
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].ok());
+  CHECK(got[0].object_id == id);
+  CHECK(got[0].data == data);
+  CHECK(n.obj->open_reads() == 0);
+
+  // Over the caller's max_bytes: refused once that much came, and the read is cancelled.
+  got.clear();
+  st.get(
+      id, [&](const butter::GetResult& r) { got.push_back(r); }, butter::Storage::default_deadline, 100000);
+  REQUIRE(n.run_until([&] { return !got.empty(); }));
+  CHECK(got[0].status.code() == BUTTER_E_NOMEM);
+  CHECK(got[0].status.message().find("larger than the 100000 bytes") != std::string::npos);
+  CHECK(got[0].data.empty());
+  CHECK(n.obj->open_reads() == 0);
+  CHECK(n.run_until([] { return false; }, 50) == false);  // no second call comes
+  CHECK(got.size() == 1);
+
+  // A malformed id is refused by the provider at once, told later as every result is.
+  got.clear();
+  st.get("xyz", [&](const butter::GetResult& r) { got.push_back(r); });
+  CHECK(got.empty());
+  REQUIRE(n.run_until([&] { return !got.empty(); }));
+  CHECK(got[0].status.code() == BUTTER_E_INVALID);
+  CHECK(got[0].object_id == "xyz");
+}

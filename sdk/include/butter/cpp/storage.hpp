@@ -17,10 +17,12 @@
 // result came before the call's deadline (the provider vanished with the call). Handlers live in
 // the plugin instance: a handler whose instance is gone is never called. [node]
 //
-// put/get/list/lookup use butter.storage/1 (every provider serves it). manifest/read use
-// butter.storage/2 (iface/storage2.h) and answer synchronously for objects held on this node;
-// BUTTER_E_UNSUPPORTED when the provider serves only /1. A v1 get of an object whose GET_DONE would
-// exceed the events bus limit (about 64 KiB) ends with the provider's error, not the object.
+// put/list/lookup use butter.storage/1 (every provider serves it). get reads the object as a
+// stream of butter.storage/3 when the provider serves it (storage_whole_get.hpp: any size up to
+// its `max_bytes`, 64 MiB by default, held whole in memory; BUTTER_E_NOMEM beyond), else /1's get,
+// whose answer on the events bus carries at most about 64 KiB (BUTTER_E_NOMEM from the provider
+// beyond). manifest/read use butter.storage/2 (iface/storage2.h) and answer synchronously for
+// objects held on this node; BUTTER_E_UNSUPPORTED when the provider serves only /1.
 //
 // Streams use butter.storage/3 (iface/storage3.h), for objects of any size with bounded memory:
 //
@@ -41,6 +43,7 @@
 #include <butter/cpp/services.hpp>
 #include <butter/cpp/storage_results.hpp>
 #include <butter/cpp/storage_streams.hpp>
+#include <butter/cpp/storage_whole_get.hpp>
 #include <butter/iface/storage.h>
 #include <butter/iface/storage2.h>
 #include <butter/iface/storage3.h>
@@ -56,6 +59,8 @@ namespace butter {
 class Storage {
  public:
   static constexpr std::chrono::milliseconds default_deadline{30000};
+  // The most bytes get() holds for one object by default (the whole object is in memory).
+  static constexpr std::uint64_t default_get_max = 64u * 1024 * 1024;
 
   explicit Storage(detail::Core* core) noexcept : core_(core) {}
 
@@ -117,8 +122,11 @@ class Storage {
     return *id_seen;
   }
 
-  // Fetches an object (locally when held, else from the network); `fn` gets it once.
-  void get(std::string_view object_id, GetHandler fn, std::chrono::milliseconds deadline = default_deadline) {
+  // Fetches an object whole (locally when held, else from the network); `fn` gets it once. With
+  // butter.storage/3, objects of up to `max_bytes` (else BUTTER_E_NOMEM, before more is read).
+  void get(std::string_view object_id, GetHandler fn, std::chrono::milliseconds deadline = default_deadline,
+           std::uint64_t max_bytes = default_get_max) {
+    if (streams()) return get_streamed(object_id, std::move(fn), deadline, max_bytes);
     auto& client = detail::ReplyClient::of(*core_);
     auto shared = std::make_shared<GetHandler>(std::move(fn));
     std::string id(object_id);
@@ -287,6 +295,32 @@ class Storage {
   }
 
  private:
+  // get() through a streamed read (storage_whole_get.hpp): any size up to `max_bytes`, verified
+  // block by block by the provider, never over the events bus. The deadline bounds the whole get.
+  void get_streamed(std::string_view object_id, GetHandler fn, std::chrono::milliseconds deadline,
+                    std::uint64_t max_bytes) {
+    detail::Core* core = core_;
+    auto owned = std::make_unique<detail::WholeGet>();
+    owned->object_id = std::string(object_id);
+    owned->max_bytes = max_bytes;
+    owned->fn = std::move(fn);
+    detail::WholeGet& g = core->add(std::move(owned));
+    const std::uint64_t key = g.key;
+    Status opened;
+    g.read = open_read(
+        object_id, 0, BUTTER_STORAGE_TO_END, 0, BUTTER_STORAGE_MAX_STREAM_WINDOW,
+        [core, key](std::uint64_t, Bytes chunk) { detail::WholeGet::on_chunk(core, key, chunk); },
+        [core, key](const Status& st, std::uint64_t) { detail::WholeGet::finish(core, key, st); }, &opened);
+    // A refusal is told later, as every result is (never inside get()).
+    const auto wait = opened.ok() ? deadline : std::chrono::milliseconds(0);
+    Status at_deadline =
+        opened.ok() ? Status(BUTTER_E_TIMEOUT, "no whole object within " + std::to_string(deadline.count()) + " ms")
+                    : opened;
+    g.deadline =
+        detail::set_timer(*core, static_cast<std::uint64_t>(wait.count() > 0 ? wait.count() : 0), 0,
+                          [core, key, st = std::move(at_deadline)] { detail::WholeGet::finish(core, key, st); });
+  }
+
   Service<butter_storage_v3> acquire_v3() const {
     return Services(core_).acquire<butter_storage_v3>(BUTTER_IFACE_STORAGE_V3);
   }
