@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,12 +70,22 @@ struct Script {
   bool silent = false;                  // accept, read nothing, answer nothing
 };
 
+// How GET /storage/<id> is answered, for tests of answers that break off and are resumed.
+struct Serving {
+  bool ranges = false;  // a Range request gets 206 with exactly the range asked for
+  // The n-th GET /storage/<id> sends cuts[n] bytes of its body and closes (its head says them all);
+  // the answers past the list are whole.
+  std::vector<std::size_t> cuts;
+};
+
 // A one-thread HTTP server on 127.0.0.1 that plays `script`, one connection at a time.
 class FakeNode {
  public:
-  // `cut_body`: GET /storage/<id> says the whole Content-Length, sends this many bytes and closes.
+  // `cut_body`: every GET /storage/<id> says the whole Content-Length, sends this many bytes and closes.
   explicit FakeNode(Script script, std::optional<std::size_t> cut_body = std::nullopt)
-      : script_(std::move(script)), cut_body_(cut_body) {
+      : FakeNode(std::move(script), Serving{}, cut_body) {}
+  FakeNode(Script script, Serving serving, std::optional<std::size_t> cut_body = std::nullopt)
+      : script_(std::move(script)), serving_(std::move(serving)), cut_body_(cut_body) {
     acceptor_.open(asio::ip::tcp::v4());
     acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
     acceptor_.listen();
@@ -91,6 +102,11 @@ class FakeNode {
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int requests() const { return requests_.load(); }
+  // The Range header of each GET /storage/<id> so far, in order ("" for none).
+  std::vector<std::string> ranges_asked() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return ranges_asked_;
+  }
 
  private:
   void serve() {
@@ -123,23 +139,40 @@ class FakeNode {
     if (target == "/storage/" + script_.id + "/manifest" && script_.manifest) {
       res.result(200);
       res.body() = *script_.manifest;
-    } else if (target == "/storage/" + script_.id && cut_body_) {
-      const std::string head = "HTTP/1.1 200 OK\r\nETag: \"" + script_.id +
-                               "\"\r\nContent-Length: " + std::to_string(script_.body.size()) +
-                               "\r\nConnection: close\r\n\r\n";
-      asio::write(sock, asio::buffer(head + script_.body.substr(0, *cut_body_)), ec);
-      sock.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-      return;
     } else if (target == "/storage/" + script_.id) {
       const std::string range(req[http::field::range]);
-      if (!range.empty() && !script_.content_range.empty()) {
-        const std::uint64_t from = std::stoull(range.substr(range.find('=') + 1));
+      std::size_t n = 0;
+      if (req.method() == http::verb::get) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        n = ranges_asked_.size();
+        ranges_asked_.push_back(range);
+      }
+      if (!range.empty() && (serving_.ranges || !script_.content_range.empty())) {
+        const std::uint64_t from =
+            std::min<std::uint64_t>(std::stoull(range.substr(range.find('=') + 1)), script_.body.size());
         res.result(206);
-        res.set(http::field::content_range, script_.content_range);
-        res.body() = script_.body.substr(std::min<std::uint64_t>(from, script_.body.size()));
+        res.set(http::field::content_range, serving_.ranges ? "bytes " + std::to_string(from) + "-" +
+                                                                  std::to_string(script_.body.size() - 1) + "/" +
+                                                                  std::to_string(script_.body.size())
+                                                            : script_.content_range);
+        res.body() = script_.body.substr(from);
       } else {
         res.result(200);
         res.body() = script_.body;
+      }
+      const std::optional<std::size_t> cut = cut_body_                  ? cut_body_
+                                             : n < serving_.cuts.size() ? std::optional<std::size_t>(serving_.cuts[n])
+                                                                        : std::nullopt;
+      if (req.method() == http::verb::get && cut) {
+        // The head promises the whole body; the connection closes after `cut` bytes of it.
+        std::string head = "HTTP/1.1 " + std::to_string(res.result_int()) + " " + std::string(res.reason()) +
+                           "\r\nETag: \"" + script_.id + "\"\r\nContent-Length: " + std::to_string(res.body().size()) +
+                           "\r\nConnection: close\r\n";
+        if (res.result() == http::status::partial_content)
+          head += "Content-Range: " + std::string(res[http::field::content_range]) + "\r\n";
+        asio::write(sock, asio::buffer(head + "\r\n" + res.body().substr(0, *cut)), ec);
+        sock.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+        return;
       }
     } else {
       res.result(404);
@@ -159,12 +192,15 @@ class FakeNode {
   }
 
   Script script_;
+  Serving serving_;
   std::optional<std::size_t> cut_body_;
   asio::io_context io_;
   asio::ip::tcp::acceptor acceptor_{io_};
   std::uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> requests_{0};
+  mutable std::mutex mutex_;
+  std::vector<std::string> ranges_asked_;
   std::vector<asio::ip::tcp::socket> held_;
   std::thread thread_;
 };
