@@ -7,6 +7,8 @@
 // into the same FILE: part_file.hpp), fsyncs it and renames it when complete, verified and of the
 // object's size, never over an existing FILE without --force nor to a directory; a .part left by
 // an interrupted get is resumed with a Range request whose 206 must name exactly the bytes asked for.
+// An answer that breaks off mid-object is asked again from the first byte not yet verified, by
+// `get` and `cat` alike, a few times in a row at most (resuming_read.hpp).
 #include "cli/cli.hpp"
 #include "cli/file_options.hpp"
 #include "cli/manifest_check.hpp"
@@ -14,6 +16,7 @@
 #include "cli/object_reader.hpp"
 #include "cli/part_file.hpp"
 #include "cli/progress.hpp"
+#include "cli/resuming_read.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -42,20 +45,31 @@ const char* kPutUsage =
     "http://127.0.0.1:8700. Exit status 1 with the reason on errors (507: the node has no room).\n";
 
 const char* kGetUsage =
-    "usage: butter get ID [-o FILE] [--force] [--unverified] [--node URL] [--timeout SECONDS]\n"
+    "usage: butter get ID [-o FILE] [--force] [--unverified] [--no-resume] [--node URL] [--timeout SECONDS]\n"
     "\n"
     "Writes object ID to FILE (default: ./ID) through FILE.part, fsynced and renamed once complete\n"
     "and every block matched the object's manifest. FILE is not overwritten unless --force. A node\n"
     "that serves no manifest is refused unless --unverified (then only the length and ETag are\n"
-    "checked, which the node itself answers). An interrupted get leaves FILE.part; the same\n"
-    "command resumes it (Range request); a second get into the same FILE meanwhile is refused.\n"
+    "checked, which the node itself answers).\n"
+    "An answer that breaks off mid-object (the node restarted, a holder went away, the node ended a\n"
+    "stream that stalled) is asked again from the first byte not yet verified (Range request), with\n"
+    "a note on stderr; after 3 retries in a row that bring no new verified block the get fails, saying\n"
+    "how far it got. A 4xx answer, a block that does not match and a failed write are not retried.\n"
+    "--no-resume fails at the first break. A get that gave up on breaks leaves FILE.part with what\n"
+    "arrived verified; the same command resumes it; a second get into the same FILE meanwhile is\n"
+    "refused.\n"
     "--timeout: the most seconds any step may go without progress (default 60).\n";
 
 const char* kCatUsage =
-    "usage: butter cat ID [--unverified] [--node URL] [--timeout SECONDS]\n"
+    "usage: butter cat ID [--unverified] [--no-resume] [--node URL] [--timeout SECONDS]\n"
     "\n"
     "Writes object ID to standard output, verified as `butter get` does: each block goes out only\n"
-    "once it matched the manifest (a block that does not stops the output with exit status 1).\n";
+    "once it matched the manifest (a block that does not stops the output with exit status 1).\n"
+    "An answer that breaks off mid-object (e.g. the node ends a stream whose reader took nothing\n"
+    "for 30 s) is asked again from the first byte not yet written, as `butter get` does; nothing\n"
+    "is written twice. --no-resume fails at the first break.\n";
+
+static_assert(kMaxRetriesWithoutProgress == 3, "kGetUsage says 3 tries in a row");
 
 const char* kSearchUsage =
     "usage: butter search WORD... [--node URL] [--timeout SECONDS]\n"
@@ -136,7 +150,8 @@ int get_command(int argc, char** argv) {
   if (wants_help(argc, argv)) return std::fputs(kGetUsage, stdout), 0;
   FileCommandLine c;
   std::string why;
-  if (!parse_file_command_line(argc, argv, {"-o"}, c, why, {"--force", "--unverified"}) || c.args.size() != 1) {
+  if (!parse_file_command_line(argc, argv, {"-o"}, c, why, {"--force", "--unverified", "--no-resume"}) ||
+      c.args.size() != 1) {
     std::fprintf(stderr, "butter get: %s\n\n%s", why.empty() ? "one ID" : why.c_str(), kGetUsage);
     return 2;
   }
@@ -230,7 +245,7 @@ int cat_command(int argc, char** argv) {
   if (wants_help(argc, argv)) return std::fputs(kCatUsage, stdout), 0;
   FileCommandLine c;
   std::string why;
-  if (!parse_file_command_line(argc, argv, {}, c, why, {"--unverified"}) || c.args.size() != 1) {
+  if (!parse_file_command_line(argc, argv, {}, c, why, {"--unverified", "--no-resume"}) || c.args.size() != 1) {
     std::fprintf(stderr, "butter cat: %s\n\n%s", why.empty() ? "one ID" : why.c_str(), kCatUsage);
     return 2;
   }

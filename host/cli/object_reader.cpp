@@ -79,86 +79,101 @@ std::optional<Manifest> fetch_manifest(const FileCommandLine& c, const std::stri
   return parse_manifest(bytes, id, why);
 }
 
-int fetch_object(const char* cmd, const FileCommandLine& c, const std::string& id,
-                 const std::optional<Manifest>& manifest, std::uint64_t offset, std::FILE* out, bool& restarted,
-                 bool& interrupted, std::uint64_t& written) {
+ReadAttempt read_once(const FileCommandLine& c, const std::string& id, const std::optional<Manifest>& manifest,
+                      std::uint64_t offset, std::FILE* out, bool skip_unasked, const char* cmd) {
   ClientRequest req;
   req.target = "/storage/" + id;
   if (offset > 0) req.headers.emplace_back("Range", "bytes=" + std::to_string(offset) + "-");
   ClientResponse res;
+  ReadAttempt a;
   std::optional<BlockVerifier> verifier;
   std::optional<Progress> progress;
-  std::string pending;  // received, not yet verified: at most one block
+  std::uint64_t at = offset;   // the object's byte that pending's first byte is
+  std::uint64_t received = 0;  // bytes of the answer's body
+  std::string pending;         // received, not yet verified: at most one block
   std::string bad;
-  bool started = false;
-  restarted = false;
-  interrupted = false;
-  written = 0;
+  bool started = false, restarted = false;
   auto start = [&]() -> bool {
     started = true;
+    std::uint64_t from = offset;
     if (res.status == 200 && offset > 0) {
-      // The node does not do ranges for this object (it fetched it whole): the caller starts over.
-      restarted = true;
-      return false;
+      // The node does not do ranges for this object (it fetched it whole): the caller starts
+      // over, or the bytes before `offset` are verified again and not written twice.
+      if (!skip_unasked) {
+        restarted = true;
+        return false;
+      }
+      from = 0;
     }
     // Refused before a byte is written: the bytes would not be this object.
-    bad = check_answer_head(res, id, manifest, offset);
+    bad = check_answer_head(res, id, manifest, from);
     if (!bad.empty()) return false;
     if (res.status == 206) {
       std::fprintf(stderr, "butter %s: the node sent %s (206 Partial Content)\n", cmd,
                    res.header("Content-Range").c_str());
     }
-    if (manifest) verifier.emplace(*manifest, offset);
-    progress.emplace(id.substr(0, 8), res.content_length ? offset + *res.content_length : 0, offset);
+    if (manifest) verifier.emplace(*manifest, from);
+    progress.emplace(id.substr(0, 8), res.content_length ? from + *res.content_length : 0, from);
+    at = from;
     return true;
   };
+  // Bytes from `at` on, all verified; those before `offset` are out already.
   auto emit = [&](std::string_view bytes) {
+    const auto before = static_cast<std::size_t>(std::min<std::uint64_t>(bytes.size(), offset > at ? offset - at : 0));
+    at += bytes.size();
+    bytes.remove_prefix(before);
     if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), out) != bytes.size()) {
       bad = std::string(out == stdout ? "cannot write to standard output: " : "cannot write: ") + std::strerror(errno);
       return false;
     }
-    written += bytes.size();
+    a.written += bytes.size();
     return true;
   };
   auto sink = [&](std::string_view piece) {
     if (!started && !start()) return false;
     progress->add(piece.size());
+    received += piece.size();
     if (!verifier) return emit(piece);
     // A piece may end blocks that match before one that does not: those still go out.
     const bool good = verifier->feed(piece, bad);
     pending.append(piece);
     // Whatever lies before the end of the last block that matched goes out; the rest waits.
-    const std::uint64_t ready = verifier->verified() - offset - written;
+    const std::uint64_t ready = verifier->verified() - at;
     if (ready > 0) {
       if (!emit(std::string_view(pending).substr(0, static_cast<std::size_t>(ready)))) return false;
       pending.erase(0, static_cast<std::size_t>(ready));
     }
     return good;
   };
+  auto ended = [&a](ReadAttempt::End end, std::string why) {
+    a.end = end;
+    a.why = std::move(why);
+    return a;
+  };
+  using End = ReadAttempt::End;
   std::string why;
   const bool ok = exchange(c.node, req, res, sink, why, c.timeout);
-  if (!ok && res.status == 0) return fail(cmd, unreachable(c, why));
-  if (restarted) return 0;
-  if (res.status == 404) return fail(cmd, "object " + id + " not found: no node reachable from " + c.url + " holds it");
-  if (res.status == 416 && manifest && offset == manifest->size) return 0;  // the .part was already whole
-  if (res.status != 200 && res.status != 206) return fail(cmd, "the node answered " + said(res));
-  if (!started && ok && !start()) return fail(cmd, bad);
-  if (!bad.empty()) return fail(cmd, bad + "; no byte from there on was written");
-  if (!ok) {
-    interrupted = true;
-    return fail(cmd, "interrupted after " + std::to_string(offset + written) + " verified bytes: " + why);
-  }
-  if (res.content_length && written + pending.size() != *res.content_length) {
-    interrupted = true;
-    return fail(cmd, "the answer ended after " + std::to_string(written + pending.size()) + " of " +
-                         std::to_string(*res.content_length) + " bytes");
+  a.status = res.status;
+  if (!ok && res.status == 0) return ended(End::unanswered, why);
+  if (restarted) return ended(End::restarted, "");
+  if (res.status == 404)
+    return ended(End::refused, "object " + id + " not found: no node reachable from " + c.url + " holds it");
+  if (res.status == 416 && manifest && offset == manifest->size) return ended(End::complete, "");  // already whole
+  if (res.status >= 500) return ended(End::unanswered, "the node answered " + said(res));
+  if (res.status != 200 && res.status != 206) return ended(End::refused, "the node answered " + said(res));
+  if (!started && ok && !start()) return restarted ? ended(End::restarted, "") : ended(End::refused, bad);
+  if (!bad.empty()) return ended(End::refused, bad + "; no byte from there on was written");
+  if (!ok) return ended(End::broke_off, why);
+  if (res.content_length && received != *res.content_length) {
+    return ended(End::broke_off, "the answer ended after " + std::to_string(received) + " of " +
+                                     std::to_string(*res.content_length) + " bytes");
   }
   if (verifier && !verifier->complete()) {
-    return fail(cmd, "the object ended at byte " + std::to_string(verifier->offset()) + " of the manifest's " +
-                         std::to_string(manifest->size));
+    return ended(End::broke_off, "the object ended at byte " + std::to_string(verifier->offset()) +
+                                     " of the manifest's " + std::to_string(manifest->size));
   }
   progress->finish();
-  return 0;
+  return ended(End::complete, "");
 }
 
 std::uint64_t resumable_prefix(int fd, const std::optional<Manifest>& manifest) {

@@ -16,13 +16,28 @@ namespace butter::host::cli {
 // `why` set on any other problem (a manifest that does not hash to the id among them).
 std::optional<Manifest> fetch_manifest(const FileCommandLine& c, const std::string& id, std::string& why);
 
-// Streams the object from byte `offset` into `out`; verifies as it goes and writes a byte only once
-// its block matched the manifest (or at once with --unverified). Returns 0, or 1 with the reason
-// printed; `interrupted` when the transfer broke off (what was verified and written is kept);
-// `restarted` when the node ignored the range and `out` must be rewritten from byte 0.
-int fetch_object(const char* cmd, const FileCommandLine& c, const std::string& id,
-                 const std::optional<Manifest>& manifest, std::uint64_t offset, std::FILE* out, bool& restarted,
-                 bool& interrupted, std::uint64_t& written);
+// How one request for the object ended (resuming_read.hpp decides what comes next).
+struct ReadAttempt {
+  enum class End {
+    complete,    // to the object's end, every byte verified and written
+    restarted,   // the node answered a Range request with the whole object and was not to be skipped
+    broke_off,   // the answer started and ended before the object's end (closed, failed, cut short)
+    unanswered,  // no answer to read: no connection, no head within the timeout, or a 5xx
+    refused,     // a 4xx, a head that is not this object's, a block that does not match, a failed write
+  };
+  End end = End::refused;
+  int status = 0;             // the answer's HTTP status, 0 without one
+  std::string why;            // what happened, unless complete or restarted
+  std::uint64_t written = 0;  // bytes written to `out` by this request, every one verified, from `offset` on
+};
+
+// One GET of the object from byte `offset` (a block boundary) into `out`; verifies as it goes and
+// writes a byte only once its block matched the manifest (or at once with --unverified), so that
+// a request that breaks off leaves `out` ending at a block boundary to ask again from. A 200 to a
+// Range request is `restarted` unless `skip_unasked`: then its bytes before `offset` are verified
+// and not written again.
+ReadAttempt read_once(const FileCommandLine& c, const std::string& id, const std::optional<Manifest>& manifest,
+                      std::uint64_t offset, std::FILE* out, bool skip_unasked, const char* cmd);
 
 // The verified prefix of the open .part file `fd`: whole blocks that match the manifest (without
 // one, with --unverified, the whole file: the best there is). Read from the descriptor the get
