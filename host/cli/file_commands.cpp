@@ -77,6 +77,19 @@ const char* kSearchUsage =
     "Asks the node's search (ir-dbfs) for objects with all these keywords and prints one hit per\n"
     "line: object id, holder node, keywords.\n";
 
+// True when every comma-separated word of `list` has a character other than a space.
+bool keywords_listed(std::string_view list) {
+  std::size_t from = 0;
+  while (true) {
+    const std::size_t comma = list.find(',', from);
+    const std::string_view word =
+        list.substr(from, comma == std::string_view::npos ? std::string_view::npos : comma - from);
+    if (word.find_first_not_of(' ') == std::string_view::npos) return false;
+    if (comma == std::string_view::npos) return true;
+    from = comma + 1;
+  }
+}
+
 }  // namespace
 
 int put_command(int argc, char** argv) {
@@ -100,6 +113,11 @@ int put_command(int argc, char** argv) {
   req.target = "/storage";
   const std::string keywords = option(c, "--keywords");
   if (!keywords.empty()) req.target += "?keywords=" + percent_encode(keywords);
+  if (!keywords.empty() && !keywords_listed(keywords)) {
+    // The node drops empty words: ",,, ," stored the object with no keyword, and search then
+    // found nothing of what the user meant.
+    return fail("put", "--keywords \"" + keywords + "\" has an empty keyword: give words separated by commas (a,b)");
+  }
   req.headers.emplace_back("Content-Type", "application/octet-stream");
   req.body_size = size;
   req.body = [&](char* buf, std::size_t cap) -> std::size_t {
@@ -164,6 +182,7 @@ int get_command(int argc, char** argv) {
   // Checked before a byte is fetched: a directory cannot be renamed over (the whole object would
   // be downloaded for nothing), and "dir/" would make the hidden "dir/.part".
   const std::string named = option(c, "-o");
+  if (named == "-") return fail("get", "-o - would write a file named \"-\"; butter cat ID writes to standard output");
   if ((!named.empty() && named.back() == '/') || fs::is_directory(fs::status(out, ec))) {
     return fail("get", out.string() + " is a directory; -o takes the name of the file to write (e.g. " +
                            (out / id).string() + ")");
