@@ -72,6 +72,11 @@ class SimNetwork {
   void set_delay(DelayFn fn) { delay_ = std::move(fn); }
   void set_outside(OutsideFn fn) { outside_ = std::move(fn); }
 
+  // Every node linked to the next: the line 0 - 1 - ... - n-1 (a query from 0 reaches n-1 in
+  // n-1 hops).
+  void link_line() {
+    for (std::size_t i = 0; i + 1 < engines_.size(); ++i) link(i, i + 1);
+  }
   // An undirected overlay link (both ends forward over it).
   void link(std::size_t a, std::size_t b) {
     if (a == b) return;

@@ -224,9 +224,7 @@ TEST_CASE("a verified hit is delivered with its proven keywords and credited to 
   EngineConfig c;
   c.hop_ms = 5;
   SimNetwork net(4, c);
-  net.link(0, 1);
-  net.link(1, 2);
-  net.link(2, 3);
+  net.link_line();
   const std::string id = net.store(3, "page", {"Needle", "hay"});
   net.node(3).index().annotate(id, {"annotated-only"});
   auto r = net.search(0, by_object(id));
@@ -269,9 +267,7 @@ TEST_CASE("a holder that cannot prove an object it holds blames no one and its h
   EngineConfig c;
   c.hop_ms = 5;
   SimNetwork net(4, c);
-  net.link(0, 1);
-  net.link(1, 2);
-  net.link(2, 3);
+  net.link_line();
   const std::string big(64, 'c');  // a content id the simulated storage has no content for
   net.node(3).index().add_stored(big, {"large"});
   net.node(1).index().add_stored(big, {"large"});
@@ -293,9 +289,7 @@ TEST_CASE("a poisoner's forged hits are never delivered nor credited and it is b
   c.hop_ms = 5;
   c.source_fanout = 4;  // the poisoner is asked from the first search on
   SimNetwork net(4, c);
-  net.link(0, 1);
-  net.link(1, 2);
-  net.link(2, 3);
+  net.link_line();
   Poisoner p{net, 0};
   p.attach();
   REQUIRE(net.node(0).neighbours().all(net.now()).size() == 2);

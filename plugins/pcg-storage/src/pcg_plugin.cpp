@@ -32,13 +32,6 @@ std::vector<std::uint8_t> put_done_payload(std::uint64_t ticket, const Event& e)
   return w.take();
 }
 
-// A GetDone payload's bytes besides the object: ticket, kind, status, the id (str16 of 64 hex
-// digits), the object's length and an empty message (str16). The largest object a get answered
-// on the events bus can carry is what the bus takes less this.
-constexpr std::size_t kGetDoneOverhead = 8 + 1 + 4 + (2 + 64) + 4 + 2;
-static_assert(BUTTER_EVENTS_MAX_PAYLOAD > kGetDoneOverhead);
-constexpr std::uint64_t kMaxBusGetObject = BUTTER_EVENTS_MAX_PAYLOAD - kGetDoneOverhead;
-
 std::vector<std::uint8_t> get_done_payload(std::uint64_t ticket, const Event& e) {
   wire::Writer w;
   w.u64(ticket);
@@ -49,6 +42,16 @@ std::vector<std::uint8_t> get_done_payload(std::uint64_t ticket, const Event& e)
   w.bytes(e.data.data(), e.data.size());
   w.str16(e.message.substr(0, 1024));
   return w.take();
+}
+
+// The largest object a get answered on the events bus can carry: what the bus takes less the rest
+// of a successful GET_DONE (ticket, kind, status, id, length, no message), measured on one.
+std::uint64_t max_bus_get_object() {
+  static const std::uint64_t max = [] {
+    Event ok{EventKind::GetDone, 0, BUTTER_OK, Hash{}, 0, {}, {}};
+    return BUTTER_EVENTS_MAX_PAYLOAD - get_done_payload(0, ok).size();
+  }();
+  return max;
 }
 
 }  // namespace
@@ -340,7 +343,7 @@ void PcgStorage::start_get(std::uint64_t ticket, const Hash& id) {
   // The result travels on the events bus (every get has a reply topic): an object it cannot carry
   // fails the get once its manifest is known, instead of being fetched whole and then refused.
   engine_->get(ticket, id, engine_->holds(id) ? std::vector<Candidate>{} : known_hosts(locate_fanout_), searching,
-               now_ms(), out, kMaxBusGetObject);
+               now_ms(), out, max_bus_get_object());
   process(out);
 }
 
