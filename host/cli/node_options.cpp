@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 
 namespace butter::host {
@@ -90,11 +91,15 @@ sigset_t block_stop_signals() {
 }
 
 void print_running(Node& node, const char* mode) {
-  std::string url = node.http_url();
-  std::printf("butter: node %s (%s) running%s; listening on", node.id_hex().c_str(), node.name().c_str(), mode);
-  for (const auto& ep : node.listen_endpoints()) std::printf(" %s", ep.c_str());
-  if (!url.empty()) std::printf("; status at %s/status", url.c_str());
-  std::printf("\n");
+  // One fwrite of the whole line: the default logger writes to the same stdout FILE from the
+  // node's threads, and a line built by several printf calls can have a log line land inside it
+  // (seen in CI: "listening on[... connected to bootstrap peer ...] tcp://..."), which breaks
+  // every script that reads the endpoints off this line.
+  std::string line = "butter: node " + node.id_hex() + " (" + node.name() + ") running" + mode + "; listening on";
+  for (const auto& ep : node.listen_endpoints()) line += " " + ep;
+  if (std::string url = node.http_url(); !url.empty()) line += "; status at " + url + "/status";
+  line += "\n";
+  std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
 }
 
