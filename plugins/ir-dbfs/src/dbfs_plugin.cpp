@@ -90,6 +90,7 @@ void DbfsPlugin::init() {
   const std::uint64_t index_max = positive(config(), "index_max");
   engine_ = std::make_unique<Engine>(std::string(node().id()), c, std::random_device{}() ^ now_ms());
   engine_->index() = LocalIndex(index_max);
+  conns_ = butter::Connections(host());
   provide(BUTTER_IFACE_SEARCH, search_vtable());
   on(kProtocol, [this](const butter::Request& req) { on_message(req); });
   if (http().available()) add_routes();

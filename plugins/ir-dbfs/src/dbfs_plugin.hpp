@@ -9,6 +9,7 @@
 #include <butter/iface/search.h>
 #include <butter/iface/storage.h>
 #include <butter/iface/storage2.h>
+#include <butter/cpp/connections.hpp>
 #include <butter/cpp/json.hpp>  // butter::Json, dump_json: the HTTP routes' answers
 #include <butter/plugin.hpp>
 
@@ -16,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,6 +63,7 @@ class DbfsPlugin : public butter::Plugin {
   void refresh_neighbours(bool top_up_only);
   void send_links();
   void choose_outbound(std::vector<std::string> keep);
+  void protect_outbound();
   void load_index();
   void on_stored(const std::string& id);
   void sync_metrics();
@@ -91,6 +94,8 @@ class DbfsPlugin : public butter::Plugin {
   std::uint32_t last_block_size_ = 64 * 1024;          // the block size that matched last (tried first)
   std::map<std::string, std::string> peer_addresses_;  // node id -> "tcp://ip:port" (connected peers)
   std::uint64_t peer_addresses_read_ms_ = 0;
+  butter::Connections conns_{nullptr};
+  std::set<std::string> protected_;  // the outbound neighbours this instance protects ("search")
   std::size_t want_neighbours_ = 4;
   std::uint32_t hosts_at_choice_ = 0;  // known hosts when the neighbours were last all chosen
   std::chrono::milliseconds refresh_{10000};

@@ -99,7 +99,7 @@ void DbfsPlugin::refresh_neighbours(bool top_up_only) {
 // by links nobody uses refuses the newcomers that need them.
 void DbfsPlugin::choose_outbound(std::vector<std::string> keep) {
   const std::vector<std::string> before = engine_->neighbours().outbound();
-  if (keep == before) return;
+  if (keep == before) return protect_outbound();
   log().debug("neighbours: {} chosen", keep.size());
   engine_->neighbours().set_outbound(std::move(keep));
   const auto& now_chosen = engine_->neighbours().outbound();
@@ -112,7 +112,31 @@ void DbfsPlugin::choose_outbound(std::vector<std::string> keep) {
     if (std::none_of(connected.begin(), connected.end(), [&](const auto& p) { return p.node_id == old; })) continue;
     if (!send(old, kProtocol, withdraw)) ++send_failed_;
   }
+  protect_outbound();
   send_links();
+}
+
+// The chosen neighbours are kept through the host's trims ("search" tag): a link the connection
+// manager cuts is replaced only at the next refresh, and the heuristics lose what they learnt about
+// it. Only the outbound ones (at most want_neighbours): a peer that chose this node must not be
+// able to pin a connection here. Run on every refresh, so that neighbours carried over a hot swap
+// (load_state) are protected too; every tag goes when the instance stops.
+void DbfsPlugin::protect_outbound() {
+  if (!conns_.available()) return;
+  const auto& now_chosen = engine_->neighbours().outbound();
+  for (auto it = protected_.begin(); it != protected_.end();) {
+    if (std::find(now_chosen.begin(), now_chosen.end(), *it) != now_chosen.end()) {
+      ++it;
+      continue;
+    }
+    (void)conns_.unprotect(*it, "search");
+    it = protected_.erase(it);
+  }
+  for (const auto& id : now_chosen) {
+    // Past the host's bound on protected peers (BUTTER_E_AGAIN) the link is only not kept: tried
+    // again at the next refresh.
+    if (!protected_.count(id) && conns_.protect(id, "search")) protected_.insert(id);
+  }
 }
 
 }  // namespace butter::dbfs

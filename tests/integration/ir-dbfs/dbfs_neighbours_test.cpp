@@ -66,3 +66,28 @@ TEST_CASE("an inbound neighbour that disconnects frees its slot at once") {
   CHECK(dbfs_status(b)["neighbours"].size() == 1);  // c, still chosen
   CHECK(b.counter("search", "dbfs_inbound_disconnected_total") == 1);
 }
+
+TEST_CASE("the chosen neighbours are protected from the host's trims until dropped") {
+  // Before, the host's connection manager could cut a search link (above the high watermark) and
+  // the plugin learnt of it only at its next refresh.
+  host::Runtime rt(2);
+  host::PluginRegistry registry;
+  auto bare = [](const std::string& name) {
+    return loopback_manifest(
+        name, plugin_table("search", "butter.ir.dbfs", "neighbours = 1\nrefresh_ms = 100\nverify = false\n"));
+  };
+  auto protected_peers = [](TestNode& n) {
+    return dbfs_get_json(n, "/status")["connections"]["protected_peers"].get<int>();
+  };
+  TestNode b(rt, registry, bare("b"));
+  auto c = std::make_unique<TestNode>(rt, registry, bare("c"));
+  CHECK(protected_peers(b) == 0);
+  request_from(b, (*c).endpoint(), "/test/none/1", "");
+  REQUIRE(wait_until([&] { return dbfs_status(b)["outbound_ids"] == nlohmann::json::array({(*c)->id_hex()}); }));
+  // Chosen: protected, and nothing else is (the manifest has no other plugin that protects).
+  REQUIRE(wait_until([&] { return protected_peers(b) == 1; }));
+  c.reset();  // c stops: b drops it from its choice at the next refresh, and lets it go
+  const bool dropped = wait_until([&] { return dbfs_status(b)["outbound"] == 0 && protected_peers(b) == 0; });
+  INFO(dbfs_get_json(b, "/status")["connections"].dump());
+  CHECK(dropped);
+}
