@@ -14,6 +14,11 @@ std::uint64_t Engine::serve_burst(const Config& cfg) {
   return std::max<std::uint64_t>(cfg.serve_bytes_per_s, kMinBlockSize);
 }
 
+bool Engine::within_serve_rate(const Hash& to, std::uint64_t bytes, std::uint64_t now) {
+  // An answer larger than the burst costs the whole burst (else it could never be sent).
+  return served_.take(to, std::clamp<std::uint64_t>(bytes, 1, serve_burst(cfg_)), now);
+}
+
 Engine::Engine(Hash self, std::vector<std::string> endpoints, Config cfg, std::uint64_t capacity_bytes, Env& env)
     : self_(self),
       endpoints_(std::move(endpoints)),

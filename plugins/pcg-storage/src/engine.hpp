@@ -218,6 +218,10 @@ class Engine final : private ReadNode, private GetNode, private CheckNode, priva
   // others over that time says nothing about them (deadlines.hpp, pause_credit).
   void credit_pause(std::uint64_t pause_ms);
   static std::uint64_t serve_burst(const Config& cfg);  // one second of serve_bytes_per_s
+  // Charges an answer of `bytes` to `to`'s serve rate (served_); false when `to` is over it.
+  // Answers to peers outside a group whose size this node decides, not the asker: FETCH's blocks
+  // (on_fetch), LOCATE's manifest and view (on_locate).
+  bool within_serve_rate(const Hash& to, std::uint64_t bytes, std::uint64_t now);
   static_assert(BlockTransfer::kMaxBusySources == StreamReads::kMaxKnown, "as many busy sources as a read may know");
 
   // ReadNode, GetNode, FetchNode, CheckNode, HeartbeatNode and RepairNode: what the streamed
@@ -278,7 +282,7 @@ class Engine final : private ReadNode, private GetNode, private CheckNode, priva
   void on_recruit_ack(const Hash& from, const Message& m, std::uint64_t now);
   void on_fetch(const Hash& from, const Message& m, std::uint64_t now, Output& out);
   void on_block(const Hash& from, Message& m, std::uint64_t now, Output& out);
-  void on_locate(const Hash& from, const Message& m, Output& out);
+  void on_locate(const Hash& from, const Message& m, std::uint64_t now, Output& out);
   void on_located(const Hash& from, const Message& m, std::uint64_t now, Output& out);
   // A member says it now holds every block: a claim for the possession checks.
   void on_have(const Hash& from, const Message& m, std::uint64_t now, Output& out);
@@ -296,9 +300,9 @@ class Engine final : private ReadNode, private GetNode, private CheckNode, priva
   butter::BoundedLru<Hash, std::vector<std::string>, HashOfId> addresses_{kMaxAddresses};
   std::map<Hash, std::uint64_t> cooldown_;  // candidate -> not before
   std::uint64_t last_tick_ = 0;             // the previous tick (0: none yet), to tell when this node was paused
-  // FETCHes answered per non-member peer (bytes of blocks sent): the bounded, self-expiring table
-  // of token buckets that also rates challenges' answers (a full bucket carries no state and is
-  // forgotten).
+  // What this node sends each non-member peer that asks (block bytes FETCH answers, manifest and
+  // view bytes LOCATE answers), one rate for all of it: the bounded, self-expiring table of token
+  // buckets that also rates challenges' answers (a full bucket carries no state and is forgotten).
   AnswerBudget served_;
   // Last: they refer to cfg_, stats_ and this node, which are built before them.
   Heartbeats heartbeats_;

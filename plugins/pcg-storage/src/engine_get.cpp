@@ -39,17 +39,30 @@ void Engine::get(std::uint64_t ticket, const Hash& id, const std::vector<Candida
 
 // --- LOCATE: where an object is, for gets and streamed reads on other nodes ----------------------
 
-void Engine::on_locate(const Hash& from, const Message& m, Output& out) {
+void Engine::on_locate(const Hash& from, const Message& m, std::uint64_t now, Output& out) {
   Message r;
   r.type = MsgType::Located;
   r.object = m.object;
   r.number = m.number;
-  if (const Group* g = groups_.count(m.object) ? &groups_.at(m.object) : nullptr) {
-    r.status = BUTTER_OK;
-    r.view = g->view;
-    r.manifest = g->manifest_bytes;
-  } else {
+  const Group* g = group(m.object);
+  if (!g) {
     r.status = BUTTER_E_NOT_FOUND;
+    send(out, from, r);
+    return;
+  }
+  // A LOCATE of 42 bytes asks for the manifest (up to kMaxManifestBytes) and the view: answered
+  // to a peer outside the group only within the same serve rate as its FETCHes, else one peer
+  // could pull manifests at wire speed. Sized before the manifest is copied, so a refused asker
+  // costs no copy; refused, it is told AGAIN (busy) and asks again later, as a FETCH is.
+  r.status = BUTTER_OK;
+  r.view = g->view;
+  const std::uint64_t cost = encoded_size(r) + g->manifest_bytes.size();
+  if (!g->view.contains(from) && !within_serve_rate(from, cost, now)) {
+    r.status = BUTTER_E_AGAIN;
+    r.view = View{};
+    ++stats_.locates_busy;
+  } else {
+    r.manifest = g->manifest_bytes;
   }
   send(out, from, r);
 }

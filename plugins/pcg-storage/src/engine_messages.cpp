@@ -73,7 +73,7 @@ void Engine::on_message(const Hash& from, std::span<const std::uint8_t> bytes, s
       on_block(from, *m, now, out);
       break;
     case MsgType::Locate:
-      on_locate(from, *m, out);
+      on_locate(from, *m, now, out);
       break;
     case MsgType::Located:
       on_located(from, *m, now, out);
@@ -338,9 +338,7 @@ void Engine::on_fetch(const Hash& from, const Message& m, std::uint64_t now, Out
   if (g && g->data.has(m.index)) {
     // Anyone may read (FETCH is how a get works), but a peer outside the group only at its serve
     // rate: otherwise one peer, or many ids, could keep this node sending blocks at wire speed.
-    // A block larger than the burst costs the whole burst (else it could never be served).
-    const std::uint64_t cost = std::clamp<std::uint64_t>(g->data.blocks()[m.index].size(), 1, serve_burst(cfg_));
-    if (!g->view.contains(from) && !served_.take(from, cost, now)) {
+    if (!g->view.contains(from) && !within_serve_rate(from, g->data.blocks()[m.index].size(), now)) {
       b.status = BUTTER_E_AGAIN;
       ++stats_.fetches_busy;
       send(out, from, b);

@@ -52,12 +52,13 @@ struct Config {
   std::uint64_t stream_buffer_bytes = 0;
   // A streamed put (plugin) with no write for this long is aborted and its reservation freed.
   std::uint64_t put_idle_ms = 60000;
-  // FETCHes from peers that are not members of the object's group (readers, getters, strangers)
-  // are answered up to this many block bytes per peer and second (token bucket, burst one second
-  // of it, at least one largest block); over it the answer is BUTTER_E_AGAIN ("busy"), which a
-  // fetcher takes as "ask another member, or this one later". Members filling their copy are not
-  // charged: repair is never throttled by readers. 256 MiB/s (2 Gbit/s): at 64 it was what bound
-  // one reader's get to 65 MiB/s, half a gigabit link; one peer still cannot take a 10 GbE node.
+  // FETCHes and LOCATEs from peers that are not members of the object's group (readers, getters,
+  // strangers) are answered up to this many bytes per peer and second, blocks and LOCATED answers
+  // (manifest and view) drawing on one token bucket (burst one second of it; an answer larger than
+  // the burst costs the whole burst); over it the answer is BUTTER_E_AGAIN ("busy"), which a
+  // fetcher or locater takes as "ask another member, or this one later". Members are not charged:
+  // repair is never throttled by readers. 256 MiB/s (2 Gbit/s): at 64 it was what bound one
+  // reader's get to 65 MiB/s, half a gigabit link; one peer still cannot take a 10 GbE node.
   std::uint64_t serve_bytes_per_s = 256u * 1024 * 1024;
   // A member removed from the view (suspected dead, say across a partition) keeps being sent this
   // group's heartbeat entry for this long, at growing intervals (2 to 32 heartbeats), so that when
@@ -132,6 +133,7 @@ struct Stats {
   std::uint64_t streams_opened = 0, stream_blocks = 0, stream_failovers = 0, streams_failed = 0;
   std::uint64_t blocks_served = 0;         // FETCHes this node answered with the block
   std::uint64_t fetches_busy = 0;          // FETCHes answered AGAIN: the sender was over its serve rate
+  std::uint64_t locates_busy = 0;          // LOCATEs answered AGAIN: the sender was over its serve rate
   std::uint64_t gets_too_large = 0;        // gets failed (NOMEM) before fetching: larger than the caller takes
   std::uint64_t stream_peak_buffered = 0;  // the most bytes one read has held buffered (high-water mark)
   std::uint64_t stream_throttled = 0;      // times a read waited because all reads held stream_buffer_bytes

@@ -4,6 +4,7 @@
 // names, failing over to the next one on a timeout or a bad block, and assembles the object.
 #include "gets.hpp"
 
+#include "deadlines.hpp"
 #include "sources.hpp"
 
 #include <butter/iface/storage3.h>
@@ -47,15 +48,19 @@ void Gets::add_candidates(std::uint64_t ticket, const std::vector<Candidate>& ca
       if (gt.asked.size() >= kMaxLocateAsks) break;  // as a streamed read (sources.hpp)
       gt.asked.insert(c.id);
       node_.learn(c);
-      gt.asking[c.id] = now + cfg_.request_timeout_ms;
-      Message m;
-      m.type = MsgType::Locate;
-      m.object = gt.id;
-      m.number = ticket;
-      node_.send(out, c.id, m);
+      ask(gt, c.id, now, out);
     }
   }
   step(gt, now, out);
+}
+
+void Gets::ask(Getter& gt, const Hash& to, std::uint64_t now, Output& out) {
+  gt.asking.sent(to, now + cfg_.request_timeout_ms);
+  Message m;
+  m.type = MsgType::Locate;
+  m.object = gt.id;
+  m.number = gt.ticket;
+  node_.send(out, to, m);
 }
 
 void Gets::tick(std::uint64_t now, Output& out) {
@@ -84,9 +89,8 @@ void Gets::step(Getter& gt, std::uint64_t now, Output& out) {
     return;
   }
   if (!gt.located) {
-    for (auto it = gt.asking.begin(); it != gt.asking.end();)
-      it = now >= it->second ? gt.asking.erase(it) : std::next(it);
-    if (gt.asking.empty() && !gt.more_coming)
+    for (const Hash& h : gt.asking.due(now)) ask(gt, h, now, out);
+    if (!gt.asking.waiting() && !gt.more_coming)
       finish(ticket, BUTTER_E_NOT_FOUND, {}, "no reachable node holds the object", out);
     return;
   }
@@ -118,8 +122,12 @@ bool Gets::on_located(const Hash& from, const Message& m, std::uint64_t now, Out
   if (it == getters_.end()) return false;
   if (it->second.id != m.object) return true;  // stale
   Getter& gt = it->second;
-  if (!gt.asking.erase(from)) return true;
-  if (!gt.located && m.status == BUTTER_OK) {
+  if (!gt.asking.answered(from)) return true;
+  if (!gt.located && m.status == BUTTER_E_AGAIN) {
+    // Busy (this node is over its serve rate there), not missing: asked again after the wait a
+    // busy member's FETCH gets (deadlines.hpp), within the get's deadline.
+    gt.asking.busy(from, now + jittered(retry_wait(0, cfg_.request_timeout_ms), node_.random()));
+  } else if (!gt.located && m.status == BUTTER_OK) {
     std::string why;
     auto man = verify_manifest(m.object, m.manifest, why);
     if (!man) {

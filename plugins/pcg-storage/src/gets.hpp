@@ -9,6 +9,7 @@
 #include "block_transfer.hpp"
 #include "blocks.hpp"
 #include "engine_types.hpp"
+#include "locate_asks.hpp"
 #include "messages.hpp"
 #include "repair.hpp"
 #include "view.hpp"
@@ -78,7 +79,7 @@ class Gets {
     std::uint64_t deadline = 0;
     bool more_coming = false;
     std::uint64_t max_size = 0;
-    std::map<Hash, std::uint64_t> asking;  // locate sent -> deadline
+    LocateAsks asking;
     std::set<Hash> asked;
     bool located = false;
     Manifest manifest;
@@ -86,6 +87,8 @@ class Gets {
     BlockTransfer data;
   };
 
+  // Sends `gt`'s LOCATE to `to`.
+  void ask(Getter& gt, const Hash& to, std::uint64_t now, Output& out);
   void finish(std::uint64_t ticket, butter_status st, std::vector<std::uint8_t> data, std::string msg, Output& out);
   void step(Getter& g, std::uint64_t now, Output& out);
 

@@ -37,9 +37,29 @@ const char* type_name(MsgType t) {
 
 namespace {
 
-void put_hash(wire::Writer& w, const Hash& h) { w.bytes(h.data(), h.size()); }
+// Writes nothing, counts what a wire::Writer would write: the size of an answer is known (and
+// charged to the asker's serve rate, engine_get.cpp) before the answer is built.
+class ByteCounter {
+ public:
+  void u8(std::uint8_t) { n_ += 1; }
+  void u16(std::uint16_t) { n_ += 2; }
+  void u32(std::uint32_t) { n_ += 4; }
+  void u64(std::uint64_t) { n_ += 8; }
+  void bytes(const void*, std::size_t n) { n_ += n; }
+  void str16(std::string_view s) { n_ += 2 + s.size(); }
+  std::size_t size() const { return n_; }
 
-void put_view(wire::Writer& w, const View& v) {
+ private:
+  std::size_t n_ = 0;
+};
+
+template <class W>
+void put_hash(W& w, const Hash& h) {
+  w.bytes(h.data(), h.size());
+}
+
+template <class W>
+void put_view(W& w, const View& v) {
   w.u64(v.version);
   const std::size_t n = std::min(v.members.size(), kMaxMembers);
   w.u8(static_cast<std::uint8_t>(n));
@@ -54,7 +74,8 @@ void put_view(wire::Writer& w, const View& v) {
   }
 }
 
-void put_blob(wire::Writer& w, const std::vector<std::uint8_t>& b) {
+template <class W>
+void put_blob(W& w, const std::vector<std::uint8_t>& b) {
   w.u32(static_cast<std::uint32_t>(b.size()));
   w.bytes(b.data(), b.size());
 }
@@ -132,10 +153,9 @@ bool challenge_range_ok(const Message& m, std::string& why) {
   return false;
 }
 
-}  // namespace
-
-std::vector<std::uint8_t> encode(const Message& m) {
-  wire::Writer w;
+// The one layout both encode() and encoded_size() follow.
+template <class W>
+void write_message(W& w, const Message& m) {
   w.u8(kWireVersion);
   w.u8(static_cast<std::uint8_t>(m.type));
   switch (m.type) {
@@ -204,7 +224,20 @@ std::vector<std::uint8_t> encode(const Message& m) {
       put_blob(w, m.data);
       break;
   }
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> encode(const Message& m) {
+  wire::Writer w;
+  write_message(w, m);
   return w.take();
+}
+
+std::size_t encoded_size(const Message& m) {
+  ByteCounter c;
+  write_message(c, m);
+  return c.size();
 }
 
 std::optional<Message> decode(std::span<const std::uint8_t> bytes, std::string& why) {

@@ -12,6 +12,7 @@
 //   6 BLOCK       32 object, u32 block index, i32 status, u32 len, bytes
 //   7 LOCATE      32 object, u64 nonce                     ("who holds X", from anyone)
 //   8 LOCATED     32 object, u64 nonce, i32 status, View, u32 len, manifest
+//                 (status AGAIN, empty view and manifest: the asker is over its serve rate here)
 //   9 HAVE        32 object, u64 view version              (member -> members: I hold it all)
 //  10 CHALLENGE   32 object, u64 nonce, u32 block index, u32 offset, u32 length, u8 mode
 //                 (member -> member: prove you hold that range; mode 0: answer the keyed BLAKE2b
@@ -77,6 +78,8 @@ struct Message {
 };
 
 std::vector<std::uint8_t> encode(const Message& m);
+// encode(m).size(), without writing (or copying) anything.
+std::size_t encoded_size(const Message& m);
 std::optional<Message> decode(std::span<const std::uint8_t> bytes, std::string& why);
 
 }  // namespace butter::pcg

@@ -65,14 +65,18 @@ void StreamReads::add_candidates(std::uint64_t sid, const std::vector<Candidate>
     if (s.asked.size() >= kMaxLocateAsks) break;
     s.asked.insert(c.id);
     node_.learn(c);
-    s.asking[c.id] = now + cfg_.request_timeout_ms;
-    Message m;
-    m.type = MsgType::Locate;
-    m.object = s.id;
-    m.number = sid;
-    node_.send(out, c.id, m);
+    ask(s, c.id, now, out);
   }
   step(s, now, out);
+}
+
+void StreamReads::ask(Read& s, const Hash& to, std::uint64_t now, Output& out) {
+  s.asking.sent(to, now + cfg_.request_timeout_ms);
+  Message m;
+  m.type = MsgType::Locate;
+  m.object = s.id;
+  m.number = s.sid;
+  node_.send(out, to, m);
 }
 
 void StreamReads::credit(std::uint64_t sid, std::uint32_t chunks) {
@@ -242,8 +246,8 @@ bool StreamReads::fetch(Read& s, std::uint64_t now, Output& out) {
 
 void StreamReads::step(Read& s, std::uint64_t now, Output& out) {
   if (!s.located) {
-    for (auto it = s.asking.begin(); it != s.asking.end();) it = now >= it->second ? s.asking.erase(it) : std::next(it);
-    if (now >= s.deadline || (s.asking.empty() && !s.more_coming))
+    for (const Hash& h : s.asking.due(now)) ask(s, h, now, out);
+    if (now >= s.deadline || (!s.asking.waiting() && !s.more_coming))
       done(s, BUTTER_E_NOT_FOUND, "no reachable node holds the object", out);
     return;
   }
@@ -299,8 +303,9 @@ void StreamReads::step(Read& s, std::uint64_t now, Output& out) {
     return;
   }
   if (!fetch(s, now, out)) {
-    for (auto it = s.asking.begin(); it != s.asking.end();) it = now >= it->second ? s.asking.erase(it) : std::next(it);
-    if (s.fetching.empty() && s.asking.empty() && !s.more_coming) {
+    // A holder that was busy when asked where the object is may be a source once asked again.
+    for (const Hash& h : s.asking.due(now)) ask(s, h, now, out);
+    if (s.fetching.empty() && !s.asking.waiting() && !s.more_coming) {
       done(s, BUTTER_E_UNAVAILABLE,
            "no member of the group can serve the rest; " + std::to_string(s.next_offset) +
                " bytes delivered, reopen at that offset to resume",
@@ -369,8 +374,12 @@ bool StreamReads::on_located(const Hash& from, const Message& m, std::uint64_t n
   auto it = reads_.find(m.number);
   if (it == reads_.end() || it->second.id != m.object) return false;
   Read& s = it->second;
-  if (!s.asking.erase(from)) return true;  // unasked or late
-  if (m.status == BUTTER_OK) {
+  if (!s.asking.answered(from)) return true;  // unasked or late
+  if (m.status == BUTTER_E_AGAIN) {
+    // Busy (this node is over its serve rate there), not missing: asked again after the wait a
+    // busy member's FETCH gets, within the read's deadline.
+    s.asking.busy(from, now + backoff(0));
+  } else if (m.status == BUTTER_OK) {
     std::string why;
     auto man = verify_manifest(m.object, m.manifest, why);
     if (!man) {

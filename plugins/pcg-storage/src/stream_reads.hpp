@@ -7,6 +7,7 @@
 #pragma once
 #include "blocks.hpp"
 #include "engine_types.hpp"
+#include "locate_asks.hpp"
 #include "messages.hpp"
 #include "repair.hpp"
 #include "view.hpp"
@@ -112,7 +113,7 @@ class StreamReads {
     std::uint32_t window = 0;
     std::uint64_t deadline = 0;  // no block for stream_idle_ms while waiting on the network
     bool more_coming = false;
-    std::map<Hash, std::uint64_t> asking;  // LOCATE sent -> deadline
+    LocateAsks asking;
     std::set<Hash> asked;
     bool located = false;
     bool tell_located = false;  // emit StreamLocated once located
@@ -131,6 +132,8 @@ class StreamReads {
   };
 
   static std::uint64_t held_bytes(const Read& s);
+  // Sends `s`'s LOCATE to `to`.
+  void ask(Read& s, const Hash& to, std::uint64_t now, Output& out);
   void located(Read& s, const Hash& from, const Manifest& m, const View& view, Output& out);
   // False when the read already has its maximum of usable sources (or `h` is known).
   bool add_source(Read& s, const Hash& h);

@@ -1,8 +1,9 @@
 // Gets (gets.hpp) without an engine: a fake node records the LOCATEs and FETCHes sent and the
 // addresses learnt. A get located by a candidate's answer fetches from the members it names and
 // assembles the object; one nobody locates ends NOT_FOUND (only once no more candidates are
-// coming); a member filling its own copy fetches without asking; answers for nobody are left to
-// the caller; and a bad manifest is counted.
+// coming); a holder that answers AGAIN (busy) is asked again; a member filling its own copy
+// fetches without asking; answers for nobody are left to the caller; and a bad manifest is
+// counted.
 #include "gets.hpp"
 #include "sim_helpers.hpp"
 #include "sources.hpp"
@@ -150,6 +151,55 @@ TEST_CASE("gets: nobody locates it: NOT_FOUND once the candidates time out and n
   CHECK_FALSE(gets.pending(3));
   // Late answers for the ended get are nobody's.
   CHECK_FALSE(gets.on_located(b, no, node.cfg.request_timeout_ms + 3, out));
+}
+
+TEST_CASE("gets: a holder that answers AGAIN is asked again after a back-off and the get completes") {
+  const auto obj = gets_test_object(2);
+  GetsTestNode node;  // random() is 0: the back-off is a quarter of the request timeout exactly
+  Stats stats;
+  const Hash a = gets_test_node_id(1);
+  Gets gets(gets_test_node_id(9), node.cfg, stats, node);
+  Output out;
+  gets.start(4, obj.id, nullptr, {Candidate{a, {}, -1}}, false, kAnyGetSize, 0, out);
+  REQUIRE(node.take_sent(MsgType::Locate).size() == 1);
+  // A is over this node's serve rate there: busy, which says nothing of whether it holds it.
+  Message busy;
+  busy.type = MsgType::Located;
+  busy.object = obj.id;
+  busy.number = 4;
+  busy.status = BUTTER_E_AGAIN;
+  CHECK(gets.on_located(a, busy, 10, out));
+  CHECK(gets.pending(4));
+  CHECK(out.events.empty());
+  const std::uint64_t wait = node.cfg.request_timeout_ms / 4;
+  gets.tick(10 + wait - 1, out);
+  CHECK(node.take_sent(MsgType::Locate).empty());
+  gets.tick(10 + wait, out);
+  auto again = node.take_sent(MsgType::Locate);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].first == a);
+  CHECK(again[0].second.number == 4);
+  // Answered this time: the get goes on as any other.
+  View v;
+  v.version = 1;
+  v.add(Member{a, {}});
+  CHECK(gets.on_located(a, gets_test_located(obj, 4, v), 20 + wait, out));
+  for (const auto& [to, m] : node.take_sent(MsgType::Fetch))
+    CHECK(gets.on_block(to, gets_test_block(obj, m.index), 30 + wait, out));
+  REQUIRE(out.events.size() == 1);
+  CHECK(out.events[0].status == BUTTER_OK);
+  CHECK(out.events[0].data == gets_test_bytes(obj));
+  // A holder busy until the get's deadline ends it there (NOT_FOUND: nobody answered with it).
+  gets.start(5, obj.id, nullptr, {Candidate{a, {}, -1}}, false, kAnyGetSize, 1000, out);
+  busy.number = 5;
+  for (std::uint64_t t = 1000; gets.pending(5) && t <= 1000 + node.cfg.get_timeout_ms; t += wait) {
+    for (const auto& [to, m] : node.take_sent(MsgType::Locate)) CHECK(gets.on_located(to, busy, t, out));
+    gets.tick(t + wait, out);
+  }
+  CHECK_FALSE(gets.pending(5));
+  REQUIRE(out.events.size() == 2);
+  CHECK(out.events[1].ticket == 5);
+  CHECK(out.events[1].status == BUTTER_E_NOT_FOUND);
 }
 
 TEST_CASE("gets: a member filling its copy fetches from the group without asking and times out") {
