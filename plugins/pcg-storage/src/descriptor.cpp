@@ -99,8 +99,8 @@ butter::Descriptor pcg_descriptor() {
           butter::config_int("serve_bytes_per_s", kDefaults.serve_bytes_per_s)
               .range(std::int64_t{1}, std::int64_t{1} << 40)
               .unit("bytes/s")
-              .describe("bytes of blocks and LOCATED answers (manifest, view) served per second to each peer outside "
-                        "the object's group"),
+              .describe("bytes of blocks, LOCATED answers (manifest, view) and views sent back served per second to "
+                        "each peer outside the object's group"),
           butter::config_int("locate_fanout", 8).range(1, 256).describe("known hosts asked 'who holds X' per get"),
           butter::config_float("memory_share", 0.5)
               .range(0, 1)

@@ -220,7 +220,8 @@ class Engine final : private ReadNode, private GetNode, private CheckNode, priva
   static std::uint64_t serve_burst(const Config& cfg);  // one second of serve_bytes_per_s
   // Charges an answer of `bytes` to `to`'s serve rate (served_); false when `to` is over it.
   // Answers to peers outside a group whose size this node decides, not the asker: FETCH's blocks
-  // (on_fetch), LOCATE's manifest and view (on_locate).
+  // (on_fetch), LOCATE's manifest and view (on_locate), the views sent back to a non-member's
+  // VIEW or heartbeat (on_view).
   bool within_serve_rate(const Hash& to, std::uint64_t bytes, std::uint64_t now);
   static_assert(BlockTransfer::kMaxBusySources == StreamReads::kMaxKnown, "as many busy sources as a read may know");
 
@@ -301,8 +302,9 @@ class Engine final : private ReadNode, private GetNode, private CheckNode, priva
   std::map<Hash, std::uint64_t> cooldown_;  // candidate -> not before
   std::uint64_t last_tick_ = 0;             // the previous tick (0: none yet), to tell when this node was paused
   // What this node sends each non-member peer that asks (block bytes FETCH answers, manifest and
-  // view bytes LOCATE answers), one rate for all of it: the bounded, self-expiring table of token
-  // buckets that also rates challenges' answers (a full bucket carries no state and is forgotten).
+  // view bytes LOCATE answers, views sent back to a stale or retiring non-member), one rate for
+  // all of it: the bounded, self-expiring table of token buckets that also rates challenges'
+  // answers (a full bucket carries no state and is forgotten).
   AnswerBudget served_;
   // Last: they refer to cfg_, stats_ and this node, which are built before them.
   Heartbeats heartbeats_;

@@ -151,8 +151,19 @@ void Engine::on_view(const Hash& from, const Hash& object, const View& v, std::o
       // group holds the object without it: our entry (view, whether we hold every block) is
       // what it needs to let go. It changes nothing here and tells no more than LOCATE does.
       // It will challenge our claim: noted, so that we answer (within a shared rate).
-      reply->push_back(HeartbeatEntry{object, g->complete, g->view});
       if (*complete) checks_.note_retiring_holder(*g, from, now);
+      // Our view, however little the sender sent (an entry of 75 bytes may get a view of 64
+      // members back), to a non-member: charged to its serve rate as a LOCATED is (each entry as
+      // if sent alone), and so is the VIEW below. Over it nothing is sent; the sender asks again
+      // with its next heartbeat.
+      Message one;
+      one.type = MsgType::Heartbeat;
+      one.entries.push_back(HeartbeatEntry{object, g->complete, g->view});
+      if (!within_serve_rate(from, encoded_size(one), now)) {
+        ++stats_.view_replies_busy;
+        return;
+      }
+      reply->push_back(std::move(one.entries.front()));
       return;
     }
     if (g->view.contains(self_) && outranks(g->view, v)) {
@@ -160,6 +171,10 @@ void Engine::on_view(const Hash& from, const Hash& object, const View& v, std::o
       vm.type = MsgType::ViewUpdate;
       vm.object = object;
       vm.view = g->view;
+      if (!within_serve_rate(from, encoded_size(vm), now)) {
+        ++stats_.view_replies_busy;
+        return;
+      }
       send(out, from, vm);
     }
     return;

@@ -56,7 +56,8 @@ struct Config {
   // strangers) are answered up to this many bytes per peer and second, blocks and LOCATED answers
   // (manifest and view) drawing on one token bucket (burst one second of it; an answer larger than
   // the burst costs the whole burst); over it the answer is BUTTER_E_AGAIN ("busy"), which a
-  // fetcher or locater takes as "ask another member, or this one later". Members are not charged:
+  // fetcher or locater takes as "ask another member, or this one later". Views sent back to a
+  // non-member's VIEW or heartbeat draw on it too (over it: not sent). Members are not charged:
   // repair is never throttled by readers. 256 MiB/s (2 Gbit/s): at 64 it was what bound one
   // reader's get to 65 MiB/s, half a gigabit link; one peer still cannot take a 10 GbE node.
   std::uint64_t serve_bytes_per_s = 256u * 1024 * 1024;
@@ -134,6 +135,7 @@ struct Stats {
   std::uint64_t blocks_served = 0;         // FETCHes this node answered with the block
   std::uint64_t fetches_busy = 0;          // FETCHes answered AGAIN: the sender was over its serve rate
   std::uint64_t locates_busy = 0;          // LOCATEs answered AGAIN: the sender was over its serve rate
+  std::uint64_t view_replies_busy = 0;     // views not sent back to a non-member: over its serve rate
   std::uint64_t gets_too_large = 0;        // gets failed (NOMEM) before fetching: larger than the caller takes
   std::uint64_t stream_peak_buffered = 0;  // the most bytes one read has held buffered (high-water mark)
   std::uint64_t stream_throttled = 0;      // times a read waited because all reads held stream_buffer_bytes

@@ -34,6 +34,8 @@ void PcgStorage::describe_metrics() {
                      "blocks a streamed read asked again elsewhere (member timed out, refused, or sent a bad block)");
   metrics().describe("pcg_blocks_served_total", "blocks this node sent to members and readers that asked (FETCH)");
   metrics().describe("pcg_fetches_busy_total", "FETCHes answered AGAIN (busy): a non-member over serve_bytes_per_s");
+  metrics().describe("pcg_view_replies_busy_total",
+                     "views not sent back to a non-member's VIEW or heartbeat: over serve_bytes_per_s");
   metrics().describe("pcg_locates_busy_total",
                      "LOCATEs answered AGAIN (busy), without manifest or view: a non-member over serve_bytes_per_s");
   metrics().describe("pcg_gets_too_large_total",
@@ -83,6 +85,7 @@ void PcgStorage::sync_metrics() {
   bump("pcg_blocks_served_total", s.blocks_served, reported_.blocks_served);
   bump("pcg_fetches_busy_total", s.fetches_busy, reported_.fetches_busy);
   bump("pcg_locates_busy_total", s.locates_busy, reported_.locates_busy);
+  bump("pcg_view_replies_busy_total", s.view_replies_busy, reported_.view_replies_busy);
   bump("pcg_gets_too_large_total", s.gets_too_large, reported_.gets_too_large);
   bump("pcg_stream_blocks_total", s.stream_blocks, reported_.stream_blocks);
   bump("pcg_stream_failovers_total", s.stream_failovers, reported_.stream_failovers);

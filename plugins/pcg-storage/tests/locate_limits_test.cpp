@@ -3,12 +3,14 @@
 // the view. So it is charged to the asker's serve rate (serve_bytes_per_s, the bucket FETCHes
 // draw on): answered until the burst is spent, AGAIN (busy, without manifest) after, again once
 // the bucket refills; members are not charged. Gets and streamed reads take AGAIN as "busy": they
-// ask that holder again after a back-off and complete, rather than end "not found".
+// ask that holder again after a back-off and complete, rather than end "not found". The views a
+// node sends back to a non-member (behind, or a retiring holder asking) draw on the same bucket.
 #include "sim_helpers.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <map>
 
 using namespace butter::pcg;
 using namespace butter::pcg::test;
@@ -211,4 +213,54 @@ TEST_CASE("a streamed read told AGAIN by every holder asks again and completes")
   CHECK(got == data);
   CHECK(seen[0].again > 0);  // told "busy" first ...
   CHECK(seen[0].ok >= 1);    // ... and answered once its bucket refilled
+}
+
+TEST_CASE("views sent back to a non-member are charged to its serve rate") {
+  const Config cfg = locate_limits_config();
+  SimCluster sim({.nodes = 6, .cfg = cfg});
+  const Hash id = stored(sim, bytes_of(8 * 1024, 34), 30000);
+  const std::size_t holder = holders(sim, id)[0];
+  Engine& e = sim.engine(holder);
+  const Hash stranger = sha256("view puller");
+  // Each view sent back names the 3 members, whatever the one sent names.
+  View stale;
+  stale.add(Member{stranger, {}});
+  View other;  // a retiring holder's view: the group without it
+  other.add(Member{sha256("someone else"), {}});
+  std::map<MsgType, std::size_t> answered;
+  const auto flood = [&](const Message& m, std::size_t n) {
+    answered.clear();
+    sim.act(holder, [&](Engine& en, Output& out) {
+      for (std::size_t i = 0; i < n; ++i) en.on_message(stranger, encode(m), sim.now(), out);
+      for (const auto& snd : out.sends)
+        if (snd.to == stranger) ++answered[snd.type];
+    });
+  };
+  // An outdated VIEW is told the current view ...
+  Message vu;
+  vu.type = MsgType::ViewUpdate;
+  vu.object = id;
+  vu.view = stale;
+  Message back;
+  back.type = MsgType::ViewUpdate;
+  back.object = id;
+  back.view = *e.view_of(id);
+  const std::size_t per_burst = cfg.serve_bytes_per_s / encoded_size(back);
+  REQUIRE(per_burst >= 4);
+  REQUIRE(per_burst < 1000);
+  flood(vu, 1000);
+  CHECK(answered[MsgType::ViewUpdate] == per_burst);
+  CHECK(e.stats().view_replies_busy == 1000 - per_burst);
+  // ... and so is a heartbeat entry of a retiring holder, from the same bucket: spent.
+  Message hb;
+  hb.type = MsgType::Heartbeat;
+  hb.entries.push_back(HeartbeatEntry{id, true, other});
+  flood(hb, 100);
+  CHECK(answered[MsgType::Heartbeat] == 0);
+  CHECK(e.stats().view_replies_busy == 1000 - per_burst + 100);
+  // The bucket refills with the engine's clock.
+  sim.run_until(sim.now() + 1000);
+  flood(hb, 1000);
+  CHECK(answered[MsgType::Heartbeat] > 0);
+  CHECK(answered[MsgType::Heartbeat] < 1000);
 }
