@@ -16,6 +16,9 @@
 //                          and resumes with Range)
 //   GET  /storage/<id>/manifest  the manifest the id is the SHA-256 of (iface/storage2.h), for a
 //                          reader to verify blocks; from this node, or located in the group
+//                          (404 "BUTTER_E_NOT_FOUND: ..." once nobody reachable holds it: butter
+//                          get takes that body for "no such object" and asks nothing more; 504
+//                          when the read's time ran out still locating)
 //   (400 bad id everywhere)
 // Memory per transfer is bounded: an upload holds what the put holds (the object becomes the stored
 // copy); a download of a held object holds nothing; a remote download holds the read's window plus

@@ -247,8 +247,18 @@ bool StreamReads::fetch(Read& s, std::uint64_t now, Output& out) {
 void StreamReads::step(Read& s, std::uint64_t now, Output& out) {
   if (!s.located) {
     for (const Hash& h : s.asking.due(now)) ask(s, h, now, out);
-    if (now >= s.deadline || (!s.asking.waiting() && !s.more_coming))
+    // NOT_FOUND only once every node asked answered (or gave up) and the search is done: a client
+    // takes it as the end of the matter (butter get fails at once). At the deadline with answers
+    // still due (or a busy holder still to ask again), the read does not know, and says so (HTTP
+    // 504, not 404).
+    if (!s.asking.waiting() && !s.more_coming) {
       done(s, BUTTER_E_NOT_FOUND, "no reachable node holds the object", out);
+    } else if (now >= s.deadline) {
+      done(s, BUTTER_E_TIMEOUT,
+           "not located within " + std::to_string(cfg_.stream_idle_ms) +
+               " ms: " + (s.more_coming ? std::string("the search had not finished") : "a node asked had not answered"),
+           out);
+    }
     return;
   }
   if (s.offset > s.manifest.size) {

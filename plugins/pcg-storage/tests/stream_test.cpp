@@ -1,7 +1,8 @@
 // Streamed reads (stream_reads.cpp) in the simulated cluster: a consumer that pulls chunk by
 // chunk reads objects of 64 KiB + 1 B, 1 MiB and 200 MiB from a node outside the group with memory
 // bounded by the window, blocks come from several members, a dead or lying member is failed
-// over, a read that lost every member resumes at the offset it reached, cancel forgets the read.
+// over, a read that lost every member resumes at the offset it reached, cancel forgets the read,
+// a read of an object nobody holds ends NOT_FOUND only once every answer is in (TIMEOUT before).
 #include "sim_helpers.hpp"
 
 #include <catch2/catch.hpp>
@@ -223,6 +224,52 @@ TEST_CASE("a streamed read that lost every member resumes at the offset it reach
   CHECK(whole == data);
   const std::uint64_t blocks_left = (data.size() + 4095) / 4096 - reached / 4096;
   CHECK(sim.engine(outside).stats().stream_blocks - fetched_before == blocks_left);
+}
+
+TEST_CASE("a read nobody can locate ends NOT_FOUND once every answer is in and TIMEOUT while the search is out") {
+  SimCluster sim({.nodes = 4, .cfg = stream_config(1024)});
+  Hash nobody{};
+  nobody.fill(0xab);  // held by no node
+  auto open_unknown = [&](Reader& r, bool search_out) {
+    sim.act(0, [&](Engine& e, Output& out) {
+      std::string why;
+      REQUIRE(e.stream_open(r.sid, nobody, 0, UINT64_MAX, 4, everyone(sim), search_out, sim.now(), out, why) ==
+              BUTTER_OK);
+      e.stream_credit(r.sid, 4);
+    });
+  };
+  // Every node asked says it does not hold it and no search is out: the read knows at once
+  // (one LOCATE round trip), long before stream_idle_ms (3 s of the simulation's clock).
+  Reader answered(21);
+  std::uint64_t opened = sim.now();
+  open_unknown(answered, false);
+  pump(sim, 0, answered, 60000);
+  REQUIRE(answered.done);
+  CHECK(answered.done->status == BUTTER_E_NOT_FOUND);
+  CHECK(sim.now() - opened < 1000);
+
+  // The search has not reported when stream_idle_ms is over: not known, so not NOT_FOUND (over
+  // HTTP a 504, which butter get does not take for "no such object").
+  Reader still_searching(22);
+  opened = sim.now();
+  open_unknown(still_searching, true);
+  pump(sim, 0, still_searching, 60000);
+  REQUIRE(still_searching.done);
+  CHECK(still_searching.done->status == BUTTER_E_TIMEOUT);
+  CHECK(still_searching.done->message.find("search") != std::string::npos);
+  CHECK(sim.now() - opened >= 3000);
+
+  // The search ends without a holder before the deadline: NOT_FOUND then, not at the deadline.
+  Reader searched(23);
+  open_unknown(searched, true);
+  pump(sim, 0, searched, 1000);
+  CHECK_FALSE(searched.done);
+  sim.act(0, [&](Engine& e, Output& out) { e.stream_add_candidates(searched.sid, {}, false, sim.now(), out); });
+  opened = sim.now();
+  pump(sim, 0, searched, 60000);
+  REQUIRE(searched.done);
+  CHECK(searched.done->status == BUTTER_E_NOT_FOUND);
+  CHECK(sim.now() - opened < 100);
 }
 
 TEST_CASE("a streamed range read delivers exactly the range and a held object streams from this node") {
