@@ -17,6 +17,10 @@ namespace {
 
 constexpr std::size_t kMaxManifest = 40u * 1024 * 1024;  // 2^20 blocks of 32 bytes, keywords, header
 
+std::string object_not_found(const FileCommandLine& c, const std::string& id) {
+  return "object " + id + " not found: no node reachable from " + c.url + " holds it";
+}
+
 bool etag_matches(const ClientResponse& r, const std::string& id) {
   std::string e = r.header("ETag");
   if (e.size() >= 2 && e.front() == '"' && e.back() == '"') e = e.substr(1, e.size() - 2);
@@ -71,7 +75,18 @@ std::optional<Manifest> fetch_manifest(const FileCommandLine& c, const std::stri
     why = unreachable(c, why);
     return std::nullopt;
   }
+  if (res.status == 404 && res.body.rfind("BUTTER_E_NOT_FOUND", 0) == 0) {
+    // The storage's own verdict (pcg-storage says so only once every node it asked answered and
+    // its search ended), not a node without the route: asking for the object too would only
+    // locate it again, as long again, for the same answer.
+    why = object_not_found(c, id);
+    return std::nullopt;
+  }
   if (res.status == 404 || res.status == 400) return std::nullopt;
+  if (res.status == 504) {
+    why = "object " + id + " not located in time, the node was still looking (" + said(res) + "); try again";
+    return std::nullopt;
+  }
   if (res.status != 200) {
     why = "the manifest: " + said(res);
     return std::nullopt;
@@ -156,8 +171,7 @@ ReadAttempt read_once(const FileCommandLine& c, const std::string& id, const std
   a.status = res.status;
   if (!ok && res.status == 0) return ended(End::unanswered, why);
   if (restarted) return ended(End::restarted, "");
-  if (res.status == 404)
-    return ended(End::refused, "object " + id + " not found: no node reachable from " + c.url + " holds it");
+  if (res.status == 404) return ended(End::refused, object_not_found(c, id));
   if (res.status == 416 && manifest && offset == manifest->size) return ended(End::complete, "");  // already whole
   if (res.status >= 500) return ended(End::unanswered, "the node answered " + said(res));
   if (res.status != 200 && res.status != 206) return ended(End::refused, "the node answered " + said(res));
@@ -209,7 +223,7 @@ int no_manifest(const char* cmd, const FileCommandLine& c, const std::string& id
   ClientResponse res;
   std::string why;
   if (exchange(c.node, head, res, nullptr, why, c.timeout) && res.status == 404) {
-    return fail(cmd, "object " + id + " not found: no node reachable from " + c.url + " holds it");
+    return fail(cmd, object_not_found(c, id));
   }
   return fail(cmd, "the node serves no manifest for " + id +
                        ", so its bytes cannot be verified; nothing was written (--unverified accepts them on the "

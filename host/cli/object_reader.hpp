@@ -12,8 +12,10 @@
 
 namespace butter::host::cli {
 
-// The object's manifest, when the node holds it; nullopt and `why` empty when it does not (404),
-// `why` set on any other problem (a manifest that does not hash to the id among them).
+// The object's manifest, when the node holds it; nullopt and `why` empty when it serves none (a
+// 404 that is not the storage's word), `why` set on any other problem: the storage's 404 "nobody
+// reachable holds it" (body BUTTER_E_NOT_FOUND...), a 504 (not located in time), a manifest that
+// does not hash to the id.
 std::optional<Manifest> fetch_manifest(const FileCommandLine& c, const std::string& id, std::string& why);
 
 // How one request for the object ended (resuming_read.hpp decides what comes next).

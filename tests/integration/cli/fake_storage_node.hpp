@@ -68,6 +68,11 @@ struct Script {
   std::string body;                     // GET /storage/<id>: 200 with ETag = id
   std::string content_range;            // when set, a Range request gets 206 with this and body from its start
   bool silent = false;                  // accept, read nothing, answer nothing
+  // The answer to whatever it does not serve: a node without the route says "not found", a
+  // pcg-storage node that located nobody holding the object "BUTTER_E_NOT_FOUND: ...", one
+  // whose read ran out of time 504.
+  int missing_status = 404;
+  std::string missing_body = "not found\n";
 };
 
 // How GET /storage/<id> is answered, for tests of answers that break off and are resumed.
@@ -175,8 +180,8 @@ class FakeNode {
         return;
       }
     } else {
-      res.result(404);
-      res.body() = "not found\n";
+      res.result(static_cast<unsigned>(script_.missing_status));
+      res.body() = script_.missing_body;
     }
     res.prepare_payload();
     if (req.method() == http::verb::head) {
