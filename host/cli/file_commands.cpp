@@ -8,7 +8,9 @@
 // object's size, never over an existing FILE without --force nor to a directory; a .part left by
 // an interrupted get is resumed with a Range request whose 206 must name exactly the bytes asked for.
 // An answer that breaks off mid-object is asked again from the first byte not yet verified, by
-// `get` and `cat` alike, a few times in a row at most (resuming_read.hpp).
+// `get` and `cat` alike, a few times in a row at most (resuming_read.hpp). What put, cat and search
+// print is their result: a closed standard output is refused before anything is opened, and a
+// write or final flush that fails fails the command (standard_output.hpp).
 #include "cli/cli.hpp"
 #include "cli/file_options.hpp"
 #include "cli/manifest_check.hpp"
@@ -17,6 +19,7 @@
 #include "cli/part_file.hpp"
 #include "cli/progress.hpp"
 #include "cli/resuming_read.hpp"
+#include "cli/standard_output.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -100,6 +103,9 @@ int put_command(int argc, char** argv) {
     std::fprintf(stderr, "butter put: %s\n\n%s", why.empty() ? "one FILE" : why.c_str(), kPutUsage);
     return 2;
   }
+  // The id printed at the end is the only way to the object: with nowhere to print it, nothing is
+  // stored (and FILE is not opened on descriptor 1).
+  if (const std::string closed = closed_stdout(); !closed.empty()) return fail("put", closed + "; nothing was stored");
   const fs::path file = c.args[0];
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) return fail("put", file.string() + ": not a readable file");
@@ -160,7 +166,10 @@ int put_command(int argc, char** argv) {
   } else if (!why.empty()) {
     return fail("put", why);
   }
-  std::printf("%s\n", id.c_str());
+  // Stored already: the id goes to stderr too when it cannot go where it was asked for.
+  const int printed = std::printf("%s\n", id.c_str());
+  const std::string unwritten = printed < 0 ? stdout_error(errno) : flush_stdout();
+  if (!unwritten.empty()) return fail("put", unwritten + "; the object is stored as " + id);
   return 0;
 }
 
@@ -270,11 +279,7 @@ int cat_command(int argc, char** argv) {
   }
   std::string id = c.args[0];
   if (!valid_id(id)) return fail("cat", "\"" + c.args[0] + "\" is not an object id (64 hex digits)");
-  // A closed standard output is descriptor 1 free for the next one opened (asio's eventfd, the
-  // connection's socket): the object would be written into that, failing with its error
-  // (EINVAL) or not at all. Asked before anything is opened, the reason is the real one.
-  if (::fcntl(STDOUT_FILENO, F_GETFD) < 0)
-    return fail("cat", std::string("cannot write to standard output: ") + std::strerror(errno));
+  if (const std::string closed = closed_stdout(); !closed.empty()) return fail("cat", closed);
   auto manifest = fetch_manifest(c, id, why);
   if (!manifest && !why.empty()) return fail("cat", why);
   if (!manifest && !c.has("--unverified")) return no_manifest("cat", c, id);
@@ -282,8 +287,7 @@ int cat_command(int argc, char** argv) {
   std::uint64_t written = 0;
   const int rc = fetch_object("cat", c, id, manifest, 0, stdout, restarted, interrupted, written);
   // The last bytes may still be in stdio's buffer: failing to write them fails the command.
-  if (std::fflush(stdout) != 0 && rc == 0)
-    return fail("cat", std::string("cannot write to standard output: ") + std::strerror(errno));
+  if (const std::string unwritten = flush_stdout(); !unwritten.empty() && rc == 0) return fail("cat", unwritten);
   return rc;
 }
 
@@ -295,6 +299,8 @@ int search_command(int argc, char** argv) {
     std::fprintf(stderr, "butter search: %s\n\n%s", why.empty() ? "at least one WORD" : why.c_str(), kSearchUsage);
     return 2;
   }
+  // Before the connection is opened: it would take a closed descriptor 1 and get the hits.
+  if (const std::string closed = closed_stdout(); !closed.empty()) return fail("search", closed);
   std::string q;
   for (const auto& w : c.args) q += (q.empty() ? "" : "+") + percent_encode(w);
   ClientRequest req;
@@ -317,9 +323,12 @@ int search_command(int argc, char** argv) {
       std::string kw;
       for (const auto& k : h.value("keywords", nlohmann::json::array()))
         kw += (kw.empty() ? "" : ",") + k.get<std::string>();
-      std::printf("%s  %s  %s\n", h.value("object", "").c_str(), h.value("node", "").substr(0, 16).c_str(), kw.c_str());
+      if (std::printf("%s  %s  %s\n", h.value("object", "").c_str(), h.value("node", "").substr(0, 16).c_str(),
+                      kw.c_str()) < 0)
+        return fail("search", stdout_error(errno));
       ++n;
     }
+    if (const std::string unwritten = flush_stdout(); !unwritten.empty()) return fail("search", unwritten);
     if (n == 0) std::fprintf(stderr, "butter search: no hits\n");
   } catch (const std::exception& e) {
     return fail("search", std::string("cannot read the node's answer: ") + e.what());

@@ -1,6 +1,7 @@
 // A fake storage node for the file-command tests: a one-thread HTTP server on loopback that serves
 // one object's manifest and bytes as a script says (or lies, or cuts the body short, or says
-// nothing), so that tests can play a node that cannot be trusted without starting a real one.
+// nothing), takes any put for that object and finds it for any search, so that tests can play a
+// node that cannot be trusted without starting a real one.
 #pragma once
 #include "cli_files.hpp"
 
@@ -179,6 +180,16 @@ class FakeNode {
         sock.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
         return;
       }
+    } else if (req.method() == http::verb::post && (target == "/storage" || target.rfind("/storage?", 0) == 0)) {
+      // A put, taken for the script's object whatever came (the tests put its bytes; butter put
+      // then checks them against its manifest).
+      res.result(201);
+      res.body() = "{\"id\":\"" + script_.id + "\",\"replicas\":1,\"message\":\"stored\"}";
+    } else if (req.method() == http::verb::get && target.rfind("/search?", 0) == 0) {
+      // Every search finds the script's object, on one made-up holder.
+      res.result(200);
+      res.body() = "{\"hits\":[{\"object\":\"" + script_.id + "\",\"node\":\"" + std::string(64, 'f') +
+                   "\",\"keywords\":[\"x\"]}],\"done\":{\"reason\":\"complete\"}}";
     } else {
       res.result(static_cast<unsigned>(script_.missing_status));
       res.body() = script_.missing_body;
