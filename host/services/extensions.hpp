@@ -52,6 +52,7 @@ const butter_timer_v1* timer_extension();
 const butter_net_v1* net_extension();
 const butter_net_reply_v1* net_reply_extension();
 const butter_net_sealed_v1* net_sealed_extension();
+const butter_net_peer_lookup_v1* net_peer_lookup_extension();
 const butter_datagram_v1* datagram_extension();
 const butter_fd_v1* fd_extension();
 const butter_http_v1* http_extension();

@@ -7,6 +7,7 @@
 #include "instance/plugin_instance.hpp"
 #include "services/entry_point.hpp"
 #include "services/extensions.hpp"
+#include "services/peer_info_out.hpp"
 #include "services/service_module.hpp"
 
 #include <boost/asio/post.hpp>
@@ -238,8 +239,7 @@ butter_status net_add_address(const butter_host* host, butter_str node_id, butte
 // Strings handed out by peer() live until the next call on this thread: [node] calls of one node
 // are serial, and different nodes run on different threads at any one time.
 thread_local std::vector<PeerInfo> t_peers;
-thread_local std::string t_peer_hex;
-thread_local std::vector<butter_str> t_peer_endpoints;
+thread_local PeerInfoStrings t_peer_strings;
 
 uint32_t net_peer_count(const butter_host* host) {
   return guarded_value<Caller::Transport>(host, "net.peer_count", uint32_t{0}, [&](PluginInstance& inst) {
@@ -252,17 +252,7 @@ butter_status net_peer(const butter_host* host, uint32_t index, butter_net_peer_
   auto body = [&](PluginInstance& inst) -> butter_status {
     if (t_peers.empty() || index >= t_peers.size()) t_peers = inst.core().transport->peers();
     if (index >= t_peers.size()) return BUTTER_E_NOT_FOUND;
-    const PeerInfo& p = t_peers[index];
-    t_peer_hex = p.id.hex();
-    t_peer_endpoints.clear();
-    for (const auto& ep : p.endpoints) t_peer_endpoints.push_back(str_of(ep));
-    out->node_id = str_of(t_peer_hex);
-    out->endpoint_count = static_cast<uint32_t>(t_peer_endpoints.size());
-    out->endpoints = t_peer_endpoints.data();
-    out->remote_address = str_of(p.remote_address);
-    out->outbound = p.outbound ? 1 : 0;
-    if (out->struct_size >= offsetof(butter_net_peer_info, local_address) + sizeof out->local_address)
-      out->local_address = str_of(p.local_address);
+    fill_peer_info(t_peers[index], t_peer_strings, out);
     return BUTTER_OK;
   };
   return guarded<Caller::Transport>(host, "net.peer", out != nullptr, kRefusedAsInvalid, BUTTER_E_INTERNAL, body);

@@ -32,6 +32,7 @@ struct ServiceModule {
   X(config_service)                    \
   X(timer_service)                     \
   X(net_service)                       \
+  X(net_peer_lookup_service)           \
   X(datagram_service)                  \
   X(fd_service)                        \
   X(http_service)                      \

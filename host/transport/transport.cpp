@@ -80,6 +80,7 @@ Error Transport::accept_stream(const std::string& scheme, const std::string& rem
 }
 
 std::vector<PeerInfo> Transport::peers() const { return impl_->peers(); }
+std::optional<PeerInfo> Transport::peer(const NodeId& id) const { return impl_->peer(id); }
 bool Transport::is_connected(const NodeId& id) const { return impl_->is_connected(id); }
 Transport::Stats Transport::stats() const { return impl_->stats(); }
 

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -292,6 +293,9 @@ class Transport {
   // the smaller node id (a punched connection before any other: both sides see it as punched). Responses always go back
   // on the connection their request came in on.
   std::vector<PeerInfo> peers() const;
+  // The entry peers() has for `id`, without building the others: a lookup in the connection
+  // table's index by node id (kept as connections come up and close). nullopt when none is up.
+  std::optional<PeerInfo> peer(const NodeId& id) const;
   bool is_connected(const NodeId& id) const;
 
   struct Stats {

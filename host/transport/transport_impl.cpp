@@ -370,4 +370,9 @@ std::vector<PeerInfo> TransportImpl::peers() const {
   return out;
 }
 
+std::optional<PeerInfo> TransportImpl::peer(const NodeId& id) const {
+  if (auto c = table_.preferred(id)) return info(*c);
+  return std::nullopt;
+}
+
 }  // namespace butter::host

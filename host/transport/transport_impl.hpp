@@ -74,6 +74,7 @@ class TransportImpl : public Connection::Owner {
   Error accept_stream(const std::string& scheme, const std::string& remote, std::uint64_t stream_id,
                       std::shared_ptr<StreamSink>& sink);
   std::vector<PeerInfo> peers() const;
+  std::optional<PeerInfo> peer(const NodeId& id) const;
   bool is_connected(const NodeId& id) const { return table_.is_connected(id); }
   Transport::Stats stats() const { return stats_; }
 

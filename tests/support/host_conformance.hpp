@@ -60,6 +60,19 @@ inline std::vector<ConformanceCase> run_host_conformance(const butter_host* h) {
          BUTTER_E_INVALID);
   expect("net_reply_unknown_token", net->reply(h, 987654321u, BUTTER_OK, b(one)), BUTTER_E_NOT_FOUND);
 
+  // net.peer_lookup (ext/net.h, butter.net.peer_lookup/1): an id the node is not connected to, one
+  // that is not an id, and no struct to fill.
+  if (const auto* lookup =
+          static_cast<const butter_net_peer_lookup_v1*>(h->get_extension(h, BUTTER_EXT_NET_PEER_LOOKUP))) {
+    butter_net_peer_info info{};
+    info.struct_size = sizeof info;
+    expect("net_peer_lookup_not_connected", lookup->peer_by_id(h, s(nobody), &info), BUTTER_E_NOT_FOUND);
+    expect("net_peer_lookup_not_an_id", lookup->peer_by_id(h, s("peer"), &info), BUTTER_E_INVALID);
+    expect("net_peer_lookup_no_struct", lookup->peer_by_id(h, s(nobody), nullptr), BUTTER_E_INVALID);
+  } else {
+    out.push_back({"net_peer_lookup_present", false, BUTTER_E_NOT_FOUND});
+  }
+
   // events (ext/events.h): topic 1..BUTTER_EVENTS_MAX_TOPIC bytes, payload <= BUTTER_EVENTS_MAX_PAYLOAD.
   const std::string max_payload(BUTTER_EVENTS_MAX_PAYLOAD, 'e'), over_payload(BUTTER_EVENTS_MAX_PAYLOAD + 1, 'e');
   const std::string long_topic(BUTTER_EVENTS_MAX_TOPIC + 1, 't');

@@ -19,7 +19,9 @@
  * 1.6  adds butter.connections.release/1 (ext/connections.h: release, for a connection opened for
  *      a one-off use).
  * 1.7  grows butter_net_peer_info at its end (local_address: this side's socket address, for
- *      telling whether a NAT keeps the port). */
+ *      telling whether a NAT keeps the port).
+ * 1.8  adds butter.net.peer_lookup/1 (ext/net.h: peer_by_id, one connected peer's info by node id
+ *      without walking peer_count + peer). */
 #ifndef BUTTER_VERSION_H
 #define BUTTER_VERSION_H
 
@@ -30,7 +32,7 @@ extern "C" {
 #endif
 
 #define BUTTER_ABI_MAJOR 1
-#define BUTTER_ABI_MINOR 7
+#define BUTTER_ABI_MINOR 8
 #define BUTTER_ABI_REVISION 0
 
 typedef struct butter_version {

@@ -25,6 +25,7 @@ TEST_CASE("get_extension: every extension id gives its service's vtable and othe
       {BUTTER_EXT_NET, net_extension()},
       {BUTTER_EXT_NET_REPLY, net_reply_extension()},
       {BUTTER_EXT_NET_SEALED, net_sealed_extension()},
+      {BUTTER_EXT_NET_PEER_LOOKUP, net_peer_lookup_extension()},
       {BUTTER_EXT_DATAGRAM, datagram_extension()},
       {BUTTER_EXT_FD, fd_extension()},
       {BUTTER_EXT_HTTP, http_extension()},

@@ -261,3 +261,27 @@ TEST_CASE("service refusals: connections.release is offered by name and refuses 
   // On the node's thread: an instance that is not active, on a node with no transport.
   CHECK(node.on_strand([&] { return release->release(host, id); }) == BUTTER_E_UNAVAILABLE);
 }
+
+// butter.net.peer_lookup/1 came after the adapter: its refusals are the adapter's defaults for a
+// transport caller (ext/net.h), and *out is never written when refused.
+TEST_CASE("service refusals: net.peer_by_id refuses a bad handle a foreign thread and an inactive caller") {
+  InactiveInstance node;
+  const butter_host* host = node.host();
+  const auto* lookup =
+      static_cast<const butter_net_peer_lookup_v1*>(host_get_extension(host, BUTTER_EXT_NET_PEER_LOOKUP));
+  REQUIRE(lookup == net_peer_lookup_extension());
+  const std::string hex(64, 'a');
+  const butter_str id{hex.data(), hex.size()};
+  butter_net_peer_info info{};
+  info.struct_size = sizeof info;
+
+  CHECK(lookup->peer_by_id(&kNoInstance, id, &info) == BUTTER_E_INVALID);
+  const auto before = node.inst->off_thread_calls();
+  CHECK(lookup->peer_by_id(host, id, &info) == BUTTER_E_INVALID);
+  CHECK(node.inst->off_thread_calls() == before + 1);
+  // On the node's thread, an inactive instance on a node without transport, whatever the arguments.
+  CHECK(node.on_strand([&] { return lookup->peer_by_id(host, id, &info); }) == BUTTER_E_UNAVAILABLE);
+  CHECK(node.on_strand([&] { return lookup->peer_by_id(host, id, nullptr); }) == BUTTER_E_UNAVAILABLE);
+  CHECK(info.node_id.data == nullptr);
+  CHECK(info.remote_address.data == nullptr);
+}

@@ -32,8 +32,9 @@ struct Extensions {
   const butter_config_v1* config = nullptr;
   const butter_timer_v1* timer = nullptr;
   const butter_net_v1* net = nullptr;
-  const butter_net_reply_v1* net_reply = nullptr;    // NULL on hosts older than butter.net.reply/1
-  const butter_net_sealed_v1* net_sealed = nullptr;  // NULL on hosts older than butter.net.sealed/1
+  const butter_net_reply_v1* net_reply = nullptr;              // NULL on hosts older than butter.net.reply/1
+  const butter_net_sealed_v1* net_sealed = nullptr;            // NULL on hosts older than butter.net.sealed/1
+  const butter_net_peer_lookup_v1* net_peer_lookup = nullptr;  // NULL on hosts older than butter.net.peer_lookup/1
   const butter_datagram_v1* datagram = nullptr;
   const butter_fd_v1* fd = nullptr;
   const butter_http_v1* http = nullptr;
@@ -83,6 +84,7 @@ class Core {
     ext.net = static_cast<const butter_net_v1*>(get(BUTTER_EXT_NET));
     ext.net_reply = static_cast<const butter_net_reply_v1*>(get(BUTTER_EXT_NET_REPLY));
     ext.net_sealed = static_cast<const butter_net_sealed_v1*>(get(BUTTER_EXT_NET_SEALED));
+    ext.net_peer_lookup = static_cast<const butter_net_peer_lookup_v1*>(get(BUTTER_EXT_NET_PEER_LOOKUP));
     ext.datagram = static_cast<const butter_datagram_v1*>(get(BUTTER_EXT_DATAGRAM));
     ext.fd = static_cast<const butter_fd_v1*>(get(BUTTER_EXT_FD));
     ext.http = static_cast<const butter_http_v1*>(get(BUTTER_EXT_HTTP));

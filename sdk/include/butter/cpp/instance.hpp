@@ -115,6 +115,7 @@ class Plugin {
     return net().add_address(node_id, endpoint);
   }
   std::vector<PeerInfo> peers() { return net().peers(); }
+  std::optional<PeerInfo> peer(std::string_view node_id) { return net().peer(node_id); }
   void on_peer(PeerHandler fn) { net().on_peer(std::move(fn)); }
 
   // Timers (see timer.hpp): `every` first fires after one period.

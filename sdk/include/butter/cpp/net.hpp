@@ -24,6 +24,7 @@
 #include <initializer_list>
 #include <iterator>
 #include <limits>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -230,6 +231,29 @@ RequestHandler to_request_handler(F&& fn) {
   }
 }
 
+// A copy of what the host filled in (its strings are valid for the current callback only).
+inline PeerInfo copy_peer(const butter_net_peer_info& info) {
+  PeerInfo p;
+  p.node_id = std::string(to_sv(info.node_id));
+  for (std::uint32_t e = 0; e < info.endpoint_count && info.endpoints; ++e)
+    p.endpoints.emplace_back(to_sv(info.endpoints[e]));
+  p.remote_address = std::string(to_sv(info.remote_address));
+  p.outbound = info.outbound != 0;
+  p.local_address = std::string(to_sv(info.local_address));
+  return p;
+}
+
+// Node ids compared as the host reads them: hex digits in either case.
+inline bool same_node_id(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const char x = (a[i] >= 'A' && a[i] <= 'F') ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
+    const char y = (b[i] >= 'A' && b[i] <= 'F') ? static_cast<char>(b[i] - 'A' + 'a') : b[i];
+    if (x != y) return false;
+  }
+  return true;
+}
+
 inline std::uint32_t timeout_ms(std::chrono::nanoseconds d) {
   const std::uint64_t ms = to_ms(d);
   if (ms == 0) throw Error(BUTTER_E_INVALID, "request timeout must be > 0");
@@ -330,17 +354,30 @@ class Net {
     for (std::uint32_t i = 0; i < n; ++i) {
       butter_net_peer_info info{};
       info.struct_size = sizeof info;
-      if (net.peer(core_->host, i, &info) != BUTTER_OK) continue;
-      PeerInfo p;
-      p.node_id = std::string(to_sv(info.node_id));
-      for (std::uint32_t e = 0; e < info.endpoint_count && info.endpoints; ++e)
-        p.endpoints.emplace_back(to_sv(info.endpoints[e]));
-      p.remote_address = std::string(to_sv(info.remote_address));
-      p.outbound = info.outbound != 0;
-      p.local_address = std::string(to_sv(info.local_address));
-      out.push_back(std::move(p));
+      if (net.peer(core_->host, i, &info) == BUTTER_OK) out.push_back(detail::copy_peer(info));
     }
     return out;
+  }
+  // The connected peer `node_id` (64 hex digits), copied; nullopt when no connection to it is up
+  // (or the id is not one). It describes the connection peers() lists for that id. Constant time
+  // on a host with butter.net.peer_lookup/1 (ABI 1.8); on an older host, a walk of the peer list
+  // that copies only the one it finds.
+  std::optional<PeerInfo> peer(std::string_view node_id) const {
+    const auto& net = vt();
+    if (core_->ext.net_peer_lookup) {
+      butter_net_peer_info info{};
+      info.struct_size = sizeof info;
+      if (core_->ext.net_peer_lookup->peer_by_id(core_->host, to_c(node_id), &info) != BUTTER_OK) return std::nullopt;
+      return detail::copy_peer(info);
+    }
+    const std::uint32_t n = net.peer_count(core_->host);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      butter_net_peer_info info{};
+      info.struct_size = sizeof info;
+      if (net.peer(core_->host, i, &info) != BUTTER_OK) continue;
+      if (detail::same_node_id(to_sv(info.node_id), node_id)) return detail::copy_peer(info);
+    }
+    return std::nullopt;
   }
   // Calls `fn` on every peer up/down until the instance stops (the ABI has no unwatch).
   void on_peer(PeerHandler fn) {

@@ -167,6 +167,27 @@ typedef struct butter_net_sealed_v1 {
                                butter_bytes sealed, butter_error* err);
 } butter_net_sealed_v1;
 
+/* "butter.net.peer_lookup/1" — added beside butter.net/1: one connected peer's info by node id.
+ * butter.net/1 tells a peer's remote address only through peer_count + peer(index), a walk of
+ * every connection; a plugin that needs the address of a message's sender (a rate limit or a cap
+ * per network address) paid that walk per message. The host answers this from its index of
+ * connections by node id, without walking the others. A host without it returns NULL from
+ * get_extension; the C++ wrapper (Net::peer) then walks peer_count + peer. */
+#define BUTTER_EXT_NET_PEER_LOOKUP "butter.net.peer_lookup/1"
+
+typedef struct butter_net_peer_lookup_v1 {
+  /* [node] Fills *out for the connected peer `node_id` (64 hex digits): the same connection, and
+   * the same fields, as butter_net_v1.peer reports for it (out->node_id as the host spells it, in
+   * lower case). out->struct_size is set by the caller; local_address is filled only when it
+   * covers it. Strings in *out are valid for the current callback only, and until the next
+   * peer_by_id call. Constant time in the number of connections (a hash lookup, then the few
+   * connections to that one peer).
+   * BUTTER_E_NOT_FOUND when no connection to `node_id` is up (never connected, or gone);
+   * BUTTER_E_INVALID when out is NULL, out->struct_size is smaller than the fields up to
+   * `outbound`, or node_id is not 64 hex digits; *out is left alone on any error. */
+  butter_status (*peer_by_id)(const butter_host* host, butter_str node_id, butter_net_peer_info* out);
+} butter_net_peer_lookup_v1;
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,7 +1,7 @@
 // butter/testing/fake_host.hpp — a fake node for a plugin's unit tests: implements butter_host and
-// the extensions most plugins use (log, node, config, timer, net, net.reply, http, metrics,
-// services, events) with recording tables, and lets the test deliver messages, fire timers,
-// complete requests and call routes by hand. Everything runs on the test's thread, which stands
+// the extensions most plugins use (log, node, config, timer, net, net.reply, net.peer_lookup,
+// http, metrics, services, events) with recording tables, and lets the test deliver messages, fire
+// timers, complete requests and call routes by hand. Everything runs on the test's thread, which stands
 // for the node's executor; a [node] call from any other thread is refused as the node refuses it.
 // The fake keeps the node's documented limits (frame and protocol sizes, the events bus, HTTP
 // bodies and routing), so that a plugin that passes here does not fail on a node for them.

@@ -1,14 +1,17 @@
-// butter/testing/fake_net.hpp — the fake host's butter.net/1 and butter.net.reply/1: handlers the
-// test delivers messages to, sends and requests recorded for the test to inspect and complete,
-// replies recorded by token. It refuses what the node refuses (ext/net.h): a protocol id that is
-// empty, too long or not UTF-8, a frame over max_frame_bytes, a token answered twice, a call off
-// the node's thread. Part of fake_host.hpp.
+// butter/testing/fake_net.hpp — the fake host's butter.net/1, butter.net.reply/1, .sealed/1 and
+// .peer_lookup/1: handlers the test delivers messages to, sends and requests recorded for the test
+// to inspect and complete, replies recorded by token, and the connected peers the test lists
+// (peer_count/peer and peer_by_id read them). It refuses what the node refuses (ext/net.h): a
+// protocol id that is empty, too long or not UTF-8, a frame over max_frame_bytes, a token answered
+// twice, a malformed node id, a call off the node's thread. Part of fake_host.hpp.
 #pragma once
 
 #include <butter/testing/fake_core.hpp>
 #include <butter/wire.hpp>
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <string>
@@ -35,6 +38,18 @@ class FakeNet {
   int reply_parts_calls = 0;      // butter.net.reply/1 reply_parts calls that reached the host
   int send_sealed_calls = 0;      // butter.net.sealed/1 send_sealed calls that reached the host
   std::size_t max_frame_bytes = BUTTER_NET_DEFAULT_MAX_FRAME;  // the manifest's [node] max_frame_bytes
+
+  // A connected peer, as butter_net_peer_info reports it.
+  struct ConnectedPeer {
+    std::string node_id;  // 64 hex digits
+    std::vector<std::string> endpoints;
+    std::string remote_address;  // "tcp://ip:port" as seen from here
+    bool outbound = false;
+    std::string local_address;
+  };
+  std::vector<ConnectedPeer> connected_peers;  // what peer_count/peer list, in order, and peer_by_id finds
+  int peer_reads = 0;                          // butter.net/1 peer(index) calls that reached the host
+  int peer_lookups = 0;                        // butter.net.peer_lookup/1 peer_by_id calls that reached the host
 
   // Delivers a request (or a one-way message) to the handler of `protocol`; returns its reply
   // token (0: no handler, or a one-way message).
@@ -91,13 +106,15 @@ class FakeNet {
 
  protected:
   static const void* extension(std::string_view id) {
-    static const butter_net_v1 net = {&handle, &unhandle, &send,   &request, &cancel, &reply,  nullptr,
-                                      nullptr, nullptr,   nullptr, nullptr,  nullptr, nullptr, nullptr};
+    static const butter_net_v1 net = {&handle, &unhandle,   &send,    &request, &cancel, &reply,  nullptr,
+                                      nullptr, &peer_count, &peer_at, nullptr,  nullptr, nullptr, nullptr};
     static const butter_net_reply_v1 net_reply = {&reply_parts};
     static const butter_net_sealed_v1 net_sealed = {&send_sealed};
+    static const butter_net_peer_lookup_v1 net_peer_lookup = {&peer_by_id};
     if (id == BUTTER_EXT_NET) return &net;
     if (id == BUTTER_EXT_NET_REPLY) return &net_reply;
     if (id == BUTTER_EXT_NET_SEALED) return &net_sealed;
+    if (id == BUTTER_EXT_NET_PEER_LOOKUP) return &net_peer_lookup;
     return nullptr;
   }
 
@@ -188,6 +205,51 @@ class FakeNet {
     self.replies.push_back({token, status, to_string(payload)});
     return BUTTER_OK;
   }
+  static std::uint32_t peer_count(const butter_host* h) {
+    Host& self = Host::of(h);
+    if (!self.on_node_thread()) return 0;
+    return static_cast<std::uint32_t>(self.connected_peers.size());
+  }
+  static butter_status peer_at(const butter_host* h, std::uint32_t index, butter_net_peer_info* out) {
+    Host& self = Host::of(h);
+    if (!self.on_node_thread() || !out) return BUTTER_E_INVALID;
+    ++self.peer_reads;
+    if (index >= self.connected_peers.size()) return BUTTER_E_NOT_FOUND;
+    fill(self, self.connected_peers[index], out);
+    return BUTTER_OK;
+  }
+  // As the host's (net_peer_lookup_service.cpp): the refusals of ext/net.h, then the one peer, its
+  // id compared as bytes (hex of either case).
+  static butter_status peer_by_id(const butter_host* h, butter_str node_id, butter_net_peer_info* out) {
+    Host& self = Host::of(h);
+    if (!self.on_node_thread()) return BUTTER_E_INVALID;
+    ++self.peer_lookups;
+    if (!out || out->struct_size < offsetof(butter_net_peer_info, outbound) + sizeof out->outbound)
+      return BUTTER_E_INVALID;
+    std::uint8_t wanted[32], listed[32];
+    if (!butter::wire::hex_to_id(std::string_view(node_id.data ? node_id.data : "", node_id.len), wanted))
+      return BUTTER_E_INVALID;
+    for (const auto& p : self.connected_peers)
+      if (butter::wire::hex_to_id(p.node_id, listed) && std::memcmp(wanted, listed, sizeof wanted) == 0) {
+        fill(self, p, out);
+        return BUTTER_OK;
+      }
+    return BUTTER_E_NOT_FOUND;
+  }
+  // Borrowed views of `p` (and of the fake's endpoint array, valid until the next fill).
+  static void fill(FakeNet& self, const ConnectedPeer& p, butter_net_peer_info* out) {
+    self.peer_endpoints_.clear();
+    for (const auto& e : p.endpoints) self.peer_endpoints_.push_back(str(e));
+    out->node_id = str(p.node_id);
+    out->endpoint_count = static_cast<std::uint32_t>(self.peer_endpoints_.size());
+    out->endpoints = self.peer_endpoints_.data();
+    out->remote_address = str(p.remote_address);
+    out->outbound = p.outbound ? 1 : 0;
+    if (out->struct_size >= offsetof(butter_net_peer_info, local_address) + sizeof out->local_address)
+      out->local_address = str(p.local_address);
+  }
+  std::vector<butter_str> peer_endpoints_;
+
   // As the host's (net_reply_service): refusals first, the token surviving them.
   static butter_status reply_parts(const butter_host* h, std::uint64_t token, butter_status status,
                                    const butter_bytes* parts, std::uint32_t count) {
