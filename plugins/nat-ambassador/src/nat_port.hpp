@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,9 @@ class NatPort {
   virtual butter::Timer after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
   virtual butter::Status add_address(std::string_view node_id, std::string_view endpoint) = 0;
   virtual std::vector<butter::PeerInfo> peers() = 0;
+  // The connected peer `node_id` alone (nullopt when not connected): what peers() has for it,
+  // without copying the others (butter.net.peer_lookup/1), for what runs once per message.
+  virtual std::optional<butter::PeerInfo> peer(std::string_view node_id) = 0;
   // This node's listen endpoints.
   virtual std::vector<std::string> endpoints() const = 0;
   virtual butter::Log log() const = 0;

@@ -38,6 +38,7 @@ class PluginPort final : public NatPort {
     return plugin_.add_address(node_id, endpoint);
   }
   std::vector<butter::PeerInfo> peers() override { return plugin_.peers(); }
+  std::optional<butter::PeerInfo> peer(std::string_view node_id) override { return plugin_.peer(node_id); }
   std::vector<std::string> endpoints() const override { return plugin_.node().endpoints(); }
   butter::Log log() const override { return plugin_.log(); }
   void malformed() override { malformed_.add(); }

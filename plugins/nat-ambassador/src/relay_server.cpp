@@ -92,13 +92,13 @@ void RelayServer::on_open(const std::string& from, const RelayMessage& m) {
   if (link_.send(m.node, in) != BUTTER_OK) end_circuit(r, "the client is unreachable", true, false);
 }
 
+// One lookup by id (NatPort::peer), not a copy of every connection: this runs on each Open that
+// passed the per-client cap, which any origin can send.
 std::string RelayServer::origin_address(const std::string& origin) {
-  for (const auto& p : port_.peers()) {
-    if (p.node_id != origin) continue;
-    const butter::NetworkKey k = butter::network_key(p.remote_address);
-    return k.loopback ? std::string() : k.address;
-  }
-  return {};  // not connected (cannot be: its Open just arrived): unbounded, as loopback
+  const auto p = port_.peer(origin);
+  if (!p) return {};  // not connected (cannot be: its Open just arrived): unbounded, as loopback
+  const butter::NetworkKey k = butter::network_key(p->remote_address);
+  return k.loopback ? std::string() : k.address;
 }
 
 void RelayServer::on_data(const std::string& from, const RelayDataView& m) {

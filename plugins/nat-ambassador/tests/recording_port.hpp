@@ -1,7 +1,8 @@
 // RecordingPort: a NatPort (nat_port.hpp) for unit tests. It records what a concept class sends
 // (decoded when it is a relay message) and requests, holds posted functions until the test runs
-// them, and refuses sends on request; its clock, peers and endpoints are the test's, and its
-// timers fire when the test calls them.
+// them, and refuses sends on request; its clock, peers and endpoints are the test's (peers()
+// and peer(id) read `connected`, counting the calls), and its timers fire when the test calls
+// them.
 #pragma once
 #include "messages.hpp"
 #include "nat_port.hpp"
@@ -52,7 +53,8 @@ class RecordingPort final : public NatPort {
   std::vector<butter::PeerInfo> connected;
   std::vector<std::string> listen;
   unsigned malformed_count = 0;
-  butter_status refuse = BUTTER_OK;  // what sends answer; BUTTER_OK: they go
+  unsigned peers_calls = 0, peer_calls = 0;  // whole-list copies, and single lookups by id
+  butter_status refuse = BUTTER_OK;          // what sends answer; BUTTER_OK: they go
 
   std::uint64_t now_ms() const override { return now; }
   butter::Status send(std::string_view peer, std::string_view protocol, butter::Bytes payload) override {
@@ -91,7 +93,16 @@ class RecordingPort final : public NatPort {
     return {};
   }
   butter::Status add_address(std::string_view, std::string_view) override { return {}; }
-  std::vector<butter::PeerInfo> peers() override { return connected; }
+  std::vector<butter::PeerInfo> peers() override {
+    ++peers_calls;
+    return connected;
+  }
+  std::optional<butter::PeerInfo> peer(std::string_view node_id) override {
+    ++peer_calls;
+    for (const auto& p : connected)
+      if (p.node_id == node_id) return p;
+    return std::nullopt;
+  }
   std::vector<std::string> endpoints() const override { return listen; }
   butter::Log log() const override { return butter::Log(&core_); }
   void malformed() override { ++malformed_count; }

@@ -182,6 +182,9 @@ TEST_CASE("nat-ambassador relay server: origins at one address hold at most a qu
   CHECK(a.server.circuits() == 7);
   CHECK(a.port.relayed_to(kClient).back().type == RelayType::Incoming);
   CHECK(a.port.relayed_to(kClient).back().node == sybil3);
+  // Each origin's address came from one lookup by id, never from a copy of every connection.
+  CHECK(a.port.peers_calls == 0);
+  CHECK(a.port.peer_calls > 0);
 }
 
 TEST_CASE("nat-ambassador relay server: the byte limit ends a circuit and tells both ends") {
