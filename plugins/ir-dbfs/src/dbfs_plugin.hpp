@@ -70,8 +70,8 @@ class DbfsPlugin : public butter::Plugin {
   // proof_source.cpp: answers a PROVE from storage (butter.storage/2 manifest and one block read;
   // a /1-only provider: the object's bytes and keywords).
   void prepare_proof(const ProveWanted& w);
-  // peer_addresses.cpp: the remote address of a sender's connection (for the query rate), and a
-  // closed peer's inbound slot freed (watch_peers).
+  // peer_addresses.cpp: the remote address of a sender's connection (for the query rate: one
+  // lookup by id on the host), and a closed peer's inbound slot freed (watch_peers).
   void watch_peers();
   std::string remote_address_of(const std::string& peer);
   std::uint64_t start_search(const SearchSpec& spec, Pending p, std::string& why);
@@ -91,9 +91,7 @@ class DbfsPlugin : public butter::Plugin {
     std::uint32_t block_size = 0;
   };
   std::map<std::string, CachedManifest> manifests_;
-  std::uint32_t last_block_size_ = 64 * 1024;          // the block size that matched last (tried first)
-  std::map<std::string, std::string> peer_addresses_;  // node id -> "tcp://ip:port" (connected peers)
-  std::uint64_t peer_addresses_read_ms_ = 0;
+  std::uint32_t last_block_size_ = 64 * 1024;  // the block size that matched last (tried first)
   butter::Connections conns_{nullptr};
   std::set<std::string> protected_;  // the outbound neighbours this instance protects ("search")
   std::size_t want_neighbours_ = 4;
