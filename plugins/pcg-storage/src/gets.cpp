@@ -84,8 +84,13 @@ void Gets::finish(std::uint64_t ticket, butter_status st, std::vector<std::uint8
 void Gets::step(Getter& gt, std::uint64_t now, Output& out) {
   const std::uint64_t ticket = gt.ticket;
   if (now >= gt.deadline) {
-    finish(ticket, gt.located ? BUTTER_E_TIMEOUT : BUTTER_E_NOT_FOUND, {},
-           gt.located ? "the group did not deliver every block in time" : "no reachable node holds the object", out);
+    // Not located by the deadline with answers still due (or the search still out) is not "not
+    // found": the caller could not tell it from an object nobody holds, and would not try again.
+    finish(ticket, BUTTER_E_TIMEOUT, {},
+           gt.located ? "the group did not deliver every block in time"
+                      : (gt.more_coming ? "not located in time: the search had not finished"
+                                        : "not located in time: the nodes asked were busy or had not answered"),
+           out);
     return;
   }
   if (!gt.located) {
