@@ -30,11 +30,10 @@ void Upgrader::on_mapping_answer(const std::string& peer, const butter::Response
     return;
   }
   // The socket the answer came back over: the connection the question went out on (one per pair).
-  for (const auto& p : port_.peers()) {
-    if (p.node_id != peer || p.remote_address.rfind("tcp://", 0) != 0) continue;
+  if (const auto p = port_.peer(peer); p && p->remote_address.rfind("tcp://", 0) == 0) {
     std::string local_ip;
     std::uint16_t local = 0;
-    if (!split_tcp_endpoint(p.local_address, local_ip, local) || local == 0) return;  // a host before ABI 1.7
+    if (!split_tcp_endpoint(p->local_address, local_ip, local) || local == 0) return;  // a host before ABI 1.7
     // Seen at our own address: no NAT between us (a LAN peer), which says nothing of the NAT
     // the rest of the network sees us through.
     if (local_ip == seen->ip) return;
@@ -50,15 +49,13 @@ void Upgrader::on_mapping_answer(const std::string& peer, const butter::Response
 }
 
 void Upgrader::serve_mapping(const std::string& from, butter::Reply& reply) {
-  for (const auto& p : port_.peers()) {
-    if (p.node_id != from) continue;
+  if (const auto p = port_.peer(from)) {
     std::string host;
     std::uint16_t port = 0;
-    if (split_tcp_endpoint(p.remote_address, host, port) && numeric_ip(host) && port != 0) {
+    if (split_tcp_endpoint(p->remote_address, host, port) && numeric_ip(host) && port != 0) {
       reply.ok(encode_mapping_answer(MappingAnswer{host, port}));
       return;
     }
-    break;
   }
   reply.fail(BUTTER_E_UNAVAILABLE, "you are not connected here over tcp");
 }

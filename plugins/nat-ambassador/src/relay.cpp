@@ -59,11 +59,10 @@ void NatAmbassador::handle_relay(const butter::Request& req, butter::Reply& repl
 void NatAmbassador::serve_observe(const std::string& from, const std::string& node, butter::Reply& reply) {
   if (!relay_server_.joins(from, node))
     return reply.fail(BUTTER_E_NOT_FOUND, "no circuit of yours with that node through this ambassador");
-  for (const auto& p : peers()) {
-    if (p.node_id != node) continue;
+  if (const auto p = peer(node)) {
     std::string host;
     std::uint16_t port = 0;
-    if (split_tcp_endpoint(p.remote_address, host, port) && numeric_ip(host)) {
+    if (split_tcp_endpoint(p->remote_address, host, port) && numeric_ip(host)) {
       reply.ok(encode_observed_ip(host));
       return;
     }
