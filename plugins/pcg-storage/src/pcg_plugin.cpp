@@ -457,17 +457,11 @@ std::uint64_t PcgStorage::nonce() {
 }
 
 std::string PcgStorage::observed_address(const Hash& id) {
-  // Recruiting asks for a handful of hosts at a time: one read of the peer list serves them all
-  // (re-read at most every 100 ms; only connected peers have an observed address).
-  const std::uint64_t now = now_ms();
-  if (observed_read_ms_ == 0 || now >= observed_read_ms_ + 100) {
-    observed_read_ms_ = now ? now : 1;
-    observed_.clear();
-    if (net_ && net_->peer_count && net_->peer)
-      for (auto& p : peers()) observed_[p.node_id] = std::move(p.remote_address);
-  }
-  auto it = observed_.find(to_hex(id));
-  return it == observed_.end() ? std::string() : it->second;
+  // One lookup by id (butter.net.peer_lookup/1; a walk of the peer list on an older host): only
+  // connected peers have an observed address.
+  if (!net_ || !net_->peer_count || !net_->peer) return {};
+  auto p = peer(to_hex(id));
+  return p ? std::move(p->remote_address) : std::string();
 }
 
 }  // namespace butter::pcg

@@ -156,8 +156,6 @@ class PcgStorage : public butter::Plugin, public Env {
   std::uint64_t next_ticket_ = 1;
   std::uint32_t locate_fanout_ = 8;
   std::uint64_t tick_ms_ = 100;
-  std::map<std::string, std::string> observed_;  // node id (hex) -> remote address, for placement
-  std::uint64_t observed_read_ms_ = 0;
   Persist db_;
   bool persist_ = false;
   std::string search_topic_;
