@@ -13,6 +13,7 @@
 // record already held is recognised before any check.
 #include "address_scope.hpp"
 #include "membership_engine.hpp"
+#include "sender_network.hpp"
 
 #include <butter/iface/peers.h>
 
@@ -146,6 +147,9 @@ std::size_t MembershipEngine::take_records(const Exchange& e, const std::string&
   std::size_t news = 0;
   const std::uint64_t t = env_.unix_ms();
   const std::uint64_t now_ms = env_.now_ms();
+  // The sender's network, from its connection: what the record store's per-source quota counts.
+  const std::string source =
+      sender_key(sender_network(observed_address(from), env_.own_endpoints(), cfg_.admission.loopback_exempt), from);
   for (const auto& bytes : e.records) {
     std::string why;
     auto rec = parse_record(bytes.data(), bytes.size(), why);
@@ -157,8 +161,13 @@ std::size_t MembershipEngine::take_records(const Exchange& e, const std::string&
     }
     const std::string id = rec->id_hex();
     if (id == self_) continue;
+    // A host that answered this node itself (a probe, or its own quality request): its record is
+    // kept before records of hosts only heard of, which fresh keys can make in any number.
+    const HostEntry* known = cache_.find(id);
+    const RecordOrigin origin{from, source, known && known->last_seen_ms != 0};
+    if (origin.vouched) records_.vouch(id);
     // A copy of what we hold (the common case once the network is known) costs no signature check.
-    RecordOffer o = records_.check(*rec, t);
+    RecordOffer o = records_.check(*rec, t, origin);
     if (o == RecordOffer::Accepted) {
       // The sender's own record is always checked (one per exchange, and exchanges are rate-limited
       // per peer); records of third parties only within the budget.
@@ -174,7 +183,7 @@ std::size_t MembershipEngine::take_records(const Exchange& e, const std::string&
       }
     }
     bool is_news = false, moved = false;
-    if (o == RecordOffer::Accepted) o = records_.offer(*rec, t, from, &is_news, &moved);
+    if (o == RecordOffer::Accepted) o = records_.offer(*rec, t, origin, &is_news, &moved);
     if (o != RecordOffer::Accepted) {
       if (o != RecordOffer::Stale) {
         env_.count(Metric::RecordsRefused);

@@ -1,8 +1,16 @@
 // RecordStore: the newest signed record of each known node, bounded in count. A record replaces
 // the one held only when its seq is higher (a replayed or older record changes nothing), or when
 // it is the same record with more of its endpoints visible (forwarders redact per receiver); records
-// issued too long ago or too far in the future (clock skew) are refused. When full, the record
-// issued longest ago goes first. Pure logic: time is passed in.
+// issued too long ago or too far in the future (clock skew) are refused. Pure logic: time is passed in.
+//
+// Bounds against a peer that makes up records (fresh keys cost nothing): a record is ranked by
+// min(issued, received), so claiming a time in the future (within the allowed skew) neither
+// outranks honest records nor lives longer; records whose host talked to this node itself
+// (vouched: it sent us its own record, or the caller saw it answer) are kept before records only
+// heard of, and a record heard of never pushes one vouched for out; and one source (the sender's
+// network, as the caller keys it) holds at most a quarter of the store. When full, the lowest
+// ranked record of an over-quota source goes first, then of the records only heard of, then of
+// the vouched (only for a vouched newcomer).
 //
 // News: a record that tells something new — a node not held before, or one whose endpoints
 // changed (not a re-signed copy of the same endpoints, nor the same record less redacted) — gets
@@ -27,6 +35,13 @@ namespace butter::knownhosts {
 enum class RecordOffer { Accepted, Stale, Expired, Future };
 const char* offer_name(RecordOffer o);
 
+// Where an offered record came from.
+struct RecordOrigin {
+  std::string from;      // the peer that sent it ("": restored); news is not sent back to it
+  std::string source;    // the key its per-source quota counts under (the sender's network); "": none
+  bool vouched = false;  // its host answered this node (a record its owner sends is vouched anyway)
+};
+
 class RecordStore {
  public:
   struct Limits {
@@ -37,6 +52,8 @@ class RecordStore {
     // A node that moved less than this ago is kept quietly when it moves again (not news): a node
     // re-signing new endpoints on every exchange would otherwise take the whole news budget.
     std::uint64_t min_move_interval_ms = 60 * 1000;
+    // Records one source may hold: capacity / source_share (at least 1). 0: no quota.
+    std::size_t source_share = 4;
   };
   explicit RecordStore(Limits limits) : limits_(limits) {}
   void set_capacity(std::size_t c);
@@ -44,11 +61,18 @@ class RecordStore {
 
   // What offer() would say, changing nothing: lets a caller skip the signature check of a record
   // that would be refused anyway (a copy of one held, an older one, an expired one).
-  RecordOffer check(const PeerRecord& rec, std::uint64_t now_ms) const;
-  // `from`: the peer it came from (news is not sent back to it). `news` (optional) says whether
-  // the accepted record is news.
-  RecordOffer offer(const PeerRecord& rec, std::uint64_t now_ms, const std::string& from = {}, bool* news = nullptr,
+  RecordOffer check(const PeerRecord& rec, std::uint64_t now_ms, const RecordOrigin& origin = {}) const;
+  // `news` (optional) says whether the accepted record is news.
+  RecordOffer offer(const PeerRecord& rec, std::uint64_t now_ms, const RecordOrigin& origin, bool* news = nullptr,
                     bool* moved = nullptr);
+  // The same, from peer `from` with no quota source: its own network is not known here.
+  RecordOffer offer(const PeerRecord& rec, std::uint64_t now_ms, const std::string& from = {}, bool* news = nullptr,
+                    bool* moved = nullptr) {
+    return offer(rec, now_ms, RecordOrigin{from, {}, false}, news, moved);
+  }
+  // The host of the record held for `id_hex` answered this node: its record is vouched for now.
+  void vouch(const std::string& id_hex);
+  bool vouched(const std::string& id_hex) const;
   // Keeps `rec` without making it news (a record restored from what this node knew before, not
   // something it just learned): the same checks as offer().
   RecordOffer restore(const PeerRecord& rec, std::uint64_t now_ms);
@@ -57,7 +81,7 @@ class RecordStore {
   // store for a caller that draws `start` at random. O(size) at worst (the store is bounded).
   std::vector<const PeerRecord*> some(std::size_t k, std::size_t start) const;
   bool erase(const std::string& id_hex);
-  // Drops every record older than max_age; returns the ids dropped.
+  // Drops every record older than max_age (by its rank: min(issued, received)); returns the ids dropped.
   std::vector<std::string> expire(std::uint64_t now_ms);
   std::size_t size() const { return records_.size(); }
 
@@ -106,12 +130,29 @@ class RecordStore {
     std::uint64_t news_ms = 0;  // and when (offer's clock)
     std::string from;           // who sent it then
     std::size_t pushes = 0;     // how many peers news_since() gave it to
+    std::uint64_t rank = 0;     // min(issued, received): its age for eviction and expiry
+    std::string source;         // its quota source ("": none)
+    bool vouched = false;
   };
+  using Ranked = std::set<std::pair<std::uint64_t, std::string>>;  // (rank, id)
+  // What makes room for a newcomer of `rank` from `origin` (`id` not held) when the store is full:
+  // the id to drop, or "" when the newcomer is refused. Empty when there is room.
+  struct Room {
+    bool refused = false;
+    std::string victim;
+  };
+  Room room_for(std::uint64_t rank, const RecordOrigin& origin, const std::string& id) const;
+  std::size_t source_quota() const;
+  void hold(const std::string& id, Held h);  // inserts into records_ and every index
+  void index(const std::string& id, const Held& h);
+  void unindex(const std::string& id, const Held& h);
   void drop(std::map<std::string, Held>::iterator it);
 
   Limits limits_;
   std::map<std::string, Held> records_;
-  std::set<std::pair<std::uint64_t, std::string>> by_issued_;
+  Ranked by_rank_;                           // every record, for expiry
+  Ranked heard_, vouched_;                   // the same split by whether it is vouched for
+  std::map<std::string, Ranked> by_source_;  // records per quota source
   // News value -> its record (a pointer into records_, whose nodes do not move): scanning news
   // costs no lookup by id.
   std::map<std::uint64_t, std::pair<const std::string, Held>*> by_news_;

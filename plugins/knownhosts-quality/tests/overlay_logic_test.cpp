@@ -180,14 +180,15 @@ TEST_CASE("record store keeps the newest record and refuses stale, replayed, exp
   CHECK(store.offer(make_record(k2.pk, 1, kNow + 600001, {"tcp://198.18.0.1:1"}, k2.signer()), kNow) ==
         RecordOffer::Future);
   CHECK(store.size() == 1);
-  // Bounded: the record issued longest ago makes room; an older newcomer does not get in.
+  // Bounded: the record issued longest ago makes room; an older newcomer does not get in. (Received
+  // after they were issued: a record dated later than its arrival ranks as arrived.)
   std::vector<Key> keys(5);
   for (int i = 0; i < 4; ++i)
-    CHECK(store.offer(make_record(keys[i].pk, 1, kNow + 10 + i, {"tcp://198.18.0.1:1"}, keys[i].signer()), kNow) ==
+    CHECK(store.offer(make_record(keys[i].pk, 1, kNow + 10 + i, {"tcp://198.18.0.1:1"}, keys[i].signer()), kNow + 20) ==
           RecordOffer::Accepted);
   CHECK(store.size() == 4);
   CHECK_FALSE(store.find(r5.id_hex()));  // issued first
-  CHECK(store.offer(make_record(keys[4].pk, 1, kNow, {"tcp://198.18.0.1:1"}, keys[4].signer()), kNow) ==
+  CHECK(store.offer(make_record(keys[4].pk, 1, kNow, {"tcp://198.18.0.1:1"}, keys[4].signer()), kNow + 20) ==
         RecordOffer::Stale);
   CHECK(store.size() == 4);
   CHECK(store.expire(kNow + 3600000 + 12).size() == 2);
