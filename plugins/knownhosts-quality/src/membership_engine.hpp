@@ -8,6 +8,7 @@
 // send, dial, protect and publish goes out through the same Env. The plugin (knownhosts_plugin.cpp) and
 // the virtual-time simulator (sim/overlay_sim.cpp) drive this same class.
 #pragma once
+#include "check_budget.hpp"
 #include "exchange_ledger.hpp"
 #include "exchange_message.hpp"
 #include "membership_env.hpp"
@@ -180,8 +181,8 @@ class MembershipEngine {
   Neighbours neighbours_;
   ExchangeLedger ledger_;
   // Signature checks of forwarded records: whatever the peers send, this node spends at most
-  // record_checks_per_s checks a second on records of third parties.
-  butter::TokenBucket check_budget_;
+  // record_checks_per_s checks a second on records of third parties, one sender a share of them.
+  CheckBudget check_budget_;
   SplitNewsBudget news_budget_;
   butter::TokenBucket sample_budget_;  // samples this node asks for once its cache is fed (want_sample)
   // The news values counted as pushed in the exchange in flight to each peer (one at a time per

@@ -46,8 +46,9 @@ enum class Metric {
   Evicted,
   Malformed,
   Probes,
-  NewsPushed,   // pex_news_pushed_total: news records sent (rumour mongering)
-  V1Fallbacks,  // knownhosts_v1_fallbacks_total: version-2 requests an old node refused, retried in version 1
+  NewsPushed,      // pex_news_pushed_total: news records sent (rumour mongering)
+  V1Fallbacks,     // knownhosts_v1_fallbacks_total: version-2 requests an old node refused, retried in version 1
+  ForgingSenders,  // pex_forging_senders_total: exchanges whose sender passed on a record with a bad signature
   Count_
 };
 

@@ -9,8 +9,8 @@
 // to at most news_fanout peers and at most news_per_min items a minute (rumour.hpp). The period
 // doubles up to exchange_ms while exchanges bring no news and snaps back when they do, so a
 // growing network spreads in O(log N) rounds and a quiet one exchanges empty messages once a
-// minute. Signature checks of forwarded records draw on a budget (a token bucket, check_budget_); a copy of a
-// record already held is recognised before any check.
+// minute. Signature checks of forwarded records draw on a budget (check_budget.hpp: node-wide, and a share
+// per sender); a copy of a record already held is recognised before any check.
 #include "address_scope.hpp"
 #include "membership_engine.hpp"
 #include "sender_network.hpp"
@@ -147,9 +147,11 @@ std::size_t MembershipEngine::take_records(const Exchange& e, const std::string&
   std::size_t news = 0;
   const std::uint64_t t = env_.unix_ms();
   const std::uint64_t now_ms = env_.now_ms();
-  // The sender's network, from its connection: what the record store's per-source quota counts.
+  // The sender's network, from its connection: what the record store's per-source quota and the
+  // per-sender share of the signature check budget count.
   const std::string source =
       sender_key(sender_network(observed_address(from), env_.own_endpoints(), cfg_.admission.loopback_exempt), from);
+  bool forged = false;  // the sender passed on a record whose signature failed: no more checks for it here
   for (const auto& bytes : e.records) {
     std::string why;
     auto rec = parse_record(bytes.data(), bytes.size(), why);
@@ -170,15 +172,18 @@ std::size_t MembershipEngine::take_records(const Exchange& e, const std::string&
     RecordOffer o = records_.check(*rec, t, origin);
     if (o == RecordOffer::Accepted) {
       // The sender's own record is always checked (one per exchange, and exchanges are rate-limited
-      // per peer); records of third parties only within the budget.
-      if (id != from && !check_budget_.take(now_ms)) {
+      // per peer); records of third parties only within the budget, node-wide and the sender's
+      // share of it; nothing more once the sender passed on a forged record.
+      if (forged || (id != from && !check_budget_.take(source, now_ms))) {
         env_.count(Metric::RecordsUnchecked);
         continue;
       }
       if (!env_.verify(*rec)) {
         env_.count(Metric::RecordsRefused);
         env_.count(Metric::Malformed);
+        env_.count(Metric::ForgingSenders);
         env_.debug("record of " + id.substr(0, 8) + " from " + from.substr(0, 8) + " refused: bad signature");
+        forged = true;
         continue;
       }
     }
