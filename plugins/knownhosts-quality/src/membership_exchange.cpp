@@ -270,7 +270,12 @@ EngineReply MembershipEngine::handle_exchange(const std::string& from, const std
   Exchange answer;
   answer.version = e->version;
   if (e->neighbour) {
-    answer.neighbour = neighbours_.accept_inbound(from, network_of(from));
+    // Bounded per network by where its connection comes from, not by the endpoints it announces.
+    const SenderNetwork net =
+        sender_network(observed_address(from), env_.own_endpoints(), cfg_.admission.loopback_exempt);
+    const Neighbours::Inbound in = neighbours_.accept_inbound(from, network_of(from), net.address, net.prefix);
+    if (!in.replaced.empty()) env_.unprotect(in.replaced);
+    answer.neighbour = in.accepted;
     if (answer.neighbour) env_.protect(from);
   }
   // Version 1: a first contact gets a full sample (it may be new and know nobody else), an
@@ -489,7 +494,12 @@ void MembershipEngine::exchange_tick() {
     const bool news_waiting = news_room && records_.news_after(told ? told->news_cursor : 0, t, cfg_.rumour.fanout);
     if (!told || news_waiting || (have_own_record_ && told->own_seq_sent != own_record_.seq)) behind.push_back(id);
   }
-  const auto& from = behind.empty() ? all : behind;
+  // Outbound neighbours first: we chose them (by quality and network), so a peer that opened many
+  // connections to us cannot draw most of our news; inbound ones get the ticks no outbound one needs.
+  std::vector<std::string> behind_out;
+  for (const auto& id : behind)
+    if (neighbours_.is_outbound(id)) behind_out.push_back(id);
+  const auto& from = !behind_out.empty() ? behind_out : behind.empty() ? all : behind;
   std::uniform_int_distribution<std::size_t> pick(0, from.size() - 1);
   exchange_with(from[pick(rng_)], false);
 }

@@ -53,15 +53,50 @@ void Neighbours::busy(const std::string& id, std::uint64_t until_ms) {
   backoff(id, until_ms);
 }
 
-bool Neighbours::accept_inbound(const std::string& id, const std::string& network) {
-  if (is_neighbour(id)) return true;
-  if (in_.size() >= opts_.max_in) return false;
+Neighbours::Inbound Neighbours::accept_inbound(const std::string& id, const std::string& network,
+                                               const std::string& address, const std::string& prefix) {
+  Inbound r;
+  if (is_neighbour(id)) {
+    r.accepted = true;
+    return r;
+  }
+  std::size_t same_address = 0, same_prefix = 0;
+  std::map<std::string, std::size_t> per_group;
+  for (const auto& [other, f] : in_from_) {
+    if (!address.empty() && f.address == address) ++same_address;
+    if (!prefix.empty() && f.prefix == prefix) ++same_prefix;
+    if (!group_of(f).empty()) ++per_group[group_of(f)];
+  }
+  if (!address.empty() && same_address >= opts_.max_in_per_address) return r;
+  if (!prefix.empty() && same_prefix >= opts_.max_in_per_prefix) return r;
+  const InboundFrom from{address, prefix, ++in_order_};
+  if (in_.size() >= opts_.max_in) {
+    // Full: an asker from a network none of them comes from replaces the newest of the most
+    // represented network, so that many ids of a few networks cannot keep the slots.
+    const std::string& group = group_of(from);
+    if (group.empty() || per_group.count(group)) return r;
+    auto crowded = std::max_element(per_group.begin(), per_group.end(),
+                                    [](const auto& a, const auto& b) { return a.second < b.second; });
+    if (crowded == per_group.end() || crowded->second < 2) return r;
+    const std::string* victim = nullptr;
+    std::uint64_t newest = 0;
+    for (const auto& [other, f] : in_from_)
+      if (group_of(f) == crowded->first && f.order >= newest) {
+        newest = f.order;
+        victim = &other;
+      }
+    r.replaced = *victim;
+    lost(r.replaced);
+  }
   in_[id] = network;
-  return true;
+  in_from_[id] = from;
+  r.accepted = true;
+  return r;
 }
 
 bool Neighbours::lost(const std::string& id) {
   dialing_.erase(id);
+  in_from_.erase(id);
   return out_.erase(id) + in_.erase(id) > 0;
 }
 

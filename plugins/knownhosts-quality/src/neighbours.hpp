@@ -7,6 +7,14 @@
 // asked at once, so a node that knows thousands of hosts dials a handful. Among candidates (given
 // in the cache's quality-diverse order) those from a network (/24, or the relay ambassador) that
 // holds fewer of our neighbours go first: diversity of networks, not only of quality classes.
+//
+// Inbound slots are protected from trimming, so they are bounded per network too: by the address
+// and prefix the asker's connection comes from (sender_network.hpp: what it cannot choose), at most
+// `max_in_per_address` and `max_in_per_prefix`. One address opening max_in connections with fresh
+// ids would otherwise hold every slot, and honest NATed nodes, which can only dial out, would find
+// none. When the slots are full, an asker from a network that holds none of them takes the place of
+// the newest one of the most represented network (if it holds two or more). Loopback (and an
+// unknown address) is not bounded, as in the cache.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -21,6 +29,8 @@ class Neighbours {
   struct Options {
     std::size_t want_out = 8;
     std::size_t max_in = 24;
+    std::size_t max_in_per_address = 2;  // inbound neighbours from one address (IPv6: one /64)
+    std::size_t max_in_per_prefix = 4;   // and from one /24 (IPv6: /48)
     std::size_t max_dialing = 2;
     std::uint64_t refused_backoff_ms = 60000;
     std::uint64_t failed_backoff_ms = 15000;
@@ -44,12 +54,20 @@ class Neighbours {
   void failed(const std::string& id, std::uint64_t now_ms);
   // It was busy (asked too soon after our last exchange): not a candidate again before `until_ms`.
   void busy(const std::string& id, std::uint64_t until_ms);
-  // Another node asks to be our neighbour: true when it is (now or already).
-  bool accept_inbound(const std::string& id, const std::string& network);
+  // Another node asks to be our neighbour: accepted when it is (now or already). `address` and
+  // `prefix`: where its connection comes from ("" when exempt or unknown: not bounded).
+  struct Inbound {
+    bool accepted = false;
+    std::string replaced;  // an inbound neighbour let go to make room (the caller unprotects it)
+    explicit operator bool() const { return accepted; }
+  };
+  Inbound accept_inbound(const std::string& id, const std::string& network, const std::string& address = {},
+                         const std::string& prefix = {});
   // Its connection went down: true when it was a neighbour (the caller unprotects it).
   bool lost(const std::string& id);
 
   bool is_neighbour(const std::string& id) const { return out_.count(id) || in_.count(id); }
+  bool is_outbound(const std::string& id) const { return out_.count(id) > 0; }
   bool is_dialing(const std::string& id) const { return dialing_.count(id) > 0; }
   std::size_t out_count() const { return out_.size(); }
   std::size_t in_count() const { return in_.size(); }
@@ -63,8 +81,17 @@ class Neighbours {
   bool backed_off(const std::string& id, std::uint64_t now_ms) const;
   void backoff(const std::string& id, std::uint64_t until_ms);
 
+  struct InboundFrom {
+    std::string address, prefix;
+    std::uint64_t order = 0;  // when accepted, in accept_inbound calls: the newest goes first
+  };
+  // The network an inbound neighbour counts under for replacement: its prefix, else its address.
+  static const std::string& group_of(const InboundFrom& f) { return f.prefix.empty() ? f.address : f.prefix; }
+
   Options opts_;
   std::map<std::string, std::string> out_, in_;  // id -> network
+  std::map<std::string, InboundFrom> in_from_;   // inbound id -> where its connection comes from
+  std::uint64_t in_order_ = 0;
   std::set<std::string> dialing_;
   std::map<std::string, std::uint64_t> backoff_until_;
 };
