@@ -317,7 +317,13 @@ void MembershipEngine::exchange_with(const std::string& id, bool want_neighbour)
   if (!env_.send_exchange(id, bytes, want_neighbour, error)) {
     give_back_pushes(id);
     ledger_.forget(id);
-    if (want_neighbour) neighbours_.failed(id, env_.now_ms());
+    if (want_neighbour) {
+      // A neighbour dial that failed is backed off (longer after each failure in a row) and counts
+      // toward eviction as a failed probe does: a host named only by a record (any endpoint its
+      // signer likes, a victim's say) goes after max_failures dials, not when its record expires.
+      neighbours_.failed(id, env_.now_ms());
+      on_failure(id, "neighbour dial: " + error);
+    }
   }
 }
 
@@ -362,7 +368,8 @@ void MembershipEngine::on_exchange_result(const std::string& id, bool want_neigh
       if (error == kExchangeBusy) {
         neighbours_.busy(id, t + 2 * kExchangeServeIntervalMs);
       } else {
-        neighbours_.failed(id, t);
+        neighbours_.failed(id, t);  // backed off and counted toward eviction (see exchange_with)
+        on_failure(id, "neighbour dial: " + error);
       }
     }
     env_.debug("exchange with " + id.substr(0, 8) + " failed: " + error);
@@ -374,7 +381,10 @@ void MembershipEngine::on_exchange_result(const std::string& id, bool want_neigh
   auto answer = decode_exchange(data, len, why);
   if (!answer) {
     env_.count(Metric::Malformed);
-    if (want_neighbour) neighbours_.failed(id, t);
+    if (want_neighbour) {
+      neighbours_.failed(id, t);
+      on_failure(id, "neighbour dial: malformed answer: " + why);
+    }
     return;
   }
   std::size_t fresh = take_records(*answer, id);
@@ -435,7 +445,7 @@ void MembershipEngine::neighbour_tick() {
   if (neighbours_.out_count() >= neighbours_.options().want_out) return;
   std::vector<Neighbours::Candidate> cands;
   for (const HostEntry* h : cache_.sample(std::min<std::size_t>(cache_.size(), 32), rng_))
-    cands.push_back({h->id, network_of(h->id)});
+    cands.push_back({h->id, network_of(h->id), h->last_seen_ms != 0});
   for (const auto& id : neighbours_.to_dial(cands, env_.now_ms())) exchange_with(id, true);
 }
 

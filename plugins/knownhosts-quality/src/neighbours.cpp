@@ -13,9 +13,15 @@ std::vector<std::string> Neighbours::to_dial(const std::vector<Candidate>& candi
   std::map<std::string, std::size_t> per_network;
   for (const auto& [id, net] : out_) ++per_network[net];
   for (const auto& [id, net] : in_) ++per_network[net];
+  auto network_backed_off = [&](const Candidate& c) {
+    if (c.answered || c.network.empty()) return false;
+    auto it = network_backoff_.find(c.network);
+    return it != network_backoff_.end() && it->second.until_ms > now_ms;
+  };
   std::vector<const Candidate*> order;
   for (const auto& c : candidates)
-    if (!is_neighbour(c.id) && !dialing_.count(c.id) && !backed_off(c.id, now_ms)) order.push_back(&c);
+    if (!is_neighbour(c.id) && !dialing_.count(c.id) && !backed_off(c.id, now_ms) && !network_backed_off(c))
+      order.push_back(&c);
   std::stable_sort(order.begin(), order.end(), [&](const Candidate* a, const Candidate* b) {
     auto na = per_network.count(a->network) ? per_network[a->network] : 0;
     auto nb = per_network.count(b->network) ? per_network[b->network] : 0;
@@ -24,14 +30,14 @@ std::vector<std::string> Neighbours::to_dial(const std::vector<Candidate>& candi
   for (const auto* c : order) {
     if (out.size() >= room) break;
     if (std::find(out.begin(), out.end(), c->id) != out.end()) continue;
-    dialing_.insert(c->id);
+    dialing_[c->id] = Dial{c->network, c->answered};
     out.push_back(c->id);
   }
   return out;
 }
 
 bool Neighbours::accepted(const std::string& id, const std::string& network) {
-  dialing_.erase(id);
+  answered(id);
   if (in_.count(id)) return true;  // it chose us meanwhile: one link, counted once
   if (out_.size() >= opts_.want_out) return false;
   out_[id] = network;
@@ -39,18 +45,29 @@ bool Neighbours::accepted(const std::string& id, const std::string& network) {
 }
 
 void Neighbours::refused(const std::string& id, std::uint64_t now_ms) {
-  dialing_.erase(id);
+  answered(id);
   backoff(id, now_ms + opts_.refused_backoff_ms);
 }
 
 void Neighbours::failed(const std::string& id, std::uint64_t now_ms) {
-  dialing_.erase(id);
-  backoff(id, now_ms + opts_.failed_backoff_ms);
+  auto d = dialing_.find(id);
+  if (d != dialing_.end()) {
+    if (!d->second.answered && !d->second.network.empty()) count_failure(network_backoff_, d->second.network, now_ms);
+    dialing_.erase(d);
+  }
+  count_failure(backoff_, id, now_ms);
 }
 
 void Neighbours::busy(const std::string& id, std::uint64_t until_ms) {
-  dialing_.erase(id);
+  answered(id);
   backoff(id, until_ms);
+}
+
+void Neighbours::answered(const std::string& id) {
+  auto d = dialing_.find(id);
+  if (d == dialing_.end()) return;
+  network_backoff_.erase(d->second.network);
+  dialing_.erase(d);
 }
 
 Neighbours::Inbound Neighbours::accept_inbound(const std::string& id, const std::string& network,
@@ -95,7 +112,7 @@ Neighbours::Inbound Neighbours::accept_inbound(const std::string& id, const std:
 }
 
 bool Neighbours::lost(const std::string& id) {
-  dialing_.erase(id);
+  dialing_.erase(id);  // a dial cut short says nothing about the host: its backoff stays as it was
   in_from_.erase(id);
   return out_.erase(id) + in_.erase(id) > 0;
 }
@@ -107,19 +124,36 @@ std::vector<std::string> Neighbours::all() const {
   return v;
 }
 
-bool Neighbours::backed_off(const std::string& id, std::uint64_t now_ms) const {
-  auto it = backoff_until_.find(id);
-  return it != backoff_until_.end() && it->second > now_ms;
+bool Neighbours::backed_off(const std::string& id, std::uint64_t now_ms) const { return backoff_until(id) > now_ms; }
+
+std::uint64_t Neighbours::backoff_until(const std::string& id) const {
+  auto it = backoff_.find(id);
+  return it == backoff_.end() ? 0 : it->second.until_ms;
+}
+
+Neighbours::Backoff& Neighbours::entry(BackoffTable& table, const std::string& key) {
+  if (table.size() >= opts_.max_backoff_entries && !table.count(key)) {
+    // Full: forget the entry that ends first (bounded table; an expired one usually).
+    auto first = std::min_element(table.begin(), table.end(),
+                                  [](const auto& a, const auto& b) { return a.second.until_ms < b.second.until_ms; });
+    table.erase(first);
+  }
+  return table[key];
 }
 
 void Neighbours::backoff(const std::string& id, std::uint64_t until_ms) {
-  if (backoff_until_.size() >= opts_.max_backoff_entries && !backoff_until_.count(id)) {
-    // Full: forget the entry that ends first (bounded table; an expired one usually).
-    auto first = std::min_element(backoff_until_.begin(), backoff_until_.end(),
-                                  [](const auto& a, const auto& b) { return a.second < b.second; });
-    backoff_until_.erase(first);
-  }
-  backoff_until_[id] = until_ms;
+  Backoff& b = entry(backoff_, id);
+  b.until_ms = until_ms;
+  b.failures = 0;
+}
+
+void Neighbours::count_failure(BackoffTable& table, const std::string& key, std::uint64_t now_ms) {
+  Backoff& b = entry(table, key);
+  // failed_backoff_ms, doubled per failure in a row before this one, up to the cap.
+  std::uint64_t wait = opts_.failed_backoff_ms;
+  for (std::uint32_t i = 0; i < b.failures && wait < opts_.max_failed_backoff_ms; ++i) wait *= 2;
+  b.until_ms = now_ms + std::min(wait, std::max(opts_.max_failed_backoff_ms, opts_.failed_backoff_ms));
+  ++b.failures;
 }
 
 std::string Neighbours::network_key(const std::string& endpoint) {

@@ -8,6 +8,13 @@
 // in the cache's quality-diverse order) those from a network (/24, or the relay ambassador) that
 // holds fewer of our neighbours go first: diversity of networks, not only of quality classes.
 //
+// A candidate we could not reach is backed off for failed_backoff_ms, doubled with each failure in
+// a row up to max_failed_backoff_ms (the table outlives the host's eviction, so a record that
+// brings it back does not reset it). A failure to reach a candidate that never answered this node
+// (known only from a signed record, which names any endpoint its signer likes) also backs off,
+// the same way, the other never-answered candidates of its network: many made-up ids naming one
+// victim's address do not make this node dial it faster than one id would.
+//
 // Inbound slots are protected from trimming, so they are bounded per network too: by the address
 // and prefix the asker's connection comes from (sender_network.hpp: what it cannot choose), at most
 // `max_in_per_address` and `max_in_per_prefix`. One address opening max_in connections with fresh
@@ -18,7 +25,6 @@
 #pragma once
 #include <cstdint>
 #include <map>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -34,11 +40,13 @@ class Neighbours {
     std::size_t max_dialing = 2;
     std::uint64_t refused_backoff_ms = 60000;
     std::uint64_t failed_backoff_ms = 15000;
-    std::size_t max_backoff_entries = 4096;
+    std::uint64_t max_failed_backoff_ms = 15 * 60 * 1000;  // failures in a row double it up to this
+    std::size_t max_backoff_entries = 4096;                // per table (ids; networks of never-answered candidates)
   };
   struct Candidate {
     std::string id;
-    std::string network;  // network_key() of its first usable endpoint
+    std::string network;   // network_key() of its first usable endpoint
+    bool answered = true;  // it answered this node before (false: known only from a record)
   };
 
   explicit Neighbours(Options o) : opts_(o) {}
@@ -69,6 +77,8 @@ class Neighbours {
   bool is_neighbour(const std::string& id) const { return out_.count(id) || in_.count(id); }
   bool is_outbound(const std::string& id) const { return out_.count(id) > 0; }
   bool is_dialing(const std::string& id) const { return dialing_.count(id) > 0; }
+  // Node ms until which `id` is not asked again (0: it may be asked now or never failed).
+  std::uint64_t backoff_until(const std::string& id) const;
   std::size_t out_count() const { return out_.size(); }
   std::size_t in_count() const { return in_.size(); }
   std::vector<std::string> all() const;
@@ -78,8 +88,20 @@ class Neighbours {
   static std::string network_key(const std::string& endpoint);
 
  private:
+  struct Backoff {
+    std::uint64_t until_ms = 0;
+    std::uint32_t failures = 0;  // failed in a row (what doubles the next backoff)
+  };
+  using BackoffTable = std::map<std::string, Backoff>;
+  struct Dial {
+    std::string network;
+    bool answered = true;
+  };
   bool backed_off(const std::string& id, std::uint64_t now_ms) const;
-  void backoff(const std::string& id, std::uint64_t until_ms);
+  void backoff(const std::string& id, std::uint64_t until_ms);  // not a failure: its count restarts
+  void count_failure(BackoffTable& table, const std::string& key, std::uint64_t now_ms);
+  Backoff& entry(BackoffTable& table, const std::string& key);  // bounded: the entry ending first goes
+  void answered(const std::string& id);  // it answered (accepted or refused): its network is reachable
 
   struct InboundFrom {
     std::string address, prefix;
@@ -92,8 +114,9 @@ class Neighbours {
   std::map<std::string, std::string> out_, in_;  // id -> network
   std::map<std::string, InboundFrom> in_from_;   // inbound id -> where its connection comes from
   std::uint64_t in_order_ = 0;
-  std::set<std::string> dialing_;
-  std::map<std::string, std::uint64_t> backoff_until_;
+  std::map<std::string, Dial> dialing_;  // id -> what it was dialled as
+  BackoffTable backoff_;                 // by id
+  BackoffTable network_backoff_;         // by network, for candidates that never answered
 };
 
 }  // namespace butter::knownhosts
