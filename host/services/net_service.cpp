@@ -238,19 +238,27 @@ butter_status net_add_address(const butter_host* host, butter_str node_id, butte
 
 // Strings handed out by peer() live until the next call on this thread: [node] calls of one node
 // are serial, and different nodes run on different threads at any one time.
+// The list peer_count read is kept for the peer(index) calls after it; it is the node's own (one
+// thread runs many nodes in the tests and benches): a peer() without a peer_count first, on another
+// node than the last count, reads its own node's list, never the other node's.
 thread_local std::vector<PeerInfo> t_peers;
+thread_local const NodeCore* t_peers_of = nullptr;
 thread_local PeerInfoStrings t_peer_strings;
 
 uint32_t net_peer_count(const butter_host* host) {
   return guarded_value<Caller::Transport>(host, "net.peer_count", uint32_t{0}, [&](PluginInstance& inst) {
     t_peers = inst.core().transport->peers();
+    t_peers_of = &inst.core();
     return static_cast<uint32_t>(t_peers.size());
   });
 }
 
 butter_status net_peer(const butter_host* host, uint32_t index, butter_net_peer_info* out) {
   auto body = [&](PluginInstance& inst) -> butter_status {
-    if (t_peers.empty() || index >= t_peers.size()) t_peers = inst.core().transport->peers();
+    if (t_peers_of != &inst.core() || t_peers.empty() || index >= t_peers.size()) {
+      t_peers = inst.core().transport->peers();
+      t_peers_of = &inst.core();
+    }
     if (index >= t_peers.size()) return BUTTER_E_NOT_FOUND;
     fill_peer_info(t_peers[index], t_peer_strings, out);
     return BUTTER_OK;

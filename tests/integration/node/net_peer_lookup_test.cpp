@@ -136,3 +136,27 @@ TEST_CASE("net.peer_by_id finds a connected peer by id and answers NOT_FOUND onc
   CHECK(wait_until([&] { return peer_by_id(a, b_id).status == BUTTER_E_NOT_FOUND; }));
   CHECK(listed(a, b_id).status == BUTTER_E_NOT_FOUND);
 }
+
+TEST_CASE("net.peer without peer_count first reads its own node's list on a thread shared by nodes") {
+  // One runtime thread runs both nodes (as the tests and benches do with many), and peer() keeps
+  // the list peer_count read per thread: before, a peer(0) on c right after a peer_count on a
+  // answered with a's peer.
+  host::Runtime rt(1);
+  host::PluginRegistry registry;
+  TestNode a(rt, registry, loopback_manifest("a", plugin_table("echo", "butter.example.echo")));
+  TestNode c(rt, registry, loopback_manifest("c", plugin_table("echo", "butter.example.echo")));
+  TestNode b(rt, registry, loopback_manifest("b")), d(rt, registry, loopback_manifest("d"));
+  REQUIRE(request_from(b, a.endpoint(), "/butter/echo/1", "b").status == BUTTER_OK);
+  REQUIRE(request_from(d, c.endpoint(), "/butter/echo/1", "d").status == BUTTER_OK);
+  const butter_host* ha = instance_host(a);
+  const butter_host* hc = instance_host(c);
+  const auto* net = static_cast<const butter_net_v1*>(ha->get_extension(ha, BUTTER_EXT_NET));
+  REQUIRE(a->on_strand([&] { return net->peer_count(ha); }) == 1);
+  const LookedUp first = c->on_strand([&] {
+    butter_net_peer_info info{};
+    info.struct_size = sizeof info;
+    return copy_of(net->peer(hc, 0, &info), info);
+  });
+  REQUIRE(first.status == BUTTER_OK);
+  CHECK(first.node_id == d->id_hex());
+}
