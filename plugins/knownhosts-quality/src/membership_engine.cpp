@@ -43,8 +43,9 @@ void MembershipEngine::start() {
 }
 
 void MembershipEngine::on_peer_up(const std::string& id, const std::vector<std::string>* hello_endpoints) {
-  // A HELLO tells us a node's endpoints: treat it as a candidate.
-  if (hello_endpoints) add_candidate(id, *hello_endpoints, "hello");
+  // A HELLO tells us a node's endpoints, said by the node itself over its authenticated channel:
+  // they may replace what we knew of it.
+  if (hello_endpoints) take_candidate(id, *hello_endpoints, "hello", true);
   // While this node has no outbound neighbour (cold start, or cut off), a peer that comes up is a
   // contact to exchange with once (the bootstrap peer is one: the way out of a LAN).
   if (neighbours_.out_count() > 0 || contacts_.size() >= kMaxContacts || ledger_.find(id)) return;
@@ -78,15 +79,35 @@ Quality MembershipEngine::own_quality() {
 
 butter_status MembershipEngine::add_candidate(const std::string& id, std::vector<std::string> endpoints,
                                               std::string_view source) {
+  // butter.peers/1: a discovery beacon (multicast: anybody on the LAN can send one for any id), a
+  // static list, another plugin. Nothing proves the endpoints are the node's.
+  return take_candidate(id, std::move(endpoints), source, false);
+}
+
+butter_status MembershipEngine::take_candidate(const std::string& id, std::vector<std::string> endpoints,
+                                               std::string_view source, bool said_by_itself) {
   std::uint8_t raw[32];
   if (!wire::hex_to_id(id, raw)) return BUTTER_E_INVALID;
   if (id == self_) return BUTTER_OK;
+  auto it = probation_.find(id);
+  // An id this node knows (a member, a candidate, or one whose signed record it holds) takes its
+  // endpoints only from the node itself (HELLO, quality request) or its signed record: a beacon
+  // naming a member with junk endpoints would otherwise redirect its address book entry, lookups
+  // and the records we hand on. Another source only introduces ids we do not know; for a known one
+  // it is a hint to probe (a LAN mate's beacon) with the endpoints we had, or those of its record.
+  if (!said_by_itself) {
+    const bool member = cache_.find(id) != nullptr, candidate = it != probation_.end();
+    const PeerRecord* rec = records_.find(id);
+    if (member || candidate)
+      endpoints.clear();
+    else if (rec)
+      endpoints = rec->visible_endpoints();
+  }
   for (const auto& ep : endpoints) env_.add_address(id, ep);
   if (HostEntry* h = cache_.find_mut(id)) {
     if (!endpoints.empty()) h->endpoints = std::move(endpoints);
     return BUTTER_OK;
   }
-  auto it = probation_.find(id);
   if (it == probation_.end()) {
     if (probation_.size() >= cfg_.probation_max) {
       // Full: drop the candidate that has waited longest (it had its chances).

@@ -86,7 +86,8 @@ class MembershipEngine {
   void on_peer_up(const std::string& id, const std::vector<std::string>* hello_endpoints);
   void on_peer_down(const std::string& id);
 
-  // butter.peers/1.
+  // butter.peers/1. Its sources are unauthenticated (a multicast beacon, a static list): they
+  // introduce ids this node does not know, never replace the endpoints of one it knows.
   butter_status add_candidate(const std::string& id, std::vector<std::string> endpoints, std::string_view source);
   butter_status remove(const std::string& id);
 
@@ -125,6 +126,9 @@ class MembershipEngine {
 
  private:
   // Quality probing and the cache (membership_engine.cpp).
+  // A candidate's endpoints; `said_by_itself`: the node told them over its authenticated channel.
+  butter_status take_candidate(const std::string& id, std::vector<std::string> endpoints, std::string_view source,
+                               bool said_by_itself);
   Quality own_quality();
   void probe(const std::string& id);
   void take_probe_result(const std::string& id, bool ok, const std::uint8_t* data, std::size_t len,
