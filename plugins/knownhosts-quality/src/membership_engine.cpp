@@ -225,7 +225,7 @@ void MembershipEngine::on_failure(const std::string& id, const std::string& why)
   }
 }
 
-void MembershipEngine::admit(const HostEntry& h) {
+Admission MembershipEngine::admit(const HostEntry& h) {
   AdmitResult r = cache_.admit(h);
   switch (r.outcome) {
     case Admission::Added:
@@ -253,6 +253,7 @@ void MembershipEngine::admit(const HostEntry& h) {
   }
   if (r.refusal == Refusal::Address) env_.count(Metric::RefusedAddress);
   if (r.refusal == Refusal::Prefix) env_.count(Metric::RefusedPrefix);
+  return r.outcome;
 }
 
 void MembershipEngine::evict(const std::string& id, const std::string& why) {
@@ -277,7 +278,31 @@ void MembershipEngine::refresh() {
       env_.publish(BUTTER_PEERS_TOPIC_REMOVED, id);
     }
   }
+  admit_held_records();
   refresh_own_record();
+}
+
+void MembershipEngine::admit_held_records() {
+  // A record the record-only share had no room for stays held, and a copy of a held record is not
+  // offered again (until its node re-signs it): without this, room that opens (a host known from
+  // its record answered, or went) stayed empty while samples brought only records already held.
+  if (cache_.unanswered() >= cache_.unanswered_max() || cache_.size() >= cache_.capacity() || records_.size() == 0)
+    return;
+  const std::size_t room = std::min<std::size_t>(cache_.unanswered_max() - cache_.unanswered(), cfg_.exchange_size);
+  const std::size_t start = std::uniform_int_distribution<std::size_t>(0, records_.size() - 1)(rng_);
+  std::size_t admitted = 0;
+  for (const PeerRecord* r : records_.some(2 * room, start)) {
+    if (admitted >= room) break;
+    const std::string id = r->id_hex();
+    if (id == self_ || cache_.find(id) || probation_.count(id)) continue;
+    HostEntry h;
+    h.id = id;
+    h.endpoints = r->visible_endpoints();
+    if (h.endpoints.empty()) continue;
+    h.address = admission_address({}, h.endpoints);
+    h.quality_known = false;
+    admitted += admit(h) == Admission::Added;
+  }
 }
 
 void MembershipEngine::probe_sample() {

@@ -136,9 +136,10 @@ class MembershipEngine {
   void release_if_one_off(const std::string& id);
   void on_answer(const std::string& id, const Quality& q);
   void on_failure(const std::string& id, const std::string& why);
-  void admit(const HostEntry& h);
+  Admission admit(const HostEntry& h);
   void evict(const std::string& id, const std::string& why);
   void probe_sample();
+  void admit_held_records();  // records held of non-members, into the record-only share's free room
   bool connected(const std::string& id);
   std::string observed_address(const std::string& id);
 

@@ -80,14 +80,48 @@ static bool worse(const HostEntry& a, const HostEntry& b) {
          std::make_tuple(b.failures, observed_ms(a), a.last_seen_ms);
 }
 
-std::string QualityCache::eviction_victim(const Means& m, int crowded_class, bool evictable_only) const {
+std::string QualityCache::eviction_victim(const Means& m, int crowded_class, Victims who) const {
   const HostEntry* victim = nullptr;
   for (const auto& [id, h] : hosts_) {
     if (quality_class(effective(h), m) != crowded_class) continue;
-    if (evictable_only && !evictable(h)) continue;
+    if (who == Victims::Evictable && !evictable(h)) continue;
+    if (who == Victims::Unheard && h.first_seen_ms && !h.failures) continue;
     if (!victim || worse(h, *victim)) victim = &h;
   }
   return victim ? victim->id : std::string();
+}
+
+std::size_t QualityCache::unanswered_max() const {
+  const double share = std::clamp(limits_.unanswered_share, 0.0, 1.0);
+  return std::max<std::size_t>(1, static_cast<std::size_t>(static_cast<double>(capacity_) * share));
+}
+
+std::string QualityCache::unanswered_victim() const {
+  const HostEntry* victim = nullptr;
+  for (const auto& id : unanswered_) {
+    const HostEntry& h = hosts_.at(id);
+    if (!victim || worse(h, *victim)) victim = &h;
+  }
+  return victim ? victim->id : std::string();
+}
+
+void QualityCache::index(const HostEntry& h) {
+  if (!h.first_seen_ms) unanswered_.insert(h.id);
+}
+
+void QualityCache::unindex(const HostEntry& h) { unanswered_.erase(h.id); }
+
+void QualityCache::insert(const HostEntry& h, const NetworkKey& network) {
+  HostEntry& m = hosts_.emplace(h.id, h).first->second;
+  m.network = network;
+  index(m);
+}
+
+void QualityCache::erase(const std::string& id) {
+  auto it = hosts_.find(id);
+  if (it == hosts_.end()) return;
+  unindex(it->second);
+  hosts_.erase(it);
 }
 
 void QualityCache::set_own_endpoints(const std::vector<std::string>& endpoints) {
@@ -131,8 +165,8 @@ AdmitResult QualityCache::admit_over_bound(const HostEntry& candidate, const Net
   }
   if (!victim) return {Admission::Refused, std::nullopt, bound};
   std::string evicted = victim->id;
-  hosts_.erase(evicted);
-  hosts_.emplace(candidate.id, candidate).first->second.network = butter::network_key(candidate.address);
+  erase(evicted);
+  insert(candidate, butter::network_key(candidate.address));
   return {Admission::Replaced, evicted, Refusal::None};
 }
 
@@ -147,12 +181,13 @@ AdmitResult QualityCache::admit(const HostEntry& candidate) {
       const NetworkKey k = bounded(network), before = bounded(member.network);
       if (before.address != k.address || before.prefix != k.prefix) {
         if (Refusal bound = over_bound(k, candidate.id); bound != Refusal::None) {
-          hosts_.erase(it);
+          erase(candidate.id);
           return {Admission::Dropped, std::nullopt, bound};
         }
       }
     }
     const int class_before = class_of(candidate.id);
+    unindex(member);
     const bool news = (!candidate.endpoints.empty() && candidate.endpoints != member.endpoints) ||
                       candidate.quality.free_storage != member.quality.free_storage ||
                       candidate.quality.hosts_known != member.quality.hosts_known;
@@ -168,15 +203,26 @@ AdmitResult QualityCache::admit(const HostEntry& candidate) {
     member.network = std::move(network);
     member.first_seen_ms = first;
     member.answers = answers;
+    index(member);
     const bool moved = class_of(candidate.id) != class_before;
     return {(news || moved) ? Admission::Updated : Admission::Refreshed, std::nullopt};
   }
   const NetworkKey network = butter::network_key(candidate.address);
   const NetworkKey k = bounded(network);
   if (Refusal bound = over_bound(k, candidate.id); bound != Refusal::None) return admit_over_bound(candidate, k, bound);
+  const bool answered = candidate.first_seen_ms != 0;
+  if (!answered && unanswered_.size() >= unanswered_max())
+    return {Admission::Refused, std::nullopt, Refusal::Unanswered};
   if (hosts_.size() < capacity_) {
-    hosts_.emplace(candidate.id, candidate).first->second.network = network;
+    insert(candidate, network);
     return {Admission::Added, std::nullopt};
+  }
+  // A host that answered goes before any known only from a record, whatever their classes.
+  if (answered && !unanswered_.empty()) {
+    std::string victim = unanswered_victim();
+    erase(victim);
+    insert(candidate, network);
+    return {Admission::Replaced, victim};
   }
   Means m = means();
   const Quality mine_q = effective(candidate);
@@ -191,28 +237,38 @@ AdmitResult QualityCache::admit(const HostEntry& candidate) {
   if (most <= 1 || counts[static_cast<std::size_t>(mine)] == most)
     return {Admission::Refused, std::nullopt, Refusal::Class};
   int crowded = static_cast<int>(std::find(counts.begin(), counts.end(), most) - counts.begin());
-  // Long-observed hosts are kept: only a member that failed or is not established makes room.
-  std::string victim = eviction_victim(m, crowded, true);
+  // Long-observed hosts are kept: only a member that failed or is not established makes room, and
+  // for a newcomer that never answered only one that never answered either (or failed).
+  std::string victim = eviction_victim(m, crowded, answered ? Victims::Evictable : Victims::Unheard);
   if (victim.empty()) return {Admission::Refused, std::nullopt, Refusal::Class};
-  hosts_.erase(victim);
-  hosts_.emplace(candidate.id, candidate).first->second.network = network;
+  erase(victim);
+  insert(candidate, network);
   return {Admission::Replaced, victim};
 }
 
 void QualityCache::set_capacity(std::size_t c) {
   capacity_ = c == 0 ? 1 : c;
   while (hosts_.size() > capacity_) {
+    // Those known only from a record go first while they are over their share of the new capacity.
+    if (unanswered_.size() > unanswered_max()) {
+      erase(unanswered_victim());
+      continue;
+    }
     Means m = means();
     auto counts = class_counts();
     std::size_t most = *std::max_element(counts.begin(), counts.end());
     int crowded = static_cast<int>(std::find(counts.begin(), counts.end(), most) - counts.begin());
     // Shrinking must fit: the established may go too (failing and fresh ones first).
-    std::string victim = eviction_victim(m, crowded, true);
-    hosts_.erase(victim.empty() ? eviction_victim(m, crowded, false) : victim);
+    std::string victim = eviction_victim(m, crowded, Victims::Evictable);
+    erase(victim.empty() ? eviction_victim(m, crowded, Victims::Any) : victim);
   }
 }
 
-bool QualityCache::remove(const std::string& id) { return hosts_.erase(id) > 0; }
+bool QualityCache::remove(const std::string& id) {
+  if (!hosts_.count(id)) return false;
+  erase(id);
+  return true;
+}
 
 const HostEntry* QualityCache::find(const std::string& id) const {
   auto it = hosts_.find(id);

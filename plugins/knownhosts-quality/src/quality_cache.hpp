@@ -20,6 +20,13 @@
 //    at least `established_ms`. A fresh id claiming the top of every metric ranks at the bottom.
 //  - At capacity a newcomer evicts only a member that failed a probe or is not yet established:
 //    long-observed hosts are kept; eviction takes the most failures, then the shortest observed.
+//  - Hosts known only from a signed record (never answered: first_seen_ms == 0) cost nothing to
+//    make: any key signs a record with any endpoints (relay://a@/N has no IP, and IPs can be spread
+//    over many /24s), and the exchange feeds them at the signature budget. They hold at most
+//    `unanswered_share` of the capacity, and at capacity a newcomer that answered takes the place
+//    of one of them before the class rule is asked (all of them rank class 0, as does a host that
+//    just answered: a cache filled with them refused every honest newcomer, its class being the
+//    most crowded). A newcomer that never answered takes nobody's place but theirs (or a failed one's).
 //
 // Where the Go prototype drifted, this stays exact:
 //  - means are recomputed on every decision (no running counters to drift), over the population
@@ -42,6 +49,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -83,6 +91,9 @@ struct AdmissionLimits {
   // Observed this long: its claimed free storage and hosts known count, and a newcomer never
   // evicts it. 0: claims count at once and anybody may be evicted (the rule before sybil bounds).
   std::uint64_t established_ms = 60000;
+  // Members known only from a signed record (never answered) hold at most this share of the
+  // capacity (at least one): the rest is for hosts this node heard from. 1: no bound.
+  double unanswered_share = 0.25;
 };
 
 // What ranks a host: its claims capped by what this node observed (see the header comment).
@@ -105,8 +116,9 @@ int quality_class(const Quality& q, const Means& m);
 // Dropped: a member seen again from an address whose bound it exceeds was removed.
 enum class Admission { Added, Updated, Refreshed, Replaced, Refused, Dropped };
 
-// Why a newcomer was refused (for the metrics): the class rule, or an address / prefix bound.
-enum class Refusal { None, Class, Address, Prefix };
+// Why a newcomer was refused (for the metrics): the class rule, an address / prefix bound, or the
+// bound on members that never answered.
+enum class Refusal { None, Class, Address, Prefix, Unanswered };
 
 struct AdmitResult {
   Admission outcome = Admission::Refused;
@@ -128,12 +140,17 @@ class QualityCache {
   std::size_t capacity() const { return capacity_; }
   void set_capacity(std::size_t c);  // shrinking evicts by the same rule until it fits
   std::size_t size() const { return hosts_.size(); }
+  // Members known only from a signed record, and how many of them the cache holds at most.
+  std::size_t unanswered() const { return unanswered_.size(); }
+  std::size_t unanswered_max() const;
 
   // Adds a host whose quality is known, or updates it when already a member. A member's known
   // endpoints are kept when the candidate brings none (a quality request may carry none).
   AdmitResult admit(const HostEntry& candidate);
   bool remove(const std::string& id);
   const HostEntry* find(const std::string& id) const;
+  // For what no index depends on (failures, endpoints): never the id, address, network, times
+  // seen or quality (admit() changes those).
   HostEntry* find_mut(const std::string& id);
   const std::map<std::string, HostEntry>& hosts() const { return hosts_; }
 
@@ -146,9 +163,11 @@ class QualityCache {
   std::vector<const HostEntry*> sample(std::size_t k, std::mt19937_64& rng) const;
 
  private:
-  // The id that the rule would evict (most crowded class, then the tie-break order); with
-  // `evictable_only`, only a member that failed or is not established; "" when none.
-  std::string eviction_victim(const Means& m, int crowded_class, bool evictable_only) const;
+  // Who may be evicted: anybody (shrinking), a member that failed or is not established (for a
+  // newcomer that answered), a member that failed or never answered (for one that never answered).
+  enum class Victims { Any, Evictable, Unheard };
+  // The id that the rule would evict (most crowded class, then the tie-break order); "" when none.
+  std::string eviction_victim(const Means& m, int crowded_class, Victims who) const;
   bool evictable(const HostEntry& h) const;
   // Keys of a parsed address under the limits: empty when exempt (loopback) or unknown; no
   // prefix in this node's own prefixes.
@@ -156,11 +175,20 @@ class QualityCache {
   // The bound `address` would exceed with one more host (members other than `except` counted).
   Refusal over_bound(const NetworkKey& k, const std::string& except) const;
   AdmitResult admit_over_bound(const HostEntry& candidate, const NetworkKey& k, Refusal bound);
+  // The member that never answered to go first (most failures, then smallest id); "" when none.
+  std::string unanswered_victim() const;
+  // Every change to hosts_ goes through these, which keep the indexes below in step: a member
+  // that changes is unindexed before and indexed after.
+  void insert(const HostEntry& h, const NetworkKey& network);
+  void erase(const std::string& id);
+  void index(const HostEntry& h);
+  void unindex(const HostEntry& h);
 
   std::size_t capacity_;
   AdmissionLimits limits_;
   std::vector<std::string> own_prefixes_;
   std::map<std::string, HostEntry> hosts_;  // ordered by id: deterministic iteration
+  std::set<std::string> unanswered_;        // members with first_seen_ms == 0
 };
 
 }  // namespace butter::knownhosts

@@ -100,3 +100,28 @@ TEST_CASE("MembershipEngine: a beacon naming a known host never replaces its end
   CHECK(node.cache().find(id_of(5))->endpoints == moved);
   CHECK(env.gave_address(id_of(5), moved.front()));
 }
+
+TEST_CASE("MembershipEngine: records the record-only share had no room for fill the room that opens at a refresh") {
+  HostileTestEnv env;
+  MembershipConfig cfg;
+  cfg.capacity = 8;  // 2 hosts known only from records at most
+  MembershipEngine node(env, id_of(0), cfg, 1);
+  node.start();
+  for (unsigned i = 1; i <= 5; ++i) node.restore(record_of(i));
+  CHECK(node.records().size() == 5);
+  std::size_t record_only = 0;
+  for (const auto& [id, h] : node.cache().hosts()) record_only += h.first_seen_ms == 0;
+  REQUIRE(record_only == 2);
+  // Both answer (asked us): they are hosts this node heard from now, and room opens for two more.
+  for (unsigned i = 1; i <= 5; ++i)
+    if (node.cache().find(id_of(i))) ask_quality(node, i, {}, {endpoint_of(i)}, endpoint_of(i));
+  node.refresh();
+  std::size_t members = 0;
+  record_only = 0;
+  for (const auto& [id, h] : node.cache().hosts()) {
+    ++members;
+    record_only += h.first_seen_ms == 0;
+  }
+  CHECK(members == 4);
+  CHECK(record_only == 2);
+}

@@ -449,3 +449,73 @@ TEST_CASE("this node's own /24 is its LAN: bounded per address only") {
     CHECK(c.admit(sybil(200 + i, "198.19.0." + std::to_string(i + 1))).outcome == Admission::Added);
   CHECK(c.admit(sybil(300, "198.19.0.99")).refusal == Refusal::Prefix);
 }
+
+// --- hosts known only from a signed record ---------------------------------------------------
+
+namespace {
+
+// A host known only from the record a fresh key signed: an endpoint with no IP (relay://a@/N),
+// never answered.
+HostEntry heard_of(int n) {
+  HostEntry h;
+  h.id = id(n);
+  h.endpoints = {"relay://" + std::string(64, 'a') + "@/" + std::to_string(n)};
+  h.address = admission_address({}, h.endpoints);
+  h.quality_known = false;
+  return h;
+}
+
+bool placed(const AdmitResult& r) { return r.outcome == Admission::Added || r.outcome == Admission::Replaced; }
+
+std::size_t record_only(const QualityCache& c) {
+  std::size_t n = 0;
+  for (const auto& [k, h] : c.hosts()) n += h.first_seen_ms == 0;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("hosts known only from records hold a bounded share and yield to every newcomer that answered") {
+  // The reviewer's harness: 100 slots; fresh keys' records arrive before honest newcomers answer.
+  QualityCache c(100);
+  for (int i = 1; i <= 20; ++i)
+    REQUIRE(c.admit(observed(i, "198.18." + std::to_string(i) + ".1", 3600)).outcome == Admission::Added);
+  std::size_t junk = 0;
+  for (int n = 1000; n < 1200; ++n) junk += placed(c.admit(heard_of(n)));
+  CHECK(junk <= 25);  // a quarter of the capacity (80 before: up to the capacity)
+  CHECK(record_only(c) == junk);
+
+  // Honest newcomers that just answered (class 0, as the junk): each one is admitted, the first
+  // into the free room, the rest in place of a host known only from its record.
+  std::size_t honest = 0;
+  for (int i = 100; i < 180; ++i) honest += placed(c.admit(observed(i, "203.0." + std::to_string(i) + ".1", 0)));
+  CHECK(honest == 80);
+  CHECK(c.size() == 100);
+  CHECK(record_only(c) == 0);
+  for (int i = 1; i <= 20; ++i) CHECK(c.find(id(i)) != nullptr);
+
+  // At capacity, a record-only newcomer takes nobody's place (all members answered).
+  for (int n = 2000; n < 2050; ++n) CHECK_FALSE(placed(c.admit(heard_of(n))));
+  for (int i = 100; i < 180; ++i) CHECK(c.find(id(i)) != nullptr);
+}
+
+TEST_CASE("a host known from its record that answers leaves the record-only share, and shrinking trims that share") {
+  QualityCache c(8);  // 2 record-only hosts at most
+  REQUIRE(c.admit(heard_of(1)).outcome == Admission::Added);
+  REQUIRE(c.admit(heard_of(2)).outcome == Admission::Added);
+  CHECK(c.admit(heard_of(3)).outcome == Admission::Refused);
+  // Host 1 answers: it is no longer record-only, and room opens for another.
+  HostEntry answer = observed(1, "", 0);
+  CHECK(c.admit(answer).outcome != Admission::Refused);
+  CHECK(record_only(c) == 1);
+  CHECK(c.admit(heard_of(3)).outcome == Admission::Added);
+  // Shrinking to 4 (share 1): the record-only host with most failures goes first.
+  for (int i = 10; i < 13; ++i)
+    REQUIRE(c.admit(observed(i, "198.18." + std::to_string(i) + ".1", 600)).outcome == Admission::Added);
+  c.find_mut(id(3))->failures = 1;
+  c.set_capacity(4);
+  CHECK(c.size() == 4);
+  CHECK(record_only(c) <= 1);
+  CHECK(c.find(id(3)) == nullptr);
+  CHECK(c.find(id(1)) != nullptr);
+}
