@@ -5,18 +5,6 @@
 
 namespace butter::knownhosts {
 
-static bool above(std::uint64_t value, Sum128 sum, std::uint64_t n) {
-  return n > 0 && static_cast<Sum128>(value) * n > sum;
-}
-
-int quality_class(const Quality& q, const Means& m) {
-  int c = 0;
-  if (above(q.uptime_s, m.uptime, m.n)) c |= 1;
-  if (above(q.free_storage, m.storage, m.n)) c |= 2;
-  if (above(q.hosts_known, m.hosts, m.n)) c |= 4;
-  return c;
-}
-
 std::uint64_t observed_ms(const HostEntry& h) {
   return h.first_seen_ms && h.last_seen_ms > h.first_seen_ms ? h.last_seen_ms - h.first_seen_ms : 0;
 }
@@ -42,27 +30,23 @@ Quality effective_quality(const HostEntry& h, std::uint64_t established_ms) {
   return q;
 }
 
-Means QualityCache::means() const {
-  Means m;
-  for (const auto& [id, h] : hosts_) {
-    const Quality q = effective(h);
-    m.uptime += q.uptime_s;
-    m.storage += q.free_storage;
-    m.hosts += q.hosts_known;
-    ++m.n;
-  }
-  return m;
+Quality QualityCache::effective(const HostEntry& h) const {
+  Quality q = effective_quality(h, limits_.established_ms);
+  q.free_storage = std::min(q.free_storage, limits_.max_free_storage);
+  const std::uint64_t hosts_max = std::uint64_t{capacity_} * limits_.hosts_known_per_capacity;
+  q.hosts_known = static_cast<std::uint32_t>(std::min<std::uint64_t>(q.hosts_known, hosts_max));
+  return q;
 }
 
 int QualityCache::class_of(const std::string& id) const {
   auto it = hosts_.find(id);
-  return it == hosts_.end() ? -1 : quality_class(effective(it->second), means());
+  return it == hosts_.end() ? -1 : quality_class(effective(it->second), thresholds());
 }
 
 std::array<std::size_t, 8> QualityCache::class_counts() const {
   std::array<std::size_t, 8> counts{};
-  Means m = means();
-  for (const auto& [id, h] : hosts_) ++counts[static_cast<std::size_t>(quality_class(effective(h), m))];
+  const Thresholds t = thresholds();
+  for (const auto& [id, h] : hosts_) ++counts[static_cast<std::size_t>(quality_class(effective(h), t))];
   return counts;
 }
 
@@ -80,10 +64,10 @@ static bool worse(const HostEntry& a, const HostEntry& b) {
          std::make_tuple(b.failures, observed_ms(a), a.last_seen_ms);
 }
 
-std::string QualityCache::eviction_victim(const Means& m, int crowded_class, Victims who) const {
+std::string QualityCache::eviction_victim(const Thresholds& t, int crowded_class, Victims who) const {
   const HostEntry* victim = nullptr;
   for (const auto& [id, h] : hosts_) {
-    if (quality_class(effective(h), m) != crowded_class) continue;
+    if (quality_class(effective(h), t) != crowded_class) continue;
     if (who == Victims::Evictable && !evictable(h)) continue;
     if (who == Victims::Unheard && h.first_seen_ms && !h.failures) continue;
     if (!victim || worse(h, *victim)) victim = &h;
@@ -107,9 +91,24 @@ std::string QualityCache::unanswered_victim() const {
 
 void QualityCache::index(const HostEntry& h) {
   if (!h.first_seen_ms) unanswered_.insert(h.id);
+  ranks_.add(effective(h));
 }
 
-void QualityCache::unindex(const HostEntry& h) { unanswered_.erase(h.id); }
+void QualityCache::unindex(const HostEntry& h) {
+  unanswered_.erase(h.id);
+  ranks_.remove(effective(h));
+}
+
+void QualityCache::reindex() {
+  unanswered_.clear();
+  ranks_.clear();
+  for (const auto& [id, h] : hosts_) index(h);
+}
+
+void QualityCache::set_limits(const AdmissionLimits& l) {
+  limits_ = l;
+  reindex();
+}
 
 void QualityCache::insert(const HostEntry& h, const NetworkKey& network) {
   HostEntry& m = hosts_.emplace(h.id, h).first->second;
@@ -224,22 +223,18 @@ AdmitResult QualityCache::admit(const HostEntry& candidate) {
     insert(candidate, network);
     return {Admission::Replaced, victim};
   }
-  Means m = means();
   const Quality mine_q = effective(candidate);
-  m.uptime += mine_q.uptime_s;
-  m.storage += mine_q.free_storage;
-  m.hosts += mine_q.hosts_known;
-  ++m.n;
+  const Thresholds t = ranks_.thresholds_with(mine_q);
   std::array<std::size_t, 8> counts{};
-  for (const auto& [id, h] : hosts_) ++counts[static_cast<std::size_t>(quality_class(effective(h), m))];
+  for (const auto& [id, h] : hosts_) ++counts[static_cast<std::size_t>(quality_class(effective(h), t))];
   std::size_t most = *std::max_element(counts.begin(), counts.end());
-  int mine = quality_class(mine_q, m);
+  int mine = quality_class(mine_q, t);
   if (most <= 1 || counts[static_cast<std::size_t>(mine)] == most)
     return {Admission::Refused, std::nullopt, Refusal::Class};
   int crowded = static_cast<int>(std::find(counts.begin(), counts.end(), most) - counts.begin());
   // Long-observed hosts are kept: only a member that failed or is not established makes room, and
   // for a newcomer that never answered only one that never answered either (or failed).
-  std::string victim = eviction_victim(m, crowded, answered ? Victims::Evictable : Victims::Unheard);
+  std::string victim = eviction_victim(t, crowded, answered ? Victims::Evictable : Victims::Unheard);
   if (victim.empty()) return {Admission::Refused, std::nullopt, Refusal::Class};
   erase(victim);
   insert(candidate, network);
@@ -248,19 +243,20 @@ AdmitResult QualityCache::admit(const HostEntry& candidate) {
 
 void QualityCache::set_capacity(std::size_t c) {
   capacity_ = c == 0 ? 1 : c;
+  reindex();  // the bound on hosts known follows the capacity
   while (hosts_.size() > capacity_) {
     // Those known only from a record go first while they are over their share of the new capacity.
     if (unanswered_.size() > unanswered_max()) {
       erase(unanswered_victim());
       continue;
     }
-    Means m = means();
+    const Thresholds t = thresholds();
     auto counts = class_counts();
     std::size_t most = *std::max_element(counts.begin(), counts.end());
     int crowded = static_cast<int>(std::find(counts.begin(), counts.end(), most) - counts.begin());
     // Shrinking must fit: the established may go too (failing and fresh ones first).
-    std::string victim = eviction_victim(m, crowded, Victims::Evictable);
-    erase(victim.empty() ? eviction_victim(m, crowded, Victims::Any) : victim);
+    std::string victim = eviction_victim(t, crowded, Victims::Evictable);
+    erase(victim.empty() ? eviction_victim(t, crowded, Victims::Any) : victim);
   }
 }
 
@@ -280,23 +276,74 @@ HostEntry* QualityCache::find_mut(const std::string& id) {
   return it == hosts_.end() ? nullptr : &it->second;
 }
 
+std::string QualityCache::sample_network(const HostEntry& h) const {
+  const NetworkKey k = bounded(h.network);
+  if (!k.prefix.empty()) return k.prefix;
+  // A relayed host's network is its ambassador (relay://<ambassador>@...), as for neighbours.
+  if (k.address.rfind("relay://", 0) == 0) return k.address.substr(0, k.address.find('@'));
+  return k.address;
+}
+
 std::vector<const HostEntry*> QualityCache::sample(std::size_t k, std::mt19937_64& rng) const {
+  const std::uint64_t n = hosts_.size();
+  k = std::min<std::size_t>(k, n);
+  if (k == 0) return {};
   std::array<std::vector<const HostEntry*>, 8> by_class;
-  Means m = means();
-  for (const auto& [id, h] : hosts_) by_class[static_cast<std::size_t>(quality_class(effective(h), m))].push_back(&h);
-  for (auto& v : by_class) std::shuffle(v.begin(), v.end(), rng);
-  std::vector<const HostEntry*> out;
-  // Round-robin over classes so that a small sample still spans them.
-  for (std::size_t round = 0; out.size() < k; ++round) {
-    bool any = false;
-    for (auto& v : by_class) {
-      if (round < v.size() && out.size() < k) {
-        out.push_back(v[round]);
-        any = true;
+  const Thresholds t = thresholds();
+  for (const auto& [id, h] : hosts_) by_class[static_cast<std::size_t>(quality_class(effective(h), t))].push_back(&h);
+  // Slots in proportion to the classes' sizes: the k points u, u + n, u + 2n, ... (u at random in
+  // [0, n)) on [0, k n), where class c covers a stretch k x size(c) long, so it gets floor or ceil of
+  // k size(c) / n slots, exactly that on average. (Round-robin over the classes gave a class of 8
+  // sybils as many slots as one of 80 honest hosts.)
+  const std::uint64_t u = std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng);
+  auto points_below = [&](std::uint64_t x) { return x <= u ? 0 : std::min<std::uint64_t>(k, (x - u + n - 1) / n); };
+  std::array<std::size_t, 8> slots{};
+  std::uint64_t from = 0;
+  for (std::size_t c = 0; c < 8; ++c) {
+    const std::uint64_t to = from + k * by_class[c].size();
+    slots[c] = static_cast<std::size_t>(points_below(to) - points_below(from));
+    from = to;
+  }
+  // Within a class at random, one host per network while there are others: sybils of one /24 (or
+  // behind one ambassador) are one host of a sample, whatever they claim.
+  std::set<std::string> networks;
+  auto fresh = [&](const HostEntry* h) {
+    const std::string net = sample_network(*h);
+    return net.empty() || !networks.count(net);
+  };
+  std::vector<const HostEntry*> out, rest;
+  auto take = [&](const HostEntry* h) {
+    if (std::string net = sample_network(*h); !net.empty()) networks.insert(std::move(net));
+    out.push_back(h);
+  };
+  for (std::size_t c = 0; c < 8; ++c) {
+    std::shuffle(by_class[c].begin(), by_class[c].end(), rng);
+    std::size_t taken = 0;
+    for (const HostEntry* h : by_class[c]) {
+      if (taken < slots[c] && fresh(h)) {
+        take(h);
+        ++taken;
+      } else {
+        rest.push_back(h);
       }
     }
-    if (!any) break;
   }
+  // Slots a class could not fill from networks not yet in the sample: hosts of other classes from
+  // such networks, then anybody.
+  std::shuffle(rest.begin(), rest.end(), rng);
+  std::vector<const HostEntry*> repeats;
+  for (const HostEntry* h : rest) {
+    if (out.size() >= k) break;
+    if (fresh(h))
+      take(h);
+    else
+      repeats.push_back(h);
+  }
+  for (const HostEntry* h : repeats) {
+    if (out.size() >= k) break;
+    out.push_back(h);
+  }
+  std::shuffle(out.begin(), out.end(), rng);  // the order says nothing of the class
   return out;
 }
 

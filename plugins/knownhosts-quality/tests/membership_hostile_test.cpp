@@ -1,5 +1,6 @@
-// The MembershipEngine against hostile inputs that are well-formed: a LAN beacon naming a member
-// with junk endpoints, and a peer asking for our quality as fast as it can.
+// The known-host cache and the MembershipEngine against hostile inputs that are well-formed: ids
+// that claim the most a message carries, a LAN beacon naming a member with junk endpoints, and a
+// peer asking for our quality as fast as it can.
 #include "membership_engine.hpp"
 #include "quality_message.hpp"
 #include "record_fixtures.hpp"
@@ -8,6 +9,8 @@
 
 #include <algorithm>
 #include <map>
+#include <random>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,7 +61,103 @@ EngineReply ask_quality(MembershipEngine& node, unsigned i, const Quality& q, co
   return node.handle_quality_request(id_of(i), bytes.data(), bytes.size(), observed);
 }
 
+constexpr std::uint64_t kHostileNowMs = 500'000'000;
+
+std::string hex_id(int n) {
+  std::string s = std::to_string(n);
+  return std::string(64 - s.size(), '0') + s;
+}
+
+// Host n, watched answering from `address` for `observed_s` seconds up to kHostileNowMs, claiming `q`.
+HostEntry answering(int n, const std::string& address, std::uint64_t observed_s, const Quality& q) {
+  HostEntry h;
+  h.id = hex_id(n);
+  h.address = address;
+  h.quality = q;
+  h.first_seen_ms = kHostileNowMs - observed_s * 1000;
+  h.last_seen_ms = kHostileNowMs;
+  h.answers = 1;
+  return h;
+}
+
+constexpr Quality kMostClaimed{~std::uint64_t{0}, ~std::uint64_t{0}, ~std::uint32_t{0}};
+
+// 92 honest hosts, each on its own /24, watched for 10 min up to about a day, with modest claims:
+// free storage varied, hosts known growing with uptime (a node up longer knows more); then 8
+// sybils that answered for 61 s (long enough for their claims to count) claiming the most the
+// wire carries, from `sybil_address(s)`.
+template <class SybilAddress>
+QualityCache with_claiming_sybils(SybilAddress sybil_address) {
+  QualityCache c(200);
+  for (int i = 0; i < 92; ++i) {
+    const std::uint64_t observed_s = 600 + static_cast<std::uint64_t>(i) * 900;
+    const Quality q{observed_s, (1 + static_cast<std::uint64_t>(i * 37 % 92)) << 30,
+                    10u + static_cast<std::uint32_t>(i) * 10};
+    REQUIRE(c.admit(answering(i, "198.18." + std::to_string(i) + ".1", observed_s, q)).outcome == Admission::Added);
+  }
+  for (int s = 0; s < 8; ++s)
+    REQUIRE(c.admit(answering(1000 + s, sybil_address(s), 61, kMostClaimed)).outcome == Admission::Added);
+  return c;
+}
+
+bool is_sybil(const HostEntry* h) { return h->id >= hex_id(1000); }
+
 }  // namespace
+
+TEST_CASE("QualityCache: 8 ids claiming 2^64 bytes free leave the honest hosts spread over the classes") {
+  QualityCache c = with_claiming_sybils([](int s) { return "203.0.113." + std::to_string(1 + s / 2); });
+  REQUIRE(c.size() == 100);
+  std::size_t storage_high = 0, hosts_high = 0;
+  for (int i = 0; i < 92; ++i) {
+    const int cls = c.class_of(hex_id(i));
+    storage_high += (cls & 2) != 0;
+    hosts_high += (cls & 4) != 0;
+  }
+  // About the upper half of the population is high in each metric, the sybils among them (with
+  // the mean, no honest host was: the sybils' claims put it above them all).
+  CHECK(storage_high >= 35);
+  CHECK(hosts_high >= 35);
+  // Claims count up to plausible bounds.
+  const Quality e = c.effective(*c.find(hex_id(1000)));
+  CHECK(e.free_storage <= std::uint64_t{1} << 50);
+  CHECK(e.hosts_known <= 200u * 8);
+  CHECK(e.uptime_s == 61);  // as far as observed
+}
+
+TEST_CASE("QualityCache: a sample holds at most one host of a /24, however many ids it has") {
+  QualityCache c = with_claiming_sybils([](int s) { return "203.0.113." + std::to_string(1 + s / 2); });
+  std::mt19937_64 rng(3);
+  std::size_t sybils = 0;
+  for (int round = 0; round < 300; ++round) {
+    const auto s = c.sample(16, rng);
+    REQUIRE(s.size() == 16);
+    std::set<std::string> networks;
+    std::size_t in = 0;
+    for (const HostEntry* h : s) {
+      networks.insert(butter::network_key(h->address).prefix);
+      in += is_sybil(h);
+    }
+    CHECK(networks.size() == 16);
+    CHECK(in <= 1);
+    sybils += in;
+  }
+  // Round-robin over the classes gave them about 5 of every 16.
+  CHECK(sybils <= 300);
+}
+
+TEST_CASE("QualityCache: sybils on many /24s in a class of their own get samples in proportion to their number") {
+  // Hosts known grows with uptime among the honest, so nobody honest has many hosts known and a
+  // short uptime: the sybils' class is theirs alone.
+  QualityCache c = with_claiming_sybils([](int s) { return "203.0." + std::to_string(s) + ".9"; });
+  std::mt19937_64 rng(4);
+  std::size_t sybils = 0;
+  const int rounds = 500;
+  for (int round = 0; round < rounds; ++round)
+    for (const HostEntry* h : c.sample(16, rng)) sybils += is_sybil(h);
+  // 8 of 100 hosts: 1.28 a sample on average (round-robin over the 5 classes: 3.2).
+  CHECK(static_cast<double>(sybils) / rounds <= 1.6);
+  CHECK(static_cast<double>(sybils) / rounds >= 0.9);
+}
 
 TEST_CASE("MembershipEngine: a beacon naming a known host never replaces its endpoints, only introduces unknown ids") {
   HostileTestEnv env;

@@ -47,19 +47,31 @@ TEST_CASE("below capacity every host is kept") {
   CHECK(c.find(id(3))->quality.uptime_s == 9);
 }
 
-TEST_CASE("classes are strict comparisons against exact means") {
-  Means m;
-  m.uptime = 30;
-  m.storage = 30;
-  m.hosts = 30;
-  m.n = 3;                                     // means are 10
-  CHECK(quality_class({10, 10, 10}, m) == 0);  // equal to the mean is low
-  CHECK(quality_class({11, 0, 0}, m) == 1);
-  CHECK(quality_class({0, 11, 0}, m) == 2);
-  CHECK(quality_class({0, 0, 11}, m) == 4);
-  CHECK(quality_class({11, 11, 11}, m) == 7);
-  Means empty;
-  CHECK(quality_class({100, 100, 100}, empty) == 0);
+TEST_CASE("classes split each metric at the median of the population and above its least value") {
+  ClassRanks r;
+  for (std::uint64_t v : {1, 2, 3, 4, 5}) r.add({v, 10, 0});  // uptimes 1..5, equal storage, no hosts known
+  Thresholds t = r.thresholds();
+  CHECK(t.n == 5);
+  CHECK(t.median[0] == 3);
+  CHECK(t.least[0] == 1);
+  CHECK(quality_class({3, 10, 0}, t) == 1);  // at the median is high
+  CHECK(quality_class({2, 10, 0}, t) == 0);
+  CHECK(quality_class({5, 11, 1}, t) == 7);  // above values that are all equal
+  CHECK(quality_class({5, 10, 0}, t) == 1);  // equal to all the others: low
+  // A host claiming 2^64 moves the median by one rank.
+  r.add({UINT64_MAX, 10, 0});
+  t = r.thresholds();
+  CHECK(t.median[0] == 4);
+  CHECK(quality_class({4, 10, 0}, t) == 1);
+  // A newcomer is ranked among the members it would join; the ranks stay as they were.
+  const Thresholds w = r.thresholds_with({0, 0, 0});
+  CHECK(w.median[0] == 3);
+  CHECK(w.least[0] == 0);
+  CHECK(quality_class({1, 10, 0}, w) == 2);  // storage 10 is above the newcomer's 0 now
+  CHECK(r.thresholds().median[0] == 4);
+  r.remove({UINT64_MAX, 10, 0});
+  CHECK(r.thresholds().median[0] == 3);
+  CHECK(quality_class({100, 100, 100}, Thresholds{}) == 0);
 }
 
 TEST_CASE("at capacity a newcomer of the most crowded class is refused") {
@@ -184,20 +196,38 @@ TEST_CASE("an empty cache admits anybody and shrinking capacity evicts by the ru
   CHECK(c.size() == 3);
 }
 
-TEST_CASE("a sample spans the classes before repeating one") {
-  QualityCache c = rule_cache(8);
-  c.admit(host(1, 1, 1, 1));
-  c.admit(host(2, 1, 1, 1));
-  c.admit(host(3, 1, 1, 1));
-  c.admit(host(4, 100, 1, 1));
-  c.admit(host(5, 1, 100, 1));
+TEST_CASE("a sample draws each class in proportion to its size") {
+  QualityCache c = rule_cache(100);
+  // Uptimes 0..99, storage high for one host in ten, hosts known high for one in four: classes of
+  // very different sizes (no addresses: networks do not constrain the draw).
+  for (int i = 0; i < 100; ++i)
+    c.admit(host(i, static_cast<std::uint64_t>(i), i % 10 == 0 ? 100u : 1u, i % 4 == 0 ? 100u : 1u));
+  const auto counts = c.class_counts();
   std::mt19937_64 rng(1);
-  auto s = c.sample(3, rng);
-  REQUIRE(s.size() == 3);
-  std::set<int> classes;
-  for (auto* h : s) classes.insert(c.class_of(h->id));
-  CHECK(classes.size() == 3);
-  CHECK(c.sample(100, rng).size() == 5);
+  std::array<std::size_t, 8> drawn{};
+  for (int round = 0; round < 400; ++round) {
+    const auto s = c.sample(10, rng);
+    REQUIRE(s.size() == 10);
+    std::array<std::size_t, 8> in{};
+    std::set<std::string> ids;
+    for (const HostEntry* h : s) {
+      ++in[static_cast<std::size_t>(c.class_of(h->id))];
+      ids.insert(h->id);
+    }
+    CHECK(ids.size() == 10);
+    for (std::size_t k = 0; k < 8; ++k) {
+      // floor or ceil of 10 x size / 100
+      CHECK(in[k] * 100 + 100 > 10 * counts[k]);
+      CHECK(in[k] * 100 < 10 * counts[k] + 100);
+      drawn[k] += in[k];
+    }
+  }
+  for (std::size_t k = 0; k < 8; ++k) {
+    const double expected = 400.0 * 10 * static_cast<double>(counts[k]) / 100;
+    CHECK(static_cast<double>(drawn[k]) >= expected * 0.85 - 5);
+    CHECK(static_cast<double>(drawn[k]) <= expected * 1.15 + 5);
+  }
+  CHECK(c.sample(1000, rng).size() == 100);
 }
 
 TEST_CASE("a member seen again with nothing new is refreshed and not reported as updated") {
@@ -518,4 +548,45 @@ TEST_CASE("a host known from its record that answers leaves the record-only shar
   CHECK(record_only(c) <= 1);
   CHECK(c.find(id(3)) == nullptr);
   CHECK(c.find(id(1)) != nullptr);
+}
+
+TEST_CASE("the class thresholds kept as members come, change and go equal those recomputed from the members") {
+  AdmissionLimits l;
+  l.established_ms = 30'000;
+  QualityCache c(40, l);
+  std::mt19937_64 rng(9);
+  auto recomputed = [&c] {
+    ClassRanks r;
+    for (const auto& [k, h] : c.hosts()) r.add(c.effective(h));
+    return r.thresholds();
+  };
+  for (int step = 0; step < 3000; ++step) {
+    const int n = static_cast<int>(rng() % 80);
+    switch (rng() % 8) {
+      case 0:
+        c.remove(id(n));
+        break;
+      case 1:
+        c.set_capacity(20 + rng() % 40);
+        break;
+      case 2: {
+        HostEntry heard;  // known from a record only
+        heard.id = id(n);
+        heard.address = "198.18." + std::to_string(n) + ".1";
+        c.admit(heard);
+        break;
+      }
+      default: {
+        HostEntry h = host(n, rng() % 500, rng() % 3 ? rng() % 1000 : ~std::uint64_t{0},
+                           static_cast<std::uint32_t>(rng() % 5000), rng() % 100'000);
+        h.address = "198.18." + std::to_string(n % 30) + "." + std::to_string(n);
+        c.admit(h);
+      }
+    }
+    const Thresholds a = c.thresholds(), b = recomputed();
+    REQUIRE(a.n == b.n);
+    REQUIRE(a.median == b.median);
+    REQUIRE(a.least == b.least);
+    REQUIRE(a.n == c.size());
+  }
 }
