@@ -60,6 +60,12 @@ void MembershipEngine::on_peer_down(const std::string& id) {
 
 bool MembershipEngine::connected(const std::string& id) { return env_.is_connected(id); }
 
+bool MembershipEngine::take_quality_request(const std::string& from) {
+  if (quality_taken_.take(from, env_.now_ms())) return true;
+  env_.count(Metric::QualityShed);
+  return false;
+}
+
 std::uint8_t MembershipEngine::wire_version_for(const std::string& id) const {
   if (cfg_.wire_version == kExchangeV1 || versions_.v1_only(id, env_.now_ms())) return kExchangeV1;
   return kExchangeV2;
@@ -344,8 +350,9 @@ EngineReply MembershipEngine::handle_quality_request(const std::string& from, co
   } else {
     versions_.refresh(from, env_.now_ms());
   }
-  // The asker told us its quality: one exchange teaches both sides.
-  if (from != self_) {
+  // The asker told us its quality: one exchange teaches both sides. Admission is the work a peer
+  // can make us do (a newcomer at a full cache is ranked against every member): once per interval.
+  if (from != self_ && take_quality_request(from)) {
     for (const auto& ep : r->endpoints) env_.add_address(from, ep);
     HostEntry h;
     h.id = from;

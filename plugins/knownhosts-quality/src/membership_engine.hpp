@@ -17,6 +17,7 @@
 #include "quality_cache.hpp"
 #include "record_store.hpp"
 #include "rumour.hpp"
+#include "serve_window.hpp"
 
 #include <butter/cpp/token_bucket.hpp>
 #include <butter/status.h>
@@ -141,6 +142,7 @@ class MembershipEngine {
   void probe_sample();
   void admit_held_records();  // records held of non-members, into the record-only share's free room
   bool connected(const std::string& id);
+  bool take_quality_request(const std::string& from);  // not within its serve interval (below)
   std::string observed_address(const std::string& id);
 
   // The peer exchange and neighbours (membership_exchange.cpp).
@@ -180,6 +182,12 @@ class MembershipEngine {
   QualityCache cache_;
   std::map<std::string, Candidate> probation_;
   std::map<std::string, bool> in_flight_;
+  // A peer's quality request is taken into the cache at most once per kQualityServeIntervalMs (as
+  // /butter/pex/1 answers one exchange per 500 ms per peer); within it the request is answered and
+  // nothing else. At most kMaxQualityAskers peers a second are taken.
+  static constexpr std::uint64_t kQualityServeIntervalMs = 1000;
+  static constexpr std::size_t kMaxQualityAskers = 1024;
+  ServeWindow quality_taken_{kQualityServeIntervalMs, kMaxQualityAskers};
   std::string self_;
 
   RecordStore records_;

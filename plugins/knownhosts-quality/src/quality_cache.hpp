@@ -160,6 +160,8 @@ class QualityCache {
   // floor or ceil of k s / n), and at most one host per network while the sample can do without.
   std::vector<const HostEntry*> sample(std::size_t k, std::mt19937_64& rng) const;
 
+  using KeyIndex = std::map<std::string, std::set<const HostEntry*>>;
+
  private:
   // Who may be evicted: anybody (shrinking), a member that failed or is not established (for a
   // newcomer that answered), a member that failed or never answered (for one that never answered).
@@ -192,6 +194,10 @@ class QualityCache {
   std::map<std::string, HostEntry> hosts_;  // ordered by id: deterministic iteration
   std::set<std::string> unanswered_;        // members with first_seen_ms == 0
   ClassRanks ranks_;                        // of the members' effective qualities
+  // Members by the keys they are bounded by (bounded(network)): the bounds are counted, and a
+  // full group's members found, without a pass over the cache. Pointers into hosts_ (a map's
+  // nodes stay put): a member is unindexed before it changes or goes.
+  KeyIndex by_address_, by_prefix_;
 };
 
 }  // namespace butter::knownhosts

@@ -4,6 +4,7 @@
 #include "membership_engine.hpp"
 #include "quality_message.hpp"
 #include "record_fixtures.hpp"
+#include "serve_window.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -223,4 +224,48 @@ TEST_CASE("MembershipEngine: records the record-only share had no room for fill 
   }
   CHECK(members == 4);
   CHECK(record_only == 2);
+}
+
+TEST_CASE("MembershipEngine: a peer's quality requests are all answered but taken into the cache once per interval") {
+  HostileTestEnv env;
+  MembershipEngine node(env, id_of(0), MembershipConfig{}, 1);
+  node.start();
+  REQUIRE(ask_quality(node, 5, {10, 1000, 3}, {endpoint_of(5)}, endpoint_of(5)).status == BUTTER_OK);
+  REQUIRE(node.cache().find(id_of(5)));
+  const std::size_t events = env.published.size();
+  // It asks 50 times in half a second, each time with other claims and endpoints: every request is
+  // answered with our quality, none costs an admission (ranking against every member at a full
+  // cache) nor changes what we hold of it.
+  for (int i = 0; i < 50; ++i) {
+    env.now += 10;
+    const EngineReply r = ask_quality(node, 5, {20, 2000 + static_cast<std::uint64_t>(i), 4},
+                                      {"tcp://198.51.100.9:" + std::to_string(7000 + i)}, endpoint_of(5));
+    CHECK(r.status == BUTTER_OK);
+    CHECK(r.bytes == encode_response(Quality{0, 0, 1}));
+  }
+  CHECK(node.cache().find(id_of(5))->endpoints == std::vector<std::string>{endpoint_of(5)});
+  CHECK(node.cache().find(id_of(5))->quality.free_storage == 1000);
+  CHECK(env.published.size() == events);
+  CHECK_FALSE(env.gave_address(id_of(5), "tcp://198.51.100.9:7000"));
+  // Another peer is not held back by it.
+  REQUIRE(ask_quality(node, 6, {}, {endpoint_of(6)}, endpoint_of(6)).status == BUTTER_OK);
+  CHECK(node.cache().find(id_of(6)));
+  // Once the interval is over, its next request is taken.
+  env.now += 1000;
+  ask_quality(node, 5, {20, 3000, 4}, {endpoint_of(5)}, endpoint_of(5));
+  CHECK(node.cache().find(id_of(5))->quality.free_storage == 3000);
+}
+
+TEST_CASE("ServeWindow: once per interval per peer, only recent peers held, bounded") {
+  ServeWindow w(1000, 3);
+  CHECK(w.take("a", 10'000));
+  CHECK_FALSE(w.take("a", 10'999));
+  CHECK(w.take("a", 11'000));
+  CHECK_FALSE(w.take("a", 11'500));  // across a change of window
+  CHECK(w.take("b", 11'500));
+  CHECK(w.take("c", 11'600));
+  CHECK_FALSE(w.take("d", 11'700));  // 3 peers this window already
+  CHECK(w.take("d", 12'100));        // the window moved on
+  CHECK(w.take("a", 20'000));
+  CHECK(w.size() == 1);  // nobody else asked in the last two seconds
 }

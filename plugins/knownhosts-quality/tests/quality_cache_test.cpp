@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 using namespace butter::knownhosts;
@@ -478,6 +479,12 @@ TEST_CASE("this node's own /24 is its LAN: bounded per address only") {
   for (int i = 0; i < 8; ++i)
     CHECK(c.admit(sybil(200 + i, "198.19.0." + std::to_string(i + 1))).outcome == Admission::Added);
   CHECK(c.admit(sybil(300, "198.19.0.99")).refusal == Refusal::Prefix);
+  // This node moves: its old /24 is bounded per prefix like any other from now on.
+  c.set_own_endpoints({"tcp://198.20.5.1:7000"});
+  CHECK(c.admit(sybil(400, "198.18.0.200")).refusal == Refusal::Prefix);
+  for (int i = 0; i < 8; ++i)
+    CHECK(c.admit(sybil(500 + i, "198.20.5." + std::to_string(i + 10))).outcome == Admission::Added);
+  CHECK(c.admit(sybil(600, "198.20.5.99")).outcome == Admission::Added);  // its new LAN
 }
 
 // --- hosts known only from a signed record ---------------------------------------------------
@@ -588,5 +595,12 @@ TEST_CASE("the class thresholds kept as members come, change and go equal those 
     REQUIRE(a.median == b.median);
     REQUIRE(a.least == b.least);
     REQUIRE(a.n == c.size());
+    // The bounds, counted from the index, hold when counted afresh.
+    std::map<std::string, std::size_t> per_address, per_prefix;
+    for (const auto& [k, h] : c.hosts()) {
+      const auto key = butter::network_key(h.address);
+      REQUIRE(++per_address[key.address] <= l.per_address);
+      REQUIRE(++per_prefix[key.prefix] <= l.per_prefix);
+    }
   }
 }
