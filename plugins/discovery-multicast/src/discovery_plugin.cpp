@@ -183,7 +183,8 @@ void Discovery::heard(const butter::Datagram& d) {
                          butter::to_c("multicast"));
   }
   if (b->kind != BeaconKind::Ping) return;
-  switch (policy_->on_ping(b->node_id, b->cold, known_before, static_cast<std::uint64_t>(now().count()))) {
+  // Keyed on the source address, where a PONG would go, not on the claimed id (schedule.hpp).
+  switch (policy_->on_ping(from, b->cold, known_before, static_cast<std::uint64_t>(now().count()))) {
     case Answer::Unicast:
       send(own_beacon(BeaconKind::Pong), from, d.from_port);
       pongs_.add();

@@ -31,7 +31,7 @@ struct Settings {
   std::uint64_t fast_ms = 100;         // ping interval while cold
   std::uint64_t slow_ms = 60000;       // ping interval once settled
   double answers_per_s = 20;           // unicast answers per second (AnswerPolicy)
-  std::uint64_t quiet_ms = 1000;       // a sender is answered at most once per this period
+  std::uint64_t quiet_ms = 1000;       // a source address is answered at most once per this period
   bool loopback = true;                // receive multicast from this host
 };
 

@@ -39,7 +39,7 @@ BUTTER_PLUGIN(
             butter::config_int("quiet_ms", kDefaults.quiet_ms)
                 .min(1)
                 .unit("ms")
-                .describe("a sender is answered at most once per this period"),
+                .describe("a source address is answered at most once per this period"),
             butter::config_bool("loopback", kDefaults.loopback)
                 .describe("receive multicast from this host (several nodes per host)"),
             butter::config_float("max_datagrams_per_second", kBudget.per_second)

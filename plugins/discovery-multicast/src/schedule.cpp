@@ -23,8 +23,10 @@ bool PingSchedule::became_isolated(bool peers_known) {
   return isolated_now;
 }
 
-Answer AnswerPolicy::on_ping(const std::string& sender, bool sender_cold, bool sender_known, std::uint64_t now_ms) {
-  // Forget senders answered long ago, so the map stays bounded by the recent senders.
+Answer AnswerPolicy::on_ping(const std::string& source_address, bool sender_cold, bool sender_known,
+                             std::uint64_t now_ms) {
+  // Forget addresses answered long ago: only those answered in the last quiet period stay, and
+  // answers are bounded by the bucket (plus one ANNOUNCE a period), so the map is too.
   for (auto it = last_answered_.begin(); it != last_answered_.end();) {
     it = now_ms - it->second > quiet_ms_ ? last_answered_.erase(it) : std::next(it);
   }
@@ -32,18 +34,18 @@ Answer AnswerPolicy::on_ping(const std::string& sender, bool sender_cold, bool s
     ++suppressed_;
     return Answer::None;  // it knows peers and we know it: its own schedule covers the rest
   }
-  if (last_answered_.count(sender)) {
+  if (last_answered_.count(source_address)) {
     ++suppressed_;
     return Answer::None;
   }
   if (bucket_.take(now_ms)) {
-    last_answered_[sender] = now_ms;
+    last_answered_[source_address] = now_ms;
     return Answer::Unicast;
   }
   if (!announced_ || now_ms - last_announce_ >= quiet_ms_) {
     announced_ = true;
     last_announce_ = now_ms;
-    last_answered_[sender] = now_ms;
+    last_answered_[source_address] = now_ms;
     return Answer::Announce;
   }
   // Not answered at all (no token, and this period's ANNOUNCE went out before it asked, so it

@@ -37,11 +37,34 @@ TEST_CASE("a known warm sender is not answered") {
   CHECK(p.on_ping("c", false, false, 0) == Answer::Unicast);
 }
 
-TEST_CASE("each sender is answered once per quiet period") {
+TEST_CASE("each source address is answered once per quiet period") {
   AnswerPolicy p(10, 1000);
-  CHECK(p.on_ping("a", true, false, 0) == Answer::Unicast);
-  CHECK(p.on_ping("a", true, false, 500) == Answer::None);
-  CHECK(p.on_ping("a", true, false, 1600) == Answer::Unicast);
+  CHECK(p.on_ping("10.0.0.1", true, false, 0) == Answer::Unicast);
+  CHECK(p.on_ping("10.0.0.1", true, false, 500) == Answer::None);
+  CHECK(p.on_ping("10.0.0.2", true, false, 500) == Answer::Unicast);
+  CHECK(p.on_ping("10.0.0.1", true, false, 1600) == Answer::Unicast);
+}
+
+TEST_CASE("answers to many source addresses are held to the node's answer budget") {
+  // A forger can name a new source address with every PING: what bounds the node's answers then is
+  // its own bucket (10/s, burst 10) and one ANNOUNCE per quiet period, not the addresses.
+  AnswerPolicy p(10, 1000);
+  int unicast = 0, announce = 0;
+  for (std::uint64_t ms = 0; ms < 10000; ++ms) {
+    const std::string from = "10." + std::to_string(ms / 256 % 256) + "." + std::to_string(ms % 256) + ".1";
+    switch (p.on_ping(from, true, false, ms)) {
+      case Answer::Unicast:
+        ++unicast;
+        break;
+      case Answer::Announce:
+        ++announce;
+        break;
+      case Answer::None:
+        break;
+    }
+  }
+  CHECK(unicast <= 10 + 10 * 10);
+  CHECK(announce <= 10);
 }
 
 TEST_CASE("a crowd of joiners costs a bounded number of answers") {
