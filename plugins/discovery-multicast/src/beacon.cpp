@@ -2,10 +2,27 @@
 
 #include <butter/wire.hpp>
 
+#include <algorithm>
+
 namespace butter::discovery {
 
 static constexpr char kMagic[4] = {'B', 'U', 'T', 'R'};
 static constexpr std::uint8_t kVersion = 1;
+// Magic, version, kind, flags, node id, hosts_known and the endpoint count: 42 bytes.
+static constexpr std::size_t kHeaderBytes = 4 + 1 + 1 + 1 + 32 + 2 + 1;
+
+std::vector<std::string> endpoints_within(const Beacon& b, std::size_t max_bytes) {
+  const std::size_t limit = std::min(max_bytes, kMaxBeaconBytes);
+  std::vector<std::string> fitting;
+  std::size_t size = kHeaderBytes;
+  for (const auto& ep : b.endpoints) {
+    if (ep.size() > kMaxEndpointBytes || fitting.size() == 255) continue;
+    if (size + 2 + ep.size() > limit) continue;
+    size += 2 + ep.size();
+    fitting.push_back(ep);
+  }
+  return fitting;
+}
 
 std::vector<std::uint8_t> encode_beacon(const Beacon& b) {
   wire::Writer w;
@@ -17,16 +34,9 @@ std::vector<std::uint8_t> encode_beacon(const Beacon& b) {
   wire::hex_to_id(b.node_id, id);
   w.bytes(id, 32);
   w.u16(b.hosts_known);
-  std::vector<const std::string*> fitting;
-  std::size_t size = w.size() + 1;
-  for (const auto& ep : b.endpoints) {
-    if (ep.size() > kMaxEndpointBytes || fitting.size() == 255) continue;
-    if (size + 2 + ep.size() > kMaxBeaconBytes) break;
-    size += 2 + ep.size();
-    fitting.push_back(&ep);
-  }
+  const std::vector<std::string> fitting = endpoints_within(b, kMaxBeaconBytes);
   w.u8(static_cast<std::uint8_t>(fitting.size()));
-  for (const auto* ep : fitting) w.str16(*ep);
+  for (const auto& ep : fitting) w.str16(ep);
   return w.take();
 }
 

@@ -183,10 +183,17 @@ void Discovery::heard(const butter::Datagram& d) {
                          butter::to_c("multicast"));
   }
   if (b->kind != BeaconKind::Ping) return;
+  // The PONG that may answer: as many of our endpoints as fit in kAnswerFactor times the PING
+  // (beacon.hpp), since it goes wherever the PING says it came from. One that would carry none of
+  // them is not sent; the LAN-only ANNOUNCE answers instead.
+  Beacon pong = own_beacon(BeaconKind::Pong);
+  const bool have_endpoints = !pong.endpoints.empty();
+  pong.endpoints = endpoints_within(pong, kAnswerFactor * d.data.size());
+  const bool may_unicast = !have_endpoints || !pong.endpoints.empty();
   // Keyed on the source address, where a PONG would go, not on the claimed id (schedule.hpp).
-  switch (policy_->on_ping(from, b->cold, known_before, static_cast<std::uint64_t>(now().count()))) {
+  switch (policy_->on_ping(from, b->cold, known_before, static_cast<std::uint64_t>(now().count()), may_unicast)) {
     case Answer::Unicast:
-      send(own_beacon(BeaconKind::Pong), from, d.from_port);
+      send(pong, from, d.from_port);
       pongs_.add();
       break;
     case Answer::Announce:

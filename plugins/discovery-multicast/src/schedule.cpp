@@ -24,7 +24,7 @@ bool PingSchedule::became_isolated(bool peers_known) {
 }
 
 Answer AnswerPolicy::on_ping(const std::string& source_address, bool sender_cold, bool sender_known,
-                             std::uint64_t now_ms) {
+                             std::uint64_t now_ms, bool may_unicast) {
   // Forget addresses answered long ago: only those answered in the last quiet period stay, and
   // answers are bounded by the bucket (plus one ANNOUNCE a period), so the map is too.
   for (auto it = last_answered_.begin(); it != last_answered_.end();) {
@@ -38,7 +38,7 @@ Answer AnswerPolicy::on_ping(const std::string& source_address, bool sender_cold
     ++suppressed_;
     return Answer::None;
   }
-  if (bucket_.take(now_ms)) {
+  if (may_unicast && bucket_.take(now_ms)) {
     last_answered_[source_address] = now_ms;
     return Answer::Unicast;
   }

@@ -11,7 +11,10 @@
 // (one that got nothing may be answered at its next ping); and unicast answers are bounded by a
 // token bucket of the node's, whatever the number of addresses asking. When the bucket is empty —
 // a crowd joining at once — one multicast ANNOUNCE (not answered by anybody) replaces all the
-// unicast answers for that period, so N joiners cost O(N) datagrams rather than O(N^2).
+// unicast answers for that period, so N joiners cost O(N) datagrams rather than O(N^2). A PING
+// that may not be answered by unicast (our PONG would not fit the size bound of beacon.hpp: the
+// asker sent a PING smaller than our endpoints) takes the same ANNOUNCE path: it reaches the
+// asker, and only over the LAN.
 //
 // The quiet period is keyed on the IP address the PING came from, not on the node id it claims
 // nor its source port: both are the sender's to choose, and a PING with a forged source address
@@ -52,8 +55,10 @@ class AnswerPolicy {
       : bucket_(answers_per_s, answers_per_s, 0), quiet_ms_(quiet_ms) {}
 
   // source_address: the IP address the PING came from (no port); sender_cold: its cold flag;
-  // sender_known: whether our cache holds the node id it claims.
-  Answer on_ping(const std::string& source_address, bool sender_cold, bool sender_known, std::uint64_t now_ms);
+  // sender_known: whether our cache holds the node id it claims; may_unicast: whether a PONG
+  // within the size bound would carry our endpoints (when not, only an ANNOUNCE answers).
+  Answer on_ping(const std::string& source_address, bool sender_cold, bool sender_known, std::uint64_t now_ms,
+                 bool may_unicast = true);
   std::uint64_t suppressed() const { return suppressed_; }
 
  private:

@@ -116,3 +116,18 @@ TEST_CASE("random bytes never crash the beacon decoder and what it accepts re-en
   }
   CHECK(refused > 0);
 }
+
+TEST_CASE("endpoints within a size bound keep their order and skip the ones that would pass it") {
+  Beacon b = sample();
+  b.endpoints = {"relay://" + std::string(60, 'r'), "tcp://198.18.0.11:7700", "tcp://198.18.0.11:7701"};
+  // The header alone is 42 bytes; each endpoint costs its length and two.
+  CHECK(encode_beacon(Beacon{b.kind, b.cold, b.node_id, 0, {}}).size() == 42);
+  CHECK(endpoints_within(b, 42).empty());
+  CHECK(endpoints_within(b, 42 + 2 + 22) == std::vector<std::string>{"tcp://198.18.0.11:7700"});
+  CHECK(endpoints_within(b, 42 + 2 * 24) ==
+        std::vector<std::string>{"tcp://198.18.0.11:7700", "tcp://198.18.0.11:7701"});
+  CHECK(endpoints_within(b, kMaxBeaconBytes) == b.endpoints);
+  CHECK(endpoints_within(b, 100000) == b.endpoints);
+  // A PONG for the smallest PING (42 bytes) can still carry one short endpoint.
+  CHECK(42 + 2 + 22 <= kAnswerFactor * 42);
+}

@@ -98,3 +98,11 @@ TEST_CASE("a sender that got no answer is not silenced for the quiet period") {
   // c pings again once a token is back, within quiet_ms of its first ping: it is answered now.
   CHECK(p.on_ping("c", true, false, 1010) == Answer::Unicast);
 }
+
+TEST_CASE("a PING too small for our PONG is answered by the ANNOUNCE and costs no token") {
+  AnswerPolicy p(1, 1000);  // one token
+  CHECK(p.on_ping("10.0.0.1", true, false, 0, false) == Answer::Announce);
+  CHECK(p.on_ping("10.0.0.2", true, false, 0, false) == Answer::None);    // this period's ANNOUNCE is out
+  CHECK(p.on_ping("10.0.0.3", true, false, 0, true) == Answer::Unicast);  // the token is still there
+  CHECK(p.on_ping("10.0.0.2", true, false, 1000, false) == Answer::Announce);
+}

@@ -72,3 +72,43 @@ TEST_CASE("PINGs claiming new node ids from many ports of one address get one PO
   for (auto& v : victim) pongs += v->drain().size();
   CHECK(pongs == 1);
 }
+
+TEST_CASE("a PONG is at most twice the size of the PING it answers and still names the node") {
+  host::Runtime rt(2);
+  host::PluginRegistry registry;
+  auto port = fresh_discovery_port();
+  // Three endpoints: a PONG naming them all (about 110 bytes) is more than twice the smallest PING.
+  TestNode a(rt, registry,
+             "[node]\nname = \"a\"\nlisten = [\"tcp://127.0.0.1:0\", \"tcp://127.0.0.2:0\", \"tcp://127.0.0.3:0\"]\n"
+             "http = \"127.0.0.1:0\"\n" +
+                 lan_plugins(port));
+  UdpProbe ready("127.0.0.3", 0, "127.0.0.1");
+  REQUIRE(ping_until_answered(ready, port));
+  const auto endpoints = a->listen_endpoints();
+  REQUIRE(endpoints.size() == 3);
+  auto pong_for = [&](const std::string& from, const std::vector<std::uint8_t>& ping) {
+    UdpProbe probe(from, 0, "127.0.0.1");
+    probe.send_to(kDiscoveryGroup, port, ping);
+    auto r = probe.receive(std::chrono::seconds(10));
+    REQUIRE(r);
+    std::string why;
+    auto b = discovery::decode_beacon(r->data.data(), r->data.size(), why);
+    INFO(why);
+    REQUIRE(b);
+    CHECK(b->kind == discovery::BeaconKind::Pong);
+    return std::make_pair(r->data.size(), b->endpoints);
+  };
+  // The smallest PING a forger can send (no endpoint, 42 bytes): a PONG of at most 84 bytes, which
+  // still names one of a's endpoints.
+  const auto smallest = stranger_ping({});
+  REQUIRE(smallest.size() == 42);
+  const auto [small_size, small_endpoints] = pong_for("127.0.0.5", smallest);
+  CHECK(small_size <= 2 * smallest.size());
+  REQUIRE(small_endpoints.size() == 1);
+  CHECK(small_endpoints[0] == endpoints[0]);
+  // A newcomer's PING carries its own endpoints: room for all of a's.
+  const auto newcomer = stranger_ping({"tcp://127.0.0.1:1", "tcp://127.0.0.1:2"});
+  const auto [full_size, full_endpoints] = pong_for("127.0.0.6", newcomer);
+  CHECK(full_size <= 2 * newcomer.size());
+  CHECK(full_endpoints == endpoints);
+}
