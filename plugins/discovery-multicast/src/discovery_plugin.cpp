@@ -2,6 +2,8 @@
 // what a heard beacon becomes (a candidate for the known-host cache, and perhaps an answer).
 #include "discovery_plugin.hpp"
 
+#include "interface_subnets.hpp"
+
 #include <butter/iface/peers.h>
 
 #include <algorithm>
@@ -72,6 +74,7 @@ void Discovery::start() {
   }
   log().info("discovering on {}:{} via {} (ttl {})", group_, port_, iface_.empty() ? "default interface" : iface_,
              ttl_);
+  read_lan();
   ping_now();
 }
 
@@ -156,6 +159,32 @@ bool Discovery::within_budget(const butter::Datagram& d) {
   return shed == Shed::None;
 }
 
+// The subnets are read at start and again, at most once a second, when an address outside them
+// asks: an interface renumbered (DHCP) or brought up since is then seen, and a flood of PINGs from
+// outside costs one getifaddrs a second.
+bool Discovery::on_lan(const std::string& from) {
+  if (lan_.contains(from)) return true;
+  if (static_cast<std::uint64_t>(now().count()) - lan_read_ms_ < 1000) return false;
+  read_lan();
+  return lan_.contains(from);
+}
+
+void Discovery::read_lan() {
+  lan_read_ms_ = static_cast<std::uint64_t>(now().count());
+  std::vector<Subnet> subnets = interface_subnets(iface_);
+  if (lan_read_ && subnets == lan_.subnets()) return;  // logged at start and when they change
+  lan_read_ = true;
+  std::string list;
+  for (const auto& s : subnets) list += to_string(s) + ", ";
+  if (subnets.empty()) {
+    log().warn("no IPv4 subnet found on {}: PINGs are answered from loopback only",
+               iface_.empty() ? "any interface" : "the interface of " + iface_);
+  } else {
+    log().info("answering PINGs from {}and loopback", list);
+  }
+  lan_.set(std::move(subnets));
+}
+
 void Discovery::heard(const butter::Datagram& d) {
   received_.add();
   bytes_received_.add(d.data.size());
@@ -183,6 +212,13 @@ void Discovery::heard(const butter::Datagram& d) {
                          butter::to_c("multicast"));
   }
   if (b->kind != BeaconKind::Ping) return;
+  // Only a source that could be on the LAN is answered, whichever socket heard it (lan_scope.hpp):
+  // anything else is a forged address or a stranger off the LAN, and the answer would go there.
+  if (!on_lan(from)) {
+    off_lan_.add();
+    log().debug("PING from {}:{} not answered: not on the LAN", from, d.from_port);
+    return;
+  }
   // The PONG that may answer: as many of our endpoints as fit in kAnswerFactor times the PING
   // (beacon.hpp), since it goes wherever the PING says it came from. One that would carry none of
   // them is not sent; the LAN-only ANNOUNCE answers instead.

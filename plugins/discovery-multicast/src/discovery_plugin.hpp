@@ -10,6 +10,7 @@
 #pragma once
 #include "beacon.hpp"
 #include "datagram_budget.hpp"
+#include "lan_scope.hpp"
 #include "schedule.hpp"
 
 #include <butter/plugin.hpp>
@@ -56,6 +57,9 @@ class Discovery : public butter::Plugin {
   // before anything else is done with it.
   bool within_budget(const butter::Datagram& d);
   void heard(const butter::Datagram& d);
+  // Whether a PING from `from` may be answered: on the LAN (lan_scope.hpp).
+  bool on_lan(const std::string& from);
+  void read_lan();
 
   // Config, read once by init.
   std::string self_, group_, iface_;
@@ -65,6 +69,9 @@ class Discovery : public butter::Plugin {
   std::optional<PingSchedule> schedule_;
   std::optional<AnswerPolicy> policy_;
   std::optional<DatagramBudget> budget_;
+  LanScope lan_;
+  std::uint64_t lan_read_ms_ = 0;
+  bool lan_read_ = false;
 
   butter::DatagramSocket group_socket_, own_socket_;
   butter::Timer ping_timer_;
@@ -73,6 +80,7 @@ class Discovery : public butter::Plugin {
   butter::Counter pongs_ = metrics().counter("discovery_pongs_sent_total");
   butter::Counter announces_ = metrics().counter("discovery_announces_sent_total");
   butter::Counter suppressed_ = metrics().counter("discovery_answers_suppressed_total");
+  butter::Counter off_lan_ = metrics().counter("discovery_pings_off_lan_total");
   butter::Counter received_ = metrics().counter("discovery_datagrams_received_total");
   butter::Counter malformed_ = metrics().counter("discovery_malformed_total");
   butter::Counter send_errors_ = metrics().counter("discovery_send_errors_total");
