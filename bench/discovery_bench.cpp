@@ -1,7 +1,7 @@
 // Multicast discovery: time until every node knows every other (in its known-host cache or on
-// probation there), for 2, 10 and 50 nodes in one process on loopback, and the discovery traffic per node once settled — next to a baseline
-// measured in the same run: the same plugins configured like the Go prototype's discovery
-// (one ping per second, no fast cold start).
+// probation there), for 2, 10 and 50 nodes in one process on loopback, and the discovery traffic
+// per node once settled, next to a baseline measured in the same run: the same plugins
+// configured like the Go prototype's discovery (one ping per second, no fast cold start).
 #include "bench_stats.hpp"
 #include "node/node.hpp"
 #include "node/runtime.hpp"
