@@ -212,12 +212,15 @@ void Discovery::heard(const butter::Datagram& d) {
                          butter::to_c("multicast"));
   }
   if (b->kind != BeaconKind::Ping) return;
-  // Only a source that could be on the LAN is answered, whichever socket heard it (lan_scope.hpp):
-  // anything else is a forged address or a stranger off the LAN, and the answer would go there.
-  if (!on_lan(from)) {
+  // Only a source that could be on the LAN is answered by unicast, whichever socket heard it
+  // (lan_scope.hpp): anything else is a forged address or a stranger off the LAN, and the answer
+  // would go there. It may still get the multicast ANNOUNCE (one per quiet period, whoever asks),
+  // which goes only where our own beacons go: with `ttl` > 1 (multicast routed between subnets on
+  // purpose) that is how a node on another subnet is answered.
+  const bool lan = on_lan(from);
+  if (!lan) {
     off_lan_.add();
-    log().debug("PING from {}:{} not answered: not on the LAN", from, d.from_port);
-    return;
+    log().debug("PING from {}:{} not on the LAN: answered by multicast only", from, d.from_port);
   }
   // The PONG that may answer: as many of our endpoints as fit in kAnswerFactor times the PING
   // (beacon.hpp), since it goes wherever the PING says it came from. One that would carry none of
@@ -225,7 +228,7 @@ void Discovery::heard(const butter::Datagram& d) {
   Beacon pong = own_beacon(BeaconKind::Pong);
   const bool have_endpoints = !pong.endpoints.empty();
   pong.endpoints = endpoints_within(pong, kAnswerFactor * d.data.size());
-  const bool may_unicast = !have_endpoints || !pong.endpoints.empty();
+  const bool may_unicast = lan && (!have_endpoints || !pong.endpoints.empty());
   // Keyed on the source address, where a PONG would go, not on the claimed id (schedule.hpp).
   switch (policy_->on_ping(from, b->cold, known_before, static_cast<std::uint64_t>(now().count()), may_unicast)) {
     case Answer::Unicast:
