@@ -101,12 +101,18 @@ butter_status MembershipEngine::take_candidate(const std::string& id, std::vecto
   // naming a member with junk endpoints would otherwise redirect its address book entry, lookups
   // and the records we hand on. Another source only introduces ids we do not know; for a known one
   // it is a hint to probe (a LAN mate's beacon) with the endpoints we had, or those of its record.
+  // Except once what we had stopped answering (a probe failed since the last answer): a node that
+  // restarted on another port or address is then found again at once, where its beacon says. The
+  // probe there is a handshake that proves the id, so junk endpoints only fail it, and a failure
+  // counts toward eviction as any other; a host that answers is never moved by a beacon.
   if (!said_by_itself) {
-    const bool member = cache_.find(id) != nullptr, candidate = it != probation_.end();
+    const HostEntry* member = cache_.find(id);
+    const bool candidate = it != probation_.end();
+    const bool unreachable = (member && member->failures > 0) || (candidate && it->second.failures > 0);
     const PeerRecord* rec = records_.find(id);
-    if (member || candidate)
+    if ((member || candidate) && !unreachable)
       endpoints.clear();
-    else if (rec)
+    else if (!member && !candidate && rec)
       endpoints = rec->visible_endpoints();
   }
   for (const auto& ep : endpoints) env_.add_address(id, ep);

@@ -160,7 +160,7 @@ TEST_CASE("QualityCache: sybils on many /24s in a class of their own get samples
   CHECK(static_cast<double>(sybils) / rounds >= 0.9);
 }
 
-TEST_CASE("MembershipEngine: a beacon naming a known host never replaces its endpoints, only introduces unknown ids") {
+TEST_CASE("MembershipEngine: a beacon moves a known host only once what we had stopped answering") {
   HostileTestEnv env;
   MembershipEngine node(env, id_of(0), MembershipConfig{}, 1);
   node.start();
@@ -193,6 +193,20 @@ TEST_CASE("MembershipEngine: a beacon naming a known host never replaces its end
   REQUIRE(node.add_candidate(id_of(8), {endpoint_of(8)}, "multicast") == BUTTER_OK);
   CHECK(node.probation().count(id_of(8)));
   CHECK(env.gave_address(id_of(8), endpoint_of(8)));
+
+  // Once what we had stops answering (a node restarted on another port), its beacon is where to
+  // look: the probe there proves the id or fails and counts toward eviction.
+  node.on_probe_result(id_of(5), false, nullptr, 0, "connect failed: Connection refused");
+  REQUIRE(node.cache().find(id_of(5)));
+  REQUIRE(node.cache().find(id_of(5))->failures == 1);
+  const std::string restarted = "tcp://198.51.100.5:7001";
+  REQUIRE(node.add_candidate(id_of(5), {restarted}, "multicast") == BUTTER_OK);
+  CHECK(node.cache().find(id_of(5))->endpoints == std::vector<std::string>{restarted});
+  CHECK(env.gave_address(id_of(5), restarted));
+  node.on_probe_result(id_of(6), false, nullptr, 0, "connect failed: Connection refused");
+  REQUIRE(node.probation().count(id_of(6)));
+  REQUIRE(node.add_candidate(id_of(6), {restarted}, "multicast") == BUTTER_OK);
+  CHECK(node.probation().at(id_of(6)).endpoints == std::vector<std::string>{restarted});
 
   // The host itself, over its authenticated connection (HELLO), may move.
   const std::vector<std::string> moved{"tcp://198.51.100.5:7000"};
