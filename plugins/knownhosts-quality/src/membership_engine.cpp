@@ -112,8 +112,15 @@ butter_status MembershipEngine::take_candidate(const std::string& id, std::vecto
     const PeerRecord* rec = records_.find(id);
     if ((member || candidate) && !unreachable)
       endpoints.clear();
-    else if (!member && !candidate && rec)
-      endpoints = rec->visible_endpoints();
+    else if (!member && !candidate && rec) {
+      // The record's endpoints first; the beacon's after them, in case the record is stale (a node
+      // restarted on another port keeps its old record here until its new one reaches us, which
+      // takes a connection): the probe tries them and the handshake proves the id.
+      std::vector<std::string> both = rec->visible_endpoints();
+      for (auto& e : endpoints)
+        if (std::find(both.begin(), both.end(), e) == both.end()) both.push_back(std::move(e));
+      endpoints = std::move(both);
+    }
   }
   for (const auto& ep : endpoints) env_.add_address(id, ep);
   if (HostEntry* h = cache_.find_mut(id)) {
