@@ -110,9 +110,16 @@ butter_status MembershipEngine::take_candidate(const std::string& id, std::vecto
     const bool candidate = it != probation_.end();
     const bool unreachable = (member && member->failures > 0) || (candidate && it->second.failures > 0);
     const PeerRecord* rec = records_.find(id);
-    if ((member || candidate) && !unreachable)
+    if ((member || candidate) && !unreachable) {
+      if (member && !endpoints.empty() && endpoints != member->endpoints) {
+        if (hints_.size() >= kMaxHints && !hints_.count(id))
+          hints_.erase(std::min_element(hints_.begin(), hints_.end(),
+                                        [](const auto& a, const auto& b) { return a.second.first < b.second.first; }));
+        endpoints.resize(std::min<std::size_t>(endpoints.size(), 8));
+        hints_[id] = {env_.now_ms(), std::move(endpoints)};
+      }
       endpoints.clear();
-    else if (!member && !candidate && rec) {
+    } else if (!member && !candidate && rec) {
       // The record's endpoints first; the beacon's after them, in case the record is stale (a node
       // restarted on another port keeps its old record here until its new one reaches us, which
       // takes a connection): the probe tries them and the handshake proves the id.
@@ -235,6 +242,13 @@ void MembershipEngine::on_answer(const std::string& id, const Quality& q) {
 
 void MembershipEngine::on_failure(const std::string& id, const std::string& why) {
   if (HostEntry* h = cache_.find_mut(id)) {
+    if (auto hint = hints_.find(id); hint != hints_.end()) {
+      // Not answering where we knew it: try where its beacon said (the next probe's handshake
+      // proves the id there, or fails and counts as this one did).
+      for (const auto& ep : hint->second.second) env_.add_address(id, ep);
+      h->endpoints = std::move(hint->second.second);
+      hints_.erase(hint);
+    }
     if (++h->failures >= cfg_.max_failures) evict(id, why);
   } else if (auto it = probation_.find(id); it != probation_.end()) {
     if (++it->second.failures >= cfg_.max_failures) {
@@ -278,6 +292,7 @@ Admission MembershipEngine::admit(const HostEntry& h) {
 void MembershipEngine::evict(const std::string& id, const std::string& why) {
   env_.info("host " + id.substr(0, 8) + " evicted after " + std::to_string(cfg_.max_failures) +
             " failed probes: " + why);
+  hints_.erase(id);
   cache_.remove(id);
   records_.erase(id);
   neighbours_.lost(id);

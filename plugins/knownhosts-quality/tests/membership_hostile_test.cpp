@@ -214,6 +214,19 @@ TEST_CASE("MembershipEngine: a beacon moves a known host only once what we had s
   REQUIRE(node.add_candidate(id_of(6), {restarted}, "multicast") == BUTTER_OK);
   CHECK(node.probation().at(id_of(6)).endpoints == std::vector<std::string>{restarted});
 
+  // A beacon for a member that still answers where we knew it is kept as a hint only, and tried
+  // once that member stops answering there: a node restarted on another port whose beacons all
+  // came before our first failed probe (its schedule is slow once it knows peers again).
+  REQUIRE(ask_quality(node, 9, {}, {endpoint_of(9)}, endpoint_of(9)).status == BUTTER_OK);
+  const std::string moved9 = "tcp://198.51.100.9:7009";
+  REQUIRE(node.add_candidate(id_of(9), {moved9}, "multicast") == BUTTER_OK);
+  CHECK(node.cache().find(id_of(9))->endpoints == std::vector<std::string>{endpoint_of(9)});
+  CHECK_FALSE(env.gave_address(id_of(9), moved9));
+  node.on_probe_result(id_of(9), false, nullptr, 0, "connect failed: Connection refused");
+  REQUIRE(node.cache().find(id_of(9)));
+  CHECK(node.cache().find(id_of(9))->endpoints == std::vector<std::string>{moved9});
+  CHECK(env.gave_address(id_of(9), moved9));
+
   // The host itself, over its authenticated connection (HELLO), may move.
   const std::vector<std::string> moved{"tcp://198.51.100.5:7000"};
   node.on_peer_up(id_of(5), &moved);
