@@ -96,39 +96,12 @@ butter_status MembershipEngine::take_candidate(const std::string& id, std::vecto
   if (!wire::hex_to_id(id, raw)) return BUTTER_E_INVALID;
   if (id == self_) return BUTTER_OK;
   auto it = probation_.find(id);
-  // An id this node knows (a member, a candidate, or one whose signed record it holds) takes its
-  // endpoints only from the node itself (HELLO, quality request) or its signed record: a beacon
-  // naming a member with junk endpoints would otherwise redirect its address book entry, lookups
-  // and the records we hand on. Another source only introduces ids we do not know; for a known one
-  // it is a hint to probe (a LAN mate's beacon) with the endpoints we had, or those of its record.
-  // Except once what we had stopped answering (a probe failed since the last answer): a node that
-  // restarted on another port or address is then found again at once, where its beacon says. The
-  // probe there is a handshake that proves the id, so junk endpoints only fail it, and a failure
-  // counts toward eviction as any other; a host that answers is never moved by a beacon.
-  if (!said_by_itself) {
-    const HostEntry* member = cache_.find(id);
-    const bool candidate = it != probation_.end();
-    const bool unreachable = (member && member->failures > 0) || (candidate && it->second.failures > 0);
-    const PeerRecord* rec = records_.find(id);
-    if ((member || candidate) && !unreachable) {
-      if (member && !endpoints.empty() && endpoints != member->endpoints) {
-        if (hints_.size() >= kMaxHints && !hints_.count(id))
-          hints_.erase(std::min_element(hints_.begin(), hints_.end(),
-                                        [](const auto& a, const auto& b) { return a.second.first < b.second.first; }));
-        endpoints.resize(std::min<std::size_t>(endpoints.size(), 8));
-        hints_[id] = {env_.now_ms(), std::move(endpoints)};
-      }
-      endpoints.clear();
-    } else if (!member && !candidate && rec) {
-      // The record's endpoints first; the beacon's after them, in case the record is stale (a node
-      // restarted on another port keeps its old record here until its new one reaches us, which
-      // takes a connection): the probe tries them and the handshake proves the id.
-      std::vector<std::string> both = rec->visible_endpoints();
-      for (auto& e : endpoints)
-        if (std::find(both.begin(), both.end(), e) == both.end()) both.push_back(std::move(e));
-      endpoints = std::move(both);
-    }
-  }
+  // A beacon's endpoints are taken as they come, for a member too: a node restarted on another port
+  // is found again at once. Nothing proves them (anybody on the LAN can send a beacon for any id);
+  // the probe's handshake proves the id where they point, and a failure counts toward eviction.
+  // Taking them only from the node itself (stop 38, 37830a9) left restarted nodes unable to find
+  // each other again: see the plugin README's limits.
+  (void)said_by_itself;
   for (const auto& ep : endpoints) env_.add_address(id, ep);
   if (HostEntry* h = cache_.find_mut(id)) {
     if (!endpoints.empty()) h->endpoints = std::move(endpoints);
@@ -242,13 +215,6 @@ void MembershipEngine::on_answer(const std::string& id, const Quality& q) {
 
 void MembershipEngine::on_failure(const std::string& id, const std::string& why) {
   if (HostEntry* h = cache_.find_mut(id)) {
-    if (auto hint = hints_.find(id); hint != hints_.end()) {
-      // Not answering where we knew it: try where its beacon said (the next probe's handshake
-      // proves the id there, or fails and counts as this one did).
-      for (const auto& ep : hint->second.second) env_.add_address(id, ep);
-      h->endpoints = std::move(hint->second.second);
-      hints_.erase(hint);
-    }
     if (++h->failures >= cfg_.max_failures) evict(id, why);
   } else if (auto it = probation_.find(id); it != probation_.end()) {
     if (++it->second.failures >= cfg_.max_failures) {
@@ -292,7 +258,6 @@ Admission MembershipEngine::admit(const HostEntry& h) {
 void MembershipEngine::evict(const std::string& id, const std::string& why) {
   env_.info("host " + id.substr(0, 8) + " evicted after " + std::to_string(cfg_.max_failures) +
             " failed probes: " + why);
-  hints_.erase(id);
   cache_.remove(id);
   records_.erase(id);
   neighbours_.lost(id);

@@ -181,12 +181,6 @@ class MembershipEngine {
   std::mt19937_64 rng_;
   QualityCache cache_;
   std::map<std::string, Candidate> probation_;
-  // Endpoints a beacon (unauthenticated) named for a member that was answering where we knew it:
-  // not taken then, but tried once that member stops answering there (a restart on another port
-  // whose beacons came before our first failed probe). At most one list per member, and at most
-  // kMaxHints members (the oldest hint goes first).
-  static constexpr std::size_t kMaxHints = 256;
-  std::map<std::string, std::pair<std::uint64_t, std::vector<std::string>>> hints_;  // id -> (when, endpoints)
   std::map<std::string, bool> in_flight_;
   // A peer's quality request is taken into the cache at most once per kQualityServeIntervalMs (as
   // /butter/pex/1 answers one exchange per 500 ms per peer); within it the request is answered and
