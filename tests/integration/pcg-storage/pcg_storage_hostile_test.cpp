@@ -108,13 +108,17 @@ struct PersistentTrio {
   }
   void start() {
     for (const auto& m : manifests) nodes.push_back(std::make_unique<TestNode>(rt, registry, m));
+    // 90 s, not 20: after a restart (new ports, persisted caches) a node whose beacons came before
+    // the others' first failed probe is found again at a later ping, and once it knows peers its
+    // pings back off towards slow_ms (60 s). Seen under ASan and TSan with -j2 at stop 38 (the test
+    // timed out at 20 s in about 1 run of 3), not diagnosed further: this test is about replicas.
     REQUIRE(wait_until(
         [&] {
           for (auto& n : nodes)
             if (n->counter("peers", "knownhosts_hosts") < 2) return false;
           return true;
         },
-        std::chrono::seconds(20)));
+        std::chrono::seconds(90)));
   }
   void restart() {
     nodes.clear();
