@@ -135,11 +135,11 @@ butter_peer_record KnownHosts::record(const HostEntry& h, std::vector<butter_str
 
 std::string KnownHosts::report_json() const {
   const QualityCache& cache = engine_->cache();
-  const Thresholds t = cache.thresholds();
+  const Means m = cache.means();
   Json hosts = Json::array();
   for (const auto& [id, h] : cache.hosts()) {
     hosts.push_back(Json{{"id", id},
-                         {"class", quality_class(cache.effective(h), t)},
+                         {"class", quality_class(cache.effective(h), m)},
                          {"uptime_s", h.quality.uptime_s},
                          {"free_storage", h.quality.free_storage},
                          {"hosts_known", h.quality.hosts_known},

@@ -43,9 +43,8 @@ void MembershipEngine::start() {
 }
 
 void MembershipEngine::on_peer_up(const std::string& id, const std::vector<std::string>* hello_endpoints) {
-  // A HELLO tells us a node's endpoints, said by the node itself over its authenticated channel:
-  // they may replace what we knew of it.
-  if (hello_endpoints) take_candidate(id, *hello_endpoints, "hello", true);
+  // A HELLO tells us a node's endpoints: treat it as a candidate.
+  if (hello_endpoints) add_candidate(id, *hello_endpoints, "hello");
   // While this node has no outbound neighbour (cold start, or cut off), a peer that comes up is a
   // contact to exchange with once (the bootstrap peer is one: the way out of a LAN).
   if (neighbours_.out_count() > 0 || contacts_.size() >= kMaxContacts || ledger_.find(id)) return;
@@ -59,12 +58,6 @@ void MembershipEngine::on_peer_down(const std::string& id) {
 }
 
 bool MembershipEngine::connected(const std::string& id) { return env_.is_connected(id); }
-
-bool MembershipEngine::take_quality_request(const std::string& from) {
-  if (quality_taken_.take(from, env_.now_ms())) return true;
-  env_.count(Metric::QualityShed);
-  return false;
-}
 
 std::uint8_t MembershipEngine::wire_version_for(const std::string& id) const {
   if (cfg_.wire_version == kExchangeV1 || versions_.v1_only(id, env_.now_ms())) return kExchangeV1;
@@ -85,28 +78,15 @@ Quality MembershipEngine::own_quality() {
 
 butter_status MembershipEngine::add_candidate(const std::string& id, std::vector<std::string> endpoints,
                                               std::string_view source) {
-  // butter.peers/1: a discovery beacon (multicast: anybody on the LAN can send one for any id), a
-  // static list, another plugin. Nothing proves the endpoints are the node's.
-  return take_candidate(id, std::move(endpoints), source, false);
-}
-
-butter_status MembershipEngine::take_candidate(const std::string& id, std::vector<std::string> endpoints,
-                                               std::string_view source, bool said_by_itself) {
   std::uint8_t raw[32];
   if (!wire::hex_to_id(id, raw)) return BUTTER_E_INVALID;
   if (id == self_) return BUTTER_OK;
-  auto it = probation_.find(id);
-  // A beacon's endpoints are taken as they come, for a member too: a node restarted on another port
-  // is found again at once. Nothing proves them (anybody on the LAN can send a beacon for any id);
-  // the probe's handshake proves the id where they point, and a failure counts toward eviction.
-  // Taking them only from the node itself (stop 38, 37830a9) left restarted nodes unable to find
-  // each other again: see the plugin README's limits.
-  (void)said_by_itself;
   for (const auto& ep : endpoints) env_.add_address(id, ep);
   if (HostEntry* h = cache_.find_mut(id)) {
     if (!endpoints.empty()) h->endpoints = std::move(endpoints);
     return BUTTER_OK;
   }
+  auto it = probation_.find(id);
   if (it == probation_.end()) {
     if (probation_.size() >= cfg_.probation_max) {
       // Full: drop the candidate that has waited longest (it had its chances).
@@ -224,7 +204,7 @@ void MembershipEngine::on_failure(const std::string& id, const std::string& why)
   }
 }
 
-Admission MembershipEngine::admit(const HostEntry& h) {
+void MembershipEngine::admit(const HostEntry& h) {
   AdmitResult r = cache_.admit(h);
   switch (r.outcome) {
     case Admission::Added:
@@ -252,7 +232,6 @@ Admission MembershipEngine::admit(const HostEntry& h) {
   }
   if (r.refusal == Refusal::Address) env_.count(Metric::RefusedAddress);
   if (r.refusal == Refusal::Prefix) env_.count(Metric::RefusedPrefix);
-  return r.outcome;
 }
 
 void MembershipEngine::evict(const std::string& id, const std::string& why) {
@@ -277,31 +256,7 @@ void MembershipEngine::refresh() {
       env_.publish(BUTTER_PEERS_TOPIC_REMOVED, id);
     }
   }
-  admit_held_records();
   refresh_own_record();
-}
-
-void MembershipEngine::admit_held_records() {
-  // A record the record-only share had no room for stays held, and a copy of a held record is not
-  // offered again (until its node re-signs it): without this, room that opens (a host known from
-  // its record answered, or went) stayed empty while samples brought only records already held.
-  if (cache_.unanswered() >= cache_.unanswered_max() || cache_.size() >= cache_.capacity() || records_.size() == 0)
-    return;
-  const std::size_t room = std::min<std::size_t>(cache_.unanswered_max() - cache_.unanswered(), cfg_.exchange_size);
-  const std::size_t start = std::uniform_int_distribution<std::size_t>(0, records_.size() - 1)(rng_);
-  std::size_t admitted = 0;
-  for (const PeerRecord* r : records_.some(2 * room, start)) {
-    if (admitted >= room) break;
-    const std::string id = r->id_hex();
-    if (id == self_ || cache_.find(id) || probation_.count(id)) continue;
-    HostEntry h;
-    h.id = id;
-    h.endpoints = r->visible_endpoints();
-    if (h.endpoints.empty()) continue;
-    h.address = admission_address({}, h.endpoints);
-    h.quality_known = false;
-    admitted += admit(h) == Admission::Added;
-  }
 }
 
 void MembershipEngine::probe_sample() {
@@ -343,9 +298,8 @@ EngineReply MembershipEngine::handle_quality_request(const std::string& from, co
   } else {
     versions_.refresh(from, env_.now_ms());
   }
-  // The asker told us its quality: one exchange teaches both sides. Admission is the work a peer
-  // can make us do (a newcomer at a full cache is ranked against every member): once per interval.
-  if (from != self_ && take_quality_request(from)) {
+  // The asker told us its quality: one exchange teaches both sides.
+  if (from != self_) {
     for (const auto& ep : r->endpoints) env_.add_address(from, ep);
     HostEntry h;
     h.id = from;

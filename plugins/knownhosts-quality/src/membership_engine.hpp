@@ -17,7 +17,6 @@
 #include "quality_cache.hpp"
 #include "record_store.hpp"
 #include "rumour.hpp"
-#include "serve_window.hpp"
 
 #include <butter/cpp/token_bucket.hpp>
 #include <butter/status.h>
@@ -87,8 +86,7 @@ class MembershipEngine {
   void on_peer_up(const std::string& id, const std::vector<std::string>* hello_endpoints);
   void on_peer_down(const std::string& id);
 
-  // butter.peers/1. Its sources are unauthenticated (a multicast beacon, a static list): they
-  // introduce ids this node does not know, never replace the endpoints of one it knows.
+  // butter.peers/1.
   butter_status add_candidate(const std::string& id, std::vector<std::string> endpoints, std::string_view source);
   butter_status remove(const std::string& id);
 
@@ -127,9 +125,6 @@ class MembershipEngine {
 
  private:
   // Quality probing and the cache (membership_engine.cpp).
-  // A candidate's endpoints; `said_by_itself`: the node told them over its authenticated channel.
-  butter_status take_candidate(const std::string& id, std::vector<std::string> endpoints, std::string_view source,
-                               bool said_by_itself);
   Quality own_quality();
   void probe(const std::string& id);
   void take_probe_result(const std::string& id, bool ok, const std::uint8_t* data, std::size_t len,
@@ -137,12 +132,10 @@ class MembershipEngine {
   void release_if_one_off(const std::string& id);
   void on_answer(const std::string& id, const Quality& q);
   void on_failure(const std::string& id, const std::string& why);
-  Admission admit(const HostEntry& h);
+  void admit(const HostEntry& h);
   void evict(const std::string& id, const std::string& why);
   void probe_sample();
-  void admit_held_records();  // records held of non-members, into the record-only share's free room
   bool connected(const std::string& id);
-  bool take_quality_request(const std::string& from);  // not within its serve interval (below)
   std::string observed_address(const std::string& id);
 
   // The peer exchange and neighbours (membership_exchange.cpp).
@@ -182,12 +175,6 @@ class MembershipEngine {
   QualityCache cache_;
   std::map<std::string, Candidate> probation_;
   std::map<std::string, bool> in_flight_;
-  // A peer's quality request is taken into the cache at most once per kQualityServeIntervalMs (as
-  // /butter/pex/1 answers one exchange per 500 ms per peer); within it the request is answered and
-  // nothing else. At most kMaxQualityAskers peers a second are taken.
-  static constexpr std::uint64_t kQualityServeIntervalMs = 1000;
-  static constexpr std::size_t kMaxQualityAskers = 1024;
-  ServeWindow quality_taken_{kQualityServeIntervalMs, kMaxQualityAskers};
   std::string self_;
 
   RecordStore records_;

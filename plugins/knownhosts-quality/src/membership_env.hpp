@@ -49,7 +49,6 @@ enum class Metric {
   NewsPushed,      // pex_news_pushed_total: news records sent (rumour mongering)
   V1Fallbacks,     // knownhosts_v1_fallbacks_total: version-2 requests an old node refused, retried in version 1
   ForgingSenders,  // pex_forging_senders_total: exchanges whose sender passed on a record with a bad signature
-  QualityShed,     // knownhosts_requests_shed_total: quality requests answered but not taken (per-peer interval)
   Count_
 };
 

@@ -334,10 +334,8 @@ bool MembershipEngine::want_sample() {
   // outbound neighbours) left a node of a 16-node overlay missing a host for 90 s: news is
   // rumour-mongered with a fan-out, which does not promise to reach everyone. A newcomer whose
   // first sample named only departed hosts is not left with nothing to dial either. One whose
-  // cache is fed asks now and then, enough to keep its records fresh and its cache mixed. Fed
-  // counts the records held too: the cache keeps only a share of its room for hosts known from
-  // records alone (quality_cache.hpp), and a small one may not fill on answered hosts.
-  if (std::max(cache_.size(), records_.size()) < std::min(cfg_.sample_until, cache_.capacity())) return true;
+  // cache is fed asks now and then, enough to keep its records fresh and its cache mixed.
+  if (cache_.size() < std::min(cfg_.sample_until, cache_.capacity())) return true;
   return sample_budget_.take(env_.now_ms());
 }
 

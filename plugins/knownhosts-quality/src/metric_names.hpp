@@ -37,7 +37,6 @@ inline constexpr std::array<MetricName, static_cast<std::size_t>(Metric::Count_)
     {Metric::NewsPushed, "pex_news_pushed_total"},
     {Metric::V1Fallbacks, "knownhosts_v1_fallbacks_total"},
     {Metric::ForgingSenders, "pex_forging_senders_total"},
-    {Metric::QualityShed, "knownhosts_requests_shed_total"},
 }};
 
 constexpr bool metric_names_in_order() {

@@ -2,10 +2,9 @@
 //
 // Below capacity every host is kept (memory greedy), within the per-address and per-prefix
 // bounds. At capacity, each host falls into one of 8 classes — one bit per metric (uptime, free
-// storage, hosts known), set when the metric is in the upper half of the hosts in the cache (at or
-// above the median and above the least: class_ranks.hpp). A newcomer whose class is (one of) the
-// most crowded is refused; otherwise one host of the most crowded class is evicted to make room
-// (diversity).
+// storage, hosts known), set when the metric is above the mean of the hosts in the cache. A
+// newcomer whose class is (one of) the most crowded is refused; otherwise one host of the most
+// crowded class is evicted to make room (diversity).
 //
 // Sybil resistance (the hostile-peer issue): node ids cost nothing, addresses do.
 //  - Admission is bounded per address and per network prefix (butter/network_key.hpp: IPv4
@@ -19,38 +18,23 @@
 //    the claimed uptime capped at the time this node has observed the host answering (first to
 //    latest answer), and claimed free storage and hosts known count only for a host observed for
 //    at least `established_ms`. A fresh id claiming the top of every metric ranks at the bottom.
-//    Claims count up to plausible bounds (`max_free_storage`, `hosts_known_per_capacity` times
-//    this node's capacity), and split by rank, not by the mean: ids that answered for a minute and
-//    then claim 2^64 bytes free move the median by one rank each (with the mean, 8 such ids of 100
-//    put every honest host in the low classes and had classes of their own).
-//  - sample() draws each class in proportion to its size (round-robin over classes, before, gave
-//    a class of 8 such ids half of a 16-host sample) and at most one host per network (/24, /48,
-//    a relay's ambassador) while others remain.
 //  - At capacity a newcomer evicts only a member that failed a probe or is not yet established:
 //    long-observed hosts are kept; eviction takes the most failures, then the shortest observed.
-//  - Hosts known only from a signed record (never answered: first_seen_ms == 0) cost nothing to
-//    make: any key signs a record with any endpoints (relay://a@/N has no IP, and IPs can be spread
-//    over many /24s), and the exchange feeds them at the signature budget. They hold at most
-//    `unanswered_share` of the capacity, and at capacity a newcomer that answered takes the place
-//    of one of them before the class rule is asked (all of them rank class 0, as does a host that
-//    just answered: a cache filled with them refused every honest newcomer, its class being the
-//    most crowded). A newcomer that never answered takes nobody's place but theirs (or a failed one's).
 //
 // Where the Go prototype drifted, this stays exact:
-//  - the class thresholds are of the population being chosen from: the members and the newcomer.
-//    (Over the members alone, a cache whose members are all equal puts them all "low", and every
-//    newcomer below them "low" too, so it could never diversify.) They are exact order statistics
-//    kept as members come, change and go (ClassRanks), not sums that could drift;
+//  - means are recomputed on every decision (no running counters to drift), over the population
+//    being chosen from: the members and the newcomer. (Over the members alone, a cache whose
+//    members are all equal puts them all "low", and every newcomer below them "low" too, so it
+//    could never diversify.)
 //  - when no class holds two members the cache is as diverse as its size allows: newcomers are
 //    refused rather than swapped in and out (capacity 1 keeps its host until that host fails);
-//  - equal values always share a bit (the split is by value at a rank, compared in integers);
+//  - "above the mean" is strict, compared exactly in integers (value * n > sum), so equal
+//    metrics never flip between classes through rounding;
 //  - ties are broken deterministically: among equally crowded classes the lowest class index is
 //    the one evicted from; within a class, the host with the most failures, then the shortest
 //    observed, then the least recently seen, then the smallest node id goes first;
 //  - capacity 0 is treated as 1; a cache that knows nobody admits anybody.
 #pragma once
-#include "class_ranks.hpp"
-
 #include <butter/network_key.hpp>
 
 #include <array>
@@ -58,11 +42,16 @@
 #include <map>
 #include <optional>
 #include <random>
-#include <set>
 #include <string>
 #include <vector>
 
 namespace butter::knownhosts {
+
+struct Quality {
+  std::uint64_t uptime_s = 0;
+  std::uint64_t free_storage = 0;
+  std::uint32_t hosts_known = 0;
+};
 
 struct HostEntry {
   std::string id;  // 64 hex digits
@@ -94,18 +83,21 @@ struct AdmissionLimits {
   // Observed this long: its claimed free storage and hosts known count, and a newcomer never
   // evicts it. 0: claims count at once and anybody may be evicted (the rule before sybil bounds).
   std::uint64_t established_ms = 60000;
-  // Members known only from a signed record (never answered) hold at most this share of the
-  // capacity (at least one): the rest is for hosts this node heard from. 1: no bound.
-  double unanswered_share = 0.25;
-  // Claims beyond these are not plausible and count as these: 1 PiB free, and a node knows at
-  // most its own cache, sized from a memory budget like ours (within a factor).
-  std::uint64_t max_free_storage = std::uint64_t{1} << 50;
-  std::uint32_t hosts_known_per_capacity = 8;
 };
 
-// What ranks a host: its claims capped by what this node observed (see the header comment);
-// QualityCache::effective also caps them at the plausible bounds.
+// What ranks a host: its claims capped by what this node observed (see the header comment).
 Quality effective_quality(const HostEntry& h, std::uint64_t established_ms);
+
+// Sums of each metric over the members, as unsigned 128-bit integers (no overflow for any
+// realistic cache), with the member count: mean comparisons are exact.
+__extension__ typedef unsigned __int128 Sum128;  // GCC/Clang extension; exact mean comparisons
+
+struct Means {
+  Sum128 uptime = 0, storage = 0, hosts = 0;
+  std::uint64_t n = 0;
+};
+
+int quality_class(const Quality& q, const Means& m);
 
 // Updated: a member was seen again and something a subscriber acts on changed (its endpoints,
 // free storage, hosts known, or its class). Refreshed: seen again, nothing of that changed (its
@@ -113,9 +105,8 @@ Quality effective_quality(const HostEntry& h, std::uint64_t established_ms);
 // Dropped: a member seen again from an address whose bound it exceeds was removed.
 enum class Admission { Added, Updated, Refreshed, Replaced, Refused, Dropped };
 
-// Why a newcomer was refused (for the metrics): the class rule, an address / prefix bound, or the
-// bound on members that never answered.
-enum class Refusal { None, Class, Address, Prefix, Unanswered };
+// Why a newcomer was refused (for the metrics): the class rule, or an address / prefix bound.
+enum class Refusal { None, Class, Address, Prefix };
 
 struct AdmitResult {
   Admission outcome = Admission::Refused;
@@ -129,7 +120,7 @@ class QualityCache {
       : capacity_(capacity == 0 ? 1 : capacity), limits_(limits) {}
 
   const AdmissionLimits& limits() const { return limits_; }
-  void set_limits(const AdmissionLimits& l);
+  void set_limits(const AdmissionLimits& l) { limits_ = l; }
   // This node's own endpoints: their prefixes are its LAN, not bounded per prefix (ten hosts on
   // one /24 are neighbours, not sybils); the per-address bound still applies there.
   void set_own_endpoints(const std::vector<std::string>& endpoints);
@@ -137,67 +128,39 @@ class QualityCache {
   std::size_t capacity() const { return capacity_; }
   void set_capacity(std::size_t c);  // shrinking evicts by the same rule until it fits
   std::size_t size() const { return hosts_.size(); }
-  // Members known only from a signed record, and how many of them the cache holds at most.
-  std::size_t unanswered() const { return unanswered_.size(); }
-  std::size_t unanswered_max() const;
 
   // Adds a host whose quality is known, or updates it when already a member. A member's known
   // endpoints are kept when the candidate brings none (a quality request may carry none).
   AdmitResult admit(const HostEntry& candidate);
   bool remove(const std::string& id);
   const HostEntry* find(const std::string& id) const;
-  // For what no index depends on (failures, endpoints): never the id, address, network, times
-  // seen or quality (admit() changes those).
   HostEntry* find_mut(const std::string& id);
   const std::map<std::string, HostEntry>& hosts() const { return hosts_; }
 
-  Thresholds thresholds() const { return ranks_.thresholds(); }  // of the effective qualities
-  Quality effective(const HostEntry& h) const;
+  Means means() const;  // of the effective qualities
+  Quality effective(const HostEntry& h) const { return effective_quality(h, limits_.established_ms); }
   int class_of(const std::string& id) const;
   std::array<std::size_t, 8> class_counts() const;
 
-  // Up to k hosts, at random: each class in proportion to its size (a class of s members gets
-  // floor or ceil of k s / n), and at most one host per network while the sample can do without.
+  // Up to k hosts spread across classes (round-robin over classes, random within a class).
   std::vector<const HostEntry*> sample(std::size_t k, std::mt19937_64& rng) const;
 
-  using KeyIndex = std::map<std::string, std::set<const HostEntry*>>;
-
  private:
-  // Who may be evicted: anybody (shrinking), a member that failed or is not established (for a
-  // newcomer that answered), a member that failed or never answered (for one that never answered).
-  enum class Victims { Any, Evictable, Unheard };
-  // The id that the rule would evict (most crowded class, then the tie-break order); "" when none.
-  std::string eviction_victim(const Thresholds& t, int crowded_class, Victims who) const;
+  // The id that the rule would evict (most crowded class, then the tie-break order); with
+  // `evictable_only`, only a member that failed or is not established; "" when none.
+  std::string eviction_victim(const Means& m, int crowded_class, bool evictable_only) const;
   bool evictable(const HostEntry& h) const;
   // Keys of a parsed address under the limits: empty when exempt (loopback) or unknown; no
   // prefix in this node's own prefixes.
   NetworkKey bounded(NetworkKey k) const;
-  // The network a sample takes one host of: the bounded prefix, a relay's ambassador, else the
-  // bounded address ("" when exempt).
-  std::string sample_network(const HostEntry& h) const;
   // The bound `address` would exceed with one more host (members other than `except` counted).
   Refusal over_bound(const NetworkKey& k, const std::string& except) const;
   AdmitResult admit_over_bound(const HostEntry& candidate, const NetworkKey& k, Refusal bound);
-  // The member that never answered to go first (most failures, then smallest id); "" when none.
-  std::string unanswered_victim() const;
-  // Every change to hosts_ goes through these, which keep the indexes below in step: a member
-  // that changes is unindexed before and indexed after.
-  void insert(const HostEntry& h, const NetworkKey& network);
-  void erase(const std::string& id);
-  void index(const HostEntry& h);
-  void unindex(const HostEntry& h);
-  void reindex();  // after what effective() depends on changed (capacity, limits)
 
   std::size_t capacity_;
   AdmissionLimits limits_;
   std::vector<std::string> own_prefixes_;
   std::map<std::string, HostEntry> hosts_;  // ordered by id: deterministic iteration
-  std::set<std::string> unanswered_;        // members with first_seen_ms == 0
-  ClassRanks ranks_;                        // of the members' effective qualities
-  // Members by the keys they are bounded by (bounded(network)): the bounds are counted, and a
-  // full group's members found, without a pass over the cache. Pointers into hosts_ (a map's
-  // nodes stay put): a member is unindexed before it changes or goes.
-  KeyIndex by_address_, by_prefix_;
 };
 
 }  // namespace butter::knownhosts
