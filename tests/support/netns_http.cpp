@@ -11,9 +11,7 @@
 
 namespace butter::test {
 
-HttpResult http_in_ns(const std::string& ns, const std::string& method, const std::string& url, const std::string& body,
-                      std::chrono::milliseconds timeout) {
-  HttpResult result;
+void run_in_ns(const std::string& ns, const std::function<void()>& fn) {
   std::exception_ptr error;
   std::thread worker([&] {
     try {
@@ -24,13 +22,19 @@ HttpResult http_in_ns(const std::string& ns, const std::string& method, const st
       int err = errno;
       ::close(fd);
       if (rc != 0) throw std::runtime_error("setns " + ns + ": " + std::strerror(err));
-      result = http_request_url(method, url, body, timeout);
+      fn();
     } catch (...) {
       error = std::current_exception();
     }
   });
   worker.join();
   if (error) std::rethrow_exception(error);
+}
+
+HttpResult http_in_ns(const std::string& ns, const std::string& method, const std::string& url, const std::string& body,
+                      std::chrono::milliseconds timeout) {
+  HttpResult result;
+  run_in_ns(ns, [&] { result = http_request_url(method, url, body, timeout); });
   return result;
 }
 

@@ -5,12 +5,17 @@
 #include "support/http_client.hpp"
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 namespace butter::test {
+
+// Runs `fn` on a short-lived thread that joined namespace `ns` (sockets it makes stay there), and
+// rethrows what it throws; std::runtime_error when the namespace cannot be entered.
+void run_in_ns(const std::string& ns, const std::function<void()>& fn);
 
 // Any HTTP request (method, body) from inside namespace `ns`, on a thread that joined it; throws
 // std::runtime_error when the namespace cannot be entered.

@@ -31,28 +31,6 @@ constexpr std::uint16_t kGroupPort = 7946;  // the plugin's default
 constexpr const char* kOutsideAddress = "198.19.77.9";
 constexpr const char* kOtherOutsideAddress = "198.19.77.10";
 
-// Runs `fn` on a thread that joined network namespace `ns` (sockets it makes stay there).
-template <class F>
-void in_namespace(const std::string& ns, F fn) {
-  std::exception_ptr error;
-  std::thread worker([&] {
-    try {
-      const std::string path = "/var/run/netns/" + ns;
-      const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
-      const int rc = ::setns(fd, CLONE_NEWNET);
-      const int err = errno;
-      ::close(fd);
-      if (rc != 0) throw std::runtime_error("setns " + ns + ": " + std::strerror(err));
-      fn();
-    } catch (...) {
-      error = std::current_exception();
-    }
-  });
-  worker.join();
-  if (error) std::rethrow_exception(error);
-}
-
 // A cold PING from a node id never used before.
 std::vector<std::uint8_t> forged_ping() {
   static std::mt19937_64 rng(std::random_device{}());
@@ -99,7 +77,7 @@ TEST_CASE("PINGs from an address off the LAN are not answered on either socket w
 
   std::size_t outside_pongs_multicast = 0, outside_pongs_unicast = 0;
   bool multicast_answered = false, unicast_answered = false;
-  in_namespace(bed.host_ns(2), [&] {
+  run_in_ns(bed.host_ns(2), [&] {
     UdpProbe group(kGroupAddress, kGroupPort, forger_ip);
     group.join(kGroupAddress, forger_ip);
     UdpProbe lan(forger_ip, 0, forger_ip);

@@ -46,34 +46,11 @@ struct HostNode {
   std::string url(const std::string& path) const { return "http://" + ip + ":8700" + path; }
 };
 
-// Runs `fn` on a thread that joined network namespace `ns` (as netns_http does), rethrowing what it
-// throws.
-template <class F>
-void in_ns(const std::string& ns, F fn) {
-  std::exception_ptr error;
-  std::thread worker([&] {
-    try {
-      const std::string path = "/var/run/netns/" + ns;
-      const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
-      const int rc = ::setns(fd, CLONE_NEWNET);
-      const int err = errno;
-      ::close(fd);
-      if (rc != 0) throw std::runtime_error("setns " + ns + ": " + std::strerror(err));
-      fn();
-    } catch (...) {
-      error = std::current_exception();
-    }
-  });
-  worker.join();
-  if (error) std::rethrow_exception(error);
-}
-
 // POST of a form to `n` (the test client sends octet-stream bodies; the wiki wants a form).
 HttpResult post_form(const HostNode& n, const std::string& target, const std::string& form,
                      std::chrono::milliseconds timeout) {
   HttpResult result;
-  in_ns(n.ns, [&] {
+  run_in_ns(n.ns, [&] {
     const std::string req = "POST " + target + " HTTP/1.1\r\nHost: " + n.ip +
                             ":8700\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                             "Content-Length: " +
